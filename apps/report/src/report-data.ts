@@ -1,0 +1,68 @@
+// Everything a report shows, as plain data: the CLI assembles it, the renderers only read it.
+import type { Constraints, Objective, ParetoResult, Plan, ProblemLink } from '@dnnpart/solver';
+
+export type CostSource = 'measured' | 'analytic' | 'imported' | 'estimated';
+
+export interface ReportBoard {
+  readonly id: string;
+  /** Where this board's per-layer costs came from. */
+  readonly source: CostSource;
+  /** Profile or description file, when there is one. */
+  readonly file?: string;
+  /** ISO time the profile was made, when known. */
+  readonly createdAt?: string;
+  readonly memoryBytes: number | null;
+  /** Power figures' origin: measured, estimated (from a description), unavailable. */
+  readonly powerSource?: 'measured' | 'estimated' | 'unavailable' | 'imported';
+  readonly description?: string;
+}
+
+export interface ReportLayer {
+  readonly name: string;
+  readonly op: string;
+  readonly macs: number;
+  readonly paramBytes: number;
+  /** Per board id; absent when the layer cannot run there. */
+  readonly latencyMs: Readonly<Record<string, number>>;
+}
+
+export interface ReportCut {
+  readonly after: string;
+  readonly bytes: number;
+  readonly tensors: number;
+}
+
+export interface MeasuredRun {
+  readonly plan: string;
+  readonly measuredFps?: number;
+  readonly measuredLatencyMs?: number;
+  readonly predictedFps?: number;
+  readonly predictedLatencyMs?: number;
+}
+
+/** One system (model + boards + links) and its solved plans. */
+export interface ReportSystem {
+  readonly name: string;
+  readonly model: { readonly name: string; readonly layers: number; readonly params: number; readonly macs: number; readonly file?: string };
+  readonly boards: readonly ReportBoard[];
+  readonly links: readonly ProblemLink[];
+  readonly inputBoard: string;
+  readonly boardOrder: 'fixed' | 'free';
+  readonly constraints: Constraints;
+  /** The objective the user asked for; its plan is "the chosen plan". */
+  readonly objective: Objective;
+  readonly layers: readonly ReportLayer[];
+  readonly cuts: readonly ReportCut[];
+  /** The optimum per objective (all three are solved). Baselines sit inside each Plan. */
+  readonly plans: Readonly<Record<Objective, Plan>>;
+  /** Keys "throughput,energy" and "latency,energy" (others allowed). */
+  readonly pareto: Readonly<Record<string, ParetoResult>>;
+  readonly measured?: readonly MeasuredRun[];
+}
+
+export interface ReportData {
+  readonly title: string;
+  readonly createdAt: string;
+  readonly tool: { readonly name: string; readonly version: string };
+  readonly systems: readonly ReportSystem[];
+}

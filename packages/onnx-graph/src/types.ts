@@ -1,0 +1,107 @@
+// The graph model: plain data that every other package reads. One definition, here.
+
+/** ONNX element types this project names; the string is the lower-case ONNX name. */
+export type DType =
+  | 'float32' | 'float16' | 'bfloat16' | 'float64'
+  | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64'
+  | 'bool' | 'string';
+
+/** A static shape: every dimension known. */
+export type Shape = readonly number[];
+
+/** An attribute value, decoded from AttributeProto. Tensors stay as their raw proto. */
+export type AttributeValue =
+  | number | string | bigint
+  | readonly number[] | readonly string[]
+  | { readonly tensor: TensorValue };
+
+/** A constant tensor's decoded content (initializers and Constant values). */
+export interface TensorValue {
+  readonly dtype: DType;
+  readonly shape: Shape;
+  /** Elements as numbers (int64 converted; may lose precision above 2^53). Absent if not decoded (large or external). */
+  readonly data?: Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | number[];
+}
+
+export interface GraphTensor {
+  readonly name: string;
+  readonly dtype: DType;
+  /** Static shape after inference and the user's --input overrides. */
+  readonly shape: Shape;
+  /** Bytes of one instance: product(shape) * element size. */
+  readonly bytes: number;
+  /** Name of the producing node; null for graph inputs and initializers. */
+  readonly producer: string | null;
+  /** Names of consuming nodes, in topological order. */
+  readonly consumers: readonly string[];
+  readonly isInitializer: boolean;
+  readonly isGraphInput: boolean;
+  readonly isGraphOutput: boolean;
+}
+
+export interface GraphNode {
+  /** Unique; ONNX node name, or `<op>_<index>` where the file has none. */
+  readonly name: string;
+  readonly op: string;
+  readonly domain: string;
+  readonly attributes: Readonly<Record<string, AttributeValue>>;
+  /** Input tensor names in ONNX order ('' for an omitted optional input). */
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  /** Position in `Graph.nodes` (a topological order). */
+  readonly index: number;
+}
+
+export interface NodeCost {
+  /** Bytes of the initializers this node reads (a shared initializer counts for each reader). */
+  readonly paramBytes: number;
+  /** Elements of the initializers this node reads. */
+  readonly params: number;
+  /** Bytes of the node's outputs. */
+  readonly outputBytes: number;
+  /** Multiply-accumulates (Conv, ConvTranspose, Gemm, MatMul); 0 for other ops. */
+  readonly macs: number;
+  /** Element-wise floating point operations for ops that are not MAC ops. */
+  readonly flops: number;
+  /** False when the cost model does not know the op (counted as 0, reported). */
+  readonly known: boolean;
+}
+
+export interface Graph {
+  /** Model name (graph name, or the file's base name). */
+  readonly name: string;
+  readonly opsetVersion: number;
+  /** Nodes in a topological order (the file's order when it already is one). */
+  readonly nodes: readonly GraphNode[];
+  readonly tensors: ReadonlyMap<string, GraphTensor>;
+  /** Graph inputs that are not initializers. */
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  readonly initializers: readonly string[];
+}
+
+/** A position in the topological order: cut after node `after`. */
+export interface CutPoint {
+  /** Index of the last node before the cut. */
+  readonly index: number;
+  readonly after: string;
+  /** Tensors produced at or before the cut (graph inputs count as before the first node) and consumed after it. */
+  readonly tensors: readonly string[];
+  readonly bytes: number;
+  /** True when exactly one tensor crosses. */
+  readonly single: boolean;
+}
+
+/** User-given shapes for inputs: one shape for the single input, or per input name. */
+export type InputShapes = Shape | Readonly<Record<string, Shape>>;
+
+export interface StageManifest {
+  readonly file: string;
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  readonly nodes: readonly string[];
+}
+
+export interface SplitManifest {
+  readonly stages: readonly StageManifest[];
+}

@@ -1,0 +1,115 @@
+// The partitioning problem and its plans: plain data, version 1 (see README "Problem format").
+
+export type Objective = 'throughput' | 'latency' | 'energy';
+export type BoardOrder = 'fixed' | 'free';
+export type Framing = 'none' | 'ethernet';
+
+export interface ProblemNode {
+  readonly id: string;
+  /** Bytes the node occupies on the board that runs it (weights and buffers). */
+  readonly memoryBytes: number;
+  /** Multiply-accumulates; optional, used by the even-split-by-MACs baseline (0 when absent). */
+  readonly macs?: number;
+}
+
+export interface ProblemTensor {
+  readonly id: string;
+  /** null: a model input, held by `inputBoard`. */
+  readonly producer: string | null;
+  readonly consumers: readonly string[];
+  readonly bytes: number;
+}
+
+export interface ProblemBoard {
+  readonly id: string;
+  /** null: no cap. */
+  readonly memoryBytes: number | null;
+  /** Per node id; a node without an entry cannot run on this board. */
+  readonly latencyMs: Readonly<Record<string, number>>;
+  /** Per node id; absent entries count as 0 mJ. */
+  readonly energyMj?: Readonly<Record<string, number>>;
+}
+
+export interface ProblemLink {
+  readonly from: string;
+  readonly to: string;
+  readonly bandwidthBytesPerSec: number;
+  readonly latencyMs: number;
+  readonly powerW: number;
+  readonly framing?: Framing;
+}
+
+export interface Constraints {
+  readonly maxLatencyMs?: number;
+  readonly maxEnergyMj?: number;
+  readonly minThroughputFps?: number;
+}
+
+export interface Problem {
+  readonly version: 1;
+  readonly name?: string;
+  readonly nodes: readonly ProblemNode[];
+  readonly tensors: readonly ProblemTensor[];
+  readonly boards: readonly ProblemBoard[];
+  readonly links: readonly ProblemLink[];
+  readonly inputBoard: string;
+  readonly objective: Objective;
+  readonly boardOrder: BoardOrder;
+  readonly constraints?: Constraints;
+}
+
+export type SolveStatus = 'optimal' | 'feasible' | 'timeout' | 'infeasible';
+
+export interface PlanStage {
+  readonly board: string;
+  readonly nodes: readonly string[];
+  readonly computeMs: number;
+  readonly energyMj: number;
+  readonly memoryBytes: number;
+}
+
+export interface PlanTransfer {
+  readonly from: string;
+  readonly to: string;
+  readonly bytes: number;
+  readonly ms: number;
+  readonly energyMj: number;
+  readonly tensors: readonly string[];
+}
+
+/** A plan's metrics, recomputable from the problem and its stages. */
+export interface PlanMetrics {
+  readonly throughputFps: number;
+  readonly latencyMs: number;
+  readonly energyMj: number;
+  readonly stages: readonly PlanStage[];
+  /** The input transfer (when the first stage is not on the input board) comes first. */
+  readonly transfers: readonly PlanTransfer[];
+  /** What limits throughput: a stage's board, or a transfer as "from->to". */
+  readonly bottleneck: string;
+}
+
+export interface Baseline extends PlanMetrics {
+  /** e.g. "single:jetson", "split:jetson->rpi", "even-macs". */
+  readonly name: string;
+  readonly kind: 'single-board' | 'best-single-split' | 'even-split-macs';
+}
+
+export interface Plan extends Partial<PlanMetrics> {
+  readonly status: SolveStatus;
+  readonly objective: Objective;
+  readonly solveMs: number;
+  /** Relative MIP gap when status is "feasible". */
+  readonly gap?: number;
+  /** Why there is no plan (infeasible) or why it is not proven (timeout). */
+  readonly reason?: string;
+  readonly baselines: readonly Baseline[];
+}
+
+export interface ParetoResult {
+  readonly status: SolveStatus;
+  readonly objectives: readonly [Objective, Objective];
+  readonly front: readonly Plan[];
+  readonly solveMs: number;
+  readonly reason?: string;
+}
