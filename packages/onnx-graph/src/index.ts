@@ -1,1 +1,12 @@
 export type * from './types.js';
+export { GraphError, isGraphError, type GraphErrorCode } from './errors.js';
+export { loadModel, decodeModel, type LoadedModel, type LoadOptions } from './load.js';
+export { parseShape, parseInputSpecs } from './shapes.js';
+export { nodeCost, graphCosts, type GraphCosts } from './costs.js';
+export { cutPoints } from './cuts.js';
+export { inspectModel, type InspectResult, type InspectTensor, type InspectLayer } from './inspect.js';
+export {
+  splitModel, writeSplit, saveModel, encodeModel, stageAssignment,
+  type SplitSpec, type SplitResult, type StageModel,
+} from './split.js';
+export { verifySplit, randomFeeds, type SplitCheck } from './verify.js';

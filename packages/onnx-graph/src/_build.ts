@@ -1,0 +1,305 @@
+// From a decoded ModelProto to the plain Graph: structural validation, unique node names, a
+// topological order, and a static shape for every tensor. Pure; the ORT fallback is passed in
+// as already-measured shapes (`extra`) by the loader.
+import type { ModelProto, NodeProto, ValueInfoProto } from 'onnx-buf';
+import { GraphError } from './errors.js';
+import { ELEMENT_BYTES, decodeAttribute, decodeTensor, numel, valueInfoType } from './_proto.js';
+import { inferNode, tensorInfo, type Info } from './_infer.js';
+import type { AttributeValue, DType, Graph, GraphNode, GraphTensor, InputShapes, Shape } from './types.js';
+
+const OP_NAME = /^[A-Za-z_][A-Za-z0-9_.]*$/;
+
+/** The default-domain opset of a model (0 if none). */
+export function defaultOpset(proto: ModelProto): number {
+  const o = proto.opsetImport.find((x) => x.domain === '' || x.domain === 'ai.onnx');
+  return o ? Number(o.version) : 0;
+}
+
+/**
+ * Rejects protobufs that decoded but are no usable model: no graph, no nodes, no inputs, tensors
+ * read before anything produces them, duplicate producers, absurd dims or opsets.
+ */
+export function validateModel(proto: ModelProto, label: string): void {
+  const g = proto.graph;
+  if (!g) throw new GraphError('GRAPH_NOT_ONNX', `${label} is not an ONNX model (no graph)`);
+  const corrupt = (why: string): never => {
+    throw new GraphError('GRAPH_CORRUPT', `${label} is corrupt: ${why}`);
+  };
+  if (proto.irVersion < 1n || proto.irVersion > 64n) corrupt(`ir_version ${proto.irVersion}`);
+  const opset = defaultOpset(proto);
+  if (opset < 1 || opset > 1000) corrupt(opset === 0 ? 'no opset_import for the default ONNX domain' : `default opset ${opset}`);
+  if (g.node.length === 0) corrupt('the graph has no nodes');
+  if (g.output.length === 0) corrupt('the graph has no outputs');
+  const initNames = new Set<string>();
+  for (const t of g.initializer) {
+    if (!t.name) corrupt('an initializer has no name');
+    if (initNames.has(t.name)) corrupt(`initializer ${t.name} appears twice`);
+    initNames.add(t.name);
+  }
+  const defined = new Set<string>(initNames);
+  let realInputs = 0;
+  for (const vi of g.input) {
+    if (!vi.name) corrupt('a graph input has no name');
+    if (!initNames.has(vi.name)) {
+      if (defined.has(vi.name)) corrupt(`graph input ${vi.name} appears twice`);
+      realInputs++;
+    }
+    defined.add(vi.name);
+  }
+  if (realInputs === 0) corrupt('the graph has no inputs');
+  for (const n of g.node) {
+    if (!OP_NAME.test(n.opType)) corrupt(`a node has op type ${JSON.stringify(n.opType.slice(0, 40))}`);
+    if (n.output.every((o) => o === '')) corrupt(`node ${n.name || n.opType} has no outputs`);
+    for (const o of n.output) {
+      if (o === '') continue;
+      if (defined.has(o)) corrupt(`tensor ${o} is produced twice`);
+      defined.add(o);
+    }
+  }
+  for (const n of g.node) {
+    for (const i of n.input) if (i !== '' && !defined.has(i)) corrupt(`node ${n.name || n.opType} reads tensor ${i}, which nothing produces`);
+  }
+  for (const o of g.output) if (!defined.has(o.name)) corrupt(`graph output ${o.name} is never produced`);
+}
+
+/** Unique node names in file order: the file's name, else `<op>_<index>`; repeats get `_<k>`. */
+export function uniqueNodeNames(nodes: readonly NodeProto[]): string[] {
+  const taken = new Set<string>();
+  const out = new Array<string>(nodes.length);
+  const explicitFirst = new Set<number>();
+  nodes.forEach((n, i) => {
+    if (n.name !== '' && !taken.has(n.name)) {
+      taken.add(n.name);
+      out[i] = n.name;
+      explicitFirst.add(i);
+    }
+  });
+  nodes.forEach((n, i) => {
+    if (explicitFirst.has(i)) return;
+    const base = n.name !== '' ? n.name : `${n.opType}_${i}`;
+    let name = base;
+    for (let k = 1; taken.has(name); k++) name = `${base}_${k}`;
+    taken.add(name);
+    out[i] = name;
+  });
+  return out;
+}
+
+/** A topological order of node indices: the file order when valid, else Kahn's algorithm preferring file order. */
+export function topologicalOrder(nodes: readonly NodeProto[], names: readonly string[], graphDefined: ReadonlySet<string>): number[] {
+  const producer = new Map<string, number>();
+  nodes.forEach((n, i) => n.output.forEach((o) => o !== '' && producer.set(o, i)));
+  let valid = true;
+  const seen = new Set<string>(graphDefined);
+  for (const n of nodes) {
+    if (n.input.some((x) => x !== '' && !seen.has(x))) {
+      valid = false;
+      break;
+    }
+    n.output.forEach((o) => seen.add(o));
+  }
+  if (valid) return nodes.map((_, i) => i);
+  const indeg = new Array<number>(nodes.length).fill(0);
+  const succ: number[][] = nodes.map(() => []);
+  nodes.forEach((n, i) => {
+    const preds = new Set<number>();
+    for (const x of n.input) {
+      const p = x === '' || graphDefined.has(x) ? undefined : producer.get(x);
+      if (p !== undefined && !preds.has(p)) {
+        preds.add(p);
+        succ[p]!.push(i);
+        indeg[i]!++;
+      }
+    }
+  });
+  // A binary heap on file index keeps the order deterministic and close to the file's.
+  const heap: number[] = [];
+  const push = (v: number) => {
+    heap.push(v);
+    for (let i = heap.length - 1; i > 0;) {
+      const p = (i - 1) >> 1;
+      if (heap[p]! <= heap[i]!) break;
+      [heap[p], heap[i]] = [heap[i]!, heap[p]!];
+      i = p;
+    }
+  };
+  const pop = (): number => {
+    const top = heap[0]!;
+    const last = heap.pop()!;
+    if (heap.length > 0) {
+      heap[0] = last;
+      for (let i = 0; ;) {
+        const l = 2 * i + 1, r = l + 1;
+        let m = i;
+        if (l < heap.length && heap[l]! < heap[m]!) m = l;
+        if (r < heap.length && heap[r]! < heap[m]!) m = r;
+        if (m === i) break;
+        [heap[m], heap[i]] = [heap[i]!, heap[m]!];
+        i = m;
+      }
+    }
+    return top;
+  };
+  indeg.forEach((d, i) => d === 0 && push(i));
+  const order: number[] = [];
+  while (heap.length > 0) {
+    const i = pop();
+    order.push(i);
+    for (const s of succ[i]!) if (--indeg[s]! === 0) push(s);
+  }
+  if (order.length !== nodes.length) {
+    const stuck = indeg.findIndex((d) => d > 0);
+    throw new GraphError('GRAPH_CYCLE', `the graph has a cycle through node ${names[stuck]}; ONNX graphs must be acyclic`);
+  }
+  return order;
+}
+
+/** Resolves the user's InputShapes against the model's inputs. */
+function userShapeLookup(inputs: readonly string[], shapes: InputShapes | undefined, label: string): (name: string) => Shape | undefined {
+  if (shapes === undefined) return () => undefined;
+  if (Array.isArray(shapes)) {
+    if (inputs.length !== 1) {
+      throw new GraphError('GRAPH_BAD_SHAPE_SPEC', `${label} has ${inputs.length} inputs (${inputs.join(', ')}); give --input <name>=<shape> for each`);
+    }
+    return () => shapes as Shape;
+  }
+  const rec = shapes as Readonly<Record<string, Shape>>;
+  for (const k of Object.keys(rec)) {
+    if (!inputs.includes(k)) throw new GraphError('GRAPH_UNKNOWN_INPUT', `--input ${k}: ${label} has no input ${k} (inputs: ${inputs.join(', ')})`);
+  }
+  return (name) => rec[name];
+}
+
+/** Static shape of one graph input from its declared type and the user's shape. */
+function resolveInput(vi: ValueInfoProto, user: Shape | undefined, label: string): { dtype: DType; shape: number[]; dynamic: boolean } {
+  const t = valueInfoType(vi, `graph input ${vi.name}`);
+  if (!t) throw new GraphError('GRAPH_CORRUPT', `${label}: graph input ${vi.name} has no tensor type`);
+  const dims = t.dims?.map((d) => (d === 0 ? null : d)) ?? null;
+  const dynamic = dims === null || dims.some((d) => d === null);
+  if (user) {
+    if (dims && dims.length !== user.length) {
+      throw new GraphError('GRAPH_INPUT_SHAPE_MISMATCH', `--input ${vi.name}=${user.join('x')}: the model's input has rank ${dims.length}, not ${user.length}`);
+    }
+    dims?.forEach((d, i) => {
+      if (d !== null && d !== user[i]) {
+        throw new GraphError('GRAPH_INPUT_SHAPE_MISMATCH', `--input ${vi.name}=${user.join('x')}: dim ${i} of input ${vi.name} is fixed at ${d} in the model`);
+      }
+    });
+    return { dtype: t.dtype, shape: user.slice(), dynamic };
+  }
+  if (!dims) throw new GraphError('GRAPH_DYNAMIC_DIM', `${label}: input ${vi.name} has no declared shape; pass --input ${vi.name}=<shape>`);
+  const shape = dims.map((d, i) => {
+    if (d !== null) return d;
+    // A dynamic batch dimension alone is the common export; batch 1 is what inference on a board means.
+    if (i === 0) return 1;
+    const param = t.params[i] ? ` (${t.params[i]})` : '';
+    throw new GraphError('GRAPH_DYNAMIC_DIM', `${label}: dim ${i}${param} of input ${vi.name} is dynamic; pass --input ${vi.name}=<shape>, e.g. --input ${vi.name}=${dims.map((x) => x ?? 1).join('x')}`);
+  });
+  return { dtype: t.dtype, shape, dynamic };
+}
+
+/** Options of `analyseModel`. */
+export interface AnalyseOptions {
+  readonly inputShapes?: InputShapes;
+  readonly name: string;
+  readonly label: string;
+  /** Shapes measured by an ORT run for tensors inference could not determine. */
+  readonly extra?: ReadonlyMap<string, { dtype: DType; shape: number[] }>;
+}
+
+/** The analysed graph, or the tensors whose shapes still need an ORT run (with the input shapes to feed). */
+export type AnalyseResult =
+  | { readonly graph: Graph; readonly missing?: undefined }
+  | { readonly graph?: undefined; readonly missing: string[]; readonly feeds: ReadonlyMap<string, { dtype: DType; shape: number[] }> };
+
+/** Builds the Graph of a validated model. */
+export function analyseModel(proto: ModelProto, opts: AnalyseOptions): AnalyseResult {
+  const g = proto.graph!;
+  const { label } = opts;
+  const opset = defaultOpset(proto);
+  const initNames = new Set(g.initializer.map((t) => t.name));
+  const inputVis = g.input.filter((vi) => !initNames.has(vi.name));
+  const inputNames = inputVis.map((vi) => vi.name);
+  const userShape = userShapeLookup(inputNames, opts.inputShapes, label);
+
+  const info = new Map<string, Info>();
+  const feeds = new Map<string, { dtype: DType; shape: number[] }>();
+  let fileStatic = true;
+  for (const vi of inputVis) {
+    const r = resolveInput(vi, userShape(vi.name), label);
+    if (r.dynamic) fileStatic = false;
+    info.set(vi.name, { dtype: r.dtype, shape: r.shape });
+    feeds.set(vi.name, { dtype: r.dtype, shape: r.shape });
+  }
+  for (const t of g.initializer) info.set(t.name, tensorInfo(decodeTensor(t, `initializer ${t.name}`, true)));
+
+  const declared = new Map<string, { dtype: DType; shape: number[] | null }>();
+  for (const vi of [...g.valueInfo, ...g.output]) {
+    const t = valueInfoType(vi, `value_info ${vi.name}`);
+    if (t) declared.set(vi.name, { dtype: t.dtype, shape: t.dims && t.dims.every((d) => d !== null && d > 0) ? (t.dims as number[]) : null });
+  }
+
+  const names = uniqueNodeNames(g.node);
+  const graphDefined = new Set<string>([...initNames, ...inputNames]);
+  const order = topologicalOrder(g.node, names, graphDefined);
+
+  const nodes: GraphNode[] = [];
+  const missing: string[] = [];
+  for (const fileIdx of order) {
+    const n = g.node[fileIdx]!;
+    const name = names[fileIdx]!;
+    const attributes: Record<string, AttributeValue> = {};
+    for (const a of n.attribute) {
+      const v = decodeAttribute(a, `node ${name}`);
+      if (v !== undefined) attributes[a.name] = v;
+    }
+    const node: GraphNode = { name, op: n.opType, domain: n.domain, attributes, inputs: n.input.slice(), outputs: n.output.slice(), index: nodes.length };
+    nodes.push(node);
+    const outs = inferNode(node, opset, n.input.map((x) => (x === '' ? undefined : info.get(x))));
+    n.output.forEach((o, k) => {
+      if (o === '') return;
+      const own = outs[k];
+      const file = declared.get(o);
+      const measured = opts.extra?.get(o);
+      if (own) {
+        // value_info describes the file's own input shapes; it can only contradict inference then.
+        if (fileStatic && file?.shape && (file.dtype !== own.dtype || file.shape.join() !== own.shape.join())) {
+          throw new GraphError('GRAPH_SHAPE_INFERENCE', `${label}: tensor ${o} of node ${name} is declared ${file.dtype}[${file.shape.join(',')}] but computes to ${own.dtype}[${own.shape.join(',')}]`);
+        }
+        info.set(o, own);
+      } else if (fileStatic && file?.shape) info.set(o, { dtype: file.dtype, shape: file.shape });
+      else if (measured) info.set(o, measured);
+      else missing.push(o);
+    });
+  }
+  if (missing.length > 0) return { missing, feeds };
+
+  const consumers = new Map<string, string[]>();
+  for (const n of nodes) {
+    for (const x of new Set(n.inputs)) if (x !== '') (consumers.get(x) ?? consumers.set(x, []).get(x)!).push(n.name);
+  }
+  const producer = new Map<string, string>();
+  for (const n of nodes) for (const o of n.outputs) if (o !== '') producer.set(o, n.name);
+  const outputNames = g.output.map((o) => o.name);
+  const outputSet = new Set(outputNames);
+  const tensors = new Map<string, GraphTensor>();
+  const add = (tname: string) => {
+    const i = info.get(tname)!;
+    const shape = i.shape.slice();
+    tensors.set(tname, {
+      name: tname, dtype: i.dtype, shape, bytes: numel(shape) * ELEMENT_BYTES[i.dtype],
+      producer: producer.get(tname) ?? null, consumers: consumers.get(tname) ?? [],
+      isInitializer: initNames.has(tname) && !inputNames.includes(tname), isGraphInput: inputNames.includes(tname), isGraphOutput: outputSet.has(tname),
+    });
+  };
+  inputNames.forEach(add);
+  g.initializer.forEach((t) => add(t.name));
+  for (const n of nodes) for (const o of n.outputs) if (o !== '') add(o);
+
+  return {
+    graph: {
+      name: opts.name, opsetVersion: opset, nodes, tensors, inputs: inputNames, outputs: outputNames,
+      initializers: g.initializer.map((t) => t.name),
+    },
+  };
+}

@@ -1,0 +1,542 @@
+// Static shape inference for the ops torchvision-style exports use, with constant propagation of
+// small integer tensors (Shape -> Gather -> Unsqueeze -> Concat -> Reshape chains). Pure; an op it
+// does not know yields "unknown" and the caller falls back to value_info or one ORT run.
+import { GraphError } from './errors.js';
+import { DTYPE_BY_ONNX, numel } from './_proto.js';
+import type { AttributeValue, DType, TensorValue } from './types.js';
+
+/** What inference knows about one tensor; `value` holds the row-major contents of small constants. */
+export interface Info {
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  readonly value?: readonly number[];
+}
+
+/** The node as inference sees it. */
+export interface InferNode {
+  readonly name: string;
+  readonly op: string;
+  readonly domain: string;
+  readonly attributes: Readonly<Record<string, AttributeValue>>;
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+}
+
+/** Thrown inside a handler when a needed input or constant is not known; caught by `inferNode`. */
+class Unknown extends Error {}
+const unknown = (): never => { throw new Unknown(); };
+
+/** Values up to this many elements are propagated. */
+const MAX_VALUE = 4096;
+
+interface Ctx {
+  readonly node: InferNode;
+  readonly opset: number;
+  readonly ins: readonly (Info | undefined)[];
+}
+
+const bad = (c: Ctx, why: string): never => {
+  throw new GraphError('GRAPH_SHAPE_INFERENCE', `node ${c.node.name} (${c.node.op}): ${why}`);
+};
+
+function input(c: Ctx, i: number): Info {
+  return c.ins[i] ?? unknown();
+}
+function has(c: Ctx, i: number): boolean {
+  return (c.node.inputs[i] ?? '') !== '';
+}
+function val(c: Ctx, i: number): readonly number[] {
+  return input(c, i).value ?? unknown();
+}
+function attrInt(c: Ctx, name: string, dflt: number): number {
+  const a = c.node.attributes[name];
+  return typeof a === 'number' ? a : dflt;
+}
+function attrInts(c: Ctx, name: string): number[] | undefined {
+  const a = c.node.attributes[name];
+  return Array.isArray(a) ? (a as number[]).map(Number) : undefined;
+}
+function attrStr(c: Ctx, name: string, dflt: string): string {
+  const a = c.node.attributes[name];
+  return typeof a === 'string' ? a : dflt;
+}
+function axis(c: Ctx, a: number, rank: number): number {
+  const r = a < 0 ? a + rank : a;
+  if (r < 0 || r >= rank) bad(c, `axis ${a} out of range for rank ${rank}`);
+  return r;
+}
+function withValue(dtype: DType, shape: number[], value: number[] | undefined): Info {
+  return value !== undefined && value.length <= MAX_VALUE ? { dtype, shape, value } : { dtype, shape };
+}
+
+/** Numpy broadcasting of several shapes. */
+export function broadcast(shapes: readonly (readonly number[])[], c?: Ctx): number[] {
+  const rank = Math.max(0, ...shapes.map((s) => s.length));
+  const out = new Array<number>(rank).fill(1);
+  for (const s of shapes) {
+    for (let i = 0; i < s.length; i++) {
+      const o = rank - s.length + i;
+      const d = s[i]!;
+      if (d === 1) continue;
+      if (out[o] === 1) out[o] = d;
+      else if (out[o] !== d) {
+        if (c) bad(c, `cannot broadcast shapes ${shapes.map((x) => `[${x.join(',')}]`).join(' and ')}`);
+        throw new GraphError('GRAPH_SHAPE_INFERENCE', `cannot broadcast shapes`);
+      }
+    }
+  }
+  return out;
+}
+
+/** Element-wise arithmetic on propagated integer values (only when one side is a scalar or sizes match). */
+function binaryValue(a: Info, b: Info, f: (x: number, y: number) => number): number[] | undefined {
+  if (!a.value || !b.value) return undefined;
+  const n = Math.max(a.value.length, b.value.length);
+  if (a.value.length !== n && a.value.length !== 1) return undefined;
+  if (b.value.length !== n && b.value.length !== 1) return undefined;
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) out.push(f(a.value[a.value.length === 1 ? 0 : i]!, b.value[b.value.length === 1 ? 0 : i]!));
+  return out;
+}
+
+const isInt = (d: DType) => d !== 'float32' && d !== 'float64' && d !== 'float16' && d !== 'bfloat16';
+
+const BINARY: Record<string, (x: number, y: number) => number> = {
+  Add: (x, y) => x + y, Sub: (x, y) => x - y, Mul: (x, y) => x * y,
+  Div: (x, y) => (y === 0 ? NaN : x / y), Max: Math.max, Min: Math.min,
+};
+const COMPARE = new Set(['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'And', 'Or', 'Xor']);
+const UNARY_SAME = new Set([
+  'Relu', 'LeakyRelu', 'PRelu', 'Elu', 'Selu', 'Celu', 'Sigmoid', 'HardSigmoid', 'HardSwish', 'Tanh',
+  'Softplus', 'Softsign', 'Exp', 'Log', 'Sqrt', 'Neg', 'Abs', 'Reciprocal', 'Floor', 'Ceil', 'Round',
+  'Erf', 'Gelu', 'Mish', 'Sin', 'Cos', 'Sign', 'Clip', 'LRN', 'Softmax', 'LogSoftmax', 'Hardmax',
+  'InstanceNormalization', 'MeanVarianceNormalization', 'ThresholdedRelu', 'Shrink', 'CumSum',
+]);
+
+/** Spatial output sizes for Conv and pooling. */
+function windowOut(c: Ctx, spatial: readonly number[], kernel: readonly number[], ceil: boolean): number[] {
+  const n = spatial.length;
+  if (kernel.length !== n) bad(c, `kernel rank ${kernel.length} does not match input spatial rank ${n}`);
+  const strides = attrInts(c, 'strides') ?? new Array<number>(n).fill(1);
+  const dil = attrInts(c, 'dilations') ?? new Array<number>(n).fill(1);
+  const autoPad = attrStr(c, 'auto_pad', 'NOTSET');
+  const pads = attrInts(c, 'pads') ?? new Array<number>(2 * n).fill(0);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = strides[i] ?? 1;
+    const d = dil[i] ?? 1;
+    const k = (kernel[i]! - 1) * d + 1;
+    const x = spatial[i]!;
+    if (s <= 0) bad(c, `stride ${s}`);
+    if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+      out.push(Math.ceil(x / s));
+      continue;
+    }
+    const p = autoPad === 'VALID' ? 0 : (pads[i] ?? 0) + (pads[i + n] ?? 0);
+    const span = x + p - k;
+    if (span < 0) bad(c, `window ${k} larger than padded input ${x + p}`);
+    let o = (ceil ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
+    // With ceil_mode a window that would start inside the right padding is dropped (ONNX 19 / PyTorch rule).
+    if (ceil && (o - 1) * s >= x + (autoPad === 'VALID' ? 0 : pads[i] ?? 0)) o -= 1;
+    out.push(o);
+  }
+  return out;
+}
+
+/** Resolved axes list (negative allowed) from attribute or input `idx` (opset dependent). */
+function axesOf(c: Ctx, idx: number, rank: number): number[] | undefined {
+  const fromAttr = attrInts(c, 'axes');
+  if (fromAttr) return fromAttr.map((a) => axis(c, a, rank));
+  if (has(c, idx)) return val(c, idx).map((a) => axis(c, a, rank));
+  return undefined;
+}
+
+function sliceDims(c: Ctx, shape: readonly number[], starts: readonly number[], ends: readonly number[], axes: readonly number[] | undefined, steps: readonly number[] | undefined): { out: number[]; ranges: [number, number, number][] } {
+  const out = shape.slice();
+  const ranges: [number, number, number][] = shape.map((d) => [0, d, 1]);
+  for (let j = 0; j < starts.length; j++) {
+    const a = axis(c, axes ? axes[j]! : j, shape.length);
+    const dim = shape[a]!;
+    const step = steps ? steps[j]! : 1;
+    if (step === 0) bad(c, 'slice step 0');
+    let s = starts[j]!;
+    let e = ends[j]!;
+    if (s < 0) s += dim;
+    if (e < 0) e += dim;
+    if (step > 0) {
+      s = Math.min(Math.max(s, 0), dim);
+      e = Math.min(Math.max(e, 0), dim);
+      out[a] = Math.max(0, Math.ceil((e - s) / step));
+    } else {
+      s = Math.min(Math.max(s, 0), dim - 1);
+      e = Math.min(Math.max(e, -1), dim - 1);
+      out[a] = Math.max(0, Math.ceil((e - s) / step));
+    }
+    ranges[a] = [s, e, step];
+  }
+  return { out, ranges };
+}
+
+type Handler = (c: Ctx) => (Info | undefined)[];
+
+const same: Handler = (c) => {
+  const x = input(c, 0);
+  return [{ dtype: x.dtype, shape: x.shape }];
+};
+
+const HANDLERS: Record<string, Handler> = {
+  Identity: (c) => [input(c, 0)],
+  Dropout: (c) => {
+    const x = input(c, 0);
+    return [{ dtype: x.dtype, shape: x.shape }, { dtype: 'bool', shape: x.shape }];
+  },
+  Cast: (c) => {
+    const x = input(c, 0);
+    const to = DTYPE_BY_ONNX.get(attrInt(c, 'to', 1)) ?? bad(c, 'unsupported Cast target');
+    const keep = x.value && isInt(to) && isInt(x.dtype);
+    return [withValue(to, x.shape.slice(), keep ? x.value!.slice() : undefined)];
+  },
+  Constant: (c) => {
+    const a = c.node.attributes;
+    const t = a['value'];
+    if (t && typeof t === 'object' && 'tensor' in t) return [tensorInfo(t.tensor)];
+    if (typeof a['value_float'] === 'number') return [{ dtype: 'float32', shape: [] }];
+    if (typeof a['value_int'] === 'number') return [{ dtype: 'int64', shape: [], value: [a['value_int']] }];
+    if (Array.isArray(a['value_floats'])) return [{ dtype: 'float32', shape: [(a['value_floats'] as number[]).length] }];
+    if (Array.isArray(a['value_ints'])) {
+      const v = (a['value_ints'] as number[]).map(Number);
+      return [withValue('int64', [v.length], v)];
+    }
+    return unknown();
+  },
+  Shape: (c) => {
+    const x = input(c, 0);
+    const r = x.shape.length;
+    const norm = (v: number) => Math.min(Math.max(v < 0 ? v + r : v, 0), r);
+    const v = x.shape.slice(norm(attrInt(c, 'start', 0)), norm(attrInt(c, 'end', r)));
+    return [{ dtype: 'int64', shape: [v.length], value: v }];
+  },
+  Size: (c) => [{ dtype: 'int64', shape: [], value: [numel(input(c, 0).shape)] }],
+  Gather: (c) => {
+    const x = input(c, 0);
+    const idx = input(c, 1);
+    const a = axis(c, attrInt(c, 'axis', 0), x.shape.length);
+    const shape = [...x.shape.slice(0, a), ...idx.shape, ...x.shape.slice(a + 1)];
+    let value: number[] | undefined;
+    if (x.value && idx.value && x.shape.length === 1) {
+      value = idx.value.map((i) => x.value![i < 0 ? i + x.shape[0]! : i] ?? NaN);
+    }
+    return [withValue(x.dtype, shape, value)];
+  },
+  Unsqueeze: (c) => {
+    const x = input(c, 0);
+    const axesRaw = attrInts(c, 'axes') ?? (has(c, 1) ? val(c, 1).slice() : bad(c, 'no axes'));
+    const rank = x.shape.length + axesRaw.length;
+    const axes = axesRaw.map((a) => axis(c, a, rank)).sort((p, q) => p - q);
+    const shape = x.shape.slice();
+    for (const a of axes) shape.splice(a, 0, 1);
+    return [withValue(x.dtype, shape, x.value?.slice())];
+  },
+  Squeeze: (c) => {
+    const x = input(c, 0);
+    const axes = axesOf(c, 1, x.shape.length);
+    const shape = x.shape.filter((d, i) => (axes ? !axes.includes(i) : d !== 1));
+    if (axes?.some((a) => x.shape[a] !== 1)) bad(c, `squeezing a dimension that is not 1 in [${x.shape.join(',')}]`);
+    return [withValue(x.dtype, shape, x.value?.slice())];
+  },
+  Concat: (c) => {
+    const xs = c.node.inputs.map((_, i) => input(c, i));
+    const first = xs[0] ?? bad(c, 'no inputs');
+    const a = axis(c, attrInt(c, 'axis', 0), first.shape.length);
+    const shape = first.shape.slice();
+    shape[a] = 0;
+    for (const x of xs) {
+      if (x.shape.length !== first.shape.length) bad(c, 'inputs of different rank');
+      x.shape.forEach((d, i) => {
+        if (i !== a && d !== first.shape[i]) bad(c, `input shapes [${first.shape.join(',')}] and [${x.shape.join(',')}] differ off the concat axis`);
+      });
+      shape[a]! += x.shape[a]!;
+    }
+    const value = first.shape.length === 1 && xs.every((x) => x.value) ? xs.flatMap((x) => x.value!.slice()) : undefined;
+    return [withValue(first.dtype, shape, value)];
+  },
+  Reshape: (c) => {
+    const x = input(c, 0);
+    const target = has(c, 1) ? val(c, 1) : attrInts(c, 'shape') ?? bad(c, 'no shape');
+    const allowZero = attrInt(c, 'allowzero', 0) === 1;
+    const shape = target.map((d, i) => (d === 0 && !allowZero ? x.shape[i] ?? bad(c, 'copy of a missing dim') : d));
+    const neg = shape.indexOf(-1);
+    if (neg >= 0) {
+      const rest = numel(shape.filter((_, i) => i !== neg));
+      if (rest === 0 || numel(x.shape) % rest !== 0) bad(c, `cannot reshape [${x.shape.join(',')}] to [${target.join(',')}]`);
+      shape[neg] = numel(x.shape) / rest;
+    }
+    if (numel(shape) !== numel(x.shape) || shape.some((d) => d < 0)) bad(c, `cannot reshape [${x.shape.join(',')}] to [${target.join(',')}]`);
+    return [withValue(x.dtype, shape, x.value?.slice())];
+  },
+  Flatten: (c) => {
+    const x = input(c, 0);
+    const r = x.shape.length;
+    let a = attrInt(c, 'axis', 1);
+    if (a < 0) a += r;
+    if (a < 0 || a > r) bad(c, `axis out of range`);
+    return [{ dtype: x.dtype, shape: [numel(x.shape.slice(0, a)), numel(x.shape.slice(a))] }];
+  },
+  Transpose: (c) => {
+    const x = input(c, 0);
+    const perm = attrInts(c, 'perm') ?? x.shape.map((_, i) => x.shape.length - 1 - i);
+    if (perm.length !== x.shape.length) bad(c, 'perm rank mismatch');
+    return [{ dtype: x.dtype, shape: perm.map((p) => x.shape[p] ?? bad(c, 'bad perm')) }];
+  },
+  Conv: (c) => {
+    const x = input(c, 0);
+    const w = input(c, 1);
+    const g = attrInt(c, 'group', 1);
+    if (x.shape.length < 3 || w.shape.length !== x.shape.length) bad(c, `input rank ${x.shape.length} and weight rank ${w.shape.length}`);
+    if (w.shape[1]! * g !== x.shape[1]) bad(c, `weight expects ${w.shape[1]! * g} input channels, input has ${x.shape[1]}`);
+    const kernel = attrInts(c, 'kernel_shape') ?? w.shape.slice(2);
+    return [{ dtype: x.dtype, shape: [x.shape[0]!, w.shape[0]!, ...windowOut(c, x.shape.slice(2), kernel, false)] }];
+  },
+  ConvTranspose: (c) => {
+    const x = input(c, 0);
+    const w = input(c, 1);
+    const g = attrInt(c, 'group', 1);
+    const n = x.shape.length - 2;
+    const kernel = attrInts(c, 'kernel_shape') ?? w.shape.slice(2);
+    const outShape = attrInts(c, 'output_shape');
+    let spatial: number[];
+    if (outShape) spatial = outShape.slice(-n);
+    else {
+      const strides = attrInts(c, 'strides') ?? new Array<number>(n).fill(1);
+      const dil = attrInts(c, 'dilations') ?? new Array<number>(n).fill(1);
+      const pads = attrInts(c, 'pads') ?? new Array<number>(2 * n).fill(0);
+      const outPad = attrInts(c, 'output_padding') ?? new Array<number>(n).fill(0);
+      const autoPad = attrStr(c, 'auto_pad', 'NOTSET');
+      spatial = x.shape.slice(2).map((d, i) => {
+        const s = strides[i] ?? 1;
+        if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') return d * s;
+        return s * (d - 1) + (outPad[i] ?? 0) + ((kernel[i]! - 1) * (dil[i] ?? 1) + 1) - (pads[i] ?? 0) - (pads[i + n] ?? 0);
+      });
+    }
+    return [{ dtype: x.dtype, shape: [x.shape[0]!, w.shape[1]! * g, ...spatial] }];
+  },
+  MaxPool: (c) => {
+    const x = input(c, 0);
+    const kernel = attrInts(c, 'kernel_shape') ?? bad(c, 'no kernel_shape');
+    const shape = [x.shape[0]!, x.shape[1]!, ...windowOut(c, x.shape.slice(2), kernel, attrInt(c, 'ceil_mode', 0) === 1)];
+    return [{ dtype: x.dtype, shape }, { dtype: 'int64', shape }];
+  },
+  AveragePool: (c) => {
+    const x = input(c, 0);
+    const kernel = attrInts(c, 'kernel_shape') ?? bad(c, 'no kernel_shape');
+    return [{ dtype: x.dtype, shape: [x.shape[0]!, x.shape[1]!, ...windowOut(c, x.shape.slice(2), kernel, attrInt(c, 'ceil_mode', 0) === 1)] }];
+  },
+  GlobalAveragePool: (c) => {
+    const x = input(c, 0);
+    return [{ dtype: x.dtype, shape: [x.shape[0]!, x.shape[1]!, ...x.shape.slice(2).map(() => 1)] }];
+  },
+  Gemm: (c) => {
+    const a = input(c, 0);
+    const b = input(c, 1);
+    if (a.shape.length !== 2 || b.shape.length !== 2) bad(c, 'Gemm needs 2-D inputs');
+    const [m, ka] = attrInt(c, 'transA', 0) ? [a.shape[1]!, a.shape[0]!] : [a.shape[0]!, a.shape[1]!];
+    const [kb, n] = attrInt(c, 'transB', 0) ? [b.shape[1]!, b.shape[0]!] : [b.shape[0]!, b.shape[1]!];
+    if (ka !== kb) bad(c, `inner dimensions ${ka} and ${kb} differ`);
+    return [{ dtype: a.dtype, shape: [m, n] }];
+  },
+  MatMul: (c) => {
+    const a = input(c, 0);
+    const b = input(c, 1);
+    return [{ dtype: a.dtype, shape: matmulShape(c, a.shape, b.shape) }];
+  },
+  BatchNormalization: (c) => {
+    const x = input(c, 0);
+    return [{ dtype: x.dtype, shape: x.shape }, ...c.node.outputs.slice(1).map(() => ({ dtype: x.dtype, shape: [x.shape[1]!] }))];
+  },
+  LayerNormalization: (c) => {
+    const x = input(c, 0);
+    return [{ dtype: x.dtype, shape: x.shape }];
+  },
+  Pad: (c) => {
+    const x = input(c, 0);
+    const pads = has(c, 1) ? val(c, 1) : attrInts(c, 'pads') ?? bad(c, 'no pads');
+    const r = x.shape.length;
+    const axes = has(c, 3) ? val(c, 3).map((a) => axis(c, a, r)) : x.shape.map((_, i) => i);
+    const shape = x.shape.slice();
+    axes.forEach((a, j) => { shape[a]! += (pads[j] ?? 0) + (pads[j + axes.length] ?? 0); });
+    return [{ dtype: x.dtype, shape }];
+  },
+  Split: (c) => {
+    const x = input(c, 0);
+    const a = axis(c, attrInt(c, 'axis', 0), x.shape.length);
+    const k = c.node.outputs.length;
+    let parts = attrInts(c, 'split') ?? (has(c, 1) ? val(c, 1).slice() : undefined);
+    if (!parts) {
+      const d = x.shape[a]!;
+      const each = Math.ceil(d / k);
+      parts = Array.from({ length: k }, (_, i) => Math.max(0, Math.min(each, d - i * each)));
+    }
+    if (parts.length !== k || parts.reduce((s, p) => s + p, 0) !== x.shape[a]) bad(c, `split sizes [${parts.join(',')}] do not sum to ${x.shape[a]}`);
+    return parts.map((p) => {
+      const shape = x.shape.slice();
+      shape[a] = p;
+      return { dtype: x.dtype, shape };
+    });
+  },
+  Slice: (c) => {
+    const x = input(c, 0);
+    let starts: readonly number[], ends: readonly number[], axes: readonly number[] | undefined, steps: readonly number[] | undefined;
+    if (c.opset < 10) {
+      starts = attrInts(c, 'starts') ?? bad(c, 'no starts');
+      ends = attrInts(c, 'ends') ?? bad(c, 'no ends');
+      axes = attrInts(c, 'axes');
+    } else {
+      starts = val(c, 1);
+      ends = val(c, 2);
+      axes = has(c, 3) ? val(c, 3) : undefined;
+      steps = has(c, 4) ? val(c, 4) : undefined;
+    }
+    const { out, ranges } = sliceDims(c, x.shape, starts, ends, axes, steps);
+    let value: number[] | undefined;
+    if (x.value && x.shape.length === 1) {
+      const [s, e, st] = ranges[0]!;
+      value = [];
+      for (let i = s; st > 0 ? i < e : i > e; i += st) value.push(x.value[i]!);
+    }
+    return [withValue(x.dtype, out, value)];
+  },
+  Expand: (c) => {
+    const x = input(c, 0);
+    return [{ dtype: x.dtype, shape: broadcast([x.shape, val(c, 1)], c) }];
+  },
+  Tile: (c) => {
+    const x = input(c, 0);
+    const reps = val(c, 1);
+    return [{ dtype: x.dtype, shape: x.shape.map((d, i) => d * (reps[i] ?? 1)) }];
+  },
+  ConstantOfShape: (c) => {
+    const shape = val(c, 0).slice();
+    const v = c.node.attributes['value'];
+    const dtype = v && typeof v === 'object' && 'tensor' in v ? v.tensor.dtype : 'float32';
+    const fill = v && typeof v === 'object' && 'tensor' in v && v.tensor.data ? Number(v.tensor.data[0]) : 0;
+    const n = numel(shape);
+    return [withValue(dtype, shape, isInt(dtype) && n <= MAX_VALUE ? new Array<number>(n).fill(fill) : undefined)];
+  },
+  Range: (c) => {
+    const [s, l, d] = [val(c, 0)[0]!, val(c, 1)[0]!, val(c, 2)[0]!];
+    const n = Math.max(0, Math.ceil((l - s) / d));
+    const x = input(c, 0);
+    return [withValue(x.dtype, [n], isInt(x.dtype) && n <= MAX_VALUE ? Array.from({ length: n }, (_, i) => s + i * d) : undefined)];
+  },
+  Resize: (c) => {
+    const x = input(c, 0);
+    // Opset 10 has (X, scales); later (X, roi, scales, sizes).
+    const scalesIdx = c.opset < 11 ? 1 : 2;
+    if (c.opset >= 11 && has(c, 3)) return [{ dtype: x.dtype, shape: val(c, 3).slice() }];
+    const scales = val(c, scalesIdx);
+    return [{ dtype: x.dtype, shape: x.shape.map((d, i) => Math.floor(d * (scales[i] ?? 1))) }];
+  },
+  Upsample: (c) => {
+    const x = input(c, 0);
+    const scales = (c.node.attributes['scales'] as number[] | undefined) ?? val(c, 1);
+    return [{ dtype: x.dtype, shape: x.shape.map((d, i) => Math.floor(d * (scales[i] ?? 1))) }];
+  },
+  ArgMax: (c) => argReduce(c),
+  ArgMin: (c) => argReduce(c),
+  Where: (c) => {
+    const x = input(c, 1);
+    return [{ dtype: x.dtype, shape: broadcast([input(c, 0).shape, x.shape, input(c, 2).shape], c) }];
+  },
+  Not: (c) => [{ dtype: 'bool', shape: input(c, 0).shape }],
+};
+
+for (const op of UNARY_SAME) HANDLERS[op] = same;
+HANDLERS['GlobalMaxPool'] = HANDLERS['GlobalAveragePool']!;
+HANDLERS['LpPool'] = HANDLERS['AveragePool']!;
+for (const op of ['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Sum', 'Mean', 'Mod', 'BitShift']) {
+  HANDLERS[op] = (c) => {
+    const xs = c.node.inputs.map((_, i) => input(c, i));
+    const first = xs[0] ?? bad(c, 'no inputs');
+    const shape = broadcast(xs.map((x) => x.shape), c);
+    const f = BINARY[op];
+    const value = f && xs.length === 2 && isInt(first.dtype) ? binaryValue(first, xs[1]!, (p, q) => (op === 'Div' ? Math.trunc(f(p, q)) : f(p, q))) : undefined;
+    return [withValue(first.dtype, shape, value)];
+  };
+}
+for (const op of COMPARE) {
+  HANDLERS[op] = (c) => [{ dtype: 'bool', shape: broadcast([input(c, 0).shape, input(c, 1).shape], c) }];
+}
+for (const op of ['ReduceMean', 'ReduceSum', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceL1', 'ReduceL2', 'ReduceLogSum', 'ReduceLogSumExp', 'ReduceSumSquare']) {
+  HANDLERS[op] = (c) => {
+    const x = input(c, 0);
+    const keep = attrInt(c, 'keepdims', 1) === 1;
+    let axes = axesOf(c, 1, x.shape.length);
+    if (!axes || axes.length === 0) {
+      if (attrInt(c, 'noop_with_empty_axes', 0) === 1) return [{ dtype: x.dtype, shape: x.shape }];
+      axes = x.shape.map((_, i) => i);
+    }
+    const shape: number[] = [];
+    x.shape.forEach((d, i) => {
+      if (!axes!.includes(i)) shape.push(d);
+      else if (keep) shape.push(1);
+    });
+    return [{ dtype: x.dtype, shape }];
+  };
+}
+
+function argReduce(c: Ctx): Info[] {
+  const x = input(c, 0);
+  const a = axis(c, attrInt(c, 'axis', 0), x.shape.length);
+  const keep = attrInt(c, 'keepdims', 1) === 1;
+  const shape = keep ? x.shape.map((d, i) => (i === a ? 1 : d)) : x.shape.filter((_, i) => i !== a);
+  return [{ dtype: 'int64', shape }];
+}
+
+function matmulShape(c: Ctx, a0: readonly number[], b0: readonly number[]): number[] {
+  if (a0.length === 0 || b0.length === 0) bad(c, 'MatMul of a scalar');
+  const a = a0.length === 1 ? [1, a0[0]!] : a0;
+  const b = b0.length === 1 ? [b0[0]!, 1] : b0;
+  const k1 = a[a.length - 1]!;
+  const k2 = b[b.length - 2]!;
+  if (k1 !== k2) bad(c, `inner dimensions ${k1} and ${k2} differ`);
+  const batch = broadcast([a.slice(0, -2), b.slice(0, -2)], c);
+  const out = [...batch];
+  if (a0.length > 1) out.push(a[a.length - 2]!);
+  if (b0.length > 1) out.push(b[b.length - 1]!);
+  return out;
+}
+
+/** Info for a constant tensor (initializer or Constant attribute); integer contents become `value`. */
+export function tensorInfo(t: TensorValue): Info {
+  const shape = t.shape.slice();
+  if (t.data && isInt(t.dtype) && t.data.length <= MAX_VALUE) {
+    return { dtype: t.dtype, shape, value: Array.from(t.data as ArrayLike<number>, Number) };
+  }
+  return { dtype: t.dtype, shape };
+}
+
+/** True when this package's inference has a rule for the op (default ONNX domain only). */
+export function knowsOp(op: string, domain: string): boolean {
+  return (domain === '' || domain === 'ai.onnx') && op in HANDLERS;
+}
+
+/**
+ * Output infos of one node, or undefined entries where inference cannot tell (unknown op, or an
+ * input/constant it needs is unknown). Throws GRAPH_SHAPE_INFERENCE when the node is inconsistent.
+ */
+export function inferNode(node: InferNode, opset: number, ins: readonly (Info | undefined)[]): (Info | undefined)[] {
+  const none = node.outputs.map(() => undefined);
+  if (!knowsOp(node.op, node.domain)) return none;
+  const c: Ctx = { node, opset, ins };
+  try {
+    const outs = HANDLERS[node.op]!(c);
+    for (const o of outs) {
+      if (o && o.shape.some((d) => !Number.isInteger(d) || d < 0)) bad(c, `computed an invalid shape [${o.shape.join(',')}]`);
+    }
+    return node.outputs.map((_, i) => outs[i]);
+  } catch (e) {
+    if (e instanceof Unknown) return none;
+    if (e instanceof GraphError) throw e;
+    throw new GraphError('GRAPH_SHAPE_INFERENCE', `node ${node.name} (${node.op}): ${(e as Error).message}`, { cause: e });
+  }
+}

@@ -1,0 +1,62 @@
+// The one place that runs onnxruntime-node during loading: a single run of the model with every
+// tensor whose shape inference could not tell added as an extra graph output.
+import { clone, create, toBinary } from '@bufbuild/protobuf';
+import { ModelProtoSchema, ValueInfoProtoSchema, type ModelProto } from 'onnx-buf';
+import * as ort from 'onnxruntime-node';
+import { GraphError } from './errors.js';
+import { numel } from './_proto.js';
+import type { DType } from './types.js';
+
+const ORT_TYPES: Partial<Record<string, DType>> = {
+  float32: 'float32', float16: 'float16', float64: 'float64', int8: 'int8', uint8: 'uint8', int16: 'int16',
+  uint16: 'uint16', int32: 'int32', uint32: 'uint32', int64: 'int64', uint64: 'uint64', bool: 'bool', string: 'string',
+};
+
+function zeros(dtype: DType, shape: number[]): ort.Tensor {
+  const n = numel(shape);
+  switch (dtype) {
+    case 'float32': return new ort.Tensor('float32', new Float32Array(n), shape);
+    case 'float64': return new ort.Tensor('float64', new Float64Array(n), shape);
+    case 'int64': return new ort.Tensor('int64', new BigInt64Array(n), shape);
+    case 'int32': return new ort.Tensor('int32', new Int32Array(n), shape);
+    case 'int8': return new ort.Tensor('int8', new Int8Array(n), shape);
+    case 'uint8': return new ort.Tensor('uint8', new Uint8Array(n), shape);
+    case 'bool': return new ort.Tensor('bool', new Uint8Array(n), shape);
+    case 'float16': return new ort.Tensor('float16', new Uint16Array(n), shape);
+    default: throw new GraphError('GRAPH_SHAPE_INFERENCE', `cannot feed an input of type ${dtype} to measure shapes`);
+  }
+}
+
+/** Runs the model once on zero inputs and returns dtype and shape of each requested tensor. */
+export async function measureShapes(
+  proto: ModelProto,
+  feeds: ReadonlyMap<string, { dtype: DType; shape: number[] }>,
+  names: readonly string[],
+  label: string,
+): Promise<Map<string, { dtype: DType; shape: number[] }>> {
+  const m = clone(ModelProtoSchema, proto);
+  const g = m.graph!;
+  const outputs = new Set(g.output.map((o) => o.name));
+  for (const n of names) if (!outputs.has(n)) g.output.push(create(ValueInfoProtoSchema, { name: n }));
+  let session: ort.InferenceSession | undefined;
+  try {
+    session = await ort.InferenceSession.create(toBinary(ModelProtoSchema, m), { graphOptimizationLevel: 'disabled' });
+    const input: Record<string, ort.Tensor> = {};
+    for (const [k, v] of feeds) input[k] = zeros(v.dtype, v.shape);
+    const result = await session.run(input, names as string[]);
+    const out = new Map<string, { dtype: DType; shape: number[] }>();
+    for (const n of names) {
+      const t = result[n];
+      const dtype = t ? ORT_TYPES[t.type] : undefined;
+      if (!t || !dtype) throw new GraphError('GRAPH_SHAPE_INFERENCE', `${label}: onnxruntime gave no tensor shape for ${n}`);
+      out.set(n, { dtype, shape: t.dims.slice() });
+    }
+    return out;
+  } catch (e) {
+    if (e instanceof GraphError) throw e;
+    const msg = (e as Error).message.split('\n')[0];
+    throw new GraphError('GRAPH_SHAPE_INFERENCE', `${label}: shapes of ${names.slice(0, 3).join(', ')}${names.length > 3 ? ', ...' : ''} need an onnxruntime run, which failed: ${msg}`, { cause: e });
+  } finally {
+    await session?.release();
+  }
+}

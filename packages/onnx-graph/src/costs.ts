@@ -1,0 +1,111 @@
+// Per-node costs: parameters, output bytes, multiply-accumulates and element-wise FLOPs.
+import { numel } from './_proto.js';
+import type { Graph, GraphNode, NodeCost } from './types.js';
+
+// Ops that only move or describe data: known, 0 FLOPs.
+const DATA_OPS = new Set([
+  'Reshape', 'Flatten', 'Transpose', 'Concat', 'Split', 'Slice', 'Squeeze', 'Unsqueeze', 'Identity',
+  'Dropout', 'Shape', 'Size', 'Gather', 'Constant', 'ConstantOfShape', 'Cast', 'Pad', 'Expand', 'Tile',
+  'Range', 'Resize', 'Upsample',
+]);
+// Ops costing about one FLOP per output element.
+const ELEMENTWISE = new Set([
+  'Relu', 'LeakyRelu', 'PRelu', 'Elu', 'Selu', 'Celu', 'Sigmoid', 'HardSigmoid', 'HardSwish', 'Tanh',
+  'Softplus', 'Softsign', 'Exp', 'Log', 'Sqrt', 'Neg', 'Abs', 'Reciprocal', 'Floor', 'Ceil', 'Round',
+  'Erf', 'Gelu', 'Mish', 'Sin', 'Cos', 'Sign', 'Clip', 'Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min',
+  'Sum', 'Mean', 'Mod', 'Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'And', 'Or', 'Xor',
+  'Not', 'Where', 'ThresholdedRelu', 'Shrink', 'CumSum', 'ArgMax', 'ArgMin',
+]);
+// Normalisations: scale and shift per element (plus the statistics for the instance/layer norms).
+const NORMS: Record<string, number> = {
+  BatchNormalization: 2, InstanceNormalization: 4, LayerNormalization: 4, MeanVarianceNormalization: 4, LRN: 4,
+  Softmax: 3, LogSoftmax: 3, Hardmax: 1,
+};
+const REDUCE = /^Reduce/;
+
+function shapeOf(graph: Graph, name: string | undefined): readonly number[] {
+  return (name ? graph.tensors.get(name)?.shape : undefined) ?? [];
+}
+
+/** Cost of one node; an op the model does not know costs 0 and has `known: false`. */
+export function nodeCost(graph: Graph, node: GraphNode): NodeCost {
+  let params = 0;
+  let paramBytes = 0;
+  for (const x of new Set(node.inputs)) {
+    const t = x ? graph.tensors.get(x) : undefined;
+    if (t?.isInitializer) {
+      params += numel(t.shape);
+      paramBytes += t.bytes;
+    }
+  }
+  let outputBytes = 0;
+  for (const o of node.outputs) if (o) outputBytes += graph.tensors.get(o)?.bytes ?? 0;
+  const out = numel(shapeOf(graph, node.outputs[0]));
+  const inp = numel(shapeOf(graph, node.inputs[0]));
+  let macs = 0;
+  let flops = 0;
+  let known = true;
+  const domainOk = node.domain === '' || node.domain === 'ai.onnx';
+  const op = domainOk ? node.op : '';
+  if (op === 'Conv') {
+    // Each output element sums over its group's input channels and the kernel window: W is [M, C/g, k...].
+    macs = out * numel(shapeOf(graph, node.inputs[1]).slice(1));
+  } else if (op === 'ConvTranspose') {
+    // Each input element scatters into (M/g) * kernel outputs: W is [C, M/g, k...].
+    macs = inp * numel(shapeOf(graph, node.inputs[1]).slice(1));
+  } else if (op === 'Gemm') {
+    const a = shapeOf(graph, node.inputs[0]);
+    const k = node.attributes['transA'] === 1 ? a[0] ?? 0 : a[1] ?? 0;
+    macs = out * k;
+  } else if (op === 'MatMul') {
+    const a = shapeOf(graph, node.inputs[0]);
+    macs = out * (a[a.length - 1] ?? 0);
+  } else if (op === 'MaxPool' || op === 'AveragePool' || op === 'LpPool') {
+    const k = node.attributes['kernel_shape'];
+    flops = out * (Array.isArray(k) ? numel(k as number[]) : 1);
+  } else if (op === 'GlobalAveragePool' || op === 'GlobalMaxPool' || REDUCE.test(op)) {
+    flops = inp;
+  } else if (op in NORMS) {
+    flops = out * NORMS[op]!;
+  } else if (ELEMENTWISE.has(op)) {
+    flops = out;
+  } else if (!DATA_OPS.has(op)) {
+    known = false;
+  }
+  return { params, paramBytes, outputBytes, macs, flops, known };
+}
+
+/** Costs of the whole graph; `params` counts each initializer's elements once. */
+export interface GraphCosts {
+  readonly nodes: ReadonlyMap<string, NodeCost>;
+  readonly macs: number;
+  readonly flops: number;
+  /** Elements of all initializers (BatchNorm running statistics and shape constants included). */
+  readonly params: number;
+  readonly paramBytes: number;
+  /** Op types the cost model does not know (counted as 0), sorted. */
+  readonly unknownOps: string[];
+}
+
+/** Per-node and total costs of a graph. */
+export function graphCosts(graph: Graph): GraphCosts {
+  const nodes = new Map<string, NodeCost>();
+  let macs = 0;
+  let flops = 0;
+  const unknown = new Set<string>();
+  for (const n of graph.nodes) {
+    const c = nodeCost(graph, n);
+    nodes.set(n.name, c);
+    macs += c.macs;
+    flops += c.flops;
+    if (!c.known) unknown.add(n.domain && n.domain !== 'ai.onnx' ? `${n.domain}.${n.op}` : n.op);
+  }
+  let params = 0;
+  let paramBytes = 0;
+  for (const name of graph.initializers) {
+    const t = graph.tensors.get(name)!;
+    params += numel(t.shape);
+    paramBytes += t.bytes;
+  }
+  return { nodes, macs, flops, params, paramBytes, unknownOps: [...unknown].sort() };
+}

@@ -1,0 +1,36 @@
+// Every failure the graph package reports, with a stable code the CLI and tests rely on.
+
+/** Stable error codes of @dnnpart/onnx-graph. */
+export type GraphErrorCode =
+  | 'GRAPH_FILE_NOT_FOUND'
+  | 'GRAPH_NOT_ONNX'
+  | 'GRAPH_CORRUPT'
+  | 'GRAPH_UNSUPPORTED_DTYPE'
+  | 'GRAPH_EXTERNAL_DATA'
+  | 'GRAPH_CYCLE'
+  | 'GRAPH_DYNAMIC_DIM'
+  | 'GRAPH_BAD_SHAPE_SPEC'
+  | 'GRAPH_INPUT_SHAPE_MISMATCH'
+  | 'GRAPH_UNKNOWN_INPUT'
+  | 'GRAPH_UNKNOWN_NODE'
+  | 'GRAPH_CUTS_OUT_OF_ORDER'
+  | 'GRAPH_BAD_ASSIGNMENT'
+  | 'GRAPH_EMPTY_STAGE'
+  | 'GRAPH_SHAPE_INFERENCE'
+  | 'GRAPH_WRITE_FAILED';
+
+/** The one error class of this package: a one-line message and a stable `code`. */
+export class GraphError extends Error {
+  readonly code: GraphErrorCode;
+
+  constructor(code: GraphErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'GraphError';
+    this.code = code;
+  }
+}
+
+/** True when `e` is a GraphError (optionally with the given code). */
+export function isGraphError(e: unknown, code?: GraphErrorCode): e is GraphError {
+  return e instanceof GraphError && (code === undefined || e.code === code);
+}

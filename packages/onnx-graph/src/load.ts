@@ -1,0 +1,132 @@
+// Loading a model: the file edge (bytes, external data files, sha256) around the pure decoder
+// and analyser.
+import { createHash } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, normalize, resolve } from 'node:path';
+import { fromBinary } from '@bufbuild/protobuf';
+import { ModelProtoSchema, TensorProto_DataLocation, type ModelProto, type TensorProto } from 'onnx-buf';
+import { GraphError } from './errors.js';
+import { ELEMENT_BYTES, checkedDims, dtypeOf, numel } from './_proto.js';
+import { analyseModel, validateModel } from './_build.js';
+import { measureShapes } from './_ort.js';
+import type { Graph, InputShapes } from './types.js';
+
+/** A loaded model: the analysed graph, the decoded proto (external data inlined), the file's hash. */
+export interface LoadedModel {
+  readonly graph: Graph;
+  readonly proto: ModelProto;
+  /** Hex sha256 of the model file's bytes (external data files not included). */
+  readonly sha256: string;
+  readonly path?: string;
+}
+
+/** Options of `loadModel`. */
+export interface LoadOptions {
+  /** Shapes for dynamic input dimensions (`--input`). */
+  readonly inputShapes?: InputShapes;
+  /** Model name; defaults to the graph name, else the file's base name. */
+  readonly name?: string;
+}
+
+// First bytes a serialized ModelProto can start with (the tag of one of its fields).
+const MODEL_FIRST_TAGS = new Set([0x08, 0x12, 0x1a, 0x22, 0x28, 0x32, 0x3a, 0x42, 0x72, 0xa2, 0xca, 0xd2]);
+
+/** Decodes and structurally validates model bytes; `label` names the source in errors. */
+export function decodeModel(bytes: Uint8Array, label = 'model'): ModelProto {
+  if (bytes.length === 0) throw new GraphError('GRAPH_NOT_ONNX', `${label} is empty, not an ONNX model`);
+  if (!MODEL_FIRST_TAGS.has(bytes[0]!)) throw new GraphError('GRAPH_NOT_ONNX', `${label} is not an ONNX model (does not start like a ModelProto)`);
+  let proto: ModelProto;
+  try {
+    proto = fromBinary(ModelProtoSchema, bytes, { readUnknownFields: false });
+  } catch (e) {
+    throw new GraphError('GRAPH_CORRUPT', `${label} is truncated or corrupt: ${(e as Error).message}`, { cause: e });
+  }
+  validateModel(proto, label);
+  return proto;
+}
+
+/** Reads every EXTERNAL initializer's bytes from files beside the model into raw_data. */
+function inlineExternalData(proto: ModelProto, baseDir: string | undefined, label: string): void {
+  const external = proto.graph!.initializer.filter((t) => t.dataLocation === TensorProto_DataLocation.EXTERNAL);
+  if (external.length === 0) return;
+  if (baseDir === undefined) {
+    throw new GraphError('GRAPH_EXTERNAL_DATA', `${label} keeps initializer ${external[0]!.name} in an external file; load it from a file path, not bytes`);
+  }
+  const fds = new Map<string, { fd: number; size: number }>();
+  try {
+    for (const t of external) readExternal(t, baseDir, fds, label);
+  } finally {
+    for (const { fd } of fds.values()) closeSync(fd);
+  }
+}
+
+function readExternal(t: TensorProto, baseDir: string, fds: Map<string, { fd: number; size: number }>, label: string): void {
+  const kv = new Map(t.externalData.map((e) => [e.key, e.value]));
+  const location = kv.get('location');
+  const fail = (why: string): never => {
+    throw new GraphError('GRAPH_EXTERNAL_DATA', `${label}: external data of initializer ${t.name}: ${why}`);
+  };
+  if (!location) return fail('no location');
+  if (isAbsolute(location) || normalize(location).split(/[\\/]/).includes('..')) fail(`location ${location} must be a path inside the model's directory`);
+  const file = join(baseDir, location);
+  let h = fds.get(file);
+  if (!h) {
+    let fd: number;
+    try {
+      fd = openSync(file, 'r');
+    } catch {
+      return fail(`file ${file} not found`);
+    }
+    h = { fd, size: fstatSync(fd).size };
+    fds.set(file, h);
+  }
+  const dtype = dtypeOf(t.dataType, `initializer ${t.name}`);
+  const need = numel(checkedDims(t.dims, `initializer ${t.name}`)) * ELEMENT_BYTES[dtype];
+  const offset = Number(kv.get('offset') ?? '0');
+  const length = kv.has('length') ? Number(kv.get('length')) : need;
+  if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length)) fail('bad offset or length');
+  if (length !== need) fail(`length ${length} but dims need ${need} bytes`);
+  if (offset + length > h.size) fail(`${file} has ${h.size} bytes, the tensor needs bytes ${offset}..${offset + length}`);
+  const buf = new Uint8Array(length);
+  let done = 0;
+  while (done < length) {
+    const n = readSync(h.fd, buf, done, length - done, offset + done);
+    if (n <= 0) fail(`short read from ${file}`);
+    done += n;
+  }
+  t.rawData = buf;
+  t.externalData = [];
+  t.dataLocation = TensorProto_DataLocation.DEFAULT;
+}
+
+/** Loads an ONNX model from a file path or bytes and analyses it (shapes for every tensor). */
+export async function loadModel(source: string | Uint8Array, options: LoadOptions = {}): Promise<LoadedModel> {
+  let bytes: Uint8Array;
+  let path: string | undefined;
+  if (typeof source === 'string') {
+    path = resolve(source);
+    let isFile = false;
+    try {
+      isFile = statSync(path).isFile();
+    } catch {
+      throw new GraphError('GRAPH_FILE_NOT_FOUND', `model file ${source} not found`);
+    }
+    if (!isFile) throw new GraphError('GRAPH_NOT_ONNX', `${source} is not a file`);
+    bytes = readFileSync(path);
+  } else bytes = source;
+  const label = path ? source as string : 'model bytes';
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const proto = decodeModel(bytes, label);
+  inlineExternalData(proto, path ? dirname(path) : undefined, label);
+  const name = options.name ?? (proto.graph!.name || (path ? basename(path).replace(/\.onnx$/i, '') : 'model'));
+  let r = analyseModel(proto, { inputShapes: options.inputShapes, name, label });
+  if (r.missing) {
+    const extra = await measureShapes(proto, r.feeds, r.missing, label);
+    r = analyseModel(proto, { inputShapes: options.inputShapes, name, label, extra });
+    if (r.missing) throw new GraphError('GRAPH_SHAPE_INFERENCE', `${label}: no shape for tensor ${r.missing[0]}`);
+  }
+  // The proto's node names become the graph's unique names, so stage files and the graph agree.
+  const byOutput = new Map(r.graph.nodes.map((n) => [n.outputs.find((o) => o !== '')!, n.name]));
+  for (const n of proto.graph!.node) n.name = byOutput.get(n.output.find((o) => o !== '')!)!;
+  return path ? { graph: r.graph, proto, sha256, path } : { graph: r.graph, proto, sha256 };
+}

@@ -1,0 +1,37 @@
+// The text form of shapes on the command line: `1x3x224x224` and `name=1x3x224x224`.
+import { GraphError } from './errors.js';
+import { MAX_DIM } from './_proto.js';
+import type { InputShapes, Shape } from './types.js';
+
+/** Parses `1x3x224x224` into [1, 3, 224, 224]; every dim a positive integer. */
+export function parseShape(text: string): Shape {
+  const t = text.trim();
+  if (!/^\d+(x\d+)*$/i.test(t)) {
+    throw new GraphError('GRAPH_BAD_SHAPE_SPEC', `--input ${text}: a shape is positive integers joined by x, e.g. 1x3x224x224`);
+  }
+  const dims = t.toLowerCase().split('x').map(Number);
+  for (const d of dims) {
+    if (d < 1 || d > MAX_DIM) throw new GraphError('GRAPH_BAD_SHAPE_SPEC', `--input ${text}: dimension ${d} must be between 1 and ${MAX_DIM}`);
+  }
+  return dims;
+}
+
+/** Parses the `--input` values: one bare shape (for a single-input model) or `name=shape` each. */
+export function parseInputSpecs(specs: readonly string[]): InputShapes {
+  if (specs.length === 0) return {};
+  const named = specs.map((s) => s.includes('='));
+  if (named.every((n) => !n)) {
+    if (specs.length > 1) throw new GraphError('GRAPH_BAD_SHAPE_SPEC', `--input given ${specs.length} times without names; use --input <name>=<shape> for each input`);
+    return parseShape(specs[0]!);
+  }
+  if (!named.every(Boolean)) throw new GraphError('GRAPH_BAD_SHAPE_SPEC', `--input: mix of bare shapes and name=shape; name every input`);
+  const out: Record<string, Shape> = {};
+  for (const s of specs) {
+    const eq = s.lastIndexOf('=');
+    const name = s.slice(0, eq);
+    if (name === '') throw new GraphError('GRAPH_BAD_SHAPE_SPEC', `--input ${s}: the input name is empty`);
+    if (name in out) throw new GraphError('GRAPH_BAD_SHAPE_SPEC', `--input ${name} given twice`);
+    out[name] = parseShape(s.slice(eq + 1));
+  }
+  return out;
+}

@@ -1,0 +1,200 @@
+// Splitting a model into pipeline stages: one self-contained ONNX model per stage and a manifest.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { clone, create, toBinary } from '@bufbuild/protobuf';
+import {
+  FunctionProtoSchema, GraphProtoSchema, ModelProtoSchema, OperatorSetIdProtoSchema, NodeProtoSchema, TensorProtoSchema, ValueInfoProtoSchema,
+  type ModelProto, type NodeProto, type ValueInfoProto,
+} from 'onnx-buf';
+import { GraphError } from './errors.js';
+import { ONNX_BY_DTYPE } from './_proto.js';
+import type { LoadedModel } from './load.js';
+import type { Graph, GraphTensor, SplitManifest, StageManifest } from './types.js';
+
+/** Where to split: after the named nodes (in topological order), or an explicit node -> stage map. */
+export type SplitSpec =
+  | { readonly after: readonly string[] }
+  | { readonly stages: Readonly<Record<string, number>> };
+
+/** One stage: its model, encoded bytes, and its manifest entry. */
+export interface StageModel extends StageManifest {
+  readonly index: number;
+  readonly proto: ModelProto;
+  readonly bytes: Uint8Array;
+}
+
+/** The stages of a split and the manifest that describes them. */
+export interface SplitResult {
+  readonly stages: readonly StageModel[];
+  readonly manifest: SplitManifest;
+}
+
+/** Encodes a model to ONNX bytes. */
+export function encodeModel(proto: ModelProto): Uint8Array {
+  return toBinary(ModelProtoSchema, proto);
+}
+
+/** Writes a model to an .onnx file. */
+export function saveModel(proto: ModelProto, path: string): void {
+  try {
+    writeFileSync(path, encodeModel(proto));
+  } catch (e) {
+    throw new GraphError('GRAPH_WRITE_FAILED', `cannot write ${path}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+function unknownNode(graph: Graph, name: string, flag: string): never {
+  const near = graph.nodes.map((n) => n.name).filter((n) => n.toLowerCase().includes(name.toLowerCase())).slice(0, 3);
+  throw new GraphError('GRAPH_UNKNOWN_NODE', `${flag} ${name}: no node of that name in ${graph.name}${near.length ? ` (did you mean ${near.join(', ')}?)` : ''}`);
+}
+
+/** Stage number of every node (by topological index), checked against the graph's edges. */
+export function stageAssignment(graph: Graph, spec: SplitSpec): number[] {
+  const index = new Map(graph.nodes.map((n) => [n.name, n.index]));
+  const stageOf = new Array<number>(graph.nodes.length).fill(0);
+  let count: number;
+  if ('after' in spec) {
+    let prev = -1;
+    let prevName = '';
+    for (const name of spec.after) {
+      const i = index.get(name) ?? unknownNode(graph, name, '--after');
+      if (i <= prev) {
+        throw new GraphError('GRAPH_CUTS_OUT_OF_ORDER', `--after ${name} (position ${i}) must come after ${prevName} (position ${prev}) in the topological order`);
+      }
+      if (i === graph.nodes.length - 1) {
+        throw new GraphError('GRAPH_EMPTY_STAGE', `--after ${name}: it is the last node, so the stage after it would be empty`);
+      }
+      prev = i;
+      prevName = name;
+    }
+    let k = 0;
+    const cuts = new Set(spec.after.map((n) => index.get(n)!));
+    for (let i = 0; i < graph.nodes.length; i++) {
+      stageOf[i] = k;
+      if (cuts.has(i)) k++;
+    }
+    count = k + 1;
+  } else {
+    const seen = new Set<number>();
+    for (const [name, k] of Object.entries(spec.stages)) {
+      const i = index.get(name) ?? unknownNode(graph, name, 'stage assignment of');
+      if (!Number.isInteger(k) || k < 0) throw new GraphError('GRAPH_BAD_ASSIGNMENT', `node ${name} is assigned stage ${k}; stages are integers from 0`);
+      stageOf[i] = k;
+      seen.add(k);
+    }
+    for (const n of graph.nodes) {
+      if (!(n.name in spec.stages)) throw new GraphError('GRAPH_BAD_ASSIGNMENT', `node ${n.name} is not assigned to a stage`);
+    }
+    count = Math.max(...seen) + 1;
+    for (let k = 0; k < count; k++) {
+      if (!seen.has(k)) throw new GraphError('GRAPH_EMPTY_STAGE', `stage ${k} has no nodes; number stages 0..${count - 1} without gaps`);
+    }
+    for (const n of graph.nodes) {
+      for (const x of n.inputs) {
+        const p = x ? graph.tensors.get(x)?.producer : null;
+        if (p && stageOf[index.get(p)!]! > stageOf[n.index]!) {
+          throw new GraphError('GRAPH_BAD_ASSIGNMENT', `tensor ${x} flows from ${p} (stage ${stageOf[index.get(p)!]}) back to ${n.name} (stage ${stageOf[n.index]}); a stage may only read from earlier stages`);
+        }
+      }
+    }
+  }
+  return stageOf;
+}
+
+function valueInfo(t: GraphTensor): ValueInfoProto {
+  return create(ValueInfoProtoSchema, {
+    name: t.name,
+    type: {
+      value: {
+        case: 'tensorType',
+        value: {
+          elemType: ONNX_BY_DTYPE.get(t.dtype)!,
+          shape: { dim: t.shape.map((d) => ({ value: { case: 'dimValue' as const, value: BigInt(d) } })) },
+        },
+      },
+    },
+  });
+}
+
+/** Splits a loaded model into stages; each stage is a valid model with static shapes on its edges. */
+export function splitModel(model: LoadedModel, spec: SplitSpec): SplitResult {
+  const { graph, proto } = model;
+  const stageOf = stageAssignment(graph, spec);
+  const count = Math.max(...stageOf) + 1;
+  const protoNode = new Map<string, NodeProto>(proto.graph!.node.map((n) => [n.name, n]));
+  const initializer = new Map(proto.graph!.initializer.map((t) => [t.name, t]));
+  const index = new Map(graph.nodes.map((n) => [n.name, n.index]));
+  const stageOfTensor = (name: string): number => {
+    const p = graph.tensors.get(name)!.producer;
+    return p === null ? -1 : stageOf[index.get(p)!]!;
+  };
+  // The last stage that reads each tensor decides whether it must leave its producing stage.
+  const lastReader = new Map<string, number>();
+  for (const n of graph.nodes) for (const x of n.inputs) if (x) lastReader.set(x, Math.max(lastReader.get(x) ?? -1, stageOf[n.index]!));
+  const isOutput = new Set(graph.outputs);
+
+  const stages: StageModel[] = [];
+  for (let k = 0; k < count; k++) {
+    const nodes = graph.nodes.filter((n) => stageOf[n.index] === k);
+    const inputs: string[] = [];
+    const inits: string[] = [];
+    const seen = new Set<string>();
+    for (const n of nodes) {
+      for (const x of n.inputs) {
+        if (!x || seen.has(x)) continue;
+        seen.add(x);
+        const t = graph.tensors.get(x)!;
+        if (t.isInitializer) inits.push(x);
+        else if (stageOfTensor(x) !== k) inputs.push(x);
+      }
+    }
+    const outputs: string[] = [];
+    const inner: string[] = [];
+    for (const n of nodes) {
+      for (const o of n.outputs) {
+        if (!o) continue;
+        if (isOutput.has(o) || (lastReader.get(o) ?? -1) > k) outputs.push(o);
+        else inner.push(o);
+      }
+    }
+    // A model output that is also a graph input passes through no node; the first stage reports it.
+    if (k === 0) for (const o of graph.outputs) if (graph.tensors.get(o)!.isGraphInput) outputs.push(o);
+    const t = (name: string) => graph.tensors.get(name)!;
+    const g = create(GraphProtoSchema, {
+      name: `${graph.name}_stage${k}`,
+      node: nodes.map((n) => clone(NodeProtoSchema, protoNode.get(n.name)!)),
+      initializer: inits.map((name) => clone(TensorProtoSchema, initializer.get(name)!)),
+      input: [...inputs.map((x) => valueInfo(t(x))), ...(proto.irVersion < 4n ? inits.map((x) => valueInfo(t(x))) : [])],
+      output: outputs.map((x) => valueInfo(t(x))),
+      valueInfo: inner.map((x) => valueInfo(t(x))),
+    });
+    const m = create(ModelProtoSchema, {
+      irVersion: proto.irVersion,
+      opsetImport: proto.opsetImport.map((o) => clone(OperatorSetIdProtoSchema, o)),
+      producerName: 'dnnpart',
+      producerVersion: '0.1.0',
+      domain: proto.domain,
+      modelVersion: proto.modelVersion,
+      docString: `stage ${k} of ${count} of ${graph.name}`,
+      graph: g,
+      functions: proto.functions.map((f) => clone(FunctionProtoSchema, f)),
+    });
+    const file = `stage-${k}.onnx`;
+    stages.push({ index: k, file, inputs, outputs, nodes: nodes.map((n) => n.name), proto: m, bytes: encodeModel(m) });
+  }
+  return {
+    stages,
+    manifest: { stages: stages.map((s) => ({ file: s.file, inputs: s.inputs, outputs: s.outputs, nodes: s.nodes })) },
+  };
+}
+
+/** Writes `stage-<k>.onnx` files and `manifest.json` into `outDir` (created if missing). */
+export function writeSplit(result: SplitResult, outDir: string): void {
+  try {
+    mkdirSync(outDir, { recursive: true });
+    for (const s of result.stages) writeFileSync(join(outDir, s.file), s.bytes);
+    writeFileSync(join(outDir, 'manifest.json'), `${JSON.stringify(result.manifest, null, 2)}\n`);
+  } catch (e) {
+    throw new GraphError('GRAPH_WRITE_FAILED', `cannot write the split to ${outDir}: ${(e as Error).message}`, { cause: e });
+  }
+}

@@ -1,0 +1,83 @@
+// Checking a split the only way that matters: run the stages in sequence in onnxruntime and
+// compare with the unsplit model on the same seeded input.
+import * as ort from 'onnxruntime-node';
+import { GraphError } from './errors.js';
+import { encodeModel, type SplitResult } from './split.js';
+import { numel } from './_proto.js';
+import type { LoadedModel } from './load.js';
+import type { DType, Graph } from './types.js';
+
+/** Result of `verifySplit`: the largest absolute difference over all model outputs. */
+export interface SplitCheck {
+  readonly maxAbsDiff: number;
+  readonly outputs: readonly string[];
+}
+
+/** Deterministic PRNG (mulberry32) so a check is reproducible. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomTensor(dtype: DType, shape: readonly number[], rand: () => number): ort.Tensor {
+  const n = numel(shape);
+  const dims = shape.slice();
+  switch (dtype) {
+    case 'float32': return new ort.Tensor('float32', Float32Array.from({ length: n }, () => rand() * 2 - 1), dims);
+    case 'float64': return new ort.Tensor('float64', Float64Array.from({ length: n }, () => rand() * 2 - 1), dims);
+    case 'int64': return new ort.Tensor('int64', new BigInt64Array(n), dims);
+    case 'int32': return new ort.Tensor('int32', new Int32Array(n), dims);
+    case 'bool': return new ort.Tensor('bool', new Uint8Array(n), dims);
+    default: throw new GraphError('GRAPH_SHAPE_INFERENCE', `cannot make a test input of type ${dtype}`);
+  }
+}
+
+/** Seeded random feeds for every graph input. */
+export function randomFeeds(graph: Graph, seed = 1): Record<string, ort.Tensor> {
+  const rand = prng(seed);
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const name of graph.inputs) {
+    const t = graph.tensors.get(name)!;
+    feeds[name] = randomTensor(t.dtype, t.shape, rand);
+  }
+  return feeds;
+}
+
+async function run(bytes: Uint8Array, feeds: Record<string, ort.Tensor>, fetches: readonly string[]): Promise<Record<string, ort.Tensor>> {
+  const s = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'disabled' });
+  try {
+    const input: Record<string, ort.Tensor> = {};
+    for (const n of s.inputNames) input[n] = feeds[n]!;
+    return await s.run(input, fetches as string[]);
+  } finally {
+    await s.release();
+  }
+}
+
+/** Runs the unsplit model and the stages in sequence on one seeded input; returns the max abs difference. */
+export async function verifySplit(model: LoadedModel, split: SplitResult, seed = 1): Promise<SplitCheck> {
+  const feeds = randomFeeds(model.graph, seed);
+  const expected = await run(encodeModel(model.proto), feeds, model.graph.outputs);
+  const values: Record<string, ort.Tensor> = { ...feeds };
+  for (const s of split.stages) {
+    const out = await run(s.bytes, values, s.outputs);
+    Object.assign(values, out);
+  }
+  let maxAbsDiff = 0;
+  for (const name of model.graph.outputs) {
+    const a = expected[name]!.data as ArrayLike<number>;
+    const b = values[name]?.data as ArrayLike<number> | undefined;
+    if (!b || b.length !== a.length) throw new GraphError('GRAPH_BAD_ASSIGNMENT', `the stages do not produce model output ${name}`);
+    for (let i = 0; i < a.length; i++) {
+      const d = Math.abs(Number(a[i]) - Number(b[i]));
+      maxAbsDiff = Math.max(maxAbsDiff, Number.isNaN(d) ? Infinity : d);
+    }
+  }
+  return { maxAbsDiff, outputs: model.graph.outputs };
+}
