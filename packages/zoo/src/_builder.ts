@@ -1,0 +1,337 @@
+// Builds one network's ONNX graph the way torch.onnx.export (TorchScript exporter, opset 17)
+// writes torchvision's eval-mode model: node names `/<module scope>/<Op>` (a repeated name in
+// one scope gets `_1`, `_2`, ...), tensors `<node>_output_0`, BatchNorm folded into the Conv
+// before it, and shapes computed as PyTorch computes them. Weights are not allocated here:
+// each initializer is a recipe (shape + seeded distribution), materialized by the encoder.
+
+import { create } from '@bufbuild/protobuf';
+import {
+  AttributeProtoSchema,
+  AttributeProto_AttributeType,
+  NodeProtoSchema,
+  type AttributeProto,
+  type NodeProto,
+} from 'onnx-buf';
+
+/** An activation tensor: its ONNX name and static shape ([n, c, h, w] or [n, features]). */
+export interface Tensor {
+  readonly name: string;
+  readonly shape: readonly number[];
+}
+
+/** How to fill an initializer: seeded uniform values, or fixed values. */
+export type InitFill =
+  | { readonly kind: 'uniform'; readonly bound: number; readonly mean: number }
+  | { readonly kind: 'values'; readonly values: Float32Array };
+
+/** An initializer recipe; its values are generated only when the model is encoded. */
+export interface InitSpec {
+  readonly name: string;
+  readonly dims: readonly number[];
+  readonly fill: InitFill;
+}
+
+/** The finished topology: what the encoder needs, plus torchvision's counts. */
+export interface NetGraph {
+  readonly name: string;
+  readonly nodes: readonly NodeProto[];
+  readonly initializers: readonly InitSpec[];
+  readonly input: Tensor;
+  readonly output: Tensor;
+  /** Intermediate tensors (every node output except the graph output), in creation order. */
+  readonly valueInfo: readonly Tensor[];
+  /** Trainable parameters in torchvision's convention (BatchNorm scale and shift included). */
+  readonly params: number;
+  /** Multiply-accumulates of Conv and Gemm at this input shape. */
+  readonly macs: number;
+}
+
+/** A layer cannot produce a valid output at this input size; zoo.ts turns it into a ZooError. */
+export class ShapeTooSmall extends Error {}
+
+export interface ConvOptions {
+  readonly out: number;
+  readonly k: number;
+  readonly stride?: number;
+  readonly pad?: number;
+  readonly groups?: number;
+  /** The torch Conv2d has its own bias (`bias=True`). */
+  readonly bias?: boolean;
+  /** A BatchNorm2d follows; it is folded into this Conv (which then always has a bias). */
+  readonly bn?: boolean;
+  /** Weight scale relative to 1/sqrt(fan_in) (sqrt(2) suits ReLU). */
+  readonly gain: number;
+  /** Bias values are uniform in biasMean ± biasBound. */
+  readonly biasBound?: number;
+  readonly biasMean?: number;
+}
+
+export interface PoolOptions {
+  readonly k: number;
+  readonly stride: number;
+  readonly pad?: number;
+  readonly ceil?: boolean;
+}
+
+const INTS = AttributeProto_AttributeType.INTS;
+const INT = AttributeProto_AttributeType.INT;
+const FLOAT = AttributeProto_AttributeType.FLOAT;
+
+function intsAttr(name: string, values: readonly number[]): AttributeProto {
+  return create(AttributeProtoSchema, { name, type: INTS, ints: values.map((v) => BigInt(v)) });
+}
+function intAttr(name: string, value: number): AttributeProto {
+  return create(AttributeProtoSchema, { name, type: INT, i: BigInt(value) });
+}
+function floatAttr(name: string, value: number): AttributeProto {
+  return create(AttributeProtoSchema, { name, type: FLOAT, f: value });
+}
+
+/** PyTorch's module path from an exporter scope: `/layer1/layer1.0/conv1` -> `layer1.0.conv1`. */
+export function qualifiedName(scope: string): string {
+  // A Sequential's child shows as `<parent>.<index>`, any other child by its attribute name.
+  let path = '';
+  let prev = '';
+  for (const seg of scope.split('/').filter((s) => s !== '')) {
+    if (prev !== '' && seg.startsWith(`${prev}.`)) path += seg.slice(prev.length);
+    else path += (path === '' ? '' : '.') + seg;
+    prev = seg;
+  }
+  return path;
+}
+
+function spatialOut(size: number, k: number, stride: number, pad: number, ceil: boolean): number {
+  const span = size + 2 * pad - k;
+  if (span < 0) return 0;
+  if (!ceil) return Math.floor(span / stride) + 1;
+  let out = Math.ceil(span / stride) + 1;
+  // PyTorch drops a last window that would start inside the right padding only.
+  if ((out - 1) * stride >= size + pad) out -= 1;
+  return out;
+}
+
+/** Shape of an element-wise op on equal-rank operands (1 broadcasts). */
+function broadcast(a: readonly number[], b: readonly number[]): number[] {
+  return a.map((d, i) => Math.max(d, b[i] ?? 1));
+}
+
+/** Accumulates nodes, initializer recipes, shapes and torchvision's counts for one network. */
+export class NetBuilder {
+  readonly input: Tensor;
+  private readonly nodes: NodeProto[] = [];
+  private readonly inits: InitSpec[] = [];
+  private readonly values: Tensor[] = [];
+  private readonly usedNames = new Map<string, number>();
+  private foldedCount = 0;
+  private params = 0;
+  private macs = 0;
+  private clipBounds: { min: string; max: string } | undefined;
+
+  constructor(
+    private readonly netName: string,
+    inputShape: readonly number[],
+  ) {
+    this.input = { name: 'input', shape: [...inputShape] };
+  }
+
+  private nodeName(scope: string, op: string): string {
+    const base = `${scope}/${op}`;
+    const seen = this.usedNames.get(base) ?? 0;
+    this.usedNames.set(base, seen + 1);
+    return seen === 0 ? base : `${base}_${seen}`;
+  }
+
+  private emit(
+    scope: string,
+    op: string,
+    inputs: readonly string[],
+    shape: readonly number[],
+    attribute: AttributeProto[] = [],
+  ): Tensor {
+    if (shape.some((d) => !(d >= 1))) {
+      throw new ShapeTooSmall(`${scope}/${op} would output shape [${shape.join(', ')}]`);
+    }
+    const name = this.nodeName(scope, op);
+    const out: Tensor = { name: `${name}_output_0`, shape };
+    this.nodes.push(create(NodeProtoSchema, { name, opType: op, input: [...inputs], output: [out.name], attribute }));
+    this.values.push(out);
+    return out;
+  }
+
+  private addInit(name: string, dims: readonly number[], fill: InitFill): string {
+    this.inits.push({ name, dims, fill });
+    return name;
+  }
+
+  /** Conv2d (+ folded BatchNorm2d). */
+  conv(scope: string, x: Tensor, o: ConvOptions): Tensor {
+    const [n, c, h, w] = x.shape as [number, number, number, number];
+    const stride = o.stride ?? 1;
+    const pad = o.pad ?? 0;
+    const groups = o.groups ?? 1;
+    const cin = c / groups;
+    const ho = spatialOut(h, o.k, stride, pad, false);
+    const wo = spatialOut(w, o.k, stride, pad, false);
+    const wDims = [o.out, cin, o.k, o.k];
+    const fanIn = cin * o.k * o.k;
+    const hasBias = (o.bias ?? false) || (o.bn ?? false);
+    // Folded parameters get the exporter's anonymous names; unfolded ones keep torch's names.
+    const q = qualifiedName(scope);
+    let wName: string;
+    let bName = '';
+    if (o.bn) {
+      wName = `onnx::Conv_${this.foldedCount++}`;
+      bName = `onnx::Conv_${this.foldedCount++}`;
+    } else {
+      wName = `${q}.weight`;
+      if (hasBias) bName = `${q}.bias`;
+    }
+    const out = this.emit(
+      scope,
+      'Conv',
+      hasBias ? [x.name, wName, bName] : [x.name, wName],
+      [n, o.out, ho, wo],
+      [
+        intsAttr('dilations', [1, 1]),
+        intAttr('group', groups),
+        intsAttr('kernel_shape', [o.k, o.k]),
+        intsAttr('pads', [pad, pad, pad, pad]),
+        intsAttr('strides', [stride, stride]),
+      ],
+    );
+    this.addInit(wName, wDims, { kind: 'uniform', bound: o.gain * Math.sqrt(3 / fanIn), mean: 0 });
+    if (hasBias) this.addInit(bName, [o.out], { kind: 'uniform', bound: o.biasBound ?? 0.05, mean: o.biasMean ?? 0 });
+    this.params += o.out * fanIn + (o.bias ? o.out : 0) + (o.bn ? 2 * o.out : 0);
+    this.macs += n * o.out * ho * wo * fanIn;
+    return out;
+  }
+
+  /** Linear as Gemm (transB = 1), weight [out, in]. */
+  gemm(scope: string, x: Tensor, out: number, gain: number): Tensor {
+    const [n, f] = x.shape as [number, number];
+    const q = qualifiedName(scope);
+    const y = this.emit(scope, 'Gemm', [x.name, `${q}.weight`, `${q}.bias`], [n, out], [
+      floatAttr('alpha', 1),
+      floatAttr('beta', 1),
+      intAttr('transB', 1),
+    ]);
+    this.addInit(`${q}.weight`, [out, f], { kind: 'uniform', bound: gain * Math.sqrt(3 / f), mean: 0 });
+    this.addInit(`${q}.bias`, [out], { kind: 'uniform', bound: 0.05, mean: 0 });
+    this.params += out * f + out;
+    this.macs += n * out * f;
+    return y;
+  }
+
+  relu(scope: string, x: Tensor): Tensor {
+    return this.emit(scope, 'Relu', [x.name], x.shape);
+  }
+
+  sigmoid(scope: string, x: Tensor): Tensor {
+    return this.emit(scope, 'Sigmoid', [x.name], x.shape);
+  }
+
+  /** SiLU as the exporter writes it: Sigmoid then Mul, both in the module's scope. */
+  silu(scope: string, x: Tensor): Tensor {
+    const s = this.sigmoid(scope, x);
+    return this.mul(scope, x, s);
+  }
+
+  /** ReLU6 as Clip(0, 6); the bounds are two shared scalar initializers. */
+  relu6(scope: string, x: Tensor): Tensor {
+    if (this.clipBounds === undefined) {
+      this.clipBounds = {
+        min: this.addInit('onnx::Clip_min', [], { kind: 'values', values: new Float32Array([0]) }),
+        max: this.addInit('onnx::Clip_max', [], { kind: 'values', values: new Float32Array([6]) }),
+      };
+    }
+    return this.emit(scope, 'Clip', [x.name, this.clipBounds.min, this.clipBounds.max], x.shape);
+  }
+
+  /** Element-wise product; `b` may broadcast ([n, c, 1, 1] against [n, c, h, w]). */
+  mul(scope: string, a: Tensor, b: Tensor): Tensor {
+    return this.emit(scope, 'Mul', [a.name, b.name], broadcast(a.shape, b.shape));
+  }
+
+  add(scope: string, a: Tensor, b: Tensor): Tensor {
+    return this.emit(scope, 'Add', [a.name, b.name], broadcast(a.shape, b.shape));
+  }
+
+  maxPool(scope: string, x: Tensor, o: PoolOptions): Tensor {
+    const [n, c, h, w] = x.shape as [number, number, number, number];
+    const pad = o.pad ?? 0;
+    const ceil = o.ceil ?? false;
+    return this.emit(
+      scope,
+      'MaxPool',
+      [x.name],
+      [n, c, spatialOut(h, o.k, o.stride, pad, ceil), spatialOut(w, o.k, o.stride, pad, ceil)],
+      [
+        intAttr('ceil_mode', ceil ? 1 : 0),
+        intsAttr('kernel_shape', [o.k, o.k]),
+        intsAttr('pads', [pad, pad, pad, pad]),
+        intsAttr('strides', [o.stride, o.stride]),
+      ],
+    );
+  }
+
+  globalAvgPool(scope: string, x: Tensor): Tensor {
+    const [n, c] = x.shape as [number, number];
+    return this.emit(scope, 'GlobalAveragePool', [x.name], [n, c, 1, 1]);
+  }
+
+  /**
+   * AdaptiveAvgPool2d((s, s)) as the exporter lowers it: GlobalAveragePool for 1x1, else an
+   * AveragePool with kernel = stride = input / output, which needs the input to be a multiple.
+   */
+  adaptiveAvgPool(scope: string, x: Tensor, size: number): Tensor {
+    if (size === 1) return this.globalAvgPool(scope, x);
+    const [n, c, h, w] = x.shape as [number, number, number, number];
+    if (h % size !== 0 || w % size !== 0 || h < size || w < size) {
+      throw new ShapeTooSmall(
+        `${scope} (AdaptiveAvgPool2d(${size})) gets a ${h}x${w} map; ONNX export needs a multiple of ${size}`,
+      );
+    }
+    const kh = h / size;
+    const kw = w / size;
+    return this.emit(scope, 'AveragePool', [x.name], [n, c, size, size], [
+      intAttr('ceil_mode', 0),
+      intAttr('count_include_pad', 1),
+      intsAttr('kernel_shape', [kh, kw]),
+      intsAttr('pads', [0, 0, 0, 0]),
+      intsAttr('strides', [kh, kw]),
+    ]);
+  }
+
+  /** torch.flatten(x, 1). */
+  flatten(scope: string, x: Tensor): Tensor {
+    const [n, ...rest] = x.shape as [number, ...number[]];
+    return this.emit(scope, 'Flatten', [x.name], [n, rest.reduce((a, b) => a * b, 1)], [intAttr('axis', 1)]);
+  }
+
+  /** torch.cat(xs, 1). */
+  concat(scope: string, xs: readonly Tensor[]): Tensor {
+    const first = xs[0]!;
+    const channels = xs.reduce((s, t) => s + t.shape[1]!, 0);
+    const shape = [first.shape[0]!, channels, ...first.shape.slice(2)];
+    return this.emit(scope, 'Concat', xs.map((t) => t.name), shape, [intAttr('axis', 1)]);
+  }
+
+  /** Closes the graph: the last node's output becomes the graph output `output`. */
+  finish(out: Tensor): NetGraph {
+    const last = this.nodes[this.nodes.length - 1];
+    if (last === undefined || last.output[0] !== out.name) {
+      throw new Error(`internal: ${this.netName} must end with the node producing ${out.name}`);
+    }
+    last.output[0] = 'output';
+    return {
+      name: this.netName,
+      nodes: this.nodes,
+      initializers: this.inits,
+      input: this.input,
+      output: { name: 'output', shape: out.shape },
+      valueInfo: this.values.filter((t) => t.name !== out.name),
+      params: this.params,
+      macs: this.macs,
+    };
+  }
+}

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { zooModelInfo, zooNames, type ZooInputShape, type ZooName } from '@dnnpart/zoo';
+
+describe('graph structure', () => {
+  it.each(zooNames)('%s: nodes are in topological order, tensors named <node>_output_0, ends at "output"', (net) => {
+    const info = zooModelInfo(net);
+    const known = new Set<string>(['input']);
+    const consumed = new Set<string>();
+    for (const n of info.nodes) {
+      for (const i of n.inputs) {
+        // Initializers are the only inputs not produced upstream.
+        if (!known.has(i)) expect(i, `${n.name} input`).toMatch(/^(onnx::(Conv|Clip)_|[a-z_0-9.]+\.(weight|bias)$)/);
+        consumed.add(i);
+      }
+      expect(n.outputs).toHaveLength(1);
+      const out = n.outputs[0]!;
+      expect(out === 'output' || out === `${n.name}_output_0`).toBe(true);
+      known.add(out);
+    }
+    expect(info.nodes[info.nodes.length - 1]!.outputs).toEqual(['output']);
+    // Every node output feeds another node, except the graph output.
+    for (const n of info.nodes) if (n.outputs[0] !== 'output') expect(consumed.has(n.outputs[0]!)).toBe(true);
+  });
+
+  it.each(zooNames)('%s: torchvision parameter count exceeds the folded ONNX initializers only by BatchNorm', (net) => {
+    const info = zooModelInfo(net);
+    // Each folded BatchNorm over C channels is 2C torchvision parameters but only C ONNX bias
+    // elements; a Clip's two scalar bounds are ONNX-only.
+    const clipScalars = info.nodes.some((n) => n.op === 'Clip') ? 2 : 0;
+    const noBn = ['vgg16', 'alexnet', 'squeezenet1_1'].includes(net);
+    if (noBn) expect(info.initializerElements).toBe(info.params);
+    else expect(info.initializerElements - clipScalars).toBeLessThan(info.params);
+  });
+});
+
+// resnet18's feature maps are exact multiples of 1/32 of the input, so its conv MACs scale by
+// (160 / 224)^2 = 25 / 49 while the fc layer's 512 * 1000 stay; a batch of 2 doubles everything.
+const RESNET18_FC = 512 * 1000;
+const RESNET18_CONV_224 = 1_814_073_344 - RESNET18_FC;
+const SHAPES: readonly (readonly [ZooName, ZooInputShape, number])[] = [
+  ['resnet18', [1, 3, 160, 160], (RESNET18_CONV_224 * 25) / 49 + RESNET18_FC],
+  ['resnet18', [2, 3, 224, 224], 2 * 1_814_073_344],
+  ['resnet50', [1, 3, 112, 112], 0],
+  ['mobilenet_v2', [4, 3, 96, 96], 0],
+  ['efficientnet_b0', [1, 3, 240, 240], 0],
+  ['vgg16', [1, 3, 448, 448], 0],
+  ['squeezenet1_1', [1, 3, 128, 128], 0],
+  ['googlenet', [1, 3, 96, 96], 0],
+  ['alexnet', [1, 3, 227, 227], 0],
+  ['regnet_x_400mf', [1, 3, 64, 64], 0],
+];
+
+describe('configurable input size', () => {
+  it.each(SHAPES)('%s at %j gives [batch, 1000]', (net, shape, macs) => {
+    const info = zooModelInfo(net, { inputShape: shape });
+    expect(info.inputShape).toEqual(shape);
+    expect(info.outputShape).toEqual([shape[0], 1000]);
+    expect(info.params).toBe(zooModelInfo(net).params);
+    if (macs > 0) expect(info.macs).toBe(macs);
+  });
+});
