@@ -1,0 +1,53 @@
+// Progress on stderr: a bar redrawn in place on a terminal, a few plain lines otherwise
+// (CI logs), nothing with --quiet.
+import type { Output } from './io.js';
+
+export interface Progress {
+  /** Report `done` of `total` steps of the phase `label`. */
+  update(label: string, done: number, total: number): void;
+  /** A line of its own (a phase finished, a file written). */
+  note(line: string): void;
+  /** Clear the bar. */
+  end(): void;
+}
+
+/** A progress display on `out`, or a silent one when `quiet`. */
+export function createProgress(out: Output, quiet: boolean): Progress {
+  if (quiet) return { update() {}, note() {}, end() {} };
+  const tty = out.isTTY === true;
+  let barShown = false;
+  let lastLabel = '';
+  let lastQuarter = -1;
+  const clear = () => {
+    if (barShown) out.write('\r\x1b[2K');
+    barShown = false;
+  };
+  return {
+    update(label, done, total) {
+      const frac = total > 0 ? Math.min(1, Math.max(0, done / total)) : 0;
+      if (tty) {
+        const width = Math.max(10, Math.min(30, (out.columns ?? 80) - label.length - 20));
+        const filled = Math.round(frac * width);
+        out.write(`\r\x1b[2K${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`);
+        barShown = true;
+        return;
+      }
+      // Non-TTY: one line when a phase starts and at each quarter, so logs stay short.
+      const quarter = Math.floor(frac * 4);
+      if (label !== lastLabel || quarter > lastQuarter) {
+        out.write(`${label}: ${done}/${total}\n`);
+        lastLabel = label;
+        lastQuarter = quarter;
+      }
+    },
+    note(line) {
+      clear();
+      out.write(line + '\n');
+      lastLabel = '';
+      lastQuarter = -1;
+    },
+    end() {
+      clear();
+    },
+  };
+}

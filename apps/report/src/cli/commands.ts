@@ -1,0 +1,189 @@
+// The declarative table of commands and options: the parser, the help text and the README
+// all read it, so a flag exists in one place only.
+
+export type OptionType = 'string' | 'number' | 'boolean';
+
+export interface OptionSpec {
+  /** Long name without the dashes (`time-limit`). */
+  readonly name: string;
+  /** One-letter alias without the dash (`o`). */
+  readonly alias?: string;
+  readonly type: OptionType;
+  /** May be given more than once; the value is then an array in the order given. */
+  readonly repeatable?: boolean;
+  /** Allowed values (checked by the parser). */
+  readonly choices?: readonly string[];
+  /** Shown in help (`<file>`). */
+  readonly placeholder?: string;
+  readonly default?: string | number | boolean;
+  readonly help: string;
+}
+
+export interface PositionalSpec {
+  readonly name: string;
+  readonly required: boolean;
+  readonly help: string;
+}
+
+export interface CommandSpec {
+  /** Words that select the command (`zoo export`). */
+  readonly name: string;
+  readonly summary: string;
+  readonly positionals: readonly PositionalSpec[];
+  readonly options: readonly OptionSpec[];
+  readonly example: string;
+  /** Whether the command understands --json (every command accepts the flag; some have no other output form). */
+  readonly json: boolean;
+}
+
+/** Options every command accepts. */
+export const globalOptions: readonly OptionSpec[] = [
+  { name: 'help', alias: 'h', type: 'boolean', help: 'show this help' },
+  { name: 'json', type: 'boolean', help: 'machine-readable output on stdout' },
+  { name: 'quiet', alias: 'q', type: 'boolean', help: 'no progress and no summary; errors only' },
+];
+
+const input: OptionSpec = {
+  name: 'input',
+  type: 'string',
+  repeatable: true,
+  placeholder: '<shape>|<name>=<shape>',
+  help: 'fix dynamic dimensions: 1x3x224x224 for the only input, or name=shape once per input',
+};
+const out = (what: string): OptionSpec => ({ name: 'output', alias: 'o', type: 'string', placeholder: '<path>', help: what });
+const timeLimit: OptionSpec = {
+  name: 'time-limit',
+  type: 'number',
+  placeholder: '<s>',
+  default: 60,
+  help: 'stop each solve after this many seconds (the best plan found so far is reported as feasible)',
+};
+const objectives = ['throughput', 'latency', 'energy'] as const;
+
+export const commands: readonly CommandSpec[] = [
+  {
+    name: 'zoo list',
+    summary: 'list the built-in networks with their parameters and MACs',
+    positionals: [],
+    options: [],
+    example: 'dnnpart zoo list --json',
+    json: true,
+  },
+  {
+    name: 'zoo export',
+    summary: 'write a built-in network as an ONNX file',
+    positionals: [{ name: 'name', required: true, help: 'a network from `dnnpart zoo list`' }],
+    options: [
+      { ...input, repeatable: false, placeholder: '<shape>', help: 'input shape (default 1x3x224x224)' },
+      { name: 'seed', type: 'number', placeholder: '<n>', help: 'seed of the deterministic weights (default: the zoo\'s)' },
+      out('the ONNX file to write (required)'),
+    ],
+    example: 'dnnpart zoo export resnet18 --input 1x3x224x224 -o resnet18.onnx',
+    json: true,
+  },
+  {
+    name: 'inspect',
+    summary: 'count nodes, parameters and MACs of a model and list its cut points',
+    positionals: [{ name: 'model', required: true, help: 'an ONNX file' }],
+    options: [input, { name: 'all', type: 'boolean', help: 'list every cut point (default: those where one tensor crosses)' }],
+    example: 'dnnpart inspect resnet18.onnx --json',
+    json: true,
+  },
+  {
+    name: 'split',
+    summary: 'cut a model after the named nodes into stage models and a manifest.json',
+    positionals: [{ name: 'model', required: true, help: 'an ONNX file' }],
+    options: [
+      { name: 'after', type: 'string', repeatable: true, placeholder: '<node>[,<node>...]', help: 'cut after these nodes, in graph order (required)' },
+      input,
+      out('the directory to write stage-N.onnx and manifest.json into (required)'),
+    ],
+    example: 'dnnpart split resnet18.onnx --after layer2.1.relu_1,layer4.0.relu -o stages/',
+    json: true,
+  },
+  {
+    name: 'profile',
+    summary: 'measure per-layer latency of a model on this machine and write a board profile',
+    positionals: [{ name: 'model', required: true, help: 'an ONNX file' }],
+    options: [
+      { name: 'board', type: 'string', placeholder: '<name>', help: 'the board name stored in the profile (required; letters, digits, - _ .)' },
+      input,
+      out('the profile to write (default <model>.<board>.profile.json beside the model)'),
+      { name: 'runs', type: 'number', default: 20, placeholder: '<n>', help: 'measured runs' },
+      { name: 'warmup', type: 'number', default: 3, placeholder: '<n>', help: 'unmeasured runs first' },
+      { name: 'threads', type: 'number', placeholder: '<n>', help: 'intra-op threads (default: all cores)' },
+      { name: 'describe', type: 'string', placeholder: '<board.yaml>', help: 'a board description whose idle/active power estimates energy when no sensor exists' },
+    ],
+    example: 'dnnpart profile resnet18.onnx --board my-laptop --runs 20 -o my-laptop.profile.json',
+    json: true,
+  },
+  {
+    name: 'solve',
+    summary: 'find the optimal partition of a problem or a system file',
+    positionals: [],
+    options: [
+      { name: 'problem', type: 'string', placeholder: '<p.json>', help: 'a problem file (issue 4 format)' },
+      { name: 'system', type: 'string', placeholder: '<system.yaml>', help: 'a system file (model, boards, links)' },
+      { name: 'objective', type: 'string', choices: objectives, placeholder: '<objective>', help: 'override the file\'s objective' },
+      { name: 'pareto', type: 'string', placeholder: '<a>,<b>', help: 'every non-dominated plan for two objectives, e.g. throughput,energy' },
+      timeLimit,
+    ],
+    example: 'dnnpart solve --problem effnet.problem.json --objective throughput --json',
+    json: true,
+  },
+  {
+    name: 'import cnnparted',
+    summary: 'turn the CNNParted paper\'s data into a problem file',
+    positionals: [{ name: 'dir', required: true, help: 'the paper\'s data directory' }],
+    options: [
+      { name: 'net', type: 'string', placeholder: '<name>', help: 'the network (required), e.g. efficientnet' },
+      { name: 'platforms', type: 'string', placeholder: '<p>,<p>...', default: 'eyeriss_like,simba_like', help: 'platforms in order; the first holds the input; a platform may appear twice' },
+      { name: 'order', type: 'string', choices: ['fixed', 'free'], default: 'fixed', placeholder: '<order>', help: 'board order of the problem' },
+      out('the problem file to write (required)'),
+    ],
+    example: 'dnnpart import cnnparted ../shared/reference/cnnparted-2024-02 --net efficientnet -o effnet.problem.json',
+    json: true,
+  },
+  {
+    name: 'report',
+    summary: 'solve every objective and the Pareto fronts and write report.html, report.md, plans.csv, plans.json',
+    positionals: [],
+    options: [
+      { name: 'system', type: 'string', repeatable: true, placeholder: '<system.yaml>', help: 'a system file; repeat to compare systems' },
+      { name: 'problem', type: 'string', repeatable: true, placeholder: '<p.json>', help: 'a problem file; repeat to compare problems' },
+      { name: 'title', type: 'string', placeholder: '<text>', help: 'the report\'s title' },
+      out('the directory to write the report into (required)'),
+      timeLimit,
+    ],
+    example: 'dnnpart report --system profiles/systems/example.yaml -o out/',
+    json: true,
+  },
+  {
+    name: 'start',
+    summary: 'the main job: export, profile this machine, join with other boards, solve, report',
+    positionals: [],
+    options: [
+      { name: 'model', type: 'string', placeholder: '<m.onnx>', help: 'your own model instead of the zoo network' },
+      { name: 'net', type: 'string', placeholder: '<name>', help: 'a zoo network instead of the system file\'s model' },
+      input,
+      { name: 'system', type: 'string', placeholder: '<system.yaml>', default: 'profiles/systems/default.yaml', help: 'the system to plan for (its `measure: true` boards are profiled here)' },
+      { name: 'runs', type: 'number', placeholder: '<n>', help: 'measured runs per profile (default: the system file\'s, else 10)' },
+      { name: 'warmup', type: 'number', placeholder: '<n>', help: 'unmeasured runs first (default 2)' },
+      { name: 'threads', type: 'number', placeholder: '<n>', help: 'intra-op threads for profiling' },
+      out('the directory to write the report into'),
+      timeLimit,
+    ],
+    example: 'dnnpart start --net resnet18 --input 1x3x224x224 -o out/',
+    json: true,
+  },
+];
+
+/** The command whose words `words` start with (longest match), if any. */
+export function findCommand(words: readonly string[]): CommandSpec | undefined {
+  let best: CommandSpec | undefined;
+  for (const c of commands) {
+    const parts = c.name.split(' ');
+    if (parts.every((p, i) => words[i] === p) && (!best || parts.length > best.name.split(' ').length)) best = c;
+  }
+  return best;
+}

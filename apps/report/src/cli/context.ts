@@ -1,0 +1,32 @@
+// What every command function receives besides its own options.
+import path from 'node:path';
+import type { Progress } from './_progress.js';
+
+export interface CommandContext {
+  /** Relative paths are resolved against this. */
+  readonly cwd: string;
+  readonly progress: Progress;
+  readonly signal?: AbortSignal;
+}
+
+/** A command's answer: data for --json, text for people. */
+export interface CommandOutput<T = unknown> {
+  readonly data: T;
+  readonly text: string;
+}
+
+/** `p` resolved against the command's working directory. */
+export function resolvePath(ctx: Pick<CommandContext, 'cwd'>, p: string): string {
+  return path.resolve(ctx.cwd, p);
+}
+
+/** `p` as the user would like to read it: relative to the working directory when inside it. */
+export function displayPath(ctx: Pick<CommandContext, 'cwd'>, p: string): string {
+  const rel = path.relative(ctx.cwd, p);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : p;
+}
+
+/** A silent context for calling commands from code. */
+export function quietContext(cwd: string = process.cwd(), signal?: AbortSignal): CommandContext {
+  return { cwd, progress: { update() {}, note() {}, end() {} }, ...(signal ? { signal } : {}) };
+}

@@ -1,0 +1,215 @@
+// The entry point: pick the command, parse its options from the table, call its function,
+// format the answer, and map errors to exit codes (0 done, 2 the user's mistake, 1 ours,
+// 130 interrupted).
+import { listOption, parseArgs, type ParsedArgs } from './_args.js';
+import { createProgress } from './_progress.js';
+import { commandHelp, groupHelp, mainHelp } from './_usage.js';
+import { commands, findCommand, globalOptions, type CommandSpec } from './commands.js';
+import type { CommandContext, CommandOutput } from './context.js';
+import { UsageError } from './errors.js';
+import type { CliIO } from './io.js';
+import { version } from './version.js';
+
+// Command modules load on demand: `dnnpart --help` should not wait for onnxruntime, GLPK or vega.
+const models = () => import('./model-commands.js');
+const profiling = () => import('./profile-command.js');
+const solving = () => import('./solve-commands.js');
+const reporting = () => import('./report-commands.js');
+
+type Handler = (args: ParsedArgs, ctx: CommandContext) => CommandOutput | Promise<CommandOutput>;
+
+const str = (a: ParsedArgs, name: string): string | undefined => {
+  const v = a.options[name];
+  return typeof v === 'string' ? v : undefined;
+};
+const num = (a: ParsedArgs, name: string): number | undefined => {
+  const v = a.options[name];
+  return typeof v === 'number' ? v : undefined;
+};
+const list = (a: ParsedArgs, name: string): string[] | undefined => {
+  const v = listOption(a.options[name]);
+  return v.length > 0 ? v : undefined;
+};
+const strings = (a: ParsedArgs, name: string): string[] | undefined => {
+  const v = a.options[name];
+  return Array.isArray(v) ? v.map(String) : typeof v === 'string' ? [v] : undefined;
+};
+const required = (a: ParsedArgs, name: string, cmd: string): string => {
+  const v = str(a, name);
+  if (v === undefined) throw new UsageError('CLI_MISSING_ARGUMENT', `${cmd} needs --${name} (see dnnpart ${cmd} --help)`);
+  return v;
+};
+const opt = <K extends string, V>(key: K, v: V | undefined): { [k in K]?: V } => (v === undefined ? {} : ({ [key]: v } as { [k in K]: V }));
+
+/** Each command's function, keyed by its name in the table. */
+const handlers: Record<string, Handler> = {
+  'zoo list': async () => (await models()).zooList(),
+  'zoo export': async (a, ctx) =>
+    (await models()).zooExport({ name: a.positionals[0]!, ...opt('input', str(a, 'input')), ...opt('seed', num(a, 'seed')), output: required(a, 'output', 'zoo export') }, ctx),
+  inspect: async (a, ctx) => (await models()).inspect({ model: a.positionals[0]!, ...opt('input', strings(a, 'input')), all: a.options.all === true }, ctx),
+  split: async (a, ctx) => {
+    const after = list(a, 'after');
+    if (!after) throw new UsageError('CLI_MISSING_ARGUMENT', 'split needs --after <node>[,<node>...] (see dnnpart split --help)');
+    return (await models()).split({ model: a.positionals[0]!, after, ...opt('input', strings(a, 'input')), output: required(a, 'output', 'split') }, ctx);
+  },
+  profile: async (a, ctx) =>
+    (await profiling()).profile(
+      {
+        model: a.positionals[0]!,
+        board: required(a, 'board', 'profile'),
+        ...opt('input', strings(a, 'input')),
+        ...opt('output', str(a, 'output')),
+        ...opt('runs', num(a, 'runs')),
+        ...opt('warmup', num(a, 'warmup')),
+        ...opt('threads', num(a, 'threads')),
+        ...opt('describe', str(a, 'describe')),
+      },
+      ctx,
+    ),
+  solve: async (a, ctx) =>
+    (await solving()).solve(
+      {
+        ...opt('problem', str(a, 'problem')),
+        ...opt('system', str(a, 'system')),
+        ...opt('objective', str(a, 'objective') as 'throughput' | 'latency' | 'energy' | undefined),
+        ...opt('pareto', list(a, 'pareto')),
+        ...opt('timeLimitS', num(a, 'time-limit')),
+      },
+      ctx,
+    ),
+  'import cnnparted': async (a, ctx) =>
+    (await solving()).importPaper(
+      {
+        dir: a.positionals[0]!,
+        net: required(a, 'net', 'import cnnparted'),
+        ...opt('platforms', list(a, 'platforms')),
+        ...opt('order', str(a, 'order') as 'fixed' | 'free' | undefined),
+        output: required(a, 'output', 'import cnnparted'),
+      },
+      ctx,
+    ),
+  report: async (a, ctx) =>
+    (await reporting()).report(
+      {
+        ...opt('systems', strings(a, 'system')),
+        ...opt('problems', strings(a, 'problem')),
+        output: required(a, 'output', 'report'),
+        ...opt('title', str(a, 'title')),
+        ...opt('timeLimitS', num(a, 'time-limit')),
+      },
+      ctx,
+    ),
+  start: async (a, ctx) =>
+    (await reporting()).start(
+      {
+        ...opt('model', str(a, 'model')),
+        ...opt('net', str(a, 'net')),
+        ...opt('input', strings(a, 'input')),
+        ...opt('system', str(a, 'system')),
+        ...opt('output', str(a, 'output')),
+        ...opt('runs', num(a, 'runs')),
+        ...opt('warmup', num(a, 'warmup')),
+        ...opt('threads', num(a, 'threads')),
+        ...opt('timeLimitS', num(a, 'time-limit')),
+      },
+      ctx,
+    ),
+};
+
+/** Run the dnnpart command line; returns the exit code (never exits the process). */
+export async function main(argv: readonly string[], io?: Partial<CliIO>): Promise<number> {
+  const stdout = io?.stdout ?? process.stdout;
+  const stderr = io?.stderr ?? process.stderr;
+  const env = io?.env ?? process.env;
+  const cwd = io?.cwd ?? process.cwd();
+
+  // Ctrl-C aborts long work cleanly when we own the process; tests pass their own signal.
+  const controller = new AbortController();
+  const onSigint = () => controller.abort(new UsageError('CLI_ABORTED', 'interrupted'));
+  const signal = io?.signal ?? controller.signal;
+  if (!io?.signal) process.once('SIGINT', onSigint);
+
+  let quiet = false;
+  try {
+    if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+      const cmd = argv[0] === 'help' && argv.length > 1 ? findCommand(argv.slice(1)) : undefined;
+      // No command at all is a usage error: the help goes to stderr and the exit code says so.
+      (argv.length === 0 ? stderr : stdout).write(cmd ? commandHelp(cmd) : mainHelp(version));
+      return argv.length === 0 ? 2 : 0;
+    }
+    if (argv[0] === '--version' || argv[0] === '-v') {
+      stdout.write(`${version}\n`);
+      return 0;
+    }
+    const spec = findCommand(argv);
+    if (!spec) return unknownCommand(argv, stdout, stderr);
+    const rest = argv.slice(spec.name.split(' ').length);
+    const args = parseArgs(rest, [...globalOptions, ...spec.options], spec.name);
+    if (args.options.help === true) {
+      stdout.write(commandHelp(spec));
+      return 0;
+    }
+    checkPositionals(spec, args);
+    quiet = args.options.quiet === true;
+    const json = args.options.json === true;
+    const ctx: CommandContext = { cwd, progress: createProgress(stderr, quiet), signal };
+    const out = await handlers[spec.name]!(args, ctx);
+    ctx.progress.end();
+    if (json) stdout.write(JSON.stringify(out.data, null, 2) + '\n');
+    else if (!quiet) stdout.write(out.text + '\n');
+    return 0;
+  } catch (e) {
+    if (signal.aborted) {
+      stderr.write('\ndnnpart: interrupted; nothing was written\n');
+      return 130;
+    }
+    const code = (e as { code?: unknown } | null)?.code;
+    if (e instanceof Error && typeof code === 'string' && isOurCode(code)) {
+      stderr.write(`dnnpart: ${e.message.replace(/\s*\n\s*/g, ' ')}\n`);
+      if (env.DNNPART_DEBUG === '1') stderr.write(`(${code}) ${e.stack ?? ''}\n`);
+      return 2;
+    }
+    const message = e instanceof Error ? e.message : String(e);
+    stderr.write(`dnnpart: unexpected failure: ${message.split('\n')[0]}\n`);
+    if (env.DNNPART_DEBUG === '1') stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`);
+    else stderr.write('(set DNNPART_DEBUG=1 to see the stack; please report it)\n');
+    return 1;
+  } finally {
+    if (!io?.signal) process.removeListener('SIGINT', onSigint);
+  }
+}
+
+/**
+ * An error with a string code is the user's mistake or environment (GRAPH_…, SYSTEM_…, and Node's
+ * ENOENT/EACCES on a path they gave); Node's ERR_* codes are programming errors, so exit 1.
+ */
+function isOurCode(code: string): boolean {
+  return !code.startsWith('ERR_');
+}
+
+function checkPositionals(spec: CommandSpec, args: ParsedArgs): void {
+  const needed = spec.positionals.filter((p) => p.required);
+  if (args.positionals.length < needed.length) {
+    const missing = needed[args.positionals.length]!;
+    throw new UsageError('CLI_MISSING_ARGUMENT', `${spec.name} needs <${missing.name}> (${missing.help}); see dnnpart ${spec.name} --help`);
+  }
+  if (args.positionals.length > spec.positionals.length) {
+    throw new UsageError('CLI_TOO_MANY_ARGUMENTS', `${spec.name} takes ${spec.positionals.length === 0 ? 'no arguments' : spec.positionals.map((p) => `<${p.name}>`).join(' ')}, got extra "${args.positionals[spec.positionals.length]}"`);
+  }
+}
+
+function unknownCommand(argv: readonly string[], stdout: CliIO['stdout'], stderr: CliIO['stderr']): number {
+  const group = commands.filter((c) => c.name.startsWith(argv[0] + ' '));
+  if (group.length > 0) {
+    if (argv.length === 1) {
+      stderr.write(groupHelp(argv[0]!));
+      return 2;
+    }
+    if (argv[1] === '--help' || argv[1] === '-h') {
+      stdout.write(groupHelp(argv[0]!));
+      return 0;
+    }
+    throw new UsageError('CLI_UNKNOWN_COMMAND', `unknown command "${argv[0]} ${argv[1]}" (${argv[0]} has: ${group.map((c) => c.name.split(' ')[1]).join(', ')})`);
+  }
+  throw new UsageError('CLI_UNKNOWN_COMMAND', `unknown command "${argv[0]}" (see dnnpart --help)`);
+}

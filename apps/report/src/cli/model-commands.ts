@@ -1,0 +1,106 @@
+// zoo list, zoo export, inspect, split: the commands about models themselves.
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { inspectModel, loadModel, parseInputSpecs, splitModel, writeSplit, type InputShapes, type InspectResult, type SplitManifest } from '@dnnpart/onnx-graph';
+import { buildZooModel, listZoo, type ZooInputShape } from '@dnnpart/zoo';
+import { bytes, si, table } from './_format.js';
+import { displayPath, resolvePath, type CommandContext, type CommandOutput } from './context.js';
+import { UsageError } from './errors.js';
+
+export interface ZooEntry {
+  readonly name: string;
+  readonly params: number;
+  readonly macs: number;
+  readonly description?: string;
+}
+
+/** `dnnpart zoo list`: the built-in networks. */
+export function zooList(): CommandOutput<ZooEntry[]> {
+  const entries = listZoo().map((z) => ({ name: z.name, params: z.params, macs: z.macs, ...(z.description ? { description: z.description } : {}) }));
+  const text = table(
+    ['network', 'params', 'MACs', 'description'],
+    entries.map((e) => [e.name, si(e.params), si(e.macs), e.description ?? '']),
+  );
+  return { data: entries.map(({ name, params, macs }) => ({ name, params, macs })), text };
+}
+
+export interface ZooExportOptions {
+  readonly name: string;
+  readonly input?: string;
+  readonly seed?: number;
+  readonly output: string;
+}
+
+/** `dnnpart zoo export`: write a zoo network as ONNX. */
+export async function zooExport(opts: ZooExportOptions, ctx: CommandContext): Promise<CommandOutput<{ file: string; bytes: number; name: string; input: number[] }>> {
+  const shape = opts.input ? parseInputSpecs([opts.input]) : [1, 3, 224, 224];
+  if (!Array.isArray(shape)) throw new UsageError('CLI_BAD_VALUE', `--input for zoo export is one shape like 1x3x224x224, got "${opts.input}"`);
+  if ((shape as number[]).length !== 4) throw new UsageError('CLI_BAD_VALUE', `--input for zoo networks is NxCxHxW, got "${opts.input}"`);
+  const inputShape = shape as unknown as ZooInputShape;
+  const model = buildZooModel(opts.name, { inputShape, ...(opts.seed !== undefined ? { seed: opts.seed } : {}) });
+  const file = resolvePath(ctx, opts.output);
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, model);
+  const input = [...(shape as number[])];
+  return {
+    data: { file, bytes: model.byteLength, name: opts.name, input },
+    text: `wrote ${displayPath(ctx, file)} (${opts.name}, input ${input.join('x')}, ${bytes(model.byteLength)})`,
+  };
+}
+
+export interface ModelOptions {
+  readonly model: string;
+  readonly input?: readonly string[];
+}
+
+function shapesOf(input: readonly string[] | undefined): InputShapes | undefined {
+  return input && input.length > 0 ? parseInputSpecs([...input]) : undefined;
+}
+
+/** `inspect --json`: the graph package's inspection, with the model path as given. */
+export type InspectOutput = InspectResult & { readonly model: string };
+
+/** `dnnpart inspect`: counts and cut points of a model. */
+export async function inspect(opts: ModelOptions & { readonly all?: boolean }, ctx: CommandContext): Promise<CommandOutput<InspectOutput>> {
+  const file = resolvePath(ctx, opts.model);
+  const inputShapes = shapesOf(opts.input);
+  const model = await loadModel(file, inputShapes ? { inputShapes } : {});
+  const info = inspectModel(model);
+  const data: InspectOutput = { model: displayPath(ctx, file), ...info };
+  const cuts = info.cutPoints;
+  const shown = opts.all ? cuts : cuts.filter((c) => c.tensors.length === 1);
+  const lines = [
+    `${data.model}: ${info.nodes} nodes, ${si(info.params)} parameters, ${si(info.macs)} MACs, inputs ${model.graph.inputs.map((n) => `${n}[${model.graph.tensors.get(n)?.shape.join('x') ?? '?'}]`).join(', ')}`,
+  ];
+  if (info.unknownOps.length > 0) lines.push(`ops the cost model does not know (counted as 0 MACs): ${info.unknownOps.join(', ')}`);
+  lines.push(
+    '',
+    `${opts.all ? 'cut points' : 'cut points where one tensor crosses'} (${shown.length} of ${cuts.length}${opts.all ? '' : '; --all lists every position'}):`,
+    table(['after', 'bytes', 'tensors'], shown.map((c) => [c.after, bytes(c.bytes), String(c.tensors.length)])),
+  );
+  return { data, text: lines.join('\n') };
+}
+
+export interface SplitOptions extends ModelOptions {
+  readonly after: readonly string[];
+  readonly output: string;
+}
+
+/** `dnnpart split`: one ONNX model per stage and a manifest.json. */
+export async function split(opts: SplitOptions, ctx: CommandContext): Promise<CommandOutput<SplitManifest & { dir: string }>> {
+  const file = resolvePath(ctx, opts.model);
+  const inputShapes = shapesOf(opts.input);
+  const model = await loadModel(file, inputShapes ? { inputShapes } : {});
+  const result = splitModel(model, { after: [...opts.after] });
+  const dir = resolvePath(ctx, opts.output);
+  writeSplit(result, dir);
+  const stages = result.manifest.stages;
+  const text = [
+    `wrote ${stages.length} stages and manifest.json to ${displayPath(ctx, dir)}`,
+    table(
+      ['stage', 'file', 'nodes', 'inputs', 'outputs'],
+      stages.map((s, i) => [String(i), s.file, String(s.nodes.length), s.inputs.join(', '), s.outputs.join(', ')]),
+    ),
+  ].join('\n');
+  return { data: { dir, stages }, text };
+}

@@ -1,0 +1,155 @@
+// dnnpart solve and dnnpart import cnnparted.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { importCnnparted, parseProblem, solve as solveProblem, solvePareto, type Objective, type ParetoResult, type Plan, type Problem } from '@dnnpart/solver';
+import { buildProblem, type ReportParts } from '../system/build.js';
+import { loadSystem } from '../system/load.js';
+import { resolveSystem, type ResolveEvent } from '../system/resolve.js';
+import { fixed, si, table } from './_format.js';
+import { displayPath, resolvePath, type CommandContext, type CommandOutput } from './context.js';
+import { UsageError } from './errors.js';
+
+const objectiveNames: readonly Objective[] = ['throughput', 'latency', 'energy'];
+
+/** Read and validate a problem file. */
+export function readProblemFile(file: string, display: string): Problem {
+  if (!existsSync(file) || !statSync(file).isFile()) throw new UsageError('CLI_FILE_NOT_FOUND', `${display}: problem file not found`);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new UsageError('CLI_BAD_VALUE', `${display}: not JSON (${(e as Error).message})`);
+  }
+  return parseProblem(json, display);
+}
+
+/** Turn resolver events into progress lines and bars. */
+export function resolveProgress(ctx: CommandContext): (e: ResolveEvent) => void {
+  return (e) => {
+    if (e.kind === 'phase') ctx.progress.note(e.message);
+    else ctx.progress.update(`${e.phase} ${e.board}`, e.done, e.total);
+  };
+}
+
+export interface ProblemSource {
+  readonly problem?: string;
+  readonly system?: string;
+}
+
+/** Load the problem a command was pointed at (a problem file, or a system file built here). */
+export async function loadProblem(src: ProblemSource, ctx: CommandContext, workDir?: string): Promise<{ problem: Problem; parts?: ReportParts }> {
+  if (src.problem && src.system) throw new UsageError('CLI_CONFLICTING_FLAGS', 'give --problem or --system, not both');
+  if (src.problem) return { problem: readProblemFile(resolvePath(ctx, src.problem), src.problem) };
+  if (!src.system) throw new UsageError('CLI_MISSING_ARGUMENT', 'give --problem <p.json> or --system <system.yaml>');
+  const spec = loadSystem(resolvePath(ctx, src.system), src.system);
+  const dir = workDir ?? (await mkdtemp(path.join(os.tmpdir(), 'dnnpart-')));
+  try {
+    const resolved = await resolveSystem(spec, { workDir: dir, onProgress: resolveProgress(ctx), ...(ctx.signal ? { signal: ctx.signal } : {}) });
+    return buildProblem(resolved);
+  } finally {
+    if (!workDir) await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export interface SolveOptions extends ProblemSource {
+  readonly objective?: Objective;
+  /** Two objectives: every non-dominated plan. */
+  readonly pareto?: readonly string[];
+  readonly timeLimitS?: number;
+}
+
+/** `dnnpart solve`: the optimal plan (or the Pareto front) of a problem or system. */
+export async function solve(opts: SolveOptions, ctx: CommandContext): Promise<CommandOutput<Plan | ParetoResult>> {
+  let pair: [Objective, Objective] | undefined;
+  if (opts.pareto && opts.pareto.length > 0) {
+    const [a, b, ...rest] = opts.pareto;
+    const ok = (o: string | undefined): o is Objective => objectiveNames.includes(o as Objective);
+    if (!ok(a) || !ok(b) || rest.length > 0 || a === b) {
+      throw new UsageError('CLI_BAD_VALUE', `--pareto takes two different objectives of throughput, latency, energy, e.g. throughput,energy; got "${opts.pareto.join(',')}"`);
+    }
+    pair = [a, b];
+  }
+  const { problem } = await loadProblem(opts, ctx);
+  const objective = opts.objective ?? problem.objective;
+  const limit = opts.timeLimitS !== undefined ? { timeLimitS: opts.timeLimitS } : {};
+  ctx.progress.note(`solving ${problem.name ?? 'problem'}: ${problem.nodes.length} nodes, ${problem.boards.length} boards, ${pair ? `Pareto front ${pair.join(' vs ')}` : objective}`);
+  if (pair) {
+    const front = await solvePareto(problem, pair, limit);
+    return { data: front, text: formatFront(front) };
+  }
+  const plan = await solveProblem(problem, { objective, ...limit });
+  return { data: plan, text: formatPlan(plan) };
+}
+
+/** A plan for people: metrics, stages, transfers, and the baselines beside it. */
+export function formatPlan(plan: Plan): string {
+  const head = `${plan.status} ${plan.objective} plan in ${fixed(plan.solveMs, 0)} ms` + (plan.gap !== undefined ? ` (gap ${(plan.gap * 100).toFixed(2)}%)` : '');
+  if (plan.stages === undefined) return [head, plan.reason ? `why: ${plan.reason}` : ''].filter(Boolean).join('\n');
+  const lines = [
+    head,
+    `throughput ${fixed(plan.throughputFps)} FPS, latency ${fixed(plan.latencyMs)} ms, energy ${fixed(plan.energyMj)} mJ, bottleneck ${plan.bottleneck ?? '—'}`,
+    '',
+    table(
+      ['stage', 'board', 'nodes', 'compute ms', 'energy mJ', 'memory'],
+      plan.stages.map((s, i) => [String(i), s.board, `${s.nodes.length} (${s.nodes[0]} … ${s.nodes[s.nodes.length - 1]})`, fixed(s.computeMs), fixed(s.energyMj), `${si(s.memoryBytes, 'B')}`]),
+    ),
+  ];
+  if (plan.transfers && plan.transfers.length > 0) {
+    lines.push('', table(['transfer', 'bytes', 'ms', 'energy mJ'], plan.transfers.map((t) => [`${t.from} -> ${t.to}`, si(t.bytes, 'B'), fixed(t.ms, 3), fixed(t.energyMj, 3)])));
+  }
+  if (plan.baselines.length > 0) {
+    lines.push('', 'baselines:', formatBaselines(plan));
+  }
+  if (plan.reason) lines.push(`note: ${plan.reason}`);
+  return lines.join('\n');
+}
+
+/** The baselines of a plan as a table, with the plan's gain over each. */
+export function formatBaselines(plan: Plan): string {
+  return table(
+    ['plan', 'FPS', 'latency ms', 'energy mJ', 'bottleneck'],
+    [
+      ['optimum', fixed(plan.throughputFps), fixed(plan.latencyMs), fixed(plan.energyMj), plan.bottleneck ?? '—'],
+      ...plan.baselines.map((b) => [b.name, fixed(b.throughputFps), fixed(b.latencyMs), fixed(b.energyMj), b.bottleneck]),
+    ],
+  );
+}
+
+function formatFront(front: ParetoResult): string {
+  const [a, b] = front.objectives;
+  const col = (o: Objective) => (o === 'throughput' ? 'FPS' : o === 'latency' ? 'latency ms' : 'energy mJ');
+  const val = (p: Plan, o: Objective) => fixed(o === 'throughput' ? p.throughputFps : o === 'latency' ? p.latencyMs : p.energyMj);
+  return [
+    `${front.status} Pareto front ${a} vs ${b}: ${front.front.length} plans in ${fixed(front.solveMs, 0)} ms`,
+    table([col(a), col(b), 'stages'], front.front.map((p) => [val(p, a), val(p, b), (p.stages ?? []).map((s) => s.board).join(' > ')])),
+    ...(front.reason ? [`why: ${front.reason}`] : []),
+  ].join('\n');
+}
+
+export interface ImportOptions {
+  readonly dir: string;
+  readonly net: string;
+  readonly platforms?: readonly string[];
+  readonly order?: 'fixed' | 'free';
+  readonly output: string;
+}
+
+/** `dnnpart import cnnparted`: the paper's data as a problem file. */
+export async function importPaper(opts: ImportOptions, ctx: CommandContext): Promise<CommandOutput<{ file: string; nodes: number; boards: string[]; links: number }>> {
+  const dir = resolvePath(ctx, opts.dir);
+  const problem = await importCnnparted(dir, {
+    net: opts.net,
+    ...(opts.platforms && opts.platforms.length > 0 ? { platforms: [...opts.platforms] } : {}),
+    ...(opts.order ? { order: opts.order } : {}),
+  });
+  const file = resolvePath(ctx, opts.output);
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, JSON.stringify(problem, null, 2) + '\n');
+  const data = { file, nodes: problem.nodes.length, boards: problem.boards.map((b) => b.id), links: problem.links.length };
+  return {
+    data,
+    text: `wrote ${displayPath(ctx, file)}: ${opts.net}, ${data.nodes} layers, boards ${data.boards.join(', ')} (${problem.boardOrder} order, input on ${problem.inputBoard}), ${data.links} links`,
+  };
+}

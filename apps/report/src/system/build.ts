@@ -1,0 +1,128 @@
+// Joining a model's graph with board profiles and links into a solver problem: pure, no I/O.
+import path from 'node:path';
+import { cutPoints, graphCosts, type Graph } from '@dnnpart/onnx-graph';
+import type { Problem, ProblemBoard, ProblemNode, ProblemTensor } from '@dnnpart/solver';
+import type { ReportBoard, ReportCut, ReportLayer, ReportSystem } from '../report-data.js';
+import { SystemError } from './errors.js';
+import { where } from './load.js';
+import type { ResolvedBoard, ResolvedSystem } from './resolve.js';
+
+/** What a report shows about a system besides its plans. */
+export type ReportParts = Pick<ReportSystem, 'name' | 'model' | 'boards' | 'links' | 'inputBoard' | 'boardOrder' | 'constraints' | 'objective' | 'layers' | 'cuts'>;
+
+export interface BuiltProblem {
+  readonly problem: Problem;
+  readonly parts: ReportParts;
+}
+
+/** The solver problem of a resolved system, and the report's view of it. */
+export function buildProblem(system: ResolvedSystem): BuiltProblem {
+  const { spec, graph } = system;
+  const all = graphCosts(graph);
+  const costs = all.nodes;
+  const nodes: ProblemNode[] = graph.nodes.map((n) => {
+    const c = costs.get(n.name);
+    return { id: n.name, memoryBytes: (c?.paramBytes ?? 0) + (c?.outputBytes ?? 0), macs: c?.macs ?? 0 };
+  });
+  const boards = system.boards.map((b, i) => problemBoard(system, b, i));
+
+  const problem: Problem = {
+    version: 1,
+    name: spec.name,
+    nodes,
+    tensors: problemTensors(graph),
+    boards,
+    links: system.links,
+    inputBoard: spec.inputBoard,
+    objective: spec.objective,
+    boardOrder: spec.boardOrder,
+    constraints: spec.constraints,
+  };
+
+  const layers: ReportLayer[] = graph.nodes.map((n) => {
+    const c = costs.get(n.name);
+    const latencyMs: Record<string, number> = {};
+    for (const b of boards) {
+      const ms = b.latencyMs[n.name];
+      if (ms !== undefined) latencyMs[b.id] = ms;
+    }
+    return { name: n.name, op: n.op, macs: c?.macs ?? 0, paramBytes: c?.paramBytes ?? 0, latencyMs };
+  });
+  const cuts: ReportCut[] = cutPoints(graph).map((c) => ({ after: c.after, bytes: c.bytes, tensors: c.tensors.length }));
+  const reportBoards: ReportBoard[] = system.boards.map((b, i) => reportBoard(b, boards[i]!.memoryBytes));
+
+  return {
+    problem,
+    parts: {
+      name: spec.name,
+      model: { name: graph.name, layers: graph.nodes.length, params: all.params, macs: all.macs, file: path.basename(system.modelFile) },
+      boards: reportBoards,
+      links: system.links,
+      inputBoard: spec.inputBoard,
+      boardOrder: spec.boardOrder,
+      constraints: spec.constraints,
+      objective: spec.objective,
+      layers,
+      cuts,
+    },
+  };
+}
+
+/** Model inputs (producer null) and node outputs that some node reads; initializers are weights, not traffic. */
+function problemTensors(graph: Graph): ProblemTensor[] {
+  const out: ProblemTensor[] = [];
+  for (const t of graph.tensors.values()) {
+    if (t.isInitializer || t.consumers.length === 0) continue;
+    if (!t.isGraphInput && t.producer === null) continue;
+    out.push({ id: t.name, producer: t.isGraphInput ? null : t.producer, consumers: [...t.consumers], bytes: t.bytes });
+  }
+  return out;
+}
+
+function problemBoard(system: ResolvedSystem, b: ResolvedBoard, i: number): ProblemBoard {
+  const { spec, graph } = system;
+  const field = b.spec.profile ? `boards[${i}].profile` : b.spec.measure ? `boards[${i}].measure` : `boards[${i}].describe`;
+  const p = b.profile;
+  const what = b.profileFile ? path.basename(b.profileFile) : `the ${b.source} profile of ${b.spec.id}`;
+  // An analytic profile is computed from this graph; a measured one must be of this very file.
+  if (b.source === 'measured' && p.model.sha256.toLowerCase() !== system.modelSha256.toLowerCase()) {
+    throw new SystemError(
+      'SYSTEM_PROFILE_MODEL_MISMATCH',
+      `${where(spec, field)}: ${what} is a profile of model "${p.model.name}" (sha256 ${p.model.sha256.slice(0, 12)}…), not of ${path.basename(system.modelFile)} "${graph.name}" (sha256 ${system.modelSha256.slice(0, 12)}…); profile this model file`,
+    );
+  }
+  const graphNodes = new Set(graph.nodes.map((n) => n.name));
+  const latencyMs: Record<string, number> = {};
+  const energyMj: Record<string, number> = {};
+  for (const n of p.nodes) {
+    if (!graphNodes.has(n.name)) {
+      throw new SystemError('SYSTEM_PROFILE_NODE_UNKNOWN', `${where(spec, field)}: ${what} has node "${n.name}", which is not in ${path.basename(system.modelFile)}`);
+    }
+    latencyMs[n.name] = n.latencyMs.median;
+    if (typeof n.energyMj === 'number') energyMj[n.name] = n.energyMj;
+  }
+  // ORT may remove nodes entirely (constant folding, identities): they cost nothing there.
+  for (const name of p.eliminatedNodes ?? []) if (graphNodes.has(name) && latencyMs[name] === undefined) latencyMs[name] = 0;
+  for (const n of graph.nodes) {
+    if (latencyMs[n.name] === undefined) {
+      throw new SystemError('SYSTEM_PROFILE_NODE_MISSING', `${where(spec, field)}: ${what} has no entry for node "${n.name}" of ${path.basename(system.modelFile)}`);
+    }
+  }
+  const memoryBytes = b.spec.memoryBytes !== undefined ? b.spec.memoryBytes : (b.description?.memoryBytes ?? p.board.memoryBytes ?? null);
+  return { id: b.spec.id, memoryBytes, latencyMs, energyMj };
+}
+
+function reportBoard(b: ResolvedBoard, memoryBytes: number | null): ReportBoard {
+  const p = b.profile;
+  const description = b.description?.title ?? (b.source === 'measured' ? `${p.board.cpu}, ${p.board.cores} cores (${p.settings.threads} threads)` : undefined);
+  return {
+    id: b.spec.id,
+    source: b.source,
+    ...(b.profileFile ? { file: b.profileFile } : b.description?.file ? { file: b.description.file } : {}),
+    createdAt: p.createdAt,
+    memoryBytes,
+    powerSource: p.power.source,
+    ...(description ? { description } : {}),
+  };
+}
+

@@ -1,0 +1,171 @@
+// The I/O half of a system: the model (a file or a zoo export), each board's profile (read,
+// measured here, or analytic from a description) and the link descriptions. buildProblem()
+// then joins them without touching the disk.
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { loadModel, parseInputSpecs, type Graph, type InputShapes } from '@dnnpart/onnx-graph';
+import { buildZooModel, type ZooInputShape } from '@dnnpart/zoo';
+import {
+  analyticProfile,
+  loadBoardDescription,
+  loadLinkDescription,
+  profileModel,
+  readProfile,
+  writeProfile,
+  type BoardDescription,
+  type LinkDescription,
+  type Profile,
+} from '@dnnpart/profiler';
+import type { ProblemLink } from '@dnnpart/solver';
+import { where, type MeasureSettings, type SystemBoard, type SystemSpec } from './load.js';
+
+/** A board with the costs it will be planned with. */
+export interface ResolvedBoard {
+  readonly spec: SystemBoard;
+  readonly profile: Profile;
+  /** measured: a profile file or a measurement here; analytic: from its description. */
+  readonly source: 'measured' | 'analytic';
+  /** The profile file (read, or written after measuring). */
+  readonly profileFile?: string;
+  readonly description?: BoardDescription;
+}
+
+export interface ResolvedSystem {
+  readonly spec: SystemSpec;
+  readonly graph: Graph;
+  readonly modelFile: string;
+  readonly modelSha256: string;
+  readonly inputShapes?: InputShapes;
+  readonly boards: readonly ResolvedBoard[];
+  /** Directed links, after descriptions, overrides, `bidirectional` and `network`. */
+  readonly links: readonly ProblemLink[];
+}
+
+export type ResolveEvent =
+  | { readonly kind: 'phase'; readonly message: string }
+  | { readonly kind: 'profile'; readonly board: string; readonly done: number; readonly total: number; readonly phase: string };
+
+export interface ResolveOptions {
+  /** Where a zoo export and measured profiles are written. */
+  readonly workDir: string;
+  /** Replace the file's model (the `start` command's --model / --net / --input). */
+  readonly model?: { readonly file?: string; readonly zoo?: string; readonly input?: readonly string[] };
+  /** Settings for `measure` boards that override the file's (the command line's --runs, --warmup, --threads). */
+  readonly measure?: MeasureSettings;
+  readonly onProgress?: (e: ResolveEvent) => void;
+  readonly signal?: AbortSignal;
+}
+
+/** Load the model, every board's profile and every link of a system. */
+export async function resolveSystem(spec: SystemSpec, opts: ResolveOptions): Promise<ResolvedSystem> {
+  const emit = opts.onProgress ?? (() => {});
+  await mkdir(opts.workDir, { recursive: true });
+
+  const modelSpec = opts.model && (opts.model.file || opts.model.zoo)
+    ? { ...opts.model, input: opts.model.input ?? (opts.model.zoo ? spec.model.input : undefined) }
+    : { ...spec.model, ...(opts.model?.input ? { input: opts.model.input } : {}) };
+  const fromFile = opts.model?.file || opts.model?.zoo ? null : 'model';
+  const inputShapes = modelSpec.input && modelSpec.input.length > 0
+    ? await located(spec, fromFile && 'model.input', () => parseInputSpecs([...modelSpec.input!]))
+    : undefined;
+
+  let modelFile: string;
+  if (modelSpec.zoo) {
+    const zoo = modelSpec.zoo;
+    emit({ kind: 'phase', message: `exporting ${zoo} from the zoo` });
+    const shape = Array.isArray(inputShapes) ? (inputShapes as unknown as ZooInputShape) : undefined;
+    const seed = fromFile ? spec.model.seed : undefined;
+    const bytes = await located(spec, fromFile && 'model.zoo', () =>
+      buildZooModel(zoo, { ...(shape ? { inputShape: shape } : {}), ...(seed !== undefined ? { seed } : {}) }),
+    );
+    modelFile = path.join(opts.workDir, `${zoo}${shape ? '-' + shape.join('x') : ''}.onnx`);
+    await writeFile(modelFile, bytes);
+  } else {
+    modelFile = modelSpec.file!;
+  }
+  emit({ kind: 'phase', message: `loading ${path.basename(modelFile)}` });
+  const model = await located(spec, fromFile && `model.${modelSpec.zoo ? 'zoo' : 'file'}`, () =>
+    loadModel(modelFile, inputShapes ? { inputShapes } : {}),
+  );
+  const graph = model.graph;
+
+  const boards: ResolvedBoard[] = [];
+  for (const [i, b] of spec.boards.entries()) {
+    opts.signal?.throwIfAborted();
+    const field = `boards[${i}]`;
+    const description = b.describe
+      ? await located(spec, `${field}.describe`, () => loadBoardDescription(b.describe!))
+      : undefined;
+    if (b.profile) {
+      emit({ kind: 'phase', message: `reading the profile of ${b.id}` });
+      const profile = await located(spec, `${field}.profile`, () => readProfile(b.profile!));
+      boards.push({ spec: b, profile, source: 'measured', profileFile: b.profile, ...(description ? { description } : {}) });
+    } else if (b.measure) {
+      const settings = { ...b.measure, ...opts.measure };
+      emit({ kind: 'phase', message: `profiling ${graph.name} on this machine as ${b.id} (${settings.runs ?? 10} runs)` });
+      const profile = await profileModel(modelFile, {
+        board: b.id,
+        ...(inputShapes ? { inputShapes } : {}),
+        runs: settings.runs ?? 10,
+        warmup: settings.warmup ?? 2,
+        ...(settings.threads ? { threads: settings.threads } : {}),
+        ...(description ? { boardDescription: description } : {}),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        onProgress: (p: { phase?: string; done?: number; total?: number; run?: number; runs?: number }) =>
+          emit({ kind: 'profile', board: b.id, phase: p.phase ?? 'profiling', done: p.done ?? p.run ?? 0, total: p.total ?? p.runs ?? 0 }),
+      });
+      const profileFile = path.join(opts.workDir, `${b.id}.profile.json`);
+      await writeProfile(profileFile, profile, opts.signal);
+      emit({ kind: 'phase', message: `profile of ${b.id} written to ${profileFile}` });
+      boards.push({ spec: b, profile, source: 'measured', profileFile, ...(description ? { description } : {}) });
+    } else {
+      emit({ kind: 'phase', message: `estimating ${b.id} from ${path.basename(b.describe!)}` });
+      const profile = await located(spec, `${field}.describe`, () => analyticProfile(graph, description!));
+      boards.push({ spec: b, profile, source: 'analytic', description: description! });
+    }
+  }
+
+  return { spec, graph, modelFile, modelSha256: model.sha256, ...(inputShapes ? { inputShapes } : {}), boards, links: await resolveLinks(spec) };
+}
+
+/** Directed solver links from the file's links and its `network` default. */
+async function resolveLinks(spec: SystemSpec): Promise<ProblemLink[]> {
+  const out = new Map<string, ProblemLink>();
+  for (const l of spec.links) {
+    const desc: Partial<LinkDescription> = l.link ? await located(spec, `${l.field}.link`, () => loadLinkDescription(l.link!)) : {};
+    const link = {
+      bandwidthBytesPerSec: l.bandwidthBytesPerSec ?? desc.bandwidthBytesPerSec!,
+      latencyMs: l.latencyMs ?? desc.latencyMs!,
+      powerW: l.powerW ?? desc.powerW!,
+      framing: l.framing ?? desc.framing ?? 'none',
+    };
+    out.set(`${l.from}->${l.to}`, { from: l.from, to: l.to, ...link });
+    if (l.bidirectional) out.set(`${l.to}->${l.from}`, { from: l.to, to: l.from, ...link });
+  }
+  if (spec.network) {
+    const desc = await located(spec, 'network', () => loadLinkDescription(spec.network!));
+    for (const a of spec.boards) {
+      for (const b of spec.boards) {
+        const key = `${a.id}->${b.id}`;
+        if (a.id === b.id || out.has(key)) continue;
+        out.set(key, { from: a.id, to: b.id, bandwidthBytesPerSec: desc.bandwidthBytesPerSec, latencyMs: desc.latencyMs, powerW: desc.powerW, framing: desc.framing });
+      }
+    }
+  }
+  return [...out.values()];
+}
+
+/**
+ * Run `fn`; an error with a code gets the file, line and field in front of its message, so
+ * "file not found" from a package still says which line of which system file asked for it.
+ */
+async function located<T>(spec: SystemSpec, field: string | null, fn: () => T | Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (field && e instanceof Error && typeof (e as { code?: unknown }).code === 'string') {
+      e.message = `${where(spec, field)}: ${e.message}`;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,97 @@
+// The JSON Schema of system files (version 1). The README documents the same fields.
+
+const id = { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]*$', maxLength: 64 } as const;
+const shape = { type: 'string', pattern: '^\\d+(x\\d+)*$' } as const;
+const nonNegative = { type: 'number', minimum: 0 } as const;
+const positive = { type: 'number', exclusiveMinimum: 0 } as const;
+
+/** How to measure a board on this machine (`measure: true` takes the defaults). */
+const measure = {
+  oneOf: [
+    { type: 'boolean', const: true },
+    {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        runs: { type: 'integer', minimum: 1 },
+        warmup: { type: 'integer', minimum: 0 },
+        threads: { type: 'integer', minimum: 1 },
+      },
+    },
+  ],
+} as const;
+
+export const systemSchema = {
+  $id: 'https://dnnpart.dev/schemas/system@1.json',
+  type: 'object',
+  additionalProperties: false,
+  required: ['version', 'model', 'boards'],
+  properties: {
+    version: { const: 1 },
+    name: { type: 'string', minLength: 1 },
+    model: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        file: { type: 'string', minLength: 1 },
+        zoo: { type: 'string', minLength: 1 },
+        input: {
+          oneOf: [shape, { type: 'object', minProperties: 1, additionalProperties: shape }],
+        },
+        seed: { type: 'integer', minimum: 0 },
+      },
+      oneOf: [{ required: ['file'] }, { required: ['zoo'] }],
+    },
+    boards: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['id'],
+        properties: {
+          id,
+          profile: { type: 'string', minLength: 1 },
+          measure,
+          describe: { type: 'string', minLength: 1 },
+          memoryBytes: { oneOf: [nonNegative, { type: 'null' }] },
+          label: { type: 'string' },
+        },
+        // The costs come from exactly one place: a profile file, a measurement here, or a
+        // description alone (analytic). A description may accompany the other two.
+        oneOf: [
+          { required: ['profile'], not: { required: ['measure'] } },
+          { required: ['measure'], not: { required: ['profile'] } },
+          { required: ['describe'], allOf: [{ not: { required: ['profile'] } }, { not: { required: ['measure'] } }] },
+        ],
+      },
+    },
+    network: { type: 'string', minLength: 1 },
+    links: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['from', 'to'],
+        properties: {
+          from: id,
+          to: id,
+          link: { type: 'string', minLength: 1 },
+          bidirectional: { type: 'boolean' },
+          bandwidthBytesPerSec: positive,
+          latencyMs: nonNegative,
+          powerW: nonNegative,
+          framing: { enum: ['none', 'ethernet'] },
+        },
+      },
+    },
+    inputBoard: id,
+    objective: { enum: ['throughput', 'latency', 'energy'] },
+    boardOrder: { enum: ['fixed', 'free'] },
+    constraints: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { maxLatencyMs: positive, maxEnergyMj: positive, minThroughputFps: positive },
+    },
+  },
+} as const;
