@@ -172,7 +172,7 @@ function userShapeLookup(inputs: readonly string[], shapes: InputShapes | undefi
 
 /** Static shape of one graph input from its declared type and the user's shape. */
 function resolveInput(vi: ValueInfoProto, user: Shape | undefined, label: string): { dtype: DType; shape: number[]; dynamic: boolean } {
-  const t = valueInfoType(vi, `graph input ${vi.name}`);
+  const t = valueInfoType(vi, `${label}: graph input ${vi.name}`);
   if (!t) throw new GraphError('GRAPH_CORRUPT', `${label}: graph input ${vi.name} has no tensor type`);
   const dims = t.dims?.map((d) => (d === 0 ? null : d)) ?? null;
   const dynamic = dims === null || dims.some((d) => d === null);
@@ -231,11 +231,11 @@ export function analyseModel(proto: ModelProto, opts: AnalyseOptions): AnalyseRe
     info.set(vi.name, { dtype: r.dtype, shape: r.shape });
     feeds.set(vi.name, { dtype: r.dtype, shape: r.shape });
   }
-  for (const t of g.initializer) info.set(t.name, tensorInfo(decodeTensor(t, `initializer ${t.name}`, true)));
+  for (const t of g.initializer) info.set(t.name, tensorInfo(decodeTensor(t, `${label}: initializer ${t.name}`, true)));
 
   const declared = new Map<string, { dtype: DType; shape: number[] | null }>();
   for (const vi of [...g.valueInfo, ...g.output]) {
-    const t = valueInfoType(vi, `value_info ${vi.name}`);
+    const t = valueInfoType(vi, `${label}: value_info ${vi.name}`);
     if (t) declared.set(vi.name, { dtype: t.dtype, shape: t.dims && t.dims.every((d) => d !== null && d > 0) ? (t.dims as number[]) : null });
   }
 
@@ -250,12 +250,17 @@ export function analyseModel(proto: ModelProto, opts: AnalyseOptions): AnalyseRe
     const name = names[fileIdx]!;
     const attributes: Record<string, AttributeValue> = {};
     for (const a of n.attribute) {
-      const v = decodeAttribute(a, `node ${name}`);
+      const v = decodeAttribute(a, `${label}: node ${name}`);
       if (v !== undefined) attributes[a.name] = v;
     }
     const node: GraphNode = { name, op: n.opType, domain: n.domain, attributes, inputs: n.input.slice(), outputs: n.output.slice(), index: nodes.length };
     nodes.push(node);
-    const outs = inferNode(node, opset, n.input.map((x) => (x === '' ? undefined : info.get(x))));
+    let outs: (Info | undefined)[];
+    try {
+      outs = inferNode(node, opset, n.input.map((x) => (x === '' ? undefined : info.get(x))));
+    } catch (e) {
+      throw e instanceof GraphError ? new GraphError(e.code, `${label}: ${e.message}`, { cause: e }) : e;
+    }
     n.output.forEach((o, k) => {
       if (o === '') return;
       const own = outs[k];

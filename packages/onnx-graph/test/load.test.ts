@@ -1,0 +1,235 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { create, toBinary } from '@bufbuild/protobuf';
+import { ModelProtoSchema, TensorProto_DataLocation } from 'onnx-buf';
+import { describe, expect, it } from 'vitest';
+import { GraphError, loadModel, parseInputSpecs, parseShape, type GraphErrorCode, type InputShapes } from '@dnnpart/onnx-graph';
+import { ModelBuilder, chain, inception, int64Tensor, residual, squeezeExcite, vi } from './_models.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'onnx-graph-load-'));
+
+function shapes(g: { tensors: ReadonlyMap<string, { shape: readonly number[] }> }, names: string[]): Record<string, number[]> {
+  return Object.fromEntries(names.map((n) => [n, [...g.tensors.get(n)!.shape]]));
+}
+
+async function codeOf(p: Promise<unknown>): Promise<GraphErrorCode | string> {
+  try {
+    await p;
+    return 'no error';
+  } catch (e) {
+    if (e instanceof GraphError) return e.code;
+    throw e;
+  }
+}
+
+describe('loadModel: shapes', () => {
+  it.each([
+    ['chain', chain(), { conv: [1, 4, 8, 8], relu: [1, 4, 8, 8], pool: [1, 4, 4, 4], flat: [1, 64], y: [1, 10] }],
+    ['residual', residual(), { c1: [1, 4, 8, 8], r1: [1, 4, 8, 8], add: [1, 4, 8, 8], y: [1, 4, 8, 8] }],
+    ['squeeze-excite', squeezeExcite(), { gap: [1, 8, 1, 1], fc1: [1, 2, 1, 1], sig: [1, 8, 1, 1], y: [1, 8, 4, 4] }],
+    ['inception', inception(), { b1: [1, 2, 8, 8], b2b: [1, 3, 8, 8], pool: [1, 4, 8, 8], cat: [1, 7, 8, 8] }],
+  ] as const)('%s: every tensor shape from own inference (no value_info in the file)', async (_, b, expected) => {
+    const { graph } = await loadModel(b.bytes());
+    expect(shapes(graph, Object.keys(expected))).toEqual(expected);
+    for (const t of graph.tensors.values()) expect(t.bytes).toBe(t.shape.reduce((a, d) => a * d, 1) * 4);
+  });
+
+  it.each([
+    ['dynamic batch defaults to 1', chain('N'), undefined, [1, 10]],
+    ['dynamic batch from --input', chain('N'), [4, 3, 8, 8], [4, 10]],
+    ['dynamic batch from --input name=shape', chain('N'), { x: [2, 3, 8, 8] }, [2, 10]],
+  ] as [string, ModelBuilder, InputShapes | undefined, number[]][])('%s', async (_, b, inputShapes, y) => {
+    const { graph } = await loadModel(b.bytes(), { inputShapes });
+    expect(graph.tensors.get('y')!.shape).toEqual(y);
+    expect(graph.tensors.get('x')!.shape[0]).toBe(y[0]);
+  });
+
+  it('a dynamic spatial dim takes the --input shape', async () => {
+    const b = new ModelBuilder().input('x', ['N', 3, 'H', 'W']);
+    b.conv('c', 'x', 3, 4, 3, { strides: [2, 2] }).node('GlobalAveragePool', ['c'], ['y'], {}, 'gap').output('y');
+    const { graph } = await loadModel(b.bytes(), { inputShapes: [1, 3, 17, 33] });
+    expect(graph.tensors.get('c')!.shape).toEqual([1, 4, 9, 17]);
+    expect(graph.tensors.get('y')!.shape).toEqual([1, 4, 1, 1]);
+  });
+
+  it('follows a torch-style Shape -> Gather -> Unsqueeze -> Concat -> Reshape chain', async () => {
+    const b = new ModelBuilder().input('x', [2, 4, 3, 3]);
+    b.node('Shape', ['x'], ['shape'], {}, 'shape')
+      .node('Gather', ['shape', b.ints('zero', [0], [])], ['n'], { axis: 0 }, 'gather')
+      .node('Unsqueeze', ['n', b.ints('axes0', [0])], ['n1'], {}, 'unsq')
+      .node('Concat', ['n1', b.ints('minus1', [-1])], ['target'], { axis: 0 }, 'cat')
+      .node('Reshape', ['x', 'target'], ['flat'], {}, 'reshape')
+      .node('Slice', ['flat', b.ints('s', [1]), b.ints('e', [1000]), b.ints('a', [1])], ['sl'], {}, 'slice')
+      .node('Transpose', ['sl'], ['y'], { perm: [1, 0] }, 'tr').output('y');
+    const { graph } = await loadModel(b.bytes());
+    expect(shapes(graph, ['shape', 'n', 'target', 'flat', 'sl', 'y'])).toEqual({
+      shape: [4], n: [], target: [2], flat: [2, 36], sl: [2, 35], y: [35, 2],
+    });
+    expect(graph.tensors.get('target')!.dtype).toBe('int64');
+  });
+
+  it('an op without an inference rule gets its shape from one onnxruntime run', async () => {
+    const b = new ModelBuilder().input('x', [1, 8, 4, 4]);
+    b.node('DepthToSpace', ['x'], ['d'], { blocksize: 2 }, 'd2s').node('Relu', ['d'], ['y'], {}, 'relu').output('y');
+    const { graph } = await loadModel(b.bytes());
+    expect(graph.tensors.get('d')!.shape).toEqual([1, 2, 8, 8]);
+    expect(graph.tensors.get('y')!.shape).toEqual([1, 2, 8, 8]);
+  });
+
+  it('uses value_info for an unknown op when the file has it (no onnxruntime run needed)', async () => {
+    const b = new ModelBuilder().input('x', [1, 8, 4, 4]);
+    b.node('DepthToSpace', ['x'], ['d'], { blocksize: 2 }, 'd2s').node('Relu', ['d'], ['y'], {}, 'relu').output('y');
+    b.valueInfo.push(vi('d', [1, 2, 8, 8]));
+    const { graph } = await loadModel(b.bytes());
+    expect(graph.tensors.get('y')!.shape).toEqual([1, 2, 8, 8]);
+  });
+
+  it('grouped, depthwise, strided and ceil-mode windows', async () => {
+    const b = new ModelBuilder().input('x', [1, 8, 15, 15]);
+    b.conv('g', 'x', 8, 4, 3, { group: 2, strides: [2, 2] })
+      .conv('dw', 'g', 4, 4, 3, { group: 4, dilations: [2, 2], pads: [2, 2, 2, 2] })
+      .node('MaxPool', ['dw'], ['mp'], { kernel_shape: [3, 3], strides: [2, 2], ceil_mode: 1 }, 'mp')
+      .node('AveragePool', ['mp'], ['ap'], { kernel_shape: [2, 2], strides: [1, 1] }, 'ap')
+      .node('ReduceMean', ['ap'], ['y'], { axes: [2, 3], keepdims: 0 }, 'mean').output('y');
+    const { graph } = await loadModel(b.bytes());
+    expect(shapes(graph, ['g', 'dw', 'mp', 'ap', 'y'])).toEqual({ g: [1, 4, 8, 8], dw: [1, 4, 8, 8], mp: [1, 4, 4, 4], ap: [1, 4, 3, 3], y: [1, 4] });
+  });
+
+  it('keeps a valid file order, sorts an invalid one, and names nodes uniquely', async () => {
+    const b = chain();
+    b.nodes.reverse();
+    b.nodes[0]!.name = '';
+    b.nodes[1]!.name = 'relu';
+    b.nodes[2]!.name = 'relu';
+    const { graph } = await loadModel(b.bytes());
+    expect(graph.nodes.map((n) => n.op)).toEqual(['Conv', 'Relu', 'MaxPool', 'Flatten', 'Gemm']);
+    // file order: [Gemm'' , Flatten 'relu', MaxPool 'relu', Relu 'relu', Conv 'conv']
+    expect(graph.nodes.map((n) => n.name)).toEqual(['conv', 'relu_2', 'relu_1', 'relu', 'Gemm_0']);
+    expect(graph.nodes.map((n) => n.index)).toEqual([0, 1, 2, 3, 4]);
+    expect(graph.tensors.get('relu')!.consumers).toEqual(['relu_1']);
+  });
+
+  it('loads initializers from an external data file', async () => {
+    const b = chain();
+    const dir = mkdtempSync(join(tmp, 'ext-'));
+    const chunks: Uint8Array[] = [];
+    let offset = 0;
+    for (const t of b.inits) {
+      chunks.push(t.rawData);
+      t.externalData = [{ key: 'location', value: 'weights.bin' }, { key: 'offset', value: String(offset) }, { key: 'length', value: String(t.rawData.length) }].map((e) => ({ ...e, $typeName: 'onnx.StringStringEntryProto' as const }));
+      t.dataLocation = TensorProto_DataLocation.EXTERNAL;
+      offset += t.rawData.length;
+      t.rawData = new Uint8Array(0);
+    }
+    writeFileSync(join(dir, 'weights.bin'), Buffer.concat(chunks));
+    writeFileSync(join(dir, 'model.onnx'), b.bytes());
+    const ext = await loadModel(join(dir, 'model.onnx'));
+    const inline = await loadModel(chain().bytes());
+    expect(ext.graph.tensors.get('y')!.shape).toEqual([1, 10]);
+    expect(ext.proto.graph!.initializer.map((t) => t.rawData)).toEqual(inline.proto.graph!.initializer.map((t) => t.rawData));
+    expect(ext.path).toBe(join(dir, 'model.onnx'));
+    expect(ext.graph.name).toBe('test');
+    expect(await codeOf(loadModel(b.bytes()))).toBe('GRAPH_EXTERNAL_DATA');
+    writeFileSync(join(dir, 'weights.bin'), Buffer.concat(chunks).subarray(0, 100));
+    expect(await codeOf(loadModel(join(dir, 'model.onnx')))).toBe('GRAPH_EXTERNAL_DATA');
+  });
+
+  it('hashes the file bytes', async () => {
+    const bytes = chain().bytes();
+    const { sha256 } = await loadModel(bytes);
+    const { createHash } = await import('node:crypto');
+    expect(sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+  });
+});
+
+describe('parseShape / parseInputSpecs', () => {
+  it.each([
+    [['1x3x224x224'], [1, 3, 224, 224]],
+    [['7'], [7]],
+    [['x=1x3x8x8'], { x: [1, 3, 8, 8] }],
+    [['a=1x2', 'b=3X4'], { a: [1, 2], b: [3, 4] }],
+    [[], {}],
+  ])('%j -> %j', (specs, expected) => {
+    expect(parseInputSpecs(specs)).toEqual(expected);
+  });
+
+  it.each(['', '1x', 'x3', '1x0x3', '1x-3', 'axb', '1.5x2', '1x3x99999999999'])('parseShape(%j) is GRAPH_BAD_SHAPE_SPEC', (text) => {
+    expect(() => parseShape(text)).toThrowError(expect.objectContaining({ code: 'GRAPH_BAD_SHAPE_SPEC' }));
+  });
+
+  it.each([[['1x2', '3x4']], [['a=1x2', '3x4']], [['=1x2']], [['a=1x2', 'a=1x2']]])('parseInputSpecs(%j) is GRAPH_BAD_SHAPE_SPEC', (specs) => {
+    expect(() => parseInputSpecs(specs)).toThrowError(expect.objectContaining({ code: 'GRAPH_BAD_SHAPE_SPEC' }));
+  });
+});
+
+describe('loadModel: bad input', () => {
+  const notOnnx = join(tmp, 'readme.txt');
+  writeFileSync(notOnnx, 'hello, this is not a model\n');
+  const jsonFile = join(tmp, 'model.json');
+  writeFileSync(jsonFile, '{"graph": {}}');
+  const good = chain().bytes();
+  const truncated = join(tmp, 'truncated.onnx');
+  writeFileSync(truncated, good.subarray(0, Math.floor(good.length / 2)));
+
+  const cycle = new ModelBuilder().input('x', [1, 4]);
+  cycle.node('Add', ['x', 't2'], ['t1'], {}, 'a').node('Relu', ['t1'], ['t2'], {}, 'b').node('Relu', ['t2'], ['y'], {}, 'c').output('y');
+  const dangling = new ModelBuilder().input('x', [1, 4]);
+  dangling.node('Add', ['x', 'ghost'], ['y'], {}, 'a').output('y');
+  const noNodes = new ModelBuilder().input('x', [1, 4]).output('x');
+  const noInputs = new ModelBuilder();
+  noInputs.node('Constant', [], ['y'], { value_ints: [1, 2] }, 'k').output('y');
+  const absurd = chain();
+  absurd.inits[0]!.dims = [1000000000n, 1000000000n];
+  const shortData = chain();
+  shortData.inits[0]!.rawData = shortData.inits[0]!.rawData.subarray(0, 8);
+  const badDtype = chain();
+  badDtype.inits[0]!.dataType = 99;
+  const spatial = new ModelBuilder().input('x', ['N', 3, 'H', 8]);
+  spatial.node('Relu', ['x'], ['y'], {}, 'r').output('y');
+  const twoInputs = new ModelBuilder().input('a', [1, 4]).input('b', [1, 4]);
+  twoInputs.node('Add', ['a', 'b'], ['y'], {}, 'add').output('y');
+  const lying = chain();
+  lying.valueInfo.push(vi('pool', [1, 4, 5, 5]));
+  const mismatch = chain();
+  mismatch.nodes[4]!.input[0] = 'relu';
+
+  const cases: [string, string | Uint8Array, InputShapes | undefined, GraphErrorCode][] = [
+    ['missing file', join(tmp, 'nope.onnx'), undefined, 'GRAPH_FILE_NOT_FOUND'],
+    ['a directory', tmp, undefined, 'GRAPH_NOT_ONNX'],
+    ['a text file', notOnnx, undefined, 'GRAPH_NOT_ONNX'],
+    ['a JSON file', jsonFile, undefined, 'GRAPH_NOT_ONNX'],
+    ['empty bytes', new Uint8Array(0), undefined, 'GRAPH_NOT_ONNX'],
+    ['a ModelProto with no graph', toBinary(ModelProtoSchema, create(ModelProtoSchema, { irVersion: 8n })), undefined, 'GRAPH_NOT_ONNX'],
+    ['a truncated file', truncated, undefined, 'GRAPH_CORRUPT'],
+    ['a graph with no nodes', noNodes.bytes(), undefined, 'GRAPH_CORRUPT'],
+    ['a graph with no inputs', noInputs.bytes(), undefined, 'GRAPH_CORRUPT'],
+    ['a tensor nothing produces', dangling.bytes(), undefined, 'GRAPH_CORRUPT'],
+    ['absurd initializer dims', absurd.bytes(), undefined, 'GRAPH_CORRUPT'],
+    ['initializer data shorter than its dims', shortData.bytes(), undefined, 'GRAPH_CORRUPT'],
+    ['an invalid element type', badDtype.bytes(), undefined, 'GRAPH_CORRUPT'],
+    ['no opset', toBinary(ModelProtoSchema, { ...chain().model(), opsetImport: [] }), undefined, 'GRAPH_CORRUPT'],
+    ['a cycle', cycle.bytes(), undefined, 'GRAPH_CYCLE'],
+    ['a dynamic spatial dim without --input', spatial.bytes(), undefined, 'GRAPH_DYNAMIC_DIM'],
+    ['--input for an input the model lacks', chain('N').bytes(), { image: [1, 3, 8, 8] }, 'GRAPH_UNKNOWN_INPUT'],
+    ['--input of the wrong rank', chain('N').bytes(), [1, 3, 8], 'GRAPH_INPUT_SHAPE_MISMATCH'],
+    ['--input contradicting a fixed dim', chain('N').bytes(), [1, 4, 8, 8], 'GRAPH_INPUT_SHAPE_MISMATCH'],
+    ['a bare --input for a two-input model', twoInputs.bytes(), [1, 4], 'GRAPH_BAD_SHAPE_SPEC'],
+    ['value_info contradicting the ops', lying.bytes(), undefined, 'GRAPH_SHAPE_INFERENCE'],
+    ['inconsistent shapes (Gemm on an unflattened tensor)', mismatch.bytes(), undefined, 'GRAPH_SHAPE_INFERENCE'],
+  ];
+  it.each(cases)('%s -> %s', async (_, source, inputShapes, code) => {
+    const err = await loadModel(source, { inputShapes }).then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(GraphError);
+    expect((err as GraphError).code).toBe(code);
+    expect((err as GraphError).message).not.toContain('\n');
+  });
+
+  it('names the input, dim and flag for a dynamic dim', async () => {
+    await expect(loadModel(spatial.bytes())).rejects.toThrow(/dim 2 \(H\) of input x is dynamic; pass --input x=/);
+  });
+
+  it('names the file when it is missing', async () => {
+    await expect(loadModel('no/such/model.onnx')).rejects.toThrow('model file no/such/model.onnx not found');
+  });
+});
