@@ -1,0 +1,274 @@
+// The report's charts as vega-lite specs, built from a system's plain data (pure functions).
+import type { Objective, PlanMetrics } from '@dnnpart/solver';
+import type { TopLevelSpec } from 'vega-lite';
+import type { ReportData, ReportSystem } from '../report-data.js';
+import { byteScale, PALETTE } from './charts.js';
+import {
+  bestSingleBoard, hasMetrics, layerIndex, metricOf, OBJECTIVES, paretoPair, relativeChange, systemBaselines,
+} from './plan-rows.js';
+
+const WIDTH = 640;
+
+const AXIS_TITLE: Readonly<Record<Objective, string>> = {
+  throughput: 'Throughput (FPS)',
+  latency: 'Latency per frame (ms)',
+  energy: 'Energy per frame (mJ)',
+};
+
+/** Board id -> colour, stable across every chart of a system. */
+export function boardColors(system: ReportSystem): { domain: string[]; range: string[] } {
+  const domain = system.boards.map((b) => b.id);
+  return { domain, range: domain.map((_, i) => PALETTE[i % PALETTE.length] as string) };
+}
+
+/** Layer indices after which the plan cuts (the last layer of each stage but the last); empty when stages interleave. */
+export function cutPositions(plan: PlanMetrics, index: ReadonlyMap<string, number>): number[] {
+  const cuts: number[] = [];
+  let prevMax = -1;
+  for (const [i, s] of plan.stages.entries()) {
+    const idx = s.nodes.map((n) => index.get(n));
+    if (idx.some((x) => x === undefined) || idx.length === 0) return [];
+    const lo = Math.min(...(idx as number[]));
+    const hi = Math.max(...(idx as number[]));
+    // Only a contiguous, ordered assignment has a single cut position in the layer sequence.
+    if (hi - lo + 1 !== idx.length || lo <= prevMax) return [];
+    prevMax = hi;
+    if (i < plan.stages.length - 1) cuts.push(hi);
+  }
+  return cuts;
+}
+
+function chosenCuts(system: ReportSystem): { x: number; label: string }[] {
+  const plan = system.plans[system.objective];
+  if (plan === undefined || !hasMetrics(plan)) return [];
+  return cutPositions(plan, layerIndex(system)).map((i) => ({ x: i, label: `cut after ${i}` }));
+}
+
+/** Per-layer latency on each board over the layer sequence, with the chosen plan's cuts. */
+export function layerLatencySpec(system: ReportSystem): TopLevelSpec {
+  const values = system.layers.flatMap((l, i) =>
+    system.boards.filter((b) => typeof l.latencyMs[b.id] === 'number')
+      .map((b) => ({ i, layer: l.name, board: b.id, ms: l.latencyMs[b.id] as number })));
+  const cuts = chosenCuts(system).map((c) => ({ ...c, x: c.x + 0.5 }));
+  const n = system.layers.length;
+  return {
+    width: WIDTH,
+    height: 230,
+    title: { text: 'Latency of each layer on each board', subtitle: cuts.length > 0 ? 'dashed: cuts of the chosen plan' : '' },
+    layer: [
+      {
+        data: { values },
+        mark: { type: 'line', strokeWidth: 1.4, interpolate: 'linear', point: n <= 60 ? { size: 18 } : false },
+        encoding: {
+          x: { field: 'i', type: 'quantitative', title: 'Layer (index in execution order)', scale: { domain: [0, Math.max(1, n - 1)], nice: false } },
+          y: { field: 'ms', type: 'quantitative', title: 'Latency (ms)' },
+          color: { field: 'board', type: 'nominal', title: 'Board', scale: boardColors(system) },
+        },
+      },
+      ...(cuts.length > 0 ? [{
+        data: { values: cuts },
+        mark: { type: 'rule' as const, strokeDash: [4, 3], color: '#333', strokeWidth: 1 },
+        encoding: { x: { field: 'x', type: 'quantitative' as const } },
+      }] : []),
+    ],
+  } as TopLevelSpec;
+}
+
+/** Bytes that would cross a link for a cut after each layer, with the chosen plan's cuts. */
+export function cutBytesSpec(system: ReportSystem): TopLevelSpec {
+  const index = layerIndex(system);
+  const max = Math.max(0, ...system.cuts.map((c) => c.bytes));
+  const { unit, divisor } = byteScale(max);
+  const values = system.cuts
+    .map((c) => ({ i: index.get(c.after), after: c.after, v: c.bytes / divisor }))
+    .filter((r) => r.i !== undefined);
+  const cuts = chosenCuts(system);
+  const n = system.layers.length;
+  const barWidth = Math.max(1, Math.floor(WIDTH / Math.max(1, n)) - 1);
+  return {
+    width: WIDTH,
+    height: 200,
+    title: { text: 'Bytes crossing the link for a cut after each layer', subtitle: cuts.length > 0 ? 'dashed: cuts of the chosen plan' : '' },
+    layer: [
+      {
+        data: { values },
+        mark: { type: 'bar', width: barWidth, color: PALETTE[0] },
+        encoding: {
+          x: { field: 'i', type: 'quantitative', title: 'Cut after layer (index in execution order)', scale: { domain: [0, Math.max(1, n - 1)], nice: false } },
+          y: { field: 'v', type: 'quantitative', title: `Bytes per frame (${unit})` },
+        },
+      },
+      ...(cuts.length > 0 ? [{
+        data: { values: cuts },
+        mark: { type: 'rule' as const, strokeDash: [4, 3], color: '#b5515b', strokeWidth: 1.2 },
+        encoding: { x: { field: 'x', type: 'quantitative' as const } },
+      }] : []),
+    ],
+  } as TopLevelSpec;
+}
+
+interface ParetoPoint {
+  readonly x: number;
+  readonly y: number;
+  readonly series: string;
+  readonly label: string;
+}
+
+/** Pareto front of `key` (e.g. "throughput,energy"): second objective across, first up; optima and baselines marked. */
+export function paretoSpec(system: ReportSystem, key: string): TopLevelSpec | undefined {
+  const result = system.pareto[key];
+  if (result === undefined) return undefined;
+  const [yObj, xObj] = paretoPair(key, result.objectives);
+  const point = (m: Partial<PlanMetrics>, series: string, label: string): ParetoPoint | undefined => {
+    const x = metricOf(m, xObj);
+    const y = metricOf(m, yObj);
+    return x === undefined || y === undefined ? undefined : { x, y, series, label };
+  };
+  const front = result.front.filter(hasMetrics).map((p) => point(p, 'Pareto front', ''))
+    .filter((p): p is ParetoPoint => p !== undefined).sort((a, b) => a.x - b.x);
+  if (front.length === 0) return undefined;
+  const optima = OBJECTIVES.map((o) => {
+    const p = system.plans[o];
+    if (p === undefined || !hasMetrics(p)) return undefined;
+    return point(p, 'Optimum', `${o} optimum${o === system.objective ? ' (chosen)' : ''}`);
+  }).filter((p): p is ParetoPoint => p !== undefined);
+  const baselines = systemBaselines(system).map((b) => point(b, 'Baseline', b.name))
+    .filter((p): p is ParetoPoint => p !== undefined);
+  const x = { field: 'x', type: 'quantitative' as const, title: AXIS_TITLE[xObj], scale: { zero: false, nice: true } };
+  const y = { field: 'y', type: 'quantitative' as const, title: AXIS_TITLE[yObj], scale: { zero: false, nice: true } };
+  const series = {
+    field: 'series', type: 'nominal' as const, title: null,
+    scale: { domain: ['Pareto front', 'Optimum', 'Baseline'], range: [PALETTE[0], '#b5515b', '#8a8f96'] },
+  };
+  const shape = {
+    field: 'series', type: 'nominal' as const, title: null,
+    scale: { domain: ['Pareto front', 'Optimum', 'Baseline'], range: ['circle', 'diamond', 'square'] },
+  };
+  return {
+    width: 300,
+    height: 240,
+    title: { text: `${cap(yObj)} vs ${xObj}`, subtitle: `${front.length} non-dominated plans` },
+    layer: [
+      {
+        data: { values: front },
+        mark: { type: 'line', color: PALETTE[0], strokeWidth: 1.2, interpolate: 'step-after', opacity: 0.6 },
+        encoding: { x, y },
+      },
+      {
+        data: { values: [...front, ...baselines, ...optima] },
+        mark: { type: 'point', filled: true, size: 60, opacity: 0.9 },
+        encoding: { x, y, color: series, shape },
+      },
+      {
+        data: { values: [...optima, ...baselines] },
+        mark: { type: 'text', align: 'left', dx: 7, dy: -6, fontSize: 10, color: '#333' },
+        encoding: { x, y, text: { field: 'label' } },
+      },
+    ],
+  } as TopLevelSpec;
+}
+
+function cap(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/** Memory each optimum places on each board, against the board's cap. */
+export function memorySpec(system: ReportSystem): TopLevelSpec | undefined {
+  const plans = OBJECTIVES.map((o) => ({ o, p: system.plans[o] })).filter((x) => x.p !== undefined && hasMetrics(x.p));
+  if (plans.length === 0) return undefined;
+  const caps = system.boards.filter((b) => typeof b.memoryBytes === 'number').map((b) => ({ board: b.id, cap: b.memoryBytes as number }));
+  const used = plans.flatMap(({ o, p }) => system.boards.map((b) => ({
+    board: b.id,
+    plan: `${o} optimum`,
+    bytes: (p as PlanMetrics).stages.filter((s) => s.board === b.id).reduce((a, s) => a + s.memoryBytes, 0),
+  })));
+  const { unit, divisor } = byteScale(Math.max(1, ...used.map((u) => u.bytes), ...caps.map((c) => c.cap)));
+  const bars = used.map((u) => {
+    const c = caps.find((k) => k.board === u.board)?.cap;
+    const share = c === undefined ? '' : ` (${((100 * u.bytes) / c).toFixed(1)} % of cap)`;
+    return { ...u, v: u.bytes / divisor, label: `${(u.bytes / divisor).toFixed(2)} ${unit}${share}` };
+  });
+  const capRows = caps.map((c) => ({ board: c.board, v: c.cap / divisor, label: `cap ${(c.cap / divisor).toFixed(2)} ${unit}` }));
+  const y = { field: 'board', type: 'nominal' as const, title: 'Board', sort: system.boards.map((b) => b.id) };
+  const xv = { field: 'v', type: 'quantitative' as const, title: `Memory (${unit})` };
+  return {
+    width: WIDTH - 120,
+    height: { step: 16 * plans.length + 10 },
+    title: { text: 'Memory per board for each optimum, against the board\'s cap', subtitle: caps.length > 0 ? 'red tick: the cap' : 'no board has a memory cap' },
+    layer: [
+      {
+        data: { values: bars },
+        mark: { type: 'bar', height: { band: 0.9 } },
+        encoding: {
+          y, x: xv, yOffset: { field: 'plan', sort: OBJECTIVES.map((o) => `${o} optimum`) },
+          color: { field: 'plan', type: 'nominal', title: 'Plan', scale: { domain: OBJECTIVES.map((o) => `${o} optimum`), range: [PALETTE[0], PALETTE[1], PALETTE[2]] } },
+        },
+      },
+      ...(capRows.length > 0 ? [
+        {
+          data: { values: capRows },
+          mark: { type: 'tick' as const, color: '#b5515b', thickness: 3, bandSize: 16 * plans.length + 4 },
+          encoding: { y, x: xv },
+        },
+      ] : []),
+    ],
+  } as TopLevelSpec;
+}
+
+/** Predicted against measured throughput and latency for the runs that were measured. */
+export function measuredSpec(system: ReportSystem): TopLevelSpec | undefined {
+  const runs = system.measured ?? [];
+  if (runs.length === 0) return undefined;
+  const rows = (metric: 'fps' | 'ms') => runs.flatMap((r) => {
+    const pred = metric === 'fps' ? r.predictedFps : r.predictedLatencyMs;
+    const meas = metric === 'fps' ? r.measuredFps : r.measuredLatencyMs;
+    return [
+      ...(typeof pred === 'number' ? [{ plan: r.plan, kind: 'predicted', v: pred }] : []),
+      ...(typeof meas === 'number' ? [{ plan: r.plan, kind: 'measured', v: meas }] : []),
+    ];
+  });
+  const panel = (metric: 'fps' | 'ms', title: string) => ({
+    width: 260,
+    height: { step: 30 },
+    title,
+    data: { values: rows(metric) },
+    mark: { type: 'bar' as const },
+    encoding: {
+      y: { field: 'plan', type: 'nominal' as const, title: null },
+      yOffset: { field: 'kind', sort: ['predicted', 'measured'] },
+      x: { field: 'v', type: 'quantitative' as const, title },
+      color: { field: 'kind', type: 'nominal' as const, title: null, scale: { domain: ['predicted', 'measured'], range: ['#9aa5b1', PALETTE[0]] } },
+    },
+  });
+  return {
+    title: 'Measured vs predicted',
+    hconcat: [panel('fps', 'Throughput (FPS)'), panel('ms', 'Latency (ms)')],
+  } as TopLevelSpec;
+}
+
+/** Improvement of each objective's optimum over the best single board, per system (higher is better). */
+export function comparisonSpec(data: ReportData): TopLevelSpec {
+  const values = data.systems.flatMap((s) => OBJECTIVES.flatMap((o) => {
+    const p = s.plans[o];
+    const best = bestSingleBoard(s, o);
+    if (p === undefined || !hasMetrics(p) || best === undefined) return [];
+    const change = relativeChange(metricOf(p, o), metricOf(best, o));
+    if (change === null) return [];
+    // Throughput gains are increases; latency and energy gains are reductions.
+    const improvement = o === 'throughput' ? change : -change;
+    return [{ system: s.name, objective: o, v: improvement * 100 }];
+  }));
+  return {
+    width: { step: 22 },
+    height: 220,
+    title: { text: 'Improvement of the optimum over the best single board', subtitle: 'throughput: more FPS; latency and energy: reduction' },
+    data: { values },
+    mark: { type: 'bar' },
+    encoding: {
+      x: { field: 'system', type: 'nominal', title: 'System', sort: data.systems.map((s) => s.name), axis: { labelAngle: -30 } },
+      xOffset: { field: 'objective', sort: [...OBJECTIVES] },
+      y: { field: 'v', type: 'quantitative', title: 'Improvement (%)' },
+      color: { field: 'objective', type: 'nominal', title: 'Objective', scale: { domain: [...OBJECTIVES], range: [PALETTE[0], PALETTE[1], PALETTE[2]] } },
+    },
+  } as TopLevelSpec;
+}

@@ -1,0 +1,46 @@
+// report.md: the tables and headlines of report.html, for a pull request or a wiki.
+import type { ReportData } from '../report-data.js';
+import { escapeMarkdownCell } from './format.js';
+import type { SystemView } from './html.js';
+import { OBJECTIVES } from './plan-rows.js';
+import {
+  boardsTable, comparisonTable, formatDate, headline, linksTable, measuredTable, modelTable, paretoTable, planTable,
+  settingsTable, summaryTable,
+} from './sections.js';
+import { tableMarkdown } from './table.js';
+
+function text(s: string): string {
+  return escapeMarkdownCell(s);
+}
+
+/** The whole Markdown document. */
+export function reportMarkdown(data: ReportData, views: readonly SystemView[]): string {
+  const out: string[] = [
+    `# ${text(data.title)}`,
+    '',
+    `Generated ${formatDate(data.createdAt)} by ${text(data.tool.name)} ${text(data.tool.version)}. Charts are in report.html; plans.csv and plans.json hold every plan.`,
+    '',
+  ];
+  if (views.length > 1) {
+    out.push('## Comparison across systems', '', tableMarkdown(comparisonTable(data)), '');
+  }
+  views.forEach((view, i) => {
+    const { system } = view;
+    out.push(`## ${views.length > 1 ? `${i + 1}. ` : ''}${text(system.name)}`, '');
+    out.push(`**${text(headline(system, system.objective))}**`, '');
+    for (const o of OBJECTIVES.filter((x) => x !== system.objective)) out.push(`- ${text(headline(system, o))}`);
+    out.push('', tableMarkdown(summaryTable(system)), '');
+    out.push('### The system', '', tableMarkdown(settingsTable(system)), '', tableMarkdown(boardsTable(system)), '',
+      tableMarkdown(linksTable(system)), '');
+    out.push('### The model', '', tableMarkdown(modelTable(system)), '');
+    out.push('### Plans side by side', '', tableMarkdown(planTable(system, view.entries.filter((e) => e.entry.row.kind !== 'pareto'))), '');
+    for (const key of Object.keys(system.pareto)) {
+      const label = key.split(',').join('/');
+      const rows = view.entries.filter((e) => e.entry.row.kind === 'pareto' && e.entry.row.objective === label);
+      out.push(`### Pareto front: ${text(key.replace(',', ' vs '))}`, '', tableMarkdown(paretoTable(rows)), '');
+    }
+    const measured = measuredTable(system);
+    out.push('### Measured vs predicted', '', measured === undefined ? 'No runtime measurements of these plans exist yet.' : tableMarkdown(measured), '');
+  });
+  return `${out.join('\n')}\n`;
+}
