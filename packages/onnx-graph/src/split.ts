@@ -132,6 +132,10 @@ export function splitModel(model: LoadedModel, spec: SplitSpec): SplitResult {
   const lastReader = new Map<string, number>();
   for (const n of graph.nodes) for (const x of n.inputs) if (x) lastReader.set(x, Math.max(lastReader.get(x) ?? -1, stageOf[n.index]!));
   const isOutput = new Set(graph.outputs);
+  // Production order (graph inputs first) orders every stage's inputs and outputs the same way.
+  const rank = new Map<string, number>();
+  for (const x of graph.inputs) rank.set(x, rank.size);
+  for (const n of graph.nodes) for (const o of n.outputs) if (o) rank.set(o, rank.size);
 
   const stages: StageModel[] = [];
   for (let k = 0; k < count; k++) {
@@ -148,6 +152,7 @@ export function splitModel(model: LoadedModel, spec: SplitSpec): SplitResult {
         else if (stageOfTensor(x) !== k) inputs.push(x);
       }
     }
+    inputs.sort((a, b) => rank.get(a)! - rank.get(b)!);
     const outputs: string[] = [];
     const inner: string[] = [];
     for (const n of nodes) {

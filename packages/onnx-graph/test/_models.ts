@@ -120,13 +120,13 @@ export class ModelBuilder {
   }
 }
 
-/** x[1,3,8,8] -> conv -> relu -> maxpool -> flatten -> gemm -> y[1,10]. */
-export function chain(batch: Dim = 1, spatial: Dim = 8): ModelBuilder {
+/** x[1,3,8,8] -> conv -> relu -> maxpool -> flatten -> gemm -> y[1,10]; `size` is the spatial size the Gemm expects. */
+export function chain(batch: Dim = 1, spatial: Dim = 8, size = 8): ModelBuilder {
   const b = new ModelBuilder(1).input('x', [batch, 3, spatial, spatial]);
   b.conv('conv', 'x', 3, 4, 3).node('Relu', ['conv'], ['relu'], {}, 'relu')
     .node('MaxPool', ['relu'], ['pool'], { kernel_shape: [2, 2], strides: [2, 2] }, 'pool')
     .node('Flatten', ['pool'], ['flat'], { axis: 1 }, 'flat');
-  const w = b.weight('fc.weight', [10, 64]);
+  const w = b.weight('fc.weight', [10, 4 * (size / 2) ** 2]);
   const bias = b.weight('fc.bias', [10], 0.1);
   return b.node('Gemm', ['flat', w, bias], ['y'], { transB: 1 }, 'fc').output('y');
 }
