@@ -1,1 +1,34 @@
-export {};
+export { ProfileError, isProfileError, type ProfileErrorCode } from './errors.js';
+export {
+  PROFILE_SCHEMA_ID,
+  type AnalyticParameters,
+  type BoardDescription,
+  type CostSourceKind,
+  type FusedKernel,
+  type GraphOptimizationLevel,
+  type LatencyStats,
+  type LinkDescription,
+  type LinkFraming,
+  type PowerSource,
+  type Precision,
+  type Profile,
+  type ProfileBoard,
+  type ProfileModelInput,
+  type ProfileNode,
+  type ProfilePower,
+} from './types.js';
+export { profileJsonSchema } from './profile-schema.js';
+export { assertProfileMatchesModel, assertWritable, readProfile, validateProfile, writeProfile } from './profile-file.js';
+export { assertBoardName, boardDescriptionJsonSchema, listBoardDescriptions, loadBoardDescription, validateBoardDescription } from './board.js';
+export { linkDescriptionJsonSchema, listLinkDescriptions, loadLinkDescription, validateLinkDescription } from './link.js';
+export { boardFacts } from './board-facts.js';
+export { profileModel, type ProfileOptions, type ProgressEvent } from './measure.js';
+export { analyticProfile, calibrateAnalytic, compareProfiles, type AnalyticOptions, type CalibrationResult, type ProfileComparison } from './analytic.js';
+export { SampledSensor, energyFromSamples, wallClockMs, type SamplerOptions, type Sensor, type SensorReading } from './sensor.js';
+export { findRaplZones, raplSensor, type RaplZone } from './sensor-rapl.js';
+export { findHwmonDevices, hwmonSensor, type HwmonDevice } from './sensor-hwmon.js';
+export { findIna3221Rails, ina3221Sensor, type Ina3221Rail } from './sensor-ina3221.js';
+export { execRunner, parsePmicReadAdc, rpiPmicSensor, type CommandRunner, type PmicRail } from './sensor-rpi-pmic.js';
+export { csvMeterSensor, parseMeterCsv, type CsvMeterOptions } from './sensor-csv.js';
+export { detectSensor, type DetectOptions } from './sensor-detect.js';
+export { TOOL } from './version.js';

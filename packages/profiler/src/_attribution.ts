@@ -1,0 +1,142 @@
+// Maps ORT's kernels back to the original ONNX nodes.
+//
+// Graph optimisation fuses nodes (Conv+BatchNorm+Relu become one FusedConv kernel named after the
+// Conv) and, at level "all", rewrites convolutions into NCHWc kernels named "<output tensor>_nchwc"
+// plus layout Reorder kernels. Each kernel is first tied to a seed node (its own name, or the
+// producer of the tensor its "_nchwc" name carries); every node without a kernel then joins the
+// group of its producer (fused into the kernel before it: BatchNorm, Relu, Add after a Conv) or,
+// failing that, of its consumer (fused into the kernel after it). A group's time is split across
+// its nodes in proportion to MACs (fused element-wise work is nearly free next to the convolution),
+// or to output bytes when the group has no MACs. Kernels tied to no node (Reorder*, anything
+// unrecognised) stay unattributed and are reported as a share of the run time.
+import type { Graph } from '@dnnpart/onnx-graph';
+
+export interface NodeWeights {
+  readonly macs: number;
+  readonly outputBytes: number;
+}
+
+export interface Attribution {
+  /** Per original node: the kernels whose time it shares and its share of each. */
+  readonly nodes: ReadonlyMap<string, { readonly kernels: readonly string[]; readonly share: number }>;
+  /** Groups of more than one node, or one node run by a kernel with another name. */
+  readonly fused: readonly { readonly kernel: string; readonly nodes: readonly string[] }[];
+  /** Kernels tied to no original node. */
+  readonly unattributedKernels: readonly string[];
+  /** Nodes with no kernel and no neighbour group (nothing left of them at run time). */
+  readonly eliminated: readonly string[];
+}
+
+/** Tie each kernel name to an original node, or null; `tail` when the name is the fused chain's output. */
+export function seedOf(kernel: string, graph: Graph): { node: string; tail: boolean } | null {
+  const names = nodeNames(graph);
+  if (names.has(kernel)) return { node: kernel, tail: false };
+  const nchwc = /^(.*)_nchwc$/.exec(kernel);
+  if (nchwc) {
+    const producer = graph.tensors.get(nchwc[1]!)?.producer;
+    if (producer && names.has(producer)) return { node: producer, tail: true };
+  }
+  return null;
+}
+
+const nameCache = new WeakMap<Graph, Set<string>>();
+function nodeNames(graph: Graph): Set<string> {
+  let s = nameCache.get(graph);
+  if (!s) nameCache.set(graph, (s = new Set(graph.nodes.map((n) => n.name))));
+  return s;
+}
+
+/** Attribute `kernels` (names seen in the trace) to the nodes of `graph`. */
+export function attributeKernels(graph: Graph, kernels: readonly string[], weights: ReadonlyMap<string, NodeWeights>): Attribution {
+  const group = new Map<string, number>(); // node -> group id
+  const groupKernels: string[][] = [];
+  const unattributed: string[] = [];
+  const seedGroup = new Map<string, number>();
+  const tails: string[] = [];
+  for (const k of kernels) {
+    const seed = seedOf(k, graph);
+    if (seed === null) {
+      unattributed.push(k);
+      continue;
+    }
+    let g = seedGroup.get(seed.node);
+    if (g === undefined) {
+      g = groupKernels.length;
+      groupKernels.push([]);
+      seedGroup.set(seed.node, g);
+      group.set(seed.node, g);
+      if (seed.tail) tails.push(seed.node);
+    }
+    groupKernels[g]!.push(k);
+  }
+
+  const producerOf = (t: string) => (t ? graph.tensors.get(t)?.producer ?? null : null);
+  const byName = new Map(graph.nodes.map((n) => [n.name, n]));
+  const macsOf = (n: string) => weights.get(n)?.macs ?? 0;
+  // A kernel named after a chain's output ("<tensor>_nchwc") runs the chain ending there: walk back
+  // from that tail through unclaimed single-consumer producers up to the first MAC node (the Conv head).
+  for (const tail of tails) {
+    const g = group.get(tail)!;
+    let cur = tail;
+    while (macsOf(cur) === 0) {
+      const candidates = byName
+        .get(cur)!
+        .inputs.map(producerOf)
+        .filter((p): p is string => p !== null && !group.has(p))
+        .filter((p) => byName.get(p)!.outputs.every((o) => (graph.tensors.get(o)?.consumers.length ?? 0) <= 1));
+      const next = candidates.find((p) => macsOf(p) > 0) ?? candidates[0];
+      if (next === undefined) break;
+      group.set(next, g);
+      cur = next;
+    }
+  }
+  // Forward: join the group of the producer of the first input that has one.
+  for (const n of graph.nodes) {
+    if (group.has(n.name)) continue;
+    for (const t of n.inputs) {
+      const p = producerOf(t);
+      const g = p === null ? undefined : group.get(p);
+      if (g !== undefined) {
+        group.set(n.name, g);
+        break;
+      }
+    }
+  }
+  // Backward: nodes before the first kernel (e.g. Conv+BN folded into the Relu's "_nchwc" kernel).
+  for (let i = graph.nodes.length - 1; i >= 0; i--) {
+    const n = graph.nodes[i]!;
+    if (group.has(n.name)) continue;
+    outer: for (const o of n.outputs) {
+      for (const c of graph.tensors.get(o)?.consumers ?? []) {
+        const g = group.get(c);
+        if (g !== undefined) {
+          group.set(n.name, g);
+          break outer;
+        }
+      }
+    }
+  }
+
+  const members: string[][] = groupKernels.map(() => []);
+  const eliminated: string[] = [];
+  for (const n of graph.nodes) {
+    const g = group.get(n.name);
+    if (g === undefined) eliminated.push(n.name);
+    else members[g]!.push(n.name);
+  }
+
+  const nodes = new Map<string, { kernels: readonly string[]; share: number }>();
+  const fused: { kernel: string; nodes: readonly string[] }[] = [];
+  members.forEach((ms, g) => {
+    const ks = groupKernels[g]!;
+    const w = (n: string) => weights.get(n) ?? { macs: 0, outputBytes: 0 };
+    const macs = ms.reduce((s, n) => s + w(n).macs, 0);
+    const bytes = ms.reduce((s, n) => s + w(n).outputBytes, 0);
+    for (const n of ms) {
+      const share = macs > 0 ? w(n).macs / macs : bytes > 0 ? w(n).outputBytes / bytes : 1 / ms.length;
+      nodes.set(n, { kernels: ks, share });
+    }
+    if (ms.length > 1 || ks.some((k) => k !== ms[0])) fused.push({ kernel: ks.join('+'), nodes: ms });
+  });
+  return { nodes, fused, unattributedKernels: unattributed, eliminated };
+}

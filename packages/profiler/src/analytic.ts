@@ -1,0 +1,211 @@
+// Analytic profiles: a per-node roofline estimate for boards that are not at hand.
+//
+// time(node) = max(ops / (peak × computeEfficiency), bytes / (bandwidth × memoryEfficiency)) + perOpOverhead
+// where ops = 2 × MACs + other FLOPs, and bytes = activations read + parameters + outputs, scaled
+// from the graph's element size to the precision's. Energy = the board's active power × time.
+import { median } from 'simple-statistics';
+import { graphCosts, type Graph } from '@dnnpart/onnx-graph';
+import { ProfileError } from './errors.js';
+import { round } from './_stats.js';
+import { TOOL } from './version.js';
+import { PROFILE_SCHEMA_ID, type AnalyticParameters, type BoardDescription, type Precision, type Profile, type ProfileNode } from './types.js';
+
+const PRECISION_BYTES: Record<Precision, number> = { fp32: 4, fp16: 2, int16: 2, int8: 1 };
+
+/** Used when a description has no `analytic` block: typical of untuned CPU inference. */
+export const DEFAULT_ANALYTIC: AnalyticParameters = { computeEfficiency: 0.3, memoryEfficiency: 0.5, perOpOverheadMs: 0.01 };
+
+export interface AnalyticOptions {
+  /** sha256 of the model file the graph came from (profiles join models by it). */
+  readonly sha256: string;
+  /** Default: the description's defaultPrecision, else fp32, else its first precision. */
+  readonly precision?: Precision;
+  /** Overrides the description's analytic parameters. */
+  readonly parameters?: Partial<AnalyticParameters>;
+}
+
+interface NodeWork {
+  readonly name: string;
+  readonly op: string;
+  readonly ops: number;
+  readonly bytes: number;
+  readonly macs: number;
+  readonly paramBytes: number;
+  readonly outputBytes: number;
+}
+
+function nodeWork(graph: Graph, precision: Precision): NodeWork[] {
+  const costs = graphCosts(graph).nodes;
+  return graph.nodes.map((n) => {
+    const c = costs.get(n.name);
+    const ratio = (t: string) => {
+      const tensor = graph.tensors.get(t);
+      if (!tensor) return 0;
+      // Floating-point tensors move at the target precision; integer tensors (shapes, indices) as they are.
+      return tensor.dtype.startsWith('float') || tensor.dtype === 'bfloat16' ? (tensor.bytes * PRECISION_BYTES[precision]) / elementBytes(tensor.dtype) : tensor.bytes;
+    };
+    const activationsIn = n.inputs.filter((t) => t && !graph.tensors.get(t)?.isInitializer).reduce((s, t) => s + ratio(t), 0);
+    const params = n.inputs.filter((t) => t && graph.tensors.get(t)?.isInitializer).reduce((s, t) => s + ratio(t), 0);
+    const outputs = n.outputs.filter((t) => t).reduce((s, t) => s + ratio(t), 0);
+    return {
+      name: n.name,
+      op: n.op,
+      ops: 2 * (c?.macs ?? 0) + (c?.flops ?? 0),
+      bytes: activationsIn + params + outputs,
+      macs: c?.macs ?? 0,
+      paramBytes: c?.paramBytes ?? 0,
+      outputBytes: c?.outputBytes ?? 0,
+    };
+  });
+}
+
+function elementBytes(dtype: string): number {
+  return dtype === 'float64' ? 8 : dtype === 'float16' || dtype === 'bfloat16' ? 2 : 4;
+}
+
+function pickPrecision(d: BoardDescription, wanted?: Precision): Precision {
+  const p = wanted ?? d.defaultPrecision ?? (d.peakGops.fp32 !== undefined ? 'fp32' : (Object.keys(d.peakGops)[0] as Precision));
+  if (d.peakGops[p] === undefined) {
+    throw new ProfileError('PROFILE_BOARD_DESCRIPTION', `${d.file ?? d.name}: field peakGops.${p} is missing; the board has ${Object.keys(d.peakGops).join(', ')}`);
+  }
+  return p;
+}
+
+function nodeMs(w: NodeWork, peakOpsPerMs: number, bytesPerMs: number, p: AnalyticParameters): number {
+  return Math.max(w.ops / (peakOpsPerMs * p.computeEfficiency), w.bytes / (bytesPerMs * p.memoryEfficiency)) + p.perOpOverheadMs;
+}
+
+/** A per-node roofline profile of `graph` on the described board, marked "source": "analytic". */
+export function analyticProfile(graph: Graph, description: BoardDescription, options: AnalyticOptions): Profile {
+  const precision = pickPrecision(description, options.precision);
+  const params: AnalyticParameters = { ...DEFAULT_ANALYTIC, ...stripCalibration(description.analytic), ...options.parameters };
+  const peakOpsPerMs = description.peakGops[precision]! * 1e6;
+  const bytesPerMs = description.memoryBandwidthBytesPerSec / 1e3;
+  const work = nodeWork(graph, precision);
+  const activeW = description.power.activeW;
+  const nodes: ProfileNode[] = work.map((w) => {
+    const ms = round(nodeMs(w, peakOpsPerMs, bytesPerMs, params));
+    return {
+      name: w.name,
+      op: w.op,
+      latencyMs: { median: ms, p90: ms, mean: ms, stddev: 0 },
+      paramBytes: w.paramBytes,
+      outputBytes: w.outputBytes,
+      energyMj: round(activeW * ms),
+      macs: w.macs,
+    };
+  });
+  const total = round(nodes.reduce((s, n) => s + n.latencyMs.median, 0));
+  const warnings: string[] = [];
+  if (!description.analytic && !options.parameters) warnings.push(`board description ${description.name} has no analytic block; default efficiencies used (uncalibrated)`);
+  return {
+    schema: PROFILE_SCHEMA_ID,
+    source: 'analytic',
+    board: { name: description.name, cpu: description.title, cores: 0, memoryBytes: description.memoryBytes, os: '', arch: description.kind, description: description.name },
+    model: {
+      name: graph.name,
+      sha256: options.sha256.toLowerCase(),
+      inputs: graph.inputs.map((name) => {
+        const t = graph.tensors.get(name)!;
+        return { name, shape: [...t.shape], dtype: t.dtype };
+      }),
+    },
+    settings: { runs: 0, warmup: 0, threads: 0, executionProvider: 'analytic-roofline' },
+    endToEnd: { medianMs: total, p90Ms: total, runs: 0 },
+    nodes,
+    power: {
+      source: 'estimated',
+      origin: `board description ${description.name}: datasheet power, not measured`,
+      idleW: description.power.idleW,
+      activeW,
+      energyPerInferenceMj: round(activeW * total),
+      dynamicEnergyPerInferenceMj: round((activeW - description.power.idleW) * total),
+      attribution: 'node energyMj = activeW x node latency (roofline estimate)',
+    },
+    createdAt: new Date().toISOString(),
+    tool: { name: TOOL.name, version: TOOL.version },
+    analytic: { ...params, precision },
+    nodeSumToEndToEnd: 1,
+    warnings,
+  };
+}
+
+function stripCalibration(a: BoardDescription['analytic']): Partial<AnalyticParameters> {
+  if (!a) return {};
+  return { computeEfficiency: a.computeEfficiency, memoryEfficiency: a.memoryEfficiency, perOpOverheadMs: a.perOpOverheadMs };
+}
+
+export interface ProfileComparison {
+  /** Nodes compared (both profiles have them and the measured median is > 0). */
+  readonly nodes: number;
+  /** Median over nodes of |predicted − measured| / measured. */
+  readonly medianAbsRelError: number;
+  /** Σ|predicted − measured| / Σ measured over all shared nodes: error weighted by time. */
+  readonly weightedAbsRelError: number;
+  /** (Σ predicted node medians − measured end-to-end median) / measured end-to-end median. */
+  readonly endToEndRelError: number;
+}
+
+/** Per-node and end-to-end error of `predicted` against `measured` (same model). */
+export function compareProfiles(predicted: Profile, measured: Profile): ProfileComparison {
+  const pred = new Map(predicted.nodes.map((n) => [n.name, n.latencyMs.median]));
+  const rel: number[] = [];
+  let absSum = 0;
+  let measSum = 0;
+  for (const n of measured.nodes) {
+    const p = pred.get(n.name);
+    if (p === undefined) continue;
+    const m = n.latencyMs.median;
+    absSum += Math.abs(p - m);
+    measSum += m;
+    if (m > 0) rel.push(Math.abs(p - m) / m);
+  }
+  const predTotal = predicted.nodes.reduce((s, n) => s + n.latencyMs.median, 0);
+  return {
+    nodes: rel.length,
+    medianAbsRelError: round(rel.length ? median(rel) : 0, 4),
+    weightedAbsRelError: round(measSum > 0 ? absSum / measSum : 0, 4),
+    endToEndRelError: round(measured.endToEnd.medianMs > 0 ? (predTotal - measured.endToEnd.medianMs) / measured.endToEnd.medianMs : 0, 4),
+  };
+}
+
+export interface CalibrationResult {
+  readonly parameters: AnalyticParameters;
+  /** Σ|predicted − measured| / Σ measured over all nodes of all pairs, at the chosen parameters. */
+  readonly weightedAbsRelError: number;
+}
+
+/**
+ * Fit the roofline's efficiencies and per-op overhead to measured profiles of the given graphs
+ * on the described board (a grid search minimising the time-weighted absolute node error, the
+ * error that matters when summing nodes into stages).
+ */
+export function calibrateAnalytic(pairs: readonly { readonly graph: Graph; readonly measured: Profile }[], description: BoardDescription, precision?: Precision): CalibrationResult {
+  const p = pickPrecision(description, precision);
+  const peakOpsPerMs = description.peakGops[p]! * 1e6;
+  const bytesPerMs = description.memoryBandwidthBytesPerSec / 1e3;
+  const data = pairs.flatMap(({ graph, measured }) => {
+    const m = new Map(measured.nodes.map((n) => [n.name, n.latencyMs.median]));
+    return nodeWork(graph, p).filter((w) => m.has(w.name)).map((w) => ({ w, m: m.get(w.name)! }));
+  });
+  if (data.length === 0) throw new ProfileError('PROFILE_BAD_OPTIONS', 'calibration needs measured profiles sharing node names with their graphs');
+  const total = data.reduce((s, d) => s + d.m, 0);
+  const effs = Array.from({ length: 40 }, (_, i) => 0.01 * Math.pow(100, i / 39)); // 0.01 .. 1, log-spaced
+  const overheads = Array.from({ length: 21 }, (_, i) => (i === 0 ? 0 : 0.001 * Math.pow(200, (i - 1) / 19))); // 0, 1 µs .. 0.2 ms
+  let best: CalibrationResult = { parameters: DEFAULT_ANALYTIC, weightedAbsRelError: Infinity };
+  for (const ce of effs) {
+    for (const me of effs) {
+      for (const oh of overheads) {
+        const params = { computeEfficiency: ce, memoryEfficiency: me, perOpOverheadMs: oh };
+        let err = 0;
+        for (const d of data) err += Math.abs(nodeMs(d.w, peakOpsPerMs, bytesPerMs, params) - d.m);
+        if (err < best.weightedAbsRelError * total) best = { parameters: params, weightedAbsRelError: err / total };
+      }
+    }
+  }
+  return {
+    parameters: { computeEfficiency: round(best.parameters.computeEfficiency, 4), memoryEfficiency: round(best.parameters.memoryEfficiency, 4), perOpOverheadMs: round(best.parameters.perOpOverheadMs, 5) },
+    weightedAbsRelError: round(best.weightedAbsRelError, 4),
+  };
+}
+

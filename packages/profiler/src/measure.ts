@@ -1,0 +1,372 @@
+// Measured profiles: run a model with onnxruntime-node on this machine and time every node.
+//
+// Two sessions with the same settings: one without ORT's profiler for the end-to-end latency
+// (and power), one with it for per-kernel times; the difference of their medians is the
+// profiler's overhead. Default graph optimisation is "all" (what a deployment would run);
+// kernels are mapped back to original nodes by _attribution.ts.
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { encodeModel, graphCosts, loadModel, type Graph, type InputShapes } from '@dnnpart/onnx-graph';
+import { assertBoardName } from './board.js';
+import { boardFacts } from './board-facts.js';
+import { ProfileError, messageOf } from './errors.js';
+import { assertWritable, writeProfile } from './profile-file.js';
+import { detectSensor } from './sensor-detect.js';
+import { wallClockMs, type Sensor } from './sensor.js';
+import { attributeKernels, type NodeWeights } from './_attribution.js';
+import { latencyStats, round } from './_stats.js';
+import { parseTrace } from './_trace.js';
+import { TOOL } from './version.js';
+import {
+  PROFILE_SCHEMA_ID,
+  type BoardDescription,
+  type GraphOptimizationLevel,
+  type Profile,
+  type ProfileNode,
+  type ProfilePower,
+} from './types.js';
+
+export interface ProgressEvent {
+  /** "load", "warmup", "end-to-end", "profile", "write". */
+  readonly phase: string;
+  readonly done: number;
+  readonly total: number;
+}
+
+export interface ProfileOptions {
+  /** Board name for the profile (/^[a-z0-9][a-z0-9._-]*$/). */
+  readonly board: string;
+  readonly inputShapes?: InputShapes;
+  /** Timed runs per session; default 20. */
+  readonly runs?: number;
+  /** Untimed runs first; default 3. */
+  readonly warmup?: number;
+  /** ORT intra-op threads; default: all cores. */
+  readonly threads?: number;
+  /** undefined: detect one on this machine; null: none. */
+  readonly sensor?: Sensor | null;
+  /** Used for estimated power when there is no sensor, and recorded in the profile. */
+  readonly boardDescription?: BoardDescription;
+  /** Default "all". */
+  readonly graphOptimizationLevel?: GraphOptimizationLevel;
+  /** Seconds of idle sampling before the runs when a sensor is present; default 0.5. */
+  readonly idleSeconds?: number;
+  /** Model name in the profile; default the file's base name without ".onnx". */
+  readonly modelName?: string;
+  /** When given: checked for writability before the runs, and the profile is written there atomically. */
+  readonly output?: string;
+  readonly onProgress?: (e: ProgressEvent) => void;
+  readonly signal?: AbortSignal;
+}
+
+/** Profile an ONNX model on this machine with onnxruntime-node (cpu EP): per-node latency, memory, power. */
+export async function profileModel(modelPath: string, options: ProfileOptions): Promise<Profile> {
+  assertBoardName(options.board);
+  const runs = options.runs ?? 20;
+  const warmup = options.warmup ?? 3;
+  const threads = options.threads ?? availableParallelism();
+  const level = options.graphOptimizationLevel ?? 'all';
+  for (const [field, v, min] of [['runs', runs, 1], ['warmup', warmup, 0], ['threads', threads, 1]] as const) {
+    if (!Number.isInteger(v) || v < min) throw new ProfileError('PROFILE_BAD_OPTIONS', `option ${field} must be an integer >= ${min}, got ${v}`);
+  }
+  const signal = options.signal;
+  const progress = options.onProgress ?? (() => {});
+  const checkAbort = () => {
+    if (signal?.aborted) throw new ProfileError('PROFILE_INTERRUPTED', `profiling ${modelPath} was interrupted; no profile written`);
+  };
+  if (options.output) await assertWritable(options.output);
+  checkAbort();
+
+  progress({ phase: 'load', done: 0, total: 1 });
+  const loaded = await loadModel(modelPath, { inputShapes: options.inputShapes, name: options.modelName ?? basename(modelPath).replace(/\.onnx$/i, '') });
+  const graph = loaded.graph;
+  const costs = graphCosts(graph).nodes;
+  // ORT gets the proto whose node names are the graph's unique names, so the trace uses them too.
+  const modelBytes = encodeModel(loaded.proto);
+  const feeds = makeFeeds(graph);
+  progress({ phase: 'load', done: 1, total: 1 });
+
+  const warnings: string[] = [];
+  const tmp = await mkdtemp(join(tmpdir(), 'dnnpart-profile-'));
+  const sessions: ort.InferenceSession[] = [];
+  const sessionOptions: ort.InferenceSession.SessionOptions = {
+    executionProviders: ['cpu'],
+    graphOptimizationLevel: level,
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    logSeverityLevel: 3,
+  };
+  let sensor: Sensor | null = null;
+  let sensorRunning = false;
+  try {
+    // --- end-to-end, without the profiler, with power sampling
+    const plain = await createSession(modelBytes, sessionOptions, modelPath);
+    sessions.push(plain);
+    await runTimes(plain, feeds, warmup, 'warmup', progress, checkAbort, modelPath);
+
+    sensor = options.sensor === undefined ? await detectSensor('/') : options.sensor;
+    let idleWindow: [number, number] | null = null;
+    if (sensor) {
+      try {
+        await sensor.start();
+        sensorRunning = true;
+        const t0 = wallClockMs();
+        await sleep((options.idleSeconds ?? 0.5) * 1000, signal);
+        idleWindow = [t0, wallClockMs()];
+      } catch (e) {
+        if (signal?.aborted) throw e;
+        warnings.push(`power sensor ${sensor.name} could not start: ${messageOf(e)}; power marked unavailable`);
+        sensor = null;
+      }
+    }
+    checkAbort();
+    const runStart = wallClockMs();
+    const e2e = await runTimes(plain, feeds, runs, 'end-to-end', progress, checkAbort, modelPath);
+    const runEnd = wallClockMs();
+    let sensorFailure: string | null = null;
+    if (sensor && sensorRunning) {
+      sensorRunning = false;
+      try {
+        await sensor.stop();
+      } catch (e) {
+        sensorFailure = messageOf(e);
+      }
+    }
+    const peakRssBytes = process.resourceUsage().maxRSS * 1024;
+    await plain.release();
+    sessions.splice(0);
+
+    // --- per node, with ORT's profiler
+    const prof = await createSession(modelBytes, { ...sessionOptions, enableProfiling: true, profileFilePrefix: join(tmp, 'ort') }, modelPath);
+    sessions.push(prof);
+    await runTimes(prof, feeds, warmup, 'warmup', progress, checkAbort, modelPath);
+    await runTimes(prof, feeds, runs, 'profile', progress, checkAbort, modelPath);
+    prof.endProfiling();
+    await prof.release();
+    sessions.splice(0);
+    const traceFile = (await readdir(tmp)).find((f) => f.startsWith('ort') && f.endsWith('.json'));
+    if (!traceFile) throw new ProfileError('PROFILE_TRACE', `ORT wrote no profile trace for ${modelPath} in ${tmp}`);
+    const trace = parseTrace(JSON.parse(await readFile(join(tmp, traceFile), 'utf8')), traceFile);
+    const timed = trace.runs.slice(-runs);
+    if (timed.length < runs) throw new ProfileError('PROFILE_TRACE', `ORT trace for ${modelPath} has ${trace.runs.length} runs, expected ${warmup + runs}`);
+
+    const weights = new Map<string, NodeWeights>();
+    for (const n of graph.nodes) {
+      const c = costs.get(n.name);
+      weights.set(n.name, { macs: c?.macs ?? 0, outputBytes: c?.outputBytes ?? 0 });
+    }
+    const attribution = attributeKernels(graph, [...trace.kernelInfo.keys()], weights);
+    const e2eStats = latencyStats(e2e);
+    const profiledStats = latencyStats(timed.map((r) => r.ms));
+
+    const nodeStats = graph.nodes.map((n) => {
+      const a = attribution.nodes.get(n.name);
+      const samples = timed.map((r) => (a ? a.kernels.reduce((s, k) => s + (r.kernels.get(k) ?? 0), 0) * a.share : 0));
+      return { node: n, stats: latencyStats(samples), kernel: a && !(a.kernels.length === 1 && a.kernels[0] === n.name) ? a.kernels.join('+') : undefined };
+    });
+    const attributedKernels = new Set([...attribution.nodes.values()].flatMap((a) => a.kernels));
+    const unattributed = timed.map((r) => {
+      const inKernels = [...r.kernels].reduce((s, [k, ms]) => s + (attributedKernels.has(k) ? ms : 0), 0);
+      return r.ms > 0 ? Math.max(0, 1 - inKernels / r.ms) : 0;
+    });
+    const nodeSum = nodeStats.reduce((s, x) => s + x.stats.median, 0);
+
+    // --- power
+    let power: ProfilePower;
+    if (sensor && sensorFailure) {
+      warnings.push(`power sensor ${sensor.name} failed during the runs: ${sensorFailure}; power marked unavailable`);
+      power = { source: 'unavailable' };
+    } else if (sensor) {
+      try {
+        const idleW = idleWindow ? (sensor.energyJ(idleWindow[0], idleWindow[1]) * 1000) / (idleWindow[1] - idleWindow[0]) : undefined;
+        const activeW = (sensor.energyJ(runStart, runEnd) * 1000) / (runEnd - runStart);
+        power = powerFigures('measured', sensor.description, activeW, idleW, e2eStats.median);
+      } catch (e) {
+        warnings.push(`power sensor ${sensor.name} failed during the runs: ${messageOf(e)}; power marked unavailable`);
+        power = { source: 'unavailable' };
+      }
+    } else if (options.boardDescription) {
+      const d = options.boardDescription;
+      power = powerFigures('estimated', `board description ${d.name}${d.file ? ` (${basename(d.file)})` : ''}: datasheet power, not measured`, d.power.activeW, d.power.idleW, e2eStats.median);
+    } else {
+      power = { source: 'unavailable' };
+    }
+    const perInference = power.energyPerInferenceMj;
+
+    const nodes: ProfileNode[] = nodeStats.map(({ node, stats, kernel }) => {
+      const c = costs.get(node.name);
+      return {
+        name: node.name,
+        op: node.op,
+        latencyMs: stats,
+        paramBytes: c?.paramBytes ?? 0,
+        outputBytes: c?.outputBytes ?? 0,
+        energyMj: perInference === undefined ? null : round(nodeSum > 0 ? (perInference * stats.median) / nodeSum : 0),
+        macs: c?.macs ?? 0,
+        runs: timed.length,
+        ...(kernel ? { kernel } : {}),
+      };
+    });
+    if (attribution.unattributedKernels.length) {
+      const shown = attribution.unattributedKernels.slice(0, 5).join(', ');
+      warnings.push(`${attribution.unattributedKernels.length} ORT kernel(s) map to no original node (${shown}${attribution.unattributedKernels.length > 5 ? ', …' : ''}); their time is in unattributedShare`);
+    }
+    const providers = new Set([...trace.kernelInfo.values()].map((k) => k.provider));
+
+    const profile: Profile = {
+      schema: PROFILE_SCHEMA_ID,
+      source: 'measured',
+      board: { ...(await boardFacts(options.board)), ...(options.boardDescription ? { description: options.boardDescription.name } : {}) },
+      model: {
+        name: graph.name,
+        sha256: loaded.sha256,
+        inputs: graph.inputs.map((name) => {
+          const t = graph.tensors.get(name)!;
+          return { name, shape: [...t.shape], dtype: t.dtype };
+        }),
+      },
+      settings: {
+        runs,
+        warmup,
+        threads,
+        executionProvider: providers.size === 1 ? [...providers][0]! : 'CPUExecutionProvider',
+        graphOptimizationLevel: level,
+        ortVersion: ort.env.versions.node ?? ort.env.versions.common,
+      },
+      endToEnd: { medianMs: e2eStats.median, p90Ms: e2eStats.p90, runs: e2e.length, meanMs: e2eStats.mean, stddevMs: e2eStats.stddev },
+      nodes,
+      power,
+      createdAt: new Date().toISOString(),
+      tool: { name: TOOL.name, version: TOOL.version },
+      unattributedShare: round(latencyStats(unattributed).median, 4),
+      fusedNodes: attribution.fused.map((f) => ({ kernel: f.kernel, op: f.kernel.split('+').map((k) => trace.kernelInfo.get(k)?.op ?? '?').join('+'), nodes: f.nodes })),
+      eliminatedNodes: attribution.eliminated,
+      overhead: { profiledMedianMs: profiledStats.median, ratio: round(e2eStats.median > 0 ? profiledStats.median / e2eStats.median : 0, 4) },
+      nodeSumToEndToEnd: round(e2eStats.median > 0 ? nodeSum / e2eStats.median : 0, 4),
+      peakRssBytes,
+      warnings,
+    };
+    if (options.output) {
+      checkAbort();
+      progress({ phase: 'write', done: 0, total: 1 });
+      await writeProfile(options.output, profile, signal);
+      progress({ phase: 'write', done: 1, total: 1 });
+    }
+    return profile;
+  } finally {
+    if (sensor && sensorRunning) await sensor.stop().catch(() => {});
+    for (const s of sessions) await s.release().catch(() => {});
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+function powerFigures(source: 'measured' | 'estimated', origin: string, activeW: number, idleW: number | undefined, e2eMedianMs: number): ProfilePower {
+  return {
+    source,
+    origin,
+    ...(idleW !== undefined ? { idleW: round(idleW, 4) } : {}),
+    activeW: round(activeW, 4),
+    energyPerInferenceMj: round(activeW * e2eMedianMs),
+    ...(idleW !== undefined ? { dynamicEnergyPerInferenceMj: round((activeW - idleW) * e2eMedianMs) } : {}),
+    attribution:
+      'energyPerInferenceMj = board power while inferring (activeW) x end-to-end median; dynamicEnergyPerInferenceMj = (activeW - idleW) x end-to-end median; node energyMj = energyPerInferenceMj x node median / sum of node medians (the board draws activeW whichever node runs)',
+  };
+}
+
+async function createSession(bytes: Uint8Array, opts: ort.InferenceSession.SessionOptions, label: string): Promise<ort.InferenceSession> {
+  try {
+    return await ort.InferenceSession.create(bytes, opts);
+  } catch (e) {
+    const msg = messageOf(e);
+    const noKernel = /Could not find an implementation for (\S+?)\((\d+)\) node with name '([^']*)'/.exec(msg);
+    if (noKernel) {
+      throw new ProfileError('PROFILE_NO_KERNEL', `${label}: op ${noKernel[1]} (opset ${noKernel[2]}) of node "${noKernel[3]}" has no kernel on the cpu execution provider`, { cause: e });
+    }
+    const unregistered = /([\w.]*):(\w+)\(-?\d+\) is not a registered function\/op/.exec(msg);
+    if (unregistered) {
+      throw new ProfileError('PROFILE_NO_KERNEL', `${label}: op ${unregistered[2]} (domain "${unregistered[1]}") is unknown to onnxruntime on the cpu execution provider`, { cause: e });
+    }
+    throw new ProfileError('PROFILE_MODEL_LOAD', `${label}: onnxruntime cannot load the model (${msg.slice(0, 300)})`, { cause: e });
+  }
+}
+
+/** `count` runs, returning each run's wall time in ms. */
+async function runTimes(
+  session: ort.InferenceSession,
+  feeds: Record<string, ort.Tensor>,
+  count: number,
+  phase: string,
+  progress: (e: ProgressEvent) => void,
+  checkAbort: () => void,
+  label: string,
+): Promise<number[]> {
+  const times: number[] = [];
+  progress({ phase, done: 0, total: count });
+  for (let i = 0; i < count; i++) {
+    checkAbort();
+    const t0 = performance.now();
+    try {
+      await session.run(feeds);
+    } catch (e) {
+      throw new ProfileError('PROFILE_MODEL_RUN', `${label}: onnxruntime failed running the model (${messageOf(e).slice(0, 300)})`, { cause: e });
+    }
+    times.push(performance.now() - t0);
+    progress({ phase, done: i + 1, total: count });
+  }
+  return times;
+}
+
+/** Input tensors with deterministic values in [0, 1) (values do not change the timing of these ops). */
+function makeFeeds(graph: Graph): Record<string, ort.Tensor> {
+  const feeds: Record<string, ort.Tensor> = {};
+  let seed = 12345;
+  const next = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  for (const name of graph.inputs) {
+    const t = graph.tensors.get(name)!;
+    const n = t.shape.reduce((a, b) => a * b, 1);
+    const dims = [...t.shape];
+    switch (t.dtype) {
+      case 'float32':
+        feeds[name] = new ort.Tensor('float32', Float32Array.from({ length: n }, next), dims);
+        break;
+      case 'float64':
+        feeds[name] = new ort.Tensor('float64', Float64Array.from({ length: n }, next), dims);
+        break;
+      case 'float16':
+        // 0x3800 = 0.5 in IEEE half precision.
+        feeds[name] = new ort.Tensor('float16', new Uint16Array(n).fill(0x3800), dims);
+        break;
+      case 'int64':
+        feeds[name] = new ort.Tensor('int64', new BigInt64Array(n), dims);
+        break;
+      case 'int32':
+        feeds[name] = new ort.Tensor('int32', new Int32Array(n), dims);
+        break;
+      case 'int8':
+        feeds[name] = new ort.Tensor('int8', new Int8Array(n), dims);
+        break;
+      case 'uint8':
+        feeds[name] = new ort.Tensor('uint8', new Uint8Array(n), dims);
+        break;
+      case 'bool':
+        feeds[name] = new ort.Tensor('bool', new Uint8Array(n), dims);
+        break;
+      default:
+        throw new ProfileError('PROFILE_MODEL_RUN', `input ${name} has dtype ${t.dtype}, which the profiler cannot feed`);
+    }
+  }
+  return feeds;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    }, { once: true });
+  });
+}

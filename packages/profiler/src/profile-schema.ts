@@ -1,0 +1,148 @@
+// The JSON Schema of dnnpart/profile@1. Extra fields are allowed at the top level only where listed.
+import { PROFILE_SCHEMA_ID } from './types.js';
+
+const nonNeg = { type: 'number', minimum: 0 } as const;
+const stats = {
+  type: 'object',
+  required: ['median', 'p90', 'mean', 'stddev'],
+  additionalProperties: false,
+  properties: { median: nonNeg, p90: nonNeg, mean: nonNeg, stddev: nonNeg },
+} as const;
+
+/** JSON Schema (draft-07) for a profile file. */
+export const profileJsonSchema = {
+  $id: 'https://dnnpart.dev/schemas/profile-1.json',
+  type: 'object',
+  required: ['schema', 'source', 'board', 'model', 'settings', 'endToEnd', 'nodes', 'power', 'createdAt', 'tool', 'warnings'],
+  additionalProperties: false,
+  properties: {
+    schema: { const: PROFILE_SCHEMA_ID },
+    source: { enum: ['measured', 'analytic'] },
+    board: {
+      type: 'object',
+      required: ['name', 'cpu', 'cores', 'memoryBytes', 'os', 'arch'],
+      additionalProperties: false,
+      properties: {
+        name: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]*$' },
+        cpu: { type: 'string' },
+        cores: { type: 'integer', minimum: 0 },
+        memoryBytes: nonNeg,
+        os: { type: 'string' },
+        arch: { type: 'string' },
+        description: { type: 'string' },
+      },
+    },
+    model: {
+      type: 'object',
+      required: ['name', 'sha256', 'inputs'],
+      additionalProperties: false,
+      properties: {
+        name: { type: 'string' },
+        sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+        inputs: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['name', 'shape', 'dtype'],
+            additionalProperties: false,
+            properties: {
+              name: { type: 'string' },
+              shape: { type: 'array', items: { type: 'integer', minimum: 0 } },
+              dtype: { type: 'string' },
+            },
+          },
+        },
+      },
+    },
+    settings: {
+      type: 'object',
+      required: ['runs', 'warmup', 'threads', 'executionProvider'],
+      additionalProperties: false,
+      properties: {
+        runs: { type: 'integer', minimum: 0 },
+        warmup: { type: 'integer', minimum: 0 },
+        threads: { type: 'integer', minimum: 0 },
+        executionProvider: { type: 'string' },
+        graphOptimizationLevel: { enum: ['disabled', 'basic', 'extended', 'all'] },
+        ortVersion: { type: 'string' },
+      },
+    },
+    endToEnd: {
+      type: 'object',
+      required: ['medianMs', 'p90Ms', 'runs'],
+      additionalProperties: false,
+      properties: { medianMs: nonNeg, p90Ms: nonNeg, runs: { type: 'integer', minimum: 0 }, meanMs: nonNeg, stddevMs: nonNeg },
+    },
+    nodes: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['name', 'op', 'latencyMs', 'paramBytes', 'outputBytes', 'energyMj'],
+        additionalProperties: false,
+        properties: {
+          name: { type: 'string', minLength: 1 },
+          op: { type: 'string' },
+          latencyMs: stats,
+          paramBytes: nonNeg,
+          outputBytes: nonNeg,
+          energyMj: { anyOf: [nonNeg, { type: 'null' }] },
+          macs: nonNeg,
+          runs: { type: 'integer', minimum: 0 },
+          kernel: { type: 'string' },
+        },
+      },
+    },
+    power: {
+      type: 'object',
+      required: ['source'],
+      additionalProperties: false,
+      properties: {
+        source: { enum: ['measured', 'estimated', 'unavailable'] },
+        origin: { type: 'string' },
+        idleW: nonNeg,
+        activeW: nonNeg,
+        energyPerInferenceMj: nonNeg,
+        dynamicEnergyPerInferenceMj: { type: 'number' },
+        attribution: { type: 'string' },
+      },
+    },
+    createdAt: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}T' },
+    tool: {
+      type: 'object',
+      required: ['name', 'version'],
+      additionalProperties: false,
+      properties: { name: { type: 'string' }, version: { type: 'string' } },
+    },
+    unattributedShare: { type: 'number' },
+    fusedNodes: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['kernel', 'op', 'nodes'],
+        additionalProperties: false,
+        properties: { kernel: { type: 'string' }, op: { type: 'string' }, nodes: { type: 'array', items: { type: 'string' } } },
+      },
+    },
+    eliminatedNodes: { type: 'array', items: { type: 'string' } },
+    overhead: {
+      type: 'object',
+      required: ['profiledMedianMs', 'ratio'],
+      additionalProperties: false,
+      properties: { profiledMedianMs: nonNeg, ratio: nonNeg },
+    },
+    nodeSumToEndToEnd: nonNeg,
+    peakRssBytes: nonNeg,
+    analytic: {
+      type: 'object',
+      required: ['computeEfficiency', 'memoryEfficiency', 'perOpOverheadMs', 'precision'],
+      additionalProperties: false,
+      properties: {
+        computeEfficiency: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
+        memoryEfficiency: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
+        perOpOverheadMs: nonNeg,
+        precision: { enum: ['fp32', 'fp16', 'int16', 'int8'] },
+      },
+    },
+    warnings: { type: 'array', items: { type: 'string' } },
+  },
+} as const;

@@ -1,0 +1,154 @@
+// The profile, board and link data types: plain data, one definition each, here.
+
+/** The profile format's version tag. */
+export const PROFILE_SCHEMA_ID = 'dnnpart/profile@1';
+
+export type CostSourceKind = 'measured' | 'analytic';
+export type PowerSource = 'measured' | 'estimated' | 'unavailable';
+export type GraphOptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';
+
+export interface LatencyStats {
+  readonly median: number;
+  readonly p90: number;
+  readonly mean: number;
+  readonly stddev: number;
+}
+
+export interface ProfileBoard {
+  /** Matches /^[a-z0-9][a-z0-9._-]*$/. */
+  readonly name: string;
+  readonly cpu: string;
+  readonly cores: number;
+  readonly memoryBytes: number;
+  readonly os: string;
+  readonly arch: string;
+  /** The board description this profile used (analytic profiles, estimated power). */
+  readonly description?: string;
+}
+
+export interface ProfileModelInput {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly dtype: string;
+}
+
+export interface ProfileNode {
+  /** The original ONNX node name (as in @dnnpart/onnx-graph's Graph). */
+  readonly name: string;
+  readonly op: string;
+  readonly latencyMs: LatencyStats;
+  readonly paramBytes: number;
+  readonly outputBytes: number;
+  /** Energy per inference attributed to this node; null when power is unavailable. */
+  readonly energyMj: number | null;
+  readonly macs?: number;
+  /** Samples behind the statistics (measured profiles). */
+  readonly runs?: number;
+  /** The ORT kernel that ran this node when it is not the node itself (fused or renamed). */
+  readonly kernel?: string;
+}
+
+export interface FusedKernel {
+  /** Kernel name in ORT's trace. */
+  readonly kernel: string;
+  readonly op: string;
+  /** Original nodes whose time this kernel carries (split in proportion to MACs). */
+  readonly nodes: readonly string[];
+}
+
+export interface ProfilePower {
+  readonly source: PowerSource;
+  /** Sensor name (measured) or board description (estimated). */
+  readonly origin?: string;
+  readonly idleW?: number;
+  /** Mean power while inferences ran. */
+  readonly activeW?: number;
+  /** Board power × end-to-end median: what one inference costs the board. */
+  readonly energyPerInferenceMj?: number;
+  /** (active − idle) × end-to-end median: the part the inference adds over idling. */
+  readonly dynamicEnergyPerInferenceMj?: number;
+  /** How per-node energy was derived, in words. */
+  readonly attribution?: string;
+}
+
+export interface Profile {
+  readonly schema: typeof PROFILE_SCHEMA_ID;
+  readonly source: CostSourceKind;
+  readonly board: ProfileBoard;
+  readonly model: { readonly name: string; readonly sha256: string; readonly inputs: readonly ProfileModelInput[] };
+  readonly settings: {
+    readonly runs: number;
+    readonly warmup: number;
+    readonly threads: number;
+    readonly executionProvider: string;
+    readonly graphOptimizationLevel?: GraphOptimizationLevel;
+    readonly ortVersion?: string;
+  };
+  readonly endToEnd: { readonly medianMs: number; readonly p90Ms: number; readonly runs: number; readonly meanMs?: number; readonly stddevMs?: number };
+  readonly nodes: readonly ProfileNode[];
+  readonly power: ProfilePower;
+  readonly createdAt: string;
+  readonly tool: { readonly name: string; readonly version: string };
+  /** Share of the profiled run time (median) that no original node carries: layout reorders, gaps between kernels. */
+  readonly unattributedShare?: number;
+  readonly fusedNodes?: readonly FusedKernel[];
+  /** Original nodes ORT removed entirely (constant-folded, identity); they carry 0 ms. */
+  readonly eliminatedNodes?: readonly string[];
+  /** The profiler's cost: median run with profiling on vs without. */
+  readonly overhead?: { readonly profiledMedianMs: number; readonly ratio: number };
+  /** Sum of node medians / end-to-end median. */
+  readonly nodeSumToEndToEnd?: number;
+  /** Process peak resident set size after the runs (ORT session included). */
+  readonly peakRssBytes?: number;
+  /** Analytic profiles: the roofline's parameters. */
+  readonly analytic?: AnalyticParameters & { readonly precision: Precision };
+  readonly warnings: readonly string[];
+}
+
+export type Precision = 'fp32' | 'fp16' | 'int16' | 'int8';
+
+export interface AnalyticParameters {
+  /** Fraction of peak compute reached (0..1]. */
+  readonly computeEfficiency: number;
+  /** Fraction of peak memory bandwidth reached (0..1]. */
+  readonly memoryEfficiency: number;
+  /** Fixed cost per node (dispatch, kernel launch). */
+  readonly perOpOverheadMs: number;
+}
+
+/** A board that may not be at hand: datasheet figures with their sources. */
+export interface BoardDescription {
+  readonly name: string;
+  readonly title: string;
+  readonly kind: 'cpu' | 'gpu' | 'npu' | 'accelerator';
+  /** Peak throughput per precision in GOPS (1 MAC = 2 ops); absent precisions are unsupported. */
+  readonly peakGops: Readonly<Partial<Record<Precision, number>>>;
+  readonly memoryBandwidthBytesPerSec: number;
+  readonly memoryBytes: number;
+  readonly power: { readonly idleW: number; readonly activeW: number };
+  readonly sources: readonly string[];
+  /** The precision analytic profiles assume by default. */
+  readonly defaultPrecision?: Precision;
+  readonly analytic?: AnalyticParameters & { readonly calibration?: string };
+  readonly notes?: string;
+  /** Measured facts for descriptions of machines at hand. */
+  readonly measured?: Readonly<Record<string, string | number>>;
+  /** The file it was loaded from. */
+  readonly file?: string;
+}
+
+export type LinkFraming = 'none' | 'ethernet';
+
+/** A link kind between two boards, ready to become a solver link. */
+export interface LinkDescription {
+  readonly name: string;
+  readonly title?: string;
+  readonly bandwidthBytesPerSec: number;
+  readonly latencyMs: number;
+  readonly powerW: number;
+  readonly framing: LinkFraming;
+  readonly sources: readonly string[];
+  readonly cableLengthM?: number;
+  readonly notes?: string;
+  readonly file?: string;
+}
