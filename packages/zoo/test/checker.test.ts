@@ -1,0 +1,42 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildZooModel, zooNames, type ZooInputShape, type ZooName } from '@dnnpart/zoo';
+
+// An independent check with the reference ONNX checker (Debian's python3-onnx for the system
+// Python, not the pyenv one on PATH). full_check runs strict shape inference, which also
+// compares our value_info shapes with ONNX's own inference.
+const PYTHON = '/usr/bin/python3';
+const hasOnnx = spawnSync(PYTHON, ['-c', 'import onnx'], { stdio: 'ignore' }).status === 0;
+
+const CHECK = `
+import sys, onnx
+for path in sys.argv[1:]:
+    onnx.checker.check_model(onnx.load(path), full_check=True)
+    print("ok", path)
+`;
+
+const CASES: readonly (readonly [ZooName, ZooInputShape])[] = [
+  ...zooNames.filter((n) => n !== 'vgg16' && n !== 'alexnet').map((n) => [n, [1, 3, 224, 224]] as const),
+  ['resnet18', [2, 3, 96, 128]],
+  ['googlenet', [1, 3, 97, 97]],
+  ['squeezenet1_1', [1, 3, 67, 67]],
+  ['alexnet', [1, 3, 224, 224]],
+];
+
+describe.skipIf(!hasOnnx)('onnx.checker (python3-onnx; skipped if /usr/bin/python3 cannot import onnx) accepts the models', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'zoo-checker-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('passes check_model(full_check=True) for every case', () => {
+    const files = CASES.map(([net, shape], i) => {
+      const file = join(dir, `${i}-${net}-${shape.join('x')}.onnx`);
+      writeFileSync(file, buildZooModel(net, { inputShape: shape }));
+      return file;
+    });
+    const out = execFileSync(PYTHON, ['-c', CHECK, ...files], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    expect(out.trim().split('\n')).toEqual(files.map((f) => `ok ${f}`));
+  });
+});

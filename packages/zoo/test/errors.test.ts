@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import {
+  buildZooModel,
+  buildZooModelProto,
+  isZooError,
+  isZooName,
+  zooModelInfo,
+  zooNames,
+  type ZooBuildOptions,
+  type ZooErrorCode,
+} from '@dnnpart/zoo';
+
+function errorOf(fn: () => unknown): { code: string; message: string } {
+  try {
+    fn();
+  } catch (e) {
+    if (isZooError(e)) return { code: e.code, message: e.message };
+    throw e;
+  }
+  throw new Error('expected a ZooError');
+}
+
+// [network, options, expected code, a fragment the one-line message must contain]
+const BAD: readonly (readonly [string, ZooBuildOptions, ZooErrorCode, string])[] = [
+  ['resnet', {}, 'ZOO_UNKNOWN_NETWORK', `valid names: ${zooNames.join(', ')}`],
+  ['ResNet18', {}, 'ZOO_UNKNOWN_NETWORK', 'unknown zoo network "ResNet18"'],
+  ['', {}, 'ZOO_UNKNOWN_NETWORK', 'unknown zoo network ""'],
+  ['resnet18', { inputShape: [1, 3, 224] as never }, 'ZOO_BAD_INPUT_SHAPE', 'must be [batch, 3, height, width]'],
+  ['resnet18', { inputShape: [1, 1, 224, 224] }, 'ZOO_BAD_INPUT_SHAPE', 'has 1 channels; the network takes 3'],
+  ['resnet18', { inputShape: [1, 4, 224, 224] }, 'ZOO_BAD_INPUT_SHAPE', 'has 4 channels'],
+  ['resnet18', { inputShape: [0, 3, 224, 224] }, 'ZOO_BAD_INPUT_SHAPE', 'positive integers'],
+  ['resnet18', { inputShape: [1, 3, 224.5, 224] }, 'ZOO_BAD_INPUT_SHAPE', 'positive integers'],
+  ['resnet18', { inputShape: [1, 3, -1, 224] }, 'ZOO_BAD_INPUT_SHAPE', 'positive integers'],
+  ['resnet18', { inputShape: [1, 3, Number.NaN, 224] }, 'ZOO_BAD_INPUT_SHAPE', 'positive integers'],
+  ['vgg16', { inputShape: [1, 3, 64, 64] }, 'ZOO_BAD_INPUT_SHAPE', 'the smallest square input is 224x224'],
+  ['vgg16', { inputShape: [1, 3, 260, 260] }, 'ZOO_BAD_INPUT_SHAPE', 'gets a 8x8 map; ONNX export needs a multiple of 7'],
+  ['alexnet', { inputShape: [1, 3, 160, 160] }, 'ZOO_BAD_INPUT_SHAPE', 'the smallest square input is 223x223'],
+  ['squeezenet1_1', { inputShape: [1, 3, 8, 8] }, 'ZOO_BAD_INPUT_SHAPE', 'the smallest square input is 25x25'],
+  ['googlenet', { inputShape: [1, 3, 30, 30] }, 'ZOO_BAD_INPUT_SHAPE', 'the smallest square input is 31x31'],
+  ['googlenet', { inputShape: [1, 3, 224, 16] }, 'ZOO_BAD_INPUT_SHAPE', 'would output shape'],
+  ['resnet18', { seed: -1 }, 'ZOO_BAD_SEED', 'got -1'],
+  ['resnet18', { seed: 1.5 }, 'ZOO_BAD_SEED', 'integer in [0, 2^32)'],
+  ['resnet18', { seed: 2 ** 32 }, 'ZOO_BAD_SEED', 'integer in [0, 2^32)'],
+  ['resnet18', { seed: '7' as never }, 'ZOO_BAD_SEED', 'got 7'],
+];
+
+describe('bad input gives a typed ZooError with a stable code', () => {
+  it.each(BAD)('buildZooModel(%j, %j) -> %s', (name, options, code, fragment) => {
+    const e = errorOf(() => buildZooModel(name, options));
+    expect(e.code).toBe(code);
+    expect(e.message).toContain(fragment);
+    expect(e.message).not.toContain('\n');
+  });
+
+  it.each(BAD)('buildZooModelProto(%j, %j) -> %s', (name, options, code) => {
+    expect(errorOf(() => buildZooModelProto(name, options)).code).toBe(code);
+  });
+
+  it.each(BAD.filter(([, o]) => o.seed === undefined))('zooModelInfo(%j, %j) -> %s', (name, options, code) => {
+    expect(errorOf(() => zooModelInfo(name, options)).code).toBe(code);
+  });
+
+  it.each([
+    ['resnet18', true],
+    ['regnet_x_400mf', true],
+    ['resnet', false],
+    ['toString', false],
+    ['', false],
+  ] as const)('isZooName(%j) is %s', (s, expected) => {
+    expect(isZooName(s)).toBe(expected);
+  });
+});

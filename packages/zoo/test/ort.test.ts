@@ -1,0 +1,105 @@
+import { toBinary } from '@bufbuild/protobuf';
+import * as ort from 'onnxruntime-node';
+import { ModelProtoSchema } from 'onnx-buf';
+import { describe, expect, it } from 'vitest';
+import { buildZooModel, buildZooModelProto, type ZooInputShape, type ZooName } from '@dnnpart/zoo';
+
+/** A seeded standard-ish input (uniform with unit variance; mulberry32). */
+function seededInput(shape: ZooInputShape, seed: number): ort.Tensor {
+  const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  let s = seed | 0;
+  for (let i = 0; i < data.length; i++) {
+    s = (s + 0x6d2b79f5) | 0;
+    let t = Math.imul(s ^ (s >>> 15), s | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    data[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5) * 2 * Math.sqrt(3);
+  }
+  return new ort.Tensor('float32', data, [...shape]);
+}
+
+function stats(data: Float32Array): { finite: boolean; std: number } {
+  let sum = 0;
+  let sq = 0;
+  let finite = true;
+  for (const v of data) {
+    if (!Number.isFinite(v)) finite = false;
+    sum += v;
+    sq += v * v;
+  }
+  const mean = sum / data.length;
+  return { finite, std: Math.sqrt(Math.max(0, sq / data.length - mean * mean)) };
+}
+
+// Small inputs where the architecture allows it keep the suite fast; vgg16 and alexnet need
+// about 224 for their fixed-size adaptive pools (see errors.test.ts).
+const EVERY_LAYER: readonly (readonly [ZooName, ZooInputShape])[] = [
+  ['resnet18', [1, 3, 64, 64]],
+  ['resnet50', [1, 3, 64, 64]],
+  ['mobilenet_v2', [1, 3, 64, 64]],
+  ['efficientnet_b0', [1, 3, 64, 64]],
+  ['squeezenet1_1', [1, 3, 64, 64]],
+  ['googlenet', [2, 3, 64, 64]],
+  ['regnet_x_400mf', [1, 3, 64, 64]],
+  ['alexnet', [1, 3, 224, 224]],
+];
+
+describe('onnxruntime-node runs the networks', () => {
+  it.each(EVERY_LAYER)('%s at %j: every tensor finite with std in [1e-3, 1e3], output depends on input', async (net, shape) => {
+    // Expose every intermediate tensor as an output, to check activations layer by layer.
+    const proto = buildZooModelProto(net, { inputShape: shape });
+    const graph = proto.graph!;
+    graph.output.push(...graph.valueInfo);
+    const session = await ort.InferenceSession.create(toBinary(ModelProtoSchema, proto));
+    try {
+      const a = await session.run({ input: seededInput(shape, 1) });
+      const bad: string[] = [];
+      for (const name of session.outputNames) {
+        const { finite, std } = stats(a[name]!.data as Float32Array);
+        if (!finite || !(std >= 1e-3 && std <= 1e3)) bad.push(`${name}: finite=${finite} std=${std}`);
+      }
+      expect(bad).toEqual([]);
+      expect(a.output!.dims).toEqual([shape[0], 1000]);
+      const b = await session.run({ input: seededInput(shape, 2) }, ['output']);
+      const oa = a.output!.data as Float32Array;
+      const ob = b.output!.data as Float32Array;
+      let diff = 0;
+      for (let i = 0; i < oa.length; i++) diff = Math.max(diff, Math.abs(oa[i]! - ob[i]!));
+      expect(diff).toBeGreaterThan(1e-3 * stats(oa).std);
+    } finally {
+      await session.release();
+    }
+  });
+
+  it('vgg16 at 1x3x224x224 (553 MB of weights): output finite, std in [1e-3, 1e3], depends on input', async () => {
+    const shape: ZooInputShape = [1, 3, 224, 224];
+    const session = await ort.InferenceSession.create(buildZooModel('vgg16', { inputShape: shape }));
+    try {
+      const a = (await session.run({ input: seededInput(shape, 1) })).output!;
+      const b = (await session.run({ input: seededInput(shape, 2) })).output!;
+      expect(a.dims).toEqual([1, 1000]);
+      const sa = stats(a.data as Float32Array);
+      expect(sa.finite).toBe(true);
+      expect(sa.std).toBeGreaterThan(1e-3);
+      expect(sa.std).toBeLessThan(1e3);
+      const da = a.data as Float32Array;
+      const db = b.data as Float32Array;
+      let diff = 0;
+      for (let i = 0; i < da.length; i++) diff = Math.max(diff, Math.abs(da[i]! - db[i]!));
+      expect(diff).toBeGreaterThan(1e-3 * sa.std);
+    } finally {
+      await session.release();
+    }
+  });
+
+  it('resnet18 at 1x3x160x160 runs and gives [1, 1000]', async () => {
+    const shape: ZooInputShape = [1, 3, 160, 160];
+    const session = await ort.InferenceSession.create(buildZooModel('resnet18', { inputShape: shape }));
+    try {
+      const out = (await session.run({ input: seededInput(shape, 3) })).output!;
+      expect(out.dims).toEqual([1, 1000]);
+      expect(stats(out.data as Float32Array).finite).toBe(true);
+    } finally {
+      await session.release();
+    }
+  });
+});
