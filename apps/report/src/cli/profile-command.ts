@@ -2,8 +2,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseInputSpecs } from '@dnnpart/onnx-graph';
-import { loadBoardDescription, profileModel, writeProfile, type Profile } from '@dnnpart/profiler';
+import { loadBoardDescription, profileModel, type Profile } from '@dnnpart/profiler';
 import { resolveRef } from '../system/load.js';
+import { phaseLabel } from '../system/resolve.js';
 import { fixed, table } from './_format.js';
 import { displayPath, resolvePath, type CommandContext, type CommandOutput } from './context.js';
 import { UsageError } from './errors.js';
@@ -33,16 +34,6 @@ export interface ProfileSummary {
   readonly warnings: readonly string[];
 }
 
-/** A progress callback's event from the profiler, whatever its exact shape, as (label, done, total). */
-export function progressOf(e: unknown): { label: string; done: number; total: number } {
-  const o = (e ?? {}) as Record<string, unknown>;
-  const num = (...keys: string[]) => {
-    for (const k of keys) if (typeof o[k] === 'number') return o[k] as number;
-    return 0;
-  };
-  const label = typeof o.phase === 'string' ? o.phase : typeof o.stage === 'string' ? o.stage : 'profiling';
-  return { label, done: num('done', 'run', 'completed', 'current'), total: num('total', 'runs', 'of') };
-}
 
 /** `dnnpart profile`: run the model, write the profile atomically, summarise it. */
 export async function profile(opts: ProfileOptions, ctx: CommandContext): Promise<CommandOutput<ProfileSummary>> {
@@ -65,13 +56,11 @@ export async function profile(opts: ProfileOptions, ctx: CommandContext): Promis
     ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
     ...(boardDescription ? { boardDescription } : {}),
     ...(ctx.signal ? { signal: ctx.signal } : {}),
-    onProgress: (e: unknown) => {
-      const { label, done, total } = progressOf(e);
-      ctx.progress.update(label, done, total);
-    },
+    // The profiler checks the path is writable before the runs and writes it atomically after.
+    output: out,
+    onProgress: (e) => ctx.progress.update(phaseLabel(e.phase), e.done, e.total),
   });
   ctx.progress.end();
-  await writeProfile(out, p, ctx.signal);
   const summary = summarise(p, out);
   return { data: summary, text: formatSummary(summary, ctx) };
 }

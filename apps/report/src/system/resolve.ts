@@ -11,7 +11,6 @@ import {
   loadLinkDescription,
   profileModel,
   readProfile,
-  writeProfile,
   type BoardDescription,
   type LinkDescription,
   type Profile,
@@ -54,6 +53,18 @@ export interface ResolveOptions {
   readonly measure?: MeasureSettings;
   readonly onProgress?: (e: ResolveEvent) => void;
   readonly signal?: AbortSignal;
+}
+
+/** The profiler's phase names as progress labels. */
+export function phaseLabel(phase: string): string {
+  const labels: Record<string, string> = {
+    load: 'loading the model',
+    warmup: 'warming up',
+    'end-to-end': 'timing end-to-end runs',
+    profile: 'profiling layers',
+    write: 'writing the profile',
+  };
+  return labels[phase] ?? phase;
 }
 
 /** Load the model, every board's profile and every link of a system. */
@@ -103,6 +114,7 @@ export async function resolveSystem(spec: SystemSpec, opts: ResolveOptions): Pro
     } else if (b.measure) {
       const settings = { ...b.measure, ...opts.measure };
       emit({ kind: 'phase', message: `profiling ${graph.name} on this machine as ${b.id} (${settings.runs ?? 10} runs)` });
+      const profileFile = path.join(opts.workDir, `${b.id}.profile.json`);
       const profile = await profileModel(modelFile, {
         board: b.id,
         ...(inputShapes ? { inputShapes } : {}),
@@ -111,16 +123,14 @@ export async function resolveSystem(spec: SystemSpec, opts: ResolveOptions): Pro
         ...(settings.threads ? { threads: settings.threads } : {}),
         ...(description ? { boardDescription: description } : {}),
         ...(opts.signal ? { signal: opts.signal } : {}),
-        onProgress: (p: { phase?: string; done?: number; total?: number; run?: number; runs?: number }) =>
-          emit({ kind: 'profile', board: b.id, phase: p.phase ?? 'profiling', done: p.done ?? p.run ?? 0, total: p.total ?? p.runs ?? 0 }),
+        output: profileFile,
+        onProgress: (p) => emit({ kind: 'profile', board: b.id, phase: phaseLabel(p.phase), done: p.done, total: p.total }),
       });
-      const profileFile = path.join(opts.workDir, `${b.id}.profile.json`);
-      await writeProfile(profileFile, profile, opts.signal);
       emit({ kind: 'phase', message: `profile of ${b.id} written to ${profileFile}` });
       boards.push({ spec: b, profile, source: 'measured', profileFile, ...(description ? { description } : {}) });
     } else {
       emit({ kind: 'phase', message: `estimating ${b.id} from ${path.basename(b.describe!)}` });
-      const profile = await located(spec, `${field}.describe`, () => analyticProfile(graph, description!));
+      const profile = await located(spec, `${field}.describe`, () => analyticProfile(graph, description!, { sha256: model.sha256 }));
       boards.push({ spec: b, profile, source: 'analytic', description: description! });
     }
   }
