@@ -3,7 +3,7 @@
 // as already-measured shapes (`extra`) by the loader.
 import type { ModelProto, NodeProto, ValueInfoProto } from 'onnx-buf';
 import { GraphError } from './errors.js';
-import { ELEMENT_BYTES, decodeAttribute, decodeTensor, numel, valueInfoType } from './_proto.js';
+import { ELEMENT_BYTES, MAX_ELEMENTS, decodeAttribute, decodeTensor, numel, valueInfoType } from './_proto.js';
 import { inferNode, tensorInfo, type Info } from './_infer.js';
 import type { AttributeValue, DType, Graph, GraphNode, GraphTensor, InputShapes, Shape } from './types.js';
 
@@ -185,6 +185,7 @@ function resolveInput(vi: ValueInfoProto, user: Shape | undefined, label: string
         throw new GraphError('GRAPH_INPUT_SHAPE_MISMATCH', `--input ${vi.name}=${user.join('x')}: dim ${i} of input ${vi.name} is fixed at ${d} in the model`);
       }
     });
+    if (numel(user) > MAX_ELEMENTS) throw new GraphError('GRAPH_BAD_SHAPE_SPEC', `--input ${vi.name}=${user.join('x')} has more elements than any input can`);
     return { dtype: t.dtype, shape: user.slice(), dynamic };
   }
   if (!dims) throw new GraphError('GRAPH_DYNAMIC_DIM', `${label}: input ${vi.name} has no declared shape; pass --input ${vi.name}=<shape>`);
@@ -195,6 +196,7 @@ function resolveInput(vi: ValueInfoProto, user: Shape | undefined, label: string
     const param = t.params[i] ? ` (${t.params[i]})` : '';
     throw new GraphError('GRAPH_DYNAMIC_DIM', `${label}: dim ${i}${param} of input ${vi.name} is dynamic; pass --input ${vi.name}=<shape>, e.g. --input ${vi.name}=${dims.map((x) => x ?? 1).join('x')}`);
   });
+  if (numel(shape) > MAX_ELEMENTS) throw new GraphError('GRAPH_CORRUPT', `${label}: input ${vi.name} declares shape [${shape.join(',')}], more elements than any input can have`);
   return { dtype: t.dtype, shape, dynamic };
 }
 

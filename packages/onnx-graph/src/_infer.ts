@@ -2,7 +2,7 @@
 // small integer tensors (Shape -> Gather -> Unsqueeze -> Concat -> Reshape chains). Pure; an op it
 // does not know yields "unknown" and the caller falls back to value_info or one ORT run.
 import { GraphError } from './errors.js';
-import { DTYPE_BY_ONNX, numel } from './_proto.js';
+import { DTYPE_BY_ONNX, MAX_ELEMENTS, numel } from './_proto.js';
 import type { AttributeValue, DType, TensorValue } from './types.js';
 
 /** What inference knows about one tensor; `value` holds the row-major contents of small constants. */
@@ -531,7 +531,7 @@ export function inferNode(node: InferNode, opset: number, ins: readonly (Info | 
   try {
     const outs = HANDLERS[node.op]!(c);
     for (const o of outs) {
-      if (o && o.shape.some((d) => !Number.isInteger(d) || d < 0)) bad(c, `computed an invalid shape [${o.shape.join(',')}]`);
+      if (o && (o.shape.some((d) => !Number.isInteger(d) || d < 0) || numel(o.shape) > MAX_ELEMENTS)) bad(c, `computed an invalid shape [${o.shape.join(',')}]`);
     }
     return node.outputs.map((_, i) => outs[i]);
   } catch (e) {

@@ -7,6 +7,9 @@ import { GraphError } from './errors.js';
 import { numel } from './_proto.js';
 import type { DType } from './types.js';
 
+/** Largest input (elements) the shape-measuring run will allocate: 1 GiB of float32. */
+const MAX_FEED_ELEMENTS = 2 ** 28;
+
 const ORT_TYPES: Partial<Record<string, DType>> = {
   float32: 'float32', float16: 'float16', float64: 'float64', int8: 'int8', uint8: 'uint8', int16: 'int16',
   uint16: 'uint16', int32: 'int32', uint32: 'uint32', int64: 'int64', uint64: 'uint64', bool: 'bool', string: 'string',
@@ -34,6 +37,12 @@ export async function measureShapes(
   names: readonly string[],
   label: string,
 ): Promise<Map<string, { dtype: DType; shape: number[] }>> {
+  for (const [name, v] of feeds) {
+    // The run feeds zeros of these shapes: refuse before allocating gigabytes.
+    if (numel(v.shape) > MAX_FEED_ELEMENTS) {
+      throw new GraphError('GRAPH_SHAPE_INFERENCE', `${label}: shapes of ${names[0]} need an onnxruntime run, but input ${name} [${v.shape.join(',')}] is too large to feed`);
+    }
+  }
   const m = clone(ModelProtoSchema, proto);
   const g = m.graph!;
   const outputs = new Set(g.output.map((o) => o.name));

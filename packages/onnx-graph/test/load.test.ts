@@ -189,6 +189,10 @@ describe('loadModel: bad input', () => {
   spatial.node('Relu', ['x'], ['y'], {}, 'r').output('y');
   const twoInputs = new ModelBuilder().input('a', [1, 4]).input('b', [1, 4]);
   twoInputs.node('Add', ['a', 'b'], ['y'], {}, 'add').output('y');
+  const hugeInput = new ModelBuilder().input('x', [1, 2 ** 31 - 1, 2 ** 31 - 1, 3]);
+  hugeInput.node('Relu', ['x'], ['y'], {}, 'r').output('y');
+  const hugeUnknown = new ModelBuilder().input('x', [1, 8, 30000, 30000]);
+  hugeUnknown.node('DepthToSpace', ['x'], ['y'], { blocksize: 2 }, 'd2s').output('y');
   const lying = chain();
   lying.valueInfo.push(vi('pool', [1, 4, 5, 5]));
   const mismatch = chain();
@@ -215,6 +219,8 @@ describe('loadModel: bad input', () => {
     ['--input of the wrong rank', chain('N').bytes(), [1, 3, 8], 'GRAPH_INPUT_SHAPE_MISMATCH'],
     ['--input contradicting a fixed dim', chain('N').bytes(), [1, 4, 8, 8], 'GRAPH_INPUT_SHAPE_MISMATCH'],
     ['a bare --input for a two-input model', twoInputs.bytes(), [1, 4], 'GRAPH_BAD_SHAPE_SPEC'],
+    ['absurd input dims', hugeInput.bytes(), undefined, 'GRAPH_CORRUPT'],
+    ['an onnxruntime shape run that would need a huge input', hugeUnknown.bytes(), undefined, 'GRAPH_SHAPE_INFERENCE'],
     ['value_info contradicting the ops', lying.bytes(), undefined, 'GRAPH_SHAPE_INFERENCE'],
     ['inconsistent shapes (Gemm on an unflattened tensor)', mismatch.bytes(), undefined, 'GRAPH_SHAPE_INFERENCE'],
   ];
