@@ -93,6 +93,28 @@ export interface Baseline extends PlanMetrics {
   /** e.g. "single:jetson", "split:jetson->rpi", "even-macs". */
   readonly name: string;
   readonly kind: 'single-board' | 'best-single-split' | 'even-split-macs';
+  /** False when the plan breaks the problem's constraints (it is still reported, for comparison). */
+  readonly meetsConstraints?: boolean;
+  /** The constraints it breaks, e.g. "latency 61.2 ms > 50 ms". */
+  readonly violations?: readonly string[];
+}
+
+/** Problem size before and after the exact reduction, and the ILP's size. */
+export interface ReductionStats {
+  readonly nodes: number;
+  readonly tensors: number;
+  readonly boards: number;
+  /** Downsets (valid cut sets) of the DAG, empty and full set included. */
+  readonly cutSets: number;
+  /** Cut sets left after bound-based pruning (those that can be in an optimal plan). */
+  readonly cutCandidates: number;
+  /** Groups of nodes that always share a stage (after pruning). */
+  readonly blocks: number;
+  readonly columns: number;
+  readonly binaries: number;
+  readonly rows: number;
+  /** Incumbent from the dynamic programme over prefix cuts (the minimised value), if any. */
+  readonly incumbent?: number;
 }
 
 export interface Plan extends Partial<PlanMetrics> {
@@ -104,6 +126,10 @@ export interface Plan extends Partial<PlanMetrics> {
   /** Why there is no plan (infeasible) or why it is not proven (timeout). */
   readonly reason?: string;
   readonly baselines: readonly Baseline[];
+  /** Size of the problem and of the ILP actually solved. */
+  readonly reduction?: ReductionStats;
+  /** Name of the ILP engine ("glpk"). */
+  readonly engine?: string;
 }
 
 export interface ParetoResult {

@@ -1,0 +1,342 @@
+// solve(): exact optimum of a problem. Reduce exactly (cut candidates, bound pruning, blocks),
+// seed with a dynamic-programme incumbent, then prove optimality with the ILP engine.
+
+import { compile, type Compiled } from './_compiled.js';
+import { bestPrefixPlan, prefixTables } from './_dp.js';
+import { cheapestTransfer, enumerateDownsets, type Downset } from './_downsets.js';
+import { blocksOf, buildModel, type MetricBounds } from './_model.js';
+import { baselinesOf } from './baselines.js';
+import { createGlpkSolver, type Solver } from './engine.js';
+import { assignmentProblem, fmt, metricsOf, objectiveValue, violations, type Assignment } from './evaluate.js';
+import { SolverError } from './errors.js';
+import type { Baseline, Constraints, Objective, Plan, PlanMetrics, Problem, ReductionStats } from './types.js';
+
+export interface SolveOptions {
+  /** Overrides the problem's objective. */
+  readonly objective?: Objective;
+  /** Wall-clock limit for the whole solve, in seconds (default 120). */
+  readonly timeLimitS?: number;
+  /** ILP engine (default: GLPK via glpk.js). */
+  readonly engine?: Solver;
+  readonly onProgress?: (msg: string) => void;
+}
+
+const OBJECTIVES: readonly Objective[] = ['throughput', 'latency', 'energy'];
+/** Largest number of cut sets (downsets) the exact method enumerates. */
+export const MAX_CUT_SETS = 200_000;
+/** Relative slack on cutoffs and pruning bounds, so that float noise never removes an optimum. */
+const SLACK = 1e-9;
+
+/** One optimisation inside a solve: minimise a metric subject to upper bounds on the metrics. */
+export interface CoreSpec {
+  readonly minimize: Objective;
+  readonly bounds: MetricBounds;
+}
+
+export interface CoreResult {
+  readonly status: 'optimal' | 'feasible' | 'timeout' | 'infeasible';
+  readonly assignment?: Assignment;
+  readonly metrics?: PlanMetrics;
+  readonly gap?: number;
+  readonly reduction: ReductionStats;
+}
+
+/** Shared state of one solve (or one Pareto run): the compiled problem, its cut sets, the engine, the deadline. */
+export class SolveContext {
+  readonly cp: Compiled;
+  readonly engine: Solver;
+  readonly deadline: number;
+  readonly progress: (msg: string) => void;
+  private downsets: Downset[] | undefined;
+  private seeds: Assignment[] | undefined;
+
+  constructor(problem: Problem, options: SolveOptions) {
+    this.cp = compile(problem);
+    this.engine = options.engine ?? createGlpkSolver();
+    this.deadline = performance.now() + (options.timeLimitS ?? 120) * 1000;
+    this.progress = options.onProgress ?? (() => {});
+  }
+
+  remainingS(): number {
+    return Math.max(0, (this.deadline - performance.now()) / 1000);
+  }
+
+  cutSets(): Downset[] {
+    if (this.downsets === undefined) {
+      const all = enumerateDownsets(this.cp, MAX_CUT_SETS);
+      // Empty set first, full set last: the model relies on it.
+      all.sort((a, b) => a.size - b.size);
+      this.downsets = all;
+      this.progress(`${all.length} cut sets over ${this.cp.n} nodes`);
+    }
+    return this.downsets;
+  }
+
+  /** Valid plans from the prefix-cut dynamic programme, for every objective and a few board sequences. */
+  seedPlans(): Assignment[] {
+    if (this.seeds !== undefined) return this.seeds;
+    const cp = this.cp;
+    const tab = prefixTables(cp, cp.topo);
+    const out: Assignment[] = [];
+    for (const seq of boardSequences(cp)) {
+      for (const o of OBJECTIVES) {
+        const a = bestPrefixPlan(cp, tab, seq, o);
+        if (a !== null && assignmentProblem(cp, a) === null) out.push(a);
+      }
+    }
+    this.seeds = out;
+    return out;
+  }
+
+  /** Minimise one metric under bounds: exact reduction, incumbent, ILP. */
+  async optimize(spec: CoreSpec): Promise<CoreResult> {
+    const cp = this.cp;
+    // Incumbent: the best seed plan within the bounds.
+    let incumbent: { a: Assignment; m: PlanMetrics; value: number } | undefined;
+    for (const a of this.seedPlans()) {
+      const m = metricsOf(cp, a);
+      if (!withinBounds(m, spec.bounds)) continue;
+      const value = objectiveValue(m, spec.minimize);
+      if (incumbent === undefined || value < incumbent.value) incumbent = { a, m, value };
+    }
+    const bounds = tightened(spec, incumbent?.value);
+    const all = this.cutSets();
+    const cands = prune(cp, all, bounds);
+    const blocks = blocksOf(cp, cands);
+    const model = buildModel(cp, cands, blocks, { minimize: spec.minimize, bounds });
+    const reduction: ReductionStats = {
+      nodes: cp.n, tensors: cp.tBytes.length, boards: cp.m, cutSets: all.length, cutCandidates: cands.length,
+      blocks: blocks.length, columns: model.columns, binaries: model.binaries, rows: model.rows,
+      ...(incumbent === undefined ? {} : { incumbent: incumbent.value }),
+    };
+    this.progress(`${spec.minimize}: ${cands.length}/${all.length} cut candidates, ${blocks.length} blocks, ${model.binaries} binaries, ${model.rows} rows`
+      + (incumbent === undefined ? '' : `, incumbent ${fmt(incumbent.value)}`));
+    const limit = this.remainingS();
+    if (limit <= 0) return this.fallback(incumbent, reduction, spec, 'time limit reached before the ILP could start');
+    const res = await this.engine.solve(model.lp, { timeLimitS: limit });
+    this.progress(`${this.engine.name}: ${res.status} in ${Math.round(res.ms)} ms`);
+    if (res.status === 'optimal' || res.status === 'feasible') {
+      const a = model.decode(res.values);
+      const why = assignmentProblem(cp, a);
+      if (why !== null) throw new SolverError('SOLVER_ENGINE', `the ${this.engine.name} solution is not a valid plan (${why}); this is a bug`);
+      const m = metricsOf(cp, a);
+      if (res.status === 'optimal') return { status: 'optimal', assignment: a, metrics: m, reduction };
+      const better = incumbent !== undefined && incumbent.value < objectiveValue(m, spec.minimize) ? incumbent : { a, m };
+      return { status: 'feasible', assignment: better.a, metrics: better.m, gap: await this.gapOf(model.lp, objectiveValue(better.m, spec.minimize)), reduction };
+    }
+    if (res.timedOut || res.status === 'no-solution' && this.remainingS() <= 0) {
+      return this.fallback(incumbent, reduction, spec, `no proof within the time limit`);
+    }
+    if (res.status === 'unbounded') throw new SolverError('SOLVER_ENGINE', 'the ILP is unbounded; this is a bug');
+    // Infeasible. The incumbent met the same bounds, so that would be float trouble: keep it, unproven.
+    if (incumbent !== undefined) return { status: 'feasible', assignment: incumbent.a, metrics: incumbent.m, gap: Number.NaN, reduction };
+    return { status: 'infeasible', reduction };
+  }
+
+  private async fallback(incumbent: { a: Assignment; m: PlanMetrics; value: number } | undefined, reduction: ReductionStats, spec: CoreSpec, why: string): Promise<CoreResult> {
+    void spec;
+    void why;
+    if (incumbent === undefined) return { status: 'timeout', reduction };
+    return { status: 'feasible', assignment: incumbent.a, metrics: incumbent.m, gap: Number.NaN, reduction };
+  }
+
+  /** Relative gap of a value against the LP relaxation's bound (NaN when the relaxation does not finish). */
+  private async gapOf(lp: Parameters<Solver['solve']>[0], value: number): Promise<number> {
+    const r = await this.engine.solve(lp, { relax: true, timeLimitS: 10 });
+    if (r.status !== 'optimal' || value <= 0) return Number.NaN;
+    return Math.max(0, (value - r.objective) / value);
+  }
+}
+
+/** Exact optimum of a problem for its objective (or `options.objective`), with baselines beside it. */
+export async function solve(problem: Problem, options: SolveOptions = {}): Promise<Plan> {
+  checkOptions(options);
+  const t0 = performance.now();
+  const objective = options.objective ?? problem.objective;
+  const ctx = new SolveContext(problem, options);
+  const baselines = baselinesOf(ctx.cp);
+  const done = (p: Omit<Plan, 'solveMs' | 'baselines' | 'objective' | 'engine'>): Plan => ({
+    ...p, objective, solveMs: performance.now() - t0, baselines, engine: ctx.engine.name,
+  });
+  const structural = structuralReason(ctx.cp);
+  if (structural !== null) return done({ status: 'infeasible', reason: structural });
+  const res = await ctx.optimize({ minimize: objective, bounds: boundsOf(problem.constraints) });
+  if (res.status === 'infeasible') {
+    return done({ status: 'infeasible', reason: await explainInfeasible(ctx, problem.constraints), reduction: res.reduction });
+  }
+  if (res.status === 'timeout') {
+    return done({ status: 'timeout', reason: `no plan found within ${options.timeLimitS ?? 120} s`, reduction: res.reduction });
+  }
+  return done({
+    status: res.status,
+    ...res.metrics!,
+    ...(res.status === 'feasible' ? { gap: res.gap ?? Number.NaN, reason: 'stopped at the time limit before optimality was proven' } : {}),
+    reduction: res.reduction,
+  });
+}
+
+export function checkOptions(options: SolveOptions): void {
+  if (options.objective !== undefined && !OBJECTIVES.includes(options.objective)) {
+    throw new SolverError('SOLVER_BAD_OPTION', `objective: must be one of ${OBJECTIVES.join(', ')}, got ${JSON.stringify(options.objective)}`);
+  }
+  const t = options.timeLimitS;
+  if (t !== undefined && (typeof t !== 'number' || !Number.isFinite(t) || t <= 0)) {
+    throw new SolverError('SOLVER_BAD_OPTION', `timeLimitS: must be a finite number of seconds > 0, got ${String(t)}`);
+  }
+}
+
+/** The problem's constraints as upper bounds (throughput as a period in ms). */
+export function boundsOf(c: Constraints | undefined): MetricBounds {
+  const inf = Number.POSITIVE_INFINITY;
+  return {
+    periodMs: c?.minThroughputFps !== undefined && c.minThroughputFps > 0 ? 1000 / c.minThroughputFps : inf,
+    latencyMs: c?.maxLatencyMs ?? inf,
+    energyMj: c?.maxEnergyMj ?? inf,
+  };
+}
+
+function withinBounds(m: PlanMetrics, b: MetricBounds): boolean {
+  const ok = (v: number, bound: number) => v <= bound * (1 + 1e-7) + 1e-12;
+  return ok(objectiveValue(m, 'throughput'), b.periodMs) && ok(m.latencyMs, b.latencyMs) && ok(m.energyMj, b.energyMj);
+}
+
+/** Bounds with the incumbent's value as a cutoff on the minimised metric. */
+function tightened(spec: CoreSpec, incumbent: number | undefined): MetricBounds {
+  if (incumbent === undefined) return spec.bounds;
+  const cut = incumbent * (1 + SLACK) + 1e-9;
+  const b = spec.bounds;
+  if (spec.minimize === 'throughput') return { ...b, periodMs: Math.min(b.periodMs, cut) };
+  if (spec.minimize === 'latency') return { ...b, latencyMs: Math.min(b.latencyMs, cut) };
+  return { ...b, energyMj: Math.min(b.energyMj, cut) };
+}
+
+/**
+ * Keep the cut sets that can separate two stages of a plan within the bounds: a cut between stages
+ * costs at least its cheapest transfer, on top of the cheapest possible compute for every node.
+ */
+function prune(cp: Compiled, all: readonly Downset[], b: MetricBounds): Downset[] {
+  let lbLat = 0;
+  let lbEn = 0;
+  for (let v = 0; v < cp.n; v++) {
+    let l = Number.POSITIVE_INFINITY;
+    let e = Number.POSITIVE_INFINITY;
+    for (let x = 0; x < cp.m; x++) {
+      if (Number.isNaN(cp.lat[x]![v]!)) continue;
+      l = Math.min(l, cp.lat[x]![v]!);
+      e = Math.min(e, cp.energy[x]![v]!);
+    }
+    lbLat += l;
+    lbEn += e;
+  }
+  const within = (v: number, bound: number) => v <= bound * (1 + SLACK) + 1e-9;
+  const last = all.length - 1;
+  return all.filter((d, i) => {
+    if (i === 0 || i === last) return true;
+    const t = cheapestTransfer(cp, d.cutBytes);
+    return within(t.ms, b.periodMs) && within(lbLat + t.ms, b.latencyMs) && within(lbEn + t.mj, b.energyMj);
+  });
+}
+
+/** Board sequences for the prefix-cut programme: the order itself when fixed, else all or a few orders. */
+function boardSequences(cp: Compiled): number[][] {
+  const ids = Array.from({ length: cp.m }, (_, b) => b);
+  if (cp.problem.boardOrder === 'fixed') return [ids];
+  if (cp.m <= 4) return permutations(ids);
+  const total = (b: number) => { let s = 0; for (let v = 0; v < cp.n; v++) s += Number.isNaN(cp.lat[b]![v]!) ? 1e9 : cp.lat[b]![v]!; return s; };
+  const fast = [...ids].sort((a, b) => total(a) - total(b));
+  const inputFirst = (s: number[]) => [cp.input, ...s.filter((b) => b !== cp.input)];
+  return [ids, [...ids].reverse(), fast, [...fast].reverse(), inputFirst(ids), inputFirst(fast), inputFirst([...fast].reverse())];
+}
+
+function permutations(xs: number[]): number[][] {
+  if (xs.length <= 1) return [xs];
+  const out: number[][] = [];
+  xs.forEach((x, i) => {
+    for (const rest of permutations([...xs.slice(0, i), ...xs.slice(i + 1)])) out.push([x, ...rest]);
+  });
+  return out;
+}
+
+/** Causes of infeasibility that one look at a node or a board reveals. */
+export function structuralReason(cp: Compiled): string | null {
+  // Boards that can hold a stage: the input board and what links reach from it (in order when fixed).
+  const reach = new Uint8Array(cp.m);
+  const queue: number[] = [cp.input];
+  reach[cp.input] = 1;
+  for (let b = 0; b < cp.m; b++) {
+    if (b !== cp.input && cp.links[cp.input]![b] !== undefined && reach[b] === 0) { reach[b] = 1; queue.push(b); }
+  }
+  if (cp.problem.boardOrder === 'free') {
+    while (queue.length > 0) {
+      const a = queue.pop()!;
+      for (let b = 0; b < cp.m; b++) if (reach[b] === 0 && cp.links[a]![b] !== undefined) { reach[b] = 1; queue.push(b); }
+    }
+  } else {
+    for (let a = 0; a < cp.m; a++) {
+      if (reach[a] === 0) continue;
+      for (let b = a + 1; b < cp.m; b++) if (cp.links[a]![b] !== undefined) reach[b] = 1;
+    }
+  }
+  for (let v = 0; v < cp.n; v++) {
+    const id = cp.nodeIds[v]!;
+    const able: number[] = [];
+    for (let b = 0; b < cp.m; b++) if (!Number.isNaN(cp.lat[b]![v]!)) able.push(b);
+    if (able.length === 0) return `no board can run node "${id}"`;
+    const roomy = able.filter((b) => cp.cap[b] === null || cp.mem[v]! <= cp.cap[b]!);
+    if (roomy.length === 0) {
+      const largest = Math.max(...able.map((b) => cp.cap[b]!));
+      return `no board has room for node "${id}" (needs ${cp.mem[v]} bytes, largest cap ${largest})`;
+    }
+    if (!roomy.some((b) => reach[b] === 1)) {
+      const b = roomy[0]!;
+      return `node "${id}" can run only on boards the input cannot reach (no link from "${cp.boardIds[cp.input]}" to "${cp.boardIds[b]}")`;
+    }
+  }
+  return null;
+}
+
+/** Why no plan exists: relax one thing at a time and report what cannot be reached. */
+async function explainInfeasible(ctx: SolveContext, c: Constraints | undefined): Promise<string> {
+  const inf = Number.POSITIVE_INFINITY;
+  const free: MetricBounds = { periodMs: inf, latencyMs: inf, energyMj: inf };
+  const hasConstraints = c !== undefined && (c.maxLatencyMs !== undefined || c.maxEnergyMj !== undefined || (c.minThroughputFps ?? 0) > 0);
+  if (hasConstraints) {
+    const parts: string[] = [];
+    const reach: string[] = [];
+    if ((c.minThroughputFps ?? 0) > 0) {
+      const r = await ctx.optimize({ minimize: 'throughput', bounds: free });
+      if (r.metrics === undefined) return structuralOrGeneric(ctx);
+      const fps = r.metrics.throughputFps;
+      const proven = r.status === 'optimal' ? '' : ' (not proven optimal)';
+      if (fps < c.minThroughputFps! * (1 - 1e-7)) parts.push(`the best reachable throughput is ${fmt(fps)} FPS${proven} against the required ${c.minThroughputFps}`);
+      else reach.push(`throughput ${fmt(fps)} FPS`);
+    }
+    if (c.maxLatencyMs !== undefined) {
+      const r = await ctx.optimize({ minimize: 'latency', bounds: free });
+      if (r.metrics === undefined) return structuralOrGeneric(ctx);
+      const v = r.metrics.latencyMs;
+      if (v > c.maxLatencyMs * (1 + 1e-7)) parts.push(`the lowest reachable latency is ${fmt(v)} ms against the maximum ${c.maxLatencyMs}`);
+      else reach.push(`latency ${fmt(v)} ms`);
+    }
+    if (c.maxEnergyMj !== undefined) {
+      const r = await ctx.optimize({ minimize: 'energy', bounds: free });
+      if (r.metrics === undefined) return structuralOrGeneric(ctx);
+      const v = r.metrics.energyMj;
+      if (v > c.maxEnergyMj * (1 + 1e-7)) parts.push(`the lowest reachable energy is ${fmt(v)} mJ against the maximum ${c.maxEnergyMj}`);
+      else reach.push(`energy ${fmt(v)} mJ`);
+    }
+    if (parts.length > 0) return parts.join('; ');
+    return `the constraints cannot be met together, though each alone can (best ${reach.join(', best ')})`;
+  }
+  return structuralOrGeneric(ctx);
+}
+
+function structuralOrGeneric(ctx: SolveContext): string {
+  const cp = ctx.cp;
+  const capped = cp.cap.some((x) => x !== null);
+  return capped
+    ? 'no plan fits the memory caps with the available links and the nodes each board can run'
+    : 'no plan exists with the available links and the nodes each board can run';
+}
+
+export type { Baseline };

@@ -1,0 +1,78 @@
+// Seeded random small problems for comparing the ILP with exhaustive enumeration.
+
+import type { Objective, Problem, ProblemBoard, ProblemLink, ProblemTensor } from '../src/index.js';
+
+/** mulberry32: a small deterministic generator. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface RandomOptions {
+  readonly nodes: number;
+  readonly boards: number;
+  readonly objective: Objective;
+  readonly boardOrder: 'fixed' | 'free';
+  /** Probability of an extra (skip) edge between two nodes. */
+  readonly skip?: number;
+  readonly unsupported?: number;
+  readonly memoryCaps?: boolean;
+  readonly ethernet?: boolean;
+  readonly missingLinks?: number;
+  readonly inputNotFirst?: boolean;
+  readonly constraints?: boolean;
+}
+
+/** A random DAG problem: a chain backbone plus skip edges, random costs, links and options. */
+export function randomProblem(seed: number, o: RandomOptions): Problem {
+  const r = rng(seed);
+  const n = o.nodes;
+  const ids = Array.from({ length: n }, (_, i) => `n${i}`);
+  const nodes = ids.map((id) => ({ id, memoryBytes: Math.round(r() * 100), macs: Math.round(r() * 1000) }));
+  const tensors: ProblemTensor[] = [{ id: 'x', producer: null, consumers: [ids[0]!], bytes: Math.round(r() * 4000) }];
+  for (let i = 0; i < n; i++) {
+    const consumers: string[] = [];
+    if (i + 1 < n) consumers.push(ids[i + 1]!);
+    for (let j = i + 2; j < n; j++) if (r() < (o.skip ?? 0)) consumers.push(ids[j]!);
+    // Some nodes emit a second tensor to a later node (another kind of skip).
+    tensors.push({ id: `t${i}`, producer: ids[i]!, consumers, bytes: Math.round(r() * 5000) });
+    if (r() < (o.skip ?? 0) && i + 2 < n) {
+      tensors.push({ id: `s${i}`, producer: ids[i]!, consumers: [ids[i + 2 + Math.floor(r() * (n - i - 2))]!], bytes: Math.round(r() * 3000) });
+    }
+  }
+  const boards: ProblemBoard[] = Array.from({ length: o.boards }, (_, b) => {
+    const speed = 0.5 + r() * 2;
+    const latencyMs: Record<string, number> = {};
+    const energyMj: Record<string, number> = {};
+    for (const id of ids) {
+      if (r() < (o.unsupported ?? 0)) continue;
+      latencyMs[id] = Math.round((r() * 10) / speed * 1000) / 1000;
+      energyMj[id] = Math.round(r() * 5 * 1000) / 1000;
+    }
+    const total = nodes.reduce((s, x) => s + x.memoryBytes, 0);
+    return { id: `b${b}`, memoryBytes: o.memoryCaps === true ? Math.round(total * (0.3 + r() * 0.6)) : null, latencyMs, energyMj };
+  });
+  const links: ProblemLink[] = [];
+  for (let a = 0; a < o.boards; a++) {
+    for (let b = 0; b < o.boards; b++) {
+      if (a === b || r() < (o.missingLinks ?? 0)) continue;
+      links.push({
+        from: `b${a}`, to: `b${b}`, bandwidthBytesPerSec: Math.round((0.5 + r() * 3) * 1e6),
+        latencyMs: Math.round(r() * 1000) / 1000, powerW: Math.round(r() * 2000) / 1000,
+        framing: o.ethernet === true ? 'ethernet' : 'none',
+      });
+    }
+  }
+  const problem: Problem = {
+    version: 1, nodes, tensors, boards, links,
+    inputBoard: o.inputNotFirst === true ? `b${o.boards - 1}` : 'b0',
+    objective: o.objective, boardOrder: o.boardOrder,
+  };
+  return problem;
+}
