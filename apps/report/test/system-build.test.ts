@@ -1,0 +1,131 @@
+// From a system file to a solver problem: real zoo model, a real measured profile, analytic
+// profiles from the committed board descriptions, link descriptions; and each refusal.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { graphCosts, loadModel } from '@dnnpart/onnx-graph';
+import { parseProblem } from '@dnnpart/solver';
+import { buildProblem, loadSystem, resolveSystem, SystemError, type ResolveEvent } from '@dnnpart/report';
+import { run } from './_run.js';
+
+let dir: string;
+const sys = (name: string, text: string) => {
+  const file = path.join(dir, name);
+  writeFileSync(file, text);
+  return file;
+};
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'dnnpart-sys-'));
+  for (const [file, shape] of [['sq.onnx', '1x3x32x32'], ['sq64.onnx', '1x3x64x64']]) {
+    expect((await run(['zoo', 'export', 'squeezenet1_1', '--input', shape!, '-o', file!], { cwd: dir })).code).toBe(0);
+  }
+  expect((await run(['profile', 'sq.onnx', '--board', 'box', '--runs', '2', '--warmup', '0', '-o', 'sq.box.profile.json'], { cwd: dir })).code).toBe(0);
+  expect((await run(['profile', 'sq64.onnx', '--board', 'box', '--runs', '2', '--warmup', '0', '-o', 'sq64.box.profile.json'], { cwd: dir })).code).toBe(0);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('buildProblem', () => {
+  it('joins the graph, a measured profile, analytic profiles and links', async () => {
+    const file = sys('ok.yaml', [
+      'version: 1',
+      'name: sq-three',
+      'model: { file: sq.onnx }',
+      'boards:',
+      '  - { id: box, profile: sq.box.profile.json, memoryBytes: 1000000000 }',
+      '  - { id: pi, describe: raspberry-pi-5 }',
+      '  - { id: orin, describe: jetson-orin-nano }',
+      'network: ethernet-1000base-t',
+      'links:',
+      '  - { from: box, to: pi, link: ethernet-100base-t }',
+      'objective: energy',
+      'constraints: { maxLatencyMs: 1000 }',
+    ].join('\n'));
+    const events: ResolveEvent[] = [];
+    const resolved = await resolveSystem(loadSystem(file, 'ok.yaml'), { workDir: path.join(dir, 'work'), onProgress: (e) => events.push(e) });
+    const { problem, parts } = buildProblem(resolved);
+    const model = await loadModel(path.join(dir, 'sq.onnx'));
+    const costs = graphCosts(model.graph);
+
+    expect(problem.nodes).toHaveLength(model.graph.nodes.length);
+    for (const n of problem.nodes) {
+      const c = costs.nodes.get(n.id)!;
+      expect(n).toEqual({ id: n.id, memoryBytes: c.paramBytes + c.outputBytes, macs: c.macs });
+    }
+    const inputs = problem.tensors.filter((t) => t.producer === null);
+    expect(inputs).toEqual([{ id: 'input', producer: null, consumers: ['/features/features.0/Conv'], bytes: 3 * 32 * 32 * 4 }]);
+    expect(problem.tensors.some((t) => model.graph.initializers.includes(t.id))).toBe(false);
+
+    const profile = JSON.parse(readFileSync(path.join(dir, 'sq.box.profile.json'), 'utf8'));
+    const box = problem.boards.find((b) => b.id === 'box')!;
+    expect(box.memoryBytes).toBe(1000000000);
+    for (const n of profile.nodes) expect(box.latencyMs[n.name]).toBe(n.latencyMs.median);
+    for (const b of problem.boards) expect(Object.keys(b.latencyMs).sort()).toEqual(model.graph.nodes.map((n) => n.name).sort());
+    expect(problem.boards.find((b) => b.id === 'pi')!.memoryBytes).toBeGreaterThan(1e9);
+
+    // 6 ordered pairs: box->pi over 100BASE-T as listed, the rest from `network`.
+    expect(problem.links).toHaveLength(6);
+    expect(problem.links.find((l) => l.from === 'box' && l.to === 'pi')!.bandwidthBytesPerSec).toBe(12.5e6);
+    expect(problem.links.find((l) => l.from === 'pi' && l.to === 'box')).toMatchObject({ bandwidthBytesPerSec: 125e6, powerW: 0.6, framing: 'ethernet' });
+    expect([problem.inputBoard, problem.objective, problem.boardOrder, problem.constraints]).toEqual(['box', 'energy', 'free', { maxLatencyMs: 1000 }]);
+
+    // The solver accepts it as is.
+    expect(parseProblem(JSON.parse(JSON.stringify(problem)), 'built')).toEqual(JSON.parse(JSON.stringify(problem)));
+
+    expect(parts.boards.map((b) => [b.id, b.source])).toEqual([['box', 'measured'], ['pi', 'analytic'], ['orin', 'analytic']]);
+    expect(parts.model).toMatchObject({ layers: 65, params: costs.params, macs: costs.macs, file: 'sq.onnx' });
+    expect(parts.cuts).toHaveLength(65);
+    expect(parts.layers[0]).toMatchObject({ name: '/features/features.0/Conv', op: 'Conv', latencyMs: { box: box.latencyMs['/features/features.0/Conv'] } });
+    expect(events.filter((e) => e.kind === 'phase').map((e) => (e as { message: string }).message)).toContain('reading the profile of box');
+  });
+
+  it('measures `measure: true` boards and writes their profile into the work directory', async () => {
+    const file = sys('m.yaml', 'version: 1\nmodel: { zoo: squeezenet1_1, input: 1x3x32x32 }\nboards:\n  - { id: here, measure: { runs: 2, warmup: 0 } }\n');
+    const events: ResolveEvent[] = [];
+    const work = path.join(dir, 'work-m');
+    const resolved = await resolveSystem(loadSystem(file), { workDir: work, onProgress: (e) => events.push(e) });
+    expect(resolved.boards[0]!.profileFile).toBe(path.join(work, 'here.profile.json'));
+    expect(resolved.boards[0]!.profile.settings.runs).toBe(2);
+    expect(resolved.modelFile).toBe(path.join(work, 'squeezenet1_1-1x3x32x32.onnx'));
+    expect(events.some((e) => e.kind === 'profile' && e.done === e.total && e.total === 2)).toBe(true);
+    expect(buildProblem(resolved).problem.boards[0]!.memoryBytes).toBeGreaterThan(0);
+  });
+
+  const bad = (profile: string) => `version: 1\nmodel: { file: sq.onnx }\nboards:\n  - id: pi\n    describe: raspberry-pi-5\n  - id: box\n    profile: ${profile}\n`;
+  it.each([
+    ['a profile of another model', () => 'sq64.box.profile.json', 'SYSTEM_PROFILE_MODEL_MISMATCH',
+      /^bad\.yaml:7: boards\[1\]\.profile: sq64\.box\.profile\.json is a profile of model "sq64" \(sha256 [0-9a-f]{12}…\), not of sq\.onnx "[^"]+" \(sha256 [0-9a-f]{12}…\); profile this model file$/],
+    ['a graph node missing from the profile', () => edit((p) => { p.nodes = p.nodes.filter((n: { name: string }) => n.name !== '/features/features.3/squeeze/Conv'); }), 'SYSTEM_PROFILE_NODE_MISSING',
+      /^bad\.yaml:7: boards\[1\]\.profile: edited\.profile\.json has no entry for node "\/features\/features\.3\/squeeze\/Conv" of sq\.onnx$/],
+    ['a profile node not in the graph', () => edit((p) => { p.nodes[3].name = 'ghost'; }), 'SYSTEM_PROFILE_NODE_UNKNOWN',
+      /^bad\.yaml:7: boards\[1\]\.profile: edited\.profile\.json has node "ghost", which is not in sq\.onnx$/],
+  ])('refuses %s', async (_what, make, code, message) => {
+    const file = sys('bad.yaml', bad(make()));
+    const resolved = await resolveSystem(loadSystem(file, 'bad.yaml'), { workDir: path.join(dir, 'work-bad') });
+    let err: unknown;
+    try {
+      buildProblem(resolved);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(SystemError);
+    expect(err).toMatchObject({ code, message: expect.stringMatching(message) });
+  });
+
+  it('prefixes a package error with the file, line and field', async () => {
+    writeFileSync(path.join(dir, 'broken.profile.json'), '{ not json');
+    const file = sys('bad2.yaml', bad('broken.profile.json'));
+    await expect(resolveSystem(loadSystem(file, 'bad2.yaml'), { workDir: path.join(dir, 'work-bad') })).rejects.toMatchObject({
+      code: 'PROFILE_NOT_JSON',
+      message: expect.stringMatching(/^bad2\.yaml:7: boards\[1\]\.profile: .*broken\.profile\.json: not JSON/),
+    });
+  });
+});
+
+function edit(change: (p: any) => void): string {
+  const p = JSON.parse(readFileSync(path.join(dir, 'sq.box.profile.json'), 'utf8'));
+  change(p);
+  writeFileSync(path.join(dir, 'edited.profile.json'), JSON.stringify(p));
+  return 'edited.profile.json';
+}
