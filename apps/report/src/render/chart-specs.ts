@@ -3,6 +3,7 @@ import type { Objective, PlanMetrics } from '@dnnpart/solver';
 import type { TopLevelSpec } from 'vega-lite';
 import type { ReportData, ReportSystem } from '../report-data.js';
 import { byteScale, PALETTE } from './charts.js';
+import { formatBytes } from './format.js';
 import {
   bestSingleBoard, hasMetrics, layerIndex, metricOf, OBJECTIVES, paretoPair, relativeChange, systemBaselines,
 } from './plan-rows.js';
@@ -151,7 +152,7 @@ export function paretoSpec(system: ReportSystem, key: string): TopLevelSpec | un
     layer: [
       {
         data: { values: front },
-        mark: { type: 'line', color: PALETTE[0], strokeWidth: 1.2, interpolate: 'step-after', opacity: 0.6 },
+        mark: { type: 'line', color: PALETTE[0], strokeWidth: 1.2, opacity: 0.6 },
         encoding: { x, y },
       },
       {
@@ -172,45 +173,49 @@ function cap(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
-/** Memory each optimum places on each board, against the board's cap. */
+/**
+ * Memory each optimum places on each board as a share of the board's cap (caps differ by
+ * orders of magnitude, so absolute bars would hide the small boards); labels give bytes.
+ */
 export function memorySpec(system: ReportSystem): TopLevelSpec | undefined {
   const plans = OBJECTIVES.map((o) => ({ o, p: system.plans[o] })).filter((x) => x.p !== undefined && hasMetrics(x.p));
   if (plans.length === 0) return undefined;
-  const caps = system.boards.filter((b) => typeof b.memoryBytes === 'number').map((b) => ({ board: b.id, cap: b.memoryBytes as number }));
-  const used = plans.flatMap(({ o, p }) => system.boards.map((b) => ({
-    board: b.id,
-    plan: `${o} optimum`,
-    bytes: (p as PlanMetrics).stages.filter((s) => s.board === b.id).reduce((a, s) => a + s.memoryBytes, 0),
-  })));
-  const { unit, divisor } = byteScale(Math.max(1, ...used.map((u) => u.bytes), ...caps.map((c) => c.cap)));
-  const bars = used.map((u) => {
-    const c = caps.find((k) => k.board === u.board)?.cap;
-    const share = c === undefined ? '' : ` (${((100 * u.bytes) / c).toFixed(1)} % of cap)`;
-    return { ...u, v: u.bytes / divisor, label: `${(u.bytes / divisor).toFixed(2)} ${unit}${share}` };
-  });
-  const capRows = caps.map((c) => ({ board: c.board, v: c.cap / divisor, label: `cap ${(c.cap / divisor).toFixed(2)} ${unit}` }));
-  const y = { field: 'board', type: 'nominal' as const, title: 'Board', sort: system.boards.map((b) => b.id) };
-  const xv = { field: 'v', type: 'quantitative' as const, title: `Memory (${unit})` };
+  const planNames = plans.map(({ o }) => `${o} optimum`);
+  const values = plans.flatMap(({ o, p }) => system.boards.map((b) => {
+    const bytes = (p as PlanMetrics).stages.filter((s) => s.board === b.id).reduce((a, s) => a + s.memoryBytes, 0);
+    const cap = b.memoryBytes;
+    const pct = cap === null || cap <= 0 ? 0 : (100 * bytes) / cap;
+    const label = cap === null
+      ? `${formatBytes(bytes)} (no cap)`
+      : `${formatBytes(bytes)} of ${formatBytes(cap)} (${pct < 0.1 && bytes > 0 ? '<0.1' : pct.toFixed(1)} %)`;
+    return { board: b.id, plan: `${o} optimum`, pct, label };
+  }));
+  const maxPct = Math.max(100, ...values.map((v) => v.pct));
+  const y = { field: 'board', type: 'nominal' as const, title: null, sort: system.boards.map((b) => b.id), axis: { labelLimit: 200 } };
+  const x = { field: 'pct', type: 'quantitative' as const, title: 'Memory used (% of the board\'s cap)', scale: { domain: [0, maxPct * 1.35] } };
+  const yOffset = { field: 'plan', sort: planNames };
   return {
     width: WIDTH - 120,
-    height: { step: 16 * plans.length + 10 },
-    title: { text: 'Memory per board for each optimum, against the board\'s cap', subtitle: caps.length > 0 ? 'red tick: the cap' : 'no board has a memory cap' },
+    height: system.boards.length * (plans.length * 16 + 12),
+    title: { text: 'Memory per board for each optimum, against the board\'s cap', subtitle: 'dashed line: the cap (100 %); boards without a cap show bytes only' },
+    data: { values },
     layer: [
       {
-        data: { values: bars },
-        mark: { type: 'bar', height: { band: 0.9 } },
+        mark: { type: 'bar', height: 13 },
         encoding: {
-          y, x: xv, yOffset: { field: 'plan', sort: OBJECTIVES.map((o) => `${o} optimum`) },
-          color: { field: 'plan', type: 'nominal', title: 'Plan', scale: { domain: OBJECTIVES.map((o) => `${o} optimum`), range: [PALETTE[0], PALETTE[1], PALETTE[2]] } },
+          y, x, yOffset,
+          color: { field: 'plan', type: 'nominal', title: 'Plan', scale: { domain: planNames, range: plans.map(({ o }) => PALETTE[OBJECTIVES.indexOf(o)] as string) } },
         },
       },
-      ...(capRows.length > 0 ? [
-        {
-          data: { values: capRows },
-          mark: { type: 'tick' as const, color: '#b5515b', thickness: 3, bandSize: 16 * plans.length + 4 },
-          encoding: { y, x: xv },
-        },
-      ] : []),
+      {
+        mark: { type: 'text', align: 'left', dx: 4, fontSize: 10, color: '#333' },
+        encoding: { y, x, yOffset, text: { field: 'label' } },
+      },
+      ...(system.boards.some((b) => b.memoryBytes !== null) ? [{
+        data: { values: [{ cap: 100 }] },
+        mark: { type: 'rule', color: '#b5515b', strokeDash: [5, 3], strokeWidth: 1.5 },
+        encoding: { x: { field: 'cap', type: 'quantitative' } },
+      }] : []),
     ],
   } as TopLevelSpec;
 }
@@ -234,14 +239,13 @@ export function measuredSpec(system: ReportSystem): TopLevelSpec | undefined {
     data: { values: rows(metric) },
     mark: { type: 'bar' as const },
     encoding: {
-      y: { field: 'plan', type: 'nominal' as const, title: null },
+      y: { field: 'plan', type: 'nominal' as const, title: null, axis: { labelLimit: 220 } },
       yOffset: { field: 'kind', sort: ['predicted', 'measured'] },
       x: { field: 'v', type: 'quantitative' as const, title },
       color: { field: 'kind', type: 'nominal' as const, title: null, scale: { domain: ['predicted', 'measured'], range: ['#9aa5b1', PALETTE[0]] } },
     },
   });
   return {
-    title: 'Measured vs predicted',
     hconcat: [panel('fps', 'Throughput (FPS)'), panel('ms', 'Latency (ms)')],
   } as TopLevelSpec;
 }

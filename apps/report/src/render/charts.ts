@@ -30,7 +30,7 @@ export function withConfig(spec: TopLevelSpec): TopLevelSpec {
 }
 
 function refuse(what: string): Promise<never> {
-  return Promise.reject(new RenderError('RENDER_NETWORK_BLOCKED', `chart tried to load ${what}; reports inline all data`));
+  return Promise.reject(new RenderError('RENDER_NETWORK_BLOCKED', `a chart tried to load ${what}; report charts must inline their data`));
 }
 
 // Every way vega could reach outside the page fails loudly instead.
@@ -54,15 +54,21 @@ export function prefixSvgIds(svg: string, prefix: string): string {
 
 /** Render a vega-lite spec to a standalone SVG string; `name` labels the chart in errors and ids. */
 export async function renderChartSvg(name: string, spec: TopLevelSpec): Promise<string> {
-  const warnings: string[] = [];
-  const logger = vega.logger(vega.Warn, 'warn', (_method, _level, args) => {
-    warnings.push(args.map(String).join(' '));
+  // vega reports runtime errors, and failed loads as mere warnings, to its logger instead of
+  // rejecting: the logger collects them and they are raised after rendering. Other warnings are dropped.
+  const errors: unknown[] = [];
+  const logger = vega.logger(vega.Warn, undefined, (_method, level, args) => {
+    if (level === 'ERROR') errors.push(...args);
+    else errors.push(...args.filter((a) => a instanceof RenderError));
   });
   let view: vega.View | undefined;
   try {
     const compiled = compile(withConfig(spec), { logger }).spec;
     view = new vega.View(vega.parse(compiled), { renderer: 'none', loader: OFFLINE_LOADER, logger });
     const svg = await view.toSVG();
+    const blocked = errors.find((e) => e instanceof RenderError);
+    if (blocked !== undefined) throw blocked;
+    if (errors.length > 0) throw new Error(errors.map((e) => (e instanceof Error ? e.message : String(e))).join('; '));
     const safeName = name.replace(/[^A-Za-z0-9_-]/g, '_');
     return prefixSvgIds(svg, `${safeName}-`)
       .replace('<svg ', `<svg role="img" aria-label="${safeName}" data-chart="${safeName}" `);

@@ -6,7 +6,7 @@ import { hasMetrics, layerIndex, OBJECTIVES, type PlanEntry } from './plan-rows.
 import { pipelineSvg } from './pipeline-svg.js';
 import {
   boardPath, boardsTable, comparisonTable, formatDate, headline, linksTable, measuredTable, modelTable, opsTable,
-  paretoTable, planTable, settingsTable, summaryTable,
+  paretoTable, planTable, resourcesTable, settingsTable, summaryTable,
 } from './sections.js';
 import { REPORT_CSS } from './style.js';
 import { tableHtml } from './table.js';
@@ -101,6 +101,8 @@ ${pipelineSection(view)}
 <h3>Plans side by side</h3>
 <p class="note">Optima for each objective, then the baselines. "vs best single board" is the relative change of the row's objective (for baselines, the system's objective, ${escapeHtml(system.objective)}) against the single board that is best on it and fits its memory.</p>
 ${tableHtml(planTable(system, planRows))}
+<h3>Memory and links per plan</h3>
+${tableHtml(resourcesTable(system, planRows))}
 ${paretoSection(view)}
 <h3>Memory per board</h3>
 ${view.charts.memory !== undefined ? figure(view.charts.memory, 'Memory each optimum places on each board (weights and buffers), with the board\'s cap.') : '<p class="note">No plan to show.</p>'}

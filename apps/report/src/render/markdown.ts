@@ -5,7 +5,7 @@ import type { SystemView } from './html.js';
 import { OBJECTIVES } from './plan-rows.js';
 import {
   boardsTable, comparisonTable, formatDate, headline, linksTable, measuredTable, modelTable, paretoTable, planTable,
-  settingsTable, summaryTable,
+  resourcesTable, settingsTable, summaryTable,
 } from './sections.js';
 import { tableMarkdown } from './table.js';
 
@@ -33,7 +33,9 @@ export function reportMarkdown(data: ReportData, views: readonly SystemView[]): 
     out.push('### The system', '', tableMarkdown(settingsTable(system)), '', tableMarkdown(boardsTable(system)), '',
       tableMarkdown(linksTable(system)), '');
     out.push('### The model', '', tableMarkdown(modelTable(system)), '');
-    out.push('### Plans side by side', '', tableMarkdown(planTable(system, view.entries.filter((e) => e.entry.row.kind !== 'pareto'))), '');
+    const planEntries = view.entries.filter((e) => e.entry.row.kind !== 'pareto');
+    out.push('### Plans side by side', '', tableMarkdown(planTable(system, planEntries)), '');
+    out.push('### Memory and links per plan', '', tableMarkdown(resourcesTable(system, planEntries)), '');
     for (const key of Object.keys(system.pareto)) {
       const label = key.split(',').join('/');
       const rows = view.entries.filter((e) => e.entry.row.kind === 'pareto' && e.entry.row.objective === label);

@@ -12,9 +12,9 @@ interface Item {
   readonly bottleneck: boolean;
 }
 
-const STAGE_W = 190;
-const TRANSFER_W = 130;
-const GAP = 26;
+const STAGE_W = 180;
+const TRANSFER_W = 140;
+const GAP = 18;
 const ROW_H = 118;
 const MAX_W = 980;
 const PAD = 12;
@@ -24,7 +24,7 @@ export function pipelineItems(plan: PlanMetrics, layerIndex: ReadonlyMap<string,
   const items: Item[] = [];
   const transferItem = (t: PlanTransfer, input: boolean): Item => ({
     kind: 'transfer',
-    title: input ? `input ${t.from} → ${t.to}` : `${t.from} → ${t.to}`,
+    title: input ? `input from ${t.from}\n→ ${t.to}` : `${t.from}\n→ ${t.to}`,
     lines: [formatBytes(t.bytes), formatMs(t.ms)],
     ms: t.ms,
     bottleneck: plan.bottleneck === `${t.from}->${t.to}`,
@@ -88,10 +88,12 @@ export function pipelineSvg(plan: PlanMetrics, layerIndex: ReadonlyMap<string, n
       parts.push(`<path d="M${p.x + p.w - 9},${my - 5} L${p.x + p.w},${my} L${p.x + p.w - 9},${my + 5} Z" fill="${item.bottleneck ? red : '#7d8793'}"/>`);
     }
     const cx = p.x + p.w / 2;
-    const titleY = item.kind === 'stage' ? y + 20 : y + 14;
-    parts.push(`<text x="${cx}" y="${titleY}" text-anchor="middle" font-weight="600" font-size="${item.kind === 'stage' ? 14 : 11.5}" fill="#222">${escapeHtml(item.title)}</text>`);
+    item.title.split('\n').forEach((t, j) => {
+      const ty = item.kind === 'stage' ? y + 20 : y + 10 + j * 14;
+      parts.push(`<text x="${cx}" y="${ty}" text-anchor="middle" font-weight="600" font-size="${item.kind === 'stage' ? 14 : 11.5}" fill="#222">${escapeHtml(t)}</text>`);
+    });
     item.lines.forEach((line, j) => {
-      const ly = item.kind === 'stage' ? y + 39 + j * 16 : y + h / 2 + 17 + j * 14;
+      const ly = item.kind === 'stage' ? y + 39 + j * 16 : y + h / 2 + 16 + j * 14;
       parts.push(`<text x="${cx}" y="${ly}" text-anchor="middle" font-size="12" fill="#333">${escapeHtml(line)}</text>`);
     });
     // Time bar: how close this item is to the slowest one, which sets the frame rate.

@@ -2,6 +2,7 @@
 // plan tables in the HTML and Markdown, so the four can never disagree.
 import type { Baseline, Objective, Plan, PlanMetrics, PlanStage } from '@dnnpart/solver';
 import type { ReportData, ReportSystem } from '../report-data.js';
+import { formatBytes } from './format.js';
 
 export const PLANS_SCHEMA = 'dnnpart/plans@1';
 
@@ -63,14 +64,14 @@ export function hasMetrics(p: Partial<PlanMetrics>): p is PlanMetrics {
     && Number.isFinite(p.throughputFps);
 }
 
-/** Stages whose memory exceeds their board's cap, as "rpi needs 5.10 MB of 4.00 MB". */
+/** Stages whose memory exceeds their board's cap, as "rpi needs 5.10 MB of its 4.00 MB". */
 export function memoryViolations(stages: readonly PlanStage[], system: ReportSystem): string[] {
   const caps = new Map(system.boards.map((b) => [b.id, b.memoryBytes]));
   const out: string[] = [];
   for (const s of stages) {
     const cap = caps.get(s.board);
     if (typeof cap === 'number' && s.memoryBytes > cap) {
-      out.push(`${s.board} needs ${s.memoryBytes} B of ${cap} B`);
+      out.push(`${s.board} needs ${formatBytes(s.memoryBytes)} of its ${formatBytes(cap)}`);
     }
   }
   return out;

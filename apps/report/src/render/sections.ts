@@ -168,7 +168,7 @@ export function settingsTable(system: ReportSystem): Table {
 export function modelTable(system: ReportSystem): Table {
   const m = system.model;
   return {
-    cls: 'settings',
+    cls: 'model',
     columns: [{ label: 'Model' }, { label: 'Layers', num: true }, { label: 'Parameters', num: true }, { label: 'MACs', num: true }, { label: 'File' }],
     rows: [{
       cells: [cell(m.name), cell(String(m.layers), { num: true }), cell(formatCount(m.params), { num: true }),
@@ -241,59 +241,60 @@ function planLabel(row: PlanRow): string {
 /**
  * The plans side by side (optima, then baselines). Each row carries data-row (its index in
  * plans.json) and each figure data-col/data-value, so a reader can check the page against the file.
+ * A plan without a result, or over a memory cap, gets its reason on a row of its own below.
  */
 export function planTable(system: ReportSystem, entries: readonly { entry: PlanEntry; index: number }[]): Table {
   const chosenName = `optimum:${system.objective}`;
-  return {
-    cls: 'plans',
-    attrs: { 'data-system': system.name },
-    columns: [
-      { label: 'Plan' }, { label: 'Status' }, { label: 'Throughput', num: true }, { label: 'Latency', num: true },
-      { label: 'Energy', num: true },
-      { label: 'vs best single board', num: true, title: 'relative change of the row\'s objective against the single board best on it' },
-      { label: 'Stages (layer indices)' }, { label: 'Bottleneck' }, { label: 'Memory per board' }, { label: 'Link load per frame' },
-      { label: 'Solve', num: true },
-    ],
-    rows: entries.map(({ entry, index }): Row => {
-      const { row, metrics } = entry;
-      const obj = (row.kind === 'optimum' ? row.objective : system.objective) as Objective;
-      const first: Cell[] = [
+  const columns = [
+    { label: 'Plan' }, { label: 'Status' }, { label: 'Throughput', num: true }, { label: 'Latency', num: true },
+    { label: 'Energy', num: true },
+    { label: 'vs best single board', num: true, title: 'relative change of the row\'s objective against the single board best on it' },
+    { label: 'Stages (layer indices)' }, { label: 'Bottleneck' }, { label: 'Solve', num: true },
+  ];
+  const rows: Row[] = [];
+  for (const { entry, index } of entries) {
+    const { row, metrics } = entry;
+    const obj = (row.kind === 'optimum' ? row.objective : system.objective) as Objective;
+    const cls = [row.name === chosenName ? 'chosen' : '', `kind-${row.kind}`, metrics === undefined ? 'noplan' : '',
+      row.status === 'infeasible' ? 'infeasible' : '', row.reason !== '' ? 'has-reason' : ''].filter((x) => x !== '').join(' ');
+    const attrs = { 'data-row': index, 'data-name': row.name };
+    const gain = row.gainOverBestSingleBoard;
+    rows.push({
+      cls, attrs,
+      cells: [
         cell(planLabel(row), { col: 'name', value: row.name, cls: 'planname' }),
         statusCell(row.status),
-      ];
-      const cls = [row.name === chosenName ? 'chosen' : '', `kind-${row.kind}`, metrics === undefined ? 'noplan' : '',
-        row.status === 'infeasible' ? 'infeasible' : ''].filter((x) => x !== '').join(' ');
-      const attrs = { 'data-row': index, 'data-name': row.name };
-      if (metrics === undefined) {
-        return {
-          cls, attrs,
-          cells: [
-            ...first,
-            cell('—', { num: true, col: 'throughputFps', value: null }), cell('—', { num: true, col: 'latencyMs', value: null }),
-            cell('—', { num: true, col: 'energyMj', value: null }), cell('—', { num: true, col: 'gainOverBestSingleBoard', value: null }),
-            cell(`No plan: ${row.reason || row.status}`, { span: 4, cls: 'reason', col: 'reason', value: row.reason }),
-            cell(row.solveMs === null ? '—' : formatMs(row.solveMs), { num: true, col: 'solveMs', value: row.solveMs }),
-          ],
-        };
-      }
-      const mem = memoryLines(metrics, system);
-      const gain = row.gainOverBestSingleBoard;
+        cell(formatFps(row.throughputFps), { num: true, col: 'throughputFps', value: row.throughputFps, cls: emph(obj, 'throughput', row) }),
+        cell(formatMs(row.latencyMs), { num: true, col: 'latencyMs', value: row.latencyMs, cls: emph(obj, 'latency', row) }),
+        cell(formatMj(row.energyMj), { num: true, col: 'energyMj', value: row.energyMj, cls: emph(obj, 'energy', row) }),
+        cell(gain === null ? '—' : gainPhrase(gain, obj), { num: true, col: 'gainOverBestSingleBoard', value: gain, cls: goodness(gain, obj) }),
+        cell(metrics === undefined ? '—' : row.stages.replace(/ > /g, ' >\n'), { col: 'stages', value: row.stages, cls: 'stages' }),
+        cell(metrics === undefined ? '—' : row.bottleneck.replace('->', ' → '), { col: 'bottleneck', value: row.bottleneck }),
+        cell(row.solveMs === null ? '—' : formatMs(row.solveMs), { num: true, col: 'solveMs', value: row.solveMs }),
+      ],
+    });
+    if (row.reason !== '') {
+      const prefix = metrics === undefined ? `No plan (${row.status})` : 'Not a valid plan';
+      rows.push({
+        cls: 'reason-row', attrs: { 'data-reason-for': index },
+        cells: [cell(''), cell(`${prefix}: ${row.reason}`, { span: columns.length - 1, cls: 'reason', col: 'reason', value: row.reason })],
+      });
+    }
+  }
+  return { cls: 'plans', attrs: { 'data-system': system.name }, columns, rows };
+}
+
+/** Memory per board against its cap and the load on each link, for every plan with a result. */
+export function resourcesTable(system: ReportSystem, entries: readonly { entry: PlanEntry; index: number }[]): Table {
+  return {
+    cls: 'resources',
+    columns: [{ label: 'Plan' }, { label: 'Memory per board (of its cap)' }, { label: 'Link load per frame (share of the frame period the link is busy)' }],
+    rows: entries.filter((e) => e.entry.metrics !== undefined).map(({ entry, index }) => {
+      const m = entry.metrics as PlanMetrics;
+      const mem = memoryLines(m, system);
       return {
-        cls, attrs,
-        cells: [
-          ...first,
-          cell(formatFps(row.throughputFps), { num: true, col: 'throughputFps', value: row.throughputFps, cls: emph(obj, 'throughput', row) }),
-          cell(formatMs(row.latencyMs), { num: true, col: 'latencyMs', value: row.latencyMs, cls: emph(obj, 'latency', row) }),
-          cell(formatMj(row.energyMj), { num: true, col: 'energyMj', value: row.energyMj, cls: emph(obj, 'energy', row) }),
-          cell(gain === null ? '—' : gainPhrase(gain, obj), {
-            num: true, col: 'gainOverBestSingleBoard', value: gain, cls: goodness(gain, obj),
-          }),
-          cell(row.stages.replace(/ > /g, ' >\n'), { col: 'stages', value: row.stages, cls: 'stages' }),
-          cell(row.bottleneck.replace('->', ' → '), { col: 'bottleneck', value: row.bottleneck }),
-          cell(mem.text + (row.reason !== '' ? `\n${row.reason}` : ''), { cls: mem.over ? 'over' : 'mem' }),
-          cell(linkLines(metrics), { cls: 'links' }),
-          cell(row.solveMs === null ? '—' : formatMs(row.solveMs), { num: true, col: 'solveMs', value: row.solveMs }),
-        ],
+        attrs: { 'data-row': index },
+        cells: [cell(planLabel(entry.row), { cls: 'planname' }), cell(mem.text, { cls: mem.over ? 'over' : 'mem' }), cell(linkLines(m), { cls: 'links' })],
       };
     }),
   };
@@ -360,30 +361,34 @@ export function comparisonTable(data: ReportData): Table {
   const columns = [
     { label: 'System' }, { label: 'Model' }, { label: 'Boards', num: true },
     ...OBJECTIVES.flatMap((o) => [
-      { label: `${o}: best single`, num: true }, { label: `${o}: optimum`, num: true }, { label: 'change', num: true },
+      { label: `${cap(o)}: best single → optimum`, num: true }, { label: 'Change', num: true },
     ]),
   ];
   return {
     cls: 'comparison',
     columns,
-    rows: data.systems.map((s, i) => ({
+    rows: data.systems.map((s) => ({
       attrs: { 'data-system': s.name },
       cells: [
-        cell(s.name, { title: `section ${i + 1}` }), cell(s.model.name), cell(String(s.boards.length), { num: true }),
+        cell(s.name), cell(s.model.name), cell(String(s.boards.length), { num: true }),
         ...OBJECTIVES.flatMap((o) => {
           const p = s.plans[o];
           const best = bestSingleBoard(s, o);
           const bestText = best === undefined ? 'none fits' : formatMetric(best, o);
           if (p === undefined || !hasMetrics(p)) {
-            return [cell(bestText, { num: true }), cell(p?.status ?? 'not solved', { num: true, cls: 'reason', title: p?.reason ?? '' }), cell('—', { num: true })];
+            return [cell(`${bestText} → ${p?.status ?? 'not solved'}`, { num: true, cls: 'reason', title: p?.reason ?? '' }), cell('—', { num: true })];
           }
           const change = best === undefined ? null : relativeChange(metricOf(p, o), metricOf(best, o));
-          return [cell(bestText, { num: true }), cell(formatMetric(p, o), { num: true, cls: 'objective' }),
+          return [cell(`${bestText} → ${formatMetric(p, o)}`, { num: true }),
             cell(formatPercent(change), { num: true, cls: goodness(change, o) })];
         }),
       ],
     })),
   };
+}
+
+function cap(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
 /** Column in plans.json for an objective's metric. */

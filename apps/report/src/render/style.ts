@@ -32,6 +32,8 @@ td.objective { font-weight: 700; }
 td.better { color: var(--good); font-weight: 600; }
 td.worse { color: var(--bad); }
 td.reason { color: var(--bad); font-style: italic; white-space: normal; }
+tr.reason-row td { padding-top: 0; font-size: 12px; }
+tr.has-reason td { border-bottom: none; }
 tr.chosen td { background: #eef3f9; }
 tr.chosen td.planname::after { content: " ◆ chosen"; color: var(--accent); font-size: 11px; font-weight: 600; }
 tr.kind-baseline td.planname { color: #444; }
