@@ -317,7 +317,7 @@ export function paretoTable(entries: readonly { entry: PlanEntry; index: number 
       if (entry.metrics === undefined) {
         return {
           cls: 'noplan', attrs: { 'data-row': index, 'data-name': r.name },
-          cells: [cell('—', { num: true }), cell(`No front (${r.status}): ${r.reason}`, { span: 5, cls: 'reason' })],
+          cells: [cell('—', { num: true }), cell(`No front (${r.status}): ${r.reason}`, { span: 5, cls: 'reason', col: 'reason', value: r.reason })],
         };
       }
       return {
