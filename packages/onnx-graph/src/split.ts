@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { clone, create, toBinary } from '@bufbuild/protobuf';
 import {
-  FunctionProtoSchema, GraphProtoSchema, ModelProtoSchema, OperatorSetIdProtoSchema, NodeProtoSchema, TensorProtoSchema, ValueInfoProtoSchema,
+  FunctionProtoSchema, GraphProtoSchema, ModelProtoSchema, OperatorSetIdProtoSchema, NodeProtoSchema, ValueInfoProtoSchema,
   type ModelProto, type NodeProto, type ValueInfoProto,
 } from 'onnx-buf';
 import { GraphError } from './errors.js';
@@ -16,7 +16,7 @@ export type SplitSpec =
   | { readonly after: readonly string[] }
   | { readonly stages: Readonly<Record<string, number>> };
 
-/** One stage: its model, encoded bytes, and its manifest entry. */
+/** One stage: its model (initializer tensors shared with the source model: read-only), encoded bytes, and its manifest entry. */
 export interface StageModel extends StageManifest {
   readonly index: number;
   readonly proto: ModelProto;
@@ -168,7 +168,8 @@ export function splitModel(model: LoadedModel, spec: SplitSpec): SplitResult {
     const g = create(GraphProtoSchema, {
       name: `${graph.name}_stage${k}`,
       node: nodes.map((n) => clone(NodeProtoSchema, protoNode.get(n.name)!)),
-      initializer: inits.map((name) => clone(TensorProtoSchema, initializer.get(name)!)),
+      // Shared, not copied: weights can be hundreds of MB. Treat stage protos as read-only.
+      initializer: inits.map((name) => initializer.get(name)!),
       input: [...inputs.map((x) => valueInfo(t(x))), ...(proto.irVersion < 4n ? inits.map((x) => valueInfo(t(x))) : [])],
       output: outputs.map((x) => valueInfo(t(x))),
       valueInfo: inner.map((x) => valueInfo(t(x))),

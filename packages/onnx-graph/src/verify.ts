@@ -49,35 +49,46 @@ export function randomFeeds(graph: Graph, seed = 1): Record<string, ort.Tensor> 
   return feeds;
 }
 
-async function run(bytes: Uint8Array, feeds: Record<string, ort.Tensor>, fetches: readonly string[]): Promise<Record<string, ort.Tensor>> {
+/** Runs ONNX bytes in onnxruntime (CPU, graph optimisations off) and returns the requested outputs. */
+export async function runModel(bytes: Uint8Array, feeds: Readonly<Record<string, ort.Tensor>>, fetches: readonly string[]): Promise<Record<string, ort.Tensor>> {
   const s = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'disabled' });
   try {
     const input: Record<string, ort.Tensor> = {};
-    for (const n of s.inputNames) input[n] = feeds[n]!;
+    for (const n of s.inputNames) {
+      input[n] = feeds[n] ?? (() => { throw new GraphError('GRAPH_BAD_ASSIGNMENT', `no value for input ${n}`); })();
+    }
     return await s.run(input, fetches as string[]);
   } finally {
     await s.release();
   }
 }
 
+/** Runs the stages in sequence, each reading what the graph inputs and earlier stages produced. */
+export async function runStages(split: SplitResult, feeds: Readonly<Record<string, ort.Tensor>>): Promise<Record<string, ort.Tensor>> {
+  const values: Record<string, ort.Tensor> = { ...feeds };
+  for (const s of split.stages) Object.assign(values, await runModel(s.bytes, values, s.outputs));
+  return values;
+}
+
+/** Largest absolute element difference between two sets of outputs (Infinity on a NaN or a missing output). */
+export function maxAbsDiff(expected: Readonly<Record<string, ort.Tensor>>, actual: Readonly<Record<string, ort.Tensor>>, names: readonly string[]): number {
+  let max = 0;
+  for (const name of names) {
+    const a = expected[name]?.data as ArrayLike<number> | undefined;
+    const b = actual[name]?.data as ArrayLike<number> | undefined;
+    if (!a || !b || b.length !== a.length) return Infinity;
+    for (let i = 0; i < a.length; i++) {
+      const d = Math.abs(Number(a[i]) - Number(b[i]));
+      max = Math.max(max, Number.isNaN(d) ? Infinity : d);
+    }
+  }
+  return max;
+}
+
 /** Runs the unsplit model and the stages in sequence on one seeded input; returns the max abs difference. */
 export async function verifySplit(model: LoadedModel, split: SplitResult, seed = 1): Promise<SplitCheck> {
   const feeds = randomFeeds(model.graph, seed);
-  const expected = await run(encodeModel(model.proto), feeds, model.graph.outputs);
-  const values: Record<string, ort.Tensor> = { ...feeds };
-  for (const s of split.stages) {
-    const out = await run(s.bytes, values, s.outputs);
-    Object.assign(values, out);
-  }
-  let maxAbsDiff = 0;
-  for (const name of model.graph.outputs) {
-    const a = expected[name]!.data as ArrayLike<number>;
-    const b = values[name]?.data as ArrayLike<number> | undefined;
-    if (!b || b.length !== a.length) throw new GraphError('GRAPH_BAD_ASSIGNMENT', `the stages do not produce model output ${name}`);
-    for (let i = 0; i < a.length; i++) {
-      const d = Math.abs(Number(a[i]) - Number(b[i]));
-      maxAbsDiff = Math.max(maxAbsDiff, Number.isNaN(d) ? Infinity : d);
-    }
-  }
-  return { maxAbsDiff, outputs: model.graph.outputs };
+  const expected = await runModel(encodeModel(model.proto), feeds, model.graph.outputs);
+  const actual = await runStages(split, feeds);
+  return { maxAbsDiff: maxAbsDiff(expected, actual, model.graph.outputs), outputs: model.graph.outputs };
 }

@@ -99,8 +99,10 @@ describe('splitModel: stage contents', () => {
   it('verifySplit notices a wrong stage', async () => {
     const model = await loadModel(chain().bytes());
     const split = splitModel(model, { after: ['relu'] });
-    const w = split.stages[1]!.proto.graph!.initializer.find((t) => t.name === 'fc.weight')!;
-    w.rawData = new Uint8Array(w.rawData.length);
+    // Stage initializers are shared with the source model, so replace the tensor instead of editing it.
+    const inits = split.stages[1]!.proto.graph!.initializer;
+    const k = inits.findIndex((t) => t.name === 'fc.weight');
+    inits[k] = { ...inits[k]!, rawData: new Uint8Array(inits[k]!.rawData.length) };
     const { encodeModel } = await import('@dnnpart/onnx-graph');
     const tampered = { ...split, stages: split.stages.map((s, i) => (i === 1 ? { ...s, bytes: encodeModel(s.proto) } : s)) };
     expect((await verifySplit(model, tampered)).maxAbsDiff).toBeGreaterThan(1e-3);
