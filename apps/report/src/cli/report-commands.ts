@@ -1,5 +1,5 @@
 // dnnpart report and dnnpart start (the main job): systems and problems in, a report out.
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Objective, Plan } from '@dnnpart/solver';
 import type { ReportData, ReportSystem } from '../report-data.js';
@@ -59,7 +59,7 @@ export async function report(opts: ReportOptions, ctx: CommandContext): Promise<
   for (const s of systems) {
     const spec = loadSystem(resolvePath(ctx, s), s);
     ctx.progress.note(`system ${spec.name} (${s})`);
-    const workDir = several ? path.join(dir, spec.name) : dir;
+    const workDir = several ? path.join(dir, spec.name.replace(/[^A-Za-z0-9._-]+/g, '-')) : dir;
     const resolved = await resolveSystem(spec, {
       workDir,
       onProgress: resolveProgress(ctx),
@@ -69,6 +69,8 @@ export async function report(opts: ReportOptions, ctx: CommandContext): Promise<
     });
     ctx.progress.end();
     const { problem, parts } = buildProblem(resolved);
+    // The problem as solved, so `dnnpart solve --problem` can reproduce any plan of the report.
+    await writeFile(path.join(workDir, 'problem.json'), JSON.stringify(problem, null, 2) + '\n');
     built.push(await solveParts(problem, parts, opts, ctx));
   }
   for (const p of problems) {

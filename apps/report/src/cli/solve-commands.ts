@@ -93,7 +93,7 @@ export function formatPlan(plan: Plan): string {
     '',
     table(
       ['stage', 'board', 'nodes', 'compute ms', 'energy mJ', 'memory'],
-      plan.stages.map((s, i) => [String(i), s.board, `${s.nodes.length} (${s.nodes[0]} … ${s.nodes[s.nodes.length - 1]})`, fixed(s.computeMs), fixed(s.energyMj), `${si(s.memoryBytes, 'B')}`]),
+      plan.stages.map((s, i) => [String(i), s.board, s.nodes.length === 1 ? `1 (${s.nodes[0]})` : `${s.nodes.length} (${s.nodes[0]} … ${s.nodes[s.nodes.length - 1]})`, fixed(s.computeMs), fixed(s.energyMj), `${si(s.memoryBytes, 'B')}`]),
     ),
   ];
   if (plan.transfers && plan.transfers.length > 0) {

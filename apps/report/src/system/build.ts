@@ -28,7 +28,7 @@ export function buildProblem(system: ResolvedSystem): BuiltProblem {
 
   const problem: Problem = {
     version: 1,
-    name: spec.name,
+    name: system.name,
     nodes,
     tensors: problemTensors(graph),
     boards,
@@ -54,7 +54,7 @@ export function buildProblem(system: ResolvedSystem): BuiltProblem {
   return {
     problem,
     parts: {
-      name: spec.name,
+      name: system.name,
       model: { name: graph.name, layers: graph.nodes.length, params: all.params, macs: all.macs, file: path.basename(system.modelFile) },
       boards: reportBoards,
       links: system.links,

@@ -31,6 +31,8 @@ export interface ResolvedBoard {
 
 export interface ResolvedSystem {
   readonly spec: SystemSpec;
+  /** The file's name, or `<model>-<n>-boards` when the model was replaced. */
+  readonly name: string;
   readonly graph: Graph;
   readonly modelFile: string;
   readonly modelSha256: string;
@@ -135,7 +137,8 @@ export async function resolveSystem(spec: SystemSpec, opts: ResolveOptions): Pro
     }
   }
 
-  return { spec, graph, modelFile, modelSha256: model.sha256, ...(inputShapes ? { inputShapes } : {}), boards, links: await resolveLinks(spec) };
+  const name = fromFile ? spec.name : `${graph.name}-${spec.boards.length}-boards`;
+  return { spec, name, graph, modelFile, modelSha256: model.sha256, ...(inputShapes ? { inputShapes } : {}), boards, links: await resolveLinks(spec) };
 }
 
 /** Directed solver links from the file's links and its `network` default. */
