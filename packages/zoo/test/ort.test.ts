@@ -91,13 +91,21 @@ describe('onnxruntime-node runs the networks', () => {
     }
   });
 
-  it('resnet18 at 1x3x160x160 runs and gives [1, 1000]', async () => {
-    const shape: ZooInputShape = [1, 3, 160, 160];
-    const session = await ort.InferenceSession.create(buildZooModel('resnet18', { inputShape: shape }));
+  // Other input sizes: the output shape follows the batch; alexnet at 415 has a 12x12 last
+  // feature map, so its AdaptiveAvgPool2d(6) is a 2x2 AveragePool.
+  it.each([
+    ['resnet18', [1, 3, 160, 160]],
+    ['efficientnet_b0', [2, 3, 96, 128]],
+    ['alexnet', [1, 3, 415, 415]],
+  ] as const)('%s at %j runs and gives [batch, 1000]', async (net, shape) => {
+    const session = await ort.InferenceSession.create(buildZooModel(net, { inputShape: shape }));
     try {
       const out = (await session.run({ input: seededInput(shape, 3) })).output!;
-      expect(out.dims).toEqual([1, 1000]);
-      expect(stats(out.data as Float32Array).finite).toBe(true);
+      expect(out.dims).toEqual([shape[0], 1000]);
+      const s = stats(out.data as Float32Array);
+      expect(s.finite).toBe(true);
+      expect(s.std).toBeGreaterThan(1e-3);
+      expect(s.std).toBeLessThan(1e3);
     } finally {
       await session.release();
     }
