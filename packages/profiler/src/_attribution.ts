@@ -3,7 +3,8 @@
 // Graph optimisation fuses nodes (Conv+BatchNorm+Relu become one FusedConv kernel named after the
 // Conv) and, at level "all", rewrites convolutions into NCHWc kernels named "<output tensor>_nchwc"
 // plus layout Reorder kernels. Each kernel is first tied to a seed node (its own name, or the
-// producer of the tensor its "_nchwc" name carries); every node without a kernel then joins the
+// producer of the tensor its "_nchwc" name carries); a convolution kernel seeded at a fused
+// activation claims the chain back to its Conv; every node still without a kernel then joins the
 // group of its producer (fused into the kernel before it: BatchNorm, Relu, Add after a Conv) or,
 // failing that, of its consumer (fused into the kernel after it). A group's time is split across
 // its nodes in proportion to MACs (fused element-wise work is nearly free next to the convolution),
@@ -36,8 +37,15 @@ export function seedOf(kernel: string, graph: Graph): { node: string; tail: bool
     const producer = graph.tensors.get(nchwc[1]!)?.producer;
     if (producer && names.has(producer)) return { node: producer, tail: true };
   }
+  // Pattern fusions name the new node "<last original node>/<Pattern>Fusion/" (e.g. Sigmoid+Mul
+  // become QuickGelu named after the Mul): the chain's tail.
+  const fusion = /^(.*)\/\w*Fusion\/?$/.exec(kernel);
+  if (fusion && names.has(fusion[1]!)) return { node: fusion[1]!, tail: true };
   return null;
 }
+
+/** Kernel ops that contain a convolution or matrix product (the head of a fused chain). */
+const MAC_KERNELS = new Set(['Conv', 'FusedConv', 'ConvTranspose', 'Gemm', 'FusedGemm', 'MatMul', 'FusedMatMul', 'QLinearConv', 'ConvInteger', 'MatMulInteger']);
 
 const nameCache = new WeakMap<Graph, Set<string>>();
 function nodeNames(graph: Graph): Set<string> {
@@ -47,13 +55,13 @@ function nodeNames(graph: Graph): Set<string> {
 }
 
 /** Attribute `kernels` (names seen in the trace) to the nodes of `graph`. */
-export function attributeKernels(graph: Graph, kernels: readonly string[], weights: ReadonlyMap<string, NodeWeights>): Attribution {
+export function attributeKernels(graph: Graph, kernels: readonly { readonly name: string; readonly op: string }[], weights: ReadonlyMap<string, NodeWeights>): Attribution {
   const group = new Map<string, number>(); // node -> group id
   const groupKernels: string[][] = [];
   const unattributed: string[] = [];
   const seedGroup = new Map<string, number>();
   const tails: string[] = [];
-  for (const k of kernels) {
+  for (const { name: k, op } of kernels) {
     const seed = seedOf(k, graph);
     if (seed === null) {
       unattributed.push(k);
@@ -65,7 +73,7 @@ export function attributeKernels(graph: Graph, kernels: readonly string[], weigh
       groupKernels.push([]);
       seedGroup.set(seed.node, g);
       group.set(seed.node, g);
-      if (seed.tail) tails.push(seed.node);
+      if (seed.tail && (MAC_KERNELS.has(op) || k.endsWith('Fusion/'))) tails.push(seed.node);
     }
     groupKernels[g]!.push(k);
   }
@@ -73,11 +81,14 @@ export function attributeKernels(graph: Graph, kernels: readonly string[], weigh
   const producerOf = (t: string) => (t ? graph.tensors.get(t)?.producer ?? null : null);
   const byName = new Map(graph.nodes.map((n) => [n.name, n]));
   const macsOf = (n: string) => weights.get(n)?.macs ?? 0;
-  // A kernel named after a chain's output ("<tensor>_nchwc") runs the chain ending there: walk back
-  // from that tail through unclaimed single-consumer producers up to the first MAC node (the Conv head).
+  // An NCHWc convolution kernel is named after its output tensor at the time of the layout
+  // transform, which is the Conv's own output or, when an activation was fused first, the
+  // activation's. Walk back from there through unclaimed single-consumer producers to the MAC node
+  // (the Conv head), before the forward pass could hand the head to an earlier kernel.
   for (const tail of tails) {
     const g = group.get(tail)!;
     let cur = tail;
+    // Pattern fusions (no MACs) stop where the chain forks: a fused head has a single consumer.
     while (macsOf(cur) === 0) {
       const candidates = byName
         .get(cur)!

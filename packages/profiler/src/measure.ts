@@ -1,11 +1,11 @@
 // Measured profiles: run a model with onnxruntime-node on this machine and time every node.
 //
-// Two sessions with the same settings: one without ORT's profiler for the end-to-end latency
-// (and power), one with it for per-kernel times; the difference of their medians is the
-// profiler's overhead. Default graph optimisation is "all" (what a deployment would run);
+// Two sessions with the same settings, their runs alternating: one without ORT's profiler for the
+// end-to-end latency, one with it for per-kernel times; the ratio of their medians is the
+// profiler's overhead. Power is sampled over the alternating runs. Default graph optimisation is "all" (what a deployment would run);
 // kernels are mapped back to original nodes by _attribution.ts.
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { encodeModel, graphCosts, loadModel, type Graph, type InputShapes } from '@dnnpart/onnx-graph';
@@ -29,7 +29,7 @@ import {
 } from './types.js';
 
 export interface ProgressEvent {
-  /** "load", "warmup", "end-to-end", "profile", "write". */
+  /** "load", "warmup", "runs", "write". */
   readonly phase: string;
   readonly done: number;
   readonly total: number;
@@ -85,7 +85,6 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
   const costs = graphCosts(graph).nodes;
   // ORT gets the proto whose node names are the graph's unique names, so the trace uses them too.
   const modelBytes = encodeModel(loaded.proto);
-  const feeds = makeFeeds(graph);
   progress({ phase: 'load', done: 1, total: 1 });
 
   const warnings: string[] = [];
@@ -102,10 +101,20 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
   let sensor: Sensor | null = null;
   let sensorRunning = false;
   try {
-    // --- end-to-end, without the profiler, with power sampling
+    // Both sessions live side by side and their runs alternate, so a change in machine load
+    // (other processes) hits the end-to-end and the profiled runs alike.
     const plain = await createSession(modelBytes, sessionOptions, modelPath);
     sessions.push(plain);
-    await runTimes(plain, feeds, warmup, 'warmup', progress, checkAbort, modelPath);
+    const prof = await createSession(modelBytes, { ...sessionOptions, enableProfiling: true, profileFilePrefix: join(tmp, 'ort') }, modelPath);
+    sessions.push(prof);
+    const feeds = makeFeeds(graph);
+    progress({ phase: 'warmup', done: 0, total: warmup });
+    for (let i = 0; i < warmup; i++) {
+      checkAbort();
+      await timedRun(plain, feeds, modelPath);
+      await timedRun(prof, feeds, modelPath);
+      progress({ phase: 'warmup', done: i + 1, total: warmup });
+    }
 
     sensor = options.sensor === undefined ? await detectSensor('/') : options.sensor;
     let idleWindow: [number, number] | null = null;
@@ -123,8 +132,15 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
       }
     }
     checkAbort();
+    const e2e: number[] = [];
+    progress({ phase: 'runs', done: 0, total: runs });
     const runStart = wallClockMs();
-    const e2e = await runTimes(plain, feeds, runs, 'end-to-end', progress, checkAbort, modelPath);
+    for (let i = 0; i < runs; i++) {
+      checkAbort();
+      e2e.push(await timedRun(plain, feeds, modelPath));
+      await timedRun(prof, feeds, modelPath);
+      progress({ phase: 'runs', done: i + 1, total: runs });
+    }
     const runEnd = wallClockMs();
     let sensorFailure: string | null = null;
     if (sensor && sensorRunning) {
@@ -136,17 +152,13 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
       }
     }
     const peakRssBytes = process.resourceUsage().maxRSS * 1024;
-    await plain.release();
-    sessions.splice(0);
-
-    // --- per node, with ORT's profiler
-    const prof = await createSession(modelBytes, { ...sessionOptions, enableProfiling: true, profileFilePrefix: join(tmp, 'ort') }, modelPath);
-    sessions.push(prof);
-    await runTimes(prof, feeds, warmup, 'warmup', progress, checkAbort, modelPath);
-    await runTimes(prof, feeds, runs, 'profile', progress, checkAbort, modelPath);
+    // Other processes competing for the cores inflate and scatter the timings; say so.
+    const load = loadavg()[0]!;
+    if (load > availableParallelism()) {
+      warnings.push(`machine load average ${load.toFixed(1)} exceeded its ${availableParallelism()} cores during profiling; timings include contention from other processes`);
+    }
     prof.endProfiling();
-    await prof.release();
-    sessions.splice(0);
+    for (const s of sessions.splice(0)) await s.release();
     const traceFile = (await readdir(tmp)).find((f) => f.startsWith('ort') && f.endsWith('.json'));
     if (!traceFile) throw new ProfileError('PROFILE_TRACE', `ORT wrote no profile trace for ${modelPath} in ${tmp}`);
     const trace = parseTrace(JSON.parse(await readFile(join(tmp, traceFile), 'utf8')), traceFile);
@@ -158,7 +170,7 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
       const c = costs.get(n.name);
       weights.set(n.name, { macs: c?.macs ?? 0, outputBytes: c?.outputBytes ?? 0 });
     }
-    const attribution = attributeKernels(graph, [...trace.kernelInfo.keys()], weights);
+    const attribution = attributeKernels(graph, [...trace.kernelInfo].map(([name, k]) => ({ name, op: k.op })), weights);
     const e2eStats = latencyStats(e2e);
     const profiledStats = latencyStats(timed.map((r) => r.ms));
 
@@ -293,30 +305,15 @@ async function createSession(bytes: Uint8Array, opts: ort.InferenceSession.Sessi
   }
 }
 
-/** `count` runs, returning each run's wall time in ms. */
-async function runTimes(
-  session: ort.InferenceSession,
-  feeds: Record<string, ort.Tensor>,
-  count: number,
-  phase: string,
-  progress: (e: ProgressEvent) => void,
-  checkAbort: () => void,
-  label: string,
-): Promise<number[]> {
-  const times: number[] = [];
-  progress({ phase, done: 0, total: count });
-  for (let i = 0; i < count; i++) {
-    checkAbort();
-    const t0 = performance.now();
-    try {
-      await session.run(feeds);
-    } catch (e) {
-      throw new ProfileError('PROFILE_MODEL_RUN', `${label}: onnxruntime failed running the model (${messageOf(e).slice(0, 300)})`, { cause: e });
-    }
-    times.push(performance.now() - t0);
-    progress({ phase, done: i + 1, total: count });
+/** One run; its wall time in ms. */
+async function timedRun(session: ort.InferenceSession, feeds: Record<string, ort.Tensor>, label: string): Promise<number> {
+  const t0 = performance.now();
+  try {
+    await session.run(feeds);
+  } catch (e) {
+    throw new ProfileError('PROFILE_MODEL_RUN', `${label}: onnxruntime failed running the model (${messageOf(e).slice(0, 300)})`, { cause: e });
   }
-  return times;
+  return performance.now() - t0;
 }
 
 /** Input tensors with deterministic values in [0, 1) (values do not change the timing of these ops). */
@@ -347,6 +344,18 @@ function makeFeeds(graph: Graph): Record<string, ort.Tensor> {
         break;
       case 'int8':
         feeds[name] = new ort.Tensor('int8', new Int8Array(n), dims);
+        break;
+      case 'int16':
+        feeds[name] = new ort.Tensor('int16', new Int16Array(n), dims);
+        break;
+      case 'uint16':
+        feeds[name] = new ort.Tensor('uint16', new Uint16Array(n), dims);
+        break;
+      case 'uint32':
+        feeds[name] = new ort.Tensor('uint32', new Uint32Array(n), dims);
+        break;
+      case 'uint64':
+        feeds[name] = new ort.Tensor('uint64', new BigUint64Array(n), dims);
         break;
       case 'uint8':
         feeds[name] = new ort.Tensor('uint8', new Uint8Array(n), dims);

@@ -1,0 +1,185 @@
+// Real profiling runs: real ONNX files, real onnxruntime-node.
+import { createHash } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { cp, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { graphCosts, loadModel } from '@dnnpart/onnx-graph';
+import { hwmonSensor, loadBoardDescription, profileModel, readProfile, validateProfile, type Profile } from '@dnnpart/profiler';
+import { noKernelModel, tinyCnn, typeErrorModel, unknownOpModel } from './_model.js';
+
+const BOARD = new URL('../../../profiles/boards/ci-x86-2core.yaml', import.meta.url).pathname;
+const FIXTURES = new URL('./fixtures/', import.meta.url).pathname;
+const NODES = ['/conv1/Conv', '/bn1/BatchNormalization', '/relu/Relu', '/conv2/Conv', '/Add', '/relu2/Relu', '/pool/GlobalAveragePool', '/Flatten', '/fc/Gemm'];
+const quick = { board: 'ci-x86-2core', runs: 3, warmup: 1, threads: 1, sensor: null } as const;
+
+let dir: string;
+let model: string;
+let sha: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'dnnpart-measure-'));
+  model = join(dir, 'tiny.onnx');
+  const bytes = tinyCnn();
+  await writeFile(model, bytes);
+  sha = createHash('sha256').update(bytes).digest('hex');
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('profileModel on a small CNN', () => {
+  let profile: Profile;
+  const phases = new Set<string>();
+  beforeAll(async () => {
+    profile = await profileModel(model, { ...quick, boardDescription: await loadBoardDescription(BOARD), onProgress: (e) => phases.add(e.phase) });
+  });
+
+  it('is a valid profile of this model file', () => {
+    expect(validateProfile(profile)).toBe(profile);
+    expect(profile.model).toEqual({ name: 'tiny', sha256: sha, inputs: [{ name: 'x', shape: [1, 3, 16, 16], dtype: 'float32' }] });
+    expect(profile.settings).toMatchObject({ runs: 3, warmup: 1, threads: 1, executionProvider: 'CPUExecutionProvider', graphOptimizationLevel: 'all', ortVersion: '1.30.0' });
+    expect(profile.endToEnd.runs).toBe(3);
+    expect(profile.board).toMatchObject({ name: 'ci-x86-2core', description: 'ci-x86-2core' });
+    expect(profile.board.cores).toBeGreaterThan(0);
+    expect([...phases]).toEqual(['load', 'warmup', 'runs']);
+  });
+
+  it('has one entry per original node, in graph order, with the graph costs', async () => {
+    const { graph } = await loadModel(model);
+    const costs = graphCosts(graph).nodes;
+    expect(profile.nodes.map((n) => n.name)).toEqual(NODES);
+    for (const n of profile.nodes) {
+      const c = costs.get(n.name)!;
+      expect(n).toMatchObject({ paramBytes: c.paramBytes, outputBytes: c.outputBytes, macs: c.macs, runs: 3 });
+      expect(n.op).toBe(graph.nodes.find((g) => g.name === n.name)!.op);
+    }
+  });
+
+  it('attributes fused kernels to the original nodes and records the fusion', () => {
+    // At level "all", Conv+BN+Relu run as one NCHWc kernel named after the Relu's output; the
+    // convolution carries its time (it has all the MACs), BN and Relu carry none.
+    const conv1 = profile.nodes.find((n) => n.name === '/conv1/Conv')!;
+    const bn = profile.nodes.find((n) => n.name === '/bn1/BatchNormalization')!;
+    expect(conv1.latencyMs.median).toBeGreaterThan(0);
+    expect(bn.latencyMs.median).toBe(0);
+    expect(conv1.kernel).toBe('r1_nchwc');
+    const fused = profile.fusedNodes!.find((f) => f.nodes.includes('/conv1/Conv'))!;
+    expect(fused.nodes).toEqual(['/conv1/Conv', '/bn1/BatchNormalization', '/relu/Relu']);
+    expect(profile.fusedNodes!.find((f) => f.nodes.includes('/Add'))!.nodes).toEqual(['/conv2/Conv', '/Add', '/relu2/Relu']);
+    expect(profile.eliminatedNodes).toEqual([]);
+    expect(profile.unattributedShare).toBeGreaterThanOrEqual(0);
+    expect(profile.unattributedShare).toBeLessThan(1);
+    expect(profile.warnings.join(' ')).toMatch(/ReorderOutput/);
+  });
+
+  it('estimates power from the board description and splits energy by latency share', () => {
+    expect(profile.power).toMatchObject({ source: 'estimated', activeW: 11.25, idleW: 3.4 });
+    expect(profile.power.origin).toMatch(/not measured/);
+    expect(profile.power.energyPerInferenceMj).toBeCloseTo(11.25 * profile.endToEnd.medianMs, 5);
+    const sum = profile.nodes.reduce((s, n) => s + (n.energyMj ?? 0), 0);
+    expect(sum).toBeCloseTo(profile.power.energyPerInferenceMj!, 4);
+  });
+
+  it('records the profiler overhead, node-sum ratio and peak RSS', () => {
+    const sum = profile.nodes.reduce((s, n) => s + n.latencyMs.median, 0);
+    expect(profile.nodeSumToEndToEnd).toBeCloseTo(sum / profile.endToEnd.medianMs, 3);
+    expect(profile.overhead!.ratio).toBeCloseTo(profile.overhead!.profiledMedianMs / profile.endToEnd.medianMs, 3);
+    expect(profile.peakRssBytes).toBeGreaterThan(10 * 2 ** 20);
+  });
+});
+
+describe('profileModel options', () => {
+  it('level "disabled": every node is its own kernel, nothing fused; no description -> power unavailable', async () => {
+    const p = await profileModel(model, { ...quick, graphOptimizationLevel: 'disabled' });
+    expect(p.fusedNodes).toEqual([]);
+    expect(p.nodes.every((n) => n.kernel === undefined && n.energyMj === null)).toBe(true);
+    expect(p.nodes.find((n) => n.name === '/conv2/Conv')!.latencyMs.median).toBeGreaterThan(0);
+    expect(p.power).toEqual({ source: 'unavailable' });
+    expect(p.warnings.filter((w) => !w.startsWith('machine load'))).toEqual([]);
+  });
+
+  it('level "extended": FusedConv keeps the Conv name and carries BN and Relu', async () => {
+    const p = await profileModel(model, { ...quick, graphOptimizationLevel: 'extended' });
+    const f = p.fusedNodes!.find((x) => x.kernel === '/conv1/Conv')!;
+    expect(f).toEqual({ kernel: '/conv1/Conv', op: 'FusedConv', nodes: ['/conv1/Conv', '/bn1/BatchNormalization', '/relu/Relu'] });
+    expect(p.nodes.find((n) => n.name === '/relu/Relu')!.kernel).toBe('/conv1/Conv');
+  });
+
+  it('measures power with a sensor (a recorded hwmon tree at a constant 2.35 W)', async () => {
+    const root = join(dir, 'hwmon');
+    await cp(join(FIXTURES, 'sysfs', 'hwmon-power'), root, { recursive: true });
+    const sensor = await hwmonSensor({ root, intervalMs: 5 });
+    const p = await profileModel(model, { ...quick, sensor, idleSeconds: 0.05 });
+    expect(p.power).toMatchObject({ source: 'measured', idleW: 2.35, activeW: 2.35 });
+    expect(p.power.origin).toContain('ina226');
+    expect(p.power.energyPerInferenceMj).toBeCloseTo(2.35 * p.endToEnd.medianMs, 5);
+    expect(p.power.dynamicEnergyPerInferenceMj).toBeCloseTo(0, 6);
+  });
+
+  it('a sensor that fails mid-run: profile still made, power unavailable, a warning', async () => {
+    const root = join(dir, 'hwmon-vanishing');
+    await cp(join(FIXTURES, 'sysfs', 'hwmon-power'), root, { recursive: true });
+    const sensor = await hwmonSensor({ root, intervalMs: 2 });
+    const out = join(dir, 'vanishing.profile.json');
+    const p = await profileModel(model, {
+      ...quick,
+      runs: 5,
+      sensor,
+      idleSeconds: 0.02,
+      output: out,
+      boardDescription: await loadBoardDescription(BOARD),
+      onProgress: (e) => {
+        if (e.phase === 'runs' && e.done === 1) rmSync(join(root, 'sys/class/hwmon/hwmon1'), { recursive: true, force: true });
+      },
+    });
+    expect(p.power).toEqual({ source: 'unavailable' });
+    expect(p.warnings.join('\n')).toMatch(/power sensor hwmon failed during the runs: .*power1_input.*; power marked unavailable/);
+    expect(p.nodes.every((n) => n.energyMj === null)).toBe(true);
+    expect((await readProfile(out)).power.source).toBe('unavailable');
+  });
+
+  it('writes the profile atomically to `output`', async () => {
+    const out = join(dir, 'out', 'tiny.t1.profile.json');
+    const p = await profileModel(model, { ...quick, runs: 1, warmup: 0, output: out });
+    expect(await readProfile(out)).toEqual(p);
+    expect(await readdir(join(dir, 'out'))).toEqual(['tiny.t1.profile.json']);
+  });
+
+  it('abort mid-run: PROFILE_INTERRUPTED, no profile file, no temp files', async () => {
+    const outDir = join(dir, 'aborted');
+    const out = join(outDir, 'tiny.profile.json');
+    const ac = new AbortController();
+    const before = (await readdir(tmpdir())).filter((f) => f.startsWith('dnnpart-profile-'));
+    const e = await profileModel(model, {
+      ...quick,
+      runs: 5,
+      output: out,
+      signal: ac.signal,
+      onProgress: (ev) => {
+        if (ev.phase === 'runs' && ev.done === 2) ac.abort();
+      },
+    }).catch((x: unknown) => x as { code?: string });
+    expect(e).toMatchObject({ code: 'PROFILE_INTERRUPTED' });
+    expect(await readdir(outDir)).toEqual([]);
+    const after = (await readdir(tmpdir())).filter((f) => f.startsWith('dnnpart-profile-'));
+    expect(after.filter((f) => !before.includes(f))).toEqual([]);
+  });
+});
+
+describe('profileModel: bad input', () => {
+  it.each([
+    ['a board name with path characters', () => ({ path: model, options: { ...quick, board: '../etc' } }), 'PROFILE_BAD_BOARD_NAME', /board name "\.\.\/etc"/],
+    ['zero runs', () => ({ path: model, options: { ...quick, runs: 0 } }), 'PROFILE_BAD_OPTIONS', /option runs must be an integer >= 1/],
+    ['an unwritable output', () => ({ path: model, options: { ...quick, output: join(model, 'x.json') } }), 'PROFILE_OUTPUT_UNWRITABLE', /cannot write profile/],
+    ['an op without a cpu kernel', () => ({ path: join(dir, 'nokernel.onnx'), options: quick }), 'PROFILE_NO_KERNEL', /op Max \(opset 13\) of node "\/the\/Max" has no kernel on the cpu execution provider/],
+    ['an op onnxruntime does not know', () => ({ path: join(dir, 'unknown.onnx'), options: quick }), 'PROFILE_NO_KERNEL', /op FooBar \(domain "com\.example"\) is unknown/],
+    ['a model onnxruntime rejects', () => ({ path: join(dir, 'typeerror.onnx'), options: quick }), 'PROFILE_MODEL_LOAD', /onnxruntime cannot load the model/],
+  ])('%s -> %s', async (_label, make, code, message) => {
+    await writeFile(join(dir, 'nokernel.onnx'), noKernelModel());
+    await writeFile(join(dir, 'unknown.onnx'), unknownOpModel());
+    await writeFile(join(dir, 'typeerror.onnx'), typeErrorModel());
+    const { path, options } = make();
+    await expect(profileModel(path, options)).rejects.toMatchObject({ code, message: expect.stringMatching(message) });
+  });
+});
