@@ -20,14 +20,19 @@ export class Builder {
   readonly #outputs: object[] = [];
   readonly #rand = rng(42);
 
-  input(name: string, dims: number[], elemType: number = DT.FLOAT): this {
+  input(name: string, dims: (number | string)[], elemType: number = DT.FLOAT): this {
     this.#inputs.push(valueInfo(name, dims, elemType));
     return this;
   }
 
-  output(name: string, dims: number[], elemType: number = DT.FLOAT): this {
+  output(name: string, dims: (number | string)[], elemType: number = DT.FLOAT): this {
     this.#outputs.push(valueInfo(name, dims, elemType));
     return this;
+  }
+
+  ints(name: string, data: number[]): string {
+    this.#inits.push({ name, dims: [BigInt(data.length)], dataType: DT.INT64, int64Data: data.map(BigInt) });
+    return name;
   }
 
   weight(name: string, dims: number[], scale = 0.1, offset = 0): string {
@@ -63,8 +68,9 @@ export class Builder {
   }
 }
 
-function valueInfo(name: string, dims: number[], elemType: number): object {
-  return { name, type: { value: { case: 'tensorType', value: { elemType, shape: { dim: dims.map((d) => ({ value: { case: 'dimValue', value: BigInt(d) } })) } } } } };
+function valueInfo(name: string, dims: (number | string)[], elemType: number): object {
+  const dim = dims.map((d) => ({ value: typeof d === 'number' ? { case: 'dimValue', value: BigInt(d) } : { case: 'dimParam', value: d } }));
+  return { name, type: { value: { case: 'tensorType', value: { elemType, shape: { dim } } } } };
 }
 
 /**
@@ -72,8 +78,8 @@ function valueInfo(name: string, dims: number[], elemType: number): object {
  * -> /Add(+relu) -> /relu2/Relu -> /pool/GlobalAveragePool -> /Flatten -> /fc/Gemm(10) -> y[1,10].
  * ORT fuses Conv+BN+Relu and Conv+Add+Relu, so it exercises the kernel attribution.
  */
-export function tinyCnn(channels = 8, size = 16): Uint8Array {
-  const b = new Builder().input('x', [1, 3, size, size]).output('y', [1, 10]);
+export function tinyCnn(channels = 8, size = 16, batch: number | string = 1): Uint8Array {
+  const b = new Builder().input('x', [batch, 3, size, size]).output('y', [batch, 10]);
   const c = channels;
   b.node('Conv', '/conv1/Conv', ['x', b.weight('w1', [c, 3, 3, 3]), b.weight('b1', [c])], ['c1'], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] });
   b.node('BatchNormalization', '/bn1/BatchNormalization', ['c1', b.weight('g', [c], 0.1, 1), b.weight('be', [c]), b.weight('m', [c]), b.weight('v', [c], 0.1, 1)], ['bn1']);
@@ -113,4 +119,11 @@ export function typeErrorModel(): Uint8Array {
     .output('y', [2, 2], DT.INT32)
     .node('Sqrt', '/the/Sqrt', ['a'], ['y'])
     .bytes();
+}
+
+/** Gather with an index past the end: loads, then fails when run. */
+export function runtimeErrorModel(): Uint8Array {
+  const b = new Builder().input('a', [2, 3]).output('y', [1, 3]);
+  b.node('Gather', '/the/Gather', ['a', b.ints('idx', [5])], ['y'], { axis: 0 });
+  return b.bytes();
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphCosts, loadModel } from '@dnnpart/onnx-graph';
 import { hwmonSensor, loadBoardDescription, profileModel, readProfile, validateProfile, type Profile } from '@dnnpart/profiler';
-import { noKernelModel, tinyCnn, typeErrorModel, unknownOpModel } from './_model.js';
+import { noKernelModel, runtimeErrorModel, tinyCnn, typeErrorModel, unknownOpModel } from './_model.js';
 
 const BOARD = new URL('../../../profiles/boards/ci-x86-2core.yaml', import.meta.url).pathname;
 const FIXTURES = new URL('./fixtures/', import.meta.url).pathname;
@@ -139,6 +139,14 @@ describe('profileModel options', () => {
     expect((await readProfile(out)).power.source).toBe('unavailable');
   });
 
+  it('profiles a dynamic batch at the given input shape', async () => {
+    const dyn = join(dir, 'dynamic.onnx');
+    await writeFile(dyn, tinyCnn(8, 16, 'N'));
+    const p = await profileModel(dyn, { ...quick, runs: 1, warmup: 0, inputShapes: [2, 3, 16, 16] });
+    expect(p.model.inputs).toEqual([{ name: 'x', shape: [2, 3, 16, 16], dtype: 'float32' }]);
+    expect(p.nodes.find((n) => n.name === '/fc/Gemm')!.outputBytes).toBe(2 * 10 * 4);
+  });
+
   it('writes the profile atomically to `output`', async () => {
     const out = join(dir, 'out', 'tiny.t1.profile.json');
     const p = await profileModel(model, { ...quick, runs: 1, warmup: 0, output: out });
@@ -175,10 +183,12 @@ describe('profileModel: bad input', () => {
     ['an op without a cpu kernel', () => ({ path: join(dir, 'nokernel.onnx'), options: quick }), 'PROFILE_NO_KERNEL', /op Max \(opset 13\) of node "\/the\/Max" has no kernel on the cpu execution provider/],
     ['an op onnxruntime does not know', () => ({ path: join(dir, 'unknown.onnx'), options: quick }), 'PROFILE_NO_KERNEL', /op FooBar \(domain "com\.example"\) is unknown/],
     ['a model onnxruntime rejects', () => ({ path: join(dir, 'typeerror.onnx'), options: quick }), 'PROFILE_MODEL_LOAD', /onnxruntime cannot load the model/],
+    ['a model that fails when run', () => ({ path: join(dir, 'runtime.onnx'), options: quick }), 'PROFILE_MODEL_RUN', /onnxruntime failed running the model/],
   ])('%s -> %s', async (_label, make, code, message) => {
     await writeFile(join(dir, 'nokernel.onnx'), noKernelModel());
     await writeFile(join(dir, 'unknown.onnx'), unknownOpModel());
     await writeFile(join(dir, 'typeerror.onnx'), typeErrorModel());
+    await writeFile(join(dir, 'runtime.onnx'), runtimeErrorModel());
     const { path, options } = make();
     await expect(profileModel(path, options)).rejects.toMatchObject({ code, message: expect.stringMatching(message) });
   });

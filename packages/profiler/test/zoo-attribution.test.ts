@@ -1,0 +1,47 @@
+// Attribution on a real network: EfficientNet-B0 at level "all" has NCHWc convolutions, fused
+// activations, SiLU as QuickGelu pattern fusions, squeeze-excite blocks and layout reorders.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { profileModel, type Profile } from '@dnnpart/profiler';
+import { buildZooModel } from '@dnnpart/zoo';
+
+let dir: string;
+let profile: Profile;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'dnnpart-zoo-attr-'));
+  const model = join(dir, 'efficientnet_b0.onnx');
+  await writeFile(model, buildZooModel('efficientnet_b0'));
+  profile = await profileModel(model, { board: 'ci-x86-2core', runs: 2, warmup: 1, threads: 1, sensor: null });
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('kernel attribution on efficientnet_b0', () => {
+  it('gives every convolution and the classifier time of its own', () => {
+    const macNodes = profile.nodes.filter((n) => (n.macs ?? 0) > 0);
+    expect(macNodes.length).toBeGreaterThan(80);
+    for (const n of macNodes) expect(n.latencyMs.median, n.name).toBeGreaterThan(0);
+  });
+
+  it('never puts two MAC nodes into one kernel', () => {
+    const macs = new Map(profile.nodes.map((n) => [n.name, n.macs ?? 0]));
+    for (const f of profile.fusedNodes!) expect(f.nodes.filter((n) => macs.get(n)! > 0).length, f.kernel).toBeLessThanOrEqual(1);
+  });
+
+  it('ties each SiLU (Sigmoid, Mul) to its QuickGelu kernel', () => {
+    const silu = profile.fusedNodes!.filter((f) => f.op === 'QuickGelu');
+    expect(silu.length).toBeGreaterThan(40);
+    for (const f of silu) expect(f.nodes.map((n) => profile.nodes.find((x) => x.name === n)!.op)).toEqual(['Sigmoid', 'Mul']);
+  });
+
+  it('leaves only layout reorders unattributed, and drops no node', () => {
+    expect(profile.eliminatedNodes).toEqual([]);
+    const warning = profile.warnings.find((w) => w.includes('map to no original node'))!;
+    const listed = /original node \((.*)\); their/.exec(warning)![1]!.split(', ').filter((k) => k !== '…');
+    for (const k of listed) expect(k).toMatch(/^Reorder(Input|Output)/);
+    expect(profile.unattributedShare).toBeLessThan(0.5);
+  });
+});
