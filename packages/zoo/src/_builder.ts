@@ -9,20 +9,24 @@ import {
   AttributeProtoSchema,
   AttributeProto_AttributeType,
   NodeProtoSchema,
+  TensorProtoSchema,
+  TensorProto_DataType,
   type AttributeProto,
   type NodeProto,
 } from 'onnx-buf';
 
-/** An activation tensor: its ONNX name and static shape ([n, c, h, w] or [n, features]). */
+/** A tensor a node produces: its ONNX name and static shape ([n, c, h, w], [n, features], [] for a Constant). */
 export interface Tensor {
   readonly name: string;
   readonly shape: readonly number[];
 }
 
-/** How to fill an initializer: seeded uniform values, or fixed values. */
-export type InitFill =
-  | { readonly kind: 'uniform'; readonly bound: number; readonly mean: number }
-  | { readonly kind: 'values'; readonly values: Float32Array };
+/** How to fill an initializer: seeded uniform values in mean ± bound. */
+export interface InitFill {
+  readonly kind: 'uniform';
+  readonly bound: number;
+  readonly mean: number;
+}
 
 /** An initializer recipe; its values are generated only when the model is encoded. */
 export interface InitSpec {
@@ -76,6 +80,7 @@ export interface PoolOptions {
 const INTS = AttributeProto_AttributeType.INTS;
 const INT = AttributeProto_AttributeType.INT;
 const FLOAT = AttributeProto_AttributeType.FLOAT;
+const TENSOR = AttributeProto_AttributeType.TENSOR;
 
 function intsAttr(name: string, values: readonly number[]): AttributeProto {
   return create(AttributeProtoSchema, { name, type: INTS, ints: values.map((v) => BigInt(v)) });
@@ -125,7 +130,6 @@ export class NetBuilder {
   private foldedCount = 0;
   private params = 0;
   private macs = 0;
-  private clipBounds: { min: string; max: string } | undefined;
 
   constructor(
     private readonly netName: string,
@@ -236,15 +240,18 @@ export class NetBuilder {
     return this.mul(scope, x, s);
   }
 
-  /** ReLU6 as Clip(0, 6); the bounds are two shared scalar initializers. */
+  /** A float32 scalar as a Constant node, as the exporter writes literal operands. */
+  constant(scope: string, value: number): Tensor {
+    const bytes = new Uint8Array(new Float32Array([value]).buffer);
+    const tensor = create(TensorProtoSchema, { dims: [], dataType: TensorProto_DataType.FLOAT, rawData: bytes });
+    return this.emit(scope, 'Constant', [], [], [create(AttributeProtoSchema, { name: 'value', type: TENSOR, t: tensor })]);
+  }
+
+  /** ReLU6 as the exporter writes it (torch >= 2.1): Constant 0, Constant 6, Clip, one scope. */
   relu6(scope: string, x: Tensor): Tensor {
-    if (this.clipBounds === undefined) {
-      this.clipBounds = {
-        min: this.addInit('onnx::Clip_min', [], { kind: 'values', values: new Float32Array([0]) }),
-        max: this.addInit('onnx::Clip_max', [], { kind: 'values', values: new Float32Array([6]) }),
-      };
-    }
-    return this.emit(scope, 'Clip', [x.name, this.clipBounds.min, this.clipBounds.max], x.shape);
+    const min = this.constant(scope, 0);
+    const max = this.constant(scope, 6);
+    return this.emit(scope, 'Clip', [x.name, min.name, max.name], x.shape);
   }
 
   /** Element-wise product; `b` may broadcast ([n, c, 1, 1] against [n, c, h, w]). */

@@ -38,14 +38,13 @@ describe('ONNX encoding', () => {
     }
     expect(elements).toBe(info.initializerElements);
     // torchvision counts a BatchNorm over C channels as 2C parameters; folded into the Conv it
-    // becomes that Conv's C bias values (named onnx::Conv_*); the Clip bounds are ONNX-only.
+    // becomes that Conv's C bias values (named onnx::Conv_*).
     const byName = new Map(g.initializer.map((t) => [t.name, t]));
     let foldedBias = 0;
     for (const n of g.node) {
       if (n.opType === 'Conv' && n.input[1]!.startsWith('onnx::Conv_')) foldedBias += Number(byName.get(n.input[2]!)!.dims[0]);
     }
-    const clipScalars = g.node.some((n) => n.opType === 'Clip') ? 2 : 0;
-    expect(info.params).toBe(elements + foldedBias - clipScalars);
+    expect(info.params).toBe(elements + foldedBias);
   });
 
   it('weights are deterministic per seed', () => {
