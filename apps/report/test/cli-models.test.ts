@@ -92,7 +92,7 @@ describe('profile', () => {
     expect(r.stdout).toContain('top layers by time:');
     expect(r.stdout).toContain('profile written to p/sq.profile.json');
     // Non-TTY progress: a few plain lines per phase, no carriage returns.
-    expect(r.stderr).toContain('profiling layers: 3/3\n');
+    expect(r.stderr).toContain('timed runs: 3/3\n');
     expect(r.stderr).not.toContain('\r');
   });
 

@@ -106,7 +106,7 @@ export const commands: readonly CommandSpec[] = [
     summary: 'measure per-layer latency of a model on this machine and write a board profile',
     positionals: [{ name: 'model', required: true, help: 'an ONNX file' }],
     options: [
-      { name: 'board', type: 'string', placeholder: '<name>', help: 'the board name stored in the profile (required; letters, digits, - _ .)' },
+      { name: 'board', type: 'string', placeholder: '<name>', help: 'the board name stored in the profile (required; lower-case letters, digits, - _ .)' },
       input,
       out('the profile to write (default <model>.<board>.profile.json beside the model)'),
       { name: 'runs', type: 'number', default: 20, placeholder: '<n>', help: 'measured runs' },
@@ -122,7 +122,7 @@ export const commands: readonly CommandSpec[] = [
     summary: 'find the optimal partition of a problem or a system file',
     positionals: [],
     options: [
-      { name: 'problem', type: 'string', placeholder: '<p.json>', help: 'a problem file (issue 4 format)' },
+      { name: 'problem', type: 'string', placeholder: '<p.json>', help: 'a problem file (JSON, version 1; see the README, "Problem format")' },
       { name: 'system', type: 'string', placeholder: '<system.yaml>', help: 'a system file (model, boards, links)' },
       { name: 'objective', type: 'string', choices: objectives, placeholder: '<objective>', help: 'override the file\'s objective' },
       { name: 'pareto', type: 'string', placeholder: '<a>,<b>', help: 'every non-dominated plan for two objectives, e.g. throughput,energy' },

@@ -1,6 +1,8 @@
 // What every command function receives besides its own options.
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Progress } from './_progress.js';
+import { UsageError } from './errors.js';
 
 export interface CommandContext {
   /** Relative paths are resolved against this. */
@@ -29,4 +31,14 @@ export function displayPath(ctx: Pick<CommandContext, 'cwd'>, p: string): string
 /** A silent context for calling commands from code. */
 export function quietContext(cwd: string = process.cwd(), signal?: AbortSignal): CommandContext {
   return { cwd, progress: { update() {}, note() {}, end() {} }, ...(signal ? { signal } : {}) };
+}
+
+/** Create directory `dir` (named by the user as `given`), or say plainly why it cannot be. */
+export async function ensureDir(dir: string, given: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'error';
+    throw new UsageError('CLI_BAD_VALUE', `-o ${given}: cannot create directory ${dir} (${code}); choose a writable directory`);
+  }
 }

@@ -1,10 +1,10 @@
 // zoo list, zoo export, inspect, split: the commands about models themselves.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { inspectModel, loadModel, parseInputSpecs, splitModel, writeSplit, type InputShapes, type InspectResult, type SplitManifest } from '@dnnpart/onnx-graph';
 import { buildZooModel, listZoo, type ZooInputShape } from '@dnnpart/zoo';
 import { bytes, si, table } from './_format.js';
-import { displayPath, resolvePath, type CommandContext, type CommandOutput } from './context.js';
+import { displayPath, ensureDir, resolvePath, type CommandContext, type CommandOutput } from './context.js';
 import { UsageError } from './errors.js';
 
 export interface ZooEntry {
@@ -39,7 +39,7 @@ export async function zooExport(opts: ZooExportOptions, ctx: CommandContext): Pr
   const inputShape = shape as unknown as ZooInputShape;
   const model = buildZooModel(opts.name, { inputShape, ...(opts.seed !== undefined ? { seed: opts.seed } : {}) });
   const file = resolvePath(ctx, opts.output);
-  await mkdir(path.dirname(file), { recursive: true });
+  await ensureDir(path.dirname(file), opts.output);
   await writeFile(file, model);
   const input = [...(shape as number[])];
   return {
@@ -93,6 +93,7 @@ export async function split(opts: SplitOptions, ctx: CommandContext): Promise<Co
   const model = await loadModel(file, inputShapes ? { inputShapes } : {});
   const result = splitModel(model, { after: [...opts.after] });
   const dir = resolvePath(ctx, opts.output);
+  await ensureDir(dir, opts.output);
   writeSplit(result, dir);
   const stages = result.manifest.stages;
   const text = [

@@ -1,5 +1,5 @@
 // dnnpart report and dnnpart start (the main job): systems and problems in, a report out.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Objective, Plan } from '@dnnpart/solver';
 import type { ReportData, ReportSystem } from '../report-data.js';
@@ -8,7 +8,7 @@ import { loadSystem, profilesDir } from '../system/load.js';
 import { objectives, partsFromProblem, solveAll } from '../system/plans.js';
 import { resolveSystem, type ResolveOptions } from '../system/resolve.js';
 import { fixed, table } from './_format.js';
-import { displayPath, resolvePath, type CommandContext, type CommandOutput } from './context.js';
+import { displayPath, ensureDir, resolvePath, type CommandContext, type CommandOutput } from './context.js';
 import { UsageError } from './errors.js';
 import { version } from './version.js';
 import { readProblemFile, resolveProgress } from './solve-commands.js';
@@ -52,7 +52,7 @@ export async function report(opts: ReportOptions, ctx: CommandContext): Promise<
   const problems = opts.problems ?? [];
   if (systems.length + problems.length === 0) throw new UsageError('CLI_MISSING_ARGUMENT', 'give at least one --system <system.yaml> or --problem <p.json>');
   const dir = resolvePath(ctx, opts.output);
-  await mkdir(dir, { recursive: true });
+  await ensureDir(dir, opts.output);
 
   const built: ReportSystem[] = [];
   const several = systems.length + problems.length > 1;

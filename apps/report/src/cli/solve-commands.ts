@@ -1,6 +1,6 @@
 // dnnpart solve and dnnpart import cnnparted.
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { importCnnparted, parseProblem, solve as solveProblem, solvePareto, type Objective, type ParetoResult, type Plan, type Problem } from '@dnnpart/solver';
@@ -8,7 +8,7 @@ import { buildProblem, type ReportParts } from '../system/build.js';
 import { loadSystem } from '../system/load.js';
 import { resolveSystem, type ResolveEvent } from '../system/resolve.js';
 import { fixed, si, table } from './_format.js';
-import { displayPath, resolvePath, type CommandContext, type CommandOutput } from './context.js';
+import { displayPath, ensureDir, resolvePath, type CommandContext, type CommandOutput } from './context.js';
 import { UsageError } from './errors.js';
 
 const objectiveNames: readonly Objective[] = ['throughput', 'latency', 'energy'];
@@ -145,7 +145,7 @@ export async function importPaper(opts: ImportOptions, ctx: CommandContext): Pro
     ...(opts.order ? { order: opts.order } : {}),
   });
   const file = resolvePath(ctx, opts.output);
-  await mkdir(path.dirname(file), { recursive: true });
+  await ensureDir(path.dirname(file), opts.output);
   await writeFile(file, JSON.stringify(problem, null, 2) + '\n');
   const data = { file, nodes: problem.nodes.length, boards: problem.boards.map((b) => b.id), links: problem.links.length };
   return {

@@ -62,6 +62,7 @@ export function phaseLabel(phase: string): string {
   const labels: Record<string, string> = {
     load: 'loading the model',
     warmup: 'warming up',
+    runs: 'timed runs',
     'end-to-end': 'timing end-to-end runs',
     profile: 'profiling layers',
     write: 'writing the profile',
