@@ -1,7 +1,7 @@
 // From a decoded ModelProto to the plain Graph: structural validation, unique node names, a
 // topological order, and a static shape for every tensor. Pure; the ORT fallback is passed in
 // as already-measured shapes (`extra`) by the loader.
-import type { ModelProto, NodeProto, ValueInfoProto } from 'onnx-buf';
+import type { GraphProto, ModelProto, NodeProto, ValueInfoProto } from 'onnx-buf';
 import { GraphError } from './errors.js';
 import { ELEMENT_BYTES, MAX_ELEMENTS, decodeAttribute, decodeTensor, numel, valueInfoType } from './_proto.js';
 import { inferNode, tensorInfo, type Info } from './_infer.js';
@@ -13,6 +13,32 @@ const OP_NAME = /^[A-Za-z_][A-Za-z0-9_.]*$/;
 export function defaultOpset(proto: ModelProto): number {
   const o = proto.opsetImport.find((x) => x.domain === '' || x.domain === 'ai.onnx');
   return o ? Number(o.version) : 0;
+}
+
+/** Names a node's subgraphs read from enclosing scopes (If/Loop/Scan bodies), in first-use order. */
+export function subgraphRefs(n: NodeProto): string[] {
+  const refs = new Set<string>();
+  for (const a of n.attribute) {
+    for (const g of a.g ? [a.g, ...a.graphs] : a.graphs) for (const r of graphOuterRefs(g)) refs.add(r);
+  }
+  return [...refs];
+}
+
+function graphOuterRefs(g: GraphProto): Set<string> {
+  const defined = new Set<string>([...g.input.map((i) => i.name), ...g.initializer.map((t) => t.name)]);
+  for (const n of g.node) for (const o of n.output) defined.add(o);
+  const out = new Set<string>();
+  for (const n of g.node) {
+    for (const i of n.input) if (i !== '' && !defined.has(i)) out.add(i);
+    for (const r of subgraphRefs(n)) if (!defined.has(r)) out.add(r);
+  }
+  return out;
+}
+
+/** Everything a node reads: its inputs, then its subgraphs' outer references. */
+export function nodeReads(n: NodeProto): string[] {
+  const sub = n.attribute.some((a) => a.g || a.graphs.length) ? subgraphRefs(n) : [];
+  return sub.length ? [...n.input, ...sub.filter((r) => !n.input.includes(r))] : n.input;
 }
 
 /**
@@ -57,7 +83,7 @@ export function validateModel(proto: ModelProto, label: string): void {
     }
   }
   for (const n of g.node) {
-    for (const i of n.input) if (i !== '' && !defined.has(i)) corrupt(`node ${n.name || n.opType} reads tensor ${i}, which nothing produces`);
+    for (const i of nodeReads(n)) if (i !== '' && !defined.has(i)) corrupt(`node ${n.name || n.opType} reads tensor ${i}, which nothing produces`);
   }
   for (const o of g.output) if (!defined.has(o.name)) corrupt(`graph output ${o.name} is never produced`);
 }
@@ -92,7 +118,7 @@ export function topologicalOrder(nodes: readonly NodeProto[], names: readonly st
   let valid = true;
   const seen = new Set<string>(graphDefined);
   for (const n of nodes) {
-    if (n.input.some((x) => x !== '' && !seen.has(x))) {
+    if (nodeReads(n).some((x) => x !== '' && !seen.has(x))) {
       valid = false;
       break;
     }
@@ -103,7 +129,7 @@ export function topologicalOrder(nodes: readonly NodeProto[], names: readonly st
   const succ: number[][] = nodes.map(() => []);
   nodes.forEach((n, i) => {
     const preds = new Set<number>();
-    for (const x of n.input) {
+    for (const x of nodeReads(n)) {
       const p = x === '' || graphDefined.has(x) ? undefined : producer.get(x);
       if (p !== undefined && !preds.has(p)) {
         preds.add(p);
@@ -255,7 +281,11 @@ export function analyseModel(proto: ModelProto, opts: AnalyseOptions): AnalyseRe
       const v = decodeAttribute(a, `${label}: node ${name}`);
       if (v !== undefined) attributes[a.name] = v;
     }
-    const node: GraphNode = { name, op: n.opType, domain: n.domain, attributes, inputs: n.input.slice(), outputs: n.output.slice(), index: nodes.length };
+    const implicit = nodeReads(n).slice(n.input.length);
+    const node: GraphNode = {
+      name, op: n.opType, domain: n.domain, attributes, inputs: n.input.slice(), outputs: n.output.slice(), index: nodes.length,
+      ...(implicit.length ? { implicitInputs: implicit } : {}),
+    };
     nodes.push(node);
     let outs: (Info | undefined)[];
     try {
@@ -283,7 +313,7 @@ export function analyseModel(proto: ModelProto, opts: AnalyseOptions): AnalyseRe
 
   const consumers = new Map<string, string[]>();
   for (const n of nodes) {
-    for (const x of new Set(n.inputs)) if (x !== '') (consumers.get(x) ?? consumers.set(x, []).get(x)!).push(n.name);
+    for (const x of new Set([...n.inputs, ...(n.implicitInputs ?? [])])) if (x !== '') (consumers.get(x) ?? consumers.set(x, []).get(x)!).push(n.name);
   }
   const producer = new Map<string, string>();
   for (const n of nodes) for (const o of n.outputs) if (o !== '') producer.set(o, n.name);

@@ -41,7 +41,13 @@ export function decodeModel(bytes: Uint8Array, label = 'model'): ModelProto {
   } catch (e) {
     throw new GraphError('GRAPH_CORRUPT', `${label} is truncated or corrupt: ${(e as Error).message}`, { cause: e });
   }
-  validateModel(proto, label);
+  try {
+    validateModel(proto, label);
+  } catch (e) {
+    // Absurdly nested subgraphs in a hostile file exhaust the stack; that is a corrupt file too.
+    if (e instanceof RangeError) throw new GraphError('GRAPH_CORRUPT', `${label} is corrupt: subgraphs nested too deeply`, { cause: e });
+    throw e;
+  }
   return proto;
 }
 

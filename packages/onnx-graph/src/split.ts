@@ -9,7 +9,7 @@ import {
 import { GraphError } from './errors.js';
 import { ONNX_BY_DTYPE } from './_proto.js';
 import type { LoadedModel } from './load.js';
-import type { Graph, GraphTensor, SplitManifest, StageManifest } from './types.js';
+import type { Graph, GraphNode, GraphTensor, SplitManifest, StageManifest } from './types.js';
 
 /** Where to split: after the named nodes (in topological order), or an explicit node -> stage map. */
 export type SplitSpec =
@@ -41,6 +41,11 @@ export function saveModel(proto: ModelProto, path: string): void {
   } catch (e) {
     throw new GraphError('GRAPH_WRITE_FAILED', `cannot write ${path}: ${(e as Error).message}`, { cause: e });
   }
+}
+
+/** Explicit and implicit (subgraph) inputs of a node. */
+function reads(n: GraphNode): readonly string[] {
+  return n.implicitInputs ? [...n.inputs, ...n.implicitInputs] : n.inputs;
 }
 
 function unknownNode(graph: Graph, name: string, flag: string): never {
@@ -90,7 +95,7 @@ export function stageAssignment(graph: Graph, spec: SplitSpec): number[] {
       if (!seen.has(k)) throw new GraphError('GRAPH_EMPTY_STAGE', `stage ${k} has no nodes; number stages 0..${count - 1} without gaps`);
     }
     for (const n of graph.nodes) {
-      for (const x of n.inputs) {
+      for (const x of reads(n)) {
         const p = x ? graph.tensors.get(x)?.producer : null;
         if (p && stageOf[index.get(p)!]! > stageOf[n.index]!) {
           throw new GraphError('GRAPH_BAD_ASSIGNMENT', `tensor ${x} flows from ${p} (stage ${stageOf[index.get(p)!]}) back to ${n.name} (stage ${stageOf[n.index]}); a stage may only read from earlier stages`);
@@ -130,7 +135,7 @@ export function splitModel(model: LoadedModel, spec: SplitSpec): SplitResult {
   };
   // The last stage that reads each tensor decides whether it must leave its producing stage.
   const lastReader = new Map<string, number>();
-  for (const n of graph.nodes) for (const x of n.inputs) if (x) lastReader.set(x, Math.max(lastReader.get(x) ?? -1, stageOf[n.index]!));
+  for (const n of graph.nodes) for (const x of reads(n)) if (x) lastReader.set(x, Math.max(lastReader.get(x) ?? -1, stageOf[n.index]!));
   const isOutput = new Set(graph.outputs);
   // Production order (graph inputs first) orders every stage's inputs and outputs the same way.
   const rank = new Map<string, number>();
@@ -144,7 +149,7 @@ export function splitModel(model: LoadedModel, spec: SplitSpec): SplitResult {
     const inits: string[] = [];
     const seen = new Set<string>();
     for (const n of nodes) {
-      for (const x of n.inputs) {
+      for (const x of reads(n)) {
         if (!x || seen.has(x)) continue;
         seen.add(x);
         const t = graph.tensors.get(x)!;

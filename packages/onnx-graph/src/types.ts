@@ -47,6 +47,8 @@ export interface GraphNode {
   readonly attributes: Readonly<Record<string, AttributeValue>>;
   /** Input tensor names in ONNX order ('' for an omitted optional input). */
   readonly inputs: readonly string[];
+  /** Outer-graph tensors the node's subgraphs (If, Loop, Scan) read; they count as inputs for order, cuts and splits. */
+  readonly implicitInputs?: readonly string[];
   readonly outputs: readonly string[];
   /** Position in `Graph.nodes` (a topological order). */
   readonly index: number;
