@@ -70,7 +70,7 @@ if (args[0] === '--child-proto') {
   }
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const fmt = (n) => n.toLocaleString('en-US');
-  console.log(`machine: ${os.cpus()[0]?.model ?? 'unknown CPU'} x${os.cpus().length}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`);
+  console.log(`machine: ${os.cpus()[0]?.model ?? 'unknown CPU'} x${os.cpus().length}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at start`);
   console.log(`date: ${new Date().toISOString()}; input 1x3x224x224, default seed; build = buildZooModel() to bytes; ${runs} runs per network, median and min`);
   console.log('');
   console.log('| network | nodes | params (torchvision) | GMACs | ONNX initializer elements | ONNX bytes | build ms (median) | build ms (min) | peak RSS MiB (first build) | proto+toBinary ms | proto+toBinary peak RSS MiB |');

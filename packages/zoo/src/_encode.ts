@@ -1,6 +1,7 @@
 // Turns a NetGraph into ONNX: either a ModelProto (one Float32Array per initializer) or, for
 // bytes, a streaming encoder that sizes the file first and writes every weight straight into
-// the one output buffer, so vgg16 (553 MB) never exists twice in memory.
+// the one output buffer, so vgg16 (553 MB) never exists twice in memory. raw_data is
+// little-endian; Float32Array bytes are too on every platform Node and onnxruntime-node ship for.
 
 import { create, toBinary } from '@bufbuild/protobuf';
 import {
