@@ -22,27 +22,42 @@ export function boardColors(system: ReportSystem): { domain: string[]; range: st
   return { domain, range: domain.map((_, i) => PALETTE[i % PALETTE.length] as string) };
 }
 
-/** Layer indices after which the plan cuts (the last layer of each stage but the last); empty when stages interleave. */
-export function cutPositions(plan: PlanMetrics, index: ReadonlyMap<string, number>): number[] {
-  const cuts: number[] = [];
+/** Each stage's span in the layer sequence; empty when a stage's layers are not contiguous and in order (a DAG split across branches). */
+export function stageSpans(plan: PlanMetrics, index: ReadonlyMap<string, number>): { board: string; lo: number; hi: number }[] {
+  const spans: { board: string; lo: number; hi: number }[] = [];
   let prevMax = -1;
-  for (const [i, s] of plan.stages.entries()) {
+  for (const s of plan.stages) {
     const idx = s.nodes.map((n) => index.get(n));
     if (idx.some((x) => x === undefined) || idx.length === 0) return [];
     const lo = Math.min(...(idx as number[]));
     const hi = Math.max(...(idx as number[]));
-    // Only a contiguous, ordered assignment has a single cut position in the layer sequence.
     if (hi - lo + 1 !== idx.length || lo <= prevMax) return [];
     prevMax = hi;
-    if (i < plan.stages.length - 1) cuts.push(hi);
+    spans.push({ board: s.board, lo, hi });
   }
-  return cuts;
+  return spans;
+}
+
+/** Layer indices after which the plan cuts (the last layer of each stage but the last); empty when stages interleave. */
+export function cutPositions(plan: PlanMetrics, index: ReadonlyMap<string, number>): number[] {
+  return stageSpans(plan, index).slice(0, -1).map((s) => s.hi);
+}
+
+function chosenSpans(system: ReportSystem): { board: string; lo: number; hi: number }[] {
+  const plan = system.plans[system.objective];
+  if (plan === undefined || !hasMetrics(plan)) return [];
+  return stageSpans(plan, layerIndex(system));
 }
 
 function chosenCuts(system: ReportSystem): { x: number; label: string }[] {
-  const plan = system.plans[system.objective];
-  if (plan === undefined || !hasMetrics(plan)) return [];
-  return cutPositions(plan, layerIndex(system)).map((i) => ({ x: i, label: `cut after ${i}` }));
+  return chosenSpans(system).slice(0, -1).map((s) => ({ x: s.hi, label: `cut after ${s.hi}` }));
+}
+
+/** `hex` mixed with white, `share` of the colour kept: a light tint that stays opaque (opacity would leak into legends). */
+export function tint(hex: string, share: number): string {
+  const v = Number.parseInt(hex.replace('#', ''), 16);
+  const mix = (c: number) => Math.round(255 - (255 - c) * share).toString(16).padStart(2, '0');
+  return `#${mix((v >> 16) & 255)}${mix((v >> 8) & 255)}${mix(v & 255)}`;
 }
 
 /** Per-layer latency on each board over the layer sequence, with the chosen plan's cuts. */
@@ -51,19 +66,40 @@ export function layerLatencySpec(system: ReportSystem): TopLevelSpec {
     system.boards.filter((b) => typeof l.latencyMs[b.id] === 'number')
       .map((b) => ({ i, layer: l.name, board: b.id, ms: l.latencyMs[b.id] as number })));
   const cuts = chosenCuts(system).map((c) => ({ ...c, x: c.x + 0.5 }));
+  const colors = boardColors(system);
+  // Span colours are given as values (scale: null) so they neither need nor disturb the board legend.
+  const spans = chosenSpans(system).map((s) => {
+    const fill = colors.range[colors.domain.indexOf(s.board)] ?? '#888888';
+    return { ...s, x0: s.lo - 0.5, x1: s.hi + 0.5, mid: (s.lo + s.hi) / 2, fill, tint: tint(fill, 0.1) };
+  });
   const n = system.layers.length;
   return {
     width: WIDTH,
     height: 230,
-    title: { text: 'Latency of each layer on each board', subtitle: cuts.length > 0 ? 'dashed: cuts of the chosen plan' : '' },
+    title: { text: 'Latency of each layer on each board', subtitle: spans.length > 0 ? 'shaded: the board that runs each layer in the chosen plan; dashed: its cuts' : '' },
     layer: [
+      ...(spans.length > 0 ? [{
+        data: { values: spans },
+        mark: { type: 'rect' as const },
+        encoding: {
+          x: { field: 'x0', type: 'quantitative' as const }, x2: { field: 'x1' },
+          color: { field: 'tint', type: 'nominal' as const, scale: null },
+        },
+      }, {
+        data: { values: spans },
+        mark: { type: 'text' as const, baseline: 'top' as const, dy: 4, fontSize: 10, fontWeight: 600 },
+        encoding: {
+          x: { field: 'mid', type: 'quantitative' as const }, y: { value: 0 }, text: { field: 'board' },
+          color: { field: 'fill', type: 'nominal' as const, scale: null },
+        },
+      }] : []),
       {
         data: { values },
         mark: { type: 'line', strokeWidth: 1.4, interpolate: 'linear', point: n <= 60 ? { size: 18 } : false },
         encoding: {
-          x: { field: 'i', type: 'quantitative', title: 'Layer (index in execution order)', scale: { domain: [0, Math.max(1, n - 1)], nice: false } },
+          x: { field: 'i', type: 'quantitative', title: 'Layer (index in execution order)', scale: { domain: [-0.5, Math.max(1, n - 1) + 0.5], nice: false } },
           y: { field: 'ms', type: 'quantitative', title: 'Latency (ms)' },
-          color: { field: 'board', type: 'nominal', title: 'Board', scale: boardColors(system) },
+          color: { field: 'board', type: 'nominal', title: 'Board', scale: colors },
         },
       },
       ...(cuts.length > 0 ? [{
@@ -95,7 +131,7 @@ export function cutBytesSpec(system: ReportSystem): TopLevelSpec {
         data: { values },
         mark: { type: 'bar', width: barWidth, color: PALETTE[0] },
         encoding: {
-          x: { field: 'i', type: 'quantitative', title: 'Cut after layer (index in execution order)', scale: { domain: [0, Math.max(1, n - 1)], nice: false } },
+          x: { field: 'i', type: 'quantitative', title: 'Cut after layer (index in execution order)', scale: { domain: [-0.5, Math.max(1, n - 1) + 0.5], nice: false } },
           y: { field: 'v', type: 'quantitative', title: `Bytes per frame (${unit})` },
         },
       },
@@ -152,14 +188,15 @@ export function paretoSpec(system: ReportSystem, key: string): TopLevelSpec | un
     layer: [
       {
         data: { values: front },
-        mark: { type: 'line', color: PALETTE[0], strokeWidth: 1.2, opacity: 0.6 },
+        mark: { type: 'line', color: PALETTE[0], strokeWidth: 1.2, opacity: 0.7 },
         encoding: { x, y },
       },
-      {
-        data: { values: [...front, ...baselines, ...optima] },
-        mark: { type: 'point', filled: true, size: 60, opacity: 0.9 },
+      // Baselines, then the front, then the optima on top, so the marks that matter stay visible.
+      ...([[baselines, 50], [front, 55], [optima, 120]] as const).map(([values, size]) => ({
+        data: { values },
+        mark: { type: 'point' as const, filled: true, opacity: 1, size, stroke: '#ffffff', strokeWidth: 0.8 },
         encoding: { x, y, color: series, shape },
-      },
+      })),
       {
         data: { values: [...optima, ...baselines] },
         mark: { type: 'text', align: 'left', dx: 7, dy: -6, fontSize: 10, color: '#333' },
@@ -185,7 +222,7 @@ export function memorySpec(system: ReportSystem): TopLevelSpec | undefined {
     const bytes = (p as PlanMetrics).stages.filter((s) => s.board === b.id).reduce((a, s) => a + s.memoryBytes, 0);
     const cap = b.memoryBytes;
     const pct = cap === null || cap <= 0 ? 0 : (100 * bytes) / cap;
-    const label = cap === null
+    const label = bytes === 0 ? 'not used' : cap === null
       ? `${formatBytes(bytes)} (no cap)`
       : `${formatBytes(bytes)} of ${formatBytes(cap)} (${pct < 0.1 && bytes > 0 ? '<0.1' : pct.toFixed(1)} %)`;
     return { board: b.id, plan: `${o} optimum`, pct, label };

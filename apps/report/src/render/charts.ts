@@ -18,6 +18,8 @@ const CHART_CONFIG = {
     labelFontSize: 11, titleFontSize: 12, titleFontWeight: 600, titleColor: '#333', labelColor: '#444',
     gridColor: '#eceef1', domainColor: '#888', tickColor: '#888',
   },
+  // A fixed y-axis width keeps the x axes of stacked charts aligned.
+  axisY: { minExtent: 44 },
   legend: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 600, orient: 'bottom', direction: 'horizontal' },
   title: { fontSize: 13, fontWeight: 600, anchor: 'start', color: '#222' },
   range: { category: [...PALETTE] },

@@ -209,7 +209,7 @@ function memoryLines(m: PlanMetrics, system: ReportSystem): { text: string; over
   const lines = m.stages.map((s) => {
     const cap = system.boards.find((b) => b.id === s.board)?.memoryBytes ?? null;
     if (cap !== null && s.memoryBytes > cap) over = true;
-    const share = cap === null ? '' : ` of ${formatBytes(cap)}${s.memoryBytes > cap ? ' OVER' : ''}`;
+    const share = cap === null ? '' : ` of ${formatBytes(cap)}${s.memoryBytes > cap ? ' (over its cap)' : ''}`;
     return `${s.board}: ${formatBytes(s.memoryBytes)}${share}`;
   });
   return { text: lines.join('\n'), over };
@@ -267,7 +267,7 @@ export function planTable(system: ReportSystem, entries: readonly { entry: PlanE
         cell(formatFps(row.throughputFps), { num: true, col: 'throughputFps', value: row.throughputFps, cls: emph(obj, 'throughput', row) }),
         cell(formatMs(row.latencyMs), { num: true, col: 'latencyMs', value: row.latencyMs, cls: emph(obj, 'latency', row) }),
         cell(formatMj(row.energyMj), { num: true, col: 'energyMj', value: row.energyMj, cls: emph(obj, 'energy', row) }),
-        cell(gain === null ? '—' : gainPhrase(gain, obj), { num: true, col: 'gainOverBestSingleBoard', value: gain, cls: goodness(gain, obj) }),
+        cell(gain === null ? '—' : gainPhrase(gain, obj), { num: true, col: 'gainOverBestSingleBoard', value: gain, cls: `gain ${goodness(gain, obj)}`.trim() }),
         cell(metrics === undefined ? '—' : row.stages.replace(/ > /g, ' >\n'), { col: 'stages', value: row.stages, cls: 'stages' }),
         cell(metrics === undefined ? '—' : row.bottleneck.replace('->', ' → '), { col: 'bottleneck', value: row.bottleneck }),
         cell(row.solveMs === null ? '—' : formatMs(row.solveMs), { num: true, col: 'solveMs', value: row.solveMs }),
@@ -376,10 +376,10 @@ export function comparisonTable(data: ReportData): Table {
           const best = bestSingleBoard(s, o);
           const bestText = best === undefined ? 'none fits' : formatMetric(best, o);
           if (p === undefined || !hasMetrics(p)) {
-            return [cell(`${bestText} → ${p?.status ?? 'not solved'}`, { num: true, cls: 'reason', title: p?.reason ?? '' }), cell('—', { num: true })];
+            return [cell(`${bestText}\n→ ${p?.status ?? 'not solved'}`, { num: true, cls: 'reason', title: p?.reason ?? '' }), cell('—', { num: true })];
           }
           const change = best === undefined ? null : relativeChange(metricOf(p, o), metricOf(best, o));
-          return [cell(`${bestText} → ${formatMetric(p, o)}`, { num: true }),
+          return [cell(`${bestText}\n→ ${formatMetric(p, o)}`, { num: true }),
             cell(formatPercent(change), { num: true, cls: goodness(change, o) })];
         }),
       ],

@@ -27,7 +27,8 @@ td.num, th.num { text-align: right; white-space: nowrap; }
 td.path { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; color: #444; word-break: break-all; }
 td.stages { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; white-space: nowrap; }
 td.mem, td.links, td.over { font-size: 12px; color: #333; white-space: nowrap; }
-td.over { color: var(--bad); }
+td.over { color: #333; }
+.over-mark { color: var(--bad); font-weight: 600; }
 td.objective { font-weight: 700; }
 td.better { color: var(--good); font-weight: 600; }
 td.worse { color: var(--bad); }
@@ -51,14 +52,16 @@ figure.chart svg, figure.pipeline svg { display: block; max-width: 100%; height:
 figcaption { color: var(--muted); font-size: 12.5px; margin-top: 4px; max-width: 90ch; }
 .note { color: var(--muted); font-size: 13px; }
 .notice { color: var(--bad); }
-.charts2 { display: flex; flex-wrap: wrap; gap: 8px 28px; }
+.charts2 { display: flex; flex-wrap: wrap; gap: 8px 28px; align-items: flex-start; }
+.charts2 figure { flex: 0 1 540px; }
 dl.defs { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; font-size: 13px; }
 dl.defs dt { font-weight: 600; }
 dl.defs dd { margin: 0; color: #333; }
 footer { margin-top: 40px; color: var(--muted); font-size: 12px; border-top: 1px solid var(--line); padding-top: 8px; }
 @media (max-width: 760px) { main { padding: 16px; } nav.toc ol { columns: 1; } }
 @media print {
-  @page { size: A4; margin: 12mm 11mm; }
+  /* Landscape: the plan tables have nine columns of figures. */
+  @page { size: A4 landscape; margin: 11mm 12mm; }
   body { font-size: 9.5pt; }
   main { max-width: none; padding: 0; }
   h2 { margin-top: 0; }
@@ -69,6 +72,12 @@ footer { margin-top: 40px; color: var(--muted); font-size: 12px; border-top: 1px
   table { font-size: 8pt; }
   td.stages, td.mem, td.links, td.over, td.path { font-size: 7.5pt; }
   th, td { padding: 2px 5px; }
+  thead th { white-space: normal; }
+  td.status, td.reason, tr.reason-row td { font-size: 7.5pt; }
+  table.plans td, table.plans th, table.comparison td, table.comparison th { font-size: 7.5pt; }
+  td.stages, td.mem, td.links, td.gain { white-space: normal; }
+  table.plans td.stages { font-size: 7pt; }
+  .charts2 figure { flex-basis: 48%; }
   figure, table, .headline, tr { break-inside: avoid; }
   h2, h3 { break-after: avoid; }
   a { color: inherit; text-decoration: none; }
