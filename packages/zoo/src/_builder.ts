@@ -21,9 +21,8 @@ export interface Tensor {
   readonly shape: readonly number[];
 }
 
-/** How to fill an initializer: seeded uniform values in mean ± bound. */
+/** How to fill an initializer: seeded uniform values in mean ± bound (bound 0, mean 0: zeros). */
 export interface InitFill {
-  readonly kind: 'uniform';
   readonly bound: number;
   readonly mean: number;
 }
@@ -203,8 +202,8 @@ export class NetBuilder {
         intsAttr('strides', [stride, stride]),
       ],
     );
-    this.addInit(wName, wDims, { kind: 'uniform', bound: o.gain * Math.sqrt(3 / fanIn), mean: 0 });
-    if (hasBias) this.addInit(bName, [o.out], { kind: 'uniform', bound: o.biasBound ?? 0.05, mean: o.biasMean ?? 0 });
+    this.addInit(wName, wDims, { bound: o.gain * Math.sqrt(3 / fanIn), mean: 0 });
+    if (hasBias) this.addInit(bName, [o.out], { bound: o.biasBound ?? 0.05, mean: o.biasMean ?? 0 });
     this.params += o.out * fanIn + (o.bias ? o.out : 0) + (o.bn ? 2 * o.out : 0);
     this.macs += n * o.out * ho * wo * fanIn;
     return out;
@@ -219,8 +218,8 @@ export class NetBuilder {
       floatAttr('beta', 1),
       intAttr('transB', 1),
     ]);
-    this.addInit(`${q}.weight`, [out, f], { kind: 'uniform', bound: gain * Math.sqrt(3 / f), mean: 0 });
-    this.addInit(`${q}.bias`, [out], { kind: 'uniform', bound: 0.05, mean: 0 });
+    this.addInit(`${q}.weight`, [out, f], { bound: gain * Math.sqrt(3 / f), mean: 0 });
+    this.addInit(`${q}.bias`, [out], { bound: 0.05, mean: 0 });
     this.params += out * f + out;
     this.macs += n * out * f;
     return y;
