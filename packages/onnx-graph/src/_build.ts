@@ -264,7 +264,10 @@ export function analyseModel(proto: ModelProto, opts: AnalyseOptions): AnalyseRe
   const declared = new Map<string, { dtype: DType; shape: number[] | null }>();
   for (const vi of [...g.valueInfo, ...g.output]) {
     const t = valueInfoType(vi, `${label}: value_info ${vi.name}`);
-    if (t) declared.set(vi.name, { dtype: t.dtype, shape: t.dims && t.dims.every((d) => d !== null && d > 0) ? (t.dims as number[]) : null });
+    if (!t) continue;
+    const shape = t.dims && t.dims.every((d) => d !== null && d > 0) ? (t.dims as number[]) : null;
+    if (shape && numel(shape) > MAX_ELEMENTS) throw new GraphError('GRAPH_CORRUPT', `${label}: value_info ${vi.name} declares shape [${shape.join(',')}], more elements than any tensor can have`);
+    declared.set(vi.name, { dtype: t.dtype, shape });
   }
 
   const names = uniqueNodeNames(g.node);
