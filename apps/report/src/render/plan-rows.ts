@@ -10,7 +10,7 @@ export const OBJECTIVES: readonly Objective[] = ['throughput', 'latency', 'energ
 
 export type RowKind = 'optimum' | 'baseline' | 'pareto';
 
-/** A baseline is evaluated, not solved: "feasible" when it fits every memory cap, else "infeasible". */
+/** A baseline is evaluated, not solved: "feasible" when it fits every memory cap and meets the constraints, else "infeasible". */
 export type RowStatus = Plan['status'];
 
 export interface PlanRow {
@@ -168,13 +168,19 @@ function makeRow(system: ReportSystem, index: ReadonlyMap<string, number>, src: 
   const ok = hasMetrics(m);
   const best = bestSingleBoard(system, src.gainObjective);
   const violations = ok ? memoryViolations(m.stages, system) : [];
-  const reasons = [src.reason, ...violations.map((v) => `over memory cap: ${v}`)].filter((r) => r !== '');
+  // Baselines are kept for comparison even when they break the constraints; the solver lists why.
+  const broken = src.kind === 'baseline' ? ((m as Partial<Baseline>).violations ?? []) : [];
+  const reasons = [
+    src.reason,
+    ...violations.map((v) => `over memory cap: ${v}`),
+    ...(broken.length > 0 ? [`breaks the constraints: ${broken.join(', ')}`] : []),
+  ].filter((r) => r !== '');
   return {
     system: system.name,
     kind: src.kind,
     objective: src.objective,
     name: src.name,
-    status: src.kind === 'baseline' && violations.length > 0 ? 'infeasible' : src.status,
+    status: src.kind === 'baseline' && (violations.length > 0 || broken.length > 0) ? 'infeasible' : src.status,
     throughputFps: ok ? m.throughputFps : null,
     latencyMs: ok ? m.latencyMs : null,
     energyMj: ok ? m.energyMj : null,

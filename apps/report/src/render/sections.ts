@@ -1,6 +1,6 @@
 // The report's text and tables, built from ReportData alone (pure); html.ts and markdown.ts
 // lay them out, so both files say the same thing.
-import type { Objective, PlanMetrics } from '@dnnpart/solver';
+import type { Objective, Plan, PlanMetrics } from '@dnnpart/solver';
 import type { ReportData, ReportSystem } from '../report-data.js';
 import {
   formatBytes, formatCount, formatFps, formatMj, formatMs, formatNumber, formatPercent, formatRate,
@@ -62,7 +62,7 @@ export function summaryTable(system: ReportSystem): Table {
     cls: 'summary',
     columns: [
       { label: 'Objective' }, { label: 'Optimum', num: true }, { label: 'Boards' }, { label: 'Status' },
-      { label: 'Best single board', num: true }, { label: 'Change', num: true },
+      { label: 'Best single board', num: true }, { label: 'Change', num: true }, { label: 'Solved in', num: true },
     ],
     rows: OBJECTIVES.map((o): Row => {
       const p = system.plans[o];
@@ -73,7 +73,8 @@ export function summaryTable(system: ReportSystem): Table {
         return {
           cls: 'noplan',
           cells: [objCell, cell('—', { num: true }), cell(p?.reason ?? 'not solved'), statusCell(p?.status ?? 'not solved'),
-            cell(best ? `${formatMetric(best, o)} (${best.stages[0]?.board ?? ''})` : '—', { num: true }), cell('—', { num: true })],
+            cell(best ? `${formatMetric(best, o)} (${best.stages[0]?.board ?? ''})` : '—', { num: true }), cell('—', { num: true }),
+            solvedCell(p)],
         };
       }
       const change = best === undefined ? null : relativeChange(metricOf(p, o), metricOf(best, o));
@@ -83,10 +84,20 @@ export function summaryTable(system: ReportSystem): Table {
           objCell, cell(formatMetric(p, o), { num: true }), cell(boardPath(p)), statusCell(p.status),
           cell(best ? `${formatMetric(best, o)} (${best.stages[0]?.board ?? ''})` : 'none fits', { num: true }),
           cell(formatPercent(change), { num: true, cls: goodness(change, o) }),
+          solvedCell(p),
         ],
       };
     }),
   };
+}
+
+/** Solve time and engine, with the size of the ILP on hover. */
+function solvedCell(p: Plan | undefined): Cell {
+  if (p === undefined) return cell('—', { num: true });
+  const r = p.reduction;
+  const size = r === undefined ? undefined
+    : `${r.nodes} nodes, ${r.boards} boards; ${r.cutCandidates} of ${r.cutSets} cut sets kept; ILP ${r.columns} columns (${r.binaries} binary), ${r.rows} rows`;
+  return cell(`${formatMs(p.solveMs)}${p.engine ? ` (${p.engine})` : ''}`, { num: true, ...(size ? { title: size } : {}) });
 }
 
 function goodness(change: number | null, o: Objective): string {
