@@ -13,7 +13,8 @@ export { quietContext } from './cli/context.js';
 export type { CommandContext, CommandOutput } from './cli/context.js';
 export { zooList, zooExport, inspect, split } from './cli/model-commands.js';
 export { profile } from './cli/profile-command.js';
-export { solve, importPaper, loadProblem, readProblemFile } from './cli/solve-commands.js';
+export { solve, loadProblem, readProblemFile, formatPlan } from './cli/solve-commands.js';
+export { importPaper } from './cli/import-command.js';
 export { report, start, summariseObjective, defaultSystem } from './cli/report-commands.js';
 export { version } from './cli/version.js';
 

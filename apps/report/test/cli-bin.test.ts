@@ -72,7 +72,7 @@ describe('bin/dnnpart.js', () => {
     });
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(code).toBe(130);
-    expect(stderr).toContain('dnnpart: interrupted; nothing was written');
+    expect(stderr).toContain('dnnpart: interrupted; no partial profile was written');
     expect(existsSync(path.join(dir, 'p.json'))).toBe(false);
   });
 });

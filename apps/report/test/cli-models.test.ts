@@ -96,6 +96,13 @@ describe('profile', () => {
     expect(r.stderr).not.toContain('\r');
   });
 
+  it('on a terminal the bar is redrawn in place', async () => {
+    const r = await run(['profile', model, '--board', 'tty', '--runs', '2', '--warmup', '0', '-o', 'tty.json'], { cwd: dir, tty: true });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('\r\x1b[2Ktimed runs [###############...............] 1/2');
+    expect(r.stderr).not.toMatch(/timed runs: \d/);
+  });
+
   it('--json gives the summary; --quiet prints nothing', async () => {
     const r = await run(['profile', model, '--board', 'b2', '--runs', '2', '--warmup', '0', '--json', '-o', 'b2.json'], { cwd: dir });
     expect(r.code).toBe(0);
@@ -109,7 +116,7 @@ describe('profile', () => {
     setTimeout(() => ac.abort(), 50);
     const r = await run(['profile', model, '--board', 'b4', '--runs', '200', '-o', 'b4.json'], { cwd: dir, signal: ac.signal });
     expect(r.code).toBe(130);
-    expect(r.stderr).toContain('dnnpart: interrupted; nothing was written');
+    expect(r.stderr).toContain('dnnpart: interrupted; no partial profile was written');
     expect(existsSync(path.join(dir, 'b4.json'))).toBe(false);
   });
 });

@@ -14,6 +14,7 @@ import { version } from './version.js';
 const models = () => import('./model-commands.js');
 const profiling = () => import('./profile-command.js');
 const solving = () => import('./solve-commands.js');
+const importing = () => import('./import-command.js');
 const reporting = () => import('./report-commands.js');
 
 type Handler = (args: ParsedArgs, ctx: CommandContext) => CommandOutput | Promise<CommandOutput>;
@@ -78,7 +79,7 @@ const handlers: Record<string, Handler> = {
       ctx,
     ),
   'import cnnparted': async (a, ctx) =>
-    (await solving()).importPaper(
+    (await importing()).importPaper(
       {
         dir: a.positionals[0]!,
         net: required(a, 'net', 'import cnnparted'),
@@ -160,7 +161,7 @@ export async function main(argv: readonly string[], io?: Partial<CliIO>): Promis
     return 0;
   } catch (e) {
     if (signal.aborted) {
-      stderr.write('\ndnnpart: interrupted; nothing was written\n');
+      stderr.write('\ndnnpart: interrupted; no partial profile was written\n');
       return 130;
     }
     const code = (e as { code?: unknown } | null)?.code;

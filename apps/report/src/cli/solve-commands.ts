@@ -1,14 +1,14 @@
-// dnnpart solve and dnnpart import cnnparted.
+// dnnpart solve: a problem file or a system file in, the optimal plan or a Pareto front out.
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { importCnnparted, parseProblem, solve as solveProblem, solvePareto, type Objective, type ParetoResult, type Plan, type Problem } from '@dnnpart/solver';
+import { parseProblem, solve as solveProblem, solvePareto, type Objective, type ParetoResult, type Plan, type Problem } from '@dnnpart/solver';
 import { buildProblem, type ReportParts } from '../system/build.js';
 import { loadSystem } from '../system/load.js';
 import { resolveSystem, type ResolveEvent } from '../system/resolve.js';
 import { fixed, si, table } from './_format.js';
-import { displayPath, ensureDir, resolvePath, type CommandContext, type CommandOutput } from './context.js';
+import { resolvePath, type CommandContext, type CommandOutput } from './context.js';
 import { UsageError } from './errors.js';
 
 const objectiveNames: readonly Objective[] = ['throughput', 'latency', 'energy'];
@@ -126,30 +126,4 @@ function formatFront(front: ParetoResult): string {
     table([col(a), col(b), 'stages'], front.front.map((p) => [val(p, a), val(p, b), (p.stages ?? []).map((s) => s.board).join(' > ')])),
     ...(front.reason ? [`why: ${front.reason}`] : []),
   ].join('\n');
-}
-
-export interface ImportOptions {
-  readonly dir: string;
-  readonly net: string;
-  readonly platforms?: readonly string[];
-  readonly order?: 'fixed' | 'free';
-  readonly output: string;
-}
-
-/** `dnnpart import cnnparted`: the paper's data as a problem file. */
-export async function importPaper(opts: ImportOptions, ctx: CommandContext): Promise<CommandOutput<{ file: string; nodes: number; boards: string[]; links: number }>> {
-  const dir = resolvePath(ctx, opts.dir);
-  const problem = await importCnnparted(dir, {
-    net: opts.net,
-    ...(opts.platforms && opts.platforms.length > 0 ? { platforms: [...opts.platforms] } : {}),
-    ...(opts.order ? { order: opts.order } : {}),
-  });
-  const file = resolvePath(ctx, opts.output);
-  await ensureDir(path.dirname(file), opts.output);
-  await writeFile(file, JSON.stringify(problem, null, 2) + '\n');
-  const data = { file, nodes: problem.nodes.length, boards: problem.boards.map((b) => b.id), links: problem.links.length };
-  return {
-    data,
-    text: `wrote ${displayPath(ctx, file)}: ${opts.net}, ${data.nodes} layers, boards ${data.boards.join(', ')} (${problem.boardOrder} order, input on ${problem.inputBoard}), ${data.links} links`,
-  };
 }

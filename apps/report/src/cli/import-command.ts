@@ -1,0 +1,31 @@
+// dnnpart import cnnparted: the CNNParted paper's per-layer data as a problem file.
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { importCnnparted } from '@dnnpart/solver';
+import { displayPath, ensureDir, resolvePath, type CommandContext, type CommandOutput } from './context.js';
+
+export interface ImportOptions {
+  readonly dir: string;
+  readonly net: string;
+  readonly platforms?: readonly string[];
+  readonly order?: 'fixed' | 'free';
+  readonly output: string;
+}
+
+/** `dnnpart import cnnparted`: the paper's data as a problem file. */
+export async function importPaper(opts: ImportOptions, ctx: CommandContext): Promise<CommandOutput<{ file: string; nodes: number; boards: string[]; links: number }>> {
+  const dir = resolvePath(ctx, opts.dir);
+  const problem = await importCnnparted(dir, {
+    net: opts.net,
+    ...(opts.platforms && opts.platforms.length > 0 ? { platforms: [...opts.platforms] } : {}),
+    ...(opts.order ? { order: opts.order } : {}),
+  });
+  const file = resolvePath(ctx, opts.output);
+  await ensureDir(path.dirname(file), opts.output);
+  await writeFile(file, JSON.stringify(problem, null, 2) + '\n');
+  const data = { file, nodes: problem.nodes.length, boards: problem.boards.map((b) => b.id), links: problem.links.length };
+  return {
+    data,
+    text: `wrote ${displayPath(ctx, file)}: ${opts.net}, ${data.nodes} layers, boards ${data.boards.join(', ')} (${problem.boardOrder} order, input on ${problem.inputBoard}), ${data.links} links`,
+  };
+}
