@@ -30,8 +30,20 @@ export interface Attribution {
 
 /** Tie each kernel name to an original node, or null; `tail` when the name is the fused chain's output. */
 export function seedOf(kernel: string, graph: Graph): { node: string; tail: boolean } | null {
+  // ORT's GenerateNodeName appends "_token_<n>" when a name is taken.
+  for (const k of new Set([kernel, kernel.replace(/_token_\d+$/, '')])) {
+    const seed = seedOfName(k, graph);
+    if (seed) return seed;
+  }
+  return null;
+}
+
+function seedOfName(kernel: string, graph: Graph): { node: string; tail: boolean } | null {
   const names = nodeNames(graph);
   if (names.has(kernel)) return { node: kernel, tail: false };
+  // Gemm + activation become FusedGemm named "fused <Gemm>": the chain's head.
+  const fused = /^fused (.+)$/.exec(kernel);
+  if (fused && names.has(fused[1]!)) return { node: fused[1]!, tail: false };
   const nchwc = /^(.*)_nchwc$/.exec(kernel);
   if (nchwc) {
     const producer = graph.tensors.get(nchwc[1]!)?.producer;
@@ -73,7 +85,7 @@ export function attributeKernels(graph: Graph, kernels: readonly { readonly name
       groupKernels.push([]);
       seedGroup.set(seed.node, g);
       group.set(seed.node, g);
-      if (seed.tail && (MAC_KERNELS.has(op) || k.endsWith('Fusion/'))) tails.push(seed.node);
+      if (seed.tail && (MAC_KERNELS.has(op) || /Fusion\/?$/.test(k))) tails.push(seed.node);
     }
     groupKernels[g]!.push(k);
   }
