@@ -19,6 +19,9 @@ export interface MetricBounds {
 export interface ModelSpec {
   readonly minimize: Objective;
   readonly bounds: MetricBounds;
+  /** Allowed (candidate, board) pairs for in-cuts and out-cuts, index d * m + b; absent: all. */
+  readonly allowIn?: Uint8Array;
+  readonly allowOut?: Uint8Array;
 }
 
 export interface BuiltModel {
@@ -58,6 +61,9 @@ export function buildModel(cp: Compiled, cands: readonly Downset[], blocks: read
   const first = (b: number) => `s${b}`;
   const last = (b: number) => `k${b}`;
   const row = (name: string, terms: Term[], lo: number, hi: number) => rows.push({ name, terms, lo, hi });
+  // Dropped columns are fixed at 0; the full set stays available to every board (unused boards sit there).
+  const hasI = (d: number, b: number) => d === nd - 1 || spec.allowIn === undefined || spec.allowIn[d * m + b] === 1;
+  const hasO = (d: number, b: number) => d === nd - 1 || spec.allowOut === undefined || spec.allowOut[d * m + b] === 1;
   const INF = Number.POSITIVE_INFINITY;
 
   const succ: number[][] = Array.from({ length: m }, (_, b) => {
@@ -66,7 +72,10 @@ export function buildModel(cp: Compiled, cands: readonly Downset[], blocks: read
     return out;
   });
   for (let b = 0; b < m; b++) {
-    for (let d = 0; d < nd; d++) binaries.push(yi(d, b), yo(d, b));
+    for (let d = 0; d < nd; d++) {
+      if (hasI(d, b)) binaries.push(yi(d, b));
+      if (hasO(d, b)) binaries.push(yo(d, b));
+    }
     binaries.push(used(b), first(b), last(b));
     for (const c of succ[b]!) binaries.push(arc(b, c));
   }
@@ -75,7 +84,9 @@ export function buildModel(cp: Compiled, cands: readonly Downset[], blocks: read
     const t: Term[] = [];
     for (let d = 0; d < nd; d++) {
       const x = q(cands[d]!);
-      if (x !== 0) t.push({ v: yo(d, b), c: x }, { v: yi(d, b), c: -x });
+      if (x === 0) continue;
+      if (hasO(d, b)) t.push({ v: yo(d, b), c: x });
+      if (hasI(d, b)) t.push({ v: yi(d, b), c: -x });
     }
     return t;
   };
@@ -87,8 +98,8 @@ export function buildModel(cp: Compiled, cands: readonly Downset[], blocks: read
     const ins: Term[] = [];
     const outs: Term[] = [];
     for (let d = 0; d < nd; d++) {
-      ins.push({ v: yi(d, b), c: 1 });
-      outs.push({ v: yo(d, b), c: 1 });
+      if (hasI(d, b)) ins.push({ v: yi(d, b), c: 1 });
+      if (hasO(d, b)) outs.push({ v: yo(d, b), c: 1 });
     }
     row(`ai${b}`, ins, 1, 1);
     row(`ao${b}`, outs, 1, 1);
@@ -101,7 +112,11 @@ export function buildModel(cp: Compiled, cands: readonly Downset[], blocks: read
     blocks.forEach((blk, k) => {
       const v0 = blk[0]!;
       const t: Term[] = [];
-      for (let d = 0; d < nd; d++) if (cands[d]!.has[v0] === 1) t.push({ v: yi(d, b), c: 1 }, { v: yo(d, b), c: -1 });
+      for (let d = 0; d < nd; d++) {
+        if (cands[d]!.has[v0] !== 1) continue;
+        if (hasI(d, b)) t.push({ v: yi(d, b), c: 1 });
+        if (hasO(d, b)) t.push({ v: yo(d, b), c: -1 });
+      }
       if (t.length > 0) row(`n${k}_${b}`, t, -INF, 0);
     });
     const unsup = stageExpr(b, (d) => d.unsupported[b]!);
@@ -121,11 +136,16 @@ export function buildModel(cp: Compiled, cands: readonly Downset[], blocks: read
     const preds: Term[] = [];
     for (let a = 0; a < m; a++) if (succ[a]!.includes(b)) preds.push({ v: arc(a, b), c: 1 });
     row(`fi${b}`, [...preds, { v: first(b), c: 1 }, { v: used(b), c: -1 }], 0, 0);
-    row(`sf${b}`, [{ v: yi(0, b), c: 1 }, { v: first(b), c: -1 }], 0, INF);
+    row(`sf${b}`, hasI(0, b) ? [{ v: yi(0, b), c: 1 }, { v: first(b), c: -1 }] : [{ v: first(b), c: -1 }], 0, INF);
     row(`sk${b}`, [{ v: yo(FULL, b), c: 1 }, { v: last(b), c: -1 }], 0, INF);
     for (const c of succ[b]!) {
       // out_b = in_c when c follows b (candidates strictly between empty and full; the others break `ne`).
-      for (let d = 1; d < FULL; d++) row(`l${d}_${b}_${c}`, [{ v: yi(d, c), c: 1 }, { v: yo(d, b), c: -1 }, { v: arc(b, c), c: -1 }], -1, INF);
+      for (let d = 1; d < FULL; d++) {
+        if (!hasO(d, b)) continue;
+        const t: Term[] = [{ v: yo(d, b), c: -1 }, { v: arc(b, c), c: -1 }];
+        if (hasI(d, c)) t.push({ v: yi(d, c), c: 1 });
+        row(`l${d}_${b}_${c}`, t, -1, INF);
+      }
     }
 
     // Input transfer when b runs the first stage and is not the input board.
@@ -151,6 +171,7 @@ export function buildModel(cp: Compiled, cands: readonly Downset[], blocks: read
       const t: Term[] = [];
       const e: Term[] = [];
       for (let d = 1; d < FULL; d++) {
+        if (!hasO(d, b)) continue;
         const ms = transferMs(l, cands[d]!.cutBytes);
         if (ms > 0) {
           t.push({ v: yo(d, b), c: ms });
@@ -166,6 +187,7 @@ export function buildModel(cp: Compiled, cands: readonly Downset[], blocks: read
         const t: Term[] = [];
         const e: Term[] = [];
         for (let d = 1; d < FULL; d++) {
+          if (!hasO(d, b)) continue;
           const ms = transferMs(l, cands[d]!.cutBytes);
           if (ms <= 0) continue;
           const v = `v${d}_${b}_${c}`;
@@ -216,8 +238,8 @@ export function buildModel(cp: Compiled, cands: readonly Downset[], blocks: read
 
   const decode = (values: Readonly<Record<string, number>>): Assignment => {
     const on = (v: string) => (values[v] ?? 0) > 0.5;
-    const inOf = (b: number) => { for (let d = 0; d < nd; d++) if (on(yi(d, b))) return d; return FULL; };
-    const outOf = (b: number) => { for (let d = 0; d < nd; d++) if (on(yo(d, b))) return d; return FULL; };
+    const inOf = (b: number) => { for (let d = 0; d < nd; d++) if (hasI(d, b) && on(yi(d, b))) return d; return FULL; };
+    const outOf = (b: number) => { for (let d = 0; d < nd; d++) if (hasO(d, b) && on(yo(d, b))) return d; return FULL; };
     let b = -1;
     for (let x = 0; x < m; x++) if (on(first(x))) b = x;
     const boards: number[] = [];

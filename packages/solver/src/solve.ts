@@ -5,6 +5,7 @@ import { compile, type Compiled } from './_compiled.js';
 import { bestPrefixPlan, prefixTables } from './_dp.js';
 import { cheapestTransfer, enumerateDownsets, type Downset } from './_downsets.js';
 import { blocksOf, buildModel, type MetricBounds } from './_model.js';
+import { MAX_PAIR_CUT_SETS, MAX_SUBSET_WORK, pairValues, pairValuesFree, strictSubsets } from './_bounds.js';
 import { baselinesOf } from './baselines.js';
 import { createGlpkSolver, type Solver } from './engine.js';
 import { assignmentProblem, fmt, metricsOf, objectiveValue, violations, type Assignment } from './evaluate.js';
@@ -48,7 +49,8 @@ export class SolveContext {
   readonly deadline: number;
   readonly progress: (msg: string) => void;
   private downsets: Downset[] | undefined;
-  private seeds: Assignment[] | undefined;
+  private readonly seeds = new Map<Objective, Assignment[]>();
+  private tab: ReturnType<typeof prefixTables> | undefined;
 
   constructor(problem: Problem, options: SolveOptions) {
     this.cp = compile(problem);
@@ -72,19 +74,18 @@ export class SolveContext {
     return this.downsets;
   }
 
-  /** Valid plans from the prefix-cut dynamic programme, for every objective and a few board sequences. */
-  seedPlans(): Assignment[] {
-    if (this.seeds !== undefined) return this.seeds;
+  /** Valid plans from the prefix-cut dynamic programme for one objective, over a few board sequences. */
+  seedPlans(objective: Objective): Assignment[] {
+    const cached = this.seeds.get(objective);
+    if (cached !== undefined) return cached;
     const cp = this.cp;
-    const tab = prefixTables(cp, cp.topo);
+    const tab = (this.tab ??= prefixTables(cp, cp.topo));
     const out: Assignment[] = [];
     for (const seq of boardSequences(cp)) {
-      for (const o of OBJECTIVES) {
-        const a = bestPrefixPlan(cp, tab, seq, o);
-        if (a !== null && assignmentProblem(cp, a) === null) out.push(a);
-      }
+      const a = bestPrefixPlan(cp, tab, seq, objective);
+      if (a !== null && assignmentProblem(cp, a) === null) out.push(a);
     }
-    this.seeds = out;
+    this.seeds.set(objective, out);
     return out;
   }
 
@@ -93,7 +94,13 @@ export class SolveContext {
     const cp = this.cp;
     // Incumbent: the best seed plan within the bounds.
     let incumbent: { a: Assignment; m: PlanMetrics; value: number } | undefined;
-    for (const a of this.seedPlans()) {
+    // Seeds for the minimised metric, and for each bounded one (they may be the only plans within bounds).
+    const seedObjectives = new Set<Objective>([spec.minimize]);
+    if (Number.isFinite(spec.bounds.periodMs)) seedObjectives.add('throughput');
+    if (Number.isFinite(spec.bounds.latencyMs)) seedObjectives.add('latency');
+    if (Number.isFinite(spec.bounds.energyMj)) seedObjectives.add('energy');
+    const seeds = [...seedObjectives].flatMap((o) => this.seedPlans(o));
+    for (const a of seeds) {
       const m = metricsOf(cp, a);
       if (!withinBounds(m, spec.bounds)) continue;
       const value = objectiveValue(m, spec.minimize);
@@ -101,14 +108,20 @@ export class SolveContext {
     }
     const bounds = tightened(spec, incumbent?.value);
     const all = this.cutSets();
-    const cands = prune(cp, all, bounds);
+    const fixing = fixPairs(cp, prune(cp, all, bounds), bounds);
+    const { cands } = fixing;
     const blocks = blocksOf(cp, cands);
-    const model = buildModel(cp, cands, blocks, { minimize: spec.minimize, bounds });
-    const reduction: ReductionStats = {
+    const reductionOf = (model?: { columns: number; binaries: number; rows: number }): ReductionStats => ({
       nodes: cp.n, tensors: cp.tBytes.length, boards: cp.m, cutSets: all.length, cutCandidates: cands.length,
-      blocks: blocks.length, columns: model.columns, binaries: model.binaries, rows: model.rows,
+      blocks: blocks.length, columns: model?.columns ?? 0, binaries: model?.binaries ?? 0, rows: model?.rows ?? 0,
       ...(incumbent === undefined ? {} : { incumbent: incumbent.value }),
-    };
+    });
+    if (fixing.infeasible) {
+      this.progress(`${spec.minimize}: no plan within the bounds (proven by the cut-set programme)`);
+      return { status: 'infeasible', reduction: reductionOf() };
+    }
+    const model = buildModel(cp, cands, blocks, { minimize: spec.minimize, bounds, allowIn: fixing.allowIn, allowOut: fixing.allowOut });
+    const reduction = reductionOf(model);
     this.progress(`${spec.minimize}: ${cands.length}/${all.length} cut candidates, ${blocks.length} blocks, ${model.binaries} binaries, ${model.rows} rows`
       + (incumbent === undefined ? '' : `, incumbent ${fmt(incumbent.value)}`));
     const limit = this.remainingS();
@@ -237,11 +250,63 @@ function prune(cp: Compiled, all: readonly Downset[], b: MetricBounds): Downset[
   });
 }
 
+interface Fixing {
+  readonly cands: Downset[];
+  readonly allowIn?: Uint8Array;
+  readonly allowOut?: Uint8Array;
+  readonly infeasible: boolean;
+}
+
+/**
+ * Drop (cut set, board) pairs that no plan within the bounds can use, per bounded metric, then the
+ * cut sets no board can use. Exact: see _bounds.ts.
+ */
+function fixPairs(cp: Compiled, cands: Downset[], b: MetricBounds): Fixing {
+  const limits: [Objective, number][] = [['throughput', b.periodMs], ['latency', b.latencyMs], ['energy', b.energyMj]];
+  const active = limits.filter(([, x]) => Number.isFinite(x));
+  if (active.length === 0 || cands.length > MAX_PAIR_CUT_SETS) return { cands, infeasible: false };
+  const m = cp.m;
+  const D = cands.length;
+  const sub = strictSubsets(cp, cands);
+  const allowIn = new Uint8Array(D * m).fill(1);
+  const allowOut = new Uint8Array(D * m).fill(1);
+  const exactFree = cp.problem.boardOrder === 'free' && 2 ** m * m * D * D <= MAX_SUBSET_WORK;
+  // Both programmes are exact for one metric alone (fixed order; free order over sets of used boards).
+  const exact = cp.problem.boardOrder === 'fixed' || exactFree;
+  for (const [metric, limit] of active) {
+    const pv = exactFree ? pairValuesFree(cp, cands, sub, metric) : pairValues(cp, cands, sub, metric);
+    let cut = limit * (1 + SLACK) + 1e-9;
+    if (pv.best > cut) return { cands, infeasible: true };
+    // With one bounded metric the programme's optimum is reachable, so it is a cutoff as tight as it gets.
+    if (exact && active.length === 1 && pv.best < Number.POSITIVE_INFINITY) cut = Math.min(cut, pv.best * (1 + SLACK) + 1e-9);
+    if (pv.best > cut) return { cands, infeasible: true };
+    for (let k = 0; k < D * m; k++) {
+      if (pv.in[k]! > cut) allowIn[k] = 0;
+      if (pv.out[k]! > cut) allowOut[k] = 0;
+    }
+  }
+  const keep: number[] = [];
+  for (let d = 0; d < D; d++) {
+    let any = d === 0 || d === D - 1;
+    for (let x = 0; x < m && !any; x++) any = allowIn[d * m + x] === 1 || allowOut[d * m + x] === 1;
+    if (any) keep.push(d);
+  }
+  const inK = new Uint8Array(keep.length * m);
+  const outK = new Uint8Array(keep.length * m);
+  keep.forEach((d, i) => {
+    for (let x = 0; x < m; x++) {
+      inK[i * m + x] = allowIn[d * m + x]!;
+      outK[i * m + x] = allowOut[d * m + x]!;
+    }
+  });
+  return { cands: keep.map((d) => cands[d]!), allowIn: inK, allowOut: outK, infeasible: false };
+}
+
 /** Board sequences for the prefix-cut programme: the order itself when fixed, else all or a few orders. */
 function boardSequences(cp: Compiled): number[][] {
   const ids = Array.from({ length: cp.m }, (_, b) => b);
   if (cp.problem.boardOrder === 'fixed') return [ids];
-  if (cp.m <= 4) return permutations(ids);
+  if (cp.m <= 3) return permutations(ids);
   const total = (b: number) => { let s = 0; for (let v = 0; v < cp.n; v++) s += Number.isNaN(cp.lat[b]![v]!) ? 1e9 : cp.lat[b]![v]!; return s; };
   const fast = [...ids].sort((a, b) => total(a) - total(b));
   const inputFirst = (s: number[]) => [cp.input, ...s.filter((b) => b !== cp.input)];
