@@ -28,6 +28,7 @@ const unknown = (): never => { throw new Unknown(); };
 
 /** Values up to this many elements are propagated. */
 const MAX_VALUE = 4096;
+const MAX_FLOAT_VALUE = 16;
 
 interface Ctx {
   readonly node: InferNode;
@@ -512,6 +513,8 @@ export function tensorInfo(t: TensorValue): Info {
   if (t.data && isInt(t.dtype) && t.data.length <= MAX_VALUE) {
     return { dtype: t.dtype, shape, value: Array.from(t.data as ArrayLike<number>, Number) };
   }
+  // Small float constants too: Resize and Upsample take their scales from them.
+  if (t.data && t.data.length <= MAX_FLOAT_VALUE) return { dtype: t.dtype, shape, value: Array.from(t.data as ArrayLike<number>, Number) };
   return { dtype: t.dtype, shape };
 }
 

@@ -38,7 +38,7 @@ export function vi(name: string, dims?: Dim[] | null, elemType = 1): ValueInfoPr
 }
 
 export function floatTensor(name: string, dims: number[], data: Float32Array): TensorProto {
-  return create(TensorProtoSchema, { name, dims: dims.map(BigInt), dataType: 1, rawData: new Uint8Array(data.buffer.slice(0)) });
+  return create(TensorProtoSchema, { name, dims: dims.map(BigInt), dataType: 1, rawData: new Uint8Array(data.slice().buffer as ArrayBuffer) });
 }
 
 export function int64Tensor(name: string, dims: number[], data: number[]): TensorProto {
@@ -73,7 +73,8 @@ export class ModelBuilder {
   }
 
   output(name: string, dims?: Dim[] | null): this {
-    this.outputs.push(dims === undefined ? create(ValueInfoProtoSchema, { name, type: { value: { case: 'tensorType', value: { elemType: 1 } } } }) : vi(name, dims));
+    // Without dims the output is untyped: onnxruntime infers it, and int outputs stay valid.
+    this.outputs.push(dims === undefined ? create(ValueInfoProtoSchema, { name }) : vi(name, dims));
     return this;
   }
 
