@@ -16,7 +16,7 @@ const STAGE_W = 180;
 const TRANSFER_W = 140;
 const GAP = 18;
 const ROW_H = 118;
-const MAX_W = 980;
+const MAX_W = 1110;
 const PAD = 12;
 
 /** The pipeline items of a plan, in order: optional input transfer, then stage, transfer, stage... */
@@ -59,10 +59,14 @@ export function pipelineSvg(plan: PlanMetrics, layerIndex: ReadonlyMap<string, n
   const maxMs = Math.max(...items.map((i) => i.ms), 1e-9);
   // Lay items out left to right, wrapping when the row is full.
   const placed: { item: Item; x: number; row: number; w: number }[] = [];
+  // Narrow the boxes (down to 78 %) before wrapping, so four boards still fit on one row.
+  const boxes = items.reduce((a, i) => a + (i.kind === 'stage' ? STAGE_W : TRANSFER_W), 0);
+  const room = MAX_W - 2 * PAD - (items.length - 1) * GAP;
+  const scale = Math.min(1, Math.max(0.78, room / boxes));
   let x = PAD;
   let row = 0;
   for (const item of items) {
-    const w = item.kind === 'stage' ? STAGE_W : TRANSFER_W;
+    const w = Math.round((item.kind === 'stage' ? STAGE_W : TRANSFER_W) * scale);
     if (x + w > MAX_W - PAD && x > PAD) {
       row += 1;
       x = PAD;

@@ -372,7 +372,7 @@ export function comparisonTable(data: ReportData): Table {
   const columns = [
     { label: 'System' }, { label: 'Model' }, { label: 'Boards', num: true },
     ...OBJECTIVES.flatMap((o) => [
-      { label: `${cap(o)}: best single → optimum`, num: true }, { label: 'Change', num: true },
+      { label: `${cap(o)}\nbest single → optimum`, num: true }, { label: 'Change', num: true },
     ]),
   ];
   return {
