@@ -322,6 +322,7 @@ export function analyseModel(proto: ModelProto, opts: AnalyseOptions): AnalyseRe
   for (const n of nodes) for (const o of n.outputs) if (o !== '') producer.set(o, n.name);
   const outputNames = g.output.map((o) => o.name);
   const outputSet = new Set(outputNames);
+  const inputSet = new Set(inputNames);
   const tensors = new Map<string, GraphTensor>();
   const add = (tname: string) => {
     const i = info.get(tname)!;
@@ -329,7 +330,7 @@ export function analyseModel(proto: ModelProto, opts: AnalyseOptions): AnalyseRe
     tensors.set(tname, {
       name: tname, dtype: i.dtype, shape, bytes: numel(shape) * ELEMENT_BYTES[i.dtype],
       producer: producer.get(tname) ?? null, consumers: consumers.get(tname) ?? [],
-      isInitializer: initNames.has(tname) && !inputNames.includes(tname), isGraphInput: inputNames.includes(tname), isGraphOutput: outputSet.has(tname),
+      isInitializer: initNames.has(tname), isGraphInput: inputSet.has(tname), isGraphOutput: outputSet.has(tname),
     });
   };
   inputNames.forEach(add);

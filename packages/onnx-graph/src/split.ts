@@ -142,9 +142,12 @@ export function splitModel(model: LoadedModel, spec: SplitSpec): SplitResult {
   for (const x of graph.inputs) rank.set(x, rank.size);
   for (const n of graph.nodes) for (const o of n.outputs) if (o) rank.set(o, rank.size);
 
+  const byStage: GraphNode[][] = Array.from({ length: count }, () => []);
+  for (const n of graph.nodes) byStage[stageOf[n.index]!]!.push(n);
+
   const stages: StageModel[] = [];
   for (let k = 0; k < count; k++) {
-    const nodes = graph.nodes.filter((n) => stageOf[n.index] === k);
+    const nodes = byStage[k]!;
     const inputs: string[] = [];
     const inits: string[] = [];
     const seen = new Set<string>();
