@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { ModelProtoSchema, TensorProto_DataLocation } from 'onnx-buf';
 import { describe, expect, it } from 'vitest';
-import { GraphError, loadModel, parseInputSpecs, parseShape, type GraphErrorCode, type InputShapes } from '@dnnpart/onnx-graph';
+import { GraphError, encodeModel, loadModel, parseInputSpecs, saveModel, parseShape, type GraphErrorCode, type InputShapes } from '@dnnpart/onnx-graph';
 import { ModelBuilder, chain, inception, int64Tensor, residual, squeezeExcite, vi } from './_models.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'onnx-graph-load-'));
@@ -133,6 +133,16 @@ describe('loadModel: shapes', () => {
     expect(await codeOf(loadModel(b.bytes()))).toBe('GRAPH_EXTERNAL_DATA');
     writeFileSync(join(dir, 'weights.bin'), Buffer.concat(chunks).subarray(0, 100));
     expect(await codeOf(loadModel(join(dir, 'model.onnx')))).toBe('GRAPH_EXTERNAL_DATA');
+  });
+
+  it('a saved model loads back to the same graph', async () => {
+    const first = await loadModel(inception().bytes());
+    const file = join(tmp, 'roundtrip.onnx');
+    saveModel(first.proto, file);
+    const again = await loadModel(file);
+    expect(again.graph.nodes).toEqual(first.graph.nodes);
+    expect([...again.graph.tensors]).toEqual([...first.graph.tensors]);
+    expect(encodeModel(again.proto)).toEqual(encodeModel(first.proto));
   });
 
   it('hashes the file bytes', async () => {
