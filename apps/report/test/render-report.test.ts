@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ReportData } from '../src/report-data.js';
-import { parseCsv, PLAN_COLUMNS, PLANS_SCHEMA, renderReport, RenderError, type PlanRow } from '../src/render/index.js';
+import { buildReport, parseCsv, PLAN_COLUMNS, PLANS_SCHEMA, renderReport, RenderError, type PlanRow } from '../src/render/index.js';
 import { prefixSvgIds, renderChartSvg } from '../src/render/charts.js';
 
 const fixture = JSON.parse(
@@ -100,6 +100,24 @@ describe('renderReport on the fixture', () => {
       const widths = t.map((l) => l.replace(/\\\|/g, '').split('|').length);
       expect(new Set(widths).size, t[0]).toBe(1);
     }
+  });
+});
+
+describe('plans stopped before optimality was proven', () => {
+  it.each([
+    ['feasible with a gap', { status: 'feasible', gap: 0.0123, reason: 'stopped at the time limit before optimality was proven' },
+      '(feasible, gap 1.2 %)', 'Not proven optimal (feasible, gap 1.2 %): stopped at the time limit before optimality was proven'],
+    ['timeout without a plan', { status: 'timeout', reason: 'no plan found within 30 s', throughputFps: undefined, stages: undefined },
+      'Lowest latency: no plan (timeout: no plan found within 30 s).', 'No plan (timeout): no plan found within 30 s'],
+  ])('%s', async (_name, change, headlineText, rowText) => {
+    const s1 = fixture.systems[0]!;
+    const data: ReportData = { ...fixture, systems: [{ ...s1, plans: { ...s1.plans, latency: { ...s1.plans.latency, ...change } as never } }] };
+    const { html, markdown, rows } = await buildReport(data);
+    const row = rows.find((r) => r.name === 'optimum:latency');
+    expect(row?.status).toBe(change.status);
+    expect(html).toContain(headlineText);
+    expect(html).toContain(rowText);
+    expect(markdown).toContain(rowText);
   });
 });
 

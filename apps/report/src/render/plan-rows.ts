@@ -200,14 +200,17 @@ function makeRow(system: ReportSystem, index: ReadonlyMap<string, number>, src: 
 export interface PlanEntry {
   readonly row: PlanRow;
   readonly metrics: PlanMetrics | undefined;
+  /** Relative MIP gap of a plan stopped before optimality was proven. */
+  readonly gap?: number;
 }
 
 /** Every row of one system with its metrics: the optimum per objective, the baselines, then the Pareto points. */
 export function systemEntries(system: ReportSystem): PlanEntry[] {
   const index = layerIndex(system);
   const out: PlanEntry[] = [];
-  const add = (src: RowSource) => {
-    out.push({ row: makeRow(system, index, src), metrics: hasMetrics(src.metrics) ? src.metrics : undefined });
+  const add = (src: RowSource, gap?: number) => {
+    const metrics = hasMetrics(src.metrics) ? src.metrics : undefined;
+    out.push({ row: makeRow(system, index, src), metrics, ...(gap !== undefined ? { gap } : {}) });
   };
   for (const o of OBJECTIVES) {
     const plan = system.plans[o];
@@ -215,7 +218,7 @@ export function systemEntries(system: ReportSystem): PlanEntry[] {
     add({
       kind: 'optimum', objective: o, gainObjective: o, name: `optimum:${o}`, metrics: plan,
       status: plan.status, solveMs: plan.solveMs, reason: plan.reason ?? '',
-    });
+    }, plan.gap);
   }
   for (const b of systemBaselines(system)) {
     add({

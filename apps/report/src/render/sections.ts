@@ -47,7 +47,8 @@ export function headline(system: ReportSystem, o: Objective): string {
   if (!hasMetrics(plan)) return `${BEST_WORD[o]}: no plan (${plan.status}${plan.reason ? `: ${plan.reason}` : ''}).`;
   const best = bestSingleBoard(system, o);
   const head = `${BEST_WORD[o]}: ${formatMetric(plan, o)} on ${boardPath(plan)}`;
-  const proven = plan.status === 'optimal' ? '' : ` (${plan.status}${plan.gap !== undefined ? `, gap ${formatPercent(plan.gap).replace('+', '')}` : ''})`;
+  const gap = plan.gap !== undefined && Number.isFinite(plan.gap) ? `, gap ${formatPercent(plan.gap).replace('+', '')}` : '';
+  const proven = plan.status === 'optimal' ? '' : ` (${plan.status}${gap})`;
   if (best === undefined) return `${head}${proven}; no single board can run the whole model.`;
   const change = relativeChange(metricOf(plan, o), metricOf(best, o));
   const single = best.stages[0]?.board ?? best.name;
@@ -285,7 +286,9 @@ export function planTable(system: ReportSystem, entries: readonly { entry: PlanE
       ],
     });
     if (row.reason !== '') {
-      const prefix = metrics === undefined ? `No plan (${row.status})` : 'Not a valid plan';
+      const gapText = entry.gap !== undefined && Number.isFinite(entry.gap) ? `, gap ${formatPercent(entry.gap).replace('+', '')}` : '';
+      const prefix = metrics === undefined ? `No plan (${row.status})`
+        : row.kind === 'baseline' ? 'Not a feasible plan' : `Not proven optimal (${row.status}${gapText})`;
       rows.push({
         cls: 'reason-row', attrs: { 'data-reason-for': index },
         cells: [cell(''), cell(`${prefix}: ${row.reason}`, { span: columns.length - 1, cls: 'reason', col: 'reason', value: row.reason })],
