@@ -90,7 +90,24 @@ export class SolveContext {
   }
 
   /** Minimise one metric under bounds: exact reduction, incumbent, ILP. */
+  /**
+   * Minimise one metric under bounds. GLPK accepts binaries within 1e-5 of 0 or 1 (its integrality
+   * tolerance), so a returned plan can break a bound by about 1e-5 relative; then the bound is lowered
+   * past that plan and the ILP re-solved, so every plan returned meets its bounds to 1e-9 relative.
+   */
   async optimize(spec: CoreSpec): Promise<CoreResult> {
+    let bounds = spec.bounds;
+    for (let attempt = 0; ; attempt++) {
+      const r = await this.optimizeOnce({ minimize: spec.minimize, bounds });
+      if (r.metrics === undefined) return r;
+      const over = excess(r.metrics, spec.bounds);
+      if (over === null || attempt >= 5) return r;
+      this.progress(`${spec.minimize}: plan breaks ${over.metric} bound by ${over.by}; re-solving below it`);
+      bounds = { ...bounds, [over.metric]: bounds[over.metric] - 2 * over.by };
+    }
+  }
+
+  private async optimizeOnce(spec: CoreSpec): Promise<CoreResult> {
     const cp = this.cp;
     // Incumbent: the best seed plan within the bounds.
     let incumbent: { a: Assignment; m: PlanMetrics; value: number } | undefined;
@@ -108,7 +125,7 @@ export class SolveContext {
     }
     const bounds = tightened(spec, incumbent?.value);
     const all = this.cutSets();
-    const fixing = fixPairs(cp, prune(cp, all, bounds), bounds);
+    const fixing = fixPairs(cp, prune(cp, all, bounds), bounds, spec.minimize);
     const { cands } = fixing;
     const blocks = blocksOf(cp, cands);
     const reductionOf = (model?: { columns: number; binaries: number; rows: number }): ReductionStats => ({
@@ -133,7 +150,11 @@ export class SolveContext {
       const why = assignmentProblem(cp, a);
       if (why !== null) throw new SolverError('SOLVER_ENGINE', `the ${this.engine.name} solution is not a valid plan (${why}); this is a bug`);
       const m = metricsOf(cp, a);
-      if (res.status === 'optimal') return { status: 'optimal', assignment: a, metrics: m, reduction };
+      if (res.status === 'optimal') {
+        // GLPK's tolerances can leave its optimum a hair above the incumbent; keep the better one.
+        const best = incumbent !== undefined && incumbent.value < objectiveValue(m, spec.minimize) ? incumbent : { a, m };
+        return { status: 'optimal', assignment: best.a, metrics: best.m, reduction };
+      }
       const better = incumbent !== undefined && incumbent.value < objectiveValue(m, spec.minimize) ? incumbent : { a, m };
       return { status: 'feasible', assignment: better.a, metrics: better.m, gap: await this.gapOf(model.lp, objectiveValue(better.m, spec.minimize)), reduction };
     }
@@ -208,9 +229,18 @@ export function boundsOf(c: Constraints | undefined): MetricBounds {
   };
 }
 
+/** The first bound a plan breaks (beyond 1e-9 relative), and by how much. */
+function excess(m: PlanMetrics, b: MetricBounds): { metric: keyof MetricBounds; by: number } | null {
+  const checks: [keyof MetricBounds, number][] = [['periodMs', objectiveValue(m, 'throughput')], ['latencyMs', m.latencyMs], ['energyMj', m.energyMj]];
+  for (const [k, v] of checks) {
+    const bound = b[k];
+    if (v > bound * (1 + 1e-9) + 1e-12) return { metric: k, by: v - bound };
+  }
+  return null;
+}
+
 function withinBounds(m: PlanMetrics, b: MetricBounds): boolean {
-  const ok = (v: number, bound: number) => v <= bound * (1 + 1e-7) + 1e-12;
-  return ok(objectiveValue(m, 'throughput'), b.periodMs) && ok(m.latencyMs, b.latencyMs) && ok(m.energyMj, b.energyMj);
+  return excess(m, b) === null;
 }
 
 /** Bounds with the incumbent's value as a cutoff on the minimised metric. */
@@ -261,7 +291,7 @@ interface Fixing {
  * Drop (cut set, board) pairs that no plan within the bounds can use, per bounded metric, then the
  * cut sets no board can use. Exact: see _bounds.ts.
  */
-function fixPairs(cp: Compiled, cands: Downset[], b: MetricBounds): Fixing {
+function fixPairs(cp: Compiled, cands: Downset[], b: MetricBounds, minimize: Objective): Fixing {
   const limits: [Objective, number][] = [['throughput', b.periodMs], ['latency', b.latencyMs], ['energy', b.energyMj]];
   const active = limits.filter(([, x]) => Number.isFinite(x));
   if (active.length === 0 || cands.length > MAX_PAIR_CUT_SETS) return { cands, infeasible: false };
@@ -277,8 +307,9 @@ function fixPairs(cp: Compiled, cands: Downset[], b: MetricBounds): Fixing {
     const pv = exactFree ? pairValuesFree(cp, cands, sub, metric) : pairValues(cp, cands, sub, metric);
     let cut = limit * (1 + SLACK) + 1e-9;
     if (pv.best > cut) return { cands, infeasible: true };
-    // With one bounded metric the programme's optimum is reachable, so it is a cutoff as tight as it gets.
-    if (exact && active.length === 1 && pv.best < Number.POSITIVE_INFINITY) cut = Math.min(cut, pv.best * (1 + SLACK) + 1e-9);
+    // When the minimised metric is the only bounded one, the programme's optimum is reachable and
+    // optimal, so it is a cutoff as tight as it gets.
+    if (exact && active.length === 1 && metric === minimize && pv.best < Number.POSITIVE_INFINITY) cut = Math.min(cut, pv.best * (1 + SLACK) + 1e-9);
     if (pv.best > cut) return { cands, infeasible: true };
     for (let k = 0; k < D * m; k++) {
       if (pv.in[k]! > cut) allowIn[k] = 0;

@@ -138,4 +138,6 @@ export interface ParetoResult {
   readonly front: readonly Plan[];
   readonly solveMs: number;
   readonly reason?: string;
+  /** Baselines of the problem (the front's plans carry none). */
+  readonly baselines?: readonly Baseline[];
 }

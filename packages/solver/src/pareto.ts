@@ -1,0 +1,80 @@
+// Exact Pareto fronts of two objectives by the epsilon-constraint method with lexicographic steps.
+
+import { baselinesOf } from './baselines.js';
+import { objectiveValue } from './evaluate.js';
+import { SolverError } from './errors.js';
+import type { MetricBounds } from './_model.js';
+import { boundsOf, checkOptions, SolveContext, structuralReason, type SolveOptions } from './solve.js';
+import type { Objective, ParetoResult, Plan, Problem } from './types.js';
+
+/**
+ * Two values of the stepped objective closer than this (relative) count as equal: after each point the
+ * next must be better by at least this much. Lexicographic steps allow the first objective this much slack.
+ */
+export const PARETO_EPSILON = 1e-6;
+const LEX_SLACK = 1e-9;
+/** Safety stop; real fronts here have tens of points. */
+const MAX_POINTS = 500;
+
+function withBound(b: MetricBounds, o: Objective, value: number): MetricBounds {
+  if (o === 'throughput') return { ...b, periodMs: Math.min(b.periodMs, value) };
+  if (o === 'latency') return { ...b, latencyMs: Math.min(b.latencyMs, value) };
+  return { ...b, energyMj: Math.min(b.energyMj, value) };
+}
+
+/** Every non-dominated plan for objectives [a, b] (within the problem's constraints), sorted by a. */
+export async function solvePareto(
+  problem: Problem,
+  objectives: readonly [Objective, Objective],
+  options: Omit<SolveOptions, 'objective'> = {},
+): Promise<ParetoResult> {
+  checkOptions(options);
+  const [a, b] = objectives;
+  for (const o of [a, b]) checkOptions({ objective: o });
+  if (a === b) throw new SolverError('SOLVER_BAD_OPTION', `pareto: needs two different objectives, got ${a},${b}`);
+  const t0 = performance.now();
+  const ctx = new SolveContext(problem, options);
+  const baselines = baselinesOf(ctx.cp);
+  const result = (status: ParetoResult['status'], front: Plan[], reason?: string): ParetoResult => ({
+    status, objectives: [a, b], front, solveMs: performance.now() - t0, baselines, ...(reason === undefined ? {} : { reason }),
+  });
+  const structural = structuralReason(ctx.cp);
+  if (structural !== null) return result('infeasible', [], structural);
+  const base = boundsOf(problem.constraints);
+  const front: Plan[] = [];
+  let boundB = Number.POSITIVE_INFINITY;
+  let proven = true;
+  while (front.length < MAX_POINTS) {
+    const step0 = performance.now();
+    const first = await ctx.optimize({ minimize: a, bounds: withBound(base, b, boundB) });
+    if (first.status === 'infeasible') break;
+    if (first.metrics === undefined) {
+      proven = false;
+      break;
+    }
+    const aStar = objectiveValue(first.metrics, a);
+    const second = await ctx.optimize({ minimize: b, bounds: withBound(withBound(base, b, boundB), a, aStar * (1 + LEX_SLACK) + 1e-12) });
+    const pick = second.metrics !== undefined ? second : first;
+    if (first.status !== 'optimal' || second.status !== 'optimal') proven = false;
+    front.push({
+      status: pick.status === 'optimal' ? 'optimal' : 'feasible',
+      objective: a,
+      solveMs: performance.now() - step0,
+      ...pick.metrics!,
+      baselines: [],
+      reduction: pick.reduction,
+      engine: ctx.engine.name,
+    });
+    const bStar = objectiveValue(pick.metrics!, b);
+    boundB = bStar * (1 - PARETO_EPSILON) - 1e-12;
+    ctx.progress(`pareto point ${front.length}: ${a} ${aStar}, ${b} ${bStar}`);
+    if (!proven || ctx.remainingS() <= 0) break;
+    if (boundB < 0) break;
+  }
+  if (front.length === 0) {
+    if (!proven) return result('timeout', [], `no plan found within ${options.timeLimitS ?? 120} s`);
+    return result('infeasible', [], 'no plan meets the constraints');
+  }
+  if (!proven) return result('feasible', front, 'stopped before the whole front was proven (time limit)');
+  return result('optimal', front);
+}
