@@ -81,7 +81,8 @@ describe('report.html in Chromium', () => {
     const cells = await page.$$eval('tr[data-row] td[data-col]', (tds) => tds.map((td) => ({
       row: Number(td.closest('tr')?.getAttribute('data-row')),
       col: td.getAttribute('data-col') as string,
-      text: (td as HTMLElement).innerText.trim(),
+      // innerText: the text as rendered, with <br> as line breaks.
+      text: (td as unknown as { innerText: string }).innerText.trim(),
       value: td.getAttribute('data-value'),
     })));
     const seen = new Set(cells.map((c) => c.row));

@@ -62,9 +62,9 @@ export function tint(hex: string, share: number): string {
 
 /** Per-layer latency on each board over the layer sequence, with the chosen plan's cuts. */
 export function layerLatencySpec(system: ReportSystem): TopLevelSpec {
+  // A layer a board cannot run gets a null, which breaks that board's line instead of bridging it.
   const values = system.layers.flatMap((l, i) =>
-    system.boards.filter((b) => typeof l.latencyMs[b.id] === 'number')
-      .map((b) => ({ i, layer: l.name, board: b.id, ms: l.latencyMs[b.id] as number })));
+    system.boards.map((b) => ({ i, layer: l.name, board: b.id, ms: typeof l.latencyMs[b.id] === 'number' ? l.latencyMs[b.id] as number : null })));
   const cuts = chosenCuts(system).map((c) => ({ ...c, x: c.x + 0.5 }));
   const colors = boardColors(system);
   // Span colours are given as values (scale: null) so they neither need nor disturb the board legend.

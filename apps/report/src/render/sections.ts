@@ -18,10 +18,6 @@ const BEST_WORD: Readonly<Record<Objective, string>> = {
   throughput: 'Best throughput', latency: 'Lowest latency', energy: 'Lowest energy',
 };
 
-const ROW_COL: Readonly<Record<Objective, keyof PlanRow>> = {
-  throughput: 'throughputFps', latency: 'latencyMs', energy: 'energyMj',
-};
-
 /** "a → b → c": the boards of a plan in pipeline order. */
 export function boardPath(m: PlanMetrics): string {
   return m.stages.map((s) => s.board).join(' → ');
@@ -403,9 +399,4 @@ export function comparisonTable(data: ReportData): Table {
 
 function cap(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
-}
-
-/** Column in plans.json for an objective's metric. */
-export function rowColumn(o: Objective): keyof PlanRow {
-  return ROW_COL[o];
 }
