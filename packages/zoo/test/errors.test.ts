@@ -70,3 +70,28 @@ describe('bad input gives a typed ZooError with a stable code', () => {
     expect(isZooName(s)).toBe(expected);
   });
 });
+
+describe('any input size either builds or fails with ZOO_BAD_INPUT_SHAPE', () => {
+  // 300 seeded random (network, height, width) draws in 1..600: nothing but a valid topology
+  // with a [1, 1000] output or a typed error naming the smallest square input.
+  let s = 12345;
+  const next = (n: number) => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return (s >>> 8) % n;
+  };
+  const draws = Array.from({ length: 300 }, () => [zooNames[next(zooNames.length)]!, 1 + next(600), 1 + next(600)] as const);
+
+  it('holds for 300 random draws', () => {
+    let built = 0;
+    for (const [net, h, w] of draws) {
+      try {
+        expect(zooModelInfo(net, { inputShape: [1, 3, h, w] }).outputShape).toEqual([1, 1000]);
+        built++;
+      } catch (e) {
+        expect(isZooError(e, 'ZOO_BAD_INPUT_SHAPE'), `${net} ${h}x${w}: ${String(e)}`).toBe(true);
+        expect((e as Error).message).toMatch(/the smallest square input is \d+x\d+$/);
+      }
+    }
+    expect(built).toBeGreaterThan(150);
+  });
+});

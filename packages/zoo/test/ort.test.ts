@@ -41,10 +41,14 @@ const EVERY_LAYER: readonly (readonly [ZooName, ZooInputShape])[] = [
   ['googlenet', [2, 3, 64, 64]],
   ['regnet_x_400mf', [1, 3, 64, 64]],
   ['alexnet', [1, 3, 224, 224]],
+  // Odd sizes exercise ceil-mode pooling and odd strided convs.
+  ['googlenet', [1, 3, 97, 83]],
+  ['squeezenet1_1', [1, 3, 67, 67]],
+  ['mobilenet_v2', [1, 3, 75, 75]],
 ];
 
 describe('onnxruntime-node runs the networks', () => {
-  it.each(EVERY_LAYER)('%s at %j: every tensor finite with std in [1e-3, 1e3], output depends on input', async (net, shape) => {
+  it.each(EVERY_LAYER)('%s at %j: every tensor has its value_info shape, is finite with std in [1e-3, 1e3]; output depends on input', async (net, shape) => {
     // Expose every intermediate tensor as an output, to check activations layer by layer
     // (Constant outputs, the Clip bounds of ReLU6, are not activations).
     const proto = buildZooModelProto(net, { inputShape: shape });
@@ -54,8 +58,17 @@ describe('onnxruntime-node runs the networks', () => {
     const session = await ort.InferenceSession.create(toBinary(ModelProtoSchema, proto));
     try {
       const a = await session.run({ input: seededInput(shape, 1) });
+      const declared = new Map(
+        graph.output.map((v) => [
+          v.name,
+          v.type!.value.case === 'tensorType' ? v.type!.value.value.shape!.dim.map((d) => Number(d.value.value)) : [],
+        ]),
+      );
       const bad: string[] = [];
       for (const name of session.outputNames) {
+        if (JSON.stringify(a[name]!.dims) !== JSON.stringify(declared.get(name))) {
+          bad.push(`${name}: ran as [${a[name]!.dims.join(', ')}], declared [${declared.get(name)!.join(', ')}]`);
+        }
         const { finite, std } = stats(a[name]!.data as Float32Array);
         if (!finite || !(std >= 1e-3 && std <= 1e3)) bad.push(`${name}: finite=${finite} std=${std}`);
       }
