@@ -47,6 +47,16 @@ describe('ONNX encoding', () => {
     expect(info.params).toBe(elements + foldedBias);
   });
 
+  it.each([
+    ['squeezenet1_1', ['features.0.weight', 'features.0.bias', 'features.3.squeeze.weight', 'features.12.expand3x3.bias', 'classifier.1.weight']],
+    ['efficientnet_b0', ['features.1.0.block.1.fc1.weight', 'features.7.0.block.2.fc2.bias', 'classifier.1.weight']],
+    ['regnet_x_400mf', ['fc.weight', 'fc.bias']],
+    ['vgg16', ['features.28.weight', 'classifier.6.bias']],
+  ] as const)('%s keeps torch parameter names for unfolded layers', (net, expected) => {
+    const names = new Set(zooModelInfo(net).nodes.flatMap((n) => n.inputs));
+    for (const name of expected) expect(names).toContain(name);
+  });
+
   it('weights are deterministic per seed', () => {
     const a = buildZooModel('squeezenet1_1', { inputShape: SMALL });
     const b = buildZooModel('squeezenet1_1', { inputShape: SMALL });
