@@ -58,9 +58,8 @@ function paretoSection(view: SystemView): string {
   const charts = keys.map((k) => {
     const r = view.system.pareto[k];
     const svg = view.charts.pareto[k];
-    if (svg === undefined) {
-      return `<p class="notice">Front ${escapeHtml(k.replace(',', ' vs '))}: ${escapeHtml(r?.status ?? '')}${r?.reason ? ` (${escapeHtml(r.reason)})` : ''}.</p>`;
-    }
+    // An empty front says why in its table below; a chart is missing only when there is nothing to draw.
+    if (svg === undefined) return '';
     return figure(svg, `Every non-dominated plan for ${k.replace(',', ' and ')} (solved in ${formatMs(r?.solveMs)}); the three optima and the baselines for reference.`);
   });
   const tables = keys.map((k) => {
