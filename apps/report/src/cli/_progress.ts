@@ -3,8 +3,8 @@
 import type { Output } from './io.js';
 
 export interface Progress {
-  /** Report `done` of `total` steps of the phase `label`. */
-  update(label: string, done: number, total: number): void;
+  /** Report `done` of `total` steps of the phase `label`; `detail` shows on a terminal only. */
+  update(label: string, done: number, total: number, detail?: string): void;
   /** A line of its own (a phase finished, a file written). */
   note(line: string): void;
   /** Clear the bar. */
@@ -23,12 +23,16 @@ export function createProgress(out: Output, quiet: boolean): Progress {
     barShown = false;
   };
   return {
-    update(label, done, total) {
+    update(label, done, total, detail) {
       const frac = total > 0 ? Math.min(1, Math.max(0, done / total)) : 0;
       if (tty) {
         const width = Math.max(10, Math.min(30, (out.columns ?? 80) - label.length - 20));
         const filled = Math.round(frac * width);
-        out.write(`\r\x1b[2K${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`);
+        let line = `${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`;
+        if (detail) line += ` ${detail}`;
+        // Never wrap: a wrapped line cannot be redrawn in place.
+        const max = (out.columns ?? 80) - 1;
+        out.write(`\r\x1b[2K${line.length > max ? line.slice(0, max - 1) + '…' : line}`);
         barShown = true;
         return;
       }

@@ -166,7 +166,7 @@ export const commands: readonly CommandSpec[] = [
       { name: 'model', type: 'string', placeholder: '<m.onnx>', help: 'your own model instead of the zoo network' },
       { name: 'net', type: 'string', placeholder: '<name>', help: 'a zoo network instead of the system file\'s model' },
       input,
-      { name: 'system', type: 'string', placeholder: '<system.yaml>', default: 'profiles/systems/default.yaml', help: 'the system to plan for (its `measure: true` boards are profiled here)' },
+      { name: 'system', type: 'string', placeholder: '<system.yaml>', help: 'the system to plan for; its `measure` boards are profiled here (default: the repository\'s profiles/systems/default.yaml)' },
       { name: 'runs', type: 'number', placeholder: '<n>', help: 'measured runs per profile (default: the system file\'s, else 10)' },
       { name: 'warmup', type: 'number', placeholder: '<n>', help: 'unmeasured runs first (default 2)' },
       { name: 'threads', type: 'number', placeholder: '<n>', help: 'intra-op threads for profiling' },

@@ -101,12 +101,15 @@ export async function report(opts: ReportOptions, ctx: CommandContext): Promise<
 }
 
 async function solveParts(problem: Parameters<typeof solveAll>[0], parts: ReportParts, opts: ReportOptions, ctx: CommandContext): Promise<ReportSystem> {
+  let current = { label: `solving ${parts.name}`, i: 0, total: 1 };
   const solved = await solveAll(problem, {
     ...(opts.timeLimitS !== undefined ? { timeLimitS: opts.timeLimitS } : {}),
     onStep: (step, i, total) => {
       ctx.signal?.throwIfAborted();
-      ctx.progress.update(`solving ${parts.name}: ${step}`, i, total);
+      current = { label: `solving ${parts.name}: ${step}`, i, total };
+      ctx.progress.update(current.label, i, total);
     },
+    onMessage: (m) => ctx.progress.update(current.label, current.i, current.total, m),
   });
   ctx.progress.end();
   ctx.progress.note(`solved ${parts.name}: ${objectives.map((o) => `${o} ${solved.plans[o].status}`).join(', ')}`);

@@ -15,12 +15,17 @@ export interface SolveAllOptions {
   readonly timeLimitS?: number;
   /** Called before each solve with what is being solved (`throughput`, `pareto throughput,energy`). */
   readonly onStep?: (step: string, index: number, total: number) => void;
+  /** The solver's own progress messages during a step. */
+  readonly onMessage?: (message: string) => void;
 }
 
 /** Each objective's optimum and the throughput/energy and latency/energy fronts of `problem`. */
 export async function solveAll(problem: Problem, opts: SolveAllOptions = {}): Promise<Pick<ReportSystem, 'plans' | 'pareto'>> {
   const total = objectives.length + paretoPairs.length;
-  const limit = opts.timeLimitS !== undefined ? { timeLimitS: opts.timeLimitS } : {};
+  const limit = {
+    ...(opts.timeLimitS !== undefined ? { timeLimitS: opts.timeLimitS } : {}),
+    ...(opts.onMessage ? { onProgress: opts.onMessage } : {}),
+  };
   const plans = {} as Record<Objective, Plan>;
   let step = 0;
   for (const objective of objectives) {
