@@ -3,7 +3,7 @@ import type { PlanMetrics, PlanStage } from '@dnnpart/solver';
 import { describe, expect, it } from 'vitest';
 import type { ReportData, ReportSystem } from '../src/report-data.js';
 import {
-  cutPositions, layerLatencySpec, memorySpec, paretoSpec, stageSpans, tint,
+  coincidentLabels, cutPositions, layerLatencySpec, memorySpec, paretoSpec, stageSpans, tint,
 } from '../src/render/chart-specs.js';
 import { byteScale, renderChartSvg } from '../src/render/charts.js';
 
@@ -65,6 +65,16 @@ describe('chart data', () => {
     expect(label('npu_stick', 'latency optimum')).toBe('not used');
     expect(label('jetson_orin_nano', 'throughput optimum')).toBe('4.63 MB (no cap)');
     expect(label('rpi5', 'latency optimum')).toBe('1.86 MB of 2.00 GB (<0.1 %)');
+  });
+
+  it('gives plans at the same point one label', () => {
+    const pt = (x: number, series: string, label: string) => ({ x, y: 1, series, label });
+    expect(coincidentLabels([
+      pt(1, 'Optimum', 'latency optimum'), pt(1, 'Optimum', 'energy optimum'), pt(1, 'Baseline', 'single:simba_like'),
+      pt(2, 'Baseline', 'single:a'), pt(2, 'Baseline', 'single:a#2'), pt(3, 'Optimum', 'throughput optimum (chosen)'),
+    ]).map((p) => p.label)).toEqual([
+      'latency, energy optimum = single:simba_like', 'single:a, single:a#2', 'throughput optimum (chosen)',
+    ]);
   });
 
   it('draws no Pareto chart for an empty front', () => {

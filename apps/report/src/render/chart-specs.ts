@@ -144,7 +144,7 @@ export function cutBytesSpec(system: ReportSystem): TopLevelSpec {
   } as TopLevelSpec;
 }
 
-interface ParetoPoint {
+export interface ParetoPoint {
   readonly x: number;
   readonly y: number;
   readonly series: string;
@@ -171,6 +171,7 @@ export function paretoSpec(system: ReportSystem, key: string): TopLevelSpec | un
   }).filter((p): p is ParetoPoint => p !== undefined);
   const baselines = systemBaselines(system).map((b) => point(b, 'Baseline', b.name))
     .filter((p): p is ParetoPoint => p !== undefined);
+  const labels = coincidentLabels([...optima, ...baselines]);
   const x = { field: 'x', type: 'quantitative' as const, title: AXIS_TITLE[xObj], scale: { zero: false, nice: true } };
   const y = { field: 'y', type: 'quantitative' as const, title: AXIS_TITLE[yObj], scale: { zero: false, nice: true } };
   const series = {
@@ -198,12 +199,33 @@ export function paretoSpec(system: ReportSystem, key: string): TopLevelSpec | un
         encoding: { x, y, color: series, shape },
       })),
       {
-        data: { values: [...optima, ...baselines] },
+        data: { values: labels },
         mark: { type: 'text', align: 'left', dx: 7, dy: -6, fontSize: 10, color: '#333' },
         encoding: { x, y, text: { field: 'label' } },
       },
     ],
   } as TopLevelSpec;
+}
+
+/**
+ * One label per position: plans that coincide (say the latency and energy optima, or two
+ * boards of one kind alone) share a label, "latency, energy optimum = single:simba_like",
+ * instead of printing over each other.
+ */
+export function coincidentLabels(points: readonly ParetoPoint[]): ParetoPoint[] {
+  const groups = new Map<string, ParetoPoint[]>();
+  for (const p of points) {
+    const key = `${p.x.toPrecision(6)}|${p.y.toPrecision(6)}`;
+    groups.set(key, [...(groups.get(key) ?? []), p]);
+  }
+  return [...groups.values()].map((g) => {
+    const optima = g.filter((p) => p.series === 'Optimum');
+    const names = optima.map((p) => p.label.replace(' (chosen)', '').replace(' optimum', ''));
+    const chosen = optima.some((p) => p.label.endsWith('(chosen)')) ? ' (chosen)' : '';
+    const others = g.filter((p) => p.series !== 'Optimum').map((p) => p.label);
+    const parts = [...(names.length > 0 ? [`${names.join(', ')} optimum${chosen}`] : []), ...(others.length > 0 ? [others.join(', ')] : [])];
+    return { ...(g[0] as ParetoPoint), label: parts.join(' = ') };
+  });
 }
 
 function cap(s: string): string {

@@ -23,10 +23,11 @@ export function formatFps(x: number | null | undefined): string {
   return finite(x) ? `${formatNumber(x)} FPS` : '—';
 }
 
-/** Milliseconds, switching to seconds above 10 s: "207.7 ms", "12.3 s". */
+/** Milliseconds, switching to seconds above 10 s and microseconds below 0.01 ms: "207.7 ms", "12.3 s", "0.03 µs". */
 export function formatMs(x: number | null | undefined): string {
   if (!finite(x)) return '—';
   if (Math.abs(x) >= 10_000) return `${formatNumber(x / 1000)} s`;
+  if (x !== 0 && Math.abs(x) < 0.01) return `${formatNumber(x * 1000)} µs`;
   return `${formatNumber(x)} ms`;
 }
 
@@ -87,7 +88,7 @@ export function parseFormatted(text: string): number {
   const v = sign * Number(m[2]);
   const unit = (m[3] ?? '').trim();
   const scale: Record<string, number> = {
-    '': 1, FPS: 1, ms: 1, s: 1000, mJ: 1, J: 1000, '%': 0.01,
+    '': 1, FPS: 1, ms: 1, s: 1000, 'µs': 0.001, mJ: 1, J: 1000, '%': 0.01,
     B: 1, kB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, k: 1e3, M: 1e6, G: 1e9, T: 1e12,
   };
   const f = scale[unit];

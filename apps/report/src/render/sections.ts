@@ -179,7 +179,8 @@ export function modelTable(system: ReportSystem): Table {
     cls: 'model',
     columns: [{ label: 'Model' }, { label: 'Layers', num: true }, { label: 'Parameters', num: true }, { label: 'MACs', num: true }, { label: 'File' }],
     rows: [{
-      cells: [cell(m.name), cell(String(m.layers), { num: true }), cell(formatCount(m.params), { num: true }),
+      // Imported problems carry no weights: 0 parameters means unknown, not none.
+      cells: [cell(m.name), cell(String(m.layers), { num: true }), cell(m.params > 0 ? formatCount(m.params) : 'unknown', { num: true }),
         cell(formatCount(m.macs), { num: true }), cell(m.file ?? '—', { cls: 'path' })],
     }],
   };
@@ -204,7 +205,7 @@ export function opsTable(system: ReportSystem): Table {
     ],
     rows: sorted.map(([op, g]) => ({
       cells: [
-        cell(op), cell(String(g.count), { num: true }), cell(formatCount(g.macs), { num: true }),
+        cell(op === '' ? '(operator not given)' : op), cell(String(g.count), { num: true }), cell(formatCount(g.macs), { num: true }),
         cell(total > 0 ? `${((100 * g.macs) / total).toFixed(1)} %` : '—', { num: true }),
         ...system.boards.map((b) => cell(g.ms.has(b.id) ? formatNumber(g.ms.get(b.id)) : 'n/a', { num: true })),
       ],
