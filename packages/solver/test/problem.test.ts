@@ -1,0 +1,74 @@
+// parseProblem: every bad input gets its code and a message naming the field.
+
+import { describe, expect, it } from 'vitest';
+import { parseProblem, problemSchema, SolverError } from '../src/index.js';
+import { tinyJson, tinyProblem } from './_fixtures.js';
+
+type Json = Record<string, any>;
+
+const BAD: [string, (p: Json) => unknown, string, RegExp][] = [
+  ['not an object', () => 42, 'SOLVER_SCHEMA', /\(root\): must be an object, got 42/],
+  ['wrong version', (p) => ({ ...p, version: 2 }), 'SOLVER_SCHEMA', /^version: must be 1, got 2$/],
+  ['missing nodes', (p) => { delete p.nodes; return p; }, 'SOLVER_SCHEMA', /^nodes: is required$/],
+  ['unknown top-level field', (p) => ({ ...p, objectve: 'latency' }), 'SOLVER_SCHEMA', /^objectve: unknown field/],
+  ['empty nodes', (p) => ({ ...p, nodes: [], tensors: [], boards: [{ id: 'a', memoryBytes: null, latencyMs: {} }], links: [], inputBoard: 'a' }), 'SOLVER_SCHEMA', /^nodes: must list at least one node$/],
+  ['node id not a string', (p) => { p.nodes[1].id = 7; return p; }, 'SOLVER_SCHEMA', /^nodes\[1\]\.id: must be a non-empty string, got 7$/],
+  ['duplicate node id', (p) => { p.nodes[2].id = 'conv1'; return p; }, 'SOLVER_DUPLICATE_ID', /^nodes\[2\]\.id: duplicate node id "conv1"$/],
+  ['negative node memory', (p) => { p.nodes[0].memoryBytes = -1; return p; }, 'SOLVER_NEGATIVE_COST', /^nodes\[0\]\.memoryBytes: must be a finite number >= 0, got -1$/],
+  ['memory as a string', (p) => { p.nodes[0].memoryBytes = '12'; return p; }, 'SOLVER_SCHEMA', /^nodes\[0\]\.memoryBytes: must be a finite number >= 0, got "12"$/],
+  ['unknown producer', (p) => { p.tensors[1].producer = 'conv9'; return p; }, 'SOLVER_UNKNOWN_ID', /^tensors\[1\]\.producer: unknown node "conv9"$/],
+  ['unknown consumer', (p) => { p.tensors[1].consumers = ['relu1', 'nope']; return p; }, 'SOLVER_UNKNOWN_ID', /^tensors\[1\]\.consumers\[1\]: unknown node "nope"$/],
+  ['consumer twice', (p) => { p.tensors[1].consumers = ['relu1', 'relu1']; return p; }, 'SOLVER_DUPLICATE_ID', /^tensors\[1\]\.consumers\[1\]: consumer "relu1" listed twice$/],
+  ['duplicate tensor id', (p) => { p.tensors[2].id = 't1'; return p; }, 'SOLVER_DUPLICATE_ID', /^tensors\[2\]\.id: duplicate tensor id "t1"$/],
+  ['negative tensor bytes', (p) => { p.tensors[0].bytes = -5; return p; }, 'SOLVER_NEGATIVE_COST', /^tensors\[0\]\.bytes: must be a finite number >= 0, got -5$/],
+  ['self loop', (p) => { p.tensors[2].consumers = ['relu1']; return p; }, 'SOLVER_CYCLE', /^tensors\[2\]\.consumers\[0\]: node "relu1" consumes its own output$/],
+  ['cycle', (p) => { p.tensors.push({ id: 'back', producer: 'conv2', consumers: ['conv1'], bytes: 1 }); return p; }, 'SOLVER_CYCLE', /^tensors: the graph has a cycle through node "conv1"$/],
+  ['negative latency', (p) => { p.boards[1].latencyMs.conv2 = -2; return p; }, 'SOLVER_NEGATIVE_COST', /^boards\[1\]\.latencyMs\.conv2: must be a finite number >= 0, got -2$/],
+  ['latency of an unknown node', (p) => { p.boards[0].latencyMs.conv7 = 1; return p; }, 'SOLVER_UNKNOWN_ID', /^boards\[0\]\.latencyMs\.conv7: unknown node "conv7"$/],
+  ['energy of an unknown node', (p) => { p.boards[0].energyMj.zz = 1; return p; }, 'SOLVER_UNKNOWN_ID', /^boards\[0\]\.energyMj\.zz: unknown node "zz"$/],
+  ['missing latency map', (p) => { delete p.boards[0].latencyMs; return p; }, 'SOLVER_SCHEMA', /^boards\[0\]\.latencyMs: is required$/],
+  ['duplicate board id', (p) => { p.boards[1].id = 'jetson'; return p; }, 'SOLVER_DUPLICATE_ID', /^boards\[1\]\.id: duplicate board id "jetson"$/],
+  ['negative board memory', (p) => { p.boards[0].memoryBytes = -3; return p; }, 'SOLVER_NEGATIVE_COST', /^boards\[0\]\.memoryBytes: must be a finite number >= 0, got -3$/],
+  ['link to an unknown board', (p) => { p.links[0].to = 'tpu'; return p; }, 'SOLVER_UNKNOWN_ID', /^links\[0\]\.to: unknown board "tpu"$/],
+  ['link to itself', (p) => { p.links[0].to = 'jetson'; return p; }, 'SOLVER_SCHEMA', /^links\[0\]\.to: a link must join two different boards/],
+  ['duplicate link', (p) => { p.links[1] = { ...p.links[0] }; return p; }, 'SOLVER_DUPLICATE_ID', /^links\[1\]: second link "jetson" -> "rpi"$/],
+  ['zero bandwidth', (p) => { p.links[0].bandwidthBytesPerSec = 0; return p; }, 'SOLVER_NEGATIVE_COST', /^links\[0\]\.bandwidthBytesPerSec: must be a finite number > 0, got 0$/],
+  ['bad framing', (p) => { p.links[0].framing = 'wifi'; return p; }, 'SOLVER_SCHEMA', /^links\[0\]\.framing: must be one of none, ethernet, got "wifi"$/],
+  ['unknown input board', (p) => ({ ...p, inputBoard: 'tpu' }), 'SOLVER_UNKNOWN_ID', /^inputBoard: unknown board "tpu"$/],
+  ['bad objective', (p) => ({ ...p, objective: 'speed' }), 'SOLVER_SCHEMA', /^objective: must be one of throughput, latency, energy, got "speed"$/],
+  ['bad board order', (p) => ({ ...p, boardOrder: 'random' }), 'SOLVER_SCHEMA', /^boardOrder: must be one of fixed, free, got "random"$/],
+  ['unknown constraint', (p) => ({ ...p, constraints: { maxPowerW: 3 } }), 'SOLVER_SCHEMA', /^constraints\.maxPowerW: unknown field/],
+  ['constraint not a number', (p) => ({ ...p, constraints: { maxLatencyMs: 'fast' } }), 'SOLVER_SCHEMA', /^constraints\.maxLatencyMs: must be a finite number, got "fast"$/],
+  ['negative constraint', (p) => ({ ...p, constraints: { maxEnergyMj: -1 } }), 'SOLVER_CONTRADICTORY_CONSTRAINTS', /^constraints\.maxEnergyMj: must be >= 0 \(no plan can meet -1\)$/],
+];
+
+describe('parseProblem', () => {
+  it('accepts the issue\'s example and returns the same data', () => {
+    expect(parseProblem(tinyJson())).toEqual(tinyProblem());
+  });
+
+  it.each(BAD)('%s -> %s', (_name, mutate, code, message) => {
+    const input = mutate(tinyJson());
+    let err: unknown;
+    try {
+      parseProblem(input);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(SolverError);
+    expect((err as SolverError).code).toBe(code);
+    expect((err as SolverError).message).toMatch(message);
+    expect((err as SolverError).message).not.toContain('\n');
+  });
+
+  it('names the source file in the message', () => {
+    const p = tinyJson();
+    (p.boards as Json[])[1]!.latencyMs.conv2 = -2;
+    expect(() => parseProblem(p, 'p.json')).toThrow('p.json: boards[1].latencyMs.conv2: must be a finite number >= 0, got -2');
+  });
+
+  it('exports a JSON Schema with the same required fields', () => {
+    expect(problemSchema.required).toEqual(['version', 'nodes', 'tensors', 'boards', 'links', 'inputBoard', 'objective', 'boardOrder']);
+    expect(problemSchema.properties.version).toEqual({ const: 1 });
+  });
+});

@@ -1,0 +1,126 @@
+// solve(): infeasible answers with their reasons, options, statuses, baselines.
+
+import { describe, expect, it } from 'vitest';
+import { computeBaselines, createGlpkSolver, solve, type Problem, type Solver } from '../src/index.js';
+import { tinyProblem } from './_fixtures.js';
+
+/** One node n; board a is fast and hungry, b slow and frugal; zero-byte input, so no transfer costs. */
+function tradeoff(constraints: Problem['constraints']): Problem {
+  return {
+    version: 1,
+    nodes: [{ id: 'n', memoryBytes: 10 }],
+    tensors: [{ id: 'x', producer: null, consumers: ['n'], bytes: 0 }],
+    boards: [
+      { id: 'a', memoryBytes: null, latencyMs: { n: 1 }, energyMj: { n: 10 } },
+      { id: 'b', memoryBytes: null, latencyMs: { n: 10 }, energyMj: { n: 1 } },
+    ],
+    links: [{ from: 'a', to: 'b', bandwidthBytesPerSec: 1e6, latencyMs: 0, powerW: 0 }],
+    inputBoard: 'a', objective: 'latency', boardOrder: 'free',
+    ...(constraints === undefined ? {} : { constraints }),
+  };
+}
+
+const tiny = tinyProblem();
+const noConstraints: Problem = { ...tiny, constraints: {} };
+
+describe('solve: infeasible answers name the cause', () => {
+  it.each<[string, Problem, string]>([
+    ['no board can run a node', { ...noConstraints, boards: tiny.boards.map((b) => ({ ...b, latencyMs: Object.fromEntries(Object.entries(b.latencyMs).filter(([k]) => k !== 'conv2')) })) },
+      'no board can run node "conv2"'],
+    ['no board has room', { ...noConstraints, boards: tiny.boards.map((b) => ({ ...b, memoryBytes: 1000 })) },
+      'no board has room for node "conv1" (needs 37632 bytes, largest cap 1000)'],
+    ['unreachable board', { ...noConstraints, links: [], boards: [tiny.boards[0]!, { ...tiny.boards[1]!, id: 'rpi' }].map((b, i) => (i === 0 ? { ...b, latencyMs: { conv1: 1 } } : b)) },
+      'node "relu1" can run only on boards the input cannot reach (no link from "jetson" to "rpi")'],
+    ['throughput out of reach', { ...tiny, constraints: { minThroughputFps: 1000 } },
+      'the best reachable throughput is 400 FPS against the required 1000'],
+    ['latency out of reach', { ...tiny, constraints: { maxLatencyMs: 1 } },
+      'the lowest reachable latency is 2.5 ms against the maximum 1'],
+    ['energy out of reach', { ...tiny, constraints: { maxEnergyMj: 0.5 } },
+      'the lowest reachable energy is 1.8 mJ against the maximum 0.5'],
+    ['constraints that conflict', tradeoff({ maxLatencyMs: 5, maxEnergyMj: 5 }),
+      'the constraints cannot be met together, though each alone can (best latency 1 ms, best energy 1 mJ)'],
+    ['memory caps and links', {
+      ...noConstraints,
+      boards: tiny.boards.map((b) => ({ ...b, memoryBytes: 40000 })),
+      links: [],
+    }, 'no plan fits the memory caps with the available links and the nodes each board can run'],
+  ])('%s', async (_name, problem, reason) => {
+    const plan = await solve(problem);
+    expect(plan.status).toBe('infeasible');
+    expect(plan.reason).toBe(reason);
+    expect(plan.stages).toBeUndefined();
+  });
+});
+
+describe('solve: answers', () => {
+  it('meets all three constraints of the issue example and reports the optimum', async () => {
+    const plan = await solve(tiny);
+    expect(plan.status).toBe('optimal');
+    expect(plan.throughputFps).toBeCloseTo(400, 9);
+    expect(plan.stages!.map((s) => s.board)).toEqual(['jetson']);
+    expect(plan.engine).toBe('glpk');
+    expect(plan.reduction).toMatchObject({ nodes: 4, tensors: 5, boards: 2, cutSets: 5 });
+  });
+
+  it('overrides the objective', async () => {
+    const plan = await solve(tradeoff(undefined), { objective: 'energy' });
+    expect(plan.objective).toBe('energy');
+    expect(plan.energyMj).toBe(1);
+    expect(plan.stages!.map((s) => s.board)).toEqual(['b']);
+  });
+
+  it.each<[string, object]>([
+    ['objective', { objective: 'speed' }],
+    ['timeLimitS', { timeLimitS: -1 }],
+    ['timeLimitS', { timeLimitS: Number.NaN }],
+  ])('rejects a bad %s option', async (_n, options) => {
+    await expect(solve(tiny, options as never)).rejects.toMatchObject({ code: 'SOLVER_BAD_OPTION' });
+  });
+
+  it('reports "feasible" (unproven, with the dynamic-programme plan) when the engine runs out of time', async () => {
+    const glpk = createGlpkSolver();
+    const slow: Solver = {
+      name: 'out-of-time',
+      async solve(lp, o) {
+        if (o?.relax === true) return glpk.solve(lp, o);
+        return { status: 'no-solution', objective: Number.NaN, values: {}, ms: 1, timedOut: true };
+      },
+    };
+    const plan = await solve({ ...tiny, constraints: {} }, { engine: slow });
+    expect(plan.status).toBe('feasible');
+    expect(plan.throughputFps).toBeCloseTo(400, 9);
+    expect(plan.reason).toMatch(/time limit/);
+  });
+
+  it('reports "timeout" when no plan is known at the time limit', async () => {
+    const slow: Solver = { name: 'out-of-time', async solve() { return { status: 'no-solution', objective: Number.NaN, values: {}, ms: 1, timedOut: true }; } };
+    // Every seed plan breaks the latency bound, so there is no incumbent to fall back on.
+    const p: Problem = { ...tiny, objective: 'energy', constraints: { maxLatencyMs: 2.6, maxEnergyMj: 1.9 } };
+    const plan = await solve({ ...p, boards: [...tiny.boards].reverse(), inputBoard: 'rpi' }, { engine: slow });
+    expect(['timeout', 'infeasible']).toContain(plan.status);
+  });
+});
+
+describe('computeBaselines', () => {
+  it('single boards, the best single split and the even split by MACs, marked against the constraints', () => {
+    const b = computeBaselines(tiny);
+    expect(b.map((x) => x.name)).toEqual(['single:jetson', 'single:rpi', 'split:jetson->rpi', 'even-macs']);
+    expect(b.map((x) => x.kind)).toEqual(['single-board', 'single-board', 'best-single-split', 'even-split-macs']);
+    expect(b[0]).toMatchObject({ meetsConstraints: true, violations: [] });
+    expect(b[0]!.throughputFps).toBeCloseTo(400, 9);
+    // rpi alone: 17.9 ms compute plus a 4.95 ms input transfer.
+    expect(b[1]!.meetsConstraints).toBe(true);
+    const tight = computeBaselines({ ...tiny, constraints: { maxLatencyMs: 10, minThroughputFps: 100 } });
+    expect(tight[1]!.meetsConstraints).toBe(false);
+    expect(tight[1]!.violations).toEqual(['latency 22.85 ms > 10 ms', 'throughput 55.87 FPS < 100 FPS']);
+    // Even MACs: conv1 on jetson; the MAC-free relu1 falls past the half-way mark, with conv2 and add3 on rpi.
+    expect(b[3]!.stages.map((s) => s.nodes)).toEqual([['conv1'], ['relu1', 'conv2', 'add3']]);
+  });
+
+  it('leaves out plans that are not valid (a board that cannot run every node)', () => {
+    const p: Problem = { ...tiny, boards: tiny.boards.map((x, i) => (i === 1 ? { ...x, latencyMs: { conv2: 8, add3: 0.4 } } : x)) };
+    expect(computeBaselines(p).map((x) => x.name)).toEqual(['single:jetson', 'split:jetson->rpi']);
+    const q: Problem = { ...tiny, boards: tiny.boards.map((x, i) => (i === 1 ? { ...x, latencyMs: { conv1: 8, relu1: 0.4 } } : x)) };
+    expect(computeBaselines(q).map((x) => x.name)).toEqual(['single:jetson', 'split:rpi->jetson']);
+  });
+});
