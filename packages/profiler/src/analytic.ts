@@ -144,6 +144,8 @@ export interface ProfileComparison {
   readonly weightedAbsRelError: number;
   /** (Σ predicted node medians − measured end-to-end median) / measured end-to-end median. */
   readonly endToEndRelError: number;
+  /** (Σ predicted − Σ measured node medians) / Σ measured: end to end without the contention and gaps the node medians leave out. */
+  readonly nodeSumRelError: number;
 }
 
 /** Per-node and end-to-end error of `predicted` against `measured` (same model). */
@@ -166,6 +168,7 @@ export function compareProfiles(predicted: Profile, measured: Profile): ProfileC
     medianAbsRelError: round(rel.length ? median(rel) : 0, 4),
     weightedAbsRelError: round(measSum > 0 ? absSum / measSum : 0, 4),
     endToEndRelError: round(measured.endToEnd.medianMs > 0 ? (predTotal - measured.endToEnd.medianMs) / measured.endToEnd.medianMs : 0, 4),
+    nodeSumRelError: round(measSum > 0 ? (predTotal - measSum) / measSum : 0, 4),
   };
 }
 

@@ -99,7 +99,7 @@ describe('calibrateAnalytic and compareProfiles', () => {
         ],
         endToEnd: { medianMs: e2e },
       }) as unknown as Profile;
-    // Errors 50 % and 0 %: median 25 %; weighted 0.5 / (1 + 3); end to end (4.5 - 4) / 4.
-    expect(compareProfiles(mk(1.5, 3, 0), mk(1, 3, 4))).toEqual({ nodes: 2, medianAbsRelError: 0.25, weightedAbsRelError: 0.125, endToEndRelError: 0.125 });
+    // Errors 50 % and 0 %: median 25 %; weighted 0.5 / (1 + 3); end to end (4.5 - 5) / 5; node sum (4.5 - 4) / 4.
+    expect(compareProfiles(mk(1.5, 3, 0), mk(1, 3, 5))).toEqual({ nodes: 2, medianAbsRelError: 0.25, weightedAbsRelError: 0.125, endToEndRelError: -0.1, nodeSumRelError: 0.125 });
   });
 });
