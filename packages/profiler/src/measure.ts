@@ -103,6 +103,13 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
   try {
     // Both sessions live side by side and their runs alternate, so a change in machine load
     // (other processes) hits the end-to-end and the profiled runs alike.
+    // Resident memory: the process's RSS before the sessions, and its highest value seen after any
+    // run (sampled, since getrusage's maxRSS never falls when one process profiles many models).
+    const rssBeforeSessionsBytes = process.memoryUsage().rss;
+    let peakRssBytes = rssBeforeSessionsBytes;
+    const sampleRss = () => {
+      peakRssBytes = Math.max(peakRssBytes, process.memoryUsage().rss);
+    };
     const plain = await createSession(modelBytes, sessionOptions, modelPath);
     sessions.push(plain);
     const prof = await createSession(modelBytes, { ...sessionOptions, enableProfiling: true, profileFilePrefix: join(tmp, 'ort') }, modelPath);
@@ -113,6 +120,7 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
       checkAbort();
       await timedRun(plain, feeds, modelPath);
       await timedRun(prof, feeds, modelPath);
+      sampleRss();
       progress({ phase: 'warmup', done: i + 1, total: warmup });
     }
 
@@ -139,6 +147,7 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
       checkAbort();
       e2e.push(await timedRun(plain, feeds, modelPath));
       await timedRun(prof, feeds, modelPath);
+      sampleRss();
       progress({ phase: 'runs', done: i + 1, total: runs });
     }
     const runEnd = wallClockMs();
@@ -151,7 +160,6 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
         sensorFailure = messageOf(e);
       }
     }
-    const peakRssBytes = process.resourceUsage().maxRSS * 1024;
     // Other processes competing for the cores inflate and scatter the timings; say so.
     const load = loadavg()[0]!;
     if (load > availableParallelism()) {
@@ -259,6 +267,7 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
       overhead: { profiledMedianMs: profiledStats.median, ratio: round(e2eStats.median > 0 ? profiledStats.median / e2eStats.median : 0, 4) },
       nodeSumToEndToEnd: round(e2eStats.median > 0 ? nodeSum / e2eStats.median : 0, 4),
       peakRssBytes,
+      rssBeforeSessionsBytes,
       warnings,
     };
     if (options.output) {

@@ -132,6 +132,7 @@ export const profileJsonSchema = {
     },
     nodeSumToEndToEnd: nonNeg,
     peakRssBytes: nonNeg,
+    rssBeforeSessionsBytes: nonNeg,
     analytic: {
       type: 'object',
       required: ['computeEfficiency', 'memoryEfficiency', 'perOpOverheadMs', 'precision'],

@@ -98,8 +98,10 @@ export interface Profile {
   readonly overhead?: { readonly profiledMedianMs: number; readonly ratio: number };
   /** Sum of node medians / end-to-end median. */
   readonly nodeSumToEndToEnd?: number;
-  /** Process peak resident set size after the runs (ORT session included). */
+  /** Highest resident set size of the process seen after any run: both ORT sessions (plain and profiled), their arenas and Node. */
   readonly peakRssBytes?: number;
+  /** Resident set size just before the sessions were created; peakRssBytes minus this is what the two sessions added. */
+  readonly rssBeforeSessionsBytes?: number;
   /** Analytic profiles: the roofline's parameters. */
   readonly analytic?: AnalyticParameters & { readonly precision: Precision };
   readonly warnings: readonly string[];

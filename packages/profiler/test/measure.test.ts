@@ -86,6 +86,7 @@ describe('profileModel on a small CNN', () => {
     expect(profile.nodeSumToEndToEnd).toBeCloseTo(sum / profile.endToEnd.medianMs, 3);
     expect(profile.overhead!.ratio).toBeCloseTo(profile.overhead!.profiledMedianMs / profile.endToEnd.medianMs, 3);
     expect(profile.peakRssBytes).toBeGreaterThan(10 * 2 ** 20);
+    expect(profile.peakRssBytes).toBeGreaterThanOrEqual(profile.rssBeforeSessionsBytes!);
   });
 });
 
