@@ -70,6 +70,7 @@ describe('renderReport on the fixture', () => {
       's1-layer-latency', 's1-cut-bytes', 'pipeline', 's1-pareto-throughput-energy', 's1-pareto-latency-energy', 's1-memory', 's1-measured',
       's2-layer-latency', 's2-cut-bytes', 'pipeline', 's2-memory',
     ]);
+    expect(html).toContain('aria-label="Latency of each layer on each board" data-chart="s1-layer-latency"');
     const ids = [...html.matchAll(/\bid="([^"]+)"/g)].map((m) => m[1]);
     expect(new Set(ids).size).toBe(ids.length);
   });

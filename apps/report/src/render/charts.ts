@@ -3,6 +3,7 @@
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { RenderError } from './errors.js';
+import { escapeHtml } from './format.js';
 
 /** Restrained, colour-blind-safe categorical palette (Okabe-Ito, darkened for print). */
 export const PALETTE: readonly string[] = ['#3b6ea8', '#d08a2c', '#3f8f6b', '#b5515b', '#7a5fa3', '#8a7352', '#5c6b73'];
@@ -72,8 +73,11 @@ export async function renderChartSvg(name: string, spec: TopLevelSpec): Promise<
     if (blocked !== undefined) throw blocked;
     if (errors.length > 0) throw new Error(errors.map((e) => (e instanceof Error ? e.message : String(e))).join('; '));
     const safeName = name.replace(/[^A-Za-z0-9_-]/g, '_');
+    // Screen readers get the chart's title; data-chart names it for tests and scripts.
+    const title = (spec as { title?: string | { text?: string } }).title;
+    const label = (typeof title === 'string' ? title : title?.text) ?? safeName;
     return prefixSvgIds(svg, `${safeName}-`)
-      .replace('<svg ', `<svg role="img" aria-label="${safeName}" data-chart="${safeName}" `);
+      .replace('<svg ', `<svg role="img" aria-label="${escapeHtml(label)}" data-chart="${safeName}" `);
   } catch (e) {
     if (e instanceof RenderError) throw e;
     const why = e instanceof Error ? e.message : String(e);

@@ -58,6 +58,7 @@ dl.defs { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; 
 dl.defs dt { font-weight: 600; }
 dl.defs dd { margin: 0; color: #333; }
 footer { margin-top: 40px; color: var(--muted); font-size: 12px; border-top: 1px solid var(--line); padding-top: 8px; }
+@media (max-width: 1200px) { main { padding: 20px; } td.gain, thead th, thead th.num { white-space: normal; } th, td { padding: 4px 7px; } }
 @media (max-width: 760px) { main { padding: 16px; } nav.toc ol { columns: 1; } }
 @media print {
   /* Landscape: the plan tables have nine columns of figures. */
@@ -72,7 +73,7 @@ footer { margin-top: 40px; color: var(--muted); font-size: 12px; border-top: 1px
   table { font-size: 8pt; }
   td.stages, td.mem, td.links, td.over, td.path { font-size: 7.5pt; }
   th, td { padding: 2px 5px; }
-  thead th { white-space: normal; }
+  thead th, thead th.num { white-space: normal; }
   td.status, td.reason, tr.reason-row td { font-size: 7.5pt; }
   table.plans td, table.plans th, table.comparison td, table.comparison th { font-size: 7.5pt; }
   td.stages, td.mem, td.links, td.gain { white-space: normal; }
