@@ -85,6 +85,9 @@ describe('report.html in Chromium', () => {
       text: (td as unknown as { innerText: string }).innerText.trim(),
       value: td.getAttribute('data-value'),
     })));
+    // data-row is unique on the page: one table row per plans.json row.
+    const rowAttrs = await page.$$eval('tr[data-row]', (trs) => trs.map((tr) => tr.getAttribute('data-row')));
+    expect(new Set(rowAttrs).size).toBe(rowAttrs.length);
     const seen = new Set(cells.map((c) => c.row));
     // Every optimum and baseline row, and every Pareto point, is on the page.
     expect([...seen].sort((a, b) => a - b)).toEqual(rows.map((_, i) => i));

@@ -304,7 +304,7 @@ export function resourcesTable(system: ReportSystem, entries: readonly { entry: 
       const m = entry.metrics as PlanMetrics;
       const mem = memoryLines(m, system);
       return {
-        attrs: { 'data-row': index },
+        attrs: { 'data-resources-for': index },
         cells: [cell(planLabel(entry.row), { cls: 'planname' }), cell(mem.text, { cls: mem.over ? 'over' : 'mem' }), cell(linkLines(m), { cls: 'links' })],
       };
     }),
