@@ -24,7 +24,7 @@ child.stderr.on('data', (d) => {
   while ((i = buffer.indexOf('\n')) >= 0) {
     const line = buffer.slice(0, i).replace(/.*\r\x1b\[2K/, '');
     buffer = buffer.slice(i + 1);
-    if (/^(exporting|loading|profiling|profile of|estimating|reading|solved|rendering|system)/.test(line)) phases.push({ at: performance.now() - t0, line });
+    if (/^(exporting|loading|profiling|profile of|estimating|reading|solving|solved|rendering|system)/.test(line)) phases.push({ at: performance.now() - t0, line });
     if (line.startsWith('maxrss=')) phases.maxRssKiB = Number(line.slice(7));
   }
 });

@@ -43,8 +43,8 @@ describe('dnnpart report --system … --problem …', () => {
 
   it('prints the best plan per objective with its gain, and the paths', () => {
     expect(result.stdout).toMatch(/^tiny: 3 layers on fast, slow$/m);
-    expect(result.stdout).toMatch(/^throughput +optimal +500\.00 .* \+50\.0% vs fast$/m);
-    expect(result.stdout).toMatch(/^energy +optimal +166\.67 +7\.00 +1\.30 +slow +\+0\.0% vs slow$/m);
+    expect(result.stdout).toMatch(/^throughput +optimal +500\.00 .* \+50\.0% FPS vs fast$/m);
+    expect(result.stdout).toMatch(/^energy +optimal +166\.67 +7\.00 +1\.30 +slow +\+0\.0% mJ vs slow$/m);
     expect(result.stdout).toMatch(/^report: rep\/report\.html$/m);
     expect(result.stderr).toContain('solved tiny: throughput optimal, latency optimal, energy optimal');
   });

@@ -36,7 +36,8 @@ export function createProgress(out: Output, quiet: boolean): Progress {
         barShown = true;
         return;
       }
-      // Non-TTY: one line when a phase starts and at each quarter, so logs stay short.
+      // Non-TTY (logs): the first step of a phase, then a line each time it passes a quarter.
+      if (done === 0) return;
       const quarter = Math.floor(frac * 4);
       if (label !== lastLabel || quarter > lastQuarter) {
         out.write(`${label}: ${done}/${total}\n`);

@@ -57,8 +57,9 @@ export async function report(opts: ReportOptions, ctx: CommandContext): Promise<
   const built: ReportSystem[] = [];
   const several = systems.length + problems.length > 1;
   for (const s of systems) {
-    const spec = loadSystem(resolvePath(ctx, s), s);
-    ctx.progress.note(`system ${spec.name} (${s})`);
+    const file = resolvePath(ctx, s);
+    const spec = loadSystem(file, displayPath(ctx, file));
+    ctx.progress.note(`system ${spec.name} (${displayPath(ctx, file)})`);
     const workDir = several ? path.join(dir, spec.name.replace(/[^A-Za-z0-9._-]+/g, '-')) : dir;
     const resolved = await resolveSystem(spec, {
       workDir,
@@ -106,8 +107,9 @@ async function solveParts(problem: Parameters<typeof solveAll>[0], parts: Report
     ...(opts.timeLimitS !== undefined ? { timeLimitS: opts.timeLimitS } : {}),
     onStep: (step, i, total) => {
       ctx.signal?.throwIfAborted();
-      current = { label: `solving ${parts.name}: ${step}`, i, total };
-      ctx.progress.update(current.label, i, total);
+      // Step i + 1 of total starts now.
+      current = { label: `solving ${parts.name}: ${step}`, i: i + 1, total };
+      ctx.progress.update(current.label, i + 1, total);
     },
     onMessage: (m) => ctx.progress.update(current.label, current.i, current.total, m),
   });
@@ -145,6 +147,8 @@ function gain(g: number | undefined): string {
   return `${g >= 0 ? '+' : ''}${(g * 100).toFixed(1)}%`;
 }
 
+const unit: Record<Objective, string> = { throughput: 'FPS', latency: 'ms', energy: 'mJ' };
+
 function formatReport(r: ReportResult, ctx: CommandContext): string {
   const lines: string[] = [];
   for (const s of r.systems) {
@@ -159,7 +163,7 @@ function formatReport(r: ReportResult, ctx: CommandContext): string {
           fixed(o.latencyMs),
           fixed(o.energyMj),
           o.stages.join(' > ') || (o.reason ?? '—'),
-          o.bestSingleBoard ? `${gain(o.gainOverBestSingleBoard)} vs ${o.bestSingleBoard.replace(/^single:/, '')}` : '—',
+          o.bestSingleBoard ? `${gain(o.gainOverBestSingleBoard)} ${unit[o.objective]} vs ${o.bestSingleBoard.replace(/^single:/, '')}` : '—',
         ]),
       ),
       '',

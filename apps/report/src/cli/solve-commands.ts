@@ -8,7 +8,7 @@ import { buildProblem, type ReportParts } from '../system/build.js';
 import { loadSystem } from '../system/load.js';
 import { resolveSystem, type ResolveEvent } from '../system/resolve.js';
 import { fixed, si, table } from './_format.js';
-import { resolvePath, type CommandContext, type CommandOutput } from './context.js';
+import { displayPath, resolvePath, type CommandContext, type CommandOutput } from './context.js';
 import { UsageError } from './errors.js';
 
 const objectiveNames: readonly Objective[] = ['throughput', 'latency', 'energy'];
@@ -29,7 +29,8 @@ export function readProblemFile(file: string, display: string): Problem {
 export function resolveProgress(ctx: CommandContext): (e: ResolveEvent) => void {
   return (e) => {
     if (e.kind === 'phase') ctx.progress.note(e.message);
-    else ctx.progress.update(`${e.phase} ${e.board}`, e.done, e.total);
+    else if (e.kind === 'written') ctx.progress.note(`profile of ${e.board} written to ${displayPath(ctx, e.file)}`);
+    else ctx.progress.update(`${e.board}: ${e.phase}`, e.done, e.total);
   };
 }
 
@@ -80,11 +81,26 @@ export async function solve(opts: SolveOptions, ctx: CommandContext): Promise<Co
     return { data: front, text: formatFront(front) };
   }
   const plan = await solveProblem(problem, { objective, ...limit });
-  return { data: plan, text: formatPlan(plan) };
+  return { data: plan, text: formatPlan(plan, problem) };
 }
 
-/** A plan for people: metrics, stages, transfers, and the baselines beside it. */
-export function formatPlan(plan: Plan): string {
+/** A stage's layers as a count and index ranges in the problem's node order ("58: 0..57"). */
+function layerSpan(nodes: readonly string[], order?: ReadonlyMap<string, number>): string {
+  if (!order) return String(nodes.length);
+  const idx = nodes.map((n) => order.get(n) ?? -1).sort((a, b) => a - b);
+  const ranges: string[] = [];
+  for (let i = 0; i < idx.length; ) {
+    let j = i;
+    while (j + 1 < idx.length && idx[j + 1] === idx[j]! + 1) j++;
+    ranges.push(i === j ? `${idx[i]}` : `${idx[i]}..${idx[j]}`);
+    i = j + 1;
+  }
+  return `${nodes.length}: ${ranges.length > 3 ? [...ranges.slice(0, 3), '…'].join(', ') : ranges.join(', ')}`;
+}
+
+/** A plan for people: metrics, stages (layers as indices in `problem`'s node order), transfers, and the baselines. */
+export function formatPlan(plan: Plan, problem?: Problem): string {
+  const order = problem ? new Map(problem.nodes.map((n, i) => [n.id, i])) : undefined;
   const head = `${plan.status} ${plan.objective} plan in ${fixed(plan.solveMs, 0)} ms` + (plan.gap !== undefined ? ` (gap ${(plan.gap * 100).toFixed(2)}%)` : '');
   if (plan.stages === undefined) return [head, plan.reason ? `why: ${plan.reason}` : ''].filter(Boolean).join('\n');
   const lines = [
@@ -92,8 +108,8 @@ export function formatPlan(plan: Plan): string {
     `throughput ${fixed(plan.throughputFps)} FPS, latency ${fixed(plan.latencyMs)} ms, energy ${fixed(plan.energyMj)} mJ, bottleneck ${plan.bottleneck ?? '—'}`,
     '',
     table(
-      ['stage', 'board', 'nodes', 'compute ms', 'energy mJ', 'memory'],
-      plan.stages.map((s, i) => [String(i), s.board, s.nodes.length === 1 ? `1 (${s.nodes[0]})` : `${s.nodes.length} (${s.nodes[0]} … ${s.nodes[s.nodes.length - 1]})`, fixed(s.computeMs), fixed(s.energyMj), `${si(s.memoryBytes, 'B')}`]),
+      ['stage', 'board', 'layers', 'compute ms', 'energy mJ', 'memory'],
+      plan.stages.map((s, i) => [String(i), s.board, layerSpan(s.nodes, order), fixed(s.computeMs), fixed(s.energyMj), `${si(s.memoryBytes, 'B')}`]),
     ),
   ];
   if (plan.transfers && plan.transfers.length > 0) {

@@ -44,6 +44,7 @@ export interface ResolvedSystem {
 
 export type ResolveEvent =
   | { readonly kind: 'phase'; readonly message: string }
+  | { readonly kind: 'written'; readonly board: string; readonly file: string }
   | { readonly kind: 'profile'; readonly board: string; readonly done: number; readonly total: number; readonly phase: string };
 
 export interface ResolveOptions {
@@ -129,7 +130,7 @@ export async function resolveSystem(spec: SystemSpec, opts: ResolveOptions): Pro
         output: profileFile,
         onProgress: (p) => emit({ kind: 'profile', board: b.id, phase: phaseLabel(p.phase), done: p.done, total: p.total }),
       });
-      emit({ kind: 'phase', message: `profile of ${b.id} written to ${profileFile}` });
+      emit({ kind: 'written', board: b.id, file: profileFile });
       boards.push({ spec: b, profile, source: 'measured', profileFile, ...(description ? { description } : {}) });
     } else {
       emit({ kind: 'phase', message: `estimating ${b.id} from ${path.basename(b.describe!)}` });
