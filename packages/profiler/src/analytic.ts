@@ -32,6 +32,9 @@ interface NodeWork {
   readonly macs: number;
   readonly paramBytes: number;
   readonly outputBytes: number;
+  /** A Conv with group > 1 (grouped or depthwise). */
+  readonly grouped: boolean;
+  readonly group: number;
 }
 
 function nodeWork(graph: Graph, precision: Precision): NodeWork[] {
@@ -47,6 +50,8 @@ function nodeWork(graph: Graph, precision: Precision): NodeWork[] {
     const activationsIn = n.inputs.filter((t) => t && !graph.tensors.get(t)?.isInitializer).reduce((s, t) => s + ratio(t), 0);
     const params = n.inputs.filter((t) => t && graph.tensors.get(t)?.isInitializer).reduce((s, t) => s + ratio(t), 0);
     const outputs = n.outputs.filter((t) => t).reduce((s, t) => s + ratio(t), 0);
+    const g = n.attributes['group'];
+    const group = (n.op === 'Conv' || n.op === 'ConvTranspose') && typeof g === 'number' && g > 1 ? g : 1;
     return {
       name: n.name,
       op: n.op,
@@ -55,6 +60,8 @@ function nodeWork(graph: Graph, precision: Precision): NodeWork[] {
       macs: c?.macs ?? 0,
       paramBytes: c?.paramBytes ?? 0,
       outputBytes: c?.outputBytes ?? 0,
+      grouped: group > 1,
+      group,
     };
   });
 }
@@ -72,7 +79,9 @@ function pickPrecision(d: BoardDescription, wanted?: Precision): Precision {
 }
 
 function nodeMs(w: NodeWork, peakOpsPerMs: number, bytesPerMs: number, p: AnalyticParameters): number {
-  return Math.max(w.ops / (peakOpsPerMs * p.computeEfficiency), w.bytes / (bytesPerMs * p.memoryEfficiency)) + p.perOpOverheadMs;
+  const ce = p.computeEfficiency * (w.grouped ? p.groupedConvEfficiency ?? 1 : 1);
+  const ops = p.groupedConvAsDense ? w.ops * w.group : w.ops;
+  return Math.max(ops / (peakOpsPerMs * ce), w.bytes / (bytesPerMs * p.memoryEfficiency)) + p.perOpOverheadMs;
 }
 
 /** A per-node roofline profile of `graph` on the described board, marked "source": "analytic". */
@@ -115,7 +124,7 @@ export function analyticProfile(graph: Graph, description: BoardDescription, opt
     nodes,
     power: {
       source: 'estimated',
-      origin: `board description ${description.name}: datasheet power, not measured`,
+      origin: `board description ${description.name}: power figures from the description, not measured`,
       idleW: description.power.idleW,
       activeW,
       energyPerInferenceMj: round(activeW * total),
@@ -132,7 +141,8 @@ export function analyticProfile(graph: Graph, description: BoardDescription, opt
 
 function stripCalibration(a: BoardDescription['analytic']): Partial<AnalyticParameters> {
   if (!a) return {};
-  return { computeEfficiency: a.computeEfficiency, memoryEfficiency: a.memoryEfficiency, perOpOverheadMs: a.perOpOverheadMs };
+  const { calibration: _text, ...params } = a;
+  return params;
 }
 
 export interface ProfileComparison {
@@ -180,8 +190,9 @@ export interface CalibrationResult {
 
 /**
  * Fit the roofline's efficiencies and per-op overhead to measured profiles of the given graphs
- * on the described board (a grid search minimising the time-weighted absolute node error, the
- * error that matters when summing nodes into stages).
+ * on the described board (grid searches minimising the time-weighted absolute node error, the
+ * error that matters when summing nodes into stages). Only the nodes a measured profile lists
+ * count, so a profile of just the convolutions calibrates just those.
  */
 export function calibrateAnalytic(pairs: readonly { readonly graph: Graph; readonly measured: Profile }[], description: BoardDescription, precision?: Precision): CalibrationResult {
   const p = pickPrecision(description, precision);
@@ -193,21 +204,44 @@ export function calibrateAnalytic(pairs: readonly { readonly graph: Graph; reado
   });
   if (data.length === 0) throw new ProfileError('PROFILE_BAD_OPTIONS', 'calibration needs measured profiles sharing node names with their graphs');
   const total = data.reduce((s, d) => s + d.m, 0);
+  // How the description counts grouped convolutions is a modelling choice, not fitted.
+  const asDense = description.analytic?.groupedConvAsDense ? { groupedConvAsDense: true } : {};
+  const errorOf = (params: AnalyticParameters) => data.reduce((e, d) => e + Math.abs(nodeMs(d.w, peakOpsPerMs, bytesPerMs, params) - d.m), 0) / total;
   const effs = Array.from({ length: 40 }, (_, i) => 0.01 * Math.pow(100, i / 39)); // 0.01 .. 1, log-spaced
   const overheads = Array.from({ length: 21 }, (_, i) => (i === 0 ? 0 : 0.001 * Math.pow(200, (i - 1) / 19))); // 0, 1 µs .. 0.2 ms
-  let best: CalibrationResult = { parameters: DEFAULT_ANALYTIC, weightedAbsRelError: Infinity };
-  for (const ce of effs) {
-    for (const me of effs) {
-      for (const oh of overheads) {
-        const params = { computeEfficiency: ce, memoryEfficiency: me, perOpOverheadMs: oh };
-        let err = 0;
-        for (const d of data) err += Math.abs(nodeMs(d.w, peakOpsPerMs, bytesPerMs, params) - d.m);
-        if (err < best.weightedAbsRelError * total) best = { parameters: params, weightedAbsRelError: err / total };
+  const fitMain = (grouped: number): CalibrationResult => {
+    let best: CalibrationResult = { parameters: DEFAULT_ANALYTIC, weightedAbsRelError: Infinity };
+    for (const ce of effs) {
+      for (const me of effs) {
+        for (const oh of overheads) {
+          const parameters = { computeEfficiency: ce, memoryEfficiency: me, perOpOverheadMs: oh, groupedConvEfficiency: grouped, ...asDense };
+          const err = errorOf(parameters);
+          if (err < best.weightedAbsRelError) best = { parameters, weightedAbsRelError: err };
+        }
       }
     }
+    return best;
+  };
+  // Coordinate descent: the main three with grouped convolutions at full efficiency, then the
+  // grouped factor alone (when the graphs have grouped convolutions), then the main three again.
+  let best = fitMain(1);
+  if (data.some((d) => d.w.grouped)) {
+    for (const g of effs) {
+      const parameters = { ...best.parameters, groupedConvEfficiency: g };
+      const err = errorOf(parameters);
+      if (err < best.weightedAbsRelError) best = { parameters, weightedAbsRelError: err };
+    }
+    const again = fitMain(best.parameters.groupedConvEfficiency ?? 1);
+    if (again.weightedAbsRelError < best.weightedAbsRelError) best = again;
   }
   return {
-    parameters: { computeEfficiency: round(best.parameters.computeEfficiency, 4), memoryEfficiency: round(best.parameters.memoryEfficiency, 4), perOpOverheadMs: round(best.parameters.perOpOverheadMs, 5) },
+    parameters: {
+      computeEfficiency: round(best.parameters.computeEfficiency, 4),
+      memoryEfficiency: round(best.parameters.memoryEfficiency, 4),
+      perOpOverheadMs: round(best.parameters.perOpOverheadMs, 5),
+      groupedConvEfficiency: round(best.parameters.groupedConvEfficiency ?? 1, 4),
+      ...asDense,
+    },
     weightedAbsRelError: round(best.weightedAbsRelError, 4),
   };
 }

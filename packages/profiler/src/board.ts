@@ -50,6 +50,8 @@ export const boardDescriptionJsonSchema = {
         computeEfficiency: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
         memoryEfficiency: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
         perOpOverheadMs: nonNeg,
+        groupedConvEfficiency: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
+        groupedConvAsDense: { type: 'boolean' },
         calibration: { type: 'string' },
       },
     },

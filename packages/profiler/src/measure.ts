@@ -210,7 +210,7 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
       }
     } else if (options.boardDescription) {
       const d = options.boardDescription;
-      power = powerFigures('estimated', `board description ${d.name}${d.file ? ` (${basename(d.file)})` : ''}: datasheet power, not measured`, d.power.activeW, d.power.idleW, e2eStats.median);
+      power = powerFigures('estimated', `board description ${d.name}${d.file ? ` (${basename(d.file)})` : ''}: power figures from the description, not measured`, d.power.activeW, d.power.idleW, e2eStats.median);
     } else {
       power = { source: 'unavailable' };
     }

@@ -141,6 +141,8 @@ export const profileJsonSchema = {
         computeEfficiency: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
         memoryEfficiency: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
         perOpOverheadMs: nonNeg,
+        groupedConvEfficiency: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
+        groupedConvAsDense: { type: 'boolean' },
         precision: { enum: ['fp32', 'fp16', 'int16', 'int8'] },
       },
     },

@@ -116,6 +116,13 @@ export interface AnalyticParameters {
   readonly memoryEfficiency: number;
   /** Fixed cost per node (dispatch, kernel launch). */
   readonly perOpOverheadMs: number;
+  /** Multiplies computeEfficiency for grouped and depthwise convolutions (group > 1), which few arrays map well; default 1. */
+  readonly groupedConvEfficiency?: number;
+  /**
+   * Count a grouped convolution's work as if it were dense (MACs × group), as simulators that
+   * ignore `group` do (the paper's Timeloop reference data); default false.
+   */
+  readonly groupedConvAsDense?: boolean;
 }
 
 /** A board that may not be at hand: datasheet figures with their sources. */

@@ -80,6 +80,26 @@ describe('analyticProfile: roofline values computed by hand', () => {
   });
 });
 
+describe('grouped convolutions', () => {
+  // x[1,4,8,8] -> depthwise Conv (group 4, W[4,1,3,3]): 256 outputs x 9 = 2304 MACs = 4608 ops.
+  async function depthwise() {
+    const b = new Builder().input('x', [1, 4, 8, 8]).output('y', [1, 4, 8, 8]);
+    b.node('Conv', '/dw/Conv', ['x', b.weight('w', [4, 1, 3, 3])], ['y'], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], group: 4 });
+    return (await loadModel(b.bytes(), { name: 'dw' })).graph;
+  }
+  const fast = board({ memoryBandwidthBytesPerSec: 1e15 });
+  it.each([
+    ['as grouped work', {}, 4608 / 5e6],
+    ['at a quarter of the efficiency', { groupedConvEfficiency: 0.25 }, 4608 / 1.25e6],
+    ['as dense work (x group), as the reference simulator counts it', { groupedConvAsDense: true }, (4 * 4608) / 5e6],
+  ])('%s', async (_label, params, computeMs) => {
+    const p = analyticProfile(await depthwise(), fast, { sha256: 'c'.repeat(64), parameters: { perOpOverheadMs: 0, ...params } });
+    expect(p.nodes[0]!.macs).toBe(2304);
+    expect(p.nodes[0]!.latencyMs.median).toBeCloseTo(computeMs, 6);
+    expect(validateProfile(p).analytic).toMatchObject(params);
+  });
+});
+
 describe('calibrateAnalytic and compareProfiles', () => {
   it('recovers the parameters that generated a profile', async () => {
     const g = await convRelu();
