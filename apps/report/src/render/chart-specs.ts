@@ -309,9 +309,14 @@ export function measuredSpec(system: ReportSystem): TopLevelSpec | undefined {
   } as TopLevelSpec;
 }
 
-/** Improvement of each objective's optimum over the best single board, per system (higher is better). */
+/**
+ * Across systems: throughput of the best single board against the optimum (log scale, since
+ * networks differ by orders of magnitude), and each objective's improvement over the best
+ * single board (higher is better).
+ */
 export function comparisonSpec(data: ReportData): TopLevelSpec {
-  const values = data.systems.flatMap((s) => OBJECTIVES.flatMap((o) => {
+  const order = data.systems.map((s) => s.name);
+  const improvements = data.systems.flatMap((s) => OBJECTIVES.flatMap((o) => {
     const p = s.plans[o];
     const best = bestSingleBoard(s, o);
     if (p === undefined || !hasMetrics(p) || best === undefined) return [];
@@ -321,17 +326,57 @@ export function comparisonSpec(data: ReportData): TopLevelSpec {
     const improvement = o === 'throughput' ? change : -change;
     return [{ system: s.name, objective: o, v: improvement * 100 }];
   }));
+  const fps = data.systems.flatMap((s) => {
+    const p = s.plans.throughput;
+    const best = bestSingleBoard(s, 'throughput');
+    return [
+      ...(best !== undefined ? [{ system: s.name, plan: 'best single board', v: best.throughputFps }] : []),
+      ...(p !== undefined && hasMetrics(p) ? [{ system: s.name, plan: 'optimum', v: p.throughputFps }] : []),
+    ];
+  });
+  // A dumbbell per system: a rule from the best single board up to the optimum.
+  const spans = data.systems.flatMap((s) => {
+    const p = s.plans.throughput;
+    const best = bestSingleBoard(s, 'throughput');
+    return best !== undefined && p !== undefined && hasMetrics(p) ? [{ system: s.name, lo: best.throughputFps, hi: p.throughputFps }] : [];
+  });
+  const x = { field: 'system', type: 'nominal' as const, title: null, sort: order, axis: { labelAngle: -30, labelLimit: 220 } };
   return {
-    width: { step: 22 },
-    height: 220,
-    title: { text: 'Improvement of the optimum over the best single board', subtitle: 'throughput: more FPS; latency and energy: reduction' },
-    data: { values },
-    mark: { type: 'bar' },
-    encoding: {
-      x: { field: 'system', type: 'nominal', title: 'System', sort: data.systems.map((s) => s.name), axis: { labelAngle: -30 } },
-      xOffset: { field: 'objective', sort: [...OBJECTIVES] },
-      y: { field: 'v', type: 'quantitative', title: 'Improvement (%)' },
-      color: { field: 'objective', type: 'nominal', title: 'Objective', scale: { domain: [...OBJECTIVES], range: [PALETTE[0], PALETTE[1], PALETTE[2]] } },
-    },
+    hconcat: [
+      {
+        width: { step: 56 },
+        height: 220,
+        title: { text: 'Throughput: best single board → optimum', subtitle: 'log scale' },
+        layer: [
+          {
+            data: { values: spans },
+            mark: { type: 'rule', color: '#9aa5b1', strokeWidth: 2 },
+            encoding: { x, y: { field: 'lo', type: 'quantitative', scale: { type: 'log' } }, y2: { field: 'hi' } },
+          },
+          {
+            data: { values: fps },
+            mark: { type: 'point', filled: true, size: 70, opacity: 1 },
+            encoding: {
+              x,
+              y: { field: 'v', type: 'quantitative', title: 'Throughput (FPS)', scale: { type: 'log' }, axis: { tickCount: 5, format: '~g' } },
+              color: { field: 'plan', type: 'nominal', title: null, scale: { domain: ['best single board', 'optimum'], range: ['#8a8f96', PALETTE[0]] } },
+            },
+          },
+        ],
+      },
+      {
+        width: { step: 26 },
+        height: 220,
+        title: { text: 'Improvement of the optimum over the best single board', subtitle: 'throughput: more FPS; latency and energy: reduction' },
+        data: { values: improvements },
+        mark: { type: 'bar' },
+        encoding: {
+          x, xOffset: { field: 'objective', scale: { domain: [...OBJECTIVES] } },
+          y: { field: 'v', type: 'quantitative', title: 'Improvement (%)' },
+          color: { field: 'objective', type: 'nominal', title: 'Objective', scale: { domain: [...OBJECTIVES], range: [PALETTE[0], PALETTE[1], PALETTE[2]] } },
+        },
+      },
+    ],
+    resolve: { scale: { color: 'independent' }, legend: { color: 'independent' } },
   } as TopLevelSpec;
 }
