@@ -17,7 +17,7 @@ import { detectSensor } from './sensor-detect.js';
 import { wallClockMs, type Sensor } from './sensor.js';
 import { attributeKernels, type NodeWeights } from './_attribution.js';
 import { latencyStats, round } from './_stats.js';
-import { parseTrace } from './_trace.js';
+import { parseTrace, type ParsedTrace, type TraceRun } from './_trace.js';
 import { TOOL } from './version.js';
 import {
   PROFILE_SCHEMA_ID,
@@ -101,8 +101,6 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
   let sensor: Sensor | null = null;
   let sensorRunning = false;
   try {
-    // Both sessions live side by side and their runs alternate, so a change in machine load
-    // (other processes) hits the end-to-end and the profiled runs alike.
     // Resident memory: the process's RSS before the sessions, and its highest value seen after any
     // run (sampled, since getrusage's maxRSS never falls when one process profiles many models).
     const rssBeforeSessionsBytes = process.memoryUsage().rss;
@@ -110,6 +108,8 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
     const sampleRss = () => {
       peakRssBytes = Math.max(peakRssBytes, process.memoryUsage().rss);
     };
+    // Both sessions live side by side and their runs alternate, so a change in machine load
+    // (other processes) hits the end-to-end and the profiled runs alike.
     const plain = await createSession(modelBytes, sessionOptions, modelPath);
     sessions.push(plain);
     const prof = await createSession(modelBytes, { ...sessionOptions, enableProfiling: true, profileFilePrefix: join(tmp, 'ort') }, modelPath);
@@ -166,54 +166,19 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
       warnings.push(`machine load average ${load.toFixed(1)} exceeded its ${availableParallelism()} cores during profiling; timings include contention from other processes`);
     }
     prof.endProfiling();
-    for (const s of sessions.splice(0)) await s.release();
+    for (const s of sessions.splice(0)) await s.release().catch(() => {});
     const traceFile = (await readdir(tmp)).find((f) => f.startsWith('ort') && f.endsWith('.json'));
     if (!traceFile) throw new ProfileError('PROFILE_TRACE', `ORT wrote no profile trace for ${modelPath} in ${tmp}`);
     const trace = parseTrace(JSON.parse(await readFile(join(tmp, traceFile), 'utf8')), traceFile);
     const timed = trace.runs.slice(-runs);
     if (timed.length < runs) throw new ProfileError('PROFILE_TRACE', `ORT trace for ${modelPath} has ${trace.runs.length} runs, expected ${warmup + runs}`);
 
-    const weights = new Map<string, NodeWeights>();
-    for (const n of graph.nodes) {
-      const c = costs.get(n.name);
-      weights.set(n.name, { macs: c?.macs ?? 0, outputBytes: c?.outputBytes ?? 0 });
-    }
-    const attribution = attributeKernels(graph, [...trace.kernelInfo].map(([name, k]) => ({ name, op: k.op })), weights);
     const e2eStats = latencyStats(e2e);
     const profiledStats = latencyStats(timed.map((r) => r.ms));
-
-    const nodeStats = graph.nodes.map((n) => {
-      const a = attribution.nodes.get(n.name);
-      const samples = timed.map((r) => (a ? a.kernels.reduce((s, k) => s + (r.kernels.get(k) ?? 0), 0) * a.share : 0));
-      return { node: n, stats: latencyStats(samples), kernel: a && !(a.kernels.length === 1 && a.kernels[0] === n.name) ? a.kernels.join('+') : undefined };
-    });
-    const attributedKernels = new Set([...attribution.nodes.values()].flatMap((a) => a.kernels));
-    const unattributed = timed.map((r) => {
-      const inKernels = [...r.kernels].reduce((s, [k, ms]) => s + (attributedKernels.has(k) ? ms : 0), 0);
-      return r.ms > 0 ? Math.max(0, 1 - inKernels / r.ms) : 0;
-    });
+    const { nodeStats, attribution, unattributedShare } = nodeStatistics(graph, costs, trace, timed);
     const nodeSum = nodeStats.reduce((s, x) => s + x.stats.median, 0);
 
-    // --- power
-    let power: ProfilePower;
-    if (sensor && sensorFailure) {
-      warnings.push(`power sensor ${sensor.name} failed during the runs: ${sensorFailure}; power marked unavailable`);
-      power = { source: 'unavailable' };
-    } else if (sensor) {
-      try {
-        const idleW = idleWindow ? (sensor.energyJ(idleWindow[0], idleWindow[1]) * 1000) / (idleWindow[1] - idleWindow[0]) : undefined;
-        const activeW = (sensor.energyJ(runStart, runEnd) * 1000) / (runEnd - runStart);
-        power = powerFigures('measured', sensor.description, activeW, idleW, e2eStats.median);
-      } catch (e) {
-        warnings.push(`power sensor ${sensor.name} failed during the runs: ${messageOf(e)}; power marked unavailable`);
-        power = { source: 'unavailable' };
-      }
-    } else if (options.boardDescription) {
-      const d = options.boardDescription;
-      power = powerFigures('estimated', `board description ${d.name}${d.file ? ` (${basename(d.file)})` : ''}: power figures from the description, not measured`, d.power.activeW, d.power.idleW, e2eStats.median);
-    } else {
-      power = { source: 'unavailable' };
-    }
+    const power = powerOf(sensor, sensorFailure, idleWindow, [runStart, runEnd], options.boardDescription, e2eStats.median, warnings);
     const perInference = power.energyPerInferenceMj;
 
     const nodes: ProfileNode[] = nodeStats.map(({ node, stats, kernel }) => {
@@ -261,7 +226,7 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
       power,
       createdAt: new Date().toISOString(),
       tool: { name: TOOL.name, version: TOOL.version },
-      unattributedShare: round(latencyStats(unattributed).median, 4),
+      unattributedShare,
       fusedNodes: attribution.fused.map((f) => ({ kernel: f.kernel, op: f.kernel.split('+').map((k) => trace.kernelInfo.get(k)?.op ?? '?').join('+'), nodes: f.nodes })),
       eliminatedNodes: attribution.eliminated,
       overhead: { profiledMedianMs: profiledStats.median, ratio: round(e2eStats.median > 0 ? profiledStats.median / e2eStats.median : 0, 4) },
@@ -282,6 +247,58 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
     for (const s of sessions) await s.release().catch(() => {});
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+type Costs = ReturnType<typeof graphCosts>['nodes'];
+
+/** Attribute the timed runs' kernels to nodes; per-node statistics and the unattributed share. */
+function nodeStatistics(graph: Graph, costs: Costs, trace: ParsedTrace, timed: readonly TraceRun[]) {
+  const weights = new Map<string, NodeWeights>();
+  for (const n of graph.nodes) {
+    const c = costs.get(n.name);
+    weights.set(n.name, { macs: c?.macs ?? 0, outputBytes: c?.outputBytes ?? 0 });
+  }
+  const attribution = attributeKernels(graph, [...trace.kernelInfo].map(([name, k]) => ({ name, op: k.op })), weights);
+  const nodeStats = graph.nodes.map((n) => {
+    const a = attribution.nodes.get(n.name);
+    const samples = timed.map((r) => (a ? a.kernels.reduce((s, k) => s + (r.kernels.get(k) ?? 0), 0) * a.share : 0));
+    const renamed = a && !(a.kernels.length === 1 && a.kernels[0] === n.name);
+    return { node: n, stats: latencyStats(samples), kernel: renamed ? a.kernels.join('+') : undefined };
+  });
+  const attributed = new Set([...attribution.nodes.values()].flatMap((a) => a.kernels));
+  const unattributed = timed.map((r) => {
+    const inKernels = [...r.kernels].reduce((s, [k, ms]) => s + (attributed.has(k) ? ms : 0), 0);
+    return r.ms > 0 ? Math.max(0, 1 - inKernels / r.ms) : 0;
+  });
+  return { nodeStats, attribution, unattributedShare: round(latencyStats(unattributed).median, 4) };
+}
+
+/** Power figures: measured with a working sensor, else estimated from the description, else unavailable. */
+function powerOf(
+  sensor: Sensor | null,
+  sensorFailure: string | null,
+  idleWindow: readonly [number, number] | null,
+  runWindow: readonly [number, number],
+  description: BoardDescription | undefined,
+  e2eMedianMs: number,
+  warnings: string[],
+): ProfilePower {
+  if (sensor) {
+    // A sensor that was there but failed: never fall back to an estimate that could pass for a measurement.
+    try {
+      if (sensorFailure) throw new Error(sensorFailure);
+      const meanW = ([t0, t1]: readonly [number, number]) => (sensor.energyJ(t0, t1) * 1000) / (t1 - t0);
+      return powerFigures('measured', sensor.description, meanW(runWindow), idleWindow ? meanW(idleWindow) : undefined, e2eMedianMs);
+    } catch (e) {
+      warnings.push(`power sensor ${sensor.name} failed during the runs: ${messageOf(e)}; power marked unavailable`);
+      return { source: 'unavailable' };
+    }
+  }
+  if (description) {
+    const origin = `board description ${description.name}${description.file ? ` (${basename(description.file)})` : ''}: power figures from the description, not measured`;
+    return powerFigures('estimated', origin, description.power.activeW, description.power.idleW, e2eMedianMs);
+  }
+  return { source: 'unavailable' };
 }
 
 function powerFigures(source: 'measured' | 'estimated', origin: string, activeW: number, idleW: number | undefined, e2eMedianMs: number): ProfilePower {
