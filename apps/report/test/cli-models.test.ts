@@ -1,5 +1,5 @@
 // zoo, inspect, split and profile through main(): real ONNX files from the zoo, real onnxruntime.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,8 @@ beforeAll(async () => {
   const r = await run(['zoo', 'export', 'squeezenet1_1', '--input', '1x3x64x64', '-o', 'sq.onnx'], { cwd: dir });
   expect(r).toEqual({ code: 0, stdout: expect.stringMatching(/^wrote sq\.onnx \(squeezenet1_1, input 1x3x64x64, 4\.\d+ MB\)\n$/), stderr: '' });
   model = path.join(dir, 'sq.onnx');
+  const bytes = readFileSync(model);
+  writeFileSync(path.join(dir, 'half.onnx'), bytes.subarray(0, bytes.length >> 1));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -55,6 +57,21 @@ describe('inspect', () => {
     expect(j.cutPoints).toHaveLength(j.nodes);
     expect(j.cutPoints[0]).toEqual({ after: '/features/features.0/Conv', index: 0, bytes: 64 * 31 * 31 * 4, tensors: ['/features/features.0/Conv_output_0'], single: true });
     for (const c of j.cutPoints) expect(c).toEqual({ after: expect.any(String), index: expect.any(Number), bytes: expect.any(Number), tensors: expect.any(Array), single: expect.any(Boolean) });
+  });
+
+  it('fixes dynamic dimensions with --input, per input name too', async () => {
+    const one = JSON.parse((await run(['inspect', 'dynamic.onnx', '--input', '1x3x8x8', '--json'], { cwd: fixtures })).stdout);
+    expect(one.inputs).toEqual([{ name: 'x', dtype: 'float32', shape: [1, 3, 8, 8], bytes: 768 }]);
+    const named = JSON.parse((await run(['inspect', 'dynamic.onnx', '--input=x=2x3x4x4', '--json'], { cwd: fixtures })).stdout);
+    expect(named.outputs).toEqual([{ name: 'y', dtype: 'float32', shape: [2, 3, 4, 4], bytes: 384 }]);
+    expect(named.flops).toBe(96);
+  });
+
+  it('counts an op the cost model does not know as 0 MACs and says so', async () => {
+    const r = await run(['inspect', 'unknown-op.onnx'], { cwd: fixtures });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('unknown-op.onnx: 3 nodes, 0 parameters, 0 MACs, inputs x[1x4]\nops the cost model does not know (counted as 0 MACs): com.example.FancyOp\n');
+    expect(JSON.parse((await run(['inspect', 'unknown-op.onnx', '--json'], { cwd: fixtures })).stdout).unknownOps).toEqual(['com.example.FancyOp']);
   });
 
   it('prints a compact table of single-tensor cut points', async () => {
@@ -123,8 +140,11 @@ describe('profile', () => {
 
 describe('bad input → exit 2 and one line naming the file, node or flag', () => {
   it.each([
-    ['missing model', ['inspect', 'nope.onnx'], /^dnnpart: .*nope\.onnx.*\n$/],
+    ['missing model', ['inspect', 'nope.onnx'], /^dnnpart: model file nope\.onnx not found.*\n$/],
     ['not ONNX', ['inspect', path.join(fixtures, 'not-onnx.onnx')], /^dnnpart: .*not-onnx\.onnx.*\n$/],
+    ['truncated protobuf', ['inspect', 'half.onnx'], /^dnnpart: half\.onnx is truncated or corrupt.*\n$/],
+    ['dynamic dimension without --input', ['inspect', path.join(fixtures, 'dynamic.onnx')], /^dnnpart: .*dynamic\.onnx: dim 2 \(H\) of input x is dynamic; pass --input .*\n$/],
+    ['--input for an input the model lacks', ['inspect', path.join(fixtures, 'dynamic.onnx'), '--input', 'z=1x3x8x8'], /^dnnpart: .*\bz\b.*\n$/],
     ['unknown zoo name', ['zoo', 'export', 'resnet19', '-o', 'x.onnx'], /^dnnpart: .*resnet19.*\n$/],
     ['input too small for the network', ['zoo', 'export', 'alexnet', '--input', '1x3x64x64', '-o', 'x.onnx'], /^dnnpart: alexnet: input 1x3x64x64 does not fit the network.*\n$/],
     ['bad shape', ['zoo', 'export', 'resnet18', '--input', '1x3', '-o', 'x.onnx'], /^dnnpart: --input for zoo networks is NxCxHxW, got "1x3"\n$/],

@@ -42,3 +42,23 @@ export async function ensureDir(dir: string, given: string): Promise<void> {
     throw new UsageError('CLI_BAD_VALUE', `-o ${given}: cannot create directory ${dir} (${code}); choose a writable directory`);
   }
 }
+
+/**
+ * Run `fn`; in the message of a coded error, write each of `files` the way the user named it
+ * (packages get absolute paths because the working directory is ours, not the process's).
+ */
+export async function asGiven<T>(ctx: Pick<CommandContext, 'cwd'>, files: readonly string[], fn: () => T | Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof Error && typeof (e as { code?: unknown }).code === 'string') {
+      for (const f of files) e.message = e.message.split(f).join(displayPath(ctx, f));
+    }
+    throw e;
+  }
+}
+
+/** "1 node", "3 nodes". */
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}

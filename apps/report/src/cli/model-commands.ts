@@ -4,7 +4,7 @@ import path from 'node:path';
 import { inspectModel, loadModel, parseInputSpecs, splitModel, writeSplit, type InputShapes, type InspectResult, type SplitManifest } from '@dnnpart/onnx-graph';
 import { buildZooModel, listZoo, type ZooInputShape } from '@dnnpart/zoo';
 import { bytes, si, table } from './_format.js';
-import { displayPath, ensureDir, resolvePath, type CommandContext, type CommandOutput } from './context.js';
+import { asGiven, displayPath, ensureDir, plural, resolvePath, type CommandContext, type CommandOutput } from './context.js';
 import { UsageError } from './errors.js';
 
 export interface ZooEntry {
@@ -64,13 +64,13 @@ export type InspectOutput = InspectResult & { readonly model: string };
 export async function inspect(opts: ModelOptions & { readonly all?: boolean }, ctx: CommandContext): Promise<CommandOutput<InspectOutput>> {
   const file = resolvePath(ctx, opts.model);
   const inputShapes = shapesOf(opts.input);
-  const model = await loadModel(file, inputShapes ? { inputShapes } : {});
+  const model = await asGiven(ctx, [file], () => loadModel(file, inputShapes ? { inputShapes } : {}));
   const info = inspectModel(model);
   const data: InspectOutput = { model: displayPath(ctx, file), ...info };
   const cuts = info.cutPoints;
   const shown = opts.all ? cuts : cuts.filter((c) => c.tensors.length === 1);
   const lines = [
-    `${data.model}: ${info.nodes} nodes, ${si(info.params)} parameters, ${si(info.macs)} MACs, inputs ${model.graph.inputs.map((n) => `${n}[${model.graph.tensors.get(n)?.shape.join('x') ?? '?'}]`).join(', ')}`,
+    `${data.model}: ${plural(info.nodes, 'node')}, ${si(info.params)} parameters, ${si(info.macs)} MACs, inputs ${model.graph.inputs.map((n) => `${n}[${model.graph.tensors.get(n)?.shape.join('x') ?? '?'}]`).join(', ')}`,
   ];
   if (info.unknownOps.length > 0) lines.push(`ops the cost model does not know (counted as 0 MACs): ${info.unknownOps.join(', ')}`);
   lines.push(
@@ -90,14 +90,14 @@ export interface SplitOptions extends ModelOptions {
 export async function split(opts: SplitOptions, ctx: CommandContext): Promise<CommandOutput<SplitManifest & { dir: string }>> {
   const file = resolvePath(ctx, opts.model);
   const inputShapes = shapesOf(opts.input);
-  const model = await loadModel(file, inputShapes ? { inputShapes } : {});
+  const model = await asGiven(ctx, [file], () => loadModel(file, inputShapes ? { inputShapes } : {}));
   const result = splitModel(model, { after: [...opts.after] });
   const dir = resolvePath(ctx, opts.output);
   await ensureDir(dir, opts.output);
-  writeSplit(result, dir);
+  await asGiven(ctx, [dir], () => writeSplit(result, dir));
   const stages = result.manifest.stages;
   const text = [
-    `wrote ${stages.length} stages and manifest.json to ${displayPath(ctx, dir)}`,
+    `wrote ${plural(stages.length, 'stage')} and manifest.json to ${displayPath(ctx, dir)}`,
     table(
       ['stage', 'file', 'nodes', 'inputs', 'outputs'],
       stages.map((s, i) => [String(i), s.file, String(s.nodes.length), s.inputs.join(', '), s.outputs.join(', ')]),

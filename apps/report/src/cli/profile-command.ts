@@ -2,11 +2,11 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseInputSpecs } from '@dnnpart/onnx-graph';
-import { loadBoardDescription, profileModel, type Profile } from '@dnnpart/profiler';
+import { loadBoardDescription, profileModel, type BoardDescription, type Profile } from '@dnnpart/profiler';
 import { resolveRef } from '../system/load.js';
 import { phaseLabel } from '../system/resolve.js';
 import { fixed, table } from './_format.js';
-import { displayPath, resolvePath, type CommandContext, type CommandOutput } from './context.js';
+import { asGiven, displayPath, resolvePath, type CommandContext, type CommandOutput } from './context.js';
 import { UsageError } from './errors.js';
 
 export interface ProfileOptions {
@@ -41,14 +41,14 @@ export async function profile(opts: ProfileOptions, ctx: CommandContext): Promis
   const out = opts.output
     ? resolvePath(ctx, opts.output)
     : path.join(path.dirname(model), `${path.basename(model).replace(/\.onnx$/i, '')}.${opts.board}.profile.json`);
-  let boardDescription;
+  let boardDescription: BoardDescription | undefined;
   if (opts.describe) {
     const file = resolveRef(opts.describe, ctx.cwd, 'boards');
     if (!existsSync(file)) throw new UsageError('CLI_FILE_NOT_FOUND', `--describe: board description not found: ${opts.describe}`);
     boardDescription = await loadBoardDescription(file);
   }
   const inputShapes = opts.input && opts.input.length > 0 ? parseInputSpecs([...opts.input]) : undefined;
-  const p = await profileModel(model, {
+  const p = await asGiven(ctx, [model, out], () => profileModel(model, {
     board: opts.board,
     ...(inputShapes ? { inputShapes } : {}),
     ...(opts.runs !== undefined ? { runs: opts.runs } : {}),
@@ -59,7 +59,7 @@ export async function profile(opts: ProfileOptions, ctx: CommandContext): Promis
     // The profiler checks the path is writable before the runs and writes it atomically after.
     output: out,
     onProgress: (e) => ctx.progress.update(phaseLabel(e.phase), e.done, e.total),
-  });
+  }));
   ctx.progress.end();
   const summary = summarise(p, out);
   return { data: summary, text: formatSummary(summary, ctx) };
