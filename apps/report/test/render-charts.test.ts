@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import type { ReportData, ReportSystem } from '../src/report-data.js';
 import {
   coincidentLabels, cutPositions, layerLatencySpec, memorySpec, paretoSpec, stageSpans, tint,
-} from '../src/render/chart-specs.js';
-import { byteScale, renderChartSvg } from '../src/render/charts.js';
+} from '../src/render/_chart-specs.js';
+import { byteScale, renderChartSvg } from '../src/render/_charts.js';
 
 const fixture = JSON.parse(
   readFileSync(new URL('./fixtures/render/report-data.json', import.meta.url), 'utf8'),

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ReportData } from '../src/report-data.js';
 import { buildReport, parseCsv, PLAN_COLUMNS, PLANS_SCHEMA, renderReport, RenderError, type PlanRow } from '../src/render/index.js';
-import { prefixSvgIds, renderChartSvg } from '../src/render/charts.js';
+import { prefixSvgIds, renderChartSvg } from '../src/render/_charts.js';
 
 const fixture = JSON.parse(
   readFileSync(new URL('./fixtures/render/report-data.json', import.meta.url), 'utf8'),

@@ -9,4 +9,4 @@ export {
   formatBytes, formatCount, formatFps, formatMj, formatMs, formatNumber, formatPercent, formatRate, parseFormatted,
   escapeHtml,
 } from './format.js';
-export { headline } from './sections.js';
+export { headline } from './_sections.js';

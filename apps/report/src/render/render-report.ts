@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import type { ReportData, ReportSystem } from '../report-data.js';
 import {
   comparisonSpec, cutBytesSpec, layerLatencySpec, measuredSpec, memorySpec, paretoSpec,
-} from './chart-specs.js';
-import { renderChartSvg } from './charts.js';
+} from './_chart-specs.js';
+import { renderChartSvg } from './_charts.js';
 import { toCsv } from './csv.js';
 import { RenderError } from './errors.js';
-import { reportHtml, type SystemCharts, type SystemView } from './html.js';
-import { reportMarkdown } from './markdown.js';
+import { reportHtml, type SystemCharts, type SystemView } from './_html.js';
+import { reportMarkdown } from './_markdown.js';
 import { PLAN_COLUMNS, plansJson, systemEntries, type PlanRow } from './plan-rows.js';
 
 /** Names of the files renderReport writes, in order. */

@@ -2,7 +2,7 @@
 import type { Objective, PlanMetrics } from '@dnnpart/solver';
 import type { TopLevelSpec } from 'vega-lite';
 import type { ReportData, ReportSystem } from '../report-data.js';
-import { byteScale, PALETTE } from './charts.js';
+import { byteScale, PALETTE } from './_charts.js';
 import { formatBytes } from './format.js';
 import {
   bestSingleBoard, hasMetrics, layerIndex, metricOf, OBJECTIVES, paretoPair, relativeChange, systemBaselines,

@@ -3,13 +3,13 @@ import type { Objective } from '@dnnpart/solver';
 import type { ReportData, ReportSystem } from '../report-data.js';
 import { escapeHtml, formatFps, formatMs } from './format.js';
 import { hasMetrics, layerIndex, OBJECTIVES, type PlanEntry } from './plan-rows.js';
-import { pipelineSvg } from './pipeline-svg.js';
+import { pipelineSvg } from './_pipeline-svg.js';
 import {
   boardPath, boardsTable, comparisonTable, formatDate, headline, linksTable, measuredTable, modelTable, opsTable,
   paretoTable, planTable, resourcesTable, settingsTable, summaryTable,
-} from './sections.js';
-import { REPORT_CSS } from './style.js';
-import { tableHtml } from './table.js';
+} from './_sections.js';
+import { REPORT_CSS } from './_style.js';
+import { tableHtml } from './_table.js';
 
 /** Rendered charts of one system, by name; absent when there was nothing to draw. */
 export interface SystemCharts {

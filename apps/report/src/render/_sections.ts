@@ -8,7 +8,7 @@ import {
 import {
   bestSingleBoard, hasMetrics, metricOf, OBJECTIVES, relativeChange, type PlanEntry, type PlanRow,
 } from './plan-rows.js';
-import { cell, type Cell, type Row, type Table } from './table.js';
+import { cell, type Cell, type Row, type Table } from './_table.js';
 
 const FORMAT: Readonly<Record<Objective, (x: number | null | undefined) => string>> = {
   throughput: formatFps, latency: formatMs, energy: formatMj,

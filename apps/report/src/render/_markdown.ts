@@ -1,13 +1,13 @@
 // report.md: the tables and headlines of report.html, for a pull request or a wiki.
 import type { ReportData } from '../report-data.js';
 import { escapeMarkdownCell } from './format.js';
-import type { SystemView } from './html.js';
+import type { SystemView } from './_html.js';
 import { OBJECTIVES } from './plan-rows.js';
 import {
   boardsTable, comparisonTable, formatDate, headline, linksTable, measuredTable, modelTable, paretoTable, planTable,
   resourcesTable, settingsTable, summaryTable,
-} from './sections.js';
-import { tableMarkdown } from './table.js';
+} from './_sections.js';
+import { tableMarkdown } from './_table.js';
 
 function text(s: string): string {
   return escapeMarkdownCell(s);
