@@ -24,8 +24,10 @@ export interface ParsedTrace {
 
 /** Split a trace into model runs and sum each kernel's time within each run (durations µs -> ms). */
 export function parseTrace(json: unknown, file: string): ParsedTrace {
-  if (!Array.isArray(json)) throw new ProfileError('PROFILE_TRACE', `${file}: ORT trace is not a JSON array of events`);
-  const events = json as TraceEvent[];
+  // ORT writes a bare event array; the Chrome format also allows { traceEvents: [...] }.
+  const list = Array.isArray(json) ? json : (json as { traceEvents?: unknown } | null)?.traceEvents;
+  if (!Array.isArray(list)) throw new ProfileError('PROFILE_TRACE', `${file}: ORT trace is not a JSON array of events`);
+  const events = list as TraceEvent[];
   const runs = events
     .filter((e) => e.cat === 'Session' && e.name === 'model_run' && typeof e.ts === 'number' && typeof e.dur === 'number')
     .sort((a, b) => a.ts! - b.ts!);
