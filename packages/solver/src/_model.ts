@@ -22,6 +22,8 @@ export interface ModelSpec {
   /** Allowed (candidate, board) pairs for in-cuts and out-cuts, index d * m + b; absent: all. */
   readonly allowIn?: Uint8Array;
   readonly allowOut?: Uint8Array;
+  /** A proven lower bound on the minimised metric: once GLPK meets it, its search is over. */
+  readonly lowerBound?: number;
 }
 
 export interface BuiltModel {
@@ -228,6 +230,7 @@ export function buildModel(cp: Compiled, cands: readonly Downset[], blocks: read
   if (Number.isFinite(spec.bounds.latencyMs)) row('Lmax', merge(latency), -INF, spec.bounds.latencyMs);
   if (Number.isFinite(spec.bounds.energyMj)) row('Emax', merge(energy), -INF, spec.bounds.energyMj);
   const objective = spec.minimize === 'throughput' ? [{ v: 'T', c: 1 }] : merge(spec.minimize === 'latency' ? latency : energy);
+  if (spec.lowerBound !== undefined && spec.lowerBound > 0) row('lb', objective, spec.lowerBound, INF);
   // A model with an all-zero objective still needs a column GLPK knows; T is harmless there.
   if (objective.length === 0) objective.push({ v: 'T', c: 0 });
   if (!needPeriod) row('p0', [{ v: 'T', c: 1 }], 0, INF);

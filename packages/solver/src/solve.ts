@@ -137,12 +137,16 @@ export class SolveContext {
       this.progress(`${spec.minimize}: no plan within the bounds (proven by the cut-set programme)`);
       return { status: 'infeasible', reduction: reductionOf() };
     }
-    const model = buildModel(cp, cands, blocks, { minimize: spec.minimize, bounds, allowIn: fixing.allowIn, allowOut: fixing.allowOut });
+    const model = buildModel(cp, cands, blocks, {
+      minimize: spec.minimize, bounds,
+      ...(fixing.allowIn === undefined ? {} : { allowIn: fixing.allowIn, allowOut: fixing.allowOut }),
+      ...(fixing.lowerBound === undefined ? {} : { lowerBound: fixing.lowerBound * (1 - SLACK) - 1e-9 }),
+    });
     const reduction = reductionOf(model);
     this.progress(`${spec.minimize}: ${cands.length}/${all.length} cut candidates, ${blocks.length} blocks, ${model.binaries} binaries, ${model.rows} rows`
       + (incumbent === undefined ? '' : `, incumbent ${fmt(incumbent.value)}`));
     const limit = this.remainingS();
-    if (limit <= 0) return this.fallback(incumbent, reduction, spec, 'time limit reached before the ILP could start');
+    if (limit <= 0) return this.fallback(incumbent, reduction, fixing.lowerBound);
     const res = await this.engine.solve(model.lp, { timeLimitS: limit });
     this.progress(`${this.engine.name}: ${res.status} in ${Math.round(res.ms)} ms`);
     if (res.status === 'optimal' || res.status === 'feasible') {
@@ -156,10 +160,10 @@ export class SolveContext {
         return { status: 'optimal', assignment: best.a, metrics: best.m, reduction };
       }
       const better = incumbent !== undefined && incumbent.value < objectiveValue(m, spec.minimize) ? incumbent : { a, m };
-      return { status: 'feasible', assignment: better.a, metrics: better.m, gap: await this.gapOf(model.lp, objectiveValue(better.m, spec.minimize)), reduction };
+      return { status: 'feasible', assignment: better.a, metrics: better.m, gap: await this.gapOf(model.lp, objectiveValue(better.m, spec.minimize), fixing.lowerBound), reduction };
     }
     if (res.timedOut || res.status === 'no-solution' && this.remainingS() <= 0) {
-      return this.fallback(incumbent, reduction, spec, `no proof within the time limit`);
+      return this.fallback(incumbent, reduction, fixing.lowerBound);
     }
     if (res.status === 'unbounded') throw new SolverError('SOLVER_ENGINE', 'the ILP is unbounded; this is a bug');
     // Infeasible. The incumbent met the same bounds, so that would be float trouble: keep it, unproven.
@@ -167,18 +171,19 @@ export class SolveContext {
     return { status: 'infeasible', reduction };
   }
 
-  private async fallback(incumbent: { a: Assignment; m: PlanMetrics; value: number } | undefined, reduction: ReductionStats, spec: CoreSpec, why: string): Promise<CoreResult> {
-    void spec;
-    void why;
+  /** No proof in time: the incumbent, unproven, with its gap to the programme's lower bound when known. */
+  private fallback(incumbent: { a: Assignment; m: PlanMetrics; value: number } | undefined, reduction: ReductionStats, lowerBound: number | undefined): CoreResult {
     if (incumbent === undefined) return { status: 'timeout', reduction };
-    return { status: 'feasible', assignment: incumbent.a, metrics: incumbent.m, gap: Number.NaN, reduction };
+    const gap = lowerBound !== undefined && incumbent.value > 0 ? Math.max(0, (incumbent.value - lowerBound) / incumbent.value) : Number.NaN;
+    return { status: 'feasible', assignment: incumbent.a, metrics: incumbent.m, gap, reduction };
   }
 
-  /** Relative gap of a value against the LP relaxation's bound (NaN when the relaxation does not finish). */
-  private async gapOf(lp: Parameters<Solver['solve']>[0], value: number): Promise<number> {
-    const r = await this.engine.solve(lp, { relax: true, timeLimitS: 10 });
-    if (r.status !== 'optimal' || value <= 0) return Number.NaN;
-    return Math.max(0, (value - r.objective) / value);
+  /** Relative gap of a value against the better of the LP relaxation and the programme's lower bound. */
+  private async gapOf(lp: Parameters<Solver['solve']>[0], value: number, lowerBound: number | undefined): Promise<number> {
+    const r = await this.engine.solve(lp, { relax: true, timeLimitS: Math.min(10, Math.max(1, this.remainingS())) });
+    const lb = Math.max(r.status === 'optimal' ? r.objective : Number.NEGATIVE_INFINITY, lowerBound ?? Number.NEGATIVE_INFINITY);
+    if (!Number.isFinite(lb) || value <= 0) return Number.NaN;
+    return Math.max(0, (value - lb) / value);
   }
 }
 
@@ -285,6 +290,8 @@ interface Fixing {
   readonly allowIn?: Uint8Array;
   readonly allowOut?: Uint8Array;
   readonly infeasible: boolean;
+  /** A proven lower bound on the minimised metric (the programme's optimum without the other bounds). */
+  readonly lowerBound?: number;
 }
 
 /**
@@ -293,8 +300,9 @@ interface Fixing {
  */
 function fixPairs(cp: Compiled, cands: Downset[], b: MetricBounds, minimize: Objective): Fixing {
   const limits: [Objective, number][] = [['throughput', b.periodMs], ['latency', b.latencyMs], ['energy', b.energyMj]];
-  const active = limits.filter(([, x]) => Number.isFinite(x));
-  if (active.length === 0 || cands.length > MAX_PAIR_CUT_SETS) return { cands, infeasible: false };
+  // The minimised metric always takes part: its programme optimum is a lower bound for the ILP.
+  const active = limits.filter(([metric, x]) => Number.isFinite(x) || metric === minimize);
+  if (cands.length > MAX_PAIR_CUT_SETS) return { cands, infeasible: false };
   const m = cp.m;
   const D = cands.length;
   const sub = strictSubsets(cp, cands);
@@ -303,13 +311,16 @@ function fixPairs(cp: Compiled, cands: Downset[], b: MetricBounds, minimize: Obj
   const exactFree = cp.problem.boardOrder === 'free' && 2 ** m * m * D * D <= MAX_SUBSET_WORK;
   // Both programmes are exact for one metric alone (fixed order; free order over sets of used boards).
   const exact = cp.problem.boardOrder === 'fixed' || exactFree;
+  let lowerBound: number | undefined;
+  const bounded = active.filter(([, x]) => Number.isFinite(x)).length;
   for (const [metric, limit] of active) {
     const pv = exactFree ? pairValuesFree(cp, cands, sub, metric) : pairValues(cp, cands, sub, metric);
+    if (metric === minimize && Number.isFinite(pv.best)) lowerBound = pv.best;
     let cut = limit * (1 + SLACK) + 1e-9;
     if (pv.best > cut) return { cands, infeasible: true };
     // When the minimised metric is the only bounded one, the programme's optimum is reachable and
     // optimal, so it is a cutoff as tight as it gets.
-    if (exact && active.length === 1 && metric === minimize && pv.best < Number.POSITIVE_INFINITY) cut = Math.min(cut, pv.best * (1 + SLACK) + 1e-9);
+    if (exact && bounded <= 1 && metric === minimize && pv.best < Number.POSITIVE_INFINITY) cut = Math.min(cut, pv.best * (1 + SLACK) + 1e-9);
     if (pv.best > cut) return { cands, infeasible: true };
     for (let k = 0; k < D * m; k++) {
       if (pv.in[k]! > cut) allowIn[k] = 0;
@@ -330,7 +341,7 @@ function fixPairs(cp: Compiled, cands: Downset[], b: MetricBounds, minimize: Obj
       outK[i * m + x] = allowOut[d * m + x]!;
     }
   });
-  return { cands: keep.map((d) => cands[d]!), allowIn: inK, allowOut: outK, infeasible: false };
+  return { cands: keep.map((d) => cands[d]!), allowIn: inK, allowOut: outK, infeasible: false, ...(lowerBound === undefined ? {} : { lowerBound }) };
 }
 
 /** Board sequences for the prefix-cut programme: the order itself when fixed, else all or a few orders. */
