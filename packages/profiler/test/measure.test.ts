@@ -185,11 +185,15 @@ describe('profileModel: bad input', () => {
     ['an op onnxruntime does not know', () => ({ path: join(dir, 'unknown.onnx'), options: quick }), 'PROFILE_NO_KERNEL', /op FooBar \(domain "com\.example"\) is unknown/],
     ['a model onnxruntime rejects', () => ({ path: join(dir, 'typeerror.onnx'), options: quick }), 'PROFILE_MODEL_LOAD', /onnxruntime cannot load the model/],
     ['a model that fails when run', () => ({ path: join(dir, 'runtime.onnx'), options: quick }), 'PROFILE_MODEL_RUN', /onnxruntime failed running the model/],
+    // Files that are not models at all stop in @dnnpart/onnx-graph's loader, with its codes.
+    ['a file that is not ONNX', () => ({ path: join(dir, 'garbage.onnx'), options: quick }), 'GRAPH_NOT_ONNX', /garbage\.onnx/],
+    ['a missing model file', () => ({ path: join(dir, 'missing.onnx'), options: quick }), 'GRAPH_FILE_NOT_FOUND', /missing\.onnx/],
   ])('%s -> %s', async (_label, make, code, message) => {
     await writeFile(join(dir, 'nokernel.onnx'), noKernelModel());
     await writeFile(join(dir, 'unknown.onnx'), unknownOpModel());
     await writeFile(join(dir, 'typeerror.onnx'), typeErrorModel());
     await writeFile(join(dir, 'runtime.onnx'), runtimeErrorModel());
+    await writeFile(join(dir, 'garbage.onnx'), 'this is not a protobuf');
     const { path, options } = make();
     await expect(profileModel(path, options)).rejects.toMatchObject({ code, message: expect.stringMatching(message) });
   });
