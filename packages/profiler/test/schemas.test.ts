@@ -1,0 +1,17 @@
+// profiles/schemas/*.json are the schemas the code validates with, for editors and other tools.
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { boardDescriptionJsonSchema, linkDescriptionJsonSchema, profileJsonSchema } from '@dnnpart/profiler';
+
+const DIR = new URL('../../../profiles/schemas/', import.meta.url);
+
+describe('profiles/schemas', () => {
+  it.each([
+    ['profile-1.schema.json', profileJsonSchema],
+    ['board-description.schema.json', boardDescriptionJsonSchema],
+    ['link-description.schema.json', linkDescriptionJsonSchema],
+  ])('%s is current (else: npm run build && node packages/profiler/scripts/write-schemas.mjs)', async (file, schema) => {
+    const json = JSON.parse(await readFile(new URL(file, DIR), 'utf8'));
+    expect(json).toEqual({ $schema: 'http://json-schema.org/draft-07/schema#', ...structuredClone(schema) });
+  });
+});
