@@ -57,6 +57,8 @@ export interface ProfileOptions {
   readonly modelName?: string;
   /** When given: checked for writability before the runs, and the profile is written there atomically. */
   readonly output?: string;
+  /** Where ORT's trace goes (in a fresh subdirectory, removed at the end); default the OS temp dir. */
+  readonly tempDir?: string;
   readonly onProgress?: (e: ProgressEvent) => void;
   readonly signal?: AbortSignal;
 }
@@ -88,7 +90,7 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
   progress({ phase: 'load', done: 1, total: 1 });
 
   const warnings: string[] = [];
-  const tmp = await mkdtemp(join(tmpdir(), 'dnnpart-profile-'));
+  const tmp = await mkdtemp(join(options.tempDir ?? tmpdir(), 'dnnpart-profile-'));
   const sessions: ort.InferenceSession[] = [];
   const sessionOptions: ort.InferenceSession.SessionOptions = {
     executionProviders: ['cpu'],

@@ -1,7 +1,7 @@
 // Real profiling runs: real ONNX files, real onnxruntime-node.
 import { createHash } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { cp, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { readdirSync, rmSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -158,21 +158,27 @@ describe('profileModel options', () => {
   it('abort mid-run: PROFILE_INTERRUPTED, no profile file, no temp files', async () => {
     const outDir = join(dir, 'aborted');
     const out = join(outDir, 'tiny.profile.json');
+    const tempDir = join(dir, 'aborted-tmp');
+    await mkdir(tempDir);
     const ac = new AbortController();
-    const before = (await readdir(tmpdir())).filter((f) => f.startsWith('dnnpart-profile-'));
+    let sawTrace = false;
     const e = await profileModel(model, {
       ...quick,
       runs: 5,
       output: out,
+      tempDir,
       signal: ac.signal,
       onProgress: (ev) => {
-        if (ev.phase === 'runs' && ev.done === 2) ac.abort();
+        if (ev.phase === 'runs' && ev.done === 2) {
+          sawTrace = readdirSync(tempDir).length === 1;
+          ac.abort();
+        }
       },
     }).catch((x: unknown) => x as { code?: string });
     expect(e).toMatchObject({ code: 'PROFILE_INTERRUPTED' });
+    expect(sawTrace).toBe(true);
     expect(await readdir(outDir)).toEqual([]);
-    const after = (await readdir(tmpdir())).filter((f) => f.startsWith('dnnpart-profile-'));
-    expect(after.filter((f) => !before.includes(f))).toEqual([]);
+    expect(await readdir(tempDir)).toEqual([]);
   });
 });
 
