@@ -123,19 +123,20 @@ describe('plans stopped before optimality was proven', () => {
 });
 
 describe('renderer errors', () => {
+  const tmp = () => mkdtempSync(join(tmpdir(), 'dnnpart-render-'));
   it.each([
-    ['no systems', async () => renderReport({ ...fixture, systems: [] }, mkdtempSync(join(tmpdir(), 'dnnpart-render-'))), 'RENDER_NO_SYSTEMS'],
-    ['output path is a file', async () => {
-      const file = join(mkdtempSync(join(tmpdir(), 'dnnpart-render-')), 'taken');
+    ['no systems', 'RENDER_NO_SYSTEMS', async () => renderReport({ ...fixture, systems: [] }, tmp())],
+    ['output path is a file', 'RENDER_OUT_DIR', async () => {
+      const file = join(tmp(), 'taken');
       writeFileSync(file, 'x');
       return renderReport(fixture, file);
-    }, 'RENDER_OUT_DIR'],
-    ['chart data from a URL', async () => renderChartSvg('remote', {
+    }],
+    ['chart data from a URL', 'RENDER_NETWORK_BLOCKED', async () => renderChartSvg('remote', {
       data: { url: 'https://example.com/data.json' }, mark: 'point',
       encoding: { x: { field: 'a', type: 'quantitative' } },
-    }), 'RENDER_NETWORK_BLOCKED'],
-    ['malformed chart', async () => renderChartSvg('broken', { mark: 'nonsense' } as never), 'RENDER_CHART_FAILED'],
-  ])('%s -> %s', async (_name, run, code) => {
+    })],
+    ['malformed chart', 'RENDER_CHART_FAILED', async () => renderChartSvg('broken', { mark: 'nonsense' } as never)],
+  ] as const)('%s -> %s', async (_name, code, run) => {
     const err = await run().then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(RenderError);
     expect((err as RenderError).code).toBe(code);

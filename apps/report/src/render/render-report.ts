@@ -32,11 +32,15 @@ async function systemCharts(system: ReportSystem, n: number): Promise<SystemChar
   };
 }
 
-/** Everything renderReport writes, as strings (no file access). */
-export async function buildReport(data: ReportData): Promise<{ html: string; markdown: string; csv: string; json: string; rows: PlanRow[] }> {
+function checkData(data: ReportData): void {
   if (data.systems.length === 0) {
     throw new RenderError('RENDER_NO_SYSTEMS', `report "${data.title}" has no systems; add at least one --system`);
   }
+}
+
+/** Everything renderReport writes, as strings (no file access). */
+export async function buildReport(data: ReportData): Promise<{ html: string; markdown: string; csv: string; json: string; rows: PlanRow[] }> {
+  checkData(data);
   const rows: PlanRow[] = [];
   const views: SystemView[] = [];
   for (const [n, system] of data.systems.entries()) {
@@ -58,21 +62,22 @@ export async function buildReport(data: ReportData): Promise<{ html: string; mar
 
 /** Write report.html, report.md, plans.csv and plans.json into outDir (created if missing); returns their paths. */
 export async function renderReport(data: ReportData, outDir: string): Promise<{ files: string[] }> {
+  const fail = (e: unknown): never => {
+    const why = (e as NodeJS.ErrnoException).code ?? (e instanceof Error ? e.message : String(e));
+    throw new RenderError('RENDER_OUT_DIR', `cannot write the report into ${outDir} (${why}); choose a writable directory`);
+  };
+  // Data and directory first, so a bad call fails before the charts are drawn.
+  checkData(data);
+  await mkdir(outDir, { recursive: true }).catch(fail);
   const built = await buildReport(data);
   const contents: Record<(typeof REPORT_FILES)[number], string> = {
     'report.html': built.html, 'report.md': built.markdown, 'plans.csv': built.csv, 'plans.json': built.json,
   };
   const files: string[] = [];
-  try {
-    await mkdir(outDir, { recursive: true });
-    for (const name of REPORT_FILES) {
-      const path = join(outDir, name);
-      await writeFile(path, contents[name], 'utf8');
-      files.push(path);
-    }
-  } catch (e) {
-    const why = (e as NodeJS.ErrnoException).code ?? (e instanceof Error ? e.message : String(e));
-    throw new RenderError('RENDER_OUT_DIR', `cannot write the report into ${outDir} (${why}); choose a writable directory with -o`);
+  for (const name of REPORT_FILES) {
+    const path = join(outDir, name);
+    await writeFile(path, contents[name], 'utf8').catch(fail);
+    files.push(path);
   }
   return { files };
 }
