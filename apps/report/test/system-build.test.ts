@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphCosts, loadModel } from '@dnnpart/onnx-graph';
 import { parseProblem } from '@dnnpart/solver';
-import { buildProblem, loadSystem, resolveSystem, SystemError, type ResolveEvent } from '@dnnpart/report';
+import { buildProblem, loadSystem, profilesDir, resolveSystem, SystemError, type ResolveEvent } from '@dnnpart/report';
 import { run } from './_run.js';
 
 let dir: string;
@@ -78,6 +78,17 @@ describe('buildProblem', () => {
     expect(parts.cuts).toHaveLength(65);
     expect(parts.layers[0]).toMatchObject({ name: '/features/features.0/Conv', op: 'Conv', latencyMs: { box: box.latencyMs['/features/features.0/Conv'] } });
     expect(events.filter((e) => e.kind === 'phase').map((e) => (e as { message: string }).message)).toContain('reading the profile of box');
+  });
+
+  it('joins a committed measured profile with the zoo export of the same network (same sha256)', async () => {
+    const resolved = await resolveSystem(loadSystem(path.join(profilesDir, 'systems', 'effnet-ci-orin-rpi5.yaml')), { workDir: path.join(dir, 'work-effnet') });
+    const { problem, parts } = buildProblem(resolved);
+    expect(problem.nodes).toHaveLength(239);
+    const profile = JSON.parse(readFileSync(path.join(profilesDir, 'measured', 'ci-x86-2core', 'efficientnet_b0.t2.profile.json'), 'utf8'));
+    expect(resolved.modelSha256).toBe(profile.model.sha256);
+    const ci = problem.boards.find((b) => b.id === 'ci-x86')!;
+    expect(ci.latencyMs['/features/features.0/features.0.0/Conv']).toBe(profile.nodes.find((n: { name: string }) => n.name === '/features/features.0/features.0.0/Conv').latencyMs.median);
+    expect(parts.boards[0]).toMatchObject({ id: 'ci-x86', source: 'measured', createdAt: profile.createdAt, powerSource: profile.power.source });
   });
 
   it('measures `measure: true` boards and writes their profile into the work directory', async () => {

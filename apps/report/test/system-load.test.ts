@@ -89,7 +89,7 @@ describe.each([
 });
 
 describe('committed system files', () => {
-  it.each(['example.yaml', 'default.yaml'])('%s is valid', (name) => {
+  it.each(['example.yaml', 'default.yaml', 'effnet-ci-orin-rpi5.yaml'])('%s is valid', (name) => {
     const s = loadSystem(path.join(profilesDir, 'systems', name));
     expect(s.boards.length).toBeGreaterThanOrEqual(2);
   });
