@@ -34,11 +34,11 @@ export async function solvePareto(
   if (a === b) throw new SolverError('SOLVER_BAD_OPTION', `pareto: needs two different objectives, got ${a},${b}`);
   const t0 = performance.now();
   const ctx = new SolveContext(problem, options);
-  const baselines = baselinesOf(ctx.cp);
+  const baselines = baselinesOf(ctx.original);
   const result = (status: ParetoResult['status'], front: Plan[], reason?: string): ParetoResult => ({
     status, objectives: [a, b], front, solveMs: performance.now() - t0, baselines, ...(reason === undefined ? {} : { reason }),
   });
-  const structural = structuralReason(ctx.cp);
+  const structural = structuralReason(ctx.original);
   if (structural !== null) return result('infeasible', [], structural);
   const base = boundsOf(problem.constraints);
   const front: Plan[] = [];

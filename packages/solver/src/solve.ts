@@ -5,6 +5,7 @@ import { compile, type Compiled } from './_compiled.js';
 import { bestPrefixPlan, prefixTables } from './_dp.js';
 import { cheapestTransfer, enumerateDownsets, type Downset } from './_downsets.js';
 import { blocksOf, buildModel, type MetricBounds } from './_model.js';
+import { mergeZeroCostSources } from './_reduce.js';
 import { MAX_PAIR_CUT_SETS, MAX_SUBSET_WORK, pairValues, pairValuesFree, strictSubsets } from './_bounds.js';
 import { baselinesOf } from './baselines.js';
 import { createGlpkSolver, type Solver } from './engine.js';
@@ -44,7 +45,11 @@ export interface CoreResult {
 
 /** Shared state of one solve (or one Pareto run): the compiled problem, its cut sets, the engine, the deadline. */
 export class SolveContext {
+  /** The problem as given, and the one the ILP sees (zero-cost sources merged: see _reduce.ts). */
+  readonly original: Compiled;
   readonly cp: Compiled;
+  readonly merged: number;
+  private readonly toReduced: Int32Array;
   readonly engine: Solver;
   readonly deadline: number;
   readonly progress: (msg: string) => void;
@@ -53,7 +58,12 @@ export class SolveContext {
   private tab: ReturnType<typeof prefixTables> | undefined;
 
   constructor(problem: Problem, options: SolveOptions) {
-    this.cp = compile(problem);
+    this.original = compile(problem);
+    const merge = mergeZeroCostSources(problem);
+    this.cp = merge.hostOf.size === 0 ? this.original : compile(merge.problem);
+    this.merged = merge.hostOf.size;
+    // Original node index -> reduced node index (merged nodes map to their host).
+    this.toReduced = Int32Array.from(this.original.nodeIds, (id) => this.cp.nodeIndex.get(merge.hostOf.get(id) ?? id)!);
     this.engine = options.engine ?? createGlpkSolver();
     this.deadline = performance.now() + (options.timeLimitS ?? 120) * 1000;
     this.progress = options.onProgress ?? (() => {});
@@ -98,13 +108,24 @@ export class SolveContext {
   async optimize(spec: CoreSpec): Promise<CoreResult> {
     let bounds = spec.bounds;
     for (let attempt = 0; ; attempt++) {
-      const r = await this.optimizeOnce({ minimize: spec.minimize, bounds });
+      const r = this.expand(await this.optimizeOnce({ minimize: spec.minimize, bounds }));
       if (r.metrics === undefined) return r;
       const over = excess(r.metrics, spec.bounds);
       if (over === null || attempt >= 5) return r;
       this.progress(`${spec.minimize}: plan breaks ${over.metric} bound by ${over.by}; re-solving below it`);
       bounds = { ...bounds, [over.metric]: bounds[over.metric] - 2 * over.by };
     }
+  }
+
+  /** A result on the original problem: merged nodes join their hosts' stages; metrics recomputed there. */
+  private expand(r: CoreResult): CoreResult {
+    const reduction = { ...r.reduction, nodes: this.original.n, tensors: this.original.tBytes.length, mergedNodes: this.merged };
+    if (r.assignment === undefined) return { ...r, reduction };
+    const stageOf = Int32Array.from(this.toReduced, (x) => r.assignment!.stageOf[x]!);
+    const a: Assignment = { boards: r.assignment.boards, stageOf };
+    const why = assignmentProblem(this.original, a);
+    if (why !== null) throw new SolverError('SOLVER_ENGINE', `the expanded plan is not valid (${why}); this is a bug`);
+    return { ...r, assignment: a, metrics: metricsOf(this.original, a), reduction };
   }
 
   private async optimizeOnce(spec: CoreSpec): Promise<CoreResult> {
@@ -193,11 +214,11 @@ export async function solve(problem: Problem, options: SolveOptions = {}): Promi
   const t0 = performance.now();
   const objective = options.objective ?? problem.objective;
   const ctx = new SolveContext(problem, options);
-  const baselines = baselinesOf(ctx.cp);
+  const baselines = baselinesOf(ctx.original);
   const done = (p: Omit<Plan, 'solveMs' | 'baselines' | 'objective' | 'engine'>): Plan => ({
     ...p, objective, solveMs: performance.now() - t0, baselines, engine: ctx.engine.name,
   });
-  const structural = structuralReason(ctx.cp);
+  const structural = structuralReason(ctx.original);
   if (structural !== null) return done({ status: 'infeasible', reason: structural });
   const res = await ctx.optimize({ minimize: objective, bounds: boundsOf(problem.constraints) });
   if (res.status === 'infeasible') {

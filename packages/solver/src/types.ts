@@ -104,6 +104,8 @@ export interface ReductionStats {
   readonly nodes: number;
   readonly tensors: number;
   readonly boards: number;
+  /** Zero-cost source nodes (e.g. ONNX Constant) merged into their consumer before the cut sets. */
+  readonly mergedNodes?: number;
   /** Downsets (valid cut sets) of the DAG, empty and full set included. */
   readonly cutSets: number;
   /** Cut sets left after bound-based pruning (those that can be in an optimal plan). */

@@ -27,6 +27,10 @@ export interface RandomOptions {
   readonly missingLinks?: number;
   readonly inputNotFirst?: boolean;
   readonly constraints?: boolean;
+  /** Zero-cost source nodes (like ONNX Constant) feeding random nodes. */
+  readonly constants?: number;
+  /** Every ordered pair of boards joined by the same link. */
+  readonly uniformLinks?: boolean;
 }
 
 /** A random DAG problem: a chain backbone plus skip edges, random costs, links and options. */
@@ -46,11 +50,22 @@ export function randomProblem(seed: number, o: RandomOptions): Problem {
       tensors.push({ id: `s${i}`, producer: ids[i]!, consumers: [ids[i + 2 + Math.floor(r() * (n - i - 2))]!], bytes: Math.round(r() * 3000) });
     }
   }
+  for (let k = 0; k < (o.constants ?? 0); k++) {
+    const id = `c${k}`;
+    nodes.push({ id, memoryBytes: 0, macs: 0 });
+    tensors.push({ id: `ct${k}`, producer: id, consumers: [ids[Math.floor(r() * n)]!], bytes: Math.round(r() * 300) });
+  }
+  const allIds = nodes.map((x) => x.id);
   const boards: ProblemBoard[] = Array.from({ length: o.boards }, (_, b) => {
     const speed = 0.5 + r() * 2;
     const latencyMs: Record<string, number> = {};
     const energyMj: Record<string, number> = {};
-    for (const id of ids) {
+    for (const id of allIds) {
+      if (id.startsWith('c')) {
+        latencyMs[id] = 0;
+        energyMj[id] = 0;
+        continue;
+      }
       if (r() < (o.unsupported ?? 0)) continue;
       latencyMs[id] = Math.round((r() * 10) / speed * 1000) / 1000;
       energyMj[id] = Math.round(r() * 5 * 1000) / 1000;
@@ -59,7 +74,11 @@ export function randomProblem(seed: number, o: RandomOptions): Problem {
     return { id: `b${b}`, memoryBytes: o.memoryCaps === true ? Math.round(total * (0.3 + r() * 0.6)) : null, latencyMs, energyMj };
   });
   const links: ProblemLink[] = [];
-  for (let a = 0; a < o.boards; a++) {
+  const shared = { bandwidthBytesPerSec: 2e6, latencyMs: 0.2, powerW: 0.7, framing: o.ethernet === true ? 'ethernet' as const : 'none' as const };
+  if (o.uniformLinks === true) {
+    for (let a = 0; a < o.boards; a++) for (let b = 0; b < o.boards; b++) if (a !== b) links.push({ from: `b${a}`, to: `b${b}`, ...shared });
+  }
+  for (let a = 0; a < o.boards && o.uniformLinks !== true; a++) {
     for (let b = 0; b < o.boards; b++) {
       if (a === b || r() < (o.missingLinks ?? 0)) continue;
       links.push({

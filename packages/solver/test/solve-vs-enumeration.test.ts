@@ -21,6 +21,8 @@ const CASES: Case[] = [
   { name: 'unsupported nodes', opts: { nodes: 6, boards: 3, skip: 0.2, unsupported: 0.25 }, seeds: 5 },
   { name: 'missing links', opts: { nodes: 6, boards: 3, skip: 0.2, missingLinks: 0.4 }, seeds: 5 },
   { name: 'input board not first', opts: { nodes: 6, boards: 3, skip: 0.2, inputNotFirst: true, ethernet: true }, seeds: 4 },
+  { name: 'zero-cost sources (merged exactly)', opts: { nodes: 5, boards: 3, skip: 0.2, constants: 3, uniformLinks: true, ethernet: true }, seeds: 4 },
+  { name: 'zero-cost sources, input board not first', opts: { nodes: 5, boards: 3, constants: 2, uniformLinks: true, inputNotFirst: true }, seeds: 4 },
   { name: '4 boards, everything', opts: { nodes: 5, boards: 4, skip: 0.3, memoryCaps: true, unsupported: 0.15, missingLinks: 0.2, ethernet: true, inputNotFirst: true }, seeds: 4 },
 ];
 

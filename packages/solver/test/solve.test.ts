@@ -101,6 +101,23 @@ describe('solve: answers', () => {
   });
 });
 
+describe('solve: exact reduction', () => {
+  it('merges a zero-cost source (an ONNX Constant) into its consumer and reports it in the plan', async () => {
+    const p: Problem = {
+      ...tiny,
+      constraints: {},
+      nodes: [...tiny.nodes, { id: 'const0', memoryBytes: 0 }],
+      tensors: [...tiny.tensors, { id: 'k', producer: 'const0', consumers: ['conv2'], bytes: 8 }],
+      boards: tiny.boards.map((b) => ({ ...b, latencyMs: { ...b.latencyMs, const0: 0 }, energyMj: { ...b.energyMj, const0: 0 } })),
+    };
+    const plan = await solve(p);
+    expect(plan.status).toBe('optimal');
+    expect(plan.reduction).toMatchObject({ nodes: 5, mergedNodes: 1, cutSets: 5 });
+    const host = plan.stages!.find((s) => s.nodes.includes('conv2'))!;
+    expect(host.nodes).toContain('const0');
+  });
+});
+
 describe('computeBaselines', () => {
   it('single boards, the best single split and the even split by MACs, marked against the constraints', () => {
     const b = computeBaselines(tiny);

@@ -1,0 +1,55 @@
+// Exact reduction before the cut sets: nodes that cost nothing anywhere and have no inputs (ONNX
+// Constant nodes, for instance) join the one node that consumes them. Each such node multiplies the
+// number of cut sets by up to two, yet placing it with its consumer never makes a plan worse: no
+// stage time, energy or memory changes, and its outputs stop crossing. The one catch, a stage made
+// only of such nodes disappearing, is harmless when every ordered pair of boards has the same link
+// (the stages around it talk directly, carrying no more bytes), so that is required.
+
+import type { Problem } from './types.js';
+
+export interface SourceMerge {
+  readonly problem: Problem;
+  /** Removed node id -> the node whose stage it joins (resolved through chains). */
+  readonly hostOf: ReadonlyMap<string, string>;
+}
+
+/** The problem with zero-cost source nodes merged into their single consumer (or unchanged). */
+export function mergeZeroCostSources(problem: Problem): SourceMerge {
+  const none: SourceMerge = { problem, hostOf: new Map() };
+  const m = problem.boards.length;
+  if (m > 1) {
+    if (problem.links.length !== m * (m - 1)) return none;
+    const sig = (l: Problem['links'][number]) => `${l.bandwidthBytesPerSec}|${l.latencyMs}|${l.powerW}|${l.framing ?? 'none'}`;
+    const first = sig(problem.links[0]!);
+    if (!problem.links.every((l) => sig(l) === first)) return none;
+  }
+  // An input nobody consumes would start to travel if a leading stage vanished.
+  if (problem.tensors.some((t) => t.producer === null && t.consumers.length === 0)) return none;
+  const consumed = new Set<string>();
+  for (const t of problem.tensors) for (const c of t.consumers) consumed.add(c);
+  const outputs = new Map<string, string[]>();
+  for (const t of problem.tensors) if (t.producer !== null) outputs.set(t.producer, [...(outputs.get(t.producer) ?? []), ...t.consumers]);
+  const free = (id: string) => problem.boards.every((b) => b.latencyMs[id] === 0 && (b.energyMj?.[id] ?? 0) === 0);
+  const host = new Map<string, string>();
+  for (const n of problem.nodes) {
+    if (consumed.has(n.id) || n.memoryBytes !== 0 || !free(n.id)) continue;
+    const targets = new Set(outputs.get(n.id) ?? []);
+    if (targets.size !== 1) continue;
+    host.set(n.id, [...targets][0]!);
+  }
+  if (host.size === 0) return none;
+  const resolve = (id: string): string => {
+    let x = id;
+    while (host.has(x)) x = host.get(x)!;
+    return x;
+  };
+  const hostOf = new Map([...host.keys()].map((id) => [id, resolve(id)] as const));
+  const strip = (r: Readonly<Record<string, number>>) => Object.fromEntries(Object.entries(r).filter(([k]) => !hostOf.has(k)));
+  const reduced: Problem = {
+    ...problem,
+    nodes: problem.nodes.filter((n) => !hostOf.has(n.id)),
+    tensors: problem.tensors.filter((t) => t.producer === null || !hostOf.has(t.producer)),
+    boards: problem.boards.map((b) => ({ ...b, latencyMs: strip(b.latencyMs), ...(b.energyMj === undefined ? {} : { energyMj: strip(b.energyMj) }) })),
+  };
+  return { problem: reduced, hostOf };
+}
