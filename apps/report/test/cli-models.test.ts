@@ -152,6 +152,7 @@ describe('bad input → exit 2 and one line naming the file, node or flag', () =
     ['cuts out of order', ['split', 'sq.onnx', '--after', '/features/features.7/Concat,/features/features.2/MaxPool', '-o', 'out'], /^dnnpart: .*(order|before).*\n$/],
     ['bad board name', ['profile', 'sq.onnx', '--board', '../etc', '-o', 'x.json'], /^dnnpart: board name "\.\.\/etc" is not allowed.*\n$/],
     ['missing description', ['profile', 'sq.onnx', '--board', 'x', '--describe', 'no-board'], /^dnnpart: --describe: board description not found: no-board\n$/],
+    ['unwritable profile path', ['profile', 'sq.onnx', '--board', 'x', '-o', 'sq.onnx/p.json'], /^dnnpart: .*sq\.onnx\/p\.json: cannot write profile.*\n$/],
   ])('%s', async (_what, argv, stderr) => {
     const r = await run(argv, { cwd: dir });
     expect(r.code).toBe(2);

@@ -76,6 +76,8 @@ describe('solve --problem', () => {
     ['missing field', 'no-nodes.problem.json', /^dnnpart: .*no-nodes\.problem\.json.*nodes/],
     ['unknown consumer', 'unknown-consumer.problem.json', /^dnnpart: .*unknown-consumer\.problem\.json.*zz/],
     ['negative cost', 'negative-cost.problem.json', /^dnnpart: .*negative-cost\.problem\.json.*latencyMs/],
+    ['link to an unknown board', 'unknown-link-board.problem.json', /^dnnpart: .*unknown-link-board\.problem\.json.*ghost/],
+    ['cyclic graph', 'cyclic.problem.json', /^dnnpart: .*cyclic\.problem\.json.*cycl/],
   ])('malformed problem (%s) → exit 2 naming the file and field', async (_what, file, message) => {
     const r = await run(['solve', '--problem', file], { cwd: fixtures });
     expect(r.code).toBe(2);

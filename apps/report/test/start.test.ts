@@ -57,6 +57,22 @@ describe('dnnpart start --net resnet18 --input 1x3x64x64', () => {
   });
 });
 
+describe('start --model', () => {
+  it('plans your own ONNX file on the default boards', async () => {
+    expect((await run(['zoo', 'export', 'squeezenet1_1', '--input', '1x3x32x32', '-o', 'mine.onnx', '-q'], { cwd: dir })).code).toBe(0);
+    const r = await run(['start', '--model', 'mine.onnx', '--runs', '2', '--warmup', '0', '-o', 'mine-out', '--json', '-q'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    const data = JSON.parse(r.stdout);
+    expect(data.systems).toHaveLength(1);
+    expect(data.systems[0]).toMatchObject({ nodes: 65, boards: ['this-machine', 'orin-nano', 'rpi5'] });
+    expect(data.systems[0].objectives.map((o: { status: string }) => o.status)).toEqual(['optimal', 'optimal', 'optimal']);
+    expect(existsSync(path.join(dir, 'mine-out', 'report.html'))).toBe(true);
+    // Your file is used as it is: no zoo export in the output directory.
+    expect(existsSync(path.join(dir, 'mine-out', 'squeezenet1_1-1x3x224x224.onnx'))).toBe(false);
+  });
+});
+
 describe('start: bad input', () => {
   it.each([
     [['start', '--net', 'resnet19', '-o', 'x'], /^dnnpart: .*resnet19/],
