@@ -86,7 +86,8 @@ export function layerLatencySpec(system: ReportSystem): TopLevelSpec {
           color: { field: 'tint', type: 'nominal' as const, scale: null },
         },
       }, {
-        data: { values: spans },
+        // Name a span only where the name fits (about 6.5 px per character at 10 px).
+        data: { values: spans.filter((s) => ((s.hi - s.lo + 1) / Math.max(1, n)) * WIDTH >= s.board.length * 6.5 + 6) },
         mark: { type: 'text' as const, baseline: 'top' as const, dy: 4, fontSize: 10, fontWeight: 600 },
         encoding: {
           x: { field: 'mid', type: 'quantitative' as const }, y: { value: 0 }, text: { field: 'board' },

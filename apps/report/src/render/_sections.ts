@@ -278,7 +278,7 @@ export function planTable(system: ReportSystem, entries: readonly { entry: PlanE
         cell(formatMj(row.energyMj), { num: true, col: 'energyMj', value: row.energyMj, cls: emph(obj, 'energy', row) }),
         cell(gain === null ? '—' : gainPhrase(gain, obj), { num: true, col: 'gainOverBestSingleBoard', value: gain, cls: `gain ${goodness(gain, obj)}`.trim() }),
         cell(metrics === undefined ? '—' : row.stages.replace(/ > /g, ' >\n'), { col: 'stages', value: row.stages, cls: 'stages' }),
-        cell(metrics === undefined ? '—' : row.bottleneck.replace('->', ' → '), { col: 'bottleneck', value: row.bottleneck }),
+        cell(metrics === undefined ? '—' : row.bottleneck.replace('->', ' → '), { col: 'bottleneck', value: row.bottleneck, cls: 'nowrap' }),
         cell(row.solveMs === null ? '—' : formatMs(row.solveMs), { num: true, col: 'solveMs', value: row.solveMs }),
       ],
     });
@@ -339,7 +339,7 @@ export function paretoTable(entries: readonly { entry: PlanEntry; index: number 
           cell(formatMs(r.latencyMs), { num: true, col: 'latencyMs', value: r.latencyMs }),
           cell(formatMj(r.energyMj), { num: true, col: 'energyMj', value: r.energyMj }),
           cell(r.stages.replace(/ > /g, ' >\n'), { col: 'stages', value: r.stages, cls: 'stages' }),
-          cell(r.bottleneck.replace('->', ' → '), { col: 'bottleneck', value: r.bottleneck }),
+          cell(r.bottleneck.replace('->', ' → '), { col: 'bottleneck', value: r.bottleneck, cls: 'nowrap' }),
         ],
       };
     }),

@@ -30,6 +30,7 @@ td.mem, td.links, td.over { font-size: 12px; color: #333; white-space: nowrap; }
 td.over { color: #333; }
 .over-mark { color: var(--bad); font-weight: 600; }
 td.objective { font-weight: 700; }
+td.nowrap { white-space: nowrap; }
 td.better { color: var(--good); font-weight: 600; }
 td.worse { color: var(--bad); }
 td.reason { color: var(--bad); font-style: italic; white-space: normal; }
