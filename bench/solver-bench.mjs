@@ -22,11 +22,17 @@ const withPaper = arg('paper', 'yes') === 'yes';
 const value = (p, o) => (p.throughputFps === undefined ? '' : o === 'throughput' ? `${p.throughputFps.toFixed(3)} FPS` : o === 'latency' ? `${p.latencyMs.toFixed(3)} ms` : `${p.energyMj.toFixed(3)} mJ`);
 const rows = [];
 async function run(label, problem, count, order, objective) {
-  const plan = await solve({ ...problem, boardOrder: order }, { objective, timeLimitS });
+  let plan;
+  try {
+    plan = await solve({ ...problem, boardOrder: order }, { objective, timeLimitS });
+  } catch (e) {
+    if (e?.code === undefined) throw e;
+    plan = { status: e.code, solveMs: 0 };
+  }
   const r = plan.reduction ?? {};
   const row = {
     network: label, nodes: problem.nodes.length, boards: count, order, objective, status: plan.status,
-    value: value(plan, objective), stages: plan.stages?.length ?? '', gap: plan.gap === undefined ? '' : Number.isNaN(plan.gap) ? 'n/a' : `${(plan.gap * 100).toFixed(2)} %`,
+    merged: r.mergedNodes ?? 0, value: value(plan, objective), stages: plan.stages?.length ?? '', gap: plan.gap === undefined ? '' : Number.isNaN(plan.gap) ? 'n/a' : `${(plan.gap * 100).toFixed(2)} %`,
     seconds: (plan.solveMs / 1000).toFixed(2), cutSets: r.cutSets ?? '', candidates: r.cutCandidates ?? '', blocks: r.blocks ?? '', binaries: r.binaries ?? '', rows: r.rows ?? '',
   };
   rows.push(row);

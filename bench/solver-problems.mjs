@@ -19,10 +19,10 @@ export const BOARDS = [
 
 export const ETHERNET = { bandwidthBytesPerSec: 125e6, latencyMs: 0.05, powerW: 0.6, framing: 'ethernet' };
 
-/** Graph parts of a zoo network (float32 tensors, weights as stored). */
+/** Graph parts of a zoo network (float32 tensors, weights as stored), with each node's op. */
 export async function zooParts(name) {
   const { graph } = await loadModel(buildZooModel(name));
-  return graphParts(graph);
+  return { ...graphParts(graph), ops: new Map(graph.nodes.map((n) => [n.name, n.op])) };
 }
 
 /** A problem over the first `count` boards. */
@@ -31,7 +31,8 @@ export function syntheticProblem(name, parts, count, objective, boardOrder) {
     const latencyMs = {};
     const energyMj = {};
     for (const n of parts.nodes) {
-      const ms = ((n.macs ?? 0) / (b.gmacs * 1e9)) * 1000 + b.overheadMs;
+      // Constant nodes are folded by every runtime: they cost nothing.
+      const ms = parts.ops.get(n.id) === 'Constant' ? 0 : ((n.macs ?? 0) / (b.gmacs * 1e9)) * 1000 + b.overheadMs;
       latencyMs[n.id] = ms;
       energyMj[n.id] = ms * b.powerW;
     }

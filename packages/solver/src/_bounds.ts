@@ -15,6 +15,8 @@ export interface PairValues {
   readonly in: Float64Array;
   /** Best value of any plan (exact for a fixed order, a lower bound for a free order). */
   readonly best: number;
+  /** A plan reaching `best` as stages (board, in-cut, out-cut candidate indices), when the programme is exact. */
+  readonly plan?: readonly { readonly board: number; readonly from: number; readonly to: number }[];
 }
 
 /** Largest number of cut sets the pair programme handles (it is quadratic in them). */
@@ -72,6 +74,8 @@ export function pairValues(cp: Compiled, cands: readonly Downset[], sub: Uint8Ar
   const F = new Float64Array(D * m).fill(INF);
   // FT[d*m+c]: best value with d done and its cut delivered to c (c's in-cut = d).
   const FT = new Float64Array(D * m).fill(INF);
+  const predF = new Int32Array(D * m).fill(-1);
+  const predFT = new Int32Array(D * m).fill(-1);
   for (let c = 0; c < m; c++) FT[c] = hop(cp.input, c, cp.inputBytes);
   for (let d = 1; d < D; d++) {
     for (let b = 0; b < m; b++) {
@@ -82,7 +86,10 @@ export function pairValues(cp: Compiled, cands: readonly Downset[], sub: Uint8Ar
         const s = stage(b, d0, d);
         if (s === INF) continue;
         const v = combine(f, s);
-        if (v < best) best = v;
+        if (v < best) {
+          best = v;
+          predF[d * m + b] = d0;
+        }
       }
       F[d * m + b] = best;
     }
@@ -95,7 +102,10 @@ export function pairValues(cp: Compiled, cands: readonly Downset[], sub: Uint8Ar
         const f = F[d * m + a]!;
         if (f === INF) continue;
         const v = combine(f, hop(a, c, bytes));
-        if (v < best) best = v;
+        if (v < best) {
+          best = v;
+          predFT[d * m + c] = a;
+        }
       }
       FT[d * m + c] = best;
     }
@@ -141,8 +151,18 @@ export function pairValues(cp: Compiled, cands: readonly Downset[], sub: Uint8Ar
       inn[d * m + b] = combine(FT[d * m + b]!, H[d * m + b]!);
     }
   }
-  for (let b = 0; b < m; b++) best = Math.min(best, F[FULL * m + b]!);
-  return { out, in: inn, best };
+  let end = -1;
+  for (let b = 0; b < m; b++) if (F[FULL * m + b]! < best) { best = F[FULL * m + b]!; end = b; }
+  if (end < 0 || !fixed) return { out, in: inn, best };
+  const plan: { board: number; from: number; to: number }[] = [];
+  for (let d = FULL, b = end; ;) {
+    const d0 = predF[d * m + b]!;
+    plan.unshift({ board: b, from: d0, to: d });
+    if (d0 === 0) break;
+    b = predFT[d0 * m + b]!;
+    d = d0;
+  }
+  return { out, in: inn, best, plan };
 }
 
 /** Largest 2^m * m * D^2 the exact free-order programme (over sets of used boards) takes on. */
@@ -179,6 +199,8 @@ export function pairValuesFree(cp: Compiled, cands: readonly Downset[], sub: Uin
   const size = D * P * m;
   const F = new Float64Array(size).fill(INF);
   const FT = new Float64Array(size).fill(INF);
+  const predF = new Int32Array(size).fill(-1);
+  const predFT = new Int32Array(size).fill(-1);
   for (let c = 0; c < m; c++) FT[idx(0, 0, c)] = hop(cp.input, c, cp.inputBytes);
   for (let d1 = 1; d1 < D; d1++) {
     for (let d0 = 0; d0 < d1; d0++) {
@@ -192,7 +214,10 @@ export function pairValuesFree(cp: Compiled, cands: readonly Downset[], sub: Uin
           if (s === INF) continue;
           const v = combine(f, s);
           const k = idx(d1, S | (1 << c), c);
-          if (v < F[k]!) F[k] = v;
+          if (v < F[k]!) {
+            F[k] = v;
+            predF[k] = d0;
+          }
         }
       }
     }
@@ -207,7 +232,10 @@ export function pairValuesFree(cp: Compiled, cands: readonly Downset[], sub: Uin
           if ((S >> c) & 1) continue;
           const v = combine(f, hop(a, c, bytes));
           const k = idx(d1, S, c);
-          if (v < FT[k]!) FT[k] = v;
+          if (v < FT[k]!) {
+            FT[k] = v;
+            predFT[k] = a;
+          }
         }
       }
     }
@@ -251,13 +279,19 @@ export function pairValuesFree(cp: Compiled, cands: readonly Downset[], sub: Uin
   const out = new Float64Array(D * m).fill(INF);
   const inn = new Float64Array(D * m).fill(INF);
   let best = INF;
+  let endS = -1;
+  let endB = -1;
   for (let d = 0; d < D; d++) {
     for (let S = 0; S < P; S++) {
       for (let b = 0; b < m; b++) {
         if ((S >> b) & 1) {
           const v = combine(F[idx(d, S, b)]!, B[idx(d, S, b)]!);
           if (v < out[d * m + b]!) out[d * m + b] = v;
-          if (d === FULL && F[idx(d, S, b)]! < best) best = F[idx(d, S, b)]!;
+          if (d === FULL && F[idx(d, S, b)]! < best) {
+            best = F[idx(d, S, b)]!;
+            endS = S;
+            endB = b;
+          }
         } else {
           const v = combine(FT[idx(d, S, b)]!, H[idx(d, S | (1 << b), b)]!);
           if (v < inn[d * m + b]!) inn[d * m + b] = v;
@@ -265,5 +299,17 @@ export function pairValuesFree(cp: Compiled, cands: readonly Downset[], sub: Uin
       }
     }
   }
-  return { out, in: inn, best };
+  if (endB < 0) return { out, in: inn, best };
+  const plan: { board: number; from: number; to: number }[] = [];
+  for (let d = FULL, S = endS, b = endB; ;) {
+    const d0 = predF[idx(d, S, b)]!;
+    plan.unshift({ board: b, from: d0, to: d });
+    const prevS = S & ~(1 << b);
+    if (d0 === 0) break;
+    const a = predFT[idx(d0, prevS, b)]!;
+    d = d0;
+    S = prevS;
+    b = a;
+  }
+  return { out, in: inn, best, plan };
 }

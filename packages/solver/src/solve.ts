@@ -28,6 +28,8 @@ const OBJECTIVES: readonly Objective[] = ['throughput', 'latency', 'energy'];
 export const MAX_CUT_SETS = 200_000;
 /** Relative slack on cutoffs and pruning bounds, so that float noise never removes an optimum. */
 const SLACK = 1e-9;
+/** ILP budget when the exact programme already holds an optimal plan (then GLPK only has to confirm it). */
+const FULL_ILP_BUDGET_S = 5;
 
 /** One optimisation inside a solve: minimise a metric subject to upper bounds on the metrics. */
 export interface CoreSpec {
@@ -166,9 +168,16 @@ export class SolveContext {
     const reduction = reductionOf(model);
     this.progress(`${spec.minimize}: ${cands.length}/${all.length} cut candidates, ${blocks.length} blocks, ${model.binaries} binaries, ${model.rows} rows`
       + (incumbent === undefined ? '' : `, incumbent ${fmt(incumbent.value)}`));
-    const limit = this.remainingS();
+    // With an exact programme plan in hand, the full ILP gets a capped budget: past it, the plan's
+    // optimality rests on the programme's bound, and GLPK checks the plan on the same model.
+    const dp = fixing.dpPlan !== undefined && assignmentProblem(cp, fixing.dpPlan) === null ? fixing.dpPlan : undefined;
+    const limit = dp === undefined ? this.remainingS() : Math.min(this.remainingS(), FULL_ILP_BUDGET_S);
     if (limit <= 0) return this.fallback(incumbent, reduction, fixing.lowerBound);
     const res = await this.engine.solve(model.lp, { timeLimitS: limit });
+    if (dp !== undefined && res.status !== 'optimal') {
+      const checked = await this.checkPlan(cp, cands, blocks, spec, bounds, dp, fixing.lowerBound);
+      if (checked !== undefined) return { ...checked, reduction: { ...reduction, proof: 'programme+ilp-check' } };
+    }
     this.progress(`${this.engine.name}: ${res.status} in ${Math.round(res.ms)} ms`);
     if (res.status === 'optimal' || res.status === 'feasible') {
       const a = model.decode(res.values);
@@ -178,7 +187,7 @@ export class SolveContext {
       if (res.status === 'optimal') {
         // GLPK's tolerances can leave its optimum a hair above the incumbent; keep the better one.
         const best = incumbent !== undefined && incumbent.value < objectiveValue(m, spec.minimize) ? incumbent : { a, m };
-        return { status: 'optimal', assignment: best.a, metrics: best.m, reduction };
+        return { status: 'optimal', assignment: best.a, metrics: best.m, reduction: { ...reduction, proof: 'ilp' } };
       }
       const better = incumbent !== undefined && incumbent.value < objectiveValue(m, spec.minimize) ? incumbent : { a, m };
       return { status: 'feasible', assignment: better.a, metrics: better.m, gap: await this.gapOf(model.lp, objectiveValue(better.m, spec.minimize), fixing.lowerBound), reduction };
@@ -190,6 +199,46 @@ export class SolveContext {
     // Infeasible. The incumbent met the same bounds, so that would be float trouble: keep it, unproven.
     if (incumbent !== undefined) return { status: 'feasible', assignment: incumbent.a, metrics: incumbent.m, gap: Number.NaN, reduction };
     return { status: 'infeasible', reduction };
+  }
+
+  /**
+   * GLPK on the model restricted to one plan's (cut set, board) pairs, with the programme's lower bound:
+   * optimal there at the bound means the plan is feasible in the ILP and optimal overall.
+   */
+  private async checkPlan(cp: Compiled, cands: Downset[], blocks: number[][], spec: CoreSpec, bounds: MetricBounds, plan: Assignment, lowerBound: number | undefined): Promise<CoreResult | undefined> {
+    const m = cp.m;
+    const D = cands.length;
+    const allowIn = new Uint8Array(D * m);
+    const allowOut = new Uint8Array(D * m);
+    plan.boards.forEach((b, s) => {
+      let din = 0;
+      let dout = D - 1;
+      for (let d = 0; d < D; d++) {
+        let isIn = true;
+        let isOut = true;
+        for (let v = 0; v < cp.n && (isIn || isOut); v++) {
+          const st = plan.stageOf[v]!;
+          if ((cands[d]!.has[v] === 1) !== st < s) isIn = false;
+          if ((cands[d]!.has[v] === 1) !== st <= s) isOut = false;
+        }
+        if (isIn) din = d;
+        if (isOut) dout = d;
+      }
+      allowIn[din * m + b] = 1;
+      allowOut[dout * m + b] = 1;
+    });
+    const model = buildModel(cp, cands, blocks, {
+      minimize: spec.minimize, bounds, allowIn, allowOut,
+      ...(lowerBound === undefined ? {} : { lowerBound: lowerBound * (1 - SLACK) - 1e-9 }),
+    });
+    const res = await this.engine.solve(model.lp, { timeLimitS: Math.max(1, this.remainingS()) });
+    this.progress(`${this.engine.name} check of the programme's plan: ${res.status} in ${Math.round(res.ms)} ms`);
+    if (res.status !== 'optimal') return undefined;
+    const a = model.decode(res.values);
+    if (assignmentProblem(cp, a) !== null) return undefined;
+    const metrics = metricsOf(cp, a);
+    if (lowerBound !== undefined && objectiveValue(metrics, spec.minimize) > lowerBound * (1 + 1e-9) + 1e-9) return undefined;
+    return { status: 'optimal', assignment: a, metrics, reduction: undefined as never };
   }
 
   /** No proof in time: the incumbent, unproven, with its gap to the programme's lower bound when known. */
@@ -313,6 +362,8 @@ interface Fixing {
   readonly infeasible: boolean;
   /** A proven lower bound on the minimised metric (the programme's optimum without the other bounds). */
   readonly lowerBound?: number;
+  /** An optimal plan from the programme when it is exact for this optimisation (see fixPairs). */
+  readonly dpPlan?: Assignment;
 }
 
 /**
@@ -333,10 +384,12 @@ function fixPairs(cp: Compiled, cands: Downset[], b: MetricBounds, minimize: Obj
   // Both programmes are exact for one metric alone (fixed order; free order over sets of used boards).
   const exact = cp.problem.boardOrder === 'fixed' || exactFree;
   let lowerBound: number | undefined;
+  let dpPlan: Assignment | undefined;
   const bounded = active.filter(([, x]) => Number.isFinite(x)).length;
   for (const [metric, limit] of active) {
     const pv = exactFree ? pairValuesFree(cp, cands, sub, metric) : pairValues(cp, cands, sub, metric);
     if (metric === minimize && Number.isFinite(pv.best)) lowerBound = pv.best;
+    if (metric === minimize && exact && bounded <= 1 && pv.plan !== undefined) dpPlan = planOf(cp, cands, pv.plan);
     let cut = limit * (1 + SLACK) + 1e-9;
     if (pv.best > cut) return { cands, infeasible: true };
     // When the minimised metric is the only bounded one, the programme's optimum is reachable and
@@ -362,7 +415,18 @@ function fixPairs(cp: Compiled, cands: Downset[], b: MetricBounds, minimize: Obj
       outK[i * m + x] = allowOut[d * m + x]!;
     }
   });
-  return { cands: keep.map((d) => cands[d]!), allowIn: inK, allowOut: outK, infeasible: false, ...(lowerBound === undefined ? {} : { lowerBound }) };
+  return { cands: keep.map((d) => cands[d]!), allowIn: inK, allowOut: outK, infeasible: false, ...(lowerBound === undefined ? {} : { lowerBound }), ...(dpPlan === undefined ? {} : { dpPlan }) };
+}
+
+/** Stages given as (board, in-cut, out-cut) candidates, as an assignment of nodes. */
+function planOf(cp: Compiled, cands: readonly Downset[], stages: readonly { board: number; from: number; to: number }[]): Assignment {
+  const stageOf = new Int32Array(cp.n).fill(-1);
+  stages.forEach((st, s) => {
+    const a = cands[st.from]!;
+    const b = cands[st.to]!;
+    for (let v = 0; v < cp.n; v++) if (b.has[v] === 1 && a.has[v] === 0) stageOf[v] = s;
+  });
+  return { boards: stages.map((st) => st.board), stageOf };
 }
 
 /** Board sequences for the prefix-cut programme: the order itself when fixed, else all or a few orders. */

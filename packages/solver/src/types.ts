@@ -115,6 +115,11 @@ export interface ReductionStats {
   readonly columns: number;
   readonly binaries: number;
   readonly rows: number;
+  /**
+   * How optimality was proven: "ilp" (GLPK on the reduced model), or "programme+ilp-check" (the exact
+   * cut-set programme's lower bound, met by a plan that GLPK confirms on the same model restricted to it).
+   */
+  readonly proof?: 'ilp' | 'programme+ilp-check';
   /** Incumbent from the dynamic programme over prefix cuts (the minimised value), if any. */
   readonly incumbent?: number;
 }

@@ -92,6 +92,24 @@ describe('solve: answers', () => {
     expect(plan.reason).toMatch(/time limit/);
   });
 
+  it('falls back on the exact programme\'s plan, checked by GLPK, when the full ILP runs out of time', async () => {
+    const glpk = createGlpkSolver();
+    let calls = 0;
+    const firstTimesOut: Solver = {
+      name: 'glpk',
+      async solve(lp, o) {
+        if (calls++ === 0) return { status: 'no-solution', objective: Number.NaN, values: {}, ms: 1, timedOut: true };
+        return glpk.solve(lp, o);
+      },
+    };
+    const p: Problem = { ...tiny, constraints: {}, boardOrder: 'fixed' };
+    const plan = await solve(p, { engine: firstTimesOut });
+    expect(plan.status).toBe('optimal');
+    expect(plan.reduction?.proof).toBe('programme+ilp-check');
+    expect(plan.throughputFps).toBeCloseTo(400, 9);
+    expect((await solve(p)).reduction?.proof).toBe('ilp');
+  });
+
   it('reports "timeout" when no plan is known at the time limit', async () => {
     const slow: Solver = { name: 'out-of-time', async solve() { return { status: 'no-solution', objective: Number.NaN, values: {}, ms: 1, timedOut: true }; } };
     // Every seed plan breaks the latency bound, so there is no incumbent to fall back on.
