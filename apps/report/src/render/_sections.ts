@@ -338,7 +338,7 @@ export function paretoTable(entries: readonly { entry: PlanEntry; index: number 
           cell(formatFps(r.throughputFps), { num: true, col: 'throughputFps', value: r.throughputFps }),
           cell(formatMs(r.latencyMs), { num: true, col: 'latencyMs', value: r.latencyMs }),
           cell(formatMj(r.energyMj), { num: true, col: 'energyMj', value: r.energyMj }),
-          cell(r.stages.replace(/ > /g, ' >\n'), { col: 'stages', value: r.stages, cls: 'stages' }),
+          cell(r.stages, { col: 'stages', value: r.stages, cls: 'stages' }),
           cell(r.bottleneck.replace('->', ' → '), { col: 'bottleneck', value: r.bottleneck, cls: 'nowrap' }),
         ],
       };
