@@ -11,7 +11,7 @@ import { baselinesOf } from './baselines.js';
 import { createGlpkSolver, type Solver } from './engine.js';
 import { assignmentProblem, fmt, metricsOf, objectiveValue, violations, type Assignment } from './evaluate.js';
 import { SolverError } from './errors.js';
-import type { Baseline, Constraints, Objective, Plan, PlanMetrics, Problem, ReductionStats } from './types.js';
+import type { Constraints, Objective, Plan, PlanMetrics, Problem, ReductionStats } from './types.js';
 
 export interface SolveOptions {
   /** Overrides the problem's objective. */
@@ -531,4 +531,3 @@ function structuralOrGeneric(ctx: SolveContext): string {
     : 'no plan exists with the available links and the nodes each board can run';
 }
 
-export type { Baseline };

@@ -72,3 +72,16 @@ describe('parseProblem', () => {
     expect(problemSchema.properties.version).toEqual({ const: 1 });
   });
 });
+
+describe('problemSchema under a JSON Schema validator (ajv, draft 2020-12)', () => {
+  it('accepts the example and rejects what the schema can see', async () => {
+    const { default: Ajv2020 } = await import('ajv/dist/2020.js');
+    const ajv = new Ajv2020({ strict: false });
+    const validate = ajv.compile(problemSchema);
+    expect(validate(tinyJson())).toBe(true);
+    expect(validate({ ...tinyJson(), version: 2 })).toBe(false);
+    const bad = tinyJson();
+    (bad.links as Json[])[0]!.framing = 'wifi';
+    expect(validate(bad)).toBe(false);
+  });
+});

@@ -112,10 +112,18 @@ describe('solve: answers', () => {
 
   it('reports "timeout" when no plan is known at the time limit', async () => {
     const slow: Solver = { name: 'out-of-time', async solve() { return { status: 'no-solution', objective: Number.NaN, values: {}, ms: 1, timedOut: true }; } };
-    // Every seed plan breaks the latency bound, so there is no incumbent to fall back on.
-    const p: Problem = { ...tiny, objective: 'energy', constraints: { maxLatencyMs: 2.6, maxEnergyMj: 1.9 } };
-    const plan = await solve({ ...p, boards: [...tiny.boards].reverse(), inputBoard: 'rpi' }, { engine: slow });
-    expect(['timeout', 'infeasible']).toContain(plan.status);
+    // Only the compromise board c meets both bounds; no seed plan (fastest, leanest) does.
+    const base = tradeoff({ maxLatencyMs: 6, maxEnergyMj: 6 });
+    const p: Problem = {
+      ...base, objective: 'throughput',
+      boards: [...base.boards, { id: 'c', memoryBytes: null, latencyMs: { n: 5 }, energyMj: { n: 5 } }],
+      links: [...base.links, { from: 'a', to: 'c', bandwidthBytesPerSec: 1e6, latencyMs: 0, powerW: 0 }],
+    };
+    expect((await solve(p)).stages?.map((x) => x.board)).toEqual(['c']);
+    const plan = await solve(p, { engine: slow, timeLimitS: 5 });
+    expect(plan.status).toBe('timeout');
+    expect(plan.reason).toBe('no plan found within 5 s');
+    expect(plan.stages).toBeUndefined();
   });
 });
 
