@@ -8,8 +8,9 @@
 // group of its producer (fused into the kernel before it: BatchNorm, Relu, Add after a Conv) or,
 // failing that, of its consumer (fused into the kernel after it). A group's time is split across
 // its nodes in proportion to MACs (fused element-wise work is nearly free next to the convolution),
-// or to output bytes when the group has no MACs. Kernels tied to no node (Reorder*, anything
-// unrecognised) stay unattributed and are reported as a share of the run time.
+// or to output bytes when the group has no MACs. Layout reorders go with the kernel they convert
+// for (the next one for ReorderInput, the previous one for ReorderOutput). Kernels tied to no
+// node (anything unrecognised) stay unattributed and are reported as a share of the run time.
 import type { Graph } from '@dnnpart/onnx-graph';
 
 export interface NodeWeights {
@@ -24,6 +25,8 @@ export interface Attribution {
   readonly fused: readonly { readonly kernel: string; readonly nodes: readonly string[] }[];
   /** Kernels tied to no original node. */
   readonly unattributedKernels: readonly string[];
+  /** Layout reorder kernels whose time went to the adjacent kernel's nodes. */
+  readonly reorders: readonly string[];
   /** Nodes with no kernel and no neighbour group (nothing left of them at run time). */
   readonly eliminated: readonly string[];
 }
@@ -66,17 +69,21 @@ function nodeNames(graph: Graph): Set<string> {
   return s;
 }
 
-/** Attribute `kernels` (names seen in the trace) to the nodes of `graph`. */
+/** Attribute `kernels` (names seen in the trace, in execution order) to the nodes of `graph`. */
 export function attributeKernels(graph: Graph, kernels: readonly { readonly name: string; readonly op: string }[], weights: ReadonlyMap<string, NodeWeights>): Attribution {
   const group = new Map<string, number>(); // node -> group id
   const groupKernels: string[][] = [];
   const unattributed: string[] = [];
   const seedGroup = new Map<string, number>();
   const tails: string[] = [];
-  for (const { name: k, op } of kernels) {
+  const reorders: { kernel: string; at: number; input: boolean }[] = [];
+  const seededAt: (string | null)[] = []; // execution position -> seed node
+  for (const [at, { name: k, op }] of kernels.entries()) {
     const seed = seedOf(k, graph);
+    seededAt.push(seed?.node ?? null);
     if (seed === null) {
-      unattributed.push(k);
+      if (op === 'ReorderInput' || op === 'ReorderOutput') reorders.push({ kernel: k, at, input: op === 'ReorderInput' });
+      else unattributed.push(k);
       continue;
     }
     let g = seedGroup.get(seed.node);
@@ -140,6 +147,23 @@ export function attributeKernels(graph: Graph, kernels: readonly { readonly name
     }
   }
 
+  // Layout reorders (level "all") convert a tensor for the NCHWc kernel that runs next
+  // (ReorderInput) or back after the one that ran before (ReorderOutput): their time goes to that
+  // kernel's group, as it would be paid wherever that node runs.
+  const reordersAttached: string[] = [];
+  for (const r of reorders) {
+    let i = r.at;
+    do i += r.input ? 1 : -1;
+    while (i >= 0 && i < seededAt.length && seededAt[i] === null);
+    const seed = seededAt[i];
+    if (seed === undefined || seed === null) {
+      unattributed.push(r.kernel);
+      continue;
+    }
+    groupKernels[group.get(seed)!]!.push(r.kernel);
+    reordersAttached.push(r.kernel);
+  }
+
   const members: string[][] = groupKernels.map(() => []);
   const eliminated: string[] = [];
   for (const n of graph.nodes) {
@@ -161,5 +185,5 @@ export function attributeKernels(graph: Graph, kernels: readonly { readonly name
     }
     if (ms.length > 1 || ks.some((k) => k !== ms[0])) fused.push({ kernel: ks.join('+'), nodes: ms });
   });
-  return { nodes, fused, unattributedKernels: unattributed, eliminated };
+  return { nodes, fused, unattributedKernels: unattributed, eliminated, reorders: reordersAttached };
 }

@@ -33,15 +33,15 @@ describe('attributeKernels', () => {
       [],
     ],
     [
-      'level "all": NCHWc kernels named after a tail or the head, a reorder, a fused Gemm',
+      'level "all": NCHWc kernels named after a tail or the head, a reorder going with the kernel before it, a fused Gemm',
       [['r1_nchwc', 'Conv'], ['c2_nchwc', 'Conv'], ['p_nchwc', 'GlobalAveragePool'], ['ReorderOutput', 'ReorderOutput'], ['/Flatten', 'Flatten'], ['fused /fc/Gemm', 'FusedGemm']],
       [
         ['r1_nchwc', ['/conv1/Conv', '/bn1/BatchNormalization', '/relu/Relu']],
         ['c2_nchwc', ['/conv2/Conv', '/Add', '/relu2/Relu']],
-        ['p_nchwc', ['/pool/GlobalAveragePool']],
+        ['p_nchwc+ReorderOutput', ['/pool/GlobalAveragePool']],
         ['fused /fc/Gemm', ['/fc/Gemm']],
       ],
-      ['ReorderOutput'],
+      [],
     ],
     [
       'a "_token_<n>" suffix from a name clash',
@@ -73,6 +73,18 @@ describe('attributeKernels', () => {
     ]);
     // No MACs in the group: split by output bytes (equal here).
     expect(a.nodes.get('/act/Sigmoid')!.share).toBeCloseTo(0.5, 12);
+  });
+
+  it('ReorderInput goes with the kernel after it; an unknown kernel stays unattributed', async () => {
+    const g = await graphOf(siluModel());
+    const a = attributeKernels(
+      g,
+      [{ name: 'ReorderInput', op: 'ReorderInput' }, { name: 'c_nchwc', op: 'Conv' }, { name: 'Mystery', op: 'Mystery' }, { name: '/act/Mul/QuickGeluFusion/', op: 'QuickGelu' }],
+      weights(g),
+    );
+    expect(a.nodes.get('/conv/Conv')!.kernels).toEqual(['c_nchwc', 'ReorderInput']);
+    expect(a.reorders).toEqual(['ReorderInput']);
+    expect(a.unattributedKernels).toEqual(['Mystery']);
   });
 
   it('nodes with no kernel and no neighbour with one are eliminated', async () => {

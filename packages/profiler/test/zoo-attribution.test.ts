@@ -1,5 +1,5 @@
 // Attribution on a real network: EfficientNet-B0 at level "all" has NCHWc convolutions, fused
-// activations, SiLU as QuickGelu pattern fusions, squeeze-excite blocks and layout reorders.
+// activations, SiLU as QuickGelu pattern fusions, squeeze-excite blocks and many layout reorders.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,16 +32,17 @@ describe('kernel attribution on efficientnet_b0', () => {
   });
 
   it('ties each SiLU (Sigmoid, Mul) to its QuickGelu kernel', () => {
-    const silu = profile.fusedNodes!.filter((f) => f.op === 'QuickGelu');
+    // A layout reorder may ride along ("QuickGelu+ReorderInput").
+    const silu = profile.fusedNodes!.filter((f) => f.op.split('+')[0] === 'QuickGelu');
     expect(silu.length).toBeGreaterThan(40);
     for (const f of silu) expect(f.nodes.map((n) => profile.nodes.find((x) => x.name === n)!.op)).toEqual(['Sigmoid', 'Mul']);
   });
 
-  it('leaves only layout reorders unattributed, and drops no node', () => {
+  it('attributes every kernel, layout reorders included, and drops no node', () => {
     expect(profile.eliminatedNodes).toEqual([]);
-    const warning = profile.warnings.find((w) => w.includes('map to no original node'))!;
-    const listed = /original node \((.*)\); their/.exec(warning)![1]!.split(', ').filter((k) => k !== '…');
-    for (const k of listed) expect(k).toMatch(/^Reorder(Input|Output)/);
+    expect(profile.warnings.join(' ')).not.toMatch(/map to no original node/);
+    expect(profile.fusedNodes!.filter((f) => /\+Reorder(Input|Output)/.test(f.kernel)).length).toBeGreaterThan(5);
+    // What is left is the time between kernels.
     expect(profile.unattributedShare).toBeLessThan(0.5);
   });
 });
