@@ -166,7 +166,7 @@ export function pairValues(cp: Compiled, cands: readonly Downset[], sub: Uint8Ar
 }
 
 /** Largest 2^m * m * D^2 the exact free-order programme (over sets of used boards) takes on. */
-export const MAX_SUBSET_WORK = 3e8;
+export const MAX_SUBSET_WORK = 1e9;
 
 /**
  * The same values for a free board order, exactly: states remember the set of boards used so far,
@@ -202,16 +202,26 @@ export function pairValuesFree(cp: Compiled, cands: readonly Downset[], sub: Uin
   const predF = new Int32Array(size).fill(-1);
   const predFT = new Int32Array(size).fill(-1);
   for (let c = 0; c < m; c++) FT[idx(0, 0, c)] = hop(cp.input, c, cp.inputBytes);
+  // Stage costs per board for one (d0, d1) pair, hoisted out of the loop over board sets.
+  const sc = new Float64Array(m);
+  const stagesOf = (d0: number, d1: number): boolean => {
+    let any = false;
+    for (let c = 0; c < m; c++) {
+      sc[c] = stage(c, d0, d1);
+      if (sc[c] !== INF) any = true;
+    }
+    return any;
+  };
   for (let d1 = 1; d1 < D; d1++) {
     for (let d0 = 0; d0 < d1; d0++) {
-      if (sub[d0 * D + d1] === 0) continue;
+      if (sub[d0 * D + d1] === 0 || !stagesOf(d0, d1)) continue;
       for (let S = 0; S < P; S++) {
         for (let c = 0; c < m; c++) {
           if ((S >> c) & 1) continue;
+          const s = sc[c]!;
+          if (s === INF) continue;
           const f = FT[idx(d0, S, c)]!;
           if (f === INF) continue;
-          const s = stage(c, d0, d1);
-          if (s === INF) continue;
           const v = combine(f, s);
           const k = idx(d1, S | (1 << c), c);
           if (v < F[k]!) {
@@ -245,14 +255,14 @@ export function pairValuesFree(cp: Compiled, cands: readonly Downset[], sub: Uin
   for (let S = 0; S < P; S++) for (let b = 0; b < m; b++) B[idx(FULL, S, b)] = 0;
   for (let d = FULL - 1; d >= 0; d--) {
     for (let d1 = d + 1; d1 < D; d1++) {
-      if (sub[d * D + d1] === 0) continue;
+      if (sub[d * D + d1] === 0 || !stagesOf(d, d1)) continue;
       for (let S = 1; S < P; S++) {
         for (let c = 0; c < m; c++) {
           if (!((S >> c) & 1)) continue;
+          const s = sc[c]!;
+          if (s === INF) continue;
           const r = B[idx(d1, S, c)]!;
           if (r === INF) continue;
-          const s = stage(c, d, d1);
-          if (s === INF) continue;
           const v = combine(s, r);
           const k = idx(d, S, c);
           if (v < H[k]!) H[k] = v;

@@ -279,7 +279,8 @@ export async function solve(problem: Problem, options: SolveOptions = {}): Promi
   return done({
     status: res.status,
     ...res.metrics!,
-    ...(res.status === 'feasible' ? { gap: res.gap ?? Number.NaN, reason: 'stopped at the time limit before optimality was proven' } : {}),
+    // An unknown gap (no bound finished in time) is left out rather than reported as NaN.
+    ...(res.status === 'feasible' ? { ...(res.gap === undefined || Number.isNaN(res.gap) ? {} : { gap: res.gap }), reason: 'stopped at the time limit before optimality was proven' } : {}),
     reduction: res.reduction,
   });
 }
