@@ -41,7 +41,7 @@ for (const [accFile, board] of Object.entries(accs)) {
     measured: { nodes: reference[`${z}:${accFile}`].map((r) => ({ name: r.name, latencyMs: { median: r.ms } })) },
   }));
   fits[accFile] = calibrateAnalytic(pairs, d);
-  console.log(`${board}: description parameters ${JSON.stringify(d.analytic ? { ...d.analytic, calibration: undefined } : null)}; fitted to all seven networks: ${JSON.stringify(fits[accFile].parameters)} (time-weighted conv error ${pct(fits[accFile].weightedAbsRelError)})`);
+  console.log(`${board}: description parameters ${JSON.stringify(d.analytic ? { ...d.analytic, calibration: undefined } : null)}; fitted to all seven networks: ${JSON.stringify(fits[accFile].parameters)} (time-weighted conv error, mean over networks ${pct(fits[accFile].weightedAbsRelError)})`);
 }
 console.log('');
 console.log('| network | accelerator | convs matched | reference conv total ms | analytic conv total ms (description) | total error | per-conv error, median | reference energy mJ | analytic energy mJ |');

@@ -70,7 +70,7 @@ try {
   }
 
   const fit = calibrateAnalytic(pairs.map(({ graph, measured }) => ({ graph, measured })), description, 'fp32');
-  console.log(`\nanalytic calibration on the first profiles (fp32 peak ${description.peakGops.fp32} GOPS, ${description.memoryBandwidthBytesPerSec / 1e9} GB/s): computeEfficiency ${fit.parameters.computeEfficiency}, memoryEfficiency ${fit.parameters.memoryEfficiency}, perOpOverheadMs ${fit.parameters.perOpOverheadMs}; time-weighted node error ${pct(fit.weightedAbsRelError)}\n`);
+  console.log(`\nanalytic calibration on the first profiles (fp32 peak ${description.peakGops.fp32} GOPS, ${description.memoryBandwidthBytesPerSec / 1e9} GB/s): ${JSON.stringify(fit.parameters)}; time-weighted node error, mean over networks ${pct(fit.weightedAbsRelError)}\n`);
   console.log('| network | analytic e2e ms | measured e2e ms (2nd profile) | e2e error | error vs node-median sum | node error, median | node error, time-weighted |');
   console.log('|---|---|---|---|---|---|---|');
   for (const { net, graph, second } of pairs) {

@@ -184,29 +184,31 @@ export function compareProfiles(predicted: Profile, measured: Profile): ProfileC
 
 export interface CalibrationResult {
   readonly parameters: AnalyticParameters;
-  /** Σ|predicted − measured| / Σ measured over all nodes of all pairs, at the chosen parameters. */
+  /** Per graph Σ|predicted − measured| / Σ measured over its nodes, averaged over the graphs, at the chosen parameters. */
   readonly weightedAbsRelError: number;
 }
 
 /**
  * Fit the roofline's efficiencies and per-op overhead to measured profiles of the given graphs
  * on the described board (grid searches minimising the time-weighted absolute node error, the
- * error that matters when summing nodes into stages). Only the nodes a measured profile lists
+ * error that matters when summing nodes into stages, averaged over the graphs). Only the nodes a measured profile lists
  * count, so a profile of just the convolutions calibrates just those.
  */
 export function calibrateAnalytic(pairs: readonly { readonly graph: Graph; readonly measured: Profile }[], description: BoardDescription, precision?: Precision): CalibrationResult {
   const p = pickPrecision(description, precision);
   const peakOpsPerMs = description.peakGops[p]! * 1e6;
   const bytesPerMs = description.memoryBandwidthBytesPerSec / 1e3;
-  const data = pairs.flatMap(({ graph, measured }) => {
+  const data = pairs.map(({ graph, measured }) => {
     const m = new Map(measured.nodes.map((n) => [n.name, n.latencyMs.median]));
-    return nodeWork(graph, p).filter((w) => m.has(w.name)).map((w) => ({ w, m: m.get(w.name)! }));
-  });
+    const items = nodeWork(graph, p).filter((w) => m.has(w.name)).map((w) => ({ w, m: m.get(w.name)! }));
+    return { items, total: items.reduce((s, d) => s + d.m, 0) };
+  }).filter((d) => d.total > 0);
   if (data.length === 0) throw new ProfileError('PROFILE_BAD_OPTIONS', 'calibration needs measured profiles sharing node names with their graphs');
-  const total = data.reduce((s, d) => s + d.m, 0);
   // How the description counts grouped convolutions is a modelling choice, not fitted.
   const asDense = description.analytic?.groupedConvAsDense ? { groupedConvAsDense: true } : {};
-  const errorOf = (params: AnalyticParameters) => data.reduce((e, d) => e + Math.abs(nodeMs(d.w, peakOpsPerMs, bytesPerMs, params) - d.m), 0) / total;
+  // Each graph's time-weighted error, averaged over graphs, so one large network does not decide alone.
+  const errorOf = (params: AnalyticParameters) =>
+    data.reduce((e, g) => e + g.items.reduce((s, d) => s + Math.abs(nodeMs(d.w, peakOpsPerMs, bytesPerMs, params) - d.m), 0) / g.total, 0) / data.length;
   const effs = Array.from({ length: 40 }, (_, i) => 0.01 * Math.pow(100, i / 39)); // 0.01 .. 1, log-spaced
   const overheads = Array.from({ length: 21 }, (_, i) => (i === 0 ? 0 : 0.001 * Math.pow(200, (i - 1) / 19))); // 0, 1 µs .. 0.2 ms
   const fitMain = (grouped: number): CalibrationResult => {
@@ -225,7 +227,7 @@ export function calibrateAnalytic(pairs: readonly { readonly graph: Graph; reado
   // Coordinate descent: the main three with grouped convolutions at full efficiency, then the
   // grouped factor alone (when the graphs have grouped convolutions), then the main three again.
   let best = fitMain(1);
-  if (data.some((d) => d.w.grouped)) {
+  if (data.some((g) => g.items.some((d) => d.w.grouped))) {
     for (const g of effs) {
       const parameters = { ...best.parameters, groupedConvEfficiency: g };
       const err = errorOf(parameters);
