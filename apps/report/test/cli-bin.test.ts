@@ -63,7 +63,9 @@ describe('bin/dnnpart.js', () => {
   });
 
   it('Ctrl-C while profiling: exit 130, no profile file', async () => {
-    const child = spawn(process.execPath, [bin, 'profile', 'sq.onnx', '--board', 'x', '--runs', '100000', '-o', 'p.json'], { cwd: dir });
+    // Enough runs to be still running when interrupted; never left running if the test fails.
+    const child = spawn(process.execPath, [bin, 'profile', 'sq.onnx', '--board', 'x', '--runs', '5000', '-o', 'p.json'], { cwd: dir });
+    const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
     let stderr = '';
     child.stderr.on('data', (d) => {
       stderr += String(d);
@@ -71,6 +73,7 @@ describe('bin/dnnpart.js', () => {
       if (stderr.includes('timed runs') && !child.killed) child.kill('SIGINT');
     });
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    clearTimeout(guard);
     expect(code).toBe(130);
     expect(stderr).toContain('dnnpart: interrupted; no partial profile was written');
     expect(existsSync(path.join(dir, 'p.json'))).toBe(false);

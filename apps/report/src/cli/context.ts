@@ -1,5 +1,6 @@
 // What every command function receives besides its own options.
-import { mkdir } from 'node:fs/promises';
+import { existsSync, statSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Progress } from './_progress.js';
 import { UsageError } from './errors.js';
@@ -36,7 +37,17 @@ export function quietContext(cwd: string = process.cwd(), signal?: AbortSignal):
 /** Create directory `dir` (named by the user as `given`), or say plainly why it cannot be. */
 export async function ensureDir(dir: string, given: string): Promise<void> {
   try {
-    await mkdir(dir, { recursive: true });
+    // One level at a time: Node 20's recursive mkdir never returns for paths under /proc.
+    const missing: string[] = [];
+    let d = path.resolve(dir);
+    while (!existsSync(d)) {
+      missing.unshift(d);
+      const up = path.dirname(d);
+      if (up === d) break;
+      d = up;
+    }
+    for (const m of missing) await mkdir(m);
+    if (!statSync(dir).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? 'error';
     throw new UsageError('CLI_BAD_VALUE', `-o ${given}: cannot create directory ${dir} (${code}); choose a writable directory`);
@@ -61,4 +72,15 @@ export async function asGiven<T>(ctx: Pick<CommandContext, 'cwd'>, files: readon
 /** "1 node", "3 nodes". */
 export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** Write an output file the user named as `given` (its directory created), or say why it cannot be. */
+export async function writeOutput(file: string, given: string, data: string | Uint8Array): Promise<void> {
+  await ensureDir(path.dirname(file), given);
+  try {
+    await writeFile(file, data);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'error';
+    throw new UsageError('CLI_BAD_VALUE', `-o ${given}: cannot write ${file} (${code}); choose a writable path`);
+  }
 }

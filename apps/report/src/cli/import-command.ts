@@ -1,8 +1,6 @@
 // dnnpart import cnnparted: the CNNParted paper's per-layer data as a problem file.
-import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { importCnnparted } from '@dnnpart/solver';
-import { displayPath, ensureDir, resolvePath, type CommandContext, type CommandOutput } from './context.js';
+import { displayPath, resolvePath, writeOutput, type CommandContext, type CommandOutput } from './context.js';
 
 export interface ImportOptions {
   readonly dir: string;
@@ -21,8 +19,7 @@ export async function importPaper(opts: ImportOptions, ctx: CommandContext): Pro
     ...(opts.order ? { order: opts.order } : {}),
   });
   const file = resolvePath(ctx, opts.output);
-  await ensureDir(path.dirname(file), opts.output);
-  await writeFile(file, JSON.stringify(problem, null, 2) + '\n');
+  await writeOutput(file, opts.output, JSON.stringify(problem, null, 2) + '\n');
   const data = { file, nodes: problem.nodes.length, boards: problem.boards.map((b) => b.id), links: problem.links.length };
   return {
     data,

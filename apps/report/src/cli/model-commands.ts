@@ -1,10 +1,9 @@
 // zoo list, zoo export, inspect, split: the commands about models themselves.
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { inspectModel, loadModel, parseInputSpecs, splitModel, writeSplit, type InputShapes, type InspectResult, type SplitManifest } from '@dnnpart/onnx-graph';
 import { buildZooModel, listZoo, type ZooInputShape } from '@dnnpart/zoo';
 import { bytes, si, table } from './_format.js';
-import { asGiven, displayPath, ensureDir, plural, resolvePath, type CommandContext, type CommandOutput } from './context.js';
+import { asGiven, displayPath, ensureDir, plural, resolvePath, writeOutput, type CommandContext, type CommandOutput } from './context.js';
 import { UsageError } from './errors.js';
 
 export interface ZooEntry {
@@ -39,8 +38,7 @@ export async function zooExport(opts: ZooExportOptions, ctx: CommandContext): Pr
   const inputShape = shape as unknown as ZooInputShape;
   const model = buildZooModel(opts.name, { inputShape, ...(opts.seed !== undefined ? { seed: opts.seed } : {}) });
   const file = resolvePath(ctx, opts.output);
-  await ensureDir(path.dirname(file), opts.output);
-  await writeFile(file, model);
+  await writeOutput(file, opts.output, model);
   const input = [...(shape as number[])];
   return {
     data: { file, bytes: model.byteLength, name: opts.name, input },
