@@ -33,7 +33,7 @@ async function run(label, problem, count, order, objective) {
   const row = {
     network: label, nodes: problem.nodes.length, boards: count, order, objective, status: plan.status,
     merged: r.mergedNodes ?? 0, value: value(plan, objective), stages: plan.stages?.length ?? '', gap: plan.gap === undefined ? '' : Number.isNaN(plan.gap) ? 'n/a' : `${(plan.gap * 100).toFixed(2)} %`,
-    seconds: (plan.solveMs / 1000).toFixed(2), cutSets: r.cutSets ?? '', candidates: r.cutCandidates ?? '', blocks: r.blocks ?? '', binaries: r.binaries ?? '', rows: r.rows ?? '',
+    seconds: (plan.solveMs / 1000).toFixed(2), proof: r.proof ?? '', cutSets: r.cutSets ?? '', candidates: r.cutCandidates ?? '', blocks: r.blocks ?? '', binaries: r.binaries ?? '', rows: r.rows ?? '',
   };
   rows.push(row);
   process.stderr.write(`${Object.values(row).join(' | ')}\n`);

@@ -46,6 +46,7 @@ for (const net of Object.keys(CNNPARTED_NETWORKS)) {
           paperBest: set.platforms.length === 2 ? (objective === 'throughput' ? paperBest.throughput.toFixed(3) : objective === 'latency' ? paperBest.latency.toFixed(3) : paperBest.energy.toFixed(3)) : '',
           allOnSimbaFps: simba?.throughputFps.toFixed(3) ?? '',
           seconds: (plan.solveMs / 1000).toFixed(2),
+          proof: plan.reduction?.proof ?? '',
           candidates: plan.reduction ? `${plan.reduction.cutCandidates}/${plan.reduction.cutSets}` : '',
         });
         process.stderr.write(`${Object.values(rows.at(-1)).join(' | ')}\n`);
