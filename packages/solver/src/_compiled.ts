@@ -74,7 +74,7 @@ export function compile(problem: Problem): Compiled {
   const tBytes = Float64Array.from(problem.tensors, (t) => t.bytes);
   const predSets = Array.from({ length: n }, () => new Set<number>());
   const succSets = Array.from({ length: n }, () => new Set<number>());
-  problem.tensors.forEach((t, i) => {
+  problem.tensors.forEach((_t, i) => {
     const p = tProducer[i]!;
     if (p < 0) return;
     for (const k of tConsumers[i]!) {

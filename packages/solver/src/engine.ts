@@ -95,7 +95,7 @@ export function createGlpkSolver(): Solver {
       // GLPK: 5 optimal, 2 feasible (stopped early), 4 no feasible solution, 6 unbounded, 1 undefined.
       const status: EngineStatus =
         st === glpk.GLP_OPT ? 'optimal'
-          : st === glpk.GLP_FEAS ? (timedOut || options.relax !== true ? 'feasible' : 'optimal')
+          : st === glpk.GLP_FEAS ? 'feasible'
             : st === glpk.GLP_NOFEAS ? 'infeasible'
               : st === glpk.GLP_UNBND ? 'unbounded'
                 : 'no-solution';

@@ -9,7 +9,7 @@ import { mergeZeroCostSources } from './_reduce.js';
 import { MAX_PAIR_CUT_SETS, MAX_SUBSET_WORK, pairValues, pairValuesFree, strictSubsets } from './_bounds.js';
 import { baselinesOf } from './baselines.js';
 import { createGlpkSolver, type Solver } from './engine.js';
-import { assignmentProblem, fmt, metricsOf, objectiveValue, violations, type Assignment } from './evaluate.js';
+import { assignmentProblem, fmt, metricsOf, objectiveValue, type Assignment } from './evaluate.js';
 import { SolverError } from './errors.js';
 import type { Constraints, Objective, Plan, PlanMetrics, Problem, ReductionStats } from './types.js';
 

@@ -75,7 +75,8 @@ describe('parseProblem', () => {
 
 describe('problemSchema under a JSON Schema validator (ajv, draft 2020-12)', () => {
   it('accepts the example and rejects what the schema can see', async () => {
-    const { default: Ajv2020 } = await import('ajv/dist/2020.js');
+    type AjvClass = new (o: { strict: boolean }) => { compile(schema: object): (data: unknown) => boolean };
+    const { default: Ajv2020 } = (await import('ajv/dist/2020.js')) as unknown as { default: AjvClass };
     const ajv = new Ajv2020({ strict: false });
     const validate = ajv.compile(problemSchema);
     expect(validate(tinyJson())).toBe(true);
