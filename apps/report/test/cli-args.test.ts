@@ -1,6 +1,6 @@
 // The argv parser and the help text, straight from the command table.
 import { describe, expect, it } from 'vitest';
-import { commands, globalOptions, parseArgs, listOption, UsageError } from '@dnnpart/report';
+import { commands, globalOptions, main, parseArgs, listOption, UsageError } from '@dnnpart/report';
 import { run } from './_run.js';
 
 const specs = commands.find((c) => c.name === 'solve')!.options;
@@ -91,5 +91,30 @@ describe('help', () => {
   ])('bad usage %j → exit 2, one line', async (argv, line) => {
     const r = await run(argv);
     expect(r).toEqual({ code: 2, stdout: '', stderr: line + '\n' });
+  });
+});
+
+describe('unexpected failures', () => {
+  // A failure that is nobody's input mistake: the output stream breaks.
+  const broken = async (env: Record<string, string>) => {
+    let stderr = '';
+    const code = await main(['zoo', 'list'], {
+      stdout: { write: () => { throw new Error('stdout closed'); } },
+      stderr: { write: (s: string) => (stderr += s) },
+      cwd: process.cwd(),
+      env,
+      signal: new AbortController().signal,
+    });
+    return { code, stderr };
+  };
+
+  it('exit 1 with one line and a hint, no stack', async () => {
+    expect(await broken({})).toEqual({ code: 1, stderr: 'dnnpart: unexpected failure: stdout closed\n(set DNNPART_DEBUG=1 to see the stack; please report it)\n' });
+  });
+
+  it('DNNPART_DEBUG=1 shows the stack', async () => {
+    const r = await broken({ DNNPART_DEBUG: '1' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^dnnpart: unexpected failure: stdout closed\nError: stdout closed\n +at /);
   });
 });
