@@ -28,7 +28,6 @@ export interface SystemBoard {
   readonly describe?: string;
   /** Overrides the description's or profile's memory; null: no cap. */
   readonly memoryBytes?: number | null;
-  readonly label?: string;
 }
 
 export interface SystemLink {
@@ -133,7 +132,6 @@ export function parseSystem(text: string, file: string, displayFile: string = fi
     ...(b.measure !== undefined ? { measure: b.measure === true ? {} : b.measure } : {}),
     ...(b.describe !== undefined ? { describe: ref(b.describe, `boards[${i}].describe`, 'boards') } : {}),
     ...(b.memoryBytes !== undefined ? { memoryBytes: b.memoryBytes } : {}),
-    ...(b.label !== undefined ? { label: b.label } : {}),
   }));
 
   const links: SystemLink[] = (raw.links ?? []).map((l, i) => {
@@ -190,7 +188,7 @@ interface RawSystem {
   version: 1;
   name?: string;
   model: { file?: string; zoo?: string; input?: string | Record<string, string>; seed?: number };
-  boards: { id: string; profile?: string; measure?: true | MeasureSettings; describe?: string; memoryBytes?: number | null; label?: string }[];
+  boards: { id: string; profile?: string; measure?: true | MeasureSettings; describe?: string; memoryBytes?: number | null }[];
   network?: string;
   links?: { from: string; to: string; link?: string; bidirectional?: boolean; bandwidthBytesPerSec?: number; latencyMs?: number; powerW?: number; framing?: Framing }[];
   inputBoard?: string;

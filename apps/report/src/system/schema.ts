@@ -55,7 +55,6 @@ export const systemSchema = {
           measure,
           describe: { type: 'string', minLength: 1 },
           memoryBytes: { oneOf: [nonNegative, { type: 'null' }] },
-          label: { type: 'string' },
         },
         // The costs come from exactly one place: a profile file, a measurement here, or a
         // description alone (analytic). A description may accompany the other two.
