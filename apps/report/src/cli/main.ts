@@ -1,7 +1,7 @@
 // The entry point: pick the command, parse its options from the table, call its function,
 // format the answer, and map errors to exit codes (0 done, 2 the user's mistake, 1 ours,
 // 130 interrupted).
-import { listOption, parseArgs, type ParsedArgs } from './_args.js';
+import { listOption, parseArgs, type ParsedArgs } from './args.js';
 import { createProgress } from './_progress.js';
 import { commandHelp, groupHelp, mainHelp } from './_usage.js';
 import { commands, findCommand, globalOptions, type CommandSpec } from './commands.js';
