@@ -38,6 +38,9 @@ describe('dnnpart start --net resnet18 --input 1x3x64x64', () => {
     const html = readFileSync(path.join(dir, 'out', 'report.html'), 'utf8');
     expect(html).toContain('<svg');
     expect(html).toContain('this-machine');
+    // Files are named relative to where dnnpart ran.
+    expect(html).toContain('out/this-machine.profile.json');
+    expect(html).not.toContain(dir);
   });
 
   it('plans.json holds the solver’s optimum for each objective', async () => {

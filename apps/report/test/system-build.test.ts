@@ -74,6 +74,8 @@ describe('buildProblem', () => {
     expect(parseProblem(JSON.parse(JSON.stringify(problem)), 'built')).toEqual(JSON.parse(JSON.stringify(problem)));
 
     expect(parts.boards.map((b) => [b.id, b.source])).toEqual([['box', 'measured'], ['pi', 'analytic'], ['orin', 'analytic']]);
+    // Only a measured profile has a time worth showing; an analytic one is made on the spot.
+    expect(parts.boards.map((b) => b.createdAt === undefined)).toEqual([false, true, true]);
     expect(parts.model).toMatchObject({ layers: 65, params: costs.params, macs: costs.macs, file: 'sq.onnx' });
     expect(parts.cuts).toHaveLength(65);
     expect(parts.layers[0]).toMatchObject({ name: '/features/features.0/Conv', op: 'Conv', latencyMs: { box: box.latencyMs['/features/features.0/Conv'] } });

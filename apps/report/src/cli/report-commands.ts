@@ -69,7 +69,9 @@ export async function report(opts: ReportOptions, ctx: CommandContext): Promise<
       ...(ctx.signal ? { signal: ctx.signal } : {}),
     });
     ctx.progress.end();
-    const { problem, parts } = buildProblem(resolved);
+    const { problem, parts: systemParts } = buildProblem(resolved);
+    // The report names files as the user would: relative to where dnnpart ran.
+    const parts = { ...systemParts, boards: systemParts.boards.map((b) => (b.file ? { ...b, file: displayPath(ctx, b.file) } : b)) };
     // The problem as solved, so `dnnpart solve --problem` can reproduce any plan of the report.
     await writeFile(path.join(workDir, 'problem.json'), JSON.stringify(problem, null, 2) + '\n');
     built.push(await solveParts(problem, parts, opts, ctx));

@@ -119,7 +119,8 @@ function reportBoard(b: ResolvedBoard, memoryBytes: number | null): ReportBoard 
     id: b.spec.id,
     source: b.source,
     ...(b.profileFile ? { file: b.profileFile } : b.description?.file ? { file: b.description.file } : {}),
-    createdAt: p.createdAt,
+    // An analytic profile is computed on the spot: its time says nothing about the board.
+    ...(b.source === 'measured' ? { createdAt: p.createdAt } : {}),
     memoryBytes,
     powerSource: p.power.source,
     ...(description ? { description } : {}),
