@@ -103,7 +103,9 @@ function problemBoard(system: ResolvedSystem, b: ResolvedBoard, i: number): Prob
   }
   // ORT may remove nodes entirely (constant folding, identities): they cost nothing there.
   for (const name of p.eliminatedNodes ?? []) if (graphNodes.has(name) && latencyMs[name] === undefined) latencyMs[name] = 0;
-  for (const n of graph.nodes) {
+  // A measured profile ran the whole model, so a missing node means another model. An analytic
+  // profile is made from this graph: a node it leaves out is one the board cannot run.
+  for (const n of b.source === 'measured' ? graph.nodes : []) {
     if (latencyMs[n.name] === undefined) {
       throw new SystemError('SYSTEM_PROFILE_NODE_MISSING', `${where(spec, field)}: ${what} has no entry for node "${n.name}" of ${path.basename(system.modelFile)}`);
     }
