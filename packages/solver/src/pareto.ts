@@ -3,6 +3,7 @@
 import { baselinesOf } from './baselines.js';
 import { objectiveValue } from './evaluate.js';
 import { SolverError } from './errors.js';
+import { parseProblem } from './problem.js';
 import type { MetricBounds } from './_model.js';
 import { boundsOf, checkOptions, SolveContext, structuralReason, type SolveOptions } from './solve.js';
 import type { Objective, ParetoResult, Plan, Problem } from './types.js';
@@ -33,7 +34,8 @@ export async function solvePareto(
   for (const o of [a, b]) checkOptions({ objective: o });
   if (a === b) throw new SolverError('SOLVER_BAD_OPTION', `pareto: needs two different objectives, got ${a},${b}`);
   const t0 = performance.now();
-  const ctx = new SolveContext(problem, options);
+  // Problems built in code (not read through parseProblem) are checked here too: a bad one is an error, never a wrong plan.
+  const ctx = new SolveContext(parseProblem(problem), options);
   const baselines = baselinesOf(ctx.original);
   const result = (status: ParetoResult['status'], front: Plan[], reason?: string): ParetoResult => ({
     status, objectives: [a, b], front, solveMs: performance.now() - t0, baselines, ...(reason === undefined ? {} : { reason }),

@@ -11,6 +11,7 @@ import { baselinesOf } from './baselines.js';
 import { createGlpkSolver, type Solver } from './engine.js';
 import { assignmentProblem, fmt, metricsOf, objectiveValue, type Assignment } from './evaluate.js';
 import { SolverError } from './errors.js';
+import { parseProblem } from './problem.js';
 import type { Constraints, Objective, Plan, PlanMetrics, Problem, ReductionStats } from './types.js';
 
 export interface SolveOptions {
@@ -262,7 +263,8 @@ export async function solve(problem: Problem, options: SolveOptions = {}): Promi
   checkOptions(options);
   const t0 = performance.now();
   const objective = options.objective ?? problem.objective;
-  const ctx = new SolveContext(problem, options);
+  // Problems built in code (not read through parseProblem) are checked here too: a bad one is an error, never a wrong plan.
+  const ctx = new SolveContext(parseProblem(problem), options);
   const baselines = baselinesOf(ctx.original);
   const done = (p: Omit<Plan, 'solveMs' | 'baselines' | 'objective' | 'engine'>): Plan => ({
     ...p, objective, solveMs: performance.now() - t0, baselines, engine: ctx.engine.name,

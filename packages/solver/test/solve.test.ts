@@ -167,3 +167,12 @@ describe('computeBaselines', () => {
     expect(computeBaselines(q).map((x) => x.name)).toEqual(['single:jetson', 'split:rpi->jetson']);
   });
 });
+
+describe('solve: problems built in code are validated too', () => {
+  it.each<[string, Problem, string]>([
+    ['unknown node in a latency map', { ...tiny, boards: [{ ...tiny.boards[0]!, latencyMs: { ...tiny.boards[0]!.latencyMs, ghost: 1 } }, tiny.boards[1]!] }, 'SOLVER_UNKNOWN_ID'],
+    ['a cycle', { ...tiny, tensors: [...tiny.tensors, { id: 'loop', producer: 'add3', consumers: ['conv1'], bytes: 1 }] }, 'SOLVER_CYCLE'],
+  ])('%s -> %s', async (_n, p, code) => {
+    await expect(solve(p)).rejects.toMatchObject({ code });
+  });
+});
