@@ -81,6 +81,8 @@ describe('start: bad input', () => {
     [['start', '--net', 'resnet19', '-o', 'x'], /^dnnpart: .*resnet19/],
     [['start', '--model', 'missing.onnx', '-o', 'x'], /^dnnpart: .*missing\.onnx/],
     [['start', '--system', 'missing.yaml', '-o', 'x'], /^dnnpart: missing\.yaml: system file not found\n$/],
+    // A bad --input is the command line's mistake, not a line of the system file.
+    [['start', '--net', 'resnet18', '--input', '1x3xA', '-o', 'x'], /^dnnpart: --input 1x3xA: a shape is positive integers joined by x/],
   ])('%j → exit 2', async (argv, message) => {
     const r = await run(argv, { cwd: dir });
     expect(r.code).toBe(2);

@@ -76,12 +76,9 @@ export async function resolveSystem(spec: SystemSpec, opts: ResolveOptions): Pro
   const emit = opts.onProgress ?? (() => {});
   await mkdir(opts.workDir, { recursive: true });
 
-  const modelSpec = opts.model && (opts.model.file || opts.model.zoo)
-    ? { ...opts.model, input: opts.model.input ?? (opts.model.zoo ? spec.model.input : undefined) }
-    : { ...spec.model, ...(opts.model?.input ? { input: opts.model.input } : {}) };
-  const fromFile = opts.model?.file || opts.model?.zoo ? null : 'model';
+  const { model: modelSpec, fromFile, inputFromFile } = chooseModel(spec, opts.model);
   const inputShapes = modelSpec.input && modelSpec.input.length > 0
-    ? await located(spec, fromFile && 'model.input', () => parseInputSpecs([...modelSpec.input!]))
+    ? await located(spec, inputFromFile ? 'model.input' : null, () => parseInputSpecs([...modelSpec.input!]))
     : undefined;
 
   let modelFile: string;
@@ -141,6 +138,20 @@ export async function resolveSystem(spec: SystemSpec, opts: ResolveOptions): Pro
 
   const name = fromFile ? spec.name : `${graph.name}-${spec.boards.length}-boards`;
   return { spec, name, graph, modelFile, modelSha256: model.sha256, ...(inputShapes ? { inputShapes } : {}), boards, links: await resolveLinks(spec) };
+}
+
+/**
+ * The model to plan: the file's, or the command line's (--model / --net, and --input). A zoo
+ * network from the command line keeps the file's input shape; your own file does not.
+ * `fromFile` / `inputFromFile` say whether errors can point at a line of the system file.
+ */
+function chooseModel(spec: SystemSpec, override: ResolveOptions['model']): { model: SystemSpec['model']; fromFile: 'model' | null; inputFromFile: boolean } {
+  if (override?.file || override?.zoo) {
+    const input = override.input ?? (override.zoo ? spec.model.input : undefined);
+    return { model: { ...(override.file ? { file: override.file } : { zoo: override.zoo! }), ...(input ? { input } : {}) }, fromFile: null, inputFromFile: !override.input && !!override.zoo && !!spec.model.input };
+  }
+  const input = override?.input ?? spec.model.input;
+  return { model: { ...spec.model, ...(input ? { input } : {}) }, fromFile: 'model', inputFromFile: !override?.input };
 }
 
 /** Directed solver links from the file's links and its `network` default. */
