@@ -32,8 +32,6 @@ export interface CommandSpec {
   readonly positionals: readonly PositionalSpec[];
   readonly options: readonly OptionSpec[];
   readonly example: string;
-  /** Whether the command understands --json (every command accepts the flag; some have no other output form). */
-  readonly json: boolean;
 }
 
 /** Options every command accepts. */
@@ -67,7 +65,6 @@ export const commands: readonly CommandSpec[] = [
     positionals: [],
     options: [],
     example: 'dnnpart zoo list --json',
-    json: true,
   },
   {
     name: 'zoo export',
@@ -79,7 +76,6 @@ export const commands: readonly CommandSpec[] = [
       out('the ONNX file to write (required)'),
     ],
     example: 'dnnpart zoo export resnet18 --input 1x3x224x224 -o resnet18.onnx',
-    json: true,
   },
   {
     name: 'inspect',
@@ -87,7 +83,6 @@ export const commands: readonly CommandSpec[] = [
     positionals: [{ name: 'model', required: true, help: 'an ONNX file' }],
     options: [input, { name: 'all', type: 'boolean', help: 'list every cut point (default: those where one tensor crosses)' }],
     example: 'dnnpart inspect resnet18.onnx --json',
-    json: true,
   },
   {
     name: 'split',
@@ -99,7 +94,6 @@ export const commands: readonly CommandSpec[] = [
       out('the directory to write stage-N.onnx and manifest.json into (required)'),
     ],
     example: 'dnnpart split resnet18.onnx --after layer2.1.relu_1,layer4.0.relu -o stages/',
-    json: true,
   },
   {
     name: 'profile',
@@ -115,7 +109,6 @@ export const commands: readonly CommandSpec[] = [
       { name: 'describe', type: 'string', placeholder: '<board.yaml>', help: 'a board description whose idle/active power estimates energy when no sensor exists' },
     ],
     example: 'dnnpart profile resnet18.onnx --board my-laptop --runs 20 -o my-laptop.profile.json',
-    json: true,
   },
   {
     name: 'solve',
@@ -129,7 +122,6 @@ export const commands: readonly CommandSpec[] = [
       timeLimit,
     ],
     example: 'dnnpart solve --problem effnet.problem.json --objective throughput --json',
-    json: true,
   },
   {
     name: 'import cnnparted',
@@ -142,7 +134,6 @@ export const commands: readonly CommandSpec[] = [
       out('the problem file to write (required)'),
     ],
     example: 'dnnpart import cnnparted ../shared/reference/cnnparted-2024-02 --net efficientnet -o effnet.problem.json',
-    json: true,
   },
   {
     name: 'report',
@@ -156,7 +147,6 @@ export const commands: readonly CommandSpec[] = [
       timeLimit,
     ],
     example: 'dnnpart report --system profiles/systems/example.yaml -o out/',
-    json: true,
   },
   {
     name: 'start',
@@ -175,7 +165,6 @@ export const commands: readonly CommandSpec[] = [
       { ...timeLimit, default: 20 },
     ],
     example: 'dnnpart start --net resnet18 --input 1x3x224x224 -o out/',
-    json: true,
   },
 ];
 
