@@ -130,7 +130,6 @@ export async function main(argv: readonly string[], io?: Partial<CliIO>): Promis
   const signal = io?.signal ?? controller.signal;
   if (!io?.signal) process.once('SIGINT', onSigint);
 
-  let quiet = false;
   try {
     if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
       const cmd = argv[0] === 'help' && argv.length > 1 ? findCommand(argv.slice(1)) : undefined;
@@ -151,7 +150,7 @@ export async function main(argv: readonly string[], io?: Partial<CliIO>): Promis
       return 0;
     }
     checkPositionals(spec, args);
-    quiet = args.options.quiet === true;
+    const quiet = args.options.quiet === true;
     const json = args.options.json === true;
     const ctx: CommandContext = { cwd, progress: createProgress(stderr, quiet), signal };
     const out = await handlers[spec.name]!(args, ctx);
@@ -165,7 +164,7 @@ export async function main(argv: readonly string[], io?: Partial<CliIO>): Promis
       return 130;
     }
     const code = (e as { code?: unknown } | null)?.code;
-    if (e instanceof Error && typeof code === 'string' && isOurCode(code)) {
+    if (e instanceof Error && typeof code === 'string' && isInputError(code)) {
       stderr.write(`dnnpart: ${e.message.replace(/\s*\n\s*/g, ' ')}\n`);
       if (env.DNNPART_DEBUG === '1') stderr.write(`(${code}) ${e.stack ?? ''}\n`);
       return 2;
@@ -184,7 +183,7 @@ export async function main(argv: readonly string[], io?: Partial<CliIO>): Promis
  * An error with a string code is the user's mistake or environment (GRAPH_…, SYSTEM_…, and Node's
  * ENOENT/EACCES on a path they gave); Node's ERR_* codes are programming errors, so exit 1.
  */
-function isOurCode(code: string): boolean {
+function isInputError(code: string): boolean {
   return !code.startsWith('ERR_');
 }
 
