@@ -79,6 +79,10 @@ describe('inspect', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^sq\.onnx: 65 nodes, 1\.24 M parameters, \d+(\.\d+)? M MACs, inputs input\[1x3x64x64\]$/m);
     expect(r.stdout).toMatch(/^\/features\/features\.0\/Conv +246 kB +1$/m);
+    // Inside a Fire module two tensors cross: the squeeze output (for expand3x3) and expand1x1's.
+    const all = await run(['inspect', 'sq.onnx', '--all'], { cwd: dir });
+    expect(all.stdout).toContain('cut points (65 of 65):');
+    expect(all.stdout).toMatch(/^\/features\/features\.3\/expand1x1\/Conv +\S+ kB +2$/m);
   });
 });
 
