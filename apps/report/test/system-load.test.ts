@@ -1,8 +1,9 @@
 // System files: the happy path resolves every reference; each mistake names file, line and field.
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadSystem, parseSystem, profilesDir, SystemError } from '@dnnpart/report';
+import { loadSystem, parseSystem, profilesDir, systemSchema, SystemError } from '@dnnpart/report';
 
 const fixtures = fileURLToPath(new URL('./fixtures/system/', import.meta.url));
 const file = path.join(fixtures, 'sys.yaml');
@@ -92,5 +93,12 @@ describe('committed system files', () => {
   it.each(['example.yaml', 'default.yaml', 'effnet-ci-orin-rpi5.yaml'])('%s is valid', (name) => {
     const s = loadSystem(path.join(profilesDir, 'systems', name));
     expect(s.boards.length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('system.schema.json', () => {
+  it('is the schema the loader validates with, for editors', () => {
+    const committed = JSON.parse(readFileSync(path.join(profilesDir, 'systems', 'system.schema.json'), 'utf8'));
+    expect(committed).toEqual({ $schema: 'http://json-schema.org/draft-07/schema#', title: 'dnnpart system file, version 1', ...JSON.parse(JSON.stringify(systemSchema)) });
   });
 });

@@ -1,4 +1,5 @@
-// The JSON Schema of system files (version 1). The README documents the same fields.
+// The JSON Schema of system files (version 1). The README documents the same fields;
+// profiles/systems/system.schema.json is this object for editors (a test keeps them equal).
 
 const id = { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]*$', maxLength: 64 } as const;
 const shape = { type: 'string', pattern: '^\\d+(x\\d+)*$' } as const;
@@ -22,7 +23,6 @@ const measure = {
 } as const;
 
 export const systemSchema = {
-  $id: 'https://dnnpart.dev/schemas/system@1.json',
   type: 'object',
   additionalProperties: false,
   required: ['version', 'model', 'boards'],
