@@ -105,6 +105,20 @@ describe('buildProblem', () => {
     expect(buildProblem(resolved).problem.boards[0]!.memoryBytes).toBeGreaterThan(0);
   });
 
+  it('warns when a board has no link at all', async () => {
+    const file = sys('nolinks.yaml', 'version: 1\nmodel: { file: sq.onnx }\nboards:\n  - { id: pi, describe: raspberry-pi-5 }\n  - { id: orin, describe: jetson-orin-nano }\nlinks:\n  - { from: pi, to: orin, link: ethernet-1000base-t }\n  - { from: orin, to: pi, link: ethernet-1000base-t }\n');
+    const events: ResolveEvent[] = [];
+    await resolveSystem(loadSystem(file, 'nolinks.yaml'), { workDir: path.join(dir, 'work-nl'), onProgress: (e) => events.push(e) });
+    expect(events.some((e) => e.kind === 'phase' && e.message.startsWith('warning'))).toBe(false);
+    const lonely = sys('lonely.yaml', 'version: 1\nmodel: { file: sq.onnx }\nboards:\n  - { id: pi, describe: raspberry-pi-5 }\n  - { id: orin, describe: jetson-orin-nano }\n');
+    const events2: ResolveEvent[] = [];
+    await resolveSystem(loadSystem(lonely, 'lonely.yaml'), { workDir: path.join(dir, 'work-nl'), onProgress: (e) => events2.push(e) });
+    expect(events2.filter((e) => e.kind === 'phase' && e.message.startsWith('warning')).map((e) => (e as { message: string }).message)).toEqual([
+      'warning: no link joins pi to another board, so no plan can combine it with one (add `network:` or `links:` to lonely.yaml)',
+      'warning: no link joins orin to another board, so no plan can combine it with one (add `network:` or `links:` to lonely.yaml)',
+    ]);
+  });
+
   const bad = (profile: string) => `version: 1\nmodel: { file: sq.onnx }\nboards:\n  - id: pi\n    describe: raspberry-pi-5\n  - id: box\n    profile: ${profile}\n`;
   it.each([
     ['a profile of another model', () => 'sq64.box.profile.json', 'SYSTEM_PROFILE_MODEL_MISMATCH',

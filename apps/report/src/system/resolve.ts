@@ -136,8 +136,17 @@ export async function resolveSystem(spec: SystemSpec, opts: ResolveOptions): Pro
     }
   }
 
+  const links = await resolveLinks(spec);
+  // Not an error (a one-board plan is still a plan), but easy to miss: say it.
+  if (spec.boards.length > 1) {
+    for (const b of spec.boards) {
+      if (!links.some((l) => l.from === b.id || l.to === b.id)) {
+        emit({ kind: 'phase', message: `warning: no link joins ${b.id} to another board, so no plan can combine it with one (add \`network:\` or \`links:\` to ${spec.displayFile})` });
+      }
+    }
+  }
   const name = fromFile ? spec.name : `${graph.name}-${spec.boards.length}-boards`;
-  return { spec, name, graph, modelFile, modelSha256: model.sha256, ...(inputShapes ? { inputShapes } : {}), boards, links: await resolveLinks(spec) };
+  return { spec, name, graph, modelFile, modelSha256: model.sha256, ...(inputShapes ? { inputShapes } : {}), boards, links };
 }
 
 /**
