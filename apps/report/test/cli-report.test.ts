@@ -46,6 +46,8 @@ describe('dnnpart report --system … --problem …', () => {
     expect(result.stdout).toMatch(/^throughput +optimal +500\.00 .* \+50\.0% FPS vs fast$/m);
     expect(result.stdout).toMatch(/^energy +optimal +166\.67 +7\.00 +1\.30 +slow +\+0\.0% mJ vs slow$/m);
     expect(result.stdout).toMatch(/^report: rep\/report\.html$/m);
+    // By hand: (500 FPS, 3.1 mJ), (333, 3.0), (250, 2.2), (167, 1.3); and (3 ms, 3.0 mJ), (6, 2.2), (7, 1.3).
+    expect(result.stdout).toMatch(/^tiny: 3 layers on fast, slow\n(.*\n){5}Pareto fronts: throughput vs energy 4 plans, latency vs energy 3 plans$/m);
     expect(result.stderr).toContain('solved tiny: throughput optimal, latency optimal, energy optimal');
   });
 
@@ -55,6 +57,7 @@ describe('dnnpart report --system … --problem …', () => {
     expect(r.stderr).toBe('');
     const data = JSON.parse(r.stdout);
     expect(data.report).toBe(path.join(dir, 'rep2', 'report.html'));
+    expect(data.systems[0].pareto).toEqual({ 'throughput,energy': { status: 'optimal', plans: 4 }, 'latency,energy': { status: 'optimal', plans: 3 } });
     expect(data.systems[0].objectives.find((o: { objective: string }) => o.objective === 'latency')).toMatchObject({ status: 'optimal', latencyMs: 3, stages: ['fast'], bestSingleBoard: 'single:fast', gainOverBestSingleBoard: 0 });
   });
 

@@ -43,7 +43,14 @@ export interface ReportResult {
   readonly dir: string;
   readonly files: readonly string[];
   readonly report: string;
-  readonly systems: readonly { readonly name: string; readonly nodes: number; readonly boards: readonly string[]; readonly objectives: readonly ObjectiveSummary[] }[];
+  readonly systems: readonly {
+    readonly name: string;
+    readonly nodes: number;
+    readonly boards: readonly string[];
+    readonly objectives: readonly ObjectiveSummary[];
+    /** Plans on each Pareto front ("throughput,energy" → 4), and its status. */
+    readonly pareto: Readonly<Record<string, { readonly status: string; readonly plans: number }>>;
+  }[];
 }
 
 /** `dnnpart report`: solve each system or problem for everything and render the report. */
@@ -98,7 +105,13 @@ export async function report(opts: ReportOptions, ctx: CommandContext): Promise<
     dir,
     files,
     report: path.join(dir, 'report.html'),
-    systems: built.map((s) => ({ name: s.name, nodes: s.layers.length, boards: s.boards.map((b) => b.id), objectives: objectives.map((o) => summariseObjective(s.plans[o], o)) })),
+    systems: built.map((s) => ({
+      name: s.name,
+      nodes: s.layers.length,
+      boards: s.boards.map((b) => b.id),
+      objectives: objectives.map((o) => summariseObjective(s.plans[o], o)),
+      pareto: Object.fromEntries(Object.entries(s.pareto).map(([k, f]) => [k, { status: f.status, plans: f.front.length }])),
+    })),
   };
   return { data: result, text: formatReport(result, ctx) };
 }
@@ -168,6 +181,7 @@ function formatReport(r: ReportResult, ctx: CommandContext): string {
           o.bestSingleBoard ? `${gain(o.gainOverBestSingleBoard)} ${unit[o.objective]} vs ${o.bestSingleBoard.replace(/^single:/, '')}` : '—',
         ]),
       ),
+      `Pareto fronts: ${Object.entries(s.pareto).map(([k, f]) => `${k.replace(',', ' vs ')} ${f.plans} ${f.plans === 1 ? 'plan' : 'plans'}${f.status === 'optimal' ? '' : ` (${f.status})`}`).join(', ')}`,
       '',
     );
   }
