@@ -46,7 +46,7 @@ export function strictSubsets(cp: Compiled, cands: readonly Downset[]): Uint8Arr
 }
 
 /** Best reachable value of `metric` through every (cut set, board) pair; candidates sorted by size. */
-export function pairValues(cp: Compiled, cands: readonly Downset[], sub: Uint8Array, metric: Objective): PairValues {
+export function pairValues(cp: Compiled, cands: readonly Downset[], sub: Uint8Array, metric: Objective, capMs = Number.POSITIVE_INFINITY): PairValues {
   const D = cands.length;
   const m = cp.m;
   const INF = Number.POSITIVE_INFINITY;
@@ -60,6 +60,8 @@ export function pairValues(cp: Compiled, cands: readonly Downset[], sub: Uint8Ar
     if (y.unsupported[b]! - x.unsupported[b]! > 0) return INF;
     const cap = cp.cap[b];
     if (cap !== null && cap !== undefined && y.mem - x.mem > cap) return INF;
+    // Only stages within the period cap (every plan within a throughput bound has them all).
+    if (y.work[b]! - x.work[b]! > capMs) return INF;
     return metric === 'energy' ? y.energy[b]! - x.energy[b]! : y.work[b]! - x.work[b]!;
   };
   const hop = (a: number, c: number, bytes: number): number => {
@@ -67,6 +69,7 @@ export function pairValues(cp: Compiled, cands: readonly Downset[], sub: Uint8Ar
     const l = cp.links[a]![c];
     if (l === undefined) return INF;
     const ms = transferMs(l.link, bytes);
+    if (ms > capMs) return INF;
     return metric === 'energy' ? ms * l.link.powerW : ms;
   };
   const precedes = (a: number, c: number) => a !== c && (!fixed || a < c);
@@ -172,7 +175,7 @@ export const MAX_SUBSET_WORK = 1e9;
  * The same values for a free board order, exactly: states remember the set of boards used so far,
  * so no board recurs. Cost grows with 2^m; callers check MAX_SUBSET_WORK.
  */
-export function pairValuesFree(cp: Compiled, cands: readonly Downset[], sub: Uint8Array, metric: Objective): PairValues {
+export function pairValuesFree(cp: Compiled, cands: readonly Downset[], sub: Uint8Array, metric: Objective, capMs = Number.POSITIVE_INFINITY): PairValues {
   const D = cands.length;
   const m = cp.m;
   const P = 1 << m;
@@ -186,6 +189,8 @@ export function pairValuesFree(cp: Compiled, cands: readonly Downset[], sub: Uin
     if (y.unsupported[b]! - x.unsupported[b]! > 0) return INF;
     const cap = cp.cap[b];
     if (cap !== null && cap !== undefined && y.mem - x.mem > cap) return INF;
+    // Only stages within the period cap (every plan within a throughput bound has them all).
+    if (y.work[b]! - x.work[b]! > capMs) return INF;
     return metric === 'energy' ? y.energy[b]! - x.energy[b]! : y.work[b]! - x.work[b]!;
   };
   const hop = (a: number, c: number, bytes: number): number => {
@@ -193,6 +198,7 @@ export function pairValuesFree(cp: Compiled, cands: readonly Downset[], sub: Uin
     const l = cp.links[a]![c];
     if (l === undefined) return INF;
     const ms = transferMs(l.link, bytes);
+    if (ms > capMs) return INF;
     return metric === 'energy' ? ms * l.link.powerW : ms;
   };
   const idx = (d: number, S: number, b: number) => (d * P + S) * m + b;
@@ -322,4 +328,28 @@ export function pairValuesFree(cp: Compiled, cands: readonly Downset[], sub: Uin
     b = a;
   }
   return { out, in: inn, best, plan };
+}
+
+/** Every time a stage or a transfer can take (sorted, unique): the values a plan's period can have. */
+export function periodCandidates(cp: Compiled, cands: readonly Downset[], sub: Uint8Array): Float64Array {
+  const D = cands.length;
+  const out: number[] = [];
+  for (let d0 = 0; d0 < D; d0++) {
+    for (let d1 = d0 + 1; d1 < D; d1++) {
+      if (sub[d0 * D + d1] === 0) continue;
+      for (let b = 0; b < cp.m; b++) if (cands[d1]!.unsupported[b]! === cands[d0]!.unsupported[b]!) out.push(cands[d1]!.work[b]! - cands[d0]!.work[b]!);
+    }
+  }
+  for (const row of cp.links) {
+    for (const l of row) {
+      if (l === undefined) continue;
+      for (const d of cands) out.push(transferMs(l.link, d.cutBytes));
+      out.push(transferMs(l.link, cp.inputBytes));
+    }
+  }
+  out.push(0);
+  const sorted = Float64Array.from(out).sort();
+  let k = 0;
+  for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[k - 1]) sorted[k++] = sorted[i]!;
+  return sorted.slice(0, k);
 }

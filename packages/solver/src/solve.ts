@@ -6,7 +6,7 @@ import { bestPrefixPlan, prefixTables } from './_dp.js';
 import { cheapestTransfer, enumerateDownsets, type Downset } from './_downsets.js';
 import { blocksOf, buildModel, type MetricBounds } from './_model.js';
 import { mergeZeroCostSources } from './_reduce.js';
-import { MAX_PAIR_CUT_SETS, MAX_SUBSET_WORK, pairValues, pairValuesFree, strictSubsets } from './_bounds.js';
+import { MAX_PAIR_CUT_SETS, MAX_SUBSET_WORK, pairValues, pairValuesFree, periodCandidates, strictSubsets } from './_bounds.js';
 import { baselinesOf } from './baselines.js';
 import { createGlpkSolver, type Solver } from './engine.js';
 import { assignmentProblem, fmt, metricsOf, objectiveValue, type Assignment } from './evaluate.js';
@@ -374,30 +374,67 @@ interface Fixing {
  * cut sets no board can use. Exact: see _bounds.ts.
  */
 function fixPairs(cp: Compiled, cands: Downset[], b: MetricBounds, minimize: Objective): Fixing {
-  const limits: [Objective, number][] = [['throughput', b.periodMs], ['latency', b.latencyMs], ['energy', b.energyMj]];
-  // The minimised metric always takes part: its programme optimum is a lower bound for the ILP.
-  const active = limits.filter(([metric, x]) => Number.isFinite(x) || metric === minimize);
   if (cands.length > MAX_PAIR_CUT_SETS) return { cands, infeasible: false };
   const m = cp.m;
   const D = cands.length;
   const sub = strictSubsets(cp, cands);
   const allowIn = new Uint8Array(D * m).fill(1);
   const allowOut = new Uint8Array(D * m).fill(1);
-  const exactFree = cp.problem.boardOrder === 'free' && 2 ** m * m * D * D <= MAX_SUBSET_WORK;
-  // Both programmes are exact for one metric alone (fixed order; free order over sets of used boards).
+  const work = 2 ** m * m * D * D;
+  const exactFree = cp.problem.boardOrder === 'free' && work <= MAX_SUBSET_WORK;
+  // Both programmes are exact for one metric (fixed order; free order over sets of used boards),
+  // also under a period cap: then they give the best value among plans within the throughput bound.
   const exact = cp.problem.boardOrder === 'fixed' || exactFree;
+  const programme = (metric: Objective, capMs: number) =>
+    exactFree ? pairValuesFree(cp, cands, sub, metric, capMs) : pairValues(cp, cands, sub, metric, capMs);
+  const limitOf = (metric: Objective) => (metric === 'throughput' ? b.periodMs : metric === 'latency' ? b.latencyMs : b.energyMj);
+  const within = (limit: number) => limit * (1 + SLACK) + 1e-9;
+  // Bounded metrics besides the minimised one and the period.
+  const others = (['latency', 'energy'] as const).filter((x) => x !== minimize && Number.isFinite(limitOf(x)));
   let lowerBound: number | undefined;
   let dpPlan: Assignment | undefined;
-  const bounded = active.filter(([, x]) => Number.isFinite(x)).length;
-  for (const [metric, limit] of active) {
-    const pv = exactFree ? pairValuesFree(cp, cands, sub, metric) : pairValues(cp, cands, sub, metric);
-    if (metric === minimize && Number.isFinite(pv.best)) lowerBound = pv.best;
-    if (metric === minimize && exact && bounded <= 1 && pv.plan !== undefined) dpPlan = planOf(cp, cands, pv.plan);
-    let cut = limit * (1 + SLACK) + 1e-9;
-    if (pv.best > cut) return { cands, infeasible: true };
-    // When the minimised metric is the only bounded one, the programme's optimum is reachable and
-    // optimal, so it is a cutoff as tight as it gets.
-    if (exact && bounded <= 1 && metric === minimize && pv.best < Number.POSITIVE_INFINITY) cut = Math.min(cut, pv.best * (1 + SLACK) + 1e-9);
+  // Tightest known value of the minimised metric (its bound, or the exact optimum when known).
+  let cutMin = within(limitOf(minimize));
+  // The period every plan within the bounds keeps; caps the programmes of the other metrics.
+  let periodCap = within(b.periodMs);
+  if (exact && others.length === 0) {
+    // One programme run gives the exact optimum (latency/energy under the period bound, or the period).
+    const pv = programme(minimize, minimize === 'throughput' ? Number.POSITIVE_INFINITY : periodCap);
+    if (pv.best > cutMin) return { cands, infeasible: true };
+    if (Number.isFinite(pv.best)) {
+      lowerBound = pv.best;
+      cutMin = Math.min(cutMin, within(pv.best));
+      if (pv.plan !== undefined) dpPlan = planOf(cp, cands, pv.plan);
+    }
+  } else if (exact && minimize === 'throughput' && others.length === 1 && (exactFree ? work : D * D * m) * 24 <= MAX_SUBSET_WORK * 4) {
+    // Smallest period P whose capped programme still meets the other bound: bisection over every
+    // time a stage or transfer can take. Exact: a plan's period is one of them.
+    const other = others[0]!;
+    const bound = within(limitOf(other));
+    const values = periodCandidates(cp, cands, sub);
+    let lo = 0;
+    let hi = values.length - 1;
+    while (hi >= 0 && values[hi]! > periodCap) hi--;
+    const feasible = (i: number) => programme(other, values[i]!).best <= bound;
+    if (hi < 0 || !feasible(hi)) return { cands, infeasible: true };
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (feasible(mid)) hi = mid;
+      else lo = mid + 1;
+    }
+    const pStar = values[lo]!;
+    const pv = programme(other, pStar);
+    lowerBound = pStar;
+    cutMin = Math.min(cutMin, within(pStar));
+    periodCap = Math.min(periodCap, pStar * (1 + SLACK) + 1e-9);
+    if (pv.plan !== undefined) dpPlan = planOf(cp, cands, pv.plan);
+  }
+  if (minimize === 'throughput') periodCap = Math.min(periodCap, cutMin);
+  const metrics: Objective[] = [...new Set<Objective>([minimize, ...(Number.isFinite(b.periodMs) ? ['throughput' as const] : []), ...others])];
+  for (const metric of metrics) {
+    const pv = programme(metric, metric === 'throughput' ? Number.POSITIVE_INFINITY : periodCap);
+    if (metric === minimize && lowerBound === undefined && Number.isFinite(pv.best)) lowerBound = pv.best;
+    const cut = metric === minimize ? cutMin : within(limitOf(metric));
     if (pv.best > cut) return { cands, infeasible: true };
     for (let k = 0; k < D * m; k++) {
       if (pv.in[k]! > cut) allowIn[k] = 0;
