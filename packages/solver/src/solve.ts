@@ -102,9 +102,8 @@ export class SolveContext {
     return out;
   }
 
-  /** Minimise one metric under bounds: exact reduction, incumbent, ILP. */
   /**
-   * Minimise one metric under bounds. GLPK accepts binaries within 1e-5 of 0 or 1 (its integrality
+   * Minimise one metric under bounds: exact reduction, incumbent, programmes, ILP. GLPK accepts binaries within 1e-5 of 0 or 1 (its integrality
    * tolerance), so a returned plan can break a bound by about 1e-5 relative; then the bound is lowered
    * past that plan and the ILP re-solved, so every plan returned meets its bounds to 1e-9 relative.
    */
