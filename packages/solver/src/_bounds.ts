@@ -46,7 +46,7 @@ export function strictSubsets(cp: Compiled, cands: readonly Downset[]): Uint8Arr
 }
 
 /** Best reachable value of `metric` through every (cut set, board) pair; candidates sorted by size. */
-export function pairValues(cp: Compiled, cands: readonly Downset[], sub: Uint8Array, metric: Objective, capMs = Number.POSITIVE_INFINITY): PairValues {
+export function pairValues(cp: Compiled, cands: readonly Downset[], sub: Uint8Array, metric: Objective, capMs = Number.POSITIVE_INFINITY, lambda = 0): PairValues {
   const D = cands.length;
   const m = cp.m;
   const INF = Number.POSITIVE_INFINITY;
@@ -62,7 +62,10 @@ export function pairValues(cp: Compiled, cands: readonly Downset[], sub: Uint8Ar
     if (cap !== null && cap !== undefined && y.mem - x.mem > cap) return INF;
     // Only stages within the period cap (every plan within a throughput bound has them all).
     if (y.work[b]! - x.work[b]! > capMs) return INF;
-    return metric === 'energy' ? y.energy[b]! - x.energy[b]! : y.work[b]! - x.work[b]!;
+    const lat = y.work[b]! - x.work[b]!;
+    const en = y.energy[b]! - x.energy[b]!;
+    // lambda > 0: the Lagrangian mix of the metric with the other sum (latency + lambda x energy, or the reverse).
+    return metric === 'energy' ? en + lambda * lat : metric === 'latency' ? lat + lambda * en : lat;
   };
   const hop = (a: number, c: number, bytes: number): number => {
     if (a === c) return 0;
@@ -70,7 +73,8 @@ export function pairValues(cp: Compiled, cands: readonly Downset[], sub: Uint8Ar
     if (l === undefined) return INF;
     const ms = transferMs(l.link, bytes);
     if (ms > capMs) return INF;
-    return metric === 'energy' ? ms * l.link.powerW : ms;
+    const mj = ms * l.link.powerW;
+    return metric === 'energy' ? mj + lambda * ms : metric === 'latency' ? ms + lambda * mj : ms;
   };
   const precedes = (a: number, c: number) => a !== c && (!fixed || a < c);
   // F[d*m+b]: best value with the nodes of d done and the last stage on b, ending at d.
@@ -175,7 +179,7 @@ export const MAX_SUBSET_WORK = 1e9;
  * The same values for a free board order, exactly: states remember the set of boards used so far,
  * so no board recurs. Cost grows with 2^m; callers check MAX_SUBSET_WORK.
  */
-export function pairValuesFree(cp: Compiled, cands: readonly Downset[], sub: Uint8Array, metric: Objective, capMs = Number.POSITIVE_INFINITY): PairValues {
+export function pairValuesFree(cp: Compiled, cands: readonly Downset[], sub: Uint8Array, metric: Objective, capMs = Number.POSITIVE_INFINITY, lambda = 0): PairValues {
   const D = cands.length;
   const m = cp.m;
   const P = 1 << m;
@@ -191,7 +195,10 @@ export function pairValuesFree(cp: Compiled, cands: readonly Downset[], sub: Uin
     if (cap !== null && cap !== undefined && y.mem - x.mem > cap) return INF;
     // Only stages within the period cap (every plan within a throughput bound has them all).
     if (y.work[b]! - x.work[b]! > capMs) return INF;
-    return metric === 'energy' ? y.energy[b]! - x.energy[b]! : y.work[b]! - x.work[b]!;
+    const lat = y.work[b]! - x.work[b]!;
+    const en = y.energy[b]! - x.energy[b]!;
+    // lambda > 0: the Lagrangian mix of the metric with the other sum (latency + lambda x energy, or the reverse).
+    return metric === 'energy' ? en + lambda * lat : metric === 'latency' ? lat + lambda * en : lat;
   };
   const hop = (a: number, c: number, bytes: number): number => {
     if (a === c) return 0;
@@ -199,7 +206,8 @@ export function pairValuesFree(cp: Compiled, cands: readonly Downset[], sub: Uin
     if (l === undefined) return INF;
     const ms = transferMs(l.link, bytes);
     if (ms > capMs) return INF;
-    return metric === 'energy' ? ms * l.link.powerW : ms;
+    const mj = ms * l.link.powerW;
+    return metric === 'energy' ? mj + lambda * ms : metric === 'latency' ? ms + lambda * mj : ms;
   };
   const idx = (d: number, S: number, b: number) => (d * P + S) * m + b;
   const size = D * P * m;

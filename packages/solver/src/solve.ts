@@ -384,8 +384,8 @@ function fixPairs(cp: Compiled, cands: Downset[], b: MetricBounds, minimize: Obj
   // Both programmes are exact for one metric (fixed order; free order over sets of used boards),
   // also under a period cap: then they give the best value among plans within the throughput bound.
   const exact = cp.problem.boardOrder === 'fixed' || exactFree;
-  const programme = (metric: Objective, capMs: number) =>
-    exactFree ? pairValuesFree(cp, cands, sub, metric, capMs) : pairValues(cp, cands, sub, metric, capMs);
+  const programme = (metric: Objective, capMs: number, lambda = 0) =>
+    exactFree ? pairValuesFree(cp, cands, sub, metric, capMs, lambda) : pairValues(cp, cands, sub, metric, capMs, lambda);
   const limitOf = (metric: Objective) => (metric === 'throughput' ? b.periodMs : metric === 'latency' ? b.latencyMs : b.energyMj);
   const within = (limit: number) => limit * (1 + SLACK) + 1e-9;
   // Bounded metrics besides the minimised one and the period.
@@ -428,6 +428,45 @@ function fixPairs(cp: Compiled, cands: Downset[], b: MetricBounds, minimize: Obj
     periodCap = Math.min(periodCap, pStar * (1 + SLACK) + 1e-9);
     if (pv.plan !== undefined) dpPlan = planOf(cp, cands, pv.plan);
   }
+  let lagrange: { lambda: number; offset: number } | undefined;
+  if (exact && minimize !== 'throughput' && others.length === 1 && (exactFree ? work : D * D * m) * 40 <= MAX_SUBSET_WORK * 4) {
+    // Two bounded sums: min A s.t. B <= bound. For any lambda >= 0 the programme over A + lambda B gives
+    // best(lambda) - lambda bound <= the optimum (Lagrangian bound); its plans that meet the bound are
+    // incumbents. Bisection on lambda by the sign of the subgradient B(plan) - bound.
+    const other = others[0]!;
+    const bound = limitOf(other);
+    let bestLb = Number.NEGATIVE_INFINITY;
+    const run = (lambda: number) => {
+      const pv = programme(minimize, periodCap, lambda);
+      if (pv.plan === undefined || !Number.isFinite(pv.best)) return undefined;
+      const plan = planOf(cp, cands, pv.plan);
+      const mt = metricsOf(cp, plan);
+      const lb = pv.best - lambda * bound;
+      if (lb > bestLb) {
+        bestLb = lb;
+        lagrange = { lambda, offset: lambda * bound };
+      }
+      if (objectiveValue(mt, other) <= within(bound)) cutMin = Math.min(cutMin, within(objectiveValue(mt, minimize)));
+      return objectiveValue(mt, other);
+    };
+    const at0 = run(0);
+    if (at0 === undefined) return { cands, infeasible: true };
+    if (at0 > within(bound)) {
+      let hi = 1e-6;
+      let e = run(hi);
+      for (let k = 0; k < 40 && e !== undefined && e > within(bound); k++) e = run((hi *= 4));
+      let lo = 0;
+      for (let k = 0; k < 16 && e !== undefined; k++) {
+        const mid = (lo + hi) / 2;
+        const em = run(mid);
+        if (em === undefined) break;
+        if (em > within(bound)) lo = mid;
+        else hi = mid;
+      }
+    }
+    if (bestLb > cutMin) return { cands, infeasible: true };
+    if (Number.isFinite(bestLb)) lowerBound = Math.max(lowerBound ?? Number.NEGATIVE_INFINITY, bestLb);
+  }
   if (minimize === 'throughput') periodCap = Math.min(periodCap, cutMin);
   const metrics: Objective[] = [...new Set<Objective>([minimize, ...(Number.isFinite(b.periodMs) ? ['throughput' as const] : []), ...others])];
   for (const metric of metrics) {
@@ -438,6 +477,14 @@ function fixPairs(cp: Compiled, cands: Downset[], b: MetricBounds, minimize: Obj
     for (let k = 0; k < D * m; k++) {
       if (pv.in[k]! > cut) allowIn[k] = 0;
       if (pv.out[k]! > cut) allowOut[k] = 0;
+    }
+  }
+  if (lagrange !== undefined && lagrange.lambda > 0) {
+    // A plan through a pair within the other bound has A >= (its mixed value) - lambda x bound.
+    const pv = programme(minimize, periodCap, lagrange.lambda);
+    for (let k = 0; k < D * m; k++) {
+      if (pv.in[k]! - lagrange.offset > cutMin) allowIn[k] = 0;
+      if (pv.out[k]! - lagrange.offset > cutMin) allowOut[k] = 0;
     }
   }
   const keep: number[] = [];
