@@ -4,24 +4,16 @@ import { baselinesOf } from './baselines.js';
 import { objectiveValue } from './evaluate.js';
 import { SolverError } from './errors.js';
 import { parseProblem } from './problem.js';
-import type { MetricBounds } from './_model.js';
-import { boundsOf, checkOptions, SolveContext, structuralReason, type SolveOptions } from './solve.js';
+import { boundsOf, checkOptions, LEX_SLACK, SolveContext, structuralReason, withBound, type SolveOptions } from './solve.js';
 import type { Objective, ParetoResult, Plan, Problem } from './types.js';
 
 /**
  * Two values of the stepped objective closer than this (relative) count as equal: after each point the
- * next must be better by at least this much. Lexicographic steps allow the first objective this much slack.
+ * next must be better by at least this much (lexicographic steps allow the first objective LEX_SLACK).
  */
 export const PARETO_EPSILON = 1e-6;
-const LEX_SLACK = 1e-9;
 /** Safety stop; real fronts here have tens of points. */
 const MAX_POINTS = 500;
-
-function withBound(b: MetricBounds, o: Objective, value: number): MetricBounds {
-  if (o === 'throughput') return { ...b, periodMs: Math.min(b.periodMs, value) };
-  if (o === 'latency') return { ...b, latencyMs: Math.min(b.latencyMs, value) };
-  return { ...b, energyMj: Math.min(b.energyMj, value) };
-}
 
 /** Every non-dominated plan for objectives [a, b] (within the problem's constraints), sorted by a. */
 export async function solvePareto(

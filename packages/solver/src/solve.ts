@@ -257,6 +257,18 @@ export class SolveContext {
   }
 }
 
+/** The second objective that breaks ties between optimal plans (the fronts' lexicographic order). */
+const TIE_BREAK: Readonly<Record<Objective, Objective>> = { throughput: 'energy', latency: 'energy', energy: 'latency' };
+/** Slack a lexicographic step allows the first objective (relative). */
+export const LEX_SLACK = 1e-9;
+
+/** Bounds tightened so that objective `o` is at most `value` (throughput as a period in ms). */
+export function withBound(b: MetricBounds, o: Objective, value: number): MetricBounds {
+  if (o === 'throughput') return { ...b, periodMs: Math.min(b.periodMs, value) };
+  if (o === 'latency') return { ...b, latencyMs: Math.min(b.latencyMs, value) };
+  return { ...b, energyMj: Math.min(b.energyMj, value) };
+}
+
 /** Exact optimum of a problem for its objective (or `options.objective`), with baselines beside it. */
 export async function solve(problem: Problem, options: SolveOptions = {}): Promise<Plan> {
   checkOptions(options);
@@ -270,7 +282,15 @@ export async function solve(problem: Problem, options: SolveOptions = {}): Promi
   });
   const structural = structuralReason(ctx.original);
   if (structural !== null) return done({ status: 'infeasible', reason: structural });
-  const res = await ctx.optimize({ minimize: objective, bounds: boundsOf(problem.constraints) });
+  const bounds = boundsOf(problem.constraints);
+  let res = await ctx.optimize({ minimize: objective, bounds });
+  if (res.status === 'optimal' && res.metrics !== undefined) {
+    // Ties are common (zero-cost nodes, idle boards): among the optimal plans take the best on the
+    // second objective, so the chosen plan is also the end point of the Pareto fronts the report draws.
+    const best = objectiveValue(res.metrics, objective);
+    const tie = await ctx.optimize({ minimize: TIE_BREAK[objective], bounds: withBound(bounds, objective, best * (1 + LEX_SLACK) + 1e-12) });
+    if (tie.status === 'optimal' && tie.metrics !== undefined) res = { ...res, metrics: tie.metrics };
+  }
   if (res.status === 'infeasible') {
     return done({ status: 'infeasible', reason: await explainInfeasible(ctx, problem.constraints), reduction: res.reduction });
   }
