@@ -45,16 +45,15 @@ export function strictSubsets(cp: Compiled, cands: readonly Downset[]): Uint8Arr
   return sub;
 }
 
-/** Best reachable value of `metric` through every (cut set, board) pair; candidates sorted by size. */
-export function pairValues(cp: Compiled, cands: readonly Downset[], sub: Uint8Array, metric: Objective, capMs = Number.POSITIVE_INFINITY, lambda = 0): PairValues {
-  const D = cands.length;
-  const m = cp.m;
+/**
+ * The programmes' step costs: a stage of board b from cut set d0 to d1, and a transfer from board a
+ * to c, as the metric (or its Lagrangian mix with the other sum when lambda > 0); Infinity where
+ * not allowed (unsupported node, memory cap, over the period cap, no link).
+ */
+function stepCosts(cp: Compiled, cands: readonly Downset[], metric: Objective, capMs: number, lambda: number) {
   const INF = Number.POSITIVE_INFINITY;
-  const FULL = D - 1;
-  const fixed = cp.problem.boardOrder === 'fixed';
   const combine = metric === 'throughput' ? (a: number, b: number) => (a > b ? a : b) : (a: number, b: number) => a + b;
   const stage = (b: number, d0: number, d1: number): number => {
-    if (sub[d0 * D + d1] === 0) return INF;
     const x = cands[d0]!;
     const y = cands[d1]!;
     if (y.unsupported[b]! - x.unsupported[b]! > 0) return INF;
@@ -76,6 +75,19 @@ export function pairValues(cp: Compiled, cands: readonly Downset[], sub: Uint8Ar
     const mj = ms * l.link.powerW;
     return metric === 'energy' ? mj + lambda * ms : metric === 'latency' ? ms + lambda * mj : ms;
   };
+  return { combine, stage, hop };
+}
+
+/** Best reachable value of `metric` through every (cut set, board) pair; candidates sorted by size. */
+export function pairValues(cp: Compiled, cands: readonly Downset[], sub: Uint8Array, metric: Objective, capMs = Number.POSITIVE_INFINITY, lambda = 0): PairValues {
+  const D = cands.length;
+  const m = cp.m;
+  const INF = Number.POSITIVE_INFINITY;
+  const FULL = D - 1;
+  const fixed = cp.problem.boardOrder === 'fixed';
+  const costs = stepCosts(cp, cands, metric, capMs, lambda);
+  const { combine, hop } = costs;
+  const stage = (b: number, d0: number, d1: number): number => (sub[d0 * D + d1] === 0 ? INF : costs.stage(b, d0, d1));
   const precedes = (a: number, c: number) => a !== c && (!fixed || a < c);
   // F[d*m+b]: best value with the nodes of d done and the last stage on b, ending at d.
   const F = new Float64Array(D * m).fill(INF);
@@ -185,30 +197,8 @@ export function pairValuesFree(cp: Compiled, cands: readonly Downset[], sub: Uin
   const P = 1 << m;
   const INF = Number.POSITIVE_INFINITY;
   const FULL = D - 1;
-  const combine = metric === 'throughput' ? (a: number, b: number) => (a > b ? a : b) : (a: number, b: number) => a + b;
   // Stage cost table per (board, d0, d1) would be D^2 m; compute on the fly instead.
-  const stage = (b: number, d0: number, d1: number): number => {
-    const x = cands[d0]!;
-    const y = cands[d1]!;
-    if (y.unsupported[b]! - x.unsupported[b]! > 0) return INF;
-    const cap = cp.cap[b];
-    if (cap !== null && cap !== undefined && y.mem - x.mem > cap) return INF;
-    // Only stages within the period cap (every plan within a throughput bound has them all).
-    if (y.work[b]! - x.work[b]! > capMs) return INF;
-    const lat = y.work[b]! - x.work[b]!;
-    const en = y.energy[b]! - x.energy[b]!;
-    // lambda > 0: the Lagrangian mix of the metric with the other sum (latency + lambda x energy, or the reverse).
-    return metric === 'energy' ? en + lambda * lat : metric === 'latency' ? lat + lambda * en : lat;
-  };
-  const hop = (a: number, c: number, bytes: number): number => {
-    if (a === c) return 0;
-    const l = cp.links[a]![c];
-    if (l === undefined) return INF;
-    const ms = transferMs(l.link, bytes);
-    if (ms > capMs) return INF;
-    const mj = ms * l.link.powerW;
-    return metric === 'energy' ? mj + lambda * ms : metric === 'latency' ? ms + lambda * mj : ms;
-  };
+  const { combine, stage, hop } = stepCosts(cp, cands, metric, capMs, lambda);
   const idx = (d: number, S: number, b: number) => (d * P + S) * m + b;
   const size = D * P * m;
   const F = new Float64Array(size).fill(INF);
