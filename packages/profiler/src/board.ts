@@ -3,6 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ProfileError } from './errors.js';
+import { analyticParameterProperties } from './profile-schema.js';
 import type { BoardDescription } from './types.js';
 import { compile, describeAjvError } from './_validate.js';
 
@@ -47,11 +48,7 @@ export const boardDescriptionJsonSchema = {
       required: ['computeEfficiency', 'memoryEfficiency', 'perOpOverheadMs'],
       additionalProperties: false,
       properties: {
-        computeEfficiency: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
-        memoryEfficiency: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
-        perOpOverheadMs: nonNeg,
-        groupedConvEfficiency: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
-        groupedConvAsDense: { type: 'boolean' },
+        ...analyticParameterProperties,
         calibration: { type: 'string' },
       },
     },

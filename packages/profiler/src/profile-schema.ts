@@ -2,6 +2,16 @@
 import { PROFILE_SCHEMA_ID } from './types.js';
 
 const nonNeg = { type: 'number', minimum: 0 } as const;
+const efficiency = { type: 'number', exclusiveMinimum: 0, maximum: 1 } as const;
+
+/** Schema properties of the roofline's parameters, shared by board descriptions and analytic profiles. */
+export const analyticParameterProperties = {
+  computeEfficiency: efficiency,
+  memoryEfficiency: efficiency,
+  perOpOverheadMs: nonNeg,
+  groupedConvEfficiency: efficiency,
+  groupedConvAsDense: { type: 'boolean' },
+} as const;
 const stats = {
   type: 'object',
   required: ['median', 'p90', 'mean', 'stddev'],
@@ -138,11 +148,7 @@ export const profileJsonSchema = {
       required: ['computeEfficiency', 'memoryEfficiency', 'perOpOverheadMs', 'precision'],
       additionalProperties: false,
       properties: {
-        computeEfficiency: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
-        memoryEfficiency: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
-        perOpOverheadMs: nonNeg,
-        groupedConvEfficiency: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
-        groupedConvAsDense: { type: 'boolean' },
+        ...analyticParameterProperties,
         precision: { enum: ['fp32', 'fp16', 'int16', 'int8'] },
       },
     },
