@@ -14,7 +14,7 @@ export interface SplitCheck {
 }
 
 /** Deterministic PRNG (mulberry32) so a check is reproducible. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

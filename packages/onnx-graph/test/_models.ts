@@ -5,20 +5,13 @@ import {
   AttributeProto_AttributeType as AT, AttributeProtoSchema, ModelProtoSchema, NodeProtoSchema,
   TensorProtoSchema, ValueInfoProtoSchema, type AttributeProto, type ModelProto, type TensorProto, type ValueInfoProto,
 } from 'onnx-buf';
+import { prng as rng } from '../src/verify.js';
 
 export type Dim = number | string;
 export type Attr = number | number[] | string | { f: number } | { floats: number[] } | { t: TensorProto };
 
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+
+export { rng };
 
 export function vi(name: string, dims?: Dim[] | null, elemType = 1): ValueInfoProto {
   return create(ValueInfoProtoSchema, {
