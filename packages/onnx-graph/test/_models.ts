@@ -10,7 +10,6 @@ import { prng as rng } from '../src/verify.js';
 export type Dim = number | string;
 export type Attr = number | number[] | string | { f: number } | { floats: number[] } | { t: TensorProto };
 
-
 export { rng };
 
 export function vi(name: string, dims?: Dim[] | null, elemType = 1): ValueInfoProto {
