@@ -14,3 +14,5 @@ export type { ZooName, ZooEntry, ZooBuildOptions, ZooInputShape, ZooModelInfo, Z
 export { IR_VERSION as zooIrVersion, OPSET_VERSION as zooOpsetVersion } from './_encode.js';
 export { ZooError, isZooError } from './errors.js';
 export type { ZooErrorCode } from './errors.js';
+export { externalModels, findExternalModel } from './external.js';
+export type { ExternalModel, ExternalModelKind, ExternalModelSource } from './external.js';

