@@ -13,6 +13,7 @@ export default defineConfig({
       '@dnnpart/profiler': src('packages/profiler'),
       '@dnnpart/solver': src('packages/solver'),
       '@dnnpart/report': src('apps/report'),
+      '@dnnpart/accuracy': src('packages/accuracy'),
     },
   },
   test: {

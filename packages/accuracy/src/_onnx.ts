@@ -1,0 +1,76 @@
+// Small builders and readers over onnx-buf messages for the model rewrites (quantize, fp16).
+import { create } from '@bufbuild/protobuf';
+import {
+  AttributeProto_AttributeType, NodeProtoSchema, TensorProtoSchema, TensorProto_DataLocation,
+  type ModelProto, type NodeProto, type TensorProto,
+} from 'onnx-buf';
+import { AccuracyError } from './errors.js';
+
+/** ONNX element type numbers used here. */
+export const T_FLOAT = 1;
+export const T_UINT8 = 2;
+export const T_INT8 = 3;
+export const T_FLOAT16 = 10;
+
+/** The default-domain opset of a model (0 if none). */
+export function opsetOf(proto: ModelProto): number {
+  const o = proto.opsetImport.find((x) => x.domain === '' || x.domain === 'ai.onnx');
+  return o ? Number(o.version) : 0;
+}
+
+/** The float32 contents of an initializer (raw_data or float_data). */
+export function readFloats(t: TensorProto): Float32Array {
+  if (t.dataType !== T_FLOAT) throw new AccuracyError('ACCURACY_DTYPE_MISMATCH', `initializer ${t.name} is not float32`);
+  if (t.dataLocation === TensorProto_DataLocation.EXTERNAL) {
+    throw new AccuracyError('ACCURACY_BAD_TENSOR_FILE', `initializer ${t.name} keeps its data in an external file that was not loaded`);
+  }
+  if (t.rawData.length > 0) {
+    // Copy: raw_data may be unaligned inside the file's buffer.
+    const out = new Float32Array(t.rawData.length / 4);
+    new Uint8Array(out.buffer).set(t.rawData);
+    return out;
+  }
+  return Float32Array.from(t.floatData);
+}
+
+/** Dims of a tensor proto as numbers. */
+export function dimsOf(t: TensorProto): number[] {
+  return t.dims.map(Number);
+}
+
+function raw(name: string, dataType: number, dims: readonly number[], bytes: Uint8Array): TensorProto {
+  return create(TensorProtoSchema, { name, dataType, dims: dims.map((d) => BigInt(d)), rawData: bytes });
+}
+
+export function floatTensor(name: string, dims: readonly number[], data: Float32Array): TensorProto {
+  return raw(name, T_FLOAT, dims, new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice());
+}
+
+export function int8Tensor(name: string, dims: readonly number[], data: Int8Array): TensorProto {
+  return raw(name, T_INT8, dims, new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice());
+}
+
+export function uint8Tensor(name: string, dims: readonly number[], data: Uint8Array): TensorProto {
+  return raw(name, T_UINT8, dims, data.slice());
+}
+
+export function halfTensor(name: string, dims: readonly number[], bits: Uint16Array): TensorProto {
+  return raw(name, T_FLOAT16, dims, new Uint8Array(bits.buffer, bits.byteOffset, bits.byteLength).slice());
+}
+
+/** A node; integer attributes only (all the rewrites need). */
+export function node(opType: string, name: string, input: string[], output: string[], ints: Record<string, number> = {}): NodeProto {
+  return create(NodeProtoSchema, {
+    opType,
+    name,
+    input,
+    output,
+    attribute: Object.entries(ints).map(([k, v]) => ({ name: k, type: AttributeProto_AttributeType.INT, i: BigInt(v) })),
+  });
+}
+
+/** An integer attribute of a node, or `dflt`. */
+export function intAttr(n: NodeProto, name: string, dflt: number): number {
+  const a = n.attribute.find((x) => x.name === name);
+  return a ? Number(a.i) : dflt;
+}

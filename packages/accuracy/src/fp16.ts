@@ -1,0 +1,140 @@
+// Float16 stage models: float32 weights and activations become float16, with Cast at the model's
+// float32 boundary so stages still exchange float32 (the transfer encoding is a separate choice).
+// Ops that must stay float32 (index- or range-computing ops, ops without float16 kernels) keep
+// float32 with Casts around them, and are listed.
+import { clone, create } from '@bufbuild/protobuf';
+import {
+  GraphProtoSchema, ModelProtoSchema, NodeProtoSchema,
+  type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto,
+} from 'onnx-buf';
+import type { Graph } from '@dnnpart/onnx-graph';
+import { halfTensor, node, readFloats, T_FLOAT, T_FLOAT16 } from './_onnx.js';
+import { toHalfBits } from './_half.js';
+
+/** Ops kept in float32: their float inputs are index/range data or they lose too much in float16. */
+const KEEP_FP32 = new Set([
+  'Resize', 'Upsample', 'Range', 'CumSum', 'TopK', 'NonMaxSuppression', 'RoiAlign', 'RandomUniformLike',
+  'RandomNormalLike', 'ConstantOfShape', 'Shape', 'Size',
+]);
+
+/** What `convertFp16` did. */
+export interface Fp16Report {
+  /** Float-computing nodes kept in float32, as `{ node, op }`. */
+  readonly keptFp32: readonly { readonly node: string; readonly op: string }[];
+  /** Initializers stored as float16. */
+  readonly convertedInitializers: number;
+  readonly warnings: readonly string[];
+}
+
+export interface Fp16Model {
+  readonly proto: ModelProto;
+  readonly report: Fp16Report;
+}
+
+/**
+ * The float16 form of a model or stage model. `graph` gives tensor dtypes by name. The source proto
+ * is not modified; graph inputs and outputs keep float32 (a Cast inside the model converts).
+ */
+export function convertFp16(proto: ModelProto, graph: Graph): Fp16Model {
+  const g = proto.graph!;
+  const inits = new Map<string, TensorProto>(g.initializer.map((t) => [t.name, t]));
+  const isFloat = (x: string) => x !== '' && (inits.get(x)?.dataType === T_FLOAT || (!inits.has(x) && graph.tensors.get(x)?.dtype === 'float32'));
+  const graphInputs = new Set(g.input.map((i) => i.name).filter((n) => !inits.has(n)));
+  const graphOutputs = new Set(g.output.map((o) => o.name));
+  const nodes: NodeProto[] = [];
+  const newInits: TensorProto[] = [];
+  const half = new Map<string, string>(); // float32 name -> its float16 name
+  const single = new Map<string, string>(); // float16 tensor produced in the graph -> its float32 copy
+  const keptFp32: { node: string; op: string }[] = [];
+  let convertedInitializers = 0;
+
+  // float16 name of a float32 tensor: graph inputs get a Cast, initializers a float16 copy.
+  const asHalf = (x: string): string => {
+    const done = half.get(x);
+    if (done) return done;
+    const name = `${x}__fp16`;
+    const t = inits.get(x);
+    if (t) {
+      const v = readFloats(t);
+      const bits = new Uint16Array(v.length);
+      for (let i = 0; i < v.length; i++) bits[i] = toHalfBits(v[i]!);
+      newInits.push(halfTensor(name, t.dims.map(Number), bits));
+      convertedInitializers++;
+    } else nodes.push(node('Cast', `${x}__CastToFp16`, [x], [name], { to: T_FLOAT16 }));
+    half.set(x, name);
+    return name;
+  };
+  // float32 name of a tensor computed in float16 inside the graph.
+  const asSingle = (x: string): string => {
+    if (inits.has(x) || graphInputs.has(x)) return x;
+    const done = single.get(x);
+    if (done) return done;
+    const name = `${x}__fp32`;
+    nodes.push(node('Cast', `${x}__CastToFp32`, [x], [name], { to: T_FLOAT }));
+    single.set(x, name);
+    return name;
+  };
+  // Tensors produced in the graph carry their own name in float16, except graph outputs.
+  const producedHalf = new Set<string>();
+
+  for (const n of g.node) {
+    const q = clone(NodeProtoSchema, n);
+    const custom = !(n.domain === '' || n.domain === 'ai.onnx');
+    if (custom || KEEP_FP32.has(n.opType)) {
+      if (n.input.some(isFloat) || n.output.some(isFloat)) keptFp32.push({ node: n.name, op: n.opType });
+      q.input = n.input.map((x) => (producedHalf.has(x) ? asSingle(x) : x));
+      q.output = n.output.map((y) => (isFloat(y) && !graphOutputs.has(y) ? `${y}__kept_fp32` : y));
+      nodes.push(q);
+      n.output.forEach((y, i) => {
+        if (isFloat(y) && !graphOutputs.has(y)) {
+          nodes.push(node('Cast', `${y}__CastToFp16`, [q.output[i]!], [y], { to: T_FLOAT16 }));
+          producedHalf.add(y);
+          single.set(y, q.output[i]!);
+        }
+      });
+      continue;
+    }
+    q.input = n.input.map((x) => (!isFloat(x) || producedHalf.has(x) ? x : asHalf(x)));
+    if (n.opType === 'Constant') {
+      const a = q.attribute.find((x) => x.name === 'value' && x.t?.dataType === T_FLOAT);
+      if (a?.t) {
+        const v = readFloats(a.t);
+        const bits = new Uint16Array(v.length);
+        for (let i = 0; i < v.length; i++) bits[i] = toHalfBits(v[i]!);
+        a.t = halfTensor(a.t.name, a.t.dims.map(Number), bits);
+      }
+    }
+    if (n.opType === 'Cast' && intAttrValue(n, 'to') === T_FLOAT) setIntAttr(q, 'to', T_FLOAT16);
+    q.output = n.output.map((y) => (isFloat(y) && graphOutputs.has(y) ? `${y}__fp16` : y));
+    nodes.push(q);
+    n.output.forEach((y, i) => {
+      if (!isFloat(y)) return;
+      if (graphOutputs.has(y)) nodes.push(node('Cast', `${y}__CastToFp32`, [q.output[i]!], [y], { to: T_FLOAT }));
+      else producedHalf.add(y);
+    });
+  }
+  const used = new Set(nodes.flatMap((n) => n.input));
+  // Inner value_info would still say float32 for tensors that are now float16.
+  const valueInfo: ValueInfoProto[] = g.valueInfo.filter((vi) => !producedHalf.has(vi.name));
+  const warnings = keptFp32.length
+    ? [`${graph.name}: ${keptFp32.length} node(s) stay float32 in the float16 model (${[...new Set(keptFp32.map((k) => k.op))].sort().join(', ')}; first ${keptFp32[0]!.node})`]
+    : [];
+  const graphOut = create(GraphProtoSchema, {
+    ...g,
+    node: nodes,
+    initializer: [...g.initializer.filter((t) => used.has(t.name)), ...newInits],
+    input: g.input.filter((vi) => !inits.has(vi.name) || used.has(vi.name)),
+    valueInfo,
+  });
+  return { proto: create(ModelProtoSchema, { ...proto, graph: graphOut }), report: { keptFp32, convertedInitializers, warnings } };
+}
+
+function intAttrValue(n: NodeProto, name: string): number | undefined {
+  const a = n.attribute.find((x) => x.name === name);
+  return a ? Number(a.i) : undefined;
+}
+
+function setIntAttr(n: NodeProto, name: string, v: number): void {
+  const a = n.attribute.find((x) => x.name === name);
+  if (a) a.i = BigInt(v);
+}
