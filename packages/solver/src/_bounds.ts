@@ -5,7 +5,7 @@
 // board recur (a relaxation), so its values are lower bounds and the fixing stays exact.
 
 import { transferMs, type Compiled } from './_compiled.js';
-import type { Downset } from './_downsets.js';
+import { downsetStageMs, type Downset } from './_downsets.js';
 import type { Objective } from './types.js';
 
 export interface PairValues {
@@ -59,9 +59,9 @@ function stepCosts(cp: Compiled, cands: readonly Downset[], metric: Objective, c
     if (y.unsupported[b]! - x.unsupported[b]! > 0) return INF;
     const cap = cp.cap[b];
     if (cap !== null && cap !== undefined && y.mem - x.mem > cap) return INF;
+    const lat = downsetStageMs(cp, b, x, y);
     // Only stages within the period cap (every plan within a throughput bound has them all).
-    if (y.work[b]! - x.work[b]! > capMs) return INF;
-    const lat = y.work[b]! - x.work[b]!;
+    if (lat > capMs) return INF;
     const en = y.energy[b]! - x.energy[b]!;
     // lambda > 0: the Lagrangian mix of the metric with the other sum (latency + lambda x energy, or the reverse).
     return metric === 'energy' ? en + lambda * lat : metric === 'latency' ? lat + lambda * en : lat;
@@ -335,7 +335,7 @@ export function periodCandidates(cp: Compiled, cands: readonly Downset[], sub: U
   for (let d0 = 0; d0 < D; d0++) {
     for (let d1 = d0 + 1; d1 < D; d1++) {
       if (sub[d0 * D + d1] === 0) continue;
-      for (let b = 0; b < cp.m; b++) if (cands[d1]!.unsupported[b]! === cands[d0]!.unsupported[b]!) out.push(cands[d1]!.work[b]! - cands[d0]!.work[b]!);
+      for (let b = 0; b < cp.m; b++) if (cands[d1]!.unsupported[b]! === cands[d0]!.unsupported[b]!) out.push(downsetStageMs(cp, b, cands[d0]!, cands[d1]!));
     }
   }
   for (const row of cp.links) {

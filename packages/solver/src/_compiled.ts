@@ -1,6 +1,6 @@
 // An indexed view of a parsed problem: the numeric arrays every algorithm here works on.
 
-import type { Problem, ProblemLink } from './types.js';
+import type { Problem, ProblemLink, StageBoundary } from './types.js';
 
 export interface CLink {
   readonly link: ProblemLink;
@@ -36,6 +36,47 @@ export interface Compiled {
   readonly input: number;
   /** Total bytes of the model inputs (producer null), carried by an input transfer. */
   readonly inputBytes: number;
+  /** 1 for a model output (it leaves the stage that produces it). */
+  readonly tOutput: Uint8Array;
+  /** Per board: its stage boundary costs (zeros when the problem gives none). */
+  readonly boundary: readonly StageBoundary[];
+}
+
+const NO_BOUNDARY: StageBoundary = { fixedMs: 0, inMsPerByte: 0, outMsPerByte: 0 };
+
+// Stage costs. A stage on board b costs  kernel + fixedMs + inMsPerByte x in + outMsPerByte x out,
+// where `in` is the bytes crossing the cut before it (the model inputs for the first stage, relayed
+// tensors included) and `out` the bytes crossing the cut after it plus the model outputs it produces.
+// Every algorithm prices a stage here: evaluate and the programmes call stageMs; the ILP uses the
+// two potentials below, whose difference is stageMs (tested), so its stage rows stay linear.
+
+/** Boundary part of a stage's time on board b. */
+export function boundaryMs(cp: Compiled, b: number, inBytes: number, outBytes: number): number {
+  const c = cp.boundary[b]!;
+  return c.fixedMs + c.inMsPerByte * inBytes + c.outMsPerByte * outBytes;
+}
+
+/** The full predicted time of a stage on board b: its kernels plus its boundary. */
+export function stageMs(cp: Compiled, b: number, kernelMs: number, inBytes: number, outBytes: number): number {
+  return kernelMs + boundaryMs(cp, b, inBytes, outBytes);
+}
+
+/**
+ * A stage between cut sets d0 ⊂ d1 on board b (with per cut set: work = kernel prefix sum, cut =
+ * crossing bytes, outs = model-output bytes produced in it), from the cut sets' own quantities.
+ */
+export function stageBetweenMs(cp: Compiled, b: number, work0: number, cut0: number, outs0: number, work1: number, cut1: number, outs1: number): number {
+  return stageMs(cp, b, work1 - work0, cut0, cut1 + outs1 - outs0);
+}
+
+/** The ILP's linear form: stageBetweenMs = fixedMs + endPotential(d1) - startPotential(d0). */
+export function endPotential(cp: Compiled, b: number, work: number, cut: number, outs: number): number {
+  return work + cp.boundary[b]!.outMsPerByte * (cut + outs);
+}
+
+export function startPotential(cp: Compiled, b: number, work: number, cut: number, outs: number): number {
+  const c = cp.boundary[b]!;
+  return work + c.outMsPerByte * outs - c.inMsPerByte * cut;
 }
 
 /** Framed size of a payload, per the link's framing. */
@@ -103,7 +144,9 @@ export function compile(problem: Problem): Compiled {
   }
   let inputBytes = 0;
   for (let i = 0; i < tBytes.length; i++) if (tProducer[i] === -1) inputBytes += tBytes[i]!;
+  const tOutput = Uint8Array.from(problem.tensors, (t) => (t.modelOutput === true ? 1 : 0));
   return {
+    tOutput, boundary: problem.boards.map((b) => b.boundary ?? NO_BOUNDARY),
     problem, n, m, nodeIds, nodeIndex, boardIds, boardIndex, lat, energy, mem,
     cap: problem.boards.map((b) => b.memoryBytes),
     tProducer, tConsumers, tBytes, tIds: problem.tensors.map((t) => t.id),

@@ -1,7 +1,7 @@
 // Cut candidates: the downsets (predecessor-closed node sets) of the DAG, with their prefix sums.
 // Any valid plan's stage k holds D_k \ D_(k-1) for a chain of downsets, so costs over downsets are exact.
 
-import { transferMs, type Compiled } from './_compiled.js';
+import { stageBetweenMs, transferMs, type Compiled } from './_compiled.js';
 import { SolverError } from './errors.js';
 
 export interface Downset {
@@ -10,6 +10,8 @@ export interface Downset {
   readonly size: number;
   /** Bytes crossing the cut after D: tensors produced in D (or inputs) with a consumer outside D. */
   readonly cutBytes: number;
+  /** Bytes of the model outputs produced in D (they leave the stage that produces them). */
+  readonly outBytes: number;
   /** Per board: sum of latency over D's nodes that the board can run. */
   readonly work: Float64Array;
   /** Per board: number of D's nodes the board cannot run. */
@@ -67,14 +69,21 @@ export function describe(cp: Compiled, has: Uint8Array): Downset {
     }
   }
   let cutBytes = 0;
+  let outBytes = 0;
   for (let t = 0; t < cp.tBytes.length; t++) {
     const p = cp.tProducer[t]!;
     if (p >= 0 && has[p] === 0) continue;
+    if (p >= 0 && cp.tOutput[t] === 1) outBytes += cp.tBytes[t]!;
     let out = false;
     for (const c of cp.tConsumers[t]!) if (has[c] === 0) { out = true; break; }
     if (out) cutBytes += cp.tBytes[t]!;
   }
-  return { has, size, cutBytes, work, unsupported, energy, mem };
+  return { has, size, cutBytes, outBytes, work, unsupported, energy, mem };
+}
+
+/** Time of the stage x ⊂ y (nodes of y not in x) on board b, boundary included. */
+export function downsetStageMs(cp: Compiled, b: number, x: Downset, y: Downset): number {
+  return stageBetweenMs(cp, b, x.work[b]!, x.cutBytes, x.outBytes, y.work[b]!, y.cutBytes, y.outBytes);
 }
 
 /** The fastest any existing link carries `bytes` (Infinity without links). */

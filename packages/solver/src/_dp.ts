@@ -1,7 +1,7 @@
 // A dynamic programme over the prefix cuts of one topological order and one board sequence:
 // exact for chains, and a valid plan (an upper bound) for any DAG, used as the ILP's incumbent and cutoff.
 
-import { transferMs, type Compiled } from './_compiled.js';
+import { stageBetweenMs, transferMs, type Compiled } from './_compiled.js';
 import type { Assignment } from './evaluate.js';
 import type { Objective } from './types.js';
 
@@ -15,6 +15,8 @@ export interface PrefixTables {
   readonly energy: readonly Float64Array[];
   readonly unsup: readonly Int32Array[];
   readonly mem: Float64Array;
+  /** Prefix sums over `order` of the model-output bytes the nodes produce. */
+  readonly outs: Float64Array;
 }
 
 /** Prefix sums and cut sizes along a topological order. */
@@ -58,7 +60,16 @@ export function prefixTables(cp: Compiled, order: readonly number[]): PrefixTabl
   });
   const mem = new Float64Array(n + 1);
   order.forEach((v, i) => { mem[i + 1] = mem[i]! + cp.mem[v]!; });
-  return { order, cutBytes, work, energy, unsup, mem };
+  const produced = new Float64Array(cp.n);
+  for (let t = 0; t < cp.tBytes.length; t++) if (cp.tOutput[t] === 1 && cp.tProducer[t]! >= 0) produced[cp.tProducer[t]!]! += cp.tBytes[t]!;
+  const outs = new Float64Array(n + 1);
+  order.forEach((v, i) => { outs[i + 1] = outs[i]! + produced[v]!; });
+  return { order, cutBytes, work, energy, unsup, mem, outs };
+}
+
+/** Time of the stage holding nodes c0..c1-1 of `tab.order` on board b, boundary included. */
+export function prefixStageMs(cp: Compiled, tab: PrefixTables, b: number, c0: number, c1: number): number {
+  return stageBetweenMs(cp, b, tab.work[b]![c0]!, tab.cutBytes[c0]!, tab.outs[c0]!, tab.work[b]![c1]!, tab.cutBytes[c1]!, tab.outs[c1]!);
 }
 
 /**
@@ -77,7 +88,7 @@ export function bestPrefixPlan(cp: Compiled, tab: PrefixTables, seq: readonly nu
     if (tab.unsup[b]![c1]! - tab.unsup[b]![c0]! > 0) return Number.NaN;
     const cap = cp.cap[b];
     if (cap !== null && cap !== undefined && tab.mem[c1]! - tab.mem[c0]! > cap) return Number.NaN;
-    return objective === 'energy' ? tab.energy[b]![c1]! - tab.energy[b]![c0]! : tab.work[b]![c1]! - tab.work[b]![c0]!;
+    return objective === 'energy' ? tab.energy[b]![c1]! - tab.energy[b]![c0]! : prefixStageMs(cp, tab, b, c0, c1);
   };
   const hop = (a: number, b: number, bytes: number): number => {
     if (a === b) return 0;

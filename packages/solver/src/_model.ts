@@ -3,7 +3,7 @@
 // Stage costs are differences of prefix sums over candidates, so every cost, memory cap and framed
 // transfer time is a precomputed constant: no products, no big-M on stage times, no integer framing.
 
-import { transferMs, type Compiled } from './_compiled.js';
+import { endPotential, startPotential, transferMs, type Compiled } from './_compiled.js';
 import type { Downset } from './_downsets.js';
 import type { Row, LinearProgram, Term } from './engine.js';
 import type { Assignment } from './evaluate.js';
@@ -128,7 +128,17 @@ export function buildModel(cp: Compiled, cands: readonly Downset[], blocks: read
       const memT = stageExpr(b, (d) => d.mem);
       if (memT.length > 0) row(`m${b}`, memT, -INF, cap);
     }
-    const work = stageExpr(b, (d) => d.work[b]!);
+    // The stage's time (kernels and boundary): linear in the in/out cuts, see _compiled.ts.
+    const work: Term[] = [];
+    for (let d = 0; d < nd; d++) {
+      const x = cands[d]!;
+      const end = endPotential(cp, b, x.work[b]!, x.cutBytes, x.outBytes);
+      const start = startPotential(cp, b, x.work[b]!, x.cutBytes, x.outBytes);
+      if (hasO(d, b) && end !== 0) work.push({ v: yo(d, b), c: end });
+      if (hasI(d, b) && start !== 0) work.push({ v: yi(d, b), c: -start });
+    }
+    const fixedMs = cp.boundary[b]!.fixedMs;
+    if (fixedMs > 0) work.push({ v: used(b), c: fixedMs });
     latency.push(...work);
     energy.push(...stageExpr(b, (d) => d.energy[b]!));
     periodRows.push(work);
@@ -270,6 +280,9 @@ function merge(terms: readonly Term[]): Term[] {
 export function interchangeable(cp: Compiled, b: number, c: number): boolean {
   if (b === cp.input || c === cp.input) return false;
   if (cp.cap[b] !== cp.cap[c]) return false;
+  const x = cp.boundary[b]!;
+  const y = cp.boundary[c]!;
+  if (x.fixedMs !== y.fixedMs || x.inMsPerByte !== y.inMsPerByte || x.outMsPerByte !== y.outMsPerByte) return false;
   for (let v = 0; v < cp.n; v++) {
     const x = cp.lat[b]![v]!;
     const y = cp.lat[c]![v]!;

@@ -29,10 +29,12 @@ export function mergeZeroCostSources(problem: Problem): SourceMerge {
   for (const t of problem.tensors) for (const c of t.consumers) consumed.add(c);
   const outputs = new Map<string, string[]>();
   for (const t of problem.tensors) if (t.producer !== null) outputs.set(t.producer, [...(outputs.get(t.producer) ?? []), ...t.consumers]);
+  const makesOutput = new Set(problem.tensors.filter((t) => t.modelOutput === true && t.producer !== null).map((t) => t.producer!));
   const free = (id: string) => problem.boards.every((b) => b.latencyMs[id] === 0 && (b.energyMj?.[id] ?? 0) === 0);
   const host = new Map<string, string>();
   for (const n of problem.nodes) {
-    if (consumed.has(n.id) || n.memoryBytes !== 0 || !free(n.id)) continue;
+    // A node that makes a model output has a stage-boundary cost to keep.
+    if (consumed.has(n.id) || n.memoryBytes !== 0 || !free(n.id) || makesOutput.has(n.id)) continue;
     const targets = new Set(outputs.get(n.id) ?? []);
     if (targets.size !== 1) continue;
     host.set(n.id, [...targets][0]!);

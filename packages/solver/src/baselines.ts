@@ -2,7 +2,7 @@
 // two-board split at a topological prefix, and an even split by MACs over all boards in order.
 
 import { compile, transferMs, type Compiled } from './_compiled.js';
-import { prefixTables } from './_dp.js';
+import { prefixStageMs, prefixTables } from './_dp.js';
 import { assignmentProblem, metricsOf, objectiveValue, violations, type Assignment } from './evaluate.js';
 import type { Baseline, Problem } from './types.js';
 
@@ -54,8 +54,8 @@ function bestSplit(cp: Compiled): Assignment | null {
       for (let cut = 1; cut < n; cut++) {
         if (tab.unsup[a]![cut]! > 0 || tab.mem[cut]! > capA) break;
         if (tab.unsup[b]![n]! - tab.unsup[b]![cut]! > 0 || tab.mem[n]! - tab.mem[cut]! > capB) continue;
-        const s1 = tab.work[a]![cut]!;
-        const s2 = tab.work[b]![n]! - tab.work[b]![cut]!;
+        const s1 = prefixStageMs(cp, tab, a, 0, cut);
+        const s2 = prefixStageMs(cp, tab, b, cut, n);
         const t = transferMs(link.link, tab.cutBytes[cut]!);
         const m = {
           throughputFps: 1000 / Math.max(inMs, s1, t, s2),

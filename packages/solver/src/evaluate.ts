@@ -1,6 +1,6 @@
 // The single source of truth for a plan's metrics (issue 4 semantics); every reported number goes through here.
 
-import { compile, transferMs, type Compiled } from './_compiled.js';
+import { boundaryMs, compile, stageMs, transferMs, type Compiled } from './_compiled.js';
 import { SolverError } from './errors.js';
 import type { Constraints, Objective, PlanMetrics, PlanStage, PlanTransfer, Problem } from './types.js';
 
@@ -80,14 +80,41 @@ export function metricsOf(cp: Compiled, a: Assignment): PlanMetrics {
     stageEnergy[s]! += cp.energy[b]![v]!;
     memUse[s]! += cp.mem[v]!;
   }
-  const stages: PlanStage[] = stageNodes.map((nodes, s) => ({
-    board: cp.boardIds[a.boards[s]!]!, nodes, computeMs: computeMs[s]!, energyMj: stageEnergy[s]!, memoryBytes: memUse[s]!,
-  }));
+  // A tensor crosses boundary s (after stage s) when produced at or before s and consumed after s.
+  const nt = cp.tBytes.length;
+  const first = new Int32Array(nt);
+  const last = new Int32Array(nt);
+  for (let t = 0; t < nt; t++) {
+    const p = cp.tProducer[t]!;
+    first[t] = p < 0 ? -1 : a.stageOf[p]!;
+    let mx = -1;
+    for (const c of cp.tConsumers[t]!) mx = Math.max(mx, a.stageOf[c]!);
+    last[t] = mx;
+  }
+  // Boundary -1 is the model input entering the first stage.
+  const crossingAt = (s: number): number[] => {
+    const out: number[] = [];
+    for (let t = 0; t < nt; t++) if (first[t]! <= s && last[t]! > s) out.push(t);
+    return out;
+  };
+  const bytesOf = (ts: readonly number[]) => ts.reduce((acc, t) => acc + cp.tBytes[t]!, 0);
+  const crossing = Array.from({ length: k + 1 }, (_, i) => crossingAt(i - 1));
+  const stages: PlanStage[] = stageNodes.map((nodes, s) => {
+    const b = a.boards[s]!;
+    let outputs = 0;
+    for (let t = 0; t < nt; t++) if (cp.tOutput[t] === 1 && first[t] === s && cp.tProducer[t]! >= 0) outputs += cp.tBytes[t]!;
+    const inBytes = bytesOf(crossing[s]!);
+    const outBytes = bytesOf(crossing[s + 1]!) + outputs;
+    const bMs = boundaryMs(cp, b, inBytes, outBytes);
+    return {
+      board: cp.boardIds[b]!, nodes, computeMs: stageMs(cp, b, computeMs[s]!, inBytes, outBytes), energyMj: stageEnergy[s]!, memoryBytes: memUse[s]!,
+      kernelMs: computeMs[s]!, boundaryMs: bMs, inBytes, outBytes,
+    };
+  });
   const transfers: PlanTransfer[] = [];
   const transfer = (from: number, to: number, tensors: number[]): PlanTransfer => {
     const link = cp.links[from]![to]!.link;
-    let bytes = 0;
-    for (const t of tensors) bytes += cp.tBytes[t]!;
+    const bytes = bytesOf(tensors);
     const ms = transferMs(link, bytes);
     return { from: cp.boardIds[from]!, to: cp.boardIds[to]!, bytes, ms, energyMj: link.powerW * ms, tensors: tensors.map((t) => cp.tIds[t]!) };
   };
@@ -96,21 +123,7 @@ export function metricsOf(cp: Compiled, a: Assignment): PlanMetrics {
     for (let t = 0; t < cp.tBytes.length; t++) if (cp.tProducer[t] === -1) inputs.push(t);
     transfers.push(transfer(cp.input, a.boards[0]!, inputs));
   }
-  // A tensor crosses boundary s (after stage s) when produced at or before s and consumed after s.
-  const first = new Int32Array(cp.tBytes.length);
-  const last = new Int32Array(cp.tBytes.length);
-  for (let t = 0; t < cp.tBytes.length; t++) {
-    const p = cp.tProducer[t]!;
-    first[t] = p < 0 ? -1 : a.stageOf[p]!;
-    let mx = -1;
-    for (const c of cp.tConsumers[t]!) mx = Math.max(mx, a.stageOf[c]!);
-    last[t] = mx;
-  }
-  for (let s = 0; s + 1 < k; s++) {
-    const crossing: number[] = [];
-    for (let t = 0; t < cp.tBytes.length; t++) if (first[t]! <= s && last[t]! > s) crossing.push(t);
-    transfers.push(transfer(a.boards[s]!, a.boards[s + 1]!, crossing));
-  }
+  for (let s = 0; s + 1 < k; s++) transfers.push(transfer(a.boards[s]!, a.boards[s + 1]!, crossing[s + 1]!));
   // Pipeline order for the bottleneck: input transfer, then stage, transfer, stage, ...
   const parts: { name: string; ms: number }[] = [];
   let ti = 0;

@@ -25,7 +25,7 @@ export function graphParts(graph: Graph, options: GraphPartsOptions = {}): { nod
     if (t.producer === null && !t.isGraphInput) continue;
     const elements = t.shape.reduce((a, b) => a * b, 1);
     const bytes = options.bytesPerElement === undefined ? t.bytes : elements * options.bytesPerElement;
-    tensors.push({ id: t.name, producer: t.producer, consumers: [...new Set(t.consumers)], bytes });
+    tensors.push({ id: t.name, producer: t.producer, consumers: [...new Set(t.consumers)], bytes, ...(t.isGraphOutput ? { modelOutput: true } : {}) });
   }
   return { nodes, tensors };
 }

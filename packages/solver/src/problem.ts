@@ -1,7 +1,7 @@
 // The problem enters the program here: validated field by field, with the path of the first bad field.
 
 import { SolverError, type SolverErrorCode } from './errors.js';
-import type { Constraints, Problem, ProblemBoard, ProblemLink, ProblemNode, ProblemTensor } from './types.js';
+import type { Constraints, Problem, ProblemBoard, ProblemLink, ProblemNode, ProblemTensor, StageBoundary } from './types.js';
 
 /** JSON Schema (draft 2020-12) of a version-1 problem; parseProblem checks the same and more (ids, cycles). */
 export const problemSchema = {
@@ -39,6 +39,7 @@ export const problemSchema = {
           producer: { type: ['string', 'null'] },
           consumers: { type: 'array', items: { type: 'string' }, uniqueItems: true },
           bytes: { type: 'number', minimum: 0 },
+          modelOutput: { type: 'boolean' },
         },
       },
     },
@@ -54,6 +55,16 @@ export const problemSchema = {
           memoryBytes: { type: ['number', 'null'], minimum: 0 },
           latencyMs: { type: 'object', additionalProperties: { type: 'number', minimum: 0 } },
           energyMj: { type: 'object', additionalProperties: { type: 'number', minimum: 0 } },
+          boundary: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['fixedMs', 'inMsPerByte', 'outMsPerByte'],
+            properties: {
+              fixedMs: { type: 'number', minimum: 0 },
+              inMsPerByte: { type: 'number', minimum: 0 },
+              outMsPerByte: { type: 'number', minimum: 0 },
+            },
+          },
         },
       },
     },
@@ -167,7 +178,7 @@ export function parseProblem(json: unknown, source?: string): Problem {
   const tensors: ProblemTensor[] = c.array(root.tensors, 'tensors').map((raw, i) => {
     const p = `tensors[${i}]`;
     const o = c.object(raw, p);
-    c.keys(o, p, ['id', 'producer', 'consumers', 'bytes'], ['id', 'producer', 'consumers', 'bytes']);
+    c.keys(o, p, ['id', 'producer', 'consumers', 'bytes', 'modelOutput'], ['id', 'producer', 'consumers', 'bytes']);
     const id = c.id(o.id, `${p}.id`);
     if (tensorIds.has(id)) c.fail('SOLVER_DUPLICATE_ID', `${p}.id`, `duplicate tensor id "${id}"`);
     tensorIds.add(id);
@@ -187,7 +198,10 @@ export function parseProblem(json: unknown, source?: string): Problem {
       if (seen.has(cid)) c.fail('SOLVER_DUPLICATE_ID', `${p}.consumers[${j}]`, `consumer "${cid}" listed twice`);
       seen.add(cid);
     });
-    return { id, producer, consumers, bytes: c.amount(o.bytes, `${p}.bytes`) };
+    const bytes = c.amount(o.bytes, `${p}.bytes`);
+    if (o.modelOutput === undefined) return { id, producer, consumers, bytes };
+    if (typeof o.modelOutput !== 'boolean') c.fail('SOLVER_SCHEMA', `${p}.modelOutput`, `must be true or false, got ${show(o.modelOutput)}`);
+    return { id, producer, consumers, bytes, modelOutput: o.modelOutput };
   });
 
   const boardIds = new Set<string>();
@@ -203,15 +217,24 @@ export function parseProblem(json: unknown, source?: string): Problem {
   const boards: ProblemBoard[] = c.array(root.boards, 'boards').map((raw, i) => {
     const p = `boards[${i}]`;
     const o = c.object(raw, p);
-    c.keys(o, p, ['id', 'memoryBytes', 'latencyMs', 'energyMj'], ['id', 'memoryBytes', 'latencyMs']);
+    c.keys(o, p, ['id', 'memoryBytes', 'latencyMs', 'energyMj', 'boundary'], ['id', 'memoryBytes', 'latencyMs']);
     const id = c.id(o.id, `${p}.id`);
     if (boardIds.has(id)) c.fail('SOLVER_DUPLICATE_ID', `${p}.id`, `duplicate board id "${id}"`);
     boardIds.add(id);
     const memoryBytes = o.memoryBytes === null ? null : c.amount(o.memoryBytes, `${p}.memoryBytes`);
     const latencyMs = costMap(o.latencyMs, `${p}.latencyMs`);
-    return o.energyMj === undefined
+    const board: ProblemBoard = o.energyMj === undefined
       ? { id, memoryBytes, latencyMs }
       : { id, memoryBytes, latencyMs, energyMj: costMap(o.energyMj, `${p}.energyMj`) };
+    if (o.boundary === undefined) return board;
+    const bo = c.object(o.boundary, `${p}.boundary`);
+    c.keys(bo, `${p}.boundary`, ['fixedMs', 'inMsPerByte', 'outMsPerByte'], ['fixedMs', 'inMsPerByte', 'outMsPerByte']);
+    const boundary: StageBoundary = {
+      fixedMs: c.amount(bo.fixedMs, `${p}.boundary.fixedMs`),
+      inMsPerByte: c.amount(bo.inMsPerByte, `${p}.boundary.inMsPerByte`),
+      outMsPerByte: c.amount(bo.outMsPerByte, `${p}.boundary.outMsPerByte`),
+    };
+    return { ...board, boundary };
   });
   if (boards.length === 0) c.fail('SOLVER_SCHEMA', 'boards', 'must list at least one board');
 

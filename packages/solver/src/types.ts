@@ -18,6 +18,18 @@ export interface ProblemTensor {
   readonly producer: string | null;
   readonly consumers: readonly string[];
   readonly bytes: number;
+  /** A model output: it leaves the stage that produces it (a boundary cost), besides any consumers. */
+  readonly modelOutput?: boolean;
+}
+
+/**
+ * What a stage boundary costs on a board, on top of its nodes' kernel times: a fixed per-run overhead
+ * and a cost per byte of stage inputs and outputs (tensors copied in and out of the runtime).
+ */
+export interface StageBoundary {
+  readonly fixedMs: number;
+  readonly inMsPerByte: number;
+  readonly outMsPerByte: number;
 }
 
 export interface ProblemBoard {
@@ -28,6 +40,8 @@ export interface ProblemBoard {
   readonly latencyMs: Readonly<Record<string, number>>;
   /** Per node id; absent entries count as 0 mJ. */
   readonly energyMj?: Readonly<Record<string, number>>;
+  /** Boundary costs of a stage on this board; absent: 0 (a stage costs its nodes' latencies only). */
+  readonly boundary?: StageBoundary;
 }
 
 export interface ProblemLink {
@@ -63,9 +77,18 @@ export type SolveStatus = 'optimal' | 'feasible' | 'timeout' | 'infeasible';
 export interface PlanStage {
   readonly board: string;
   readonly nodes: readonly string[];
+  /** The stage's full predicted time on its board: kernelMs + boundaryMs. */
   readonly computeMs: number;
   readonly energyMj: number;
   readonly memoryBytes: number;
+  /** Sum of the stage's node latencies. */
+  readonly kernelMs?: number;
+  /** The board's boundary cost: fixedMs + inMsPerByte x inBytes + outMsPerByte x outBytes. */
+  readonly boundaryMs?: number;
+  /** Bytes entering the stage: model inputs (first stage) or tensors crossing the cut before it, relayed ones included. */
+  readonly inBytes?: number;
+  /** Bytes leaving it: tensors crossing the cut after it, and the model outputs it produces. */
+  readonly outBytes?: number;
 }
 
 export interface PlanTransfer {
