@@ -9,7 +9,9 @@
 // failing that, of its consumer (fused into the kernel after it). A group's time is split across
 // its nodes in proportion to MACs (fused element-wise work is nearly free next to the convolution),
 // or to output bytes when the group has no MACs. Layout reorders go with the kernel they convert
-// for (the next one for ReorderInput, the previous one for ReorderOutput). Kernels tied to no
+// for (the next one for ReorderInput, the previous one for ReorderOutput), and so do the Transposes
+// that ARM builds insert around NHWC kernels (into the Nhwc kernel after it, else out of the one
+// before it). Kernels tied to no
 // node (anything unrecognised) stay unattributed and are reported as a share of the run time.
 import type { Graph } from '@dnnpart/onnx-graph';
 
@@ -76,13 +78,16 @@ export function attributeKernels(graph: Graph, kernels: readonly { readonly name
   const unattributed: string[] = [];
   const seedGroup = new Map<string, number>();
   const tails: string[] = [];
-  const reorders: { kernel: string; at: number; input: boolean }[] = [];
+  // input: converts for the kernel after it; false: for the one before; null: decided by its neighbours.
+  const reorders: { kernel: string; at: number; input: boolean | null }[] = [];
   const seededAt: (string | null)[] = []; // execution position -> seed node
   for (const [at, { name: k, op }] of kernels.entries()) {
     const seed = seedOf(k, graph);
     seededAt.push(seed?.node ?? null);
     if (seed === null) {
       if (op === 'ReorderInput' || op === 'ReorderOutput') reorders.push({ kernel: k, at, input: op === 'ReorderInput' });
+      // A Transpose that is no node of the graph is a layout conversion (NCHW <-> NHWC).
+      else if (op === 'Transpose') reorders.push({ kernel: k, at, input: null });
       else unattributed.push(k);
       continue;
     }
@@ -151,11 +156,17 @@ export function attributeKernels(graph: Graph, kernels: readonly { readonly name
   // (ReorderInput) or back after the one that ran before (ReorderOutput): their time goes to that
   // kernel's group, as it would be paid wherever that node runs.
   const reordersAttached: string[] = [];
-  for (const r of reorders) {
-    let i = r.at;
-    do i += r.input ? 1 : -1;
+  const seededFrom = (at: number, step: 1 | -1) => {
+    let i = at;
+    do i += step;
     while (i >= 0 && i < seededAt.length && seededAt[i] === null);
-    const seed = seededAt[i];
+    return i;
+  };
+  for (const r of reorders) {
+    const next = seededFrom(r.at, 1);
+    const prev = seededFrom(r.at, -1);
+    const input = r.input ?? (kernels[next]?.op.startsWith('Nhwc') === true || prev < 0);
+    const seed = seededAt[input ? next : prev];
     if (seed === undefined || seed === null) {
       unattributed.push(r.kernel);
       continue;

@@ -4,6 +4,7 @@ import { readdirSync, rmSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphCosts, loadModel } from '@dnnpart/onnx-graph';
 import { hwmonSensor, loadBoardDescription, profileModel, readProfile, validateProfile, type Profile } from '@dnnpart/profiler';
@@ -38,7 +39,7 @@ describe('profileModel on a small CNN', () => {
   it('is a valid profile of this model file', () => {
     expect(validateProfile(profile)).toBe(profile);
     expect(profile.model).toEqual({ name: 'tiny', sha256: sha, inputs: [{ name: 'x', shape: [1, 3, 16, 16], dtype: 'float32' }] });
-    expect(profile.settings).toMatchObject({ runs: 3, warmup: 1, threads: 1, executionProvider: 'CPUExecutionProvider', graphOptimizationLevel: 'all', ortVersion: '1.30.0' });
+    expect(profile.settings).toMatchObject({ runs: 3, warmup: 1, threads: 1, executionProvider: 'CPUExecutionProvider', graphOptimizationLevel: 'all', ortVersion: ort.env.versions.common });
     expect(profile.endToEnd.runs).toBe(3);
     expect(profile.board).toMatchObject({ name: 'ci-x86-2core', description: 'ci-x86-2core' });
     expect(profile.board.cores).toBeGreaterThan(0);
@@ -57,21 +58,32 @@ describe('profileModel on a small CNN', () => {
   });
 
   it('attributes fused kernels to the original nodes and records the fusion', () => {
-    // At level "all", Conv+BN+Relu run as one NCHWc kernel named after the Relu's output; the
-    // convolution carries its time (it has all the MACs), BN and Relu carry none.
-    const conv1 = profile.nodes.find((n) => n.name === '/conv1/Conv')!;
-    const bn = profile.nodes.find((n) => n.name === '/bn1/BatchNormalization')!;
+    // Kernel names and layouts depend on the CPU (NCHWc with or without reorders on x86, FusedConv
+    // or NHWC kernels on ARM; fixtures/traces has each): check only what holds on all of them.
+    // Conv+BN+Relu always run as one kernel; the convolution carries its time (it has all the
+    // MACs), BN and Relu carry none.
+    const node = (name: string) => profile.nodes.find((n) => n.name === name)!;
+    const conv1 = node('/conv1/Conv');
     expect(conv1.latencyMs.median).toBeGreaterThan(0);
-    expect(bn.latencyMs.median).toBe(0);
-    expect(conv1.kernel).toBe('r1_nchwc');
+    expect(node('/bn1/BatchNormalization').latencyMs.median).toBe(0);
+    expect(node('/relu/Relu').latencyMs.median).toBe(0);
     const fused = profile.fusedNodes!.find((f) => f.nodes.includes('/conv1/Conv'))!;
     expect(fused.nodes).toEqual(['/conv1/Conv', '/bn1/BatchNormalization', '/relu/Relu']);
-    expect(profile.fusedNodes!.find((f) => f.nodes.includes('/Add'))!.nodes).toEqual(['/conv2/Conv', '/Add', '/relu2/Relu']);
+    for (const n of fused.nodes) expect(node(n).kernel, n).toBe(fused.kernel);
+    // Every fused group is recorded with one op per kernel, and no group holds two convolutions.
+    for (const f of profile.fusedNodes!) {
+      expect(f.op.split('+').length, f.kernel).toBe(f.kernel.split('+').length);
+      expect(f.nodes.filter((n) => (node(n).macs ?? 0) > 0).length, f.kernel).toBeLessThanOrEqual(1);
+    }
+    // Each node belongs to at most one group, and the MAC nodes carry all the attributed time.
+    const grouped = profile.fusedNodes!.flatMap((f) => f.nodes);
+    expect(new Set(grouped).size).toBe(grouped.length);
+    for (const n of profile.nodes.filter((x) => grouped.includes(x.name) && (x.macs ?? 0) === 0)) {
+      if (profile.fusedNodes!.find((f) => f.nodes.includes(n.name))!.nodes.some((m) => (node(m).macs ?? 0) > 0)) expect(n.latencyMs.median, n.name).toBe(0);
+    }
     expect(profile.eliminatedNodes).toEqual([]);
     expect(profile.unattributedShare).toBeGreaterThanOrEqual(0);
     expect(profile.unattributedShare).toBeLessThan(1);
-    // The final ReorderOutput (NCHWc back to NCHW) goes with the kernel before it.
-    expect(profile.fusedNodes!.some((f) => f.kernel.endsWith('+ReorderOutput'))).toBe(true);
     expect(profile.warnings.join(' ')).not.toMatch(/map to no original node/);
   });
 
@@ -102,11 +114,12 @@ describe('profileModel options', () => {
     expect(p.warnings.filter((w) => !w.startsWith('machine load'))).toEqual([]);
   });
 
-  it('level "extended": FusedConv keeps the Conv name and carries BN and Relu', async () => {
+  it('level "extended": the fused convolution carries BN and Relu', async () => {
     const p = await profileModel(model, { ...quick, graphOptimizationLevel: 'extended' });
-    const f = p.fusedNodes!.find((x) => x.kernel === '/conv1/Conv')!;
-    expect(f).toEqual({ kernel: '/conv1/Conv', op: 'FusedConv', nodes: ['/conv1/Conv', '/bn1/BatchNormalization', '/relu/Relu'] });
-    expect(p.nodes.find((n) => n.name === '/relu/Relu')!.kernel).toBe('/conv1/Conv');
+    const f = p.fusedNodes!.find((x) => x.nodes.includes('/conv1/Conv'))!;
+    expect(f.nodes).toEqual(['/conv1/Conv', '/bn1/BatchNormalization', '/relu/Relu']);
+    expect(p.nodes.find((n) => n.name === '/relu/Relu')!.kernel).toBe(f.kernel);
+    expect(p.eliminatedNodes).toEqual([]);
   });
 
   it('measures power with a sensor (a recorded hwmon tree at a constant 2.35 W)', async () => {

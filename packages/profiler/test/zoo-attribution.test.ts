@@ -1,5 +1,6 @@
-// Attribution on a real network: EfficientNet-B0 at level "all" has NCHWc convolutions, fused
-// activations, SiLU as QuickGelu pattern fusions, squeeze-excite blocks and many layout reorders.
+// Attribution on a real network, on whatever CPU runs the test: EfficientNet-B0 at level "all" has
+// fused convolutions and activations, SiLU pattern fusions, squeeze-excite blocks and, depending on
+// the CPU, layout conversions. The per-CPU kernel names are in attribution-cpus.test.ts.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,17 +33,18 @@ describe('kernel attribution on efficientnet_b0', () => {
     for (const f of profile.fusedNodes!) expect(f.nodes.filter((n) => macs.get(n)! > 0).length, f.kernel).toBeLessThanOrEqual(1);
   });
 
-  it('ties each SiLU (Sigmoid, Mul) to its QuickGelu kernel', () => {
-    // A layout reorder may ride along ("QuickGelu+ReorderInput").
-    const silu = profile.fusedNodes!.filter((f) => f.op.split('+')[0] === 'QuickGelu');
-    expect(silu.length).toBeGreaterThan(40);
-    for (const f of silu) expect(f.nodes.map((n) => profile.nodes.find((x) => x.name === n)!.op)).toEqual(['Sigmoid', 'Mul']);
+  it('keeps each SiLU (Sigmoid, Mul) in one kernel group of its own', () => {
+    // Whatever the kernel is called on this CPU (a pattern fusion, with or without a layout reorder).
+    // (The squeeze-excite gates' Sigmoids go with the convolution before them.)
+    const node = (n: string) => profile.nodes.find((x) => x.name === n)!;
+    const silu = profile.fusedNodes!.filter((f) => f.nodes.some((n) => node(n).op === 'Sigmoid') && f.nodes.every((n) => (node(n).macs ?? 0) === 0));
+    expect(silu.length).toBe(49);
+    for (const f of silu) expect(f.nodes.map((n) => node(n).op)).toEqual(['Sigmoid', 'Mul']);
   });
 
-  it('attributes every kernel, layout reorders included, and drops no node', () => {
+  it('attributes every kernel, layout conversions included, and drops no node', () => {
     expect(profile.eliminatedNodes).toEqual([]);
     expect(profile.warnings.join(' ')).not.toMatch(/map to no original node/);
-    expect(profile.fusedNodes!.filter((f) => /\+Reorder(Input|Output)/.test(f.kernel)).length).toBeGreaterThan(5);
     // What is left is the time between kernels.
     expect(profile.unattributedShare).toBeLessThan(0.5);
   });
