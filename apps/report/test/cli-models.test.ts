@@ -104,7 +104,7 @@ describe('profile', () => {
     const r = await run(['profile', model, '--board', 'test-box', '--runs', '3', '--warmup', '1', '--describe', 'ci-x86-2core', '-o', 'p/sq.profile.json'], { cwd: dir });
     expect(r.code).toBe(0);
     const p = JSON.parse(readFileSync(path.join(dir, 'p', 'sq.profile.json'), 'utf8'));
-    expect(p.schema).toBe('dnnpart/profile@1');
+    expect(p.schema).toBe('dnnpart/profile@2');
     expect(p.board.name).toBe('test-box');
     expect(p.nodes).toHaveLength(65);
     expect(p.settings.runs).toBe(3);

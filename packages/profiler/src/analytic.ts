@@ -5,6 +5,7 @@
 // from the graph's element size to the precision's. Energy = the board's active power × time.
 import { median } from 'simple-statistics';
 import { graphCosts, type Graph } from '@dnnpart/onnx-graph';
+import { estimatedBoundary } from './boundary.js';
 import { ProfileError } from './errors.js';
 import { round } from './_stats.js';
 import { TOOL } from './version.js';
@@ -135,6 +136,7 @@ export function analyticProfile(graph: Graph, description: BoardDescription, opt
     tool: { name: TOOL.name, version: TOOL.version },
     analytic: { ...params, precision },
     nodeSumToEndToEnd: 1,
+    boundary: estimatedBoundary(description, params.memoryEfficiency),
     warnings,
   };
 }

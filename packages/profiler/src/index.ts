@@ -1,8 +1,11 @@
 export { ProfileError, isProfileError, type ProfileErrorCode } from './errors.js';
 export {
   PROFILE_SCHEMA_ID,
+  PROFILE_SCHEMA_IDS,
   type AnalyticParameters,
   type BoardDescription,
+  type BoundaryCost,
+  type BoundaryMethod,
   type CostSourceKind,
   type FusedKernel,
   type GraphOptimizationLevel,
@@ -16,8 +19,24 @@ export {
   type ProfileModelInput,
   type ProfileNode,
   type ProfilePower,
+  type ProfileCorrection,
+  type ProfileSchemaId,
 } from './types.js';
-export { profileJsonSchema } from './profile-schema.js';
+export { boundaryJsonSchema, profileJsonSchema, profileV1JsonSchema } from './profile-schema.js';
+export {
+  DEFAULT_BOUNDARY,
+  DEFAULT_CALIBRATION_SIZES,
+  boundaryMs,
+  boundaryOf,
+  calibrateBoundary,
+  estimatedBoundary,
+  fitBoundary,
+  type BoundaryCalibration,
+  type BoundaryCalibrationOptions,
+  type BoundaryCalibrationSample,
+  type BoundarySample,
+} from './boundary.js';
+export { fetchesFor, preallocatedFetches } from './fetches.js';
 export { assertProfileMatchesModel, assertWritable, readProfile, validateProfile, writeProfile } from './profile-file.js';
 export { assertBoardName, boardDescriptionJsonSchema, listBoardDescriptions, loadBoardDescription, validateBoardDescription } from './board.js';
 export { linkDescriptionJsonSchema, listLinkDescriptions, loadLinkDescription, validateLinkDescription } from './link.js';

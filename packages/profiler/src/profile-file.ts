@@ -1,18 +1,23 @@
 // Reading, validating and writing profile files; joining a profile with its model.
 import { readFile } from 'node:fs/promises';
 import { ProfileError } from './errors.js';
-import { profileJsonSchema } from './profile-schema.js';
-import { PROFILE_SCHEMA_ID, type Profile } from './types.js';
+import { profileJsonSchema, profileV1JsonSchema } from './profile-schema.js';
+import { PROFILE_SCHEMA_IDS, type Profile } from './types.js';
 import { compile, describeAjvError } from './_validate.js';
 import { whyUnwritable, writeFileAtomic } from './_atomic.js';
 
-const validate = compile<Profile>(profileJsonSchema);
+const validators = {
+  'dnnpart/profile@1': compile<Profile>(profileV1JsonSchema),
+  'dnnpart/profile@2': compile<Profile>(profileJsonSchema),
+} as const;
 
-/** Check parsed JSON against the profile schema; `source` names the file in errors. */
+/** Check parsed JSON against the schema of its version (@2, or @1 for old files); `source` names the file in errors. */
 export function validateProfile(json: unknown, source = '(profile)'): Profile {
-  if (json !== null && typeof json === 'object' && 'schema' in json && (json as { schema: unknown }).schema !== PROFILE_SCHEMA_ID) {
-    throw new ProfileError('PROFILE_SCHEMA', `${source}: field schema is ${JSON.stringify((json as { schema: unknown }).schema)}, expected "${PROFILE_SCHEMA_ID}" (re-create the profile with this version of dnnpart)`);
+  const id = json !== null && typeof json === 'object' && 'schema' in json ? (json as { schema: unknown }).schema : PROFILE_SCHEMA_IDS.at(-1);
+  if (!(PROFILE_SCHEMA_IDS as readonly unknown[]).includes(id)) {
+    throw new ProfileError('PROFILE_SCHEMA', `${source}: field schema is ${JSON.stringify(id)}, expected one of ${PROFILE_SCHEMA_IDS.map((s) => `"${s}"`).join(', ')} (re-create the profile with this version of dnnpart)`);
   }
+  const validate = validators[id as keyof typeof validators];
   if (!validate(json)) {
     const { field, problem } = describeAjvError(validate.errors);
     throw new ProfileError('PROFILE_SCHEMA', `${source}: field ${field} ${problem}`);

@@ -1,4 +1,5 @@
-// The JSON Schema of dnnpart/profile@1. Extra fields are allowed at the top level only where listed.
+// The JSON Schemas of dnnpart/profile@2 (written) and dnnpart/profile@1 (still read). Extra fields
+// are allowed at the top level only where listed.
 import { PROFILE_SCHEMA_ID } from './types.js';
 
 const nonNeg = { type: 'number', minimum: 0 } as const;
@@ -19,14 +20,14 @@ const stats = {
   properties: { median: nonNeg, p90: nonNeg, mean: nonNeg, stddev: nonNeg },
 } as const;
 
-/** JSON Schema (draft-07) for a profile file. */
-export const profileJsonSchema = {
+/** JSON Schema (draft-07) for a dnnpart/profile@1 file: frozen, so old profiles keep reading. */
+export const profileV1JsonSchema = {
   $id: 'https://dnnpart.dev/schemas/profile-1.json',
   type: 'object',
   required: ['schema', 'source', 'board', 'model', 'settings', 'endToEnd', 'nodes', 'power', 'createdAt', 'tool', 'warnings'],
   additionalProperties: false,
   properties: {
-    schema: { const: PROFILE_SCHEMA_ID },
+    schema: { const: 'dnnpart/profile@1' },
     source: { enum: ['measured', 'analytic'] },
     board: {
       type: 'object',
@@ -153,5 +154,43 @@ export const profileJsonSchema = {
       },
     },
     warnings: { type: 'array', items: { type: 'string' } },
+  },
+} as const;
+
+const v1 = profileV1JsonSchema.properties;
+const v1Node = v1.nodes.items;
+
+/** Schema of a board's stage-boundary cost (BoundaryCost). */
+export const boundaryJsonSchema = {
+  type: 'object',
+  required: ['fixedMs', 'inMsPerByte', 'outMsPerByte', 'method'],
+  additionalProperties: false,
+  properties: {
+    fixedMs: nonNeg,
+    inMsPerByte: nonNeg,
+    outMsPerByte: nonNeg,
+    method: { enum: ['measured', 'default', 'estimated'] },
+    runs: { type: 'integer', minimum: 0 },
+    fitR2: { type: 'number', maximum: 1 },
+    outputs: { enum: ['preallocated', 'allocated'] },
+    origin: { type: 'string' },
+  },
+} as const;
+
+/** JSON Schema (draft-07) for a dnnpart/profile@2 file: @1 plus boundary costs and corrected node times. */
+export const profileJsonSchema = {
+  ...profileV1JsonSchema,
+  $id: 'https://dnnpart.dev/schemas/profile-2.json',
+  properties: {
+    ...v1,
+    schema: { const: PROFILE_SCHEMA_ID },
+    nodes: { ...v1.nodes, items: { ...v1Node, properties: { ...v1Node.properties, profiledMs: stats } } },
+    boundary: boundaryJsonSchema,
+    correction: {
+      type: 'object',
+      required: ['profiledNodeSumMs', 'kernelBudgetMs', 'scale', 'boundaryMs', 'rawNodeSumToEndToEnd'],
+      additionalProperties: false,
+      properties: { profiledNodeSumMs: nonNeg, kernelBudgetMs: nonNeg, scale: nonNeg, boundaryMs: nonNeg, rawNodeSumToEndToEnd: nonNeg },
+    },
   },
 } as const;

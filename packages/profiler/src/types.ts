@@ -1,7 +1,10 @@
 // The profile, board and link data types: plain data, one definition each, here.
 
-/** The profile format's version tag. */
-export const PROFILE_SCHEMA_ID = 'dnnpart/profile@1';
+/** The profile format's version tag (what this version writes). */
+export const PROFILE_SCHEMA_ID = 'dnnpart/profile@2';
+/** Every version this version reads: @1 profiles have no boundary calibration and uncorrected node times. */
+export const PROFILE_SCHEMA_IDS = ['dnnpart/profile@1', PROFILE_SCHEMA_ID] as const;
+export type ProfileSchemaId = (typeof PROFILE_SCHEMA_IDS)[number];
 
 export type CostSourceKind = 'measured' | 'analytic';
 export type PowerSource = 'measured' | 'estimated' | 'unavailable';
@@ -46,6 +49,50 @@ export interface ProfileNode {
   readonly runs?: number;
   /** The ORT kernel that ran this node when it is not the node itself (fused or renamed). */
   readonly kernel?: string;
+  /**
+   * @2 measured profiles: this node's share of the profiled runs' kernel time, before the
+   * correction that scales it to the un-profiled run (`latencyMs` is the corrected figure).
+   */
+  readonly profiledMs?: LatencyStats;
+}
+
+/** How a board's stage-boundary cost was obtained. */
+export type BoundaryMethod = 'measured' | 'default' | 'estimated';
+
+/**
+ * What a stage boundary costs on a board: a stage on it takes Σ node latencies + fixedMs +
+ * inMsPerByte × bytes entering the stage + outMsPerByte × bytes leaving it.
+ */
+export interface BoundaryCost {
+  /** Per-run cost of a stage beyond its kernels: the call into onnxruntime and back. */
+  readonly fixedMs: number;
+  /** Per byte of stage inputs (fed from JavaScript buffers). */
+  readonly inMsPerByte: number;
+  /** Per byte of stage outputs (allocated and read back into JavaScript). */
+  readonly outMsPerByte: number;
+  readonly method: BoundaryMethod;
+  /** Timed runs per calibration model (measured). */
+  readonly runs?: number;
+  /** Coefficient of determination of the least-squares fit (measured). */
+  readonly fitR2?: number;
+  /** How the outputs were fetched while calibrating: into tensors made once and reused, or allocated by onnxruntime each run. */
+  readonly outputs?: 'preallocated' | 'allocated';
+  /** Where the figures come from, in words. */
+  readonly origin?: string;
+}
+
+/** The correction from profiled kernel times to un-profiled ones (@2 measured profiles). */
+export interface ProfileCorrection {
+  /** Σ node medians of the profiled runs (ORT's kernel times, attributed to nodes). */
+  readonly profiledNodeSumMs: number;
+  /** End-to-end median minus the boundary cost of the model's inputs and outputs: what the kernels take un-profiled. */
+  readonly kernelBudgetMs: number;
+  /** kernelBudgetMs / profiledNodeSumMs: every node's profiled statistics are multiplied by it. */
+  readonly scale: number;
+  /** The boundary cost of the whole model (its inputs and outputs) subtracted from the end-to-end median. */
+  readonly boundaryMs: number;
+  /** Σ profiled node medians / end-to-end median, before the correction (what @1 profiles call nodeSumToEndToEnd). */
+  readonly rawNodeSumToEndToEnd: number;
 }
 
 export interface FusedKernel {
@@ -72,7 +119,7 @@ export interface ProfilePower {
 }
 
 export interface Profile {
-  readonly schema: typeof PROFILE_SCHEMA_ID;
+  readonly schema: ProfileSchemaId;
   readonly source: CostSourceKind;
   readonly board: ProfileBoard;
   readonly model: { readonly name: string; readonly sha256: string; readonly inputs: readonly ProfileModelInput[] };
@@ -96,8 +143,12 @@ export interface Profile {
   readonly eliminatedNodes?: readonly string[];
   /** The profiler's cost: median run with profiling on vs without. */
   readonly overhead?: { readonly profiledMedianMs: number; readonly ratio: number };
-  /** Sum of node medians / end-to-end median. */
+  /** Sum of node medians / end-to-end median (@2 measured: corrected node medians, so 1 − the whole model's boundary share). */
   readonly nodeSumToEndToEnd?: number;
+  /** @2: what a stage boundary costs on this board (absent: not calibrated; see boundaryOf). */
+  readonly boundary?: BoundaryCost;
+  /** @2 measured: how the node times were corrected for the profiler's overhead. */
+  readonly correction?: ProfileCorrection;
   /** Highest resident set size of the process seen after any run: both ORT sessions (plain and profiled), their arenas and Node. */
   readonly peakRssBytes?: number;
   /** Resident set size just before the sessions were created; peakRssBytes minus this is what the two sessions added. */
@@ -139,6 +190,8 @@ export interface BoardDescription {
   /** The precision analytic profiles assume by default. */
   readonly defaultPrecision?: Precision;
   readonly analytic?: AnalyticParameters & { readonly calibration?: string };
+  /** What a stage boundary costs on this board, when known (else derived from memory bandwidth). */
+  readonly boundary?: { readonly fixedMs: number; readonly inMsPerByte: number; readonly outMsPerByte: number; readonly source?: string };
   readonly notes?: string;
   /** Measured facts for descriptions of machines at hand. */
   readonly measured?: Readonly<Record<string, string | number>>;

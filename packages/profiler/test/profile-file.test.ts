@@ -27,7 +27,7 @@ describe('validateProfile', () => {
   });
 
   it.each([
-    ['wrong schema version', (p: any) => (p.schema = 'dnnpart/profile@2'), /field schema is "dnnpart\/profile@2"/],
+    ['unknown schema version', (p: any) => (p.schema = 'dnnpart/profile@9'), /field schema is "dnnpart\/profile@9", expected one of "dnnpart\/profile@1", "dnnpart\/profile@2"/],
     ['missing board', (p: any) => delete p.board, /field board is required/],
     ['board name with a path', (p: any) => (p.board.name = '../etc'), /field board\.name must match pattern/],
     ['short sha256', (p: any) => (p.model.sha256 = 'abc'), /field model\.sha256 must match pattern/],
@@ -51,7 +51,7 @@ describe('validateProfile', () => {
   });
 
   it('exports the schema it validates with', () => {
-    expect(profileJsonSchema.properties.schema.const).toBe('dnnpart/profile@1');
+    expect(profileJsonSchema.properties.schema.const).toBe('dnnpart/profile@2');
   });
 });
 

@@ -1,0 +1,54 @@
+// onnxruntime-node sessions the way the profiler and the boundary calibration run them.
+import * as ort from 'onnxruntime-node';
+import { ProfileError, messageOf } from './errors.js';
+import type { GraphOptimizationLevel } from './types.js';
+
+/** cpu EP, sequential, `threads` intra-op threads, no spinning. */
+export function sessionOptions(threads: number, level: GraphOptimizationLevel): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: ['cpu'],
+    graphOptimizationLevel: level,
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    logSeverityLevel: 3,
+    // Two sessions alternate their runs (measure.ts). With spinning on, the idle session's intra-op
+    // threads keep spinning through the other's run: measured here, ResNet-18 at 2 threads took
+    // 54.6 ms per run instead of 23.7 ms. Without spinning both sessions run at full speed.
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+  };
+}
+
+/** Create a session; ORT's load failures become PROFILE_NO_KERNEL or PROFILE_MODEL_LOAD naming `label`. */
+export async function createSession(bytes: Uint8Array, opts: ort.InferenceSession.SessionOptions, label: string): Promise<ort.InferenceSession> {
+  try {
+    return await ort.InferenceSession.create(bytes, opts);
+  } catch (e) {
+    const msg = messageOf(e);
+    const noKernel = /Could not find an implementation for (\S+?)\((\d+)\) node with name '([^']*)'/.exec(msg);
+    if (noKernel) {
+      throw new ProfileError('PROFILE_NO_KERNEL', `${label}: op ${noKernel[1]} (opset ${noKernel[2]}) of node "${noKernel[3]}" has no kernel on the cpu execution provider`, { cause: e });
+    }
+    const unregistered = /([\w.]*):(\w+)\(-?\d+\) is not a registered function\/op/.exec(msg);
+    if (unregistered) {
+      throw new ProfileError('PROFILE_NO_KERNEL', `${label}: op ${unregistered[2]} (domain "${unregistered[1]}") is unknown to onnxruntime on the cpu execution provider`, { cause: e });
+    }
+    throw new ProfileError('PROFILE_MODEL_LOAD', `${label}: onnxruntime cannot load the model (${msg.slice(0, 300)})`, { cause: e });
+  }
+}
+
+/**
+ * One run, outputs read back; its wall time in ms. With `fetches`, the outputs go into those
+ * tensors (see preallocatedFetches).
+ */
+export async function timedRun(session: ort.InferenceSession, feeds: Record<string, ort.Tensor>, label: string, fetches?: Record<string, ort.Tensor> | null): Promise<number> {
+  const t0 = performance.now();
+  try {
+    const out = fetches ? await session.run(feeds, fetches) : await session.run(feeds);
+    // Touch every output so a lazy binding could not hide the read-back from the timing.
+    for (const k in out) void (out[k] as ort.Tensor).data;
+  } catch (e) {
+    throw new ProfileError('PROFILE_MODEL_RUN', `${label}: onnxruntime failed running the model (${messageOf(e).slice(0, 300)})`, { cause: e });
+  }
+  return performance.now() - t0;
+}

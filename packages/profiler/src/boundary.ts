@@ -1,0 +1,250 @@
+// What a stage boundary costs on a board, and where that figure comes from.
+//
+// A stage on a board takes Σ node latencies + fixedMs + inMsPerByte × bytes entering the stage +
+// outMsPerByte × bytes leaving it. The node latencies are kernel times; the boundary is what a
+// session.run adds around them: the call into onnxruntime and back, feeding inputs from
+// JavaScript buffers, and allocating and copying outputs back. It is measured here with synthetic
+// one-kernel models of known sizes (calibrateBoundary), stated or derived for described boards
+// (estimatedBoundary), or a documented default (DEFAULT_BOUNDARY) for profiles without one.
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { median } from 'simple-statistics';
+import { ProfileError } from './errors.js';
+import { calibrationModel, type CalibrationKind } from './_calibration-models.js';
+import { fetchesFor } from './fetches.js';
+import { createSession, sessionOptions, timedRun } from './_session.js';
+import { round } from './_stats.js';
+import { parseTrace } from './_trace.js';
+import type { BoardDescription, BoundaryCost, Profile } from './types.js';
+
+/**
+ * Used for profiles without a boundary calibration (dnnpart/profile@1, or profiled with the
+ * calibration off): the calibration measured on the project's 2-core x86 CI machine at 1 thread
+ * (bench/results/profiler-boundary.md), rounded up. Marked method "default".
+ */
+export const DEFAULT_BOUNDARY: BoundaryCost = {
+  fixedMs: 0.05,
+  inMsPerByte: 0,
+  outMsPerByte: 2e-7,
+  method: 'default',
+  origin: 'dnnpart default: the calibration of a 2-core x86 machine, rounded up (bench/results/profiler-boundary.md)',
+};
+
+/** The time a boundary adds to a stage whose inputs and outputs have these sizes. */
+export function boundaryMs(b: Pick<BoundaryCost, 'fixedMs' | 'inMsPerByte' | 'outMsPerByte'>, inBytes: number, outBytes: number): number {
+  return b.fixedMs + b.inMsPerByte * inBytes + b.outMsPerByte * outBytes;
+}
+
+/** A profile's boundary cost, or DEFAULT_BOUNDARY when it has none; `warning` says so (for the join to pass on). */
+export function boundaryOf(profile: Profile): BoundaryCost & { readonly calibrated: boolean; readonly warning?: string } {
+  if (profile.boundary && profile.boundary.method !== 'default') return { ...profile.boundary, calibrated: true };
+  const why = profile.boundary ? 'was made without a boundary calibration' : `has no boundary calibration (${profile.schema})`;
+  return {
+    ...(profile.boundary ?? DEFAULT_BOUNDARY),
+    calibrated: false,
+    warning: `profile of ${profile.model.name} on board ${profile.board.name} ${why}; stage boundaries cost the default ${DEFAULT_BOUNDARY.fixedMs} ms + ${DEFAULT_BOUNDARY.outMsPerByte * 1e6} ms/MB of outputs; re-profile with dnnpart profile to measure them`,
+  };
+}
+
+/**
+ * A described board's boundary: as the description states it, else derived from its memory
+ * bandwidth (inputs read once, outputs written twice: ORT's buffer, then the copy handed to
+ * JavaScript, each byte read and written; at the roofline's memory efficiency) plus the default
+ * fixed cost scaled by how much slower than the reference machine the board computes.
+ */
+export function estimatedBoundary(d: BoardDescription, memoryEfficiency = 0.5): BoundaryCost {
+  if (d.boundary) {
+    return { fixedMs: d.boundary.fixedMs, inMsPerByte: d.boundary.inMsPerByte, outMsPerByte: d.boundary.outMsPerByte, method: 'estimated', origin: `stated by board description ${d.name}${d.boundary.source ? `: ${d.boundary.source}` : ''}` };
+  }
+  const bytesPerMs = (d.memoryBandwidthBytesPerSec * memoryEfficiency) / 1e3;
+  const peak = d.peakGops.fp32 ?? Math.max(...Object.values(d.peakGops).filter((x): x is number => x !== undefined));
+  // The fixed cost is CPU work on the host (the JavaScript call, ORT's run setup): it scales with
+  // the host's speed, taken as fp32 peak relative to the reference machine's.
+  const slower = Math.max(1, REFERENCE_FP32_GOPS / peak);
+  return {
+    fixedMs: round(DEFAULT_BOUNDARY.fixedMs * slower, 6),
+    inMsPerByte: round(1 / bytesPerMs, 12),
+    outMsPerByte: round(4 / bytesPerMs, 12),
+    method: 'estimated',
+    origin: `derived from board description ${d.name}: memory bandwidth ${d.memoryBandwidthBytesPerSec / 1e9} GB/s at efficiency ${memoryEfficiency} (inputs read once, outputs moved twice), fixed ${DEFAULT_BOUNDARY.fixedMs} ms x ${round(slower, 2)}`,
+  };
+}
+
+/** fp32 peak of the machine DEFAULT_BOUNDARY was measured on (profiles/boards/ci-x86-2core.yaml). */
+const REFERENCE_FP32_GOPS = 166.4;
+
+export interface BoundarySample {
+  readonly inBytes: number;
+  readonly outBytes: number;
+  /** Boundary time: session.run wall time minus the kernel time. */
+  readonly ms: number;
+}
+
+/**
+ * Least squares fit of ms = fixedMs + inMsPerByte × inBytes + outMsPerByte × outBytes with every
+ * coefficient >= 0 (each subset of coefficients solved, the best feasible kept). Residuals are
+ * relative (weights 1/ms²), so 4 kB samples decide the fixed cost as much as 16 MB ones the slopes.
+ */
+export function fitBoundary(samples: readonly BoundarySample[]): { fixedMs: number; inMsPerByte: number; outMsPerByte: number; fitR2: number } {
+  if (samples.length < 3) throw new ProfileError('PROFILE_BAD_OPTIONS', `boundary fit needs at least 3 samples, got ${samples.length}`);
+  for (const [i, s] of samples.entries()) {
+    if (![s.inBytes, s.outBytes, s.ms].every((x) => Number.isFinite(x) && x >= 0)) throw new ProfileError('PROFILE_BAD_OPTIONS', `boundary sample ${i} has a negative or non-finite field`);
+  }
+  const MB = 1 << 20; // bytes in MB keep the normal equations well conditioned
+  const rows = samples.map((s) => ({ x: [1, s.inBytes / MB, s.outBytes / MB], y: s.ms, w: 1 / Math.max(s.ms, 1e-4) ** 2 }));
+  let best: { coef: number[]; sse: number } | null = null;
+  for (let mask = 1; mask < 8; mask++) {
+    const cols = [0, 1, 2].filter((c) => mask & (1 << c));
+    const sol = weightedLeastSquares(rows, cols);
+    if (!sol || sol.some((c) => c < -1e-12)) continue;
+    const coef = [0, 0, 0];
+    cols.forEach((c, i) => (coef[c] = Math.max(0, sol[i]!)));
+    const sse = rows.reduce((s, r) => s + r.w * (r.y - dot(coef, r.x)) ** 2, 0);
+    if (!best || sse < best.sse - 1e-15) best = { coef, sse };
+  }
+  const coef = best?.coef ?? [0, 0, 0];
+  const wsum = rows.reduce((s, r) => s + r.w, 0);
+  const ybar = rows.reduce((s, r) => s + r.w * r.y, 0) / wsum;
+  const sst = rows.reduce((s, r) => s + r.w * (r.y - ybar) ** 2, 0);
+  const sse = rows.reduce((s, r) => s + r.w * (r.y - dot(coef, r.x)) ** 2, 0);
+  return { fixedMs: coef[0]!, inMsPerByte: coef[1]! / MB, outMsPerByte: coef[2]! / MB, fitR2: sst > 0 ? 1 - sse / sst : sse < 1e-18 ? 1 : 0 };
+}
+
+function dot(a: readonly number[], b: readonly number[]): number {
+  return a.reduce((s, x, i) => s + x * b[i]!, 0);
+}
+
+/** Solve the weighted normal equations on the given columns; null when singular. */
+function weightedLeastSquares(rows: readonly { x: readonly number[]; y: number; w: number }[], cols: readonly number[]): number[] | null {
+  const k = cols.length;
+  const a = Array.from({ length: k }, () => new Array<number>(k + 1).fill(0));
+  for (const r of rows) {
+    for (let i = 0; i < k; i++) {
+      for (let j = 0; j < k; j++) a[i]![j]! += r.w * r.x[cols[i]!]! * r.x[cols[j]!]!;
+      a[i]![k]! += r.w * r.x[cols[i]!]! * r.y;
+    }
+  }
+  // Gaussian elimination with partial pivoting.
+  for (let c = 0; c < k; c++) {
+    let p = c;
+    for (let r = c + 1; r < k; r++) if (Math.abs(a[r]![c]!) > Math.abs(a[p]![c]!)) p = r;
+    if (Math.abs(a[p]![c]!) < 1e-300) return null;
+    [a[c], a[p]] = [a[p]!, a[c]!];
+    for (let r = 0; r < k; r++) {
+      if (r === c) continue;
+      const f = a[r]![c]! / a[c]![c]!;
+      for (let j = c; j <= k; j++) a[r]![j]! -= f * a[c]![j]!;
+    }
+  }
+  return a.map((row, i) => row[k]! / row[i]!);
+}
+
+export interface BoundaryCalibrationOptions {
+  /** ORT intra-op threads; default: all cores. */
+  readonly threads?: number;
+  /** Timed runs per model; default 15. */
+  readonly runs?: number;
+  readonly warmup?: number;
+  /** Tensor sizes in bytes; default 4 kB, 64 kB, 1 MB, 4 MB, 16 MB. */
+  readonly sizes?: readonly number[];
+  /** Fetch outputs into tensors made once (default, what the profiler and the runtime do) or let ORT allocate them. */
+  readonly outputs?: 'preallocated' | 'allocated';
+  /** Where ORT's traces go (in a fresh subdirectory, removed at the end); default the OS temp dir. */
+  readonly tempDir?: string;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (e: { readonly phase: 'boundary'; readonly done: number; readonly total: number }) => void;
+}
+
+export interface BoundaryCalibrationSample extends BoundarySample {
+  readonly kind: CalibrationKind;
+  /** Median session.run wall time, outputs read back. */
+  readonly wallMs: number;
+  /** Median kernel time in ORT's trace of a profiled session of the same model. */
+  readonly kernelMs: number;
+}
+
+export interface BoundaryCalibration {
+  readonly boundary: BoundaryCost;
+  readonly samples: readonly BoundaryCalibrationSample[];
+}
+
+export const DEFAULT_CALIBRATION_SIZES: readonly number[] = [4096, 65536, 1 << 20, 4 << 20, 16 << 20];
+
+/**
+ * Measure this machine's boundary cost: for each size, three one-kernel models (a large input, a
+ * large output, both), each timed the way the runtime runs a stage (optimised session, no
+ * spinning, tensors from JavaScript buffers, outputs read back) alternating with a profiled
+ * session of the same model for its kernel time; boundary = wall − kernel; fitBoundary over all.
+ */
+export async function calibrateBoundary(options: BoundaryCalibrationOptions = {}): Promise<BoundaryCalibration> {
+  const threads = options.threads ?? availableParallelism();
+  const runs = options.runs ?? 15;
+  const warmup = options.warmup ?? 2;
+  const sizes = options.sizes ?? DEFAULT_CALIBRATION_SIZES;
+  const outputs = options.outputs ?? 'preallocated';
+  for (const [field, v, min] of [['threads', threads, 1], ['runs', runs, 3], ['warmup', warmup, 0]] as const) {
+    if (!Number.isInteger(v) || v < min) throw new ProfileError('PROFILE_BAD_OPTIONS', `boundary calibration option ${field} must be an integer >= ${min}, got ${v}`);
+  }
+  if (sizes.length < 2 || sizes.some((s) => !Number.isFinite(s) || s < 4)) throw new ProfileError('PROFILE_BAD_OPTIONS', 'boundary calibration option sizes needs at least 2 sizes of >= 4 bytes');
+  const kinds: CalibrationKind[] = ['in', 'out', 'both'];
+  const total = sizes.length * kinds.length;
+  const opts = sessionOptions(threads, 'all');
+  const samples: BoundaryCalibrationSample[] = [];
+  const tmp = await mkdtemp(join(options.tempDir ?? tmpdir(), 'dnnpart-boundary-'));
+  try {
+    for (const size of sizes) {
+      for (const kind of kinds) {
+        if (options.signal?.aborted) throw new ProfileError('PROFILE_INTERRUPTED', 'boundary calibration was interrupted');
+        const m = calibrationModel(kind, size);
+        const label = `boundary calibration model ${kind} ${size} B`;
+        const prefix = join(tmp, `${kind}-${size}`);
+        const plain = await createSession(m.bytes, opts, label);
+        const prof = await createSession(m.bytes, { ...opts, enableProfiling: true, profileFilePrefix: prefix }, label);
+        try {
+          const feeds = { x: new ort.Tensor('float32', new Float32Array(m.inElements).fill(0.5), [m.inElements]) };
+          const fetches = outputs === 'preallocated' ? fetchesFor([{ name: 'y', dtype: 'float32', shape: [m.outElements] }]) : null;
+          const wall: number[] = [];
+          for (let i = 0; i < warmup + runs; i++) {
+            const ms = await timedRun(plain, feeds, label, fetches);
+            if (i >= warmup) wall.push(ms);
+            await timedRun(prof, feeds, label, fetches);
+          }
+          prof.endProfiling();
+          const file = (await readdir(tmp)).find((f) => f.startsWith(`${kind}-${size}`) && f.endsWith('.json'));
+          if (!file) throw new ProfileError('PROFILE_TRACE', `ORT wrote no profile trace for ${label} in ${tmp}`);
+          const trace = parseTrace(JSON.parse(await readFile(join(tmp, file), 'utf8')), file);
+          const kernel = trace.runs.slice(-runs).map((r) => [...r.kernels.values()].reduce((s, x) => s + x, 0));
+          const wallMs = median(wall);
+          const kernelMs = kernel.length ? median(kernel) : 0;
+          samples.push({ kind, inBytes: m.inBytes, outBytes: m.outBytes, wallMs: round(wallMs), kernelMs: round(kernelMs), ms: round(Math.max(0, wallMs - kernelMs)) });
+        } finally {
+          await plain.release().catch(() => {});
+          await prof.release().catch(() => {});
+        }
+        options.onProgress?.({ phase: 'boundary', done: samples.length, total });
+      }
+    }
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+  const fit = fitBoundary(samples);
+  return {
+    boundary: {
+      fixedMs: round(fit.fixedMs, 6),
+      inMsPerByte: round(fit.inMsPerByte, 12),
+      outMsPerByte: round(fit.outMsPerByte, 12),
+      method: 'measured',
+      runs,
+      fitR2: round(fit.fitR2, 4),
+      outputs,
+      origin: `${samples.length} one-kernel models (Slice, Expand, Add) of ${sizes.map((s) => bytesLabel(s)).join(', ')} at ${threads} thread(s): session.run wall time minus ORT's kernel time`,
+    },
+    samples,
+  };
+}
+
+function bytesLabel(b: number): string {
+  return b >= 1 << 20 ? `${b / (1 << 20)} MB` : b >= 1024 ? `${b / 1024} kB` : `${b} B`;
+}
