@@ -76,7 +76,8 @@ export async function report(opts: ReportOptions, ctx: CommandContext): Promise<
       ...(ctx.signal ? { signal: ctx.signal } : {}),
     });
     ctx.progress.end();
-    const { problem, parts: systemParts } = buildProblem(resolved);
+    const { problem, parts: systemParts, warnings } = buildProblem(resolved);
+    for (const w of warnings) ctx.progress.note(`warning: ${w}`);
     // The report names files as the user would: relative to where dnnpart ran.
     const parts = { ...systemParts, boards: systemParts.boards.map((b) => (b.file ? { ...b, file: displayPath(ctx, b.file) } : b)) };
     // The problem as solved, so `dnnpart solve --problem` can reproduce any plan of the report.

@@ -48,7 +48,9 @@ export async function loadProblem(src: ProblemSource, ctx: CommandContext, workD
   const dir = workDir ?? (await mkdtemp(path.join(os.tmpdir(), 'dnnpart-')));
   try {
     const resolved = await resolveSystem(spec, { workDir: dir, onProgress: resolveProgress(ctx), ...(ctx.signal ? { signal: ctx.signal } : {}) });
-    return buildProblem(resolved);
+    const built = buildProblem(resolved);
+    for (const w of built.warnings) ctx.progress.note(`warning: ${w}`);
+    return built;
   } finally {
     if (!workDir) await rm(dir, { recursive: true, force: true });
   }

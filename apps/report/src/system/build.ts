@@ -3,6 +3,7 @@ import path from 'node:path';
 import { cutPoints, graphCosts, type Graph } from '@dnnpart/onnx-graph';
 import type { Problem, ProblemBoard, ProblemNode, ProblemTensor } from '@dnnpart/solver';
 import type { ReportBoard, ReportCut, ReportLayer, ReportSystem } from '../report-data.js';
+import { FALLBACK_BOUNDARY, profileBoundary } from './_boundary.js';
 import { SystemError } from './errors.js';
 import { where } from './load.js';
 import type { ResolvedBoard, ResolvedSystem } from './resolve.js';
@@ -13,6 +14,8 @@ export type ReportParts = Pick<ReportSystem, 'name' | 'model' | 'boards' | 'link
 export interface BuiltProblem {
   readonly problem: Problem;
   readonly parts: ReportParts;
+  /** One line per board whose profile has no boundary calibration (the documented default is used). */
+  readonly warnings: readonly string[];
 }
 
 /** The solver problem of a resolved system, and the report's view of it. */
@@ -25,6 +28,12 @@ export function buildProblem(system: ResolvedSystem): BuiltProblem {
     return { id: n.name, memoryBytes: (c?.paramBytes ?? 0) + (c?.outputBytes ?? 0), macs: c?.macs ?? 0 };
   });
   const boards = system.boards.map((b, i) => problemBoard(system, b, i));
+  const warnings: string[] = [];
+  for (const b of system.boards) {
+    if (profileBoundary(b.profile).calibrated) continue;
+    const d = FALLBACK_BOUNDARY;
+    warnings.push(`board ${b.spec.id}: its profile has no stage-boundary calibration; using the default ${d.fixedMs} ms per stage + ${d.outMsPerByte * 1e6} ms per MB of stage outputs (re-profile with dnnpart profile to measure it)`);
+  }
 
   const problem: Problem = {
     version: 1,
@@ -53,6 +62,7 @@ export function buildProblem(system: ResolvedSystem): BuiltProblem {
 
   return {
     problem,
+    warnings,
     parts: {
       name: system.name,
       model: { name: graph.name, layers: graph.nodes.length, params: all.params, macs: all.macs, file: path.basename(system.modelFile) },
@@ -68,13 +78,17 @@ export function buildProblem(system: ResolvedSystem): BuiltProblem {
   };
 }
 
-/** Model inputs (producer null) and node outputs that some node reads; initializers are weights, not traffic. */
+/**
+ * Model inputs (producer null), node outputs that some node reads, and the model outputs (they leave
+ * the stage that makes them: a boundary cost); initializers are weights, not traffic.
+ */
 function problemTensors(graph: Graph): ProblemTensor[] {
   const out: ProblemTensor[] = [];
   for (const t of graph.tensors.values()) {
-    if (t.isInitializer || t.consumers.length === 0) continue;
+    const modelOutput = t.isGraphOutput && !t.isGraphInput && t.producer !== null;
+    if (t.isInitializer || (t.consumers.length === 0 && !modelOutput)) continue;
     if (!t.isGraphInput && t.producer === null) continue;
-    out.push({ id: t.name, producer: t.isGraphInput ? null : t.producer, consumers: [...t.consumers], bytes: t.bytes });
+    out.push({ id: t.name, producer: t.isGraphInput ? null : t.producer, consumers: [...new Set(t.consumers)], bytes: t.bytes, ...(modelOutput ? { modelOutput: true } : {}) });
   }
   return out;
 }
@@ -111,7 +125,7 @@ function problemBoard(system: ResolvedSystem, b: ResolvedBoard, i: number): Prob
     }
   }
   const memoryBytes = b.spec.memoryBytes !== undefined ? b.spec.memoryBytes : (b.description?.memoryBytes ?? p.board.memoryBytes ?? null);
-  return { id: b.spec.id, memoryBytes, latencyMs, energyMj };
+  return { id: b.spec.id, memoryBytes, latencyMs, energyMj, boundary: profileBoundary(p).boundary };
 }
 
 function reportBoard(b: ResolvedBoard, memoryBytes: number | null): ReportBoard {

@@ -1,0 +1,124 @@
+// The join of a graph with known profiles, field by field (issue 10): every node's latency and
+// energy on every board, nodes a profile leaves out, the boundary costs, the model's outputs, and the
+// single-stage time they predict. Profiles are plain data here so every figure is known in advance.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadModel, type Graph } from '@dnnpart/onnx-graph';
+import type { Profile } from '@dnnpart/profiler';
+import { evaluatePlan, parseProblem } from '@dnnpart/solver';
+import { buildZooModel } from '@dnnpart/zoo';
+import { buildProblem, type ResolvedSystem } from '@dnnpart/report';
+
+let dir: string;
+let graph: Graph;
+let sha: string;
+let file: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'dnnpart-join-'));
+  file = path.join(dir, 'sq.onnx');
+  writeFileSync(file, buildZooModel('squeezenet1_1', { inputShape: [1, 3, 32, 32] }));
+  const m = await loadModel(file);
+  graph = m.graph;
+  sha = m.sha256;
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+interface NodeFigures { readonly name: string; readonly ms: number; readonly mj: number | null }
+
+function profile(nodes: readonly NodeFigures[], extra: Record<string, unknown> = {}): Profile {
+  return {
+    schema: 'dnnpart/profile@1', source: 'measured',
+    board: { name: 'b', cpu: 'test cpu', cores: 2, memoryBytes: 123456789 },
+    model: { name: 'squeezenet1_1', sha256: sha, inputs: [] },
+    settings: { runs: 1, warmup: 0, threads: 1, executionProvider: 'cpu' },
+    endToEnd: { medianMs: 1, p90Ms: 1, runs: 1 },
+    nodes: nodes.map((n) => ({ name: n.name, op: 'X', latencyMs: { median: n.ms, p90: n.ms, mean: n.ms, stddev: 0 }, paramBytes: 0, outputBytes: 0, energyMj: n.mj, macs: 0, runs: 1 })),
+    power: { source: 'estimated' },
+    createdAt: '2026-12-04T00:00:00Z', tool: { name: 'dnnpart', version: 'test' }, warnings: [],
+    ...extra,
+  } as unknown as Profile;
+}
+
+function system(boards: { id: string; profile: Profile; source: 'measured' | 'analytic' }[]): ResolvedSystem {
+  const spec = {
+    file: path.join(dir, 'join.yaml'), displayFile: 'join.yaml', name: 'join', model: { file: 'sq.onnx' },
+    boards: boards.map((b) => ({ id: b.id })), links: [], inputBoard: boards[0]!.id, objective: 'throughput', boardOrder: 'free',
+    constraints: {}, lines: { 'boards[0].profile': 5, 'boards[1].profile': 6 },
+  };
+  return {
+    spec, name: 'join', graph, modelFile: file, modelSha256: sha,
+    boards: boards.map((b) => ({ spec: { id: b.id, ...(b.source === 'measured' ? { profile: `${b.id}.json` } : { describe: 'x' }) }, profile: b.profile, source: b.source, ...(b.source === 'measured' ? { profileFile: path.join(dir, `${b.id}.json`) } : {}) })),
+    links: boards.length > 1 ? [{ from: boards[0]!.id, to: boards[1]!.id, bandwidthBytesPerSec: 1e8, latencyMs: 0.1, powerW: 1, framing: 'ethernet' }] : [],
+  } as unknown as ResolvedSystem;
+}
+
+describe('buildProblem: known profiles in, the same figures out', () => {
+  it('copies every latency and energy, zero for eliminated nodes, nothing for nodes an analytic profile leaves out, and the boundaries', () => {
+    const names = graph.nodes.map((n) => n.name);
+    // Measured: node i takes (i+1) µs and 2(i+1) µJ, every fifth node has no energy, two nodes ORT eliminated.
+    const eliminated = [names[3]!, names[10]!];
+    const measured = names.filter((n) => !eliminated.includes(n)).map((name) => {
+      const i = names.indexOf(name);
+      return { name, ms: (i + 1) / 1000, mj: i % 5 === 0 ? null : (2 * (i + 1)) / 1000 };
+    });
+    const boundary = { fixedMs: 0.2, inMsPerByte: 1e-7, outMsPerByte: 3e-7, method: 'measured', runs: 10 };
+    // Analytic: 3 nodes it cannot run are left out.
+    const leftOut = [names[0]!, names[7]!, names[names.length - 1]!];
+    const analytic = names.filter((n) => !leftOut.includes(n)).map((name, k) => ({ name, ms: 0.5 + k / 100, mj: 0.25 + k / 1000 }));
+
+    const built = buildProblem(system([
+      { id: 'here', profile: profile(measured, { eliminatedNodes: eliminated, boundary }), source: 'measured' },
+      { id: 'pi', profile: profile(analytic, { source: 'analytic' }), source: 'analytic' },
+    ]));
+    const p = parseProblem(JSON.parse(JSON.stringify(built.problem)));
+    const [here, pi] = p.boards;
+
+    const wantHereMs: Record<string, number> = {};
+    const wantHereMj: Record<string, number> = {};
+    for (const n of measured) {
+      wantHereMs[n.name] = n.ms;
+      if (n.mj !== null) wantHereMj[n.name] = n.mj;
+    }
+    for (const n of eliminated) wantHereMs[n] = 0;
+    expect(here!.latencyMs).toEqual(wantHereMs);
+    expect(here!.energyMj).toEqual(wantHereMj);
+    expect(here!.memoryBytes).toBe(123456789);
+    expect(here!.boundary).toEqual({ fixedMs: 0.2, inMsPerByte: 1e-7, outMsPerByte: 3e-7 });
+
+    expect(pi!.latencyMs).toEqual(Object.fromEntries(analytic.map((n) => [n.name, n.ms])));
+    expect(pi!.energyMj).toEqual(Object.fromEntries(analytic.map((n) => [n.name, n.mj])));
+    for (const n of leftOut) expect(pi!.latencyMs[n]).toBeUndefined();
+    // No calibration: the documented default, and one warning naming the board.
+    expect(pi!.boundary).toEqual({ fixedMs: 0.05, inMsPerByte: 0, outMsPerByte: 2e-7 });
+    expect(built.warnings).toHaveLength(1);
+    expect(built.warnings[0]).toMatch(/^board pi: its profile has no stage-boundary calibration; using the default 0\.05 ms/);
+
+    // The model's input enters and its output leaves: both are tensors of the problem.
+    const input = p.tensors.filter((t) => t.producer === null);
+    const output = p.tensors.filter((t) => t.modelOutput === true);
+    expect(input.map((t) => [t.id, t.bytes])).toEqual([['input', 3 * 32 * 32 * 4]]);
+    expect(output.map((t) => [t.id, t.consumers, t.bytes])).toEqual([['output', [], 1000 * 4]]);
+
+    // One stage of the whole model on "here": the sum of the node figures plus its boundary.
+    const m = evaluatePlan(p, [{ board: 'here', nodes: names }]);
+    const kernel = measured.reduce((a, n) => a + n.ms, 0);
+    const bnd = 0.2 + 1e-7 * 3 * 32 * 32 * 4 + 3e-7 * 4000;
+    expect(m.stages[0]!.kernelMs).toBeCloseTo(kernel, 12);
+    expect(m.stages[0]!.boundaryMs).toBeCloseTo(bnd, 12);
+    expect(m.stages[0]!.computeMs).toBeCloseTo(kernel + bnd, 12);
+    expect(m.energyMj).toBeCloseTo(Object.values(wantHereMj).reduce((a, x) => a + x, 0), 12);
+  });
+
+  it.each([
+    { name: 'a measured profile without a node', drop: 5, extra: undefined, code: 'SYSTEM_PROFILE_NODE_MISSING', message: /join\.yaml:5: boards\[0\]\.profile: here\.json has no entry for node "/ },
+    { name: 'a profile with a node the graph lacks', drop: -1, extra: 'not-a-node', code: 'SYSTEM_PROFILE_NODE_UNKNOWN', message: /join\.yaml:5: boards\[0\]\.profile: here\.json has node "not-a-node", which is not in sq\.onnx/ },
+  ])('refuses $name', ({ drop, extra, code, message }) => {
+    const names = graph.nodes.map((n) => n.name);
+    const nodes = names.filter((_, i) => i !== drop).map((name) => ({ name, ms: 1, mj: 1 }));
+    if (extra) nodes.push({ name: extra, ms: 1, mj: 1 });
+    expect(() => buildProblem(system([{ id: 'here', profile: profile(nodes), source: 'measured' }]))).toThrowError(expect.objectContaining({ code, message: expect.stringMatching(message) }));
+  });
+});
