@@ -39,23 +39,23 @@ export function dimsOf(t: TensorProto): number[] {
 }
 
 function raw(name: string, dataType: number, dims: readonly number[], bytes: Uint8Array): TensorProto {
-  return create(TensorProtoSchema, { name, dataType, dims: dims.map((d) => BigInt(d)), rawData: bytes });
+  return create(TensorProtoSchema, { name, dataType, dims: dims.map((d) => BigInt(d)), rawData: new Uint8Array(bytes) });
 }
 
 export function floatTensor(name: string, dims: readonly number[], data: Float32Array): TensorProto {
-  return raw(name, T_FLOAT, dims, new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice());
+  return raw(name, T_FLOAT, dims, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
 }
 
 export function int8Tensor(name: string, dims: readonly number[], data: Int8Array): TensorProto {
-  return raw(name, T_INT8, dims, new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice());
+  return raw(name, T_INT8, dims, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
 }
 
 export function uint8Tensor(name: string, dims: readonly number[], data: Uint8Array): TensorProto {
-  return raw(name, T_UINT8, dims, data.slice());
+  return raw(name, T_UINT8, dims, data);
 }
 
 export function halfTensor(name: string, dims: readonly number[], bits: Uint16Array): TensorProto {
-  return raw(name, T_FLOAT16, dims, new Uint8Array(bits.buffer, bits.byteOffset, bits.byteLength).slice());
+  return raw(name, T_FLOAT16, dims, new Uint8Array(bits.buffer, bits.byteOffset, bits.byteLength));
 }
 
 /** A node; integer attributes only (all the rewrites need). */

@@ -1,0 +1,246 @@
+// Fidelity of a plan, measured by running it: the full-precision model and the plan's stages
+// (each at its precision, transfers encoded between them) on the same inputs, in onnxruntime.
+import { clone, create } from '@bufbuild/protobuf';
+import { ModelProtoSchema, ValueInfoProtoSchema } from 'onnx-buf';
+import * as ort from 'onnxruntime-node';
+import { encodeModel, splitModel, type LoadedModel, type SplitSpec } from '@dnnpart/onnx-graph';
+import { AccuracyError } from './errors.js';
+import { FidelityAccumulator, type Fidelity } from './metrics.js';
+import { calibrate, type ActivationRange, type CalibrationMethod } from './calibrate.js';
+import { quantizeInt8 } from './quantize.js';
+import { convertFp16 } from './fp16.js';
+import { roundTrip, type TransferEncoding } from './transfer.js';
+import { generatedInputs, type Feeds } from './inputs.js';
+
+/** The arithmetic a stage runs in. */
+export type Precision = 'fp32' | 'fp16' | 'int8';
+
+export const precisions: readonly Precision[] = ['fp32', 'fp16', 'int8'];
+
+/** Fewer rows than this give a top-1 interval wider than about +-0.1 at 90 % agreement: warn. */
+export const MIN_STABLE_SAMPLES = 30;
+
+export interface EvaluateOptions {
+  /** How to split: `{ after: [...] }` or `{ stages: { node: k } }` (onnx-graph's SplitSpec). */
+  readonly split: SplitSpec;
+  /** One precision for every stage, or one per stage. */
+  readonly precision?: Precision | readonly Precision[];
+  /** One encoding for every cut, or one per stage (the encoding of the tensors that stage sends). */
+  readonly transfer?: TransferEncoding | readonly TransferEncoding[];
+  /** Evaluation inputs (default: `samples` seeded generated inputs). */
+  readonly inputs?: readonly Feeds[];
+  readonly samples?: number;
+  readonly seed?: number;
+  /** True class of each input, for true top-1. */
+  readonly labels?: readonly number[];
+  /** Calibration inputs for int8 stages (default: 16 generated inputs with other seeds than the evaluation's). */
+  readonly calibration?: readonly Feeds[];
+  readonly calibrationMethod?: CalibrationMethod;
+  readonly percentile?: number;
+  /** Per-channel int8 weights (default true). */
+  readonly perChannel?: boolean;
+  readonly onProgress?: (message: string, done: number, total: number) => void;
+}
+
+export interface StageFidelity {
+  readonly index: number;
+  readonly nodes: number;
+  readonly precision: Precision;
+  /** The stage alone at its precision, fed the reference's exact inputs, against the reference's values of its outputs; null for fp32 (identical by construction). */
+  readonly fidelity: Fidelity | null;
+  /** Encoding of the tensors this stage sends, and their bytes per inference (fp32 size beside). */
+  readonly transfer: TransferEncoding;
+  readonly sendBytes: number;
+  readonly fp32SendBytes: number;
+  /** Nodes left in float32 in an int8 or fp16 stage. */
+  readonly float32Nodes: readonly { readonly node: string; readonly op: string }[];
+}
+
+export interface PlanFidelity extends Fidelity {
+  /** Bytes sent over links per inference under the chosen encodings, and the same tensors at fp32. */
+  readonly transferBytes: number;
+  readonly fp32TransferBytes: number;
+  readonly stages: readonly StageFidelity[];
+  readonly warnings: readonly string[];
+  /** Where the evaluation inputs came from. */
+  readonly inputs: 'generated' | 'given';
+}
+
+function perStage<T extends string>(v: T | readonly T[] | undefined, dflt: T, count: number, what: string): T[] {
+  if (v === undefined) return Array<T>(count).fill(dflt);
+  if (typeof v === 'string') return Array<T>(count).fill(v);
+  if (v.length !== count) throw new AccuracyError('ACCURACY_BAD_PLAN', `${what}: ${v.length} values for ${count} stages; give one, or one per stage`);
+  return [...(v as T[])];
+}
+
+const floats = (t: ort.Tensor): Float32Array => {
+  if (t.type === 'float32') return t.data as Float32Array;
+  return Float32Array.from(t.data as ArrayLike<number>, Number);
+};
+
+async function session(bytes: Uint8Array, label: string): Promise<ort.InferenceSession> {
+  try {
+    return await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'basic' });
+  } catch (e) {
+    throw new AccuracyError('ACCURACY_RUN_FAILED', `${label}: onnxruntime cannot load it: ${(e as Error).message.split('\n')[0]}`, { cause: e });
+  }
+}
+
+/** Runs the full-precision model and the plan on every input and compares their outputs. */
+export async function evaluatePlan(model: LoadedModel, options: EvaluateOptions): Promise<PlanFidelity> {
+  const { graph } = model;
+  const split = splitModel(model, options.split);
+  const count = split.stages.length;
+  const prec = perStage<Precision>(options.precision, 'fp32', count, 'stage precision');
+  const enc = perStage<TransferEncoding>(options.transfer, 'fp32', count, 'transfer encoding');
+  for (const p of prec) if (!precisions.includes(p)) throw new AccuracyError('ACCURACY_BAD_OPTION', `stage precision "${p}": use fp32, fp16 or int8`);
+  const inputs = options.inputs ?? generatedInputs(graph, options.samples ?? 32, options.seed ?? 1);
+  if (inputs.length === 0) throw new AccuracyError('ACCURACY_BAD_OPTION', 'no evaluation inputs: give at least one sample');
+  if (options.labels && options.labels.length !== inputs.length) {
+    throw new AccuracyError('ACCURACY_BAD_LABELS', `${options.labels.length} labels for ${inputs.length} samples`);
+  }
+  const warnings: string[] = [];
+  const progress = options.onProgress ?? (() => {});
+
+  // The tensors crossing cuts: produced by a stage, read by a later one.
+  const producedBy = new Map<string, number>();
+  split.stages.forEach((s) => s.outputs.forEach((o) => producedBy.set(o, s.index)));
+  const crossing = [...new Set(split.stages.flatMap((s) => s.inputs.filter((x) => producedBy.has(x))))];
+
+  let ranges: Map<string, ActivationRange> | undefined;
+  if (prec.includes('int8')) {
+    const calib = options.calibration ?? generatedInputs(graph, 16, (options.seed ?? 1) + 100_000);
+    progress('calibrating int8 ranges', 0, 1);
+    ranges = await calibrate(model, calib, {
+      ...(options.calibrationMethod ? { method: options.calibrationMethod } : {}),
+      ...(options.percentile !== undefined ? { percentile: options.percentile } : {}),
+    });
+  }
+  const float32Nodes: { node: string; op: string }[][] = [];
+  const stageBytes: Uint8Array[] = split.stages.map((s, k) => {
+    if (prec[k] === 'int8') {
+      const q = quantizeInt8(s.proto, graph, ranges!, options.perChannel === undefined ? {} : { perChannel: options.perChannel });
+      warnings.push(...q.report.warnings.map((w) => `stage ${k}: ${w}`));
+      float32Nodes.push([...q.report.unquantized]);
+      return encodeModel(q.proto);
+    }
+    if (prec[k] === 'fp16') {
+      const h = convertFp16(s.proto, graph);
+      warnings.push(...h.report.warnings.map((w) => `stage ${k}: ${w}`));
+      float32Nodes.push([...h.report.keptFp32]);
+      return encodeModel(h.proto);
+    }
+    float32Nodes.push([]);
+    return s.bytes;
+  });
+
+  // The reference: the full model with the crossing tensors as extra outputs.
+  const ref = clone(ModelProtoSchema, model.proto);
+  const outs = new Set(ref.graph!.output.map((o) => o.name));
+  for (const x of crossing) if (!outs.has(x)) ref.graph!.output.push(create(ValueInfoProtoSchema, { name: x }));
+  const refSession = await session(encodeModel(ref), `${graph.name} (full precision)`);
+  const stageSessions: ort.InferenceSession[] = [];
+  const exactSessions: (ort.InferenceSession | null)[] = [];
+  try {
+    for (let k = 0; k < count; k++) {
+      stageSessions.push(await session(stageBytes[k]!, `stage ${k} (${prec[k]})`));
+      exactSessions.push(prec[k] === 'fp32' ? null : stageSessions[k]!);
+    }
+    const outputs = graph.outputs;
+    const first = graph.tensors.get(outputs[0]!)!;
+    const classes = first.dtype === 'float32' && first.shape.length >= 1 && first.shape[first.shape.length - 1]! >= 2 ? first.shape[first.shape.length - 1]! : 0;
+    const plan = new FidelityAccumulator(classes);
+    const stageAcc = split.stages.map(() => new FidelityAccumulator(0));
+    const sendBytes = new Array<number>(count).fill(0);
+    const fp32SendBytes = new Array<number>(count).fill(0);
+
+    for (let i = 0; i < inputs.length; i++) {
+      progress('running the reference and the plan', i, inputs.length);
+      const feeds = inputs[i]!;
+      const refOut = await refSession.run(feeds, [...new Set([...outputs, ...crossing])]);
+      // The plan: stages in order; what a later stage reads of an earlier one is the decoded transfer.
+      const received: Record<string, ort.Tensor> = { ...feeds };
+      const produced: Record<string, ort.Tensor> = {};
+      for (let k = 0; k < count; k++) {
+        const s = split.stages[k]!;
+        const feed: Record<string, ort.Tensor> = {};
+        for (const x of s.inputs) feed[x] = received[x]!;
+        const out = await stageSessions[k]!.run(feed, s.outputs as string[]);
+        for (const o of s.outputs) {
+          produced[o] = out[o]!;
+          const readers = split.stages.filter((r) => r.index > k && r.inputs.includes(o)).length;
+          if (readers === 0) continue;
+          const t = out[o]!;
+          const rawBytes = (t.data as ArrayLike<number> & { byteLength: number }).byteLength;
+          if (t.type === 'float32') {
+            const rt = roundTrip(t.data as Float32Array, enc[k]!);
+            received[o] = enc[k] === 'fp32' ? t : new ort.Tensor('float32', rt.values, t.dims);
+            if (i === 0) {
+              sendBytes[k]! += rt.bytes * readers;
+              fp32SendBytes[k]! += rawBytes * readers;
+            }
+          } else {
+            received[o] = t;
+            if (i === 0) {
+              sendBytes[k]! += rawBytes * readers;
+              fp32SendBytes[k]! += rawBytes * readers;
+            }
+          }
+        }
+        // The stage alone, on the reference's exact inputs.
+        const exact = exactSessions[k];
+        if (exact) {
+          const ef: Record<string, ort.Tensor> = {};
+          for (const x of s.inputs) ef[x] = refOut[x] ?? feeds[x]!;
+          const eo = await exact.run(ef, s.outputs as string[]);
+          stageAcc[k]!.add(concat(s.outputs.map((o) => floats(refOut[o]!))), concat(s.outputs.map((o) => floats(eo[o]!))));
+        }
+      }
+      const r = concat(outputs.map((o) => floats(refOut[o]!)));
+      const p = concat(outputs.map((o) => floats(produced[o]!)));
+      const scores = classes ? { ref: floats(refOut[outputs[0]!]!), test: floats(produced[outputs[0]!]!) } : undefined;
+      plan.add(r, p, scores, options.labels?.[i]);
+    }
+    progress('running the reference and the plan', inputs.length, inputs.length);
+    const fid = plan.result();
+    if (fid.top1Agreement !== undefined && fid.rows! < MIN_STABLE_SAMPLES) {
+      const [lo, hi] = fid.top1Interval!;
+      warnings.push(`top-1 agreement ${fid.top1Agreement.toFixed(3)} over only ${fid.rows} sample(s): 95% interval [${lo.toFixed(3)}, ${hi.toFixed(3)}]; use ${MIN_STABLE_SAMPLES} or more samples for a stable estimate`);
+    } else if (fid.top1Agreement === undefined && inputs.length < 8) {
+      warnings.push(`only ${inputs.length} sample(s): cosine and SQNR may not be representative; use 8 or more`);
+    }
+    const stages: StageFidelity[] = split.stages.map((s, k) => ({
+      index: k,
+      nodes: s.nodes.length,
+      precision: prec[k]!,
+      fidelity: exactSessions[k] ? stageAcc[k]!.result() : null,
+      transfer: enc[k]!,
+      sendBytes: sendBytes[k]!,
+      fp32SendBytes: fp32SendBytes[k]!,
+      float32Nodes: float32Nodes[k]!,
+    }));
+    return {
+      ...fid,
+      transferBytes: sendBytes.reduce((a, b) => a + b, 0),
+      fp32TransferBytes: fp32SendBytes.reduce((a, b) => a + b, 0),
+      stages,
+      warnings,
+      inputs: options.inputs ? 'given' : 'generated',
+    };
+  } finally {
+    await refSession.release();
+    for (const s of stageSessions) await s.release();
+  }
+}
+
+function concat(parts: readonly Float32Array[]): Float32Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+

@@ -1,0 +1,70 @@
+// Small hand-built ONNX models and .npy files for the tests.
+import { writeFileSync } from 'node:fs';
+import { create, toBinary } from '@bufbuild/protobuf';
+import { ModelProtoSchema, type ModelProto } from 'onnx-buf';
+
+/** Seeded uniform numbers in [-1, 1) (an LCG is enough for test weights). */
+export function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 31 - 1;
+  };
+}
+
+const vi = (name: string, dims: number[], elemType = 1) => ({
+  name,
+  type: { value: { case: 'tensorType' as const, value: { elemType, shape: { dim: dims.map((d) => ({ value: { case: 'dimValue' as const, value: BigInt(d) } })) } } } },
+});
+
+const floats = (name: string, dims: number[], rand: () => number, scale = 1) => {
+  const n = dims.reduce((a, b) => a * b, 1);
+  const data = Float32Array.from({ length: n }, () => rand() * scale);
+  return { name, dataType: 1, dims: dims.map(BigInt), rawData: new Uint8Array(data.buffer) };
+};
+
+/**
+ * x[1,3,8,8] -> Conv(4 out channels) -> Relu -> GlobalAveragePool -> Flatten -> Gemm(transB, 10 out)
+ * -> Erf (no int8 form) -> MatMul(10x6) -> y[1,6]. Node names: conv, relu, gap, flatten, gemm, erf, matmul.
+ */
+export function tinyModel(opset = 17, seed = 7): ModelProto {
+  const r = lcg(seed);
+  const ints = (name: string, v: number[]) => ({ name, type: 7, ints: v.map(BigInt) });
+  return create(ModelProtoSchema, {
+    irVersion: 8n,
+    opsetImport: [{ domain: '', version: BigInt(opset) }],
+    graph: {
+      name: 'tiny',
+      node: [
+        { opType: 'Conv', name: 'conv', input: ['x', 'w_conv', 'b_conv'], output: ['c'], attribute: [ints('pads', [1, 1, 1, 1]), ints('kernel_shape', [3, 3])] },
+        { opType: 'Relu', name: 'relu', input: ['c'], output: ['r'] },
+        { opType: 'GlobalAveragePool', name: 'gap', input: ['r'], output: ['p'] },
+        { opType: 'Flatten', name: 'flatten', input: ['p'], output: ['f'] },
+        { opType: 'Gemm', name: 'gemm', input: ['f', 'w_gemm', 'b_gemm'], output: ['g'], attribute: [{ name: 'transB', type: 2, i: 1n }] },
+        { opType: 'Erf', name: 'erf', input: ['g'], output: ['e'] },
+        { opType: 'MatMul', name: 'matmul', input: ['e', 'w_mm'], output: ['y'] },
+      ],
+      initializer: [
+        floats('w_conv', [4, 3, 3, 3], r, 0.5), floats('b_conv', [4], r, 0.1),
+        floats('w_gemm', [10, 4], r), floats('b_gemm', [10], r, 0.1), floats('w_mm', [10, 6], r),
+      ],
+      input: [vi('x', [1, 3, 8, 8])],
+      output: [vi('y', [1, 6])],
+    },
+  });
+}
+
+export const encode = (m: ModelProto): Uint8Array => toBinary(ModelProtoSchema, m);
+
+/** Writes a C-ordered little-endian .npy file. */
+export function writeNpy(file: string, descr: '<f4' | '<f8' | '<i8' | '|u1', shape: number[], data: ArrayBufferView): void {
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+  const pad = 64 - ((10 + header.length + 1) % 64);
+  header += ' '.repeat(pad % 64) + '\n';
+  const head = Buffer.alloc(10);
+  head.write('\x93NUMPY', 0, 'latin1');
+  head[6] = 1;
+  head[7] = 0;
+  head.writeUInt16LE(header.length, 8);
+  writeFileSync(file, Buffer.concat([head, Buffer.from(header, 'latin1'), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]));
+}
