@@ -1,0 +1,583 @@
+// The board agent: a gRPC server with Info, Profile, Sink, LinkTest, Stage and Push. Every
+// handler validates what it receives and answers a bad message with a status, so one bad client
+// never stops the agent serving the others.
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as ort from 'onnxruntime-node';
+import { boardFacts, profileModel } from '@dnnpart/profiler';
+import { nowMs } from './_clock.js';
+import { probeEngines } from './_engines.js';
+import { agentService, channelOptions } from './_service.js';
+import { fromStatus, toStatus } from './_status.js';
+import { decodeMessage, encodeMessage, packTensors, tensorBytes, unpackTensors, type WireLimits } from './_wire.js';
+import { serverCredentials, tokenInterceptor, tokenMetadata, type TlsMaterial } from './credentials.js';
+import { RuntimeError, messageOf } from './errors.js';
+import { grpcClient, grpcTransport, type StageChannel, type Transport } from './transport.js';
+import type { AgentInfo, DeploySpec, Engine, LinkSample, StageEvent } from './types.js';
+import { AGENT_VERSION } from './version.js';
+import { linearFit, median } from './_stats.js';
+
+export interface AgentOptions {
+  /** host:port to listen on; default 127.0.0.1:7070 (port 0: any free port). */
+  readonly listen?: string;
+  /** Refuse every call without this bearer token. */
+  readonly token?: string;
+  /** Mutual TLS: this agent's certificate and key, and the CA its clients' certificates must chain to. */
+  readonly tls?: TlsMaterial;
+  /** Largest tensor accepted in a frame; default 64 MiB. */
+  readonly maxTensorBytes?: number;
+  /** Largest model accepted by Profile and Stage; default 2 GiB. */
+  readonly maxModelBytes?: number;
+  /** Frames queued per stage before the agent stops reading (back-pressure); default 4. */
+  readonly queueFrames?: number;
+  /** Board name in Info and profiles; default the host name. */
+  readonly board?: string;
+  /** Engines to report instead of probing (for a board whose engine is not onnxruntime-node's). */
+  readonly engines?: readonly Engine[];
+  /** How frames go to the next stage; default gRPC. */
+  readonly transport?: Transport;
+  /** One line per notable event (stage deployed, client refused...). */
+  readonly onLog?: (line: string) => void;
+}
+
+/** A running agent. */
+export interface RunningAgent {
+  /** host:port it listens on (the real port when 0 was asked for). */
+  readonly address: string;
+  readonly info: () => Promise<AgentInfo>;
+  /** Stop serving; deployed stages are torn down. */
+  close(): Promise<void>;
+}
+
+const MIB = 1 << 20;
+
+/** A name a profile accepts, from the host name. */
+function boardName(): string {
+  const n = hostname().toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '');
+  return n || 'board';
+}
+
+interface ModelHeader {
+  readonly kind: 'model';
+  readonly sha256: string;
+  readonly size: number;
+}
+
+/** Receives a model streamed in chunks; checks size and sha256. */
+class ModelReceiver {
+  private readonly chunks: Buffer[] = [];
+  private received = 0;
+  private readonly hash = createHash('sha256');
+  constructor(private readonly head: ModelHeader, private readonly what: string, maxBytes: number) {
+    if (typeof head.sha256 !== 'string' || !/^[0-9a-f]{64}$/i.test(head.sha256) || !Number.isInteger(head.size) || head.size <= 0) {
+      throw new RuntimeError('RUNTIME_BAD_MESSAGE', `${what}: the first message must say the model's sha256 (64 hex digits) and size (bytes)`);
+    }
+    if (head.size > maxBytes) throw new RuntimeError('RUNTIME_TOO_LARGE', `${what}: the model has ${head.size} bytes, over this agent's limit of ${maxBytes} (--max-model-bytes)`);
+  }
+  /** Add a chunk; true once the whole model is here (and its hash checked). */
+  add(payload: Buffer): boolean {
+    this.received += payload.length;
+    if (this.received > this.head.size) throw new RuntimeError('RUNTIME_BAD_MESSAGE', `${this.what}: received more than the ${this.head.size} bytes announced`);
+    this.chunks.push(Buffer.from(payload));
+    this.hash.update(payload);
+    return this.received === this.head.size && this.check();
+  }
+  get complete(): boolean {
+    return this.received === this.head.size;
+  }
+  private check(): true {
+    const got = this.hash.digest('hex');
+    if (got !== this.head.sha256.toLowerCase()) {
+      throw new RuntimeError('RUNTIME_HASH_MISMATCH', `${this.what}: the model's sha256 is ${got.slice(0, 12)}…, not ${this.head.sha256.slice(0, 12)}… as announced; it was damaged on the way, send it again`);
+    }
+    return true;
+  }
+  bytes(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
+}
+
+interface QueuedFrame {
+  readonly frame: number;
+  readonly sentAt: number;
+  readonly arrivedAt: number;
+  readonly tensors: Record<string, ort.Tensor>;
+  readonly bytesIn: number;
+}
+
+/** One deployed stage: its session, where its outputs go, and the Stage call that owns it. */
+class StageHost {
+  closed = false;
+  private channel: StageChannel | undefined;
+  constructor(
+    readonly spec: DeploySpec,
+    private readonly session: ort.InferenceSession,
+    private readonly call: grpc.ServerDuplexStream<Buffer, Buffer>,
+    private readonly transport: Transport,
+    private readonly maxMessageBytes: number,
+    readonly label: string,
+  ) {}
+
+  /** Run one frame and pass its results on; resolves when the next hop has taken them. */
+  async process(f: QueuedFrame): Promise<void> {
+    if (this.closed) throw new RuntimeError('RUNTIME_STAGE_FAILED', `${this.label} was stopped`);
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const name of this.spec.inputs) {
+      const t = f.tensors[name];
+      if (!t) throw new RuntimeError('RUNTIME_BAD_MESSAGE', `${this.label}: frame ${f.frame} lacks input tensor ${name}`);
+      feeds[name] = t;
+    }
+    const computeStart = nowMs();
+    let out: ort.InferenceSession.OnnxValueMapType;
+    try {
+      out = await this.session.run(feeds, this.spec.outputs as string[]);
+    } catch (e) {
+      throw new RuntimeError('RUNTIME_STAGE_FAILED', `${this.label}: frame ${f.frame}: onnxruntime failed: ${messageOf(e)}`);
+    }
+    const computeEnd = nowMs();
+    const bag: Record<string, ort.Tensor> = { ...f.tensors, ...(out as Record<string, ort.Tensor>) };
+    const forward: Record<string, ort.Tensor> = {};
+    for (const name of this.spec.forward) {
+      const t = bag[name];
+      if (!t) throw new RuntimeError('RUNTIME_BAD_MESSAGE', `${this.label}: frame ${f.frame}: tensor ${name} to pass on is neither an input nor an output of this stage`);
+      forward[name] = t;
+    }
+    const { headers, parts } = packTensors(forward);
+    const sendStart = nowMs();
+    const header = { run: this.spec.run, stage: this.spec.stage + 1, frame: f.frame, sentAt: sendStart, tensors: headers };
+    if (this.spec.next) {
+      this.channel ??= this.transport.openStageChannel(this.spec.next, {
+        who: `stage ${this.spec.stage + 1} at ${this.spec.next.address}`,
+        deadlineMs: 24 * 3600_000,
+        maxMessageBytes: this.maxMessageBytes,
+      });
+      await this.channel.send(encodeMessage(header, parts));
+    } else {
+      await this.write(encodeMessage({ kind: 'output', ...header }, parts));
+    }
+    const sendEnd = nowMs();
+    const ev: StageEvent & { kind: 'event' } = {
+      kind: 'event', frame: f.frame, sentAt: f.sentAt, arrivedAt: f.arrivedAt, computeStart, computeEnd, sendStart, sendEnd, bytesIn: f.bytesIn, bytesOut: tensorBytes(forward),
+    };
+    await this.write(encodeMessage(ev));
+  }
+
+  /** Write on the Stage call, waiting while its buffer is full. */
+  async write(buf: Buffer): Promise<void> {
+    if (this.closed) return;
+      if (this.call.cancelled || this.call.write(buf)) return;
+    await new Promise<void>((resolve) => {
+      // A cancelled call never drains: do not hang on it.
+      const done = () => {
+        this.call.off('drain', done);
+        this.call.off('cancelled', done);
+        resolve();
+      };
+      this.call.on('drain', done);
+      this.call.on('cancelled', done);
+    });
+  }
+
+  /** End the stage with an error the coordinator will read on the Stage call. */
+  fail(e: unknown): void {
+    if (this.closed) return;
+    const status = toStatus(e);
+    void this.close();
+    this.call.emit('error', status);
+  }
+
+  /** Finish cleanly once the upstream has sent everything. */
+  async finish(): Promise<void> {
+    if (this.channel) await this.channel.close();
+    this.channel = undefined;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.channel?.abort();
+    this.channel = undefined;
+    await this.session.release().catch(() => {});
+  }
+}
+
+/** Start an agent; resolves once it listens. */
+export async function startAgent(options: AgentOptions = {}): Promise<RunningAgent> {
+  const listen = options.listen ?? '127.0.0.1:7070';
+  const m = /^(.+):(\d+)$/.exec(listen);
+  if (!m || Number(m[2]) > 65535) throw new RuntimeError('RUNTIME_BAD_OPTIONS', `--listen ${listen}: give host:port, e.g. 127.0.0.1:7070`);
+  const limits: WireLimits & { maxModelBytes: number; queueFrames: number } = {
+    maxTensorBytes: options.maxTensorBytes ?? 64 * MIB,
+    maxModelBytes: options.maxModelBytes ?? 2048 * MIB,
+    queueFrames: options.queueFrames ?? 4,
+  };
+  for (const [k, v] of Object.entries(limits)) {
+    if (!Number.isInteger(v) || v < 1) throw new RuntimeError('RUNTIME_BAD_OPTIONS', `agent option ${k} must be a positive integer, got ${v}`);
+  }
+  // Frames carry several tensors; each one is checked against maxTensorBytes in _wire.ts.
+  const maxMessageBytes = Math.min(2 ** 31 - 1, Math.max(4 * limits.maxTensorBytes, 8 * MIB) + MIB);
+  const log = options.onLog ?? (() => {});
+  const transport = options.transport ?? grpcTransport;
+  const board = options.board ?? boardName();
+  const probed = options.engines ? { providers: [] as string[], engines: [...options.engines] } : await probeEngines();
+  const facts = await boardFacts(board);
+  const stages = new Map<string, StageHost>();
+  let profiling: Promise<unknown> = Promise.resolve();
+
+  const info = async (): Promise<AgentInfo> => ({
+    agentVersion: AGENT_VERSION,
+    board: facts,
+    onnxruntime: ort.env.versions?.node ?? 'unknown',
+    executionProviders: probed.providers,
+    engines: probed.engines,
+    limits: { maxTensorBytes: limits.maxTensorBytes, maxModelBytes: limits.maxModelBytes, queueFrames: limits.queueFrames },
+    stages: [...stages.values()].filter((s) => !s.closed).length,
+    tls: options.tls !== undefined,
+    token: options.token !== undefined,
+  });
+
+  const server = new grpc.Server({ ...channelOptions(maxMessageBytes), ...(options.token ? { interceptors: [tokenInterceptor(options.token)] } : {}) });
+
+  const handlers: grpc.UntypedServiceImplementation = {
+    Info: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
+      info().then((i) => cb(null, encodeMessage({ ...i, nowMs: nowMs() })), (e) => cb(toStatus(e)));
+    },
+
+    Sink: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
+      cb(null, encodeMessage({ bytes: call.request.length }));
+    },
+
+    Profile: (call: grpc.ServerReadableStream<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
+      const abort = new AbortController();
+      call.on('cancelled', () => abort.abort());
+      let receiver: ModelReceiver | undefined;
+      let options: Record<string, unknown> = {};
+      let failed = false;
+      const reject = (e: unknown) => {
+        if (failed) return;
+        failed = true;
+        cb(toStatus(e));
+        call.destroy();
+      };
+      call.on('data', (buf: Buffer) => {
+        if (failed) return;
+        try {
+          const msg = decodeMessage<Record<string, unknown>>(buf, 'Profile');
+          if (!receiver) {
+            if (msg.header.kind !== 'model') throw new RuntimeError('RUNTIME_BAD_MESSAGE', 'Profile: the first message must be the model header');
+            receiver = new ModelReceiver(msg.header as unknown as ModelHeader, 'Profile', limits.maxModelBytes);
+            options = msg.header;
+          } else {
+            receiver.add(msg.payload);
+          }
+        } catch (e) {
+          reject(e);
+        }
+      });
+      call.on('error', () => {});
+      call.on('end', () => {
+        if (failed) return;
+        if (!receiver || !receiver.complete) return reject(new RuntimeError('RUNTIME_BAD_MESSAGE', 'Profile: the stream ended before the whole model arrived'));
+        const bytes = receiver.bytes();
+        // One profile at a time: two would share the cores and both be wrong.
+        const job = profiling.then(async () => {
+          const dir = await mkdtemp(join(tmpdir(), 'dnnpart-agent-'));
+          try {
+            const name = typeof options.name === 'string' && /^[A-Za-z0-9._-]+$/.test(options.name) ? options.name : 'model';
+            const file = join(dir, `${name}.onnx`);
+            await writeFile(file, bytes);
+            const num = (k: string) => (typeof options[k] === 'number' ? { [k]: options[k] as number } : {});
+            log(`profiling ${name} (${bytes.length} bytes)`);
+            return await profileModel(file, {
+              board: typeof options.board === 'string' ? options.board : board,
+              ...num('runs'), ...num('warmup'), ...num('threads'),
+              ...(options.inputShapes ? { inputShapes: options.inputShapes as never } : {}),
+              modelName: name,
+              tempDir: dir,
+              signal: abort.signal,
+            });
+          } finally {
+            await rm(dir, { recursive: true, force: true });
+          }
+        });
+        profiling = job.catch(() => {});
+        job.then((profile) => cb(null, encodeMessage({ profile })), reject);
+      });
+    },
+
+    LinkTest: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
+      (async () => {
+        const { header } = decodeMessage<Record<string, unknown>>(call.request, 'LinkTest');
+        const peer = header.peer as { address?: unknown } | undefined;
+        const sizes = header.sizes;
+        const repeats = header.repeats;
+        if (!peer || typeof peer.address !== 'string') throw new RuntimeError('RUNTIME_BAD_MESSAGE', 'LinkTest: the request must name the peer (peer.address)');
+        if (!Array.isArray(sizes) || sizes.length < 2 || !sizes.every((s) => Number.isInteger(s) && s >= 1 && s <= limits.maxTensorBytes)) {
+          throw new RuntimeError('RUNTIME_BAD_MESSAGE', `LinkTest: sizes must be at least two byte counts from 1 to ${limits.maxTensorBytes}`);
+        }
+        if (!Number.isInteger(repeats) || (repeats as number) < 1 || (repeats as number) > 100) throw new RuntimeError('RUNTIME_BAD_MESSAGE', 'LinkTest: repeats must be an integer from 1 to 100');
+        const deadline = call.getDeadline();
+        return await measureLink(header.peer as never, sizes as number[], repeats as number, maxMessageBytes, () => call.cancelled, deadline);
+      })().then((r) => cb(null, encodeMessage(r)), (e) => cb(toStatus(e)));
+    },
+
+    Stage: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => {
+      let receiver: ModelReceiver | undefined;
+      let spec: DeploySpec | undefined;
+      let host: StageHost | undefined;
+      let key = '';
+      let over = false;
+      const end = (e?: unknown) => {
+        if (over) return;
+        over = true;
+        if (host) {
+          stages.delete(key);
+          if (e) host.fail(e);
+          else void host.close().then(() => call.end());
+        } else if (e) call.emit('error', toStatus(e));
+        else call.end();
+      };
+      call.on('cancelled', () => {
+        if (host) log(`${host.label}: the coordinator went away; stage stopped`);
+        over = true;
+        if (host) {
+          stages.delete(key);
+          void host.close();
+        }
+      });
+      call.on('error', () => {});
+      call.on('end', () => end());
+      call.on('data', (buf: Buffer) => {
+        if (over) return;
+        try {
+          const msg = decodeMessage<Record<string, unknown>>(buf, 'Stage');
+          if (!spec) {
+            spec = checkDeploy(msg.header);
+            key = `${spec.run}/${spec.stage}`;
+            if (stages.has(key)) throw new RuntimeError('RUNTIME_BAD_MESSAGE', `Stage: stage ${spec.stage} of run ${spec.run} is already deployed here`);
+            receiver = new ModelReceiver({ kind: 'model', sha256: spec.sha256, size: spec.size }, `stage ${spec.stage}`, limits.maxModelBytes);
+            return;
+          }
+          if (!host && receiver) {
+            if (msg.header.kind !== 'chunk') throw new RuntimeError('RUNTIME_BAD_MESSAGE', `stage ${spec.stage}: expected model chunks before "${String(msg.header.kind)}"`);
+            if (receiver.add(msg.payload)) {
+              const bytes = receiver.bytes();
+              receiver = undefined;
+              const s = spec;
+              const t0 = nowMs();
+              call.pause();
+              ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', ...(s.threads ? { intraOpNumThreads: s.threads } : {}), executionMode: 'sequential' })
+                .then((session) => {
+                  if (over) return void session.release();
+                  host = new StageHost(s, session, call, transport, maxMessageBytes, `stage ${s.stage} of run ${s.run}`);
+                  stages.set(key, host);
+                  log(`${host.label} deployed (${s.nodes ?? '?'} nodes, ${bytes.length} bytes) -> ${s.next?.address ?? 'coordinator'}`);
+                  call.write(encodeMessage({ kind: 'ready', loadMs: nowMs() - t0, nowMs: nowMs() }));
+                  call.resume();
+                })
+                .catch((e) => end(new RuntimeError('RUNTIME_STAGE_FAILED', `stage ${s.stage}: onnxruntime cannot load the stage model: ${messageOf(e)}`)));
+            }
+            return;
+          }
+          if (msg.header.kind === 'ping') {
+            call.write(encodeMessage({ kind: 'pong', t: msg.header.t, nowMs: nowMs() }));
+          } else if (msg.header.kind === 'stop') {
+            end();
+          } else {
+            throw new RuntimeError('RUNTIME_BAD_MESSAGE', `stage ${spec.stage}: unexpected message "${String(msg.header.kind)}" on the Stage call`);
+          }
+        } catch (e) {
+          end(e);
+        }
+      });
+    },
+
+    Push: (call: grpc.ServerReadableStream<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
+      const queue: QueuedFrame[] = [];
+      let host: StageHost | undefined;
+      let busy = false;
+      let ended = false;
+      let done = false;
+      let frames = 0;
+      const finish = (e?: unknown) => {
+        if (done) return;
+        done = true;
+        if (e) {
+          cb(toStatus(e));
+          call.destroy();
+          // The stage cannot go on without this frame: tell its coordinator too.
+          host?.fail(e);
+        } else cb(null, encodeMessage({ frames }));
+      };
+      const pump = async () => {
+        if (busy || done) return;
+        busy = true;
+        try {
+          while (queue.length > 0 && !done) {
+            const f = queue.shift()!;
+            if (queue.length < limits.queueFrames) call.resume();
+            await host!.process(f);
+            frames++;
+          }
+          if (ended && queue.length === 0 && host) {
+            await host.finish();
+            finish();
+          }
+        } catch (e) {
+          finish(e);
+        } finally {
+          busy = false;
+        }
+      };
+      call.on('data', (buf: Buffer) => {
+        if (done) return;
+        const arrivedAt = nowMs();
+        try {
+          const { header, payload } = decodeMessage<Record<string, unknown>>(buf, 'Push');
+          const key = `${String(header.run)}/${String(header.stage)}`;
+          const h = stages.get(key);
+          if (!h || h.closed) throw new RuntimeError('RUNTIME_BAD_MESSAGE', `Push: no stage ${String(header.stage)} of run ${String(header.run)} is deployed on this agent`);
+          if (host && h !== host) throw new RuntimeError('RUNTIME_BAD_MESSAGE', 'Push: all frames of one call must go to one stage');
+          host = h;
+          if (!Number.isInteger(header.frame) || typeof header.sentAt !== 'number') throw new RuntimeError('RUNTIME_BAD_MESSAGE', `Push: ${h.label}: a frame needs an integer frame number and sentAt`);
+          const tensors = unpackTensors(header.tensors, payload, limits, `Push to ${h.label}, frame ${String(header.frame)}`);
+          queue.push({ frame: header.frame as number, sentAt: header.sentAt, arrivedAt, tensors, bytesIn: payload.length });
+          // Bounded queue: stop reading, so HTTP/2 flow control holds the sender back.
+          if (queue.length >= limits.queueFrames) call.pause();
+          void pump();
+        } catch (e) {
+          finish(e);
+        }
+      });
+      call.on('end', () => {
+        ended = true;
+        if (!host) finish();
+        else void pump();
+      });
+      call.on('error', () => {});
+      call.on('cancelled', () => {
+        done = true;
+      });
+    },
+  };
+  server.addService(agentService, handlers);
+
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(listen, serverCredentials(options.tls), (err, p) => {
+      if (err) reject(new RuntimeError('RUNTIME_LISTEN', `--listen ${listen}: cannot listen there (${messageOf(err)})`));
+      else resolve(p);
+    });
+  });
+  widenFlowControl(server);
+  const address = `${m[1]}:${port}`;
+  log(`listening on ${address}${options.tls ? ' (mutual TLS)' : ''}${options.token ? ' (bearer token)' : ''}; engines: ${probed.engines.join(', ') || 'none'}`);
+  return {
+    address,
+    info,
+    close: async () => {
+      for (const h of stages.values()) await h.close();
+      stages.clear();
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, 2000);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    },
+  };
+}
+
+/** HTTP/2 receive window of the agent's connections and streams (the bandwidth-delay product of 1 Gbit/s x 64 ms). */
+export const FLOW_CONTROL_WINDOW = 8 << 20;
+
+/**
+ * grpc-js servers keep Node's 64 KB stream window, which caps a stream at 64 KB per round trip
+ * (about 50 Mbit/s at 10 ms): too little for tensors. grpc-js offers no server option for it, so
+ * reach its HTTP/2 servers and widen the window of every new session.
+ */
+function widenFlowControl(server: grpc.Server): void {
+  const http2Servers = (server as unknown as { http2Servers?: Map<import('node:http2').Http2Server, unknown> }).http2Servers;
+  for (const h of http2Servers?.keys() ?? []) {
+    h.on('session', (session) => {
+      try {
+        session.settings({ initialWindowSize: FLOW_CONTROL_WINDOW });
+        session.setLocalWindowSize(FLOW_CONTROL_WINDOW);
+      } catch {
+        // an old Node without setLocalWindowSize: the default window still works, only slower
+      }
+    });
+  }
+}
+
+function checkDeploy(h: Record<string, unknown>): DeploySpec {
+  const bad = (why: string): never => {
+    throw new RuntimeError('RUNTIME_BAD_MESSAGE', `Stage: the deploy header ${why}`);
+  };
+  if (h.kind !== 'deploy') bad('must come first (kind "deploy")');
+  if (typeof h.run !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(h.run)) bad('needs a run id of letters, digits, . _ -');
+  if (!Number.isInteger(h.stage) || (h.stage as number) < 0) bad('needs a stage number');
+  const names = (k: string) => {
+    const v = h[k];
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) bad(`needs ${k} as a list of tensor names`);
+  };
+  names('inputs');
+  names('outputs');
+  names('forward');
+  if (h.next !== undefined && (typeof h.next !== 'object' || h.next === null || typeof (h.next as { address?: unknown }).address !== 'string')) bad('has a next hop without an address');
+  if (h.threads !== undefined && (!Number.isInteger(h.threads) || (h.threads as number) < 1)) bad('has threads that is not a positive integer');
+  return h as unknown as DeploySpec;
+}
+
+/** Time transfers from this agent to `peer`: 1-byte round trips, then each size `repeats` times. */
+async function measureLink(
+  peer: { address: string; token?: string; tls?: TlsMaterial },
+  sizes: readonly number[],
+  repeats: number,
+  maxMessageBytes: number,
+  cancelled: () => boolean,
+  deadline: grpc.Deadline,
+): Promise<{ rttMs: number; samples: LinkSample[]; latencyMs: number; bandwidthBytesPerSec: number }> {
+  const client = grpcClient(peer, maxMessageBytes);
+  const who = `the peer at ${peer.address}`;
+  const md = tokenMetadata(peer.token);
+  const sink = (payload: Buffer) =>
+    new Promise<number>((resolve, reject) => {
+      const t0 = nowMs();
+      client.makeUnaryRequest<Buffer, Buffer>(agentService.Sink.path, (b) => b, (b) => b, payload, md, { deadline }, (err) => {
+        if (err) reject(fromStatus(err, who, 'a link-test transfer'));
+        else resolve(nowMs() - t0);
+      });
+    });
+  try {
+    const tiny = encodeMessage({});
+    await sink(tiny); // connect first: the handshake is not the link
+    const rtts: number[] = [];
+    for (let i = 0; i < Math.max(5, repeats); i++) rtts.push(await sink(tiny));
+    const samples: LinkSample[] = [];
+    for (const bytes of sizes) {
+      const payload = encodeMessage({}, Buffer.alloc(bytes, 7));
+      const times: number[] = [];
+      await sink(payload); // warm the window for this size
+      for (let r = 0; r < repeats; r++) {
+        if (cancelled()) throw new RuntimeError('RUNTIME_ABORTED', 'LinkTest: cancelled by the coordinator');
+        times.push(await sink(payload));
+      }
+      samples.push({ bytes, ms: median(times) });
+    }
+    const rttMs = median(rtts);
+    const fit = linearFit(samples.map((s) => s.bytes), samples.map((s) => s.ms));
+    // The round trip carries the payload one way and a tiny answer back: half the 1-byte round
+    // trip is the one-way latency; the slope is the time per byte.
+    const slope = Math.max(fit.slope, 1e-12);
+    return { rttMs, samples, latencyMs: rttMs / 2, bandwidthBytesPerSec: 1000 / slope };
+  } finally {
+    client.close();
+  }
+}

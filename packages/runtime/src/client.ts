@@ -1,0 +1,196 @@
+// The coordinator's view of one agent. `AgentClient` is the interface the coordinator uses;
+// `connectAgent` is its gRPC implementation. Every call has a deadline, and every failure comes
+// back as a RuntimeError that names the agent.
+import { createHash } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import type * as ort from 'onnxruntime-node';
+import type { Profile } from '@dnnpart/profiler';
+import { nowMs } from './_clock.js';
+import { agentService } from './_service.js';
+import { fromStatus } from './_status.js';
+import { decodeMessage, encodeMessage, unpackTensors } from './_wire.js';
+import { tokenMetadata, type PeerSpec } from './credentials.js';
+import { RuntimeError } from './errors.js';
+import { grpcClient } from './transport.js';
+import type { AgentInfo, DeploySpec, LinkMeasurement, LinkTestOptions, StageEvent } from './types.js';
+
+/** An agent as the agents file names it. */
+export interface AgentEndpoint {
+  readonly id: string;
+  readonly peer: PeerSpec;
+}
+
+export interface StageCallbacks {
+  onEvent(e: StageEvent): void;
+  onOutput(frame: number, sentAt: number, tensors: Record<string, ort.Tensor>): void;
+  /** The stage ended with an error, or its call broke (the agent died). */
+  onError(e: RuntimeError): void;
+}
+
+/** A deployed stage, alive as long as its Stage call. */
+export interface StageHandle {
+  /** The agent's clock minus ours (ms), from ping round trips. */
+  readonly clockOffsetMs: number;
+  readonly loadMs: number;
+  /** End the stage (half-close); the agent releases it. */
+  stop(): void;
+  /** End the stage now (cancel). */
+  cancel(): void;
+}
+
+/** What the coordinator asks of an agent. */
+export interface AgentClient {
+  readonly id: string;
+  readonly address: string;
+  info(timeoutMs?: number): Promise<AgentInfo & { nowMs: number }>;
+  profile(model: Uint8Array, options: { name: string; board?: string; runs?: number; warmup?: number; threads?: number; timeoutMs?: number; signal?: AbortSignal }): Promise<Profile>;
+  linkTest(to: AgentEndpoint, options?: LinkTestOptions & { timeoutMs?: number }): Promise<LinkMeasurement>;
+  deployStage(spec: DeploySpec, model: Uint8Array, callbacks: StageCallbacks, options: { timeoutMs: number; maxTensorBytes: number }): Promise<StageHandle>;
+  close(): void;
+}
+
+const CHUNK = 1 << 20;
+const identity = (b: Buffer): Buffer => b;
+export const DEFAULT_LINK_SIZES: readonly number[] = [1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216];
+
+/** The model's chunks as Stage/Profile messages. */
+function* modelChunks(model: Uint8Array): Generator<Buffer> {
+  for (let o = 0; o < model.length; o += CHUNK) yield encodeMessage({ kind: 'chunk' }, model.subarray(o, Math.min(model.length, o + CHUNK)));
+}
+
+export function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** A gRPC client for one agent. */
+export function connectAgent(endpoint: AgentEndpoint, maxMessageBytes = 512 * (1 << 20)): AgentClient {
+  const client = grpcClient(endpoint.peer, maxMessageBytes);
+  const who = `agent ${endpoint.id} at ${endpoint.peer.address}`;
+  const md = () => tokenMetadata(endpoint.peer.token);
+  const unary = (method: 'Info' | 'LinkTest', req: Buffer, timeoutMs: number, what: string) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      client.makeUnaryRequest<Buffer, Buffer>(agentService[method].path, identity, identity, req, md(), { deadline: Date.now() + timeoutMs }, (err, res) => {
+        if (err || !res) return reject(fromStatus(err, who, what));
+        try {
+          resolve(decodeMessage(res, `${who}: ${what}`).header);
+        } catch (e) {
+          reject(e);
+        }
+      });
+    });
+
+  return {
+    id: endpoint.id,
+    address: endpoint.peer.address,
+
+    info: async (timeoutMs = 5000) => (await unary('Info', encodeMessage({}), timeoutMs, 'Info')) as unknown as AgentInfo & { nowMs: number },
+
+    profile: (model, o) =>
+      new Promise<Profile>((resolve, reject) => {
+        const call = client.makeClientStreamRequest<Buffer, Buffer>(agentService.Profile.path, identity, identity, md(), { deadline: Date.now() + (o.timeoutMs ?? 600_000) }, (err, res) => {
+          o.signal?.removeEventListener('abort', onAbort);
+          if (err || !res) return reject(fromStatus(err, who, 'Profile'));
+          try {
+            resolve(decodeMessage<{ profile: Profile }>(res, `${who}: Profile`).header.profile);
+          } catch (e) {
+            reject(e);
+          }
+        });
+        const onAbort = () => call.cancel();
+        o.signal?.addEventListener('abort', onAbort, { once: true });
+        call.on('error', () => {});
+        const { timeoutMs: _t, signal: _s, ...rest } = o;
+        void (async () => {
+          call.write(encodeMessage({ kind: 'model', sha256: sha256(model), size: model.length, ...rest }));
+          for (const c of modelChunks(model)) if (!call.write(c)) await new Promise((r) => call.once('drain', r));
+          call.end();
+        })();
+      }),
+
+    linkTest: async (to, o = {}) => {
+      const sizes = o.sizes ?? DEFAULT_LINK_SIZES;
+      const r = await unary('LinkTest', encodeMessage({ peer: to.peer, sizes, repeats: o.repeats ?? 5 }), o.timeoutMs ?? 120_000, `LinkTest to ${to.id}`);
+      return { from: endpoint.id, to: to.id, ...(r as unknown as Omit<LinkMeasurement, 'from' | 'to'>) };
+    },
+
+    deployStage: (spec, model, cb, o) =>
+      new Promise<StageHandle>((resolve, reject) => {
+        let ready = false;
+        let failed = false;
+        const call = client.makeBidiStreamRequest<Buffer, Buffer>(agentService.Stage.path, identity, identity, md(), { deadline: Date.now() + o.timeoutMs });
+        const label = `stage ${spec.stage} on ${who}`;
+        const fail = (e: RuntimeError) => {
+          if (failed) return;
+          failed = true;
+          if (ready) cb.onError(e);
+          else reject(e);
+        };
+        const pings = new Map<number, number>();
+        let best = { rtt: Infinity, offset: 0 };
+        let loadMs = 0;
+        const handle: StageHandle = {
+          get clockOffsetMs() {
+            return best.offset;
+          },
+          get loadMs() {
+            return loadMs;
+          },
+          stop: () => call.end(),
+          cancel: () => {
+            failed = true;
+            call.cancel();
+          },
+        };
+        call.on('data', (buf: Buffer) => {
+          try {
+            const { header, payload } = decodeMessage<Record<string, unknown>>(buf, label);
+            switch (header.kind) {
+              case 'ready':
+                loadMs = header.loadMs as number;
+                for (let i = 0; i < 3; i++) {
+                  pings.set(i, nowMs());
+                  call.write(encodeMessage({ kind: 'ping', t: i }));
+                }
+                break;
+              case 'pong': {
+                const t0 = pings.get(header.t as number);
+                if (t0 === undefined) break;
+                const t1 = nowMs();
+                if (t1 - t0 < best.rtt) best = { rtt: t1 - t0, offset: (header.nowMs as number) - (t0 + t1) / 2 };
+                pings.delete(header.t as number);
+                if (pings.size === 0 && !ready) {
+                  ready = true;
+                  resolve(handle);
+                }
+                break;
+              }
+              case 'event':
+                cb.onEvent(header as unknown as StageEvent);
+                break;
+              case 'output':
+                cb.onOutput(header.frame as number, header.sentAt as number, unpackTensors(header.tensors, payload, { maxTensorBytes: o.maxTensorBytes }, `output of ${label}`));
+                break;
+              default:
+                throw new RuntimeError('RUNTIME_BAD_MESSAGE', `${label}: unexpected message "${String(header.kind)}"`);
+            }
+          } catch (e) {
+            fail(e instanceof RuntimeError ? e : new RuntimeError('RUNTIME_BAD_MESSAGE', `${label}: ${String(e)}`));
+            call.cancel();
+          }
+        });
+        call.on('error', (err) => fail(fromStatus(err, who, `stage ${spec.stage}`)));
+        call.on('end', () => {
+          if (!ready) fail(new RuntimeError('RUNTIME_AGENT_FAILED', `${label}: the agent ended the stage before it was ready`));
+        });
+        void (async () => {
+          call.write(encodeMessage({ kind: 'deploy', ...spec }));
+          for (const c of modelChunks(model)) {
+            if (failed) return;
+            if (!call.write(c)) await new Promise((r) => call.once('drain', r));
+          }
+        })();
+      }),
+
+    close: () => client.close(),
+  };
+}

@@ -1,0 +1,386 @@
+// Running a plan for real: split the model by the plan's stages, deploy each stage on its board's
+// agent, stream frames through the pipeline, and set every measured figure beside its prediction.
+import { randomBytes } from 'node:crypto';
+import type * as ort from 'onnxruntime-node';
+import { encodeModel, maxAbsDiff, randomFeeds, runModel, splitModel, type LoadedModel, type SplitResult } from '@dnnpart/onnx-graph';
+import { nowMs } from './_clock.js';
+import { quantile, median } from './_stats.js';
+import { encodeMessage, packTensors } from './_wire.js';
+import { connectAgent, sha256, type AgentClient, type AgentEndpoint, type StageHandle } from './client.js';
+import type { Connect } from './coordinator.js';
+import { RuntimeError, type RuntimeErrorCode } from './errors.js';
+import { grpcTransport, type StageChannel, type Transport } from './transport.js';
+import type { DeploySpec, Engine, RunResult, StageEvent, StageResult } from './types.js';
+import { chromeTrace, type TraceSpan } from './trace.js';
+
+/** The part of a plan a run needs: what `dnnpart solve --json` writes. */
+export interface RunPlan {
+  readonly stages: readonly { readonly board: string; readonly nodes: readonly string[]; readonly computeMs?: number }[];
+  readonly transfers?: readonly { readonly from: string; readonly to: string; readonly bytes: number; readonly ms: number }[];
+  readonly throughputFps?: number;
+  readonly latencyMs?: number;
+}
+
+export interface RunOptions {
+  readonly model: LoadedModel;
+  readonly plan: RunPlan;
+  /** Names the plan in errors ("plan.json"). */
+  readonly planName?: string;
+  readonly agents: readonly AgentEndpoint[];
+  /** Frames to stream; default 50. */
+  readonly frames?: number;
+  /** Frames per second offered at the input; default 0: as fast as the pipeline takes them. */
+  readonly rate?: number;
+  /** Frames in the pipeline at once; default stages + 1. */
+  readonly inFlight?: number;
+  /** Frames whose outputs are compared with the unsplit model; default 2. */
+  readonly compareFrames?: number;
+  /** The engine each board's figures assume; default onnxruntime-cpu for every board. */
+  readonly engines?: Readonly<Record<string, Engine>>;
+  /** Stop when no frame makes progress for this long; default 15 s. */
+  readonly stallTimeoutMs?: number;
+  /** Deploying all stages; default 120 s. */
+  readonly deployTimeoutMs?: number;
+  /** The whole run (the Stage calls' deadline); default 30 min. */
+  readonly runTimeoutMs?: number;
+  /** onnxruntime threads per stage (default: onnxruntime's). */
+  readonly threads?: number;
+  readonly maxTensorBytes?: number;
+  readonly connect?: Connect;
+  readonly transport?: Transport;
+  readonly onProgress?: (message: string, done?: number, total?: number) => void;
+  readonly signal?: AbortSignal;
+}
+
+export interface RunOutput extends RunResult {
+  /** Chrome trace events (write with JSON.stringify). */
+  readonly trace: ReturnType<typeof chromeTrace>;
+}
+
+/** The node -> stage map of a plan, checked against the model. */
+export function stageMapFromPlan(plan: RunPlan, model: LoadedModel, planName = 'the plan'): Record<string, number> {
+  if (!Array.isArray(plan.stages) || plan.stages.length === 0) throw new RuntimeError('RUNTIME_PLAN', `${planName}: no stages (is it a plan of \`dnnpart solve --json\` with status optimal or feasible?)`);
+  const known = new Set(model.graph.nodes.map((n) => n.name));
+  const map: Record<string, number> = {};
+  plan.stages.forEach((s, k) => {
+    if (typeof s.board !== 'string' || !Array.isArray(s.nodes)) throw new RuntimeError('RUNTIME_PLAN', `${planName}: stages[${k}] needs board and nodes`);
+    for (const n of s.nodes) {
+      if (!known.has(n)) throw new RuntimeError('RUNTIME_PLAN', `${planName}: stages[${k}].nodes: node "${n}" is not in model ${model.graph.name}; was the plan made for another model?`);
+      if (n in map) throw new RuntimeError('RUNTIME_PLAN', `${planName}: node "${n}" is in stages ${map[n]} and ${k}`);
+      map[n] = k;
+    }
+  });
+  for (const n of model.graph.nodes) if (!(n.name in map)) throw new RuntimeError('RUNTIME_PLAN', `${planName}: node "${n.name}" of ${model.graph.name} is in no stage`);
+  return map;
+}
+
+/** For each stage, the tensors to pass on after it; index 0 is what the coordinator sends in. */
+export function forwardSets(split: SplitResult, graphInputs: readonly string[], graphOutputs: readonly string[]): string[][] {
+  const k = split.stages.length;
+  const out: string[][] = [];
+  for (let i = -1; i < k; i++) {
+    const available = new Set<string>(graphInputs);
+    for (let j = 0; j <= i; j++) for (const o of split.stages[j]!.outputs) available.add(o);
+    const needed = new Set<string>(graphOutputs);
+    for (let j = i + 1; j < k; j++) for (const x of split.stages[j]!.inputs) needed.add(x);
+    out.push([...available].filter((x) => needed.has(x)));
+  }
+  return out;
+}
+
+interface Deployed {
+  readonly index: number;
+  readonly board: string;
+  readonly client: AgentClient;
+  handle?: StageHandle;
+  readonly events: StageEvent[];
+}
+
+/** Run `plan` on the agents; throws a RuntimeError naming the agent and stage when one fails or stalls. */
+export async function runPlan(o: RunOptions): Promise<RunOutput> {
+  const planName = o.planName ?? 'the plan';
+  const frames = o.frames ?? 50;
+  if (!Number.isInteger(frames) || frames < 1) throw new RuntimeError('RUNTIME_BAD_OPTIONS', `--frames must be a positive integer, got ${frames}`);
+  const rate = o.rate ?? 0;
+  const progress = o.onProgress ?? (() => {});
+  const connect = o.connect ?? connectAgent;
+  const transport = o.transport ?? grpcTransport;
+  const maxTensorBytes = o.maxTensorBytes ?? 256 * (1 << 20);
+  const stall = o.stallTimeoutMs ?? 15_000;
+  const byId = new Map(o.agents.map((a) => [a.id, a]));
+  const graph = o.model.graph;
+
+  const map = stageMapFromPlan(o.plan, o.model, planName);
+  o.plan.stages.forEach((s, k) => {
+    if (!byId.has(s.board)) throw new RuntimeError('RUNTIME_PLAN', `${planName}: stage ${k} runs on board "${s.board}", which the agents file does not name (agents: ${[...byId.keys()].join(', ')})`);
+  });
+  const split = splitModel(o.model, { stages: map });
+  const forward = forwardSets(split, graph.inputs, graph.outputs);
+
+  // Facts first: every agent answers and has the engine its board's figures assume, or nothing is deployed.
+  const clients = new Map<string, AgentClient>();
+  const closeAll = () => {
+    for (const c of clients.values()) c.close();
+  };
+  const deployed: Deployed[] = [];
+  try {
+    for (const s of o.plan.stages) if (!clients.has(s.board)) clients.set(s.board, connect(byId.get(s.board)!));
+    progress('asking the agents for their facts');
+    const infos = new Map(await Promise.all([...clients.entries()].map(async ([id, c]) => [id, await c.info()] as const)));
+    o.plan.stages.forEach((s, k) => {
+      const need = o.engines?.[s.board] ?? 'onnxruntime-cpu';
+      const has = infos.get(s.board)!.engines;
+      if (!has.includes(need)) {
+        throw new RuntimeError('RUNTIME_ENGINE', `${planName}: stage ${k} on board ${s.board} assumes engine ${need}, but agent ${s.board} at ${byId.get(s.board)!.peer.address} has ${has.join(', ') || 'no engine'}; re-plan with a description of what that board runs`);
+      }
+    });
+
+    // Reference outputs before the run, so the local runs do not compete with the pipeline.
+    const compare = Math.min(o.compareFrames ?? 2, frames);
+    const pool = Array.from({ length: Math.min(frames, 4) }, (_, i) => randomFeeds(graph, i + 1));
+    const expected: Record<string, ort.Tensor>[] = [];
+    if (compare > 0) {
+      progress('running the unsplit model here for reference');
+      const bytes = encodeModel(o.model.proto);
+      for (let i = 0; i < compare; i++) expected.push(await runModel(bytes, pool[i % pool.length]!, graph.outputs));
+    }
+
+    const run = randomBytes(6).toString('hex');
+    let failure: { error: RuntimeError; stage: number } | undefined;
+    let failWake: () => void = () => {};
+    const failed = new Promise<void>((r) => (failWake = r));
+    const errors: { error: RuntimeError; stage: number }[] = [];
+    const onError = (stage: number) => (e: RuntimeError) => {
+      errors.push({ error: e, stage });
+      if (!failure) {
+        failure = { error: e, stage };
+        // Other agents' reports arrive within moments; the stage whose own agent broke is the one to name.
+        setTimeout(failWake, 300);
+      }
+    };
+
+    const arrivals = new Map<number, number>();
+    const outputBytes = new Map<number, number>();
+    const lastSend = new Map<number, number>();
+    let maxDiff = 0;
+    let compared = 0;
+    let lastProgress = nowMs();
+    let outstanding = 0;
+    let wakeSender: () => void = () => {};
+    let allDone: () => void = () => {};
+    const finished = new Promise<void>((r) => (allDone = r));
+    const sentAt = new Map<number, number>();
+
+    progress(`deploying ${split.stages.length} stages`);
+    const deployDeadline = o.deployTimeoutMs ?? 120_000;
+    const last = split.stages.length - 1;
+    for (const [k, s] of split.stages.entries()) {
+      deployed.push({ index: k, board: o.plan.stages[k]!.board, client: clients.get(o.plan.stages[k]!.board)!, events: [] });
+      void s;
+    }
+    await withTimeout(Promise.all(deployed.map(async (d) => {
+      const s = split.stages[d.index]!;
+      const next = d.index < last ? byId.get(deployed[d.index + 1]!.board)!.peer : undefined;
+      const spec: DeploySpec = {
+        run, stage: d.index, stages: split.stages.length, sha256: sha256(s.bytes), size: s.bytes.length,
+        inputs: s.inputs, outputs: s.outputs, forward: forward[d.index + 1]!, nodes: s.nodes.length,
+        ...(next ? { next } : {}), ...(o.threads ? { threads: o.threads } : {}),
+      };
+      d.handle = await d.client.deployStage(spec, s.bytes, {
+        onEvent: (e) => {
+          d.events.push(e);
+          lastProgress = nowMs();
+        },
+        onOutput: (frame, sent, tensors) => {
+          const t = nowMs();
+          lastProgress = t;
+          if (arrivals.has(frame)) return;
+          arrivals.set(frame, t);
+          lastSend.set(frame, sent);
+          let b = 0;
+          for (const v of Object.values(tensors)) b += (v.data as ArrayBufferView).byteLength;
+          outputBytes.set(frame, b);
+          if (frame < compare) {
+            maxDiff = Math.max(maxDiff, maxAbsDiff(expected[frame]!, tensors, graph.outputs));
+            compared++;
+          }
+          outstanding--;
+          wakeSender();
+          if (arrivals.size === frames) allDone();
+        },
+        onError: onError(d.index),
+      }, { timeoutMs: o.runTimeoutMs ?? 30 * 60_000, maxTensorBytes });
+      progress(`stage ${d.index} ready on ${d.board}`, deployed.filter((x) => x.handle).length, deployed.length);
+    })), deployDeadline, () => new RuntimeError('RUNTIME_DEADLINE', `deploying the stages took longer than ${deployDeadline / 1000} s (stages not ready: ${deployed.filter((d) => !d.handle).map((d) => `${d.index} on ${d.board}`).join(', ')})`));
+
+    const first = byId.get(deployed[0]!.board)!;
+    const channel: StageChannel = transport.openStageChannel(first.peer, {
+      who: `stage 0 on agent ${first.id} at ${first.peer.address}`, deadlineMs: o.runTimeoutMs ?? 30 * 60_000, maxMessageBytes: Math.max(64 << 20, 4 * maxTensorBytes),
+    });
+    const window = o.inFlight ?? split.stages.length + 1;
+    const inputs = forward[0]!;
+    const encoded = pool.map((feeds) => packTensors(Object.fromEntries(inputs.map((n) => [n, feeds[n]!]))));
+
+    progress(`streaming ${frames} frames`, 0, frames);
+    const t0 = nowMs();
+    lastProgress = t0;
+    let channelError: RuntimeError | undefined;
+    const sender = (async () => {
+      for (let i = 0; i < frames; i++) {
+        while ((outstanding >= window || (rate > 0 && nowMs() < t0 + (i * 1000) / rate)) && !failure) {
+          const wait = rate > 0 ? Math.max(0, t0 + (i * 1000) / rate - nowMs()) : 50;
+          await new Promise<void>((r) => {
+            wakeSender = r;
+            setTimeout(r, outstanding >= window ? 50 : wait);
+          });
+        }
+        if (failure || o.signal?.aborted) return;
+        const { headers, parts } = encoded[i % encoded.length]!;
+        const at = nowMs();
+        sentAt.set(i, at);
+        outstanding++;
+        await channel.send(encodeMessage({ run, stage: 0, frame: i, sentAt: at, tensors: headers }, parts));
+      }
+      await channel.close();
+    })().catch((e) => {
+      channelError = e instanceof RuntimeError ? e : new RuntimeError('RUNTIME_AGENT_FAILED', String(e));
+      onError(0)(channelError);
+    });
+
+    let stalled: RuntimeError | undefined;
+    const watchdog = setInterval(() => {
+      if (o.signal?.aborted) {
+        stalled = new RuntimeError('RUNTIME_ABORTED', 'the run was interrupted');
+        failWake();
+        return;
+      }
+      if (nowMs() - lastProgress < stall) return;
+      // The stalled stage: the first that took fewer frames out than went in.
+      let k = 0;
+      let into = sentAt.size;
+      for (; k < deployed.length; k++) {
+        if (deployed[k]!.events.length < into) break;
+        into = deployed[k]!.events.length;
+      }
+      k = Math.min(k, deployed.length - 1);
+      const d = deployed[k]!;
+      stalled = new RuntimeError('RUNTIME_STALLED', `stage ${k} on agent ${d.board} at ${byId.get(d.board)!.peer.address} made no progress for ${(stall / 1000).toFixed(0)} s (${into} frames went in, ${d.events.length} came out); stopped the run`);
+      failWake();
+    }, Math.min(500, stall / 4));
+
+    await Promise.race([finished, failed]);
+    clearInterval(watchdog);
+    if (failure || stalled) {
+      // Stop every stage on every agent before reporting.
+      for (const d of deployed) d.handle?.cancel();
+      channel.abort();
+      await sender;
+      if (stalled) throw stalled;
+      const chosen = pickCause(errors);
+      const d = deployed[chosen.stage]!;
+      throw new RuntimeError(chosen.error.code as RuntimeErrorCode, `run stopped at stage ${chosen.stage} on agent ${d.board}: ${chosen.error.message}`, { cause: chosen.error });
+    }
+    const wallMs = nowMs() - t0;
+    await sender;
+    for (const d of deployed) d.handle?.stop();
+
+    return summarise({ o, deployed, split, frames, t0, wallMs, sentAt, arrivals, lastSend, outputBytes, maxDiff, compared, byId });
+  } catch (e) {
+    for (const d of deployed) d.handle?.cancel();
+    throw e;
+  } finally {
+    // Give the cancellations a moment to leave before the channels close.
+    await new Promise((r) => setTimeout(r, 20));
+    closeAll();
+  }
+}
+
+/** The error to report: a stage whose own agent broke beats one that only failed to forward to it. */
+function pickCause(errors: readonly { error: RuntimeError; stage: number }[]): { error: RuntimeError; stage: number } {
+  const own = errors.find((e) => e.error.code === 'RUNTIME_UNAVAILABLE' && !/receiving frames|forward/.test(e.error.message));
+  if (own) return own;
+  const specific = errors.find((e) => e.error.code !== 'RUNTIME_AGENT_FAILED' && e.error.code !== 'RUNTIME_UNAVAILABLE' && e.error.code !== 'RUNTIME_ABORTED');
+  return specific ?? errors[0]!;
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number, error: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(error()), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+interface Collected {
+  readonly o: RunOptions;
+  readonly deployed: readonly Deployed[];
+  readonly split: SplitResult;
+  readonly frames: number;
+  readonly t0: number;
+  readonly wallMs: number;
+  readonly sentAt: ReadonlyMap<number, number>;
+  readonly arrivals: ReadonlyMap<number, number>;
+  readonly lastSend: ReadonlyMap<number, number>;
+  readonly outputBytes: ReadonlyMap<number, number>;
+  readonly maxDiff: number;
+  readonly compared: number;
+  readonly byId: ReadonlyMap<string, AgentEndpoint>;
+}
+
+function summarise(c: Collected): RunOutput {
+  const { o, deployed, frames } = c;
+  const plan = o.plan;
+  const times = [...c.arrivals.values()].sort((a, b) => a - b);
+  const throughputFps = frames >= 2 ? ((frames - 1) * 1000) / (times[times.length - 1]! - times[0]!) : 1000 / (times[0]! - c.sentAt.get(0)!);
+  const latencies = [...c.arrivals.entries()].map(([f, t]) => t - c.sentAt.get(f)!);
+  // Agent clocks to ours: t_ours = t_agent - offset.
+  const local = (d: Deployed, t: number) => t - (d.handle?.clockOffsetMs ?? 0);
+  const spans: TraceSpan[] = [];
+  const stages: StageResult[] = deployed.map((d, k) => {
+    const prev = k > 0 ? deployed[k - 1]! : undefined;
+    const prevSend = new Map(prev ? prev.events.map((e) => [e.frame, local(prev, e.sendStart)]) : [...c.sentAt.entries()]);
+    const compute = d.events.map((e) => e.computeEnd - e.computeStart);
+    const transfer = d.events.map((e) => local(d, e.arrivedAt) - (prevSend.get(e.frame) ?? local(d, e.arrivedAt)));
+    for (const e of d.events) {
+      const ps = prevSend.get(e.frame);
+      if (ps !== undefined) spans.push({ track: d.board, name: 'receive', frame: e.frame, start: ps - c.t0, end: local(d, e.arrivedAt) - c.t0 });
+      spans.push({ track: d.board, name: `compute stage ${k}`, frame: e.frame, start: local(d, e.computeStart) - c.t0, end: local(d, e.computeEnd) - c.t0 });
+      spans.push({ track: d.board, name: 'send', frame: e.frame, start: local(d, e.sendStart) - c.t0, end: local(d, e.sendEnd) - c.t0 });
+    }
+    const from = prev ? prev.board : 'coordinator';
+    const predicted = (plan.transfers ?? []).filter((t) => t.to === d.board && (prev ? t.from === prev.board : true));
+    const chosen = prev ? predicted : predicted.slice(0, 1);
+    return {
+      stage: k,
+      agent: d.board,
+      nodes: c.split.stages[k]!.nodes.length,
+      computeMs: { measured: median(compute), p95: quantile(compute, 0.95), predicted: plan.stages[k]!.computeMs ?? null },
+      transferIn: {
+        from,
+        bytes: d.events[0]?.bytesIn ?? 0,
+        measuredMs: median(transfer),
+        predictedMs: chosen.length > 0 ? chosen.reduce((s, t) => s + t.ms, 0) : null,
+        predictedBytes: chosen.length > 0 ? chosen.reduce((s, t) => s + t.bytes, 0) : null,
+      },
+    };
+  });
+  const lastStage = deployed[deployed.length - 1]!;
+  const outMs = [...c.arrivals.entries()].map(([f, t]) => t - local(lastStage, c.lastSend.get(f)!));
+  for (const [f, t] of c.arrivals) {
+    spans.push({ track: 'coordinator', name: 'input', frame: f, start: c.sentAt.get(f)! - c.t0, end: c.sentAt.get(f)! - c.t0 + 0.01 });
+    spans.push({ track: 'coordinator', name: 'output', frame: f, start: local(lastStage, c.lastSend.get(f)!) - c.t0, end: t - c.t0 });
+  }
+  return {
+    frames,
+    throughputFps,
+    latencyMs: { p50: median(latencies), p95: quantile(latencies, 0.95) },
+    predicted: { throughputFps: plan.throughputFps ?? null, latencyMs: plan.latencyMs ?? null },
+    maxAbsDiff: c.maxDiff,
+    compared: c.compared,
+    stages,
+    transferOut: { from: lastStage.board, bytes: c.outputBytes.get(0) ?? 0, measuredMs: median(outMs) },
+    wallMs: c.wallMs,
+    trace: chromeTrace(spans, ['coordinator', ...new Set(deployed.map((d) => d.board))]),
+  };
+}

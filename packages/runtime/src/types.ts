@@ -1,0 +1,107 @@
+// The runtime's plain data: what an agent says about itself, link measurements, stage events,
+// and a run's result with each measured figure beside its prediction.
+import type { ProfileBoard } from '@dnnpart/profiler';
+import type { PeerSpec } from './credentials.js';
+
+/** Engines a board description can assume, and an agent can report. */
+export const ENGINES = ['onnxruntime-cpu', 'onnxruntime-cuda', 'onnxruntime-tensorrt', 'edgetpu', 'simulated'] as const;
+export type Engine = (typeof ENGINES)[number];
+
+/** What an agent reports in Info. */
+export interface AgentInfo {
+  readonly agentVersion: string;
+  readonly board: ProfileBoard;
+  readonly onnxruntime: string;
+  /** onnxruntime execution providers that created a session on this board (probed at start). */
+  readonly executionProviders: readonly string[];
+  /** Engines this agent can run a stage on (`onnxruntime-<provider>`). */
+  readonly engines: readonly Engine[];
+  readonly limits: { readonly maxTensorBytes: number; readonly maxModelBytes: number; readonly queueFrames: number };
+  /** Stages deployed right now. */
+  readonly stages: number;
+  readonly tls: boolean;
+  readonly token: boolean;
+}
+
+/** One timed transfer of a link test. */
+export interface LinkSample {
+  readonly bytes: number;
+  /** Median time of the round trip carrying `bytes` one way (ms). */
+  readonly ms: number;
+}
+
+/** A measured directed link: time(bytes) = latencyMs + bytes / bandwidthBytesPerSec. */
+export interface LinkMeasurement {
+  readonly from: string;
+  readonly to: string;
+  readonly latencyMs: number;
+  readonly bandwidthBytesPerSec: number;
+  /** Median round trip of a 1-byte message (ms). */
+  readonly rttMs: number;
+  readonly samples: readonly LinkSample[];
+}
+
+/** Options of a link test. */
+export interface LinkTestOptions {
+  /** Payload sizes in bytes; default 1 KB .. 16 MB by powers of 4. */
+  readonly sizes?: readonly number[];
+  /** Timed transfers per size; default 5. */
+  readonly repeats?: number;
+}
+
+/** What a stage is told when it is deployed (the header of the first Stage message). */
+export interface DeploySpec {
+  readonly run: string;
+  readonly stage: number;
+  readonly stages: number;
+  readonly sha256: string;
+  readonly size: number;
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  /** Tensors to pass on after this stage (its outputs and earlier ones that later stages read). */
+  readonly forward: readonly string[];
+  /** The next stage's agent; absent: send outputs back on the Stage call. */
+  readonly next?: PeerSpec;
+  readonly threads?: number;
+  /** Node count, for the agent's log. */
+  readonly nodes?: number;
+}
+
+/** Timings of one frame on one stage, in the agent's clock (ms since the epoch). */
+export interface StageEvent {
+  readonly frame: number;
+  /** When the sender started sending it (the sender's clock). */
+  readonly sentAt: number;
+  readonly arrivedAt: number;
+  readonly computeStart: number;
+  readonly computeEnd: number;
+  readonly sendStart: number;
+  readonly sendEnd: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+}
+
+/** Measured next to predicted, for one stage. */
+export interface StageResult {
+  readonly stage: number;
+  readonly agent: string;
+  readonly nodes: number;
+  readonly computeMs: { readonly measured: number; readonly p95: number; readonly predicted: number | null };
+  /** The hop into this stage (from the previous stage, or from the coordinator for stage 0). */
+  readonly transferIn: { readonly from: string; readonly bytes: number; readonly measuredMs: number; readonly predictedMs: number | null; readonly predictedBytes: number | null };
+}
+
+/** A run's result. */
+export interface RunResult {
+  readonly frames: number;
+  readonly throughputFps: number;
+  readonly latencyMs: { readonly p50: number; readonly p95: number };
+  readonly predicted: { readonly throughputFps: number | null; readonly latencyMs: number | null };
+  readonly maxAbsDiff: number;
+  /** Frames whose outputs were compared with the unsplit model. */
+  readonly compared: number;
+  readonly stages: readonly StageResult[];
+  /** The hop from the last stage back to the coordinator. */
+  readonly transferOut: { readonly from: string; readonly bytes: number; readonly measuredMs: number };
+  readonly wallMs: number;
+}
