@@ -52,6 +52,7 @@ export async function solvePareto(
     if (first.status !== 'optimal' || second.status !== 'optimal') proven = false;
     front.push({
       status: pick.status === 'optimal' ? 'optimal' : 'feasible',
+      ...(pick.method === undefined ? {} : { method: pick.method }),
       objective: a,
       solveMs: performance.now() - step0,
       ...pick.metrics!,
@@ -62,13 +63,22 @@ export async function solvePareto(
     const bStar = objectiveValue(pick.metrics!, b);
     boundB = bStar * (1 - PARETO_EPSILON) - 1e-12;
     ctx.progress(`pareto point ${front.length}: ${a} ${aStar}, ${b} ${bStar}`);
-    if (!proven || ctx.remainingS() <= 0) break;
+    // Unproven steps (the coarsened search, or a stopped ILP) keep going while time is left: each
+    // step still improves b, so the loop ends; points it finds dominated are dropped below.
+    if (ctx.remainingS() <= 0) break;
     if (boundB < 0) break;
   }
   if (front.length === 0) {
     if (!proven) return result('timeout', [], `no plan found within ${options.timeLimitS ?? 120} s`);
     return result('infeasible', [], 'no plan meets the constraints');
   }
-  if (!proven) return result('feasible', front, 'stopped before the whole front was proven (time limit)');
+  if (!proven) {
+    // Unproven points can be dominated by later ones; keep the non-dominated, sorted by a.
+    const va = (p: Plan) => objectiveValue(p as never, a);
+    const vb = (p: Plan) => objectiveValue(p as never, b);
+    const kept = front.filter((p) => !front.some((q) => q !== p && va(q) <= va(p) && vb(q) <= vb(p) && (va(q) < va(p) || vb(q) < vb(p))));
+    kept.sort((p, q) => va(p) - va(q));
+    return result('feasible', kept, 'not proven complete: stopped at the time limit, or the graph is too wide for the exact method');
+  }
   return result('optimal', front);
 }

@@ -1,18 +1,21 @@
 // solve(): exact optimum of a problem. Reduce exactly (cut candidates, bound pruning, blocks),
 // seed with a dynamic-programme incumbent, then prove optimality with the ILP engine.
 
+import { coarsen, coarseProblem, countDownsets, type Coarsening } from './_coarsen.js';
 import { compile, type Compiled } from './_compiled.js';
 import { bestPrefixPlan, prefixTables } from './_dp.js';
 import { cheapestTransfer, enumerateDownsets, type Downset } from './_downsets.js';
 import { blocksOf, buildModel, type MetricBounds } from './_model.js';
+import { lowerBoundOf } from './_lower-bound.js';
 import { mergeZeroCostSources } from './_reduce.js';
+import { gapOf, pickRefined, type WideCandidate } from './_wide.js';
 import { MAX_PAIR_CUT_SETS, MAX_SUBSET_WORK, pairValues, pairValuesFree, periodCandidates, strictSubsets } from './_bounds.js';
 import { baselinesOf } from './baselines.js';
 import { createGlpkSolver, type Solver } from './engine.js';
 import { assignmentProblem, fmt, metricsOf, objectiveValue, type Assignment } from './evaluate.js';
 import { SolverError } from './errors.js';
 import { parseProblem } from './problem.js';
-import type { Constraints, Objective, Plan, PlanMetrics, Problem, ReductionStats } from './types.js';
+import type { Baseline, Constraints, Objective, Plan, PlanMetrics, Problem, ReductionStats, SolveMethod } from './types.js';
 
 export interface SolveOptions {
   /** Overrides the problem's objective. */
@@ -22,11 +25,33 @@ export interface SolveOptions {
   /** ILP engine (default: GLPK via glpk.js). */
   readonly engine?: Solver;
   readonly onProgress?: (msg: string) => void;
+  /**
+   * Most cut sets (downsets) the exact method enumerates; a wider graph is coarsened (default: what
+   * the exact programmes take on for this board count and order, at most MAX_PAIR_CUT_SETS).
+   */
+  readonly maxCutSets?: number;
+}
+
+/** Options of the solves a solve runs inside itself (the coarsened problem's). */
+interface InternalOptions {
+  /** Never coarsen (the coarsened problem already fits). */
+  readonly exactOnly?: boolean;
+  /** Take the exact programme's plan without the ILP's confirmation (a coarse plan needs no proof). */
+  readonly trustProgramme?: boolean;
 }
 
 const OBJECTIVES: readonly Objective[] = ['throughput', 'latency', 'energy'];
-/** Largest number of cut sets (downsets) the exact method enumerates. */
+/** Hard cap on the cut sets (downsets) the exact method enumerates, whatever `maxCutSets` says. */
 export const MAX_CUT_SETS = 200_000;
+/**
+ * Work (2^m x m x cut sets^2, or m x cut sets^2 for a fixed order) of one run of the coarsened
+ * problem's exact programme, per second of the time limit: a solve runs it about four times, at
+ * about 1e8 steps a second here. Capped at COARSE_WORK_MAX.
+ */
+const COARSE_WORK_PER_S = 5e6;
+const COARSE_WORK_MAX = 1e8;
+/** Share of the remaining time the coarsened problem's solve may take. */
+const COARSE_SHARE = 0.5;
 /** Relative slack on cutoffs and pruning bounds, so that float noise never removes an optimum. */
 const SLACK = 1e-9;
 /** ILP budget when the exact programme already holds an optimal plan (then GLPK only has to confirm it). */
@@ -44,6 +69,8 @@ export interface CoreResult {
   readonly metrics?: PlanMetrics;
   readonly gap?: number;
   readonly reduction: ReductionStats;
+  readonly method?: SolveMethod;
+  readonly lowerBound?: number;
 }
 
 /** Shared state of one solve (or one Pareto run): the compiled problem, its cut sets, the engine, the deadline. */
@@ -59,8 +86,17 @@ export class SolveContext {
   private downsets: Downset[] | undefined;
   private readonly seeds = new Map<Objective, Assignment[]>();
   private tab: ReturnType<typeof prefixTables> | undefined;
+  private readonly internal: InternalOptions;
+  private readonly maxCutSets: number | undefined;
+  /** Set once the cut sets were counted: more than the budget means the coarsened path. */
+  private wide: boolean | undefined;
+  private countedCutSets = 0;
+  private coarse: { c: Coarsening; ctx: SolveContext; target: number } | undefined;
+  private readonly lowerBounds = new Map<Objective, number>();
 
-  constructor(problem: Problem, options: SolveOptions) {
+  constructor(problem: Problem, options: SolveOptions, internal: InternalOptions = {}) {
+    this.internal = internal;
+    this.maxCutSets = options.maxCutSets;
     this.original = compile(problem);
     const merge = mergeZeroCostSources(problem);
     this.cp = merge.hostOf.size === 0 ? this.original : compile(merge.problem);
@@ -87,9 +123,35 @@ export class SolveContext {
     return Math.max(0, (this.deadline - performance.now()) / 1000);
   }
 
+  /**
+   * Most cut sets the exact method takes on: the exact free-order programme's reach (2^m m D^2 <=
+   * MAX_SUBSET_WORK), else the pair programme's (fixed order), else a small ILP; or `maxCutSets`.
+   */
+  cutSetBudget(): number {
+    if (this.maxCutSets !== undefined) return Math.min(this.maxCutSets, MAX_CUT_SETS);
+    const m = this.cp.m;
+    if (this.cp.problem.boardOrder === 'fixed') return MAX_PAIR_CUT_SETS;
+    const free = Math.floor(Math.sqrt(MAX_SUBSET_WORK / (2 ** m * m)));
+    return free >= 200 ? Math.min(MAX_PAIR_CUT_SETS, free) : 200;
+  }
+
+  /** True when the graph has more cut sets than the exact method's budget (counted once, with early stop). */
+  isWide(): boolean {
+    if (this.wide === undefined) {
+      if (this.internal.exactOnly === true) this.wide = false;
+      else {
+        const budget = this.cutSetBudget();
+        this.countedCutSets = countDownsets(this.cp, budget);
+        this.wide = this.countedCutSets > budget;
+        if (this.wide) this.progress(`more than ${budget} cut sets over ${this.cp.n} nodes: coarsening the graph`);
+      }
+    }
+    return this.wide;
+  }
+
   cutSets(): Downset[] {
     if (this.downsets === undefined) {
-      const all = enumerateDownsets(this.cp, MAX_CUT_SETS);
+      const all = enumerateDownsets(this.cp, this.internal.exactOnly === true ? MAX_CUT_SETS : Math.max(this.cutSetBudget(), 1));
       // Empty set first, full set last: the model relies on it.
       all.sort((a, b) => a.size - b.size);
       this.downsets = all;
@@ -131,6 +193,11 @@ export class SolveContext {
   }
 
   /** A result on the original problem: merged nodes join their hosts' stages; metrics recomputed there. */
+  /** An assignment of the reduced problem's nodes as one of the original's (merged nodes join their hosts). */
+  toOriginal(a: Assignment): Assignment {
+    return { boards: a.boards, stageOf: Int32Array.from(this.toReduced, (x) => a.stageOf[x]!) };
+  }
+
   private expand(r: CoreResult): CoreResult {
     const reduction = { ...r.reduction, nodes: this.original.n, tensors: this.original.tBytes.length, mergedNodes: this.merged };
     if (r.assignment === undefined) return { ...r, reduction };
@@ -142,6 +209,7 @@ export class SolveContext {
   }
 
   private async optimizeOnce(spec: CoreSpec): Promise<CoreResult> {
+    if (this.isWide()) return this.optimizeWide(spec);
     const cp = this.cp;
     // Incumbent: the best seed plan within the bounds.
     let incumbent: { a: Assignment; m: PlanMetrics; value: number } | undefined;
@@ -182,6 +250,10 @@ export class SolveContext {
     // With an exact programme plan in hand, the full ILP gets a capped budget: past it, the plan's
     // optimality rests on the programme's bound, and GLPK checks the plan on the same model.
     const dp = fixing.dpPlan !== undefined && assignmentProblem(cp, fixing.dpPlan) === null ? fixing.dpPlan : undefined;
+    if (this.internal.trustProgramme === true && dp !== undefined) {
+      const m = metricsOf(cp, dp);
+      if (withinBounds(m, spec.bounds)) return { status: 'optimal', assignment: dp, metrics: m, reduction, ...(fixing.lowerBound === undefined ? {} : { lowerBound: fixing.lowerBound }) };
+    }
     const limit = dp === undefined ? this.remainingS() : Math.min(this.remainingS(), FULL_ILP_BUDGET_S);
     if (limit <= 0) return this.fallback(incumbent, reduction, fixing.lowerBound);
     const res = await this.engine.solve(model.lp, { timeLimitS: limit });
@@ -210,6 +282,77 @@ export class SolveContext {
     // Infeasible. The incumbent met the same bounds, so that would be float trouble: keep it, unproven.
     if (incumbent !== undefined) return { status: 'feasible', assignment: incumbent.a, metrics: incumbent.m, gap: Number.NaN, reduction };
     return { status: 'infeasible', reduction };
+  }
+
+  /** A lower bound on the minimised metric over every plan of the problem (cached per objective). */
+  async lowerBound(o: Objective): Promise<number> {
+    let lb = this.lowerBounds.get(o);
+    if (lb === undefined) {
+      // The LP itself only when the time limit leaves room (the dual ascent already gives most of it).
+      const rem = this.remainingS();
+      lb = await lowerBoundOf(this.cp, o, this.engine, rem > 10 ? Math.min(5, rem * 0.1) : 0);
+      this.lowerBounds.set(o, lb);
+    }
+    return lb;
+  }
+
+  /**
+   * The graph is too wide for the exact method: coarsen it until its cut sets fit, solve the coarse
+   * problem exactly (within a share of the time), add the prefix-cut programme's plans, refine them
+   * all on the full graph, and measure the best against a lower bound of the original problem.
+   */
+  private async optimizeWide(spec: CoreSpec): Promise<CoreResult> {
+    const cp = this.cp;
+    const budget = this.cutSetBudget();
+    if (this.coarse === undefined) {
+      const fixed = cp.problem.boardOrder === 'fixed';
+      // A coarse problem the exact programmes solve in about a second.
+      const work = Math.min(COARSE_WORK_MAX, COARSE_WORK_PER_S * this.remainingS());
+      const affordable = fixed ? Math.sqrt(work / cp.m) : Math.sqrt(work / (2 ** cp.m * cp.m));
+      const target = Math.min(budget, Math.max(16, Math.floor(affordable >= 64 ? affordable : 200)));
+      const c = coarsen(cp, target, performance.now() + this.remainingS() * 400);
+      this.progress(`coarsened ${cp.n} nodes into ${c.clusters} clusters with ${c.fits ? c.cutSets : `more than ${target}`} cut sets`);
+      // Past the deadline the coarsening stops where it is: its graph still feeds the prefix-cut programme.
+      const ctx = new SolveContext(coarseProblem(cp, c), { engine: this.engine, onProgress: (msg) => this.progress(`coarse: ${msg}`) }, { exactOnly: true, trustProgramme: true });
+      this.coarse = { c, target, ctx };
+    }
+    const { c, ctx } = this.coarse;
+    const candidates: WideCandidate[] = [];
+    const fromCoarse = (a: Assignment): Assignment => {
+      const o = ctx.toOriginal(a);
+      return { boards: o.boards, stageOf: Int32Array.from(c.groupOf, (k) => o.stageOf[k]!) };
+    };
+    if (c.fits && this.remainingS() > 0) {
+      ctx.deadline = performance.now() + this.remainingS() * COARSE_SHARE * 1000;
+      const r = await ctx.optimize(spec);
+      if (r.assignment !== undefined) {
+        const stageOf = Int32Array.from(c.groupOf, (k) => r.assignment!.stageOf[k]!);
+        candidates.push({ a: { boards: r.assignment.boards, stageOf }, method: 'coarsened' });
+      }
+      this.progress(`${spec.minimize}: coarse problem ${r.status}`);
+    }
+    // The prefix-cut programme over the coarse graph (cheap), and over the full graph when its
+    // n^2 m^2 steps per board sequence are affordable.
+    for (const a of ctx.seedPlans(spec.minimize)) candidates.push({ a: fromCoarse(a), method: 'prefix-dp' });
+    const seq = cp.problem.boardOrder === 'fixed' ? 1 : cp.m <= 3 ? 6 : 7;
+    if (cp.n * cp.n * cp.m * cp.m * seq <= 4e8 && this.remainingS() > 0) {
+      for (const a of this.seedPlans(spec.minimize)) candidates.push({ a, method: 'prefix-dp' });
+    }
+    const lb = await this.lowerBound(spec.minimize);
+    const deadline = performance.now() + this.remainingS() * 1000 * 0.9;
+    const r = pickRefined({ cp, minimize: spec.minimize, bounds: spec.bounds, deadline, candidates, lowerBound: lb });
+    this.progress(`${spec.minimize}: ${r.status}${r.method === undefined ? '' : ` by ${r.method}`}${r.gap === undefined ? '' : `, gap ${(r.gap * 100).toFixed(2)} %`} against lower bound ${fmt(lb)}`);
+    const reduction: ReductionStats = {
+      nodes: cp.n, tensors: cp.tBytes.length, boards: cp.m, cutSets: this.countedCutSets, cutCandidates: 0, blocks: 0, columns: 0, binaries: 0, rows: 0,
+      cutSetBudget: budget, coarseNodes: c.clusters, coarseCutSets: c.cutSets,
+      ...(r.status === 'optimal' ? { proof: 'lower-bound' as const } : {}),
+    };
+    return {
+      status: r.status, reduction, lowerBound: lb,
+      ...(r.assignment === undefined ? {} : { assignment: r.assignment, metrics: r.metrics! }),
+      ...(r.gap === undefined ? {} : { gap: r.gap }),
+      ...(r.method === undefined ? {} : { method: r.method }),
+    };
   }
 
   /**
@@ -295,7 +438,8 @@ export async function solve(problem: Problem, options: SolveOptions = {}): Promi
   if (structural !== null) return done({ status: 'infeasible', reason: structural });
   const bounds = boundsOf(problem.constraints);
   let res = await ctx.optimize({ minimize: objective, bounds });
-  if (objective === 'throughput' && res.status === 'optimal' && res.metrics !== undefined) {
+  // The tie-break needs the exact method; a plan of the coarsened path is optimal only when it meets the lower bound.
+  if (objective === 'throughput' && res.status === 'optimal' && res.metrics !== undefined && res.method === undefined) {
     // Throughput ties are common (the period is one stage's time; zero-cost nodes can sit on either
     // side of a cut): among the optimal plans take the least energy, so the chosen plan is also the
     // end point of the throughput-energy front. Latency and energy are sums and rarely tie, and a
@@ -309,16 +453,59 @@ export async function solve(problem: Problem, options: SolveOptions = {}): Promi
   if (res.status === 'infeasible') {
     return done({ status: 'infeasible', reason: await explainInfeasible(ctx, problem.constraints), reduction: res.reduction });
   }
+  // Unproven: measure against the lower bound of the original problem too (the better bound wins).
+  let lowerBound = res.lowerBound;
+  if (res.status !== 'optimal') {
+    const lb = await ctx.lowerBound(objective);
+    lowerBound = Math.max(lowerBound ?? lb, lb);
+  }
+  const method: SolveMethod = res.method ?? 'exact';
+  const bestBase = bestBaseline(baselines, objective);
+  // (An optimum proven by the exact method is never beaten by more than float noise, so it stays.)
+  if (bestBase !== undefined && res.status !== 'optimal' && (res.metrics === undefined || objectiveValue(bestBase, objective) < objectiveValue(res.metrics, objective) * (1 - 1e-12))) {
+    // The search ended worse than a plan it prints beside its own: return that plan instead.
+    const { name: _n, kind: _k, meetsConstraints: _c, violations: _v, ...metrics } = bestBase;
+    const value = objectiveValue(metrics, objective);
+    const proven = lowerBound !== undefined && value <= lowerBound * (1 + 1e-9) + 1e-12;
+    return done({
+      status: proven ? 'optimal' : 'feasible', ...metrics, method: 'baseline', reduction: res.reduction,
+      ...(lowerBound === undefined ? {} : { lowerBound }),
+      ...(proven || lowerBound === undefined ? {} : { gap: gapOf(value, lowerBound), reason: `the search found nothing better than the baseline ${bestBase.name}; not proven optimal` }),
+    });
+  }
   if (res.status === 'timeout') {
-    return done({ status: 'timeout', reason: `no plan found within ${options.timeLimitS ?? 120} s`, reduction: res.reduction });
+    return done({
+      status: 'timeout', reduction: res.reduction, method, ...(lowerBound === undefined ? {} : { lowerBound }),
+      reason: method === 'exact' ? `no plan found within ${options.timeLimitS ?? 120} s` : `no plan within the constraints found by the coarsened search within ${options.timeLimitS ?? 120} s`,
+    });
+  }
+  let gap = res.gap;
+  if (res.status === 'feasible' && lowerBound !== undefined && res.metrics !== undefined) {
+    const g = gapOf(objectiveValue(res.metrics, objective), lowerBound);
+    if (gap === undefined || Number.isNaN(gap) || g < gap) gap = g;
   }
   return done({
     status: res.status,
     ...res.metrics!,
+    method,
+    ...(lowerBound === undefined ? {} : { lowerBound }),
     // An unknown gap (no bound finished in time) is left out rather than reported as NaN.
-    ...(res.status === 'feasible' ? { ...(res.gap === undefined || Number.isNaN(res.gap) ? {} : { gap: res.gap }), reason: 'stopped at the time limit before optimality was proven' } : {}),
+    ...(res.status === 'feasible' ? {
+      ...(gap === undefined || Number.isNaN(gap) ? {} : { gap }),
+      reason: method === 'exact' ? 'stopped at the time limit before optimality was proven' : `the graph is too wide for the exact method (over ${res.reduction.cutSetBudget ?? MAX_CUT_SETS} cut sets): plan from the ${method} search, not proven optimal`,
+    } : {}),
     reduction: res.reduction,
   });
+}
+
+/** The best baseline that meets the constraints, by the objective. */
+function bestBaseline(baselines: readonly Baseline[], objective: Objective): Baseline | undefined {
+  let best: Baseline | undefined;
+  for (const b of baselines) {
+    if (b.meetsConstraints === false) continue;
+    if (best === undefined || objectiveValue(b, objective) < objectiveValue(best, objective)) best = b;
+  }
+  return best;
 }
 
 export function checkOptions(options: SolveOptions): void {

@@ -142,10 +142,22 @@ export interface ReductionStats {
    * How optimality was proven: "ilp" (GLPK on the reduced model), or "programme+ilp-check" (the exact
    * cut-set programme's lower bound, met by a plan that GLPK confirms on the same model restricted to it).
    */
-  readonly proof?: 'ilp' | 'programme+ilp-check';
+  readonly proof?: 'ilp' | 'programme+ilp-check' | 'lower-bound';
   /** Incumbent from the dynamic programme over prefix cuts (the minimised value), if any. */
   readonly incumbent?: number;
+  /** Most cut sets the exact method takes on; past it `cutSets` is this + 1 and the graph is coarsened. */
+  readonly cutSetBudget?: number;
+  /** Nodes (clusters) and cut sets of the coarsened graph, when the graph was coarsened. */
+  readonly coarseNodes?: number;
+  readonly coarseCutSets?: number;
 }
+
+/**
+ * What produced a plan: the exact cut-set method ("exact"); the coarsened graph solved exactly, as is
+ * or refined on the full graph; the prefix-cut programme over one topological order (refined or not);
+ * or a baseline, when nothing the search found was better.
+ */
+export type SolveMethod = 'exact' | 'coarsened' | 'coarsened+refined' | 'prefix-dp' | 'prefix-dp+refined' | 'baseline';
 
 export interface Plan extends Partial<PlanMetrics> {
   readonly status: SolveStatus;
@@ -160,6 +172,10 @@ export interface Plan extends Partial<PlanMetrics> {
   readonly reduction?: ReductionStats;
   /** Name of the ILP engine ("glpk"). */
   readonly engine?: string;
+  /** What produced the plan (see SolveMethod). */
+  readonly method?: SolveMethod;
+  /** A proven lower bound on the objective's minimised value (period in ms for throughput), when known. */
+  readonly lowerBound?: number;
 }
 
 export interface ParetoResult {

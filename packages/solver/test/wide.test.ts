@@ -1,0 +1,150 @@
+// The coarsened path for DAGs too wide for the exact method: valid plans confirmed by evaluatePlan,
+// real lower bounds (checked against exact optima), never worse than the baselines, the time limit.
+
+import { describe, expect, it } from 'vitest';
+// Modules, not the index: the index re-exports parts being moved out of the package.
+import { evaluatePlan, objectiveValue, violations } from '../src/evaluate.js';
+import { solvePareto } from '../src/pareto.js';
+import { solve } from '../src/solve.js';
+import type { Objective, Plan, Problem } from '../src/types.js';
+import { countDownsets } from '../src/_coarsen.js';
+import { compile } from '../src/_compiled.js';
+import { enumerateDownsets } from '../src/_downsets.js';
+import { randomProblem } from './_random.js';
+import { wideProblem } from './_wide.js';
+
+const rel = (x: number, y: number) => Math.abs(x - y) <= 1e-9 * Math.max(1, Math.abs(x), Math.abs(y));
+
+/** The plan's metrics recomputed by evaluatePlan from its stages alone. */
+function confirm(problem: Problem, plan: Plan): void {
+  expect(plan.stages, `${plan.status}: ${plan.reason ?? ''}`).toBeDefined();
+  const m = evaluatePlan(problem, plan.stages!.map((s) => ({ board: s.board, nodes: s.nodes })));
+  expect(rel(m.throughputFps, plan.throughputFps!)).toBe(true);
+  expect(rel(m.latencyMs, plan.latencyMs!)).toBe(true);
+  expect(rel(m.energyMj, plan.energyMj!)).toBe(true);
+  expect(violations(m, problem.constraints)).toEqual([]);
+}
+
+/** The plan is at least as good as every baseline that meets the constraints. */
+function noWorseThanBaselines(plan: Plan, objective: Objective): void {
+  const value = objectiveValue(plan as never, objective);
+  for (const b of plan.baselines) {
+    if (b.meetsConstraints === false) continue;
+    expect(value, b.name).toBeLessThanOrEqual(objectiveValue(b, objective) * (1 + 1e-12) + 1e-12);
+  }
+}
+
+describe('countDownsets', () => {
+  it.each([[1, 3], [2, 2], [3, 3], [4, 2]])('%i branches of length %i: (L+1)^k + 3 downsets', (k, L) => {
+    // Downsets: empty, {stem}, the (L+1)^k products of branch prefixes (stem in), + join, + head.
+    const cp = compile(wideProblem(1, { branches: k, length: L, boards: 2 }));
+    const want = 1 + (L + 1) ** k + 2;
+    expect(countDownsets(cp, 1e6)).toBe(want);
+    expect(enumerateDownsets(cp, 1e6).length).toBe(want);
+    expect(countDownsets(cp, want - 1)).toBe(want);
+  });
+
+  it.each([1, 2, 3, 4, 5])('equals the enumeration on random DAG %i', (seed) => {
+    const cp = compile(randomProblem(seed, { nodes: 12, boards: 2, objective: 'throughput', boardOrder: 'free', skip: 0.3 }));
+    expect(countDownsets(cp, 1e6)).toBe(enumerateDownsets(cp, 1e6).length);
+  });
+});
+
+describe('the coarsened path against the exact optimum (forced by maxCutSets)', () => {
+  const cases: [string, Objective, 'fixed' | 'free', number, Problem['constraints'] | undefined][] = [
+    ['throughput free', 'throughput', 'free', 3, undefined],
+    ['throughput fixed', 'throughput', 'fixed', 3, undefined],
+    ['latency free', 'latency', 'free', 3, undefined],
+    ['energy free', 'energy', 'free', 3, undefined],
+    ['throughput free, 4 boards', 'throughput', 'free', 4, undefined],
+    ['latency under a throughput bound', 'latency', 'free', 3, { minThroughputFps: 20 }],
+  ];
+  it.each(cases)('%s', async (_name, objective, boardOrder, boards, constraints) => {
+    for (let seed = 1; seed <= 3; seed++) {
+      const p = wideProblem(seed, { branches: 3, length: 3, boards, objective, boardOrder, ...(constraints === undefined ? {} : { constraints }) });
+      const exact = await solve(p);
+      expect(exact.status).toBe('optimal');
+      expect(exact.method).toBe('exact');
+      const opt = objectiveValue(exact as never, objective);
+      const coarse = await solve(p, { maxCutSets: 12 });
+      expect(coarse.method, `seed ${seed}`).not.toBe('exact');
+      expect(coarse.reduction?.coarseCutSets).toBeLessThanOrEqual(12);
+      confirm(p, coarse);
+      noWorseThanBaselines(coarse, objective);
+      const value = objectiveValue(coarse as never, objective);
+      expect(value).toBeGreaterThanOrEqual(opt * (1 - 1e-9));
+      expect(coarse.lowerBound).toBeDefined();
+      expect(coarse.lowerBound!).toBeLessThanOrEqual(opt * (1 + 1e-9));
+      if (coarse.status === 'optimal') expect(rel(value, opt)).toBe(true);
+      else {
+        expect(coarse.status).toBe('feasible');
+        expect(coarse.gap).toBeCloseTo((value - coarse.lowerBound!) / value, 9);
+      }
+    }
+  });
+
+  it('random DAGs with skips, memory caps and unsupported nodes: valid plans, real bounds', async () => {
+    for (let seed = 1; seed <= 6; seed++) {
+      const objective = (['throughput', 'latency', 'energy'] as const)[seed % 3]!;
+      const p = randomProblem(seed * 13, { nodes: 9, boards: 3, objective, boardOrder: seed % 2 === 0 ? 'fixed' : 'free', skip: 0.4, memoryCaps: seed % 3 === 1, unsupported: 0.1 });
+      const exact = await solve(p);
+      const coarse = await solve(p, { maxCutSets: 6 });
+      if (exact.status === 'infeasible') {
+        expect(coarse.stages === undefined || coarse.status !== 'optimal' || coarse.method === 'baseline').toBe(true);
+        continue;
+      }
+      expect(exact.status).toBe('optimal');
+      const opt = objectiveValue(exact as never, objective);
+      if (coarse.stages === undefined) {
+        expect(coarse.status).toBe('timeout');
+      } else {
+        confirm(p, coarse);
+        noWorseThanBaselines(coarse, objective);
+        expect(objectiveValue(coarse as never, objective)).toBeGreaterThanOrEqual(opt * (1 - 1e-9));
+      }
+      expect(coarse.lowerBound!).toBeLessThanOrEqual(opt * (1 + 1e-9));
+    }
+  });
+});
+
+describe('graphs past the budget get a plan', () => {
+  it.each<[string, number, number, number, Objective]>([
+    ['6 branches x 6 on 4 boards, throughput', 6, 6, 4, 'throughput'],
+    ['8 branches x 5 on 8 boards, throughput', 8, 5, 8, 'throughput'],
+    ['6 branches x 6 on 4 boards, latency', 6, 6, 4, 'latency'],
+    ['6 branches x 6 on 4 boards, energy', 6, 6, 4, 'energy'],
+  ])('%s', async (_name, k, L, boards, objective) => {
+    const p = wideProblem(7, { branches: k, length: L, boards, objective, blocks: 2 });
+    const plan = await solve(p, { timeLimitS: 20 });
+    expect(['optimal', 'feasible']).toContain(plan.status);
+    expect(plan.method).not.toBe('exact');
+    expect(plan.reduction!.cutSets).toBeGreaterThan(plan.reduction!.cutSetBudget!);
+    confirm(p, plan);
+    noWorseThanBaselines(plan, objective);
+    expect(plan.lowerBound!).toBeLessThanOrEqual(objectiveValue(plan as never, objective) * (1 + 1e-9));
+  });
+
+  it('honours the time limit on a large wide problem (2 s asked, well within 10 s)', async () => {
+    const p = wideProblem(3, { branches: 12, length: 25, boards: 8, blocks: 4 });
+    expect(p.nodes.length).toBeGreaterThan(1200);
+    const t0 = performance.now();
+    const plan = await solve(p, { timeLimitS: 2 });
+    const s = (performance.now() - t0) / 1000;
+    expect(s).toBeLessThan(10);
+    confirm(p, plan);
+    noWorseThanBaselines(plan, 'throughput');
+  });
+
+  it('Pareto fronts on a coarsened problem: valid, non-dominated points within the constraints', async () => {
+    const p = wideProblem(5, { branches: 5, length: 5, boards: 3, constraints: { maxLatencyMs: 400 } });
+    const res = await solvePareto(p, ['throughput', 'energy'], { timeLimitS: 5 });
+    expect(res.status).toBe('feasible');
+    expect(res.front.length).toBeGreaterThan(0);
+    const pts = res.front.map((pl) => [objectiveValue(pl as never, 'throughput'), objectiveValue(pl as never, 'energy')] as const);
+    for (const pl of res.front) confirm(p, pl);
+    pts.forEach((x, i) => pts.forEach((y, j) => {
+      if (i !== j) expect(y[0] <= x[0] && y[1] <= x[1] && (y[0] < x[0] || y[1] < x[1]), `point ${j} dominates ${i}`).toBe(false);
+    }));
+    for (let i = 1; i < pts.length; i++) expect(pts[i]![0]).toBeGreaterThan(pts[i - 1]![0]);
+  });
+});
