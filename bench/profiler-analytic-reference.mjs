@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // The analytic roofline for the paper's accelerators (profiles/boards/eyeriss-like.yaml,
 // simba-like.yaml) against the reference per-conv latencies simulated with Timeloop
-// (/work/shared/reference/cnnparted-2024-02/<net>_<acc>_convlayers.csv), joined by ONNX node name.
+// (packages/cnnparted/data/cnnparted-2024-02/<net>_<acc>_convlayers.csv), joined by ONNX node name.
 // Deterministic, no ORT runs. Prints a Markdown table.
 //
-//   node bench/profiler-analytic-reference.mjs [--reference /work/shared/reference/cnnparted-2024-02]
+//   node bench/profiler-analytic-reference.mjs [--reference packages/cnnparted/data/cnnparted-2024-02]
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -13,7 +13,7 @@ import { analyticProfile, calibrateAnalytic, loadBoardDescription } from '@dnnpa
 import { buildZooModel } from '@dnnpart/zoo';
 
 const root = new URL('../', import.meta.url).pathname;
-const { values } = parseArgs({ options: { reference: { type: 'string', default: '/work/shared/reference/cnnparted-2024-02' } } });
+const { values } = parseArgs({ options: { reference: { type: 'string', default: new URL('../packages/cnnparted/data/cnnparted-2024-02', import.meta.url).pathname } } });
 const nets = { alexnet: 'alexnet', efficientnet: 'efficientnet_b0', googlenet: 'googlenet', regnet_x_400mf: 'regnet_x_400mf', resnet50: 'resnet50', squeezenet1_1: 'squeezenet1_1', vgg16: 'vgg16' };
 const accs = { eyeriss_like: 'eyeriss-like', simba_like: 'simba-like' };
 const pct = (x) => `${(100 * x).toFixed(1)} %`;

@@ -1,10 +1,11 @@
 // Solver benchmark: zoo networks (and the paper's imported data) x 2, 4 and 8 boards x each objective,
 // both board orders. Prints a Markdown table: status, value, gap, solve time, size before and after reduction.
-// Build first: TURBO_TELEMETRY_DISABLED=1 npx turbo run build --filter=@dnnpart/solver...
+// Build first: TURBO_TELEMETRY_DISABLED=1 npx turbo run build --filter=@dnnpart/cnnparted...
 // Usage: node bench/solver-bench.mjs [--time-limit 30] [--nets efficientnet_b0,resnet50] [--boards 2,4,8]
 
 import os from 'node:os';
-import { importCnnparted, solve } from '@dnnpart/solver';
+import { CNNPARTED_DATA_DIR, importCnnparted } from '@dnnpart/cnnparted';
+import { solve } from '@dnnpart/solver';
 import { zooNames } from '@dnnpart/zoo';
 import { syntheticProblem, zooParts } from './solver-problems.mjs';
 
@@ -46,7 +47,7 @@ for (const name of nets) {
   }
 }
 if (withPaper) {
-  const dir = '/work/shared/reference/cnnparted-2024-02';
+  const dir = CNNPARTED_DATA_DIR;
   const sets = { 2: ['eyeriss_like', 'simba_like'], 4: ['eyeriss_like', 'simba_like', 'eyeriss_like', 'simba_like'], 8: Array(4).fill(['eyeriss_like', 'simba_like']).flat() };
   for (const count of counts) for (const order of orders) for (const objective of objectives) {
     const p = await importCnnparted(dir, { net: 'efficientnet', platforms: sets[count], order, objective });

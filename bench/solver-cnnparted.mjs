@@ -1,12 +1,13 @@
 // Exact optima on the paper's data (itiv-kit/cnn-parted results): all seven networks, the paper's two
 // platforms (fixed order, its own search space) and 3 and 4 platforms in fixed and free order, every objective.
-// Build first: TURBO_TELEMETRY_DISABLED=1 npx turbo run build --filter=@dnnpart/solver...
+// Build first: TURBO_TELEMETRY_DISABLED=1 npx turbo run build --filter=@dnnpart/cnnparted...
 // Usage: node bench/solver-cnnparted.mjs [--time-limit 60]
 
 import os from 'node:os';
-import { CNNPARTED_NETWORKS, importCnnparted, readCnnpartedResults, solve } from '@dnnpart/solver';
+import { CNNPARTED_DATA_DIR, CNNPARTED_NETWORKS, importCnnparted, readCnnpartedResults } from '@dnnpart/cnnparted';
+import { solve } from '@dnnpart/solver';
 
-const DIR = '/work/shared/reference/cnnparted-2024-02';
+const DIR = CNNPARTED_DATA_DIR;
 const i = process.argv.indexOf('--time-limit');
 const timeLimitS = i >= 0 ? Number(process.argv[i + 1]) : 60;
 const E = 'eyeriss_like';

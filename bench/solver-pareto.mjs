@@ -1,8 +1,9 @@
 // Exact Pareto fronts: front size and time for EfficientNet-B0 on 4 synthetic boards and on the
-// paper's data (E,S,E,S). Build first: TURBO_TELEMETRY_DISABLED=1 npx turbo run build --filter=@dnnpart/solver...
+// paper's data (E,S,E,S). Build first: TURBO_TELEMETRY_DISABLED=1 npx turbo run build --filter=@dnnpart/cnnparted...
 
 import os from 'node:os';
-import { importCnnparted, solvePareto } from '@dnnpart/solver';
+import { CNNPARTED_DATA_DIR, importCnnparted } from '@dnnpart/cnnparted';
+import { solvePareto } from '@dnnpart/solver';
 import { syntheticProblem, zooParts } from './solver-problems.mjs';
 
 const PAIRS = [['throughput', 'latency'], ['throughput', 'energy'], ['latency', 'energy']];
@@ -10,7 +11,7 @@ const parts = await zooParts('efficientnet_b0');
 const cases = [];
 for (const order of ['fixed', 'free']) cases.push({ label: `efficientnet_b0 x4 synthetic`, order, problem: syntheticProblem('efficientnet_b0', parts, 4, 'throughput', order) });
 for (const order of ['fixed', 'free']) {
-  cases.push({ label: 'paper efficientnet E,S,E,S', order, problem: await importCnnparted('/work/shared/reference/cnnparted-2024-02', { net: 'efficientnet', platforms: ['eyeriss_like', 'simba_like', 'eyeriss_like', 'simba_like'], order }) });
+  cases.push({ label: 'paper efficientnet E,S,E,S', order, problem: await importCnnparted(CNNPARTED_DATA_DIR, { net: 'efficientnet', platforms: ['eyeriss_like', 'simba_like', 'eyeriss_like', 'simba_like'], order }) });
 }
 const rows = [];
 for (const c of cases) {

@@ -1,9 +1,8 @@
 // Problems for the solver benchmarks: zoo networks on synthetic but plausible boards.
 // Latency = MACs / speed + per-op overhead; energy = latency x board power; 1000BASE-T links between all.
 
-import { loadModel } from '@dnnpart/onnx-graph';
+import { graphParts, loadModel } from '@dnnpart/onnx-graph';
 import { buildZooModel } from '@dnnpart/zoo';
-import { graphParts } from '@dnnpart/solver';
 
 /** Eight heterogeneous boards: speed in GMAC/s, overhead per op in ms, power in W. */
 export const BOARDS = [

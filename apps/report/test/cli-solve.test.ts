@@ -1,15 +1,15 @@
 // solve and import through main(): real GLPK on a problem small enough to check by hand,
 // a system file built from real descriptions, and the paper's data.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CNNPARTED_DATA_DIR } from '@dnnpart/cnnparted';
 import { evaluatePlan, parseProblem } from '@dnnpart/solver';
 import { run } from './_run.js';
 
 const fixtures = fileURLToPath(new URL('./fixtures/cli/', import.meta.url));
-const paper = '/work/shared/reference/cnnparted-2024-02';
 let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'dnnpart-solve-'));
@@ -104,20 +104,27 @@ describe('solve --system', () => {
   });
 });
 
-describe.skipIf(!existsSync(paper))('import cnnparted', () => {
-  it('writes a problem that reproduces the paper’s EfficientNet-B0 throughput', async () => {
-    const r = await run(['import', 'cnnparted', paper, '--net', 'efficientnet', '--platforms', 'eyeriss_like,simba_like', '--order', 'fixed', '-o', 'eff.json'], { cwd: dir });
-    expect(r.code).toBe(0);
+describe('import cnnparted', () => {
+  it('writes a problem from the bundled data that reproduces the paper’s EfficientNet-B0 throughput', async () => {
+    const r = await run(['import', 'cnnparted', '--net', 'efficientnet', '--platforms', 'eyeriss_like,simba_like', '--order', 'fixed', '-o', 'eff.json'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^wrote eff\.json: efficientnet, \d+ layers, boards eyeriss_like, simba_like \(fixed order, input on eyeriss_like\), 2 links\n$/);
+    // A directory given explicitly (here the same data) gives the same problem.
+    const again = await run(['import', 'cnnparted', CNNPARTED_DATA_DIR, '--net', 'efficientnet', '-o', 'eff2.json'], { cwd: dir });
+    expect(again.code, again.stderr).toBe(0);
+    expect(readFileSync(path.join(dir, 'eff2.json'), 'utf8')).toBe(readFileSync(path.join(dir, 'eff.json'), 'utf8'));
     const plan = await solveJson('--problem', path.join(dir, 'eff.json'), '--objective', 'throughput');
     expect(plan.throughputFps).toBeCloseTo(4.82, 2);
     const simba = plan.baselines.find((b: { name: string }) => b.name === 'single:simba_like');
     expect(simba.throughputFps).toBeCloseTo(3.26, 2);
   });
 
-  it('an unknown network → exit 2', async () => {
-    const r = await run(['import', 'cnnparted', paper, '--net', 'lenet', '-o', 'x.json'], { cwd: dir });
+  it.each([
+    [['--net', 'lenet'], /^dnnpart: --net: unknown network "lenet"; valid: alexnet, efficientnet, /],
+    [['no-such-dir', '--net', 'alexnet'], /^dnnpart: .*no-such-dir\/alexnet_schedules\.csv not found; pass the cnn-parted results directory, or none for the bundled data\n$/],
+  ])('%j → exit 2, one line', async (args, message) => {
+    const r = await run(['import', 'cnnparted', ...args, '-o', 'x.json'], { cwd: dir });
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^dnnpart: .*lenet/);
+    expect(r.stderr).toMatch(message);
   });
 });

@@ -1,13 +1,14 @@
 // The paper's EfficientNet-B0 case end to end through the renderer: the problem imported from
 // the published per-layer costs, solved with GLPK, rendered. The headline must state the
 // paper's result: 4.82 FPS on Eyeriss-like then Simba-like, +47.7 % over Simba-like alone.
-import { importCnnparted, solve, type Objective, type Plan } from '@dnnpart/solver';
+import { CNNPARTED_DATA_DIR, importCnnparted } from '@dnnpart/cnnparted';
+import { solve, type Objective, type Plan } from '@dnnpart/solver';
 import { describe, expect, it } from 'vitest';
 import type { ReportData } from '../src/report-data.js';
 import { partsFromProblem } from '../src/system/plans.js';
 import { buildReport } from '../src/render/index.js';
 
-const PAPER = '/work/shared/reference/cnnparted-2024-02';
+const PAPER = CNNPARTED_DATA_DIR;
 
 describe('the paper\'s EfficientNet-B0 result in the report', () => {
   it('headlines 4.82 FPS, +47.7 % over the best single board, and draws the split', async () => {

@@ -15,7 +15,7 @@ function stage(board: string, nodes: string[], computeMs: number, memoryBytes = 
   return { board, nodes, computeMs, energyMj: computeMs, memoryBytes };
 }
 
-// The paper's EfficientNet-B0 headline case (shared/reference/cnnparted-2024-02/README.md):
+// The paper's EfficientNet-B0 headline case (packages/cnnparted/data/cnnparted-2024-02/README.md):
 // stages 172.775 ms and 207.729 ms with a 0.715 ms link, against 3.2628 FPS all on Simba-like.
 function paperSystem(): ReportSystem {
   const layers = Array.from({ length: 241 }, (_, i) => `n${i}`);

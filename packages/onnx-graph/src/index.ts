@@ -4,6 +4,7 @@ export { loadModel, decodeModel, type LoadedModel, type LoadOptions } from './lo
 export { parseShape, parseInputSpecs } from './shapes.js';
 export { nodeCost, graphCosts, type GraphCosts } from './costs.js';
 export { cutPoints } from './cuts.js';
+export { graphParts, type GraphPartsOptions, type PartNode, type PartTensor } from './graph-parts.js';
 export { inspectModel, type InspectResult, type InspectTensor, type InspectLayer } from './inspect.js';
 export {
   splitModel, writeSplit, saveModel, encodeModel, stageAssignment,

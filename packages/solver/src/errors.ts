@@ -11,9 +11,7 @@ export type SolverErrorCode =
   | 'SOLVER_CONTRADICTORY_CONSTRAINTS'
   | 'SOLVER_BAD_PLAN'
   | 'SOLVER_TOO_LARGE'
-  | 'SOLVER_ENGINE'
-  | 'SOLVER_IMPORT_NOT_FOUND'
-  | 'SOLVER_IMPORT_FORMAT';
+  | 'SOLVER_ENGINE';
 
 /** The one error class of this package: a one-line message and a stable `code`. */
 export class SolverError extends Error {

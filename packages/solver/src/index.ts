@@ -8,12 +8,6 @@ export { enumeratePlans, type EnumeratedPlan } from './enumerate.js';
 export { computeBaselines } from './baselines.js';
 export { solve, MAX_CUT_SETS, type SolveOptions } from './solve.js';
 export { solvePareto, PARETO_EPSILON } from './pareto.js';
-export { graphParts, type GraphPartsOptions } from './graph.js';
 export {
   createGlpkSolver, type Solver, type LinearProgram, type Row, type Term, type EngineOptions, type EngineResult, type EngineStatus,
 } from './engine.js';
-export {
-  importCnnparted, cnnpartedInputSide, readCnnpartedSchedule, readCnnpartedCosts, readCnnpartedResults,
-  CNNPARTED_NETWORKS, CNNPARTED_PLATFORMS, CNNPARTED_LINK, CNNPARTED_BYTES_PER_ELEMENT,
-  type CnnpartedOptions, type CnnpartedResultRow,
-} from './cnnparted.js';

@@ -4,7 +4,8 @@ import { zooModelInfo, type ZooName } from '@dnnpart/zoo';
 
 // The paper's data lists every node of a torchvision export (torch.onnx.export, TorchScript) in
 // a topological order; our graphs must have exactly those node names.
-const REFERENCE = '/work/shared/reference/cnnparted-2024-02';
+// (The data ships in packages/cnnparted, which depends on this package: read its files, not its API.)
+const REFERENCE = new URL('../../cnnparted/data/cnnparted-2024-02', import.meta.url).pathname;
 const SCHEDULES: readonly (readonly [ZooName, string])[] = [
   ['alexnet', 'alexnet'],
   ['efficientnet_b0', 'efficientnet'],

@@ -126,14 +126,14 @@ export const commands: readonly CommandSpec[] = [
   {
     name: 'import cnnparted',
     summary: 'turn the CNNParted paper\'s data into a problem file',
-    positionals: [{ name: 'dir', required: true, help: 'the paper\'s data directory' }],
+    positionals: [{ name: 'dir', required: false, help: 'the paper\'s results directory (default: the copy bundled with dnnpart)' }],
     options: [
       { name: 'net', type: 'string', placeholder: '<name>', help: 'the network (required), e.g. efficientnet' },
       { name: 'platforms', type: 'string', placeholder: '<p>,<p>...', default: 'eyeriss_like,simba_like', help: 'platforms in order; the first holds the input; a platform may appear twice' },
       { name: 'order', type: 'string', choices: ['fixed', 'free'], default: 'fixed', placeholder: '<order>', help: 'board order of the problem' },
       out('the problem file to write (required)'),
     ],
-    example: 'dnnpart import cnnparted ../shared/reference/cnnparted-2024-02 --net efficientnet -o effnet.problem.json',
+    example: 'dnnpart import cnnparted --net efficientnet -o effnet.problem.json',
   },
   {
     name: 'report',

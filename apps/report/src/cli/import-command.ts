@@ -1,9 +1,10 @@
 // dnnpart import cnnparted: the CNNParted paper's per-layer data as a problem file.
-import { importCnnparted } from '@dnnpart/solver';
+import { CNNPARTED_DATA_DIR, importCnnparted } from '@dnnpart/cnnparted';
 import { displayPath, resolvePath, writeOutput, type CommandContext, type CommandOutput } from './context.js';
 
 export interface ImportOptions {
-  readonly dir: string;
+  /** The paper's results directory; default: the copy bundled with @dnnpart/cnnparted. */
+  readonly dir?: string;
   readonly net: string;
   readonly platforms?: readonly string[];
   readonly order?: 'fixed' | 'free';
@@ -12,7 +13,7 @@ export interface ImportOptions {
 
 /** `dnnpart import cnnparted`: the paper's data as a problem file. */
 export async function importPaper(opts: ImportOptions, ctx: CommandContext): Promise<CommandOutput<{ file: string; nodes: number; boards: string[]; links: number }>> {
-  const dir = resolvePath(ctx, opts.dir);
+  const dir = opts.dir === undefined ? CNNPARTED_DATA_DIR : resolvePath(ctx, opts.dir);
   const problem = await importCnnparted(dir, {
     net: opts.net,
     ...(opts.platforms && opts.platforms.length > 0 ? { platforms: [...opts.platforms] } : {}),

@@ -81,7 +81,7 @@ const handlers: Record<string, Handler> = {
   'import cnnparted': async (a, ctx) =>
     (await importing()).importPaper(
       {
-        dir: a.positionals[0]!,
+        ...opt('dir', a.positionals[0]),
         net: required(a, 'net', 'import cnnparted'),
         ...opt('platforms', list(a, 'platforms')),
         ...opt('order', str(a, 'order') as 'fixed' | 'free' | undefined),

@@ -1,11 +1,16 @@
 // The paper's data: the import reproduces every evaluated split of the paper and its best EfficientNet-B0 figure.
 
-import { describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import type { PartNode, PartTensor } from '@dnnpart/onnx-graph';
+import { evaluatePlan, solve, type Problem, type ProblemNode, type ProblemTensor } from '@dnnpart/solver';
 import {
-  CNNPARTED_NETWORKS, evaluatePlan, importCnnparted, readCnnpartedResults, readCnnpartedSchedule, solve, type Problem,
+  CNNPARTED_DATA_DIR, CNNPARTED_NETWORKS, importCnnparted, readCnnpartedResults, readCnnpartedSchedule,
 } from '../src/index.js';
 
-const DIR = '/work/shared/reference/cnnparted-2024-02';
+const DIR = CNNPARTED_DATA_DIR;
 const NETS = Object.keys(CNNPARTED_NETWORKS);
 
 /** The paper's split "cut after X" as two stages (Eyeriss-like first); "input" puts everything on Simba-like. */
@@ -49,6 +54,12 @@ const PAPER_LINK_QUIRKS: Record<string, string[]> = {
 };
 
 describe('importCnnparted', () => {
+  it("takes onnx-graph's graphParts as the solver's nodes and tensors (the two packages share no types)", () => {
+    expectTypeOf<PartNode>().toExtend<ProblemNode>();
+    expectTypeOf<ProblemNode>().toExtend<PartNode>();
+    expectTypeOf<PartTensor>().toExtend<ProblemTensor>();
+  });
+
   it.each(NETS)('%s: the imported conv costs reproduce every row of the paper\'s result file', async (net) => {
     const p = await importCnnparted(DIR, { net });
     const schedule = readCnnpartedSchedule(DIR, net);
@@ -113,15 +124,27 @@ describe('importCnnparted', () => {
   });
 
   it.each([
-    [{ net: 'lenet' }, 'SOLVER_BAD_OPTION'],
-    [{ net: 'alexnet', platforms: ['tpu'] }, 'SOLVER_BAD_OPTION'],
-    [{ net: 'alexnet', platforms: [] }, 'SOLVER_BAD_OPTION'],
-    [{ net: 'alexnet', order: 'sideways' as never }, 'SOLVER_BAD_OPTION'],
-  ])('rejects %j with %s', async (opts, code) => {
-    await expect(importCnnparted(DIR, opts)).rejects.toMatchObject({ code });
+    [{ net: 'lenet' }, 'CNNPARTED_BAD_OPTION', /--net: unknown network "lenet"; valid: alexnet, efficientnet, googlenet/],
+    [{ net: 'alexnet', platforms: ['tpu'] }, 'CNNPARTED_BAD_OPTION', /--platforms: unknown platform "tpu"; valid: eyeriss_like, simba_like/],
+    [{ net: 'alexnet', platforms: [] }, 'CNNPARTED_BAD_OPTION', /--platforms: name at least one platform/],
+    [{ net: 'alexnet', order: 'sideways' as never }, 'CNNPARTED_BAD_OPTION', /--order: must be fixed or free, got "sideways"/],
+  ])('rejects %j with %s', async (opts, code, message) => {
+    await expect(importCnnparted(DIR, opts)).rejects.toMatchObject({ code, message: expect.stringMatching(message) });
   });
 
-  it('reports a missing directory', async () => {
-    await expect(importCnnparted('/nonexistent/cnnparted', { net: 'alexnet' })).rejects.toMatchObject({ code: 'SOLVER_IMPORT_NOT_FOUND' });
+  it('reports a missing directory, naming the file it looked for', async () => {
+    const missing = join(tmpdir(), 'dnnpart-no-such-cnnparted-dir');
+    await expect(importCnnparted(missing, { net: 'alexnet' })).rejects.toMatchObject({
+      code: 'CNNPARTED_NOT_FOUND',
+      message: `${join(missing, 'alexnet_schedules.csv')} not found; pass the cnn-parted results directory, or none for the bundled data`,
+    });
+  });
+
+  it('bundles the files of all seven networks with the licence notice', () => {
+    const files = readdirSync(DIR).sort();
+    for (const net of NETS) {
+      for (const f of [`${net}_result.csv`, `${net}_schedules.csv`, `${net}_eyeriss_like_convlayers.csv`, `${net}_simba_like_convlayers.csv`]) expect(files).toContain(f);
+    }
+    expect(readFileSync(join(DIR, 'LICENSE'), 'utf8')).toMatch(/itiv-kit\/cnn-parted at commit 5203e1e[\s\S]*MIT License[\s\S]*Copyright \(c\) 2024 ITIV KIT/);
   });
 });

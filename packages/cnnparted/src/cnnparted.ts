@@ -3,12 +3,14 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadModel } from '@dnnpart/onnx-graph';
+import { fileURLToPath } from 'node:url';
+import { graphParts, loadModel } from '@dnnpart/onnx-graph';
+import { parseProblem, type BoardOrder, type Objective, type Problem, type ProblemBoard, type ProblemLink } from '@dnnpart/solver';
 import { buildZooModel } from '@dnnpart/zoo';
-import { graphParts } from './graph.js';
-import { SolverError } from './errors.js';
-import { parseProblem } from './problem.js';
-import type { BoardOrder, Objective, Problem, ProblemBoard, ProblemLink } from './types.js';
+import { CnnpartedError } from './errors.js';
+
+/** The paper's data as shipped in this package (the same path from src/ and from dist/). */
+export const CNNPARTED_DATA_DIR = fileURLToPath(new URL('../data/cnnparted-2024-02', import.meta.url));
 
 /** The seven networks of the paper's data, and the zoo network with the same graph and node names. */
 export const CNNPARTED_NETWORKS: Readonly<Record<string, string>> = {
@@ -46,14 +48,14 @@ export interface CnnpartedResultRow {
 }
 
 function readText(path: string): string {
-  if (!existsSync(path)) throw new SolverError('SOLVER_IMPORT_NOT_FOUND', `${path} not found; pass the cnn-parted results directory`);
+  if (!existsSync(path)) throw new CnnpartedError('CNNPARTED_NOT_FOUND', `${path} not found; pass the cnn-parted results directory, or none for the bundled data`);
   return readFileSync(path, 'utf8');
 }
 
 function checkNet(net: string): string {
   const zoo = CNNPARTED_NETWORKS[net];
   if (zoo === undefined) {
-    throw new SolverError('SOLVER_BAD_OPTION', `--net: unknown network "${net}"; valid: ${Object.keys(CNNPARTED_NETWORKS).join(', ')}`);
+    throw new CnnpartedError('CNNPARTED_BAD_OPTION', `--net: unknown network "${net}"; valid: ${Object.keys(CNNPARTED_NETWORKS).join(', ')}`);
   }
   return zoo;
 }
@@ -64,7 +66,7 @@ export function readCnnpartedSchedule(dir: string, net: string): string[] {
   const path = join(dir, `${net}_schedules.csv`);
   const cells = readText(path).trim().split(',').map((c) => c.trim());
   if (cells.length < 3 || cells[1] !== 'input' || cells[cells.length - 1] !== 'output') {
-    throw new SolverError('SOLVER_IMPORT_FORMAT', `${path}: expected "<id>,input,<nodes>...,output"`);
+    throw new CnnpartedError('CNNPARTED_FORMAT', `${path}: expected "<id>,input,<nodes>...,output"`);
   }
   return cells.slice(2, -1);
 }
@@ -74,7 +76,7 @@ export function readCnnpartedCosts(dir: string, net: string, platform: string): 
   const path = join(dir, `${net}_${platform}_convlayers.csv`);
   const lines = readText(path).trim().split(/\r?\n/);
   if (lines[0]?.trim() !== 'No.;Layer;Latency [ms];Energy [mJ]') {
-    throw new SolverError('SOLVER_IMPORT_FORMAT', `${path}:1: expected the header "No.;Layer;Latency [ms];Energy [mJ]"`);
+    throw new CnnpartedError('CNNPARTED_FORMAT', `${path}:1: expected the header "No.;Layer;Latency [ms];Energy [mJ]"`);
   }
   const out = new Map<string, { latencyMs: number; energyMj: number }>();
   lines.slice(1).forEach((line, i) => {
@@ -82,7 +84,7 @@ export function readCnnpartedCosts(dir: string, net: string, platform: string): 
     const latencyMs = Number(lat);
     const energyMj = Number(en);
     if (layer === undefined || !Number.isFinite(latencyMs) || !Number.isFinite(energyMj) || latencyMs < 0 || energyMj < 0) {
-      throw new SolverError('SOLVER_IMPORT_FORMAT', `${path}:${i + 2}: expected "No.;Layer;latency;energy" with numbers >= 0, got "${line}"`);
+      throw new CnnpartedError('CNNPARTED_FORMAT', `${path}:${i + 2}: expected "No.;Layer;latency;energy" with numbers >= 0, got "${line}"`);
     }
     out.set(layer, { latencyMs, energyMj });
   });
@@ -97,10 +99,10 @@ export function readCnnpartedResults(dir: string, net: string): CnnpartedResultR
     const c = line.split(',');
     const num = (k: number) => {
       const x = Number(c[k]);
-      if (!Number.isFinite(x)) throw new SolverError('SOLVER_IMPORT_FORMAT', `${path}:${i + 1}: column ${k + 1} is not a number: "${c[k]}"`);
+      if (!Number.isFinite(x)) throw new CnnpartedError('CNNPARTED_FORMAT', `${path}:${i + 1}: column ${k + 1} is not a number: "${c[k]}"`);
       return x;
     };
-    if (c.length !== 12) throw new SolverError('SOLVER_IMPORT_FORMAT', `${path}:${i + 1}: expected 12 columns, got ${c.length}`);
+    if (c.length !== 12) throw new CnnpartedError('CNNPARTED_FORMAT', `${path}:${i + 1}: expected 12 columns, got ${c.length}`);
     return { cutAfter: c[2]!, latencyMs: num(5), energyMj: num(6), throughputFps: num(7), linkBytes: num(8), label: c[11]! };
   });
 }
@@ -120,24 +122,24 @@ export function cnnpartedInputSide(dir: string, net: string): number {
 export async function importCnnparted(dir: string, options: CnnpartedOptions): Promise<Problem> {
   const zooName = checkNet(options.net);
   const platforms = options.platforms ?? ['eyeriss_like', 'simba_like'];
-  if (platforms.length === 0) throw new SolverError('SOLVER_BAD_OPTION', '--platforms: name at least one platform');
+  if (platforms.length === 0) throw new CnnpartedError('CNNPARTED_BAD_OPTION', '--platforms: name at least one platform');
   for (const p of platforms) {
     if (!(CNNPARTED_PLATFORMS as readonly string[]).includes(p)) {
-      throw new SolverError('SOLVER_BAD_OPTION', `--platforms: unknown platform "${p}"; valid: ${CNNPARTED_PLATFORMS.join(', ')}`);
+      throw new CnnpartedError('CNNPARTED_BAD_OPTION', `--platforms: unknown platform "${p}"; valid: ${CNNPARTED_PLATFORMS.join(', ')}`);
     }
   }
   const order = options.order ?? 'fixed';
-  if (order !== 'fixed' && order !== 'free') throw new SolverError('SOLVER_BAD_OPTION', `--order: must be fixed or free, got "${String(order)}"`);
+  if (order !== 'fixed' && order !== 'free') throw new CnnpartedError('CNNPARTED_BAD_OPTION', `--order: must be fixed or free, got "${String(order)}"`);
   const schedule = readCnnpartedSchedule(dir, options.net);
   const side = cnnpartedInputSide(dir, options.net);
   const { graph } = await loadModel(buildZooModel(zooName, { inputShape: [1, 3, side, side] }));
   const graphNames = new Set(graph.nodes.map((n) => n.name));
   const inSchedule = new Set(schedule);
   for (const name of schedule) {
-    if (!graphNames.has(name)) throw new SolverError('SOLVER_IMPORT_FORMAT', `${options.net}_schedules.csv: node "${name}" is not in the zoo's ${zooName}`);
+    if (!graphNames.has(name)) throw new CnnpartedError('CNNPARTED_FORMAT', `${options.net}_schedules.csv: node "${name}" is not in the zoo's ${zooName}`);
   }
   for (const n of graph.nodes) {
-    if (!inSchedule.has(n.name)) throw new SolverError('SOLVER_IMPORT_FORMAT', `${options.net}_schedules.csv: the zoo's ${zooName} node "${n.name}" is missing`);
+    if (!inSchedule.has(n.name)) throw new CnnpartedError('CNNPARTED_FORMAT', `${options.net}_schedules.csv: the zoo's ${zooName} node "${n.name}" is missing`);
   }
   const { nodes, tensors } = graphParts(graph, { bytesPerElement: CNNPARTED_BYTES_PER_ELEMENT, weightBytesPerElement: CNNPARTED_BYTES_PER_ELEMENT });
   const costsOf = new Map(CNNPARTED_PLATFORMS.map((p) => [p, readCnnpartedCosts(dir, options.net, p)] as const));
@@ -147,14 +149,14 @@ export async function importCnnparted(dir: string, options: CnnpartedOptions): P
     seen.set(p, k);
     const costs = costsOf.get(p as (typeof CNNPARTED_PLATFORMS)[number])!;
     for (const layer of costs.keys()) {
-      if (!graphNames.has(layer)) throw new SolverError('SOLVER_IMPORT_FORMAT', `${options.net}_${p}_convlayers.csv: layer "${layer}" is not a node of ${zooName}`);
+      if (!graphNames.has(layer)) throw new CnnpartedError('CNNPARTED_FORMAT', `${options.net}_${p}_convlayers.csv: layer "${layer}" is not a node of ${zooName}`);
     }
     const latencyMs: Record<string, number> = {};
     const energyMj: Record<string, number> = {};
     for (const n of graph.nodes) {
       const c = costs.get(n.name);
       if (c === undefined && n.op === 'Conv') {
-        throw new SolverError('SOLVER_IMPORT_FORMAT', `${options.net}_${p}_convlayers.csv: no costs for Conv node "${n.name}"`);
+        throw new CnnpartedError('CNNPARTED_FORMAT', `${options.net}_${p}_convlayers.csv: no costs for Conv node "${n.name}"`);
       }
       // The paper's model: only convolutions cost anything.
       latencyMs[n.name] = c?.latencyMs ?? 0;
