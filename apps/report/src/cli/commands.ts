@@ -166,6 +166,26 @@ export const commands: readonly CommandSpec[] = [
     ],
     example: 'dnnpart start --net resnet18 --input 1x3x224x224 -o out/',
   },
+  {
+    name: 'accuracy',
+    summary: 'measure a plan\'s fidelity to the full-precision model with quantized stages and encoded transfers',
+    positionals: [],
+    options: [
+      { name: 'model', type: 'string', placeholder: '<m.onnx>', help: 'the ONNX model (required)' },
+      { name: 'plan', type: 'string', placeholder: '<plan.json>', help: 'a plan from dnnpart solve --json (stages with board and nodes)' },
+      { name: 'split-after', type: 'string', repeatable: true, placeholder: '<node>[,<node>...]', help: 'or cut after these nodes' },
+      { name: 'transfer', type: 'string', choices: ['fp32', 'fp16', 'int8'], default: 'fp32', placeholder: '<enc>', help: 'encoding of the tensors crossing each cut (int8: per-tensor scale and zero point)' },
+      { name: 'stage-precision', type: 'string', repeatable: true, placeholder: '<p>|<p>,<p>...|<board>=<p>', help: 'fp32, fp16 or int8: one for all stages, one per stage, or per board' },
+      { name: 'samples', type: 'number', placeholder: '<n>', help: 'generated inputs to compare on (default 32), or the first n of --data' },
+      { name: 'seed', type: 'number', placeholder: '<n>', help: 'seed of the generated inputs (default 1)' },
+      input,
+      { name: 'data', type: 'string', placeholder: '<dir>', help: 'your inputs instead of generated ones: a folder of .npy files or images (PNG, JPEG; ImageNet normalisation)' },
+      { name: 'labels', type: 'string', placeholder: '<file>', help: 'true classes of --data, one per line (<class> or <file> <class>): true top-1 too' },
+      { name: 'calibration', type: 'string', placeholder: '<dir>', help: 'int8 calibration inputs: a folder of .npy files or images (default: 16 generated inputs)' },
+      { name: 'calibration-method', type: 'string', choices: ['minmax', 'percentile'], default: 'minmax', placeholder: '<m>', help: 'activation ranges from min-max or the 99.99th percentile' },
+    ],
+    example: 'dnnpart accuracy --model resnet18.onnx --split-after /layer2/layer2.1/relu_1/Relu --transfer int8 --stage-precision fp16,int8 --json',
+  },
 ];
 
 /** The command whose words `words` start with (longest match), if any. */

@@ -16,6 +16,7 @@ const profiling = () => import('./profile-command.js');
 const solving = () => import('./solve-commands.js');
 const importing = () => import('./import-command.js');
 const reporting = () => import('./report-commands.js');
+const measuringAccuracy = () => import('./accuracy-command.js');
 
 type Handler = (args: ParsedArgs, ctx: CommandContext) => CommandOutput | Promise<CommandOutput>;
 
@@ -44,6 +45,24 @@ const opt = <K extends string, V>(key: K, v: V | undefined): { [k in K]?: V } =>
 
 /** Each command's function, keyed by its name in the table. */
 const handlers: Record<string, Handler> = {
+  accuracy: async (a, ctx) =>
+    (await measuringAccuracy()).accuracy(
+      {
+        model: required(a, 'model', 'accuracy'),
+        ...opt('plan', str(a, 'plan')),
+        ...opt('splitAfter', list(a, 'split-after')),
+        ...opt('transfer', str(a, 'transfer')),
+        ...opt('stagePrecision', strings(a, 'stage-precision')),
+        ...opt('samples', num(a, 'samples')),
+        ...opt('seed', num(a, 'seed')),
+        ...opt('input', strings(a, 'input')),
+        ...opt('data', str(a, 'data')),
+        ...opt('labels', str(a, 'labels')),
+        ...opt('calibration', str(a, 'calibration')),
+        ...opt('calibrationMethod', str(a, 'calibration-method')),
+      },
+      ctx,
+    ),
   'zoo list': async () => (await models()).zooList(),
   'zoo export': async (a, ctx) =>
     (await models()).zooExport({ name: a.positionals[0]!, ...opt('input', str(a, 'input')), ...opt('seed', num(a, 'seed')), output: required(a, 'output', 'zoo export') }, ctx),
