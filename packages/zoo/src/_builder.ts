@@ -15,10 +15,14 @@ import {
   type NodeProto,
 } from 'onnx-buf';
 
-/** A tensor a node produces: its ONNX name and static shape ([n, c, h, w], [n, features], [] for a Constant). */
+/** Element types the zoo writes: float32 activations and weights, int64 token ids and shapes. */
+export type ZooDType = 'float32' | 'int64';
+
+/** A tensor a node produces: its ONNX name, static shape ([n, c, h, w], [n, features], [] for a scalar) and type (float32 unless said). */
 export interface Tensor {
   readonly name: string;
   readonly shape: readonly number[];
+  readonly dtype?: ZooDType;
 }
 
 /** How to fill an initializer: seeded uniform values in mean ± bound (bound 0, mean 0: zeros). */
@@ -32,6 +36,8 @@ export interface InitSpec {
   readonly name: string;
   readonly dims: readonly number[];
   readonly fill: InitFill;
+  /** An int64 constant (a folded Reshape shape, position ids) with these values instead of a seeded fill. */
+  readonly int64?: readonly number[];
 }
 
 /** The finished topology: what the encoder needs, plus torchvision's counts. */
@@ -39,14 +45,16 @@ export interface NetGraph {
   readonly name: string;
   readonly nodes: readonly NodeProto[];
   readonly initializers: readonly InitSpec[];
-  readonly input: Tensor;
+  readonly inputs: readonly Tensor[];
   readonly output: Tensor;
   /** Intermediate tensors (every node output except the graph output), in creation order. */
   readonly valueInfo: readonly Tensor[];
   /** Trainable parameters in torchvision's convention (BatchNorm scale and shift included). */
   readonly params: number;
-  /** Multiply-accumulates of Conv and Gemm at this input shape. */
+  /** Multiply-accumulates of Conv, Gemm and MatMul at this input shape. */
   readonly macs: number;
+  /** The model's doc_string when it is not the torchvision CNN one. */
+  readonly doc?: string;
 }
 
 /** A layer cannot produce a valid output at this input size; zoo.ts turns it into a ZooError. */
@@ -114,27 +122,61 @@ function spatialOut(size: number, k: number, stride: number, pad: number, ceil: 
   return out;
 }
 
-/** Shape of an element-wise op on equal-rank operands (1 broadcasts). */
+/** Shape of an element-wise op under numpy broadcasting (shapes aligned on the right, 1 broadcasts). */
 function broadcast(a: readonly number[], b: readonly number[]): number[] {
-  return a.map((d, i) => Math.max(d, b[i] ?? 1));
+  const rank = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < rank; i++) {
+    const da = a[a.length - rank + i] ?? 1;
+    const db = b[b.length - rank + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) throw new Error(`internal: cannot broadcast [${a.join(', ')}] with [${b.join(', ')}]`);
+    out.push(da === 1 ? db : da);
+  }
+  return out;
 }
+
+function numel(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+const ONNX_DTYPE: Readonly<Record<ZooDType, TensorProto_DataType>> = {
+  float32: TensorProto_DataType.FLOAT,
+  int64: TensorProto_DataType.INT64,
+};
 
 /** Accumulates nodes, initializer recipes, shapes and torchvision's counts for one network. */
 export class NetBuilder {
-  readonly input: Tensor;
+  /** The graph inputs: one float `input` for the image networks, token ids and masks for the text encoders. */
+  readonly inputs: readonly Tensor[];
   private readonly nodes: NodeProto[] = [];
   private readonly inits: InitSpec[] = [];
   private readonly values: Tensor[] = [];
   private readonly usedNames = new Map<string, number>();
   private foldedCount = 0;
+  // The exporter numbers anonymous folded constants per consuming op (onnx::MatMul_<n>, onnx::Reshape_<n>).
+  private readonly anonCount = new Map<string, number>();
   private params = 0;
   private macs = 0;
 
   constructor(
     private readonly netName: string,
-    inputShape: readonly number[],
+    inputs: readonly number[] | readonly Tensor[],
   ) {
-    this.input = { name: 'input', shape: [...inputShape] };
+    this.inputs = typeof inputs[0] === 'number' || inputs.length === 0
+      ? [{ name: 'input', shape: [...(inputs as readonly number[])] }]
+      : (inputs as readonly Tensor[]).map((t) => ({ ...t, shape: [...t.shape] }));
+  }
+
+  /** The first (for the image networks: the only) graph input. */
+  get input(): Tensor {
+    return this.inputs[0]!;
+  }
+
+  /** An anonymous name for a folded constant feeding `op`, as the exporter writes it. */
+  private anonName(op: string): string {
+    const n = this.anonCount.get(op) ?? 0;
+    this.anonCount.set(op, n + 1);
+    return `onnx::${op}_${n}`;
   }
 
   private nodeName(scope: string, op: string): string {
@@ -150,12 +192,13 @@ export class NetBuilder {
     inputs: readonly string[],
     shape: readonly number[],
     attribute: AttributeProto[] = [],
+    dtype: ZooDType = 'float32',
   ): Tensor {
     if (shape.some((d) => !(d >= 1))) {
       throw new ShapeTooSmall(`${scope}/${op} would output shape [${shape.join(', ')}]`);
     }
     const name = this.nodeName(scope, op);
-    const out: Tensor = { name: `${name}_output_0`, shape };
+    const out: Tensor = dtype === 'float32' ? { name: `${name}_output_0`, shape } : { name: `${name}_output_0`, shape, dtype };
     this.nodes.push(create(NodeProtoSchema, { name, opType: op, input: [...inputs], output: [out.name], attribute }));
     this.values.push(out);
     return out;
@@ -209,20 +252,168 @@ export class NetBuilder {
     return out;
   }
 
-  /** Linear as Gemm (transB = 1), weight [out, in]. */
-  gemm(scope: string, x: Tensor, out: number, gain: number): Tensor {
+  /**
+   * Linear on a 2-D input as Gemm (transB = 1), weight [out, in]. `param` is the torch parameter
+   * prefix when it is not the scope's module (a functional call such as MultiheadAttention's out_proj).
+   */
+  gemm(scope: string, x: Tensor, out: number, gain: number, param = qualifiedName(scope)): Tensor {
     const [n, f] = x.shape as [number, number];
-    const q = qualifiedName(scope);
-    const y = this.emit(scope, 'Gemm', [x.name, `${q}.weight`, `${q}.bias`], [n, out], [
+    const y = this.emit(scope, 'Gemm', [x.name, `${param}.weight`, `${param}.bias`], [n, out], [
       floatAttr('alpha', 1),
       floatAttr('beta', 1),
       intAttr('transB', 1),
     ]);
-    this.addInit(`${q}.weight`, [out, f], { bound: gain * Math.sqrt(3 / f), mean: 0 });
-    this.addInit(`${q}.bias`, [out], { bound: 0.05, mean: 0 });
+    this.addInit(`${param}.weight`, [out, f], { bound: gain * Math.sqrt(3 / f), mean: 0 });
+    this.addInit(`${param}.bias`, [out], { bound: 0.05, mean: 0 });
     this.params += out * f + out;
     this.macs += n * out * f;
     return y;
+  }
+
+  /** A trainable tensor used as a node input directly (class token, position embedding). */
+  parameter(name: string, dims: readonly number[], fill: InitFill): Tensor {
+    this.addInit(name, dims, fill);
+    this.params += numel(dims);
+    return { name, shape: [...dims] };
+  }
+
+  /**
+   * Linear on a rank >= 3 input as the exporter writes it: MatMul with the weight transposed and
+   * folded into `onnx::MatMul_<n>` ([in, out]), then Add(bias, product). `bias` names the torch
+   * bias (default `<module>.bias`).
+   */
+  linear(scope: string, x: Tensor, out: number, gain: number, bias = `${qualifiedName(scope)}.bias`): Tensor {
+    const f = x.shape[x.shape.length - 1]!;
+    const wName = this.anonName('MatMul');
+    this.addInit(wName, [f, out], { bound: gain * Math.sqrt(3 / f), mean: 0 });
+    this.addInit(bias, [out], { bound: 0.05, mean: 0 });
+    this.params += f * out + out;
+    const y = this.matmul(scope, x, { name: wName, shape: [f, out] });
+    return this.emit(scope, 'Add', [bias, y.name], y.shape);
+  }
+
+  /** MatMul of two tensors (numpy semantics, batch dimensions broadcast); MACs = output elements x inner size. */
+  matmul(scope: string, a: Tensor, b: Tensor): Tensor {
+    const k = a.shape[a.shape.length - 1]!;
+    if (b.shape[b.shape.length - 2] !== k) {
+      throw new Error(`internal: ${scope}/MatMul of [${a.shape.join(', ')}] and [${b.shape.join(', ')}]`);
+    }
+    const batch = broadcast(a.shape.slice(0, -2), b.shape.slice(0, -2));
+    const shape = [...batch, a.shape[a.shape.length - 2]!, b.shape[b.shape.length - 1]!];
+    this.macs += numel(shape) * k;
+    return this.emit(scope, 'MatMul', [a.name, b.name], shape);
+  }
+
+  /** An int64 constant folded into an initializer (not a parameter), e.g. a Reshape's target shape. */
+  private int64Init(name: string, values: readonly number[], dims: readonly number[]): string {
+    this.inits.push({ name, dims, fill: { bound: 0, mean: 0 }, int64: [...values] });
+    return name;
+  }
+
+  /** Reshape to a static shape; the shape is a folded int64 initializer `onnx::Reshape_<n>`. */
+  reshape(scope: string, x: Tensor, shape: readonly number[]): Tensor {
+    if (numel(shape) !== numel(x.shape)) {
+      throw new Error(`internal: ${scope}/Reshape [${x.shape.join(', ')}] -> [${shape.join(', ')}]`);
+    }
+    const s = this.int64Init(this.anonName('Reshape'), shape, [shape.length]);
+    return this.emit(scope, 'Reshape', [x.name, s], shape, [intAttr('allowzero', 0)]);
+  }
+
+  transpose(scope: string, x: Tensor, perm: readonly number[]): Tensor {
+    return this.emit(scope, 'Transpose', [x.name], perm.map((p) => x.shape[p]!), [intsAttr('perm', perm)]);
+  }
+
+  /** An int64 Constant node (axes of Unsqueeze/Squeeze, a Gather index), as the exporter writes literals. */
+  constantInt64(scope: string, values: readonly number[], dims: readonly number[]): Tensor {
+    const bytes = new Uint8Array(new BigInt64Array(values.map((v) => BigInt(v))).buffer);
+    const tensor = create(TensorProtoSchema, { dims: dims.map((d) => BigInt(d)), dataType: TensorProto_DataType.INT64, rawData: bytes });
+    return this.emit(scope, 'Constant', [], dims, [create(AttributeProtoSchema, { name: 'value', type: TENSOR, t: tensor })], 'int64');
+  }
+
+  unsqueeze(scope: string, x: Tensor, axis: number): Tensor {
+    const axes = this.constantInt64(scope, [axis], [1]);
+    const rank = x.shape.length + 1;
+    const at = axis < 0 ? axis + rank : axis;
+    const shape = [...x.shape.slice(0, at), 1, ...x.shape.slice(at)];
+    return this.emit(scope, 'Unsqueeze', [x.name, axes.name], shape, [], x.dtype);
+  }
+
+  squeeze(scope: string, x: Tensor, axis: number): Tensor {
+    const axes = this.constantInt64(scope, [axis], [1]);
+    const at = axis < 0 ? axis + x.shape.length : axis;
+    return this.emit(scope, 'Squeeze', [x.name, axes.name], x.shape.filter((_, i) => i !== at), [], x.dtype);
+  }
+
+  /** `x[..., index, ...]` on one axis: a scalar int64 Constant and a Gather (the axis disappears). */
+  select(scope: string, x: Tensor, axis: number, index: number): Tensor {
+    const i = this.constantInt64(scope, [index], []);
+    return this.emit(scope, 'Gather', [x.name, i.name], x.shape.filter((_, d) => d !== axis), [intAttr('axis', axis)], x.dtype);
+  }
+
+  /** nn.Embedding: Gather(weight [num, dim], ids) in the module's scope. */
+  embedding(scope: string, ids: Tensor, num: number, dim: number, fill: InitFill): Tensor {
+    const w = `${qualifiedName(scope)}.weight`;
+    this.addInit(w, [num, dim], fill);
+    this.params += num * dim;
+    return this.emit(scope, 'Gather', [w, ids.name], [...ids.shape, dim], [intAttr('axis', 0)]);
+  }
+
+  /** An int64 initializer read as indices (folded buffers such as BERT's position_ids). */
+  indices(name: string, values: readonly number[], dims: readonly number[]): Tensor {
+    this.int64Init(name, values, dims);
+    return { name, shape: [...dims], dtype: 'int64' };
+  }
+
+  softmax(scope: string, x: Tensor, axis = -1): Tensor {
+    return this.emit(scope, 'Softmax', [x.name], x.shape, [intAttr('axis', axis)]);
+  }
+
+  /** nn.LayerNorm over the last axis as opset 17's LayerNormalization (weight near 1, bias near 0). */
+  layerNorm(scope: string, x: Tensor, epsilon: number): Tensor {
+    const q = qualifiedName(scope);
+    const d = x.shape[x.shape.length - 1]!;
+    this.addInit(`${q}.weight`, [d], { bound: 0.1, mean: 1 });
+    this.addInit(`${q}.bias`, [d], { bound: 0.05, mean: 0 });
+    this.params += 2 * d;
+    return this.emit(scope, 'LayerNormalization', [x.name, `${q}.weight`, `${q}.bias`], x.shape, [
+      intAttr('axis', -1),
+      floatAttr('epsilon', epsilon),
+    ]);
+  }
+
+  /**
+   * Exact GELU as torch.onnx writes it below opset 20 (no Gelu op yet): x * (erf(x / sqrt 2) + 1) * 0.5,
+   * each literal a Constant right before its use.
+   */
+  gelu(scope: string, x: Tensor): Tensor {
+    const e = this.emit(scope, 'Erf', [this.div(scope, x, this.constant(scope, Math.SQRT2)).name], x.shape);
+    const plus = this.add(scope, e, this.constant(scope, 1));
+    return this.mul(scope, this.mul(scope, x, plus), this.constant(scope, 0.5));
+  }
+
+  div(scope: string, a: Tensor, b: Tensor): Tensor {
+    return this.emit(scope, 'Div', [a.name, b.name], broadcast(a.shape, b.shape));
+  }
+
+  sub(scope: string, a: Tensor, b: Tensor): Tensor {
+    return this.emit(scope, 'Sub', [a.name, b.name], broadcast(a.shape, b.shape));
+  }
+
+  cast(scope: string, x: Tensor, to: ZooDType): Tensor {
+    return this.emit(scope, 'Cast', [x.name], x.shape, [intAttr('to', ONNX_DTYPE[to])], to);
+  }
+
+  /** Expand to a static shape (a folded int64 initializer `onnx::Expand_<n>`). */
+  expand(scope: string, x: Tensor, shape: readonly number[]): Tensor {
+    const s = this.int64Init(this.anonName('Expand'), shape, [shape.length]);
+    return this.emit(scope, 'Expand', [x.name, s], broadcast(x.shape, shape), [], x.dtype);
+  }
+
+  /** torch.cat(xs, axis) of equal-rank tensors. */
+  concatAxis(scope: string, xs: readonly Tensor[], axis: number): Tensor {
+    const first = xs[0]!;
+    const shape = first.shape.map((d, i) => (i === axis ? xs.reduce((s, t) => s + t.shape[i]!, 0) : d));
+    return this.emit(scope, 'Concat', xs.map((t) => t.name), shape, [intAttr('axis', axis)]);
   }
 
   relu(scope: string, x: Tensor): Tensor {
@@ -322,22 +513,23 @@ export class NetBuilder {
     return this.emit(scope, 'Concat', xs.map((t) => t.name), shape, [intAttr('axis', 1)]);
   }
 
-  /** Closes the graph: the last node's output becomes the graph output `output`. */
-  finish(out: Tensor): NetGraph {
+  /** Closes the graph: the last node's output becomes the graph output (`output` unless named). */
+  finish(out: Tensor, outputName = 'output', doc?: string): NetGraph {
     const last = this.nodes[this.nodes.length - 1];
     if (last === undefined || last.output[0] !== out.name) {
       throw new Error(`internal: ${this.netName} must end with the node producing ${out.name}`);
     }
-    last.output[0] = 'output';
+    last.output[0] = outputName;
     return {
       name: this.netName,
       nodes: this.nodes,
       initializers: this.inits,
-      input: this.input,
-      output: { name: 'output', shape: out.shape },
+      inputs: this.inputs,
+      output: { name: outputName, shape: out.shape },
       valueInfo: this.values.filter((t) => t.name !== out.name),
       params: this.params,
       macs: this.macs,
+      ...(doc !== undefined ? { doc } : {}),
     };
   }
 }

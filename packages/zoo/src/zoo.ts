@@ -1,7 +1,8 @@
 // The zoo's public face: names, listing, building.
 
 import type { ModelProto } from 'onnx-buf';
-import { NetBuilder, ShapeTooSmall, type NetGraph, type Tensor } from './_builder.js';
+import { NetBuilder, ShapeTooSmall, type NetGraph, type Tensor, type ZooDType } from './_builder.js';
+import { BERT_BASE, BERT_INPUTS, MINILM_L6, bert, type BertConfig } from './_bert.js';
 import { efficientnetB0 } from './_efficientnet.js';
 import { encodeModel, toModelProto } from './_encode.js';
 import { googlenet } from './_googlenet.js';
@@ -10,9 +11,10 @@ import { regnetX400mf } from './_regnet.js';
 import { resnet18, resnet50 } from './_resnet.js';
 import { squeezenet11 } from './_squeezenet.js';
 import { alexnet, vgg16 } from './_vgg.js';
+import { VIT_B_16, VIT_B_32, VIT_TI_16, vit, type VitConfig } from './_vit.js';
 import { ZooError } from './errors.js';
 
-/** The networks the zoo builds, named as torchvision names them. */
+/** The networks the zoo builds: torchvision's names, and two Hugging Face BERT encoders. */
 export const zooNames = [
   'resnet18',
   'resnet50',
@@ -23,25 +25,46 @@ export const zooNames = [
   'googlenet',
   'alexnet',
   'regnet_x_400mf',
+  'vit_b_16',
+  'vit_b_32',
+  'vit_ti_16',
+  'bert_base',
+  'minilm_l6',
 ] as const;
 
 export type ZooName = (typeof zooNames)[number];
 
-/** An input shape [batch, channels, height, width]. */
-export type ZooInputShape = readonly [number, number, number, number];
+/**
+ * An input shape: [batch, 3, height, width] for the image networks (CNNs and ViTs), [batch,
+ * sequence] for the text encoders (the shape of each of input_ids, attention_mask, token_type_ids).
+ */
+export type ZooInputShape = readonly number[];
+
+/** What a network takes: images (one float32 `input`) or token ids (int64 inputs). */
+export type ZooKind = 'image' | 'text';
+
+/** One graph input or output of a zoo network. */
+export interface ZooTensorInfo {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly dtype: ZooDType;
+}
 
 /** One network of the zoo, as listed (no weights allocated). */
 export interface ZooEntry {
   readonly name: ZooName;
-  /** Trainable parameters in torchvision's convention (BatchNorm scale and shift count). */
+  /** Trainable parameters of the reference implementation (torchvision: BatchNorm scale and shift count). */
   readonly params: number;
-  /** Multiply-accumulates of Conv and Linear layers at 1x3x224x224. */
+  /** Multiply-accumulates of Conv, Linear (Gemm, MatMul) and attention MatMuls at the default input. */
   readonly macs: number;
   readonly description: string;
+  readonly kind: ZooKind;
+  /** The default input shape: 1x3x224x224, or 1x128 tokens for the text encoders. */
+  readonly inputShape: ZooInputShape;
 }
 
 export interface ZooBuildOptions {
-  /** Default [1, 3, 224, 224]. */
+  /** Default [1, 3, 224, 224]; [1, 128] for the text encoders (`zooDefaultInputShape`). */
   readonly inputShape?: ZooInputShape;
   /** Weight seed, an integer in [0, 2^32); default `defaultZooSeed`. */
   readonly seed?: number;
@@ -52,13 +75,23 @@ export interface ZooModelInfo {
   readonly name: ZooName;
   readonly inputShape: ZooInputShape;
   readonly outputShape: readonly number[];
-  /** torchvision's convention (independent of the input shape). */
+  /** The graph inputs (names, shapes, types). */
+  readonly inputs: readonly ZooTensorInfo[];
+  /** The graph output (`output`, or `last_hidden_state` for the text encoders). */
+  readonly output: ZooTensorInfo;
+  /**
+   * The reference implementation's parameter count. Independent of the input shape, except for
+   * the ViTs, whose position embedding follows the image size (VisionTransformer(image_size=side)).
+   */
   readonly params: number;
-  /** Conv and Gemm multiply-accumulates at this input shape (batch included). */
+  /** Conv, Gemm and MatMul multiply-accumulates at this input shape (batch included). */
   readonly macs: number;
   /** Nodes in the graph's (topological) order, without weights. */
   readonly nodes: readonly ZooNodeInfo[];
-  /** Elements of the ONNX initializers (fewer than `params`: BatchNorm is folded). */
+  /**
+   * Elements of the ONNX initializers: fewer than `params` where BatchNorm is folded; more for the
+   * transformers, whose files also hold int64 Reshape shapes and position ids.
+   */
   readonly initializerElements: number;
 }
 
@@ -70,13 +103,20 @@ export interface ZooNodeInfo {
   readonly outputs: readonly string[];
 }
 
+/** The image networks' default input; `zooDefaultInputShape(name)` gives any network's. */
 export const defaultZooInputShape: ZooInputShape = [1, 3, 224, 224];
+const DEFAULT_TEXT_SHAPE: ZooInputShape = [1, 128];
 export const defaultZooSeed = 1;
 
 interface NetDef {
   readonly build: (b: NetBuilder) => Tensor;
   readonly description: string;
+  readonly vit?: VitConfig;
+  readonly bert?: BertConfig;
 }
+
+const vitNet = (c: VitConfig, description: string): NetDef => ({ build: (b) => vit(b, c), description, vit: c });
+const bertNet = (c: BertConfig, description: string): NetDef => ({ build: (b) => bert(b, c), description, bert: c });
 
 const NETS: Readonly<Record<ZooName, NetDef>> = {
   resnet18: { build: resnet18, description: 'ResNet-18: basic residual blocks [2, 2, 2, 2]' },
@@ -88,7 +128,22 @@ const NETS: Readonly<Record<ZooName, NetDef>> = {
   googlenet: { build: googlenet, description: 'GoogLeNet (Inception v1) without auxiliary classifiers' },
   alexnet: { build: alexnet, description: 'AlexNet: 5 convs and 3 fully connected layers' },
   regnet_x_400mf: { build: regnetX400mf, description: 'RegNetX-400MF: grouped-conv residual bottlenecks, 4 stages' },
+  vit_b_16: vitNet(VIT_B_16, 'ViT-B/16: 12 pre-norm encoder blocks, 768 wide, 12 heads, 16x16 patches'),
+  vit_b_32: vitNet(VIT_B_32, 'ViT-B/32: as ViT-B/16 with 32x32 patches (50 tokens at 224)'),
+  vit_ti_16: vitNet(VIT_TI_16, 'ViT-Ti/16 (DeiT-Tiny sizes, torchvision modules): 12 blocks, 192 wide, 3 heads'),
+  bert_base: bertNet(BERT_BASE, 'BERT-base encoder without pooler (HF BertModel): 12 layers, 768 wide, 12 heads'),
+  minilm_l6: bertNet(MINILM_L6, 'MiniLM-L6 (all-MiniLM-L6-v2) encoder without pooler: 6 layers, 384 wide'),
 };
+
+/** Whether the network takes images or token ids. */
+function kindOf(name: ZooName): ZooKind {
+  return NETS[name].bert ? 'text' : 'image';
+}
+
+/** A network's default input shape: [1, 3, 224, 224], or [1, 128] for the text encoders. */
+export function zooDefaultInputShape(name: string): ZooInputShape {
+  return kindOf(checkName(name)) === 'text' ? [...DEFAULT_TEXT_SHAPE] : [...defaultZooInputShape];
+}
 
 /** True when `s` names a zoo network. */
 export function isZooName(s: string): s is ZooName {
@@ -106,7 +161,25 @@ function fmtShape(shape: readonly unknown[]): string {
   return shape.map(String).join('x');
 }
 
+function checkTextShape(name: ZooName, shape: unknown, c: BertConfig): ZooInputShape {
+  if (!Array.isArray(shape) || shape.length !== 2) {
+    throw new ZooError(
+      'ZOO_BAD_INPUT_SHAPE',
+      `${name}: inputShape must be [batch, sequence] (the shape of input_ids, attention_mask and token_type_ids), got ${Array.isArray(shape) ? fmtShape(shape) : JSON.stringify(shape)}`,
+    );
+  }
+  if (!shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 1)) {
+    throw new ZooError('ZOO_BAD_INPUT_SHAPE', `${name}: inputShape ${fmtShape(shape)} must hold positive integers`);
+  }
+  if (shape[1] > c.maxPositions) {
+    throw new ZooError('ZOO_BAD_INPUT_SHAPE', `${name}: inputShape ${fmtShape(shape)} has ${shape[1]} tokens; the model has ${c.maxPositions} positions (max_position_embeddings)`);
+  }
+  return shape as ZooInputShape;
+}
+
 function checkShape(name: ZooName, shape: unknown): ZooInputShape {
+  const def = NETS[name];
+  if (def.bert) return checkTextShape(name, shape, def.bert);
   if (!Array.isArray(shape) || shape.length !== 4) {
     throw new ZooError('ZOO_BAD_INPUT_SHAPE', `${name}: inputShape must be [batch, 3, height, width], got ${JSON.stringify(shape)}`);
   }
@@ -116,12 +189,24 @@ function checkShape(name: ZooName, shape: unknown): ZooInputShape {
   if (shape[1] !== 3) {
     throw new ZooError('ZOO_BAD_INPUT_SHAPE', `${name}: inputShape ${fmtShape(shape)} has ${shape[1]} channels; the network takes 3 (RGB)`);
   }
-  return shape as unknown as ZooInputShape;
+  const p = def.vit?.patch;
+  if (p !== undefined && (shape[2] !== shape[3] || shape[2] % p !== 0)) {
+    throw new ZooError(
+      'ZOO_BAD_INPUT_SHAPE',
+      `${name}: input ${fmtShape(shape)}: height and width must be equal multiples of the patch size ${p} (VisionTransformer takes square images; default 224x224)`,
+    );
+  }
+  return shape as ZooInputShape;
 }
 
 function topology(name: ZooName, shape: ZooInputShape): NetGraph {
+  const def = NETS[name];
+  if (def.bert) {
+    const b = new NetBuilder(name, BERT_INPUTS.map((n) => ({ name: n, shape, dtype: 'int64' as const })));
+    return b.finish(def.build(b), 'last_hidden_state', `Hugging Face BertModel (${name}) without pooler, eager attention, seeded random weights`);
+  }
   const b = new NetBuilder(name, shape);
-  return b.finish(NETS[name].build(b));
+  return b.finish(def.build(b), 'output', def.vit ? `torchvision ${name} topology with seeded random weights` : undefined);
 }
 
 const minSizes = new Map<ZooName, number>();
@@ -145,7 +230,7 @@ function minimumSize(name: ZooName): number {
 
 function checkedTopology(name: string, options: ZooBuildOptions | undefined): NetGraph {
   const net = checkName(name);
-  const shape = checkShape(net, options?.inputShape ?? defaultZooInputShape);
+  const shape = checkShape(net, options?.inputShape ?? zooDefaultInputShape(net));
   try {
     return topology(net, shape);
   } catch (e) {
@@ -167,13 +252,18 @@ function checkSeed(seed: unknown): number {
 
 let listing: ZooEntry[] | undefined;
 
-/** Every zoo network with torchvision's parameter count and MACs at 1x3x224x224 (no weights built). */
+/** Every zoo network with its reference parameter count and MACs at its default input (no weights built). */
 export function listZoo(): ZooEntry[] {
   listing ??= zooNames.map((name) => {
-    const g = topology(name, defaultZooInputShape);
-    return { name, params: g.params, macs: g.macs, description: NETS[name].description };
+    const inputShape = zooDefaultInputShape(name);
+    const g = topology(name, inputShape);
+    return { name, params: g.params, macs: g.macs, description: NETS[name].description, kind: kindOf(name), inputShape };
   });
-  return listing.map((e) => ({ ...e }));
+  return listing.map((e) => ({ ...e, inputShape: [...e.inputShape] }));
+}
+
+function tensorInfo(t: Tensor): ZooTensorInfo {
+  return { name: t.name, shape: [...t.shape], dtype: t.dtype ?? 'float32' };
 }
 
 /** A network's shapes and counts at an input shape, without building weights. */
@@ -181,8 +271,10 @@ export function zooModelInfo(name: string, options?: Pick<ZooBuildOptions, 'inpu
   const g = checkedTopology(name, options);
   return {
     name: g.name as ZooName,
-    inputShape: g.input.shape as unknown as ZooInputShape,
+    inputShape: [...g.inputs[0]!.shape],
     outputShape: g.output.shape,
+    inputs: g.inputs.map(tensorInfo),
+    output: tensorInfo(g.output),
     params: g.params,
     macs: g.macs,
     nodes: g.nodes.map((n) => ({ name: n.name, op: n.opType, inputs: [...n.input], outputs: [...n.output] })),

@@ -1,10 +1,11 @@
 import { equals, fromBinary } from '@bufbuild/protobuf';
 import { ModelProtoSchema } from 'onnx-buf';
 import { describe, expect, it } from 'vitest';
-import { buildZooModel, buildZooModelProto, zooModelInfo, zooNames, type ZooInputShape } from '@dnnpart/zoo';
+import { buildZooModel, buildZooModelProto, zooModelInfo, type ZooInputShape } from '@dnnpart/zoo';
+import { cnnNames } from './_nets.js';
 
 const SMALL: ZooInputShape = [1, 3, 64, 64];
-const small = zooNames.filter((n) => n !== 'vgg16' && n !== 'alexnet');
+const small = cnnNames.filter((n) => n !== 'vgg16' && n !== 'alexnet');
 
 describe('ONNX encoding', () => {
   it.each(small)('%s: the streamed bytes decode to exactly buildZooModelProto()', (net) => {

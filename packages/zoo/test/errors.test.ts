@@ -9,6 +9,7 @@ import {
   type ZooBuildOptions,
   type ZooErrorCode,
 } from '@dnnpart/zoo';
+import { cnnNames } from './_nets.js';
 
 function errorOf(fn: () => unknown): { code: string; message: string } {
   try {
@@ -42,6 +43,17 @@ const BAD: readonly (readonly [string, ZooBuildOptions, ZooErrorCode, string])[]
   ['resnet18', { seed: 1.5 }, 'ZOO_BAD_SEED', 'integer in [0, 2^32)'],
   ['resnet18', { seed: 2 ** 32 }, 'ZOO_BAD_SEED', 'integer in [0, 2^32)'],
   ['resnet18', { seed: '7' as never }, 'ZOO_BAD_SEED', 'got 7'],
+  ['vit_b_16', { inputShape: [1, 3, 100, 100] }, 'ZOO_BAD_INPUT_SHAPE', 'vit_b_16: input 1x3x100x100: height and width must be equal multiples of the patch size 16'],
+  ['vit_b_16', { inputShape: [1, 3, 224, 160] }, 'ZOO_BAD_INPUT_SHAPE', 'equal multiples of the patch size 16'],
+  ['vit_b_32', { inputShape: [1, 3, 48, 48] }, 'ZOO_BAD_INPUT_SHAPE', 'patch size 32'],
+  ['vit_ti_16', { inputShape: [1, 1, 64, 64] }, 'ZOO_BAD_INPUT_SHAPE', 'has 1 channels'],
+  ['vit_ti_16', { inputShape: [1, 128] }, 'ZOO_BAD_INPUT_SHAPE', 'must be [batch, 3, height, width]'],
+  ['bert_base', { inputShape: [1, 3, 224, 224] }, 'ZOO_BAD_INPUT_SHAPE', 'bert_base: inputShape must be [batch, sequence] (the shape of input_ids, attention_mask and token_type_ids), got 1x3x224x224'],
+  ['minilm_l6', { inputShape: [1, 513] }, 'ZOO_BAD_INPUT_SHAPE', 'minilm_l6: inputShape 1x513 has 513 tokens; the model has 512 positions'],
+  ['minilm_l6', { inputShape: [0, 16] }, 'ZOO_BAD_INPUT_SHAPE', 'must hold positive integers'],
+  ['minilm_l6', { inputShape: [1, 1.5] }, 'ZOO_BAD_INPUT_SHAPE', 'must hold positive integers'],
+  ['bert_base', { inputShape: 128 as never }, 'ZOO_BAD_INPUT_SHAPE', 'got 128'],
+  ['bert_base', { seed: -1 }, 'ZOO_BAD_SEED', 'got -1'],
 ];
 
 describe('bad input gives a typed ZooError with a stable code', () => {
@@ -71,7 +83,7 @@ describe('bad input gives a typed ZooError with a stable code', () => {
   });
 });
 
-describe('any input size either builds or fails with ZOO_BAD_INPUT_SHAPE', () => {
+describe('any input size either builds a CNN or fails with ZOO_BAD_INPUT_SHAPE', () => {
   // 300 seeded random (network, height, width) draws in 1..600: nothing but a valid topology
   // with a [1, 1000] output or a typed error naming the smallest square input.
   let s = 12345;
@@ -79,7 +91,7 @@ describe('any input size either builds or fails with ZOO_BAD_INPUT_SHAPE', () =>
     s = (Math.imul(s, 1103515245) + 12345) >>> 0;
     return (s >>> 8) % n;
   };
-  const draws = Array.from({ length: 300 }, () => [zooNames[next(zooNames.length)]!, 1 + next(600), 1 + next(600)] as const);
+  const draws = Array.from({ length: 300 }, () => [cnnNames[next(cnnNames.length)]!, 1 + next(600), 1 + next(600)] as const);
 
   it('holds for 300 random draws', () => {
     let built = 0;

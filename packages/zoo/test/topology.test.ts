@@ -1,25 +1,28 @@
 import { describe, expect, it } from 'vitest';
 import { zooModelInfo, zooNames, type ZooInputShape, type ZooName } from '@dnnpart/zoo';
+import { textNames } from './_nets.js';
 
 describe('graph structure', () => {
   it.each(zooNames)('%s: nodes are in topological order, tensors named <node>_output_0, ends at "output"', (net) => {
     const info = zooModelInfo(net);
-    const known = new Set<string>(['input']);
+    const known = new Set<string>(info.inputs.map((t) => t.name));
     const consumed = new Set<string>();
     for (const n of info.nodes) {
       for (const i of n.inputs) {
         // Initializers are the only inputs not produced upstream.
-        if (!known.has(i)) expect(i, `${n.name} input`).toMatch(/^(onnx::Conv_\d+|[a-z_0-9.]+\.(weight|bias))$/);
+        // (transformers: folded MatMul weights and Reshape/Expand shapes, and their own parameters)
+        if (!known.has(i)) expect(i, `${n.name} input`).toMatch(/^(onnx::(Conv|MatMul|Reshape|Expand)_\d+|[a-zA-Z_0-9.]+\.(weight|bias|in_proj_bias|pos_embedding|position_ids)|class_token)$/);
         consumed.add(i);
       }
       expect(n.outputs).toHaveLength(1);
       const out = n.outputs[0]!;
-      expect(out === 'output' || out === `${n.name}_output_0`).toBe(true);
+      expect(out === info.output.name || out === `${n.name}_output_0`).toBe(true);
       known.add(out);
     }
-    expect(info.nodes[info.nodes.length - 1]!.outputs).toEqual(['output']);
+    expect(info.nodes[info.nodes.length - 1]!.outputs).toEqual([info.output.name]);
+    expect(info.output.name).toBe(textNames.includes(net) ? 'last_hidden_state' : 'output');
     // Every node output feeds another node, except the graph output.
-    for (const n of info.nodes) if (n.outputs[0] !== 'output') expect(consumed.has(n.outputs[0]!)).toBe(true);
+    for (const n of info.nodes) if (n.outputs[0] !== info.output.name) expect(consumed.has(n.outputs[0]!)).toBe(true);
   });
 });
 
