@@ -12,6 +12,7 @@ export default defineConfig({
       '@dnnpart/zoo': src('packages/zoo'),
       '@dnnpart/profiler': src('packages/profiler'),
       '@dnnpart/solver': src('packages/solver'),
+      '@dnnpart/runtime': src('packages/runtime'),
       '@dnnpart/cnnparted': src('packages/cnnparted'),
       '@dnnpart/report': src('apps/report'),
       '@dnnpart/accuracy': src('packages/accuracy'),

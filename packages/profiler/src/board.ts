@@ -16,6 +16,9 @@ export function assertBoardName(name: string): void {
   }
 }
 
+/** Engines a description's figures can assume: what runs the model on that board. */
+export const boardEngines = ['onnxruntime-cpu', 'onnxruntime-cuda', 'onnxruntime-tensorrt', 'edgetpu', 'simulated'] as const;
+
 const pos = { type: 'number', exclusiveMinimum: 0 } as const;
 const nonNeg = { type: 'number', minimum: 0 } as const;
 
@@ -28,6 +31,7 @@ export const boardDescriptionJsonSchema = {
     name: { type: 'string', pattern: BOARD_NAME.source },
     title: { type: 'string', minLength: 1 },
     kind: { enum: ['cpu', 'gpu', 'npu', 'accelerator'] },
+    engine: { enum: boardEngines },
     peakGops: {
       type: 'object',
       minProperties: 1,

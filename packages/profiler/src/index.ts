@@ -38,7 +38,7 @@ export {
 } from './boundary.js';
 export { fetchesFor, preallocatedFetches } from './fetches.js';
 export { assertProfileMatchesModel, assertWritable, readProfile, validateProfile, writeProfile } from './profile-file.js';
-export { assertBoardName, boardDescriptionJsonSchema, listBoardDescriptions, loadBoardDescription, validateBoardDescription } from './board.js';
+export { assertBoardName, boardDescriptionJsonSchema, boardEngines, listBoardDescriptions, loadBoardDescription, validateBoardDescription } from './board.js';
 export { linkDescriptionJsonSchema, listLinkDescriptions, loadLinkDescription, validateLinkDescription } from './link.js';
 export { boardFacts } from './board-facts.js';
 export { profileModel, type ProfileOptions, type ProgressEvent } from './measure.js';

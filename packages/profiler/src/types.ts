@@ -181,6 +181,8 @@ export interface BoardDescription {
   readonly name: string;
   readonly title: string;
   readonly kind: 'cpu' | 'gpu' | 'npu' | 'accelerator';
+  /** What its figures assume runs the model (default onnxruntime-cpu); a run refuses an agent without it. */
+  readonly engine?: 'onnxruntime-cpu' | 'onnxruntime-cuda' | 'onnxruntime-tensorrt' | 'edgetpu' | 'simulated';
   /** Peak throughput per precision in GOPS (1 MAC = 2 ops); absent precisions are unsupported. */
   readonly peakGops: Readonly<Partial<Record<Precision, number>>>;
   readonly memoryBandwidthBytesPerSec: number;

@@ -1,11 +1,11 @@
 // The runtime's plain data: what an agent says about itself, link measurements, stage events,
 // and a run's result with each measured figure beside its prediction.
-import type { ProfileBoard } from '@dnnpart/profiler';
+import { boardEngines, type ProfileBoard } from '@dnnpart/profiler';
 import type { PeerSpec } from './credentials.js';
 
-/** Engines a board description can assume, and an agent can report. */
-export const ENGINES = ['onnxruntime-cpu', 'onnxruntime-cuda', 'onnxruntime-tensorrt', 'edgetpu', 'simulated'] as const;
-export type Engine = (typeof ENGINES)[number];
+/** Engines a board description can assume, and an agent can report (one list, the profiler's). */
+export const ENGINES = boardEngines;
+export type Engine = (typeof boardEngines)[number];
 
 /** What an agent reports in Info. */
 export interface AgentInfo {

@@ -16,6 +16,7 @@ const profiling = () => import('./profile-command.js');
 const solving = () => import('./solve-commands.js');
 const importing = () => import('./import-command.js');
 const reporting = () => import('./report-commands.js');
+const running = () => import('./runtime-commands.js');
 const measuringAccuracy = () => import('./accuracy-command.js');
 
 type Handler = (args: ParsedArgs, ctx: CommandContext) => CommandOutput | Promise<CommandOutput>;
@@ -73,7 +74,12 @@ const handlers: Record<string, Handler> = {
     return (await models()).split({ model: a.positionals[0]!, after, ...opt('input', strings(a, 'input')), output: required(a, 'output', 'split') }, ctx);
   },
   profile: async (a, ctx) =>
-    (await profiling()).profile(
+    str(a, 'agents') !== undefined
+      ? (await running()).profileAgents(
+          { agents: str(a, 'agents')!, model: a.positionals[0]!, output: required(a, 'output', 'profile --agents'), ...opt('runs', num(a, 'runs')), ...opt('warmup', num(a, 'warmup')), ...opt('threads', num(a, 'threads')) },
+          ctx,
+        )
+      : (await profiling()).profile(
       {
         model: a.positionals[0]!,
         board: required(a, 'board', 'profile'),
@@ -116,6 +122,38 @@ const handlers: Record<string, Handler> = {
         output: required(a, 'output', 'report'),
         ...opt('title', str(a, 'title')),
         ...opt('timeLimitS', num(a, 'time-limit')),
+      },
+      ctx,
+    ),
+  agent: async (a, ctx) =>
+    (await running()).agent(
+      {
+        ...opt('listen', str(a, 'listen')),
+        ...opt('tokenFile', str(a, 'token-file')),
+        ...opt('tlsCert', str(a, 'tls-cert')),
+        ...opt('tlsKey', str(a, 'tls-key')),
+        ...opt('tlsCa', str(a, 'tls-ca')),
+        ...opt('board', str(a, 'board')),
+        ...opt('maxTensorBytes', num(a, 'max-tensor-bytes')),
+      },
+      ctx,
+    ),
+  agents: async (a, ctx) => (await running()).agents({ file: a.positionals[0]! }, ctx),
+  link: async (a, ctx) =>
+    (await running()).link({ agents: required(a, 'agents', 'link'), output: required(a, 'output', 'link'), ...opt('repeats', num(a, 'repeats')), ...opt('maxBytes', num(a, 'max-bytes')) }, ctx),
+  run: async (a, ctx) =>
+    (await running()).run(
+      {
+        plan: required(a, 'plan', 'run'),
+        agents: required(a, 'agents', 'run'),
+        ...opt('model', str(a, 'model')),
+        ...opt('system', str(a, 'system')),
+        ...opt('input', strings(a, 'input')),
+        ...opt('frames', num(a, 'frames')),
+        ...opt('rate', num(a, 'rate')),
+        ...opt('trace', str(a, 'trace')),
+        ...opt('stallTimeoutS', num(a, 'stall-timeout')),
+        ...opt('threads', num(a, 'threads')),
       },
       ctx,
     ),

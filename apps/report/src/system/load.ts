@@ -7,7 +7,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { isMap, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import type { BoardOrder, Constraints, Framing, Objective } from '@dnnpart/solver';
 import { SystemError, type SystemErrorCode } from './errors.js';
-import { systemSchema } from './schema.js';
+import { linksFileSchema, systemSchema } from './schema.js';
 
 /** The repository's `profiles/` directory (board and link descriptions by name). */
 export const profilesDir = fileURLToPath(new URL('../../../../profiles/', import.meta.url));
@@ -78,6 +78,7 @@ function fail(code: SystemErrorCode, spec: Pick<SystemSpec, 'displayFile' | 'lin
 }
 
 let validator: ReturnType<Ajv['compile']> | undefined;
+let linksValidator: ReturnType<Ajv['compile']> | undefined;
 
 /** Read, validate and resolve a system file; `displayFile` is how messages name it. */
 export function loadSystem(file: string, displayFile: string = file): SystemSpec {
@@ -134,18 +135,29 @@ export function parseSystem(text: string, file: string, displayFile: string = fi
     ...(b.memoryBytes !== undefined ? { memoryBytes: b.memoryBytes } : {}),
   }));
 
-  const links: SystemLink[] = (raw.links ?? []).map((l, i) => {
-    const field = `links[${i}]`;
-    knownBoard(l.from, `${field}.from`);
-    knownBoard(l.to, `${field}.to`);
-    if (l.from === l.to) fail('SYSTEM_SCHEMA', loc, `${field}.to`, `a link joins two different boards, got "${l.from}" twice`);
+  // Links from `linksFile` come first, so the file's own `links` override them pair by pair.
+  const fileLinks = raw.linksFile !== undefined ? readLinksFile(ref(raw.linksFile, 'linksFile', null), raw.linksFile, loc) : null;
+  const linkList = [...(fileLinks?.links ?? []), ...(raw.links ?? [])];
+  const links: SystemLink[] = linkList.map((l, j) => {
+    const fromFile = fileLinks !== null && j < fileLinks.links.length;
+    const i = fromFile ? j : j - (fileLinks?.links.length ?? 0);
+    const field = fromFile ? 'linksFile' : `links[${i}]`;
+    // A mistake in the links file names its own line there.
+    const at = fromFile ? fileLinks!.loc : loc;
+    const f = `links[${i}]`;
+    const known = (id: string, sub: string) => {
+      if (!ids.has(id)) fail('SYSTEM_UNKNOWN_BOARD', at, `${f}.${sub}`, `no board "${id}" (boards of ${displayFile}: ${[...ids].join(', ')})`);
+    };
+    known(l.from, 'from');
+    known(l.to, 'to');
+    if (l.from === l.to) fail('SYSTEM_SCHEMA', at, `${f}.to`, `a link joins two different boards, got "${l.from}" twice`);
     if (l.link === undefined && (l.bandwidthBytesPerSec === undefined || l.latencyMs === undefined || l.powerW === undefined)) {
-      fail('SYSTEM_SCHEMA', loc, field, 'name a link description (link: 1000base-t) or give bandwidthBytesPerSec, latencyMs and powerW');
+      fail('SYSTEM_SCHEMA', at, f, 'name a link description (link: 1000base-t) or give bandwidthBytesPerSec, latencyMs and powerW');
     }
     return {
       from: l.from,
       to: l.to,
-      ...(l.link !== undefined ? { link: ref(l.link, `${field}.link`, 'links') } : {}),
+      ...(l.link !== undefined ? { link: fromFile ? resolveRef(l.link, path.dirname(fileLinks!.file), 'links') : ref(l.link, `${field}.link`, 'links') } : {}),
       bidirectional: l.bidirectional ?? false,
       ...(l.bandwidthBytesPerSec !== undefined ? { bandwidthBytesPerSec: l.bandwidthBytesPerSec } : {}),
       ...(l.latencyMs !== undefined ? { latencyMs: l.latencyMs } : {}),
@@ -190,11 +202,41 @@ interface RawSystem {
   model: { file?: string; zoo?: string; input?: string | Record<string, string>; seed?: number };
   boards: { id: string; profile?: string; measure?: true | MeasureSettings; describe?: string; memoryBytes?: number | null }[];
   network?: string;
+  linksFile?: string;
   links?: { from: string; to: string; link?: string; bidirectional?: boolean; bandwidthBytesPerSec?: number; latencyMs?: number; powerW?: number; framing?: Framing }[];
   inputBoard?: string;
   objective?: Objective;
   boardOrder?: BoardOrder;
   constraints?: Constraints;
+}
+
+type RawLink = NonNullable<RawSystem['links']>[number];
+
+/** Read a links file (`dnnpart link` writes one) with its own line numbers. */
+function readLinksFile(file: string, display: string, from: Pick<SystemSpec, 'displayFile' | 'lines'>): { file: string; links: RawLink[]; loc: Pick<SystemSpec, 'displayFile' | 'lines'> } {
+  const shown = path.join(path.dirname(from.displayFile), display);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    return fail('SYSTEM_REF_NOT_FOUND', from, 'linksFile', `cannot read ${display} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    throw new SystemError('SYSTEM_YAML_SYNTAX', `${shown}:${lineCounter.linePos(e.pos[0]).line}: not valid YAML: ${e.message.split('\n')[0]}`);
+  }
+  const lines: Record<string, number> = {};
+  collectLines(doc.contents as YamlNode | null, '', lineCounter, lines);
+  const loc = { displayFile: shown, lines };
+  const data: unknown = doc.toJS();
+  linksValidator ??= new Ajv({ allErrors: true, strict: false }).compile(linksFileSchema);
+  if (!linksValidator(data)) {
+    const { field, message } = explain(linksValidator.errors ?? []);
+    fail('SYSTEM_SCHEMA', loc, field || 'links', field === 'version' ? 'must be 1' : message);
+  }
+  return { file, links: (data as { links: RawLink[] }).links, loc };
 }
 
 function looksLikePath(value: string): boolean {

@@ -66,6 +66,7 @@ export const systemSchema = {
       },
     },
     network: { type: 'string', minLength: 1 },
+    linksFile: { type: 'string', minLength: 1 },
     links: {
       type: 'array',
       items: {
@@ -92,5 +93,16 @@ export const systemSchema = {
       additionalProperties: false,
       properties: { maxLatencyMs: positive, maxEnergyMj: positive, minThroughputFps: positive },
     },
+  },
+} as const;
+
+/** A links file (what `dnnpart link` writes): `links:` items as in a system file. */
+export const linksFileSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['links'],
+  properties: {
+    version: { const: 1 },
+    links: systemSchema.properties.links,
   },
 } as const;

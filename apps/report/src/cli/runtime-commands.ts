@@ -1,0 +1,238 @@
+// The runtime commands: `dnnpart agent` (serve this board), `agents` (who answers), `link`
+// (measure every directed pair), `profile --agents` (profile on every board at once) and `run`
+// (deploy a plan and stream frames through it). Each is a thin layer over @dnnpart/runtime.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { loadModel, parseInputSpecs, type LoadedModel } from '@dnnpart/onnx-graph';
+import { loadBoardDescription, writeProfile } from '@dnnpart/profiler';
+import {
+  RuntimeError,
+  checkAgents,
+  linksYaml,
+  loadAgentsFile,
+  measureLinks,
+  profileOnAgents,
+  readTlsFiles,
+  readTokenFile,
+  runPlan,
+  startAgent,
+  type Engine,
+  type RunOutput,
+  type RunPlan,
+} from '@dnnpart/runtime';
+import { buildZooModel, type ZooInputShape } from '@dnnpart/zoo';
+import { loadSystem } from '../system/load.js';
+import { fixed, si, table } from './_format.js';
+import { displayPath, ensureDir, resolvePath, writeOutput, type CommandContext, type CommandOutput } from './context.js';
+import { UsageError } from './errors.js';
+
+export interface AgentCommandOptions {
+  readonly listen?: string;
+  readonly tokenFile?: string;
+  readonly tlsCert?: string;
+  readonly tlsKey?: string;
+  readonly tlsCa?: string;
+  readonly board?: string;
+  readonly maxTensorBytes?: number;
+}
+
+/** `dnnpart agent`: serve Info, Profile, LinkTest and Stage until interrupted. */
+export async function agent(opts: AgentCommandOptions, ctx: CommandContext): Promise<CommandOutput<{ address: string }>> {
+  const tls = [opts.tlsCert, opts.tlsKey, opts.tlsCa].filter((x) => x !== undefined).length;
+  if (tls !== 0 && tls !== 3) throw new UsageError('CLI_CONFLICTING_FLAGS', 'mutual TLS needs all of --tls-cert, --tls-key and --tls-ca');
+  const running = await startAgent({
+    ...(opts.listen ? { listen: opts.listen } : {}),
+    ...(opts.tokenFile ? { token: readTokenFile(resolvePath(ctx, opts.tokenFile), '--token-file') } : {}),
+    ...(tls === 3 ? { tls: readTlsFiles({ cert: resolvePath(ctx, opts.tlsCert!), key: resolvePath(ctx, opts.tlsKey!), ca: resolvePath(ctx, opts.tlsCa!) }, '--tls') } : {}),
+    ...(opts.board ? { board: opts.board } : {}),
+    ...(opts.maxTensorBytes !== undefined ? { maxTensorBytes: opts.maxTensorBytes } : {}),
+    onLog: (line) => ctx.progress.note(`agent: ${line}`),
+  });
+  // Serve until Ctrl-C; an agent has no other end.
+  await new Promise<void>((resolve) => {
+    if (ctx.signal?.aborted) return resolve();
+    ctx.signal?.addEventListener('abort', () => resolve(), { once: true });
+  });
+  await running.close();
+  return { data: { address: running.address }, text: `agent on ${running.address} stopped` };
+}
+
+function agentsOf(ctx: CommandContext, file: string) {
+  return loadAgentsFile(resolvePath(ctx, file), file).agents;
+}
+
+/** `dnnpart agents`: each agent's facts; exit 2 naming the first agent that does not answer or refuses. */
+export async function agents(opts: { readonly file: string }, ctx: CommandContext): Promise<CommandOutput> {
+  const list = agentsOf(ctx, opts.file);
+  ctx.progress.note(`asking ${list.length} agents`);
+  const status = await checkAgents(list);
+  const rows = status.map((s) => [
+    s.id, s.address, s.ok ? 'yes' : 'NO',
+    s.info ? `${s.info.board.cpu}, ${s.info.board.cores} cores, ${si(s.info.board.memoryBytes, 'B')}` : (s.error ?? ''),
+    s.info ? s.info.engines.join(' ') : '',
+    s.info ? s.info.onnxruntime : '',
+    s.ms !== undefined ? fixed(s.ms, 1) : '—',
+  ]);
+  const text = table(['agent', 'address', 'answers', 'board', 'engines', 'onnxruntime', 'ms'], rows);
+  const bad = status.filter((s) => !s.ok);
+  if (bad.length > 0) {
+    ctx.progress.note(text);
+    const first = bad[0]!;
+    throw new RuntimeError(first.code === 'RUNTIME_UNAUTHENTICATED' ? 'RUNTIME_UNAUTHENTICATED' : 'RUNTIME_UNAVAILABLE', `${opts.file}: ${first.error ?? `agent ${first.id} does not answer`}${bad.length > 1 ? ` (and ${bad.length - 1} more: ${bad.slice(1).map((b) => b.id).join(', ')})` : ''}`);
+  }
+  return { data: status, text };
+}
+
+/** `dnnpart link`: measure every directed pair of agents and write a links file. */
+export async function link(opts: { readonly agents: string; readonly output: string; readonly repeats?: number; readonly maxBytes?: number }, ctx: CommandContext): Promise<CommandOutput> {
+  const list = agentsOf(ctx, opts.agents);
+  const out = resolvePath(ctx, opts.output);
+  const max = opts.maxBytes ?? 16 << 20;
+  const sizes: number[] = [];
+  for (let s = 1024; s <= max; s *= 4) sizes.push(s);
+  if (sizes.length < 2) throw new UsageError('CLI_BAD_VALUE', `--max-bytes ${max}: give at least 4096 so two payload sizes can be fitted`);
+  const links = await measureLinks(list, { sizes, ...(opts.repeats ? { repeats: opts.repeats } : {}), onProgress: (done, total, pair) => ctx.progress.update(`measuring ${pair}`, done, total) });
+  ctx.progress.end();
+  await writeOutput(out, opts.output, linksYaml(links, `from ${opts.agents}`));
+  const text = [
+    table(['link', 'latency ms', 'bandwidth', 'rtt ms', `ms @ ${si(sizes[sizes.length - 1]!, 'B')}`], links.map((l) => [
+      `${l.from} -> ${l.to}`, fixed(l.latencyMs, 3), `${si(l.bandwidthBytesPerSec, 'B/s')} (${si(l.bandwidthBytesPerSec * 8, 'bit/s')})`, fixed(l.rttMs, 3), fixed(l.samples[l.samples.length - 1]?.ms, 2),
+    ])),
+    `wrote ${displayPath(ctx, out)} (reference it from a system file as linksFile: ${path.basename(out)})`,
+  ].join('\n');
+  return { data: { file: out, links }, text };
+}
+
+/** `dnnpart profile --agents`: profile the model on every agent at once, `<dir>/<id>.profile.json` each. */
+export async function profileAgents(
+  opts: { readonly agents: string; readonly model: string; readonly output: string; readonly runs?: number; readonly warmup?: number; readonly threads?: number },
+  ctx: CommandContext,
+): Promise<CommandOutput> {
+  const list = agentsOf(ctx, opts.agents);
+  const model = resolvePath(ctx, opts.model);
+  if (!existsSync(model) || !statSync(model).isFile()) throw new UsageError('CLI_FILE_NOT_FOUND', `${opts.model}: model not found`);
+  const dir = resolvePath(ctx, opts.output);
+  await ensureDir(dir, opts.output);
+  let done = 0;
+  ctx.progress.update('profiling on the agents', 0, list.length);
+  const profiles = await profileOnAgents(list, model, {
+    ...(opts.runs !== undefined ? { runs: opts.runs } : {}),
+    ...(opts.warmup !== undefined ? { warmup: opts.warmup } : {}),
+    ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+    onDone: (id) => ctx.progress.update(`profiled ${id}`, ++done, list.length),
+  });
+  ctx.progress.end();
+  const files: { id: string; file: string; endToEndMedianMs: number }[] = [];
+  for (const { id, profile } of profiles) {
+    const file = path.join(dir, `${id}.profile.json`);
+    await writeProfile(file, profile);
+    files.push({ id, file, endToEndMedianMs: profile.endToEnd.medianMs });
+  }
+  const text = [
+    table(['board', 'end-to-end ms', 'file'], files.map((f) => [f.id, fixed(f.endToEndMedianMs), displayPath(ctx, f.file)])),
+  ].join('\n');
+  return { data: files, text };
+}
+
+export interface RunCommandOptions {
+  readonly plan: string;
+  readonly agents: string;
+  readonly model?: string;
+  readonly system?: string;
+  readonly input?: readonly string[];
+  readonly frames?: number;
+  readonly rate?: number;
+  readonly trace?: string;
+  readonly stallTimeoutS?: number;
+  readonly threads?: number;
+}
+
+/** A plan file: `dnnpart solve --json` output (or `{ "plan": ... }` around it). */
+export function readRunPlan(file: string, display: string): RunPlan {
+  if (!existsSync(file) || !statSync(file).isFile()) throw new UsageError('CLI_FILE_NOT_FOUND', `--plan ${display}: plan file not found`);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new UsageError('CLI_BAD_VALUE', `--plan ${display}: not JSON (${(e as Error).message})`);
+  }
+  const o = json as Record<string, unknown> | null;
+  const plan = (o && typeof o.plan === 'object' && o.plan !== null ? o.plan : o) as Record<string, unknown> | null;
+  if (!plan || !Array.isArray(plan.stages)) {
+    const why = plan && typeof plan.status === 'string' ? ` (status ${plan.status}${typeof plan.reason === 'string' ? `: ${plan.reason}` : ''})` : '';
+    throw new UsageError('CLI_BAD_VALUE', `--plan ${display}: stages: missing${why}; give a plan that has stages (dnnpart solve --json)`);
+  }
+  return plan as unknown as RunPlan;
+}
+
+/** The model of a run and the engine each board's figures assume (from the system file's descriptions). */
+async function runModelAndEngines(opts: RunCommandOptions, ctx: CommandContext): Promise<{ model: LoadedModel; engines: Record<string, Engine> }> {
+  if (opts.model && opts.system) throw new UsageError('CLI_CONFLICTING_FLAGS', 'give --model or --system, not both');
+  if (!opts.model && !opts.system) throw new UsageError('CLI_MISSING_ARGUMENT', 'run needs the model: --model <m.onnx>, or --system <system.yaml> (see dnnpart run --help)');
+  const engines: Record<string, Engine> = {};
+  let source: string | Uint8Array;
+  let input = opts.input;
+  if (opts.system) {
+    const spec = loadSystem(resolvePath(ctx, opts.system), opts.system);
+    for (const b of spec.boards) {
+      // A measured profile was made with onnxruntime-node on the CPU; a description says what it assumes.
+      const d = b.describe && !b.profile && !b.measure ? await loadBoardDescription(b.describe) : undefined;
+      engines[b.id] = (d?.engine as Engine | undefined) ?? 'onnxruntime-cpu';
+    }
+    input ??= spec.model.input;
+    if (spec.model.zoo) {
+      const shape = input && input.length === 1 && !input[0]!.includes('=') ? (parseInputSpecs([...input]) as unknown as ZooInputShape) : undefined;
+      source = buildZooModel(spec.model.zoo, { ...(shape ? { inputShape: shape } : {}), ...(spec.model.seed !== undefined ? { seed: spec.model.seed } : {}) });
+    } else source = spec.model.file!;
+  } else {
+    source = resolvePath(ctx, opts.model!);
+    if (!existsSync(source)) throw new UsageError('CLI_FILE_NOT_FOUND', `--model ${opts.model}: model not found`);
+  }
+  const inputShapes = input && input.length > 0 ? parseInputSpecs([...input]) : undefined;
+  return { model: await loadModel(source, inputShapes ? { inputShapes } : {}), engines };
+}
+
+/** `dnnpart run`: deploy the plan's stages on the agents, stream frames, measured beside predicted. */
+export async function run(opts: RunCommandOptions, ctx: CommandContext): Promise<CommandOutput> {
+  const plan = readRunPlan(resolvePath(ctx, opts.plan), opts.plan);
+  const list = agentsOf(ctx, opts.agents);
+  const { model, engines } = await runModelAndEngines(opts, ctx);
+  const frames = opts.frames ?? 50;
+  if (!Number.isInteger(frames) || frames < 1) throw new UsageError('CLI_BAD_VALUE', `--frames needs a positive integer, got ${frames}`);
+  const result = await runPlan({
+    model, plan, planName: opts.plan, agents: list, frames, engines,
+    ...(opts.rate ? { rate: opts.rate } : {}),
+    ...(opts.stallTimeoutS ? { stallTimeoutMs: opts.stallTimeoutS * 1000 } : {}),
+    ...(opts.threads ? { threads: opts.threads } : {}),
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+    onProgress: (m, done, total) => (done !== undefined && total !== undefined ? ctx.progress.update(m, done, total) : ctx.progress.note(m)),
+  });
+  ctx.progress.end();
+  const { trace, ...data } = result;
+  if (opts.trace) {
+    await writeOutput(resolvePath(ctx, opts.trace), opts.trace, JSON.stringify(trace));
+  }
+  return { data, text: formatRun(result, opts.trace ? displayPath(ctx, resolvePath(ctx, opts.trace)) : undefined) };
+}
+
+/** A run for people: measured beside predicted. */
+export function formatRun(r: RunOutput, traceFile?: string): string {
+  const pct = (m: number, p: number | null) => (p ? `${m >= p ? '+' : ''}${(((m - p) / p) * 100).toFixed(1)}%` : '—');
+  return [
+    `${r.frames} frames in ${fixed(r.wallMs / 1000, 2)} s; outputs of the first ${r.compared} frames vs the unsplit model: max abs diff ${r.maxAbsDiff.toExponential(2)}`,
+    '',
+    table(['', 'measured', 'predicted', 'difference'], [
+      ['throughput FPS', fixed(r.throughputFps), fixed(r.predicted.throughputFps), pct(r.throughputFps, r.predicted.throughputFps)],
+      ['latency p50 ms', fixed(r.latencyMs.p50), fixed(r.predicted.latencyMs), pct(r.latencyMs.p50, r.predicted.latencyMs)],
+      ['latency p95 ms', fixed(r.latencyMs.p95), '—', '—'],
+    ]),
+    '',
+    table(['stage', 'agent', 'nodes', 'compute ms', 'predicted', 'in from', 'bytes', 'transfer ms', 'predicted'], r.stages.map((s) => [
+      String(s.stage), s.agent, String(s.nodes), fixed(s.computeMs.measured), fixed(s.computeMs.predicted),
+      s.transferIn.from, si(s.transferIn.bytes, 'B'), fixed(s.transferIn.measuredMs), fixed(s.transferIn.predictedMs),
+    ])),
+    `outputs back from ${r.transferOut.from}: ${si(r.transferOut.bytes, 'B')} in ${fixed(r.transferOut.measuredMs)} ms`,
+    ...(traceFile ? [`trace: ${traceFile} (open in chrome://tracing or ui.perfetto.dev)`] : []),
+  ].join('\n');
+}
