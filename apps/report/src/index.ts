@@ -17,6 +17,15 @@ export { solve, loadProblem, readProblemFile, formatPlan } from './cli/solve-com
 export { importPaper } from './cli/import-command.js';
 export { report, start, summariseObjective, defaultSystem } from './cli/report-commands.js';
 export { version } from './cli/version.js';
+export { verify, splitByPlan, formatVerify, readVerifyFile } from './cli/verify-command.js';
+export type { VerifyCommandOptions, PlanSourceOptions } from './cli/verify-command.js';
+export { verifyPlan, estimateSeconds, pipelinePeriodMs, VERIFY_SCHEMA } from './verify/verify.js';
+export type { VerifyOptions, VerifyResult, VerifyStage, VerifyFigures, StagePrediction } from './verify/verify.js';
+export { timeBackToBack, runPipeline } from './verify/measure.js';
+export type { StageRunnable, Span, BackToBackResult, PipelineResult } from './verify/measure.js';
+export { chromeTraceOf } from './verify/trace.js';
+export { VerifyError } from './verify/errors.js';
+export type { VerifyErrorCode } from './verify/errors.js';
 
 export { loadSystem, parseSystem, profilesDir } from './system/load.js';
 export type { SystemSpec, SystemBoard, SystemLink, MeasureSettings } from './system/load.js';

@@ -58,6 +58,18 @@ export interface ReportSystem {
   /** Keys "throughput,energy" and "latency,energy" (others allowed). */
   readonly pareto: Readonly<Record<string, ParetoResult>>;
   readonly measured?: readonly MeasuredRun[];
+  /** Stage-by-stage results of `dnnpart verify` runs of this system's model (report --verify). */
+  readonly verified?: readonly VerifiedPlan[];
+}
+
+/** One `dnnpart verify` result as the report shows it: each stage predicted against measured. */
+export interface VerifiedPlan {
+  /** Where it came from, e.g. "verify.json". */
+  readonly source: string;
+  readonly threads: number;
+  readonly runs: number;
+  readonly machine: string;
+  readonly stages: readonly { readonly index: number; readonly board: string; readonly nodes: number; readonly predictedMs: number | null; readonly measuredMs: number; readonly p90Ms: number }[];
 }
 
 export interface ReportData {

@@ -16,8 +16,9 @@ const profiling = () => import('./profile-command.js');
 const solving = () => import('./solve-commands.js');
 const importing = () => import('./import-command.js');
 const reporting = () => import('./report-commands.js');
-const running = () => import('./runtime-commands.js');
+const verifying = () => import('./verify-command.js');
 const measuringAccuracy = () => import('./accuracy-command.js');
+const running = () => import('./runtime-commands.js');
 
 type Handler = (args: ParsedArgs, ctx: CommandContext) => CommandOutput | Promise<CommandOutput>;
 
@@ -70,7 +71,12 @@ const handlers: Record<string, Handler> = {
   inspect: async (a, ctx) => (await models()).inspect({ model: a.positionals[0]!, ...opt('input', strings(a, 'input')), all: a.options.all === true }, ctx),
   split: async (a, ctx) => {
     const after = list(a, 'after');
-    if (!after) throw new UsageError('CLI_MISSING_ARGUMENT', 'split needs --after <node>[,<node>...] (see dnnpart split --help)');
+    const plan = str(a, 'plan');
+    if (after && plan) throw new UsageError('CLI_CONFLICTING_FLAGS', 'split takes --after or --plan, not both');
+    if (plan) {
+      return (await verifying()).splitByPlan({ model: a.positionals[0]!, plan, ...opt('row', str(a, 'row')), ...opt('input', strings(a, 'input')), output: required(a, 'output', 'split') }, ctx);
+    }
+    if (!after) throw new UsageError('CLI_MISSING_ARGUMENT', 'split needs --after <node>[,<node>...] or --plan <plan.json> (see dnnpart split --help)');
     return (await models()).split({ model: a.positionals[0]!, after, ...opt('input', strings(a, 'input')), output: required(a, 'output', 'split') }, ctx);
   },
   profile: async (a, ctx) =>
@@ -121,6 +127,7 @@ const handlers: Record<string, Handler> = {
         ...opt('problems', strings(a, 'problem')),
         output: required(a, 'output', 'report'),
         ...opt('title', str(a, 'title')),
+        ...opt('verify', strings(a, 'verify')),
         ...opt('timeLimitS', num(a, 'time-limit')),
       },
       ctx,
@@ -154,6 +161,28 @@ const handlers: Record<string, Handler> = {
         ...opt('trace', str(a, 'trace')),
         ...opt('stallTimeoutS', num(a, 'stall-timeout')),
         ...opt('threads', num(a, 'threads')),
+      },
+      ctx,
+    ),
+  verify: async (a, ctx) =>
+    (await verifying()).verify(
+      {
+        ...opt('model', a.positionals[0]),
+        ...opt('plan', str(a, 'plan')),
+        ...opt('row', str(a, 'row')),
+        ...opt('system', str(a, 'system')),
+        ...opt('problem', str(a, 'problem')),
+        ...opt('objective', str(a, 'objective') as 'throughput' | 'latency' | 'energy' | undefined),
+        ...opt('input', strings(a, 'input')),
+        ...opt('threads', num(a, 'threads')),
+        ...opt('runs', num(a, 'runs')),
+        ...opt('warmup', num(a, 'warmup')),
+        ...opt('frames', num(a, 'frames')),
+        ...opt('queue', num(a, 'queue')),
+        ...opt('maxSeconds', num(a, 'max-seconds')),
+        ...opt('trace', str(a, 'trace')),
+        ...opt('output', str(a, 'output')),
+        ...opt('timeLimitS', num(a, 'time-limit')),
       },
       ctx,
     ),

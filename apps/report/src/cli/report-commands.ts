@@ -12,6 +12,7 @@ import { displayPath, ensureDir, resolvePath, type CommandContext, type CommandO
 import { UsageError } from './errors.js';
 import { version } from './version.js';
 import { readProblemFile, resolveProgress } from './solve-commands.js';
+import { readVerifyFile } from './verify-command.js';
 
 
 export interface ReportOptions {
@@ -20,6 +21,8 @@ export interface ReportOptions {
   readonly output: string;
   readonly title?: string;
   readonly timeLimitS?: number;
+  /** `dnnpart verify` results to show against the predictions. */
+  readonly verify?: readonly string[];
   /** For `start`: replace each system's model, and defaults for measured boards. */
   readonly model?: ResolveOptions['model'];
   readonly measure?: ResolveOptions['measure'];
@@ -59,6 +62,8 @@ export async function report(opts: ReportOptions, ctx: CommandContext): Promise<
   const problems = opts.problems ?? [];
   if (systems.length + problems.length === 0) throw new UsageError('CLI_MISSING_ARGUMENT', 'give at least one --system <system.yaml> or --problem <p.json>');
   const dir = resolvePath(ctx, opts.output);
+  // Verify results are read first: a bad one stops the command before any solving.
+  const verifyRuns = (opts.verify ?? []).map((given) => ({ given, ...readVerifyFile(resolvePath(ctx, given), given) }));
   await ensureDir(dir, opts.output);
 
   const built: ReportSystem[] = [];
@@ -92,11 +97,12 @@ export async function report(opts: ReportOptions, ctx: CommandContext): Promise<
     built.push(await solveParts(problem, partsFromProblem(problem, name, 'imported', path.basename(file)), opts, ctx));
   }
 
+  const verified = attachVerified(built, verifyRuns);
   const data: ReportData = {
     title: opts.title ?? (built.length === 1 ? `dnnpart report: ${built[0]!.name}` : `dnnpart report: ${built.map((b) => b.name).join(', ')}`),
     createdAt: new Date().toISOString(),
     tool: { name: 'dnnpart', version },
-    systems: built,
+    systems: verified,
   };
   ctx.progress.note('rendering the report');
   // The renderers pull in vega; load them only when a report is written.
@@ -229,4 +235,18 @@ export async function start(opts: StartOptions, ctx: CommandContext): Promise<Co
     ctx,
   );
   return { data: result.data, text: `${result.text}\ndone in ${((Date.now() - t0) / 1000).toFixed(1)} s` };
+}
+
+/** Each verify result joins the system of its model (the only system, or the one whose model has its name). */
+function attachVerified(systems: readonly ReportSystem[], runs: readonly (ReturnType<typeof readVerifyFile> & { given: string })[]): ReportSystem[] {
+  const out = [...systems];
+  for (const { given, result, measured, verified } of runs) {
+    const i = out.length === 1 ? 0 : out.findIndex((s) => s.model.name === result.model.name);
+    if (i < 0) {
+      throw new UsageError('CLI_BAD_VALUE', `--verify ${given}: model "${result.model.name}" is not the model of any system in the report (${out.map((s) => s.model.name).join(', ')})`);
+    }
+    const s = out[i]!;
+    out[i] = { ...s, measured: [...(s.measured ?? []), ...measured], verified: [...(s.verified ?? []), verified] };
+  }
+  return out;
 }

@@ -5,7 +5,7 @@ import { escapeHtml, formatFps, formatMs } from './format.js';
 import { hasMetrics, layerIndex, OBJECTIVES, type PlanEntry } from './plan-rows.js';
 import { pipelineSvg } from './_pipeline-svg.js';
 import {
-  boardPath, boardsTable, comparisonTable, formatDate, headline, linksTable, measuredTable, modelTable, opsTable,
+  boardPath, boardsTable, comparisonTable, formatDate, headline, linksTable, measuredTable, modelTable, opsTable, verifiedStagesTable,
   paretoTable, planTable, resourcesTable, settingsTable, summaryTable,
 } from './_sections.js';
 import { REPORT_CSS } from './_style.js';
@@ -75,7 +75,9 @@ function measuredSection(view: SystemView): string {
   if (table === undefined) {
     return '<h3>Measured vs predicted</h3><p class="note">No runtime measurements of these plans exist yet; every figure above is predicted from the per-layer profiles and link descriptions.</p>';
   }
-  return `<h3>Measured vs predicted</h3>${tableHtml(table)}${figure(view.charts.measured, 'Predicted figures come from the cost model; measured ones from running the plan on the boards.')}`;
+  const stages = verifiedStagesTable(view.system);
+  const perStage = stages === undefined ? '' : `<h4>Stages, predicted vs measured (dnnpart verify)</h4>${tableHtml(stages)}<p class="note">Error is predicted / measured − 1: positive means the plan overstates the stage's time.</p>`;
+  return `<h3>Measured vs predicted</h3>${tableHtml(table)}${figure(view.charts.measured, 'Predicted figures come from the cost model; measured ones from running the plan on the boards.')}${perStage}`;
 }
 
 function systemSection(view: SystemView, i: number, numbered: boolean): string {

@@ -367,6 +367,26 @@ export function measuredTable(system: ReportSystem): Table | undefined {
   };
 }
 
+/** Each stage of the verified plans: predicted time against the median measured by `dnnpart verify`. */
+export function verifiedStagesTable(system: ReportSystem): Table | undefined {
+  const runs = system.verified ?? [];
+  if (runs.length === 0) return undefined;
+  const err = (meas: number, pred: number | null) => formatPercent(relativeChange(pred ?? undefined, meas) ?? undefined);
+  return {
+    columns: [
+      { label: 'Run' }, { label: 'Stage', num: true }, { label: 'Board' }, { label: 'Nodes', num: true },
+      { label: 'Predicted', num: true }, { label: 'Measured (median)', num: true }, { label: 'p90', num: true }, { label: 'Error', num: true },
+    ],
+    rows: runs.flatMap((r) => r.stages.map((st) => ({
+      cells: [
+        cell(`${r.source} (${r.threads} thread${r.threads === 1 ? '' : 's'}, ${r.runs} runs)`), cell(String(st.index), { num: true }), cell(st.board),
+        cell(String(st.nodes), { num: true }), cell(formatMs(st.predictedMs ?? undefined), { num: true }), cell(formatMs(st.measuredMs), { num: true }),
+        cell(formatMs(st.p90Ms), { num: true }), cell(err(st.measuredMs, st.predictedMs), { num: true }),
+      ],
+    }))),
+  };
+}
+
 /** Across systems: the best single board against the optimum, per objective. */
 export function comparisonTable(data: ReportData): Table {
   const columns = [

@@ -1,0 +1,114 @@
+// Plan files: what `dnnpart solve --json` writes (a plan with stages of node names), what `dnnpart
+// verify --json` writes (the same, with the model's sha256), or report's plans.json (rows whose stages
+// are layer index ranges, "a[0..57] > b[58..240]"). Each becomes a node -> stage map of one model,
+// checked against it: a plan of another model or one that does not cover it is refused, never guessed.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import type { Graph } from '@dnnpart/onnx-graph';
+import { UsageError } from './errors.js';
+
+export interface PlanFileStage {
+  readonly board: string;
+  /** Node names (solve/verify plans) or layer indices into the model's node order (plans.json rows). */
+  readonly nodes?: readonly string[];
+  readonly indices?: readonly number[];
+  /** The plan's own prediction of the stage's time, when it has one. */
+  readonly computeMs?: number;
+}
+
+export interface PlanFile {
+  readonly stages: readonly PlanFileStage[];
+  /** The model the plan was made for, when the file says. */
+  readonly model?: { readonly sha256?: string; readonly name?: string };
+  /** What was read: "plan", or "plans.json row <name>". */
+  readonly what: string;
+}
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Read a plan file; `row` picks a row of a plans.json (default: the first optimum that has stages). */
+export function readPlanFile(file: string, display: string, row?: string): PlanFile {
+  if (!existsSync(file) || !statSync(file).isFile()) throw new UsageError('CLI_FILE_NOT_FOUND', `--plan ${display}: plan file not found`);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new UsageError('CLI_BAD_VALUE', `--plan ${display}: not JSON (${(e as Error).message})`);
+  }
+  if (!isObject(json)) throw new UsageError('CLI_BAD_VALUE', `--plan ${display}: must be a JSON object (a plan from dnnpart solve --json, or a report's plans.json)`);
+  if (json.schema === 'dnnpart/plans@1') return fromRows(json, display, row);
+  if (row !== undefined) throw new UsageError('CLI_CONFLICTING_FLAGS', `--row ${row}: ${display} is a single plan, not a report's plans.json`);
+  // A verify result keeps its plan under "plan".
+  const plan = isObject(json.plan) && Array.isArray((json.plan as Json).stages) ? (json.plan as Json) : json;
+  if (!Array.isArray(plan.stages)) {
+    const why = typeof plan.status === 'string' ? ` (status ${plan.status}${typeof plan.reason === 'string' ? `: ${plan.reason}` : ''})` : '';
+    throw new UsageError('CLI_BAD_VALUE', `--plan ${display}: stages: missing${why}; give a plan that has stages (dnnpart solve --json)`);
+  }
+  const stages = plan.stages.map((s, i): PlanFileStage => {
+    const at = `--plan ${display}: stages[${i}]`;
+    if (!isObject(s)) throw new UsageError('CLI_BAD_VALUE', `${at}: must be an object with board and nodes`);
+    if (!Array.isArray(s.nodes) || s.nodes.some((n) => typeof n !== 'string')) throw new UsageError('CLI_BAD_VALUE', `${at}.nodes: must be an array of node names`);
+    return {
+      board: typeof s.board === 'string' ? s.board : `stage${i}`,
+      nodes: s.nodes as string[],
+      ...(typeof s.computeMs === 'number' ? { computeMs: s.computeMs } : {}),
+    };
+  });
+  const model = isObject(json.model) ? { ...(typeof json.model.sha256 === 'string' ? { sha256: json.model.sha256 } : {}), ...(typeof json.model.name === 'string' ? { name: json.model.name } : {}) } : undefined;
+  return { stages, ...(model ? { model } : {}), what: 'plan' };
+}
+
+function fromRows(json: Json, display: string, row: string | undefined): PlanFile {
+  const rows = Array.isArray(json.rows) ? json.rows.filter(isObject) : [];
+  const usable = rows.filter((r) => typeof r.stages === 'string' && r.stages !== '');
+  const pick = row === undefined ? usable.find((r) => r.kind === 'optimum') : usable.find((r) => r.name === row);
+  if (!pick) {
+    const names = usable.map((r) => String(r.name)).slice(0, 8).join(', ');
+    throw new UsageError('CLI_BAD_VALUE', `--plan ${display}: ${row === undefined ? 'no optimum row with stages' : `no row named "${row}" with stages`} (rows: ${names || 'none'}); pick one with --row <name>`);
+  }
+  const label = String(pick.stages);
+  const stages = label.split(' > ').map((part, i): PlanFileStage => {
+    const m = /^(.+)\[([0-9.,]+)\]$/.exec(part.trim());
+    if (!m) throw new UsageError('CLI_BAD_VALUE', `--plan ${display}: row "${String(pick.name)}": stage ${i} "${part}" has no layer indices (board[0..57]); export the plan with dnnpart solve --json instead`);
+    const indices: number[] = [];
+    for (const r of m[2]!.split(',')) {
+      const [a, b] = r.split('..').map(Number);
+      for (let k = a!; k <= (b ?? a!); k++) indices.push(k);
+    }
+    return { board: m[1]!, indices };
+  });
+  return { stages, what: `plans.json row ${String(pick.name)}` };
+}
+
+/**
+ * The node -> stage map of `plan` on `graph` (from model file `modelDisplay`, sha256 `sha`).
+ * Refuses a plan of another model (hash or names differ) and one that does not cover every node once.
+ */
+export function planStageMap(plan: PlanFile, graph: Graph, sha: string, display: string, modelDisplay: string): Record<string, number> {
+  if (plan.model?.sha256 !== undefined && plan.model.sha256.toLowerCase() !== sha.toLowerCase()) {
+    throw new UsageError('CLI_BAD_VALUE', `--plan ${display}: a plan of model "${plan.model.name ?? '?'}" (sha256 ${plan.model.sha256.slice(0, 12)}…), not of ${modelDisplay} (sha256 ${sha.slice(0, 12)}…); plan this model file`);
+  }
+  const names = graph.nodes.map((n) => n.name);
+  const known = new Set(names);
+  const stageOf: Record<string, number> = {};
+  plan.stages.forEach((st, s) => {
+    const ids = st.nodes ?? (st.indices ?? []).map((k) => {
+      if (!Number.isInteger(k) || k < 0 || k >= names.length) {
+        throw new UsageError('CLI_BAD_VALUE', `--plan ${display}: ${plan.what}: stage ${s} has layer ${k}, but ${modelDisplay} has ${names.length} nodes (0..${names.length - 1}); a plan of another model?`);
+      }
+      return names[k]!;
+    });
+    ids.forEach((id, j) => {
+      if (!known.has(id)) throw new UsageError('CLI_BAD_VALUE', `--plan ${display}: stages[${s}].nodes[${j}]: no node "${id}" in ${modelDisplay}; a plan of another model?`);
+      if (stageOf[id] !== undefined) throw new UsageError('CLI_BAD_VALUE', `--plan ${display}: stages[${s}].nodes[${j}]: node "${id}" is already in stage ${stageOf[id]}`);
+      stageOf[id] = s;
+    });
+  });
+  const missing = names.filter((n) => stageOf[n] === undefined);
+  if (missing.length > 0) {
+    throw new UsageError('CLI_BAD_VALUE', `--plan ${display}: the stages cover ${names.length - missing.length} of the ${names.length} nodes of ${modelDisplay}; missing "${missing[0]}"${missing.length > 1 ? ` and ${missing.length - 1} more` : ''}`);
+  }
+  const empty = plan.stages.findIndex((_, s) => !Object.values(stageOf).includes(s));
+  if (empty >= 0) throw new UsageError('CLI_BAD_VALUE', `--plan ${display}: stages[${empty}] has no nodes`);
+  return stageOf;
+}

@@ -1,0 +1,214 @@
+// dnnpart verify, and dnnpart split --plan: a plan (a file, or the optimum of a system file) split
+// into stage models, and for verify each stage timed here against the plan's prediction.
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { loadModel, parseInputSpecs, splitModel, writeSplit, type InputShapes, type LoadedModel, type SplitManifest } from '@dnnpart/onnx-graph';
+import { evaluatePlan, solve as solveProblem, type Objective, type Problem } from '@dnnpart/solver';
+import { buildProblem } from '../system/build.js';
+import { loadSystem } from '../system/load.js';
+import { resolveSystem } from '../system/resolve.js';
+import type { MeasuredRun, VerifiedPlan } from '../report-data.js';
+import { VERIFY_SCHEMA, verifyPlan, type StagePrediction, type VerifyFigures, type VerifyResult } from '../verify/verify.js';
+import { writeTrace } from '../verify/trace.js';
+import { fixed, table } from './_format.js';
+import { planStageMap, readPlanFile } from './_plan-file.js';
+import { asGiven, displayPath, ensureDir, plural, resolvePath, writeOutput, type CommandContext, type CommandOutput } from './context.js';
+import { UsageError } from './errors.js';
+import { readProblemFile, resolveProgress } from './solve-commands.js';
+
+export interface PlanSourceOptions {
+  /** The ONNX file; optional with --system (its model is used). */
+  readonly model?: string;
+  readonly input?: readonly string[];
+  readonly plan?: string;
+  readonly row?: string;
+  readonly system?: string;
+  readonly problem?: string;
+  readonly objective?: Objective;
+  readonly timeLimitS?: number;
+}
+
+interface ResolvedPlan {
+  readonly model: LoadedModel;
+  readonly modelFile: string;
+  readonly stageOf: Record<string, number>;
+  readonly boards: string[];
+  readonly predicted: StagePrediction[] | null;
+  readonly what: string;
+}
+
+function shapesOf(input: readonly string[] | undefined): InputShapes | undefined {
+  return input && input.length > 0 ? parseInputSpecs([...input]) : undefined;
+}
+
+/** The model, the plan's node -> stage map and its predictions, from the options; `workDir` holds a zoo export. */
+async function resolvePlan(opts: PlanSourceOptions, ctx: CommandContext, workDir: string): Promise<ResolvedPlan> {
+  if (opts.system && opts.problem) throw new UsageError('CLI_CONFLICTING_FLAGS', 'give --system or --problem, not both');
+  if (!opts.plan && !opts.system && !opts.problem) throw new UsageError('CLI_MISSING_ARGUMENT', 'give --plan <plan.json>, or --system <system.yaml> (its optimal plan is used)');
+  let problem: Problem | undefined;
+  let modelFile: string | undefined = opts.model ? resolvePath(ctx, opts.model) : undefined;
+  let inputShapes = shapesOf(opts.input);
+  if (opts.system) {
+    const spec = loadSystem(resolvePath(ctx, opts.system), opts.system);
+    const resolved = await resolveSystem(spec, { workDir, onProgress: resolveProgress(ctx), ...(ctx.signal ? { signal: ctx.signal } : {}) });
+    const built = buildProblem(resolved);
+    for (const w of built.warnings) ctx.progress.note(`warning: ${w}`);
+    problem = built.problem;
+    if (modelFile && path.resolve(modelFile) !== path.resolve(resolved.modelFile)) {
+      throw new UsageError('CLI_CONFLICTING_FLAGS', `${opts.model}: the system ${opts.system} plans for ${displayPath(ctx, resolved.modelFile)}; give one or the other`);
+    }
+    modelFile = resolved.modelFile;
+    inputShapes = inputShapes ?? resolved.inputShapes;
+  } else if (opts.problem) {
+    problem = readProblemFile(resolvePath(ctx, opts.problem), opts.problem);
+  }
+  if (!modelFile) throw new UsageError('CLI_MISSING_ARGUMENT', 'give <model> (an ONNX file), or --system <system.yaml>');
+  const file = modelFile;
+  const model = await asGiven(ctx, [file], () => loadModel(file, inputShapes ? { inputShapes } : {}));
+  const modelDisplay = displayPath(ctx, file);
+
+  if (!opts.plan) {
+    // The system's (or problem's) optimal plan for the objective.
+    const objective = opts.objective ?? problem!.objective;
+    ctx.progress.note(`solving ${problem!.name ?? 'the problem'} for ${objective}`);
+    const plan = await solveProblem(problem!, { objective, ...(opts.timeLimitS !== undefined ? { timeLimitS: opts.timeLimitS } : {}) });
+    if (!plan.stages) throw new UsageError('CLI_BAD_VALUE', `${opts.system ?? opts.problem}: no ${objective} plan to verify (${plan.status}${plan.reason ? `: ${plan.reason}` : ''})`);
+    const stageOf = planStageMap({ stages: plan.stages, what: `the ${objective} optimum` }, model.graph, model.sha256, `${objective} optimum`, modelDisplay);
+    return { model, modelFile: file, stageOf, boards: plan.stages.map((s) => s.board), predicted: plan.stages.map(prediction), what: `the ${plan.status} ${objective} plan of ${opts.system ?? opts.problem}` };
+  }
+  const planFile = readPlanFile(resolvePath(ctx, opts.plan), opts.plan, opts.row);
+  const stageOf = planStageMap(planFile, model.graph, model.sha256, opts.plan, modelDisplay);
+  const boards = planFile.stages.map((s) => s.board);
+  let predicted: StagePrediction[] | null = null;
+  if (problem) {
+    const names = model.graph.nodes.map((n) => n.name);
+    const stages = boards.map((board, s) => ({ board, nodes: names.filter((n) => stageOf[n] === s) }));
+    predicted = evaluatePlan(problem, stages).stages.map(prediction);
+  } else if (planFile.stages.every((s) => s.computeMs !== undefined)) {
+    predicted = planFile.stages.map((s) => ({ computeMs: s.computeMs! }));
+  }
+  return { model, modelFile: file, stageOf, boards, predicted, what: `${opts.plan}${planFile.what === 'plan' ? '' : ` (${planFile.what})`}` };
+}
+
+function prediction(s: { computeMs: number; kernelMs?: number; boundaryMs?: number }): StagePrediction {
+  return { computeMs: s.computeMs, ...(s.kernelMs !== undefined ? { kernelMs: s.kernelMs } : {}), ...(s.boundaryMs !== undefined ? { boundaryMs: s.boundaryMs } : {}) };
+}
+
+async function withWorkDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'dnnpart-verify-'));
+  try {
+    return await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** `dnnpart split <model> --plan <plan.json>`: the stage models of any plan, DAG plans included. */
+export async function splitByPlan(opts: PlanSourceOptions & { readonly output: string }, ctx: CommandContext): Promise<CommandOutput<SplitManifest & { dir: string }>> {
+  return withWorkDir(async (work) => {
+    const plan = await resolvePlan(opts, ctx, work);
+    const result = splitModel(plan.model, { stages: plan.stageOf });
+    const dir = resolvePath(ctx, opts.output);
+    await ensureDir(dir, opts.output);
+    await asGiven(ctx, [dir], () => writeSplit(result, dir));
+    const stages = result.manifest.stages;
+    const text = [
+      `wrote ${plural(stages.length, 'stage')} of ${plan.what} and manifest.json to ${displayPath(ctx, dir)}`,
+      table(['stage', 'board', 'file', 'nodes', 'inputs', 'outputs'], stages.map((s, i) => [String(i), plan.boards[i] ?? '', s.file, String(s.nodes.length), short(s.inputs), short(s.outputs)])),
+    ].join('\n');
+    return { data: { dir, stages }, text };
+  });
+}
+
+function short(names: readonly string[]): string {
+  return names.length <= 3 ? names.join(', ') : `${names.slice(0, 2).join(', ')} and ${names.length - 2} more`;
+}
+
+export interface VerifyCommandOptions extends PlanSourceOptions {
+  readonly threads?: number;
+  readonly runs?: number;
+  readonly warmup?: number;
+  readonly frames?: number;
+  readonly queue?: number;
+  readonly maxSeconds?: number;
+  readonly trace?: string;
+  readonly output?: string;
+}
+
+/** `dnnpart verify`: each stage's predicted and measured time, and the pipeline's. */
+export async function verify(opts: VerifyCommandOptions, ctx: CommandContext): Promise<CommandOutput<VerifyResult>> {
+  return withWorkDir(async (work) => {
+    const plan = await resolvePlan(opts, ctx, work);
+    const k = plan.boards.length;
+    ctx.progress.note(`verifying ${plan.what}: ${plural(k, 'stage')} of ${plan.model.graph.name} on this machine`);
+    const { result, spans } = await verifyPlan(plan.model, displayPath(ctx, plan.modelFile), plan.stageOf, plan.boards, plan.predicted, {
+      threads: opts.threads ?? 1, runs: opts.runs ?? 30, warmup: opts.warmup ?? 3, pipelineFrames: opts.frames ?? 30,
+      queue: opts.queue ?? 1, maxSeconds: opts.maxSeconds ?? 120, nodeTrace: opts.trace !== undefined,
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+      onProgress: (phase, done, total) => ctx.progress.update(phase, done, total),
+    });
+    ctx.progress.end();
+    if (opts.trace) await writeTrace(spans, resolvePath(ctx, opts.trace), opts.trace);
+    if (opts.output) await writeOutput(resolvePath(ctx, opts.output), opts.output, `${JSON.stringify(result, null, 2)}\n`);
+    return { data: result, text: formatVerify(result, opts) };
+  });
+}
+
+const pct = (e: number | null) => (e === null ? '—' : `${e >= 0 ? '+' : ''}${(e * 100).toFixed(1)}%`);
+
+/** The comparison for people. */
+export function formatVerify(r: VerifyResult, opts: Pick<VerifyCommandOptions, 'trace' | 'output'> = {}): string {
+  const s = r.settings;
+  const lines = [
+    `${r.model.name}: ${plural(r.stages.length, 'stage')} on ${r.machine.cpu} (${r.machine.cores} cores), ${plural(s.threads, 'thread')} per stage, median of ${s.runs} runs; load ${r.machine.loadBefore.toFixed(2)} -> ${r.machine.loadAfter.toFixed(2)}`,
+    table(
+      ['stage', 'board', 'nodes', 'predicted ms', 'kernels', 'boundary', 'measured ms', 'p90 ms', 'error'],
+      r.stages.map((x) => [String(x.index), x.board, String(x.nodes), fixed(x.predictedMs), fixed(x.kernelMs), fixed(x.boundaryMs), fixed(x.measuredMs), fixed(x.p90Ms), pct(x.error)]),
+    ),
+    '',
+    table(['pipeline', 'predicted', 'measured', 'error'], [
+      ...figureRows('back to back', r.backToBack),
+      ...(r.pipeline ? figureRows(`${r.pipeline.cores} cores, ${r.stages.length} workers`, r.pipeline) : []),
+    ]),
+  ];
+  if (r.pipeline) lines.push(`(pipeline latency includes queueing; its prediction is the stages' sum)`);
+  for (const n of r.notes) lines.push(`note: ${n}`);
+  if (opts.output) lines.push(`wrote ${opts.output}`);
+  if (opts.trace) lines.push(`trace: ${opts.trace} (open in https://ui.perfetto.dev or chrome://tracing)`);
+  return lines.join('\n');
+}
+
+function figureRows(label: string, f: VerifyFigures): string[][] {
+  return [
+    [`${label}: FPS`, fixed(f.predictedFps), fixed(f.measuredFps), pct(f.fpsError)],
+    [`${label}: latency ms`, fixed(f.predictedLatencyMs), fixed(f.measuredLatencyMs), pct(f.latencyError)],
+  ];
+}
+
+/** A verify result file for the report: its pipeline figures as measured runs, and its stages. */
+export function readVerifyFile(file: string, given: string): { result: VerifyResult; measured: MeasuredRun[]; verified: VerifiedPlan } {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(code === 'ENOENT' ? 'CLI_FILE_NOT_FOUND' : 'CLI_BAD_VALUE', `--verify ${given}: ${code === 'ENOENT' ? 'file not found' : `not JSON (${(e as Error).message})`}`);
+  }
+  const r = json as VerifyResult;
+  if (typeof json !== 'object' || json === null || r.schema !== VERIFY_SCHEMA || !Array.isArray(r.stages) || typeof r.backToBack !== 'object') {
+    throw new UsageError('CLI_BAD_VALUE', `--verify ${given}: not a dnnpart verify result (schema ${VERIFY_SCHEMA}); write one with dnnpart verify -o <file>`);
+  }
+  const run = (label: string, f: VerifyFigures): MeasuredRun => ({
+    plan: label, measuredFps: f.measuredFps, measuredLatencyMs: f.measuredLatencyMs,
+    ...(f.predictedFps !== null ? { predictedFps: f.predictedFps } : {}), ...(f.predictedLatencyMs !== null ? { predictedLatencyMs: f.predictedLatencyMs } : {}),
+  });
+  const name = path.basename(given);
+  const measured = [run(`${name}: stages back to back`, r.backToBack), ...(r.pipeline ? [run(`${name}: pipeline on ${r.pipeline.cores} cores`, r.pipeline)] : [])];
+  const verified: VerifiedPlan = {
+    source: name, threads: r.settings.threads, runs: r.settings.runs, machine: r.machine.cpu,
+    stages: r.stages.map((x) => ({ index: x.index, board: x.board, nodes: x.nodes, predictedMs: x.predictedMs, measuredMs: x.measuredMs, p90Ms: x.p90Ms })),
+  };
+  return { result: r, measured, verified };
+}

@@ -1,0 +1,282 @@
+// Timing stage models the way a runtime runs them: onnxruntime-node on the CPU, optimised sessions,
+// no spinning, feeds from JavaScript buffers and every output read back. Two ways: back to back in
+// this thread (each stage's own time, and the frame's latency), and as a pipeline with one worker
+// thread per stage and bounded queues between them (throughput on the cores at hand).
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import * as ort from 'onnxruntime-node';
+import { VerifyError } from './errors.js';
+
+/** A stage model to run: its ONNX bytes and the names it reads and writes. */
+export interface StageRunnable {
+  readonly bytes: Uint8Array;
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  /** Track name in traces, e.g. "stage 1 (pi5)". */
+  readonly label: string;
+}
+
+/** One span of a timeline (the shape of @dnnpart/profiler's ChromeTraceSpan). */
+export interface Span {
+  readonly name: string;
+  readonly track: string;
+  readonly process?: string;
+  readonly startMs: number;
+  readonly durMs: number;
+  readonly cat?: string;
+  readonly args?: Readonly<Record<string, unknown>>;
+}
+
+export interface TimingOptions {
+  readonly threads: number;
+  readonly signal?: AbortSignal;
+}
+
+const now = () => performance.timeOrigin + performance.now();
+
+/** Session options of a stage: what the profiler uses, so that node times and stage times compare. */
+function sessionOptions(threads: number, profilePrefix?: string): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: ['cpu'],
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    logSeverityLevel: 3,
+    // Spinning intra-op threads would steal the cores other stages (and other sessions) run on.
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+    ...(profilePrefix ? { enableProfiling: true, profileFilePrefix: profilePrefix } : {}),
+  };
+}
+
+async function open(stage: StageRunnable, threads: number, profilePrefix?: string): Promise<ort.InferenceSession> {
+  try {
+    return await ort.InferenceSession.create(stage.bytes, sessionOptions(threads, profilePrefix));
+  } catch (e) {
+    throw new VerifyError('VERIFY_RUN_FAILED', `${stage.label}: onnxruntime cannot load the stage model: ${(e as Error).message.split('\n')[0]}`, { cause: e });
+  }
+}
+
+function checkAbort(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new VerifyError('VERIFY_INTERRUPTED', 'verify was interrupted');
+}
+
+/** Run one stage on the tensors in `pool`, read every output back into JavaScript, add them to the pool. */
+async function runStage(session: ort.InferenceSession, stage: StageRunnable, pool: Map<string, ort.Tensor>): Promise<number> {
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const name of stage.inputs) {
+    const t = pool.get(name);
+    if (!t) throw new VerifyError('VERIFY_RUN_FAILED', `${stage.label}: no tensor "${name}" from the stages before it`);
+    feeds[name] = t;
+  }
+  let result: ort.InferenceSession.OnnxValueMapType;
+  try {
+    result = await session.run(feeds, [...stage.outputs]);
+  } catch (e) {
+    throw new VerifyError('VERIFY_RUN_FAILED', `${stage.label}: onnxruntime failed to run the stage: ${(e as Error).message.split('\n')[0]}`, { cause: e });
+  }
+  let touched = 0;
+  for (const name of stage.outputs) {
+    const t = result[name] as ort.Tensor;
+    // Reading the data is what a runtime does with the outputs (send them on).
+    touched += (t.data as { length: number }).length;
+    pool.set(name, t);
+  }
+  return touched;
+}
+
+export interface BackToBackResult {
+  /** stageMs[s][r]: stage s in measured run r. */
+  readonly stageMs: readonly (readonly number[])[];
+  /** Whole frame (every stage in turn) per measured run. */
+  readonly totalMs: readonly number[];
+  readonly spans: readonly Span[];
+}
+
+/**
+ * Every stage in turn per frame, `warmup` unmeasured frames then `runs` measured ones, all in this
+ * thread. With `nodeTrace`, one more profiled frame adds a span per ONNX kernel to `spans`.
+ */
+export async function timeBackToBack(
+  stages: readonly StageRunnable[],
+  feeds: Readonly<Record<string, ort.Tensor>>,
+  options: TimingOptions & { readonly runs: number; readonly warmup: number; readonly nodeTrace?: boolean; readonly onRun?: (done: number, total: number) => void },
+): Promise<BackToBackResult> {
+  const sessions: ort.InferenceSession[] = [];
+  const spans: Span[] = [];
+  const stageMs = stages.map(() => [] as number[]);
+  const totalMs: number[] = [];
+  try {
+    for (const s of stages) sessions.push(await open(s, options.threads));
+    const total = options.warmup + options.runs;
+    for (let r = 0; r < total; r++) {
+      checkAbort(options.signal);
+      const pool = new Map(Object.entries(feeds));
+      const t0 = now();
+      for (let s = 0; s < stages.length; s++) {
+        const a = now();
+        await runStage(sessions[s]!, stages[s]!, pool);
+        const b = now();
+        if (r >= options.warmup) {
+          stageMs[s]!.push(b - a);
+          spans.push({ name: stages[s]!.label, track: stages[s]!.label, process: 'back to back', startMs: a, durMs: b - a, cat: 'stage', args: { frame: r - options.warmup } });
+        }
+      }
+      if (r >= options.warmup) totalMs.push(now() - t0);
+      options.onRun?.(r + 1, total);
+    }
+  } finally {
+    for (const s of sessions.splice(0)) await s.release().catch(() => {});
+  }
+  if (options.nodeTrace) spans.push(...(await nodeSpans(stages, feeds, options.threads)));
+  return { stageMs, totalMs, spans };
+}
+
+/** One profiled frame: ORT's kernel events as spans named by node, placed on the stage's node track. */
+async function nodeSpans(stages: readonly StageRunnable[], feeds: Readonly<Record<string, ort.Tensor>>, threads: number): Promise<Span[]> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'dnnpart-verify-'));
+  const spans: Span[] = [];
+  try {
+    const pool = new Map(Object.entries(feeds));
+    for (const [i, stage] of stages.entries()) {
+      const session = await open(stage, threads, path.join(dir, `stage${i}`));
+      const t0 = now();
+      await runStage(session, stage, pool);
+      session.endProfiling();
+      await session.release().catch(() => {});
+      const file = (await readdir(dir)).find((f) => f.startsWith(`stage${i}`) && f.endsWith('.json'));
+      if (!file) continue;
+      const events = JSON.parse(await readFile(path.join(dir, file), 'utf8')) as { cat?: string; name?: string; ts?: number; dur?: number }[];
+      // The last model_run is the profiled frame; its kernels follow it.
+      const run = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').pop();
+      if (!run || typeof run.ts !== 'number') continue;
+      for (const e of events) {
+        if (e.cat !== 'Node' || typeof e.name !== 'string' || !e.name.endsWith('_kernel_time') || typeof e.ts !== 'number' || e.ts < run.ts) continue;
+        spans.push({
+          name: e.name.slice(0, -'_kernel_time'.length), track: `${stage.label}: ONNX nodes`, process: 'one profiled frame',
+          startMs: t0 + (e.ts - run.ts) / 1000, durMs: (e.dur ?? 0) / 1000, cat: 'node',
+        });
+      }
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  return spans;
+}
+
+interface Wire {
+  readonly type: ort.Tensor.Type;
+  readonly dims: readonly number[];
+  readonly data: unknown;
+}
+
+interface Frame {
+  readonly id: number;
+  readonly injectedAt: number;
+  readonly pool: Map<string, Wire>;
+}
+
+export interface PipelineResult {
+  /** Measured frames (after the warm-up frames). */
+  readonly frames: number;
+  /** Frames per second at the end of the pipeline, over the measured frames. */
+  readonly fps: number;
+  /** Per measured frame: from entering the first queue to leaving the last stage. */
+  readonly latencyMs: readonly number[];
+  readonly spans: readonly Span[];
+}
+
+/** Where the stage worker sits: apps/report/worker, two levels above this file in src/ and in dist/. */
+const WORKER = new URL('../../worker/stage-worker.mjs', import.meta.url);
+
+/**
+ * Stream frames through one worker thread per stage. Each stage takes frames from a queue of at most
+ * `queue` frames and blocks when the next one is full, as a pipeline of boards would.
+ */
+export async function runPipeline(
+  stages: readonly StageRunnable[],
+  feeds: Readonly<Record<string, ort.Tensor>>,
+  options: TimingOptions & { readonly frames: number; readonly warmup: number; readonly queue?: number },
+): Promise<PipelineResult> {
+  const k = stages.length;
+  const Q = options.queue ?? 1;
+  const total = options.warmup + options.frames;
+  // Drop tensors once no later stage reads them, so frames carry only what is still needed.
+  const lastUse = new Map<string, number>();
+  stages.forEach((s, i) => s.inputs.forEach((x) => lastUse.set(x, i)));
+  const input = new Map<string, Wire>(Object.entries(feeds).map(([n, t]) => [n, { type: t.type, dims: [...t.dims], data: t.data }]));
+
+  const workers = stages.map((s) => new Worker(WORKER, { workerData: { modelBytes: s.bytes, threads: options.threads, outputs: [...s.outputs] } }));
+  const spans: Span[] = [];
+  const done: { at: number; latency: number }[] = [];
+  try {
+    await Promise.all(workers.map((w, i) => new Promise<void>((resolve, reject) => {
+      w.once('message', (m: { kind: string }) => (m.kind === 'ready' ? resolve() : reject(new Error(`unexpected ${m.kind}`))));
+      w.once('error', (e) => reject(new VerifyError('VERIFY_RUN_FAILED', `${stages[i]!.label}: the stage worker failed to start: ${e.message.split('\n')[0]}`, { cause: e })));
+    })));
+    await new Promise<void>((resolve, reject) => {
+      const queues: Frame[][] = stages.map(() => []);
+      const busy: (Frame | null)[] = stages.map(() => null);
+      const blocked: (Frame | null)[] = stages.map(() => null);
+      let injected = 0;
+      let failed = false;
+      const fail = (e: Error) => {
+        if (failed) return;
+        failed = true;
+        reject(e);
+      };
+      const pump = () => {
+        if (failed) return;
+        if (options.signal?.aborted) return fail(new VerifyError('VERIFY_INTERRUPTED', 'verify was interrupted'));
+        for (let s = k - 1; s >= 0; s--) {
+          const b = blocked[s];
+          if (b && queues[s + 1]!.length < Q) {
+            queues[s + 1]!.push(b);
+            blocked[s] = null;
+            busy[s] = null;
+          }
+          if (busy[s] === null && queues[s]!.length > 0) {
+            const f = queues[s]!.shift()!;
+            busy[s] = f;
+            const wire: Record<string, Wire> = {};
+            for (const name of stages[s]!.inputs) wire[name] = f.pool.get(name)!;
+            workers[s]!.postMessage({ kind: 'run', frame: f.id, feeds: wire });
+          }
+        }
+        while (injected < total && queues[0]!.length < Q) {
+          queues[0]!.push({ id: injected++, injectedAt: now(), pool: new Map(input) });
+          if (busy[0] === null) return pump();
+        }
+      };
+      workers.forEach((w, s) => {
+        w.on('error', (e) => fail(new VerifyError('VERIFY_RUN_FAILED', `${stages[s]!.label}: the stage worker failed: ${e.message.split('\n')[0]}`, { cause: e })));
+        w.on('message', (m: { kind: string; frame: number; startMs: number; endMs: number; outputs: Record<string, Wire>; message?: string }) => {
+          if (m.kind === 'error') return fail(new VerifyError('VERIFY_RUN_FAILED', `${stages[s]!.label}: onnxruntime failed to run the stage: ${m.message}`));
+          if (m.kind !== 'done') return;
+          const f = busy[s]!;
+          for (const [name, t] of Object.entries(m.outputs)) f.pool.set(name, t);
+          for (const name of [...f.pool.keys()]) if ((lastUse.get(name) ?? -1) <= s) f.pool.delete(name);
+          if (f.id >= options.warmup) {
+            spans.push({ name: stages[s]!.label, track: stages[s]!.label, process: 'pipeline', startMs: m.startMs, durMs: m.endMs - m.startMs, cat: 'stage', args: { frame: f.id - options.warmup } });
+          }
+          if (s === k - 1) {
+            busy[s] = null;
+            const at = now();
+            if (f.id >= options.warmup) done.push({ at, latency: at - f.injectedAt });
+            if (f.id === total - 1) return resolve();
+          } else blocked[s] = f;
+          pump();
+        });
+      });
+      pump();
+    });
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+  const n = done.length;
+  const span = n > 1 ? done[n - 1]!.at - done[0]!.at : Number.NaN;
+  return { frames: n, fps: n > 1 ? ((n - 1) * 1000) / span : Number.NaN, latencyMs: done.map((d) => d.latency), spans };
+}

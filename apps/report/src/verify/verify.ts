@@ -1,0 +1,204 @@
+// `dnnpart verify` as a function: split a model by a plan, time every stage model on this machine,
+// and hold the plan's predictions (stage times, latency, throughput) against the measurements.
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { randomFeeds, splitModel, type LoadedModel } from '@dnnpart/onnx-graph';
+import { VerifyError } from './errors.js';
+import { runPipeline, timeBackToBack, type Span, type StageRunnable } from './measure.js';
+
+export const VERIFY_SCHEMA = 'dnnpart/verify@1';
+
+/** What the plan predicts for a stage (from the plan file, or evaluatePlan on a problem). */
+export interface StagePrediction {
+  readonly computeMs: number;
+  readonly kernelMs?: number;
+  readonly boundaryMs?: number;
+}
+
+export interface VerifyOptions {
+  /** Intra-op threads of each stage's session. */
+  readonly threads: number;
+  /** Measured back-to-back frames (each stage's median is over these). */
+  readonly runs: number;
+  readonly warmup: number;
+  /** Measured frames through the pipeline (0: no pipeline run). */
+  readonly pipelineFrames: number;
+  /** Frames each stage's input queue holds. */
+  readonly queue?: number;
+  /** Refuse to start when the estimated run time exceeds this (seconds). */
+  readonly maxSeconds?: number;
+  /** Cores the pipeline may use (default: this machine's). */
+  readonly cores?: number;
+  /** One profiled frame adds a span per ONNX kernel to the timeline. */
+  readonly nodeTrace?: boolean;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (phase: string, done: number, total: number) => void;
+}
+
+export interface VerifyStage {
+  readonly index: number;
+  readonly board: string;
+  readonly nodes: number;
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  readonly predictedMs: number | null;
+  readonly kernelMs: number | null;
+  readonly boundaryMs: number | null;
+  /** Median of the measured back-to-back runs. */
+  readonly measuredMs: number;
+  readonly p90Ms: number;
+  /** predicted / measured - 1 (null without a prediction). */
+  readonly error: number | null;
+}
+
+export interface VerifyFigures {
+  readonly predictedFps: number | null;
+  readonly measuredFps: number;
+  readonly predictedLatencyMs: number | null;
+  readonly measuredLatencyMs: number;
+  readonly fpsError: number | null;
+  readonly latencyError: number | null;
+}
+
+export interface VerifyResult {
+  readonly schema: typeof VERIFY_SCHEMA;
+  readonly model: { readonly name: string; readonly file: string; readonly sha256: string };
+  readonly machine: { readonly cpu: string; readonly cores: number; readonly loadBefore: number; readonly loadAfter: number };
+  readonly settings: { readonly threads: number; readonly runs: number; readonly warmup: number; readonly pipelineFrames: number; readonly queue: number };
+  /** The plan that was verified (node names per stage), so `--plan verify.json` repeats it. */
+  readonly plan: { readonly stages: readonly { readonly board: string; readonly nodes: readonly string[] }[] };
+  readonly stages: readonly VerifyStage[];
+  /** One frame through every stage in turn, in one thread: latency = the frame's time, fps = 1000 / it. */
+  readonly backToBack: VerifyFigures;
+  /**
+   * One worker thread per stage with bounded queues. Predicted period: the slowest stage, or the
+   * stages' total CPU time (time x threads) spread over the cores, whichever is longer. Predicted
+   * latency: the stages' sum (queueing not included; the measured one includes it).
+   */
+  readonly pipeline?: VerifyFigures & { readonly frames: number; readonly cores: number };
+  readonly notes: readonly string[];
+}
+
+function quantile(xs: readonly number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return Number.NaN;
+  const pos = (s.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
+}
+
+const rel = (p: number | null, m: number): number | null => (p === null || !(m > 0) ? null : p / m - 1);
+
+/** Predicted pipeline period on `cores` cores when every stage runs with `threads` threads. */
+export function pipelinePeriodMs(stageMs: readonly number[], threads: number, cores: number): number {
+  const slowest = Math.max(...stageMs);
+  const cpu = stageMs.reduce((a, x) => a + x, 0) * Math.min(threads, cores);
+  return Math.max(slowest, cpu / cores);
+}
+
+/** Seconds a verify run takes by the prediction: back-to-back frames, then the pipeline's. */
+export function estimateSeconds(predictedMs: readonly number[], o: Pick<VerifyOptions, 'runs' | 'warmup' | 'pipelineFrames' | 'threads' | 'cores'>): number {
+  const frame = predictedMs.reduce((a, x) => a + x, 0);
+  const cores = o.cores ?? availableParallelism();
+  const pipeline = o.pipelineFrames > 0 ? (o.pipelineFrames + o.warmup) * pipelinePeriodMs(predictedMs, o.threads, cores) + frame : 0;
+  return ((o.runs + o.warmup) * frame + pipeline) / 1000;
+}
+
+/**
+ * Split `model` by `stageOf` (node -> stage), time every stage here, and compare with `predicted`
+ * (one per stage, or null when the plan carries no prediction). `boards` names each stage's board.
+ */
+export async function verifyPlan(
+  model: LoadedModel,
+  modelFile: string,
+  stageOf: Readonly<Record<string, number>>,
+  boards: readonly string[],
+  predicted: readonly StagePrediction[] | null,
+  options: VerifyOptions,
+): Promise<{ result: VerifyResult; spans: readonly Span[] }> {
+  for (const [k, v, min] of [['threads', options.threads, 1], ['runs', options.runs, 1], ['warmup', options.warmup, 0], ['pipelineFrames', options.pipelineFrames, 0]] as const) {
+    if (!Number.isInteger(v) || v < min) throw new VerifyError('VERIFY_BAD_OPTIONS', `${k} must be an integer >= ${min}, got ${v}`);
+  }
+  const split = splitModel(model, { stages: stageOf });
+  if (predicted !== null && predicted.length !== split.stages.length) {
+    throw new VerifyError('VERIFY_BAD_OPTIONS', `the plan predicts ${predicted.length} stages but splits into ${split.stages.length}`);
+  }
+  const cores = options.cores ?? availableParallelism();
+  const notes: string[] = [];
+  if (predicted !== null && options.maxSeconds !== undefined) {
+    const est = estimateSeconds(predicted.map((p) => p.computeMs), { ...options, cores });
+    if (est > options.maxSeconds) {
+      throw new VerifyError('VERIFY_TOO_SLOW', `verifying this plan would take about ${est.toFixed(0)} s by its prediction (${options.warmup + options.runs} frames of ${predicted.reduce((a, p) => a + p.computeMs, 0).toFixed(1)} ms back to back${options.pipelineFrames > 0 ? `, ${options.pipelineFrames + options.warmup} through the pipeline` : ''}), over --max-seconds ${options.maxSeconds}; lower --runs or --frames, or raise --max-seconds`);
+    }
+  }
+  const stages: StageRunnable[] = split.stages.map((s, i) => ({ bytes: s.bytes, inputs: s.inputs, outputs: s.outputs, label: `stage ${i} (${boards[i] ?? `stage${i}`})` }));
+  const feeds = randomFeeds(model.graph, 1);
+  const loadBefore = loadavg()[0]!;
+  const progress = options.onProgress ?? (() => {});
+  const b2b = await timeBackToBack(stages, feeds, {
+    threads: options.threads, runs: options.runs, warmup: options.warmup, ...(options.nodeTrace ? { nodeTrace: true } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    onRun: (d, t) => progress('stages back to back', d, t),
+  });
+  if (predicted === null && options.maxSeconds !== undefined) {
+    // No prediction: estimate from what was just measured, before the pipeline.
+    const med = b2b.stageMs.map((xs) => quantile(xs, 0.5));
+    const rest = options.pipelineFrames > 0 ? ((options.pipelineFrames + options.warmup) * pipelinePeriodMs(med, options.threads, cores)) / 1000 : 0;
+    if (rest > options.maxSeconds) {
+      throw new VerifyError('VERIFY_TOO_SLOW', `the pipeline run would take about ${rest.toFixed(0)} s by the measured stage times, over --max-seconds ${options.maxSeconds}; lower --frames or raise --max-seconds`);
+    }
+    notes.push('the plan carries no prediction: measured figures only (give --system or --problem to predict)');
+  }
+  let pipe: Awaited<ReturnType<typeof runPipeline>> | undefined;
+  if (options.pipelineFrames > 0) {
+    progress('pipeline', 0, 1);
+    pipe = await runPipeline(stages, feeds, {
+      threads: options.threads, frames: options.pipelineFrames, warmup: options.warmup, queue: options.queue ?? 1,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    progress('pipeline', 1, 1);
+  }
+  const loadAfter = loadavg()[0]!;
+  if (Math.max(loadBefore, loadAfter) > cores) notes.push(`machine load average ${Math.max(loadBefore, loadAfter).toFixed(1)} exceeded its ${cores} cores: timings include contention from other processes`);
+
+  const vStages: VerifyStage[] = split.stages.map((s, i) => {
+    const p = predicted?.[i];
+    const measuredMs = quantile(b2b.stageMs[i]!, 0.5);
+    return {
+      index: i, board: boards[i] ?? `stage${i}`, nodes: s.nodes.length, inputs: s.inputs, outputs: s.outputs,
+      predictedMs: p?.computeMs ?? null, kernelMs: p?.kernelMs ?? null, boundaryMs: p?.boundaryMs ?? null,
+      measuredMs, p90Ms: quantile(b2b.stageMs[i]!, 0.9), error: rel(p?.computeMs ?? null, measuredMs),
+    };
+  });
+  const predSum = predicted === null ? null : predicted.reduce((a, x) => a + x.computeMs, 0);
+  const measLatency = quantile(b2b.totalMs, 0.5);
+  const backToBack: VerifyFigures = {
+    predictedFps: predSum === null ? null : 1000 / predSum, measuredFps: 1000 / measLatency,
+    predictedLatencyMs: predSum, measuredLatencyMs: measLatency,
+    fpsError: rel(predSum === null ? null : 1000 / predSum, 1000 / measLatency), latencyError: rel(predSum, measLatency),
+  };
+  let pipeline: VerifyResult['pipeline'];
+  if (pipe) {
+    const period = predicted === null ? null : pipelinePeriodMs(predicted.map((x) => x.computeMs), options.threads, cores);
+    const lat = quantile(pipe.latencyMs, 0.5);
+    pipeline = {
+      frames: pipe.frames, cores,
+      predictedFps: period === null ? null : 1000 / period, measuredFps: pipe.fps,
+      predictedLatencyMs: predSum, measuredLatencyMs: lat,
+      fpsError: rel(period === null ? null : 1000 / period, pipe.fps), latencyError: rel(predSum, lat),
+    };
+  }
+  const planStages = split.stages.map((s, i) => ({ board: boards[i] ?? `stage${i}`, nodes: s.nodes }));
+  const result: VerifyResult = {
+    schema: VERIFY_SCHEMA,
+    model: { name: model.graph.name, file: modelFile, sha256: model.sha256 },
+    machine: { cpu: cpus()[0]?.model.trim() ?? 'unknown', cores, loadBefore, loadAfter },
+    settings: { threads: options.threads, runs: options.runs, warmup: options.warmup, pipelineFrames: options.pipelineFrames, queue: options.queue ?? 1 },
+    plan: { stages: planStages },
+    stages: vStages,
+    backToBack,
+    ...(pipeline ? { pipeline } : {}),
+    notes,
+  };
+  return { result, spans: [...b2b.spans, ...(pipe?.spans ?? [])] };
+}

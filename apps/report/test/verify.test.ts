@@ -1,0 +1,156 @@
+// dnnpart split --plan and dnnpart verify: a real zoo model, real plans (a DAG plan that is no prefix
+// cut among them), real onnxruntime sessions in this thread and in worker threads, and each refusal.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadModel, splitModel, verifySplit, type LoadedModel } from '@dnnpart/onnx-graph';
+import { evaluatePlan, type Problem } from '@dnnpart/solver';
+import { pipelinePeriodMs, estimateSeconds, quietContext, splitByPlan, verify, VERIFY_SCHEMA, type VerifyResult } from '@dnnpart/report';
+import { run } from './_run.js';
+
+let dir: string;
+let model: LoadedModel;
+let names: string[];
+/** A DAG plan: fire2's 3x3 expand branch waits for stage 1 while its 1x1 branch runs in stage 0. */
+let dagPlan: { board: string; nodes: string[] }[];
+let problem: Problem;
+
+const write = (name: string, data: unknown) => {
+  const f = path.join(dir, name);
+  writeFileSync(f, typeof data === 'string' ? data : JSON.stringify(data));
+  return f;
+};
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'dnnpart-verify-'));
+  const r = await run(['zoo', 'export', 'squeezenet1_1', '--input', '1x3x64x64', '-o', 'sq.onnx'], { cwd: dir });
+  expect(r.code).toBe(0);
+  model = await loadModel(path.join(dir, 'sq.onnx'));
+  names = model.graph.nodes.map((n) => n.name);
+  const branch = names.findIndex((n) => n.includes('expand3x3'));
+  expect(branch).toBeGreaterThan(0);
+  // Stage 0: every node before the first 3x3 expand except that expand's branch (3x3 conv and its ReLU).
+  const late = new Set([names[branch]!, names[branch + 1]!]);
+  const first = names.slice(0, branch + 2).filter((n) => !late.has(n));
+  dagPlan = [
+    { board: 'a', nodes: first },
+    { board: 'b', nodes: names.filter((n) => !first.includes(n)) },
+  ];
+  // A problem over this graph with known per-node times on two boards, for predictions.
+  problem = {
+    version: 1, name: 'sq', nodes: names.map((id) => ({ id, memoryBytes: 0 })),
+    tensors: [
+      { id: 'input', producer: null, consumers: model.graph.tensors.get('input')!.consumers.slice(), bytes: 3 * 64 * 64 * 4 },
+      ...[...model.graph.tensors.values()].filter((t) => t.producer !== null && !t.isInitializer && (t.consumers.length > 0 || t.isGraphOutput))
+        .map((t) => ({ id: t.name, producer: t.producer, consumers: [...new Set(t.consumers)], bytes: t.bytes, ...(t.isGraphOutput ? { modelOutput: true } : {}) })),
+    ],
+    boards: ['a', 'b'].map((id) => ({ id, memoryBytes: null, latencyMs: Object.fromEntries(names.map((n) => [n, 0.01])), boundary: { fixedMs: 0.05, inMsPerByte: 1e-7, outMsPerByte: 2e-7 } })),
+    links: [{ from: 'a', to: 'b', bandwidthBytesPerSec: 1e9, latencyMs: 0, powerW: 0 }],
+    inputBoard: 'a', objective: 'throughput', boardOrder: 'fixed',
+  };
+  write('sq.problem.json', problem);
+  write('dag.plan.json', { status: 'optimal', stages: dagPlan });
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('split --plan', () => {
+  it('writes the stage models of a DAG plan, and they compute what the model computes', async () => {
+    const out = await splitByPlan({ model: path.join(dir, 'sq.onnx'), plan: path.join(dir, 'dag.plan.json'), output: path.join(dir, 'dag') }, quietContext(dir));
+    expect(out.data.stages.map((s) => s.nodes)).toEqual(dagPlan.map((s) => s.nodes));
+    // The late branch reads a tensor of stage 0 that stage 0's own 1x1 branch also reads.
+    expect(out.data.stages[1]!.inputs.length).toBeGreaterThanOrEqual(2);
+    for (const s of out.data.stages) expect(existsSync(path.join(dir, 'dag', s.file))).toBe(true);
+    const stageOf = Object.fromEntries(dagPlan.flatMap((s, i) => s.nodes.map((n) => [n, i] as const)));
+    expect((await verifySplit(model, splitModel(model, { stages: stageOf }))).maxAbsDiff).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('takes a plans.json row by its layer index ranges', async () => {
+    const cut = Math.floor(names.length / 2);
+    const f = write('plans.json', { schema: 'dnnpart/plans@1', rows: [
+      { kind: 'baseline', name: 'single:a', stages: `a[0..${names.length - 1}]` },
+      { kind: 'optimum', name: 'optimum:throughput', stages: `a[0..${cut - 1}] > b[${cut}..${names.length - 1}]` },
+    ] });
+    const opt = await splitByPlan({ model: path.join(dir, 'sq.onnx'), plan: f, output: path.join(dir, 'rows') }, quietContext(dir));
+    expect(opt.data.stages.map((s) => s.nodes.length)).toEqual([cut, names.length - cut]);
+    const one = await splitByPlan({ model: path.join(dir, 'sq.onnx'), plan: f, row: 'single:a', output: path.join(dir, 'rows1') }, quietContext(dir));
+    expect(one.data.stages).toHaveLength(1);
+  });
+
+  it.each([
+    { name: 'a plan of another model (sha256)', plan: () => ({ model: { name: 'other', sha256: 'ab'.repeat(32) }, stages: dagPlan }), message: /^dnnpart: --plan p\.json: a plan of model "other" \(sha256 abababababab…\), not of sq\.onnx \(sha256 [0-9a-f]{12}…\); plan this model file\n$/ },
+    { name: 'a plan with a node the model lacks', plan: () => ({ stages: [{ board: 'a', nodes: [...names, 'conv99'] }] }), message: /^dnnpart: --plan p\.json: stages\[0\]\.nodes\[\d+\]: no node "conv99" in sq\.onnx; a plan of another model\?\n$/ },
+    { name: 'stages that do not cover the model', plan: () => ({ stages: [{ board: 'a', nodes: names.slice(0, 10) }] }), message: new RegExp(`^dnnpart: --plan p\\.json: the stages cover 10 of the ${'\\d+'} nodes of sq\\.onnx; missing "[^"]+" and \\d+ more\\n$`) },
+    { name: 'a node in two stages', plan: () => ({ stages: [{ board: 'a', nodes: names }, { board: 'b', nodes: [names[0]] }] }), message: /^dnnpart: --plan p\.json: stages\[1\]\.nodes\[0\]: node "[^"]+" is already in stage 0\n$/ },
+    { name: 'an infeasible plan', plan: () => ({ status: 'infeasible', reason: 'no link', baselines: [] }), message: /^dnnpart: --plan p\.json: stages: missing \(status infeasible: no link\); give a plan that has stages \(dnnpart solve --json\)\n$/ },
+    { name: 'a plans.json row past the model', plan: () => ({ schema: 'dnnpart/plans@1', rows: [{ kind: 'optimum', name: 'o', stages: 'a[0..900]' }] }), message: /^dnnpart: --plan p\.json: plans\.json row o: stage 0 has layer \d+, but sq\.onnx has \d+ nodes \(0\.\.\d+\); a plan of another model\?\n$/ },
+    { name: 'a stage reading from a later one', plan: () => ({ stages: [{ board: 'a', nodes: names.slice(1) }, { board: 'b', nodes: [names[0]] }] }), message: /^dnnpart: tensor .+ flows from .+ \(stage 1\) back to .+ \(stage 0\); a stage may only read from earlier stages\n$/ },
+    { name: 'not JSON', plan: () => '{ stages', message: /^dnnpart: --plan p\.json: not JSON \(.+\)\n$/ },
+  ])('refuses $name with one line (exit 2)', async ({ plan, message }) => {
+    write('p.json', plan());
+    const r = await run(['split', 'sq.onnx', '--plan', 'p.json', '-o', 'bad'], { cwd: dir });
+    expect(r.stderr).toMatch(message);
+    expect(r.code).toBe(2);
+  });
+});
+
+describe('verify', () => {
+  it('times each stage of a DAG plan back to back and as a pipeline, with the problem\'s predictions and a trace', async () => {
+    const trace = path.join(dir, 'v.trace.json');
+    const out = path.join(dir, 'v.json');
+    const r = await verify({ model: path.join(dir, 'sq.onnx'), plan: path.join(dir, 'dag.plan.json'), problem: path.join(dir, 'sq.problem.json'), runs: 3, warmup: 1, frames: 4, trace, output: out }, quietContext(dir));
+    const v: VerifyResult = r.data;
+    expect(v.schema).toBe(VERIFY_SCHEMA);
+    expect(v.model.sha256).toBe(model.sha256);
+    expect(v.plan.stages).toEqual(dagPlan);
+    const want = evaluatePlan(problem, dagPlan);
+    expect(v.stages.map((s) => [s.board, s.nodes, s.predictedMs, s.kernelMs, s.boundaryMs])).toEqual(
+      want.stages.map((s) => [s.board, s.nodes.length, s.computeMs, s.kernelMs, s.boundaryMs]));
+    for (const s of v.stages) {
+      expect(s.measuredMs).toBeGreaterThan(0);
+      expect(s.p90Ms).toBeGreaterThanOrEqual(s.measuredMs);
+      expect(s.error).toBeCloseTo(s.predictedMs! / s.measuredMs - 1, 12);
+    }
+    const sum = want.stages.reduce((a, s) => a + s.computeMs, 0);
+    expect(v.backToBack.predictedLatencyMs).toBeCloseTo(sum, 12);
+    // A frame back to back takes at least its stages' medians' smallest sum... and its FPS is its inverse.
+    expect(v.backToBack.measuredFps).toBeCloseTo(1000 / v.backToBack.measuredLatencyMs, 9);
+    expect(v.pipeline!.frames).toBe(4);
+    expect(v.pipeline!.measuredFps).toBeGreaterThan(0);
+    expect(v.pipeline!.predictedFps).toBeCloseTo(1000 / pipelinePeriodMs(want.stages.map((s) => s.computeMs), 1, v.pipeline!.cores), 9);
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(JSON.parse(JSON.stringify(v)));
+
+    const events = JSON.parse(readFileSync(trace, 'utf8')).traceEvents as { ph: string; name: string; cat?: string; args?: { name?: string }; dur?: number }[];
+    const tracks = events.filter((e) => e.ph === 'M' && e.name === 'thread_name').map((e) => e.args!.name);
+    expect(tracks).toEqual(expect.arrayContaining(['stage 0 (a)', 'stage 1 (b)', 'stage 0 (a): ONNX nodes', 'stage 1 (b): ONNX nodes']));
+    const stageSpans = events.filter((e) => e.ph === 'X' && e.cat === 'stage');
+    // 3 back-to-back frames and 4 pipeline frames, each through both stages.
+    expect(stageSpans).toHaveLength(2 * 3 + 2 * 4);
+    expect(events.filter((e) => e.ph === 'X' && e.cat === 'node').length).toBeGreaterThan(0);
+  });
+
+  it('prints the comparison and refuses a run over --max-seconds before starting', async () => {
+    const ok = await run(['verify', 'sq.onnx', '--plan', 'dag.plan.json', '--problem', 'sq.problem.json', '--runs', '2', '--warmup', '0', '--frames', '0'], { cwd: dir });
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/^stage +board +nodes +predicted ms +kernels +boundary +measured ms +p90 ms +error$/m);
+    expect(ok.stdout).toMatch(/^back to back: latency ms +\d+\.\d\d +\d+\.\d\d +[-+]\d+\.\d%$/m);
+    const slow = await run(['verify', 'sq.onnx', '--plan', 'dag.plan.json', '--problem', 'sq.problem.json', '--runs', '1000000', '--max-seconds', '5'], { cwd: dir });
+    const est = estimateSeconds(evaluatePlan(problem, dagPlan).stages.map((s) => s.computeMs), { runs: 1000000, warmup: 3, pipelineFrames: 30, threads: 1 });
+    expect(slow.stderr.split('\n').slice(-2).join('\n')).toBe(`dnnpart: verifying this plan would take about ${est.toFixed(0)} s by its prediction (1000003 frames of ${evaluatePlan(problem, dagPlan).stages.reduce((a, s) => a + s.computeMs, 0).toFixed(1)} ms back to back, 33 through the pipeline), over --max-seconds 5; lower --runs or --frames, or raise --max-seconds\n`);
+    expect(slow.code).toBe(2);
+  });
+
+  it('shows a verify result in the report', async () => {
+    write('v2.json', (await verify({ model: path.join(dir, 'sq.onnx'), plan: path.join(dir, 'dag.plan.json'), problem: path.join(dir, 'sq.problem.json'), runs: 2, warmup: 0, frames: 2 }, quietContext(dir))).data);
+    const r = await run(['report', '--problem', 'sq.problem.json', '--verify', 'v2.json', '-o', 'rep', '--time-limit', '10'], { cwd: dir });
+    expect(r.stderr).not.toMatch(/dnnpart:/);
+    expect(r.code).toBe(0);
+    const md = readFileSync(path.join(dir, 'rep', 'report.md'), 'utf8');
+    expect(md).toMatch(/#### Stages, predicted vs measured \(dnnpart verify\)/);
+    expect(md).toMatch(/v2\.json: stages back to back/);
+    expect(md).toMatch(/v2\.json: pipeline on \d+ cores/);
+    const bad = await run(['report', '--problem', 'sq.problem.json', '--verify', 'sq.problem.json', '-o', 'rep2'], { cwd: dir });
+    expect(bad.stderr).toBe('dnnpart: --verify sq.problem.json: not a dnnpart verify result (schema dnnpart/verify@1); write one with dnnpart verify -o <file>\n');
+    expect(bad.code).toBe(2);
+  });
+});
