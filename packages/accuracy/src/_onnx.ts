@@ -59,9 +59,10 @@ export function halfTensor(name: string, dims: readonly number[], bits: Uint16Ar
 }
 
 /** A node; integer attributes only (all the rewrites need). */
-export function node(opType: string, name: string, input: string[], output: string[], ints: Record<string, number> = {}): NodeProto {
+export function node(opType: string, name: string, input: string[], output: string[], ints: Record<string, number> = {}, domain = ''): NodeProto {
   return create(NodeProtoSchema, {
     opType,
+    domain,
     name,
     input,
     output,

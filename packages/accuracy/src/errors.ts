@@ -10,7 +10,6 @@ export type AccuracyErrorCode =
   | 'ACCURACY_BAD_IMAGE'
   | 'ACCURACY_BAD_LABELS'
   | 'ACCURACY_BAD_PLAN'
-  | 'ACCURACY_OPSET_TOO_OLD'
   | 'ACCURACY_RUN_FAILED';
 
 /** The one error class of this package: a one-line message and a stable `code`. */

@@ -36,6 +36,8 @@ export interface EvaluateOptions {
   /** Calibration inputs for int8 stages (default: 16 generated inputs with other seeds than the evaluation's). */
   readonly calibration?: readonly Feeds[];
   readonly calibrationMethod?: CalibrationMethod;
+  /** Activation ranges already calibrated (from `calibrate`): skips calibration. */
+  readonly ranges?: ReadonlyMap<string, ActivationRange>;
   readonly percentile?: number;
   /** Per-channel int8 weights (default true). */
   readonly perChannel?: boolean;
@@ -80,7 +82,9 @@ const floats = (t: ort.Tensor): Float32Array => {
 
 async function session(bytes: Uint8Array, label: string): Promise<ort.InferenceSession> {
   try {
-    return await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'basic' });
+    // No graph optimisation: its QDQ rewrites (bias quantization, fusions) would change what is
+    // measured, and at old opsets they insert ops the opset lacks.
+    return await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'disabled' });
   } catch (e) {
     throw new AccuracyError('ACCURACY_RUN_FAILED', `${label}: onnxruntime cannot load it: ${(e as Error).message.split('\n')[0]}`, { cause: e });
   }
@@ -107,8 +111,8 @@ export async function evaluatePlan(model: LoadedModel, options: EvaluateOptions)
   split.stages.forEach((s) => s.outputs.forEach((o) => producedBy.set(o, s.index)));
   const crossing = [...new Set(split.stages.flatMap((s) => s.inputs.filter((x) => producedBy.has(x))))];
 
-  let ranges: Map<string, ActivationRange> | undefined;
-  if (prec.includes('int8')) {
+  let ranges: ReadonlyMap<string, ActivationRange> | undefined = options.ranges;
+  if (prec.includes('int8') && !ranges) {
     const calib = options.calibration ?? generatedInputs(graph, 16, (options.seed ?? 1) + 100_000);
     progress('calibrating int8 ranges', 0, 1);
     ranges = await calibrate(model, calib, {

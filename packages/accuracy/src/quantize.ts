@@ -3,9 +3,8 @@
 // reads passed through QuantizeLinear -> DequantizeLinear with a calibrated uint8 range. The model
 // still runs in onnxruntime; the rounding and clipping are exactly those of int8 inference.
 import { clone, create } from '@bufbuild/protobuf';
-import { GraphProtoSchema, ModelProtoSchema, NodeProtoSchema, type ModelProto, type NodeProto, type TensorProto } from 'onnx-buf';
+import { GraphProtoSchema, ModelProtoSchema, NodeProtoSchema, OperatorSetIdProtoSchema, type ModelProto, type NodeProto, type TensorProto } from 'onnx-buf';
 import type { Graph } from '@dnnpart/onnx-graph';
-import { AccuracyError } from './errors.js';
 import { dimsOf, floatTensor, int8Tensor, intAttr, node, opsetOf, readFloats, uint8Tensor } from './_onnx.js';
 import type { ActivationRange } from './calibrate.js';
 
@@ -89,14 +88,13 @@ export function activationParams(r: ActivationRange): { scale: number; zeroPoint
 export function quantizeInt8(proto: ModelProto, graph: Graph, ranges: ReadonlyMap<string, ActivationRange>, options: QuantizeOptions = {}): QuantizedModel {
   const g = proto.graph!;
   const opset = opsetOf(proto);
-  if (opset < 10) {
-    throw new AccuracyError('ACCURACY_OPSET_TOO_OLD', `${graph.name}: opset ${opset} has no QuantizeLinear (opset 10+); convert the model to a newer opset to run it in int8`);
-  }
   const warnings: string[] = [];
-  let perChannel = options.perChannel ?? true;
-  if (perChannel && opset < 13) {
-    warnings.push(`${graph.name}: opset ${opset} has no per-channel DequantizeLinear (opset 13+); weights are quantized per tensor`);
-    perChannel = false;
+  const perChannel = options.perChannel ?? true;
+  // Below opset 13 the standard ops lack per-channel scales (below 10 they do not exist): use
+  // onnxruntime's contrib QuantizeLinear/DequantizeLinear, which have both, and say so.
+  const domain = opset < (perChannel ? 13 : 10) ? 'com.microsoft' : '';
+  if (domain) {
+    warnings.push(`${graph.name}: opset ${opset} has no ${opset < 10 ? '' : 'per-channel '}QuantizeLinear/DequantizeLinear; the int8 model uses onnxruntime's com.microsoft ones (other runtimes need opset 13)`);
   }
   const inits = new Map<string, TensorProto>(g.initializer.map((t) => [t.name, t]));
   const newInits: TensorProto[] = [];
@@ -125,7 +123,7 @@ export function quantizeInt8(proto: ModelProto, graph: Graph, ranges: ReadonlyMa
       floatTensor(`${name}__scale`, scaleDims, scales),
       int8Tensor(`${name}__zero_point`, scaleDims, new Int8Array(scales.length)),
     );
-    nodes.push(node('DequantizeLinear', `${name}__DequantizeLinear`, [`${name}__int8`, `${name}__scale`, `${name}__zero_point`], [`${name}__dq`], axis === null ? {} : { axis }));
+    nodes.push(node('DequantizeLinear', `${name}__DequantizeLinear`, [`${name}__int8`, `${name}__scale`, `${name}__zero_point`], [`${name}__dq`], axis === null ? {} : { axis }, domain));
     weights.push({ initializer: name, node: n.name, axis, scales: scales.length });
     weightDq.set(name, `${name}__dq`);
     return `${name}__dq`;
@@ -143,8 +141,8 @@ export function quantizeInt8(proto: ModelProto, graph: Graph, ranges: ReadonlyMa
     newInits.push(floatTensor(`${name}__act_scale`, [], Float32Array.of(scale)), uint8Tensor(`${name}__act_zero_point`, [], Uint8Array.of(zeroPoint)));
     const qp = [`${name}__act_scale`, `${name}__act_zero_point`];
     nodes.push(
-      node('QuantizeLinear', `${name}__QuantizeLinear`, [name, ...qp], [`${name}__q`]),
-      node('DequantizeLinear', `${name}__act_DequantizeLinear`, [`${name}__q`, ...qp], [`${name}__act_dq`]),
+      node('QuantizeLinear', `${name}__QuantizeLinear`, [name, ...qp], [`${name}__q`], {}, domain),
+      node('DequantizeLinear', `${name}__act_DequantizeLinear`, [`${name}__q`, ...qp], [`${name}__act_dq`], {}, domain),
     );
     actDq.set(name, `${name}__act_dq`);
     return `${name}__act_dq`;
@@ -188,8 +186,11 @@ export function quantizeInt8(proto: ModelProto, graph: Graph, ranges: ReadonlyMa
     initializer: [...g.initializer.filter((t) => used.has(t.name)), ...newInits],
     input: g.input.filter((vi) => !inits.has(vi.name) || used.has(vi.name)),
   });
+  const opsetImport = domain && !proto.opsetImport.some((o) => o.domain === domain)
+    ? [...proto.opsetImport, create(OperatorSetIdProtoSchema, { domain, version: 1n })]
+    : proto.opsetImport;
   return {
-    proto: create(ModelProtoSchema, { ...proto, graph: graphOut }),
+    proto: create(ModelProtoSchema, { ...proto, opsetImport, graph: graphOut }),
     report: { weights, activations: [...actDq.keys()], unquantized, warnings },
   };
 }

@@ -4,7 +4,7 @@ import * as ort from 'onnxruntime-node';
 import { encodeModel, loadModel, runModel } from '@dnnpart/onnx-graph';
 import { buildZooModel } from '@dnnpart/zoo';
 import {
-  activationParams, calibrate, convertFp16, cosine, generatedInputs, isAccuracyError, quantizeInt8, quantizeWeight, sqnrDb,
+  activationParams, calibrate, convertFp16, cosine, generatedInputs, quantizeInt8, quantizeWeight, sqnrDb,
 } from '@dnnpart/accuracy';
 import { encode, tinyModel } from './_models.js';
 
@@ -80,24 +80,20 @@ describe('int8 QDQ model', () => {
     expect(sqnrDb(a, b)).toBeGreaterThan(20);
   });
 
-  it('falls back to per-tensor weights below opset 13, with a warning', async () => {
-    const model = await tiny(12);
-    const ranges = await calibrate(model, generatedInputs(model.graph, 2, 100));
-    const { report } = quantizeInt8(model.proto, model.graph, ranges);
-    expect(report.weights.every((w) => w.axis === null && w.scales === 1)).toBe(true);
-    expect(report.warnings[0]).toBe('tiny: opset 12 has no per-channel DequantizeLinear (opset 13+); weights are quantized per tensor');
-  });
-
-  it('refuses opset 9 (no QuantizeLinear)', async () => {
-    const model = await tiny(9);
-    let err: unknown;
-    try {
-      quantizeInt8(model.proto, model.graph, new Map());
-    } catch (e) {
-      err = e;
-    }
-    expect(isAccuracyError(err, 'ACCURACY_OPSET_TOO_OLD')).toBe(true);
-    expect((err as Error).message).toBe('tiny: opset 9 has no QuantizeLinear (opset 10+); convert the model to a newer opset to run it in int8');
+  it.each([12, 9])('opset %d: onnxruntime\'s com.microsoft Q/DQ (per channel), with a warning, still close to float32', async (opset) => {
+    const model = await tiny(opset);
+    const ranges = await calibrate(model, generatedInputs(model.graph, 8, 100));
+    const { proto, report } = quantizeInt8(model.proto, model.graph, ranges);
+    expect(report.weights.map((w) => w.scales)).toEqual([4, 10, 6]);
+    const qdq = proto.graph!.node.filter((n) => n.opType === 'QuantizeLinear' || n.opType === 'DequantizeLinear');
+    expect(qdq.length).toBe(3 + 2 * report.activations.length);
+    expect(new Set(qdq.map((n) => n.domain))).toEqual(new Set(['com.microsoft']));
+    expect(proto.opsetImport.map((o) => `${o.domain}:${o.version}`)).toEqual([`:${opset}`, 'com.microsoft:1']);
+    expect(report.warnings[0]).toBe(`tiny: opset ${opset} has no ${opset < 10 ? '' : 'per-channel '}QuantizeLinear/DequantizeLinear; the int8 model uses onnxruntime's com.microsoft ones (other runtimes need opset 13)`);
+    const f = generatedInputs(model.graph, 1, 5)[0]!;
+    const a = (await runModel(encodeModel(model.proto), f, ['y'])).y!.data as Float32Array;
+    const b = (await runModel(encodeModel(proto), f, ['y'])).y!.data as Float32Array;
+    expect(sqnrDb(a, b)).toBeGreaterThan(15);
   });
 
   it('percentile calibration gives a range inside min-max', async () => {
