@@ -1,5 +1,5 @@
 // System files: the happy path resolves every reference; each mistake names file, line and field.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -32,11 +32,22 @@ describe('loadSystem', () => {
     expect([s.name, s.inputBoard, s.objective, s.boardOrder, s.links.length]).toEqual(['sys', 'x', 'throughput', 'free', 0]);
   });
 
-  it('looks bare description names up in profiles/', () => {
-    const text = 'version: 1\nmodel: { zoo: resnet18 }\nboards:\n  - id: x\n    describe: no-such-board\n';
-    expect(() => parseSystem(text, file, 'sys.yaml')).toThrow(
-      `sys.yaml:5: boards[0].describe: file not found: no-such-board (looked for ${path.relative(process.cwd(), path.join(profilesDir, 'boards', 'no-such-board.yaml'))})`,
-    );
+  // A bare name that is not there: the error lists the descriptions that are, and the nearest one.
+  const boardNames = readdirSync(path.join(profilesDir, 'boards')).map((f) => f.replace(/\.yaml$/, '')).sort().join(', ');
+  const linkNames = readdirSync(path.join(profilesDir, 'links')).map((f) => f.replace(/\.yaml$/, '')).sort().join(', ');
+  const lookedFor = (kind: string, name: string) => path.relative(process.cwd(), path.join(profilesDir, kind, `${name}.yaml`));
+  it.each([
+    ['an unknown board', 'boards:\n  - id: x\n    describe: no-such-board\n',
+      `sys.yaml:5: boards[0].describe: no board description "no-such-board" (looked for ${lookedFor('boards', 'no-such-board')}); valid names: ${boardNames}; or give a path to a description file`],
+    ['a misspelled board', 'boards:\n  - id: x\n    describe: raspbery-pi-5\n',
+      `sys.yaml:5: boards[0].describe: no board description "raspbery-pi-5" (looked for ${lookedFor('boards', 'raspbery-pi-5')}); did you mean "raspberry-pi-5"? Valid names: ${boardNames}; or give a path to a description file`],
+    ['a misspelled link', 'boards:\n  - { id: x, describe: raspberry-pi-5 }\n  - { id: y, describe: raspberry-pi-5 }\nlinks:\n  - { from: x, to: y, link: ethernet-1000base }\n',
+      `sys.yaml:7: links[0].link: no link description "ethernet-1000base" (looked for ${lookedFor('links', 'ethernet-1000base')}); did you mean "ethernet-1000base-t"? Valid names: ${linkNames}; or give a path to a description file`],
+    ['a misspelled network', 'boards:\n  - { id: x, describe: raspberry-pi-5 }\nnetwork: wifi\n',
+      `sys.yaml:5: network: no link description "wifi" (looked for ${lookedFor('links', 'wifi')}); valid names: ${linkNames}; or give a path to a description file`],
+  ])('looks bare description names up in profiles/: %s', (_label, rest, message) => {
+    const text = `version: 1\nmodel: { zoo: resnet18 }\n${rest}`;
+    expect(() => parseSystem(text, file, 'sys.yaml')).toThrow(expect.objectContaining({ code: 'SYSTEM_REF_NOT_FOUND', message }));
   });
 
   it('names a missing file', () => {

@@ -1,6 +1,6 @@
 // Reading a system file: YAML with line numbers, validated by the JSON Schema, references
 // checked and resolved, so every later error can still name the file, the line and the field.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject } from 'ajv';
@@ -123,8 +123,12 @@ export function parseSystem(text: string, file: string, displayFile: string = fi
 
   const ref = (value: string, field: string, kind: 'boards' | 'links' | null): string => {
     const p = resolveRef(value, dir, kind);
-    if (!existsSync(p)) fail('SYSTEM_REF_NOT_FOUND', loc, field, `file not found: ${value}${kind && !looksLikePath(value) ? ` (looked for ${path.relative(process.cwd(), p) || p})` : ''}`);
-    return p;
+    if (existsSync(p)) return p;
+    if (kind === null || looksLikePath(value)) fail('SYSTEM_REF_NOT_FOUND', loc, field, `file not found: ${value}`);
+    // A bare name: say which names exist, as for zoo networks and board ids.
+    const names = describedNames(kind);
+    const near = closest(value, names);
+    fail('SYSTEM_REF_NOT_FOUND', loc, field, `no ${kind === 'boards' ? 'board' : 'link'} description "${value}" (looked for ${path.relative(process.cwd(), p) || p}); ${near ? `did you mean "${near}"? Valid` : 'valid'} names: ${names.join(', ')}; or give a path to a description file`);
   };
 
   const boards: SystemBoard[] = raw.boards.map((b, i) => ({
@@ -247,6 +251,34 @@ function looksLikePath(value: string): boolean {
 export function resolveRef(value: string, dir: string, kind: 'boards' | 'links' | null): string {
   if (kind === null || looksLikePath(value)) return path.resolve(dir, value);
   return path.join(profilesDir, kind, `${value}.yaml`);
+}
+
+/** The names of the descriptions in profiles/<kind>/, sorted. */
+function describedNames(kind: 'boards' | 'links'): string[] {
+  try {
+    return readdirSync(path.join(profilesDir, kind)).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -'.yaml'.length)).sort();
+  } catch {
+    return [];
+  }
+}
+
+/** The name nearest to `value` by edit distance, if it is a likely typo (at most 2 edits). */
+function closest(value: string, names: readonly string[]): string | undefined {
+  const distance = (a: string, b: string) => {
+    let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+      const row = [i];
+      for (let j = 1; j <= b.length; j++) row.push(Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
+      prev = row;
+    }
+    return prev[b.length]!;
+  };
+  let best: { name: string; d: number } | undefined;
+  for (const name of names) {
+    const d = distance(value, name);
+    if (d <= 2 && (best === undefined || d < best.d)) best = { name, d };
+  }
+  return best?.name;
 }
 
 /** Record the line of every mapping key and sequence item under `prefix`. */
