@@ -1,0 +1,67 @@
+// Plans over a real zoo network: prefix cuts, and DAG plans that split the parallel branches of a
+// Fire module (SqueezeNet 1.1), so a stage reads tensors from a stage before the previous one.
+import { loadModel, type LoadedModel } from '@dnnpart/onnx-graph';
+import { buildZooModel } from '@dnnpart/zoo';
+import type { RunPlan } from '@dnnpart/runtime';
+
+let cached: { bytes: Uint8Array; model: LoadedModel } | undefined;
+
+/** SqueezeNet 1.1 at 1x3x224x224 with the zoo's seeded weights. */
+export async function squeezenet(): Promise<{ bytes: Uint8Array; model: LoadedModel }> {
+  if (!cached) {
+    const bytes = buildZooModel('squeezenet1_1');
+    cached = { bytes, model: await loadModel(bytes) };
+  }
+  return cached;
+}
+
+/** Contiguous stages of the topological order, cut at the given fractions. */
+export function prefixPlan(model: LoadedModel, boards: readonly string[]): RunPlan {
+  const names = model.graph.nodes.map((n) => n.name);
+  const k = boards.length;
+  return {
+    stages: boards.map((board, i) => ({ board, nodes: names.slice(Math.floor((i * names.length) / k), Math.floor(((i + 1) * names.length) / k)), computeMs: 1 })),
+  };
+}
+
+/**
+ * Stages that are not a prefix cut: the first Concat past a third of the graph joins two
+ * branches that both read one squeeze output. The branch later in the node order goes to an
+ * earlier stage than the other one, so stage order and node order disagree. With [a, b]: a runs
+ * everything before the Concat but the early branch; b runs the early branch and the rest.
+ * With [a, b, c]: b runs only the late branch, so c reads a's squeeze output through b.
+ */
+export function branchPlan(model: LoadedModel, boards: readonly string[]): RunPlan {
+  const g = model.graph;
+  const byName = new Map(g.nodes.map((n) => [n.name, n]));
+  const concat = g.nodes.find((n) => n.op === 'Concat' && n.index > g.nodes.length / 3)!;
+  const branch = (tensor: string): string[] => {
+    // The producers back to the branch's Conv (the squeeze both branches read stays out).
+    const out: string[] = [];
+    for (let t = tensor; ; ) {
+      const node = byName.get(g.tensors.get(t)!.producer!)!;
+      out.push(node.name);
+      if (node.op === 'Conv') return out;
+      t = node.inputs[0]!;
+    }
+  };
+  const last = (names: readonly string[]) => Math.max(...names.map((n) => byName.get(n)!.index));
+  const [early, late] = [branch(concat.inputs[0]!), branch(concat.inputs[1]!)].sort((x, y) => last(x) - last(y)) as [string[], string[]];
+  const rest = g.nodes.filter((n) => n.index >= concat.index).map((n) => n.name);
+  const taken = new Set([...early, ...late, ...rest]);
+  const head = g.nodes.filter((n) => !taken.has(n.name)).map((n) => n.name);
+  if (boards.length === 2) return { stages: [{ board: boards[0]!, nodes: [...head, ...late] }, { board: boards[1]!, nodes: [...early, ...rest] }] };
+  return { stages: [{ board: boards[0]!, nodes: head }, { board: boards[1]!, nodes: late }, { board: boards[2]!, nodes: [...early, ...rest] }] };
+}
+
+/** True when some stage runs a node that comes before a node of an earlier stage in the node order. */
+export function isPrefixCut(model: LoadedModel, plan: RunPlan): boolean {
+  const index = new Map(model.graph.nodes.map((n) => [n.name, n.index]));
+  let prevMax = -1;
+  for (const s of plan.stages) {
+    const idx = s.nodes.map((n) => index.get(n)!);
+    if (Math.min(...idx) < prevMax) return false;
+    prevMax = Math.max(...idx);
+  }
+  return true;
+}

@@ -1,0 +1,139 @@
+// Three agents as separate processes on loopback: facts, link tests, profiles, and pipelined runs
+// of SqueezeNet 1.1 (prefix cuts and DAG plans) whose outputs must equal the unsplit model's.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseSystem } from '@dnnpart/report';
+import { checkAgents, connectAgent, linksYaml, measureLinks, profileOnAgents, runPlan, type RunPlan } from '@dnnpart/runtime';
+import { ensureBuilt, spawnAgent, type SpawnedAgent } from './_agents.js';
+import { branchPlan, isPrefixCut, prefixPlan, squeezenet } from './_models.js';
+
+let agents: SpawnedAgent[] = [];
+const dir = mkdtempSync(path.join(tmpdir(), 'dnnpart-runtime-'));
+
+beforeAll(async () => {
+  ensureBuilt();
+  agents = await Promise.all(['a', 'b', 'c'].map((id) => spawnAgent(id)));
+});
+afterAll(async () => {
+  await Promise.all(agents.map((a) => a.kill()));
+});
+const endpoints = () => agents.map((a) => a.endpoint);
+
+describe('agents on loopback', () => {
+  it('each answers Info with its board name, onnxruntime version and the CPU engine', async () => {
+    const status = await checkAgents(endpoints());
+    expect(status.map((s) => [s.id, s.ok, s.info?.board.name, s.info?.engines.includes('onnxruntime-cpu'), s.info?.stages])).toEqual([
+      ['a', true, 'a', true, 0],
+      ['b', true, 'b', true, 0],
+      ['c', true, 'c', true, 0],
+    ]);
+    expect(status[0]!.info!.onnxruntime).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it('measures both directed links, and its links file is a system file\'s linksFile', async () => {
+    const links = await measureLinks(endpoints().slice(0, 2), { sizes: [1024, 65536, 1 << 20], repeats: 2 });
+    expect(links.map((l) => `${l.from}->${l.to}`)).toEqual(['a->b', 'b->a']);
+    for (const l of links) {
+      expect(l.samples.map((s) => s.bytes)).toEqual([1024, 65536, 1 << 20]);
+      expect(l.bandwidthBytesPerSec).toBeGreaterThan(0);
+      expect(l.latencyMs).toBeCloseTo(l.rttMs / 2, 10);
+    }
+    const linksFile = path.join(dir, 'links.yaml');
+    writeFileSync(linksFile, linksYaml(links));
+    const sys = parseSystem(
+      ['version: 1', 'model: { zoo: squeezenet1_1 }', 'boards:', '  - { id: a, describe: ci-x86-2core }', '  - { id: b, describe: ci-x86-2core }', 'linksFile: links.yaml', 'links:', '  - { from: b, to: a, bandwidthBytesPerSec: 5, latencyMs: 1, powerW: 0 }', ''].join('\n'),
+      path.join(dir, 'system.yaml'),
+    );
+    // The file's links come first; the system's own `links` override the same pair.
+    expect(sys.links.map((l) => [l.from, l.to, l.bandwidthBytesPerSec, l.framing])).toEqual([
+      ['a', 'b', Math.round(links[0]!.bandwidthBytesPerSec), 'none'],
+      ['b', 'a', Math.round(links[1]!.bandwidthBytesPerSec), 'none'],
+      ['b', 'a', 5, undefined],
+    ]);
+  });
+
+  it('profiles a model on two agents at once, each profile of that very model', async () => {
+    const { bytes, model } = await squeezenet();
+    const file = path.join(dir, 'squeezenet1_1.onnx');
+    writeFileSync(file, bytes);
+    const profiles = await profileOnAgents(endpoints().slice(0, 2), file, { runs: 2, warmup: 1, threads: 1 });
+    expect(profiles.map((p) => [p.id, p.profile.board.name, p.profile.model.sha256])).toEqual([
+      ['a', 'a', model.sha256],
+      ['b', 'b', model.sha256],
+    ]);
+    for (const p of profiles) expect(p.profile.endToEnd.medianMs).toBeGreaterThan(0);
+  });
+});
+
+describe('pipelined runs', () => {
+  const cases: [string, (m: Awaited<ReturnType<typeof squeezenet>>['model']) => RunPlan, boolean][] = [
+    ['2 stages, prefix cut', (m) => prefixPlan(m, ['a', 'b']), true],
+    ['3 stages, prefix cut', (m) => prefixPlan(m, ['a', 'b', 'c']), true],
+    ['2 stages, DAG plan (branches of a Fire module apart)', (m) => branchPlan(m, ['b', 'a']), false],
+    ['3 stages, DAG plan (a tensor skips a stage)', (m) => branchPlan(m, ['c', 'a', 'b']), false],
+  ];
+  it.each(cases)('%s: outputs equal the unsplit model\'s', async (_name, makePlan, prefix) => {
+    const { model } = await squeezenet();
+    const plan = { ...makePlan(model), throughputFps: 50, latencyMs: 20 };
+    expect(isPrefixCut(model, plan)).toBe(prefix);
+    const r = await runPlan({ model, plan, agents: endpoints(), frames: 12, compareFrames: 4, threads: 1 });
+    expect(r.frames).toBe(12);
+    expect(r.compared).toBe(4);
+    expect(r.maxAbsDiff).toBeLessThan(1e-4);
+    expect(r.stages.map((s) => [s.stage, s.agent, s.nodes])).toEqual(plan.stages.map((s, k) => [k, s.board, s.nodes.length]));
+    expect(r.predicted).toEqual({ throughputFps: 50, latencyMs: 20 });
+    // The coordinator sends the 1x3x224x224 float input; each later hop carries what later stages read.
+    expect(r.stages[0]!.transferIn).toMatchObject({ from: 'coordinator', bytes: 3 * 224 * 224 * 4 });
+    expect(r.transferOut.bytes).toBe(1000 * 4);
+    expect(r.throughputFps).toBeGreaterThan(0);
+    expect(r.latencyMs.p95).toBeGreaterThanOrEqual(r.latencyMs.p50);
+    // A trace track per agent, with receive, compute and send for every frame on every stage.
+    const spans = r.trace.traceEvents.filter((e) => e.ph === 'X');
+    for (const s of plan.stages) {
+      const names = spans.filter((e) => e.pid === r.trace.traceEvents.find((m) => m.name === 'process_name' && m.args?.name === s.board)!.pid).map((e) => e.name.split(' ')[0]);
+      expect(names.filter((n) => n === 'compute')).toHaveLength(12);
+      expect(names.filter((n) => n === 'receive')).toHaveLength(12);
+      expect(names.filter((n) => n === 'send')).toHaveLength(12);
+    }
+    // Nothing stays deployed after a run.
+    const after = await checkAgents(endpoints());
+    expect(after.map((s) => s.info?.stages)).toEqual([0, 0, 0]);
+  });
+
+  it('the DAG plan forwards the skipped tensor through the middle stage', async () => {
+    const { model } = await squeezenet();
+    const plan = branchPlan(model, ['c', 'a', 'b']);
+    const r = await runPlan({ model, plan, agents: endpoints(), frames: 2 });
+    // Stage 2 reads the early branch's input (from stage 0) and the late branch's output (stage 1).
+    const g = model.graph;
+    const concat = g.nodes.find((n) => n.op === 'Concat' && n.index > g.nodes.length / 3)!;
+    const earlyConv = g.nodes.find((n) => n.op === 'Conv' && n.index < concat.index && plan.stages[2]!.nodes.includes(n.name))!;
+    const squeezeOut = earlyConv.inputs[0]!;
+    const lateOut = concat.inputs.find((t) => plan.stages[1]!.nodes.includes(g.tensors.get(t)!.producer!))!;
+    expect(r.stages[2]!.transferIn.bytes).toBe(g.tensors.get(squeezeOut)!.bytes + g.tensors.get(lateOut)!.bytes);
+  });
+
+  it('refuses, before deploying anything, a plan whose board assumes an engine its agent lacks', async () => {
+    const { model } = await squeezenet();
+    const plan = prefixPlan(model, ['a', 'b']);
+    await expect(runPlan({ model, plan, agents: endpoints(), frames: 2, engines: { b: 'onnxruntime-cuda' } })).rejects.toMatchObject({
+      code: 'RUNTIME_ENGINE',
+      message: expect.stringMatching(/stage 1 on board b assumes engine onnxruntime-cuda, but agent b at 127\.0\.0\.1:\d+ has onnxruntime-cpu/),
+    });
+    const c = connectAgent(endpoints()[0]!);
+    expect((await c.info()).stages).toBe(0);
+    c.close();
+  });
+
+  it.each([
+    ['a board no agent serves', (p: RunPlan): RunPlan => ({ stages: [{ ...p.stages[0]!, board: 'orin' }, p.stages[1]!] }), /stage 0 runs on board "orin", which the agents file does not name \(agents: a, b, c\)/],
+    ['a node the model lacks', (p: RunPlan): RunPlan => ({ stages: [{ ...p.stages[0]!, nodes: [...p.stages[0]!.nodes, 'no_such_node'] }, p.stages[1]!] }), /node "no_such_node" is not in model/],
+    ['a node in no stage', (p: RunPlan): RunPlan => ({ stages: [{ ...p.stages[0]!, nodes: p.stages[0]!.nodes.slice(1) }, p.stages[1]!] }), /is in no stage/],
+    ['no stages', (): RunPlan => ({ stages: [] }), /no stages/],
+  ])('refuses a plan with %s', async (_n, edit, message) => {
+    const { model } = await squeezenet();
+    await expect(runPlan({ model, plan: edit(prefixPlan(model, ['a', 'b'])), planName: 'plan.json', agents: endpoints(), frames: 1 })).rejects.toMatchObject({ code: 'RUNTIME_PLAN', message });
+  });
+});
