@@ -71,8 +71,16 @@ function nodeNames(graph: Graph): Set<string> {
   return s;
 }
 
-/** Attribute `kernels` (names seen in the trace, in execution order) to the nodes of `graph`. */
-export function attributeKernels(graph: Graph, kernels: readonly { readonly name: string; readonly op: string }[], weights: ReadonlyMap<string, NodeWeights>): Attribution {
+/**
+ * Attribute `kernels` (names seen in the trace, in execution order) to the nodes of `graph`.
+ * `hints` ties kernels the names cannot to an original node (from the optimised model's data flow).
+ */
+export function attributeKernels(
+  graph: Graph,
+  kernels: readonly { readonly name: string; readonly op: string }[],
+  weights: ReadonlyMap<string, NodeWeights>,
+  hints: ReadonlyMap<string, string> = new Map(),
+): Attribution {
   const group = new Map<string, number>(); // node -> group id
   const groupKernels: string[][] = [];
   const unattributed: string[] = [];
@@ -82,7 +90,8 @@ export function attributeKernels(graph: Graph, kernels: readonly { readonly name
   const reorders: { kernel: string; at: number; input: boolean | null }[] = [];
   const seededAt: (string | null)[] = []; // execution position -> seed node
   for (const [at, { name: k, op }] of kernels.entries()) {
-    const seed = seedOf(k, graph);
+    const hint = hints.get(k);
+    const seed = seedOf(k, graph) ?? (hint !== undefined && op !== 'ReorderInput' && op !== 'ReorderOutput' ? { node: hint, tail: false } : null);
     seededAt.push(seed?.node ?? null);
     if (seed === null) {
       if (op === 'ReorderInput' || op === 'ReorderOutput') reorders.push({ kernel: k, at, input: op === 'ReorderInput' });

@@ -16,8 +16,18 @@ export interface TraceRun {
   readonly kernels: ReadonlyMap<string, number>;
 }
 
+/** One run on the trace's clock, for timelines. */
+export interface TraceRunTimeline {
+  /** model_run start in ms. */
+  readonly startMs: number;
+  /** Each kernel event of the run in order. */
+  readonly spans: readonly { readonly kernel: string; readonly startMs: number; readonly durMs: number }[];
+}
+
 export interface ParsedTrace {
   readonly runs: readonly TraceRun[];
+  /** The same runs' kernel events in order (runs[i] is timeline[i]). */
+  readonly timeline: readonly TraceRunTimeline[];
   /** Kernel name -> op type and provider. */
   readonly kernelInfo: ReadonlyMap<string, { readonly op: string; readonly provider: string }>;
 }
@@ -36,6 +46,7 @@ export function parseTrace(json: unknown, file: string): ParsedTrace {
     .sort((a, b) => a.ts! - b.ts!);
   const kernelInfo = new Map<string, { op: string; provider: string }>();
   const out: { ms: number; kernels: Map<string, number> }[] = runs.map((r) => ({ ms: r.dur! / 1000, kernels: new Map() }));
+  const timeline: { startMs: number; spans: { kernel: string; startMs: number; durMs: number }[] }[] = runs.map((r) => ({ startMs: r.ts! / 1000, spans: [] }));
   let ri = 0;
   for (const e of nodes) {
     while (ri < runs.length && e.ts! > runs[ri]!.ts! + runs[ri]!.dur!) ri++;
@@ -45,6 +56,7 @@ export function parseTrace(json: unknown, file: string): ParsedTrace {
     if (!kernelInfo.has(k)) kernelInfo.set(k, { op: e.args?.op_name ?? '?', provider: e.args?.provider ?? '?' });
     const m = out[ri]!.kernels;
     m.set(k, (m.get(k) ?? 0) + (e.dur ?? 0) / 1000);
+    timeline[ri]!.spans.push({ kernel: k, startMs: e.ts! / 1000, durMs: (e.dur ?? 0) / 1000 });
   }
-  return { runs: out, kernelInfo };
+  return { runs: out, timeline, kernelInfo };
 }

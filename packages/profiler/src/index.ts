@@ -37,6 +37,7 @@ export {
   type BoundarySample,
 } from './boundary.js';
 export { fetchesFor, preallocatedFetches } from './fetches.js';
+export { chromeTrace, writeChromeTrace, type ChromeTrace, type ChromeTraceSpan } from './chrome-trace.js';
 export { assertProfileMatchesModel, assertWritable, readProfile, validateProfile, writeProfile } from './profile-file.js';
 export { assertBoardName, boardDescriptionJsonSchema, boardEngines, listBoardDescriptions, loadBoardDescription, validateBoardDescription } from './board.js';
 export { linkDescriptionJsonSchema, listLinkDescriptions, loadLinkDescription, validateLinkDescription } from './link.js';

@@ -11,25 +11,32 @@ import * as ort from 'onnxruntime-node';
 import { encodeModel, graphCosts, loadModel, type Graph, type InputShapes } from '@dnnpart/onnx-graph';
 import { assertBoardName } from './board.js';
 import { boardFacts } from './board-facts.js';
+import { DEFAULT_BOUNDARY, boundaryMs, calibrateBoundary } from './boundary.js';
+import { writeChromeTrace, type ChromeTraceSpan } from './chrome-trace.js';
 import { ProfileError, messageOf } from './errors.js';
+import { fetchesFor } from './fetches.js';
 import { assertWritable, writeProfile } from './profile-file.js';
 import { detectSensor } from './sensor-detect.js';
 import { wallClockMs, type Sensor } from './sensor.js';
-import { attributeKernels, type NodeWeights } from './_attribution.js';
+import { attributeKernels, type Attribution, type NodeWeights } from './_attribution.js';
+import { kernelHints, readOptimizedNodes } from './_optimized.js';
+import { createSession, sessionOptions, timedRun } from './_session.js';
 import { latencyStats, round } from './_stats.js';
-import { parseTrace, type ParsedTrace, type TraceRun } from './_trace.js';
+import { parseTrace, type ParsedTrace, type TraceRun, type TraceRunTimeline } from './_trace.js';
 import { TOOL } from './version.js';
 import {
   PROFILE_SCHEMA_ID,
   type BoardDescription,
+  type BoundaryCost,
   type GraphOptimizationLevel,
+  type LatencyStats,
   type Profile,
   type ProfileNode,
   type ProfilePower,
 } from './types.js';
 
 export interface ProgressEvent {
-  /** "load", "warmup", "runs", "write". */
+  /** "load", "boundary" (when calibrating), "warmup", "runs", "write". */
   readonly phase: string;
   readonly done: number;
   readonly total: number;
@@ -61,6 +68,16 @@ export interface ProfileOptions {
   readonly tempDir?: string;
   readonly onProgress?: (e: ProgressEvent) => void;
   readonly signal?: AbortSignal;
+  /**
+   * The board's stage-boundary cost: "calibrate" measures it here first (calibrateBoundary at the
+   * same threads, a few seconds); a BoundaryCost is used as given (one calibration for many
+   * models); default: not calibrated, DEFAULT_BOUNDARY (method "default") is recorded and used.
+   */
+  readonly boundary?: 'calibrate' | BoundaryCost;
+  /** "preallocated" (default): outputs fetched into tensors made once, as a stage runner does; "allocated": ORT allocates them each run. */
+  readonly outputs?: 'preallocated' | 'allocated';
+  /** Write a Chrome trace (Perfetto, chrome://tracing) of the profiled runs here, spans named by ONNX node. */
+  readonly trace?: string;
 }
 
 /** Profile an ONNX model on this machine with onnxruntime-node (cpu EP): per-node latency, memory, power. */
@@ -79,6 +96,8 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
     if (signal?.aborted) throw new ProfileError('PROFILE_INTERRUPTED', `profiling ${modelPath} was interrupted; no profile written`);
   };
   if (options.output) await assertWritable(options.output);
+  if (options.trace) await assertWritable(options.trace);
+  const outputsMode = options.outputs ?? 'preallocated';
   checkAbort();
 
   progress({ phase: 'load', done: 0, total: 1 });
@@ -92,18 +111,7 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
   const warnings: string[] = [];
   const tmp = await mkdtemp(join(options.tempDir ?? tmpdir(), 'dnnpart-profile-'));
   const sessions: ort.InferenceSession[] = [];
-  const sessionOptions: ort.InferenceSession.SessionOptions = {
-    executionProviders: ['cpu'],
-    graphOptimizationLevel: level,
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    logSeverityLevel: 3,
-    // Two sessions alternate their runs (below). With spinning on, the idle session's intra-op
-    // threads keep spinning through the other's run: measured here, ResNet-18 at 2 threads took
-    // 54.6 ms per run instead of 23.7 ms. Without spinning both sessions run at full speed.
-    extra: { session: { intra_op: { allow_spinning: '0' } } },
-  };
+  const opts = sessionOptions(threads, level);
   let sensor: Sensor | null = null;
   let sensorRunning = false;
   try {
@@ -116,16 +124,32 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
     };
     // Both sessions live side by side and their runs alternate, so a change in machine load
     // (other processes) hits the end-to-end and the profiled runs alike.
-    const plain = await createSession(modelBytes, sessionOptions, modelPath);
+    // The boundary first, before the model's sessions exist, so they do not share the cores with it.
+    let boundary: BoundaryCost = DEFAULT_BOUNDARY;
+    if (options.boundary === 'calibrate') {
+      boundary = (await calibrateBoundary({ threads, outputs: outputsMode, tempDir: tmp, ...(signal ? { signal } : {}), onProgress: (e) => progress(e) })).boundary;
+    } else if (options.boundary) {
+      boundary = options.boundary;
+    }
+    checkAbort();
+    const plain = await createSession(modelBytes, opts, modelPath);
     sessions.push(plain);
-    const prof = await createSession(modelBytes, { ...sessionOptions, enableProfiling: true, profileFilePrefix: join(tmp, 'ort') }, modelPath);
+    // The profiled session also saves the optimised model: it names each kernel's real inputs and outputs.
+    const optimizedPath = join(tmp, 'optimized.onnx');
+    const prof = await createSession(modelBytes, { ...opts, enableProfiling: true, profileFilePrefix: join(tmp, 'ort'), optimizedModelFilePath: optimizedPath }, modelPath);
     sessions.push(prof);
     const feeds = makeFeeds(graph);
+    const fetches = outputsMode === 'preallocated'
+      ? fetchesFor(graph.outputs.map((name) => {
+          const t = graph.tensors.get(name)!;
+          return { name, dtype: t.dtype, shape: t.shape };
+        }))
+      : null;
     progress({ phase: 'warmup', done: 0, total: warmup });
     for (let i = 0; i < warmup; i++) {
       checkAbort();
-      await timedRun(plain, feeds, modelPath);
-      await timedRun(prof, feeds, modelPath);
+      await timedRun(plain, feeds, modelPath, fetches);
+      await timedRun(prof, feeds, modelPath, fetches);
       sampleRss();
       progress({ phase: 'warmup', done: i + 1, total: warmup });
     }
@@ -151,8 +175,8 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
     const runStart = wallClockMs();
     for (let i = 0; i < runs; i++) {
       checkAbort();
-      e2e.push(await timedRun(plain, feeds, modelPath));
-      await timedRun(prof, feeds, modelPath);
+      e2e.push(await timedRun(plain, feeds, modelPath, fetches));
+      await timedRun(prof, feeds, modelPath, fetches);
       sampleRss();
       progress({ phase: 'runs', done: i + 1, total: runs });
     }
@@ -181,24 +205,44 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
 
     const e2eStats = latencyStats(e2e);
     const profiledStats = latencyStats(timed.map((r) => r.ms));
-    const { nodeStats, attribution, unattributedShare } = nodeStatistics(graph, costs, trace, timed);
-    const nodeSum = nodeStats.reduce((s, x) => s + x.stats.median, 0);
+    const optimized = await readOptimizedNodes(optimizedPath);
+    const hints = optimized ? kernelHints(optimized, graph) : new Map<string, string>();
+    const { nodeStats, attribution, unattributedShare } = nodeStatistics(graph, costs, trace, timed, hints);
+    // ORT's profiler slows sub-millisecond kernels down and leaves gaps between them, so profiled
+    // kernel times overstate small models (PaddleOCR's classifier: node sum 1.6-2x end to end).
+    // Each node keeps its share of the profiled kernel time; the shares are scaled to what the
+    // kernels take un-profiled: the end-to-end median minus the boundary cost of the model's own
+    // inputs and outputs. Then a whole-model single stage predicts the end-to-end median.
+    const profiledNodeSum = nodeStats.reduce((s, x) => s + x.stats.median, 0);
+    const inBytes = graph.inputs.reduce((s, t) => s + (graph.tensors.get(t)?.bytes ?? 0), 0);
+    const outBytes = graph.outputs.reduce((s, t) => s + (graph.tensors.get(t)?.bytes ?? 0), 0);
+    const wholeBoundaryMs = boundaryMs(boundary, inBytes, outBytes);
+    let kernelBudget = e2eStats.median - wholeBoundaryMs;
+    if (kernelBudget < 0.2 * e2eStats.median) {
+      warnings.push(`the boundary cost of the model's inputs and outputs (${round(wholeBoundaryMs, 4)} ms) leaves less than a fifth of the end-to-end median (${round(e2eStats.median, 4)} ms) to the kernels; node times are scaled to a fifth of it`);
+      kernelBudget = 0.2 * e2eStats.median;
+    }
+    const scale = profiledNodeSum > 0 ? kernelBudget / profiledNodeSum : 1;
+    const scaled = (x: LatencyStats): LatencyStats => ({ median: round(x.median * scale), p90: round(x.p90 * scale), mean: round(x.mean * scale), stddev: round(x.stddev * scale) });
+    const nodeSum = nodeStats.reduce((s, x) => s + scaled(x.stats).median, 0);
 
     const power = powerOf(sensor, sensorFailure, idleWindow, [runStart, runEnd], options.boardDescription, e2eStats.median, warnings);
     const perInference = power.energyPerInferenceMj;
 
     const nodes: ProfileNode[] = nodeStats.map(({ node, stats, kernel }) => {
       const c = costs.get(node.name);
+      const corrected = scaled(stats);
       return {
         name: node.name,
         op: node.op,
-        latencyMs: stats,
+        latencyMs: corrected,
         paramBytes: c?.paramBytes ?? 0,
         outputBytes: c?.outputBytes ?? 0,
-        energyMj: perInference === undefined ? null : round(nodeSum > 0 ? (perInference * stats.median) / nodeSum : 0),
+        energyMj: perInference === undefined ? null : round(nodeSum > 0 ? (perInference * corrected.median) / nodeSum : 0),
         macs: c?.macs ?? 0,
         runs: timed.length,
         ...(kernel ? { kernel } : {}),
+        profiledMs: stats,
       };
     });
     if (attribution.unattributedKernels.length) {
@@ -237,10 +281,22 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
       eliminatedNodes: attribution.eliminated,
       overhead: { profiledMedianMs: profiledStats.median, ratio: round(e2eStats.median > 0 ? profiledStats.median / e2eStats.median : 0, 4) },
       nodeSumToEndToEnd: round(e2eStats.median > 0 ? nodeSum / e2eStats.median : 0, 4),
+      boundary,
+      correction: {
+        profiledNodeSumMs: round(profiledNodeSum),
+        kernelBudgetMs: round(kernelBudget),
+        scale: round(scale, 6),
+        boundaryMs: round(wholeBoundaryMs),
+        rawNodeSumToEndToEnd: round(e2eStats.median > 0 ? profiledNodeSum / e2eStats.median : 0, 4),
+      },
       peakRssBytes,
       rssBeforeSessionsBytes,
       warnings,
     };
+    if (options.trace) {
+      checkAbort();
+      await writeChromeTrace(profileTraceSpans(profile, timed, trace.timeline.slice(-runs), attribution, trace), options.trace, signal);
+    }
     if (options.output) {
       checkAbort();
       progress({ phase: 'write', done: 0, total: 1 });
@@ -258,13 +314,13 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
 type Costs = ReturnType<typeof graphCosts>['nodes'];
 
 /** Attribute the timed runs' kernels to nodes; per-node statistics and the unattributed share. */
-function nodeStatistics(graph: Graph, costs: Costs, trace: ParsedTrace, timed: readonly TraceRun[]) {
+function nodeStatistics(graph: Graph, costs: Costs, trace: ParsedTrace, timed: readonly TraceRun[], hints: ReadonlyMap<string, string>) {
   const weights = new Map<string, NodeWeights>();
   for (const n of graph.nodes) {
     const c = costs.get(n.name);
     weights.set(n.name, { macs: c?.macs ?? 0, outputBytes: c?.outputBytes ?? 0 });
   }
-  const attribution = attributeKernels(graph, [...trace.kernelInfo].map(([name, k]) => ({ name, op: k.op })), weights);
+  const attribution = attributeKernels(graph, [...trace.kernelInfo].map(([name, k]) => ({ name, op: k.op })), weights, hints);
   const nodeStats = graph.nodes.map((n) => {
     const a = attribution.nodes.get(n.name);
     const samples = timed.map((r) => (a ? a.kernels.reduce((s, k) => s + (r.kernels.get(k) ?? 0), 0) * a.share : 0));
@@ -320,32 +376,49 @@ function powerFigures(source: 'measured' | 'estimated', origin: string, activeW:
   };
 }
 
-async function createSession(bytes: Uint8Array, opts: ort.InferenceSession.SessionOptions, label: string): Promise<ort.InferenceSession> {
-  try {
-    return await ort.InferenceSession.create(bytes, opts);
-  } catch (e) {
-    const msg = messageOf(e);
-    const noKernel = /Could not find an implementation for (\S+?)\((\d+)\) node with name '([^']*)'/.exec(msg);
-    if (noKernel) {
-      throw new ProfileError('PROFILE_NO_KERNEL', `${label}: op ${noKernel[1]} (opset ${noKernel[2]}) of node "${noKernel[3]}" has no kernel on the cpu execution provider`, { cause: e });
+/**
+ * Timeline of a profile: the profiled runs as ORT timed them (run spans, kernel spans named by the
+ * ONNX nodes they ran), and the corrected profile laid end to end (boundary, then every node's
+ * corrected median): what a single stage of the whole model is predicted to take.
+ */
+function profileTraceSpans(profile: Profile, timed: readonly TraceRun[], timeline: readonly TraceRunTimeline[], attribution: Attribution, trace: ParsedTrace): ChromeTraceSpan[] {
+  const byKernel = new Map<string, { node: string; share: number }[]>();
+  for (const [node, a] of attribution.nodes) for (const k of a.kernels) byKernel.set(k, [...(byKernel.get(k) ?? []), { node, share: a.share }]);
+  const proc = `dnnpart profile: ${profile.model.name} on ${profile.board.name}`;
+  const spans: ChromeTraceSpan[] = [];
+  const t0 = timeline[0]?.startMs ?? 0;
+  const profiledTrack = `profiled runs (ORT kernel times, ${profile.settings.threads} thread(s))`;
+  timed.forEach((r, i) => {
+    const tl = timeline[i]!;
+    spans.push({ name: `run ${i + 1}`, track: profiledTrack, process: proc, cat: 'run', startMs: tl.startMs - t0, durMs: r.ms });
+    for (const k of tl.spans) {
+      const nodes = [...(byKernel.get(k.kernel) ?? [])].sort((a, b) => b.share - a.share);
+      const head = nodes[0]?.node;
+      spans.push({
+        name: head === undefined ? k.kernel : nodes.length > 1 ? `${head} (+${nodes.length - 1} fused)` : head,
+        track: profiledTrack,
+        process: proc,
+        cat: head === undefined ? 'unattributed' : 'node',
+        startMs: k.startMs - t0,
+        durMs: k.durMs,
+        args: { kernel: k.kernel, op: trace.kernelInfo.get(k.kernel)?.op ?? '?', nodes: nodes.map((n) => n.node) },
+      });
     }
-    const unregistered = /([\w.]*):(\w+)\(-?\d+\) is not a registered function\/op/.exec(msg);
-    if (unregistered) {
-      throw new ProfileError('PROFILE_NO_KERNEL', `${label}: op ${unregistered[2]} (domain "${unregistered[1]}") is unknown to onnxruntime on the cpu execution provider`, { cause: e });
-    }
-    throw new ProfileError('PROFILE_MODEL_LOAD', `${label}: onnxruntime cannot load the model (${msg.slice(0, 300)})`, { cause: e });
+  });
+  // The corrected profile after the last run, with a gap of a tenth of a run.
+  const last = timed.at(-1);
+  let at = last ? timeline.at(-1)!.startMs - t0 + last.ms * 1.1 : 0;
+  const predictedTrack = 'profile: corrected node medians end to end (one predicted run)';
+  const b = profile.correction?.boundaryMs ?? 0;
+  spans.push({ name: 'predicted run', track: predictedTrack, process: proc, cat: 'run', startMs: at, durMs: (profile.correction?.kernelBudgetMs ?? 0) + b });
+  spans.push({ name: 'boundary (inputs, outputs, call)', track: predictedTrack, process: proc, cat: 'boundary', startMs: at, durMs: b, args: { ...profile.boundary } });
+  at += b;
+  for (const n of profile.nodes) {
+    if (n.latencyMs.median <= 0) continue;
+    spans.push({ name: n.name, track: predictedTrack, process: proc, cat: 'node', startMs: at, durMs: n.latencyMs.median, args: { op: n.op, ...(n.kernel ? { kernel: n.kernel } : {}), profiledMedianMs: n.profiledMs?.median } });
+    at += n.latencyMs.median;
   }
-}
-
-/** One run; its wall time in ms. */
-async function timedRun(session: ort.InferenceSession, feeds: Record<string, ort.Tensor>, label: string): Promise<number> {
-  const t0 = performance.now();
-  try {
-    await session.run(feeds);
-  } catch (e) {
-    throw new ProfileError('PROFILE_MODEL_RUN', `${label}: onnxruntime failed running the model (${messageOf(e).slice(0, 300)})`, { cause: e });
-  }
-  return performance.now() - t0;
+  return spans;
 }
 
 /** Input tensors with deterministic values in [0, 1) (values do not change the timing of these ops). */

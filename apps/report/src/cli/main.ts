@@ -95,6 +95,8 @@ const handlers: Record<string, Handler> = {
         ...opt('warmup', num(a, 'warmup')),
         ...opt('threads', num(a, 'threads')),
         ...opt('describe', str(a, 'describe')),
+        ...opt('trace', str(a, 'trace')),
+        ...opt('boundary', str(a, 'boundary')),
       },
       ctx,
     ),
