@@ -56,6 +56,12 @@ export const boardDescriptionJsonSchema = {
         calibration: { type: 'string' },
       },
     },
+    boundary: {
+      type: 'object',
+      required: ['fixedMs', 'inMsPerByte', 'outMsPerByte'],
+      additionalProperties: false,
+      properties: { fixedMs: nonNeg, inMsPerByte: nonNeg, outMsPerByte: nonNeg, source: { type: 'string' } },
+    },
     sources: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
     notes: { type: 'string' },
     measured: { type: 'object', additionalProperties: { type: ['string', 'number'] } },
