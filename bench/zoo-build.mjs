@@ -1,5 +1,5 @@
-// Benchmark: time to build each zoo network's ONNX bytes (seeded weights included), the model
-// size, and the peak memory of a fresh process that builds it. Not a test; prints a table.
+// Benchmark: time to build each zoo network's ONNX bytes (seeded weights included) at its default
+// input, the model size, and the peak memory of a fresh process that builds it. Not a test; prints a table.
 // Usage: npx turbo run build --filter=@dnnpart/zoo && node bench/zoo-build.mjs [--runs 3] [names...]
 
 import { execFileSync } from 'node:child_process';
@@ -41,6 +41,7 @@ if (args[0] === '--child-proto') {
       times,
       bytes,
       nodes: info.nodes.length,
+      input: info.inputShape.join('x'),
       initializerElements: info.initializerElements,
       maxRssKiB,
     }),
@@ -71,16 +72,16 @@ if (args[0] === '--child-proto') {
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const fmt = (n) => n.toLocaleString('en-US');
   console.log(`machine: ${os.cpus()[0]?.model ?? 'unknown CPU'} x${os.cpus().length}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at start`);
-  console.log(`date: ${new Date().toISOString()}; input 1x3x224x224, default seed; build = buildZooModel() to bytes; ${runs} runs per network, median and min`);
+  console.log(`date: ${new Date().toISOString()}; default input (1x3x224x224 images, 1x128 tokens), default seed; build = buildZooModel() to bytes; ${runs} runs per network, median and min`);
   console.log('');
-  console.log('| network | nodes | params (torchvision) | GMACs | ONNX initializer elements | ONNX bytes | build ms (median) | build ms (min) | peak RSS MiB (first build) | proto+toBinary ms | proto+toBinary peak RSS MiB |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('| network | input | nodes | params (reference) | GMACs | ONNX initializer elements | ONNX bytes | build ms (median) | build ms (min) | peak RSS MiB (first build) | proto+toBinary ms | proto+toBinary peak RSS MiB |');
+  console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
     const e = listed.get(r.name);
     console.log(
-      `| ${r.name} | ${r.nodes} | ${fmt(e.params)} | ${(e.macs / 1e9).toFixed(3)} | ${fmt(r.initializerElements)} | ${fmt(r.bytes)} | ${median(r.times).toFixed(0)} | ${Math.min(...r.times).toFixed(0)} | ${(r.maxRssKiB / 1024).toFixed(0)} | ${r.proto.ms.toFixed(0)} | ${(r.proto.maxRssKiB / 1024).toFixed(0)} |`,
+      `| ${r.name} | ${r.input} | ${r.nodes} | ${fmt(e.params)} | ${(e.macs / 1e9).toFixed(3)} | ${fmt(r.initializerElements)} | ${fmt(r.bytes)} | ${median(r.times).toFixed(0)} | ${Math.min(...r.times).toFixed(0)} | ${(r.maxRssKiB / 1024).toFixed(0)} | ${r.proto.ms.toFixed(0)} | ${(r.proto.maxRssKiB / 1024).toFixed(0)} |`,
     );
   }
   console.log('');
-  console.log(`listZoo(): first call (all nine topologies at 224, no weights) ${listMs.toFixed(0)} ms; later calls are cached.`);
+  console.log(`listZoo(): first call (all ${listed.size} topologies at their default input, no weights) ${listMs.toFixed(0)} ms; later calls are cached.`);
 }
