@@ -10,6 +10,10 @@
 //   board weights w on the simplex, sum over nodes of min_b w_b lat_b(v) (weak duality), so a few
 //   hundred steps of mirror ascent on w give a bound at once; GLPK solves the LP itself (memory
 //   caps included) when there is time for it.
+// - All three: a plan of two stages or more pays at least one transfer of the minimum cut (the
+//   fewest bytes between two stages, _mincut.ts) over the cheapest link; a plan of one stage is one
+//   board's whole cost. So the bound is min(best single board, multi-stage bound + that transfer)
+//   (for the period: max instead of +, since it is one part of the pipeline).
 
 import { transferMs, type Compiled } from './_compiled.js';
 import type { LinearProgram, Row, Solver, Term } from './engine.js';
@@ -57,16 +61,77 @@ function entryCost(cp: Compiled, metric: 'latency' | 'energy', min: Float64Array
   return Number.isFinite(e) ? Math.max(0, e) : 0;
 }
 
-/** A lower bound on the optimal latency or energy of any plan. */
-export function sumLowerBound(cp: Compiled, metric: 'latency' | 'energy'): number {
+/** Cheapest time and energy of moving `bytes` over any link (Infinity without links). */
+function cheapestMove(cp: Compiled, bytes: number): { ms: number; mj: number } {
+  let ms = Number.POSITIVE_INFINITY;
+  let mj = Number.POSITIVE_INFINITY;
+  for (const row of cp.links) {
+    for (const l of row) {
+      if (l === undefined) continue;
+      const t = transferMs(l.link, bytes);
+      ms = Math.min(ms, t);
+      mj = Math.min(mj, t * l.link.powerW);
+    }
+  }
+  return { ms, mj };
+}
+
+/** Per board that can run and hold every node: its whole latency, energy and period as a one-stage plan. */
+function singleBoards(cp: Compiled): { latency: number; energy: number; period: number } {
+  const out = { latency: Number.POSITIVE_INFINITY, energy: Number.POSITIVE_INFINITY, period: Number.POSITIVE_INFINITY };
+  let mem = 0;
+  for (let v = 0; v < cp.n; v++) mem += cp.mem[v]!;
+  for (let b = 0; b < cp.m; b++) {
+    const cap = cp.cap[b];
+    if (cap !== null && cap !== undefined && mem > cap) continue;
+    let lat = 0;
+    let en = 0;
+    let ok = true;
+    for (let v = 0; v < cp.n && ok; v++) {
+      if (Number.isNaN(cp.lat[b]![v]!)) ok = false;
+      lat += cp.lat[b]![v]!;
+      en += cp.energy[b]![v]!;
+    }
+    if (!ok) continue;
+    let inMs = 0;
+    let inMj = 0;
+    if (b !== cp.input) {
+      const l = cp.links[cp.input]![b];
+      if (l === undefined) continue;
+      inMs = transferMs(l.link, cp.inputBytes);
+      inMj = inMs * l.link.powerW;
+    }
+    out.latency = Math.min(out.latency, lat + inMs);
+    out.energy = Math.min(out.energy, en + inMj);
+    out.period = Math.min(out.period, Math.max(lat, inMs));
+  }
+  return out;
+}
+
+/** A lower bound on the optimal latency or energy of any plan (`cutBytes`: the minimum cut, 0 if unknown). */
+export function sumLowerBound(cp: Compiled, metric: 'latency' | 'energy', cutBytes = 0): number {
   const min = perNodeMin(cp, metric === 'latency' ? cp.lat : cp.energy);
   let s = 0;
   for (let v = 0; v < cp.n; v++) s += min[v]!;
-  return s + entryCost(cp, metric, min);
+  const spread = s + entryCost(cp, metric, min);
+  const move = cheapestMove(cp, cutBytes);
+  const multi = spread + (metric === 'latency' ? move.ms : move.mj);
+  const single = singleBoards(cp)[metric];
+  // Without links only one-stage plans exist; the spread bound covers every plan either way.
+  return Math.max(spread, Math.min(single, Number.isFinite(multi) ? multi : single));
 }
 
 /** A lower bound on the optimal period (ms per frame) of any plan; the LP part runs within `timeLimitS`. */
-export async function periodLowerBound(cp: Compiled, engine: Solver, timeLimitS: number): Promise<number> {
+export async function periodLowerBound(cp: Compiled, engine: Solver, timeLimitS: number, cutBytes = 0): Promise<number> {
+  const every = await periodAnyPlan(cp, engine, timeLimitS);
+  const move = cheapestMove(cp, cutBytes).ms;
+  const single = singleBoards(cp).period;
+  const multi = Number.isFinite(move) ? Math.max(every, move) : single;
+  return Math.max(every, Math.min(single, multi));
+}
+
+/** Bounds on the period that hold for every plan, one stage or many. */
+async function periodAnyPlan(cp: Compiled, engine: Solver, timeLimitS: number): Promise<number> {
   const min = perNodeMin(cp, cp.lat);
   let bound = 0;
   let total = 0;
@@ -155,7 +220,7 @@ export function dualLoadBound(cp: Compiled, iterations = 400): number {
 }
 
 /** A lower bound on the optimum of `objective` (the period in ms for throughput). */
-export async function lowerBoundOf(cp: Compiled, objective: Objective, engine: Solver, timeLimitS: number): Promise<number> {
-  if (objective === 'throughput') return periodLowerBound(cp, engine, timeLimitS);
-  return sumLowerBound(cp, objective);
+export async function lowerBoundOf(cp: Compiled, objective: Objective, engine: Solver, timeLimitS: number, cutBytes = 0): Promise<number> {
+  if (objective === 'throughput') return periodLowerBound(cp, engine, timeLimitS, cutBytes);
+  return sumLowerBound(cp, objective, cutBytes);
 }

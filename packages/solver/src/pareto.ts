@@ -47,7 +47,8 @@ export async function solvePareto(
       break;
     }
     const aStar = objectiveValue(first.metrics, a);
-    const second = await ctx.optimize({ minimize: b, bounds: withBound(withBound(base, b, boundB), a, aStar * (1 + LEX_SLACK) + 1e-12) });
+    // Out of time: the first step's plan stands (unproven as a front point).
+    const second = ctx.remainingS() > 0 ? await ctx.optimize({ minimize: b, bounds: withBound(withBound(base, b, boundB), a, aStar * (1 + LEX_SLACK) + 1e-12) }) : { ...first, status: 'feasible' as const };
     const pick = second.metrics !== undefined ? second : first;
     if (first.status !== 'optimal' || second.status !== 'optimal') proven = false;
     front.push({

@@ -7,6 +7,7 @@ import { bestPrefixPlan, prefixTables } from './_dp.js';
 import { cheapestTransfer, enumerateDownsets, type Downset } from './_downsets.js';
 import { blocksOf, buildModel, type MetricBounds } from './_model.js';
 import { lowerBoundOf } from './_lower-bound.js';
+import { minCutBytes } from './_mincut.js';
 import { mergeZeroCostSources } from './_reduce.js';
 import { gapOf, pickRefined, type WideCandidate } from './_wide.js';
 import { MAX_PAIR_CUT_SETS, MAX_SUBSET_WORK, pairValues, pairValuesFree, periodCandidates, strictSubsets } from './_bounds.js';
@@ -48,7 +49,7 @@ export const MAX_CUT_SETS = 200_000;
  * problem's exact programme, per second of the time limit: a solve runs it about four times, at
  * about 1e8 steps a second here. Capped at COARSE_WORK_MAX.
  */
-const COARSE_WORK_PER_S = 5e6;
+const COARSE_WORK_PER_S = 2.5e6;
 const COARSE_WORK_MAX = 1e8;
 /** Share of the remaining time the coarsened problem's solve may take. */
 const COARSE_SHARE = 0.5;
@@ -93,6 +94,7 @@ export class SolveContext {
   private countedCutSets = 0;
   private coarse: { c: Coarsening; ctx: SolveContext; target: number } | undefined;
   private readonly lowerBounds = new Map<Objective, number>();
+  private cutBytes: number | undefined;
 
   constructor(problem: Problem, options: SolveOptions, internal: InternalOptions = {}) {
     this.internal = internal;
@@ -227,7 +229,7 @@ export class SolveContext {
     }
     const bounds = tightened(spec, incumbent?.value);
     const all = this.cutSets();
-    const fixing = fixPairs(cp, prune(cp, all, bounds), bounds, spec.minimize);
+    const fixing = fixPairs(cp, prune(cp, all, bounds), bounds, spec.minimize, this.deadline);
     const { cands } = fixing;
     const blocks = blocksOf(cp, cands);
     const reductionOf = (model?: { columns: number; binaries: number; rows: number }): ReductionStats => ({
@@ -290,7 +292,8 @@ export class SolveContext {
     if (lb === undefined) {
       // The LP itself only when the time limit leaves room (the dual ascent already gives most of it).
       const rem = this.remainingS();
-      lb = await lowerBoundOf(this.cp, o, this.engine, rem > 10 ? Math.min(5, rem * 0.1) : 0);
+      this.cutBytes ??= minCutBytes(this.cp, performance.now() + Math.min(2, rem * 0.1) * 1000);
+      lb = await lowerBoundOf(this.cp, o, this.engine, rem > 10 ? Math.min(5, rem * 0.1) : 0, this.cutBytes);
       this.lowerBounds.set(o, lb);
     }
     return lb;
@@ -385,7 +388,7 @@ export class SolveContext {
       minimize: spec.minimize, bounds, allowIn, allowOut,
       ...(lowerBound === undefined ? {} : { lowerBound: lowerBound * (1 - SLACK) - 1e-9 }),
     });
-    const res = await this.engine.solve(model.lp, { timeLimitS: Math.max(1, this.remainingS()) });
+    const res = await this.engine.solve(model.lp, { timeLimitS: Math.max(0.25, this.remainingS()) });
     this.progress(`${this.engine.name} check of the programme's plan: ${res.status} in ${Math.round(res.ms)} ms`);
     if (res.status !== 'optimal') return undefined;
     const a = model.decode(res.values);
@@ -404,7 +407,7 @@ export class SolveContext {
 
   /** Relative gap of a value against the better of the LP relaxation and the programme's lower bound. */
   private async gapOf(lp: Parameters<Solver['solve']>[0], value: number, lowerBound: number | undefined): Promise<number> {
-    const r = await this.engine.solve(lp, { relax: true, timeLimitS: Math.min(10, Math.max(1, this.remainingS())) });
+    const r = await this.engine.solve(lp, { relax: true, timeLimitS: Math.min(10, Math.max(0.25, this.remainingS())) });
     const lb = Math.max(r.status === 'optimal' ? r.objective : Number.NEGATIVE_INFINITY, lowerBound ?? Number.NEGATIVE_INFINITY);
     if (!Number.isFinite(lb) || value <= 0) return Number.NaN;
     return Math.max(0, (value - lb) / value);
@@ -594,8 +597,11 @@ interface Fixing {
  * Drop (cut set, board) pairs that no plan within the bounds can use, per bounded metric, then the
  * cut sets no board can use. Exact: see _bounds.ts.
  */
-function fixPairs(cp: Compiled, cands: Downset[], b: MetricBounds, minimize: Objective): Fixing {
+function fixPairs(cp: Compiled, cands: Downset[], b: MetricBounds, minimize: Objective, deadline = Number.POSITIVE_INFINITY): Fixing {
   if (cands.length > MAX_PAIR_CUT_SETS) return { cands, infeasible: false };
+  // Past the deadline between programme runs: no fixing (the caller falls back on its incumbent).
+  const late = () => performance.now() > deadline;
+  if (late()) return { cands, infeasible: false };
   const m = cp.m;
   const D = cands.length;
   const sub = strictSubsets(cp, cands);
@@ -639,6 +645,7 @@ function fixPairs(cp: Compiled, cands: Downset[], b: MetricBounds, minimize: Obj
     const feasible = (i: number) => programme(other, values[i]!).best <= bound;
     if (hi < 0 || !feasible(hi)) return { cands, infeasible: true };
     while (lo < hi) {
+      if (late()) return { cands, infeasible: false };
       const mid = (lo + hi) >> 1;
       if (feasible(mid)) hi = mid;
       else lo = mid + 1;
@@ -676,9 +683,9 @@ function fixPairs(cp: Compiled, cands: Downset[], b: MetricBounds, minimize: Obj
     if (at0 > within(bound)) {
       let hi = 1e-6;
       let e = run(hi);
-      for (let k = 0; k < 40 && e !== undefined && e > within(bound); k++) e = run((hi *= 4));
+      for (let k = 0; k < 40 && e !== undefined && e > within(bound) && !late(); k++) e = run((hi *= 4));
       let lo = 0;
-      for (let k = 0; k < 16 && e !== undefined; k++) {
+      for (let k = 0; k < 16 && e !== undefined && !late(); k++) {
         const mid = (lo + hi) / 2;
         const em = run(mid);
         if (em === undefined) break;
@@ -689,6 +696,7 @@ function fixPairs(cp: Compiled, cands: Downset[], b: MetricBounds, minimize: Obj
     if (bestLb > cutMin) return { cands, infeasible: true };
     if (Number.isFinite(bestLb)) lowerBound = Math.max(lowerBound ?? Number.NEGATIVE_INFINITY, bestLb);
   }
+  if (late()) return { cands, infeasible: false };
   if (minimize === 'throughput') periodCap = Math.min(periodCap, cutMin);
   const metrics: Objective[] = [...new Set<Objective>([minimize, ...(Number.isFinite(b.periodMs) ? ['throughput' as const] : []), ...others])];
   for (const metric of metrics) {

@@ -10,6 +10,7 @@ import type { Objective, Plan, Problem } from '../src/types.js';
 import { countDownsets } from '../src/_coarsen.js';
 import { compile } from '../src/_compiled.js';
 import { enumerateDownsets } from '../src/_downsets.js';
+import { minCutBytes } from '../src/_mincut.js';
 import { randomProblem } from './_random.js';
 import { wideProblem } from './_wide.js';
 
@@ -47,6 +48,21 @@ describe('countDownsets', () => {
   it.each([1, 2, 3, 4, 5])('equals the enumeration on random DAG %i', (seed) => {
     const cp = compile(randomProblem(seed, { nodes: 12, boards: 2, objective: 'throughput', boardOrder: 'free', skip: 0.3 }));
     expect(countDownsets(cp, 1e6)).toBe(enumerateDownsets(cp, 1e6).length);
+  });
+});
+
+describe('minCutBytes', () => {
+  it.each([1, 2, 3, 4, 5, 6, 7, 8])('equals the fewest bytes over the enumerated proper downsets, random DAG %i', (seed) => {
+    const p = randomProblem(seed, { nodes: 11, boards: 2, objective: 'throughput', boardOrder: 'free', skip: 0.35, constants: seed % 3 });
+    const cp = compile(p);
+    const inner = enumerateDownsets(cp, 1e6).filter((d) => d.size > 0 && d.size < cp.n);
+    expect(minCutBytes(cp, Number.POSITIVE_INFINITY)).toBe(Math.min(...inner.map((d) => d.cutBytes)));
+  });
+
+  it('on a wide DAG: the cheapest of the stem, the join and branch cuts', () => {
+    const cp = compile(wideProblem(2, { branches: 3, length: 3, boards: 2 }));
+    const inner = enumerateDownsets(cp, 1e6).filter((d) => d.size > 0 && d.size < cp.n);
+    expect(minCutBytes(cp, Number.POSITIVE_INFINITY)).toBe(Math.min(...inner.map((d) => d.cutBytes)));
   });
 });
 

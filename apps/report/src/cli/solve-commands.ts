@@ -103,7 +103,9 @@ function layerSpan(nodes: readonly string[], order?: ReadonlyMap<string, number>
 /** A plan for people: metrics, stages (layers as indices in `problem`'s node order), transfers, and the baselines. */
 export function formatPlan(plan: Plan, problem?: Problem): string {
   const order = problem ? new Map(problem.nodes.map((n, i) => [n.id, i])) : undefined;
-  const head = `${plan.status} ${plan.objective} plan in ${fixed(plan.solveMs, 0)} ms` + (plan.gap !== undefined ? ` (gap ${(plan.gap * 100).toFixed(2)}%)` : '');
+  // How the plan was found, when not by the exact method (a coarsened graph, the prefix-cut programme, a baseline).
+  const how = plan.method !== undefined && plan.method !== 'exact' ? ` by ${plan.method}` : '';
+  const head = `${plan.status} ${plan.objective} plan${how} in ${fixed(plan.solveMs, 0)} ms` + (plan.gap !== undefined ? ` (gap ${(plan.gap * 100).toFixed(2)}%)` : '');
   if (plan.stages === undefined) return [head, plan.reason ? `why: ${plan.reason}` : ''].filter(Boolean).join('\n');
   const lines = [
     head,
@@ -129,7 +131,7 @@ export function formatBaselines(plan: Plan): string {
   return table(
     ['plan', 'FPS', 'latency ms', 'energy mJ', 'bottleneck'],
     [
-      ['optimum', fixed(plan.throughputFps), fixed(plan.latencyMs), fixed(plan.energyMj), plan.bottleneck ?? '—'],
+      [plan.status === 'optimal' ? 'optimum' : 'this plan', fixed(plan.throughputFps), fixed(plan.latencyMs), fixed(plan.energyMj), plan.bottleneck ?? '—'],
       ...plan.baselines.map((b) => [b.name, fixed(b.throughputFps), fixed(b.latencyMs), fixed(b.energyMj), b.bottleneck]),
     ],
   );

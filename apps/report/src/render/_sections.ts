@@ -44,7 +44,8 @@ export function headline(system: ReportSystem, o: Objective): string {
   const best = bestSingleBoard(system, o);
   const head = `${BEST_WORD[o]}: ${formatMetric(plan, o)} on ${boardPath(plan)}`;
   const gap = plan.gap !== undefined && Number.isFinite(plan.gap) ? `, gap ${formatPercent(plan.gap).replace('+', '')}` : '';
-  const proven = plan.status === 'optimal' ? '' : ` (${plan.status}${gap})`;
+  const how = plan.method !== undefined && plan.method !== 'exact' ? `, by ${plan.method}` : '';
+  const proven = plan.status === 'optimal' ? '' : ` (${plan.status}${gap}${how})`;
   if (best === undefined) return `${head}${proven}; no single board can run the whole model.`;
   const change = relativeChange(metricOf(plan, o), metricOf(best, o));
   const single = best.stages[0]?.board ?? best.name;
