@@ -5,7 +5,8 @@ import type { GraphProto, ModelProto, NodeProto, ValueInfoProto } from 'onnx-buf
 import { GraphError } from './errors.js';
 import { ELEMENT_BYTES, MAX_ELEMENTS, decodeAttribute, decodeTensor, numel, valueInfoType } from './_proto.js';
 import { inferNode, tensorInfo, type Info } from './_infer.js';
-import type { AttributeValue, DType, Graph, GraphNode, GraphTensor, InputShapes, Shape } from './types.js';
+import { subgraphNode } from './_subgraph.js';
+import type { AttributeValue, DType, Graph, GraphNode, GraphTensor, InputShapes, InputSpec, Shape, SubgraphCost } from './types.js';
 
 const OP_NAME = /^[A-Za-z_][A-Za-z0-9_.]*$/;
 
@@ -181,19 +182,27 @@ export function topologicalOrder(nodes: readonly NodeProto[], names: readonly st
 }
 
 /** Resolves the user's InputShapes against the model's inputs. */
-function userShapeLookup(inputs: readonly string[], shapes: InputShapes | undefined, label: string): (name: string) => Shape | undefined {
+function userShapeLookup(inputs: readonly string[], shapes: InputShapes | undefined, label: string): (name: string) => InputSpec | undefined {
   if (shapes === undefined) return () => undefined;
   if (Array.isArray(shapes)) {
     if (inputs.length !== 1) {
       throw new GraphError('GRAPH_BAD_SHAPE_SPEC', `${label} has ${inputs.length} inputs (${inputs.join(', ')}); give --input <name>=<shape> for each`);
     }
-    return () => shapes as Shape;
+    return () => ({ shape: shapes as Shape });
   }
-  const rec = shapes as Readonly<Record<string, Shape>>;
+  const rec = shapes as Readonly<Record<string, Shape | InputSpec>>;
   for (const k of Object.keys(rec)) {
     if (!inputs.includes(k)) throw new GraphError('GRAPH_UNKNOWN_INPUT', `--input ${k}: ${label} has no input ${k} (inputs: ${inputs.join(', ')})`);
   }
-  return (name) => rec[name];
+  return (name) => {
+    const v = rec[name];
+    return v === undefined ? undefined : Array.isArray(v) ? { shape: v as Shape } : (v as InputSpec);
+  };
+}
+
+/** How an --input value for this input is written: `name=` for a scalar, `name=AxB` otherwise. */
+function specText(name: string, shape: readonly number[]): string {
+  return `${name}=${shape.join('x')}`;
 }
 
 /** Static shape of one graph input from its declared type and the user's shape. */
@@ -204,17 +213,20 @@ function resolveInput(vi: ValueInfoProto, user: Shape | undefined, label: string
   const dynamic = dims === null || dims.some((d) => d === null);
   if (user) {
     if (dims && dims.length !== user.length) {
-      throw new GraphError('GRAPH_INPUT_SHAPE_MISMATCH', `--input ${vi.name}=${user.join('x')}: the model's input has rank ${dims.length}, not ${user.length}`);
+      if (dims.length === 0) {
+        throw new GraphError('GRAPH_INPUT_SHAPE_MISMATCH', `--input ${specText(vi.name, user)}: input ${vi.name} is a scalar (rank 0); give --input ${vi.name}= for its shape, or --input ${vi.name}=:<value> (e.g. ${vi.name}=:${user[0] ?? 1}) to fix its value`);
+      }
+      throw new GraphError('GRAPH_INPUT_SHAPE_MISMATCH', `--input ${specText(vi.name, user)}: the model's input has rank ${dims.length}, not ${user.length}`);
     }
     dims?.forEach((d, i) => {
       if (d !== null && d !== user[i]) {
-        throw new GraphError('GRAPH_INPUT_SHAPE_MISMATCH', `--input ${vi.name}=${user.join('x')}: dim ${i} of input ${vi.name} is fixed at ${d} in the model`);
+        throw new GraphError('GRAPH_INPUT_SHAPE_MISMATCH', `--input ${specText(vi.name, user)}: dim ${i} of input ${vi.name} is fixed at ${d} in the model`);
       }
     });
-    if (numel(user) > MAX_ELEMENTS) throw new GraphError('GRAPH_BAD_SHAPE_SPEC', `--input ${vi.name}=${user.join('x')} has more elements than any input can`);
+    if (numel(user) > MAX_ELEMENTS) throw new GraphError('GRAPH_BAD_SHAPE_SPEC', `--input ${specText(vi.name, user)} has more elements than any input can`);
     return { dtype: t.dtype, shape: user.slice(), dynamic };
   }
-  if (!dims) throw new GraphError('GRAPH_DYNAMIC_DIM', `${label}: input ${vi.name} has no declared shape; pass --input ${vi.name}=<shape>`);
+  if (!dims) throw new GraphError('GRAPH_DYNAMIC_DIM', `${label}: input ${vi.name} has no declared shape; pass --input ${vi.name}=<shape> (--input ${vi.name}= for a scalar)`);
   const shape = dims.map((d, i) => {
     if (d !== null) return d;
     // A dynamic batch dimension alone is the common export; batch 1 is what inference on a board means.
@@ -237,8 +249,15 @@ export interface AnalyseOptions {
 
 /** The analysed graph, or the tensors whose shapes still need an ORT run (with the input shapes to feed). */
 export type AnalyseResult =
-  | { readonly graph: Graph; readonly missing?: undefined }
-  | { readonly graph?: undefined; readonly missing: string[]; readonly feeds: ReadonlyMap<string, { dtype: DType; shape: number[] }> };
+  | { readonly graph: Graph; readonly info: ReadonlyMap<string, Info>; readonly missing?: undefined }
+  | { readonly graph?: undefined; readonly missing: string[]; readonly feeds: ReadonlyMap<string, Feed> };
+
+/** What the shape-measuring onnxruntime run feeds an input: zeros, or the user's fixed value. */
+export interface Feed {
+  readonly dtype: DType;
+  readonly shape: number[];
+  readonly value?: readonly number[];
+}
 
 /** Builds the Graph of a validated model. */
 export function analyseModel(proto: ModelProto, opts: AnalyseOptions): AnalyseResult {
@@ -251,13 +270,16 @@ export function analyseModel(proto: ModelProto, opts: AnalyseOptions): AnalyseRe
   const userShape = userShapeLookup(inputNames, opts.inputShapes, label);
 
   const info = new Map<string, Info>();
-  const feeds = new Map<string, { dtype: DType; shape: number[] }>();
+  const feeds = new Map<string, Feed>();
   let fileStatic = true;
   for (const vi of inputVis) {
-    const r = resolveInput(vi, userShape(vi.name), label);
+    const spec = userShape(vi.name);
+    const r = resolveInput(vi, spec?.shape, label);
     if (r.dynamic) fileStatic = false;
-    info.set(vi.name, { dtype: r.dtype, shape: r.shape });
-    feeds.set(vi.name, { dtype: r.dtype, shape: r.shape });
+    // A fixed value makes the input a known constant for shape arithmetic (If conditions included).
+    const value = spec?.value ? spec.value.slice() : undefined;
+    info.set(vi.name, value ? { dtype: r.dtype, shape: r.shape, value } : { dtype: r.dtype, shape: r.shape });
+    feeds.set(vi.name, value ? { dtype: r.dtype, shape: r.shape, value } : { dtype: r.dtype, shape: r.shape });
   }
   for (const t of g.initializer) info.set(t.name, tensorInfo(decodeTensor(t, `${label}: initializer ${t.name}`, true)));
 
@@ -285,17 +307,27 @@ export function analyseModel(proto: ModelProto, opts: AnalyseOptions): AnalyseRe
       if (v !== undefined) attributes[a.name] = v;
     }
     const implicit = nodeReads(n).slice(n.input.length);
+    const ins = n.input.map((x) => (x === '' ? undefined : info.get(x)));
+    let outs: (Info | undefined)[];
+    let subgraphCost: SubgraphCost | undefined;
+    if (implicit.length > 0 || n.attribute.some((a) => a.g || a.graphs.length)) {
+      // If/Loop/Scan: shapes and cost from the bodies; the node stays one node.
+      const r = subgraphNode(n, name, ins, (x) => info.get(x), opset, label);
+      outs = r.outputs;
+      subgraphCost = r.cost;
+    } else {
+      try {
+        outs = inferNode({ name, op: n.opType, domain: n.domain, attributes, inputs: n.input, outputs: n.output }, opset, ins);
+      } catch (e) {
+        throw e instanceof GraphError ? new GraphError(e.code, `${label}: ${e.message}`, { cause: e }) : e;
+      }
+    }
     const node: GraphNode = {
       name, op: n.opType, domain: n.domain, attributes, inputs: n.input.slice(), outputs: n.output.slice(), index: nodes.length,
       ...(implicit.length ? { implicitInputs: implicit } : {}),
+      ...(subgraphCost ? { subgraphCost } : {}),
     };
     nodes.push(node);
-    let outs: (Info | undefined)[];
-    try {
-      outs = inferNode(node, opset, n.input.map((x) => (x === '' ? undefined : info.get(x))));
-    } catch (e) {
-      throw e instanceof GraphError ? new GraphError(e.code, `${label}: ${e.message}`, { cause: e }) : e;
-    }
     n.output.forEach((o, k) => {
       if (o === '') return;
       const own = outs[k];
@@ -342,5 +374,6 @@ export function analyseModel(proto: ModelProto, opts: AnalyseOptions): AnalyseRe
       name: opts.name, opsetVersion: opset, nodes, tensors, inputs: inputNames, outputs: outputNames,
       initializers: g.initializer.map((t) => t.name),
     },
+    info,
   };
 }

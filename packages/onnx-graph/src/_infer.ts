@@ -89,7 +89,7 @@ export function broadcast(shapes: readonly (readonly number[])[], c?: Ctx): numb
   return out;
 }
 
-/** Element-wise arithmetic on propagated integer values (only when one side is a scalar or sizes match). */
+/** Element-wise arithmetic on propagated values (only when one side is a scalar or sizes match). */
 function binaryValue(a: Info, b: Info, f: (x: number, y: number) => number): number[] | undefined {
   if (!a.value || !b.value) return undefined;
   const n = Math.max(a.value.length, b.value.length);
@@ -101,6 +101,23 @@ function binaryValue(a: Info, b: Info, f: (x: number, y: number) => number): num
 }
 
 const isInt = (d: DType) => d !== 'float32' && d !== 'float64' && d !== 'float16' && d !== 'bfloat16';
+
+/** Values converted as ONNX Cast converts them, or undefined where this package does not model the conversion exactly. */
+function castValues(v: readonly number[], to: DType): number[] | undefined {
+  switch (to) {
+    case 'int64': case 'int32': return v.every(Number.isFinite) ? v.map(Math.trunc) : undefined;
+    case 'bool': return v.map((x) => (x !== 0 ? 1 : 0));
+    // float32 rounding of a double is exact to what a float32 Cast gives; float64 keeps the number.
+    case 'float32': return v.length <= MAX_FLOAT_VALUE ? v.map(Math.fround) : undefined;
+    case 'float64': return v.length <= MAX_FLOAT_VALUE ? v.slice() : undefined;
+    default: return undefined;
+  }
+}
+
+/** Rounds a computed value to what the dtype holds: float32 rounding (exact for + - * /), int truncation. */
+function roundTo(dtype: DType, x: number): number {
+  return dtype === 'float32' ? Math.fround(x) : x;
+}
 
 const BINARY: Record<string, (x: number, y: number) => number> = {
   Add: (x, y) => x + y, Sub: (x, y) => x - y, Mul: (x, y) => x * y,
@@ -178,6 +195,49 @@ function sliceDims(c: Ctx, shape: readonly number[], starts: readonly number[], 
   return { out, ranges };
 }
 
+/** Row-major strides of a shape. */
+function strides(shape: readonly number[]): number[] {
+  return shape.map((_, i) => numel(shape.slice(i + 1)));
+}
+
+/** Values of an output whose element at index o reads the input at index src(o[a], a) on each axis a. */
+function gatherIndices(inShape: readonly number[], outShape: readonly number[], src: (o: number, axis: number) => number, value: readonly number[]): number[] | undefined {
+  const n = numel(outShape);
+  if (n > MAX_VALUE) return undefined;
+  const st = strides(inShape);
+  const idx = new Array<number>(outShape.length).fill(0);
+  const out: number[] = [];
+  for (let k = 0; k < n; k++) {
+    let off = 0;
+    for (let a = 0; a < idx.length; a++) off += src(idx[a]!, a) * st[a]!;
+    out.push(value[off]!);
+    for (let a = idx.length - 1; a >= 0; a--) {
+      if (++idx[a]! < outShape[a]!) break;
+      idx[a] = 0;
+    }
+  }
+  return out;
+}
+
+/** Values of a transpose: output axis a is input axis perm[a]. */
+function gatherIndicesPerm(inShape: readonly number[], outShape: readonly number[], perm: readonly number[], value: readonly number[]): number[] | undefined {
+  const n = numel(outShape);
+  if (n > MAX_VALUE) return undefined;
+  const st = strides(inShape);
+  const idx = new Array<number>(outShape.length).fill(0);
+  const out: number[] = [];
+  for (let k = 0; k < n; k++) {
+    let off = 0;
+    for (let a = 0; a < idx.length; a++) off += idx[a]! * st[perm[a]!]!;
+    out.push(value[off]!);
+    for (let a = idx.length - 1; a >= 0; a--) {
+      if (++idx[a]! < outShape[a]!) break;
+      idx[a] = 0;
+    }
+  }
+  return out;
+}
+
 type Handler = (c: Ctx) => (Info | undefined)[];
 
 const same: Handler = (c) => {
@@ -194,8 +254,7 @@ const HANDLERS: Record<string, Handler> = {
   Cast: (c) => {
     const x = input(c, 0);
     const to = DTYPE_BY_ONNX.get(attrInt(c, 'to', 1)) ?? bad(c, 'unsupported Cast target');
-    const keep = x.value && isInt(to) && isInt(x.dtype);
-    return [withValue(to, x.shape.slice(), keep ? x.value!.slice() : undefined)];
+    return [withValue(to, x.shape.slice(), x.value ? castValues(x.value, to) : undefined)];
   },
   Constant: (c) => {
     const a = c.node.attributes;
@@ -224,8 +283,19 @@ const HANDLERS: Record<string, Handler> = {
     const a = axis(c, attrInt(c, 'axis', 0), x.shape.length);
     const shape = [...x.shape.slice(0, a), ...idx.shape, ...x.shape.slice(a + 1)];
     let value: number[] | undefined;
-    if (x.value && idx.value && x.shape.length === 1) {
-      value = idx.value.map((i) => x.value![i < 0 ? i + x.shape[0]! : i] ?? NaN);
+    if (x.value && idx.value && numel(shape) <= MAX_VALUE) {
+      // out[pre, j, post] = x[pre, idx[j], post]
+      const pre = numel(x.shape.slice(0, a));
+      const post = numel(x.shape.slice(a + 1));
+      const dim = x.shape[a]!;
+      value = [];
+      for (let p = 0; p < pre; p++) {
+        for (const i0 of idx.value) {
+          const i = i0 < 0 ? i0 + dim : i0;
+          for (let q = 0; q < post; q++) value.push(i >= 0 && i < dim ? x.value[(p * dim + i) * post + q]! : NaN);
+        }
+      }
+      if (value.some((v) => Number.isNaN(v))) value = undefined;
     }
     return [withValue(x.dtype, shape, value)];
   },
@@ -258,7 +328,18 @@ const HANDLERS: Record<string, Handler> = {
       });
       shape[a]! += x.shape[a]!;
     }
-    const value = first.shape.length === 1 && xs.every((x) => x.value) ? xs.flatMap((x) => x.value!.slice()) : undefined;
+    let value: number[] | undefined;
+    if (xs.every((x) => x.value) && numel(shape) <= MAX_VALUE) {
+      // Blocks of each input along the axis, interleaved per outer index.
+      const pre = numel(first.shape.slice(0, a));
+      value = [];
+      for (let p = 0; p < pre; p++) {
+        for (const x of xs) {
+          const block = numel(x.shape.slice(a));
+          value.push(...x.value!.slice(p * block, (p + 1) * block));
+        }
+      }
+    }
     return [withValue(first.dtype, shape, value)];
   },
   Reshape: (c) => {
@@ -281,13 +362,16 @@ const HANDLERS: Record<string, Handler> = {
     let a = attrInt(c, 'axis', 1);
     if (a < 0) a += r;
     if (a < 0 || a > r) bad(c, `axis out of range`);
-    return [{ dtype: x.dtype, shape: [numel(x.shape.slice(0, a)), numel(x.shape.slice(a))] }];
+    return [withValue(x.dtype, [numel(x.shape.slice(0, a)), numel(x.shape.slice(a))], x.value?.slice())];
   },
   Transpose: (c) => {
     const x = input(c, 0);
     const perm = attrInts(c, 'perm') ?? x.shape.map((_, i) => x.shape.length - 1 - i);
     if (perm.length !== x.shape.length) bad(c, 'perm rank mismatch');
-    return [{ dtype: x.dtype, shape: perm.map((p) => x.shape[p] ?? bad(c, 'bad perm')) }];
+    const shape = perm.map((p) => x.shape[p] ?? bad(c, 'bad perm'));
+    // Output index k along axis a is input index k along axis perm[a].
+    const value = x.value ? gatherIndicesPerm(x.shape, shape, perm, x.value) : undefined;
+    return [withValue(x.dtype, shape, value)];
   },
   Conv: (c) => {
     const x = input(c, 0);
@@ -398,12 +482,8 @@ const HANDLERS: Record<string, Handler> = {
       steps = has(c, 4) ? val(c, 4) : undefined;
     }
     const { out, ranges } = sliceDims(c, x.shape, starts, ends, axes, steps);
-    let value: number[] | undefined;
-    if (x.value && x.shape.length === 1) {
-      const [s, e, st] = ranges[0]!;
-      value = [];
-      for (let i = s; st > 0 ? i < e : i > e; i += st) value.push(x.value[i]!);
-    }
+    // Element (i0, i1, ...) of the output is element (s0 + i0*step0, ...) of the input.
+    const value = x.value ? gatherIndices(x.shape, out, (o, a) => ranges[a]![0] + o * ranges[a]![2], x.value) : undefined;
     return [withValue(x.dtype, out, value)];
   },
   Expand: (c) => {
@@ -448,7 +528,10 @@ const HANDLERS: Record<string, Handler> = {
     const x = input(c, 1);
     return [{ dtype: x.dtype, shape: broadcast([input(c, 0).shape, x.shape, input(c, 2).shape], c) }];
   },
-  Not: (c) => [{ dtype: 'bool', shape: input(c, 0).shape }],
+  Not: (c) => {
+    const x = input(c, 0);
+    return [withValue('bool', x.shape.slice(), x.value?.map((v) => (v !== 0 ? 0 : 1)))];
+  },
 };
 
 for (const op of UNARY_SAME) HANDLERS[op] = same;
@@ -460,12 +543,40 @@ for (const op of ['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Sum', 'Mean'
     const first = xs[0] ?? bad(c, 'no inputs');
     const shape = broadcast(xs.map((x) => x.shape), c);
     const f = BINARY[op];
-    const value = f && xs.length === 2 && isInt(first.dtype) ? binaryValue(first, xs[1]!, (p, q) => (op === 'Div' ? Math.trunc(f(p, q)) : f(p, q))) : undefined;
-    return [withValue(first.dtype, shape, value)];
+    // Floats only in float32/float64, where a double result rounded once equals the IEEE operation.
+    const exact = isInt(first.dtype) || first.dtype === 'float32' || first.dtype === 'float64';
+    const value = f && xs.length === 2 && exact
+      ? binaryValue(first, xs[1]!, (p, q) => (isInt(first.dtype) ? (op === 'Div' ? Math.trunc(f(p, q)) : f(p, q)) : roundTo(first.dtype, f(p, q))))
+      : undefined;
+    return [withValue(first.dtype, shape, value?.every(Number.isFinite) ? value : undefined)];
   };
 }
+const COMPARE_FN: Record<string, (x: number, y: number) => boolean> = {
+  Equal: (x, y) => x === y, Less: (x, y) => x < y, Greater: (x, y) => x > y, LessOrEqual: (x, y) => x <= y,
+  GreaterOrEqual: (x, y) => x >= y, And: (x, y) => x !== 0 && y !== 0, Or: (x, y) => x !== 0 || y !== 0, Xor: (x, y) => (x !== 0) !== (y !== 0),
+};
 for (const op of COMPARE) {
-  HANDLERS[op] = (c) => [{ dtype: 'bool', shape: broadcast([input(c, 0).shape, input(c, 1).shape], c) }];
+  HANDLERS[op] = (c) => {
+    const a = input(c, 0);
+    const b = input(c, 1);
+    const f = COMPARE_FN[op]!;
+    const value = binaryValue(a, b, (x, y) => (f(x, y) ? 1 : 0));
+    return [withValue('bool', broadcast([a.shape, b.shape], c), value)];
+  };
+}
+for (const [op, dirs] of [['LSTM', 4], ['GRU', 3], ['RNN', 1]] as const) {
+  HANDLERS[op] = (c) => {
+    const x = input(c, 0);
+    const w = input(c, 1);
+    if (x.shape.length !== 3 || w.shape.length !== 3) bad(c, `X rank ${x.shape.length} and W rank ${w.shape.length}, expected 3 and 3`);
+    const hidden = attrInt(c, 'hidden_size', w.shape[1]! / dirs);
+    const numDir = w.shape[0]!;
+    const batchFirst = attrInt(c, 'layout', 0) === 1;
+    const [seq, batch] = batchFirst ? [x.shape[1]!, x.shape[0]!] : [x.shape[0]!, x.shape[1]!];
+    const y = batchFirst ? [batch, seq, numDir, hidden] : [seq, numDir, batch, hidden];
+    const state = batchFirst ? [batch, numDir, hidden] : [numDir, batch, hidden];
+    return [{ dtype: x.dtype, shape: y }, { dtype: x.dtype, shape: state }, ...(op === 'LSTM' ? [{ dtype: x.dtype, shape: state }] : [])];
+  };
 }
 for (const op of ['ReduceMean', 'ReduceSum', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceL1', 'ReduceL2', 'ReduceLogSum', 'ReduceLogSumExp', 'ReduceSumSquare']) {
   HANDLERS[op] = (c) => {

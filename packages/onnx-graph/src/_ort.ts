@@ -5,6 +5,7 @@ import { ModelProtoSchema, ValueInfoProtoSchema, type ModelProto } from 'onnx-bu
 import * as ort from 'onnxruntime-node';
 import { GraphError } from './errors.js';
 import { numel } from './_proto.js';
+import type { Feed } from './_build.js';
 import type { DType } from './types.js';
 
 /** Largest input (elements) the shape-measuring run will allocate: 1 GiB of float32. */
@@ -15,16 +16,18 @@ const ORT_TYPES: Partial<Record<string, DType>> = {
   uint16: 'uint16', int32: 'int32', uint32: 'uint32', int64: 'int64', uint64: 'uint64', bool: 'bool', string: 'string',
 };
 
-function zeros(dtype: DType, shape: number[]): ort.Tensor {
+/** Zeros of the shape, or the user's fixed value (`--input sr=:16000`). */
+function zeros(dtype: DType, shape: number[], value?: readonly number[]): ort.Tensor {
   const n = numel(shape);
+  const v = value ?? [];
   switch (dtype) {
-    case 'float32': return new ort.Tensor('float32', new Float32Array(n), shape);
-    case 'float64': return new ort.Tensor('float64', new Float64Array(n), shape);
-    case 'int64': return new ort.Tensor('int64', new BigInt64Array(n), shape);
-    case 'int32': return new ort.Tensor('int32', new Int32Array(n), shape);
-    case 'int8': return new ort.Tensor('int8', new Int8Array(n), shape);
-    case 'uint8': return new ort.Tensor('uint8', new Uint8Array(n), shape);
-    case 'bool': return new ort.Tensor('bool', new Uint8Array(n), shape);
+    case 'float32': return new ort.Tensor('float32', Float32Array.from({ length: n }, (_, i) => v[i] ?? 0), shape);
+    case 'float64': return new ort.Tensor('float64', Float64Array.from({ length: n }, (_, i) => v[i] ?? 0), shape);
+    case 'int64': return new ort.Tensor('int64', BigInt64Array.from({ length: n }, (_, i) => BigInt(Math.trunc(v[i] ?? 0))), shape);
+    case 'int32': return new ort.Tensor('int32', Int32Array.from({ length: n }, (_, i) => v[i] ?? 0), shape);
+    case 'int8': return new ort.Tensor('int8', Int8Array.from({ length: n }, (_, i) => v[i] ?? 0), shape);
+    case 'uint8': return new ort.Tensor('uint8', Uint8Array.from({ length: n }, (_, i) => v[i] ?? 0), shape);
+    case 'bool': return new ort.Tensor('bool', Uint8Array.from({ length: n }, (_, i) => (v[i] ? 1 : 0)), shape);
     case 'float16': return new ort.Tensor('float16', new Uint16Array(n), shape);
     default: throw new GraphError('GRAPH_SHAPE_INFERENCE', `cannot feed an input of type ${dtype} to measure shapes`);
   }
@@ -33,7 +36,7 @@ function zeros(dtype: DType, shape: number[]): ort.Tensor {
 /** Runs the model once on zero inputs and returns dtype and shape of each requested tensor. */
 export async function measureShapes(
   proto: ModelProto,
-  feeds: ReadonlyMap<string, { dtype: DType; shape: number[] }>,
+  feeds: ReadonlyMap<string, Feed>,
   names: readonly string[],
   label: string,
 ): Promise<Map<string, { dtype: DType; shape: number[] }>> {
@@ -49,9 +52,10 @@ export async function measureShapes(
   for (const n of names) if (!outputs.has(n)) g.output.push(create(ValueInfoProtoSchema, { name: n }));
   let session: ort.InferenceSession | undefined;
   try {
-    session = await ort.InferenceSession.create(toBinary(ModelProtoSchema, m), { graphOptimizationLevel: 'disabled' });
+    // Warnings (unused initializers, shape hints) would reach the user's stderr; failures still throw.
+    session = await ort.InferenceSession.create(toBinary(ModelProtoSchema, m), { graphOptimizationLevel: 'disabled', logSeverityLevel: 4 });
     const input: Record<string, ort.Tensor> = {};
-    for (const [k, v] of feeds) input[k] = zeros(v.dtype, v.shape);
+    for (const [k, v] of feeds) input[k] = zeros(v.dtype, v.shape, v.value);
     const result = await session.run(input, names as string[]);
     const out = new Map<string, { dtype: DType; shape: number[] }>();
     for (const n of names) {

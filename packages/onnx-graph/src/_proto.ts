@@ -1,6 +1,8 @@
 // Conversions between onnx-buf messages and the plain graph model: element types, dims,
 // attributes and constant tensor contents. Pure functions; no I/O.
+import { create } from '@bufbuild/protobuf';
 import type { AttributeProto, TensorProto, ValueInfoProto } from 'onnx-buf';
+import { TensorProtoSchema } from 'onnx-buf';
 import { AttributeProto_AttributeType, TensorProto_DataLocation } from 'onnx-buf';
 import { GraphError } from './errors.js';
 import type { AttributeValue, DType, TensorValue } from './types.js';
@@ -180,4 +182,70 @@ function tensorNumbers(t: TensorProto, dtype: DType, n: number): number[] | Floa
     default:
       return undefined;
   }
+}
+
+const INT64_MAX = 2n ** 63n - 1n;
+const INT64_MIN = -(2n ** 63n);
+
+/** An int64 from a propagated number: sentinels like INT64_MAX came through a double, so clamp. */
+function toInt64(v: number): bigint {
+  if (v >= 9223372036854775807) return INT64_MAX;
+  if (v <= -9223372036854775808) return INT64_MIN;
+  return BigInt(Math.trunc(v));
+}
+
+/** A TensorProto holding `values` (row-major) as `dtype`; only the types shape arithmetic produces. */
+export function tensorFromValues(name: string, dtype: DType, shape: readonly number[], values: readonly number[]): TensorProto {
+  const n = numel(shape);
+  if (values.length !== n) throw new GraphError('GRAPH_CORRUPT', `constant ${name}: ${values.length} values for shape [${shape.join(',')}]`);
+  const size = ELEMENT_BYTES[dtype];
+  const raw = new Uint8Array(n * size);
+  const view = new DataView(raw.buffer);
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!;
+    switch (dtype) {
+      case 'int64': view.setBigInt64(i * 8, toInt64(v), true); break;
+      case 'uint64': view.setBigUint64(i * 8, BigInt(Math.max(0, Math.trunc(v))), true); break;
+      case 'int32': view.setInt32(i * 4, v, true); break;
+      case 'uint32': view.setUint32(i * 4, v, true); break;
+      case 'int16': view.setInt16(i * 2, v, true); break;
+      case 'uint16': view.setUint16(i * 2, v, true); break;
+      case 'int8': view.setInt8(i, v); break;
+      case 'uint8': view.setUint8(i, v); break;
+      case 'bool': view.setUint8(i, v !== 0 ? 1 : 0); break;
+      case 'float32': view.setFloat32(i * 4, v, true); break;
+      case 'float64': view.setFloat64(i * 8, v, true); break;
+      default: throw new GraphError('GRAPH_UNSUPPORTED_DTYPE', `constant ${name}: cannot write ${dtype} values`);
+    }
+  }
+  return create(TensorProtoSchema, { name, dims: shape.map(BigInt), dataType: ONNX_BY_DTYPE.get(dtype)!, rawData: raw });
+}
+
+/** A tensor's contents as little-endian raw bytes, whichever field holds them (not strings). */
+export function tensorRawBytes(t: TensorProto, what: string): Uint8Array {
+  const dtype = dtypeOf(t.dataType, what);
+  if (t.rawData.length > 0) return t.rawData;
+  const n = numel(checkedDims(t.dims, what));
+  if (n === 0) return new Uint8Array(0);
+  const size = ELEMENT_BYTES[dtype];
+  if (size === 0) throw new GraphError('GRAPH_UNSUPPORTED_DTYPE', `${what}: ${dtype} has no raw byte form`);
+  const raw = new Uint8Array(n * size);
+  const view = new DataView(raw.buffer);
+  for (let i = 0; i < n; i++) {
+    switch (dtype) {
+      case 'float32': view.setFloat32(i * 4, t.floatData[i] ?? 0, true); break;
+      case 'float64': view.setFloat64(i * 8, t.doubleData[i] ?? 0, true); break;
+      case 'int64': view.setBigInt64(i * 8, t.int64Data[i] ?? 0n, true); break;
+      case 'uint64': view.setBigUint64(i * 8, t.uint64Data[i] ?? 0n, true); break;
+      case 'uint32': view.setUint32(i * 4, Number(t.uint64Data[i] ?? 0n), true); break;
+      case 'int32': view.setInt32(i * 4, t.int32Data[i] ?? 0, true); break;
+      // Sub-32-bit types sit widened in int32_data (float16/bfloat16 as their bit patterns).
+      case 'int16': view.setInt16(i * 2, t.int32Data[i] ?? 0, true); break;
+      case 'uint16': case 'float16': case 'bfloat16': view.setUint16(i * 2, t.int32Data[i] ?? 0, true); break;
+      case 'int8': view.setInt8(i, t.int32Data[i] ?? 0); break;
+      case 'uint8': case 'bool': view.setUint8(i, t.int32Data[i] ?? 0); break;
+      default: throw new GraphError('GRAPH_UNSUPPORTED_DTYPE', `${what}: ${dtype} has no raw byte form`);
+    }
+  }
+  return raw;
 }

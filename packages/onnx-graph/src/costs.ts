@@ -22,6 +22,8 @@ const NORMS: Record<string, number> = {
   Softmax: 3, LogSoftmax: 3, Hardmax: 1,
 };
 const REDUCE = /^Reduce/;
+// Recurrent layers and their gate count.
+const RECURRENT: Record<string, number> = { LSTM: 4, GRU: 3, RNN: 1 };
 
 function shapeOf(graph: Graph, name: string | undefined): readonly number[] {
   return (name ? graph.tensors.get(name)?.shape : undefined) ?? [];
@@ -47,7 +49,10 @@ export function nodeCost(graph: Graph, node: GraphNode): NodeCost {
   let known = true;
   const domainOk = node.domain === '' || node.domain === 'ai.onnx';
   const op = domainOk ? node.op : '';
-  if (op === 'Conv') {
+  if (node.subgraphCost) {
+    macs = node.subgraphCost.macs;
+    flops = node.subgraphCost.flops;
+  } else if (op === 'Conv') {
     // Each output element sums over its group's input channels and the kernel window: W is [M, C/g, k...].
     macs = out * numel(shapeOf(graph, node.inputs[1]).slice(1));
   } else if (op === 'ConvTranspose') {
@@ -65,6 +70,14 @@ export function nodeCost(graph: Graph, node: GraphNode): NodeCost {
     flops = out * (Array.isArray(k) ? numel(k as number[]) : 1);
   } else if (op === 'GlobalAveragePool' || op === 'GlobalMaxPool' || REDUCE.test(op)) {
     flops = inp;
+  } else if (op in RECURRENT) {
+    // Per step and direction: every gate multiplies the input and the hidden state (W is [dirs, gates*H, I]).
+    const x = shapeOf(graph, node.inputs[0]);
+    const w = shapeOf(graph, node.inputs[1]);
+    const steps = (x[0] ?? 0) * (x[1] ?? 0); // sequence x batch, in either layout
+    const hidden = (w[1] ?? 0) / RECURRENT[op]!;
+    macs = steps * (w[0] ?? 0) * (w[1] ?? 0) * ((w[2] ?? 0) + hidden);
+    flops = out * RECURRENT[op]! * 3;
   } else if (op in NORMS) {
     flops = out * NORMS[op]!;
   } else if (ELEMENTWISE.has(op)) {
@@ -99,6 +112,7 @@ export function graphCosts(graph: Graph): GraphCosts {
     macs += c.macs;
     flops += c.flops;
     if (!c.known) unknown.add(n.domain && n.domain !== 'ai.onnx' ? `${n.domain}.${n.op}` : n.op);
+    for (const op of n.subgraphCost?.unknownOps ?? []) unknown.add(op);
   }
   let params = 0;
   let paramBytes = 0;

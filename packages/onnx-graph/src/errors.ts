@@ -17,6 +17,7 @@ export type GraphErrorCode =
   | 'GRAPH_BAD_ASSIGNMENT'
   | 'GRAPH_EMPTY_STAGE'
   | 'GRAPH_SHAPE_INFERENCE'
+  | 'GRAPH_BAD_CONSTANT'
   | 'GRAPH_WRITE_FAILED';
 
 /** The one error class of this package: a one-line message and a stable `code`. */

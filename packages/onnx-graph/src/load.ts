@@ -7,9 +7,10 @@ import { fromBinary } from '@bufbuild/protobuf';
 import { ModelProtoSchema, TensorProto_DataLocation, type ModelProto, type TensorProto } from 'onnx-buf';
 import { GraphError } from './errors.js';
 import { ELEMENT_BYTES, checkedDims, dtypeOf, numel } from './_proto.js';
-import { analyseModel, validateModel } from './_build.js';
+import { analyseModel, uniqueNodeNames, validateModel } from './_build.js';
 import { measureShapes } from './_ort.js';
-import type { Graph, InputShapes } from './types.js';
+import { simplifyProto, type SimplifyReport } from './simplify.js';
+import type { DType, Graph, InputShapes } from './types.js';
 
 /** A loaded model: the analysed graph, the decoded proto (external data inlined), the file's hash. */
 export interface LoadedModel {
@@ -18,6 +19,8 @@ export interface LoadedModel {
   /** Hex sha256 of the model file's bytes (external data files not included). */
   readonly sha256: string;
   readonly path?: string;
+  /** What the load-time passes changed (Constant nodes, folded shape arithmetic, dead nodes). */
+  readonly simplified: SimplifyReport;
 }
 
 /** Options of `loadModel`. */
@@ -26,6 +29,11 @@ export interface LoadOptions {
   readonly inputShapes?: InputShapes;
   /** Model name; defaults to the graph name, else the file's base name. */
   readonly name?: string;
+  /**
+   * Run the graph passes (default true): Constant nodes become initializers, shape arithmetic is
+   * folded for the fixed input shapes, dead nodes go. `proto` is then the simplified model.
+   */
+  readonly simplify?: boolean;
 }
 
 // First bytes a serialized ModelProto can start with (the tag of one of its fields).
@@ -125,14 +133,28 @@ export async function loadModel(source: string | Uint8Array, options: LoadOption
   const proto = decodeModel(bytes, label);
   inlineExternalData(proto, path ? dirname(path) : undefined, label);
   const name = options.name ?? (proto.graph!.name || (path ? basename(path).replace(/\.onnx$/i, '') : 'model'));
-  let r = analyseModel(proto, { inputShapes: options.inputShapes, name, label });
-  if (r.missing) {
-    const extra = await measureShapes(proto, r.feeds, r.missing, label);
-    r = analyseModel(proto, { inputShapes: options.inputShapes, name, label, extra });
-    if (r.missing) throw new GraphError('GRAPH_SHAPE_INFERENCE', `${label}: no shape for tensor ${r.missing[0]}`);
-  }
-  // The proto's node names become the graph's unique names, so stage files and the graph agree.
-  const byOutput = new Map(r.graph.nodes.map((n) => [n.outputs.find((o) => o !== '')!, n.name]));
-  for (const n of proto.graph!.node) n.name = byOutput.get(n.output.find((o) => o !== '')!)!;
-  return path ? { graph: r.graph, proto, sha256, path } : { graph: r.graph, proto, sha256 };
+  // The proto's node names become the graph's unique names, so passes, stage files and the graph agree.
+  const unique = uniqueNodeNames(proto.graph!.node);
+  proto.graph!.node.forEach((n, i) => { n.name = unique[i]!; });
+  // Shapes onnxruntime measured for tensors inference cannot tell; names survive the passes.
+  const extra = new Map<string, { dtype: DType; shape: number[] }>();
+  const analyse = async (p: ModelProto) => {
+    let r = analyseModel(p, { inputShapes: options.inputShapes, name, label, extra });
+    if (r.missing) {
+      for (const [k, v] of await measureShapes(p, r.feeds, r.missing, label)) extra.set(k, v);
+      r = analyseModel(p, { inputShapes: options.inputShapes, name, label, extra });
+      if (r.missing) throw new GraphError('GRAPH_SHAPE_INFERENCE', `${label}: no shape for tensor ${r.missing[0]}, even from an onnxruntime run; give the input shapes with --input`);
+    }
+    return r;
+  };
+  const simplified = options.simplify === false ? unsimplified(proto) : await simplifyProto(proto, label, analyse);
+  const r = await analyse(proto);
+  const model = { graph: r.graph, proto, sha256, simplified };
+  return path ? { ...model, path } : model;
+}
+
+/** The report of a model loaded without passes. */
+function unsimplified(proto: ModelProto): SimplifyReport {
+  const n = proto.graph!.node.length;
+  return { nodesBefore: n, nodesAfter: n, constants: 0, folded: 0, dead: 0, passes: [] };
 }

@@ -1,11 +1,13 @@
-// The text form of shapes on the command line: `1x3x224x224` and `name=1x3x224x224`.
+// The text form of shapes on the command line: `1x3x224x224`, `name=1x3x224x224`, a scalar `name=`,
+// and a fixed value `name=<shape>:<values>` (`sr=:16000`).
 import { GraphError } from './errors.js';
 import { MAX_DIM } from './_proto.js';
-import type { InputShapes, Shape } from './types.js';
+import type { InputShapes, InputSpec, Shape } from './types.js';
 
-/** Parses `1x3x224x224` into [1, 3, 224, 224]; every dim a positive integer. */
+/** Parses `1x3x224x224` into [1, 3, 224, 224]; every dim a positive integer; the empty text is a scalar, []. */
 export function parseShape(text: string): Shape {
   const t = text.trim();
+  if (t === '') return [];
   if (!/^\d+(x\d+)*$/i.test(t)) {
     throw new GraphError('GRAPH_BAD_SHAPE_SPEC', `--input ${text}: a shape is positive integers joined by x, e.g. 1x3x224x224`);
   }
@@ -25,13 +27,28 @@ export function parseInputSpecs(specs: readonly string[]): InputShapes {
     return parseShape(specs[0]!);
   }
   if (!named.every(Boolean)) throw new GraphError('GRAPH_BAD_SHAPE_SPEC', `--input: mix of bare shapes and name=shape; name every input`);
-  const out: Record<string, Shape> = {};
+  const out: Record<string, Shape | InputSpec> = {};
   for (const s of specs) {
-    const eq = s.lastIndexOf('=');
+    const eq = s.indexOf('=');
     const name = s.slice(0, eq);
     if (name === '') throw new GraphError('GRAPH_BAD_SHAPE_SPEC', `--input ${s}: the input name is empty`);
     if (name in out) throw new GraphError('GRAPH_BAD_SHAPE_SPEC', `--input ${name} given twice`);
-    out[name] = parseShape(s.slice(eq + 1));
+    const rest = s.slice(eq + 1);
+    const colon = rest.indexOf(':');
+    if (colon < 0) {
+      out[name] = parseShape(rest);
+      continue;
+    }
+    // name=<shape>:<values>: a fixed value, e.g. sr=:16000 for a scalar sample rate.
+    const shape = parseShape(rest.slice(0, colon));
+    const text = rest.slice(colon + 1).trim();
+    const value = text === '' ? [] : text.split(',').map((v) => Number(v.trim()));
+    const n = shape.reduce((a, b) => a * b, 1);
+    if (value.some((v) => !Number.isFinite(v)) || value.length !== n) {
+      throw new GraphError('GRAPH_BAD_SHAPE_SPEC', `--input ${s}: after ":" give ${n} number${n === 1 ? '' : 's'} separated by commas for shape [${shape.join(',')}], e.g. --input ${name}=${shape.join('x')}:${new Array<string>(n).fill('1').slice(0, 4).join(',')}`);
+    }
+    if (n > 4096) throw new GraphError('GRAPH_BAD_SHAPE_SPEC', `--input ${name}: a fixed value is for small inputs (a scalar, a few numbers), not ${n} elements`);
+    out[name] = { shape, value };
   }
   return out;
 }

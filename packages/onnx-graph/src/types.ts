@@ -52,6 +52,15 @@ export interface GraphNode {
   readonly outputs: readonly string[];
   /** Position in `Graph.nodes` (a topological order). */
   readonly index: number;
+  /** For If, Loop and Scan: the cost of the body that runs (the larger If branch; a loop body times its iterations). */
+  readonly subgraphCost?: SubgraphCost;
+}
+
+/** MACs and FLOPs of a node's subgraphs, and the ops in them the cost model does not know. */
+export interface SubgraphCost {
+  readonly macs: number;
+  readonly flops: number;
+  readonly unknownOps: readonly string[];
 }
 
 export interface NodeCost {
@@ -94,8 +103,15 @@ export interface CutPoint {
   readonly single: boolean;
 }
 
-/** User-given shapes for inputs: one shape for the single input, or per input name. */
-export type InputShapes = Shape | Readonly<Record<string, Shape>>;
+/** One input's shape and, for a scalar such as a sample rate, the value it will always have. */
+export interface InputSpec {
+  readonly shape: Shape;
+  /** Row-major contents; the model is then specialised to it (shape arithmetic and If conditions fold). */
+  readonly value?: readonly number[];
+}
+
+/** User-given shapes for inputs: one shape for the single input, or per input name (a shape or a spec with a value). */
+export type InputShapes = Shape | Readonly<Record<string, Shape | InputSpec>>;
 
 export interface StageManifest {
   readonly file: string;

@@ -62,11 +62,16 @@ describe('loadModel: shapes', () => {
       .node('Reshape', ['x', 'target'], ['flat'], {}, 'reshape')
       .node('Slice', ['flat', b.ints('s', [1]), b.ints('e', [1000]), b.ints('a', [1])], ['sl'], {}, 'slice')
       .node('Transpose', ['sl'], ['y'], { perm: [1, 0] }, 'tr').output('y');
-    const { graph } = await loadModel(b.bytes());
+    const { graph } = await loadModel(b.bytes(), { simplify: false });
     expect(shapes(graph, ['shape', 'n', 'target', 'flat', 'sl', 'y'])).toEqual({
       shape: [4], n: [], target: [2], flat: [2, 36], sl: [2, 35], y: [35, 2],
     });
     expect(graph.tensors.get('target')!.dtype).toBe('int64');
+    // With the passes the chain folds to one constant: the Reshape reads it as a weight.
+    const folded = await loadModel(b.bytes());
+    expect(folded.graph.nodes.map((n) => n.name)).toEqual(['reshape', 'slice', 'tr']);
+    expect(folded.graph.tensors.get('target')!.isInitializer).toBe(true);
+    expect(shapes(folded.graph, ['flat', 'sl', 'y'])).toEqual({ flat: [2, 36], sl: [2, 35], y: [35, 2] });
   });
 
   it('an op without an inference rule gets its shape from one onnxruntime run', async () => {
@@ -160,15 +165,23 @@ describe('parseShape / parseInputSpecs', () => {
     [['x=1x3x8x8'], { x: [1, 3, 8, 8] }],
     [['a=1x2', 'b=3X4'], { a: [1, 2], b: [3, 4] }],
     [[], {}],
+    // Scalars: an empty shape, and a fixed value after ':'.
+    [['sr='], { sr: [] }],
+    [['x=1x4', 'sr=:16000'], { x: [1, 4], sr: { shape: [], value: [16000] } }],
+    [['k=2:3,-4'], { k: { shape: [2], value: [3, -4] } }],
   ])('%j -> %j', (specs, expected) => {
     expect(parseInputSpecs(specs)).toEqual(expected);
   });
 
-  it.each(['', '1x', 'x3', '1x0x3', '1x-3', 'axb', '1.5x2', '1x3x99999999999'])('parseShape(%j) is GRAPH_BAD_SHAPE_SPEC', (text) => {
+  it('parseShape("") is a scalar', () => {
+    expect(parseShape('')).toEqual([]);
+  });
+
+  it.each(['1x', 'x3', '1x0x3', '1x-3', 'axb', '1.5x2', '1x3x99999999999'])('parseShape(%j) is GRAPH_BAD_SHAPE_SPEC', (text) => {
     expect(() => parseShape(text)).toThrowError(expect.objectContaining({ code: 'GRAPH_BAD_SHAPE_SPEC' }));
   });
 
-  it.each([[['1x2', '3x4']], [['a=1x2', '3x4']], [['=1x2']], [['a=1x2', 'a=1x2']]])('parseInputSpecs(%j) is GRAPH_BAD_SHAPE_SPEC', (specs) => {
+  it.each([[['1x2', '3x4']], [['a=1x2', '3x4']], [['=1x2']], [['a=1x2', 'a=1x2']], [['sr=:']], [['sr=:1,2']], [['k=2:1']], [['sr=:abc']]])('parseInputSpecs(%j) is GRAPH_BAD_SHAPE_SPEC', (specs) => {
     expect(() => parseInputSpecs(specs)).toThrowError(expect.objectContaining({ code: 'GRAPH_BAD_SHAPE_SPEC' }));
   });
 });

@@ -1,0 +1,72 @@
+// Real models exported by other people's tools (paddle2onnx, torch.onnx, spox), from npm packages:
+// loaded with the passes, split into stages, and every stage composition run in onnxruntime
+// against the original file.
+import { readFileSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { cutPoints, encodeModel, graphCosts, loadModel, maxAbsDiff, randomFeeds, runModel, runStages, splitModel, type Graph, type InputSpec } from '@dnnpart/onnx-graph';
+import { externalModels, type ExternalModel } from '@dnnpart/zoo';
+
+// A missing package skips with its reason; under CI it fails (npm ci installs the devDependencies).
+function present(m: ExternalModel): boolean {
+  if (m.available) return true;
+  if (process.env.CI === 'true') throw new Error(`${m.name}: ${m.source.package}@${m.source.version} is not installed; npm ci installs it`);
+  console.warn(`skipped ${m.name}: ${m.source.package}@${m.source.version} is not installed`);
+  return false;
+}
+
+function feedsFor(m: ExternalModel, graph: Graph): Record<string, ort.Tensor> {
+  const feeds = randomFeeds(graph, 11);
+  for (const [name, v] of Object.entries(m.values)) {
+    const t = graph.tensors.get(name)!;
+    feeds[name] = new ort.Tensor('int64', BigInt64Array.from(v.map(BigInt)), [...t.shape]);
+  }
+  return feeds;
+}
+
+/** The table's shapes, with the fixed values (a sample rate) as `--input sr=:16000` gives them. */
+function specs(m: ExternalModel): Record<string, InputSpec> {
+  return Object.fromEntries(Object.entries(m.inputs).map(([k, shape]) => [k, m.values[k] ? { shape, value: m.values[k] } : { shape }]));
+}
+
+// What the passes must achieve on each model (counted in the files: Constant nodes, shape nodes).
+const EXPECT: Record<string, { constants: number; maxNodes: number }> = {
+  'paddleocr-det': { constants: 342, maxNodes: 330 },
+  'paddleocr-rec': { constants: 325, maxNodes: 440 },
+  'paddleocr-cls': { constants: 250, maxNodes: 221 },
+  'silero-vad': { constants: 1, maxNodes: 4 },
+  'silero-vad-op15': { constants: 49, maxNodes: 72 },
+  'silero-vad-op18': { constants: 0, maxNodes: 4 },
+};
+
+describe('real exported models', () => {
+  it.each(externalModels().map((m) => [m.name, m] as const))('%s: fold, split in three, same outputs as the file', async (name, m) => {
+    if (!present(m)) return;
+    const model = await loadModel(m.file, { inputShapes: specs(m) });
+    const { graph, simplified } = model;
+    const want = EXPECT[name]!;
+    expect(simplified.constants).toBe(want.constants);
+    expect(simplified.nodesAfter).toBe(graph.nodes.length);
+    expect(graph.nodes.length).toBeLessThanOrEqual(want.maxNodes);
+    expect(graph.nodes.filter((n) => n.op === 'Constant' || n.op === 'Shape')).toEqual([]);
+    for (const x of graph.inputs) expect(graph.tensors.get(x)!.shape).toEqual(m.inputs[x]);
+
+    const feeds = feedsFor(m, graph);
+    const expected = await runModel(readFileSync(m.file), feeds, graph.outputs);
+    // The simplified model alone, then its stages in sequence, against the file.
+    const whole = await runModel(encodeModel(model.proto), feeds, graph.outputs);
+    expect(maxAbsDiff(expected, whole, graph.outputs)).toBeLessThanOrEqual(1e-4);
+    const n = graph.nodes.length;
+    if (n >= 2) {
+      const at = [...new Set([Math.floor(n / 3), Math.floor((2 * n) / 3)].map((i) => Math.min(i, n - 2)))];
+      const after = at.map((i) => graph.nodes[i]!.name);
+      const split = splitModel(model, { after });
+      const actual = await runStages(split, feeds);
+      expect(maxAbsDiff(expected, actual, graph.outputs)).toBeLessThanOrEqual(1e-4);
+    }
+    const out = expected[graph.outputs[0]!]!.data as Float32Array;
+    expect(out.length).toBeGreaterThan(0);
+    expect(cutPoints(graph)).toHaveLength(n);
+    expect(graphCosts(graph).macs).toBeGreaterThan(0);
+  });
+});
