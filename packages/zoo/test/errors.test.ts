@@ -9,7 +9,7 @@ import {
   type ZooBuildOptions,
   type ZooErrorCode,
 } from '@dnnpart/zoo';
-import { cnnNames } from './_nets.js';
+import { cnnNames, textNames, vitNames } from './_nets.js';
 
 function errorOf(fn: () => unknown): { code: string; message: string } {
   try {
@@ -105,5 +105,42 @@ describe('any input size either builds a CNN or fails with ZOO_BAD_INPUT_SHAPE',
       }
     }
     expect(built).toBeGreaterThan(150);
+  });
+});
+
+describe('any input shape either builds a transformer or fails with ZOO_BAD_INPUT_SHAPE', () => {
+  // 200 seeded draws: ViTs with random sides (valid only for equal multiples of the patch), text
+  // encoders with random [batch, sequence] (valid up to 512 tokens).
+  let s = 777;
+  const next = (n: number) => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return (s >>> 8) % n;
+  };
+  const nets = [...vitNames, ...textNames];
+  const draws = Array.from({ length: 200 }, () => {
+    const net = nets[next(nets.length)]!;
+    const side = 16 * (1 + next(40));
+    const shape: number[] = textNames.includes(net)
+      ? [1 + next(3), 1 + next(700)]
+      : next(2) === 0 ? [1, 3, side, side] : [1, 3, 1 + next(600), 1 + next(600)];
+    return [net, shape] as const;
+  });
+
+  it('holds for 200 random draws', () => {
+    let built = 0;
+    for (const [net, shape] of draws) {
+      const patch = net === 'vit_b_32' ? 32 : 16;
+      const valid = textNames.includes(net) ? shape[1]! <= 512 : shape[2] === shape[3] && shape[2]! % patch === 0;
+      try {
+        const info = zooModelInfo(net, { inputShape: shape });
+        expect(valid, `${net} ${shape.join('x')} built`).toBe(true);
+        expect(info.outputShape).toEqual(textNames.includes(net) ? [...shape, net === 'bert_base' ? 768 : 384] : [1, 1000]);
+        built++;
+      } catch (e) {
+        expect(isZooError(e, 'ZOO_BAD_INPUT_SHAPE'), `${net} ${shape.join('x')}: ${String(e)}`).toBe(true);
+        expect(valid, `${net} ${shape.join('x')}: ${String(e)}`).toBe(false);
+      }
+    }
+    expect(built).toBeGreaterThan(60);
   });
 });
