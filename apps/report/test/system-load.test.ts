@@ -67,7 +67,7 @@ describe.each([
   ['YAML syntax', withLines('links: [ {from: a'), 'SYSTEM_YAML_SYNTAX', /^sys\.yaml:(9|10): not valid YAML: /],
   ['not a mapping', '- 1\n- 2\n', 'SYSTEM_SCHEMA', /^sys\.yaml:1: a system file is a mapping/],
   ['wrong version', replace(0, 'version: 2'), 'SYSTEM_SCHEMA', /^sys\.yaml:1: version: must be 1$/],
-  ['unknown top-level field', withLines('bords: []'), 'SYSTEM_SCHEMA', /^sys\.yaml:9: bords: unknown field \(allowed: version, name, model, boards, network, links, inputBoard, objective, boardOrder, constraints\)$/],
+  ['unknown top-level field', withLines('bords: []'), 'SYSTEM_SCHEMA', /^sys\.yaml:9: bords: unknown field \(allowed: version, name, model, boards, network, linksFile, links, transfer, inputBoard, objective, boardOrder, constraints\)$/],
   ['model without file or zoo', replace(2, '  input: 1x3x8x8'), 'SYSTEM_SCHEMA', /^sys\.yaml:2: model: give exactly one of file or zoo$/],
   ['model with both', replace(2, '  zoo: resnet18\n  file: x.onnx'), 'SYSTEM_SCHEMA', /^sys\.yaml:2: model: give exactly one of file or zoo$/],
   ['bad input shape', replace(2, '  zoo: resnet18\n  input: 1x3xA'), 'SYSTEM_SCHEMA', /^sys\.yaml:4: model\.input: must be a shape like 1x3x224x224/],

@@ -1,7 +1,8 @@
 // Joining a model's graph with board profiles and links into a solver problem: pure, no I/O.
 import path from 'node:path';
 import { cutPoints, graphCosts, type Graph } from '@dnnpart/onnx-graph';
-import type { Problem, ProblemBoard, ProblemNode, ProblemTensor } from '@dnnpart/solver';
+import type { Problem, ProblemBoard, ProblemLink, ProblemNode, ProblemTensor } from '@dnnpart/solver';
+import { encodedBytes } from '@dnnpart/accuracy';
 import type { ReportBoard, ReportCut, ReportLayer, ReportSystem } from '../report-data.js';
 import { FALLBACK_BOUNDARY, profileBoundary } from './_boundary.js';
 import { SystemError } from './errors.js';
@@ -39,9 +40,9 @@ export function buildProblem(system: ResolvedSystem): BuiltProblem {
     version: 1,
     name: system.name,
     nodes,
-    tensors: problemTensors(graph),
+    tensors: problemTensors(graph, spec.transfer ?? 'fp32'),
     boards,
-    links: system.links,
+    links: encodedLinks(system),
     inputBoard: spec.inputBoard,
     objective: spec.objective,
     boardOrder: spec.boardOrder,
@@ -82,15 +83,38 @@ export function buildProblem(system: ResolvedSystem): BuiltProblem {
  * Model inputs (producer null), node outputs that some node reads, and the model outputs (they leave
  * the stage that makes them: a boundary cost); initializers are weights, not traffic.
  */
-function problemTensors(graph: Graph): ProblemTensor[] {
+function problemTensors(graph: Graph, transfer: NonNullable<ResolvedSystem['spec']['transfer']>): ProblemTensor[] {
   const out: ProblemTensor[] = [];
   for (const t of graph.tensors.values()) {
     const modelOutput = t.isGraphOutput && !t.isGraphInput && t.producer !== null;
     if (t.isInitializer || (t.consumers.length === 0 && !modelOutput)) continue;
     if (!t.isGraphInput && t.producer === null) continue;
-    out.push({ id: t.name, producer: t.isGraphInput ? null : t.producer, consumers: [...new Set(t.consumers)], bytes: t.bytes, ...(modelOutput ? { modelOutput: true } : {}) });
+    // Float tensors travel in the system's encoding (fp16 half, int8 a quarter plus scale and zero point).
+    const bytes = t.dtype === 'float32' ? encodedBytes(t.bytes / 4, transfer) : t.bytes;
+    out.push({ id: t.name, producer: t.isGraphInput ? null : t.producer, consumers: [...new Set(t.consumers)], bytes, ...(modelOutput ? { modelOutput: true } : {}) });
   }
   return out;
+}
+
+const ELEMENT_BYTES = { fp32: 4, fp16: 2, int8: 1 } as const;
+
+/**
+ * Links with their own `transfer` carry float tensors in that encoding instead of the system's: the
+ * problem has one byte count per tensor, so such a link's bandwidth is scaled by the ratio instead.
+ */
+function encodedLinks(system: ResolvedSystem): ProblemLink[] {
+  const own = new Map<string, NonNullable<ResolvedSystem['spec']['links'][number]['transfer']>>();
+  for (const l of system.spec.links) {
+    if (!l.transfer) continue;
+    own.set(`${l.from}>${l.to}`, l.transfer);
+    if (l.bidirectional) own.set(`${l.to}>${l.from}`, l.transfer);
+  }
+  return system.links.map((l) => {
+    const t = own.get(`${l.from}>${l.to}`);
+    const base = system.spec.transfer ?? 'fp32';
+    if (!t || t === base) return l;
+    return { ...l, bandwidthBytesPerSec: (l.bandwidthBytesPerSec * ELEMENT_BYTES[base]) / ELEMENT_BYTES[t] };
+  });
 }
 
 function problemBoard(system: ResolvedSystem, b: ResolvedBoard, i: number): ProblemBoard {
@@ -142,4 +166,3 @@ function reportBoard(b: ResolvedBoard, memoryBytes: number | null): ReportBoard 
     ...(description ? { description } : {}),
   };
 }
-

@@ -7,6 +7,15 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { isMap, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import type { BoardOrder, Constraints, Framing, Objective } from '@dnnpart/solver';
 import { SystemError, type SystemErrorCode } from './errors.js';
+
+/** How float tensors travel over links (the accuracy package's encodings). */
+export type TransferEncoding = 'fp32' | 'fp16' | 'int8';
+
+/** Minimum fidelity of the chosen plan, checked by running it (not solver constraints). */
+export interface FidelityConstraints {
+  readonly minCosine?: number;
+  readonly minTop1Agreement?: number;
+}
 import { linksFileSchema, systemSchema } from './schema.js';
 
 /** The repository's `profiles/` directory (board and link descriptions by name). */
@@ -40,6 +49,8 @@ export interface SystemLink {
   readonly latencyMs?: number;
   readonly powerW?: number;
   readonly framing?: Framing;
+  /** Encoding of float tensors on this link; overrides the system's `transfer`. */
+  readonly transfer?: TransferEncoding;
   /** The field path in the file (`links[2]`), for messages. */
   readonly field: string;
 }
@@ -60,6 +71,10 @@ export interface SystemSpec {
   readonly objective: Objective;
   readonly boardOrder: BoardOrder;
   readonly constraints: Constraints;
+  /** Encoding of float tensors crossing links (absent: fp32). */
+  readonly transfer?: TransferEncoding;
+  /** `constraints.minCosine` / `minTop1Agreement`, kept out of the solver's constraints. */
+  readonly fidelity?: FidelityConstraints;
   /** Line number of each field path (`boards[1].profile` → 12). */
   readonly lines: Readonly<Record<string, number>>;
 }
@@ -167,6 +182,7 @@ export function parseSystem(text: string, file: string, displayFile: string = fi
       ...(l.latencyMs !== undefined ? { latencyMs: l.latencyMs } : {}),
       ...(l.powerW !== undefined ? { powerW: l.powerW } : {}),
       ...(l.framing !== undefined ? { framing: l.framing } : {}),
+      ...(l.transfer !== undefined ? { transfer: l.transfer } : {}),
       field,
     };
   });
@@ -195,7 +211,12 @@ export function parseSystem(text: string, file: string, displayFile: string = fi
     inputBoard,
     objective: raw.objective ?? 'throughput',
     boardOrder: raw.boardOrder ?? 'free',
-    constraints: raw.constraints ?? {},
+    constraints: Object.fromEntries(Object.entries(raw.constraints ?? {}).filter(([k]) => k !== 'minCosine' && k !== 'minTop1Agreement')),
+    transfer: raw.transfer ?? 'fp32',
+    fidelity: {
+      ...(raw.constraints?.minCosine !== undefined ? { minCosine: raw.constraints.minCosine } : {}),
+      ...(raw.constraints?.minTop1Agreement !== undefined ? { minTop1Agreement: raw.constraints.minTop1Agreement } : {}),
+    },
     lines,
   };
 }
@@ -207,11 +228,12 @@ interface RawSystem {
   boards: { id: string; profile?: string; measure?: true | MeasureSettings; describe?: string; memoryBytes?: number | null }[];
   network?: string;
   linksFile?: string;
-  links?: { from: string; to: string; link?: string; bidirectional?: boolean; bandwidthBytesPerSec?: number; latencyMs?: number; powerW?: number; framing?: Framing }[];
+  links?: { from: string; to: string; link?: string; bidirectional?: boolean; bandwidthBytesPerSec?: number; latencyMs?: number; powerW?: number; framing?: Framing; transfer?: TransferEncoding }[];
   inputBoard?: string;
   objective?: Objective;
   boardOrder?: BoardOrder;
-  constraints?: Constraints;
+  constraints?: Constraints & FidelityConstraints;
+  transfer?: TransferEncoding;
 }
 
 type RawLink = NonNullable<RawSystem['links']>[number];

@@ -5,6 +5,8 @@ const id = { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]*$', maxLength: 64 } 
 const shape = { type: 'string', pattern: '^\\d+(x\\d+)*$' } as const;
 const nonNegative = { type: 'number', minimum: 0 } as const;
 const positive = { type: 'number', exclusiveMinimum: 0 } as const;
+/** How float tensors travel over a link: fp16 halves and int8 quarters their bytes. */
+const transfer = { enum: ['fp32', 'fp16', 'int8'] } as const;
 
 /** How to measure a board on this machine (`measure: true` takes the defaults). */
 const measure = {
@@ -82,16 +84,25 @@ export const systemSchema = {
           latencyMs: nonNegative,
           powerW: nonNegative,
           framing: { enum: ['none', 'ethernet'] },
+          transfer,
         },
       },
     },
+    transfer,
     inputBoard: id,
     objective: { enum: ['throughput', 'latency', 'energy'] },
     boardOrder: { enum: ['fixed', 'free'] },
     constraints: {
       type: 'object',
       additionalProperties: false,
-      properties: { maxLatencyMs: positive, maxEnergyMj: positive, minThroughputFps: positive },
+      properties: {
+        maxLatencyMs: positive,
+        maxEnergyMj: positive,
+        minThroughputFps: positive,
+        // Checked by running the chosen plan's stages (dnnpart accuracy), not by the solver.
+        minCosine: { type: 'number', minimum: -1, maximum: 1 },
+        minTop1Agreement: { type: 'number', minimum: 0, maximum: 1 },
+      },
     },
   },
 } as const;
