@@ -109,7 +109,9 @@ export function fitBoundary(samples: readonly BoundarySample[]): { fixedMs: numb
   const ybar = rows.reduce((s, r) => s + r.w * r.y, 0) / wsum;
   const sst = rows.reduce((s, r) => s + r.w * (r.y - ybar) ** 2, 0);
   const sse = rows.reduce((s, r) => s + r.w * (r.y - dot(coef, r.x)) ** 2, 0);
-  return { fixedMs: coef[0]!, inMsPerByte: coef[1]! / MB, outMsPerByte: coef[2]! / MB, fitR2: sst > 0 ? 1 - sse / sst : sse < 1e-18 ? 1 : 0 };
+  // Data that does not vary (only a fixed cost) has no variance to explain: R² is 1 when it fits.
+  const flat = sst <= 1e-20 * rows.reduce((s, r) => s + r.w * r.y * r.y, 0);
+  return { fixedMs: coef[0]!, inMsPerByte: coef[1]! / MB, outMsPerByte: coef[2]! / MB, fitR2: flat ? (sse <= 1e-18 * wsum ? 1 : 0) : 1 - sse / sst };
 }
 
 function dot(a: readonly number[], b: readonly number[]): number {
