@@ -68,6 +68,9 @@ function parse(argv: readonly string[]): AgentFlags | 'help' {
 /** Run the agent until SIGINT/SIGTERM; returns the exit code (0, or 2 for a usage mistake). */
 export async function agentMain(argv: readonly string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream } = process): Promise<number> {
   let agent: RunningAgent;
+  // A closed log pipe must not take the agent down.
+  io.stdout.on?.('error', () => {});
+  io.stderr.on?.('error', () => {});
   try {
     const flags = parse(argv);
     if (flags === 'help') {

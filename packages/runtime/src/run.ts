@@ -225,16 +225,17 @@ export async function runPlan(o: RunOptions): Promise<RunOutput> {
     const t0 = nowMs();
     lastProgress = t0;
     let channelError: RuntimeError | undefined;
+    let stopping = false;
     const sender = (async () => {
       for (let i = 0; i < frames; i++) {
-        while ((outstanding >= window || (rate > 0 && nowMs() < t0 + (i * 1000) / rate)) && !failure) {
+        while ((outstanding >= window || (rate > 0 && nowMs() < t0 + (i * 1000) / rate)) && !failure && !stopping) {
           const wait = rate > 0 ? Math.max(0, t0 + (i * 1000) / rate - nowMs()) : 50;
           await new Promise<void>((r) => {
             wakeSender = r;
             setTimeout(r, outstanding >= window ? 50 : wait);
           });
         }
-        if (failure || o.signal?.aborted) return;
+        if (failure || stopping || o.signal?.aborted) return;
         const { headers, parts } = encoded[i % encoded.length]!;
         const at = nowMs();
         sentAt.set(i, at);
@@ -255,16 +256,17 @@ export async function runPlan(o: RunOptions): Promise<RunOutput> {
         return;
       }
       if (nowMs() - lastProgress < stall) return;
-      // The stalled stage: the first that took fewer frames out than went in.
-      let k = 0;
-      let into = sentAt.size;
-      for (; k < deployed.length; k++) {
-        if (deployed[k]!.events.length < into) break;
-        into = deployed[k]!.events.length;
+      // The stalled stage: the last one holding frames (back-pressure backs up every stage before it).
+      let k = deployed.length - 1;
+      let into = 0;
+      for (let j = 0, prev = sentAt.size; j < deployed.length; prev = deployed[j]!.events.length, j++) {
+        if (deployed[j]!.events.length < prev) {
+          k = j;
+          into = prev;
+        }
       }
-      k = Math.min(k, deployed.length - 1);
       const d = deployed[k]!;
-      stalled = new RuntimeError('RUNTIME_STALLED', `stage ${k} on agent ${d.board} at ${byId.get(d.board)!.peer.address} made no progress for ${(stall / 1000).toFixed(0)} s (${into} frames went in, ${d.events.length} came out); stopped the run`);
+      stalled = new RuntimeError('RUNTIME_STALLED', `stage ${k} on agent ${d.board} at ${byId.get(d.board)!.peer.address} made no progress for ${(stall / 1000).toFixed(1)} s (${into} frames went in, ${d.events.length} came out); stopped the run`);
       failWake();
     }, Math.min(500, stall / 4));
 
@@ -272,6 +274,7 @@ export async function runPlan(o: RunOptions): Promise<RunOutput> {
     clearInterval(watchdog);
     if (failure || stalled) {
       // Stop every stage on every agent before reporting.
+      stopping = true;
       for (const d of deployed) d.handle?.cancel();
       channel.abort();
       await sender;
