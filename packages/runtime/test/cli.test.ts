@@ -1,0 +1,158 @@
+// The runtime commands of `dnnpart`, driven in-process through main() against agent processes:
+// agents, link (and a system file using its links), solve -> run, profile --agents, agent itself.
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '@dnnpart/report';
+import { connectAgent } from '@dnnpart/runtime';
+import { ensureBuilt, spawnAgent, type SpawnedAgent } from './_agents.js';
+import { squeezenet } from './_models.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'dnnpart-cli-runtime-'));
+let agents: SpawnedAgent[] = [];
+
+async function dnnpart(argv: readonly string[], signal = new AbortController().signal): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, {
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s), isTTY: false, columns: 100 },
+    cwd: dir,
+    env: {},
+    signal,
+  });
+  return { code, stdout, stderr };
+}
+
+/** A port nothing listens on. */
+async function deadPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+beforeAll(async () => {
+  ensureBuilt();
+  agents = await Promise.all(['a', 'b'].map((id) => spawnAgent(id)));
+  writeFileSync(path.join(dir, 'agents.yaml'), ['version: 1', 'agents:', ...agents.map((a) => `  - { id: ${a.id}, address: "${a.address}" }`), ''].join('\n'));
+  writeFileSync(path.join(dir, 'squeezenet.onnx'), (await squeezenet()).bytes);
+});
+afterAll(async () => {
+  await Promise.all(agents.map((a) => a.kill()));
+});
+
+describe('dnnpart agents', () => {
+  it('lists every agent with its facts', async () => {
+    const r = await dnnpart(['agents', 'agents.yaml']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^agent\s+address\s+answers/);
+    for (const a of agents) expect(r.stdout).toMatch(new RegExp(`${a.id}\\s+${a.address.replace(/\./g, '\\.')}\\s+yes .*onnxruntime-cpu`));
+  });
+
+  it('exits 2 naming the agent that does not answer', async () => {
+    const port = await deadPort();
+    writeFileSync(path.join(dir, 'dead.yaml'), `version: 1\nagents:\n  - { id: a, address: "${agents[0]!.address}" }\n  - { id: gone, address: "127.0.0.1:${port}" }\n`);
+    const r = await dnnpart(['agents', 'dead.yaml']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`^dnnpart: dead\\.yaml: agent gone at 127\\.0\\.0\\.1:${port} does not answer`, 'm'));
+  });
+
+  it.each([
+    ['version: 2\nagents: []\n', 'bad.yaml:1: version: must be 1'],
+    ['version: 1\nagents:\n  - id: a\n', 'bad.yaml:3: agents[0].address: missing (required): host:port of the agent, e.g. 10.0.0.2:7070'],
+    ['version: 1\nagents:\n  - { id: a, address: "x:1" }\n  - { id: a, address: "y:2" }\n', 'bad.yaml:4: agents[1].id: agent id "a" is used twice (also agents[0])'],
+    ['version: 1\nagents:\n  - { id: A B, address: "x:1" }\n', 'bad.yaml:3: agents[0].id: must be a lower-case name of letters, digits, -, _ and . (no spaces or slashes)'],
+    ['version: 1\nagents:\n  - id: a\n    address: "x:99999"\n', 'bad.yaml:4: agents[0].address: "x:99999" is not host:port with a port from 1 to 65535'],
+    ['version: 1\nagents:\n  - id: a\n    address: "x:1"\n    tokenFile: nope.token\n', 'bad.yaml:5: agents[0].tokenFile: nope.token: cannot read token file'],
+    ['version: 1\nagents:\n  - id: a\n    address: "x:1"\n    tls: { ca: ca.pem }\n', 'bad.yaml:5: agents[0].tls.cert: missing (required): a PEM file path'],
+    ['version: 1\nagents:\n  - id: a\n    adress: "x:1"\n', 'bad.yaml:4: agents[0].adress: unknown field (allowed: id, address, tokenFile, tls)'],
+    ['version: 1\nagents: [\n', 'bad.yaml:3: not valid YAML'],
+  ])('an agents file with a mistake: %j', async (text, message) => {
+    writeFileSync(path.join(dir, 'bad.yaml'), text);
+    const r = await dnnpart(['agents', 'bad.yaml']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toContain(`dnnpart: ${message}`);
+  });
+});
+
+describe('dnnpart link, solve and run', () => {
+  it('measures the links into a file a system file uses, solves, and runs the plan', async () => {
+    const l = await dnnpart(['link', '--agents', 'agents.yaml', '-o', 'links.yaml', '--max-bytes', '65536', '--repeats', '1']);
+    expect(l.code).toBe(0);
+    expect(l.stdout).toMatch(/a -> b .*\n.*b -> a/);
+    expect(readFileSync(path.join(dir, 'links.yaml'), 'utf8')).toMatch(/^# Measured by dnnpart link[^]*links:\n {2}- from: a\n {4}to: b\n {4}bandwidthBytesPerSec: \d+\n {4}latencyMs: [\d.]+\n {4}powerW: 0\n {4}framing: none/m);
+    writeFileSync(path.join(dir, 'system.yaml'), 'version: 1\nmodel: { file: squeezenet.onnx }\nboards:\n  - { id: a, describe: ci-x86-2core }\n  - { id: b, describe: ci-x86-2core }\nlinksFile: links.yaml\n');
+    const s = await dnnpart(['solve', '--system', 'system.yaml', '--json', '--time-limit', '20']);
+    expect(s.code).toBe(0);
+    writeFileSync(path.join(dir, 'plan.json'), s.stdout);
+    const plan = JSON.parse(s.stdout);
+    const r = await dnnpart(['run', '--plan', 'plan.json', '--agents', 'agents.yaml', '--system', 'system.yaml', '--frames', '6', '--json', '--trace', 'trace.json']);
+    expect(r.stderr).not.toMatch(/dnnpart: /);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ frames: 6, predicted: { throughputFps: plan.throughputFps, latencyMs: plan.latencyMs } });
+    expect(out.maxAbsDiff).toBeLessThan(1e-4);
+    expect(out.latencyMs.p95).toBeGreaterThanOrEqual(out.latencyMs.p50);
+    expect(out.stages.map((x: { agent: string; computeMs: { predicted: number } }) => [x.agent, x.computeMs.predicted])).toEqual(plan.stages.map((x: { board: string; computeMs: number }) => [x.board, x.computeMs]));
+    const trace = JSON.parse(readFileSync(path.join(dir, 'trace.json'), 'utf8'));
+    expect(trace.traceEvents.filter((e: { ph: string; name: string }) => e.ph === 'X' && e.name.startsWith('compute'))).toHaveLength(6 * plan.stages.length);
+  });
+
+  it('the text output puts each measured figure beside its prediction', async () => {
+    const { model } = await squeezenet();
+    const names = model.graph.nodes.map((n) => n.name);
+    writeFileSync(path.join(dir, 'two.json'), JSON.stringify({ status: 'optimal', stages: [{ board: 'a', nodes: names.slice(0, 30), computeMs: 2 }, { board: 'b', nodes: names.slice(30), computeMs: 3 }], transfers: [{ from: 'a', to: 'b', bytes: 1, ms: 0.5 }], throughputFps: 100, latencyMs: 9 }));
+    const r = await dnnpart(['run', '--plan', 'two.json', '--agents', 'agents.yaml', '--model', 'squeezenet.onnx', '--frames', '4']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/throughput FPS\s+[\d.]+\s+100\.00\s+[-+][\d.]+%/);
+    expect(r.stdout).toMatch(/latency p50 ms\s+[\d.]+\s+9\.00/);
+    expect(r.stdout).toMatch(/\n\s+0\s+a\s+30\s+[\d.]+\s+2\.00\s+coordinator\s+602 kB/);
+    expect(r.stdout).toMatch(/\n\s+1\s+b\s+\d+\s+[\d.]+\s+3\.00\s+a\s+[\d.]+ kB\s+[\d.]+\s+0\.50/);
+  });
+
+  it.each([
+    [['run', '--plan', 'missing.json', '--agents', 'agents.yaml', '--model', 'squeezenet.onnx'], /^dnnpart: --plan missing\.json: plan file not found/],
+    [['run', '--plan', 'infeasible.json', '--agents', 'agents.yaml', '--model', 'squeezenet.onnx'], /^dnnpart: --plan infeasible\.json: stages: missing \(status infeasible: too slow\)/],
+    [['run', '--plan', 'two.json', '--agents', 'agents.yaml'], /^dnnpart: run needs the model: --model <m\.onnx>, or --system <system\.yaml>/],
+    [['run', '--plan', 'two.json', '--agents', 'agents.yaml', '--system', 'orin.yaml'], /^dnnpart: two\.json: stage 0 on board a assumes engine onnxruntime-cuda, but agent a at 127\.0\.0\.1:\d+ has onnxruntime-cpu/m],
+  ])('refuses %j', async (argv, message) => {
+    writeFileSync(path.join(dir, 'infeasible.json'), JSON.stringify({ status: 'infeasible', reason: 'too slow' }));
+    writeFileSync(path.join(dir, 'orin.yaml'), 'version: 1\nmodel: { file: squeezenet.onnx }\nboards:\n  - { id: a, describe: jetson-orin-nano }\n  - { id: b, describe: ci-x86-2core }\nnetwork: ethernet-1000base-t\n');
+    const r = await dnnpart(argv);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+  });
+});
+
+describe('dnnpart profile --agents and dnnpart agent', () => {
+  it('profiles on every agent, one file per board', async () => {
+    const r = await dnnpart(['profile', 'squeezenet.onnx', '--agents', 'agents.yaml', '-o', 'profiles', '--runs', '2', '--warmup', '1', '--threads', '1']);
+    expect(r.code).toBe(0);
+    for (const id of ['a', 'b']) {
+      const file = path.join(dir, 'profiles', `${id}.profile.json`);
+      expect(existsSync(file)).toBe(true);
+      expect(JSON.parse(readFileSync(file, 'utf8')).board.name).toBe(id);
+    }
+  });
+
+  it('serves until interrupted', async () => {
+    const stop = new AbortController();
+    let stderr = '';
+    const done = main(['agent', '--listen', '127.0.0.1:0', '--board', 'here'], {
+      stdout: { write: () => {} },
+      stderr: { write: (s: string) => (stderr += s), isTTY: false, columns: 100 },
+      cwd: dir, env: {}, signal: stop.signal,
+    });
+    for (let i = 0; i < 100 && !/listening on/.test(stderr); i++) await new Promise((r) => setTimeout(r, 100));
+    const address = /listening on (\S+?);/.exec(stderr)![1]!;
+    const c = connectAgent({ id: 'here', peer: { address } });
+    expect((await c.info()).board.name).toBe('here');
+    c.close();
+    stop.abort();
+    expect(await done).toBe(0);
+  });
+});
