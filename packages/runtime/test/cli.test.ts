@@ -39,7 +39,10 @@ beforeAll(async () => {
   ensureBuilt();
   agents = await Promise.all(['a', 'b'].map((id) => spawnAgent(id)));
   writeFileSync(path.join(dir, 'agents.yaml'), ['version: 1', 'agents:', ...agents.map((a) => `  - { id: ${a.id}, address: "${a.address}" }`), ''].join('\n'));
-  writeFileSync(path.join(dir, 'squeezenet.onnx'), (await squeezenet()).bytes);
+  const { bytes, model } = await squeezenet();
+  writeFileSync(path.join(dir, 'squeezenet.onnx'), bytes);
+  const names = model.graph.nodes.map((n) => n.name);
+  writeFileSync(path.join(dir, 'two.json'), JSON.stringify({ status: 'optimal', stages: [{ board: 'a', nodes: names.slice(0, 30), computeMs: 2 }, { board: 'b', nodes: names.slice(30), computeMs: 3 }], transfers: [{ from: 'a', to: 'b', bytes: 1, ms: 0.5 }], throughputFps: 100, latencyMs: 9 }));
 });
 afterAll(async () => {
   await Promise.all(agents.map((a) => a.kill()));
@@ -103,9 +106,6 @@ describe('dnnpart link, solve and run', () => {
   });
 
   it('the text output puts each measured figure beside its prediction', async () => {
-    const { model } = await squeezenet();
-    const names = model.graph.nodes.map((n) => n.name);
-    writeFileSync(path.join(dir, 'two.json'), JSON.stringify({ status: 'optimal', stages: [{ board: 'a', nodes: names.slice(0, 30), computeMs: 2 }, { board: 'b', nodes: names.slice(30), computeMs: 3 }], transfers: [{ from: 'a', to: 'b', bytes: 1, ms: 0.5 }], throughputFps: 100, latencyMs: 9 }));
     const r = await dnnpart(['run', '--plan', 'two.json', '--agents', 'agents.yaml', '--model', 'squeezenet.onnx', '--frames', '4']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/throughput FPS\s+[\d.]+\s+100\.00\s+[-+][\d.]+%/);
