@@ -1,0 +1,51 @@
+// The message format every call uses: tensors survive a round trip bit for bit, and every
+// malformed message is refused with a message that says what is wrong.
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { decodeMessage, encodeMessage, packTensors, unpackTensors } from './_wire.js';
+
+const limits = { maxTensorBytes: 1000 };
+
+describe('tensors on the wire', () => {
+  it.each([
+    ['float32', new ort.Tensor('float32', Float32Array.from([1.5, -2, Math.PI]), [3])],
+    ['int64', new ort.Tensor('int64', BigInt64Array.from([1n, -9007199254740993n]), [1, 2])],
+    ['uint8', new ort.Tensor('uint8', Uint8Array.from([0, 255, 7, 9]), [2, 2])],
+    ['bool', new ort.Tensor('bool', Uint8Array.from([1, 0]), [2])],
+  ])('%s round-trips', (_n, t) => {
+    const { headers, parts } = packTensors({ x: t, y: t });
+    const msg = decodeMessage<{ tensors: unknown }>(encodeMessage({ tensors: headers }, parts), 'test');
+    const back = unpackTensors(msg.header.tensors, msg.payload, limits, 'test');
+    expect(Object.keys(back)).toEqual(['x', 'y']);
+    for (const v of Object.values(back)) {
+      expect(v.type).toBe(t.type);
+      expect(v.dims).toEqual(t.dims);
+      expect(Array.from(v.data as ArrayLike<number>)).toEqual(Array.from(t.data as ArrayLike<number>));
+    }
+  });
+});
+
+const head = (h: object) => encodeMessage(h);
+describe('malformed messages', () => {
+  it.each([
+    ['empty', Buffer.alloc(0), 'RUNTIME_BAD_MESSAGE', 'test: malformed message (0 bytes, shorter than its 4-byte header length)'],
+    ['header longer than the message', Buffer.from([0, 0, 0, 9, 1]), 'RUNTIME_BAD_MESSAGE', 'test: malformed message (header length 9 does not fit in 5 bytes)'],
+    ['header not JSON', Buffer.from([0, 0, 0, 1, 0x7b]), 'RUNTIME_BAD_MESSAGE', 'test: malformed message (its header is not JSON)'],
+    ['header an array', Buffer.concat([Buffer.from([0, 0, 0, 2]), Buffer.from('[]')]), 'RUNTIME_BAD_MESSAGE', 'test: malformed message (its header is not an object)'],
+  ])('%s', (_n, buf, code, message) => {
+    expect(() => decodeMessage(buf, 'test')).toThrow(expect.objectContaining({ code, message }));
+  });
+
+  it.each([
+    ['no tensor list', { }, Buffer.alloc(0), 'RUNTIME_BAD_MESSAGE', 'test: malformed message (no tensor list)'],
+    ['unknown dtype', { tensors: [{ name: 'x', dtype: 'complex', dims: [1], bytes: 8 }] }, Buffer.alloc(8), 'RUNTIME_BAD_MESSAGE', 'test: malformed message (tensor entry 0 needs name, a known dtype, integer dims and bytes)'],
+    ['negative dim', { tensors: [{ name: 'x', dtype: 'float32', dims: [-1], bytes: 4 }] }, Buffer.alloc(4), 'RUNTIME_BAD_MESSAGE', 'test: malformed message (tensor entry 0 needs name, a known dtype, integer dims and bytes)'],
+    ['bytes disagree with dims', { tensors: [{ name: 'x', dtype: 'float32', dims: [2], bytes: 4 }] }, Buffer.alloc(4), 'RUNTIME_BAD_MESSAGE', 'test: tensor x: dims [2] of float32 need 8 bytes, header says 4'],
+    ['data past the end', { tensors: [{ name: 'x', dtype: 'float32', dims: [2], bytes: 8 }] }, Buffer.alloc(4), 'RUNTIME_BAD_MESSAGE', 'test: tensor x runs past the end of the message (8 > 4 bytes)'],
+    ['bytes after the last tensor', { tensors: [{ name: 'x', dtype: 'float32', dims: [1], bytes: 4 }] }, Buffer.alloc(6), 'RUNTIME_BAD_MESSAGE', 'test: 2 bytes after the last tensor'],
+    ['over the limit', { tensors: [{ name: 'big', dtype: 'float32', dims: [1000], bytes: 4000 }] }, Buffer.alloc(4000), 'RUNTIME_TOO_LARGE', "test: tensor big has 4000 bytes, over this agent's limit of 1000 (start the agent with a larger --max-tensor-bytes)"],
+  ])('%s', (_n, header, payload, code, message) => {
+    const msg = decodeMessage<{ tensors?: unknown }>(Buffer.concat([head(header), payload]), 'test');
+    expect(() => unpackTensors(msg.header.tensors, msg.payload, limits, 'test')).toThrow(expect.objectContaining({ code, message }));
+  });
+});
