@@ -5,6 +5,7 @@ import { foldInitializerOps } from './_pass-initializer-ops.js';
 import { constantsToInitializers } from './_pass-constants.js';
 import { removeDeadNodes } from './_pass-dead.js';
 import { foldKnownValues } from './_pass-fold.js';
+import { inlineConstantIfs } from './_pass-inline-if.js';
 import type { Pass, PassContext } from './_pass.js';
 import type { Info } from './_infer.js';
 import type { Graph } from './types.js';
@@ -31,6 +32,8 @@ export interface SimplifyReport {
   readonly constants: number;
   /** Nodes folded to constants once shapes were fixed (shape arithmetic, data movement of weights). */
   readonly folded: number;
+  /** If nodes replaced by the branch their constant condition takes. */
+  readonly inlined: number;
   /** Nodes nothing read any more. */
   readonly dead: number;
   readonly passes: readonly PassReport[];
@@ -57,6 +60,12 @@ export const PASSES: readonly Pass[] = [
     run: foldInitializerOps,
   },
   {
+    name: 'inline-if',
+    description: 'an If whose condition is a constant is replaced by the nodes of the branch it takes',
+    needsShapes: false,
+    run: inlineConstantIfs,
+  },
+  {
     name: 'dead-nodes',
     description: 'nodes and initializers nothing reads are removed',
     needsShapes: false,
@@ -67,29 +76,50 @@ export const PASSES: readonly Pass[] = [
 /** Analysis of the proto as it currently is (shapes for every tensor). */
 export type Analyse = (proto: ModelProto) => Promise<{ graph: Graph; info: ReadonlyMap<string, Info> }>;
 
-/** Runs the passes over `proto` in place; `analyse` is called before a pass that needs shapes whenever the proto changed. */
+/** Rounds of the passes at most: an inlined branch brings Constants and shape arithmetic of its own. */
+const MAX_ROUNDS = 8;
+
+/**
+ * Runs the passes over `proto` in place, in rounds until a round changes nothing (the last pass,
+ * dead nodes, once at the end); `analyse` is called before a pass that needs shapes whenever the
+ * proto changed. The report sums each pass over the rounds.
+ */
 export async function simplifyProto(proto: ModelProto, label: string, analyse: Analyse, passes: readonly Pass[] = PASSES): Promise<SimplifyReport> {
   const nodesBefore = proto.graph!.node.length;
-  const reports: PassReport[] = [];
+  const totals = new Map<string, { pass: Pass; removed: Record<string, number>; nodes: number; added: number; dropped: number }>();
+  for (const p of passes) totals.set(p.name, { pass: p, removed: {}, nodes: 0, added: 0, dropped: 0 });
   let current: { graph: Graph; info: ReadonlyMap<string, Info> } | undefined;
-  for (const pass of passes) {
+  const runPass = async (pass: Pass): Promise<boolean> => {
     if (pass.needsShapes && !current) current = await analyse(proto);
     const ctx: PassContext = pass.needsShapes ? { label, graph: current!.graph, info: current!.info } : { label };
     const r = pass.run(proto, ctx);
-    const removedOps: Record<string, number> = {};
-    for (const n of r.removed) removedOps[n.op] = (removedOps[n.op] ?? 0) + 1;
-    reports.push({
-      pass: pass.name, description: pass.description, removedNodes: r.removed.length, removedOps,
-      addedInitializers: r.addedInitializers, removedInitializers: r.removedInitializers,
-    });
-    if (r.removed.length > 0 || r.addedInitializers > 0 || r.removedInitializers > 0) current = undefined;
+    const t = totals.get(pass.name)!;
+    for (const n of r.removed) t.removed[n.op] = (t.removed[n.op] ?? 0) + 1;
+    t.nodes += r.removed.length;
+    t.added += r.addedInitializers;
+    t.dropped += r.removedInitializers;
+    const changed = r.removed.length > 0 || r.addedInitializers > 0 || r.removedInitializers > 0;
+    if (changed) current = undefined;
+    return changed;
+  };
+  const rounds = passes.slice(0, -1);
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    let changed = false;
+    for (const pass of rounds) if (await runPass(pass)) changed = true;
+    if (!changed) break;
   }
-  const count = (name: string) => reports.filter((p) => p.pass === name).reduce((s, p) => s + p.removedNodes, 0);
+  if (passes.length > 0) await runPass(passes[passes.length - 1]!);
+  const reports: PassReport[] = [...totals.values()].map((t) => ({
+    pass: t.pass.name, description: t.pass.description, removedNodes: t.nodes, removedOps: t.removed,
+    addedInitializers: t.added, removedInitializers: t.dropped,
+  }));
+  const count = (name: string) => totals.get(name)?.nodes ?? 0;
   return {
     nodesBefore,
     nodesAfter: proto.graph!.node.length,
     constants: count('constants'),
     folded: count('fold-values') + count('fold-initializer-ops'),
+    inlined: count('inline-if'),
     dead: count('dead-nodes'),
     passes: reports,
   };
