@@ -51,6 +51,13 @@ export const MAX_CUT_SETS = 200_000;
  */
 const COARSE_WORK_PER_S = 2.5e6;
 const COARSE_WORK_MAX = 1e8;
+/** Work of one exact free-order programme run per second of the time limit (a solve runs several). */
+const EXACT_WORK_PER_S = 2e7;
+/** Most steps (n^2 m^2 x board sequences) the prefix-cut programme may take in the coarsened path. */
+const PREFIX_WORK = 4e8;
+/** GLPK's budget on a coarsened problem when the exact programme gave no plan. */
+const COARSE_ILP_BUDGET_S = 3;
+const COARSE_ILP_MAX_ROWS = 20_000;
 /** Share of the remaining time the coarsened problem's solve may take. */
 const COARSE_SHARE = 0.5;
 /** Relative slack on cutoffs and pruning bounds, so that float noise never removes an optimum. */
@@ -89,6 +96,7 @@ export class SolveContext {
   private tab: ReturnType<typeof prefixTables> | undefined;
   private readonly internal: InternalOptions;
   private readonly maxCutSets: number | undefined;
+  private readonly timeLimitS: number;
   /** Set once the cut sets were counted: more than the budget means the coarsened path. */
   private wide: boolean | undefined;
   private countedCutSets = 0;
@@ -99,6 +107,7 @@ export class SolveContext {
   constructor(problem: Problem, options: SolveOptions, internal: InternalOptions = {}) {
     this.internal = internal;
     this.maxCutSets = options.maxCutSets;
+    this.timeLimitS = options.timeLimitS ?? 120;
     this.original = compile(problem);
     const merge = mergeZeroCostSources(problem);
     this.cp = merge.hostOf.size === 0 ? this.original : compile(merge.problem);
@@ -127,13 +136,15 @@ export class SolveContext {
 
   /**
    * Most cut sets the exact method takes on: the exact free-order programme's reach (2^m m D^2 <=
-   * MAX_SUBSET_WORK), else the pair programme's (fixed order), else a small ILP; or `maxCutSets`.
+   * MAX_SUBSET_WORK, and <= EXACT_WORK_PER_S x the time limit, since a run cannot be interrupted),
+   * else the pair programme's (fixed order), else a small ILP; or `maxCutSets`.
    */
   cutSetBudget(): number {
     if (this.maxCutSets !== undefined) return Math.min(this.maxCutSets, MAX_CUT_SETS);
     const m = this.cp.m;
     if (this.cp.problem.boardOrder === 'fixed') return MAX_PAIR_CUT_SETS;
-    const free = Math.floor(Math.sqrt(MAX_SUBSET_WORK / (2 ** m * m)));
+    const work = Math.min(MAX_SUBSET_WORK, EXACT_WORK_PER_S * this.timeLimitS);
+    const free = Math.floor(Math.sqrt(work / (2 ** m * m)));
     return free >= 200 ? Math.min(MAX_PAIR_CUT_SETS, free) : 200;
   }
 
@@ -169,7 +180,12 @@ export class SolveContext {
     const cp = this.cp;
     const tab = (this.tab ??= prefixTables(cp, cp.topo));
     const out: Assignment[] = [];
-    for (const seq of boardSequences(cp)) {
+    // n^2 m^2 steps per board sequence: fewer sequences on large problems, none on huge ones.
+    const seqs = boardSequences(cp);
+    const per = cp.n * cp.n * cp.m * cp.m;
+    while (seqs.length > 1 && per * seqs.length > PREFIX_WORK) seqs.pop();
+    if (per > PREFIX_WORK * 4) seqs.length = 0;
+    for (const seq of seqs) {
       const a = bestPrefixPlan(cp, tab, seq, objective);
       if (a !== null && assignmentProblem(cp, a) === null) out.push(a);
     }
@@ -256,7 +272,11 @@ export class SolveContext {
       const m = metricsOf(cp, dp);
       if (withinBounds(m, spec.bounds)) return { status: 'optimal', assignment: dp, metrics: m, reduction, ...(fixing.lowerBound === undefined ? {} : { lowerBound: fixing.lowerBound }) };
     }
-    const limit = dp === undefined ? this.remainingS() : Math.min(this.remainingS(), FULL_ILP_BUDGET_S);
+    // A coarse problem (no proof needed) without an exact programme plan gets GLPK briefly: on many
+    // boards its model is large and weak, and the prefix-cut plans and refinement do better with the time.
+    // GLPK overruns its time limit on large models (the root LP), so a large coarse model gets none.
+    const cap = this.internal.trustProgramme !== true ? Number.POSITIVE_INFINITY : model.rows > COARSE_ILP_MAX_ROWS ? 0 : COARSE_ILP_BUDGET_S;
+    const limit = Math.min(cap, dp === undefined ? this.remainingS() : Math.min(this.remainingS(), FULL_ILP_BUDGET_S));
     if (limit <= 0) return this.fallback(incumbent, reduction, fixing.lowerBound);
     const res = await this.engine.solve(model.lp, { timeLimitS: limit });
     if (dp !== undefined && res.status !== 'optimal') {
@@ -336,9 +356,10 @@ export class SolveContext {
     }
     // The prefix-cut programme over the coarse graph (cheap), and over the full graph when its
     // n^2 m^2 steps per board sequence are affordable.
-    for (const a of ctx.seedPlans(spec.minimize)) candidates.push({ a: fromCoarse(a), method: 'prefix-dp' });
     const seq = cp.problem.boardOrder === 'fixed' ? 1 : cp.m <= 3 ? 6 : 7;
-    if (cp.n * cp.n * cp.m * cp.m * seq <= 4e8 && this.remainingS() > 0) {
+    const affordable = (n: number) => n * n * cp.m * cp.m * seq <= PREFIX_WORK;
+    for (const a of ctx.seedPlans(spec.minimize)) candidates.push({ a: fromCoarse(a), method: 'prefix-dp' });
+    if (affordable(cp.n) && this.remainingS() > 0) {
       for (const a of this.seedPlans(spec.minimize)) candidates.push({ a, method: 'prefix-dp' });
     }
     const lb = await this.lowerBound(spec.minimize);

@@ -151,6 +151,15 @@ describe('graphs past the budget get a plan', () => {
     noWorseThanBaselines(plan, 'throughput');
   });
 
+  it('a large problem (about 3000 nodes, 12 boards) gets a plan and does not crash', async () => {
+    const p = wideProblem(4, { branches: 10, length: 30, boards: 12, blocks: 10 });
+    expect(p.nodes.length).toBeGreaterThan(3000);
+    const plan = await solve(p, { timeLimitS: 3 });
+    confirm(p, plan);
+    noWorseThanBaselines(plan, 'throughput');
+    expect(plan.lowerBound!).toBeLessThanOrEqual(objectiveValue(plan as never, 'throughput') * (1 + 1e-9));
+  });
+
   it('Pareto fronts on a coarsened problem: valid, non-dominated points within the constraints', async () => {
     const p = wideProblem(5, { branches: 5, length: 5, boards: 3, constraints: { maxLatencyMs: 400 } });
     const res = await solvePareto(p, ['throughput', 'energy'], { timeLimitS: 5 });

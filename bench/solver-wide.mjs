@@ -1,0 +1,141 @@
+// Solver benchmark for wide graphs (issue 9): real exported models (`externalModels()` of @dnnpart/zoo)
+// and the zoo's transformers and detectors-like CNNs, on 4 and 8 boards (a homogeneous set of
+// Raspberry Pi 5, and a mixed set RPi5 / Jetson Orin Nano / RPi4 / Jetson Nano, repeated for 8), free
+// board order, 1000BASE-T between every pair, analytic profiles from profiles/boards/*.yaml. For each:
+// the throughput solve and both Pareto fronts (throughput-energy, latency-energy), each with a 10 s
+// limit, in a child process with --max-old-space-size=1024: time, status, gap, method, the plan
+// against the best baseline, peak RSS. Prints a Markdown table.
+// Build first: npx tsc -p <each package>/tsconfig.json (onnx-graph, zoo, profiler, solver, cnnparted, apps/report).
+// Usage: node bench/solver-wide.mjs [--time-limit 10] [--models a,b] [--sets rpi5x4,mixed4,rpi5x8,mixed8]
+
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const self = fileURLToPath(import.meta.url);
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : dflt;
+};
+
+if (process.argv[2] === '--child') {
+  // One problem: throughput, then the two fronts; peak RSS sampled every 50 ms.
+  const { solve, solvePareto, objectiveValue } = await import('@dnnpart/solver');
+  const problem = JSON.parse(readFileSync(process.argv[3], 'utf8'));
+  const timeLimitS = Number(process.argv[4]);
+  let peak = 0;
+  const sample = () => { peak = Math.max(peak, process.memoryUsage().rss); };
+  const timer = setInterval(sample, 50);
+  const out = {};
+  const t0 = performance.now();
+  const plan = await solve(problem, { objective: 'throughput', timeLimitS });
+  const bestBase = plan.baselines.filter((b) => b.meetsConstraints !== false).sort((a, b) => b.throughputFps - a.throughputFps)[0];
+  out.throughput = {
+    s: (performance.now() - t0) / 1000, status: plan.status, method: plan.method, gap: plan.gap, fps: plan.throughputFps,
+    boundFps: plan.lowerBound > 0 ? 1000 / plan.lowerBound : undefined, stages: plan.stages?.length,
+    base: bestBase?.name, baseFps: bestBase?.throughputFps, cutSets: plan.reduction?.cutSets, budget: plan.reduction?.cutSetBudget,
+    coarse: plan.reduction?.coarseNodes, nodes: plan.reduction?.nodes, merged: plan.reduction?.mergedNodes,
+  };
+  for (const pair of [['throughput', 'energy'], ['latency', 'energy']]) {
+    const t1 = performance.now();
+    const res = await solvePareto(problem, pair, { timeLimitS });
+    out[pair.join('-')] = { s: (performance.now() - t1) / 1000, status: res.status, points: res.front.length, methods: [...new Set(res.front.map((p) => p.method))].join('/') };
+    void objectiveValue;
+  }
+  sample();
+  clearInterval(timer);
+  out.peakMiB = peak / 2 ** 20;
+  process.stdout.write(JSON.stringify(out));
+  process.exit(0);
+}
+
+const timeLimitS = Number(arg('time-limit', '10'));
+const root = fileURLToPath(new URL('..', import.meta.url));
+const { parseSystem, resolveSystem, buildProblem } = await import('@dnnpart/report');
+const { externalModels } = await import('@dnnpart/zoo');
+
+const SETS = {
+  rpi5x4: ['raspberry-pi-5', 'raspberry-pi-5', 'raspberry-pi-5', 'raspberry-pi-5'],
+  mixed4: ['raspberry-pi-5', 'jetson-orin-nano', 'raspberry-pi-4', 'jetson-nano'],
+  rpi5x8: Array(8).fill('raspberry-pi-5'),
+  mixed8: [...Array(2)].flatMap(() => ['raspberry-pi-5', 'jetson-orin-nano', 'raspberry-pi-4', 'jetson-nano']),
+  rpi5x16: Array(16).fill('raspberry-pi-5'),
+};
+const sets = arg('sets', 'rpi5x4,mixed4,rpi5x8,mixed8').split(',');
+const shape = (dims) => (dims.length === 0 ? 'scalar' : dims.join('x'));
+const models = [
+  ...externalModels().filter((m) => m.available && m.name !== 'silero-vad-op15' && m.name !== 'silero-vad-op18').map((m) => ({
+    name: m.name, model: { file: m.file, input: Object.fromEntries(Object.entries(m.inputs).filter(([, d]) => d.length > 0).map(([k, d]) => [k, shape(d)])) },
+  })),
+  { name: 'vit_b_16', model: { zoo: 'vit_b_16' } },
+  { name: 'bert_base', model: { zoo: 'bert_base' } },
+  { name: 'minilm_l6', model: { zoo: 'minilm_l6' } },
+  { name: 'googlenet', model: { zoo: 'googlenet' } },
+];
+const wanted = arg('models', models.map((m) => m.name).join(',')).split(',');
+const work = mkdtempSync(path.join(os.tmpdir(), 'dnnpart-bench-wide-'));
+const yamlOf = (m, set) => {
+  const lines = ['version: 1', `name: ${m.name}-${set}`, 'model:'];
+  if (m.model.zoo) lines.push(`  zoo: ${m.model.zoo}`);
+  else {
+    lines.push(`  file: ${m.model.file}`);
+    if (Object.keys(m.model.input).length > 0) lines.push(`  input: { ${Object.entries(m.model.input).map(([k, v]) => `${k}: ${v}`).join(', ')} }`);
+  }
+  lines.push('boards:');
+  SETS[set].forEach((d, i) => lines.push(`  - id: ${d.replace(/-/g, '')}-${i}`, `    describe: ${d}`));
+  lines.push('network: ethernet-1000base-t', 'objective: throughput', 'boardOrder: free');
+  return `${lines.join('\n')}\n`;
+};
+
+const rows = [];
+const uptime = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
+const loadBefore = uptime();
+for (const m of models.filter((x) => wanted.includes(x.name))) {
+  for (const set of sets) {
+    const file = path.join(work, `${m.name}-${set}.yaml`);
+    writeFileSync(file, yamlOf(m, set));
+    let problemFile;
+    try {
+      const spec = parseSystem(readFileSync(file, 'utf8'), file);
+      const resolved = await resolveSystem(spec, { workDir: path.join(work, 'w') });
+      const { problem } = buildProblem(resolved);
+      problemFile = path.join(work, `${m.name}-${set}.problem.json`);
+      mkdirSync(path.dirname(problemFile), { recursive: true });
+      writeFileSync(problemFile, JSON.stringify(problem));
+    } catch (e) {
+      rows.push({ model: m.name, set, error: `${e.code ?? 'error'}: ${String(e.message).slice(0, 120)}` });
+      process.stderr.write(`${m.name} ${set}: ${e.message}\n`);
+      continue;
+    }
+    const child = spawn('/usr/bin/time', ['-f', 'maxrss=%M', process.execPath, '--max-old-space-size=1024', self, '--child', problemFile, String(timeLimitS)], { cwd: root });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    const rss = /maxrss=(\d+)/.exec(stderr);
+    if (code !== 0) {
+      rows.push({ model: m.name, set, error: `exit ${code}: ${stderr.split('\n').filter((l) => l && !l.startsWith('maxrss')).slice(-2).join(' ').slice(0, 160)}` });
+    } else {
+      rows.push({ model: m.name, set, ...JSON.parse(stdout), maxRssMiB: rss ? Number(rss[1]) / 1024 : undefined });
+    }
+    process.stderr.write(`${JSON.stringify(rows.at(-1))}\n`);
+  }
+}
+const loadAfter = uptime();
+rmSync(work, { recursive: true, force: true });
+
+const f = (x, d = 2) => (x === undefined || x === null || Number.isNaN(x) ? '' : Number(x).toFixed(d));
+console.log(`Machine: ${os.cpus()[0]?.model ?? 'unknown'} x ${os.cpus().length}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`);
+console.log(`Date: ${new Date().toISOString()}; time limit ${timeLimitS} s per solve / front; load average (1/5/15 min) before ${loadBefore}, after ${loadAfter}\n`);
+console.log('| model | boards | nodes (merged) | cut sets | method | status | gap | s | FPS | bound FPS | best baseline | baseline FPS | stages | thr-energy front | lat-energy front | peak RSS MiB |');
+console.log('|---|---|---:|---:|---|---|---:|---:|---:|---:|---|---:|---:|---|---|---:|');
+for (const r of rows) {
+  if (r.error) { console.log(`| ${r.model} | ${r.set} | | | | ${r.error.replace(/\|/g, '/')} | | | | | | | | | | |`); continue; }
+  const t = r.throughput;
+  const cut = t.budget !== undefined ? `> ${t.budget} (coarse ${t.coarse} nodes)` : String(t.cutSets);
+  const fr = (x) => `${x.status} ${x.points} pts ${f(x.s, 1)} s ${x.methods}`;
+  console.log(`| ${r.model} | ${r.set} | ${t.nodes} (${t.merged ?? 0}) | ${cut} | ${t.method} | ${t.status} | ${t.gap === undefined ? '' : `${f(t.gap * 100)} %`} | ${f(t.s)} | ${f(t.fps)} | ${f(t.boundFps)} | ${t.base} | ${f(t.baseFps)} | ${t.stages} | ${fr(r['throughput-energy'])} | ${fr(r['latency-energy'])} | ${f(Math.max(r.peakMiB, r.maxRssMiB ?? 0), 0)} |`);
+}
