@@ -28,7 +28,10 @@ export { VerifyError } from './verify/errors.js';
 export type { VerifyErrorCode } from './verify/errors.js';
 
 export { loadSystem, parseSystem, profilesDir } from './system/load.js';
-export type { SystemSpec, SystemBoard, SystemLink, MeasureSettings } from './system/load.js';
+export type { SystemSpec, SystemBoard, SystemLink, MeasureSettings, TransferEncoding, FidelityConstraints } from './system/load.js';
+export { solveWithFidelity, measurePlans, wantsFidelity, meets, FIDELITY_SAMPLES } from './system/fidelity.js';
+export { accuracy, planStages, stagePrecisions } from './cli/accuracy-command.js';
+export type { AccuracyOptions, AccuracyOutput } from './cli/accuracy-command.js';
 export { systemSchema } from './system/schema.js';
 export { resolveSystem } from './system/resolve.js';
 export type { ResolvedSystem, ResolvedBoard, ResolveOptions, ResolveEvent } from './system/resolve.js';

@@ -60,6 +60,33 @@ export interface ReportSystem {
   readonly measured?: readonly MeasuredRun[];
   /** Stage-by-stage results of `dnnpart verify` runs of this system's model (report --verify). */
   readonly verified?: readonly VerifiedPlan[];
+  /** Fidelity of the plans against the full-precision model, measured by running them (system `transfer` or fidelity constraints). */
+  readonly fidelity?: SystemFidelity;
+}
+
+/** One plan's measured fidelity under a transfer encoding. */
+export interface PlanFidelityFigures {
+  readonly transfer: 'fp32' | 'fp16' | 'int8';
+  readonly samples: number;
+  readonly cosine: number;
+  readonly sqnrDb: number;
+  readonly top1Agreement?: number;
+  readonly top1Interval?: readonly [number, number];
+  readonly transferBytes: number;
+  readonly fp32TransferBytes: number;
+  /** Against the system's fidelity constraints; null when it has none. */
+  readonly meets: boolean | null;
+}
+
+/** The fidelity of a system's plans and the encoding finally used. */
+export interface SystemFidelity {
+  /** The system file's encoding, and the one the plans were solved with (higher when a constraint forced it). */
+  readonly requested: 'fp32' | 'fp16' | 'int8';
+  readonly transfer: 'fp32' | 'fp16' | 'int8';
+  readonly constraints: { readonly minCosine?: number; readonly minTop1Agreement?: number };
+  readonly byObjective: Readonly<Partial<Record<Objective, PlanFidelityFigures>>>;
+  /** What happened, e.g. a fallback to a higher-precision encoding. */
+  readonly notes: readonly string[];
 }
 
 /** One `dnnpart verify` result as the report shows it: each stage predicted against measured. */

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Objective, Plan } from '@dnnpart/solver';
 import type { ReportData, ReportSystem } from '../report-data.js';
 import { buildProblem, type ReportParts } from '../system/build.js';
+import { solveWithFidelity, wantsFidelity } from '../system/fidelity.js';
 import { loadSystem, profilesDir } from '../system/load.js';
 import { objectives, partsFromProblem, solveAll } from '../system/plans.js';
 import { resolveSystem, type ResolveOptions } from '../system/resolve.js';
@@ -87,7 +88,16 @@ export async function report(opts: ReportOptions, ctx: CommandContext): Promise<
     const parts = { ...systemParts, boards: systemParts.boards.map((b) => (b.file ? { ...b, file: displayPath(ctx, b.file) } : b)) };
     // The problem as solved, so `dnnpart solve --problem` can reproduce any plan of the report.
     await writeFile(path.join(workDir, 'problem.json'), JSON.stringify(problem, null, 2) + '\n');
-    built.push(await solveParts(problem, parts, opts, ctx));
+    let solvedSystem = await solveParts(problem, parts, opts, ctx);
+    // A lossy transfer or a minimum fidelity: measure the plans by running them, re-solving with a
+    // higher-precision encoding while the chosen plan misses the constraint.
+    if (wantsFidelity(resolved)) {
+      solvedSystem = await solveWithFidelity(resolved, solvedSystem, (transfer) => {
+        const again = buildProblem({ ...resolved, spec: { ...resolved.spec, transfer } });
+        return solveParts(again.problem, parts, opts, ctx);
+      }, (line) => ctx.progress.note(line));
+    }
+    built.push(solvedSystem);
   }
   for (const p of problems) {
     const file = resolvePath(ctx, p);

@@ -1,7 +1,7 @@
 // The report's text and tables, built from ReportData alone (pure); html.ts and markdown.ts
 // lay them out, so both files say the same thing.
 import type { Objective, Plan, PlanMetrics } from '@dnnpart/solver';
-import type { ReportData, ReportSystem } from '../report-data.js';
+import type { ReportData, ReportSystem, SystemFidelity } from '../report-data.js';
 import {
   formatBytes, formatCount, formatFps, formatMj, formatMs, formatNumber, formatPercent, formatRate,
 } from './format.js';
@@ -56,11 +56,14 @@ export function headline(system: ReportSystem, o: Objective): string {
 
 /** Optimum per objective against the best single board on that objective. */
 export function summaryTable(system: ReportSystem): Table {
+  const fid = system.fidelity;
+  const fidCells = (o: Objective): Cell[] => (fid ? [fidelityCell(fid, o)] : []);
   return {
     cls: 'summary',
     columns: [
       { label: 'Objective' }, { label: 'Optimum', num: true }, { label: 'Boards' }, { label: 'Status' },
       { label: 'Best single board', num: true }, { label: 'Change', num: true }, { label: 'Solved in', num: true },
+      ...(fid ? [{ label: 'Fidelity', title: 'Measured by running the plan against the full-precision model on seeded inputs: cosine similarity of the outputs, top-1 agreement, transfer encoding' }] : []),
     ],
     rows: OBJECTIVES.map((o): Row => {
       const p = system.plans[o];
@@ -72,7 +75,7 @@ export function summaryTable(system: ReportSystem): Table {
           cls: 'noplan',
           cells: [objCell, cell('—', { num: true }), cell(p?.reason ?? 'not solved'), statusCell(p?.status ?? 'not solved'),
             cell(best ? `${formatMetric(best, o)} (${best.stages[0]?.board ?? ''})` : '—', { num: true }), cell('—', { num: true }),
-            solvedCell(p)],
+            solvedCell(p), ...fidCells(o)],
         };
       }
       const change = best === undefined ? null : relativeChange(metricOf(p, o), metricOf(best, o));
@@ -83,10 +86,21 @@ export function summaryTable(system: ReportSystem): Table {
           cell(best ? `${formatMetric(best, o)} (${best.stages[0]?.board ?? ''})` : 'none fits', { num: true }),
           cell(formatPercent(change), { num: true, cls: goodness(change, o) }),
           solvedCell(p),
+          ...fidCells(o),
         ],
       };
     }),
   };
+}
+
+/** A plan's measured fidelity: "cosine 0.999912, top-1 100.0 %, int8 transfers", marked when it misses the constraint. */
+function fidelityCell(fid: SystemFidelity, o: Objective): Cell {
+  const f = fid.byObjective[o];
+  if (!f) return cell('not measured');
+  const lines = [`cosine ${f.cosine.toFixed(6)}${f.top1Agreement !== undefined ? `, top-1 ${(f.top1Agreement * 100).toFixed(1)} %` : ''}, ${f.transfer} transfers`];
+  if (f.meets === false) lines.push('misses the fidelity constraint');
+  if (fid.transfer !== fid.requested) lines.push(`(${fid.requested} transfers missed the constraint)`);
+  return cell(lines.join('\n'), { col: 'fidelity', value: f.cosine, ...(f.meets === false ? { cls: 'worse' } : {}), title: `${f.samples} samples, SQNR ${Number.isFinite(f.sqnrDb) ? `${f.sqnrDb.toFixed(1)} dB` : 'exact'}` });
 }
 
 /** Solve time and engine, with the size of the ILP on hover. */

@@ -1,0 +1,84 @@
+// Fidelity in the report: a system with int8 transfers and a minimum cosine; plans measured by
+// running them, the fallback to a higher-precision encoding, and the report's Fidelity column.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Plan } from '@dnnpart/solver';
+import { loadSystem, measurePlans, resolveSystem, solveWithFidelity, wantsFidelity, type ReportSystem, type ResolvedSystem } from '@dnnpart/report';
+import { run } from './_run.js';
+
+let dir: string;
+let resolved: (lines: string[]) => Promise<ResolvedSystem>;
+const cut = '/features/features.5/MaxPool'; // squeezenet1_1 at 64x64: one [1,128,7,7] tensor crosses
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'dnnpart-fidelity-'));
+  expect((await run(['zoo', 'export', 'squeezenet1_1', '--input', '1x3x64x64', '-o', 'sq.onnx'], { cwd: dir })).code).toBe(0);
+  resolved = async (lines) => {
+    const file = path.join(dir, `s${lines.join('').length}.yaml`);
+    writeFileSync(file, ['version: 1', 'model: { file: sq.onnx }', 'boards:', '  - { id: pi, describe: raspberry-pi-5 }', '  - { id: orin, describe: jetson-orin-nano }', 'network: ethernet-1000base-t', ...lines].join('\n'));
+    return resolveSystem(loadSystem(file, path.basename(file)), { workDir: path.join(dir, 'work') });
+  };
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A system whose three plans cut squeezenet after `cut` (pi, then orin). */
+function splitSystem(system: ResolvedSystem): ReportSystem {
+  const names = system.graph.nodes.map((n) => n.name);
+  const k = names.indexOf(cut) + 1;
+  const plan = (objective: Plan['objective']): Plan => ({
+    status: 'optimal', objective, solveMs: 0, baselines: [],
+    stages: [{ board: 'pi', nodes: names.slice(0, k), computeMs: 1, energyMj: 1, memoryBytes: 1 }, { board: 'orin', nodes: names.slice(k), computeMs: 1, energyMj: 1, memoryBytes: 1 }],
+  } as unknown as Plan);
+  return { name: 'sq', objective: 'throughput', plans: { throughput: plan('throughput'), latency: plan('latency'), energy: plan('energy') } } as unknown as ReportSystem;
+}
+
+describe('fidelity of a system\'s plans', () => {
+  it('is wanted for a lossy transfer or a fidelity constraint only', async () => {
+    expect(wantsFidelity(await resolved([]))).toBe(false);
+    expect(wantsFidelity(await resolved(['transfer: fp16']))).toBe(true);
+    expect(wantsFidelity(await resolved(['constraints: { minTop1Agreement: 0.9 }']))).toBe(true);
+  });
+
+  it('measures each plan with the transfer encoding: bytes a quarter plus 5, cosine below 1', async () => {
+    const s = await resolved(['transfer: int8']);
+    const m = await measurePlans(s, splitSystem(s).plans, 'int8', 4);
+    expect(m.throughput!.transferBytes).toBe(128 * 7 * 7 + 5);
+    expect(m.throughput!.fp32TransferBytes).toBe(128 * 7 * 7 * 4);
+    expect(m.throughput!.cosine).toBeLessThan(1);
+    expect(m.throughput!.cosine).toBeGreaterThan(0.999);
+    expect(m.throughput!.meets).toBeNull();
+  });
+
+  it('falls back int8 -> fp16 when the chosen plan misses minCosine, and says so', async () => {
+    // int8 transfers of this cut measure cosine ~0.99999, fp16 ~0.9999999999: the constraint splits them.
+    const s = await resolved(['transfer: int8', 'constraints: { minCosine: 0.9999999 }']);
+    const asked: string[] = [];
+    const notes: string[] = [];
+    const out = await solveWithFidelity(s, splitSystem(s), async (t) => {
+      asked.push(t);
+      return splitSystem(s);
+    }, (n) => notes.push(n));
+    expect(asked).toEqual(['fp16']);
+    expect(out.fidelity!.requested).toBe('int8');
+    expect(out.fidelity!.transfer).toBe('fp16');
+    expect(out.fidelity!.byObjective.throughput!.meets).toBe(true);
+    expect(out.fidelity!.notes).toEqual([expect.stringMatching(/^int8 transfers: the throughput plan misses the fidelity constraint \(cosine 0\.\d{6} \(min 0\.9999999\)\); solved again with fp16 transfers$/)]);
+    expect(notes.some((n) => n.startsWith('measuring the fidelity of sq\'s plans with int8 transfers'))).toBe(true);
+  });
+
+  it('report: the summary table gets a Fidelity column', async () => {
+    writeFileSync(path.join(dir, 'r.yaml'), ['version: 1', 'model: { file: sq.onnx }', 'boards:', '  - { id: pi, describe: raspberry-pi-5 }', '  - { id: orin, describe: jetson-orin-nano }',
+      'links:', '  - { from: pi, to: orin, bandwidthBytesPerSec: 1000000, latencyMs: 1, powerW: 1, bidirectional: true }', 'transfer: fp16'].join('\n'));
+    const r = await run(['report', '--system', 'r.yaml', '-o', 'rep', '--time-limit', '10'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('measuring the fidelity of r\'s plans with fp16 transfers (32 samples)');
+    const md = readFileSync(path.join(dir, 'rep', 'report.md'), 'utf8');
+    expect(md).toMatch(/\| Objective \| Optimum \| Boards \| Status \| Best single board \| Change \| Solved in \| Fidelity \|/);
+    // The throughput plan splits pi -> orin: measured with fp16 transfers (cosine ~1 - 1e-10).
+    expect(md).toMatch(/^\| throughput \(chosen\) \| [\d.]+ FPS \| pi → orin \| optimal \|.*\| cosine (1\.000000|0\.99999\d), top-1 100\.0 %, fp16 transfers \|$/m);
+    // Single-board plans send nothing: exact.
+    expect(md).toMatch(/^\| latency \| [\d.]+ ms \| pi \| optimal \|.*\| cosine 1\.000000, top-1 100\.0 %, fp16 transfers \|$/m);
+  });
+});
