@@ -23,7 +23,6 @@ export { verifyPlan, estimateSeconds, pipelinePeriodMs, VERIFY_SCHEMA } from './
 export type { VerifyOptions, VerifyResult, VerifyStage, VerifyFigures, StagePrediction } from './verify/verify.js';
 export { timeBackToBack, runPipeline } from './verify/measure.js';
 export type { StageRunnable, Span, BackToBackResult, PipelineResult } from './verify/measure.js';
-export { chromeTraceOf } from './verify/trace.js';
 export { VerifyError } from './verify/errors.js';
 export type { VerifyErrorCode } from './verify/errors.js';
 

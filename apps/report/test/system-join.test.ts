@@ -94,7 +94,7 @@ describe('buildProblem: known profiles in, the same figures out', () => {
     // No calibration: the documented default, and one warning naming the board.
     expect(pi!.boundary).toEqual({ fixedMs: 0.05, inMsPerByte: 0, outMsPerByte: 2e-7 });
     expect(built.warnings).toHaveLength(1);
-    expect(built.warnings[0]).toMatch(/^board pi: its profile has no stage-boundary calibration; using the default 0\.05 ms/);
+    expect(built.warnings[0]).toMatch(/^board pi: profile of squeezenet1_1 on board b has no boundary calibration \(dnnpart\/profile@1\); stage boundaries cost the default 0\.05 ms/);
 
     // The model's input enters and its output leaves: both are tensors of the problem.
     const input = p.tensors.filter((t) => t.producer === null);

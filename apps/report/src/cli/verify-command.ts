@@ -150,7 +150,10 @@ export async function verify(opts: VerifyCommandOptions, ctx: CommandContext): P
       onProgress: (phase, done, total) => ctx.progress.update(phase, done, total),
     });
     ctx.progress.end();
-    if (opts.trace) await writeTrace(spans, resolvePath(ctx, opts.trace), opts.trace);
+    if (opts.trace) {
+      const file = resolvePath(ctx, opts.trace);
+      await asGiven(ctx, [file], () => writeTrace(spans, file, ctx.signal));
+    }
     if (opts.output) await writeOutput(resolvePath(ctx, opts.output), opts.output, `${JSON.stringify(result, null, 2)}\n`);
     return { data: result, text: formatVerify(result, opts) };
   });

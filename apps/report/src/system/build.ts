@@ -4,7 +4,7 @@ import { cutPoints, graphCosts, type Graph } from '@dnnpart/onnx-graph';
 import type { Problem, ProblemBoard, ProblemLink, ProblemNode, ProblemTensor } from '@dnnpart/solver';
 import { encodedBytes } from '@dnnpart/accuracy';
 import type { ReportBoard, ReportCut, ReportLayer, ReportSystem } from '../report-data.js';
-import { FALLBACK_BOUNDARY, profileBoundary } from './_boundary.js';
+import { profileBoundary } from './_boundary.js';
 import { SystemError } from './errors.js';
 import { where } from './load.js';
 import type { ResolvedBoard, ResolvedSystem } from './resolve.js';
@@ -29,11 +29,11 @@ export function buildProblem(system: ResolvedSystem): BuiltProblem {
     return { id: n.name, memoryBytes: (c?.paramBytes ?? 0) + (c?.outputBytes ?? 0), macs: c?.macs ?? 0 };
   });
   const boards = system.boards.map((b, i) => problemBoard(system, b, i));
+  // One warning per board whose profile has no boundary calibration (the default is used).
   const warnings: string[] = [];
   for (const b of system.boards) {
-    if (profileBoundary(b.profile).calibrated) continue;
-    const d = FALLBACK_BOUNDARY;
-    warnings.push(`board ${b.spec.id}: its profile has no stage-boundary calibration; using the default ${d.fixedMs} ms per stage + ${d.outMsPerByte * 1e6} ms per MB of stage outputs (re-profile with dnnpart profile to measure it)`);
+    const w = profileBoundary(b.profile).warning;
+    if (w !== undefined) warnings.push(`board ${b.spec.id}: ${w}`);
   }
 
   const problem: Problem = {

@@ -228,27 +228,34 @@ export async function runPipeline(
         failed = true;
         reject(e);
       };
+      // Move frames along until nothing can move: a frame handed on may free the stage before it.
       const pump = () => {
         if (failed) return;
         if (options.signal?.aborted) return fail(new VerifyError('VERIFY_INTERRUPTED', 'verify was interrupted'));
-        for (let s = k - 1; s >= 0; s--) {
-          const b = blocked[s];
-          if (b && queues[s + 1]!.length < Q) {
-            queues[s + 1]!.push(b);
-            blocked[s] = null;
-            busy[s] = null;
+        let moved = true;
+        while (moved) {
+          moved = false;
+          for (let s = k - 1; s >= 0; s--) {
+            const b = blocked[s];
+            if (b && queues[s + 1]!.length < Q) {
+              queues[s + 1]!.push(b);
+              blocked[s] = null;
+              busy[s] = null;
+              moved = true;
+            }
+            if (busy[s] === null && queues[s]!.length > 0) {
+              const f = queues[s]!.shift()!;
+              busy[s] = f;
+              const wire: Record<string, Wire> = {};
+              for (const name of stages[s]!.inputs) wire[name] = f.pool.get(name)!;
+              workers[s]!.postMessage({ kind: 'run', frame: f.id, feeds: wire });
+              moved = true;
+            }
           }
-          if (busy[s] === null && queues[s]!.length > 0) {
-            const f = queues[s]!.shift()!;
-            busy[s] = f;
-            const wire: Record<string, Wire> = {};
-            for (const name of stages[s]!.inputs) wire[name] = f.pool.get(name)!;
-            workers[s]!.postMessage({ kind: 'run', frame: f.id, feeds: wire });
+          if (injected < total && queues[0]!.length < Q) {
+            queues[0]!.push({ id: injected++, injectedAt: now(), pool: new Map(input) });
+            moved = true;
           }
-        }
-        while (injected < total && queues[0]!.length < Q) {
-          queues[0]!.push({ id: injected++, injectedAt: now(), pool: new Map(input) });
-          if (busy[0] === null) return pump();
         }
       };
       workers.forEach((w, s) => {

@@ -1,0 +1,136 @@
+#!/usr/bin/env node
+// Predicted against measured stage times (issue 10): for each network, profile it here, cut it into
+// 2, 3 and 4 stages at equal shares of the profile's time along the node order, predict each stage
+// with the solver's cost model (node medians + the profile's boundary cost, through the same join as
+// `dnnpart solve`), then time every stage model here with `dnnpart verify`'s functions: back to back
+// (each stage's median) and as a worker-thread pipeline on this machine's cores.
+//
+//   node bench/verify-stages.mjs [--nets resnet18,...] [--external paddleocr-cls,...] [--threads 1,2]
+//                                [--stages 2,3,4] [--runs 30] [--frames 30] [--profile-runs 20]
+// Needs the built packages (npm run build, or tsc -p each package). Prints Markdown.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadModel } from '@dnnpart/onnx-graph';
+import { profileModel } from '@dnnpart/profiler';
+import { evaluatePlan } from '@dnnpart/solver';
+import { buildZooModel, externalModels } from '@dnnpart/zoo';
+import { buildProblem, loadSystem, resolveSystem, verifyPlan } from '@dnnpart/report';
+
+const { values } = parseArgs({
+  options: {
+    nets: { type: 'string', default: 'resnet18,efficientnet_b0,googlenet,squeezenet1_1' },
+    external: { type: 'string', default: 'paddleocr-cls,paddleocr-rec' },
+    threads: { type: 'string', default: '1,2' },
+    stages: { type: 'string', default: '2,3,4' },
+    runs: { type: 'string', default: '30' },
+    frames: { type: 'string', default: '30' },
+    'profile-runs': { type: 'string', default: '20' },
+  },
+});
+const list = (s) => s.split(',').map((x) => x.trim()).filter(Boolean);
+const runs = Number(values.runs);
+const frames = Number(values.frames);
+const profileRuns = Number(values['profile-runs']);
+const tmp = await mkdtemp(join(tmpdir(), 'dnnpart-verify-bench-'));
+const pct = (x) => (x === null || !Number.isFinite(x) ? '—' : `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)} %`);
+const ms = (x) => (x === null || !Number.isFinite(x) ? '—' : x.toFixed(2));
+
+const models = [];
+for (const net of list(values.nets)) {
+  const file = join(tmp, `${net}.onnx`);
+  await writeFile(file, buildZooModel(net, { inputShape: [1, 3, 224, 224] }));
+  models.push({ name: net, file, input: ['1x3x224x224'] });
+}
+const ext = externalModels();
+for (const name of list(values.external)) {
+  const m = ext.find((x) => x.name === name);
+  if (!m || !m.available) {
+    console.error(`skipping ${name}: not installed`);
+    continue;
+  }
+  models.push({ name, file: m.file, input: Object.entries(m.inputs).map(([k, v]) => `${k}=${v.join('x')}`) });
+}
+
+console.log(`# Predicted vs measured stage times (dnnpart verify)\n`);
+console.log(`Machine: ${cpus()[0]?.model.trim()}, ${availableParallelism()} cores; load average at start ${loadavg().map((x) => x.toFixed(2)).join(' ')}; ${new Date().toISOString()}`);
+console.log(`Profile: ${profileRuns} runs; verify: ${runs} runs back to back (median per stage), ${frames} frames through the pipeline (one worker thread per stage, queues of 1).\n`);
+
+const summary = [];
+for (const m of models) {
+  for (const threads of list(values.threads).map(Number)) {
+    const profileFile = join(tmp, `${m.name}.t${threads}.profile.json`);
+    const inputShapes = Object.fromEntries(m.input.map((s) => (s.includes('=') ? [s.split('=')[0], s.split('=')[1].split('x').map(Number)] : null)).filter(Boolean));
+    const single = m.input.length === 1 && !m.input[0].includes('=') ? m.input[0].split('x').map(Number) : undefined;
+    const profile = await profileModel(m.file, { board: 'here', runs: profileRuns, warmup: 3, threads, output: profileFile, sensor: null, ...(single ? { inputShapes: single } : { inputShapes }) });
+    // The same join as `dnnpart solve --system`: a system with this profile, read back.
+    const sysFile = join(tmp, `${m.name}.t${threads}.yaml`);
+    const input = m.input.length === 1 && !m.input[0].includes('=') ? `  input: ${m.input[0]}` : `  input: { ${m.input.map((s) => s.replace('=', ': ')).join(', ')} }`;
+    await writeFile(sysFile, ['version: 1', `name: ${m.name}`, 'model:', `  file: ${m.file}`, input, 'boards:', `  - { id: here, profile: ${profileFile} }`].join('\n'));
+    const resolved = await resolveSystem(loadSystem(sysFile), { workDir: tmp });
+    const { problem, warnings } = buildProblem(resolved);
+    const loaded = await loadModel(m.file, { inputShapes: resolved.inputShapes });
+    const names = loaded.graph.nodes.map((n) => n.name);
+    const boundary = problem.boards[0].boundary;
+    const method = profile.boundary?.method ?? 'none (default used)';
+    console.log(`## ${m.name}, ${threads} thread${threads > 1 ? 's' : ''}\n`);
+    console.log(`${names.length} nodes; profile end-to-end median ${profile.endToEnd.medianMs.toFixed(2)} ms, node sum ${(profile.nodes.reduce((a, n) => a + n.latencyMs.median, 0)).toFixed(2)} ms; boundary ${method}: fixed ${boundary.fixedMs} ms, in ${Number((boundary.inMsPerByte * 1e6).toPrecision(3))} ms/MB, out ${Number((boundary.outMsPerByte * 1e6).toPrecision(3))} ms/MB${warnings.length ? ` (${warnings.join('; ')})` : ''}\n`);
+    console.log('| stages | stage | nodes | in kB | out kB | predicted ms | kernels ms | boundary ms | measured ms | p90 ms | error |');
+    console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    const pipeRows = [];
+    for (const k of [1, ...list(values.stages).map(Number)]) {
+      // Cut the node order at equal shares of the profile's time.
+      const lat = names.map((n) => problem.boards[0].latencyMs[n] ?? 0);
+      const total = lat.reduce((a, x) => a + x, 0);
+      const stageOf = {};
+      let acc = 0;
+      let s = 0;
+      names.forEach((n, i) => {
+        if (s < k - 1 && acc + lat[i] / 2 > (total * (s + 1)) / k && i > 0 && Object.values(stageOf).filter((x) => x === s).length > 0) s++;
+        stageOf[n] = s;
+        acc += lat[i];
+      });
+      const count = Math.max(...Object.values(stageOf)) + 1;
+      // k copies of this machine, joined by links that cost nothing: the stages' own times only.
+      const boards = Array.from({ length: count }, (_, i) => ({ ...problem.boards[0], id: `here${i}` }));
+      const links = [];
+      for (let a = 0; a + 1 < count; a++) links.push({ from: `here${a}`, to: `here${a + 1}`, bandwidthBytesPerSec: 1e15, latencyMs: 0, powerW: 0 });
+      const p = { ...problem, boards, links, inputBoard: 'here0', boardOrder: 'fixed' };
+      const plan = boards.map((b, i) => ({ board: b.id, nodes: names.filter((n) => stageOf[n] === i) }));
+      const metrics = evaluatePlan(p, plan);
+      let result;
+      try {
+        ({ result } = await verifyPlan(loaded, m.file, stageOf, boards.map((b) => b.id), metrics.stages, { threads, runs, warmup: 3, pipelineFrames: count > 1 ? frames : 0, maxSeconds: 600 }));
+      } catch (e) {
+        console.log(`| ${count} | — | | | | | | | | | failed: ${e.message} |`);
+        continue;
+      }
+      result.stages.forEach((st, i) => {
+        const ps = metrics.stages[i];
+        console.log(`| ${count} | ${i} | ${st.nodes} | ${(ps.inBytes / 1e3).toFixed(0)} | ${(ps.outBytes / 1e3).toFixed(0)} | ${ms(st.predictedMs)} | ${ms(ps.kernelMs)} | ${ms(ps.boundaryMs)} | ${ms(st.measuredMs)} | ${ms(st.p90Ms)} | ${pct(st.error)} |`);
+        if (count > 1) summary.push({ model: m.name, threads, k: count, stage: i, error: st.error });
+      });
+      if (result.pipeline) pipeRows.push({ count, r: result });
+      if (count > 1) summary.push({ model: m.name, threads, k: count, stage: 'pipeline', error: result.pipeline?.fpsError ?? null, b2b: result.backToBack.latencyError });
+      if (count === 1) pipeRows.push({ count, r: result });
+    }
+    console.log('\n| stages | back to back: predicted ms | measured ms | error | pipeline: predicted FPS | measured FPS | error | pipeline latency ms (queueing incl.) |');
+    console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (const { count, r } of pipeRows) {
+      const b = r.backToBack;
+      const q = r.pipeline;
+      console.log(`| ${count} | ${ms(b.predictedLatencyMs)} | ${ms(b.measuredLatencyMs)} | ${pct(b.latencyError)} | ${q ? ms(q.predictedFps) : '—'} | ${q ? ms(q.measuredFps) : '—'} | ${q ? pct(q.fpsError) : '—'} | ${q ? ms(q.measuredLatencyMs) : '—'} |`);
+    }
+    console.log(`\nload average after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
+  }
+}
+
+const stageErrors = summary.filter((x) => x.stage !== 'pipeline' && x.error !== null).map((x) => Math.abs(x.error));
+const pipeErrors = summary.filter((x) => x.stage === 'pipeline' && x.error !== null).map((x) => Math.abs(x.error));
+const within = (xs, t) => `${xs.filter((x) => x <= t).length} of ${xs.length}`;
+console.log('## Summary\n');
+console.log(`- stages of multi-stage plans within 15 % of their measured median: ${within(stageErrors, 0.15)} (median |error| ${pct(stageErrors.sort((a, b) => a - b)[Math.floor(stageErrors.length / 2)] ?? NaN)}, worst ${pct(Math.max(...stageErrors))})`);
+console.log(`- pipelines whose predicted throughput is within 10 % of the measured one: ${within(pipeErrors, 0.1)} (worst ${pct(Math.max(...pipeErrors))})`);
+console.log(`- load average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+await rm(tmp, { recursive: true, force: true });
