@@ -18,6 +18,15 @@ const session = await ort.InferenceSession.create(modelBytes, {
   // Spinning threads would steal the cores the other stages run on.
   extra: { session: { intra_op: { allow_spinning: '0' } } },
 });
+// Output tensors made once and reused (as @dnnpart/profiler's preallocatedFetches does), when
+// every output has a static shape and a plain numeric type; ORT still hands back a copy.
+const ARRAYS = { float32: Float32Array, float64: Float64Array, float16: Uint16Array, int64: BigInt64Array, uint64: BigUint64Array, int32: Int32Array, uint32: Uint32Array, int16: Int16Array, uint16: Uint16Array, int8: Int8Array, uint8: Uint8Array, bool: Uint8Array };
+let fetches = {};
+for (const m of session.outputMetadata) {
+  const Ctor = ARRAYS[m.type];
+  if (!m.isTensor || !Ctor || m.shape.length === 0 || m.shape.some((d) => typeof d !== 'number' || d < 0)) { fetches = null; break; }
+  fetches[m.name] = new ort.Tensor(m.type, new Ctor(m.shape.reduce((a, b) => a * b, 1)), m.shape);
+}
 parentPort.postMessage({ kind: 'ready' });
 
 parentPort.on('message', async (msg) => {
@@ -30,7 +39,7 @@ parentPort.on('message', async (msg) => {
     const feeds = {};
     for (const [name, t] of Object.entries(msg.feeds)) feeds[name] = new ort.Tensor(t.type, t.data, t.dims);
     const start = now();
-    const result = await session.run(feeds, outputs);
+    const result = fetches ? await session.run(feeds, fetches) : await session.run(feeds, outputs);
     const out = {};
     for (const name of outputs) {
       const t = result[name];
