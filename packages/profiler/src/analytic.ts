@@ -36,7 +36,12 @@ interface NodeWork {
   /** A Conv with group > 1 (grouped or depthwise). */
   readonly grouped: boolean;
   readonly group: number;
+  readonly kind: OpClass;
 }
+
+/** The op classes that get their own efficiency (AnalyticParameters.opEfficiency). */
+export type OpClass = 'conv' | 'depthwiseConv' | 'matmul' | 'elementwise';
+const MATMUL_OPS = new Set(['Gemm', 'MatMul', 'FusedMatMul', 'MatMulInteger', 'QLinearMatMul']);
 
 function nodeWork(graph: Graph, precision: Precision): NodeWork[] {
   const costs = graphCosts(graph).nodes;
@@ -63,8 +68,15 @@ function nodeWork(graph: Graph, precision: Precision): NodeWork[] {
       outputBytes: c?.outputBytes ?? 0,
       grouped: group > 1,
       group,
+      kind: (c?.macs ?? 0) === 0 ? 'elementwise' : MATMUL_OPS.has(n.op) ? 'matmul' : group > 1 && depthwise(graph, n.inputs[1]) ? 'depthwiseConv' : 'conv',
     };
   });
+}
+
+/** A convolution weight [C_out, C_in / group, kh, kw] with one input channel per group. */
+function depthwise(graph: Graph, weight: string | undefined): boolean {
+  const shape = weight ? graph.tensors.get(weight)?.shape : undefined;
+  return shape !== undefined && shape.length >= 2 && shape[1] === 1;
 }
 
 function elementBytes(dtype: string): number {
@@ -80,9 +92,15 @@ function pickPrecision(d: BoardDescription, wanted?: Precision): Precision {
 }
 
 function nodeMs(w: NodeWork, peakOpsPerMs: number, bytesPerMs: number, p: AnalyticParameters): number {
-  const ce = p.computeEfficiency * (w.grouped ? p.groupedConvEfficiency ?? 1 : 1);
+  const k = p.opEfficiency;
+  // With per-op multipliers, depthwise convolutions get theirs and other grouped convolutions
+  // (RegNet's, ResNeXt's) count as convolutions; without, every grouped one gets groupedConvEfficiency.
+  const grouped = k ? (w.kind === 'depthwiseConv' ? k.depthwiseConv ?? 1 : 1) : w.grouped ? p.groupedConvEfficiency ?? 1 : 1;
+  const cls = w.kind === 'conv' ? k?.conv ?? 1 : w.kind === 'matmul' ? k?.matmul ?? 1 : 1;
+  const ce = Math.min(1, p.computeEfficiency * grouped * cls);
+  const me = Math.min(1, p.memoryEfficiency * (w.kind === 'elementwise' ? k?.elementwise ?? 1 : 1));
   const ops = p.groupedConvAsDense ? w.ops * w.group : w.ops;
-  return Math.max(ops / (peakOpsPerMs * ce), w.bytes / (bytesPerMs * p.memoryEfficiency)) + p.perOpOverheadMs;
+  return Math.max(ops / (peakOpsPerMs * ce), w.bytes / (bytesPerMs * me)) + p.perOpOverheadMs;
 }
 
 /** A per-node roofline profile of `graph` on the described board, marked "source": "analytic". */
@@ -250,3 +268,46 @@ export function calibrateAnalytic(pairs: readonly { readonly graph: Graph; reado
   };
 }
 
+
+/**
+ * calibrateAnalytic, then one efficiency multiplier per op class (conv, depthwise conv,
+ * matmul/gemm, elementwise), each by a grid search with the others fixed, two passes: the
+ * per-op roofline. Classes the graphs do not have stay at 1.
+ */
+export function calibrateAnalyticPerOp(pairs: readonly { readonly graph: Graph; readonly measured: Profile }[], description: BoardDescription, precision?: Precision): CalibrationResult {
+  const base = calibrateAnalytic(pairs, description, precision);
+  const p = pickPrecision(description, precision);
+  const peakOpsPerMs = description.peakGops[p]! * 1e6;
+  const bytesPerMs = description.memoryBandwidthBytesPerSec / 1e3;
+  const data = pairs.map(({ graph, measured }) => {
+    const m = new Map(measured.nodes.map((n) => [n.name, n.latencyMs.median]));
+    const items = nodeWork(graph, p).filter((w) => m.has(w.name)).map((w) => ({ w, m: m.get(w.name)! }));
+    return { items, total: items.reduce((s, d) => s + d.m, 0) };
+  }).filter((d) => d.total > 0);
+  const errorOf = (params: AnalyticParameters) =>
+    data.reduce((e, g) => e + g.items.reduce((s, d) => s + Math.abs(nodeMs(d.w, peakOpsPerMs, bytesPerMs, params) - d.m), 0) / g.total, 0) / data.length;
+  const present = new Set(data.flatMap((g) => g.items.map((d) => d.w.kind)));
+  const grid = Array.from({ length: 41 }, (_, i) => 0.1 * Math.pow(100, i / 40)); // 0.1 .. 10, log-spaced
+  const { groupedConvEfficiency, ...rest } = base.parameters;
+  let best: AnalyticParameters = { ...rest, opEfficiency: { conv: 1, depthwiseConv: groupedConvEfficiency ?? 1, matmul: 1, elementwise: 1 } };
+  // Below 1 the memory roofline binds elementwise nodes harder; the cap at 1 makes larger values moot.
+  let bestErr = errorOf(best);
+  for (let pass = 0; pass < 2; pass++) {
+    for (const cls of ['conv', 'depthwiseConv', 'matmul', 'elementwise'] as const) {
+      if (!present.has(cls)) continue;
+      for (const x of grid) {
+        const cand = { ...best, opEfficiency: { ...best.opEfficiency, [cls]: x } };
+        const err = errorOf(cand);
+        if (err < bestErr) [best, bestErr] = [cand, err];
+      }
+    }
+  }
+  const k = best.opEfficiency!;
+  return {
+    parameters: {
+      ...best,
+      opEfficiency: { conv: round(k.conv ?? 1, 4), depthwiseConv: round(k.depthwiseConv ?? 1, 4), matmul: round(k.matmul ?? 1, 4), elementwise: round(k.elementwise ?? 1, 4) },
+    },
+    weightedAbsRelError: round(bestErr, 4),
+  };
+}

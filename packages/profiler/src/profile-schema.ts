@@ -5,13 +5,25 @@ import { PROFILE_SCHEMA_ID } from './types.js';
 const nonNeg = { type: 'number', minimum: 0 } as const;
 const efficiency = { type: 'number', exclusiveMinimum: 0, maximum: 1 } as const;
 
-/** Schema properties of the roofline's parameters, shared by board descriptions and analytic profiles. */
-export const analyticParameterProperties = {
+/** Schema properties of the roofline's parameters as dnnpart/profile@1 has them. */
+const analyticParameterPropertiesV1 = {
   computeEfficiency: efficiency,
   memoryEfficiency: efficiency,
   perOpOverheadMs: nonNeg,
   groupedConvEfficiency: efficiency,
   groupedConvAsDense: { type: 'boolean' },
+} as const;
+
+const multiplier = { type: 'number', exclusiveMinimum: 0, maximum: 100 } as const;
+
+/** Schema properties of the roofline's parameters, shared by board descriptions and analytic profiles. */
+export const analyticParameterProperties = {
+  ...analyticParameterPropertiesV1,
+  opEfficiency: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { conv: multiplier, depthwiseConv: multiplier, matmul: multiplier, elementwise: multiplier },
+  },
 } as const;
 const stats = {
   type: 'object',
@@ -149,7 +161,7 @@ export const profileV1JsonSchema = {
       required: ['computeEfficiency', 'memoryEfficiency', 'perOpOverheadMs', 'precision'],
       additionalProperties: false,
       properties: {
-        ...analyticParameterProperties,
+        ...analyticParameterPropertiesV1,
         precision: { enum: ['fp32', 'fp16', 'int16', 'int8'] },
       },
     },
@@ -186,6 +198,7 @@ export const profileJsonSchema = {
     schema: { const: PROFILE_SCHEMA_ID },
     nodes: { ...v1.nodes, items: { ...v1Node, properties: { ...v1Node.properties, profiledMs: stats } } },
     boundary: boundaryJsonSchema,
+    analytic: { ...v1.analytic, properties: { ...analyticParameterProperties, precision: v1.analytic.properties.precision } },
     correction: {
       type: 'object',
       required: ['profiledNodeSumMs', 'kernelBudgetMs', 'scale', 'boundaryMs', 'rawNodeSumToEndToEnd'],

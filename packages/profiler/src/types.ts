@@ -174,6 +174,19 @@ export interface AnalyticParameters {
    * ignore `group` do (the paper's Timeloop reference data); default false.
    */
   readonly groupedConvAsDense?: boolean;
+  /**
+   * Per-op-class multipliers (default 1): conv, depthwiseConv (group > 1, in place of
+   * groupedConvEfficiency) and matmul (Gemm, MatMul) multiply computeEfficiency; elementwise
+   * (every node without MACs) multiplies memoryEfficiency. Fitted by calibrateAnalyticPerOp.
+   */
+  readonly opEfficiency?: OpEfficiency;
+}
+
+export interface OpEfficiency {
+  readonly conv?: number;
+  readonly depthwiseConv?: number;
+  readonly matmul?: number;
+  readonly elementwise?: number;
 }
 
 /** A board that may not be at hand: datasheet figures with their sources. */
