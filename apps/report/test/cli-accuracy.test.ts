@@ -8,6 +8,7 @@ import { run } from './_run.js';
 
 let dir: string;
 let nodes: string[];
+let k: number;
 const cut = '/features/features.5/MaxPool'; // squeezenet1_1 64x64: one [1,128,7,7] tensor crosses
 
 beforeAll(async () => {
@@ -15,7 +16,7 @@ beforeAll(async () => {
   const r = await run(['zoo', 'export', 'squeezenet1_1', '--input', '1x3x64x64', '-o', 'sq.onnx'], { cwd: dir });
   expect(r.code).toBe(0);
   nodes = (await loadModel(path.join(dir, 'sq.onnx'))).graph.nodes.map((n) => n.name);
-  const k = nodes.indexOf(cut) + 1;
+  k = nodes.indexOf(cut) + 1;
   expect(k).toBeGreaterThan(0);
   const plan = { status: 'optimal', stages: [{ board: 'pi', nodes: nodes.slice(0, k) }, { board: 'orin', nodes: nodes.slice(k) }] };
   writeFileSync(path.join(dir, 'plan.json'), JSON.stringify(plan));
@@ -52,7 +53,7 @@ describe('accuracy', () => {
   it.each([
     [['--plan', 'plan.json', '--split-after', cut], 'dnnpart: give --plan or --split-after, not both'],
     [[], 'dnnpart: accuracy needs --plan <plan.json> or --split-after <node>[,<node>...] (see dnnpart accuracy --help)'],
-    [['--plan', 'short-plan.json'], 'dnnpart: --plan short-plan.json: the stages leave out'],
+    [['--plan', 'short-plan.json'], () => `dnnpart: --plan short-plan.json: the stages cover ${k} of the ${nodes.length} nodes of sq.onnx; missing "${nodes[k]}"`],
     [['--plan', 'missing.json'], 'dnnpart: --plan missing.json: plan file not found'],
     [['--plan', 'plan.json', '--stage-precision', 'jetson=int8'], 'dnnpart: --stage-precision: no board "jetson" in the plan (boards: pi, orin)'],
     [['--split-after', cut, '--stage-precision', 'int4'], 'dnnpart: --stage-precision: "int4" is not a precision; use fp32, fp16 or int8'],
@@ -60,11 +61,11 @@ describe('accuracy', () => {
     [['--split-after', 'nope'], 'dnnpart: --after nope: no node of that name'],
     [['--split-after', cut, '--data', 'nowhere'], 'dnnpart: nowhere: not a directory'],
     [['--split-after', cut, '--samples', '0'], 'dnnpart: --samples 0: give a whole number of at least 1'],
-  ])('%j exits 2 with one line', async (args, message) => {
+  ] as [string[], string | (() => string)][])('%j exits 2 with one line', async (args, message) => {
     const r = await run(['accuracy', '--model', 'sq.onnx', ...args], { cwd: dir });
     expect(r.code).toBe(2);
     expect(r.stderr.split('\n').filter((l) => l.startsWith('dnnpart:'))).toHaveLength(1);
-    expect(r.stderr).toContain(message);
+    expect(r.stderr).toContain(typeof message === 'function' ? message() : message);
     expect(r.stderr).not.toContain('    at ');
   });
 });

@@ -1,17 +1,18 @@
 // dnnpart accuracy: a plan's fidelity against the full-precision model, measured by running its
 // stages at their precisions with the cut tensors encoded as they would travel.
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { loadModel, parseInputSpecs, type Graph } from '@dnnpart/onnx-graph';
+import { loadModel, parseInputSpecs, type LoadedModel } from '@dnnpart/onnx-graph';
 import {
   evaluatePlan, folderSamples, parseTransferEncoding, precisions, readLabels,
   type CalibrationMethod, type Feeds, type PlanFidelity, type Precision,
 } from '@dnnpart/accuracy';
 import { bytes, fixed, table } from './_format.js';
+import { planStageMap, readPlanFile } from './_plan-file.js';
 import { asGiven, displayPath, resolvePath, type CommandContext, type CommandOutput } from './context.js';
 import { UsageError } from './errors.js';
 
 export interface AccuracyOptions {
   readonly model: string;
+  /** A plan from `dnnpart solve --json` / `verify --json`, or a report's plans.json (its first optimum). */
   readonly plan?: string;
   readonly splitAfter?: readonly string[];
   readonly transfer?: string;
@@ -40,36 +41,13 @@ interface PlanStages {
 }
 
 /**
- * The stages of a plan file as a node -> stage map: a plan from `dnnpart solve --json` (stages with
- * board and nodes) or one kept under "plan". Every node of the model must be in exactly one stage.
+ * The stages of a plan file (what `dnnpart solve --json` writes, a verify result, or a row of a
+ * report's plans.json) as a node -> stage map of this model; split --plan's reader and checks.
  */
-export function planStages(file: string, display: string, graph: Graph): PlanStages {
-  if (!existsSync(file) || !statSync(file).isFile()) throw new UsageError('CLI_FILE_NOT_FOUND', `--plan ${display}: plan file not found`);
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new UsageError('CLI_BAD_VALUE', `--plan ${display}: not JSON (${(e as Error).message})`);
-  }
-  const obj = json as { stages?: unknown; plan?: { stages?: unknown } } | null;
-  const stages = Array.isArray(obj?.stages) ? obj.stages : Array.isArray(obj?.plan?.stages) ? obj.plan.stages : undefined;
-  if (!stages || stages.length === 0) throw new UsageError('CLI_BAD_VALUE', `--plan ${display}: stages: missing; give a plan that has stages (dnnpart solve --json)`);
-  const known = new Set(graph.nodes.map((n) => n.name));
-  const stageOf: Record<string, number> = {};
-  const boards: string[] = [];
-  stages.forEach((s: unknown, k) => {
-    const st = s as { board?: unknown; nodes?: unknown };
-    if (!Array.isArray(st?.nodes) || st.nodes.some((n) => typeof n !== 'string')) throw new UsageError('CLI_BAD_VALUE', `--plan ${display}: stages[${k}].nodes: must be an array of node names`);
-    boards.push(typeof st.board === 'string' ? st.board : `stage${k}`);
-    (st.nodes as string[]).forEach((n, j) => {
-      if (!known.has(n)) throw new UsageError('CLI_BAD_VALUE', `--plan ${display}: stages[${k}].nodes[${j}]: no node "${n}" in ${graph.name}; a plan of another model?`);
-      if (stageOf[n] !== undefined) throw new UsageError('CLI_BAD_VALUE', `--plan ${display}: stages[${k}].nodes[${j}]: node "${n}" is already in stage ${stageOf[n]}`);
-      stageOf[n] = k;
-    });
-  });
-  const missing = graph.nodes.filter((n) => stageOf[n.name] === undefined);
-  if (missing.length > 0) throw new UsageError('CLI_BAD_VALUE', `--plan ${display}: the stages leave out ${missing.length} node(s) of ${graph.name}, first "${missing[0]!.name}"`);
-  return { boards, stageOf };
+export function planStages(file: string, display: string, model: LoadedModel, modelDisplay: string): PlanStages {
+  const plan = readPlanFile(file, display);
+  const stageOf = planStageMap(plan, model.graph, model.sha256, display, modelDisplay);
+  return { boards: plan.stages.map((s) => s.board), stageOf };
 }
 
 /** Per-stage precisions from `--stage-precision`: one value, one per stage, or board=precision pairs. */
@@ -112,7 +90,7 @@ export async function accuracy(opts: AccuracyOptions, ctx: CommandContext): Prom
   let split: { after: string[] } | { stages: Record<string, number> };
   let boards: string[];
   if (opts.plan) {
-    const p = planStages(resolvePath(ctx, opts.plan), opts.plan, graph);
+    const p = planStages(resolvePath(ctx, opts.plan), opts.plan, model, displayPath(ctx, file));
     split = { stages: p.stageOf };
     boards = p.boards;
   } else {
