@@ -2,6 +2,7 @@
 import { graphCosts } from './costs.js';
 import { cutPoints } from './cuts.js';
 import type { LoadedModel } from './load.js';
+import type { SimplifyReport } from './simplify.js';
 import type { DType, Shape } from './types.js';
 
 /** A graph input or output as inspect reports it. */
@@ -40,6 +41,8 @@ export interface InspectResult {
   readonly outputs: readonly InspectTensor[];
   readonly layers: readonly InspectLayer[];
   readonly cutPoints: readonly { after: string; index: number; bytes: number; tensors: readonly string[]; single: boolean }[];
+  /** What loading changed: nodes in the file, Constant nodes made initializers, folded shape nodes, inlined Ifs, dead nodes; `nodes` is what remains. */
+  readonly simplified: SimplifyReport;
 }
 
 /** Summarises a loaded model: sizes, costs, and every cut point. */
@@ -68,5 +71,6 @@ export function inspectModel(model: LoadedModel): InspectResult {
       return { name: n.name, op: n.op, macs: c.macs, flops: c.flops, params: c.params, outputBytes: c.outputBytes, outputShape: first ? graph.tensors.get(first)!.shape : [] };
     }),
     cutPoints: cutPoints(graph).map((c) => ({ after: c.after, index: c.index, bytes: c.bytes, tensors: c.tensors, single: c.single })),
+    simplified: model.simplified,
   };
 }

@@ -46,7 +46,7 @@ const input: OptionSpec = {
   type: 'string',
   repeatable: true,
   placeholder: '<shape>|<name>=<shape>',
-  help: 'fix dynamic dimensions: 1x3x224x224 for the only input, or name=shape once per input',
+  help: 'fix dynamic dimensions: 1x3x224x224 for the only input, or name=shape once per input; name= for a scalar, name=:16000 to fix a scalar\'s value',
 };
 const out = (what: string): OptionSpec => ({ name: 'output', alias: 'o', type: 'string', placeholder: '<path>', help: what });
 const timeLimit: OptionSpec = {

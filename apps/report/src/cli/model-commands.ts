@@ -70,6 +70,7 @@ export async function inspect(opts: ModelOptions & { readonly all?: boolean }, c
   const lines = [
     `${data.model}: ${plural(info.nodes, 'node')}, ${si(info.params)} parameters, ${si(info.macs)} MACs, inputs ${model.graph.inputs.map((n) => `${n}[${model.graph.tensors.get(n)?.shape.join('x') ?? '?'}]`).join(', ')}`,
   ];
+  lines.push(simplifiedLine(info));
   if (info.unknownOps.length > 0) lines.push(`ops the cost model does not know (counted as 0 MACs): ${info.unknownOps.join(', ')}`);
   lines.push(
     '',
@@ -77,6 +78,33 @@ export async function inspect(opts: ModelOptions & { readonly all?: boolean }, c
     table(['after', 'bytes', 'tensors'], shown.map((c) => [c.after, bytes(c.bytes), String(c.tensors.length)])),
   );
   return { data, text: lines.join('\n') };
+}
+
+/** One line on what loading folded and how many layers remain. */
+function simplifiedLine(info: InspectResult): string {
+  const s = info.simplified;
+  if (s.nodesBefore === s.nodesAfter && s.passes.every((p) => p.addedInitializers === 0 && p.removedInitializers === 0)) {
+    return `nothing to fold: ${plural(s.nodesAfter, 'layer')} as in the file`;
+  }
+  const fold = foldedOps(info);
+  const parts = [
+    `${plural(s.constants, 'Constant node')} to initializers`,
+    `${plural(s.folded, 'shape node')} folded${fold}`,
+    ...(s.inlined > 0 ? [`${plural(s.inlined, 'If node')} inlined (constant condition)`] : []),
+    ...(s.dead > 0 ? [`${plural(s.dead, 'dead node')} removed`] : []),
+  ];
+  return `folded on load: ${parts.join(', ')}; ${plural(s.nodesAfter, 'layer')} remain (the file has ${plural(s.nodesBefore, 'top-level node')})`;
+}
+
+/** ` (Shape 4, Cast 23, ...)`: the folded ops, most frequent first. */
+function foldedOps(info: InspectResult): string {
+  const ops = new Map<string, number>();
+  for (const p of info.simplified.passes) {
+    if (p.pass !== 'fold-values' && p.pass !== 'fold-initializer-ops') continue;
+    for (const [op, n] of Object.entries(p.removedOps)) ops.set(op, (ops.get(op) ?? 0) + n);
+  }
+  if (ops.size === 0) return '';
+  return ` (${[...ops].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([op, n]) => `${op} ${n}`).join(', ')})`;
 }
 
 export interface SplitOptions extends ModelOptions {
