@@ -13,7 +13,7 @@ import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadModel } from '@dnnpart/onnx-graph';
-import { profileModel } from '@dnnpart/profiler';
+import { calibrateBoundary, profileModel } from '@dnnpart/profiler';
 import { evaluatePlan } from '@dnnpart/solver';
 import { buildZooModel, externalModels } from '@dnnpart/zoo';
 import { buildProblem, loadSystem, resolveSystem, verifyPlan } from '@dnnpart/report';
@@ -57,13 +57,22 @@ console.log(`# Predicted vs measured stage times (dnnpart verify)\n`);
 console.log(`Machine: ${cpus()[0]?.model.trim()}, ${availableParallelism()} cores; load average at start ${loadavg().map((x) => x.toFixed(2)).join(' ')}; ${new Date().toISOString()}`);
 console.log(`Profile: ${profileRuns} runs; verify: ${runs} runs back to back (median per stage), ${frames} frames through the pipeline (one worker thread per stage, queues of 1).\n`);
 
+// The stage-boundary cost, calibrated once per thread count (the profiler's synthetic models).
+const boundaries = new Map();
+for (const threads of list(values.threads).map(Number)) {
+  const c = await calibrateBoundary({ threads, tempDir: tmp });
+  boundaries.set(threads, c.boundary);
+  console.log(`Boundary calibration at ${threads} thread${threads > 1 ? 's' : ''}: fixed ${c.boundary.fixedMs} ms, in ${Number((c.boundary.inMsPerByte * 1e6).toPrecision(3))} ms/MB, out ${Number((c.boundary.outMsPerByte * 1e6).toPrecision(3))} ms/MB`);
+}
+console.log('');
+
 const summary = [];
 for (const m of models) {
   for (const threads of list(values.threads).map(Number)) {
     const profileFile = join(tmp, `${m.name}.t${threads}.profile.json`);
     const inputShapes = Object.fromEntries(m.input.map((s) => (s.includes('=') ? [s.split('=')[0], s.split('=')[1].split('x').map(Number)] : null)).filter(Boolean));
     const single = m.input.length === 1 && !m.input[0].includes('=') ? m.input[0].split('x').map(Number) : undefined;
-    const profile = await profileModel(m.file, { board: 'here', runs: profileRuns, warmup: 3, threads, output: profileFile, sensor: null, ...(single ? { inputShapes: single } : { inputShapes }) });
+    const profile = await profileModel(m.file, { board: 'here', runs: profileRuns, warmup: 3, threads, output: profileFile, sensor: null, boundary: boundaries.get(threads), ...(single ? { inputShapes: single } : { inputShapes }) });
     // The same join as `dnnpart solve --system`: a system with this profile, read back.
     const sysFile = join(tmp, `${m.name}.t${threads}.yaml`);
     const input = m.input.length === 1 && !m.input[0].includes('=') ? `  input: ${m.input[0]}` : `  input: { ${m.input.map((s) => s.replace('=', ': ')).join(', ')} }`;
