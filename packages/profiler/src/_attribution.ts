@@ -91,7 +91,8 @@ export function attributeKernels(
   const seededAt: (string | null)[] = []; // execution position -> seed node
   for (const [at, { name: k, op }] of kernels.entries()) {
     const hint = hints.get(k);
-    const seed = seedOf(k, graph) ?? (hint !== undefined && op !== 'ReorderInput' && op !== 'ReorderOutput' ? { node: hint, tail: false } : null);
+    // Layout conversions (reorders, Transposes that are no graph node) keep their own rule below.
+    const seed = seedOf(k, graph) ?? (hint !== undefined && op !== 'ReorderInput' && op !== 'ReorderOutput' && op !== 'Transpose' ? { node: hint, tail: false } : null);
     seededAt.push(seed?.node ?? null);
     if (seed === null) {
       if (op === 'ReorderInput' || op === 'ReorderOutput') reorders.push({ kernel: k, at, input: op === 'ReorderInput' });

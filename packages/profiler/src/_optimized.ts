@@ -72,6 +72,7 @@ export function kernelHints(nodes: readonly OptimizedNode[], graph: Graph): Map<
   return hints;
 }
 
+/** Layout conversions: NCHWc reorders and the Transposes around ARM's NHWC kernels. */
 function isReorder(n: OptimizedNode): boolean {
-  return n.op === 'ReorderInput' || n.op === 'ReorderOutput';
+  return n.op === 'ReorderInput' || n.op === 'ReorderOutput' || n.op === 'Transpose';
 }
