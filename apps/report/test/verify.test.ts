@@ -140,6 +140,17 @@ describe('verify', () => {
     expect(slow.code).toBe(2);
   });
 
+  it('verifies the optimal plan of a system file, predicted by its profiles', async () => {
+    write('sys.yaml', ['version: 1', 'name: sq2', 'model: { file: sq.onnx }', 'boards:', '  - { id: a, describe: ci-x86-2core }', '  - { id: b, describe: raspberry-pi-5 }', 'network: ethernet-1000base-t', 'objective: latency'].join('\n'));
+    const r = await run(['verify', '--system', 'sys.yaml', '--runs', '2', '--warmup', '0', '--frames', '2', '--json'], { cwd: dir });
+    expect(r.stderr).not.toMatch(/dnnpart:/);
+    expect(r.code).toBe(0);
+    const v = JSON.parse(r.stdout) as VerifyResult;
+    expect(v.stages.reduce((a, s) => a + s.nodes, 0)).toBe(names.length);
+    for (const s of v.stages) expect(s.predictedMs).toBeGreaterThan(0);
+    expect(v.backToBack.predictedLatencyMs).toBeCloseTo(v.stages.reduce((a, s) => a + s.predictedMs!, 0), 9);
+  });
+
   it('shows a verify result in the report', async () => {
     write('v2.json', (await verify({ model: path.join(dir, 'sq.onnx'), plan: path.join(dir, 'dag.plan.json'), problem: path.join(dir, 'sq.problem.json'), runs: 2, warmup: 0, frames: 2 }, quietContext(dir))).data);
     const r = await run(['report', '--problem', 'sq.problem.json', '--verify', 'v2.json', '-o', 'rep', '--time-limit', '10'], { cwd: dir });
