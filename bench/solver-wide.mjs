@@ -7,6 +7,8 @@
 // against the best baseline, peak RSS. Prints a Markdown table.
 // Build first: npx tsc -p <each package>/tsconfig.json (onnx-graph, zoo, profiler, solver, cnnparted, apps/report).
 // Usage: node bench/solver-wide.mjs [--time-limit 10] [--models a,b] [--sets rpi5x4,mixed4,rpi5x8,mixed8]
+// With --force-coarse N: instead, the throughput plan of the coarsened path forced by maxCutSets N
+// against the exact method's optimum (60 s), on graphs the exact method still takes: the true gap.
 
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,6 +21,22 @@ const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : dflt;
 };
+
+if (process.argv[2] === '--compare') {
+  const { solve, objectiveValue } = await import('@dnnpart/solver');
+  const problem = JSON.parse(readFileSync(process.argv[3], 'utf8'));
+  const t0 = performance.now();
+  const coarse = await solve(problem, { objective: 'throughput', timeLimitS: Number(process.argv[4]), maxCutSets: Number(process.argv[5]) });
+  const t1 = performance.now();
+  const exact = await solve(problem, { objective: 'throughput', timeLimitS: 60 });
+  const v = (p) => objectiveValue(p, 'throughput');
+  process.stdout.write(JSON.stringify({
+    coarse: { s: (t1 - t0) / 1000, status: coarse.status, method: coarse.method, fps: coarse.throughputFps, gap: coarse.gap, boundFps: 1000 / coarse.lowerBound, clusters: coarse.reduction?.coarseNodes },
+    exact: { s: (performance.now() - t1) / 1000, status: exact.status, method: exact.method, fps: exact.throughputFps, cutSets: exact.reduction?.cutSets },
+    trueGap: (v(coarse) - v(exact)) / v(coarse),
+  }));
+  process.exit(0);
+}
 
 if (process.argv[2] === '--child') {
   // One problem: throughput, then the two fronts; peak RSS sampled every 50 ms.
@@ -109,7 +127,9 @@ for (const m of models.filter((x) => wanted.includes(x.name))) {
       process.stderr.write(`${m.name} ${set}: ${e.message}\n`);
       continue;
     }
-    const child = spawn('/usr/bin/time', ['-f', 'maxrss=%M', process.execPath, '--max-old-space-size=1024', self, '--child', problemFile, String(timeLimitS)], { cwd: root });
+    const force = arg('force-coarse', undefined);
+    const mode = force === undefined ? ['--child', problemFile, String(timeLimitS)] : ['--compare', problemFile, String(timeLimitS), force];
+    const child = spawn('/usr/bin/time', ['-f', 'maxrss=%M', process.execPath, '--max-old-space-size=1024', self, ...mode], { cwd: root });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -127,6 +147,17 @@ for (const m of models.filter((x) => wanted.includes(x.name))) {
 const loadAfter = uptime();
 rmSync(work, { recursive: true, force: true });
 
+if (arg('force-coarse', undefined) !== undefined) {
+  const f2 = (x, d = 2) => (x === undefined || x === null || Number.isNaN(x) ? '' : Number(x).toFixed(d));
+  console.log(`Machine: ${os.cpus()[0]?.model ?? 'unknown'} x ${os.cpus().length}; Node ${process.version}; ${new Date().toISOString()}; coarsened path: --time-limit ${timeLimitS}, maxCutSets ${arg('force-coarse')}; exact: 60 s; load average before ${loadBefore}, after ${loadAfter}\n`);
+  console.log('| model | boards | exact cut sets | exact status | exact FPS | exact s | coarse clusters | coarse method | coarse status | coarse FPS | coarse s | reported gap | true gap |');
+  console.log('|---|---|---:|---|---:|---:|---:|---|---|---:|---:|---:|---:|');
+  for (const r of rows) {
+    if (r.error) { console.log(`| ${r.model} | ${r.set} | ${r.error.replace(/\|/g, '/')} |||||||||||`); continue; }
+    console.log(`| ${r.model} | ${r.set} | ${r.exact.cutSets} | ${r.exact.status} | ${f2(r.exact.fps)} | ${f2(r.exact.s)} | ${r.coarse.clusters} | ${r.coarse.method} | ${r.coarse.status} | ${f2(r.coarse.fps)} | ${f2(r.coarse.s)} | ${r.coarse.gap === undefined ? '0' : f2(r.coarse.gap * 100)} % | ${f2(r.trueGap * 100)} % |`);
+  }
+  process.exit(0);
+}
 const f = (x, d = 2) => (x === undefined || x === null || Number.isNaN(x) ? '' : Number(x).toFixed(d));
 console.log(`Machine: ${os.cpus()[0]?.model ?? 'unknown'} x ${os.cpus().length}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`);
 console.log(`Date: ${new Date().toISOString()}; time limit ${timeLimitS} s per solve / front; load average (1/5/15 min) before ${loadBefore}, after ${loadAfter}\n`);

@@ -116,6 +116,8 @@ class Heap {
 function incomparable(cp: Compiled): Float64Array {
   const n = cp.n;
   const words = Math.ceil(n / 32);
+  // Two n x n bit matrices: past 256 MB (about 45,000 nodes) every node counts as trunk (plain cheapest-first).
+  if (2 * n * words * 4 > 256 * 2 ** 20) return new Float64Array(n);
   const anc = new Uint32Array(n * words);
   const desc = new Uint32Array(n * words);
   for (const v of cp.topo) {

@@ -540,6 +540,10 @@ export function checkOptions(options: SolveOptions): void {
   if (t !== undefined && (typeof t !== 'number' || !Number.isFinite(t) || t <= 0)) {
     throw new SolverError('SOLVER_BAD_OPTION', `timeLimitS: must be a finite number of seconds > 0, got ${String(t)}`);
   }
+  const c = options.maxCutSets;
+  if (c !== undefined && (typeof c !== 'number' || !Number.isInteger(c) || c < 2)) {
+    throw new SolverError('SOLVER_BAD_OPTION', `maxCutSets: must be an integer >= 2 (the empty and the full set), got ${String(c)}`);
+  }
 }
 
 /** The problem's constraints as upper bounds (throughput as a period in ms). */

@@ -73,6 +73,8 @@ describe('solve: answers', () => {
     ['objective', { objective: 'speed' }],
     ['timeLimitS', { timeLimitS: -1 }],
     ['timeLimitS', { timeLimitS: Number.NaN }],
+    ['maxCutSets', { maxCutSets: 1 }],
+    ['maxCutSets', { maxCutSets: 2.5 }],
   ])('rejects a bad %s option', async (_n, options) => {
     await expect(solve(tiny, options as never)).rejects.toMatchObject({ code: 'SOLVER_BAD_OPTION' });
   });

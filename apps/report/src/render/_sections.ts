@@ -108,7 +108,9 @@ function solvedCell(p: Plan | undefined): Cell {
   if (p === undefined) return cell('—', { num: true });
   const r = p.reduction;
   const size = r === undefined ? undefined
-    : `${r.nodes} nodes, ${r.boards} boards; ${r.cutCandidates} of ${r.cutSets} cut sets kept; ILP ${r.columns} columns (${r.binaries} binary), ${r.rows} rows`;
+    : r.coarseNodes !== undefined
+      ? `${r.nodes} nodes, ${r.boards} boards; more than ${r.cutSetBudget ?? r.cutSets - 1} cut sets: coarsened to ${r.coarseNodes} clusters (${r.coarseCutSets} cut sets)${p.method ? `, plan by ${p.method}` : ''}`
+      : `${r.nodes} nodes, ${r.boards} boards; ${r.cutCandidates} of ${r.cutSets} cut sets kept; ILP ${r.columns} columns (${r.binaries} binary), ${r.rows} rows`;
   return cell(`${formatMs(p.solveMs)}${p.engine ? ` (${p.engine})` : ''}`, { num: true, ...(size ? { title: size } : {}) });
 }
 
