@@ -78,7 +78,7 @@ describe.each([
   ['unknown board field', withLines('    profiel: x.json'), 'SYSTEM_SCHEMA', /^sys\.yaml:9: boards\[1\]\.profiel: unknown field \(allowed: id, profile, measure, describe, memoryBytes\)$/],
   ['duplicate board id', replace(6, '  - id: a'), 'SYSTEM_DUPLICATE_ID', /^sys\.yaml:7: boards\[1\]\.id: board id "a" is used twice$/],
   ['profile file missing', replace(7, '    profile: missing.profile.json'), 'SYSTEM_REF_NOT_FOUND', /^sys\.yaml:8: boards\[1\]\.profile: file not found: missing\.profile\.json$/],
-  ['link to an unknown board', withLines('links:', '  - from: a', '    to: c', '    link: link-fast.yaml'), 'SYSTEM_UNKNOWN_BOARD', /^sys\.yaml:11: links\[0\]\.to: no board "c" \(boards: a, b\)$/],
+  ['link to an unknown board', withLines('links:', '  - from: a', '    to: c', '    link: link-fast.yaml'), 'SYSTEM_UNKNOWN_BOARD', /^sys\.yaml:11: links\[0\]\.to: no board "c" \(boards of sys\.yaml: a, b\)$/],
   ['link without figures', withLines('links:', '  - { from: a, to: b, latencyMs: 1 }'), 'SYSTEM_SCHEMA', /^sys\.yaml:10: links\[0\]: name a link description/],
   ['link description missing', withLines('links:', '  - { from: a, to: b, link: ./nope.yaml }'), 'SYSTEM_REF_NOT_FOUND', /^sys\.yaml:10: links\[0\]\.link: file not found: \.\/nope\.yaml$/],
   ['input board unknown', withLines('inputBoard: z'), 'SYSTEM_UNKNOWN_BOARD', /^sys\.yaml:9: inputBoard: no board "z"/],
