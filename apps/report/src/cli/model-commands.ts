@@ -70,8 +70,8 @@ export async function inspect(opts: ModelOptions & { readonly all?: boolean }, c
   const lines = [
     `${data.model}: ${plural(info.nodes, 'node')}, ${si(info.params)} parameters, ${si(info.macs)} MACs, inputs ${model.graph.inputs.map((n) => `${n}[${model.graph.tensors.get(n)?.shape.join('x') ?? '?'}]`).join(', ')}`,
   ];
-  lines.push(simplifiedLine(info));
   if (info.unknownOps.length > 0) lines.push(`ops the cost model does not know (counted as 0 MACs): ${info.unknownOps.join(', ')}`);
+  lines.push(simplifiedLine(info));
   lines.push(
     '',
     `${opts.all ? 'cut points' : 'cut points where one tensor crosses'} (${shown.length} of ${cuts.length}${opts.all ? '' : '; --all lists every position'}):`,
