@@ -9,9 +9,14 @@
 //    prediction (Σ node medians + boundary of the model's inputs and outputs) against a fresh
 //    end-to-end median measured afterwards in a new session (an independent check).
 //
+// 3. Preallocated vs allocated outputs, interleaved run by run in one loop (so machine load hits
+//    both alike): median and p90 session.run time and V8 garbage collections, per output size.
+//
 //   node bench/profiler-boundary.mjs [--nets resnet18,...] [--external paddleocr-cls,...] [--threads 1,2] [--runs 20]
+//        [--sections calibration,models,prealloc]
 // Needs the built packages (npx tsc -p packages/X/tsconfig.json for onnx-graph, zoo, profiler). Prints Markdown.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -27,6 +32,7 @@ const { values } = parseArgs({
     threads: { type: 'string', default: '1,2' },
     runs: { type: 'string', default: '20' },
     check: { type: 'string', default: '30' },
+    sections: { type: 'string', default: 'calibration,models,prealloc' },
   },
 });
 const threadList = values.threads.split(',').map(Number);
@@ -49,7 +55,9 @@ out(`Date: ${started.toISOString()}; load average at start ${loadavg().map((x) =
 out(`Command: node bench/profiler-boundary.mjs ${process.argv.slice(2).join(' ')}`.trim());
 out();
 
+const sections = new Set(values.sections.split(','));
 // 1. Calibrations.
+if (sections.has('calibration') || sections.has('models')) {
 out('## Boundary calibration (one-kernel Slice/Expand/Add models, 4 kB .. 16 MB, 15 runs each)');
 out();
 out('| threads | outputs | fixed ms | in ms/MB | out ms/MB | fit R² | boundary 4 kB in+out ms | 1 MB ms | 4 MB ms | 16 MB ms | load |');
@@ -67,9 +75,11 @@ for (const threads of threadList) {
 out();
 out('Boundary columns: measured session.run wall time minus ORT\'s kernel time of the Add model (input and output of that size), medians.');
 out();
+}
 
 // 2. Models.
 const models = [];
+if (sections.has('models')) {
 for (const net of values.nets.split(',').filter(Boolean)) {
   const file = join(tmp, `${net}.onnx`);
   await writeFile(file, buildZooModel(net));
@@ -111,5 +121,49 @@ for (const m of models) {
   }
 }
 out();
+}
+
+// 3. Preallocated vs allocated outputs, interleaved.
+if (sections.has('prealloc')) {
+  const { calibrationModelBytes } = await import('./_profiler-boundary-models.mjs');
+  let gcs = 0;
+  const obs = new PerformanceObserver((l) => (gcs += l.getEntries().length));
+  obs.observe({ entryTypes: ['gc'] });
+  const n = 60;
+  out(`## Outputs preallocated vs allocated by ORT, interleaved (${n} runs each, one Expand kernel: 4-byte input, output of the size)`);
+  out();
+  out('| threads | output | allocated median ms | p90 | GCs | preallocated median ms | p90 | GCs | load |');
+  out('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const threads of threadList) {
+    for (const bytes of [65536, 262144, 1 << 20, 4 << 20, 16 << 20]) {
+      const session = await ort.InferenceSession.create(calibrationModelBytes(bytes), { executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', logSeverityLevel: 3, extra: { session: { intra_op: { allow_spinning: '0' } } } });
+      const feeds = { x: new ort.Tensor('float32', new Float32Array(1).fill(0.5), [1]) };
+      const fetches = fetchesFor([{ name: 'y', dtype: 'float32', shape: [bytes / 4] }]);
+      const t = { alloc: [], pre: [] };
+      const g = { alloc: 0, pre: 0 };
+      for (let i = 0; i < n + 3; i++) {
+        for (const mode of i % 2 ? ['alloc', 'pre'] : ['pre', 'alloc']) {
+          const g0 = gcs;
+          const t0 = performance.now();
+          const r = mode === 'pre' ? await session.run(feeds, fetches) : await session.run(feeds);
+          void r.y.data[0];
+          const ms = performance.now() - t0;
+          // GC entries arrive asynchronously: let the observer run before counting.
+          await new Promise((res) => setImmediate(res));
+          if (i >= 3) {
+            t[mode].push(ms);
+            g[mode] += gcs - g0;
+          }
+        }
+      }
+      await session.release();
+      const p90 = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.9)];
+      const label = bytes >= 1 << 20 ? `${bytes / (1 << 20)} MB` : `${bytes / 1024} kB`;
+      out(`| ${threads} | ${label} | ${f(med(t.alloc))} | ${f(p90(t.alloc))} | ${g.alloc} | ${f(med(t.pre))} | ${f(p90(t.pre))} | ${g.pre} | ${loadavg()[0].toFixed(1)} |`);
+    }
+  }
+  obs.disconnect();
+  out();
+}
 out(`Finished ${new Date().toISOString()}; load average at end ${loadavg().map((x) => x.toFixed(2)).join(' ')}.`);
 await rm(tmp, { recursive: true, force: true });
