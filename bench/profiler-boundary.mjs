@@ -20,6 +20,8 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { create, toBinary } from '@bufbuild/protobuf';
+import { ModelProtoSchema, TensorProto_DataType as DT } from 'onnx-buf';
 import * as ort from 'onnxruntime-node';
 import { loadModel, randomFeeds } from '@dnnpart/onnx-graph';
 import { boundaryMs, calibrateBoundary, fetchesFor, profileModel } from '@dnnpart/profiler';
@@ -56,6 +58,16 @@ out(`Command: node bench/profiler-boundary.mjs ${process.argv.slice(2).join(' ')
 out();
 
 const sections = new Set(values.sections.split(','));
+
+/** The calibration's Expand model (4-byte input, output of `bytes`), built here since the package's builder is internal. */
+function calibrationModelBytes(bytes) {
+  const vi = (name, n) => ({ name, type: { value: { case: 'tensorType', value: { elemType: DT.FLOAT, shape: { dim: [{ value: { case: 'dimValue', value: BigInt(n) } }] } } } } });
+  return toBinary(ModelProtoSchema, create(ModelProtoSchema, {
+    irVersion: 8n,
+    opsetImport: [{ domain: '', version: 13n }],
+    graph: { name: 'out', node: [{ opType: 'Expand', name: 'expand', input: ['x', 'shape'], output: ['y'] }], initializer: [{ name: 'shape', dims: [1n], dataType: DT.INT64, int64Data: [BigInt(bytes / 4)] }], input: [vi('x', 1)], output: [vi('y', bytes / 4)] },
+  }));
+}
 // 1. Calibrations.
 if (sections.has('calibration') || sections.has('models')) {
 out('## Boundary calibration (one-kernel Slice/Expand/Add models, 4 kB .. 16 MB, 15 runs each)');
@@ -125,7 +137,6 @@ out();
 
 // 3. Preallocated vs allocated outputs, interleaved.
 if (sections.has('prealloc')) {
-  const { calibrationModelBytes } = await import('./_profiler-boundary-models.mjs');
   let gcs = 0;
   const obs = new PerformanceObserver((l) => (gcs += l.getEntries().length));
   obs.observe({ entryTypes: ['gc'] });
