@@ -16,12 +16,14 @@ function method(name: string, requestStream: boolean, responseStream: boolean): 
   };
 }
 
-/** Info: board facts; Profile: model chunks in, profile out; Sink: link-test target; LinkTest: measure a link to a peer;
+/** Info: board facts; Profile: model chunks in, profile out; Sink, Drain: link-test targets (one message, a stream);
+ * LinkTest: measure a link to a peer;
  * Stage: deploy a stage and follow its life (events, outputs); Push: frames into a deployed stage. */
 export const agentService = {
   Info: method('Info', false, false),
   Profile: method('Profile', true, false),
   Sink: method('Sink', false, false),
+  Drain: method('Drain', true, false),
   LinkTest: method('LinkTest', false, false),
   Stage: method('Stage', true, true),
   Push: method('Push', true, false),
