@@ -117,6 +117,17 @@ describe('the PaddleOCR classifier (471 nodes, sub-millisecond kernels: the case
   });
 });
 
+describe('a boundary larger than the run it is part of', () => {
+  it('holds the kernels at a fifth of the end-to-end median and says so', async () => {
+    await writeFile(join(dir, 'tiny8.onnx'), tinyCnn(8, 16));
+    // 1 s per run is far beyond any run of this model: a boundary that cannot be right.
+    const p = await profileModel(join(dir, 'tiny8.onnx'), { board: 'ci-x86-2core', runs: 3, warmup: 1, threads: 1, sensor: null, boundary: { ...BOUNDARY, fixedMs: 1000 } });
+    expect(p.warnings.join('\n')).toMatch(/the boundary cost of the model's inputs and outputs \(1000(\.\d+)? ms\) leaves less than a fifth of the end-to-end median/);
+    expect(p.correction!.kernelBudgetMs).toBeCloseTo(0.2 * p.endToEnd.medianMs, 5);
+    expect(sum(p, (n) => n.latencyMs.median)).toBeCloseTo(0.2 * p.endToEnd.medianMs, 4);
+  });
+});
+
 describe('a profile made without a boundary calibration', () => {
   it('records the default, marked so, and boundaryOf warns', async () => {
     // 16 channels at 96x96: an end-to-end time well above the default's 0.05 ms fixed cost.
