@@ -67,6 +67,8 @@ export interface ReportSystem {
 /** One plan's measured fidelity under a transfer encoding. */
 export interface PlanFidelityFigures {
   readonly transfer: 'fp32' | 'fp16' | 'int8';
+  /** Each stage's precision: its board's (an analytic profile's precision; fp32 when measured). */
+  readonly precisions: readonly ('fp32' | 'fp16' | 'int8')[];
   readonly samples: number;
   readonly cosine: number;
   readonly sqnrDb: number;

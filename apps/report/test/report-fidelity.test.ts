@@ -51,9 +51,20 @@ describe('fidelity of a system\'s plans', () => {
     expect(m.throughput!.meets).toBeNull();
   });
 
+  it('measures each stage at its board\'s precision: the Pi in fp32, the Orin in fp16 (its description\'s default)', async () => {
+    const s = await resolved(['transfer: fp16']);
+    const m = await measurePlans(s, splitSystem(s).plans, 'fp16', 2);
+    expect(m.throughput!.precisions).toEqual(['fp32', 'fp16']);
+  });
+
   it('falls back int8 -> fp16 when the chosen plan misses minCosine, and says so', async () => {
-    // int8 transfers of this cut measure cosine ~0.99999, fp16 ~0.9999999999: the constraint splits them.
-    const s = await resolved(['transfer: int8', 'constraints: { minCosine: 0.9999999 }']);
+    // A threshold between what int8 and fp16 transfers of this cut measure splits them.
+    const probe = await resolved(['transfer: int8']);
+    const int8 = (await measurePlans(probe, splitSystem(probe).plans, 'int8')).throughput!.cosine;
+    const fp16 = (await measurePlans(probe, splitSystem(probe).plans, 'fp16')).throughput!.cosine;
+    expect(fp16).toBeGreaterThan(int8);
+    const min = Number(((int8 + fp16) / 2).toPrecision(12));
+    const s = await resolved(['transfer: int8', `constraints: { minCosine: ${min} }`]);
     const asked: string[] = [];
     const notes: string[] = [];
     const out = await solveWithFidelity(s, splitSystem(s), async (t) => {
@@ -64,7 +75,8 @@ describe('fidelity of a system\'s plans', () => {
     expect(out.fidelity!.requested).toBe('int8');
     expect(out.fidelity!.transfer).toBe('fp16');
     expect(out.fidelity!.byObjective.throughput!.meets).toBe(true);
-    expect(out.fidelity!.notes).toEqual([expect.stringMatching(/^int8 transfers: the throughput plan misses the fidelity constraint \(cosine 0\.\d{6} \(min 0\.9999999\)\); solved again with fp16 transfers$/)]);
+    expect(out.fidelity!.byObjective.throughput!.cosine).toBe(fp16);
+    expect(out.fidelity!.notes).toEqual([`int8 transfers: the throughput plan misses the fidelity constraint (cosine ${int8.toFixed(6)} (min ${min})); solved again with fp16 transfers`]);
     expect(notes.some((n) => n.startsWith('measuring the fidelity of sq\'s plans with int8 transfers'))).toBe(true);
   });
 
@@ -76,8 +88,8 @@ describe('fidelity of a system\'s plans', () => {
     expect(r.stderr).toContain('measuring the fidelity of r\'s plans with fp16 transfers (32 samples)');
     const md = readFileSync(path.join(dir, 'rep', 'report.md'), 'utf8');
     expect(md).toMatch(/\| Objective \| Optimum \| Boards \| Status \| Best single board \| Change \| Solved in \| Fidelity \|/);
-    // The throughput plan splits pi -> orin: measured with fp16 transfers (cosine ~1 - 1e-10).
-    expect(md).toMatch(/^\| throughput \(chosen\) \| [\d.]+ FPS \| pi → orin \| optimal \|.*\| cosine (1\.000000|0\.99999\d), top-1 100\.0 %, fp16 transfers \|$/m);
+    // The throughput plan splits pi -> orin, the Orin computing in fp16 (its description's precision).
+    expect(md).toMatch(/^\| throughput \(chosen\) \| [\d.]+ FPS \| pi → orin \| optimal \|.*\| cosine (1\.000000|0\.99\d{4}), top-1 100\.0 %, fp16 transfers, stages fp32 > fp16 \|$/m);
     // Single-board plans send nothing: exact.
     expect(md).toMatch(/^\| latency \| [\d.]+ ms \| pi \| optimal \|.*\| cosine 1\.000000, top-1 100\.0 %, fp16 transfers \|$/m);
   });

@@ -97,7 +97,8 @@ export function summaryTable(system: ReportSystem): Table {
 function fidelityCell(fid: SystemFidelity, o: Objective): Cell {
   const f = fid.byObjective[o];
   if (!f) return cell('not measured');
-  const lines = [`cosine ${f.cosine.toFixed(6)}${f.top1Agreement !== undefined ? `, top-1 ${(f.top1Agreement * 100).toFixed(1)} %` : ''}, ${f.transfer} transfers`];
+  const stages = f.precisions.some((x) => x !== 'fp32') ? `, stages ${f.precisions.join(' > ')}` : '';
+  const lines = [`cosine ${f.cosine.toFixed(6)}${f.top1Agreement !== undefined ? `, top-1 ${(f.top1Agreement * 100).toFixed(1)} %` : ''}, ${f.transfer} transfers${stages}`];
   if (f.meets === false) lines.push('misses the fidelity constraint');
   if (fid.transfer !== fid.requested) lines.push(`(${fid.requested} transfers missed the constraint)`);
   return cell(lines.join('\n'), { col: 'fidelity', value: f.cosine, ...(f.meets === false ? { cls: 'worse' } : {}), title: `${f.samples} samples, SQNR ${Number.isFinite(f.sqnrDb) ? `${f.sqnrDb.toFixed(1)} dB` : 'exact'}` });

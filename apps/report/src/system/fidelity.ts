@@ -2,11 +2,22 @@
 // encoding (dnnpart accuracy's evaluation), and the minimum-fidelity constraint: when the chosen
 // plan misses it, the next higher-precision encoding is solved and measured instead.
 import { loadModel } from '@dnnpart/onnx-graph';
-import { evaluatePlan, type TransferEncoding } from '@dnnpart/accuracy';
+import { evaluatePlan, precisions, type Precision, type TransferEncoding } from '@dnnpart/accuracy';
 import type { Objective, Plan } from '@dnnpart/solver';
 import type { PlanFidelityFigures, ReportSystem, SystemFidelity } from '../report-data.js';
 import type { FidelityConstraints } from './load.js';
-import type { ResolvedSystem } from './resolve.js';
+import type { ResolvedBoard, ResolvedSystem } from './resolve.js';
+
+/**
+ * The precision a board computes in: an analytic profile's (the description's defaultPrecision, as
+ * its latencies assume), float32 for a measured one (onnxruntime on the CPU). int16 has no model
+ * here: null (measured as float32, and said).
+ */
+export function boardPrecision(b: ResolvedBoard): Precision | null {
+  const p = b.source === 'analytic' ? b.profile.analytic?.precision : 'fp32';
+  if (p === undefined) return 'fp32';
+  return (precisions as readonly string[]).includes(p) ? (p as Precision) : null;
+}
 
 /** Samples each plan is measured on (seeded generated inputs). */
 export const FIDELITY_SAMPLES = 32;
@@ -31,14 +42,18 @@ export function meets(f: Pick<PlanFidelityFigures, 'cosine' | 'top1Agreement'>, 
 export async function measurePlans(system: ResolvedSystem, plans: Readonly<Record<Objective, Plan>>, transfer: TransferEncoding, samples = FIDELITY_SAMPLES): Promise<Partial<Record<Objective, PlanFidelityFigures>>> {
   const model = await loadModel(system.modelFile, system.inputShapes ? { inputShapes: system.inputShapes } : {});
   const c = system.spec.fidelity ?? {};
+  const byBoard = new Map(system.boards.map((b) => [b.spec.id, boardPrecision(b)]));
   const out: Partial<Record<Objective, PlanFidelityFigures>> = {};
   for (const [o, p] of Object.entries(plans) as [Objective, Plan][]) {
     if (!p.stages || p.stages.length === 0) continue;
     const stages: Record<string, number> = {};
     p.stages.forEach((s, k) => s.nodes.forEach((n) => (stages[n] = k)));
-    const r = await evaluatePlan(model, { split: { stages }, transfer, samples });
+    // Each stage at its board's precision: the paper's platforms compute at their own bit widths.
+    const precision = p.stages.map((s) => byBoard.get(s.board) ?? 'fp32');
+    const r = await evaluatePlan(model, { split: { stages }, transfer, samples, precision });
     const figures = {
       transfer,
+      precisions: precision,
       samples: r.samples,
       cosine: r.cosine,
       sqnrDb: r.sqnrDb,
@@ -64,6 +79,9 @@ export async function solveWithFidelity(
   const requested = system.spec.transfer ?? 'fp32';
   const constraints = system.spec.fidelity ?? {};
   const notes: string[] = [];
+  for (const b of system.boards) {
+    if (boardPrecision(b) === null) notes.push(`board ${b.spec.id} computes in ${b.profile.analytic?.precision}, which dnnpart accuracy does not model: its stages are measured in fp32`);
+  }
   let transfer = requested;
   let current = solved;
   for (;;) {
