@@ -117,7 +117,9 @@ if (!cls?.available) {
   const words = seededWords(ocrTexts, 7);
   const inputs = words.flatMap((w) => [textLine(w, false), textLine(w, true)]).map((x) => ({ x }));
   const labels = words.flatMap(() => [0, 1]); // PP-OCR cls: class 0 is 0 degrees, class 1 is 180
-  const ranges = await calibrate(model, seededWords(16, 99).flatMap((w) => [textLine(w, false), textLine(w, true)]).map((x) => ({ x })));
+  const calib = seededWords(16, 99).flatMap((w) => [textLine(w, false), textLine(w, true)]).map((x) => ({ x }));
+  const ranges = await calibrate(model, calib);
+  const percentile = await calibrate(model, calib, { method: 'percentile', percentile: 99.99 });
   console.log(`\n## paddleocr-cls (${cls.source.package}@${cls.source.version}, ${cls.source.path}): ${inputs.length} rendered text lines (${ocrTexts} words, upright and rotated 180 degrees), calibrated on 32 other lines\n`);
   console.log(`${header} true top-1 % (fp32 -> plan) |`);
   console.log(`${header} --- |`.replace(/[^|]+/g, '---'));
@@ -127,6 +129,8 @@ if (!cls?.available) {
       row('paddleocr-cls', cut.after, r, label);
       if (label === 'int8 stages') for (const w of r.warnings) console.log(`<!-- ${w} -->`);
     }
+    const p = await evaluatePlan(model, { split: { after: [cut.after] }, precision: ['int8', 'int8'], transfer: 'fp32', inputs, labels, ranges: percentile });
+    row('paddleocr-cls', cut.after, p, 'int8 stages, 99.99th percentile ranges');
   }
   console.error(`paddleocr-cls: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }

@@ -7,6 +7,7 @@ import { GraphProtoSchema, ModelProtoSchema, NodeProtoSchema, OperatorSetIdProto
 import type { Graph } from '@dnnpart/onnx-graph';
 import { dimsOf, floatTensor, int8Tensor, intAttr, node, opsetOf, readFloats, uint8Tensor } from './_onnx.js';
 import type { ActivationRange } from './calibrate.js';
+import { foldBatchNorms } from './_fold.js';
 
 /** Ops with weights quantized to int8, and which input holds the weight. */
 const WEIGHT_INPUT: Readonly<Record<string, number>> = { Conv: 1, Gemm: 1, MatMul: 1 };
@@ -28,8 +29,10 @@ const DATA_MOVEMENT = new Set([
 
 /** Options of `quantizeInt8`. */
 export interface QuantizeOptions {
-  /** Per-output-channel weight scales (default true; needs opset 13, else per tensor with a warning). */
+  /** Per-output-channel weight scales (default true; below opset 13 onnxruntime's com.microsoft Q/DQ). */
   readonly perChannel?: boolean;
+  /** Fold BatchNormalization into the Conv before it first, as int8 deployment does (default true). */
+  readonly foldBatchNorm?: boolean;
 }
 
 /** One quantized weight: its initializer, the axis of its scales (null: per tensor) and how many scales. */
@@ -45,6 +48,8 @@ export interface QuantizeReport {
   readonly weights: readonly QuantizedWeight[];
   /** Activation tensors given a QuantizeLinear/DequantizeLinear pair. */
   readonly activations: readonly string[];
+  /** BatchNormalization nodes folded into the Conv before them. */
+  readonly foldedBatchNorms: readonly string[];
   /** Float-computing nodes left in float32 (no int8 form here), as `node (Op)`. */
   readonly unquantized: readonly { readonly node: string; readonly op: string }[];
   readonly warnings: readonly string[];
@@ -96,7 +101,8 @@ export function quantizeInt8(proto: ModelProto, graph: Graph, ranges: ReadonlyMa
   if (domain) {
     warnings.push(`${graph.name}: opset ${opset} has no ${opset < 10 ? '' : 'per-channel '}QuantizeLinear/DequantizeLinear; the int8 model uses onnxruntime's com.microsoft ones (other runtimes need opset 13)`);
   }
-  const inits = new Map<string, TensorProto>(g.initializer.map((t) => [t.name, t]));
+  const fold = (options.foldBatchNorm ?? true) ? foldBatchNorms(g) : { nodes: g.node, initializers: g.initializer, folded: [] };
+  const inits = new Map<string, TensorProto>(fold.initializers.map((t) => [t.name, t]));
   const newInits: TensorProto[] = [];
   const nodes: NodeProto[] = [];
   const weights: QuantizedWeight[] = [];
@@ -148,7 +154,7 @@ export function quantizeInt8(proto: ModelProto, graph: Graph, ranges: ReadonlyMa
     return `${name}__act_dq`;
   };
 
-  for (const n of g.node) {
+  for (const n of fold.nodes) {
     const which = n.domain === '' || n.domain === 'ai.onnx' ? ACTIVATION_INPUTS[n.opType] : undefined;
     if (!which) {
       const floatWork = [...n.input, ...n.output].some((x) => x !== '' && isFloatTensor(graph, x) && !inits.has(x));
@@ -183,7 +189,7 @@ export function quantizeInt8(proto: ModelProto, graph: Graph, ranges: ReadonlyMa
     ...g,
     node: nodes,
     // Quantized weights replace their float originals unless a non-weight input still reads them.
-    initializer: [...g.initializer.filter((t) => used.has(t.name)), ...newInits],
+    initializer: [...fold.initializers.filter((t) => used.has(t.name)), ...newInits],
     input: g.input.filter((vi) => !inits.has(vi.name) || used.has(vi.name)),
   });
   const opsetImport = domain && !proto.opsetImport.some((o) => o.domain === domain)
@@ -191,6 +197,6 @@ export function quantizeInt8(proto: ModelProto, graph: Graph, ranges: ReadonlyMa
     : proto.opsetImport;
   return {
     proto: create(ModelProtoSchema, { ...proto, opsetImport, graph: graphOut }),
-    report: { weights, activations: [...actDq.keys()], unquantized, warnings },
+    report: { weights, activations: [...actDq.keys()], foldedBatchNorms: fold.folded, unquantized, warnings },
   };
 }

@@ -68,3 +68,35 @@ export function writeNpy(file: string, descr: '<f4' | '<f8' | '<i8' | '|u1', sha
   head.writeUInt16LE(header.length, 8);
   writeFileSync(file, Buffer.concat([head, Buffer.from(header, 'latin1'), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]));
 }
+
+/** x[1,3,8,8] -> Conv(4, bias) -> BatchNormalization -> Relu -> y; and a second Conv -> BN whose Conv output is also read elsewhere (not foldable). */
+export function bnModel(seed = 11): ModelProto {
+  const r = lcg(seed);
+  const pos = (name: string, dims: number[]) => {
+    const t = floats(name, dims, r);
+    const v = new Float32Array(t.rawData.buffer).map((x) => 0.5 + Math.abs(x));
+    return { ...t, rawData: new Uint8Array(v.buffer) };
+  };
+  const ints = (name: string, v: number[]) => ({ name, type: 7, ints: v.map(BigInt) });
+  return create(ModelProtoSchema, {
+    irVersion: 8n,
+    opsetImport: [{ domain: '', version: 17n }],
+    graph: {
+      name: 'bn',
+      node: [
+        { opType: 'Conv', name: 'conv1', input: ['x', 'w1', 'b1'], output: ['c1'], attribute: [ints('pads', [1, 1, 1, 1])] },
+        { opType: 'BatchNormalization', name: 'bn1', input: ['c1', 's1', 'h1', 'm1', 'v1'], output: ['n1'], attribute: [{ name: 'epsilon', type: 1, f: 1e-3 }] },
+        { opType: 'Relu', name: 'relu1', input: ['n1'], output: ['r1'] },
+        { opType: 'Conv', name: 'conv2', input: ['r1', 'w2'], output: ['c2'] },
+        { opType: 'BatchNormalization', name: 'bn2', input: ['c2', 's2', 'h2', 'm2', 'v2'], output: ['n2'] },
+        { opType: 'Add', name: 'add', input: ['n2', 'c2'], output: ['y'] },
+      ],
+      initializer: [
+        floats('w1', [4, 3, 3, 3], r), floats('b1', [4], r), pos('s1', [4]), floats('h1', [4], r), floats('m1', [4], r), pos('v1', [4]),
+        floats('w2', [4, 4, 1, 1], r), pos('s2', [4]), floats('h2', [4], r), floats('m2', [4], r), pos('v2', [4]),
+      ],
+      input: [vi('x', [1, 3, 8, 8])],
+      output: [vi('y', [1, 4, 8, 8])],
+    },
+  });
+}
