@@ -32,8 +32,10 @@ export function inlineConstantIfs(proto: ModelProto, ctx: PassContext): PassResu
   for (const i of g.input) taken.add(i.name);
   allNames(g.node, taken);
   for (const n of g.node) {
-    const condInit = n.opType === 'If' && isDefaultDomain(n.domain) ? inits.get(n.input[0] ?? '') : undefined;
-    const cond = condInit ? decodeTensor(condInit, `${ctx.label}: initializer ${condInit.name}`, true).data : undefined;
+    // The condition is a constant: an initializer (a folded test) or an input given a value (--input c=:1).
+    const isIf = n.opType === 'If' && isDefaultDomain(n.domain);
+    const condInit = isIf ? inits.get(n.input[0] ?? '') : undefined;
+    const cond = condInit ? decodeTensor(condInit, `${ctx.label}: initializer ${condInit.name}`, true).data : isIf ? ctx.info?.get(n.input[0] ?? '')?.value : undefined;
     const branch = cond && cond.length === 1 ? n.attribute.find((a) => a.name === (Number(cond[0]) !== 0 ? 'then_branch' : 'else_branch'))?.g : undefined;
     if (!branch) {
       out.push(n);

@@ -62,7 +62,7 @@ export const PASSES: readonly Pass[] = [
   {
     name: 'inline-if',
     description: 'an If whose condition is a constant is replaced by the nodes of the branch it takes',
-    needsShapes: false,
+    needsShapes: true,
     run: inlineConstantIfs,
   },
   {

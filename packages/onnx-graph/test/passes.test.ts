@@ -1,0 +1,316 @@
+// The load-time passes on small hand-built models: what each removes and adds, and that the
+// simplified model and its stages compute what the file computes (onnxruntime on both).
+import { create, toBinary } from '@bufbuild/protobuf';
+import {
+  AttributeProto_AttributeType as AT, AttributeProtoSchema, GraphProtoSchema, ModelProtoSchema, NodeProtoSchema,
+  SparseTensorProtoSchema, TensorProtoSchema,
+} from 'onnx-buf';
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import {
+  encodeModel, graphCosts, loadModel, maxAbsDiff, randomFeeds, runModel, runStages, splitModel,
+  type InputShapes, type LoadedModel,
+} from '@dnnpart/onnx-graph';
+import { ModelBuilder, floatTensor, int64Tensor, vi } from './_models.js';
+
+/** A Constant node whose single attribute is `attr`. */
+function constant(b: ModelBuilder, out: string, attr: ReturnType<typeof create<typeof AttributeProtoSchema>>): ModelBuilder {
+  b.nodes.push(create(NodeProtoSchema, { opType: 'Constant', name: `const_${out}`, output: [out], attribute: [attr] }));
+  return b;
+}
+const tensorAttr = (t: ReturnType<typeof floatTensor>) => create(AttributeProtoSchema, { name: 'value', type: AT.TENSOR, t });
+
+/** Runs the file and the loaded (simplified) model on the same seeded feeds; returns the max difference. */
+async function sameAsFile(bytes: Uint8Array, model: LoadedModel, feeds = randomFeeds(model.graph, 3)): Promise<number> {
+  const expected = await runModel(bytes, feeds, model.graph.outputs);
+  const actual = await runModel(encodeModel(model.proto), feeds, model.graph.outputs);
+  return maxAbsDiff(expected, actual, model.graph.outputs);
+}
+
+interface Case {
+  readonly build: () => ModelBuilder;
+  readonly inputShapes?: InputShapes;
+  readonly irVersion?: number;
+  /** Ops of the nodes left, in order. */
+  readonly ops: readonly string[];
+  /** Nodes each pass removed. */
+  readonly removed: Readonly<Record<string, number>>;
+}
+
+const CASES: Record<string, Case> = {
+  'Constant tensor and value_float(s)/value_int(s) become initializers': {
+    build: () => {
+      const b = new ModelBuilder().input('x', [2, 3]);
+      constant(b, 'w', tensorAttr(floatTensor('', [3, 3], Float32Array.from({ length: 9 }, (_, i) => i / 9))));
+      constant(b, 'k', create(AttributeProtoSchema, { name: 'value_float', type: AT.FLOAT, f: 0.5 }));
+      constant(b, 'v', create(AttributeProtoSchema, { name: 'value_floats', type: AT.FLOATS, floats: [1, 2, 3] }));
+      constant(b, 'shape', create(AttributeProtoSchema, { name: 'value_ints', type: AT.INTS, ints: [3n, 2n] }));
+      return b.node('MatMul', ['x', 'w'], ['m'], {}, 'mm').node('Mul', ['m', 'k'], ['mk'], {}, 'mul')
+        .node('Add', ['mk', 'v'], ['a'], {}, 'add').node('Reshape', ['a', 'shape'], ['y'], {}, 'reshape').output('y');
+    },
+    ops: ['MatMul', 'Mul', 'Add', 'Reshape'],
+    removed: { constants: 4 },
+  },
+  'a sparse Constant becomes a dense initializer': {
+    build: () => {
+      const b = new ModelBuilder().input('x', [2, 3]);
+      const sparse = create(SparseTensorProtoSchema, {
+        values: floatTensor('', [2], Float32Array.from([5, -7])), indices: int64Tensor('', [2], [1, 4]), dims: [2n, 3n],
+      });
+      constant(b, 's', create(AttributeProtoSchema, { name: 'sparse_value', type: AT.SPARSE_TENSOR, sparseTensor: sparse }));
+      return b.node('Add', ['x', 's'], ['y'], {}, 'add').output('y');
+    },
+    ops: ['Add'],
+    removed: { constants: 1 },
+  },
+  'a Constant that is a graph output stays a node': {
+    build: () => {
+      const b = new ModelBuilder().input('x', [2]);
+      constant(b, 'c', create(AttributeProtoSchema, { name: 'value_floats', type: AT.FLOATS, floats: [1, 2] }));
+      return b.node('Relu', ['x'], ['y'], {}, 'relu').output('y').output('c');
+    },
+    ops: ['Constant', 'Relu'],
+    removed: {},
+  },
+  'IR 3: a converted Constant is listed as a graph input too': {
+    build: () => {
+      const b = new ModelBuilder().input('x', [2]);
+      constant(b, 'c', create(AttributeProtoSchema, { name: 'value_floats', type: AT.FLOATS, floats: [1, 2] }));
+      return b.node('Add', ['x', 'c'], ['y'], {}, 'add').output('y');
+    },
+    irVersion: 3,
+    ops: ['Add'],
+    removed: { constants: 1 },
+  },
+  'torch-style Shape -> Gather -> Unsqueeze -> Concat -> Reshape folds to one constant': {
+    build: () => {
+      const b = new ModelBuilder().input('x', [2, 4, 3, 3]);
+      return b.node('Shape', ['x'], ['shape'], {}, 'shape')
+        .node('Gather', ['shape', b.ints('zero', [0], [])], ['n'], { axis: 0 }, 'gather')
+        .node('Unsqueeze', ['n', b.ints('axes0', [0])], ['n1'], {}, 'unsq')
+        .node('Concat', ['n1', b.ints('minus1', [-1])], ['target'], { axis: 0 }, 'cat')
+        .node('Reshape', ['x', 'target'], ['y'], {}, 'reshape').output('y');
+    },
+    ops: ['Reshape'],
+    removed: { 'fold-values': 4 },
+  },
+  'float arithmetic on a shape (Cast, Div, Cast) and Range fold': {
+    build: () => {
+      const b = new ModelBuilder().input('x', [1, 6, 8]);
+      b.inits.push(floatTensor('two', [], Float32Array.from([2])));
+      return b.node('Shape', ['x'], ['s'], {}, 'shape')
+        .node('Slice', ['s', b.ints('st', [2]), b.ints('en', [3])], ['w'], {}, 'slice')
+        .node('Cast', ['w'], ['wf'], { to: 1 }, 'cast_f')
+        .node('Div', ['wf', 'two'], ['half'], {}, 'div')
+        .node('Cast', ['half'], ['hi'], { to: 7 }, 'cast_i')
+        .node('Squeeze', ['hi', b.ints('ax', [0])], ['h0'], {}, 'sq')
+        .node('Range', [b.ints('r0', [0], []), 'h0', b.ints('r1', [1], [])], ['idx'], {}, 'range')
+        .node('Gather', ['x', 'idx'], ['y'], { axis: 2 }, 'pick').output('y');
+    },
+    ops: ['Gather'],
+    removed: { 'fold-values': 7 },
+  },
+  'ConstantOfShape of a shape becomes a filled initializer; comparisons fold': {
+    build: () => {
+      const b = new ModelBuilder().input('x', [2, 3]);
+      const one = create(AttributeProtoSchema, { name: 'value', type: AT.TENSOR, t: floatTensor('', [1], Float32Array.from([1.5])) });
+      b.nodes.push(create(NodeProtoSchema, { opType: 'Shape', name: 'shape', input: ['x'], output: ['s'] }));
+      b.nodes.push(create(NodeProtoSchema, { opType: 'ConstantOfShape', name: 'fill', input: ['s'], output: ['ones'], attribute: [one] }));
+      return b.node('Add', ['x', 'ones'], ['y'], {}, 'add').output('y');
+    },
+    ops: ['Add'],
+    removed: { 'fold-values': 2 },
+  },
+  'Transpose and Reshape of a weight become the weight they compute': {
+    build: () => {
+      // 24 elements: more than shape inference keeps as values, so the bytes are moved.
+      const b = new ModelBuilder().input('x', [2, 4]);
+      const w = b.weight('w', [6, 4]);
+      return b.node('Transpose', [w], ['wt'], { perm: [1, 0] }, 'tr')
+        .node('Reshape', ['wt', b.ints('shape', [4, 6])], ['wr'], {}, 'rs')
+        .node('MatMul', ['x', 'wr'], ['y'], {}, 'mm').output('y');
+    },
+    ops: ['MatMul'],
+    removed: { 'fold-initializer-ops': 2 },
+  },
+  'dead nodes and unread initializers go': {
+    build: () => {
+      const b = new ModelBuilder().input('x', [2]);
+      const w = b.weight('unused', [5]);
+      return b.node('Relu', ['x'], ['y'], {}, 'relu').node('Sigmoid', ['x'], ['nobody'], {}, 'dead')
+        .node('Neg', [w], ['nobody2'], {}, 'dead2').output('y');
+    },
+    ops: ['Relu'],
+    removed: { 'dead-nodes': 2 },
+  },
+  'an If on a shape test takes its branch inline': {
+    build: () => {
+      const b = new ModelBuilder().input('x', [1, 4]);
+      const branch = (name: string, op: string) => create(AttributeProtoSchema, {
+        name, type: AT.GRAPH,
+        g: create(GraphProtoSchema, {
+          name, node: [create(NodeProtoSchema, { opType: op, input: ['x'], output: [`${name}_out`], name: `${name}_node` })],
+          output: [vi(`${name}_out`, [1, 4])],
+        }),
+      });
+      b.node('Shape', ['x'], ['s'], {}, 'shape').node('Gather', ['s', b.ints('one', [1], [])], ['d'], { axis: 0 }, 'dim')
+        .node('Equal', ['d', b.ints('four', [4], [])], ['is4'], {}, 'eq');
+      b.nodes.push(create(NodeProtoSchema, { opType: 'If', name: 'if', input: ['is4'], output: ['y0'], attribute: [branch('then_branch', 'Relu'), branch('else_branch', 'Neg')] }));
+      return b.node('Sigmoid', ['y0'], ['y'], {}, 'out').output('y');
+    },
+    ops: ['Relu', 'Sigmoid'],
+    removed: { 'fold-values': 3, 'inline-if': 1 },
+  },
+};
+
+describe('load-time passes', () => {
+  it.each(Object.entries(CASES))('%s', async (_, c) => {
+    const bytes = c.build().bytes(13, c.irVersion ?? 8);
+    const model = await loadModel(bytes, c.inputShapes ? { inputShapes: c.inputShapes } : {});
+    expect(model.graph.nodes.map((n) => n.op)).toEqual(c.ops);
+    const removed = Object.fromEntries(model.simplified.passes.filter((p) => p.removedNodes > 0).map((p) => [p.pass, p.removedNodes]));
+    expect(removed).toEqual(c.removed);
+    expect(model.simplified.nodesAfter).toBe(c.ops.length);
+    expect(await sameAsFile(bytes, model)).toBeLessThanOrEqual(1e-6);
+    if (c.irVersion !== undefined && c.irVersion < 4) {
+      const g = model.proto.graph!;
+      for (const t of g.initializer) expect(g.input.map((i) => i.name)).toContain(t.name);
+    }
+  });
+
+  it('the sparse Constant densifies to the values at its indices', async () => {
+    const model = await loadModel(CASES['a sparse Constant becomes a dense initializer']!.build().bytes());
+    const feeds = { x: new ort.Tensor('float32', new Float32Array(6), [2, 3]) };
+    const y = await runModel(encodeModel(model.proto), feeds, ['y']);
+    expect(Array.from(y['y']!.data as Float32Array)).toEqual([0, 5, 0, 0, -7, 0]);
+  });
+
+  it('a stage carries the converted constants it reads, as it does initializers', async () => {
+    const model = await loadModel(CASES['Constant tensor and value_float(s)/value_int(s) become initializers']!.build().bytes());
+    const split = splitModel(model, { after: ['mul'] });
+    expect(split.stages.map((s) => s.proto.graph!.initializer.map((t) => t.name).sort())).toEqual([['k', 'w'], ['shape', 'v']]);
+    expect(split.manifest.stages[1]!.inputs).toEqual(['mk']);
+    const feeds = randomFeeds(model.graph, 5);
+    const file = await runModel(CASES['Constant tensor and value_float(s)/value_int(s) become initializers']!.build().bytes(), feeds, ['y']);
+    expect(maxAbsDiff(file, await runStages(split, feeds), ['y'])).toBeLessThanOrEqual(1e-6);
+  });
+
+  it('simplify: false keeps the file as it is', async () => {
+    const model = await loadModel(CASES['dead nodes and unread initializers go']!.build().bytes(), { simplify: false });
+    expect(model.graph.nodes.map((n) => n.name)).toEqual(['relu', 'dead', 'dead2']);
+    expect(model.simplified).toEqual({ nodesBefore: 3, nodesAfter: 3, constants: 0, folded: 0, inlined: 0, dead: 0, passes: [] });
+  });
+
+  it.each([
+    ['two attributes', [create(AttributeProtoSchema, { name: 'value_float', type: AT.FLOAT, f: 1 }), create(AttributeProtoSchema, { name: 'value_int', type: AT.INT, i: 1n })], /Constant node const_c has 2 attributes; a Constant holds exactly one value$/],
+    ['an unknown attribute', [create(AttributeProtoSchema, { name: 'value_complex', type: AT.FLOAT, f: 1 })], /Constant node const_c has attribute value_complex; a Constant takes value, value_float\(s\), value_int\(s\), value_string\(s\) or sparse_value$/],
+  ])('a Constant with %s is GRAPH_BAD_CONSTANT naming the node', async (_, attribute, message) => {
+    const b = new ModelBuilder().input('x', [2]);
+    b.nodes.push(create(NodeProtoSchema, { opType: 'Constant', name: 'const_c', output: ['c'], attribute }));
+    b.node('Add', ['x', 'c'], ['y'], {}, 'add').output('y');
+    await expect(loadModel(b.bytes())).rejects.toMatchObject({ code: 'GRAPH_BAD_CONSTANT', message: expect.stringMatching(message) });
+  });
+});
+
+describe('subgraph costs', () => {
+  /** x[1,4,8,8] -> If(c) { then: Conv 3x3 4->8, else: Conv 1x1 4->8 } -> y. */
+  function ifConv(): ModelBuilder {
+    const b = new ModelBuilder(9).input('x', [1, 4, 8, 8]).input('c', [], 9);
+    const w3 = b.weight('w3', [8, 4, 3, 3]);
+    const w1 = b.weight('w1', [8, 4, 1, 1]);
+    const branch = (name: string, w: string, k: number) => create(AttributeProtoSchema, {
+      name, type: AT.GRAPH,
+      g: create(GraphProtoSchema, {
+        name,
+        node: [create(NodeProtoSchema, {
+          opType: 'Conv', input: ['x', w], output: [`${name}_out`], name: `${name}_conv`,
+          attribute: [create(AttributeProtoSchema, { name: 'pads', type: AT.INTS, ints: new Array(4).fill(BigInt((k - 1) / 2)) })],
+        })],
+        output: [vi(`${name}_out`, [1, 8, 8, 8])],
+      }),
+    });
+    b.nodes.push(create(NodeProtoSchema, { opType: 'If', name: 'if', input: ['c'], output: ['y'], attribute: [branch('then_branch', w3, 3), branch('else_branch', w1, 1)] }));
+    return b.output('y');
+  }
+
+  it.each([
+    // Unknown condition: the larger branch (3x3: 8*8*8 outputs x 4*9); then or else fixed: that branch, inlined.
+    ['an unknown condition costs the larger branch', undefined, 8 * 8 * 8 * 4 * 9, ['If']],
+    ['a true condition inlines the 3x3 branch', { c: { shape: [], value: [1] } }, 8 * 8 * 8 * 4 * 9, ['Conv']],
+    ['a false condition inlines the 1x1 branch', { c: { shape: [], value: [0] } }, 8 * 8 * 8 * 4, ['Conv']],
+  ] as const)('%s', async (_, inputShapes, macs, ops) => {
+    const bytes = ifConv().bytes();
+    const model = await loadModel(bytes, inputShapes ? { inputShapes } : {});
+    expect(model.graph.nodes.map((n) => n.op)).toEqual(ops);
+    expect(graphCosts(model.graph).macs).toBe(macs);
+    expect(model.graph.tensors.get('y')!.shape).toEqual([1, 8, 8, 8]);
+    const feeds = randomFeeds(model.graph, 2);
+    if (inputShapes) feeds['c'] = new ort.Tensor('bool', Uint8Array.from([inputShapes.c.value[0]]), []);
+    expect(await sameAsFile(bytes, model, feeds)).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('a Loop costs its body times a constant trip count; LSTM MACs count every gate', async () => {
+    const b = new ModelBuilder(4).input('x', [1, 6]);
+    const w = b.weight('w', [6, 6]);
+    const body = create(GraphProtoSchema, {
+      name: 'body',
+      node: [
+        create(NodeProtoSchema, { opType: 'Identity', input: ['cond_in'], output: ['cond_out'], name: 'keep' }),
+        create(NodeProtoSchema, { opType: 'MatMul', input: ['v_in', w], output: ['v_out'], name: 'mm' }),
+      ],
+      input: [vi('i', [], 7), vi('cond_in', [], 9), vi('v_in', [1, 6])],
+      output: [vi('cond_out', [], 9), vi('v_out', [1, 6])],
+    });
+    b.inits.push(create(TensorProtoSchema, { name: 'trip', dims: [], dataType: 7, int64Data: [3n] }));
+    b.inits.push(create(TensorProtoSchema, { name: 'go', dims: [], dataType: 9, int32Data: [1] }));
+    b.nodes.push(create(NodeProtoSchema, { opType: 'Loop', name: 'loop', input: ['trip', 'go', 'x'], output: ['v'], attribute: [create(AttributeProtoSchema, { name: 'body', type: AT.GRAPH, g: body })] }));
+    // LSTM over the loop's result as a sequence of 1 step: X [1,1,6], hidden 5.
+    b.node('Unsqueeze', ['v', b.ints('ax', [0])], ['seq'], {}, 'unsq');
+    const W = b.weight('W', [1, 20, 6]);
+    const R = b.weight('R', [1, 20, 5]);
+    b.node('LSTM', ['seq', W, R], ['Y', 'Yh'], { hidden_size: 5 }, 'lstm').output('Yh');
+    const bytes = b.bytes();
+    const model = await loadModel(bytes);
+    const costs = graphCosts(model.graph);
+    expect(costs.nodes.get('loop')!.macs).toBe(3 * 6 * 6);
+    expect(costs.nodes.get('lstm')!.macs).toBe(1 * 1 * 20 * (6 + 5));
+    expect(model.graph.tensors.get('Yh')!.shape).toEqual([1, 1, 5]);
+    expect(costs.unknownOps).toEqual([]);
+    expect(await sameAsFile(bytes, model)).toBeLessThanOrEqual(1e-5);
+  });
+});
+
+describe('scalar inputs', () => {
+  /** y = x * s, s a scalar input declared with `sDims` (null: no shape at all). */
+  const scaled = (sDims: number[] | null) => new ModelBuilder().input('x', [1, 3]).input('s', sDims).node('Mul', ['x', 's'], ['y'], {}, 'mul').output('y');
+
+  it.each([
+    ['a static scalar needs nothing', [], undefined],
+    ['a scalar without a declared shape takes --input s=', null, { s: [] }],
+  ] as const)('%s', async (_, dims, inputShapes) => {
+    const model = await loadModel(scaled(dims as number[] | null).bytes(), inputShapes ? { inputShapes } : {});
+    expect(model.graph.tensors.get('s')!.shape).toEqual([]);
+    const feeds = { x: new ort.Tensor('float32', Float32Array.from([1, 2, 3]), [1, 3]), s: new ort.Tensor('float32', Float32Array.from([2]), []) };
+    const y = await runModel(encodeModel(model.proto), feeds, ['y']);
+    expect(Array.from(y['y']!.data as Float32Array)).toEqual([2, 4, 6]);
+  });
+
+  it.each([
+    ['no shape and no --input', null, undefined, 'GRAPH_DYNAMIC_DIM', 'model bytes: input s has no declared shape; pass --input s=<shape> (--input s= for a scalar)'],
+    ['a 1-D shape for a scalar', [], { s: [16000] }, 'GRAPH_INPUT_SHAPE_MISMATCH', '--input s=16000: input s is a scalar (rank 0); give --input s= for its shape, or --input s=:<value> (e.g. s=:16000) to fix its value'],
+  ] as const)('%s', async (_, dims, inputShapes, code, message) => {
+    await expect(loadModel(scaled(dims as number[] | null).bytes(), inputShapes ? { inputShapes } : {})).rejects.toMatchObject({ code, message });
+  });
+});
+
+describe('shapes that cannot be inferred', () => {
+  it('an op neither the package nor onnxruntime knows names the tensor', async () => {
+    const b = new ModelBuilder().input('x', [1, 4]).node('FancyOp', ['x'], ['f'], {}, 'fancy').node('Relu', ['f'], ['y'], {}, 'relu').output('y');
+    b.nodes[0]!.domain = 'com.example';
+    const m = b.model();
+    m.opsetImport.push({ $typeName: 'onnx.OperatorSetIdProto', domain: 'com.example', version: 1n });
+    await expect(loadModel(toBinary(ModelProtoSchema, m), { inputShapes: [1, 4] })).rejects.toMatchObject({
+      code: 'GRAPH_SHAPE_INFERENCE', message: expect.stringMatching(/^model bytes: shapes of f, y need an onnxruntime run, which failed: .*FancyOp/),
+    });
+  });
+});
