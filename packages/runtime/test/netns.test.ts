@@ -36,7 +36,7 @@ describe.skipIf(!shaped)(`agents in network namespaces, 100 Mbit/s${support.nete
       const job = {
         agents: agents.map((a) => a.endpoint),
         model: path.join(dir, 'model.onnx'),
-        links: { sizes: [16384, 262144, 1048576], repeats: 2 },
+        links: { sizes: [262144, 1048576, 4194304], repeats: 2 },
         plans: [{ name: 'a>b', ...prefixPlan(model, ['a', 'b']) }],
         frames: 8,
         threads: 1,
