@@ -50,6 +50,16 @@ describe('accuracy', () => {
     expect(r.stdout).toMatch(/^ +0 +stage0 +\d+ +fp32 +— +— +12\.5 kB fp16 +25\.1 kB +0$/m);
   });
 
+  it('--time times each stage here at fp32 and at its precision (figures present, not judged)', async () => {
+    const r = await run(['accuracy', '--model', 'sq.onnx', '--split-after', cut, '--stage-precision', 'int8,fp32', '--samples', '1', '--time', '--threads', '1', '--json'], { cwd: dir });
+    expect(r.code).toBe(0);
+    const [s0, s1] = JSON.parse(r.stdout).stages;
+    expect(s0.timing).toEqual({ fp32Ms: expect.any(Number), ms: expect.any(Number), runs: 10, threads: 1 });
+    expect(s0.timing.ms).toBeGreaterThan(0);
+    // An fp32 stage is timed once: both figures are the same measurement.
+    expect(s1.timing.ms).toBe(s1.timing.fp32Ms);
+  });
+
   it.each([
     [['--plan', 'plan.json', '--split-after', cut], 'dnnpart: give --plan or --split-after, not both'],
     [[], 'dnnpart: accuracy needs --plan <plan.json> or --split-after <node>[,<node>...] (see dnnpart accuracy --help)'],
@@ -61,6 +71,7 @@ describe('accuracy', () => {
     [['--split-after', 'nope'], 'dnnpart: --after nope: no node of that name'],
     [['--split-after', cut, '--data', 'nowhere'], 'dnnpart: nowhere: not a directory'],
     [['--split-after', cut, '--samples', '0'], 'dnnpart: --samples 0: give a whole number of at least 1'],
+    [['--split-after', cut, '--time', '--threads', '0'], 'dnnpart: --threads 0: give a whole number of at least 1'],
   ] as [string[], string | (() => string)][])('%j exits 2 with one line', async (args, message) => {
     const r = await run(['accuracy', '--model', 'sq.onnx', ...args], { cwd: dir });
     expect(r.code).toBe(2);

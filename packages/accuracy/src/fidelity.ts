@@ -41,7 +41,18 @@ export interface EvaluateOptions {
   readonly percentile?: number;
   /** Per-channel int8 weights (default true). */
   readonly perChannel?: boolean;
+  /** Also time each stage here, at fp32 and at its precision (onnxruntime with all graph optimisations, so QDQ runs as int8 kernels). */
+  readonly time?: { readonly runs?: number; readonly warmup?: number; readonly threads?: number };
   readonly onProgress?: (message: string, done: number, total: number) => void;
+}
+
+/** A stage's median time on this machine, at float32 and at its precision (same inputs). */
+export interface StageTiming {
+  readonly fp32Ms: number;
+  /** null when onnxruntime's optimiser refuses the stage model at this precision (a warning says why). */
+  readonly ms: number | null;
+  readonly runs: number;
+  readonly threads: number | null;
 }
 
 export interface StageFidelity {
@@ -56,6 +67,8 @@ export interface StageFidelity {
   readonly fp32SendBytes: number;
   /** Nodes left in float32 in an int8 or fp16 stage. */
   readonly float32Nodes: readonly { readonly node: string; readonly op: string }[];
+  /** With `time`: the stage timed here. */
+  readonly timing?: StageTiming;
 }
 
 export interface PlanFidelity extends Fidelity {
@@ -158,10 +171,12 @@ export async function evaluatePlan(model: LoadedModel, options: EvaluateOptions)
     const sendBytes = new Array<number>(count).fill(0);
     const fp32SendBytes = new Array<number>(count).fill(0);
 
+    let firstStageInputs: Record<string, ort.Tensor>[] = [];
     for (let i = 0; i < inputs.length; i++) {
       progress('running the reference and the plan', i, inputs.length);
       const feeds = inputs[i]!;
       const refOut = await refSession.run(feeds, [...new Set([...outputs, ...crossing])]);
+      if (i === 0) firstStageInputs = split.stages.map((s) => Object.fromEntries(s.inputs.map((x) => [x, refOut[x] ?? feeds[x]!])));
       // The plan: stages in order; what a later stage reads of an earlier one is the decoded transfer.
       const received: Record<string, ort.Tensor> = { ...feeds };
       const produced: Record<string, ort.Tensor> = {};
@@ -213,6 +228,26 @@ export async function evaluatePlan(model: LoadedModel, options: EvaluateOptions)
     } else if (fid.top1Agreement === undefined && inputs.length < 8) {
       warnings.push(`only ${inputs.length} sample(s): cosine and SQNR may not be representative; use 8 or more`);
     }
+    const timings: (StageTiming | undefined)[] = [];
+    if (options.time) {
+      for (let k = 0; k < count; k++) {
+        progress('timing the stages here', k, count);
+        const t = options.time;
+        const fp32Ms = await timeModel(split.stages[k]!.bytes, firstStageInputs[k]!, t, `stage ${k} (fp32)`);
+        let ms: number | null = fp32Ms;
+        if (prec[k] !== 'fp32') {
+          try {
+            ms = await timeModel(stageBytes[k]!, firstStageInputs[k]!, t, `stage ${k} (${prec[k]})`);
+          } catch (e) {
+            if (!(e instanceof AccuracyError)) throw e;
+            warnings.push(`${e.message}; not timed`);
+            ms = null;
+          }
+        }
+        timings.push({ fp32Ms, ms, runs: t.runs ?? 10, threads: t.threads ?? null });
+      }
+      progress('timing the stages here', count, count);
+    }
     const stages: StageFidelity[] = split.stages.map((s, k) => ({
       index: k,
       nodes: s.nodes.length,
@@ -222,6 +257,7 @@ export async function evaluatePlan(model: LoadedModel, options: EvaluateOptions)
       sendBytes: sendBytes[k]!,
       fp32SendBytes: fp32SendBytes[k]!,
       float32Nodes: float32Nodes[k]!,
+      ...(timings[k] ? { timing: timings[k] } : {}),
     }));
     return {
       ...fid,
@@ -234,6 +270,29 @@ export async function evaluatePlan(model: LoadedModel, options: EvaluateOptions)
   } finally {
     await refSession.release();
     for (const s of stageSessions) await s.release();
+  }
+}
+
+/** Median time of `runs` runs after `warmup`, with every graph optimisation (QDQ becomes int8 kernels). */
+async function timeModel(bytes: Uint8Array, feeds: Record<string, ort.Tensor>, t: NonNullable<EvaluateOptions['time']>, label: string): Promise<number> {
+  let s: ort.InferenceSession;
+  try {
+    s = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', ...(t.threads ? { intraOpNumThreads: t.threads } : {}) });
+  } catch (e) {
+    throw new AccuracyError('ACCURACY_RUN_FAILED', `${label}: onnxruntime cannot load it for timing: ${(e as Error).message.split('\n')[0]}`, { cause: e });
+  }
+  try {
+    for (let i = 0; i < (t.warmup ?? 2); i++) await s.run(feeds);
+    const ms: number[] = [];
+    for (let i = 0; i < (t.runs ?? 10); i++) {
+      const t0 = performance.now();
+      await s.run(feeds);
+      ms.push(performance.now() - t0);
+    }
+    ms.sort((a, b) => a - b);
+    return ms[Math.floor(ms.length / 2)]!;
+  } finally {
+    await s.release();
   }
 }
 

@@ -20,5 +20,5 @@ export {
 } from './inputs.js';
 export {
   evaluatePlan, precisions, MIN_STABLE_SAMPLES,
-  type Precision, type EvaluateOptions, type PlanFidelity, type StageFidelity,
+  type Precision, type EvaluateOptions, type PlanFidelity, type StageFidelity, type StageTiming,
 } from './fidelity.js';

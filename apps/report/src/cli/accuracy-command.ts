@@ -27,6 +27,9 @@ export interface AccuracyOptions {
   /** A folder of .npy files or images to evaluate on (default: generated inputs). */
   readonly data?: string;
   readonly labels?: string;
+  /** Also time each stage here at fp32 and at its precision. */
+  readonly time?: boolean;
+  readonly threads?: number;
 }
 
 /** `accuracy --json`. */
@@ -77,6 +80,7 @@ export function stagePrecisions(values: readonly string[] | undefined, boards: r
 export async function accuracy(opts: AccuracyOptions, ctx: CommandContext): Promise<CommandOutput<AccuracyOutput>> {
   if (opts.plan && opts.splitAfter) throw new UsageError('CLI_CONFLICTING_FLAGS', 'give --plan or --split-after, not both');
   if (!opts.plan && !opts.splitAfter) throw new UsageError('CLI_MISSING_ARGUMENT', 'accuracy needs --plan <plan.json> or --split-after <node>[,<node>...] (see dnnpart accuracy --help)');
+  if (opts.threads !== undefined && (!Number.isInteger(opts.threads) || opts.threads < 1)) throw new UsageError('CLI_BAD_VALUE', `--threads ${opts.threads}: give a whole number of at least 1`);
   if (opts.samples !== undefined && (!Number.isInteger(opts.samples) || opts.samples < 1)) throw new UsageError('CLI_BAD_VALUE', `--samples ${opts.samples}: give a whole number of at least 1`);
   const method = opts.calibrationMethod ?? 'minmax';
   if (method !== 'minmax' && method !== 'percentile') throw new UsageError('CLI_BAD_VALUE', `--calibration-method ${method}: use minmax or percentile`);
@@ -124,6 +128,7 @@ export async function accuracy(opts: AccuracyOptions, ctx: CommandContext): Prom
     ...(labels ? { labels } : {}),
     ...(calibration ? { calibration } : {}),
     calibrationMethod: method as CalibrationMethod,
+    ...(opts.time ? { time: { runs: 10, warmup: 2, ...(opts.threads !== undefined ? { threads: opts.threads } : {}) } } : {}),
     onProgress: (m, d, t) => ctx.progress.update(m, d, t),
   }));
   for (const w of result.warnings) ctx.progress.note(`warning: ${w}`);
@@ -151,12 +156,14 @@ export function accuracyText(r: AccuracyOutput): string {
   ];
   if (r.referenceTop1 !== undefined) lines.push(`true top-1: ${pct(r.top1)} (full precision ${pct(r.referenceTop1)})`);
   lines.push(`transfers: ${bytes(r.transferBytes)} per inference${saved}`, '');
+  const timed = r.stages.some((s) => s.timing);
   lines.push(table(
-    ['stage', 'board', 'nodes', 'precision', 'stage cosine', 'stage SQNR', 'sends', 'as fp32', 'float32 nodes'],
+    ['stage', 'board', 'nodes', 'precision', 'stage cosine', 'stage SQNR', 'sends', 'as fp32', 'float32 nodes', ...(timed ? ['ms here', 'fp32 ms here'] : [])],
     r.stages.map((s) => [
       String(s.index), r.boards[s.index] ?? '', String(s.nodes), s.precision,
       s.fidelity ? fixed(s.fidelity.cosine, 6) : '—', s.fidelity ? db(s.fidelity.sqnrDb) : '—',
       s.sendBytes ? `${bytes(s.sendBytes)} ${s.transfer}` : '—', s.fp32SendBytes ? bytes(s.fp32SendBytes) : '—', String(s.float32Nodes.length),
+      ...(timed ? [fixed(s.timing?.ms, 2), fixed(s.timing?.fp32Ms, 2)] : []),
     ]),
   ));
   return lines.join('\n');

@@ -264,6 +264,8 @@ export const commands: readonly CommandSpec[] = [
       { name: 'labels', type: 'string', placeholder: '<file>', help: 'true classes of --data, one per line (<class> or <file> <class>): true top-1 too' },
       { name: 'calibration', type: 'string', placeholder: '<dir>', help: 'int8 calibration inputs: a folder of .npy files or images (default: 16 generated inputs)' },
       { name: 'calibration-method', type: 'string', choices: ['minmax', 'percentile'], default: 'minmax', placeholder: '<m>', help: 'activation ranges from min-max or the 99.99th percentile' },
+      { name: 'time', type: 'boolean', help: 'also time each stage on this machine at fp32 and at its precision (int8 as onnxruntime\'s int8 kernels)' },
+      { name: 'threads', type: 'number', placeholder: '<n>', help: 'intra-op threads for --time (default: all cores)' },
     ],
     example: 'dnnpart accuracy --model resnet18.onnx --split-after /layer2/layer2.1/relu_1/Relu --transfer int8 --stage-precision fp16,int8 --json',
   },

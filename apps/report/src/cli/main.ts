@@ -62,6 +62,8 @@ const handlers: Record<string, Handler> = {
         ...opt('labels', str(a, 'labels')),
         ...opt('calibration', str(a, 'calibration')),
         ...opt('calibrationMethod', str(a, 'calibration-method')),
+        time: a.options.time === true,
+        ...opt('threads', num(a, 'threads')),
       },
       ctx,
     ),
