@@ -40,7 +40,7 @@ export async function whyUnwritable(path: string): Promise<string | null> {
     // Not there yet: fine.
   }
   try {
-    await mkdir(dir, { recursive: true });
+    await mkdirs(dir);
   } catch (e) {
     return `cannot create directory ${dir} (${(e as NodeJS.ErrnoException).code ?? 'error'})`;
   }
@@ -55,4 +55,28 @@ export async function whyUnwritable(path: string): Promise<string | null> {
     return `directory ${dir} is not writable (${(e as NodeJS.ErrnoException).code ?? 'error'})`;
   }
   return null;
+}
+
+/**
+ * mkdir -p one level at a time: Node's recursive mkdir loops forever where a directory cannot be
+ * made and the parent reports ENOENT (measured: /proc/nope with Node 20).
+ */
+async function mkdirs(dir: string): Promise<void> {
+  const missing: string[] = [];
+  for (let d = dir; ; d = dirname(d)) {
+    try {
+      await stat(d);
+      break;
+    } catch {
+      missing.push(d);
+      if (dirname(d) === d) break;
+    }
+  }
+  for (const d of missing.reverse()) {
+    try {
+      await mkdir(d);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
 }

@@ -18,6 +18,7 @@ import { fetchesFor } from './fetches.js';
 import { assertWritable, writeProfile } from './profile-file.js';
 import { detectSensor } from './sensor-detect.js';
 import { wallClockMs, type Sensor } from './sensor.js';
+import { whyUnwritable } from './_atomic.js';
 import { attributeKernels, type Attribution, type NodeWeights } from './_attribution.js';
 import { kernelHints, readOptimizedNodes } from './_optimized.js';
 import { createSession, sessionOptions, timedRun } from './_session.js';
@@ -96,7 +97,10 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
     if (signal?.aborted) throw new ProfileError('PROFILE_INTERRUPTED', `profiling ${modelPath} was interrupted; no profile written`);
   };
   if (options.output) await assertWritable(options.output);
-  if (options.trace) await assertWritable(options.trace);
+  if (options.trace) {
+    const why = await whyUnwritable(options.trace);
+    if (why) throw new ProfileError('PROFILE_OUTPUT_UNWRITABLE', `${options.trace}: cannot write the trace: ${why}`);
+  }
   const outputsMode = options.outputs ?? 'preallocated';
   checkAbort();
 

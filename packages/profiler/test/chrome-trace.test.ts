@@ -3,7 +3,9 @@ import { chmod, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromeTrace, writeChromeTrace, type ChromeTraceSpan } from '@dnnpart/profiler';
+import { writeFile } from 'node:fs/promises';
+import { chromeTrace, profileModel, writeChromeTrace, type ChromeTraceSpan } from '@dnnpart/profiler';
+import { tinyCnn } from './_model.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -51,6 +53,22 @@ describe('writeChromeTrace', () => {
     const path = join(dir, 'sub', 't.json');
     await writeChromeTrace(spans, path);
     expect(JSON.parse(await readFile(path, 'utf8'))).toEqual(chromeTrace(spans));
+  });
+
+  it('refuses a directory that cannot be made, promptly (Node\'s recursive mkdir loops forever under /proc)', async () => {
+    await expect(writeChromeTrace(spans, '/proc/dnnpart-no-such-dir/t.json')).rejects.toMatchObject({
+      code: 'PROFILE_OUTPUT_UNWRITABLE',
+      message: '/proc/dnnpart-no-such-dir/t.json: cannot write the trace: cannot create directory /proc/dnnpart-no-such-dir (ENOENT)',
+    });
+  });
+
+  it('profileModel checks its trace path before any run', async () => {
+    const model = join(dir, 'tiny.onnx');
+    await writeFile(model, tinyCnn());
+    await expect(profileModel(model, { board: 'b', runs: 1, warmup: 0, threads: 1, sensor: null, trace: '/proc/dnnpart-no-such-dir/t.json' })).rejects.toMatchObject({
+      code: 'PROFILE_OUTPUT_UNWRITABLE',
+      message: expect.stringMatching(/^\/proc\/dnnpart-no-such-dir\/t\.json: cannot write the trace: /),
+    });
   });
 
   it('refuses a directory or an unwritable place with PROFILE_OUTPUT_UNWRITABLE naming the path', async () => {
