@@ -4,6 +4,7 @@
 // for a trained classifier shipped on npm (PaddleOCR's text-direction classifier) on rendered text
 // lines with their true orientation. Needs built packages: `npx turbo run build`.
 // Usage: node bench/accuracy.mjs [--samples 32] [--nets squeezenet1_1,resnet18,...] [--ocr-texts 100]
+//        node bench/accuracy.mjs --time [--nets ...] [--threads 1] [--runs 20]: stage times here at fp32, fp16, int8
 import { loadModel, cutPoints } from '../packages/onnx-graph/dist/index.js';
 import { buildZooModel, findExternalModel } from '../packages/zoo/dist/index.js';
 import { calibrate, evaluatePlan, generatedInputs } from '../packages/accuracy/dist/index.js';
@@ -87,6 +88,29 @@ function seededWords(n, seed) {
   const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
   const letters = Object.keys(FONT);
   return Array.from({ length: n }, () => Array.from({ length: 3 + Math.floor(rnd() * 4) }, () => letters[Math.floor(rnd() * letters.length)]).join(''));
+}
+
+if (args.includes('--time')) {
+  const threads = Number(arg('threads', 1));
+  const runs = Number(arg('runs', 20));
+  console.log(`# stage times: ${new Date().toISOString()}, ${cpus().length} x ${cpus()[0]?.model}, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`# command: node bench/accuracy.mjs --time --nets ${nets.join(',')} --threads ${threads} --runs ${runs}\n`);
+  console.log('| network | cut after | stage | nodes | fp32 ms | fp16 ms | int8 ms | int8 / fp32 |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const net of nets) {
+    const model = await loadModel(buildZooModel(net, { inputShape: [1, 3, 224, 224] }));
+    const ranges = await calibrate(model, generatedInputs(model.graph, 4, 100_001));
+    const cut = pickCuts(model.graph)[1];
+    const time = { runs, warmup: 3, threads };
+    const h = await evaluatePlan(model, { split: { after: [cut.after] }, precision: 'fp16', samples: 1, time });
+    const q = await evaluatePlan(model, { split: { after: [cut.after] }, precision: 'int8', samples: 1, ranges, time });
+    for (const k of [0, 1]) {
+      const f32 = (h.stages[k].timing.fp32Ms + q.stages[k].timing.fp32Ms) / 2;
+      console.log(`| ${net} | ${cut.after} | ${k} | ${q.stages[k].nodes} | ${f32.toFixed(2)} | ${h.stages[k].timing.ms?.toFixed(2) ?? '—'} | ${q.stages[k].timing.ms?.toFixed(2) ?? '—'} | ${q.stages[k].timing.ms ? (q.stages[k].timing.ms / f32).toFixed(2) : '—'} |`);
+    }
+  }
+  console.log(`\n# load after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  process.exit(0);
 }
 
 console.log(`# accuracy bench: ${new Date().toISOString()}, ${cpus().length} x ${cpus()[0]?.model}, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
