@@ -129,6 +129,26 @@ describe('verify', () => {
     expect(events.filter((e) => e.ph === 'X' && e.cat === 'node').length).toBeGreaterThan(0);
   });
 
+  it('relays a tensor through a middle stage in the pipeline (3 stages, a skip over stage 1)', async () => {
+    const branch = names.findIndex((n) => n.includes('expand3x3'));
+    // Stage 0 makes the 1x1 branch, stage 1 the 3x3 branch, stage 2 concatenates both.
+    const s1 = [names[branch]!, names[branch + 1]!];
+    const s0 = names.slice(0, branch + 2).filter((n) => !s1.includes(n));
+    const plan = [{ board: 'a', nodes: s0 }, { board: 'b', nodes: s1 }, { board: 'c', nodes: names.filter((n) => !s0.includes(n) && !s1.includes(n)) }];
+    write('skip.plan.json', { stages: plan });
+    const r = await verify({ model: path.join(dir, 'sq.onnx'), plan: path.join(dir, 'skip.plan.json'), runs: 2, warmup: 1, frames: 5, queue: 2 }, quietContext(dir));
+    const stage0Outputs = r.data.stages[0]!.outputs;
+    // Stage 2 reads a tensor of stage 0 that stage 1 does not.
+    expect(r.data.stages[2]!.inputs.some((x) => stage0Outputs.includes(x) && !r.data.stages[1]!.inputs.includes(x))).toBe(true);
+    expect(r.data.pipeline!.frames).toBe(5);
+    expect(r.data.pipeline!.measuredFps).toBeGreaterThan(0);
+    expect(r.data.settings.queue).toBe(2);
+    // No prediction in the plan file: measured figures only, and a note that says so.
+    expect(r.data.stages.every((x) => x.predictedMs === null && x.error === null)).toBe(true);
+    expect(r.data.pipeline!.predictedFps).toBeNull();
+    expect(r.data.notes).toContain('the plan carries no prediction: measured figures only (give --system or --problem to predict)');
+  });
+
   it('prints the comparison and refuses a run over --max-seconds before starting', async () => {
     const ok = await run(['verify', 'sq.onnx', '--plan', 'dag.plan.json', '--problem', 'sq.problem.json', '--runs', '2', '--warmup', '0', '--frames', '0'], { cwd: dir });
     expect(ok.code).toBe(0);

@@ -1,11 +1,14 @@
-// One pipeline stage of `dnnpart verify` in a worker thread: its own onnxruntime session, frames in
-// and out as plain typed arrays (copied by postMessage, as a network or a process boundary would).
+// One pipeline stage of `dnnpart verify` in a worker thread: its own onnxruntime session; frames come
+// from the stage before it (or the main thread) and go straight to the stage after it (or back to the
+// main thread) over MessagePorts, copied as a network or a process boundary would copy them. Queues
+// are bounded by credits: a stage sends a frame on only while the next one has room for it, and hands
+// a credit back upstream each time it takes a frame from its own queue.
 // Plain JavaScript so it runs both from the sources (tests) and from dist (the CLI).
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
 
-const { modelBytes, threads, outputs } = workerData;
+const { modelBytes, threads, inputs, outputs, index, last, lastUse, queue } = workerData;
 const now = () => performance.timeOrigin + performance.now();
 
 const session = await ort.InferenceSession.create(modelBytes, {
@@ -27,27 +30,81 @@ for (const m of session.outputMetadata) {
   if (!m.isTensor || !Ctor || m.shape.length === 0 || m.shape.some((d) => typeof d !== 'number' || d < 0)) { fetches = null; break; }
   fetches[m.name] = new ort.Tensor(m.type, new Ctor(m.shape.reduce((a, b) => a * b, 1)), m.shape);
 }
-parentPort.postMessage({ kind: 'ready' });
 
-parentPort.on('message', async (msg) => {
-  if (msg.kind === 'close') {
-    await session.release().catch(() => {});
-    parentPort.close();
-    return;
-  }
+let upstream = parentPort; // where frames come from and credits go back to
+let downstream = null; // where frames go (null: the last stage reports to the main thread)
+let credits = queue;
+const waiting = [];
+let busy = false;
+let blocked = null;
+
+function send(frame) {
+  if (last) parentPort.postMessage({ kind: 'done', frame: frame.id, spans: frame.spans, at: now() });
+  else downstream.postMessage({ kind: 'frame', frame });
+}
+
+async function next() {
+  if (busy || blocked !== null || waiting.length === 0) return;
+  busy = true;
+  const frame = waiting.shift();
+  upstream.postMessage({ kind: 'credit' });
   try {
     const feeds = {};
-    for (const [name, t] of Object.entries(msg.feeds)) feeds[name] = new ort.Tensor(t.type, t.data, t.dims);
+    for (const name of inputs) {
+      const t = frame.pool[name];
+      feeds[name] = new ort.Tensor(t.type, t.data, t.dims);
+    }
     const start = now();
     const result = fetches ? await session.run(feeds, fetches) : await session.run(feeds, outputs);
-    const out = {};
     for (const name of outputs) {
       const t = result[name];
-      out[name] = { type: t.type, dims: [...t.dims], data: t.data };
+      frame.pool[name] = { type: t.type, dims: [...t.dims], data: t.data };
     }
     const end = now();
-    parentPort.postMessage({ kind: 'done', frame: msg.frame, startMs: start, endMs: end, outputs: out });
+    // Tensors no later stage reads stay here.
+    for (const name of Object.keys(frame.pool)) if ((lastUse[name] ?? -1) <= index) delete frame.pool[name];
+    frame.spans.push({ stage: index, startMs: start, endMs: end });
+    if (last || credits > 0) {
+      if (!last) credits--;
+      send(frame);
+    } else blocked = frame;
   } catch (e) {
-    parentPort.postMessage({ kind: 'error', frame: msg.frame, message: e instanceof Error ? e.message : String(e) });
+    parentPort.postMessage({ kind: 'error', message: e instanceof Error ? e.message : String(e) });
   }
+  busy = false;
+  next();
+}
+
+function onMessage(msg) {
+  if (msg.kind === 'frame') {
+    waiting.push(msg.frame);
+    next();
+  }
+}
+
+parentPort.on('message', (msg) => {
+  if (msg.kind === 'ports') {
+    if (msg.in) {
+      upstream = msg.in;
+      upstream.on('message', onMessage);
+    }
+    if (msg.out) {
+      downstream = msg.out;
+      downstream.on('message', (m) => {
+        if (m.kind !== 'credit') return;
+        credits++;
+        if (blocked !== null) {
+          const f = blocked;
+          blocked = null;
+          credits--;
+          send(f);
+        }
+        next();
+      });
+    }
+    parentPort.postMessage({ kind: 'ready' });
+  } else if (msg.kind === 'close') {
+    session.release().catch(() => {}).finally(() => process.exit(0));
+  } else onMessage(msg);
 });
+parentPort.postMessage({ kind: 'loaded' });

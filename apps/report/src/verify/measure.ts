@@ -6,7 +6,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { preallocatedFetches } from '@dnnpart/profiler';
 import { VerifyError } from './errors.js';
@@ -176,12 +176,6 @@ interface Wire {
   readonly data: unknown;
 }
 
-interface Frame {
-  readonly id: number;
-  readonly injectedAt: number;
-  readonly pool: Map<string, Wire>;
-}
-
 export interface PipelineResult {
   /** Measured frames (after the warm-up frames). */
   readonly frames: number;
@@ -195,9 +189,15 @@ export interface PipelineResult {
 /** Where the stage worker sits: apps/report/worker, two levels above this file in src/ and in dist/. */
 const WORKER = new URL('../../worker/stage-worker.mjs', import.meta.url);
 
+type WorkerMessage =
+  | { kind: 'loaded' | 'ready' | 'credit' }
+  | { kind: 'error'; message: string }
+  | { kind: 'done'; frame: number; at: number; spans: { stage: number; startMs: number; endMs: number }[] };
+
 /**
- * Stream frames through one worker thread per stage. Each stage takes frames from a queue of at most
- * `queue` frames and blocks when the next one is full, as a pipeline of boards would.
+ * Stream frames through one worker thread per stage, each stage handing its frames straight to the
+ * next over a MessagePort. Every stage's input queue holds at most `queue` frames; a stage whose
+ * next queue is full holds its finished frame (and takes no new one) until there is room.
  */
 export async function runPipeline(
   stages: readonly StageRunnable[],
@@ -207,83 +207,74 @@ export async function runPipeline(
   const k = stages.length;
   const Q = options.queue ?? 1;
   const total = options.warmup + options.frames;
-  // Drop tensors once no later stage reads them, so frames carry only what is still needed.
-  const lastUse = new Map<string, number>();
-  stages.forEach((s, i) => s.inputs.forEach((x) => lastUse.set(x, i)));
-  const input = new Map<string, Wire>(Object.entries(feeds).map(([n, t]) => [n, { type: t.type, dims: [...t.dims], data: t.data }]));
+  // Each tensor travels only as far as the last stage that reads it.
+  const lastUse: Record<string, number> = {};
+  stages.forEach((s, i) => s.inputs.forEach((x) => { lastUse[x] = i; }));
+  const input: Record<string, Wire> = Object.fromEntries(Object.entries(feeds).map(([n, t]) => [n, { type: t.type, dims: [...t.dims], data: t.data }]));
 
-  const workers = stages.map((s) => new Worker(WORKER, { workerData: { modelBytes: s.bytes, threads: options.threads, outputs: [...s.outputs] } }));
+  const channels = stages.slice(1).map(() => new MessageChannel());
+  const workers = stages.map((s, i) => new Worker(WORKER, {
+    workerData: { modelBytes: s.bytes, threads: options.threads, inputs: [...s.inputs], outputs: [...s.outputs], index: i, last: i === k - 1, lastUse, queue: Q },
+  }));
   const spans: Span[] = [];
   const done: { at: number; latency: number }[] = [];
+  const failure = (i: number, what: string, e: Error) => new VerifyError('VERIFY_RUN_FAILED', `${stages[i]!.label}: ${what}: ${e.message.split('\n')[0]}`, { cause: e });
   try {
     await Promise.all(workers.map((w, i) => new Promise<void>((resolve, reject) => {
-      w.once('message', (m: { kind: string }) => (m.kind === 'ready' ? resolve() : reject(new Error(`unexpected ${m.kind}`))));
-      w.once('error', (e) => reject(new VerifyError('VERIFY_RUN_FAILED', `${stages[i]!.label}: the stage worker failed to start: ${e.message.split('\n')[0]}`, { cause: e })));
+      w.once('message', (m: WorkerMessage) => (m.kind === 'loaded' ? resolve() : reject(failure(i, 'the stage worker failed to start', new Error(m.kind === 'error' ? m.message : m.kind)))));
+      w.once('error', (e) => reject(failure(i, 'the stage worker failed to start', e)));
+    })));
+    // Join stage i to stage i+1 directly.
+    await Promise.all(workers.map((w, i) => new Promise<void>((resolve) => {
+      w.once('message', () => resolve());
+      const ports: { in?: MessagePort; out?: MessagePort } = {};
+      const transfer: MessagePort[] = [];
+      if (i > 0) { ports.in = channels[i - 1]!.port2; transfer.push(ports.in); }
+      if (i < k - 1) { ports.out = channels[i]!.port1; transfer.push(ports.out); }
+      w.postMessage({ kind: 'ports', ...ports }, transfer);
     })));
     await new Promise<void>((resolve, reject) => {
-      const queues: Frame[][] = stages.map(() => []);
-      const busy: (Frame | null)[] = stages.map(() => null);
-      const blocked: (Frame | null)[] = stages.map(() => null);
+      let credits = Q;
       let injected = 0;
+      const injectedAt = new Map<number, number>();
       let failed = false;
       const fail = (e: Error) => {
         if (failed) return;
         failed = true;
         reject(e);
       };
-      // Move frames along until nothing can move: a frame handed on may free the stage before it.
-      const pump = () => {
+      const inject = () => {
         if (failed) return;
         if (options.signal?.aborted) return fail(new VerifyError('VERIFY_INTERRUPTED', 'verify was interrupted'));
-        let moved = true;
-        while (moved) {
-          moved = false;
-          for (let s = k - 1; s >= 0; s--) {
-            const b = blocked[s];
-            if (b && queues[s + 1]!.length < Q) {
-              queues[s + 1]!.push(b);
-              blocked[s] = null;
-              busy[s] = null;
-              moved = true;
-            }
-            if (busy[s] === null && queues[s]!.length > 0) {
-              const f = queues[s]!.shift()!;
-              busy[s] = f;
-              const wire: Record<string, Wire> = {};
-              for (const name of stages[s]!.inputs) wire[name] = f.pool.get(name)!;
-              workers[s]!.postMessage({ kind: 'run', frame: f.id, feeds: wire });
-              moved = true;
-            }
-          }
-          if (injected < total && queues[0]!.length < Q) {
-            queues[0]!.push({ id: injected++, injectedAt: now(), pool: new Map(input) });
-            moved = true;
-          }
+        while (credits > 0 && injected < total) {
+          credits--;
+          const id = injected++;
+          injectedAt.set(id, now());
+          workers[0]!.postMessage({ kind: 'frame', frame: { id, pool: input, spans: [] } });
         }
       };
       workers.forEach((w, s) => {
-        w.on('error', (e) => fail(new VerifyError('VERIFY_RUN_FAILED', `${stages[s]!.label}: the stage worker failed: ${e.message.split('\n')[0]}`, { cause: e })));
-        w.on('message', (m: { kind: string; frame: number; startMs: number; endMs: number; outputs: Record<string, Wire>; message?: string }) => {
+        w.on('error', (e) => fail(failure(s, 'the stage worker failed', e)));
+        w.on('message', (m: WorkerMessage) => {
           if (m.kind === 'error') return fail(new VerifyError('VERIFY_RUN_FAILED', `${stages[s]!.label}: onnxruntime failed to run the stage: ${m.message}`));
-          if (m.kind !== 'done') return;
-          const f = busy[s]!;
-          for (const [name, t] of Object.entries(m.outputs)) f.pool.set(name, t);
-          for (const name of [...f.pool.keys()]) if ((lastUse.get(name) ?? -1) <= s) f.pool.delete(name);
-          if (f.id >= options.warmup) {
-            spans.push({ name: stages[s]!.label, track: stages[s]!.label, process: 'pipeline', startMs: m.startMs, durMs: m.endMs - m.startMs, cat: 'stage', args: { frame: f.id - options.warmup } });
+          if (m.kind === 'credit' && s === 0) {
+            credits++;
+            return inject();
           }
-          if (s === k - 1) {
-            busy[s] = null;
-            const at = now();
-            if (f.id >= options.warmup) done.push({ at, latency: at - f.injectedAt });
-            if (f.id === total - 1) return resolve();
-          } else blocked[s] = f;
-          pump();
+          if (m.kind !== 'done') return;
+          if (m.frame >= options.warmup) {
+            done.push({ at: m.at, latency: m.at - injectedAt.get(m.frame)! });
+            for (const x of m.spans) {
+              spans.push({ name: stages[x.stage]!.label, track: stages[x.stage]!.label, process: 'pipeline', startMs: x.startMs, durMs: x.endMs - x.startMs, cat: 'stage', args: { frame: m.frame - options.warmup } });
+            }
+          }
+          if (m.frame === total - 1) resolve();
         });
       });
-      pump();
+      inject();
     });
   } finally {
+    for (const c of channels) { c.port1.close(); c.port2.close(); }
     await Promise.all(workers.map((w) => w.terminate()));
   }
   const n = done.length;
