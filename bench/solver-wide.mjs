@@ -154,7 +154,7 @@ if (arg('force-coarse', undefined) !== undefined) {
   console.log('|---|---|---:|---|---:|---:|---:|---|---|---:|---:|---:|---:|');
   for (const r of rows) {
     if (r.error) { console.log(`| ${r.model} | ${r.set} | ${r.error.replace(/\|/g, '/')} |||||||||||`); continue; }
-    console.log(`| ${r.model} | ${r.set} | ${r.exact.cutSets} | ${r.exact.status} | ${f2(r.exact.fps)} | ${f2(r.exact.s)} | ${r.coarse.clusters} | ${r.coarse.method} | ${r.coarse.status} | ${f2(r.coarse.fps)} | ${f2(r.coarse.s)} | ${r.coarse.gap === undefined ? '0' : f2(r.coarse.gap * 100)} % | ${f2(r.trueGap * 100)} % |`);
+    console.log(`| ${r.model} | ${r.set} | ${r.exact.cutSets} | ${r.exact.status} ${r.exact.method} | ${f2(r.exact.fps)} | ${f2(r.exact.s)} | ${r.coarse.clusters} | ${r.coarse.method} | ${r.coarse.status} | ${f2(r.coarse.fps)} | ${f2(r.coarse.s)} | ${r.coarse.gap === undefined ? '0' : f2(r.coarse.gap * 100)} % | ${f2(r.trueGap * 100)} % |`);
   }
   process.exit(0);
 }
