@@ -1,7 +1,7 @@
 // From a decoded ModelProto to the plain Graph: structural validation, unique node names, a
 // topological order, and a static shape for every tensor. Pure; the ORT fallback is passed in
 // as already-measured shapes (`extra`) by the loader.
-import type { GraphProto, ModelProto, NodeProto, ValueInfoProto } from 'onnx-buf';
+import type { GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto } from 'onnx-buf';
 import { GraphError } from './errors.js';
 import { ELEMENT_BYTES, MAX_ELEMENTS, decodeAttribute, decodeTensor, numel, valueInfoType } from './_proto.js';
 import { inferNode, tensorInfo, type Info } from './_infer.js';
@@ -238,6 +238,19 @@ function resolveInput(vi: ValueInfoProto, user: Shape | undefined, label: string
   return { dtype: t.dtype, shape, dynamic };
 }
 
+// The load-time passes analyse a model several times; its initializers are decoded once.
+const INIT_INFO = new WeakMap<TensorProto, Info>();
+
+/** Info of an initializer (decoded and checked once per TensorProto object). */
+export function initializerInfo(t: TensorProto, what: string): Info {
+  let i = INIT_INFO.get(t);
+  if (!i) {
+    i = tensorInfo(decodeTensor(t, what, true));
+    INIT_INFO.set(t, i);
+  }
+  return i;
+}
+
 /** Options of `analyseModel`. */
 export interface AnalyseOptions {
   readonly inputShapes?: InputShapes;
@@ -281,7 +294,7 @@ export function analyseModel(proto: ModelProto, opts: AnalyseOptions): AnalyseRe
     info.set(vi.name, value ? { dtype: r.dtype, shape: r.shape, value } : { dtype: r.dtype, shape: r.shape });
     feeds.set(vi.name, value ? { dtype: r.dtype, shape: r.shape, value } : { dtype: r.dtype, shape: r.shape });
   }
-  for (const t of g.initializer) info.set(t.name, tensorInfo(decodeTensor(t, `${label}: initializer ${t.name}`, true)));
+  for (const t of g.initializer) info.set(t.name, initializerInfo(t, `${label}: initializer ${t.name}`));
 
   const declared = new Map<string, { dtype: DType; shape: number[] | null }>();
   for (const vi of [...g.valueInfo, ...g.output]) {

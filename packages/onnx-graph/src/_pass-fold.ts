@@ -30,8 +30,9 @@ export function foldKnownValues(proto: ModelProto, ctx: PassContext): PassResult
   const added: TensorProto[] = [];
   const protoByName = new Map(g.node.map((n) => [n.name, n]));
   for (const node of graph.nodes) {
-    const p = protoByName.get(node.name)!;
-    if (!isDefaultDomain(node.domain) || NONDETERMINISTIC.has(node.op) || hasSubgraphs(p)) continue;
+    const p = protoByName.get(node.name);
+    // A node an earlier pass of this round removed is gone from the proto.
+    if (!p || !isDefaultDomain(node.domain) || NONDETERMINISTIC.has(node.op) || hasSubgraphs(p)) continue;
     const outs = node.outputs.filter((o) => o !== '');
     if (outs.some((o) => outputs.has(o))) continue;
     const tensors: TensorProto[] = [];
@@ -41,7 +42,7 @@ export function foldKnownValues(proto: ModelProto, ctx: PassContext): PassResult
       const n = numel(i.shape);
       if (i.value && i.value.length === n && WRITABLE.has(i.dtype) && i.value.every(Number.isFinite)) {
         tensors.push(tensorFromValues(o, i.dtype, i.shape, i.value));
-      } else if (node.op === 'ConstantOfShape' && info.get(node.inputs[0]!)?.value) {
+      } else if (node.op === 'ConstantOfShape' && info.get(p.input[0]!)?.value) {
         const f = fillValue(node.attributes['value']);
         if (!WRITABLE.has(f.dtype) || n * ELEMENT_BYTES[f.dtype] > MAX_FILL_BYTES) break;
         tensors.push(tensorFromValues(o, f.dtype, i.shape, new Array<number>(n).fill(f.value)));

@@ -17,6 +17,11 @@ export interface Pass {
   readonly name: string;
   readonly description: string;
   readonly needsShapes: boolean;
+  /**
+   * True when a change by this pass brings tensors the last analysis does not know (an inlined
+   * branch). Other passes keep every remaining tensor's shape, so the analysis stays valid for them.
+   */
+  readonly addsTensors?: boolean;
   run(proto: ModelProto, ctx: PassContext): PassResult;
 }
 

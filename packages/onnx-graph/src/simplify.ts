@@ -6,6 +6,7 @@ import { constantsToInitializers } from './_pass-constants.js';
 import { removeDeadNodes } from './_pass-dead.js';
 import { foldKnownValues } from './_pass-fold.js';
 import { inlineConstantIfs } from './_pass-inline-if.js';
+import { removeIdentities } from './_pass-identity.js';
 import type { Pass, PassContext } from './_pass.js';
 import type { Info } from './_infer.js';
 import type { Graph } from './types.js';
@@ -34,6 +35,8 @@ export interface SimplifyReport {
   readonly folded: number;
   /** If nodes replaced by the branch their constant condition takes. */
   readonly inlined: number;
+  /** Identity nodes removed (readers rewired). */
+  readonly identities: number;
   /** Nodes nothing read any more. */
   readonly dead: number;
   readonly passes: readonly PassReport[];
@@ -55,7 +58,7 @@ export const PASSES: readonly Pass[] = [
   },
   {
     name: 'fold-initializer-ops',
-    description: 'Reshape, Transpose, Squeeze, Unsqueeze, Flatten and Identity of initializers become initializers',
+    description: 'Reshape, Transpose, Slice, Concat, Squeeze, Unsqueeze, Flatten and Identity of initializers become initializers',
     needsShapes: true,
     run: foldInitializerOps,
   },
@@ -63,7 +66,14 @@ export const PASSES: readonly Pass[] = [
     name: 'inline-if',
     description: 'an If whose condition is a constant is replaced by the nodes of the branch it takes',
     needsShapes: true,
+    addsTensors: true,
     run: inlineConstantIfs,
+  },
+  {
+    name: 'identities',
+    description: 'Identity nodes go; their readers read the Identity\'s input',
+    needsShapes: false,
+    run: (proto) => removeIdentities(proto),
   },
   {
     name: 'dead-nodes',
@@ -81,8 +91,9 @@ const MAX_ROUNDS = 8;
 
 /**
  * Runs the passes over `proto` in place, in rounds until a round changes nothing (the last pass,
- * dead nodes, once at the end); `analyse` is called before a pass that needs shapes whenever the
- * proto changed. The report sums each pass over the rounds.
+ * dead nodes, once at the end); `analyse` is called before a pass that needs shapes when none is
+ * at hand or a pass added tensors. Passes skip nodes the analysis does not list (yet) and nodes
+ * already gone. The report sums each pass over the rounds.
  */
 export async function simplifyProto(proto: ModelProto, label: string, analyse: Analyse, passes: readonly Pass[] = PASSES): Promise<SimplifyReport> {
   const nodesBefore = proto.graph!.node.length;
@@ -99,7 +110,7 @@ export async function simplifyProto(proto: ModelProto, label: string, analyse: A
     t.added += r.addedInitializers;
     t.dropped += r.removedInitializers;
     const changed = r.removed.length > 0 || r.addedInitializers > 0 || r.removedInitializers > 0;
-    if (changed) current = undefined;
+    if (changed && pass.addsTensors) current = undefined;
     return changed;
   };
   const rounds = passes.slice(0, -1);
@@ -120,6 +131,7 @@ export async function simplifyProto(proto: ModelProto, label: string, analyse: A
     constants: count('constants'),
     folded: count('fold-values') + count('fold-initializer-ops'),
     inlined: count('inline-if'),
+    identities: count('identities'),
     dead: count('dead-nodes'),
     passes: reports,
   };

@@ -133,6 +133,28 @@ const CASES: Record<string, Case> = {
     ops: ['MatMul'],
     removed: { 'fold-initializer-ops': 2 },
   },
+  'Slice and Concat of weights (gates reordered, as exporters write LSTMs) become one weight': {
+    build: () => {
+      const b = new ModelBuilder().input('x', [2, 4]);
+      const w = b.weight('w', [4, 9]);
+      return b.node('Slice', [w, b.ints('s0', [3]), b.ints('e0', [9]), b.ints('a', [1])], ['w1'], {}, 'sl0')
+        .node('Slice', [w, b.ints('s1', [2]), b.ints('e1', [-100]), b.ints('a1', [1]), b.ints('st', [-1])], ['w0'], {}, 'sl1')
+        .node('Concat', ['w1', 'w0'], ['wc'], { axis: 1 }, 'cat')
+        .node('MatMul', ['x', 'wc'], ['y'], {}, 'mm').output('y');
+    },
+    ops: ['MatMul'],
+    removed: { 'fold-initializer-ops': 3 },
+  },
+  'Identity nodes go and their readers are rewired; one that is a graph output stays': {
+    build: () => {
+      const b = new ModelBuilder().input('x', [2]);
+      return b.node('Relu', ['x'], ['r'], {}, 'relu').node('Identity', ['r'], ['i1'], {}, 'id1')
+        .node('Identity', ['i1'], ['i2'], {}, 'id2').node('Neg', ['i2'], ['n'], {}, 'neg')
+        .node('Identity', ['n'], ['y'], {}, 'id_out').output('y');
+    },
+    ops: ['Relu', 'Neg', 'Identity'],
+    removed: { identities: 2 },
+  },
   'dead nodes and unread initializers go': {
     build: () => {
       const b = new ModelBuilder().input('x', [2]);
@@ -198,7 +220,7 @@ describe('load-time passes', () => {
   it('simplify: false keeps the file as it is', async () => {
     const model = await loadModel(CASES['dead nodes and unread initializers go']!.build().bytes(), { simplify: false });
     expect(model.graph.nodes.map((n) => n.name)).toEqual(['relu', 'dead', 'dead2']);
-    expect(model.simplified).toEqual({ nodesBefore: 3, nodesAfter: 3, constants: 0, folded: 0, inlined: 0, dead: 0, passes: [] });
+    expect(model.simplified).toEqual({ nodesBefore: 3, nodesAfter: 3, constants: 0, folded: 0, inlined: 0, identities: 0, dead: 0, passes: [] });
   });
 
   it.each([

@@ -91,6 +91,7 @@ function simplifiedLine(info: InspectResult): string {
     `${plural(s.constants, 'Constant node')} to initializers`,
     `${plural(s.folded, 'shape node')} folded${fold}`,
     ...(s.inlined > 0 ? [`${plural(s.inlined, 'If node')} inlined (constant condition)`] : []),
+    ...(s.identities > 0 ? [`${plural(s.identities, 'Identity node')} removed`] : []),
     ...(s.dead > 0 ? [`${plural(s.dead, 'dead node')} removed`] : []),
   ];
   return `folded on load: ${parts.join(', ')}; ${plural(s.nodesAfter, 'layer')} remain (the file has ${plural(s.nodesBefore, 'top-level node')})`;
