@@ -158,6 +158,9 @@ export async function verifyPlan(
     });
     progress('pipeline', 1, 1);
   }
+  if (predicted !== null && new Set(boards).size > 1) {
+    notes.push(`predicted times are for each stage's board (${[...new Set(boards)].join(', ')}); measured ones are all on this machine, so they compare only where the boards are this machine`);
+  }
   const loadAfter = loadavg()[0]!;
   if (Math.max(loadBefore, loadAfter) > cores) notes.push(`machine load average ${Math.max(loadBefore, loadAfter).toFixed(1)} exceeded its ${cores} cores: timings include contention from other processes`);
 
