@@ -54,7 +54,9 @@ const COARSE_WORK_MAX = 1e8;
 /** Work of one exact free-order programme run per second of the time limit (a solve runs several). */
 const EXACT_WORK_PER_S = 2e7;
 /** Most steps (n^2 m^2 x board sequences) the prefix-cut programme may take in the coarsened path. */
-const PREFIX_WORK = 4e8;
+const PREFIX_WORK = 2e8;
+/** Cut sets x boards^2 (about the ILP's rows) the exact method takes on when the exact programme cannot run. */
+const ILP_ROWS_BUDGET = 2e5;
 /** GLPK's budget on a coarsened problem when the exact programme gave no plan. */
 const COARSE_ILP_BUDGET_S = 3;
 const COARSE_ILP_MAX_ROWS = 20_000;
@@ -145,7 +147,8 @@ export class SolveContext {
     if (this.cp.problem.boardOrder === 'fixed') return MAX_PAIR_CUT_SETS;
     const work = Math.min(MAX_SUBSET_WORK, EXACT_WORK_PER_S * this.timeLimitS);
     const free = Math.floor(Math.sqrt(work / (2 ** m * m)));
-    return free >= 200 ? Math.min(MAX_PAIR_CUT_SETS, free) : 200;
+    // Out of the exact programme's reach the ILP does the work; its rows grow with cut sets x boards^2.
+    return free >= 200 ? Math.min(MAX_PAIR_CUT_SETS, free) : Math.max(2, Math.min(200, Math.floor(ILP_ROWS_BUDGET / (m * m))));
   }
 
   /** True when the graph has more cut sets than the exact method's budget (counted once, with early stop). */
@@ -257,6 +260,17 @@ export class SolveContext {
       this.progress(`${spec.minimize}: no plan within the bounds (proven by the cut-set programme)`);
       return { status: 'infeasible', reduction: reductionOf() };
     }
+    // With an exact programme plan in hand, the full ILP gets a capped budget: past it, the plan's
+    // optimality rests on the programme's bound, and GLPK checks the plan on the same model.
+    const dp = fixing.dpPlan !== undefined && assignmentProblem(cp, fixing.dpPlan) === null ? fixing.dpPlan : undefined;
+    if (this.internal.trustProgramme === true && dp === undefined && cands.length * cp.m * cp.m > COARSE_ILP_MAX_ROWS) {
+      // A coarse problem whose ILP would be too large for GLPK in time: its incumbent is the answer.
+      return this.fallback(incumbent, reductionOf(), fixing.lowerBound);
+    }
+    if (this.internal.trustProgramme === true && dp !== undefined) {
+      const m = metricsOf(cp, dp);
+      if (withinBounds(m, spec.bounds)) return { status: 'optimal', assignment: dp, metrics: m, reduction: reductionOf(), ...(fixing.lowerBound === undefined ? {} : { lowerBound: fixing.lowerBound }) };
+    }
     const model = buildModel(cp, cands, blocks, {
       minimize: spec.minimize, bounds,
       ...(fixing.allowIn === undefined ? {} : { allowIn: fixing.allowIn, allowOut: fixing.allowOut }),
@@ -265,13 +279,6 @@ export class SolveContext {
     const reduction = reductionOf(model);
     this.progress(`${spec.minimize}: ${cands.length}/${all.length} cut candidates, ${blocks.length} blocks, ${model.binaries} binaries, ${model.rows} rows`
       + (incumbent === undefined ? '' : `, incumbent ${fmt(incumbent.value)}`));
-    // With an exact programme plan in hand, the full ILP gets a capped budget: past it, the plan's
-    // optimality rests on the programme's bound, and GLPK checks the plan on the same model.
-    const dp = fixing.dpPlan !== undefined && assignmentProblem(cp, fixing.dpPlan) === null ? fixing.dpPlan : undefined;
-    if (this.internal.trustProgramme === true && dp !== undefined) {
-      const m = metricsOf(cp, dp);
-      if (withinBounds(m, spec.bounds)) return { status: 'optimal', assignment: dp, metrics: m, reduction, ...(fixing.lowerBound === undefined ? {} : { lowerBound: fixing.lowerBound }) };
-    }
     // A coarse problem (no proof needed) without an exact programme plan gets GLPK briefly: on many
     // boards its model is large and weak, and the prefix-cut plans and refinement do better with the time.
     // GLPK overruns its time limit on large models (the root LP), so a large coarse model gets none.
@@ -463,7 +470,7 @@ export async function solve(problem: Problem, options: SolveOptions = {}): Promi
   const bounds = boundsOf(problem.constraints);
   let res = await ctx.optimize({ minimize: objective, bounds });
   // The tie-break needs the exact method; a plan of the coarsened path is optimal only when it meets the lower bound.
-  if (objective === 'throughput' && res.status === 'optimal' && res.metrics !== undefined && res.method === undefined) {
+  if (objective === 'throughput' && res.status === 'optimal' && res.metrics !== undefined && res.method === undefined && ctx.remainingS() > 0.5) {
     // Throughput ties are common (the period is one stage's time; zero-cost nodes can sit on either
     // side of a cut): among the optimal plans take the least energy, so the chosen plan is also the
     // end point of the throughput-energy front. Latency and energy are sums and rarely tie, and a
