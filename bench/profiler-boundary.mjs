@@ -13,7 +13,10 @@
 //    both alike): median and p90 session.run time and V8 garbage collections, per output size.
 //
 //   node bench/profiler-boundary.mjs [--nets resnet18,...] [--external paddleocr-cls,...] [--threads 1,2] [--runs 20]
-//        [--sections calibration,models,prealloc]
+//        [--sections calibration,models,prealloc,stages]
+// 4. (--sections stages) Each zoo model cut where the profile puts a third and two thirds of the
+//    time (onnx-graph splitModel): every stage timed on its own the way a stage runs; predicted
+//    = Σ its node medians (node sum) + the boundary of the tensors entering and leaving it.
 // Needs the built packages (npx tsc -p packages/X/tsconfig.json for onnx-graph, zoo, profiler). Prints Markdown.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { PerformanceObserver } from 'node:perf_hooks';
@@ -23,7 +26,7 @@ import { parseArgs } from 'node:util';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { ModelProtoSchema, TensorProto_DataType as DT } from 'onnx-buf';
 import * as ort from 'onnxruntime-node';
-import { loadModel, randomFeeds } from '@dnnpart/onnx-graph';
+import { loadModel, randomFeeds, splitModel } from '@dnnpart/onnx-graph';
 import { boundaryMs, calibrateBoundary, fetchesFor, profileModel } from '@dnnpart/profiler';
 import { buildZooModel, findExternalModel } from '@dnnpart/zoo';
 
@@ -34,7 +37,7 @@ const { values } = parseArgs({
     threads: { type: 'string', default: '1,2' },
     runs: { type: 'string', default: '20' },
     check: { type: 'string', default: '30' },
-    sections: { type: 'string', default: 'calibration,models,prealloc' },
+    sections: { type: 'string', default: 'calibration,models,prealloc,stages' },
   },
 });
 const threadList = values.threads.split(',').map(Number);
@@ -58,6 +61,7 @@ out(`Command: node bench/profiler-boundary.mjs ${process.argv.slice(2).join(' ')
 out();
 
 const sections = new Set(values.sections.split(','));
+const calibration = new Map();
 
 /** The calibration's Expand model (4-byte input, output of `bytes`), built here since the package's builder is internal. */
 function calibrationModelBytes(bytes) {
@@ -74,7 +78,7 @@ out('## Boundary calibration (one-kernel Slice/Expand/Add models, 4 kB .. 16 MB,
 out();
 out('| threads | outputs | fixed ms | in ms/MB | out ms/MB | fit R² | boundary 4 kB in+out ms | 1 MB ms | 4 MB ms | 16 MB ms | load |');
 out('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
-const calibration = new Map();
+
 for (const threads of threadList) {
   for (const outputs of ['allocated', 'preallocated']) {
     const c = await calibrateBoundary({ threads, outputs });
@@ -174,6 +178,58 @@ if (sections.has('prealloc')) {
     }
   }
   obs.disconnect();
+  out();
+}
+// 4. Stages.
+if (sections.has('stages')) {
+  const sessionOpts = (threads) => ({ executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', logSeverityLevel: 3, extra: { session: { intra_op: { allow_spinning: '0' } } } });
+  const timeIt = async (bytes, threads, n) => {
+    const { graph } = await loadModel(bytes);
+    const session = await ort.InferenceSession.create(bytes, sessionOpts(threads));
+    const feeds = randomFeeds(graph, 1);
+    const fetches = fetchesFor(graph.outputs.map((name) => ({ name, dtype: graph.tensors.get(name).dtype, shape: graph.tensors.get(name).shape })));
+    const times = [];
+    for (let i = 0; i < n + 3; i++) {
+      const t0 = performance.now();
+      const r = fetches ? await session.run(feeds, fetches) : await session.run(feeds);
+      for (const k in r) void r[k].data;
+      if (i >= 3) times.push(performance.now() - t0);
+    }
+    await session.release();
+    return med(times);
+  };
+  out('## Stages of a 3-way split: predicted (node sum + boundary) vs measured alone');
+  out();
+  out('| model | threads | stage | nodes | bytes in | bytes out | node sum ms | + boundary ms | measured median ms | node sum / measured | predicted / measured | load |');
+  out('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const net of values.nets.split(',').filter(Boolean)) {
+    for (const threads of threadList) {
+      const file = join(tmp, `${net}.onnx`);
+      await writeFile(file, buildZooModel(net));
+      const boundary = calibration.get(threads) ?? (await calibrateBoundary({ threads })).boundary;
+      calibration.set(threads, boundary);
+      const p = await profileModel(file, { board: 'bench', runs, warmup: 3, threads, sensor: null, boundary });
+      const loaded = await loadModel(file);
+      const ms = new Map(p.nodes.map((n) => [n.name, n.latencyMs.median]));
+      const total = p.nodes.reduce((s, n) => s + n.latencyMs.median, 0);
+      const after = [];
+      let acc = 0;
+      for (const n of loaded.graph.nodes) {
+        acc += ms.get(n.name) ?? 0;
+        if (after.length < 2 && acc >= ((after.length + 1) * total) / 3 && n !== loaded.graph.nodes.at(-1)) after.push(n.name);
+      }
+      const split = splitModel(loaded, { after });
+      for (const st of split.stages) {
+        const nodeSum = st.nodes.reduce((s, n) => s + (ms.get(n) ?? 0), 0);
+        const bytesOf = (names) => names.reduce((s, t) => s + (loaded.graph.tensors.get(t)?.bytes ?? 0), 0);
+        const inB = bytesOf(st.inputs);
+        const outB = bytesOf(st.outputs);
+        const predicted = nodeSum + boundaryMs(boundary, inB, outB);
+        const measured = await timeIt(st.bytes, threads, checkRuns);
+        out(`| ${net} | ${threads} | ${st.index} | ${st.nodes.length} | ${inB} | ${outB} | ${f(nodeSum)} | ${f(predicted)} | ${f(measured)} | ${f(nodeSum / measured, 2)} | ${f(predicted / measured, 2)} | ${loadavg()[0].toFixed(1)} |`);
+      }
+    }
+  }
   out();
 }
 out(`Finished ${new Date().toISOString()}; load average at end ${loadavg().map((x) => x.toFixed(2)).join(' ')}.`);
