@@ -7,8 +7,11 @@ import { evaluatePlan, objectiveValue, violations } from '../src/evaluate.js';
 import { solvePareto } from '../src/pareto.js';
 import { solve } from '../src/solve.js';
 import type { Objective, Plan, Problem } from '../src/types.js';
-import { countDownsets } from '../src/_coarsen.js';
+import { coarsen, coarseProblem, countDownsets } from '../src/_coarsen.js';
 import { compile } from '../src/_compiled.js';
+import { refinePlan } from '../src/_refine.js';
+import { assignmentProblem, metricsOf, type Assignment } from '../src/evaluate.js';
+import { enumeratePlans } from '../src/enumerate.js';
 import { enumerateDownsets } from '../src/_downsets.js';
 import { minCutBytes } from '../src/_mincut.js';
 import { randomProblem } from './_random.js';
@@ -48,6 +51,47 @@ describe('countDownsets', () => {
   it.each([1, 2, 3, 4, 5])('equals the enumeration on random DAG %i', (seed) => {
     const cp = compile(randomProblem(seed, { nodes: 12, boards: 2, objective: 'throughput', boardOrder: 'free', skip: 0.3 }));
     expect(countDownsets(cp, 1e6)).toBe(enumerateDownsets(cp, 1e6).length);
+  });
+});
+
+describe('coarsen and coarseProblem', () => {
+  it.each([1, 2, 3, 4, 5, 6])('every plan of the coarse problem expands to a plan with the same metrics (seed %i)', (seed) => {
+    const p = randomProblem(seed * 7, { nodes: 9, boards: 3, objective: 'throughput', boardOrder: seed % 2 === 0 ? 'fixed' : 'free', skip: 0.4, ethernet: true, unsupported: 0.05 });
+    const cp = compile(p);
+    const c = coarsen(cp, 6, Number.POSITIVE_INFINITY);
+    expect(c.fits).toBe(true);
+    expect(c.clusters).toBeLessThan(cp.n);
+    const coarse = coarseProblem(cp, c);
+    const ccp = compile(coarse);
+    expect(countDownsets(ccp, 1e6)).toBe(c.cutSets);
+    const plans = enumeratePlans(coarse);
+    expect(plans.length).toBeGreaterThan(0);
+    for (const pl of plans) {
+      const stages = pl.stages.map((st) => ({ board: st.board, nodes: st.nodes.flatMap((id) => cp.nodeIds.filter((_x, v) => c.groupOf[v] === ccp.nodeIndex.get(id))) }));
+      const m = evaluatePlan(p, stages);
+      expect(rel(m.throughputFps, pl.metrics.throughputFps) && rel(m.latencyMs, pl.metrics.latencyMs) && rel(m.energyMj, pl.metrics.energyMj)).toBe(true);
+    }
+  });
+});
+
+describe('refinePlan', () => {
+  it.each<[Objective, number]>([['throughput', 1], ['latency', 2], ['energy', 3], ['throughput', 4], ['throughput', 5]])('%s (seed %i): valid, never worse, within a latency bound (seed 5)', (objective, seed) => {
+    const p = wideProblem(seed, { branches: 3, length: 4, boards: 3, objective });
+    const cp = compile(p);
+    // Start from an uneven three-stage plan along the topological order.
+    const stageOf = new Int32Array(cp.n);
+    cp.topo.forEach((v, i) => { stageOf[v] = i < 2 ? 0 : i < cp.n - 3 ? 1 : 2; });
+    const start: Assignment = { boards: [0, 1, 2], stageOf };
+    expect(assignmentProblem(cp, start)).toBeNull();
+    const m0 = metricsOf(cp, start);
+    const inf = Number.POSITIVE_INFINITY;
+    const bounds = { periodMs: inf, latencyMs: seed === 5 ? m0.latencyMs : inf, energyMj: inf };
+    const r = refinePlan(cp, start, objective, bounds, Number.POSITIVE_INFINITY, [cp.topo]);
+    expect(assignmentProblem(cp, r)).toBeNull();
+    const m1 = metricsOf(cp, r);
+    expect(objectiveValue(m1, objective)).toBeLessThanOrEqual(objectiveValue(m0, objective) * (1 + 1e-12));
+    expect(m1.latencyMs).toBeLessThanOrEqual(bounds.latencyMs * (1 + 1e-9));
+    if (objective === 'throughput' && seed === 1) expect(objectiveValue(m1, objective)).toBeLessThan(objectiveValue(m0, objective));
   });
 });
 
