@@ -1,5 +1,5 @@
 // dnnpart accuracy through main(): a zoo model, a plan file, real onnxruntime; its bad inputs.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +20,7 @@ beforeAll(async () => {
   expect(k).toBeGreaterThan(0);
   const plan = { status: 'optimal', stages: [{ board: 'pi', nodes: nodes.slice(0, k) }, { board: 'orin', nodes: nodes.slice(k) }] };
   writeFileSync(path.join(dir, 'plan.json'), JSON.stringify(plan));
+  mkdirSync(path.join(dir, 'empty'));
   writeFileSync(path.join(dir, 'short-plan.json'), JSON.stringify({ stages: [{ board: 'pi', nodes: nodes.slice(0, k) }] }));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -69,7 +70,8 @@ describe('accuracy', () => {
     [['--split-after', cut, '--stage-precision', 'int4'], 'dnnpart: --stage-precision: "int4" is not a precision; use fp32, fp16 or int8'],
     [['--split-after', cut, '--stage-precision', 'int8,int8,int8'], 'dnnpart: --stage-precision: 3 precisions for 2 stages'],
     [['--split-after', 'nope'], 'dnnpart: --after nope: no node of that name'],
-    [['--split-after', cut, '--data', 'nowhere'], 'dnnpart: nowhere: not a directory'],
+    [['--split-after', cut, '--data', 'nowhere'], 'dnnpart: --data nowhere: not a directory'],
+    [['--split-after', cut, '--calibration', 'empty'], 'dnnpart: --calibration empty: no .npy, .png, .jpg or .jpeg files'],
     [['--split-after', cut, '--samples', '0'], 'dnnpart: --samples 0: give a whole number of at least 1'],
     [['--split-after', cut, '--time', '--threads', '0'], 'dnnpart: --threads 0: give a whole number of at least 1'],
   ] as [string[], string | (() => string)][])('%j exits 2 with one line', async (args, message) => {

@@ -146,7 +146,7 @@ export function imageSamples(graph: Graph, dir: string, norm: ImageNormalisation
     throw new AccuracyError('ACCURACY_SHAPE_MISMATCH', `${dir}: images need an input of shape 1x3xHxW or 1x1xHxW float32; input ${name} is ${t.dtype} [${t.shape.join(', ')}]`);
   }
   const files = listFiles(dir).filter((f) => IMAGE_EXT.has(extname(f).toLowerCase()));
-  if (files.length === 0) throw new AccuracyError('ACCURACY_FILE_NOT_FOUND', `${dir}: no .png, .jpg or .jpeg files`);
+  if (files.length === 0) throw new AccuracyError('ACCURACY_FILE_NOT_FOUND', `${dir}: no .npy, .png, .jpg or .jpeg files`);
   const feeds = files.map((f) => ({ [name]: new ort.Tensor('float32', imageTensor(decodeImage(f), t.shape, norm), t.shape.slice()) }));
   return { feeds, files };
 }

@@ -2,7 +2,7 @@
 // stages at their precisions with the cut tensors encoded as they would travel.
 import { loadModel, parseInputSpecs, type LoadedModel } from '@dnnpart/onnx-graph';
 import {
-  evaluatePlan, folderSamples, parseTransferEncoding, precisions, readLabels,
+  evaluatePlan, folderSamples, isAccuracyError, parseTransferEncoding, precisions, readLabels,
   type CalibrationMethod, type Feeds, type PlanFidelity, type Precision,
 } from '@dnnpart/accuracy';
 import { bytes, fixed, table } from './_format.js';
@@ -76,6 +76,16 @@ export function stagePrecisions(values: readonly string[] | undefined, boards: r
   return all.map(check);
 }
 
+/** Runs `fn`; an accuracy error it throws names `flag` first (the message starts with the path given). */
+function flagged<T>(flag: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (isAccuracyError(e)) e.message = `${flag} ${e.message}`;
+    throw e;
+  }
+}
+
 /** `dnnpart accuracy`. */
 export async function accuracy(opts: AccuracyOptions, ctx: CommandContext): Promise<CommandOutput<AccuracyOutput>> {
   if (opts.plan && opts.splitAfter) throw new UsageError('CLI_CONFLICTING_FLAGS', 'give --plan or --split-after, not both');
@@ -108,7 +118,7 @@ export async function accuracy(opts: AccuracyOptions, ctx: CommandContext): Prom
   const dirs = [opts.data, opts.calibration].filter((d): d is string => d !== undefined).map((d) => resolvePath(ctx, d));
   if (opts.data) {
     const dir = resolvePath(ctx, opts.data);
-    const s = await asGiven(ctx, dirs, () => folderSamples(graph, dir));
+    const s = await asGiven(ctx, dirs, () => flagged('--data', () => folderSamples(graph, dir)));
     inputs = opts.samples !== undefined ? s.feeds.slice(0, opts.samples) : s.feeds;
     if (opts.labels) labels = await asGiven(ctx, [resolvePath(ctx, opts.labels)], () => readLabels(resolvePath(ctx, opts.labels!), s.files.slice(0, inputs!.length), inputs!.length));
     ctx.progress.note(`${inputs.length} input(s) from ${displayPath(ctx, dir)}`);
@@ -116,7 +126,7 @@ export async function accuracy(opts: AccuracyOptions, ctx: CommandContext): Prom
   let calibration: Feeds[] | undefined;
   if (opts.calibration) {
     const dir = resolvePath(ctx, opts.calibration);
-    calibration = (await asGiven(ctx, dirs, () => folderSamples(graph, dir))).feeds;
+    calibration = (await asGiven(ctx, dirs, () => flagged('--calibration', () => folderSamples(graph, dir)))).feeds;
   }
 
   const result = await asGiven(ctx, dirs, () => evaluatePlan(model, {

@@ -253,7 +253,7 @@ export const commands: readonly CommandSpec[] = [
     positionals: [],
     options: [
       { name: 'model', type: 'string', placeholder: '<m.onnx>', help: 'the ONNX model (required)' },
-      { name: 'plan', type: 'string', placeholder: '<plan.json>', help: 'a plan from dnnpart solve --json (stages with board and nodes)' },
+      { name: 'plan', type: 'string', placeholder: '<plan.json>', help: 'a plan from dnnpart solve --json or verify --json, or a report\'s plans.json (its first optimum)' },
       { name: 'split-after', type: 'string', repeatable: true, placeholder: '<node>[,<node>...]', help: 'or cut after these nodes' },
       { name: 'transfer', type: 'string', choices: ['fp32', 'fp16', 'int8'], default: 'fp32', placeholder: '<enc>', help: 'encoding of the tensors crossing each cut (int8: per-tensor scale and zero point)' },
       { name: 'stage-precision', type: 'string', repeatable: true, placeholder: '<p>|<p>,<p>...|<board>=<p>', help: 'fp32, fp16 or int8: one for all stages, one per stage, or per board' },
