@@ -143,12 +143,22 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
     const prof = await createSession(modelBytes, { ...opts, enableProfiling: true, profileFilePrefix: join(tmp, 'ort'), optimizedModelFilePath: optimizedPath }, modelPath);
     sessions.push(prof);
     const feeds = makeFeeds(graph);
-    const fetches = outputsMode === 'preallocated'
+    let fetches = outputsMode === 'preallocated'
       ? fetchesFor(graph.outputs.map((name) => {
           const t = graph.tensors.get(name)!;
           return { name, dtype: t.dtype, shape: t.shape };
         }))
       : null;
+    if (fetches) {
+      // An output whose shape depends on the data (NonZero, say) may not fit the tensor made from
+      // the graph's shapes: then ORT allocates the outputs, and the profile says so.
+      try {
+        await plain.run(feeds, fetches);
+      } catch (e) {
+        warnings.push(`outputs could not be fetched into preallocated tensors (${messageOf(e).slice(0, 200)}); onnxruntime allocated them each run`);
+        fetches = null;
+      }
+    }
     progress({ phase: 'warmup', done: 0, total: warmup });
     for (let i = 0; i < warmup; i++) {
       checkAbort();
