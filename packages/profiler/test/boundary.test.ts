@@ -95,11 +95,25 @@ describe('boundaryOf and the defaults', () => {
     expect(boundaryMs({ fixedMs: 0.05, inMsPerByte: 1e-8, outMsPerByte: 2e-7 }, 1e6, 5e5)).toBeCloseTo(0.05 + 0.01 + 0.1, 12);
   });
 
-  it('a committed dnnpart/profile@1 file still reads, and its boundary is the default', async () => {
-    const p = await readProfile(join(ROOT, 'profiles/measured/ci-x86-2core/resnet18.t1.profile.json'));
+  it('a dnnpart/profile@1 file still reads, and its boundary is the default', async () => {
+    const { mkdtemp, writeFile } = await import('node:fs/promises');
+    const file = join(await mkdtemp(join((await import('node:os')).tmpdir(), 'dnnpart-v1-')), 'v1.profile.json');
+    await writeFile(file, JSON.stringify(sampleProfile()));
+    const p = await readProfile(file);
     expect(p.schema).toBe('dnnpart/profile@1');
     expect(p.boundary).toBeUndefined();
     expect(boundaryOf(p)).toMatchObject({ method: 'default', calibrated: false, fixedMs: DEFAULT_BOUNDARY.fixedMs });
+  });
+
+  it('every committed measured profile reads; @1 ones get the default boundary, @2 ones their own', async () => {
+    const { readdir } = await import('node:fs/promises');
+    const dir = join(ROOT, 'profiles/measured/ci-x86-2core');
+    const files = (await readdir(dir)).filter((f) => f.endsWith('.profile.json'));
+    expect(files.length).toBeGreaterThan(0);
+    for (const f of files) {
+      const p = await readProfile(join(dir, f));
+      expect(boundaryOf(p).calibrated).toBe(p.schema === 'dnnpart/profile@2' && p.boundary?.method === 'measured');
+    }
   });
 
   it('a description that states its boundary is taken at its word; otherwise it is derived from memory bandwidth', async () => {
