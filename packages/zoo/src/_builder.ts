@@ -16,7 +16,7 @@ import {
 } from 'onnx-buf';
 
 /** Element types the zoo writes: float32 activations and weights, int64 token ids and shapes. */
-export type ZooDType = 'float32' | 'int64';
+export type ZooDType = 'float32' | 'int64' | 'bool';
 
 /** A tensor a node produces: its ONNX name, static shape ([n, c, h, w], [n, features], [] for a scalar) and type (float32 unless said). */
 export interface Tensor {
@@ -36,8 +36,6 @@ export interface InitSpec {
   readonly name: string;
   readonly dims: readonly number[];
   readonly fill: InitFill;
-  /** An int64 constant (a folded Reshape shape, position ids) with these values instead of a seeded fill. */
-  readonly int64?: readonly number[];
 }
 
 /** The finished topology: what the encoder needs, plus torchvision's counts. */
@@ -139,9 +137,29 @@ function numel(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
-const ONNX_DTYPE: Readonly<Record<ZooDType, TensorProto_DataType>> = {
+/** ONNX element types of the zoo's tensors. */
+export const ONNX_DTYPE: Readonly<Record<ZooDType, TensorProto_DataType>> = {
   float32: TensorProto_DataType.FLOAT,
   int64: TensorProto_DataType.INT64,
+  bool: TensorProto_DataType.BOOL,
+};
+
+/** A tensor-valued attribute (a Constant's or ConstantOfShape's `value`), raw little-endian data. */
+function tensorAttr(name: string, dtype: ZooDType, values: readonly (number | bigint)[], dims: readonly number[]): AttributeProto {
+  const raw =
+    dtype === 'int64' ? new BigInt64Array(values.map((v) => BigInt(v)))
+    : dtype === 'bool' ? Uint8Array.from(values.map((v) => (v ? 1 : 0)))
+    : new Float32Array(values.map((v) => Number(v)));
+  const rawData = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
+  const t = create(TensorProtoSchema, { dims: dims.map((d) => BigInt(d)), dataType: ONNX_DTYPE[dtype], rawData });
+  return create(AttributeProtoSchema, { name, type: TENSOR, t });
+}
+
+/** Attribute builders for `NetBuilder.op`. */
+export const attr = {
+  int: (name: string, v: number): AttributeProto => intAttr(name, v),
+  ints: (name: string, v: readonly number[]): AttributeProto => intsAttr(name, v),
+  tensor: tensorAttr,
 };
 
 /** Accumulates nodes, initializer recipes, shapes and torchvision's counts for one network. */
@@ -194,7 +212,7 @@ export class NetBuilder {
     attribute: AttributeProto[] = [],
     dtype: ZooDType = 'float32',
   ): Tensor {
-    if (shape.some((d) => !(d >= 1))) {
+    if (shape.some((d) => !(d >= (dtype === 'float32' ? 1 : 0)))) {
       throw new ShapeTooSmall(`${scope}/${op} would output shape [${shape.join(', ')}]`);
     }
     const name = this.nodeName(scope, op);
@@ -304,50 +322,36 @@ export class NetBuilder {
     return this.emit(scope, 'MatMul', [a.name, b.name], shape);
   }
 
-  /** An int64 constant folded into an initializer (not a parameter), e.g. a Reshape's target shape. */
-  private int64Init(name: string, values: readonly number[], dims: readonly number[]): string {
-    this.inits.push({ name, dims, fill: { bound: 0, mean: 0 }, int64: [...values] });
-    return name;
+  /**
+   * Any node, for the exporter's shape arithmetic and data movement: output shape and type given
+   * by the caller (int64 and bool shape tensors may be empty, [0]).
+   */
+  op(scope: string, op: string, inputs: readonly Tensor[], shape: readonly number[], attribute: AttributeProto[] = [], dtype: ZooDType = 'float32'): Tensor {
+    return this.emit(scope, op, inputs.map((t) => t.name), shape, attribute, dtype);
   }
 
-  /** Reshape to a static shape; the shape is a folded int64 initializer `onnx::Reshape_<n>`. */
-  reshape(scope: string, x: Tensor, shape: readonly number[]): Tensor {
-    if (numel(shape) !== numel(x.shape)) {
-      throw new Error(`internal: ${scope}/Reshape [${x.shape.join(', ')}] -> [${shape.join(', ')}]`);
+  /** A Constant node holding a tensor (int64 shapes and indices, float literals, bool), as the exporter writes literals. */
+  constantTensor(scope: string, dtype: ZooDType, values: readonly (number | bigint)[], dims: readonly number[]): Tensor {
+    return this.emit(scope, 'Constant', [], dims, [tensorAttr('value', dtype, values, dims)], dtype);
+  }
+
+  /** Reshape by a shape tensor; `allowzero` is written only where the exporter writes it. */
+  reshapeBy(scope: string, x: Tensor, shape: Tensor, out: readonly number[], allowzero = true): Tensor {
+    if (numel(out) !== numel(x.shape)) {
+      throw new Error(`internal: ${scope}/Reshape [${x.shape.join(', ')}] -> [${out.join(', ')}]`);
     }
-    const s = this.int64Init(this.anonName('Reshape'), shape, [shape.length]);
-    return this.emit(scope, 'Reshape', [x.name, s], shape, [intAttr('allowzero', 0)]);
+    return this.emit(scope, 'Reshape', [x.name, shape.name], out, allowzero ? [intAttr('allowzero', 0)] : [], x.dtype);
   }
 
   transpose(scope: string, x: Tensor, perm: readonly number[]): Tensor {
-    return this.emit(scope, 'Transpose', [x.name], perm.map((p) => x.shape[p]!), [intsAttr('perm', perm)]);
+    return this.emit(scope, 'Transpose', [x.name], perm.map((p) => x.shape[p]!), [intsAttr('perm', perm)], x.dtype);
   }
 
-  /** An int64 Constant node (axes of Unsqueeze/Squeeze, a Gather index), as the exporter writes literals. */
-  constantInt64(scope: string, values: readonly number[], dims: readonly number[]): Tensor {
-    const bytes = new Uint8Array(new BigInt64Array(values.map((v) => BigInt(v))).buffer);
-    const tensor = create(TensorProtoSchema, { dims: dims.map((d) => BigInt(d)), dataType: TensorProto_DataType.INT64, rawData: bytes });
-    return this.emit(scope, 'Constant', [], dims, [create(AttributeProtoSchema, { name: 'value', type: TENSOR, t: tensor })], 'int64');
-  }
-
-  unsqueeze(scope: string, x: Tensor, axis: number): Tensor {
-    const axes = this.constantInt64(scope, [axis], [1]);
-    const rank = x.shape.length + 1;
-    const at = axis < 0 ? axis + rank : axis;
-    const shape = [...x.shape.slice(0, at), 1, ...x.shape.slice(at)];
-    return this.emit(scope, 'Unsqueeze', [x.name, axes.name], shape, [], x.dtype);
-  }
-
-  squeeze(scope: string, x: Tensor, axis: number): Tensor {
-    const axes = this.constantInt64(scope, [axis], [1]);
-    const at = axis < 0 ? axis + x.shape.length : axis;
-    return this.emit(scope, 'Squeeze', [x.name, axes.name], x.shape.filter((_, i) => i !== at), [], x.dtype);
-  }
-
-  /** `x[..., index, ...]` on one axis: a scalar int64 Constant and a Gather (the axis disappears). */
-  select(scope: string, x: Tensor, axis: number, index: number): Tensor {
-    const i = this.constantInt64(scope, [index], []);
-    return this.emit(scope, 'Gather', [x.name, i.name], x.shape.filter((_, d) => d !== axis), [intAttr('axis', axis)], x.dtype);
+  /** Gather on one axis (`axis` undefined: no attribute, as nn.Embedding exports). */
+  gather(scope: string, data: Tensor, indices: Tensor, axis?: number): Tensor {
+    const a = axis ?? 0;
+    const shape = [...data.shape.slice(0, a), ...indices.shape, ...data.shape.slice(a + 1)];
+    return this.emit(scope, 'Gather', [data.name, indices.name], shape, axis === undefined ? [] : [intAttr('axis', axis)], data.dtype);
   }
 
   /** nn.Embedding: Gather(weight [num, dim], ids) in the module's scope. */
@@ -355,13 +359,7 @@ export class NetBuilder {
     const w = `${qualifiedName(scope)}.weight`;
     this.addInit(w, [num, dim], fill);
     this.params += num * dim;
-    return this.emit(scope, 'Gather', [w, ids.name], [...ids.shape, dim], [intAttr('axis', 0)]);
-  }
-
-  /** An int64 initializer read as indices (folded buffers such as BERT's position_ids). */
-  indices(name: string, values: readonly number[], dims: readonly number[]): Tensor {
-    this.int64Init(name, values, dims);
-    return { name, shape: [...dims], dtype: 'int64' };
+    return this.gather(scope, { name: w, shape: [num, dim] }, ids);
   }
 
   softmax(scope: string, x: Tensor, axis = -1): Tensor {
@@ -392,21 +390,11 @@ export class NetBuilder {
   }
 
   div(scope: string, a: Tensor, b: Tensor): Tensor {
-    return this.emit(scope, 'Div', [a.name, b.name], broadcast(a.shape, b.shape));
-  }
-
-  sub(scope: string, a: Tensor, b: Tensor): Tensor {
-    return this.emit(scope, 'Sub', [a.name, b.name], broadcast(a.shape, b.shape));
+    return this.emit(scope, 'Div', [a.name, b.name], broadcast(a.shape, b.shape), [], a.dtype);
   }
 
   cast(scope: string, x: Tensor, to: ZooDType): Tensor {
     return this.emit(scope, 'Cast', [x.name], x.shape, [intAttr('to', ONNX_DTYPE[to])], to);
-  }
-
-  /** Expand to a static shape (a folded int64 initializer `onnx::Expand_<n>`). */
-  expand(scope: string, x: Tensor, shape: readonly number[]): Tensor {
-    const s = this.int64Init(this.anonName('Expand'), shape, [shape.length]);
-    return this.emit(scope, 'Expand', [x.name, s], broadcast(x.shape, shape), [], x.dtype);
   }
 
   /** torch.cat(xs, axis) of equal-rank tensors. */
@@ -432,9 +420,7 @@ export class NetBuilder {
 
   /** A float32 scalar as a Constant node, as the exporter writes literal operands. */
   constant(scope: string, value: number): Tensor {
-    const bytes = new Uint8Array(new Float32Array([value]).buffer);
-    const tensor = create(TensorProtoSchema, { dims: [], dataType: TensorProto_DataType.FLOAT, rawData: bytes });
-    return this.emit(scope, 'Constant', [], [], [create(AttributeProtoSchema, { name: 'value', type: TENSOR, t: tensor })]);
+    return this.constantTensor(scope, 'float32', [value], []);
   }
 
   /** ReLU6 as the exporter writes it (torch >= 2.1): Constant 0, Constant 6, Clip, one scope. */
@@ -446,11 +432,11 @@ export class NetBuilder {
 
   /** Element-wise product; `b` may broadcast ([n, c, 1, 1] against [n, c, h, w]). */
   mul(scope: string, a: Tensor, b: Tensor): Tensor {
-    return this.emit(scope, 'Mul', [a.name, b.name], broadcast(a.shape, b.shape));
+    return this.emit(scope, 'Mul', [a.name, b.name], broadcast(a.shape, b.shape), [], a.dtype);
   }
 
   add(scope: string, a: Tensor, b: Tensor): Tensor {
-    return this.emit(scope, 'Add', [a.name, b.name], broadcast(a.shape, b.shape));
+    return this.emit(scope, 'Add', [a.name, b.name], broadcast(a.shape, b.shape), [], a.dtype);
   }
 
   maxPool(scope: string, x: Tensor, o: PoolOptions): Tensor {

@@ -20,7 +20,7 @@ import {
   type TensorProto,
   type ValueInfoProto,
 } from 'onnx-buf';
-import type { InitSpec, NetGraph, Tensor } from './_builder.js';
+import { ONNX_DTYPE, type InitSpec, type NetGraph, type Tensor } from './_builder.js';
 import { Mulberry32, tensorSeed } from './_rng.js';
 
 /** ONNX IR version and opset the zoo writes (what torch.onnx.export writes for opset 17). */
@@ -36,7 +36,7 @@ function valueInfo(t: Tensor): ValueInfoProto {
       value: {
         case: 'tensorType',
         value: create(TypeProto_TensorSchema, {
-          elemType: t.dtype === 'int64' ? TensorProto_DataType.INT64 : TensorProto_DataType.FLOAT,
+          elemType: ONNX_DTYPE[t.dtype ?? 'float32'],
           shape: create(TensorShapeProtoSchema, {
             dim: t.shape.map((d) =>
               create(TensorShapeProto_DimensionSchema, { value: { case: 'dimValue', value: BigInt(d) } }),
@@ -55,24 +55,18 @@ function numel(dims: readonly number[]): number {
 function tensorHeader(spec: InitSpec): TensorProto {
   return create(TensorProtoSchema, {
     dims: spec.dims.map((d) => BigInt(d)),
-    dataType: spec.int64 ? TensorProto_DataType.INT64 : TensorProto_DataType.FLOAT,
+    dataType: TensorProto_DataType.FLOAT,
     name: spec.name,
   });
 }
 
 /** The initializer's values; equal to what encodeModel writes for it. */
-export function initializerValues(spec: InitSpec, seed: number): Float32Array | BigInt64Array {
-  if (spec.int64) return new BigInt64Array(spec.int64.map((v) => BigInt(v)));
+export function initializerValues(spec: InitSpec, seed: number): Float32Array {
   const out = new Float32Array(numel(spec.dims));
   if (spec.fill.bound !== 0 || spec.fill.mean !== 0) {
     new Mulberry32(tensorSeed(seed, spec.name)).fillUniform(out, spec.fill.bound, spec.fill.mean);
   }
   return out;
-}
-
-/** Bytes per element of an initializer in the file. */
-function elementBytes(spec: InitSpec): number {
-  return spec.int64 ? 8 : 4;
 }
 
 function modelHead(g: NetGraph): ModelProto {
@@ -149,7 +143,7 @@ export function encodeModel(g: NetGraph, seed: number): Uint8Array {
   const tail = toBinary(ModelProtoSchema, opsets());
   const inits = g.initializers.map((spec) => {
     const header = toBinary(TensorProtoSchema, tensorHeader(spec));
-    const rawLen = numel(spec.dims) * elementBytes(spec);
+    const rawLen = numel(spec.dims) * 4;
     const tensorLen = header.length + 1 + varintSize(rawLen) + rawLen;
     return { spec, header, rawLen, tensorLen };
   });
@@ -184,10 +178,7 @@ export function encodeModel(g: NetGraph, seed: number): Uint8Array {
     out[pos++] = TAG_TENSOR_RAW_DATA;
     varint(rawLen);
     const fill = spec.fill;
-    if (spec.int64) {
-      const v = initializerValues(spec, seed);
-      bytes(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
-    } else if (fill.bound === 0 && fill.mean === 0) {
+    if (fill.bound === 0 && fill.mean === 0) {
       pos += rawLen; // the buffer is zero-initialised
     } else {
       // Float32Array views need 4-byte alignment, so fill a scratch chunk and copy its bytes.

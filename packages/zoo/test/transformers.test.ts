@@ -1,12 +1,14 @@
 // The zoo's transformers (torchvision ViTs, Hugging Face BERT encoders): their graphs as the
 // exporter writes them, read by @dnnpart/onnx-graph with shapes inferred from scratch, run in
 // onnxruntime-node layer by layer, split inside blocks and composed, and profiled.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toBinary } from '@bufbuild/protobuf';
 import * as ort from 'onnxruntime-node';
-import { ModelProtoSchema, type ValueInfoProto } from 'onnx-buf';
+import {
+  AttributeProto_AttributeType, ModelProtoSchema, TensorProto_DataType, type AttributeProto, type TensorProto, type ValueInfoProto,
+} from 'onnx-buf';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cutPoints, graphCosts, loadModel, maxAbsDiff, runModel, runStages, splitModel, writeSplit } from '@dnnpart/onnx-graph';
 import { profileModel } from '@dnnpart/profiler';
@@ -62,58 +64,93 @@ function dims(v: ValueInfoProto): number[] {
   return v.type!.value.case === 'tensorType' ? v.type!.value.value.shape!.dim.map((d) => Number(d.value.value)) : [];
 }
 
-function opCounts(net: ZooName, prefix: string): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const n of zooModelInfo(net).nodes) if (n.name.startsWith(prefix)) counts[n.op] = (counts[n.op] ?? 0) + 1;
-  return counts;
+/** One node as the reference lists write it: name, op, inputs (anonymous folded weights unnumbered), outputs, attributes. */
+type RefNode = [string, string, string[], string[], Record<string, unknown>];
+
+function tensorValue(t: TensorProto): unknown {
+  const dims = t.dims.map(Number);
+  const raw = t.rawData;
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  const n = dims.reduce((a, b) => a * b, 1);
+  const flat = Array.from({ length: n }, (_, i) =>
+    t.dataType === TensorProto_DataType.INT64 ? Number(view.getBigInt64(8 * i, true))
+    : t.dataType === TensorProto_DataType.BOOL ? raw[i] !== 0
+    : view.getFloat32(4 * i, true));
+  const nest = (from: number, d: number): unknown =>
+    d === dims.length ? flat[from] : Array.from({ length: dims[d]! }, (_, i) => nest(from * dims[d]! + i, d + 1));
+  return nest(0, 0);
 }
 
-describe('the graphs, as torch.onnx.export (opset 17) writes them', () => {
-  it('vit_b_16: patch embedding, class token, position embedding, then the blocks; head on token 0', () => {
-    const names = zooModelInfo('vit_b_16').nodes.map((n) => n.name);
-    const a = '/encoder/layers/encoder_layer_0/self_attention';
-    expect(names.slice(0, 14)).toEqual([
-      '/conv_proj/Conv', '/Reshape', '/Transpose', '/Expand', '/Concat', '/encoder/Add',
-      '/encoder/layers/encoder_layer_0/ln_1/LayerNormalization',
-      `${a}/Transpose`, `${a}/MatMul`, `${a}/Add`, `${a}/Reshape`, `${a}/Constant`, `${a}/Unsqueeze`, `${a}/Transpose_1`,
-    ]);
-    expect(names.slice(-4)).toEqual(['/encoder/ln/LayerNormalization', '/Constant', '/Gather', '/heads/head/Gemm']);
-    expect(names).toContain(`${a}/Softmax`);
-    expect(names).toContain('/encoder/layers/encoder_layer_11/mlp/mlp.1/Erf');
-    expect(names).toContain('/encoder/layers/encoder_layer_11/mlp/mlp.3/MatMul');
-    expect(new Set(names).size).toBe(names.length);
-  });
+function attrValue(a: AttributeProto): unknown {
+  switch (a.type) {
+    case AttributeProto_AttributeType.INT: return Number(a.i);
+    case AttributeProto_AttributeType.INTS: return a.ints.map(Number);
+    case AttributeProto_AttributeType.FLOAT: return a.f;
+    case AttributeProto_AttributeType.TENSOR: return tensorValue(a.t!);
+    default: return `type ${a.type}`;
+  }
+}
 
+const anonymous = (name: string) => (name.startsWith('onnx::') ? name.replace(/_\d+$/, '') : name);
+
+/** The zoo's graph in the reference lists' form. */
+function ourNodes(net: ZooName, shape: ZooInputShape): { nodes: RefNode[]; inputs: string[]; outputs: string[]; initializers: string[] } {
+  const g = buildZooModelProto(net, { inputShape: shape }).graph!;
+  return {
+    nodes: g.node.map((n) => [n.name, n.opType, n.input.map(anonymous), [...n.output], Object.fromEntries(n.attribute.map((a) => [a.name, attrValue(a)]))]),
+    inputs: g.input.map((v) => v.name),
+    outputs: g.output.map((v) => v.name),
+    initializers: g.initializer.map((t) => t.name).filter((x) => !x.startsWith('onnx::')).sort(),
+  };
+}
+
+/** A reference list written by fixtures/export-reference.py (INT64_MAX reads as 2^63, as ours does). */
+function reference(file: string): ReturnType<typeof ourNodes> {
+  const lines = readFileSync(new URL(`./fixtures/${file}`, import.meta.url), 'utf8').trimEnd().split('\n');
+  const header = (key: string) => lines.find((l) => l.startsWith(`#${key}\t`))!.split('\t')[1]!.split(',').filter((x) => x !== '');
+  return {
+    nodes: lines.filter((l) => !l.startsWith('#')).map((l) => {
+      const [name, op, ins, outs, attrs] = l.split('\t') as [string, string, string, string, string];
+      return [name, op, ins === '' ? [] : ins.split(','), outs.split(','), JSON.parse(attrs) as Record<string, unknown>];
+    }),
+    inputs: header('inputs'),
+    outputs: header('outputs'),
+    initializers: header('initializers').sort(),
+  };
+}
+
+/** Float attributes are float32 in the file: compare them at float32 precision. */
+function rounded(x: unknown): unknown {
+  if (typeof x === 'number') return Number.isInteger(x) ? x : Math.fround(x);
+  if (Array.isArray(x)) return x.map(rounded);
+  if (x !== null && typeof x === 'object') return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, rounded(v)]));
+  return x;
+}
+
+describe('node for node what torch.onnx.export writes (reference lists from real exports)', () => {
+  // fixtures/export-reference.py ran torch 2.13 (TorchScript exporter, opset 17, constant folding)
+  // on torchvision 0.28's VisionTransformer and transformers 5.18's BertModel (eager attention)
+  // with these configurations and inputs; every node name, op, input, output and attribute
+  // (Constant values included) must be the same. The bigger configurations are the same code.
   it.each([
-    // One encoder block: ln_1, F.multi_head_attention_forward (packed in-projection, q/k/v split by
-    // Gathers, per-head views, SDPA with sqrt(scale) on q and k^T, out_proj Gemm), residual, ln_2,
-    // MLP with the Erf GELU, residual.
-    ['vit_b_16', '/encoder/layers/encoder_layer_3/', {
-      LayerNormalization: 2, Transpose: 8, MatMul: 5, Add: 6, Reshape: 9, Constant: 10, Unsqueeze: 1, Squeeze: 1,
-      Gather: 3, Mul: 4, Softmax: 1, Gemm: 1, Div: 1, Erf: 1,
-    }],
-    // One BertLayer (eager attention): q, k, v, 4 transposes for scores, scores Div, mask Add,
-    // Softmax, context, output dense + residual + LayerNorm, intermediate + GELU, output + LayerNorm.
-    ['bert_base', '/encoder/layer.3/', {
-      MatMul: 8, Add: 10, Reshape: 4, Transpose: 5, Div: 2, Constant: 4, Softmax: 1, LayerNormalization: 2, Erf: 1, Mul: 2,
-    }],
-    // The embeddings and the extended attention mask.
-    ['minilm_l6', '/embeddings/', { Gather: 3, Add: 2, LayerNormalization: 1 }],
-  ] as const)('%s: ops under %s', (net, prefix, expected) => {
-    expect(opCounts(net, prefix)).toEqual(expected);
+    ['vit_ti_16', [1, 3, 64, 64], 'vit_ti_16-1x3x64x64.tsv'],
+    ['minilm_l6', [1, 16], 'minilm_l6-1x16.tsv'],
+  ] as const)('%s at %j equals %s', (net, shape, file) => {
+    const ours = ourNodes(net, shape);
+    const ref = reference(file);
+    expect(ours.inputs).toEqual(ref.inputs);
+    expect(ours.outputs).toEqual(ref.outputs);
+    expect(ours.initializers).toEqual(ref.initializers);
+    expect(ours.nodes.map((n) => `${n[0]} ${n[1]}`)).toEqual(ref.nodes.map((n) => `${n[0]} ${n[1]}`));
+    expect(rounded(ours.nodes)).toEqual(rounded(ref.nodes));
   });
 
-  it('bert_base: the mask, the embeddings and the first layer in forward order', () => {
-    const names = zooModelInfo('bert_base').nodes.map((n) => n.name);
-    const s = '/encoder/layer.0/attention/self';
-    expect(names.slice(0, 24)).toEqual([
-      '/Constant', '/Unsqueeze', '/Constant_1', '/Unsqueeze_1', '/Cast', '/Constant_2', '/Sub', '/Constant_3', '/Mul',
-      '/embeddings/word_embeddings/Gather', '/embeddings/token_type_embeddings/Gather', '/embeddings/Add',
-      '/embeddings/position_embeddings/Gather', '/embeddings/Add_1', '/embeddings/LayerNorm/LayerNormalization',
-      `${s}/query/MatMul`, `${s}/query/Add`, `${s}/key/MatMul`, `${s}/key/Add`, `${s}/Reshape`, `${s}/Transpose`,
-      `${s}/value/MatMul`, `${s}/value/Add`, `${s}/Reshape_1`,
-    ]);
-    expect(names.at(-1)).toBe('/encoder/layer.11/output/LayerNorm/LayerNormalization');
+  it('vit_b_16: node names of the first block and the head', () => {
+    const names = zooModelInfo('vit_b_16').nodes.map((n) => n.name);
+    expect(names.slice(0, 4)).toEqual(['/Constant', '/Constant_1', '/conv_proj/Constant', '/conv_proj/Conv']);
+    expect(names).toContain('/encoder/layers/encoder_layer_0/self_attention/MatMul');
+    expect(names).toContain('/encoder/layers/encoder_layer_11/mlp/mlp.3/MatMul');
+    expect(names.slice(-3)).toEqual(['/encoder/ln/LayerNormalization', '/Gather', '/heads/head/Gemm']);
     expect(names.filter((n) => n.endsWith('/Softmax'))).toHaveLength(12);
   });
 
@@ -126,7 +163,7 @@ describe('the graphs, as torch.onnx.export (opset 17) writes them', () => {
     ]],
     ['bert_base', [
       'embeddings.word_embeddings.weight', 'embeddings.token_type_embeddings.weight', 'embeddings.position_embeddings.weight',
-      'embeddings.position_ids', 'embeddings.LayerNorm.weight', 'encoder.layer.0.attention.self.query.bias',
+      'embeddings.LayerNorm.weight', 'encoder.layer.0.attention.self.query.bias',
       'encoder.layer.11.attention.output.LayerNorm.bias', 'encoder.layer.11.output.dense.bias', 'encoder.layer.5.intermediate.dense.bias',
     ]],
   ] as const)('%s keeps the reference parameter names', (net, expected) => {
@@ -146,19 +183,22 @@ describe('the graphs, as torch.onnx.export (opset 17) writes them', () => {
   });
 });
 
-// The big ones too: onnx-graph infers every shape without our value_info, the same as we wrote.
+// onnx-graph infers every shape without our value_info, the same as we wrote. The small
+// configurations only: vit_b_16 and bert_base are the same code, and loading them takes 12-50 s
+// here (the exporter's shape arithmetic makes the loader run the 350-440 MB models in onnxruntime).
 const INFER: readonly (readonly [ZooName, ZooInputShape])[] = [
   ['vit_ti_16', [1, 3, 224, 224]],
   ['vit_ti_16', [2, 3, 48, 48]],
   ['minilm_l6', [2, 16]],
-  ['vit_b_16', [1, 3, 224, 224]],
-  ['bert_base', [1, 128]],
+  ['minilm_l6', [1, 128]],
 ];
 
 describe('@dnnpart/onnx-graph infers the shapes from scratch', () => {
   it.each(INFER)('%s at %j: every tensor shape equals the builder value_info; MACs and params agree', async (net, shape) => {
     const proto = buildZooModelProto(net, { inputShape: shape });
     const written = new Map(proto.graph!.valueInfo.map((v) => [v.name, dims(v)]));
+    const activations = proto.graph!.valueInfo.filter((v) => v.type!.value.case === 'tensorType' && v.type!.value.value.elemType === TensorProto_DataType.FLOAT);
+    const weights = proto.graph!.initializer.map((t) => t.name);
     proto.graph!.valueInfo = [];
     const { graph } = await loadModel(toBinary(ModelProtoSchema, proto));
     const info = zooModelInfo(net, { inputShape: shape });
@@ -171,15 +211,19 @@ describe('@dnnpart/onnx-graph infers the shapes from scratch', () => {
       if (JSON.stringify(t.shape) !== JSON.stringify(w)) wrong.push(`${name}: inferred [${t.shape.join(', ')}], written [${w.join(', ')}]`);
     }
     expect(wrong).toEqual([]);
-    // Every activation (the Constants may have become initializers on loading).
-    expect(compared).toBeGreaterThanOrEqual(info.nodes.filter((n) => n.op !== 'Constant').length - 1);
+    // Loading folds the Constants and the shape arithmetic (the SDPA scale's float chain too); the
+    // activations that depend on the input stay.
+    const kept = activations.filter((v) => graph.tensors.has(v.name) && !graph.tensors.get(v.name)!.isInitializer);
+    expect(kept.length).toBeGreaterThan(activations.length * 0.8);
+    expect(compared).toBeGreaterThanOrEqual(kept.length);
     expect(graph.tensors.get(info.output.name)!.shape).toEqual(info.output.shape);
     const costs = graphCosts(graph);
     expect(costs.unknownOps).toEqual([]);
     expect(costs.macs).toBe(info.macs);
-    // Each zoo Constant is one element; loading may have made them initializers.
-    const constants = info.nodes.filter((n) => n.op === 'Constant').length - graph.nodes.filter((n) => n.op === 'Constant').length;
-    expect(costs.params).toBe(info.initializerElements + constants);
+    // Our weights are all there, as written; folded constants add their own elements.
+    const elements = weights.reduce((sum, w) => sum + graph.tensors.get(w)!.shape.reduce((a, b) => a * b, 1), 0);
+    expect(elements).toBe(info.initializerElements);
+    expect(costs.params).toBeGreaterThanOrEqual(info.initializerElements);
   });
 });
 
@@ -191,8 +235,11 @@ const RUN: readonly (readonly [ZooName, ZooInputShape])[] = [
   ['minilm_l6', [2, 16]],
 ];
 
-/** The extended attention mask chain (0 or float32 min by design) is not an activation. */
-const isMaskChain = (name: string) => /^\/(Unsqueeze|Unsqueeze_1|Cast|Sub|Mul)_output_0$/.test(name);
+/**
+ * Not activations: BERT's top-level nodes build the additive mask (0 or float32 min by design),
+ * and one-element tensors are the SDPA scale's arithmetic.
+ */
+const notActivation = (net: ZooName, name: string, size: number) => size < 2 || (net.startsWith('vit_') ? false : /^\/[A-Za-z_0-9]+_output_0$/.test(name));
 
 describe('onnxruntime-node runs the transformers', () => {
   it.each(RUN)('%s at %j: every tensor has its value_info shape, is finite with std in [1e-3, 1e3]; output depends on input', async (net, shape) => {
@@ -210,7 +257,7 @@ describe('onnxruntime-node runs the transformers', () => {
       for (const name of session.outputNames) {
         const t = a[name]!;
         if (JSON.stringify(t.dims) !== JSON.stringify(declared.get(name))) bad.push(`${name}: ran as [${t.dims.join(', ')}], declared [${declared.get(name)!.join(', ')}]`);
-        if (t.type !== 'float32' || isMaskChain(name)) continue;
+        if (t.type !== 'float32' || notActivation(net, name, t.size)) continue;
         const s = std(t.data as Float32Array);
         if (!s.finite || !(s.std >= 1e-3 && s.std <= 1e3)) bad.push(`${name}: finite=${s.finite} std=${s.std}`);
       }
