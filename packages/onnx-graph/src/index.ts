@@ -11,4 +11,4 @@ export {
   splitModel, writeSplit, saveModel, encodeModel, stageAssignment,
   type SplitSpec, type SplitResult, type StageModel,
 } from './split.js';
-export { verifySplit, runModel, runStages, maxAbsDiff, randomFeeds, type SplitCheck } from './verify.js';
+export { verifySplit, runModel, runStages, maxAbsDiff, randomFeeds, setRuntimeLogLevel, type SplitCheck } from './verify.js';

@@ -13,6 +13,15 @@ export interface SplitCheck {
   readonly outputs: readonly string[];
 }
 
+/**
+ * The log level of every onnxruntime session in this process that does not set its own
+ * (`logSeverityLevel`): the CLI's `-q` sets 'error' so onnxruntime's `[W:onnxruntime:...]`
+ * warnings stay off stderr. Takes effect only before the process's first session.
+ */
+export function setRuntimeLogLevel(level: 'warning' | 'error' | 'fatal'): void {
+  ort.env.logLevel = level;
+}
+
 /** Deterministic PRNG (mulberry32) so a check is reproducible. */
 export function prng(seed: number): () => number {
   let a = seed >>> 0;

@@ -1,6 +1,7 @@
 // The entry point: pick the command, parse its options from the table, call its function,
 // format the answer, and map errors to exit codes (0 done, 2 the user's mistake, 1 ours,
 // 130 interrupted).
+import { setRuntimeLogLevel } from '@dnnpart/onnx-graph';
 import { listOption, parseArgs, type ParsedArgs } from './args.js';
 import { createProgress } from './_progress.js';
 import { commandHelp, groupHelp, mainHelp } from './_usage.js';
@@ -241,6 +242,8 @@ export async function main(argv: readonly string[], io?: Partial<CliIO>): Promis
     }
     checkPositionals(spec, args);
     const quiet = args.options.quiet === true;
+    // Before any session exists: onnxruntime's own warnings bypass our output and would reach stderr.
+    if (quiet) setRuntimeLogLevel('error');
     const json = args.options.json === true;
     const ctx: CommandContext = { cwd, progress: createProgress(stderr, quiet), signal };
     const out = await handlers[spec.name]!(args, ctx);
