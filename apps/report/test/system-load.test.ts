@@ -75,7 +75,7 @@ describe.each([
   ['board with profile and measure', replace(7, '    profile: placeholder.profile.json\n    measure: true'), 'SYSTEM_SCHEMA', /^sys\.yaml:7: boards\[1\]: give exactly one source/],
   ['board id with a slash', replace(6, '  - id: ../b'), 'SYSTEM_SCHEMA', /^sys\.yaml:7: boards\[1\]\.id: must be a lower-case name/],
   ['negative memory', withLines('    memoryBytes: -1'), 'SYSTEM_SCHEMA', /^sys\.yaml:9: boards\[1\]\.memoryBytes: must be a non-negative number, or null for no cap$/],
-  ['unknown board field', withLines('    profiel: x.json'), 'SYSTEM_SCHEMA', /^sys\.yaml:9: boards\[1\]\.profiel: unknown field \(allowed: id, profile, measure, describe, memoryBytes\)$/],
+  ['unknown board field', withLines('    profiel: x.json'), 'SYSTEM_SCHEMA', /^sys\.yaml:9: boards\[1\]\.profiel: unknown field \(allowed: id, profile, measure, describe, memoryBytes, precision\)$/],
   ['duplicate board id', replace(6, '  - id: a'), 'SYSTEM_DUPLICATE_ID', /^sys\.yaml:7: boards\[1\]\.id: board id "a" is used twice$/],
   ['profile file missing', replace(7, '    profile: missing.profile.json'), 'SYSTEM_REF_NOT_FOUND', /^sys\.yaml:8: boards\[1\]\.profile: file not found: missing\.profile\.json$/],
   ['link to an unknown board', withLines('links:', '  - from: a', '    to: c', '    link: link-fast.yaml'), 'SYSTEM_UNKNOWN_BOARD', /^sys\.yaml:11: links\[0\]\.to: no board "c" \(boards of sys\.yaml: a, b\)$/],

@@ -50,6 +50,27 @@ describe('transfer', () => {
   });
 });
 
+describe('board precision', () => {
+  const withPi = (name: string, precision: string) => {
+    writeFileSync(path.join(dir, name), ['version: 1', 'model: { file: sq.onnx }', 'boards:', `  - { id: pi, describe: raspberry-pi-5, precision: ${precision} }`, '  - { id: orin, describe: jetson-orin-nano }', 'network: ethernet-1000base-t'].join('\n'));
+    return loadSystem(path.join(dir, name), name);
+  };
+  const sum = (p: { boards: readonly { id: string; latencyMs: Readonly<Record<string, number>> }[] }, id: string) => Object.values(p.boards.find((b) => b.id === id)!.latencyMs).reduce((x, y) => x + y, 0);
+
+  it('an analytic board\'s latency follows its precision (int8 on the Pi: less time than its default fp32)', async () => {
+    const base = await build('p32.yaml', ['network: ethernet-1000base-t']);
+    const spec = withPi('p8.yaml', 'int8');
+    expect(spec.boards[0]!.precision).toBe('int8');
+    const pi8 = buildProblem(await resolveSystem(spec, { workDir: path.join(dir, 'work') }));
+    expect(sum(pi8.problem, 'pi')).toBeLessThan(sum(base.problem, 'pi'));
+    expect(sum(pi8.problem, 'orin')).toBe(sum(base.problem, 'orin'));
+  });
+
+  it('a precision the description has no peak rate for is refused', async () => {
+    await expect(resolveSystem(withPi('p16.yaml', 'int16'), { workDir: path.join(dir, 'work') })).rejects.toThrow(/^p16\.yaml:4: boards\[0\]\.describe: .*raspberry-pi-5\.yaml: field peakGops\.int16 is missing; the board has fp32, fp16, int8$/);
+  });
+});
+
 describe('fidelity constraints', () => {
   it('are kept beside the solver\'s constraints, not in them', async () => {
     const b = await build('fid.yaml', ['network: ethernet-1000base-t', 'constraints: { maxLatencyMs: 100, minCosine: 0.999, minTop1Agreement: 0.95 }']);

@@ -9,12 +9,12 @@ import type { FidelityConstraints } from './load.js';
 import type { ResolvedBoard, ResolvedSystem } from './resolve.js';
 
 /**
- * The precision a board computes in: an analytic profile's (the description's defaultPrecision, as
- * its latencies assume), float32 for a measured one (onnxruntime on the CPU). int16 has no model
- * here: null (measured as float32, and said).
+ * The precision a board computes in: the system file's `precision`, else an analytic profile's (the
+ * description's defaultPrecision, as its latencies assume), else float32 (a measured profile:
+ * onnxruntime on the CPU). int16 has no model here: null (measured as float32, and said).
  */
 export function boardPrecision(b: ResolvedBoard): Precision | null {
-  const p = b.source === 'analytic' ? b.profile.analytic?.precision : 'fp32';
+  const p = b.spec.precision ?? (b.source === 'analytic' ? b.profile.analytic?.precision : 'fp32');
   if (p === undefined) return 'fp32';
   return (precisions as readonly string[]).includes(p) ? (p as Precision) : null;
 }
@@ -80,7 +80,7 @@ export async function solveWithFidelity(
   const constraints = system.spec.fidelity ?? {};
   const notes: string[] = [];
   for (const b of system.boards) {
-    if (boardPrecision(b) === null) notes.push(`board ${b.spec.id} computes in ${b.profile.analytic?.precision}, which dnnpart accuracy does not model: its stages are measured in fp32`);
+    if (boardPrecision(b) === null) notes.push(`board ${b.spec.id} computes in ${b.spec.precision ?? b.profile.analytic?.precision}, which dnnpart accuracy does not model: its stages are measured in fp32`);
   }
   let transfer = requested;
   let current = solved;

@@ -37,6 +37,8 @@ export interface SystemBoard {
   readonly describe?: string;
   /** Overrides the description's or profile's memory; null: no cap. */
   readonly memoryBytes?: number | null;
+  /** The arithmetic the board runs (default: its description's defaultPrecision when analytic, else fp32). */
+  readonly precision?: 'fp32' | 'fp16' | 'int8' | 'int16';
 }
 
 export interface SystemLink {
@@ -152,6 +154,7 @@ export function parseSystem(text: string, file: string, displayFile: string = fi
     ...(b.measure !== undefined ? { measure: b.measure === true ? {} : b.measure } : {}),
     ...(b.describe !== undefined ? { describe: ref(b.describe, `boards[${i}].describe`, 'boards') } : {}),
     ...(b.memoryBytes !== undefined ? { memoryBytes: b.memoryBytes } : {}),
+    ...(b.precision !== undefined ? { precision: b.precision } : {}),
   }));
 
   // Links from `linksFile` come first, so the file's own `links` override them pair by pair.
@@ -225,7 +228,7 @@ interface RawSystem {
   version: 1;
   name?: string;
   model: { file?: string; zoo?: string; input?: string | Record<string, string>; seed?: number };
-  boards: { id: string; profile?: string; measure?: true | MeasureSettings; describe?: string; memoryBytes?: number | null }[];
+  boards: { id: string; profile?: string; measure?: true | MeasureSettings; describe?: string; memoryBytes?: number | null; precision?: 'fp32' | 'fp16' | 'int8' | 'int16' }[];
   network?: string;
   linksFile?: string;
   links?: { from: string; to: string; link?: string; bidirectional?: boolean; bandwidthBytesPerSec?: number; latencyMs?: number; powerW?: number; framing?: Framing; transfer?: TransferEncoding }[];

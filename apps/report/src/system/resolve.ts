@@ -131,7 +131,7 @@ export async function resolveSystem(spec: SystemSpec, opts: ResolveOptions): Pro
       boards.push({ spec: b, profile, source: 'measured', profileFile, ...(description ? { description } : {}) });
     } else {
       emit({ kind: 'phase', message: `estimating ${b.id} from ${path.basename(b.describe!)}` });
-      const profile = await located(spec, `${field}.describe`, () => analyticProfile(graph, description!, { sha256: model.sha256 }));
+      const profile = await located(spec, `${field}.describe`, () => analyticProfile(graph, description!, { sha256: model.sha256, ...(b.precision ? { precision: b.precision } : {}) }));
       boards.push({ spec: b, profile, source: 'analytic', description: description! });
     }
   }

@@ -57,6 +57,8 @@ export const systemSchema = {
           measure,
           describe: { type: 'string', minLength: 1 },
           memoryBytes: { oneOf: [nonNegative, { type: 'null' }] },
+          // The arithmetic the board runs: its analytic latency follows it, and fidelity is measured at it.
+          precision: { enum: ['fp32', 'fp16', 'int8', 'int16'] },
         },
         // The costs come from exactly one place: a profile file, a measurement here, or a
         // description alone (analytic). A description may accompany the other two.
