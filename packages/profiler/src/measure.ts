@@ -140,7 +140,25 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
     sessions.push(plain);
     // The profiled session also saves the optimised model: it names each kernel's real inputs and outputs.
     const optimizedPath = join(tmp, 'optimized.onnx');
-    const prof = await createSession(modelBytes, { ...opts, enableProfiling: true, profileFilePrefix: join(tmp, 'ort'), optimizedModelFilePath: optimizedPath }, modelPath);
+    // Weights go to a side file, so reading the graph back does not decode them (VGG-16: 553 MB).
+    const prof = await createSession(
+      modelBytes,
+      {
+        ...opts,
+        enableProfiling: true,
+        profileFilePrefix: join(tmp, 'ort'),
+        optimizedModelFilePath: optimizedPath,
+        extra: {
+          ...opts.extra,
+          session: {
+            ...((opts.extra as { session?: object } | undefined)?.session ?? {}),
+            optimized_model_external_initializers_file_name: 'optimized.weights',
+            optimized_model_external_initializers_min_size_in_bytes: '1024',
+          },
+        },
+      },
+      modelPath,
+    );
     sessions.push(prof);
     const feeds = makeFeeds(graph);
     let fetches = outputsMode === 'preallocated'
