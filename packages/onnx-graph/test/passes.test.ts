@@ -302,6 +302,35 @@ describe('subgraph costs', () => {
   });
 });
 
+describe('Scan', () => {
+  it('costs its body times the scanned length and stacks its scan outputs', async () => {
+    // A running sum over the 4 rows of x: state [3] + row [3] each step.
+    const b = new ModelBuilder().input('x', [4, 3]).input('s0', [3]);
+    const body = create(GraphProtoSchema, {
+      name: 'body',
+      node: [
+        create(NodeProtoSchema, { opType: 'Add', input: ['s_in', 'row'], output: ['s_out'], name: 'add' }),
+        create(NodeProtoSchema, { opType: 'Neg', input: ['s_out'], output: ['scan_out'], name: 'neg' }),
+      ],
+      input: [vi('s_in', [3]), vi('row', [3])],
+      output: [vi('s_out', [3]), vi('scan_out', [3])],
+    });
+    b.nodes.push(create(NodeProtoSchema, {
+      opType: 'Scan', name: 'scan', input: ['s0', 'x'], output: ['s', 'ys'],
+      attribute: [
+        create(AttributeProtoSchema, { name: 'body', type: AT.GRAPH, g: body }),
+        create(AttributeProtoSchema, { name: 'num_scan_inputs', type: AT.INT, i: 1n }),
+      ],
+    }));
+    const bytes = b.output('s').output('ys').bytes();
+    const model = await loadModel(bytes);
+    expect(model.graph.tensors.get('ys')!.shape).toEqual([4, 3]);
+    expect(model.graph.tensors.get('s')!.shape).toEqual([3]);
+    expect(graphCosts(model.graph).nodes.get('scan')).toMatchObject({ macs: 0, flops: 4 * (3 + 3), known: true });
+    expect(await sameAsFile(bytes, model)).toBeLessThanOrEqual(1e-6);
+  });
+});
+
 describe('scalar inputs', () => {
   /** y = x * s, s a scalar input declared with `sDims` (null: no shape at all). */
   const scaled = (sDims: number[] | null) => new ModelBuilder().input('x', [1, 3]).input('s', sDims).node('Mul', ['x', 's'], ['y'], {}, 'mul').output('y');
