@@ -16,6 +16,7 @@
 //   (for the period: max instead of +, since it is one part of the pipeline).
 
 import { transferMs, type Compiled } from './_compiled.js';
+import { firstStageBound } from './_mincut.js';
 import type { LinearProgram, Row, Solver, Term } from './engine.js';
 import type { Objective } from './types.js';
 
@@ -59,6 +60,29 @@ function entryCost(cp: Compiled, metric: 'latency' | 'energy', min: Float64Array
   }
   const e = Math.min(viaLink, onInput);
   return Number.isFinite(e) ? Math.max(0, e) : 0;
+}
+
+/** Most bytes a link out of the input board moves within `ms` (transfer time grows with bytes). */
+function bytesWithin(cp: Compiled, ms: number): number {
+  const fastest = (bytes: number) => {
+    let t = Number.POSITIVE_INFINITY;
+    for (let b = 0; b < cp.m; b++) {
+      const l = cp.links[cp.input]![b];
+      if (b !== cp.input && l !== undefined) t = Math.min(t, transferMs(l.link, bytes));
+    }
+    return t;
+  };
+  let total = cp.inputBytes;
+  for (let t = 0; t < cp.tBytes.length; t++) total += cp.tBytes[t]!;
+  if (fastest(total) <= ms) return total;
+  let lo = 0;
+  let hi = total;
+  for (let i = 0; i < 60 && hi - lo > 0.5; i++) {
+    const mid = (lo + hi) / 2;
+    if (fastest(mid) <= ms) lo = mid;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Cheapest time and energy of moving `bytes` over any link (Infinity without links). */
@@ -122,8 +146,8 @@ export function sumLowerBound(cp: Compiled, metric: 'latency' | 'energy', cutByt
 }
 
 /** A lower bound on the optimal period (ms per frame) of any plan; the LP part runs within `timeLimitS`. */
-export async function periodLowerBound(cp: Compiled, engine: Solver, timeLimitS: number, cutBytes = 0): Promise<number> {
-  const every = await periodAnyPlan(cp, engine, timeLimitS);
+export async function periodLowerBound(cp: Compiled, engine: Solver, timeLimitS: number, cutBytes = 0, deadline = Number.NEGATIVE_INFINITY): Promise<number> {
+  const every = await periodAnyPlan(cp, engine, timeLimitS, deadline);
   const move = cheapestMove(cp, cutBytes).ms;
   const single = singleBoards(cp).period;
   const multi = Number.isFinite(move) ? Math.max(every, move) : single;
@@ -131,7 +155,7 @@ export async function periodLowerBound(cp: Compiled, engine: Solver, timeLimitS:
 }
 
 /** Bounds on the period that hold for every plan, one stage or many. */
-async function periodAnyPlan(cp: Compiled, engine: Solver, timeLimitS: number): Promise<number> {
+async function periodAnyPlan(cp: Compiled, engine: Solver, timeLimitS: number, deadline: number): Promise<number> {
   const min = perNodeMin(cp, cp.lat);
   let bound = 0;
   let total = 0;
@@ -148,6 +172,16 @@ async function periodAnyPlan(cp: Compiled, engine: Solver, timeLimitS: number): 
   }
   let onInput = Number.POSITIVE_INFINITY;
   for (let v = 0; v < cp.n; v++) if (cp.preds[v]!.length === 0 && canHold(cp, cp.input, v)) onInput = Math.min(onInput, cp.lat[cp.input]![v]!);
+  // A first stage on the input board either is the whole plan, or hands its cut on over a link: it
+  // costs the period max(its work there, that transfer), bounded below by a parametric min-cut.
+  let singleInput = 0;
+  for (let v = 0; v < cp.n; v++) singleInput += canHold(cp, cp.input, v) ? cp.lat[cp.input]![v]! : Number.POSITIVE_INFINITY;
+  const cap = Math.min(viaLink, singleInput);
+  if (Number.isFinite(cap) && cap > onInput && performance.now() < deadline) {
+    const work = Float64Array.from({ length: cp.n }, (_, v) => (canHold(cp, cp.input, v) ? cp.lat[cp.input]![v]! : Number.POSITIVE_INFINITY));
+    const first = firstStageBound(cp, work, (ms) => bytesWithin(cp, ms), cap, deadline);
+    onInput = Math.max(onInput, Math.min(singleInput, first));
+  }
   const entry = Math.min(viaLink, onInput);
   if (Number.isFinite(entry)) bound = Math.max(bound, entry);
   if (cp.m < 2 || cp.n * cp.m > MAX_LP_COLUMNS || timeLimitS <= 0) return bound;
@@ -220,7 +254,7 @@ export function dualLoadBound(cp: Compiled, iterations = 400): number {
 }
 
 /** A lower bound on the optimum of `objective` (the period in ms for throughput). */
-export async function lowerBoundOf(cp: Compiled, objective: Objective, engine: Solver, timeLimitS: number, cutBytes = 0): Promise<number> {
-  if (objective === 'throughput') return periodLowerBound(cp, engine, timeLimitS, cutBytes);
+export async function lowerBoundOf(cp: Compiled, objective: Objective, engine: Solver, timeLimitS: number, cutBytes = 0, deadline = Number.NEGATIVE_INFINITY): Promise<number> {
+  if (objective === 'throughput') return periodLowerBound(cp, engine, timeLimitS, cutBytes, deadline);
   return sumLowerBound(cp, objective, cutBytes);
 }

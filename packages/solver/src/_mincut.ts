@@ -95,8 +95,8 @@ class FlowGraph {
   }
 }
 
-/** Fewest bytes crossing any cut between two stages; 0 when not computed in time (a valid bound still). */
-export function minCutBytes(cp: Compiled, deadline: number): number {
+/** The closure network of a problem: nodes, tensor vertices, per-pair forcing arcs, and optional node-cost arcs. */
+function closureNetwork(cp: Compiled, nodeCost?: Float64Array) {
   const n = cp.n;
   const sources: number[] = [];
   const sinks: number[] = [];
@@ -104,7 +104,6 @@ export function minCutBytes(cp: Compiled, deadline: number): number {
     if (cp.preds[v]!.length === 0) sources.push(v);
     if (cp.succs[v]!.length === 0) sinks.push(v);
   }
-  if (n < 2 || sources.length * sinks.length > MAX_PAIRS) return 0;
   const S = n;
   const T = n + 1;
   const nt = cp.tBytes.length;
@@ -128,17 +127,72 @@ export function minCutBytes(cp: Compiled, deadline: number): number {
   const arcOf = (u: number, v: number) => { g.add(u, v, 0); return g.cap.length - 2; };
   for (const s of sources) forceIn.set(s, arcOf(S, s));
   for (const t of sinks) forceOut.set(t, arcOf(t, T));
-  let best = total;
-  for (const s of sources) {
-    for (const t of sinks) {
-      if (s === t) continue;
-      g.reset();
-      g.cap[forceIn.get(s)!] = INF;
-      g.cap[forceOut.get(t)!] = INF;
-      const f = g.maxFlow(S, T, best, deadline);
-      if (Number.isNaN(f)) return 0;
-      if (f < best) best = f;
+  // Node in D costs nodeCost[v] (scaled per run): an arc v -> T.
+  const costArcs: number[] = [];
+  if (nodeCost !== undefined) for (let v = 0; v < n; v++) costArcs.push(arcOf(v, T));
+  /** min over proper non-empty downsets of cut bytes + scale x node costs (NaN past the deadline). */
+  const minimum = (scale: number, stopAbove: number, deadline: number): number => {
+    let best = stopAbove;
+    for (const s of sources) {
+      for (const t of sinks) {
+        if (s === t) continue;
+        g.reset();
+        g.cap[forceIn.get(s)!] = INF;
+        g.cap[forceOut.get(t)!] = INF;
+        if (nodeCost !== undefined) costArcs.forEach((e, v) => { g.cap[e] = nodeCost[v]! * scale; });
+        const f = g.maxFlow(S, T, best, deadline);
+        if (Number.isNaN(f)) return Number.NaN;
+        if (f < best) best = f;
+      }
     }
+    return best;
+  };
+  return { pairs: sources.length * sinks.length, total, minimum };
+}
+
+/** Fewest bytes crossing any cut between two stages; 0 when not computed in time (a valid bound still). */
+export function minCutBytes(cp: Compiled, deadline: number): number {
+  if (cp.n < 2) return 0;
+  const net = closureNetwork(cp);
+  if (net.pairs > MAX_PAIRS) return 0;
+  const best = net.minimum(0, net.total, deadline);
+  return Number.isNaN(best) ? 0 : best;
+}
+
+/**
+ * A lower bound on max(work(D), moveMs(cut bytes of D)) over proper non-empty downsets D, where
+ * work sums `cost` (Infinity: the node cannot be in D): what a first stage on one board costs the
+ * period when more stages follow. Certified by Lagrangian relaxation: if for some lambda >= 0 every
+ * D has cut(D) + lambda work(D) > B + lambda tau, where B is the most bytes moved within tau, then no
+ * D has both work <= tau and a transfer <= tau. Bisection on tau up to `cap`; 0 when out of time.
+ */
+export function firstStageBound(cp: Compiled, cost: Float64Array, bytesWithin: (ms: number) => number, cap: number, deadline: number): number {
+  if (cp.n < 2 || !(cap > 0)) return 0;
+  const net = closureNetwork(cp, cost);
+  if (net.pairs > MAX_PAIRS) return 0;
+  const certified = (tau: number): boolean | undefined => {
+    const B = bytesWithin(tau);
+    if (B >= net.total) return false;
+    for (const k of [-3, -2, -1, 0, 1, 2, 3]) {
+      const lambda = (Math.max(B, 1) / tau) * 2 ** k;
+      const target = B + lambda * tau;
+      const v = net.minimum(lambda, target * (1 + 1e-9) + 1, deadline);
+      if (Number.isNaN(v)) return undefined;
+      if (v > target * (1 + 1e-9) + 1e-9) return true;
+    }
+    return false;
+  };
+  let lo = 0;
+  let hi = cap;
+  // Past the time that moves every byte no cut can certify anything: start below it.
+  for (let i = 0; i < 60 && bytesWithin(hi) >= net.total; i++) hi /= 2;
+  if (certified(hi) === true) return hi;
+  for (let i = 0; i < 14; i++) {
+    const mid = (lo + hi) / 2;
+    const c = certified(mid);
+    if (c === undefined) break;
+    if (c) lo = mid;
+    else hi = mid;
   }
-  return best;
+  return lo;
 }

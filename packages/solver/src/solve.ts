@@ -320,7 +320,7 @@ export class SolveContext {
       // The LP itself only when the time limit leaves room (the dual ascent already gives most of it).
       const rem = this.remainingS();
       this.cutBytes ??= minCutBytes(this.cp, performance.now() + Math.min(2, rem * 0.1) * 1000);
-      lb = await lowerBoundOf(this.cp, o, this.engine, rem > 10 ? Math.min(5, rem * 0.1) : 0, this.cutBytes);
+      lb = await lowerBoundOf(this.cp, o, this.engine, rem > 10 ? Math.min(5, rem * 0.1) : 0, this.cutBytes, performance.now() + Math.min(2, rem * 0.1) * 1000);
       this.lowerBounds.set(o, lb);
     }
     return lb;
