@@ -135,6 +135,9 @@ describe('node for node what torch.onnx.export writes (reference lists from real
   it.each([
     ['vit_ti_16', [1, 3, 64, 64], 'vit_ti_16-1x3x64x64.tsv'],
     ['minilm_l6', [1, 16], 'minilm_l6-1x16.tsv'],
+    // The full sizes, and a batch of 2 for the mask's per-batch lookup.
+    ['vit_b_16', [1, 3, 224, 224], 'vit_b_16-1x3x224x224.tsv'],
+    ['bert_base', [2, 128], 'bert_base-2x128.tsv'],
   ] as const)('%s at %j equals %s', (net, shape, file) => {
     const ours = ourNodes(net, shape);
     const ref = reference(file);
