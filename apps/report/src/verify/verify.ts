@@ -46,6 +46,8 @@ export interface VerifyStage {
   /** Median of the measured back-to-back runs. */
   readonly measuredMs: number;
   readonly p90Ms: number;
+  /** The fastest measured run: the figure other processes on the machine disturb least. */
+  readonly minMs: number;
   /** predicted / measured - 1 (null without a prediction). */
   readonly error: number | null;
 }
@@ -170,7 +172,7 @@ export async function verifyPlan(
     return {
       index: i, board: boards[i] ?? `stage${i}`, nodes: s.nodes.length, inputs: s.inputs, outputs: s.outputs,
       predictedMs: p?.computeMs ?? null, kernelMs: p?.kernelMs ?? null, boundaryMs: p?.boundaryMs ?? null,
-      measuredMs, p90Ms: quantile(b2b.stageMs[i]!, 0.9), error: rel(p?.computeMs ?? null, measuredMs),
+      measuredMs, p90Ms: quantile(b2b.stageMs[i]!, 0.9), minMs: Math.min(...b2b.stageMs[i]!), error: rel(p?.computeMs ?? null, measuredMs),
     };
   });
   const predSum = predicted === null ? null : predicted.reduce((a, x) => a + x.computeMs, 0);
