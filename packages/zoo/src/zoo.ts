@@ -88,10 +88,7 @@ export interface ZooModelInfo {
   readonly macs: number;
   /** Nodes in the graph's (topological) order, without weights. */
   readonly nodes: readonly ZooNodeInfo[];
-  /**
-   * Elements of the ONNX initializers: fewer than `params` where BatchNorm is folded; more for the
-   * transformers, whose files also hold int64 Reshape shapes and position ids.
-   */
+  /** Elements of the ONNX initializers (fewer than `params` where BatchNorm is folded; shapes are Constant nodes). */
   readonly initializerElements: number;
 }
 
