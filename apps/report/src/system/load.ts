@@ -85,7 +85,8 @@ export interface SystemSpec {
 export function where(spec: Pick<SystemSpec, 'displayFile' | 'lines'>, field: string): string {
   let f = field;
   // Fall back to the nearest enclosing field that has a line.
-  while (f && spec.lines[f] === undefined) f = f.replace(/(\.[^.[\]]+|\[\d+\])$/, '');
+  // A top-level field has no parent: stop there (a missing `boards:` has no line at all).
+  while (f && spec.lines[f] === undefined) f = f.includes('.') || f.includes('[') ? f.replace(/(\.[^.[\]]+|\[\d+\])$/, '') : '';
   const line = spec.lines[f];
   return `${spec.displayFile}${line !== undefined ? `:${line}` : ''}: ${field}`;
 }
