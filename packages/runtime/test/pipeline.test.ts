@@ -78,9 +78,9 @@ describe('pipelined runs', () => {
     const { model } = await squeezenet();
     const plan = { ...makePlan(model), throughputFps: 50, latencyMs: 20 };
     expect(isPrefixCut(model, plan)).toBe(prefix);
-    const r = await runPlan({ model, plan, agents: endpoints(), frames: 12, compareFrames: 4, threads: 1 });
-    expect(r.frames).toBe(12);
-    expect(r.compared).toBe(4);
+    const r = await runPlan({ model, plan, agents: endpoints(), frames: 8, compareFrames: 2, threads: 1 });
+    expect(r.frames).toBe(8);
+    expect(r.compared).toBe(2);
     expect(r.maxAbsDiff).toBeLessThan(1e-4);
     expect(r.stages.map((s) => [s.stage, s.agent, s.nodes])).toEqual(plan.stages.map((s, k) => [k, s.board, s.nodes.length]));
     expect(r.predicted).toEqual({ throughputFps: 50, latencyMs: 20 });
@@ -93,9 +93,9 @@ describe('pipelined runs', () => {
     const spans = r.trace.traceEvents.filter((e) => e.ph === 'X');
     for (const s of plan.stages) {
       const names = spans.filter((e) => e.pid === r.trace.traceEvents.find((m) => m.name === 'process_name' && m.args?.name === s.board)!.pid).map((e) => e.name.split(' ')[0]);
-      expect(names.filter((n) => n === 'compute')).toHaveLength(12);
-      expect(names.filter((n) => n === 'receive')).toHaveLength(12);
-      expect(names.filter((n) => n === 'send')).toHaveLength(12);
+      expect(names.filter((n) => n === 'compute')).toHaveLength(8);
+      expect(names.filter((n) => n === 'receive')).toHaveLength(8);
+      expect(names.filter((n) => n === 'send')).toHaveLength(8);
     }
     // Nothing stays deployed after a run.
     const after = await checkAgents(endpoints());
@@ -105,7 +105,7 @@ describe('pipelined runs', () => {
   it('the DAG plan forwards the skipped tensor through the middle stage', async () => {
     const { model } = await squeezenet();
     const plan = branchPlan(model, ['c', 'a', 'b']);
-    const r = await runPlan({ model, plan, agents: endpoints(), frames: 2 });
+    const r = await runPlan({ model, plan, agents: endpoints(), frames: 2, compareFrames: 0 });
     // Stage 2 reads the early branch's input (from stage 0) and the late branch's output (stage 1).
     const g = model.graph;
     const concat = g.nodes.find((n) => n.op === 'Concat' && n.index > g.nodes.length / 3)!;
