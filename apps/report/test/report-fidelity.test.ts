@@ -76,7 +76,7 @@ describe('fidelity of a system\'s plans', () => {
     expect(out.fidelity!.transfer).toBe('fp16');
     expect(out.fidelity!.byObjective.throughput!.meets).toBe(true);
     expect(out.fidelity!.byObjective.throughput!.cosine).toBe(fp16);
-    expect(out.fidelity!.notes).toEqual([`int8 transfers: the throughput plan misses the fidelity constraint (cosine ${int8.toFixed(6)} (min ${min})); solved again with fp16 transfers`]);
+    expect(out.fidelity!.notes).toEqual([`int8 transfers: the throughput plan misses the fidelity constraint (cosine ${int8.toFixed(9)} (min ${min})); solved again with fp16 transfers`]);
     expect(notes.some((n) => n.startsWith('measuring the fidelity of sq\'s plans with int8 transfers'))).toBe(true);
   });
 

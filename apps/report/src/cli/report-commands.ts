@@ -92,10 +92,13 @@ export async function report(opts: ReportOptions, ctx: CommandContext): Promise<
     // A lossy transfer or a minimum fidelity: measure the plans by running them, re-solving with a
     // higher-precision encoding while the chosen plan misses the constraint.
     if (wantsFidelity(resolved)) {
+      let solvedProblem = problem;
       solvedSystem = await solveWithFidelity(resolved, solvedSystem, (transfer) => {
-        const again = buildProblem({ ...resolved, spec: { ...resolved.spec, transfer } });
-        return solveParts(again.problem, parts, opts, ctx);
+        solvedProblem = buildProblem({ ...resolved, spec: { ...resolved.spec, transfer } }).problem;
+        return solveParts(solvedProblem, parts, opts, ctx);
       }, (line) => ctx.progress.note(line));
+      // problem.json reproduces the plans shown: those of the encoding finally used.
+      if (solvedProblem !== problem) await writeFile(path.join(workDir, 'problem.json'), JSON.stringify(solvedProblem, null, 2) + '\n');
     }
     built.push(solvedSystem);
   }

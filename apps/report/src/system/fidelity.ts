@@ -96,7 +96,8 @@ export async function solveWithFidelity(
       return { ...current, fidelity };
     }
     const why = [
-      constraints.minCosine !== undefined ? `cosine ${chosen.cosine.toFixed(6)} (min ${constraints.minCosine})` : '',
+      // Nine decimals: a miss against a minimum like 0.9999999 must not print as 1.000000.
+      constraints.minCosine !== undefined ? `cosine ${chosen.cosine.toFixed(9)} (min ${constraints.minCosine})` : '',
       constraints.minTop1Agreement !== undefined ? `top-1 agreement ${chosen.top1Agreement?.toFixed(3) ?? 'n/a'} (min ${constraints.minTop1Agreement})` : '',
     ].filter(Boolean).join(', ');
     notes.push(`${transfer} transfers: the ${current.objective} plan misses the fidelity constraint (${why}); solved again with ${next} transfers`);
