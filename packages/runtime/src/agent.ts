@@ -591,11 +591,9 @@ async function measureLink(
       if (cancelled()) throw new RuntimeError('RUNTIME_ABORTED', 'LinkTest: cancelled by the coordinator');
       const payload = encodeMessage({}, Buffer.alloc(bytes, 7));
       await drain(payload, 1); // warm the window for this size
-      // Both after a transfer, so a shaper's token bucket is as empty for one as for the other.
-      const one = await drain(payload, 1);
-      const total = await drain(payload, repeats + 1);
-      // n+1 messages minus one message: n transfers without the stream's set-up and round trip.
-      samples.push({ bytes, ms: Math.max(0, (total - one) / repeats) });
+      // Time per message of a stream: the stream's set-up and round trip, spread over its
+      // messages, is the same at every size, so it lands in the fit's intercept, not its slope.
+      samples.push({ bytes, ms: (await drain(payload, repeats)) / repeats });
     }
     const rttMs = median(rtts);
     const fit = linearFit(samples.map((s) => s.bytes), samples.map((s) => s.ms));

@@ -26,7 +26,7 @@ export interface AgentInfo {
 /** One timed transfer of a link test. */
 export interface LinkSample {
   readonly bytes: number;
-  /** Median time of the round trip carrying `bytes` one way (ms). */
+  /** Time per message of `bytes` sent back to back on one stream (ms). */
   readonly ms: number;
 }
 
