@@ -18,7 +18,43 @@ const start = async (id: string, args: string[] = [], peer = {}) => {
   started.push(a);
   return a;
 };
-beforeAll(() => ensureBuilt());
+const token = 'tok-' + 'x'.repeat(20);
+const openssl = (() => {
+  try {
+    execFileSync('openssl', ['version']);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+const f = (n: string) => path.join(dir, n);
+
+/** A CA, an agent certificate and a client certificate it signed, and one from another CA. */
+function makeCertificates(): void {
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  const key = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  for (const ca of ['ca', 'other-ca']) ssl('req', '-x509', ...key, '-keyout', `${ca}.key`, '-out', `${ca}.pem`, '-days', '1', '-subj', `/CN=${ca}`);
+  writeFileSync(f('san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+  for (const [name, ca] of [['server', 'ca'], ['client', 'ca'], ['stranger', 'other-ca']]) {
+    ssl('req', ...key, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
+    ssl('x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-out', `${name}.pem`, '-days', '1', '-extfile', 'san.ext');
+  }
+}
+
+// Every agent of this file starts at once: starting one costs seconds (onnxruntime, board facts).
+const agent: Record<string, SpawnedAgent> = {};
+beforeAll(async () => {
+  ensureBuilt();
+  writeFileSync(f('token'), `${token}\n`);
+  if (openssl) makeCertificates();
+  const specs: [string, string, string[], object][] = [
+    ['a', 'a', [], {}], ['b1', 'b', [], {}], ['b2', 'b', [], {}], ['c', 'c', [], {}],
+    ['garbage', 'garbage', ['--max-tensor-bytes', '100000'], {}],
+    ['secured', 'secured', ['--token-file', f('token')], { token }],
+    ...(openssl ? [['tls', 'tls', ['--tls-cert', f('server.pem'), '--tls-key', f('server.key'), '--tls-ca', f('ca.pem')], {}] as [string, string, string[], object]] : []),
+  ];
+  await Promise.all(specs.map(async ([key, id, args, peer]) => (agent[key] = await start(id, args, peer))));
+});
 afterAll(async () => {
   for (const a of started) {
     a.proc.kill('SIGCONT');
@@ -68,7 +104,7 @@ function raw(address: string, method: string, messages: readonly Buffer[], metad
 describe('an agent that dies or stalls mid-run', () => {
   it('killed: the run stops, naming the agent and its stage, and the other agent holds no stage', async () => {
     const { model } = await squeezenet();
-    const [a, b] = await Promise.all([start('a'), start('b')]);
+    const [a, b] = [agent.a!, agent.b1!];
     let streaming!: () => void;
     const begun = new Promise<void>((r) => (streaming = r));
     const run = runPlan({ model, plan: prefixPlan(model, ['a', 'b']), agents: [a.endpoint, b.endpoint], frames: 2000, rate: 20, compareFrames: 0, onProgress: (m) => m.startsWith('streaming') && streaming() });
@@ -84,7 +120,7 @@ describe('an agent that dies or stalls mid-run', () => {
 
   it('stopped (SIGSTOP): the stall deadline names the stage holding the frames', async () => {
     const { model } = await squeezenet();
-    const [a, b, c] = await Promise.all([start('a'), start('b'), start('c')]);
+    const [a, b, c] = [agent.a!, agent.b2!, agent.c!];
     let streaming!: () => void;
     const begun = new Promise<void>((r) => (streaming = r));
     const run = runPlan({
@@ -106,10 +142,6 @@ describe('an agent that dies or stalls mid-run', () => {
 });
 
 describe('bad messages are refused with a clear status, and the agent keeps serving', () => {
-  let agent: SpawnedAgent;
-  beforeAll(async () => {
-    agent = await start('garbage', ['--max-tensor-bytes', '100000']);
-  });
   const sha = 'ab'.repeat(32);
   it.each([
     ['Push', [Buffer.from('garbage')], grpc.status.INVALID_ARGUMENT, /malformed message \(header length \d+ does not fit/],
@@ -125,10 +157,10 @@ describe('bad messages are refused with a clear status, and the agent keeps serv
     ['LinkTest', [Buffer.from('x')], grpc.status.INVALID_ARGUMENT, /malformed message/],
     ['LinkTest', [message({ sizes: [1, 2], repeats: 1 })], grpc.status.INVALID_ARGUMENT, /must name the peer/],
   ] as const)('%s with %#', async (method, messages, code, details) => {
-    const r = await raw(agent.address, method, messages);
+    const r = await raw(agent.garbage!.address, method, messages);
     expect(r.code).toBe(code);
     expect(r.details).toMatch(details);
-    const c = connectAgent(agent.endpoint);
+    const c = connectAgent(agent.garbage!.endpoint);
     expect((await c.info()).board.name).toBe('garbage');
     c.close();
   });
@@ -136,11 +168,11 @@ describe('bad messages are refused with a clear status, and the agent keeps serv
   it('a tensor over the agent\'s limit stops the run with the tensor named', async () => {
     const { model } = await squeezenet();
     const names = model.graph.nodes.map((n) => n.name);
-    await expect(runPlan({ model, plan: { stages: [{ board: 'garbage', nodes: names }] }, agents: [agent.endpoint], frames: 3, compareFrames: 0 })).rejects.toMatchObject({
+    await expect(runPlan({ model, plan: { stages: [{ board: 'garbage', nodes: names }] }, agents: [agent.garbage!.endpoint], frames: 3, compareFrames: 0 })).rejects.toMatchObject({
       code: 'RUNTIME_TOO_LARGE',
       message: expect.stringMatching(/tensor \S+ has 602112 bytes, over this agent's limit of 100000/),
     });
-    const c = connectAgent(agent.endpoint);
+    const c = connectAgent(agent.garbage!.endpoint);
     expect(await eventually(async () => (await c.info()).stages === 0)).toBe(true);
     c.close();
   });
@@ -148,46 +180,27 @@ describe('bad messages are refused with a clear status, and the agent keeps serv
 
 describe('credentials', () => {
   it('with a token, every method refuses a client without it or with another one', async () => {
-    const token = 'tok-' + 'x'.repeat(20);
-    writeFileSync(path.join(dir, 'token'), `${token}\n`);
-    const agent = await start('secured', ['--token-file', path.join(dir, 'token')], { token });
+    const secured = agent.secured!;
     for (const method of Object.keys(KIND)) {
-      const none = await raw(agent.address, method, [message({})]);
+      const none = await raw(secured.address, method, [message({})]);
       expect([method, none.code, none.details]).toEqual([method, grpc.status.UNAUTHENTICATED, expect.stringMatching(/needs a bearer token/)]);
       const md = new grpc.Metadata();
       md.set('authorization', 'Bearer wrong-token-123');
-      const wrong = await raw(agent.address, method, [message({})], md);
+      const wrong = await raw(secured.address, method, [message({})], md);
       expect([method, wrong.code, wrong.details]).toEqual([method, grpc.status.UNAUTHENTICATED, 'this agent refused the bearer token']);
     }
-    const [without, withToken] = await checkAgents([{ id: 'secured', peer: { address: agent.address } }, agent.endpoint]);
+    const [without, withToken] = await checkAgents([{ id: 'secured', peer: { address: secured.address } }, secured.endpoint]);
     expect(without).toMatchObject({ ok: false, code: 'RUNTIME_UNAUTHENTICATED', error: expect.stringMatching(/^agent secured at 127\.0\.0\.1:\d+ refused the credentials/) });
     expect(withToken).toMatchObject({ ok: true, info: { token: true } });
   });
 
-  const openssl = (() => {
-    try {
-      execFileSync('openssl', ['version']);
-      return true;
-    } catch {
-      return false;
-    }
-  })();
   it.skipIf(!openssl)('with mutual TLS, a client without a certificate from its CA is refused', async () => {
-    const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-    const key = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-    for (const ca of ['ca', 'other-ca']) ssl('req', '-x509', ...key, '-keyout', `${ca}.key`, '-out', `${ca}.pem`, '-days', '1', '-subj', `/CN=${ca}`);
-    writeFileSync(path.join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
-    for (const [name, ca] of [['server', 'ca'], ['client', 'ca'], ['stranger', 'other-ca']]) {
-      ssl('req', ...key, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
-      ssl('x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-out', `${name}.pem`, '-days', '1', '-extfile', 'san.ext');
-    }
-    const f = (n: string) => path.join(dir, n);
-    const agent = await start('tls', ['--tls-cert', f('server.pem'), '--tls-key', f('server.key'), '--tls-ca', f('ca.pem')]);
+    const address = agent.tls!.address;
     const tls = (cert: string) => readTlsFiles({ ca: f('ca.pem'), cert: f(`${cert}.pem`), key: f(`${cert}.key`) }, 'tls');
     const endpoints: AgentEndpoint[] = [
-      { id: 'plain', peer: { address: agent.address } },
-      { id: 'stranger', peer: { address: agent.address, tls: tls('stranger') } },
-      { id: 'client', peer: { address: agent.address, tls: tls('client') } },
+      { id: 'plain', peer: { address } },
+      { id: 'stranger', peer: { address, tls: tls('stranger') } },
+      { id: 'client', peer: { address, tls: tls('client') } },
     ];
     const status = await checkAgents(endpoints, { timeoutMs: 3000 });
     expect(status.map((s) => [s.id, s.ok, s.code ?? null])).toEqual([
