@@ -156,5 +156,5 @@ export async function loadModel(source: string | Uint8Array, options: LoadOption
 /** The report of a model loaded without passes. */
 function unsimplified(proto: ModelProto): SimplifyReport {
   const n = proto.graph!.node.length;
-  return { nodesBefore: n, nodesAfter: n, constants: 0, folded: 0, inlined: 0, identities: 0, dead: 0, passes: [] };
+  return { nodesBefore: n, nodesAfter: n, constants: 0, folded: 0, inlined: 0, identities: 0, dead: 0, passes: [], removedNodes: [] };
 }

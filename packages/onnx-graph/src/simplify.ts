@@ -40,6 +40,11 @@ export interface SimplifyReport {
   /** Nodes nothing read any more. */
   readonly dead: number;
   readonly passes: readonly PassReport[];
+  /**
+   * Names of the file's nodes that are no longer layers (folded, inlined, removed), in file order:
+   * a profile measured on the unsimplified graph may still name them.
+   */
+  readonly removedNodes: readonly string[];
 }
 
 /** The passes, in the order they run. */
@@ -97,6 +102,7 @@ const MAX_ROUNDS = 8;
  */
 export async function simplifyProto(proto: ModelProto, label: string, analyse: Analyse, passes: readonly Pass[] = PASSES): Promise<SimplifyReport> {
   const nodesBefore = proto.graph!.node.length;
+  const fileNodes = proto.graph!.node.map((n) => n.name);
   const totals = new Map<string, { pass: Pass; removed: Record<string, number>; nodes: number; added: number; dropped: number }>();
   for (const p of passes) totals.set(p.name, { pass: p, removed: {}, nodes: 0, added: 0, dropped: 0 });
   let current: { graph: Graph; info: ReadonlyMap<string, Info> } | undefined;
@@ -125,6 +131,7 @@ export async function simplifyProto(proto: ModelProto, label: string, analyse: A
     addedInitializers: t.added, removedInitializers: t.dropped,
   }));
   const count = (name: string) => totals.get(name)?.nodes ?? 0;
+  const left = new Set(proto.graph!.node.map((n) => n.name));
   return {
     nodesBefore,
     nodesAfter: proto.graph!.node.length,
@@ -134,5 +141,6 @@ export async function simplifyProto(proto: ModelProto, label: string, analyse: A
     identities: count('identities'),
     dead: count('dead-nodes'),
     passes: reports,
+    removedNodes: fileNodes.filter((n) => !left.has(n)),
   };
 }

@@ -193,6 +193,14 @@ describe('load-time passes', () => {
     const removed = Object.fromEntries(model.simplified.passes.filter((p) => p.removedNodes > 0).map((p) => [p.pass, p.removedNodes]));
     expect(removed).toEqual(c.removed);
     expect(model.simplified.nodesAfter).toBe(c.ops.length);
+    // The removed nodes are named, and none of them is a layer any more.
+    const total = Object.values(c.removed).reduce((a, b) => a + b, 0);
+    // Inlining brings the branch's nodes in, so only then do removed and left not add up to the file.
+    if (!c.removed['inline-if']) {
+      expect(model.simplified.removedNodes).toHaveLength(total);
+      expect(total).toBe(model.simplified.nodesBefore - c.ops.length);
+    }
+    for (const n of model.simplified.removedNodes) expect(model.graph.nodes.some((x) => x.name === n)).toBe(false);
     expect(await sameAsFile(bytes, model)).toBeLessThanOrEqual(1e-6);
     if (c.irVersion !== undefined && c.irVersion < 4) {
       const g = model.proto.graph!;
@@ -220,7 +228,7 @@ describe('load-time passes', () => {
   it('simplify: false keeps the file as it is', async () => {
     const model = await loadModel(CASES['dead nodes and unread initializers go']!.build().bytes(), { simplify: false });
     expect(model.graph.nodes.map((n) => n.name)).toEqual(['relu', 'dead', 'dead2']);
-    expect(model.simplified).toEqual({ nodesBefore: 3, nodesAfter: 3, constants: 0, folded: 0, inlined: 0, identities: 0, dead: 0, passes: [] });
+    expect(model.simplified).toEqual({ nodesBefore: 3, nodesAfter: 3, constants: 0, folded: 0, inlined: 0, identities: 0, dead: 0, passes: [], removedNodes: [] });
   });
 
   it.each([
