@@ -382,10 +382,13 @@ export function analyseModel(proto: ModelProto, opts: AnalyseOptions): AnalyseRe
   g.initializer.forEach((t) => add(t.name));
   for (const n of nodes) for (const o of n.outputs) if (o !== '') add(o);
 
+  const inputValues: Record<string, readonly number[]> = {};
+  for (const [k, f] of feeds) if (f.value) inputValues[k] = f.value;
   return {
     graph: {
       name: opts.name, opsetVersion: opset, nodes, tensors, inputs: inputNames, outputs: outputNames,
       initializers: g.initializer.map((t) => t.name),
+      ...(Object.keys(inputValues).length ? { inputValues } : {}),
     },
     info,
   };

@@ -89,6 +89,8 @@ export interface Graph {
   readonly inputs: readonly string[];
   readonly outputs: readonly string[];
   readonly initializers: readonly string[];
+  /** Values the user fixed for inputs (`--input sr=:16000`): the graph is specialised to them, so runs must feed them. */
+  readonly inputValues?: Readonly<Record<string, readonly number[]>>;
 }
 
 /** A position in the topological order: cut after node `after`. */

@@ -47,13 +47,27 @@ function randomTensor(dtype: DType, shape: readonly number[], rand: () => number
   }
 }
 
-/** Seeded random feeds for every graph input. */
+/** A tensor holding the values the user fixed for an input. */
+function valueTensor(dtype: DType, shape: readonly number[], v: readonly number[]): ort.Tensor {
+  const dims = shape.slice();
+  switch (dtype) {
+    case 'float32': return new ort.Tensor('float32', Float32Array.from(v), dims);
+    case 'float64': return new ort.Tensor('float64', Float64Array.from(v), dims);
+    case 'int64': return new ort.Tensor('int64', BigInt64Array.from(v, (x) => BigInt(Math.trunc(x))), dims);
+    case 'int32': return new ort.Tensor('int32', Int32Array.from(v), dims);
+    case 'bool': return new ort.Tensor('bool', Uint8Array.from(v, (x) => (x ? 1 : 0)), dims);
+    default: throw new GraphError('GRAPH_SHAPE_INFERENCE', `cannot feed a fixed value of type ${dtype}`);
+  }
+}
+
+/** Seeded random feeds for every graph input; an input with a fixed value (`--input sr=:16000`) gets that value. */
 export function randomFeeds(graph: Graph, seed = 1): Record<string, ort.Tensor> {
   const rand = prng(seed);
   const feeds: Record<string, ort.Tensor> = {};
   for (const name of graph.inputs) {
     const t = graph.tensors.get(name)!;
-    feeds[name] = randomTensor(t.dtype, t.shape, rand);
+    const fixed = graph.inputValues?.[name];
+    feeds[name] = fixed ? valueTensor(t.dtype, t.shape, fixed) : randomTensor(t.dtype, t.shape, rand);
   }
   return feeds;
 }

@@ -354,6 +354,16 @@ describe('scalar inputs', () => {
     expect(Array.from(y['y']!.data as Float32Array)).toEqual([2, 4, 6]);
   });
 
+  it('a fixed value the graph still reads is fed by randomFeeds', async () => {
+    const model = await loadModel(scaled([]).bytes(), { inputShapes: { s: { shape: [], value: [3] } } });
+    expect(model.graph.inputValues).toEqual({ s: [3] });
+    const feeds = randomFeeds(model.graph, 1);
+    expect(Array.from(feeds['s']!.data as Float32Array)).toEqual([3]);
+    const x = Array.from(feeds['x']!.data as Float32Array);
+    const y = await runModel(encodeModel(model.proto), feeds, ['y']);
+    expect(Array.from(y['y']!.data as Float32Array)).toEqual(x.map((v) => Math.fround(v * 3)));
+  });
+
   it.each([
     ['no shape and no --input', null, undefined, 'GRAPH_DYNAMIC_DIM', 'model bytes: input s has no declared shape; pass --input s=<shape> (--input s= for a scalar)'],
     ['a 1-D shape for a scalar', [], { s: [16000] }, 'GRAPH_INPUT_SHAPE_MISMATCH', '--input s=16000: input s is a scalar (rank 0); give --input s= for its shape, or --input s=:<value> (e.g. s=:16000) to fix its value'],
