@@ -27,10 +27,11 @@ export function inlineConstantIfs(proto: ModelProto, ctx: PassContext): PassResu
   const removed: { name: string; op: string }[] = [];
   let added = 0;
   const out: NodeProto[] = [];
-  const taken = new Set<string>();
-  for (const t of g.initializer) taken.add(t.name);
-  for (const i of g.input) taken.add(i.name);
-  allNames(g.node, taken);
+  const base = new Set<string>();
+  for (const t of g.initializer) base.add(t.name);
+  for (const i of g.input) base.add(i.name);
+  for (const o of g.output) base.add(o.name);
+  const renamed = new Set<string>();
   for (const n of g.node) {
     // The condition is a constant: an initializer (a folded test) or an input given a value (--input c=:1).
     const isIf = n.opType === 'If' && isDefaultDomain(n.domain);
@@ -41,7 +42,12 @@ export function inlineConstantIfs(proto: ModelProto, ctx: PassContext): PassResu
       out.push(n);
       continue;
     }
-    // A name the branch defines that is already taken elsewhere gets the If's name as a prefix.
+    // A name the branch defines that is taken anywhere else (the If's other branch aside: it goes
+    // with the If) gets the If's name as a prefix, so exporter names survive where they can.
+    const taken = new Set<string>([...base, ...renamed]);
+    allNames(g.node.filter((x) => x !== n), taken);
+    for (const i of n.input) taken.add(i);
+    for (const o of n.output) taken.add(o);
     const defined = new Set<string>([...branch.initializer.map((t) => t.name), ...branch.node.flatMap((x) => x.output.filter((o) => o !== ''))]);
     const rename = new Map<string, string>();
     for (const d of defined) {
@@ -51,6 +57,7 @@ export function inlineConstantIfs(proto: ModelProto, ctx: PassContext): PassResu
       while (taken.has(name)) name = `${n.name}/${d}_${k++}`;
       rename.set(d, name);
       taken.add(name);
+      renamed.add(name);
     }
     // Body outputs become the If's outputs: the producing node writes the If's output name.
     const outputOf = new Map<string, string>();

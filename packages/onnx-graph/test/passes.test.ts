@@ -225,6 +225,12 @@ describe('load-time passes', () => {
     expect(maxAbsDiff(file, await runStages(split, feeds), ['y'])).toBeLessThanOrEqual(1e-6);
   });
 
+  it("an inlined branch keeps the exporter's node and tensor names; the If's output keeps its name", async () => {
+    const model = await loadModel(CASES['an If on a shape test takes its branch inline']!.build().bytes());
+    expect(model.graph.nodes.map((n) => n.name)).toEqual(['then_branch_node', 'out']);
+    expect(model.graph.nodes[0]!.outputs).toEqual(['y0']);
+  });
+
   it('simplify: false keeps the file as it is', async () => {
     const model = await loadModel(CASES['dead nodes and unread initializers go']!.build().bytes(), { simplify: false });
     expect(model.graph.nodes.map((n) => n.name)).toEqual(['relu', 'dead', 'dead2']);
