@@ -151,7 +151,7 @@ class StageHost {
     if (this.spec.next) {
       this.channel ??= this.transport.openStageChannel(this.spec.next, {
         who: `stage ${this.spec.stage + 1} at ${this.spec.next.address}`,
-        deadlineMs: 24 * 3600_000,
+        deadlineMs: this.remainingMs(),
         maxMessageBytes: this.maxMessageBytes,
       });
       await this.channel.send(encodeMessage(header, parts));
@@ -163,6 +163,13 @@ class StageHost {
       kind: 'event', frame: f.frame, sentAt: f.sentAt, arrivedAt: f.arrivedAt, computeStart, computeEnd, sendStart, sendEnd, bytesIn: f.bytesIn, bytesOut: tensorBytes(forward),
     };
     await this.write(encodeMessage(ev));
+  }
+
+  /** What is left of the Stage call's deadline: the stage's onward stream gets no more. */
+  private remainingMs(): number {
+    const d = this.call.getDeadline();
+    const at = d instanceof Date ? d.getTime() : typeof d === 'number' && Number.isFinite(d) ? d : Date.now() + 3600_000;
+    return Math.max(1000, at - Date.now());
   }
 
   /** Write on the Stage call, waiting while its buffer is full. */
@@ -582,7 +589,17 @@ async function measureLink(
         });
         call.on('error', () => {});
         void (async () => {
-          for (let i = 0; i < count; i++) if (!call.write(payload)) await new Promise((r) => call.once('drain', r));
+          // At most two messages handed to HTTP/2 and not yet taken by the network, as a stage sends frames.
+          let pending = 0;
+          let wake: () => void = () => {};
+          for (let i = 0; i < count; i++) {
+            while (pending >= 2) await new Promise<void>((r) => (wake = r));
+            pending++;
+            call.write(payload, () => {
+              pending--;
+              wake();
+            });
+          }
           call.end();
         })();
       });
