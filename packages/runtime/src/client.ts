@@ -32,6 +32,8 @@ export interface StageHandle {
   /** The agent's clock minus ours (ms), from ping round trips. */
   readonly clockOffsetMs: number;
   readonly loadMs: number;
+  /** Estimate the agent's clock offset from sequential ping round trips (call when the coordinator is idle). */
+  syncClock(pings?: number): Promise<void>;
   /** End the stage (half-close); the agent releases it. */
   stop(): void;
   /** End the stage now (cancel). */
@@ -125,7 +127,7 @@ export function connectAgent(endpoint: AgentEndpoint, maxMessageBytes = 512 * (1
           if (ready) cb.onError(e);
           else reject(e);
         };
-        const pings = new Map<number, number>();
+        const pings = new Map<number, (agentNow: number) => void>();
         let best = { rtt: Infinity, offset: 0 };
         let loadMs = 0;
         const handle: StageHandle = {
@@ -134,6 +136,18 @@ export function connectAgent(endpoint: AgentEndpoint, maxMessageBytes = 512 * (1
           },
           get loadMs() {
             return loadMs;
+          },
+          syncClock: async (count = 8) => {
+            // One at a time: a ping queued behind another measures the queue, not the clock.
+            for (let i = 0; i < count && !failed; i++) {
+              const t0 = nowMs();
+              const agentNow = await new Promise<number>((resolve) => {
+                pings.set(i, resolve);
+                call.write(encodeMessage({ kind: 'ping', t: i }));
+              });
+              const t1 = nowMs();
+              if (t1 - t0 < best.rtt) best = { rtt: t1 - t0, offset: agentNow - (t0 + t1) / 2 };
+            }
           },
           stop: () => call.end(),
           cancel: () => {
@@ -147,22 +161,13 @@ export function connectAgent(endpoint: AgentEndpoint, maxMessageBytes = 512 * (1
             switch (header.kind) {
               case 'ready':
                 loadMs = header.loadMs as number;
-                // The fastest of several round trips bounds the clock offset's error by half of it.
-                for (let i = 0; i < 8; i++) {
-                  pings.set(i, nowMs());
-                  call.write(encodeMessage({ kind: 'ping', t: i }));
-                }
+                ready = true;
+                resolve(handle);
                 break;
               case 'pong': {
-                const t0 = pings.get(header.t as number);
-                if (t0 === undefined) break;
-                const t1 = nowMs();
-                if (t1 - t0 < best.rtt) best = { rtt: t1 - t0, offset: (header.nowMs as number) - (t0 + t1) / 2 };
+                // The fastest of several round trips bounds the clock offset's error by half of it.
+                pings.get(header.t as number)?.(header.nowMs as number);
                 pings.delete(header.t as number);
-                if (pings.size === 0 && !ready) {
-                  ready = true;
-                  resolve(handle);
-                }
                 break;
               }
               case 'event':

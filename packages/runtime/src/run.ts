@@ -35,6 +35,8 @@ export interface RunOptions {
   readonly inFlight?: number;
   /** Frames whose outputs are compared with the unsplit model; default 2. */
   readonly compareFrames?: number;
+  /** Frames sent first and left out of every figure (sessions and JIT warming up); default 2. */
+  readonly warmupFrames?: number;
   /** The engine each board's figures assume; default onnxruntime-cpu for every board. */
   readonly engines?: Readonly<Record<string, Engine>>;
   /** Stop when no frame makes progress for this long; default 15 s. */
@@ -136,6 +138,9 @@ export async function runPlan(o: RunOptions): Promise<RunOutput> {
     });
 
     // Reference outputs before the run, so the local runs do not compete with the pipeline.
+    const warmup = o.warmupFrames ?? 2;
+    if (!Number.isInteger(warmup) || warmup < 0) throw new RuntimeError('RUNTIME_BAD_OPTIONS', `warmupFrames must be a non-negative integer, got ${warmup}`);
+    const total = frames + warmup;
     const compare = Math.min(o.compareFrames ?? 2, frames);
     const pool = Array.from({ length: Math.min(frames, 4) }, (_, i) => randomFeeds(graph, i + 1));
     const expected: Record<string, ort.Tensor>[] = [];
@@ -200,19 +205,21 @@ export async function runPlan(o: RunOptions): Promise<RunOutput> {
           let b = 0;
           for (const v of Object.values(tensors)) b += (v.data as ArrayBufferView).byteLength;
           outputBytes.set(frame, b);
-          if (frame < compare) {
-            maxDiff = Math.max(maxDiff, maxAbsDiff(expected[frame]!, tensors, graph.outputs));
+          if (frame >= warmup && frame - warmup < compare) {
+            maxDiff = Math.max(maxDiff, maxAbsDiff(expected[frame - warmup]!, tensors, graph.outputs));
             compared++;
           }
           outstanding--;
           wakeSender();
-          if (arrivals.size === frames) allDone();
+          if (arrivals.size === total) allDone();
         },
         onError: onError(d.index),
       }, { timeoutMs: o.runTimeoutMs ?? 30 * 60_000, maxTensorBytes });
       progress(`stage ${d.index} ready on ${d.board}`, deployed.filter((x) => x.handle).length, deployed.length);
     })), deployDeadline, () => new RuntimeError('RUNTIME_DEADLINE', `deploying the stages took longer than ${deployDeadline / 1000} s (stages not ready: ${deployed.filter((d) => !d.handle).map((d) => `${d.index} on ${d.board}`).join(', ')})`));
 
+    // Clocks after every deployment, while this process has nothing else to do.
+    for (const d of deployed) await d.handle!.syncClock();
     const first = byId.get(deployed[0]!.board)!;
     const channel: StageChannel = transport.openStageChannel(first.peer, {
       who: `stage 0 on agent ${first.id} at ${first.peer.address}`, deadlineMs: o.runTimeoutMs ?? 30 * 60_000, maxMessageBytes: Math.max(64 << 20, 4 * maxTensorBytes),
@@ -221,13 +228,13 @@ export async function runPlan(o: RunOptions): Promise<RunOutput> {
     const inputs = forward[0]!;
     const encoded = pool.map((feeds) => packTensors(Object.fromEntries(inputs.map((n) => [n, feeds[n]!]))));
 
-    progress(`streaming ${frames} frames`, 0, frames);
+    progress(`streaming ${frames} frames${warmup ? ` after ${warmup} to warm up` : ''}`, 0, frames);
     const t0 = nowMs();
     lastProgress = t0;
     let channelError: RuntimeError | undefined;
     let stopping = false;
     const sender = (async () => {
-      for (let i = 0; i < frames; i++) {
+      for (let i = 0; i < total; i++) {
         while ((outstanding >= window || (rate > 0 && nowMs() < t0 + (i * 1000) / rate)) && !failure && !stopping) {
           const wait = rate > 0 ? Math.max(0, t0 + (i * 1000) / rate - nowMs()) : 50;
           await new Promise<void>((r) => {
@@ -236,7 +243,8 @@ export async function runPlan(o: RunOptions): Promise<RunOutput> {
           });
         }
         if (failure || stopping || o.signal?.aborted) return;
-        const { headers, parts } = encoded[i % encoded.length]!;
+        // The warm-up frames reuse the pool; the first measured frame is the first compared one.
+        const { headers, parts } = encoded[Math.max(0, i - warmup) % encoded.length]!;
         const at = nowMs();
         sentAt.set(i, at);
         outstanding++;
@@ -287,7 +295,10 @@ export async function runPlan(o: RunOptions): Promise<RunOutput> {
     await sender;
     for (const d of deployed) d.handle?.stop();
 
-    return summarise({ o, deployed, split, frames, t0, wallMs, sentAt, arrivals, lastSend, outputBytes, maxDiff, compared, byId });
+    // Figures from the measured frames only.
+    const measured = <T>(m: ReadonlyMap<number, T>) => new Map([...m].filter(([f]) => f >= warmup));
+    for (const d of deployed) d.events.splice(0, d.events.length, ...d.events.filter((e) => e.frame >= warmup));
+    return summarise({ o, deployed, split, frames, t0, wallMs, sentAt: measured(sentAt), arrivals: measured(arrivals), lastSend: measured(lastSend), outputBytes: measured(outputBytes), maxDiff, compared, byId });
   } catch (e) {
     for (const d of deployed) d.handle?.cancel();
     throw e;
@@ -335,7 +346,8 @@ function summarise(c: Collected): RunOutput {
   const { o, deployed, frames } = c;
   const plan = o.plan;
   const times = [...c.arrivals.values()].sort((a, b) => a - b);
-  const throughputFps = frames >= 2 ? ((frames - 1) * 1000) / (times[times.length - 1]! - times[0]!) : 1000 / (times[0]! - c.sentAt.get(0)!);
+  const firstSent = Math.min(...c.sentAt.values());
+  const throughputFps = frames >= 2 ? ((frames - 1) * 1000) / (times[times.length - 1]! - times[0]!) : 1000 / (times[0]! - firstSent);
   const latencies = [...c.arrivals.entries()].map(([f, t]) => t - c.sentAt.get(f)!);
   // Agent clocks to ours: t_ours = t_agent - offset.
   const local = (d: Deployed, t: number) => t - (d.handle?.clockOffsetMs ?? 0);
@@ -382,7 +394,7 @@ function summarise(c: Collected): RunOutput {
     maxAbsDiff: c.maxDiff,
     compared: c.compared,
     stages,
-    transferOut: { from: lastStage.board, bytes: c.outputBytes.get(0) ?? 0, measuredMs: median(outMs) },
+    transferOut: { from: lastStage.board, bytes: [...c.outputBytes.values()][0] ?? 0, measuredMs: median(outMs) },
     wallMs: c.wallMs,
     trace: chromeTrace(spans, ['coordinator', ...new Set(deployed.map((d) => d.board))]),
   };
