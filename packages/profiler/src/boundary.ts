@@ -206,12 +206,14 @@ export async function calibrateBoundary(options: BoundaryCalibrationOptions = {}
         const prof = await createSession(m.bytes, { ...opts, enableProfiling: true, profileFilePrefix: prefix }, label);
         try {
           const feeds = { x: new ort.Tensor('float32', new Float32Array(m.inElements).fill(0.5), [m.inElements]) };
+          // One set of output tensors per session (shared ones slow the alternating runs down).
           const fetches = outputs === 'preallocated' ? fetchesFor([{ name: 'y', dtype: 'float32', shape: [m.outElements] }]) : null;
+          const profFetches = outputs === 'preallocated' ? fetchesFor([{ name: 'y', dtype: 'float32', shape: [m.outElements] }]) : null;
           const wall: number[] = [];
           for (let i = 0; i < warmup + runs; i++) {
             const ms = await timedRun(plain, feeds, label, fetches);
             if (i >= warmup) wall.push(ms);
-            await timedRun(prof, feeds, label, fetches);
+            await timedRun(prof, feeds, label, profFetches);
           }
           prof.endProfiling();
           const file = (await readdir(tmp)).find((f) => f.startsWith(`${kind}-${size}`) && f.endsWith('.json'));
