@@ -38,6 +38,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '20' },
     check: { type: 'string', default: '30' },
     sections: { type: 'string', default: 'calibration,models,prealloc,stages' },
+    'stage-warmup': { type: 'string', default: '20' },
   },
 });
 const threadList = values.threads.split(',').map(Number);
@@ -189,11 +190,14 @@ if (sections.has('stages')) {
     const feeds = randomFeeds(graph, 1);
     const fetches = fetchesFor(graph.outputs.map((name) => ({ name, dtype: graph.tensors.get(name).dtype, shape: graph.tensors.get(name).shape })));
     const times = [];
-    for (let i = 0; i < n + 3; i++) {
+    // 20 warm-up runs: a fresh stage session ran its first ~15 runs 2x slower (SqueezeNet stage 0:
+    // 3.4 ms, then 1.5 ms), which 3 warm-up runs left in the medians.
+    const warm = Number(values['stage-warmup']);
+    for (let i = 0; i < n + warm; i++) {
       const t0 = performance.now();
       const r = fetches ? await session.run(feeds, fetches) : await session.run(feeds);
       for (const k in r) void r[k].data;
-      if (i >= 3) times.push(performance.now() - t0);
+      if (i >= warm) times.push(performance.now() - t0);
     }
     await session.release();
     return med(times);
