@@ -82,7 +82,7 @@ describe('help', () => {
     [['inspect'], 'dnnpart: inspect needs <model> (an ONNX file); see dnnpart inspect --help'],
     [['zoo', 'list', 'extra'], 'dnnpart: zoo list takes no arguments, got extra "extra"'],
     [['zoo', 'export', 'resnet18'], 'dnnpart: zoo export needs --output (see dnnpart zoo export --help)'],
-    [['split', 'm.onnx', '-o', 'x'], 'dnnpart: split needs --after <node>[,<node>...] (see dnnpart split --help)'],
+    [['split', 'm.onnx', '-o', 'x'], 'dnnpart: split needs --after <node>[,<node>...] or --plan <plan.json> (see dnnpart split --help)'],
     [['solve'], 'dnnpart: give --problem <p.json> or --system <system.yaml>'],
     [['solve', '--problem', 'a.json', '--system', 'b.yaml'], 'dnnpart: give --problem or --system, not both'],
     [['solve', '--problem', 'a.json', '--pareto', 'throughput'], 'dnnpart: --pareto takes two different objectives of throughput, latency, energy, e.g. throughput,energy; got "throughput"'],
