@@ -184,4 +184,19 @@ describe('verify', () => {
     expect(bad.stderr).toBe('dnnpart: --verify sq.problem.json: not a dnnpart verify result (schema dnnpart/verify@1); write one with dnnpart verify -o <file>\n');
     expect(bad.code).toBe(2);
   });
+
+  it('shows a run on the agents (dnnpart run --json) beside its prediction', async () => {
+    // The fields of @dnnpart/runtime's RunResult that the report reads.
+    write('run.json', { frames: 40, throughputFps: 51.5, latencyMs: { p50: 30.25, p95: 41 }, predicted: { throughputFps: 50, latencyMs: 25 }, maxAbsDiff: 0, stages: [] });
+    const r = await run(['report', '--problem', 'sq.problem.json', '--run', 'run.json', '-o', 'rep3', '--time-limit', '10'], { cwd: dir });
+    expect(r.stderr).not.toMatch(/dnnpart:/);
+    expect(r.code).toBe(0);
+    const md = readFileSync(path.join(dir, 'rep3', 'report.md'), 'utf8');
+    const row = md.split('\n').find((l) => l.includes('run.json: run on the agents (40 frames)'));
+    expect(row).toBeDefined();
+    expect(row).toBe('| run.json: run on the agents (40 frames) | 50.0 FPS | 51.5 FPS | +3.0 % | 25.0 ms | 30.3 ms | +21.0 % |');
+    const bad = await run(['report', '--problem', 'sq.problem.json', '--run', 'sq.problem.json', '-o', 'rep4'], { cwd: dir });
+    expect(bad.stderr).toBe('dnnpart: --run sq.problem.json: not a dnnpart run result (frames, throughputFps, latencyMs.p50); write one with dnnpart run --json > run.json\n');
+    expect(bad.code).toBe(2);
+  });
 });

@@ -149,6 +149,7 @@ export const commands: readonly CommandSpec[] = [
       { name: 'problem', type: 'string', repeatable: true, placeholder: '<p.json>', help: 'a problem file; repeat to compare problems' },
       { name: 'title', type: 'string', placeholder: '<text>', help: 'the report\'s title' },
       { name: 'verify', type: 'string', repeatable: true, placeholder: '<verify.json>', help: 'a dnnpart verify result: its predicted vs measured table goes into the report' },
+      { name: 'run', type: 'string', repeatable: true, placeholder: '<run.json>', help: 'a dnnpart run --json result: measured throughput and latency on the agents beside the prediction (one system only)' },
       out('the directory to write the report into (required)'),
       timeLimit,
     ],

@@ -133,6 +133,7 @@ const handlers: Record<string, Handler> = {
         output: required(a, 'output', 'report'),
         ...opt('title', str(a, 'title')),
         ...opt('verify', strings(a, 'verify')),
+        ...opt('runs', strings(a, 'run')),
         ...opt('timeLimitS', num(a, 'time-limit')),
       },
       ctx,

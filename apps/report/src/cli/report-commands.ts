@@ -1,8 +1,9 @@
 // dnnpart report and dnnpart start (the main job): systems and problems in, a report out.
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Objective, Plan } from '@dnnpart/solver';
-import type { ReportData, ReportSystem } from '../report-data.js';
+import type { MeasuredRun, ReportData, ReportSystem } from '../report-data.js';
 import { buildProblem, type ReportParts } from '../system/build.js';
 import { solveWithFidelity, wantsFidelity } from '../system/fidelity.js';
 import { loadSystem, profilesDir } from '../system/load.js';
@@ -24,6 +25,8 @@ export interface ReportOptions {
   readonly timeLimitS?: number;
   /** `dnnpart verify` results to show against the predictions. */
   readonly verify?: readonly string[];
+  /** `dnnpart run --json` results (a pipelined run on the agents) to show beside the predictions. */
+  readonly runs?: readonly string[];
   /** For `start`: replace each system's model, and defaults for measured boards. */
   readonly model?: ResolveOptions['model'];
   readonly measure?: ResolveOptions['measure'];
@@ -65,6 +68,10 @@ export async function report(opts: ReportOptions, ctx: CommandContext): Promise<
   const dir = resolvePath(ctx, opts.output);
   // Verify results are read first: a bad one stops the command before any solving.
   const verifyRuns = (opts.verify ?? []).map((given) => ({ given, ...readVerifyFile(resolvePath(ctx, given), given) }));
+  const agentRuns = (opts.runs ?? []).map((given) => readRunFile(resolvePath(ctx, given), given));
+  if (agentRuns.length > 0 && systems.length + problems.length !== 1) {
+    throw new UsageError('CLI_BAD_VALUE', `--run ${opts.runs![0]}: a run result names no model; give --run with exactly one --system or --problem`);
+  }
   await ensureDir(dir, opts.output);
 
   const built: ReportSystem[] = [];
@@ -110,7 +117,7 @@ export async function report(opts: ReportOptions, ctx: CommandContext): Promise<
     built.push(await solveParts(problem, partsFromProblem(problem, name, 'imported', path.basename(file)), opts, ctx));
   }
 
-  const verified = attachVerified(built, verifyRuns);
+  const verified = attachRuns(attachVerified(built, verifyRuns), agentRuns);
   const data: ReportData = {
     title: opts.title ?? (built.length === 1 ? `dnnpart report: ${built[0]!.name}` : `dnnpart report: ${built.map((b) => b.name).join(', ')}`),
     createdAt: new Date().toISOString(),
@@ -248,6 +255,35 @@ export async function start(opts: StartOptions, ctx: CommandContext): Promise<Co
     ctx,
   );
   return { data: result.data, text: `${result.text}\ndone in ${((Date.now() - t0) / 1000).toFixed(1)} s` };
+}
+
+/** A `dnnpart run --json` result as a measured run: throughput and median latency beside the plan's prediction. */
+export function readRunFile(file: string, given: string): MeasuredRun {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(code === 'ENOENT' ? 'CLI_FILE_NOT_FOUND' : 'CLI_BAD_VALUE', `--run ${given}: ${code === 'ENOENT' ? 'file not found' : `not JSON (${(e as Error).message})`}`);
+  }
+  const r = json as { frames?: unknown; throughputFps?: unknown; latencyMs?: { p50?: unknown }; predicted?: { throughputFps?: unknown; latencyMs?: unknown } } | null;
+  const num = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+  if (typeof r !== 'object' || r === null || !num(r.frames) || !num(r.throughputFps) || !num(r.latencyMs?.p50)) {
+    throw new UsageError('CLI_BAD_VALUE', `--run ${given}: not a dnnpart run result (frames, throughputFps, latencyMs.p50); write one with dnnpart run --json > run.json`);
+  }
+  return {
+    plan: `${path.basename(given)}: run on the agents (${r.frames} frames)`,
+    measuredFps: r.throughputFps,
+    measuredLatencyMs: r.latencyMs!.p50 as number,
+    ...(num(r.predicted?.throughputFps) ? { predictedFps: r.predicted!.throughputFps } : {}),
+    ...(num(r.predicted?.latencyMs) ? { predictedLatencyMs: r.predicted!.latencyMs } : {}),
+  };
+}
+
+function attachRuns(systems: ReportSystem[], runs: readonly MeasuredRun[]): ReportSystem[] {
+  if (runs.length === 0) return systems;
+  const s = systems[0]!;
+  return [{ ...s, measured: [...(s.measured ?? []), ...runs] }];
 }
 
 /** Each verify result joins the system of its model (the only system, or the one whose model has its name). */
