@@ -44,7 +44,7 @@ export function boundaryOf(profile: Profile): BoundaryCost & { readonly calibrat
   return {
     ...(profile.boundary ?? DEFAULT_BOUNDARY),
     calibrated: false,
-    warning: `profile of ${profile.model.name} on board ${profile.board.name} ${why}; stage boundaries cost the default ${DEFAULT_BOUNDARY.fixedMs} ms + ${DEFAULT_BOUNDARY.outMsPerByte * 1e6} ms/MB of outputs; re-profile with dnnpart profile to measure them`,
+    warning: `profile of ${profile.model.name} on board ${profile.board.name} ${why}; stage boundaries cost the default ${DEFAULT_BOUNDARY.fixedMs} ms + ${Number((DEFAULT_BOUNDARY.outMsPerByte * 1e6).toPrecision(6))} ms/MB of outputs; re-profile with dnnpart profile to measure them`,
   };
 }
 

@@ -62,6 +62,7 @@ export interface ResolveOptions {
 export function phaseLabel(phase: string): string {
   const labels: Record<string, string> = {
     load: 'loading the model',
+    boundary: 'timing stage boundaries',
     warmup: 'warming up',
     runs: 'timed runs',
     'end-to-end': 'timing end-to-end runs',
@@ -121,6 +122,8 @@ export async function resolveSystem(spec: SystemSpec, opts: ResolveOptions): Pro
         ...(inputShapes ? { inputShapes } : {}),
         runs: settings.runs ?? 10,
         warmup: settings.warmup ?? 2,
+        // Measured here, so the stage boundary is measured here too (a few seconds), not defaulted.
+        boundary: 'calibrate',
         ...(settings.threads ? { threads: settings.threads } : {}),
         ...(description ? { boardDescription: description } : {}),
         ...(opts.signal ? { signal: opts.signal } : {}),
