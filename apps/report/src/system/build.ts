@@ -130,9 +130,13 @@ function problemBoard(system: ResolvedSystem, b: ResolvedBoard, i: number): Prob
     );
   }
   const graphNodes = new Set(graph.nodes.map((n) => n.name));
+  // A profile of the file as written (before folding, or by another tool) times nodes that loading
+  // folded into weights: they no longer run, so their entries are left out, not refused.
+  const folded = new Set(system.foldedNodes ?? []);
   const latencyMs: Record<string, number> = {};
   const energyMj: Record<string, number> = {};
   for (const n of p.nodes) {
+    if (!graphNodes.has(n.name) && folded.has(n.name)) continue;
     if (!graphNodes.has(n.name)) {
       throw new SystemError('SYSTEM_PROFILE_NODE_UNKNOWN', `${where(spec, field)}: ${what} has node "${n.name}", which is not in ${path.basename(system.modelFile)}`);
     }

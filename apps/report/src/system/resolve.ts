@@ -36,6 +36,8 @@ export interface ResolvedSystem {
   readonly graph: Graph;
   readonly modelFile: string;
   readonly modelSha256: string;
+  /** Nodes of the file that loading folded away (Constant nodes, static shape arithmetic): they do not run. */
+  readonly foldedNodes?: readonly string[];
   readonly inputShapes?: InputShapes;
   readonly boards: readonly ResolvedBoard[];
   /** Directed links, after descriptions, overrides, `bidirectional` and `network`. */
@@ -149,7 +151,11 @@ export async function resolveSystem(spec: SystemSpec, opts: ResolveOptions): Pro
     }
   }
   const name = fromFile ? spec.name : `${graph.name}-${spec.boards.length}-boards`;
-  return { spec, name, graph, modelFile, modelSha256: model.sha256, ...(inputShapes ? { inputShapes } : {}), boards, links };
+  return {
+    spec, name, graph, modelFile, modelSha256: model.sha256,
+    ...(model.simplified.removedNodes.length > 0 ? { foldedNodes: model.simplified.removedNodes } : {}),
+    ...(inputShapes ? { inputShapes } : {}), boards, links,
+  };
 }
 
 /**
