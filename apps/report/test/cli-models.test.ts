@@ -44,6 +44,15 @@ describe('zoo', () => {
     expect(out).toEqual({ file: path.join(dir, 'a', 'sq32.onnx'), bytes: readFileSync(path.join(dir, 'a', 'sq32.onnx')).byteLength, name: 'squeezenet1_1', input: [1, 3, 32, 32] });
     rmSync(path.join(dir, 'a'), { recursive: true });
   });
+
+  it('exports a text encoder at its own default shape (batch x sequence), or the one given', async () => {
+    for (const [args, input] of [[[], [1, 128]], [['--input', '2x16'], [2, 16]]] as const) {
+      const r = await run(['zoo', 'export', 'minilm_l6', ...args, '-o', 'a/m.onnx', '--json'], { cwd: dir });
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ name: 'minilm_l6', input });
+    }
+    rmSync(path.join(dir, 'a'), { recursive: true });
+  });
 });
 
 describe('inspect', () => {
@@ -151,7 +160,8 @@ describe('bad input → exit 2 and one line naming the file, node or flag', () =
     ['--input for an input the model lacks', ['inspect', path.join(fixtures, 'dynamic.onnx'), '--input', 'z=1x3x8x8'], /^dnnpart: .*\bz\b.*\n$/],
     ['unknown zoo name', ['zoo', 'export', 'resnet19', '-o', 'x.onnx'], /^dnnpart: .*resnet19.*\n$/],
     ['input too small for the network', ['zoo', 'export', 'alexnet', '--input', '1x3x64x64', '-o', 'x.onnx'], /^dnnpart: alexnet: input 1x3x64x64 does not fit the network.*\n$/],
-    ['bad shape', ['zoo', 'export', 'resnet18', '--input', '1x3', '-o', 'x.onnx'], /^dnnpart: --input for zoo networks is NxCxHxW, got "1x3"\n$/],
+    ['bad shape', ['zoo', 'export', 'resnet18', '--input', '1x3', '-o', 'x.onnx'], /^dnnpart: resnet18: inputShape must be \[batch, 3, height, width\], got \[1,3\]\n$/],
+    ['image shape for a text encoder', ['zoo', 'export', 'minilm_l6', '--input', '1x3x4x4', '-o', 'x.onnx'], /^dnnpart: minilm_l6: inputShape must be \[batch, sequence\].*got 1x3x4x4\n$/],
     ['unknown cut node', ['split', 'sq.onnx', '--after', 'no-such-node', '-o', 'out'], /^dnnpart: .*no-such-node.*\n$/],
     ['cuts out of order', ['split', 'sq.onnx', '--after', '/features/features.7/Concat,/features/features.2/MaxPool', '-o', 'out'], /^dnnpart: .*(order|before).*\n$/],
     ['bad board name', ['profile', 'sq.onnx', '--board', '../etc', '-o', 'x.json'], /^dnnpart: board name "\.\.\/etc" is not allowed.*\n$/],

@@ -1,7 +1,7 @@
 // zoo list, zoo export, inspect, split: the commands about models themselves.
 import path from 'node:path';
 import { inspectModel, loadModel, parseInputSpecs, splitModel, writeSplit, type InputShapes, type InspectResult, type SplitManifest } from '@dnnpart/onnx-graph';
-import { buildZooModel, listZoo, type ZooInputShape } from '@dnnpart/zoo';
+import { buildZooModel, listZoo, zooDefaultInputShape, type ZooInputShape } from '@dnnpart/zoo';
 import { bytes, si, table } from './_format.js';
 import { asGiven, displayPath, ensureDir, plural, resolvePath, writeOutput, type CommandContext, type CommandOutput } from './context.js';
 import { UsageError } from './errors.js';
@@ -32,9 +32,10 @@ export interface ZooExportOptions {
 
 /** `dnnpart zoo export`: write a zoo network as ONNX. */
 export async function zooExport(opts: ZooExportOptions, ctx: CommandContext): Promise<CommandOutput<{ file: string; bytes: number; name: string; input: number[] }>> {
-  const shape = opts.input ? parseInputSpecs([opts.input]) : [1, 3, 224, 224];
-  if (!Array.isArray(shape)) throw new UsageError('CLI_BAD_VALUE', `--input for zoo export is one shape like 1x3x224x224, got "${opts.input}"`);
-  if ((shape as number[]).length !== 4) throw new UsageError('CLI_BAD_VALUE', `--input for zoo networks is NxCxHxW, got "${opts.input}"`);
+  // The network's own default: NxCxHxW images, or batch x sequence for the text encoders; the zoo
+  // checks a given shape against the network (rank, sizes) and says what it takes.
+  const shape = opts.input ? parseInputSpecs([opts.input]) : zooDefaultInputShape(opts.name);
+  if (!Array.isArray(shape)) throw new UsageError('CLI_BAD_VALUE', `--input for zoo export is one shape like 1x3x224x224 (1x128 for a text encoder), got "${opts.input}"`);
   const inputShape = shape as unknown as ZooInputShape;
   const model = buildZooModel(opts.name, { inputShape, ...(opts.seed !== undefined ? { seed: opts.seed } : {}) });
   const file = resolvePath(ctx, opts.output);
