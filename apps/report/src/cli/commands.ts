@@ -71,7 +71,7 @@ export const commands: readonly CommandSpec[] = [
     summary: 'write a built-in network as an ONNX file',
     positionals: [{ name: 'name', required: true, help: 'a network from `dnnpart zoo list`' }],
     options: [
-      { ...input, repeatable: false, placeholder: '<shape>', help: 'input shape (default 1x3x224x224)' },
+      { ...input, repeatable: false, placeholder: '<shape>', help: 'input shape (default: the network\'s, 1x3x224x224 for images, 1x128 for the text encoders)' },
       { name: 'seed', type: 'number', placeholder: '<n>', help: 'seed of the deterministic weights (default: the zoo\'s)' },
       out('the ONNX file to write (required)'),
     ],
