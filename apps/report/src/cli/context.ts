@@ -1,5 +1,5 @@
 // What every command function receives besides its own options.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Progress } from './_progress.js';
@@ -82,5 +82,15 @@ export async function writeOutput(file: string, given: string, data: string | Ui
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? 'error';
     throw new UsageError('CLI_BAD_VALUE', `-o ${given}: cannot write ${file} (${code}); choose a writable path`);
+  }
+}
+
+/** A JSON file named by a flag (`--run run.json`): file not found and not JSON are one-line usage errors. */
+export function readJsonFlag(flag: string, file: string, given: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(code === 'ENOENT' ? 'CLI_FILE_NOT_FOUND' : 'CLI_BAD_VALUE', `--${flag} ${given}: ${code === 'ENOENT' ? 'file not found' : `not JSON (${(e as Error).message})`}`);
   }
 }

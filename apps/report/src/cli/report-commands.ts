@@ -1,5 +1,4 @@
 // dnnpart report and dnnpart start (the main job): systems and problems in, a report out.
-import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Objective, Plan } from '@dnnpart/solver';
@@ -10,7 +9,7 @@ import { loadSystem, profilesDir } from '../system/load.js';
 import { objectives, partsFromProblem, solveAll } from '../system/plans.js';
 import { resolveSystem, type ResolveOptions } from '../system/resolve.js';
 import { fixed, table } from './_format.js';
-import { displayPath, ensureDir, resolvePath, type CommandContext, type CommandOutput } from './context.js';
+import { displayPath, ensureDir, readJsonFlag, resolvePath, type CommandContext, type CommandOutput } from './context.js';
 import { UsageError } from './errors.js';
 import { version } from './version.js';
 import { readProblemFile, resolveProgress } from './solve-commands.js';
@@ -259,13 +258,7 @@ export async function start(opts: StartOptions, ctx: CommandContext): Promise<Co
 
 /** A `dnnpart run --json` result as a measured run: throughput and median latency beside the plan's prediction. */
 export function readRunFile(file: string, given: string): MeasuredRun {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(code === 'ENOENT' ? 'CLI_FILE_NOT_FOUND' : 'CLI_BAD_VALUE', `--run ${given}: ${code === 'ENOENT' ? 'file not found' : `not JSON (${(e as Error).message})`}`);
-  }
+  const json = readJsonFlag('run', file, given);
   const r = json as { frames?: unknown; throughputFps?: unknown; latencyMs?: { p50?: unknown }; predicted?: { throughputFps?: unknown; latencyMs?: unknown } } | null;
   const num = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
   if (typeof r !== 'object' || r === null || !num(r.frames) || !num(r.throughputFps) || !num(r.latencyMs?.p50)) {

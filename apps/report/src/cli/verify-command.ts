@@ -1,6 +1,5 @@
 // dnnpart verify, and dnnpart split --plan: a plan (a file, or the optimum of a system file) split
 // into stage models, and for verify each stage timed here against the plan's prediction.
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,7 +13,7 @@ import { VERIFY_SCHEMA, verifyPlan, type StagePrediction, type VerifyFigures, ty
 import { writeTrace } from '../verify/trace.js';
 import { fixed, table } from './_format.js';
 import { planStageMap, readPlanFile } from './_plan-file.js';
-import { asGiven, displayPath, ensureDir, plural, resolvePath, writeOutput, type CommandContext, type CommandOutput } from './context.js';
+import { asGiven, displayPath, ensureDir, plural, readJsonFlag, resolvePath, writeOutput, type CommandContext, type CommandOutput } from './context.js';
 import { UsageError } from './errors.js';
 import { readProblemFile, resolveProgress } from './solve-commands.js';
 
@@ -192,13 +191,7 @@ function figureRows(label: string, f: VerifyFigures): string[][] {
 
 /** A verify result file for the report: its pipeline figures as measured runs, and its stages. */
 export function readVerifyFile(file: string, given: string): { result: VerifyResult; measured: MeasuredRun[]; verified: VerifiedPlan } {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(code === 'ENOENT' ? 'CLI_FILE_NOT_FOUND' : 'CLI_BAD_VALUE', `--verify ${given}: ${code === 'ENOENT' ? 'file not found' : `not JSON (${(e as Error).message})`}`);
-  }
+  const json = readJsonFlag('verify', file, given);
   const r = json as VerifyResult;
   if (typeof json !== 'object' || json === null || r.schema !== VERIFY_SCHEMA || !Array.isArray(r.stages) || typeof r.backToBack !== 'object') {
     throw new UsageError('CLI_BAD_VALUE', `--verify ${given}: not a dnnpart verify result (schema ${VERIFY_SCHEMA}); write one with dnnpart verify -o <file>`);

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
-import { preallocatedFetches } from '@dnnpart/profiler';
+import { preallocatedFetches, type ChromeTraceSpan } from '@dnnpart/profiler';
 import { VerifyError } from './errors.js';
 
 /** A stage model to run: its ONNX bytes and the names it reads and writes. */
@@ -20,16 +20,8 @@ export interface StageRunnable {
   readonly label: string;
 }
 
-/** One span of a timeline (the shape of @dnnpart/profiler's ChromeTraceSpan). */
-export interface Span {
-  readonly name: string;
-  readonly track: string;
-  readonly process?: string;
-  readonly startMs: number;
-  readonly durMs: number;
-  readonly cat?: string;
-  readonly args?: Readonly<Record<string, unknown>>;
-}
+/** One span of a timeline, as the profiler's trace writer takes it. */
+export type Span = ChromeTraceSpan;
 
 export interface TimingOptions {
   readonly threads: number;
