@@ -6,6 +6,7 @@ import { compile, type Compiled } from './_compiled.js';
 import { bestPrefixPlan, prefixTables } from './_dp.js';
 import { cheapestTransfer, enumerateDownsets, type Downset } from './_downsets.js';
 import { blocksOf, buildModel, type MetricBounds } from './_model.js';
+import { chainBound } from './_chain-bound.js';
 import { lowerBoundOf } from './_lower-bound.js';
 import { minCutBytes } from './_mincut.js';
 import { mergeZeroCostSources } from './_reduce.js';
@@ -104,6 +105,7 @@ export class SolveContext {
   private countedCutSets = 0;
   private coarse: { c: Coarsening; ctx: SolveContext; target: number } | undefined;
   private readonly lowerBounds = new Map<Objective, number>();
+  private readonly chainBounds = new Map<Objective, number | undefined>();
   private cutBytes: number | undefined;
 
   constructor(problem: Problem, options: SolveOptions, internal: InternalOptions = {}) {
@@ -248,6 +250,15 @@ export class SolveContext {
     }
     const bounds = tightened(spec, incumbent?.value);
     const all = this.cutSets();
+    // A seed plan at the pipeline-aware bound is optimal: no programme or ILP needed.
+    const chain = this.chainLowerBound(spec.minimize);
+    if (incumbent !== undefined && chain !== undefined && incumbent.value <= chain * (1 + 1e-9) + 1e-12) {
+      this.progress(`${spec.minimize}: a seed plan meets the lower bound ${fmt(chain)}`);
+      return {
+        status: 'optimal', assignment: incumbent.a, metrics: incumbent.m, lowerBound: chain,
+        reduction: { nodes: cp.n, tensors: cp.tBytes.length, boards: cp.m, cutSets: all.length, cutCandidates: 0, blocks: 0, columns: 0, binaries: 0, rows: 0, incumbent: incumbent.value, proof: 'lower-bound' },
+      };
+    }
     const fixing = fixPairs(cp, prune(cp, all, bounds), bounds, spec.minimize, this.deadline);
     const { cands } = fixing;
     const blocks = blocksOf(cp, cands);
@@ -313,6 +324,14 @@ export class SolveContext {
     return { status: 'infeasible', reduction };
   }
 
+  /** The pipeline-aware bound of the (reduced) problem, cached per objective; undefined when it did not finish in its share of the time. */
+  chainLowerBound(o: Objective): number | undefined {
+    if (!this.chainBounds.has(o)) {
+      this.chainBounds.set(o, chainBound(this.cp, o, performance.now() + Math.min(2, this.remainingS() * 0.1) * 1000));
+    }
+    return this.chainBounds.get(o);
+  }
+
   /** A lower bound on the minimised metric over every plan of the problem (cached per objective). */
   async lowerBound(o: Objective): Promise<number> {
     let lb = this.lowerBounds.get(o);
@@ -320,7 +339,8 @@ export class SolveContext {
       // The LP itself only when the time limit leaves room (the dual ascent already gives most of it).
       const rem = this.remainingS();
       this.cutBytes ??= minCutBytes(this.cp, performance.now() + Math.min(2, rem * 0.1) * 1000);
-      lb = await lowerBoundOf(this.cp, o, this.engine, rem > 10 ? Math.min(5, rem * 0.1) : 0, this.cutBytes, performance.now() + Math.min(2, rem * 0.1) * 1000);
+      const chain = this.chainLowerBound(o) ?? 0;
+      lb = Math.max(chain, await lowerBoundOf(this.cp, o, this.engine, rem > 10 ? Math.min(5, rem * 0.1) : 0, this.cutBytes, performance.now() + Math.min(2, rem * 0.1) * 1000));
       this.lowerBounds.set(o, lb);
     }
     return lb;
@@ -489,6 +509,10 @@ export async function solve(problem: Problem, options: SolveOptions = {}): Promi
   if (res.status !== 'optimal') {
     const lb = await ctx.lowerBound(objective);
     lowerBound = Math.max(lowerBound ?? lb, lb);
+    // A plan at the bound is optimal, whichever method found it.
+    if (res.status === 'feasible' && res.metrics !== undefined && objectiveValue(res.metrics, objective) <= lowerBound * (1 + 1e-9) + 1e-12) {
+      res = { ...res, status: 'optimal', reduction: { ...res.reduction, proof: 'lower-bound' } };
+    }
   }
   const method: SolveMethod = res.method ?? 'exact';
   const bestBase = bestBaseline(baselines, objective);
