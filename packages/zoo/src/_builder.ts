@@ -36,6 +36,8 @@ export interface InitSpec {
   readonly name: string;
   readonly dims: readonly number[];
   readonly fill: InitFill;
+  /** Fixed values instead of seeded ones (a parameter that is not learned, e.g. YOLO's DFL 0..15). */
+  readonly values?: readonly number[];
 }
 
 /** The finished topology: what the encoder needs, plus torchvision's counts. */
@@ -286,6 +288,24 @@ export class NetBuilder {
     this.params += out * f + out;
     this.macs += n * out * f;
     return y;
+  }
+
+  /** A parameter with fixed values (counted in `params`, as torch counts it), e.g. YOLO's DFL conv weight. */
+  fixedParameter(name: string, dims: readonly number[], values: readonly number[]): Tensor {
+    if (values.length !== numel(dims)) throw new Error(`internal: ${name} has ${values.length} values for [${dims.join(', ')}]`);
+    this.inits.push({ name, dims, fill: { bound: 0, mean: 0 }, values });
+    this.params += values.length;
+    return { name, shape: [...dims] };
+  }
+
+  /** Split on one axis into `parts` (sizes from the `sizes` tensor), outputs `<node>_output_<i>`. */
+  split(scope: string, x: Tensor, sizes: Tensor, parts: readonly number[], axis: number): Tensor[] {
+    if (parts.reduce((a, b) => a + b, 0) !== x.shape[axis]) throw new Error(`internal: ${scope}/Split of [${x.shape.join(', ')}] into [${parts.join(', ')}]`);
+    const name = this.nodeName(scope, 'Split');
+    const outs: Tensor[] = parts.map((p, i) => ({ name: `${name}_output_${i}`, shape: x.shape.map((d, a) => (a === axis ? p : d)) }));
+    this.nodes.push(create(NodeProtoSchema, { name, opType: 'Split', input: [x.name, sizes.name], output: outs.map((t) => t.name), attribute: [intAttr('axis', axis)] }));
+    this.values.push(...outs);
+    return outs;
   }
 
   /** A trainable tensor used as a node input directly (class token, position embedding). */

@@ -62,6 +62,7 @@ function tensorHeader(spec: InitSpec): TensorProto {
 
 /** The initializer's values; equal to what encodeModel writes for it. */
 export function initializerValues(spec: InitSpec, seed: number): Float32Array {
+  if (spec.values) return Float32Array.from(spec.values);
   const out = new Float32Array(numel(spec.dims));
   if (spec.fill.bound !== 0 || spec.fill.mean !== 0) {
     new Mulberry32(tensorSeed(seed, spec.name)).fillUniform(out, spec.fill.bound, spec.fill.mean);
@@ -178,7 +179,10 @@ export function encodeModel(g: NetGraph, seed: number): Uint8Array {
     out[pos++] = TAG_TENSOR_RAW_DATA;
     varint(rawLen);
     const fill = spec.fill;
-    if (fill.bound === 0 && fill.mean === 0) {
+    if (spec.values) {
+      const v = Float32Array.from(spec.values);
+      bytes(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+    } else if (fill.bound === 0 && fill.mean === 0) {
       pos += rawLen; // the buffer is zero-initialised
     } else {
       // Float32Array views need 4-byte alignment, so fill a scratch chunk and copy its bytes.

@@ -12,9 +12,10 @@ import { resnet18, resnet50 } from './_resnet.js';
 import { squeezenet11 } from './_squeezenet.js';
 import { alexnet, vgg16 } from './_vgg.js';
 import { VIT_B_16, VIT_B_32, VIT_TI_16, vit, type VitConfig } from './_vit.js';
+import { YOLO_STRIDE, YOLOV8N, yolov8, type YoloConfig } from './_yolo.js';
 import { ZooError } from './errors.js';
 
-/** The networks the zoo builds: torchvision's names, and two Hugging Face BERT encoders. */
+/** The networks the zoo builds: torchvision's names, two Hugging Face BERT encoders, Ultralytics YOLOv8n. */
 export const zooNames = [
   'resnet18',
   'resnet50',
@@ -30,6 +31,7 @@ export const zooNames = [
   'vit_ti_16',
   'bert_base',
   'minilm_l6',
+  'yolov8n',
 ] as const;
 
 export type ZooName = (typeof zooNames)[number];
@@ -110,6 +112,7 @@ interface NetDef {
   readonly description: string;
   readonly vit?: VitConfig;
   readonly bert?: BertConfig;
+  readonly yolo?: YoloConfig;
 }
 
 const vitNet = (c: VitConfig, description: string): NetDef => ({ build: (b) => vit(b, c), description, vit: c });
@@ -130,7 +133,15 @@ const NETS: Readonly<Record<ZooName, NetDef>> = {
   vit_ti_16: vitNet(VIT_TI_16, 'ViT-Ti/16 (DeiT-Tiny sizes, torchvision modules): 12 blocks, 192 wide, 3 heads'),
   bert_base: bertNet(BERT_BASE, 'BERT-base encoder without pooler (HF BertModel): 12 layers, 768 wide, 12 heads'),
   minilm_l6: bertNet(MINILM_L6, 'MiniLM-L6 (all-MiniLM-L6-v2) encoder without pooler: 6 layers, 384 wide'),
+  yolov8n: {
+    build: (b) => yolov8(b, YOLOV8N),
+    description: 'Ultralytics YOLOv8n detector (fused, 80 classes): C2f, SPPF, PAN, Detect with DFL; output 1x84x8400 at 640',
+    yolo: YOLOV8N,
+  },
 };
+
+/** The detectors' default input (Ultralytics' imgsz 640). */
+const DEFAULT_DETECTOR_SHAPE: ZooInputShape = [1, 3, 640, 640];
 
 /** Whether the network takes images or token ids. */
 function kindOf(name: ZooName): ZooKind {
@@ -139,7 +150,9 @@ function kindOf(name: ZooName): ZooKind {
 
 /** A network's default input shape: [1, 3, 224, 224], or [1, 128] for the text encoders. */
 export function zooDefaultInputShape(name: string): ZooInputShape {
-  return kindOf(checkName(name)) === 'text' ? [...DEFAULT_TEXT_SHAPE] : [...defaultZooInputShape];
+  const net = checkName(name);
+  if (NETS[net].yolo) return [...DEFAULT_DETECTOR_SHAPE];
+  return kindOf(net) === 'text' ? [...DEFAULT_TEXT_SHAPE] : [...defaultZooInputShape];
 }
 
 /** True when `s` names a zoo network. */
@@ -186,6 +199,12 @@ function checkShape(name: ZooName, shape: unknown): ZooInputShape {
   if (shape[1] !== 3) {
     throw new ZooError('ZOO_BAD_INPUT_SHAPE', `${name}: inputShape ${fmtShape(shape)} has ${shape[1]} channels; the network takes 3 (RGB)`);
   }
+  if (def.yolo && (shape[2] % YOLO_STRIDE !== 0 || shape[3] % YOLO_STRIDE !== 0)) {
+    throw new ZooError(
+      'ZOO_BAD_INPUT_SHAPE',
+      `${name}: input ${fmtShape(shape)}: height and width must be multiples of ${YOLO_STRIDE} (the detector's largest stride; default 640x640)`,
+    );
+  }
   const p = def.vit?.patch;
   if (p !== undefined && (shape[2] !== shape[3] || shape[2] % p !== 0)) {
     throw new ZooError(
@@ -203,6 +222,7 @@ function topology(name: ZooName, shape: ZooInputShape): NetGraph {
     return b.finish(def.build(b), 'last_hidden_state', `Hugging Face BertModel (${name}) without pooler, eager attention, seeded random weights`);
   }
   const b = new NetBuilder(name, shape);
+  if (def.yolo) return b.finish(def.build(b), 'output0', `Ultralytics ${name} (fused, as yolo export format=onnx writes it) with seeded random weights`);
   return b.finish(def.build(b), 'output', def.vit ? `torchvision ${name} topology with seeded random weights` : undefined);
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { zooModelInfo, zooNames, type ZooInputShape, type ZooName } from '@dnnpart/zoo';
-import { textNames } from './_nets.js';
+import { detectorNames, textNames } from './_nets.js';
 
 describe('graph structure', () => {
   it.each(zooNames)('%s: nodes are in topological order, tensors named <node>_output_0, ends at "output"', (net) => {
@@ -11,18 +11,21 @@ describe('graph structure', () => {
       for (const i of n.inputs) {
         // Initializers are the only inputs not produced upstream.
         // (transformers: folded MatMul weights, and their own parameters)
-        if (!known.has(i)) expect(i, `${n.name} input`).toMatch(/^(onnx::(Conv|MatMul)_\d+|[a-zA-Z_0-9.]+\.(weight|bias|in_proj_bias|pos_embedding)|class_token)$/);
+        // '' is an omitted optional input (the detectors' Resize roi).
+        if (!known.has(i) && i !== '') expect(i, `${n.name} input`).toMatch(/^(onnx::(Conv|MatMul)_\d+|[a-zA-Z_0-9.]+\.(weight|bias|in_proj_bias|pos_embedding)|class_token)$/);
         consumed.add(i);
       }
-      expect(n.outputs).toHaveLength(1);
-      const out = n.outputs[0]!;
-      expect(out === info.output.name || out === `${n.name}_output_0`).toBe(true);
-      known.add(out);
+      // Split is the one op with several outputs (the detectors' C2f blocks and head).
+      expect(n.outputs).toHaveLength(n.op === 'Split' ? n.outputs.length : 1);
+      n.outputs.forEach((out, i) => {
+        expect(out === info.output.name || out === `${n.name}_output_${i}`).toBe(true);
+        known.add(out);
+      });
     }
     expect(info.nodes[info.nodes.length - 1]!.outputs).toEqual([info.output.name]);
-    expect(info.output.name).toBe(textNames.includes(net) ? 'last_hidden_state' : 'output');
+    expect(info.output.name).toBe(textNames.includes(net) ? 'last_hidden_state' : detectorNames.includes(net) ? 'output0' : 'output');
     // Every node output feeds another node, except the graph output.
-    for (const n of info.nodes) if (n.outputs[0] !== info.output.name) expect(consumed.has(n.outputs[0]!)).toBe(true);
+    for (const n of info.nodes) for (const o of n.outputs) if (o !== info.output.name) expect(consumed.has(o)).toBe(true);
   });
 });
 

@@ -1,0 +1,175 @@
+// Ultralytics YOLOv8n (detection, 80 COCO classes) as `yolo export format=onnx` writes it
+// (opset 12-17, static shapes, not simplified): the model is fused before export, so every
+// Conv carries its folded BatchNorm as a real bias (`model.<i>.conv.weight/bias`) and SiLU is
+// Sigmoid + Mul in the `act` scope; the Detect head decodes boxes in the graph (DFL softmax
+// and its fixed 0..15 Conv, anchors and strides as constants) and ends at `output0`,
+// [batch, 4 + 80, anchors]. Shape and split-size literals are Constant nodes, as torch.onnx
+// writes them (the loader folds them into initializers).
+
+import { create } from '@bufbuild/protobuf';
+import { AttributeProtoSchema, AttributeProto_AttributeType, type AttributeProto } from 'onnx-buf';
+import { attr, ShapeTooSmall, type NetBuilder, type Tensor } from './_builder.js';
+import { LINEAR, RESIDUAL, SILU } from './_gains.js';
+
+/** yolov8n.yaml scaled by depth 0.33, width 0.25 (max_channels 1024). */
+export interface YoloConfig {
+  /** Output channels of backbone layers 0, 1, 3, 5, 7 (P1..P5). */
+  readonly widths: readonly [number, number, number, number, number];
+  /** Bottlenecks per C2f of the backbone: layers 2, 4, 6, 8. */
+  readonly depths: readonly [number, number, number, number];
+  /** Bottlenecks per C2f of the head: layers 12, 15, 18, 21. */
+  readonly headDepth: number;
+  readonly classes: number;
+  /** DFL bins per box side (reg_max). */
+  readonly regMax: number;
+}
+
+export const YOLOV8N: YoloConfig = { widths: [16, 32, 64, 128, 256], depths: [1, 2, 2, 1], headDepth: 1, classes: 80, regMax: 16 };
+
+/** The largest stride: input sides must be multiples of it (the head concatenates upsampled maps). */
+export const YOLO_STRIDE = 32;
+const STRIDES = [8, 16, 32] as const;
+
+function strAttr(name: string, value: string): AttributeProto {
+  return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.STRING, s: new TextEncoder().encode(value) });
+}
+function floatAttr(name: string, value: number): AttributeProto {
+  return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.FLOAT, f: value });
+}
+
+/** ultralytics.nn.modules.Conv after fuse(): Conv (bias = folded BN) + SiLU as x * sigmoid(x). */
+function conv(b: NetBuilder, s: string, x: Tensor, out: number, k: number, stride = 1, gain = SILU): Tensor {
+  const y = b.conv(`${s}/conv`, x, { out, k, stride, pad: Math.floor(k / 2), bias: true, gain });
+  return b.silu(`${s}/act`, y);
+}
+
+/** Bottleneck(c, c, shortcut, k=(3, 3), e=1.0): two 3x3 Convs, a residual Add when shortcut. */
+function bottleneck(b: NetBuilder, s: string, x: Tensor, shortcut: boolean): Tensor {
+  const c = x.shape[1]!;
+  const y = conv(b, `${s}/cv2`, conv(b, `${s}/cv1`, x, c, 3), c, 3, 1, shortcut ? RESIDUAL * SILU : SILU);
+  return shortcut ? b.add(s, x, y) : y;
+}
+
+/** C2f(c1, c2, n, shortcut): cv1 (1x1, 2c) split in two halves, n bottlenecks on the last, all concatenated, cv2 (1x1). */
+function c2f(b: NetBuilder, s: string, x: Tensor, out: number, n: number, shortcut: boolean): Tensor {
+  const c = out / 2;
+  const y = conv(b, `${s}/cv1`, x, 2 * c, 1);
+  const sizes = b.constantTensor(s, 'int64', [c, c], [2]);
+  const parts = b.split(s, y, sizes, [c, c], 1);
+  for (let i = 0; i < n; i++) parts.push(bottleneck(b, `${s}/m.${i}`, parts[parts.length - 1]!, shortcut));
+  return conv(b, `${s}/cv2`, b.concat(s, parts), out, 1);
+}
+
+/** SPPF(c1, c2, 5): cv1 to c1/2, three chained 5x5 stride-1 MaxPools, concat, cv2. */
+function sppf(b: NetBuilder, s: string, x: Tensor, out: number): Tensor {
+  const ys = [conv(b, `${s}/cv1`, x, x.shape[1]! / 2, 1)];
+  for (let i = 0; i < 3; i++) ys.push(b.maxPool(`${s}/${i === 0 ? 'm' : `m_${i}`}`, ys[i]!, { k: 5, stride: 1, pad: 2 }));
+  return conv(b, `${s}/cv2`, b.concat(s, ys), out, 1);
+}
+
+/** nn.Upsample(scale_factor=2, mode='nearest') as opset 11+ Resize: (X, roi '', scales Constant). */
+function upsample(b: NetBuilder, s: string, x: Tensor): Tensor {
+  const scales = b.constantTensor(s, 'float32', [1, 1, 2, 2], [4]);
+  const [n, c, h, w] = x.shape as [number, number, number, number];
+  return b.op(s, 'Resize', [x, { name: '', shape: [0] }, scales], [n, c, 2 * h, 2 * w], [
+    strAttr('coordinate_transformation_mode', 'asymmetric'),
+    floatAttr('cubic_coeff_a', -0.75),
+    strAttr('mode', 'nearest'),
+    strAttr('nearest_mode', 'floor'),
+  ]);
+}
+
+/** make_anchors(feats, strides, 0.5), transposed: anchor centres [2, A] (x row, y row) and strides [A]. */
+function anchors(sizes: readonly (readonly [number, number])[]): { points: number[]; strides: number[] } {
+  const xs: number[] = [];
+  const ys: number[] = [];
+  const strides: number[] = [];
+  sizes.forEach(([h, w], i) => {
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        xs.push(x + 0.5);
+        ys.push(y + 0.5);
+        strides.push(STRIDES[i]!);
+      }
+    }
+  });
+  return { points: [...xs, ...ys], strides };
+}
+
+/** Detect(nc, ch): per level a box branch (cv2) and a class branch (cv3), then the in-graph decode. */
+function detect(b: NetBuilder, s: string, feats: readonly Tensor[], c: YoloConfig): Tensor {
+  const boxCh = 4 * c.regMax;
+  const c2 = Math.max(16, feats[0]!.shape[1]! / 4, boxCh);
+  const c3 = Math.max(feats[0]!.shape[1]!, Math.min(c.classes, 100));
+  const no = boxCh + c.classes;
+  const n = feats[0]!.shape[0]!;
+  const levels = feats.map((f, i) => {
+    const box = b.conv(`${s}/cv2.${i}/cv2.${i}.2`, conv(b, `${s}/cv2.${i}/cv2.${i}.1`, conv(b, `${s}/cv2.${i}/cv2.${i}.0`, f, c2, 3), c2, 3), {
+      out: boxCh, k: 1, bias: true, gain: LINEAR,
+    });
+    const cls = b.conv(`${s}/cv3.${i}/cv3.${i}.2`, conv(b, `${s}/cv3.${i}/cv3.${i}.1`, conv(b, `${s}/cv3.${i}/cv3.${i}.0`, f, c3, 3), c3, 3), {
+      out: c.classes, k: 1, bias: true, gain: LINEAR,
+    });
+    return b.concat(s, [box, cls]);
+  });
+  const flat = levels.map((t) => {
+    const a = t.shape[2]! * t.shape[3]!;
+    return b.reshapeBy(s, t, b.constantTensor(s, 'int64', [n, no, -1], [3]), [n, no, a]);
+  });
+  const total = flat.reduce((sum, t) => sum + t.shape[2]!, 0);
+  const xCat = b.concatAxis(s, flat, 2);
+  const [box, cls] = b.split(s, xCat, b.constantTensor(s, 'int64', [boxCh, c.classes], [2]), [boxCh, c.classes], 1) as [Tensor, Tensor];
+
+  // DFL: softmax over the reg_max bins of each side, then the expectation as a fixed 1x1 Conv.
+  const d = `${s}/dfl`;
+  let dist = b.reshapeBy(d, box, b.constantTensor(d, 'int64', [n, 4, c.regMax, total], [4]), [n, 4, c.regMax, total]);
+  dist = b.transpose(d, dist, [0, 2, 1, 3]);
+  dist = b.softmax(d, dist, 1);
+  const bins = b.fixedParameter(`model.22.dfl.conv.weight`, [1, c.regMax, 1, 1], Array.from({ length: c.regMax }, (_, i) => i));
+  dist = b.op(`${d}/conv`, 'Conv', [dist, bins], [n, 1, 4, total], [
+    attr.ints('dilations', [1, 1]), attr.int('group', 1), attr.ints('kernel_shape', [1, 1]), attr.ints('pads', [0, 0, 0, 0]), attr.ints('strides', [1, 1]),
+  ]);
+  dist = b.reshapeBy(d, dist, b.constantTensor(d, 'int64', [n, 4, total], [3]), [n, 4, total]);
+
+  // dist2bbox(xywh=True) around the anchor centres, scaled by each anchor's stride.
+  const grid = anchors(feats.map((f) => [f.shape[2]!, f.shape[3]!] as const));
+  const anchorPoints = b.constantTensor(s, 'float32', grid.points, [1, 2, total]);
+  const [lt, rb] = b.split(s, dist, b.constantTensor(s, 'int64', [2, 2], [2]), [2, 2], 1) as [Tensor, Tensor];
+  const x1y1 = b.op(s, 'Sub', [anchorPoints, lt], [n, 2, total]);
+  const x2y2 = b.add(s, anchorPoints, rb);
+  const cxy = b.div(s, b.add(s, x1y1, x2y2), b.constant(s, 2));
+  const wh = b.op(s, 'Sub', [x2y2, x1y1], [n, 2, total]);
+  const dbox = b.mul(s, b.concatAxis(s, [cxy, wh], 1), b.constantTensor(s, 'float32', grid.strides, [1, total]));
+  return b.concatAxis(s, [dbox, b.sigmoid(s, cls)], 1);
+}
+
+/** YOLOv8 detection model (yolov8.yaml): backbone, PAN neck, Detect on P3/8, P4/16, P5/32. */
+export function yolov8(b: NetBuilder, c: YoloConfig): Tensor {
+  const [, , h, w] = b.input.shape as [number, number, number, number];
+  if (h % YOLO_STRIDE !== 0 || w % YOLO_STRIDE !== 0) {
+    throw new ShapeTooSmall(`the head concatenates maps at strides 8, 16 and 32, so height and width must be multiples of ${YOLO_STRIDE}, got ${h}x${w}`);
+  }
+  const [w0, w1, w2, w3, w4] = c.widths;
+  const [d2, d4, d6, d8] = c.depths;
+  const m = (i: number) => `/model.${i}`;
+  let x = conv(b, m(0), b.input, w0, 3, 2);
+  x = conv(b, m(1), x, w1, 3, 2);
+  x = c2f(b, m(2), x, w1, d2, true);
+  x = conv(b, m(3), x, w2, 3, 2);
+  const p3 = c2f(b, m(4), x, w2, d4, true);
+  x = conv(b, m(5), p3, w3, 3, 2);
+  const p4 = c2f(b, m(6), x, w3, d6, true);
+  x = conv(b, m(7), p4, w4, 3, 2);
+  x = c2f(b, m(8), x, w4, d8, true);
+  const p5 = sppf(b, m(9), x, w4);
+  // Head: top-down (layers 10-15), bottom-up (16-21); its C2f blocks have no shortcuts.
+  x = b.concat(m(11), [upsample(b, m(10), p5), p4]);
+  const h12 = c2f(b, m(12), x, w3, c.headDepth, false);
+  x = b.concat(m(14), [upsample(b, m(13), h12), p3]);
+  const out3 = c2f(b, m(15), x, w2, c.headDepth, false);
+  x = b.concat(m(17), [conv(b, m(16), out3, w2, 3, 2), h12]);
+  const out4 = c2f(b, m(18), x, w3, c.headDepth, false);
+  x = b.concat(m(20), [conv(b, m(19), out4, w3, 3, 2), p5]);
+  const out5 = c2f(b, m(21), x, w4, c.headDepth, false);
+  return detect(b, m(22), [out3, out4, out5], c);
+}
