@@ -3,10 +3,14 @@
 // 2, 3 and 4 stages at equal shares of the profile's time along the node order, predict each stage
 // with the solver's cost model (node medians + the profile's boundary cost, through the same join as
 // `dnnpart solve`), then time every stage model here with `dnnpart verify`'s functions: back to back
-// (each stage's median) and as a worker-thread pipeline on this machine's cores.
+// (each stage's median) and as a worker-thread pipeline on this machine's cores, against the plan's
+// pipeline prediction (a board per stage) and the one for this host (stage times + the calibrated
+// per-frame handoff, on cores shared as calibrated by calibrateHost; verifyPlan calibrates right
+// before each pipeline run, because the load of this shared machine moves from minute to minute).
 //
 //   node bench/verify-stages.mjs [--nets resnet18,...] [--external paddleocr-cls,...] [--threads 1,2]
 //                                [--stages 2,3,4] [--runs 30] [--frames 30] [--profile-runs 20]
+//                                [--warmup 20] [--handoff transfer|copy]
 // Needs the built packages (npm run build, or tsc -p each package). Prints Markdown.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
@@ -27,12 +31,16 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '30' },
     frames: { type: 'string', default: '30' },
     'profile-runs': { type: 'string', default: '20' },
+    warmup: { type: 'string', default: '20' },
+    handoff: { type: 'string', default: 'transfer' },
   },
 });
 const list = (s) => s.split(',').map((x) => x.trim()).filter(Boolean);
 const runs = Number(values.runs);
 const frames = Number(values.frames);
 const profileRuns = Number(values['profile-runs']);
+const warmup = Number(values.warmup);
+const handoff = values.handoff;
 const tmp = await mkdtemp(join(tmpdir(), 'dnnpart-verify-bench-'));
 const pct = (x) => (x === null || !Number.isFinite(x) ? '—' : `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)} %`);
 const ms = (x) => (x === null || !Number.isFinite(x) ? '—' : x.toFixed(2));
@@ -55,7 +63,7 @@ for (const name of list(values.external)) {
 
 console.log(`# Predicted vs measured stage times (dnnpart verify)\n`);
 console.log(`Machine: ${cpus()[0]?.model.trim()}, ${availableParallelism()} cores; load average at start ${loadavg().map((x) => x.toFixed(2)).join(' ')}; ${new Date().toISOString()}`);
-console.log(`Profile: ${profileRuns} runs; verify: ${runs} runs back to back (median per stage), ${frames} frames through the pipeline (one worker thread per stage, queues of 1).\n`);
+console.log(`Profile: ${profileRuns} runs; verify: ${warmup} warm-up frames, then ${runs} runs back to back (median per stage) and ${frames} frames through the pipeline (one worker thread per stage, queues of 1, tensors handed over by ${handoff}).\n`);
 
 // The stage-boundary cost, calibrated once per thread count (the profiler's synthetic models).
 const boundaries = new Map();
@@ -64,6 +72,7 @@ for (const threads of list(values.threads).map(Number)) {
   boundaries.set(threads, c.boundary);
   console.log(`Boundary calibration at ${threads} thread${threads > 1 ? 's' : ''}: fixed ${c.boundary.fixedMs} ms, in ${Number((c.boundary.inMsPerByte * 1e6).toPrecision(3))} ms/MB, out ${Number((c.boundary.outMsPerByte * 1e6).toPrecision(3))} ms/MB`);
 }
+const hostLine = (h) => `handoff (${h.handoff.mode}) ${h.handoff.fixedMs.toFixed(3)} ms + ${(h.handoff.msPerByte * 1e6).toFixed(3)} ms/MB per frame (R² ${h.handoff.fitR2.toFixed(2)}; ${h.handoff.samples.map((x) => `${(x.bytes / 1e3).toFixed(0)} kB ${x.ms.toFixed(3)} ms`).join(', ')}); ${h.capacity.model} ${h.capacity.singleMs.toFixed(2)} ms alone, speedup of 1..${h.capacity.samples.length} sessions side by side ${h.capacity.samples.map((x) => x.speedup.toFixed(2)).join(', ')}; load ${h.loadBefore.toFixed(2)} -> ${h.loadAfter.toFixed(2)}`;
 console.log('');
 
 const summary = [];
@@ -110,7 +119,7 @@ for (const m of models) {
       const metrics = evaluatePlan(p, plan);
       let result;
       try {
-        ({ result } = await verifyPlan(loaded, m.file, stageOf, boards.map((b) => b.id), metrics.stages, { threads, runs, warmup: 3, pipelineFrames: count > 1 ? frames : 0, maxSeconds: 600 }));
+        ({ result } = await verifyPlan(loaded, m.file, stageOf, boards.map((b) => b.id), metrics.stages, { threads, runs, warmup, pipelineFrames: count > 1 ? frames : 0, maxSeconds: 600, handoff }));
       } catch (e) {
         console.log(`| ${count} | — | | | | | | | | | failed: ${e.message} |`);
         continue;
@@ -121,27 +130,32 @@ for (const m of models) {
         if (count > 1) summary.push({ model: m.name, threads, k: count, stage: i, error: st.error, errorMin: st.predictedMs / st.minMs - 1 });
       });
       if (result.pipeline) pipeRows.push({ count, r: result });
-      if (count > 1) summary.push({ model: m.name, threads, k: count, stage: 'pipeline', error: result.pipeline?.fpsError ?? null, b2b: result.backToBack.latencyError });
+      if (count > 1) summary.push({ model: m.name, threads, k: count, stage: 'pipeline', error: result.pipeline?.host?.fpsError ?? null, plan: result.pipeline?.planFpsError ?? null, b2b: result.backToBack.latencyError });
       if (count === 1) pipeRows.push({ count, r: result });
     }
-    console.log('\n| stages | back to back: predicted ms | measured ms | error | pipeline: predicted FPS | measured FPS | error | pipeline latency ms (queueing incl.) |');
-    console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
+    console.log('\n| stages | back to back: predicted ms | measured ms | error | pipeline FPS: plan (a board per stage) | this host (predicted) | measured | error, this host | error, plan | handoff ms per stage | stages busy at once | slowdown | latency ms (queueing incl.) |');
+    console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|');
     for (const { count, r } of pipeRows) {
       const b = r.backToBack;
       const q = r.pipeline;
-      console.log(`| ${count} | ${ms(b.predictedLatencyMs)} | ${ms(b.measuredLatencyMs)} | ${pct(b.latencyError)} | ${q ? ms(q.predictedFps) : '—'} | ${q ? ms(q.measuredFps) : '—'} | ${q ? pct(q.fpsError) : '—'} | ${q ? ms(q.measuredLatencyMs) : '—'} |`);
+      const h = q?.host;
+      console.log(`| ${count} | ${ms(b.predictedLatencyMs)} | ${ms(b.measuredLatencyMs)} | ${pct(b.latencyError)} | ${q ? ms(q.planFps) : '—'} | ${h ? ms(h.predictedFps) : '—'} | ${q ? ms(q.measuredFps) : '—'} | ${h ? pct(h.fpsError) : '—'} | ${q ? pct(q.planFpsError) : '—'} | ${h ? h.stages.map((x) => x.handoffMs.toFixed(3)).join(', ') : '—'} | ${h ? h.concurrency.toFixed(2) : '—'} | ${h ? h.slowdown.toFixed(2) : '—'} | ${q ? ms(q.measuredLatencyMs) : '—'} |`);
     }
+    console.log('');
+    for (const { count, r } of pipeRows) if (r.hostCalibration) console.log(`- host calibration before the ${count}-stage pipeline: ${hostLine(r.hostCalibration)}`);
     console.log(`\nload average after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
   }
 }
 
 const stageErrors = summary.filter((x) => x.stage !== 'pipeline' && x.error !== null).map((x) => Math.abs(x.error));
 const pipeErrors = summary.filter((x) => x.stage === 'pipeline' && x.error !== null).map((x) => Math.abs(x.error));
+const planErrors = summary.filter((x) => x.stage === 'pipeline' && x.plan !== null).map((x) => Math.abs(x.plan));
 const within = (xs, t) => `${xs.filter((x) => x <= t).length} of ${xs.length}`;
 const minErrors = summary.filter((x) => x.stage !== 'pipeline' && Number.isFinite(x.errorMin)).map((x) => Math.abs(x.errorMin));
 console.log('## Summary\n');
 console.log(`- stages of multi-stage plans within 15 % of their measured median: ${within(stageErrors, 0.15)} (median |error| ${pct(stageErrors.sort((a, b) => a - b)[Math.floor(stageErrors.length / 2)] ?? NaN)}, worst ${pct(Math.max(...stageErrors))})`);
 console.log(`- the same stages within 15 % of their fastest run: ${within(minErrors, 0.15)} (median |error| ${pct(minErrors.sort((a, b) => a - b)[Math.floor(minErrors.length / 2)] ?? NaN)})`);
-console.log(`- pipelines whose predicted throughput is within 10 % of the measured one: ${within(pipeErrors, 0.1)} (worst ${pct(Math.max(...pipeErrors))})`);
+console.log(`- pipelines whose throughput predicted for this host is within 10 % of the measured one: ${within(pipeErrors, 0.1)} (median |error| ${pct(pipeErrors.sort((a, b) => a - b)[Math.floor(pipeErrors.length / 2)] ?? NaN)}, worst ${pct(Math.max(...pipeErrors))})`);
+console.log(`- the plan's own prediction (a board per stage) within 10 % of the same measurement: ${within(planErrors, 0.1)} (median |error| ${pct(planErrors.sort((a, b) => a - b)[Math.floor(planErrors.length / 2)] ?? NaN)})`);
 console.log(`- load average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 await rm(tmp, { recursive: true, force: true });

@@ -6,7 +6,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, splitModel, verifySplit, type LoadedModel } from '@dnnpart/onnx-graph';
 import { evaluatePlan, type Problem } from '@dnnpart/solver';
-import { pipelinePeriodMs, estimateSeconds, quietContext, splitByPlan, verify, VERIFY_SCHEMA, type VerifyResult } from '@dnnpart/report';
+import {
+  calibrateHost, concurrencySlowdown, estimateSeconds, handoffBytes, hostPipelinePeriodMs, pipelinePeriodMs, quietContext, splitByPlan, verify, verifyPlan,
+  VERIFY_SCHEMA, type HostCalibration, type VerifyResult,
+} from '@dnnpart/report';
 import { run } from './_run.js';
 
 let dir: string;
@@ -118,6 +121,26 @@ describe('verify', () => {
     expect(v.pipeline!.frames).toBe(4);
     expect(v.pipeline!.measuredFps).toBeGreaterThan(0);
     expect(v.pipeline!.predictedFps).toBeCloseTo(1000 / pipelinePeriodMs(want.stages.map((s) => s.computeMs), 1, v.pipeline!.cores), 9);
+    // The plan's own prediction: its slowest stage, each on its own board.
+    expect(v.pipeline!.planFps).toBeCloseTo(1000 / Math.max(...want.stages.map((s) => s.computeMs)), 9);
+    expect(v.pipeline!.handoff).toBe('transfer');
+    // This host's prediction, calibrated just before the pipeline run, recomputed here by hand.
+    const cal = v.hostCalibration!;
+    expect(cal.threads).toBe(1);
+    expect(cal.capacity.samples.map((x) => x.sessions)).toEqual([1, 2]);
+    const h = v.pipeline!.host!;
+    const bytes = h.stages.map((x) => x.handoffBytes);
+    const work = want.stages.map((s, i) => s.computeMs + cal.handoff.fixedMs + cal.handoff.msPerByte * bytes[i]!);
+    const slowest = Math.max(...work);
+    const n = (work[0]! + work[1]!) / slowest;
+    const s2 = cal.capacity.samples[1]!.speedup;
+    const slowdown = 1 + (2 / s2 - 1) * (n - 1);
+    expect(h.concurrency).toBeCloseTo(n, 12);
+    expect(h.slowdown).toBeCloseTo(slowdown, 12);
+    expect(h.periodMs).toBeCloseTo(slowest * slowdown, 12);
+    expect(h.predictedFps).toBeCloseTo(1000 / (slowest * slowdown), 9);
+    expect(h.fpsError).toBeCloseTo(h.predictedFps / v.pipeline!.measuredFps - 1, 12);
+    expect(h.effectiveCores).toBe(s2);
     expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(JSON.parse(JSON.stringify(v)));
 
     const events = JSON.parse(readFileSync(trace, 'utf8')).traceEvents as { ph: string; name: string; cat?: string; args?: { name?: string }; dur?: number }[];
@@ -155,8 +178,9 @@ describe('verify', () => {
     expect(ok.stdout).toMatch(/^stage +board +nodes +predicted ms +kernels +boundary +measured ms +p90 ms +error$/m);
     expect(ok.stdout).toMatch(/^back to back: latency ms +\d+\.\d\d +\d+\.\d\d +[-+]\d+\.\d%$/m);
     const slow = await run(['verify', 'sq.onnx', '--plan', 'dag.plan.json', '--problem', 'sq.problem.json', '--runs', '1000000', '--max-seconds', '5'], { cwd: dir });
-    const est = estimateSeconds(evaluatePlan(problem, dagPlan).stages.map((s) => s.computeMs), { runs: 1000000, warmup: 3, pipelineFrames: 30, threads: 1 });
-    expect(slow.stderr.split('\n').slice(-2).join('\n')).toBe(`dnnpart: verifying this plan would take about ${est.toFixed(0)} s by its prediction (1000003 frames of ${evaluatePlan(problem, dagPlan).stages.reduce((a, s) => a + s.computeMs, 0).toFixed(1)} ms back to back, 33 through the pipeline), over --max-seconds 5; lower --runs or --frames, or raise --max-seconds\n`);
+    // 20 warm-up frames by default.
+    const est = estimateSeconds(evaluatePlan(problem, dagPlan).stages.map((s) => s.computeMs), { runs: 1000000, warmup: 20, pipelineFrames: 30, threads: 1 });
+    expect(slow.stderr.split('\n').slice(-2).join('\n')).toBe(`dnnpart: verifying this plan would take about ${est.toFixed(0)} s by its prediction (1000020 frames of ${evaluatePlan(problem, dagPlan).stages.reduce((a, s) => a + s.computeMs, 0).toFixed(1)} ms back to back, 50 through the pipeline), over --max-seconds 5; lower --runs or --frames, or raise --max-seconds\n`);
     expect(slow.code).toBe(2);
   });
 
@@ -180,6 +204,18 @@ describe('verify', () => {
     expect(md).toMatch(/#### Stages, predicted vs measured \(dnnpart verify\)/);
     expect(md).toMatch(/v2\.json: stages back to back/);
     expect(md).toMatch(/v2\.json: pipeline on \d+ cores/);
+    // The same pipeline against the plan's prediction and this host's, each with its own predicted FPS.
+    const v2 = JSON.parse(readFileSync(path.join(dir, 'v2.json'), 'utf8')) as VerifyResult;
+    const cells = (label: string) => {
+      const row = md.split('\n').find((l) => l.startsWith(`| ${label} |`));
+      expect(row, label).toBeDefined();
+      return row!.split('|').slice(2, 4).map((c) => Number(c.replace(/[^\d.]/g, '')));
+    };
+    for (const [label, predicted] of [['v2.json: pipeline, plan\'s prediction (a board per stage)', v2.pipeline!.planFps!], ['v2.json: pipeline, predicted for this host (shared cores, handoffs)', v2.pipeline!.host!.predictedFps]] as const) {
+      const [p, m] = cells(label);
+      expect(Math.abs(p! - predicted)).toBeLessThanOrEqual(0.5);
+      expect(Math.abs(m! - v2.pipeline!.measuredFps)).toBeLessThanOrEqual(0.5);
+    }
     const bad = await run(['report', '--problem', 'sq.problem.json', '--verify', 'sq.problem.json', '-o', 'rep2'], { cwd: dir });
     expect(bad.stderr).toBe('dnnpart: --verify sq.problem.json: not a dnnpart verify result (schema dnnpart/verify@1); write one with dnnpart verify -o <file>\n');
     expect(bad.code).toBe(2);
@@ -198,5 +234,92 @@ describe('verify', () => {
     const bad = await run(['report', '--problem', 'sq.problem.json', '--run', 'sq.problem.json', '-o', 'rep4'], { cwd: dir });
     expect(bad.stderr).toBe('dnnpart: --run sq.problem.json: not a dnnpart run result (frames, throughputFps, latencyMs.p50); write one with dnnpart run --json > run.json\n');
     expect(bad.code).toBe(2);
+  });
+});
+
+describe('the pipeline predicted for this host', () => {
+  it.each([
+    { name: 'balanced stages share the cores as calibrated', stage: [4, 4], handoff: [0.5, 0.5], speedups: [1, 1.6], concurrency: 2, slowdown: 1.25, period: 5.625 },
+    { name: 'one dominant stage is barely slowed', stage: [9, 1], handoff: [0, 0], speedups: [1, 1.6], concurrency: 10 / 9, slowdown: 1 + 0.25 / 9, period: 9.25 },
+    { name: 'more stages than calibrated sessions keep the last speedup', stage: [3, 3, 3], handoff: [0, 0, 0], speedups: [1, 2], concurrency: 3, slowdown: 1.5, period: 4.5 },
+    { name: 'no parallel capacity: the stages add up', stage: [2, 3], handoff: [1, 1], speedups: [1, 1], concurrency: 7 / 4, slowdown: 7 / 4, period: 7 },
+    { name: 'handoff makes a stage the slowest', stage: [5, 4], handoff: [0.2, 2], speedups: [1, 2, 3], concurrency: 11.2 / 6, slowdown: 1, period: 6 },
+  ])('$name', ({ stage, handoff, speedups, concurrency, slowdown, period }) => {
+    const p = hostPipelinePeriodMs(stage, handoff, speedups);
+    expect(p.stageMs).toEqual(stage.map((t, i) => t + handoff[i]!));
+    expect(p.concurrency).toBeCloseTo(concurrency, 12);
+    expect(p.slowdown).toBeCloseTo(slowdown, 12);
+    expect(p.periodMs).toBeCloseTo(period, 12);
+  });
+
+  it.each([
+    { name: 'a speedup of 0', call: () => concurrencySlowdown([1, 0], 2), message: 'host calibration: every speedup must be > 0' },
+    { name: 'stage and handoff counts that differ', call: () => hostPipelinePeriodMs([1, 2], [0.1], [1]), message: 'host prediction: 2 stage times but 1 handoff costs' },
+  ])('refuses $name', ({ call, message }) => {
+    expect(call).toThrow(message);
+  });
+
+  it('counts the bytes each pipeline stage receives and sends on, relays included', () => {
+    const branch = names.findIndex((n) => n.includes('expand3x3'));
+    const s1 = [names[branch]!, names[branch + 1]!];
+    const s0 = names.slice(0, branch + 2).filter((n) => !s1.includes(n));
+    const stageOf = Object.fromEntries(names.map((n) => [n, s0.includes(n) ? 0 : s1.includes(n) ? 1 : 2]));
+    const split = splitModel(model, { stages: stageOf });
+    const size = (n: string) => model.graph.tensors.get(n)!.bytes;
+    const [a, b, c] = split.stages.map((s) => s.inputs);
+    // Stage 1 reads one tensor of stage 0; stage 2 reads another of stage 0 (relayed by stage 1) and stage 1's output.
+    expect(a).toEqual(['input']);
+    expect(b).toHaveLength(1);
+    const relayed = c!.filter((x) => split.stages[0]!.outputs.includes(x));
+    const fromStage1 = c!.filter((x) => split.stages[1]!.outputs.includes(x));
+    expect(relayed).toHaveLength(1);
+    expect(fromStage1).toHaveLength(1);
+    const feeds = { input: { data: new Float32Array(3 * 64 * 64) } };
+    const sent0 = size(b![0]!) + size(relayed[0]!);
+    const sent1 = size(relayed[0]!) + size(fromStage1[0]!);
+    expect(handoffBytes(model, split.stages, feeds)).toEqual([3 * 64 * 64 * 4 + sent0, sent0 + sent1, sent1]);
+    expect(sent0).toBeGreaterThan(0);
+  });
+
+  let cal: HostCalibration;
+  it('calibrates this host: handoff samples and side-by-side speedups, all positive', async () => {
+    cal = await calibrateHost({ threads: 1, sessions: 2, sizes: [4, 65536, 1 << 20], frames: 8, windowMs: 60 });
+    expect(cal.handoff.mode).toBe('transfer');
+    expect(cal.handoff.samples.map((x) => x.bytes)).toEqual([4, 65536, 1 << 20]);
+    for (const x of cal.handoff.samples) {
+      expect(x.periodMs).toBeGreaterThan(0);
+      expect(x.runMs).toBeGreaterThan(0);
+      expect(x.ms).toBeCloseTo(Math.max(0, x.periodMs - x.runMs), 12);
+    }
+    expect(cal.handoff.fixedMs + cal.handoff.msPerByte).toBeGreaterThan(0);
+    expect(cal.handoff.msPerByte).toBeGreaterThanOrEqual(0);
+    expect(cal.capacity.singleMs).toBeGreaterThan(0);
+    expect(cal.capacity.samples.map((x) => x.sessions)).toEqual([1, 2]);
+    expect(cal.capacity.samples[0]!.speedup).toBe(1);
+    for (const x of cal.capacity.samples) {
+      expect(x.runsPerSec).toBeGreaterThan(0);
+      expect(x.speedup).toBeCloseTo(x.runsPerSec / cal.capacity.samples[0]!.runsPerSec, 12);
+    }
+  });
+
+  it('predicts with a calibration given, and refuses one made for other settings', async () => {
+    const stageOf = Object.fromEntries(dagPlan.flatMap((s, i) => s.nodes.map((n) => [n, i] as const)));
+    const predicted = evaluatePlan(problem, dagPlan).stages;
+    const { result } = await verifyPlan(model, 'sq.onnx', stageOf, ['a', 'b'], predicted, { threads: 1, runs: 2, warmup: 1, pipelineFrames: 3, host: cal });
+    expect(result.hostCalibration).toEqual(cal);
+    const h = result.pipeline!.host!;
+    expect(h.handoffFixedMs).toBe(cal.handoff.fixedMs);
+    expect(h.handoffMsPerByte).toBe(cal.handoff.msPerByte);
+    expect(h.speedups).toEqual(cal.capacity.samples.map((x) => x.speedup));
+    const split = splitModel(model, { stages: stageOf });
+    const bytes = handoffBytes(model, split.stages, { input: { data: new Float32Array(3 * 64 * 64) } });
+    expect(h.stages).toEqual(predicted.map((s, i) => ({ predictedMs: s.computeMs, handoffBytes: bytes[i], handoffMs: cal.handoff.fixedMs + cal.handoff.msPerByte * bytes[i]! })));
+    expect(h.periodMs).toBeCloseTo(hostPipelinePeriodMs(predicted.map((s) => s.computeMs), h.stages.map((x) => x.handoffMs), h.speedups).periodMs, 12);
+
+    const none = await verifyPlan(model, 'sq.onnx', stageOf, ['a', 'b'], predicted, { threads: 1, runs: 1, warmup: 0, pipelineFrames: 2, host: false });
+    expect(none.result.pipeline!.host).toBeUndefined();
+    expect(none.result.hostCalibration).toBeUndefined();
+    await expect(verifyPlan(model, 'sq.onnx', stageOf, ['a', 'b'], predicted, { threads: 2, runs: 1, warmup: 0, pipelineFrames: 2, host: cal }))
+      .rejects.toThrow('the host calibration is for 1 thread(s) and handoff transfer, this run uses 2 and transfer; calibrate again');
   });
 });

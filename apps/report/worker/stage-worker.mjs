@@ -1,34 +1,59 @@
 // One pipeline stage of `dnnpart verify` in a worker thread: its own onnxruntime session; frames come
 // from the stage before it (or the main thread) and go straight to the stage after it (or back to the
-// main thread) over MessagePorts, copied as a network or a process boundary would copy them. Queues
-// are bounded by credits: a stage sends a frame on only while the next one has room for it, and hands
-// a credit back upstream each time it takes a frame from its own queue.
+// main thread) over MessagePorts. Tensors cross either copied (structured clone: a copy on each side)
+// or transferred (handoff "transfer": the ArrayBuffers move, nothing is copied; ORT hands back a fresh
+// output buffer each run, so the preallocated outputs stay here). Queues are bounded by credits: a
+// stage sends a frame on only while the next one has room for it, and hands a credit back upstream
+// each time it takes a frame from its own queue.
+// A synthetic stage (no model: `synthetic` lists its outputs) makes fresh outputs of known sizes
+// instead of running a session, so the host's handoff cost can be timed through this same mechanism.
 // Plain JavaScript so it runs both from the sources (tests) and from dist (the CLI).
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
 
-const { modelBytes, threads, inputs, outputs, index, last, lastUse, queue } = workerData;
+const { modelBytes, synthetic, threads, inputs, outputs, index, last, lastUse, queue, handoff } = workerData;
 const now = () => performance.timeOrigin + performance.now();
-
-const session = await ort.InferenceSession.create(modelBytes, {
-  executionProviders: ['cpu'],
-  graphOptimizationLevel: 'all',
-  intraOpNumThreads: threads,
-  interOpNumThreads: 1,
-  executionMode: 'sequential',
-  logSeverityLevel: 3,
-  // Spinning threads would steal the cores the other stages run on.
-  extra: { session: { intra_op: { allow_spinning: '0' } } },
-});
-// Output tensors made once and reused (as @dnnpart/profiler's preallocatedFetches does), when
-// every output has a static shape and a plain numeric type; ORT still hands back a copy.
 const ARRAYS = { float32: Float32Array, float64: Float64Array, float16: Uint16Array, int64: BigInt64Array, uint64: BigUint64Array, int32: Int32Array, uint32: Uint32Array, int16: Int16Array, uint16: Uint16Array, int8: Int8Array, uint8: Uint8Array, bool: Uint8Array };
-let fetches = {};
-for (const m of session.outputMetadata) {
-  const Ctor = ARRAYS[m.type];
-  if (!m.isTensor || !Ctor || m.shape.length === 0 || m.shape.some((d) => typeof d !== 'number' || d < 0)) { fetches = null; break; }
-  fetches[m.name] = new ort.Tensor(m.type, new Ctor(m.shape.reduce((a, b) => a * b, 1)), m.shape);
+
+/** run(feeds) -> { name: { type, dims, data } } for every output. */
+let run;
+if (modelBytes) {
+  const session = await ort.InferenceSession.create(modelBytes, {
+    executionProviders: ['cpu'],
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    logSeverityLevel: 3,
+    // Spinning threads would steal the cores the other stages run on.
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+  });
+  // Output tensors made once and reused (as @dnnpart/profiler's preallocatedFetches does), when
+  // every output has a static shape and a plain numeric type; ORT still hands back a copy.
+  let fetches = {};
+  for (const m of session.outputMetadata) {
+    const Ctor = ARRAYS[m.type];
+    if (!m.isTensor || !Ctor || m.shape.length === 0 || m.shape.some((d) => typeof d !== 'number' || d < 0)) { fetches = null; break; }
+    fetches[m.name] = new ort.Tensor(m.type, new Ctor(m.shape.reduce((a, b) => a * b, 1)), m.shape);
+  }
+  run = async (pool) => {
+    const feeds = {};
+    for (const name of inputs) {
+      const t = pool[name];
+      feeds[name] = new ort.Tensor(t.type, t.data, t.dims);
+    }
+    const result = fetches ? await session.run(feeds, fetches) : await session.run(feeds, outputs);
+    const out = {};
+    for (const name of outputs) {
+      const t = result[name];
+      out[name] = { type: t.type, dims: [...t.dims], data: t.data };
+    }
+    return out;
+  };
+} else {
+  // Fresh buffers each frame, written once, as ORT returns a fresh copy of every output.
+  run = async () => Object.fromEntries(synthetic.map((o) => [o.name, { type: o.type, dims: o.dims, data: new ARRAYS[o.type](o.dims.reduce((a, b) => a * b, 1)).fill(1) }]));
 }
 
 let upstream = parentPort; // where frames come from and credits go back to
@@ -38,9 +63,17 @@ const waiting = [];
 let busy = false;
 let blocked = null;
 
+/** The ArrayBuffers of a frame's tensors, to move instead of copy. */
+function buffers(pool) {
+  if (handoff !== 'transfer') return [];
+  const set = new Set();
+  for (const t of Object.values(pool)) if (ArrayBuffer.isView(t.data)) set.add(t.data.buffer);
+  return [...set];
+}
+
 function send(frame) {
   if (last) parentPort.postMessage({ kind: 'done', frame: frame.id, spans: frame.spans, at: now() });
-  else downstream.postMessage({ kind: 'frame', frame });
+  else downstream.postMessage({ kind: 'frame', frame }, buffers(frame.pool));
 }
 
 async function next() {
@@ -49,17 +82,9 @@ async function next() {
   const frame = waiting.shift();
   upstream.postMessage({ kind: 'credit' });
   try {
-    const feeds = {};
-    for (const name of inputs) {
-      const t = frame.pool[name];
-      feeds[name] = new ort.Tensor(t.type, t.data, t.dims);
-    }
     const start = now();
-    const result = fetches ? await session.run(feeds, fetches) : await session.run(feeds, outputs);
-    for (const name of outputs) {
-      const t = result[name];
-      frame.pool[name] = { type: t.type, dims: [...t.dims], data: t.data };
-    }
+    const out = await run(frame.pool);
+    Object.assign(frame.pool, out);
     const end = now();
     // Tensors no later stage reads stay here.
     for (const name of Object.keys(frame.pool)) if ((lastUse[name] ?? -1) <= index) delete frame.pool[name];
@@ -103,8 +128,6 @@ parentPort.on('message', (msg) => {
       });
     }
     parentPort.postMessage({ kind: 'ready' });
-  } else if (msg.kind === 'close') {
-    session.release().catch(() => {}).finally(() => process.exit(0));
   } else onMessage(msg);
 });
 parentPort.postMessage({ kind: 'loaded' });

@@ -220,7 +220,7 @@ export const commands: readonly CommandSpec[] = [
       input,
       { name: 'threads', type: 'number', default: 1, placeholder: '<n>', help: 'intra-op threads of each stage' },
       { name: 'runs', type: 'number', default: 30, placeholder: '<n>', help: 'measured frames back to back (each stage: their median)' },
-      { name: 'warmup', type: 'number', default: 3, placeholder: '<n>', help: 'unmeasured frames first' },
+      { name: 'warmup', type: 'number', default: 20, placeholder: '<n>', help: 'unmeasured frames first, back to back and through the pipeline (each stage session runs this often before timing)' },
       { name: 'frames', type: 'number', default: 30, placeholder: '<n>', help: 'measured frames through the pipeline (0: no pipeline run)' },
       { name: 'queue', type: 'number', default: 1, placeholder: '<n>', help: 'frames each stage\'s input queue holds in the pipeline' },
       { name: 'max-seconds', type: 'number', default: 120, placeholder: '<s>', help: 'refuse a run the prediction says takes longer' },

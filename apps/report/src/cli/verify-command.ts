@@ -143,7 +143,7 @@ export async function verify(opts: VerifyCommandOptions, ctx: CommandContext): P
     const k = plan.boards.length;
     ctx.progress.note(`verifying ${plan.what}: ${plural(k, 'stage')} of ${plan.model.graph.name} on this machine`);
     const { result, spans } = await verifyPlan(plan.model, displayPath(ctx, plan.modelFile), plan.stageOf, plan.boards, plan.predicted, {
-      threads: opts.threads ?? 1, runs: opts.runs ?? 30, warmup: opts.warmup ?? 3, pipelineFrames: opts.frames ?? 30,
+      threads: opts.threads ?? 1, runs: opts.runs ?? 30, warmup: opts.warmup ?? 20, pipelineFrames: opts.frames ?? 30,
       queue: opts.queue ?? 1, maxSeconds: opts.maxSeconds ?? 120, nodeTrace: opts.trace !== undefined,
       ...(ctx.signal ? { signal: ctx.signal } : {}),
       onProgress: (phase, done, total) => ctx.progress.update(phase, done, total),
@@ -172,14 +172,29 @@ export function formatVerify(r: VerifyResult, opts: Pick<VerifyCommandOptions, '
     '',
     table(['pipeline', 'predicted', 'measured', 'error'], [
       ...figureRows('back to back', r.backToBack),
-      ...(r.pipeline ? figureRows(`${r.pipeline.cores} cores, ${r.stages.length} workers`, r.pipeline) : []),
+      ...(r.pipeline ? pipelineRows(r.pipeline, r.stages.length) : []),
     ]),
   ];
   if (r.pipeline) lines.push(`(pipeline latency includes queueing; its prediction is the stages' sum)`);
+  const h = r.pipeline?.host;
+  if (h) {
+    lines.push(`this host: stages + handoff (${fixed(h.handoffFixedMs, 3)} ms + ${fixed(h.handoffMsPerByte * 1e6, 3)} ms/MB per frame: ${h.stages.map((x) => fixed(x.handoffMs, 3)).join(', ')} ms), ${fixed(h.concurrency, 2)} stages busy at once on ${fixed(h.effectiveCores, 2)} effective cores (slowdown ${fixed(h.slowdown, 2)}): period ${fixed(h.periodMs)} ms`);
+  }
   for (const n of r.notes) lines.push(`note: ${n}`);
   if (opts.output) lines.push(`wrote ${opts.output}`);
   if (opts.trace) lines.push(`trace: ${opts.trace} (open in https://ui.perfetto.dev or chrome://tracing)`);
   return lines.join('\n');
+}
+
+/** The plan's prediction (a board per stage), then this host's, against the one measured pipeline FPS. */
+function pipelineRows(p: NonNullable<VerifyResult['pipeline']>, k: number): string[][] {
+  const label = `pipeline, ${p.cores} cores, ${k} workers`;
+  const rows: string[][] = [];
+  if (p.planFps !== undefined) rows.push([`${label}: FPS, plan (a board per stage)`, fixed(p.planFps), fixed(p.measuredFps), pct(p.planFpsError ?? null)]);
+  if (p.host) rows.push([`${label}: FPS, this host (calibrated)`, fixed(p.host.predictedFps), fixed(p.measuredFps), pct(p.host.fpsError)]);
+  if (rows.length === 0) rows.push([`${label}: FPS`, fixed(p.predictedFps), fixed(p.measuredFps), pct(p.fpsError)]);
+  rows.push([`${label}: latency ms`, fixed(p.predictedLatencyMs), fixed(p.measuredLatencyMs), pct(p.latencyError)]);
+  return rows;
 }
 
 function figureRows(label: string, f: VerifyFigures): string[][] {
@@ -202,6 +217,9 @@ export function readVerifyFile(file: string, given: string): { result: VerifyRes
   });
   const name = path.basename(given);
   const measured = [run(`${name}: stages back to back`, r.backToBack), ...(r.pipeline ? [run(`${name}: pipeline on ${r.pipeline.cores} cores`, r.pipeline)] : [])];
+  // The same measured pipeline against the plan's prediction (a board per stage) and this host's.
+  if (r.pipeline?.planFps != null) measured.push({ ...run(`${name}: pipeline, plan's prediction (a board per stage)`, r.pipeline), predictedFps: r.pipeline.planFps });
+  if (r.pipeline?.host) measured.push({ ...run(`${name}: pipeline, predicted for this host (shared cores, handoffs)`, r.pipeline), predictedFps: r.pipeline.host.predictedFps });
   const verified: VerifiedPlan = {
     source: name, threads: r.settings.threads, runs: r.settings.runs, machine: r.machine.cpu,
     stages: r.stages.map((x) => ({ index: x.index, board: x.board, nodes: x.nodes, predictedMs: x.predictedMs, measuredMs: x.measuredMs, p90Ms: x.p90Ms })),

@@ -20,6 +20,17 @@ export interface StageRunnable {
   readonly label: string;
 }
 
+/** A stage without a model, for timing the handoff alone: each frame it makes fresh tensors of these sizes. */
+export interface SyntheticStage {
+  readonly synthetic: readonly { readonly name: string; readonly type: ort.Tensor.Type; readonly dims: readonly number[] }[];
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  readonly label: string;
+}
+
+/** How tensors cross between pipeline stages: structured-clone copies, or their ArrayBuffers moved. */
+export type Handoff = 'copy' | 'transfer';
+
 /** One span of a timeline, as the profiler's trace writer takes it. */
 export type Span = ChromeTraceSpan;
 
@@ -189,15 +200,17 @@ type WorkerMessage =
 /**
  * Stream frames through one worker thread per stage, each stage handing its frames straight to the
  * next over a MessagePort. Every stage's input queue holds at most `queue` frames; a stage whose
- * next queue is full holds its finished frame (and takes no new one) until there is room.
+ * next queue is full holds its finished frame (and takes no new one) until there is room. With
+ * handoff "transfer" (the default) tensors move between threads without a copy.
  */
 export async function runPipeline(
-  stages: readonly StageRunnable[],
+  stages: readonly (StageRunnable | SyntheticStage)[],
   feeds: Readonly<Record<string, ort.Tensor>>,
-  options: TimingOptions & { readonly frames: number; readonly warmup: number; readonly queue?: number },
+  options: TimingOptions & { readonly frames: number; readonly warmup: number; readonly queue?: number; readonly handoff?: Handoff },
 ): Promise<PipelineResult> {
   const k = stages.length;
   const Q = options.queue ?? 1;
+  const handoff = options.handoff ?? 'transfer';
   const total = options.warmup + options.frames;
   // Each tensor travels only as far as the last stage that reads it.
   const lastUse: Record<string, number> = {};
@@ -206,7 +219,10 @@ export async function runPipeline(
 
   const channels = stages.slice(1).map(() => new MessageChannel());
   const workers = stages.map((s, i) => new Worker(WORKER, {
-    workerData: { modelBytes: s.bytes, threads: options.threads, inputs: [...s.inputs], outputs: [...s.outputs], index: i, last: i === k - 1, lastUse, queue: Q },
+    workerData: {
+      modelBytes: 'bytes' in s ? s.bytes : null, synthetic: 'synthetic' in s ? s.synthetic.map((o) => ({ ...o, dims: [...o.dims] })) : null,
+      threads: options.threads, inputs: [...s.inputs], outputs: [...s.outputs], index: i, last: i === k - 1, lastUse, queue: Q, handoff,
+    },
   }));
   const spans: Span[] = [];
   const done: { at: number; latency: number }[] = [];
@@ -242,7 +258,12 @@ export async function runPipeline(
           credits--;
           const id = injected++;
           injectedAt.set(id, now());
-          workers[0]!.postMessage({ kind: 'frame', frame: { id, pool: input, spans: [] } });
+          if (handoff === 'copy') workers[0]!.postMessage({ kind: 'frame', frame: { id, pool: input, spans: [] } });
+          else {
+            // A fresh copy of the input per frame (a camera hands over a new buffer each frame), moved.
+            const pool = Object.fromEntries(Object.entries(input).map(([n, w]) => [n, { ...w, data: ArrayBuffer.isView(w.data) ? (w.data as Uint8Array).slice() : w.data }]));
+            workers[0]!.postMessage({ kind: 'frame', frame: { id, pool, spans: [] } }, Object.values(pool).flatMap((w) => (ArrayBuffer.isView(w.data) ? [w.data.buffer as ArrayBuffer] : [])));
+          }
         }
       };
       workers.forEach((w, s) => {

@@ -3,7 +3,8 @@
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { randomFeeds, splitModel, type LoadedModel } from '@dnnpart/onnx-graph';
 import { VerifyError } from './errors.js';
-import { runPipeline, timeBackToBack, type Span, type StageRunnable } from './measure.js';
+import { calibrateHost, handoffMs, hostPipelinePeriodMs, type HostCalibration } from './host.js';
+import { runPipeline, timeBackToBack, type Handoff, type Span, type StageRunnable } from './measure.js';
 
 export const VERIFY_SCHEMA = 'dnnpart/verify@1';
 
@@ -19,6 +20,7 @@ export interface VerifyOptions {
   readonly threads: number;
   /** Measured back-to-back frames (each stage's median is over these). */
   readonly runs: number;
+  /** Unmeasured frames first, back to back and through the pipeline: every stage session runs this many times before timing (20 warms ORT up). */
   readonly warmup: number;
   /** Measured frames through the pipeline (0: no pipeline run). */
   readonly pipelineFrames: number;
@@ -28,6 +30,14 @@ export interface VerifyOptions {
   readonly maxSeconds?: number;
   /** Cores the pipeline may use (default: this machine's). */
   readonly cores?: number;
+  /** How tensors cross between pipeline stages (default "transfer": moved, not copied). */
+  readonly handoff?: Handoff;
+  /**
+   * This host's handoff and parallel capacity for the "this host" pipeline prediction: a calibration
+   * made before (calibrateHost, same threads and handoff), false for none; default: calibrate now
+   * when there is a prediction and a pipeline run (a few seconds).
+   */
+  readonly host?: HostCalibration | false;
   /** One profiled frame adds a span per ONNX kernel to the timeline. */
   readonly nodeTrace?: boolean;
   readonly signal?: AbortSignal;
@@ -61,6 +71,30 @@ export interface VerifyFigures {
   readonly latencyError: number | null;
 }
 
+/** The pipeline as predicted for this host: the plan's stage times plus handoffs, on cores shared as calibrated. */
+export interface HostPrediction {
+  readonly predictedFps: number;
+  readonly periodMs: number;
+  /** predicted / measured FPS - 1. */
+  readonly fpsError: number;
+  /** Time-weighted number of stages busy at once, and the slowdown that sharing the cores gives them. */
+  readonly concurrency: number;
+  readonly slowdown: number;
+  readonly stages: readonly {
+    /** The plan's stage time (computeMs). */
+    readonly predictedMs: number;
+    /** Bytes the stage receives and sends on per frame in verify's pipeline. */
+    readonly handoffBytes: number;
+    readonly handoffMs: number;
+  }[];
+  /** The calibration used (the full one is the result's hostCalibration). */
+  readonly handoffFixedMs: number;
+  readonly handoffMsPerByte: number;
+  /** Speedup of 1..N sessions side by side; effectiveCores is that of as many sessions as stages. */
+  readonly speedups: readonly number[];
+  readonly effectiveCores: number;
+}
+
 export interface VerifyResult {
   readonly schema: typeof VERIFY_SCHEMA;
   readonly model: { readonly name: string; readonly file: string; readonly sha256: string };
@@ -76,7 +110,19 @@ export interface VerifyResult {
    * stages' total CPU time (time x threads) spread over the cores, whichever is longer. Predicted
    * latency: the stages' sum (queueing not included; the measured one includes it).
    */
-  readonly pipeline?: VerifyFigures & { readonly frames: number; readonly cores: number };
+  readonly pipeline?: VerifyFigures & {
+    readonly frames: number;
+    readonly cores: number;
+    /** How tensors crossed between stages. */
+    readonly handoff?: Handoff;
+    /** The plan's own prediction, 1000 / its slowest stage: a board per stage, each with its own cores (links left out). */
+    readonly planFps?: number | null;
+    readonly planFpsError?: number | null;
+    /** What this host should measure (plan's stage times + calibrated handoffs, on shared cores); absent without a prediction or calibration. */
+    readonly host?: HostPrediction;
+  };
+  /** The host calibration the "this host" prediction used. */
+  readonly hostCalibration?: HostCalibration;
   readonly notes: readonly string[];
 }
 
@@ -151,11 +197,24 @@ export async function verifyPlan(
     }
     notes.push('the plan carries no prediction: measured figures only (give --system or --problem to predict)');
   }
+  const handoff = options.handoff ?? 'transfer';
   let pipe: Awaited<ReturnType<typeof runPipeline>> | undefined;
+  let host: HostCalibration | undefined;
   if (options.pipelineFrames > 0) {
+    if (options.host) {
+      if (options.host.threads !== options.threads || options.host.handoff.mode !== handoff) {
+        throw new VerifyError('VERIFY_BAD_OPTIONS', `the host calibration is for ${options.host.threads} thread(s) and handoff ${options.host.handoff.mode}, this run uses ${options.threads} and ${handoff}; calibrate again`);
+      }
+      host = options.host;
+    } else if (options.host === undefined && predicted !== null) {
+      host = await calibrateHost({
+        threads: options.threads, sessions: split.stages.length, handoff,
+        ...(options.signal ? { signal: options.signal } : {}), onProgress: (d, t) => progress('calibrating this host', d, t),
+      });
+    }
     progress('pipeline', 0, 1);
     pipe = await runPipeline(stages, feeds, {
-      threads: options.threads, frames: options.pipelineFrames, warmup: options.warmup, queue: options.queue ?? 1,
+      threads: options.threads, frames: options.pipelineFrames, warmup: options.warmup, queue: options.queue ?? 1, handoff,
       ...(options.signal ? { signal: options.signal } : {}),
     });
     progress('pipeline', 1, 1);
@@ -186,11 +245,14 @@ export async function verifyPlan(
   if (pipe) {
     const period = predicted === null ? null : pipelinePeriodMs(predicted.map((x) => x.computeMs), options.threads, cores);
     const lat = quantile(pipe.latencyMs, 0.5);
+    const planFps = predicted === null ? null : 1000 / Math.max(...predicted.map((x) => x.computeMs));
     pipeline = {
       frames: pipe.frames, cores,
       predictedFps: period === null ? null : 1000 / period, measuredFps: pipe.fps,
       predictedLatencyMs: predSum, measuredLatencyMs: lat,
       fpsError: rel(period === null ? null : 1000 / period, pipe.fps), latencyError: rel(predSum, lat),
+      handoff, planFps, planFpsError: rel(planFps, pipe.fps),
+      ...(predicted !== null && host ? { host: hostPrediction(predicted.map((x) => x.computeMs), handoffBytes(model, split.stages, feeds), host, pipe.fps) } : {}),
     };
   }
   const planStages = split.stages.map((s, i) => ({ board: boards[i] ?? `stage${i}`, nodes: s.nodes }));
@@ -203,7 +265,49 @@ export async function verifyPlan(
     stages: vStages,
     backToBack,
     ...(pipeline ? { pipeline } : {}),
+    ...(host ? { hostCalibration: host } : {}),
     notes,
   };
   return { result, spans: [...b2b.spans, ...(pipe?.spans ?? [])] };
+}
+
+/**
+ * Bytes each stage of verify's pipeline receives plus sends on per frame, as the stage worker moves
+ * them: stage 0 gets every model input from the main thread; each stage passes on what later stages
+ * still read (its outputs and what it relays); the last sends nothing back but its timings.
+ */
+export function handoffBytes(
+  model: LoadedModel,
+  stages: readonly { readonly inputs: readonly string[]; readonly outputs: readonly string[] }[],
+  feeds: Readonly<Record<string, { readonly data: unknown }>>,
+): number[] {
+  const lastUse = new Map<string, number>();
+  stages.forEach((s, i) => s.inputs.forEach((x) => lastUse.set(x, i)));
+  const size = (name: string): number => {
+    const d = feeds[name]?.data;
+    if (ArrayBuffer.isView(d)) return d.byteLength;
+    return model.graph.tensors.get(name)?.bytes ?? 0;
+  };
+  let pool = new Set(Object.keys(feeds));
+  return stages.map((s, i) => {
+    const inBytes = [...pool].reduce((a, n) => a + size(n), 0);
+    const next = new Set([...pool, ...s.outputs].filter((n) => (lastUse.get(n) ?? -1) > i));
+    pool = next;
+    const outBytes = i === stages.length - 1 ? 0 : [...next].reduce((a, n) => a + size(n), 0);
+    return inBytes + outBytes;
+  });
+}
+
+/** The "this host" prediction of a pipeline from the plan's stage times, their handoff bytes and a calibration. */
+export function hostPrediction(stageMs: readonly number[], bytes: readonly number[], host: HostCalibration, measuredFps: number): HostPrediction {
+  const speedups = host.capacity.samples.map((x) => x.speedup);
+  const h = bytes.map((b) => handoffMs(host.handoff, b));
+  const p = hostPipelinePeriodMs(stageMs, h, speedups);
+  const predictedFps = 1000 / p.periodMs;
+  const k = Math.min(stageMs.length, speedups.length);
+  return {
+    predictedFps, periodMs: p.periodMs, fpsError: predictedFps / measuredFps - 1, concurrency: p.concurrency, slowdown: p.slowdown,
+    stages: stageMs.map((t, i) => ({ predictedMs: t, handoffBytes: bytes[i]!, handoffMs: h[i]! })),
+    handoffFixedMs: host.handoff.fixedMs, handoffMsPerByte: host.handoff.msPerByte, speedups, effectiveCores: speedups[k - 1]!,
+  };
 }
