@@ -298,6 +298,11 @@ export class NetBuilder {
     return { name, shape: [...dims] };
   }
 
+  /** Multiply-accumulates of a node written with `op` (the detectors' fixed DFL Conv). */
+  countMacs(macs: number): void {
+    this.macs += macs;
+  }
+
   /** Split on one axis into `parts` (sizes from the `sizes` tensor), outputs `<node>_output_<i>`. */
   split(scope: string, x: Tensor, sizes: Tensor, parts: readonly number[], axis: number): Tensor[] {
     if (parts.reduce((a, b) => a + b, 0) !== x.shape[axis]) throw new Error(`internal: ${scope}/Split of [${x.shape.join(', ')}] into [${parts.join(', ')}]`);

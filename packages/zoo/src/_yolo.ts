@@ -129,6 +129,7 @@ function detect(b: NetBuilder, s: string, feats: readonly Tensor[], c: YoloConfi
   dist = b.op(`${d}/conv`, 'Conv', [dist, bins], [n, 1, 4, total], [
     attr.ints('dilations', [1, 1]), attr.int('group', 1), attr.ints('kernel_shape', [1, 1]), attr.ints('pads', [0, 0, 0, 0]), attr.ints('strides', [1, 1]),
   ]);
+  b.countMacs(n * 4 * total * c.regMax);
   dist = b.reshapeBy(d, dist, b.constantTensor(d, 'int64', [n, 4, total], [3]), [n, 4, total]);
 
   // dist2bbox(xywh=True) around the anchor centres, scaled by each anchor's stride.
