@@ -140,6 +140,8 @@ describe('verify', () => {
     expect(h.periodMs).toBeCloseTo(slowest * slowdown, 12);
     expect(h.predictedFps).toBeCloseTo(1000 / (slowest * slowdown), 9);
     expect(h.fpsError).toBeCloseTo(h.predictedFps / v.pipeline!.measuredFps - 1, 12);
+    expect(h.fpsErrorMedian).toBeCloseTo(h.predictedFps / v.pipeline!.measuredMedianFps! - 1, 12);
+    expect(v.pipeline!.measuredMedianFps).toBeGreaterThan(0);
     expect(h.effectiveCores).toBe(s2);
     expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(JSON.parse(JSON.stringify(v)));
 
@@ -283,7 +285,7 @@ describe('the pipeline predicted for this host', () => {
 
   let cal: HostCalibration;
   it('calibrates this host: handoff samples and side-by-side speedups, all positive', async () => {
-    cal = await calibrateHost({ threads: 1, sessions: 2, sizes: [4, 65536, 1 << 20], frames: 8, windowMs: 60 });
+    cal = await calibrateHost({ threads: 1, sessions: 2, sizes: [4, 65536, 1 << 20], frames: 8, windowMs: 40, rounds: 2 });
     expect(cal.handoff.mode).toBe('transfer');
     expect(cal.handoff.samples.map((x) => x.bytes)).toEqual([4, 65536, 1 << 20]);
     for (const x of cal.handoff.samples) {
@@ -296,9 +298,11 @@ describe('the pipeline predicted for this host', () => {
     expect(cal.capacity.singleMs).toBeGreaterThan(0);
     expect(cal.capacity.samples.map((x) => x.sessions)).toEqual([1, 2]);
     expect(cal.capacity.samples[0]!.speedup).toBe(1);
+    expect(cal.capacity.samples[0]!.medianMs).toBe(cal.capacity.singleMs);
     for (const x of cal.capacity.samples) {
       expect(x.runsPerSec).toBeGreaterThan(0);
-      expect(x.speedup).toBeCloseTo(x.runsPerSec / cal.capacity.samples[0]!.runsPerSec, 12);
+      expect(x.medianMs).toBeGreaterThan(0);
+      expect(x.speedup).toBeCloseTo((x.sessions * cal.capacity.singleMs) / x.medianMs, 12);
     }
   });
 

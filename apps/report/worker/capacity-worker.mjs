@@ -1,6 +1,6 @@
 // One of N concurrent onnxruntime sessions of `dnnpart verify`'s host calibration: it loads the model
-// with a stage's session options, warms it up, and on "go" runs it back to back until the deadline,
-// then reports how many runs it finished and over how long. N of these side by side against one
+// with a stage's session options, warms it up, and on each "go" runs it back to back until the
+// deadline, then reports how long each run took. N of these side by side against one
 // alone say how much work the host's cores really do in parallel.
 // Plain JavaScript so it runs both from the sources (tests) and from dist (the CLI).
 import { parentPort, workerData } from 'node:worker_threads';
@@ -29,18 +29,20 @@ const fetches = m.shape.every((d) => typeof d === 'number' && d >= 0)
 const once = () => (fetches ? session.run(feeds, fetches) : session.run(feeds));
 for (let i = 0; i < warmup; i++) await once();
 
+// One "go" at a time: the main thread waits for "done" before the next.
 parentPort.on('message', async (msg) => {
   if (msg.kind !== 'go') return;
   // Everyone starts at the same instant.
   while (now() < msg.startAt) await new Promise((r) => setTimeout(r, 0));
   const start = now();
-  let runs = 0;
+  const times = [];
   let end = start;
   while (end < msg.until) {
+    const a = now();
     await once();
-    runs++;
     end = now();
+    times.push(end - a);
   }
-  parentPort.postMessage({ kind: 'done', runs, ms: end - start });
+  parentPort.postMessage({ kind: 'done', runs: times.length, ms: end - start, times });
 });
 parentPort.postMessage({ kind: 'ready' });

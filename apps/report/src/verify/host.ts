@@ -17,7 +17,7 @@ export const HOST_CALIBRATION_SCHEMA = 'dnnpart/host-calibration@1';
 export interface HandoffSample {
   /** Bytes handed from the first synthetic stage to the second per frame. */
   readonly bytes: number;
-  /** Pipeline period (1000 / FPS) of the two synthetic stages. */
+  /** Pipeline period of the two synthetic stages: the median time between frames leaving the last one. */
   readonly periodMs: number;
   /** The slower synthetic stage's own time per frame (making its fresh outputs), median. */
   readonly runMs: number;
@@ -28,9 +28,11 @@ export interface HandoffSample {
 export interface CapacitySample {
   /** Sessions running side by side. */
   readonly sessions: number;
-  /** Runs per second of all of them together. */
+  /** Median time of one run while they do (over every session and round). */
+  readonly medianMs: number;
+  /** Runs per second of all of them together (mean over the rounds; disturbed more by other processes than the median). */
   readonly runsPerSec: number;
-  /** runsPerSec / that of one session alone: the cores' worth of work done in parallel. */
+  /** sessions × the median run alone / medianMs: the cores' worth of work done in parallel. */
   readonly speedup: number;
 }
 
@@ -57,8 +59,10 @@ export interface HostCalibrationOptions {
   readonly sizes?: readonly number[];
   /** Frames per handoff size (after 20 warm-up frames); default 60. */
   readonly frames?: number;
-  /** How long each capacity measurement runs; default 500 ms. */
+  /** How long each capacity measurement runs; default 300 ms. */
   readonly windowMs?: number;
+  /** Rounds of 1..sessions side by side, interleaved so that a burst of other load spreads over all counts; default 3. */
+  readonly rounds?: number;
   readonly signal?: AbortSignal;
   readonly onProgress?: (done: number, total: number) => void;
 }
@@ -128,14 +132,15 @@ export async function calibrateHost(options: HostCalibrationOptions): Promise<Ho
   const sessions = options.sessions ?? availableParallelism();
   const sizes = options.sizes ?? DEFAULT_HANDOFF_SIZES;
   const frames = options.frames ?? 60;
-  const windowMs = options.windowMs ?? 500;
+  const windowMs = options.windowMs ?? 300;
+  const rounds = options.rounds ?? 3;
   const mode = options.handoff ?? 'transfer';
-  for (const [k, v, min] of [['threads', threads, 1], ['sessions', sessions, 1], ['frames', frames, 3], ['windowMs', windowMs, 1]] as const) {
+  for (const [k, v, min] of [['threads', threads, 1], ['sessions', sessions, 1], ['frames', frames, 3], ['windowMs', windowMs, 1], ['rounds', rounds, 1]] as const) {
     if (!Number.isInteger(v) || v < min) throw new VerifyError('VERIFY_BAD_OPTIONS', `host calibration option ${k} must be an integer >= ${min}, got ${v}`);
   }
   if (sizes.length < 2 || sizes.some((s) => !Number.isInteger(s) || s < 4)) throw new VerifyError('VERIFY_BAD_OPTIONS', 'host calibration option sizes needs at least 2 sizes of >= 4 bytes');
   const loadBefore = loadavg()[0]!;
-  const total = sizes.length + sessions;
+  const total = sizes.length + sessions * rounds;
   let done = 0;
   const tick = () => options.onProgress?.(++done, total);
 
@@ -151,22 +156,29 @@ export async function calibrateHost(options: HostCalibrationOptions): Promise<Ho
     const feeds = { h_in: new ort.Tensor('float32', new Float32Array(1), [1]) };
     const r = await runPipeline(stages, feeds, { threads, frames, warmup: WARMUP, queue: 1, handoff: mode, ...(options.signal ? { signal: options.signal } : {}) });
     const runMs = Math.max(...[0, 1].map((s) => median(r.spans.filter((x) => x.name === stages[s]!.label).map((x) => x.durMs))));
-    const periodMs = 1000 / r.fps;
+    // The median gap between frames: a burst of other load on this shared host moves it less than the mean.
+    const ends = r.spans.filter((x) => x.name === stages[1]!.label).map((x) => x.startMs + x.durMs).sort((a, b) => a - b);
+    const periodMs = median(ends.slice(1).map((e, i) => e - ends[i]!));
     samples.push({ bytes: n * 4, periodMs, runMs, ms: Math.max(0, periodMs - runMs) });
     tick();
   }
   const fit = fitBoundary(samples.map((s) => ({ inBytes: s.bytes, outBytes: 0, ms: s.ms })));
 
-  const model = buildZooModel(CAPACITY_NET, { inputShape: CAPACITY_INPUT });
-  const rates: number[] = [];
-  let singleMs = 0;
-  for (let k = 1; k <= sessions; k++) {
-    if (options.signal?.aborted) throw new VerifyError('VERIFY_INTERRUPTED', 'verify was interrupted');
-    const res = await sideBySide(model, k, threads, windowMs);
-    rates.push(res.reduce((a, x) => a + (x.runs * 1000) / x.ms, 0));
-    if (k === 1) singleMs = res[0]!.ms / res[0]!.runs;
-    tick();
-  }
+  const times = Array.from({ length: sessions }, () => [] as number[]);
+  const rates = Array.from({ length: sessions }, () => [] as number[]);
+  await sideBySide(buildZooModel(CAPACITY_NET, { inputShape: CAPACITY_INPUT }), sessions, threads, async (go) => {
+    for (let r = 0; r < rounds; r++) {
+      for (let k = 1; k <= sessions; k++) {
+        if (options.signal?.aborted) throw new VerifyError('VERIFY_INTERRUPTED', 'verify was interrupted');
+        const res = await go(k, windowMs);
+        times[k - 1]!.push(...res.flatMap((x) => x.times));
+        rates[k - 1]!.push(res.reduce((a, x) => a + (x.runs * 1000) / x.ms, 0));
+        tick();
+      }
+    }
+  });
+  const med = times.map((t) => median(t));
+  const singleMs = med[0]!;
   return {
     schema: HOST_CALIBRATION_SCHEMA,
     cpu: cpus()[0]?.model.trim() ?? 'unknown',
@@ -178,26 +190,30 @@ export async function calibrateHost(options: HostCalibrationOptions): Promise<Ho
     capacity: {
       model: `${CAPACITY_NET} ${CAPACITY_INPUT.join('x')}`,
       singleMs,
-      samples: rates.map((r, i) => ({ sessions: i + 1, runsPerSec: r, speedup: r / rates[0]! })),
+      samples: med.map((m, i) => ({ sessions: i + 1, medianMs: m, runsPerSec: rates[i]!.reduce((a, x) => a + x, 0) / rates[i]!.length, speedup: ((i + 1) * singleMs) / m })),
     },
   };
 }
 
-/** k sessions of `model` started together, each running back to back for `windowMs`. */
-async function sideBySide(model: Uint8Array, k: number, threads: number, windowMs: number): Promise<{ runs: number; ms: number }[]> {
-  const workers = Array.from({ length: k }, () => new Worker(CAPACITY_WORKER, { workerData: { modelBytes: model, threads, warmup: WARMUP, dims: CAPACITY_INPUT } }));
+interface WindowResult { readonly runs: number; readonly ms: number; readonly times: readonly number[] }
+
+/** `n` warm sessions of `model` in worker threads; `go(k, ms)` runs the first k side by side for ms. */
+async function sideBySide(model: Uint8Array, n: number, threads: number, body: (go: (k: number, windowMs: number) => Promise<WindowResult[]>) => Promise<void>): Promise<void> {
+  const workers = Array.from({ length: n }, () => new Worker(CAPACITY_WORKER, { workerData: { modelBytes: model, threads, warmup: WARMUP, dims: CAPACITY_INPUT } }));
   const fail = (e: Error) => new VerifyError('VERIFY_RUN_FAILED', `host calibration: the capacity model (${CAPACITY_NET}) failed: ${e.message.split('\n')[0]}`, { cause: e });
   try {
     await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
       w.once('message', () => resolve());
       w.once('error', (e) => reject(fail(e)));
     })));
-    const startAt = now() + 20;
-    return await Promise.all(workers.map((w) => new Promise<{ runs: number; ms: number }>((resolve, reject) => {
-      w.once('message', (m: { runs: number; ms: number }) => resolve(m));
-      w.once('error', (e) => reject(fail(e)));
-      w.postMessage({ kind: 'go', startAt, until: startAt + windowMs });
-    })));
+    await body(async (k, windowMs) => {
+      const startAt = now() + 5;
+      return Promise.all(workers.slice(0, k).map((w) => new Promise<WindowResult>((resolve, reject) => {
+        w.once('message', (m: WindowResult) => resolve(m));
+        w.once('error', (e) => reject(fail(e)));
+        w.postMessage({ kind: 'go', startAt, until: startAt + windowMs });
+      })));
+    });
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }

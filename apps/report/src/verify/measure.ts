@@ -184,6 +184,8 @@ export interface PipelineResult {
   readonly frames: number;
   /** Frames per second at the end of the pipeline, over the measured frames. */
   readonly fps: number;
+  /** 1000 / the median gap between measured frames leaving the pipeline: moved less by a burst of other load. */
+  readonly medianFps: number;
   /** Per measured frame: from entering the first queue to leaving the last stage. */
   readonly latencyMs: readonly number[];
   readonly spans: readonly Span[];
@@ -292,5 +294,7 @@ export async function runPipeline(
   }
   const n = done.length;
   const span = n > 1 ? done[n - 1]!.at - done[0]!.at : Number.NaN;
-  return { frames: n, fps: n > 1 ? ((n - 1) * 1000) / span : Number.NaN, latencyMs: done.map((d) => d.latency), spans };
+  const gaps = done.slice(1).map((d, i) => d.at - done[i]!.at).sort((a, b) => a - b);
+  const medianGap = gaps.length === 0 ? Number.NaN : gaps.length % 2 ? gaps[gaps.length >> 1]! : (gaps[gaps.length / 2 - 1]! + gaps[gaps.length / 2]!) / 2;
+  return { frames: n, fps: n > 1 ? ((n - 1) * 1000) / span : Number.NaN, medianFps: 1000 / medianGap, latencyMs: done.map((d) => d.latency), spans };
 }

@@ -77,6 +77,8 @@ export interface HostPrediction {
   readonly periodMs: number;
   /** predicted / measured FPS - 1. */
   readonly fpsError: number;
+  /** predicted / the measured median-gap FPS - 1. */
+  readonly fpsErrorMedian: number;
   /** Time-weighted number of stages busy at once, and the slowdown that sharing the cores gives them. */
   readonly concurrency: number;
   readonly slowdown: number;
@@ -115,6 +117,8 @@ export interface VerifyResult {
     readonly cores: number;
     /** How tensors crossed between stages. */
     readonly handoff?: Handoff;
+    /** 1000 / the median gap between frames leaving the pipeline (measuredFps is over the whole run). */
+    readonly measuredMedianFps?: number;
     /** The plan's own prediction, 1000 / its slowest stage: a board per stage, each with its own cores (links left out). */
     readonly planFps?: number | null;
     readonly planFpsError?: number | null;
@@ -251,8 +255,8 @@ export async function verifyPlan(
       predictedFps: period === null ? null : 1000 / period, measuredFps: pipe.fps,
       predictedLatencyMs: predSum, measuredLatencyMs: lat,
       fpsError: rel(period === null ? null : 1000 / period, pipe.fps), latencyError: rel(predSum, lat),
-      handoff, planFps, planFpsError: rel(planFps, pipe.fps),
-      ...(predicted !== null && host ? { host: hostPrediction(predicted.map((x) => x.computeMs), handoffBytes(model, split.stages, feeds), host, pipe.fps) } : {}),
+      handoff, measuredMedianFps: pipe.medianFps, planFps, planFpsError: rel(planFps, pipe.fps),
+      ...(predicted !== null && host ? { host: hostPrediction(predicted.map((x) => x.computeMs), handoffBytes(model, split.stages, feeds), host, pipe.fps, pipe.medianFps) } : {}),
     };
   }
   const planStages = split.stages.map((s, i) => ({ board: boards[i] ?? `stage${i}`, nodes: s.nodes }));
@@ -299,14 +303,14 @@ export function handoffBytes(
 }
 
 /** The "this host" prediction of a pipeline from the plan's stage times, their handoff bytes and a calibration. */
-export function hostPrediction(stageMs: readonly number[], bytes: readonly number[], host: HostCalibration, measuredFps: number): HostPrediction {
+export function hostPrediction(stageMs: readonly number[], bytes: readonly number[], host: HostCalibration, measuredFps: number, measuredMedianFps: number = measuredFps): HostPrediction {
   const speedups = host.capacity.samples.map((x) => x.speedup);
   const h = bytes.map((b) => handoffMs(host.handoff, b));
   const p = hostPipelinePeriodMs(stageMs, h, speedups);
   const predictedFps = 1000 / p.periodMs;
   const k = Math.min(stageMs.length, speedups.length);
   return {
-    predictedFps, periodMs: p.periodMs, fpsError: predictedFps / measuredFps - 1, concurrency: p.concurrency, slowdown: p.slowdown,
+    predictedFps, periodMs: p.periodMs, fpsError: predictedFps / measuredFps - 1, fpsErrorMedian: predictedFps / measuredMedianFps - 1, concurrency: p.concurrency, slowdown: p.slowdown,
     stages: stageMs.map((t, i) => ({ predictedMs: t, handoffBytes: bytes[i]!, handoffMs: h[i]! })),
     handoffFixedMs: host.handoff.fixedMs, handoffMsPerByte: host.handoff.msPerByte, speedups, effectiveCores: speedups[k - 1]!,
   };
