@@ -24,6 +24,16 @@ export interface YoloConfig {
   readonly regMax: number;
 }
 
+/** yolo11.yaml at a scale: widths of layers 0, 1, 3, 5, 7 (x0.25 for n, x0.5 for s), one block per C3k2 and C2PSA. */
+export interface Yolo11Config {
+  readonly widths: readonly [number, number, number, number, number];
+  readonly classes: number;
+  readonly regMax: number;
+}
+
+export const YOLO11N: Yolo11Config = { widths: [16, 32, 64, 128, 256], classes: 80, regMax: 16 };
+export const YOLO11S: Yolo11Config = { widths: [32, 64, 128, 256, 512], classes: 80, regMax: 16 };
+
 export const YOLOV8N: YoloConfig = { widths: [16, 32, 64, 128, 256], depths: [1, 2, 2, 1], headDepth: 1, classes: 80, regMax: 16 };
 
 /** The largest stride: input sides must be multiples of it (the head concatenates upsampled maps). */
@@ -43,11 +53,77 @@ function conv(b: NetBuilder, s: string, x: Tensor, out: number, k: number, strid
   return b.silu(`${s}/act`, y);
 }
 
-/** Bottleneck(c, c, shortcut, k=(3, 3), e=1.0): two 3x3 Convs, a residual Add when shortcut. */
-function bottleneck(b: NetBuilder, s: string, x: Tensor, shortcut: boolean): Tensor {
+/** Bottleneck(c, c, shortcut, k=(3, 3), e): two 3x3 Convs (the first to e x c), a residual Add when shortcut. */
+function bottleneck(b: NetBuilder, s: string, x: Tensor, shortcut: boolean, e = 1): Tensor {
   const c = x.shape[1]!;
-  const y = conv(b, `${s}/cv2`, conv(b, `${s}/cv1`, x, c, 3), c, 3, 1, shortcut ? RESIDUAL * SILU : SILU);
+  const y = conv(b, `${s}/cv2`, conv(b, `${s}/cv1`, x, c * e, 3), c, 3, 1, shortcut ? RESIDUAL * SILU : SILU);
   return shortcut ? b.add(s, x, y) : y;
+}
+
+/** The last segment of a scope (`/model.23/cv3.0/cv3.0` -> `cv3.0`), for nested Sequential names. */
+function qualifiedLeaf(scope: string): string {
+  return scope.slice(scope.lastIndexOf('/') + 1);
+}
+
+/** DWConv(c, c, 3): a depthwise 3x3 Conv + SiLU. */
+function dwConv(b: NetBuilder, s: string, x: Tensor): Tensor {
+  const c = x.shape[1]!;
+  const y = b.conv(`${s}/conv`, x, { out: c, k: 3, pad: 1, groups: c, bias: true, gain: SILU });
+  return b.silu(`${s}/act`, y);
+}
+
+/** Conv(..., act=False): the fused Conv alone. */
+function convNoAct(b: NetBuilder, s: string, x: Tensor, out: number, k: number, groups = 1, gain = LINEAR): Tensor {
+  return b.conv(`${s}/conv`, x, { out, k, pad: Math.floor(k / 2), groups, bias: true, gain });
+}
+
+/** C3k(c, c, 2, shortcut, k=3): cv1 and cv2 (1x1 to c/2), two Bottlenecks (e=1) on cv1's, concat, cv3 (1x1). */
+function c3k(b: NetBuilder, s: string, x: Tensor, out: number): Tensor {
+  const h = out / 2;
+  let y = conv(b, `${s}/cv1`, x, h, 1);
+  for (let i = 0; i < 2; i++) y = bottleneck(b, `${s}/m/m.${i}`, y, true);
+  const z = conv(b, `${s}/cv2`, x, h, 1);
+  return conv(b, `${s}/cv3`, b.concat(s, [y, z]), out, 1);
+}
+
+/** C3k2(c1, c2, 1, c3k, e): C2f with hidden c = e x c2, its block a C3k or a Bottleneck (e=0.5), shortcuts on. */
+function c3k2(b: NetBuilder, s: string, x: Tensor, out: number, useC3k: boolean, e = 0.5): Tensor {
+  const c = out * e;
+  const y = conv(b, `${s}/cv1`, x, 2 * c, 1);
+  const parts = b.split(s, y, b.constantTensor(s, 'int64', [c, c], [2]), [c, c], 1);
+  const last = parts[1]!;
+  parts.push(useC3k ? c3k(b, `${s}/m.0`, last, c) : bottleneck(b, `${s}/m.0`, last, true, 0.5));
+  return conv(b, `${s}/cv2`, b.concat(s, parts), out, 1);
+}
+
+/** C2PSA(c1, c1): cv1 split in halves, one PSABlock (attention + FFN, residual) on the second, concat, cv2. */
+function c2psa(b: NetBuilder, s: string, x: Tensor): Tensor {
+  const c1 = x.shape[1]!;
+  const c = c1 / 2;
+  const [n, , h, w] = x.shape as [number, number, number, number];
+  const y = conv(b, `${s}/cv1`, x, 2 * c, 1);
+  const [a, v0] = b.split(s, y, b.constantTensor(s, 'int64', [c, c], [2]), [c, c], 1) as [Tensor, Tensor];
+  // Attention(c, attn_ratio=0.5, num_heads=c/64): qkv 1x1, softmax(q^T k * scale), v attn^T, + pe(v) (depthwise 3x3), proj.
+  const blk = `${s}/m/m.0`;
+  const at = `${blk}/attn`;
+  const heads = c / 64;
+  const headDim = c / heads;
+  const keyDim = headDim / 2;
+  const tokens = h * w;
+  const qkv = convNoAct(b, `${at}/qkv`, v0, c + 2 * keyDim * heads, 1);
+  const r = b.reshapeBy(at, qkv, b.constantTensor(at, 'int64', [n, heads, 2 * keyDim + headDim, tokens], [4]), [n, heads, 2 * keyDim + headDim, tokens]);
+  const [q, k, v] = b.split(at, r, b.constantTensor(at, 'int64', [keyDim, keyDim, headDim], [3]), [keyDim, keyDim, headDim], 2) as [Tensor, Tensor, Tensor];
+  let attn = b.matmul(at, b.transpose(at, q, [0, 1, 3, 2]), k);
+  attn = b.softmax(at, b.mul(at, attn, b.constant(at, keyDim ** -0.5)), -1);
+  const mixed = b.matmul(at, v, b.transpose(at, attn, [0, 1, 3, 2]));
+  const xm = b.reshapeBy(at, mixed, b.constantTensor(at, 'int64', [n, c, h, w], [4]), [n, c, h, w]);
+  const vm = b.reshapeBy(at, v, b.constantTensor(at, 'int64', [n, c, h, w], [4]), [n, c, h, w]);
+  const pe = convNoAct(b, `${at}/pe`, vm, c, 3, c);
+  const att = convNoAct(b, `${at}/proj`, b.add(at, xm, pe), c, 1, 1, RESIDUAL);
+  const x1 = b.add(blk, v0, att);
+  const ffn = convNoAct(b, `${blk}/ffn/ffn.1`, conv(b, `${blk}/ffn/ffn.0`, x1, 2 * c, 1), c, 1, 1, RESIDUAL);
+  const x2 = b.add(blk, x1, ffn);
+  return conv(b, `${s}/cv2`, b.concat(s, [a, x2]), c1, 1);
 }
 
 /** C2f(c1, c2, n, shortcut): cv1 (1x1, 2c) split in two halves, n bottlenecks on the last, all concatenated, cv2 (1x1). */
@@ -97,7 +173,7 @@ function anchors(sizes: readonly (readonly [number, number])[]): { points: numbe
 }
 
 /** Detect(nc, ch): per level a box branch (cv2) and a class branch (cv3), then the in-graph decode. */
-function detect(b: NetBuilder, s: string, feats: readonly Tensor[], c: YoloConfig): Tensor {
+function detect(b: NetBuilder, s: string, feats: readonly Tensor[], c: { readonly classes: number; readonly regMax: number }, dwClassBranch = false): Tensor {
   const boxCh = 4 * c.regMax;
   const c2 = Math.max(16, feats[0]!.shape[1]! / 4, boxCh);
   const c3 = Math.max(feats[0]!.shape[1]!, Math.min(c.classes, 100));
@@ -107,9 +183,12 @@ function detect(b: NetBuilder, s: string, feats: readonly Tensor[], c: YoloConfi
     const box = b.conv(`${s}/cv2.${i}/cv2.${i}.2`, conv(b, `${s}/cv2.${i}/cv2.${i}.1`, conv(b, `${s}/cv2.${i}/cv2.${i}.0`, f, c2, 3), c2, 3), {
       out: boxCh, k: 1, bias: true, gain: LINEAR,
     });
-    const cls = b.conv(`${s}/cv3.${i}/cv3.${i}.2`, conv(b, `${s}/cv3.${i}/cv3.${i}.1`, conv(b, `${s}/cv3.${i}/cv3.${i}.0`, f, c3, 3), c3, 3), {
-      out: c.classes, k: 1, bias: true, gain: LINEAR,
-    });
+    const t = `${s}/cv3.${i}/cv3.${i}`;
+    // YOLO11's class branch: two (depthwise 3x3 + pointwise 1x1) pairs; YOLOv8's: two 3x3 Convs.
+    const trunk = dwClassBranch
+      ? conv(b, `${t}.1/${qualifiedLeaf(t)}.1.1`, dwConv(b, `${t}.1/${qualifiedLeaf(t)}.1.0`, conv(b, `${t}.0/${qualifiedLeaf(t)}.0.1`, dwConv(b, `${t}.0/${qualifiedLeaf(t)}.0.0`, f), c3, 1)), c3, 1)
+      : conv(b, `${t}.1`, conv(b, `${t}.0`, f, c3, 3), c3, 3);
+    const cls = b.conv(`${t}.2`, trunk, { out: c.classes, k: 1, bias: true, gain: LINEAR });
     return b.concat(s, [box, cls]);
   });
   const flat = levels.map((t) => {
@@ -125,7 +204,7 @@ function detect(b: NetBuilder, s: string, feats: readonly Tensor[], c: YoloConfi
   let dist = b.reshapeBy(d, box, b.constantTensor(d, 'int64', [n, 4, c.regMax, total], [4]), [n, 4, c.regMax, total]);
   dist = b.transpose(d, dist, [0, 2, 1, 3]);
   dist = b.softmax(d, dist, 1);
-  const bins = b.fixedParameter(`model.22.dfl.conv.weight`, [1, c.regMax, 1, 1], Array.from({ length: c.regMax }, (_, i) => i));
+  const bins = b.fixedParameter(`${s.slice(1)}.dfl.conv.weight`, [1, c.regMax, 1, 1], Array.from({ length: c.regMax }, (_, i) => i));
   dist = b.op(`${d}/conv`, 'Conv', [dist, bins], [n, 1, 4, total], [
     attr.ints('dilations', [1, 1]), attr.int('group', 1), attr.ints('kernel_shape', [1, 1]), attr.ints('pads', [0, 0, 0, 0]), attr.ints('strides', [1, 1]),
   ]);
@@ -145,11 +224,15 @@ function detect(b: NetBuilder, s: string, feats: readonly Tensor[], c: YoloConfi
 }
 
 /** YOLOv8 detection model (yolov8.yaml): backbone, PAN neck, Detect on P3/8, P4/16, P5/32. */
-export function yolov8(b: NetBuilder, c: YoloConfig): Tensor {
+function checkSides(b: NetBuilder): void {
   const [, , h, w] = b.input.shape as [number, number, number, number];
   if (h % YOLO_STRIDE !== 0 || w % YOLO_STRIDE !== 0) {
     throw new ShapeTooSmall(`the head concatenates maps at strides 8, 16 and 32, so height and width must be multiples of ${YOLO_STRIDE}, got ${h}x${w}`);
   }
+}
+
+export function yolov8(b: NetBuilder, c: YoloConfig): Tensor {
+  checkSides(b);
   const [w0, w1, w2, w3, w4] = c.widths;
   const [d2, d4, d6, d8] = c.depths;
   const m = (i: number) => `/model.${i}`;
@@ -173,4 +256,30 @@ export function yolov8(b: NetBuilder, c: YoloConfig): Tensor {
   x = b.concat(m(20), [conv(b, m(19), out4, w3, 3, 2), p5]);
   const out5 = c2f(b, m(21), x, w4, c.headDepth, false);
   return detect(b, m(22), [out3, out4, out5], c);
+}
+
+/** YOLO11 detection model (yolo11.yaml): C3k2 blocks, SPPF + C2PSA, PAN neck, Detect with a depthwise class branch. */
+export function yolo11(b: NetBuilder, c: Yolo11Config): Tensor {
+  checkSides(b);
+  const [w0, w1, w2, w3, w4] = c.widths;
+  const m = (i: number) => `/model.${i}`;
+  let x = conv(b, m(0), b.input, w0, 3, 2);
+  x = conv(b, m(1), x, w1, 3, 2);
+  x = c3k2(b, m(2), x, w2, false, 0.25);
+  x = conv(b, m(3), x, w2, 3, 2);
+  const p3 = c3k2(b, m(4), x, w3, false, 0.25);
+  x = conv(b, m(5), p3, w3, 3, 2);
+  const p4 = c3k2(b, m(6), x, w3, true);
+  x = conv(b, m(7), p4, w4, 3, 2);
+  x = c3k2(b, m(8), x, w4, true);
+  const p5 = c2psa(b, m(10), sppf(b, m(9), x, w4));
+  x = b.concat(m(12), [upsample(b, m(11), p5), p4]);
+  const h13 = c3k2(b, m(13), x, w3, false);
+  x = b.concat(m(15), [upsample(b, m(14), h13), p3]);
+  const out3 = c3k2(b, m(16), x, w2, false);
+  x = b.concat(m(18), [conv(b, m(17), out3, w2, 3, 2), h13]);
+  const out4 = c3k2(b, m(19), x, w3, false);
+  x = b.concat(m(21), [conv(b, m(20), out4, w3, 3, 2), p5]);
+  const out5 = c3k2(b, m(22), x, w4, true);
+  return detect(b, m(23), [out3, out4, out5], c, true);
 }

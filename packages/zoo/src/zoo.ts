@@ -12,10 +12,10 @@ import { resnet18, resnet50 } from './_resnet.js';
 import { squeezenet11 } from './_squeezenet.js';
 import { alexnet, vgg16 } from './_vgg.js';
 import { VIT_B_16, VIT_B_32, VIT_TI_16, vit, type VitConfig } from './_vit.js';
-import { YOLO_STRIDE, YOLOV8N, yolov8, type YoloConfig } from './_yolo.js';
+import { YOLO11N, YOLO11S, YOLO_STRIDE, YOLOV8N, yolo11, yolov8 } from './_yolo.js';
 import { ZooError } from './errors.js';
 
-/** The networks the zoo builds: torchvision's names, two Hugging Face BERT encoders, Ultralytics YOLOv8n. */
+/** The networks the zoo builds: torchvision's names, two Hugging Face BERT encoders, Ultralytics YOLO detectors. */
 export const zooNames = [
   'resnet18',
   'resnet50',
@@ -32,6 +32,8 @@ export const zooNames = [
   'bert_base',
   'minilm_l6',
   'yolov8n',
+  'yolo11n',
+  'yolo11s',
 ] as const;
 
 export type ZooName = (typeof zooNames)[number];
@@ -112,7 +114,8 @@ interface NetDef {
   readonly description: string;
   readonly vit?: VitConfig;
   readonly bert?: BertConfig;
-  readonly yolo?: YoloConfig;
+  /** A detector (Ultralytics YOLO): 640x640 default, sides a multiple of 32, output `output0`. */
+  readonly yolo?: boolean;
 }
 
 const vitNet = (c: VitConfig, description: string): NetDef => ({ build: (b) => vit(b, c), description, vit: c });
@@ -136,7 +139,17 @@ const NETS: Readonly<Record<ZooName, NetDef>> = {
   yolov8n: {
     build: (b) => yolov8(b, YOLOV8N),
     description: 'Ultralytics YOLOv8n detector (fused, 80 classes): C2f, SPPF, PAN, Detect with DFL; output 1x84x8400 at 640',
-    yolo: YOLOV8N,
+    yolo: true,
+  },
+  yolo11n: {
+    build: (b) => yolo11(b, YOLO11N),
+    description: 'Ultralytics YOLO11n detector (fused, 80 classes): C3k2, SPPF, C2PSA attention, Detect with DFL; output 1x84x8400 at 640',
+    yolo: true,
+  },
+  yolo11s: {
+    build: (b) => yolo11(b, YOLO11S),
+    description: 'Ultralytics YOLO11s detector (fused, 80 classes): YOLO11n at twice the width; output 1x84x8400 at 640',
+    yolo: true,
   },
 };
 

@@ -1,4 +1,4 @@
-// The YOLOv8n detector: Ultralytics' fused parameter count from an independent formula, shapes
+// The YOLO detectors (YOLOv8n, YOLO11n, YOLO11s): Ultralytics' fused parameter counts from formulas, shapes
 // at several inputs, onnx-graph's shape inference from scratch, and onnxruntime-node running it,
 // with the in-graph box decode (DFL, anchors, strides) recomputed here from the raw head outputs.
 import { toBinary } from '@bufbuild/protobuf';
@@ -26,6 +26,55 @@ const YOLOV8N_PARAMS =
   conv(128, 256, 3) + c2f(256, 256, 1) + sppf(256, 256) +
   c2f(384, 128, 1) + c2f(192, 64, 1) + conv(64, 64, 3) + c2f(192, 128, 1) + conv(128, 128, 3) + c2f(384, 256, 1) +
   detect([64, 128, 256]);
+
+/** DWConv(c, c, 3) fused: depthwise 3x3 with bias. */
+const dw = (c: number) => c * 9 + c;
+/** Bottleneck(c, c, e): 3x3 to e x c, 3x3 back. */
+const bottleneck = (c: number, e: number) => conv(c, c * e, 3) + conv(c * e, c, 3);
+/** C3k(c, c, 2): cv1, cv2 1x1 to c/2, two Bottlenecks (e=1) at c/2, cv3 1x1 from c. */
+const c3k = (c: number) => 2 * conv(c, c / 2, 1) + 2 * bottleneck(c / 2, 1) + conv(c, c, 1);
+/** C3k2(c1, c2, 1, c3k, e): C2f's cv1/cv2 around one C3k or one Bottleneck(e=0.5) at c = e x c2. */
+const c3k2 = (c1: number, c2: number, useC3k: boolean, e = 0.5) => conv(c1, c2 * e * 2, 1) + conv(3 * c2 * e, c2, 1) + (useC3k ? c3k(c2 * e) : bottleneck(c2 * e, 0.5));
+/** C2PSA(c1): cv1/cv2 1x1, a PSABlock at c = c1/2: qkv 1x1 to 2c, pe depthwise 3x3, proj 1x1, FFN c -> 2c -> c. */
+const c2psa = (c1: number) => {
+  const c = c1 / 2;
+  return conv(c1, c1, 1) + conv(c1, c1, 1) + conv(c, 2 * c, 1) + dw(c) + conv(c, c, 1) + conv(c, 2 * c, 1) + conv(2 * c, c, 1);
+};
+/** YOLO11's Detect: cv2 as YOLOv8's, cv3 two (DWConv 3x3 + Conv 1x1) pairs then 1x1 to the classes. */
+const detect11 = (ch: readonly number[], nc = 80, regMax = 16) => {
+  const c2 = Math.max(16, ch[0]! / 4, 4 * regMax);
+  const c3 = Math.max(ch[0]!, Math.min(nc, 100));
+  return ch.reduce((s, c) => s + conv(c, c2, 3) + conv(c2, c2, 3) + conv(c2, 4 * regMax, 1) + dw(c) + conv(c, c3, 1) + dw(c3) + conv(c3, c3, 1) + conv(c3, nc, 1), 0) + regMax;
+};
+// yolo11.yaml layer by layer at widths w (n: 16..256, s: 32..512); layer 4 (P3) has w3 channels, so layer 16 takes 2 x w3.
+const yolo11Params = ([w0, w1, w2, w3, w4]: readonly number[]) =>
+  conv(3, w0!, 3) + conv(w0!, w1!, 3) + c3k2(w1!, w2!, false, 0.25) + conv(w2!, w2!, 3) + c3k2(w2!, w3!, false, 0.25) + conv(w3!, w3!, 3) +
+  c3k2(w3!, w3!, true) + conv(w3!, w4!, 3) + c3k2(w4!, w4!, true) + sppf(w4!, w4!) + c2psa(w4!) +
+  c3k2(w4! + w3!, w3!, false) + c3k2(w3! + w3!, w2!, false) + conv(w2!, w2!, 3) + c3k2(w2! + w3!, w3!, false) + conv(w3!, w3!, 3) +
+  c3k2(w3! + w4!, w4!, true) + detect11([w2!, w3!, w4!]);
+
+/** Attention MatMul MACs of C2PSA at 640 (20x20 tokens): q^T k and v attn^T; thop (Ultralytics' GFLOPs) does not count them. */
+const psaMatmulMacs = (c: number) => (c / 64) * 400 * 400 * (32 + 64);
+
+describe('detector figures', () => {
+  // Ultralytics: "YOLOv8n summary (fused): 168 layers, 3,151,904 parameters, 8.7 GFLOPs"; docs.ultralytics.com/models/yolo11:
+  // YOLO11n 2.6 M params (2,616,248 fused), 6.5 GFLOPs; YOLO11s 9.4 M, 21.5 GFLOPs.
+  it.each([
+    ['yolov8n', YOLOV8N_PARAMS, 3_151_904, 8.7, 0],
+    ['yolo11n', yolo11Params([16, 32, 64, 128, 256]), 2_616_248, 6.5, psaMatmulMacs(128)],
+    ['yolo11s', yolo11Params([32, 64, 128, 256, 512]), 9_443_760, 21.5, psaMatmulMacs(256)],
+  ] as const)('%s: the layer formula gives %i, the zoo network has as many (all initializers), GFLOPs round to the published', (net, formula, params, gflops, uncounted) => {
+    expect(formula).toBe(params);
+    const info = zooModelInfo(net);
+    expect(info.params).toBe(params);
+    expect(info.initializerElements).toBe(params);
+    // Ultralytics' GFLOPs are 2 x thop's multiply-accumulates of Conv modules at imgsz 640 (functional MatMuls not seen).
+    expect(Math.round((2 * (info.macs - uncounted)) / 1e8) / 10).toBe(gflops);
+  });
+  it('yolo11s rounds to the docs\' 9.4 M parameters', () => {
+    expect(Math.round(yolo11Params([32, 64, 128, 256, 512]) / 1e5) / 10).toBe(9.4);
+  });
+});
 
 describe('yolov8n figures', () => {
   it('the formula gives Ultralytics\' fused count, "YOLOv8n summary (fused): 168 layers, 3,151,904 parameters"', () => {
@@ -84,11 +133,12 @@ describe('yolov8n figures', () => {
   });
 });
 
-describe('yolov8n loads, infers shapes and runs', () => {
+describe('the detectors load, infer shapes and run', () => {
   const SHAPE: ZooInputShape = [1, 3, 320, 320];
 
-  it('onnx-graph infers every tensor shape from scratch as the zoo declares it, folds the 20 Constants, knows every op', async () => {
-    const proto = buildZooModelProto('yolov8n', { inputShape: SHAPE });
+  it.each(['yolov8n', 'yolo11n', 'yolo11s'] as const)('%s: onnx-graph infers every tensor shape from scratch as the zoo declares it, folds the Constants, knows every op', async (net) => {
+    const proto = buildZooModelProto(net, { inputShape: SHAPE });
+    const constants = proto.graph!.node.filter((n) => n.opType === 'Constant').length;
     const declared = new Map(proto.graph!.valueInfo.map((v) => [v.name, v.type!.value.case === 'tensorType' ? v.type!.value.value.shape!.dim.map((d) => Number(d.value.value)) : []]));
     proto.graph!.valueInfo = [];
     const { graph } = await loadModel(toBinary(ModelProtoSchema, proto));
@@ -100,16 +150,18 @@ describe('yolov8n loads, infers shapes and runs', () => {
     expect(wrong).toEqual([]);
     expect(graph.tensors.get('output0')!.shape).toEqual([1, 84, 2100]);
     expect(graph.nodes.filter((n) => n.op === 'Constant')).toEqual([]);
-    expect(graph.nodes).toHaveLength(zooModelInfo('yolov8n', { inputShape: SHAPE }).nodes.length - 20);
+    expect(graph.nodes).toHaveLength(zooModelInfo(net, { inputShape: SHAPE }).nodes.length - constants);
     const costs = graphCosts(graph);
     expect(costs.unknownOps).toEqual([]);
-    expect(costs.macs).toBe(zooModelInfo('yolov8n', { inputShape: SHAPE }).macs);
+    expect(costs.macs).toBe(zooModelInfo(net, { inputShape: SHAPE }).macs);
   });
 
-  it('onnxruntime-node runs it at 320x320; boxes and scores equal a decode of the raw head outputs done here', async () => {
+  it.each([
+    ['yolov8n', '/model.22/Concat_3_output_0'],
+    ['yolo11n', '/model.23/Concat_3_output_0'],
+  ] as const)('%s: onnxruntime-node runs it at 320x320; boxes and scores equal a decode of the raw head outputs done here', async (net, raw) => {
     // Expose the head's concatenated raw outputs (64 DFL logits + 80 class logits per anchor).
-    const proto = buildZooModelProto('yolov8n', { inputShape: SHAPE });
-    const raw = '/model.22/Concat_3_output_0';
+    const proto = buildZooModelProto(net, { inputShape: SHAPE });
     proto.graph!.output.push(proto.graph!.valueInfo.find((v) => v.name === raw)!);
     const session = await ort.InferenceSession.create(toBinary(ModelProtoSchema, proto));
     const x = new Float32Array(3 * 320 * 320);
