@@ -16,6 +16,7 @@
 // other constraints. With a group per cut set on a chain graph with uniform links it is exact.
 
 import { transferMs, type Compiled } from './_compiled.js';
+import type { Assignment } from './evaluate.js';
 
 export type ChainMetric = 'throughput' | 'latency' | 'energy';
 
@@ -55,10 +56,15 @@ function boardClasses(cp: Compiled): Classes {
   return { of, count: Int32Array.from(counts), rep: Int32Array.from(reps) };
 }
 
-/** Per-group summaries of the cut sets (index 0 is ∅ alone, the last is V alone). */
+/** Per-group summaries of the cut sets (index 0 is ∅ alone, the last is V alone), in order of share. */
 interface Groups {
   readonly g: number;
   readonly nc: number;
+  /** Share bucket and pivot signature (pivots in the cut set, one bit each) of each group. */
+  readonly share: Int32Array;
+  readonly sig: Int32Array;
+  /** One cut set of each group (membership per node), to find where a relaxed chain is not nested. */
+  readonly rep: readonly Uint8Array[];
   readonly minW: Float64Array; // [group * nc + class]
   readonly maxW: Float64Array;
   readonly minE: Float64Array;
@@ -107,8 +113,8 @@ function walkCutSets(cp: Compiled, classes: Classes, deadline: number, leaf: (s:
     const p = cp.tProducer[t]!;
     if (p >= 0 && cp.tOutput[t] === 1) outsOf[p]! += cp.tBytes[t]!;
   }
-  const s: LeafSums = { size: 0, w: new Float64Array(nc), e: new Float64Array(nc), u: new Int32Array(nc), mem: 0, cut: 0, outs: 0 };
   const has = new Uint8Array(n);
+  const s: LeafSums = { size: 0, w: new Float64Array(nc), e: new Float64Array(nc), u: new Int32Array(nc), mem: 0, cut: 0, outs: 0, has };
   // Consumers decided out, per tensor: a tensor crosses the cut when its producer is in (or it is a
   // model input) and one of its consumers is out; producers come first in topological order.
   const outCount = new Int32Array(cp.tBytes.length);
@@ -176,36 +182,54 @@ interface LeafSums {
   mem: number;
   cut: number;
   outs: number;
+  readonly has: Uint8Array;
 }
 
-/** Summaries of every cut set in `groups` groups by share of work; undefined past the deadline. */
-function groupCutSets(cp: Compiled, classes: Classes, groups: number, deadline: number): Groups | undefined {
+/**
+ * Summaries of every cut set, grouped by share of work (`shares` buckets) and by which `pivots` it
+ * holds; undefined past the deadline.
+ */
+function groupCutSets(cp: Compiled, classes: Classes, shares: number, pivots: readonly number[], deadline: number): Groups | undefined {
   const nc = classes.rep.length;
   const total = new Float64Array(nc);
   for (let c = 0; c < nc; c++) for (let v = 0; v < cp.n; v++) { const x = cp.lat[classes.rep[c]!]![v]!; if (!Number.isNaN(x)) total[c]! += x; }
-  // Groups 1..groups hold the cut sets strictly between ∅ and V; 0 is ∅, groups + 1 is V.
-  const g = groups + 2;
-  const minW = new Float64Array(g * nc).fill(Infinity);
-  const maxW = new Float64Array(g * nc).fill(-Infinity);
-  const minE = new Float64Array(g * nc).fill(Infinity);
-  const maxE = new Float64Array(g * nc).fill(-Infinity);
-  const minU = new Int32Array(g * nc).fill(2 ** 30);
-  const maxU = new Int32Array(g * nc).fill(-1);
-  const minMem = new Float64Array(g).fill(Infinity);
-  const maxMem = new Float64Array(g).fill(-Infinity);
-  const minCut = new Float64Array(g).fill(Infinity);
-  const minOuts = new Float64Array(g).fill(Infinity);
-  const maxOuts = new Float64Array(g).fill(-Infinity);
+  const index = new Map<number, number>();
+  const key: number[] = [];
+  const rep: Uint8Array[] = [];
+  const minW: number[] = [];
+  const maxW: number[] = [];
+  const minE: number[] = [];
+  const maxE: number[] = [];
+  const minU: number[] = [];
+  const maxU: number[] = [];
+  const minMem: number[] = [];
+  const maxMem: number[] = [];
+  const minCut: number[] = [];
+  const minOuts: number[] = [];
+  const maxOuts: number[] = [];
   const share = (w: Float64Array): number => {
     let x = 0;
     for (let c = 0; c < nc; c++) x += total[c]! > 0 ? w[c]! / total[c]! : 0;
     return x / nc;
   };
+  const sigs = 2 ** pivots.length;
   const done = walkCutSets(cp, classes, deadline, (s) => {
-    let k: number;
-    if (s.size === 0) k = 0;
-    else if (s.size === cp.n) k = g - 1;
-    else k = 1 + Math.min(groups - 1, Math.max(0, Math.floor(share(s.w) * groups)));
+    // ∅ sorts first (bucket -1), V last (bucket `shares`); the others by share, then signature.
+    const ws = s.size === 0 ? -1 : s.size === cp.n ? shares : Math.min(shares - 1, Math.max(0, Math.floor(share(s.w) * shares)));
+    let sig = 0;
+    for (let i = 0; i < pivots.length; i++) if (s.has[pivots[i]!] === 1) sig |= 1 << i;
+    const kk = (ws + 1) * sigs + sig;
+    let k = index.get(kk);
+    if (k === undefined) {
+      k = key.length;
+      index.set(kk, k);
+      key.push(kk);
+      rep.push(new Uint8Array(0));
+      for (let c = 0; c < nc; c++) {
+        minW.push(Infinity); maxW.push(-Infinity); minE.push(Infinity); maxE.push(-Infinity); minU.push(2 ** 30); maxU.push(-1);
+      }
+      minMem.push(Infinity); maxMem.push(-Infinity); minCut.push(Infinity); minOuts.push(Infinity); maxOuts.push(-Infinity);
+    }
     for (let c = 0; c < nc; c++) {
       const j = k * nc + c;
       if (s.w[c]! < minW[j]!) minW[j] = s.w[c]!;
@@ -217,12 +241,32 @@ function groupCutSets(cp: Compiled, classes: Classes, groups: number, deadline: 
     }
     if (s.mem < minMem[k]!) minMem[k] = s.mem;
     if (s.mem > maxMem[k]!) maxMem[k] = s.mem;
-    if (s.cut < minCut[k]!) minCut[k] = s.cut;
+    if (s.cut < minCut[k]!) {
+      minCut[k] = s.cut;
+      // The representative is a cut set of least crossing bytes: the one the programme prices.
+      rep[k] = s.has.slice();
+    }
     if (s.outs < minOuts[k]!) minOuts[k] = s.outs;
     if (s.outs > maxOuts[k]!) maxOuts[k] = s.outs;
   });
   if (!done) return undefined;
-  return { g, nc, minW, maxW, minE, maxE, minU, maxU, minMem, maxMem, minCut, minOuts, maxOuts };
+  const order = key.map((_, i) => i).sort((x, y) => key[x]! - key[y]!);
+  const perClass = <T extends Float64Array | Int32Array>(src: number[], make: (len: number) => T): T => {
+    const out = make(order.length * nc);
+    order.forEach((k, i) => { for (let c = 0; c < nc; c++) out[i * nc + c] = src[k * nc + c]!; });
+    return out;
+  };
+  const perGroup = (src: number[]) => Float64Array.from(order, (k) => src[k]!);
+  return {
+    g: order.length, nc,
+    share: Int32Array.from(order, (k) => Math.floor(key[k]! / sigs) - 1),
+    sig: Int32Array.from(order, (k) => key[k]! % sigs),
+    rep: order.map((k) => rep[k]!),
+    minW: perClass(minW, (l) => new Float64Array(l)), maxW: perClass(maxW, (l) => new Float64Array(l)),
+    minE: perClass(minE, (l) => new Float64Array(l)), maxE: perClass(maxE, (l) => new Float64Array(l)),
+    minU: perClass(minU, (l) => new Int32Array(l)), maxU: perClass(maxU, (l) => new Int32Array(l)),
+    minMem: perGroup(minMem), maxMem: perGroup(maxMem), minCut: perGroup(minCut), minOuts: perGroup(minOuts), maxOuts: perGroup(maxOuts),
+  };
 }
 
 /** Cheapest time (ms) and energy (mJ) of moving `bytes` over any link out of `from` (any board when -1). */
@@ -245,34 +289,122 @@ function cheapestMove(cp: Compiled, from: number, bytes: number): { ms: number; 
 /**
  * A lower bound on the optimum of `metric` (the period in ms for throughput), or undefined when the
  * cut sets could not all be walked before `deadline`. `maxGroups` caps the groups (tests use few).
+ *
+ * Rounds: where the cheapest relaxed chain steps between cut sets that are not nested, a node of the
+ * first missing from the second becomes a pivot, and the groups are split by the pivots they hold
+ * (nested cut sets hold nested pivot sets, so the programme may require that). Every round is a bound;
+ * the best one is returned, as many rounds as the deadline allows.
  */
 export function chainBound(cp: Compiled, metric: ChainMetric, deadline: number, maxGroups = 4096): number | undefined {
+  return chainBoundAndPlan(cp, metric, deadline, maxGroups).bound;
+}
+
+/**
+ * The bound, and a plan read off the cheapest relaxed chain when its groups' representatives (cut
+ * sets of least crossing bytes) are nested: often at or next to the bound, since it is priced like it.
+ */
+export function chainBoundAndPlan(cp: Compiled, metric: ChainMetric, deadline: number, maxGroups = 4096): { bound?: number; plan?: Assignment } {
   const classes = boardClasses(cp);
-  let nc = classes.rep.length;
+  const nc = classes.rep.length;
   // Usage states: boards used per class (mixed radix); past the cap, only the number of stages.
   let radix = Array.from(classes.count, (k) => k + 1);
   let states = radix.reduce((a, b) => a * b, 1);
   const counted = states > MAX_USAGE_STATES;
   if (counted) { radix = [cp.m + 1]; states = cp.m + 1; }
-  const groups = Math.max(1, Math.min(maxGroups, Math.floor(Math.sqrt((2 * DP_OPERATIONS) / (states * nc)))));
-  const gs = groupCutSets(cp, classes, groups, deadline);
-  if (gs === undefined) return undefined;
-  nc = gs.nc;
+  const usage: Usage = { radix, states, counted };
+  const budget = Math.max(1, Math.min(maxGroups, Math.floor(Math.sqrt((2 * DP_OPERATIONS) / (states * nc)))));
+  const pivots: number[] = [];
+  let best: number | undefined;
+  let plan: Assignment | undefined;
+  let signatures = 1;
+  for (let round = 0; round <= MAX_PIVOTS; round++) {
+    const gs = groupCutSets(cp, classes, Math.max(1, Math.floor(budget / signatures)), pivots, deadline);
+    if (gs === undefined) break;
+    const r = cheapestChain(cp, classes, gs, usage, metric, deadline);
+    if (r === undefined) break;
+    best = Math.max(best ?? 0, r.value);
+    if (!Number.isFinite(r.value)) break;
+    const v = notNested(gs, r.chain);
+    if (v < 0) {
+      plan = planOf(cp, classes, gs, r.chain, r.classes);
+      break;
+    }
+    pivots.push(v);
+    signatures = 2 * new Set(gs.sig).size;
+  }
+  return {
+    ...(best === undefined || !Number.isFinite(best) ? {} : { bound: best * (1 - 1e-9) }),
+    ...(plan === undefined ? {} : { plan }),
+  };
+}
+
+/** The chain's representatives as stages, each on a board of its class (the input board for its own class); empty stages dropped. */
+function planOf(cp: Compiled, classes: Classes, gs: Groups, chain: readonly number[], stageClass: readonly number[]): Assignment | undefined {
+  const taken = new Uint8Array(cp.m);
+  const boards: number[] = [];
+  const stageOf = new Int32Array(cp.n).fill(-1);
+  for (let i = 0; i + 1 < chain.length; i++) {
+    const a = gs.rep[chain[i]!]!;
+    const b = gs.rep[chain[i + 1]!]!;
+    let any = false;
+    for (let v = 0; v < cp.n; v++) if (b[v] === 1 && a[v] === 0) { stageOf[v] = boards.length; any = true; }
+    if (!any) continue;
+    let board = -1;
+    for (let x = 0; x < cp.m && board < 0; x++) if (taken[x] === 0 && classes.of[x] === stageClass[i]) board = x;
+    if (board < 0) return undefined;
+    taken[board] = 1;
+    boards.push(board);
+  }
+  for (let v = 0; v < cp.n; v++) if (stageOf[v]! < 0) return undefined;
+  return { boards, stageOf };
+}
+
+/** Most pivots (rounds after the first). */
+const MAX_PIVOTS = 12;
+
+interface Usage {
+  readonly radix: readonly number[];
+  readonly states: number;
+  /** True when boards are only counted, not told apart by class. */
+  readonly counted: boolean;
+}
+
+/** A node in one group's cut set and not in the next one's, along the chain; -1 when all are nested. */
+function notNested(gs: Groups, chain: readonly number[]): number {
+  for (let i = 0; i + 1 < chain.length; i++) {
+    const a = gs.rep[chain[i]!]!;
+    const b = gs.rep[chain[i + 1]!]!;
+    for (let v = 0; v < a.length; v++) if (a[v] === 1 && b[v] === 0) return v;
+  }
+  return -1;
+}
+
+/** The programme over (group, boards used): the cheapest relaxed chain from ∅ to V and its groups. */
+function cheapestChain(cp: Compiled, classes: Classes, gs: Groups, usage: Usage, metric: ChainMetric, deadline: number): { value: number; chain: number[]; classes: number[] } | undefined {
+  const { radix, states, counted } = usage;
+  const nc = gs.nc;
   const g = gs.g;
   const combine = metric === 'throughput' ? Math.max : (a: number, b: number) => a + b;
   // The move of the model inputs to a first stage away from the input board.
-  const inputBytes = gs.minCut[0]!;
-  const moveIn = cheapestMove(cp, cp.input, inputBytes);
+  const moveIn = cheapestMove(cp, cp.input, gs.minCut[0]!);
   const inClass = classes.of[cp.input]!;
   const linkAfter = new Float64Array(g);
   const linkAfterMj = new Float64Array(g);
   for (let q = 1; q < g - 1; q++) {
-    if (!Number.isFinite(gs.minCut[q]!)) continue;
     const mv = cheapestMove(cp, -1, gs.minCut[q]!);
     linkAfter[q] = mv.ms;
     linkAfterMj[q] = mv.mj;
   }
+  // Nested cut sets never lower the share; one bucket back absorbs rounding at bucket edges.
+  const from = new Int32Array(g);
+  for (let p = 1, q = 1; p < g; p++) {
+    while (q < p && gs.share[q]! < gs.share[p]! - 1) q++;
+    from[p] = q;
+  }
+  from[0] = 1;
   const value = new Float64Array(g * states).fill(Infinity);
+  const parent = new Int32Array(g * states).fill(-1);
+  const parentClass = new Int32Array(g * states).fill(-1);
   value[0] = 0; // ∅, no board used
   const stride = new Int32Array(radix.length);
   for (let c = 0, s = 1; c < radix.length; c++) { stride[c] = s; s *= radix[c]!; }
@@ -282,6 +414,8 @@ export function chainBound(cp: Compiled, metric: ChainMetric, deadline: number, 
   const usedTotal = (u: number) => { let t = 0; for (let c = 0; c < radix.length; c++) t += used(u, c); return t; };
   order.sort((a, b) => usedTotal(a) - usedTotal(b));
   let best = Infinity;
+  let bestFrom = -1;
+  let bestClass = -1;
   let steps = 0;
   for (const u of order) {
     if (usedTotal(u) >= cp.m) continue;
@@ -289,6 +423,7 @@ export function chainBound(cp: Compiled, metric: ChainMetric, deadline: number, 
       const vp = value[p * states + u]!;
       if (!Number.isFinite(vp) || vp >= best) continue;
       if ((++steps & 0x3ff) === 0 && performance.now() > deadline) return undefined;
+      const sigP = gs.sig[p]!;
       for (let c = 0; c < nc; c++) {
         const rc = counted ? 0 : c;
         if (used(u, rc) >= radix[rc]! - 1) continue;
@@ -303,9 +438,8 @@ export function chainBound(cp: Compiled, metric: ChainMetric, deadline: number, 
           if (!Number.isFinite(head)) continue;
         }
         const pw = p * nc + c;
-        // Nested cut sets keep their group order; one group back absorbs rounding at group edges.
-        for (let q = p === 0 ? 1 : Math.max(1, p - 1); q < g; q++) {
-          if (!Number.isFinite(gs.minCut[q]!)) continue; // an empty group
+        for (let q = from[p]!; q < g; q++) {
+          if ((sigP & ~gs.sig[q]!) !== 0) continue; // a pivot of p missing from q: not nested
           const qw = q * nc + c;
           if (gs.minU[qw]! - gs.maxU[pw]! > 0) continue; // some node of the stage cannot run on c
           if (cap !== null && cap !== undefined && gs.minMem[q]! - gs.maxMem[p]! > cap) continue;
@@ -317,12 +451,24 @@ export function chainBound(cp: Compiled, metric: ChainMetric, deadline: number, 
           else if (metric === 'latency') cost = stageMs + head + (last ? 0 : linkAfter[q]!);
           else cost = Math.max(stageMs, head, last ? 0 : linkAfter[q]!);
           const v = combine(vp, cost);
-          if (last) { if (v < best) best = v; continue; }
+          if (last) {
+            if (v < best) { best = v; bestFrom = p * states + u; bestClass = c; }
+            continue;
+          }
           const j = q * states + u2;
-          if (v < value[j]!) value[j] = v;
+          if (v < value[j]!) { value[j] = v; parent[j] = p * states + u; parentClass[j] = c; }
         }
       }
     }
   }
-  return Number.isFinite(best) ? best * (1 - 1e-9) : undefined;
+  // Stage i runs from chain[i] to chain[i + 1] on a board of class stageClass[i].
+  const chain: number[] = [g - 1];
+  const stageClass: number[] = [bestClass];
+  for (let x = bestFrom; x >= 0; x = parent[x]!) {
+    chain.push(Math.floor(x / states));
+    if (parentClass[x]! >= 0) stageClass.push(parentClass[x]!);
+  }
+  chain.reverse();
+  stageClass.reverse();
+  return { value: best, chain, classes: stageClass };
 }

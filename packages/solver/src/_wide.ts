@@ -10,7 +10,7 @@ import type { Objective, PlanMetrics, SolveMethod } from './types.js';
 
 export interface WideCandidate {
   readonly a: Assignment;
-  readonly method: 'coarsened' | 'prefix-dp';
+  readonly method: 'coarsened' | 'prefix-dp' | 'bound-chain';
 }
 
 export interface WideInput {
@@ -67,7 +67,7 @@ export function pickRefined(input: WideInput): WideResult {
     const share = left / (starts.length - i);
     const r = share > 0 ? refinePlan(cp, c.a, minimize, bounds, performance.now() + share, orders) : c.a;
     const m = r === c.a ? c.m : metricsOf(cp, r);
-    const method: SolveMethod = r === c.a ? c.method : c.method === 'coarsened' ? 'coarsened+refined' : 'prefix-dp+refined';
+    const method: SolveMethod = r === c.a ? c.method : c.method === 'coarsened' ? 'coarsened+refined' : c.method === 'bound-chain' ? 'bound-chain+refined' : 'prefix-dp+refined';
     if (best === undefined || objectiveValue(m, minimize) < objectiveValue(best.m, minimize)) best = { a: r, m, method };
   });
   const b = best!;

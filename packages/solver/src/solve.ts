@@ -6,12 +6,12 @@ import { compile, type Compiled } from './_compiled.js';
 import { bestPrefixPlan, prefixTables } from './_dp.js';
 import { cheapestTransfer, enumerateDownsets, type Downset } from './_downsets.js';
 import { blocksOf, buildModel, type MetricBounds } from './_model.js';
-import { chainBound } from './_chain-bound.js';
+import { chainBoundAndPlan } from './_chain-bound.js';
 import { lowerBoundOf } from './_lower-bound.js';
 import { minCutBytes } from './_mincut.js';
 import { mergeZeroCostSources } from './_reduce.js';
 import { gapOf, pickRefined, type WideCandidate } from './_wide.js';
-import { MAX_PAIR_CUT_SETS, MAX_SUBSET_WORK, pairValues, pairValuesFree, periodCandidates, strictSubsets } from './_bounds.js';
+import { MAX_PAIR_CUT_SETS, MAX_SUBSET_WORK, pairValues, pairValuesFree, periodCandidates, strictSubsets, type PairValues } from './_bounds.js';
 import { baselinesOf } from './baselines.js';
 import { createGlpkSolver, type Solver } from './engine.js';
 import { assignmentProblem, fmt, metricsOf, objectiveValue, type Assignment } from './evaluate.js';
@@ -65,6 +65,13 @@ const COARSE_ILP_MAX_ROWS = 20_000;
 const COARSE_SHARE = 0.5;
 /** Relative slack on cutoffs and pruning bounds, so that float noise never removes an optimum. */
 const SLACK = 1e-9;
+/** Below this many seconds left, no ILP of more than LATE_ILP_ROWS (cut candidates x boards^2) is started. */
+const LATE_ILP_S = 0.5;
+const LATE_ILP_ROWS = 2000;
+/** Candidate sets whose programme runs a solve keeps (a Pareto step and its lexicographic step use two). */
+const PROGRAMME_CACHES = 4;
+/** Runs one programme cache keeps (each holds two values per cut set and board). */
+const MAX_CACHED_RUNS = 1000;
 /** ILP budget when the exact programme already holds an optimal plan (then GLPK only has to confirm it). */
 const FULL_ILP_BUDGET_S = 5;
 
@@ -105,8 +112,13 @@ export class SolveContext {
   private countedCutSets = 0;
   private coarse: { c: Coarsening; ctx: SolveContext; target: number } | undefined;
   private readonly lowerBounds = new Map<Objective, number>();
-  private readonly chainBounds = new Map<Objective, number | undefined>();
+  private readonly chainBounds = new Map<Objective, { bound?: number; plan?: Assignment }>();
   private cutBytes: number | undefined;
+  /** Measured milliseconds per unit of programme work (see fixPairs), so that no run starts too late to end in time. */
+  private msPerWork = 0;
+  /** Programme caches of the latest candidate sets (most recent last), and each cut set's index. */
+  private readonly programmeCaches = new Map<string, ProgrammeCache>();
+  private downsetIndex: Map<Downset, number> | undefined;
 
   constructor(problem: Problem, options: SolveOptions, internal: InternalOptions = {}) {
     this.internal = internal;
@@ -242,6 +254,8 @@ export class SolveContext {
     if (Number.isFinite(spec.bounds.latencyMs)) seedObjectives.add('latency');
     if (Number.isFinite(spec.bounds.energyMj)) seedObjectives.add('energy');
     const seeds = [...seedObjectives].flatMap((o) => this.seedPlans(o));
+    const chainPlan = this.chainPlan(spec.minimize);
+    if (chainPlan !== undefined && assignmentProblem(cp, chainPlan) === null) seeds.push(chainPlan);
     for (const a of seeds) {
       const m = metricsOf(cp, a);
       if (!withinBounds(m, spec.bounds)) continue;
@@ -259,7 +273,10 @@ export class SolveContext {
         reduction: { nodes: cp.n, tensors: cp.tBytes.length, boards: cp.m, cutSets: all.length, cutCandidates: 0, blocks: 0, columns: 0, binaries: 0, rows: 0, incumbent: incumbent.value, proof: 'lower-bound' },
       };
     }
-    const fixing = fixPairs(cp, prune(cp, all, bounds), bounds, spec.minimize, this.deadline);
+    const clock = { deadline: this.deadline, msPerWork: this.msPerWork };
+    const pruned = prune(cp, all, bounds);
+    const fixing = fixPairs(cp, pruned, bounds, spec.minimize, clock, this.programmeCache(pruned));
+    this.msPerWork = clock.msPerWork;
     const { cands } = fixing;
     const blocks = blocksOf(cp, cands);
     const reductionOf = (model?: { columns: number; binaries: number; rows: number }): ReductionStats => ({
@@ -282,6 +299,8 @@ export class SolveContext {
       const m = metricsOf(cp, dp);
       if (withinBounds(m, spec.bounds)) return { status: 'optimal', assignment: dp, metrics: m, reduction: reductionOf(), ...(fixing.lowerBound === undefined ? {} : { lowerBound: fixing.lowerBound }) };
     }
+    // Too late for a large ILP: building it and GLPK's root LP alone would overrun the deadline.
+    if (this.remainingS() < LATE_ILP_S && cands.length * cp.m * cp.m > LATE_ILP_ROWS) return this.fallback(incumbent, reductionOf(), fixing.lowerBound);
     const model = buildModel(cp, cands, blocks, {
       minimize: spec.minimize, bounds,
       ...(fixing.allowIn === undefined ? {} : { allowIn: fixing.allowIn, allowOut: fixing.allowOut }),
@@ -324,12 +343,37 @@ export class SolveContext {
     return { status: 'infeasible', reduction };
   }
 
+  /** The programme cache of a candidate set (a subset of cutSets(), in its order); a few are kept. */
+  private programmeCache(cands: readonly Downset[]): ProgrammeCache {
+    const index = (this.downsetIndex ??= new Map(this.cutSets().map((d, i) => [d, i])));
+    const key = cands.map((d) => index.get(d)!).join(',');
+    let cache = this.programmeCaches.get(key);
+    if (cache !== undefined) this.programmeCaches.delete(key);
+    else if (cands.length <= MAX_PAIR_CUT_SETS) cache = { key, sub: strictSubsets(this.cp, cands), runs: new Map(), cappedBest: new Map() };
+    else cache = { key, sub: new Uint8Array(0), runs: new Map(), cappedBest: new Map() };
+    this.programmeCaches.set(key, cache);
+    if (this.programmeCaches.size > PROGRAMME_CACHES) this.programmeCaches.delete(this.programmeCaches.keys().next().value!);
+    return cache;
+  }
+
   /** The pipeline-aware bound of the (reduced) problem, cached per objective; undefined when it did not finish in its share of the time. */
   chainLowerBound(o: Objective): number | undefined {
-    if (!this.chainBounds.has(o)) {
-      this.chainBounds.set(o, chainBound(this.cp, o, performance.now() + Math.min(2, this.remainingS() * 0.1) * 1000));
+    return this.chain(o).bound;
+  }
+
+  /** The plan the pipeline-aware bound reads off its cheapest relaxed chain, when there is one (a plan of the reduced problem). */
+  chainPlan(o: Objective): Assignment | undefined {
+    return this.chain(o).plan;
+  }
+
+  private chain(o: Objective): { bound?: number; plan?: Assignment } {
+    let r = this.chainBounds.get(o);
+    if (r === undefined) {
+      // Usually a fraction of a second (bert_base on 8 mixed boards: 0.1 s); a quarter of the time at most.
+      r = chainBoundAndPlan(this.cp, o, performance.now() + Math.min(3, this.remainingS() * 0.25) * 1000);
+      this.chainBounds.set(o, r);
     }
-    return this.chainBounds.get(o);
+    return r;
   }
 
   /** A lower bound on the minimised metric over every plan of the problem (cached per objective). */
@@ -354,6 +398,8 @@ export class SolveContext {
   private async optimizeWide(spec: CoreSpec): Promise<CoreResult> {
     const cp = this.cp;
     const budget = this.cutSetBudget();
+    // The bound first, while most of the time is left (the coarse solve takes half of what remains).
+    const chainPlan = this.chainPlan(spec.minimize);
     if (this.coarse === undefined) {
       const fixed = cp.problem.boardOrder === 'fixed';
       // A coarse problem the exact programmes solve in about a second.
@@ -367,7 +413,7 @@ export class SolveContext {
       this.coarse = { c, target, ctx };
     }
     const { c, ctx } = this.coarse;
-    const candidates: WideCandidate[] = [];
+    const candidates: WideCandidate[] = chainPlan === undefined ? [] : [{ a: chainPlan, method: 'bound-chain' }];
     const fromCoarse = (a: Assignment): Assignment => {
       const o = ctx.toOriginal(a);
       return { boards: o.boards, stageOf: Int32Array.from(c.groupOf, (k) => o.stageOf[k]!) };
@@ -638,6 +684,25 @@ function prune(cp: Compiled, all: readonly Downset[], b: MetricBounds): Downset[
   });
 }
 
+/**
+ * What the programmes computed on one set of cut candidates, kept across the optimisations of a solve
+ * (the steps of a Pareto front mostly prune to the same candidates): strict-subset table, period
+ * candidates, runs by (metric, cap, lambda), and the capped runs' best values by period index.
+ */
+interface ProgrammeCache {
+  readonly key: string;
+  readonly sub: Uint8Array;
+  values?: Float64Array;
+  readonly runs: Map<string, PairValues>;
+  readonly cappedBest: Map<Objective, Map<number, number>>;
+}
+
+/** The deadline of a fixPairs call, and the measured cost of programme work (updated by its runs). */
+interface ProgrammeClock {
+  readonly deadline: number;
+  msPerWork: number;
+}
+
 interface Fixing {
   readonly cands: Downset[];
   readonly allowIn?: Uint8Array;
@@ -653,23 +718,38 @@ interface Fixing {
  * Drop (cut set, board) pairs that no plan within the bounds can use, per bounded metric, then the
  * cut sets no board can use. Exact: see _bounds.ts.
  */
-function fixPairs(cp: Compiled, cands: Downset[], b: MetricBounds, minimize: Objective, deadline = Number.POSITIVE_INFINITY): Fixing {
+function fixPairs(cp: Compiled, cands: Downset[], b: MetricBounds, minimize: Objective, clock: ProgrammeClock, cache: ProgrammeCache): Fixing {
   if (cands.length > MAX_PAIR_CUT_SETS) return { cands, infeasible: false };
-  // Past the deadline between programme runs: no fixing (the caller falls back on its incumbent).
-  const late = () => performance.now() > deadline;
-  if (late()) return { cands, infeasible: false };
   const m = cp.m;
   const D = cands.length;
-  const sub = strictSubsets(cp, cands);
-  const allowIn = new Uint8Array(D * m).fill(1);
-  const allowOut = new Uint8Array(D * m).fill(1);
   const work = 2 ** m * m * D * D;
   const exactFree = cp.problem.boardOrder === 'free' && work <= MAX_SUBSET_WORK;
+  // A programme run cannot be interrupted: none is started that would end past the deadline (its
+  // time estimated from the runs so far); then no fixing (the caller falls back on its incumbent).
+  const runWork = exactFree ? work : m * m * D * D;
+  const late = () => performance.now() + clock.msPerWork * runWork > clock.deadline;
+  if (late()) return { cands, infeasible: false };
+  const sub = cache.sub;
+  const allowIn = new Uint8Array(D * m).fill(1);
+  const allowOut = new Uint8Array(D * m).fill(1);
   // Both programmes are exact for one metric (fixed order; free order over sets of used boards),
   // also under a period cap: then they give the best value among plans within the throughput bound.
   const exact = cp.problem.boardOrder === 'fixed' || exactFree;
-  const programme = (metric: Objective, capMs: number, lambda = 0) =>
-    exactFree ? pairValuesFree(cp, cands, sub, metric, capMs, lambda) : pairValues(cp, cands, sub, metric, capMs, lambda);
+  // Runs are deterministic: one with the same arguments on the same cut sets (the bisection's last
+  // step, the fixing loop, the next step of a Pareto front) is reused.
+  const runs = cache.runs;
+  const programme = (metric: Objective, capMs: number, lambda = 0): PairValues => {
+    const key = `${metric} ${capMs} ${lambda}`;
+    let pv = runs.get(key);
+    if (pv === undefined) {
+      const t0 = performance.now();
+      pv = exactFree ? pairValuesFree(cp, cands, sub, metric, capMs, lambda) : pairValues(cp, cands, sub, metric, capMs, lambda);
+      clock.msPerWork = (performance.now() - t0) / runWork;
+      if (runs.size >= MAX_CACHED_RUNS) runs.clear();
+      runs.set(key, pv);
+    }
+    return pv;
+  };
   const limitOf = (metric: Objective) => (metric === 'throughput' ? b.periodMs : metric === 'latency' ? b.latencyMs : b.energyMj);
   const within = (limit: number) => limit * (1 + SLACK) + 1e-9;
   // Bounded metrics besides the minimised one and the period.
@@ -681,6 +761,7 @@ function fixPairs(cp: Compiled, cands: Downset[], b: MetricBounds, minimize: Obj
   // The period every plan within the bounds keeps; caps the programmes of the other metrics.
   let periodCap = within(b.periodMs);
   if (exact && others.length === 0) {
+    if (late()) return { cands, infeasible: false };
     // One programme run gives the exact optimum (latency/energy under the period bound, or the period).
     const pv = programme(minimize, minimize === 'throughput' ? Number.POSITIVE_INFINITY : periodCap);
     if (pv.best > cutMin) return { cands, infeasible: true };
@@ -694,12 +775,26 @@ function fixPairs(cp: Compiled, cands: Downset[], b: MetricBounds, minimize: Obj
     // time a stage or transfer can take. Exact: a plan's period is one of them.
     const other = others[0]!;
     const bound = within(limitOf(other));
-    const values = periodCandidates(cp, cands, sub);
+    const values = (cache.values ??= periodCandidates(cp, cands, sub));
     let lo = 0;
     let hi = values.length - 1;
     while (hi >= 0 && values[hi]! > periodCap) hi--;
-    const feasible = (i: number) => programme(other, values[i]!).best <= bound;
+    let known = cache.cappedBest.get(other);
+    if (known === undefined) cache.cappedBest.set(other, (known = new Map()));
+    const feasible = (i: number) => {
+      const best = programme(other, values[i]!).best;
+      known!.set(i, best);
+      return best <= bound;
+    };
     if (hi < 0 || !feasible(hi)) return { cands, infeasible: true };
+    // The best value of the other metric only falls as the period cap rises: the runs of earlier
+    // optimisations on these cut sets (the steps of a Pareto front) narrow the bisection for free.
+    for (const [i, best] of known) {
+      if (i > hi) continue;
+      if (best <= bound) hi = i;
+      else lo = Math.max(lo, i + 1);
+    }
+    lo = Math.min(lo, hi);
     while (lo < hi) {
       if (late()) return { cands, infeasible: false };
       const mid = (lo + hi) >> 1;
@@ -720,6 +815,10 @@ function fixPairs(cp: Compiled, cands: Downset[], b: MetricBounds, minimize: Obj
     // incumbents. Bisection on lambda by the sign of the subgradient B(plan) - bound.
     const other = others[0]!;
     const bound = limitOf(other);
+    // The other sum's own floor first: below it nothing is feasible (the last step of every Pareto
+    // front), which the Lagrangian search would only find after some 60 runs.
+    if (programme(other, periodCap).best > within(bound)) return { cands, infeasible: true };
+    if (late()) return { cands, infeasible: false };
     let bestLb = Number.NEGATIVE_INFINITY;
     const run = (lambda: number) => {
       const pv = programme(minimize, periodCap, lambda);
@@ -756,6 +855,7 @@ function fixPairs(cp: Compiled, cands: Downset[], b: MetricBounds, minimize: Obj
   if (minimize === 'throughput') periodCap = Math.min(periodCap, cutMin);
   const metrics: Objective[] = [...new Set<Objective>([minimize, ...(Number.isFinite(b.periodMs) ? ['throughput' as const] : []), ...others])];
   for (const metric of metrics) {
+    if (late()) return { cands, infeasible: false };
     const pv = programme(metric, metric === 'throughput' ? Number.POSITIVE_INFINITY : periodCap);
     if (metric === minimize && lowerBound === undefined && Number.isFinite(pv.best)) lowerBound = pv.best;
     const cut = metric === minimize ? cutMin : within(limitOf(metric));

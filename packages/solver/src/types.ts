@@ -157,7 +157,7 @@ export interface ReductionStats {
  * or refined on the full graph; the prefix-cut programme over one topological order (refined or not);
  * or a baseline, when nothing the search found was better.
  */
-export type SolveMethod = 'exact' | 'coarsened' | 'coarsened+refined' | 'prefix-dp' | 'prefix-dp+refined' | 'baseline';
+export type SolveMethod = 'exact' | 'coarsened' | 'coarsened+refined' | 'prefix-dp' | 'prefix-dp+refined' | 'bound-chain' | 'bound-chain+refined' | 'baseline';
 
 export interface Plan extends Partial<PlanMetrics> {
   readonly status: SolveStatus;
@@ -186,4 +186,6 @@ export interface ParetoResult {
   readonly reason?: string;
   /** Baselines of the problem (the front's plans carry none). */
   readonly baselines?: readonly Baseline[];
+  /** True when the time limit ended the front: its points are the ones found so far (status `feasible`, or `timeout` with none). */
+  readonly timeLimited?: boolean;
 }

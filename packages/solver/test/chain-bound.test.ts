@@ -5,8 +5,9 @@
 
 import { describe, expect, it } from 'vitest';
 import { enumeratePlans, objectiveValue, solve, type Objective, type Problem } from '../src/index.js';
-import { chainBound } from '../src/_chain-bound.js';
+import { chainBound, chainBoundAndPlan } from '../src/_chain-bound.js';
 import { compile } from '../src/_compiled.js';
+import { assignmentProblem, metricsOf } from '../src/evaluate.js';
 import { randomProblem, rng, type RandomOptions } from './_random.js';
 import { wideProblem } from './_wide.js';
 
@@ -95,6 +96,31 @@ describe('chainBound', () => {
     // Interleaved, each board would carry 4 ms; contiguous halves carry 22 ms.
     expect(best).toBeCloseTo(22, 6);
     expect(b).toBeCloseTo(22, 6);
+  });
+
+  it('reads a valid plan off its chain, between the bound and any other plan', () => {
+    let plans = 0;
+    for (let seed = 1; seed <= 6; seed++) {
+      for (const uniformLinks of [true, false]) {
+        const p = dressed(randomProblem(seed, { nodes: 7, boards: 3, skip: 0.3, objective: 'throughput', boardOrder: 'free', uniformLinks }), seed, false);
+        const cp = compile(p);
+        for (const o of OBJECTIVES) {
+          const r = chainBoundAndPlan(cp, o, FAR);
+          if (r.plan === undefined) continue;
+          plans++;
+          expect(assignmentProblem(cp, r.plan), `seed ${seed} ${o}`).toBeNull();
+          const value = objectiveValue(metricsOf(cp, r.plan), o);
+          expect(value).toBeGreaterThanOrEqual(r.bound! * (1 - 1e-9));
+        }
+      }
+    }
+    expect(plans).toBeGreaterThan(20);
+    // A chain graph: the plan read off is an optimal one.
+    const chainP = dressed(randomProblem(4, { nodes: 7, boards: 3, objective: 'throughput', boardOrder: 'free', uniformLinks: true }), 4, false);
+    for (const o of OBJECTIVES) {
+      const r = chainBoundAndPlan(compile(chainP), o, FAR);
+      expect(objectiveValue(metricsOf(compile(chainP), r.plan!), o)).toBeCloseTo(optimum(chainP, o), 6);
+    }
   });
 
   it('gives up (undefined) when the deadline has passed', () => {
