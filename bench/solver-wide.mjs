@@ -9,6 +9,10 @@
 // Usage: node bench/solver-wide.mjs [--time-limit 10] [--models a,b] [--sets rpi5x4,mixed4,rpi5x8,mixed8]
 // With --force-coarse N: instead, the throughput plan of the coarsened path forced by maxCutSets N
 // against the exact method's optimum (60 s), on graphs the exact method still takes: the true gap.
+// With --pareto-only: only the two fronts (no throughput solve), their time, status, whether the time
+// limit cut them short, and a table of their own. --fronts-out F.json writes every front's points
+// ([a, b] values) for a before/after comparison; --solver P imports the solver from P (a module path,
+// e.g. an older build) instead of @dnnpart/solver; --problems-dir D keeps the problem files there.
 
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,9 +25,11 @@ const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : dflt;
 };
+const solverModule = arg('solver', '@dnnpart/solver');
+const paretoOnly = process.argv.includes('--pareto-only');
 
 if (process.argv[2] === '--compare') {
-  const { solve, objectiveValue } = await import('@dnnpart/solver');
+  const { solve, objectiveValue } = await import(solverModule);
   const problem = JSON.parse(readFileSync(process.argv[3], 'utf8'));
   const t0 = performance.now();
   const coarse = await solve(problem, { objective: 'throughput', timeLimitS: Number(process.argv[4]), maxCutSets: Number(process.argv[5]) });
@@ -40,27 +46,32 @@ if (process.argv[2] === '--compare') {
 
 if (process.argv[2] === '--child') {
   // One problem: throughput, then the two fronts; peak RSS sampled every 50 ms.
-  const { solve, solvePareto, objectiveValue } = await import('@dnnpart/solver');
+  const { solve, solvePareto, objectiveValue } = await import(process.argv[5] ?? '@dnnpart/solver');
   const problem = JSON.parse(readFileSync(process.argv[3], 'utf8'));
   const timeLimitS = Number(process.argv[4]);
+  const onlyFronts = process.argv[6] === 'pareto-only';
   let peak = 0;
   const sample = () => { peak = Math.max(peak, process.memoryUsage().rss); };
   const timer = setInterval(sample, 50);
   const out = {};
   const t0 = performance.now();
-  const plan = await solve(problem, { objective: 'throughput', timeLimitS });
-  const bestBase = plan.baselines.filter((b) => b.meetsConstraints !== false).sort((a, b) => b.throughputFps - a.throughputFps)[0];
-  out.throughput = {
-    s: (performance.now() - t0) / 1000, status: plan.status, method: plan.method, gap: plan.gap, fps: plan.throughputFps,
-    boundFps: plan.lowerBound > 0 ? 1000 / plan.lowerBound : undefined, stages: plan.stages?.length,
-    base: bestBase?.name, baseFps: bestBase?.throughputFps, cutSets: plan.reduction?.cutSets, budget: plan.reduction?.cutSetBudget,
-    coarse: plan.reduction?.coarseNodes, nodes: plan.reduction?.nodes, merged: plan.reduction?.mergedNodes,
-  };
+  const plan = onlyFronts ? undefined : await solve(problem, { objective: 'throughput', timeLimitS });
+  if (plan !== undefined) {
+    const bestBase = plan.baselines.filter((b) => b.meetsConstraints !== false).sort((a, b) => b.throughputFps - a.throughputFps)[0];
+    out.throughput = {
+      s: (performance.now() - t0) / 1000, status: plan.status, method: plan.method, gap: plan.gap, fps: plan.throughputFps,
+      boundFps: plan.lowerBound > 0 ? 1000 / plan.lowerBound : undefined, stages: plan.stages?.length,
+      base: bestBase?.name, baseFps: bestBase?.throughputFps, cutSets: plan.reduction?.cutSets, budget: plan.reduction?.cutSetBudget,
+      coarse: plan.reduction?.coarseNodes, nodes: plan.reduction?.nodes, merged: plan.reduction?.mergedNodes,
+    };
+  }
   for (const pair of [['throughput', 'energy'], ['latency', 'energy']]) {
     const t1 = performance.now();
     const res = await solvePareto(problem, pair, { timeLimitS });
-    out[pair.join('-')] = { s: (performance.now() - t1) / 1000, status: res.status, points: res.front.length, methods: [...new Set(res.front.map((p) => p.method))].join('/') };
-    void objectiveValue;
+    out[pair.join('-')] = {
+      s: (performance.now() - t1) / 1000, status: res.status, points: res.front.length, methods: [...new Set(res.front.map((p) => p.method))].join('/'),
+      timeLimited: res.timeLimited === true, pts: res.front.map((p) => pair.map((o) => objectiveValue(p, o))),
+    };
   }
   sample();
   clearInterval(timer);
@@ -119,7 +130,7 @@ for (const m of models.filter((x) => wanted.includes(x.name))) {
       const spec = parseSystem(readFileSync(file, 'utf8'), file);
       const resolved = await resolveSystem(spec, { workDir: path.join(work, 'w') });
       const { problem } = buildProblem(resolved);
-      problemFile = path.join(work, `${m.name}-${set}.problem.json`);
+      problemFile = path.join(arg('problems-dir', work), `${m.name}-${set}.problem.json`);
       mkdirSync(path.dirname(problemFile), { recursive: true });
       writeFileSync(problemFile, JSON.stringify(problem));
     } catch (e) {
@@ -128,7 +139,7 @@ for (const m of models.filter((x) => wanted.includes(x.name))) {
       continue;
     }
     const force = arg('force-coarse', undefined);
-    const mode = force === undefined ? ['--child', problemFile, String(timeLimitS)] : ['--compare', problemFile, String(timeLimitS), force];
+    const mode = force === undefined ? ['--child', problemFile, String(timeLimitS), solverModule, paretoOnly ? 'pareto-only' : 'all'] : ['--compare', problemFile, String(timeLimitS), force];
     const child = spawn('/usr/bin/time', ['-f', 'maxrss=%M', process.execPath, '--max-old-space-size=1024', self, ...mode], { cwd: root });
     let stdout = '';
     let stderr = '';
@@ -146,6 +157,10 @@ for (const m of models.filter((x) => wanted.includes(x.name))) {
 }
 const loadAfter = uptime();
 rmSync(work, { recursive: true, force: true });
+const frontsOut = arg('fronts-out', undefined);
+if (frontsOut !== undefined) {
+  writeFileSync(frontsOut, `${JSON.stringify({ date: new Date().toISOString(), timeLimitS, solver: solverModule, loadBefore, loadAfter, rows }, null, 1)}\n`);
+}
 
 if (arg('force-coarse', undefined) !== undefined) {
   const f2 = (x, d = 2) => (x === undefined || x === null || Number.isNaN(x) ? '' : Number(x).toFixed(d));
@@ -159,6 +174,18 @@ if (arg('force-coarse', undefined) !== undefined) {
   process.exit(0);
 }
 const f = (x, d = 2) => (x === undefined || x === null || Number.isNaN(x) ? '' : Number(x).toFixed(d));
+if (paretoOnly) {
+  console.log(`Machine: ${os.cpus()[0]?.model ?? 'unknown'} x ${os.cpus().length}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}; solver ${solverModule}`);
+  console.log(`Date: ${new Date().toISOString()}; time limit ${timeLimitS} s per front; load average (1/5/15 min) before ${loadBefore}, after ${loadAfter}\n`);
+  console.log('| model | boards | thr-energy s | status | pts | time-limited | lat-energy s | status | pts | time-limited | peak RSS MiB |');
+  console.log('|---|---|---:|---|---:|---|---:|---|---:|---|---:|');
+  for (const r of rows) {
+    if (r.error) { console.log(`| ${r.model} | ${r.set} | ${r.error.replace(/\|/g, '/')} |||||||||`); continue; }
+    const fr = (x) => `${f(x.s)} | ${x.status} | ${x.points} | ${x.timeLimited ? 'yes' : ''}`;
+    console.log(`| ${r.model} | ${r.set} | ${fr(r['throughput-energy'])} | ${fr(r['latency-energy'])} | ${f(Math.max(r.peakMiB, r.maxRssMiB ?? 0), 0)} |`);
+  }
+  process.exit(0);
+}
 console.log(`Machine: ${os.cpus()[0]?.model ?? 'unknown'} x ${os.cpus().length}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`);
 console.log(`Date: ${new Date().toISOString()}; time limit ${timeLimitS} s per solve / front; load average (1/5/15 min) before ${loadBefore}, after ${loadAfter}\n`);
 console.log('| model | boards | nodes (merged) | cut sets | method | status | gap | s | FPS | bound FPS | best baseline | baseline FPS | stages | thr-energy front | lat-energy front | peak RSS MiB |');
