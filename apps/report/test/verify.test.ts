@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, splitModel, verifySplit, type LoadedModel } from '@dnnpart/onnx-graph';
 import { evaluatePlan, type Problem } from '@dnnpart/solver';
 import {
-  calibrateHost, concurrencySlowdown, estimateSeconds, handoffBytes, hostPipelinePeriodMs, pipelinePeriodMs, quietContext, splitByPlan, verify, verifyPlan,
+  calibrateHost, concurrencySlowdown, estimateSeconds, handoffBytes, hostPipelinePeriodMs, hostPrediction, pipelinePeriodMs, quietContext, splitByPlan, verify, verifyPlan,
   VERIFY_SCHEMA, type HostCalibration, type VerifyResult,
 } from '@dnnpart/report';
 import { run } from './_run.js';
@@ -133,7 +133,7 @@ describe('verify', () => {
     const work = want.stages.map((s, i) => s.computeMs + cal.handoff.fixedMs + cal.handoff.msPerByte * bytes[i]!);
     const slowest = Math.max(...work);
     const n = (work[0]! + work[1]!) / slowest;
-    const s2 = cal.capacity.samples[1]!.speedup;
+    const s2 = Math.min(cal.capacity.samples[1]!.speedup, 2, cal.cores);
     const slowdown = 1 + (2 / s2 - 1) * (n - 1);
     expect(h.concurrency).toBeCloseTo(n, 12);
     expect(h.slowdown).toBeCloseTo(slowdown, 12);
@@ -143,6 +143,7 @@ describe('verify', () => {
     expect(h.fpsErrorMedian).toBeCloseTo(h.predictedFps / v.pipeline!.measuredMedianFps! - 1, 12);
     expect(v.pipeline!.measuredMedianFps).toBeGreaterThan(0);
     expect(h.effectiveCores).toBe(s2);
+    expect(cal.cores).toBeGreaterThanOrEqual(1);
     expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(JSON.parse(JSON.stringify(v)));
 
     const events = JSON.parse(readFileSync(trace, 'utf8')).traceEvents as { ph: string; name: string; cat?: string; args?: { name?: string }; dur?: number }[];
@@ -261,6 +262,26 @@ describe('the pipeline predicted for this host', () => {
     expect(call).toThrow(message);
   });
 
+  it.each([
+    { name: 'a calibration within the cores', speedups: [1, 1.5], effective: 1.5, period: 4.25 * (1 + (2 / 1.5 - 1) * (8.2 / 4.25 - 1)) },
+    { name: 'a speedup over the cores (one session slowed by other load) held to the cores', speedups: [1, 3.1], effective: 2, period: 4.25 },
+  ])('prices handoffs and shared cores from $name', ({ speedups, effective, period }) => {
+    const cal: HostCalibration = {
+      schema: 'dnnpart/host-calibration@1', cpu: 'test', cores: 2, threads: 1, loadBefore: 0, loadAfter: 0,
+      handoff: { mode: 'transfer', fixedMs: 0.05, msPerByte: 1e-7, fitR2: 1, samples: [] },
+      capacity: { model: 'm', singleMs: 2, samples: speedups.map((s, i) => ({ sessions: i + 1, medianMs: ((i + 1) * 2) / s, runsPerSec: 500 * s, speedup: s })) },
+    };
+    // Stage 0: 4 ms and 2 MB handed on (0.05 + 0.2 ms); stage 1: 3.75 ms and 1.5 MB received (0.05 + 0.15 ms).
+    const h = hostPrediction([4, 3.75], [2e6, 1.5e6], cal, 200, 250);
+    expect(h.stages).toEqual([{ predictedMs: 4, handoffBytes: 2e6, handoffMs: 0.25 }, { predictedMs: 3.75, handoffBytes: 1.5e6, handoffMs: 0.2 }]);
+    expect(h.concurrency).toBeCloseTo(8.2 / 4.25, 12);
+    expect(h.effectiveCores).toBe(effective);
+    expect(h.periodMs).toBeCloseTo(period, 12);
+    expect(h.predictedFps).toBeCloseTo(1000 / period, 9);
+    expect(h.fpsError).toBeCloseTo(1000 / period / 200 - 1, 12);
+    expect(h.fpsErrorMedian).toBeCloseTo(1000 / period / 250 - 1, 12);
+  });
+
   it('counts the bytes each pipeline stage receives and sends on, relays included', () => {
     const branch = names.findIndex((n) => n.includes('expand3x3'));
     const s1 = [names[branch]!, names[branch + 1]!];
@@ -314,7 +335,7 @@ describe('the pipeline predicted for this host', () => {
     const h = result.pipeline!.host!;
     expect(h.handoffFixedMs).toBe(cal.handoff.fixedMs);
     expect(h.handoffMsPerByte).toBe(cal.handoff.msPerByte);
-    expect(h.speedups).toEqual(cal.capacity.samples.map((x) => x.speedup));
+    expect(h.speedups).toEqual(cal.capacity.samples.map((x) => Math.min(x.speedup, x.sessions, cal.cores)));
     const split = splitModel(model, { stages: stageOf });
     const bytes = handoffBytes(model, split.stages, { input: { data: new Float32Array(3 * 64 * 64) } });
     expect(h.stages).toEqual(predicted.map((s, i) => ({ predictedMs: s.computeMs, handoffBytes: bytes[i], handoffMs: cal.handoff.fixedMs + cal.handoff.msPerByte * bytes[i]! })));
