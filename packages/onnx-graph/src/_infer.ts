@@ -105,7 +105,8 @@ const isInt = (d: DType) => d !== 'float32' && d !== 'float64' && d !== 'float16
 /** Values converted as ONNX Cast converts them, or undefined where this package does not model the conversion exactly. */
 function castValues(v: readonly number[], to: DType): number[] | undefined {
   switch (to) {
-    case 'int64': case 'int32': return v.every(Number.isFinite) ? v.map(Math.trunc) : undefined;
+    // Past 2^53 a double no longer holds the integer exactly: left unknown rather than folded wrong.
+    case 'int64': case 'int32': return v.every((x) => Number.isSafeInteger(Math.trunc(x))) ? v.map(Math.trunc) : undefined;
     case 'bool': return v.map((x) => (x !== 0 ? 1 : 0));
     // float32 rounding of a double is exact to what a float32 Cast gives; float64 keeps the number.
     case 'float32': return v.length <= MAX_FLOAT_VALUE ? v.map(Math.fround) : undefined;
@@ -122,7 +123,21 @@ function roundTo(dtype: DType, x: number): number {
 const BINARY: Record<string, (x: number, y: number) => number> = {
   Add: (x, y) => x + y, Sub: (x, y) => x - y, Mul: (x, y) => x * y,
   Div: (x, y) => (y === 0 ? NaN : x / y), Max: Math.max, Min: Math.min,
+  // fmod=1 (C fmod, sign of the dividend; JS % is exact); fmod=0 is chosen below for integers.
+  Mod: (x, y) => (y === 0 ? NaN : x % y),
 };
+/** Integer Mod with fmod=0: the sign of the divisor, as Python's % (torch.onnx writes it for `a % b`). */
+const floorMod = (x: number, y: number) => (y === 0 ? NaN : ((x % y) + y) % y);
+/**
+ * Unary ops whose float32/float64 results JS computes exactly as IEEE does (sqrt is correctly
+ * rounded; the rest are exact), so a folded value equals onnxruntime's.
+ */
+const UNARY_VALUE: Record<string, (x: number) => number> = {
+  Sqrt: (x) => (x < 0 ? NaN : Math.sqrt(x)), Neg: (x) => -x, Abs: Math.abs, Floor: Math.floor, Ceil: Math.ceil,
+  Reciprocal: (x) => (x === 0 ? NaN : 1 / x), Relu: (x) => Math.max(0, x), Sign: Math.sign,
+};
+/** Integer ops that are exact only on integer inputs. */
+const INT_ONLY = new Set(['Pow']);
 const COMPARE = new Set(['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'And', 'Or', 'Xor']);
 const UNARY_SAME = new Set([
   'Relu', 'LeakyRelu', 'PRelu', 'Elu', 'Selu', 'Celu', 'Sigmoid', 'HardSigmoid', 'HardSwish', 'Tanh',
@@ -236,6 +251,14 @@ function gatherIndicesPerm(inShape: readonly number[], outShape: readonly number
     }
   }
   return out;
+}
+
+/** Values of `x` broadcast (numpy rules) to `shape`, or undefined when too large or not broadcastable. */
+function broadcastValue(x: Info, shape: readonly number[]): number[] | undefined {
+  if (!x.value || x.shape.length > shape.length) return undefined;
+  const inShape = [...new Array<number>(shape.length - x.shape.length).fill(1), ...x.shape];
+  if (inShape.some((d, i) => d !== 1 && d !== shape[i])) return undefined;
+  return gatherIndices(inShape, shape, (o, a) => (inShape[a] === 1 ? 0 : o), x.value);
 }
 
 type Handler = (c: Ctx) => (Info | undefined)[];
@@ -488,7 +511,8 @@ const HANDLERS: Record<string, Handler> = {
   },
   Expand: (c) => {
     const x = input(c, 0);
-    return [{ dtype: x.dtype, shape: broadcast([x.shape, val(c, 1)], c) }];
+    const shape = broadcast([x.shape, val(c, 1)], c);
+    return [withValue(x.dtype, shape, x.value ? broadcastValue(x, shape) : undefined)];
   },
   Tile: (c) => {
     const x = input(c, 0);
@@ -525,8 +549,14 @@ const HANDLERS: Record<string, Handler> = {
   ArgMax: (c) => argReduce(c),
   ArgMin: (c) => argReduce(c),
   Where: (c) => {
-    const x = input(c, 1);
-    return [{ dtype: x.dtype, shape: broadcast([input(c, 0).shape, x.shape, input(c, 2).shape], c) }];
+    const [cond, x, y] = [input(c, 0), input(c, 1), input(c, 2)];
+    const shape = broadcast([cond.shape, x.shape, y.shape], c);
+    let value: number[] | undefined;
+    if (cond.value && x.value && y.value) {
+      const [cv, xv, yv] = [broadcastValue(cond, shape), broadcastValue(x, shape), broadcastValue(y, shape)];
+      if (cv && xv && yv) value = cv.map((b, i) => (b !== 0 ? xv[i]! : yv[i]!));
+    }
+    return [withValue(x.dtype, shape, value)];
   },
   Not: (c) => {
     const x = input(c, 0);
@@ -535,6 +565,14 @@ const HANDLERS: Record<string, Handler> = {
 };
 
 for (const op of UNARY_SAME) HANDLERS[op] = same;
+for (const [op, f] of Object.entries(UNARY_VALUE)) {
+  HANDLERS[op] = (c) => {
+    const x = input(c, 0);
+    const exact = isInt(x.dtype) || x.dtype === 'float32' || x.dtype === 'float64';
+    const value = exact && x.value ? x.value.map((v) => roundTo(x.dtype, f(v))) : undefined;
+    return [withValue(x.dtype, x.shape.slice(), value?.every((v) => Number.isFinite(v) && (!isInt(x.dtype) || Number.isSafeInteger(v))) ? value : undefined)];
+  };
+}
 HANDLERS['GlobalMaxPool'] = HANDLERS['GlobalAveragePool']!;
 HANDLERS['LpPool'] = HANDLERS['AveragePool']!;
 for (const op of ['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Sum', 'Mean', 'Mod', 'BitShift']) {
@@ -542,13 +580,16 @@ for (const op of ['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Sum', 'Mean'
     const xs = c.node.inputs.map((_, i) => input(c, i));
     const first = xs[0] ?? bad(c, 'no inputs');
     const shape = broadcast(xs.map((x) => x.shape), c);
-    const f = BINARY[op];
+    const int = isInt(first.dtype);
+    const f = op === 'Mod' && int && attrInt(c, 'fmod', 0) === 0 ? floorMod : op === 'Pow' && int ? (x: number, y: number) => (y < 0 ? NaN : x ** y) : BINARY[op];
     // Floats only in float32/float64, where a double result rounded once equals the IEEE operation.
-    const exact = isInt(first.dtype) || first.dtype === 'float32' || first.dtype === 'float64';
+    const exact = int || ((first.dtype === 'float32' || first.dtype === 'float64') && !INT_ONLY.has(op));
     const value = f && xs.length === 2 && exact
-      ? binaryValue(first, xs[1]!, (p, q) => (isInt(first.dtype) ? (op === 'Div' ? Math.trunc(f(p, q)) : f(p, q)) : roundTo(first.dtype, f(p, q))))
+      ? binaryValue(first, xs[1]!, (p, q) => (int ? (op === 'Div' ? Math.trunc(f(p, q)) : f(p, q)) : roundTo(first.dtype, f(p, q))))
       : undefined;
-    return [withValue(first.dtype, shape, value?.every(Number.isFinite) ? value : undefined)];
+    // Integers past 2^53 are not exact as doubles: such a value is left unknown rather than wrong.
+    const ok = value?.every((v) => (int ? Number.isSafeInteger(v) : Number.isFinite(v)));
+    return [withValue(first.dtype, shape, ok ? value : undefined)];
   };
 }
 const COMPARE_FN: Record<string, (x: number, y: number) => boolean> = {

@@ -7,7 +7,51 @@ import { ELEMENT_BYTES, decodeTensor, dtypeOf, numel, tensorRawBytes } from './_
 import { addInitializers, hasSubgraphs, isDefaultDomain, type PassContext, type PassResult } from './_pass.js';
 
 const RESHAPES = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity']);
-const MOVES = new Set([...RESHAPES, 'Transpose', 'Slice', 'Concat']);
+const MOVES = new Set([...RESHAPES, 'Transpose', 'Slice', 'Concat', 'Expand', 'Gather']);
+/**
+ * Expand and Gather of initializers are materialised up to this many bytes (a class token expanded
+ * to the batch, BERT's position embeddings looked up by constant position ids).
+ */
+const MAX_EXPAND_BYTES = 1 << 22;
+
+/** Row-major Gather of raw element bytes: out[pre, j, post] = data[pre, indices[j], post]; undefined for an index out of range. */
+function gatherBytes(raw: Uint8Array, shape: readonly number[], axis: number, indices: readonly number[], size: number): Uint8Array | undefined {
+  const a = axis < 0 ? axis + shape.length : axis;
+  const dim = shape[a]!;
+  const pre = numel(shape.slice(0, a));
+  const block = numel(shape.slice(a + 1)) * size;
+  const out = new Uint8Array(pre * indices.length * block);
+  let off = 0;
+  for (let p = 0; p < pre; p++) {
+    for (const i0 of indices) {
+      const i = i0 < 0 ? i0 + dim : i0;
+      if (!(i >= 0 && i < dim)) return undefined;
+      out.set(raw.subarray((p * dim + i) * block, (p * dim + i + 1) * block), off);
+      off += block;
+    }
+  }
+  return out;
+}
+
+/** Row-major copy of an initializer broadcast (numpy rules) to `outShape`. */
+function expandBytes(raw: Uint8Array, shape: readonly number[], outShape: readonly number[], size: number): Uint8Array {
+  const rank = outShape.length;
+  const inShape = [...new Array<number>(rank - shape.length).fill(1), ...shape];
+  const inStrides = inShape.map((d, i) => (d === 1 ? 0 : numel(inShape.slice(i + 1))));
+  const n = numel(outShape);
+  const out = new Uint8Array(n * size);
+  const idx = new Array<number>(rank).fill(0);
+  for (let o = 0; o < n; o++) {
+    let src = 0;
+    for (let k = 0; k < rank; k++) src += idx[k]! * inStrides[k]!;
+    out.set(raw.subarray(src * size, (src + 1) * size), o * size);
+    for (let k = rank - 1; k >= 0; k--) {
+      if (++idx[k]! < outShape[k]!) break;
+      idx[k] = 0;
+    }
+  }
+  return out;
+}
 
 /** Row-major copy of the elements a Slice selects (ONNX clamping rules, negative steps included). */
 function sliceBytes(raw: Uint8Array, shape: readonly number[], outShape: readonly number[], starts: readonly number[], axes: readonly number[], steps: readonly number[], size: number): Uint8Array {
@@ -84,7 +128,7 @@ function transposeBytes(raw: Uint8Array, shape: readonly number[], perm: readonl
   return out;
 }
 
-/** Replaces Reshape/Flatten/Squeeze/Unsqueeze/Identity/Transpose/Slice/Concat of initializers by new initializers. */
+/** Replaces Reshape/Flatten/Squeeze/Unsqueeze/Identity/Transpose/Slice/Concat/Expand/Gather of initializers by new initializers. */
 export function foldInitializerOps(proto: ModelProto, ctx: PassContext): PassResult {
   const { graph, info, label } = ctx;
   if (!graph || !info) throw new Error('foldInitializerOps needs the analysed graph');
@@ -121,6 +165,15 @@ export function foldInitializerOps(proto: ModelProto, ctx: PassContext): PassRes
       const axes = p.input[3] ? intsOf(inits.get(p.input[3])!, where) : starts.map((_, i) => i);
       const steps = p.input[4] ? intsOf(inits.get(p.input[4])!, where) : starts.map(() => 1);
       raw = sliceBytes(raw, inShape, o.shape, starts, axes, steps, size);
+    } else if (node.op === 'Expand') {
+      if (numel(o.shape) * size > Math.max(MAX_EXPAND_BYTES, raw.length) || o.shape.length < inShape.length) continue;
+      raw = expandBytes(raw, inShape, o.shape, size);
+    } else if (node.op === 'Gather') {
+      if (numel(o.shape) * size > Math.max(MAX_EXPAND_BYTES, raw.length)) continue;
+      const a = node.attributes['axis'];
+      const r = gatherBytes(raw, inShape, typeof a === 'number' ? a : 0, intsOf(inits.get(p.input[1]!)!, where), size);
+      if (!r) continue;
+      raw = r;
     } else if (node.op === 'Concat') {
       const parts = p.input.map((x) => {
         const t = inits.get(x)!;

@@ -155,12 +155,69 @@ const CASES: Record<string, Case> = {
     ops: ['Relu', 'Neg', 'Identity'],
     removed: { identities: 2 },
   },
+  // Integer shape arithmetic as torch.onnx writes it: `a % b` is Mod fmod=0 (the divisor's sign),
+  // torch.fmod is fmod=1, `**` on ints is Pow, expand's -1 rule is Equal + Where, a fill is Expand.
+  'Mod (both sign rules), Pow, Where and Expand on constant ints fold': {
+    build: () => {
+      const b = new ModelBuilder().input('x', [4], 7);
+      const a = b.ints('a', [-7, 7, -7, 7]);
+      const d = b.ints('d', [3, -3, -3, 3]);
+      return b.node('Mod', [a, d], ['m0'], {}, 'mod_py').node('Mod', [a, d], ['m1'], { fmod: 1 }, 'mod_c')
+        .node('Pow', [d, b.ints('two', [2], [])], ['p'], {}, 'pow')
+        .node('Equal', [a, b.ints('minus7', [-7], [])], ['neg'], {}, 'eq')
+        .node('Where', ['neg', 'm0', 'm1'], ['w'], {}, 'where')
+        .node('Expand', [b.ints('five', [5]), b.ints('four', [4])], ['e'], {}, 'expand')
+        .node('Add', ['m0', 'm1'], ['s1'], {}, 'add1').node('Mul', ['s1', 'p'], ['s2'], {}, 'mul2')
+        .node('Sub', ['s2', 'w'], ['s3'], {}, 'sub3').node('Add', ['s3', 'e'], ['s4'], {}, 'add4')
+        .node('Add', ['x', 's4'], ['y'], {}, 'out').output('y');
+    },
+    ops: ['Add'],
+    removed: { 'fold-values': 10 },
+  },
+  // scaled_dot_product_attention's scale: 1 / sqrt(q.shape[-1]), then sqrt of it on q and k.
+  'the attention scale (Shape, Slice, Cast, Sqrt, Div on float scalars) folds': {
+    build: () => {
+      const b = new ModelBuilder().input('x', [1, 2, 3, 8]);
+      b.inits.push(floatTensor('one', [1], Float32Array.from([1])));
+      return b.node('Shape', ['x'], ['s'], {}, 'shape')
+        .node('Slice', ['s', b.ints('start', [-1]), b.ints('end', [2 ** 62])], ['last'], {}, 'slice')
+        .node('Cast', ['last'], ['f'], { to: 1 }, 'cast').node('Sqrt', ['f'], ['r'], {}, 'sqrt1')
+        .node('Div', ['one', 'r'], ['scale'], {}, 'div').node('Sqrt', ['scale'], ['sq'], {}, 'sqrt2')
+        .node('Mul', ['x', 'sq'], ['y'], {}, 'mul').output('y');
+    },
+    ops: ['Mul'],
+    removed: { 'fold-values': 6 },
+  },
+  // A class token expanded to the batch; position embeddings looked up by constant ids.
+  'Expand and Gather of initializers become initializers': {
+    build: () => {
+      const b = new ModelBuilder().input('x', [2, 3, 20]);
+      const cls = b.weight('cls', [1, 1, 20]);
+      const pos = b.weight('pos', [10, 20]);
+      return b.node('Expand', [cls, b.ints('batch', [2, 1, 20])], ['tok'], {}, 'expand')
+        .node('Gather', [pos, b.ints('ids', [1, 3, 5, 7, 9, 2], [2, 3])], ['pe'], { axis: 0 }, 'gather')
+        .node('Add', ['x', 'pe'], ['xp'], {}, 'add').node('Concat', ['tok', 'xp'], ['y'], { axis: 1 }, 'concat').output('y');
+    },
+    ops: ['Add', 'Concat'],
+    removed: { 'fold-initializer-ops': 2 },
+  },
+  // Integers past 2^53 are not exact in a double: such arithmetic stays a node rather than fold wrong.
+  'int64 arithmetic past 2^53 is not folded': {
+    build: () => {
+      const b = new ModelBuilder().input('x', [1], 7);
+      return b.node('Add', [b.ints('big', [2 ** 60]), b.ints('one', [1])], ['big1'], {}, 'add_big')
+        .node('Sub', ['big1', b.ints('big2', [2 ** 60])], ['k'], {}, 'sub_big')
+        .node('Add', ['x', 'k'], ['y'], {}, 'out').output('y');
+    },
+    ops: ['Add', 'Sub', 'Add'],
+    removed: {},
+  },
   'dead nodes and unread initializers go': {
     build: () => {
       const b = new ModelBuilder().input('x', [2]);
       const w = b.weight('unused', [5]);
       return b.node('Relu', ['x'], ['y'], {}, 'relu').node('Sigmoid', ['x'], ['nobody'], {}, 'dead')
-        .node('Neg', [w], ['nobody2'], {}, 'dead2').output('y');
+        .node('Tanh', [w], ['nobody2'], {}, 'dead2').output('y');
     },
     ops: ['Relu'],
     removed: { 'dead-nodes': 2 },

@@ -53,6 +53,10 @@ describe('real exported models', () => {
     expect(graphCosts(graph).macs).toBe(want.macs);
     expect(graphCosts(graph).unknownOps).toEqual([]);
     expect(graph.nodes.filter((n) => n.op === 'Constant' || n.op === 'Shape')).toEqual([]);
+    // Every static shape chain folded (Mod, Where, Expand, float scale arithmetic included): each
+    // layer left reads at least one tensor computed at run time.
+    const inits = new Set(graph.initializers);
+    expect(graph.nodes.filter((n) => [...n.inputs, ...(n.implicitInputs ?? [])].every((x) => x === '' || inits.has(x))).map((n) => n.name)).toEqual([]);
     for (const x of graph.inputs) expect(graph.tensors.get(x)!.shape).toEqual(m.inputs[x]);
 
     const feeds = feedsFor(m, graph);

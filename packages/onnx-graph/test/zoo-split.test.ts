@@ -65,6 +65,10 @@ describe('zoo networks split and compose', () => {
     expect(graphCosts(plain).macs).toBe(info.macs);
     expect(graphCosts(graph).macs).toBe(info.macs);
     expect(graph.nodes.some((n) => n.op === 'Constant' || n.op === 'Shape')).toBe(false);
+    // Every static shape chain folded (Mod, Where, Expand, float scale arithmetic included): each
+    // layer left reads at least one tensor computed at run time.
+    const inits = new Set(graph.initializers);
+    expect(graph.nodes.filter((n) => [...n.inputs, ...(n.implicitInputs ?? [])].every((x) => x === '' || inits.has(x))).map((n) => n.name)).toEqual([]);
     expect(graphCosts(graph).unknownOps).toEqual([]);
     expect(graph.tensors.get(graph.outputs[0]!)!.shape).toEqual(info.outputShape);
 
