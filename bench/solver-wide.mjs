@@ -12,7 +12,8 @@
 // With --pareto-only: only the two fronts (no throughput solve), their time, status, whether the time
 // limit cut them short, and a table of their own. --fronts-out F.json writes every front's points
 // ([a, b] values) for a before/after comparison; --solver P imports the solver from P (a module path,
-// e.g. an older build) instead of @dnnpart/solver; --problems-dir D keeps the problem files there.
+// e.g. an older build) instead of @dnnpart/solver; --problems-dir D keeps the problem files there, and
+// --problems-from D reads them from there instead of building them (the same problems for two builds).
 
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -125,8 +126,8 @@ for (const m of models.filter((x) => wanted.includes(x.name))) {
   for (const set of sets) {
     const file = path.join(work, `${m.name}-${set}.yaml`);
     writeFileSync(file, yamlOf(m, set));
-    let problemFile;
-    try {
+    let problemFile = arg('problems-from', undefined) === undefined ? undefined : path.join(arg('problems-from'), `${m.name}-${set}.problem.json`);
+    if (problemFile === undefined) try {
       const spec = parseSystem(readFileSync(file, 'utf8'), file);
       const resolved = await resolveSystem(spec, { workDir: path.join(work, 'w') });
       const { problem } = buildProblem(resolved);
