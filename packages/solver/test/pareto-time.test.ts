@@ -29,11 +29,11 @@ async function freshFront(p: Problem, a: Objective, b: Objective): Promise<[numb
     const first = await solve(q, { objective: a, timeLimitS: 60 });
     if (first.status === 'infeasible') return out;
     expect(first.status).toBe('optimal');
-    const aStar = objectiveValue(first, a);
+    const aStar = objectiveValue(first as never, a);
     const second = await solve(bounded(q, a, aStar * (1 + 1e-9) + 1e-12), { objective: b, timeLimitS: 60 });
     expect(second.status).toBe('optimal');
-    const bStar = objectiveValue(second, b);
-    out.push([objectiveValue(second, a), bStar]);
+    const bStar = objectiveValue(second as never, b);
+    out.push([objectiveValue(second as never, a), bStar]);
     q = bounded(q, b, bStar * (1 - 1e-6) - 1e-12);
   }
   throw new Error('front longer than 100 points');
