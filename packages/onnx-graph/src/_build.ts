@@ -5,7 +5,7 @@ import type { GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto } f
 import { GraphError } from './errors.js';
 import { ELEMENT_BYTES, MAX_ELEMENTS, decodeAttribute, decodeTensor, numel, valueInfoType } from './_proto.js';
 import { inferNode, tensorInfo, type Info } from './_infer.js';
-import { subgraphNode } from './_subgraph.js';
+import { subgraphNode, type TripCounts } from './_subgraph.js';
 import type { AttributeValue, DType, Graph, GraphNode, GraphTensor, InputShapes, InputSpec, Shape, SubgraphCost } from './types.js';
 
 const OP_NAME = /^[A-Za-z_][A-Za-z0-9_.]*$/;
@@ -258,6 +258,8 @@ export interface AnalyseOptions {
   readonly label: string;
   /** Shapes measured by an ORT run for tensors inference could not determine. */
   readonly extra?: ReadonlyMap<string, { dtype: DType; shape: number[] }>;
+  /** Iterations of Loop nodes whose trip count is computed at run time, by node name. */
+  readonly loopTrips?: TripCounts;
 }
 
 /** The analysed graph, or the tensors whose shapes still need an ORT run (with the input shapes to feed). */
@@ -325,7 +327,7 @@ export function analyseModel(proto: ModelProto, opts: AnalyseOptions): AnalyseRe
     let subgraphCost: SubgraphCost | undefined;
     if (implicit.length > 0 || n.attribute.some((a) => a.g || a.graphs.length)) {
       // If/Loop/Scan: shapes and cost from the bodies; the node stays one node.
-      const r = subgraphNode(n, name, ins, (x) => info.get(x), opset, label);
+      const r = subgraphNode(n, name, ins, (x) => info.get(x), opset, label, 0, opts.loopTrips);
       outs = r.outputs;
       subgraphCost = r.cost;
     } else {

@@ -7,9 +7,15 @@ import { GraphError } from './errors.js';
 import { ELEMENT_BYTES, decodeAttribute, decodeTensor, numel, valueInfoType } from './_proto.js';
 import { inferNode, tensorInfo, type Info } from './_infer.js';
 import { nodeCost } from './costs.js';
-import type { AttributeValue, Graph, GraphNode, GraphTensor, SubgraphCost } from './types.js';
+import type { AttributeValue, Graph, GraphNode, GraphTensor, LoopTrips, SubgraphCost } from './types.js';
 
 type Lookup = (name: string) => Info | undefined;
+
+/** Iterations the user gave for Loop nodes whose trip count is computed at run time, by node name. */
+export type TripCounts = ReadonlyMap<string, number>;
+
+/** Trip counts from here on are a `while` loop's "no limit" (torch writes INT64_MAX), not a count. */
+const MAX_STATIC_TRIPS = 2 ** 31 - 1;
 
 interface BodyResult {
   /** Infos of the body's outputs, in order. */
@@ -20,7 +26,11 @@ interface BodyResult {
 const ZERO: SubgraphCost = { macs: 0, flops: 0, unknownOps: [] };
 
 function addCost(a: SubgraphCost, b: SubgraphCost, times = 1): SubgraphCost {
-  return { macs: a.macs + b.macs * times, flops: a.flops + b.flops * times, unknownOps: [...new Set([...a.unknownOps, ...b.unknownOps])].sort() };
+  const loops = [...(a.loops ?? []), ...(b.loops ?? [])];
+  return {
+    macs: a.macs + b.macs * times, flops: a.flops + b.flops * times, unknownOps: [...new Set([...a.unknownOps, ...b.unknownOps])].sort(),
+    ...(loops.length ? { loops } : {}),
+  };
 }
 
 function attributesOf(n: NodeProto, where: string): Record<string, AttributeValue> {
@@ -41,7 +51,7 @@ function sameInfo(a: Info | undefined, b: Info | undefined): boolean {
 }
 
 /** Infers and costs a body: its inputs bound to `bound`, outer names through `outer`. */
-function runBody(body: GraphProto, bound: readonly (Info | undefined)[], outer: Lookup, opset: number, where: string, depth: number): BodyResult {
+function runBody(body: GraphProto, bound: readonly (Info | undefined)[], outer: Lookup, opset: number, where: string, depth: number, trips: TripCounts): BodyResult {
   if (depth > 32) throw new GraphError('GRAPH_CORRUPT', `${where}: subgraphs nested more than 32 deep`);
   const local = new Map<string, Info>();
   body.input.forEach((vi, i) => {
@@ -71,7 +81,7 @@ function runBody(body: GraphProto, bound: readonly (Info | undefined)[], outer: 
     let node: GraphNode = { name, op: n.opType, domain: n.domain, attributes, inputs: n.input.slice(), outputs: n.output.slice(), index: k };
     let outs: (Info | undefined)[];
     if (n.attribute.some((a) => a.g || a.graphs.length)) {
-      const r = subgraphNode(n, name, n.input.map((x) => (x === '' ? undefined : lookup(x))), lookup, opset, where, depth + 1);
+      const r = subgraphNode(n, name, n.input.map((x) => (x === '' ? undefined : lookup(x))), lookup, opset, where, depth + 1, trips);
       outs = r.outputs;
       cost = addCost(cost, r.cost);
       node = { ...node, subgraphCost: r.cost };
@@ -112,14 +122,14 @@ function runBody(body: GraphProto, bound: readonly (Info | undefined)[], outer: 
     flops += c.flops;
     if (!c.known) unknown.add(n.domain && n.domain !== 'ai.onnx' ? `${n.domain}.${n.op}` : n.op);
   }
-  return { outputs: body.output.map((o) => local.get(o.name)), cost: { macs, flops, unknownOps: [...unknown].sort() } };
+  return { outputs: body.output.map((o) => local.get(o.name)), cost: { macs, flops, unknownOps: [...unknown].sort(), ...(cost.loops ? { loops: cost.loops } : {}) } };
 }
 
 /**
  * Output infos and body cost of a node with subgraphs. `ins` are the infos of its explicit inputs;
  * `outer` resolves names the bodies read from enclosing scopes.
  */
-export function subgraphNode(n: NodeProto, name: string, ins: readonly (Info | undefined)[], outer: Lookup, opset: number, label: string, depth = 0): BodyResult {
+export function subgraphNode(n: NodeProto, name: string, ins: readonly (Info | undefined)[], outer: Lookup, opset: number, label: string, depth = 0, trips: TripCounts = new Map()): BodyResult {
   const where = `${label}: node ${name} (${n.opType})`;
   const none = n.output.map(() => undefined);
   if (n.domain !== '' && n.domain !== 'ai.onnx') return { outputs: none, cost: { ...ZERO, unknownOps: [`${n.domain}.${n.opType}`] } };
@@ -128,11 +138,11 @@ export function subgraphNode(n: NodeProto, name: string, ins: readonly (Info | u
     const elseG = graphAttr(n, 'else_branch');
     if (!thenG || !elseG) throw new GraphError('GRAPH_CORRUPT', `${where} lacks then_branch or else_branch`);
     const cond = ins[0]?.value;
-    if (cond && cond.length === 1) return runBody(cond[0] !== 0 ? thenG : elseG, [], outer, opset, `${where} ${cond[0] !== 0 ? 'then' : 'else'}_branch`, depth);
+    if (cond && cond.length === 1) return runBody(cond[0] !== 0 ? thenG : elseG, [], outer, opset, `${where} ${cond[0] !== 0 ? 'then' : 'else'}_branch`, depth, trips);
     // A branch that cannot run at these shapes (the 8 kHz branch of a 16 kHz input) is never taken.
     const tryBody = (g: GraphProto, which: string): BodyResult | GraphError => {
       try {
-        return runBody(g, [], outer, opset, `${where} ${which}`, depth);
+        return runBody(g, [], outer, opset, `${where} ${which}`, depth, trips);
       } catch (err) {
         if (err instanceof GraphError && err.code === 'GRAPH_SHAPE_INFERENCE') return err;
         throw err;
@@ -145,24 +155,36 @@ export function subgraphNode(n: NodeProto, name: string, ins: readonly (Info | u
     if (e instanceof GraphError) return t;
     // Either branch may run: the node costs what the larger one costs, and has a shape when both agree.
     const larger = e.cost.macs > t.cost.macs || (e.cost.macs === t.cost.macs && e.cost.flops > t.cost.flops) ? e : t;
-    return { outputs: n.output.map((_, i) => (sameInfo(t.outputs[i], e.outputs[i]) ? t.outputs[i] : undefined)), cost: { ...larger.cost, unknownOps: [...new Set([...t.cost.unknownOps, ...e.cost.unknownOps])].sort() } };
+    // Loops of both branches are listed: either may run.
+    const loops = [...(t.cost.loops ?? []), ...(e.cost.loops ?? [])];
+    return {
+      outputs: n.output.map((_, i) => (sameInfo(t.outputs[i], e.outputs[i]) ? t.outputs[i] : undefined)),
+      cost: { ...larger.cost, unknownOps: [...new Set([...t.cost.unknownOps, ...e.cost.unknownOps])].sort(), ...(loops.length ? { loops } : {}) },
+    };
   }
   if (n.opType === 'Loop') {
     const body = graphAttr(n, 'body');
     if (!body) throw new GraphError('GRAPH_CORRUPT', `${where} has no body`);
-    const trip = ins[0]?.value?.[0];
-    const iterations = trip !== undefined && Number.isFinite(trip) && trip >= 0 ? trip : 1;
+    const v = ins[0]?.value;
+    const trip = v && v.length === 1 && Number.isInteger(v[0]) && v[0]! >= 0 && v[0]! <= MAX_STATIC_TRIPS ? v[0] : undefined;
+    const given = trips.get(name);
+    if (trip !== undefined && given !== undefined && given !== trip) {
+      throw new GraphError('GRAPH_LOOP_TRIPS', `--loop-trips ${name}=${given}: ${where} has the constant trip count ${trip}; leave ${name} out of --loop-trips`);
+    }
+    // A trip count computed at run time (or a while loop): what the user says, else one iteration.
+    const iterations = trip ?? given ?? 1;
+    const loop: LoopTrips = { node: name, iterations, trips: trip !== undefined ? 'constant' : given !== undefined ? 'given' : 'assumed' };
     const carried = ins.slice(2);
-    const r = runBody(body, [{ dtype: 'int64', shape: [] }, { dtype: 'bool', shape: [] }, ...carried], outer, opset, `${where} body`, depth);
+    const r = runBody(body, [{ dtype: 'int64', shape: [] }, { dtype: 'bool', shape: [] }, ...carried], outer, opset, `${where} body`, depth, trips);
     const nCarried = carried.length;
     // Body outputs: cond, carried values, then scan outputs stacked over the iterations.
     const outs = n.output.map((_, i) => {
       const o = r.outputs[i + 1];
       if (!o) return undefined;
       if (i < nCarried) return o;
-      return trip !== undefined && trip === iterations ? { dtype: o.dtype, shape: [iterations, ...o.shape] } : undefined;
+      return trip !== undefined ? { dtype: o.dtype, shape: [trip, ...o.shape] } : undefined;
     });
-    return { outputs: outs, cost: addCost(ZERO, r.cost, iterations) };
+    return { outputs: outs, cost: addCost({ ...ZERO, loops: [loop] }, r.cost, iterations) };
   }
   if (n.opType === 'Scan') {
     const body = graphAttr(n, 'body');
@@ -179,7 +201,7 @@ export function subgraphNode(n: NodeProto, name: string, ins: readonly (Info | u
       iterations ??= x.shape[a];
       return { dtype: x.dtype, shape: x.shape.filter((_, k) => k !== a) };
     });
-    const r = runBody(body, bound, outer, opset, `${where} body`, depth);
+    const r = runBody(body, bound, outer, opset, `${where} body`, depth, trips);
     const outs = n.output.map((_, i) => {
       const o = r.outputs[i];
       if (!o) return undefined;

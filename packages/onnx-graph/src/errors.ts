@@ -18,6 +18,7 @@ export type GraphErrorCode =
   | 'GRAPH_EMPTY_STAGE'
   | 'GRAPH_SHAPE_INFERENCE'
   | 'GRAPH_BAD_CONSTANT'
+  | 'GRAPH_LOOP_TRIPS'
   | 'GRAPH_WRITE_FAILED';
 
 /** The one error class of this package: a one-line message and a stable `code`. */

@@ -3,7 +3,7 @@ import { graphCosts } from './costs.js';
 import { cutPoints } from './cuts.js';
 import type { LoadedModel } from './load.js';
 import type { SimplifyReport } from './simplify.js';
-import type { DType, Shape } from './types.js';
+import type { DType, LoopTrips, Shape } from './types.js';
 
 /** A graph input or output as inspect reports it. */
 export interface InspectTensor {
@@ -43,6 +43,11 @@ export interface InspectResult {
   readonly cutPoints: readonly { after: string; index: number; bytes: number; tensors: readonly string[]; single: boolean }[];
   /** What loading changed: nodes in the file, Constant nodes made initializers, folded shape nodes, inlined Ifs, dead nodes; `nodes` is what remains. */
   readonly simplified: SimplifyReport;
+  /**
+   * Every Loop node (inside bodies too) with the iterations it was costed at; `assumed` ones have a
+   * trip count computed at run time and cost one iteration until `--loop-trips <node>=N` says more.
+   */
+  readonly loops: readonly LoopTrips[];
 }
 
 /** Summarises a loaded model: sizes, costs, and every cut point. */
@@ -72,5 +77,6 @@ export function inspectModel(model: LoadedModel): InspectResult {
     }),
     cutPoints: cutPoints(graph).map((c) => ({ after: c.after, index: c.index, bytes: c.bytes, tensors: c.tensors, single: c.single })),
     simplified: model.simplified,
+    loops: graph.nodes.flatMap((n) => n.subgraphCost?.loops ?? []),
   };
 }

@@ -34,6 +34,13 @@ export interface LoadOptions {
    * folded for the fixed input shapes, dead nodes go. `proto` is then the simplified model.
    */
   readonly simplify?: boolean;
+  /**
+   * Iterations to cost for Loop nodes whose trip count is computed at run time, by node name
+   * (`--loop-trips <node>=N`); without one such a Loop costs one iteration (`LoopTrips.trips` says
+   * `assumed`). A Loop with a constant trip count uses it; naming it here with another count, or
+   * naming a node that is no Loop, is `GRAPH_LOOP_TRIPS`.
+   */
+  readonly loopTrips?: Readonly<Record<string, number>>;
 }
 
 // First bytes a serialized ModelProto can start with (the tag of one of its fields).
@@ -138,19 +145,42 @@ export async function loadModel(source: string | Uint8Array, options: LoadOption
   proto.graph!.node.forEach((n, i) => { n.name = unique[i]!; });
   // Shapes onnxruntime measured for tensors inference cannot tell; names survive the passes.
   const extra = new Map<string, { dtype: DType; shape: number[] }>();
+  const loopTrips = tripCounts(options.loopTrips);
   const analyse = async (p: ModelProto) => {
-    let r = analyseModel(p, { inputShapes: options.inputShapes, name, label, extra });
+    let r = analyseModel(p, { inputShapes: options.inputShapes, name, label, extra, loopTrips });
     if (r.missing) {
       for (const [k, v] of await measureShapes(p, r.feeds, r.missing, label)) extra.set(k, v);
-      r = analyseModel(p, { inputShapes: options.inputShapes, name, label, extra });
+      r = analyseModel(p, { inputShapes: options.inputShapes, name, label, extra, loopTrips });
       if (r.missing) throw new GraphError('GRAPH_SHAPE_INFERENCE', `${label}: no shape for tensor ${r.missing[0]}, even from an onnxruntime run; give the input shapes with --input`);
     }
     return r;
   };
   const simplified = options.simplify === false ? unsimplified(proto) : await simplifyProto(proto, label, analyse);
   const r = await analyse(proto);
+  checkLoopTrips(r.graph, loopTrips, label);
   const model = { graph: r.graph, proto, sha256, simplified };
   return path ? { ...model, path } : model;
+}
+
+/** The `loopTrips` option as a map, each count checked. */
+function tripCounts(given: Readonly<Record<string, number>> | undefined): ReadonlyMap<string, number> {
+  const out = new Map<string, number>();
+  for (const [node, n] of Object.entries(given ?? {})) {
+    if (!Number.isSafeInteger(n) || n < 0) throw new GraphError('GRAPH_LOOP_TRIPS', `--loop-trips ${node}=${n}: the iterations must be a whole number >= 0`);
+    out.set(node, n);
+  }
+  return out;
+}
+
+/** Every node named in `loopTrips` must be a Loop of the model (top level or inside a body). */
+function checkLoopTrips(graph: Graph, trips: ReadonlyMap<string, number>, label: string): void {
+  if (trips.size === 0) return;
+  const loops = graph.nodes.flatMap((n) => n.subgraphCost?.loops ?? []).map((l) => l.node);
+  for (const node of trips.keys()) {
+    if (loops.includes(node)) continue;
+    const known = loops.length ? `its Loop nodes are ${[...new Set(loops)].join(', ')}` : 'it has no Loop node';
+    throw new GraphError('GRAPH_LOOP_TRIPS', `--loop-trips ${node}=${trips.get(node)}: ${label} has no Loop node ${node}; ${known}`);
+  }
 }
 
 /** The report of a model loaded without passes. */

@@ -52,3 +52,20 @@ export function parseInputSpecs(specs: readonly string[]): InputShapes {
   }
   return out;
 }
+
+/** `--loop-trips` text (`loop_1=12`, once per Loop node) -> `LoadOptions.loopTrips`. */
+export function parseLoopTrips(specs: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const s of specs) {
+    const eq = s.lastIndexOf('=');
+    const node = eq > 0 ? s.slice(0, eq) : '';
+    const text = eq > 0 ? s.slice(eq + 1).trim() : '';
+    const n = Number(text);
+    if (node === '' || text === '' || !Number.isSafeInteger(n) || n < 0) {
+      throw new GraphError('GRAPH_LOOP_TRIPS', `--loop-trips ${s}: give <Loop node>=<iterations>, a whole number >= 0, e.g. --loop-trips ${node || 'loop'}=12`);
+    }
+    if (node in out) throw new GraphError('GRAPH_LOOP_TRIPS', `--loop-trips ${node} given twice`);
+    out[node] = n;
+  }
+  return out;
+}

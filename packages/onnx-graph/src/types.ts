@@ -61,6 +61,19 @@ export interface SubgraphCost {
   readonly macs: number;
   readonly flops: number;
   readonly unknownOps: readonly string[];
+  /** The Loop nodes costed (this node and any inside its bodies), with the iterations each was costed at. */
+  readonly loops?: readonly LoopTrips[];
+}
+
+/**
+ * How many iterations a Loop node was costed at: `constant` from its trip count once shapes are
+ * fixed, `given` by the user (`loopTrips`, `--loop-trips <node>=N`), `assumed` 1 when the trip
+ * count is computed at run time and none was given.
+ */
+export interface LoopTrips {
+  readonly node: string;
+  readonly iterations: number;
+  readonly trips: 'constant' | 'given' | 'assumed';
 }
 
 export interface NodeCost {

@@ -81,7 +81,11 @@ export const commands: readonly CommandSpec[] = [
     name: 'inspect',
     summary: 'count nodes, parameters and MACs of a model and list its cut points',
     positionals: [{ name: 'model', required: true, help: 'an ONNX file' }],
-    options: [input, { name: 'all', type: 'boolean', help: 'list every cut point (default: those where one tensor crosses)' }],
+    options: [
+      input,
+      { name: 'all', type: 'boolean', help: 'list every cut point (default: those where one tensor crosses)' },
+      { name: 'loop-trips', type: 'string', repeatable: true, placeholder: '<node>=<n>', help: 'iterations of a Loop node whose trip count is computed at run time (default: 1, with a warning naming the node)' },
+    ],
     example: 'dnnpart inspect resnet18.onnx --json',
   },
   {

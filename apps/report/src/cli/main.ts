@@ -71,7 +71,7 @@ const handlers: Record<string, Handler> = {
   'zoo list': async () => (await models()).zooList(),
   'zoo export': async (a, ctx) =>
     (await models()).zooExport({ name: a.positionals[0]!, ...opt('input', str(a, 'input')), ...opt('seed', num(a, 'seed')), output: required(a, 'output', 'zoo export') }, ctx),
-  inspect: async (a, ctx) => (await models()).inspect({ model: a.positionals[0]!, ...opt('input', strings(a, 'input')), all: a.options.all === true }, ctx),
+  inspect: async (a, ctx) => (await models()).inspect({ model: a.positionals[0]!, ...opt('input', strings(a, 'input')), ...opt('loopTrips', strings(a, 'loop-trips')), all: a.options.all === true }, ctx),
   split: async (a, ctx) => {
     const after = list(a, 'after');
     const plan = str(a, 'plan');

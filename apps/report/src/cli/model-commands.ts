@@ -1,6 +1,6 @@
 // zoo list, zoo export, inspect, split: the commands about models themselves.
 import path from 'node:path';
-import { inspectModel, loadModel, parseInputSpecs, splitModel, writeSplit, type InputShapes, type InspectResult, type SplitManifest } from '@dnnpart/onnx-graph';
+import { inspectModel, loadModel, parseInputSpecs, parseLoopTrips, splitModel, writeSplit, type InputShapes, type InspectResult, type SplitManifest } from '@dnnpart/onnx-graph';
 import { buildZooModel, listZoo, zooDefaultInputShape, type ZooInputShape } from '@dnnpart/zoo';
 import { bytes, si, table } from './_format.js';
 import { asGiven, displayPath, ensureDir, plural, resolvePath, writeOutput, type CommandContext, type CommandOutput } from './context.js';
@@ -60,11 +60,16 @@ function shapesOf(input: readonly string[] | undefined): InputShapes | undefined
 export type InspectOutput = InspectResult & { readonly model: string };
 
 /** `dnnpart inspect`: counts and cut points of a model. */
-export async function inspect(opts: ModelOptions & { readonly all?: boolean }, ctx: CommandContext): Promise<CommandOutput<InspectOutput>> {
+export async function inspect(opts: ModelOptions & { readonly all?: boolean; readonly loopTrips?: readonly string[] }, ctx: CommandContext): Promise<CommandOutput<InspectOutput>> {
   const file = resolvePath(ctx, opts.model);
   const inputShapes = shapesOf(opts.input);
-  const model = await asGiven(ctx, [file], () => loadModel(file, inputShapes ? { inputShapes } : {}));
+  const loopTrips = opts.loopTrips && opts.loopTrips.length > 0 ? parseLoopTrips(opts.loopTrips) : undefined;
+  const model = await asGiven(ctx, [file], () => loadModel(file, { ...(inputShapes ? { inputShapes } : {}), ...(loopTrips ? { loopTrips } : {}) }));
   const info = inspectModel(model);
+  // A Loop whose trip count only a run can tell costs one iteration until the user says more.
+  for (const l of info.loops.filter((x) => x.trips === 'assumed')) {
+    ctx.progress.note(`warning: Loop node ${l.node} has a trip count computed at run time; costed as 1 iteration (give --loop-trips ${l.node}=<n>)`);
+  }
   const data: InspectOutput = { model: displayPath(ctx, file), ...info };
   const cuts = info.cutPoints;
   const shown = opts.all ? cuts : cuts.filter((c) => c.tensors.length === 1);
@@ -73,6 +78,7 @@ export async function inspect(opts: ModelOptions & { readonly all?: boolean }, c
   ];
   if (info.unknownOps.length > 0) lines.push(`ops the cost model does not know (counted as 0 MACs): ${info.unknownOps.join(', ')}`);
   lines.push(simplifiedLine(info));
+  if (info.loops.length > 0) lines.push(`Loop nodes costed at: ${info.loops.map((l) => `${l.node} ${plural(l.iterations, 'iteration')} (${l.trips})`).join(', ')}`);
   lines.push(
     '',
     `${opts.all ? 'cut points' : 'cut points where one tensor crosses'} (${shown.length} of ${cuts.length}${opts.all ? '' : '; --all lists every position'}):`,
