@@ -79,99 +79,128 @@ interface Groups {
 }
 
 /**
- * Walk every cut set, calling `leaf` with the running sums; false when `deadline` passed first.
- * Iterative (deep graphs cannot overflow the stack).
+ * Visit every cut set once, calling `leaf` with its running sums; false when `deadline` passed first.
+ * Each cut set is reached from a smaller one by adding a node that is ready (all its predecessors in)
+ * and later in topological order than the node added last, so every step of the walk is a cut set
+ * (no dead ends) and costs the graph's width, not its size. Iterative: deep graphs cannot overflow
+ * the stack.
  */
 function walkCutSets(cp: Compiled, classes: Classes, deadline: number, leaf: (s: LeafSums) => void): boolean {
   const n = cp.n;
   const nc = classes.rep.length;
-  const lat: Float64Array[] = [];
-  const en: Float64Array[] = [];
-  const uns: Uint8Array[] = [];
+  // Per node and class, flat ([v * nc + c]): touched at every step.
+  const lat = new Float64Array(n * nc);
+  const en = new Float64Array(n * nc);
+  const uns = new Uint8Array(n * nc);
   for (let c = 0; c < nc; c++) {
     const b = classes.rep[c]!;
-    const l = new Float64Array(n);
-    const e = new Float64Array(n);
-    const u = new Uint8Array(n);
     for (let v = 0; v < n; v++) {
       const x = cp.lat[b]![v]!;
-      if (Number.isNaN(x)) u[v] = 1;
+      if (Number.isNaN(x)) uns[v * nc + c] = 1;
       else {
-        l[v] = x;
-        e[v] = cp.energy[b]![v]!;
+        lat[v * nc + c] = x;
+        en[v * nc + c] = cp.energy[b]![v]!;
       }
     }
-    lat.push(l);
-    en.push(e);
-    uns.push(u);
   }
+  const nt = cp.tBytes.length;
+  // Per tensor: distinct consuming nodes, and how many of them are in the cut set.
+  const consumers = new Int32Array(nt);
+  const inCount = new Int32Array(nt);
   const consumed: number[][] = Array.from({ length: n }, () => []);
+  const produced: number[][] = Array.from({ length: n }, () => []);
   const outsOf = new Float64Array(n);
-  for (let t = 0; t < cp.tBytes.length; t++) {
+  let cut = 0;
+  for (let t = 0; t < nt; t++) {
     const seen = new Set<number>();
     for (const k of cp.tConsumers[t]!) if (!seen.has(k)) { seen.add(k); consumed[k]!.push(t); }
+    consumers[t] = seen.size;
     const p = cp.tProducer[t]!;
-    if (p >= 0 && cp.tOutput[t] === 1) outsOf[p]! += cp.tBytes[t]!;
+    if (p >= 0) {
+      produced[p]!.push(t);
+      if (cp.tOutput[t] === 1) outsOf[p]! += cp.tBytes[t]!;
+    } else if (seen.size > 0) cut += cp.tBytes[t]!; // ∅: the model inputs cross
   }
+  const pos = new Int32Array(n);
+  cp.topo.forEach((v, i) => { pos[v] = i; });
   const has = new Uint8Array(n);
-  const s: LeafSums = { size: 0, w: new Float64Array(nc), e: new Float64Array(nc), u: new Int32Array(nc), mem: 0, cut: 0, outs: 0, has };
-  // Consumers decided out, per tensor: a tensor crosses the cut when its producer is in (or it is a
-  // model input) and one of its consumers is out; producers come first in topological order.
-  const outCount = new Int32Array(cp.tBytes.length);
-  const join = (v: number, sign: 1 | -1): void => {
-    has[v] = sign > 0 ? 1 : 0;
-    s.size += sign;
-    s.mem += sign * cp.mem[v]!;
-    s.outs += sign * outsOf[v]!;
-    for (let c = 0; c < nc; c++) {
-      s.w[c]! += sign * lat[c]![v]!;
-      s.e[c]! += sign * en[c]![v]!;
-      s.u[c]! += sign * uns[c]![v]!;
-    }
+  const s: LeafSums = { size: 0, w: new Float64Array(nc), e: new Float64Array(nc), u: new Int32Array(nc), mem: 0, cut, outs: 0, has };
+  // Ready nodes (all predecessors in, not in themselves), removable in O(1).
+  const missing = Int32Array.from(cp.preds, (p) => p.length);
+  const ready = new Int32Array(n);
+  const slot = new Int32Array(n).fill(-1);
+  let nReady = 0;
+  const addReady = (v: number) => { slot[v] = nReady; ready[nReady++] = v; };
+  const dropReady = (v: number) => {
+    const i = slot[v]!;
+    const last = ready[--nReady]!;
+    ready[i] = last;
+    slot[last] = i;
+    slot[v] = -1;
   };
-  const leave = (v: number, sign: 1 | -1): void => {
-    for (const t of consumed[v]!) {
-      const p = cp.tProducer[t]!;
-      if (p >= 0 && has[p] === 0) continue;
-      if (sign > 0) { if (outCount[t]!++ === 0) s.cut += cp.tBytes[t]!; }
-      else if (--outCount[t]! === 0) s.cut -= cp.tBytes[t]!;
-    }
+  for (let v = 0; v < n; v++) if (missing[v] === 0) addReady(v);
+  const succs = cp.succs;
+  const join = (v: number): void => {
+    has[v] = 1;
+    s.size++;
+    s.mem += cp.mem[v]!;
+    s.outs += outsOf[v]!;
+    for (let c = 0, j = v * nc; c < nc; c++, j++) { s.w[c]! += lat[j]!; s.e[c]! += en[j]!; s.u[c]! += uns[j]!; }
+    // Its outputs cross (no consumer is in yet: consumers come later); inputs whose last consumer it is stop crossing.
+    for (const t of produced[v]!) if (consumers[t]! > 0) s.cut += cp.tBytes[t]!;
+    for (const t of consumed[v]!) if (++inCount[t]! === consumers[t]) s.cut -= cp.tBytes[t]!;
+    dropReady(v);
+    for (const w of succs[v]!) if (--missing[w]! === 0) addReady(w);
   };
-  // state[i]: 0 = try topo[i] in, 1 = try it out, 2 = both tried.
-  const state = new Uint8Array(n + 1);
-  let i = 0;
+  const unjoin = (v: number): void => {
+    for (const w of succs[v]!) if (missing[w]!++ === 0) dropReady(w);
+    addReady(v);
+    for (const t of consumed[v]!) if (inCount[t]!-- === consumers[t]) s.cut += cp.tBytes[t]!;
+    for (const t of produced[v]!) if (consumers[t]! > 0) s.cut -= cp.tBytes[t]!;
+    for (let c = 0, j = v * nc; c < nc; c++, j++) { s.w[c]! -= lat[j]!; s.e[c]! -= en[j]!; s.u[c]! -= uns[j]!; }
+    s.outs -= outsOf[v]!;
+    s.mem -= cp.mem[v]!;
+    s.size--;
+    has[v] = 0;
+  };
+  // Frames: the node added (-1 at the root) and the range of its children on the `kids` stack.
+  const node = new Int32Array(n + 1);
+  const from = new Int32Array(n + 1);
+  const next = new Int32Array(n + 1);
+  const to = new Int32Array(n + 1);
+  let kids = new Int32Array(Math.max(16, 4 * n));
+  let kidsTop = 0;
+  const pushChildren = (after: number): void => {
+    if (kidsTop + nReady > kids.length) { const k = new Int32Array(2 * (kidsTop + nReady)); k.set(kids); kids = k; }
+    for (let i = 0; i < nReady; i++) { const v = ready[i]!; if (pos[v]! > after) kids[kidsTop++] = v; }
+  };
+  let top = 0;
+  node[0] = -1;
+  from[0] = next[0] = kidsTop;
+  pushChildren(-1);
+  to[0] = kidsTop;
+  top = 1;
+  leaf(s);
   let steps = 0;
-  for (;;) {
-    if ((++steps & 0xffff) === 0 && performance.now() > deadline) return false;
-    if (i === n) {
+  while (top > 0) {
+    const f = top - 1;
+    if (next[f]! < to[f]!) {
+      if ((++steps & 0x3fff) === 0 && performance.now() > deadline) return false;
+      const v = kids[next[f]!++]!;
+      join(v);
+      node[top] = v;
+      from[top] = next[top] = kidsTop;
+      pushChildren(pos[v]!);
+      to[top] = kidsTop;
+      top++;
       leaf(s);
-      i--;
-      continue;
+    } else {
+      kidsTop = from[f]!;
+      if (node[f]! >= 0) unjoin(node[f]!);
+      top--;
     }
-    const v = cp.topo[i]!;
-    if (state[i] === 0) {
-      state[i] = 1;
-      let ok = true;
-      for (const w of cp.preds[v]!) if (has[w] === 0) { ok = false; break; }
-      if (ok) {
-        join(v, 1);
-        i++;
-        state[i] = 0;
-        continue;
-      }
-    }
-    if (state[i] === 1) {
-      if (has[v] === 1) join(v, -1);
-      state[i] = 2;
-      leave(v, 1);
-      i++;
-      state[i] = 0;
-      continue;
-    }
-    leave(v, -1);
-    i--;
-    if (i < 0) return true;
   }
+  return true;
 }
 
 interface LeafSums {
@@ -213,16 +242,20 @@ function groupCutSets(cp: Compiled, classes: Classes, shares: number, pivots: re
     return x / nc;
   };
   const sigs = 2 ** pivots.length;
+  // Group of each (share, signature) key: a flat table when it is small, else a map.
+  const keys = (shares + 2) * sigs;
+  const flat = keys <= 1 << 22 ? new Int32Array(keys).fill(-1) : undefined;
   const done = walkCutSets(cp, classes, deadline, (s) => {
     // ∅ sorts first (bucket -1), V last (bucket `shares`); the others by share, then signature.
     const ws = s.size === 0 ? -1 : s.size === cp.n ? shares : Math.min(shares - 1, Math.max(0, Math.floor(share(s.w) * shares)));
     let sig = 0;
     for (let i = 0; i < pivots.length; i++) if (s.has[pivots[i]!] === 1) sig |= 1 << i;
     const kk = (ws + 1) * sigs + sig;
-    let k = index.get(kk);
+    let k = flat === undefined ? index.get(kk) : flat[kk]! >= 0 ? flat[kk] : undefined;
     if (k === undefined) {
       k = key.length;
-      index.set(kk, k);
+      if (flat === undefined) index.set(kk, k);
+      else flat[kk] = k;
       key.push(kk);
       rep.push(new Uint8Array(0));
       for (let c = 0; c < nc; c++) {
@@ -296,14 +329,20 @@ function cheapestMove(cp: Compiled, from: number, bytes: number): { ms: number; 
  * the best one is returned, as many rounds as the deadline allows.
  */
 export function chainBound(cp: Compiled, metric: ChainMetric, deadline: number, maxGroups = 4096): number | undefined {
-  return chainBoundAndPlan(cp, metric, deadline, maxGroups).bound;
+  return chainBoundAndPlan(cp, metric, deadline, { maxGroups }).bound;
+}
+
+export interface ChainOptions {
+  /** Most groups (tests use few). */
+  readonly maxGroups?: number;
 }
 
 /**
  * The bound, and a plan read off the cheapest relaxed chain when its groups' representatives (cut
  * sets of least crossing bytes) are nested: often at or next to the bound, since it is priced like it.
  */
-export function chainBoundAndPlan(cp: Compiled, metric: ChainMetric, deadline: number, maxGroups = 4096): { bound?: number; plan?: Assignment } {
+export function chainBoundAndPlan(cp: Compiled, metric: ChainMetric, deadline: number, options: ChainOptions = {}): { bound?: number; plan?: Assignment } {
+  const maxGroups = options.maxGroups ?? 4096;
   const classes = boardClasses(cp);
   const nc = classes.rep.length;
   // Usage states: boards used per class (mixed radix); past the cap, only the number of stages.
