@@ -112,8 +112,13 @@ export function formatPlan(plan: Plan, problem?: Problem): string {
     `throughput ${fixed(plan.throughputFps)} FPS, latency ${fixed(plan.latencyMs)} ms, energy ${fixed(plan.energyMj)} mJ, bottleneck ${plan.bottleneck ?? '—'}`,
     '',
     table(
-      ['stage', 'board', 'layers', 'compute ms', 'energy mJ', 'memory'],
-      plan.stages.map((s, i) => [String(i), s.board, layerSpan(s.nodes, order), fixed(s.computeMs), fixed(s.energyMj), `${si(s.memoryBytes, 'B')}`]),
+      // compute = kernels + boundary (a stage's fixed cost and the copies of its inputs and outputs).
+      ['stage', 'board', 'layers', 'compute ms', 'kernels', 'boundary', 'energy mJ', 'memory'],
+      plan.stages.map((s, i) => [
+        String(i), s.board, layerSpan(s.nodes, order), fixed(s.computeMs),
+        s.kernelMs === undefined ? '—' : fixed(s.kernelMs), s.boundaryMs === undefined ? '—' : fixed(s.boundaryMs, 3),
+        fixed(s.energyMj), `${si(s.memoryBytes, 'B')}`,
+      ]),
     ),
   ];
   if (plan.transfers && plan.transfers.length > 0) {
