@@ -57,18 +57,18 @@ export interface ZooTensorInfo {
 /** One network of the zoo, as listed (no weights allocated). */
 export interface ZooEntry {
   readonly name: ZooName;
-  /** Trainable parameters of the reference implementation (torchvision: BatchNorm scale and shift count). */
+  /** Parameters of the reference implementation (torchvision: BatchNorm scale and shift count; Ultralytics: the fused model's). */
   readonly params: number;
   /** Multiply-accumulates of Conv, Linear (Gemm, MatMul) and attention MatMuls at the default input. */
   readonly macs: number;
   readonly description: string;
   readonly kind: ZooKind;
-  /** The default input shape: 1x3x224x224, or 1x128 tokens for the text encoders. */
+  /** The default input shape: 1x3x224x224, 1x3x640x640 for the detectors, or 1x128 tokens for the text encoders. */
   readonly inputShape: ZooInputShape;
 }
 
 export interface ZooBuildOptions {
-  /** Default [1, 3, 224, 224]; [1, 128] for the text encoders (`zooDefaultInputShape`). */
+  /** Default [1, 3, 224, 224]; [1, 3, 640, 640] for the detectors; [1, 128] for the text encoders (`zooDefaultInputShape`). */
   readonly inputShape?: ZooInputShape;
   /** Weight seed, an integer in [0, 2^32); default `defaultZooSeed`. */
   readonly seed?: number;
@@ -81,7 +81,7 @@ export interface ZooModelInfo {
   readonly outputShape: readonly number[];
   /** The graph inputs (names, shapes, types). */
   readonly inputs: readonly ZooTensorInfo[];
-  /** The graph output (`output`, or `last_hidden_state` for the text encoders). */
+  /** The graph output (`output`; `output0` for the detectors, `last_hidden_state` for the text encoders). */
   readonly output: ZooTensorInfo;
   /**
    * The reference implementation's parameter count. Independent of the input shape, except for
@@ -161,7 +161,7 @@ function kindOf(name: ZooName): ZooKind {
   return NETS[name].bert ? 'text' : 'image';
 }
 
-/** A network's default input shape: [1, 3, 224, 224], or [1, 128] for the text encoders. */
+/** A network's default input shape: [1, 3, 224, 224], [1, 3, 640, 640] for the detectors, or [1, 128] for the text encoders. */
 export function zooDefaultInputShape(name: string): ZooInputShape {
   const net = checkName(name);
   if (NETS[net].yolo) return [...DEFAULT_DETECTOR_SHAPE];
