@@ -23,7 +23,7 @@ export { verifyPlan, estimateSeconds, pipelinePeriodMs, handoffBytes, hostPredic
 export type { VerifyOptions, VerifyResult, VerifyStage, VerifyFigures, StagePrediction, HostPrediction } from './verify/verify.js';
 export { timeBackToBack, runPipeline } from './verify/measure.js';
 export type { StageRunnable, SyntheticStage, Handoff, Span, BackToBackResult, PipelineResult } from './verify/measure.js';
-export { calibrateHost, concurrencySlowdown, handoffMs, hostPipelinePeriodMs, DEFAULT_HANDOFF_SIZES, HOST_CALIBRATION_SCHEMA } from './verify/host.js';
+export { calibrateHost, concurrencySlowdown, handoffMs, hostPipelinePeriodMs, stageSpeedups, DEFAULT_HANDOFF_SIZES, HOST_CALIBRATION_SCHEMA } from './verify/host.js';
 export type { HostCalibration, HostCalibrationOptions, HostPeriod, HandoffSample, CapacitySample } from './verify/host.js';
 export { VerifyError } from './verify/errors.js';
 export type { VerifyErrorCode } from './verify/errors.js';

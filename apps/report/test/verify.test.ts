@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, splitModel, verifySplit, type LoadedModel } from '@dnnpart/onnx-graph';
 import { evaluatePlan, type Problem } from '@dnnpart/solver';
 import {
-  calibrateHost, concurrencySlowdown, estimateSeconds, handoffBytes, hostPipelinePeriodMs, hostPrediction, pipelinePeriodMs, quietContext, splitByPlan, verify, verifyPlan,
+  calibrateHost, concurrencySlowdown, estimateSeconds, handoffBytes, hostPipelinePeriodMs, hostPrediction, stageSpeedups, pipelinePeriodMs, quietContext, splitByPlan, verify, verifyPlan,
   VERIFY_SCHEMA, type HostCalibration, type VerifyResult,
 } from '@dnnpart/report';
 import { run } from './_run.js';
@@ -269,7 +269,7 @@ describe('the pipeline predicted for this host', () => {
     const cal: HostCalibration = {
       schema: 'dnnpart/host-calibration@1', cpu: 'test', cores: 2, threads: 1, loadBefore: 0, loadAfter: 0,
       handoff: { mode: 'transfer', fixedMs: 0.05, msPerByte: 1e-7, fitR2: 1, samples: [] },
-      capacity: { model: 'm', singleMs: 2, samples: speedups.map((s, i) => ({ sessions: i + 1, medianMs: ((i + 1) * 2) / s, runsPerSec: 500 * s, speedup: s })) },
+      capacity: { model: 'm', sessionThreads: 1, singleMs: 2, samples: speedups.map((s, i) => ({ sessions: i + 1, medianMs: ((i + 1) * 2) / s, runsPerSec: 500 * s, speedup: s })) },
     };
     // Stage 0: 4 ms and 2 MB handed on (0.05 + 0.2 ms); stage 1: 3.75 ms and 1.5 MB received (0.05 + 0.15 ms).
     const h = hostPrediction([4, 3.75], [2e6, 1.5e6], cal, 200, 250);
@@ -280,6 +280,17 @@ describe('the pipeline predicted for this host', () => {
     expect(h.predictedFps).toBeCloseTo(1000 / period, 9);
     expect(h.fpsError).toBeCloseTo(1000 / period / 200 - 1, 12);
     expect(h.fpsErrorMedian).toBeCloseTo(1000 / period / 250 - 1, 12);
+  });
+
+  it.each([
+    { name: 'one-thread stages: the curve itself', threads: 1, cores: 2, curve: [[1, 1], [2, 1.6], [3, 1.7]], want: [1, 1.6, 1.7] },
+    { name: 'two-thread stages: 2j one-thread sessions against 2', threads: 2, cores: 2, curve: [[1, 1], [2, 1.6], [4, 1.8], [6, 1.9]], want: [1, 1.8 / 1.6, 1.9 / 1.6] },
+    { name: 'speedups over the cores are held to them', threads: 1, cores: 2, curve: [[1, 1], [2, 2.5], [3, 2.2]], want: [1, 2, 2] },
+    { name: 'a stage count not calibrated ends the list', threads: 2, cores: 4, curve: [[1, 1], [2, 1.9], [6, 3]], want: [1] },
+  ])('speedup of stages side by side: $name', ({ threads, cores, curve, want }) => {
+    const got = stageSpeedups({ threads, cores, capacity: { model: 'm', sessionThreads: 1, singleMs: 1, samples: curve.map(([n, s]) => ({ sessions: n!, medianMs: n! / s!, runsPerSec: s!, speedup: s! })) } });
+    expect(got).toHaveLength(want.length);
+    got.forEach((x, i) => expect(x).toBeCloseTo(want[i]!, 12));
   });
 
   it('counts the bytes each pipeline stage receives and sends on, relays included', () => {

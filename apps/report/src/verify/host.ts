@@ -1,7 +1,7 @@
 // What this host adds to a pipeline of stages that share it, calibrated once: the per-frame handoff
 // between stage threads (a fixed cost and a cost per byte, timed with synthetic tensors of known sizes
 // through verify's own worker pipeline) and how much work its cores do in parallel (one small model
-// in 1..N concurrent sessions). A plan predicts boards that each have their own cores; verify measures
+// in 1..N concurrent one-thread sessions; a stage of T threads counts as T of them). A plan predicts boards that each have their own cores; verify measures
 // stages that share this machine's, so its "this host" prediction prices both.
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -46,8 +46,12 @@ export interface HostCalibration {
   readonly loadAfter: number;
   /** Per frame and stage: fixedMs + msPerByte × (bytes the stage receives + bytes it sends on). */
   readonly handoff: { readonly mode: Handoff; readonly fixedMs: number; readonly msPerByte: number; readonly fitR2: number; readonly samples: readonly HandoffSample[] };
-  /** speedup of k sessions side by side, k = 1..samples.length (speedup 1 at k = 1). */
-  readonly capacity: { readonly model: string; readonly singleMs: number; readonly samples: readonly CapacitySample[] };
+  /**
+   * Speedup of one-thread sessions side by side, at 1, threads, 2 × threads, ... stages × threads
+   * sessions (speedup 1 at 1). One-thread sessions because a small model does not keep T threads
+   * busy the way a stage does; a T-thread stage is priced as T of them (stageSpeedups).
+   */
+  readonly capacity: { readonly model: string; readonly sessionThreads: 1; readonly singleMs: number; readonly samples: readonly CapacitySample[] };
 }
 
 export interface HostCalibrationOptions {
@@ -101,6 +105,20 @@ export function concurrencySlowdown(speedups: readonly number[], n: number): num
   return d(lo) + (d(lo + 1) - d(lo)) * (n - lo);
 }
 
+/**
+ * Speedup of j = 1, 2, ... stages side by side, each of the calibration's threads: s(j·T) / s(T) on
+ * the one-thread curve s, each s held to its sessions and the host's cores (a higher one is a
+ * single run slowed by other load) and the result to j. Stops at the last count calibrated.
+ */
+export function stageSpeedups(host: Pick<HostCalibration, 'threads' | 'cores' | 'capacity'>): number[] {
+  const s = new Map(host.capacity.samples.map((x) => [x.sessions, Math.min(x.speedup, x.sessions, host.cores)]));
+  const base = s.get(host.threads);
+  const out: number[] = [];
+  if (base === undefined || !(base > 0)) return [1];
+  for (let j = 1; s.has(j * host.threads); j++) out.push(Math.min(j, s.get(j * host.threads)! / base));
+  return out;
+}
+
 export interface HostPeriod {
   readonly periodMs: number;
   /** Each stage's time per frame when it runs alone here: its time plus its handoff. */
@@ -140,7 +158,9 @@ export async function calibrateHost(options: HostCalibrationOptions): Promise<Ho
   }
   if (sizes.length < 2 || sizes.some((s) => !Number.isInteger(s) || s < 4)) throw new VerifyError('VERIFY_BAD_OPTIONS', 'host calibration option sizes needs at least 2 sizes of >= 4 bytes');
   const loadBefore = loadavg()[0]!;
-  const total = sizes.length + sessions * rounds;
+  // One-thread sessions at 1, T, 2T, ..., sessions × T side by side.
+  const counts = [...new Set([1, ...Array.from({ length: sessions }, (_, j) => (j + 1) * threads)])];
+  const total = sizes.length + counts.length * rounds;
   let done = 0;
   const tick = () => options.onProgress?.(++done, total);
 
@@ -164,15 +184,15 @@ export async function calibrateHost(options: HostCalibrationOptions): Promise<Ho
   }
   const fit = fitBoundary(samples.map((s) => ({ inBytes: s.bytes, outBytes: 0, ms: s.ms })));
 
-  const times = Array.from({ length: sessions }, () => [] as number[]);
-  const rates = Array.from({ length: sessions }, () => [] as number[]);
-  await sideBySide(buildZooModel(CAPACITY_NET, { inputShape: CAPACITY_INPUT }), sessions, threads, async (go) => {
+  const times = counts.map(() => [] as number[]);
+  const rates = counts.map(() => [] as number[]);
+  await sideBySide(buildZooModel(CAPACITY_NET, { inputShape: CAPACITY_INPUT }), counts[counts.length - 1]!, 1, async (go) => {
     for (let r = 0; r < rounds; r++) {
-      for (let k = 1; k <= sessions; k++) {
+      for (const [c, k] of counts.entries()) {
         if (options.signal?.aborted) throw new VerifyError('VERIFY_INTERRUPTED', 'verify was interrupted');
         const res = await go(k, windowMs);
-        times[k - 1]!.push(...res.flatMap((x) => x.times));
-        rates[k - 1]!.push(res.reduce((a, x) => a + (x.runs * 1000) / x.ms, 0));
+        times[c]!.push(...res.flatMap((x) => x.times));
+        rates[c]!.push(res.reduce((a, x) => a + (x.runs * 1000) / x.ms, 0));
         tick();
       }
     }
@@ -189,8 +209,9 @@ export async function calibrateHost(options: HostCalibrationOptions): Promise<Ho
     handoff: { mode, fixedMs: fit.fixedMs, msPerByte: fit.inMsPerByte, fitR2: fit.fitR2, samples },
     capacity: {
       model: `${CAPACITY_NET} ${CAPACITY_INPUT.join('x')}`,
+      sessionThreads: 1,
       singleMs,
-      samples: med.map((m, i) => ({ sessions: i + 1, medianMs: m, runsPerSec: rates[i]!.reduce((a, x) => a + x, 0) / rates[i]!.length, speedup: ((i + 1) * singleMs) / m })),
+      samples: med.map((m, i) => ({ sessions: counts[i]!, medianMs: m, runsPerSec: rates[i]!.reduce((a, x) => a + x, 0) / rates[i]!.length, speedup: (counts[i]! * singleMs) / m })),
     },
   };
 }

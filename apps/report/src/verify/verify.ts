@@ -3,7 +3,7 @@
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { randomFeeds, splitModel, type LoadedModel } from '@dnnpart/onnx-graph';
 import { VerifyError } from './errors.js';
-import { calibrateHost, handoffMs, hostPipelinePeriodMs, type HostCalibration } from './host.js';
+import { calibrateHost, handoffMs, hostPipelinePeriodMs, stageSpeedups, type HostCalibration } from './host.js';
 import { runPipeline, timeBackToBack, type Handoff, type Span, type StageRunnable } from './measure.js';
 
 export const VERIFY_SCHEMA = 'dnnpart/verify@1';
@@ -92,7 +92,7 @@ export interface HostPrediction {
   /** The calibration used (the full one is the result's hostCalibration). */
   readonly handoffFixedMs: number;
   readonly handoffMsPerByte: number;
-  /** Speedup of 1..N sessions side by side (at most N and the host's cores); effectiveCores is that of as many sessions as stages. */
+  /** Speedup of 1..N stages side by side (stageSpeedups); effectiveCores is that of as many as this plan has. */
   readonly speedups: readonly number[];
   readonly effectiveCores: number;
 }
@@ -304,9 +304,7 @@ export function handoffBytes(
 
 /** The "this host" prediction of a pipeline from the plan's stage times, their handoff bytes and a calibration. */
 export function hostPrediction(stageMs: readonly number[], bytes: readonly number[], host: HostCalibration, measuredFps: number, measuredMedianFps: number = measuredFps): HostPrediction {
-  // k sessions cannot do more than k sessions' or the host's cores' worth of work: a higher figure is
-  // a single-session run slowed by other load during the calibration.
-  const speedups = host.capacity.samples.map((x) => Math.min(x.speedup, x.sessions, host.cores));
+  const speedups = stageSpeedups(host);
   const h = bytes.map((b) => handoffMs(host.handoff, b));
   const p = hostPipelinePeriodMs(stageMs, h, speedups);
   const predictedFps = 1000 / p.periodMs;
