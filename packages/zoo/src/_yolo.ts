@@ -283,3 +283,119 @@ export function yolo11(b: NetBuilder, c: Yolo11Config): Tensor {
   const out5 = c3k2(b, m(22), x, w4, true);
   return detect(b, m(23), [out3, out4, out5], c, true);
 }
+
+/** YOLOX (Megvii): CSPDarknet + PAFPN + decoupled head, widths x64 (0.25 nano, 0.375 tiny, 0.5 s), depth 0.33. */
+export interface YoloxConfig {
+  readonly width: number;
+  /** Nano: DWConv (depthwise 3x3 + pointwise) for every 3x3 Conv but the stem. */
+  readonly depthwise: boolean;
+  readonly classes: number;
+}
+
+export const YOLOX_NANO: YoloxConfig = { width: 0.25, depthwise: true, classes: 80 };
+export const YOLOX_TINY: YoloxConfig = { width: 0.375, depthwise: false, classes: 80 };
+export const YOLOX_S: YoloxConfig = { width: 0.5, depthwise: false, classes: 80 };
+
+// YOLOX's concatenations (SPP's three pools, PAFPN) grow seeded activations layer by layer more than
+// the Ultralytics graphs do; a gain of 1.2 before SiLU keeps them finite (exp() decodes the sizes).
+const YOLOX_GAIN = 1.2;
+
+/** YOLOX BaseConv: Conv (no bias) + BatchNorm (folded at export) + SiLU. */
+function baseConv(b: NetBuilder, s: string, x: Tensor, out: number, k: number, stride = 1, groups = 1, gain = YOLOX_GAIN): Tensor {
+  const y = b.conv(`${s}/conv`, x, { out, k, stride, pad: Math.floor((k - 1) / 2), groups, bn: true, gain });
+  return b.silu(`${s}/act`, y);
+}
+
+/** Conv(k=3) of YOLOX: BaseConv, or DWConv (depthwise BaseConv + pointwise BaseConv) when depthwise. */
+function xConv(b: NetBuilder, s: string, x: Tensor, out: number, stride: number, dw: boolean, gain = YOLOX_GAIN): Tensor {
+  if (!dw) return baseConv(b, s, x, out, 3, stride, 1, gain);
+  const c = x.shape[1]!;
+  return baseConv(b, `${s}/pconv`, baseConv(b, `${s}/dconv`, x, c, 3, stride, c), out, 1, 1, 1, gain);
+}
+
+/** CSPLayer(in, out, n, shortcut): conv1 -> n Bottlenecks (1x1, 3x3) | conv2, concat, conv3; hidden = out/2. */
+function cspLayer(b: NetBuilder, s: string, x: Tensor, out: number, shortcut: boolean, dw: boolean, n = 1): Tensor {
+  const hidden = Math.floor(out / 2);
+  let x1 = baseConv(b, `${s}/conv1`, x, hidden, 1);
+  const x2 = baseConv(b, `${s}/conv2`, x, hidden, 1);
+  for (let i = 0; i < n; i++) {
+    const bs = `${s}/m/m.${i}`;
+    const y = xConv(b, `${bs}/conv2`, baseConv(b, `${bs}/conv1`, x1, hidden, 1), hidden, 1, dw, shortcut ? RESIDUAL * YOLOX_GAIN : YOLOX_GAIN);
+    x1 = shortcut ? b.add(bs, y, x1) : y;
+  }
+  return baseConv(b, `${s}/conv3`, b.concat(s, [x1, x2]), out, 1);
+}
+
+/** YOLOX detection model as tools/export_onnx.py writes it (decode in the graph): output [batch, anchors, 85]. */
+export function yolox(b: NetBuilder, c: YoloxConfig): Tensor {
+  checkSides(b);
+  const w = (ch: number) => Math.floor(ch * c.width);
+  const dw = c.depthwise;
+  const base = w(64);
+  const [n, , h, wd] = b.input.shape as [number, number, number, number];
+  // Focus: space-to-depth by four strided Slices (top-left, bottom-left, top-right, bottom-right), concat, BaseConv 3x3.
+  const fs = '/backbone/backbone/stem';
+  const patches = [[0, 0], [1, 0], [0, 1], [1, 1]].map(([dy, dx]) =>
+    b.op(fs, 'Slice', [
+      b.input,
+      b.constantTensor(fs, 'int64', [dy!, dx!], [2]),
+      b.constantTensor(fs, 'int64', [h, wd], [2]),
+      b.constantTensor(fs, 'int64', [2, 3], [2]),
+      b.constantTensor(fs, 'int64', [2, 2], [2]),
+    ], [n, 3, h / 2, wd / 2]));
+  let x = baseConv(b, `${fs}/conv`, b.concat(fs, patches), base, 3);
+  const bb = '/backbone/backbone';
+  x = cspLayer(b, `${bb}/dark2/dark2.1`, xConv(b, `${bb}/dark2/dark2.0`, x, base * 2, 2, dw), base * 2, true, dw);
+  // Depth 0.33: one bottleneck per CSPLayer, three in dark3 and dark4 (base_depth x 3).
+  const d3 = cspLayer(b, `${bb}/dark3/dark3.1`, xConv(b, `${bb}/dark3/dark3.0`, x, base * 4, 2, dw), base * 4, true, dw, 3);
+  const d4 = cspLayer(b, `${bb}/dark4/dark4.1`, xConv(b, `${bb}/dark4/dark4.0`, d3, base * 8, 2, dw), base * 8, true, dw, 3);
+  x = xConv(b, `${bb}/dark5/dark5.0`, d4, base * 16, 2, dw);
+  // SPPBottleneck: conv1 to half, MaxPools 5, 9, 13 in parallel, concat, conv2.
+  const sp = `${bb}/dark5/dark5.1`;
+  const hid = baseConv(b, `${sp}/conv1`, x, base * 8, 1);
+  const pools = [5, 9, 13].map((k, i) => b.maxPool(`${sp}/m/m.${i}`, hid, { k, stride: 1, pad: (k - 1) / 2 }));
+  x = baseConv(b, `${sp}/conv2`, b.concat(sp, [hid, ...pools]), base * 16, 1);
+  const d5 = cspLayer(b, `${bb}/dark5/dark5.2`, x, base * 16, false, dw);
+  // PAFPN.
+  const p = '/backbone';
+  const fpn0 = baseConv(b, `${p}/lateral_conv0`, d5, w(512), 1);
+  let f = cspLayer(b, `${p}/C3_p4`, b.concat(p, [upsample(b, `${p}/upsample`, fpn0), d4]), w(512), false, dw);
+  const fpn1 = baseConv(b, `${p}/reduce_conv1`, f, w(256), 1);
+  const pan2 = cspLayer(b, `${p}/C3_p3`, b.concat(p, [upsample(b, `${p}/upsample_1`, fpn1), d3]), w(256), false, dw);
+  f = xConv(b, `${p}/bu_conv2`, pan2, w(256), 2, dw);
+  const pan1 = cspLayer(b, `${p}/C3_n3`, b.concat(p, [f, fpn1]), w(512), false, dw);
+  f = xConv(b, `${p}/bu_conv1`, pan1, w(512), 2, dw);
+  const pan0 = cspLayer(b, `${p}/C3_n4`, b.concat(p, [f, fpn0]), w(1024), false, dw);
+  // Head: per level a stem, two 3x3 convs each for classes and boxes, 1x1 predictions.
+  const hc = w(256);
+  const levels = [pan2, pan1, pan0].map((t, i) => {
+    const hs = '/head';
+    const stem = baseConv(b, `${hs}/stems.${i}`, t, hc, 1);
+    const cls = xConv(b, `${hs}/cls_convs.${i}/cls_convs.${i}.1`, xConv(b, `${hs}/cls_convs.${i}/cls_convs.${i}.0`, stem, hc, 1, dw), hc, 1, dw);
+    const reg = xConv(b, `${hs}/reg_convs.${i}/reg_convs.${i}.1`, xConv(b, `${hs}/reg_convs.${i}/reg_convs.${i}.0`, stem, hc, 1, dw), hc, 1, dw);
+    const clsOut = b.conv(`${hs}/cls_preds.${i}`, cls, { out: c.classes, k: 1, bias: true, gain: LINEAR });
+    // Small box and objectness logits: exp() of the box ones scales the stride; the sigmoid stays off its rails.
+    const regOut = b.conv(`${hs}/reg_preds.${i}`, reg, { out: 4, k: 1, bias: true, gain: 0.1 });
+    const objOut = b.conv(`${hs}/obj_preds.${i}`, reg, { out: 1, k: 1, bias: true, gain: 0.1 });
+    const y = b.concat(hs, [regOut, b.sigmoid(hs, objOut), b.sigmoid(hs, clsOut)]);
+    const a = y.shape[2]! * y.shape[3]!;
+    return b.reshapeBy(hs, y, b.constantTensor(hs, 'int64', [n, 5 + c.classes, a], [3]), [n, 5 + c.classes, a]);
+  });
+  const hs = '/head';
+  const total = levels.reduce((sum, t) => sum + t.shape[2]!, 0);
+  const no = 5 + c.classes;
+  const out = b.transpose(hs, b.concatAxis(hs, levels, 2), [0, 2, 1]);
+  // decode_outputs: (xy + grid) * stride, exp(wh) * stride, scores as they are.
+  const grids: number[] = [];
+  const strides: number[] = [];
+  for (const s of STRIDES) {
+    for (let y = 0; y < h / s; y++) for (let xx = 0; xx < wd / s; xx++) { grids.push(xx, y); strides.push(s); }
+  }
+  const slice = (from: number, to: number) => b.op(hs, 'Slice', [
+    out, b.constantTensor(hs, 'int64', [from], [1]), b.constantTensor(hs, 'int64', [to], [1]), b.constantTensor(hs, 'int64', [2], [1]), b.constantTensor(hs, 'int64', [1], [1]),
+  ], [n, total, to - from]);
+  const strideT = b.constantTensor(hs, 'float32', strides, [1, total, 1]);
+  const xy = b.mul(hs, b.add(hs, slice(0, 2), b.constantTensor(hs, 'float32', grids, [1, total, 2])), strideT);
+  const wh = b.mul(hs, b.op(hs, 'Exp', [slice(2, 4)], [n, total, 2]), strideT);
+  return b.concatAxis(hs, [xy, wh, slice(4, no)], 2);
+}

@@ -12,7 +12,7 @@ import { resnet18, resnet50 } from './_resnet.js';
 import { squeezenet11 } from './_squeezenet.js';
 import { alexnet, vgg16 } from './_vgg.js';
 import { VIT_B_16, VIT_B_32, VIT_TI_16, vit, type VitConfig } from './_vit.js';
-import { YOLO11N, YOLO11S, YOLO_STRIDE, YOLOV8N, yolo11, yolov8 } from './_yolo.js';
+import { YOLO11N, YOLO11S, YOLO_STRIDE, YOLOV8N, YOLOX_NANO, YOLOX_S, YOLOX_TINY, yolo11, yolov8, yolox } from './_yolo.js';
 import { ZooError } from './errors.js';
 
 /** The networks the zoo builds: torchvision's names, two Hugging Face BERT encoders, Ultralytics YOLO detectors. */
@@ -34,6 +34,9 @@ export const zooNames = [
   'yolov8n',
   'yolo11n',
   'yolo11s',
+  'yolox_nano',
+  'yolox_tiny',
+  'yolox_s',
 ] as const;
 
 export type ZooName = (typeof zooNames)[number];
@@ -114,8 +117,8 @@ interface NetDef {
   readonly description: string;
   readonly vit?: VitConfig;
   readonly bert?: BertConfig;
-  /** A detector (Ultralytics YOLO): 640x640 default, sides a multiple of 32, output `output0`. */
-  readonly yolo?: boolean;
+  /** A detector (YOLO): its default square input side (640; YOLOX-Nano and -Tiny 416), sides a multiple of 32, output `output0`. */
+  readonly yolo?: number;
 }
 
 const vitNet = (c: VitConfig, description: string): NetDef => ({ build: (b) => vit(b, c), description, vit: c });
@@ -139,22 +142,35 @@ const NETS: Readonly<Record<ZooName, NetDef>> = {
   yolov8n: {
     build: (b) => yolov8(b, YOLOV8N),
     description: 'Ultralytics YOLOv8n detector (fused, 80 classes): C2f, SPPF, PAN, Detect with DFL; output 1x84x8400 at 640',
-    yolo: true,
+    yolo: 640,
   },
   yolo11n: {
     build: (b) => yolo11(b, YOLO11N),
     description: 'Ultralytics YOLO11n detector (fused, 80 classes): C3k2, SPPF, C2PSA attention, Detect with DFL; output 1x84x8400 at 640',
-    yolo: true,
+    yolo: 640,
   },
   yolo11s: {
     build: (b) => yolo11(b, YOLO11S),
     description: 'Ultralytics YOLO11s detector (fused, 80 classes): YOLO11n at twice the width; output 1x84x8400 at 640',
-    yolo: true,
+    yolo: 640,
+  },
+  yolox_nano: {
+    build: (b) => yolox(b, YOLOX_NANO),
+    description: 'YOLOX-Nano (Megvii): CSPDarknet with depthwise convs, PAFPN, decoupled head; output 1x3549x85 at 416',
+    yolo: 416,
+  },
+  yolox_tiny: {
+    build: (b) => yolox(b, YOLOX_TINY),
+    description: 'YOLOX-Tiny (Megvii): CSPDarknet, PAFPN, decoupled head, width 0.375; output 1x3549x85 at 416',
+    yolo: 416,
+  },
+  yolox_s: {
+    build: (b) => yolox(b, YOLOX_S),
+    description: 'YOLOX-S (Megvii): CSPDarknet, PAFPN, decoupled head, width 0.5; output 1x8400x85 at 640',
+    yolo: 640,
   },
 };
 
-/** The detectors' default input (Ultralytics' imgsz 640). */
-const DEFAULT_DETECTOR_SHAPE: ZooInputShape = [1, 3, 640, 640];
 
 /** Whether the network takes images or token ids. */
 function kindOf(name: ZooName): ZooKind {
@@ -164,7 +180,8 @@ function kindOf(name: ZooName): ZooKind {
 /** A network's default input shape: [1, 3, 224, 224], [1, 3, 640, 640] for the detectors, or [1, 128] for the text encoders. */
 export function zooDefaultInputShape(name: string): ZooInputShape {
   const net = checkName(name);
-  if (NETS[net].yolo) return [...DEFAULT_DETECTOR_SHAPE];
+  const side = NETS[net].yolo;
+  if (side !== undefined) return [1, 3, side, side];
   return kindOf(net) === 'text' ? [...DEFAULT_TEXT_SHAPE] : [...defaultZooInputShape];
 }
 
@@ -212,10 +229,10 @@ function checkShape(name: ZooName, shape: unknown): ZooInputShape {
   if (shape[1] !== 3) {
     throw new ZooError('ZOO_BAD_INPUT_SHAPE', `${name}: inputShape ${fmtShape(shape)} has ${shape[1]} channels; the network takes 3 (RGB)`);
   }
-  if (def.yolo && (shape[2] % YOLO_STRIDE !== 0 || shape[3] % YOLO_STRIDE !== 0)) {
+  if (def.yolo !== undefined && (shape[2] % YOLO_STRIDE !== 0 || shape[3] % YOLO_STRIDE !== 0)) {
     throw new ZooError(
       'ZOO_BAD_INPUT_SHAPE',
-      `${name}: input ${fmtShape(shape)}: height and width must be multiples of ${YOLO_STRIDE} (the detector's largest stride; default 640x640)`,
+      `${name}: input ${fmtShape(shape)}: height and width must be multiples of ${YOLO_STRIDE} (the detector's largest stride; default ${def.yolo}x${def.yolo})`,
     );
   }
   const p = def.vit?.patch;
@@ -235,7 +252,10 @@ function topology(name: ZooName, shape: ZooInputShape): NetGraph {
     return b.finish(def.build(b), 'last_hidden_state', `Hugging Face BertModel (${name}) without pooler, eager attention, seeded random weights`);
   }
   const b = new NetBuilder(name, shape);
-  if (def.yolo) return b.finish(def.build(b), 'output0', `Ultralytics ${name} (fused, as yolo export format=onnx writes it) with seeded random weights`);
+  if (def.yolo !== undefined) {
+    const how = name.startsWith('yolox') ? 'as YOLOX tools/export_onnx.py writes it, decode in the graph' : 'fused, as yolo export format=onnx writes it';
+    return b.finish(def.build(b), 'output0', `${name} (${how}) with seeded random weights`);
+  }
   return b.finish(def.build(b), 'output', def.vit ? `torchvision ${name} topology with seeded random weights` : undefined);
 }
 

@@ -74,6 +74,22 @@ describe('detector figures', () => {
   it('yolo11s rounds to the docs\' 9.4 M parameters', () => {
     expect(Math.round(yolo11Params([32, 64, 128, 256, 512]) / 1e5) / 10).toBe(9.4);
   });
+
+  // YOLOX's README (Megvii-BaseDetection/YOLOX): Params (M) and FLOPs (G) of the unfused model
+  // (BatchNorm counted) at its test size; thop also counts BatchNorm as operations, so the Conv
+  // MACs here come out 0.4-3.3 % under its FLOPs.
+  it.each([
+    ['yolox_nano', 416, 0.91, 2, 1.08],
+    ['yolox_tiny', 416, 5.06, 2, 6.45],
+    ['yolox_s', 640, 9.0, 1, 26.8],
+  ] as const)('%s at %i: parameters round to %f M, 2 x MACs within 4 %% under the published GFLOPs', (net, side, params, digits, gflops) => {
+    const info = zooModelInfo(net);
+    expect(info.inputShape).toEqual([1, 3, side, side]);
+    expect(Math.round(info.params / 10 ** (6 - digits)) / 10 ** digits).toBe(params);
+    const ratio = (2 * info.macs) / 1e9 / gflops;
+    expect(ratio).toBeLessThanOrEqual(1);
+    expect(ratio).toBeGreaterThan(0.96);
+  });
 });
 
 describe('yolov8n figures', () => {
@@ -136,7 +152,7 @@ describe('yolov8n figures', () => {
 describe('the detectors load, infer shapes and run', () => {
   const SHAPE: ZooInputShape = [1, 3, 320, 320];
 
-  it.each(['yolov8n', 'yolo11n', 'yolo11s'] as const)('%s: onnx-graph infers every tensor shape from scratch as the zoo declares it, folds the Constants, knows every op', async (net) => {
+  it.each(['yolov8n', 'yolo11n', 'yolo11s', 'yolox_nano', 'yolox_s'] as const)('%s: onnx-graph infers every tensor shape from scratch as the zoo declares it, folds the Constants, knows every op', async (net) => {
     const proto = buildZooModelProto(net, { inputShape: SHAPE });
     const constants = proto.graph!.node.filter((n) => n.opType === 'Constant').length;
     const declared = new Map(proto.graph!.valueInfo.map((v) => [v.name, v.type!.value.case === 'tensorType' ? v.type!.value.value.shape!.dim.map((d) => Number(d.value.value)) : []]));
@@ -148,7 +164,7 @@ describe('the detectors load, infer shapes and run', () => {
       if (want && JSON.stringify(want) !== JSON.stringify(t.shape)) wrong.push(`${name}: [${t.shape.join(', ')}] vs [${want.join(', ')}]`);
     }
     expect(wrong).toEqual([]);
-    expect(graph.tensors.get('output0')!.shape).toEqual([1, 84, 2100]);
+    expect(graph.tensors.get('output0')!.shape).toEqual(net.startsWith('yolox') ? [1, 2100, 85] : [1, 84, 2100]);
     expect(graph.nodes.filter((n) => n.op === 'Constant')).toEqual([]);
     expect(graph.nodes).toHaveLength(zooModelInfo(net, { inputShape: SHAPE }).nodes.length - constants);
     const costs = graphCosts(graph);
@@ -219,5 +235,37 @@ describe('the detectors load, infer shapes and run', () => {
     const r = await session.run({ input: new ort.Tensor('float32', x, [1, 3, 640, 640]) });
     expect(r.output0!.dims).toEqual([1, 84, 8400]);
     expect((r.output0!.data as Float32Array).every(Number.isFinite)).toBe(true);
+  });
+});
+
+describe('YOLOX decodes its boxes in the graph', () => {
+  it.each(['yolox_nano', 'yolox_tiny'] as const)('%s at 320x320: every tensor finite; output0 = (xy + grid) x stride, exp(wh) x stride, scores, from the raw head', async (net) => {
+    const proto = buildZooModelProto(net, { inputShape: [1, 3, 320, 320] });
+    const raw = '/head/Transpose_output_0';
+    const g = proto.graph!;
+    const constants = new Set(g.node.filter((n) => n.opType === 'Constant').flatMap((n) => n.output));
+    g.output.push(...g.valueInfo.filter((v) => !constants.has(v.name)));
+    const session = await ort.InferenceSession.create(toBinary(ModelProtoSchema, proto));
+    const x = new Float32Array(3 * 320 * 320);
+    for (let i = 0; i < x.length; i++) x[i] = 0.5 + 0.5 * Math.sin(0.37 * i);
+    const r = await session.run({ input: new ort.Tensor('float32', x, [1, 3, 320, 320]) });
+    for (const name of session.outputNames) expect((r[name]!.data as Float32Array).every(Number.isFinite), name).toBe(true);
+    expect(r.output0!.dims).toEqual([1, 2100, 85]);
+    const out = r.output0!.data as Float32Array;
+    const head = r[raw]!.data as Float32Array;
+    let a = 0;
+    let worst = 0;
+    for (const stride of [8, 16, 32]) {
+      const side = 320 / stride;
+      for (let gy = 0; gy < side; gy++) {
+        for (let gx = 0; gx < side; gx++, a++) {
+          const want = [(head[a * 85]! + gx) * stride, (head[a * 85 + 1]! + gy) * stride, Math.exp(head[a * 85 + 2]!) * stride, Math.exp(head[a * 85 + 3]!) * stride];
+          for (let j = 0; j < 4; j++) worst = Math.max(worst, Math.abs(out[a * 85 + j]! - want[j]!) / Math.max(1, Math.abs(want[j]!)));
+          for (let j = 4; j < 85; j++) worst = Math.max(worst, Math.abs(out[a * 85 + j]! - head[a * 85 + j]!));
+        }
+      }
+    }
+    expect(a).toBe(2100);
+    expect(worst).toBeLessThan(1e-5);
   });
 });
