@@ -287,14 +287,19 @@ export function yolo11(b: NetBuilder, c: Yolo11Config): Tensor {
 /** YOLOX (Megvii): CSPDarknet + PAFPN + decoupled head, widths x64 (0.25 nano, 0.375 tiny, 0.5 s), depth 0.33. */
 export interface YoloxConfig {
   readonly width: number;
+  /** Depth multiplier: base_depth = round(3 x depth) bottlenecks per CSPLayer (x3 in dark3, dark4). */
+  readonly depth: number;
   /** Nano: DWConv (depthwise 3x3 + pointwise) for every 3x3 Conv but the stem. */
   readonly depthwise: boolean;
   readonly classes: number;
 }
 
-export const YOLOX_NANO: YoloxConfig = { width: 0.25, depthwise: true, classes: 80 };
-export const YOLOX_TINY: YoloxConfig = { width: 0.375, depthwise: false, classes: 80 };
-export const YOLOX_S: YoloxConfig = { width: 0.5, depthwise: false, classes: 80 };
+export const YOLOX_NANO: YoloxConfig = { width: 0.25, depth: 0.33, depthwise: true, classes: 80 };
+export const YOLOX_TINY: YoloxConfig = { width: 0.375, depth: 0.33, depthwise: false, classes: 80 };
+export const YOLOX_S: YoloxConfig = { width: 0.5, depth: 0.33, depthwise: false, classes: 80 };
+export const YOLOX_M: YoloxConfig = { width: 0.75, depth: 0.67, depthwise: false, classes: 80 };
+export const YOLOX_L: YoloxConfig = { width: 1, depth: 1, depthwise: false, classes: 80 };
+export const YOLOX_X: YoloxConfig = { width: 1.25, depth: 1.33, depthwise: false, classes: 80 };
 
 // YOLOX's concatenations (SPP's three pools, PAFPN) grow seeded activations layer by layer more than
 // the Ultralytics graphs do; a gain of 1.2 before SiLU keeps them finite (exp() decodes the sizes).
@@ -332,6 +337,7 @@ export function yolox(b: NetBuilder, c: YoloxConfig): Tensor {
   const w = (ch: number) => Math.floor(ch * c.width);
   const dw = c.depthwise;
   const base = w(64);
+  const nd = Math.max(Math.round(3 * c.depth), 1);
   const [n, , h, wd] = b.input.shape as [number, number, number, number];
   // Focus: space-to-depth by four strided Slices (top-left, bottom-left, top-right, bottom-right), concat, BaseConv 3x3.
   const fs = '/backbone/backbone/stem';
@@ -345,27 +351,27 @@ export function yolox(b: NetBuilder, c: YoloxConfig): Tensor {
     ], [n, 3, h / 2, wd / 2]));
   let x = baseConv(b, `${fs}/conv`, b.concat(fs, patches), base, 3);
   const bb = '/backbone/backbone';
-  x = cspLayer(b, `${bb}/dark2/dark2.1`, xConv(b, `${bb}/dark2/dark2.0`, x, base * 2, 2, dw), base * 2, true, dw);
-  // Depth 0.33: one bottleneck per CSPLayer, three in dark3 and dark4 (base_depth x 3).
-  const d3 = cspLayer(b, `${bb}/dark3/dark3.1`, xConv(b, `${bb}/dark3/dark3.0`, x, base * 4, 2, dw), base * 4, true, dw, 3);
-  const d4 = cspLayer(b, `${bb}/dark4/dark4.1`, xConv(b, `${bb}/dark4/dark4.0`, d3, base * 8, 2, dw), base * 8, true, dw, 3);
+  // base_depth bottlenecks per CSPLayer, three times as many in dark3 and dark4.
+  x = cspLayer(b, `${bb}/dark2/dark2.1`, xConv(b, `${bb}/dark2/dark2.0`, x, base * 2, 2, dw), base * 2, true, dw, nd);
+  const d3 = cspLayer(b, `${bb}/dark3/dark3.1`, xConv(b, `${bb}/dark3/dark3.0`, x, base * 4, 2, dw), base * 4, true, dw, 3 * nd);
+  const d4 = cspLayer(b, `${bb}/dark4/dark4.1`, xConv(b, `${bb}/dark4/dark4.0`, d3, base * 8, 2, dw), base * 8, true, dw, 3 * nd);
   x = xConv(b, `${bb}/dark5/dark5.0`, d4, base * 16, 2, dw);
   // SPPBottleneck: conv1 to half, MaxPools 5, 9, 13 in parallel, concat, conv2.
   const sp = `${bb}/dark5/dark5.1`;
   const hid = baseConv(b, `${sp}/conv1`, x, base * 8, 1);
   const pools = [5, 9, 13].map((k, i) => b.maxPool(`${sp}/m/m.${i}`, hid, { k, stride: 1, pad: (k - 1) / 2 }));
   x = baseConv(b, `${sp}/conv2`, b.concat(sp, [hid, ...pools]), base * 16, 1);
-  const d5 = cspLayer(b, `${bb}/dark5/dark5.2`, x, base * 16, false, dw);
+  const d5 = cspLayer(b, `${bb}/dark5/dark5.2`, x, base * 16, false, dw, nd);
   // PAFPN.
   const p = '/backbone';
   const fpn0 = baseConv(b, `${p}/lateral_conv0`, d5, w(512), 1);
-  let f = cspLayer(b, `${p}/C3_p4`, b.concat(p, [upsample(b, `${p}/upsample`, fpn0), d4]), w(512), false, dw);
+  let f = cspLayer(b, `${p}/C3_p4`, b.concat(p, [upsample(b, `${p}/upsample`, fpn0), d4]), w(512), false, dw, nd);
   const fpn1 = baseConv(b, `${p}/reduce_conv1`, f, w(256), 1);
-  const pan2 = cspLayer(b, `${p}/C3_p3`, b.concat(p, [upsample(b, `${p}/upsample_1`, fpn1), d3]), w(256), false, dw);
+  const pan2 = cspLayer(b, `${p}/C3_p3`, b.concat(p, [upsample(b, `${p}/upsample_1`, fpn1), d3]), w(256), false, dw, nd);
   f = xConv(b, `${p}/bu_conv2`, pan2, w(256), 2, dw);
-  const pan1 = cspLayer(b, `${p}/C3_n3`, b.concat(p, [f, fpn1]), w(512), false, dw);
+  const pan1 = cspLayer(b, `${p}/C3_n3`, b.concat(p, [f, fpn1]), w(512), false, dw, nd);
   f = xConv(b, `${p}/bu_conv1`, pan1, w(512), 2, dw);
-  const pan0 = cspLayer(b, `${p}/C3_n4`, b.concat(p, [f, fpn0]), w(1024), false, dw);
+  const pan0 = cspLayer(b, `${p}/C3_n4`, b.concat(p, [f, fpn0]), w(1024), false, dw, nd);
   // Head: per level a stem, two 3x3 convs each for classes and boxes, 1x1 predictions.
   const hc = w(256);
   const levels = [pan2, pan1, pan0].map((t, i) => {

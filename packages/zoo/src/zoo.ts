@@ -12,7 +12,7 @@ import { resnet18, resnet50 } from './_resnet.js';
 import { squeezenet11 } from './_squeezenet.js';
 import { alexnet, vgg16 } from './_vgg.js';
 import { VIT_B_16, VIT_B_32, VIT_TI_16, vit, type VitConfig } from './_vit.js';
-import { YOLO11N, YOLO11S, YOLO_STRIDE, YOLOV8N, YOLOX_NANO, YOLOX_S, YOLOX_TINY, yolo11, yolov8, yolox } from './_yolo.js';
+import { YOLO11N, YOLO11S, YOLO_STRIDE, YOLOV8N, YOLOX_L, YOLOX_M, YOLOX_NANO, YOLOX_S, YOLOX_TINY, YOLOX_X, yolo11, yolov8, yolox } from './_yolo.js';
 import { ZooError } from './errors.js';
 
 /** The networks the zoo builds: torchvision's names, two Hugging Face BERT encoders, Ultralytics YOLO detectors. */
@@ -37,6 +37,9 @@ export const zooNames = [
   'yolox_nano',
   'yolox_tiny',
   'yolox_s',
+  'yolox_m',
+  'yolox_l',
+  'yolox_x',
 ] as const;
 
 export type ZooName = (typeof zooNames)[number];
@@ -169,6 +172,9 @@ const NETS: Readonly<Record<ZooName, NetDef>> = {
     description: 'YOLOX-S (Megvii): CSPDarknet, PAFPN, decoupled head, width 0.5; output 1x8400x85 at 640',
     yolo: 640,
   },
+  yolox_m: { build: (b) => yolox(b, YOLOX_M), description: 'YOLOX-M (Megvii): width 0.75, depth 0.67; output 1x8400x85 at 640', yolo: 640 },
+  yolox_l: { build: (b) => yolox(b, YOLOX_L), description: 'YOLOX-L (Megvii): width 1, depth 1; output 1x8400x85 at 640', yolo: 640 },
+  yolox_x: { build: (b) => yolox(b, YOLOX_X), description: 'YOLOX-X (Megvii): width 1.25, depth 1.33; output 1x8400x85 at 640', yolo: 640 },
 };
 
 

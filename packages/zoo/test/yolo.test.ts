@@ -82,6 +82,9 @@ describe('detector figures', () => {
     ['yolox_nano', 416, 0.91, 2, 1.08],
     ['yolox_tiny', 416, 5.06, 2, 6.45],
     ['yolox_s', 640, 9.0, 1, 26.8],
+    ['yolox_m', 640, 25.3, 1, 73.8],
+    ['yolox_l', 640, 54.2, 1, 155.6],
+    ['yolox_x', 640, 99.1, 1, 281.9],
   ] as const)('%s at %i: parameters round to %f M, 2 x MACs within 4 %% under the published GFLOPs', (net, side, params, digits, gflops) => {
     const info = zooModelInfo(net);
     expect(info.inputShape).toEqual([1, 3, side, side]);
@@ -239,7 +242,7 @@ describe('the detectors load, infer shapes and run', () => {
 });
 
 describe('YOLOX decodes its boxes in the graph', () => {
-  it.each(['yolox_nano', 'yolox_tiny'] as const)('%s at 320x320: every tensor finite; output0 = (xy + grid) x stride, exp(wh) x stride, scores, from the raw head', async (net) => {
+  it.each(['yolox_nano', 'yolox_m'] as const)('%s at 320x320: every tensor finite; output0 = (xy + grid) x stride, exp(wh) x stride, scores, from the raw head', async (net) => {
     const proto = buildZooModelProto(net, { inputShape: [1, 3, 320, 320] });
     const raw = '/head/Transpose_output_0';
     const g = proto.graph!;
