@@ -66,6 +66,9 @@ export async function solvePareto(
       proven = false;
       break;
     }
+    // Nothing has b below its proven lower bound: the front is complete without a last (infeasible) step.
+    const floorB = front.length > 0 ? ctx.chainLowerBound(b) : undefined;
+    if (floorB !== undefined && floorB > boundB * (1 + 1e-9) + 1e-12) break;
     const step0 = performance.now();
     const spec = { minimize: a, bounds: withBound(base, b, boundB) };
     let first = await step(spec);
