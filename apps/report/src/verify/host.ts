@@ -223,15 +223,18 @@ async function sideBySide(model: Uint8Array, n: number, threads: number, body: (
   const workers = Array.from({ length: n }, () => new Worker(CAPACITY_WORKER, { workerData: { modelBytes: model, threads, warmup: WARMUP, dims: CAPACITY_INPUT } }));
   const fail = (e: Error) => new VerifyError('VERIFY_RUN_FAILED', `host calibration: the capacity model (${CAPACITY_NET}) failed: ${e.message.split('\n')[0]}`, { cause: e });
   try {
-    await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
+    // One error listener per worker for its whole life; it rejects whatever that worker is doing.
+    const pending = workers.map(() => ({ reject: (_: Error) => {} }));
+    workers.forEach((w, i) => w.on('error', (e) => pending[i]!.reject(fail(e))));
+    await Promise.all(workers.map((w, i) => new Promise<void>((resolve, reject) => {
+      pending[i]!.reject = reject;
       w.once('message', () => resolve());
-      w.once('error', (e) => reject(fail(e)));
     })));
     await body(async (k, windowMs) => {
       const startAt = now() + 5;
-      return Promise.all(workers.slice(0, k).map((w) => new Promise<WindowResult>((resolve, reject) => {
+      return Promise.all(workers.slice(0, k).map((w, i) => new Promise<WindowResult>((resolve, reject) => {
+        pending[i]!.reject = reject;
         w.once('message', (m: WindowResult) => resolve(m));
-        w.once('error', (e) => reject(fail(e)));
         w.postMessage({ kind: 'go', startAt, until: startAt + windowMs });
       })));
     });
