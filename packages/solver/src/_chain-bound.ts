@@ -16,6 +16,7 @@
 // other constraints. With a group per cut set on a chain graph with uniform links it is exact.
 
 import { transferMs, type Compiled } from './_compiled.js';
+import { cheapestTransfer } from './_downsets.js';
 import type { Assignment } from './evaluate.js';
 
 export type ChainMetric = 'throughput' | 'latency' | 'energy';
@@ -302,19 +303,16 @@ function groupCutSets(cp: Compiled, classes: Classes, shares: number, pivots: re
   };
 }
 
-/** Cheapest time (ms) and energy (mJ) of moving `bytes` over any link out of `from` (any board when -1). */
-function cheapestMove(cp: Compiled, from: number, bytes: number): { ms: number; mj: number } {
+/** Cheapest time (ms) and energy (mJ) of moving the model inputs off the input board. */
+function inputMove(cp: Compiled, bytes: number): { ms: number; mj: number } {
   let ms = Infinity;
   let mj = Infinity;
-  for (let a = 0; a < cp.m; a++) {
-    if (from >= 0 && a !== from) continue;
-    for (let b = 0; b < cp.m; b++) {
-      const l = cp.links[a]![b];
-      if (l === undefined || a === b) continue;
-      const t = transferMs(l.link, bytes);
-      ms = Math.min(ms, t);
-      mj = Math.min(mj, t * l.link.powerW);
-    }
+  for (let b = 0; b < cp.m; b++) {
+    const l = cp.links[cp.input]![b];
+    if (l === undefined || b === cp.input) continue;
+    const t = transferMs(l.link, bytes);
+    ms = Math.min(ms, t);
+    mj = Math.min(mj, t * l.link.powerW);
   }
   return { ms, mj };
 }
@@ -425,12 +423,12 @@ function cheapestChain(cp: Compiled, classes: Classes, gs: Groups, usage: Usage,
   const g = gs.g;
   const combine = metric === 'throughput' ? Math.max : (a: number, b: number) => a + b;
   // The move of the model inputs to a first stage away from the input board.
-  const moveIn = cheapestMove(cp, cp.input, gs.minCut[0]!);
+  const moveIn = inputMove(cp, gs.minCut[0]!);
   const inClass = classes.of[cp.input]!;
   const linkAfter = new Float64Array(g);
   const linkAfterMj = new Float64Array(g);
   for (let q = 1; q < g - 1; q++) {
-    const mv = cheapestMove(cp, -1, gs.minCut[q]!);
+    const mv = cheapestTransfer(cp, gs.minCut[q]!);
     linkAfter[q] = mv.ms;
     linkAfterMj[q] = mv.mj;
   }
