@@ -12,7 +12,7 @@
 //    committed; the comparable entries (ONNX Runtime, fp32) calibrate the description (see below).
 // Deterministic given the committed files; no ORT runs.
 //
-//   node bench/profiler-analytic-published.mjs [--train resnet18,mobilenet_v2,googlenet,vgg16]
+//   node bench/profiler-analytic-published.mjs [--train resnet18,mobilenet_v2,googlenet,vgg16] [--fit all | yolo11n,yolo11s]
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -22,7 +22,17 @@ import { analyticProfile, assertProfileMatchesModel, boundaryMs, calibrateAnalyt
 import { buildZooModel } from '@dnnpart/zoo';
 
 const root = new URL('../', import.meta.url).pathname;
-const { values } = parseArgs({ options: { train: { type: 'string', default: 'resnet18,mobilenet_v2,googlenet,vgg16' }, threads: { type: 'string', default: '1' } } });
+const { values } = parseArgs({
+  options: {
+    train: { type: 'string', default: 'resnet18,mobilenet_v2,googlenet,vgg16' },
+    threads: { type: 'string', default: '1' },
+    // Boards not at hand: the networks whose comparable published figures calibrate the description
+    // (all: every comparable figure; leaving one network out then gives the held-out errors).
+    fit: { type: 'string', default: 'all' },
+  },
+});
+const fitAll = values.fit === 'all';
+const fitModels = new Set(fitAll ? [] : values.fit.split(','));
 const train = new Set(values.train.split(','));
 const pct = (x) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)} %`;
 const out = (s = '') => console.log(s);
@@ -84,10 +94,9 @@ out();
 // Comparable entries (comparable: true: ONNX Runtime, fp32, a model the zoo builds at the stated
 // input) calibrate the board's description: the per-op shape of this machine's fit (depthwise
 // convolutions at their fraction of the dense efficiency, matmul and elementwise multipliers) is
-// kept, and the compute and memory efficiencies are fitted to the published end-to-end times
-// (least squares of log(analytic / published)). With figures of fewer than three models no
-// model can be held out of a two-parameter fit, so a one-parameter check is run as well: this
-// machine's efficiencies times one board factor, fitted on all models but one, predicting that one.
+// kept, and the compute and memory efficiencies are fitted (least squares of log(analytic /
+// published)) on the figures of the networks named by --fit; every other comparable figure is held
+// out. With three or more networks, each is also left out of a fit on all the others.
 out('## Boards not at hand: profiles/published/*.yaml');
 out();
 const pubDir = join(root, 'profiles/published');
@@ -153,42 +162,56 @@ for (const file of (await readdir(pubDir)).filter((f) => f.endsWith('.yaml')).so
   }
   out();
   const models = [...new Set(comparable.map((r) => r.e.zoo))];
+  if (fitAll) for (const m of models) fitModels.add(m);
   if (comparable.length === 0) {
     out('No comparable figure: the description stays uncalibrated (datasheet defaults).');
     out();
     summary.push(`${doc.board}: no comparable figure`);
     continue;
   }
-  const entries = comparable.map((r) => ({ m: r.m, ms: r.ms, zoo: r.e.zoo }));
+  const entries = comparable.map((r) => ({ m: r.m, ms: r.ms, zoo: r.e.zoo, source: r.e.source }));
   const two = (x) => ({ ...perOpShape, computeEfficiency: x[0], memoryEfficiency: x[1] });
-  const [ce, me] = fit(entries, committed, two, [[0.05, 1], [0.05, 1]]);
-  out(`Fit on all ${comparable.length} comparable figures (${models.join(', ')}), this machine's per-op shape ${JSON.stringify(perOpShape.opEfficiency)}: computeEfficiency ${ce}, memoryEfficiency ${me}.`);
+  const fitSet = entries.filter((en) => fitModels.has(en.zoo));
+  const held = entries.filter((en) => !fitModels.has(en.zoo));
+  if (fitSet.length === 0) {
+    out(`None of the comparable figures is of a network named by --fit (${[...fitModels].join(', ')}): no fit.`);
+    out();
+    continue;
+  }
+  const [ce, me] = fit(fitSet, committed, two, [[0.05, 1], [0.05, 1]]);
+  out(`Fitted on the ${fitSet.length} comparable figures of ${[...new Set(fitSet.map((x) => x.zoo))].join(', ')} (--fit), this machine's per-op shape ${JSON.stringify(perOpShape.opEfficiency)}: computeEfficiency ${ce}, memoryEfficiency ${me}. The other ${held.length} comparable figures are held out.`);
   out();
-  out('| model | published ms | fitted analytic ms | error (in sample) |');
-  out('|---|---:|---:|---:|');
-  for (const en of entries) {
+  out('| model | set | published ms | fitted analytic ms | error |');
+  out('|---|---|---:|---:|---:|');
+  const heldErr = [];
+  for (const en of [...fitSet, ...held]) {
     const a = e2eMs(en.m, committed, 'fp32', two([ce, me]));
-    out(`| ${en.zoo} | ${en.ms.toFixed(1)} | ${a.toFixed(1)} | ${pct(a / en.ms - 1)} |`);
+    const isHeld = !fitModels.has(en.zoo);
+    if (isHeld) heldErr.push(Math.abs(a / en.ms - 1));
+    out(`| ${en.zoo} | ${isHeld ? 'held out' : 'fitted'} | ${en.ms.toFixed(1)} | ${a.toFixed(1)} | ${pct(a / en.ms - 1)} |`);
   }
   out();
-  if (models.length < 3) out(`Figures of ${models.length} model(s) only: the two-parameter fit cannot hold a model out; its errors above are in sample.`);
-  if (models.length >= 2) {
+  if (heldErr.length) out(`Held out (${heldErr.length} figures), |end-to-end error|: mean ${pct(mean(heldErr))}, max ${pct(max(heldErr))}; ${heldErr.filter((e) => e <= 0.25).length} of ${heldErr.length} within 25 %.`);
+  else out('No comparable figure is held out.');
+  out();
+  if (models.length >= 3) {
+    out('Leave one network out (the same two-parameter fit on every other network\'s comparable figures):');
     out();
-    out(`Held out, one parameter (this machine's fitted efficiencies ${JSON.stringify({ computeEfficiency: x86.computeEfficiency, memoryEfficiency: x86.memoryEfficiency })} times one board factor, fitted on the other models):`);
-    out();
-    out('| held-out model | factor fitted on | factor | published ms | analytic ms | error |');
-    out('|---|---|---:|---:|---:|---:|');
-    for (const held of models) {
-      const train = entries.filter((x) => x.zoo !== held);
-      const one = (x) => ({ ...perOpShape, computeEfficiency: Math.min(1, x86.computeEfficiency * x[0]), memoryEfficiency: Math.min(1, x86.memoryEfficiency * x[0]) });
-      const [k] = fit(train, committed, one, [[0.05, 1]]);
-      for (const en of entries.filter((x) => x.zoo === held)) {
-        const a = e2eMs(en.m, committed, 'fp32', one([k]));
-        out(`| ${held} | ${[...new Set(train.map((x) => x.zoo))].join(', ')} | ${k} | ${en.ms.toFixed(1)} | ${a.toFixed(1)} | ${pct(a / en.ms - 1)} |`);
+    out('| held-out network | computeEfficiency | memoryEfficiency | published ms | analytic ms | error |');
+    out('|---|---:|---:|---:|---:|---:|');
+    const looErr = [];
+    for (const m of models) {
+      const [c2, m2] = fit(entries.filter((x) => x.zoo !== m), committed, two, [[0.05, 1], [0.05, 1]]);
+      for (const en of entries.filter((x) => x.zoo === m)) {
+        const a = e2eMs(en.m, committed, 'fp32', two([c2, m2]));
+        looErr.push(Math.abs(a / en.ms - 1));
+        out(`| ${m} | ${c2} | ${m2} | ${en.ms.toFixed(1)} | ${a.toFixed(1)} | ${pct(a / en.ms - 1)} |`);
       }
     }
     out();
+    out(`Leave one out (${looErr.length} figures): mean |error| ${pct(mean(looErr))}, max ${pct(max(looErr))}; ${looErr.filter((e) => e <= 0.25).length} of ${looErr.length} within 25 %.`);
+    out();
   }
-  summary.push(`${doc.board}: ${comparable.length} comparable figures of ${models.length} models; fit computeEfficiency ${ce}, memoryEfficiency ${me}`);
+  summary.push(`${doc.board}: ${comparable.length} comparable figures of ${models.length} networks; fitted on ${fitAll ? 'all of them' : [...fitModels].join(', ')}: computeEfficiency ${ce}, memoryEfficiency ${me}`);
 }
 out(`${listed} published figures collected. ${summary.join('; ')}.`);
