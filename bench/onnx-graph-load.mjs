@@ -2,10 +2,10 @@
 // Load + analysis time and peak memory of @dnnpart/onnx-graph per zoo network (1x3x224x224) and
 // for a synthetic 300-node residual model. Needs built packages: `npx turbo run build`.
 // Each model runs in its own child process so the peak RSS belongs to that model alone.
-// Usage: node bench/onnx-graph-load.mjs [--repeat 5]
+// Usage: node bench/onnx-graph-load.mjs [--repeat 5] [--only vit_b_16,bert_base,...]
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { create, toBinary } from '@bufbuild/protobuf';
@@ -16,6 +16,8 @@ import { buildZooModel, zooNames } from '../packages/zoo/dist/index.js';
 const self = fileURLToPath(import.meta.url);
 const args = process.argv.slice(2);
 const repeat = Number(args[args.indexOf('--repeat') + 1] || 5);
+// A subset of the models (zoo names, synthetic-300), e.g. the transformers alone.
+const only = args.includes('--only') ? new Set(args[args.indexOf('--only') + 1].split(',')) : undefined;
 
 /** A residual chain: stem conv, then `blocks` x (Conv, Relu, Add) on 16x32x32 maps, then pool + flatten. */
 function synthetic(blocks) {
@@ -84,7 +86,7 @@ if (args[0] === '--one') {
   await measure(args[1]);
 } else {
   const dir = mkdtempSync(join(tmpdir(), 'onnx-graph-bench-'));
-  const models = [...zooNames.map((n) => [n, () => buildZooModel(n)]), ['synthetic-300', () => synthetic(99)]];
+  const models = [...zooNames.map((n) => [n, () => buildZooModel(n)]), ['synthetic-300', () => synthetic(99)]].filter(([n]) => !only || only.has(n));
   const rows = [];
   for (const [name, build] of models) {
     const file = join(dir, `${name}.onnx`);
@@ -96,7 +98,7 @@ if (args[0] === '--one') {
   }
   rmSync(dir, { recursive: true, force: true });
   const f = (x, d = 1) => x.toFixed(d);
-  console.log(`node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), median of ${repeat} runs, 1x3x224x224 (synthetic: 1x3x32x32)\n`);
+  console.log(`node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), median of ${repeat} runs, each network's default input (images 1x3x224x224, text 1x128; synthetic: 1x3x32x32), load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} at the end\n`);
   console.log('| model | file MB | nodes | GMACs | multi-tensor cuts | load+shapes ms | costs ms | cut points ms | total ms | first run ms | peak RSS MiB |');
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
