@@ -14,6 +14,7 @@
 // ([a, b] values) for a before/after comparison; --solver P imports the solver from P (a module path,
 // e.g. an older build) instead of @dnnpart/solver; --problems-dir D keeps the problem files there, and
 // --problems-from D reads them from there instead of building them (the same problems for two builds).
+// node bench/solver-wide.mjs --compare-fronts before.json after.json: a Markdown table of the two.
 
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,6 +29,46 @@ const arg = (name, dflt) => {
 };
 const solverModule = arg('solver', '@dnnpart/solver');
 const paretoOnly = process.argv.includes('--pareto-only');
+
+if (process.argv[2] === '--compare-fronts') {
+  // Two --fronts-out files (before, after) of the same problems: times, statuses, points; a front exact
+  // before must be exact and identical after; unproven fronts compared point by point (dominance).
+  const [bf, af] = process.argv.slice(3, 5).map((f) => JSON.parse(readFileSync(f, 'utf8')));
+  const key = (r) => `${r.model} ${r.set}`;
+  const after = new Map(af.rows.map((r) => [key(r), r]));
+  const close = (x, y) => Math.abs(x - y) <= 1e-6 * Math.max(1, Math.abs(x), Math.abs(y));
+  const dominatesOrEq = (p, q) => p[0] <= q[0] * (1 + 1e-9) && p[1] <= q[1] * (1 + 1e-9);
+  const lines = [];
+  let maxB = 0, maxA = 0;
+  for (const b of bf.rows) {
+    const a = after.get(key(b));
+    if (!a || b.error || a.error) { lines.push(`| ${b.model} | ${b.set} | error ${b.error ?? ''} ${a?.error ?? ''} |`); continue; }
+    const cells = [];
+    for (const pair of ['throughput-energy', 'latency-energy']) {
+      const x = b[pair], y = a[pair];
+      maxB = Math.max(maxB, x.s); maxA = Math.max(maxA, y.s);
+      let cmp;
+      if (x.status === 'optimal') {
+        const same = y.status === 'optimal' && x.pts.length === y.pts.length && x.pts.every((p, i) => close(p[0], y.pts[i][0]) && close(p[1], y.pts[i][1]));
+        cmp = same ? 'identical (exact)' : `**DIFFERS** (${y.status} ${y.pts.length})`;
+      } else {
+        // Unproven before: how many of the before points does the after front match or dominate, and vice versa.
+        const covB = x.pts.filter((p) => y.pts.some((q) => dominatesOrEq(q, p))).length;
+        const covA = y.pts.filter((q) => x.pts.some((p) => dominatesOrEq(p, q))).length;
+        // "covers": a point of one front equals or dominates the other's point.
+      cmp = `after covers ${covB}/${x.pts.length} before, before covers ${covA}/${y.pts.length} after${y.status === 'optimal' ? '; now exact' : ''}`;
+      }
+      cells.push(`${x.s.toFixed(2)} -> ${y.s.toFixed(2)} | ${x.status} ${x.points} -> ${y.status} ${y.points}${y.timeLimited ? ' (time-limited)' : ''} | ${cmp}`);
+    }
+    lines.push(`| ${b.model} | ${b.set} | ${cells.join(' | ')} |`);
+  }
+  console.log(`before: ${bf.date}, load ${bf.loadBefore} -> ${bf.loadAfter}; after: ${af.date}, load ${af.loadBefore} -> ${af.loadAfter}; time limit ${bf.timeLimitS} / ${af.timeLimitS} s\n`);
+  console.log('| model | boards | thr-energy s before -> after | status, points | points compared | lat-energy s before -> after | status, points | points compared |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const l of lines) console.log(l);
+  console.log(`\nlongest front: before ${maxB.toFixed(2)} s, after ${maxA.toFixed(2)} s`);
+  process.exit(0);
+}
 
 if (process.argv[2] === '--compare') {
   const { solve, objectiveValue } = await import(solverModule);

@@ -15,10 +15,13 @@ export const PARETO_EPSILON = 1e-6;
 /** Safety stop; real fronts here have tens of points. */
 const MAX_POINTS = 500;
 /**
- * Share of the time left that one step (a point's first solve, or its lexicographic second solve) may
- * take: one slow step cannot use up the front's time limit, and the points after it still get solved.
+ * Shares of the time left that a point's first solve and its lexicographic second solve may take: one
+ * slow step cannot use up the front's time limit, and the points after it still get solved. The first
+ * gets more: on a wide graph its coarsened problem gets half of it, and with less (half of half under
+ * load) it fell back on poor plans that ended the front early.
  */
-const STEP_SHARE = 0.5;
+const FIRST_SHARE = 0.75;
+const LEX_SHARE = 0.5;
 /** Most seconds of the time limit kept in reserve (3 % of it below 10 s). */
 const DEADLINE_MARGIN_S = 0.3;
 
@@ -51,7 +54,7 @@ export async function solvePareto(
   // programme run or GLPK call under way, the last plan's expansion).
   ctx.deadline = t0 + (limitS - Math.min(DEADLINE_MARGIN_S, limitS * 0.03)) * 1000;
   // One step within its share of the time left (the context's deadline is the front's).
-  const step = (spec: Parameters<SolveContext['optimize']>[0]) => ctx.within(ctx.remainingS() * STEP_SHARE, () => ctx.optimize(spec));
+  const step = (spec: Parameters<SolveContext['optimize']>[0], share: number) => ctx.within(ctx.remainingS() * share, () => ctx.optimize(spec));
   const structural = structuralReason(ctx.original);
   if (structural !== null) return result('infeasible', [], structural);
   const base = boundsOf(problem.constraints);
@@ -71,7 +74,7 @@ export async function solvePareto(
     if (floorB !== undefined && floorB > boundB * (1 + 1e-9) + 1e-12) break;
     const step0 = performance.now();
     const spec = { minimize: a, bounds: withBound(base, b, boundB) };
-    let first = await step(spec);
+    let first = await step(spec, FIRST_SHARE);
     // No plan in its share of the time, but time left: this step gets all of it (the next point needs this one).
     if (first.status === 'timeout' && first.reduction.coarseNodes === undefined && ctx.remainingS() > 0) first = await ctx.optimize(spec);
     if (first.status === 'infeasible') break;
@@ -86,7 +89,7 @@ export async function solvePareto(
     // Out of time: the first step's plan stands (unproven as a front point).
     const lex = ctx.remainingS() > 0;
     if (!lex) timeLimited = true;
-    const second = lex ? await step({ minimize: b, bounds: withBound(withBound(base, b, boundB), a, aStar * (1 + LEX_SLACK) + 1e-12) }) : { ...first, status: 'feasible' as const };
+    const second = lex ? await step({ minimize: b, bounds: withBound(withBound(base, b, boundB), a, aStar * (1 + LEX_SLACK) + 1e-12) }, LEX_SHARE) : { ...first, status: 'feasible' as const };
     const pick = second.metrics !== undefined ? second : first;
     if (first.status !== 'optimal' || second.status !== 'optimal') proven = false;
     front.push({
