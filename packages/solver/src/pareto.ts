@@ -122,7 +122,7 @@ export async function solvePareto(
     kept.sort((p, q) => va(p) - va(q));
     const wide = front.some((p) => p.method !== undefined);
     const why = timeLimited
-      ? `partial: the time limit (${limitS} s) ended the front after ${front.length} points; points beyond the last may be missing${wide ? ', and the graph is too wide for the exact method' : ''}`
+      ? `partial: the time limit (${limitS} s) ended the front after ${front.length} points; it may miss points between or beyond them${wide ? ', and the graph is too wide for the exact method' : ''}`
       : wide ? 'not proven complete: the graph is too wide for the exact method (points from the coarsened search)' : 'not proven complete: a step was not proven optimal within its share of the time limit';
     return result('feasible', kept, why);
   }

@@ -54,7 +54,7 @@ const timeLimit: OptionSpec = {
   type: 'number',
   placeholder: '<s>',
   default: 60,
-  help: 'stop each solve after this many seconds (the best plan found so far is reported as feasible)',
+  help: 'stop each solve (a whole Pareto front) after this many seconds (the best plan, or the points found so far, reported as feasible)',
 };
 const objectives = ['throughput', 'latency', 'energy'] as const;
 
