@@ -517,7 +517,9 @@ const HANDLERS: Record<string, Handler> = {
   Tile: (c) => {
     const x = input(c, 0);
     const reps = val(c, 1);
-    return [{ dtype: x.dtype, shape: x.shape.map((d, i) => d * (reps[i] ?? 1)) }];
+    const shape = x.shape.map((d, i) => d * (reps[i] ?? 1));
+    const value = x.value ? gatherIndices(x.shape, shape, (o, a) => o % x.shape[a]!, x.value) : undefined;
+    return [withValue(x.dtype, shape, value)];
   },
   ConstantOfShape: (c) => {
     const shape = val(c, 0).slice();
@@ -633,8 +635,34 @@ for (const op of ['ReduceMean', 'ReduceSum', 'ReduceMax', 'ReduceMin', 'ReducePr
       if (!axes!.includes(i)) shape.push(d);
       else if (keep) shape.push(1);
     });
-    return [{ dtype: x.dtype, shape }];
+    // torch's numel() is ReduceProd of a Shape: int reductions of known values are exact.
+    const f = INT_REDUCE[op];
+    const value = f && isInt(x.dtype) && x.value ? reduceValues(x.shape, x.value, axes, f) : undefined;
+    return [withValue(x.dtype, shape, value?.every(Number.isSafeInteger) ? value : undefined)];
   };
+}
+
+const INT_REDUCE: Record<string, (a: number, b: number) => number> = {
+  ReduceSum: (a, b) => a + b, ReduceProd: (a, b) => a * b, ReduceMax: Math.max, ReduceMin: Math.min,
+};
+
+/** Row-major values of `value` (shape `shape`) reduced over `axes` with `f`. */
+function reduceValues(shape: readonly number[], value: readonly number[], axes: readonly number[], f: (a: number, b: number) => number): number[] | undefined {
+  const kept = shape.map((d, i) => (axes.includes(i) ? 1 : d));
+  const st = strides(kept);
+  const out: (number | undefined)[] = new Array<number | undefined>(numel(kept)).fill(undefined);
+  const idx = new Array<number>(shape.length).fill(0);
+  for (let k = 0; k < value.length; k++) {
+    let o = 0;
+    for (let a = 0; a < idx.length; a++) if (!axes.includes(a)) o += idx[a]! * st[a]!;
+    out[o] = out[o] === undefined ? value[k]! : f(out[o]!, value[k]!);
+    for (let a = idx.length - 1; a >= 0; a--) {
+      if (++idx[a]! < shape[a]!) break;
+      idx[a] = 0;
+    }
+  }
+  // A reduction over an empty axis has no element to start from (its identity is op-specific).
+  return out.every((v) => v !== undefined) ? (out as number[]) : undefined;
 }
 
 function argReduce(c: Ctx): Info[] {

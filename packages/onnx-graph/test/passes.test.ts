@@ -174,6 +174,25 @@ const CASES: Record<string, Case> = {
     ops: ['Add'],
     removed: { 'fold-values': 10 },
   },
+  // x.numel() is ReduceProd(Shape(x)); a Tile of a shape vector, a ReduceMax/Min/Sum over one axis.
+  'ReduceProd of a Shape (numel), Tile and int reductions over an axis fold': {
+    build: () => {
+      const b = new ModelBuilder().input('x', [2, 3, 4]);
+      const m = b.ints('m', [5, -1, 7, 2, 9, -4], [2, 3]);
+      return b.node('Shape', ['x'], ['s'], {}, 'shape').node('ReduceProd', ['s'], ['numel'], { keepdims: 1 }, 'numel')
+        .node('Tile', [b.ints('pair', [1, -1]), b.ints('reps', [2])], ['t'], {}, 'tile')
+        .node('ReduceMax', [m], ['mx'], { axes: [1], keepdims: 0 }, 'rmax').node('ReduceMin', [m], ['mn'], { axes: [0], keepdims: 0 }, 'rmin')
+        .node('ReduceSum', [m, b.ints('ax1', [1])], ['sm'], { keepdims: 0 }, 'rsum')
+        // Every value reaches the output: [24] ++ [1,-1,1,-1] ++ [7,9] ++ [2,-1,-4] ++ [11,7], 12 factors of x.
+        .node('Concat', ['numel', 't', 'mx', 'mn', 'sm'], ['all'], { axis: 0 }, 'cat')
+        .node('Reshape', ['all', b.ints('flat', [12])], ['v'], {}, 'flat')
+        .node('Cast', ['v'], ['vf'], { to: 1 }, 'tofloat')
+        .node('Reshape', ['x', b.ints('x12', [2, 12])], ['x2'], {}, 'x2')
+        .node('Mul', ['x2', 'vf'], ['y'], {}, 'mul').output('y');
+    },
+    ops: ['Reshape', 'Mul'],
+    removed: { 'fold-values': 9 },
+  },
   // scaled_dot_product_attention's scale: 1 / sqrt(q.shape[-1]), then sqrt of it on q and k.
   'the attention scale (Shape, Slice, Cast, Sqrt, Div on float scalars) folds': {
     build: () => {
