@@ -29,6 +29,7 @@ export function readProblemFile(file: string, display: string): Problem {
 export function resolveProgress(ctx: CommandContext): (e: ResolveEvent) => void {
   return (e) => {
     if (e.kind === 'phase') ctx.progress.note(e.message);
+    else if (e.kind === 'warning') ctx.progress.note(`warning: ${e.message}`);
     else if (e.kind === 'written') ctx.progress.note(`profile of ${e.board} written to ${displayPath(ctx, e.file)}`);
     else ctx.progress.update(`${e.board}: ${e.phase}`, e.done, e.total);
   };

@@ -64,7 +64,7 @@ export interface SystemSpec {
   /** The file as the user named it, for messages. */
   readonly displayFile: string;
   readonly name: string;
-  readonly model: { readonly file?: string; readonly zoo?: string; readonly input?: readonly string[]; readonly seed?: number };
+  readonly model: { readonly file?: string; readonly zoo?: string; readonly input?: readonly string[]; readonly seed?: number; readonly loopTrips?: Readonly<Record<string, number>> };
   readonly boards: readonly SystemBoard[];
   /** Absolute path of the link description joining every ordered pair not listed in `links`. */
   readonly network?: string;
@@ -202,6 +202,7 @@ export function parseSystem(text: string, file: string, displayFile: string = fi
     ...(raw.model.zoo !== undefined ? { zoo: raw.model.zoo } : {}),
     ...(input ? { input } : {}),
     ...(raw.model.seed !== undefined ? { seed: raw.model.seed } : {}),
+    ...(raw.model.loopTrips !== undefined ? { loopTrips: raw.model.loopTrips } : {}),
   };
 
   return {
@@ -228,7 +229,7 @@ export function parseSystem(text: string, file: string, displayFile: string = fi
 interface RawSystem {
   version: 1;
   name?: string;
-  model: { file?: string; zoo?: string; input?: string | Record<string, string>; seed?: number };
+  model: { file?: string; zoo?: string; input?: string | Record<string, string>; seed?: number; loopTrips?: Record<string, number> };
   boards: { id: string; profile?: string; measure?: true | MeasureSettings; describe?: string; memoryBytes?: number | null; precision?: 'fp32' | 'fp16' | 'int8' | 'int16' }[];
   network?: string;
   linksFile?: string;
@@ -357,7 +358,7 @@ function explain(errors: readonly ErrorObject[]): { field: string; message: stri
     case 'oneOf':
       return { field, message: oneOfMessage(field) };
     case 'pattern':
-      return { field, message: field.endsWith('input') || field.includes('input.') ? 'must be a shape like 1x3x224x224' : 'must be a lower-case name of letters, digits, -, _ and . (no spaces or slashes)' };
+      return { field, message: field.endsWith('input') ? 'must be a shape like 1x3x224x224' : field.includes('input.') ? 'must be a shape like 1x3x224x224, "" for a scalar, or a fixed value like ":16000"' : 'must be a lower-case name of letters, digits, -, _ and . (no spaces or slashes)' };
     default:
       return { field, message: best.message ?? 'is not valid' };
   }

@@ -46,6 +46,7 @@ export interface ResolvedSystem {
 
 export type ResolveEvent =
   | { readonly kind: 'phase'; readonly message: string }
+  | { readonly kind: 'warning'; readonly message: string }
   | { readonly kind: 'written'; readonly board: string; readonly file: string }
   | { readonly kind: 'profile'; readonly board: string; readonly done: number; readonly total: number; readonly phase: string };
 
@@ -99,10 +100,15 @@ export async function resolveSystem(spec: SystemSpec, opts: ResolveOptions): Pro
     modelFile = modelSpec.file!;
   }
   emit({ kind: 'phase', message: `loading ${path.basename(modelFile)}` });
-  const model = await located(spec, fromFile && `model.${modelSpec.zoo ? 'zoo' : 'file'}`, () =>
-    loadModel(modelFile, inputShapes ? { inputShapes } : {}),
+  const loopTrips = fromFile ? spec.model.loopTrips : undefined;
+  const model = await located(spec, fromFile && `model.${loopTrips ? 'loopTrips' : modelSpec.zoo ? 'zoo' : 'file'}`, () =>
+    loadModel(modelFile, { ...(inputShapes ? { inputShapes } : {}), ...(loopTrips ? { loopTrips } : {}) }),
   );
   const graph = model.graph;
+  // A Loop whose trip count only a run can tell costs one iteration until the file says more.
+  for (const l of graph.nodes.flatMap((n) => n.subgraphCost?.loops ?? []).filter((x) => x.trips === 'assumed')) {
+    emit({ kind: 'warning', message: `Loop node ${l.node} has a trip count computed at run time; costed as 1 iteration (give model.loopTrips: { ${l.node}: <n> })` });
+  }
 
   const boards: ResolvedBoard[] = [];
   for (const [i, b] of spec.boards.entries()) {

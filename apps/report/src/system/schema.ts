@@ -3,6 +3,8 @@
 
 const id = { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]*$', maxLength: 64 } as const;
 const shape = { type: 'string', pattern: '^\\d+(x\\d+)*$' } as const;
+/** One named input: a shape, '' for a scalar, or a fixed value after ':' (`sr: ":16000"`), as --input takes them. */
+const namedInput = { type: 'string', pattern: '^(\\d+(x\\d+)*)?(:[-+0-9.eE, ]*)?$' } as const;
 const nonNegative = { type: 'number', minimum: 0 } as const;
 const positive = { type: 'number', exclusiveMinimum: 0 } as const;
 /** How float tensors travel over a link: fp16 halves and int8 quarters their bytes. */
@@ -38,9 +40,11 @@ export const systemSchema = {
         file: { type: 'string', minLength: 1 },
         zoo: { type: 'string', minLength: 1 },
         input: {
-          oneOf: [shape, { type: 'object', minProperties: 1, additionalProperties: shape }],
+          oneOf: [shape, { type: 'object', minProperties: 1, additionalProperties: namedInput }],
         },
         seed: { type: 'integer', minimum: 0 },
+        // Iterations of Loop nodes whose trip count is computed at run time (node name -> count).
+        loopTrips: { type: 'object', minProperties: 1, additionalProperties: { type: 'integer', minimum: 0 } },
       },
       oneOf: [{ required: ['file'] }, { required: ['zoo'] }],
     },
