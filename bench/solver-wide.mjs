@@ -144,6 +144,8 @@ const models = [
   { name: 'bert_base', model: { zoo: 'bert_base' } },
   { name: 'minilm_l6', model: { zoo: 'minilm_l6' } },
   { name: 'googlenet', model: { zoo: 'googlenet' } },
+  { name: 'yolov8n', model: { zoo: 'yolov8n' } },
+  { name: 'yolo11n', model: { zoo: 'yolo11n' } },
 ];
 const wanted = arg('models', models.map((m) => m.name).join(',')).split(',');
 const work = mkdtempSync(path.join(os.tmpdir(), 'dnnpart-bench-wide-'));
