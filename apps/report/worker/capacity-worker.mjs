@@ -6,18 +6,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
+import { stageSessionOptions } from './session-options.mjs';
 
 const { modelBytes, threads, warmup, dims } = workerData;
 const now = () => performance.timeOrigin + performance.now();
-const session = await ort.InferenceSession.create(modelBytes, {
-  executionProviders: ['cpu'],
-  graphOptimizationLevel: 'all',
-  intraOpNumThreads: threads,
-  interOpNumThreads: 1,
-  executionMode: 'sequential',
-  logSeverityLevel: 3,
-  extra: { session: { intra_op: { allow_spinning: '0' } } },
-});
+const session = await ort.InferenceSession.create(modelBytes, stageSessionOptions(threads));
 const n = dims.reduce((a, b) => a * b, 1);
 const data = new Float32Array(n);
 for (let i = 0; i < n; i++) data[i] = ((i * 7919) % 1000) / 1000;

@@ -11,6 +11,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
+import { stageSessionOptions } from './session-options.mjs';
 
 const { modelBytes, synthetic, threads, inputs, outputs, index, last, lastUse, queue, handoff } = workerData;
 const now = () => performance.timeOrigin + performance.now();
@@ -19,16 +20,7 @@ const ARRAYS = { float32: Float32Array, float64: Float64Array, float16: Uint16Ar
 /** run(feeds) -> { name: { type, dims, data } } for every output. */
 let run;
 if (modelBytes) {
-  const session = await ort.InferenceSession.create(modelBytes, {
-    executionProviders: ['cpu'],
-    graphOptimizationLevel: 'all',
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    logSeverityLevel: 3,
-    // Spinning threads would steal the cores the other stages run on.
-    extra: { session: { intra_op: { allow_spinning: '0' } } },
-  });
+  const session = await ort.InferenceSession.create(modelBytes, stageSessionOptions(threads));
   // Output tensors made once and reused (as @dnnpart/profiler's preallocatedFetches does), when
   // every output has a static shape and a plain numeric type; ORT still hands back a copy.
   let fetches = {};

@@ -1,0 +1,16 @@
+// The onnxruntime session options of verify's worker stages, shared by the stage and capacity workers:
+// the ones the profiler and verify's own timing use (src/verify/measure.ts), so that times compare.
+// Plain JavaScript so it runs both from the sources (tests) and from dist (the CLI).
+
+/** Optimised, sequential, `threads` intra-op threads that do not spin (spinning would steal the cores other stages run on). */
+export function stageSessionOptions(threads) {
+  return {
+    executionProviders: ['cpu'],
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    logSeverityLevel: 3,
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+  };
+}
