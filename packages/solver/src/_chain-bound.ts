@@ -3,9 +3,10 @@
 // order, each cut is a transfer and a stage boundary, boards are few), and relaxes only what makes the
 // exact problem large.
 //
-// Every plan is a chain of cut sets ∅ = D0 ⊂ D1 ⊂ … ⊂ Dk = V. Enumerate every cut set once (a
-// depth-first walk with incremental sums, no cut set stored) and summarise it by its work per board
-// class, memory, unsupported nodes, model outputs and crossing bytes. Group the cut sets by their
+// Every plan is a chain of cut sets ∅ = D0 ⊂ D1 ⊂ … ⊂ Dk = V. Visit every cut set once (each step
+// adds a ready node, with incremental sums; one representative per group is kept, not the cut sets)
+// and summarise it by its work per board class, memory, unsupported nodes, model outputs and crossing
+// bytes. Group the cut sets by their
 // share of the work (nested cut sets never decrease it, so a chain visits groups in order) and keep
 // per group the least and the most of every quantity. A stage between groups p and q then costs at
 // least (least work of q − most work of p) plus its boundary over the least crossing bytes, and the
@@ -14,6 +15,8 @@
 // What is relaxed: nesting within the chain (only the group order is kept), which cut set of a group
 // a plan uses (least and most are taken independently), which link (the cheapest), and the plan's
 // other constraints. With a group per cut set on a chain graph with uniform links it is exact.
+// Where the cheapest chain is not nested, pivots split the groups and the programme runs again;
+// where it is, its representatives are a plan priced like the bound (chainBoundAndPlan).
 
 import { transferMs, type Compiled } from './_compiled.js';
 import { cheapestTransfer } from './_downsets.js';
