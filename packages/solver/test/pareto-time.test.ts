@@ -87,9 +87,17 @@ describe('a front cut short by its time limit', () => {
     it(`${c.name}: says it is partial, and keeps valid non-dominated points no better than the full front`, async () => {
       const [a, b] = c.pair;
       const res = await solvePareto(c.problem, c.pair, { timeLimitS: c.limitS });
-      expect(res.timeLimited).toBe(true);
-      expect(['feasible', 'timeout']).toContain(res.status);
-      expect(res.reason).toMatch(/time limit/);
+      // The exact path always has more work than its limit. The coarsened path may finish a short
+      // front within it on a fast machine (the pipeline-aware bound often proves its steps at once):
+      // then it must not say it is partial; cut short, it must say so.
+      if (c.full || res.timeLimited === true) {
+        expect(res.timeLimited).toBe(true);
+        expect(['feasible', 'timeout']).toContain(res.status);
+        expect(res.reason).toMatch(/time limit/);
+      } else {
+        expect(res.timeLimited).toBeUndefined();
+        expect(res.reason ?? '').not.toMatch(/time limit/);
+      }
       expectValidPlans(c.problem, res.front);
       const got = values(res.front, a, b);
       // Sorted by a, b strictly falling: no point dominates another.
