@@ -10,6 +10,7 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { preallocatedFetches, type ChromeTraceSpan } from '@dnnpart/profiler';
 import { VerifyError } from './errors.js';
+import { stageSessionOptions } from '../../worker/session-options.mjs';
 
 /** A stage model to run: its ONNX bytes and the names it reads and writes. */
 export interface StageRunnable {
@@ -43,17 +44,8 @@ const now = () => performance.timeOrigin + performance.now();
 
 /** Session options of a stage: what the profiler uses, so that node times and stage times compare. */
 function sessionOptions(threads: number, profilePrefix?: string): ort.InferenceSession.SessionOptions {
-  return {
-    executionProviders: ['cpu'],
-    graphOptimizationLevel: 'all',
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    logSeverityLevel: 3,
-    // Spinning intra-op threads would steal the cores other stages (and other sessions) run on.
-    extra: { session: { intra_op: { allow_spinning: '0' } } },
-    ...(profilePrefix ? { enableProfiling: true, profileFilePrefix: profilePrefix } : {}),
-  };
+  // The workers' own options (worker/session-options.mjs), so that every timing here compares.
+  return { ...stageSessionOptions(threads), ...(profilePrefix ? { enableProfiling: true, profileFilePrefix: profilePrefix } : {}) };
 }
 
 async function open(stage: StageRunnable, threads: number, profilePrefix?: string): Promise<ort.InferenceSession> {
