@@ -25,26 +25,7 @@ function countDownsets(graph, cap) {
     }
     return [...p];
   });
-  const n = graph.nodes.length;
-  const inSet = new Uint8Array(n);
-  let count = 0;
-  // Nodes in topological order: each is in the downset only if all its predecessors are.
-  const walk = (i) => {
-    if (count > cap) return;
-    if (i === n) {
-      count++;
-      return;
-    }
-    inSet[i] = 0;
-    walk(i + 1);
-    if (preds[i].every((p) => inSet[p])) {
-      inSet[i] = 1;
-      walk(i + 1);
-      inSet[i] = 0;
-    }
-  };
-  walk(0);
-  return count;
+  return countPreds(preds, cap);
 }
 
 /**
