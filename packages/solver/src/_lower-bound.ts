@@ -16,6 +16,7 @@
 //   (for the period: max instead of +, since it is one part of the pipeline).
 
 import { transferMs, type Compiled } from './_compiled.js';
+import { cheapestTransfer } from './_downsets.js';
 import { firstStageBound } from './_mincut.js';
 import type { LinearProgram, Row, Solver, Term } from './engine.js';
 import type { Objective } from './types.js';
@@ -85,21 +86,6 @@ function bytesWithin(cp: Compiled, ms: number): number {
   return lo;
 }
 
-/** Cheapest time and energy of moving `bytes` over any link (Infinity without links). */
-function cheapestMove(cp: Compiled, bytes: number): { ms: number; mj: number } {
-  let ms = Number.POSITIVE_INFINITY;
-  let mj = Number.POSITIVE_INFINITY;
-  for (const row of cp.links) {
-    for (const l of row) {
-      if (l === undefined) continue;
-      const t = transferMs(l.link, bytes);
-      ms = Math.min(ms, t);
-      mj = Math.min(mj, t * l.link.powerW);
-    }
-  }
-  return { ms, mj };
-}
-
 /** Per board that can run and hold every node: its whole latency, energy and period as a one-stage plan. */
 function singleBoards(cp: Compiled): { latency: number; energy: number; period: number } {
   const out = { latency: Number.POSITIVE_INFINITY, energy: Number.POSITIVE_INFINITY, period: Number.POSITIVE_INFINITY };
@@ -138,7 +124,7 @@ export function sumLowerBound(cp: Compiled, metric: 'latency' | 'energy', cutByt
   let s = 0;
   for (let v = 0; v < cp.n; v++) s += min[v]!;
   const spread = s + entryCost(cp, metric, min);
-  const move = cheapestMove(cp, cutBytes);
+  const move = cheapestTransfer(cp, cutBytes);
   const multi = spread + (metric === 'latency' ? move.ms : move.mj);
   const single = singleBoards(cp)[metric];
   // Without links only one-stage plans exist; the spread bound covers every plan either way.
@@ -148,7 +134,7 @@ export function sumLowerBound(cp: Compiled, metric: 'latency' | 'energy', cutByt
 /** A lower bound on the optimal period (ms per frame) of any plan; the LP part runs within `timeLimitS`. */
 export async function periodLowerBound(cp: Compiled, engine: Solver, timeLimitS: number, cutBytes = 0, deadline = Number.NEGATIVE_INFINITY): Promise<number> {
   const every = await periodAnyPlan(cp, engine, timeLimitS, deadline);
-  const move = cheapestMove(cp, cutBytes).ms;
+  const move = cheapestTransfer(cp, cutBytes).ms;
   const single = singleBoards(cp).period;
   const multi = Number.isFinite(move) ? Math.max(every, move) : single;
   return Math.max(every, Math.min(single, multi));
