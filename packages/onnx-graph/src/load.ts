@@ -27,7 +27,7 @@ export interface LoadedModel {
 export interface LoadOptions {
   /** Shapes for dynamic input dimensions (`--input`). */
   readonly inputShapes?: InputShapes;
-  /** Model name; defaults to the graph name, else the file's base name. */
+  /** Model name; defaults to the graph name, else (none, or an exporter's fixed default) the file's base name. */
   readonly name?: string;
   /**
    * Run the graph passes (default true): Constant nodes become initializers, shape arithmetic is
@@ -120,6 +120,11 @@ function readExternal(t: TensorProto, baseDir: string, fds: Map<string, { fd: nu
   t.dataLocation = TensorProto_DataLocation.DEFAULT;
 }
 
+// Graph names exporters write whatever the model is (tf2onnx, torch.onnx by version, spox,
+// paddle2onnx): as a model's name they would label every report and stage file of every model
+// from that tool the same, so the file's name is used instead.
+const EXPORTER_GRAPH_NAMES: ReadonlySet<string> = new Set(['tf2onnx', 'torch-jit-export', 'torch_jit', 'main_graph', 'spox_graph', 'Model from PaddlePaddle.']);
+
 /** Loads an ONNX model from a file path or bytes and analyses it (shapes for every tensor). */
 export async function loadModel(source: string | Uint8Array, options: LoadOptions = {}): Promise<LoadedModel> {
   let bytes: Uint8Array;
@@ -139,7 +144,8 @@ export async function loadModel(source: string | Uint8Array, options: LoadOption
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const proto = decodeModel(bytes, label);
   inlineExternalData(proto, path ? dirname(path) : undefined, label);
-  const name = options.name ?? (proto.graph!.name || (path ? basename(path).replace(/\.onnx$/i, '') : 'model'));
+  const given = proto.graph!.name;
+  const name = options.name ?? (given && !EXPORTER_GRAPH_NAMES.has(given) ? given : path ? basename(path).replace(/\.onnx$/i, '') : given || 'model');
   // The proto's node names become the graph's unique names, so passes, stage files and the graph agree.
   const unique = uniqueNodeNames(proto.graph!.node);
   proto.graph!.node.forEach((n, i) => { n.name = unique[i]!; });
