@@ -72,7 +72,7 @@ for (const threads of list(values.threads).map(Number)) {
   boundaries.set(threads, c.boundary);
   console.log(`Boundary calibration at ${threads} thread${threads > 1 ? 's' : ''}: fixed ${c.boundary.fixedMs} ms, in ${Number((c.boundary.inMsPerByte * 1e6).toPrecision(3))} ms/MB, out ${Number((c.boundary.outMsPerByte * 1e6).toPrecision(3))} ms/MB`);
 }
-const hostLine = (h) => `handoff (${h.handoff.mode}) ${h.handoff.fixedMs.toFixed(3)} ms + ${(h.handoff.msPerByte * 1e6).toFixed(3)} ms/MB per frame (R² ${h.handoff.fitR2.toFixed(2)}; ${h.handoff.samples.map((x) => `${(x.bytes / 1e3).toFixed(0)} kB ${x.ms.toFixed(3)} ms`).join(', ')}); ${h.capacity.model} ${h.capacity.singleMs.toFixed(2)} ms alone, speedup of one-thread sessions side by side ${h.capacity.samples.map((x) => `${x.sessions}: ${x.speedup.toFixed(2)}`).join(', ')}; load ${h.loadBefore.toFixed(2)} -> ${h.loadAfter.toFixed(2)}`;
+const hostLine = (h) => `handoff (${h.handoff.mode}) ${h.handoff.fixedMs.toFixed(3)} ms + ${(h.handoff.msPerByte * 1e6).toFixed(3)} ms/MB per frame (R² ${h.handoff.fitR2.toFixed(2)}; ${h.handoff.samples.map((x) => `${(x.bytes / 1e3).toFixed(0)} kB ${x.ms.toFixed(3)} ms`).join(', ')}); ${h.capacity.model} at ${h.capacity.sessionThreads} thread(s) ${h.capacity.singleMs.toFixed(2)} ms alone (parallelism ${h.capacity.parallelism.toFixed(2)}), efficiency of sessions side by side ${h.capacity.samples.map((x) => `${x.sessions}: ${x.efficiency.toFixed(2)}`).join(', ')}; load ${h.loadBefore.toFixed(2)} -> ${h.loadAfter.toFixed(2)}`;
 console.log('');
 
 const summary = [];
@@ -133,13 +133,13 @@ for (const m of models) {
       if (count > 1) summary.push({ model: m.name, threads, k: count, stage: 'pipeline', error: result.pipeline?.host?.fpsError ?? null, errorMedian: result.pipeline?.host?.fpsErrorMedian ?? null, plan: result.pipeline?.planFpsError ?? null, b2b: result.backToBack.latencyError });
       if (count === 1) pipeRows.push({ count, r: result });
     }
-    console.log('\n| stages | back to back: predicted ms | measured ms | error | pipeline FPS: plan (a board per stage) | this host (predicted) | measured | error, this host | error, plan | measured, median gap | error, this host vs median gap | handoff ms per stage | stages busy at once | slowdown | latency ms (queueing incl.) |');
-    console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|');
+    console.log('\n| stages | back to back: predicted ms | measured ms | error | pipeline FPS: plan (a board per stage) | this host (predicted) | measured | error, this host | error, plan | measured, median gap | error, this host vs median gap | handoff ms per stage | parallelism per stage | stages running at once | slowdown | latency ms (queueing incl.) |');
+    console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|');
     for (const { count, r } of pipeRows) {
       const b = r.backToBack;
       const q = r.pipeline;
       const h = q?.host;
-      console.log(`| ${count} | ${ms(b.predictedLatencyMs)} | ${ms(b.measuredLatencyMs)} | ${pct(b.latencyError)} | ${q ? ms(q.planFps) : '—'} | ${h ? ms(h.predictedFps) : '—'} | ${q ? ms(q.measuredFps) : '—'} | ${h ? pct(h.fpsError) : '—'} | ${q ? pct(q.planFpsError) : '—'} | ${q ? ms(q.measuredMedianFps) : '—'} | ${h ? pct(h.fpsErrorMedian) : '—'} | ${h ? h.stages.map((x) => x.handoffMs.toFixed(3)).join(', ') : '—'} | ${h ? h.concurrency.toFixed(2) : '—'} | ${h ? h.slowdown.toFixed(2) : '—'} | ${q ? ms(q.measuredLatencyMs) : '—'} |`);
+      console.log(`| ${count} | ${ms(b.predictedLatencyMs)} | ${ms(b.measuredLatencyMs)} | ${pct(b.latencyError)} | ${q ? ms(q.planFps) : '—'} | ${h ? ms(h.predictedFps) : '—'} | ${q ? ms(q.measuredFps) : '—'} | ${h ? pct(h.fpsError) : '—'} | ${q ? pct(q.planFpsError) : '—'} | ${q ? ms(q.measuredMedianFps) : '—'} | ${h ? pct(h.fpsErrorMedian) : '—'} | ${h ? h.stages.map((x) => x.handoffMs.toFixed(3)).join(', ') : '—'} | ${h ? h.stages.map((x) => x.parallelism.toFixed(2)).join(', ') : '—'} | ${h ? h.concurrency.toFixed(2) : '—'} | ${h ? h.slowdown.toFixed(2) : '—'} | ${q ? ms(q.measuredLatencyMs) : '—'} |`);
     }
     console.log('');
     for (const { count, r } of pipeRows) if (r.hostCalibration) console.log(`- host calibration before the ${count}-stage pipeline: ${hostLine(r.hostCalibration)}`);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, splitModel, verifySplit, type LoadedModel } from '@dnnpart/onnx-graph';
 import { evaluatePlan, type Problem } from '@dnnpart/solver';
 import {
-  calibrateHost, concurrencySlowdown, estimateSeconds, handoffBytes, hostPipelinePeriodMs, hostPrediction, stageSpeedups, pipelinePeriodMs, quietContext, splitByPlan, verify, verifyPlan,
+  calibrateHost, calibrationSeconds, capacityEfficiency, estimateSeconds, handoffBytes, hostPipelinePeriodMs, hostPrediction, pipelinePeriodMs, quietContext, splitByPlan, stageParallelism, verify, verifyPlan,
   VERIFY_SCHEMA, type HostCalibration, type VerifyResult,
 } from '@dnnpart/report';
 import { run } from './_run.js';
@@ -130,19 +130,21 @@ describe('verify', () => {
     expect(cal.capacity.samples.map((x) => x.sessions)).toEqual([1, 2]);
     const h = v.pipeline!.host!;
     const bytes = h.stages.map((x) => x.handoffBytes);
-    const work = want.stages.map((s, i) => s.computeMs + cal.handoff.fixedMs + cal.handoff.msPerByte * bytes[i]!);
-    const slowest = Math.max(...work);
-    const n = (work[0]! + work[1]!) / slowest;
-    const s2 = Math.min(cal.capacity.samples[1]!.speedup, 2, cal.cores);
-    const slowdown = 1 + (2 / s2 - 1) * (n - 1);
-    expect(h.concurrency).toBeCloseTo(n, 12);
-    expect(h.slowdown).toBeCloseTo(slowdown, 12);
-    expect(h.periodMs).toBeCloseTo(slowest * slowdown, 12);
-    expect(h.predictedFps).toBeCloseTo(1000 / (slowest * slowdown), 9);
+    const handoff = bytes.map((b) => cal.handoff.fixedMs + cal.handoff.msPerByte * b);
+    // One-thread stages keep one core busy each.
+    expect(h.stages.map((x) => x.parallelism)).toEqual([1, 1]);
+    expect(h.efficiency).toEqual(capacityEfficiency(cal));
+    const sim = hostPipelinePeriodMs(want.stages.map((s) => s.computeMs), handoff, [1, 1], cal.cores, h.efficiency);
+    expect(h.concurrency).toBeCloseTo(sim.concurrency, 12);
+    expect(h.slowdown).toBeCloseTo(sim.slowdown, 12);
+    expect(h.periodMs).toBeCloseTo(sim.periodMs, 12);
+    expect(h.effectiveCores).toBeCloseTo(sim.busyCores, 12);
+    expect(h.predictedFps).toBeCloseTo(1000 / sim.periodMs, 9);
+    // Two stages never run faster than the slower one alone.
+    expect(h.periodMs).toBeGreaterThanOrEqual(Math.max(...want.stages.map((s, i) => s.computeMs + handoff[i]!)) - 1e-9);
     expect(h.fpsError).toBeCloseTo(h.predictedFps / v.pipeline!.measuredFps - 1, 12);
     expect(h.fpsErrorMedian).toBeCloseTo(h.predictedFps / v.pipeline!.measuredMedianFps! - 1, 12);
     expect(v.pipeline!.measuredMedianFps).toBeGreaterThan(0);
-    expect(h.effectiveCores).toBe(s2);
     expect(cal.cores).toBeGreaterThanOrEqual(1);
     expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(JSON.parse(JSON.stringify(v)));
 
@@ -181,9 +183,10 @@ describe('verify', () => {
     expect(ok.stdout).toMatch(/^stage +board +nodes +predicted ms +kernels +boundary +measured ms +p90 ms +error$/m);
     expect(ok.stdout).toMatch(/^back to back: latency ms +\d+\.\d\d +\d+\.\d\d +[-+]\d+\.\d%$/m);
     const slow = await run(['verify', 'sq.onnx', '--plan', 'dag.plan.json', '--problem', 'sq.problem.json', '--runs', '1000000', '--max-seconds', '5'], { cwd: dir });
-    // 20 warm-up frames by default.
-    const est = estimateSeconds(evaluatePlan(problem, dagPlan).stages.map((s) => s.computeMs), { runs: 1000000, warmup: 20, pipelineFrames: 30, threads: 1 });
-    expect(slow.stderr.split('\n').slice(-2).join('\n')).toBe(`dnnpart: verifying this plan would take about ${est.toFixed(0)} s by its prediction (1000020 frames of ${evaluatePlan(problem, dagPlan).stages.reduce((a, s) => a + s.computeMs, 0).toFixed(1)} ms back to back, 50 through the pipeline), over --max-seconds 5; lower --runs or --frames, or raise --max-seconds\n`);
+    // 20 warm-up frames and 30 pipeline frames by default, and this host calibrated for the 2 stages.
+    const cal = calibrationSeconds({ sessions: 2 });
+    const est = estimateSeconds(evaluatePlan(problem, dagPlan).stages.map((s) => s.computeMs), { runs: 1000000, warmup: 20, pipelineFrames: 30, threads: 1 }) + cal;
+    expect(slow.stderr.split('\n').slice(-2).join('\n')).toBe(`dnnpart: verifying this plan would take about ${est.toFixed(0)} s by its prediction (1000020 frames of ${evaluatePlan(problem, dagPlan).stages.reduce((a, s) => a + s.computeMs, 0).toFixed(1)} ms back to back, 50 through the pipeline, about ${cal.toFixed(0)} s calibrating this host), over --max-seconds 5; lower --runs or --frames, or raise --max-seconds\n`);
     expect(slow.code).toBe(2);
   });
 
@@ -241,56 +244,75 @@ describe('verify', () => {
 });
 
 describe('the pipeline predicted for this host', () => {
+  // Periods worked out by hand: a fluid share of the cores among the running stages, queues of one frame.
   it.each([
-    { name: 'balanced stages share the cores as calibrated', stage: [4, 4], handoff: [0.5, 0.5], speedups: [1, 1.6], concurrency: 2, slowdown: 1.25, period: 5.625 },
-    { name: 'one dominant stage is barely slowed', stage: [9, 1], handoff: [0, 0], speedups: [1, 1.6], concurrency: 10 / 9, slowdown: 1 + 0.25 / 9, period: 9.25 },
-    { name: 'more stages than calibrated sessions keep the last speedup', stage: [3, 3, 3], handoff: [0, 0, 0], speedups: [1, 2], concurrency: 3, slowdown: 1.5, period: 4.5 },
-    { name: 'no parallel capacity: the stages add up', stage: [2, 3], handoff: [1, 1], speedups: [1, 1], concurrency: 7 / 4, slowdown: 7 / 4, period: 7 },
-    { name: 'handoff makes a stage the slowest', stage: [5, 4], handoff: [0.2, 2], speedups: [1, 2, 3], concurrency: 11.2 / 6, slowdown: 1, period: 6 },
-  ])('$name', ({ stage, handoff, speedups, concurrency, slowdown, period }) => {
-    const p = hostPipelinePeriodMs(stage, handoff, speedups);
+    { name: 'two one-core stages on two cores run side by side', stage: [4, 4], handoff: [0.5, 0.5], par: [1, 1], cores: 2, eff: [1, 1], period: 4.5, concurrency: 2, busy: 2 },
+    { name: 'two one-core stages on one core add up', stage: [4, 4], handoff: [0.5, 0.5], par: [1, 1], cores: 1, eff: [1, 1], period: 9, concurrency: 2, busy: 1 },
+    { name: 'three stages on two cores share them', stage: [3, 3, 3], handoff: [0, 0, 0], par: [1, 1, 1], cores: 2, eff: [1], period: 4.5, concurrency: 3, busy: 2 },
+    { name: 'three stages on two cores that lose a tenth to sharing', stage: [3, 3, 3], handoff: [0, 0, 0], par: [1, 1, 1], cores: 2, eff: [1, 1, 0.9], period: 5, concurrency: 3, busy: 1.8 },
+    { name: 'one dominant stage keeps its own time', stage: [9, 1], handoff: [0, 0], par: [1, 1], cores: 2, eff: [1, 1], period: 9, concurrency: 10 / 9, busy: 10 / 9 },
+    { name: 'one dominant stage on one core shares it while the other runs', stage: [9, 1], handoff: [0, 0], par: [1, 1], cores: 1, eff: [1, 1], period: 10, concurrency: 1.2, busy: 1 },
+    { name: 'two two-core stages on two cores ask for four', stage: [4, 4], handoff: [0, 0], par: [2, 2], cores: 2, eff: [1, 1], period: 8, concurrency: 2, busy: 2 },
+    { name: 'two two-core stages whose sharing saves work', stage: [4, 4], handoff: [0, 0], par: [2, 2], cores: 2, eff: [1, 1.5], period: 16 / 3, concurrency: 2, busy: 3 },
+    { name: 'a handoff makes a stage the slowest', stage: [5, 4], handoff: [0.2, 2], par: [1, 1], cores: 2, eff: [1, 1], period: 6, concurrency: 11.2 / 6, busy: 11.2 / 6 },
+  ])('$name', ({ stage, handoff, par, cores, eff, period, concurrency, busy }) => {
+    const p = hostPipelinePeriodMs(stage, handoff, par, cores, eff);
     expect(p.stageMs).toEqual(stage.map((t, i) => t + handoff[i]!));
-    expect(p.concurrency).toBeCloseTo(concurrency, 12);
-    expect(p.slowdown).toBeCloseTo(slowdown, 12);
-    expect(p.periodMs).toBeCloseTo(period, 12);
+    expect(p.periodMs).toBeCloseTo(period, 9);
+    expect(p.concurrency).toBeCloseTo(concurrency, 9);
+    expect(p.busyCores).toBeCloseTo(busy, 9);
+    expect(p.slowdown).toBeCloseTo(period / Math.max(...p.stageMs), 9);
+  });
+
+  it('lets a stage that finished early wait for room (queues of one frame), leaving its core idle', () => {
+    // Stage 0 (1 ms) can run at most one frame ahead of stage 1 (5 ms): the period is stage 1's, and
+    // stage 0 is busy 1 ms of every 5.
+    const p = hostPipelinePeriodMs([1, 5], [0, 0], [1, 1], 2, [1, 1]);
+    expect(p.periodMs).toBeCloseTo(5, 9);
+    expect(p.concurrency).toBeCloseTo(6 / 5, 9);
+    // A deeper queue does not change a period set by the slowest stage.
+    expect(hostPipelinePeriodMs([1, 5], [0, 0], [1, 1], 2, [1, 1], 3).periodMs).toBeCloseTo(5, 9);
   });
 
   it.each([
-    { name: 'a speedup of 0', call: () => concurrencySlowdown([1, 0], 2), message: 'host calibration: every speedup must be > 0' },
-    { name: 'stage and handoff counts that differ', call: () => hostPipelinePeriodMs([1, 2], [0.1], [1]), message: 'host prediction: 2 stage times but 1 handoff costs' },
+    { name: 'an efficiency of 0', call: () => hostPipelinePeriodMs([1, 2], [0, 0], [1, 1], 2, [1, 0]), message: 'host calibration: every efficiency must be > 0' },
+    { name: 'stage and handoff counts that differ', call: () => hostPipelinePeriodMs([1, 2], [0.1], [1, 1], 2, [1]), message: 'host prediction: 2 stage times but 1 handoff costs and 2 parallelisms' },
+    { name: 'a negative stage time', call: () => hostPipelinePeriodMs([-1, 2], [0, 0], [1, 1], 2, [1]), message: 'host prediction: stage times and handoffs must be >= 0, parallelism and cores > 0, the queue an integer >= 1' },
   ])('refuses $name', ({ call, message }) => {
     expect(call).toThrow(message);
   });
 
   it.each([
-    { name: 'a calibration within the cores', speedups: [1, 1.5], effective: 1.5, period: 4.25 * (1 + (2 / 1.5 - 1) * (8.2 / 4.25 - 1)) },
-    { name: 'a speedup over the cores (one session slowed by other load) held to the cores', speedups: [1, 3.1], effective: 2, period: 4.25 },
-  ])('prices handoffs and shared cores from $name', ({ speedups, effective, period }) => {
+    { name: 'sharing that costs a fifth', efficiency: [1, 0.8], held: [1, 0.8] },
+    { name: 'an efficiency over one-thread sessions\' parallelism, held to it', efficiency: [1, 1.3], held: [1, 1] },
+  ])('prices handoffs and shared cores from $name', ({ efficiency, held }) => {
     const cal: HostCalibration = {
-      schema: 'dnnpart/host-calibration@1', cpu: 'test', cores: 2, threads: 1, loadBefore: 0, loadAfter: 0,
+      schema: 'dnnpart/host-calibration@2', cpu: 'test', cores: 2, threads: 1, loadBefore: 0, loadAfter: 0,
       handoff: { mode: 'transfer', fixedMs: 0.05, msPerByte: 1e-7, fitR2: 1, samples: [] },
-      capacity: { model: 'm', sessionThreads: 1, singleMs: 2, samples: speedups.map((s, i) => ({ sessions: i + 1, medianMs: ((i + 1) * 2) / s, runsPerSec: 500 * s, speedup: s })) },
+      capacity: { model: 'm', sessionThreads: 1, singleMs: 2, cpuMs: 2, parallelism: 1, samples: efficiency.map((e, i) => ({ sessions: i + 1, medianMs: 2, runsPerSec: 500 * (i + 1) * e, speedup: i + 1, efficiency: e })) },
     };
+    expect(capacityEfficiency(cal)).toEqual(held);
     // Stage 0: 4 ms and 2 MB handed on (0.05 + 0.2 ms); stage 1: 3.75 ms and 1.5 MB received (0.05 + 0.15 ms).
-    const h = hostPrediction([4, 3.75], [2e6, 1.5e6], cal, 200, 250);
-    expect(h.stages).toEqual([{ predictedMs: 4, handoffBytes: 2e6, handoffMs: 0.25 }, { predictedMs: 3.75, handoffBytes: 1.5e6, handoffMs: 0.2 }]);
-    expect(h.concurrency).toBeCloseTo(8.2 / 4.25, 12);
-    expect(h.effectiveCores).toBe(effective);
-    expect(h.periodMs).toBeCloseTo(period, 12);
-    expect(h.predictedFps).toBeCloseTo(1000 / period, 9);
-    expect(h.fpsError).toBeCloseTo(1000 / period / 200 - 1, 12);
-    expect(h.fpsErrorMedian).toBeCloseTo(1000 / period / 250 - 1, 12);
+    const h = hostPrediction([4, 3.75], [2e6, 1.5e6], [1, 1], cal, 200, 250);
+    expect(h.stages).toEqual([{ predictedMs: 4, parallelism: 1, handoffBytes: 2e6, handoffMs: 0.25 }, { predictedMs: 3.75, parallelism: 1, handoffBytes: 1.5e6, handoffMs: 0.2 }]);
+    const sim = hostPipelinePeriodMs([4, 3.75], [0.25, 0.2], [1, 1], 2, held);
+    expect(h.periodMs).toBeCloseTo(sim.periodMs, 12);
+    // Full efficiency: the slower stage alone; less: slower than that.
+    if (held[1] === 1) expect(h.periodMs).toBeCloseTo(4.25, 9);
+    else expect(h.periodMs).toBeGreaterThan(4.25);
+    expect(h.efficiency).toEqual(held);
+    expect(h.effectiveCores).toBeCloseTo(sim.busyCores, 12);
+    expect(h.predictedFps).toBeCloseTo(1000 / h.periodMs, 9);
+    expect(h.fpsError).toBeCloseTo(1000 / h.periodMs / 200 - 1, 12);
+    expect(h.fpsErrorMedian).toBeCloseTo(1000 / h.periodMs / 250 - 1, 12);
   });
 
   it.each([
-    { name: 'one-thread stages: the curve itself', threads: 1, cores: 2, curve: [[1, 1], [2, 1.6], [3, 1.7]], want: [1, 1.6, 1.7] },
-    { name: 'two-thread stages: 2j one-thread sessions against 2', threads: 2, cores: 2, curve: [[1, 1], [2, 1.6], [4, 1.8], [6, 1.9]], want: [1, 1.8 / 1.6, 1.9 / 1.6] },
-    { name: 'speedups over the cores are held to them', threads: 1, cores: 2, curve: [[1, 1], [2, 2.5], [3, 2.2]], want: [1, 2, 2] },
-    { name: 'a stage count not calibrated ends the list', threads: 2, cores: 4, curve: [[1, 1], [2, 1.9], [6, 3]], want: [1] },
-  ])('speedup of stages side by side: $name', ({ threads, cores, curve, want }) => {
-    const got = stageSpeedups({ threads, cores, capacity: { model: 'm', sessionThreads: 1, singleMs: 1, samples: curve.map(([n, s]) => ({ sessions: n!, medianMs: n! / s!, runsPerSec: s!, speedup: s! })) } });
-    expect(got).toHaveLength(want.length);
-    got.forEach((x, i) => expect(x).toBeCloseTo(want[i]!, 12));
+    { name: 'two threads: CPU over wall clock, totals', threads: 2, wall: [[2, 2], [1, 1]], cpu: [[4, 3], [0.5, 0.5]], want: [1.75, 1] },
+    { name: 'one thread: always one core', threads: 1, wall: [[2, 2]], cpu: [[3.6, 3.2]], want: [1] },
+    { name: 'more CPU than the threads (other threads of the process) held to them', threads: 2, wall: [[1, 1]], cpu: [[3, 3]], want: [2] },
+  ])('parallelism of a stage: $name', ({ threads, wall, cpu, want }) => {
+    expect(stageParallelism({ stageMs: wall, stageCpuMs: cpu }, threads)).toEqual(want);
   });
 
   it('counts the bytes each pipeline stage receives and sends on, relays included', () => {
@@ -328,6 +350,10 @@ describe('the pipeline predicted for this host', () => {
     expect(cal.handoff.fixedMs + cal.handoff.msPerByte).toBeGreaterThan(0);
     expect(cal.handoff.msPerByte).toBeGreaterThanOrEqual(0);
     expect(cal.capacity.singleMs).toBeGreaterThan(0);
+    expect(cal.capacity.cpuMs).toBeGreaterThan(0);
+    expect(cal.capacity.sessionThreads).toBe(1);
+    // One thread: one core, whatever the process's other threads spent.
+    expect(cal.capacity.parallelism).toBe(1);
     expect(cal.capacity.samples.map((x) => x.sessions)).toEqual([1, 2]);
     expect(cal.capacity.samples[0]!.speedup).toBe(1);
     expect(cal.capacity.samples[0]!.medianMs).toBe(cal.capacity.singleMs);
@@ -335,6 +361,7 @@ describe('the pipeline predicted for this host', () => {
       expect(x.runsPerSec).toBeGreaterThan(0);
       expect(x.medianMs).toBeGreaterThan(0);
       expect(x.speedup).toBeCloseTo((x.sessions * cal.capacity.singleMs) / x.medianMs, 12);
+      expect(x.efficiency).toBeCloseTo((x.runsPerSec * cal.capacity.singleMs * cal.capacity.parallelism) / 1000 / Math.min(x.sessions * cal.capacity.parallelism, cal.cores), 12);
     }
   });
 
@@ -346,11 +373,11 @@ describe('the pipeline predicted for this host', () => {
     const h = result.pipeline!.host!;
     expect(h.handoffFixedMs).toBe(cal.handoff.fixedMs);
     expect(h.handoffMsPerByte).toBe(cal.handoff.msPerByte);
-    expect(h.speedups).toEqual(cal.capacity.samples.map((x) => Math.min(x.speedup, x.sessions, cal.cores)));
+    expect(h.efficiency).toEqual(capacityEfficiency(cal));
     const split = splitModel(model, { stages: stageOf });
     const bytes = handoffBytes(model, split.stages, { input: { data: new Float32Array(3 * 64 * 64) } });
-    expect(h.stages).toEqual(predicted.map((s, i) => ({ predictedMs: s.computeMs, handoffBytes: bytes[i], handoffMs: cal.handoff.fixedMs + cal.handoff.msPerByte * bytes[i]! })));
-    expect(h.periodMs).toBeCloseTo(hostPipelinePeriodMs(predicted.map((s) => s.computeMs), h.stages.map((x) => x.handoffMs), h.speedups).periodMs, 12);
+    expect(h.stages).toEqual(predicted.map((s, i) => ({ predictedMs: s.computeMs, parallelism: 1, handoffBytes: bytes[i], handoffMs: cal.handoff.fixedMs + cal.handoff.msPerByte * bytes[i]! })));
+    expect(h.periodMs).toBeCloseTo(hostPipelinePeriodMs(predicted.map((s) => s.computeMs), h.stages.map((x) => x.handoffMs), [1, 1], cal.cores, h.efficiency).periodMs, 12);
 
     const none = await verifyPlan(model, 'sq.onnx', stageOf, ['a', 'b'], predicted, { threads: 1, runs: 1, warmup: 0, pipelineFrames: 2, host: false });
     expect(none.result.pipeline!.host).toBeUndefined();

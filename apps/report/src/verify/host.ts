@@ -1,8 +1,10 @@
 // What this host adds to a pipeline of stages that share it, calibrated once: the per-frame handoff
 // between stage threads (a fixed cost and a cost per byte, timed with synthetic tensors of known sizes
-// through verify's own worker pipeline) and how much work its cores do in parallel (one small model
-// in 1..N concurrent one-thread sessions; a stage of T threads counts as T of them). A plan predicts boards that each have their own cores; verify measures
-// stages that share this machine's, so its "this host" prediction prices both.
+// through verify's own worker pipeline) and how much work its cores do when k stage sessions run side
+// by side (a small model in 1..k concurrent sessions of the stages' threads, counted in CPU time, so a
+// lone session slowed by idle-state wake-ups cannot make the cores look faster than they are). A plan
+// predicts boards that each have their own cores; verify measures stages that share this machine's,
+// so its "this host" prediction simulates that sharing (hostPipelinePeriodMs).
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
@@ -12,7 +14,7 @@ import { buildZooModel } from '@dnnpart/zoo';
 import { VerifyError } from './errors.js';
 import { runPipeline, type Handoff, type SyntheticStage } from './measure.js';
 
-export const HOST_CALIBRATION_SCHEMA = 'dnnpart/host-calibration@1';
+export const HOST_CALIBRATION_SCHEMA = 'dnnpart/host-calibration@2';
 
 export interface HandoffSample {
   /** Bytes handed from the first synthetic stage to the second per frame. */
@@ -30,10 +32,17 @@ export interface CapacitySample {
   readonly sessions: number;
   /** Median time of one run while they do (over every session and round). */
   readonly medianMs: number;
-  /** Runs per second of all of them together (mean over the rounds; disturbed more by other processes than the median). */
+  /** Runs per second of all of them together (median over the rounds). */
   readonly runsPerSec: number;
-  /** sessions × the median run alone / medianMs: the cores' worth of work done in parallel. */
+  /** sessions × the median run alone / medianMs (wall clock; for reading, not used). */
   readonly speedup: number;
+  /**
+   * Work done per ms (runsPerSec × a run's work alone, its time × its parallelism, / 1000: cores)
+   * over what the sessions ask for (sessions × their parallelism alone, at most the host's cores): 1
+   * when sharing costs nothing; lower when switching between sessions, their caches or other processes
+   * take a share; higher when sharing saves work (a session's threads wait on each other less).
+   */
+  readonly efficiency: number;
 }
 
 export interface HostCalibration {
@@ -47,11 +56,17 @@ export interface HostCalibration {
   /** Per frame and stage: fixedMs + msPerByte × (bytes the stage receives + bytes it sends on). */
   readonly handoff: { readonly mode: Handoff; readonly fixedMs: number; readonly msPerByte: number; readonly fitR2: number; readonly samples: readonly HandoffSample[] };
   /**
-   * Speedup of one-thread sessions side by side, at 1, threads, 2 × threads, ... stages × threads
-   * sessions (speedup 1 at 1). One-thread sessions because a small model does not keep T threads
-   * busy the way a stage does; a T-thread stage is priced as T of them (stageSpeedups).
+   * Sessions of the stages' threads side by side, 1..the plan's stages. singleMs and cpuMs are one run
+   * alone (median wall clock, mean CPU time of the process); parallelism = cpuMs / singleMs.
    */
-  readonly capacity: { readonly model: string; readonly sessionThreads: 1; readonly singleMs: number; readonly samples: readonly CapacitySample[] };
+  readonly capacity: {
+    readonly model: string;
+    readonly sessionThreads: number;
+    readonly singleMs: number;
+    readonly cpuMs: number;
+    readonly parallelism: number;
+    readonly samples: readonly CapacitySample[];
+  };
 }
 
 export interface HostCalibrationOptions {
@@ -90,58 +105,119 @@ export function handoffMs(h: Pick<HostCalibration['handoff'], 'fixedMs' | 'msPer
   return h.fixedMs + h.msPerByte * bytes;
 }
 
-/**
- * How much longer each busy session takes when `n` sessions (fractional: a time-weighted average)
- * share the host: n / speedup(n), linear between the calibrated counts; past the last, the speedup
- * stays where it was (no more parallel capacity than measured).
- */
-export function concurrencySlowdown(speedups: readonly number[], n: number): number {
-  if (speedups.length === 0 || speedups.some((s) => !(s > 0))) throw new VerifyError('VERIFY_BAD_OPTIONS', 'host calibration: every speedup must be > 0');
-  if (!(n >= 1)) return 1;
-  const d = (k: number) => k / speedups[k - 1]!;
-  const K = speedups.length;
-  if (n >= K) return n / speedups[K - 1]!;
-  const lo = Math.floor(n);
-  return d(lo) + (d(lo + 1) - d(lo)) * (n - lo);
-}
-
-/**
- * Speedup of j = 1, 2, ... stages side by side, each of the calibration's threads: s(j·T) / s(T) on
- * the one-thread curve s, each s held to its sessions and the host's cores (a higher one is a
- * single run slowed by other load) and the result to j. Stops at the last count calibrated.
- */
-export function stageSpeedups(host: Pick<HostCalibration, 'threads' | 'cores' | 'capacity'>): number[] {
-  const s = new Map(host.capacity.samples.map((x) => [x.sessions, Math.min(x.speedup, x.sessions, host.cores)]));
-  const base = s.get(host.threads);
-  const out: number[] = [];
-  if (base === undefined || !(base > 0)) return [1];
-  for (let j = 1; s.has(j * host.threads); j++) out.push(Math.min(j, s.get(j * host.threads)! / base));
-  return out;
-}
-
 export interface HostPeriod {
   readonly periodMs: number;
   /** Each stage's time per frame when it runs alone here: its time plus its handoff. */
   readonly stageMs: readonly number[];
-  /** Time-weighted number of stages busy at once: Σ stage / slowest stage. */
+  /** Time-averaged number of stages running at once in the simulated steady state. */
   readonly concurrency: number;
-  /** How much the slowest stage is stretched by sharing the cores with the others. */
+  /** Time-averaged cores' worth of work the stages get in the simulated steady state. */
+  readonly busyCores: number;
+  /** periodMs / the slowest stage alone: how much sharing the cores stretches the pipeline. */
   readonly slowdown: number;
 }
 
+/** Efficiency of k sessions side by side: the calibrated figure for k (the last one past it). */
+function efficiencyAt(efficiency: readonly number[], k: number): number {
+  return efficiency[Math.min(k, efficiency.length) - 1]!;
+}
+
 /**
- * The pipeline period on this host: the slowest stage (its time plus its handoff), stretched by the
- * stages that run beside it. The others are busy stage_j / slowest of the time, so on average
- * n = Σ stage_j / slowest sessions share the cores, each slowed by n / speedup(n). Balanced stages
- * give Σ stage / speedup(k) (the cores' real capacity); one dominant stage gives its own time.
+ * The pipeline period on this host, simulated frame by frame as verify's pipeline runs: one thread
+ * per stage, input queues of `queue` frames, a stage that finished holds its frame (and takes no new
+ * one) until the next queue has room, the first queue always full. Stage i alone takes stageMs[i] +
+ * handoff[i] and keeps parallelism[i] cores busy: its work is the product. Running stages share the
+ * cores as a fluid: k of them asking for D cores in all get min(D, efficiency[k-1] × cores), each in
+ * proportion to what it asks. Balanced stages that ask for more than the cores give Σ work /
+ * (efficiency × cores); one dominant stage gives its own time; blocked stages leave cores idle, as
+ * they do here. An efficiency above 1 is work that sharing saves (threads of a stage that would have
+ * waited on each other), as the calibration measured it.
  */
-export function hostPipelinePeriodMs(stageMs: readonly number[], handoff: readonly number[], speedups: readonly number[]): HostPeriod {
-  if (stageMs.length === 0 || stageMs.length !== handoff.length) throw new VerifyError('VERIFY_BAD_OPTIONS', `host prediction: ${stageMs.length} stage times but ${handoff.length} handoff costs`);
-  const work = stageMs.map((t, i) => t + handoff[i]!);
-  const slowest = Math.max(...work);
-  const concurrency = work.reduce((a, x) => a + x, 0) / slowest;
-  const slowdown = concurrencySlowdown(speedups, concurrency);
-  return { periodMs: slowest * slowdown, stageMs: work, concurrency, slowdown };
+export function hostPipelinePeriodMs(
+  stageMs: readonly number[],
+  handoff: readonly number[],
+  parallelism: readonly number[],
+  cores: number,
+  efficiency: readonly number[],
+  queue = 1,
+): HostPeriod {
+  const S = stageMs.length;
+  if (S === 0 || handoff.length !== S || parallelism.length !== S) throw new VerifyError('VERIFY_BAD_OPTIONS', `host prediction: ${S} stage times but ${handoff.length} handoff costs and ${parallelism.length} parallelisms`);
+  if (![...stageMs, ...handoff].every((x) => x >= 0) || !parallelism.every((x) => x > 0) || !(cores > 0) || !Number.isInteger(queue) || queue < 1) {
+    throw new VerifyError('VERIFY_BAD_OPTIONS', 'host prediction: stage times and handoffs must be >= 0, parallelism and cores > 0, the queue an integer >= 1');
+  }
+  if (efficiency.length === 0 || !efficiency.every((x) => x > 0)) throw new VerifyError('VERIFY_BAD_OPTIONS', 'host calibration: every efficiency must be > 0');
+  const alone = stageMs.map((t, i) => t + handoff[i]!);
+  const slowest = Math.max(...alone);
+  if (!(slowest > 0)) return { periodMs: 0, stageMs: alone, concurrency: 0, busyCores: 0, slowdown: 1 };
+  const work = alone.map((t, i) => t * parallelism[i]!);
+  const busy = alone.map(() => false);
+  const holding = alone.map(() => false);
+  const left = alone.map(() => 0);
+  const waiting = alone.map((_, i) => (i === 0 ? queue : 0));
+  const frames = Math.max(60, 20 * S);
+  const from = frames >> 1; // steady state: the second half of the frames
+  const done: number[] = [];
+  let t = 0;
+  let runningTime = 0;
+  let coreTime = 0;
+  for (let step = 0; ; step++) {
+    if (step > 100 * frames * S) throw new VerifyError('VERIFY_BAD_OPTIONS', 'host prediction: the pipeline simulation did not settle');
+    // Hand finished frames on and start stages, downstream first (that is what frees room upstream).
+    for (let changed = true; changed;) {
+      changed = false;
+      for (let i = S - 1; i >= 0; i--) {
+        if (holding[i] && (i === S - 1 || waiting[i + 1]! < queue)) {
+          holding[i] = false;
+          changed = true;
+          if (i === S - 1) done.push(t);
+          else waiting[i + 1]!++;
+        }
+        if (!busy[i] && !holding[i] && waiting[i]! > 0) {
+          waiting[i]!--;
+          if (i === 0) waiting[0]!++; // the main thread refills the first queue at once
+          busy[i] = true;
+          left[i] = work[i]!;
+          changed = true;
+        }
+      }
+    }
+    if (done.length >= frames) break;
+    const running = alone.map((_, i) => i).filter((i) => busy[i]);
+    if (running.length === 0) throw new VerifyError('VERIFY_BAD_OPTIONS', 'host prediction: the pipeline simulation stalled');
+    const demand = running.reduce((a, i) => a + parallelism[i]!, 0);
+    const capacity = Math.min(demand, efficiencyAt(efficiency, running.length) * cores);
+    const rate = (i: number) => (parallelism[i]! * capacity) / demand;
+    // A stage of no work finishes at once.
+    const dt = Math.min(...running.map((i) => left[i]! / rate(i)));
+    t += dt;
+    if (done.length > from) {
+      runningTime += running.length * dt;
+      coreTime += capacity * dt;
+    }
+    for (const i of running) {
+      left[i]! -= rate(i) * dt;
+      if (left[i]! <= 1e-9 * work[i]!) {
+        busy[i] = false;
+        holding[i] = true;
+      }
+    }
+  }
+  const span = done[frames - 1]! - done[from]!;
+  const periodMs = span / (frames - 1 - from);
+  return { periodMs, stageMs: alone, concurrency: span > 0 ? runningTime / span : 0, busyCores: span > 0 ? coreTime / span : 0, slowdown: periodMs / slowest };
+}
+
+/**
+ * Seconds calibrateHost takes by its settings: a two-stage pipeline per handoff size (worker start-up
+ * and frames of well under a millisecond), then rounds of 1..sessions side by side (the windows, and
+ * the sessions' start-up and warm-up).
+ */
+export function calibrationSeconds(o: Pick<HostCalibrationOptions, 'sessions' | 'sizes' | 'frames' | 'windowMs' | 'rounds'> = {}): number {
+  const sizes = (o.sizes ?? DEFAULT_HANDOFF_SIZES).length;
+  const frames = o.frames ?? 60;
+  const sessions = o.sessions ?? availableParallelism();
+  return sizes * (0.3 + ((frames + WARMUP) * 0.5) / 1000) + 1 + (sessions * (o.rounds ?? 3) * ((o.windowMs ?? 300) + 10)) / 1000;
 }
 
 /** Time the handoff and the parallel capacity of this host (a few seconds). */
@@ -158,8 +234,8 @@ export async function calibrateHost(options: HostCalibrationOptions): Promise<Ho
   }
   if (sizes.length < 2 || sizes.some((s) => !Number.isInteger(s) || s < 4)) throw new VerifyError('VERIFY_BAD_OPTIONS', 'host calibration option sizes needs at least 2 sizes of >= 4 bytes');
   const loadBefore = loadavg()[0]!;
-  // One-thread sessions at 1, T, 2T, ..., sessions × T side by side.
-  const counts = [...new Set([1, ...Array.from({ length: sessions }, (_, j) => (j + 1) * threads)])];
+  // Sessions of the stages' threads, 1..sessions side by side.
+  const counts = Array.from({ length: sessions }, (_, j) => j + 1);
   const total = sizes.length + counts.length * rounds;
   let done = 0;
   const tick = () => options.onProgress?.(++done, total);
@@ -186,19 +262,27 @@ export async function calibrateHost(options: HostCalibrationOptions): Promise<Ho
 
   const times = counts.map(() => [] as number[]);
   const rates = counts.map(() => [] as number[]);
-  await sideBySide(buildZooModel(CAPACITY_NET, { inputShape: CAPACITY_INPUT }), counts[counts.length - 1]!, 1, async (go) => {
+  const cpuPerRun: number[] = [];
+  await sideBySide(buildZooModel(CAPACITY_NET, { inputShape: CAPACITY_INPUT }), sessions, threads, async (go) => {
     for (let r = 0; r < rounds; r++) {
       for (const [c, k] of counts.entries()) {
         if (options.signal?.aborted) throw new VerifyError('VERIFY_INTERRUPTED', 'verify was interrupted');
         const res = await go(k, windowMs);
-        times[c]!.push(...res.flatMap((x) => x.times));
-        rates[c]!.push(res.reduce((a, x) => a + (x.runs * 1000) / x.ms, 0));
+        times[c]!.push(...res.windows.flatMap((x) => x.times));
+        rates[c]!.push(res.windows.reduce((a, x) => a + (x.runs * 1000) / x.ms, 0));
+        // The whole process's CPU time while one session runs alone: that run's work, every thread counted.
+        if (k === 1) cpuPerRun.push(res.cpuMs / res.windows[0]!.runs);
         tick();
       }
     }
   });
   const med = times.map((t) => median(t));
   const singleMs = med[0]!;
+  const cpuMs = median(cpuPerRun);
+  // At least the wall clock a run takes on one core, at most its threads' worth.
+  const parallelism = Math.min(threads, Math.max(1, cpuMs / singleMs));
+  // Core-ms of work per run, as hostPipelinePeriodMs counts a stage's: its time alone × its parallelism.
+  const work = singleMs * parallelism;
   return {
     schema: HOST_CALIBRATION_SCHEMA,
     cpu: cpus()[0]?.model.trim() ?? 'unknown',
@@ -209,17 +293,31 @@ export async function calibrateHost(options: HostCalibrationOptions): Promise<Ho
     handoff: { mode, fixedMs: fit.fixedMs, msPerByte: fit.inMsPerByte, fitR2: fit.fitR2, samples },
     capacity: {
       model: `${CAPACITY_NET} ${CAPACITY_INPUT.join('x')}`,
-      sessionThreads: 1,
+      sessionThreads: threads,
       singleMs,
-      samples: med.map((m, i) => ({ sessions: counts[i]!, medianMs: m, runsPerSec: rates[i]!.reduce((a, x) => a + x, 0) / rates[i]!.length, speedup: (counts[i]! * singleMs) / m })),
+      cpuMs,
+      parallelism,
+      samples: med.map((m, i) => {
+        const k = counts[i]!;
+        const runsPerSec = median(rates[i]!);
+        return { sessions: k, medianMs: m, runsPerSec, speedup: (k * singleMs) / m, efficiency: (runsPerSec * work) / 1000 / Math.min(k * parallelism, availableParallelism()) };
+      }),
     },
   };
+}
+
+/**
+ * Efficiency of 1..N sessions side by side, for hostPipelinePeriodMs: each held to the calibration
+ * model's parallelism (sharing can at most save the extra work of its threads, leaving one thread's).
+ */
+export function capacityEfficiency(host: Pick<HostCalibration, 'capacity'>): number[] {
+  return host.capacity.samples.map((x) => Math.min(x.efficiency, host.capacity.parallelism));
 }
 
 interface WindowResult { readonly runs: number; readonly ms: number; readonly times: readonly number[] }
 
 /** `n` warm sessions of `model` in worker threads; `go(k, ms)` runs the first k side by side for ms. */
-async function sideBySide(model: Uint8Array, n: number, threads: number, body: (go: (k: number, windowMs: number) => Promise<WindowResult[]>) => Promise<void>): Promise<void> {
+async function sideBySide(model: Uint8Array, n: number, threads: number, body: (go: (k: number, windowMs: number) => Promise<{ windows: WindowResult[]; cpuMs: number }>) => Promise<void>): Promise<void> {
   const workers = Array.from({ length: n }, () => new Worker(CAPACITY_WORKER, { workerData: { modelBytes: model, threads, warmup: WARMUP, dims: CAPACITY_INPUT } }));
   const fail = (e: Error) => new VerifyError('VERIFY_RUN_FAILED', `host calibration: the capacity model (${CAPACITY_NET}) failed: ${e.message.split('\n')[0]}`, { cause: e });
   try {
@@ -232,11 +330,14 @@ async function sideBySide(model: Uint8Array, n: number, threads: number, body: (
     })));
     await body(async (k, windowMs) => {
       const startAt = now() + 5;
-      return Promise.all(workers.slice(0, k).map((w, i) => new Promise<WindowResult>((resolve, reject) => {
+      const cpu0 = process.cpuUsage();
+      const windows = await Promise.all(workers.slice(0, k).map((w, i) => new Promise<WindowResult>((resolve, reject) => {
         pending[i]!.reject = reject;
         w.once('message', (m: WindowResult) => resolve(m));
         w.postMessage({ kind: 'go', startAt, until: startAt + windowMs });
       })));
+      const cpu = process.cpuUsage(cpu0);
+      return { windows, cpuMs: (cpu.user + cpu.system) / 1000 };
     });
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));

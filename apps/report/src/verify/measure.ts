@@ -88,6 +88,8 @@ async function runStage(session: ort.InferenceSession, stage: StageRunnable, poo
 export interface BackToBackResult {
   /** stageMs[s][r]: stage s in measured run r. */
   readonly stageMs: readonly (readonly number[])[];
+  /** stageCpuMs[s][r]: the process's CPU time (every thread, user + system) during stage s's run r. */
+  readonly stageCpuMs: readonly (readonly number[])[];
   /** Whole frame (every stage in turn) per measured run. */
   readonly totalMs: readonly number[];
   readonly spans: readonly Span[];
@@ -105,6 +107,7 @@ export async function timeBackToBack(
   const sessions: ort.InferenceSession[] = [];
   const spans: Span[] = [];
   const stageMs = stages.map(() => [] as number[]);
+  const stageCpuMs = stages.map(() => [] as number[]);
   const totalMs: number[] = [];
   try {
     for (const s of stages) sessions.push(await open(s, options.threads));
@@ -115,11 +118,14 @@ export async function timeBackToBack(
       const pool = new Map(Object.entries(feeds));
       const t0 = now();
       for (let s = 0; s < stages.length; s++) {
+        const cpu = process.cpuUsage();
         const a = now();
         await runStage(sessions[s]!, stages[s]!, pool, fetches[s]!);
         const b = now();
+        const used = process.cpuUsage(cpu);
         if (r >= options.warmup) {
           stageMs[s]!.push(b - a);
+          stageCpuMs[s]!.push((used.user + used.system) / 1000);
           spans.push({ name: stages[s]!.label, track: stages[s]!.label, process: 'back to back', startMs: a, durMs: b - a, cat: 'stage', args: { frame: r - options.warmup } });
         }
       }
@@ -130,7 +136,7 @@ export async function timeBackToBack(
     for (const s of sessions.splice(0)) await s.release().catch(() => {});
   }
   if (options.nodeTrace) spans.push(...(await nodeSpans(stages, feeds, options.threads)));
-  return { stageMs, totalMs, spans };
+  return { stageMs, stageCpuMs, totalMs, spans };
 }
 
 /** One profiled frame: ORT's kernel events as spans named by node, placed on the stage's node track. */

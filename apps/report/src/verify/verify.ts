@@ -3,8 +3,8 @@
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { randomFeeds, splitModel, type LoadedModel } from '@dnnpart/onnx-graph';
 import { VerifyError } from './errors.js';
-import { calibrateHost, handoffMs, hostPipelinePeriodMs, stageSpeedups, type HostCalibration } from './host.js';
-import { runPipeline, timeBackToBack, type Handoff, type Span, type StageRunnable } from './measure.js';
+import { calibrateHost, calibrationSeconds, capacityEfficiency, handoffMs, hostPipelinePeriodMs, type HostCalibration } from './host.js';
+import { runPipeline, timeBackToBack, type BackToBackResult, type Handoff, type Span, type StageRunnable } from './measure.js';
 
 export const VERIFY_SCHEMA = 'dnnpart/verify@1';
 
@@ -79,12 +79,14 @@ export interface HostPrediction {
   readonly fpsError: number;
   /** predicted / the measured median-gap FPS - 1. */
   readonly fpsErrorMedian: number;
-  /** Time-weighted number of stages busy at once, and the slowdown that sharing the cores gives them. */
+  /** Time-averaged number of stages running at once in the simulated pipeline, and how much sharing the cores stretches its slowest stage. */
   readonly concurrency: number;
   readonly slowdown: number;
   readonly stages: readonly {
     /** The plan's stage time (computeMs). */
     readonly predictedMs: number;
+    /** Cores the stage keeps busy running alone: its measured CPU time over its wall-clock time, held to 1..threads. */
+    readonly parallelism: number;
     /** Bytes the stage receives and sends on per frame in verify's pipeline. */
     readonly handoffBytes: number;
     readonly handoffMs: number;
@@ -92,8 +94,9 @@ export interface HostPrediction {
   /** The calibration used (the full one is the result's hostCalibration). */
   readonly handoffFixedMs: number;
   readonly handoffMsPerByte: number;
-  /** Speedup of 1..N stages side by side (stageSpeedups); effectiveCores is that of as many as this plan has. */
-  readonly speedups: readonly number[];
+  /** Efficiency of 1..N sessions side by side (the calibration's), used for as many stages as run at once. */
+  readonly efficiency: readonly number[];
+  /** Time-averaged cores' worth of work the stages get in the simulated pipeline. */
   readonly effectiveCores: number;
 }
 
@@ -177,10 +180,13 @@ export async function verifyPlan(
   }
   const cores = options.cores ?? availableParallelism();
   const notes: string[] = [];
+  // This host is calibrated before the pipeline when nothing else was given and there is a prediction to price.
+  const calibrate = options.pipelineFrames > 0 && options.host === undefined && predicted !== null;
   if (predicted !== null && options.maxSeconds !== undefined) {
-    const est = estimateSeconds(predicted.map((p) => p.computeMs), { ...options, cores });
+    const cal = calibrate ? calibrationSeconds({ sessions: split.stages.length }) : 0;
+    const est = estimateSeconds(predicted.map((p) => p.computeMs), { ...options, cores }) + cal;
     if (est > options.maxSeconds) {
-      throw new VerifyError('VERIFY_TOO_SLOW', `verifying this plan would take about ${est.toFixed(0)} s by its prediction (${options.warmup + options.runs} frames of ${predicted.reduce((a, p) => a + p.computeMs, 0).toFixed(1)} ms back to back${options.pipelineFrames > 0 ? `, ${options.pipelineFrames + options.warmup} through the pipeline` : ''}), over --max-seconds ${options.maxSeconds}; lower --runs or --frames, or raise --max-seconds`);
+      throw new VerifyError('VERIFY_TOO_SLOW', `verifying this plan would take about ${est.toFixed(0)} s by its prediction (${options.warmup + options.runs} frames of ${predicted.reduce((a, p) => a + p.computeMs, 0).toFixed(1)} ms back to back${options.pipelineFrames > 0 ? `, ${options.pipelineFrames + options.warmup} through the pipeline` : ''}${cal > 0 ? `, about ${cal.toFixed(0)} s calibrating this host` : ''}), over --max-seconds ${options.maxSeconds}; lower --runs or --frames, or raise --max-seconds`);
     }
   }
   const stages: StageRunnable[] = split.stages.map((s, i) => ({ bytes: s.bytes, inputs: s.inputs, outputs: s.outputs, label: `stage ${i} (${boards[i] ?? `stage${i}`})` }));
@@ -210,7 +216,7 @@ export async function verifyPlan(
         throw new VerifyError('VERIFY_BAD_OPTIONS', `the host calibration is for ${options.host.threads} thread(s) and handoff ${options.host.handoff.mode}, this run uses ${options.threads} and ${handoff}; calibrate again`);
       }
       host = options.host;
-    } else if (options.host === undefined && predicted !== null) {
+    } else if (calibrate) {
       host = await calibrateHost({
         threads: options.threads, sessions: split.stages.length, handoff,
         ...(options.signal ? { signal: options.signal } : {}), onProgress: (d, t) => progress('calibrating this host', d, t),
@@ -256,7 +262,7 @@ export async function verifyPlan(
       predictedLatencyMs: predSum, measuredLatencyMs: lat,
       fpsError: rel(period === null ? null : 1000 / period, pipe.fps), latencyError: rel(predSum, lat),
       handoff, measuredMedianFps: pipe.medianFps, planFps, planFpsError: rel(planFps, pipe.fps),
-      ...(predicted !== null && host ? { host: hostPrediction(predicted.map((x) => x.computeMs), handoffBytes(model, split.stages, feeds), host, pipe.fps, pipe.medianFps) } : {}),
+      ...(predicted !== null && host ? { host: hostPrediction(predicted.map((x) => x.computeMs), handoffBytes(model, split.stages, feeds), stageParallelism(b2b, options.threads), host, pipe.fps, pipe.medianFps, options.queue ?? 1) } : {}),
     };
   }
   const planStages = split.stages.map((s, i) => ({ board: boards[i] ?? `stage${i}`, nodes: s.nodes }));
@@ -302,16 +308,36 @@ export function handoffBytes(
   });
 }
 
-/** The "this host" prediction of a pipeline from the plan's stage times, their handoff bytes and a calibration. */
-export function hostPrediction(stageMs: readonly number[], bytes: readonly number[], host: HostCalibration, measuredFps: number, measuredMedianFps: number = measuredFps): HostPrediction {
-  const speedups = stageSpeedups(host);
+/**
+ * Cores each stage keeps busy when it runs alone: its CPU time over its wall-clock time in the
+ * back-to-back runs (totals, steadier than per-run ratios), held to 1..threads. The plan, made for
+ * boards with their own cores, does not say how well a stage's threads parallelise; this host does.
+ */
+export function stageParallelism(b2b: Pick<BackToBackResult, 'stageMs' | 'stageCpuMs'>, threads: number): number[] {
+  return b2b.stageMs.map((wall, i) => {
+    const w = wall.reduce((a, x) => a + x, 0);
+    const c = b2b.stageCpuMs[i]!.reduce((a, x) => a + x, 0);
+    return w > 0 ? Math.min(threads, Math.max(1, c / w)) : 1;
+  });
+}
+
+/** The "this host" prediction of a pipeline from the plan's stage times, their handoff bytes and parallelism, and a calibration. */
+export function hostPrediction(
+  stageMs: readonly number[],
+  bytes: readonly number[],
+  parallelism: readonly number[],
+  host: HostCalibration,
+  measuredFps: number,
+  measuredMedianFps: number = measuredFps,
+  queue = 1,
+): HostPrediction {
+  const efficiency = capacityEfficiency(host);
   const h = bytes.map((b) => handoffMs(host.handoff, b));
-  const p = hostPipelinePeriodMs(stageMs, h, speedups);
+  const p = hostPipelinePeriodMs(stageMs, h, parallelism, host.cores, efficiency, queue);
   const predictedFps = 1000 / p.periodMs;
-  const k = Math.min(stageMs.length, speedups.length);
   return {
     predictedFps, periodMs: p.periodMs, fpsError: predictedFps / measuredFps - 1, fpsErrorMedian: predictedFps / measuredMedianFps - 1, concurrency: p.concurrency, slowdown: p.slowdown,
-    stages: stageMs.map((t, i) => ({ predictedMs: t, handoffBytes: bytes[i]!, handoffMs: h[i]! })),
-    handoffFixedMs: host.handoff.fixedMs, handoffMsPerByte: host.handoff.msPerByte, speedups, effectiveCores: speedups[k - 1]!,
+    stages: stageMs.map((t, i) => ({ predictedMs: t, parallelism: parallelism[i]!, handoffBytes: bytes[i]!, handoffMs: h[i]! })),
+    handoffFixedMs: host.handoff.fixedMs, handoffMsPerByte: host.handoff.msPerByte, efficiency, effectiveCores: p.busyCores,
   };
 }
