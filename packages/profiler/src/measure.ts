@@ -427,16 +427,18 @@ function profileTraceSpans(profile: Profile, timed: readonly TraceRun[], timelin
     const tl = timeline[i]!;
     spans.push({ name: `run ${i + 1}`, track: profiledTrack, process: proc, cat: 'run', startMs: tl.startMs - t0, durMs: r.ms });
     for (const k of tl.spans) {
-      const nodes = [...(byKernel.get(k.kernel) ?? [])].sort((a, b) => b.share - a.share);
+      // A subgraph's kernel is shown inside its If/Loop, named by the node of that kernel.
+      const nodes = [...(byKernel.get(k.within ?? k.kernel) ?? [])].sort((a, b) => b.share - a.share);
       const head = nodes[0]?.node;
+      const named = head === undefined ? k.kernel : nodes.length > 1 ? `${head} (+${nodes.length - 1} fused)` : head;
       spans.push({
-        name: head === undefined ? k.kernel : nodes.length > 1 ? `${head} (+${nodes.length - 1} fused)` : head,
+        name: k.within ? `${named} > ${k.kernel}` : named,
         track: profiledTrack,
         process: proc,
-        cat: head === undefined ? 'unattributed' : 'node',
+        cat: head === undefined ? 'unattributed' : k.within ? 'subgraph' : 'node',
         startMs: k.startMs - t0,
         durMs: k.durMs,
-        args: { kernel: k.kernel, op: trace.kernelInfo.get(k.kernel)?.op ?? '?', nodes: nodes.map((n) => n.node) },
+        args: { kernel: k.kernel, op: (trace.kernelInfo.get(k.kernel) ?? trace.nested.get(k.kernel))?.op ?? '?', nodes: nodes.map((n) => n.node) },
       });
     }
   });
