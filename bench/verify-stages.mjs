@@ -130,16 +130,16 @@ for (const m of models) {
         if (count > 1) summary.push({ model: m.name, threads, k: count, stage: i, error: st.error, errorMin: st.predictedMs / st.minMs - 1 });
       });
       if (result.pipeline) pipeRows.push({ count, r: result });
-      if (count > 1) summary.push({ model: m.name, threads, k: count, stage: 'pipeline', error: result.pipeline?.host?.fpsError ?? null, errorMedian: result.pipeline?.host?.fpsErrorMedian ?? null, plan: result.pipeline?.planFpsError ?? null, b2b: result.backToBack.latencyError });
+      if (count > 1) summary.push({ model: m.name, threads, k: count, stage: 'pipeline', sharing: result.pipeline?.host?.fromMeasuredStages?.fpsError ?? null, error: result.pipeline?.host?.fpsError ?? null, errorMedian: result.pipeline?.host?.fpsErrorMedian ?? null, plan: result.pipeline?.planFpsError ?? null, b2b: result.backToBack.latencyError });
       if (count === 1) pipeRows.push({ count, r: result });
     }
-    console.log('\n| stages | back to back: predicted ms | measured ms | error | pipeline FPS: plan (a board per stage) | this host (predicted) | measured | error, this host | error, plan | measured, median gap | error, this host vs median gap | handoff ms per stage | parallelism per stage | stages running at once | slowdown | latency ms (queueing incl.) |');
-    console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|');
+    console.log('\n| stages | back to back: predicted ms | measured ms | error | pipeline FPS: plan (a board per stage) | this host (predicted) | measured | error, this host | error, plan | measured, median gap | error, this host vs median gap | this host from measured stages: error | handoff ms per stage | parallelism per stage | stages running at once | slowdown | latency ms (queueing incl.) |');
+    console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|');
     for (const { count, r } of pipeRows) {
       const b = r.backToBack;
       const q = r.pipeline;
       const h = q?.host;
-      console.log(`| ${count} | ${ms(b.predictedLatencyMs)} | ${ms(b.measuredLatencyMs)} | ${pct(b.latencyError)} | ${q ? ms(q.planFps) : '—'} | ${h ? ms(h.predictedFps) : '—'} | ${q ? ms(q.measuredFps) : '—'} | ${h ? pct(h.fpsError) : '—'} | ${q ? pct(q.planFpsError) : '—'} | ${q ? ms(q.measuredMedianFps) : '—'} | ${h ? pct(h.fpsErrorMedian) : '—'} | ${h ? h.stages.map((x) => x.handoffMs.toFixed(3)).join(', ') : '—'} | ${h ? h.stages.map((x) => x.parallelism.toFixed(2)).join(', ') : '—'} | ${h ? h.concurrency.toFixed(2) : '—'} | ${h ? h.slowdown.toFixed(2) : '—'} | ${q ? ms(q.measuredLatencyMs) : '—'} |`);
+      console.log(`| ${count} | ${ms(b.predictedLatencyMs)} | ${ms(b.measuredLatencyMs)} | ${pct(b.latencyError)} | ${q ? ms(q.planFps) : '—'} | ${h ? ms(h.predictedFps) : '—'} | ${q ? ms(q.measuredFps) : '—'} | ${h ? pct(h.fpsError) : '—'} | ${q ? pct(q.planFpsError) : '—'} | ${q ? ms(q.measuredMedianFps) : '—'} | ${h ? pct(h.fpsErrorMedian) : '—'} | ${h?.fromMeasuredStages ? pct(h.fromMeasuredStages.fpsError) : '—'} | ${h ? h.stages.map((x) => x.handoffMs.toFixed(3)).join(', ') : '—'} | ${h ? h.stages.map((x) => x.parallelism.toFixed(2)).join(', ') : '—'} | ${h ? h.concurrency.toFixed(2) : '—'} | ${h ? h.slowdown.toFixed(2) : '—'} | ${q ? ms(q.measuredLatencyMs) : '—'} |`);
     }
     console.log('');
     for (const { count, r } of pipeRows) if (r.hostCalibration) console.log(`- host calibration before the ${count}-stage pipeline: ${hostLine(r.hostCalibration)}`);
@@ -157,6 +157,8 @@ console.log('## Summary\n');
 console.log(`- stages of multi-stage plans within 15 % of their measured median: ${within(stageErrors, 0.15)} (median |error| ${pct(stageErrors.sort((a, b) => a - b)[Math.floor(stageErrors.length / 2)] ?? NaN)}, worst ${pct(Math.max(...stageErrors))})`);
 console.log(`- the same stages within 15 % of their fastest run: ${within(minErrors, 0.15)} (median |error| ${pct(minErrors.sort((a, b) => a - b)[Math.floor(minErrors.length / 2)] ?? NaN)})`);
 console.log(`- pipelines whose throughput predicted for this host is within 10 % of the measured one: ${within(pipeErrors, 0.1)} (median |error| ${pct(pipeErrors.sort((a, b) => a - b)[Math.floor(pipeErrors.length / 2)] ?? NaN)}, worst ${pct(Math.max(...pipeErrors))})`);
+const sharingErrors = summary.filter((x) => x.stage === 'pipeline' && x.sharing !== null && x.sharing !== undefined).map((x) => Math.abs(x.sharing));
+console.log(`- the same model fed with the measured stage times (the sharing model's own error): ${within(sharingErrors, 0.1)} within 10 % (median |error| ${pct(sharingErrors.sort((a, b) => a - b)[Math.floor(sharingErrors.length / 2)] ?? NaN)})`);
 console.log(`- the same against the median gap between frames: ${within(medianGapErrors, 0.1)} (median |error| ${pct(medianGapErrors.sort((a, b) => a - b)[Math.floor(medianGapErrors.length / 2)] ?? NaN)})`);
 console.log(`- the plan's own prediction (a board per stage) within 10 % of the same measurement: ${within(planErrors, 0.1)} (median |error| ${pct(planErrors.sort((a, b) => a - b)[Math.floor(planErrors.length / 2)] ?? NaN)})`);
 console.log(`- load average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);

@@ -140,6 +140,10 @@ describe('verify', () => {
     expect(h.periodMs).toBeCloseTo(sim.periodMs, 12);
     expect(h.effectiveCores).toBeCloseTo(sim.busyCores, 12);
     expect(h.predictedFps).toBeCloseTo(1000 / sim.periodMs, 9);
+    // The same model on the measured stage times: the sharing model's own error.
+    const fromMeasured = hostPipelinePeriodMs(v.stages.map((s) => s.measuredMs), handoff, [1, 1], cal.cores, h.efficiency);
+    expect(h.fromMeasuredStages!.periodMs).toBeCloseTo(fromMeasured.periodMs, 12);
+    expect(h.fromMeasuredStages!.fpsError).toBeCloseTo(1000 / fromMeasured.periodMs / v.pipeline!.measuredFps - 1, 12);
     // Two stages never run faster than the slower one alone.
     expect(h.periodMs).toBeGreaterThanOrEqual(Math.max(...want.stages.map((s, i) => s.computeMs + handoff[i]!)) - 1e-9);
     expect(h.fpsError).toBeCloseTo(h.predictedFps / v.pipeline!.measuredFps - 1, 12);
@@ -175,6 +179,9 @@ describe('verify', () => {
     expect(r.data.stages.every((x) => x.predictedMs === null && x.error === null)).toBe(true);
     expect(r.data.pipeline!.predictedFps).toBeNull();
     expect(r.data.notes).toContain('the plan carries no prediction: measured figures only (give --system or --problem to predict)');
+    // Three one-thread stages on fewer than three cores share them, and the result says what that checks.
+    const shared = `3 stages of 1 thread(s) share this machine's ${r.data.pipeline!.cores} cores: the pipeline measured checks this host's prediction (shared cores), not the plan's (a board per stage)`;
+    expect(r.data.notes.includes(shared)).toBe(r.data.pipeline!.cores < 3);
   });
 
   it('prints the comparison and refuses a run over --max-seconds before starting', async () => {

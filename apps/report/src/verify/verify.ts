@@ -91,6 +91,11 @@ export interface HostPrediction {
     readonly handoffBytes: number;
     readonly handoffMs: number;
   }[];
+  /**
+   * The same simulation fed with the stages' measured back-to-back medians instead of the plan's
+   * times: what is left of fpsError here is the sharing model's, not the stage predictions'.
+   */
+  readonly fromMeasuredStages?: { readonly predictedFps: number; readonly periodMs: number; readonly fpsError: number; readonly fpsErrorMedian: number };
   /** The calibration used (the full one is the result's hostCalibration). */
   readonly handoffFixedMs: number;
   readonly handoffMsPerByte: number;
@@ -232,6 +237,9 @@ export async function verifyPlan(
   if (predicted !== null && new Set(boards).size > 1) {
     notes.push(`predicted times are for each stage's board (${[...new Set(boards)].join(', ')}); measured ones are all on this machine, so they compare only where the boards are this machine`);
   }
+  if (pipe && split.stages.length * options.threads > cores) {
+    notes.push(`${split.stages.length} stages of ${options.threads} thread(s) share this machine's ${cores} cores: the pipeline measured checks this host's prediction (shared cores), not the plan's (a board per stage)`);
+  }
   const loadAfter = loadavg()[0]!;
   if (Math.max(loadBefore, loadAfter) > cores) notes.push(`machine load average ${Math.max(loadBefore, loadAfter).toFixed(1)} exceeded its ${cores} cores: timings include contention from other processes`);
 
@@ -262,7 +270,7 @@ export async function verifyPlan(
       predictedLatencyMs: predSum, measuredLatencyMs: lat,
       fpsError: rel(period === null ? null : 1000 / period, pipe.fps), latencyError: rel(predSum, lat),
       handoff, measuredMedianFps: pipe.medianFps, planFps, planFpsError: rel(planFps, pipe.fps),
-      ...(predicted !== null && host ? { host: hostPrediction(predicted.map((x) => x.computeMs), handoffBytes(model, split.stages, feeds), stageParallelism(b2b, options.threads), host, pipe.fps, pipe.medianFps, options.queue ?? 1) } : {}),
+      ...(predicted !== null && host ? { host: hostPrediction(predicted.map((x) => x.computeMs), handoffBytes(model, split.stages, feeds), stageParallelism(b2b, options.threads), host, pipe.fps, pipe.medianFps, options.queue ?? 1, vStages.map((x) => x.measuredMs)) } : {}),
     };
   }
   const planStages = split.stages.map((s, i) => ({ board: boards[i] ?? `stage${i}`, nodes: s.nodes }));
@@ -330,14 +338,21 @@ export function hostPrediction(
   measuredFps: number,
   measuredMedianFps: number = measuredFps,
   queue = 1,
+  measuredStageMs?: readonly number[],
 ): HostPrediction {
   const efficiency = capacityEfficiency(host);
   const h = bytes.map((b) => handoffMs(host.handoff, b));
   const p = hostPipelinePeriodMs(stageMs, h, parallelism, host.cores, efficiency, queue);
   const predictedFps = 1000 / p.periodMs;
+  let fromMeasuredStages: HostPrediction['fromMeasuredStages'];
+  if (measuredStageMs) {
+    const m = hostPipelinePeriodMs(measuredStageMs, h, parallelism, host.cores, efficiency, queue);
+    fromMeasuredStages = { predictedFps: 1000 / m.periodMs, periodMs: m.periodMs, fpsError: 1000 / m.periodMs / measuredFps - 1, fpsErrorMedian: 1000 / m.periodMs / measuredMedianFps - 1 };
+  }
   return {
     predictedFps, periodMs: p.periodMs, fpsError: predictedFps / measuredFps - 1, fpsErrorMedian: predictedFps / measuredMedianFps - 1, concurrency: p.concurrency, slowdown: p.slowdown,
     stages: stageMs.map((t, i) => ({ predictedMs: t, parallelism: parallelism[i]!, handoffBytes: bytes[i]!, handoffMs: h[i]! })),
     handoffFixedMs: host.handoff.fixedMs, handoffMsPerByte: host.handoff.msPerByte, efficiency, effectiveCores: p.busyCores,
+    ...(fromMeasuredStages ? { fromMeasuredStages } : {}),
   };
 }
