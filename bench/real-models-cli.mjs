@@ -1,0 +1,109 @@
+#!/usr/bin/env node
+// Every real exported model (packages/zoo/src/external.ts) through the whole CLI, as a user would
+// run it: inspect, profile on this machine, solve a 3-board system (this machine's profile, a
+// Raspberry Pi 5 and a Raspberry Pi 4 from their descriptions, Gigabit Ethernet), split by the
+// plan, verify the plan's stages here. Prints one row per model: exit codes (anything but 0 is a
+// bug to fix), the figures, and the stages the plan puts on this machine (the only ones whose
+// prediction verify can check here). Needs the CLI built (`npx turbo run build`, or tsc of each package).
+// Usage: node bench/real-models-cli.mjs [--runs 10] [--frames 10] [--only name,name] [--out dir]
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { externalModels } from '../packages/zoo/dist/index.js';
+
+const args = process.argv.slice(2);
+const opt = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
+const runs = Number(opt('--runs', 10));
+const frames = Number(opt('--frames', 10));
+const only = opt('--only', '')?.split(',').filter(Boolean) ?? [];
+const out = opt('--out', join(tmpdir(), 'dnnpart-real-models-cli'));
+const CLI = new URL('../apps/report/bin/dnnpart.js', import.meta.url).pathname;
+
+/** Runs `dnnpart <argv>`; returns exit code, parsed --json stdout (or null), the first stderr line and seconds. */
+function dnnpart(argv) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, [CLI, ...argv], { encoding: 'utf8', maxBuffer: 256 << 20 });
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  let json = null;
+  try {
+    json = JSON.parse(r.stdout);
+  } catch {}
+  const err = r.stderr.split('\n').find((l) => l.startsWith('dnnpart:') || l.includes('Error')) ?? '';
+  return { code: r.status ?? -1, json, err, s };
+}
+
+const inputArgs = (m) => Object.entries(m.inputs).flatMap(([k, shape]) => ['--input', `${k}=${shape.join('x')}${m.values[k] ? `:${m.values[k].join(',')}` : ''}`]);
+const inputYaml = (m) => `{ ${Object.entries(m.inputs).map(([k, shape]) => `'${k}': '${shape.join('x')}${m.values[k] ? `:${m.values[k].join(',')}` : ''}'`).join(', ')} }`;
+const pct = (x) => (x === undefined || x === null ? '-' : `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`);
+const f = (x, d = 2) => (typeof x === 'number' ? x.toFixed(d) : '-');
+
+console.log(`# real models through the CLI: ${new Date().toISOString()}, ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, node ${process.version}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+console.log(`# profile --runs ${runs}; system: here (measured) + rpi5 + rpi4 (described), ethernet-1000base-t, throughput; verify --runs ${runs} --frames ${frames}; files in ${out}`);
+const header = ['model', 'exporter', 'exit codes i/p/s/sp/v', 'layers', 'e2e ms here', 'node sum / e2e', 'unattributed', 'plan', 'FPS predicted', 'solve ms', 'stage files', 'here stages: predicted / measured ms', 'back to back FPS pred / meas'];
+console.log(`| ${header.join(' | ')} |`);
+console.log(`|${header.map(() => '---').join('|')}|`);
+for (const m of externalModels()) {
+  if (only.length && !only.includes(m.name)) continue;
+  if (!m.available) {
+    console.log(`| ${m.name} | ${m.exporter} | not installed (${m.source.package}@${m.source.version}) |`);
+    continue;
+  }
+  const dir = join(out, m.name);
+  mkdirSync(dir, { recursive: true });
+  const errors = [];
+  const step = (what, argv) => {
+    const r = dnnpart(argv);
+    if (r.code !== 0) errors.push(`${what}: exit ${r.code} ${r.err}`);
+    return r;
+  };
+  const ins = step('inspect', ['inspect', m.file, ...inputArgs(m), '--json', '-q']);
+  const profile = join(dir, 'here.profile.json');
+  const prof = step('profile', ['profile', m.file, ...inputArgs(m), '--board', 'here', '--runs', String(runs), '--warmup', '2', '--describe', 'ci-x86-2core', '-o', profile, '--json', '-q']);
+  const system = join(dir, 'system.yaml');
+  writeFileSync(
+    system,
+    [
+      'version: 1',
+      `name: ${m.name}-3-boards`,
+      'model:',
+      `  file: ${JSON.stringify(m.file)}`,
+      `  input: ${inputYaml(m)}`,
+      'boards:',
+      '  - id: here',
+      `    profile: ${JSON.stringify(profile)}`,
+      '  - id: rpi5',
+      '    describe: raspberry-pi-5',
+      '  - id: rpi4',
+      '    describe: raspberry-pi-4',
+      'network: ethernet-1000base-t',
+      'objective: throughput',
+      '',
+    ].join('\n'),
+  );
+  const solve = step('solve', ['solve', '--system', system, '--json', '-q']);
+  const plan = join(dir, 'plan.json');
+  if (solve.json) writeFileSync(plan, JSON.stringify(solve.json));
+  const split = step('split', ['split', m.file, '--plan', plan, ...inputArgs(m), '-o', join(dir, 'stages'), '--json', '-q']);
+  const ver = step('verify', ['verify', '--plan', plan, '--system', system, '--runs', String(runs), '--warmup', '3', '--frames', String(frames), '-o', join(dir, 'verify.json'), '--json', '-q']);
+  const p = prof.json;
+  const here = (ver.json?.stages ?? []).filter((s) => s.board === 'here');
+  const row = [
+    m.name,
+    m.exporter,
+    [ins, prof, solve, split, ver].map((r) => r.code).join('/'),
+    ins.json?.nodes ?? '-',
+    f(p?.endToEndMedianMs, 3),
+    f(p?.nodeSumToEndToEnd),
+    f(existsSync(profile) ? JSON.parse(readFileSync(profile, 'utf8')).unattributedShare : null),
+    solve.json ? `${solve.json.status}, ${solve.json.stages.map((s) => `${s.board} ${s.nodes.length}`).join(' > ')}` : '-',
+    f(solve.json?.throughputFps, 0),
+    f(solve.json?.solveMs, 0),
+    split.json?.stages?.length ?? '-',
+    here.length ? here.map((s) => `${f(s.predictedMs, 3)} / ${f(s.measuredMs, 3)} (${pct(s.error)})`).join(', ') : '-',
+    ver.json ? `${f(ver.json.backToBack.predictedFps, 0)} / ${f(ver.json.backToBack.measuredFps, 0)} (${pct(ver.json.backToBack.fpsError)})` : '-',
+  ];
+  console.log(`| ${row.join(' | ')} |`);
+  for (const e of errors) console.log(`#   ${m.name}: ${e}`);
+}
+console.log(`# load average after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
