@@ -260,7 +260,7 @@ describe('the pipeline predicted for this host', () => {
     { name: 'one dominant stage keeps its own time', stage: [9, 1], handoff: [0, 0], par: [1, 1], cores: 2, eff: [1, 1], period: 9, concurrency: 10 / 9, busy: 10 / 9 },
     { name: 'one dominant stage on one core shares it while the other runs', stage: [9, 1], handoff: [0, 0], par: [1, 1], cores: 1, eff: [1, 1], period: 10, concurrency: 1.2, busy: 1 },
     { name: 'two two-core stages on two cores ask for four', stage: [4, 4], handoff: [0, 0], par: [2, 2], cores: 2, eff: [1, 1], period: 8, concurrency: 2, busy: 2 },
-    { name: 'two two-core stages whose sharing saves work', stage: [4, 4], handoff: [0, 0], par: [2, 2], cores: 2, eff: [1, 1.5], period: 16 / 3, concurrency: 2, busy: 3 },
+    { name: 'two two-core stages given an efficiency over 1', stage: [4, 4], handoff: [0, 0], par: [2, 2], cores: 2, eff: [1, 1.5], period: 16 / 3, concurrency: 2, busy: 3 },
     { name: 'a handoff makes a stage the slowest', stage: [5, 4], handoff: [0.2, 2], par: [1, 1], cores: 2, eff: [1, 1], period: 6, concurrency: 11.2 / 6, busy: 11.2 / 6 },
   ])('$name', ({ stage, handoff, par, cores, eff, period, concurrency, busy }) => {
     const p = hostPipelinePeriodMs(stage, handoff, par, cores, eff);
@@ -291,7 +291,7 @@ describe('the pipeline predicted for this host', () => {
 
   it.each([
     { name: 'sharing that costs a fifth', efficiency: [1, 0.8], held: [1, 0.8] },
-    { name: 'an efficiency over one-thread sessions\' parallelism, held to it', efficiency: [1, 1.3], held: [1, 1] },
+    { name: 'an efficiency over 1 (work the calibration model wasted alone), held to 1', efficiency: [1, 1.3], held: [1, 1] },
   ])('prices handoffs and shared cores from $name', ({ efficiency, held }) => {
     const cal: HostCalibration = {
       schema: 'dnnpart/host-calibration@2', cpu: 'test', cores: 2, threads: 1, loadBefore: 0, loadAfter: 0,

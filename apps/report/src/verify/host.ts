@@ -130,8 +130,7 @@ function efficiencyAt(efficiency: readonly number[], k: number): number {
  * cores as a fluid: k of them asking for D cores in all get min(D, efficiency[k-1] × cores), each in
  * proportion to what it asks. Balanced stages that ask for more than the cores give Σ work /
  * (efficiency × cores); one dominant stage gives its own time; blocked stages leave cores idle, as
- * they do here. An efficiency above 1 is work that sharing saves (threads of a stage that would have
- * waited on each other), as the calibration measured it.
+ * they do here.
  */
 export function hostPipelinePeriodMs(
   stageMs: readonly number[],
@@ -307,11 +306,13 @@ export async function calibrateHost(options: HostCalibrationOptions): Promise<Ho
 }
 
 /**
- * Efficiency of 1..N sessions side by side, for hostPipelinePeriodMs: each held to the calibration
- * model's parallelism (sharing can at most save the extra work of its threads, leaving one thread's).
+ * Efficiency of 1..N sessions side by side, for hostPipelinePeriodMs, each held to 1. Above 1 the
+ * calibration model's threads wasted CPU time alone (waiting on each other over small kernels) that
+ * sharing put to use; how much of that a stage wastes is its own, and resnet18's stages, at 2
+ * threads, waste next to none (their CPU time is their one-thread time), so none is credited.
  */
 export function capacityEfficiency(host: Pick<HostCalibration, 'capacity'>): number[] {
-  return host.capacity.samples.map((x) => Math.min(x.efficiency, host.capacity.parallelism));
+  return host.capacity.samples.map((x) => Math.min(x.efficiency, 1));
 }
 
 interface WindowResult { readonly runs: number; readonly ms: number; readonly times: readonly number[] }
