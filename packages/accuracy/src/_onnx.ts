@@ -75,3 +75,31 @@ export function intAttr(n: NodeProto, name: string, dflt: number): number {
   const a = n.attribute.find((x) => x.name === name);
   return a ? Number(a.i) : dflt;
 }
+
+/** Names read by the nodes of `n`'s subgraphs (If branches, Loop and Scan bodies), nested ones included. */
+export function subgraphReads(n: NodeProto): string[] {
+  const out: string[] = [];
+  const walk = (nodes: readonly NodeProto[]) => {
+    for (const m of nodes) {
+      out.push(...m.input.filter((x) => x !== ''));
+      for (const a of m.attribute) for (const sg of [...(a.g ? [a.g] : []), ...a.graphs]) walk(sg.node);
+    }
+  };
+  for (const a of n.attribute) for (const sg of [...(a.g ? [a.g] : []), ...a.graphs]) walk(sg.node);
+  return out;
+}
+
+/**
+ * `n` (already a copy) with reads inside its subgraphs renamed where `rename` gives a new name. ONNX
+ * forbids a subgraph to shadow an outer name, so a name from the outer scope is an outer read wherever
+ * it appears.
+ */
+export function renameSubgraphReads(n: NodeProto, rename: (x: string) => string | undefined): void {
+  const walk = (nodes: NodeProto[]) => {
+    for (const m of nodes) {
+      m.input = m.input.map((x) => (x === '' ? x : rename(x) ?? x));
+      for (const a of m.attribute) for (const sg of [...(a.g ? [a.g] : []), ...a.graphs]) walk(sg.node);
+    }
+  };
+  for (const a of n.attribute) for (const sg of [...(a.g ? [a.g] : []), ...a.graphs]) walk(sg.node);
+}

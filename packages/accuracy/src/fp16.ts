@@ -8,7 +8,7 @@ import {
   type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto,
 } from 'onnx-buf';
 import type { Graph } from '@dnnpart/onnx-graph';
-import { halfTensor, node, readFloats, T_FLOAT, T_FLOAT16 } from './_onnx.js';
+import { halfTensor, node, readFloats, renameSubgraphReads, subgraphReads, T_FLOAT, T_FLOAT16 } from './_onnx.js';
 import { toHalfBits } from './_half.js';
 
 /** Ops kept in float32: their float inputs are index/range data or they lose too much in float16. */
@@ -80,9 +80,13 @@ export function convertFp16(proto: ModelProto, graph: Graph): Fp16Model {
   for (const n of g.node) {
     const q = clone(NodeProtoSchema, n);
     const custom = !(n.domain === '' || n.domain === 'ai.onnx');
-    if (custom || KEEP_FP32.has(n.opType)) {
-      if (n.input.some(isFloat) || n.output.some(isFloat)) keptFp32.push({ node: n.name, op: n.opType });
+    // A node with subgraphs (If, Loop, Scan) runs them as the file has them, in float32: its inputs
+    // and the outer tensors its subgraphs read come back to float32 (openWakeWord's verifier If).
+    const reads = subgraphReads(n);
+    if (custom || KEEP_FP32.has(n.opType) || reads.length > 0) {
+      if (n.input.some(isFloat) || n.output.some(isFloat) || reads.some(isFloat)) keptFp32.push({ node: n.name, op: n.opType });
       q.input = n.input.map((x) => (producedHalf.has(x) ? asSingle(x) : x));
+      renameSubgraphReads(q, (x) => (producedHalf.has(x) ? asSingle(x) : undefined));
       q.output = n.output.map((y) => (isFloat(y) && !graphOutputs.has(y) ? `${y}__kept_fp32` : y));
       nodes.push(q);
       n.output.forEach((y, i) => {
@@ -109,11 +113,14 @@ export function convertFp16(proto: ModelProto, graph: Graph): Fp16Model {
     nodes.push(q);
     n.output.forEach((y, i) => {
       if (!isFloat(y)) return;
-      if (graphOutputs.has(y)) nodes.push(node('Cast', `${y}__CastToFp32`, [q.output[i]!], [y], { to: T_FLOAT }));
-      else producedHalf.add(y);
+      if (graphOutputs.has(y)) {
+        nodes.push(node('Cast', `${y}__CastToFp32`, [q.output[i]!], [y], { to: T_FLOAT }));
+        // A stage output that later nodes of the stage read too: they read the float16 original.
+        half.set(y, q.output[i]!);
+      } else producedHalf.add(y);
     });
   }
-  const used = new Set(nodes.flatMap((n) => n.input));
+  const used = new Set(nodes.flatMap((n) => [...n.input, ...subgraphReads(n)]));
   // Inner value_info would still say float32 for tensors that are now float16.
   const valueInfo: ValueInfoProto[] = g.valueInfo.filter((vi) => !producedHalf.has(vi.name));
   const warnings = keptFp32.length

@@ -5,7 +5,7 @@
 import { clone, create } from '@bufbuild/protobuf';
 import { GraphProtoSchema, ModelProtoSchema, NodeProtoSchema, OperatorSetIdProtoSchema, type ModelProto, type NodeProto, type TensorProto } from 'onnx-buf';
 import type { Graph } from '@dnnpart/onnx-graph';
-import { dimsOf, floatTensor, int8Tensor, intAttr, node, opsetOf, readFloats, uint8Tensor } from './_onnx.js';
+import { dimsOf, floatTensor, int8Tensor, intAttr, node, opsetOf, readFloats, subgraphReads, uint8Tensor } from './_onnx.js';
 import type { ActivationRange } from './calibrate.js';
 import { foldBatchNorms } from './_fold.js';
 
@@ -184,7 +184,8 @@ export function quantizeInt8(proto: ModelProto, graph: Graph, ranges: ReadonlyMa
     const ops = [...new Set(unquantized.map((u) => u.op))].sort();
     warnings.push(`${graph.name}: ${unquantized.length} node(s) have no int8 form here and stay float32 (${ops.join(', ')}; first ${unquantized[0]!.node})`);
   }
-  const used = new Set(nodes.flatMap((n) => n.input));
+  // An If branch or Loop body reads outer initializers by name (openWakeWord's verifier weights).
+  const used = new Set(nodes.flatMap((n) => [...n.input, ...subgraphReads(n)]));
   const graphOut = create(GraphProtoSchema, {
     ...g,
     node: nodes,
