@@ -2,7 +2,7 @@
 // Every real exported model (packages/zoo/src/external.ts) through the whole CLI, as a user would
 // run it: inspect, profile on this machine, solve a 3-board system (this machine's profile, a
 // Raspberry Pi 5 and a Raspberry Pi 4 from their descriptions, Gigabit Ethernet), split by the
-// plan, verify the plan's stages here. Prints one row per model: exit codes (anything but 0 is a
+// plan, verify the plan's stages here, and the plan's fidelity with int8 and with fp16 stages. Prints one row per model: exit codes (anything but 0 is a
 // bug to fix), the figures, and the stages the plan puts on this machine (the only ones whose
 // prediction verify can check here). Needs the CLI built (`npx turbo run build`, or tsc of each package).
 // Usage: node bench/real-models-cli.mjs [--runs 10] [--frames 10] [--only name,name] [--out dir]
@@ -40,7 +40,7 @@ const f = (x, d = 2) => (typeof x === 'number' ? x.toFixed(d) : '-');
 
 console.log(`# real models through the CLI: ${new Date().toISOString()}, ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, node ${process.version}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 console.log(`# profile --runs ${runs}; system: here (measured) + rpi5 + rpi4 (described), ethernet-1000base-t, throughput; verify --runs ${runs} --frames ${frames}; files in ${out}`);
-const header = ['model', 'exporter', 'exit codes i/p/s/sp/v', 'layers', 'e2e ms here', 'node sum / e2e', 'unattributed', 'plan', 'FPS predicted', 'solve ms', 'stage files', 'here stages: predicted / measured ms', 'back to back FPS pred / meas'];
+const header = ['model', 'exporter', 'exit codes i/p/s/sp/v/a8/a16', 'layers', 'e2e ms here', 'node sum / e2e', 'unattributed', 'plan', 'FPS predicted', 'solve ms', 'stage files', 'here stages: predicted / measured ms', 'back to back FPS pred / meas', 'cosine int8 / fp16 stages'];
 console.log(`| ${header.join(' | ')} |`);
 console.log(`|${header.map(() => '---').join('|')}|`);
 for (const m of externalModels()) {
@@ -86,12 +86,15 @@ for (const m of externalModels()) {
   if (solve.json) writeFileSync(plan, JSON.stringify(solve.json));
   const split = step('split', ['split', m.file, '--plan', plan, ...inputArgs(m), '-o', join(dir, 'stages'), '--json', '-q']);
   const ver = step('verify', ['verify', '--plan', plan, '--system', system, '--runs', String(runs), '--warmup', '3', '--frames', String(frames), '-o', join(dir, 'verify.json'), '--json', '-q']);
+  const accuracy = (precision) => step(`accuracy ${precision}`, ['accuracy', '--model', m.file, '--plan', plan, ...inputArgs(m), '--stage-precision', precision, '--samples', '8', '--json', '-q']);
+  const a8 = accuracy('int8');
+  const a16 = accuracy('fp16');
   const p = prof.json;
   const here = (ver.json?.stages ?? []).filter((s) => s.board === 'here');
   const row = [
     m.name,
     m.exporter,
-    [ins, prof, solve, split, ver].map((r) => r.code).join('/'),
+    [ins, prof, solve, split, ver, a8, a16].map((r) => r.code).join('/'),
     ins.json?.nodes ?? '-',
     f(p?.endToEndMedianMs, 3),
     f(p?.nodeSumToEndToEnd),
@@ -102,6 +105,7 @@ for (const m of externalModels()) {
     split.json?.stages?.length ?? '-',
     here.length ? here.map((s) => `${f(s.predictedMs, 3)} / ${f(s.measuredMs, 3)} (${pct(s.error)})`).join(', ') : '-',
     ver.json ? `${f(ver.json.backToBack.predictedFps, 0)} / ${f(ver.json.backToBack.measuredFps, 0)} (${pct(ver.json.backToBack.fpsError)})` : '-',
+    `${f(a8.json?.cosine, 4)} / ${f(a16.json?.cosine, 6)}`,
   ];
   console.log(`| ${row.join(' | ')} |`);
   for (const e of errors) console.log(`#   ${m.name}: ${e}`);
