@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { loadModel } from '@dnnpart/onnx-graph';
-import { analyticProfile, assertProfileMatchesModel, boundaryMs, calibrateAnalytic, calibrateAnalyticPerOp, loadBoardDescription, readProfile } from '@dnnpart/profiler';
+import { analyticProfile, assertProfileMatchesModel, boundaryMs, calibrateAnalytic, calibrateAnalyticPerOp, estimatedBoundary, loadBoardDescription, readProfile } from '@dnnpart/profiler';
 import { buildZooModel } from '@dnnpart/zoo';
 
 const root = new URL('../', import.meta.url).pathname;
@@ -91,43 +91,118 @@ out(`Held out (${heldErrors.single.length} models), |end-to-end error|: one effi
 out();
 
 // 2. Published figures of boards not at hand.
-// Comparable entries (comparable: true: ONNX Runtime, fp32, a model the zoo builds at the stated
-// input) calibrate the board's description: the per-op shape of this machine's fit (depthwise
-// convolutions at their fraction of the dense efficiency, matmul and elementwise multipliers) is
-// kept, and the compute and memory efficiencies are fitted (least squares of log(analytic /
-// published)) on the figures of the networks named by --fit; every other comparable figure is held
-// out. With three or more networks, each is also left out of a fit on all the others.
+// Comparable entries (comparable: true: ONNX Runtime with the description's engine, fp32, a model
+// the zoo builds at the stated input) calibrate the board's description. Fits are least squares of
+// log(analytic / published) over the figures of the networks named by --fit (default: all), in
+// more than one form (which efficiencies are free):
+//   A  compute and memory efficiency; per-op multipliers as fitted on this machine (ci-x86-2core);
+//   B  A plus the board's own depthwise-convolution multiplier (ORT's depthwise kernels differ by ISA);
+//   C  A plus a per-op overhead (ORT's per-node dispatch and thread-pool hand-off; kernel launches on
+//      a GPU), which weighs on small networks of many nodes.
+//   P  (boards in SHAPE_FROM) A with a sibling board's committed per-op multipliers instead of this
+//      machine's: the Raspberry Pis both run ORT's ARM64 kernels, and the Pi 4 has too few figures
+//      to fit its own shape.
+// (B and C together, four parameters, held out no better than B on the Raspberry Pi 5 and took four
+// times as long: left out.)
+// Each form is held against figures it was not fitted on: every network left out in turn, and each
+// family (classifiers / detectors) fitted on the other. The form with the smaller leave-one-out
+// error is the one to commit to the description.
 out('## Boards not at hand: profiles/published/*.yaml');
 out();
 const pubDir = join(root, 'profiles/published');
-const x86 = description.analytic;
-const perOpShape = { perOpOverheadMs: 0, opEfficiency: x86.opEfficiency };
+const ONE = { conv: 1, depthwiseConv: 1, matmul: 1, elementwise: 1 };
+const x86Shape = { ...ONE, ...description.analytic.opEfficiency };
 const graphs = new Map();
 async function zooGraph(net, shape) {
   const key = `${net}@${shape.join('x')}`;
   if (!graphs.has(key)) graphs.set(key, await loadModel(buildZooModel(net, { inputShape: shape }), { name: net }));
   return graphs.get(key);
 }
+const ioBytes = (m) => [m.graph.inputs, m.graph.outputs].map((ts) => ts.reduce((s, t) => s + m.graph.tensors.get(t).bytes, 0));
 function e2eMs(m, d, precision, parameters) {
   const a = analyticProfile(m.graph, d, { sha256: m.sha256, precision, ...(parameters ? { parameters } : {}) });
-  const inB = m.graph.inputs.reduce((s, t) => s + m.graph.tensors.get(t).bytes, 0);
-  const outB = m.graph.outputs.reduce((s, t) => s + m.graph.tensors.get(t).bytes, 0);
+  const [inB, outB] = ioBytes(m);
   return a.endToEnd.medianMs + boundaryMs(a.boundary, inB, outB);
 }
-/** Least squares of log errors over a grid, then a finer grid around the best point. */
-function fit(entries, d, paramsOf, ranges) {
-  const cost = (x) => entries.reduce((s, e) => s + Math.log(e2eMs(e.m, d, 'fp32', paramsOf(x)) / e.ms) ** 2, 0);
-  let best = null;
-  const walk = (rs, step) => {
-    const axes = rs.map(([lo, hi]) => { const v = []; for (let x = lo; x <= hi + 1e-9; x += step) v.push(Math.min(1, +x.toFixed(4))); return v; });
-    const grid = axes.reduce((acc, vs) => acc.flatMap((a) => vs.map((v) => [...a, v])), [[]]);
-    for (const x of grid) { const c = cost(x); if (!best || c < best.c) best = { x, c }; }
+
+// Fitting calls the roofline some 10^5 times per board, too slow through analyticProfile (1-4 ms a
+// call on the YOLO graphs). So each model's per-node terms are read from analyticProfile once, by
+// probes that make one term dominate (efficiency 1e-9 on the other), and the op class of every node
+// by halving one class's multiplier; the fast sum below then mirrors nodeMs, and every fitted point
+// is checked against analyticProfile itself (checkFast) before it is printed.
+const BIG = 1e9;
+function nodeTerms(m, d) {
+  const run = (ce, me, k = {}) => analyticProfile(m.graph, d, { sha256: m.sha256, precision: 'fp32', parameters: { computeEfficiency: ce, memoryEfficiency: me, perOpOverheadMs: 0, opEfficiency: { ...ONE, ...k } } }).nodes.map((n) => n.latencyMs.median);
+  const comp = run(1 / BIG, 1);
+  const mem = run(1, 1 / BIG);
+  const doubled = (base, probe) => probe.map((t, i) => t > 1.5 * base[i]);
+  const cls = {};
+  for (const c of ['conv', 'depthwiseConv', 'matmul']) cls[c] = doubled(comp, run(1 / BIG, 1, { [c]: 0.5 }));
+  const elementwise = doubled(mem, run(1, 1 / BIG, { elementwise: 0.5 }));
+  const [inB, outB] = ioBytes(m);
+  return {
+    d, inB, outB,
+    c: Float64Array.from(comp, (t) => t / BIG),
+    mem: Float64Array.from(mem, (t) => t / BIG),
+    cls: comp.map((_, i) => (cls.conv[i] ? 'conv' : cls.depthwiseConv[i] ? 'depthwiseConv' : cls.matmul[i] ? 'matmul' : null)),
+    elementwise,
   };
-  walk(ranges, 0.05);
-  walk(best.x.map((v, i) => [Math.max(ranges[i][0], v - 0.05), Math.min(ranges[i][1], v + 0.05)]), 0.005);
-  return best.x;
 }
+const boundaries = new Map();
+function fastE2eMs(t, p) {
+  const k = { ...ONE, ...p.opEfficiency };
+  let s = 0;
+  for (let i = 0; i < t.c.length; i++) {
+    const ce = Math.min(1, p.computeEfficiency * (t.cls[i] ? k[t.cls[i]] : 1));
+    const me = Math.min(1, p.memoryEfficiency * (t.elementwise[i] ? k.elementwise : 1));
+    s += Math.max(t.c[i] / ce, t.mem[i] / me) + p.perOpOverheadMs;
+  }
+  const key = `${t.d.name}@${p.memoryEfficiency}`;
+  if (!boundaries.has(key)) boundaries.set(key, estimatedBoundary(t.d, p.memoryEfficiency));
+  return s + boundaryMs(boundaries.get(key), t.inB, t.outB);
+}
+function checkFast(entries, p) {
+  for (const en of entries) {
+    const fast = fastE2eMs(en.t, p);
+    const exact = e2eMs(en.m, en.t.d, 'fp32', p);
+    if (Math.abs(fast / exact - 1) > 1e-4) throw new Error(`${en.zoo}: the fast roofline sum ${fast} ms differs from analyticProfile's ${exact} ms at ${JSON.stringify(p)}`);
+  }
+}
+/** Least squares of log errors: a grid over the ranges, then two finer grids around the best point. */
+function fit(entries, form) {
+  const cost = (x) => { const p = form.params(x); return entries.reduce((s, e) => s + Math.log(fastE2eMs(e.t, p) / e.ms) ** 2, 0); };
+  const n = 20;
+  let ranges = form.ranges;
+  let best = null;
+  for (let level = 0; level < 3; level++) {
+    const axes = ranges.map(([lo, hi]) => Array.from({ length: n + 1 }, (_, i) => +(lo + ((hi - lo) * i) / n).toFixed(6)));
+    for (const x of axes.reduce((acc, vs) => acc.flatMap((a) => vs.map((v) => [...a, v])), [[]])) {
+      const c = cost(x);
+      if (!best || c < best.c - 1e-12) best = { x, c };
+    }
+    ranges = best.x.map((v, i) => { const step = (ranges[i][1] - ranges[i][0]) / n; return [Math.max(form.ranges[i][0], v - step), Math.min(form.ranges[i][1], v + step)]; });
+  }
+  const x = best.x.map((v, i) => +v.toFixed(form.digits[i]));
+  const p = form.params(x);
+  checkFast(entries, p);
+  return { x, p };
+}
+const FORMS = [
+  { id: 'A', what: "compute + memory efficiency, this machine's per-op multipliers", names: ['computeEfficiency', 'memoryEfficiency'], ranges: [[0.02, 1], [0.02, 1]], digits: [3, 3],
+    params: (x) => ({ computeEfficiency: x[0], memoryEfficiency: x[1], perOpOverheadMs: 0, opEfficiency: x86Shape }) },
+  { id: 'B', what: "A + the board's own depthwise multiplier", names: ['computeEfficiency', 'memoryEfficiency', 'depthwiseConv'], ranges: [[0.02, 1], [0.02, 1], [0.01, 1]], digits: [3, 3, 3],
+    params: (x) => ({ computeEfficiency: x[0], memoryEfficiency: x[1], perOpOverheadMs: 0, opEfficiency: { ...x86Shape, depthwiseConv: x[2] } }) },
+  { id: 'C', what: 'A + a per-op overhead', names: ['computeEfficiency', 'memoryEfficiency', 'perOpOverheadMs'], ranges: [[0.02, 1], [0.02, 1], [0, 0.2]], digits: [3, 3, 4],
+    params: (x) => ({ computeEfficiency: x[0], memoryEfficiency: x[1], perOpOverheadMs: x[2], opEfficiency: x86Shape }) },
+];
+const SHAPE_FROM = { 'raspberry-pi-4': 'raspberry-pi-5' };
+const showParams = (form, x) => form.names.map((n, i) => `${n} ${x[i]}`).join(', ');
+const family = (zoo) => (/^yolo/.test(zoo) ? 'detectors' : 'classifiers');
+const origin = (url) => (url.includes('/docs/en/guides/raspberry-pi.md') ? 'Ultralytics' : url.includes('ispcojp/') ? 'ISP' : new URL(url).hostname.replace(/^www\./, ''));
 const pct0 = (x) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(0)} %`;
+const within = (errs) => `${errs.filter((e) => Math.abs(e) <= 0.25).length} of ${errs.length} within 25 %`;
+const stats = (errs) => `mean |error| ${pct(mean(errs.map(Math.abs)))}, max ${pct(max(errs.map(Math.abs)))}; ${within(errs)}`;
+
 let listed = 0;
 const summary = [];
 for (const file of (await readdir(pubDir)).filter((f) => f.endsWith('.yaml')).sort()) {
@@ -153,7 +228,7 @@ for (const file of (await readdir(pubDir)).filter((f) => f.endsWith('.yaml')).so
   const comparable = rows.filter((r) => r.e.comparable && r.m);
   out(`### ${doc.board}`);
   out();
-  out(`${rows.length} published figures, ${rows.filter((r) => r.m).length} of models the zoo builds, ${comparable.length} comparable (ONNX Runtime, fp32, the zoo's model at the stated input).`);
+  out(`${rows.length} published figures, ${rows.filter((r) => r.m).length} of models the zoo builds, ${comparable.length} comparable (ONNX Runtime with the description's engine, fp32, the zoo's model at the stated input).`);
   out();
   out('| model | input | threads | runtime | precision | published ms | comparable | analytic ms, datasheet defaults | / published | analytic ms, description as committed | / published | source |');
   out('|---|---|---:|---|---|---:|---|---:|---:|---:|---:|---|');
@@ -161,57 +236,83 @@ for (const file of (await readdir(pubDir)).filter((f) => f.endsWith('.yaml')).so
     out(`| ${r.e.model} | ${r.shape.join('x')} | ${r.e.threads ?? '?'} | ${r.e.runtime} | ${r.e.precision}${r.precision !== r.e.precision ? ` (analytic ${r.precision})` : ''} | ${r.ms.toFixed(1)} | ${r.e.comparable ? 'yes' : `no: ${r.e.why}`} | ${r.datasheetMs.toFixed(1)} | ${(r.datasheetMs / r.ms).toFixed(2)} | ${r.committedMs.toFixed(1)} | ${(r.committedMs / r.ms).toFixed(2)} | ${r.e.source} |`);
   }
   out();
-  const models = [...new Set(comparable.map((r) => r.e.zoo))];
-  if (fitAll) for (const m of models) fitModels.add(m);
   if (comparable.length === 0) {
     out('No comparable figure: the description stays uncalibrated (datasheet defaults).');
     out();
     summary.push(`${doc.board}: no comparable figure`);
     continue;
   }
-  const entries = comparable.map((r) => ({ m: r.m, ms: r.ms, zoo: r.e.zoo, source: r.e.source }));
-  const two = (x) => ({ ...perOpShape, computeEfficiency: x[0], memoryEfficiency: x[1] });
-  const fitSet = entries.filter((en) => fitModels.has(en.zoo));
-  const held = entries.filter((en) => !fitModels.has(en.zoo));
+  const entries = comparable.map((r) => ({ m: r.m, t: nodeTerms(r.m, committed), ms: r.ms, zoo: r.e.zoo, origin: origin(r.e.source) }));
+  const models = [...new Set(entries.map((x) => x.zoo))];
+  const fitSet = fitAll ? entries : entries.filter((en) => fitModels.has(en.zoo));
   if (fitSet.length === 0) {
     out(`None of the comparable figures is of a network named by --fit (${[...fitModels].join(', ')}): no fit.`);
     out();
     continue;
   }
-  const [ce, me] = fit(fitSet, committed, two, [[0.05, 1], [0.05, 1]]);
-  out(`Fitted on the ${fitSet.length} comparable figures of ${[...new Set(fitSet.map((x) => x.zoo))].join(', ')} (--fit), this machine's per-op shape ${JSON.stringify(perOpShape.opEfficiency)}: computeEfficiency ${ce}, memoryEfficiency ${me}. The other ${held.length} comparable figures are held out.`);
+  const forms = [...FORMS];
+  if (SHAPE_FROM[doc.board]) {
+    const sib = await loadBoardDescription(join(root, 'profiles/boards', `${SHAPE_FROM[doc.board]}.yaml`));
+    const shape = { ...ONE, ...sib.analytic?.opEfficiency };
+    forms.push({ id: 'P', what: `compute + memory efficiency, ${sib.name}'s per-op multipliers ${JSON.stringify(shape)}`, names: ['computeEfficiency', 'memoryEfficiency'], ranges: [[0.02, 1], [0.02, 1]], digits: [3, 3],
+      params: (x) => ({ computeEfficiency: x[0], memoryEfficiency: x[1], perOpOverheadMs: 0, opEfficiency: shape }) });
+  }
+  const res = forms.map((form) => {
+    const all = fit(fitSet, form);
+    // Leave one network out: fitted on every other network's figures.
+    const loo = new Map();
+    if (models.length >= 3) for (const net of models) loo.set(net, fit(entries.filter((x) => x.zoo !== net), form));
+    // Each family held out: fitted on the other family's figures only.
+    const fam = new Map();
+    const fams = [...new Set(entries.map((x) => family(x.zoo)))];
+    if (fams.length === 2) for (const f of fams) fam.set(f, fit(entries.filter((x) => family(x.zoo) !== f), form));
+    return { form, all, loo, fam };
+  });
+  out(`Fitted on ${fitAll ? 'all' : 'the'} ${fitSet.length} comparable figures${fitAll ? '' : ` of ${[...fitModels].join(', ')} (--fit)`}, ${models.length} networks. Forms: ${res.map((r) => `${r.form.id} (${r.form.what}): ${showParams(r.form, r.all.x)}`).join('; ')}.`);
   out();
-  out('| model | set | published ms | fitted analytic ms | error |');
-  out('|---|---|---:|---:|---:|');
-  const heldErr = [];
-  for (const en of [...fitSet, ...held]) {
-    const a = e2eMs(en.m, committed, 'fp32', two([ce, me]));
-    const isHeld = !fitModels.has(en.zoo);
-    if (isHeld) heldErr.push(Math.abs(a / en.ms - 1));
-    out(`| ${en.zoo} | ${isHeld ? 'held out' : 'fitted'} | ${en.ms.toFixed(1)} | ${a.toFixed(1)} | ${pct(a / en.ms - 1)} |`);
+  const heads = res.map((r) => `${r.form.id}, fitted | error | ${r.form.id}, network left out | error`).join(' | ');
+  out(`| model | source | published ms | ${heads} |`);
+  out(`|---|---|---:|${res.map(() => '---:|---:|---:|---:|').join('')}`);
+  const errs = new Map(res.map((r) => [r.form.id, { fitted: [], held: [], loo: [], fam: [] }]));
+  for (const en of entries) {
+    const cells = res.map((r) => {
+      const e = errs.get(r.form.id);
+      const a = fastE2eMs(en.t, r.all.p);
+      const isFitted = fitAll || fitModels.has(en.zoo);
+      (isFitted ? e.fitted : e.held).push(a / en.ms - 1);
+      const l = r.loo.get(en.zoo);
+      const b = l ? fastE2eMs(en.t, l.p) : NaN;
+      if (l) e.loo.push(b / en.ms - 1);
+      const f = r.fam.get(family(en.zoo));
+      if (f) e.fam.push({ fam: family(en.zoo), err: fastE2eMs(en.t, f.p) / en.ms - 1 });
+      return `${a.toFixed(1)} | ${isFitted ? '' : '(held out) '}${pct(a / en.ms - 1)} | ${l ? b.toFixed(1) : '-'} | ${l ? pct(b / en.ms - 1) : '-'}`;
+    });
+    out(`| ${en.zoo} | ${en.origin} | ${en.ms.toFixed(1)} | ${cells.join(' | ')} |`);
   }
   out();
-  if (heldErr.length) out(`Held out (${heldErr.length} figures), |end-to-end error|: mean ${pct(mean(heldErr))}, max ${pct(max(heldErr))}; ${heldErr.filter((e) => e <= 0.25).length} of ${heldErr.length} within 25 %.`);
-  else out('No comparable figure is held out.');
-  out();
-  if (models.length >= 3) {
-    out('Leave one network out (the same two-parameter fit on every other network\'s comparable figures):');
-    out();
-    out('| held-out network | computeEfficiency | memoryEfficiency | published ms | analytic ms | error |');
-    out('|---|---:|---:|---:|---:|---:|');
-    const looErr = [];
-    for (const m of models) {
-      const [c2, m2] = fit(entries.filter((x) => x.zoo !== m), committed, two, [[0.05, 1], [0.05, 1]]);
-      for (const en of entries.filter((x) => x.zoo === m)) {
-        const a = e2eMs(en.m, committed, 'fp32', two([c2, m2]));
-        looErr.push(Math.abs(a / en.ms - 1));
-        out(`| ${m} | ${c2} | ${m2} | ${en.ms.toFixed(1)} | ${a.toFixed(1)} | ${pct(a / en.ms - 1)} |`);
-      }
+  let bestForm = null;
+  for (const r of res) {
+    const e = errs.get(r.form.id);
+    out(`- Form ${r.form.id} (${r.form.what}): fitted ${stats(e.fitted)}${e.held.length ? `; held out by --fit ${stats(e.held)}` : ''}.`);
+    if (e.loo.length) {
+      const m = mean(e.loo.map(Math.abs));
+      out(`  Each network left out (${e.loo.length} figures): ${stats(e.loo)}; the left-out fits range ${r.form.names.map((n, i) => `${n} ${Math.min(...[...r.loo.values()].map((v) => v.x[i]))}-${Math.max(...[...r.loo.values()].map((v) => v.x[i]))}`).join(', ')}.`);
+      if (!bestForm || m < bestForm.m - 1e-9) bestForm = { r, m };
     }
-    out();
-    out(`Leave one out (${looErr.length} figures): mean |error| ${pct(mean(looErr))}, max ${pct(max(looErr))}; ${looErr.filter((e) => e <= 0.25).length} of ${looErr.length} within 25 %.`);
-    out();
+    for (const [f, v] of r.fam) {
+      const fe = e.fam.filter((x) => x.fam === f).map((x) => x.err);
+      out(`  ${f} held out (fitted on the ${f === 'detectors' ? 'classifiers' : 'detectors'} only: ${showParams(r.form, v.x)}): ${fe.map(pct0).join(', ')}; ${stats(fe)}.`);
+    }
   }
-  summary.push(`${doc.board}: ${comparable.length} comparable figures of ${models.length} networks; fitted on ${fitAll ? 'all of them' : [...fitModels].join(', ')}: computeEfficiency ${ce}, memoryEfficiency ${me}`);
+  out();
+  if (bestForm) {
+    out(`Smallest leave-one-network-out error: form ${bestForm.r.form.id}; fitted on all ${entries.length} figures: ${showParams(bestForm.r.form, bestForm.r.all.x)}.`);
+    out();
+    summary.push(`${doc.board}: ${comparable.length} comparable figures of ${models.length} networks; form ${bestForm.r.form.id} fitted on all: ${showParams(bestForm.r.form, bestForm.r.all.x)} (each network left out: mean |error| ${pct(bestForm.m)})`);
+  } else {
+    out(`Fewer than three networks: no leave-one-out; fitted: ${res.map((r) => `${r.form.id} ${showParams(r.form, r.all.x)}`).join('; ')}.`);
+    out();
+    summary.push(`${doc.board}: ${comparable.length} comparable figures of ${models.length} networks (too few to hold any out)`);
+  }
 }
 out(`${listed} published figures collected. ${summary.join('; ')}.`);
