@@ -170,6 +170,8 @@ export async function evaluatePlan(model: LoadedModel, options: EvaluateOptions)
     const stageAcc = split.stages.map(() => new FidelityAccumulator(0));
     const sendBytes = new Array<number>(count).fill(0);
     const fp32SendBytes = new Array<number>(count).fill(0);
+    // The first output of each stage that turned Inf or NaN where float32 is finite (float16 overflow).
+    const nonFinite = new Map<number, string>();
 
     let firstStageInputs: Record<string, ort.Tensor>[] = [];
     for (let i = 0; i < inputs.length; i++) {
@@ -212,6 +214,10 @@ export async function evaluatePlan(model: LoadedModel, options: EvaluateOptions)
           const ef: Record<string, ort.Tensor> = {};
           for (const x of s.inputs) ef[x] = refOut[x] ?? feeds[x]!;
           const eo = await exact.run(ef, s.outputs as string[]);
+          if (!nonFinite.has(k)) {
+            const bad = s.outputs.find((o) => eo[o]!.type === 'float32' && !allFinite(eo[o]!.data as Float32Array) && allFinite(floats(refOut[o]!)));
+            if (bad !== undefined) nonFinite.set(k, bad);
+          }
           stageAcc[k]!.add(concat(s.outputs.map((o) => floats(refOut[o]!))), concat(s.outputs.map((o) => floats(eo[o]!))));
         }
       }
@@ -221,6 +227,9 @@ export async function evaluatePlan(model: LoadedModel, options: EvaluateOptions)
       plan.add(r, p, scores, options.labels?.[i]);
     }
     progress('running the reference and the plan', inputs.length, inputs.length);
+    for (const [k, o] of nonFinite) {
+      warnings.push(`stage ${k} (${prec[k]}): ${o} has Inf or NaN values where float32 has none${prec[k] === 'fp16' ? ' (float16 overflows past 65504)' : ''}; its fidelity is meaningless: keep stage ${k} in fp32`);
+    }
     const fid = plan.result();
     if (fid.top1Agreement !== undefined && fid.rows! < MIN_STABLE_SAMPLES) {
       const [lo, hi] = fid.top1Interval!;
@@ -307,3 +316,8 @@ function concat(parts: readonly Float32Array[]): Float32Array {
   return out;
 }
 
+
+function allFinite(v: ArrayLike<number>): boolean {
+  for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i]!)) return false;
+  return true;
+}
