@@ -72,7 +72,7 @@ for (const threads of list(values.threads).map(Number)) {
   boundaries.set(threads, c.boundary);
   console.log(`Boundary calibration at ${threads} thread${threads > 1 ? 's' : ''}: fixed ${c.boundary.fixedMs} ms, in ${Number((c.boundary.inMsPerByte * 1e6).toPrecision(3))} ms/MB, out ${Number((c.boundary.outMsPerByte * 1e6).toPrecision(3))} ms/MB`);
 }
-const hostLine = (h) => `handoff (${h.handoff.mode}) ${h.handoff.fixedMs.toFixed(3)} ms + ${(h.handoff.msPerByte * 1e6).toFixed(3)} ms/MB per frame (R² ${h.handoff.fitR2.toFixed(2)}; ${h.handoff.samples.map((x) => `${(x.bytes / 1e3).toFixed(0)} kB ${x.ms.toFixed(3)} ms`).join(', ')}); ${h.capacity.model} at ${h.capacity.sessionThreads} thread(s) ${h.capacity.singleMs.toFixed(2)} ms alone (parallelism ${h.capacity.parallelism.toFixed(2)}), efficiency of sessions side by side ${h.capacity.samples.map((x) => `${x.sessions}: ${x.efficiency.toFixed(2)}`).join(', ')}; load ${h.loadBefore.toFixed(2)} -> ${h.loadAfter.toFixed(2)}`;
+const hostLine = (h) => `handoff (${h.handoff.mode}) ${h.handoff.fixedMs.toFixed(3)} ms + ${(h.handoff.msPerByte * 1e6).toFixed(3)} ms/MB per frame (R² ${h.handoff.fitR2.toFixed(2)}; ${h.handoff.samples.map((x) => `${(x.bytes / 1e3).toFixed(0)} kB ${x.ms.toFixed(3)} ms`).join(', ')}); ${h.capacity.model} at ${h.capacity.sessionThreads} thread(s) ${h.capacity.singleMs.toFixed(2)} ms alone (parallelism ${h.capacity.parallelism.toFixed(2)}), pipelines of it: ${h.capacity.samples.map((x) => `${x.stages} stages ${x.periodMs.toFixed(2)} ms (fluid ${x.fluidMs.toFixed(2)}, efficiency ${x.efficiency.toFixed(2)})`).join(', ')}; load ${h.loadBefore.toFixed(2)} -> ${h.loadAfter.toFixed(2)}`;
 console.log('');
 
 const summary = [];

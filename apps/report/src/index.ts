@@ -19,11 +19,11 @@ export { report, start, summariseObjective, defaultSystem } from './cli/report-c
 export { version } from './cli/version.js';
 export { verify, splitByPlan, formatVerify, readVerifyFile } from './cli/verify-command.js';
 export type { VerifyCommandOptions, PlanSourceOptions } from './cli/verify-command.js';
-export { verifyPlan, estimateSeconds, pipelinePeriodMs, handoffBytes, hostPrediction, stageParallelism, VERIFY_SCHEMA } from './verify/verify.js';
+export { verifyPlan, estimateSeconds, pipelinePeriodMs, handoffBytes, hostPrediction, VERIFY_SCHEMA } from './verify/verify.js';
 export type { VerifyOptions, VerifyResult, VerifyStage, VerifyFigures, StagePrediction, HostPrediction } from './verify/verify.js';
 export { timeBackToBack, runPipeline } from './verify/measure.js';
 export type { StageRunnable, SyntheticStage, Handoff, Span, BackToBackResult, PipelineResult } from './verify/measure.js';
-export { calibrateHost, calibrationSeconds, capacityEfficiency, handoffMs, hostPipelinePeriodMs, DEFAULT_HANDOFF_SIZES, HOST_CALIBRATION_SCHEMA } from './verify/host.js';
+export { calibrateHost, calibrationSeconds, capacityEfficiency, handoffMs, hostPipelinePeriodMs, stageParallelism, DEFAULT_HANDOFF_SIZES, HOST_CALIBRATION_SCHEMA } from './verify/host.js';
 export type { HostCalibration, HostCalibrationOptions, HostPeriod, HandoffSample, CapacitySample } from './verify/host.js';
 export { VerifyError } from './verify/errors.js';
 export type { VerifyErrorCode } from './verify/errors.js';

@@ -112,6 +112,7 @@ describe('verify', () => {
     for (const s of v.stages) {
       expect(s.measuredMs).toBeGreaterThan(0);
       expect(s.p90Ms).toBeGreaterThanOrEqual(s.measuredMs);
+      expect(s.cpuMs).toBeGreaterThan(0);
       expect(s.error).toBeCloseTo(s.predictedMs! / s.measuredMs - 1, 12);
     }
     const sum = want.stages.reduce((a, s) => a + s.computeMs, 0);
@@ -127,13 +128,13 @@ describe('verify', () => {
     // This host's prediction, calibrated just before the pipeline run, recomputed here by hand.
     const cal = v.hostCalibration!;
     expect(cal.threads).toBe(1);
-    expect(cal.capacity.samples.map((x) => x.sessions)).toEqual([1, 2]);
+    expect(cal.capacity.samples.map((x) => x.stages)).toEqual([2]);
     const h = v.pipeline!.host!;
     const bytes = h.stages.map((x) => x.handoffBytes);
     const handoff = bytes.map((b) => cal.handoff.fixedMs + cal.handoff.msPerByte * b);
     // One-thread stages keep one core busy each.
     expect(h.stages.map((x) => x.parallelism)).toEqual([1, 1]);
-    expect(h.efficiency).toEqual(capacityEfficiency(cal));
+    expect(h.efficiency).toBe(capacityEfficiency(cal, 2));
     const sim = hostPipelinePeriodMs(want.stages.map((s) => s.computeMs), handoff, [1, 1], cal.cores, h.efficiency);
     expect(h.concurrency).toBeCloseTo(sim.concurrency, 12);
     expect(h.slowdown).toBeCloseTo(sim.slowdown, 12);
@@ -253,15 +254,15 @@ describe('verify', () => {
 describe('the pipeline predicted for this host', () => {
   // Periods worked out by hand: a fluid share of the cores among the running stages, queues of one frame.
   it.each([
-    { name: 'two one-core stages on two cores run side by side', stage: [4, 4], handoff: [0.5, 0.5], par: [1, 1], cores: 2, eff: [1, 1], period: 4.5, concurrency: 2, busy: 2 },
-    { name: 'two one-core stages on one core add up', stage: [4, 4], handoff: [0.5, 0.5], par: [1, 1], cores: 1, eff: [1, 1], period: 9, concurrency: 2, busy: 1 },
-    { name: 'three stages on two cores share them', stage: [3, 3, 3], handoff: [0, 0, 0], par: [1, 1, 1], cores: 2, eff: [1], period: 4.5, concurrency: 3, busy: 2 },
-    { name: 'three stages on two cores that lose a tenth to sharing', stage: [3, 3, 3], handoff: [0, 0, 0], par: [1, 1, 1], cores: 2, eff: [1, 1, 0.9], period: 5, concurrency: 3, busy: 1.8 },
-    { name: 'one dominant stage keeps its own time', stage: [9, 1], handoff: [0, 0], par: [1, 1], cores: 2, eff: [1, 1], period: 9, concurrency: 10 / 9, busy: 10 / 9 },
-    { name: 'one dominant stage on one core shares it while the other runs', stage: [9, 1], handoff: [0, 0], par: [1, 1], cores: 1, eff: [1, 1], period: 10, concurrency: 1.2, busy: 1 },
-    { name: 'two two-core stages on two cores ask for four', stage: [4, 4], handoff: [0, 0], par: [2, 2], cores: 2, eff: [1, 1], period: 8, concurrency: 2, busy: 2 },
-    { name: 'two two-core stages given an efficiency over 1', stage: [4, 4], handoff: [0, 0], par: [2, 2], cores: 2, eff: [1, 1.5], period: 16 / 3, concurrency: 2, busy: 3 },
-    { name: 'a handoff makes a stage the slowest', stage: [5, 4], handoff: [0.2, 2], par: [1, 1], cores: 2, eff: [1, 1], period: 6, concurrency: 11.2 / 6, busy: 11.2 / 6 },
+    { name: 'two one-core stages on two cores run side by side', stage: [4, 4], handoff: [0.5, 0.5], par: [1, 1], cores: 2, eff: 1, period: 4.5, concurrency: 2, busy: 2 },
+    { name: 'two one-core stages on one core add up', stage: [4, 4], handoff: [0.5, 0.5], par: [1, 1], cores: 1, eff: 1, period: 9, concurrency: 2, busy: 1 },
+    { name: 'three stages on two cores share them', stage: [3, 3, 3], handoff: [0, 0, 0], par: [1, 1, 1], cores: 2, eff: 1, period: 4.5, concurrency: 3, busy: 2 },
+    { name: 'three stages on two cores that lose a tenth to sharing', stage: [3, 3, 3], handoff: [0, 0, 0], par: [1, 1, 1], cores: 2, eff: 0.9, period: 5, concurrency: 3, busy: 1.8 },
+    { name: 'one dominant stage keeps its own time', stage: [9, 1], handoff: [0, 0], par: [1, 1], cores: 2, eff: 1, period: 9, concurrency: 10 / 9, busy: 10 / 9 },
+    { name: 'one dominant stage on one core shares it while the other runs', stage: [9, 1], handoff: [0, 0], par: [1, 1], cores: 1, eff: 1, period: 10, concurrency: 1.2, busy: 1 },
+    { name: 'two two-core stages on two cores ask for four', stage: [4, 4], handoff: [0, 0], par: [2, 2], cores: 2, eff: 1, period: 8, concurrency: 2, busy: 2 },
+    { name: 'two two-core stages given an efficiency over 1', stage: [4, 4], handoff: [0, 0], par: [2, 2], cores: 2, eff: 1.5, period: 16 / 3, concurrency: 2, busy: 3 },
+    { name: 'a handoff makes a stage the slowest', stage: [5, 4], handoff: [0.2, 2], par: [1, 1], cores: 2, eff: 1, period: 6, concurrency: 11.2 / 6, busy: 11.2 / 6 },
   ])('$name', ({ stage, handoff, par, cores, eff, period, concurrency, busy }) => {
     const p = hostPipelinePeriodMs(stage, handoff, par, cores, eff);
     expect(p.stageMs).toEqual(stage.map((t, i) => t + handoff[i]!));
@@ -274,40 +275,43 @@ describe('the pipeline predicted for this host', () => {
   it('lets a stage that finished early wait for room (queues of one frame), leaving its core idle', () => {
     // Stage 0 (1 ms) can run at most one frame ahead of stage 1 (5 ms): the period is stage 1's, and
     // stage 0 is busy 1 ms of every 5.
-    const p = hostPipelinePeriodMs([1, 5], [0, 0], [1, 1], 2, [1, 1]);
+    const p = hostPipelinePeriodMs([1, 5], [0, 0], [1, 1], 2, 1);
     expect(p.periodMs).toBeCloseTo(5, 9);
     expect(p.concurrency).toBeCloseTo(6 / 5, 9);
     // A deeper queue does not change a period set by the slowest stage.
-    expect(hostPipelinePeriodMs([1, 5], [0, 0], [1, 1], 2, [1, 1], 3).periodMs).toBeCloseTo(5, 9);
+    expect(hostPipelinePeriodMs([1, 5], [0, 0], [1, 1], 2, 1, 3).periodMs).toBeCloseTo(5, 9);
   });
 
   it.each([
-    { name: 'an efficiency of 0', call: () => hostPipelinePeriodMs([1, 2], [0, 0], [1, 1], 2, [1, 0]), message: 'host calibration: every efficiency must be > 0' },
-    { name: 'stage and handoff counts that differ', call: () => hostPipelinePeriodMs([1, 2], [0.1], [1, 1], 2, [1]), message: 'host prediction: 2 stage times but 1 handoff costs and 2 parallelisms' },
-    { name: 'a negative stage time', call: () => hostPipelinePeriodMs([-1, 2], [0, 0], [1, 1], 2, [1]), message: 'host prediction: stage times and handoffs must be >= 0, parallelism and cores > 0, the queue an integer >= 1' },
+    { name: 'an efficiency of 0', call: () => hostPipelinePeriodMs([1, 2], [0, 0], [1, 1], 2, 0), message: 'host prediction: the efficiency must be > 0, got 0' },
+    { name: 'stage and handoff counts that differ', call: () => hostPipelinePeriodMs([1, 2], [0.1], [1, 1], 2, 1), message: 'host prediction: 2 stage times but 1 handoff costs and 2 parallelisms' },
+    { name: 'a negative stage time', call: () => hostPipelinePeriodMs([-1, 2], [0, 0], [1, 1], 2, 1), message: 'host prediction: stage times and handoffs must be >= 0, parallelism and cores > 0, the queue an integer >= 1' },
   ])('refuses $name', ({ call, message }) => {
     expect(call).toThrow(message);
   });
 
   it.each([
-    { name: 'sharing that costs a fifth', efficiency: [1, 0.8], held: [1, 0.8] },
-    { name: 'an efficiency over 1 (work the calibration model wasted alone), held to 1', efficiency: [1, 1.3], held: [1, 1] },
+    { name: 'a pipeline that got four fifths of a fluid share', efficiency: 0.8, held: 0.8 },
+    { name: 'an efficiency over 1 (work the calibration model wasted alone), held to 1', efficiency: 1.3, held: 1 },
   ])('prices handoffs and shared cores from $name', ({ efficiency, held }) => {
     const cal: HostCalibration = {
       schema: 'dnnpart/host-calibration@2', cpu: 'test', cores: 2, threads: 1, loadBefore: 0, loadAfter: 0,
       handoff: { mode: 'transfer', fixedMs: 0.05, msPerByte: 1e-7, fitR2: 1, samples: [] },
-      capacity: { model: 'm', sessionThreads: 1, singleMs: 2, cpuMs: 2, parallelism: 1, samples: efficiency.map((e, i) => ({ sessions: i + 1, medianMs: 2, runsPerSec: 500 * (i + 1) * e, speedup: i + 1, efficiency: e })) },
+      capacity: { model: 'm', sessionThreads: 1, singleMs: 2, cpuMs: 2, parallelism: 1, samples: [{ stages: 2, periodMs: 2.5 / efficiency, fluidMs: 2.5, efficiency }] },
     };
-    expect(capacityEfficiency(cal)).toEqual(held);
+    expect(capacityEfficiency(cal, 2)).toBe(held);
+    // One stage, and more stages than calibrated: 1, and the longest pipeline calibrated.
+    expect(capacityEfficiency(cal, 1)).toBe(1);
+    expect(capacityEfficiency(cal, 5)).toBe(held);
     // Stage 0: 4 ms and 2 MB handed on (0.05 + 0.2 ms); stage 1: 3.75 ms and 1.5 MB received (0.05 + 0.15 ms).
-    const h = hostPrediction([4, 3.75], [2e6, 1.5e6], [1, 1], cal, 200, 250);
+    const h = hostPrediction([4, 3.75], [2e6, 1.5e6], cal, 200, 250);
     expect(h.stages).toEqual([{ predictedMs: 4, parallelism: 1, handoffBytes: 2e6, handoffMs: 0.25 }, { predictedMs: 3.75, parallelism: 1, handoffBytes: 1.5e6, handoffMs: 0.2 }]);
     const sim = hostPipelinePeriodMs([4, 3.75], [0.25, 0.2], [1, 1], 2, held);
     expect(h.periodMs).toBeCloseTo(sim.periodMs, 12);
     // Full efficiency: the slower stage alone; less: slower than that.
-    if (held[1] === 1) expect(h.periodMs).toBeCloseTo(4.25, 9);
+    if (held === 1) expect(h.periodMs).toBeCloseTo(4.25, 9);
     else expect(h.periodMs).toBeGreaterThan(4.25);
-    expect(h.efficiency).toEqual(held);
+    expect(h.efficiency).toBe(held);
     expect(h.effectiveCores).toBeCloseTo(sim.busyCores, 12);
     expect(h.predictedFps).toBeCloseTo(1000 / h.periodMs, 9);
     expect(h.fpsError).toBeCloseTo(1000 / h.periodMs / 200 - 1, 12);
@@ -315,11 +319,11 @@ describe('the pipeline predicted for this host', () => {
   });
 
   it.each([
-    { name: 'two threads: CPU over wall clock, totals', threads: 2, wall: [[2, 2], [1, 1]], cpu: [[4, 3], [0.5, 0.5]], want: [1.75, 1] },
-    { name: 'one thread: always one core', threads: 1, wall: [[2, 2]], cpu: [[3.6, 3.2]], want: [1] },
-    { name: 'more CPU than the threads (other threads of the process) held to them', threads: 2, wall: [[1, 1]], cpu: [[3, 3]], want: [2] },
-  ])('parallelism of a stage: $name', ({ threads, wall, cpu, want }) => {
-    expect(stageParallelism({ stageMs: wall, stageCpuMs: cpu }, threads)).toEqual(want);
+    { threads: 1, cores: 2, want: 1 },
+    { threads: 2, cores: 2, want: 2 },
+    { threads: 4, cores: 2, want: 2 },
+  ])('a stage of $threads thread(s) on $cores cores holds $want', ({ threads, cores, want }) => {
+    expect(stageParallelism(threads, cores)).toBe(want);
   });
 
   it('counts the bytes each pipeline stage receives and sends on, relays included', () => {
@@ -346,7 +350,7 @@ describe('the pipeline predicted for this host', () => {
 
   let cal: HostCalibration;
   it('calibrates this host: handoff samples and side-by-side speedups, all positive', async () => {
-    cal = await calibrateHost({ threads: 1, sessions: 2, sizes: [4, 65536, 1 << 20], frames: 8, windowMs: 40, rounds: 2 });
+    cal = await calibrateHost({ threads: 1, sessions: 2, sizes: [4, 65536, 1 << 20], frames: 8, capacityFrames: 8, rounds: 2 });
     expect(cal.handoff.mode).toBe('transfer');
     expect(cal.handoff.samples.map((x) => x.bytes)).toEqual([4, 65536, 1 << 20]);
     for (const x of cal.handoff.samples) {
@@ -359,17 +363,15 @@ describe('the pipeline predicted for this host', () => {
     expect(cal.capacity.singleMs).toBeGreaterThan(0);
     expect(cal.capacity.cpuMs).toBeGreaterThan(0);
     expect(cal.capacity.sessionThreads).toBe(1);
-    // One thread: one core, whatever the process's other threads spent.
     expect(cal.capacity.parallelism).toBe(1);
-    expect(cal.capacity.samples.map((x) => x.sessions)).toEqual([1, 2]);
-    expect(cal.capacity.samples[0]!.speedup).toBe(1);
-    expect(cal.capacity.samples[0]!.medianMs).toBe(cal.capacity.singleMs);
-    for (const x of cal.capacity.samples) {
-      expect(x.runsPerSec).toBeGreaterThan(0);
-      expect(x.medianMs).toBeGreaterThan(0);
-      expect(x.speedup).toBeCloseTo((x.sessions * cal.capacity.singleMs) / x.medianMs, 12);
-      expect(x.efficiency).toBeCloseTo((x.runsPerSec * cal.capacity.singleMs * cal.capacity.parallelism) / 1000 / Math.min(x.sessions * cal.capacity.parallelism, cal.cores), 12);
-    }
+    // Pipelines of 2..sessions stages, each against the fluid share worked out from the model alone.
+    expect(cal.capacity.samples.map((x) => x.stages)).toEqual([2]);
+    const x = cal.capacity.samples[0]!;
+    const inputBytes = 3 * 160 * 160 * 4;
+    const h = [2 * inputBytes, inputBytes].map((b) => cal.handoff.fixedMs + cal.handoff.msPerByte * b);
+    expect(x.fluidMs).toBeCloseTo(hostPipelinePeriodMs([cal.capacity.singleMs, cal.capacity.singleMs], h, [1, 1], cal.cores, 1).periodMs, 12);
+    expect(x.periodMs).toBeGreaterThan(0);
+    expect(x.efficiency).toBeCloseTo(x.fluidMs / x.periodMs, 12);
   });
 
   it('predicts with a calibration given, and refuses one made for other settings', async () => {
@@ -380,7 +382,7 @@ describe('the pipeline predicted for this host', () => {
     const h = result.pipeline!.host!;
     expect(h.handoffFixedMs).toBe(cal.handoff.fixedMs);
     expect(h.handoffMsPerByte).toBe(cal.handoff.msPerByte);
-    expect(h.efficiency).toEqual(capacityEfficiency(cal));
+    expect(h.efficiency).toBe(capacityEfficiency(cal, 2));
     const split = splitModel(model, { stages: stageOf });
     const bytes = handoffBytes(model, split.stages, { input: { data: new Float32Array(3 * 64 * 64) } });
     expect(h.stages).toEqual(predicted.map((s, i) => ({ predictedMs: s.computeMs, parallelism: 1, handoffBytes: bytes[i], handoffMs: cal.handoff.fixedMs + cal.handoff.msPerByte * bytes[i]! })));

@@ -1,18 +1,16 @@
-// What this host adds to a pipeline of stages that share it, calibrated once: the per-frame handoff
-// between stage threads (a fixed cost and a cost per byte, timed with synthetic tensors of known sizes
-// through verify's own worker pipeline) and how much work its cores do when k stage sessions run side
-// by side (a small model in 1..k concurrent sessions of the stages' threads, counted in CPU time, so a
-// lone session slowed by idle-state wake-ups cannot make the cores look faster than they are). A plan
-// predicts boards that each have their own cores; verify measures stages that share this machine's,
-// so its "this host" prediction simulates that sharing (hostPipelinePeriodMs).
+// What this host adds to a pipeline of stages that share it, calibrated just before the pipeline runs:
+// the per-frame handoff between stage threads (a fixed cost and a cost per byte, timed with synthetic
+// tensors of known sizes through verify's own worker pipeline), and how much of its cores a pipeline
+// of k stages really gets (a small model chained k times through the same worker pipeline, against
+// what a fluid share of the cores would give it). A plan predicts boards that each have their own
+// cores; verify measures stages that share this machine's, so its "this host" prediction simulates
+// that sharing (hostPipelinePeriodMs) at the calibrated efficiency.
 import { availableParallelism, cpus, loadavg } from 'node:os';
-import { performance } from 'node:perf_hooks';
-import { Worker } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { fitBoundary } from '@dnnpart/profiler';
 import { buildZooModel } from '@dnnpart/zoo';
 import { VerifyError } from './errors.js';
-import { runPipeline, type Handoff, type SyntheticStage } from './measure.js';
+import { runPipeline, timeBackToBack, type Handoff, type StageRunnable, type SyntheticStage } from './measure.js';
 
 export const HOST_CALIBRATION_SCHEMA = 'dnnpart/host-calibration@2';
 
@@ -28,20 +26,13 @@ export interface HandoffSample {
 }
 
 export interface CapacitySample {
-  /** Sessions running side by side. */
-  readonly sessions: number;
-  /** Median time of one run while they do (over every session and round). */
-  readonly medianMs: number;
-  /** Runs per second of all of them together (median over the rounds). */
-  readonly runsPerSec: number;
-  /** sessions × the median run alone / medianMs (wall clock; for reading, not used). */
-  readonly speedup: number;
-  /**
-   * Work done per ms (runsPerSec × a run's work alone, its time × its parallelism, / 1000: cores)
-   * over what the sessions ask for (sessions × their parallelism alone, at most the host's cores): 1
-   * when sharing costs nothing; lower when switching between sessions, their caches or other processes
-   * take a share; higher when sharing saves work (a session's threads wait on each other less).
-   */
+  /** Stages of the synthetic pipeline: the capacity model chained this many times. */
+  readonly stages: number;
+  /** Its measured period: the median gap between frames leaving it (median over the rounds). */
+  readonly periodMs: number;
+  /** What hostPipelinePeriodMs gives for it at full efficiency (the model's time alone, its handoffs, its parallelism). */
+  readonly fluidMs: number;
+  /** fluidMs / periodMs: the share of a fluid split of the cores the pipeline really got. */
   readonly efficiency: number;
 }
 
@@ -56,8 +47,9 @@ export interface HostCalibration {
   /** Per frame and stage: fixedMs + msPerByte × (bytes the stage receives + bytes it sends on). */
   readonly handoff: { readonly mode: Handoff; readonly fixedMs: number; readonly msPerByte: number; readonly fitR2: number; readonly samples: readonly HandoffSample[] };
   /**
-   * Sessions of the stages' threads side by side, 1..the plan's stages. singleMs and cpuMs are one run
-   * alone (median wall clock, mean CPU time of the process); parallelism = cpuMs / singleMs.
+   * The capacity model run alone (singleMs: median wall clock; cpuMs: median CPU time of the process,
+   * for reading), then chained into pipelines of 2..N stages; parallelism: the cores a session holds
+   * while it runs (stageParallelism).
    */
   readonly capacity: {
     readonly model: string;
@@ -71,16 +63,16 @@ export interface HostCalibration {
 
 export interface HostCalibrationOptions {
   readonly threads: number;
-  /** Most sessions side by side to time (the stages of the plans to predict); default: this host's cores. */
+  /** Longest synthetic pipeline to time, in stages (those of the plans to predict); default: this host's cores. */
   readonly sessions?: number;
   readonly handoff?: Handoff;
   /** Handoff tensor sizes in bytes; default 4 B, 64 kB, 1 MB, 4 MB. */
   readonly sizes?: readonly number[];
   /** Frames per handoff size (after 20 warm-up frames); default 60. */
   readonly frames?: number;
-  /** How long each capacity measurement runs; default 300 ms. */
-  readonly windowMs?: number;
-  /** Rounds of 1..sessions side by side, interleaved so that a burst of other load spreads over all counts; default 3. */
+  /** Measured frames through each synthetic pipeline of the capacity model; default 60. */
+  readonly capacityFrames?: number;
+  /** Rounds of the 2..sessions-stage pipelines, interleaved so that a burst of other load spreads over all counts; default 3. */
   readonly rounds?: number;
   readonly signal?: AbortSignal;
   readonly onProgress?: (done: number, total: number) => void;
@@ -90,9 +82,9 @@ export const DEFAULT_HANDOFF_SIZES: readonly number[] = [4, 65536, 1 << 20, 4 <<
 /** The capacity model: a small convolutional network, a few ms per run, like a pipeline stage. */
 const CAPACITY_NET = 'squeezenet1_1';
 const CAPACITY_INPUT = [1, 3, 160, 160];
+/** Roughly what one run of the capacity model takes (ms), for calibrationSeconds. */
+const CAPACITY_MS = 3;
 const WARMUP = 20;
-const CAPACITY_WORKER = new URL('../../worker/capacity-worker.mjs', import.meta.url);
-const now = () => performance.timeOrigin + performance.now();
 
 function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -117,9 +109,15 @@ export interface HostPeriod {
   readonly slowdown: number;
 }
 
-/** Efficiency of k sessions side by side: the calibrated figure for k (the last one past it). */
-function efficiencyAt(efficiency: readonly number[], k: number): number {
-  return efficiency[Math.min(k, efficiency.length) - 1]!;
+/**
+ * The cores a stage holds while it runs, for hostPipelinePeriodMs: its threads, at most the cores.
+ * Not its CPU time over its wall clock: its threads meet at the end of every kernel, so a stage whose
+ * second thread waits for a core stalls as a whole, and measured here (2-thread squeezenet1_1 and
+ * resnet18 stages on 2 cores) pipelines of them went at Σ time × threads / cores, not at the lower
+ * figure their CPU time alone gives.
+ */
+export function stageParallelism(threads: number, cores: number): number {
+  return Math.max(1, Math.min(threads, cores));
 }
 
 /**
@@ -127,17 +125,18 @@ function efficiencyAt(efficiency: readonly number[], k: number): number {
  * per stage, input queues of `queue` frames, a stage that finished holds its frame (and takes no new
  * one) until the next queue has room, the first queue always full. Stage i alone takes stageMs[i] +
  * handoff[i] and keeps parallelism[i] cores busy: its work is the product. Running stages share the
- * cores as a fluid: k of them asking for D cores in all get min(D, efficiency[k-1] × cores), each in
- * proportion to what it asks. Balanced stages that ask for more than the cores give Σ work /
- * (efficiency × cores); one dominant stage gives its own time; blocked stages leave cores idle, as
- * they do here.
+ * cores as a fluid: asking for D cores in all they get min(D, efficiency × cores), each in proportion
+ * to what it asks. Balanced stages that ask for more than the cores give Σ work / (efficiency ×
+ * cores); one dominant stage gives its own time; blocked stages leave cores idle, as they do here.
+ * The efficiency (capacityEfficiency) is what a pipeline of as many stages got of this fluid share
+ * when calibrated: a scheduler that keeps two of three one-thread stages on one core, wake-ups, caches.
  */
 export function hostPipelinePeriodMs(
   stageMs: readonly number[],
   handoff: readonly number[],
   parallelism: readonly number[],
   cores: number,
-  efficiency: readonly number[],
+  efficiency: number,
   queue = 1,
 ): HostPeriod {
   const S = stageMs.length;
@@ -145,7 +144,7 @@ export function hostPipelinePeriodMs(
   if (![...stageMs, ...handoff].every((x) => x >= 0) || !parallelism.every((x) => x > 0) || !(cores > 0) || !Number.isInteger(queue) || queue < 1) {
     throw new VerifyError('VERIFY_BAD_OPTIONS', 'host prediction: stage times and handoffs must be >= 0, parallelism and cores > 0, the queue an integer >= 1');
   }
-  if (efficiency.length === 0 || !efficiency.every((x) => x > 0)) throw new VerifyError('VERIFY_BAD_OPTIONS', 'host calibration: every efficiency must be > 0');
+  if (!(efficiency > 0)) throw new VerifyError('VERIFY_BAD_OPTIONS', `host prediction: the efficiency must be > 0, got ${efficiency}`);
   const alone = stageMs.map((t, i) => t + handoff[i]!);
   const slowest = Math.max(...alone);
   if (!(slowest > 0)) return { periodMs: 0, stageMs: alone, concurrency: 0, busyCores: 0, slowdown: 1 };
@@ -185,7 +184,7 @@ export function hostPipelinePeriodMs(
     const running = alone.map((_, i) => i).filter((i) => busy[i]);
     if (running.length === 0) throw new VerifyError('VERIFY_BAD_OPTIONS', 'host prediction: the pipeline simulation stalled');
     const demand = running.reduce((a, i) => a + parallelism[i]!, 0);
-    const capacity = Math.min(demand, efficiencyAt(efficiency, running.length) * cores);
+    const capacity = Math.min(demand, efficiency * cores);
     const rate = (i: number) => (parallelism[i]! * capacity) / demand;
     // A stage of no work finishes at once.
     const dt = Math.min(...running.map((i) => left[i]! / rate(i)));
@@ -209,39 +208,45 @@ export function hostPipelinePeriodMs(
 
 /**
  * Seconds calibrateHost takes by its settings: a two-stage pipeline per handoff size (worker start-up
- * and frames of well under a millisecond), then rounds of 1..sessions side by side (the windows, and
- * the sessions' start-up and warm-up).
+ * and frames of well under a millisecond), the capacity model alone, then rounds of its 2..sessions-
+ * stage pipelines (start-up, and frames of a few ms shared by the cores).
  */
-export function calibrationSeconds(o: Pick<HostCalibrationOptions, 'sessions' | 'sizes' | 'frames' | 'windowMs' | 'rounds'> = {}): number {
+export function calibrationSeconds(o: Pick<HostCalibrationOptions, 'sessions' | 'sizes' | 'frames' | 'capacityFrames' | 'rounds'> = {}): number {
   const sizes = (o.sizes ?? DEFAULT_HANDOFF_SIZES).length;
   const frames = o.frames ?? 60;
   const sessions = o.sessions ?? availableParallelism();
-  return sizes * (0.3 + ((frames + WARMUP) * 0.5) / 1000) + 1 + (sessions * (o.rounds ?? 3) * ((o.windowMs ?? 300) + 10)) / 1000;
+  const capFrames = (o.capacityFrames ?? 60) + WARMUP;
+  let pipelines = 0;
+  for (let k = 2; k <= sessions; k++) pipelines += 0.1 * k + (capFrames * CAPACITY_MS * Math.max(1, k / availableParallelism())) / 1000;
+  return sizes * (0.3 + ((frames + WARMUP) * 0.5) / 1000) + 1 + (o.rounds ?? 3) * pipelines;
 }
 
-/** Time the handoff and the parallel capacity of this host (a few seconds). */
+/** Time the handoff and the share of the cores a pipeline gets on this host (a few seconds). */
 export async function calibrateHost(options: HostCalibrationOptions): Promise<HostCalibration> {
   const threads = options.threads;
   const sessions = options.sessions ?? availableParallelism();
   const sizes = options.sizes ?? DEFAULT_HANDOFF_SIZES;
   const frames = options.frames ?? 60;
-  const windowMs = options.windowMs ?? 300;
+  const capacityFrames = options.capacityFrames ?? 60;
   const rounds = options.rounds ?? 3;
   const mode = options.handoff ?? 'transfer';
-  for (const [k, v, min] of [['threads', threads, 1], ['sessions', sessions, 1], ['frames', frames, 3], ['windowMs', windowMs, 1], ['rounds', rounds, 1]] as const) {
+  for (const [k, v, min] of [['threads', threads, 1], ['sessions', sessions, 1], ['frames', frames, 3], ['capacityFrames', capacityFrames, 3], ['rounds', rounds, 1]] as const) {
     if (!Number.isInteger(v) || v < min) throw new VerifyError('VERIFY_BAD_OPTIONS', `host calibration option ${k} must be an integer >= ${min}, got ${v}`);
   }
   if (sizes.length < 2 || sizes.some((s) => !Number.isInteger(s) || s < 4)) throw new VerifyError('VERIFY_BAD_OPTIONS', 'host calibration option sizes needs at least 2 sizes of >= 4 bytes');
+  const signal = options.signal ? { signal: options.signal } : {};
+  const checkAbort = () => {
+    if (options.signal?.aborted) throw new VerifyError('VERIFY_INTERRUPTED', 'verify was interrupted');
+  };
   const loadBefore = loadavg()[0]!;
-  // Sessions of the stages' threads, 1..sessions side by side.
-  const counts = Array.from({ length: sessions }, (_, j) => j + 1);
-  const total = sizes.length + counts.length * rounds;
+  const counts = Array.from({ length: Math.max(0, sessions - 1) }, (_, j) => j + 2);
+  const total = sizes.length + 1 + counts.length * rounds;
   let done = 0;
   const tick = () => options.onProgress?.(++done, total);
 
   const samples: HandoffSample[] = [];
   for (const size of sizes) {
-    if (options.signal?.aborted) throw new VerifyError('VERIFY_INTERRUPTED', 'verify was interrupted');
+    checkAbort();
     const n = Math.max(1, Math.round(size / 4));
     // Two stages without models: the first turns a 4-byte input into `size` bytes, the second takes them.
     const stages: SyntheticStage[] = [
@@ -249,7 +254,7 @@ export async function calibrateHost(options: HostCalibrationOptions): Promise<Ho
       { label: 'handoff stage 1', inputs: ['h_mid'], outputs: ['h_out'], synthetic: [{ name: 'h_out', type: 'float32', dims: [1] }] },
     ];
     const feeds = { h_in: new ort.Tensor('float32', new Float32Array(1), [1]) };
-    const r = await runPipeline(stages, feeds, { threads, frames, warmup: WARMUP, queue: 1, handoff: mode, ...(options.signal ? { signal: options.signal } : {}) });
+    const r = await runPipeline(stages, feeds, { threads, frames, warmup: WARMUP, queue: 1, handoff: mode, ...signal });
     const runMs = Math.max(...[0, 1].map((s) => median(r.spans.filter((x) => x.name === stages[s]!.label).map((x) => x.durMs))));
     // The median gap between frames: a burst of other load on this shared host moves it less than the mean.
     const ends = r.spans.filter((x) => x.name === stages[1]!.label).map((x) => x.startMs + x.durMs).sort((a, b) => a - b);
@@ -258,30 +263,37 @@ export async function calibrateHost(options: HostCalibrationOptions): Promise<Ho
     tick();
   }
   const fit = fitBoundary(samples.map((s) => ({ inBytes: s.bytes, outBytes: 0, ms: s.ms })));
+  const handoff = { mode, fixedMs: fit.fixedMs, msPerByte: fit.inMsPerByte, fitR2: fit.fitR2, samples };
 
-  const times = counts.map(() => [] as number[]);
-  const rates = counts.map(() => [] as number[]);
-  const cpuPerRun: number[] = [];
-  await sideBySide(buildZooModel(CAPACITY_NET, { inputShape: CAPACITY_INPUT }), sessions, threads, async (go) => {
-    for (let r = 0; r < rounds; r++) {
-      for (const [c, k] of counts.entries()) {
-        if (options.signal?.aborted) throw new VerifyError('VERIFY_INTERRUPTED', 'verify was interrupted');
-        const res = await go(k, windowMs);
-        times[c]!.push(...res.windows.flatMap((x) => x.times));
-        rates[c]!.push(res.windows.reduce((a, x) => a + (x.runs * 1000) / x.ms, 0));
-        // The whole process's CPU time while one session runs alone: that run's work, every thread counted.
-        if (k === 1) cpuPerRun.push(res.cpuMs / res.windows[0]!.runs);
-        tick();
-      }
+  // The capacity model alone, as verify times a stage, then chained: every stage reads the model's
+  // input (relayed along the pipeline) and makes its own output.
+  const bytes = buildZooModel(CAPACITY_NET, { inputShape: CAPACITY_INPUT });
+  const input = new Float32Array(CAPACITY_INPUT.reduce((a, b) => a * b, 1));
+  for (let i = 0; i < input.length; i++) input[i] = ((i * 7919) % 1000) / 1000;
+  const feeds = { input: new ort.Tensor('float32', input, CAPACITY_INPUT) };
+  const stage = (i: number): StageRunnable => ({ bytes, inputs: ['input'], outputs: ['output'], label: `capacity stage ${i}` });
+  checkAbort();
+  const alone = await timeBackToBack([stage(0)], feeds, { threads, runs: 40, warmup: WARMUP, ...signal });
+  const singleMs = median(alone.stageMs[0]!);
+  const cpuMs = median(alone.stageCpuMs[0]!);
+  const parallelism = stageParallelism(threads, availableParallelism());
+  tick();
+  const periods = counts.map(() => [] as number[]);
+  for (let r = 0; r < rounds; r++) {
+    for (const [c, k] of counts.entries()) {
+      checkAbort();
+      const p = await runPipeline(Array.from({ length: k }, (_, i) => stage(i)), feeds, { threads, frames: capacityFrames, warmup: WARMUP, queue: 1, handoff: mode, ...signal });
+      periods[c]!.push(1000 / p.medianFps);
+      tick();
     }
+  }
+  const capSamples = counts.map((k, c) => {
+    const periodMs = median(periods[c]!);
+    // Each stage receives the input, and all but the last send it on.
+    const h = Array.from({ length: k }, (_, i) => handoffMs(handoff, input.byteLength * (i < k - 1 ? 2 : 1)));
+    const fluidMs = hostPipelinePeriodMs(Array(k).fill(singleMs), h, Array(k).fill(parallelism), availableParallelism(), 1).periodMs;
+    return { stages: k, periodMs, fluidMs, efficiency: fluidMs / periodMs };
   });
-  const med = times.map((t) => median(t));
-  const singleMs = med[0]!;
-  const cpuMs = median(cpuPerRun);
-  // At least the wall clock a run takes on one core, at most its threads' worth.
-  const parallelism = Math.min(threads, Math.max(1, cpuMs / singleMs));
-  // Core-ms of work per run, as hostPipelinePeriodMs counts a stage's: its time alone × its parallelism.
-  const work = singleMs * parallelism;
   return {
     schema: HOST_CALIBRATION_SCHEMA,
     cpu: cpus()[0]?.model.trim() ?? 'unknown',
@@ -289,58 +301,19 @@ export async function calibrateHost(options: HostCalibrationOptions): Promise<Ho
     threads,
     loadBefore,
     loadAfter: loadavg()[0]!,
-    handoff: { mode, fixedMs: fit.fixedMs, msPerByte: fit.inMsPerByte, fitR2: fit.fitR2, samples },
-    capacity: {
-      model: `${CAPACITY_NET} ${CAPACITY_INPUT.join('x')}`,
-      sessionThreads: threads,
-      singleMs,
-      cpuMs,
-      parallelism,
-      samples: med.map((m, i) => {
-        const k = counts[i]!;
-        const runsPerSec = median(rates[i]!);
-        return { sessions: k, medianMs: m, runsPerSec, speedup: (k * singleMs) / m, efficiency: (runsPerSec * work) / 1000 / Math.min(k * parallelism, availableParallelism()) };
-      }),
-    },
+    handoff,
+    capacity: { model: `${CAPACITY_NET} ${CAPACITY_INPUT.join('x')}`, sessionThreads: threads, singleMs, cpuMs, parallelism, samples: capSamples },
   };
 }
 
 /**
- * Efficiency of 1..N sessions side by side, for hostPipelinePeriodMs, each held to 1. Above 1 the
- * calibration model's threads wasted CPU time alone (waiting on each other over small kernels) that
- * sharing put to use; how much of that a stage wastes is its own, and resnet18's stages, at 2
- * threads, waste next to none (their CPU time is their one-thread time), so none is credited.
+ * The efficiency for a pipeline of `stages` stages: the calibrated one of as many (the longest
+ * calibrated past it; 1 for one stage), held to 1. Above 1 the capacity model wasted CPU time alone
+ * (threads waiting on each other over small kernels) that sharing put to use, which is its own and
+ * no stage's to count on.
  */
-export function capacityEfficiency(host: Pick<HostCalibration, 'capacity'>): number[] {
-  return host.capacity.samples.map((x) => Math.min(x.efficiency, 1));
-}
-
-interface WindowResult { readonly runs: number; readonly ms: number; readonly times: readonly number[] }
-
-/** `n` warm sessions of `model` in worker threads; `go(k, ms)` runs the first k side by side for ms. */
-async function sideBySide(model: Uint8Array, n: number, threads: number, body: (go: (k: number, windowMs: number) => Promise<{ windows: WindowResult[]; cpuMs: number }>) => Promise<void>): Promise<void> {
-  const workers = Array.from({ length: n }, () => new Worker(CAPACITY_WORKER, { workerData: { modelBytes: model, threads, warmup: WARMUP, dims: CAPACITY_INPUT } }));
-  const fail = (e: Error) => new VerifyError('VERIFY_RUN_FAILED', `host calibration: the capacity model (${CAPACITY_NET}) failed: ${e.message.split('\n')[0]}`, { cause: e });
-  try {
-    // One error listener per worker for its whole life; it rejects whatever that worker is doing.
-    const pending = workers.map(() => ({ reject: (_: Error) => {} }));
-    workers.forEach((w, i) => w.on('error', (e) => pending[i]!.reject(fail(e))));
-    await Promise.all(workers.map((w, i) => new Promise<void>((resolve, reject) => {
-      pending[i]!.reject = reject;
-      w.once('message', () => resolve());
-    })));
-    await body(async (k, windowMs) => {
-      const startAt = now() + 5;
-      const cpu0 = process.cpuUsage();
-      const windows = await Promise.all(workers.slice(0, k).map((w, i) => new Promise<WindowResult>((resolve, reject) => {
-        pending[i]!.reject = reject;
-        w.once('message', (m: WindowResult) => resolve(m));
-        w.postMessage({ kind: 'go', startAt, until: startAt + windowMs });
-      })));
-      const cpu = process.cpuUsage(cpu0);
-      return { windows, cpuMs: (cpu.user + cpu.system) / 1000 };
-    });
-  } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
-  }
+export function capacityEfficiency(host: Pick<HostCalibration, 'capacity'>, stages: number): number {
+  const xs = host.capacity.samples.filter((x) => x.stages <= stages);
+  if (stages <= 1 || xs.length === 0) return 1;
+  return Math.min(1, xs[xs.length - 1]!.efficiency);
 }

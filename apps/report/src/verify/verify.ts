@@ -3,8 +3,8 @@
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { randomFeeds, splitModel, type LoadedModel } from '@dnnpart/onnx-graph';
 import { VerifyError } from './errors.js';
-import { calibrateHost, calibrationSeconds, capacityEfficiency, handoffMs, hostPipelinePeriodMs, type HostCalibration } from './host.js';
-import { runPipeline, timeBackToBack, type BackToBackResult, type Handoff, type Span, type StageRunnable } from './measure.js';
+import { calibrateHost, calibrationSeconds, capacityEfficiency, handoffMs, hostPipelinePeriodMs, stageParallelism, type HostCalibration } from './host.js';
+import { runPipeline, timeBackToBack, type Handoff, type Span, type StageRunnable } from './measure.js';
 
 export const VERIFY_SCHEMA = 'dnnpart/verify@1';
 
@@ -58,6 +58,8 @@ export interface VerifyStage {
   readonly p90Ms: number;
   /** The fastest measured run: the figure other processes on the machine disturb least. */
   readonly minMs: number;
+  /** Median CPU time of the process (every thread) over the stage's runs: above measuredMs when its threads work in parallel. */
+  readonly cpuMs: number;
   /** predicted / measured - 1 (null without a prediction). */
   readonly error: number | null;
 }
@@ -85,7 +87,7 @@ export interface HostPrediction {
   readonly stages: readonly {
     /** The plan's stage time (computeMs). */
     readonly predictedMs: number;
-    /** Cores the stage keeps busy running alone: its measured CPU time over its wall-clock time, held to 1..threads. */
+    /** Cores the stage holds while it runs (stageParallelism: its threads, at most the cores). */
     readonly parallelism: number;
     /** Bytes the stage receives and sends on per frame in verify's pipeline. */
     readonly handoffBytes: number;
@@ -99,8 +101,8 @@ export interface HostPrediction {
   /** The calibration used (the full one is the result's hostCalibration). */
   readonly handoffFixedMs: number;
   readonly handoffMsPerByte: number;
-  /** Efficiency of 1..N sessions side by side (the calibration's), used for as many stages as run at once. */
-  readonly efficiency: readonly number[];
+  /** The share of a fluid split of the cores that a calibrated pipeline of as many stages got (capacityEfficiency). */
+  readonly efficiency: number;
   /** Time-averaged cores' worth of work the stages get in the simulated pipeline. */
   readonly effectiveCores: number;
 }
@@ -249,7 +251,7 @@ export async function verifyPlan(
     return {
       index: i, board: boards[i] ?? `stage${i}`, nodes: s.nodes.length, inputs: s.inputs, outputs: s.outputs,
       predictedMs: p?.computeMs ?? null, kernelMs: p?.kernelMs ?? null, boundaryMs: p?.boundaryMs ?? null,
-      measuredMs, p90Ms: quantile(b2b.stageMs[i]!, 0.9), minMs: Math.min(...b2b.stageMs[i]!), error: rel(p?.computeMs ?? null, measuredMs),
+      measuredMs, p90Ms: quantile(b2b.stageMs[i]!, 0.9), minMs: Math.min(...b2b.stageMs[i]!), cpuMs: quantile(b2b.stageCpuMs[i]!, 0.5), error: rel(p?.computeMs ?? null, measuredMs),
     };
   });
   const predSum = predicted === null ? null : predicted.reduce((a, x) => a + x.computeMs, 0);
@@ -270,7 +272,7 @@ export async function verifyPlan(
       predictedLatencyMs: predSum, measuredLatencyMs: lat,
       fpsError: rel(period === null ? null : 1000 / period, pipe.fps), latencyError: rel(predSum, lat),
       handoff, measuredMedianFps: pipe.medianFps, planFps, planFpsError: rel(planFps, pipe.fps),
-      ...(predicted !== null && host ? { host: hostPrediction(predicted.map((x) => x.computeMs), handoffBytes(model, split.stages, feeds), stageParallelism(b2b, options.threads), host, pipe.fps, pipe.medianFps, options.queue ?? 1, vStages.map((x) => x.measuredMs)) } : {}),
+      ...(predicted !== null && host ? { host: hostPrediction(predicted.map((x) => x.computeMs), handoffBytes(model, split.stages, feeds), host, pipe.fps, pipe.medianFps, options.queue ?? 1, vStages.map((x) => x.measuredMs)) } : {}),
     };
   }
   const planStages = split.stages.map((s, i) => ({ board: boards[i] ?? `stage${i}`, nodes: s.nodes }));
@@ -316,31 +318,18 @@ export function handoffBytes(
   });
 }
 
-/**
- * Cores each stage keeps busy when it runs alone: its CPU time over its wall-clock time in the
- * back-to-back runs (totals, steadier than per-run ratios), held to 1..threads. The plan, made for
- * boards with their own cores, does not say how well a stage's threads parallelise; this host does.
- */
-export function stageParallelism(b2b: Pick<BackToBackResult, 'stageMs' | 'stageCpuMs'>, threads: number): number[] {
-  return b2b.stageMs.map((wall, i) => {
-    const w = wall.reduce((a, x) => a + x, 0);
-    const c = b2b.stageCpuMs[i]!.reduce((a, x) => a + x, 0);
-    return w > 0 ? Math.min(threads, Math.max(1, c / w)) : 1;
-  });
-}
-
-/** The "this host" prediction of a pipeline from the plan's stage times, their handoff bytes and parallelism, and a calibration. */
+/** The "this host" prediction of a pipeline from the plan's stage times, their handoff bytes and a calibration. */
 export function hostPrediction(
   stageMs: readonly number[],
   bytes: readonly number[],
-  parallelism: readonly number[],
   host: HostCalibration,
   measuredFps: number,
   measuredMedianFps: number = measuredFps,
   queue = 1,
   measuredStageMs?: readonly number[],
 ): HostPrediction {
-  const efficiency = capacityEfficiency(host);
+  const efficiency = capacityEfficiency(host, stageMs.length);
+  const parallelism = stageMs.map(() => stageParallelism(host.threads, host.cores));
   const h = bytes.map((b) => handoffMs(host.handoff, b));
   const p = hostPipelinePeriodMs(stageMs, h, parallelism, host.cores, efficiency, queue);
   const predictedFps = 1000 / p.periodMs;
