@@ -4,9 +4,12 @@
 // with the solver's cost model (node medians + the profile's boundary cost, through the same join as
 // `dnnpart solve`), then time every stage model here with `dnnpart verify`'s functions: back to back
 // (each stage's median) and as a worker-thread pipeline on this machine's cores, against the plan's
-// pipeline prediction (a board per stage) and the one for this host (stage times + the calibrated
-// per-frame handoff, on cores shared as calibrated by calibrateHost; verifyPlan calibrates right
+// pipeline prediction (a board per stage) and the one for this host (a frame-by-frame simulation of
+// the stages, at the plan's times plus the calibrated per-frame handoff, sharing the cores at the
+// efficiency calibrateHost measured for pipelines of as many stages; verifyPlan calibrates right
 // before each pipeline run, because the load of this shared machine moves from minute to minute).
+// Run it as root under `nice -n -10` on a machine shared with niced jobs (and with the kernel's
+// autogroup off, /proc/sys/kernel/sched_autogroup_enabled = 0, so that nice counts across sessions).
 //
 //   node bench/verify-stages.mjs [--nets resnet18,...] [--external paddleocr-cls,...] [--threads 1,2]
 //                                [--stages 2,3,4] [--runs 30] [--frames 30] [--profile-runs 20]
