@@ -111,7 +111,8 @@ describe('profileModel options', () => {
     expect(p.nodes.every((n) => n.kernel === undefined && n.energyMj === null)).toBe(true);
     expect(p.nodes.find((n) => n.name === '/conv2/Conv')!.latencyMs.median).toBeGreaterThan(0);
     expect(p.power).toEqual({ source: 'unavailable' });
-    expect(p.warnings.filter((w) => !w.startsWith('machine load'))).toEqual([]);
+    // Timing-dependent warnings aside (load; a default boundary as large as this 0.05 ms model's run).
+    expect(p.warnings.filter((w) => !w.startsWith('machine load') && !w.startsWith('the boundary cost of the model'))).toEqual([]);
   });
 
   it('level "extended": the fused convolution carries BN and Relu', async () => {
