@@ -9,8 +9,9 @@
 //    end-to-end median) per held-out model.
 // 2. Boards not at hand: every entry of profiles/published/*.yaml whose model the zoo builds,
 //    against the analytic profile from the board's datasheet defaults and from its description as
-//    committed; the comparable entries (ONNX Runtime, fp32) calibrate the description (see below).
-// Deterministic given the committed files; no ORT runs.
+//    committed; the comparable entries (ONNX Runtime with the description's engine, fp32) fit the
+//    description in several forms, each held against the networks it was not fitted on (below).
+// Deterministic given the committed files; no ORT runs. About 90 s on 2 cores.
 //
 //   node bench/profiler-analytic-published.mjs [--train resnet18,mobilenet_v2,googlenet,vgg16] [--fit all | yolo11n,yolo11s]
 import { readdir, readFile } from 'node:fs/promises';
