@@ -307,9 +307,9 @@ for (const file of (await readdir(pubDir)).filter((f) => f.endsWith('.yaml')).so
   }
   out();
   if (bestForm) {
-    out(`Smallest leave-one-network-out error: form ${bestForm.r.form.id}; fitted on all ${entries.length} figures: ${showParams(bestForm.r.form, bestForm.r.all.x)}.`);
+    out(`Smallest leave-one-network-out error: form ${bestForm.r.form.id}; fitted on ${fitAll ? `all ${entries.length}` : `the ${fitSet.length} --fit`} figures: ${showParams(bestForm.r.form, bestForm.r.all.x)}.`);
     out();
-    summary.push(`${doc.board}: ${comparable.length} comparable figures of ${models.length} networks; form ${bestForm.r.form.id} fitted on all: ${showParams(bestForm.r.form, bestForm.r.all.x)} (each network left out: mean |error| ${pct(bestForm.m)})`);
+    summary.push(`${doc.board}: ${comparable.length} comparable figures of ${models.length} networks; form ${bestForm.r.form.id} fitted on ${fitAll ? 'all' : 'the --fit networks'}: ${showParams(bestForm.r.form, bestForm.r.all.x)} (each network left out: mean |error| ${pct(bestForm.m)})`);
   } else {
     out(`Fewer than three networks: no leave-one-out; fitted: ${res.map((r) => `${r.form.id} ${showParams(r.form, r.all.x)}`).join('; ')}.`);
     out();
