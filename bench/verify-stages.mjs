@@ -35,6 +35,7 @@ const { values } = parseArgs({
     frames: { type: 'string', default: '30' },
     'profile-runs': { type: 'string', default: '20' },
     warmup: { type: 'string', default: '20' },
+    'min-ms': { type: 'string', default: '400' },
     handoff: { type: 'string', default: 'transfer' },
   },
 });
@@ -42,6 +43,9 @@ const list = (s) => s.split(',').map((x) => x.trim()).filter(Boolean);
 const runs = Number(values.runs);
 const frames = Number(values.frames);
 const profileRuns = Number(values['profile-runs']);
+// Sub-millisecond models get more runs, so that every median is over at least this much timing.
+const minMs = Number(values['min-ms']);
+const atLeast = (n, ms) => Math.max(n, Math.ceil(minMs / Math.max(ms, 1e-3)));
 const warmup = Number(values.warmup);
 const handoff = values.handoff;
 const tmp = await mkdtemp(join(tmpdir(), 'dnnpart-verify-bench-'));
@@ -66,7 +70,7 @@ for (const name of list(values.external)) {
 
 console.log(`# Predicted vs measured stage times (dnnpart verify)\n`);
 console.log(`Machine: ${cpus()[0]?.model.trim()}, ${availableParallelism()} cores; load average at start ${loadavg().map((x) => x.toFixed(2)).join(' ')}; ${new Date().toISOString()}`);
-console.log(`Profile: ${profileRuns} runs; verify: ${warmup} warm-up frames, then ${runs} runs back to back (median per stage) and ${frames} frames through the pipeline (one worker thread per stage, queues of 1, tensors handed over by ${handoff}).\n`);
+console.log(`Profile: ${profileRuns} runs; verify: ${warmup} warm-up frames, then ${runs} runs back to back (median per stage) and ${frames} frames through the pipeline, each raised to cover at least ${minMs} ms of a model's frames (one worker thread per stage, queues of 1, tensors handed over by ${handoff}).\n`);
 
 // The stage-boundary cost, calibrated once per thread count (the profiler's synthetic models).
 const boundaries = new Map();
@@ -84,7 +88,10 @@ for (const m of models) {
     const profileFile = join(tmp, `${m.name}.t${threads}.profile.json`);
     const inputShapes = Object.fromEntries(m.input.map((s) => (s.includes('=') ? [s.split('=')[0], s.split('=')[1].split('x').map(Number)] : null)).filter(Boolean));
     const single = m.input.length === 1 && !m.input[0].includes('=') ? m.input[0].split('x').map(Number) : undefined;
-    const profile = await profileModel(m.file, { board: 'here', runs: profileRuns, warmup: 3, threads, output: profileFile, sensor: null, boundary: boundaries.get(threads), ...(single ? { inputShapes: single } : { inputShapes }) });
+    // A first short profile says how long a frame takes, for the run counts.
+    const probe = await profileModel(m.file, { board: 'here', runs: 5, warmup: 3, threads, sensor: null, boundary: boundaries.get(threads), ...(single ? { inputShapes: single } : { inputShapes }) });
+    const frameMs = probe.endToEnd.medianMs;
+    const profile = await profileModel(m.file, { board: 'here', runs: atLeast(profileRuns, frameMs), warmup: 3, threads, output: profileFile, sensor: null, boundary: boundaries.get(threads), ...(single ? { inputShapes: single } : { inputShapes }) });
     // The same join as `dnnpart solve --system`: a system with this profile, read back.
     const sysFile = join(tmp, `${m.name}.t${threads}.yaml`);
     const input = m.input.length === 1 && !m.input[0].includes('=') ? `  input: ${m.input[0]}` : `  input: { ${m.input.map((s) => s.replace('=', ': ')).join(', ')} }`;
@@ -96,7 +103,7 @@ for (const m of models) {
     const boundary = problem.boards[0].boundary;
     const method = profile.boundary?.method ?? 'none (default used)';
     console.log(`## ${m.name}, ${threads} thread${threads > 1 ? 's' : ''}\n`);
-    console.log(`${names.length} nodes; profile end-to-end median ${profile.endToEnd.medianMs.toFixed(2)} ms, node sum ${(profile.nodes.reduce((a, n) => a + n.latencyMs.median, 0)).toFixed(2)} ms; boundary ${method}: fixed ${boundary.fixedMs} ms, in ${Number((boundary.inMsPerByte * 1e6).toPrecision(3))} ms/MB, out ${Number((boundary.outMsPerByte * 1e6).toPrecision(3))} ms/MB${warnings.length ? ` (${warnings.join('; ')})` : ''}\n`);
+    console.log(`${names.length} nodes; ${atLeast(profileRuns, frameMs)} profile runs, ${atLeast(runs, frameMs)} runs back to back; profile end-to-end median ${profile.endToEnd.medianMs.toFixed(2)} ms, node sum ${(profile.nodes.reduce((a, n) => a + n.latencyMs.median, 0)).toFixed(2)} ms; boundary ${method}: fixed ${boundary.fixedMs} ms, in ${Number((boundary.inMsPerByte * 1e6).toPrecision(3))} ms/MB, out ${Number((boundary.outMsPerByte * 1e6).toPrecision(3))} ms/MB${warnings.length ? ` (${warnings.join('; ')})` : ''}\n`);
     console.log('| stages | stage | nodes | in kB | out kB | predicted ms | kernels ms | boundary ms | measured ms (median) | p90 ms | min ms | error | error vs min |');
     console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     const pipeRows = [];
@@ -122,7 +129,7 @@ for (const m of models) {
       const metrics = evaluatePlan(p, plan);
       let result;
       try {
-        ({ result } = await verifyPlan(loaded, m.file, stageOf, boards.map((b) => b.id), metrics.stages, { threads, runs, warmup, pipelineFrames: count > 1 ? frames : 0, maxSeconds: 600, handoff }));
+        ({ result } = await verifyPlan(loaded, m.file, stageOf, boards.map((b) => b.id), metrics.stages, { threads, runs: atLeast(runs, frameMs), warmup, pipelineFrames: count > 1 ? atLeast(frames, frameMs / count) : 0, maxSeconds: 600, handoff }));
       } catch (e) {
         console.log(`| ${count} | — | | | | | | | | | failed: ${e.message} |`);
         continue;
