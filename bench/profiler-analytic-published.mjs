@@ -102,7 +102,8 @@ out();
 //      a GPU), which weighs on small networks of many nodes.
 //   P  (boards in SHAPE_FROM) A with a sibling board's committed per-op multipliers instead of this
 //      machine's: the Raspberry Pis both run ORT's ARM64 kernels, and the Pi 4 has too few figures
-//      to fit its own shape.
+//      to fit its own shape;
+//   Q  (same boards) P with the sibling's memory efficiency too: compute efficiency alone is fitted.
 // (B and C together, four parameters, held out no better than B on the Raspberry Pi 5 and took four
 // times as long: left out.)
 // Each form is held against figures it was not fitted on: every network left out in turn, and each
@@ -257,6 +258,10 @@ for (const file of (await readdir(pubDir)).filter((f) => f.endsWith('.yaml')).so
     const shape = { ...ONE, ...sib.analytic?.opEfficiency };
     forms.push({ id: 'P', what: `compute + memory efficiency, ${sib.name}'s per-op multipliers ${JSON.stringify(shape)}`, names: ['computeEfficiency', 'memoryEfficiency'], ranges: [[0.02, 1], [0.02, 1]], digits: [3, 3],
       params: (x) => ({ computeEfficiency: x[0], memoryEfficiency: x[1], perOpOverheadMs: 0, opEfficiency: shape }) });
+    // Q: P with the sibling's memory efficiency too (for when no figure of this board is memory-bound).
+    const me = sib.analytic?.memoryEfficiency ?? 0.5;
+    forms.push({ id: 'Q', what: `compute efficiency only, ${sib.name}'s per-op multipliers and memory efficiency ${me}`, names: ['computeEfficiency'], ranges: [[0.02, 1]], digits: [3],
+      params: (x) => ({ computeEfficiency: x[0], memoryEfficiency: me, perOpOverheadMs: 0, opEfficiency: shape }) });
   }
   const res = forms.map((form) => {
     const all = fit(fitSet, form);
