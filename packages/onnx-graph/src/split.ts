@@ -48,13 +48,28 @@ function reads(n: GraphNode): readonly string[] {
   return n.implicitInputs ? [...n.inputs, ...n.implicitInputs] : n.inputs;
 }
 
-function unknownNode(graph: Graph, name: string, flag: string): never {
+function unknownNode(graph: Graph, name: string, flag: string, why?: (name: string) => string | undefined): never {
   const near = graph.nodes.map((n) => n.name).filter((n) => n.toLowerCase().includes(name.toLowerCase())).slice(0, 3);
-  throw new GraphError('GRAPH_UNKNOWN_NODE', `${flag} ${name}: no node of that name in ${graph.name}${near.length ? ` (did you mean ${near.join(', ')}?)` : ''}`);
+  const reason = why?.(name);
+  throw new GraphError('GRAPH_UNKNOWN_NODE', `${flag} ${name}: no node of that name in ${graph.name}${reason ? ` (${reason})` : near.length ? ` (did you mean ${near.join(', ')}?)` : ''}`);
+}
+
+/**
+ * Why a name a user took from the file (a viewer shows every node) is no layer of the loaded model:
+ * a node inside an If/Loop/Scan subgraph, or one the load-time passes folded away.
+ */
+function whyNotALayer(model: LoadedModel): (name: string) => string | undefined {
+  return (name) => {
+    const within = (nodes: readonly NodeProto[]): boolean =>
+      nodes.some((n) => n.name === name || n.attribute.some((a) => [...(a.g ? [a.g] : []), ...a.graphs].some((g) => within(g.node))));
+    const owner = model.proto.graph!.node.find((n) => n.attribute.some((a) => [...(a.g ? [a.g] : []), ...a.graphs].some((g) => within(g.node))));
+    if (owner) return `it runs inside the ${owner.opType} node ${owner.name}, in a subgraph; cuts fall between top-level nodes, so cut before or after ${owner.name}`;
+    return model.simplified.removedNodes.includes(name) ? 'it was folded away on load, as dnnpart inspect reports; cut after a node that remains' : undefined;
+  };
 }
 
 /** Stage number of every node (by topological index), checked against the graph's edges. */
-export function stageAssignment(graph: Graph, spec: SplitSpec): number[] {
+export function stageAssignment(graph: Graph, spec: SplitSpec, why?: (name: string) => string | undefined): number[] {
   const index = new Map(graph.nodes.map((n) => [n.name, n.index]));
   const stageOf = new Array<number>(graph.nodes.length).fill(0);
   let count: number;
@@ -62,7 +77,7 @@ export function stageAssignment(graph: Graph, spec: SplitSpec): number[] {
     let prev = -1;
     let prevName = '';
     for (const name of spec.after) {
-      const i = index.get(name) ?? unknownNode(graph, name, '--after');
+      const i = index.get(name) ?? unknownNode(graph, name, '--after', why);
       if (i <= prev) {
         throw new GraphError('GRAPH_CUTS_OUT_OF_ORDER', `--after ${name} (position ${i}) must come after ${prevName} (position ${prev}) in the topological order`);
       }
@@ -82,7 +97,7 @@ export function stageAssignment(graph: Graph, spec: SplitSpec): number[] {
   } else {
     const seen = new Set<number>();
     for (const [name, k] of Object.entries(spec.stages)) {
-      const i = index.get(name) ?? unknownNode(graph, name, 'stage assignment of');
+      const i = index.get(name) ?? unknownNode(graph, name, 'stage assignment of', why);
       if (!Number.isInteger(k) || k < 0) throw new GraphError('GRAPH_BAD_ASSIGNMENT', `node ${name} is assigned stage ${k}; stages are integers from 0`);
       stageOf[i] = k;
       seen.add(k);
@@ -124,7 +139,7 @@ function valueInfo(t: GraphTensor): ValueInfoProto {
 /** Splits a loaded model into stages; each stage is a valid model with static shapes on its edges. */
 export function splitModel(model: LoadedModel, spec: SplitSpec): SplitResult {
   const { graph, proto } = model;
-  const stageOf = stageAssignment(graph, spec);
+  const stageOf = stageAssignment(graph, spec, whyNotALayer(model));
   const count = Math.max(...stageOf) + 1;
   const protoNode = new Map<string, NodeProto>(proto.graph!.node.map((n) => [n.name, n]));
   const initializer = new Map(proto.graph!.initializer.map((t) => [t.name, t]));
