@@ -1,5 +1,5 @@
-// Silero VAD v4 in float16: on audio-range inputs its spectrogram stage overflows float16 (past
-// 65504) and turns Inf/NaN. The plan's fidelity then collapsed (cosine 0.22) with nothing saying
+// Silero VAD v4 in float16: its spectrogram multiplies the STFT magnitude by about 2^20 before the
+// log (1.6e7 on audio-range inputs, far past float16's 65504), so that stage turns Inf/NaN. The plan's fidelity then collapsed (cosine 0.22) with nothing saying
 // why; now a warning names the stage and the tensor.
 import { describe, expect, it } from 'vitest';
 import { loadModel } from '@dnnpart/onnx-graph';
