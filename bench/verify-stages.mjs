@@ -104,8 +104,8 @@ for (const m of models) {
     const method = profile.boundary?.method ?? 'none (default used)';
     console.log(`## ${m.name}, ${threads} thread${threads > 1 ? 's' : ''}\n`);
     console.log(`${names.length} nodes; ${atLeast(profileRuns, frameMs)} profile runs, ${atLeast(runs, frameMs)} runs back to back; profile end-to-end median ${profile.endToEnd.medianMs.toFixed(2)} ms, node sum ${(profile.nodes.reduce((a, n) => a + n.latencyMs.median, 0)).toFixed(2)} ms; boundary ${method}: fixed ${boundary.fixedMs} ms, in ${Number((boundary.inMsPerByte * 1e6).toPrecision(3))} ms/MB, out ${Number((boundary.outMsPerByte * 1e6).toPrecision(3))} ms/MB${warnings.length ? ` (${warnings.join('; ')})` : ''}\n`);
-    console.log('| stages | stage | nodes | in kB | out kB | predicted ms | kernels ms | boundary ms | measured ms (median) | p90 ms | min ms | error | error vs min |');
-    console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    console.log('| stages | stage | nodes | in kB | out kB | predicted ms | kernels ms | boundary ms | measured ms (median) | p90 ms | min ms | CPU ms (median) | error | error vs min |');
+    console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     const pipeRows = [];
     for (const k of [1, ...list(values.stages).map(Number)]) {
       // Cut the node order at equal shares of the profile's time.
@@ -136,7 +136,7 @@ for (const m of models) {
       }
       result.stages.forEach((st, i) => {
         const ps = metrics.stages[i];
-        console.log(`| ${count} | ${i} | ${st.nodes} | ${(ps.inBytes / 1e3).toFixed(0)} | ${(ps.outBytes / 1e3).toFixed(0)} | ${ms(st.predictedMs)} | ${ms(ps.kernelMs)} | ${ms(ps.boundaryMs)} | ${ms(st.measuredMs)} | ${ms(st.p90Ms)} | ${ms(st.minMs)} | ${pct(st.error)} | ${pct(st.predictedMs / st.minMs - 1)} |`);
+        console.log(`| ${count} | ${i} | ${st.nodes} | ${(ps.inBytes / 1e3).toFixed(0)} | ${(ps.outBytes / 1e3).toFixed(0)} | ${ms(st.predictedMs)} | ${ms(ps.kernelMs)} | ${ms(ps.boundaryMs)} | ${ms(st.measuredMs)} | ${ms(st.p90Ms)} | ${ms(st.minMs)} | ${ms(st.cpuMs)} | ${pct(st.error)} | ${pct(st.predictedMs / st.minMs - 1)} |`);
         if (count > 1) summary.push({ model: m.name, threads, k: count, stage: i, error: st.error, errorMin: st.predictedMs / st.minMs - 1 });
       });
       if (result.pipeline) pipeRows.push({ count, r: result });
