@@ -21,7 +21,7 @@ console.log(`|---:|---|${sizes.map(() => '---:').join('|')}|---:|---:|`);
 const all = { copy: sizes.map(() => []), transfer: sizes.map(() => []) };
 for (let r = 0; r < rounds; r++) {
   for (const mode of ['copy', 'transfer']) {
-    const c = await calibrateHost({ threads: Number(values.threads), sessions: 1, windowMs: 1, rounds: 1, handoff: mode, sizes, frames: Number(values.frames) });
+    const c = await calibrateHost({ threads: Number(values.threads), sessions: 1, rounds: 1, handoff: mode, sizes, frames: Number(values.frames) });
     c.handoff.samples.forEach((s, i) => all[mode][i].push(s.ms));
     console.log(`| ${r + 1} | ${mode} | ${c.handoff.samples.map((s) => s.ms.toFixed(3)).join(' | ')} | ${c.handoff.fixedMs.toFixed(3)} | ${(c.handoff.msPerByte * 1e6).toFixed(3)} |`);
   }
