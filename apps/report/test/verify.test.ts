@@ -150,6 +150,9 @@ describe('verify', () => {
     expect(h.fpsError).toBeCloseTo(h.predictedFps / v.pipeline!.measuredFps - 1, 12);
     expect(h.fpsErrorMedian).toBeCloseTo(h.predictedFps / v.pipeline!.measuredMedianFps! - 1, 12);
     expect(v.pipeline!.measuredMedianFps).toBeGreaterThan(0);
+    // The printed line says what the prediction is made of, and its period.
+    expect(r.text).toContain(`cores held per stage 1.00, 1.00; ${h.concurrency.toFixed(2)} stages running at once`);
+    expect(r.text).toContain(`as calibrated for 2 stages; slowdown ${h.slowdown.toFixed(2)}): period ${h.periodMs.toFixed(2)} ms`);
     expect(cal.cores).toBeGreaterThanOrEqual(1);
     expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(JSON.parse(JSON.stringify(v)));
 

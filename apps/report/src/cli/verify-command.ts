@@ -178,7 +178,7 @@ export function formatVerify(r: VerifyResult, opts: Pick<VerifyCommandOptions, '
   if (r.pipeline) lines.push(`(pipeline latency includes queueing; its prediction is the stages' sum)`);
   const h = r.pipeline?.host;
   if (h) {
-    lines.push(`this host: stages + handoff (${fixed(h.handoffFixedMs, 3)} ms + ${fixed(h.handoffMsPerByte * 1e6, 3)} ms/MB per frame: ${h.stages.map((x) => fixed(x.handoffMs, 3)).join(', ')} ms), parallelism ${h.stages.map((x) => fixed(x.parallelism, 2)).join(', ')}, ${fixed(h.concurrency, 2)} stages running at once on ${fixed(h.effectiveCores, 2)} cores' worth of work (efficiency ${fixed(h.efficiency, 2)} as calibrated for ${h.stages.length} stages; slowdown ${fixed(h.slowdown, 2)}): period ${fixed(h.periodMs)} ms`);
+    lines.push(`this host: stages + handoff (${fixed(h.handoffFixedMs, 3)} ms + ${fixed(h.handoffMsPerByte * 1e6, 3)} ms/MB per frame: ${h.stages.map((x) => fixed(x.handoffMs, 3)).join(', ')} ms), cores held per stage ${h.stages.map((x) => fixed(x.parallelism, 2)).join(', ')}; ${fixed(h.concurrency, 2)} stages running at once on ${fixed(h.effectiveCores, 2)} cores' worth of work (efficiency ${fixed(h.efficiency, 2)} as calibrated for ${h.stages.length} stages; slowdown ${fixed(h.slowdown, 2)}): period ${fixed(h.periodMs)} ms`);
   }
   for (const n of r.notes) lines.push(`note: ${n}`);
   if (opts.output) lines.push(`wrote ${opts.output}`);
