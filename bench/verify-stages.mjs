@@ -102,10 +102,12 @@ for (const m of models) {
     const names = loaded.graph.nodes.map((n) => n.name);
     const boundary = problem.boards[0].boundary;
     const method = profile.boundary?.method ?? 'none (default used)';
+    // The whole model's prediction on this board: verify times it in the same runs as the stages (the speed reference).
+    const wholeMs = evaluatePlan(problem, [{ board: problem.boards[0].id, nodes: names }]).stages[0].computeMs;
     console.log(`## ${m.name}, ${threads} thread${threads > 1 ? 's' : ''}\n`);
     console.log(`${names.length} nodes; ${atLeast(profileRuns, frameMs)} profile runs, ${atLeast(runs, frameMs)} runs back to back; profile end-to-end median ${profile.endToEnd.medianMs.toFixed(2)} ms, node sum ${(profile.nodes.reduce((a, n) => a + n.latencyMs.median, 0)).toFixed(2)} ms; boundary ${method}: fixed ${boundary.fixedMs} ms, in ${Number((boundary.inMsPerByte * 1e6).toPrecision(3))} ms/MB, out ${Number((boundary.outMsPerByte * 1e6).toPrecision(3))} ms/MB${warnings.length ? ` (${warnings.join('; ')})` : ''}\n`);
-    console.log('| stages | stage | nodes | in kB | out kB | predicted ms | kernels ms | boundary ms | measured ms (median) | p90 ms | min ms | CPU ms (median) | error | error vs min |');
-    console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    console.log('| stages | stage | nodes | in kB | out kB | predicted ms | kernels ms | boundary ms | measured ms (median) | p90 ms | min ms | CPU ms (median) | error | error vs min | whole model measured / predicted (same runs) | error at that speed |');
+    console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     const pipeRows = [];
     for (const k of [1, ...list(values.stages).map(Number)]) {
       // Cut the node order at equal shares of the profile's time.
@@ -129,27 +131,27 @@ for (const m of models) {
       const metrics = evaluatePlan(p, plan);
       let result;
       try {
-        ({ result } = await verifyPlan(loaded, m.file, stageOf, boards.map((b) => b.id), metrics.stages, { threads, runs: atLeast(runs, frameMs), warmup, pipelineFrames: count > 1 ? atLeast(frames, frameMs / count) : 0, maxSeconds: 600, handoff }));
+        ({ result } = await verifyPlan(loaded, m.file, stageOf, boards.map((b) => b.id), metrics.stages, { threads, runs: atLeast(runs, frameMs), warmup, pipelineFrames: count > 1 ? atLeast(frames, frameMs / count) : 0, maxSeconds: 600, handoff, reference: { predictedMs: wholeMs } }));
       } catch (e) {
         console.log(`| ${count} | — | | | | | | | | | failed: ${e.message} |`);
         continue;
       }
       result.stages.forEach((st, i) => {
         const ps = metrics.stages[i];
-        console.log(`| ${count} | ${i} | ${st.nodes} | ${(ps.inBytes / 1e3).toFixed(0)} | ${(ps.outBytes / 1e3).toFixed(0)} | ${ms(st.predictedMs)} | ${ms(ps.kernelMs)} | ${ms(ps.boundaryMs)} | ${ms(st.measuredMs)} | ${ms(st.p90Ms)} | ${ms(st.minMs)} | ${ms(st.cpuMs)} | ${pct(st.error)} | ${pct(st.predictedMs / st.minMs - 1)} |`);
-        if (count > 1) summary.push({ model: m.name, threads, k: count, stage: i, error: st.error, errorMin: st.predictedMs / st.minMs - 1 });
+        console.log(`| ${count} | ${i} | ${st.nodes} | ${(ps.inBytes / 1e3).toFixed(0)} | ${(ps.outBytes / 1e3).toFixed(0)} | ${ms(st.predictedMs)} | ${ms(ps.kernelMs)} | ${ms(ps.boundaryMs)} | ${ms(st.measuredMs)} | ${ms(st.p90Ms)} | ${ms(st.minMs)} | ${ms(st.cpuMs)} | ${pct(st.error)} | ${pct(st.predictedMs / st.minMs - 1)} | ${result.reference ? result.reference.ratio.toFixed(3) : '—'} | ${pct(st.scaledError ?? null)} |`);
+        if (count > 1) summary.push({ model: m.name, threads, k: count, stage: i, error: st.error, errorMin: st.predictedMs / st.minMs - 1, scaled: st.scaledError ?? null });
       });
       if (result.pipeline) pipeRows.push({ count, r: result });
-      if (count > 1) summary.push({ model: m.name, threads, k: count, stage: 'pipeline', sharing: result.pipeline?.host?.fromMeasuredStages?.fpsError ?? null, error: result.pipeline?.host?.fpsError ?? null, errorMedian: result.pipeline?.host?.fpsErrorMedian ?? null, plan: result.pipeline?.planFpsError ?? null, b2b: result.backToBack.latencyError });
+      if (count > 1) summary.push({ model: m.name, threads, k: count, stage: 'pipeline', sharing: result.pipeline?.host?.fromMeasuredStages?.fpsError ?? null, error: result.pipeline?.host?.fpsError ?? null, errorMedian: result.pipeline?.host?.fpsErrorMedian ?? null, plan: result.pipeline?.planFpsError ?? null, b2b: result.backToBack.latencyError, scaled: result.pipeline?.host?.scaled?.fpsError ?? null });
       if (count === 1) pipeRows.push({ count, r: result });
     }
-    console.log('\n| stages | back to back: predicted ms | measured ms | error | pipeline FPS: plan (a board per stage) | this host (predicted) | measured | error, this host | error, plan | measured, median gap | error, this host vs median gap | this host from measured stages: error | handoff ms per stage | parallelism per stage | stages running at once | slowdown | latency ms (queueing incl.) |');
-    console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|');
+    console.log('\n| stages | back to back: predicted ms | measured ms | error | pipeline FPS: plan (a board per stage) | this host (predicted) | measured | error, this host | error, plan | measured, median gap | error, this host vs median gap | this host from measured stages: error | this host at the measured speed: error | handoff ms per stage | parallelism per stage | stages running at once | slowdown | latency ms (queueing incl.) |');
+    console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|');
     for (const { count, r } of pipeRows) {
       const b = r.backToBack;
       const q = r.pipeline;
       const h = q?.host;
-      console.log(`| ${count} | ${ms(b.predictedLatencyMs)} | ${ms(b.measuredLatencyMs)} | ${pct(b.latencyError)} | ${q ? ms(q.planFps) : '—'} | ${h ? ms(h.predictedFps) : '—'} | ${q ? ms(q.measuredFps) : '—'} | ${h ? pct(h.fpsError) : '—'} | ${q ? pct(q.planFpsError) : '—'} | ${q ? ms(q.measuredMedianFps) : '—'} | ${h ? pct(h.fpsErrorMedian) : '—'} | ${h?.fromMeasuredStages ? pct(h.fromMeasuredStages.fpsError) : '—'} | ${h ? h.stages.map((x) => x.handoffMs.toFixed(3)).join(', ') : '—'} | ${h ? h.stages.map((x) => x.parallelism.toFixed(2)).join(', ') : '—'} | ${h ? h.concurrency.toFixed(2) : '—'} | ${h ? h.slowdown.toFixed(2) : '—'} | ${q ? ms(q.measuredLatencyMs) : '—'} |`);
+      console.log(`| ${count} | ${ms(b.predictedLatencyMs)} | ${ms(b.measuredLatencyMs)} | ${pct(b.latencyError)} | ${q ? ms(q.planFps) : '—'} | ${h ? ms(h.predictedFps) : '—'} | ${q ? ms(q.measuredFps) : '—'} | ${h ? pct(h.fpsError) : '—'} | ${q ? pct(q.planFpsError) : '—'} | ${q ? ms(q.measuredMedianFps) : '—'} | ${h ? pct(h.fpsErrorMedian) : '—'} | ${h?.fromMeasuredStages ? pct(h.fromMeasuredStages.fpsError) : '—'} | ${h?.scaled ? pct(h.scaled.fpsError) : '—'} | ${h ? h.stages.map((x) => x.handoffMs.toFixed(3)).join(', ') : '—'} | ${h ? h.stages.map((x) => x.parallelism.toFixed(2)).join(', ') : '—'} | ${h ? h.concurrency.toFixed(2) : '—'} | ${h ? h.slowdown.toFixed(2) : '—'} | ${q ? ms(q.measuredLatencyMs) : '—'} |`);
     }
     console.log('');
     for (const { count, r } of pipeRows) if (r.hostCalibration) console.log(`- host calibration before the ${count}-stage pipeline: ${hostLine(r.hostCalibration)}`);
@@ -170,6 +172,10 @@ console.log(`- pipelines whose throughput predicted for this host is within 10 %
 const sharingErrors = summary.filter((x) => x.stage === 'pipeline' && x.sharing !== null && x.sharing !== undefined).map((x) => Math.abs(x.sharing));
 console.log(`- the same model fed with the measured stage times (the sharing model's own error): ${within(sharingErrors, 0.1)} within 10 % (median |error| ${pct(sharingErrors.sort((a, b) => a - b)[Math.floor(sharingErrors.length / 2)] ?? NaN)})`);
 console.log(`- the same against the median gap between frames: ${within(medianGapErrors, 0.1)} (median |error| ${pct(medianGapErrors.sort((a, b) => a - b)[Math.floor(medianGapErrors.length / 2)] ?? NaN)})`);
+const scaledStages = summary.filter((x) => x.stage !== 'pipeline' && x.scaled !== null && x.scaled !== undefined).map((x) => Math.abs(x.scaled));
+const scaledPipes = summary.filter((x) => x.stage === 'pipeline' && x.scaled !== null && x.scaled !== undefined).map((x) => Math.abs(x.scaled));
+const med = (xs) => pct(xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN);
+console.log(`- at the speed the whole model ran in the same runs (the prediction scaled by its measured / predicted time): stages ${within(scaledStages, 0.15)} within 15 % (median |error| ${med(scaledStages)}), this host's pipelines ${within(scaledPipes, 0.1)} within 10 % (median |error| ${med(scaledPipes)})`);
 console.log(`- the plan's own prediction (a board per stage) within 10 % of the same measurement: ${within(planErrors, 0.1)} (median |error| ${pct(planErrors.sort((a, b) => a - b)[Math.floor(planErrors.length / 2)] ?? NaN)})`);
 console.log(`- load average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 await rm(tmp, { recursive: true, force: true });

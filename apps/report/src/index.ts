@@ -20,7 +20,7 @@ export { version } from './cli/version.js';
 export { verify, splitByPlan, formatVerify, readVerifyFile } from './cli/verify-command.js';
 export type { VerifyCommandOptions, PlanSourceOptions } from './cli/verify-command.js';
 export { verifyPlan, estimateSeconds, pipelinePeriodMs, handoffBytes, hostPrediction, VERIFY_SCHEMA } from './verify/verify.js';
-export type { VerifyOptions, VerifyResult, VerifyStage, VerifyFigures, StagePrediction, HostPrediction } from './verify/verify.js';
+export type { VerifyOptions, VerifyResult, VerifyStage, VerifyFigures, VerifyReference, StagePrediction, HostPrediction } from './verify/verify.js';
 export { timeBackToBack, runPipeline } from './verify/measure.js';
 export type { StageRunnable, SyntheticStage, Handoff, Span, BackToBackResult, PipelineResult } from './verify/measure.js';
 export { calibrateHost, calibrationSeconds, capacityEfficiency, handoffMs, hostPipelinePeriodMs, stageParallelism, DEFAULT_HANDOFF_SIZES, HOST_CALIBRATION_SCHEMA } from './verify/host.js';

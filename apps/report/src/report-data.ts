@@ -98,7 +98,13 @@ export interface VerifiedPlan {
   readonly threads: number;
   readonly runs: number;
   readonly machine: string;
-  readonly stages: readonly { readonly index: number; readonly board: string; readonly nodes: number; readonly predictedMs: number | null; readonly measuredMs: number; readonly p90Ms: number }[];
+  /** The whole model's measured / predicted time in the same runs (verify's speed reference), when it ran. */
+  readonly speedRatio?: number;
+  readonly stages: readonly {
+    readonly index: number; readonly board: string; readonly nodes: number; readonly predictedMs: number | null; readonly measuredMs: number; readonly p90Ms: number;
+    /** The error with the prediction scaled by speedRatio (stages of the reference board). */
+    readonly scaledError?: number | null;
+  }[];
 }
 
 export interface ReportData {

@@ -4,10 +4,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadModel, splitModel, verifySplit, type LoadedModel } from '@dnnpart/onnx-graph';
+import { loadModel, randomFeeds, splitModel, verifySplit, type LoadedModel } from '@dnnpart/onnx-graph';
 import { evaluatePlan, type Problem } from '@dnnpart/solver';
 import {
-  calibrateHost, calibrationSeconds, capacityEfficiency, estimateSeconds, handoffBytes, hostPipelinePeriodMs, hostPrediction, pipelinePeriodMs, quietContext, splitByPlan, stageParallelism, verify, verifyPlan,
+  calibrateHost, calibrationSeconds, capacityEfficiency, estimateSeconds, handoffBytes, hostPipelinePeriodMs, hostPrediction, pipelinePeriodMs, quietContext, splitByPlan, stageParallelism, timeBackToBack, verify, verifyPlan,
   VERIFY_SCHEMA, type HostCalibration, type VerifyResult,
 } from '@dnnpart/report';
 import { run } from './_run.js';
@@ -212,6 +212,66 @@ describe('verify', () => {
     expect(v.backToBack.predictedLatencyMs).toBeCloseTo(v.stages.reduce((a, s) => a + s.predictedMs!, 0), 9);
   });
 
+  it('times the whole model in the same runs as the stages, and scales the predictions of its board by the speed it ran at', async () => {
+    const stageOf = Object.fromEntries(dagPlan.flatMap((s, i) => s.nodes.map((n) => [n, i])));
+    const predicted = evaluatePlan(problem, dagPlan).stages;
+    // A whole-model prediction far below what any run takes: the ratio, and the note, say the machine is slower than profiled.
+    const predictedMs = 1e-3;
+    const { result: v } = await verifyPlan(model, 'sq.onnx', stageOf, ['a', 'b'], predicted, { threads: 1, runs: 3, warmup: 1, pipelineFrames: 3, reference: { board: 'a', predictedMs } });
+    const ref = v.reference!;
+    expect(ref.board).toBe('a');
+    expect(ref.predictedMs).toBe(predictedMs);
+    expect(ref.measuredMs).toBeGreaterThan(0);
+    expect(ref.p90Ms).toBeGreaterThanOrEqual(ref.measuredMs);
+    expect(ref.ratio).toBeCloseTo(ref.measuredMs / predictedMs, 9);
+    // Only board a's stage is scaled: the speed is this machine's, and a stands for it.
+    expect(v.stages[0]!.scaledError).toBeCloseTo((predicted[0]!.computeMs * ref.ratio) / v.stages[0]!.measuredMs - 1, 9);
+    expect(v.stages[1]!.scaledError).toBeNull();
+    expect(v.stages[0]!.error).toBeCloseTo(predicted[0]!.computeMs / v.stages[0]!.measuredMs - 1, 12);
+    const h = v.pipeline!.host!;
+    const handoff = h.stages.map((x) => x.handoffMs);
+    const scaled = hostPipelinePeriodMs([predicted[0]!.computeMs * ref.ratio, predicted[1]!.computeMs], handoff, [1, 1], v.hostCalibration!.cores, h.efficiency);
+    expect(h.scaled!.periodMs).toBeCloseTo(scaled.periodMs, 9);
+    expect(h.scaled!.fpsError).toBeCloseTo(1000 / scaled.periodMs / v.pipeline!.measuredFps - 1, 9);
+    expect(v.notes.find((n) => n.startsWith('the whole model, timed in the same runs as the stages, took'))).toMatch(/ms against 0\.00 ms predicted \(\d+ % slower\)/);
+    // The whole model's runs are not part of a frame back to back: each frame is its stages, in turn.
+    const b2b = await timeBackToBack(
+      splitModel(model, { stages: stageOf }).stages.map((s, i) => ({ bytes: s.bytes, inputs: s.inputs, outputs: s.outputs, label: `s${i}` })),
+      randomFeeds(model.graph, 1),
+      { threads: 1, runs: 4, warmup: 1, reference: { ...splitModel(model, { stages: Object.fromEntries(names.map((n) => [n, 0])) }).stages[0]!, label: 'whole' } },
+    );
+    expect(b2b.referenceMs).toHaveLength(4);
+    b2b.totalMs.forEach((t, r) => expect(t).toBeLessThan(b2b.stageMs[0]![r]! + b2b.stageMs[1]![r]! + b2b.referenceMs![r]!));
+  });
+
+  it.each([
+    [{ board: 'zzz', predictedMs: 1 }, 'reference.board "zzz" runs no stage of the plan (boards: a, b)'],
+    [{ board: 'a', predictedMs: 0 }, 'reference.predictedMs must be a positive number of ms, got 0'],
+  ])('refuses a reference %o', async (reference, message) => {
+    const stageOf = Object.fromEntries(dagPlan.flatMap((s, i) => s.nodes.map((n) => [n, i])));
+    await expect(verifyPlan(model, 'sq.onnx', stageOf, ['a', 'b'], null, { threads: 1, runs: 1, warmup: 0, pipelineFrames: 0, reference })).rejects.toMatchObject({ code: 'VERIFY_BAD_OPTIONS', message });
+  });
+
+  it('runs at the threads this machine\'s board was profiled with, checks its speed, and says when the threads differ', async () => {
+    write('here.yaml', ['version: 1', 'name: sq-here', 'model: { file: sq.onnx }', 'boards:', '  - { id: here, measure: { runs: 3, warmup: 1, threads: 1 } }'].join('\n'));
+    const r = await run(['verify', '--system', 'here.yaml', '--runs', '2', '--warmup', '0', '--frames', '0', '--json'], { cwd: dir });
+    expect(r.code).toBe(0);
+    const v = JSON.parse(r.stdout) as VerifyResult;
+    expect(v.settings.threads).toBe(1);
+    // One stage: it is the whole model, its own reference.
+    expect(v.reference!.board).toBe('here');
+    expect(v.reference!.predictedMs).toBeCloseTo(v.stages[0]!.predictedMs!, 9);
+    expect(v.reference!.measuredMs).toBeCloseTo(v.stages[0]!.measuredMs, 9);
+    expect(v.stages[0]!.scaledError).toBeCloseTo(0, 9);
+    const two = await run(['verify', '--system', 'here.yaml', '--threads', '2', '--runs', '2', '--warmup', '0', '--frames', '0'], { cwd: dir });
+    expect(two.code).toBe(0);
+    expect(two.stdout).toContain('note: board here was profiled on this machine at 1 thread, and this run gives each stage 2 threads: its stages\' predictions are for 1 (give --threads 1 to check them)');
+    expect(two.stdout).not.toContain('speed: the whole model');
+    const none = await run(['verify', '--system', 'here.yaml', '--no-reference', '--runs', '2', '--warmup', '0', '--frames', '0', '--json'], { cwd: dir });
+    expect(none.code).toBe(0);
+    expect((JSON.parse(none.stdout) as VerifyResult).reference).toBeUndefined();
+  });
+
   it('shows a verify result in the report', async () => {
     write('v2.json', (await verify({ model: path.join(dir, 'sq.onnx'), plan: path.join(dir, 'dag.plan.json'), problem: path.join(dir, 'sq.problem.json'), runs: 2, warmup: 0, frames: 2 }, quietContext(dir))).data);
     const r = await run(['report', '--problem', 'sq.problem.json', '--verify', 'v2.json', '-o', 'rep', '--time-limit', '10'], { cwd: dir });
@@ -233,6 +293,16 @@ describe('verify', () => {
       expect(Math.abs(p! - predicted)).toBeLessThanOrEqual(0.5);
       expect(Math.abs(m! - v2.pipeline!.measuredFps)).toBeLessThanOrEqual(0.5);
     }
+    expect(md).not.toContain('Error at the measured speed');
+    // A plan on one board of the problem: verify checks the machine's speed with the whole model, and the report shows both errors.
+    write('one.plan.json', { stages: [{ board: 'a', nodes: names }] });
+    const one = (await verify({ model: path.join(dir, 'sq.onnx'), plan: path.join(dir, 'one.plan.json'), problem: path.join(dir, 'sq.problem.json'), runs: 2, warmup: 0, frames: 0 }, quietContext(dir))).data;
+    expect(one.reference!.board).toBe('a');
+    write('one.json', one);
+    expect((await run(['report', '--problem', 'sq.problem.json', '--verify', 'one.json', '-o', 'rep3', '--time-limit', '10'], { cwd: dir })).code).toBe(0);
+    const md3 = readFileSync(path.join(dir, 'rep3', 'report.md'), 'utf8');
+    expect(md3).toContain('| Error at the measured speed |');
+    expect(md3).toContain(`one.json (1 thread, 2 runs; whole model x${one.reference!.ratio.toFixed(2)} its prediction)`);
     const bad = await run(['report', '--problem', 'sq.problem.json', '--verify', 'sq.problem.json', '-o', 'rep2'], { cwd: dir });
     expect(bad.stderr).toBe('dnnpart: --verify sq.problem.json: not a dnnpart verify result (schema dnnpart/verify@1); write one with dnnpart verify -o <file>\n');
     expect(bad.code).toBe(2);

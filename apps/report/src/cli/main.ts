@@ -186,6 +186,7 @@ const handlers: Record<string, Handler> = {
         ...opt('frames', num(a, 'frames')),
         ...opt('queue', num(a, 'queue')),
         ...opt('maxSeconds', num(a, 'max-seconds')),
+        ...(a.options.reference === false ? { reference: false } : {}),
         ...opt('trace', str(a, 'trace')),
         ...opt('output', str(a, 'output')),
         ...opt('timeLimitS', num(a, 'time-limit')),

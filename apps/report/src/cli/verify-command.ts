@@ -7,7 +7,7 @@ import { loadModel, parseInputSpecs, splitModel, writeSplit, type InputShapes, t
 import { evaluatePlan, solve as solveProblem, type Objective, type Problem } from '@dnnpart/solver';
 import { buildProblem } from '../system/build.js';
 import { loadSystem } from '../system/load.js';
-import { resolveSystem } from '../system/resolve.js';
+import { resolveSystem, type ResolvedBoard } from '../system/resolve.js';
 import type { MeasuredRun, VerifiedPlan } from '../report-data.js';
 import { VERIFY_SCHEMA, verifyPlan, type StagePrediction, type VerifyFigures, type VerifyResult } from '../verify/verify.js';
 import { writeTrace } from '../verify/trace.js';
@@ -35,7 +35,42 @@ interface ResolvedPlan {
   readonly stageOf: Record<string, number>;
   readonly boards: string[];
   readonly predicted: StagePrediction[] | null;
+  /** The problem that predicts the plan, when one was given (a system or problem file). */
+  readonly problem?: Problem;
+  /** The system's boards of the plan whose measured profile was made on this CPU, with its threads; null without a system. */
+  readonly here: readonly MeasuredHere[] | null;
   readonly what: string;
+}
+
+interface MeasuredHere {
+  readonly board: string;
+  readonly threads: number;
+}
+
+/**
+ * The board of the plan whose profile was measured on this machine at `threads` threads (a system's
+ * measured board with this CPU), or the plan's only board for a problem file; and the whole model's
+ * time on it by the same cost model as the stages. Undefined when no board stands for this machine.
+ */
+function referenceBoard(plan: ResolvedPlan, threads: number): { board: string; predictedMs: number } | undefined {
+  const { problem, boards, here, model: { graph } } = plan;
+  if (!problem) return undefined;
+  const board = here === null ? (boards.every((b) => b === boards[0]) ? boards[0] : undefined) : boards.find((b) => here.some((h) => h.board === b && h.threads === threads));
+  if (board === undefined) return undefined;
+  try {
+    const ms = evaluatePlan(problem, [{ board, nodes: graph.nodes.map((n) => n.name) }]).stages[0]?.computeMs;
+    return ms !== undefined && ms > 0 ? { board, predictedMs: ms } : undefined;
+  } catch {
+    // The whole model cannot be priced on that board alone (the plan's own stages were): no reference.
+    return undefined;
+  }
+}
+
+/** The system's boards whose measured profile was made on this CPU, and at how many threads. */
+function boardsMeasuredHere(boards: readonly ResolvedBoard[]): MeasuredHere[] {
+  const cpu = os.cpus()[0]?.model.trim();
+  return boards.filter((b) => b.source === 'measured' && b.profile.source !== 'analytic' && b.profile.board.cpu === cpu)
+    .map((b) => ({ board: b.spec.id, threads: b.profile.settings.threads }));
 }
 
 function shapesOf(input: readonly string[] | undefined): InputShapes | undefined {
@@ -47,6 +82,7 @@ async function resolvePlan(opts: PlanSourceOptions, ctx: CommandContext, workDir
   if (opts.system && opts.problem) throw new UsageError('CLI_CONFLICTING_FLAGS', 'give --system or --problem, not both');
   if (!opts.plan && !opts.system && !opts.problem) throw new UsageError('CLI_MISSING_ARGUMENT', 'give --plan <plan.json>, or --system <system.yaml> (its optimal plan is used)');
   let problem: Problem | undefined;
+  let here: MeasuredHere[] | null = null;
   let modelFile: string | undefined = opts.model ? resolvePath(ctx, opts.model) : undefined;
   let inputShapes = shapesOf(opts.input);
   if (opts.system) {
@@ -55,6 +91,7 @@ async function resolvePlan(opts: PlanSourceOptions, ctx: CommandContext, workDir
     const built = buildProblem(resolved);
     for (const w of built.warnings) ctx.progress.note(`warning: ${w}`);
     problem = built.problem;
+    here = boardsMeasuredHere(resolved.boards);
     if (modelFile && path.resolve(modelFile) !== path.resolve(resolved.modelFile)) {
       throw new UsageError('CLI_CONFLICTING_FLAGS', `${opts.model}: the system ${opts.system} plans for ${displayPath(ctx, resolved.modelFile)}; give one or the other`);
     }
@@ -75,7 +112,8 @@ async function resolvePlan(opts: PlanSourceOptions, ctx: CommandContext, workDir
     const plan = await solveProblem(problem!, { objective, ...(opts.timeLimitS !== undefined ? { timeLimitS: opts.timeLimitS } : {}) });
     if (!plan.stages) throw new UsageError('CLI_BAD_VALUE', `${opts.system ?? opts.problem}: no ${objective} plan to verify (${plan.status}${plan.reason ? `: ${plan.reason}` : ''})`);
     const stageOf = planStageMap({ stages: plan.stages, what: `the ${objective} optimum` }, model.graph, model.sha256, `${objective} optimum`, modelDisplay);
-    return { model, modelFile: file, stageOf, boards: plan.stages.map((s) => s.board), predicted: plan.stages.map(prediction), what: `the ${plan.status} ${objective} plan of ${opts.system ?? opts.problem}` };
+    const boards = plan.stages.map((s) => s.board);
+    return { model, modelFile: file, stageOf, boards, predicted: plan.stages.map(prediction), problem: problem!, here: here?.filter((h) => boards.includes(h.board)) ?? null, what: `the ${plan.status} ${objective} plan of ${opts.system ?? opts.problem}` };
   }
   const planFile = readPlanFile(resolvePath(ctx, opts.plan), opts.plan, opts.row);
   const stageOf = planStageMap(planFile, model.graph, model.sha256, opts.plan, modelDisplay);
@@ -88,7 +126,7 @@ async function resolvePlan(opts: PlanSourceOptions, ctx: CommandContext, workDir
   } else if (planFile.stages.every((s) => s.computeMs !== undefined)) {
     predicted = planFile.stages.map((s) => ({ computeMs: s.computeMs! }));
   }
-  return { model, modelFile: file, stageOf, boards, predicted, what: `${opts.plan}${planFile.what === 'plan' ? '' : ` (${planFile.what})`}` };
+  return { model, modelFile: file, stageOf, boards, predicted, ...(problem ? { problem } : {}), here: here?.filter((h) => boards.includes(h.board)) ?? null, what: `${opts.plan}${planFile.what === 'plan' ? '' : ` (${planFile.what})`}` };
 }
 
 function prediction(s: { computeMs: number; kernelMs?: number; boundaryMs?: number }): StagePrediction {
@@ -132,6 +170,8 @@ export interface VerifyCommandOptions extends PlanSourceOptions {
   readonly frames?: number;
   readonly queue?: number;
   readonly maxSeconds?: number;
+  /** false: do not time the whole model alongside the stages (default: do, when a board of the plan was profiled on this machine at these threads). */
+  readonly reference?: boolean;
   readonly trace?: string;
   readonly output?: string;
 }
@@ -141,14 +181,23 @@ export async function verify(opts: VerifyCommandOptions, ctx: CommandContext): P
   return withWorkDir(async (work) => {
     const plan = await resolvePlan(opts, ctx, work);
     const k = plan.boards.length;
-    ctx.progress.note(`verifying ${plan.what}: ${plural(k, 'stage')} of ${plan.model.graph.name} on this machine`);
-    const { result, spans } = await verifyPlan(plan.model, displayPath(ctx, plan.modelFile), plan.stageOf, plan.boards, plan.predicted, {
-      threads: opts.threads ?? 1, runs: opts.runs ?? 30, warmup: opts.warmup ?? 20, pipelineFrames: opts.frames ?? 30,
+    // Without --threads, the threads this machine's boards were profiled with, so that the predictions hold for the run.
+    const profiled = [...new Set((plan.here ?? []).map((h) => h.threads))];
+    const threads = opts.threads ?? (profiled.length === 1 ? profiled[0]! : 1);
+    const extraNotes = (plan.here ?? []).filter((h) => h.threads !== threads)
+      .map((h) => `board ${h.board} was profiled on this machine at ${plural(h.threads, 'thread')}, and this run gives each stage ${plural(threads, 'thread')}: its stages' predictions are for ${h.threads} (give --threads ${h.threads} to check them)`);
+    const reference = opts.reference === false ? undefined : referenceBoard(plan, threads);
+    ctx.progress.note(`verifying ${plan.what}: ${plural(k, 'stage')} of ${plan.model.graph.name} on this machine, ${plural(threads, 'thread')} per stage`);
+    const verified = await verifyPlan(plan.model, displayPath(ctx, plan.modelFile), plan.stageOf, plan.boards, plan.predicted, {
+      threads, runs: opts.runs ?? 30, warmup: opts.warmup ?? 20, pipelineFrames: opts.frames ?? 30,
       queue: opts.queue ?? 1, maxSeconds: opts.maxSeconds ?? 120, nodeTrace: opts.trace !== undefined,
+      ...(reference ? { reference } : {}),
       ...(ctx.signal ? { signal: ctx.signal } : {}),
       onProgress: (phase, done, total) => ctx.progress.update(phase, done, total),
     });
     ctx.progress.end();
+    const spans = verified.spans;
+    const result: VerifyResult = extraNotes.length > 0 ? { ...verified.result, notes: [...extraNotes, ...verified.result.notes] } : verified.result;
     if (opts.trace) {
       const file = resolvePath(ctx, opts.trace);
       await asGiven(ctx, [file], () => writeTrace(spans, file, ctx.signal));
@@ -166,8 +215,8 @@ export function formatVerify(r: VerifyResult, opts: Pick<VerifyCommandOptions, '
   const lines = [
     `${r.model.name}: ${plural(r.stages.length, 'stage')} on ${r.machine.cpu} (${r.machine.cores} cores), ${plural(s.threads, 'thread')} per stage, median of ${s.runs} runs; load ${r.machine.loadBefore.toFixed(2)} -> ${r.machine.loadAfter.toFixed(2)}`,
     table(
-      ['stage', 'board', 'nodes', 'predicted ms', 'kernels', 'boundary', 'measured ms', 'p90 ms', 'error'],
-      r.stages.map((x) => [String(x.index), x.board, String(x.nodes), fixed(x.predictedMs), fixed(x.kernelMs), fixed(x.boundaryMs), fixed(x.measuredMs), fixed(x.p90Ms), pct(x.error)]),
+      ['stage', 'board', 'nodes', 'predicted ms', 'kernels', 'boundary', 'measured ms', 'p90 ms', 'error', ...(r.reference ? ['at this speed'] : [])],
+      r.stages.map((x) => [String(x.index), x.board, String(x.nodes), fixed(x.predictedMs), fixed(x.kernelMs), fixed(x.boundaryMs), fixed(x.measuredMs), fixed(x.p90Ms), pct(x.error), ...(r.reference ? [pct(x.scaledError ?? null)] : [])]),
     ),
     '',
     table(['pipeline', 'predicted', 'measured', 'error'], [
@@ -176,6 +225,10 @@ export function formatVerify(r: VerifyResult, opts: Pick<VerifyCommandOptions, '
     ]),
   ];
   if (r.pipeline) lines.push(`(pipeline latency includes queueing; its prediction is the stages' sum)`);
+  if (r.reference) {
+    const f = r.reference;
+    lines.push(`speed: the whole model, timed in the same runs, ${fixed(f.measuredMs)} ms against ${fixed(f.predictedMs)} ms predicted (x${fixed(f.ratio, 3)}); "at this speed" scales each prediction by it${r.pipeline?.host?.scaled ? `, and this host's pipeline becomes ${fixed(r.pipeline.host.scaled.predictedFps)} FPS (${pct(r.pipeline.host.scaled.fpsError)})` : ''}`);
+  }
   const h = r.pipeline?.host;
   if (h) {
     lines.push(`this host: stages + handoff (${fixed(h.handoffFixedMs, 3)} ms + ${fixed(h.handoffMsPerByte * 1e6, 3)} ms/MB per frame: ${h.stages.map((x) => fixed(x.handoffMs, 3)).join(', ')} ms), cores held per stage ${h.stages.map((x) => fixed(x.parallelism, 2)).join(', ')}; ${fixed(h.concurrency, 2)} stages running at once on ${fixed(h.effectiveCores, 2)} cores' worth of work (efficiency ${fixed(h.efficiency, 2)} as calibrated for ${h.stages.length} stages; slowdown ${fixed(h.slowdown, 2)}): period ${fixed(h.periodMs)} ms`);
@@ -222,7 +275,11 @@ export function readVerifyFile(file: string, given: string): { result: VerifyRes
   if (r.pipeline?.host) measured.push({ ...run(`${name}: pipeline, predicted for this host (shared cores, handoffs)`, r.pipeline), predictedFps: r.pipeline.host.predictedFps });
   const verified: VerifiedPlan = {
     source: name, threads: r.settings.threads, runs: r.settings.runs, machine: r.machine.cpu,
-    stages: r.stages.map((x) => ({ index: x.index, board: x.board, nodes: x.nodes, predictedMs: x.predictedMs, measuredMs: x.measuredMs, p90Ms: x.p90Ms })),
+    ...(r.reference ? { speedRatio: r.reference.ratio } : {}),
+    stages: r.stages.map((x) => ({
+      index: x.index, board: x.board, nodes: x.nodes, predictedMs: x.predictedMs, measuredMs: x.measuredMs, p90Ms: x.p90Ms,
+      ...(x.scaledError !== undefined ? { scaledError: x.scaledError } : {}),
+    })),
   };
   return { result: r, measured, verified };
 }

@@ -390,16 +390,21 @@ export function verifiedStagesTable(system: ReportSystem): Table | undefined {
   const runs = system.verified ?? [];
   if (runs.length === 0) return undefined;
   const err = (meas: number, pred: number | null) => formatPercent(relativeChange(pred ?? undefined, meas) ?? undefined);
+  // A run that timed the whole model beside its stages: its errors again at the speed the machine ran at.
+  const speed = runs.some((r) => r.speedRatio !== undefined);
   return {
     columns: [
       { label: 'Run' }, { label: 'Stage', num: true }, { label: 'Board' }, { label: 'Nodes', num: true },
       { label: 'Predicted', num: true }, { label: 'Measured (median)', num: true }, { label: 'p90', num: true }, { label: 'Error', num: true },
+      ...(speed ? [{ label: 'Error at the measured speed', num: true }] : []),
     ],
     rows: runs.flatMap((r) => r.stages.map((st) => ({
       cells: [
-        cell(`${r.source} (${r.threads} thread${r.threads === 1 ? '' : 's'}, ${r.runs} runs)`), cell(String(st.index), { num: true }), cell(st.board),
+        cell(`${r.source} (${r.threads} thread${r.threads === 1 ? '' : 's'}, ${r.runs} runs${r.speedRatio !== undefined ? `; whole model x${r.speedRatio.toFixed(2)} its prediction` : ''})`),
+        cell(String(st.index), { num: true }), cell(st.board),
         cell(String(st.nodes), { num: true }), cell(formatMs(st.predictedMs ?? undefined), { num: true }), cell(formatMs(st.measuredMs), { num: true }),
         cell(formatMs(st.p90Ms), { num: true }), cell(err(st.measuredMs, st.predictedMs), { num: true }),
+        ...(speed ? [cell(formatPercent(st.scaledError), { num: true })] : []),
       ],
     }))),
   };

@@ -92,6 +92,8 @@ export interface BackToBackResult {
   readonly stageCpuMs: readonly (readonly number[])[];
   /** Whole frame (every stage in turn) per measured run. */
   readonly totalMs: readonly number[];
+  /** The reference model's time per measured run (with options.reference): run after each frame's stages, not in totalMs. */
+  readonly referenceMs?: readonly number[];
   readonly spans: readonly Span[];
 }
 
@@ -102,9 +104,21 @@ export interface BackToBackResult {
 export async function timeBackToBack(
   stages: readonly StageRunnable[],
   feeds: Readonly<Record<string, ort.Tensor>>,
-  options: TimingOptions & { readonly runs: number; readonly warmup: number; readonly nodeTrace?: boolean; readonly onRun?: (done: number, total: number) => void },
+  options: TimingOptions & {
+    readonly runs: number;
+    readonly warmup: number;
+    readonly nodeTrace?: boolean;
+    /**
+     * A model timed in the same runs, after each frame's stages (the whole model, for verify): what
+     * it measures against its own prediction tells how fast the machine runs now, under the same
+     * load, against when it was profiled.
+     */
+    readonly reference?: StageRunnable;
+    readonly onRun?: (done: number, total: number) => void;
+  },
 ): Promise<BackToBackResult> {
   const sessions: ort.InferenceSession[] = [];
+  const referenceMs: number[] = [];
   const spans: Span[] = [];
   const stageMs = stages.map(() => [] as number[]);
   const stageCpuMs = stages.map(() => [] as number[]);
@@ -112,6 +126,10 @@ export async function timeBackToBack(
   try {
     for (const s of stages) sessions.push(await open(s, options.threads));
     const fetches = sessions.map((x) => preallocatedFetches(x));
+    const ref = options.reference;
+    const refSession = ref ? await open(ref, options.threads) : null;
+    if (refSession) sessions.push(refSession);
+    const refFetches = refSession ? preallocatedFetches(refSession) : null;
     const total = options.warmup + options.runs;
     for (let r = 0; r < total; r++) {
       checkAbort(options.signal);
@@ -130,13 +148,18 @@ export async function timeBackToBack(
         }
       }
       if (r >= options.warmup) totalMs.push(now() - t0);
+      if (ref && refSession) {
+        const a = now();
+        await runStage(refSession, ref, new Map(Object.entries(feeds)), refFetches);
+        if (r >= options.warmup) referenceMs.push(now() - a);
+      }
       options.onRun?.(r + 1, total);
     }
   } finally {
     for (const s of sessions.splice(0)) await s.release().catch(() => {});
   }
   if (options.nodeTrace) spans.push(...(await nodeSpans(stages, feeds, options.threads)));
-  return { stageMs, stageCpuMs, totalMs, spans };
+  return { stageMs, stageCpuMs, totalMs, spans, ...(options.reference ? { referenceMs } : {}) };
 }
 
 /** One profiled frame: ORT's kernel events as spans named by node, placed on the stage's node track. */

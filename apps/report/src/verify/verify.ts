@@ -40,6 +40,14 @@ export interface VerifyOptions {
   readonly host?: HostCalibration | false;
   /** One profiled frame adds a span per ONNX kernel to the timeline. */
   readonly nodeTrace?: boolean;
+  /**
+   * The whole model's predicted time on `board`, a board of the plan whose profile was made on this
+   * machine: the whole model is then timed in the same back-to-back runs as the stages, and the ratio
+   * of its measured to its predicted time, how fast the machine runs now against when it was
+   * profiled, scales the predictions of that board's stages into a second error (scaledError) that a
+   * change of speed since the profile does not move.
+   */
+  readonly reference?: { readonly predictedMs: number; readonly board: string };
   readonly signal?: AbortSignal;
   readonly onProgress?: (phase: string, done: number, total: number) => void;
 }
@@ -62,6 +70,20 @@ export interface VerifyStage {
   readonly cpuMs: number;
   /** predicted / measured - 1 (null without a prediction). */
   readonly error: number | null;
+  /** predicted x reference.ratio / measured - 1: the error left once the machine's speed now is taken into account (with a reference; null for a stage of another board). */
+  readonly scaledError?: number | null;
+}
+
+/** The whole model timed in the same runs as the stages, against its prediction. */
+export interface VerifyReference {
+  /** The board whose profile predicts this machine. */
+  readonly board: string;
+  readonly predictedMs: number;
+  /** Median over the back-to-back runs, each right after the frame's stages. */
+  readonly measuredMs: number;
+  readonly p90Ms: number;
+  /** measuredMs / predictedMs: above 1 when the machine runs slower now than when it was profiled (load, thermal throttling, clock). */
+  readonly ratio: number;
 }
 
 export interface VerifyFigures {
@@ -98,6 +120,8 @@ export interface HostPrediction {
    * times: what is left of fpsError here is the sharing model's, not the stage predictions'.
    */
   readonly fromMeasuredStages?: { readonly predictedFps: number; readonly periodMs: number; readonly fpsError: number; readonly fpsErrorMedian: number };
+  /** The same simulation with the reference board's stage times scaled by the reference ratio (the machine's speed now); with a reference. */
+  readonly scaled?: { readonly predictedFps: number; readonly periodMs: number; readonly fpsError: number; readonly fpsErrorMedian: number };
   /** The calibration used (the full one is the result's hostCalibration). */
   readonly handoffFixedMs: number;
   readonly handoffMsPerByte: number;
@@ -115,6 +139,8 @@ export interface VerifyResult {
   /** The plan that was verified (node names per stage), so `--plan verify.json` repeats it. */
   readonly plan: { readonly stages: readonly { readonly board: string; readonly nodes: readonly string[] }[] };
   readonly stages: readonly VerifyStage[];
+  /** The whole model timed in the same runs (with options.reference). */
+  readonly reference?: VerifyReference;
   /** One frame through every stage in turn, in one thread: latency = the frame's time, fps = 1000 / it. */
   readonly backToBack: VerifyFigures;
   /**
@@ -159,11 +185,11 @@ export function pipelinePeriodMs(stageMs: readonly number[], threads: number, co
 }
 
 /** Seconds a verify run takes by the prediction: back-to-back frames, then the pipeline's. */
-export function estimateSeconds(predictedMs: readonly number[], o: Pick<VerifyOptions, 'runs' | 'warmup' | 'pipelineFrames' | 'threads' | 'cores'>): number {
+export function estimateSeconds(predictedMs: readonly number[], o: Pick<VerifyOptions, 'runs' | 'warmup' | 'pipelineFrames' | 'threads' | 'cores' | 'reference'>): number {
   const frame = predictedMs.reduce((a, x) => a + x, 0);
   const cores = o.cores ?? availableParallelism();
   const pipeline = o.pipelineFrames > 0 ? (o.pipelineFrames + o.warmup) * pipelinePeriodMs(predictedMs, o.threads, cores) + frame : 0;
-  return ((o.runs + o.warmup) * frame + pipeline) / 1000;
+  return ((o.runs + o.warmup) * (frame + (o.reference?.predictedMs ?? 0)) + pipeline) / 1000;
 }
 
 /**
@@ -181,6 +207,12 @@ export async function verifyPlan(
   for (const [k, v, min] of [['threads', options.threads, 1], ['runs', options.runs, 1], ['warmup', options.warmup, 0], ['pipelineFrames', options.pipelineFrames, 0]] as const) {
     if (!Number.isInteger(v) || v < min) throw new VerifyError('VERIFY_BAD_OPTIONS', `${k} must be an integer >= ${min}, got ${v}`);
   }
+  if (options.reference !== undefined && !(options.reference.predictedMs > 0)) {
+    throw new VerifyError('VERIFY_BAD_OPTIONS', `reference.predictedMs must be a positive number of ms, got ${options.reference.predictedMs}`);
+  }
+  if (options.reference !== undefined && !boards.includes(options.reference.board)) {
+    throw new VerifyError('VERIFY_BAD_OPTIONS', `reference.board "${options.reference.board}" runs no stage of the plan (boards: ${[...new Set(boards)].join(', ')})`);
+  }
   const split = splitModel(model, { stages: stageOf });
   if (predicted !== null && predicted.length !== split.stages.length) {
     throw new VerifyError('VERIFY_BAD_OPTIONS', `the plan predicts ${predicted.length} stages but splits into ${split.stages.length}`);
@@ -191,17 +223,27 @@ export async function verifyPlan(
   const calibrate = options.pipelineFrames > 0 && options.host === undefined && predicted !== null;
   if (predicted !== null && options.maxSeconds !== undefined) {
     const cal = calibrate ? calibrationSeconds({ sessions: split.stages.length }) : 0;
-    const est = estimateSeconds(predicted.map((p) => p.computeMs), { ...options, cores }) + cal;
+    // A one-stage plan is its own reference: no extra run.
+    const { reference: _ref, ...rest } = options;
+    const est = estimateSeconds(predicted.map((p) => p.computeMs), { ...rest, cores, ...(_ref && split.stages.length > 1 ? { reference: _ref } : {}) }) + cal;
     if (est > options.maxSeconds) {
       throw new VerifyError('VERIFY_TOO_SLOW', `verifying this plan would take about ${est.toFixed(0)} s by its prediction (${options.warmup + options.runs} frames of ${predicted.reduce((a, p) => a + p.computeMs, 0).toFixed(1)} ms back to back${options.pipelineFrames > 0 ? `, ${options.pipelineFrames + options.warmup} through the pipeline` : ''}${cal > 0 ? `, about ${cal.toFixed(0)} s calibrating this host` : ''}), over --max-seconds ${options.maxSeconds}; lower --runs or --frames, or raise --max-seconds`);
     }
   }
   const stages: StageRunnable[] = split.stages.map((s, i) => ({ bytes: s.bytes, inputs: s.inputs, outputs: s.outputs, label: `stage ${i} (${boards[i] ?? `stage${i}`})` }));
   const feeds = randomFeeds(model.graph, 1);
+  // The whole model as one stage: the graph the stages were cut from, with its inputs and outputs.
+  const reference: StageRunnable | undefined = options.reference && split.stages.length > 1
+    ? (() => {
+      const whole = splitModel(model, { stages: Object.fromEntries(model.graph.nodes.map((n) => [n.name, 0])) }).stages[0]!;
+      return { bytes: whole.bytes, inputs: whole.inputs, outputs: whole.outputs, label: 'whole model (reference)' };
+    })()
+    : undefined;
   const loadBefore = loadavg()[0]!;
   const progress = options.onProgress ?? (() => {});
   const b2b = await timeBackToBack(stages, feeds, {
     threads: options.threads, runs: options.runs, warmup: options.warmup, ...(options.nodeTrace ? { nodeTrace: true } : {}),
+    ...(reference ? { reference } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     onRun: (d, t) => progress('stages back to back', d, t),
   });
@@ -245,6 +287,15 @@ export async function verifyPlan(
   const loadAfter = loadavg()[0]!;
   if (Math.max(loadBefore, loadAfter) > cores) notes.push(`machine load average ${Math.max(loadBefore, loadAfter).toFixed(1)} exceeded its ${cores} cores: timings include contention from other processes`);
 
+  // A one-stage plan is its own reference: its stage is the whole model.
+  const refTimes = reference ? b2b.referenceMs! : options.reference ? b2b.stageMs[0]! : null;
+  const ref: VerifyReference | undefined = options.reference && refTimes
+    ? { board: options.reference.board, predictedMs: options.reference.predictedMs, measuredMs: quantile(refTimes, 0.5), p90Ms: quantile(refTimes, 0.9), ratio: quantile(refTimes, 0.5) / options.reference.predictedMs }
+    : undefined;
+  const scale = (i: number): number | null => (ref && (boards[i] ?? `stage${i}`) === ref.board ? ref.ratio : null);
+  if (ref && Math.abs(ref.ratio - 1) > 0.1) {
+    notes.push(`the whole model, timed in the same runs as the stages, took ${ref.measuredMs.toFixed(2)} ms against ${ref.predictedMs.toFixed(2)} ms predicted (${ref.ratio > 1 ? `${((ref.ratio - 1) * 100).toFixed(0)} % slower` : `${((1 - ref.ratio) * 100).toFixed(0)} % faster`}): this machine runs at another speed than when it was profiled (load, thermal throttling, clock); scaledError takes that out, or profile again`);
+  }
   const vStages: VerifyStage[] = split.stages.map((s, i) => {
     const p = predicted?.[i];
     const measuredMs = quantile(b2b.stageMs[i]!, 0.5);
@@ -252,6 +303,7 @@ export async function verifyPlan(
       index: i, board: boards[i] ?? `stage${i}`, nodes: s.nodes.length, inputs: s.inputs, outputs: s.outputs,
       predictedMs: p?.computeMs ?? null, kernelMs: p?.kernelMs ?? null, boundaryMs: p?.boundaryMs ?? null,
       measuredMs, p90Ms: quantile(b2b.stageMs[i]!, 0.9), minMs: Math.min(...b2b.stageMs[i]!), cpuMs: quantile(b2b.stageCpuMs[i]!, 0.5), error: rel(p?.computeMs ?? null, measuredMs),
+      ...(ref ? { scaledError: rel(p && scale(i) !== null ? p.computeMs * scale(i)! : null, measuredMs) } : {}),
     };
   });
   const predSum = predicted === null ? null : predicted.reduce((a, x) => a + x.computeMs, 0);
@@ -272,7 +324,7 @@ export async function verifyPlan(
       predictedLatencyMs: predSum, measuredLatencyMs: lat,
       fpsError: rel(period === null ? null : 1000 / period, pipe.fps), latencyError: rel(predSum, lat),
       handoff, measuredMedianFps: pipe.medianFps, planFps, planFpsError: rel(planFps, pipe.fps),
-      ...(predicted !== null && host ? { host: hostPrediction(predicted.map((x) => x.computeMs), handoffBytes(model, split.stages, feeds), host, pipe.fps, pipe.medianFps, options.queue ?? 1, vStages.map((x) => x.measuredMs)) } : {}),
+      ...(predicted !== null && host ? { host: hostPrediction(predicted.map((x) => x.computeMs), handoffBytes(model, split.stages, feeds), host, pipe.fps, pipe.medianFps, options.queue ?? 1, vStages.map((x) => x.measuredMs), ref ? predicted.map((_, i) => scale(i) ?? 1) : undefined) } : {}),
     };
   }
   const planStages = split.stages.map((s, i) => ({ board: boards[i] ?? `stage${i}`, nodes: s.nodes }));
@@ -283,6 +335,7 @@ export async function verifyPlan(
     settings: { threads: options.threads, runs: options.runs, warmup: options.warmup, pipelineFrames: options.pipelineFrames, queue: options.queue ?? 1 },
     plan: { stages: planStages },
     stages: vStages,
+    ...(ref ? { reference: ref } : {}),
     backToBack,
     ...(pipeline ? { pipeline } : {}),
     ...(host ? { hostCalibration: host } : {}),
@@ -327,21 +380,25 @@ export function hostPrediction(
   measuredMedianFps: number = measuredFps,
   queue = 1,
   measuredStageMs?: readonly number[],
+  /** Per stage, the factor its predicted time is scaled by for `scaled` (the reference's ratio, 1 for a stage of another board). */
+  speedRatio?: readonly number[],
 ): HostPrediction {
   const efficiency = capacityEfficiency(host, stageMs.length);
   const parallelism = stageMs.map(() => stageParallelism(host.threads, host.cores));
   const h = bytes.map((b) => handoffMs(host.handoff, b));
   const p = hostPipelinePeriodMs(stageMs, h, parallelism, host.cores, efficiency, queue);
   const predictedFps = 1000 / p.periodMs;
-  let fromMeasuredStages: HostPrediction['fromMeasuredStages'];
-  if (measuredStageMs) {
-    const m = hostPipelinePeriodMs(measuredStageMs, h, parallelism, host.cores, efficiency, queue);
-    fromMeasuredStages = { predictedFps: 1000 / m.periodMs, periodMs: m.periodMs, fpsError: 1000 / m.periodMs / measuredFps - 1, fpsErrorMedian: 1000 / m.periodMs / measuredMedianFps - 1 };
-  }
+  const simulate = (ms: readonly number[]) => {
+    const m = hostPipelinePeriodMs(ms, h, parallelism, host.cores, efficiency, queue);
+    return { predictedFps: 1000 / m.periodMs, periodMs: m.periodMs, fpsError: 1000 / m.periodMs / measuredFps - 1, fpsErrorMedian: 1000 / m.periodMs / measuredMedianFps - 1 };
+  };
+  const fromMeasuredStages = measuredStageMs ? simulate(measuredStageMs) : undefined;
+  const scaled = speedRatio !== undefined ? simulate(stageMs.map((t, i) => t * (speedRatio[i] ?? 1))) : undefined;
   return {
     predictedFps, periodMs: p.periodMs, fpsError: predictedFps / measuredFps - 1, fpsErrorMedian: predictedFps / measuredMedianFps - 1, concurrency: p.concurrency, slowdown: p.slowdown,
     stages: stageMs.map((t, i) => ({ predictedMs: t, parallelism: parallelism[i]!, handoffBytes: bytes[i]!, handoffMs: h[i]! })),
     handoffFixedMs: host.handoff.fixedMs, handoffMsPerByte: host.handoff.msPerByte, efficiency, effectiveCores: p.busyCores,
     ...(fromMeasuredStages ? { fromMeasuredStages } : {}),
+    ...(scaled ? { scaled } : {}),
   };
 }
