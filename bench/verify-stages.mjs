@@ -13,7 +13,7 @@
 //
 //   node bench/verify-stages.mjs [--nets resnet18,...] [--external paddleocr-cls,...] [--threads 1,2]
 //                                [--stages 2,3,4] [--runs 30] [--frames 30] [--profile-runs 20]
-//                                [--warmup 20] [--handoff transfer|copy]
+//                                [--warmup 20] [--handoff transfer|copy] [--json results.json]
 // Needs the built packages (npm run build, or tsc -p each package). Prints Markdown.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
@@ -37,6 +37,8 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '20' },
     'min-ms': { type: 'string', default: '400' },
     handoff: { type: 'string', default: 'transfer' },
+    // Every verify result (dnnpart/verify@1) with its model, threads and stage count, for fitting other models offline.
+    json: { type: 'string' },
   },
 });
 const list = (s) => s.split(',').map((x) => x.trim()).filter(Boolean);
@@ -83,6 +85,7 @@ const hostLine = (h) => `handoff (${h.handoff.mode}) ${h.handoff.fixedMs.toFixed
 console.log('');
 
 const summary = [];
+const allResults = [];
 for (const m of models) {
   for (const threads of list(values.threads).map(Number)) {
     const profileFile = join(tmp, `${m.name}.t${threads}.profile.json`);
@@ -131,7 +134,7 @@ for (const m of models) {
       const metrics = evaluatePlan(p, plan);
       let result;
       try {
-        ({ result } = await verifyPlan(loaded, m.file, stageOf, boards.map((b) => b.id), metrics.stages, { threads, runs: atLeast(runs, frameMs), warmup, pipelineFrames: count > 1 ? atLeast(frames, frameMs / count) : 0, maxSeconds: 600, handoff, reference: { predictedMs: wholeMs } }));
+        ({ result } = await verifyPlan(loaded, m.file, stageOf, boards.map((b) => b.id), metrics.stages, { threads, runs: atLeast(runs, frameMs), warmup, pipelineFrames: count > 1 ? atLeast(frames, frameMs / count) : 0, maxSeconds: 600, handoff, reference: { predictedMs: wholeMs, boards: boards.map((b) => b.id) } }));
       } catch (e) {
         console.log(`| ${count} | — | | | | | | | | | failed: ${e.message} |`);
         continue;
@@ -142,6 +145,7 @@ for (const m of models) {
         if (count > 1) summary.push({ model: m.name, threads, k: count, stage: i, error: st.error, errorMin: st.predictedMs / st.minMs - 1, scaled: st.scaledError ?? null });
       });
       if (result.pipeline) pipeRows.push({ count, r: result });
+      allResults.push({ model: m.name, threads, stages: count, result });
       if (count > 1) summary.push({ model: m.name, threads, k: count, stage: 'pipeline', sharing: result.pipeline?.host?.fromMeasuredStages?.fpsError ?? null, error: result.pipeline?.host?.fpsError ?? null, errorMedian: result.pipeline?.host?.fpsErrorMedian ?? null, plan: result.pipeline?.planFpsError ?? null, b2b: result.backToBack.latencyError, scaled: result.pipeline?.host?.scaled?.fpsError ?? null });
       if (count === 1) pipeRows.push({ count, r: result });
     }
@@ -178,4 +182,5 @@ const med = (xs) => pct(xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? N
 console.log(`- at the speed the whole model ran in the same runs (the prediction scaled by its measured / predicted time): stages ${within(scaledStages, 0.15)} within 15 % (median |error| ${med(scaledStages)}), this host's pipelines ${within(scaledPipes, 0.1)} within 10 % (median |error| ${med(scaledPipes)})`);
 console.log(`- the plan's own prediction (a board per stage) within 10 % of the same measurement: ${within(planErrors, 0.1)} (median |error| ${pct(planErrors.sort((a, b) => a - b)[Math.floor(planErrors.length / 2)] ?? NaN)})`);
 console.log(`- load average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+if (values.json) await writeFile(values.json, `${JSON.stringify(allResults, null, 1)}\n`);
 await rm(tmp, { recursive: true, force: true });

@@ -217,9 +217,9 @@ describe('verify', () => {
     const predicted = evaluatePlan(problem, dagPlan).stages;
     // A whole-model prediction far below what any run takes: the ratio, and the note, say the machine is slower than profiled.
     const predictedMs = 1e-3;
-    const { result: v } = await verifyPlan(model, 'sq.onnx', stageOf, ['a', 'b'], predicted, { threads: 1, runs: 3, warmup: 1, pipelineFrames: 3, reference: { board: 'a', predictedMs } });
+    const { result: v } = await verifyPlan(model, 'sq.onnx', stageOf, ['a', 'b'], predicted, { threads: 1, runs: 3, warmup: 1, pipelineFrames: 3, reference: { boards: ['a'], predictedMs } });
     const ref = v.reference!;
-    expect(ref.board).toBe('a');
+    expect(ref.boards).toEqual(['a']);
     expect(ref.predictedMs).toBe(predictedMs);
     expect(ref.measuredMs).toBeGreaterThan(0);
     expect(ref.p90Ms).toBeGreaterThanOrEqual(ref.measuredMs);
@@ -245,8 +245,9 @@ describe('verify', () => {
   });
 
   it.each([
-    [{ board: 'zzz', predictedMs: 1 }, 'reference.board "zzz" runs no stage of the plan (boards: a, b)'],
-    [{ board: 'a', predictedMs: 0 }, 'reference.predictedMs must be a positive number of ms, got 0'],
+    [{ boards: ['a', 'zzz'], predictedMs: 1 }, 'reference board "zzz" runs no stage of the plan (boards: a, b)'],
+    [{ boards: [], predictedMs: 1 }, 'reference.boards is empty: name the boards of the plan that stand for this machine'],
+    [{ boards: ['a'], predictedMs: 0 }, 'reference.predictedMs must be a positive number of ms, got 0'],
   ])('refuses a reference %o', async (reference, message) => {
     const stageOf = Object.fromEntries(dagPlan.flatMap((s, i) => s.nodes.map((n) => [n, i])));
     await expect(verifyPlan(model, 'sq.onnx', stageOf, ['a', 'b'], null, { threads: 1, runs: 1, warmup: 0, pipelineFrames: 0, reference })).rejects.toMatchObject({ code: 'VERIFY_BAD_OPTIONS', message });
@@ -259,7 +260,7 @@ describe('verify', () => {
     const v = JSON.parse(r.stdout) as VerifyResult;
     expect(v.settings.threads).toBe(1);
     // One stage: it is the whole model, its own reference.
-    expect(v.reference!.board).toBe('here');
+    expect(v.reference!.boards).toEqual(['here']);
     expect(v.reference!.predictedMs).toBeCloseTo(v.stages[0]!.predictedMs!, 9);
     expect(v.reference!.measuredMs).toBeCloseTo(v.stages[0]!.measuredMs, 9);
     expect(v.stages[0]!.scaledError).toBeCloseTo(0, 9);
@@ -297,7 +298,7 @@ describe('verify', () => {
     // A plan on one board of the problem: verify checks the machine's speed with the whole model, and the report shows both errors.
     write('one.plan.json', { stages: [{ board: 'a', nodes: names }] });
     const one = (await verify({ model: path.join(dir, 'sq.onnx'), plan: path.join(dir, 'one.plan.json'), problem: path.join(dir, 'sq.problem.json'), runs: 2, warmup: 0, frames: 0 }, quietContext(dir))).data;
-    expect(one.reference!.board).toBe('a');
+    expect(one.reference!.boards).toEqual(['a']);
     write('one.json', one);
     expect((await run(['report', '--problem', 'sq.problem.json', '--verify', 'one.json', '-o', 'rep3', '--time-limit', '10'], { cwd: dir })).code).toBe(0);
     const md3 = readFileSync(path.join(dir, 'rep3', 'report.md'), 'utf8');

@@ -52,14 +52,14 @@ interface MeasuredHere {
  * measured board with this CPU), or the plan's only board for a problem file; and the whole model's
  * time on it by the same cost model as the stages. Undefined when no board stands for this machine.
  */
-function referenceBoard(plan: ResolvedPlan, threads: number): { board: string; predictedMs: number } | undefined {
+function referenceBoard(plan: ResolvedPlan, threads: number): { boards: string[]; predictedMs: number } | undefined {
   const { problem, boards, here, model: { graph } } = plan;
   if (!problem) return undefined;
   const board = here === null ? (boards.every((b) => b === boards[0]) ? boards[0] : undefined) : boards.find((b) => here.some((h) => h.board === b && h.threads === threads));
   if (board === undefined) return undefined;
   try {
     const ms = evaluatePlan(problem, [{ board, nodes: graph.nodes.map((n) => n.name) }]).stages[0]?.computeMs;
-    return ms !== undefined && ms > 0 ? { board, predictedMs: ms } : undefined;
+    return ms !== undefined && ms > 0 ? { boards: [board], predictedMs: ms } : undefined;
   } catch {
     // The whole model cannot be priced on that board alone (the plan's own stages were): no reference.
     return undefined;

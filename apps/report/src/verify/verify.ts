@@ -41,13 +41,13 @@ export interface VerifyOptions {
   /** One profiled frame adds a span per ONNX kernel to the timeline. */
   readonly nodeTrace?: boolean;
   /**
-   * The whole model's predicted time on `board`, a board of the plan whose profile was made on this
-   * machine: the whole model is then timed in the same back-to-back runs as the stages, and the ratio
-   * of its measured to its predicted time, how fast the machine runs now against when it was
-   * profiled, scales the predictions of that board's stages into a second error (scaledError) that a
-   * change of speed since the profile does not move.
+   * The whole model's predicted time on `boards`, the boards of the plan that stand for this machine
+   * with one profile made here (one board, or copies of it): the whole model is then timed in the
+   * same back-to-back runs as the stages, and the ratio of its measured to its predicted time, how
+   * fast the machine runs now against when it was profiled, scales the predictions of those boards'
+   * stages into a second error (scaledError) that a change of speed since the profile does not move.
    */
-  readonly reference?: { readonly predictedMs: number; readonly board: string };
+  readonly reference?: { readonly predictedMs: number; readonly boards: readonly string[] };
   readonly signal?: AbortSignal;
   readonly onProgress?: (phase: string, done: number, total: number) => void;
 }
@@ -76,8 +76,8 @@ export interface VerifyStage {
 
 /** The whole model timed in the same runs as the stages, against its prediction. */
 export interface VerifyReference {
-  /** The board whose profile predicts this machine. */
-  readonly board: string;
+  /** The boards whose profile (one, made here) predicts this machine. */
+  readonly boards: readonly string[];
   readonly predictedMs: number;
   /** Median over the back-to-back runs, each right after the frame's stages. */
   readonly measuredMs: number;
@@ -210,8 +210,11 @@ export async function verifyPlan(
   if (options.reference !== undefined && !(options.reference.predictedMs > 0)) {
     throw new VerifyError('VERIFY_BAD_OPTIONS', `reference.predictedMs must be a positive number of ms, got ${options.reference.predictedMs}`);
   }
-  if (options.reference !== undefined && !boards.includes(options.reference.board)) {
-    throw new VerifyError('VERIFY_BAD_OPTIONS', `reference.board "${options.reference.board}" runs no stage of the plan (boards: ${[...new Set(boards)].join(', ')})`);
+  const stray = options.reference?.boards.find((b) => !boards.includes(b));
+  if (options.reference !== undefined && (stray !== undefined || options.reference.boards.length === 0)) {
+    throw new VerifyError('VERIFY_BAD_OPTIONS', stray !== undefined
+      ? `reference board "${stray}" runs no stage of the plan (boards: ${[...new Set(boards)].join(', ')})`
+      : 'reference.boards is empty: name the boards of the plan that stand for this machine');
   }
   const split = splitModel(model, { stages: stageOf });
   if (predicted !== null && predicted.length !== split.stages.length) {
@@ -290,9 +293,9 @@ export async function verifyPlan(
   // A one-stage plan is its own reference: its stage is the whole model.
   const refTimes = reference ? b2b.referenceMs! : options.reference ? b2b.stageMs[0]! : null;
   const ref: VerifyReference | undefined = options.reference && refTimes
-    ? { board: options.reference.board, predictedMs: options.reference.predictedMs, measuredMs: quantile(refTimes, 0.5), p90Ms: quantile(refTimes, 0.9), ratio: quantile(refTimes, 0.5) / options.reference.predictedMs }
+    ? { boards: [...options.reference.boards], predictedMs: options.reference.predictedMs, measuredMs: quantile(refTimes, 0.5), p90Ms: quantile(refTimes, 0.9), ratio: quantile(refTimes, 0.5) / options.reference.predictedMs }
     : undefined;
-  const scale = (i: number): number | null => (ref && (boards[i] ?? `stage${i}`) === ref.board ? ref.ratio : null);
+  const scale = (i: number): number | null => (ref && ref.boards.includes(boards[i] ?? `stage${i}`) ? ref.ratio : null);
   if (ref && Math.abs(ref.ratio - 1) > 0.1) {
     notes.push(`the whole model, timed in the same runs as the stages, took ${ref.measuredMs.toFixed(2)} ms against ${ref.predictedMs.toFixed(2)} ms predicted (${ref.ratio > 1 ? `${((ref.ratio - 1) * 100).toFixed(0)} % slower` : `${((1 - ref.ratio) * 100).toFixed(0)} % faster`}): this machine runs at another speed than when it was profiled (load, thermal throttling, clock); scaledError takes that out, or profile again`);
   }
