@@ -12,7 +12,7 @@ import { buildZooModel } from '@dnnpart/zoo';
 import { VerifyError } from './errors.js';
 import { runPipeline, timeBackToBack, type Handoff, type StageRunnable, type SyntheticStage } from './measure.js';
 
-export const HOST_CALIBRATION_SCHEMA = 'dnnpart/host-calibration@2';
+export const HOST_CALIBRATION_SCHEMA = 'dnnpart/host-calibration@3';
 
 export interface HandoffSample {
   /** Bytes handed from the first synthetic stage to the second per frame. */
@@ -49,13 +49,17 @@ export interface HostCalibration {
   /**
    * The capacity model run alone (singleMs: median wall clock; cpuMs: median CPU time of the process,
    * for reading), then chained into pipelines of 2..N stages; parallelism: the cores a session holds
-   * while it runs (stageParallelism).
+   * while it runs by its threads (stageParallelism), against which each sample's efficiency is taken.
+   * singleThreadMs and speedup: the same model at one thread, and singleThreadMs / singleMs (1 at one
+   * thread): what its extra threads buy it alone, the baseline of stageCores.
    */
   readonly capacity: {
     readonly model: string;
     readonly sessionThreads: number;
     readonly singleMs: number;
     readonly cpuMs: number;
+    readonly singleThreadMs: number;
+    readonly speedup: number;
     readonly parallelism: number;
     readonly samples: readonly CapacitySample[];
   };
@@ -208,7 +212,7 @@ export function hostPipelinePeriodMs(
 
 /**
  * Seconds calibrateHost takes by its settings: a two-stage pipeline per handoff size (worker start-up
- * and frames of well under a millisecond), the capacity model alone, then rounds of its 2..sessions-
+ * and frames of well under a millisecond), the capacity model alone (at its threads and at one), then rounds of its 2..sessions-
  * stage pipelines (start-up, and frames of a few ms shared by the cores).
  */
 export function calibrationSeconds(o: Pick<HostCalibrationOptions, 'sessions' | 'sizes' | 'frames' | 'capacityFrames' | 'rounds'> = {}): number {
@@ -233,7 +237,7 @@ export async function calibrateHost(options: HostCalibrationOptions): Promise<Ho
   for (const [k, v, min] of [['threads', threads, 1], ['sessions', sessions, 1], ['frames', frames, 3], ['capacityFrames', capacityFrames, 3], ['rounds', rounds, 1]] as const) {
     if (!Number.isInteger(v) || v < min) throw new VerifyError('VERIFY_BAD_OPTIONS', `host calibration option ${k} must be an integer >= ${min}, got ${v}`);
   }
-  if (sizes.length < 2 || sizes.some((s) => !Number.isInteger(s) || s < 4)) throw new VerifyError('VERIFY_BAD_OPTIONS', 'host calibration option sizes needs at least 2 sizes of >= 4 bytes');
+  if (sizes.length < 3 || sizes.some((s) => !Number.isInteger(s) || s < 4)) throw new VerifyError('VERIFY_BAD_OPTIONS', 'host calibration option sizes needs at least 3 sizes of >= 4 bytes');
   const signal = options.signal ? { signal: options.signal } : {};
   const checkAbort = () => {
     if (options.signal?.aborted) throw new VerifyError('VERIFY_INTERRUPTED', 'verify was interrupted');
@@ -276,6 +280,8 @@ export async function calibrateHost(options: HostCalibrationOptions): Promise<Ho
   const alone = await timeBackToBack([stage(0)], feeds, { threads, runs: 40, warmup: WARMUP, ...signal });
   const singleMs = median(alone.stageMs[0]!);
   const cpuMs = median(alone.stageCpuMs[0]!);
+  // What its extra threads buy it: the same model at one thread.
+  const singleThreadMs = threads > 1 ? median((await timeBackToBack([stage(0)], feeds, { threads: 1, runs: 40, warmup: WARMUP, ...signal })).stageMs[0]!) : singleMs;
   const parallelism = stageParallelism(threads, availableParallelism());
   tick();
   const periods = counts.map(() => [] as number[]);
@@ -302,7 +308,7 @@ export async function calibrateHost(options: HostCalibrationOptions): Promise<Ho
     loadBefore,
     loadAfter: loadavg()[0]!,
     handoff,
-    capacity: { model: `${CAPACITY_NET} ${CAPACITY_INPUT.join('x')}`, sessionThreads: threads, singleMs, cpuMs, parallelism, samples: capSamples },
+    capacity: { model: `${CAPACITY_NET} ${CAPACITY_INPUT.join('x')}`, sessionThreads: threads, singleMs, cpuMs, singleThreadMs, speedup: singleThreadMs / singleMs, parallelism, samples: capSamples },
   };
 }
 
@@ -313,7 +319,29 @@ export async function calibrateHost(options: HostCalibrationOptions): Promise<Ho
  * no stage's to count on.
  */
 export function capacityEfficiency(host: Pick<HostCalibration, 'capacity'>, stages: number): number {
+  return Math.min(1, rawEfficiency(host, stages));
+}
+
+/** The calibrated efficiency of a pipeline of as many stages, not held to 1. */
+function rawEfficiency(host: Pick<HostCalibration, 'capacity'>, stages: number): number {
   const xs = host.capacity.samples.filter((x) => x.stages <= stages);
   if (stages <= 1 || xs.length === 0) return 1;
-  return Math.min(1, xs[xs.length - 1]!.efficiency);
+  return xs[xs.length - 1]!.efficiency;
+}
+
+/**
+ * The cores' worth of work a stage keeps busy while it runs in a pipeline of `stages` stages on this
+ * host, for hostPipelinePeriodMs at efficiency 1. The capacity model kept parallelism / efficiency
+ * cores busy in its calibrated pipeline of as many stages (at one thread, above 1 where the scheduler
+ * puts two stages on one core); a stage whose extra threads buy it more than they bought the capacity
+ * model (its `speedup`, time at one thread over time at its threads) keeps that much more busy, one
+ * whose threads buy it less keeps less, never under one core. Measured here (2 threads, 2 cores, 18
+ * pipelines of six models): resnet18's stages (speedup 1.8) kept 2 cores busy, PaddleOCR's recogniser
+ * (0.8-0.95: its second thread only waits) 1.2-1.4; a stage's threads alone (the former rule) made
+ * 7 of 18 of those pipelines within 10 %, this one 12 of 18 (bench/results/verify-stages.md).
+ * Without a speedup, the capacity model's own: the calibrated cores, as before.
+ */
+export function stageCores(host: Pick<HostCalibration, 'capacity'>, stages: number, speedup?: number): number {
+  const base = host.capacity.parallelism / rawEfficiency(host, stages);
+  return Math.max(1, base + (speedup ?? host.capacity.speedup) - host.capacity.speedup);
 }

@@ -3,7 +3,7 @@
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { randomFeeds, splitModel, type LoadedModel } from '@dnnpart/onnx-graph';
 import { VerifyError } from './errors.js';
-import { calibrateHost, calibrationSeconds, capacityEfficiency, handoffMs, hostPipelinePeriodMs, stageParallelism, type HostCalibration } from './host.js';
+import { calibrateHost, calibrationSeconds, capacityEfficiency, handoffMs, hostPipelinePeriodMs, stageCores, type HostCalibration } from './host.js';
 import { runPipeline, timeBackToBack, type Handoff, type Span, type StageRunnable } from './measure.js';
 
 export const VERIFY_SCHEMA = 'dnnpart/verify@1';
@@ -68,6 +68,8 @@ export interface VerifyStage {
   readonly minMs: number;
   /** Median CPU time of the process (every thread) over the stage's runs: above measuredMs when its threads work in parallel. */
   readonly cpuMs: number;
+  /** With more than one thread and a host prediction: the stage's median at one thread, timed back to back the same way (what its extra threads buy it). */
+  readonly singleThreadMs?: number;
   /** predicted / measured - 1 (null without a prediction). */
   readonly error: number | null;
   /** predicted x reference.ratio / measured - 1: the error left once the machine's speed now is taken into account (with a reference; null for a stage of another board). */
@@ -109,12 +111,16 @@ export interface HostPrediction {
   readonly stages: readonly {
     /** The plan's stage time (computeMs). */
     readonly predictedMs: number;
-    /** Cores the stage holds while it runs (stageParallelism: its threads, at most the cores). */
+    /** Cores' worth of work the stage keeps busy while it runs (stageCores: the calibrated capacity model's, moved by this stage's speedup against its). */
     readonly parallelism: number;
     /** Bytes the stage receives and sends on per frame in verify's pipeline. */
     readonly handoffBytes: number;
     readonly handoffMs: number;
+    /** Its time at one thread over its time at the plan's threads, measured here (with more than one thread). */
+    readonly speedup?: number;
   }[];
+  /** The capacity model's speedup from one thread to the plan's (1 at one thread): the baseline of each stage's cores. */
+  readonly capacitySpeedup: number;
   /**
    * The same simulation fed with the stages' measured back-to-back medians instead of the plan's
    * times: what is left of fpsError here is the sharing model's, not the stage predictions'.
@@ -125,7 +131,7 @@ export interface HostPrediction {
   /** The calibration used (the full one is the result's hostCalibration). */
   readonly handoffFixedMs: number;
   readonly handoffMsPerByte: number;
-  /** The share of a fluid split of the cores that a calibrated pipeline of as many stages got (capacityEfficiency). */
+  /** The share of a fluid split of the cores that a calibrated pipeline of as many stages got (capacityEfficiency, held to 1; for reading: each stage's cores fold it in). */
   readonly efficiency: number;
   /** Time-averaged cores' worth of work the stages get in the simulated pipeline. */
   readonly effectiveCores: number;
@@ -184,12 +190,14 @@ export function pipelinePeriodMs(stageMs: readonly number[], threads: number, co
   return Math.max(slowest, cpu / cores);
 }
 
-/** Seconds a verify run takes by the prediction: back-to-back frames, then the pipeline's. */
+/** Seconds a verify run takes by the prediction: back-to-back frames (with more than one thread, at one thread too), then the pipeline's. */
 export function estimateSeconds(predictedMs: readonly number[], o: Pick<VerifyOptions, 'runs' | 'warmup' | 'pipelineFrames' | 'threads' | 'cores' | 'reference'>): number {
   const frame = predictedMs.reduce((a, x) => a + x, 0);
   const cores = o.cores ?? availableParallelism();
   const pipeline = o.pipelineFrames > 0 ? (o.pipelineFrames + o.warmup) * pipelinePeriodMs(predictedMs, o.threads, cores) + frame : 0;
-  return ((o.runs + o.warmup) * (frame + (o.reference?.predictedMs ?? 0)) + pipeline) / 1000;
+  // The stages at one thread too, before a pipeline of several threads each: at most threads x as long.
+  const single = o.threads > 1 && o.pipelineFrames > 0 ? (o.runs + o.warmup) * frame * Math.min(o.threads, cores) : 0;
+  return ((o.runs + o.warmup) * (frame + (o.reference?.predictedMs ?? 0)) + single + pipeline) / 1000;
 }
 
 /**
@@ -260,6 +268,13 @@ export async function verifyPlan(
     notes.push('the plan carries no prediction: measured figures only (give --system or --problem to predict)');
   }
   const handoff = options.handoff ?? 'transfer';
+  // What each stage's extra threads buy it, for this host's prediction of the shared cores (stageCores).
+  const single = options.threads > 1 && options.pipelineFrames > 0 && predicted !== null && options.host !== false
+    ? await timeBackToBack(stages, feeds, {
+      threads: 1, runs: options.runs, warmup: options.warmup, ...(options.signal ? { signal: options.signal } : {}),
+      onRun: (d, t) => progress('stages back to back at 1 thread', d, t),
+    })
+    : null;
   let pipe: Awaited<ReturnType<typeof runPipeline>> | undefined;
   let host: HostCalibration | undefined;
   if (options.pipelineFrames > 0) {
@@ -306,6 +321,7 @@ export async function verifyPlan(
       index: i, board: boards[i] ?? `stage${i}`, nodes: s.nodes.length, inputs: s.inputs, outputs: s.outputs,
       predictedMs: p?.computeMs ?? null, kernelMs: p?.kernelMs ?? null, boundaryMs: p?.boundaryMs ?? null,
       measuredMs, p90Ms: quantile(b2b.stageMs[i]!, 0.9), minMs: Math.min(...b2b.stageMs[i]!), cpuMs: quantile(b2b.stageCpuMs[i]!, 0.5), error: rel(p?.computeMs ?? null, measuredMs),
+      ...(single ? { singleThreadMs: quantile(single.stageMs[i]!, 0.5) } : {}),
       ...(ref ? { scaledError: rel(p && scale(i) !== null ? p.computeMs * scale(i)! : null, measuredMs) } : {}),
     };
   });
@@ -327,7 +343,13 @@ export async function verifyPlan(
       predictedLatencyMs: predSum, measuredLatencyMs: lat,
       fpsError: rel(period === null ? null : 1000 / period, pipe.fps), latencyError: rel(predSum, lat),
       handoff, measuredMedianFps: pipe.medianFps, planFps, planFpsError: rel(planFps, pipe.fps),
-      ...(predicted !== null && host ? { host: hostPrediction(predicted.map((x) => x.computeMs), handoffBytes(model, split.stages, feeds), host, pipe.fps, pipe.medianFps, options.queue ?? 1, vStages.map((x) => x.measuredMs), ref ? predicted.map((_, i) => scale(i) ?? 1) : undefined) } : {}),
+      ...(predicted !== null && host ? {
+        host: hostPrediction(predicted.map((x) => x.computeMs), handoffBytes(model, split.stages, feeds), host, {
+          fps: pipe.fps, medianFps: pipe.medianFps, queue: options.queue ?? 1, stageMs: vStages.map((x) => x.measuredMs),
+          ...(ref ? { speedRatio: predicted.map((_, i) => scale(i) ?? 1) } : {}),
+          ...(single ? { speedups: vStages.map((x) => x.singleThreadMs! / x.measuredMs) } : {}),
+        }),
+      } : {}),
     };
   }
   const planStages = split.stages.map((s, i) => ({ board: boards[i] ?? `stage${i}`, nodes: s.nodes }));
@@ -374,32 +396,51 @@ export function handoffBytes(
   });
 }
 
+/** What the pipeline measured, and per-stage figures the "this host" prediction uses besides the plan's. */
+export interface HostMeasured {
+  readonly fps: number;
+  /** 1000 / the median gap between frames (default: fps). */
+  readonly medianFps?: number;
+  readonly queue?: number;
+  /** The stages' measured back-to-back medians, for fromMeasuredStages. */
+  readonly stageMs?: readonly number[];
+  /** Per stage, the factor its predicted time is scaled by for `scaled` (the reference's ratio, 1 for a stage of another board). */
+  readonly speedRatio?: readonly number[];
+  /** Per stage, its time at one thread over its time at the plan's threads, measured here (stageCores); default: the capacity model's. */
+  readonly speedups?: readonly number[];
+}
+
 /** The "this host" prediction of a pipeline from the plan's stage times, their handoff bytes and a calibration. */
 export function hostPrediction(
   stageMs: readonly number[],
   bytes: readonly number[],
   host: HostCalibration,
-  measuredFps: number,
-  measuredMedianFps: number = measuredFps,
-  queue = 1,
-  measuredStageMs?: readonly number[],
-  /** Per stage, the factor its predicted time is scaled by for `scaled` (the reference's ratio, 1 for a stage of another board). */
-  speedRatio?: readonly number[],
+  measured: HostMeasured,
 ): HostPrediction {
+  const measuredFps = measured.fps;
+  const measuredMedianFps = measured.medianFps ?? measured.fps;
+  const queue = measured.queue ?? 1;
   const efficiency = capacityEfficiency(host, stageMs.length);
-  const parallelism = stageMs.map(() => stageParallelism(host.threads, host.cores));
+  // Each stage keeps the cores busy that the calibration and its own speedup say; the efficiency is folded in.
+  const parallelism = stageMs.map((_, i) => stageCores(host, stageMs.length, measured.speedups?.[i]));
   const h = bytes.map((b) => handoffMs(host.handoff, b));
-  const p = hostPipelinePeriodMs(stageMs, h, parallelism, host.cores, efficiency, queue);
+  const p = hostPipelinePeriodMs(stageMs, h, parallelism, host.cores, 1, queue);
   const predictedFps = 1000 / p.periodMs;
+  const measuredStageMs = measured.stageMs;
+  const speedRatio = measured.speedRatio;
   const simulate = (ms: readonly number[]) => {
-    const m = hostPipelinePeriodMs(ms, h, parallelism, host.cores, efficiency, queue);
+    const m = hostPipelinePeriodMs(ms, h, parallelism, host.cores, 1, queue);
     return { predictedFps: 1000 / m.periodMs, periodMs: m.periodMs, fpsError: 1000 / m.periodMs / measuredFps - 1, fpsErrorMedian: 1000 / m.periodMs / measuredMedianFps - 1 };
   };
   const fromMeasuredStages = measuredStageMs ? simulate(measuredStageMs) : undefined;
   const scaled = speedRatio !== undefined ? simulate(stageMs.map((t, i) => t * (speedRatio[i] ?? 1))) : undefined;
   return {
     predictedFps, periodMs: p.periodMs, fpsError: predictedFps / measuredFps - 1, fpsErrorMedian: predictedFps / measuredMedianFps - 1, concurrency: p.concurrency, slowdown: p.slowdown,
-    stages: stageMs.map((t, i) => ({ predictedMs: t, parallelism: parallelism[i]!, handoffBytes: bytes[i]!, handoffMs: h[i]! })),
+    stages: stageMs.map((t, i) => ({
+      predictedMs: t, parallelism: parallelism[i]!, handoffBytes: bytes[i]!, handoffMs: h[i]!,
+      ...(measured.speedups?.[i] !== undefined ? { speedup: measured.speedups[i]! } : {}),
+    })),
+    capacitySpeedup: host.capacity.speedup,
     handoffFixedMs: host.handoff.fixedMs, handoffMsPerByte: host.handoff.msPerByte, efficiency, effectiveCores: p.busyCores,
     ...(fromMeasuredStages ? { fromMeasuredStages } : {}),
     ...(scaled ? { scaled } : {}),
