@@ -40,3 +40,54 @@ export function calibrationModel(kind: CalibrationKind, bytes: number): Calibrat
   } as never);
   return { kind, inBytes: inElements * 4, outBytes: outElements * 4, inElements, outElements, bytes: toBinary(ModelProtoSchema, model) };
 }
+
+/** Which part of the two-convolution chain: all of it, or one side of the cut between the convolutions. */
+export type ConvChainPart = 'whole' | 'first' | 'second';
+
+export interface ConvChainModel {
+  readonly part: ConvChainPart;
+  /** [1, channels, size, size]: every tensor of the chain has this shape. */
+  readonly shape: readonly number[];
+  /** Bytes of the tensor the cut hands from the first convolution to the second. */
+  readonly cutBytes: number;
+  readonly bytes: Uint8Array;
+}
+
+const shapeInfo = (name: string, shape: readonly number[]) => ({
+  name,
+  type: { value: { case: 'tensorType', value: { elemType: DT.FLOAT, shape: { dim: shape.map((d) => ({ value: { case: 'dimValue', value: BigInt(d) } })) } } } },
+});
+
+/**
+ * Two 1x1 convolutions with ReLUs, x -> mid -> y, all [1, channels, size, size]: whole, or cut at mid
+ * into its first and second stage. What the two stages take beyond the whole is what a cut between
+ * convolutions costs on this machine, blocked layouts left and re-entered included (ORT's NCHWc
+ * reorders), which one-kernel models never show.
+ */
+export function convChainModel(part: ConvChainPart, channels: number, size: number): ConvChainModel {
+  const shape = [1, channels, size, size];
+  const weight = (name: string, seed: number) => ({
+    name, dims: [BigInt(channels), BigInt(channels), 1n, 1n], dataType: DT.FLOAT,
+    floatData: Array.from({ length: channels * channels }, (_, i) => (((i * 7919 + seed) % 200) - 100) / (100 * channels)),
+  });
+  const bias = (name: string) => ({ name, dims: [BigInt(channels)], dataType: DT.FLOAT, floatData: Array.from({ length: channels }, () => 0.01) });
+  const first = [
+    { opType: 'Conv', name: 'conv1', input: ['x', 'w1', 'b1'], output: ['c1'] },
+    { opType: 'Relu', name: 'relu1', input: ['c1'], output: ['mid'] },
+  ];
+  const second = [
+    { opType: 'Conv', name: 'conv2', input: ['mid', 'w2', 'b2'], output: ['c2'] },
+    { opType: 'Relu', name: 'relu2', input: ['c2'], output: ['y'] },
+  ];
+  const nodes = part === 'whole' ? [...first, ...second] : part === 'first' ? first : second;
+  const init = part === 'whole' ? [weight('w1', 1), bias('b1'), weight('w2', 2), bias('b2')] : part === 'first' ? [weight('w1', 1), bias('b1')] : [weight('w2', 2), bias('b2')];
+  const input = part === 'second' ? 'mid' : 'x';
+  const output = part === 'first' ? 'mid' : 'y';
+  const model = create(ModelProtoSchema, {
+    irVersion: 8n,
+    producerName: 'dnnpart-boundary-calibration',
+    opsetImport: [{ domain: '', version: 13n }],
+    graph: { name: `boundary-conv-${part}-${channels}x${size}`, node: nodes, initializer: init, input: [shapeInfo(input, shape)], output: [shapeInfo(output, shape)] },
+  } as never);
+  return { part, shape, cutBytes: channels * size * size * 4, bytes: toBinary(ModelProtoSchema, model) };
+}

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { median } from 'simple-statistics';
 import { ProfileError } from './errors.js';
-import { calibrationModel, type CalibrationKind } from './_calibration-models.js';
+import { calibrationModel, convChainModel, type CalibrationKind } from './_calibration-models.js';
 import { fetchesFor } from './fetches.js';
 import { createSession, sessionOptions, timedRun } from './_session.js';
 import { round } from './_stats.js';
@@ -153,6 +153,12 @@ export interface BoundaryCalibrationOptions {
   readonly sizes?: readonly number[];
   /** Fetch outputs into tensors made once (default, what the profiler and the runtime do) or let ORT allocate them. */
   readonly outputs?: 'preallocated' | 'allocated';
+  /**
+   * Convolution chains [channels, size] timed whole and cut in two (convChainModel), for what a cut
+   * between convolutions costs beyond the one-kernel models (blocked layouts left and re-entered);
+   * default DEFAULT_CUT_CHAINS; [] for none.
+   */
+  readonly cutChains?: readonly (readonly [number, number])[];
   /** Where ORT's traces go (in a fresh subdirectory, removed at the end); default the OS temp dir. */
   readonly tempDir?: string;
   readonly signal?: AbortSignal;
@@ -167,12 +173,45 @@ export interface BoundaryCalibrationSample extends BoundarySample {
   readonly kernelMs: number;
 }
 
+/** A convolution chain timed whole and as its two stages, back to back in turn. */
+export interface BoundaryCutSample {
+  readonly channels: number;
+  readonly size: number;
+  /** Bytes of the tensor crossing the cut. */
+  readonly cutBytes: number;
+  /** Median session.run wall times (outputs read back) of the whole chain and of each stage. */
+  readonly wholeMs: number;
+  readonly firstMs: number;
+  readonly secondMs: number;
+  /** firstMs + secondMs - wholeMs: what the cut costs. */
+  readonly cutMs: number;
+}
+
 export interface BoundaryCalibration {
   readonly boundary: BoundaryCost;
   readonly samples: readonly BoundaryCalibrationSample[];
+  /** The convolution cuts behind inMsPerByte (absent with cutChains []). */
+  readonly cuts?: readonly BoundaryCutSample[];
+  /** The input cost the one-kernel models alone gave, before the cuts raised it. */
+  readonly oneKernelInMsPerByte?: number;
 }
 
 export const DEFAULT_CALIBRATION_SIZES: readonly number[] = [4096, 65536, 1 << 20, 4 << 20, 16 << 20];
+/** [channels, size] of the default convolution chains: cut tensors of 50 kB, 400 kB, 800 kB and 3.2 MB. */
+export const DEFAULT_CUT_CHAINS: readonly (readonly [number, number])[] = [[16, 28], [32, 56], [64, 56], [64, 112]];
+
+/**
+ * The input cost per byte that makes the boundary model price the measured convolution cuts: a cut
+ * of b bytes adds the second stage's fixed cost, the first's output cost and the second's input cost,
+ * fixedMs + (outMsPerByte + inMsPerByte) x b, to the whole; least squares through the origin on what
+ * is left after the fixed and output costs, never below the one-kernel models' own input cost.
+ */
+export function inCostFromCuts(cuts: readonly Pick<BoundaryCutSample, 'cutBytes' | 'cutMs'>[], fit: { readonly fixedMs: number; readonly inMsPerByte: number; readonly outMsPerByte: number }): number {
+  const den = cuts.reduce((a, c) => a + c.cutBytes * c.cutBytes, 0);
+  if (!(den > 0)) return fit.inMsPerByte;
+  const num = cuts.reduce((a, c) => a + (c.cutMs - fit.fixedMs - fit.outMsPerByte * c.cutBytes) * c.cutBytes, 0);
+  return Math.max(fit.inMsPerByte, num / den);
+}
 
 /**
  * Measure this machine's boundary cost: for each size, three one-kernel models (a large input, a
@@ -191,7 +230,7 @@ export async function calibrateBoundary(options: BoundaryCalibrationOptions = {}
   }
   if (sizes.length < 2 || sizes.some((s) => !Number.isFinite(s) || s < 4)) throw new ProfileError('PROFILE_BAD_OPTIONS', 'boundary calibration option sizes needs at least 2 sizes of >= 4 bytes');
   const kinds: CalibrationKind[] = ['in', 'out', 'both'];
-  const total = sizes.length * kinds.length;
+  const total = sizes.length * kinds.length + (options.cutChains ?? DEFAULT_CUT_CHAINS).length;
   const opts = sessionOptions(threads, 'all');
   const samples: BoundaryCalibrationSample[] = [];
   const tmp = await mkdtemp(join(options.tempDir ?? tmpdir(), 'dnnpart-boundary-'));
@@ -234,19 +273,71 @@ export async function calibrateBoundary(options: BoundaryCalibrationOptions = {}
     await rm(tmp, { recursive: true, force: true });
   }
   const fit = fitBoundary(samples);
+  const chains = options.cutChains ?? DEFAULT_CUT_CHAINS;
+  const cuts: BoundaryCutSample[] = [];
+  for (const [channels, size] of chains) {
+    if (options.signal?.aborted) throw new ProfileError('PROFILE_INTERRUPTED', 'boundary calibration was interrupted');
+    cuts.push(await timeCut(channels, size, opts, runs, warmup, outputs));
+    options.onProgress?.({ phase: 'boundary', done: samples.length + cuts.length, total });
+  }
+  const inMsPerByte = cuts.length > 0 ? inCostFromCuts(cuts, fit) : fit.inMsPerByte;
+  const origin = `${samples.length} one-kernel models (Slice, Expand, Add) of ${sizes.map((s) => bytesLabel(s)).join(', ')} at ${threads} thread(s): session.run wall time minus ORT's kernel time`
+    + (cuts.length > 0 ? `; the input cost from ${cuts.length} chains of two 1x1 convolutions cut between them (${cuts.map((c) => bytesLabel(c.cutBytes)).join(', ')}): the stages' wall time minus the whole chain's` : '');
   return {
     boundary: {
       fixedMs: round(fit.fixedMs, 6),
-      inMsPerByte: round(fit.inMsPerByte, 12),
+      inMsPerByte: round(inMsPerByte, 12),
       outMsPerByte: round(fit.outMsPerByte, 12),
       method: 'measured',
       runs,
       fitR2: round(fit.fitR2, 4),
       outputs,
-      origin: `${samples.length} one-kernel models (Slice, Expand, Add) of ${sizes.map((s) => bytesLabel(s)).join(', ')} at ${threads} thread(s): session.run wall time minus ORT's kernel time`,
+      origin,
     },
     samples,
+    ...(cuts.length > 0 ? { cuts, oneKernelInMsPerByte: round(fit.inMsPerByte, 12) } : {}),
   };
+}
+
+/** A convolution chain whole and cut: each run times the whole, then its first stage, then its second on the first's output. */
+async function timeCut(channels: number, size: number, opts: ort.InferenceSession.SessionOptions, runs: number, warmup: number, outputs: 'preallocated' | 'allocated'): Promise<BoundaryCutSample> {
+  if (![channels, size].every((x) => Number.isInteger(x) && x >= 1)) throw new ProfileError('PROFILE_BAD_OPTIONS', `boundary calibration option cutChains: [channels, size] must be positive integers, got [${channels}, ${size}]`);
+  const parts = (['whole', 'first', 'second'] as const).map((p) => convChainModel(p, channels, size));
+  const label = `boundary calibration chain ${channels}x${size}x${size}`;
+  const sessions: ort.InferenceSession[] = [];
+  try {
+    for (const p of parts) sessions.push(await createSession(p.bytes, opts, `${label} (${p.part})`));
+    const shape = parts[0]!.shape;
+    const n = shape.reduce((a, b) => a * b, 1);
+    const x = new ort.Tensor('float32', new Float32Array(n).map((_, i) => (i % 13) / 13), [...shape]);
+    const fetch = (name: string) => (outputs === 'preallocated' ? fetchesFor([{ name, dtype: 'float32', shape }]) : null);
+    const fetches = [fetch('y'), fetch('mid'), fetch('y')];
+    const times: number[][] = [[], [], []];
+    // A cut costs a fraction of a millisecond against chains of a few: more runs than a one-kernel model, all interleaved.
+    const n3 = warmup + Math.max(runs, 3) * 3;
+    for (let i = 0; i < n3; i++) {
+      const w = await timedRun(sessions[0]!, { x }, label, fetches[0]!);
+      const t0 = performance.now();
+      let mid: ort.Tensor;
+      try {
+        mid = (fetches[1] ? await sessions[1]!.run({ x }, fetches[1]) : await sessions[1]!.run({ x })).mid as ort.Tensor;
+        void mid.data;
+      } catch (e) {
+        throw new ProfileError('PROFILE_MODEL_RUN', `${label} (first): onnxruntime failed running the model (${String((e as Error)?.message ?? e).slice(0, 300)})`, { cause: e });
+      }
+      const a = performance.now() - t0;
+      const b = await timedRun(sessions[2]!, { mid }, label, fetches[2]!);
+      if (i >= warmup) {
+        times[0]!.push(w);
+        times[1]!.push(a);
+        times[2]!.push(b);
+      }
+    }
+    const [wholeMs, firstMs, secondMs] = times.map((t) => median(t)) as [number, number, number];
+    return { channels, size, cutBytes: parts[0]!.cutBytes, wholeMs: round(wholeMs), firstMs: round(firstMs), secondMs: round(secondMs), cutMs: round(firstMs + secondMs - wholeMs) };
+  } finally {
+    for (const s of sessions) await s.release().catch(() => {});
+  }
 }
 
 function bytesLabel(b: number): string {

@@ -27,16 +27,20 @@ export { boundaryJsonSchema, profileJsonSchema, profileV1JsonSchema } from './pr
 export {
   DEFAULT_BOUNDARY,
   DEFAULT_CALIBRATION_SIZES,
+  DEFAULT_CUT_CHAINS,
   boundaryMs,
   boundaryOf,
   calibrateBoundary,
   estimatedBoundary,
   fitBoundary,
+  inCostFromCuts,
   type BoundaryCalibration,
+  type BoundaryCutSample,
   type BoundaryCalibrationOptions,
   type BoundaryCalibrationSample,
   type BoundarySample,
 } from './boundary.js';
+export { convChainModel, type ConvChainModel, type ConvChainPart } from './_calibration-models.js';
 export { fetchesFor, preallocatedFetches } from './fetches.js';
 export { chromeTrace, writeChromeTrace, type ChromeTrace, type ChromeTraceSpan } from './chrome-trace.js';
 export { assertProfileMatchesModel, assertWritable, readProfile, validateProfile, writeProfile } from './profile-file.js';

@@ -9,8 +9,10 @@ import {
   boundaryMs,
   boundaryOf,
   calibrateBoundary,
+  convChainModel,
   estimatedBoundary,
   fitBoundary,
+  inCostFromCuts,
   loadBoardDescription,
   readProfile,
   validateProfile,
@@ -144,9 +146,35 @@ describe('boundaryOf and the defaults', () => {
   });
 });
 
+describe('the input cost from convolution cuts', () => {
+  const fit = { fixedMs: 0.02, inMsPerByte: 1e-8, outMsPerByte: 1.2e-7 };
+  it('returns the input cost that prices exact cuts', () => {
+    // A cut of b bytes costs the second stage's fixed cost and the first's output, the second's input: 0.02 + (1.2e-7 + 3e-7) b.
+    const cuts = [5e4, 4e5, 8e5, 3.2e6].map((b) => ({ cutBytes: b, cutMs: 0.02 + (1.2e-7 + 3e-7) * b }));
+    expect(inCostFromCuts(cuts, fit)).toBeCloseTo(3e-7, 15);
+  });
+  it('never goes below the one-kernel models\' input cost, and keeps it without cuts', () => {
+    expect(inCostFromCuts([{ cutBytes: 1e6, cutMs: 0 }], fit)).toBe(1e-8);
+    expect(inCostFromCuts([], fit)).toBe(1e-8);
+  });
+  it('builds chains whose two stages compute what the whole does', async () => {
+    const ort = await import('onnxruntime-node');
+    const [whole, first, second] = (['whole', 'first', 'second'] as const).map((p) => convChainModel(p, 8, 6));
+    expect(whole!.cutBytes).toBe(8 * 6 * 6 * 4);
+    const x = new ort.Tensor('float32', Float32Array.from({ length: 8 * 36 }, (_, i) => Math.sin(i)), [1, 8, 6, 6]);
+    const run = async (bytes: Uint8Array, feeds: Record<string, InstanceType<typeof ort.Tensor>>) => (await ort.InferenceSession.create(bytes)).run(feeds);
+    const y = (await run(whole!.bytes, { x })).y!.data as Float32Array;
+    const mid = (await run(first!.bytes, { x })).mid!;
+    const y2 = (await run(second!.bytes, { mid })).y!.data as Float32Array;
+    expect(y.length).toBe(8 * 36);
+    expect(Math.max(...y)).toBeGreaterThan(0);
+    y.forEach((v, i) => expect(y2[i]).toBeCloseTo(v, 5));
+  });
+});
+
 describe('calibrateBoundary on this machine', () => {
   it('is positive, grows with bytes, and every sample is wall time beyond ORT\'s kernel time', async () => {
-    const { boundary, samples } = await calibrateBoundary({ threads: 1, runs: 7, warmup: 1, sizes: [4096, 1 << 20, 4 << 20] });
+    const { boundary, samples, cuts, oneKernelInMsPerByte } = await calibrateBoundary({ threads: 1, runs: 7, warmup: 1, sizes: [4096, 1 << 20, 4 << 20], cutChains: [[16, 28], [32, 56]] });
     expect(boundary.method).toBe('measured');
     expect(boundary.runs).toBe(7);
     expect(boundary.outputs).toBe('preallocated');
@@ -169,6 +197,24 @@ describe('calibrateBoundary on this machine', () => {
     const at = (bytes: number) => boundaryMs(boundary, bytes, bytes);
     expect(at(4096)).toBeLessThan(at(1 << 20));
     expect(at(1 << 20)).toBeLessThan(at(4 << 20));
+    // Two convolution chains, whole and cut: the input cost is what prices their cuts, never less than the one-kernel models'.
+    expect(cuts!.map((c) => [c.channels, c.size, c.cutBytes])).toEqual([[16, 28, 16 * 28 * 28 * 4], [32, 56, 32 * 56 * 56 * 4]]);
+    for (const c of cuts!) {
+      for (const t of [c.wholeMs, c.firstMs, c.secondMs]) expect(t).toBeGreaterThan(0);
+      expect(c.cutMs).toBeCloseTo(c.firstMs + c.secondMs - c.wholeMs, 5);
+    }
+    const fit = fitBoundary(samples);
+    expect(oneKernelInMsPerByte).toBeCloseTo(fit.inMsPerByte, 12);
+    expect(boundary.inMsPerByte).toBeCloseTo(inCostFromCuts(cuts!, fit), 12);
+    expect(boundary.inMsPerByte).toBeGreaterThanOrEqual(oneKernelInMsPerByte!);
+    expect(boundary.origin).toContain('the input cost from 2 chains of two 1x1 convolutions cut between them (49 kB, 392 kB)');
+  });
+
+  it('keeps the one-kernel models\' input cost without chains', async () => {
+    const r = await calibrateBoundary({ threads: 1, runs: 3, warmup: 0, sizes: [4096, 65536], cutChains: [] });
+    expect(r.cuts).toBeUndefined();
+    expect(r.boundary.inMsPerByte).toBeCloseTo(fitBoundary(r.samples).inMsPerByte, 12);
+    expect(r.boundary.origin).not.toContain('convolutions');
   });
 
   it.each([
