@@ -81,7 +81,7 @@ for (const threads of list(values.threads).map(Number)) {
   boundaries.set(threads, c.boundary);
   console.log(`Boundary calibration at ${threads} thread${threads > 1 ? 's' : ''}: fixed ${c.boundary.fixedMs} ms, in ${Number((c.boundary.inMsPerByte * 1e6).toPrecision(3))} ms/MB, out ${Number((c.boundary.outMsPerByte * 1e6).toPrecision(3))} ms/MB`);
 }
-const hostLine = (h) => `handoff (${h.handoff.mode}) ${h.handoff.fixedMs.toFixed(3)} ms + ${(h.handoff.msPerByte * 1e6).toFixed(3)} ms/MB per frame (R² ${h.handoff.fitR2.toFixed(2)}; ${h.handoff.samples.map((x) => `${(x.bytes / 1e3).toFixed(0)} kB ${x.ms.toFixed(3)} ms`).join(', ')}); ${h.capacity.model} at ${h.capacity.sessionThreads} thread(s) ${h.capacity.singleMs.toFixed(2)} ms alone (${h.capacity.singleThreadMs.toFixed(2)} ms at 1 thread: speedup ${h.capacity.speedup.toFixed(2)}; parallelism ${h.capacity.parallelism.toFixed(2)}), pipelines of it: ${h.capacity.samples.map((x) => `${x.stages} stages ${x.periodMs.toFixed(2)} ms (fluid ${x.fluidMs.toFixed(2)}, efficiency ${x.efficiency.toFixed(2)})`).join(', ')}; load ${h.loadBefore.toFixed(2)} -> ${h.loadAfter.toFixed(2)}`;
+const hostLine = (h) => `handoff (${h.handoff.mode}) ${h.handoff.fixedMs.toFixed(3)} ms + ${(h.handoff.msPerByte * 1e6).toFixed(3)} ms/MB per frame (R² ${h.handoff.fitR2.toFixed(2)}; ${h.handoff.samples.map((x) => `${(x.bytes / 1e3).toFixed(0)} kB ${x.ms.toFixed(3)} ms`).join(', ')}); ${h.capacity.model} at ${h.capacity.sessionThreads} thread(s) ${h.capacity.singleMs.toFixed(2)} ms alone (parallelism ${h.capacity.parallelism.toFixed(2)}), pipelines of it: ${h.capacity.samples.map((x) => `${x.stages} stages ${x.periodMs.toFixed(2)} ms (fluid ${x.fluidMs.toFixed(2)}, efficiency ${x.efficiency.toFixed(2)})`).join(', ')}; load ${h.loadBefore.toFixed(2)} -> ${h.loadAfter.toFixed(2)}`;
 console.log('');
 
 const summary = [];
@@ -176,10 +176,11 @@ console.log(`- pipelines whose throughput predicted for this host is within 10 %
 const sharingErrors = summary.filter((x) => x.stage === 'pipeline' && x.sharing !== null && x.sharing !== undefined).map((x) => Math.abs(x.sharing));
 console.log(`- the same model fed with the measured stage times (the sharing model's own error): ${within(sharingErrors, 0.1)} within 10 % (median |error| ${pct(sharingErrors.sort((a, b) => a - b)[Math.floor(sharingErrors.length / 2)] ?? NaN)})`);
 console.log(`- the same against the median gap between frames: ${within(medianGapErrors, 0.1)} (median |error| ${pct(medianGapErrors.sort((a, b) => a - b)[Math.floor(medianGapErrors.length / 2)] ?? NaN)})`);
-const scaledStages = summary.filter((x) => x.stage !== 'pipeline' && x.scaled !== null && x.scaled !== undefined).map((x) => Math.abs(x.scaled));
+const scaledSigned = summary.filter((x) => x.stage !== 'pipeline' && x.scaled !== null && x.scaled !== undefined).map((x) => x.scaled);
+const scaledStages = scaledSigned.map(Math.abs);
 const scaledPipes = summary.filter((x) => x.stage === 'pipeline' && x.scaled !== null && x.scaled !== undefined).map((x) => Math.abs(x.scaled));
 const med = (xs) => pct(xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN);
-console.log(`- at the speed the whole model ran in the same runs (the prediction scaled by its measured / predicted time): stages ${within(scaledStages, 0.15)} within 15 % (median |error| ${med(scaledStages)}), this host's pipelines ${within(scaledPipes, 0.1)} within 10 % (median |error| ${med(scaledPipes)})`);
+console.log(`- at the speed the whole model ran in the same runs (the prediction scaled by its measured / predicted time): stages ${within(scaledStages, 0.15)} within 15 % (median |error| ${med(scaledStages)}), this host's pipelines ${within(scaledPipes, 0.1)} within 10 % (median |error| ${med(scaledPipes)}); the stages' mean error ${pct(scaledSigned.reduce((a, x) => a + x, 0) / Math.max(1, scaledSigned.length))} (below 0: stages cost more than predicted)`);
 console.log(`- the plan's own prediction (a board per stage) within 10 % of the same measurement: ${within(planErrors, 0.1)} (median |error| ${pct(planErrors.sort((a, b) => a - b)[Math.floor(planErrors.length / 2)] ?? NaN)})`);
 console.log(`- load average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 if (values.json) await writeFile(values.json, `${JSON.stringify(allResults, null, 1)}\n`);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, randomFeeds, splitModel, verifySplit, type LoadedModel } from '@dnnpart/onnx-graph';
 import { evaluatePlan, type Problem } from '@dnnpart/solver';
 import {
-  calibrateHost, calibrationSeconds, capacityEfficiency, estimateSeconds, handoffBytes, hostPipelinePeriodMs, hostPrediction, pipelinePeriodMs, quietContext, splitByPlan, stageCores, stageParallelism, timeBackToBack, verify, verifyPlan,
+  calibrateHost, calibrationSeconds, capacityEfficiency, estimateSeconds, handoffBytes, hostPipelinePeriodMs, hostPrediction, pipelinePeriodMs, quietContext, splitByPlan, stageCores, stageParallelism, timeBackToBack, EXTRA_THREAD_CORES, verify, verifyPlan,
   VERIFY_SCHEMA, type HostCalibration, type VerifyResult,
 } from '@dnnpart/report';
 import { run } from './_run.js';
@@ -132,21 +132,19 @@ describe('verify', () => {
     const h = v.pipeline!.host!;
     const bytes = h.stages.map((x) => x.handoffBytes);
     const handoff = bytes.map((b) => cal.handoff.fixedMs + cal.handoff.msPerByte * b);
-    // One-thread stages keep a core busy each, more where the calibrated pipeline of two got less than a fair share.
-    const cores = stageCores(cal, 2);
-    expect(cores).toBeCloseTo(1 / capacityEfficiency(cal, 2), 12);
-    expect(h.stages.map((x) => x.parallelism)).toEqual([cores, cores]);
+    // One-thread stages keep one core busy each (and are not timed at one thread again).
+    expect(h.stages.map((x) => x.parallelism)).toEqual([1, 1]);
     expect(h.stages.every((x) => x.speedup === undefined)).toBe(true);
-    expect(h.capacitySpeedup).toBe(1);
+    expect(v.stages.every((x) => x.singleThreadMs === undefined)).toBe(true);
     expect(h.efficiency).toBe(capacityEfficiency(cal, 2));
-    const sim = hostPipelinePeriodMs(want.stages.map((s) => s.computeMs), handoff, [cores, cores], cal.cores, 1);
+    const sim = hostPipelinePeriodMs(want.stages.map((s) => s.computeMs), handoff, [1, 1], cal.cores, h.efficiency);
     expect(h.concurrency).toBeCloseTo(sim.concurrency, 12);
     expect(h.slowdown).toBeCloseTo(sim.slowdown, 12);
     expect(h.periodMs).toBeCloseTo(sim.periodMs, 12);
     expect(h.effectiveCores).toBeCloseTo(sim.busyCores, 12);
     expect(h.predictedFps).toBeCloseTo(1000 / sim.periodMs, 9);
     // The same model on the measured stage times: the sharing model's own error.
-    const fromMeasured = hostPipelinePeriodMs(v.stages.map((s) => s.measuredMs), handoff, [cores, cores], cal.cores, 1);
+    const fromMeasured = hostPipelinePeriodMs(v.stages.map((s) => s.measuredMs), handoff, [1, 1], cal.cores, h.efficiency);
     expect(h.fromMeasuredStages!.periodMs).toBeCloseTo(fromMeasured.periodMs, 12);
     expect(h.fromMeasuredStages!.fpsError).toBeCloseTo(1000 / fromMeasured.periodMs / v.pipeline!.measuredFps - 1, 12);
     // Two stages never run faster than the slower one alone.
@@ -155,8 +153,8 @@ describe('verify', () => {
     expect(h.fpsErrorMedian).toBeCloseTo(h.predictedFps / v.pipeline!.measuredMedianFps! - 1, 12);
     expect(v.pipeline!.measuredMedianFps).toBeGreaterThan(0);
     // The printed line says what the prediction is made of, and its period.
-    expect(r.text).toContain(`cores kept busy per stage ${cores.toFixed(2)}, ${cores.toFixed(2)}; ${h.concurrency.toFixed(2)} stages running at once`);
-    expect(r.text).toContain(`(a calibrated pipeline of 2 stages got ${h.efficiency.toFixed(2)} of a fair share; slowdown ${h.slowdown.toFixed(2)}): period ${h.periodMs.toFixed(2)} ms`);
+    expect(r.text).toContain(`cores kept busy per stage 1.00, 1.00; ${h.concurrency.toFixed(2)} stages running at once`);
+    expect(r.text).toContain(`(efficiency ${h.efficiency.toFixed(2)} as calibrated for 2 stages; slowdown ${h.slowdown.toFixed(2)}): period ${h.periodMs.toFixed(2)} ms`);
     expect(cal.cores).toBeGreaterThanOrEqual(1);
     expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(JSON.parse(JSON.stringify(v)));
 
@@ -234,7 +232,7 @@ describe('verify', () => {
     expect(v.stages[0]!.error).toBeCloseTo(predicted[0]!.computeMs / v.stages[0]!.measuredMs - 1, 12);
     const h = v.pipeline!.host!;
     const handoff = h.stages.map((x) => x.handoffMs);
-    const scaled = hostPipelinePeriodMs([predicted[0]!.computeMs * ref.ratio, predicted[1]!.computeMs], handoff, h.stages.map((x) => x.parallelism), v.hostCalibration!.cores, 1);
+    const scaled = hostPipelinePeriodMs([predicted[0]!.computeMs * ref.ratio, predicted[1]!.computeMs], handoff, [1, 1], v.hostCalibration!.cores, h.efficiency);
     expect(h.scaled!.periodMs).toBeCloseTo(scaled.periodMs, 9);
     expect(h.scaled!.fpsError).toBeCloseTo(1000 / scaled.periodMs / v.pipeline!.measuredFps - 1, 9);
     expect(v.notes.find((n) => n.startsWith('the whole model, timed in the same runs as the stages, took'))).toMatch(/ms against 0\.00 ms predicted \(\d+ % slower\)/);
@@ -373,9 +371,9 @@ describe('the pipeline predicted for this host', () => {
     { name: 'an efficiency over 1 (work the calibration model wasted alone), held to 1', efficiency: 1.3, held: 1 },
   ])('prices handoffs and shared cores from $name', ({ efficiency, held }) => {
     const cal: HostCalibration = {
-      schema: 'dnnpart/host-calibration@3', cpu: 'test', cores: 2, threads: 1, loadBefore: 0, loadAfter: 0,
+      schema: 'dnnpart/host-calibration@2', cpu: 'test', cores: 2, threads: 1, loadBefore: 0, loadAfter: 0,
       handoff: { mode: 'transfer', fixedMs: 0.05, msPerByte: 1e-7, fitR2: 1, samples: [] },
-      capacity: { model: 'm', sessionThreads: 1, singleMs: 2, cpuMs: 2, singleThreadMs: 2, speedup: 1, parallelism: 1, samples: [{ stages: 2, periodMs: 2.5 / efficiency, fluidMs: 2.5, efficiency }] },
+      capacity: { model: 'm', sessionThreads: 1, singleMs: 2, cpuMs: 2, parallelism: 1, samples: [{ stages: 2, periodMs: 2.5 / efficiency, fluidMs: 2.5, efficiency }] },
     };
     expect(capacityEfficiency(cal, 2)).toBe(held);
     // One stage, and more stages than calibrated: 1, and the longest pipeline calibrated.
@@ -383,45 +381,42 @@ describe('the pipeline predicted for this host', () => {
     expect(capacityEfficiency(cal, 5)).toBe(held);
     // Stage 0: 4 ms and 2 MB handed on (0.05 + 0.2 ms); stage 1: 3.75 ms and 1.5 MB received (0.05 + 0.15 ms).
     const h = hostPrediction([4, 3.75], [2e6, 1.5e6], cal, { fps: 200, medianFps: 250 });
-    // Each stage keeps 1 / efficiency cores busy: the efficiency folded into the cores.
-    const held1 = 1 / held;
-    expect(h.stages).toEqual([{ predictedMs: 4, parallelism: held1, handoffBytes: 2e6, handoffMs: 0.25 }, { predictedMs: 3.75, parallelism: held1, handoffBytes: 1.5e6, handoffMs: 0.2 }]);
-    const sim = hostPipelinePeriodMs([4, 3.75], [0.25, 0.2], [held1, held1], 2, 1);
+    expect(h.stages).toEqual([{ predictedMs: 4, parallelism: 1, handoffBytes: 2e6, handoffMs: 0.25 }, { predictedMs: 3.75, parallelism: 1, handoffBytes: 1.5e6, handoffMs: 0.2 }]);
+    const sim = hostPipelinePeriodMs([4, 3.75], [0.25, 0.2], [1, 1], 2, held);
     expect(h.periodMs).toBeCloseTo(sim.periodMs, 12);
-    // The same period as one core each on cores shared at that efficiency.
-    expect(h.periodMs).toBeCloseTo(hostPipelinePeriodMs([4, 3.75], [0.25, 0.2], [1, 1], 2, held).periodMs, 9);
     // Full efficiency: the slower stage alone; less: slower than that.
     if (held === 1) expect(h.periodMs).toBeCloseTo(4.25, 9);
     else expect(h.periodMs).toBeGreaterThan(4.25);
     expect(h.efficiency).toBe(held);
-    expect(h.capacitySpeedup).toBe(1);
     expect(h.effectiveCores).toBeCloseTo(sim.busyCores, 12);
     expect(h.predictedFps).toBeCloseTo(1000 / h.periodMs, 9);
     expect(h.fpsError).toBeCloseTo(1000 / h.periodMs / 200 - 1, 12);
     expect(h.fpsErrorMedian).toBeCloseTo(1000 / h.periodMs / 250 - 1, 12);
   });
 
-  it('moves the cores a stage keeps busy by what its threads buy it against the capacity model', () => {
-    // Two-thread stages on two cores; the capacity model went 1.1 x faster on 2 threads than on 1, and its
-    // pipeline of two got 1.4 x a fair share of the cores its threads would hold: it kept 2 / 1.4 busy.
+  it.each([
+    { name: 'one thread', threads: 1, cores: 2, speedup: 1, want: 1 },
+    { name: 'no speedup measured: every thread a core', threads: 2, cores: 2, speedup: undefined, want: 2 },
+    { name: 'a second thread that buys 1.3x, and wastes half a core', threads: 2, cores: 2, speedup: 1.3, want: 1.3 + EXTRA_THREAD_CORES },
+    { name: 'a second thread that buys 1.8x: at most its threads', threads: 2, cores: 2, speedup: 1.8, want: 2 },
+    { name: 'a second thread that slows it down: at least a core', threads: 2, cores: 2, speedup: 0.4, want: 1 },
+    { name: 'four threads on two cores: at most the cores', threads: 4, cores: 2, speedup: 1.2, want: 1.2 + EXTRA_THREAD_CORES },
+  ])('a stage keeps busy what its threads buy it plus what they waste: $name', ({ threads, cores, speedup, want }) => {
+    expect(stageCores(threads, cores, speedup)).toBeCloseTo(want, 12);
+  });
+
+  it('prices two-thread stages by what their threads buy them', () => {
     const cal: HostCalibration = {
-      schema: 'dnnpart/host-calibration@3', cpu: 'test', cores: 2, threads: 2, loadBefore: 0, loadAfter: 0,
+      schema: 'dnnpart/host-calibration@2', cpu: 'test', cores: 2, threads: 2, loadBefore: 0, loadAfter: 0,
       handoff: { mode: 'transfer', fixedMs: 0, msPerByte: 0, fitR2: 1, samples: [] },
-      capacity: { model: 'm', sessionThreads: 2, singleMs: 2, cpuMs: 3, singleThreadMs: 2.2, speedup: 1.1, parallelism: 2, samples: [{ stages: 2, periodMs: 2, fluidMs: 2.8, efficiency: 1.4 }] },
+      capacity: { model: 'm', sessionThreads: 2, singleMs: 2, cpuMs: 3, parallelism: 2, samples: [{ stages: 2, periodMs: 2.8, fluidMs: 2.8, efficiency: 1 }] },
     };
-    const base = 2 / 1.4;
-    expect(stageCores(cal, 2)).toBeCloseTo(base, 12);
-    // A stage that 2 threads make 1.8 x faster keeps 0.7 more busy; one they make slower, less, never under one core.
-    expect(stageCores(cal, 2, 1.8)).toBeCloseTo(base + 0.7, 12);
-    expect(stageCores(cal, 2, 0.9)).toBeCloseTo(base - 0.2, 12);
-    expect(stageCores(cal, 2, 0.3)).toBe(1);
-    // A pipeline of one stage: its threads, moved the same way.
-    expect(stageCores(cal, 1, 1.1)).toBe(2);
     const h = hostPrediction([4, 4], [0, 0], cal, { fps: 100, speedups: [1.8, 0.9] });
-    expect(h.stages.map((x) => [x.parallelism, x.speedup])).toEqual([[stageCores(cal, 2, 1.8), 1.8], [stageCores(cal, 2, 0.9), 0.9]]);
-    expect(h.capacitySpeedup).toBe(1.1);
-    // Both stages run all the time, asking for 2.13 + 1.23 cores of 2: each frame takes (4 x 2.13 + 4 x 1.23) / 2 ms.
-    expect(h.periodMs).toBeCloseTo((4 * stageCores(cal, 2, 1.8) + 4 * stageCores(cal, 2, 0.9)) / 2, 6);
+    expect(h.stages.map((x) => [x.parallelism, x.speedup])).toEqual([[2, 1.8], [1.4, 0.9]]);
+    // Both stages run all the time, asking for 2 + 1.4 cores of 2: each frame takes (4 x 2 + 4 x 1.4) / 2 ms.
+    expect(h.periodMs).toBeCloseTo((4 * 2 + 4 * 1.4) / 2, 6);
+    // Without speedups, both threads of each stage hold a core: 8 ms.
+    expect(hostPrediction([4, 4], [0, 0], cal, { fps: 100 }).periodMs).toBeCloseTo(8, 6);
   });
 
   it.each([
@@ -470,9 +465,6 @@ describe('the pipeline predicted for this host', () => {
     expect(cal.capacity.cpuMs).toBeGreaterThan(0);
     expect(cal.capacity.sessionThreads).toBe(1);
     expect(cal.capacity.parallelism).toBe(1);
-    // At one thread, the one-thread time is the time.
-    expect(cal.capacity.singleThreadMs).toBe(cal.capacity.singleMs);
-    expect(cal.capacity.speedup).toBe(1);
     // Pipelines of 2..sessions stages, each against the fluid share worked out from the model alone.
     expect(cal.capacity.samples.map((x) => x.stages)).toEqual([2]);
     const x = cal.capacity.samples[0]!;
@@ -494,21 +486,19 @@ describe('the pipeline predicted for this host', () => {
     expect(h.efficiency).toBe(capacityEfficiency(cal, 2));
     const split = splitModel(model, { stages: stageOf });
     const bytes = handoffBytes(model, split.stages, { input: { data: new Float32Array(3 * 64 * 64) } });
-    expect(h.stages).toEqual(predicted.map((s, i) => ({ predictedMs: s.computeMs, parallelism: stageCores(cal, 2), handoffBytes: bytes[i], handoffMs: cal.handoff.fixedMs + cal.handoff.msPerByte * bytes[i]! })));
-    expect(h.periodMs).toBeCloseTo(hostPipelinePeriodMs(predicted.map((s) => s.computeMs), h.stages.map((x) => x.handoffMs), [stageCores(cal, 2), stageCores(cal, 2)], cal.cores, 1).periodMs, 12);
+    expect(h.stages).toEqual(predicted.map((s, i) => ({ predictedMs: s.computeMs, parallelism: 1, handoffBytes: bytes[i], handoffMs: cal.handoff.fixedMs + cal.handoff.msPerByte * bytes[i]! })));
+    expect(h.periodMs).toBeCloseTo(hostPipelinePeriodMs(predicted.map((s) => s.computeMs), h.stages.map((x) => x.handoffMs), [1, 1], cal.cores, h.efficiency).periodMs, 12);
     // No one-thread pass at one thread.
     expect(result.stages.every((s) => s.singleThreadMs === undefined)).toBe(true);
 
     // Two threads a stage: each stage is timed at one thread too, and what its threads buy it moves the cores it keeps busy.
     await expect(calibrateHost({ threads: 2, sizes: [4, 65536] })).rejects.toThrow('host calibration option sizes needs at least 3 sizes of >= 4 bytes');
     const cal2 = await calibrateHost({ threads: 2, sessions: 2, sizes: [4, 65536, 1 << 20], frames: 6, capacityFrames: 6, rounds: 1 });
-    expect(cal2.capacity.singleThreadMs).toBeGreaterThan(0);
-    expect(cal2.capacity.speedup).toBeCloseTo(cal2.capacity.singleThreadMs / cal2.capacity.singleMs, 12);
     const two = (await verifyPlan(model, 'sq.onnx', stageOf, ['a', 'b'], predicted, { threads: 2, runs: 2, warmup: 1, pipelineFrames: 3, host: cal2 })).result;
     const speedups = two.stages.map((s) => s.singleThreadMs! / s.measuredMs);
     expect(two.stages.every((s) => s.singleThreadMs! > 0)).toBe(true);
     expect(two.pipeline!.host!.stages.map((x) => x.speedup)).toEqual(speedups);
-    expect(two.pipeline!.host!.stages.map((x) => x.parallelism)).toEqual(speedups.map((s) => stageCores(cal2, 2, s)));
+    expect(two.pipeline!.host!.stages.map((x) => x.parallelism)).toEqual(speedups.map((s) => stageCores(2, cal2.cores, s)));
 
     const none = await verifyPlan(model, 'sq.onnx', stageOf, ['a', 'b'], predicted, { threads: 1, runs: 1, warmup: 0, pipelineFrames: 2, host: false });
     expect(none.result.pipeline!.host).toBeUndefined();

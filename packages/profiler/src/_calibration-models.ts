@@ -64,19 +64,21 @@ const shapeInfo = (name: string, shape: readonly number[]) => ({
  * convolutions costs on this machine, blocked layouts left and re-entered included (ORT's NCHWc
  * reorders), which one-kernel models never show.
  */
-export function convChainModel(part: ConvChainPart, channels: number, size: number): ConvChainModel {
+export function convChainModel(part: ConvChainPart, channels: number, size: number, kernel = 1): ConvChainModel {
   const shape = [1, channels, size, size];
   const weight = (name: string, seed: number) => ({
-    name, dims: [BigInt(channels), BigInt(channels), 1n, 1n], dataType: DT.FLOAT,
-    floatData: Array.from({ length: channels * channels }, (_, i) => (((i * 7919 + seed) % 200) - 100) / (100 * channels)),
+    name, dims: [BigInt(channels), BigInt(channels), BigInt(kernel), BigInt(kernel)], dataType: DT.FLOAT,
+    floatData: Array.from({ length: channels * channels * kernel * kernel }, (_, i) => (((i * 7919 + seed) % 200) - 100) / (100 * channels * kernel * kernel)),
   });
+  const half = BigInt(kernel >> 1);
+  const pads = [{ name: 'pads', type: 7, ints: [half, half, half, half] }];
   const bias = (name: string) => ({ name, dims: [BigInt(channels)], dataType: DT.FLOAT, floatData: Array.from({ length: channels }, () => 0.01) });
   const first = [
-    { opType: 'Conv', name: 'conv1', input: ['x', 'w1', 'b1'], output: ['c1'] },
+    { opType: 'Conv', name: 'conv1', input: ['x', 'w1', 'b1'], output: ['c1'], attribute: pads },
     { opType: 'Relu', name: 'relu1', input: ['c1'], output: ['mid'] },
   ];
   const second = [
-    { opType: 'Conv', name: 'conv2', input: ['mid', 'w2', 'b2'], output: ['c2'] },
+    { opType: 'Conv', name: 'conv2', input: ['mid', 'w2', 'b2'], output: ['c2'], attribute: pads },
     { opType: 'Relu', name: 'relu2', input: ['c2'], output: ['y'] },
   ];
   const nodes = part === 'whole' ? [...first, ...second] : part === 'first' ? first : second;

@@ -190,10 +190,10 @@ export interface BoundaryCutSample {
 export interface BoundaryCalibration {
   readonly boundary: BoundaryCost;
   readonly samples: readonly BoundaryCalibrationSample[];
-  /** The convolution cuts behind inMsPerByte (absent with cutChains []). */
+  /** The convolution cuts behind fixedMs and inMsPerByte (absent with cutChains []). */
   readonly cuts?: readonly BoundaryCutSample[];
-  /** The input cost the one-kernel models alone gave, before the cuts raised it. */
-  readonly oneKernelInMsPerByte?: number;
+  /** The fixed and input costs the one-kernel models alone gave, before the cuts raised them. */
+  readonly oneKernel?: { readonly fixedMs: number; readonly inMsPerByte: number };
 }
 
 export const DEFAULT_CALIBRATION_SIZES: readonly number[] = [4096, 65536, 1 << 20, 4 << 20, 16 << 20];
@@ -201,16 +201,27 @@ export const DEFAULT_CALIBRATION_SIZES: readonly number[] = [4096, 65536, 1 << 2
 export const DEFAULT_CUT_CHAINS: readonly (readonly [number, number])[] = [[16, 28], [32, 56], [64, 56], [64, 112]];
 
 /**
- * The input cost per byte that makes the boundary model price the measured convolution cuts: a cut
- * of b bytes adds the second stage's fixed cost, the first's output cost and the second's input cost,
- * fixedMs + (outMsPerByte + inMsPerByte) x b, to the whole; least squares through the origin on what
- * is left after the fixed and output costs, never below the one-kernel models' own input cost.
+ * The fixed and input costs that make the boundary model price the measured convolution cuts: a cut
+ * of b bytes adds a stage, so its fixed cost, and the first stage's output and the second's input,
+ * fixedMs + (outMsPerByte + inMsPerByte) x b, to the whole. The cuts' least-squares line gives the
+ * fixed cost (a run whose kernels wake the thread pool costs more than a one-kernel model's), then
+ * the input cost is fitted through it on what the output cost leaves; neither goes below the
+ * one-kernel models' own. Fewer than two cut sizes keep the fixed cost.
  */
-export function inCostFromCuts(cuts: readonly Pick<BoundaryCutSample, 'cutBytes' | 'cutMs'>[], fit: { readonly fixedMs: number; readonly inMsPerByte: number; readonly outMsPerByte: number }): number {
+export function boundaryFromCuts(
+  cuts: readonly Pick<BoundaryCutSample, 'cutBytes' | 'cutMs'>[],
+  fit: { readonly fixedMs: number; readonly inMsPerByte: number; readonly outMsPerByte: number },
+): { fixedMs: number; inMsPerByte: number } {
+  const n = cuts.length;
+  const mb = cuts.reduce((a, c) => a + c.cutBytes, 0) / Math.max(n, 1);
+  const my = cuts.reduce((a, c) => a + c.cutMs, 0) / Math.max(n, 1);
+  const sxx = cuts.reduce((a, c) => a + (c.cutBytes - mb) ** 2, 0);
+  const intercept = n >= 2 && sxx > 0 ? my - (cuts.reduce((a, c) => a + (c.cutBytes - mb) * (c.cutMs - my), 0) / sxx) * mb : fit.fixedMs;
+  const fixedMs = Math.max(fit.fixedMs, intercept);
   const den = cuts.reduce((a, c) => a + c.cutBytes * c.cutBytes, 0);
-  if (!(den > 0)) return fit.inMsPerByte;
-  const num = cuts.reduce((a, c) => a + (c.cutMs - fit.fixedMs - fit.outMsPerByte * c.cutBytes) * c.cutBytes, 0);
-  return Math.max(fit.inMsPerByte, num / den);
+  if (!(den > 0)) return { fixedMs: fit.fixedMs, inMsPerByte: fit.inMsPerByte };
+  const num = cuts.reduce((a, c) => a + (c.cutMs - fixedMs - fit.outMsPerByte * c.cutBytes) * c.cutBytes, 0);
+  return { fixedMs, inMsPerByte: Math.max(fit.inMsPerByte, num / den) };
 }
 
 /**
@@ -280,12 +291,12 @@ export async function calibrateBoundary(options: BoundaryCalibrationOptions = {}
     cuts.push(await timeCut(channels, size, opts, runs, warmup, outputs));
     options.onProgress?.({ phase: 'boundary', done: samples.length + cuts.length, total });
   }
-  const inMsPerByte = cuts.length > 0 ? inCostFromCuts(cuts, fit) : fit.inMsPerByte;
+  const { fixedMs, inMsPerByte } = cuts.length > 0 ? boundaryFromCuts(cuts, fit) : fit;
   const origin = `${samples.length} one-kernel models (Slice, Expand, Add) of ${sizes.map((s) => bytesLabel(s)).join(', ')} at ${threads} thread(s): session.run wall time minus ORT's kernel time`
-    + (cuts.length > 0 ? `; the input cost from ${cuts.length} chains of two 1x1 convolutions cut between them (${cuts.map((c) => bytesLabel(c.cutBytes)).join(', ')}): the stages' wall time minus the whole chain's` : '');
+    + (cuts.length > 0 ? `; the fixed and input costs from ${cuts.length} chains of two 1x1 convolutions cut between them (${cuts.map((c) => bytesLabel(c.cutBytes)).join(', ')}): the stages' wall time minus the whole chain's` : '');
   return {
     boundary: {
-      fixedMs: round(fit.fixedMs, 6),
+      fixedMs: round(fixedMs, 6),
       inMsPerByte: round(inMsPerByte, 12),
       outMsPerByte: round(fit.outMsPerByte, 12),
       method: 'measured',
@@ -295,7 +306,7 @@ export async function calibrateBoundary(options: BoundaryCalibrationOptions = {}
       origin,
     },
     samples,
-    ...(cuts.length > 0 ? { cuts, oneKernelInMsPerByte: round(fit.inMsPerByte, 12) } : {}),
+    ...(cuts.length > 0 ? { cuts, oneKernel: { fixedMs: round(fit.fixedMs, 6), inMsPerByte: round(fit.inMsPerByte, 12) } } : {}),
   };
 }
 

@@ -33,7 +33,7 @@ export {
   calibrateBoundary,
   estimatedBoundary,
   fitBoundary,
-  inCostFromCuts,
+  boundaryFromCuts,
   type BoundaryCalibration,
   type BoundaryCutSample,
   type BoundaryCalibrationOptions,

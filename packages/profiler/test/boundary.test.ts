@@ -12,7 +12,7 @@ import {
   convChainModel,
   estimatedBoundary,
   fitBoundary,
-  inCostFromCuts,
+  boundaryFromCuts,
   loadBoardDescription,
   readProfile,
   validateProfile,
@@ -146,16 +146,23 @@ describe('boundaryOf and the defaults', () => {
   });
 });
 
-describe('the input cost from convolution cuts', () => {
+describe('the fixed and input costs from convolution cuts', () => {
   const fit = { fixedMs: 0.02, inMsPerByte: 1e-8, outMsPerByte: 1.2e-7 };
-  it('returns the input cost that prices exact cuts', () => {
-    // A cut of b bytes costs the second stage's fixed cost and the first's output, the second's input: 0.02 + (1.2e-7 + 3e-7) b.
-    const cuts = [5e4, 4e5, 8e5, 3.2e6].map((b) => ({ cutBytes: b, cutMs: 0.02 + (1.2e-7 + 3e-7) * b }));
-    expect(inCostFromCuts(cuts, fit)).toBeCloseTo(3e-7, 15);
+  it('returns the costs that price exact cuts', () => {
+    // A cut of b bytes costs a stage's fixed cost and the first's output, the second's input: 0.15 + (1.2e-7 + 3e-7) b.
+    const cuts = [5e4, 4e5, 8e5, 3.2e6].map((b) => ({ cutBytes: b, cutMs: 0.15 + (1.2e-7 + 3e-7) * b }));
+    const r = boundaryFromCuts(cuts, fit);
+    expect(r.fixedMs).toBeCloseTo(0.15, 12);
+    expect(r.inMsPerByte).toBeCloseTo(3e-7, 15);
   });
-  it('never goes below the one-kernel models\' input cost, and keeps it without cuts', () => {
-    expect(inCostFromCuts([{ cutBytes: 1e6, cutMs: 0 }], fit)).toBe(1e-8);
-    expect(inCostFromCuts([], fit)).toBe(1e-8);
+  it('never goes below the one-kernel models\' costs, and keeps them without cuts', () => {
+    // Cuts cheaper than the one-kernel models say: both stay.
+    expect(boundaryFromCuts([{ cutBytes: 1e5, cutMs: 0 }, { cutBytes: 1e6, cutMs: 0.001 }], fit)).toEqual({ fixedMs: 0.02, inMsPerByte: 1e-8 });
+    expect(boundaryFromCuts([], fit)).toEqual({ fixedMs: 0.02, inMsPerByte: 1e-8 });
+    // One cut size: no line through it, the fixed cost stays and the input cost takes the rest.
+    const one = boundaryFromCuts([{ cutBytes: 1e6, cutMs: 0.02 + (1.2e-7 + 2e-7) * 1e6 }], fit);
+    expect(one.fixedMs).toBe(0.02);
+    expect(one.inMsPerByte).toBeCloseTo(2e-7, 15);
   });
   it('builds chains whose two stages compute what the whole does', async () => {
     const ort = await import('onnxruntime-node');
@@ -174,7 +181,7 @@ describe('the input cost from convolution cuts', () => {
 
 describe('calibrateBoundary on this machine', () => {
   it('is positive, grows with bytes, and every sample is wall time beyond ORT\'s kernel time', async () => {
-    const { boundary, samples, cuts, oneKernelInMsPerByte } = await calibrateBoundary({ threads: 1, runs: 7, warmup: 1, sizes: [4096, 1 << 20, 4 << 20], cutChains: [[16, 28], [32, 56]] });
+    const { boundary, samples, cuts, oneKernel } = await calibrateBoundary({ threads: 1, runs: 7, warmup: 1, sizes: [4096, 1 << 20, 4 << 20], cutChains: [[16, 28], [32, 56]] });
     expect(boundary.method).toBe('measured');
     expect(boundary.runs).toBe(7);
     expect(boundary.outputs).toBe('preallocated');
@@ -204,10 +211,14 @@ describe('calibrateBoundary on this machine', () => {
       expect(c.cutMs).toBeCloseTo(c.firstMs + c.secondMs - c.wholeMs, 5);
     }
     const fit = fitBoundary(samples);
-    expect(oneKernelInMsPerByte).toBeCloseTo(fit.inMsPerByte, 12);
-    expect(boundary.inMsPerByte).toBeCloseTo(inCostFromCuts(cuts!, fit), 12);
-    expect(boundary.inMsPerByte).toBeGreaterThanOrEqual(oneKernelInMsPerByte!);
-    expect(boundary.origin).toContain('the input cost from 2 chains of two 1x1 convolutions cut between them (49 kB, 392 kB)');
+    expect(oneKernel!.fixedMs).toBeCloseTo(fit.fixedMs, 6);
+    expect(oneKernel!.inMsPerByte).toBeCloseTo(fit.inMsPerByte, 12);
+    const fromCuts = boundaryFromCuts(cuts!, fit);
+    expect(boundary.fixedMs).toBeCloseTo(fromCuts.fixedMs, 6);
+    expect(boundary.inMsPerByte).toBeCloseTo(fromCuts.inMsPerByte, 12);
+    expect(boundary.fixedMs).toBeGreaterThanOrEqual(oneKernel!.fixedMs);
+    expect(boundary.inMsPerByte).toBeGreaterThanOrEqual(oneKernel!.inMsPerByte);
+    expect(boundary.origin).toContain('the fixed and input costs from 2 chains of two 1x1 convolutions cut between them (49 kB, 392 kB)');
   });
 
   it('keeps the one-kernel models\' input cost without chains', async () => {

@@ -231,8 +231,8 @@ export function formatVerify(r: VerifyResult, opts: Pick<VerifyCommandOptions, '
   }
   const h = r.pipeline?.host;
   if (h) {
-    const speedups = h.stages.every((x) => x.speedup !== undefined) ? ` (a stage's speedup from 1 thread ${h.stages.map((x) => fixed(x.speedup!, 2)).join(', ')}; the capacity model's ${fixed(h.capacitySpeedup, 2)})` : '';
-    lines.push(`this host: stages + handoff (${fixed(h.handoffFixedMs, 3)} ms + ${fixed(h.handoffMsPerByte * 1e6, 3)} ms/MB per frame: ${h.stages.map((x) => fixed(x.handoffMs, 3)).join(', ')} ms), cores kept busy per stage ${h.stages.map((x) => fixed(x.parallelism, 2)).join(', ')}${speedups}; ${fixed(h.concurrency, 2)} stages running at once on ${fixed(h.effectiveCores, 2)} cores' worth of work (a calibrated pipeline of ${h.stages.length} stages got ${fixed(h.efficiency, 2)} of a fair share; slowdown ${fixed(h.slowdown, 2)}): period ${fixed(h.periodMs)} ms`);
+    const speedups = h.stages.every((x) => x.speedup !== undefined) ? ` (what its threads buy it over 1: ${h.stages.map((x) => `${fixed(x.speedup!, 2)}x`).join(', ')})` : '';
+    lines.push(`this host: stages + handoff (${fixed(h.handoffFixedMs, 3)} ms + ${fixed(h.handoffMsPerByte * 1e6, 3)} ms/MB per frame: ${h.stages.map((x) => fixed(x.handoffMs, 3)).join(', ')} ms), cores kept busy per stage ${h.stages.map((x) => fixed(x.parallelism, 2)).join(', ')}${speedups}; ${fixed(h.concurrency, 2)} stages running at once on ${fixed(h.effectiveCores, 2)} cores' worth of work (efficiency ${fixed(h.efficiency, 2)} as calibrated for ${h.stages.length} stages; slowdown ${fixed(h.slowdown, 2)}): period ${fixed(h.periodMs)} ms`);
   }
   for (const n of r.notes) lines.push(`note: ${n}`);
   if (opts.output) lines.push(`wrote ${opts.output}`);

@@ -12,7 +12,7 @@ import { buildZooModel } from '@dnnpart/zoo';
 import { VerifyError } from './errors.js';
 import { runPipeline, timeBackToBack, type Handoff, type StageRunnable, type SyntheticStage } from './measure.js';
 
-export const HOST_CALIBRATION_SCHEMA = 'dnnpart/host-calibration@3';
+export const HOST_CALIBRATION_SCHEMA = 'dnnpart/host-calibration@2';
 
 export interface HandoffSample {
   /** Bytes handed from the first synthetic stage to the second per frame. */
@@ -49,17 +49,13 @@ export interface HostCalibration {
   /**
    * The capacity model run alone (singleMs: median wall clock; cpuMs: median CPU time of the process,
    * for reading), then chained into pipelines of 2..N stages; parallelism: the cores a session holds
-   * while it runs by its threads (stageParallelism), against which each sample's efficiency is taken.
-   * singleThreadMs and speedup: the same model at one thread, and singleThreadMs / singleMs (1 at one
-   * thread): what its extra threads buy it alone, the baseline of stageCores.
+   * while it runs (stageParallelism).
    */
   readonly capacity: {
     readonly model: string;
     readonly sessionThreads: number;
     readonly singleMs: number;
     readonly cpuMs: number;
-    readonly singleThreadMs: number;
-    readonly speedup: number;
     readonly parallelism: number;
     readonly samples: readonly CapacitySample[];
   };
@@ -122,6 +118,29 @@ export interface HostPeriod {
  */
 export function stageParallelism(threads: number, cores: number): number {
   return Math.max(1, Math.min(threads, cores));
+}
+
+/** Cores' worth of waking and waiting each thread beyond the first adds to a stage that shares the cores (EXTRA_THREAD_CORES). */
+export const EXTRA_THREAD_CORES = 0.5;
+
+/**
+ * The cores a stage keeps busy while it runs in a pipeline that shares this host's cores, given its
+ * `speedup` (its time at one thread over its time at its threads, measured here): the work its
+ * threads really share, speedup cores' worth, plus EXTRA_THREAD_CORES for each thread beyond the
+ * first (threads woken for every kernel, then waiting for each other), within 1..stageParallelism.
+ * Without a speedup (or at one thread): stageParallelism, every thread a core.
+ *
+ * Why: a second thread buys resnet18's stages 1.6-1.8x and PaddleOCR's recogniser nothing (0.8-1.0),
+ * and in a pipeline on 2 cores the first kept about 2 cores busy, the second 1.2-1.4. Fitted on 18
+ * such pipelines (p = 0.34 + 1.1 x speedup; this one-constant form with 0.3, 0.4 and 0.5 compared
+ * on three runs of bench/verify-stages.mjs, 0.5 kept), fed the measured stage times it put 11-13 of
+ * 18 two-thread pipelines within 10 % where every thread a core put 7-9 (bench/results/verify-stages.md).
+ * Only two threads on two cores were measured.
+ */
+export function stageCores(threads: number, cores: number, speedup?: number): number {
+  const n = stageParallelism(threads, cores);
+  if (speedup === undefined || n === 1 || !(speedup > 0)) return n;
+  return Math.min(n, Math.max(1, speedup + EXTRA_THREAD_CORES * (n - 1)));
 }
 
 /**
@@ -212,7 +231,7 @@ export function hostPipelinePeriodMs(
 
 /**
  * Seconds calibrateHost takes by its settings: a two-stage pipeline per handoff size (worker start-up
- * and frames of well under a millisecond), the capacity model alone (at its threads and at one), then rounds of its 2..sessions-
+ * and frames of well under a millisecond), the capacity model alone, then rounds of its 2..sessions-
  * stage pipelines (start-up, and frames of a few ms shared by the cores).
  */
 export function calibrationSeconds(o: Pick<HostCalibrationOptions, 'sessions' | 'sizes' | 'frames' | 'capacityFrames' | 'rounds'> = {}): number {
@@ -280,8 +299,6 @@ export async function calibrateHost(options: HostCalibrationOptions): Promise<Ho
   const alone = await timeBackToBack([stage(0)], feeds, { threads, runs: 40, warmup: WARMUP, ...signal });
   const singleMs = median(alone.stageMs[0]!);
   const cpuMs = median(alone.stageCpuMs[0]!);
-  // What its extra threads buy it: the same model at one thread.
-  const singleThreadMs = threads > 1 ? median((await timeBackToBack([stage(0)], feeds, { threads: 1, runs: 40, warmup: WARMUP, ...signal })).stageMs[0]!) : singleMs;
   const parallelism = stageParallelism(threads, availableParallelism());
   tick();
   const periods = counts.map(() => [] as number[]);
@@ -308,7 +325,7 @@ export async function calibrateHost(options: HostCalibrationOptions): Promise<Ho
     loadBefore,
     loadAfter: loadavg()[0]!,
     handoff,
-    capacity: { model: `${CAPACITY_NET} ${CAPACITY_INPUT.join('x')}`, sessionThreads: threads, singleMs, cpuMs, singleThreadMs, speedup: singleThreadMs / singleMs, parallelism, samples: capSamples },
+    capacity: { model: `${CAPACITY_NET} ${CAPACITY_INPUT.join('x')}`, sessionThreads: threads, singleMs, cpuMs, parallelism, samples: capSamples },
   };
 }
 
@@ -319,29 +336,7 @@ export async function calibrateHost(options: HostCalibrationOptions): Promise<Ho
  * no stage's to count on.
  */
 export function capacityEfficiency(host: Pick<HostCalibration, 'capacity'>, stages: number): number {
-  return Math.min(1, rawEfficiency(host, stages));
-}
-
-/** The calibrated efficiency of a pipeline of as many stages, not held to 1. */
-function rawEfficiency(host: Pick<HostCalibration, 'capacity'>, stages: number): number {
   const xs = host.capacity.samples.filter((x) => x.stages <= stages);
   if (stages <= 1 || xs.length === 0) return 1;
-  return xs[xs.length - 1]!.efficiency;
-}
-
-/**
- * The cores' worth of work a stage keeps busy while it runs in a pipeline of `stages` stages on this
- * host, for hostPipelinePeriodMs at efficiency 1. The capacity model kept parallelism / efficiency
- * cores busy in its calibrated pipeline of as many stages (at one thread, above 1 where the scheduler
- * puts two stages on one core); a stage whose extra threads buy it more than they bought the capacity
- * model (its `speedup`, time at one thread over time at its threads) keeps that much more busy, one
- * whose threads buy it less keeps less, never under one core. Measured here (2 threads, 2 cores, 18
- * pipelines of six models): resnet18's stages (speedup 1.8) kept 2 cores busy, PaddleOCR's recogniser
- * (0.8-0.95: its second thread only waits) 1.2-1.4; a stage's threads alone (the former rule) made
- * 7 of 18 of those pipelines within 10 %, this one 12 of 18 (bench/results/verify-stages.md).
- * Without a speedup, the capacity model's own: the calibrated cores, as before.
- */
-export function stageCores(host: Pick<HostCalibration, 'capacity'>, stages: number, speedup?: number): number {
-  const base = host.capacity.parallelism / rawEfficiency(host, stages);
-  return Math.max(1, base + (speedup ?? host.capacity.speedup) - host.capacity.speedup);
+  return Math.min(1, xs[xs.length - 1]!.efficiency);
 }

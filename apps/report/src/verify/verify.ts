@@ -111,7 +111,7 @@ export interface HostPrediction {
   readonly stages: readonly {
     /** The plan's stage time (computeMs). */
     readonly predictedMs: number;
-    /** Cores' worth of work the stage keeps busy while it runs (stageCores: the calibrated capacity model's, moved by this stage's speedup against its). */
+    /** Cores the stage keeps busy while it runs (stageCores: its speedup plus what its extra threads waste, or all its threads without a speedup). */
     readonly parallelism: number;
     /** Bytes the stage receives and sends on per frame in verify's pipeline. */
     readonly handoffBytes: number;
@@ -119,8 +119,6 @@ export interface HostPrediction {
     /** Its time at one thread over its time at the plan's threads, measured here (with more than one thread). */
     readonly speedup?: number;
   }[];
-  /** The capacity model's speedup from one thread to the plan's (1 at one thread): the baseline of each stage's cores. */
-  readonly capacitySpeedup: number;
   /**
    * The same simulation fed with the stages' measured back-to-back medians instead of the plan's
    * times: what is left of fpsError here is the sharing model's, not the stage predictions'.
@@ -131,7 +129,7 @@ export interface HostPrediction {
   /** The calibration used (the full one is the result's hostCalibration). */
   readonly handoffFixedMs: number;
   readonly handoffMsPerByte: number;
-  /** The share of a fluid split of the cores that a calibrated pipeline of as many stages got (capacityEfficiency, held to 1; for reading: each stage's cores fold it in). */
+  /** The share of a fluid split of the cores that a calibrated pipeline of as many stages got (capacityEfficiency). */
   readonly efficiency: number;
   /** Time-averaged cores' worth of work the stages get in the simulated pipeline. */
   readonly effectiveCores: number;
@@ -406,7 +404,7 @@ export interface HostMeasured {
   readonly stageMs?: readonly number[];
   /** Per stage, the factor its predicted time is scaled by for `scaled` (the reference's ratio, 1 for a stage of another board). */
   readonly speedRatio?: readonly number[];
-  /** Per stage, its time at one thread over its time at the plan's threads, measured here (stageCores); default: the capacity model's. */
+  /** Per stage, its time at one thread over its time at the plan's threads, measured here (stageCores); without: every thread a core. */
   readonly speedups?: readonly number[];
 }
 
@@ -421,15 +419,15 @@ export function hostPrediction(
   const measuredMedianFps = measured.medianFps ?? measured.fps;
   const queue = measured.queue ?? 1;
   const efficiency = capacityEfficiency(host, stageMs.length);
-  // Each stage keeps the cores busy that the calibration and its own speedup say; the efficiency is folded in.
-  const parallelism = stageMs.map((_, i) => stageCores(host, stageMs.length, measured.speedups?.[i]));
+  // Each stage keeps the cores busy that what its threads buy it says (all its threads' without a speedup).
+  const parallelism = stageMs.map((_, i) => stageCores(host.threads, host.cores, measured.speedups?.[i]));
   const h = bytes.map((b) => handoffMs(host.handoff, b));
-  const p = hostPipelinePeriodMs(stageMs, h, parallelism, host.cores, 1, queue);
+  const p = hostPipelinePeriodMs(stageMs, h, parallelism, host.cores, efficiency, queue);
   const predictedFps = 1000 / p.periodMs;
   const measuredStageMs = measured.stageMs;
   const speedRatio = measured.speedRatio;
   const simulate = (ms: readonly number[]) => {
-    const m = hostPipelinePeriodMs(ms, h, parallelism, host.cores, 1, queue);
+    const m = hostPipelinePeriodMs(ms, h, parallelism, host.cores, efficiency, queue);
     return { predictedFps: 1000 / m.periodMs, periodMs: m.periodMs, fpsError: 1000 / m.periodMs / measuredFps - 1, fpsErrorMedian: 1000 / m.periodMs / measuredMedianFps - 1 };
   };
   const fromMeasuredStages = measuredStageMs ? simulate(measuredStageMs) : undefined;
@@ -440,7 +438,6 @@ export function hostPrediction(
       predictedMs: t, parallelism: parallelism[i]!, handoffBytes: bytes[i]!, handoffMs: h[i]!,
       ...(measured.speedups?.[i] !== undefined ? { speedup: measured.speedups[i]! } : {}),
     })),
-    capacitySpeedup: host.capacity.speedup,
     handoffFixedMs: host.handoff.fixedMs, handoffMsPerByte: host.handoff.msPerByte, efficiency, effectiveCores: p.busyCores,
     ...(fromMeasuredStages ? { fromMeasuredStages } : {}),
     ...(scaled ? { scaled } : {}),
