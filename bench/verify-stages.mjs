@@ -145,7 +145,9 @@ for (const m of models) {
         if (count > 1) summary.push({ model: m.name, threads, k: count, stage: i, error: st.error, errorMin: st.predictedMs / st.minMs - 1, scaled: st.scaledError ?? null });
       });
       if (result.pipeline) pipeRows.push({ count, r: result });
-      allResults.push({ model: m.name, threads, stages: count, result });
+      // The plan's node lists and each stage's tensor names are left out: the figures are what is replayed.
+      const { plan: _plan, ...figures } = result;
+      allResults.push({ model: m.name, threads, stages: count, result: { ...figures, stages: result.stages.map(({ inputs: _i, outputs: _o, ...s }) => s) } });
       if (count > 1) summary.push({ model: m.name, threads, k: count, stage: 'pipeline', sharing: result.pipeline?.host?.fromMeasuredStages?.fpsError ?? null, error: result.pipeline?.host?.fpsError ?? null, errorMedian: result.pipeline?.host?.fpsErrorMedian ?? null, plan: result.pipeline?.planFpsError ?? null, b2b: result.backToBack.latencyError, scaled: result.pipeline?.host?.scaled?.fpsError ?? null });
       if (count === 1) pipeRows.push({ count, r: result });
     }
