@@ -75,10 +75,11 @@ function calibrationModelBytes(bytes) {
 }
 // 1. Calibrations.
 if (sections.has('calibration') || sections.has('models')) {
-out('## Boundary calibration (one-kernel Slice/Expand/Add models, 4 kB .. 16 MB, 15 runs each)');
+out('## Boundary calibration (one-kernel Slice/Expand/Add models, 4 kB .. 16 MB, 15 runs each; then chains of two 1x1 convolutions cut between them)');
 out();
-out('| threads | outputs | fixed ms | in ms/MB | out ms/MB | fit R² | boundary 4 kB in+out ms | 1 MB ms | 4 MB ms | 16 MB ms | load |');
-out('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+out('| threads | outputs | fixed ms | in ms/MB | out ms/MB | one-kernel models alone: fixed ms, in ms/MB | fit R² | boundary 4 kB in+out ms | 1 MB ms | 4 MB ms | 16 MB ms | load |');
+out('|---:|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|');
+const cutRows = [];
 
 for (const threads of threadList) {
   for (const outputs of ['allocated', 'preallocated']) {
@@ -86,11 +87,18 @@ for (const threads of threadList) {
     if (outputs === 'preallocated') calibration.set(threads, c.boundary);
     const both = (bytes) => c.samples.find((s) => s.kind === 'both' && s.inBytes === bytes)?.ms;
     const b = c.boundary;
-    out(`| ${threads} | ${outputs} | ${f(b.fixedMs, 4)} | ${f(b.inMsPerByte * 1e6, 4)} | ${f(b.outMsPerByte * 1e6, 4)} | ${f(b.fitR2, 2)} | ${f(both(4096))} | ${f(both(1 << 20))} | ${f(both(4 << 20))} | ${f(both(16 << 20))} | ${loadavg()[0].toFixed(1)} |`);
+    for (const x of c.cuts ?? []) cutRows.push(`| ${threads} | ${outputs} | ${x.channels}x${x.size}x${x.size} | ${f(x.cutBytes / 1e6, 3)} | ${f(x.wholeMs)} | ${f(x.firstMs)} | ${f(x.secondMs)} | ${f(x.cutMs)} | ${f(boundaryMs(b, x.cutBytes, 0) + b.outMsPerByte * x.cutBytes)} |`);
+    out(`| ${threads} | ${outputs} | ${f(b.fixedMs, 4)} | ${f(b.inMsPerByte * 1e6, 4)} | ${f(b.outMsPerByte * 1e6, 4)} | ${c.oneKernel ? `${f(c.oneKernel.fixedMs, 4)}, ${f(c.oneKernel.inMsPerByte * 1e6, 4)}` : '—'} | ${f(b.fitR2, 2)} | ${f(both(4096))} | ${f(both(1 << 20))} | ${f(both(4 << 20))} | ${f(both(16 << 20))} | ${loadavg()[0].toFixed(1)} |`);
   }
 }
 out();
 out('Boundary columns: measured session.run wall time minus ORT\'s kernel time of the Add model (input and output of that size), medians.');
+out();
+out('The convolution cuts behind the fixed and input costs (medians, each run timing the whole chain, then its first stage, then its second):');
+out();
+out('| threads | outputs | chain | cut MB | whole ms | first ms | second ms | cut ms (first + second - whole) | the fitted boundary prices it ms |');
+out('|---:|---|---|---:|---:|---:|---:|---:|---:|');
+for (const r of cutRows) out(r);
 out();
 }
 

@@ -203,25 +203,30 @@ export const DEFAULT_CUT_CHAINS: readonly (readonly [number, number])[] = [[16, 
 /**
  * The fixed and input costs that make the boundary model price the measured convolution cuts: a cut
  * of b bytes adds a stage, so its fixed cost, and the first stage's output and the second's input,
- * fixedMs + (outMsPerByte + inMsPerByte) x b, to the whole. The cuts' least-squares line gives the
- * fixed cost (a run whose kernels wake the thread pool costs more than a one-kernel model's), then
- * the input cost is fitted through it on what the output cost leaves; neither goes below the
- * one-kernel models' own. Fewer than two cut sizes keep the fixed cost.
+ * fixedMs + (outMsPerByte + inMsPerByte) x b, to the whole. The cuts' line is fitted robustly (the
+ * median of the slopes between every two cuts, then the median intercept: one stalled chain cannot
+ * move it far); the fixed cost is its intercept, at most the smallest cut's whole cost and at least
+ * the one-kernel models' (a run whose kernels wake the thread pool costs more than theirs); the input
+ * cost is the slope less the output cost, at least the one-kernel models'. One cut size keeps the
+ * fixed cost and puts what the output cost leaves of it in the input cost.
  */
 export function boundaryFromCuts(
   cuts: readonly Pick<BoundaryCutSample, 'cutBytes' | 'cutMs'>[],
   fit: { readonly fixedMs: number; readonly inMsPerByte: number; readonly outMsPerByte: number },
 ): { fixedMs: number; inMsPerByte: number } {
-  const n = cuts.length;
-  const mb = cuts.reduce((a, c) => a + c.cutBytes, 0) / Math.max(n, 1);
-  const my = cuts.reduce((a, c) => a + c.cutMs, 0) / Math.max(n, 1);
-  const sxx = cuts.reduce((a, c) => a + (c.cutBytes - mb) ** 2, 0);
-  const intercept = n >= 2 && sxx > 0 ? my - (cuts.reduce((a, c) => a + (c.cutBytes - mb) * (c.cutMs - my), 0) / sxx) * mb : fit.fixedMs;
-  const fixedMs = Math.max(fit.fixedMs, intercept);
-  const den = cuts.reduce((a, c) => a + c.cutBytes * c.cutBytes, 0);
-  if (!(den > 0)) return { fixedMs: fit.fixedMs, inMsPerByte: fit.inMsPerByte };
-  const num = cuts.reduce((a, c) => a + (c.cutMs - fixedMs - fit.outMsPerByte * c.cutBytes) * c.cutBytes, 0);
-  return { fixedMs, inMsPerByte: Math.max(fit.inMsPerByte, num / den) };
+  const slopes: number[] = [];
+  for (const [i, a] of cuts.entries()) {
+    for (const b of cuts.slice(i + 1)) if (b.cutBytes !== a.cutBytes) slopes.push((b.cutMs - a.cutMs) / (b.cutBytes - a.cutBytes));
+  }
+  if (slopes.length === 0) {
+    const c = cuts.find((x) => x.cutBytes > 0);
+    if (!c) return { fixedMs: fit.fixedMs, inMsPerByte: fit.inMsPerByte };
+    return { fixedMs: fit.fixedMs, inMsPerByte: Math.max(fit.inMsPerByte, (c.cutMs - fit.fixedMs - fit.outMsPerByte * c.cutBytes) / c.cutBytes) };
+  }
+  const slope = median(slopes);
+  const intercept = median(cuts.map((c) => c.cutMs - slope * c.cutBytes));
+  const fixedMs = Math.max(fit.fixedMs, Math.min(intercept, ...cuts.map((c) => c.cutMs)));
+  return { fixedMs, inMsPerByte: Math.max(fit.inMsPerByte, slope - fit.outMsPerByte) };
 }
 
 /**

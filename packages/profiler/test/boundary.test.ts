@@ -158,6 +158,13 @@ describe('the fixed and input costs from convolution cuts', () => {
   it('never goes below the one-kernel models\' costs, and keeps them without cuts', () => {
     // Cuts cheaper than the one-kernel models say: both stay.
     expect(boundaryFromCuts([{ cutBytes: 1e5, cutMs: 0 }, { cutBytes: 1e6, cutMs: 0.001 }], fit)).toEqual({ fixedMs: 0.02, inMsPerByte: 1e-8 });
+    // One chain that stalled (every run of it 1.5 ms slower, whole and stages alike) moves neither far.
+    const clean = [5e4, 4e5, 8e5, 3.2e6].map((b) => ({ cutBytes: b, cutMs: 0.05 + 3.2e-7 * b }));
+    const stalled = clean.map((c, i) => (i === 1 ? { ...c, cutMs: c.cutMs + 1.5 } : c));
+    const r = boundaryFromCuts(stalled, fit);
+    expect(r.fixedMs).toBeLessThanOrEqual(clean[0]!.cutMs);
+    expect(r.inMsPerByte).toBeGreaterThan(1e-7);
+    expect(r.inMsPerByte).toBeLessThan(3e-7);
     expect(boundaryFromCuts([], fit)).toEqual({ fixedMs: 0.02, inMsPerByte: 1e-8 });
     // One cut size: no line through it, the fixed cost stays and the input cost takes the rest.
     const one = boundaryFromCuts([{ cutBytes: 1e6, cutMs: 0.02 + (1.2e-7 + 2e-7) * 1e6 }], fit);
