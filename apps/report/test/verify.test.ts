@@ -147,6 +147,9 @@ describe('verify', () => {
     const fromMeasured = hostPipelinePeriodMs(v.stages.map((s) => s.measuredMs), handoff, [1, 1], cal.cores, h.efficiency);
     expect(h.fromMeasuredStages!.periodMs).toBeCloseTo(fromMeasured.periodMs, 12);
     expect(h.fromMeasuredStages!.fpsError).toBeCloseTo(1000 / fromMeasured.periodMs / v.pipeline!.measuredFps - 1, 12);
+    // The stages of this 64x64 network are predicted under half a millisecond: a note says what that does to this host's prediction.
+    const shortStages = want.stages.filter((s) => s.computeMs < 0.5).length;
+    expect(v.notes.some((n) => n.startsWith(`${shortStages} stage(s) predicted under 0.5 ms:`))).toBe(shortStages > 0);
     // Two stages never run faster than the slower one alone.
     expect(h.periodMs).toBeGreaterThanOrEqual(Math.max(...want.stages.map((s, i) => s.computeMs + handoff[i]!)) - 1e-9);
     expect(h.fpsError).toBeCloseTo(h.predictedFps / v.pipeline!.measuredFps - 1, 12);
@@ -188,6 +191,8 @@ describe('verify', () => {
     // Three one-thread stages on fewer than three cores share them, and the result says what that checks.
     const shared = `3 stages of 1 thread(s) share this machine's ${r.data.pipeline!.cores} cores: the pipeline measured checks this host's prediction (shared cores), not the plan's (a board per stage)`;
     expect(r.data.notes.includes(shared)).toBe(r.data.pipeline!.cores < 3);
+    // Without a prediction, no note about short stages (there is nothing predicted to warn about).
+    expect(r.data.notes.some((n) => n.includes('predicted under 0.5 ms'))).toBe(false);
   });
 
   it('prints the comparison and refuses a run over --max-seconds before starting', async () => {

@@ -7,6 +7,8 @@ import { calibrateHost, calibrationSeconds, capacityEfficiency, handoffMs, hostP
 import { runPipeline, timeBackToBack, type Handoff, type Span, type StageRunnable } from './measure.js';
 
 export const VERIFY_SCHEMA = 'dnnpart/verify@1';
+/** Stages predicted under this many ms get a note on this host's pipeline prediction (PaddleOCR's classifier cut in 2-4 on the bench). */
+const SHORT_STAGE_MS = 0.5;
 
 /** What the plan predicts for a stage (from the plan file, or evaluatePlan on a problem). */
 export interface StagePrediction {
@@ -299,6 +301,10 @@ export async function verifyPlan(
   }
   if (pipe && split.stages.length * options.threads > cores) {
     notes.push(`${split.stages.length} stages of ${options.threads} thread(s) share this machine's ${cores} cores: the pipeline measured checks this host's prediction (shared cores), not the plan's (a board per stage)`);
+  }
+  const short = predicted?.filter((p) => p.computeMs < SHORT_STAGE_MS).length ?? 0;
+  if (pipe && host && short > 0) {
+    notes.push(`${short} stage(s) predicted under ${SHORT_STAGE_MS} ms: next to stages that short, handing a frame between threads costs more than the handoff calibration (timed with stages that do nothing) says, and this host's pipeline prediction ran 13-67 % fast on such stages here (bench/results/verify-stages.md)`);
   }
   const loadAfter = loadavg()[0]!;
   if (Math.max(loadBefore, loadAfter) > cores) notes.push(`machine load average ${Math.max(loadBefore, loadAfter).toFixed(1)} exceeded its ${cores} cores: timings include contention from other processes`);
