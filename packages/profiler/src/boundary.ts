@@ -245,8 +245,11 @@ export async function calibrateBoundary(options: BoundaryCalibrationOptions = {}
     if (!Number.isInteger(v) || v < min) throw new ProfileError('PROFILE_BAD_OPTIONS', `boundary calibration option ${field} must be an integer >= ${min}, got ${v}`);
   }
   if (sizes.length < 2 || sizes.some((s) => !Number.isFinite(s) || s < 4)) throw new ProfileError('PROFILE_BAD_OPTIONS', 'boundary calibration option sizes needs at least 2 sizes of >= 4 bytes');
+  const chains = options.cutChains ?? DEFAULT_CUT_CHAINS;
+  const badChain = chains.find((c) => c.length !== 2 || !c.every((x) => Number.isInteger(x) && x >= 1));
+  if (badChain) throw new ProfileError('PROFILE_BAD_OPTIONS', `boundary calibration option cutChains: each chain is [channels, size] of positive integers, got [${badChain.join(', ')}]`);
   const kinds: CalibrationKind[] = ['in', 'out', 'both'];
-  const total = sizes.length * kinds.length + (options.cutChains ?? DEFAULT_CUT_CHAINS).length;
+  const total = sizes.length * kinds.length + chains.length;
   const opts = sessionOptions(threads, 'all');
   const samples: BoundaryCalibrationSample[] = [];
   const tmp = await mkdtemp(join(options.tempDir ?? tmpdir(), 'dnnpart-boundary-'));
@@ -289,7 +292,6 @@ export async function calibrateBoundary(options: BoundaryCalibrationOptions = {}
     await rm(tmp, { recursive: true, force: true });
   }
   const fit = fitBoundary(samples);
-  const chains = options.cutChains ?? DEFAULT_CUT_CHAINS;
   const cuts: BoundaryCutSample[] = [];
   for (const [channels, size] of chains) {
     if (options.signal?.aborted) throw new ProfileError('PROFILE_INTERRUPTED', 'boundary calibration was interrupted');
@@ -317,7 +319,6 @@ export async function calibrateBoundary(options: BoundaryCalibrationOptions = {}
 
 /** A convolution chain whole and cut: each run times the whole, then its first stage, then its second on the first's output. */
 async function timeCut(channels: number, size: number, opts: ort.InferenceSession.SessionOptions, runs: number, warmup: number, outputs: 'preallocated' | 'allocated'): Promise<BoundaryCutSample> {
-  if (![channels, size].every((x) => Number.isInteger(x) && x >= 1)) throw new ProfileError('PROFILE_BAD_OPTIONS', `boundary calibration option cutChains: [channels, size] must be positive integers, got [${channels}, ${size}]`);
   const parts = (['whole', 'first', 'second'] as const).map((p) => convChainModel(p, channels, size));
   const label = `boundary calibration chain ${channels}x${size}x${size}`;
   const sessions: ort.InferenceSession[] = [];

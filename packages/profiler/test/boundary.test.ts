@@ -239,6 +239,7 @@ describe('calibrateBoundary on this machine', () => {
     [{ runs: 2 }, /option runs must be an integer >= 3, got 2/],
     [{ threads: 0 }, /option threads must be an integer >= 1, got 0/],
     [{ sizes: [4096] }, /needs at least 2 sizes/],
+    [{ cutChains: [[16, 28], [0, 28]] as [number, number][] }, /option cutChains: each chain is \[channels, size\] of positive integers, got \[0, 28\]/],
   ])('refuses bad options %j with PROFILE_BAD_OPTIONS', async (opts, message) => {
     await expect(calibrateBoundary(opts)).rejects.toMatchObject({ code: 'PROFILE_BAD_OPTIONS', message: expect.stringMatching(message) });
   });
