@@ -42,13 +42,21 @@ export async function createSession(bytes: Uint8Array, opts: ort.InferenceSessio
  * tensors (see preallocatedFetches).
  */
 export async function timedRun(session: ort.InferenceSession, feeds: Record<string, ort.Tensor>, label: string, fetches?: Record<string, ort.Tensor> | null): Promise<number> {
+  return (await timedRunOutputs(session, feeds, label, fetches)).ms;
+}
+
+/** timedRun, with the outputs (for a next stage to take). */
+export async function timedRunOutputs(
+  session: ort.InferenceSession, feeds: Record<string, ort.Tensor>, label: string, fetches?: Record<string, ort.Tensor> | null,
+): Promise<{ ms: number; outputs: ort.InferenceSession.OnnxValueMapType }> {
   const t0 = performance.now();
+  let out: ort.InferenceSession.OnnxValueMapType;
   try {
-    const out = fetches ? await session.run(feeds, fetches) : await session.run(feeds);
+    out = fetches ? await session.run(feeds, fetches) : await session.run(feeds);
     // Touch every output so a lazy binding could not hide the read-back from the timing.
     for (const k in out) void (out[k] as ort.Tensor).data;
   } catch (e) {
     throw new ProfileError('PROFILE_MODEL_RUN', `${label}: onnxruntime failed running the model (${messageOf(e).slice(0, 300)})`, { cause: e });
   }
-  return performance.now() - t0;
+  return { ms: performance.now() - t0, outputs: out };
 }

@@ -14,7 +14,7 @@ import { median } from 'simple-statistics';
 import { ProfileError } from './errors.js';
 import { calibrationModel, convChainModel, type CalibrationKind } from './_calibration-models.js';
 import { fetchesFor } from './fetches.js';
-import { createSession, sessionOptions, timedRun } from './_session.js';
+import { createSession, sessionOptions, timedRun, timedRunOutputs } from './_session.js';
 import { round } from './_stats.js';
 import { parseTrace } from './_trace.js';
 import type { BoardDescription, BoundaryCost, Profile } from './types.js';
@@ -334,16 +334,9 @@ async function timeCut(channels: number, size: number, opts: ort.InferenceSessio
     const n3 = warmup + Math.max(runs, 3) * 3;
     for (let i = 0; i < n3; i++) {
       const w = await timedRun(sessions[0]!, { x }, label, fetches[0]!);
-      const t0 = performance.now();
-      let mid: ort.Tensor;
-      try {
-        mid = (fetches[1] ? await sessions[1]!.run({ x }, fetches[1]) : await sessions[1]!.run({ x })).mid as ort.Tensor;
-        void mid.data;
-      } catch (e) {
-        throw new ProfileError('PROFILE_MODEL_RUN', `${label} (first): onnxruntime failed running the model (${String((e as Error)?.message ?? e).slice(0, 300)})`, { cause: e });
-      }
-      const a = performance.now() - t0;
-      const b = await timedRun(sessions[2]!, { mid }, label, fetches[2]!);
+      const first = await timedRunOutputs(sessions[1]!, { x }, label, fetches[1]!);
+      const a = first.ms;
+      const b = await timedRun(sessions[2]!, { mid: first.outputs.mid as ort.Tensor }, label, fetches[2]!);
       if (i >= warmup) {
         times[0]!.push(w);
         times[1]!.push(a);

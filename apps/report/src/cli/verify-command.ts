@@ -37,7 +37,7 @@ interface ResolvedPlan {
   readonly predicted: StagePrediction[] | null;
   /** The problem that predicts the plan, when one was given (a system or problem file). */
   readonly problem?: Problem;
-  /** The system's boards of the plan whose measured profile was made on this CPU, with its threads; null without a system. */
+  /** The system's boards whose measured profile was made on this CPU, with its threads; null without a system. */
   readonly here: readonly MeasuredHere[] | null;
   readonly what: string;
 }
@@ -113,7 +113,7 @@ async function resolvePlan(opts: PlanSourceOptions, ctx: CommandContext, workDir
     if (!plan.stages) throw new UsageError('CLI_BAD_VALUE', `${opts.system ?? opts.problem}: no ${objective} plan to verify (${plan.status}${plan.reason ? `: ${plan.reason}` : ''})`);
     const stageOf = planStageMap({ stages: plan.stages, what: `the ${objective} optimum` }, model.graph, model.sha256, `${objective} optimum`, modelDisplay);
     const boards = plan.stages.map((s) => s.board);
-    return { model, modelFile: file, stageOf, boards, predicted: plan.stages.map(prediction), problem: problem!, here: here?.filter((h) => boards.includes(h.board)) ?? null, what: `the ${plan.status} ${objective} plan of ${opts.system ?? opts.problem}` };
+    return { model, modelFile: file, stageOf, boards, predicted: plan.stages.map(prediction), problem: problem!, here, what: `the ${plan.status} ${objective} plan of ${opts.system ?? opts.problem}` };
   }
   const planFile = readPlanFile(resolvePath(ctx, opts.plan), opts.plan, opts.row);
   const stageOf = planStageMap(planFile, model.graph, model.sha256, opts.plan, modelDisplay);
@@ -126,7 +126,7 @@ async function resolvePlan(opts: PlanSourceOptions, ctx: CommandContext, workDir
   } else if (planFile.stages.every((s) => s.computeMs !== undefined)) {
     predicted = planFile.stages.map((s) => ({ computeMs: s.computeMs! }));
   }
-  return { model, modelFile: file, stageOf, boards, predicted, ...(problem ? { problem } : {}), here: here?.filter((h) => boards.includes(h.board)) ?? null, what: `${opts.plan}${planFile.what === 'plan' ? '' : ` (${planFile.what})`}` };
+  return { model, modelFile: file, stageOf, boards, predicted, ...(problem ? { problem } : {}), here, what: `${opts.plan}${planFile.what === 'plan' ? '' : ` (${planFile.what})`}` };
 }
 
 function prediction(s: { computeMs: number; kernelMs?: number; boundaryMs?: number }): StagePrediction {
@@ -181,10 +181,11 @@ export async function verify(opts: VerifyCommandOptions, ctx: CommandContext): P
   return withWorkDir(async (work) => {
     const plan = await resolvePlan(opts, ctx, work);
     const k = plan.boards.length;
-    // Without --threads, the threads this machine's boards were profiled with, so that the predictions hold for the run.
-    const profiled = [...new Set((plan.here ?? []).map((h) => h.threads))];
+    // Without --threads, the threads the plan's boards measured on this machine were profiled with, so that the predictions hold for the run.
+    const here = (plan.here ?? []).filter((h) => plan.boards.includes(h.board));
+    const profiled = [...new Set(here.map((h) => h.threads))];
     const threads = opts.threads ?? (profiled.length === 1 ? profiled[0]! : 1);
-    const extraNotes = (plan.here ?? []).filter((h) => h.threads !== threads)
+    const extraNotes = here.filter((h) => h.threads !== threads)
       .map((h) => `board ${h.board} was profiled on this machine at ${plural(h.threads, 'thread')}, and this run gives each stage ${plural(threads, 'thread')}: its stages' predictions are for ${h.threads} (give --threads ${h.threads} to check them)`);
     const reference = opts.reference === false ? undefined : referenceBoard(plan, threads);
     ctx.progress.note(`verifying ${plan.what}: ${plural(k, 'stage')} of ${plan.model.graph.name} on this machine, ${plural(threads, 'thread')} per stage`);
