@@ -13,7 +13,7 @@
 //
 //   node bench/verify-stages.mjs [--nets resnet18,...] [--external paddleocr-cls,...] [--threads 1,2]
 //                                [--stages 2,3,4] [--runs 30] [--frames 30] [--profile-runs 20]
-//                                [--warmup 20] [--handoff transfer|copy] [--json results.json]
+//                                [--warmup 20] [--handoff transfer|copy] [--json results.json] [--compare-host]
 // Needs the built packages (npm run build, or tsc -p each package). Prints Markdown.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
@@ -23,7 +23,7 @@ import { loadModel } from '@dnnpart/onnx-graph';
 import { calibrateBoundary, profileModel } from '@dnnpart/profiler';
 import { evaluatePlan } from '@dnnpart/solver';
 import { buildZooModel, externalModels } from '@dnnpart/zoo';
-import { buildProblem, loadSystem, resolveSystem, verifyPlan } from '@dnnpart/report';
+import { buildProblem, calibrateHost, hostPrediction, loadSystem, resolveSystem, verifyPlan } from '@dnnpart/report';
 
 const { values } = parseArgs({
   options: {
@@ -39,6 +39,10 @@ const { values } = parseArgs({
     handoff: { type: 'string', default: 'transfer' },
     // Every verify result (dnnpart/verify@1) with its model, threads and stage count, for fitting other models offline.
     json: { type: 'string' },
+    // Calibrate this host both ways before each pipeline, in turn: the capacity model sized for the plan's
+    // stage times (calibrateHost's stageMs) and not; verify gets the one it would make itself (sized at one
+    // thread only), and the same measured pipeline is priced with the other too (`otherHost` in --json).
+    'compare-host': { type: 'boolean', default: false },
   },
 });
 const list = (s) => s.split(',').map((x) => x.trim()).filter(Boolean);
@@ -81,10 +85,11 @@ for (const threads of list(values.threads).map(Number)) {
   boundaries.set(threads, c.boundary);
   console.log(`Boundary calibration at ${threads} thread${threads > 1 ? 's' : ''}: fixed ${c.boundary.fixedMs} ms, in ${Number((c.boundary.inMsPerByte * 1e6).toPrecision(3))} ms/MB, out ${Number((c.boundary.outMsPerByte * 1e6).toPrecision(3))} ms/MB`);
 }
-const hostLine = (h) => `handoff (${h.handoff.mode}) ${h.handoff.fixedMs.toFixed(3)} ms + ${(h.handoff.msPerByte * 1e6).toFixed(3)} ms/MB per frame (R² ${h.handoff.fitR2.toFixed(2)}; ${h.handoff.samples.map((x) => `${(x.bytes / 1e3).toFixed(0)} kB ${x.ms.toFixed(3)} ms`).join(', ')}); ${h.capacity.model} at ${h.capacity.sessionThreads} thread(s) ${h.capacity.singleMs.toFixed(2)} ms alone (parallelism ${h.capacity.parallelism.toFixed(2)}), pipelines of it: ${h.capacity.samples.map((x) => `${x.stages} stages ${x.periodMs.toFixed(2)} ms (fluid ${x.fluidMs.toFixed(2)}, efficiency ${x.efficiency.toFixed(2)})`).join(', ')}; load ${h.loadBefore.toFixed(2)} -> ${h.loadAfter.toFixed(2)}`;
+const hostLine = (h) => `handoff (${h.handoff.mode}) ${h.handoff.fixedMs.toFixed(3)} ms + ${(h.handoff.msPerByte * 1e6).toFixed(3)} ms/MB per frame (R² ${h.handoff.fitR2.toFixed(2)}; ${h.handoff.samples.map((x) => `${(x.bytes / 1e3).toFixed(0)} kB ${x.ms.toFixed(3)} ms`).join(', ')}); ${h.capacity.model}${h.capacity.targetMs !== undefined ? ` (sized for stages of ${h.capacity.targetMs.toFixed(2)} ms)` : ''} at ${h.capacity.sessionThreads} thread(s) ${h.capacity.singleMs.toFixed(2)} ms alone (parallelism ${h.capacity.parallelism.toFixed(2)}${h.capacity.speedup !== undefined ? `, speedup from 1 thread ${h.capacity.speedup.toFixed(2)}` : ''}), pipelines of it: ${h.capacity.samples.map((x) => `${x.stages} stages ${x.periodMs.toFixed(2)} ms (fluid ${x.fluidMs.toFixed(2)}, efficiency ${x.efficiency.toFixed(2)})`).join(', ')}; load ${h.loadBefore.toFixed(2)} -> ${h.loadAfter.toFixed(2)}`;
 console.log('');
 
 const summary = [];
+let compared = 0;
 const allResults = [];
 for (const m of models) {
   for (const threads of list(values.threads).map(Number)) {
@@ -133,8 +138,18 @@ for (const m of models) {
       const plan = boards.map((b, i) => ({ board: b.id, nodes: names.filter((n) => stageOf[n] === i) }));
       const metrics = evaluatePlan(p, plan);
       let result;
+      let other;
       try {
-        ({ result } = await verifyPlan(loaded, m.file, stageOf, boards.map((b) => b.id), metrics.stages, { threads, runs: atLeast(runs, frameMs), warmup, pipelineFrames: count > 1 ? atLeast(frames, frameMs / count) : 0, maxSeconds: 600, handoff, reference: { predictedMs: wholeMs, boards: boards.map((b) => b.id) } }));
+        let sized;
+        let unsized;
+        if (values['compare-host'] && count > 1) {
+          // In turn, so that neither calibration is always the one made nearer the pipeline.
+          const both = [() => calibrateHost({ threads, sessions: count, handoff }), () => calibrateHost({ threads, sessions: count, handoff, stageMs: metrics.stages.map((x) => x.computeMs) })];
+          if (compared++ % 2) [unsized, sized] = [await both[0](), await both[1]()];
+          else [sized, unsized] = [await both[1](), await both[0]()];
+        }
+        ({ result } = await verifyPlan(loaded, m.file, stageOf, boards.map((b) => b.id), metrics.stages, { threads, runs: atLeast(runs, frameMs), warmup, pipelineFrames: count > 1 ? atLeast(frames, frameMs / count) : 0, maxSeconds: 600, handoff, reference: { predictedMs: wholeMs, boards: boards.map((b) => b.id) }, ...(sized ? { host: threads === 1 ? sized : unsized } : {}) }));
+        other = sized ? (threads === 1 ? unsized : sized) : undefined;
       } catch (e) {
         console.log(`| ${count} | — | | | | | | | | | failed: ${e.message} |`);
         continue;
@@ -148,7 +163,17 @@ for (const m of models) {
       // The plan's node lists and each stage's tensor names are left out: the figures are what is replayed.
       const { plan: _plan, ...figures } = result;
       allResults.push({ model: m.name, threads, stages: count, result: { ...figures, stages: result.stages.map(({ inputs: _i, outputs: _o, ...s }) => s) } });
-      if (count > 1) summary.push({ model: m.name, threads, k: count, stage: 'pipeline', sharing: result.pipeline?.host?.fromMeasuredStages?.fpsError ?? null, error: result.pipeline?.host?.fpsError ?? null, errorMedian: result.pipeline?.host?.fpsErrorMedian ?? null, plan: result.pipeline?.planFpsError ?? null, b2b: result.backToBack.latencyError, scaled: result.pipeline?.host?.scaled?.fpsError ?? null });
+      const q = result.pipeline;
+      // The same measured pipeline priced with the calibration verify did not use.
+      const alt = other && q?.host
+        ? hostPrediction(q.host.stages.map((x) => x.predictedMs), q.host.stages.map((x) => x.handoffBytes), other, {
+          fps: q.measuredFps, medianFps: q.measuredMedianFps, queue: result.settings.queue, stageMs: result.stages.map((x) => x.measuredMs),
+          ...(result.reference ? { speedRatio: result.stages.map(() => result.reference.ratio) } : {}),
+          ...(result.stages.every((x) => x.singleThreadMs !== undefined) ? { speedups: result.stages.map((x) => x.singleThreadMs / x.measuredMs) } : {}),
+        })
+        : null;
+      if (alt) allResults.at(-1).otherHost = { sized: other.capacity.targetMs !== undefined, ...alt };
+      if (count > 1) summary.push({ model: m.name, threads, k: count, stage: 'pipeline', sharing: q?.host?.fromMeasuredStages?.fpsError ?? null, error: q?.host?.fpsError ?? null, errorMedian: q?.host?.fpsErrorMedian ?? null, plan: q?.planFpsError ?? null, b2b: result.backToBack.latencyError, scaled: q?.host?.scaled?.fpsError ?? null, alt });
       if (count === 1) pipeRows.push({ count, r: result });
     }
     console.log('\n| stages | back to back: predicted ms | measured ms | error | pipeline FPS: plan (a board per stage) | this host (predicted) | measured | error, this host | error, plan | measured, median gap | error, this host vs median gap | this host from measured stages: error | this host at the measured speed: error | handoff ms per stage | cores kept busy per stage (speedup from 1 thread) | stages running at once | slowdown | latency ms (queueing incl.) |');
@@ -184,6 +209,23 @@ const scaledPipes = summary.filter((x) => x.stage === 'pipeline' && x.scaled !==
 const med = (xs) => pct(xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN);
 console.log(`- at the speed the whole model ran in the same runs (the prediction scaled by its measured / predicted time): stages ${within(scaledStages, 0.15)} within 15 % (median |error| ${med(scaledStages)}), this host's pipelines ${within(scaledPipes, 0.1)} within 10 % (median |error| ${med(scaledPipes)}); the stages' mean error ${pct(scaledSigned.reduce((a, x) => a + x, 0) / Math.max(1, scaledSigned.length))} (below 0: stages cost more than predicted)`);
 console.log(`- the plan's own prediction (a board per stage) within 10 % of the same measurement: ${within(planErrors, 0.1)} (median |error| ${pct(planErrors.sort((a, b) => a - b)[Math.floor(planErrors.length / 2)] ?? NaN)})`);
+const alts = summary.filter((x) => x.stage === 'pipeline' && x.alt);
+const count10 = (errors) => {
+  const xs = errors.filter((x) => x !== null && x !== undefined && Number.isFinite(x)).map(Math.abs);
+  return `${within(xs, 0.1)} within 10 % (median |error| ${med(xs)})`;
+};
+const used = (x) => [x.error, x.sharing, x.scaled];
+const unused = (x) => [x.alt.fpsError, x.alt.fromMeasuredStages?.fpsError, x.alt.scaled?.fpsError];
+const calibrations = [
+  ['sized for the plan', (x) => (x.threads === 1 ? used(x) : unused(x))],
+  ['not sized (squeezenet1_1 at 160x160, pipelines of 2..N)', (x) => (x.threads === 1 ? unused(x) : used(x))],
+];
+for (const [name, pick] of alts.length > 0 ? calibrations : []) {
+  for (const t of [...new Set(alts.map((x) => x.threads))]) {
+    const e = alts.filter((x) => x.threads === t).map(pick);
+    console.log(`- this host's capacity calibration ${name}, ${t} thread(s): from the predicted stage times ${count10(e.map((x) => x[0]))}; from the measured ones ${count10(e.map((x) => x[1]))}; at the measured speed ${count10(e.map((x) => x[2]))}`);
+  }
+}
 console.log(`- load average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 if (values.json) await writeFile(values.json, `${JSON.stringify(allResults, null, 1)}\n`);
 await rm(tmp, { recursive: true, force: true });

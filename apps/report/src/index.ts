@@ -23,7 +23,7 @@ export { verifyPlan, estimateSeconds, pipelinePeriodMs, handoffBytes, hostPredic
 export type { VerifyOptions, VerifyResult, VerifyStage, VerifyFigures, VerifyReference, StagePrediction, HostPrediction, HostMeasured } from './verify/verify.js';
 export { timeBackToBack, runPipeline } from './verify/measure.js';
 export type { StageRunnable, SyntheticStage, Handoff, Span, BackToBackResult, PipelineResult } from './verify/measure.js';
-export { calibrateHost, calibrationSeconds, capacityEfficiency, handoffMs, hostPipelinePeriodMs, stageCores, stageParallelism, EXTRA_THREAD_CORES, DEFAULT_HANDOFF_SIZES, HOST_CALIBRATION_SCHEMA } from './verify/host.js';
+export { calibrateHost, calibrationSeconds, capacityEfficiency, capacitySizeFor, handoffMs, hostPipelinePeriodMs, stageCores, stageParallelism, EXTRA_THREAD_CORES, DEFAULT_HANDOFF_SIZES, HOST_CALIBRATION_SCHEMA } from './verify/host.js';
 export type { HostCalibration, HostCalibrationOptions, HostPeriod, HandoffSample, CapacitySample } from './verify/host.js';
 export { VerifyError } from './verify/errors.js';
 export type { VerifyErrorCode } from './verify/errors.js';

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, randomFeeds, splitModel, verifySplit, type LoadedModel } from '@dnnpart/onnx-graph';
 import { evaluatePlan, type Problem } from '@dnnpart/solver';
 import {
-  calibrateHost, calibrationSeconds, capacityEfficiency, estimateSeconds, handoffBytes, hostPipelinePeriodMs, hostPrediction, pipelinePeriodMs, quietContext, splitByPlan, stageCores, stageParallelism, timeBackToBack, EXTRA_THREAD_CORES, verify, verifyPlan,
+  calibrateHost, calibrationSeconds, capacityEfficiency, capacitySizeFor, estimateSeconds, handoffBytes, hostPipelinePeriodMs, hostPrediction, pipelinePeriodMs, quietContext, splitByPlan, stageCores, stageParallelism, timeBackToBack, EXTRA_THREAD_CORES, verify, verifyPlan,
   VERIFY_SCHEMA, type HostCalibration, type VerifyResult,
 } from '@dnnpart/report';
 import { run } from './_run.js';
@@ -129,6 +129,8 @@ describe('verify', () => {
     const cal = v.hostCalibration!;
     expect(cal.threads).toBe(1);
     expect(cal.capacity.samples.map((x) => x.stages)).toEqual([2]);
+    // At one thread the capacity model is sized for the plan's stages: their mean predicted time.
+    expect(cal.capacity.targetMs).toBeCloseTo(want.stages.reduce((a, s) => a + s.computeMs, 0) / 2, 12);
     const h = v.pipeline!.host!;
     const bytes = h.stages.map((x) => x.handoffBytes);
     const handoff = bytes.map((b) => cal.handoff.fixedMs + cal.handoff.msPerByte * b);
@@ -202,7 +204,7 @@ describe('verify', () => {
     expect(ok.stdout).toMatch(/^back to back: latency ms +\d+\.\d\d +\d+\.\d\d +[-+]\d+\.\d%$/m);
     const slow = await run(['verify', 'sq.onnx', '--plan', 'dag.plan.json', '--problem', 'sq.problem.json', '--runs', '1000000', '--max-seconds', '5'], { cwd: dir });
     // 20 warm-up frames and 30 pipeline frames by default, and this host calibrated for the 2 stages.
-    const cal = calibrationSeconds({ sessions: 2 });
+    const cal = calibrationSeconds({ sessions: 2, stageMs: evaluatePlan(problem, dagPlan).stages.map((s) => s.computeMs), threads: 1 });
     const est = estimateSeconds(evaluatePlan(problem, dagPlan).stages.map((s) => s.computeMs), { runs: 1000000, warmup: 20, pipelineFrames: 30, threads: 1 }) + cal;
     expect(slow.stderr.split('\n').slice(-2).join('\n')).toBe(`dnnpart: verifying this plan would take about ${est.toFixed(0)} s by its prediction (1000020 frames of ${evaluatePlan(problem, dagPlan).stages.reduce((a, s) => a + s.computeMs, 0).toFixed(1)} ms back to back, 50 through the pipeline, about ${cal.toFixed(0)} s calibrating this host), over --max-seconds 5; lower --runs or --frames, or raise --max-seconds\n`);
     expect(slow.code).toBe(2);
@@ -478,6 +480,41 @@ describe('the pipeline predicted for this host', () => {
     expect(x.fluidMs).toBeCloseTo(hostPipelinePeriodMs([cal.capacity.singleMs, cal.capacity.singleMs], h, [1, 1], cal.cores, 1).periodMs, 12);
     expect(x.periodMs).toBeGreaterThan(0);
     expect(x.efficiency).toBeCloseTo(x.fluidMs / x.periodMs, 12);
+  });
+
+  it('sizes the capacity model for a plan\'s stages: its side, its frames, its cores from its own speedup', async () => {
+    // Time goes with the pixels: four times the time, twice the side; held to 32..512, rounded to 8.
+    expect(capacitySizeFor(2, 2)).toBe(160);
+    expect(capacitySizeFor(8, 2)).toBe(320);
+    expect(capacitySizeFor(1, 2)).toBe(112);
+    expect(capacitySizeFor(0.01, 2)).toBe(32);
+    expect(capacitySizeFor(500, 2)).toBe(512);
+    expect(capacitySizeFor(0, 2)).toBe(160);
+    // Sized for a plan, only a pipeline of its stage count is timed; longer stages take longer.
+    expect(calibrationSeconds({ stageMs: [2, 2, 2] })).toBeLessThan(calibrationSeconds({ sessions: 3 }) + 1);
+    expect(calibrationSeconds({ stageMs: [20, 20] })).toBeGreaterThan(calibrationSeconds({ stageMs: [2, 2] }));
+    await expect(calibrateHost({ threads: 1, stageMs: [] })).rejects.toThrow('host calibration option stageMs needs one time (ms, >= 0) per stage, got []');
+    await expect(calibrateHost({ threads: 1, stageMs: [1, Number.NaN] })).rejects.toThrow('host calibration option stageMs needs one time (ms, >= 0) per stage, got [1, NaN]');
+
+    const c = await calibrateHost({ threads: 2, sessions: 4, stageMs: [0.2, 0.4, 0.3], sizes: [4, 65536, 1 << 20], frames: 6, capacityFrames: 6, rounds: 1 });
+    expect(c.capacity.targetMs).toBeCloseTo(0.3, 12);
+    const side = Number(/^squeezenet1_1 1x3x(\d+)x\1$/.exec(c.capacity.model)![1]);
+    expect(side % 8).toBe(0);
+    expect(side).toBeGreaterThanOrEqual(32);
+    expect(side).toBeLessThanOrEqual(512);
+    // The plan has 3 stages: no pipeline of 2, none of 4 (sessions is the plan's stage count).
+    expect(c.capacity.samples.map((x) => x.stages)).toEqual([3]);
+    // Above one thread it keeps busy the cores its own speedup says, as the plan's stages are priced.
+    expect(c.capacity.speedup!).toBeGreaterThan(0);
+    expect(c.capacity.parallelism).toBe(stageCores(2, c.cores, c.capacity.speedup));
+    const inputBytes = 3 * side * side * 4;
+    const h = [2 * inputBytes, 2 * inputBytes, inputBytes].map((b) => c.handoff.fixedMs + c.handoff.msPerByte * b);
+    const x = c.capacity.samples[0]!;
+    expect(x.fluidMs).toBeCloseTo(hostPipelinePeriodMs(Array(3).fill(c.capacity.singleMs), h, Array(3).fill(c.capacity.parallelism), c.cores, 1).periodMs, 12);
+    // Unsized (no stageMs): no target, no speedup, every thread a core.
+    expect(cal.capacity.targetMs).toBeUndefined();
+    expect(cal.capacity.speedup).toBeUndefined();
+    expect(cal.capacity.model).toBe('squeezenet1_1 1x3x160x160');
   });
 
   it('predicts with a calibration given, and refuses one made for other settings', async () => {

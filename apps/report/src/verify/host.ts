@@ -57,6 +57,10 @@ export interface HostCalibration {
     readonly singleMs: number;
     readonly cpuMs: number;
     readonly parallelism: number;
+    /** The stage time the model was sized for (the mean of HostCalibrationOptions.stageMs), when one was given. */
+    readonly targetMs?: number;
+    /** Its time at one thread over its time at sessionThreads, when above one thread and sized for a plan (parallelism is then stageCores of it). */
+    readonly speedup?: number;
     readonly samples: readonly CapacitySample[];
   };
 }
@@ -74,6 +78,14 @@ export interface HostCalibrationOptions {
   readonly capacityFrames?: number;
   /** Rounds of the 2..sessions-stage pipelines, interleaved so that a burst of other load spreads over all counts; default 3. */
   readonly rounds?: number;
+  /**
+   * The plan's stage times (ms): the capacity model is sized so that one run takes about their mean,
+   * and only a pipeline of as many stages is timed. How much of the cores a pipeline gets depends on
+   * how long its stages run (bench/results/verify-stages.md: three one-thread stages on two cores got
+   * 0.68-0.73 of a fluid share at 0.7-4 ms a stage, 0.86 at 8.6 ms). Without it: a model of about
+   * 2 ms, pipelines of 2..sessions stages.
+   */
+  readonly stageMs?: readonly number[];
   readonly signal?: AbortSignal;
   readonly onProgress?: (done: number, total: number) => void;
 }
@@ -81,9 +93,13 @@ export interface HostCalibrationOptions {
 export const DEFAULT_HANDOFF_SIZES: readonly number[] = [4, 65536, 1 << 20, 4 << 20];
 /** The capacity model: a small convolutional network, a few ms per run, like a pipeline stage. */
 const CAPACITY_NET = 'squeezenet1_1';
-const CAPACITY_INPUT = [1, 3, 160, 160];
-/** Roughly what one run of the capacity model takes (ms), for calibrationSeconds. */
+const CAPACITY_SIZE = 160;
+/** Input sizes the capacity model may be built at to match a plan's stages: about 0.1 to 20 ms a run here. */
+const CAPACITY_SIZES = [32, 512] as const;
+/** Roughly what one run of the capacity model at CAPACITY_SIZE takes (ms), for calibrationSeconds. */
 const CAPACITY_MS = 3;
+/** A capacity pipeline runs at least this long (ms) when sized for a plan, within 20..capacityFrames frames. */
+const CAPACITY_SPAN_MS = 1000;
 const WARMUP = 20;
 
 function median(xs: readonly number[]): number {
@@ -234,14 +250,38 @@ export function hostPipelinePeriodMs(
  * and frames of well under a millisecond), the capacity model alone, then rounds of its 2..sessions-
  * stage pipelines (start-up, and frames of a few ms shared by the cores).
  */
-export function calibrationSeconds(o: Pick<HostCalibrationOptions, 'sessions' | 'sizes' | 'frames' | 'capacityFrames' | 'rounds'> = {}): number {
+export function calibrationSeconds(o: Pick<HostCalibrationOptions, 'sessions' | 'sizes' | 'frames' | 'capacityFrames' | 'rounds' | 'stageMs'> & { readonly threads?: number } = {}): number {
   const sizes = (o.sizes ?? DEFAULT_HANDOFF_SIZES).length;
   const frames = o.frames ?? 60;
-  const sessions = o.sessions ?? availableParallelism();
-  const capFrames = (o.capacityFrames ?? 60) + WARMUP;
+  const cores = availableParallelism();
+  const target = o.stageMs && o.stageMs.length > 0 ? mean(o.stageMs) : undefined;
+  const sessions = o.stageMs?.length || (o.sessions ?? cores);
+  const runMs = target ?? CAPACITY_MS;
+  const capFrames = (target === undefined ? (o.capacityFrames ?? 60) : capacityFramesFor(runMs, o.capacityFrames ?? 60)) + WARMUP;
   let pipelines = 0;
-  for (let k = 2; k <= sessions; k++) pipelines += 0.1 * k + (capFrames * CAPACITY_MS * Math.max(1, k / availableParallelism())) / 1000;
-  return sizes * (0.3 + ((frames + WARMUP) * 0.5) / 1000) + 1 + (o.rounds ?? 3) * pipelines;
+  for (let k = target === undefined ? 2 : sessions; k <= sessions; k++) pipelines += 0.1 * k + (capFrames * runMs * Math.max(1, k / cores)) / 1000;
+  // Timing the model alone: at 160x160, then at its plan's size (and at one thread, above one).
+  const alone = (40 + WARMUP) * (CAPACITY_MS + (target === undefined ? 0 : target * ((o.threads ?? 1) > 1 ? 3 : 1))) / 1000;
+  return sizes * (0.3 + ((frames + WARMUP) * 0.5) / 1000) + 1 + alone + (o.rounds ?? 3) * pipelines;
+}
+
+function mean(xs: readonly number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+/**
+ * The capacity model's input side for stages of `targetMs`, given that it takes `msAt160` at 160x160:
+ * its time goes with the pixels, so 160 × √(targetMs / msAt160), rounded to 8 and held to 32..512.
+ */
+export function capacitySizeFor(targetMs: number, msAt160: number): number {
+  if (!(targetMs > 0) || !(msAt160 > 0)) return CAPACITY_SIZE;
+  const s = 8 * Math.round((CAPACITY_SIZE * Math.sqrt(targetMs / msAt160)) / 8);
+  return Math.min(CAPACITY_SIZES[1], Math.max(CAPACITY_SIZES[0], s));
+}
+
+/** Frames of a capacity pipeline whose stages take `singleMs`: CAPACITY_SPAN_MS of them, within 20..max. */
+function capacityFramesFor(singleMs: number, max: number): number {
+  return Math.max(Math.min(20, max), Math.min(max, Math.ceil(CAPACITY_SPAN_MS / Math.max(singleMs, 1e-3))));
 }
 
 /** Time the handoff and the share of the cores a pipeline gets on this host (a few seconds). */
@@ -257,12 +297,19 @@ export async function calibrateHost(options: HostCalibrationOptions): Promise<Ho
     if (!Number.isInteger(v) || v < min) throw new VerifyError('VERIFY_BAD_OPTIONS', `host calibration option ${k} must be an integer >= ${min}, got ${v}`);
   }
   if (sizes.length < 3 || sizes.some((s) => !Number.isInteger(s) || s < 4)) throw new VerifyError('VERIFY_BAD_OPTIONS', 'host calibration option sizes needs at least 3 sizes of >= 4 bytes');
+  if (options.stageMs !== undefined && (options.stageMs.length === 0 || !options.stageMs.every((t) => Number.isFinite(t) && t >= 0))) {
+    throw new VerifyError('VERIFY_BAD_OPTIONS', `host calibration option stageMs needs one time (ms, >= 0) per stage, got [${options.stageMs.join(', ')}]`);
+  }
   const signal = options.signal ? { signal: options.signal } : {};
   const checkAbort = () => {
     if (options.signal?.aborted) throw new VerifyError('VERIFY_INTERRUPTED', 'verify was interrupted');
   };
   const loadBefore = loadavg()[0]!;
-  const counts = Array.from({ length: Math.max(0, sessions - 1) }, (_, j) => j + 2);
+  const targetMs = options.stageMs && mean(options.stageMs) > 0 ? mean(options.stageMs) : undefined;
+  // Sized for a plan: only a pipeline of its stages; otherwise 2..sessions.
+  const counts = targetMs !== undefined
+    ? (options.stageMs!.length >= 2 ? [options.stageMs!.length] : [])
+    : Array.from({ length: Math.max(0, sessions - 1) }, (_, j) => j + 2);
   const total = sizes.length + 1 + counts.length * rounds;
   let done = 0;
   const tick = () => options.onProgress?.(++done, total);
@@ -289,23 +336,45 @@ export async function calibrateHost(options: HostCalibrationOptions): Promise<Ho
   const handoff = { mode, fixedMs: fit.fixedMs, msPerByte: fit.inMsPerByte, fitR2: fit.fitR2, samples };
 
   // The capacity model alone, as verify times a stage, then chained: every stage reads the model's
-  // input (relayed along the pipeline) and makes its own output.
-  const bytes = buildZooModel(CAPACITY_NET, { inputShape: CAPACITY_INPUT });
-  const input = new Float32Array(CAPACITY_INPUT.reduce((a, b) => a * b, 1));
-  for (let i = 0; i < input.length; i++) input[i] = ((i * 7919) % 1000) / 1000;
-  const feeds = { input: new ort.Tensor('float32', input, CAPACITY_INPUT) };
-  const stage = (i: number): StageRunnable => ({ bytes, inputs: ['input'], outputs: ['output'], label: `capacity stage ${i}` });
-  checkAbort();
-  const alone = await timeBackToBack([stage(0)], feeds, { threads, runs: 40, warmup: WARMUP, ...signal });
-  const singleMs = median(alone.stageMs[0]!);
-  const cpuMs = median(alone.stageCpuMs[0]!);
-  const parallelism = stageParallelism(threads, availableParallelism());
+  // input (relayed along the pipeline) and makes its own output. Sized for a plan, it is timed at
+  // 160x160 first and built again at the side that takes about the plan's mean stage time.
+  const capacityModel = (side: number) => {
+    const shape = [1, 3, side, side];
+    const bytes = buildZooModel(CAPACITY_NET, { inputShape: shape });
+    const input = new Float32Array(3 * side * side);
+    for (let i = 0; i < input.length; i++) input[i] = ((i * 7919) % 1000) / 1000;
+    const feeds = { input: new ort.Tensor('float32', input, shape) };
+    const stage = (i: number): StageRunnable => ({ bytes, inputs: ['input'], outputs: ['output'], label: `capacity stage ${i}` });
+    return { side, shape, input, feeds, stage };
+  };
+  const timeAlone = async (m: ReturnType<typeof capacityModel>, t: number) => {
+    checkAbort();
+    const runs = Math.max(10, Math.min(40, Math.ceil(CAPACITY_SPAN_MS / Math.max(targetMs ?? CAPACITY_MS, 1e-3))));
+    const r = await timeBackToBack([m.stage(0)], m.feeds, { threads: t, runs, warmup: Math.min(WARMUP, runs), ...signal });
+    return { ms: median(r.stageMs[0]!), cpuMs: median(r.stageCpuMs[0]!) };
+  };
+  let cap = capacityModel(CAPACITY_SIZE);
+  let alone = await timeAlone(cap, threads);
+  if (targetMs !== undefined) {
+    const side = capacitySizeFor(targetMs, alone.ms);
+    if (side !== CAPACITY_SIZE) {
+      cap = capacityModel(side);
+      alone = await timeAlone(cap, threads);
+    }
+  }
+  const { input, feeds, stage } = cap;
+  const singleMs = alone.ms;
+  const cpuMs = alone.cpuMs;
+  // Sized for a plan above one thread, the model keeps busy the cores its own speedup says (stageCores), as the plan's stages do.
+  const speedup = targetMs !== undefined && threads > 1 ? (await timeAlone(cap, 1)).ms / singleMs : undefined;
+  const parallelism = stageCores(threads, availableParallelism(), speedup);
   tick();
+  const pipeFrames = targetMs !== undefined ? capacityFramesFor(Math.max(singleMs, (counts[0] ?? 1) * singleMs * parallelism / availableParallelism()), capacityFrames) : capacityFrames;
   const periods = counts.map(() => [] as number[]);
   for (let r = 0; r < rounds; r++) {
     for (const [c, k] of counts.entries()) {
       checkAbort();
-      const p = await runPipeline(Array.from({ length: k }, (_, i) => stage(i)), feeds, { threads, frames: capacityFrames, warmup: WARMUP, queue: 1, handoff: mode, ...signal });
+      const p = await runPipeline(Array.from({ length: k }, (_, i) => stage(i)), feeds, { threads, frames: pipeFrames, warmup: WARMUP, queue: 1, handoff: mode, ...signal });
       periods[c]!.push(1000 / p.medianFps);
       tick();
     }
@@ -325,7 +394,10 @@ export async function calibrateHost(options: HostCalibrationOptions): Promise<Ho
     loadBefore,
     loadAfter: loadavg()[0]!,
     handoff,
-    capacity: { model: `${CAPACITY_NET} ${CAPACITY_INPUT.join('x')}`, sessionThreads: threads, singleMs, cpuMs, parallelism, samples: capSamples },
+    capacity: {
+      model: `${CAPACITY_NET} ${cap.shape.join('x')}`, sessionThreads: threads, singleMs, cpuMs, parallelism,
+      ...(targetMs !== undefined ? { targetMs } : {}), ...(speedup !== undefined ? { speedup } : {}), samples: capSamples,
+    },
   };
 }
 

@@ -201,6 +201,17 @@ export function estimateSeconds(predictedMs: readonly number[], o: Pick<VerifyOp
 }
 
 /**
+ * What this host's capacity calibration is sized for: at one thread, the plan's stage times (the
+ * share of the cores one-thread stages get depends on how long they run: three stages on two cores
+ * got 0.68-0.73 of a fluid share at 0.7-4 ms a stage, 0.86 at 8.6 ms). Above one thread, none: the
+ * two-thread rule (stageCores) was fitted with the unsized calibration, and sizing did not help
+ * there in two paired bench runs (bench/results/verify-stages.md, runs 18 and 19).
+ */
+function capacityTarget(predicted: readonly StagePrediction[], threads: number): { stageMs?: readonly number[] } {
+  return threads === 1 ? { stageMs: predicted.map((p) => p.computeMs) } : {};
+}
+
+/**
  * Split `model` by `stageOf` (node -> stage), time every stage here, and compare with `predicted`
  * (one per stage, or null when the plan carries no prediction). `boards` names each stage's board.
  */
@@ -233,7 +244,7 @@ export async function verifyPlan(
   // This host is calibrated before the pipeline when nothing else was given and there is a prediction to price.
   const calibrate = options.pipelineFrames > 0 && options.host === undefined && predicted !== null;
   if (predicted !== null && options.maxSeconds !== undefined) {
-    const cal = calibrate ? calibrationSeconds({ sessions: split.stages.length }) : 0;
+    const cal = calibrate ? calibrationSeconds({ sessions: split.stages.length, ...capacityTarget(predicted, options.threads), threads: options.threads }) : 0;
     // A one-stage plan is its own reference: no extra run.
     const { reference: _ref, ...rest } = options;
     const est = estimateSeconds(predicted.map((p) => p.computeMs), { ...rest, cores, ...(_ref && split.stages.length > 1 ? { reference: _ref } : {}) }) + cal;
@@ -285,7 +296,7 @@ export async function verifyPlan(
       host = options.host;
     } else if (calibrate) {
       host = await calibrateHost({
-        threads: options.threads, sessions: split.stages.length, handoff,
+        threads: options.threads, sessions: split.stages.length, handoff, ...capacityTarget(predicted!, options.threads),
         ...(options.signal ? { signal: options.signal } : {}), onProgress: (d, t) => progress('calibrating this host', d, t),
       });
     }
