@@ -13,7 +13,7 @@
 //
 //   node bench/verify-stages.mjs [--nets resnet18,...] [--external paddleocr-cls,...] [--threads 1,2]
 //                                [--stages 2,3,4] [--runs 30] [--frames 30] [--profile-runs 20]
-//                                [--warmup 20] [--handoff transfer|copy] [--json results.json] [--compare-host]
+//                                [--warmup 20] [--handoff transfer|copy] [--json results.json] [--compare-host] [--repeat 1]
 // Needs the built packages (npm run build, or tsc -p each package). Prints Markdown.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
@@ -43,6 +43,8 @@ const { values } = parseArgs({
     // stage times (calibrateHost's stageMs) and not; verify gets the one it would make itself (sized at one
     // thread only), and the same measured pipeline is priced with the other too (`otherHost` in --json).
     'compare-host': { type: 'boolean', default: false },
+    // Run each pipeline this many times (verify --repeat): its figure is the runs' median, and their spread is the measurement's own.
+    repeat: { type: 'string', default: '1' },
   },
 });
 const list = (s) => s.split(',').map((x) => x.trim()).filter(Boolean);
@@ -148,7 +150,7 @@ for (const m of models) {
           if (compared++ % 2) [unsized, sized] = [await both[0](), await both[1]()];
           else [sized, unsized] = [await both[1](), await both[0]()];
         }
-        ({ result } = await verifyPlan(loaded, m.file, stageOf, boards.map((b) => b.id), metrics.stages, { threads, runs: atLeast(runs, frameMs), warmup, pipelineFrames: count > 1 ? atLeast(frames, frameMs / count) : 0, maxSeconds: 600, handoff, reference: { predictedMs: wholeMs, boards: boards.map((b) => b.id) }, ...(sized ? { host: threads === 1 ? sized : unsized } : {}) }));
+        ({ result } = await verifyPlan(loaded, m.file, stageOf, boards.map((b) => b.id), metrics.stages, { threads, runs: atLeast(runs, frameMs), warmup, pipelineFrames: count > 1 ? atLeast(frames, frameMs / count) : 0, maxSeconds: 600, handoff, pipelineRepeats: Number(values.repeat), reference: { predictedMs: wholeMs, boards: boards.map((b) => b.id) }, ...(sized ? { host: threads === 1 ? sized : unsized } : {}) }));
         other = sized ? (threads === 1 ? unsized : sized) : undefined;
       } catch (e) {
         console.log(`| ${count} | — | | | | | | | | | failed: ${e.message} |`);
@@ -173,7 +175,7 @@ for (const m of models) {
         })
         : null;
       if (alt) allResults.at(-1).otherHost = { sized: other.capacity.targetMs !== undefined, ...alt };
-      if (count > 1) summary.push({ model: m.name, threads, k: count, stage: 'pipeline', sharing: q?.host?.fromMeasuredStages?.fpsError ?? null, error: q?.host?.fpsError ?? null, errorMedian: q?.host?.fpsErrorMedian ?? null, plan: q?.planFpsError ?? null, b2b: result.backToBack.latencyError, scaled: q?.host?.scaled?.fpsError ?? null, alt });
+      if (count > 1) summary.push({ model: m.name, threads, k: count, stage: 'pipeline', runs: q?.runs?.map((x) => x.fps) ?? null, sharing: q?.host?.fromMeasuredStages?.fpsError ?? null, error: q?.host?.fpsError ?? null, errorMedian: q?.host?.fpsErrorMedian ?? null, plan: q?.planFpsError ?? null, b2b: result.backToBack.latencyError, scaled: q?.host?.scaled?.fpsError ?? null, alt });
       if (count === 1) pipeRows.push({ count, r: result });
     }
     console.log('\n| stages | back to back: predicted ms | measured ms | error | pipeline FPS: plan (a board per stage) | this host (predicted) | measured | error, this host | error, plan | measured, median gap | error, this host vs median gap | this host from measured stages: error | this host at the measured speed: error | handoff ms per stage | cores kept busy per stage (speedup from 1 thread) | stages running at once | slowdown | latency ms (queueing incl.) |');
@@ -209,6 +211,18 @@ const scaledPipes = summary.filter((x) => x.stage === 'pipeline' && x.scaled !==
 const med = (xs) => pct(xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN);
 console.log(`- at the speed the whole model ran in the same runs (the prediction scaled by its measured / predicted time): stages ${within(scaledStages, 0.15)} within 15 % (median |error| ${med(scaledStages)}), this host's pipelines ${within(scaledPipes, 0.1)} within 10 % (median |error| ${med(scaledPipes)}); the stages' mean error ${pct(scaledSigned.reduce((a, x) => a + x, 0) / Math.max(1, scaledSigned.length))} (below 0: stages cost more than predicted)`);
 console.log(`- the plan's own prediction (a board per stage) within 10 % of the same measurement: ${within(planErrors, 0.1)} (median |error| ${pct(planErrors.sort((a, b) => a - b)[Math.floor(planErrors.length / 2)] ?? NaN)})`);
+const repeated = summary.filter((x) => x.stage === 'pipeline' && x.runs);
+if (repeated.length > 0) {
+  // How far the same pipeline's runs lie from their median: the floor under any prediction's error.
+  const dev = repeated.map((x) => { const m = [...x.runs].sort((a, b) => a - b)[x.runs.length >> 1]; return Math.max(...x.runs.map((f) => Math.abs(f / m - 1))); });
+  const spreads = repeated.map((x) => (Math.max(...x.runs) - Math.min(...x.runs)) / [...x.runs].sort((a, b) => a - b)[x.runs.length >> 1]);
+  console.log(`- the pipelines run ${values.repeat} times each: every run within 10 % of their median in ${within(dev, 0.1)} (the widest run's median |deviation| ${med(dev)}); spread (fastest - slowest) / median: median ${med(spreads)}, worst ${pct(Math.max(...spreads))}`);
+  for (const t of [...new Set(repeated.map((x) => x.threads))]) {
+    const r = repeated.filter((x) => x.threads === t);
+    const d = r.map((x) => { const m = [...x.runs].sort((a, b) => a - b)[x.runs.length >> 1]; return Math.max(...x.runs.map((f) => Math.abs(f / m - 1))); });
+    console.log(`  - ${t} thread(s): every run within 10 % of their median in ${within(d, 0.1)}; this host's prediction within 10 % of the median in ${within(r.map((x) => Math.abs(x.error)), 0.1)}`);
+  }
+}
 const alts = summary.filter((x) => x.stage === 'pipeline' && x.alt);
 const count10 = (errors) => {
   const xs = errors.filter((x) => x !== null && x !== undefined && Number.isFinite(x)).map(Math.abs);

@@ -197,6 +197,38 @@ describe('verify', () => {
     expect(r.data.notes.some((n) => n.includes('predicted under 0.5 ms'))).toBe(false);
   });
 
+  it('runs the pipeline --repeat times: the runs\' medians, their spread, and a bad count refused by its flag', async () => {
+    const stageOf = Object.fromEntries(dagPlan.flatMap((s, i) => s.nodes.map((n) => [n, i] as const)));
+    const predicted = evaluatePlan(problem, dagPlan).stages;
+    const { result } = await verifyPlan(model, 'sq.onnx', stageOf, ['a', 'b'], predicted, { threads: 1, runs: 2, warmup: 1, pipelineFrames: 3, pipelineRepeats: 3, host: false });
+    const p = result.pipeline!;
+    expect(p.runs).toHaveLength(3);
+    const fps = p.runs!.map((x) => x.fps).sort((a, b) => a - b);
+    expect(p.measuredFps).toBe(fps[1]);
+    expect(p.measuredMedianFps).toBe(p.runs!.map((x) => x.medianFps).sort((a, b) => a - b)[1]);
+    expect(p.spread).toBeCloseTo((fps[2]! - fps[0]!) / fps[1]!, 12);
+    expect(result.settings.pipelineRepeats).toBe(3);
+    // Latency: every run's frames.
+    expect(p.frames).toBe(3);
+    expect(result.notes.some((n) => n.startsWith('the pipeline\'s throughput moved'))).toBe(p.spread! > 0.1);
+    const once = (await verifyPlan(model, 'sq.onnx', stageOf, ['a', 'b'], predicted, { threads: 1, runs: 1, warmup: 0, pipelineFrames: 2, host: false })).result;
+    expect(once.pipeline!.runs).toBeUndefined();
+    expect(once.settings.pipelineRepeats).toBeUndefined();
+    await expect(verifyPlan(model, 'sq.onnx', stageOf, ['a', 'b'], predicted, { threads: 1, runs: 1, warmup: 0, pipelineFrames: 2, pipelineRepeats: 0 }))
+      .rejects.toThrow('pipelineRepeats must be an integer >= 1, got 0');
+    // The time estimate counts every run of the pipeline.
+    const ms = predicted.map((s) => s.computeMs);
+    const o = { runs: 10, warmup: 5, pipelineFrames: 20, threads: 1, cores: 2 };
+    expect(estimateSeconds(ms, { ...o, pipelineRepeats: 3 }) - estimateSeconds(ms, o)).toBeCloseTo(2 * (estimateSeconds(ms, o) - estimateSeconds(ms, { ...o, pipelineFrames: 0 })), 12);
+
+    const bad = await run(['verify', 'sq.onnx', '--plan', 'dag.plan.json', '--problem', 'sq.problem.json', '--repeat', '0'], { cwd: dir });
+    expect(bad.stderr).toBe('dnnpart: --repeat 0: give a whole number of at least 1\n');
+    expect(bad.code).toBe(2);
+    const two = await run(['verify', 'sq.onnx', '--plan', 'dag.plan.json', '--problem', 'sq.problem.json', '--runs', '2', '--warmup', '0', '--frames', '2', '--repeat', '2'], { cwd: dir });
+    expect(two.code).toBe(0);
+    expect(two.stdout).toMatch(/^pipeline runs: \d+\.\d\d, \d+\.\d\d FPS; measured is their median, spread \d+\.\d% of it$/m);
+  });
+
   it('prints the comparison and refuses a run over --max-seconds before starting', async () => {
     const ok = await run(['verify', 'sq.onnx', '--plan', 'dag.plan.json', '--problem', 'sq.problem.json', '--runs', '2', '--warmup', '0', '--frames', '0'], { cwd: dir });
     expect(ok.code).toBe(0);

@@ -227,6 +227,7 @@ export const commands: readonly CommandSpec[] = [
       { name: 'warmup', type: 'number', default: 20, placeholder: '<n>', help: 'unmeasured frames first, back to back and through the pipeline (each stage session runs this often before timing)' },
       { name: 'frames', type: 'number', default: 30, placeholder: '<n>', help: 'measured frames through the pipeline (0: no pipeline run)' },
       { name: 'queue', type: 'number', default: 1, placeholder: '<n>', help: 'frames each stage\'s input queue holds in the pipeline' },
+      { name: 'repeat', type: 'number', default: 1, placeholder: '<n>', help: 'run the pipeline this many times: its figures are the runs\' medians, and their spread is how much this machine moves the measurement' },
       { name: 'max-seconds', type: 'number', default: 120, placeholder: '<s>', help: 'refuse a run the prediction says takes longer' },
       { name: 'reference', type: 'boolean', help: 'time the whole model in the same runs as the stages, to check this machine\'s speed against its profile (default: on when a board of the plan was profiled here; --no-reference: off)' },
       { name: 'trace', type: 'string', placeholder: '<file.json>', help: 'write a Chrome trace (Perfetto): one track per stage, spans by stage and ONNX node' },

@@ -185,6 +185,7 @@ const handlers: Record<string, Handler> = {
         ...opt('warmup', num(a, 'warmup')),
         ...opt('frames', num(a, 'frames')),
         ...opt('queue', num(a, 'queue')),
+        ...opt('repeat', num(a, 'repeat')),
         ...opt('maxSeconds', num(a, 'max-seconds')),
         ...(a.options.reference === false ? { reference: false } : {}),
         ...opt('trace', str(a, 'trace')),

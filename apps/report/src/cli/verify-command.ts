@@ -169,6 +169,8 @@ export interface VerifyCommandOptions extends PlanSourceOptions {
   readonly warmup?: number;
   readonly frames?: number;
   readonly queue?: number;
+  /** Times the pipeline is run (its figures: the runs' medians, and their spread). */
+  readonly repeat?: number;
   readonly maxSeconds?: number;
   /** false: do not time the whole model alongside the stages (default: do, when a board of the plan was profiled on this machine at these threads). */
   readonly reference?: boolean;
@@ -178,6 +180,10 @@ export interface VerifyCommandOptions extends PlanSourceOptions {
 
 /** `dnnpart verify`: each stage's predicted and measured time, and the pipeline's. */
 export async function verify(opts: VerifyCommandOptions, ctx: CommandContext): Promise<CommandOutput<VerifyResult>> {
+  // Counts named by their flags before anything runs (verifyPlan's own check names its options).
+  for (const [flag, v, min] of [['threads', opts.threads, 1], ['runs', opts.runs, 1], ['warmup', opts.warmup, 0], ['frames', opts.frames, 0], ['queue', opts.queue, 1], ['repeat', opts.repeat, 1]] as const) {
+    if (v !== undefined && (!Number.isInteger(v) || v < min)) throw new UsageError('CLI_BAD_VALUE', `--${flag} ${v}: give a whole number of at least ${min}`);
+  }
   return withWorkDir(async (work) => {
     const plan = await resolvePlan(opts, ctx, work);
     const k = plan.boards.length;
@@ -191,7 +197,7 @@ export async function verify(opts: VerifyCommandOptions, ctx: CommandContext): P
     ctx.progress.note(`verifying ${plan.what}: ${plural(k, 'stage')} of ${plan.model.graph.name} on this machine, ${plural(threads, 'thread')} per stage`);
     const verified = await verifyPlan(plan.model, displayPath(ctx, plan.modelFile), plan.stageOf, plan.boards, plan.predicted, {
       threads, runs: opts.runs ?? 30, warmup: opts.warmup ?? 20, pipelineFrames: opts.frames ?? 30,
-      queue: opts.queue ?? 1, maxSeconds: opts.maxSeconds ?? 120, nodeTrace: opts.trace !== undefined,
+      queue: opts.queue ?? 1, maxSeconds: opts.maxSeconds ?? 120, nodeTrace: opts.trace !== undefined, pipelineRepeats: opts.repeat ?? 1,
       ...(reference ? { reference } : {}),
       ...(ctx.signal ? { signal: ctx.signal } : {}),
       onProgress: (phase, done, total) => ctx.progress.update(phase, done, total),
@@ -226,6 +232,7 @@ export function formatVerify(r: VerifyResult, opts: Pick<VerifyCommandOptions, '
     ]),
   ];
   if (r.pipeline) lines.push(`(pipeline latency includes queueing; its prediction is the stages' sum)`);
+  if (r.pipeline?.runs) lines.push(`pipeline runs: ${r.pipeline.runs.map((x) => fixed(x.fps)).join(', ')} FPS; measured is their median, spread ${pct(r.pipeline.spread ?? null).replace('+', '')} of it`);
   if (r.reference) {
     const f = r.reference;
     lines.push(`speed: the whole model, timed in the same runs, ${fixed(f.measuredMs)} ms against ${fixed(f.predictedMs)} ms predicted (x${fixed(f.ratio, 3)}); "at this speed" scales each prediction by it${r.pipeline?.host?.scaled ? `, and this host's pipeline becomes ${fixed(r.pipeline.host.scaled.predictedFps)} FPS (${pct(r.pipeline.host.scaled.fpsError)})` : ''}`);

@@ -28,6 +28,12 @@ export interface VerifyOptions {
   readonly pipelineFrames: number;
   /** Frames each stage's input queue holds. */
   readonly queue?: number;
+  /**
+   * Times the pipeline is run, each time with its warm-up and pipelineFrames measured frames (default
+   * 1). Above 1 the measured figures are the runs' medians, and how far the runs spread says how much
+   * this machine moves the same measurement: an error below that spread is within its noise.
+   */
+  readonly pipelineRepeats?: number;
   /** Refuse to start when the estimated run time exceeds this (seconds). */
   readonly maxSeconds?: number;
   /** Cores the pipeline may use (default: this machine's). */
@@ -141,7 +147,7 @@ export interface VerifyResult {
   readonly schema: typeof VERIFY_SCHEMA;
   readonly model: { readonly name: string; readonly file: string; readonly sha256: string };
   readonly machine: { readonly cpu: string; readonly cores: number; readonly loadBefore: number; readonly loadAfter: number };
-  readonly settings: { readonly threads: number; readonly runs: number; readonly warmup: number; readonly pipelineFrames: number; readonly queue: number };
+  readonly settings: { readonly threads: number; readonly runs: number; readonly warmup: number; readonly pipelineFrames: number; readonly queue: number; readonly pipelineRepeats?: number };
   /** The plan that was verified (node names per stage), so `--plan verify.json` repeats it. */
   readonly plan: { readonly stages: readonly { readonly board: string; readonly nodes: readonly string[] }[] };
   readonly stages: readonly VerifyStage[];
@@ -166,6 +172,10 @@ export interface VerifyResult {
     readonly planFpsError?: number | null;
     /** What this host should measure (plan's stage times + calibrated handoffs, on shared cores); absent without a prediction or calibration. */
     readonly host?: HostPrediction;
+    /** With pipelineRepeats above 1: each run's FPS over its frames and from its median gap (measuredFps and measuredMedianFps are their medians). */
+    readonly runs?: readonly { readonly fps: number; readonly medianFps: number }[];
+    /** With pipelineRepeats above 1: (the fastest run's FPS - the slowest's) / measuredFps. */
+    readonly spread?: number;
   };
   /** The host calibration the "this host" prediction used. */
   readonly hostCalibration?: HostCalibration;
@@ -191,10 +201,10 @@ export function pipelinePeriodMs(stageMs: readonly number[], threads: number, co
 }
 
 /** Seconds a verify run takes by the prediction: back-to-back frames (with more than one thread, at one thread too), then the pipeline's. */
-export function estimateSeconds(predictedMs: readonly number[], o: Pick<VerifyOptions, 'runs' | 'warmup' | 'pipelineFrames' | 'threads' | 'cores' | 'reference'>): number {
+export function estimateSeconds(predictedMs: readonly number[], o: Pick<VerifyOptions, 'runs' | 'warmup' | 'pipelineFrames' | 'threads' | 'cores' | 'reference' | 'pipelineRepeats'>): number {
   const frame = predictedMs.reduce((a, x) => a + x, 0);
   const cores = o.cores ?? availableParallelism();
-  const pipeline = o.pipelineFrames > 0 ? (o.pipelineFrames + o.warmup) * pipelinePeriodMs(predictedMs, o.threads, cores) + frame : 0;
+  const pipeline = o.pipelineFrames > 0 ? (o.pipelineRepeats ?? 1) * ((o.pipelineFrames + o.warmup) * pipelinePeriodMs(predictedMs, o.threads, cores) + frame) : 0;
   // The stages at one thread too, before a pipeline of several threads each: at most threads x as long.
   const single = o.threads > 1 && o.pipelineFrames > 0 ? (o.runs + o.warmup) * frame * Math.min(o.threads, cores) : 0;
   return ((o.runs + o.warmup) * (frame + (o.reference?.predictedMs ?? 0)) + single + pipeline) / 1000;
@@ -223,7 +233,8 @@ export async function verifyPlan(
   predicted: readonly StagePrediction[] | null,
   options: VerifyOptions,
 ): Promise<{ result: VerifyResult; spans: readonly Span[] }> {
-  for (const [k, v, min] of [['threads', options.threads, 1], ['runs', options.runs, 1], ['warmup', options.warmup, 0], ['pipelineFrames', options.pipelineFrames, 0]] as const) {
+  const repeats = options.pipelineRepeats ?? 1;
+  for (const [k, v, min] of [['threads', options.threads, 1], ['runs', options.runs, 1], ['warmup', options.warmup, 0], ['pipelineFrames', options.pipelineFrames, 0], ['pipelineRepeats', repeats, 1]] as const) {
     if (!Number.isInteger(v) || v < min) throw new VerifyError('VERIFY_BAD_OPTIONS', `${k} must be an integer >= ${min}, got ${v}`);
   }
   if (options.reference !== undefined && !(options.reference.predictedMs > 0)) {
@@ -249,7 +260,7 @@ export async function verifyPlan(
     const { reference: _ref, ...rest } = options;
     const est = estimateSeconds(predicted.map((p) => p.computeMs), { ...rest, cores, ...(_ref && split.stages.length > 1 ? { reference: _ref } : {}) }) + cal;
     if (est > options.maxSeconds) {
-      throw new VerifyError('VERIFY_TOO_SLOW', `verifying this plan would take about ${est.toFixed(0)} s by its prediction (${options.warmup + options.runs} frames of ${predicted.reduce((a, p) => a + p.computeMs, 0).toFixed(1)} ms back to back${options.pipelineFrames > 0 ? `, ${options.pipelineFrames + options.warmup} through the pipeline` : ''}${cal > 0 ? `, about ${cal.toFixed(0)} s calibrating this host` : ''}), over --max-seconds ${options.maxSeconds}; lower --runs or --frames, or raise --max-seconds`);
+      throw new VerifyError('VERIFY_TOO_SLOW', `verifying this plan would take about ${est.toFixed(0)} s by its prediction (${options.warmup + options.runs} frames of ${predicted.reduce((a, p) => a + p.computeMs, 0).toFixed(1)} ms back to back${options.pipelineFrames > 0 ? `, ${options.pipelineFrames + options.warmup} through the pipeline${repeats > 1 ? ` ${repeats} times` : ''}` : ''}${cal > 0 ? `, about ${cal.toFixed(0)} s calibrating this host` : ''}), over --max-seconds ${options.maxSeconds}; lower --runs or --frames, or raise --max-seconds`);
     }
   }
   const stages: StageRunnable[] = split.stages.map((s, i) => ({ bytes: s.bytes, inputs: s.inputs, outputs: s.outputs, label: `stage ${i} (${boards[i] ?? `stage${i}`})` }));
@@ -272,7 +283,7 @@ export async function verifyPlan(
   if (predicted === null && options.maxSeconds !== undefined) {
     // No prediction: estimate from what was just measured, before the pipeline.
     const med = b2b.stageMs.map((xs) => quantile(xs, 0.5));
-    const rest = options.pipelineFrames > 0 ? ((options.pipelineFrames + options.warmup) * pipelinePeriodMs(med, options.threads, cores)) / 1000 : 0;
+    const rest = options.pipelineFrames > 0 ? (repeats * (options.pipelineFrames + options.warmup) * pipelinePeriodMs(med, options.threads, cores)) / 1000 : 0;
     if (rest > options.maxSeconds) {
       throw new VerifyError('VERIFY_TOO_SLOW', `the pipeline run would take about ${rest.toFixed(0)} s by the measured stage times, over --max-seconds ${options.maxSeconds}; lower --frames or raise --max-seconds`);
     }
@@ -287,6 +298,7 @@ export async function verifyPlan(
     })
     : null;
   let pipe: Awaited<ReturnType<typeof runPipeline>> | undefined;
+  const pipeRuns: Awaited<ReturnType<typeof runPipeline>>[] = [];
   let host: HostCalibration | undefined;
   if (options.pipelineFrames > 0) {
     if (options.host) {
@@ -300,12 +312,23 @@ export async function verifyPlan(
         ...(options.signal ? { signal: options.signal } : {}), onProgress: (d, t) => progress('calibrating this host', d, t),
       });
     }
-    progress('pipeline', 0, 1);
-    pipe = await runPipeline(stages, feeds, {
-      threads: options.threads, frames: options.pipelineFrames, warmup: options.warmup, queue: options.queue ?? 1, handoff,
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
-    progress('pipeline', 1, 1);
+    progress('pipeline', 0, repeats);
+    for (let r = 0; r < repeats; r++) {
+      pipeRuns.push(await runPipeline(stages, feeds, {
+        threads: options.threads, frames: options.pipelineFrames, warmup: options.warmup, queue: options.queue ?? 1, handoff,
+        ...(options.signal ? { signal: options.signal } : {}),
+      }));
+      progress('pipeline', r + 1, repeats);
+    }
+    // The runs' medians; the trace keeps the first run's spans.
+    pipe = repeats === 1 ? pipeRuns[0]! : {
+      frames: pipeRuns[0]!.frames, fps: quantile(pipeRuns.map((x) => x.fps), 0.5), medianFps: quantile(pipeRuns.map((x) => x.medianFps), 0.5),
+      latencyMs: pipeRuns.flatMap((x) => x.latencyMs), spans: pipeRuns[0]!.spans,
+    };
+  }
+  const spread = pipe && repeats > 1 ? (Math.max(...pipeRuns.map((x) => x.fps)) - Math.min(...pipeRuns.map((x) => x.fps))) / pipe.fps : undefined;
+  if (pipe && spread !== undefined && spread > 0.1) {
+    notes.push(`the pipeline's throughput moved ${(spread * 100).toFixed(0)} % between its ${repeats} runs (${Math.min(...pipeRuns.map((x) => x.fps)).toFixed(1)} to ${Math.max(...pipeRuns.map((x) => x.fps)).toFixed(1)} FPS): a pipeline error smaller than that is within this machine's own variation`);
   }
   if (predicted !== null && new Set(boards).size > 1) {
     notes.push(`predicted times are for each stage's board (${[...new Set(boards)].join(', ')}); measured ones are all on this machine, so they compare only where the boards are this machine`);
@@ -365,6 +388,7 @@ export async function verifyPlan(
           ...(single ? { speedups: vStages.map((x) => x.singleThreadMs! / x.measuredMs) } : {}),
         }),
       } : {}),
+      ...(spread !== undefined ? { runs: pipeRuns.map((x) => ({ fps: x.fps, medianFps: x.medianFps })), spread } : {}),
     };
   }
   const planStages = split.stages.map((s, i) => ({ board: boards[i] ?? `stage${i}`, nodes: s.nodes }));
@@ -372,7 +396,7 @@ export async function verifyPlan(
     schema: VERIFY_SCHEMA,
     model: { name: model.graph.name, file: modelFile, sha256: model.sha256 },
     machine: { cpu: cpus()[0]?.model.trim() ?? 'unknown', cores, loadBefore, loadAfter },
-    settings: { threads: options.threads, runs: options.runs, warmup: options.warmup, pipelineFrames: options.pipelineFrames, queue: options.queue ?? 1 },
+    settings: { threads: options.threads, runs: options.runs, warmup: options.warmup, pipelineFrames: options.pipelineFrames, queue: options.queue ?? 1, ...(repeats > 1 ? { pipelineRepeats: repeats } : {}) },
     plan: { stages: planStages },
     stages: vStages,
     ...(ref ? { reference: ref } : {}),
