@@ -21,6 +21,8 @@ const clamp = (x, a, b) => Math.max(a, Math.min(b, x));
 const rules = {
   'every thread a core': (t, c) => stageParallelism(t, c),
   ...Object.fromEntries([0.3, 0.4, EXTRA_THREAD_CORES].map((w) => [`speedup + ${w}`, (t, c, s) => (s === undefined ? stageParallelism(t, c) : clamp(s + w * (stageParallelism(t, c) - 1), 1, stageParallelism(t, c)))])),
+  // The same, but never fewer cores than the stage's CPU time over its wall clock, measured back to back.
+  [`speedup + ${EXTRA_THREAD_CORES}, at least CPU / wall`]: (t, c, s, st) => (s === undefined ? stageParallelism(t, c) : clamp(Math.max(s + EXTRA_THREAD_CORES * (stageParallelism(t, c) - 1), st.cpuMs / st.measuredMs), 1, stageParallelism(t, c))),
 };
 const pct = (x) => `${(100 * x).toFixed(1)} %`;
 console.log('| run | threads | rule | from predicted stage times: within 10 % | median \\|error\\| | from measured stage times: within 10 % | median \\|error\\| |');
@@ -34,7 +36,7 @@ for (const file of files) {
         const h = r.pipeline?.host;
         const cal = r.hostCalibration;
         if (!h || !cal) continue;
-        const cores = h.stages.map((x) => rule(cal.threads, cal.cores, x.speedup));
+        const cores = h.stages.map((x, i) => rule(cal.threads, cal.cores, x.speedup, r.stages[i]));
         const eff = capacityEfficiency(cal, stages);
         const handoff = h.stages.map((x) => x.handoffMs);
         const err = (ms) => 1000 / hostPipelinePeriodMs(ms, handoff, cores, cal.cores, eff).periodMs / r.pipeline.measuredFps - 1;

@@ -573,6 +573,10 @@ describe('the pipeline predicted for this host', () => {
     expect(two.stages.every((s) => s.singleThreadMs! > 0)).toBe(true);
     expect(two.pipeline!.host!.stages.map((x) => x.speedup)).toEqual(speedups);
     expect(two.pipeline!.host!.stages.map((x) => x.parallelism)).toEqual(speedups.map((s) => stageCores(2, cal2.cores, s)));
+    // Stages their second thread slows down (under 0.9 of their one-thread speed) are named in a note.
+    const slowed = speedups.flatMap((s, i) => (s < 0.9 ? [i] : []));
+    const note = two.notes.find((n) => n.includes('ran slower at 2 threads than at 1'));
+    expect(note === undefined ? [] : note.replace(/^stages? ([\d, ]+) ran.*$/, '$1').split(', ').map(Number)).toEqual(slowed);
 
     const none = await verifyPlan(model, 'sq.onnx', stageOf, ['a', 'b'], predicted, { threads: 1, runs: 1, warmup: 0, pipelineFrames: 2, host: false });
     expect(none.result.pipeline!.host).toBeUndefined();

@@ -9,6 +9,8 @@ import { runPipeline, timeBackToBack, type Handoff, type Span, type StageRunnabl
 export const VERIFY_SCHEMA = 'dnnpart/verify@1';
 /** Stages predicted under this many ms get a note on this host's pipeline prediction (PaddleOCR's classifier cut in 2-4 on the bench). */
 const SHORT_STAGE_MS = 0.5;
+/** A stage whose one-thread time over its time at the plan's threads is below this gets a note: its extra threads slow it down. */
+const SLOWER_SPEEDUP = 0.9;
 
 /** What the plan predicts for a stage (from the plan file, or evaluatePlan on a problem). */
 export interface StagePrediction {
@@ -363,6 +365,11 @@ export async function verifyPlan(
       ...(ref ? { scaledError: rel(p && scale(i) !== null ? p.computeMs * scale(i)! : null, measuredMs) } : {}),
     };
   });
+  // Stages that their extra threads slow down: small kernels whose threads wait on each other more than they share.
+  const slower = vStages.filter((x) => x.singleThreadMs !== undefined && x.singleThreadMs / x.measuredMs < SLOWER_SPEEDUP);
+  if (slower.length > 0) {
+    notes.push(`${slower.length === 1 ? 'stage' : 'stages'} ${slower.map((x) => x.index).join(', ')} ran slower at ${options.threads} threads than at 1 (${slower.map((x) => `x${(x.singleThreadMs! / x.measuredMs).toFixed(2)}`).join(', ')} of the one-thread speed): their kernels are too small to share; run and profile them at 1 thread. Pipelines of such stages that share the cores ran up to 85 % slower than this host's prediction here (bench/results/verify-stages.md)`);
+  }
   const predSum = predicted === null ? null : predicted.reduce((a, x) => a + x.computeMs, 0);
   const measLatency = quantile(b2b.totalMs, 0.5);
   const backToBack: VerifyFigures = {
