@@ -368,7 +368,7 @@ export async function verifyPlan(
   // Stages that their extra threads slow down: small kernels whose threads wait on each other more than they share.
   const slower = vStages.filter((x) => x.singleThreadMs !== undefined && x.singleThreadMs / x.measuredMs < SLOWER_SPEEDUP);
   if (slower.length > 0) {
-    notes.push(`${slower.length === 1 ? 'stage' : 'stages'} ${slower.map((x) => x.index).join(', ')} ran slower at ${options.threads} threads than at 1 (${slower.map((x) => `x${(x.singleThreadMs! / x.measuredMs).toFixed(2)}`).join(', ')} of the one-thread speed): their kernels are too small to share; run and profile them at 1 thread. Pipelines of such stages that share the cores ran up to 85 % slower than this host's prediction here (bench/results/verify-stages.md)`);
+    notes.push(`${slower.length === 1 ? 'stage' : 'stages'} ${slower.map((x) => x.index).join(', ')} ran slower at ${options.threads} threads than at 1 (${slower.map((x) => `x${(x.singleThreadMs! / x.measuredMs).toFixed(2)}`).join(', ')} of the one-thread speed): their kernels are too small to share; run and profile them at 1 thread. this host's prediction overstated the throughput of pipelines of such stages by up to 85 % here (bench/results/verify-stages.md)`);
   }
   const predSum = predicted === null ? null : predicted.reduce((a, x) => a + x.computeMs, 0);
   const measLatency = quantile(b2b.totalMs, 0.5);
