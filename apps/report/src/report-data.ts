@@ -38,6 +38,8 @@ export interface MeasuredRun {
   readonly measuredLatencyMs?: number;
   readonly predictedFps?: number;
   readonly predictedLatencyMs?: number;
+  /** The slowest and fastest of repeated runs whose median measuredFps is (verify --repeat). */
+  readonly measuredFpsRange?: readonly [number, number];
 }
 
 /** One system (model + boards + links) and its solved plans. */

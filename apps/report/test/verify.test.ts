@@ -315,7 +315,7 @@ describe('verify', () => {
   });
 
   it('shows a verify result in the report', async () => {
-    write('v2.json', (await verify({ model: path.join(dir, 'sq.onnx'), plan: path.join(dir, 'dag.plan.json'), problem: path.join(dir, 'sq.problem.json'), runs: 2, warmup: 0, frames: 2 }, quietContext(dir))).data);
+    write('v2.json', (await verify({ model: path.join(dir, 'sq.onnx'), plan: path.join(dir, 'dag.plan.json'), problem: path.join(dir, 'sq.problem.json'), runs: 2, warmup: 0, frames: 2, repeat: 2 }, quietContext(dir))).data);
     const r = await run(['report', '--problem', 'sq.problem.json', '--verify', 'v2.json', '-o', 'rep', '--time-limit', '10'], { cwd: dir });
     expect(r.stderr).not.toMatch(/dnnpart:/);
     expect(r.code).toBe(0);
@@ -334,7 +334,15 @@ describe('verify', () => {
       const [p, m] = cells(label);
       expect(Math.abs(p! - predicted)).toBeLessThanOrEqual(0.5);
       expect(Math.abs(m! - v2.pipeline!.measuredFps)).toBeLessThanOrEqual(0.5);
+      // The pipeline ran twice (--repeat 2): the slowest and fastest run beside their median.
+      const range = md.split('\n').find((l) => l.startsWith(`| ${label} |`))!.split('|')[4]!.trim().split('–').map((c) => Number(c.replace(/[^\d.]/g, '')));
+      const fps = v2.pipeline!.runs!.map((x) => x.fps);
+      expect(Math.abs(range[0]! - Math.min(...fps))).toBeLessThanOrEqual(0.5);
+      expect(Math.abs(range[1]! - Math.max(...fps))).toBeLessThanOrEqual(0.5);
     }
+    expect(md).toContain('| Runs (slowest–fastest) |');
+    // Back to back is not repeated: no range.
+    expect(md.split('\n').find((l) => l.startsWith('| v2.json: stages back to back |'))!.split('|')[4]!.trim()).toBe('—');
     expect(md).not.toContain('Error at the measured speed');
     // A plan on one board of the problem: verify checks the machine's speed with the whole model, and the report shows both errors.
     write('one.plan.json', { stages: [{ board: 'a', nodes: names }] });

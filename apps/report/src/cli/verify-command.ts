@@ -278,10 +278,12 @@ export function readVerifyFile(file: string, given: string): { result: VerifyRes
     ...(f.predictedFps !== null ? { predictedFps: f.predictedFps } : {}), ...(f.predictedLatencyMs !== null ? { predictedLatencyMs: f.predictedLatencyMs } : {}),
   });
   const name = path.basename(given);
-  const measured = [run(`${name}: stages back to back`, r.backToBack), ...(r.pipeline ? [run(`${name}: pipeline on ${r.pipeline.cores} cores`, r.pipeline)] : [])];
+  const fpsRuns = r.pipeline?.runs?.map((x) => x.fps);
+  const pipelineRun = (label: string, f: VerifyFigures): MeasuredRun => ({ ...run(label, f), ...(fpsRuns && fpsRuns.length > 1 ? { measuredFpsRange: [Math.min(...fpsRuns), Math.max(...fpsRuns)] as const } : {}) });
+  const measured = [run(`${name}: stages back to back`, r.backToBack), ...(r.pipeline ? [pipelineRun(`${name}: pipeline on ${r.pipeline.cores} cores`, r.pipeline)] : [])];
   // The same measured pipeline against the plan's prediction (a board per stage) and this host's.
-  if (r.pipeline?.planFps != null) measured.push({ ...run(`${name}: pipeline, plan's prediction (a board per stage)`, r.pipeline), predictedFps: r.pipeline.planFps });
-  if (r.pipeline?.host) measured.push({ ...run(`${name}: pipeline, predicted for this host (shared cores, handoffs)`, r.pipeline), predictedFps: r.pipeline.host.predictedFps });
+  if (r.pipeline?.planFps != null) measured.push({ ...pipelineRun(`${name}: pipeline, plan's prediction (a board per stage)`, r.pipeline), predictedFps: r.pipeline.planFps });
+  if (r.pipeline?.host) measured.push({ ...pipelineRun(`${name}: pipeline, predicted for this host (shared cores, handoffs)`, r.pipeline), predictedFps: r.pipeline.host.predictedFps });
   const verified: VerifiedPlan = {
     source: name, threads: r.settings.threads, runs: r.settings.runs, machine: r.machine.cpu,
     ...(r.reference ? { speedRatio: r.reference.ratio } : {}),

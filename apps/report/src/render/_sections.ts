@@ -369,14 +369,17 @@ export function measuredTable(system: ReportSystem): Table | undefined {
   const runs = system.measured ?? [];
   if (runs.length === 0) return undefined;
   const err = (meas: number | undefined, pred: number | undefined) => formatPercent(relativeChange(meas, pred) ?? undefined);
+  // Repeated runs (verify --repeat): how far apart they lay, the measurement's own spread.
+  const ranged = runs.some((r) => r.measuredFpsRange !== undefined);
   return {
     columns: [
-      { label: 'Plan' }, { label: 'Predicted', num: true }, { label: 'Measured', num: true }, { label: 'Error', num: true },
+      { label: 'Plan' }, { label: 'Predicted', num: true }, { label: 'Measured', num: true }, ...(ranged ? [{ label: 'Runs (slowest–fastest)', num: true }] : []), { label: 'Error', num: true },
       { label: 'Predicted latency', num: true }, { label: 'Measured latency', num: true }, { label: 'Error', num: true },
     ],
     rows: runs.map((r) => ({
       cells: [
         cell(r.plan), cell(formatFps(r.predictedFps), { num: true }), cell(formatFps(r.measuredFps), { num: true }),
+        ...(ranged ? [cell(r.measuredFpsRange ? `${formatFps(r.measuredFpsRange[0])}–${formatFps(r.measuredFpsRange[1])}` : '—', { num: true })] : []),
         cell(err(r.measuredFps, r.predictedFps), { num: true }),
         cell(formatMs(r.predictedLatencyMs), { num: true }), cell(formatMs(r.measuredLatencyMs), { num: true }),
         cell(err(r.measuredLatencyMs, r.predictedLatencyMs), { num: true }),
