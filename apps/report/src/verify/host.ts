@@ -81,8 +81,9 @@ export interface HostCalibrationOptions {
   /**
    * The plan's stage times (ms): the capacity model is sized so that one run takes about their mean,
    * and only a pipeline of as many stages is timed. How much of the cores a pipeline gets depends on
-   * how long its stages run (bench/results/verify-stages.md: three one-thread stages on two cores got
-   * 0.68-0.73 of a fluid share at 0.7-4 ms a stage, 0.86 at 8.6 ms). Without it: a model of about
+   * how long its stages run (bench/verify-capacity.mjs, bench/results/verify-stages.md: three one-thread
+   * stages on two cores got 0.63-0.76 of a fluid share at 0.7-4 ms a stage, 0.84 at 8 ms, 0.56-0.68 at
+   * 0.3 ms). Without it: a model of about
    * 2 ms, pipelines of 2..sessions stages.
    */
   readonly stageMs?: readonly number[];
@@ -259,7 +260,7 @@ export function calibrationSeconds(o: Pick<HostCalibrationOptions, 'sessions' | 
   const runMs = target ?? CAPACITY_MS;
   const capFrames = (target === undefined ? (o.capacityFrames ?? 60) : capacityFramesFor(runMs, o.capacityFrames ?? 60)) + WARMUP;
   let pipelines = 0;
-  for (let k = target === undefined ? 2 : sessions; k <= sessions; k++) pipelines += 0.1 * k + (capFrames * runMs * Math.max(1, k / cores)) / 1000;
+  for (let k = target === undefined ? 2 : Math.max(2, sessions); k <= sessions; k++) pipelines += 0.1 * k + (capFrames * runMs * Math.max(1, k / cores)) / 1000;
   // Timing the model alone: at 160x160, then at its plan's size (and at one thread, above one).
   const alone = (40 + WARMUP) * (CAPACITY_MS + (target === undefined ? 0 : target * ((o.threads ?? 1) > 1 ? 3 : 1))) / 1000;
   return sizes * (0.3 + ((frames + WARMUP) * 0.5) / 1000) + 1 + alone + (o.rounds ?? 3) * pipelines;

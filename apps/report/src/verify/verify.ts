@@ -215,9 +215,10 @@ export function estimateSeconds(predictedMs: readonly number[], o: Pick<VerifyOp
 /**
  * What this host's capacity calibration is sized for: at one thread, the plan's stage times (the
  * share of the cores one-thread stages get depends on how long they run: three stages on two cores
- * got 0.68-0.73 of a fluid share at 0.7-4 ms a stage, 0.86 at 8.6 ms). Above one thread, none: the
+ * got 0.63-0.76 of a fluid share at 0.7-4 ms a stage, 0.84 at 8 ms). Above one thread, none: the
  * two-thread rule (stageCores) was fitted with the unsized calibration, and sizing did not help
- * there in two paired bench runs (bench/results/verify-stages.md, runs 18 and 19).
+ * there in three paired bench runs (bench/results/verify-stages.md, runs 18-20: at one thread 35 of 54
+ * pipelines within 10 % sized against 28 unsized, at two threads 35 against 37).
  */
 function capacityTarget(predicted: readonly StagePrediction[], threads: number): { stageMs?: readonly number[] } {
   return threads === 1 ? { stageMs: predicted.map((p) => p.computeMs) } : {};
@@ -262,7 +263,7 @@ export async function verifyPlan(
     const { reference: _ref, ...rest } = options;
     const est = estimateSeconds(predicted.map((p) => p.computeMs), { ...rest, cores, ...(_ref && split.stages.length > 1 ? { reference: _ref } : {}) }) + cal;
     if (est > options.maxSeconds) {
-      throw new VerifyError('VERIFY_TOO_SLOW', `verifying this plan would take about ${est.toFixed(0)} s by its prediction (${options.warmup + options.runs} frames of ${predicted.reduce((a, p) => a + p.computeMs, 0).toFixed(1)} ms back to back${options.pipelineFrames > 0 ? `, ${options.pipelineFrames + options.warmup} through the pipeline${repeats > 1 ? ` ${repeats} times` : ''}` : ''}${cal > 0 ? `, about ${cal.toFixed(0)} s calibrating this host` : ''}), over --max-seconds ${options.maxSeconds}; lower --runs or --frames, or raise --max-seconds`);
+      throw new VerifyError('VERIFY_TOO_SLOW', `verifying this plan would take about ${est.toFixed(0)} s by its prediction (${options.warmup + options.runs} frames of ${predicted.reduce((a, p) => a + p.computeMs, 0).toFixed(1)} ms back to back${options.pipelineFrames > 0 ? `, ${options.pipelineFrames + options.warmup} through the pipeline${repeats > 1 ? ` ${repeats} times` : ''}` : ''}${cal > 0 ? `, about ${cal.toFixed(0)} s calibrating this host` : ''}), over --max-seconds ${options.maxSeconds}; lower --runs${repeats > 1 ? ', --frames or --repeat' : ' or --frames'}, or raise --max-seconds`);
     }
   }
   const stages: StageRunnable[] = split.stages.map((s, i) => ({ bytes: s.bytes, inputs: s.inputs, outputs: s.outputs, label: `stage ${i} (${boards[i] ?? `stage${i}`})` }));
@@ -287,7 +288,7 @@ export async function verifyPlan(
     const med = b2b.stageMs.map((xs) => quantile(xs, 0.5));
     const rest = options.pipelineFrames > 0 ? (repeats * (options.pipelineFrames + options.warmup) * pipelinePeriodMs(med, options.threads, cores)) / 1000 : 0;
     if (rest > options.maxSeconds) {
-      throw new VerifyError('VERIFY_TOO_SLOW', `the pipeline run would take about ${rest.toFixed(0)} s by the measured stage times, over --max-seconds ${options.maxSeconds}; lower --frames or raise --max-seconds`);
+      throw new VerifyError('VERIFY_TOO_SLOW', `the pipeline run would take about ${rest.toFixed(0)} s by the measured stage times, over --max-seconds ${options.maxSeconds}; lower --frames${repeats > 1 ? ' or --repeat' : ''} or raise --max-seconds`);
     }
     notes.push('the plan carries no prediction: measured figures only (give --system or --problem to predict)');
   }
