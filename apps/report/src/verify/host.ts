@@ -10,6 +10,7 @@ import * as ort from 'onnxruntime-node';
 import { fitBoundary } from '@dnnpart/profiler';
 import { buildZooModel } from '@dnnpart/zoo';
 import { VerifyError } from './errors.js';
+import { median } from './_stats.js';
 import { runPipeline, timeBackToBack, type Handoff, type StageRunnable, type SyntheticStage } from './measure.js';
 
 export const HOST_CALIBRATION_SCHEMA = 'dnnpart/host-calibration@2';
@@ -102,12 +103,6 @@ const CAPACITY_MS = 3;
 /** A capacity pipeline runs at least this long (ms) when sized for a plan, within 20..capacityFrames frames. */
 const CAPACITY_SPAN_MS = 1000;
 const WARMUP = 20;
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 /** What a stage's handoff costs per frame on this host. */
 export function handoffMs(h: Pick<HostCalibration['handoff'], 'fixedMs' | 'msPerByte'>, bytes: number): number {
@@ -346,7 +341,7 @@ export async function calibrateHost(options: HostCalibrationOptions): Promise<Ho
     for (let i = 0; i < input.length; i++) input[i] = ((i * 7919) % 1000) / 1000;
     const feeds = { input: new ort.Tensor('float32', input, shape) };
     const stage = (i: number): StageRunnable => ({ bytes, inputs: ['input'], outputs: ['output'], label: `capacity stage ${i}` });
-    return { side, shape, input, feeds, stage };
+    return { shape, input, feeds, stage };
   };
   const timeAlone = async (m: ReturnType<typeof capacityModel>, t: number) => {
     checkAbort();

@@ -10,6 +10,7 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { preallocatedFetches, type ChromeTraceSpan } from '@dnnpart/profiler';
 import { VerifyError } from './errors.js';
+import { median } from './_stats.js';
 import { stageSessionOptions } from '../../worker/session-options.mjs';
 
 /** A stage model to run: its ONNX bytes and the names it reads and writes. */
@@ -315,7 +316,6 @@ export async function runPipeline(
   }
   const n = done.length;
   const span = n > 1 ? done[n - 1]!.at - done[0]!.at : Number.NaN;
-  const gaps = done.slice(1).map((d, i) => d.at - done[i]!.at).sort((a, b) => a - b);
-  const medianGap = gaps.length === 0 ? Number.NaN : gaps.length % 2 ? gaps[gaps.length >> 1]! : (gaps[gaps.length / 2 - 1]! + gaps[gaps.length / 2]!) / 2;
+  const medianGap = median(done.slice(1).map((d, i) => d.at - done[i]!.at));
   return { frames: n, fps: n > 1 ? ((n - 1) * 1000) / span : Number.NaN, medianFps: 1000 / medianGap, latencyMs: done.map((d) => d.latency), spans };
 }

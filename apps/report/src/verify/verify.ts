@@ -3,6 +3,7 @@
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { randomFeeds, splitModel, type LoadedModel } from '@dnnpart/onnx-graph';
 import { VerifyError } from './errors.js';
+import { quantile } from './_stats.js';
 import { calibrateHost, calibrationSeconds, capacityEfficiency, handoffMs, hostPipelinePeriodMs, stageCores, type HostCalibration } from './host.js';
 import { runPipeline, timeBackToBack, type Handoff, type Span, type StageRunnable } from './measure.js';
 
@@ -184,15 +185,6 @@ export interface VerifyResult {
   readonly notes: readonly string[];
 }
 
-function quantile(xs: readonly number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  if (s.length === 0) return Number.NaN;
-  const pos = (s.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
-}
-
 const rel = (p: number | null, m: number): number | null => (p === null || !(m > 0) ? null : p / m - 1);
 
 /** Predicted pipeline period on `cores` cores when every stage runs with `threads` threads. */
@@ -329,9 +321,11 @@ export async function verifyPlan(
       latencyMs: pipeRuns.flatMap((x) => x.latencyMs), spans: pipeRuns[0]!.spans,
     };
   }
-  const spread = pipe && repeats > 1 ? (Math.max(...pipeRuns.map((x) => x.fps)) - Math.min(...pipeRuns.map((x) => x.fps))) / pipe.fps : undefined;
-  if (pipe && spread !== undefined && spread > 0.1) {
-    notes.push(`the pipeline's throughput moved ${(spread * 100).toFixed(0)} % between its ${repeats} runs (${Math.min(...pipeRuns.map((x) => x.fps)).toFixed(1)} to ${Math.max(...pipeRuns.map((x) => x.fps)).toFixed(1)} FPS): a pipeline error smaller than that is within this machine's own variation`);
+  const runFps = pipeRuns.map((x) => x.fps);
+  const [slowest, fastest] = [Math.min(...runFps), Math.max(...runFps)];
+  const spread = pipe && repeats > 1 ? (fastest - slowest) / pipe.fps : undefined;
+  if (spread !== undefined && spread > 0.1) {
+    notes.push(`the pipeline's throughput moved ${(spread * 100).toFixed(0)} % between its ${repeats} runs (${slowest.toFixed(1)} to ${fastest.toFixed(1)} FPS): a pipeline error smaller than that is within this machine's own variation`);
   }
   if (predicted !== null && new Set(boards).size > 1) {
     notes.push(`predicted times are for each stage's board (${[...new Set(boards)].join(', ')}); measured ones are all on this machine, so they compare only where the boards are this machine`);
