@@ -35,6 +35,8 @@ export async function calibrate(model: LoadedModel, feeds: readonly Feeds[], opt
   if (feeds.length === 0) throw new AccuracyError('ACCURACY_BAD_OPTION', 'calibration needs at least one input sample');
   const { graph } = model;
   const names = options.tensors ?? [...graph.tensors.values()].filter((t) => t.dtype === 'float32' && !t.isInitializer).map((t) => t.name);
+  // A model without float32 activations (a float16 or an integer model) has nothing to calibrate.
+  if (names.length === 0) return new Map();
   const m = clone(ModelProtoSchema, model.proto);
   const outputs = new Set(m.graph!.output.map((o) => o.name));
   for (const n of names) if (!outputs.has(n)) m.graph!.output.push(create(ValueInfoProtoSchema, { name: n }));

@@ -3,7 +3,7 @@
 import { clone, create } from '@bufbuild/protobuf';
 import { ModelProtoSchema, ValueInfoProtoSchema } from 'onnx-buf';
 import * as ort from 'onnxruntime-node';
-import { encodeModel, splitModel, type LoadedModel, type SplitSpec } from '@dnnpart/onnx-graph';
+import { encodeModel, fromHalfBits, splitModel, toHalfBits, type LoadedModel, type SplitSpec } from '@dnnpart/onnx-graph';
 import { AccuracyError } from './errors.js';
 import { FidelityAccumulator, type Fidelity } from './metrics.js';
 import { calibrate, type ActivationRange, type CalibrationMethod } from './calibrate.js';
@@ -90,6 +90,8 @@ function perStage<T extends string>(v: T | readonly T[] | undefined, dflt: T, co
 
 const floats = (t: ort.Tensor): Float32Array => {
   if (t.type === 'float32') return t.data as Float32Array;
+  // float16 data are bit patterns: take the values they hold.
+  if (t.type === 'float16') return Float32Array.from(t.data as Uint16Array, fromHalfBits);
   return Float32Array.from(t.data as ArrayLike<number>, Number);
 };
 
@@ -196,6 +198,14 @@ export async function evaluatePlan(model: LoadedModel, options: EvaluateOptions)
           if (t.type === 'float32') {
             const rt = roundTrip(t.data as Float32Array, enc[k]!);
             received[o] = enc[k] === 'fp32' ? t : new ort.Tensor('float32', rt.values, t.dims);
+            if (i === 0) {
+              sendBytes[k]! += rt.bytes * readers;
+              fp32SendBytes[k]! += rawBytes * readers;
+            }
+          } else if (t.type === 'float16' && enc[k] === 'int8') {
+            // A float16 tensor (a float16 model's) is already as small as fp16 makes it; int8 encodes its values.
+            const rt = roundTrip(floats(t), 'int8');
+            received[o] = new ort.Tensor('float16', Uint16Array.from(rt.values, toHalfBits), t.dims);
             if (i === 0) {
               sendBytes[k]! += rt.bytes * readers;
               fp32SendBytes[k]! += rawBytes * readers;

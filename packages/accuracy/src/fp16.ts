@@ -7,9 +7,8 @@ import {
   GraphProtoSchema, ModelProtoSchema, NodeProtoSchema,
   type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto,
 } from 'onnx-buf';
-import type { Graph } from '@dnnpart/onnx-graph';
+import { toHalfBits, type Graph } from '@dnnpart/onnx-graph';
 import { halfTensor, node, readFloats, renameSubgraphReads, subgraphReads, T_FLOAT, T_FLOAT16 } from './_onnx.js';
-import { toHalfBits } from './_half.js';
 
 /** Ops kept in float32: their float inputs are index/range data or they lose too much in float16. */
 const KEEP_FP32 = new Set([

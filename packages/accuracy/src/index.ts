@@ -7,7 +7,7 @@ export {
   transferEncodings, isTransferEncoding, parseTransferEncoding, encodedBytes, scaleTransferBytes, encodeInt8, decodeInt8,
   roundTrip, INT8_HEADER_BYTES, type TransferEncoding, type Int8Encoded,
 } from './transfer.js';
-export { toHalfBits, fromHalfBits, halfRound } from './_half.js';
+export { toHalfBits, fromHalfBits, halfRound } from '@dnnpart/onnx-graph';
 export { calibrate, type ActivationRange, type CalibrationMethod, type CalibrateOptions } from './calibrate.js';
 export {
   quantizeInt8, quantizeWeight, activationParams,

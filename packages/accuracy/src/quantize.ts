@@ -180,7 +180,9 @@ export function quantizeInt8(proto: ModelProto, graph: Graph, ranges: ReadonlyMa
     const list = [...uncalibrated];
     warnings.push(`${graph.name}: no calibrated range for ${list.length} activation tensor(s) (${list.slice(0, 3).join(', ')}${list.length > 3 ? ', ...' : ''}); they stay float32`);
   }
-  if (unquantized.length > 0) {
+  if (weights.length === 0 && actDq.size === 0) {
+    warnings.push(`${graph.name}: no float32 weight or activation of an op with an int8 form (a float16 or integer model, or only data movement); the stage runs unchanged`);
+  } else if (unquantized.length > 0) {
     const ops = [...new Set(unquantized.map((u) => u.op))].sort();
     warnings.push(`${graph.name}: ${unquantized.length} node(s) have no int8 form here and stay float32 (${ops.join(', ')}; first ${unquantized[0]!.node})`);
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fromHalfBits, halfRound, toHalfBits } from './_half.js';
+import { fromHalfBits, halfRound, toHalfBits } from '@dnnpart/onnx-graph';
 import { decodeInt8, encodeInt8, encodedBytes, parseTransferEncoding, roundTrip, scaleTransferBytes } from './transfer.js';
 
 describe('binary16', () => {

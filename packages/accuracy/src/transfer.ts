@@ -1,8 +1,8 @@
 // Encodings of the tensors that cross a cut: what the producing board sends and the consuming
 // board decodes. Applied in JS between stage runs, so the bytes counted are the bytes a link
 // would carry: fp16 two per element, int8 one per element plus a float32 scale and an int8 zero point.
+import { halfRound } from '@dnnpart/onnx-graph';
 import { AccuracyError } from './errors.js';
-import { halfRound } from './_half.js';
 
 /** How a float tensor travels over a link. */
 export type TransferEncoding = 'fp32' | 'fp16' | 'int8';

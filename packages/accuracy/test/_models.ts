@@ -2,6 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { ModelProtoSchema, type ModelProto } from 'onnx-buf';
+import { toHalfBits } from '@dnnpart/onnx-graph';
 
 /** Seeded uniform numbers in [-1, 1) (an LCG is enough for test weights). */
 export function lcg(seed: number): () => number {
@@ -97,6 +98,36 @@ export function bnModel(seed = 11): ModelProto {
       ],
       input: [vi('x', [1, 3, 8, 8])],
       output: [vi('y', [1, 4, 8, 8])],
+    },
+  });
+}
+
+/**
+ * A float16 model, as a float16 export is: x float16 [1,3,8,8] -> Conv(8, float16 weights) -> Relu
+ * -> Conv(8) -> Add (skip from relu) -> y float16 [1,8,8,8]. Node names: conv1, relu, conv2, add.
+ */
+export function halfModel(seed = 5): ModelProto {
+  const r = lcg(seed);
+  const half = (name: string, dims: number[], scale: number) => {
+    const n = dims.reduce((a, b) => a * b, 1);
+    const bits = Uint16Array.from({ length: n }, () => toHalfBits(r() * scale));
+    return { name, dataType: 10, dims: dims.map(BigInt), rawData: new Uint8Array(bits.buffer) };
+  };
+  const pads = { name: 'pads', type: 7, ints: [1n, 1n, 1n, 1n] };
+  return create(ModelProtoSchema, {
+    irVersion: 8n,
+    opsetImport: [{ domain: '', version: 17n }],
+    graph: {
+      name: 'half',
+      node: [
+        { opType: 'Conv', name: 'conv1', input: ['x', 'w1'], output: ['c1'], attribute: [pads] },
+        { opType: 'Relu', name: 'relu', input: ['c1'], output: ['r'] },
+        { opType: 'Conv', name: 'conv2', input: ['r', 'w2'], output: ['c2'], attribute: [pads] },
+        { opType: 'Add', name: 'add', input: ['c2', 'r'], output: ['y'] },
+      ],
+      initializer: [half('w1', [8, 3, 3, 3], 0.4), half('w2', [8, 8, 3, 3], 0.2)],
+      input: [vi('x', [1, 3, 8, 8], 10)],
+      output: [vi('y', [1, 8, 8, 8], 10)],
     },
   });
 }

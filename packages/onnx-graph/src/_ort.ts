@@ -6,6 +6,7 @@ import * as ort from 'onnxruntime-node';
 import { GraphError } from './errors.js';
 import { numel } from './_proto.js';
 import type { Feed } from './_build.js';
+import { tensorOf } from './tensors.js';
 import type { DType } from './types.js';
 
 /** Largest input (elements) the shape-measuring run will allocate: 1 GiB of float32. */
@@ -18,19 +19,9 @@ const ORT_TYPES: Partial<Record<string, DType>> = {
 
 /** Zeros of the shape, or the user's fixed value (`--input sr=:16000`). */
 function zeros(dtype: DType, shape: number[], value?: readonly number[]): ort.Tensor {
-  const n = numel(shape);
-  const v = value ?? [];
-  switch (dtype) {
-    case 'float32': return new ort.Tensor('float32', Float32Array.from({ length: n }, (_, i) => v[i] ?? 0), shape);
-    case 'float64': return new ort.Tensor('float64', Float64Array.from({ length: n }, (_, i) => v[i] ?? 0), shape);
-    case 'int64': return new ort.Tensor('int64', BigInt64Array.from({ length: n }, (_, i) => BigInt(Math.trunc(v[i] ?? 0))), shape);
-    case 'int32': return new ort.Tensor('int32', Int32Array.from({ length: n }, (_, i) => v[i] ?? 0), shape);
-    case 'int8': return new ort.Tensor('int8', Int8Array.from({ length: n }, (_, i) => v[i] ?? 0), shape);
-    case 'uint8': return new ort.Tensor('uint8', Uint8Array.from({ length: n }, (_, i) => v[i] ?? 0), shape);
-    case 'bool': return new ort.Tensor('bool', Uint8Array.from({ length: n }, (_, i) => (v[i] ? 1 : 0)), shape);
-    case 'float16': return new ort.Tensor('float16', new Uint16Array(n), shape);
-    default: throw new GraphError('GRAPH_SHAPE_INFERENCE', `cannot feed an input of type ${dtype} to measure shapes`);
-  }
+  const t = tensorOf(dtype, shape, value && ((i) => value[i] ?? 0));
+  if (!t) throw new GraphError('GRAPH_SHAPE_INFERENCE', `cannot feed an input of type ${dtype} to measure shapes`);
+  return t;
 }
 
 /** Runs the model once on zero inputs and returns dtype and shape of each requested tensor. */

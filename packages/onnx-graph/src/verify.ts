@@ -3,7 +3,8 @@
 import * as ort from 'onnxruntime-node';
 import { GraphError } from './errors.js';
 import { encodeModel, type SplitResult } from './split.js';
-import { numel } from './_proto.js';
+import { fromHalfBits } from './half.js';
+import { tensorOf } from './tensors.js';
 import type { LoadedModel } from './load.js';
 import type { DType, Graph } from './types.js';
 
@@ -34,30 +35,26 @@ export function prng(seed: number): () => number {
   };
 }
 
-function randomTensor(dtype: DType, shape: readonly number[], rand: () => number): ort.Tensor {
-  const n = numel(shape);
-  const dims = shape.slice();
-  switch (dtype) {
-    case 'float32': return new ort.Tensor('float32', Float32Array.from({ length: n }, () => rand() * 2 - 1), dims);
-    case 'float64': return new ort.Tensor('float64', Float64Array.from({ length: n }, () => rand() * 2 - 1), dims);
-    case 'int64': return new ort.Tensor('int64', new BigInt64Array(n), dims);
-    case 'int32': return new ort.Tensor('int32', new Int32Array(n), dims);
-    case 'bool': return new ort.Tensor('bool', new Uint8Array(n), dims);
-    default: throw new GraphError('GRAPH_SHAPE_INFERENCE', `cannot make a test input of type ${dtype}`);
-  }
+/**
+ * Seeded values for an input of a type: floats uniform in [-1, 1); 8-bit integers (quantized
+ * images and activations) uniform over their range; wider integers and bools zero, which is a
+ * valid index, length or mask whatever the input means.
+ */
+function randomTensor(name: string, dtype: DType, shape: readonly number[], rand: () => number): ort.Tensor {
+  const value = dtype.startsWith('float') ? () => rand() * 2 - 1
+    : dtype === 'uint8' ? () => Math.floor(rand() * 256)
+    : dtype === 'int8' ? () => Math.floor(rand() * 256) - 128
+    : undefined;
+  const t = tensorOf(dtype, shape, value);
+  if (!t) throw new GraphError('GRAPH_SHAPE_INFERENCE', `input ${name}: cannot make a test input of type ${dtype} (onnxruntime-node has no tensors of it)`);
+  return t;
 }
 
 /** A tensor holding the values the user fixed for an input. */
-function valueTensor(dtype: DType, shape: readonly number[], v: readonly number[]): ort.Tensor {
-  const dims = shape.slice();
-  switch (dtype) {
-    case 'float32': return new ort.Tensor('float32', Float32Array.from(v), dims);
-    case 'float64': return new ort.Tensor('float64', Float64Array.from(v), dims);
-    case 'int64': return new ort.Tensor('int64', BigInt64Array.from(v, (x) => BigInt(Math.trunc(x))), dims);
-    case 'int32': return new ort.Tensor('int32', Int32Array.from(v), dims);
-    case 'bool': return new ort.Tensor('bool', Uint8Array.from(v, (x) => (x ? 1 : 0)), dims);
-    default: throw new GraphError('GRAPH_SHAPE_INFERENCE', `cannot feed a fixed value of type ${dtype}`);
-  }
+function valueTensor(name: string, dtype: DType, shape: readonly number[], v: readonly number[]): ort.Tensor {
+  const t = tensorOf(dtype, shape, (i) => v[i] ?? 0);
+  if (!t) throw new GraphError('GRAPH_SHAPE_INFERENCE', `input ${name}: cannot feed a fixed value of type ${dtype}`);
+  return t;
 }
 
 /** Seeded random feeds for every graph input; an input with a fixed value (`--input sr=:16000`) gets that value. */
@@ -67,7 +64,7 @@ export function randomFeeds(graph: Graph, seed = 1): Record<string, ort.Tensor> 
   for (const name of graph.inputs) {
     const t = graph.tensors.get(name)!;
     const fixed = graph.inputValues?.[name];
-    feeds[name] = fixed ? valueTensor(t.dtype, t.shape, fixed) : randomTensor(t.dtype, t.shape, rand);
+    feeds[name] = fixed ? valueTensor(name, t.dtype, t.shape, fixed) : randomTensor(name, t.dtype, t.shape, rand);
   }
   return feeds;
 }
@@ -101,8 +98,10 @@ export function maxAbsDiff(expected: Readonly<Record<string, ort.Tensor>>, actua
     const a = expected[name]?.data as ArrayLike<number> | undefined;
     const b = actual[name]?.data as ArrayLike<number> | undefined;
     if (!a || !b || b.length !== a.length) return Infinity;
+    // float16 data are bit patterns: compare the values they hold.
+    const value = expected[name]!.type === 'float16' ? fromHalfBits : Number;
     for (let i = 0; i < a.length; i++) {
-      const d = Math.abs(Number(a[i]) - Number(b[i]));
+      const d = Math.abs(value(a[i]!) - value(b[i]!));
       max = Math.max(max, Number.isNaN(d) ? Infinity : d);
     }
   }

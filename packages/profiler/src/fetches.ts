@@ -1,5 +1,6 @@
 // Output tensors made once and reused across runs: what a stage runner passes as session.run's fetches.
 import * as ort from 'onnxruntime-node';
+import { tensorOf } from '@dnnpart/onnx-graph';
 
 /**
  * Output tensors made once, for `session.run(feeds, fetches)`, when every output has a static
@@ -21,27 +22,9 @@ export function fetchesFor(outputs: readonly { readonly name: string; readonly d
   const fetches: Record<string, ort.Tensor> = {};
   for (const o of outputs) {
     if (o.shape.some((d) => !Number.isInteger(d) || d < 0)) return null;
-    const t = tensorOf(o.dtype, o.shape.reduce((a, b) => a * b, 1), o.shape);
+    const t = tensorOf(o.dtype, o.shape);
     if (!t) return null;
     fetches[o.name] = t;
   }
   return fetches;
-}
-
-function tensorOf(type: string, n: number, dims: readonly number[]): ort.Tensor | null {
-  switch (type) {
-    case 'float32': return new ort.Tensor('float32', new Float32Array(n), dims);
-    case 'float64': return new ort.Tensor('float64', new Float64Array(n), dims);
-    case 'float16': return new ort.Tensor('float16', new Uint16Array(n), dims);
-    case 'int64': return new ort.Tensor('int64', new BigInt64Array(n), dims);
-    case 'uint64': return new ort.Tensor('uint64', new BigUint64Array(n), dims);
-    case 'int32': return new ort.Tensor('int32', new Int32Array(n), dims);
-    case 'uint32': return new ort.Tensor('uint32', new Uint32Array(n), dims);
-    case 'int16': return new ort.Tensor('int16', new Int16Array(n), dims);
-    case 'uint16': return new ort.Tensor('uint16', new Uint16Array(n), dims);
-    case 'int8': return new ort.Tensor('int8', new Int8Array(n), dims);
-    case 'uint8': return new ort.Tensor('uint8', new Uint8Array(n), dims);
-    case 'bool': return new ort.Tensor('bool', new Uint8Array(n), dims);
-    default: return null;
-  }
 }

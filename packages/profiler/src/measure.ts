@@ -9,7 +9,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { encodeModel, graphCosts, loadModel, type Graph, type InputShapes } from '@dnnpart/onnx-graph';
+import { encodeModel, graphCosts, loadModel, tensorOf, type Graph, type InputShapes } from '@dnnpart/onnx-graph';
 import { assertBoardName } from './board.js';
 import { boardFacts } from './board-facts.js';
 import { DEFAULT_BOUNDARY, boundaryMs, calibrateBoundary } from './boundary.js';
@@ -469,7 +469,7 @@ function profileTraceSpans(profile: Profile, timed: readonly TraceRun[], timelin
   return spans;
 }
 
-/** Input tensors with deterministic values in [0, 1). */
+/** Input tensors with deterministic values in [0, 1) (zeros for integer and bool inputs: valid indices and masks). */
 function makeFeeds(graph: Graph): Record<string, ort.Tensor> {
   const feeds: Record<string, ort.Tensor> = {};
   let seed = 12345;
@@ -478,49 +478,11 @@ function makeFeeds(graph: Graph): Record<string, ort.Tensor> {
   const next = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
   for (const name of graph.inputs) {
     const t = graph.tensors.get(name)!;
-    const n = t.shape.reduce((a, b) => a * b, 1);
-    const dims = [...t.shape];
-    switch (t.dtype) {
-      case 'float32':
-        feeds[name] = new ort.Tensor('float32', Float32Array.from({ length: n }, next), dims);
-        break;
-      case 'float64':
-        feeds[name] = new ort.Tensor('float64', Float64Array.from({ length: n }, next), dims);
-        break;
-      case 'float16':
-        // 0x3800 = 0.5 in IEEE half precision.
-        feeds[name] = new ort.Tensor('float16', new Uint16Array(n).fill(0x3800), dims);
-        break;
-      case 'int64':
-        feeds[name] = new ort.Tensor('int64', new BigInt64Array(n), dims);
-        break;
-      case 'int32':
-        feeds[name] = new ort.Tensor('int32', new Int32Array(n), dims);
-        break;
-      case 'int8':
-        feeds[name] = new ort.Tensor('int8', new Int8Array(n), dims);
-        break;
-      case 'int16':
-        feeds[name] = new ort.Tensor('int16', new Int16Array(n), dims);
-        break;
-      case 'uint16':
-        feeds[name] = new ort.Tensor('uint16', new Uint16Array(n), dims);
-        break;
-      case 'uint32':
-        feeds[name] = new ort.Tensor('uint32', new Uint32Array(n), dims);
-        break;
-      case 'uint64':
-        feeds[name] = new ort.Tensor('uint64', new BigUint64Array(n), dims);
-        break;
-      case 'uint8':
-        feeds[name] = new ort.Tensor('uint8', new Uint8Array(n), dims);
-        break;
-      case 'bool':
-        feeds[name] = new ort.Tensor('bool', new Uint8Array(n), dims);
-        break;
-      default:
-        throw new ProfileError('PROFILE_MODEL_RUN', `input ${name} has dtype ${t.dtype}, which the profiler cannot feed`);
-    }
+    const isFloat = t.dtype === 'float32' || t.dtype === 'float64';
+    // float16 inputs hold 0.5 (0x3800) everywhere, as before.
+    const tensor = tensorOf(t.dtype, t.shape, isFloat ? next : t.dtype === 'float16' ? () => 0.5 : undefined);
+    if (!tensor) throw new ProfileError('PROFILE_MODEL_RUN', `input ${name} has dtype ${t.dtype}, which the profiler cannot feed`);
+    feeds[name] = tensor;
   }
   return feeds;
 }

@@ -1,0 +1,44 @@
+// onnxruntime tensors of any element type a model's inputs and outputs can have, built from plain
+// numbers. The one place that knows which typed array holds which ONNX type (float16 as its bit
+// patterns, 64-bit integers as BigInts, bool as bytes); feeding, fetching and shape measuring use it.
+import * as ort from 'onnxruntime-node';
+import { toHalfBits } from './half.js';
+import type { DType } from './types.js';
+
+type Data = Float32Array | Float64Array | Uint16Array | BigInt64Array | BigUint64Array | Int32Array | Uint32Array | Int16Array | Int8Array | Uint8Array;
+
+/** The typed array onnxruntime-node takes for a type, or null for types it cannot hold (string, bfloat16). */
+function arrayFor(dtype: DType | string, n: number): Data | null {
+  switch (dtype) {
+    case 'float32': return new Float32Array(n);
+    case 'float64': return new Float64Array(n);
+    case 'float16': return new Uint16Array(n);
+    case 'int64': return new BigInt64Array(n);
+    case 'uint64': return new BigUint64Array(n);
+    case 'int32': return new Int32Array(n);
+    case 'uint32': return new Uint32Array(n);
+    case 'int16': return new Int16Array(n);
+    case 'uint16': return new Uint16Array(n);
+    case 'int8': return new Int8Array(n);
+    case 'uint8': case 'bool': return new Uint8Array(n);
+    default: return null;
+  }
+}
+
+/**
+ * A tensor of `dtype` and `shape` whose element i is `value(i)` (converted as the type stores it:
+ * rounded to float16, truncated to an integer, nonzero as true), or zeros without `value`.
+ * Null for a type onnxruntime-node cannot hold.
+ */
+export function tensorOf(dtype: DType | string, shape: readonly number[], value?: (i: number) => number): ort.Tensor | null {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const data = arrayFor(dtype, n);
+  if (!data) return null;
+  if (value) {
+    if (data instanceof BigInt64Array || data instanceof BigUint64Array) for (let i = 0; i < n; i++) data[i] = BigInt(Math.trunc(value(i)));
+    else if (dtype === 'float16') for (let i = 0; i < n; i++) data[i] = toHalfBits(value(i));
+    else if (dtype === 'bool') for (let i = 0; i < n; i++) data[i] = value(i) ? 1 : 0;
+    else for (let i = 0; i < n; i++) data[i] = value(i);
+  }
+  return new ort.Tensor(dtype as ort.Tensor.Type, data, shape.slice());
+}

@@ -1,0 +1,103 @@
+// Models whose inputs are not float32: an int8-quantized network taking uint8 images (QLinearConv,
+// as onnxruntime's quantizer writes it in QOperator form) and a float16 network. Their seeded test
+// inputs, their split stages run in onnxruntime, and the one tensor builder behind every feed.
+import { create } from '@bufbuild/protobuf';
+import { TensorProtoSchema, type TensorProto } from 'onnx-buf';
+import { describe, expect, it } from 'vitest';
+import { fromHalfBits, loadModel, randomFeeds, splitModel, tensorOf, toHalfBits, verifySplit } from '@dnnpart/onnx-graph';
+import { ModelBuilder, rng } from './_models.js';
+
+const UINT8 = 2;
+const INT8 = 3;
+const FLOAT16 = 10;
+
+function tensor(name: string, dataType: number, dims: number[], raw: ArrayBufferView): TensorProto {
+  return create(TensorProtoSchema, { name, dims: dims.map(BigInt), dataType, rawData: new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength).slice() });
+}
+
+/** xq uint8 [1,3,16,16] -> QLinearConv x3 (int8 weights, uint8 activations) -> DequantizeLinear -> y float32. */
+function quantized(): Uint8Array {
+  const b = new ModelBuilder(3).input('xq', [1, 3, 16, 16], UINT8);
+  const rand = rng(5);
+  b.inits.push(tensor('s', 1, [], Float32Array.of(0.02)), tensor('z', UINT8, [], Uint8Array.of(128)), tensor('ws', 1, [], Float32Array.of(0.01)), tensor('wz', INT8, [], Int8Array.of(0)));
+  let prev = 'xq';
+  for (let i = 0; i < 3; i++) {
+    const cin = i === 0 ? 3 : 8;
+    b.inits.push(tensor(`w${i}`, INT8, [8, cin, 3, 3], Int8Array.from({ length: 8 * cin * 9 }, () => Math.floor(rand() * 41) - 20)));
+    b.node('QLinearConv', [prev, 's', 'z', `w${i}`, 'ws', 'wz', 's', 'z'], [`q${i}`], { pads: [1, 1, 1, 1] }, `qconv${i}`);
+    prev = `q${i}`;
+  }
+  b.node('DequantizeLinear', [prev, 's', 'z'], ['y'], {}, 'dequantize').output('y');
+  return b.bytes(13);
+}
+
+/** x float16 [1,3,16,16] -> Conv -> Relu -> Conv -> Add (a skip) -> y float16; float16 weights. */
+function half(): Uint8Array {
+  const b = new ModelBuilder(4).input('x', [1, 3, 16, 16], FLOAT16);
+  const rand = rng(6);
+  const w = (name: string, dims: number[]) => b.inits.push(tensor(name, FLOAT16, dims, Uint16Array.from({ length: dims.reduce((a, c) => a * c, 1) }, () => toHalfBits((rand() * 2 - 1) * 0.2))));
+  w('w1', [8, 3, 3, 3]);
+  w('w2', [8, 8, 3, 3]);
+  b.node('Conv', ['x', 'w1'], ['c1'], { pads: [1, 1, 1, 1] }, 'conv1').node('Relu', ['c1'], ['r1'], {}, 'relu1')
+    .node('Conv', ['r1', 'w2'], ['c2'], { pads: [1, 1, 1, 1] }, 'conv2').node('Add', ['c2', 'r1'], ['y'], {}, 'add').output('y');
+  return b.bytes(17);
+}
+
+describe('models with uint8 and float16 inputs', () => {
+  it('a uint8 input gets seeded bytes over the whole range, the same for the same seed', async () => {
+    const { graph } = await loadModel(quantized());
+    expect(graph.tensors.get('xq')!.dtype).toBe('uint8');
+    const a = randomFeeds(graph, 1)['xq']!;
+    expect(a.type).toBe('uint8');
+    expect(a.dims).toEqual([1, 3, 16, 16]);
+    const v = [...(a.data as Uint8Array)];
+    expect(Math.min(...v)).toBeLessThan(16);
+    expect(Math.max(...v)).toBeGreaterThan(240);
+    expect(new Set(v).size).toBeGreaterThan(200);
+    expect([...(randomFeeds(graph, 1)['xq']!.data as Uint8Array)]).toEqual(v);
+    expect([...(randomFeeds(graph, 2)['xq']!.data as Uint8Array)]).not.toEqual(v);
+  });
+
+  it('a float16 input gets seeded half-precision values in [-1, 1)', async () => {
+    const { graph } = await loadModel(half());
+    const x = randomFeeds(graph, 1)['x']!;
+    expect(x.type).toBe('float16');
+    const v = [...(x.data as Uint16Array)].map(fromHalfBits);
+    expect(v.every((e) => e >= -1 && e <= 1)).toBe(true);
+    expect(Math.min(...v)).toBeLessThan(-0.9);
+    expect(Math.max(...v)).toBeGreaterThan(0.9);
+  });
+
+  // onnxruntime's CPU provider runs a float16 Conv in float32 between Casts and keeps the unsplit
+  // model's relu1 in float32; the cut stores it in float16, which moves the output by a rounding
+  // step of float16 (2^-10 at magnitudes in [1, 2)), compared as values, not as bit patterns.
+  it.each([
+    ['the quantized network', quantized, ['qconv0'], 0],
+    ['the float16 network', half, ['relu1'], 2 ** -8],
+  ])('%s splits into stages that compute what it computes in onnxruntime', async (_, bytes, after, tolerance) => {
+    const model = await loadModel(bytes());
+    const split = splitModel(model, { after });
+    expect(split.stages.length).toBe(2);
+    expect(split.stages[0]!.outputs).toEqual([after[0] === 'qconv0' ? 'q0' : 'r1']);
+    const check = await verifySplit(model, split, 3);
+    expect(check.maxAbsDiff).toBeLessThanOrEqual(tolerance);
+  });
+});
+
+describe('tensorOf', () => {
+  it('stores numbers as each type holds them', () => {
+    expect([...(tensorOf('int64', [3], (i) => i * 1.7)!.data as BigInt64Array)]).toEqual([0n, 1n, 3n]);
+    expect([...(tensorOf('bool', [3], (i) => i)!.data as Uint8Array)]).toEqual([0, 1, 1]);
+    expect([...(tensorOf('float16', [2], (i) => [0.5, -2][i]!)!.data as Uint16Array)]).toEqual([0x3800, 0xc000]);
+    expect([...(tensorOf('int8', [2], (i) => [-128, 127][i]!)!.data as Int8Array)]).toEqual([-128, 127]);
+    const z = tensorOf('uint64', [2, 2])!;
+    expect(z.type).toBe('uint64');
+    expect(z.dims).toEqual([2, 2]);
+    expect([...(z.data as BigUint64Array)]).toEqual([0n, 0n, 0n, 0n]);
+  });
+
+  it('is null for a type onnxruntime-node cannot hold', () => {
+    expect(tensorOf('string', [1])).toBeNull();
+    expect(tensorOf('bfloat16', [1])).toBeNull();
+  });
+});
