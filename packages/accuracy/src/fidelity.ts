@@ -3,7 +3,7 @@
 import { clone, create } from '@bufbuild/protobuf';
 import { ModelProtoSchema, ValueInfoProtoSchema } from 'onnx-buf';
 import * as ort from 'onnxruntime-node';
-import { encodeModel, fromHalfBits, splitModel, toHalfBits, type LoadedModel, type SplitSpec } from '@dnnpart/onnx-graph';
+import { encodeModel, fromHalfBits, runtimeMessage, splitModel, toHalfBits, type LoadedModel, type SplitSpec } from '@dnnpart/onnx-graph';
 import { AccuracyError } from './errors.js';
 import { FidelityAccumulator, type Fidelity } from './metrics.js';
 import { calibrate, type ActivationRange, type CalibrationMethod } from './calibrate.js';
@@ -101,7 +101,7 @@ async function session(bytes: Uint8Array, label: string): Promise<ort.InferenceS
     // measured, and at old opsets they insert ops the opset lacks.
     return await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'disabled' });
   } catch (e) {
-    throw new AccuracyError('ACCURACY_RUN_FAILED', `${label}: onnxruntime cannot load it: ${(e as Error).message.split('\n')[0]}`, { cause: e });
+    throw new AccuracyError('ACCURACY_RUN_FAILED', `${label}: onnxruntime cannot load it: ${runtimeMessage(e)}`, { cause: e });
   }
 }
 
@@ -298,7 +298,7 @@ async function timeModel(bytes: Uint8Array, feeds: Record<string, ort.Tensor>, t
   try {
     s = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', ...(t.threads ? { intraOpNumThreads: t.threads } : {}) });
   } catch (e) {
-    throw new AccuracyError('ACCURACY_RUN_FAILED', `${label}: onnxruntime cannot load it for timing: ${(e as Error).message.split('\n')[0]}`, { cause: e });
+    throw new AccuracyError('ACCURACY_RUN_FAILED', `${label}: onnxruntime cannot load it for timing: ${runtimeMessage(e)}`, { cause: e });
   }
   try {
     for (let i = 0; i < (t.warmup ?? 2); i++) await s.run(feeds);

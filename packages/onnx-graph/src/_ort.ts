@@ -3,7 +3,7 @@
 import { clone, create, toBinary } from '@bufbuild/protobuf';
 import { ModelProtoSchema, ValueInfoProtoSchema, type ModelProto } from 'onnx-buf';
 import * as ort from 'onnxruntime-node';
-import { GraphError } from './errors.js';
+import { GraphError, runtimeMessage } from './errors.js';
 import { numel } from './_proto.js';
 import type { Feed } from './_build.js';
 import { tensorOf } from './tensors.js';
@@ -58,8 +58,7 @@ export async function measureShapes(
     return out;
   } catch (e) {
     if (e instanceof GraphError) throw e;
-    const msg = (e as Error).message.split('\n')[0];
-    throw new GraphError('GRAPH_SHAPE_INFERENCE', `${label}: shapes of ${names.slice(0, 3).join(', ')}${names.length > 3 ? ', ...' : ''} need an onnxruntime run, which failed: ${msg}`, { cause: e });
+    throw new GraphError('GRAPH_SHAPE_INFERENCE', `${label}: shapes of ${names.slice(0, 3).join(', ')}${names.length > 3 ? ', ...' : ''} need an onnxruntime run, which failed: ${runtimeMessage(e)}`, { cause: e });
   } finally {
     await session?.release();
   }

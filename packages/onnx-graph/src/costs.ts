@@ -6,7 +6,10 @@ import type { Graph, GraphNode, NodeCost } from './types.js';
 const DATA_OPS = new Set([
   'Reshape', 'Flatten', 'Transpose', 'Concat', 'Split', 'Slice', 'Squeeze', 'Unsqueeze', 'Identity',
   'Dropout', 'Shape', 'Size', 'Gather', 'Constant', 'ConstantOfShape', 'Cast', 'Pad', 'Expand', 'Tile',
-  'Range', 'Resize', 'Upsample',
+  'Range', 'Resize', 'Upsample', 'CastLike', 'GatherElements', 'GatherND', 'ScatterND', 'ScatterElements',
+  'DepthToSpace', 'SpaceToDepth', 'OneHot', 'Trilu', 'NonZero', 'Compress', 'EyeLike',
+  // onnxruntime's QOperator form (com.microsoft): concatenation of quantized tensors.
+  'QLinearConcat',
 ]);
 // Ops costing about one FLOP per output element.
 const ELEMENTWISE = new Set([
@@ -14,16 +17,42 @@ const ELEMENTWISE = new Set([
   'Softplus', 'Softsign', 'Exp', 'Log', 'Sqrt', 'Neg', 'Abs', 'Reciprocal', 'Floor', 'Ceil', 'Round',
   'Erf', 'Gelu', 'Mish', 'Sin', 'Cos', 'Sign', 'Clip', 'Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min',
   'Sum', 'Mean', 'Mod', 'Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'And', 'Or', 'Xor',
-  'Not', 'Where', 'ThresholdedRelu', 'Shrink', 'CumSum', 'ArgMax', 'ArgMin',
+  'Not', 'Where', 'ThresholdedRelu', 'Shrink', 'CumSum', 'ArgMax', 'ArgMin', 'IsNaN', 'IsInf', 'BitShift',
+  // Quantization: a scale, a round and a clamp per element (QDQ models, dynamic quantization).
+  'QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear',
+  // onnxruntime's fused activations and its QOperator element-wise ops (com.microsoft).
+  'BiasGelu', 'FastGelu', 'QuickGelu', 'BiasAdd', 'QLinearAdd', 'QLinearMul', 'QLinearSigmoid', 'QLinearLeakyRelu',
 ]);
 // Normalisations: scale and shift per element (plus the statistics for the instance/layer norms).
 const NORMS: Record<string, number> = {
   BatchNormalization: 2, InstanceNormalization: 4, LayerNormalization: 4, MeanVarianceNormalization: 4, LRN: 4,
-  Softmax: 3, LogSoftmax: 3, Hardmax: 1,
+  Softmax: 3, LogSoftmax: 3, Hardmax: 1, GroupNormalization: 4, RMSNormalization: 3,
+  // onnxruntime's fused normalisations (com.microsoft): a residual add before the layer norm.
+  SkipLayerNormalization: 5, SimplifiedLayerNormalization: 3, SkipSimplifiedLayerNormalization: 4, QLinearSoftmax: 3,
 };
+// The convolutions: where the weight [M, C/g, k...] sits among the inputs.
+const CONV_WEIGHT: Record<string, number> = { Conv: 1, ConvInteger: 1, QLinearConv: 3, FusedConv: 1 };
+// The matrix products whose first input is A [..., M, K] (or [..., K, M] with transA).
+const MATMULS = new Set(['MatMul', 'MatMulInteger', 'QLinearMatMul', 'FusedMatMul', 'DynamicQuantizeMatMul', 'MatMulIntegerToFloat', 'MatMulNBits']);
+const GEMMS = new Set(['Gemm', 'FusedGemm', 'QGemm']);
+// onnxruntime's contrib ops (com.microsoft) that its optimiser and quantiser write into exported models.
+const CONTRIB = new Set([
+  'FusedConv', 'FusedMatMul', 'FusedGemm', 'QGemm', 'DynamicQuantizeMatMul', 'MatMulIntegerToFloat', 'MatMulNBits',
+  'QLinearConcat', 'BiasGelu', 'FastGelu', 'QuickGelu', 'BiasAdd', 'Gelu', 'QLinearAdd', 'QLinearMul', 'QLinearSigmoid',
+  'QLinearLeakyRelu', 'QLinearSoftmax', 'QLinearAveragePool', 'QLinearGlobalAveragePool', 'QuantizeLinear', 'DequantizeLinear',
+  'SkipLayerNormalization', 'SimplifiedLayerNormalization', 'SkipSimplifiedLayerNormalization', 'LayerNormalization',
+  'Attention', 'MultiHeadAttention',
+]);
 const REDUCE = /^Reduce/;
 // Recurrent layers and their gate count.
 const RECURRENT: Record<string, number> = { LSTM: 4, GRU: 3, RNN: 1 };
+
+/** The weight input of a convolution node (Conv, ConvTranspose and their quantized and fused forms), else undefined. */
+export function convWeight(node: GraphNode): string | undefined {
+  if (node.op === 'ConvTranspose' && (node.domain === '' || node.domain === 'ai.onnx')) return node.inputs[1];
+  const op = node.domain === '' || node.domain === 'ai.onnx' || (node.domain === 'com.microsoft' && CONTRIB.has(node.op)) ? node.op : '';
+  return op in CONV_WEIGHT ? node.inputs[CONV_WEIGHT[op]!] : undefined;
+}
 
 function shapeOf(graph: Graph, name: string | undefined): readonly number[] {
   return (name ? graph.tensors.get(name)?.shape : undefined) ?? [];
@@ -47,28 +76,31 @@ export function nodeCost(graph: Graph, node: GraphNode): NodeCost {
   let macs = 0;
   let flops = 0;
   let known = true;
-  const domainOk = node.domain === '' || node.domain === 'ai.onnx';
+  const domainOk = node.domain === '' || node.domain === 'ai.onnx' || (node.domain === 'com.microsoft' && CONTRIB.has(node.op));
   const op = domainOk ? node.op : '';
   if (node.subgraphCost) {
     macs = node.subgraphCost.macs;
     flops = node.subgraphCost.flops;
-  } else if (op === 'Conv') {
+  } else if (op in CONV_WEIGHT) {
     // Each output element sums over its group's input channels and the kernel window: W is [M, C/g, k...].
-    macs = out * numel(shapeOf(graph, node.inputs[1]).slice(1));
+    macs = out * numel(shapeOf(graph, node.inputs[CONV_WEIGHT[op]!]).slice(1));
   } else if (op === 'ConvTranspose') {
     // Each input element scatters into (M/g) * kernel outputs: W is [C, M/g, k...].
     macs = inp * numel(shapeOf(graph, node.inputs[1]).slice(1));
-  } else if (op === 'Gemm') {
+  } else if (GEMMS.has(op)) {
     const a = shapeOf(graph, node.inputs[0]);
     const k = node.attributes['transA'] === 1 ? a[0] ?? 0 : a[1] ?? 0;
     macs = out * k;
-  } else if (op === 'MatMul') {
+  } else if (MATMULS.has(op)) {
     const a = shapeOf(graph, node.inputs[0]);
-    macs = out * (a[a.length - 1] ?? 0);
-  } else if (op === 'MaxPool' || op === 'AveragePool' || op === 'LpPool') {
+    macs = out * (node.attributes['transA'] === 1 ? a[a.length - 2] ?? 0 : a[a.length - 1] ?? 0);
+  } else if (op === 'Attention' || op === 'MultiHeadAttention') {
+    macs = attentionMacs(graph, node, op);
+    flops = out * 3;
+  } else if (op === 'MaxPool' || op === 'AveragePool' || op === 'LpPool' || op === 'QLinearAveragePool') {
     const k = node.attributes['kernel_shape'];
     flops = out * (Array.isArray(k) ? numel(k as number[]) : 1);
-  } else if (op === 'GlobalAveragePool' || op === 'GlobalMaxPool' || REDUCE.test(op)) {
+  } else if (op === 'GlobalAveragePool' || op === 'GlobalMaxPool' || op === 'QLinearGlobalAveragePool' || REDUCE.test(op)) {
     flops = inp;
   } else if (op in RECURRENT) {
     // Per step and direction: every gate multiplies the input and the hidden state (W is [dirs, gates*H, I]).
@@ -80,12 +112,33 @@ export function nodeCost(graph: Graph, node: GraphNode): NodeCost {
     flops = out * RECURRENT[op]! * 3;
   } else if (op in NORMS) {
     flops = out * NORMS[op]!;
-  } else if (ELEMENTWISE.has(op)) {
+  } else if (ELEMENTWISE.has(op) || op === 'Gelu') {
     flops = out;
   } else if (!DATA_OPS.has(op)) {
     known = false;
   }
   return { params, paramBytes, outputBytes, macs, flops, known };
+}
+
+/**
+ * MACs of onnxruntime's fused attention (com.microsoft). Attention: input [B, S, D] times the packed
+ * Q, K, V weights [D, 3H], then Q K^T and the weighted sum of V (S x S per head, H wide in all).
+ * MultiHeadAttention: Q [B, S, D] against K, V [B, L, D] (L = S when K and V are packed with Q).
+ */
+function attentionMacs(graph: Graph, node: GraphNode, op: string): number {
+  const x = shapeOf(graph, node.inputs[0]);
+  const [b = 0, s = 0] = x;
+  if (op === 'Attention') {
+    const w = shapeOf(graph, node.inputs[1]);
+    const packed = w[1] ?? 0;
+    const sizes = node.attributes['qkv_hidden_sizes'];
+    const [hq = 0, , hv = 0] = Array.isArray(sizes) && sizes.length === 3 ? (sizes as number[]) : [packed / 3, packed / 3, packed / 3];
+    return b * s * (w[0] ?? 0) * packed + b * s * s * (hq + hv);
+  }
+  const k = shapeOf(graph, node.inputs[1]);
+  const d = x.length === 3 ? x[2] ?? 0 : (x[2] ?? 0) * (x[4] ?? 0); // [B, S, D] or packed [B, S, N, 3, H]
+  const l = k.length === 3 ? k[1] ?? 0 : s;
+  return 2 * b * s * l * d;
 }
 
 /** Costs of the whole graph; `params` counts each initializer's elements once. */

@@ -36,3 +36,19 @@ export class GraphError extends Error {
 export function isGraphError(e: unknown, code?: GraphErrorCode): e is GraphError {
   return e instanceof GraphError && (code === undefined || e.code === code);
 }
+
+/**
+ * An onnxruntime error as one line a user can read: without the source file and line of the check
+ * that failed, the C++ function it sits in and the failed condition, which hide the sentence that
+ * says what is wrong (`... Status Message: The input tensor cannot be reshaped to the requested
+ * shape. Input shape:{1,4,16,16}, requested shape:{1,4}`).
+ */
+export function runtimeMessage(e: unknown, max = 400): string {
+  const m = (e instanceof Error ? e.message : String(e))
+    .replace(/\s+/g, ' ')
+    .replace(/\/onnxruntime_src\/\S+:\d+ /g, '')
+    .replace(/(?:[\w<>]+::)+[\w<>~]+\([^()]*\) /g, '')
+    .replace(/(?<=Status Message: )[^.]*? was false\. /g, '')
+    .trim();
+  return m.length > max ? `${m.slice(0, max - 3)}...` : m;
+}

@@ -1,9 +1,9 @@
 export type * from './types.js';
-export { GraphError, isGraphError, type GraphErrorCode } from './errors.js';
+export { GraphError, isGraphError, runtimeMessage, type GraphErrorCode } from './errors.js';
 export { loadModel, decodeModel, type LoadedModel, type LoadOptions } from './load.js';
 export { simplifyProto, PASSES, type SimplifyReport, type PassReport } from './simplify.js';
 export { parseShape, parseInputSpecs, parseLoopTrips } from './shapes.js';
-export { nodeCost, graphCosts, type GraphCosts } from './costs.js';
+export { nodeCost, graphCosts, convWeight, type GraphCosts } from './costs.js';
 export { cutPoints } from './cuts.js';
 export { graphParts, type GraphPartsOptions, type PartNode, type PartTensor } from './graph-parts.js';
 export { inspectModel, type InspectResult, type InspectTensor, type InspectLayer } from './inspect.js';

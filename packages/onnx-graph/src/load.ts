@@ -155,6 +155,7 @@ export async function loadModel(source: string | Uint8Array, options: LoadOption
   const analyse = async (p: ModelProto) => {
     let r = analyseModel(p, { inputShapes: options.inputShapes, name, label, extra, loopTrips });
     if (r.missing) {
+      refuseSequences(p, r.missing, label);
       for (const [k, v] of await measureShapes(p, r.feeds, r.missing, label)) extra.set(k, v);
       r = analyseModel(p, { inputShapes: options.inputShapes, name, label, extra, loopTrips });
       if (r.missing) throw new GraphError('GRAPH_SHAPE_INFERENCE', `${label}: no shape for tensor ${r.missing[0]}, even from an onnxruntime run; give the input shapes with --input`);
@@ -166,6 +167,23 @@ export async function loadModel(source: string | Uint8Array, options: LoadOption
   checkLoopTrips(r.graph, loopTrips, label);
   const model = { graph: r.graph, proto, sha256, simplified };
   return path ? { ...model, path } : model;
+}
+
+/** Ops whose output is an ONNX sequence (a list of tensors), not a tensor. */
+const SEQUENCE_OPS = new Set(['SplitToSequence', 'SequenceConstruct', 'SequenceEmpty', 'SequenceInsert', 'SequenceErase', 'SequenceMap']);
+
+/**
+ * A sequence between the graph's nodes cannot cross a cut (onnxruntime-node hands back tensors
+ * only) and has no tensor shape: say which node makes one, instead of the shape run's failure.
+ */
+function refuseSequences(p: ModelProto, missing: readonly string[], label: string): void {
+  const wanted = new Set(missing);
+  const n = p.graph!.node.find((x) => SEQUENCE_OPS.has(x.opType) && (x.domain === '' || x.domain === 'ai.onnx') && x.output.some((o) => wanted.has(o)));
+  if (!n) return;
+  throw new GraphError(
+    'GRAPH_UNSUPPORTED_DTYPE',
+    `${label}: node ${n.name} (${n.opType}) makes an ONNX sequence, which dnnpart cannot partition; export the model without sequence ops (e.g. torch.split or torch.unbind with static sizes exports as Split)`,
+  );
 }
 
 /** The `loopTrips` option as a map, each count checked. */

@@ -1,5 +1,6 @@
 // onnxruntime-node sessions the way the profiler and the boundary calibration run them.
 import * as ort from 'onnxruntime-node';
+import { runtimeMessage } from '@dnnpart/onnx-graph';
 import { ProfileError, messageOf } from './errors.js';
 import type { GraphOptimizationLevel } from './types.js';
 
@@ -11,7 +12,8 @@ export function sessionOptions(threads: number, level: GraphOptimizationLevel): 
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
-    logSeverityLevel: 3,
+    // Fatal only: a failed run's error reaches the user in our own one-line message, not as ORT's log line too.
+    logSeverityLevel: 4,
     // Two sessions alternate their runs (measure.ts). With spinning on, the idle session's intra-op
     // threads keep spinning through the other's run: measured here, ResNet-18 at 2 threads took
     // 54.6 ms per run instead of 23.7 ms. Without spinning both sessions run at full speed.
@@ -33,7 +35,7 @@ export async function createSession(bytes: Uint8Array, opts: ort.InferenceSessio
     if (unregistered) {
       throw new ProfileError('PROFILE_NO_KERNEL', `${label}: op ${unregistered[2]} (domain "${unregistered[1]}") is unknown to onnxruntime on the cpu execution provider`, { cause: e });
     }
-    throw new ProfileError('PROFILE_MODEL_LOAD', `${label}: onnxruntime cannot load the model (${msg.slice(0, 300)})`, { cause: e });
+    throw new ProfileError('PROFILE_MODEL_LOAD', `${label}: onnxruntime cannot load the model (${runtimeMessage(e)})`, { cause: e });
   }
 }
 
@@ -56,7 +58,7 @@ export async function timedRunOutputs(
     // Touch every output so a lazy binding could not hide the read-back from the timing.
     for (const k in out) void (out[k] as ort.Tensor).data;
   } catch (e) {
-    throw new ProfileError('PROFILE_MODEL_RUN', `${label}: onnxruntime failed running the model (${messageOf(e).slice(0, 300)})`, { cause: e });
+    throw new ProfileError('PROFILE_MODEL_RUN', `${label}: onnxruntime failed running the model (${runtimeMessage(e)})`, { cause: e });
   }
   return { ms: performance.now() - t0, outputs: out };
 }

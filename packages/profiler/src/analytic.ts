@@ -4,7 +4,7 @@
 // where ops = 2 × MACs + other FLOPs, and bytes = activations read + parameters + outputs, scaled
 // from the graph's element size to the precision's. Energy = the board's active power × time.
 import { median } from 'simple-statistics';
-import { graphCosts, type Graph } from '@dnnpart/onnx-graph';
+import { convWeight, graphCosts, type Graph } from '@dnnpart/onnx-graph';
 import { estimatedBoundary } from './boundary.js';
 import { ProfileError } from './errors.js';
 import { round } from './_stats.js';
@@ -41,7 +41,10 @@ interface NodeWork {
 
 /** The op classes that get their own efficiency (AnalyticParameters.opEfficiency). */
 export type OpClass = 'conv' | 'depthwiseConv' | 'matmul' | 'elementwise';
-const MATMUL_OPS = new Set(['Gemm', 'MatMul', 'FusedMatMul', 'MatMulInteger', 'QLinearMatMul']);
+const MATMUL_OPS = new Set([
+  'Gemm', 'MatMul', 'FusedMatMul', 'MatMulInteger', 'QLinearMatMul', 'FusedGemm', 'QGemm', 'DynamicQuantizeMatMul',
+  'MatMulIntegerToFloat', 'MatMulNBits', 'Attention', 'MultiHeadAttention',
+]);
 
 function nodeWork(graph: Graph, precision: Precision): NodeWork[] {
   const costs = graphCosts(graph).nodes;
@@ -57,7 +60,8 @@ function nodeWork(graph: Graph, precision: Precision): NodeWork[] {
     const params = n.inputs.filter((t) => t && graph.tensors.get(t)?.isInitializer).reduce((s, t) => s + ratio(t), 0);
     const outputs = n.outputs.filter((t) => t).reduce((s, t) => s + ratio(t), 0);
     const g = n.attributes['group'];
-    const group = (n.op === 'Conv' || n.op === 'ConvTranspose') && typeof g === 'number' && g > 1 ? g : 1;
+    const weight = convWeight(n);
+    const group = weight !== undefined && typeof g === 'number' && g > 1 ? g : 1;
     return {
       name: n.name,
       op: n.op,
@@ -68,9 +72,35 @@ function nodeWork(graph: Graph, precision: Precision): NodeWork[] {
       outputBytes: c?.outputBytes ?? 0,
       grouped: group > 1,
       group,
-      kind: (c?.macs ?? 0) === 0 ? 'elementwise' : MATMUL_OPS.has(n.op) ? 'matmul' : group > 1 && depthwise(graph, n.inputs[1]) ? 'depthwiseConv' : 'conv',
+      kind: (c?.macs ?? 0) === 0 ? 'elementwise' : MATMUL_OPS.has(n.op) ? 'matmul' : group > 1 && depthwise(graph, weight) ? 'depthwiseConv' : 'conv',
     };
   });
+}
+
+// Products computed on 8-bit integers: onnxruntime's QOperator and integer ops.
+const INTEGER_PRODUCTS = new Set(['QLinearConv', 'QLinearMatMul', 'ConvInteger', 'MatMulInteger', 'DynamicQuantizeMatMul', 'MatMulIntegerToFloat', 'QGemm']);
+
+/**
+ * The share of a graph's MACs in 8-bit integer products: QOperator and integer ops, and (the QDQ
+ * form) a float product reading a DequantizeLinear of 8-bit data, which onnxruntime fuses into an
+ * integer kernel. 0 for a graph without MACs.
+ */
+export function int8MacShare(graph: Graph): number {
+  const costs = graphCosts(graph);
+  const byName = new Map(graph.nodes.map((n) => [n.name, n]));
+  const dequantized8 = (x: string) => {
+    const p = x ? byName.get(graph.tensors.get(x)?.producer ?? '') : undefined;
+    const src = p?.op === 'DequantizeLinear' ? graph.tensors.get(p.inputs[0] ?? '')?.dtype : undefined;
+    return src === 'int8' || src === 'uint8';
+  };
+  let all = 0;
+  let int8 = 0;
+  for (const n of graph.nodes) {
+    const macs = costs.nodes.get(n.name)?.macs ?? 0;
+    all += macs;
+    if (macs > 0 && (INTEGER_PRODUCTS.has(n.op) || n.inputs.some(dequantized8))) int8 += macs;
+  }
+  return all > 0 ? int8 / all : 0;
 }
 
 /** A convolution weight [C_out, C_in / group, kh, kw] with one input channel per group. */
@@ -105,7 +135,17 @@ function nodeMs(w: NodeWork, peakOpsPerMs: number, bytesPerMs: number, p: Analyt
 
 /** A per-node roofline profile of `graph` on the described board, marked "source": "analytic". */
 export function analyticProfile(graph: Graph, description: BoardDescription, options: AnalyticOptions): Profile {
-  const precision = pickPrecision(description, options.precision);
+  const warnings: string[] = [];
+  let precision = pickPrecision(description, options.precision);
+  // A model quantized to int8 runs integer kernels: price it at the board's int8 peak unless told otherwise.
+  const share = options.precision === undefined && precision !== 'int8' ? int8MacShare(graph) : 0;
+  if (share >= 0.5) {
+    const what = `${graph.name} is quantized to int8 (${Math.round(share * 100)} % of its MACs in 8-bit products)`;
+    if (description.peakGops.int8 !== undefined) {
+      warnings.push(`${what}: priced at ${description.name}'s int8 peak (${description.peakGops.int8} GOPS) with the efficiencies of its ${precision} kernels (a board's precision: field in the system file sets another)`);
+      precision = 'int8';
+    } else warnings.push(`${what}, but ${description.name} gives no int8 peak: priced at ${precision}`);
+  }
   const params: AnalyticParameters = { ...DEFAULT_ANALYTIC, ...stripCalibration(description.analytic), ...options.parameters };
   const peakOpsPerMs = description.peakGops[precision]! * 1e6;
   const bytesPerMs = description.memoryBandwidthBytesPerSec / 1e3;
@@ -124,7 +164,6 @@ export function analyticProfile(graph: Graph, description: BoardDescription, opt
     };
   });
   const total = round(nodes.reduce((s, n) => s + n.latencyMs.median, 0));
-  const warnings: string[] = [];
   if (!description.analytic && !options.parameters) warnings.push(`board description ${description.name} has no analytic block; default efficiencies used (uncalibrated)`);
   return {
     schema: PROFILE_SCHEMA_ID,

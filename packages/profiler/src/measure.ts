@@ -469,7 +469,10 @@ function profileTraceSpans(profile: Profile, timed: readonly TraceRun[], timelin
   return spans;
 }
 
-/** Input tensors with deterministic values in [0, 1) (zeros for integer and bool inputs: valid indices and masks). */
+/**
+ * Input tensors with deterministic values in [0, 1) (zeros for integer and bool inputs: valid
+ * indices and masks), and the values the user fixed (`--input shape=2:1,-1`) where the graph still reads them.
+ */
 function makeFeeds(graph: Graph): Record<string, ort.Tensor> {
   const feeds: Record<string, ort.Tensor> = {};
   let seed = 12345;
@@ -478,9 +481,10 @@ function makeFeeds(graph: Graph): Record<string, ort.Tensor> {
   const next = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
   for (const name of graph.inputs) {
     const t = graph.tensors.get(name)!;
+    const fixed = graph.inputValues?.[name];
     const isFloat = t.dtype === 'float32' || t.dtype === 'float64';
-    // float16 inputs hold 0.5 (0x3800) everywhere, as before.
-    const tensor = tensorOf(t.dtype, t.shape, isFloat ? next : t.dtype === 'float16' ? () => 0.5 : undefined);
+    // float16 inputs hold 0.5 (0x3800) everywhere.
+    const tensor = tensorOf(t.dtype, t.shape, fixed ? (i) => fixed[i] ?? 0 : isFloat ? next : t.dtype === 'float16' ? () => 0.5 : undefined);
     if (!tensor) throw new ProfileError('PROFILE_MODEL_RUN', `input ${name} has dtype ${t.dtype}, which the profiler cannot feed`);
     feeds[name] = tensor;
   }

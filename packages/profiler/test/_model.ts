@@ -35,6 +35,12 @@ export class Builder {
     return name;
   }
 
+  /** An initializer of any element type from its little-endian bytes. */
+  raw(name: string, dataType: number, dims: number[], data: ArrayBufferView): string {
+    this.#inits.push({ name, dims: dims.map(BigInt), dataType, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice() });
+    return name;
+  }
+
   weight(name: string, dims: number[], scale = 0.1, offset = 0): string {
     const n = dims.reduce((a, b) => a * b, 1);
     const data = Float32Array.from({ length: n }, () => offset + (this.#rand() * 2 - 1) * scale);

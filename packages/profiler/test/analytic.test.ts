@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadModel } from '@dnnpart/onnx-graph';
-import { analyticProfile, calibrateAnalytic, compareProfiles, validateBoardDescription, validateProfile, type BoardDescription, type Profile } from '@dnnpart/profiler';
+import { TensorProto_DataType as DT } from 'onnx-buf';
+import { analyticProfile, calibrateAnalytic, compareProfiles, int8MacShare, validateBoardDescription, validateProfile, type BoardDescription, type Profile } from '@dnnpart/profiler';
 import { Builder } from './_model.js';
 
 /** x[1,3,8,8] -> /conv/Conv (W[4,3,3,3], b[4], pad 1) -> /relu/Relu -> y[1,4,8,8]. */
@@ -77,6 +78,56 @@ describe('analyticProfile: roofline values computed by hand', () => {
     const d = board();
     const { analytic: _omit, ...bare } = d;
     expect(analyticProfile(g, bare, { sha256: 'c'.repeat(64) }).warnings[0]).toMatch(/no analytic block; default efficiencies/);
+  });
+});
+
+/** The convRelu network quantized, in onnxruntime's QOperator form (QLinearConv) or QDQ form (DequantizeLinear weights). */
+async function quantizedConvRelu(form: 'qoperator' | 'qdq') {
+  const b = new Builder();
+  const w = b.raw('w_q', DT.INT8, [4, 3, 3, 3], Int8Array.from({ length: 108 }, (_, i) => (i % 9) - 4));
+  const s = b.raw('s', DT.FLOAT, [], Float32Array.of(0.02));
+  const z = b.raw('z', DT.UINT8, [], Uint8Array.of(128));
+  const ws = b.raw('ws', DT.FLOAT, [], Float32Array.of(0.01));
+  const wz = b.raw('wz', DT.INT8, [], Int8Array.of(0));
+  if (form === 'qoperator') {
+    b.input('x', [1, 3, 8, 8], DT.UINT8).output('y', [1, 4, 8, 8]);
+    b.node('QLinearConv', '/conv/Conv', ['x', s, z, w, ws, wz, s, z], ['c'], { pads: [1, 1, 1, 1] });
+    b.node('DequantizeLinear', '/deq', ['c', s, z], ['y']);
+  } else {
+    b.input('x', [1, 3, 8, 8]).output('y', [1, 4, 8, 8]);
+    b.node('QuantizeLinear', '/q', ['x', s, z], ['xq']).node('DequantizeLinear', '/dq', ['xq', s, z], ['xd']);
+    b.node('DequantizeLinear', '/dqw', [w, ws, wz], ['wd']);
+    b.node('Conv', '/conv/Conv', ['xd', 'wd'], ['c'], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] });
+    b.node('Relu', '/relu/Relu', ['c'], ['y']);
+  }
+  return (await loadModel(b.bytes(), { name: `conv-relu-${form}` })).graph;
+}
+
+describe('a model quantized to int8', () => {
+  it.each(['qoperator', 'qdq'] as const)('%s: all its MACs are in 8-bit products; the float model has none', async (form) => {
+    expect(int8MacShare(await quantizedConvRelu(form))).toBe(1);
+    expect(int8MacShare(await convRelu())).toBe(0);
+  });
+
+  it.each(['qoperator', 'qdq'] as const)('%s: priced at the int8 peak, and says so', async (form) => {
+    const graph = await quantizedConvRelu(form);
+    const p = analyticProfile(graph, board(), { sha256: 'a'.repeat(64) });
+    expect(p.analytic!.precision).toBe('int8');
+    expect(p.warnings).toEqual([`conv-relu-${form} is quantized to int8 (100 % of its MACs in 8-bit products): priced at hand's int8 peak (40 GOPS) with the efficiencies of its fp32 kernels (a board's precision: field in the system file sets another)`]);
+    // Priced at fp32 when told: QLinearConv's 13824 ops at 10 GOPS x 0.5 (its 8-bit operands keep it
+    // compute-bound); the QDQ Conv moves 768 + 432 + 1024 float32 bytes (its weight comes dequantized) at 1 GB/s x 0.25.
+    const fp32 = analyticProfile(graph, board(), { sha256: 'a'.repeat(64), precision: 'fp32' });
+    expect(fp32.analytic!.precision).toBe('fp32');
+    expect(fp32.warnings).toEqual([]);
+    const conv = (q: Profile) => q.nodes.find((n) => n.name === '/conv/Conv')!.latencyMs.median;
+    expect(conv(fp32)).toBeCloseTo(form === 'qoperator' ? 13824 / (10e6 * 0.5) + 0.001 : 2224 / (1e6 * 0.25) + 0.001, 6);
+    expect(conv(p)).toBeLessThan(conv(fp32));
+  });
+
+  it('on a board without an int8 peak: its default precision, with a warning', async () => {
+    const p = analyticProfile(await quantizedConvRelu('qoperator'), board({ peakGops: { fp32: 10 } }), { sha256: 'a'.repeat(64) });
+    expect(p.analytic!.precision).toBe('fp32');
+    expect(p.warnings).toEqual(["conv-relu-qoperator is quantized to int8 (100 % of its MACs in 8-bit products), but hand gives no int8 peak: priced at fp32"]);
   });
 });
 

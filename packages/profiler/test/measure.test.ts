@@ -8,7 +8,8 @@ import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphCosts, loadModel } from '@dnnpart/onnx-graph';
 import { hwmonSensor, loadBoardDescription, profileModel, readProfile, validateProfile, type Profile } from '@dnnpart/profiler';
-import { noKernelModel, runtimeErrorModel, tinyCnn, typeErrorModel, unknownOpModel } from './_model.js';
+import { TensorProto_DataType as DT } from 'onnx-buf';
+import { Builder, noKernelModel, runtimeErrorModel, tinyCnn, typeErrorModel, unknownOpModel } from './_model.js';
 
 const BOARD = new URL('../../../profiles/boards/ci-x86-2core.yaml', import.meta.url).pathname;
 const FIXTURES = new URL('./fixtures/', import.meta.url).pathname;
@@ -198,6 +199,20 @@ describe('profileModel options', () => {
   });
 });
 
+describe('profileModel: an input the user fixed', () => {
+  // x[1,4] -> Reshape(x, target) -> y: the target is a graph input, [2,2,1] as given. Fed zeros, it
+  // would ask for a third dimension copied from x, which has two: onnxruntime refuses the run.
+  it('is fed the value given, where the graph still reads it', async () => {
+    const b = new Builder().input('x', [1, 4]).input('target', [3], DT.INT64).output('y', [2, 2, 1]);
+    b.node('Reshape', '/Reshape', ['x', 'target'], ['y']);
+    const file = join(dir, 'reshape-target.onnx');
+    await writeFile(file, b.bytes());
+    const p = await profileModel(file, { ...quick, inputShapes: { x: [1, 4], target: { shape: [3], value: [2, 2, 1] } } });
+    expect(p.nodes.map((n) => n.name)).toEqual(['/Reshape']);
+    expect(p.endToEnd.medianMs).toBeGreaterThan(0);
+  });
+});
+
 describe('profileModel: bad input', () => {
   it.each([
     ['a board name with path characters', () => ({ path: model, options: { ...quick, board: '../etc' } }), 'PROFILE_BAD_BOARD_NAME', /board name "\.\.\/etc"/],
@@ -206,7 +221,9 @@ describe('profileModel: bad input', () => {
     ['an op without a cpu kernel', () => ({ path: join(dir, 'nokernel.onnx'), options: quick }), 'PROFILE_NO_KERNEL', /op Max \(opset 13\) of node "\/the\/Max" has no kernel on the cpu execution provider/],
     ['an op onnxruntime does not know', () => ({ path: join(dir, 'unknown.onnx'), options: quick }), 'PROFILE_NO_KERNEL', /op FooBar \(domain "com\.example"\) is unknown/],
     ['a model onnxruntime rejects', () => ({ path: join(dir, 'typeerror.onnx'), options: quick }), 'PROFILE_MODEL_LOAD', /onnxruntime cannot load the model/],
-    ['a model that fails when run', () => ({ path: join(dir, 'runtime.onnx'), options: quick }), 'PROFILE_MODEL_RUN', /onnxruntime failed running the model/],
+    // onnxruntime's own sentence, without its source path, C++ function and failed condition.
+    ['a model that fails when run', () => ({ path: join(dir, 'runtime.onnx'), options: quick }), 'PROFILE_MODEL_RUN',
+      /^\S+runtime\.onnx: onnxruntime failed running the model \(Non-zero status code returned while running Gather node\. Name:'\/the\/Gather' Status Message: indices element out of data bounds, idx=5 must be within the inclusive range \[-2,1\]\)$/],
     // Files that are not models at all stop in @dnnpart/onnx-graph's loader, with its codes.
     ['a file that is not ONNX', () => ({ path: join(dir, 'garbage.onnx'), options: quick }), 'GRAPH_NOT_ONNX', /garbage\.onnx/],
     ['a missing model file', () => ({ path: join(dir, 'missing.onnx'), options: quick }), 'GRAPH_FILE_NOT_FOUND', /missing\.onnx/],

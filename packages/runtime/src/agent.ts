@@ -7,6 +7,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as ort from 'onnxruntime-node';
+import { runtimeMessage } from '@dnnpart/onnx-graph';
 import { boardFacts, profileModel } from '@dnnpart/profiler';
 import { nowMs } from './_clock.js';
 import { probeEngines } from './_engines.js';
@@ -135,7 +136,7 @@ class StageHost {
     try {
       out = await this.session.run(feeds, this.spec.outputs as string[]);
     } catch (e) {
-      throw new RuntimeError('RUNTIME_STAGE_FAILED', `${this.label}: frame ${f.frame}: onnxruntime failed: ${messageOf(e)}`);
+      throw new RuntimeError('RUNTIME_STAGE_FAILED', `${this.label}: frame ${f.frame}: onnxruntime failed: ${runtimeMessage(e)}`);
     }
     const computeEnd = nowMs();
     const bag: Record<string, ort.Tensor> = { ...f.tensors, ...(out as Record<string, ort.Tensor>) };
@@ -396,7 +397,7 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
                   call.write(encodeMessage({ kind: 'ready', loadMs: nowMs() - t0, nowMs: nowMs() }));
                   call.resume();
                 })
-                .catch((e) => end(new RuntimeError('RUNTIME_STAGE_FAILED', `stage ${s.stage}: onnxruntime cannot load the stage model: ${messageOf(e)}`)));
+                .catch((e) => end(new RuntimeError('RUNTIME_STAGE_FAILED', `stage ${s.stage}: onnxruntime cannot load the stage model: ${runtimeMessage(e)}`)));
             }
             return;
           }

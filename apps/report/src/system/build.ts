@@ -34,6 +34,8 @@ export function buildProblem(system: ResolvedSystem): BuiltProblem {
   for (const b of system.boards) {
     const w = profileBoundary(b.profile).warning;
     if (w !== undefined) warnings.push(`board ${b.spec.id}: ${w}`);
+    // What an estimate assumed (uncalibrated efficiencies, an int8 model priced at the int8 peak).
+    if (b.source === 'analytic') for (const a of b.profile.warnings ?? []) warnings.push(`board ${b.spec.id}: ${a}`);
   }
 
   const problem: Problem = {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
+import { runtimeMessage } from '@dnnpart/onnx-graph';
 import { preallocatedFetches, type ChromeTraceSpan } from '@dnnpart/profiler';
 import { VerifyError } from './errors.js';
 import { median } from './_stats.js';
@@ -53,7 +54,7 @@ async function open(stage: StageRunnable, threads: number, profilePrefix?: strin
   try {
     return await ort.InferenceSession.create(stage.bytes, sessionOptions(threads, profilePrefix));
   } catch (e) {
-    throw new VerifyError('VERIFY_RUN_FAILED', `${stage.label}: onnxruntime cannot load the stage model: ${(e as Error).message.split('\n')[0]}`, { cause: e });
+    throw new VerifyError('VERIFY_RUN_FAILED', `${stage.label}: onnxruntime cannot load the stage model: ${runtimeMessage(e)}`, { cause: e });
   }
 }
 
@@ -74,7 +75,7 @@ async function runStage(session: ort.InferenceSession, stage: StageRunnable, poo
     // Preallocated outputs, as the profiler times the whole model and as a stage runner runs.
     result = fetches ? await session.run(feeds, fetches) : await session.run(feeds, [...stage.outputs]);
   } catch (e) {
-    throw new VerifyError('VERIFY_RUN_FAILED', `${stage.label}: onnxruntime failed to run the stage: ${(e as Error).message.split('\n')[0]}`, { cause: e });
+    throw new VerifyError('VERIFY_RUN_FAILED', `${stage.label}: onnxruntime failed to run the stage: ${runtimeMessage(e)}`, { cause: e });
   }
   let touched = 0;
   for (const name of stage.outputs) {
@@ -293,7 +294,7 @@ export async function runPipeline(
       workers.forEach((w, s) => {
         w.on('error', (e) => fail(failure(s, 'the stage worker failed', e)));
         w.on('message', (m: WorkerMessage) => {
-          if (m.kind === 'error') return fail(new VerifyError('VERIFY_RUN_FAILED', `${stages[s]!.label}: onnxruntime failed to run the stage: ${m.message}`));
+          if (m.kind === 'error') return fail(new VerifyError('VERIFY_RUN_FAILED', `${stages[s]!.label}: onnxruntime failed to run the stage: ${runtimeMessage(m.message)}`));
           if (m.kind === 'credit' && s === 0) {
             credits++;
             return inject();

@@ -1,0 +1,159 @@
+// The forms exporters and onnxruntime's own tools write, each through the whole CLI as a user runs
+// it: inspect, profile here, solve with a described second board, split by the plan, verify its
+// stages, and the plan's fidelity with int8 stages. Every step exits 0 without a stack trace, except
+// a graph no cut can carry, which is one line naming the node. Small hand-built models (onnx-buf),
+// so each step takes a second or so; `bench/real-models-cli.mjs` runs the real exported ones.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { create, toBinary } from '@bufbuild/protobuf';
+import { ModelProtoSchema, type ModelProto } from 'onnx-buf';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run } from './_run.js';
+
+const FLOAT = 1;
+const UINT8 = 2;
+const INT8 = 3;
+const FLOAT16 = 10;
+
+type Node = { op: string; name?: string; inputs: string[]; outputs: string[]; attrs?: Record<string, number | number[] | string>; domain?: string };
+type Init = { name: string; type: number; dims: number[]; data: ArrayBufferView };
+
+const vi = (name: string, type: number, dims?: number[]) => ({
+  name, type: { value: { case: 'tensorType' as const, value: { elemType: type, ...(dims ? { shape: { dim: dims.map((d) => ({ value: { case: 'dimValue' as const, value: BigInt(d) } })) } } : {}) } } },
+});
+
+function model(nodes: Node[], inits: Init[], inputs: [string, number, number[]][], outputs: string[], opts: { opset?: number; ir?: number; contrib?: boolean; initsAsInputs?: boolean } = {}): Uint8Array {
+  const attr = (k: string, v: number | number[] | string) => typeof v === 'number' ? { name: k, type: 2, i: BigInt(v) }
+    : typeof v === 'string' ? { name: k, type: 3, s: new TextEncoder().encode(v) } : { name: k, type: 7, ints: v.map(BigInt) };
+  const m: ModelProto = create(ModelProtoSchema, {
+    irVersion: BigInt(opts.ir ?? 8),
+    producerName: 'dnnpart-test',
+    opsetImport: [{ domain: '', version: BigInt(opts.opset ?? 13) }, ...(opts.contrib ? [{ domain: 'com.microsoft', version: 1n }] : [])],
+    graph: {
+      name: 'g',
+      node: nodes.map((n) => ({ opType: n.op, name: n.name ?? '', input: n.inputs, output: n.outputs, domain: n.domain ?? '', attribute: Object.entries(n.attrs ?? {}).map(([k, v]) => attr(k, v)) })),
+      initializer: inits.map((t) => ({ name: t.name, dataType: t.type, dims: t.dims.map(BigInt), rawData: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength).slice() })),
+      input: [...inputs.map(([n, t, d]) => vi(n, t, d)), ...(opts.initsAsInputs ? inits.map((t) => vi(t.name, t.type, t.dims)) : [])],
+      output: outputs.map((o) => vi(o, 0)).map((o) => ({ name: o.name })),
+    },
+  });
+  return toBinary(ModelProtoSchema, m);
+}
+
+const count = (dims: number[]) => dims.reduce((a, b) => a * b, 1);
+const f32 = (name: string, dims: number[], scale = 0.2): Init => ({ name, type: FLOAT, dims, data: Float32Array.from({ length: count(dims) }, (_, i) => scale * Math.sin(i * 1.7 + dims.length)) });
+const i8 = (name: string, dims: number[]): Init => ({ name, type: INT8, dims, data: Int8Array.from({ length: count(dims) }, (_, i) => Math.round(40 * Math.sin(i * 1.3))) });
+const half = (name: string, dims: number[]): Init => {
+  // 0.0625 x (k mod 5 - 2) are exact in float16: 0x2c00 is 0.0625, and small multiples of it.
+  const bits = [0xb000, 0xac00, 0x0000, 0x2c00, 0x3000];
+  return { name, type: FLOAT16, dims, data: Uint16Array.from({ length: count(dims) }, (_, i) => bits[i % 5]!) };
+};
+const quantParams = (): Init[] => [
+  { name: 's', type: FLOAT, dims: [], data: Float32Array.of(0.02) }, { name: 'z', type: UINT8, dims: [], data: Uint8Array.of(128) },
+  { name: 'ws', type: FLOAT, dims: [], data: Float32Array.of(0.01) }, { name: 'wz', type: INT8, dims: [], data: Int8Array.of(0) },
+];
+const pads = { pads: [1, 1, 1, 1] };
+
+const FORMS: Record<string, { bytes: () => Uint8Array; what: string }> = {
+  qoperator: {
+    what: 'int8 QOperator form (onnxruntime quantize_static): uint8 image input, QLinearConv',
+    bytes: () => model([
+      { op: 'QLinearConv', name: 'qconv1', inputs: ['x', 's', 'z', 'w1', 'ws', 'wz', 's', 'z'], outputs: ['q1'], attrs: pads },
+      { op: 'QLinearConv', name: 'qconv2', inputs: ['q1', 's', 'z', 'w2', 'ws', 'wz', 's', 'z'], outputs: ['q2'], attrs: pads },
+      { op: 'DequantizeLinear', name: 'dequantize', inputs: ['q2', 's', 'z'], outputs: ['y'] },
+    ], [...quantParams(), i8('w1', [8, 3, 3, 3]), i8('w2', [8, 8, 3, 3])], [['x', UINT8, [1, 3, 24, 24]]], ['y']),
+  },
+  qdq: {
+    what: 'int8 QDQ form: QuantizeLinear/DequantizeLinear around float Convs with int8 weights',
+    bytes: () => model([
+      { op: 'QuantizeLinear', name: 'q', inputs: ['x', 's', 'z'], outputs: ['xq'] },
+      { op: 'DequantizeLinear', name: 'dq', inputs: ['xq', 's', 'z'], outputs: ['xd'] },
+      { op: 'DequantizeLinear', name: 'dqw1', inputs: ['w1', 'ws', 'wz'], outputs: ['w1d'] },
+      { op: 'Conv', name: 'conv1', inputs: ['xd', 'w1d'], outputs: ['c1'], attrs: pads },
+      { op: 'Relu', name: 'relu1', inputs: ['c1'], outputs: ['r1'] },
+      { op: 'DequantizeLinear', name: 'dqw2', inputs: ['w2', 'ws', 'wz'], outputs: ['w2d'] },
+      { op: 'Conv', name: 'conv2', inputs: ['r1', 'w2d'], outputs: ['y'], attrs: pads },
+    ], [...quantParams(), i8('w1', [8, 3, 3, 3]), i8('w2', [8, 8, 3, 3])], [['x', FLOAT, [1, 3, 24, 24]]], ['y']),
+  },
+  fused: {
+    what: 'onnxruntime-optimised (com.microsoft FusedConv, FusedMatMul, BiasGelu)',
+    bytes: () => model([
+      { op: 'FusedConv', name: 'fconv', inputs: ['x', 'w1'], outputs: ['c1'], attrs: { ...pads, kernel_shape: [3, 3], activation: 'Relu' }, domain: 'com.microsoft' },
+      { op: 'GlobalAveragePool', name: 'gap', inputs: ['c1'], outputs: ['p'] },
+      { op: 'Flatten', name: 'flatten', inputs: ['p'], outputs: ['f'] },
+      { op: 'FusedMatMul', name: 'fmm', inputs: ['f', 'w2'], outputs: ['m'], domain: 'com.microsoft' },
+      { op: 'BiasGelu', name: 'gelu', inputs: ['m', 'b2'], outputs: ['y'], domain: 'com.microsoft' },
+    ], [f32('w1', [8, 3, 3, 3]), f32('w2', [8, 16]), f32('b2', [16], 0.05)], [['x', FLOAT, [1, 3, 24, 24]]], ['y'], { contrib: true }),
+  },
+  float16: {
+    what: 'a float16 export: float16 input, weights and output, with a skip connection',
+    bytes: () => model([
+      { op: 'Conv', name: 'conv1', inputs: ['x', 'w1'], outputs: ['c1'], attrs: pads },
+      { op: 'Relu', name: 'relu1', inputs: ['c1'], outputs: ['r1'] },
+      { op: 'Conv', name: 'conv2', inputs: ['r1', 'w2'], outputs: ['c2'], attrs: pads },
+      { op: 'Add', name: 'add', inputs: ['c2', 'r1'], outputs: ['y'] },
+    ], [half('w1', [8, 3, 3, 3]), half('w2', [8, 8, 3, 3])], [['x', FLOAT16, [1, 3, 24, 24]]], ['y'], { opset: 17 }),
+  },
+  'old-exporter': {
+    what: 'an old exporter\'s file: IR 3, initializers listed as graph inputs, unnamed and repeated node names',
+    bytes: () => model([
+      { op: 'Conv', inputs: ['x', 'w1', 'b1'], outputs: ['c1'], attrs: pads },
+      { op: 'Relu', name: 'n', inputs: ['c1'], outputs: ['r1'] },
+      { op: 'Conv', name: 'n', inputs: ['r1', 'w2'], outputs: ['c2'], attrs: pads },
+      { op: 'Relu', inputs: ['c2'], outputs: ['y'] },
+    ], [f32('w1', [8, 3, 3, 3]), f32('b1', [8]), f32('w2', [8, 8, 3, 3])], [['x', FLOAT, [1, 3, 24, 24]]], ['y'], { opset: 9, ir: 3, initsAsInputs: true }),
+  },
+};
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'dnnpart-forms-'));
+  for (const [name, f] of Object.entries(FORMS)) writeFileSync(path.join(dir, `${name}.onnx`), f.bytes());
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('exported forms through the CLI', () => {
+  it.each(Object.keys(FORMS))('%s: inspect, profile, solve, split, verify and accuracy all exit 0', async (name) => {
+    const file = `${name}.onnx`;
+    const steps: [string, string[]][] = [
+      ['inspect', ['inspect', file, '--json']],
+      ['profile', ['profile', file, '--board', 'here', '--runs', '3', '--warmup', '1', '-o', `${name}.profile.json`]],
+    ];
+    const results: Record<string, { code: number; stdout: string; stderr: string }> = {};
+    for (const [step, argv] of steps) results[step] = await run([...argv, '-q'], { cwd: dir });
+    writeFileSync(path.join(dir, `${name}.system.yaml`), [
+      'version: 1', `name: ${name}`, `model: { file: ${file} }`,
+      'boards:', `  - { id: here, profile: ${name}.profile.json }`, '  - { id: rpi5, describe: raspberry-pi-5 }',
+      'network: ethernet-1000base-t', 'objective: throughput', '',
+    ].join('\n'));
+    results['solve'] = await run(['solve', '--system', `${name}.system.yaml`, '--json', '-q'], { cwd: dir });
+    writeFileSync(path.join(dir, `${name}.plan.json`), results['solve'].stdout);
+    results['split'] = await run(['split', file, '--plan', `${name}.plan.json`, '-o', `${name}-stages`, '-q'], { cwd: dir });
+    results['verify'] = await run(['verify', '--plan', `${name}.plan.json`, '--system', `${name}.system.yaml`, '--runs', '3', '--warmup', '1', '--frames', '0', '--json', '-q'], { cwd: dir });
+    results['accuracy'] = await run(['accuracy', '--model', file, '--plan', `${name}.plan.json`, '--stage-precision', 'int8', '--samples', '4', '--json', '-q'], { cwd: dir });
+    for (const [step, r] of Object.entries(results)) {
+      expect({ step, code: r.code, stderr: r.stderr }).toEqual({ step, code: 0, stderr: '' });
+    }
+    const verify = JSON.parse(results['verify']!.stdout) as { stages: { measuredMs: number }[] };
+    expect(verify.stages.length).toBeGreaterThan(0);
+    for (const s of verify.stages) expect(s.measuredMs).toBeGreaterThan(0);
+    const accuracy = JSON.parse(results['accuracy']!.stdout) as { cosine: number };
+    expect(accuracy.cosine).toBeGreaterThan(0.99);
+    // The cost model knows every op of these forms: nothing is priced at 0 MACs unawares.
+    expect((JSON.parse(results['inspect']!.stdout) as { unknownOps: string[] }).unknownOps).toEqual([]);
+  });
+
+  it('a graph with an ONNX sequence between its nodes: exit 2, one line naming the node', async () => {
+    writeFileSync(path.join(dir, 'sequence.onnx'), model([
+      { op: 'SplitToSequence', name: 'to_list', inputs: ['x'], outputs: ['parts'], attrs: { axis: 1 } },
+      { op: 'ConcatFromSequence', name: 'from_list', inputs: ['parts'], outputs: ['cat'], attrs: { axis: 2 } },
+      { op: 'Relu', name: 'relu', inputs: ['cat'], outputs: ['y'] },
+    ], [], [['x', FLOAT, [1, 6, 8]]], ['y'], { opset: 17 }));
+    for (const argv of [['inspect', 'sequence.onnx'], ['profile', 'sequence.onnx', '--board', 'here', '-o', 'seq.json']]) {
+      const r = await run(argv, { cwd: dir });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe('dnnpart: sequence.onnx: node to_list (SplitToSequence) makes an ONNX sequence, which dnnpart cannot partition; export the model without sequence ops (e.g. torch.split or torch.unbind with static sizes exports as Split)\n');
+    }
+  });
+});
