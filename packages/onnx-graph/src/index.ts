@@ -11,6 +11,6 @@ export {
   splitModel, writeSplit, saveModel, encodeModel, stageAssignment,
   type SplitSpec, type SplitResult, type StageModel,
 } from './split.js';
-export { tensorOf } from './tensors.js';
+export { tensorOf, typedArrayFor } from './tensors.js';
 export { toHalfBits, fromHalfBits, halfRound } from './half.js';
 export { verifySplit, runModel, runStages, maxAbsDiff, randomFeeds, setRuntimeLogLevel, type SplitCheck } from './verify.js';

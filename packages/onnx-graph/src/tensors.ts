@@ -3,24 +3,25 @@
 // patterns, 64-bit integers as BigInts, bool as bytes); feeding, fetching and shape measuring use it.
 import * as ort from 'onnxruntime-node';
 import { toHalfBits } from './half.js';
+import { ELEMENT_BYTES } from './_proto.js';
 import type { DType } from './types.js';
 
 type Data = Float32Array | Float64Array | Uint16Array | BigInt64Array | BigUint64Array | Int32Array | Uint32Array | Int16Array | Int8Array | Uint8Array;
 
-/** The typed array onnxruntime-node takes for a type, or null for types it cannot hold (string, bfloat16). */
-function arrayFor(dtype: DType | string, n: number): Data | null {
+/** The typed array onnxruntime-node takes for a type, over a buffer's bytes; null for types it cannot hold (string, bfloat16). */
+export function typedArrayFor(dtype: DType | string, buffer: ArrayBuffer): Data | null {
   switch (dtype) {
-    case 'float32': return new Float32Array(n);
-    case 'float64': return new Float64Array(n);
-    case 'float16': return new Uint16Array(n);
-    case 'int64': return new BigInt64Array(n);
-    case 'uint64': return new BigUint64Array(n);
-    case 'int32': return new Int32Array(n);
-    case 'uint32': return new Uint32Array(n);
-    case 'int16': return new Int16Array(n);
-    case 'uint16': return new Uint16Array(n);
-    case 'int8': return new Int8Array(n);
-    case 'uint8': case 'bool': return new Uint8Array(n);
+    case 'float32': return new Float32Array(buffer);
+    case 'float64': return new Float64Array(buffer);
+    case 'float16': return new Uint16Array(buffer);
+    case 'int64': return new BigInt64Array(buffer);
+    case 'uint64': return new BigUint64Array(buffer);
+    case 'int32': return new Int32Array(buffer);
+    case 'uint32': return new Uint32Array(buffer);
+    case 'int16': return new Int16Array(buffer);
+    case 'uint16': return new Uint16Array(buffer);
+    case 'int8': return new Int8Array(buffer);
+    case 'uint8': case 'bool': return new Uint8Array(buffer);
     default: return null;
   }
 }
@@ -32,7 +33,7 @@ function arrayFor(dtype: DType | string, n: number): Data | null {
  */
 export function tensorOf(dtype: DType | string, shape: readonly number[], value?: (i: number) => number): ort.Tensor | null {
   const n = shape.reduce((a, b) => a * b, 1);
-  const data = arrayFor(dtype, n);
+  const data = typedArrayFor(dtype, new ArrayBuffer(n * (ELEMENT_BYTES[dtype as DType] ?? 0)));
   if (!data) return null;
   if (value) {
     if (data instanceof BigInt64Array || data instanceof BigUint64Array) for (let i = 0; i < n; i++) data[i] = BigInt(Math.trunc(value(i)));

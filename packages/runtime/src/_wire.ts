@@ -2,6 +2,7 @@
 // bytes (tensor data or a model chunk). No codegen and no protobuf schema to keep in step: the
 // header says what the bytes are, and decodeMessage checks every length before trusting it.
 import * as ort from 'onnxruntime-node';
+import { typedArrayFor } from '@dnnpart/onnx-graph';
 import { RuntimeError } from './errors.js';
 
 /** Element types a tensor may have on the wire, with their byte size. */
@@ -94,25 +95,10 @@ export function unpackTensors(list: unknown, payload: Buffer, limits: WireLimits
     const copy = new ArrayBuffer(h.bytes!);
     new Uint8Array(copy).set(payload.subarray(offset, offset + h.bytes!));
     offset += h.bytes!;
-    out[h.name] = new ort.Tensor(h.dtype as 'float32', typedArray(h.dtype as WireDType, copy) as Float32Array, h.dims as number[]);
+    out[h.name] = new ort.Tensor(h.dtype as 'float32', typedArrayFor(h.dtype, copy) as Float32Array, h.dims as number[]);
   }
   if (offset !== payload.length) throw new RuntimeError('RUNTIME_BAD_MESSAGE', `${what}: ${payload.length - offset} bytes after the last tensor`);
   return out;
-}
-
-function typedArray(dtype: WireDType, b: ArrayBuffer): ArrayBufferView {
-  switch (dtype) {
-    case 'float32': return new Float32Array(b);
-    case 'float64': return new Float64Array(b);
-    case 'int64': return new BigInt64Array(b);
-    case 'int32': return new Int32Array(b);
-    case 'int16': return new Int16Array(b);
-    case 'int8': return new Int8Array(b);
-    case 'uint8': return new Uint8Array(b);
-    case 'uint16': return new Uint16Array(b);
-    case 'float16': return new Uint16Array(b);
-    case 'bool': return new Uint8Array(b);
-  }
 }
 
 /** Bytes of all tensors in a set. */
