@@ -112,7 +112,7 @@ export function nodeCost(graph: Graph, node: GraphNode): NodeCost {
     flops = out * RECURRENT[op]! * 3;
   } else if (op in NORMS) {
     flops = out * NORMS[op]!;
-  } else if (ELEMENTWISE.has(op) || op === 'Gelu') {
+  } else if (ELEMENTWISE.has(op)) {
     flops = out;
   } else if (!DATA_OPS.has(op)) {
     known = false;

@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+# The forms exporters and onnxruntime's tools write, as small ONNX files for bench/exported-forms.mjs:
+# QDQ and QOperator int8, com.microsoft fused ops, dynamic dims, IR 3 with initializers as inputs,
+# repeated node names, float16, sequences, integer and bool inputs, a custom op, constant outputs,
+# a shape given as an input, a scalar input, dead outputs, opset 7, GRU/LSTM, Resize/Where/Tile.
+# Needs python3-onnx (Debian) and numpy. Usage: python3 bench/exported-forms/make.py <out dir>
+import os, sys
+OUT = sys.argv[1] if len(sys.argv) > 1 else '/tmp/dnnpart-exported-forms'
+os.makedirs(OUT, exist_ok=True)
+import numpy as np, onnx
+from onnx import helper as h, TensorProto as T, numpy_helper as nh
+def save(name, nodes, inputs, outputs, inits=(), opset=17, domains=(), ir=8, vi=()):
+    g = h.make_graph(nodes, name, inputs, outputs, list(inits), value_info=list(vi))
+    ops = [h.make_opsetid('', opset)] + [h.make_opsetid(d, v) for d, v in domains]
+    m = h.make_model(g, opset_imports=ops, producer_name='adv')
+    m.ir_version = ir
+    onnx.save(m, os.path.join(OUT, f'{name}.onnx'))
+r = np.random.default_rng(0)
+W = lambda n, *s: nh.from_array(r.standard_normal(s).astype(np.float32) * 0.1, n)
+x = h.make_tensor_value_info('x', T.FLOAT, [1, 3, 32, 32])
+# 1. QDQ quantized conv chain (what ORT's static quantizer writes)
+nodes = []; inits = []
+inits += [nh.from_array(np.array(0.02, np.float32), 's'), nh.from_array(np.array(0, np.uint8), 'z'),
+          nh.from_array(np.array(0.01, np.float32), 'ws'), nh.from_array(np.array(0, np.int8), 'wz')]
+prev = 'x'
+for i in range(3):
+    cin = 3 if i == 0 else 8
+    wq = nh.from_array((r.integers(-20, 20, (8, cin, 3, 3))).astype(np.int8), f'w{i}_q')
+    inits.append(wq)
+    nodes += [h.make_node('QuantizeLinear', [prev, 's', 'z'], [f'q{i}'], name=f'q{i}'),
+              h.make_node('DequantizeLinear', [f'q{i}', 's', 'z'], [f'dq{i}'], name=f'dq{i}'),
+              h.make_node('DequantizeLinear', [f'w{i}_q', 'ws', 'wz'], [f'w{i}'], name=f'dqw{i}'),
+              h.make_node('Conv', [f'dq{i}', f'w{i}'], [f'c{i}'], name=f'conv{i}', pads=[1,1,1,1]),
+              h.make_node('Relu', [f'c{i}'], [f'r{i}'], name=f'relu{i}')]
+    prev = f'r{i}'
+save('qdq', nodes, [x], [h.make_tensor_value_info(prev, T.FLOAT, None)], inits, opset=13)
+# 2. QOperator: QLinearConv chain with uint8 in/out
+xq = h.make_tensor_value_info('xq', T.UINT8, [1, 3, 32, 32])
+inits = [nh.from_array(np.array(0.02, np.float32), 's'), nh.from_array(np.array(128, np.uint8), 'z'),
+         nh.from_array(np.array(0.01, np.float32), 'ws'), nh.from_array(np.array(0, np.int8), 'wz')]
+nodes = []; prev = 'xq'
+for i in range(3):
+    cin = 3 if i == 0 else 8
+    inits.append(nh.from_array((r.integers(-20, 20, (8, cin, 3, 3))).astype(np.int8), f'w{i}'))
+    nodes.append(h.make_node('QLinearConv', [prev, 's', 'z', f'w{i}', 'ws', 'wz', 's', 'z'], [f'y{i}'], name=f'qconv{i}', pads=[1,1,1,1]))
+    prev = f'y{i}'
+nodes.append(h.make_node('DequantizeLinear', [prev, 's', 'z'], ['out'], name='deq'))
+save('qlinear', nodes, [xq], [h.make_tensor_value_info('out', T.FLOAT, None)], inits, opset=13)
+# 3. com.microsoft fused ops (ORT transformer optimizer output)
+xs = h.make_tensor_value_info('x', T.FLOAT, [1, 16, 64])
+inits = [W('w1', 64, 64), W('b1', 64), W('g', 64), W('beta', 64), W('w2', 64, 64)]
+nodes = [h.make_node('MatMul', ['x', 'w1'], ['m1'], name='mm1'),
+         h.make_node('BiasGelu', ['m1', 'b1'], ['ge'], name='biasgelu', domain='com.microsoft'),
+         h.make_node('SkipLayerNormalization', ['ge', 'x', 'g', 'beta'], ['ln'], name='skipln', domain='com.microsoft'),
+         h.make_node('FusedMatMul', ['ln', 'w2'], ['out'], name='fmm', domain='com.microsoft', alpha=1.0)]
+save('msft', nodes, [xs], [h.make_tensor_value_info('out', T.FLOAT, None)], inits, opset=17, domains=[('com.microsoft', 1)])
+# 4. dynamic input, no shape given
+xd = h.make_tensor_value_info('x', T.FLOAT, ['N', 3, 'H', 'W'])
+inits = [W('w', 4, 3, 3, 3)]
+nodes = [h.make_node('Conv', ['x', 'w'], ['c'], name='conv', pads=[1,1,1,1]), h.make_node('Relu', ['c'], ['out'], name='relu')]
+save('dynamic', nodes, [xd], [h.make_tensor_value_info('out', T.FLOAT, None)], inits)
+# 5. initializers listed as graph inputs (IR 3 style), unnamed nodes, output = input passthrough too
+inits = [W('w', 4, 3, 3, 3), W('b', 4)]
+nodes = [h.make_node('Conv', ['x', 'w', 'b'], ['c'], pads=[1,1,1,1]), h.make_node('Relu', ['c'], ['out'])]
+save('ir3', nodes, [x, h.make_tensor_value_info('w', T.FLOAT, [4,3,3,3]), h.make_tensor_value_info('b', T.FLOAT, [4])],
+     [h.make_tensor_value_info('out', T.FLOAT, None), h.make_tensor_value_info('x', T.FLOAT, None)], inits, opset=9, ir=3)
+# 6. duplicate node names, empty optional input, two disconnected branches
+y = h.make_tensor_value_info('y', T.FLOAT, [1, 8])
+inits = [W('w', 4, 3, 3, 3), W('lw', 8, 8)]
+nodes = [h.make_node('Conv', ['x', 'w', ''], ['c'], name='n', pads=[1,1,1,1]), h.make_node('Relu', ['c'], ['o1'], name='n'),
+         h.make_node('MatMul', ['y', 'lw'], ['m'], name='n'), h.make_node('Sigmoid', ['m'], ['o2'], name='n')]
+save('dupnames', nodes, [x, y], [h.make_tensor_value_info('o1', T.FLOAT, None), h.make_tensor_value_info('o2', T.FLOAT, None)], inits)
+# 7. float16 model
+x16 = h.make_tensor_value_info('x', T.FLOAT16, [1, 3, 32, 32])
+inits = [nh.from_array((r.standard_normal((8, 3, 3, 3)) * 0.1).astype(np.float16), 'w'), nh.from_array((r.standard_normal((8, 8, 3, 3)) * 0.1).astype(np.float16), 'w2')]
+nodes = [h.make_node('Conv', ['x', 'w'], ['c'], name='conv', pads=[1,1,1,1]), h.make_node('Relu', ['c'], ['r'], name='relu'),
+         h.make_node('Conv', ['r', 'w2'], ['c2'], name='conv2', pads=[1,1,1,1]), h.make_node('Add', ['c2', 'r'], ['out'], name='add')]
+save('fp16', nodes, [x16], [h.make_tensor_value_info('out', T.FLOAT16, None)], inits)
+# 8. sequence ops
+xs = h.make_tensor_value_info('x', T.FLOAT, [1, 6, 8])
+nodes = [h.make_node('SplitToSequence', ['x'], ['seq'], name='split', axis=1),
+         h.make_node('ConcatFromSequence', ['seq'], ['cat'], name='cat', axis=2),
+         h.make_node('Relu', ['cat'], ['out'], name='relu')]
+save('sequence', nodes, [xs], [h.make_tensor_value_info('out', T.FLOAT, None)], [], opset=17)
+# 9. integer/bool/scalar inputs: Gather embedding + where mask
+ids = h.make_tensor_value_info('ids', T.INT64, [1, 10]); mask = h.make_tensor_value_info('mask', T.BOOL, [1, 10, 1])
+inits = [W('emb', 100, 16), nh.from_array(np.array(0, np.float32), 'zero'), W('w', 16, 16)]
+nodes = [h.make_node('Gather', ['emb', 'ids'], ['e'], name='embed'), h.make_node('Where', ['mask', 'e', 'zero'], ['m'], name='where'),
+         h.make_node('MatMul', ['m', 'w'], ['mm'], name='mm'), h.make_node('ReduceMean', ['mm'], ['out'], name='mean', axes=[1], keepdims=0)]
+save('tokens', nodes, [ids, mask], [h.make_tensor_value_info('out', T.FLOAT, None)], inits, opset=13)
+# 10. an op ORT lacks / an unknown custom domain
+nodes = [h.make_node('Relu', ['x'], ['r'], name='relu'), h.make_node('MyOp', ['r'], ['out'], name='custom', domain='ai.custom')]
+save('customop', nodes, [x], [h.make_tensor_value_info('out', T.FLOAT, None)], [], domains=[('ai.custom', 1)])
+# 11. output produced by an initializer-only subgraph (constant output) plus a real path
+inits = [W('c', 1, 4), W('w', 4, 3, 3, 3)]
+nodes = [h.make_node('Conv', ['x', 'w'], ['conv'], name='conv', pads=[1,1,1,1]), h.make_node('Relu', ['c'], ['const_out'], name='constrelu')]
+save('constout', nodes, [x], [h.make_tensor_value_info('conv', T.FLOAT, None), h.make_tensor_value_info('const_out', T.FLOAT, None)], inits)
+
+# Second set.
+def save2(name, nodes, inputs, outputs, inits=(), opset=17, ir=8):
+    g = h.make_graph(nodes, name, inputs, outputs, list(inits))
+    m = h.make_model(g, opset_imports=[h.make_opsetid('', opset)], producer_name='adv'); m.ir_version = ir
+    onnx.save(m, os.path.join(OUT, f'{name}.onnx'))
+r = np.random.default_rng(1)
+W = lambda n, *s: nh.from_array(r.standard_normal(s).astype(np.float32) * 0.1, n)
+x = h.make_tensor_value_info('x', T.FLOAT, [1, 3, 16, 16])
+# shape given as an int64 graph input
+shp = h.make_tensor_value_info('shape', T.INT64, [2])
+save2('shapeinput', [h.make_node('Conv', ['x', 'w'], ['c'], name='conv', pads=[1,1,1,1]), h.make_node('Reshape', ['c', 'shape'], ['out'], name='reshape')],
+     [x, shp], [h.make_tensor_value_info('out', T.FLOAT, None)], [W('w', 4, 3, 3, 3)])
+# scalar float input + unused input
+t = h.make_tensor_value_info('temp', T.FLOAT, []); unused = h.make_tensor_value_info('unused', T.FLOAT, [1, 4])
+save2('scalar', [h.make_node('Conv', ['x', 'w'], ['c'], name='conv', pads=[1,1,1,1]), h.make_node('Div', ['c', 'temp'], ['d'], name='div'), h.make_node('Softmax', ['d'], ['out'], name='softmax', axis=1)],
+     [x, t, unused], [h.make_tensor_value_info('out', T.FLOAT, None)], [W('w', 4, 3, 3, 3)])
+# dead outputs: Dropout mask, MaxPool indices, Split output unused
+save2('deadouts', [h.make_node('Conv', ['x', 'w'], ['c'], name='conv', pads=[1,1,1,1]),
+                  h.make_node('MaxPool', ['c'], ['p', 'idx'], name='pool', kernel_shape=[2,2], strides=[2,2]),
+                  h.make_node('Dropout', ['p'], ['dr', 'mask'], name='drop'),
+                  h.make_node('Split', ['dr'], ['s0', 's1'], name='split', axis=1, num_outputs=2) if False else h.make_node('Split', ['dr', 'splits'], ['s0', 's1'], name='split', axis=1),
+                  h.make_node('Relu', ['s0'], ['out'], name='relu')],
+     [x], [h.make_tensor_value_info('out', T.FLOAT, None)], [W('w', 4, 3, 3, 3), nh.from_array(np.array([2, 2], np.int64), 'splits')])
+# old opset 7: BatchNormalization, Upsample
+save2('opset7', [h.make_node('Conv', ['x', 'w'], ['c'], name='conv', pads=[1,1,1,1]),
+                h.make_node('BatchNormalization', ['c', 'g', 'b', 'm', 'v'], ['bn'], name='bn'),
+                h.make_node('Upsample', ['bn'], ['up'], name='up', scales=[1.0, 1.0, 2.0, 2.0], mode='nearest'),
+                h.make_node('Relu', ['up'], ['out'], name='relu')],
+     [x], [h.make_tensor_value_info('out', T.FLOAT, None)], [W('w', 4, 3, 3, 3), W('g', 4), W('b', 4), W('m', 4), nh.from_array(np.ones(4, np.float32), 'v')], opset=7, ir=3)
+# GRU over a sequence + LSTM
+xs = h.make_tensor_value_info('x', T.FLOAT, [10, 1, 8])
+save2('rnn', [h.make_node('GRU', ['x', 'Wg', 'Rg'], ['y', 'yh'], name='gru', hidden_size=16),
+             h.make_node('Squeeze', ['y', 'ax'], ['ys'], name='sq'),
+             h.make_node('LSTM', ['ys', 'Wl', 'Rl'], ['y2', 'h2', 'c2'], name='lstm', hidden_size=8),
+             h.make_node('Relu', ['h2'], ['out'], name='relu')],
+     [xs], [h.make_tensor_value_info('out', T.FLOAT, None)], [W('Wg', 1, 48, 8), W('Rg', 1, 48, 16), W('Wl', 1, 32, 16), W('Rl', 1, 32, 8), nh.from_array(np.array([1], np.int64), 'ax')])
+# Resize with scales from Constant, plus Expand/Tile and a Where diamond
+save2('resize', [h.make_node('Constant', [], ['scales'], name='cst', value=nh.from_array(np.array([1, 1, 2, 2], np.float32))),
+                h.make_node('Resize', ['x', '', 'scales'], ['rz'], name='resize', mode='linear'),
+                h.make_node('Conv', ['rz', 'w'], ['c'], name='conv', pads=[1,1,1,1]),
+                h.make_node('Greater', ['c', 'zero'], ['gt'], name='gt'),
+                h.make_node('Where', ['gt', 'c', 'zero'], ['wh'], name='where'),
+                h.make_node('Tile', ['wh', 'reps'], ['out'], name='tile')],
+     [x], [h.make_tensor_value_info('out', T.FLOAT, None)], [W('w', 4, 3, 3, 3), nh.from_array(np.array(0, np.float32), 'zero'), nh.from_array(np.array([1, 2, 1, 1], np.int64), 'reps')], opset=13)
+print(f'written to {OUT}')
