@@ -140,6 +140,9 @@ describe('exported forms through the CLI', () => {
     for (const s of verify.stages) expect(s.measuredMs).toBeGreaterThan(0);
     const accuracy = JSON.parse(results['accuracy']!.stdout) as { cosine: number };
     expect(accuracy.cosine).toBeGreaterThan(0.99);
+    // inspect names an input's element type when it is not float32.
+    const inputType = ({ qoperator: ' uint8', float16: ' float16' } as Record<string, string>)[name] ?? '';
+    expect((await run(['inspect', file], { cwd: dir })).stdout.split('\n')[0]).toMatch(new RegExp(`, inputs x\\[1x3x24x24${inputType}\\]$`));
     // The cost model knows every op of these forms: nothing is priced at 0 MACs unawares.
     expect((JSON.parse(results['inspect']!.stdout) as { unknownOps: string[] }).unknownOps).toEqual([]);
   });

@@ -1,6 +1,6 @@
 // zoo list, zoo export, inspect, split: the commands about models themselves.
 import path from 'node:path';
-import { inspectModel, loadModel, parseInputSpecs, parseLoopTrips, splitModel, writeSplit, type InputShapes, type InspectResult, type SplitManifest } from '@dnnpart/onnx-graph';
+import { inspectModel, loadModel, parseInputSpecs, parseLoopTrips, splitModel, writeSplit, type GraphTensor, type InputShapes, type InspectResult, type SplitManifest } from '@dnnpart/onnx-graph';
 import { buildZooModel, listZoo, zooDefaultInputShape, type ZooInputShape } from '@dnnpart/zoo';
 import { bytes, si, table } from './_format.js';
 import { asGiven, displayPath, ensureDir, plural, resolvePath, writeOutput, type CommandContext, type CommandOutput } from './context.js';
@@ -59,6 +59,13 @@ function shapesOf(input: readonly string[] | undefined): InputShapes | undefined
 /** `inspect --json`: the graph package's inspection, with the model path as given. */
 export type InspectOutput = InspectResult & { readonly model: string };
 
+/** An input as inspect prints it: `x[1x3x224x224]`, with its element type when that is not float32 (`xq[1x3x32x32 uint8]`). */
+function inputLabel(t: GraphTensor | undefined, name: string): string {
+  if (!t) return `${name}[?]`;
+  // A scalar has no dims: `sr[int64]`.
+  return `${name}[${[t.shape.join('x'), t.dtype === 'float32' ? '' : t.dtype].filter(Boolean).join(' ')}]`;
+}
+
 /** `dnnpart inspect`: counts and cut points of a model. */
 export async function inspect(opts: ModelOptions & { readonly all?: boolean; readonly loopTrips?: readonly string[] }, ctx: CommandContext): Promise<CommandOutput<InspectOutput>> {
   const file = resolvePath(ctx, opts.model);
@@ -74,7 +81,7 @@ export async function inspect(opts: ModelOptions & { readonly all?: boolean; rea
   const cuts = info.cutPoints;
   const shown = opts.all ? cuts : cuts.filter((c) => c.tensors.length === 1);
   const lines = [
-    `${data.model}: ${plural(info.nodes, 'node')}, ${si(info.params)} parameters, ${si(info.macs)} MACs, inputs ${model.graph.inputs.map((n) => `${n}[${model.graph.tensors.get(n)?.shape.join('x') ?? '?'}]`).join(', ')}`,
+    `${data.model}: ${plural(info.nodes, 'node')}, ${si(info.params)} parameters, ${si(info.macs)} MACs, inputs ${model.graph.inputs.map((n) => inputLabel(model.graph.tensors.get(n), n)).join(', ')}`,
   ];
   if (info.unknownOps.length > 0) lines.push(`ops the cost model does not know (counted as 0 MACs): ${info.unknownOps.join(', ')}`);
   lines.push(simplifiedLine(info));
