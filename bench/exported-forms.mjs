@@ -19,7 +19,7 @@ if (make.status !== 0) throw new Error(`make.py failed: ${make.stderr}`);
 // Inputs a form needs given (a dynamic dim, a shape fed as an input).
 const FORMS = {
   qdq: {}, qlinear: {}, msft: {}, dynamic: { x: '1x3x16x16' }, ir3: {}, dupnames: {}, fp16: {}, sequence: {}, tokens: {},
-  customop: {}, constout: {}, shapeinput: { shape: '2:1,-1' }, scalar: {}, deadouts: {}, opset7: {}, rnn: {}, resize: {},
+  customop: {}, constout: {}, shapeinput: { shape: '2:1,-1' }, scalar: {}, deadouts: {}, opset7: {}, rnn: {}, resize: {}, localfn: {},
 };
 
 function dnnpart(argv) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # The forms exporters and onnxruntime's tools write, as small ONNX files for bench/exported-forms.mjs:
 # QDQ and QOperator int8, com.microsoft fused ops, dynamic dims, IR 3 with initializers as inputs,
-# repeated node names, float16, sequences, integer and bool inputs, a custom op, constant outputs,
+# repeated node names, float16, model-local functions, sequences, integer and bool inputs, a custom op, constant outputs,
 # a shape given as an input, a scalar input, dead outputs, opset 7, GRU/LSTM, Resize/Where/Tile.
 # Needs python3-onnx (Debian) and numpy. Usage: python3 bench/exported-forms/make.py <out dir>
 import os, sys
@@ -140,4 +140,15 @@ save2('resize', [h.make_node('Constant', [], ['scales'], name='cst', value=nh.fr
                 h.make_node('Where', ['gt', 'c', 'zero'], ['wh'], name='where'),
                 h.make_node('Tile', ['wh', 'reps'], ['out'], name='tile')],
      [x], [h.make_tensor_value_info('out', T.FLOAT, None)], [W('w', 4, 3, 3, 3), nh.from_array(np.array(0, np.float32), 'zero'), nh.from_array(np.array([1, 2, 1, 1], np.int64), 'reps')], opset=13)
+# Model-local functions (a submodule exported as a FunctionProto, called twice).
+fn = h.make_function('pkg.local', 'Block', ['x', 'w'], ['y'],
+    [h.make_node('Conv', ['x', 'w'], ['c'], pads=[1,1,1,1]), h.make_node('Relu', ['c'], ['y'])],
+    [h.make_opsetid('', 17)])
+inits = [W('w1', 8, 3, 3, 3), W('w2', 8, 8, 3, 3)]
+nodes = [h.make_node('Block', ['x', 'w1'], ['b1'], name='block1', domain='pkg.local'),
+         h.make_node('Block', ['b1', 'w2'], ['b2'], name='block2', domain='pkg.local'),
+         h.make_node('GlobalAveragePool', ['b2'], ['y'], name='gap')]
+g = h.make_graph(nodes, 'localfn', [x], [h.make_tensor_value_info('y', T.FLOAT, [1, 8, 1, 1])], inits)
+m = h.make_model(g, opset_imports=[h.make_opsetid('', 17), h.make_opsetid('pkg.local', 1)], functions=[fn]); m.ir_version = 8
+onnx.save(m, os.path.join(OUT, 'localfn.onnx'))
 print(f'written to {OUT}')

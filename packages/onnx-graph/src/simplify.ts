@@ -5,6 +5,7 @@ import { foldInitializerOps } from './_pass-initializer-ops.js';
 import { constantsToInitializers } from './_pass-constants.js';
 import { removeDeadNodes } from './_pass-dead.js';
 import { foldKnownValues } from './_pass-fold.js';
+import { inlineFunctions } from './_pass-inline-functions.js';
 import { inlineConstantIfs } from './_pass-inline-if.js';
 import { removeIdentities } from './_pass-identity.js';
 import type { Pass, PassContext } from './_pass.js';
@@ -35,6 +36,8 @@ export interface SimplifyReport {
   readonly folded: number;
   /** If nodes replaced by the branch their constant condition takes. */
   readonly inlined: number;
+  /** Calls of model-local functions replaced by the functions' nodes. */
+  readonly functions: number;
   /** Identity nodes removed (readers rewired). */
   readonly identities: number;
   /** Nodes nothing read any more. */
@@ -49,6 +52,13 @@ export interface SimplifyReport {
 
 /** The passes, in the order they run. */
 export const PASSES: readonly Pass[] = [
+  {
+    name: 'inline-functions',
+    description: 'a call of a model-local function is replaced by the function\'s nodes',
+    needsShapes: false,
+    addsTensors: true,
+    run: inlineFunctions,
+  },
   {
     name: 'constants',
     description: 'Constant nodes become initializers',
@@ -138,6 +148,7 @@ export async function simplifyProto(proto: ModelProto, label: string, analyse: A
     constants: count('constants'),
     folded: count('fold-values') + count('fold-initializer-ops'),
     inlined: count('inline-if'),
+    functions: count('inline-functions'),
     identities: count('identities'),
     dead: count('dead-nodes'),
     passes: reports,

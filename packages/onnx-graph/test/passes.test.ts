@@ -1,9 +1,9 @@
 // The load-time passes on small hand-built models: what each removes and adds, and that the
 // simplified model and its stages compute what the file computes (onnxruntime on both).
-import { create, toBinary } from '@bufbuild/protobuf';
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import {
-  AttributeProto_AttributeType as AT, AttributeProtoSchema, GraphProtoSchema, ModelProtoSchema, NodeProtoSchema,
-  SparseTensorProtoSchema, TensorProtoSchema,
+  AttributeProto_AttributeType as AT, AttributeProtoSchema, FunctionProtoSchema, GraphProtoSchema, ModelProtoSchema, NodeProtoSchema,
+  OperatorSetIdProtoSchema, SparseTensorProtoSchema, TensorProtoSchema,
 } from 'onnx-buf';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
@@ -310,7 +310,7 @@ describe('load-time passes', () => {
   it('simplify: false keeps the file as it is', async () => {
     const model = await loadModel(CASES['dead nodes and unread initializers go']!.build().bytes(), { simplify: false });
     expect(model.graph.nodes.map((n) => n.name)).toEqual(['relu', 'dead', 'dead2']);
-    expect(model.simplified).toEqual({ nodesBefore: 3, nodesAfter: 3, constants: 0, folded: 0, inlined: 0, identities: 0, dead: 0, passes: [], removedNodes: [] });
+    expect(model.simplified).toEqual({ nodesBefore: 3, nodesAfter: 3, constants: 0, folded: 0, inlined: 0, functions: 0, identities: 0, dead: 0, passes: [], removedNodes: [] });
   });
 
   it.each([
@@ -464,5 +464,62 @@ describe('shapes that cannot be inferred', () => {
       code: 'GRAPH_SHAPE_INFERENCE',
       message: 'model bytes: node fancy has op FancyOp of domain "com.example", which onnxruntime does not know; dnnpart runs every model and stage in onnxruntime, so export the model with standard ops',
     });
+  });
+});
+
+describe('model-local functions', () => {
+  // pkg.local.Block(x, w) = LeakyRelu(Conv(x, w), alpha = the call's alpha, 0.05 when not given),
+  // called twice as an exporter writes a submodule used twice; then a GlobalAveragePool.
+  function withFunction(irVersion = 9): Uint8Array {
+    const b = new ModelBuilder(3).input('x', [1, 3, 8, 8]);
+    b.weight('w1', [4, 3, 3, 3]);
+    b.weight('w2', [4, 4, 3, 3]);
+    b.node('Block', ['x', 'w1'], ['b1'], { alpha: { f: 0.2 } }, 'block1').node('Block', ['b1', 'w2'], ['b2'], {}, 'block2')
+      .node('GlobalAveragePool', ['b2'], ['y'], {}, 'gap').output('y');
+    for (const n of b.nodes.slice(0, 2)) n.domain = 'pkg.local';
+    const m = b.model(17, irVersion);
+    m.opsetImport.push(create(OperatorSetIdProtoSchema, { domain: 'pkg.local', version: 1n }));
+    m.functions.push(create(FunctionProtoSchema, {
+      name: 'Block', domain: 'pkg.local', input: ['x', 'w'], output: ['y'], attribute: ['alpha'],
+      attributeProto: [create(AttributeProtoSchema, { name: 'alpha', type: AT.FLOAT, f: 0.05 })],
+      opsetImport: [create(OperatorSetIdProtoSchema, { domain: '', version: 17n })],
+      node: [
+        create(NodeProtoSchema, { opType: 'Conv', name: 'conv', input: ['x', 'w'], output: ['c'], attribute: [create(AttributeProtoSchema, { name: 'pads', type: AT.INTS, ints: [1n, 1n, 1n, 1n] })] }),
+        create(NodeProtoSchema, { opType: 'LeakyRelu', name: 'act', input: ['c'], output: ['y'], attribute: [create(AttributeProtoSchema, { name: 'alpha', type: AT.FLOAT, refAttrName: 'alpha' })] }),
+      ],
+    }));
+    return toBinary(ModelProtoSchema, m);
+  }
+
+  it('each call becomes the function\'s nodes, named and valued under the call\'s name, and computes the same', async () => {
+    const bytes = withFunction();
+    const model = await loadModel(bytes);
+    expect(model.graph.nodes.map((n) => [n.name, n.op, n.domain])).toEqual([
+      ['block1/conv', 'Conv', ''], ['block1/act', 'LeakyRelu', ''], ['block2/conv', 'Conv', ''], ['block2/act', 'LeakyRelu', ''], ['gap', 'GlobalAveragePool', ''],
+    ]);
+    expect(model.graph.nodes[1]!.inputs).toEqual(['block1/c']);
+    // The call's alpha, and the function's default where the call gives none.
+    expect(model.graph.nodes[1]!.attributes['alpha']).toBeCloseTo(0.2, 6);
+    expect(model.graph.nodes[3]!.attributes['alpha']).toBeCloseTo(0.05, 6);
+    expect(model.simplified).toMatchObject({ nodesBefore: 3, nodesAfter: 5, functions: 2 });
+    expect(model.proto.functions).toEqual([]);
+    // Conv MACs: 4x8x8 outputs x 27, then 4x8x8 x 36; nothing left to the unknown list.
+    const costs = graphCosts(model.graph);
+    expect(costs.macs).toBe(256 * 27 + 256 * 36);
+    expect(costs.unknownOps).toEqual([]);
+    expect(await sameAsFile(bytes, model)).toBeLessThan(1e-6);
+    // A cut inside the first call's body: the stages compute what the file computes.
+    const split = splitModel(model, { after: ['block1/conv'] });
+    const feeds = randomFeeds(model.graph, 5);
+    const expected = await runModel(bytes, feeds, ['y']);
+    expect(maxAbsDiff(expected, await runStages(split, feeds), ['y'])).toBeLessThan(1e-6);
+  });
+
+  it('a function whose opset differs from the model\'s stays a call', async () => {
+    const m = fromBinary(ModelProtoSchema, withFunction());
+    m.functions[0]!.opsetImport[0]!.version = 13n;
+    const model = await loadModel(toBinary(ModelProtoSchema, m));
+    expect(model.graph.nodes.map((n) => n.op)).toEqual(['Block', 'Block', 'GlobalAveragePool']);
+    expect(model.simplified.functions).toBe(0);
   });
 });

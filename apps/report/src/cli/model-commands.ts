@@ -104,6 +104,7 @@ function simplifiedLine(info: InspectResult): string {
   const parts = [
     `${plural(s.constants, 'Constant node')} to initializers`,
     `${plural(s.folded, 'shape node')} folded${fold}`,
+    ...(s.functions > 0 ? [`${plural(s.functions, 'function call')} inlined`] : []),
     ...(s.inlined > 0 ? [`${plural(s.inlined, 'If node')} inlined (constant condition)`] : []),
     ...(s.identities > 0 ? [`${plural(s.identities, 'Identity node')} removed`] : []),
     ...(s.dead > 0 ? [`${plural(s.dead, 'dead node')} removed`] : []),
