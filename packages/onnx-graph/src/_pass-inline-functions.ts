@@ -5,7 +5,7 @@
 // and values get the call's name as a prefix (`block1/Conv`), so two calls never collide.
 import { clone } from '@bufbuild/protobuf';
 import { AttributeProtoSchema, NodeProtoSchema, type AttributeProto, type FunctionProto, type ModelProto, type NodeProto } from 'onnx-buf';
-import { isDefaultDomain, type PassContext, type PassResult } from './_pass.js';
+import { hasSubgraphs, isDefaultDomain, type PassContext, type PassResult } from './_pass.js';
 
 const key = (domain: string, name: string) => `${isDefaultDomain(domain) ? '' : domain}::${name}`;
 
@@ -39,13 +39,16 @@ function resolveAttributes(attrs: readonly AttributeProto[], call: NodeProto, fn
 export function inlineFunctions(proto: ModelProto, _ctx: PassContext): PassResult {
   if (proto.functions.length === 0) return { removed: [], addedInitializers: 0, removedInitializers: 0 };
   const g = proto.graph!;
-  const fns = new Map(proto.functions.filter((f) => sameOpsets(f, proto)).map((f) => [key(f.domain, f.name), f]));
+  // A body with If/Loop/Scan stays a call: its subgraphs read body values by names this pass would rename.
+  const fns = new Map(proto.functions.filter((f) => sameOpsets(f, proto) && !f.node.some(hasSubgraphs)).map((f) => [key(f.domain, f.name), f]));
   const removed: { name: string; op: string }[] = [];
   const names = new Set(g.node.map((n) => n.name));
+  // Every value name in the graph, so a prefixed body value never takes one.
+  const values = new Set([...g.input.map((v) => v.name), ...g.output.map((v) => v.name), ...g.initializer.map((t) => t.name), ...g.node.flatMap((n) => [...n.input, ...n.output])]);
   const out: NodeProto[] = [];
   for (const call of g.node) {
     const fn = fns.get(key(call.domain, call.opType));
-    // A call with a graph attribute, or one that omits inputs the body reads, stays as it is.
+    // A call with more inputs or outputs than the function declares is malformed: onnxruntime says so.
     if (!fn || call.input.length > fn.input.length || call.output.length > fn.output.length) {
       out.push(call);
       continue;
@@ -56,11 +59,19 @@ export function inlineFunctions(proto: ModelProto, _ctx: PassContext): PassResul
     fn.output.forEach((x, i) => map.set(x, call.output[i] ?? ''));
     // Values inside the body: the call's name as a prefix. An output the call leaves out ('') is
     // still computed inside the body under its own prefixed name.
+    const inner = new Map<string, string>();
     const value = (x: string) => {
       if (x === '') return x;
       const m = map.get(x);
       if (m !== undefined && m !== '') return m;
-      return `${prefix}/${x}`;
+      let v = inner.get(x);
+      if (v === undefined) {
+        v = `${prefix}/${x}`;
+        for (let k = 1; values.has(v); k++) v = `${prefix}/${x}_${k}`;
+        values.add(v);
+        inner.set(x, v);
+      }
+      return v;
     };
     fn.node.forEach((b, i) => {
       let name = `${prefix}/${b.name || `${b.opType}_${i}`}`;
