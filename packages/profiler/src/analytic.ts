@@ -80,27 +80,45 @@ function nodeWork(graph: Graph, precision: Precision): NodeWork[] {
 // Products computed on 8-bit integers: onnxruntime's QOperator and integer ops.
 const INTEGER_PRODUCTS = new Set(['QLinearConv', 'QLinearMatMul', 'ConvInteger', 'MatMulInteger', 'DynamicQuantizeMatMul', 'MatMulIntegerToFloat', 'QGemm']);
 
+/** The share of a graph's MACs in the nodes `counts` picks; 0 for a graph without MACs. */
+function macShare(graph: Graph, counts: (n: Graph['nodes'][number], byName: ReadonlyMap<string, Graph['nodes'][number]>) => boolean): number {
+  const costs = graphCosts(graph);
+  const byName = new Map(graph.nodes.map((n) => [n.name, n]));
+  let all = 0;
+  let picked = 0;
+  for (const n of graph.nodes) {
+    const macs = costs.nodes.get(n.name)?.macs ?? 0;
+    all += macs;
+    if (macs > 0 && counts(n, byName)) picked += macs;
+  }
+  return all > 0 ? picked / all : 0;
+}
+
 /**
  * The share of a graph's MACs in 8-bit integer products: QOperator and integer ops, and (the QDQ
  * form) a float product reading a DequantizeLinear of 8-bit data, which onnxruntime fuses into an
  * integer kernel. 0 for a graph without MACs.
  */
 export function int8MacShare(graph: Graph): number {
-  const costs = graphCosts(graph);
-  const byName = new Map(graph.nodes.map((n) => [n.name, n]));
-  const dequantized8 = (x: string) => {
+  return macShare(graph, (n, byName) => INTEGER_PRODUCTS.has(n.op) || n.inputs.some((x) => {
     const p = x ? byName.get(graph.tensors.get(x)?.producer ?? '') : undefined;
     const src = p?.op === 'DequantizeLinear' ? graph.tensors.get(p.inputs[0] ?? '')?.dtype : undefined;
     return src === 'int8' || src === 'uint8';
-  };
-  let all = 0;
-  let int8 = 0;
-  for (const n of graph.nodes) {
-    const macs = costs.nodes.get(n.name)?.macs ?? 0;
-    all += macs;
-    if (macs > 0 && (INTEGER_PRODUCTS.has(n.op) || n.inputs.some(dequantized8))) int8 += macs;
-  }
-  return all > 0 ? int8 / all : 0;
+  }));
+}
+
+/** The share of a graph's MACs in products whose data input is float16 (a float16 export). */
+export function float16MacShare(graph: Graph): number {
+  return macShare(graph, (n) => graph.tensors.get(n.inputs[0] ?? '')?.dtype === 'float16');
+}
+
+/** The precision a model computes in when it says so itself (int8-quantized, or float16), with why. */
+function ownPrecision(graph: Graph): { readonly precision: Precision; readonly why: string } | undefined {
+  const int8 = int8MacShare(graph);
+  if (int8 >= 0.5) return { precision: 'int8', why: `${graph.name} is quantized to int8 (${Math.round(int8 * 100)} % of its MACs in 8-bit products)` };
+  const fp16 = float16MacShare(graph);
+  if (fp16 >= 0.5) return { precision: 'fp16', why: `${graph.name} is a float16 model (${Math.round(fp16 * 100)} % of its MACs on float16 tensors)` };
+  return undefined;
 }
 
 /** A convolution weight [C_out, C_in / group, kh, kw] with one input channel per group. */
@@ -137,14 +155,15 @@ function nodeMs(w: NodeWork, peakOpsPerMs: number, bytesPerMs: number, p: Analyt
 export function analyticProfile(graph: Graph, description: BoardDescription, options: AnalyticOptions): Profile {
   const warnings: string[] = [];
   let precision = pickPrecision(description, options.precision);
-  // A model quantized to int8 runs integer kernels: price it at the board's int8 peak unless told otherwise.
-  const share = options.precision === undefined && precision !== 'int8' ? int8MacShare(graph) : 0;
-  if (share >= 0.5) {
-    const what = `${graph.name} is quantized to int8 (${Math.round(share * 100)} % of its MACs in 8-bit products)`;
-    if (description.peakGops.int8 !== undefined) {
-      warnings.push(`${what}: priced at ${description.name}'s int8 peak (${description.peakGops.int8} GOPS) with the efficiencies of its ${precision} kernels (a board's precision: field in the system file sets another)`);
-      precision = 'int8';
-    } else warnings.push(`${what}, but ${description.name} gives no int8 peak: priced at ${precision}`);
+  // A model quantized to int8 runs integer kernels, a float16 export float16 ones: price it at the
+  // board's peak for that precision unless told otherwise, and say so.
+  const own = options.precision === undefined ? ownPrecision(graph) : undefined;
+  if (own && own.precision !== precision) {
+    const peak = description.peakGops[own.precision];
+    if (peak !== undefined) {
+      warnings.push(`${own.why}: priced at ${description.name}'s ${own.precision} peak (${peak} GOPS) with the efficiencies of its ${precision} kernels (a board's precision: field in the system file sets another)`);
+      precision = own.precision;
+    } else warnings.push(`${own.why}, but ${description.name} gives no ${own.precision} peak: priced at ${precision}`);
   }
   const params: AnalyticParameters = { ...DEFAULT_ANALYTIC, ...stripCalibration(description.analytic), ...options.parameters };
   const peakOpsPerMs = description.peakGops[precision]! * 1e6;

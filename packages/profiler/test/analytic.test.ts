@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadModel } from '@dnnpart/onnx-graph';
 import { TensorProto_DataType as DT } from 'onnx-buf';
-import { analyticProfile, calibrateAnalytic, compareProfiles, int8MacShare, validateBoardDescription, validateProfile, type BoardDescription, type Profile } from '@dnnpart/profiler';
+import { analyticProfile, calibrateAnalytic, compareProfiles, float16MacShare, int8MacShare, validateBoardDescription, validateProfile, type BoardDescription, type Profile } from '@dnnpart/profiler';
 import { Builder } from './_model.js';
 
 /** x[1,3,8,8] -> /conv/Conv (W[4,3,3,3], b[4], pad 1) -> /relu/Relu -> y[1,4,8,8]. */
@@ -103,7 +103,7 @@ async function quantizedConvRelu(form: 'qoperator' | 'qdq') {
   return (await loadModel(b.bytes(), { name: `conv-relu-${form}` })).graph;
 }
 
-describe('a model quantized to int8', () => {
+describe('a model that computes in its own precision (int8-quantized, float16)', () => {
   it.each(['qoperator', 'qdq'] as const)('%s: all its MACs are in 8-bit products; the float model has none', async (form) => {
     expect(int8MacShare(await quantizedConvRelu(form))).toBe(1);
     expect(int8MacShare(await convRelu())).toBe(0);
@@ -122,6 +122,22 @@ describe('a model quantized to int8', () => {
     const conv = (q: Profile) => q.nodes.find((n) => n.name === '/conv/Conv')!.latencyMs.median;
     expect(conv(fp32)).toBeCloseTo(form === 'qoperator' ? 13824 / (10e6 * 0.5) + 0.001 : 2224 / (1e6 * 0.25) + 0.001, 6);
     expect(conv(p)).toBeLessThan(conv(fp32));
+  });
+
+  it('a float16 export: priced at the board\'s fp16 peak, or at its default with a warning when it has none', async () => {
+    const b = new Builder().input('x', [1, 3, 8, 8], DT.FLOAT16).output('y', [1, 4, 8, 8], DT.FLOAT16);
+    const w = b.raw('w', DT.FLOAT16, [4, 3, 3, 3], Uint16Array.from({ length: 108 }, (_, i) => [0x2c00, 0xac00, 0][i % 3]!));
+    b.node('Conv', '/conv/Conv', ['x', w], ['c'], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }).node('Relu', '/relu/Relu', ['c'], ['y']);
+    const graph = (await loadModel(b.bytes(), { name: 'conv-relu-fp16' })).graph;
+    expect(float16MacShare(graph)).toBe(1);
+    expect(float16MacShare(await convRelu())).toBe(0);
+    expect(int8MacShare(graph)).toBe(0);
+    const withFp16 = analyticProfile(graph, board({ peakGops: { fp32: 10, fp16: 20 } }), { sha256: 'a'.repeat(64) });
+    expect(withFp16.analytic!.precision).toBe('fp16');
+    expect(withFp16.warnings).toEqual(["conv-relu-fp16 is a float16 model (100 % of its MACs on float16 tensors): priced at hand's fp16 peak (20 GOPS) with the efficiencies of its fp32 kernels (a board's precision: field in the system file sets another)"]);
+    const without = analyticProfile(graph, board(), { sha256: 'a'.repeat(64) });
+    expect(without.analytic!.precision).toBe('fp32');
+    expect(without.warnings).toEqual(["conv-relu-fp16 is a float16 model (100 % of its MACs on float16 tensors), but hand gives no fp16 peak: priced at fp32"]);
   });
 
   it('on a board without an int8 peak: its default precision, with a warning', async () => {
