@@ -3,7 +3,7 @@
 import { clone, create, toBinary } from '@bufbuild/protobuf';
 import { ModelProtoSchema, ValueInfoProtoSchema, type ModelProto } from 'onnx-buf';
 import * as ort from 'onnxruntime-node';
-import { GraphError, runtimeMessage } from './errors.js';
+import { GraphError, runtimeMessage, unknownRuntimeOp } from './errors.js';
 import { numel } from './_proto.js';
 import type { Feed } from './_build.js';
 import { tensorOf } from './tensors.js';
@@ -59,10 +59,10 @@ export async function measureShapes(
   } catch (e) {
     if (e instanceof GraphError) throw e;
     // An op onnxruntime has no kernel or schema for: name the node, as nothing else can run it either.
-    const unknown = /([\w.]*):(\w+)\(-?\d+\) is not a registered function\/op/.exec(runtimeMessage(e));
-    const node = unknown && g.node.find((n) => n.opType === unknown[2] && n.domain === unknown[1]);
+    const unknown = unknownRuntimeOp(e);
+    const node = unknown && g.node.find((n) => n.opType === unknown.op && n.domain === unknown.domain);
     if (unknown && node) {
-      throw new GraphError('GRAPH_SHAPE_INFERENCE', `${label}: node ${node.name} has op ${unknown[2]} of domain "${unknown[1]}", which onnxruntime does not know; dnnpart runs every model and stage in onnxruntime, so export the model with standard ops`, { cause: e });
+      throw new GraphError('GRAPH_SHAPE_INFERENCE', `${label}: node ${node.name} has op ${unknown.op} of domain "${unknown.domain}", which onnxruntime does not know; dnnpart runs every model and stage in onnxruntime, so export the model with standard ops`, { cause: e });
     }
     throw new GraphError('GRAPH_SHAPE_INFERENCE', `${label}: shapes of ${names.slice(0, 3).join(', ')}${names.length > 3 ? ', ...' : ''} need an onnxruntime run, which failed: ${runtimeMessage(e)}`, { cause: e });
   } finally {

@@ -47,10 +47,16 @@ const REDUCE = /^Reduce/;
 // Recurrent layers and their gate count.
 const RECURRENT: Record<string, number> = { LSTM: 4, GRU: 3, RNN: 1 };
 
+/** The op as the cost model reads it: standard ops and the contrib ops it knows; '' for any other domain. */
+function costedOp(node: GraphNode): string {
+  const known = node.domain === '' || node.domain === 'ai.onnx' || (node.domain === 'com.microsoft' && CONTRIB.has(node.op));
+  return known ? node.op : '';
+}
+
 /** The weight input of a convolution node (Conv, ConvTranspose and their quantized and fused forms), else undefined. */
 export function convWeight(node: GraphNode): string | undefined {
-  if (node.op === 'ConvTranspose' && (node.domain === '' || node.domain === 'ai.onnx')) return node.inputs[1];
-  const op = node.domain === '' || node.domain === 'ai.onnx' || (node.domain === 'com.microsoft' && CONTRIB.has(node.op)) ? node.op : '';
+  const op = costedOp(node);
+  if (op === 'ConvTranspose') return node.inputs[1];
   return op in CONV_WEIGHT ? node.inputs[CONV_WEIGHT[op]!] : undefined;
 }
 
@@ -76,8 +82,7 @@ export function nodeCost(graph: Graph, node: GraphNode): NodeCost {
   let macs = 0;
   let flops = 0;
   let known = true;
-  const domainOk = node.domain === '' || node.domain === 'ai.onnx' || (node.domain === 'com.microsoft' && CONTRIB.has(node.op));
-  const op = domainOk ? node.op : '';
+  const op = costedOp(node);
   if (node.subgraphCost) {
     macs = node.subgraphCost.macs;
     flops = node.subgraphCost.flops;

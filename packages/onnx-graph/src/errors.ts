@@ -52,3 +52,9 @@ export function runtimeMessage(e: unknown, max = 400): string {
     .trim();
   return m.length > max ? `${m.slice(0, max - 3)}...` : m;
 }
+
+/** The op an onnxruntime error says it does not know (`ai.custom:MyOp(-1) is not a registered function/op`), else null. */
+export function unknownRuntimeOp(e: unknown): { readonly domain: string; readonly op: string } | null {
+  const m = /([\w.]*):(\w+)\(-?\d+\) is not a registered function\/op/.exec(e instanceof Error ? e.message : String(e));
+  return m ? { domain: m[1]!, op: m[2]! } : null;
+}

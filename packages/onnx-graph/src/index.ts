@@ -1,5 +1,5 @@
 export type * from './types.js';
-export { GraphError, isGraphError, runtimeMessage, type GraphErrorCode } from './errors.js';
+export { GraphError, isGraphError, runtimeMessage, unknownRuntimeOp, type GraphErrorCode } from './errors.js';
 export { loadModel, decodeModel, type LoadedModel, type LoadOptions } from './load.js';
 export { simplifyProto, PASSES, type SimplifyReport, type PassReport } from './simplify.js';
 export { parseShape, parseInputSpecs, parseLoopTrips } from './shapes.js';

@@ -1,6 +1,6 @@
 // onnxruntime-node sessions the way the profiler and the boundary calibration run them.
 import * as ort from 'onnxruntime-node';
-import { runtimeMessage } from '@dnnpart/onnx-graph';
+import { runtimeMessage, unknownRuntimeOp } from '@dnnpart/onnx-graph';
 import { ProfileError, messageOf } from './errors.js';
 import type { GraphOptimizationLevel } from './types.js';
 
@@ -31,9 +31,9 @@ export async function createSession(bytes: Uint8Array, opts: ort.InferenceSessio
     if (noKernel) {
       throw new ProfileError('PROFILE_NO_KERNEL', `${label}: op ${noKernel[1]} (opset ${noKernel[2]}) of node "${noKernel[3]}" has no kernel on the cpu execution provider`, { cause: e });
     }
-    const unregistered = /([\w.]*):(\w+)\(-?\d+\) is not a registered function\/op/.exec(msg);
+    const unregistered = unknownRuntimeOp(e);
     if (unregistered) {
-      throw new ProfileError('PROFILE_NO_KERNEL', `${label}: op ${unregistered[2]} (domain "${unregistered[1]}") is unknown to onnxruntime on the cpu execution provider`, { cause: e });
+      throw new ProfileError('PROFILE_NO_KERNEL', `${label}: op ${unregistered.op} (domain "${unregistered.domain}") is unknown to onnxruntime on the cpu execution provider`, { cause: e });
     }
     throw new ProfileError('PROFILE_MODEL_LOAD', `${label}: onnxruntime cannot load the model (${runtimeMessage(e)})`, { cause: e });
   }

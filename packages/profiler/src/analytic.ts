@@ -4,7 +4,7 @@
 // where ops = 2 × MACs + other FLOPs, and bytes = activations read + parameters + outputs, scaled
 // from the graph's element size to the precision's. Energy = the board's active power × time.
 import { median } from 'simple-statistics';
-import { convWeight, graphCosts, type Graph } from '@dnnpart/onnx-graph';
+import { convWeight, graphCosts, type Graph, type GraphCosts } from '@dnnpart/onnx-graph';
 import { estimatedBoundary } from './boundary.js';
 import { ProfileError } from './errors.js';
 import { round } from './_stats.js';
@@ -46,8 +46,8 @@ const MATMUL_OPS = new Set([
   'MatMulIntegerToFloat', 'MatMulNBits', 'Attention', 'MultiHeadAttention',
 ]);
 
-function nodeWork(graph: Graph, precision: Precision): NodeWork[] {
-  const costs = graphCosts(graph).nodes;
+function nodeWork(graph: Graph, precision: Precision, all: GraphCosts = graphCosts(graph)): NodeWork[] {
+  const costs = all.nodes;
   return graph.nodes.map((n) => {
     const c = costs.get(n.name);
     const ratio = (t: string) => {
@@ -81,8 +81,7 @@ function nodeWork(graph: Graph, precision: Precision): NodeWork[] {
 const INTEGER_PRODUCTS = new Set(['QLinearConv', 'QLinearMatMul', 'ConvInteger', 'MatMulInteger', 'DynamicQuantizeMatMul', 'MatMulIntegerToFloat', 'QGemm']);
 
 /** The share of a graph's MACs in the nodes `counts` picks; 0 for a graph without MACs. */
-function macShare(graph: Graph, counts: (n: Graph['nodes'][number], byName: ReadonlyMap<string, Graph['nodes'][number]>) => boolean): number {
-  const costs = graphCosts(graph);
+function macShare(graph: Graph, costs: GraphCosts, counts: (n: Graph['nodes'][number], byName: ReadonlyMap<string, Graph['nodes'][number]>) => boolean): number {
   const byName = new Map(graph.nodes.map((n) => [n.name, n]));
   let all = 0;
   let picked = 0;
@@ -99,8 +98,8 @@ function macShare(graph: Graph, counts: (n: Graph['nodes'][number], byName: Read
  * form) a float product reading a DequantizeLinear of 8-bit data, which onnxruntime fuses into an
  * integer kernel. 0 for a graph without MACs.
  */
-export function int8MacShare(graph: Graph): number {
-  return macShare(graph, (n, byName) => INTEGER_PRODUCTS.has(n.op) || n.inputs.some((x) => {
+export function int8MacShare(graph: Graph, costs: GraphCosts = graphCosts(graph)): number {
+  return macShare(graph, costs, (n, byName) => INTEGER_PRODUCTS.has(n.op) || n.inputs.some((x) => {
     const p = x ? byName.get(graph.tensors.get(x)?.producer ?? '') : undefined;
     const src = p?.op === 'DequantizeLinear' ? graph.tensors.get(p.inputs[0] ?? '')?.dtype : undefined;
     return src === 'int8' || src === 'uint8';
@@ -108,15 +107,15 @@ export function int8MacShare(graph: Graph): number {
 }
 
 /** The share of a graph's MACs in products whose data input is float16 (a float16 export). */
-export function float16MacShare(graph: Graph): number {
-  return macShare(graph, (n) => graph.tensors.get(n.inputs[0] ?? '')?.dtype === 'float16');
+export function float16MacShare(graph: Graph, costs: GraphCosts = graphCosts(graph)): number {
+  return macShare(graph, costs, (n) => graph.tensors.get(n.inputs[0] ?? '')?.dtype === 'float16');
 }
 
 /** The precision a model computes in when it says so itself (int8-quantized, or float16), with why. */
-function ownPrecision(graph: Graph): { readonly precision: Precision; readonly why: string } | undefined {
-  const int8 = int8MacShare(graph);
+function ownPrecision(graph: Graph, costs: GraphCosts): { readonly precision: Precision; readonly why: string } | undefined {
+  const int8 = int8MacShare(graph, costs);
   if (int8 >= 0.5) return { precision: 'int8', why: `${graph.name} is quantized to int8 (${Math.round(int8 * 100)} % of its MACs in 8-bit products)` };
-  const fp16 = float16MacShare(graph);
+  const fp16 = float16MacShare(graph, costs);
   if (fp16 >= 0.5) return { precision: 'fp16', why: `${graph.name} is a float16 model (${Math.round(fp16 * 100)} % of its MACs on float16 tensors)` };
   return undefined;
 }
@@ -157,7 +156,9 @@ export function analyticProfile(graph: Graph, description: BoardDescription, opt
   let precision = pickPrecision(description, options.precision);
   // A model quantized to int8 runs integer kernels, a float16 export float16 ones: price it at the
   // board's peak for that precision unless told otherwise, and say so.
-  const own = options.precision === undefined ? ownPrecision(graph) : undefined;
+  // One cost pass for the precision check and the nodes' work.
+  const costs = graphCosts(graph);
+  const own = options.precision === undefined ? ownPrecision(graph, costs) : undefined;
   if (own && own.precision !== precision) {
     const peak = description.peakGops[own.precision];
     if (peak !== undefined) {
@@ -168,7 +169,7 @@ export function analyticProfile(graph: Graph, description: BoardDescription, opt
   const params: AnalyticParameters = { ...DEFAULT_ANALYTIC, ...stripCalibration(description.analytic), ...options.parameters };
   const peakOpsPerMs = description.peakGops[precision]! * 1e6;
   const bytesPerMs = description.memoryBandwidthBytesPerSec / 1e3;
-  const work = nodeWork(graph, precision);
+  const work = nodeWork(graph, precision, costs);
   const activeW = description.power.activeW;
   const nodes: ProfileNode[] = work.map((w) => {
     const ms = round(nodeMs(w, peakOpsPerMs, bytesPerMs, params));
