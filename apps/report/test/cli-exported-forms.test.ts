@@ -1,6 +1,6 @@
 // The forms exporters and onnxruntime's own tools write, each through the whole CLI as a user runs
 // it: inspect, profile here, solve with a described second board, split by the plan, verify its
-// stages, and the plan's fidelity with int8 stages. Every step exits 0 without a stack trace, except
+// stages, and the plan's fidelity with int8 and with fp16 stages. Every step exits 0 without a stack trace, except
 // a graph no cut can carry, which is one line naming the node. Small hand-built models (onnx-buf),
 // so each step takes a second or so; `bench/real-models-cli.mjs` runs the real exported ones.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -76,6 +76,19 @@ const FORMS: Record<string, { bytes: () => Uint8Array; what: string }> = {
       { op: 'Conv', name: 'conv2', inputs: ['r1', 'w2d'], outputs: ['y'], attrs: pads },
     ], [...quantParams(), i8('w1', [8, 3, 3, 3]), i8('w2', [8, 8, 3, 3])], [['x', FLOAT, [1, 3, 24, 24]]], ['y']),
   },
+  dynamic: {
+    what: 'int8 dynamic form (onnxruntime quantize_dynamic, opset 14, as Moonshine ships): DynamicQuantizeLinear, MatMulInteger, a DequantizeLinear weight',
+    bytes: () => model([
+      { op: 'DynamicQuantizeLinear', name: 'x_quant', inputs: ['x'], outputs: ['xq', 'xs', 'xz'] },
+      { op: 'MatMulInteger', name: 'mm1_quant', inputs: ['xq', 'w1', 'xz', 'wz'], outputs: ['mi'] },
+      { op: 'Cast', name: 'mm1_cast', inputs: ['mi'], outputs: ['mf'], attrs: { to: FLOAT } },
+      { op: 'Mul', name: 'mm1_scales', inputs: ['xs', 'ws'], outputs: ['sc'] },
+      { op: 'Mul', name: 'mm1_scaled', inputs: ['mf', 'sc'], outputs: ['m1'] },
+      { op: 'Relu', name: 'relu1', inputs: ['m1'], outputs: ['r1'] },
+      { op: 'DequantizeLinear', name: 'w2_dequant', inputs: ['w2', 'ws', 'wz'], outputs: ['w2d'] },
+      { op: 'MatMul', name: 'mm2', inputs: ['r1', 'w2d'], outputs: ['y'] },
+    ], [...quantParams(), i8('w1', [24, 16]), i8('w2', [16, 8])], [['x', FLOAT, [1, 3, 24, 24]]], ['y'], { opset: 14 }),
+  },
   fused: {
     what: 'onnxruntime-optimised (com.microsoft FusedConv, FusedMatMul, BiasGelu)',
     bytes: () => model([
@@ -132,6 +145,7 @@ describe('exported forms through the CLI', () => {
     results['split'] = await run(['split', file, '--plan', `${name}.plan.json`, '-o', `${name}-stages`, '-q'], { cwd: dir });
     results['verify'] = await run(['verify', '--plan', `${name}.plan.json`, '--system', `${name}.system.yaml`, '--runs', '3', '--warmup', '1', '--frames', '0', '--json', '-q'], { cwd: dir });
     results['accuracy'] = await run(['accuracy', '--model', file, '--plan', `${name}.plan.json`, '--stage-precision', 'int8', '--samples', '4', '--json', '-q'], { cwd: dir });
+    results['accuracy fp16'] = await run(['accuracy', '--model', file, '--plan', `${name}.plan.json`, '--stage-precision', 'fp16', '--samples', '4', '--json', '-q'], { cwd: dir });
     for (const [step, r] of Object.entries(results)) {
       expect({ step, code: r.code, stderr: r.stderr }).toEqual({ step, code: 0, stderr: '' });
     }
@@ -140,6 +154,7 @@ describe('exported forms through the CLI', () => {
     for (const s of verify.stages) expect(s.measuredMs).toBeGreaterThan(0);
     const accuracy = JSON.parse(results['accuracy']!.stdout) as { cosine: number };
     expect(accuracy.cosine).toBeGreaterThan(0.99);
+    expect((JSON.parse(results['accuracy fp16']!.stdout) as { cosine: number }).cosine).toBeGreaterThan(0.999);
     // inspect names an input's element type when it is not float32.
     const inputType = ({ qoperator: ' uint8', float16: ' float16' } as Record<string, string>)[name] ?? '';
     expect((await run(['inspect', file], { cwd: dir })).stdout.split('\n')[0]).toMatch(new RegExp(`, inputs x\\[1x3x24x24${inputType}\\]$`));

@@ -14,7 +14,22 @@ import { halfTensor, node, readFloats, renameSubgraphReads, subgraphReads, T_FLO
 const KEEP_FP32 = new Set([
   'Resize', 'Upsample', 'Range', 'CumSum', 'TopK', 'NonMaxSuppression', 'RoiAlign', 'RandomUniformLike',
   'RandomNormalLike', 'ConstantOfShape', 'Shape', 'Size',
+  // Quantization ops whose float inputs or outputs are float32 only in every opset (scales, or the
+  // tensor DynamicQuantizeLinear quantizes): an int8 export's integer kernels keep float32 around them.
+  'DynamicQuantizeLinear', 'QLinearConv', 'QLinearMatMul', 'MatMulInteger', 'ConvInteger',
 ]);
+
+/** Ops that take or give float16 only from opset 19 of the default domain (QuantizeLinear's input, DequantizeLinear's output). */
+const FP16_FROM_OPSET_19 = new Set(['QuantizeLinear', 'DequantizeLinear']);
+
+/** Largest finite float16. */
+const HALF_MAX = 65504;
+/**
+ * Constants this large stand for minus (or plus) infinity: attention masks as exporters write them
+ * (float32's minimum -3.4e38, or -1e9). Stored as +-65504 they still mask, where -Inf times a zero
+ * of the mask would be NaN. A smaller constant past 65504 is a real value float16 cannot hold.
+ */
+const SENTINEL = 1e9;
 
 /** What `convertFp16` did. */
 export interface Fp16Report {
@@ -22,6 +37,13 @@ export interface Fp16Report {
   readonly keptFp32: readonly { readonly node: string; readonly op: string }[];
   /** Initializers stored as float16. */
   readonly convertedInitializers: number;
+  /**
+   * Constant values of magnitude 1e9 or more (an attention mask's float32 minimum, -3.4e38) stored
+   * as +-65504 instead of +-Inf, as float16 converters do: -Inf times a zero of the mask is NaN.
+   */
+  readonly clampedValues: number;
+  /** Constant values between 65504 and 1e9 in magnitude: float16 holds them as +-Inf (warned). */
+  readonly overflowValues: number;
   readonly warnings: readonly string[];
 }
 
@@ -40,12 +62,37 @@ export function convertFp16(proto: ModelProto, graph: Graph): Fp16Model {
   const isFloat = (x: string) => x !== '' && (inits.get(x)?.dataType === T_FLOAT || (!inits.has(x) && graph.tensors.get(x)?.dtype === 'float32'));
   const graphInputs = new Set(g.input.map((i) => i.name).filter((n) => !inits.has(n)));
   const graphOutputs = new Set(g.output.map((o) => o.name));
+  const opset = Number(proto.opsetImport.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version ?? 0);
+  const keep = (op: string) => KEEP_FP32.has(op) || (opset < 19 && FP16_FROM_OPSET_19.has(op));
   const nodes: NodeProto[] = [];
   const newInits: TensorProto[] = [];
   const half = new Map<string, string>(); // float32 name -> its float16 name
   const single = new Map<string, string>(); // float16 tensor produced in the graph -> its float32 copy
   const keptFp32: { node: string; op: string }[] = [];
   let convertedInitializers = 0;
+  let clampedValues = 0;
+  let firstClamped = '';
+  let overflowValues = 0;
+  let firstOverflow = '';
+  // float16 bits of float32 constants: mask sentinels clamp to +-65504, other values past it are Inf.
+  const halfBits = (v: Float32Array | number[], name: string): Uint16Array => {
+    const bits = new Uint16Array(v.length);
+    for (let i = 0; i < v.length; i++) {
+      let x = v[i]!;
+      if (Number.isFinite(x) && Math.abs(x) > HALF_MAX) {
+        if (Math.abs(x) >= SENTINEL) {
+          x = Math.sign(x) * HALF_MAX;
+          clampedValues++;
+          firstClamped ||= name;
+        } else {
+          overflowValues++;
+          firstOverflow ||= name;
+        }
+      }
+      bits[i] = toHalfBits(x);
+    }
+    return bits;
+  };
 
   // float16 name of a float32 tensor: graph inputs get a Cast, initializers a float16 copy.
   const asHalf = (x: string): string => {
@@ -54,10 +101,7 @@ export function convertFp16(proto: ModelProto, graph: Graph): Fp16Model {
     const name = `${x}__fp16`;
     const t = inits.get(x);
     if (t) {
-      const v = readFloats(t);
-      const bits = new Uint16Array(v.length);
-      for (let i = 0; i < v.length; i++) bits[i] = toHalfBits(v[i]!);
-      newInits.push(halfTensor(name, t.dims.map(Number), bits));
+      newInits.push(halfTensor(name, t.dims.map(Number), halfBits(readFloats(t), x)));
       convertedInitializers++;
     } else nodes.push(node('Cast', `${x}__CastToFp16`, [x], [name], { to: T_FLOAT16 }));
     half.set(x, name);
@@ -82,7 +126,7 @@ export function convertFp16(proto: ModelProto, graph: Graph): Fp16Model {
     // A node with subgraphs (If, Loop, Scan) runs them as the file has them, in float32: its inputs
     // and the outer tensors its subgraphs read come back to float32 (openWakeWord's verifier If).
     const reads = subgraphReads(n);
-    if (custom || KEEP_FP32.has(n.opType) || reads.length > 0) {
+    if (custom || keep(n.opType) || reads.length > 0) {
       if (n.input.some(isFloat) || n.output.some(isFloat) || reads.some(isFloat)) keptFp32.push({ node: n.name, op: n.opType });
       q.input = n.input.map((x) => (producedHalf.has(x) ? asSingle(x) : x));
       renameSubgraphReads(q, (x) => (producedHalf.has(x) ? asSingle(x) : undefined));
@@ -100,12 +144,7 @@ export function convertFp16(proto: ModelProto, graph: Graph): Fp16Model {
     q.input = n.input.map((x) => (!isFloat(x) || producedHalf.has(x) ? x : asHalf(x)));
     if (n.opType === 'Constant') {
       const a = q.attribute.find((x) => x.name === 'value' && x.t?.dataType === T_FLOAT);
-      if (a?.t) {
-        const v = readFloats(a.t);
-        const bits = new Uint16Array(v.length);
-        for (let i = 0; i < v.length; i++) bits[i] = toHalfBits(v[i]!);
-        a.t = halfTensor(a.t.name, a.t.dims.map(Number), bits);
-      }
+      if (a?.t) a.t = halfTensor(a.t.name, a.t.dims.map(Number), halfBits(readFloats(a.t), n.name));
     }
     if (n.opType === 'Cast' && intAttrValue(n, 'to') === T_FLOAT) setIntAttr(q, 'to', T_FLOAT16);
     q.output = n.output.map((y) => (isFloat(y) && graphOutputs.has(y) ? `${y}__fp16` : y));
@@ -125,6 +164,8 @@ export function convertFp16(proto: ModelProto, graph: Graph): Fp16Model {
   const warnings = keptFp32.length
     ? [`${graph.name}: ${keptFp32.length} node(s) stay float32 in the float16 model (${[...new Set(keptFp32.map((k) => k.op))].sort().join(', ')}; first ${keptFp32[0]!.node})`]
     : [];
+  if (clampedValues > 0) warnings.push(`${graph.name}: ${clampedValues} constant value(s) of magnitude 1e9 or more (mask values) stored as +-65504 in float16 (first in ${firstClamped})`);
+  if (overflowValues > 0) warnings.push(`${graph.name}: ${overflowValues} constant value(s) past float16's 65504 become +-Inf in float16 (first in ${firstOverflow})`);
   const graphOut = create(GraphProtoSchema, {
     ...g,
     node: nodes,
@@ -132,7 +173,7 @@ export function convertFp16(proto: ModelProto, graph: Graph): Fp16Model {
     input: g.input.filter((vi) => !inits.has(vi.name) || used.has(vi.name)),
     valueInfo,
   });
-  return { proto: create(ModelProtoSchema, { ...proto, graph: graphOut }), report: { keptFp32, convertedInitializers, warnings } };
+  return { proto: create(ModelProtoSchema, { ...proto, graph: graphOut }), report: { keptFp32, convertedInitializers, clampedValues, overflowValues, warnings } };
 }
 
 function intAttrValue(n: NodeProto, name: string): number | undefined {

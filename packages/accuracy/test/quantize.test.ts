@@ -1,5 +1,7 @@
 // Int8 (QDQ) and float16 models built from real models, run in onnxruntime against float32.
 import { describe, expect, it } from 'vitest';
+import { create } from '@bufbuild/protobuf';
+import { ModelProtoSchema, TensorProtoSchema } from 'onnx-buf';
 import * as ort from 'onnxruntime-node';
 import { encodeModel, loadModel, runModel } from '@dnnpart/onnx-graph';
 import { buildZooModel } from '@dnnpart/zoo';
@@ -127,6 +129,56 @@ describe('float16 model', () => {
     expect(b.type).toBe('float32');
     // float16 keeps 11 significant bits: about 60 dB through a few layers.
     expect(sqnrDb(a.data as Float32Array, b.data as Float32Array)).toBeGreaterThan(45);
+  });
+});
+
+describe('float16 model of an exported transformer', () => {
+  const f32 = (name: string, values: number[]) => ({ name, dataType: 1, dims: [1n, BigInt(values.length)], rawData: new Uint8Array(Float32Array.from(values).buffer) });
+  const io = (name: string, elemType = 1) => ({ name, type: { value: { case: 'tensorType' as const, value: { elemType, shape: { dim: [1, 4].map((d) => ({ value: { case: 'dimValue' as const, value: BigInt(d) } })) } } } } });
+  const build = (opset: number, nodes: { opType: string; name: string; input: string[]; output: string[] }[], initializer: ReturnType<typeof f32>[], inputs = ['x']) =>
+    create(ModelProtoSchema, { irVersion: 8n, opsetImport: [{ domain: '', version: BigInt(opset) }], graph: { name: 'm', node: nodes, initializer, input: inputs.map((i) => io(i)), output: [io('y')] } });
+  const x = new ort.Tensor('float32', Float32Array.of(0.5, -0.25, 2, 1), [1, 4]);
+
+  it("an attention mask of float32's minimum times a 0/1 keep mask: stored as -65504, so the masked softmax stays finite (not -Inf x 0 = NaN)", async () => {
+    // Optimum's causal mask: ConstantOfShape(finfo(float32).min) * (1 - keep), added to the scores;
+    // `masked` (1 - keep) is computed from the model's inputs at run time.
+    const proto = build(14, [
+      { opType: 'Mul', name: 'mask', input: ['min', 'masked'], output: ['m'] },
+      { opType: 'Add', name: 'add_mask', input: ['x', 'm'], output: ['s'] },
+      { opType: 'Softmax', name: 'softmax', input: ['s'], output: ['y'] },
+    ], [f32('min', [-3.4028234663852886e38, -3.4028234663852886e38, -3.4028234663852886e38, -3.4028234663852886e38])], ['x', 'masked']);
+    const feeds = { x, masked: new ort.Tensor('float32', Float32Array.of(0, 0, 1, 1), [1, 4]) };
+    const model = await loadModel(encode(proto));
+    const { proto: half, report } = convertFp16(model.proto, model.graph);
+    expect(report.clampedValues).toBe(4);
+    expect(report.overflowValues).toBe(0);
+    expect(report.warnings).toEqual(['m: 4 constant value(s) of magnitude 1e9 or more (mask values) stored as +-65504 in float16 (first in min)']);
+    const a = (await runModel(encodeModel(model.proto), feeds, ['y'])).y!.data as Float32Array;
+    const b = (await runModel(encodeModel(half), feeds, ['y'])).y!.data as Float32Array;
+    // Only the first two scores count: softmax(0.5, -0.25) = 0.679, 0.321.
+    expect([...a].map((v) => +v.toFixed(3))).toEqual([0.679, 0.321, 0, 0]);
+    expect([...b].every(Number.isFinite)).toBe(true);
+    expect(cosine(a, b)).toBeGreaterThan(0.99999);
+  });
+
+  it.each([
+    [14, ['DequantizeLinear']],
+    [19, []],
+  ])('opset %d: a DequantizeLinear weight stays float32 where its output cannot be float16 (before opset 19)', async (opset, kept) => {
+    const proto = build(opset, [
+      { opType: 'DequantizeLinear', name: 'w_dequant', input: ['wq', 'ws'], output: ['w'] },
+      { opType: 'Mul', name: 'mul', input: ['x', 'w'], output: ['y'] },
+    ], []);
+    proto.graph!.initializer.push(create(TensorProtoSchema, { name: 'wq', dataType: 3, dims: [1n, 4n], rawData: Uint8Array.from([10, 256 - 20, 30, 127]) }));
+    proto.graph!.initializer.push(create(TensorProtoSchema, { name: 'ws', dataType: 1, dims: [], rawData: new Uint8Array(Float32Array.of(0.05).buffer) }));
+    const model = await loadModel(encode(proto));
+    const { proto: half, report } = convertFp16(model.proto, model.graph);
+    expect(report.keptFp32.map((k) => k.op)).toEqual(kept);
+    const a = (await runModel(encodeModel(model.proto), { x }, ['y'])).y!.data as Float32Array;
+    const b = (await runModel(encodeModel(half), { x }, ['y'])).y!.data as Float32Array;
+    // (10, -20, 30, 127) x 0.05 x (0.5, -0.25, 2, 1), within float16 rounding.
+    expect([...a]).toEqual([0.25, 0.25, 3, 6.35].map(Math.fround));
+    for (let i = 0; i < 4; i++) expect(Math.abs(b[i]! - a[i]!)).toBeLessThan(2e-3 * Math.abs(a[i]!));
   });
 });
 

@@ -25,6 +25,8 @@ const NAMES: Record<string, { graph: string; loaded: string }> = {
   'oww-melspectrogram': { graph: 'torch-jit-export', loaded: 'melspectrogram' },
   'oww-hey-jarvis': { graph: 'torch_jit', loaded: 'hey_jarvis_v0.1' },
   'silero-vad-v4': { graph: 'torch_jit', loaded: 'silero_vad' },
+  'moonshine-encoder': { graph: 'main_graph', loaded: 'encoder_model' },
+  'moonshine-decoder': { graph: 'merged', loaded: 'decoder_model_merged' },
 };
 
 describe('names of real exported models', () => {

@@ -45,6 +45,29 @@ const EXPECT: Record<string, { constants: number; nodes: number; macs: number }>
   'oww-melspectrogram': { constants: 9, nodes: 20, macs: 2_171_136 },
   'oww-hey-jarvis': { constants: 5, nodes: 28, macs: 315_584 },
   'silero-vad-v4': { constants: 0, nodes: 75, macs: 689_640 },
+  // Moonshine tiny, by hand from the weights' shapes (python3-onnx's shape inference leaves
+  // conv1's output and the decoder's reshaped attention unknown). Encoder, 1 s of audio: conv1
+  // 288x249x127, conv2 576x81x(288x7), conv3 288x40x(576x3) = 123,072,480; 36 MatMulInteger
+  // projections over 40 frames (238,878,720) and attention's float MatMuls (5,530,240, as
+  // python3-onnx infers them). Decoder, one token after 8: 48 MatMulInteger projections of one
+  // row (8,957,952), self-attention over 9 and cross-attention over 40 positions (6 x 28,224),
+  // the rotary frequencies (16 of one position) and the 288 x 32,768 logits (9,437,184).
+  'moonshine-encoder': { constants: 0, nodes: 606, macs: 367_481_440 },
+  'moonshine-decoder': { constants: 12, nodes: 807, macs: 18_564_496 },
+};
+
+// Layers that read only initializers and stay, by model. Dequantisation of 8-bit weights (a Cast
+// or DequantizeLinear) stays, so the stage files keep the 8-bit bytes (onnxruntime folds it when it
+// loads them). Float values are evaluated on load only up to 16 elements: Moonshine's rotary
+// positions (40) and its 10-element attention mask stay computed. An Identity that gives a graph
+// output an initializer's value stays (an output keeps its producing node): the merged decoder's
+// empty cross-attention cache outputs in its cached branch.
+const CONSTANT_WORK: Record<string, string[]> = {
+  'moonshine-encoder': ['conv1.weight_cast_node', 'conv2.weight_cast_node', 'conv3.weight_cast_node', '/rotary_emb/Cast'],
+  'moonshine-decoder': [
+    'model.decoder.embed_tokens.weight_transposed_DequantizeLinear', '/model/decoder/Mul', '/model/decoder/rotary_emb/MatMul',
+    ...[0, 1, 2, 3, 4, 5].flatMap((l) => [`optimum::if/present.${l}.encoder.key`, `optimum::if/present.${l}.encoder.value`]),
+  ],
 };
 
 describe('real exported models', () => {
@@ -60,9 +83,9 @@ describe('real exported models', () => {
     expect(graphCosts(graph).unknownOps).toEqual([]);
     expect(graph.nodes.filter((n) => n.op === 'Constant' || n.op === 'Shape')).toEqual([]);
     // Every static shape chain folded (Mod, Where, Expand, float scale arithmetic included): each
-    // layer left reads at least one tensor computed at run time.
+    // layer left reads at least one tensor computed at run time, but for the constant work listed.
     const inits = new Set(graph.initializers);
-    expect(graph.nodes.filter((n) => [...n.inputs, ...(n.implicitInputs ?? [])].every((x) => x === '' || inits.has(x))).map((n) => n.name)).toEqual([]);
+    expect(graph.nodes.filter((n) => [...n.inputs, ...(n.implicitInputs ?? [])].every((x) => x === '' || inits.has(x))).map((n) => n.name)).toEqual(CONSTANT_WORK[name] ?? []);
     for (const x of graph.inputs) expect(graph.tensors.get(x)!.shape).toEqual(m.inputs[x]);
 
     const feeds = feedsFor(m, graph);

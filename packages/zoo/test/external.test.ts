@@ -16,12 +16,16 @@ function present(m: ExternalModel): boolean {
 
 function feeds(m: ExternalModel, session: ort.InferenceSession): Record<string, ort.Tensor> {
   const out: Record<string, ort.Tensor> = {};
-  for (const name of session.inputNames) {
+  for (const meta of session.inputMetadata) {
+    const name = meta.name;
     const shape = m.inputs[name];
     if (!shape) throw new Error(`${m.name}: no shape for input ${name}`);
     const n = shape.reduce((a, b) => a * b, 1);
-    const value = m.values[name];
-    if (value) out[name] = new ort.Tensor('int64', BigInt64Array.from(value.map(BigInt)), [...shape]);
+    const value = m.values[name] ?? Array.from({ length: n }, () => 0);
+    const type = meta.isTensor ? meta.type : 'float32';
+    // Token ids are 0, fixed values as given (a sample rate, a branch flag); float inputs a wave.
+    if (type === 'int64') out[name] = new ort.Tensor('int64', BigInt64Array.from(value.map(BigInt)), [...shape]);
+    else if (type === 'bool') out[name] = new ort.Tensor('bool', Uint8Array.from(value), [...shape]);
     else out[name] = new ort.Tensor('float32', Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37) * 0.5), [...shape]);
   }
   return out;
@@ -38,6 +42,11 @@ const EXPECTED: Readonly<Record<string, Readonly<Record<string, readonly number[
   // openWakeWord: 96-d embedding of 76 frames; 8 mel frames of 32 bins from 1760 samples (window 512, hop 160).
   'oww-embedding': { conv2d_19: [1, 1, 1, 96] },
   'oww-melspectrogram': { output: [1, 1, 8, 32] },
+  // Moonshine tiny: 40 frames of 288 from 1 s of audio; one token's logits over 32,768, and the
+  // self-attention cache grown from 8 positions to 9. With the cache, the merged decoder's encoder
+  // (cross-attention) outputs are empty placeholders: the caller keeps the cache of the first step.
+  'moonshine-encoder': { last_hidden_state: [1, 40, 288] },
+  'moonshine-decoder': { logits: [1, 1, 32768], 'present.5.decoder.key': [1, 8, 9, 36], 'present.5.encoder.value': [0, 8, 1, 36] },
   'oww-hey-jarvis': { '53': [1, 1] },
   'silero-vad-v4': { output: [1, 1], hn: [2, 1, 64], cn: [2, 1, 64] },
 };
