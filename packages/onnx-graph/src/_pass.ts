@@ -10,6 +10,8 @@ export interface PassResult {
   readonly removed: readonly { readonly name: string; readonly op: string }[];
   readonly addedInitializers: number;
   readonly removedInitializers: number;
+  /** Nodes the pass kept but changed (their inputs or attributes), with their op. */
+  readonly rewritten?: readonly { readonly name: string; readonly op: string }[];
 }
 
 /** A pass over the model proto; passes that need shapes get the current analysis. */

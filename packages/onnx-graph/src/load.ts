@@ -210,5 +210,5 @@ function checkLoopTrips(graph: Graph, trips: ReadonlyMap<string, number>, label:
 /** The report of a model loaded without passes. */
 function unsimplified(proto: ModelProto): SimplifyReport {
   const n = proto.graph!.node.length;
-  return { nodesBefore: n, nodesAfter: n, constants: 0, folded: 0, inlined: 0, functions: 0, identities: 0, dead: 0, passes: [], removedNodes: [] };
+  return { nodesBefore: n, nodesAfter: n, constants: 0, folded: 0, inlined: 0, functions: 0, identities: 0, dead: 0, dequantizeColumns: 0, passes: [], removedNodes: [] };
 }

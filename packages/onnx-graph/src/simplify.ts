@@ -3,6 +3,7 @@
 import type { ModelProto } from 'onnx-buf';
 import { foldInitializerOps } from './_pass-initializer-ops.js';
 import { constantsToInitializers } from './_pass-constants.js';
+import { dequantizeColumns } from './_pass-dequantize-columns.js';
 import { removeDeadNodes } from './_pass-dead.js';
 import { foldKnownValues } from './_pass-fold.js';
 import { inlineFunctions } from './_pass-inline-functions.js';
@@ -22,6 +23,8 @@ export interface PassReport {
   readonly removedOps: Readonly<Record<string, number>>;
   readonly addedInitializers: number;
   readonly removedInitializers: number;
+  /** Nodes this pass changed and kept. */
+  readonly rewrittenNodes: number;
 }
 
 /** What loading did to the file's graph before it became layers. */
@@ -42,6 +45,11 @@ export interface SimplifyReport {
   readonly identities: number;
   /** Nodes nothing read any more. */
   readonly dead: number;
+  /**
+   * Weight DequantizeLinear nodes given their own per-column scale and zero point, in place of a
+   * scalar shared with other nodes (so onnxruntime runs them fused with their MatMul).
+   */
+  readonly dequantizeColumns: number;
   readonly passes: readonly PassReport[];
   /**
    * Names of the file's nodes that are no longer layers (folded, inlined, removed), in file order:
@@ -91,6 +99,13 @@ export const PASSES: readonly Pass[] = [
     run: (proto) => removeIdentities(proto),
   },
   {
+    name: 'dequantize-columns',
+    description: 'an 8-bit weight\'s DequantizeLinear read by MatMul whose scalar scale or zero point is shared gets its own per-column ones',
+    needsShapes: false,
+    addsTensors: true,
+    run: (proto) => dequantizeColumns(proto),
+  },
+  {
     name: 'dead-nodes',
     description: 'nodes and initializers nothing reads are removed',
     needsShapes: false,
@@ -113,8 +128,8 @@ const MAX_ROUNDS = 8;
 export async function simplifyProto(proto: ModelProto, label: string, analyse: Analyse, passes: readonly Pass[] = PASSES): Promise<SimplifyReport> {
   const nodesBefore = proto.graph!.node.length;
   const fileNodes = proto.graph!.node.map((n) => n.name);
-  const totals = new Map<string, { pass: Pass; removed: Record<string, number>; nodes: number; added: number; dropped: number }>();
-  for (const p of passes) totals.set(p.name, { pass: p, removed: {}, nodes: 0, added: 0, dropped: 0 });
+  const totals = new Map<string, { pass: Pass; removed: Record<string, number>; nodes: number; added: number; dropped: number; rewritten: number }>();
+  for (const p of passes) totals.set(p.name, { pass: p, removed: {}, nodes: 0, added: 0, dropped: 0, rewritten: 0 });
   let current: { graph: Graph; info: ReadonlyMap<string, Info> } | undefined;
   const runPass = async (pass: Pass): Promise<boolean> => {
     if (pass.needsShapes && !current) current = await analyse(proto);
@@ -125,7 +140,8 @@ export async function simplifyProto(proto: ModelProto, label: string, analyse: A
     t.nodes += r.removed.length;
     t.added += r.addedInitializers;
     t.dropped += r.removedInitializers;
-    const changed = r.removed.length > 0 || r.addedInitializers > 0 || r.removedInitializers > 0;
+    t.rewritten += r.rewritten?.length ?? 0;
+    const changed = r.removed.length > 0 || r.addedInitializers > 0 || r.removedInitializers > 0 || (r.rewritten?.length ?? 0) > 0;
     if (changed && pass.addsTensors) current = undefined;
     return changed;
   };
@@ -138,7 +154,7 @@ export async function simplifyProto(proto: ModelProto, label: string, analyse: A
   if (passes.length > 0) await runPass(passes[passes.length - 1]!);
   const reports: PassReport[] = [...totals.values()].map((t) => ({
     pass: t.pass.name, description: t.pass.description, removedNodes: t.nodes, removedOps: t.removed,
-    addedInitializers: t.added, removedInitializers: t.dropped,
+    addedInitializers: t.added, removedInitializers: t.dropped, rewrittenNodes: t.rewritten,
   }));
   const count = (name: string) => totals.get(name)?.nodes ?? 0;
   const left = new Set(proto.graph!.node.map((n) => n.name));
@@ -151,6 +167,7 @@ export async function simplifyProto(proto: ModelProto, label: string, analyse: A
     functions: count('inline-functions'),
     identities: count('identities'),
     dead: count('dead-nodes'),
+    dequantizeColumns: totals.get('dequantize-columns')?.rewritten ?? 0,
     passes: reports,
     removedNodes: fileNodes.filter((n) => !left.has(n)),
   };

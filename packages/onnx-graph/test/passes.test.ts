@@ -310,7 +310,7 @@ describe('load-time passes', () => {
   it('simplify: false keeps the file as it is', async () => {
     const model = await loadModel(CASES['dead nodes and unread initializers go']!.build().bytes(), { simplify: false });
     expect(model.graph.nodes.map((n) => n.name)).toEqual(['relu', 'dead', 'dead2']);
-    expect(model.simplified).toEqual({ nodesBefore: 3, nodesAfter: 3, constants: 0, folded: 0, inlined: 0, functions: 0, identities: 0, dead: 0, passes: [], removedNodes: [] });
+    expect(model.simplified).toEqual({ nodesBefore: 3, nodesAfter: 3, constants: 0, folded: 0, inlined: 0, functions: 0, identities: 0, dead: 0, dequantizeColumns: 0, passes: [], removedNodes: [] });
   });
 
   it.each([
@@ -521,5 +521,52 @@ describe('model-local functions', () => {
     const model = await loadModel(toBinary(ModelProtoSchema, m));
     expect(model.graph.nodes.map((n) => n.op)).toEqual(['Block', 'Block', 'GlobalAveragePool']);
     expect(model.simplified.functions).toBe(0);
+  });
+});
+
+describe('dequantize-columns', () => {
+  const u8 = (name: string, dims: number[], seed: number) =>
+    create(TensorProtoSchema, { name, dataType: 2, dims: dims.map(BigInt), rawData: Uint8Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, i) => (i * 37 + seed) % 256) });
+  const scalar = (name: string, dataType: number, bytes: Uint8Array) => create(TensorProtoSchema, { name, dataType, dims: [], rawData: bytes });
+  const f32 = (v: number) => new Uint8Array(Float32Array.of(v).buffer);
+  /**
+   * A tied embedding as Optimum's quantized decoders have it: token ids -> Gather of an 8-bit table
+   * -> DequantizeLinear (scale s, zero point z); plus h; -> MatMul with the 8-bit output projection
+   * dequantized with the scale `projScale` and zero point `projZero`.
+   */
+  function tied(opset: number, projScale: string, projZero: string, extra: ReturnType<typeof scalar>[] = []): Uint8Array {
+    const b = new ModelBuilder().input('ids', [1, 2], 7).input('h', [1, 2, 8]);
+    b.inits.push(u8('table', [16, 8], 3), u8('proj', [8, 16], 11), scalar('s', 1, f32(0.02)), scalar('z', 2, Uint8Array.of(128)), ...extra);
+    return b.node('Gather', ['table', 'ids'], ['gq'], {}, 'embed').node('DequantizeLinear', ['gq', 's', 'z'], ['e'], {}, 'embed_dq')
+      .node('Add', ['e', 'h'], ['a'], {}, 'add').node('DequantizeLinear', ['proj', projScale, projZero], ['w'], {}, 'proj_dq')
+      .node('MatMul', ['a', 'w'], ['y'], {}, 'logits').output('y').bytes(opset);
+  }
+  const dq = (m: LoadedModel) => m.proto.graph!.node.find((n) => n.name === 'proj_dq')!;
+  const dims = (m: LoadedModel, name: string) => m.proto.graph!.initializer.find((t) => t.name === name)?.dims.map(Number);
+
+  it.each([
+    ['the scale and zero point the embedding reads', 'shared', ['s', 'z'], []],
+    ['a scale of the same value under another name', 'same value', ['s2', 'z2'], [scalar('s2', 1, f32(0.02)), scalar('z2', 2, Uint8Array.of(128))]],
+  ] as const)('a projection dequantized with %s gets per-column ones, and computes the same', async (_, __, [s, z], extra) => {
+    const bytes = tied(14, s, z, [...extra]);
+    const model = await loadModel(bytes);
+    expect(model.simplified.dequantizeColumns).toBe(1);
+    const node = dq(model);
+    expect(node.attribute.map((a) => [a.name, Number(a.i)])).toEqual([['axis', 1]]);
+    expect([dims(model, node.input[1]!), dims(model, node.input[2]!)]).toEqual([[16], [16]]);
+    // The embedding's DequantizeLinear keeps its scalars.
+    expect(model.proto.graph!.node.find((n) => n.name === 'embed_dq')!.input.slice(1)).toEqual(['s', 'z']);
+    expect(await sameAsFile(bytes, model)).toBe(0);
+  });
+
+  it.each([
+    ['its own scale and zero point of another value', 14, 's2', 'z2'],
+    ['a shared scale before opset 13 (no axis attribute)', 12, 's', 'z'],
+  ])('a projection dequantized with %s stays as it is', async (_, opset, s, z) => {
+    const bytes = tied(opset, s, z, [scalar('s2', 1, f32(0.03)), scalar('z2', 2, Uint8Array.of(120))]);
+    const model = await loadModel(bytes);
+    expect(model.simplified.dequantizeColumns).toBe(0);
+    expect(dq(model).input.slice(1)).toEqual([s, z]);
+    expect(dq(model).attribute).toEqual([]);
   });
 });

@@ -108,6 +108,7 @@ function simplifiedLine(info: InspectResult): string {
     ...(s.inlined > 0 ? [`${plural(s.inlined, 'If node')} inlined (constant condition)`] : []),
     ...(s.identities > 0 ? [`${plural(s.identities, 'Identity node')} removed`] : []),
     ...(s.dead > 0 ? [`${plural(s.dead, 'dead node')} removed`] : []),
+    ...(s.dequantizeColumns > 0 ? [`${plural(s.dequantizeColumns, 'weight DequantizeLinear')} given per-column scales of its own (a shared scalar keeps onnxruntime from fusing it with its MatMul)`] : []),
   ];
   return `folded on load: ${parts.join(', ')}; ${plural(s.nodesAfter, 'layer')} remain (the file has ${plural(s.nodesBefore, 'top-level node')})`;
 }
