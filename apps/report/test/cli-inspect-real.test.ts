@@ -36,7 +36,7 @@ describe('inspect on real exported models', () => {
     expect(d.nodes).toBe(403);
     expect(d.layers).toHaveLength(403);
     expect(d.simplified).toMatchObject({ nodesBefore: 765, nodesAfter: 403, constants: 325, folded: 37 });
-    expect(d.simplified.passes.map((p) => p.pass)).toEqual(['inline-functions', 'constants', 'fold-values', 'fold-initializer-ops', 'inline-if', 'identities', 'dead-nodes']);
+    expect(d.simplified.passes.map((p) => p.pass)).toEqual(['inline-functions', 'constants', 'fold-values', 'fold-initializer-ops', 'inline-if', 'identities', 'dequantize-columns', 'dead-nodes']);
     expect(d.simplified.passes[2]).toMatchObject({ removedNodes: 37, removedOps: { Shape: 4, Cast: 23, Slice: 4, Concat: 6 } });
   });
 
