@@ -76,12 +76,24 @@ inits = [nh.from_array((r.standard_normal((8, 3, 3, 3)) * 0.1).astype(np.float16
 nodes = [h.make_node('Conv', ['x', 'w'], ['c'], name='conv', pads=[1,1,1,1]), h.make_node('Relu', ['c'], ['r'], name='relu'),
          h.make_node('Conv', ['r', 'w2'], ['c2'], name='conv2', pads=[1,1,1,1]), h.make_node('Add', ['c2', 'r'], ['out'], name='add')]
 save('fp16', nodes, [x16], [h.make_tensor_value_info('out', T.FLOAT16, None)], inits)
-# 8. sequence ops
-xs = h.make_tensor_value_info('x', T.FLOAT, [1, 6, 8])
-nodes = [h.make_node('SplitToSequence', ['x'], ['seq'], name='split', axis=1),
-         h.make_node('ConcatFromSequence', ['seq'], ['cat'], name='cat', axis=2),
-         h.make_node('Relu', ['cat'], ['out'], name='relu')]
-save('sequence', nodes, [xs], [h.make_tensor_value_info('out', T.FLOAT, None)], [], opset=17)
+# 8. sequence ops between convolutions (a scripted torch list: split, one part read by index, the
+# list joined again), and one made by SequenceConstruct
+xs = h.make_tensor_value_info('x', T.FLOAT, [1, 3, 16, 16])
+inits = [nh.from_array((r.standard_normal((6, 3, 3, 3)) * 0.2).astype(np.float32), 'sw1'),
+         nh.from_array((r.standard_normal((4, 6, 3, 3)) * 0.2).astype(np.float32), 'sw2'),
+         nh.from_array(np.array(1, np.int64), 'one')]
+nodes = [h.make_node('Conv', ['x', 'sw1'], ['c1'], name='conv1', pads=[1,1,1,1]),
+         h.make_node('SplitToSequence', ['c1'], ['seq'], name='split', axis=1),
+         h.make_node('SequenceAt', ['seq', 'one'], ['part'], name='at'),
+         h.make_node('Relu', ['part'], ['rp'], name='relu_part'),
+         h.make_node('SequenceInsert', ['seq', 'rp'], ['seq2'], name='insert'),
+         h.make_node('ConcatFromSequence', ['seq2'], ['cat'], name='cat', axis=1),
+         h.make_node('Slice', ['cat', 'st', 'en', 'ax'], ['cs'], name='keep6'),
+         h.make_node('Conv', ['cs', 'sw2'], ['c2'], name='conv2', pads=[1,1,1,1]),
+         h.make_node('SequenceConstruct', ['c2', 'c2'], ['pair'], name='pair'),
+         h.make_node('ConcatFromSequence', ['pair'], ['out'], name='join', axis=1)]
+inits += [nh.from_array(np.array([0], np.int64), 'st'), nh.from_array(np.array([6], np.int64), 'en'), nh.from_array(np.array([1], np.int64), 'ax')]
+save('sequence', nodes, [xs], [h.make_tensor_value_info('out', T.FLOAT, None)], inits, opset=17)
 # 9. integer/bool/scalar inputs: Gather embedding + where mask
 ids = h.make_tensor_value_info('ids', T.INT64, [1, 10]); mask = h.make_tensor_value_info('mask', T.BOOL, [1, 10, 1])
 inits = [W('emb', 100, 16), nh.from_array(np.array(0, np.float32), 'zero'), W('w', 16, 16)]

@@ -1,7 +1,8 @@
 // The forms exporters and onnxruntime's own tools write, each through the whole CLI as a user runs
 // it: inspect, profile here, solve with a described second board, split by the plan, verify its
-// stages, and the plan's fidelity with int8 and with fp16 stages. Every step exits 0 without a stack trace, except
-// a graph no cut can carry, which is one line naming the node. Small hand-built models (onnx-buf),
+// stages, and the plan's fidelity with int8 and with fp16 stages. Every step exits 0 without a stack
+// trace, except for a model that gives an ONNX sequence (no stage can hand one on), which is one line
+// naming the output and its node. Small hand-built models (onnx-buf),
 // so each step takes a second or so; `bench/real-models-cli.mjs` runs the real exported ones.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -89,6 +90,18 @@ const FORMS: Record<string, { bytes: () => Uint8Array; what: string }> = {
       { op: 'MatMul', name: 'mm2', inputs: ['r1', 'w2d'], outputs: ['y'] },
     ], [...quantParams(), i8('w1', [24, 16]), i8('w2', [16, 8])], [['x', FLOAT, [1, 3, 24, 24]]], ['y'], { opset: 14 }),
   },
+  sequence: {
+    what: 'ONNX sequences between convolutions (a scripted torch list split, read by index and joined): one layer per list',
+    bytes: () => model([
+      { op: 'Conv', name: 'conv1', inputs: ['x', 'w1'], outputs: ['c1'], attrs: pads },
+      { op: 'SplitToSequence', name: 'to_list', inputs: ['c1'], outputs: ['parts'], attrs: { axis: 1 } },
+      { op: 'SequenceAt', name: 'second', inputs: ['parts', 'one'], outputs: ['p1'] },
+      { op: 'Relu', name: 'relu_part', inputs: ['p1'], outputs: ['r1'] },
+      { op: 'SequenceInsert', name: 'append', inputs: ['parts', 'r1'], outputs: ['parts2'] },
+      { op: 'ConcatFromSequence', name: 'from_list', inputs: ['parts2'], outputs: ['cat'], attrs: { axis: 1 } },
+      { op: 'Conv', name: 'conv2', inputs: ['cat', 'w2'], outputs: ['y'], attrs: pads },
+    ], [f32('w1', [8, 3, 3, 3]), f32('w2', [8, 9, 3, 3]), { name: 'one', type: 7, dims: [], data: BigInt64Array.of(1n) }], [['x', FLOAT, [1, 3, 24, 24]]], ['y'], { opset: 17 }),
+  },
   fused: {
     what: 'onnxruntime-optimised (com.microsoft FusedConv, FusedMatMul, BiasGelu)',
     bytes: () => model([
@@ -162,16 +175,23 @@ describe('exported forms through the CLI', () => {
     expect((JSON.parse(results['inspect']!.stdout) as { unknownOps: string[] }).unknownOps).toEqual([]);
   });
 
-  it('a graph with an ONNX sequence between its nodes: exit 2, one line naming the node', async () => {
-    writeFileSync(path.join(dir, 'sequence.onnx'), model([
-      { op: 'SplitToSequence', name: 'to_list', inputs: ['x'], outputs: ['parts'], attrs: { axis: 1 } },
-      { op: 'ConcatFromSequence', name: 'from_list', inputs: ['parts'], outputs: ['cat'], attrs: { axis: 2 } },
-      { op: 'Relu', name: 'relu', inputs: ['cat'], outputs: ['y'] },
-    ], [], [['x', FLOAT, [1, 6, 8]]], ['y'], { opset: 17 }));
-    for (const argv of [['inspect', 'sequence.onnx'], ['profile', 'sequence.onnx', '--board', 'here', '-o', 'seq.json']]) {
+  it('the sequence form: each list is one layer, and inspect says so', async () => {
+    const r = await run(['inspect', 'sequence.onnx', '--json'], { cwd: dir });
+    const d = JSON.parse(r.stdout) as { simplified: { sequenceBlocks: number } };
+    expect(d.simplified.sequenceBlocks).toBe(1);
+    expect((await run(['inspect', 'sequence.onnx'], { cwd: dir })).stdout.split('\n')[1]).toBe(
+      'nothing to fold: 3 layers (the file has 7 top-level nodes); 1 block of the nodes an ONNX sequence links, each one layer (no cut can carry a sequence)');
+  });
+
+  it('a model that gives an ONNX sequence: exit 2, one line naming the output and its node', async () => {
+    writeFileSync(path.join(dir, 'sequence-out.onnx'), model([
+      { op: 'Relu', name: 'relu', inputs: ['x'], outputs: ['r'] },
+      { op: 'SplitToSequence', name: 'to_list', inputs: ['r'], outputs: ['parts'], attrs: { axis: 1 } },
+    ], [], [['x', FLOAT, [1, 6, 8]]], ['parts'], { opset: 17 }));
+    for (const argv of [['inspect', 'sequence-out.onnx'], ['profile', 'sequence-out.onnx', '--board', 'here', '-o', 'seq.json']]) {
       const r = await run(argv, { cwd: dir });
       expect(r.code).toBe(2);
-      expect(r.stderr).toBe('dnnpart: sequence.onnx: node to_list (SplitToSequence) makes an ONNX sequence, which dnnpart cannot partition; export the model without sequence ops (e.g. torch.split or torch.unbind with static sizes exports as Split)\n');
+      expect(r.stderr).toBe('dnnpart: sequence-out.onnx: graph output parts (made by node to_list) is an ONNX sequence, which dnnpart cannot partition; export the model without sequence ops (e.g. torch.split or torch.unbind with static sizes exports as Split)\n');
     }
   });
 });

@@ -6,6 +6,7 @@ import { NodeProtoSchema, type ModelProto, type NodeProto } from 'onnx-buf';
 import { nodeReads } from './_build.js';
 import { decodeTensor } from './_proto.js';
 import { addInitializers, isDefaultDomain, type PassContext, type PassResult } from './_pass.js';
+import { makesSequences } from './_sequence-blocks.js';
 
 /** Every name a graph defines or reads, subgraphs included, to keep the inlined names unique. */
 function allNames(nodes: readonly NodeProto[], into: Set<string>): void {
@@ -37,7 +38,9 @@ export function inlineConstantIfs(proto: ModelProto, ctx: PassContext): PassResu
     const isIf = n.opType === 'If' && isDefaultDomain(n.domain);
     const condInit = isIf ? inits.get(n.input[0] ?? '') : undefined;
     const cond = condInit ? decodeTensor(condInit, `${ctx.label}: initializer ${condInit.name}`, true).data : isIf ? ctx.info?.get(n.input[0] ?? '')?.value : undefined;
-    const branch = cond && cond.length === 1 ? n.attribute.find((a) => a.name === (Number(cond[0]) !== 0 ? 'then_branch' : 'else_branch'))?.g : undefined;
+    const taken0 = cond && cond.length === 1 ? n.attribute.find((a) => a.name === (Number(cond[0]) !== 0 ? 'then_branch' : 'else_branch'))?.g : undefined;
+    // A branch that makes sequences stays inside its If: no cut may fall between its nodes.
+    const branch = taken0 && !makesSequences(taken0) ? taken0 : undefined;
     if (!branch) {
       out.push(n);
       continue;

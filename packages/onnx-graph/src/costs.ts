@@ -10,6 +10,9 @@ const DATA_OPS = new Set([
   'DepthToSpace', 'SpaceToDepth', 'OneHot', 'Trilu', 'NonZero', 'Compress', 'EyeLike',
   // onnxruntime's QOperator form (com.microsoft): concatenation of quantized tensors.
   'QLinearConcat',
+  // ONNX sequences (inside a sequence block): lists of tensors made, read and joined.
+  'SplitToSequence', 'SequenceConstruct', 'SequenceEmpty', 'SequenceInsert', 'SequenceErase', 'SequenceAt',
+  'SequenceLength', 'ConcatFromSequence',
 ]);
 // Ops costing about one FLOP per output element.
 const ELEMENTWISE = new Set([

@@ -9,6 +9,7 @@ import { GraphError } from './errors.js';
 import { ELEMENT_BYTES, checkedDims, dtypeOf, numel } from './_proto.js';
 import { analyseModel, uniqueNodeNames, validateModel } from './_build.js';
 import { measureShapes } from './_ort.js';
+import { groupSequences, SEQUENCE_OPS } from './_sequence-blocks.js';
 import { simplifyProto, type SimplifyReport } from './simplify.js';
 import type { DType, Graph, InputShapes } from './types.js';
 
@@ -149,6 +150,9 @@ export async function loadModel(source: string | Uint8Array, options: LoadOption
   // The proto's node names become the graph's unique names, so passes, stage files and the graph agree.
   const unique = uniqueNodeNames(proto.graph!.node);
   proto.graph!.node.forEach((n, i) => { n.name = unique[i]!; });
+  // The nodes each ONNX sequence links become one block (layer), before anything reads shapes.
+  const fileNodes = proto.graph!.node.length;
+  const blocked = groupSequences(proto, label);
   // Shapes onnxruntime measured for tensors inference cannot tell; names survive the passes.
   const extra = new Map<string, { dtype: DType; shape: number[] }>();
   const loopTrips = tripCounts(options.loopTrips);
@@ -162,15 +166,14 @@ export async function loadModel(source: string | Uint8Array, options: LoadOption
     }
     return r;
   };
-  const simplified = options.simplify === false ? unsimplified(proto) : await simplifyProto(proto, label, analyse);
+  const passes = options.simplify === false ? unsimplified(proto) : await simplifyProto(proto, label, analyse);
+  const simplified: SimplifyReport = blocked.blocks.length === 0 ? passes
+    : { ...passes, nodesBefore: fileNodes, sequenceBlocks: blocked.blocks.length, removedNodes: [...blocked.nodes, ...passes.removedNodes] };
   const r = await analyse(proto);
   checkLoopTrips(r.graph, loopTrips, label);
   const model = { graph: r.graph, proto, sha256, simplified };
   return path ? { ...model, path } : model;
 }
-
-/** Ops whose output is an ONNX sequence (a list of tensors), not a tensor. */
-const SEQUENCE_OPS = new Set(['SplitToSequence', 'SequenceConstruct', 'SequenceEmpty', 'SequenceInsert', 'SequenceErase', 'SequenceMap']);
 
 /**
  * A sequence between the graph's nodes cannot cross a cut (onnxruntime-node hands back tensors
@@ -210,5 +213,5 @@ function checkLoopTrips(graph: Graph, trips: ReadonlyMap<string, number>, label:
 /** The report of a model loaded without passes. */
 function unsimplified(proto: ModelProto): SimplifyReport {
   const n = proto.graph!.node.length;
-  return { nodesBefore: n, nodesAfter: n, constants: 0, folded: 0, inlined: 0, functions: 0, identities: 0, dead: 0, dequantizeColumns: 0, passes: [], removedNodes: [] };
+  return { nodesBefore: n, nodesAfter: n, constants: 0, folded: 0, inlined: 0, functions: 0, identities: 0, dead: 0, dequantizeColumns: 0, sequenceBlocks: 0, passes: [], removedNodes: [] };
 }

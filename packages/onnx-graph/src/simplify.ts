@@ -50,6 +50,8 @@ export interface SimplifyReport {
    * scalar shared with other nodes (so onnxruntime runs them fused with their MatMul).
    */
   readonly dequantizeColumns: number;
+  /** Blocks of nodes an ONNX sequence links, each one layer (an If on a constant true; see inspect). */
+  readonly sequenceBlocks: number;
   readonly passes: readonly PassReport[];
   /**
    * Names of the file's nodes that are no longer layers (folded, inlined, removed), in file order:
@@ -168,6 +170,7 @@ export async function simplifyProto(proto: ModelProto, label: string, analyse: A
     identities: count('identities'),
     dead: count('dead-nodes'),
     dequantizeColumns: totals.get('dequantize-columns')?.rewritten ?? 0,
+    sequenceBlocks: 0,
     passes: reports,
     removedNodes: fileNodes.filter((n) => !left.has(n)),
   };

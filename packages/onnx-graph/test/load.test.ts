@@ -254,14 +254,13 @@ describe('loadModel: bad input', () => {
     expect((err as GraphError).message).not.toContain('\n');
   });
 
-  it('names the node that makes an ONNX sequence, which no cut can carry', async () => {
+  it('names the output and node when the model gives an ONNX sequence, which no stage can hand on', async () => {
     const seq = new ModelBuilder().input('x', [1, 6, 8]);
-    seq.node('SplitToSequence', ['x'], ['parts'], { axis: 1 }, 'split').node('ConcatFromSequence', ['parts'], ['cat'], { axis: 2 }, 'concat')
-      .node('Relu', ['cat'], ['y'], {}, 'relu').output('y');
+    seq.node('Relu', ['x'], ['r'], {}, 'relu').node('SplitToSequence', ['r'], ['parts'], { axis: 1 }, 'split').output('parts');
     const err = await loadModel(seq.bytes(17)).then(() => null, (e: unknown) => e);
     expect(err).toMatchObject({
       code: 'GRAPH_UNSUPPORTED_DTYPE',
-      message: 'model bytes: node split (SplitToSequence) makes an ONNX sequence, which dnnpart cannot partition; export the model without sequence ops (e.g. torch.split or torch.unbind with static sizes exports as Split)',
+      message: 'model bytes: graph output parts (made by node split) is an ONNX sequence, which dnnpart cannot partition; export the model without sequence ops (e.g. torch.split or torch.unbind with static sizes exports as Split)',
     });
   });
 

@@ -310,7 +310,7 @@ describe('load-time passes', () => {
   it('simplify: false keeps the file as it is', async () => {
     const model = await loadModel(CASES['dead nodes and unread initializers go']!.build().bytes(), { simplify: false });
     expect(model.graph.nodes.map((n) => n.name)).toEqual(['relu', 'dead', 'dead2']);
-    expect(model.simplified).toEqual({ nodesBefore: 3, nodesAfter: 3, constants: 0, folded: 0, inlined: 0, functions: 0, identities: 0, dead: 0, dequantizeColumns: 0, passes: [], removedNodes: [] });
+    expect(model.simplified).toEqual({ nodesBefore: 3, nodesAfter: 3, constants: 0, folded: 0, inlined: 0, functions: 0, identities: 0, dead: 0, dequantizeColumns: 0, sequenceBlocks: 0, passes: [], removedNodes: [] });
   });
 
   it.each([
@@ -568,5 +568,54 @@ describe('dequantize-columns', () => {
     expect(model.simplified.dequantizeColumns).toBe(0);
     expect(dq(model).input.slice(1)).toEqual([s, z]);
     expect(dq(model).attribute).toEqual([]);
+  });
+});
+
+describe('sequence blocks', () => {
+  // conv1 -> SplitToSequence -> SequenceAt -> Relu -> SequenceInsert -> ConcatFromSequence -> conv2,
+  // and a second list made by SequenceConstruct and joined: two blocks. The Relu reads a tensor of
+  // the first list and feeds it back: it lies on a path between the list's nodes, so it joins them.
+  function lists(): ModelBuilder {
+    const b = new ModelBuilder().input('x', [1, 3, 8, 8]);
+    const w1 = b.weight('w1', [6, 3, 3, 3]);
+    const w2 = b.weight('w2', [4, 6, 3, 3]);
+    b.ints('one', [1], []);
+    return b.node('Conv', ['x', w1], ['c1'], { pads: [1, 1, 1, 1] }, 'conv1')
+      .node('SplitToSequence', ['c1'], ['seq'], { axis: 1 }, 'split')
+      .node('SequenceAt', ['seq', 'one'], ['part'], {}, 'at')
+      .node('Relu', ['part'], ['rp'], {}, 'relu_part')
+      .node('SequenceInsert', ['seq', 'rp'], ['seq2'], {}, 'insert')
+      .node('SequenceLength', ['seq2'], ['len'], {}, 'length')
+      .node('ConcatFromSequence', ['seq2'], ['cat'], { axis: 1 }, 'cat')
+      .node('Slice', ['cat', b.ints('st', [0]), b.ints('en', [6]), b.ints('ax', [1])], ['cs'], {}, 'keep6')
+      .node('Conv', ['cs', w2], ['c2'], { pads: [1, 1, 1, 1] }, 'conv2')
+      .node('SequenceConstruct', ['c2', 'c2'], ['pair'], {}, 'pair')
+      .node('ConcatFromSequence', ['pair'], ['y'], { axis: 1 }, 'join')
+      .output('y').output('len');
+  }
+
+  it('the nodes each list links become one layer; the model and its stages compute what the file does', async () => {
+    const bytes = lists().bytes(17);
+    const model = await loadModel(bytes);
+    expect(model.graph.nodes.map((n) => `${n.name}:${n.op}`)).toEqual(['conv1:Conv', 'split/sequences:If', 'keep6:Slice', 'conv2:Conv', 'pair/sequences:If']);
+    expect(model.simplified.sequenceBlocks).toBe(2);
+    expect(model.simplified.nodesBefore).toBe(11);
+    expect(model.simplified.removedNodes).toEqual(['split', 'at', 'relu_part', 'insert', 'length', 'cat', 'pair', 'join']);
+    const block = model.graph.nodes[1]!;
+    // The block gives the tensors read outside it (the list's length is a graph output).
+    expect(block.outputs).toEqual(['len', 'cat']);
+    expect(graphCosts(model.graph).unknownOps).toEqual([]);
+    expect(await sameAsFile(bytes, model)).toBe(0);
+    // Every cut between the layers: each stage is a model onnxruntime runs, and together they compute the file.
+    const feeds = randomFeeds(model.graph, 5);
+    const expected = await runModel(bytes, feeds, model.graph.outputs);
+    for (const after of ['conv1', 'split/sequences', 'keep6', 'conv2']) {
+      const stages = await runStages(splitModel(model, { after: [after] }), feeds);
+      expect(maxAbsDiff(expected, stages, model.graph.outputs), after).toBe(0);
+    }
+    // A stage file loaded again keeps its block: it is not inlined, and it is not blocked twice.
+    const again = await loadModel(encodeModel(splitModel(model, { after: ['keep6'] }).stages[0]!.proto));
+    expect(again.graph.nodes.map((n) => n.name)).toEqual(['conv1', 'split/sequences', 'keep6']);
+    expect(again.simplified.sequenceBlocks).toBe(0);
   });
 });

@@ -97,8 +97,11 @@ export async function inspect(opts: ModelOptions & { readonly all?: boolean; rea
 /** One line on what loading folded and how many layers remain. */
 function simplifiedLine(info: InspectResult): string {
   const s = info.simplified;
-  if (s.nodesBefore === s.nodesAfter && s.passes.every((p) => p.addedInitializers === 0 && p.removedInitializers === 0)) {
-    return `nothing to fold: ${plural(s.nodesAfter, 'layer')} as in the file`;
+  const blocks = s.sequenceBlocks > 0 ? `; ${plural(s.sequenceBlocks, 'block')} of the nodes an ONNX sequence links, each one layer (no cut can carry a sequence)` : '';
+  if (s.passes.every((p) => p.removedNodes === 0 && p.addedInitializers === 0 && p.removedInitializers === 0 && p.rewrittenNodes === 0)) {
+    return s.nodesBefore === s.nodesAfter
+      ? `nothing to fold: ${plural(s.nodesAfter, 'layer')} as in the file`
+      : `nothing to fold: ${plural(s.nodesAfter, 'layer')} (the file has ${plural(s.nodesBefore, 'top-level node')})${blocks}`;
   }
   const fold = foldedOps(info);
   const parts = [
@@ -110,7 +113,7 @@ function simplifiedLine(info: InspectResult): string {
     ...(s.dead > 0 ? [`${plural(s.dead, 'dead node')} removed`] : []),
     ...(s.dequantizeColumns > 0 ? [`${plural(s.dequantizeColumns, 'weight DequantizeLinear')} given per-column scales of its own (a shared scalar keeps onnxruntime from fusing it with its MatMul)`] : []),
   ];
-  return `folded on load: ${parts.join(', ')}; ${plural(s.nodesAfter, 'layer')} remain (the file has ${plural(s.nodesBefore, 'top-level node')})`;
+  return `folded on load: ${parts.join(', ')}; ${plural(s.nodesAfter, 'layer')} remain (the file has ${plural(s.nodesBefore, 'top-level node')})${blocks}`;
 }
 
 /** ` (Shape 4, Cast 23, ...)`: the folded ops, most frequent first. */
