@@ -527,7 +527,9 @@ const HANDLERS: Record<string, Handler> = {
     const dtype = v && typeof v === 'object' && 'tensor' in v ? v.tensor.dtype : 'float32';
     const fill = v && typeof v === 'object' && 'tensor' in v && v.tensor.data ? Number(v.tensor.data[0]) : 0;
     const n = numel(shape);
-    return [withValue(dtype, shape, isInt(dtype) && n <= MAX_VALUE ? new Array<number>(n).fill(fill) : undefined)];
+    // A float fill is exact too (an attention mask of float32's minimum), within the float value limit.
+    const known = isInt(dtype) ? n <= MAX_VALUE : (dtype === 'float32' || dtype === 'float64') && n <= MAX_FLOAT_VALUE;
+    return [withValue(dtype, shape, known ? new Array<number>(n).fill(fill) : undefined)];
   },
   Range: (c) => {
     const [s, l, d] = [val(c, 0)[0]!, val(c, 1)[0]!, val(c, 2)[0]!];

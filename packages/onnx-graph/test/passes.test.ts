@@ -121,6 +121,18 @@ const CASES: Record<string, Case> = {
     ops: ['Add'],
     removed: { 'fold-values': 2 },
   },
+  "a causal mask: ConstantOfShape of float32's minimum times a constant 0/1 mask folds whole": {
+    build: () => {
+      // Optimum's decoders: the fill and the product of it are known once shapes are fixed.
+      const b = new ModelBuilder().input('x', [1, 4]);
+      const min = create(AttributeProtoSchema, { name: 'value', type: AT.TENSOR, t: floatTensor('', [1], Float32Array.from([-3.4028234663852886e38])) });
+      b.nodes.push(create(NodeProtoSchema, { opType: 'ConstantOfShape', name: 'fill', input: [b.ints('shape', [1, 4])], output: ['m'], attribute: [min] }));
+      b.inits.push(floatTensor('keep', [1, 4], Float32Array.from([0, 0, 1, 1])));
+      return b.node('Mul', ['m', 'keep'], ['mask'], {}, 'mask').node('Add', ['x', 'mask'], ['y'], {}, 'add').output('y');
+    },
+    ops: ['Add'],
+    removed: { 'fold-values': 2 },
+  },
   'Transpose and Reshape of a weight become the weight they compute': {
     build: () => {
       // 24 elements: more than shape inference keeps as values, so the bytes are moved.
