@@ -4,16 +4,22 @@ import { GraphError } from './errors.js';
 import { MAX_DIM } from './_proto.js';
 import type { InputShapes, InputSpec, Shape } from './types.js';
 
-/** Parses `1x3x224x224` into [1, 3, 224, 224]; every dim a positive integer; the empty text is a scalar, []. */
-export function parseShape(text: string): Shape {
+/**
+ * Parses `1x3x224x224` into [1, 3, 224, 224]; every dim a positive integer; the empty text is a
+ * scalar, []. `spec` is the whole `--input` text errors name (`name=shape`); default the shape.
+ */
+export function parseShape(text: string, spec = text): Shape {
   const t = text.trim();
   if (t === '') return [];
   if (!/^\d+(x\d+)*$/i.test(t)) {
-    throw new GraphError('GRAPH_BAD_SHAPE_SPEC', `--input ${text}: a shape is positive integers joined by x, e.g. 1x3x224x224`);
+    throw new GraphError('GRAPH_BAD_SHAPE_SPEC', `--input ${spec}: a shape is positive integers joined by x, e.g. 1x3x224x224`);
   }
   const dims = t.toLowerCase().split('x').map(Number);
   for (const d of dims) {
-    if (d < 1 || d > MAX_DIM) throw new GraphError('GRAPH_BAD_SHAPE_SPEC', `--input ${text}: dimension ${d} must be between 1 and ${MAX_DIM}`);
+    if (d === 0) {
+      throw new GraphError('GRAPH_BAD_SHAPE_SPEC', `--input ${spec}: an empty dimension (0) is not supported, a plan's stages cost and carry real tensors; give the length the steady state has (a key/value cache of the tokens so far, e.g. 8)`);
+    }
+    if (d < 1 || d > MAX_DIM) throw new GraphError('GRAPH_BAD_SHAPE_SPEC', `--input ${spec}: dimension ${d} must be between 1 and ${MAX_DIM}`);
   }
   return dims;
 }
@@ -36,11 +42,11 @@ export function parseInputSpecs(specs: readonly string[]): InputShapes {
     const rest = s.slice(eq + 1);
     const colon = rest.indexOf(':');
     if (colon < 0) {
-      out[name] = parseShape(rest);
+      out[name] = parseShape(rest, s);
       continue;
     }
     // name=<shape>:<values>: a fixed value, e.g. sr=:16000 for a scalar sample rate.
-    const shape = parseShape(rest.slice(0, colon));
+    const shape = parseShape(rest.slice(0, colon), s);
     const text = rest.slice(colon + 1).trim();
     const value = text === '' ? [] : text.split(',').map((v) => Number(v.trim()));
     const n = shape.reduce((a, b) => a * b, 1);

@@ -181,6 +181,12 @@ describe('parseShape / parseInputSpecs', () => {
     expect(() => parseShape(text)).toThrowError(expect.objectContaining({ code: 'GRAPH_BAD_SHAPE_SPEC' }));
   });
 
+  it('an empty dimension (a cache before the first token) names the input and says what to give', () => {
+    expect(() => parseInputSpecs(['past.key=1x8x0x36'])).toThrowError(
+      '--input past.key=1x8x0x36: an empty dimension (0) is not supported, a plan\'s stages cost and carry real tensors; give the length the steady state has (a key/value cache of the tokens so far, e.g. 8)');
+    expect(() => parseInputSpecs(['x=1xAx3'])).toThrowError('--input x=1xAx3: a shape is positive integers joined by x, e.g. 1x3x224x224');
+  });
+
   it.each([[['1x2', '3x4']], [['a=1x2', '3x4']], [['=1x2']], [['a=1x2', 'a=1x2']], [['sr=:']], [['sr=:1,2']], [['k=2:1']], [['sr=:abc']]])('parseInputSpecs(%j) is GRAPH_BAD_SHAPE_SPEC', (specs) => {
     expect(() => parseInputSpecs(specs)).toThrowError(expect.objectContaining({ code: 'GRAPH_BAD_SHAPE_SPEC' }));
   });
