@@ -4,6 +4,10 @@
 // stage time, energy or memory changes, and its outputs stop crossing. The one catch, a stage made
 // only of such nodes disappearing, is harmless when every ordered pair of boards has the same link
 // (the stages around it talk directly, carrying no more bytes), so that is required.
+// The same holds for a free node that reads nothing and makes only empty model outputs (0 bytes,
+// read by no node): Optimum's merged decoders give such placeholders for the cross-attention cache
+// in their cached branch, 12 of them in Moonshine's, each doubling the cut sets. Each joins the
+// first node that stays.
 
 import type { Problem } from './types.js';
 
@@ -39,6 +43,12 @@ export function mergeZeroCostSources(problem: Problem): SourceMerge {
     if (targets.size !== 1) continue;
     host.set(n.id, [...targets][0]!);
   }
+  const tensorsOf = new Map<string, Problem['tensors'][number][]>();
+  for (const t of problem.tensors) if (t.producer !== null) tensorsOf.set(t.producer, [...(tensorsOf.get(t.producer) ?? []), t]);
+  const emptyOutputsOnly = (id: string) => (tensorsOf.get(id) ?? []).every((t) => t.modelOutput === true && t.bytes === 0 && t.consumers.length === 0);
+  const isolated = problem.nodes.filter((n) => !consumed.has(n.id) && n.memoryBytes === 0 && free(n.id) && (outputs.get(n.id) ?? []).length === 0 && emptyOutputsOnly(n.id));
+  const anchor = problem.nodes.find((n) => !host.has(n.id) && !isolated.includes(n));
+  if (anchor) for (const n of isolated) host.set(n.id, anchor.id);
   if (host.size === 0) return none;
   const resolve = (id: string): string => {
     let x = id;

@@ -31,6 +31,8 @@ export interface RandomOptions {
   readonly constants?: number;
   /** Every ordered pair of boards joined by the same link. */
   readonly uniformLinks?: boolean;
+  /** Free nodes that read nothing and give an empty model output (a merged decoder's placeholders). */
+  readonly emptyOutputs?: number;
 }
 
 /** A random DAG problem: a chain backbone plus skip edges, random costs, links and options. */
@@ -54,6 +56,10 @@ export function randomProblem(seed: number, o: RandomOptions): Problem {
     const id = `c${k}`;
     nodes.push({ id, memoryBytes: 0, macs: 0 });
     tensors.push({ id: `ct${k}`, producer: id, consumers: [ids[Math.floor(r() * n)]!], bytes: Math.round(r() * 300) });
+  }
+  for (let k = 0; k < (o.emptyOutputs ?? 0); k++) {
+    nodes.push({ id: `c_empty${k}`, memoryBytes: 0, macs: 0 });
+    tensors.push({ id: `empty${k}`, producer: `c_empty${k}`, consumers: [], bytes: 0, modelOutput: true });
   }
   const allIds = nodes.map((x) => x.id);
   const boards: ProblemBoard[] = Array.from({ length: o.boards }, (_, b) => {

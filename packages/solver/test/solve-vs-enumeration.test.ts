@@ -23,6 +23,8 @@ const CASES: Case[] = [
   { name: 'input board not first', opts: { nodes: 6, boards: 3, skip: 0.2, inputNotFirst: true, ethernet: true }, seeds: 4 },
   { name: 'zero-cost sources (merged exactly)', opts: { nodes: 5, boards: 3, skip: 0.2, constants: 3, uniformLinks: true, ethernet: true }, seeds: 4 },
   { name: 'zero-cost sources, input board not first', opts: { nodes: 5, boards: 3, constants: 2, uniformLinks: true, inputNotFirst: true }, seeds: 4 },
+  { name: 'empty placeholder outputs (merged exactly)', opts: { nodes: 5, boards: 3, skip: 0.2, constants: 1, emptyOutputs: 2, uniformLinks: true, ethernet: true }, seeds: 4 },
+  { name: 'empty placeholder outputs, input board not first', opts: { nodes: 5, boards: 3, emptyOutputs: 3, uniformLinks: true, inputNotFirst: true }, seeds: 3 },
   { name: '4 boards, everything', opts: { nodes: 5, boards: 4, skip: 0.3, memoryCaps: true, unsupported: 0.15, missingLinks: 0.2, ethernet: true, inputNotFirst: true }, seeds: 4 },
 ];
 

@@ -157,6 +157,22 @@ describe('solve: exact reduction', () => {
     const host = plan.stages!.find((s) => s.nodes.includes('conv2'))!;
     expect(host.nodes).toContain('const0');
   });
+
+  it('places free nodes that give only empty model outputs (a merged decoder\'s placeholders) with the first node', async () => {
+    const p: Problem = {
+      ...tiny,
+      constraints: {},
+      nodes: [...tiny.nodes, { id: 'empty0', memoryBytes: 0 }, { id: 'empty1', memoryBytes: 0 }],
+      tensors: [...tiny.tensors, ...['empty0', 'empty1'].map((id) => ({ id: `${id}_out`, producer: id, consumers: [], bytes: 0, modelOutput: true }))],
+      boards: tiny.boards.map((b) => ({ ...b, latencyMs: { ...b.latencyMs, empty0: 0, empty1: 0 }, energyMj: { ...b.energyMj, empty0: 0, empty1: 0 } })),
+    };
+    const plan = await solve(p);
+    const without = await solve({ ...tiny, constraints: {} });
+    expect(plan.status).toBe('optimal');
+    expect(plan.reduction).toMatchObject({ nodes: 6, mergedNodes: 2, cutSets: 5 });
+    expect(plan.stages!.find((s) => s.nodes.includes(tiny.nodes[0]!.id))!.nodes).toEqual(expect.arrayContaining(['empty0', 'empty1']));
+    expect(plan.throughputFps).toBeCloseTo(without.throughputFps!, 9);
+  });
 });
 
 describe('computeBaselines', () => {
