@@ -577,6 +577,17 @@ for (const [op, f] of Object.entries(UNARY_VALUE)) {
     return [withValue(x.dtype, x.shape.slice(), value?.every((v) => Number.isFinite(v) && (!isInt(x.dtype) || Number.isSafeInteger(v))) ? value : undefined)];
   };
 }
+// Quantization (onnxruntime's QDQ and dynamic forms): shapes pass through; the element type is the
+// zero point's (uint8 without one), the scale's when dequantizing, int32 for the integer products.
+HANDLERS['QuantizeLinear'] = (c) => {
+  const t = attrInt(c, 'output_dtype', 0);
+  const dtype = t !== 0 ? DTYPE_BY_ONNX.get(t) ?? bad(c, `unsupported output_dtype ${t}`) : has(c, 2) ? input(c, 2).dtype : 'uint8';
+  return [{ dtype, shape: input(c, 0).shape }];
+};
+HANDLERS['DequantizeLinear'] = (c) => [{ dtype: input(c, 1).dtype, shape: input(c, 0).shape }];
+HANDLERS['DynamicQuantizeLinear'] = (c) => [{ dtype: 'uint8', shape: input(c, 0).shape }, { dtype: 'float32', shape: [] }, { dtype: 'uint8', shape: [] }];
+HANDLERS['MatMulInteger'] = (c) => [{ dtype: 'int32', shape: HANDLERS['MatMul']!(c)[0]!.shape }];
+HANDLERS['ConvInteger'] = (c) => [{ dtype: 'int32', shape: HANDLERS['Conv']!(c)[0]!.shape }];
 HANDLERS['GlobalMaxPool'] = HANDLERS['GlobalAveragePool']!;
 HANDLERS['LpPool'] = HANDLERS['AveragePool']!;
 for (const op of ['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Sum', 'Mean', 'Mod', 'BitShift']) {

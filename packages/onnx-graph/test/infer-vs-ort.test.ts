@@ -59,12 +59,38 @@ function opZoo(opset: number): ModelBuilder {
   return b;
 }
 
+/** onnxruntime's quantized forms: QDQ around a Conv, dynamic quantization before MatMulInteger, ConvInteger. */
+function quantZoo(): ModelBuilder {
+  const b = new ModelBuilder(5).input('x', [1, 3, 8, 8]).input('h', [2, 5, 16]);
+  const t = (name: string, dataType: number, dims: number[], bytes: Uint8Array) => {
+    b.inits.push(create(TensorProtoSchema, { name, dataType, dims: dims.map(BigInt), rawData: bytes }));
+    return name;
+  };
+  const f32 = (v: number) => new Uint8Array(Float32Array.of(v).buffer);
+  t('s', 1, [], f32(0.05));
+  t('z', 2, [], Uint8Array.of(128));
+  t('wz', 3, [], Uint8Array.of(0));
+  t('w8', 3, [4, 3, 3, 3], Uint8Array.from({ length: 108 }, (_, i) => (i * 7) % 256));
+  t('m8', 3, [16, 6], Uint8Array.from({ length: 96 }, (_, i) => (i * 5) % 256));
+  t('wu', 2, [4, 3, 3, 3], Uint8Array.from({ length: 108 }, (_, i) => (i * 3) % 256));
+  return b.node('QuantizeLinear', ['x', 's', 'z'], ['xq'], {}, 'q')
+    .node('DequantizeLinear', ['xq', 's', 'z'], ['xd'], {}, 'dq')
+    .node('DequantizeLinear', ['w8', 's', 'wz'], ['wd'], {}, 'dqw')
+    .node('Conv', ['xd', 'wd'], ['c'], { pads: [1, 1, 1, 1] }, 'conv')
+    .node('QuantizeLinear', ['c', 's'], ['cq'], {}, 'q_no_zero_point')
+    .node('ConvInteger', ['xq', 'wu', 'z'], ['ci'], {}, 'conv_integer')
+    .node('DynamicQuantizeLinear', ['h'], ['hq', 'hs', 'hz'], {}, 'dyn')
+    .node('MatMulInteger', ['hq', 'm8', 'hz', 'wz'], ['mi'], {}, 'matmul_integer')
+    .output('cq').output('ci').output('mi').output('hs');
+}
+
 describe('own shape inference agrees with onnxruntime', () => {
   it.each([
     ['op coverage, opset 13', opZoo(13), 13],
     ['op coverage, opset 11', opZoo(11), 11],
     ['op coverage, opset 18', opZoo(18), 18],
     ['chain', chain(), 13], ['residual', residual(), 13], ['squeeze-excite', squeezeExcite(), 13], ['inception', inception(), 13],
+    ['quantized forms (QDQ, ConvInteger, dynamic MatMulInteger)', quantZoo(), 14],
   ] as const)('%s', async (_, b, opset) => {
     const model = await loadModel(b.bytes(opset));
     const { graph } = model;
