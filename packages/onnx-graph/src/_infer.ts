@@ -588,6 +588,11 @@ HANDLERS['DequantizeLinear'] = (c) => [{ dtype: input(c, 1).dtype, shape: input(
 HANDLERS['DynamicQuantizeLinear'] = (c) => [{ dtype: 'uint8', shape: input(c, 0).shape }, { dtype: 'float32', shape: [] }, { dtype: 'uint8', shape: [] }];
 HANDLERS['MatMulInteger'] = (c) => [{ dtype: 'int32', shape: HANDLERS['MatMul']!(c)[0]!.shape }];
 HANDLERS['ConvInteger'] = (c) => [{ dtype: 'int32', shape: HANDLERS['Conv']!(c)[0]!.shape }];
+/** `c` as the float op sees it: the QOperator op's data inputs at `at` (QLinearConv: x 0, w 3). */
+const dataInputs = (c: Ctx, at: readonly number[]): Ctx => ({ ...c, ins: at.map((i) => c.ins[i]), node: { ...c.node, inputs: at.map((i) => c.node.inputs[i] ?? '') } });
+// QOperator form: the output's type is its zero point's (input 7).
+HANDLERS['QLinearConv'] = (c) => [{ dtype: input(c, 7).dtype, shape: HANDLERS['Conv']!(dataInputs(c, [0, 3]))[0]!.shape }];
+HANDLERS['QLinearMatMul'] = (c) => [{ dtype: input(c, 7).dtype, shape: HANDLERS['MatMul']!(dataInputs(c, [0, 3]))[0]!.shape }];
 HANDLERS['GlobalMaxPool'] = HANDLERS['GlobalAveragePool']!;
 HANDLERS['LpPool'] = HANDLERS['AveragePool']!;
 for (const op of ['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Sum', 'Mean', 'Mod', 'BitShift']) {

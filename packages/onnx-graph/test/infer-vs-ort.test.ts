@@ -59,7 +59,7 @@ function opZoo(opset: number): ModelBuilder {
   return b;
 }
 
-/** onnxruntime's quantized forms: QDQ around a Conv, dynamic quantization before MatMulInteger, ConvInteger. */
+/** onnxruntime's quantized forms: QDQ around a Conv, dynamic quantization before MatMulInteger, ConvInteger, QOperator. */
 function quantZoo(): ModelBuilder {
   const b = new ModelBuilder(5).input('x', [1, 3, 8, 8]).input('h', [2, 5, 16]);
   const t = (name: string, dataType: number, dims: number[], bytes: Uint8Array) => {
@@ -73,6 +73,7 @@ function quantZoo(): ModelBuilder {
   t('w8', 3, [4, 3, 3, 3], Uint8Array.from({ length: 108 }, (_, i) => (i * 7) % 256));
   t('m8', 3, [16, 6], Uint8Array.from({ length: 96 }, (_, i) => (i * 5) % 256));
   t('wu', 2, [4, 3, 3, 3], Uint8Array.from({ length: 108 }, (_, i) => (i * 3) % 256));
+  t('mu', 2, [16, 6], Uint8Array.from({ length: 96 }, (_, i) => (i * 11) % 256));
   return b.node('QuantizeLinear', ['x', 's', 'z'], ['xq'], {}, 'q')
     .node('DequantizeLinear', ['xq', 's', 'z'], ['xd'], {}, 'dq')
     .node('DequantizeLinear', ['w8', 's', 'wz'], ['wd'], {}, 'dqw')
@@ -81,7 +82,10 @@ function quantZoo(): ModelBuilder {
     .node('ConvInteger', ['xq', 'wu', 'z'], ['ci'], {}, 'conv_integer')
     .node('DynamicQuantizeLinear', ['h'], ['hq', 'hs', 'hz'], {}, 'dyn')
     .node('MatMulInteger', ['hq', 'm8', 'hz', 'wz'], ['mi'], {}, 'matmul_integer')
-    .output('cq').output('ci').output('mi').output('hs');
+    .node('QLinearConv', ['xq', 's', 'z', 'wu', 's', 'z', 's', 'z'], ['qc'], { pads: [1, 1, 1, 1], strides: [2, 2] }, 'qlinear_conv')
+    .node('QuantizeLinear', ['h', 's', 'z'], ['hq8'], {}, 'qh')
+    .node('QLinearMatMul', ['hq8', 's', 'z', 'mu', 's', 'z', 's', 'z'], ['qm'], {}, 'qlinear_matmul')
+    .output('cq').output('ci').output('mi').output('hs').output('qc').output('qm');
 }
 
 describe('own shape inference agrees with onnxruntime', () => {
@@ -90,7 +94,7 @@ describe('own shape inference agrees with onnxruntime', () => {
     ['op coverage, opset 11', opZoo(11), 11],
     ['op coverage, opset 18', opZoo(18), 18],
     ['chain', chain(), 13], ['residual', residual(), 13], ['squeeze-excite', squeezeExcite(), 13], ['inception', inception(), 13],
-    ['quantized forms (QDQ, ConvInteger, dynamic MatMulInteger)', quantZoo(), 14],
+    ['quantized forms (QDQ, ConvInteger, dynamic MatMulInteger, QLinearConv, QLinearMatMul)', quantZoo(), 14],
   ] as const)('%s', async (_, b, opset) => {
     const model = await loadModel(b.bytes(opset));
     const { graph } = model;
