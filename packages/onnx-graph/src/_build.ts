@@ -208,7 +208,15 @@ function specText(name: string, shape: readonly number[]): string {
 /** Static shape of one graph input from its declared type and the user's shape. */
 function resolveInput(vi: ValueInfoProto, user: Shape | undefined, label: string): { dtype: DType; shape: number[]; dynamic: boolean } {
   const t = valueInfoType(vi, `${label}: graph input ${vi.name}`);
-  if (!t) throw new GraphError('GRAPH_CORRUPT', `${label}: graph input ${vi.name} has no tensor type`);
+  if (!t) {
+    const kind = vi.type?.value.case;
+    // A list of tensors (sequence), a map or an optional: onnxruntime-node feeds tensors only.
+    if (kind === 'sequenceType' || kind === 'mapType' || kind === 'optionalType') {
+      const what = kind === 'sequenceType' ? 'an ONNX sequence (a list of tensors)' : kind === 'mapType' ? 'an ONNX map' : 'an ONNX optional';
+      throw new GraphError('GRAPH_UNSUPPORTED_DTYPE', `${label}: graph input ${vi.name} is ${what}; dnnpart feeds models tensors only: export the model with tensor inputs`);
+    }
+    throw new GraphError('GRAPH_CORRUPT', `${label}: graph input ${vi.name} has no tensor type`);
+  }
   const dims = t.dims?.map((d) => (d === 0 ? null : d)) ?? null;
   const dynamic = dims === null || dims.some((d) => d === null);
   if (user) {

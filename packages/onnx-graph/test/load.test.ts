@@ -1,8 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { create, toBinary } from '@bufbuild/protobuf';
-import { ModelProtoSchema, TensorProto_DataLocation } from 'onnx-buf';
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { ModelProtoSchema, TensorProto_DataLocation, ValueInfoProtoSchema } from 'onnx-buf';
 import { describe, expect, it } from 'vitest';
 import { GraphError, encodeModel, loadModel, parseInputSpecs, saveModel, parseShape, type GraphErrorCode, type InputShapes } from '@dnnpart/onnx-graph';
 import { ModelBuilder, chain, inception, int64Tensor, residual, squeezeExcite, vi } from './_models.js';
@@ -258,6 +258,18 @@ describe('loadModel: bad input', () => {
     expect(err).toBeInstanceOf(GraphError);
     expect((err as GraphError).code).toBe(code);
     expect((err as GraphError).message).not.toContain('\n');
+  });
+
+  it('names a graph input that is an ONNX sequence: onnxruntime-node feeds tensors only', async () => {
+    const b = new ModelBuilder();
+    b.node('ConcatFromSequence', ['xs'], ['c'], { axis: 0 }, 'cat').node('Relu', ['c'], ['y'], {}, 'relu').output('y');
+    const m = fromBinary(ModelProtoSchema, b.bytes(17));
+    m.graph!.input.push(create(ValueInfoProtoSchema, { name: 'xs', type: { value: { case: 'sequenceType', value: { elemType: { value: { case: 'tensorType', value: { elemType: 1 } } } } } } }));
+    const err = await loadModel(toBinary(ModelProtoSchema, m)).then(() => null, (e: unknown) => e);
+    expect(err).toMatchObject({
+      code: 'GRAPH_UNSUPPORTED_DTYPE',
+      message: 'model bytes: graph input xs is an ONNX sequence (a list of tensors); dnnpart feeds models tensors only: export the model with tensor inputs',
+    });
   });
 
   it('names the output and node when the model gives an ONNX sequence, which no stage can hand on', async () => {
