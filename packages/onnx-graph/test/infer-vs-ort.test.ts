@@ -62,7 +62,7 @@ function opZoo(opset: number): ModelBuilder {
 /** onnxruntime's quantized forms: QDQ around a Conv, dynamic quantization before MatMulInteger, ConvInteger, QOperator. */
 function quantZoo(): ModelBuilder {
   const b = new ModelBuilder(5).input('x', [1, 3, 8, 8]).input('h', [2, 5, 16]);
-  const t = (name: string, dataType: number, dims: number[], bytes: Uint8Array) => {
+  const t = (name: string, dataType: number, dims: number[], bytes: Uint8Array<ArrayBuffer>) => {
     b.inits.push(create(TensorProtoSchema, { name, dataType, dims: dims.map(BigInt), rawData: bytes }));
     return name;
   };

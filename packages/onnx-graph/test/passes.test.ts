@@ -539,7 +539,7 @@ describe('model-local functions', () => {
 describe('dequantize-columns', () => {
   const u8 = (name: string, dims: number[], seed: number) =>
     create(TensorProtoSchema, { name, dataType: 2, dims: dims.map(BigInt), rawData: Uint8Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, i) => (i * 37 + seed) % 256) });
-  const scalar = (name: string, dataType: number, bytes: Uint8Array) => create(TensorProtoSchema, { name, dataType, dims: [], rawData: bytes });
+  const scalar = (name: string, dataType: number, bytes: Uint8Array<ArrayBuffer>) => create(TensorProtoSchema, { name, dataType, dims: [], rawData: bytes });
   const f32 = (v: number) => new Uint8Array(Float32Array.of(v).buffer);
   /**
    * A tied embedding as Optimum's quantized decoders have it: token ids -> Gather of an 8-bit table
