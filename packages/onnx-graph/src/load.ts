@@ -122,8 +122,8 @@ function readExternal(t: TensorProto, baseDir: string, fds: Map<string, { fd: nu
 }
 
 // Graph names exporters write whatever the model is (tf2onnx, torch.onnx by version, spox,
-// paddle2onnx, Optimum's merged decoders): as a model's name they would label every report and stage file of every model
-// from that tool the same, so the file's name is used instead.
+// paddle2onnx, Optimum's merged decoders): as a model's name they would label every report and
+// stage file of every model from that tool the same, so the file's name is used instead.
 const EXPORTER_GRAPH_NAMES: ReadonlySet<string> = new Set(['tf2onnx', 'torch-jit-export', 'torch_jit', 'main_graph', 'spox_graph', 'Model from PaddlePaddle.', 'merged']);
 
 /** Loads an ONNX model from a file path or bytes and analyses it (shapes for every tensor). */
