@@ -2,10 +2,10 @@
 // attributes and constant tensor contents. Pure functions; no I/O.
 import { create } from '@bufbuild/protobuf';
 import type { AttributeProto, TensorProto, ValueInfoProto } from 'onnx-buf';
-import { TensorProtoSchema } from 'onnx-buf';
+import { TensorProtoSchema, ValueInfoProtoSchema } from 'onnx-buf';
 import { AttributeProto_AttributeType, TensorProto_DataLocation } from 'onnx-buf';
 import { GraphError } from './errors.js';
-import type { AttributeValue, DType, TensorValue } from './types.js';
+import type { AttributeValue, DType, GraphTensor, TensorValue } from './types.js';
 
 /** ONNX TensorProto.DataType numbers of the element types this project handles. */
 export const DTYPE_BY_ONNX: ReadonlyMap<number, DType> = new Map<number, DType>([
@@ -248,4 +248,20 @@ export function tensorRawBytes(t: TensorProto, what: string): Uint8Array {
     }
   }
   return raw;
+}
+
+/** A tensor's ValueInfoProto: its element type and static shape. */
+export function tensorValueInfo(t: Pick<GraphTensor, 'name' | 'dtype' | 'shape'>): ValueInfoProto {
+  return create(ValueInfoProtoSchema, {
+    name: t.name,
+    type: {
+      value: {
+        case: 'tensorType',
+        value: {
+          elemType: ONNX_BY_DTYPE.get(t.dtype)!,
+          shape: { dim: t.shape.map((d) => ({ value: { case: 'dimValue' as const, value: BigInt(d) } })) },
+        },
+      },
+    },
+  });
 }

@@ -12,7 +12,8 @@ import {
 import { nodeReads } from './_build.js';
 import { GraphError } from './errors.js';
 import { addInitializers } from './_pass.js';
-import { tensorFromValues } from './_proto.js';
+import { tensorFromValues, tensorValueInfo } from './_proto.js';
+import type { Graph } from './types.js';
 
 /** Ops whose output is an ONNX sequence (a list of tensors), not a tensor. */
 export const SEQUENCE_OPS: ReadonlySet<string> = new Set(['SplitToSequence', 'SequenceConstruct', 'SequenceEmpty', 'SequenceInsert', 'SequenceErase', 'SequenceMap']);
@@ -135,4 +136,22 @@ export function groupSequences(proto: ModelProto, label: string): { readonly blo
   g.node = stableTopologicalOrder(kept).map((i) => kept[i]!);
   addInitializers(proto, conds);
   return { blocks: names, nodes: [...replaced.keys()].sort((a, b) => a - b).map((i) => nodes[i]!.name) };
+}
+
+/**
+ * Gives the blocks' branch outputs their element types and shapes once the model is analysed
+ * (a graph's outputs must be typed, and the branches are graphs).
+ */
+export function typeBlockOutputs(proto: ModelProto, graph: Graph, blocks: readonly string[]): void {
+  const names = new Set(blocks);
+  for (const n of proto.graph!.node) {
+    if (!names.has(n.name)) continue;
+    for (const a of n.attribute) {
+      if (!a.g) continue;
+      a.g.output = a.g.output.map((o) => {
+        const t = graph.tensors.get(o.name);
+        return t ? tensorValueInfo(t) : o;
+      });
+    }
+  }
 }

@@ -9,7 +9,7 @@ import { GraphError } from './errors.js';
 import { ELEMENT_BYTES, checkedDims, dtypeOf, numel } from './_proto.js';
 import { analyseModel, uniqueNodeNames, validateModel } from './_build.js';
 import { measureShapes } from './_ort.js';
-import { groupSequences, SEQUENCE_OPS } from './_sequence-blocks.js';
+import { groupSequences, SEQUENCE_OPS, typeBlockOutputs } from './_sequence-blocks.js';
 import { simplifyProto, type SimplifyReport } from './simplify.js';
 import type { DType, Graph, InputShapes } from './types.js';
 
@@ -170,6 +170,7 @@ export async function loadModel(source: string | Uint8Array, options: LoadOption
   const simplified: SimplifyReport = blocked.blocks.length === 0 ? passes
     : { ...passes, nodesBefore: fileNodes, sequenceBlocks: blocked.blocks.length, removedNodes: [...blocked.nodes, ...passes.removedNodes] };
   const r = await analyse(proto);
+  if (blocked.blocks.length > 0) typeBlockOutputs(proto, r.graph, blocked.blocks);
   checkLoopTrips(r.graph, loopTrips, label);
   const model = { graph: r.graph, proto, sha256, simplified };
   return path ? { ...model, path } : model;

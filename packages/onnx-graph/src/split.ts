@@ -7,7 +7,7 @@ import {
   type ModelProto, type NodeProto, type ValueInfoProto,
 } from 'onnx-buf';
 import { GraphError } from './errors.js';
-import { ONNX_BY_DTYPE } from './_proto.js';
+import { tensorValueInfo as valueInfo } from './_proto.js';
 import type { LoadedModel } from './load.js';
 import type { Graph, GraphNode, GraphTensor, SplitManifest, StageManifest } from './types.js';
 
@@ -119,21 +119,6 @@ export function stageAssignment(graph: Graph, spec: SplitSpec, why?: (name: stri
     }
   }
   return stageOf;
-}
-
-function valueInfo(t: GraphTensor): ValueInfoProto {
-  return create(ValueInfoProtoSchema, {
-    name: t.name,
-    type: {
-      value: {
-        case: 'tensorType',
-        value: {
-          elemType: ONNX_BY_DTYPE.get(t.dtype)!,
-          shape: { dim: t.shape.map((d) => ({ value: { case: 'dimValue' as const, value: BigInt(d) } })) },
-        },
-      },
-    },
-  });
 }
 
 /** Splits a loaded model into stages; each stage is a valid model with static shapes on its edges. */

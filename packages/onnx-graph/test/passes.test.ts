@@ -8,10 +8,14 @@ import {
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import {
-  encodeModel, graphCosts, loadModel, maxAbsDiff, randomFeeds, runModel, runStages, splitModel,
+  encodeModel, graphCosts, loadModel, maxAbsDiff, randomFeeds, runModel, runStages, saveModel, splitModel, writeSplit,
   type InputShapes, type LoadedModel,
 } from '@dnnpart/onnx-graph';
 import { ModelBuilder, floatTensor, int64Tensor, vi } from './_models.js';
+import { checkModels, checkerMissing } from './_checker.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** A Constant node whose single attribute is `attr`. */
 function constant(b: ModelBuilder, out: string, attr: ReturnType<typeof create<typeof AttributeProtoSchema>>): ModelBuilder {
@@ -592,7 +596,7 @@ describe('sequence blocks', () => {
     const w1 = b.weight('w1', [6, 3, 3, 3]);
     const w2 = b.weight('w2', [4, 6, 3, 3]);
     b.ints('one', [1], []);
-    return b.node('Conv', ['x', w1], ['c1'], { pads: [1, 1, 1, 1] }, 'conv1')
+    b.node('Conv', ['x', w1], ['c1'], { pads: [1, 1, 1, 1] }, 'conv1')
       .node('SplitToSequence', ['c1'], ['seq'], { axis: 1 }, 'split')
       .node('SequenceAt', ['seq', 'one'], ['part'], {}, 'at')
       .node('Relu', ['part'], ['rp'], {}, 'relu_part')
@@ -603,7 +607,10 @@ describe('sequence blocks', () => {
       .node('Conv', ['cs', w2], ['c2'], { pads: [1, 1, 1, 1] }, 'conv2')
       .node('SequenceConstruct', ['c2', 'c2'], ['pair'], {}, 'pair')
       .node('ConcatFromSequence', ['pair'], ['y'], { axis: 1 }, 'join')
-      .output('y').output('len');
+      .output('y', [1, 8, 8, 8]);
+    // Typed outputs, so the file itself passes the independent checker: y, and the list's length.
+    b.outputs.push(vi('len', [], 7));
+    return b;
   }
 
   it('the nodes each list links become one layer; the model and its stages compute what the file does', async () => {
@@ -616,6 +623,10 @@ describe('sequence blocks', () => {
     const block = model.graph.nodes[1]!;
     // The block gives the tensors read outside it (the list's length is a graph output).
     expect(block.outputs).toEqual(['len', 'cat']);
+    // Its branches' outputs carry their types once the model is analysed (a graph's outputs are typed).
+    const branch = model.proto.graph!.node.find((n) => n.name === 'split/sequences')!.attribute.find((a) => a.name === 'then_branch')!.g!;
+    expect(branch.output.map((o) => o.type?.value.case === 'tensorType' ? `${o.name}:${o.type.value.value.elemType}[${o.type.value.value.shape?.dim.map((d) => d.value.value).join(',')}]` : o.name))
+      .toEqual(['len:7[]', 'cat:1[1,7,8,8]']);
     expect(graphCosts(model.graph).unknownOps).toEqual([]);
     expect(await sameAsFile(bytes, model)).toBe(0);
     // Every cut between the layers: each stage is a model onnxruntime runs, and together they compute the file.
@@ -624,6 +635,16 @@ describe('sequence blocks', () => {
     for (const after of ['conv1', 'split/sequences', 'keep6', 'conv2']) {
       const stages = await runStages(splitModel(model, { after: [after] }), feeds);
       expect(maxAbsDiff(expected, stages, model.graph.outputs), after).toBe(0);
+    }
+    // The independent checker (python3-onnx, full check) accepts the block and its stage files.
+    if (checkerMissing) console.warn(`skipping the ONNX checker: ${checkerMissing}`);
+    else {
+      const dir = mkdtempSync(join(tmpdir(), 'sequence-blocks-'));
+      const split = splitModel(model, { after: ['split/sequences'] });
+      writeSplit(split, dir);
+      saveModel(model.proto, join(dir, 'simplified.onnx'));
+      expect(checkModels([join(dir, 'simplified.onnx'), ...split.stages.map((s) => join(dir, s.file))])).toBe('');
+      rmSync(dir, { recursive: true, force: true });
     }
     // A stage file loaded again keeps its block: it is not inlined, and it is not blocked twice.
     const again = await loadModel(encodeModel(splitModel(model, { after: ['keep6'] }).stages[0]!.proto));
