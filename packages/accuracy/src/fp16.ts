@@ -15,8 +15,8 @@ const KEEP_FP32 = new Set([
   'Resize', 'Upsample', 'Range', 'CumSum', 'TopK', 'NonMaxSuppression', 'RoiAlign', 'RandomUniformLike',
   'RandomNormalLike', 'ConstantOfShape', 'Shape', 'Size',
   // Quantization ops whose float inputs or outputs are float32 only in every opset (scales, or the
-  // tensor DynamicQuantizeLinear quantizes): an int8 export's integer kernels keep float32 around them.
-  'DynamicQuantizeLinear', 'QLinearConv', 'QLinearMatMul', 'MatMulInteger', 'ConvInteger',
+  // tensor DynamicQuantizeLinear quantizes). MatMulInteger and ConvInteger read no floats at all.
+  'DynamicQuantizeLinear', 'QLinearConv', 'QLinearMatMul',
 ]);
 
 /** Ops that take or give float16 only from opset 19 of the default domain (QuantizeLinear's input, DequantizeLinear's output). */

@@ -35,7 +35,9 @@ export function dequantizeColumns(proto: ModelProto): PassResult {
   // Scalar float32 initializers some node reads, by value: onnxruntime merges equal ones.
   const sameValue = new Map<number, number>();
   for (const t of inits.values()) {
-    if (t.dataType === FLOAT && scalar(t) && readers.has(t.name)) sameValue.set(valueOf(t), (sameValue.get(valueOf(t)) ?? 0) + 1);
+    if (t.dataType !== FLOAT || !scalar(t) || !readers.has(t.name)) continue;
+    const v = valueOf(t);
+    sameValue.set(v, (sameValue.get(v) ?? 0) + 1);
   }
   const taken = new Set([...inits.keys(), ...g.node.flatMap((n) => n.output)]);
   const unique = (base: string): string => {
@@ -56,10 +58,11 @@ export function dequantizeColumns(proto: ModelProto): PassResult {
     const y = n.output[0]!;
     const uses = readers.get(y) ?? [];
     if (outputs.has(y) || uses.length === 0 || !uses.every((r) => r.opType === 'MatMul' && isDefaultDomain(r.domain) && r.input[1] === y && r.input[0] !== y)) continue;
-    const shared = readers.get(scale.name)!.length > 1 || (zp !== undefined && readers.get(zp.name)!.length > 1) || (sameValue.get(valueOf(scale)) ?? 0) > 1;
+    const scaleValue = valueOf(scale);
+    const shared = readers.get(scale.name)!.length > 1 || (zp !== undefined && readers.get(zp.name)!.length > 1) || (sameValue.get(scaleValue) ?? 0) > 1;
     if (!shared) continue;
     const columns = Number(w.dims[1]);
-    const s = tensorFromValues(unique(`${n.name}/scale_per_column`), 'float32', [columns], new Array<number>(columns).fill(valueOf(scale)));
+    const s = tensorFromValues(unique(`${n.name}/scale_per_column`), 'float32', [columns], new Array<number>(columns).fill(scaleValue));
     added.push(s);
     n.input[1] = s.name;
     if (zp) {

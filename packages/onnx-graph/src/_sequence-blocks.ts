@@ -83,14 +83,11 @@ export function groupSequences(proto: ModelProto, label: string): { readonly blo
     while (stack.length) for (const j of next[stack.pop()!]!) if (!seen.has(j)) { seen.add(j); stack.push(j); }
     return seen;
   };
+  // A block is every node unioned with a sequence's producer, in file order.
   const members = (): Map<number, number[]> => {
+    const roots = new Set([...seq].map((s) => find(producer.get(s)!)));
     const m = new Map<number, number[]>();
-    for (const s of seq) for (const i of [producer.get(s)!, ...(readers.get(s) ?? [])]) {
-      const root = find(i);
-      if (!m.get(root)?.includes(i)) m.set(root, [...(m.get(root) ?? []), i]);
-    }
-    // Every node already unioned into a block belongs to it.
-    nodes.forEach((_, i) => { const root = find(i); if (m.has(root) && !m.get(root)!.includes(i)) m.get(root)!.push(i); });
+    nodes.forEach((_, i) => { const root = find(i); if (roots.has(root)) m.set(root, [...(m.get(root) ?? []), i]); });
     return m;
   };
   for (let changed = true; changed;) {
@@ -101,7 +98,7 @@ export function groupSequences(proto: ModelProto, label: string): { readonly blo
       for (const i of down) if (up.has(i) && find(i) !== find(block[0]!)) { union(i, block[0]!); changed = true; }
     }
   }
-  const blocks = [...members().values()].map((b) => b.sort((a, c) => a - c));
+  const blocks = [...members().values()];
 
   const taken = new Set<string>([...nodes.map((n) => n.name), ...nodes.flatMap((n) => n.output), ...g.initializer.map((t) => t.name), ...g.input.map((i) => i.name)]);
   const unique = (base: string) => {
