@@ -3,6 +3,10 @@
 // time(node) = max(ops / (peak × computeEfficiency), bytes / (bandwidth × memoryEfficiency)) + perOpOverhead
 // where ops = 2 × MACs + other FLOPs, and bytes = activations read + parameters + outputs, scaled
 // from the graph's element size to the precision's. Energy = the board's active power × time.
+// Two reads are priced as onnxruntime runs them rather than as the graph writes them: a Gather from
+// a constant table (an embedding) reads the rows it gives, not the whole table; and a
+// DequantizeLinear of stored 8-bit weights read only as the weight of products is fused into them
+// (QLinearConv, MatMulNBits): it costs nothing and its products read the stored bytes.
 import { median } from 'simple-statistics';
 import { convWeight, graphCosts, type Graph, type GraphCosts } from '@dnnpart/onnx-graph';
 import { estimatedBoundary } from './boundary.js';
@@ -37,6 +41,33 @@ interface NodeWork {
   readonly grouped: boolean;
   readonly group: number;
   readonly kind: OpClass;
+  /** Folded into the products that read it (a weight's DequantizeLinear): no time of its own. */
+  readonly fused: boolean;
+}
+
+/** Ops that read a weight as their second input, into which onnxruntime folds that weight's DequantizeLinear. */
+const WEIGHT_READERS = new Set(['Conv', 'ConvTranspose', 'MatMul', 'Gemm']);
+
+/**
+ * The DequantizeLinear nodes of stored weights (an initializer's data) whose output is read only
+ * as the weight (second input) of Conv, ConvTranspose, MatMul or Gemm, mapped to the bytes they
+ * store (data, scale and zero point): onnxruntime fuses them into the product.
+ */
+function fusedWeightDequantizers(graph: Graph): Map<string, number> {
+  const byName = new Map(graph.nodes.map((n) => [n.name, n]));
+  const out = new Map<string, number>();
+  for (const n of graph.nodes) {
+    if (n.op !== 'DequantizeLinear' || n.domain !== '') continue;
+    if (!n.inputs.every((x) => !x || graph.tensors.get(x)?.isInitializer)) continue;
+    const y = graph.tensors.get(n.outputs[0] ?? '');
+    if (!y || y.isGraphOutput || y.consumers.length === 0) continue;
+    const asWeight = y.consumers.every((c) => {
+      const k = byName.get(c);
+      return k !== undefined && k.domain === '' && WEIGHT_READERS.has(k.op) && k.inputs.indexOf(y.name) === 1 && k.inputs.lastIndexOf(y.name) === 1;
+    });
+    if (asWeight) out.set(n.name, n.inputs.reduce((s, x) => s + (x ? graph.tensors.get(x)?.bytes ?? 0 : 0), 0));
+  }
+  return out;
 }
 
 /** The op classes that get their own efficiency (AnalyticParameters.opEfficiency). */
@@ -48,17 +79,25 @@ const MATMUL_OPS = new Set([
 
 function nodeWork(graph: Graph, precision: Precision, all: GraphCosts = graphCosts(graph)): NodeWork[] {
   const costs = all.nodes;
+  const fused = fusedWeightDequantizers(graph);
+  // A fused DequantizeLinear's output, as its products read it: the stored bytes.
+  const storedWeights = new Map<string, number>();
+  for (const n of graph.nodes) if (fused.has(n.name)) storedWeights.set(n.outputs[0]!, fused.get(n.name)!);
   return graph.nodes.map((n) => {
     const c = costs.get(n.name);
     const ratio = (t: string) => {
+      const stored = storedWeights.get(t);
+      if (stored !== undefined) return stored;
       const tensor = graph.tensors.get(t);
       if (!tensor) return 0;
       // Floating-point tensors move at the target precision; integer tensors (shapes, indices) as they are.
       return tensor.dtype.startsWith('float') || tensor.dtype === 'bfloat16' ? (tensor.bytes * PRECISION_BYTES[precision]) / elementBytes(tensor.dtype) : tensor.bytes;
     };
-    const activationsIn = n.inputs.filter((t) => t && !graph.tensors.get(t)?.isInitializer).reduce((s, t) => s + ratio(t), 0);
-    const params = n.inputs.filter((t) => t && graph.tensors.get(t)?.isInitializer).reduce((s, t) => s + ratio(t), 0);
     const outputs = n.outputs.filter((t) => t).reduce((s, t) => s + ratio(t), 0);
+    // A Gather from a constant table reads the rows it gives (as many bytes as its output), not the table.
+    const read = (t: string, i: number) => (i === 0 && n.op === 'Gather' && n.domain === '' && graph.tensors.get(t)?.isInitializer ? Math.min(ratio(t), outputs) : ratio(t));
+    const activationsIn = n.inputs.reduce((s, t, i) => (t && !graph.tensors.get(t)?.isInitializer ? s + read(t, i) : s), 0);
+    const params = n.inputs.reduce((s, t, i) => (t && graph.tensors.get(t)?.isInitializer ? s + read(t, i) : s), 0);
     const g = n.attributes['group'];
     const weight = convWeight(n);
     const group = weight !== undefined && typeof g === 'number' && g > 1 ? g : 1;
@@ -73,6 +112,7 @@ function nodeWork(graph: Graph, precision: Precision, all: GraphCosts = graphCos
       grouped: group > 1,
       group,
       kind: (c?.macs ?? 0) === 0 ? 'elementwise' : MATMUL_OPS.has(n.op) ? 'matmul' : group > 1 && depthwise(graph, weight) ? 'depthwiseConv' : 'conv',
+      fused: fused.has(n.name),
     };
   });
 }
@@ -139,6 +179,7 @@ function pickPrecision(d: BoardDescription, wanted?: Precision): Precision {
 }
 
 function nodeMs(w: NodeWork, peakOpsPerMs: number, bytesPerMs: number, p: AnalyticParameters): number {
+  if (w.fused) return 0;
   const k = p.opEfficiency;
   // With per-op multipliers, depthwise convolutions get theirs and other grouped convolutions
   // (RegNet's, ResNeXt's) count as convolutions; without, every grouped one gets groupedConvEfficiency.

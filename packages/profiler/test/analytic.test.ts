@@ -115,13 +115,20 @@ describe('a model that computes in its own precision (int8-quantized, float16)',
     expect(p.analytic!.precision).toBe('int8');
     expect(p.warnings).toEqual([`conv-relu-${form} is quantized to int8 (100 % of its MACs in 8-bit products): priced at hand's int8 peak (40 GOPS) with the efficiencies of its fp32 kernels (a board's precision: field in the system file sets another)`]);
     // Priced at fp32 when told: QLinearConv's 13824 ops at 10 GOPS x 0.5 (its 8-bit operands keep it
-    // compute-bound); the QDQ Conv moves 768 + 432 + 1024 float32 bytes (its weight comes dequantized) at 1 GB/s x 0.25.
+    // compute-bound); the QDQ Conv moves 768 + 1024 float32 bytes and its stored weight (108 int8
+    // + a 4-byte scale + a 1-byte zero point: onnxruntime fuses the weight's DequantizeLinear into it) at 1 GB/s x 0.25.
     const fp32 = analyticProfile(graph, board(), { sha256: 'a'.repeat(64), precision: 'fp32' });
     expect(fp32.analytic!.precision).toBe('fp32');
     expect(fp32.warnings).toEqual([]);
     const conv = (q: Profile) => q.nodes.find((n) => n.name === '/conv/Conv')!.latencyMs.median;
-    expect(conv(fp32)).toBeCloseTo(form === 'qoperator' ? 13824 / (10e6 * 0.5) + 0.001 : 2224 / (1e6 * 0.25) + 0.001, 6);
+    expect(conv(fp32)).toBeCloseTo(form === 'qoperator' ? 13824 / (10e6 * 0.5) + 0.001 : 1905 / (1e6 * 0.25) + 0.001, 6);
     expect(conv(p)).toBeLessThan(conv(fp32));
+    // The fused weight DequantizeLinear costs nothing; the activation's Q and DQ are priced as they run.
+    if (form === 'qdq') {
+      const ms = (q: Profile, name: string) => q.nodes.find((n) => n.name === name)!.latencyMs.median;
+      expect(ms(fp32, '/dqw')).toBe(0);
+      expect(ms(fp32, '/dq')).toBeCloseTo((192 + 4 + 1 + 768) / (1e6 * 0.25) + 0.001, 6);
+    }
   });
 
   it('a float16 export: priced at the board\'s fp16 peak, or at its default with a warning when it has none', async () => {
@@ -144,6 +151,41 @@ describe('a model that computes in its own precision (int8-quantized, float16)',
     const p = analyticProfile(await quantizedConvRelu('qoperator'), board({ peakGops: { fp32: 10 } }), { sha256: 'a'.repeat(64) });
     expect(p.analytic!.precision).toBe('fp32');
     expect(p.warnings).toEqual(["conv-relu-qoperator is quantized to int8 (100 % of its MACs in 8-bit products), but hand gives no int8 peak: priced at fp32"]);
+  });
+});
+
+describe('reads priced as onnxruntime runs them', () => {
+  // ids[2] (int64) -> Gather from table[1000, 16] -> g[2, 16] -> MatMul with DQ(w_q[16, 8] int8) -> y[2, 8].
+  async function embedAndProject(weightReaders = 1) {
+    const b = new Builder().input('ids', [2], DT.INT64).output('y', [2, 8]);
+    const table = b.weight('table', [1000, 16]);
+    const w = b.raw('w_q', DT.INT8, [16, 8], Int8Array.from({ length: 128 }, (_, i) => (i % 7) - 3));
+    const s = b.raw('s', DT.FLOAT, [], Float32Array.of(0.01));
+    b.node('Gather', '/embed/Gather', [table, 'ids'], ['g'], { axis: 0 });
+    b.node('DequantizeLinear', '/w/DequantizeLinear', [w, s], ['wd']);
+    b.node('MatMul', '/proj/MatMul', ['g', 'wd'], ['y']);
+    // A second reader that takes the dequantized weight as data, not as a weight: then it is not fused.
+    if (weightReaders > 1) b.output('wd2', [16, 8]).node('Relu', '/w/Relu', ['wd'], ['wd2']);
+    return (await loadModel(b.bytes(), { name: 'embed-project' })).graph;
+  }
+  const ms = (p: Profile, name: string) => p.nodes.find((n) => n.name === name)!.latencyMs.median;
+
+  it('a Gather from a constant table reads the rows it gives, not the table', async () => {
+    const p = analyticProfile(await embedAndProject(), board(), { sha256: 'a'.repeat(64), precision: 'fp32' });
+    // Reads 16 (int64 ids) + 128 (two rows of float32) bytes, writes 128: 272 bytes at 1 GB/s x 0.25,
+    // not the 64,000-byte table.
+    expect(ms(p, '/embed/Gather')).toBeCloseTo(272 / 2.5e5 + 0.001, 9);
+  });
+
+  it('a stored weight\'s DequantizeLinear read only as a product\'s weight is fused into it; read otherwise, it runs', async () => {
+    const fused = analyticProfile(await embedAndProject(), board(), { sha256: 'a'.repeat(64), precision: 'fp32' });
+    expect(ms(fused, '/w/DequantizeLinear')).toBe(0);
+    // MatMul: 2 x 16 x 8 = 256 MACs (512 ops, 1e-4 ms at 5 GOPS); bytes 128 in + 128 int8 + 4 scale + 64 out = 324.
+    expect(ms(fused, '/proj/MatMul')).toBeCloseTo(324 / 2.5e5 + 0.001, 9);
+    const unfused = analyticProfile(await embedAndProject(2), board(), { sha256: 'a'.repeat(64), precision: 'fp32' });
+    // DequantizeLinear: 128 int8 + 4 in, 512 float32 out; the MatMul then reads the 512 float32 bytes.
+    expect(ms(unfused, '/w/DequantizeLinear')).toBeCloseTo(644 / 2.5e5 + 0.001, 9);
+    expect(ms(unfused, '/proj/MatMul')).toBeCloseTo((128 + 512 + 64) / 2.5e5 + 0.001, 9);
   });
 });
 
