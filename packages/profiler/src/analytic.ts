@@ -46,12 +46,12 @@ interface NodeWork {
 }
 
 /** Ops that read a weight as their second input, into which onnxruntime folds that weight's DequantizeLinear. */
-const WEIGHT_READERS = new Set(['Conv', 'ConvTranspose', 'MatMul', 'Gemm']);
+const WEIGHT_READERS = new Set(['Conv', 'MatMul', 'Gemm']);
 
 /**
  * The DequantizeLinear nodes of stored weights (an initializer's data) whose output is read only
- * as the weight (second input) of Conv, ConvTranspose, MatMul or Gemm, mapped to the bytes they
- * store (data, scale and zero point): onnxruntime fuses them into the product.
+ * as the weight (second input) of Conv, MatMul or Gemm, mapped to the bytes they store (data,
+ * scale and zero point): onnxruntime fuses them into the product (QLinearConv, MatMulNBits, QGemm).
  */
 function fusedWeightDequantizers(graph: Graph): Map<string, number> {
   const byName = new Map(graph.nodes.map((n) => [n.name, n]));
