@@ -1,8 +1,12 @@
 // Analytic profiles: a per-node roofline estimate for boards that are not at hand.
 //
-// time(node) = max(ops / (peak × computeEfficiency), bytes / (bandwidth × memoryEfficiency)) + perOpOverhead
-// where ops = 2 × MACs + other FLOPs, and bytes = activations read + parameters + outputs, scaled
-// from the graph's element size to the precision's. Energy = the board's active power × time.
+// time(node) = max(ops / (peak × computeEfficiency), memory time) + perOpOverhead
+// memory time = (activations read + outputs) / (activation bandwidth × memoryEfficiency)
+//             + parameters / (memory bandwidth × memoryEfficiency)
+// where ops = 2 × MACs + other FLOPs, and bytes are scaled from the graph's element size to the
+// precision's. Activations were written by the kernel just before and come from cache: a
+// description may give the bandwidth of a cache-sized copy (activationBandwidthBytesPerSec); without
+// one they move at the memory bandwidth, as weights do. Energy = the board's active power × time.
 // Two reads are priced as onnxruntime runs them rather than as the graph writes them: a Gather from
 // a constant table (an embedding) reads the rows it gives, not the whole table; and a
 // DequantizeLinear of stored 8-bit weights read only as the weight of products is fused into them
@@ -33,7 +37,10 @@ interface NodeWork {
   readonly name: string;
   readonly op: string;
   readonly ops: number;
-  readonly bytes: number;
+  /** Bytes of activations read and written (from cache when the description says how fast that is). */
+  readonly activationBytes: number;
+  /** Bytes of parameters read (from memory). */
+  readonly weightBytes: number;
   readonly macs: number;
   readonly paramBytes: number;
   readonly outputBytes: number;
@@ -96,8 +103,10 @@ function nodeWork(graph: Graph, precision: Precision, all: GraphCosts = graphCos
     const outputs = n.outputs.filter((t) => t).reduce((s, t) => s + ratio(t), 0);
     // A Gather from a constant table reads the rows it gives (as many bytes as its output), not the table.
     const read = (t: string, i: number) => (i === 0 && n.op === 'Gather' && n.domain === '' && graph.tensors.get(t)?.isInitializer ? Math.min(ratio(t), outputs) : ratio(t));
-    const activationsIn = n.inputs.reduce((s, t, i) => (t && !graph.tensors.get(t)?.isInitializer ? s + read(t, i) : s), 0);
-    const params = n.inputs.reduce((s, t, i) => (t && graph.tensors.get(t)?.isInitializer ? s + read(t, i) : s), 0);
+    // Parameters: initializers, and the stored weights of a fused DequantizeLinear.
+    const isWeight = (t: string) => graph.tensors.get(t)?.isInitializer === true || storedWeights.has(t);
+    const activationsIn = n.inputs.reduce((s, t, i) => (t && !isWeight(t) ? s + read(t, i) : s), 0);
+    const params = n.inputs.reduce((s, t, i) => (t && isWeight(t) ? s + read(t, i) : s), 0);
     const g = n.attributes['group'];
     const weight = convWeight(n);
     const group = weight !== undefined && typeof g === 'number' && g > 1 ? g : 1;
@@ -105,7 +114,8 @@ function nodeWork(graph: Graph, precision: Precision, all: GraphCosts = graphCos
       name: n.name,
       op: n.op,
       ops: 2 * (c?.macs ?? 0) + (c?.flops ?? 0),
-      bytes: activationsIn + params + outputs,
+      activationBytes: activationsIn + outputs,
+      weightBytes: params,
       macs: c?.macs ?? 0,
       paramBytes: c?.paramBytes ?? 0,
       outputBytes: c?.outputBytes ?? 0,
@@ -178,7 +188,23 @@ function pickPrecision(d: BoardDescription, wanted?: Precision): Precision {
   return p;
 }
 
-function nodeMs(w: NodeWork, peakOpsPerMs: number, bytesPerMs: number, p: AnalyticParameters): number {
+/** A board's rates per millisecond: peak ops at the priced precision, memory and activation bytes. */
+interface Rates {
+  readonly peakOpsPerMs: number;
+  readonly bytesPerMs: number;
+  readonly activationBytesPerMs: number;
+}
+
+function ratesOf(description: BoardDescription, precision: Precision): Rates {
+  const bytesPerMs = description.memoryBandwidthBytesPerSec / 1e3;
+  return {
+    peakOpsPerMs: description.peakGops[precision]! * 1e6,
+    bytesPerMs,
+    activationBytesPerMs: description.activationBandwidthBytesPerSec !== undefined ? description.activationBandwidthBytesPerSec / 1e3 : bytesPerMs,
+  };
+}
+
+function nodeMs(w: NodeWork, r: Rates, p: AnalyticParameters): number {
   if (w.fused) return 0;
   const k = p.opEfficiency;
   // With per-op multipliers, depthwise convolutions get theirs and other grouped convolutions
@@ -188,7 +214,7 @@ function nodeMs(w: NodeWork, peakOpsPerMs: number, bytesPerMs: number, p: Analyt
   const ce = Math.min(1, p.computeEfficiency * grouped * cls);
   const me = Math.min(1, p.memoryEfficiency * (w.kind === 'elementwise' ? k?.elementwise ?? 1 : 1));
   const ops = p.groupedConvAsDense ? w.ops * w.group : w.ops;
-  return Math.max(ops / (peakOpsPerMs * ce), w.bytes / (bytesPerMs * me)) + p.perOpOverheadMs;
+  return Math.max(ops / (r.peakOpsPerMs * ce), (w.activationBytes / r.activationBytesPerMs + w.weightBytes / r.bytesPerMs) / me) + p.perOpOverheadMs;
 }
 
 /** A per-node roofline profile of `graph` on the described board, marked "source": "analytic". */
@@ -208,12 +234,11 @@ export function analyticProfile(graph: Graph, description: BoardDescription, opt
     } else warnings.push(`${own.why}, but ${description.name} gives no ${own.precision} peak: priced at ${precision}`);
   }
   const params: AnalyticParameters = { ...DEFAULT_ANALYTIC, ...stripCalibration(description.analytic), ...options.parameters };
-  const peakOpsPerMs = description.peakGops[precision]! * 1e6;
-  const bytesPerMs = description.memoryBandwidthBytesPerSec / 1e3;
+  const rates = ratesOf(description, precision);
   const work = nodeWork(graph, precision, costs);
   const activeW = description.power.activeW;
   const nodes: ProfileNode[] = work.map((w) => {
-    const ms = round(nodeMs(w, peakOpsPerMs, bytesPerMs, params));
+    const ms = round(nodeMs(w, rates, params));
     return {
       name: w.name,
       op: w.op,
@@ -316,8 +341,7 @@ export interface CalibrationResult {
  */
 export function calibrateAnalytic(pairs: readonly { readonly graph: Graph; readonly measured: Profile }[], description: BoardDescription, precision?: Precision): CalibrationResult {
   const p = pickPrecision(description, precision);
-  const peakOpsPerMs = description.peakGops[p]! * 1e6;
-  const bytesPerMs = description.memoryBandwidthBytesPerSec / 1e3;
+  const rates = ratesOf(description, p);
   const data = pairs.map(({ graph, measured }) => {
     const m = new Map(measured.nodes.map((n) => [n.name, n.latencyMs.median]));
     const items = nodeWork(graph, p).filter((w) => m.has(w.name)).map((w) => ({ w, m: m.get(w.name)! }));
@@ -328,7 +352,7 @@ export function calibrateAnalytic(pairs: readonly { readonly graph: Graph; reado
   const asDense = description.analytic?.groupedConvAsDense ? { groupedConvAsDense: true } : {};
   // Each graph's time-weighted error, averaged over graphs, so one large network does not decide alone.
   const errorOf = (params: AnalyticParameters) =>
-    data.reduce((e, g) => e + g.items.reduce((s, d) => s + Math.abs(nodeMs(d.w, peakOpsPerMs, bytesPerMs, params) - d.m), 0) / g.total, 0) / data.length;
+    data.reduce((e, g) => e + g.items.reduce((s, d) => s + Math.abs(nodeMs(d.w, rates, params) - d.m), 0) / g.total, 0) / data.length;
   const effs = Array.from({ length: 40 }, (_, i) => 0.01 * Math.pow(100, i / 39)); // 0.01 .. 1, log-spaced
   const overheads = Array.from({ length: 21 }, (_, i) => (i === 0 ? 0 : 0.001 * Math.pow(200, (i - 1) / 19))); // 0, 1 µs .. 0.2 ms
   const fitMain = (grouped: number): CalibrationResult => {
@@ -377,15 +401,14 @@ export function calibrateAnalytic(pairs: readonly { readonly graph: Graph; reado
 export function calibrateAnalyticPerOp(pairs: readonly { readonly graph: Graph; readonly measured: Profile }[], description: BoardDescription, precision?: Precision): CalibrationResult {
   const base = calibrateAnalytic(pairs, description, precision);
   const p = pickPrecision(description, precision);
-  const peakOpsPerMs = description.peakGops[p]! * 1e6;
-  const bytesPerMs = description.memoryBandwidthBytesPerSec / 1e3;
+  const rates = ratesOf(description, p);
   const data = pairs.map(({ graph, measured }) => {
     const m = new Map(measured.nodes.map((n) => [n.name, n.latencyMs.median]));
     const items = nodeWork(graph, p).filter((w) => m.has(w.name)).map((w) => ({ w, m: m.get(w.name)! }));
     return { items, total: items.reduce((s, d) => s + d.m, 0) };
   }).filter((d) => d.total > 0);
   const errorOf = (params: AnalyticParameters) =>
-    data.reduce((e, g) => e + g.items.reduce((s, d) => s + Math.abs(nodeMs(d.w, peakOpsPerMs, bytesPerMs, params) - d.m), 0) / g.total, 0) / data.length;
+    data.reduce((e, g) => e + g.items.reduce((s, d) => s + Math.abs(nodeMs(d.w, rates, params) - d.m), 0) / g.total, 0) / data.length;
   const present = new Set(data.flatMap((g) => g.items.map((d) => d.w.kind)));
   const grid = Array.from({ length: 41 }, (_, i) => 0.1 * Math.pow(100, i / 40)); // 0.1 .. 10, log-spaced
   const { groupedConvEfficiency, ...rest } = base.parameters;

@@ -39,6 +39,7 @@ export const boardDescriptionJsonSchema = {
       properties: { fp32: pos, fp16: pos, int16: pos, int8: pos },
     },
     memoryBandwidthBytesPerSec: pos,
+    activationBandwidthBytesPerSec: pos,
     memoryBytes: pos,
     power: {
       type: 'object',

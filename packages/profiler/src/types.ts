@@ -199,6 +199,12 @@ export interface BoardDescription {
   /** Peak throughput per precision in GOPS (1 MAC = 2 ops); absent precisions are unsupported. */
   readonly peakGops: Readonly<Partial<Record<Precision, number>>>;
   readonly memoryBandwidthBytesPerSec: number;
+  /**
+   * How fast activations move: the bandwidth of a copy the size of a layer's tensors (a few MiB,
+   * cache-resident), which analytic profiles charge activations at (weights stay at
+   * memoryBandwidthBytesPerSec). Absent: the memory bandwidth.
+   */
+  readonly activationBandwidthBytesPerSec?: number;
   readonly memoryBytes: number;
   readonly power: { readonly idleW: number; readonly activeW: number };
   readonly sources: readonly string[];

@@ -51,6 +51,13 @@ describe('analyticProfile: roofline values computed by hand', () => {
       // conv: max(13824 / 2e7, 560 / 2.5e5) + 0.001; relu: max(256 / 2e7, 512 / 2.5e5) + 0.001
       [560 / 2.5e5 + 0.001, 512 / 2.5e5 + 0.001],
     ],
+    [
+      'activations from cache at 4 GB/s, weights from memory at 1 GB/s (both at 25 %)',
+      board({ activationBandwidthBytesPerSec: 4e9 }),
+      undefined,
+      // conv: max(13824 / 5e6, 1792 / 1e6 + 448 / 2.5e5) + 0.001; relu: max(256 / 5e6, 2048 / 1e6) + 0.001
+      [1792 / 1e6 + 448 / 2.5e5 + 0.001, 2048 / 1e6 + 0.001],
+    ],
   ])('%s', async (_label, desc, precision, [conv, relu]) => {
     const g = await convRelu();
     const p = analyticProfile(g, desc, { sha256: 'C'.repeat(64), ...(precision ? { precision } : {}) });
