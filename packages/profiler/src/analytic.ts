@@ -9,8 +9,8 @@
 // one they move at the memory bandwidth, as weights do. Energy = the board's active power × time.
 // Two reads are priced as onnxruntime runs them rather than as the graph writes them: a Gather from
 // a constant table (an embedding) reads the rows it gives, not the whole table; and a
-// DequantizeLinear of stored 8-bit weights read only as the weight of products is fused into them
-// (QLinearConv, MatMulNBits): it costs nothing and its products read the stored bytes.
+// DequantizeLinear of stored (quantized) weights read only as the weight of Conv, MatMul or Gemm is
+// fused into them (QLinearConv, MatMulNBits, QGemm): it costs nothing and they read the stored bytes.
 import { median } from 'simple-statistics';
 import { convWeight, graphCosts, type Graph, type GraphCosts } from '@dnnpart/onnx-graph';
 import { estimatedBoundary } from './boundary.js';
