@@ -4,8 +4,9 @@
 // AVX-512, 2.3x apart on ResNet-18 at one thread, so a description fitted on one cannot be checked
 // on another):
 //   1. this machine described: the copy bandwidth at 256 MiB (DRAM) and at 4 MiB (a layer's
-//      tensors, from cache), and an fp32 peak that bounds it from above (cores x 4 GHz x the FMA
-//      width /proc/cpuinfo shows), which the fitted compute efficiency scales down;
+//      tensors, from cache), an fp32 peak that bounds it from above (cores x 4 GHz x the FMA width
+//      /proc/cpuinfo shows), which the fitted compute efficiency scales down, and its stage
+//      boundary (calibrateBoundary at one thread: what a run costs beyond its kernels);
 //   2. the nine zoo CNNs profiled here at one thread, and the roofline fitted on them
 //      (calibrateAnalyticPerOp), twice: with activations at the 4 MiB bandwidth
 //      (activationBandwidthBytesPerSec) and with every byte at the DRAM bandwidth, as before;
@@ -21,7 +22,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadModel } from '../packages/onnx-graph/dist/index.js';
-import { analyticProfile, boundaryMs, calibrateAnalyticPerOp, compareProfiles, loadBoardDescription, readProfile, validateBoardDescription } from '../packages/profiler/dist/index.js';
+import { analyticProfile, boundaryMs, calibrateAnalyticPerOp, calibrateBoundary, compareProfiles, loadBoardDescription, readProfile, validateBoardDescription } from '../packages/profiler/dist/index.js';
 import { buildZooModel, externalModels } from '../packages/zoo/dist/index.js';
 import { copyBandwidth } from './_copy-bandwidth.mjs';
 
@@ -42,6 +43,7 @@ const flags = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8'
 const flopsPerCycle = flags.includes('avx512f') ? 64 : flags.includes('avx2') ? 32 : 16;
 const machineFile = join(dir, 'machine.json');
 const machine = reuse && existsSync(machineFile) ? JSON.parse(readFileSync(machineFile, 'utf8')) : { dram: copyBandwidth(256), cache: copyBandwidth(4), flopsPerCycle };
+machine.boundary ??= (await calibrateBoundary({ threads: 1 })).boundary;
 writeFileSync(machineFile, JSON.stringify(machine));
 const base = await loadBoardDescription(join(root, 'profiles/boards/ci-x86-2core.yaml'));
 const describe = (activations) =>
@@ -54,7 +56,7 @@ const describe = (activations) =>
     ...(activations ? { activationBandwidthBytesPerSec: machine.cache } : {}),
     memoryBytes: base.memoryBytes,
     power: base.power,
-    boundary: base.boundary,
+    boundary: { fixedMs: machine.boundary.fixedMs, inMsPerByte: machine.boundary.inMsPerByte, outMsPerByte: machine.boundary.outMsPerByte },
     sources: ['bench/analytic-real-models.mjs'],
   });
 
@@ -77,7 +79,7 @@ function stageError(graph, description, params, measured) {
 }
 
 console.log(`# analytic profiles against measurement here, 1 thread: ${new Date().toISOString()}, ${cpus()[0]?.model ?? 'cpu'} x${cpus().length} (${flopsPerCycle} fp32 FLOP/cycle), node ${process.version}, load ${loadavg().map((x) => x.toFixed(2)).join(' ')}; profile --runs ${runs}`);
-console.log(`# copy bandwidth: 256 MiB ${(machine.dram / 1e9).toFixed(1)} GB/s, 4 MiB ${(machine.cache / 1e9).toFixed(1)} GB/s; fp32 peak bound ${cpus().length * 4 * machine.flopsPerCycle} GOPS\n`);
+console.log(`# copy bandwidth: 256 MiB ${(machine.dram / 1e9).toFixed(1)} GB/s, 4 MiB ${(machine.cache / 1e9).toFixed(1)} GB/s; fp32 peak bound ${cpus().length * 4 * machine.flopsPerCycle} GOPS; stage boundary ${machine.boundary.fixedMs.toFixed(4)} ms + ${(machine.boundary.inMsPerByte * 1e6).toFixed(3)} ms/MB in + ${(machine.boundary.outMsPerByte * 1e6).toFixed(3)} ms/MB out\n`);
 
 // 2. The zoo, profiled here, and the two fits.
 const zoo = [];
