@@ -60,7 +60,7 @@ const describe = (activations) =>
     sources: ['bench/analytic-real-models.mjs'],
   });
 
-/** Profiles `file` here at one thread into `out` (or takes the one a previous run left with --reuse); null on failure. */
+/** Profiles `file` here at one thread into `out` (or takes the one a previous run left with --reuse); { error } on failure. */
 async function profileHere(file, out, inputs = []) {
   if (!(reuse && existsSync(out))) {
     const r = spawnSync(process.execPath, [CLI, 'profile', file, ...inputs, '--board', 'here', '--threads', '1', '--runs', String(runs), '--warmup', '3', '--boundary', 'default', '-o', out, '-q'], { encoding: 'utf8' });
