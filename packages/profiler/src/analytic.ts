@@ -56,9 +56,10 @@ interface NodeWork {
 const WEIGHT_READERS = new Set(['Conv', 'MatMul', 'Gemm']);
 
 /**
- * The DequantizeLinear nodes of stored weights (an initializer's data) whose output is read only
- * as the weight (second input) of Conv, MatMul or Gemm, mapped to the bytes they store (data,
- * scale and zero point): onnxruntime fuses them into the product (QLinearConv, MatMulNBits, QGemm).
+ * The outputs of DequantizeLinear nodes of stored weights (an initializer's data) read only as the
+ * weight (second input) of Conv, MatMul or Gemm, mapped to the bytes those nodes store (data,
+ * scale and zero point): onnxruntime fuses them into the product (QLinearConv, MatMulNBits, QGemm),
+ * which reads the stored bytes.
  */
 function fusedWeightDequantizers(graph: Graph): Map<string, number> {
   const byName = new Map(graph.nodes.map((n) => [n.name, n]));
@@ -72,7 +73,7 @@ function fusedWeightDequantizers(graph: Graph): Map<string, number> {
       const k = byName.get(c);
       return k !== undefined && k.domain === '' && WEIGHT_READERS.has(k.op) && k.inputs.indexOf(y.name) === 1 && k.inputs.lastIndexOf(y.name) === 1;
     });
-    if (asWeight) out.set(n.name, n.inputs.reduce((s, x) => s + (x ? graph.tensors.get(x)?.bytes ?? 0 : 0), 0));
+    if (asWeight) out.set(y.name, n.inputs.reduce((s, x) => s + (x ? graph.tensors.get(x)?.bytes ?? 0 : 0), 0));
   }
   return out;
 }
@@ -86,10 +87,7 @@ const MATMUL_OPS = new Set([
 
 function nodeWork(graph: Graph, precision: Precision, all: GraphCosts = graphCosts(graph)): NodeWork[] {
   const costs = all.nodes;
-  const fused = fusedWeightDequantizers(graph);
-  // A fused DequantizeLinear's output, as its products read it: the stored bytes.
-  const storedWeights = new Map<string, number>();
-  for (const n of graph.nodes) if (fused.has(n.name)) storedWeights.set(n.outputs[0]!, fused.get(n.name)!);
+  const storedWeights = fusedWeightDequantizers(graph);
   return graph.nodes.map((n) => {
     const c = costs.get(n.name);
     const ratio = (t: string) => {
@@ -122,7 +120,7 @@ function nodeWork(graph: Graph, precision: Precision, all: GraphCosts = graphCos
       grouped: group > 1,
       group,
       kind: (c?.macs ?? 0) === 0 ? 'elementwise' : MATMUL_OPS.has(n.op) ? 'matmul' : group > 1 && depthwise(graph, weight) ? 'depthwiseConv' : 'conv',
-      fused: fused.has(n.name),
+      fused: n.op === 'DequantizeLinear' && storedWeights.has(n.outputs[0] ?? ''),
     };
   });
 }
