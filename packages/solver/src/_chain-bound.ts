@@ -83,15 +83,89 @@ interface Groups {
 }
 
 /**
- * Visit every cut set once, calling `leaf` with its running sums; false when `deadline` passed first.
- * Each cut set is reached from a smaller one by adding a node that is ready (all its predecessors in)
- * and later in topological order than the node added last, so every step of the walk is a cut set
- * (no dead ends) and costs the graph's width, not its size. Iterative: deep graphs cannot overflow
- * the stack.
+ * What the walk visits. Exact (`kept` undefined): every cut set of the graph. Relaxed: the downsets of
+ * the order the kept nodes induce (u before v when a path joins them); the other nodes are free. A
+ * cut set D' of the graph restricts to the kept downset D = D' ∩ kept, and lies between D's least
+ * extension (D and every free node some node of D depends on: `below`) and its most (D and every free
+ * node all of whose kept ancestors are in D: `above`, `need`). So summing a quantity over the least
+ * and the most extension brackets it for every cut set D stands for, and the programme's bound holds
+ * (a stage of free nodes only goes from a group to itself).
  */
-function walkCutSets(cp: Compiled, classes: Classes, deadline: number, leaf: (s: LeafSums) => void): boolean {
+interface View {
+  /** 1 for a node the walk adds; undefined when every node is kept. */
+  readonly kept?: Uint8Array;
+  /** Kept nodes: the kept nodes before it through paths of free nodes (its direct predecessors when exact). */
+  readonly preds: readonly (readonly number[])[];
+  readonly succs: readonly (readonly number[])[];
+  /** Kept node: the free nodes that reach it through free nodes only (in every extension once it is in). */
+  readonly below: readonly (readonly number[])[];
+  /** Kept node: the free nodes it reaches through free nodes only. */
+  readonly above: readonly (readonly number[])[];
+  /** Free node: how many kept nodes reach it through free nodes only (all of them in: it may be in). */
+  readonly need: Int32Array;
+}
+
+function exactView(cp: Compiled): View {
+  const none: number[] = [];
+  return { preds: cp.preds, succs: cp.succs, below: Array.from({ length: cp.n }, () => none), above: Array.from({ length: cp.n }, () => none), need: new Int32Array(cp.n) };
+}
+
+/** The view in which only `kept` nodes are walked (see View). */
+function relaxedView(cp: Compiled, kept: Uint8Array): View {
+  const n = cp.n;
+  const preds: number[][] = Array.from({ length: n }, () => []);
+  const succs: number[][] = Array.from({ length: n }, () => []);
+  const below: number[][] = Array.from({ length: n }, () => []);
+  const above: number[][] = Array.from({ length: n }, () => []);
+  const need = new Int32Array(n);
+  const mark = new Int32Array(n).fill(-1);
+  const stack: number[] = [];
+  // Backward from each kept node through free nodes: the kept nodes met are its predecessors in the view.
+  for (let s = 0; s < n; s++) {
+    if (kept[s] !== 1) continue;
+    stack.push(s);
+    while (stack.length > 0) {
+      const x = stack.pop()!;
+      for (const w of cp.preds[x]!) {
+        if (mark[w] === s) continue;
+        mark[w] = s;
+        if (kept[w] === 1) { preds[s]!.push(w); succs[w]!.push(s); } else { below[s]!.push(w); stack.push(w); }
+      }
+    }
+  }
+  mark.fill(-1);
+  for (let u = 0; u < n; u++) {
+    if (kept[u] !== 1) continue;
+    stack.push(u);
+    while (stack.length > 0) {
+      const x = stack.pop()!;
+      for (const w of cp.succs[x]!) {
+        if (mark[w] === u || kept[w] === 1) continue;
+        mark[w] = u;
+        above[u]!.push(w);
+        need[w]!++;
+        stack.push(w);
+      }
+    }
+  }
+  return { kept, preds, succs, below, above, need };
+}
+
+type WalkEnd = 'done' | 'late' | 'stopped';
+
+/**
+ * Visit every cut set of the view once, calling `leaf` with its running sums ('late' when `deadline`
+ * passed first, 'stopped' when `leaf` returned true). Each cut set is reached from a smaller one by
+ * adding a node that is ready (all its predecessors in) and later in topological order than the node
+ * added last, so every step of the walk is a cut set (no dead ends) and costs the graph's width, not
+ * its size. Iterative: deep graphs cannot overflow the stack. A relaxed view reports both extensions
+ * (the least and the most sums, see View), and an exact ∅ and V where its own first and last cut sets
+ * are not exactly them.
+ */
+function walkCutSets(cp: Compiled, classes: Classes, view: View, deadline: number, leaf: (s: LeafSums) => boolean | void): WalkEnd {
   const n = cp.n;
   const nc = classes.rep.length;
+  const relaxed = view.kept !== undefined;
   // Per node and class, flat ([v * nc + c]): touched at every step.
   const lat = new Float64Array(n * nc);
   const en = new Float64Array(n * nc);
@@ -108,11 +182,14 @@ function walkCutSets(cp: Compiled, classes: Classes, deadline: number, leaf: (s:
     }
   }
   const nt = cp.tBytes.length;
-  // Per tensor: distinct consuming nodes, and how many of them are in the cut set.
+  // Per tensor: distinct consuming nodes, how many of them are in the most extension, and whether its
+  // producer is in the least one (a model input always is). It surely crosses when it is produced and
+  // some consumer is surely out.
   const consumers = new Int32Array(nt);
   const inCount = new Int32Array(nt);
+  const produced = new Uint8Array(nt);
   const consumed: number[][] = Array.from({ length: n }, () => []);
-  const produced: number[][] = Array.from({ length: n }, () => []);
+  const producedBy: number[][] = Array.from({ length: n }, () => []);
   const outsOf = new Float64Array(n);
   let cut = 0;
   for (let t = 0; t < nt; t++) {
@@ -121,16 +198,49 @@ function walkCutSets(cp: Compiled, classes: Classes, deadline: number, leaf: (s:
     consumers[t] = seen.size;
     const p = cp.tProducer[t]!;
     if (p >= 0) {
-      produced[p]!.push(t);
+      producedBy[p]!.push(t);
       if (cp.tOutput[t] === 1) outsOf[p]! += cp.tBytes[t]!;
-    } else if (seen.size > 0) cut += cp.tBytes[t]!; // ∅: the model inputs cross
+    } else {
+      produced[t] = 1;
+      if (seen.size > 0) cut += cp.tBytes[t]!; // ∅: the model inputs cross
+    }
   }
+  const inputCut = cut;
   const pos = new Int32Array(n);
   cp.topo.forEach((v, i) => { pos[v] = i; });
   const has = new Uint8Array(n);
-  const s: LeafSums = { size: 0, w: new Float64Array(nc), e: new Float64Array(nc), u: new Int32Array(nc), mem: 0, cut, outs: 0, has };
+  const s: LeafSums = {
+    size: 0, w: new Float64Array(nc), e: new Float64Array(nc), u: new Int32Array(nc), mem: 0, cut, outs: 0, has,
+    sizeMax: 0, wMax: new Float64Array(nc), eMax: new Float64Array(nc), uMax: new Int32Array(nc), memMax: 0, outsMax: 0,
+  };
+  // The least extension gains (d = 1) or loses (d = -1) node x.
+  const least = (x: number, d: 1 | -1): void => {
+    has[x] = d === 1 ? 1 : 0;
+    s.size += d;
+    s.mem += d * cp.mem[x]!;
+    s.outs += d * outsOf[x]!;
+    for (let c = 0, j = x * nc; c < nc; c++, j++) { s.w[c]! += d * lat[j]!; s.e[c]! += d * en[j]!; s.u[c]! += d * uns[j]!; }
+    for (const t of producedBy[x]!) {
+      produced[t] = d === 1 ? 1 : 0;
+      if (inCount[t]! < consumers[t]!) s.cut += d * cp.tBytes[t]!;
+    }
+  };
+  // The most extension gains or loses node x.
+  const most = (x: number, d: 1 | -1): void => {
+    s.sizeMax += d;
+    s.memMax += d * cp.mem[x]!;
+    s.outsMax += d * outsOf[x]!;
+    for (let c = 0, j = x * nc; c < nc; c++, j++) { s.wMax[c]! += d * lat[j]!; s.eMax[c]! += d * en[j]!; s.uMax[c]! += d * uns[j]!; }
+    for (const t of consumed[x]!) {
+      if (d === 1) { if (++inCount[t]! === consumers[t] && produced[t] === 1) s.cut -= cp.tBytes[t]!; }
+      else if (inCount[t]!-- === consumers[t] && produced[t] === 1) s.cut += cp.tBytes[t]!;
+    }
+  };
+  const forced = new Int32Array(n); // free node: kept nodes in D that it reaches through free nodes
+  const allowed = new Int32Array(n); // free node: kept nodes in D that reach it through free nodes
+  if (relaxed) for (let v = 0; v < n; v++) if (view.kept![v] !== 1 && view.need[v] === 0) most(v, 1);
   // Ready nodes (all predecessors in, not in themselves), removable in O(1).
-  const missing = Int32Array.from(cp.preds, (p) => p.length);
+  const missing = Int32Array.from(view.preds, (p) => p.length);
   const ready = new Int32Array(n);
   const slot = new Int32Array(n).fill(-1);
   let nReady = 0;
@@ -142,31 +252,65 @@ function walkCutSets(cp: Compiled, classes: Classes, deadline: number, leaf: (s:
     slot[last] = i;
     slot[v] = -1;
   };
-  for (let v = 0; v < n; v++) if (missing[v] === 0) addReady(v);
-  const succs = cp.succs;
-  const join = (v: number): void => {
+  let keptCount = 0;
+  for (let v = 0; v < n; v++) {
+    if (relaxed && view.kept![v] !== 1) continue;
+    keptCount++;
+    if (missing[v] === 0) addReady(v);
+  }
+  const succs = view.succs;
+  // Exact: the cut set gains or loses v (the hot path, kept as lean as the walk was before relaxing).
+  const joinExact = (v: number): void => {
     has[v] = 1;
     s.size++;
     s.mem += cp.mem[v]!;
     s.outs += outsOf[v]!;
     for (let c = 0, j = v * nc; c < nc; c++, j++) { s.w[c]! += lat[j]!; s.e[c]! += en[j]!; s.u[c]! += uns[j]!; }
     // Its outputs cross (no consumer is in yet: consumers come later); inputs whose last consumer it is stop crossing.
-    for (const t of produced[v]!) if (consumers[t]! > 0) s.cut += cp.tBytes[t]!;
+    for (const t of producedBy[v]!) if (consumers[t]! > 0) s.cut += cp.tBytes[t]!;
     for (const t of consumed[v]!) if (++inCount[t]! === consumers[t]) s.cut -= cp.tBytes[t]!;
-    dropReady(v);
-    for (const w of succs[v]!) if (--missing[w]! === 0) addReady(w);
   };
-  const unjoin = (v: number): void => {
-    for (const w of succs[v]!) if (missing[w]!++ === 0) dropReady(w);
-    addReady(v);
+  const unjoinExact = (v: number): void => {
     for (const t of consumed[v]!) if (inCount[t]!-- === consumers[t]) s.cut += cp.tBytes[t]!;
-    for (const t of produced[v]!) if (consumers[t]! > 0) s.cut -= cp.tBytes[t]!;
+    for (const t of producedBy[v]!) if (consumers[t]! > 0) s.cut -= cp.tBytes[t]!;
     for (let c = 0, j = v * nc; c < nc; c++, j++) { s.w[c]! -= lat[j]!; s.e[c]! -= en[j]!; s.u[c]! -= uns[j]!; }
     s.outs -= outsOf[v]!;
     s.mem -= cp.mem[v]!;
     s.size--;
     has[v] = 0;
   };
+  const join = (v: number): void => {
+    if (relaxed) {
+      least(v, 1);
+      most(v, 1);
+      for (const r of view.below[v]!) if (forced[r]!++ === 0) least(r, 1);
+      for (const r of view.above[v]!) if (++allowed[r]! === view.need[r]) most(r, 1);
+    } else joinExact(v);
+    dropReady(v);
+    for (const w of succs[v]!) if (--missing[w]! === 0) addReady(w);
+  };
+  const unjoin = (v: number): void => {
+    for (const w of succs[v]!) if (missing[w]!++ === 0) dropReady(w);
+    addReady(v);
+    if (relaxed) {
+      for (const r of view.above[v]!) if (allowed[r]!-- === view.need[r]) most(r, -1);
+      for (const r of view.below[v]!) if (--forced[r]! === 0) least(r, -1);
+      most(v, -1);
+      least(v, -1);
+    } else unjoinExact(v);
+  };
+  // Exact, the most sums are the least ones.
+  if (!relaxed) { s.wMax = s.w; s.eMax = s.e; s.uMax = s.u; }
+  const emit = (x: LeafSums): boolean | void => {
+    if (!relaxed) { x.sizeMax = x.size; x.memMax = x.mem; x.outsMax = x.outs; }
+    return leaf(x);
+  };
+  if (relaxed && s.sizeMax > 0) {
+    // The walk's first cut set stands for cut sets holding free nodes: ∅ itself is reported first.
+    const z = () => new Float64Array(nc);
+    const empty: LeafSums = { size: 0, w: z(), e: z(), u: new Int32Array(nc), mem: 0, cut: inputCut, outs: 0, has: new Uint8Array(n), sizeMax: 0, wMax: z(), eMax: z(), uMax: new Int32Array(nc), memMax: 0, outsMax: 0 };
+    if (emit(empty) === true) return 'stopped';
+  }
   // Frames: the node added (-1 at the root) and the range of its children on the `kids` stack.
   const node = new Int32Array(n + 1);
   const from = new Int32Array(n + 1);
@@ -184,12 +328,14 @@ function walkCutSets(cp: Compiled, classes: Classes, deadline: number, leaf: (s:
   pushChildren(-1);
   to[0] = kidsTop;
   top = 1;
-  leaf(s);
+  // Whether V itself was visited (its least extension holds every node).
+  let sawAll = s.size === n;
+  if (emit(s) === true) return 'stopped';
   let steps = 0;
   while (top > 0) {
     const f = top - 1;
     if (next[f]! < to[f]!) {
-      if ((++steps & 0x3fff) === 0 && performance.now() > deadline) return false;
+      if ((++steps & 0x3fff) === 0 && performance.now() > deadline) return 'late';
       const v = kids[next[f]!++]!;
       join(v);
       node[top] = v;
@@ -197,17 +343,35 @@ function walkCutSets(cp: Compiled, classes: Classes, deadline: number, leaf: (s:
       pushChildren(pos[v]!);
       to[top] = kidsTop;
       top++;
-      leaf(s);
+      if (s.size === n) sawAll = true;
+      if (!relaxed) { s.sizeMax = s.size; s.memMax = s.mem; s.outsMax = s.outs; }
+      if (leaf(s) === true) return 'stopped';
     } else {
       kidsTop = from[f]!;
       if (node[f]! >= 0) unjoin(node[f]!);
       top--;
     }
   }
-  return true;
+  if (!sawAll) {
+    // Every kept node in, yet free nodes outside the least extension: V itself is reported last.
+    const w = new Float64Array(nc);
+    const e = new Float64Array(nc);
+    const u = new Int32Array(nc);
+    let mem = 0;
+    let outs = 0;
+    for (let v = 0; v < n; v++) {
+      mem += cp.mem[v]!;
+      outs += outsOf[v]!;
+      for (let c = 0, j = v * nc; c < nc; c++, j++) { w[c]! += lat[j]!; e[c]! += en[j]!; u[c]! += uns[j]!; }
+    }
+    const all: LeafSums = { size: n, w, e, u, mem, cut: 0, outs, has: new Uint8Array(n).fill(1), sizeMax: n, wMax: w, eMax: e, uMax: u, memMax: mem, outsMax: outs };
+    if (emit(all) === true) return 'stopped';
+  }
+  return 'done';
 }
 
 interface LeafSums {
+  /** The least extension (the cut set itself when exact): its size, sums, crossing bytes (a lower bound when relaxed) and membership. */
   size: number;
   readonly w: Float64Array;
   readonly e: Float64Array;
@@ -216,13 +380,20 @@ interface LeafSums {
   cut: number;
   outs: number;
   readonly has: Uint8Array;
+  /** The most extension (equal to the least when exact). */
+  sizeMax: number;
+  wMax: Float64Array;
+  eMax: Float64Array;
+  uMax: Int32Array;
+  memMax: number;
+  outsMax: number;
 }
 
 /**
  * Summaries of every cut set, grouped by share of work (`shares` buckets) and by which `pivots` it
  * holds; undefined past the deadline.
  */
-function groupCutSets(cp: Compiled, classes: Classes, shares: number, pivots: readonly number[], deadline: number): Groups | undefined {
+function groupCutSets(cp: Compiled, classes: Classes, view: View, shares: number, pivots: readonly number[], deadline: number): Groups | undefined {
   const nc = classes.rep.length;
   const total = new Float64Array(nc);
   for (let c = 0; c < nc; c++) for (let v = 0; v < cp.n; v++) { const x = cp.lat[classes.rep[c]!]![v]!; if (!Number.isNaN(x)) total[c]! += x; }
@@ -249,9 +420,9 @@ function groupCutSets(cp: Compiled, classes: Classes, shares: number, pivots: re
   // Group of each (share, signature) key: a flat table when it is small, else a map.
   const keys = (shares + 2) * sigs;
   const flat = keys <= 1 << 22 ? new Int32Array(keys).fill(-1) : undefined;
-  const done = walkCutSets(cp, classes, deadline, (s) => {
+  const done = walkCutSets(cp, classes, view, deadline, (s) => {
     // ∅ sorts first (bucket -1), V last (bucket `shares`); the others by share, then signature.
-    const ws = s.size === 0 ? -1 : s.size === cp.n ? shares : Math.min(shares - 1, Math.max(0, Math.floor(share(s.w) * shares)));
+    const ws = s.sizeMax === 0 ? -1 : s.size === cp.n ? shares : Math.min(shares - 1, Math.max(0, Math.floor(share(s.w) * shares)));
     let sig = 0;
     for (let i = 0; i < pivots.length; i++) if (s.has[pivots[i]!] === 1) sig |= 1 << i;
     const kk = (ws + 1) * sigs + sig;
@@ -270,23 +441,23 @@ function groupCutSets(cp: Compiled, classes: Classes, shares: number, pivots: re
     for (let c = 0; c < nc; c++) {
       const j = k * nc + c;
       if (s.w[c]! < minW[j]!) minW[j] = s.w[c]!;
-      if (s.w[c]! > maxW[j]!) maxW[j] = s.w[c]!;
+      if (s.wMax[c]! > maxW[j]!) maxW[j] = s.wMax[c]!;
       if (s.e[c]! < minE[j]!) minE[j] = s.e[c]!;
-      if (s.e[c]! > maxE[j]!) maxE[j] = s.e[c]!;
+      if (s.eMax[c]! > maxE[j]!) maxE[j] = s.eMax[c]!;
       if (s.u[c]! < minU[j]!) minU[j] = s.u[c]!;
-      if (s.u[c]! > maxU[j]!) maxU[j] = s.u[c]!;
+      if (s.uMax[c]! > maxU[j]!) maxU[j] = s.uMax[c]!;
     }
     if (s.mem < minMem[k]!) minMem[k] = s.mem;
-    if (s.mem > maxMem[k]!) maxMem[k] = s.mem;
+    if (s.memMax > maxMem[k]!) maxMem[k] = s.memMax;
     if (s.cut < minCut[k]!) {
       minCut[k] = s.cut;
       // The representative is a cut set of least crossing bytes: the one the programme prices.
       rep[k] = s.has.slice();
     }
     if (s.outs < minOuts[k]!) minOuts[k] = s.outs;
-    if (s.outs > maxOuts[k]!) maxOuts[k] = s.outs;
+    if (s.outsMax > maxOuts[k]!) maxOuts[k] = s.outsMax;
   });
-  if (!done) return undefined;
+  if (done !== 'done') return undefined;
   const order = key.map((_, i) => i).sort((x, y) => key[x]! - key[y]!);
   const perClass = <T extends Float64Array | Int32Array>(src: number[], make: (len: number) => T): T => {
     const out = make(order.length * nc);
@@ -336,6 +507,57 @@ export function chainBound(cp: Compiled, metric: ChainMetric, deadline: number, 
 export interface ChainOptions {
   /** Most groups (tests use few). */
   readonly maxGroups?: number;
+  /**
+   * Most cut sets a walk visits: past it, the cheapest nodes are freed (the relaxed walk of View).
+   * Unset: the exact walk gets EXACT_SHARE of the time, and past that the relaxed walk visits up to
+   * RELAXED_LEAVES.
+   */
+  readonly maxLeaves?: number;
+}
+
+/** Share of the bound's time the exact walk may take before the cheapest nodes are freed. */
+const EXACT_SHARE = 0.4;
+/** Most cut sets of a relaxed walk (a walk per round, and about ten counts to choose the free nodes). */
+const RELAXED_LEAVES = 200_000;
+
+/** The view's cut sets, counted up to `limit` (past it, limit + 1); undefined past the deadline. */
+function countCutSets(cp: Compiled, classes: Classes, view: View, limit: number, deadline: number): number | undefined {
+  let k = 0;
+  return walkCutSets(cp, classes, view, deadline, () => ++k > limit) === 'late' ? undefined : k;
+}
+
+/**
+ * The nodes a relaxed walk keeps: the dearest (by their time on their slowest class; a node some
+ * class cannot run counts as dearest), as few of the cheapest freed as bring the view's cut sets
+ * within `limit` (bisection: freeing more never adds cut sets). Undefined past the deadline.
+ */
+function keptNodes(cp: Compiled, classes: Classes, limit: number, deadline: number): Uint8Array | undefined {
+  const n = cp.n;
+  const cost = new Float64Array(n);
+  for (let v = 0; v < n; v++) {
+    for (const b of classes.rep) {
+      const x = cp.lat[b]![v]!;
+      cost[v] = Number.isNaN(x) ? Infinity : Math.max(cost[v]!, x);
+    }
+  }
+  const pos = new Int32Array(n);
+  cp.topo.forEach((v, i) => { pos[v] = i; });
+  const order = Array.from({ length: n }, (_, v) => v).sort((a, b) => cost[a]! - cost[b]! || pos[a]! - pos[b]!);
+  const keptWithout = (k: number): Uint8Array => {
+    const kept = new Uint8Array(n).fill(1);
+    for (let i = 0; i < k; i++) kept[order[i]!] = 0;
+    return kept;
+  };
+  let lo = 1;
+  let hi = Math.max(1, n - 1);
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const c = countCutSets(cp, classes, relaxedView(cp, keptWithout(mid)), limit, deadline);
+    if (c === undefined) return undefined;
+    if (c <= limit) hi = mid;
+    else lo = mid + 1;
+  }
+  return keptWithout(lo);
 }
 
 /**
@@ -353,12 +575,29 @@ export function chainBoundAndPlan(cp: Compiled, metric: ChainMetric, deadline: n
   if (counted) { radix = [cp.m + 1]; states = cp.m + 1; }
   const usage: Usage = { radix, states, counted };
   const budget = Math.max(1, Math.min(maxGroups, Math.floor(Math.sqrt((2 * DP_OPERATIONS) / (states * nc)))));
+  // Exact where the walk can visit every cut set; else relaxed, the cheapest nodes freed.
+  let view = exactView(cp);
+  const relax = (limit: number): boolean => {
+    const kept = keptNodes(cp, classes, limit, deadline);
+    if (kept !== undefined) view = relaxedView(cp, kept);
+    return kept !== undefined;
+  };
+  const start = performance.now();
+  let firstDeadline = deadline;
+  if (options.maxLeaves !== undefined) {
+    const count = countCutSets(cp, classes, view, options.maxLeaves, deadline);
+    if (count === undefined || (count > options.maxLeaves && !relax(options.maxLeaves))) return {};
+  } else firstDeadline = start + EXACT_SHARE * (deadline - start);
   const pivots: number[] = [];
   let best: number | undefined;
   let plan: Assignment | undefined;
   let signatures = 1;
   for (let round = 0; round <= MAX_PIVOTS; round++) {
-    const gs = groupCutSets(cp, classes, Math.max(1, Math.floor(budget / signatures)), pivots, deadline);
+    const shares = Math.max(1, Math.floor(budget / signatures));
+    let gs = groupCutSets(cp, classes, view, shares, pivots, round === 0 ? firstDeadline : deadline);
+    if (gs === undefined && round === 0 && view.kept === undefined && options.maxLeaves === undefined && performance.now() < deadline && relax(RELAXED_LEAVES)) {
+      gs = groupCutSets(cp, classes, view, shares, pivots, deadline);
+    }
     if (gs === undefined) break;
     const r = cheapestChain(cp, classes, gs, usage, metric, deadline);
     if (r === undefined) break;
