@@ -138,7 +138,8 @@ const sets = arg('sets', 'rpi5x4,mixed4,rpi5x8,mixed8').split(',');
 const shape = (dims) => (dims.length === 0 ? 'scalar' : dims.join('x'));
 const models = [
   ...externalModels().filter((m) => m.available && m.name !== 'silero-vad-op15' && m.name !== 'silero-vad-op18').map((m) => ({
-    name: m.name, model: { file: m.file, input: Object.fromEntries(Object.entries(m.inputs).filter(([, d]) => d.length > 0).map(([k, d]) => [k, shape(d)])) },
+    // A fixed value where the model needs one (the merged decoder's use_cache_branch), as `shape:value`.
+    name: m.name, model: { file: m.file, input: Object.fromEntries(Object.entries(m.inputs).filter(([, d]) => d.length > 0).map(([k, d]) => [k, `${shape(d)}${m.values?.[k] ? `:${m.values[k].join(',')}` : ''}`])) },
   })),
   { name: 'vit_b_16', model: { zoo: 'vit_b_16' } },
   { name: 'bert_base', model: { zoo: 'bert_base' } },
@@ -154,7 +155,8 @@ const yamlOf = (m, set) => {
   if (m.model.zoo) lines.push(`  zoo: ${m.model.zoo}`);
   else {
     lines.push(`  file: ${m.model.file}`);
-    if (Object.keys(m.model.input).length > 0) lines.push(`  input: { ${Object.entries(m.model.input).map(([k, v]) => `${k}: ${v}`).join(', ')} }`);
+    // Quoted: names with dots and values such as `1:1` stay strings.
+    if (Object.keys(m.model.input).length > 0) lines.push(`  input: { ${Object.entries(m.model.input).map(([k, v]) => `'${k}': '${v}'`).join(', ')} }`);
   }
   lines.push('boards:');
   SETS[set].forEach((d, i) => lines.push(`  - id: ${d.replace(/-/g, '')}-${i}`, `    describe: ${d}`));

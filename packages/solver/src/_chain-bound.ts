@@ -162,7 +162,7 @@ type WalkEnd = 'done' | 'late' | 'stopped';
  * (the least and the most sums, see View), and an exact ∅ and V where its own first and last cut sets
  * are not exactly them.
  */
-function walkCutSets(cp: Compiled, classes: Classes, view: View, deadline: number, leaf: (s: LeafSums) => boolean | void): WalkEnd {
+function walkCutSets(cp: Compiled, classes: Classes, view: View, deadline: number, leaf: (s: LeafSums) => boolean | void, sums = true): WalkEnd {
   const n = cp.n;
   const nc = classes.rep.length;
   const relaxed = view.kept !== undefined;
@@ -285,7 +285,7 @@ function walkCutSets(cp: Compiled, classes: Classes, view: View, deadline: numbe
       most(v, 1);
       for (const r of view.below[v]!) if (forced[r]!++ === 0) least(r, 1);
       for (const r of view.above[v]!) if (++allowed[r]! === view.need[r]) most(r, 1);
-    } else joinExact(v);
+    } else if (sums) joinExact(v);
     dropReady(v);
     for (const w of succs[v]!) if (--missing[w]! === 0) addReady(w);
   };
@@ -297,7 +297,7 @@ function walkCutSets(cp: Compiled, classes: Classes, view: View, deadline: numbe
       for (const r of view.below[v]!) if (--forced[r]! === 0) least(r, -1);
       most(v, -1);
       least(v, -1);
-    } else unjoinExact(v);
+    } else if (sums) unjoinExact(v);
   };
   // Exact, the most sums are the least ones.
   if (!relaxed) { s.wMax = s.w; s.eMax = s.e; s.uMax = s.u; }
@@ -352,7 +352,7 @@ function walkCutSets(cp: Compiled, classes: Classes, view: View, deadline: numbe
       top--;
     }
   }
-  if (!sawAll) {
+  if (relaxed && !sawAll) {
     // Every kept node in, yet free nodes outside the least extension: V itself is reported last.
     const w = new Float64Array(nc);
     const e = new Float64Array(nc);
@@ -509,21 +509,29 @@ export interface ChainOptions {
   readonly maxGroups?: number;
   /**
    * Most cut sets a walk visits: past it, the cheapest nodes are freed (the relaxed walk of View).
-   * Unset: the exact walk gets EXACT_SHARE of the time, and past that the relaxed walk visits up to
-   * RELAXED_LEAVES.
+   * Unset: exact when the cut sets, counted within EXACT_SHARE of the time, are at most EXACT_LEAVES;
+   * else relaxed walks of RELAXED_LEAVES cut sets while time is left.
    */
   readonly maxLeaves?: number;
 }
 
-/** Share of the bound's time the exact walk may take before the cheapest nodes are freed. */
-const EXACT_SHARE = 0.4;
-/** Most cut sets of a relaxed walk (a walk per round, and about ten counts to choose the free nodes). */
-const RELAXED_LEAVES = 200_000;
+/**
+ * Most cut sets walked exactly (YOLO11n's 2.6 million take about 0.45 s a walk here), and the share of
+ * the bound's time their count may take before the cheapest nodes are freed instead.
+ */
+const EXACT_LEAVES = 4_000_000;
+const EXACT_SHARE = 0.3;
+/**
+ * Cut sets of the relaxed walks, tried in turn while time is left (each costs a walk per round and
+ * about ten counts to choose the free nodes: about 0.1, 0.4 and 1.5 s on the merged decoder here).
+ */
+const RELAXED_LEAVES = [10_000, 40_000, 160_000];
 
 /** The view's cut sets, counted up to `limit` (past it, limit + 1); undefined past the deadline. */
 function countCutSets(cp: Compiled, classes: Classes, view: View, limit: number, deadline: number): number | undefined {
   let k = 0;
-  return walkCutSets(cp, classes, view, deadline, () => ++k > limit) === 'late' ? undefined : k;
+  // An exact view is counted without its sums; a relaxed one needs them to know its ∅ and V.
+  return walkCutSets(cp, classes, view, deadline, () => ++k > limit, view.kept !== undefined) === 'late' ? undefined : k;
 }
 
 /**
@@ -575,46 +583,61 @@ export function chainBoundAndPlan(cp: Compiled, metric: ChainMetric, deadline: n
   if (counted) { radix = [cp.m + 1]; states = cp.m + 1; }
   const usage: Usage = { radix, states, counted };
   const budget = Math.max(1, Math.min(maxGroups, Math.floor(Math.sqrt((2 * DP_OPERATIONS) / (states * nc)))));
-  // Exact where the walk can visit every cut set; else relaxed, the cheapest nodes freed.
-  let view = exactView(cp);
-  const relax = (limit: number): boolean => {
-    const kept = keptNodes(cp, classes, limit, deadline);
-    if (kept !== undefined) view = relaxedView(cp, kept);
-    return kept !== undefined;
+  // Rounds on one view: the best bound, and a plan when a chain's representatives are nested; `late`
+  // when its first walk missed `firstDeadline`.
+  const rounds = (view: View, firstDeadline: number): { bound?: number; plan?: Assignment; late: boolean } => {
+    const pivots: number[] = [];
+    let best: number | undefined;
+    let plan: Assignment | undefined;
+    let signatures = 1;
+    let late = false;
+    for (let round = 0; round <= MAX_PIVOTS; round++) {
+      const gs = groupCutSets(cp, classes, view, Math.max(1, Math.floor(budget / signatures)), pivots, round === 0 ? firstDeadline : deadline);
+      if (gs === undefined) { late = round === 0; break; }
+      const r = cheapestChain(cp, classes, gs, usage, metric, deadline);
+      if (r === undefined) break;
+      best = Math.max(best ?? 0, r.value);
+      if (!Number.isFinite(r.value)) break;
+      const v = notNested(gs, r.chain);
+      if (v < 0) {
+        plan = planOf(cp, classes, gs, r.chain, r.classes);
+        break;
+      }
+      pivots.push(v);
+      signatures = 2 * new Set(gs.sig).size;
+    }
+    return { ...(best === undefined || !Number.isFinite(best) ? {} : { bound: best * (1 - 1e-9) }), ...(plan === undefined ? {} : { plan }), late };
   };
-  const start = performance.now();
-  let firstDeadline = deadline;
-  if (options.maxLeaves !== undefined) {
-    const count = countCutSets(cp, classes, view, options.maxLeaves, deadline);
-    if (count === undefined || (count > options.maxLeaves && !relax(options.maxLeaves))) return {};
-  } else firstDeadline = start + EXACT_SHARE * (deadline - start);
-  const pivots: number[] = [];
-  let best: number | undefined;
+  let bound: number | undefined;
   let plan: Assignment | undefined;
-  let signatures = 1;
-  for (let round = 0; round <= MAX_PIVOTS; round++) {
-    const shares = Math.max(1, Math.floor(budget / signatures));
-    let gs = groupCutSets(cp, classes, view, shares, pivots, round === 0 ? firstDeadline : deadline);
-    if (gs === undefined && round === 0 && view.kept === undefined && options.maxLeaves === undefined && performance.now() < deadline && relax(RELAXED_LEAVES)) {
-      gs = groupCutSets(cp, classes, view, shares, pivots, deadline);
+  // Relaxed walks of growing size while time is left: each is a bound, the best is kept (and the plan
+  // of the finest walk that gave one).
+  const relaxed = (limits: readonly number[]): void => {
+    for (const limit of limits) {
+      if (performance.now() >= deadline) break;
+      const kept = keptNodes(cp, classes, limit, deadline);
+      if (kept === undefined) break;
+      const r = rounds(relaxedView(cp, kept), deadline);
+      if (r.bound !== undefined) bound = Math.max(bound ?? 0, r.bound);
+      plan = r.plan ?? plan;
+      if (kept.every((k) => k === 1)) break; // nothing freed: that walk was exact
     }
-    if (gs === undefined) break;
-    const r = cheapestChain(cp, classes, gs, usage, metric, deadline);
-    if (r === undefined) break;
-    best = Math.max(best ?? 0, r.value);
-    if (!Number.isFinite(r.value)) break;
-    const v = notNested(gs, r.chain);
-    if (v < 0) {
-      plan = planOf(cp, classes, gs, r.chain, r.classes);
-      break;
-    }
-    pivots.push(v);
-    signatures = 2 * new Set(gs.sig).size;
-  }
-  return {
-    ...(best === undefined || !Number.isFinite(best) ? {} : { bound: best * (1 - 1e-9) }),
-    ...(plan === undefined ? {} : { plan }),
   };
+  if (options.maxLeaves !== undefined) {
+    const count = countCutSets(cp, classes, exactView(cp), options.maxLeaves, deadline);
+    if (count === undefined) return {};
+    if (count <= options.maxLeaves) ({ bound, plan } = rounds(exactView(cp), deadline));
+    else relaxed([options.maxLeaves]);
+  } else {
+    // Exact when the cut sets can all be walked (counted first, within a share of the time); else, or
+    // when the exact walk does not finish after all, relaxed walks.
+    const start = performance.now();
+    const count = countCutSets(cp, classes, exactView(cp), EXACT_LEAVES, start + EXACT_SHARE * (deadline - start));
+    const exact = count !== undefined && count <= EXACT_LEAVES ? rounds(exactView(cp), deadline) : undefined;
+    if (exact === undefined || exact.late) relaxed(RELAXED_LEAVES);
+    else ({ bound, plan } = exact);
+  }
+  return { ...(bound === undefined ? {} : { bound }), ...(plan === undefined ? {} : { plan }) };
 }
 
 /** The chain's representatives as stages, each on a board of its class (the input board for its own class); empty stages dropped. */
