@@ -6,7 +6,7 @@ export { parseShape, parseInputSpecs, parseLoopTrips } from './shapes.js';
 export { nodeCost, graphCosts, convWeight, type GraphCosts } from './costs.js';
 export { cutPoints } from './cuts.js';
 export { graphParts, type GraphPartsOptions, type PartNode, type PartTensor } from './graph-parts.js';
-export { inspectModel, type InspectResult, type InspectTensor, type InspectLayer } from './inspect.js';
+export { inspectModel, inputBranches, type InspectResult, type InspectTensor, type InspectLayer, type InputBranch } from './inspect.js';
 export {
   splitModel, writeSplit, saveModel, encodeModel, stageAssignment,
   type SplitSpec, type SplitResult, type StageModel,

@@ -3,7 +3,7 @@ import { graphCosts } from './costs.js';
 import { cutPoints } from './cuts.js';
 import type { LoadedModel } from './load.js';
 import type { SimplifyReport } from './simplify.js';
-import type { DType, LoopTrips, Shape } from './types.js';
+import type { DType, Graph, LoopTrips, Shape } from './types.js';
 
 /** A graph input or output as inspect reports it. */
 export interface InspectTensor {
@@ -48,6 +48,34 @@ export interface InspectResult {
    * trip count computed at run time and cost one iteration until `--loop-trips <node>=N` says more.
    */
   readonly loops: readonly LoopTrips[];
+  /**
+   * If nodes kept whole because their condition is a model input given no value: each stays one
+   * layer (nothing inside it can be cut) until `--input <condition>=<shape>:<value>` picks a branch.
+   */
+  readonly inputBranches: readonly InputBranch[];
+}
+
+/** An If whose condition is a model input (see InspectResult.inputBranches). */
+export interface InputBranch {
+  readonly node: string;
+  readonly condition: string;
+  /** The condition's shape, for the value spec: `<shape>:1` takes then_branch, `<shape>:0` else_branch. */
+  readonly shape: Shape;
+  /** One line for the user, without the syntax of the place the value is given in. */
+  readonly message: string;
+}
+
+/** The If nodes of `graph` whose condition is one of its inputs (a value given on load would have inlined them). */
+export function inputBranches(graph: Graph): InputBranch[] {
+  const inputs = new Set(graph.inputs);
+  return graph.nodes
+    .filter((n) => n.op === 'If' && (n.domain === '' || n.domain === 'ai.onnx') && inputs.has(n.inputs[0] ?? ''))
+    .map((n) => {
+      const condition = n.inputs[0]!;
+      const shape = graph.tensors.get(condition)?.shape ?? [];
+      const message = `If node ${n.name} stays one layer (nothing inside it can be cut or priced apart): its condition is the model input ${condition}, given no value; give it one to plan the branch it takes (1: then_branch, 0: else_branch)`;
+      return { node: n.name, condition, shape, message };
+    });
 }
 
 /** Summarises a loaded model: sizes, costs, and every cut point. */
@@ -78,5 +106,6 @@ export function inspectModel(model: LoadedModel): InspectResult {
     cutPoints: cutPoints(graph).map((c) => ({ after: c.after, index: c.index, bytes: c.bytes, tensors: c.tensors, single: c.single })),
     simplified: model.simplified,
     loops: graph.nodes.flatMap((n) => n.subgraphCost?.loops ?? []),
+    inputBranches: inputBranches(graph),
   };
 }

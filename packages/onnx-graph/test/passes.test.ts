@@ -8,7 +8,7 @@ import {
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import {
-  encodeModel, graphCosts, loadModel, maxAbsDiff, randomFeeds, runModel, runStages, saveModel, splitModel, writeSplit,
+  encodeModel, graphCosts, inspectModel, loadModel, maxAbsDiff, randomFeeds, runModel, runStages, saveModel, splitModel, writeSplit,
   type InputShapes, type LoadedModel,
 } from '@dnnpart/onnx-graph';
 import { ModelBuilder, floatTensor, int64Tensor, vi } from './_models.js';
@@ -372,6 +372,11 @@ describe('subgraph costs', () => {
     expect(model.graph.nodes.map((n) => n.op)).toEqual(ops);
     expect(graphCosts(model.graph).macs).toBe(macs);
     expect(model.graph.tensors.get('y')!.shape).toEqual([1, 8, 8, 8]);
+    // An If left whole on a model input is reported, with how to give the value; an inlined one is not.
+    expect(inspectModel(model).inputBranches).toEqual(inputShapes ? [] : [{
+      node: 'if', condition: 'c', shape: [],
+      message: 'If node if stays one layer (nothing inside it can be cut or priced apart): its condition is the model input c, given no value; give it one to plan the branch it takes (1: then_branch, 0: else_branch)',
+    }]);
     const feeds = randomFeeds(model.graph, 2);
     if (inputShapes) feeds['c'] = new ort.Tensor('bool', Uint8Array.from([inputShapes.c.value[0]]), []);
     expect(await sameAsFile(bytes, model, feeds)).toBeLessThanOrEqual(1e-5);

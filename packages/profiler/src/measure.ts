@@ -9,7 +9,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { encodeModel, graphCosts, loadModel, tensorOf, type Graph, type InputShapes } from '@dnnpart/onnx-graph';
+import { encodeModel, graphCosts, inputBranches, loadModel, tensorOf, type Graph, type InputShapes } from '@dnnpart/onnx-graph';
 import { assertBoardName } from './board.js';
 import { boardFacts } from './board-facts.js';
 import { DEFAULT_BOUNDARY, boundaryMs, calibrateBoundary } from './boundary.js';
@@ -113,7 +113,7 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
   const modelBytes = encodeModel(loaded.proto);
   progress({ phase: 'load', done: 1, total: 1 });
 
-  const warnings: string[] = [];
+  const warnings: string[] = inputBranches(graph).map((b) => `${b.message} (input spec ${b.condition}=${b.shape.join('x')}:1)`);
   const tmp = await mkdtemp(join(options.tempDir ?? tmpdir(), 'dnnpart-profile-'));
   const sessions: ort.InferenceSession[] = [];
   const opts = sessionOptions(threads, level);

@@ -77,6 +77,7 @@ export async function inspect(opts: ModelOptions & { readonly all?: boolean; rea
   for (const l of info.loops.filter((x) => x.trips === 'assumed')) {
     ctx.progress.note(`warning: Loop node ${l.node} has a trip count computed at run time; costed as 1 iteration (give --loop-trips ${l.node}=<n>)`);
   }
+  for (const b of info.inputBranches) ctx.progress.note(`warning: ${b.message} (--input ${b.condition}=${b.shape.join('x')}:1)`);
   const data: InspectOutput = { model: displayPath(ctx, file), ...info };
   const cuts = info.cutPoints;
   const shown = opts.all ? cuts : cuts.filter((c) => c.tensors.length === 1);

@@ -3,7 +3,7 @@
 // then joins them without touching the disk.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { loadModel, parseInputSpecs, type Graph, type InputShapes } from '@dnnpart/onnx-graph';
+import { inputBranches, loadModel, parseInputSpecs, type Graph, type InputShapes } from '@dnnpart/onnx-graph';
 import { buildZooModel, type ZooInputShape } from '@dnnpart/zoo';
 import {
   analyticProfile,
@@ -109,6 +109,7 @@ export async function resolveSystem(spec: SystemSpec, opts: ResolveOptions): Pro
   for (const l of graph.nodes.flatMap((n) => n.subgraphCost?.loops ?? []).filter((x) => x.trips === 'assumed')) {
     emit({ kind: 'warning', message: `Loop node ${l.node} has a trip count computed at run time; costed as 1 iteration (give model.loopTrips: { ${l.node}: <n> })` });
   }
+  for (const b of inputBranches(graph)) emit({ kind: 'warning', message: `${b.message} (model.input: { ${b.condition}: '${b.shape.join('x')}:1' })` });
 
   const boards: ResolvedBoard[] = [];
   for (const [i, b] of spec.boards.entries()) {
