@@ -43,6 +43,31 @@ const CASES: Case[] = [
   { name: 'identical boards', opts: { nodes: 7, boards: 4, skip: 0.3, uniformLinks: true }, identical: true },
 ];
 
+/**
+ * A trunk of 10 costly nodes on three boards of different speeds; `sides` cheap nodes (0.1 µs) read
+ * its first node's output and feed its last, as a merged decoder's shape arithmetic does: 2^sides
+ * ways to hold them at every cut of the trunk.
+ */
+function trunkWithSides(sides: number): Problem {
+  const trunk = Array.from({ length: 10 }, (_, i) => `h${i}`);
+  const side = Array.from({ length: sides }, (_, i) => `s${i}`);
+  const slow = [3, 9, 4, 8, 5, 7, 6, 2, 9, 3];
+  const lat = (f: number) => Object.fromEntries([...trunk.map((id, i) => [id, slow[i]! * f]), ...side.map((id) => [id, 1e-4 * f])]);
+  return {
+    version: 1,
+    nodes: [...trunk, ...side].map((id) => ({ id, memoryBytes: 1 })),
+    tensors: [
+      { id: 'x', producer: null, consumers: ['h0'], bytes: 100 },
+      ...trunk.slice(0, -1).map((id, i) => ({ id: `t${i}`, producer: id, consumers: [trunk[i + 1]!, ...(i === 0 ? side : [])], bytes: 1000 })),
+      ...side.map((id) => ({ id: `${id}.out`, producer: id, consumers: ['h9'], bytes: 8 })),
+      { id: 'y', producer: 'h9', consumers: [], bytes: 10, modelOutput: true },
+    ],
+    boards: [{ id: 'a', memoryBytes: null, latencyMs: lat(1) }, { id: 'b', memoryBytes: null, latencyMs: lat(1.5) }, { id: 'c', memoryBytes: null, latencyMs: lat(2) }],
+    links: ['a', 'b', 'c'].flatMap((x) => ['a', 'b', 'c'].filter((y) => y !== x).map((y) => ({ from: x, to: y, bandwidthBytesPerSec: 1e6, latencyMs: 0.1, powerW: 1 }))),
+    inputBoard: 'a', objective: 'throughput', boardOrder: 'free',
+  };
+}
+
 describe('chainBound', () => {
   for (const c of CASES) {
     it(`never exceeds the enumerated optimum: ${c.name}`, () => {
@@ -160,25 +185,7 @@ describe('chainBound', () => {
   });
 
   it('frees cheap side branches of a graph too wide to walk, and still proves its optimum', async () => {
-    // A trunk of 10 costly nodes; 12 cheap nodes read its first node's output and feed its last, as a
-    // merged decoder's shape arithmetic does: 2^12 ways to hold them at every cut of the trunk.
-    const trunk = Array.from({ length: 10 }, (_, i) => `h${i}`);
-    const side = Array.from({ length: 12 }, (_, i) => `s${i}`);
-    const slow = [3, 9, 4, 8, 5, 7, 6, 2, 9, 3];
-    const lat = (f: number) => Object.fromEntries([...trunk.map((id, i) => [id, slow[i]! * f]), ...side.map((id) => [id, 1e-4 * f])]);
-    const p: Problem = {
-      version: 1,
-      nodes: [...trunk, ...side].map((id) => ({ id, memoryBytes: 1 })),
-      tensors: [
-        { id: 'x', producer: null, consumers: ['h0'], bytes: 100 },
-        ...trunk.slice(0, -1).map((id, i) => ({ id: `t${i}`, producer: id, consumers: [trunk[i + 1]!, ...(i === 0 ? side : [])], bytes: 1000 })),
-        ...side.map((id) => ({ id: `${id}.out`, producer: id, consumers: ['h9'], bytes: 8 })),
-        { id: 'y', producer: 'h9', consumers: [], bytes: 10, modelOutput: true },
-      ],
-      boards: [{ id: 'a', memoryBytes: null, latencyMs: lat(1) }, { id: 'b', memoryBytes: null, latencyMs: lat(1.5) }, { id: 'c', memoryBytes: null, latencyMs: lat(2) }],
-      links: ['a', 'b', 'c'].flatMap((x) => ['a', 'b', 'c'].filter((y) => y !== x).map((y) => ({ from: x, to: y, bandwidthBytesPerSec: 1e6, latencyMs: 0.1, powerW: 1 }))),
-      inputBoard: 'a', objective: 'throughput', boardOrder: 'free',
-    };
+    const p = trunkWithSides(12);
     const cp = compile(p);
     const exact = await solve(p, { objective: 'throughput', timeLimitS: 60 });
     expect(exact.status).toBe('optimal');
@@ -193,25 +200,9 @@ describe('chainBound', () => {
   });
 
   it('solves a graph with millions of cut sets within a small proven gap (the relaxed walk by default)', async () => {
-    // The trunk above with 24 cheap side branches: 2^24 ways to hold them at each cut, past the 4
-    // million cut sets the exact walk takes, so the default path frees them.
-    const trunk = Array.from({ length: 10 }, (_, i) => `h${i}`);
-    const side = Array.from({ length: 24 }, (_, i) => `s${i}`);
-    const slow = [3, 9, 4, 8, 5, 7, 6, 2, 9, 3];
-    const lat = (f: number) => Object.fromEntries([...trunk.map((id, i) => [id, slow[i]! * f]), ...side.map((id) => [id, 1e-4 * f])]);
-    const p: Problem = {
-      version: 1,
-      nodes: [...trunk, ...side].map((id) => ({ id, memoryBytes: 1 })),
-      tensors: [
-        { id: 'x', producer: null, consumers: ['h0'], bytes: 100 },
-        ...trunk.slice(0, -1).map((id, i) => ({ id: `t${i}`, producer: id, consumers: [trunk[i + 1]!, ...(i === 0 ? side : [])], bytes: 1000 })),
-        ...side.map((id) => ({ id: `${id}.out`, producer: id, consumers: ['h9'], bytes: 8 })),
-        { id: 'y', producer: 'h9', consumers: [], bytes: 10, modelOutput: true },
-      ],
-      boards: [{ id: 'a', memoryBytes: null, latencyMs: lat(1) }, { id: 'b', memoryBytes: null, latencyMs: lat(1.5) }, { id: 'c', memoryBytes: null, latencyMs: lat(2) }],
-      links: ['a', 'b', 'c'].flatMap((x) => ['a', 'b', 'c'].filter((y) => y !== x).map((y) => ({ from: x, to: y, bandwidthBytesPerSec: 1e6, latencyMs: 0.1, powerW: 1 }))),
-      inputBoard: 'a', objective: 'throughput', boardOrder: 'free',
-    };
+    // 24 cheap side branches: 2^24 ways to hold them at each cut, past the 4 million cut sets the exact
+    // walk takes, so the default path frees them.
+    const p = trunkWithSides(24);
     const plan = await solve(p, { objective: 'throughput', timeLimitS: 20 });
     expect(plan.lowerBound).toBeDefined();
     const periodMs = 1000 / plan.throughputFps!;
