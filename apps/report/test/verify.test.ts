@@ -276,13 +276,15 @@ describe('verify', () => {
     expect(h.scaled!.fpsError).toBeCloseTo(1000 / scaled.periodMs / v.pipeline!.measuredFps - 1, 9);
     expect(v.notes.find((n) => n.startsWith('the whole model, timed in the same runs as the stages, took'))).toMatch(/ms against 0\.00 ms predicted \(\d+ % slower\)/);
     // The whole model's runs are not part of a frame back to back: each frame is its stages, in turn.
+    // Medians, not each run: one run slowed by another process must not fail the test.
     const b2b = await timeBackToBack(
       splitModel(model, { stages: stageOf }).stages.map((s, i) => ({ bytes: s.bytes, inputs: s.inputs, outputs: s.outputs, label: `s${i}` })),
       randomFeeds(model.graph, 1),
-      { threads: 1, runs: 4, warmup: 1, reference: { ...splitModel(model, { stages: Object.fromEntries(names.map((n) => [n, 0])) }).stages[0]!, label: 'whole' } },
+      { threads: 1, runs: 9, warmup: 1, reference: { ...splitModel(model, { stages: Object.fromEntries(names.map((n) => [n, 0])) }).stages[0]!, label: 'whole' } },
     );
-    expect(b2b.referenceMs).toHaveLength(4);
-    b2b.totalMs.forEach((t, r) => expect(t).toBeLessThan(b2b.stageMs[0]![r]! + b2b.stageMs[1]![r]! + b2b.referenceMs![r]!));
+    expect(b2b.referenceMs).toHaveLength(9);
+    const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+    expect(median(b2b.totalMs)).toBeLessThan(median(b2b.stageMs[0]!) + median(b2b.stageMs[1]!) + median(b2b.referenceMs!));
   });
 
   it.each([
