@@ -113,7 +113,7 @@ class Heap {
  * For each node, how many nodes are neither its ancestors nor its descendants: 0 on the trunk of the
  * DAG, large inside wide regions (parallel branches), where contraction removes the most downsets.
  */
-function incomparable(cp: Compiled): Float64Array {
+export function incomparable(cp: Compiled): Float64Array {
   const n = cp.n;
   const words = Math.ceil(n / 32);
   // Two n x n bit matrices: past 256 MB (about 45,000 nodes) every node counts as trunk (plain cheapest-first).
