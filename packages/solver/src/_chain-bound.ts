@@ -21,7 +21,7 @@
 import { transferMs, type Compiled } from './_compiled.js';
 import { incomparable } from './_coarsen.js';
 import { cheapestTransfer } from './_downsets.js';
-import type { Assignment } from './evaluate.js';
+import { assignmentProblem, metricsOf, objectiveValue, type Assignment } from './evaluate.js';
 
 export type ChainMetric = 'throughput' | 'latency' | 'energy';
 
@@ -628,9 +628,15 @@ export function chainBoundAndPlan(cp: Compiled, metric: ChainMetric, deadline: n
   };
   let bound: number | undefined;
   let plan: Assignment | undefined;
-  // Relaxed walks of growing size while time is left: each is a bound, the best is kept (and the plan
-  // of the finest walk that gave one).
-  // Each size with both orders of freeing, while time is left; the best bound is kept.
+  let planValue = Infinity;
+  // Of the plans the relaxed walks read off, the best valid one (each walk prices its chain its own way).
+  const offer = (a: Assignment | undefined): void => {
+    if (a === undefined || assignmentProblem(cp, a) !== null) return;
+    const value = objectiveValue(metricsOf(cp, a), metric);
+    if (value < planValue) { plan = a; planValue = value; }
+  };
+  // Relaxed walks of growing size while time is left, each size with both orders of freeing: each is
+  // a bound, the best is kept.
   const relaxed = (limits: readonly number[]): void => {
     const orders: Record<FreeOrder, number[]> = { cheapest: freeOrder(cp, classes, 'cheapest'), wide: freeOrder(cp, classes, 'wide') };
     for (const limit of limits) {
@@ -640,7 +646,7 @@ export function chainBoundAndPlan(cp: Compiled, metric: ChainMetric, deadline: n
         if (kept === undefined) return;
         const r = rounds(relaxedView(cp, kept), deadline);
         if (r.bound !== undefined) bound = Math.max(bound ?? 0, r.bound);
-        plan = r.plan ?? plan;
+        offer(r.plan);
         if (kept.every((k) => k === 1)) return; // nothing freed: that walk was exact
       }
     }
