@@ -647,7 +647,6 @@ export function chainBoundAndPlan(cp: Compiled, metric: ChainMetric, deadline: n
         const r = rounds(relaxedView(cp, kept), deadline);
         if (r.bound !== undefined) bound = Math.max(bound ?? 0, r.bound);
         offer(r.plan);
-        if (kept.every((k) => k === 1)) return; // nothing freed: that walk was exact
       }
     }
   };
