@@ -3,6 +3,7 @@ import { graphCosts } from './costs.js';
 import { cutPoints } from './cuts.js';
 import type { LoadedModel } from './load.js';
 import type { SimplifyReport } from './simplify.js';
+import { isDefaultDomain } from './_pass.js';
 import type { DType, Graph, LoopTrips, Shape } from './types.js';
 
 /** A graph input or output as inspect reports it. */
@@ -69,7 +70,7 @@ export interface InputBranch {
 export function inputBranches(graph: Graph): InputBranch[] {
   const inputs = new Set(graph.inputs);
   return graph.nodes
-    .filter((n) => n.op === 'If' && (n.domain === '' || n.domain === 'ai.onnx') && inputs.has(n.inputs[0] ?? ''))
+    .filter((n) => n.op === 'If' && isDefaultDomain(n.domain) && inputs.has(n.inputs[0] ?? ''))
     .map((n) => {
       const condition = n.inputs[0]!;
       const shape = graph.tensors.get(condition)?.shape ?? [];
