@@ -4,7 +4,7 @@
 // the plan's stages (a pipeline run included), the plan's fidelity with int8 stages, and the report.
 // Prints a Markdown row per form: each step's exit code (0 done, 2 a one-line refusal; a stack trace
 // is marked !STACK) and the first line of any refusal. Needs the CLI built and python3-onnx.
-// Usage: node bench/exported-forms.mjs [--out dir]
+// Usage: node bench/exported-forms.mjs [--out dir] [--only form,form]
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -20,6 +20,9 @@ if (make.status !== 0) throw new Error(`make.py failed: ${make.stderr}`);
 const FORMS = {
   qdq: {}, qlinear: {}, msft: {}, dynamic: { x: '1x3x16x16' }, ir3: {}, dupnames: {}, fp16: {}, sequence: {}, tokens: {},
   customop: {}, constout: {}, shapeinput: { shape: '2:1,-1' }, scalar: {}, deadouts: {}, opset7: {}, rnn: {}, resize: {}, localfn: {},
+  opset23: {}, einsum: {}, gqa: { past_key: '1x2x5x8', past_value: '1x2x5x8', seqlens_k: '1:7', total_sequence_length: ':8' },
+  genai: { past_key: '1x2x5x16', past_value: '1x2x5x16', seqlens_k: '1:7', total_sequence_length: ':8' },
+  extdata: {}, loop: {}, scan: {}, batch4: {},
 };
 
 function dnnpart(argv) {
@@ -30,7 +33,9 @@ function dnnpart(argv) {
 console.log(`# exported forms through the CLI: ${new Date().toISOString()}, ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 console.log('| form | inspect | profile | solve | split | verify | accuracy int8 | report | refusal |');
 console.log('|---|---|---|---|---|---|---|---|---|');
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : null;
 for (const [name, inputs] of Object.entries(FORMS)) {
+  if (only && !only.includes(name)) continue;
   const dir = join(out, name);
   mkdirSync(dir, { recursive: true });
   const ia = Object.entries(inputs).flatMap(([k, v]) => ['--input', `${k}=${v}`]);

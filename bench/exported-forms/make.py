@@ -2,7 +2,8 @@
 # The forms exporters and onnxruntime's tools write, as small ONNX files for bench/exported-forms.mjs:
 # QDQ and QOperator int8, com.microsoft fused ops, dynamic dims, IR 3 with initializers as inputs,
 # repeated node names, float16, model-local functions, sequences, integer and bool inputs, a custom op, constant outputs,
-# a shape given as an input, a scalar input, dead outputs, opset 7, GRU/LSTM, Resize/Where/Tile.
+# a shape given as an input, a scalar input, dead outputs, opset 7, GRU/LSTM, Resize/Where/Tile; opset 23
+# attention, Einsum, GroupQueryAttention, onnxruntime-genai's int4 layer, external data, Loop, Scan, a batch of 4.
 # Needs python3-onnx (Debian) and numpy. Usage: python3 bench/exported-forms/make.py <out dir>
 import os, sys
 OUT = sys.argv[1] if len(sys.argv) > 1 else '/tmp/dnnpart-exported-forms'
@@ -163,4 +164,95 @@ nodes = [h.make_node('Block', ['x', 'w1'], ['b1'], name='block1', domain='pkg.lo
 g = h.make_graph(nodes, 'localfn', [x], [h.make_tensor_value_info('y', T.FLOAT, [1, 8, 1, 1])], inits)
 m = h.make_model(g, opset_imports=[h.make_opsetid('', 17), h.make_opsetid('pkg.local', 1)], functions=[fn]); m.ir_version = 8
 onnx.save(m, os.path.join(OUT, 'localfn.onnx'))
+
+# Third set: what newer exporters and tools write. torch's dynamo exporter at opset 23 (RMSNormalization,
+# RotaryEmbedding, Attention), Einsum attention (TF, JAX), onnxruntime-genai's GroupQueryAttention with a KV
+# cache, weights in an external data file, a Loop reading an outer tensor, Scan, a fixed batch of 4.
+r = np.random.default_rng(2)
+W = lambda n, *s: nh.from_array(r.standard_normal(s).astype(np.float32) * 0.1, n)
+V = h.make_tensor_value_info
+def model(name, nodes, inputs, outputs, inits=(), opset=17, ir=8, domains=()):
+    g = h.make_graph(nodes, name, inputs, outputs, list(inits))
+    m = h.make_model(g, opset_imports=[h.make_opsetid('', opset)] + [h.make_opsetid(d, v) for d, v in domains], producer_name='adv'); m.ir_version = ir
+    return m
+# opset 23 attention block (torch dynamo at opset 23): RMSNormalization, RotaryEmbedding, Attention
+S, D, Hh = 16, 64, 4
+x = V('x', T.FLOAT, [1, S, D])
+inits = [W('wq', D, D), W('wk', D, D), W('wv', D, D), W('wo', D, D), nh.from_array(np.ones(D, np.float32), 'g'),
+         nh.from_array(np.cos(np.outer(np.arange(S), np.arange(8))).astype(np.float32), 'cos'),
+         nh.from_array(np.sin(np.outer(np.arange(S), np.arange(8))).astype(np.float32), 'sin'),
+         nh.from_array(np.arange(S, dtype=np.int64).reshape(1, S), 'pos')]
+nodes = [h.make_node('RMSNormalization', ['x', 'g'], ['n'], name='rms', axis=-1),
+         h.make_node('MatMul', ['n', 'wq'], ['q'], name='q'), h.make_node('MatMul', ['n', 'wk'], ['k'], name='k'), h.make_node('MatMul', ['n', 'wv'], ['v'], name='v'),
+         h.make_node('RotaryEmbedding', ['q', 'cos', 'sin', 'pos'], ['qr'], name='ropeq', num_heads=Hh),
+         h.make_node('RotaryEmbedding', ['k', 'cos', 'sin', 'pos'], ['kr'], name='ropek', num_heads=Hh),
+         h.make_node('Attention', ['qr', 'kr', 'v'], ['a'], name='attn', q_num_heads=Hh, kv_num_heads=Hh, is_causal=1),
+         h.make_node('MatMul', ['a', 'wo'], ['o'], name='o'), h.make_node('Add', ['x', 'o'], ['out'], name='res')]
+onnx.save(model('opset23', nodes, [x], [V('out', T.FLOAT, None)], inits, opset=23, ir=11), os.path.join(OUT, 'opset23.onnx'))
+# Einsum attention (TF/JAX exports)
+nodes = [h.make_node('MatMul', ['x', 'wq'], ['q'], name='q'), h.make_node('MatMul', ['x', 'wk'], ['k'], name='k'), h.make_node('MatMul', ['x', 'wv'], ['v'], name='v'),
+         h.make_node('Reshape', ['q', 'hs'], ['q4'], name='rq'), h.make_node('Reshape', ['k', 'hs'], ['k4'], name='rk'), h.make_node('Reshape', ['v', 'hs'], ['v4'], name='rv'),
+         h.make_node('Einsum', ['q4', 'k4'], ['s'], name='qk', equation='bqhd,bkhd->bhqk'),
+         h.make_node('Softmax', ['s'], ['p'], name='softmax', axis=-1),
+         h.make_node('Einsum', ['p', 'v4'], ['c'], name='pv', equation='bhqk,bkhd->bqhd'),
+         h.make_node('Reshape', ['c', 'flat'], ['c3'], name='rc'), h.make_node('MatMul', ['c3', 'wo'], ['o'], name='o'), h.make_node('Add', ['x', 'o'], ['out'], name='res')]
+inits2 = inits[:4] + [nh.from_array(np.array([1, S, Hh, D // Hh], np.int64), 'hs'), nh.from_array(np.array([1, S, D], np.int64), 'flat')]
+onnx.save(model('einsum', nodes, [x], [V('out', T.FLOAT, None)], inits2, opset=17), os.path.join(OUT, 'einsum.onnx'))
+# weights in an external data file
+xi = V('x', T.FLOAT, [1, 3, 32, 32])
+m = model('extdata', [h.make_node('Conv', ['x', 'w1'], ['c1'], name='conv1', pads=[1,1,1,1]), h.make_node('Relu', ['c1'], ['r1'], name='relu1'),
+                      h.make_node('Conv', ['r1', 'w2'], ['c2'], name='conv2', pads=[1,1,1,1]), h.make_node('Relu', ['c2'], ['out'], name='relu2')],
+          [xi], [V('out', T.FLOAT, None)], [W('w1', 16, 3, 3, 3), W('w2', 16, 16, 3, 3)])
+onnx.save_model(m, os.path.join(OUT, 'extdata.onnx'), save_as_external_data=True, all_tensors_to_one_file=True, location='extdata.onnx.data', size_threshold=0)
+# Loop whose body reads an outer tensor (tf2onnx while loop with a fixed trip count)
+body = h.make_graph([h.make_node('MatMul', ['s_in', 'wl'], ['mm'], name='body_mm'), h.make_node('Tanh', ['mm'], ['s_out'], name='body_tanh'),
+                     h.make_node('Identity', ['cond_in'], ['cond_out'], name='body_cond')], 'body',
+                    [V('i', T.INT64, []), V('cond_in', T.BOOL, []), V('s_in', T.FLOAT, [1, 32])], [V('cond_out', T.BOOL, []), V('s_out', T.FLOAT, [1, 32])])
+xl = V('x', T.FLOAT, [1, 32])
+nodes = [h.make_node('MatMul', ['x', 'w0'], ['h0'], name='pre'), h.make_node('Relu', ['h0'], ['s0'], name='relu'),
+         h.make_node('Loop', ['trip', 'cond', 's0'], ['sN'], name='loop', body=body), h.make_node('MatMul', ['sN', 'w1'], ['out'], name='post')]
+onnx.save(model('loop', nodes, [xl], [V('out', T.FLOAT, None)], [W('w0', 32, 32), W('wl', 32, 32), W('w1', 32, 8), nh.from_array(np.array(4, np.int64), 'trip'), nh.from_array(np.array(True), 'cond')], opset=13), os.path.join(OUT, 'loop.onnx'))
+# Scan over the sequence axis (a cumulative sum, as old RNN exports write)
+sb = h.make_graph([h.make_node('Add', ['acc_in', 'xt'], ['acc_out'], name='scan_add'), h.make_node('Identity', ['acc_out'], ['yt'], name='scan_id')], 'sbody',
+                  [V('acc_in', T.FLOAT, [4]), V('xt', T.FLOAT, [4])], [V('acc_out', T.FLOAT, [4]), V('yt', T.FLOAT, [4])])
+xs = V('x', T.FLOAT, [10, 4])
+nodes = [h.make_node('Relu', ['x'], ['rx'], name='relu'), h.make_node('Scan', ['zero4', 'rx'], ['acc', 'ys'], name='scan', body=sb, num_scan_inputs=1),
+         h.make_node('ReduceSum', ['ys'], ['out'], name='sum', keepdims=0)]
+onnx.save(model('scan', nodes, [xs], [V('out', T.FLOAT, None), V('acc', T.FLOAT, None)], [nh.from_array(np.zeros(4, np.float32), 'zero4')], opset=13), os.path.join(OUT, 'scan.onnx'))
+# a batch of 4, fixed
+xb = V('x', T.FLOAT, [4, 3, 16, 16])
+onnx.save(model('batch4', [h.make_node('Conv', ['x', 'w'], ['c'], name='conv', pads=[1,1,1,1]), h.make_node('GlobalAveragePool', ['c'], ['g'], name='gap'),
+                           h.make_node('Flatten', ['g'], ['f'], name='flat'), h.make_node('Gemm', ['f', 'fc'], ['out'], name='fc', transB=1)],
+                [xb], [V('out', T.FLOAT, None)], [W('w', 8, 3, 3, 3), W('fc', 10, 8)]), os.path.join(OUT, 'batch4.onnx'))
+# GroupQueryAttention (com.microsoft) over a KV cache, as onnxruntime-genai's model builder writes it
+D, Hq, Hkv, Dh, S = 32, 4, 2, 8, 3
+nodes = [h.make_node('MatMul', ['x', 'wq'], ['q'], name='q'), h.make_node('MatMul', ['x', 'wk'], ['k'], name='k'), h.make_node('MatMul', ['x', 'wv'], ['v'], name='v'),
+         h.make_node('GroupQueryAttention', ['q', 'k', 'v', 'past_key', 'past_value', 'seqlens_k', 'total_sequence_length'], ['a', 'present_key', 'present_value'], name='gqa', domain='com.microsoft', num_heads=Hq, kv_num_heads=Hkv),
+         h.make_node('MatMul', ['a', 'wo'], ['out'], name='o')]
+g = h.make_graph(nodes, 'gqa', [V('x', T.FLOAT, [1, S, D]), V('past_key', T.FLOAT, [1, Hkv, 'past', Dh]), V('past_value', T.FLOAT, [1, Hkv, 'past', Dh]), V('seqlens_k', T.INT32, [1]), V('total_sequence_length', T.INT32, [])],
+                 [V('out', T.FLOAT, None), V('present_key', T.FLOAT, None), V('present_value', T.FLOAT, None)], [W('wq', D, Hq*Dh), W('wk', D, Hkv*Dh), W('wv', D, Hkv*Dh), W('wo', Hq*Dh, D)])
+m = model('gqa', [], [], [], domains=[('com.microsoft', 1)]); m.graph.CopyFrom(g)
+onnx.save(m, os.path.join(OUT, 'gqa.onnx'))
+r = np.random.default_rng(4)
+# onnxruntime-genai's int4 decoder layer: SkipSimplifiedLayerNormalization, MatMulNBits (4-bit weights in
+# blocks of 32), GroupQueryAttention on packed QKV with its own rotary embedding, over a KV cache.
+D, Hq, Hkv, Dh, S, MAXS = 64, 4, 2, 16, 3, 32
+def nbits(name, K, N, block=32):
+    kb = K // block
+    return [nh.from_array(r.integers(0, 255, (N, kb, block // 2)).astype(np.uint8), f'{name}.q'), nh.from_array((r.random(N * kb).astype(np.float32) * 0.02 + 0.01), f'{name}.s')]
+inits = nbits('qkv', D, (Hq + 2 * Hkv) * Dh) + nbits('o', Hq * Dh, D) + [nh.from_array(np.ones(D, np.float32), 'gamma'),
+    nh.from_array(np.cos(np.outer(np.arange(MAXS), np.arange(Dh // 2))).astype(np.float32), 'cos_cache'),
+    nh.from_array(np.sin(np.outer(np.arange(MAXS), np.arange(Dh // 2))).astype(np.float32), 'sin_cache')]
+ms = 'com.microsoft'
+nodes = [h.make_node('SkipSimplifiedLayerNormalization', ['x', 'res', 'gamma'], ['n', '', '', 'sum'], name='norm', domain=ms, epsilon=1e-5),
+         h.make_node('MatMulNBits', ['n', 'qkv.q', 'qkv.s'], ['qkv'], name='qkv_proj', domain=ms, K=D, N=(Hq + 2 * Hkv) * Dh, bits=4, block_size=32),
+         h.make_node('GroupQueryAttention', ['qkv', '', '', 'past_key', 'past_value', 'seqlens_k', 'total_sequence_length', 'cos_cache', 'sin_cache'], ['a', 'present_key', 'present_value'],
+                     name='attn', domain=ms, num_heads=Hq, kv_num_heads=Hkv, do_rotary=1),
+         h.make_node('MatMulNBits', ['a', 'o.q', 'o.s'], ['o'], name='o_proj', domain=ms, K=Hq * Dh, N=D, bits=4, block_size=32),
+         h.make_node('Add', ['o', 'sum'], ['out'], name='residual')]
+g = h.make_graph(nodes, 'genai', [V('x', T.FLOAT, [1, S, D]), V('res', T.FLOAT, [1, S, D]), V('past_key', T.FLOAT, [1, Hkv, 'past', Dh]), V('past_value', T.FLOAT, [1, Hkv, 'past', Dh]),
+                  V('seqlens_k', T.INT32, [1]), V('total_sequence_length', T.INT32, [])],
+                 [V('out', T.FLOAT, None), V('present_key', T.FLOAT, None), V('present_value', T.FLOAT, None)], inits)
+m = h.make_model(g, opset_imports=[h.make_opsetid('', 17), h.make_opsetid(ms, 1)], producer_name='adv'); m.ir_version = 8
+onnx.save(m, os.path.join(OUT, 'genai.onnx'))
 print(f'written to {OUT}')

@@ -15,6 +15,8 @@ import { run } from './_run.js';
 const FLOAT = 1;
 const UINT8 = 2;
 const INT8 = 3;
+const INT32 = 6;
+const INT64 = 7;
 const FLOAT16 = 10;
 
 type Node = { op: string; name?: string; inputs: string[]; outputs: string[]; attrs?: Record<string, number | number[] | string>; domain?: string };
@@ -25,7 +27,7 @@ const vi = (name: string, type: number, dims?: number[]) => ({
 });
 
 function model(nodes: Node[], inits: Init[], inputs: [string, number, number[]][], outputs: string[], opts: { opset?: number; ir?: number; contrib?: boolean; initsAsInputs?: boolean } = {}): Uint8Array {
-  const attr = (k: string, v: number | number[] | string) => typeof v === 'number' ? { name: k, type: 2, i: BigInt(v) }
+  const attr = (k: string, v: number | number[] | string) => typeof v === 'number' ? (Number.isInteger(v) ? { name: k, type: 2, i: BigInt(v) } : { name: k, type: 1, f: v })
     : typeof v === 'string' ? { name: k, type: 3, s: new TextEncoder().encode(v) } : { name: k, type: 7, ints: v.map(BigInt) };
   const m: ModelProto = create(ModelProtoSchema, {
     irVersion: BigInt(opts.ir ?? 8),
@@ -55,8 +57,18 @@ const quantParams = (): Init[] => [
   { name: 'ws', type: FLOAT, dims: [], data: Float32Array.of(0.01) }, { name: 'wz', type: INT8, dims: [], data: Int8Array.of(0) },
 ];
 const pads = { pads: [1, 1, 1, 1] };
+// Rotary tables [positions, pairs] and the positions 0..S-1, for the attention forms.
+const rotary = (s: number, pairs: number): Init[] => [
+  { name: 'cos', type: FLOAT, dims: [s, pairs], data: Float32Array.from({ length: s * pairs }, (_, i) => Math.cos(Math.floor(i / pairs) * (i % pairs))) },
+  { name: 'sin', type: FLOAT, dims: [s, pairs], data: Float32Array.from({ length: s * pairs }, (_, i) => Math.sin(Math.floor(i / pairs) * (i % pairs))) },
+];
+// onnxruntime's 4-bit block-quantized weight for MatMulNBits: [N, K/32, 16] packed nibbles and a scale per block.
+const nbits = (name: string, k: number, n: number): Init[] => [
+  { name: `${name}.q`, type: UINT8, dims: [n, k / 32, 16], data: Uint8Array.from({ length: n * k / 2 }, (_, i) => (i * 37 + 11) % 256) },
+  { name: `${name}.s`, type: FLOAT, dims: [n * k / 32], data: Float32Array.from({ length: n * k / 32 }, (_, i) => 0.01 + 0.002 * (i % 7)) },
+];
 
-const FORMS: Record<string, { bytes: () => Uint8Array; what: string }> = {
+const FORMS: Record<string, { bytes: () => Uint8Array; what: string; input?: string }> = {
   qoperator: {
     what: 'int8 QOperator form (onnxruntime quantize_static): uint8 image input, QLinearConv',
     bytes: () => model([
@@ -121,6 +133,56 @@ const FORMS: Record<string, { bytes: () => Uint8Array; what: string }> = {
       { op: 'Add', name: 'add', inputs: ['c2', 'r1'], outputs: ['y'] },
     ], [half('w1', [8, 3, 3, 3]), half('w2', [8, 8, 3, 3])], [['x', FLOAT16, [1, 3, 24, 24]]], ['y'], { opset: 17 }),
   },
+  opset23: {
+    what: 'torch\'s dynamo exporter at opset 23: RMSNormalization, RotaryEmbedding and the ONNX Attention op, causal, with a residual',
+    input: '1x8x32',
+    bytes: () => model([
+      { op: 'RMSNormalization', name: 'norm', inputs: ['x', 'g'], outputs: ['n'], attrs: { axis: -1 } },
+      { op: 'MatMul', name: 'q_proj', inputs: ['n', 'wq'], outputs: ['q'] },
+      { op: 'MatMul', name: 'k_proj', inputs: ['n', 'wk'], outputs: ['k'] },
+      { op: 'MatMul', name: 'v_proj', inputs: ['n', 'wv'], outputs: ['v'] },
+      { op: 'RotaryEmbedding', name: 'rope_q', inputs: ['q', 'cos', 'sin', 'pos'], outputs: ['qr'], attrs: { num_heads: 4 } },
+      { op: 'RotaryEmbedding', name: 'rope_k', inputs: ['k', 'cos', 'sin', 'pos'], outputs: ['kr'], attrs: { num_heads: 4 } },
+      { op: 'Attention', name: 'attention', inputs: ['qr', 'kr', 'v'], outputs: ['a'], attrs: { q_num_heads: 4, kv_num_heads: 4, is_causal: 1 } },
+      { op: 'MatMul', name: 'o_proj', inputs: ['a', 'wo'], outputs: ['o'] },
+      { op: 'Add', name: 'residual', inputs: ['x', 'o'], outputs: ['y'] },
+    ], [f32('g', [32], 1), f32('wq', [32, 32]), f32('wk', [32, 32]), f32('wv', [32, 32]), f32('wo', [32, 32]), ...rotary(8, 4),
+      { name: 'pos', type: INT64, dims: [1, 8], data: BigInt64Array.from({ length: 8 }, (_, i) => BigInt(i)) }],
+    [['x', FLOAT, [1, 8, 32]]], ['y'], { opset: 23, ir: 11 }),
+  },
+  einsum: {
+    what: 'attention written with Einsum (TensorFlow, JAX and torch.einsum exports)',
+    input: '1x8x32',
+    bytes: () => model([
+      { op: 'MatMul', name: 'q_proj', inputs: ['x', 'wq'], outputs: ['q'] },
+      { op: 'MatMul', name: 'k_proj', inputs: ['x', 'wk'], outputs: ['k'] },
+      { op: 'Reshape', name: 'q_heads', inputs: ['q', 'heads'], outputs: ['q4'] },
+      { op: 'Reshape', name: 'k_heads', inputs: ['k', 'heads'], outputs: ['k4'] },
+      { op: 'Reshape', name: 'v_heads', inputs: ['x', 'heads'], outputs: ['v4'] },
+      { op: 'Einsum', name: 'scores', inputs: ['q4', 'k4'], outputs: ['s'], attrs: { equation: 'bqhd,bkhd->bhqk' } },
+      { op: 'Softmax', name: 'softmax', inputs: ['s'], outputs: ['p'], attrs: { axis: -1 } },
+      { op: 'Einsum', name: 'context', inputs: ['p', 'v4'], outputs: ['c'], attrs: { equation: 'bhqk,bkhd->bqhd' } },
+      { op: 'Reshape', name: 'merge', inputs: ['c', 'flat'], outputs: ['y'] },
+    ], [f32('wq', [32, 32]), f32('wk', [32, 32]),
+      { name: 'heads', type: INT64, dims: [4], data: BigInt64Array.of(1n, 8n, 4n, 8n) }, { name: 'flat', type: INT64, dims: [3], data: BigInt64Array.of(1n, 8n, 32n) }],
+    [['x', FLOAT, [1, 8, 32]]], ['y'], { opset: 17 }),
+  },
+  genai: {
+    what: 'onnxruntime-genai\'s int4 decoder layer: SkipSimplifiedLayerNormalization, MatMulNBits, GroupQueryAttention with rotary embedding on packed QKV',
+    input: '1x3x64',
+    bytes: () => model([
+      { op: 'SkipSimplifiedLayerNormalization', name: 'norm', inputs: ['x', 'x', 'g'], outputs: ['n', '', '', 'sum'], attrs: { epsilon: 1e-5 }, domain: 'com.microsoft' },
+      { op: 'MatMulNBits', name: 'qkv_proj', inputs: ['n', 'qkv.q', 'qkv.s'], outputs: ['qkv'], attrs: { K: 64, N: 128, bits: 4, block_size: 32 }, domain: 'com.microsoft' },
+      {
+        op: 'GroupQueryAttention', name: 'attention', inputs: ['qkv', '', '', '', '', 'seqlens_k', 'total_sequence_length', 'cos', 'sin'],
+        outputs: ['a', 'present_key', 'present_value'], attrs: { num_heads: 4, kv_num_heads: 2, do_rotary: 1 }, domain: 'com.microsoft',
+      },
+      { op: 'MatMulNBits', name: 'o_proj', inputs: ['a', 'o.q', 'o.s'], outputs: ['o'], attrs: { K: 64, N: 64, bits: 4, block_size: 32 }, domain: 'com.microsoft' },
+      { op: 'Add', name: 'residual', inputs: ['o', 'sum'], outputs: ['y'] },
+    ], [f32('g', [64], 1), ...nbits('qkv', 64, 128), ...nbits('o', 64, 64), ...rotary(32, 8),
+      { name: 'seqlens_k', type: INT32, dims: [1], data: Int32Array.of(2) }, { name: 'total_sequence_length', type: INT32, dims: [], data: Int32Array.of(3) }],
+    [['x', FLOAT, [1, 3, 64]]], ['y'], { opset: 17, contrib: true }),
+  },
   'old-exporter': {
     what: 'an old exporter\'s file: IR 3, initializers listed as graph inputs, unnamed and repeated node names',
     bytes: () => model([
@@ -170,7 +232,7 @@ describe('exported forms through the CLI', () => {
     expect((JSON.parse(results['accuracy fp16']!.stdout) as { cosine: number }).cosine).toBeGreaterThan(0.999);
     // inspect names an input's element type when it is not float32.
     const inputType = ({ qoperator: ' uint8', float16: ' float16' } as Record<string, string>)[name] ?? '';
-    expect((await run(['inspect', file], { cwd: dir })).stdout.split('\n')[0]).toMatch(new RegExp(`, inputs x\\[1x3x24x24${inputType}\\]$`));
+    expect((await run(['inspect', file], { cwd: dir })).stdout.split('\n')[0]).toMatch(new RegExp(`, inputs x\\[${FORMS[name]!.input ?? '1x3x24x24'}${inputType}\\]$`));
     // The cost model knows every op of these forms: nothing is priced at 0 MACs unawares.
     expect((JSON.parse(results['inspect']!.stdout) as { unknownOps: string[] }).unknownOps).toEqual([]);
   });

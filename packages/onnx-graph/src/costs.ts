@@ -13,6 +13,9 @@ const DATA_OPS = new Set([
   // ONNX sequences (inside a sequence block): lists of tensors made, read and joined.
   'SplitToSequence', 'SequenceConstruct', 'SequenceEmpty', 'SequenceInsert', 'SequenceErase', 'SequenceAt',
   'SequenceLength', 'ConcatFromSequence',
+  // Reordering, cropping and sampling ops that compute nothing per element worth counting.
+  'ReverseSequence', 'CenterCropPad', 'Col2Im', 'Unique', 'MaxUnpool', 'RandomNormal', 'RandomUniform',
+  'Optional', 'OptionalGetElement', 'OptionalHasElement',
 ]);
 // Ops costing about one FLOP per output element.
 const ELEMENTWISE = new Set([
@@ -21,6 +24,8 @@ const ELEMENTWISE = new Set([
   'Erf', 'Gelu', 'Mish', 'Sin', 'Cos', 'Sign', 'Clip', 'Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min',
   'Sum', 'Mean', 'Mod', 'Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'And', 'Or', 'Xor',
   'Not', 'Where', 'ThresholdedRelu', 'Shrink', 'CumSum', 'ArgMax', 'ArgMin', 'IsNaN', 'IsInf', 'BitShift',
+  'Tan', 'Asin', 'Acos', 'Atan', 'Sinh', 'Cosh', 'Asinh', 'Acosh', 'Atanh', 'BitwiseAnd', 'BitwiseOr', 'BitwiseXor',
+  'BitwiseNot', 'Bernoulli', 'RandomNormalLike', 'RandomUniformLike', 'HannWindow', 'HammingWindow', 'BlackmanWindow',
   // Quantization: a scale, a round and a clamp per element (QDQ models, dynamic quantization).
   'QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear',
   // onnxruntime's fused activations and its QOperator element-wise ops (com.microsoft).
@@ -32,9 +37,13 @@ const NORMS: Record<string, number> = {
   Softmax: 3, LogSoftmax: 3, Hardmax: 1, GroupNormalization: 4, RMSNormalization: 3,
   // onnxruntime's fused normalisations (com.microsoft): a residual add before the layer norm.
   SkipLayerNormalization: 5, SimplifiedLayerNormalization: 3, SkipSimplifiedLayerNormalization: 4, QLinearSoftmax: 3,
+  LpNormalization: 3, EmbedLayerNormalization: 6, BiasSoftmax: 4,
+  // Not normalisations, but as many FLOPs per output element: rotary position embeddings (x cos -+ y sin,
+  // ai.onnx 23 and com.microsoft), bilinear sampling (four taps) and ROI alignment (four samples of four taps).
+  RotaryEmbedding: 3, GridSample: 8, AffineGrid: 6, RoiAlign: 32,
 };
 // The convolutions: where the weight [M, C/g, k...] sits among the inputs.
-const CONV_WEIGHT: Record<string, number> = { Conv: 1, ConvInteger: 1, QLinearConv: 3, FusedConv: 1 };
+const CONV_WEIGHT: Record<string, number> = { Conv: 1, ConvInteger: 1, QLinearConv: 3, FusedConv: 1, NhwcConv: 1 };
 // The matrix products whose first input is A [..., M, K] (or [..., K, M] with transA).
 const MATMULS = new Set(['MatMul', 'MatMulInteger', 'QLinearMatMul', 'FusedMatMul', 'DynamicQuantizeMatMul', 'MatMulIntegerToFloat', 'MatMulNBits']);
 const GEMMS = new Set(['Gemm', 'FusedGemm', 'QGemm']);
@@ -44,7 +53,8 @@ const CONTRIB = new Set([
   'QLinearConcat', 'BiasGelu', 'FastGelu', 'QuickGelu', 'BiasAdd', 'Gelu', 'QLinearAdd', 'QLinearMul', 'QLinearSigmoid',
   'QLinearLeakyRelu', 'QLinearSoftmax', 'QLinearAveragePool', 'QLinearGlobalAveragePool', 'QuantizeLinear', 'DequantizeLinear',
   'SkipLayerNormalization', 'SimplifiedLayerNormalization', 'SkipSimplifiedLayerNormalization', 'LayerNormalization',
-  'Attention', 'MultiHeadAttention',
+  'Attention', 'MultiHeadAttention', 'GroupQueryAttention', 'RotaryEmbedding', 'EmbedLayerNormalization', 'BiasSoftmax',
+  'NhwcConv',
 ]);
 const REDUCE = /^Reduce/;
 // Recurrent layers and their gate count.
@@ -102,13 +112,29 @@ export function nodeCost(graph: Graph, node: GraphNode): NodeCost {
   } else if (MATMULS.has(op)) {
     const a = shapeOf(graph, node.inputs[0]);
     macs = out * (node.attributes['transA'] === 1 ? a[a.length - 2] ?? 0 : a[a.length - 1] ?? 0);
+  } else if (op === 'Einsum') {
+    ({ macs, flops } = einsumCost(graph, node));
+  } else if (op === 'Attention' && node.domain !== 'com.microsoft') {
+    ({ macs, flops } = onnxAttentionCost(graph, node));
+  } else if (op === 'GroupQueryAttention') {
+    ({ macs, flops } = groupQueryAttentionCost(graph, node));
   } else if (op === 'Attention' || op === 'MultiHeadAttention') {
     macs = attentionMacs(graph, node, op);
     flops = out * 3;
+  } else if (op === 'TopK') {
+    flops = inp;
+  } else if (op === 'NonMaxSuppression') {
+    // Data-dependent: the score scan and sort dominate once the score threshold drops most boxes.
+    flops = numel(shapeOf(graph, node.inputs[1]));
+  } else if (op === 'DFT' || op === 'STFT') {
+    // A fast transform: about 5 n log2 n FLOPs per signal of n samples, so 5 log2 n per output element.
+    const x = shapeOf(graph, node.inputs[0]);
+    const n = op === 'STFT' ? numel(shapeOf(graph, node.inputs[3])) || (x[1] ?? 0) : x[x.length - 2] ?? 0;
+    flops = n > 1 ? out * 5 * Math.log2(n) : out;
   } else if (op === 'MaxPool' || op === 'AveragePool' || op === 'LpPool' || op === 'QLinearAveragePool') {
     const k = node.attributes['kernel_shape'];
     flops = out * (Array.isArray(k) ? numel(k as number[]) : 1);
-  } else if (op === 'GlobalAveragePool' || op === 'GlobalMaxPool' || op === 'QLinearGlobalAveragePool' || REDUCE.test(op)) {
+  } else if (op === 'GlobalAveragePool' || op === 'GlobalMaxPool' || op === 'GlobalLpPool' || op === 'QLinearGlobalAveragePool' || REDUCE.test(op)) {
     flops = inp;
   } else if (op in RECURRENT) {
     // Per step and direction: every gate multiplies the input and the hidden state (W is [dirs, gates*H, I]).
@@ -147,6 +173,81 @@ function attentionMacs(graph: Graph, node: GraphNode, op: string): number {
   const d = x.length === 3 ? x[2] ?? 0 : (x[2] ?? 0) * (x[4] ?? 0); // [B, S, D] or packed [B, S, N, 3, H]
   const l = k.length === 3 ? k[1] ?? 0 : s;
   return 2 * b * s * l * d;
+}
+
+/**
+ * Einsum: each output element sums over the contracted indices, so two operands cost the product of
+ * every index's size (broadcast "..." dimensions included) in MACs, and each further operand one
+ * more such pass. One operand (a transpose, a diagonal, a sum) is counted as that many FLOPs.
+ */
+function einsumCost(graph: Graph, node: GraphNode): { macs: number; flops: number } {
+  const equation = String(node.attributes['equation'] ?? '').replace(/\s/g, '');
+  const terms = (equation.split('->')[0] ?? '').split(',');
+  const size = new Map<string, number>();
+  let ellipsis: number[] = [];
+  terms.forEach((term, i) => {
+    const shape = shapeOf(graph, node.inputs[i]);
+    const letters = term.replace('...', '');
+    const spread = term.includes('...') ? Math.max(0, shape.length - letters.length) : 0;
+    let axis = 0;
+    for (let j = 0; j < term.length;) {
+      if (term.startsWith('...', j)) {
+        // Broadcast against the other operands' "..." dimensions, aligned on the right.
+        const dims = shape.slice(axis, axis + spread);
+        const n = Math.max(ellipsis.length, dims.length);
+        ellipsis = Array.from({ length: n }, (_, k) => Math.max(ellipsis[ellipsis.length - n + k] ?? 1, dims[dims.length - n + k] ?? 1));
+        axis += spread;
+        j += 3;
+      } else {
+        size.set(term[j]!, Math.max(size.get(term[j]!) ?? 1, shape[axis] ?? 0));
+        axis += 1;
+        j += 1;
+      }
+    }
+  });
+  const all = [...size.values()].reduce((a, b) => a * b, 1) * numel(ellipsis);
+  return terms.length > 1 ? { macs: all * (terms.length - 1), flops: 0 } : { macs: 0, flops: all };
+}
+
+/**
+ * ONNX Attention (ai.onnx opset 23): Q [B, Hq, S, Dh] or [B, S, Hq*Dh] against K, V over T = the
+ * past (past_key [B, Hkv, P, Dh]) plus the new keys; each query head multiplies Q K^T (Dh per score)
+ * and the scores by V (Dv per score): B Hq S T (Dh + Dv) MACs, and a scale and softmax per score.
+ */
+function onnxAttentionCost(graph: Graph, node: GraphNode): { macs: number; flops: number } {
+  const q = shapeOf(graph, node.inputs[0]);
+  const k = shapeOf(graph, node.inputs[1]);
+  const v = shapeOf(graph, node.inputs[2]);
+  const past = shapeOf(graph, node.inputs[4]);
+  const attr = (name: string) => (typeof node.attributes[name] === 'number' ? (node.attributes[name] as number) : 0);
+  const four = q.length === 4;
+  const b = q[0] ?? 0;
+  const s = (four ? q[2] : q[1]) ?? 0;
+  const hq = four ? q[1] ?? 0 : attr('q_num_heads');
+  const hkv = k.length === 4 ? k[1] ?? 0 : attr('kv_num_heads');
+  const dh = four ? q[3] ?? 0 : hq > 0 ? (q[2] ?? 0) / hq : 0;
+  const dv = v.length === 4 ? v[3] ?? 0 : hkv > 0 ? (v[2] ?? 0) / hkv : 0;
+  const t = ((k.length === 4 ? k[2] : k[1]) ?? 0) + (past[2] ?? 0);
+  return { macs: b * hq * s * t * (dh + dv), flops: 3 * b * hq * s * t };
+}
+
+/**
+ * onnxruntime's GroupQueryAttention (com.microsoft; what onnxruntime-genai's model builder writes for
+ * Llama, Phi, Qwen): query [B, S, Hq*D] (Q, K and V packed when key is absent), keys and values
+ * shared by groups of heads, the cache present_key [B, Hkv, T, D]: 2 B S T Hq D MACs, a softmax per
+ * score, and the rotary embedding of Q and K when do_rotary is set.
+ */
+function groupQueryAttentionCost(graph: Graph, node: GraphNode): { macs: number; flops: number } {
+  const q = shapeOf(graph, node.inputs[0]);
+  const y = shapeOf(graph, node.outputs[0]);
+  const present = shapeOf(graph, node.outputs[1]);
+  const past = shapeOf(graph, node.inputs[3]);
+  const hq = typeof node.attributes['num_heads'] === 'number' ? (node.attributes['num_heads'] as number) : 0;
+  const [b = 0, s = 0] = q;
+  const width = y[2] ?? 0; // Hq * D
+  const t = present[2] ?? (past[2] ?? 0) + s;
+  const rotary = node.attributes['do_rotary'] === 1 ? 3 * b * s * (q[2] ?? 0) : 0;
+  return { macs: 2 * b * s * t * width, flops: 3 * b * hq * s * t + rotary };
 }
 
 /** Costs of the whole graph; `params` counts each initializer's elements once. */

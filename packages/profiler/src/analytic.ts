@@ -82,7 +82,7 @@ function fusedWeightDequantizers(graph: Graph): Map<string, number> {
 export type OpClass = 'conv' | 'depthwiseConv' | 'matmul' | 'elementwise';
 const MATMUL_OPS = new Set([
   'Gemm', 'MatMul', 'FusedMatMul', 'MatMulInteger', 'QLinearMatMul', 'FusedGemm', 'QGemm', 'DynamicQuantizeMatMul',
-  'MatMulIntegerToFloat', 'MatMulNBits', 'Attention', 'MultiHeadAttention',
+  'MatMulIntegerToFloat', 'MatMulNBits', 'Attention', 'MultiHeadAttention', 'GroupQueryAttention', 'Einsum',
 ]);
 
 function nodeWork(graph: Graph, precision: Precision, all: GraphCosts = graphCosts(graph)): NodeWork[] {

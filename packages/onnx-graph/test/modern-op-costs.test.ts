@@ -1,0 +1,106 @@
+// Costs of the ops newer exporters write: Einsum (TF, JAX, torch.einsum), ONNX Attention and
+// RotaryEmbedding (opset 23, torch's dynamo exporter), onnxruntime's GroupQueryAttention
+// (onnxruntime-genai's model builder). Each count is worked out by hand from the shapes, and each
+// model is run by onnxruntime, so the shapes the counts use are the ones it produces.
+import { toBinary } from '@bufbuild/protobuf';
+import { ModelProtoSchema, type ModelProto } from 'onnx-buf';
+import { describe, expect, it } from 'vitest';
+import { graphCosts, loadModel, randomFeeds, runModel, type LoadOptions } from '@dnnpart/onnx-graph';
+import { ModelBuilder, type Attr } from './_models.js';
+
+interface Case {
+  readonly name: string;
+  readonly build: () => Uint8Array;
+  readonly node: string;
+  readonly macs: number;
+  readonly flops?: number;
+  readonly options?: LoadOptions;
+}
+
+function oneNode(op: string, inputs: [string, number[], number?][], attrs: Record<string, Attr>, outputs: string[], opset: number, domain = ''): Uint8Array {
+  const b = new ModelBuilder(3);
+  for (const [name, dims, type] of inputs) if (name) b.input(name, dims, type); // '' is an optional input left out
+  b.node(op, inputs.map(([n]) => n), outputs, attrs, 'n');
+  b.nodes.at(-1)!.domain = domain;
+  for (const o of outputs) b.output(o);
+  const m = b.model(opset, opset >= 21 ? 10 : 8);
+  if (domain) m.opsetImport.push({ $typeName: 'onnx.OperatorSetIdProto', domain, version: 1n });
+  return new Uint8Array(toBytes(m));
+}
+
+// A model edited after building (a node's domain, an opset import) is serialised here.
+const toBytes = (m: ModelProto) => toBinary(ModelProtoSchema, m);
+
+const INT32 = 6;
+const CASES: Case[] = [
+  // b q h d x b k h d -> b h q k: every index once, 2*5*3*4*7.
+  { name: 'Einsum, attention scores', build: () => oneNode('Einsum', [['q', [2, 5, 3, 4]], ['k', [2, 7, 3, 4]]], { equation: 'bqhd,bkhd->bhqk' }, ['y'], 17), node: 'n', macs: 840 },
+  // Implicit output (ik): a matrix product 3x4 by 4x5.
+  { name: 'Einsum, implicit output', build: () => oneNode('Einsum', [['a', [3, 4]], ['b', [4, 5]]], { equation: 'ij,jk' }, ['y'], 17), node: 'n', macs: 60 },
+  // "..." broadcast: [2, 1] against [1, 5] gives 10 batches of 3x4 by 4x6.
+  { name: 'Einsum, broadcast ellipsis', build: () => oneNode('Einsum', [['a', [2, 1, 3, 4]], ['b', [1, 5, 4, 6]]], { equation: '...ij,...jk->...ik' }, ['y'], 17), node: 'n', macs: 720 },
+  // Three operands: two passes over i j k l.
+  { name: 'Einsum, three operands', build: () => oneNode('Einsum', [['a', [2, 3]], ['b', [3, 4]], ['c', [4, 5]]], { equation: 'ij,jk,kl->il' }, ['y'], 17), node: 'n', macs: 240 },
+  // One operand: a transpose, 12 elements moved.
+  { name: 'Einsum, one operand', build: () => oneNode('Einsum', [['a', [3, 4]]], { equation: 'ij->ji' }, ['y'], 17), node: 'n', macs: 0, flops: 12 },
+  // 3-D, grouped heads: 4 query heads of 8 over 2 key/value heads, 6 queries over 6 keys: 4*6*6*(8+8).
+  {
+    name: 'Attention (opset 23), 3-D with grouped heads',
+    build: () => oneNode('Attention', [['q', [1, 6, 32]], ['k', [1, 6, 16]], ['v', [1, 6, 16]]], { q_num_heads: 4, kv_num_heads: 2 }, ['y'], 23),
+    node: 'n', macs: 2304, flops: 3 * 4 * 6 * 6,
+  },
+  // 4-D with a cache: 3 new keys after 5 cached ones, so each of 2 heads x 3 queries sees 8 keys.
+  {
+    name: 'Attention (opset 23), 4-D with past keys and values',
+    build: () => oneNode('Attention', [['q', [1, 2, 3, 8]], ['k', [1, 2, 3, 8]], ['v', [1, 2, 3, 8]], ['', []], ['pk', [1, 2, 5, 8]], ['pv', [1, 2, 5, 8]]], {}, ['y', 'present_key', 'present_value'], 23),
+    node: 'n', macs: 2 * 3 * 8 * 16, flops: 3 * 2 * 3 * 8,
+  },
+  // 3 elements of work per element of the rotated [1, 16, 64].
+  {
+    name: 'RotaryEmbedding (opset 23)',
+    build: () => {
+      const b = new ModelBuilder(3).input('x', [1, 16, 64]).input('pos', [1, 16], 7);
+      b.node('RotaryEmbedding', ['x', b.weight('cos', [16, 8]), b.weight('sin', [16, 8]), 'pos'], ['y'], { num_heads: 4 }, 'n').output('y');
+      return b.bytes(23, 10);
+    },
+    node: 'n', macs: 0, flops: 3 * 1024,
+    options: { inputShapes: { pos: { shape: [1, 16], value: Array.from({ length: 16 }, (_, i) => i) } } },
+  },
+  // 4 query heads of 8 over 2 cached heads: 3 new tokens, present length 8 (5 + 3): 2*3*8*32.
+  {
+    name: 'GroupQueryAttention (com.microsoft) over a KV cache',
+    build: () => oneNode('GroupQueryAttention', [
+      ['q', [1, 3, 32]], ['k', [1, 3, 16]], ['v', [1, 3, 16]], ['past_key', [1, 2, 5, 8]], ['past_value', [1, 2, 5, 8]],
+      ['seqlens_k', [1], INT32], ['total_sequence_length', [], INT32],
+    ], { num_heads: 4, kv_num_heads: 2 }, ['y', 'present_key', 'present_value'], 17, 'com.microsoft'),
+    node: 'n', macs: 2 * 3 * 8 * 32, flops: 3 * 4 * 3 * 8,
+    options: { inputShapes: { seqlens_k: { shape: [1], value: [7] }, total_sequence_length: { shape: [], value: [8] } } },
+  },
+];
+
+describe('costs of the ops newer exporters write', () => {
+  it.each(CASES.map((c) => [c.name, c] as const))('%s', async (_, c) => {
+    const bytes = c.build();
+    const { graph } = await loadModel(bytes, c.options ?? {});
+    const costs = graphCosts(graph);
+    expect(costs.unknownOps).toEqual([]);
+    const cost = costs.nodes.get(c.node)!;
+    expect(cost.known).toBe(true);
+    expect(cost.macs).toBe(c.macs);
+    if (c.flops !== undefined) expect(cost.flops).toBe(c.flops);
+    // onnxruntime runs the model and produces the shapes the counts were taken from.
+    const out = await runModel(bytes, randomFeeds(graph), graph.outputs);
+    for (const name of graph.outputs) expect([...out[name]!.dims]).toEqual([...graph.tensors.get(name)!.shape]);
+  });
+
+  it('prices onnxruntime\'s com.microsoft Attention by its own formula, not the ONNX one', async () => {
+    // Packed Q, K, V weights [16, 48] on input [1, 4, 16]: the projection 4*16*48 plus 4*4*(16+16).
+    const b = new ModelBuilder(3).input('x', [1, 4, 16]);
+    b.node('Attention', ['x', b.weight('w', [16, 48]), b.weight('bias', [48])], ['y'], { num_heads: 2 }, 'n').output('y');
+    b.nodes.at(-1)!.domain = 'com.microsoft';
+    const m = b.model(17);
+    m.opsetImport.push({ $typeName: 'onnx.OperatorSetIdProto', domain: 'com.microsoft', version: 1n });
+    const { graph } = await loadModel(new Uint8Array(toBytes(m)));
+    expect(graphCosts(graph).nodes.get('n')!.macs).toBe(4 * 16 * 48 + 4 * 4 * 32);
+  });
+});
