@@ -183,6 +183,14 @@ const FORMS: Record<string, { bytes: () => Uint8Array; what: string; input?: str
       { name: 'seqlens_k', type: INT32, dims: [1], data: Int32Array.of(2) }, { name: 'total_sequence_length', type: INT32, dims: [], data: Int32Array.of(3) }],
     [['x', FLOAT, [1, 3, 64]]], ['y'], { opset: 17, contrib: true }),
   },
+  'constant-output': {
+    what: 'a detector\'s anchors: a weight the file lists as a model output, computed by no node',
+    bytes: () => model([
+      { op: 'Conv', name: 'conv1', inputs: ['x', 'w1'], outputs: ['c1'], attrs: pads },
+      { op: 'Relu', name: 'relu1', inputs: ['c1'], outputs: ['r1'] },
+      { op: 'Conv', name: 'conv2', inputs: ['r1', 'w2'], outputs: ['y'], attrs: pads },
+    ], [f32('w1', [8, 3, 3, 3]), f32('w2', [8, 8, 3, 3]), f32('anchors', [6, 2], 1)], [['x', FLOAT, [1, 3, 24, 24]]], ['y', 'anchors']),
+  },
   'old-exporter': {
     what: 'an old exporter\'s file: IR 3, initializers listed as graph inputs, unnamed and repeated node names',
     bytes: () => model([

@@ -231,9 +231,12 @@ export async function evaluatePlan(model: LoadedModel, options: EvaluateOptions)
           stageAcc[k]!.add(concat(s.outputs.map((o) => floats(refOut[o]!))), concat(s.outputs.map((o) => floats(eo[o]!))));
         }
       }
+      // An output no stage makes (a model input passed through, a constant the file lists as an
+      // output) is the same in the plan as in the reference.
+      const planned = (o: string) => produced[o] ?? received[o] ?? refOut[o]!;
       const r = concat(outputs.map((o) => floats(refOut[o]!)));
-      const p = concat(outputs.map((o) => floats(produced[o]!)));
-      const scores = classes ? { ref: floats(refOut[outputs[0]!]!), test: floats(produced[outputs[0]!]!) } : undefined;
+      const p = concat(outputs.map((o) => floats(planned(o))));
+      const scores = classes ? { ref: floats(refOut[outputs[0]!]!), test: floats(planned(outputs[0]!)) } : undefined;
       plan.add(r, p, scores, options.labels?.[i]);
     }
     progress('running the reference and the plan', inputs.length, inputs.length);

@@ -158,7 +158,8 @@ export function convertFp16(proto: ModelProto, graph: Graph): Fp16Model {
       } else producedHalf.add(y);
     });
   }
-  const used = new Set(nodes.flatMap((n) => [...n.input, ...subgraphReads(n)]));
+  // A weight the model lists as an output stays a float32 output.
+  const used = new Set([...nodes.flatMap((n) => [...n.input, ...subgraphReads(n)]), ...g.output.map((o) => o.name)]);
   // Inner value_info would still say float32 for tensors that are now float16.
   const valueInfo: ValueInfoProto[] = g.valueInfo.filter((vi) => !producedHalf.has(vi.name));
   const warnings = keptFp32.length

@@ -186,8 +186,9 @@ export function quantizeInt8(proto: ModelProto, graph: Graph, ranges: ReadonlyMa
     const ops = [...new Set(unquantized.map((u) => u.op))].sort();
     warnings.push(`${graph.name}: ${unquantized.length} node(s) have no int8 form here and stay float32 (${ops.join(', ')}; first ${unquantized[0]!.node})`);
   }
-  // An If branch or Loop body reads outer initializers by name (openWakeWord's verifier weights).
-  const used = new Set(nodes.flatMap((n) => [...n.input, ...subgraphReads(n)]));
+  // An If branch or Loop body reads outer initializers by name (openWakeWord's verifier weights); a
+  // weight the model lists as an output (a detector's anchors) stays as it is.
+  const used = new Set([...nodes.flatMap((n) => [...n.input, ...subgraphReads(n)]), ...g.output.map((o) => o.name)]);
   const graphOut = create(GraphProtoSchema, {
     ...g,
     node: nodes,

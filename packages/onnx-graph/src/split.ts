@@ -172,6 +172,16 @@ export function splitModel(model: LoadedModel, spec: SplitSpec): SplitResult {
     }
     // A model output that is also a graph input passes through no node; the first stage reports it.
     if (k === 0) for (const o of graph.outputs) if (graph.tensors.get(o)!.isGraphInput) outputs.push(o);
+    // A model output that is a constant (a weight the file lists as an output, e.g. a detector's
+    // anchors) is computed by no node either; the last stage carries it and reports it.
+    if (k === count - 1) {
+      for (const o of graph.outputs) {
+        const c = graph.tensors.get(o)!;
+        if (!c.isInitializer || c.isGraphInput) continue;
+        outputs.push(o);
+        if (!seen.has(o)) inits.push(o);
+      }
+    }
     const t = (name: string) => graph.tensors.get(name)!;
     const g = create(GraphProtoSchema, {
       name: `${graph.name}_stage${k}`,

@@ -14,6 +14,12 @@ function d2s(): ModelBuilder {
   const b = new ModelBuilder(9).input('x', [1, 8, 4, 4]);
   return b.node('DepthToSpace', ['x'], ['d'], { blocksize: 2 }, 'd2s').conv('c', 'd', 2, 3, 3).node('Relu', ['c'], ['y'], {}, 'relu').output('y');
 }
+// A detector's anchors: a weight the file lists as an output, computed by no node; and the input passed through.
+function constantOutputs(): ModelBuilder {
+  const b = chain();
+  b.weight('anchors', [4, 2]);
+  return b.output('anchors').output('x');
+}
 function reversedChain(): ModelBuilder {
   const b = chain();
   b.nodes.reverse();
@@ -30,6 +36,7 @@ const MODELS: [string, () => ModelBuilder, InputShapes | undefined, SplitSpec[]]
   ['squeeze-excite', squeezeExcite, undefined, [{ after: ['gap', 'fr', 'sig'] }]],
   ['inception', inception, undefined, [{ after: ['b1', 'b2b', 'b3'] }, { stages: { b1: 0, b2a: 1, pool: 1, b2b: 2, b3: 2, cat: 3, out: 3 } }]],
   ['unknown op (ORT-measured shapes)', d2s, undefined, [{ after: ['d2s'] }]],
+  ['a constant output and a pass-through output', constantOutputs, undefined, []],
 ];
 
 describe('splitModel: stages compose to the original model', () => {
@@ -58,6 +65,14 @@ describe('splitModel: stages compose to the original model', () => {
 });
 
 describe('splitModel: stage contents', () => {
+  it('a constant output is reported by the last stage, which carries its weight; a pass-through output by the first', async () => {
+    const model = await loadModel(constantOutputs().bytes());
+    const split = splitModel(model, { after: ['conv', 'flat'] });
+    expect(split.stages.map((s) => s.outputs)).toEqual([['conv', 'x'], ['flat'], ['y', 'anchors']]);
+    expect(split.stages.at(-1)!.proto.graph!.initializer.map((t) => t.name)).toContain('anchors');
+    expect(split.stages.slice(0, -1).flatMap((s) => s.proto.graph!.initializer.map((t) => t.name))).not.toContain('anchors');
+  });
+
   it('residual cut inside the block: two tensors cross, each stage keeps only its initializers', async () => {
     const model = await loadModel(residual().bytes());
     const split = splitModel(model, { after: ['c2'] });
