@@ -203,6 +203,8 @@ xi = V('x', T.FLOAT, [1, 3, 32, 32])
 m = model('extdata', [h.make_node('Conv', ['x', 'w1'], ['c1'], name='conv1', pads=[1,1,1,1]), h.make_node('Relu', ['c1'], ['r1'], name='relu1'),
                       h.make_node('Conv', ['r1', 'w2'], ['c2'], name='conv2', pads=[1,1,1,1]), h.make_node('Relu', ['c2'], ['out'], name='relu2')],
           [xi], [V('out', T.FLOAT, None)], [W('w1', 16, 3, 3, 3), W('w2', 16, 16, 3, 3)])
+# onnx appends to an existing data file (offsets move, the model's hash with them): start afresh.
+if os.path.exists(os.path.join(OUT, 'extdata.onnx.data')): os.remove(os.path.join(OUT, 'extdata.onnx.data'))
 onnx.save_model(m, os.path.join(OUT, 'extdata.onnx'), save_as_external_data=True, all_tensors_to_one_file=True, location='extdata.onnx.data', size_threshold=0)
 # Loop whose body reads an outer tensor (tf2onnx while loop with a fixed trip count)
 body = h.make_graph([h.make_node('MatMul', ['s_in', 'wl'], ['mm'], name='body_mm'), h.make_node('Tanh', ['mm'], ['s_out'], name='body_tanh'),
