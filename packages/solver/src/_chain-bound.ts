@@ -594,16 +594,24 @@ export function chainBoundAndPlan(cp: Compiled, metric: ChainMetric, deadline: n
   const maxGroups = options.maxGroups ?? 4096;
   const classes = boardClasses(cp);
   const nc = classes.rep.length;
-  // Usage states: boards used per class (mixed radix); past the cap, only the number of stages.
-  let radix = Array.from(classes.count, (k) => k + 1);
-  let states = radix.reduce((a, b) => a * b, 1);
-  const counted = states > MAX_USAGE_STATES;
-  if (counted) { radix = [cp.m + 1]; states = cp.m + 1; }
-  const usage: Usage = { radix, states, counted };
-  const budget = Math.max(1, Math.min(maxGroups, Math.floor(Math.sqrt((2 * DP_OPERATIONS) / (states * nc)))));
+  // Usage states: boards used per class (mixed radix); past the cap, only the number of stages. The
+  // more states, the fewer groups the programme can afford.
+  const usageOf = (counts: readonly number[]): { usage: Usage; budget: number } => {
+    let radix = counts.map((k) => k + 1);
+    let states = radix.reduce((a, b) => a * b, 1);
+    const counted = states > MAX_USAGE_STATES;
+    if (counted) { radix = [counts.reduce((a, b) => a + b, 0) + 1]; states = radix[0]!; }
+    return { usage: { radix, states, counted }, budget: Math.max(1, Math.min(maxGroups, Math.floor(Math.sqrt((2 * DP_OPERATIONS) / (states * nc))))) };
+  };
+  const all = usageOf(Array.from(classes.count));
+  // Boards of a mixed set repeated (two of each kind) multiply the states and coarsen the groups, so
+  // a plan read off the repeated set can be worse than one on a single board of each kind. Those
+  // plans are valid here too (their bound is not: it has fewer boards), so the relaxed walks also
+  // read one off a programme with one board per class, when that still allows three stages or more.
+  const oneEach = classes.count.some((k) => k > 1) && nc >= 3 ? usageOf(Array.from(classes.count, (k) => Math.min(k, 1))) : undefined;
   // Rounds on one view: the best bound, and a plan when a chain's representatives are nested; `late`
   // when its first walk missed `firstDeadline`.
-  const rounds = (view: View, firstDeadline: number): { bound?: number; plan?: Assignment; late: boolean } => {
+  const rounds = (view: View, firstDeadline: number, { usage, budget } = all): { bound?: number; plan?: Assignment; late: boolean } => {
     const pivots: number[] = [];
     let best: number | undefined;
     let plan: Assignment | undefined;
@@ -644,9 +652,11 @@ export function chainBoundAndPlan(cp: Compiled, metric: ChainMetric, deadline: n
         if (performance.now() >= deadline) return;
         const kept = keptNodes(cp, classes, orders[by], limit, deadline);
         if (kept === undefined) return;
-        const r = rounds(relaxedView(cp, kept), deadline);
+        const view = relaxedView(cp, kept);
+        const r = rounds(view, deadline);
         if (r.bound !== undefined) bound = Math.max(bound ?? 0, r.bound);
         offer(r.plan);
+        if (oneEach !== undefined && performance.now() < deadline) offer(rounds(view, deadline, oneEach).plan);
       }
     }
   };
