@@ -73,7 +73,8 @@ export function validateModel(proto: ModelProto, label: string): void {
     }
     defined.add(vi.name);
   }
-  if (realInputs === 0) corrupt('the graph has no inputs');
+  // Valid ONNX, but every value is a constant: nothing runs per frame, so there is nothing to partition.
+  if (realInputs === 0) throw new GraphError('GRAPH_CORRUPT', `${label} has no graph inputs (every value is a constant): there is nothing to run per frame or to partition`);
   for (const n of g.node) {
     if (!OP_NAME.test(n.opType)) corrupt(`a node has op type ${JSON.stringify(n.opType.slice(0, 40))}`);
     if (n.output.every((o) => o === '')) corrupt(`node ${n.name || n.opType} has no outputs`);

@@ -569,6 +569,82 @@ const HANDLERS: Record<string, Handler> = {
 };
 
 for (const op of UNARY_SAME) HANDLERS[op] = same;
+// Opset 23's normalisation and rotary embedding keep their input's shape.
+HANDLERS['RMSNormalization'] = same;
+HANDLERS['RotaryEmbedding'] = same;
+
+// Einsum: each letter's size from the operands ("..." dims broadcast as numpy does); the output
+// lists the letters after "->", or without it the "..." dims and the letters seen once, sorted.
+HANDLERS['Einsum'] = (c) => {
+  const [lhs = '', rhs] = attrStr(c, 'equation', '').replace(/\s/g, '').split('->');
+  const terms = lhs.split(',');
+  if (terms.length !== c.node.inputs.length) unknown();
+  const size = new Map<string, number>();
+  const seen = new Map<string, number>();
+  let ellipsis: number[] | undefined;
+  terms.forEach((term, i) => {
+    const shape = input(c, i).shape;
+    const letters = term.replace('...', '');
+    if (!/^[A-Za-z]*$/.test(letters)) unknown();
+    const spread = shape.length - letters.length;
+    if (spread < 0 || (!term.includes('...') && spread !== 0)) unknown();
+    for (let j = 0, at = 0; j < term.length;) {
+      if (term.startsWith('...', j)) {
+        const dims = shape.slice(at, at + spread);
+        ellipsis = ellipsis === undefined ? dims : broadcast([ellipsis, dims], c);
+        at += spread;
+        j += 3;
+        continue;
+      }
+      const l = term[j]!;
+      const d = shape[at]!;
+      const before = size.get(l);
+      if (before !== undefined && before !== d && before !== 1 && d !== 1) unknown();
+      size.set(l, before === undefined || before === 1 ? d : before);
+      seen.set(l, (seen.get(l) ?? 0) + 1);
+      at += 1;
+      j += 1;
+    }
+  });
+  const out = rhs ?? `${ellipsis !== undefined ? '...' : ''}${[...seen].filter(([, k]) => k === 1).map(([l]) => l).sort().join('')}`;
+  const shape: number[] = [];
+  for (let j = 0; j < out.length;) {
+    if (out.startsWith('...', j)) {
+      shape.push(...(ellipsis ?? []));
+      j += 3;
+    } else {
+      shape.push(size.get(out[j]!) ?? unknown());
+      j += 1;
+    }
+  }
+  return [{ dtype: input(c, 0).dtype, shape }];
+};
+
+// ONNX Attention (opset 23): Q [B, Hq, S, Dh] or [B, S, Hq*Dh] against K and V (with the past keys
+// and values before them): Y like Q with V's head size, present K and V [B, Hkv, past + new, D], and
+// the scores [B, Hq, S, past + new].
+HANDLERS['Attention'] = (c) => {
+  const q = input(c, 0);
+  const k = input(c, 1);
+  const v = input(c, 2);
+  const four = q.shape.length === 4;
+  if (!four && q.shape.length !== 3) unknown();
+  const hq = four ? q.shape[1]! : attrInt(c, 'q_num_heads', 0);
+  const hkv = k.shape.length === 4 ? k.shape[1]! : attrInt(c, 'kv_num_heads', 0);
+  if (hq <= 0 || hkv <= 0) unknown();
+  const b = q.shape[0]!;
+  const s = (four ? q.shape[2] : q.shape[1])!;
+  const dh = four ? q.shape[3]! : q.shape[2]! / hq;
+  const dv = v.shape.length === 4 ? v.shape[3]! : v.shape[2]! / hkv;
+  if (!Number.isInteger(dh) || !Number.isInteger(dv)) unknown();
+  const total = (k.shape.length === 4 ? k.shape[2]! : k.shape[1]!) + (has(c, 4) ? input(c, 4).shape[2] ?? unknown() : 0);
+  return [
+    { dtype: q.dtype, shape: four ? [b, hq, s, dv] : [b, s, hq * dv] },
+    { dtype: k.dtype, shape: [b, hkv, total, dh] },
+    { dtype: v.dtype, shape: [b, hkv, total, dv] },
+    { dtype: q.dtype, shape: [b, hq, s, total] },
+  ];
+};
 for (const [op, f] of Object.entries(UNARY_VALUE)) {
   HANDLERS[op] = (c) => {
     const x = input(c, 0);

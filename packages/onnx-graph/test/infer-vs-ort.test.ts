@@ -88,6 +88,22 @@ function quantZoo(): ModelBuilder {
     .output('cq').output('ci').output('mi').output('hs').output('qc').output('qm');
 }
 
+/** Opset 23's attention ops and Einsum (explicit, implicit, "..." broadcast, a diagonal), as newer exporters write them. */
+function attentionZoo(): ModelBuilder {
+  const b = new ModelBuilder(6).input('x', [2, 5, 24]).input('q4', [2, 4, 5, 6]).input('k4', [2, 2, 3, 6]).input('v4', [2, 2, 3, 8])
+    .input('pk', [2, 2, 4, 6]).input('pv', [2, 2, 4, 8]).input('e', [3, 1, 4, 5]).input('f', [1, 2, 5, 6]).input('k3', [2, 5, 12]).input('v3', [2, 5, 18]);
+  b.ints('pos', Array.from({ length: 10 }, (_, i) => i % 5), [2, 5]);
+  return b.node('RMSNormalization', ['x', b.weight('g', [24])], ['n'], { axis: -1 }, 'rms')
+    .node('RotaryEmbedding', ['n', b.weight('cos', [5, 2]), b.weight('sin', [5, 2]), 'pos'], ['r'], { num_heads: 6 }, 'rope')
+    .node('Attention', ['r', 'k3', 'v3'], ['a3'], { q_num_heads: 6, kv_num_heads: 3, is_causal: 1 }, 'attention_3d')
+    .node('Attention', ['q4', 'k4', 'v4', '', 'pk', 'pv'], ['a4', 'present_k', 'present_v', 'scores'], {}, 'attention_4d')
+    .node('Einsum', ['x', b.weight('w', [24, 7])], ['ein'], { equation: 'bsd,de->bse' }, 'einsum')
+    .node('Einsum', ['e', 'f'], ['ell'], { equation: '...ij,...jk->...ik' }, 'einsum_broadcast')
+    .node('Einsum', ['x', 'x'], ['imp'], { equation: 'bsd,btd' }, 'einsum_implicit')
+    .node('Einsum', ['k4'], ['tr'], { equation: 'bhsd->bdsh' }, 'einsum_transpose')
+    .output('a3').output('a4').output('present_k').output('present_v').output('scores').output('ein').output('ell').output('imp').output('tr');
+}
+
 describe('own shape inference agrees with onnxruntime', () => {
   it.each([
     ['op coverage, opset 13', opZoo(13), 13],
@@ -95,8 +111,9 @@ describe('own shape inference agrees with onnxruntime', () => {
     ['op coverage, opset 18', opZoo(18), 18],
     ['chain', chain(), 13], ['residual', residual(), 13], ['squeeze-excite', squeezeExcite(), 13], ['inception', inception(), 13],
     ['quantized forms (QDQ, ConvInteger, dynamic MatMulInteger, QLinearConv, QLinearMatMul)', quantZoo(), 14],
+    ['opset 23 attention (RMSNormalization, RotaryEmbedding, Attention 3-D and 4-D with a cache) and Einsum', attentionZoo(), 23],
   ] as const)('%s', async (_, b, opset) => {
-    const model = await loadModel(b.bytes(opset));
+    const model = await loadModel(b.bytes(opset, opset >= 21 ? 11 : 8));
     const { graph } = model;
     // Every shape came from the package's own rules, not from the onnxruntime fallback.
     expect(analyseModel(model.proto, { name: 't', label: 't' }).missing).toBeUndefined();
