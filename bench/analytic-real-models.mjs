@@ -6,10 +6,12 @@
 //   1. this machine described: the copy bandwidth at 256 MiB (DRAM) and at 4 MiB (a layer's
 //      tensors, from cache), an fp32 peak that bounds it from above (cores x 4 GHz x the FMA width
 //      /proc/cpuinfo shows), which the fitted compute efficiency scales down, and its stage
-//      boundary (calibrateBoundary at one thread: what a run costs beyond its kernels);
+//      boundary (calibrateBoundary at one thread: what a run costs beyond its kernels), and what one
+//      more small kernel costs (calibrateDispatch at one thread: the per-op overhead, measured);
 //   2. the nine zoo CNNs profiled here at one thread, and the roofline fitted on them
 //      (calibrateAnalyticPerOp), twice: with activations at the 4 MiB bandwidth
-//      (activationBandwidthBytesPerSec) and with every byte at the DRAM bandwidth, as before;
+//      (activationBandwidthBytesPerSec) and with every byte at the DRAM bandwidth, as before; each
+//      with the per-op overhead fitted (0 on these networks) and fixed at the measured dispatch cost;
 //   3. the twelve real exported models (packages/zoo/src/external.ts), never fitted, profiled here
 //      at one thread and priced by both fits as the solver prices a stage: the node sum plus the
 //      stage boundary (the fixed cost of a run and the model's input and output bytes).
@@ -22,7 +24,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadModel } from '../packages/onnx-graph/dist/index.js';
-import { analyticProfile, boundaryMs, calibrateAnalyticPerOp, calibrateBoundary, compareProfiles, loadBoardDescription, readProfile, validateBoardDescription } from '../packages/profiler/dist/index.js';
+import { analyticProfile, boundaryMs, calibrateAnalyticPerOp, calibrateBoundary, calibrateDispatch, compareProfiles, loadBoardDescription, readProfile, validateBoardDescription } from '../packages/profiler/dist/index.js';
 import { buildZooModel, externalModels } from '../packages/zoo/dist/index.js';
 import { copyBandwidth } from './_copy-bandwidth.mjs';
 
@@ -44,6 +46,8 @@ const flopsPerCycle = flags.includes('avx512f') ? 64 : flags.includes('avx2') ? 
 const machineFile = join(dir, 'machine.json');
 const machine = reuse && existsSync(machineFile) ? JSON.parse(readFileSync(machineFile, 'utf8')) : { dram: copyBandwidth(256), cache: copyBandwidth(4), flopsPerCycle };
 machine.boundary ??= (await calibrateBoundary({ threads: 1 })).boundary;
+// What one more small kernel costs here (calibrateDispatch): the per-op overhead, measured, not fitted.
+machine.dispatch ??= await calibrateDispatch({ threads: 1 });
 writeFileSync(machineFile, JSON.stringify(machine));
 const base = await loadBoardDescription(join(root, 'profiles/boards/ci-x86-2core.yaml'));
 const describe = (activations) =>
@@ -79,7 +83,7 @@ function stageError(graph, description, params, measured) {
 }
 
 console.log(`# analytic profiles against measurement here, 1 thread: ${new Date().toISOString()}, ${cpus()[0]?.model ?? 'cpu'} x${cpus().length} (${flopsPerCycle} fp32 FLOP/cycle), node ${process.version}, load ${loadavg().map((x) => x.toFixed(2)).join(' ')}; profile --runs ${runs}`);
-console.log(`# copy bandwidth: 256 MiB ${(machine.dram / 1e9).toFixed(1)} GB/s, 4 MiB ${(machine.cache / 1e9).toFixed(1)} GB/s; fp32 peak bound ${cpus().length * 4 * machine.flopsPerCycle} GOPS; stage boundary ${machine.boundary.fixedMs.toFixed(4)} ms + ${(machine.boundary.inMsPerByte * 1e6).toFixed(3)} ms/MB in + ${(machine.boundary.outMsPerByte * 1e6).toFixed(3)} ms/MB out\n`);
+console.log(`# copy bandwidth: 256 MiB ${(machine.dram / 1e9).toFixed(1)} GB/s, 4 MiB ${(machine.cache / 1e9).toFixed(1)} GB/s; fp32 peak bound ${cpus().length * 4 * machine.flopsPerCycle} GOPS; stage boundary ${machine.boundary.fixedMs.toFixed(4)} ms + ${(machine.boundary.inMsPerByte * 1e6).toFixed(3)} ms/MB in + ${(machine.boundary.outMsPerByte * 1e6).toFixed(3)} ms/MB out; dispatch ${(machine.dispatch.perOpOverheadMs * 1000).toFixed(3)} µs per kernel (rounds ${machine.dispatch.perRound.map((x) => (x * 1000).toFixed(3)).join(', ')})\n`);
 
 // 2. The zoo, profiled here, and the two fits.
 const zoo = [];
@@ -90,19 +94,24 @@ for (const net of ZOO) {
   if (r.error) throw new Error(`${net}: ${r.error}`);
   zoo.push({ name: net, graph: (await loadModel(file, { name: net })).graph, measured: r.profile });
 }
+// The per-op overhead is fitted on the zoo (where it comes out 0: large kernels hide it) or fixed at
+// what calibrateDispatch measured.
+const measuredDispatch = { perOpOverheadMs: machine.dispatch.perOpOverheadMs };
 const forms = [
-  { label: 'one bandwidth', description: describe(false) },
-  { label: 'activations from cache', description: describe(true) },
+  { label: 'one bandwidth', description: describe(false), fixed: {} },
+  { label: 'activations from cache', description: describe(true), fixed: {} },
+  { label: 'one bandwidth, measured dispatch', description: describe(false), fixed: measuredDispatch },
+  { label: 'activations from cache, measured dispatch', description: describe(true), fixed: measuredDispatch },
 ];
 for (const f of forms) {
-  const fit = calibrateAnalyticPerOp(zoo, f.description, 'fp32');
+  const fit = calibrateAnalyticPerOp(zoo, f.description, 'fp32', f.fixed);
   f.params = fit.parameters;
-  const heldOut = zoo.map((z) => stageError(z.graph, f.description, calibrateAnalyticPerOp(zoo.filter((o) => o !== z), f.description, 'fp32').parameters, z.measured).error);
+  const heldOut = zoo.map((z) => stageError(z.graph, f.description, calibrateAnalyticPerOp(zoo.filter((o) => o !== z), f.description, 'fp32', f.fixed).parameters, z.measured).error);
   console.log(`- ${f.label}: ${JSON.stringify(fit.parameters)}; zoo node error ${(fit.weightedAbsRelError * 100).toFixed(1)} % (time-weighted, mean over networks); each network left out: ${zoo.map((z, i) => `${z.name} ${pct(heldOut[i])}`).join(', ')}`);
 }
 
 // 3. The real models, held out.
-console.log(`\n| model | nodes | measured e2e ms | ${forms.map((f) => `error, ${f.label}`).join(' | ')} | node error (${forms[1].label}) | most mispriced op types (analytic − measured, ms) |`);
+console.log(`\n| model | nodes | measured e2e ms | ${forms.map((f) => `error, ${f.label}`).join(' | ')} | node error (${forms[forms.length - 1].label}) | most mispriced op types (analytic − measured, ms) |`);
 console.log(`|---|---|---|${forms.map(() => '---').join('|')}|---|---|`);
 const errors = forms.map(() => []);
 for (const m of externalModels()) {

@@ -93,3 +93,51 @@ export function convChainModel(part: ConvChainPart, channels: number, size: numb
   } as never);
   return { part, shape, cutBytes: channels * size * size * 4, bytes: toBinary(ModelProtoSchema, model) };
 }
+
+/** The small ops of the glue chain, in turn: each keeps x's shape [1, 64] after its pair. */
+const GLUE = ['Add', 'Mul', 'Slice', 'Concat', 'Reshape', 'Reshape'] as const;
+
+export interface GlueChainModel {
+  readonly nodes: number;
+  readonly bytes: Uint8Array;
+}
+
+/**
+ * A chain of `nodes` small kernels on a [1, 64] float tensor, the glue exported graphs are full of
+ * (Add and Mul by a constant, Slice to half and Concat back, Reshape out and back), each too small to
+ * compute anything worth timing: what a chain takes per node is what dispatching a kernel costs.
+ * `nodes` is rounded up to a multiple of six, so the chain ends in x's shape.
+ */
+export function glueChainModel(nodes: number): GlueChainModel {
+  const n = Math.max(1, Math.ceil(nodes / GLUE.length)) * GLUE.length;
+  const node: { opType: string; name: string; input: string[]; output: string[]; attribute?: unknown[] }[] = [];
+  let prev = 'x';
+  for (let i = 0; i < n; i++) {
+    const op = GLUE[i % GLUE.length]!;
+    const out = i === n - 1 ? 'y' : `t${i}`;
+    const input = op === 'Add' || op === 'Mul' ? [prev, 'half']
+      : op === 'Slice' ? [prev, 'starts', 'ends', 'axes']
+        : op === 'Concat' ? [prev, prev]
+          : [prev, i % GLUE.length === 4 ? 'flat' : 'row'];
+    node.push({ opType: op, name: `${op.toLowerCase()}${i}`, input, output: [out], ...(op === 'Concat' ? { attribute: [{ name: 'axis', type: 2, i: 1n }] } : {}) });
+    prev = out;
+  }
+  const model = create(ModelProtoSchema, {
+    irVersion: 8n,
+    producerName: 'dnnpart-dispatch-calibration',
+    opsetImport: [{ domain: '', version: 13n }],
+    graph: {
+      name: `dispatch-glue-${n}`,
+      node,
+      initializer: [
+        { name: 'half', dims: [1n], dataType: DT.FLOAT, floatData: [0.5] },
+        int64('starts', 0), int64('ends', 32), int64('axes', 1),
+        { name: 'flat', dims: [1n], dataType: DT.INT64, int64Data: [64n] },
+        { name: 'row', dims: [2n], dataType: DT.INT64, int64Data: [1n, 64n] },
+      ],
+      input: [shapeInfo('x', [1, 64])],
+      output: [shapeInfo('y', [1, 64])],
+    },
+  } as never);
+  return { nodes: n, bytes: toBinary(ModelProtoSchema, model) };
+}

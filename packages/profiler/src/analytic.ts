@@ -325,6 +325,12 @@ export function compareProfiles(predicted: Profile, measured: Profile): ProfileC
   };
 }
 
+/** Parameters a calibration takes as given instead of fitting them. */
+export interface CalibrationFixed {
+  /** The per-op overhead as measured (calibrateDispatch), not fitted: networks of large kernels cannot tell it apart. */
+  readonly perOpOverheadMs?: number;
+}
+
 export interface CalibrationResult {
   readonly parameters: AnalyticParameters;
   /** Per graph Σ|predicted − measured| / Σ measured over its nodes, averaged over the graphs, at the chosen parameters. */
@@ -337,7 +343,7 @@ export interface CalibrationResult {
  * error that matters when summing nodes into stages, averaged over the graphs). Only the nodes a measured profile lists
  * count, so a profile of just the convolutions calibrates just those.
  */
-export function calibrateAnalytic(pairs: readonly { readonly graph: Graph; readonly measured: Profile }[], description: BoardDescription, precision?: Precision): CalibrationResult {
+export function calibrateAnalytic(pairs: readonly { readonly graph: Graph; readonly measured: Profile }[], description: BoardDescription, precision?: Precision, fixed: CalibrationFixed = {}): CalibrationResult {
   const p = pickPrecision(description, precision);
   const rates = ratesOf(description, p);
   const data = pairs.map(({ graph, measured }) => {
@@ -352,7 +358,8 @@ export function calibrateAnalytic(pairs: readonly { readonly graph: Graph; reado
   const errorOf = (params: AnalyticParameters) =>
     data.reduce((e, g) => e + g.items.reduce((s, d) => s + Math.abs(nodeMs(d.w, rates, params) - d.m), 0) / g.total, 0) / data.length;
   const effs = Array.from({ length: 40 }, (_, i) => 0.01 * Math.pow(100, i / 39)); // 0.01 .. 1, log-spaced
-  const overheads = Array.from({ length: 21 }, (_, i) => (i === 0 ? 0 : 0.001 * Math.pow(200, (i - 1) / 19))); // 0, 1 µs .. 0.2 ms
+  const overheads = fixed.perOpOverheadMs !== undefined ? [fixed.perOpOverheadMs]
+    : Array.from({ length: 21 }, (_, i) => (i === 0 ? 0 : 0.001 * Math.pow(200, (i - 1) / 19))); // 0, 1 µs .. 0.2 ms
   const fitMain = (grouped: number): CalibrationResult => {
     let best: CalibrationResult = { parameters: DEFAULT_ANALYTIC, weightedAbsRelError: Infinity };
     for (const ce of effs) {
@@ -396,8 +403,8 @@ export function calibrateAnalytic(pairs: readonly { readonly graph: Graph; reado
  * matmul/gemm, elementwise), each by a grid search with the others fixed, two passes: the
  * per-op roofline. Classes the graphs do not have stay at 1.
  */
-export function calibrateAnalyticPerOp(pairs: readonly { readonly graph: Graph; readonly measured: Profile }[], description: BoardDescription, precision?: Precision): CalibrationResult {
-  const base = calibrateAnalytic(pairs, description, precision);
+export function calibrateAnalyticPerOp(pairs: readonly { readonly graph: Graph; readonly measured: Profile }[], description: BoardDescription, precision?: Precision, fixed: CalibrationFixed = {}): CalibrationResult {
+  const base = calibrateAnalytic(pairs, description, precision, fixed);
   const p = pickPrecision(description, precision);
   const rates = ratesOf(description, p);
   const data = pairs.map(({ graph, measured }) => {

@@ -40,7 +40,8 @@ export {
   type BoundaryCalibrationSample,
   type BoundarySample,
 } from './boundary.js';
-export { convChainModel, type ConvChainModel, type ConvChainPart } from './_calibration-models.js';
+export { convChainModel, glueChainModel, type ConvChainModel, type ConvChainPart, type GlueChainModel } from './_calibration-models.js';
+export { calibrateDispatch, type DispatchCalibration, type DispatchCalibrationOptions } from './dispatch.js';
 export { fetchesFor, preallocatedFetches } from './fetches.js';
 export { chromeTrace, writeChromeTrace, type ChromeTrace, type ChromeTraceSpan } from './chrome-trace.js';
 export { assertProfileMatchesModel, assertWritable, readProfile, validateProfile, writeProfile } from './profile-file.js';
@@ -48,7 +49,7 @@ export { assertBoardName, boardDescriptionJsonSchema, boardEngines, listBoardDes
 export { linkDescriptionJsonSchema, listLinkDescriptions, loadLinkDescription, validateLinkDescription } from './link.js';
 export { boardFacts } from './board-facts.js';
 export { profileModel, type ProfileOptions, type ProgressEvent } from './measure.js';
-export { analyticProfile, int8MacShare, float16MacShare, calibrateAnalytic, calibrateAnalyticPerOp, compareProfiles, type AnalyticOptions, type CalibrationResult, type OpClass, type ProfileComparison } from './analytic.js';
+export { analyticProfile, int8MacShare, float16MacShare, calibrateAnalytic, calibrateAnalyticPerOp, compareProfiles, type AnalyticOptions, type CalibrationFixed, type CalibrationResult, type OpClass, type ProfileComparison } from './analytic.js';
 export { SampledSensor, energyFromSamples, wallClockMs, type SamplerOptions, type Sensor, type SensorReading } from './sensor.js';
 export { findRaplZones, raplSensor, type RaplZone } from './sensor-rapl.js';
 export { findHwmonDevices, hwmonSensor, type HwmonDevice } from './sensor-hwmon.js';

@@ -226,6 +226,16 @@ describe('calibrateAnalytic and compareProfiles', () => {
     expect(compareProfiles(again, truth).weightedAbsRelError).toBeLessThan(0.05);
   });
 
+  it('takes a measured per-op overhead as given and fits the rest around it', async () => {
+    const g = await convRelu();
+    const truth = analyticProfile(g, board({ memoryBandwidthBytesPerSec: 2e10 }), { sha256: 'c'.repeat(64), parameters: { computeEfficiency: 0.2, memoryEfficiency: 0.5, perOpOverheadMs: 0.002 } });
+    const fixed = calibrateAnalytic([{ graph: g, measured: truth }], board({ memoryBandwidthBytesPerSec: 2e10 }), undefined, { perOpOverheadMs: 0.0003 });
+    expect(fixed.parameters.perOpOverheadMs).toBe(0.0003);
+    // The free fit recovers the overhead that made the profile; held at another value, the fit is worse.
+    const free = calibrateAnalytic([{ graph: g, measured: truth }], board({ memoryBandwidthBytesPerSec: 2e10 }));
+    expect(free.weightedAbsRelError).toBeLessThan(fixed.weightedAbsRelError);
+  });
+
   it('compares per node and end to end', () => {
     const mk = (conv: number, relu: number, e2e: number) =>
       ({
