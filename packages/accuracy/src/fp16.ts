@@ -42,7 +42,10 @@ export interface Fp16Report {
    * as +-65504 instead of +-Inf, as float16 converters do: -Inf times a zero of the mask is NaN.
    */
   readonly clampedValues: number;
-  /** Constant values between 65504 and 1e9 in magnitude: float16 holds them as +-Inf (warned). */
+  /**
+   * Constant values between 65504 and 1e9 in magnitude that reached float16, as +-Inf (warned): a
+   * Constant node's. A weight (initializer) that large keeps its readers in float32 instead.
+   */
   readonly overflowValues: number;
   readonly warnings: readonly string[];
 }
@@ -119,6 +122,20 @@ export function convertFp16(proto: ModelProto, graph: Graph): Fp16Model {
   };
   // Tensors produced in the graph carry their own name in float16, except graph outputs.
   const producedHalf = new Set<string>();
+  // A float32 weight float16 cannot hold (a value past 65504 that is no mask sentinel: PaddleOCR
+  // det's BatchNorm variances of 1e5, Silero v4's 2^20 gain): the nodes reading it stay float32, so
+  // the weight keeps its value instead of becoming Inf.
+  const overflowing = new Map<string, boolean>();
+  const overflows = (x: string): boolean => {
+    let o = overflowing.get(x);
+    if (o === undefined) {
+      const t = inits.get(x);
+      o = t !== undefined && t.dataType === T_FLOAT && readFloats(t).some((v) => Number.isFinite(v) && Math.abs(v) > HALF_MAX && Math.abs(v) < SENTINEL);
+      overflowing.set(x, o);
+    }
+    return o;
+  };
+  const keptForRange: { node: string; weight: string }[] = [];
 
   for (const n of g.node) {
     const q = clone(NodeProtoSchema, n);
@@ -126,7 +143,9 @@ export function convertFp16(proto: ModelProto, graph: Graph): Fp16Model {
     // A node with subgraphs (If, Loop, Scan) runs them as the file has them, in float32: its inputs
     // and the outer tensors its subgraphs read come back to float32 (openWakeWord's verifier If).
     const reads = subgraphReads(n);
-    if (custom || keep(n.opType) || reads.length > 0) {
+    const wide = n.input.find(overflows);
+    if (wide !== undefined) keptForRange.push({ node: n.name, weight: wide });
+    if (custom || keep(n.opType) || reads.length > 0 || wide !== undefined) {
       if (n.input.some(isFloat) || n.output.some(isFloat) || reads.some(isFloat)) keptFp32.push({ node: n.name, op: n.opType });
       q.input = n.input.map((x) => (producedHalf.has(x) ? asSingle(x) : x));
       renameSubgraphReads(q, (x) => (producedHalf.has(x) ? asSingle(x) : undefined));
@@ -166,6 +185,7 @@ export function convertFp16(proto: ModelProto, graph: Graph): Fp16Model {
     ? [`${graph.name}: ${keptFp32.length} node(s) stay float32 in the float16 model (${[...new Set(keptFp32.map((k) => k.op))].sort().join(', ')}; first ${keptFp32[0]!.node})`]
     : [];
   if (clampedValues > 0) warnings.push(`${graph.name}: ${clampedValues} constant value(s) of magnitude 1e9 or more (mask values) stored as +-65504 in float16 (first in ${firstClamped})`);
+  if (keptForRange.length > 0) warnings.push(`${graph.name}: ${keptForRange.length} node(s) read weights past float16's 65504 and stay float32 (first ${keptForRange[0]!.node}, reading ${keptForRange[0]!.weight})`);
   if (overflowValues > 0) warnings.push(`${graph.name}: ${overflowValues} constant value(s) past float16's 65504 become +-Inf in float16 (first in ${firstOverflow})`);
   const graphOut = create(GraphProtoSchema, {
     ...g,
