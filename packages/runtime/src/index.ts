@@ -1,12 +1,12 @@
 export { RuntimeError, isRuntimeError, type RuntimeErrorCode } from './errors.js';
-export { ENGINES, type Engine, type AgentInfo, type DeploySpec, type LinkMeasurement, type LinkSample, type LinkTestOptions, type RunResult, type StageEvent, type StageResult } from './types.js';
+export { ENGINES, type Engine, type AgentInfo, type DeploySpec, type LinkMeasurement, type LinkSample, type LinkTestOptions, type RunPeriod, type RunResult, type StageEvent, type StageResult } from './types.js';
 export { readTlsFiles, readTokenFile, type PeerSpec, type TlsMaterial } from './credentials.js';
 export { grpcTransport, type StageChannel, type StageChannelOptions, type Transport } from './transport.js';
 export { startAgent, type AgentOptions, type RunningAgent } from './agent.js';
 export { connectAgent, sha256, DEFAULT_LINK_SIZES, type AgentClient, type AgentEndpoint, type StageCallbacks, type StageHandle } from './client.js';
 export { loadAgentsFile, parseAgentsFile, type AgentsFile } from './agents-file.js';
 export { checkAgents, measureLinks, linksYaml, profileOnAgents, type AgentStatus, type Connect } from './coordinator.js';
-export { runPlan, stageMapFromPlan, forwardSets, type RunOptions, type RunOutput, type RunPlan } from './run.js';
+export { runPlan, runPeriod, stageMapFromPlan, forwardSets, type RunOptions, type RunOutput, type RunPlan } from './run.js';
 export { chromeTrace, type TraceSpan } from './trace.js';
 export { agentMain } from './agent-main.js';
 export { AGENT_VERSION } from './version.js';

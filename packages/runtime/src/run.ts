@@ -10,7 +10,7 @@ import { connectAgent, sha256, type AgentClient, type AgentEndpoint, type StageH
 import type { Connect } from './coordinator.js';
 import { RuntimeError, type RuntimeErrorCode } from './errors.js';
 import { grpcTransport, type StageChannel, type Transport } from './transport.js';
-import type { DeploySpec, Engine, RunResult, StageEvent, StageResult } from './types.js';
+import type { DeploySpec, Engine, RunPeriod, RunResult, StageEvent, StageResult } from './types.js';
 import { chromeTrace, type TraceSpan } from './trace.js';
 
 /** The part of a plan a run needs: what `dnnpart solve --json` writes. */
@@ -57,6 +57,20 @@ export interface RunOptions {
 export interface RunOutput extends RunResult {
   /** Chrome trace events (write with JSON.stringify). */
   readonly trace: ReturnType<typeof chromeTrace>;
+}
+
+/** Where the frame period went (RunPeriod): the slowest timed step and what no step accounts for. */
+export function runPeriod(throughputFps: number, stages: readonly StageResult[], out: { readonly from: string; readonly measuredMs: number }): RunPeriod {
+  const frameMs = throughputFps > 0 ? 1000 / throughputFps : 0;
+  const steps = [
+    ...stages.flatMap((s) => [
+      { step: `stage ${s.stage} compute on ${s.agent}`, ms: s.computeMs.measured },
+      { step: `transfer into stage ${s.stage} from ${s.transferIn.from}`, ms: s.transferIn.measuredMs },
+    ]),
+    { step: `outputs back from ${out.from}`, ms: out.measuredMs },
+  ];
+  const slowest = steps.reduce((a, b) => (b.ms > a.ms ? b : a));
+  return { frameMs, slowest, unaccountedMs: Math.max(0, frameMs - slowest.ms) };
 }
 
 /** The node -> stage map of a plan, checked against the model. */
@@ -396,6 +410,7 @@ function summarise(c: Collected): RunOutput {
     stages,
     transferOut: { from: lastStage.board, bytes: [...c.outputBytes.values()][0] ?? 0, measuredMs: median(outMs) },
     wallMs: c.wallMs,
+    period: runPeriod(throughputFps, stages, { from: lastStage.board, measuredMs: median(outMs) }),
     trace: chromeTrace(spans, ['coordinator', ...new Set(deployed.map((d) => d.board))]),
   };
 }

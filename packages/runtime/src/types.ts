@@ -91,6 +91,19 @@ export interface StageResult {
   readonly transferIn: { readonly from: string; readonly bytes: number; readonly measuredMs: number; readonly predictedMs: number | null; readonly predictedBytes: number | null };
 }
 
+/**
+ * Where a run's frame period went: the slowest step the run timed (a stage's compute, the hop into a
+ * stage, the outputs back), and what none of them accounts for: the agents' channel and the
+ * coordinator's per-frame work, which a plan prices only through links measured between the agents.
+ */
+export interface RunPeriod {
+  /** One frame out every this many ms (1000 / throughput). */
+  readonly frameMs: number;
+  readonly slowest: { readonly step: string; readonly ms: number };
+  /** frameMs − the slowest step, at least 0. */
+  readonly unaccountedMs: number;
+}
+
 /** A run's result. */
 export interface RunResult {
   readonly frames: number;
@@ -104,4 +117,5 @@ export interface RunResult {
   /** The hop from the last stage back to the coordinator. */
   readonly transferOut: { readonly from: string; readonly bytes: number; readonly measuredMs: number };
   readonly wallMs: number;
+  readonly period: RunPeriod;
 }

@@ -89,6 +89,11 @@ describe('pipelined runs', () => {
     expect(r.transferOut.bytes).toBe(1000 * 4);
     expect(r.throughputFps).toBeGreaterThan(0);
     expect(r.latencyMs.p95).toBeGreaterThanOrEqual(r.latencyMs.p50);
+    // The period: one frame every 1000 / FPS ms, split into the slowest timed step and the rest.
+    expect(r.period.frameMs).toBeCloseTo(1000 / r.throughputFps, 9);
+    const timed = [...r.stages.flatMap((s) => [s.computeMs.measured, s.transferIn.measuredMs]), r.transferOut.measuredMs];
+    expect(r.period.slowest.ms).toBe(Math.max(...timed));
+    expect(r.period.unaccountedMs).toBeCloseTo(Math.max(0, r.period.frameMs - r.period.slowest.ms), 9);
     // A trace track per agent, with receive, compute and send for every frame on every stage.
     const spans = r.trace.traceEvents.filter((e) => e.ph === 'X');
     for (const s of plan.stages) {

@@ -216,6 +216,17 @@ export async function run(opts: RunCommandOptions, ctx: CommandContext): Promise
   return { data, text: formatRun(result, opts.trace ? displayPath(ctx, resolvePath(ctx, opts.trace)) : undefined) };
 }
 
+/**
+ * Where the frame period went. When a quarter of it or more is in no timed step, that is the agents'
+ * channel and the coordinator, which the plan prices only through links measured between the agents.
+ */
+export function periodLine(p: RunOutput['period']): string {
+  const head = `a frame every ${fixed(p.frameMs)} ms; the slowest timed step, ${p.slowest.step}, took ${fixed(p.slowest.ms)} ms`;
+  if (p.frameMs <= 0 || p.unaccountedMs < 0.25 * p.frameMs) return head;
+  return `${head}: ${fixed(p.unaccountedMs)} ms a frame (${Math.round((100 * p.unaccountedMs) / p.frameMs)} %) is in no timed step (the agents' channel, the coordinator); `
+    + 'a plan prices it only through links measured between the agents (dnnpart link --agents ..., then linksFile: in the system file)';
+}
+
 /** A run for people: measured beside predicted. */
 export function formatRun(r: RunOutput, traceFile?: string): string {
   const pct = (m: number, p: number | null) => (p ? `${m >= p ? '+' : ''}${(((m - p) / p) * 100).toFixed(1)}%` : '—');
@@ -233,6 +244,7 @@ export function formatRun(r: RunOutput, traceFile?: string): string {
       s.transferIn.from, si(s.transferIn.bytes, 'B'), fixed(s.transferIn.measuredMs), fixed(s.transferIn.predictedMs),
     ])),
     `outputs back from ${r.transferOut.from}: ${si(r.transferOut.bytes, 'B')} in ${fixed(r.transferOut.measuredMs)} ms`,
+    periodLine(r.period),
     ...(traceFile ? [`trace: ${traceFile} (open in chrome://tracing or ui.perfetto.dev)`] : []),
   ].join('\n');
 }
