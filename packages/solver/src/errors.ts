@@ -1,6 +1,6 @@
 // Every failure the solver reports, with a stable code the CLI and tests rely on.
 
-/** Stable error codes of @dnnpart/solver. */
+/** Stable error codes of the solver package. */
 export type SolverErrorCode =
   | 'SOLVER_SCHEMA'
   | 'SOLVER_UNKNOWN_ID'
