@@ -792,9 +792,46 @@ export function tensorInfo(t: TensorValue): Info {
   return { dtype: t.dtype, shape };
 }
 
-/** True when this package's inference has a rule for the op (default ONNX domain only). */
+// onnxruntime's contrib ops (com.microsoft) that onnxruntime-genai's model builder writes into
+// every int4 decoder: without rules, loading such a model needs an onnxruntime run for its shapes.
+const CONTRIB: Record<string, Handler> = {
+  // [A..., K] x a 4-bit weight of N columns: [A..., N].
+  MatMulNBits: (c) => {
+    const a = input(c, 0);
+    const n = attrInt(c, 'N', 0);
+    if (n <= 0 || a.shape.length === 0) unknown();
+    return [{ dtype: a.dtype, shape: [...a.shape.slice(0, -1), n] }];
+  },
+  // Output and the input + skip sum keep the input's shape; the optional statistics are left to onnxruntime.
+  SkipSimplifiedLayerNormalization: (c) => {
+    const x = input(c, 0);
+    return [{ dtype: x.dtype, shape: x.shape }, undefined, undefined, { dtype: x.dtype, shape: x.shape }];
+  },
+  SkipLayerNormalization: (c) => {
+    const x = input(c, 0);
+    return [{ dtype: x.dtype, shape: x.shape }, undefined, undefined, { dtype: x.dtype, shape: x.shape }];
+  },
+  RotaryEmbedding: same,
+  // query [B, S, Hq*D] (or Q, K, V packed when key is absent): output [B, S, Hq*D]; the present keys
+  // and values [B, Hkv, T, D] over T = the longer of the past buffer and total_sequence_length.
+  GroupQueryAttention: (c) => {
+    const q = input(c, 0);
+    const hq = attrInt(c, 'num_heads', 0);
+    const hkv = attrInt(c, 'kv_num_heads', 0);
+    if (q.shape.length !== 3 || hq <= 0 || hkv <= 0) unknown();
+    const [b, s, hidden] = q.shape as [number, number, number];
+    const d = has(c, 1) ? hidden / hq : hidden / (hq + 2 * hkv);
+    if (!Number.isInteger(d)) unknown();
+    const total = val(c, 6)[0] ?? unknown();
+    const past = has(c, 3) ? input(c, 3).shape[2] ?? unknown() : 0;
+    const present = { dtype: q.dtype, shape: [b, hkv, Math.max(past, total), d] };
+    return [{ dtype: q.dtype, shape: [b, s, hq * d] }, present, present];
+  },
+};
+
+/** True when this package's inference has a rule for the op (the default ONNX domain, and the com.microsoft ops of CONTRIB). */
 export function knowsOp(op: string, domain: string): boolean {
-  return (domain === '' || domain === 'ai.onnx') && op in HANDLERS;
+  return ((domain === '' || domain === 'ai.onnx') && op in HANDLERS) || (domain === 'com.microsoft' && op in CONTRIB);
 }
 
 /**
@@ -806,7 +843,7 @@ export function inferNode(node: InferNode, opset: number, ins: readonly (Info | 
   if (!knowsOp(node.op, node.domain)) return none;
   const c: Ctx = { node, opset, ins };
   try {
-    const outs = HANDLERS[node.op]!(c);
+    const outs = (node.domain === 'com.microsoft' ? CONTRIB : HANDLERS)[node.op]!(c);
     for (const o of outs) {
       if (o && (o.shape.some((d) => !Number.isInteger(d) || d < 0) || numel(o.shape) > MAX_ELEMENTS)) bad(c, `computed an invalid shape [${o.shape.join(',')}]`);
     }

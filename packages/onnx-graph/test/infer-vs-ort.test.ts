@@ -1,8 +1,8 @@
 // Own shape inference against onnxruntime: a model exercising every rule, each tensor's inferred
 // dtype and shape compared with what one ORT run actually produces.
 import { describe, expect, it } from 'vitest';
-import { create } from '@bufbuild/protobuf';
-import { TensorProtoSchema } from 'onnx-buf';
+import { create, toBinary } from '@bufbuild/protobuf';
+import { ModelProtoSchema, OperatorSetIdProtoSchema, TensorProtoSchema } from 'onnx-buf';
 import { loadModel } from '@dnnpart/onnx-graph';
 import { analyseModel } from '../src/_build.js';
 import { measureShapes } from '../src/_ort.js';
@@ -104,6 +104,34 @@ function attentionZoo(): ModelBuilder {
     .output('a3').output('a4').output('present_k').output('present_v').output('scores').output('ein').output('ell').output('imp').output('tr');
 }
 
+/** onnxruntime-genai's int4 decoder layer: SkipSimplifiedLayerNormalization, MatMulNBits, GroupQueryAttention (packed, with rotary; and separate Q, K, V over a cache). */
+function genaiZoo(): ModelBuilder {
+  const b = new ModelBuilder(8).input('x', [1, 3, 64]).input('pk', [1, 2, 5, 16]).input('pv', [1, 2, 5, 16]);
+  const raw = (name: string, dataType: number, dims: number[], bytes: Uint8Array<ArrayBuffer>) => {
+    b.inits.push(create(TensorProtoSchema, { name, dataType, dims: dims.map(BigInt), rawData: bytes }));
+    return name;
+  };
+  const nbits = (name: string, k: number, n: number) => [
+    raw(`${name}.q`, 2, [n, k / 32, 16], Uint8Array.from({ length: (n * k) / 2 }, (_, i) => (i * 37 + 11) % 256)),
+    raw(`${name}.s`, 1, [(n * k) / 32], new Uint8Array(Float32Array.from({ length: (n * k) / 32 }, (_, i) => 0.01 + 0.001 * (i % 5)).buffer)),
+  ];
+  const i32 = (name: string, v: number[], dims: number[]) => raw(name, 6, dims, new Uint8Array(Int32Array.from(v).buffer));
+  const ms = (op: string, inputs: string[], outputs: string[], attrs: Record<string, Attr>, name: string) => {
+    b.node(op, inputs, outputs, attrs, name);
+    b.nodes.at(-1)!.domain = 'com.microsoft';
+  };
+  ms('SkipSimplifiedLayerNormalization', ['x', 'x', b.weight('g', [64])], ['n', '', '', 'sum'], { epsilon: { f: 1e-5 } }, 'norm');
+  ms('MatMulNBits', ['n', ...nbits('qkv', 64, 128)], ['qkv'], { K: 64, N: 128, bits: 4, block_size: 32 }, 'qkv_proj');
+  ms('GroupQueryAttention', ['qkv', '', '', '', '', i32('seqlens_k', [2], [1]), i32('total', [3], []), b.weight('cos', [32, 8]), b.weight('sin', [32, 8])],
+    ['a', 'present_k', 'present_v'], { num_heads: 4, kv_num_heads: 2, do_rotary: 1 }, 'attention_packed');
+  ms('MatMulNBits', ['a', ...nbits('o', 64, 32)], ['q2'], { K: 64, N: 32, bits: 4, block_size: 32 }, 'q_proj');
+  ms('MatMulNBits', ['a', ...nbits('kv', 64, 32)], ['k2'], { K: 64, N: 32, bits: 4, block_size: 32 }, 'k_proj');
+  ms('GroupQueryAttention', ['q2', 'k2', 'k2', 'pk', 'pv', i32('seqlens_k2', [7], [1]), i32('total2', [8], [])],
+    ['a2', 'present_k2', 'present_v2'], { num_heads: 2, kv_num_heads: 2 }, 'attention_cached');
+  ms('RotaryEmbedding', ['a2', b.ints('pos', [0, 1, 2], [1, 3]), b.weight('cos2', [8, 4]), b.weight('sin2', [8, 4])], ['r'], {}, 'rope');
+  return b.output('sum').output('present_k').output('present_v').output('present_k2').output('r');
+}
+
 describe('own shape inference agrees with onnxruntime', () => {
   it.each([
     ['op coverage, opset 13', opZoo(13), 13],
@@ -112,8 +140,11 @@ describe('own shape inference agrees with onnxruntime', () => {
     ['chain', chain(), 13], ['residual', residual(), 13], ['squeeze-excite', squeezeExcite(), 13], ['inception', inception(), 13],
     ['quantized forms (QDQ, ConvInteger, dynamic MatMulInteger, QLinearConv, QLinearMatMul)', quantZoo(), 14],
     ['opset 23 attention (RMSNormalization, RotaryEmbedding, Attention 3-D and 4-D with a cache) and Einsum', attentionZoo(), 23],
+    ["onnxruntime-genai's int4 layer (com.microsoft SkipSimplifiedLayerNormalization, MatMulNBits, GroupQueryAttention, RotaryEmbedding)", genaiZoo(), 17],
   ] as const)('%s', async (_, b, opset) => {
-    const model = await loadModel(b.bytes(opset, opset >= 21 ? 11 : 8));
+    const proto = b.model(opset, opset >= 21 ? 11 : 8);
+    if (b.nodes.some((n) => n.domain === 'com.microsoft')) proto.opsetImport.push(create(OperatorSetIdProtoSchema, { domain: 'com.microsoft', version: 1n }));
+    const model = await loadModel(toBinary(ModelProtoSchema, proto));
     const { graph } = model;
     // Every shape came from the package's own rules, not from the onnxruntime fallback.
     expect(analyseModel(model.proto, { name: 't', label: 't' }).missing).toBeUndefined();
