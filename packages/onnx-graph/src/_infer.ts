@@ -3,6 +3,7 @@
 // does not know yields "unknown" and the caller falls back to value_info or one ORT run.
 import { GraphError } from './errors.js';
 import { DTYPE_BY_ONNX, MAX_ELEMENTS, numel } from './_proto.js';
+import { einsumIndices } from './_einsum.js';
 import type { AttributeValue, DType, TensorValue } from './types.js';
 
 /** What inference knows about one tensor; `value` holds the row-major contents of small constants. */
@@ -576,37 +577,9 @@ HANDLERS['RotaryEmbedding'] = same;
 // Einsum: each letter's size from the operands ("..." dims broadcast as numpy does); the output
 // lists the letters after "->", or without it the "..." dims and the letters seen once, sorted.
 HANDLERS['Einsum'] = (c) => {
-  const [lhs = '', rhs] = attrStr(c, 'equation', '').replace(/\s/g, '').split('->');
-  const terms = lhs.split(',');
-  if (terms.length !== c.node.inputs.length) unknown();
-  const size = new Map<string, number>();
-  const seen = new Map<string, number>();
-  let ellipsis: number[] | undefined;
-  terms.forEach((term, i) => {
-    const shape = input(c, i).shape;
-    const letters = term.replace('...', '');
-    if (!/^[A-Za-z]*$/.test(letters)) unknown();
-    const spread = shape.length - letters.length;
-    if (spread < 0 || (!term.includes('...') && spread !== 0)) unknown();
-    for (let j = 0, at = 0; j < term.length;) {
-      if (term.startsWith('...', j)) {
-        const dims = shape.slice(at, at + spread);
-        ellipsis = ellipsis === undefined ? dims : broadcast([ellipsis, dims], c);
-        at += spread;
-        j += 3;
-        continue;
-      }
-      const l = term[j]!;
-      const d = shape[at]!;
-      const before = size.get(l);
-      if (before !== undefined && before !== d && before !== 1 && d !== 1) unknown();
-      size.set(l, before === undefined || before === 1 ? d : before);
-      seen.set(l, (seen.get(l) ?? 0) + 1);
-      at += 1;
-      j += 1;
-    }
-  });
-  const out = rhs ?? `${ellipsis !== undefined ? '...' : ''}${[...seen].filter(([, k]) => k === 1).map(([l]) => l).sort().join('')}`;
+  const e = einsumIndices(attrStr(c, 'equation', ''), c.node.inputs.map((_, i) => input(c, i).shape)) ?? unknown();
+  const { size, seen, ellipsis } = e;
+  const out = e.output ?? `${ellipsis !== undefined ? '...' : ''}${[...seen].filter(([, k]) => k === 1).map(([l]) => l).sort().join('')}`;
   const shape: number[] = [];
   for (let j = 0; j < out.length;) {
     if (out.startsWith('...', j)) {
@@ -792,6 +765,12 @@ export function tensorInfo(t: TensorValue): Info {
   return { dtype: t.dtype, shape };
 }
 
+/** Skip(Simplified)LayerNormalization: the output and the input + skip sum keep the input's shape; the optional statistics are left to onnxruntime. */
+const skipNorm: Handler = (c) => {
+  const x = input(c, 0);
+  return [{ dtype: x.dtype, shape: x.shape }, undefined, undefined, { dtype: x.dtype, shape: x.shape }];
+};
+
 // onnxruntime's contrib ops (com.microsoft) that onnxruntime-genai's model builder writes into
 // every int4 decoder: without rules, loading such a model needs an onnxruntime run for its shapes.
 const CONTRIB: Record<string, Handler> = {
@@ -802,15 +781,8 @@ const CONTRIB: Record<string, Handler> = {
     if (n <= 0 || a.shape.length === 0) unknown();
     return [{ dtype: a.dtype, shape: [...a.shape.slice(0, -1), n] }];
   },
-  // Output and the input + skip sum keep the input's shape; the optional statistics are left to onnxruntime.
-  SkipSimplifiedLayerNormalization: (c) => {
-    const x = input(c, 0);
-    return [{ dtype: x.dtype, shape: x.shape }, undefined, undefined, { dtype: x.dtype, shape: x.shape }];
-  },
-  SkipLayerNormalization: (c) => {
-    const x = input(c, 0);
-    return [{ dtype: x.dtype, shape: x.shape }, undefined, undefined, { dtype: x.dtype, shape: x.shape }];
-  },
+  SkipSimplifiedLayerNormalization: skipNorm,
+  SkipLayerNormalization: skipNorm,
   RotaryEmbedding: same,
   // query [B, S, Hq*D] (or Q, K, V packed when key is absent): output [B, S, Hq*D]; the present keys
   // and values [B, Hkv, T, D] over T = the longer of the past buffer and total_sequence_length.

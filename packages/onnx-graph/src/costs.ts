@@ -1,4 +1,5 @@
 // Per-node costs: parameters, output bytes, multiply-accumulates and element-wise FLOPs.
+import { einsumIndices } from './_einsum.js';
 import { numel } from './_proto.js';
 import type { Graph, GraphNode, NodeCost } from './types.js';
 
@@ -181,32 +182,10 @@ function attentionMacs(graph: Graph, node: GraphNode, op: string): number {
  * more such pass. One operand (a transpose, a diagonal, a sum) is counted as that many FLOPs.
  */
 function einsumCost(graph: Graph, node: GraphNode): { macs: number; flops: number } {
-  const equation = String(node.attributes['equation'] ?? '').replace(/\s/g, '');
-  const terms = (equation.split('->')[0] ?? '').split(',');
-  const size = new Map<string, number>();
-  let ellipsis: number[] = [];
-  terms.forEach((term, i) => {
-    const shape = shapeOf(graph, node.inputs[i]);
-    const letters = term.replace('...', '');
-    const spread = term.includes('...') ? Math.max(0, shape.length - letters.length) : 0;
-    let axis = 0;
-    for (let j = 0; j < term.length;) {
-      if (term.startsWith('...', j)) {
-        // Broadcast against the other operands' "..." dimensions, aligned on the right.
-        const dims = shape.slice(axis, axis + spread);
-        const n = Math.max(ellipsis.length, dims.length);
-        ellipsis = Array.from({ length: n }, (_, k) => Math.max(ellipsis[ellipsis.length - n + k] ?? 1, dims[dims.length - n + k] ?? 1));
-        axis += spread;
-        j += 3;
-      } else {
-        size.set(term[j]!, Math.max(size.get(term[j]!) ?? 1, shape[axis] ?? 0));
-        axis += 1;
-        j += 1;
-      }
-    }
-  });
-  const all = [...size.values()].reduce((a, b) => a * b, 1) * numel(ellipsis);
-  return terms.length > 1 ? { macs: all * (terms.length - 1), flops: 0 } : { macs: 0, flops: all };
+  const e = einsumIndices(String(node.attributes['equation'] ?? ''), node.inputs.map((x) => shapeOf(graph, x)));
+  if (!e) return { macs: 0, flops: 0 };
+  const all = [...e.size.values()].reduce((a, b) => a * b, 1) * numel(e.ellipsis ?? []);
+  return e.terms.length > 1 ? { macs: all * (e.terms.length - 1), flops: 0 } : { macs: 0, flops: all };
 }
 
 /**

@@ -53,10 +53,8 @@ export async function calibrateDispatch(options: DispatchCalibrationOptions = {}
   const long = glueChainModel(b);
   if (long.nodes <= short.nodes) throw new ProfileError('PROFILE_BAD_OPTIONS', `dispatch calibration option nodes: the long chain (${b}) must have more nodes than the short one (${a})`);
   const opts = sessionOptions(threads, 'all');
-  const sessions = [
-    await createSession(short.bytes, opts, `dispatch calibration chain of ${short.nodes}`),
-    await createSession(long.bytes, opts, `dispatch calibration chain of ${long.nodes}`),
-  ];
+  const labels = [short, long].map((m) => `dispatch calibration chain of ${m.nodes}`);
+  const sessions = [await createSession(short.bytes, opts, labels[0]!), await createSession(long.bytes, opts, labels[1]!)];
   try {
     const feeds = { x: new ort.Tensor('float32', new Float32Array(64).map((_, i) => (i % 7) / 7), [1, 64]) };
     const fetches = sessions.map(() => fetchesFor([{ name: 'y', dtype: 'float32', shape: [1, 64] }]));
@@ -64,10 +62,9 @@ export async function calibrateDispatch(options: DispatchCalibrationOptions = {}
     for (let r = 0; r < rounds; r++) {
       for (let s = 0; s < 2; s++) {
         if (options.signal?.aborted) throw new ProfileError('PROFILE_INTERRUPTED', 'dispatch calibration was interrupted');
-        const label = `dispatch calibration chain of ${s === 0 ? short.nodes : long.nodes}`;
-        for (let i = 0; i < Math.min(50, runs); i++) await timedRun(sessions[s]!, feeds, label, fetches[s]);
+        for (let i = 0; i < Math.min(50, runs); i++) await timedRun(sessions[s]!, feeds, labels[s]!, fetches[s]);
         const t: number[] = [];
-        for (let i = 0; i < runs; i++) t.push(await timedRun(sessions[s]!, feeds, label, fetches[s]));
+        for (let i = 0; i < runs; i++) t.push(await timedRun(sessions[s]!, feeds, labels[s]!, fetches[s]));
         medians[s]!.push(median(t));
       }
     }
