@@ -1,6 +1,10 @@
 // `dnnpart inspect` on real exported models (npm packages): what loading folded, in text and
 // --json, and the scalar-input forms of --input with their errors.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { decodeModel, encodeModel } from '@dnnpart/onnx-graph';
 import { externalModels, findExternalModel, type ExternalModel } from '@dnnpart/zoo';
 import { run } from './_run.js';
 
@@ -59,6 +63,28 @@ describe('inspect on real exported models', () => {
     const r = await run(['inspect', m.file, '--input', 'input=1x576', '--input', 'state=2x1x128', '--input', 'sr=:8000']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^dnnpart: \S*silero_vad\.onnx: node If_0 \(If\) else_branch: .*node \S+\/decoder\/rnn\/LSTM \(LSTM\): X rank 5 and W rank 3, expected 3 and 3\n$/);
+  });
+
+  it('a file that declares its output wrongly loads with one warning naming the tensor, and every command takes it', async () => {
+    // ddddocr's recognizer as a static export would write it: input fixed at 1x1x64x256, its
+    // [32, 1, 8210] output declared [1, 32]. onnxruntime warns and runs it; dnnpart refused it.
+    const m = findExternalModel('ddddocr-rec')!;
+    if (!present(m)) return;
+    const proto = decodeModel(readFileSync(m.file), m.file);
+    const g = proto.graph!;
+    g.input[0]!.type!.value.value!.shape!.dim[3]!.value = { case: 'dimValue', value: 256n };
+    g.output[0]!.type!.value.value!.shape!.dim[1]!.value = { case: 'dimValue', value: 32n };
+    const dir = mkdtempSync(join(tmpdir(), 'misdeclared-'));
+    const file = join(dir, 'rec-static.onnx');
+    writeFileSync(file, encodeModel(proto));
+    const r = await run(['inspect', file]);
+    expect(r.stderr).toBe('warning: tensor 387 (node Reshape_101) is declared float32[1,32] in the file but onnxruntime computes float32[32,1,8210]; using float32[32,1,8210]\n');
+    expect(r.code).toBe(0);
+    const j = JSON.parse((await run(['inspect', file, '--json'])).stdout) as { outputs: { shape: number[] }[]; shapeMismatches: unknown[] };
+    expect(j.outputs[0]!.shape).toEqual([32, 1, 8210]);
+    expect(j.shapeMismatches).toEqual([{ tensor: '387', node: 'Reshape_101', declared: 'float32[1,32]', computed: 'float32[32,1,8210]', inferenceAgreed: true }]);
+    const split = await run(['split', file, '--after', 'Add_12', '-o', join(dir, 'stages'), '-q']);
+    expect(split).toEqual({ code: 0, stdout: '', stderr: '' });
   });
 
   it('every real model inspects without a warning on stderr', async () => {

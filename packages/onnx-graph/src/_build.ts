@@ -271,9 +271,26 @@ export interface AnalyseOptions {
   readonly loopTrips?: TripCounts;
 }
 
+/**
+ * A tensor whose shape the file declares (value_info or a graph output, with static inputs) other
+ * than the one onnxruntime computes. onnxruntime runs such a file (it warns and merges leniently),
+ * so the computed shape is used and the declaration is reported.
+ */
+export interface ShapeMismatch {
+  readonly tensor: string;
+  /** The node that produces it. */
+  readonly node: string;
+  /** `dtype[dims]` as the file declares it. */
+  readonly declared: string;
+  /** `dtype[dims]` as onnxruntime computed it in a run: what every stage will carry. */
+  readonly computed: string;
+  /** False when this package's own inference agreed with the file instead (its rule for the op is wrong: onnxruntime's shape was used). */
+  readonly inferenceAgreed: boolean;
+}
+
 /** The analysed graph, or the tensors whose shapes still need an ORT run (with the input shapes to feed). */
 export type AnalyseResult =
-  | { readonly graph: Graph; readonly info: ReadonlyMap<string, Info>; readonly missing?: undefined }
+  | { readonly graph: Graph; readonly info: ReadonlyMap<string, Info>; readonly mismatches: readonly ShapeMismatch[]; readonly missing?: undefined }
   | { readonly graph?: undefined; readonly missing: string[]; readonly feeds: ReadonlyMap<string, Feed> };
 
 /** What the shape-measuring onnxruntime run feeds an input: zeros, or the user's fixed value. */
@@ -322,6 +339,8 @@ export function analyseModel(proto: ModelProto, opts: AnalyseOptions): AnalyseRe
 
   const nodes: GraphNode[] = [];
   const missing: string[] = [];
+  const mismatches: ShapeMismatch[] = [];
+  const typeText = (i: { dtype: DType; shape: readonly number[] | null }) => `${i.dtype}[${(i.shape ?? []).join(',')}]`;
   for (const fileIdx of order) {
     const n = g.node[fileIdx]!;
     const name = names[fileIdx]!;
@@ -359,8 +378,17 @@ export function analyseModel(proto: ModelProto, opts: AnalyseOptions): AnalyseRe
       const measured = opts.extra?.get(o);
       if (own) {
         // value_info describes the file's own input shapes; it can only contradict inference then.
-        if (fileStatic && file?.shape && (file.dtype !== own.dtype || file.shape.join() !== own.shape.join())) {
-          throw new GraphError('GRAPH_SHAPE_INFERENCE', `${label}: tensor ${o} of node ${name} is declared ${file.dtype}[${file.shape.join(',')}] but computes to ${own.dtype}[${own.shape.join(',')}]`);
+        // Exporters do write wrong declarations (a graph output declared [1, seqlen] that computes
+        // [32, 1, 8210]), and onnxruntime runs such files: a run decides, and the file is reported.
+        if (fileStatic && file?.shape && typeText(file) !== typeText(own)) {
+          if (!measured) {
+            missing.push(o);
+            info.set(o, own);
+            return;
+          }
+          mismatches.push({ tensor: o, node: name, declared: typeText(file), computed: typeText(measured), inferenceAgreed: typeText(measured) === typeText(own) });
+          info.set(o, measured);
+          return;
         }
         info.set(o, own);
       } else if (fileStatic && file?.shape) info.set(o, { dtype: file.dtype, shape: file.shape });
@@ -402,5 +430,6 @@ export function analyseModel(proto: ModelProto, opts: AnalyseOptions): AnalyseRe
       ...(Object.keys(inputValues).length ? { inputValues } : {}),
     },
     info,
+    mismatches,
   };
 }

@@ -674,20 +674,20 @@ for (const op of COMPARE) {
     return [withValue('bool', broadcast([a.shape, b.shape], c), value)];
   };
 }
-for (const [op, dirs] of [['LSTM', 4], ['GRU', 3], ['RNN', 1]] as const) {
-  HANDLERS[op] = (c) => {
-    const x = input(c, 0);
-    const w = input(c, 1);
-    if (x.shape.length !== 3 || w.shape.length !== 3) bad(c, `X rank ${x.shape.length} and W rank ${w.shape.length}, expected 3 and 3`);
-    const hidden = attrInt(c, 'hidden_size', w.shape[1]! / dirs);
-    const numDir = w.shape[0]!;
-    const batchFirst = attrInt(c, 'layout', 0) === 1;
-    const [seq, batch] = batchFirst ? [x.shape[1]!, x.shape[0]!] : [x.shape[0]!, x.shape[1]!];
-    const y = batchFirst ? [batch, seq, numDir, hidden] : [seq, numDir, batch, hidden];
-    const state = batchFirst ? [batch, numDir, hidden] : [numDir, batch, hidden];
-    return [{ dtype: x.dtype, shape: y }, { dtype: x.dtype, shape: state }, ...(op === 'LSTM' ? [{ dtype: x.dtype, shape: state }] : [])];
-  };
+/** Y, Y_h (and Y_c) of a recurrent layer; `gatesAxis` is where W [dirs, ., .] keeps its gates x hidden. */
+function recurrent(c: Ctx, gates: number, gatesAxis: 1 | 2, withCell: boolean): Info[] {
+  const x = input(c, 0);
+  const w = input(c, 1);
+  if (x.shape.length !== 3 || w.shape.length !== 3) bad(c, `X rank ${x.shape.length} and W rank ${w.shape.length}, expected 3 and 3`);
+  const hidden = attrInt(c, 'hidden_size', w.shape[gatesAxis]! / gates);
+  const numDir = w.shape[0]!;
+  const batchFirst = attrInt(c, 'layout', 0) === 1;
+  const [seq, batch] = batchFirst ? [x.shape[1]!, x.shape[0]!] : [x.shape[0]!, x.shape[1]!];
+  const y = batchFirst ? [batch, seq, numDir, hidden] : [seq, numDir, batch, hidden];
+  const state = batchFirst ? [batch, numDir, hidden] : [numDir, batch, hidden];
+  return [{ dtype: x.dtype, shape: y }, { dtype: x.dtype, shape: state }, ...(withCell ? [{ dtype: x.dtype, shape: state }] : [])];
 }
+for (const [op, gates] of [['LSTM', 4], ['GRU', 3], ['RNN', 1]] as const) HANDLERS[op] = (c) => recurrent(c, gates, 1, op === 'LSTM');
 for (const op of ['ReduceMean', 'ReduceSum', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceL1', 'ReduceL2', 'ReduceLogSum', 'ReduceLogSumExp', 'ReduceSumSquare']) {
   HANDLERS[op] = (c) => {
     const x = input(c, 0);
@@ -781,6 +781,8 @@ const CONTRIB: Record<string, Handler> = {
     if (n <= 0 || a.shape.length === 0) unknown();
     return [{ dtype: a.dtype, shape: [...a.shape.slice(0, -1), n] }];
   },
+  // onnxruntime's dynamically quantized LSTM: an LSTM whose int8 W and R are stored [dirs, I or H, 4H].
+  DynamicQuantizeLSTM: (c) => recurrent(c, 4, 2, true),
   SkipSimplifiedLayerNormalization: skipNorm,
   SkipLayerNormalization: skipNorm,
   RotaryEmbedding: same,

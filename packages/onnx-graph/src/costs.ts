@@ -55,7 +55,7 @@ const CONTRIB = new Set([
   'QLinearLeakyRelu', 'QLinearSoftmax', 'QLinearAveragePool', 'QLinearGlobalAveragePool', 'QuantizeLinear', 'DequantizeLinear',
   'SkipLayerNormalization', 'SimplifiedLayerNormalization', 'SkipSimplifiedLayerNormalization', 'LayerNormalization',
   'Attention', 'MultiHeadAttention', 'GroupQueryAttention', 'RotaryEmbedding', 'EmbedLayerNormalization', 'BiasSoftmax',
-  'NhwcConv',
+  'NhwcConv', 'DynamicQuantizeLSTM',
 ]);
 const REDUCE = /^Reduce/;
 // Recurrent layers and their gate count.
@@ -145,6 +145,13 @@ export function nodeCost(graph: Graph, node: GraphNode): NodeCost {
     const hidden = (w[1] ?? 0) / RECURRENT[op]!;
     macs = steps * (w[0] ?? 0) * (w[1] ?? 0) * ((w[2] ?? 0) + hidden);
     flops = out * RECURRENT[op]! * 3;
+  } else if (op === 'DynamicQuantizeLSTM') {
+    // onnxruntime's int8 LSTM (com.microsoft): the same products, W stored transposed as [dirs, I, 4H].
+    const x = shapeOf(graph, node.inputs[0]);
+    const w = shapeOf(graph, node.inputs[1]);
+    const steps = (x[0] ?? 0) * (x[1] ?? 0);
+    macs = steps * (w[0] ?? 0) * (w[2] ?? 0) * ((w[1] ?? 0) + (w[2] ?? 0) / 4);
+    flops = out * 4 * 3;
   } else if (op in NORMS) {
     flops = out * NORMS[op]!;
   } else if (ELEMENTWISE.has(op)) {

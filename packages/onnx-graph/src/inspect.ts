@@ -2,6 +2,7 @@
 import { graphCosts } from './costs.js';
 import { cutPoints } from './cuts.js';
 import type { LoadedModel } from './load.js';
+import type { ShapeMismatch } from './_build.js';
 import type { SimplifyReport } from './simplify.js';
 import { isDefaultDomain } from './_pass.js';
 import type { DType, Graph, LoopTrips, Shape } from './types.js';
@@ -54,6 +55,8 @@ export interface InspectResult {
    * layer (nothing inside it can be cut) until `--input <condition>=<shape>:<value>` picks a branch.
    */
   readonly inputBranches: readonly InputBranch[];
+  /** Tensors the file declares with another shape than onnxruntime computes; the computed shape is used. */
+  readonly shapeMismatches: readonly ShapeMismatch[];
 }
 
 /** An If whose condition is a model input (see InspectResult.inputBranches). */
@@ -108,5 +111,6 @@ export function inspectModel(model: LoadedModel): InspectResult {
     simplified: model.simplified,
     loops: graph.nodes.flatMap((n) => n.subgraphCost?.loops ?? []),
     inputBranches: inputBranches(graph),
+    shapeMismatches: model.shapeMismatches,
   };
 }

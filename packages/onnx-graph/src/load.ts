@@ -4,10 +4,10 @@ import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, normalize, resolve } from 'node:path';
 import { fromBinary } from '@bufbuild/protobuf';
-import { ModelProtoSchema, TensorProto_DataLocation, type ModelProto, type TensorProto } from 'onnx-buf';
+import { ModelProtoSchema, TensorProto_DataLocation, type ModelProto, type TensorProto, type ValueInfoProto } from 'onnx-buf';
 import { GraphError } from './errors.js';
-import { ELEMENT_BYTES, checkedDims, dtypeOf, numel } from './_proto.js';
-import { analyseModel, uniqueNodeNames, validateModel } from './_build.js';
+import { ELEMENT_BYTES, checkedDims, dtypeOf, numel, tensorValueInfo, valueInfoType } from './_proto.js';
+import { analyseModel, uniqueNodeNames, validateModel, type ShapeMismatch } from './_build.js';
 import { measureShapes } from './_ort.js';
 import { groupSequences, SEQUENCE_OPS, typeBlockOutputs } from './_sequence-blocks.js';
 import { simplifyProto, type SimplifyReport } from './simplify.js';
@@ -22,6 +22,8 @@ export interface LoadedModel {
   readonly path?: string;
   /** What the load-time passes changed (Constant nodes, folded shape arithmetic, dead nodes). */
   readonly simplified: SimplifyReport;
+  /** Tensors the file declares with another shape than onnxruntime computes (the computed one is used). */
+  readonly shapeMismatches: readonly ShapeMismatch[];
 }
 
 /** Options of `loadModel`. */
@@ -171,9 +173,29 @@ export async function loadModel(source: string | Uint8Array, options: LoadOption
     : { ...passes, nodesBefore: fileNodes, sequenceBlocks: blocked.blocks.length, removedNodes: [...blocked.nodes, ...passes.removedNodes] };
   const r = await analyse(proto);
   if (blocked.blocks.length > 0) typeBlockOutputs(proto, r.graph, blocked.blocks);
+  alignDeclarations(proto, r.graph, label);
   checkLoopTrips(r.graph, loopTrips, label);
-  const model = { graph: r.graph, proto, sha256, simplified };
+  const model = { graph: r.graph, proto, sha256, simplified, shapeMismatches: r.mismatches };
   return path ? { ...model, path } : model;
+}
+
+/**
+ * The model as loaded says what it computes: a graph output the file declares with another type,
+ * rank or fixed dim than the analysis found (exporters write such: ddddocr's recognizer declares
+ * [1, seqlen] for a [32, 1, 8210] output) is declared with the computed type, and such value_info
+ * goes. The analysis used onnxruntime's shapes where the two disagreed (`shapeMismatches`).
+ */
+function alignDeclarations(proto: ModelProto, graph: Graph, label: string): void {
+  const g = proto.graph!;
+  const contradicts = (vi: ValueInfoProto): boolean => {
+    const t = valueInfoType(vi, `${label}: value_info ${vi.name}`);
+    const computed = graph.tensors.get(vi.name);
+    if (!t || !computed) return false;
+    if (t.dtype !== computed.dtype) return true;
+    return t.dims !== null && (t.dims.length !== computed.shape.length || t.dims.some((d, i) => d !== null && d !== computed.shape[i]));
+  };
+  g.valueInfo = g.valueInfo.filter((vi) => !contradicts(vi));
+  g.output = g.output.map((o) => (contradicts(o) ? tensorValueInfo(graph.tensors.get(o.name)!) : o));
 }
 
 /**

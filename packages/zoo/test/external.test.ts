@@ -49,6 +49,12 @@ const EXPECTED: Readonly<Record<string, Readonly<Record<string, readonly number[
   'moonshine-decoder': { logits: [1, 1, 32768], 'present.5.decoder.key': [1, 8, 9, 36], 'present.5.encoder.value': [0, 8, 1, 36] },
   'oww-hey-jarvis': { '53': [1, 1] },
   'silero-vad-v4': { output: [1, 1], hn: [2, 1, 64], cn: [2, 1, 64] },
+  // ddddocr: 3,549 boxes (52x52 + 26x26 + 13x13 at 416) of 4 coordinates, objectness and one class;
+  // one step per 8 pixels of width (32 at 256) over 8,210 characters. The file declares the
+  // recognizer's output [1, seqlen]: onnxruntime warns that it computes [32, 1, 8210].
+  'ddddocr-det': { output: [1, 3549, 6] },
+  'ddddocr-rec': { '387': [32, 1, 8210] },
+  'ddddocr-rec-int8': { '387': [32, 1, 8210] },
 };
 
 describe('external models', () => {
