@@ -3,7 +3,7 @@
 // as already-measured shapes (`extra`) by the loader.
 import type { GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto } from 'onnx-buf';
 import { GraphError } from './errors.js';
-import { ELEMENT_BYTES, MAX_ELEMENTS, decodeAttribute, decodeTensor, numel, valueInfoType } from './_proto.js';
+import { ELEMENT_BYTES, MAX_ELEMENTS, decodeAttribute, decodeTensor, numel, valueInfoType, type MaybeDim } from './_proto.js';
 import { inferNode, tensorInfo, type Info } from './_infer.js';
 import { subgraphNode, type TripCounts } from './_subgraph.js';
 import type { AttributeValue, DType, Graph, GraphNode, GraphTensor, InputShapes, InputSpec, Shape, SubgraphCost } from './types.js';
@@ -286,6 +286,8 @@ export interface ShapeMismatch {
   readonly computed: string;
   /** False when this package's own inference agreed with the file instead (its rule for the op is wrong: onnxruntime's shape was used). */
   readonly inferenceAgreed: boolean;
+  /** The warning in one line. */
+  readonly message: string;
 }
 
 /** The analysed graph, or the tensors whose shapes still need an ORT run (with the input shapes to feed). */
@@ -324,14 +326,28 @@ export function analyseModel(proto: ModelProto, opts: AnalyseOptions): AnalyseRe
   }
   for (const t of g.initializer) info.set(t.name, initializerInfo(t, `${label}: initializer ${t.name}`));
 
-  const declared = new Map<string, { dtype: DType; shape: number[] | null }>();
+  // What the file declares: the static shape when every dim is fixed, and the dims as written (dim names kept for messages).
+  const declared = new Map<string, { dtype: DType; shape: number[] | null; dims: MaybeDim[] | null; text: string }>();
   for (const vi of [...g.valueInfo, ...g.output]) {
     const t = valueInfoType(vi, `${label}: value_info ${vi.name}`);
     if (!t) continue;
     const shape = t.dims && t.dims.every((d) => d !== null && d > 0) ? (t.dims as number[]) : null;
     if (shape && numel(shape) > MAX_ELEMENTS) throw new GraphError('GRAPH_CORRUPT', `${label}: value_info ${vi.name} declares shape [${shape.join(',')}], more elements than any tensor can have`);
-    declared.set(vi.name, { dtype: t.dtype, shape });
+    const text = `${t.dtype}[${(t.dims ?? []).map((d, i) => d ?? (t.params[i] || '?')).join(',')}]`;
+    declared.set(vi.name, { dtype: t.dtype, shape, dims: t.dims, text });
   }
+  const graphOutputs = new Set(g.output.map((o) => o.name));
+  /**
+   * Whether a declaration contradicts a computed type. With every input fixed in the file, any
+   * difference. With dynamic inputs the user's shapes change the dims, but not the element type,
+   * the rank, nor a graph output's fixed dims (onnxruntime checks those on every run).
+   */
+  const contradicts = (file: { dtype: DType; shape: number[] | null; dims: MaybeDim[] | null }, own: Info, tensor: string): boolean => {
+    if (file.dtype !== own.dtype) return true;
+    if (fileStatic) return file.shape !== null && file.shape.join() !== own.shape.join();
+    if (!file.dims) return false;
+    return file.dims.length !== own.shape.length || (graphOutputs.has(tensor) && file.dims.some((d, i) => d !== null && d !== own.shape[i]));
+  };
 
   const names = uniqueNodeNames(g.node);
   const graphDefined = new Set<string>([...initNames, ...inputNames]);
@@ -340,7 +356,7 @@ export function analyseModel(proto: ModelProto, opts: AnalyseOptions): AnalyseRe
   const nodes: GraphNode[] = [];
   const missing: string[] = [];
   const mismatches: ShapeMismatch[] = [];
-  const typeText = (i: { dtype: DType; shape: readonly number[] | null }) => `${i.dtype}[${(i.shape ?? []).join(',')}]`;
+  const typeText = (i: Info) => `${i.dtype}[${i.shape.join(',')}]`;
   for (const fileIdx of order) {
     const n = g.node[fileIdx]!;
     const name = names[fileIdx]!;
@@ -380,13 +396,19 @@ export function analyseModel(proto: ModelProto, opts: AnalyseOptions): AnalyseRe
         // value_info describes the file's own input shapes; it can only contradict inference then.
         // Exporters do write wrong declarations (a graph output declared [1, seqlen] that computes
         // [32, 1, 8210]), and onnxruntime runs such files: a run decides, and the file is reported.
-        if (fileStatic && file?.shape && typeText(file) !== typeText(own)) {
+        if (file && contradicts(file, own, o)) {
           if (!measured) {
             missing.push(o);
             info.set(o, own);
             return;
           }
-          mismatches.push({ tensor: o, node: name, declared: typeText(file), computed: typeText(measured), inferenceAgreed: typeText(measured) === typeText(own) });
+          const computed = typeText(measured);
+          const agreed = computed === typeText(own);
+          const who = agreed ? 'onnxruntime computes' : "onnxruntime computes (dnnpart's own rule for the op agreed with the file: please report it)";
+          mismatches.push({
+            tensor: o, node: name, declared: file.text, computed, inferenceAgreed: agreed,
+            message: `tensor ${o} (node ${name}) is declared ${file.text} in the file but ${who} ${computed}; using ${computed}`,
+          });
           info.set(o, measured);
           return;
         }

@@ -99,9 +99,20 @@ describe('loadModel: shapes', () => {
     expect(model.graph.tensors.get('t')!.shape).toEqual([4, 1, 6]);
     expect(model.graph.tensors.get('y')!.shape).toEqual([4, 1, 6]);
     expect(model.shapeMismatches).toEqual([
-      { tensor: 't', node: 'transpose', declared: 'float32[4,1,7]', computed: 'float32[4,1,6]', inferenceAgreed: true },
-      { tensor: 'y', node: 'relu', declared: 'float32[1,24]', computed: 'float32[4,1,6]', inferenceAgreed: true },
+      { tensor: 't', node: 'transpose', declared: 'float32[4,1,7]', computed: 'float32[4,1,6]', inferenceAgreed: true, message: expect.any(String) },
+      {
+        tensor: 'y', node: 'relu', declared: 'float32[1,24]', computed: 'float32[4,1,6]', inferenceAgreed: true,
+        message: 'tensor y (node relu) is declared float32[1,24] in the file but onnxruntime computes float32[4,1,6]; using float32[4,1,6]',
+      },
     ]);
+    // With a dynamic input, the user's shapes may change dims: only what they cannot change
+    // contradicts (the rank, the element type, a graph output's fixed dims).
+    const dynamic = new ModelBuilder().input('x', ['n', 6, 4]);
+    dynamic.node('Transpose', ['x'], ['t'], { perm: [2, 0, 1] }, 'transpose').node('Relu', ['t'], ['y'], {}, 'relu').output('y', [4, 'seq']);
+    dynamic.valueInfo.push(vi('t', [4, 1, 6]));
+    const dyn = await loadModel(dynamic.bytes(), { inputShapes: { x: { shape: [2, 6, 4] } } });
+    expect(dyn.graph.tensors.get('y')!.shape).toEqual([4, 2, 6]);
+    expect(dyn.shapeMismatches.map((m) => [m.tensor, m.declared, m.computed])).toEqual([['y', 'float32[4,seq]', 'float32[4,2,6]']]);
     // The model as loaded declares what it computes, so it loads back without a mismatch.
     const again = await loadModel(encodeModel(model.proto));
     expect(again.graph.tensors.get('y')!.shape).toEqual([4, 1, 6]);

@@ -113,7 +113,10 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
   const modelBytes = encodeModel(loaded.proto);
   progress({ phase: 'load', done: 1, total: 1 });
 
-  const warnings: string[] = inputBranches(graph).map((b) => `${b.message} (input spec ${b.condition}=${b.shape.join('x')}:1)`);
+  const warnings: string[] = [
+    ...inputBranches(graph).map((b) => `${b.message} (input spec ${b.condition}=${b.shape.join('x')}:1)`),
+    ...loaded.shapeMismatches.map((m) => m.message),
+  ];
   const tmp = await mkdtemp(join(options.tempDir ?? tmpdir(), 'dnnpart-profile-'));
   const sessions: ort.InferenceSession[] = [];
   const opts = sessionOptions(threads, level);

@@ -1,6 +1,6 @@
 // zoo list, zoo export, inspect, split: the commands about models themselves.
 import path from 'node:path';
-import { inspectModel, loadModel, parseInputSpecs, parseLoopTrips, splitModel, writeSplit, type GraphTensor, type InputShapes, type InspectResult, type ShapeMismatch, type SplitManifest } from '@dnnpart/onnx-graph';
+import { inspectModel, loadModel, parseInputSpecs, parseLoopTrips, splitModel, writeSplit, type GraphTensor, type InputShapes, type InspectResult, type SplitManifest } from '@dnnpart/onnx-graph';
 import { buildZooModel, listZoo, zooDefaultInputShape, type ZooInputShape } from '@dnnpart/zoo';
 import { bytes, si, table } from './_format.js';
 import { asGiven, displayPath, ensureDir, plural, resolvePath, writeOutput, type CommandContext, type CommandOutput } from './context.js';
@@ -78,7 +78,7 @@ export async function inspect(opts: ModelOptions & { readonly all?: boolean; rea
     ctx.progress.note(`warning: Loop node ${l.node} has a trip count computed at run time; costed as 1 iteration (give --loop-trips ${l.node}=<n>)`);
   }
   for (const b of info.inputBranches) ctx.progress.note(`warning: ${b.message} (--input ${b.condition}=${b.shape.join('x')}:1)`);
-  for (const m of info.shapeMismatches) ctx.progress.note(`warning: ${shapeMismatchText(m)}`);
+  for (const m of info.shapeMismatches) ctx.progress.note(`warning: ${m.message}`);
   const data: InspectOutput = { model: displayPath(ctx, file), ...info };
   const cuts = info.cutPoints;
   const shown = opts.all ? cuts : cuts.filter((c) => c.tensors.length === 1);
@@ -94,12 +94,6 @@ export async function inspect(opts: ModelOptions & { readonly all?: boolean; rea
     table(['after', 'bytes', 'tensors'], shown.map((c) => [c.after, bytes(c.bytes), String(c.tensors.length)])),
   );
   return { data, text: lines.join('\n') };
-}
-
-/** A tensor the file declares wrongly, in one line. */
-export function shapeMismatchText(m: ShapeMismatch): string {
-  const who = m.inferenceAgreed ? 'onnxruntime computes' : "onnxruntime computes (dnnpart's own rule for the op agreed with the file: please report it)";
-  return `tensor ${m.tensor} (node ${m.node}) is declared ${m.declared} in the file but ${who} ${m.computed}; using ${m.computed}`;
 }
 
 /** One line on what loading folded and how many layers remain. */

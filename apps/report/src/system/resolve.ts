@@ -110,6 +110,7 @@ export async function resolveSystem(spec: SystemSpec, opts: ResolveOptions): Pro
     emit({ kind: 'warning', message: `Loop node ${l.node} has a trip count computed at run time; costed as 1 iteration (give model.loopTrips: { ${l.node}: <n> })` });
   }
   for (const b of inputBranches(graph)) emit({ kind: 'warning', message: `${b.message} (model.input: { ${b.condition}: '${b.shape.join('x')}:1' })` });
+  for (const m of model.shapeMismatches) emit({ kind: 'warning', message: m.message });
 
   const boards: ResolvedBoard[] = [];
   for (const [i, b] of spec.boards.entries()) {
