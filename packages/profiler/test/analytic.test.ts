@@ -196,6 +196,29 @@ describe('reads priced as onnxruntime runs them', () => {
   });
 });
 
+describe('recurrent layers read their recurrent weights at every step', () => {
+  // x[4, 1, 3] (4 steps) -> LSTM (hidden 2: W[1, 8, 3], R[1, 8, 2]) -> y[4, 1, 1, 2].
+  // MACs 4 x 1 x 1 x 8 x (3 + 2) = 160, FLOPs 8 outputs x 12 = 96: 416 ops. Bytes: x 48 + y 32
+  // activations, W 96 + R 64 weights, and R again at steps 2-4: 3 x 64 = 192, from cache.
+  async function lstm(layout = 0) {
+    const b = new Builder().input('x', layout === 1 ? [1, 4, 3] : [4, 1, 3]).output('y', layout === 1 ? [1, 4, 1, 2] : [4, 1, 1, 2]);
+    b.node('LSTM', '/rnn/LSTM', ['x', b.weight('w', [1, 8, 3]), b.weight('r', [1, 8, 2])], ['y'], { hidden_size: 2, ...(layout ? { layout } : {}) });
+    return (await loadModel(b.bytes(), { name: 'lstm' })).graph;
+  }
+  it.each([
+    ['every byte at 1 GB/s (25 %)', board(), (48 + 32 + 192 + 160) / 2.5e5 + 0.001],
+    ['the re-reads with the activations, at 4 GB/s', board({ activationBandwidthBytesPerSec: 4e9 }), (48 + 32 + 192) / 1e6 + 160 / 2.5e5 + 0.001],
+  ])('%s', async (_, desc, ms) => {
+    const p = analyticProfile(await lstm(), desc, { sha256: 'a'.repeat(64), precision: 'fp32' });
+    expect(p.nodes[0]).toMatchObject({ macs: 160 });
+    expect(p.nodes[0]!.latencyMs.median).toBeCloseTo(ms, 9);
+  });
+  it('counts the steps on the second axis when layout is 1', async () => {
+    const p = analyticProfile(await lstm(1), board(), { sha256: 'a'.repeat(64), precision: 'fp32' });
+    expect(p.nodes[0]!.latencyMs.median).toBeCloseTo((48 + 32 + 192 + 160) / 2.5e5 + 0.001, 9);
+  });
+});
+
 describe('grouped convolutions', () => {
   // x[1,4,8,8] -> depthwise Conv (group 4, W[4,1,3,3]): 256 outputs x 9 = 2304 MACs = 4608 ops.
   async function depthwise() {
