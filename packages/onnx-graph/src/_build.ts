@@ -272,9 +272,10 @@ export interface AnalyseOptions {
 }
 
 /**
- * A tensor whose shape the file declares (value_info or a graph output, with static inputs) other
- * than the one onnxruntime computes. onnxruntime runs such a file (it warns and merges leniently),
- * so the computed shape is used and the declaration is reported.
+ * A tensor whose type the file declares (value_info or a graph output) other than the one
+ * onnxruntime computes: any difference when the file fixes every input dim; with dynamic inputs,
+ * the element type, the rank or a graph output's fixed dim. onnxruntime runs such a file (it warns
+ * and merges leniently), so the computed shape is used and the declaration is reported.
  */
 export interface ShapeMismatch {
   readonly tensor: string;
