@@ -1,6 +1,19 @@
 // The line `dnnpart run` prints about its frame period (periodLine), both ways.
 import { describe, expect, it } from 'vitest';
-import { periodLine } from '../src/cli/runtime-commands.js';
+import { periodLine, waitingLines } from '../src/cli/runtime-commands.js';
+
+describe('waitingLines', () => {
+  const stage = (k: number, agent: string, measuredMs: number, waitingMs?: number) => ({
+    stage: k, agent, nodes: 3, computeMs: { measured: 1, p95: 1, predicted: null },
+    transferIn: { from: 'x', bytes: 1, measuredMs, ...(waitingMs !== undefined ? { waitingMs } : {}), predictedMs: null, predictedBytes: null },
+  });
+  it('names a hop whose time is mostly its receiver computing other frames, and no other', () => {
+    // ddddocr's detector over three local agents: 2 MB into stage 0 took 102 ms, 88 of them behind earlier frames.
+    expect(waitingLines([stage(0, 'here', 102.34, 88.13), stage(1, 'rpi4', 6.64, 0), stage(2, 'rpi5', 4, 0.3), stage(3, 'old', 9)])).toEqual([
+      'transfer into stage 0: 102.34 ms from send to arrival, 88.13 ms of it while here computed other frames (its link\'s own time: 14.21 ms)',
+    ]);
+  });
+});
 
 describe('periodLine', () => {
   it('names the slowest step; nothing more when the steps account for the period', () => {

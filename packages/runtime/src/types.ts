@@ -88,7 +88,20 @@ export interface StageResult {
   readonly nodes: number;
   readonly computeMs: { readonly measured: number; readonly p95: number; readonly predicted: number | null };
   /** The hop into this stage (from the previous stage, or from the coordinator for stage 0). */
-  readonly transferIn: { readonly from: string; readonly bytes: number; readonly measuredMs: number; readonly predictedMs: number | null; readonly predictedBytes: number | null };
+  readonly transferIn: {
+    readonly from: string;
+    readonly bytes: number;
+    /** Median time from the previous hop's send to the frame's arrival here. */
+    readonly measuredMs: number;
+    /**
+     * Median part of that time during which this agent was computing other frames: onnxruntime-node
+     * runs on the agent's JavaScript thread, so a frame that comes in meanwhile is taken in after.
+     * measuredMs − waitingMs is the hop's own time. Absent in results of versions before it.
+     */
+    readonly waitingMs?: number;
+    readonly predictedMs: number | null;
+    readonly predictedBytes: number | null;
+  };
 }
 
 /**

@@ -1,11 +1,21 @@
 // Where a run's frame period went: the slowest timed step, and what no step accounts for.
 import { describe, expect, it } from 'vitest';
-import { runPeriod, type StageResult } from '@dnnpart/runtime';
+import { busyOverlapMs, runPeriod, type StageResult } from '@dnnpart/runtime';
 
 const stage = (k: number, agent: string, computeMs: number, from: string, transferMs: number): StageResult => ({
   stage: k, agent, nodes: 3,
   computeMs: { measured: computeMs, p95: computeMs, predicted: null },
   transferIn: { from, bytes: 1000, measuredMs: transferMs, predictedMs: null, predictedBytes: null },
+});
+
+describe('busyOverlapMs', () => {
+  it('counts the part of an interval that busy spans cover, once where they overlap', () => {
+    expect(busyOverlapMs(0, 10, [])).toBe(0);
+    expect(busyOverlapMs(0, 10, [{ start: 2, end: 4 }, { start: 6, end: 12 }])).toBe(6);
+    expect(busyOverlapMs(0, 10, [{ start: 5, end: 8 }, { start: -3, end: 1 }, { start: 3, end: 6 }])).toBe(6);
+    expect(busyOverlapMs(5, 6, [{ start: 0, end: 10 }])).toBe(1);
+    expect(busyOverlapMs(0, 10, [{ start: 10, end: 20 }, { start: -5, end: 0 }])).toBe(0);
+  });
 });
 
 describe('runPeriod', () => {
@@ -21,5 +31,10 @@ describe('runPeriod', () => {
       frameMs: 20, slowest: { step: 'transfer into stage 0 from coordinator', ms: 25 }, unaccountedMs: 0,
     });
     expect(runPeriod(100, [stage(0, 'a', 1, 'coordinator', 2)], { from: 'a', measuredMs: 8 }).slowest).toEqual({ step: 'outputs back from a', ms: 8 });
+  });
+
+  it('a hop is charged its own time, not the time its receiver spent computing other frames', () => {
+    const waited: StageResult = { ...stage(0, 'a', 35, 'coordinator', 98), transferIn: { ...stage(0, 'a', 35, 'coordinator', 98).transferIn, waitingMs: 90 } };
+    expect(runPeriod(24, [waited], { from: 'a', measuredMs: 1 }).slowest).toEqual({ step: 'stage 0 compute on a', ms: 35 });
   });
 });

@@ -227,6 +227,16 @@ export function periodLine(p: RunOutput['period']): string {
     + 'a plan prices it only through links measured between the agents (dnnpart link --agents ..., then linksFile: in the system file)';
 }
 
+/**
+ * Hops whose measured time is mostly their receiver computing other frames (onnxruntime holds the
+ * agent's only JavaScript thread), one line each: that part is not the link's.
+ */
+export function waitingLines(stages: RunOutput['stages']): string[] {
+  return stages
+    .filter((s) => (s.transferIn.waitingMs ?? 0) >= 0.25 * s.transferIn.measuredMs && (s.transferIn.waitingMs ?? 0) >= 0.5)
+    .map((s) => `transfer into stage ${s.stage}: ${fixed(s.transferIn.measuredMs)} ms from send to arrival, ${fixed(s.transferIn.waitingMs!)} ms of it while ${s.agent} computed other frames (its link's own time: ${fixed(s.transferIn.measuredMs - s.transferIn.waitingMs!)} ms)`);
+}
+
 /** A run for people: measured beside predicted. */
 export function formatRun(r: RunOutput, traceFile?: string): string {
   const pct = (m: number, p: number | null) => (p ? `${m >= p ? '+' : ''}${(((m - p) / p) * 100).toFixed(1)}%` : '—');
@@ -244,6 +254,7 @@ export function formatRun(r: RunOutput, traceFile?: string): string {
       s.transferIn.from, si(s.transferIn.bytes, 'B'), fixed(s.transferIn.measuredMs), fixed(s.transferIn.predictedMs),
     ])),
     `outputs back from ${r.transferOut.from}: ${si(r.transferOut.bytes, 'B')} in ${fixed(r.transferOut.measuredMs)} ms`,
+    ...waitingLines(r.stages),
     periodLine(r.period),
     ...(traceFile ? [`trace: ${traceFile} (open in chrome://tracing or ui.perfetto.dev)`] : []),
   ].join('\n');
