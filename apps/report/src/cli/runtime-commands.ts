@@ -25,6 +25,7 @@ import { loadSystem } from '../system/load.js';
 import { fixed, si, table } from './_format.js';
 import { displayPath, ensureDir, resolvePath, writeOutput, type CommandContext, type CommandOutput } from './context.js';
 import { UsageError } from './errors.js';
+import { checkInputsMatchSystem } from './_system-input.js';
 
 export interface AgentCommandOptions {
   readonly listen?: string;
@@ -173,8 +174,10 @@ async function runModelAndEngines(opts: RunCommandOptions, ctx: CommandContext):
   const engines: Record<string, Engine> = {};
   let source: string | Uint8Array;
   let input = opts.input;
+  let systemInput: readonly string[] | undefined;
   if (opts.system) {
     const spec = loadSystem(resolvePath(ctx, opts.system), opts.system);
+    systemInput = spec.model.input;
     for (const b of spec.boards) {
       // A measured profile was made with onnxruntime-node on the CPU; a description says what it assumes.
       const d = b.describe && !b.profile && !b.measure ? await loadBoardDescription(b.describe) : undefined;
@@ -190,7 +193,9 @@ async function runModelAndEngines(opts: RunCommandOptions, ctx: CommandContext):
     if (!existsSync(source)) throw new UsageError('CLI_FILE_NOT_FOUND', `--model ${opts.model}: model not found`);
   }
   const inputShapes = input && input.length > 0 ? parseInputSpecs([...input]) : undefined;
-  return { model: await loadModel(source, inputShapes ? { inputShapes } : {}), engines };
+  const model = await loadModel(source, inputShapes ? { inputShapes } : {});
+  if (opts.system && systemInput && systemInput.length > 0) checkInputsMatchSystem(model.graph, parseInputSpecs([...systemInput]), opts.input, opts.system);
+  return { model, engines };
 }
 
 /** `dnnpart run`: deploy the plan's stages on the agents, stream frames, measured beside predicted. */

@@ -13,6 +13,7 @@ import { VERIFY_SCHEMA, verifyPlan, type StagePrediction, type VerifyFigures, ty
 import { writeTrace } from '../verify/trace.js';
 import { fixed, table } from './_format.js';
 import { planStageMap, readPlanFile } from './_plan-file.js';
+import { checkInputsMatchSystem } from './_system-input.js';
 import { asGiven, displayPath, ensureDir, plural, readJsonFlag, resolvePath, writeOutput, type CommandContext, type CommandOutput } from './context.js';
 import { UsageError } from './errors.js';
 import { readProblemFile, resolveProgress } from './solve-commands.js';
@@ -85,6 +86,7 @@ async function resolvePlan(opts: PlanSourceOptions, ctx: CommandContext, workDir
   let here: MeasuredHere[] | null = null;
   let modelFile: string | undefined = opts.model ? resolvePath(ctx, opts.model) : undefined;
   let inputShapes = shapesOf(opts.input);
+  let systemShapes: InputShapes | undefined;
   if (opts.system) {
     const spec = loadSystem(resolvePath(ctx, opts.system), opts.system);
     const resolved = await resolveSystem(spec, { workDir, onProgress: resolveProgress(ctx), ...(ctx.signal ? { signal: ctx.signal } : {}) });
@@ -96,6 +98,7 @@ async function resolvePlan(opts: PlanSourceOptions, ctx: CommandContext, workDir
       throw new UsageError('CLI_CONFLICTING_FLAGS', `${opts.model}: the system ${opts.system} plans for ${displayPath(ctx, resolved.modelFile)}; give one or the other`);
     }
     modelFile = resolved.modelFile;
+    systemShapes = resolved.inputShapes;
     inputShapes = inputShapes ?? resolved.inputShapes;
   } else if (opts.problem) {
     problem = readProblemFile(resolvePath(ctx, opts.problem), opts.problem);
@@ -103,6 +106,7 @@ async function resolvePlan(opts: PlanSourceOptions, ctx: CommandContext, workDir
   if (!modelFile) throw new UsageError('CLI_MISSING_ARGUMENT', 'give <model> (an ONNX file), or --system <system.yaml>');
   const file = modelFile;
   const model = await asGiven(ctx, [file], () => loadModel(file, inputShapes ? { inputShapes } : {}));
+  if (opts.system) checkInputsMatchSystem(model.graph, systemShapes, opts.input, opts.system);
   const modelDisplay = displayPath(ctx, file);
 
   if (!opts.plan) {

@@ -1,0 +1,46 @@
+// `--input` beside `--system` (verify, run): the system's profiles and plans are for the shapes its
+// model.input gives; a run at other shapes would be held against predictions for those. ddddocr's
+// recognizer has a dynamic width, so the same file can be planned at one width and run at another.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { findExternalModel, type ExternalModel } from '@dnnpart/zoo';
+import { run } from './_run.js';
+
+function present(m: ExternalModel): boolean {
+  if (m.available) return true;
+  if (process.env.CI === 'true') throw new Error(`${m.name}: ${m.source.package}@${m.source.version} is not installed; npm ci installs it`);
+  console.warn(`skipped ${m.name}: ${m.source.package}@${m.source.version} is not installed`);
+  return false;
+}
+
+describe('--input beside --system', () => {
+  const m = findExternalModel('ddddocr-rec')!;
+  const dir = mkdtempSync(join(tmpdir(), 'system-input-'));
+  const system = join(dir, 'sys.yaml');
+  writeFileSync(system, ['version: 1', 'name: rec', `model: { file: "${m.file}", input: { input1: '1x1x64x256' } }`, 'boards:', '  - { id: a, describe: raspberry-pi-5 }', '  - { id: b, describe: raspberry-pi-4 }', 'network: ethernet-1000base-t'].join('\n'));
+  const message = (width: number) => `dnnpart: --input input1=1x1x64x${width}: the system ${system} plans input input1 as 1x1x64x256, and its profiles and predictions are for that; change model.input in ${system}, or leave --input out\n`;
+
+  it('verify refuses other shapes than the system plans, in one line naming the input and both shapes', async () => {
+    if (!present(m)) return;
+    const r = await run(['verify', '--system', system, '--input', 'input1=1x1x64x320', '--runs', '1', '--warmup', '0', '--frames', '0', '-q']);
+    expect(r).toEqual({ code: 2, stdout: '', stderr: message(320) });
+  });
+
+  it('run refuses them too, before any agent is asked; the same shapes pass that check', async () => {
+    if (!present(m)) return;
+    const plan = join(dir, 'plan.json');
+    const solved = await run(['solve', '--system', system, '--json', '-q']);
+    expect(solved.code).toBe(0);
+    writeFileSync(plan, solved.stdout);
+    const agents = join(dir, 'agents.yaml');
+    // Nobody listens there: a run that got past the check fails on the agents instead.
+    writeFileSync(agents, ['version: 1', 'agents:', '  - { id: a, address: 127.0.0.1:9 }', '  - { id: b, address: 127.0.0.1:9 }'].join('\n'));
+    const refused = await run(['run', '--plan', plan, '--agents', agents, '--system', system, '--input', 'input1=1x1x64x320', '--frames', '2', '-q']);
+    expect(refused).toEqual({ code: 2, stdout: '', stderr: message(320) });
+    const same = await run(['run', '--plan', plan, '--agents', agents, '--system', system, '--input', 'input1=1x1x64x256', '--frames', '2', '-q']);
+    expect(same.code).not.toBe(0);
+    expect(same.stderr).not.toContain('plans input input1');
+  });
+});
