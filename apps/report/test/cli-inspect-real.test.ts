@@ -88,7 +88,8 @@ describe('inspect on real exported models', () => {
     // The profile keeps the warning with its figures.
     const profile = await run(['profile', file, '--board', 'here', '--runs', '2', '-o', join(dir, 'here.json'), '-q']);
     expect(profile.code).toBe(0);
-    expect((JSON.parse(readFileSync(join(dir, 'here.json'), 'utf8')) as { warnings: string[] }).warnings).toEqual([j.shapeMismatches[0]!.message]);
+    // (Beside any other warning of the run, such as the machine's load.)
+    expect((JSON.parse(readFileSync(join(dir, 'here.json'), 'utf8')) as { warnings: string[] }).warnings).toContain(j.shapeMismatches[0]!.message);
   });
 
   it('every real model at its table values inspects without a warning, but for the output ddddocr declares wrongly', async () => {
