@@ -136,16 +136,38 @@ export function convertFp16(proto: ModelProto, graph: Graph): Fp16Model {
     return o;
   };
   const keptForRange: { node: string; weight: string }[] = [];
+  // An integer product's int32 accumulator made float (onnxruntime's dynamic quantization:
+  // MatMulInteger or ConvInteger, Cast, Mul by the scales) runs past 65504 (Moonshine's encoder:
+  // 1e5) though the scaled result is small: the Cast and the Mul that scales it stay float32.
+  const accumulators = new Set(g.node.filter((n) => n.opType === 'Cast' && (n.domain === '' || n.domain === 'ai.onnx') && intAttrValue(n, 'to') === T_FLOAT && graph.tensors.get(n.input[0] ?? '')?.dtype === 'int32').map((n) => n.output[0]!));
+  const scalesAccumulator = (n: NodeProto) => accumulators.has(n.output[0] ?? '') || (n.opType === 'Mul' && (n.domain === '' || n.domain === 'ai.onnx') && n.input.some((x) => accumulators.has(x)));
+  // A decomposed layer norm's variance: (x - mean)^2 passes 65504 once |x - mean| passes 256 (the
+  // residual stream of Moonshine's later layers), so the square, its mean, the epsilon and the square
+  // root stay float32; the root is back in float16's range.
+  const isSquare = (n: NodeProto) => n.opType === 'Pow' && (n.domain === '' || n.domain === 'ai.onnx') && inits.has(n.input[1] ?? '') && readFloats(inits.get(n.input[1]!)!).every((v) => v === 2);
+  const variance = new Set<string>();
+  const producedBy = new Map(g.node.flatMap((n) => n.output.map((y) => [y, n] as const)));
+  for (const n of g.node) {
+    const fromSquare = n.input.some((x) => variance.has(producedBy.get(x)?.name ?? '') && producedBy.get(x)?.opType !== 'Sqrt');
+    if (isSquare(n) || (fromSquare && ['ReduceMean', 'ReduceSum', 'Add', 'Sqrt'].includes(n.opType))) variance.add(n.name);
+  }
+  /** Nodes that run in float32 in the float16 model. */
+  const staysFp32 = (n: NodeProto): boolean => !(n.domain === '' || n.domain === 'ai.onnx') || keep(n.opType) || subgraphReads(n).length > 0
+    || n.input.some(overflows) || scalesAccumulator(n) || variance.has(n.name);
+  // A float32 result that only float32 nodes read needs no float16 copy (an accumulator's or a
+  // square's would be Inf in float16).
+  const readers = new Map<string, NodeProto[]>();
+  for (const n of g.node) for (const x of n.input) (readers.get(x) ?? readers.set(x, []).get(x)!).push(n);
+  const noHalfCopy = (y: string) => (readers.get(y) ?? []).length > 0 && readers.get(y)!.every(staysFp32);
 
   for (const n of g.node) {
     const q = clone(NodeProtoSchema, n);
-    const custom = !(n.domain === '' || n.domain === 'ai.onnx');
     // A node with subgraphs (If, Loop, Scan) runs them as the file has them, in float32: its inputs
     // and the outer tensors its subgraphs read come back to float32 (openWakeWord's verifier If).
     const reads = subgraphReads(n);
     const wide = n.input.find(overflows);
     if (wide !== undefined) keptForRange.push({ node: n.name, weight: wide });
-    if (custom || keep(n.opType) || reads.length > 0 || wide !== undefined) {
+    if (staysFp32(n)) {
       if (n.input.some(isFloat) || n.output.some(isFloat) || reads.some(isFloat)) keptFp32.push({ node: n.name, op: n.opType });
       q.input = n.input.map((x) => (producedHalf.has(x) ? asSingle(x) : x));
       renameSubgraphReads(q, (x) => (producedHalf.has(x) ? asSingle(x) : undefined));
@@ -153,7 +175,7 @@ export function convertFp16(proto: ModelProto, graph: Graph): Fp16Model {
       nodes.push(q);
       n.output.forEach((y, i) => {
         if (isFloat(y) && !graphOutputs.has(y)) {
-          nodes.push(node('Cast', `${y}__CastToFp16`, [q.output[i]!], [y], { to: T_FLOAT16 }));
+          if (!noHalfCopy(y)) nodes.push(node('Cast', `${y}__CastToFp16`, [q.output[i]!], [y], { to: T_FLOAT16 }));
           producedHalf.add(y);
           single.set(y, q.output[i]!);
         }

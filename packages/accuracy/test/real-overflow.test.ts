@@ -3,12 +3,13 @@
 // fidelity collapsed (Silero v4: cosine 0.22; PaddleOCR det: 0.000); the node reading it now stays
 // float32 and says so. A value past 65504 that still reaches float16 (a Constant node's, in a model
 // loaded without the passes that make it a weight) turns Inf, and warnings say where.
-import { create } from '@bufbuild/protobuf';
-import { ModelProtoSchema } from 'onnx-buf';
+import { clone, create } from '@bufbuild/protobuf';
+import { ModelProtoSchema, ValueInfoProtoSchema } from 'onnx-buf';
+import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { loadModel } from '@dnnpart/onnx-graph';
+import { encodeModel, fromHalfBits, loadModel, runModel } from '@dnnpart/onnx-graph';
 import { findExternalModel } from '@dnnpart/zoo';
-import { evaluatePlan, type Precision } from '@dnnpart/accuracy';
+import { convertFp16, evaluatePlan, type Precision } from '@dnnpart/accuracy';
 import { bnModel, encode } from './_models.js';
 
 const m = findExternalModel('silero-vad-v4')!;
@@ -83,5 +84,35 @@ describe('a Constant node float16 cannot hold', () => {
       'stage 0 (fp16): r has Inf or NaN values where float32 has none (float16 overflows past 65504); its fidelity is meaningless: keep stage 0 in fp32',
     ]);
     expect(r.warnings.some((x) => x.includes('read weights past'))).toBe(false);
+  });
+});
+
+describe("an integer product's accumulator (onnxruntime's dynamic quantization, Moonshine's encoder)", () => {
+  const enc = findExternalModel('moonshine-encoder')!;
+  it('stays float32 with the Mul that scales it: every float16 tensor finite on audio', async () => {
+    if (!enc.available) {
+      if (process.env.CI === 'true') throw new Error(`${enc.name}: ${enc.source.package}@${enc.source.version} is not installed; npm ci installs it`);
+      console.warn(`skipped ${enc.name}: ${enc.source.package} is not installed`);
+      return;
+    }
+    const model = await loadModel(enc.file, { inputShapes: { input_values: { shape: [1, 16000] } } });
+    const { proto, report } = convertFp16(model.proto, model.graph);
+    // MatMulInteger -> Cast(int32 -> float) -> Mul(scales): the Cast stays float32 and no float16 copy of it is made.
+    const casts = proto.graph!.node.filter((n) => n.opType === 'Cast' && model.graph.tensors.get(n.input[0] ?? '')?.dtype === 'int32');
+    expect(casts.length).toBe(36);
+    for (const c of casts) expect(Number(c.attribute.find((a) => a.name === 'to')!.i)).toBe(1);
+    expect(proto.graph!.node.some((n) => casts.some((c) => n.input.includes(c.output[0]!) && n.opType === 'Cast'))).toBe(false);
+    expect(report.keptFp32.filter((k) => k.op === 'Mul').length).toBe(36);
+    // Every float tensor an output, so onnxruntime materialises each float16 one, as a board that
+    // computes in float16 does (this host's kernels otherwise compute them in float32). A chirp of
+    // amplitude 0.3 drives layer 0's accumulators to 1e5: as float16 they were Inf, and the output NaN.
+    const exposed = clone(ModelProtoSchema, proto);
+    const have = new Set(exposed.graph!.output.map((o) => o.name));
+    for (const n of exposed.graph!.node) for (const y of n.output) if (y && !have.has(y)) exposed.graph!.output.push(create(ValueInfoProtoSchema, { name: y }));
+    const i = Array.from({ length: 16000 }, (_, k) => k);
+    const x = Float32Array.from(i, (k) => 0.3 * Math.sin(k * 0.01 + 1e-6 * k * k));
+    const out = await runModel(encodeModel(exposed), { input_values: new ort.Tensor('float32', x, [1, 16000]) }, exposed.graph!.output.map((o) => o.name));
+    const bad = Object.entries(out).filter(([, t]) => (t.type === 'float32' || t.type === 'float16') && Array.from(t.data as ArrayLike<number>, (v) => (t.type === 'float16' ? fromHalfBits(v) : v)).some((v) => !Number.isFinite(v)));
+    expect(bad.map(([name]) => name)).toEqual([]);
   });
 });
