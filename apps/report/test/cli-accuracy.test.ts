@@ -49,6 +49,8 @@ describe('accuracy', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('transfers: 12.5 kB per inference (50.0% less than fp32\'s 25.1 kB)');
     expect(r.stdout).toMatch(/^ +0 +stage0 +\d+ +fp32 +— +— +12\.5 kB fp16 +25\.1 kB +0$/m);
+    // Generated inputs say what they are, and how to score real ones.
+    expect(r.stdout.split('\n')[0]).toMatch(/, 2 generated sample\(s\) \(uniform noise in \[-1, 1\]; --data <dir> scores your own inputs\)$/);
   });
 
   it('--time times each stage here at fp32 and at its precision (figures present, not judged)', async () => {

@@ -159,7 +159,9 @@ function db(v: number): string {
 export function accuracyText(r: AccuracyOutput): string {
   const saved = r.fp32TransferBytes > 0 ? ` (${((1 - r.transferBytes / r.fp32TransferBytes) * 100).toFixed(1)}% less than fp32's ${bytes(r.fp32TransferBytes)})` : '';
   const lines = [
-    `${r.model}: ${r.stages.length} stage(s) on ${r.boards.join(' > ')}, ${r.samples} ${r.inputs} sample(s)`,
+    `${r.model}: ${r.stages.length} stage(s) on ${r.boards.join(' > ')}, ${r.samples} ${r.inputs} sample(s)`
+      // Noise is a harsh proxy for real inputs (Moonshine's encoder in fp16: 0.93 on it, 0.996 on audio).
+      + (r.inputs === 'generated' ? ' (uniform noise in [-1, 1]; --data <dir> scores your own inputs)' : ''),
     `cosine ${fixed(r.cosine, 6)} (worst ${fixed(r.cosineMin, 6)}), SQNR ${db(r.sqnrDb)}`
       + (r.top1Agreement !== undefined ? `, top-1 agreement ${pct(r.top1Agreement, r.top1Interval)}` : '')
       + (r.top5Agreement !== undefined ? `, top-5 ${pct(r.top5Agreement, r.top5Interval)}` : ''),
