@@ -144,7 +144,11 @@ export function convertFp16(proto: ModelProto, graph: Graph): Fp16Model {
   // A decomposed layer norm's variance: (x - mean)^2 passes 65504 once |x - mean| passes 256 (the
   // residual stream of Moonshine's later layers), so the square, its mean, the epsilon and the square
   // root stay float32; the root is back in float16's range.
-  const isSquare = (n: NodeProto) => n.opType === 'Pow' && (n.domain === '' || n.domain === 'ai.onnx') && inits.has(n.input[1] ?? '') && readFloats(inits.get(n.input[1]!)!).every((v) => v === 2);
+  const isSquare = (n: NodeProto) => {
+    const e = n.opType === 'Pow' && (n.domain === '' || n.domain === 'ai.onnx') ? inits.get(n.input[1] ?? '') : undefined;
+    // A float32 exponent of 2 (an integer or double exponent is read as no square: rare in exports).
+    return e !== undefined && e.dataType === T_FLOAT && readFloats(e).every((v) => v === 2);
+  };
   const variance = new Set<string>();
   const producedBy = new Map(g.node.flatMap((n) => n.output.map((y) => [y, n] as const)));
   for (const n of g.node) {

@@ -131,3 +131,32 @@ export function halfModel(seed = 5): ModelProto {
     },
   });
 }
+
+/**
+ * A decomposed RMS norm with a large activation, as exporters write layer norms: x[1,16] ->
+ * Mul(x, 400) -> a -> Pow(a, 2.0) -> ReduceMean -> Add(1e-5) -> Sqrt -> Div(a, .) -> y[1,16]; and
+ * beside it Pow(x, int64 2) -> z[1,16], an exponent of another type. Node names: scale, square,
+ * mean, eps, root, div, square_int.
+ */
+export function normModel(): ModelProto {
+  const scalar = (name: string, v: number) => ({ name, dataType: 1, dims: [], rawData: new Uint8Array(Float32Array.of(v).buffer) });
+  return create(ModelProtoSchema, {
+    irVersion: 8n,
+    opsetImport: [{ domain: '', version: 17n }],
+    graph: {
+      name: 'norm',
+      node: [
+        { opType: 'Mul', name: 'scale', input: ['x', 'k'], output: ['a'] },
+        { opType: 'Pow', name: 'square', input: ['a', 'two'], output: ['sq'] },
+        { opType: 'ReduceMean', name: 'mean', input: ['sq'], output: ['ms'], attribute: [{ name: 'axes', type: 7, ints: [-1n] }] },
+        { opType: 'Add', name: 'eps', input: ['ms', 'e'], output: ['var'] },
+        { opType: 'Sqrt', name: 'root', input: ['var'], output: ['rms'] },
+        { opType: 'Div', name: 'div', input: ['a', 'rms'], output: ['y'] },
+        { opType: 'Pow', name: 'square_int', input: ['x', 'two_int'], output: ['z'] },
+      ],
+      initializer: [scalar('k', 400), scalar('two', 2), scalar('e', 1e-5), { name: 'two_int', dataType: 7, dims: [], rawData: new Uint8Array(BigInt64Array.of(2n).buffer) }],
+      input: [vi('x', [1, 16])],
+      output: [vi('y', [1, 16]), vi('z', [1, 16])],
+    },
+  });
+}

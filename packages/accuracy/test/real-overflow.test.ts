@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeModel, fromHalfBits, loadModel, runModel } from '@dnnpart/onnx-graph';
 import { findExternalModel } from '@dnnpart/zoo';
 import { convertFp16, evaluatePlan, type Precision } from '@dnnpart/accuracy';
-import { bnModel, encode } from './_models.js';
+import { bnModel, encode, normModel } from './_models.js';
 
 const m = findExternalModel('silero-vad-v4')!;
 const specs = { input: { shape: [1, 512] }, sr: { shape: [], value: [16000] }, h: { shape: [2, 1, 64] }, c: { shape: [2, 1, 64] } };
@@ -84,6 +84,27 @@ describe('a Constant node float16 cannot hold', () => {
       'stage 0 (fp16): r has Inf or NaN values where float32 has none (float16 overflows past 65504); its fidelity is meaningless: keep stage 0 in fp32',
     ]);
     expect(r.warnings.some((x) => x.includes('read weights past'))).toBe(false);
+  });
+});
+
+describe("a decomposed norm's variance", () => {
+  it('stays float32 from the square to the root; an exponent of another type is read as no square', async () => {
+    const model = await loadModel(encode(normModel()), { simplify: false });
+    const { proto, report } = convertFp16(model.proto, model.graph);
+    expect(report.keptFp32.map((k) => k.node)).toEqual(['square', 'mean', 'eps', 'root']);
+    // x in [-1, 1] times 400: squares up to 160,000, past float16's 65504. Every tensor an output,
+    // so onnxruntime materialises each float16 one: none is Inf, and y is x / rms(x) as in float32.
+    const exposed = clone(ModelProtoSchema, proto);
+    const have = new Set(exposed.graph!.output.map((o) => o.name));
+    for (const n of exposed.graph!.node) for (const y of n.output) if (y && !have.has(y)) exposed.graph!.output.push(create(ValueInfoProtoSchema, { name: y }));
+    const x = Float32Array.from({ length: 16 }, (_, i) => Math.sin(i + 1));
+    const out = await runModel(encodeModel(exposed), { x: new ort.Tensor('float32', x, [1, 16]) }, exposed.graph!.output.map((o) => o.name));
+    for (const [name, t] of Object.entries(out)) {
+      const v = Array.from(t.data as ArrayLike<number>, (b) => (t.type === 'float16' ? fromHalfBits(b) : b));
+      expect(v.every(Number.isFinite), name).toBe(true);
+    }
+    const rms = Math.sqrt(x.reduce((s, v) => s + v * v, 0) / 16);
+    expect(Math.abs((out['y']!.data as Float32Array)[3]! - x[3]! / rms)).toBeLessThan(2e-3);
   });
 });
 
