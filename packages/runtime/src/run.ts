@@ -393,11 +393,23 @@ function summarise(c: Collected): RunOutput {
     const transfer = d.events.map((e) => local(d, e.arrivedAt) - (prevSend.get(e.frame) ?? local(d, e.arrivedAt)));
     // onnxruntime-node runs a session on the agent's only JavaScript thread: a frame that comes in
     // while the agent computes another is taken in only after it. That wait is not the link's.
-    const busy = deployed.filter((x) => x.board === d.board).flatMap((x) => x.events.map((e) => ({ frame: e.frame, stage: x.index, start: local(x, e.computeStart), end: local(x, e.computeEnd) })));
+    // One thread computes one frame at a time: the spans, sorted by start, are sorted by end too.
+    const busy = deployed.filter((x) => x.board === d.board)
+      .flatMap((x) => x.events.map((e) => ({ frame: e.frame, stage: x.index, start: local(x, e.computeStart), end: local(x, e.computeEnd) })))
+      .sort((a, b) => a.start - b.start);
     const waiting = d.events.map((e) => {
       const arrived = local(d, e.arrivedAt);
       const sent = prevSend.get(e.frame) ?? arrived;
-      return busyOverlapMs(sent, arrived, busy.filter((b) => b.frame !== e.frame || b.stage !== d.index));
+      // The spans that can overlap [sent, arrived]: from the first ending after `sent` (binary search).
+      let lo = 0;
+      for (let hi = busy.length; lo < hi; ) {
+        const mid = (lo + hi) >> 1;
+        if (busy[mid]!.end <= sent) lo = mid + 1;
+        else hi = mid;
+      }
+      const window: typeof busy = [];
+      for (let k = lo; k < busy.length && busy[k]!.start < arrived; k++) if (busy[k]!.frame !== e.frame || busy[k]!.stage !== d.index) window.push(busy[k]!);
+      return busyOverlapMs(sent, arrived, window);
     });
     for (const e of d.events) {
       const ps = prevSend.get(e.frame);
