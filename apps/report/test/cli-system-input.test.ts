@@ -43,4 +43,31 @@ describe('--input beside --system', () => {
     expect(same.code).not.toBe(0);
     expect(same.stderr).not.toContain('plans input input1');
   });
+
+  it('a plan from solve --json names its model file and input shapes, and split, verify and run check them', async () => {
+    if (!present(m)) return;
+    const plan = join(dir, 'plan-model.json');
+    const solved = await run(['solve', '--system', system, '--json', '-q']);
+    writeFileSync(plan, solved.stdout);
+    const j = JSON.parse(solved.stdout) as { model: { name: string; sha256: string; inputs: Record<string, number[]> } };
+    expect(j.model).toEqual({ name: 'common', sha256: expect.stringMatching(/^[0-9a-f]{64}$/), inputs: { input1: [1, 1, 64, 256] } });
+    const wrongWidth = new RegExp(`^dnnpart: --plan ${plan}: a plan for input input1 1x1x64x256, not 1x1x64x320 as \\S*common\\.onnx is loaded here; give --input input1=1x1x64x256, or solve again for 1x1x64x320\n$`);
+    const split = await run(['split', m.file, '--plan', plan, '--input', 'input1=1x1x64x320', '-o', join(dir, 'st'), '-q']);
+    expect(split.code).toBe(2);
+    expect(split.stderr).toMatch(wrongWidth);
+    const verify = await run(['verify', m.file, '--plan', plan, '--input', 'input1=1x1x64x320', '--runs', '1', '--warmup', '0', '--frames', '0', '-q']);
+    expect(verify.code).toBe(2);
+    expect(verify.stderr).toMatch(wrongWidth);
+    const agents = join(dir, 'agents.yaml');
+    const runs = await run(['run', '--plan', plan, '--agents', agents, '--model', m.file, '--input', 'input1=1x1x64x320', '--frames', '2', '-q']);
+    expect(runs.code).toBe(2);
+    expect(runs.stderr).toContain('a plan for input input1 1x1x64x256, not 1x1x64x320');
+    // The same plan on another model file: refused by its sha256.
+    const other = findExternalModel('ddddocr-rec-int8')!;
+    const foreign = await run(['split', other.file, '--plan', plan, '--input', 'input1=1x1x64x256', '-o', join(dir, 'st2'), '-q']);
+    expect(foreign.code).toBe(2);
+    expect(foreign.stderr).toMatch(/^dnnpart: --plan \S+: a plan of model "common" \(sha256 [0-9a-f]{12}…\), not of \S+common_old\.onnx \(sha256 [0-9a-f]{12}…\); plan this model file\n$/);
+    // At its own shapes the plan splits.
+    expect((await run(['split', m.file, '--plan', plan, '--input', 'input1=1x1x64x256', '-o', join(dir, 'st3'), '-q'])).code).toBe(0);
+  });
 });

@@ -18,13 +18,51 @@ export interface PlanFileStage {
 export interface PlanFile {
   readonly stages: readonly PlanFileStage[];
   /** The model the plan was made for, when the file says. */
-  readonly model?: { readonly sha256?: string; readonly name?: string };
+  readonly model?: PlanModel;
   /** What was read: "plan", or "plans.json row <name>". */
   readonly what: string;
 }
 
+/** The model a plan file names: its file's sha256 and name, and the input shapes it was solved for. */
+export interface PlanModel {
+  readonly sha256?: string;
+  readonly name?: string;
+  readonly inputs?: Readonly<Record<string, readonly number[]>>;
+}
+
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The `model` of a plan file (solve --json from a system file, verify --json), as far as it is well formed. */
+export function planModelOf(json: unknown): PlanModel | undefined {
+  if (!isObject(json) || !isObject(json.model)) return undefined;
+  const m = json.model;
+  const inputs = isObject(m.inputs)
+    ? Object.fromEntries(Object.entries(m.inputs).filter(([, v]) => Array.isArray(v) && v.every((d) => Number.isInteger(d) && d >= 0)) as [string, number[]][])
+    : undefined;
+  return {
+    ...(typeof m.sha256 === 'string' ? { sha256: m.sha256 } : {}),
+    ...(typeof m.name === 'string' ? { name: m.name } : {}),
+    ...(inputs && Object.keys(inputs).length > 0 ? { inputs } : {}),
+  };
+}
+
+/**
+ * Refuses a plan made for another model file (sha256) or for other input shapes than the model
+ * was loaded with (a dynamic width, a batch): its predictions are for those.
+ */
+export function checkPlanModel(model: PlanModel | undefined, graph: Graph, sha: string, display: string, modelDisplay: string): void {
+  if (model?.sha256 !== undefined && model.sha256.toLowerCase() !== sha.toLowerCase()) {
+    throw new UsageError('CLI_BAD_VALUE', `--plan ${display}: a plan of model "${model.name ?? '?'}" (sha256 ${model.sha256.slice(0, 12)}…), not of ${modelDisplay} (sha256 ${sha.slice(0, 12)}…); plan this model file`);
+  }
+  for (const [x, planned] of Object.entries(model?.inputs ?? {})) {
+    const got = graph.tensors.get(x);
+    if (!got || !graph.inputs.includes(x)) continue;
+    if (planned.join('x') !== got.shape.join('x')) {
+      throw new UsageError('CLI_BAD_VALUE', `--plan ${display}: a plan for input ${x} ${planned.join('x')}, not ${got.shape.join('x')} as ${modelDisplay} is loaded here; give --input ${x}=${planned.join('x')}, or solve again for ${got.shape.join('x')}`);
+    }
+  }
+}
 
 /** Read a plan file; `row` picks a row of a plans.json (default: the first optimum that has stages). */
 export function readPlanFile(file: string, display: string, row?: string): PlanFile {
@@ -54,7 +92,7 @@ export function readPlanFile(file: string, display: string, row?: string): PlanF
       ...(typeof s.computeMs === 'number' ? { computeMs: s.computeMs } : {}),
     };
   });
-  const model = isObject(json.model) ? { ...(typeof json.model.sha256 === 'string' ? { sha256: json.model.sha256 } : {}), ...(typeof json.model.name === 'string' ? { name: json.model.name } : {}) } : undefined;
+  const model = planModelOf(json);
   return { stages, ...(model ? { model } : {}), what: 'plan' };
 }
 
@@ -85,9 +123,7 @@ function fromRows(json: Json, display: string, row: string | undefined): PlanFil
  * Refuses a plan of another model (hash or names differ) and one that does not cover every node once.
  */
 export function planStageMap(plan: PlanFile, graph: Graph, sha: string, display: string, modelDisplay: string): Record<string, number> {
-  if (plan.model?.sha256 !== undefined && plan.model.sha256.toLowerCase() !== sha.toLowerCase()) {
-    throw new UsageError('CLI_BAD_VALUE', `--plan ${display}: a plan of model "${plan.model.name ?? '?'}" (sha256 ${plan.model.sha256.slice(0, 12)}…), not of ${modelDisplay} (sha256 ${sha.slice(0, 12)}…); plan this model file`);
-  }
+  checkPlanModel(plan.model, graph, sha, display, modelDisplay);
   const names = graph.nodes.map((n) => n.name);
   const known = new Set(names);
   const stageOf: Record<string, number> = {};

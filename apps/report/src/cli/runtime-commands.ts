@@ -26,6 +26,7 @@ import { fixed, si, table } from './_format.js';
 import { displayPath, ensureDir, resolvePath, writeOutput, type CommandContext, type CommandOutput } from './context.js';
 import { UsageError } from './errors.js';
 import { checkInputsMatchSystem } from './_system-input.js';
+import { checkPlanModel, planModelOf } from './_plan-file.js';
 
 export interface AgentCommandOptions {
   readonly listen?: string;
@@ -203,6 +204,7 @@ export async function run(opts: RunCommandOptions, ctx: CommandContext): Promise
   const plan = readRunPlan(resolvePath(ctx, opts.plan), opts.plan);
   const list = agentsOf(ctx, opts.agents);
   const { model, engines } = await runModelAndEngines(opts, ctx);
+  checkPlanModel(planModelOf(JSON.parse(readFileSync(resolvePath(ctx, opts.plan), 'utf8'))), model.graph, model.sha256, opts.plan, model.path ? displayPath(ctx, model.path) : model.graph.name);
   const frames = opts.frames ?? 50;
   if (!Number.isInteger(frames) || frames < 1) throw new UsageError('CLI_BAD_VALUE', `--frames needs a positive integer, got ${frames}`);
   const result = await runPlan({
