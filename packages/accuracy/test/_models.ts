@@ -1,7 +1,7 @@
 // Small hand-built ONNX models and .npy files for the tests.
 import { writeFileSync } from 'node:fs';
-import { create, toBinary } from '@bufbuild/protobuf';
-import { ModelProtoSchema, type ModelProto } from 'onnx-buf';
+import { create, toBinary, type MessageInitShape } from '@bufbuild/protobuf';
+import { GraphProtoSchema, ModelProtoSchema, type ModelProto } from 'onnx-buf';
 import { toHalfBits } from '@dnnpart/onnx-graph';
 
 /** Seeded uniform numbers in [-1, 1) (an LCG is enough for test weights). */
@@ -17,6 +17,10 @@ const vi = (name: string, dims: number[], elemType = 1) => ({
   name,
   type: { value: { case: 'tensorType' as const, value: { elemType, shape: { dim: dims.map((d) => ({ value: { case: 'dimValue' as const, value: BigInt(d) } })) } } } },
 });
+
+/** An IR 8, opset 17 model of `graph` (the builders below). */
+const opset17 = (graph: MessageInitShape<typeof GraphProtoSchema>): ModelProto =>
+  create(ModelProtoSchema, { irVersion: 8n, opsetImport: [{ domain: '', version: 17n }], graph });
 
 const floats = (name: string, dims: number[], rand: () => number, scale = 1) => {
   const n = dims.reduce((a, b) => a * b, 1);
@@ -79,26 +83,22 @@ export function bnModel(seed = 11): ModelProto {
     return { ...t, rawData: new Uint8Array(v.buffer) };
   };
   const ints = (name: string, v: number[]) => ({ name, type: 7, ints: v.map(BigInt) });
-  return create(ModelProtoSchema, {
-    irVersion: 8n,
-    opsetImport: [{ domain: '', version: 17n }],
-    graph: {
-      name: 'bn',
-      node: [
-        { opType: 'Conv', name: 'conv1', input: ['x', 'w1', 'b1'], output: ['c1'], attribute: [ints('pads', [1, 1, 1, 1])] },
-        { opType: 'BatchNormalization', name: 'bn1', input: ['c1', 's1', 'h1', 'm1', 'v1'], output: ['n1'], attribute: [{ name: 'epsilon', type: 1, f: 1e-3 }] },
-        { opType: 'Relu', name: 'relu1', input: ['n1'], output: ['r1'] },
-        { opType: 'Conv', name: 'conv2', input: ['r1', 'w2'], output: ['c2'] },
-        { opType: 'BatchNormalization', name: 'bn2', input: ['c2', 's2', 'h2', 'm2', 'v2'], output: ['n2'] },
-        { opType: 'Add', name: 'add', input: ['n2', 'c2'], output: ['y'] },
-      ],
-      initializer: [
-        floats('w1', [4, 3, 3, 3], r), floats('b1', [4], r), pos('s1', [4]), floats('h1', [4], r), floats('m1', [4], r), pos('v1', [4]),
-        floats('w2', [4, 4, 1, 1], r), pos('s2', [4]), floats('h2', [4], r), floats('m2', [4], r), pos('v2', [4]),
-      ],
-      input: [vi('x', [1, 3, 8, 8])],
-      output: [vi('y', [1, 4, 8, 8])],
-    },
+  return opset17({
+    name: 'bn',
+    node: [
+      { opType: 'Conv', name: 'conv1', input: ['x', 'w1', 'b1'], output: ['c1'], attribute: [ints('pads', [1, 1, 1, 1])] },
+      { opType: 'BatchNormalization', name: 'bn1', input: ['c1', 's1', 'h1', 'm1', 'v1'], output: ['n1'], attribute: [{ name: 'epsilon', type: 1, f: 1e-3 }] },
+      { opType: 'Relu', name: 'relu1', input: ['n1'], output: ['r1'] },
+      { opType: 'Conv', name: 'conv2', input: ['r1', 'w2'], output: ['c2'] },
+      { opType: 'BatchNormalization', name: 'bn2', input: ['c2', 's2', 'h2', 'm2', 'v2'], output: ['n2'] },
+      { opType: 'Add', name: 'add', input: ['n2', 'c2'], output: ['y'] },
+    ],
+    initializer: [
+      floats('w1', [4, 3, 3, 3], r), floats('b1', [4], r), pos('s1', [4]), floats('h1', [4], r), floats('m1', [4], r), pos('v1', [4]),
+      floats('w2', [4, 4, 1, 1], r), pos('s2', [4]), floats('h2', [4], r), floats('m2', [4], r), pos('v2', [4]),
+    ],
+    input: [vi('x', [1, 3, 8, 8])],
+    output: [vi('y', [1, 4, 8, 8])],
   });
 }
 
@@ -114,21 +114,17 @@ export function halfModel(seed = 5): ModelProto {
     return { name, dataType: 10, dims: dims.map(BigInt), rawData: new Uint8Array(bits.buffer) };
   };
   const pads = { name: 'pads', type: 7, ints: [1n, 1n, 1n, 1n] };
-  return create(ModelProtoSchema, {
-    irVersion: 8n,
-    opsetImport: [{ domain: '', version: 17n }],
-    graph: {
-      name: 'half',
-      node: [
-        { opType: 'Conv', name: 'conv1', input: ['x', 'w1'], output: ['c1'], attribute: [pads] },
-        { opType: 'Relu', name: 'relu', input: ['c1'], output: ['r'] },
-        { opType: 'Conv', name: 'conv2', input: ['r', 'w2'], output: ['c2'], attribute: [pads] },
-        { opType: 'Add', name: 'add', input: ['c2', 'r'], output: ['y'] },
-      ],
-      initializer: [half('w1', [8, 3, 3, 3], 0.4), half('w2', [8, 8, 3, 3], 0.2)],
-      input: [vi('x', [1, 3, 8, 8], 10)],
-      output: [vi('y', [1, 8, 8, 8], 10)],
-    },
+  return opset17({
+    name: 'half',
+    node: [
+      { opType: 'Conv', name: 'conv1', input: ['x', 'w1'], output: ['c1'], attribute: [pads] },
+      { opType: 'Relu', name: 'relu', input: ['c1'], output: ['r'] },
+      { opType: 'Conv', name: 'conv2', input: ['r', 'w2'], output: ['c2'], attribute: [pads] },
+      { opType: 'Add', name: 'add', input: ['c2', 'r'], output: ['y'] },
+    ],
+    initializer: [half('w1', [8, 3, 3, 3], 0.4), half('w2', [8, 8, 3, 3], 0.2)],
+    input: [vi('x', [1, 3, 8, 8], 10)],
+    output: [vi('y', [1, 8, 8, 8], 10)],
   });
 }
 
@@ -140,23 +136,19 @@ export function halfModel(seed = 5): ModelProto {
  */
 export function normModel(): ModelProto {
   const scalar = (name: string, v: number) => ({ name, dataType: 1, dims: [], rawData: new Uint8Array(Float32Array.of(v).buffer) });
-  return create(ModelProtoSchema, {
-    irVersion: 8n,
-    opsetImport: [{ domain: '', version: 17n }],
-    graph: {
-      name: 'norm',
-      node: [
-        { opType: 'Mul', name: 'scale', input: ['x', 'k'], output: ['a'] },
-        { opType: 'Pow', name: 'square', input: ['a', 'two'], output: ['sq'] },
-        { opType: 'ReduceMean', name: 'mean', input: ['sq'], output: ['ms'], attribute: [{ name: 'axes', type: 7, ints: [-1n] }] },
-        { opType: 'Add', name: 'eps', input: ['ms', 'e'], output: ['var'] },
-        { opType: 'Sqrt', name: 'root', input: ['var'], output: ['rms'] },
-        { opType: 'Div', name: 'div', input: ['a', 'rms'], output: ['y'] },
-        { opType: 'Pow', name: 'square_int', input: ['x', 'two_int'], output: ['z'] },
-      ],
-      initializer: [scalar('k', 400), scalar('two', 2), scalar('e', 1e-5), { name: 'two_int', dataType: 7, dims: [], rawData: new Uint8Array(BigInt64Array.of(2n).buffer) }],
-      input: [vi('x', [1, 16])],
-      output: [vi('y', [1, 16]), vi('z', [1, 16])],
-    },
+  return opset17({
+    name: 'norm',
+    node: [
+      { opType: 'Mul', name: 'scale', input: ['x', 'k'], output: ['a'] },
+      { opType: 'Pow', name: 'square', input: ['a', 'two'], output: ['sq'] },
+      { opType: 'ReduceMean', name: 'mean', input: ['sq'], output: ['ms'], attribute: [{ name: 'axes', type: 7, ints: [-1n] }] },
+      { opType: 'Add', name: 'eps', input: ['ms', 'e'], output: ['var'] },
+      { opType: 'Sqrt', name: 'root', input: ['var'], output: ['rms'] },
+      { opType: 'Div', name: 'div', input: ['a', 'rms'], output: ['y'] },
+      { opType: 'Pow', name: 'square_int', input: ['x', 'two_int'], output: ['z'] },
+    ],
+    initializer: [scalar('k', 400), scalar('two', 2), scalar('e', 1e-5), { name: 'two_int', dataType: 7, dims: [], rawData: new Uint8Array(BigInt64Array.of(2n).buffer) }],
+    input: [vi('x', [1, 16])],
+    output: [vi('y', [1, 16]), vi('z', [1, 16])],
   });
 }

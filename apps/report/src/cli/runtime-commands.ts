@@ -26,7 +26,7 @@ import { fixed, si, table } from './_format.js';
 import { displayPath, ensureDir, resolvePath, writeOutput, type CommandContext, type CommandOutput } from './context.js';
 import { UsageError } from './errors.js';
 import { checkInputsMatchSystem } from './_system-input.js';
-import { checkPlanModel, planModelOf } from './_plan-file.js';
+import { checkPlanModel, planModelOf, type PlanModel } from './_plan-file.js';
 
 export interface AgentCommandOptions {
   readonly listen?: string;
@@ -151,7 +151,8 @@ export interface RunCommandOptions {
 }
 
 /** A plan file: `dnnpart solve --json` output (or `{ "plan": ... }` around it). */
-export function readRunPlan(file: string, display: string): RunPlan {
+/** A plan file for `run`: its plan, and the model it names (solve --system --json, verify --json). */
+export function readRunPlan(file: string, display: string): { plan: RunPlan; model: PlanModel | undefined } {
   if (!existsSync(file) || !statSync(file).isFile()) throw new UsageError('CLI_FILE_NOT_FOUND', `--plan ${display}: plan file not found`);
   let json: unknown;
   try {
@@ -165,7 +166,7 @@ export function readRunPlan(file: string, display: string): RunPlan {
     const why = plan && typeof plan.status === 'string' ? ` (status ${plan.status}${typeof plan.reason === 'string' ? `: ${plan.reason}` : ''})` : '';
     throw new UsageError('CLI_BAD_VALUE', `--plan ${display}: stages: missing${why}; give a plan that has stages (dnnpart solve --json)`);
   }
-  return plan as unknown as RunPlan;
+  return { plan: plan as unknown as RunPlan, model: planModelOf(o) };
 }
 
 /** The model of a run and the engine each board's figures assume (from the system file's descriptions). */
@@ -201,10 +202,10 @@ async function runModelAndEngines(opts: RunCommandOptions, ctx: CommandContext):
 
 /** `dnnpart run`: deploy the plan's stages on the agents, stream frames, measured beside predicted. */
 export async function run(opts: RunCommandOptions, ctx: CommandContext): Promise<CommandOutput> {
-  const plan = readRunPlan(resolvePath(ctx, opts.plan), opts.plan);
+  const { plan, model: planned } = readRunPlan(resolvePath(ctx, opts.plan), opts.plan);
   const list = agentsOf(ctx, opts.agents);
   const { model, engines } = await runModelAndEngines(opts, ctx);
-  checkPlanModel(planModelOf(JSON.parse(readFileSync(resolvePath(ctx, opts.plan), 'utf8'))), model.graph, model.sha256, opts.plan, model.path ? displayPath(ctx, model.path) : model.graph.name);
+  checkPlanModel(planned, model.graph, model.sha256, opts.plan, model.path ? displayPath(ctx, model.path) : model.graph.name);
   const frames = opts.frames ?? 50;
   if (!Number.isInteger(frames) || frames < 1) throw new UsageError('CLI_BAD_VALUE', `--frames needs a positive integer, got ${frames}`);
   const result = await runPlan({
