@@ -15,3 +15,19 @@ export function copyBandwidth(mib, rounds = 8) {
   }
   return (2 * n) / best;
 }
+
+/**
+ * The last-level cache as a copy sees it, in bytes: the largest working set (read + write) of a copy
+ * that still runs at 75 % or more of the cache plateau (the fastest of 1, 2 and 4 MiB copies),
+ * growing the copy from 6 MiB until one falls below. A board description's cacheBytes: a node whose
+ * activations exceed it moves them at the DRAM bandwidth.
+ */
+export function cacheBytes() {
+  const plateau = Math.max(...[1, 2, 4].map((mib) => copyBandwidth(mib)));
+  let fits = 4;
+  for (const mib of [6, 8, 12, 16, 24, 32, 64]) {
+    if (copyBandwidth(mib) < 0.75 * plateau) break;
+    fits = mib;
+  }
+  return 2 * fits * 1048576;
+}

@@ -4,15 +4,15 @@
 // AVX-512, 2.3x apart on ResNet-18 at one thread, so a description fitted on one cannot be checked
 // on another):
 //   1. this machine described: the copy bandwidth at 256 MiB (DRAM) and at 4 MiB (a layer's
-//      tensors, from cache), an fp32 peak that bounds it from above (cores x 4 GHz x the FMA width
+//      tensors, from cache), the working set beyond which copies slow towards DRAM (cacheBytes), an fp32 peak that bounds it from above (cores x 4 GHz x the FMA width
 //      /proc/cpuinfo shows), which the fitted compute efficiency scales down, and its stage
 //      boundary (calibrateBoundary at one thread: what a run costs beyond its kernels), and what one
 //      more small kernel costs (calibrateDispatch at one thread: the per-op overhead, measured);
 //   2. the nine zoo CNNs profiled here at one thread, and the roofline fitted on them
 //      (calibrateAnalyticPerOp), twice: with activations at the 4 MiB bandwidth
-//      (activationBandwidthBytesPerSec) and with every byte at the DRAM bandwidth, as before; each
+//      (activationBandwidthBytesPerSec) up to cacheBytes and with every byte at the DRAM bandwidth, as before; each
 //      with the per-op overhead fitted (0 on these networks) and fixed at the measured dispatch cost;
-//   3. the twelve real exported models (packages/zoo/src/external.ts), never fitted, profiled here
+//   3. the real exported models (packages/zoo/src/external.ts), never fitted, profiled here
 //      at one thread and priced by both fits as the solver prices a stage: the node sum plus the
 //      stage boundary (the fixed cost of a run and the model's input and output bytes).
 // Prints the fits, the zoo networks each left out of a fit, and per real model both errors, the
@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { loadModel } from '../packages/onnx-graph/dist/index.js';
 import { analyticProfile, boundaryMs, calibrateAnalyticPerOp, calibrateBoundary, calibrateDispatch, compareProfiles, loadBoardDescription, readProfile, validateBoardDescription } from '../packages/profiler/dist/index.js';
 import { buildZooModel, externalModels } from '../packages/zoo/dist/index.js';
-import { copyBandwidth } from './_copy-bandwidth.mjs';
+import { cacheBytes, copyBandwidth } from './_copy-bandwidth.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
@@ -45,6 +45,8 @@ const flags = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8'
 const flopsPerCycle = flags.includes('avx512f') ? 64 : flags.includes('avx2') ? 32 : 16;
 const machineFile = join(dir, 'machine.json');
 const machine = reuse && existsSync(machineFile) ? JSON.parse(readFileSync(machineFile, 'utf8')) : { dram: copyBandwidth(256), cache: copyBandwidth(4), flopsPerCycle };
+// The last-level cache as copies see it: activations beyond it move at the DRAM bandwidth.
+machine.cacheBytes ??= cacheBytes();
 machine.boundary ??= (await calibrateBoundary({ threads: 1 })).boundary;
 // What one more small kernel costs here (calibrateDispatch): the per-op overhead, measured, not fitted.
 machine.dispatch ??= await calibrateDispatch({ threads: 1 });
@@ -57,7 +59,7 @@ const describe = (activations) =>
     kind: 'cpu',
     peakGops: { fp32: cpus().length * 4 * machine.flopsPerCycle },
     memoryBandwidthBytesPerSec: machine.dram,
-    ...(activations ? { activationBandwidthBytesPerSec: machine.cache } : {}),
+    ...(activations ? { activationBandwidthBytesPerSec: machine.cache, cacheBytes: machine.cacheBytes } : {}),
     memoryBytes: base.memoryBytes,
     power: base.power,
     boundary: { fixedMs: machine.boundary.fixedMs, inMsPerByte: machine.boundary.inMsPerByte, outMsPerByte: machine.boundary.outMsPerByte },
@@ -83,7 +85,7 @@ function stageError(graph, description, params, measured) {
 }
 
 console.log(`# analytic profiles against measurement here, 1 thread: ${new Date().toISOString()}, ${cpus()[0]?.model ?? 'cpu'} x${cpus().length} (${flopsPerCycle} fp32 FLOP/cycle), node ${process.version}, load ${loadavg().map((x) => x.toFixed(2)).join(' ')}; profile --runs ${runs}`);
-console.log(`# copy bandwidth: 256 MiB ${(machine.dram / 1e9).toFixed(1)} GB/s, 4 MiB ${(machine.cache / 1e9).toFixed(1)} GB/s; fp32 peak bound ${cpus().length * 4 * machine.flopsPerCycle} GOPS; stage boundary ${machine.boundary.fixedMs.toFixed(4)} ms + ${(machine.boundary.inMsPerByte * 1e6).toFixed(3)} ms/MB in + ${(machine.boundary.outMsPerByte * 1e6).toFixed(3)} ms/MB out; dispatch ${(machine.dispatch.perOpOverheadMs * 1000).toFixed(3)} µs per kernel (rounds ${machine.dispatch.perRound.map((x) => (x * 1000).toFixed(3)).join(', ')})\n`);
+console.log(`# copy bandwidth: 256 MiB ${(machine.dram / 1e9).toFixed(1)} GB/s, 4 MiB ${(machine.cache / 1e9).toFixed(1)} GB/s, cache ${(machine.cacheBytes / 1048576).toFixed(0)} MiB; fp32 peak bound ${cpus().length * 4 * machine.flopsPerCycle} GOPS; stage boundary ${machine.boundary.fixedMs.toFixed(4)} ms + ${(machine.boundary.inMsPerByte * 1e6).toFixed(3)} ms/MB in + ${(machine.boundary.outMsPerByte * 1e6).toFixed(3)} ms/MB out; dispatch ${(machine.dispatch.perOpOverheadMs * 1000).toFixed(3)} µs per kernel (rounds ${machine.dispatch.perRound.map((x) => (x * 1000).toFixed(3)).join(', ')})\n`);
 
 // 2. The zoo, profiled here, and the two fits.
 const zoo = [];

@@ -6,15 +6,18 @@
 // where ops = 2 × MACs + other FLOPs, and bytes are scaled from the graph's element size to the
 // precision's. Activations were written by the kernel just before and come from cache: a
 // description may give the bandwidth of a cache-sized copy (activationBandwidthBytesPerSec); without
-// one they move at the memory bandwidth, as weights do. Energy = the board's active power × time.
+// one they move at the memory bandwidth, as weights do. A node whose activations do not fit the
+// description's last-level cache (cacheBytes) moves them at the memory bandwidth too: measured here,
+// PaddleOCR's detector at 640x640 adds 10-40 MB tensors at DRAM speed. Energy = the board's active
+// power × time.
 // Two reads are priced as onnxruntime runs them rather than as the graph writes them: a Gather from
 // a constant table (an embedding) reads the rows it gives, not the whole table; and a
 // DequantizeLinear of stored (quantized) weights read only as the weight of Conv, MatMul or Gemm is
 // fused into them (QLinearConv, MatMulNBits, QGemm): it costs nothing and they read the stored bytes.
 // A recurrent layer (LSTM, GRU, RNN, DynamicQuantizeLSTM) multiplies its hidden state by its
 // recurrent weights R once per step: R is read again at every step after the first, from cache like
-// an activation (the step before read it), so a float LSTM of 512 over 32 steps reads 64 MB more
-// than its weights (measured here: ddddocr's recognizer, 4.3 ms where the MACs alone price 1.4).
+// an activation (the step before read it) when R fits the cache, else from memory, so a float LSTM
+// of 512 over 32 steps reads 64 MB more than its weights (measured here: ddddocr's recognizer, 4.3 ms where the MACs alone price 1.4).
 import { median } from 'simple-statistics';
 import { convWeight, graphCosts, type Graph, type GraphCosts } from '@dnnpart/onnx-graph';
 import { estimatedBoundary } from './boundary.js';
@@ -41,8 +44,11 @@ interface NodeWork {
   readonly name: string;
   readonly op: string;
   readonly ops: number;
-  /** Bytes of activations read and written (from cache when the description says how fast that is). */
+  /** Bytes of activations read and written (from cache when the description says how fast that is, and they fit). */
   readonly activationBytes: number;
+  /** A recurrent layer's recurrent weights read again after the first step, and the bytes of one read. */
+  readonly rereadBytes: number;
+  readonly rereadSetBytes: number;
   /** Bytes of parameters read (from memory). */
   readonly weightBytes: number;
   readonly macs: number;
@@ -118,7 +124,7 @@ function nodeWork(graph: Graph, precision: Precision, all: GraphCosts = graphCos
     const isWeight = (t: string) => graph.tensors.get(t)?.isInitializer === true || storedWeights.has(t);
     const activationsIn = n.inputs.reduce((s, t, i) => (t && !isWeight(t) ? s + read(t, i) : s), 0);
     // The recurrent weights again at every step after the first (see the head of this file).
-    const rereads = RECURRENT_OPS.has(n.op) && n.inputs[2] ? Math.max(0, recurrentSteps(graph, n) - 1) * read(n.inputs[2], 2) : 0;
+    const recurrent = RECURRENT_OPS.has(n.op) && n.inputs[2] ? read(n.inputs[2], 2) : 0;
     const params = n.inputs.reduce((s, t, i) => (t && isWeight(t) ? s + read(t, i) : s), 0);
     const g = n.attributes['group'];
     const weight = convWeight(n);
@@ -127,7 +133,9 @@ function nodeWork(graph: Graph, precision: Precision, all: GraphCosts = graphCos
       name: n.name,
       op: n.op,
       ops: 2 * (c?.macs ?? 0) + (c?.flops ?? 0),
-      activationBytes: activationsIn + outputs + rereads,
+      activationBytes: activationsIn + outputs,
+      rereadBytes: recurrent > 0 ? Math.max(0, recurrentSteps(graph, n) - 1) * recurrent : 0,
+      rereadSetBytes: recurrent,
       weightBytes: params,
       macs: c?.macs ?? 0,
       paramBytes: c?.paramBytes ?? 0,
@@ -206,6 +214,8 @@ interface Rates {
   readonly peakOpsPerMs: number;
   readonly bytesPerMs: number;
   readonly activationBytesPerMs: number;
+  /** The last-level cache: a working set above it moves at bytesPerMs. */
+  readonly cacheBytes: number;
 }
 
 function ratesOf(description: BoardDescription, precision: Precision): Rates {
@@ -214,6 +224,7 @@ function ratesOf(description: BoardDescription, precision: Precision): Rates {
     peakOpsPerMs: description.peakGops[precision]! * 1e6,
     bytesPerMs,
     activationBytesPerMs: description.activationBandwidthBytesPerSec !== undefined ? description.activationBandwidthBytesPerSec / 1e3 : bytesPerMs,
+    cacheBytes: description.cacheBytes ?? Infinity,
   };
 }
 
@@ -227,7 +238,9 @@ function nodeMs(w: NodeWork, r: Rates, p: AnalyticParameters): number {
   const ce = Math.min(1, p.computeEfficiency * grouped * cls);
   const me = Math.min(1, p.memoryEfficiency * (w.kind === 'elementwise' ? k?.elementwise ?? 1 : 1));
   const ops = p.groupedConvAsDense ? w.ops * w.group : w.ops;
-  return Math.max(ops / (r.peakOpsPerMs * ce), (w.activationBytes / r.activationBytesPerMs + w.weightBytes / r.bytesPerMs) / me) + p.perOpOverheadMs;
+  const from = (bytes: number) => (bytes <= r.cacheBytes ? r.activationBytesPerMs : r.bytesPerMs);
+  const bytesMs = w.activationBytes / from(w.activationBytes) + w.rereadBytes / from(w.rereadSetBytes) + w.weightBytes / r.bytesPerMs;
+  return Math.max(ops / (r.peakOpsPerMs * ce), bytesMs / me) + p.perOpOverheadMs;
 }
 
 /** A per-node roofline profile of `graph` on the described board, marked "source": "analytic". */

@@ -40,6 +40,7 @@ export const boardDescriptionJsonSchema = {
     },
     memoryBandwidthBytesPerSec: pos,
     activationBandwidthBytesPerSec: pos,
+    cacheBytes: pos,
     memoryBytes: pos,
     power: {
       type: 'object',

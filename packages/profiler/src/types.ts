@@ -205,6 +205,13 @@ export interface BoardDescription {
    * memoryBandwidthBytesPerSec). Absent: the memory bandwidth.
    */
   readonly activationBandwidthBytesPerSec?: number;
+  /**
+   * The last-level cache, in bytes: with activationBandwidthBytesPerSec, a node whose activations
+   * (read and written) exceed it moves them at memoryBandwidthBytesPerSec, and a recurrent layer
+   * whose recurrent weights exceed it reads them again from memory. Absent: every node's
+   * activations fit.
+   */
+  readonly cacheBytes?: number;
   readonly memoryBytes: number;
   readonly power: { readonly idleW: number; readonly activeW: number };
   readonly sources: readonly string[];

@@ -58,6 +58,13 @@ describe('analyticProfile: roofline values computed by hand', () => {
       // conv: max(13824 / 5e6, 1792 / 1e6 + 448 / 2.5e5) + 0.001; relu: max(256 / 5e6, 2048 / 1e6) + 0.001
       [1792 / 1e6 + 448 / 2.5e5 + 0.001, 2048 / 1e6 + 0.001],
     ],
+    [
+      "a 2000-byte cache: the conv's 1792 activation bytes fit it, the relu's 2048 move at the memory bandwidth",
+      board({ activationBandwidthBytesPerSec: 4e9, cacheBytes: 2000 }),
+      undefined,
+      // conv as above; relu: max(256 / 5e6, 2048 / 2.5e5) + 0.001
+      [1792 / 1e6 + 448 / 2.5e5 + 0.001, 2048 / 2.5e5 + 0.001],
+    ],
   ])('%s', async (_label, desc, precision, [conv, relu]) => {
     const g = await convRelu();
     const p = analyticProfile(g, desc, { sha256: 'C'.repeat(64), ...(precision ? { precision } : {}) });
@@ -208,6 +215,9 @@ describe('recurrent layers read their recurrent weights at every step', () => {
   it.each([
     ['every byte at 1 GB/s (25 %)', board(), (48 + 32 + 192 + 160) / 2.5e5 + 0.001],
     ['the re-reads with the activations, at 4 GB/s', board({ activationBandwidthBytesPerSec: 4e9 }), (48 + 32 + 192) / 1e6 + 160 / 2.5e5 + 0.001],
+    ['a 100-byte cache holds the 80 activation bytes and R (64)', board({ activationBandwidthBytesPerSec: 4e9, cacheBytes: 100 }), (48 + 32 + 192) / 1e6 + 160 / 2.5e5 + 0.001],
+    ['a 70-byte cache holds R but not the activations', board({ activationBandwidthBytesPerSec: 4e9, cacheBytes: 70 }), (48 + 32) / 2.5e5 + 192 / 1e6 + 160 / 2.5e5 + 0.001],
+    ['a 60-byte cache holds neither: R from memory at every step', board({ activationBandwidthBytesPerSec: 4e9, cacheBytes: 60 }), (48 + 32 + 192 + 160) / 2.5e5 + 0.001],
   ])('%s', async (_, desc, ms) => {
     const p = analyticProfile(await lstm(), desc, { sha256: 'a'.repeat(64), precision: 'fp32' });
     expect(p.nodes[0]).toMatchObject({ macs: 160 });

@@ -51,6 +51,7 @@ describe('loadBoardDescription: bad files', () => {
     ['missing field', GOOD_BOARD.replace(/^memoryBytes.*\n/m, ''), /field memoryBytes is required/],
     ['negative bandwidth', GOOD_BOARD.replace('1e9\nmemoryBytes', '-1\nmemoryBytes'), /field memoryBandwidthBytesPerSec must be > 0/],
     ['zero activation bandwidth', `${GOOD_BOARD}activationBandwidthBytesPerSec: 0\n`, /field activationBandwidthBytesPerSec must be > 0/],
+    ['a negative cache', `${GOOD_BOARD}cacheBytes: -1\n`, /field cacheBytes must be > 0/],
     ['unknown kind', GOOD_BOARD.replace('kind: cpu', 'kind: fpga'), /field kind must be one of/],
     ['unknown precision', GOOD_BOARD.replace('{ fp32: 10 }', '{ fp64: 10 }'), /field peakGops\.fp64 is not a known field/],
     ['no sources', GOOD_BOARD.replace('[a datasheet]', '[]'), /field sources must NOT have fewer than 1 items/],
