@@ -4,7 +4,7 @@
 // agents (the solver's evaluatePlan on a problem built from them); then the plan runs for real.
 // Also: how close a large tensor's transfer comes to the link bandwidth the link test measured.
 //
-//   npm run build && node bench/runtime-pipeline.mjs [--frames 40] [--only loopback|netns]
+//   npm run build && node bench/runtime-pipeline.mjs [--frames 40] [--only loopback|netns] [--rate 100]
 //
 // Agents are separate processes (packages/runtime/bin/dnnpart-agent.js). For the namespaces
 // (root and iproute2 needed), the coordinator runs inside host a's namespace, as on a camera board.
@@ -31,6 +31,8 @@ if (process.argv[2] === '--coordinator') {
 const { createNetwork, netnsSupport } = await import(path.join(ROOT, 'packages/runtime/scripts/netns.mjs'));
 const { buildZooModel } = await import('@dnnpart/zoo');
 const frames = Number(arg('frames', '40'));
+// The namespaces' link rate (Mbit/s).
+const rateMbit = Number(arg('rate', '100'));
 const only = arg('only', '');
 const dir = mkdtempSync(path.join(tmpdir(), 'dnnpart-bench-runtime-'));
 const nets = ['squeezenet1_1', 'resnet18'].map((name) => {
@@ -60,9 +62,9 @@ if (only !== 'netns') settings.push({ name: 'loopback', hosts: () => ({ hosts: [
 if (only !== 'loopback') {
   if (support.ok && (support.netem || support.tbf)) {
     settings.push({
-      name: support.netem ? 'namespaces, 100 Mbit/s + 5 ms (netem)' : 'namespaces, 100 Mbit/s (tbf; this kernel has no netem, so no added delay)',
+      name: support.netem ? `namespaces, ${rateMbit} Mbit/s + 5 ms (netem)` : `namespaces, ${rateMbit} Mbit/s (tbf; this kernel has no netem, so no added delay)`,
       hosts: () => {
-        const net = createNetwork(3, { rateMbit: 100, delayMs: 5, netem: support.netem });
+        const net = createNetwork(3, { rateMbit, delayMs: 5, netem: support.netem });
         return { hosts: net.hosts.map((h) => ({ prefix: h.prefix, listen: `${h.address}:7070` })), destroy: net.destroy };
       },
     });
@@ -132,7 +134,11 @@ async function coordinate(job) {
     const cuts = cutPoints(g).filter((c) => c.tensors.length === 1).map((c) => g.nodes.findIndex((n) => n.name === c.after));
     const specs = net.name === 'resnet18'
       // The first activation: a 3.2 MB tensor, to see a large transfer against the link.
-      ? [{ plan: 'a > b, cut after the first Relu (3.2 MB)', boards: ['a', 'b'], at: [g.nodes.findIndex((n) => n.op === 'Relu')] }]
+      ? [
+          { plan: 'a > b, cut after the first Relu (3.2 MB)', boards: ['a', 'b'], at: [g.nodes.findIndex((n) => n.op === 'Relu')] },
+          // Compute on both sides of a hop of a few hundred kB: whether transfers overlap compute.
+          { plan: 'a > b, balanced', boards: ['a', 'b'], at: balanced(ms, cuts, 2) },
+        ]
       : [
           { plan: 'a > b, balanced', boards: ['a', 'b'], at: balanced(ms, cuts, 2) },
           { plan: 'a > b > c, balanced', boards: ['a', 'b', 'c'], at: balanced(ms, cuts, 3) },
