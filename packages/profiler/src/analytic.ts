@@ -17,7 +17,8 @@
 // A recurrent layer (LSTM, GRU, RNN, DynamicQuantizeLSTM) multiplies its hidden state by its
 // recurrent weights R once per step: R is read again at every step after the first, from cache like
 // an activation (the step before read it) when R fits the cache, else from memory, so a float LSTM
-// of 512 over 32 steps reads 64 MB more than its weights (measured here: ddddocr's recognizer, 4.3 ms where the MACs alone price 1.4).
+// of 512 over 32 steps reads 64 MB more than its weights (measured here: ddddocr's recognizer,
+// 4.3 ms where the MACs alone price 1.4).
 import { median } from 'simple-statistics';
 import { convWeight, graphCosts, type Graph, type GraphCosts } from '@dnnpart/onnx-graph';
 import { estimatedBoundary } from './boundary.js';
