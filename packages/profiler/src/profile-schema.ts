@@ -197,6 +197,16 @@ export const profileJsonSchema = {
     ...v1,
     schema: { const: PROFILE_SCHEMA_ID },
     nodes: { ...v1.nodes, items: { ...v1Node, properties: { ...v1Node.properties, profiledMs: stats } } },
+    settings: {
+      ...v1.settings,
+      properties: {
+        ...v1.settings.properties,
+        threadProbe: {
+          type: 'array',
+          items: { type: 'object', required: ['threads', 'medianMs'], additionalProperties: false, properties: { threads: { type: 'integer', minimum: 1 }, medianMs: nonNeg } },
+        },
+      },
+    },
     boundary: boundaryJsonSchema,
     analytic: { ...v1.analytic, properties: { ...analyticParameterProperties, precision: v1.analytic.properties.precision } },
     correction: {

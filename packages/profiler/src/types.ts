@@ -130,6 +130,8 @@ export interface Profile {
     readonly executionProvider: string;
     readonly graphOptimizationLevel?: GraphOptimizationLevel;
     readonly ortVersion?: string;
+    /** When no thread count was given: the counts tried before profiling (all cores, and 1 when a run took under 20 ms) and their medians. */
+    readonly threadProbe?: readonly { readonly threads: number; readonly medianMs: number }[];
   };
   readonly endToEnd: { readonly medianMs: number; readonly p90Ms: number; readonly runs: number; readonly meanMs?: number; readonly stddevMs?: number };
   readonly nodes: readonly ProfileNode[];

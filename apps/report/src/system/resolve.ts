@@ -65,6 +65,7 @@ export interface ResolveOptions {
 export function phaseLabel(phase: string): string {
   const labels: Record<string, string> = {
     load: 'loading the model',
+    threads: 'trying 1 thread against all cores',
     boundary: 'timing stage boundaries',
     warmup: 'warming up',
     runs: 'timed runs',

@@ -1,0 +1,56 @@
+// How many intra-op threads a model runs fastest at, when the user did not say. Models of small
+// kernels run slower with more threads (waking a pool costs more than their kernels gain): measured
+// here at 2 threads against 1, PaddleOCR's text-direction classifier 1.25 ms against 0.66-0.71, and
+// openWakeWord's embedding 1.35 ms against 0.84-0.94 (bench/results/real-models.md). A profile at the
+// slower count makes every plan, run and verify of that model slower than the board can do.
+import type * as ort from 'onnxruntime-node';
+import { median } from 'simple-statistics';
+import { createSession, sessionOptions, timedRun } from './_session.js';
+import { round } from './_stats.js';
+import type { GraphOptimizationLevel } from './types.js';
+
+/** One thread count tried: the median of its runs. */
+export interface ThreadProbe {
+  readonly threads: number;
+  readonly medianMs: number;
+}
+
+/** Above this a run at all cores is taken as parallel enough, and 1 thread is not tried (its runs would cost seconds). */
+export const THREAD_PROBE_SKIP_MS = 20;
+
+/** The thread count to profile at: 1 when it ran 10 % or more faster than `all`, else `all`. */
+export function chooseThreads(probes: readonly ThreadProbe[], all: number): number {
+  const at = (k: number) => probes.find((p) => p.threads === k)?.medianMs;
+  const one = at(1);
+  const many = at(all);
+  return one !== undefined && many !== undefined && one < 0.9 * many ? 1 : all;
+}
+
+/**
+ * Time the model at `all` threads and, when a run takes under THREAD_PROBE_SKIP_MS, at 1 thread, the
+ * two sessions' runs alternating (so a change in load hits both) for up to 40 pairs or half a second.
+ */
+export async function probeThreads(
+  bytes: Uint8Array, all: number, level: GraphOptimizationLevel, feeds: Record<string, ort.Tensor>, label: string,
+): Promise<ThreadProbe[]> {
+  const many = await createSession(bytes, sessionOptions(all, level), label);
+  let one: ort.InferenceSession | undefined;
+  try {
+    for (let i = 0; i < 2; i++) await timedRun(many, feeds, label);
+    const first = await timedRun(many, feeds, label);
+    if (first > THREAD_PROBE_SKIP_MS) return [{ threads: all, medianMs: round(first) }];
+    one = await createSession(bytes, sessionOptions(1, level), label);
+    for (let i = 0; i < 2; i++) await timedRun(one, feeds, label);
+    const tMany: number[] = [];
+    const tOne: number[] = [];
+    const end = performance.now() + 500;
+    while (tOne.length < 40 && (tOne.length < 5 || performance.now() < end)) {
+      tMany.push(await timedRun(many, feeds, label));
+      tOne.push(await timedRun(one, feeds, label));
+    }
+    return [{ threads: all, medianMs: round(median(tMany)) }, { threads: 1, medianMs: round(median(tOne)) }];
+  } finally {
+    await many.release().catch(() => {});
+    await one?.release().catch(() => {});
+  }
+}
