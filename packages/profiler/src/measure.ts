@@ -121,6 +121,9 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
     ...inputBranches(graph).map((b) => `${b.message} (input spec ${b.condition}=${b.shape.join('x')}:1)`),
     ...loaded.shapeMismatches.map((m) => m.message),
   ];
+  // Resident memory before any session (the thread probe's included): the profile's peak minus
+  // this is what the sessions added, taken before the probe so that what it leaves resident counts.
+  const rssBeforeSessionsBytes = process.memoryUsage().rss;
   // No thread count given: all cores, unless the model runs faster at one (small kernels do).
   let threadProbe: ThreadProbe[] | undefined;
   if (options.threads === undefined && threads > 1) {
@@ -143,8 +146,7 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
   try {
     // Resident memory: the process's RSS before the sessions, and its highest value seen after any
     // run (sampled, since getrusage's maxRSS never falls when one process profiles many models).
-    const rssBeforeSessionsBytes = process.memoryUsage().rss;
-    let peakRssBytes = rssBeforeSessionsBytes;
+    let peakRssBytes = Math.max(rssBeforeSessionsBytes, process.memoryUsage().rss);
     const sampleRss = () => {
       peakRssBytes = Math.max(peakRssBytes, process.memoryUsage().rss);
     };

@@ -153,7 +153,7 @@ export interface Profile {
   readonly correction?: ProfileCorrection;
   /** Highest resident set size of the process seen after any run: both ORT sessions (plain and profiled), their arenas and Node. */
   readonly peakRssBytes?: number;
-  /** Resident set size just before the sessions were created; peakRssBytes minus this is what the two sessions added. */
+  /** Resident set size just before any session of the model was created (the thread probe's included); peakRssBytes minus this is what the sessions added. */
   readonly rssBeforeSessionsBytes?: number;
   /** Analytic profiles: the roofline's parameters. */
   readonly analytic?: AnalyticParameters & { readonly precision: Precision };
