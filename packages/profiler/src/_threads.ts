@@ -3,8 +3,11 @@
 // here at 2 threads against 1, PaddleOCR's text-direction classifier 1.25 ms against 0.66-0.71, and
 // openWakeWord's embedding 1.35 ms against 0.84-0.94 (bench/results/real-models.md). A profile at the
 // slower count makes every plan, run and verify of that model slower than the board can do.
+import { availableParallelism } from 'node:os';
 import type * as ort from 'onnxruntime-node';
 import { median } from 'simple-statistics';
+import { loadModel } from '@dnnpart/onnx-graph';
+import { makeFeeds } from './_feeds.js';
 import { createSession, sessionOptions, timedRun } from './_session.js';
 import { round } from './_stats.js';
 import type { GraphOptimizationLevel } from './types.js';
@@ -53,4 +56,17 @@ export async function probeThreads(
     await many.release().catch(() => {});
     await one?.release().catch(() => {});
   }
+}
+
+/**
+ * The thread count a model (a stage's, say) runs fastest at on this machine, as a profile without
+ * --threads chooses it: all cores, or 1 when that is 10 % faster. A runtime deploying the stage
+ * without a thread count takes it, so the stage runs as its profile was made. The model must have
+ * fixed input shapes (stage models do).
+ */
+export async function chooseModelThreads(bytes: Uint8Array, label: string, all = availableParallelism()): Promise<{ readonly threads: number; readonly probe: readonly ThreadProbe[] }> {
+  if (all <= 1) return { threads: all, probe: [] };
+  const { graph } = await loadModel(bytes, { name: 'stage', simplify: false });
+  const probe = await probeThreads(bytes, all, 'all', makeFeeds(graph), label);
+  return { threads: chooseThreads(probe, all), probe };
 }

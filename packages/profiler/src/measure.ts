@@ -9,7 +9,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { encodeModel, graphCosts, inputBranches, loadModel, tensorOf, type Graph, type InputShapes } from '@dnnpart/onnx-graph';
+import { encodeModel, graphCosts, inputBranches, loadModel, type Graph, type InputShapes } from '@dnnpart/onnx-graph';
 import { assertBoardName } from './board.js';
 import { boardFacts } from './board-facts.js';
 import { DEFAULT_BOUNDARY, boundaryMs, calibrateBoundary } from './boundary.js';
@@ -24,6 +24,7 @@ import { attributeKernels, type Attribution, type NodeWeights } from './_attribu
 import { kernelHints, readOptimizedNodes } from './_optimized.js';
 import { createSession, sessionOptions, timedRun } from './_session.js';
 import { chooseThreads, probeThreads, type ThreadProbe } from './_threads.js';
+import { makeFeeds } from './_feeds.js';
 import { latencyStats, round } from './_stats.js';
 import { parseTrace, type ParsedTrace, type TraceRun, type TraceRunTimeline } from './_trace.js';
 import { TOOL } from './version.js';
@@ -495,28 +496,6 @@ function profileTraceSpans(profile: Profile, timed: readonly TraceRun[], timelin
     at += n.latencyMs.median;
   }
   return spans;
-}
-
-/**
- * Input tensors with deterministic values in [0, 1) (zeros for integer and bool inputs: valid
- * indices and masks), and the values the user fixed (`--input shape=2:1,-1`) where the graph still reads them.
- */
-function makeFeeds(graph: Graph): Record<string, ort.Tensor> {
-  const feeds: Record<string, ort.Tensor> = {};
-  let seed = 12345;
-  // Math.imul keeps the product exact: the plain product lost its low bits past 2^53 and fell into
-  // a cycle of 7303 values, and a SqueezeNet first stage fed that ran 3.6 ms instead of 1.4.
-  const next = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
-  for (const name of graph.inputs) {
-    const t = graph.tensors.get(name)!;
-    const fixed = graph.inputValues?.[name];
-    const isFloat = t.dtype === 'float32' || t.dtype === 'float64';
-    // float16 inputs hold 0.5 (0x3800) everywhere.
-    const tensor = tensorOf(t.dtype, t.shape, fixed ? (i) => fixed[i] ?? 0 : isFloat ? next : t.dtype === 'float16' ? () => 0.5 : undefined);
-    if (!tensor) throw new ProfileError('PROFILE_MODEL_RUN', `input ${name} has dtype ${t.dtype}, which the profiler cannot feed`);
-    feeds[name] = tensor;
-  }
-  return feeds;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

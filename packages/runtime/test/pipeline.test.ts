@@ -1,7 +1,7 @@
 // Three agents as separate processes on loopback: facts, link tests, profiles, and pipelined runs
 // of SqueezeNet 1.1 (prefix cuts and DAG plans) whose outputs must equal the unsplit model's.
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSystem } from '@dnnpart/report';
@@ -121,6 +121,27 @@ describe('pipelined runs', () => {
     const squeezeOut = earlyConv.inputs[0]!;
     const lateOut = concat.inputs.find((t) => plan.stages[1]!.nodes.includes(g.tensors.get(t)!.producer!))!;
     expect(r.stages[2]!.transferIn.bytes).toBe(g.tensors.get(squeezeOut)!.bytes + g.tensors.get(lateOut)!.bytes);
+  });
+
+  it('deploys a stage without a thread count at the count a profile here would take, and one with a count at that count', async () => {
+    const { model } = await squeezenet();
+    const plan = prefixPlan(model, ['a', 'b']);
+    const deployed = (agent: SpawnedAgent) => agent.log().split('\n').filter((l) => /stage \d of run \w+ deployed/.test(l)).at(-1)!;
+    await runPlan({ model, plan, agents: endpoints(), frames: 2, compareFrames: 0 });
+    const cores = availableParallelism();
+    for (const agent of agents.slice(0, 2)) {
+      const line = deployed(agent);
+      if (cores < 2) {
+        expect(line).toContain('1 thread(s))');
+        continue;
+      }
+      // All cores and 1 thread tried (a SqueezeNet half runs in well under 20 ms), the faster taken.
+      const m = new RegExp(`(\\d+) thread\\(s\\): ([\\d.]+) ms at ${cores}, ([\\d.]+) ms at 1\\)`).exec(line);
+      expect(m, line).not.toBeNull();
+      expect(Number(m![1])).toBe(Number(m![3]) < 0.9 * Number(m![2]) ? 1 : cores);
+    }
+    await runPlan({ model, plan, agents: endpoints(), frames: 2, compareFrames: 0, threads: 1 });
+    for (const agent of agents.slice(0, 2)) expect(deployed(agent)).toContain('1 thread(s), as asked');
   });
 
   it('refuses, before deploying anything, a plan whose board assumes an engine its agent lacks', async () => {
