@@ -50,6 +50,7 @@ export { linkDescriptionJsonSchema, listLinkDescriptions, loadLinkDescription, v
 export { boardFacts } from './board-facts.js';
 export { profileModel, type ProfileOptions, type ProgressEvent } from './measure.js';
 export { chooseModelThreads, type ThreadProbe } from './_threads.js';
+export { sessionOptions as profileSessionOptions } from './_session.js';
 export { analyticProfile, int8MacShare, float16MacShare, calibrateAnalytic, calibrateAnalyticPerOp, compareProfiles, type AnalyticOptions, type CalibrationFixed, type CalibrationResult, type OpClass, type ProfileComparison } from './analytic.js';
 export { SampledSensor, energyFromSamples, wallClockMs, type SamplerOptions, type Sensor, type SensorReading } from './sensor.js';
 export { findRaplZones, raplSensor, type RaplZone } from './sensor-rapl.js';

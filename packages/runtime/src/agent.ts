@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as ort from 'onnxruntime-node';
 import { runtimeMessage } from '@dnnpart/onnx-graph';
-import { boardFacts, chooseModelThreads, profileModel } from '@dnnpart/profiler';
+import { boardFacts, chooseModelThreads, profileModel, profileSessionOptions } from '@dnnpart/profiler';
 import { nowMs } from './_clock.js';
 import { probeEngines } from './_engines.js';
 import { agentService, channelOptions } from './_service.js';
@@ -229,7 +229,10 @@ async function openStage(bytes: Uint8Array, s: DeploySpec, log: (line: string) =
       log(`stage ${s.stage}: could not try thread counts (${runtimeMessage(e)}); onnxruntime's default threads`);
     }
   }
-  const session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', ...(threads ? { intraOpNumThreads: threads } : {}), executionMode: 'sequential' });
+  // The profiler's session options (threads that do not spin, one inter-op thread), so the stage
+  // runs as its profile was made.
+  const options = threads ? profileSessionOptions(threads, 'all') : { graphOptimizationLevel: 'all' as const, executionMode: 'sequential' as const };
+  const session = await ort.InferenceSession.create(bytes, options);
   return { session, threads: why };
 }
 
