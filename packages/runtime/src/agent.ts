@@ -217,7 +217,7 @@ class StageHost {
  * count a profile here would take (all cores, or 1 when that runs it 10 % faster: small kernels),
  * so it runs as its profile was made; when that cannot be tried, at onnxruntime's default.
  */
-async function openStage(bytes: Uint8Array, s: DeploySpec, log: (line: string) => void): Promise<{ session: ort.InferenceSession; threads: string }> {
+async function openStage(bytes: Uint8Array, s: DeploySpec, log: (line: string) => void): Promise<{ session: ort.InferenceSession; threadsNote: string }> {
   let threads = s.threads;
   let why = threads ? `${threads} thread(s), as asked` : "onnxruntime's default threads";
   if (threads === undefined) {
@@ -233,7 +233,7 @@ async function openStage(bytes: Uint8Array, s: DeploySpec, log: (line: string) =
   // runs as its profile was made.
   const options = threads ? profileSessionOptions(threads, 'all') : { graphOptimizationLevel: 'all' as const, executionMode: 'sequential' as const };
   const session = await ort.InferenceSession.create(bytes, options);
-  return { session, threads: why };
+  return { session, threadsNote: why };
 }
 
 /** Start an agent; resolves once it listens. */
@@ -413,11 +413,11 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
               const t0 = nowMs();
               call.pause();
               openStage(bytes, s, log)
-                .then(({ session, threads }) => {
+                .then(({ session, threadsNote }) => {
                   if (over) return void session.release();
                   host = new StageHost(s, session, call, transport, maxMessageBytes, `stage ${s.stage} of run ${s.run}`);
                   stages.set(key, host);
-                  log(`${host.label} deployed (${s.nodes ?? '?'} nodes, ${bytes.length} bytes, ${threads}) -> ${s.next?.address ?? 'coordinator'}`);
+                  log(`${host.label} deployed (${s.nodes ?? '?'} nodes, ${bytes.length} bytes, ${threadsNote}) -> ${s.next?.address ?? 'coordinator'}`);
                   call.write(encodeMessage({ kind: 'ready', loadMs: nowMs() - t0, nowMs: nowMs() }));
                   call.resume();
                 })
