@@ -31,42 +31,51 @@ export function chooseThreads(probes: readonly ThreadProbe[], all: number): numb
 
 /**
  * Time the model at `all` threads and, when a run takes under THREAD_PROBE_SKIP_MS, at 1 thread, the
- * two sessions' runs alternating (so a change in load hits both) for up to 40 pairs or half a second.
+ * two sessions' runs alternating (so a change in load hits both) for up to 40 pairs or half a second;
+ * the count chooseThreads takes. With `keep`, the session at that count stays open and is returned
+ * (a stage runs on it: loading a large model twice would double its deployment); the other is released.
  */
 export async function probeThreads(
-  bytes: Uint8Array, all: number, level: GraphOptimizationLevel, feeds: Record<string, ort.Tensor>, label: string,
-): Promise<ThreadProbe[]> {
-  const many = await createSession(bytes, sessionOptions(all, level), label);
-  let one: ort.InferenceSession | undefined;
+  bytes: Uint8Array, all: number, level: GraphOptimizationLevel, feeds: Record<string, ort.Tensor>, label: string, keep = false,
+): Promise<{ readonly probes: ThreadProbe[]; readonly chosen: number; readonly session?: ort.InferenceSession }> {
+  const open = new Map<number, ort.InferenceSession>();
+  let kept: ort.InferenceSession | undefined;
   try {
+    const many = await createSession(bytes, sessionOptions(all, level), label);
+    open.set(all, many);
     for (let i = 0; i < 2; i++) await timedRun(many, feeds, label);
     const first = await timedRun(many, feeds, label);
-    if (first > THREAD_PROBE_SKIP_MS) return [{ threads: all, medianMs: round(first) }];
-    one = await createSession(bytes, sessionOptions(1, level), label);
-    for (let i = 0; i < 2; i++) await timedRun(one, feeds, label);
-    const tMany: number[] = [];
-    const tOne: number[] = [];
-    const end = performance.now() + 500;
-    while (tOne.length < 40 && (tOne.length < 5 || performance.now() < end)) {
-      tMany.push(await timedRun(many, feeds, label));
-      tOne.push(await timedRun(one, feeds, label));
+    let probes: ThreadProbe[];
+    if (first > THREAD_PROBE_SKIP_MS) probes = [{ threads: all, medianMs: round(first) }];
+    else {
+      const one = await createSession(bytes, sessionOptions(1, level), label);
+      open.set(1, one);
+      for (let i = 0; i < 2; i++) await timedRun(one, feeds, label);
+      const tMany: number[] = [];
+      const tOne: number[] = [];
+      const end = performance.now() + 500;
+      while (tOne.length < 40 && (tOne.length < 5 || performance.now() < end)) {
+        tMany.push(await timedRun(many, feeds, label));
+        tOne.push(await timedRun(one, feeds, label));
+      }
+      probes = [{ threads: all, medianMs: round(median(tMany)) }, { threads: 1, medianMs: round(median(tOne)) }];
     }
-    return [{ threads: all, medianMs: round(median(tMany)) }, { threads: 1, medianMs: round(median(tOne)) }];
+    const chosen = chooseThreads(probes, all);
+    if (keep) kept = open.get(chosen);
+    return { probes, chosen, ...(kept ? { session: kept } : {}) };
   } finally {
-    await many.release().catch(() => {});
-    await one?.release().catch(() => {});
+    for (const s of open.values()) if (s !== kept) await s.release().catch(() => {});
   }
 }
 
 /**
  * The thread count a model (a stage's, say) runs fastest at on this machine, as a profile without
- * --threads chooses it: all cores, or 1 when that is 10 % faster. A runtime deploying the stage
- * without a thread count takes it, so the stage runs as its profile was made. The model must have
- * fixed input shapes (stage models do).
+ * --threads chooses it: all cores, or 1 when that is 10 % faster, and a session at that count with
+ * the profiler's options, ready to run. The model must have fixed input shapes (stage models do).
  */
-export async function chooseModelThreads(bytes: Uint8Array, label: string, all = availableParallelism()): Promise<{ readonly threads: number; readonly probe: readonly ThreadProbe[] }> {
-  if (all <= 1) return { threads: all, probe: [] };
+export async function chooseModelThreads(bytes: Uint8Array, label: string, all = availableParallelism()): Promise<{ readonly threads: number; readonly probe: readonly ThreadProbe[]; readonly session: ort.InferenceSession }> {
+  if (all <= 1) return { threads: all, probe: [], session: await createSession(bytes, sessionOptions(all, 'all'), label) };
   const { graph } = await loadModel(bytes, { name: 'stage', simplify: false });
-  const probe = await probeThreads(bytes, all, 'all', makeFeeds(graph), label);
-  return { threads: chooseThreads(probe, all), probe };
+  const r = await probeThreads(bytes, all, 'all', makeFeeds(graph), label, true);
+  return { threads: r.chosen, probe: r.probes, session: r.session! };
 }

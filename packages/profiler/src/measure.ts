@@ -23,7 +23,7 @@ import { whyUnwritable } from './_atomic.js';
 import { attributeKernels, type Attribution, type NodeWeights } from './_attribution.js';
 import { kernelHints, readOptimizedNodes } from './_optimized.js';
 import { createSession, sessionOptions, timedRun } from './_session.js';
-import { chooseThreads, probeThreads, type ThreadProbe } from './_threads.js';
+import { probeThreads, type ThreadProbe } from './_threads.js';
 import { makeFeeds } from './_feeds.js';
 import { latencyStats, round } from './_stats.js';
 import { parseTrace, type ParsedTrace, type TraceRun, type TraceRunTimeline } from './_trace.js';
@@ -125,12 +125,14 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
   // Resident memory before any session (the thread probe's included): the profile's peak minus
   // this is what the sessions added, taken before the probe so that what it leaves resident counts.
   const rssBeforeSessionsBytes = process.memoryUsage().rss;
+  const feeds = makeFeeds(graph);
   // No thread count given: all cores, unless the model runs faster at one (small kernels do).
   let threadProbe: ThreadProbe[] | undefined;
   if (options.threads === undefined && threads > 1) {
     progress({ phase: 'threads', done: 0, total: 1 });
-    threadProbe = await probeThreads(modelBytes, threads, level, makeFeeds(graph), modelPath);
-    const chosen = chooseThreads(threadProbe, threads);
+    const tried = await probeThreads(modelBytes, threads, level, feeds, modelPath);
+    threadProbe = tried.probes;
+    const chosen = tried.chosen;
     if (chosen !== threads) {
       const [many, one] = threadProbe;
       warnings.push(`${graph.name} ran faster at 1 thread (${one!.medianMs.toPrecision(3)} ms a run) than at ${threads} (${many!.medianMs.toPrecision(3)} ms), as models of small kernels do: profiled at 1 thread; --threads ${threads} profiles at ${threads} anyway`);
@@ -185,7 +187,6 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
       modelPath,
     );
     sessions.push(prof);
-    const feeds = makeFeeds(graph);
     const outputSpecs = graph.outputs.map((name) => {
       const t = graph.tensors.get(name)!;
       return { name, dtype: t.dtype, shape: t.shape };

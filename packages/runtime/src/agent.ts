@@ -218,22 +218,20 @@ class StageHost {
  * so it runs as its profile was made; when that cannot be tried, at onnxruntime's default.
  */
 async function openStage(bytes: Uint8Array, s: DeploySpec, log: (line: string) => void): Promise<{ session: ort.InferenceSession; threadsNote: string }> {
-  let threads = s.threads;
-  let why = threads ? `${threads} thread(s), as asked` : "onnxruntime's default threads";
-  if (threads === undefined) {
+  if (s.threads === undefined) {
     try {
+      // The session the choice was timed on, kept open: a large stage is loaded once.
       const choice = await chooseModelThreads(bytes, `stage ${s.stage}`);
-      threads = choice.threads;
-      why = `${threads} thread(s)${choice.probe.length > 1 ? `: ${choice.probe.map((p) => `${p.medianMs.toPrecision(3)} ms at ${p.threads}`).join(', ')}` : ''}`;
+      const tried = choice.probe.length > 1 ? `: ${choice.probe.map((p) => `${p.medianMs.toPrecision(3)} ms at ${p.threads}`).join(', ')}` : '';
+      return { session: choice.session, threadsNote: `${choice.threads} thread(s)${tried}` };
     } catch (e) {
       log(`stage ${s.stage}: could not try thread counts (${runtimeMessage(e)}); onnxruntime's default threads`);
+      return { session: await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', executionMode: 'sequential' }), threadsNote: "onnxruntime's default threads" };
     }
   }
   // The profiler's session options (threads that do not spin, one inter-op thread), so the stage
   // runs as its profile was made.
-  const options = threads ? profileSessionOptions(threads, 'all') : { graphOptimizationLevel: 'all' as const, executionMode: 'sequential' as const };
-  const session = await ort.InferenceSession.create(bytes, options);
-  return { session, threadsNote: why };
+  return { session: await ort.InferenceSession.create(bytes, profileSessionOptions(s.threads, 'all')), threadsNote: `${s.threads} thread(s), as asked` };
 }
 
 /** Start an agent; resolves once it listens. */
