@@ -1,5 +1,6 @@
 // An indexed view of a parsed problem: the numeric arrays every algorithm here works on.
 
+import { checkProblemScale } from './problem.js';
 import type { Problem, ProblemLink, StageBoundary } from './types.js';
 
 export interface CLink {
@@ -93,6 +94,8 @@ export function transferMs(link: ProblemLink, bytes: number): number {
 
 /** Build the indexed view of a (parsed, valid) problem. */
 export function compile(problem: Problem): Compiled {
+  // A problem built in code has not been through parseProblem: no infinite cost may reach GLPK.
+  checkProblemScale(problem);
   const nodeIds = problem.nodes.map((x) => x.id);
   const nodeIndex = new Map(nodeIds.map((id, i) => [id, i] as const));
   const boardIds = problem.boards.map((b) => b.id);

@@ -16,11 +16,17 @@ export type SolverErrorCode =
 /** The one error class of this package: a one-line message and a stable `code`. */
 export class SolverError extends Error {
   readonly code: SolverErrorCode;
+  /** The problem's field the error is about (`boards[1].boundary.outMsPerByte`), when there is one. */
+  readonly field?: string;
+  /** What is wrong with that field, without the source and field the message starts with. */
+  readonly detail?: string;
 
-  constructor(code: SolverErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: SolverErrorCode, message: string, options?: { cause?: unknown; field?: string; detail?: string }) {
     super(message.replace(/\s+/g, ' ').trim(), options);
     this.name = 'SolverError';
     this.code = code;
+    if (options?.field !== undefined) this.field = options.field;
+    if (options?.detail !== undefined) this.detail = options.detail.replace(/\s+/g, ' ').trim();
   }
 }
 

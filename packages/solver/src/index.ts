@@ -1,6 +1,6 @@
 export type * from './types.js';
 export { SolverError, isSolverError, type SolverErrorCode } from './errors.js';
-export { parseProblem, problemSchema } from './problem.js';
+export { checkProblemScale, parseProblem, problemSchema } from './problem.js';
 export {
   evaluatePlan, objectiveValue, violations, CONSTRAINT_TOLERANCE, type StageSpec,
 } from './evaluate.js';

@@ -106,7 +106,7 @@ class Checker {
 
   fail(code: SolverErrorCode, path: string, what: string): never {
     const where = this.source === undefined ? '' : `${this.source}: `;
-    throw new SolverError(code, `${where}${path}: ${what}`);
+    throw new SolverError(code, `${where}${path}: ${what}`, { field: path, detail: what });
   }
 
   object(v: unknown, path: string): Json {
@@ -288,7 +288,58 @@ export function parseProblem(json: unknown, source?: string): Problem {
     ...(constraints === undefined ? {} : { constraints }),
   };
   checkAcyclic(problem, c);
+  checkMagnitudes(problem, c);
   return problem;
+}
+
+/**
+ * The largest time, energy or size the solver may compute from a problem. Each value may be finite
+ * alone and its sums or products not: 1e308 ms per byte of a stage boundary, times a model's
+ * kilobytes, is infinite, and GLPK aborts on an infinite coefficient. Far above any real cost
+ * (1e100 ms), far below the largest double, so that GLPK's own products of coefficients stay finite.
+ */
+const LARGEST_COST = 1e100;
+
+/**
+ * Refuses a problem whose worst case (every node on one board, every byte through one boundary or
+ * link) is not a number GLPK can take: SOLVER_TOO_LARGE naming the field (`field` and `detail` on
+ * the error). parseProblem checks it; so does every solve and evaluation of a problem built in code.
+ */
+export function checkProblemScale(problem: Problem, source?: string): void {
+  checkMagnitudes(problem, new Checker(source));
+}
+
+function checkMagnitudes(problem: Problem, c: Checker): void {
+  const sum = (xs: Iterable<number>) => {
+    let s = 0;
+    for (const x of xs) s += x;
+    return s;
+  };
+  const tooLarge = (path: string, what: string, value: number) =>
+    c.fail('SOLVER_TOO_LARGE', path, `${what} comes to ${Number.isFinite(value) ? value.toExponential(2) : 'infinity'}, more than the ${LARGEST_COST.toExponential(0)} the solver takes; check the units`);
+  const bytes = sum(problem.tensors.map((t) => t.bytes));
+  if (!(bytes <= LARGEST_COST)) tooLarge('tensors', 'the tensors\' bytes', bytes);
+  const memory = sum(problem.nodes.map((n) => n.memoryBytes));
+  if (!(memory <= LARGEST_COST)) tooLarge('nodes', 'the nodes\' memoryBytes', memory);
+  const hops = Math.max(1, problem.boards.length - 1);
+  problem.boards.forEach((b, i) => {
+    const latency = sum(Object.values(b.latencyMs));
+    if (!(latency <= LARGEST_COST)) tooLarge(`boards[${i}].latencyMs`, 'the nodes\' latency', latency);
+    const energy = sum(Object.values(b.energyMj ?? {}));
+    if (!(energy <= LARGEST_COST)) tooLarge(`boards[${i}].energyMj`, 'the nodes\' energy', energy);
+    const bo = b.boundary;
+    if (bo === undefined) return;
+    for (const k of ['fixedMs', 'inMsPerByte', 'outMsPerByte'] as const) {
+      const worst = k === 'fixedMs' ? bo.fixedMs : bo[k] * bytes;
+      if (!(worst <= LARGEST_COST)) tooLarge(`boards[${i}].boundary.${k}`, k === 'fixedMs' ? 'the stage boundary' : `the stage boundary over the model's ${bytes} bytes of tensors`, worst);
+    }
+  });
+  problem.links.forEach((l, i) => {
+    // Every tensor over this link, once for each hop of a relay.
+    const ms = l.latencyMs * problem.tensors.length * hops + ((bytes * hops * 2) / l.bandwidthBytesPerSec) * 1000;
+    if (!(ms <= LARGEST_COST)) tooLarge(`links[${i}]`, 'a transfer of the model\'s tensors', ms);
+    if (!(ms * l.powerW <= LARGEST_COST)) tooLarge(`links[${i}].powerW`, 'the energy of a transfer of the model\'s tensors', ms * l.powerW);
+  });
 }
 
 function checkAcyclic(problem: Problem, c: Checker): void {

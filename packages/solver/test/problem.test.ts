@@ -1,7 +1,7 @@
 // parseProblem: every bad input gets its code and a message naming the field.
 
 import { describe, expect, it } from 'vitest';
-import { parseProblem, problemSchema, SolverError } from '../src/index.js';
+import { evaluatePlan, parseProblem, problemSchema, solve, SolverError } from '../src/index.js';
 import { tinyJson, tinyProblem } from './_fixtures.js';
 
 type Json = Record<string, any>;
@@ -40,6 +40,12 @@ const BAD: [string, (p: Json) => unknown, string, RegExp][] = [
   ['unknown constraint', (p) => ({ ...p, constraints: { maxPowerW: 3 } }), 'SOLVER_SCHEMA', /^constraints\.maxPowerW: unknown field/],
   ['constraint not a number', (p) => ({ ...p, constraints: { maxLatencyMs: 'fast' } }), 'SOLVER_SCHEMA', /^constraints\.maxLatencyMs: must be a finite number, got "fast"$/],
   ['negative constraint', (p) => ({ ...p, constraints: { maxEnergyMj: -1 } }), 'SOLVER_CONTRADICTORY_CONSTRAINTS', /^constraints\.maxEnergyMj: must be >= 0 \(no plan can meet -1\)$/],
+  // Finite alone, too large together: GLPK aborts on an infinite coefficient.
+  ['boundary per byte that overflows', (p) => { p.boards[1].boundary = { fixedMs: 0, inMsPerByte: 0, outMsPerByte: 1e308 }; return p; }, 'SOLVER_TOO_LARGE', /^boards\[1\]\.boundary\.outMsPerByte: the stage boundary over the model's 13447168 bytes of tensors comes to infinity, more than the 1e\+100 the solver takes; check the units$/],
+  ['latencies that add up past the limit', (p) => { p.boards[0].latencyMs.conv1 = 1e100; p.boards[0].latencyMs.conv2 = 1e100; return p; }, 'SOLVER_TOO_LARGE', /^boards\[0\]\.latencyMs: the nodes' latency comes to 2\.00e\+100, more than/],
+  ['energies that overflow', (p) => { p.boards[1].energyMj.conv1 = 1.7e308; p.boards[1].energyMj.conv2 = 1.7e308; return p; }, 'SOLVER_TOO_LARGE', /^boards\[1\]\.energyMj: the nodes' energy comes to infinity/],
+  ['a link too slow to price', (p) => { p.links[1].bandwidthBytesPerSec = 1e-300; return p; }, 'SOLVER_TOO_LARGE', /^links\[1\]: a transfer of the model's tensors comes to infinity/],
+  ['tensor sizes that overflow', (p) => { p.tensors[1].bytes = 1.7e308; p.tensors[2].bytes = 1.7e308; return p; }, 'SOLVER_TOO_LARGE', /^tensors: the tensors' bytes comes to infinity/],
 ];
 
 describe('parseProblem', () => {
@@ -59,6 +65,18 @@ describe('parseProblem', () => {
     expect((err as SolverError).code).toBe(code);
     expect((err as SolverError).message).toMatch(message);
     expect((err as SolverError).message).not.toContain('\n');
+  });
+
+  it('refuses too large a problem built in code too, before GLPK sees it: solve and evaluatePlan', async () => {
+    const p = tinyProblem();
+    const big = { ...p, boards: [p.boards[0]!, { ...p.boards[1]!, boundary: { fixedMs: 0, inMsPerByte: 1e308, outMsPerByte: 0 } }] };
+    for (const objective of ['throughput', 'latency', 'energy'] as const) {
+      await expect(solve(big, { objective })).rejects.toMatchObject({ code: 'SOLVER_TOO_LARGE', field: 'boards[1].boundary.inMsPerByte' });
+    }
+    expect(() => evaluatePlan(big, [{ board: 'jetson', nodes: ['conv1', 'relu1', 'conv2', 'add3'] }])).toThrow(/^boards\[1\]\.boundary\.inMsPerByte: /);
+    // The limit is far above any real cost: a board a million times slower than the jetson is solved.
+    const slow = { ...p, boards: [p.boards[0]!, { ...p.boards[1]!, latencyMs: Object.fromEntries(Object.entries(p.boards[1]!.latencyMs).map(([k, v]) => [k, v * 1e6])) }] };
+    await expect(solve(slow, { objective: 'latency' })).resolves.toMatchObject({ status: 'optimal' });
   });
 
   it('names the source file in the message', () => {

@@ -1,7 +1,7 @@
 // Joining a model's graph with board profiles and links into a solver problem: pure, no I/O.
 import path from 'node:path';
 import { cutPoints, graphCosts, type Graph } from '@dnnpart/onnx-graph';
-import type { Problem, ProblemBoard, ProblemLink, ProblemNode, ProblemTensor } from '@dnnpart/solver';
+import { checkProblemScale, isSolverError, type Problem, type ProblemBoard, type ProblemLink, type ProblemNode, type ProblemTensor } from '@dnnpart/solver';
 import { encodedBytes } from '@dnnpart/accuracy';
 import type { ReportBoard, ReportCut, ReportLayer, ReportSystem } from '../report-data.js';
 import { profileBoundary } from './_boundary.js';
@@ -50,6 +50,7 @@ export function buildProblem(system: ResolvedSystem): BuiltProblem {
     boardOrder: spec.boardOrder,
     constraints: spec.constraints,
   };
+  checkScale(system, problem);
 
   const layers: ReportLayer[] = graph.nodes.map((n) => {
     const c = costs.get(n.name);
@@ -117,6 +118,36 @@ function encodedLinks(system: ResolvedSystem): ProblemLink[] {
     if (!t || t === base) return l;
     return { ...l, bandwidthBytesPerSec: (l.bandwidthBytesPerSec * ELEMENT_BYTES[base]) / ELEMENT_BYTES[t] };
   });
+}
+
+/**
+ * A profile, description or link whose figures are valid alone but make a cost too large for the
+ * solver (1e308 ms per byte of a boundary, times the model's bytes): refused naming the board's or
+ * link's own file, as the solver would name a field of a problem file.
+ */
+function checkScale(system: ResolvedSystem, problem: Problem): void {
+  try {
+    checkProblemScale(problem);
+  } catch (e) {
+    if (!isSolverError(e, 'SOLVER_TOO_LARGE') || e.field === undefined) throw e;
+    const { spec } = system;
+    const board = /^boards\[(\d+)\]\.?(.*)$/.exec(e.field);
+    const link = /^links\[(\d+)\]\.?(.*)$/.exec(e.field);
+    let message: string;
+    if (board) {
+      const i = Number(board[1]);
+      const b = system.boards[i]!;
+      const field = b.spec.profile ? `boards[${i}].profile` : b.spec.measure ? `boards[${i}].measure` : `boards[${i}].describe`;
+      const what = b.profileFile ? path.basename(b.profileFile) : b.description?.file ? path.basename(b.description.file) : `the ${b.source} profile of ${b.spec.id}`;
+      message = `${where(spec, field)}: ${what}: ${board[2] ? `${board[2]}: ` : ''}${e.detail}`;
+    } else if (link) {
+      const l = problem.links[Number(link[1])]!;
+      message = `${spec.displayFile}: the link ${l.from} -> ${l.to}${link[2] ? ` (${link[2]})` : ''}: ${e.detail}`;
+    } else {
+      message = `${path.basename(system.modelFile)}: ${e.field}: ${e.detail}`;
+    }
+    throw new SystemError('SYSTEM_VALUE_TOO_LARGE', message, { cause: e });
+  }
 }
 
 function problemBoard(system: ResolvedSystem, b: ResolvedBoard, i: number): ProblemBoard {

@@ -13,7 +13,8 @@ export type SystemErrorCode =
   | 'SYSTEM_PROFILE_MODEL_MISMATCH'
   | 'SYSTEM_PROFILE_NODE_UNKNOWN'
   | 'SYSTEM_PROFILE_NODE_MISSING'
-  | 'SYSTEM_NO_COSTS';
+  | 'SYSTEM_NO_COSTS'
+  | 'SYSTEM_VALUE_TOO_LARGE';
 
 /** The one error class of system files: a one-line message and a stable `code`. */
 export class SystemError extends Error {

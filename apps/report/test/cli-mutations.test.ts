@@ -1,0 +1,152 @@
+// Every field of a user's file set to every kind of wrong value, or left out: the command either works
+// or refuses in one line that starts "dnnpart: " and names the file, with exit 2. Never exit 1 (an
+// unexpected failure), a stack trace, or a second line. The files are the ones users write or keep:
+// a problem file, a system file, a profile it names, and a plan given to split. Each case is one
+// in-process run of the real command (real GLPK, real onnx-graph, real analytic profiles).
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import YAML from 'yaml';
+import { run, type RunResult } from './_run.js';
+
+const fixtures = fileURLToPath(new URL('./fixtures/cli/', import.meta.url));
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+type Path = readonly (string | number)[];
+
+/** The wrong values a field may get: wrong types, signs, sizes and empties. */
+const WRONG: readonly Json[] = [null, -1, 0, 1.5, 'x', '', [], {}, 1e308, true];
+
+/** Every path into a value, the root included; `keep` decides which subtrees are walked. */
+function paths(v: Json, keep: (p: Path) => boolean, p: Path = []): Path[] {
+  if (!keep(p)) return [];
+  const out: Path[] = [p];
+  if (Array.isArray(v)) v.forEach((x, i) => out.push(...paths(x, keep, [...p, i])));
+  else if (v !== null && typeof v === 'object') for (const k of Object.keys(v)) out.push(...paths(v[k]!, keep, [...p, k]));
+  return out;
+}
+
+/** A copy of `root` with the value at `p` replaced (or removed when `value` is undefined). */
+function mutate(root: Json, p: Path, value: Json | undefined): Json | undefined {
+  if (p.length === 0) return value;
+  const copy = structuredClone(root);
+  let at = copy as Record<string | number, Json>;
+  for (const k of p.slice(0, -1)) at = at[k] as Record<string | number, Json>;
+  const last = p[p.length - 1]!;
+  if (value !== undefined) at[last] = value;
+  else if (Array.isArray(at)) at.splice(last as number, 1);
+  else delete at[last];
+  return copy;
+}
+
+/** The mutations of one file: each path given each wrong value, and left out. */
+function* mutations(base: Json, keep: (p: Path) => boolean): Generator<{ label: string; value: Json | undefined }> {
+  for (const p of paths(base, keep)) {
+    const where = p.length === 0 ? '(the whole file)' : p.join('.');
+    for (const w of WRONG) yield { label: `${where} = ${JSON.stringify(w)}`, value: mutate(base, p, w) };
+    if (p.length > 0) yield { label: `${where} left out`, value: mutate(base, p, undefined) };
+  }
+}
+
+/** What is wrong with a run's outcome, or undefined when it worked or refused properly. */
+function misbehaviour(r: RunResult, file: string): string | undefined {
+  if (r.code === 0) return undefined;
+  if (r.code !== 2) return `exit ${r.code}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`;
+  const lines = r.stderr.trimEnd().split('\n').filter((l) => l.startsWith('dnnpart: ') || /^\s+at /.test(l) || l.startsWith('Error'));
+  if (lines.length !== 1) return `exit 2 with ${lines.length} error lines: ${r.stderr.trim()}`;
+  if (!lines[0]!.includes(path.basename(file))) return `exit 2 without naming ${path.basename(file)}: ${lines[0]}`;
+  return undefined;
+}
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'dnnpart-mutations-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Runs every mutation of `base` written to `file` by `write`, and collects the misbehaviours. */
+async function sweep(base: Json, keep: (p: Path) => boolean, file: string, write: (v: Json | undefined) => string, argv: readonly string[]): Promise<{ cases: number; bad: string[] }> {
+  const bad: string[] = [];
+  let cases = 0;
+  for (const m of mutations(base, keep)) {
+    cases++;
+    writeFileSync(file, write(m.value));
+    const r = await run(argv, { cwd: dir });
+    const wrong = misbehaviour(r, file);
+    if (wrong) bad.push(`${m.label}: ${wrong}`);
+  }
+  return { cases, bad };
+}
+
+const asJson = (v: Json | undefined) => (v === undefined ? '' : JSON.stringify(v));
+const asYaml = (v: Json | undefined) => (v === undefined ? '' : YAML.stringify(v));
+
+describe('every field of a user file, wrong or left out', () => {
+  it('a problem file (solve --problem)', async () => {
+    const base = JSON.parse(readFileSync(path.join(fixtures, 'tiny.problem.json'), 'utf8')) as Json;
+    const file = path.join(dir, 'p.problem.json');
+    // One board's and one link's fields stand for the others'.
+    const keep = (p: Path) => !((p[0] === 'boards' || p[0] === 'links' || p[0] === 'nodes' || p[0] === 'tensors') && typeof p[1] === 'number' && p[1] > 0);
+    const { cases, bad } = await sweep(base, keep, file, asJson, ['solve', '--problem', file, '--json', '-q', '--time-limit', '10']);
+    expect(cases).toBeGreaterThan(300);
+    expect(bad).toEqual([]);
+  });
+
+  it('a system file and the profile it names (solve --system)', async () => {
+    // A measured profile of the model, made here, so that the system's first board reads a file.
+    const model = path.join(dir, 'sq.onnx');
+    expect((await run(['zoo', 'export', 'squeezenet1_1', '--input', '1x3x64x64', '--output', model, '-q'])).code).toBe(0);
+    const profile = path.join(dir, 'sq.profile.json');
+    const made = await run(['profile', model, '--runs', '2', '--warmup', '1', '--threads', '1', '--board', 'here', '--output', profile, '-q']);
+    expect(made.code, made.stderr).toBe(0);
+
+    const system: Json = {
+      version: 1,
+      name: 'mutations',
+      model: { file: model, input: '1x3x64x64' },
+      boards: [
+        { id: 'here', profile, memoryBytes: 8e9 },
+        { id: 'pi', describe: 'raspberry-pi-5' },
+      ],
+      links: [{ from: 'here', to: 'pi', link: 'ethernet-1000base-t', bidirectional: true }],
+      inputBoard: 'here',
+      objective: 'throughput',
+      boardOrder: 'free',
+      constraints: { maxLatencyMs: 100 },
+    };
+    const sysFile = path.join(dir, 'm.system.yaml');
+    const solve = ['solve', '--system', sysFile, '--json', '-q', '--time-limit', '10'];
+    const systemSweep = await sweep(system, () => true, sysFile, asYaml, solve);
+    expect(systemSweep.cases).toBeGreaterThan(200);
+    expect(systemSweep.bad).toEqual([]);
+
+    // The profile: its top-level fields, its settings and boundary, and the first node's fields.
+    const prof = JSON.parse(readFileSync(profile, 'utf8')) as Json;
+    const profFile = path.join(dir, 'm.profile.json');
+    writeFileSync(sysFile, YAML.stringify({ ...(system as object), boards: [{ id: 'here', profile: profFile }, { id: 'pi', describe: 'raspberry-pi-5' }] }));
+    const keep = (p: Path) => p.length <= 1 || ['settings', 'boundary', 'endToEnd', 'model', 'board', 'overhead'].includes(p[0] as string) || (p[0] === 'nodes' && p[1] === 0);
+    const profileSweep = await sweep(prof, keep, profFile, asJson, solve);
+    expect(profileSweep.cases).toBeGreaterThan(200);
+    expect(profileSweep.bad).toEqual([]);
+  });
+
+  it('a plan given to split (split --plan)', async () => {
+    const model = path.join(dir, 'sq-split.onnx');
+    expect((await run(['zoo', 'export', 'squeezenet1_1', '--input', '1x3x64x64', '--output', model, '-q'])).code).toBe(0);
+    const system = path.join(dir, 'split.system.yaml');
+    writeFileSync(system, YAML.stringify({ version: 1, name: 'split', model: { file: model, input: '1x3x64x64' }, boards: [{ id: 'pi', describe: 'raspberry-pi-5' }, { id: 'orin', describe: 'jetson-orin-nano' }], network: 'ethernet-1000base-t', objective: 'throughput' }));
+    const solved = await run(['solve', '--system', system, '--json', '-q']);
+    expect(solved.code, solved.stderr).toBe(0);
+    const plan = JSON.parse(solved.stdout) as Json & { stages: { nodes: string[] }[] };
+    // The plan must split in two, or its mutations test little.
+    expect(plan.stages.length).toBeGreaterThan(1);
+    const planFile = path.join(dir, 'm.plan.json');
+    // Every field, but of each stage's node list only its first name.
+    const keep = (p: Path) => !(p[0] === 'stages' && p[2] === 'nodes' && p.length > 3 && (p[3] as number) > 0) && !(p[0] === 'baselines' && p.length > 2);
+    const { cases, bad } = await sweep(plan, keep, planFile, asJson, ['split', model, '--plan', planFile, '--output', path.join(dir, 'stages'), '--json', '-q']);
+    expect(cases).toBeGreaterThan(100);
+    expect(bad).toEqual([]);
+  });
+});
