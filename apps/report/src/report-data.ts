@@ -106,6 +106,9 @@ export interface VerifiedPlan {
     readonly index: number; readonly board: string; readonly nodes: number; readonly predictedMs: number | null; readonly measuredMs: number; readonly p90Ms: number;
     /** The error with the prediction scaled by speedRatio (stages of the reference board). */
     readonly scaledError?: number | null;
+    /** The plan's memory of the stage and the most it took in a process of its own (verify's memory check). */
+    readonly predictedMemoryBytes?: number | null;
+    readonly measuredMemoryBytes?: number;
   }[];
 }
 

@@ -13,6 +13,8 @@ export interface PlanFileStage {
   readonly indices?: readonly number[];
   /** The plan's own prediction of the stage's time, when it has one. */
   readonly computeMs?: number;
+  /** The plan's memory of the stage, when it has one. */
+  readonly memoryBytes?: number;
 }
 
 export interface PlanFile {
@@ -90,6 +92,7 @@ export function readPlanFile(file: string, display: string, row?: string): PlanF
       board: typeof s.board === 'string' ? s.board : `stage${i}`,
       nodes: s.nodes as string[],
       ...(typeof s.computeMs === 'number' ? { computeMs: s.computeMs } : {}),
+      ...(typeof s.memoryBytes === 'number' && s.memoryBytes >= 0 ? { memoryBytes: s.memoryBytes } : {}),
     };
   });
   const model = planModelOf(json);

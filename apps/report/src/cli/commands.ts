@@ -230,6 +230,7 @@ export const commands: readonly CommandSpec[] = [
       { name: 'repeat', type: 'number', default: 1, placeholder: '<n>', help: 'run the pipeline this many times: its figures are the runs\' medians, and their spread is how much this machine moves the measurement' },
       { name: 'max-seconds', type: 'number', default: 120, placeholder: '<s>', help: 'refuse a run the prediction says takes longer' },
       { name: 'reference', type: 'boolean', help: 'time the whole model in the same runs as the stages, to check this machine\'s speed against its profile (default: on when a board of the plan was profiled here; --no-reference: off)' },
+      { name: 'memory', type: 'boolean', help: 'measure the memory each stage takes, in a process of its own, beside the plan\'s memory of it (default: on; --no-memory: off)' },
       { name: 'trace', type: 'string', placeholder: '<file.json>', help: 'write a Chrome trace (Perfetto): one track per stage, spans by stage and ONNX node' },
       out('write the result as JSON here too (for dnnpart report --verify)'),
       timeLimit,

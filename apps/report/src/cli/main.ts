@@ -188,6 +188,7 @@ const handlers: Record<string, Handler> = {
         ...opt('repeat', num(a, 'repeat')),
         ...opt('maxSeconds', num(a, 'max-seconds')),
         ...(a.options.reference === false ? { reference: false } : {}),
+        ...(a.options.memory === false ? { memory: false } : {}),
         ...opt('trace', str(a, 'trace')),
         ...opt('output', str(a, 'output')),
         ...opt('timeLimitS', num(a, 'time-limit')),

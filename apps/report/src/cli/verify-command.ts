@@ -128,13 +128,16 @@ async function resolvePlan(opts: PlanSourceOptions, ctx: CommandContext, workDir
     const stages = boards.map((board, s) => ({ board, nodes: names.filter((n) => stageOf[n] === s) }));
     predicted = evaluatePlan(problem, stages).stages.map(prediction);
   } else if (planFile.stages.every((s) => s.computeMs !== undefined)) {
-    predicted = planFile.stages.map((s) => ({ computeMs: s.computeMs! }));
+    predicted = planFile.stages.map((s) => ({ computeMs: s.computeMs!, ...(s.memoryBytes !== undefined ? { memoryBytes: s.memoryBytes } : {}) }));
   }
   return { model, modelFile: file, stageOf, boards, predicted, ...(problem ? { problem } : {}), here, what: `${opts.plan}${planFile.what === 'plan' ? '' : ` (${planFile.what})`}` };
 }
 
-function prediction(s: { computeMs: number; kernelMs?: number; boundaryMs?: number }): StagePrediction {
-  return { computeMs: s.computeMs, ...(s.kernelMs !== undefined ? { kernelMs: s.kernelMs } : {}), ...(s.boundaryMs !== undefined ? { boundaryMs: s.boundaryMs } : {}) };
+function prediction(s: { computeMs: number; kernelMs?: number; boundaryMs?: number; memoryBytes?: number }): StagePrediction {
+  return {
+    computeMs: s.computeMs, ...(s.kernelMs !== undefined ? { kernelMs: s.kernelMs } : {}), ...(s.boundaryMs !== undefined ? { boundaryMs: s.boundaryMs } : {}),
+    ...(s.memoryBytes !== undefined ? { memoryBytes: s.memoryBytes } : {}),
+  };
 }
 
 async function withWorkDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
@@ -178,6 +181,8 @@ export interface VerifyCommandOptions extends PlanSourceOptions {
   readonly maxSeconds?: number;
   /** false: do not time the whole model alongside the stages (default: do, when a board of the plan was profiled on this machine at these threads). */
   readonly reference?: boolean;
+  /** false: do not measure each stage's memory in a process of its own (default: do). */
+  readonly memory?: boolean;
   readonly trace?: string;
   readonly output?: string;
 }
@@ -201,7 +206,7 @@ export async function verify(opts: VerifyCommandOptions, ctx: CommandContext): P
     ctx.progress.note(`verifying ${plan.what}: ${plural(k, 'stage')} of ${plan.model.graph.name} on this machine, ${plural(threads, 'thread')} per stage`);
     const verified = await verifyPlan(plan.model, displayPath(ctx, plan.modelFile), plan.stageOf, plan.boards, plan.predicted, {
       threads, runs: opts.runs ?? 30, warmup: opts.warmup ?? 20, pipelineFrames: opts.frames ?? 30,
-      queue: opts.queue ?? 1, maxSeconds: opts.maxSeconds ?? 120, nodeTrace: opts.trace !== undefined, pipelineRepeats: opts.repeat ?? 1,
+      queue: opts.queue ?? 1, maxSeconds: opts.maxSeconds ?? 120, nodeTrace: opts.trace !== undefined, pipelineRepeats: opts.repeat ?? 1, memory: opts.memory !== false,
       ...(reference ? { reference } : {}),
       ...(ctx.signal ? { signal: ctx.signal } : {}),
       onProgress: (phase, done, total) => ctx.progress.update(phase, done, total),
@@ -218,6 +223,17 @@ export async function verify(opts: VerifyCommandOptions, ctx: CommandContext): P
   });
 }
 
+const MB = (b: number | null | undefined) => (b === null || b === undefined ? '—' : (b / 1048576).toFixed(1));
+
+/** Each stage's memory as the plan has it beside what it took in a process of its own. */
+function memoryLines(r: VerifyResult): string[] {
+  if (!r.stages.some((x) => x.memory)) return [];
+  return ['', table(
+    ['stage', 'board', 'memory MB: plan', 'measured: session', 'peak', 'error'],
+    r.stages.map((x) => [String(x.index), x.board, MB(x.predictedMemoryBytes), MB(x.memory?.sessionBytes), MB(x.memory?.peakBytes), pct(x.memoryError ?? null)]),
+  ), '(measured: the resident memory a stage\'s session, then its runs, add to a process already running onnxruntime; the plan\'s: its nodes\' parameter and output bytes)'];
+}
+
 const pct = (e: number | null) => (e === null ? '—' : `${e >= 0 ? '+' : ''}${(e * 100).toFixed(1)}%`);
 
 /** The comparison for people. */
@@ -229,6 +245,7 @@ export function formatVerify(r: VerifyResult, opts: Pick<VerifyCommandOptions, '
       ['stage', 'board', 'nodes', 'predicted ms', 'kernels', 'boundary', 'measured ms', 'p90 ms', 'error', ...(r.reference ? ['at this speed'] : [])],
       r.stages.map((x) => [String(x.index), x.board, String(x.nodes), fixed(x.predictedMs), fixed(x.kernelMs), fixed(x.boundaryMs), fixed(x.measuredMs), fixed(x.p90Ms), pct(x.error), ...(r.reference ? [pct(x.scaledError ?? null)] : [])]),
     ),
+    ...memoryLines(r),
     '',
     table(['pipeline', 'predicted', 'measured', 'error'], [
       ...figureRows('back to back', r.backToBack),
@@ -294,6 +311,7 @@ export function readVerifyFile(file: string, given: string): { result: VerifyRes
     stages: r.stages.map((x) => ({
       index: x.index, board: x.board, nodes: x.nodes, predictedMs: x.predictedMs, measuredMs: x.measuredMs, p90Ms: x.p90Ms,
       ...(x.scaledError !== undefined ? { scaledError: x.scaledError } : {}),
+      ...(x.memory ? { predictedMemoryBytes: x.predictedMemoryBytes ?? null, measuredMemoryBytes: x.memory.peakBytes } : {}),
     })),
   };
   return { result: r, measured, verified };

@@ -395,11 +395,13 @@ export function verifiedStagesTable(system: ReportSystem): Table | undefined {
   const err = (meas: number, pred: number | null) => formatPercent(relativeChange(pred ?? undefined, meas) ?? undefined);
   // A run that timed the whole model beside its stages: its errors again at the speed the machine ran at.
   const speed = runs.some((r) => r.speedRatio !== undefined);
+  const memory = runs.some((r) => r.stages.some((st) => st.measuredMemoryBytes !== undefined));
   return {
     columns: [
       { label: 'Run' }, { label: 'Stage', num: true }, { label: 'Board' }, { label: 'Nodes', num: true },
       { label: 'Predicted', num: true }, { label: 'Measured (median)', num: true }, { label: 'p90', num: true }, { label: 'Error', num: true },
       ...(speed ? [{ label: 'Error at the measured speed', num: true }] : []),
+      ...(memory ? [{ label: 'Memory: plan', num: true }, { label: 'Memory: measured', num: true }, { label: 'Memory error', num: true }] : []),
     ],
     rows: runs.flatMap((r) => r.stages.map((st) => ({
       cells: [
@@ -408,6 +410,10 @@ export function verifiedStagesTable(system: ReportSystem): Table | undefined {
         cell(String(st.nodes), { num: true }), cell(formatMs(st.predictedMs ?? undefined), { num: true }), cell(formatMs(st.measuredMs), { num: true }),
         cell(formatMs(st.p90Ms), { num: true }), cell(err(st.measuredMs, st.predictedMs), { num: true }),
         ...(speed ? [cell(formatPercent(st.scaledError), { num: true })] : []),
+        ...(memory ? [
+          cell(formatBytes(st.predictedMemoryBytes), { num: true }), cell(formatBytes(st.measuredMemoryBytes), { num: true }),
+          cell(st.measuredMemoryBytes !== undefined ? err(st.measuredMemoryBytes, st.predictedMemoryBytes ?? null) : '—', { num: true }),
+        ] : []),
       ],
     }))),
   };

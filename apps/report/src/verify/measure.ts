@@ -2,14 +2,16 @@
 // no spinning, feeds from JavaScript buffers and every output read back. Two ways: back to back in
 // this thread (each stage's own time, and the frame's latency), and as a pipeline with one worker
 // thread per stage and bounded queues between them (throughput on the cores at hand).
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { runtimeMessage } from '@dnnpart/onnx-graph';
-import { preallocatedFetches, type ChromeTraceSpan } from '@dnnpart/profiler';
+import { glueChainModel, preallocatedFetches, type ChromeTraceSpan } from '@dnnpart/profiler';
 import { VerifyError } from './errors.js';
 import { median } from './_stats.js';
 import { stageSessionOptions } from '../../worker/session-options.mjs';
@@ -97,6 +99,8 @@ export interface BackToBackResult {
   /** The reference model's time per measured run (with options.reference): run after each frame's stages, not in totalMs. */
   readonly referenceMs?: readonly number[];
   readonly spans: readonly Span[];
+  /** Every tensor of the last frame: the feeds and each stage's outputs (what each stage reads, for measureStageMemory). */
+  readonly tensors: ReadonlyMap<string, ort.Tensor>;
 }
 
 /**
@@ -125,6 +129,7 @@ export async function timeBackToBack(
   const stageMs = stages.map(() => [] as number[]);
   const stageCpuMs = stages.map(() => [] as number[]);
   const totalMs: number[] = [];
+  let last = new Map<string, ort.Tensor>(Object.entries(feeds));
   try {
     for (const s of stages) sessions.push(await open(s, options.threads));
     const fetches = sessions.map((x) => preallocatedFetches(x));
@@ -136,6 +141,7 @@ export async function timeBackToBack(
     for (let r = 0; r < total; r++) {
       checkAbort(options.signal);
       const pool = new Map(Object.entries(feeds));
+      last = pool;
       const t0 = now();
       for (let s = 0; s < stages.length; s++) {
         const cpu = process.cpuUsage();
@@ -161,7 +167,85 @@ export async function timeBackToBack(
     for (const s of sessions.splice(0)) await s.release().catch(() => {});
   }
   if (options.nodeTrace) spans.push(...(await nodeSpans(stages, feeds, options.threads)));
-  return { stageMs, stageCpuMs, totalMs, spans, ...(options.reference ? { referenceMs } : {}) };
+  return { stageMs, stageCpuMs, totalMs, spans, tensors: last, ...(options.reference ? { referenceMs } : {}) };
+}
+
+/** What one stage's session and runs add to the resident memory of a process that already runs onnxruntime. */
+export interface StageMemory {
+  /** Right after the session is created: its weights as onnxruntime keeps them (prepacked copies included) and its plan. */
+  readonly sessionBytes: number;
+  /** The most over its runs: the session, its activation arena, and the outputs handed back. */
+  readonly peakBytes: number;
+}
+
+/** Where the memory child sits: apps/report/worker, two levels above this file in src/ and in dist/. */
+const MEMORY_CHILD = new URL('../../worker/stage-memory.mjs', import.meta.url);
+/** Runs of a stage in its memory process: the arena grows to its size on the first, the rest hold a frame while the next runs. */
+const MEMORY_RUNS = 3;
+
+/**
+ * Each stage's memory, each in a Node process of its own (a board's agent runs one stage in its
+ * process): the stage model and its inputs (`tensors`: the last frame timeBackToBack ran) are handed
+ * to worker/stage-memory.mjs, which reports the resident set size its session and runs added.
+ */
+export async function measureStageMemory(
+  stages: readonly StageRunnable[],
+  tensors: ReadonlyMap<string, ort.Tensor>,
+  options: TimingOptions & { readonly onStage?: (done: number, total: number) => void },
+): Promise<(StageMemory | string)[]> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'dnnpart-memory-'));
+  try {
+    const warm = path.join(dir, 'warm.onnx');
+    await writeFile(warm, glueChainModel(6).bytes);
+    const out: (StageMemory | string)[] = [];
+    for (const [i, s] of stages.entries()) {
+      checkAbort(options.signal);
+      const model = path.join(dir, `stage-${i}.onnx`);
+      await writeFile(model, s.bytes);
+      const missing = s.inputs.find((name) => !tensors.has(name));
+      if (missing !== undefined) throw new VerifyError('VERIFY_RUN_FAILED', `${s.label}: no tensor "${missing}" from the stages before it to measure its memory with`);
+      // A string tensor has no bytes to hand over: that stage's memory is not measured (said why).
+      const text = s.inputs.find((name) => !ArrayBuffer.isView(tensors.get(name)!.data));
+      if (text !== undefined) {
+        out.push(`input ${text} is a ${tensors.get(text)!.type} tensor, which the memory process cannot be handed`);
+        options.onStage?.(i + 1, stages.length);
+        continue;
+      }
+      // Each input in a file of its own bytes: read straight into the feed's buffer, so that nothing
+      // the child decodes lingers as garbage that the stage's session would then reuse unseen.
+      const inputs = [];
+      for (const [k, name] of s.inputs.entries()) {
+        const t = tensors.get(name)!;
+        const data = t.data as ArrayBufferView;
+        const file = path.join(dir, `stage-${i}.input-${k}.bin`);
+        await writeFile(file, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+        inputs.push({ name, type: t.type, dims: t.dims, file });
+      }
+      const r = await child(JSON.stringify({ model, warm, threads: options.threads, runs: MEMORY_RUNS, inputs }), options.signal);
+      if (r.code !== 0) throw new VerifyError('VERIFY_RUN_FAILED', `${s.label}: measuring its memory in a process of its own failed: ${r.stderr.trim().split('\n').pop() || `exit ${r.code}`}`);
+      const m = JSON.parse(r.stdout) as { baseBytes: number; loadedBytes: number; peakBytes: number };
+      out.push({ sessionBytes: Math.max(0, m.loadedBytes - m.baseBytes), peakBytes: Math.max(0, m.peakBytes - m.baseBytes) });
+      options.onStage?.(i + 1, stages.length);
+    }
+    return out;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function child(input: string, signal: AbortSignal | undefined): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(process.execPath, ['--expose-gc', fileURLToPath(MEMORY_CHILD)], { stdio: ['pipe', 'pipe', 'pipe'], ...(signal ? { signal } : {}) });
+    let stdout = '';
+    let stderr = '';
+    c.stdout.on('data', (d: Buffer) => (stdout += d));
+    c.stderr.on('data', (d: Buffer) => (stderr += d));
+    c.on('error', (e) => (signal?.aborted ? reject(new VerifyError('VERIFY_INTERRUPTED', 'verify was interrupted')) : reject(new VerifyError('VERIFY_RUN_FAILED', `cannot start a process to measure stage memory: ${e.message}`, { cause: e }))));
+    c.on('close', (code) => resolve({ code, stdout, stderr }));
+    // A child that fails early closes its stdin: its exit code and stderr say why, not EPIPE.
+    c.stdin.on('error', () => {});
+    c.stdin.end(input);
+  });
 }
 
 /** One profiled frame: ORT's kernel events as spans named by node, placed on the stage's node track. */

@@ -5,19 +5,23 @@ import { randomFeeds, splitModel, type LoadedModel } from '@dnnpart/onnx-graph';
 import { VerifyError } from './errors.js';
 import { quantile } from './_stats.js';
 import { calibrateHost, calibrationSeconds, capacityEfficiency, handoffMs, hostPipelinePeriodMs, stageCores, type HostCalibration } from './host.js';
-import { runPipeline, timeBackToBack, type Handoff, type Span, type StageRunnable } from './measure.js';
+import { measureStageMemory, runPipeline, timeBackToBack, type Handoff, type Span, type StageMemory, type StageRunnable } from './measure.js';
 
 export const VERIFY_SCHEMA = 'dnnpart/verify@1';
 /** Stages predicted under this many ms get a note on this host's pipeline prediction (PaddleOCR's classifier cut in 2-4 on the bench). */
 const SHORT_STAGE_MS = 0.5;
 /** A stage whose one-thread time over its time at the plan's threads is below this gets a note: its extra threads slow it down. */
 const SLOWER_SPEEDUP = 0.9;
+/** A stage whose plan memory is this far below its measured peak gets a note. */
+const MEMORY_UNDER = 0.25;
 
 /** What the plan predicts for a stage (from the plan file, or evaluatePlan on a problem). */
 export interface StagePrediction {
   readonly computeMs: number;
   readonly kernelMs?: number;
   readonly boundaryMs?: number;
+  /** The plan's memory of the stage on its board (the solver's: its nodes' parameter and output bytes). */
+  readonly memoryBytes?: number;
 }
 
 export interface VerifyOptions {
@@ -51,6 +55,8 @@ export interface VerifyOptions {
   readonly host?: HostCalibration | false;
   /** One profiled frame adds a span per ONNX kernel to the timeline. */
   readonly nodeTrace?: boolean;
+  /** Measure each stage's memory in a process of its own (measureStageMemory), beside the plan's memory of it. */
+  readonly memory?: boolean;
   /**
    * The whole model's predicted time on `boards`, the boards of the plan that stand for this machine
    * with one profile made here (one board, or copies of it): the whole model is then timed in the
@@ -85,6 +91,12 @@ export interface VerifyStage {
   readonly error: number | null;
   /** predicted x reference.ratio / measured - 1: the error left once the machine's speed now is taken into account (with a reference; null for a stage of another board). */
   readonly scaledError?: number | null;
+  /** With the memory option: the plan's memory of the stage (null when the plan has none). */
+  readonly predictedMemoryBytes?: number | null;
+  /** With the memory option: what the stage took in a process of its own. */
+  readonly memory?: StageMemory;
+  /** predictedMemoryBytes / memory.peakBytes - 1. */
+  readonly memoryError?: number | null;
 }
 
 /** The whole model timed in the same runs as the stages, against its prediction. */
@@ -284,6 +296,13 @@ export async function verifyPlan(
     }
     notes.push('the plan carries no prediction: measured figures only (give --system or --problem to predict)');
   }
+  const memory = options.memory
+    ? await measureStageMemory(stages, b2b.tensors, {
+      threads: options.threads, ...(options.signal ? { signal: options.signal } : {}),
+      onStage: (d, t) => progress('stage memory', d, t),
+    })
+    : null;
+  for (const [i, m] of (memory ?? []).entries()) if (typeof m === 'string') notes.push(`stage ${i}'s memory was not measured: ${m}`);
   const handoff = options.handoff ?? 'transfer';
   // What each stage's extra threads buy it, for this host's prediction of the shared cores (stageCores).
   const single = options.threads > 1 && options.pipelineFrames > 0 && predicted !== null && options.host !== false
@@ -358,8 +377,15 @@ export async function verifyPlan(
       measuredMs, p90Ms: quantile(b2b.stageMs[i]!, 0.9), minMs: Math.min(...b2b.stageMs[i]!), cpuMs: quantile(b2b.stageCpuMs[i]!, 0.5), error: rel(p?.computeMs ?? null, measuredMs),
       ...(single ? { singleThreadMs: quantile(single.stageMs[i]!, 0.5) } : {}),
       ...(ref ? { scaledError: rel(p && scale(i) !== null ? p.computeMs * scale(i)! : null, measuredMs) } : {}),
+      ...(memory && typeof memory[i] === 'object' ? { predictedMemoryBytes: p?.memoryBytes ?? null, memory: memory[i], memoryError: rel(p?.memoryBytes ?? null, memory[i].peakBytes) } : {}),
     };
   });
+  // The plan's memory counts each node's weights once and every output it makes; onnxruntime keeps
+  // reordered and prepacked copies of weights and an arena for the activations.
+  const under = vStages.filter((x) => x.memoryError !== undefined && x.memoryError !== null && x.memoryError < -MEMORY_UNDER);
+  if (under.length > 0) {
+    notes.push(`the plan's memory of ${under.length === 1 ? 'stage' : 'stages'} ${under.map((x) => x.index).join(', ')} is ${under.map((x) => `${(-x.memoryError! * 100).toFixed(0)} %`).join(', ')} below what ${under.length === 1 ? 'it' : 'they'} took here in a process of ${under.length === 1 ? 'its' : 'their'} own: a board whose memory the plan fills may not hold ${under.length === 1 ? 'it' : 'them'}; leave that much room in the boards' memoryBytes`);
+  }
   // Stages that their extra threads slow down: small kernels whose threads wait on each other more than they share.
   const slower = vStages.filter((x) => x.singleThreadMs !== undefined && x.singleThreadMs / x.measuredMs < SLOWER_SPEEDUP);
   if (slower.length > 0) {

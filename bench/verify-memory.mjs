@@ -1,0 +1,150 @@
+// The plan's memory of each stage against what the stage takes (dnnpart verify's memory check).
+//
+// For the zoo's networks and the real exported models: the system join as `dnnpart solve --system`
+// builds it (two described boards; a node's memory is its parameter and output bytes), plans of 1, 2
+// and 3 stages cut along the node order at equal shares of that memory, and each stage measured by
+// verifyPlan's memory check: loaded and run in a Node process of its own, the resident memory its
+// session and its runs add to a process already running onnxruntime. Beside the plan's figure, two
+// others computed from the graph, to see what the measurement follows: the stage's parameter bytes
+// alone, and its parameters plus the most activation bytes alive at once when its nodes run in order.
+//
+//   node bench/verify-memory.mjs [--nets a,b] [--external a,b] [--stages 2,3] [--threads 1]
+// Built packages needed (npx turbo run build).
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { graphCosts, loadModel } from '@dnnpart/onnx-graph';
+import { evaluatePlan } from '@dnnpart/solver';
+import { buildZooModel, externalModels } from '@dnnpart/zoo';
+import { buildProblem, loadSystem, resolveSystem, verifyPlan } from '@dnnpart/report';
+
+const { values } = parseArgs({
+  options: {
+    nets: { type: 'string', default: 'resnet18,efficientnet_b0,googlenet,squeezenet1_1,mobilenet_v2,vgg16' },
+    external: { type: 'string', default: 'paddleocr-det,paddleocr-rec,paddleocr-cls,moonshine-encoder,moonshine-decoder,ddddocr-det,ddddocr-rec,silero-vad,oww-embedding' },
+    stages: { type: 'string', default: '2,3' },
+    threads: { type: 'string', default: '1' },
+  },
+});
+const list = (s) => s.split(',').map((x) => x.trim()).filter(Boolean);
+const MB = (b) => (b / 1048576).toFixed(1);
+const pct = (x) => (x === null || !Number.isFinite(x) ? '—' : `${x >= 0 ? '+' : ''}${(100 * x).toFixed(0)} %`);
+const threads = Number(values.threads);
+const tmp = await mkdtemp(join(tmpdir(), 'bench-memory-'));
+
+const models = [];
+for (const net of list(values.nets)) {
+  const file = join(tmp, `${net}.onnx`);
+  await writeFile(file, buildZooModel(net, { inputShape: [1, 3, 224, 224] }));
+  models.push({ name: net, file, input: '1x3x224x224' });
+}
+const ext = externalModels();
+for (const name of list(values.external)) {
+  const m = ext.find((x) => x.name === name);
+  if (!m?.available) {
+    console.error(`skipping ${name}: not installed`);
+    continue;
+  }
+  // Shapes, and the values an input must have (If conditions, sample rates), as the system file gives them.
+  const spec = Object.entries(m.inputs).map(([k, shape]) => `'${k}': '${shape.join('x')}${m.values[k] ? `:${m.values[k].join(',')}` : ''}'`);
+  models.push({ name, file: m.file, input: `{ ${spec.join(', ')} }` });
+}
+
+console.log(`# verify's memory check: the plan's memory of a stage against what it takes\n`);
+console.log(`Machine: ${cpus()[0]?.model.trim()}, ${cpus().length} cores; load ${loadavg().map((x) => x.toFixed(2)).join(' ')}; ${new Date().toISOString()}; ${threads} thread(s) a stage\n`);
+console.log('| model | stages | stage | nodes | plan MB (params + outputs) | params MB | params + peak live activations MB | measured: session MB | measured: peak MB | plan error | params + live error |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+
+const rows = [];
+for (const m of models) {
+  const sysFile = join(tmp, `${m.name}.yaml`);
+  await writeFile(sysFile, ['version: 1', `name: ${m.name}`, 'model:', `  file: ${m.file}`, `  input: ${m.input}`, 'boards:', '  - { id: a, describe: raspberry-pi-5 }', '  - { id: b, describe: raspberry-pi-5 }', '  - { id: c, describe: raspberry-pi-5 }', 'network: ethernet-1000base-t'].join('\n'));
+  let resolved;
+  try {
+    resolved = await resolveSystem(loadSystem(sysFile), { workDir: tmp });
+  } catch (e) {
+    console.error(`skipping ${m.name}: ${e.message}`);
+    continue;
+  }
+  const { problem } = buildProblem(resolved);
+  const model = await loadModel(m.file, { inputShapes: resolved.inputShapes });
+  const graph = model.graph;
+  const names = graph.nodes.map((n) => n.name);
+  const costs = graphCosts(graph).nodes;
+  const mem = new Map(problem.nodes.map((n) => [n.id, n.memoryBytes]));
+  for (const k of [1, ...list(values.stages).map(Number)]) {
+    // Equal shares of the plan's memory along the node order.
+    const total = names.reduce((a, n) => a + (mem.get(n) ?? 0), 0);
+    const stageOf = {};
+    let acc = 0;
+    let s = 0;
+    names.forEach((n, i) => {
+      if (s < k - 1 && acc >= (total * (s + 1)) / k && i > 0) s++;
+      stageOf[n] = s;
+      acc += mem.get(n) ?? 0;
+    });
+    const count = Math.max(...Object.values(stageOf)) + 1;
+    const boards = ['a', 'b', 'c'].slice(0, count);
+    const plan = boards.map((b, i) => ({ board: b, nodes: names.filter((n) => stageOf[n] === i) }));
+    const metrics = evaluatePlan({ ...problem, boardOrder: 'fixed' }, plan);
+    const predicted = metrics.stages.map((x) => ({ computeMs: x.computeMs, memoryBytes: x.memoryBytes }));
+    let result;
+    try {
+      ({ result } = await verifyPlan(model, m.file, stageOf, boards, predicted, { threads, runs: 2, warmup: 1, pipelineFrames: 0, memory: true }));
+    } catch (e) {
+      console.error(`${m.name}, ${count} stages: ${e.message}`);
+      continue;
+    }
+    for (const st of result.stages) {
+      const nodes = plan[st.index].nodes;
+      const params = nodes.reduce((a, n) => a + (costs.get(n)?.paramBytes ?? 0), 0);
+      const live = peakLive(graph, new Set(nodes));
+      const measured = st.memory.peakBytes;
+      const row = { model: m.name, stages: count, stage: st.index, nodes: nodes.length, plan: st.predictedMemoryBytes, params, live: params + live, session: st.memory.sessionBytes, peak: measured };
+      rows.push(row);
+      console.log(`| ${m.name} | ${count} | ${st.index} | ${nodes.length} | ${MB(row.plan)} | ${MB(params)} | ${MB(row.live)} | ${MB(row.session)} | ${MB(measured)} | ${pct(row.plan / measured - 1)} | ${pct(row.live / measured - 1)} |`);
+    }
+  }
+}
+
+// Summary: how far each predictor is from the measured peak, over every stage.
+const within = (key, r) => rows.filter((x) => Math.abs(x[key] / x.peak - 1) <= r).length;
+const ratios = (key) => rows.map((x) => x[key] / x.peak).sort((a, b) => a - b);
+const q = (xs, p) => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))];
+console.log('');
+for (const [key, label] of [['plan', 'the plan (params + every output)'], ['params', 'params alone'], ['live', 'params + peak live activations']]) {
+  const r = ratios(key);
+  console.log(`- ${label}: within 25 % of the measured peak for ${within(key, 0.25)} of ${rows.length} stages; predicted / measured: min ${q(r, 0).toFixed(2)}, median ${q(r, 0.5).toFixed(2)}, max ${r.at(-1).toFixed(2)}`);
+}
+await rm(tmp, { recursive: true, force: true });
+
+/** The most bytes of activations alive at once when a stage's nodes run in graph order (its inputs from the start, its outputs to the end). */
+function peakLive(graph, stage) {
+  const order = graph.nodes.filter((n) => stage.has(n.name));
+  const last = new Map();
+  order.forEach((n, i) => { for (const x of n.inputs) if (x) last.set(x, i); });
+  const isActivation = (t) => t && !t.isInitializer;
+  const alive = new Map();
+  // Inputs from outside the stage are alive from the start.
+  for (const n of order) for (const x of n.inputs) {
+    const t = graph.tensors.get(x);
+    if (isActivation(t) && !(t.producer && stage.has(t.producer))) alive.set(x, t.bytes);
+  }
+  let sum = [...alive.values()].reduce((a, b) => a + b, 0);
+  let peak = sum;
+  order.forEach((n, i) => {
+    for (const o of n.outputs) {
+      const t = graph.tensors.get(o);
+      if (isActivation(t) && !alive.has(o)) { alive.set(o, t.bytes); sum += t.bytes; }
+    }
+    peak = Math.max(peak, sum);
+    for (const [x, b] of alive) {
+      const t = graph.tensors.get(x);
+      // A tensor read later in the stage, or read outside it (a stage output), stays.
+      const readOutside = t.isGraphOutput || t.consumers.some((c) => !stage.has(c));
+      if (!readOutside && (last.get(x) ?? -1) <= i) { alive.delete(x); sum -= b; }
+    }
+  });
+  return peak;
+}
