@@ -132,6 +132,48 @@ describe('every field of a user file, wrong or left out', () => {
     expect(profileSweep.bad).toEqual([]);
   });
 
+  it('a board description and a link description the system names (solve --system)', async () => {
+    const root = fileURLToPath(new URL('../../../profiles/', import.meta.url));
+    const model = path.join(dir, 'sq-desc.onnx');
+    expect((await run(['zoo', 'export', 'squeezenet1_1', '--input', '1x3x64x64', '--output', model, '-q'])).code).toBe(0);
+    const sysFile = path.join(dir, 'd.system.yaml');
+    const solve = ['solve', '--system', sysFile, '--json', '-q', '--time-limit', '10'];
+    const board = path.join(dir, 'm.board.yaml');
+    writeFileSync(sysFile, YAML.stringify({ version: 1, model: { file: model, input: '1x3x64x64' }, boards: [{ id: 'a', describe: board }, { id: 'b', describe: 'jetson-orin-nano' }], network: 'ethernet-1000base-t' }));
+    // Prose (sources, notes) is free text: its wrong values are the type ones, which the walk still gives it.
+    const boards = await sweep(YAML.parse(readFileSync(path.join(root, 'boards', 'raspberry-pi-5.yaml'), 'utf8')) as Json, (p) => p[0] !== 'sources' || p.length < 2, board, asYaml, solve);
+    expect(boards.cases).toBeGreaterThan(150);
+    expect(boards.bad).toEqual([]);
+    const link = path.join(dir, 'm.link.yaml');
+    writeFileSync(sysFile, YAML.stringify({ version: 1, model: { file: model, input: '1x3x64x64' }, boards: [{ id: 'a', describe: 'raspberry-pi-5' }, { id: 'b', describe: 'jetson-orin-nano' }], network: link }));
+    const links = await sweep(YAML.parse(readFileSync(path.join(root, 'links', 'ethernet-1000base-t.yaml'), 'utf8')) as Json, (p) => p[0] !== 'sources' || p.length < 2, link, asYaml, solve);
+    expect(links.cases).toBeGreaterThan(80);
+    expect(links.bad).toEqual([]);
+  });
+
+  it('a model file with bytes cut off or overwritten (inspect)', async () => {
+    const model = path.join(dir, 'sq-bytes.onnx');
+    expect((await run(['zoo', 'export', 'squeezenet1_1', '--input', '1x3x64x64', '--output', model, '-q'])).code).toBe(0);
+    const base = readFileSync(model);
+    const file = path.join(dir, 'm.onnx');
+    // A fixed pseudo-random sequence: the same cases every run.
+    let seed = 12345;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const bad: string[] = [];
+    for (let i = 0; i < 48; i++) {
+      const b = Buffer.from(base);
+      let bytes: Buffer = b;
+      if (i % 3 === 0) bytes = b.subarray(0, Math.floor(rnd() * b.length));
+      else if (i % 3 === 1) for (let j = 0; j < 8; j++) b[Math.floor(rnd() * Math.min(b.length, 4096))] = Math.floor(rnd() * 256);
+      else for (let j = 0; j < 3; j++) b[Math.floor(rnd() * b.length)] = 0xff;
+      writeFileSync(file, bytes);
+      const r = await run(['inspect', file, '--json', '-q'], { cwd: dir });
+      const wrong = misbehaviour(r, file);
+      if (wrong) bad.push(`mutation ${i}: ${wrong}`);
+    }
+    expect(bad).toEqual([]);
+  });
+
   it('a plan given to split (split --plan)', async () => {
     const model = path.join(dir, 'sq-split.onnx');
     expect((await run(['zoo', 'export', 'squeezenet1_1', '--input', '1x3x64x64', '--output', model, '-q'])).code).toBe(0);
