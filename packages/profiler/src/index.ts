@@ -49,7 +49,7 @@ export { assertBoardName, boardDescriptionJsonSchema, boardEngines, listBoardDes
 export { linkDescriptionJsonSchema, listLinkDescriptions, loadLinkDescription, validateLinkDescription } from './link.js';
 export { boardFacts } from './board-facts.js';
 export { profileModel, type ProfileOptions, type ProgressEvent } from './measure.js';
-export { chooseModelThreads, type ThreadProbe } from './_threads.js';
+export { chooseModelThreads, THREAD_PROBE_SKIP_MS, type ThreadProbe } from './_threads.js';
 export { sessionOptions as profileSessionOptions } from './_session.js';
 export { analyticProfile, int8MacShare, float16MacShare, calibrateAnalytic, calibrateAnalyticPerOp, compareProfiles, type AnalyticOptions, type CalibrationFixed, type CalibrationResult, type OpClass, type ProfileComparison } from './analytic.js';
 export { SampledSensor, energyFromSamples, wallClockMs, type SamplerOptions, type Sensor, type SensorReading } from './sensor.js';

@@ -162,6 +162,7 @@ class StageHost {
     const sendEnd = nowMs();
     const ev: StageEvent & { kind: 'event' } = {
       kind: 'event', frame: f.frame, sentAt: f.sentAt, arrivedAt: f.arrivedAt, computeStart, computeEnd, sendStart, sendEnd, bytesIn: f.bytesIn, bytesOut: tensorBytes(forward),
+      rssBytes: process.memoryUsage().rss,
     };
     await this.write(encodeMessage(ev));
   }
@@ -409,6 +410,8 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
               receiver = undefined;
               const s = spec;
               const t0 = nowMs();
+              // The agent's resident memory before the stage is loaded: what the stage adds is measured from here.
+              const rssBeforeBytes = process.memoryUsage().rss;
               call.pause();
               openStage(bytes, s, log)
                 .then(({ session, threadsNote }) => {
@@ -416,7 +419,7 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
                   host = new StageHost(s, session, call, transport, maxMessageBytes, `stage ${s.stage} of run ${s.run}`);
                   stages.set(key, host);
                   log(`${host.label} deployed (${s.nodes ?? '?'} nodes, ${bytes.length} bytes, ${threadsNote}) -> ${s.next?.address ?? 'coordinator'}`);
-                  call.write(encodeMessage({ kind: 'ready', loadMs: nowMs() - t0, nowMs: nowMs() }));
+                  call.write(encodeMessage({ kind: 'ready', loadMs: nowMs() - t0, nowMs: nowMs(), rssBeforeBytes, rssLoadedBytes: process.memoryUsage().rss }));
                   call.resume();
                 })
                 .catch((e) => end(new RuntimeError('RUNTIME_STAGE_FAILED', `stage ${s.stage}: onnxruntime cannot load the stage model: ${runtimeMessage(e)}`)));

@@ -32,6 +32,8 @@ export interface StageHandle {
   /** The agent's clock minus ours (ms), from ping round trips. */
   readonly clockOffsetMs: number;
   readonly loadMs: number;
+  /** The agent's resident set size just before the stage was loaded and once it was (absent from agents before it). */
+  readonly rss?: { readonly beforeBytes: number; readonly loadedBytes: number };
   /** Estimate the agent's clock offset from sequential ping round trips (call when the coordinator is idle). */
   syncClock(pings?: number): Promise<void>;
   /** End the stage (half-close); the agent releases it. */
@@ -130,7 +132,11 @@ export function connectAgent(endpoint: AgentEndpoint, maxMessageBytes = 512 * (1
         const pings = new Map<number, (agentNow: number) => void>();
         let best = { rtt: Infinity, offset: 0 };
         let loadMs = 0;
+        let rss: { beforeBytes: number; loadedBytes: number } | undefined;
         const handle: StageHandle = {
+          get rss() {
+            return rss;
+          },
           get clockOffsetMs() {
             return best.offset;
           },
@@ -161,6 +167,7 @@ export function connectAgent(endpoint: AgentEndpoint, maxMessageBytes = 512 * (1
             switch (header.kind) {
               case 'ready':
                 loadMs = header.loadMs as number;
+                if (typeof header.rssBeforeBytes === 'number' && typeof header.rssLoadedBytes === 'number') rss = { beforeBytes: header.rssBeforeBytes, loadedBytes: header.rssLoadedBytes };
                 ready = true;
                 resolve(handle);
                 break;

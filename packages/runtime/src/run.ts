@@ -15,7 +15,7 @@ import { chromeTrace, type TraceSpan } from './trace.js';
 
 /** The part of a plan a run needs: what `dnnpart solve --json` writes. */
 export interface RunPlan {
-  readonly stages: readonly { readonly board: string; readonly nodes: readonly string[]; readonly computeMs?: number }[];
+  readonly stages: readonly { readonly board: string; readonly nodes: readonly string[]; readonly computeMs?: number; readonly memoryBytes?: number }[];
   readonly transfers?: readonly { readonly from: string; readonly to: string; readonly bytes: number; readonly ms: number }[];
   readonly throughputFps?: number;
   readonly latencyMs?: number;
@@ -418,6 +418,14 @@ function summarise(c: Collected): RunOutput {
       spans.push({ track: d.board, name: 'send', frame: e.frame, start: local(d, e.sendStart) - c.t0, end: local(d, e.sendEnd) - c.t0 });
     }
     const from = prev ? prev.board : 'coordinator';
+    const rss = d.handle?.rss;
+    const rssAfter = d.events.map((e) => e.rssBytes).filter((x): x is number => typeof x === 'number');
+    const memory = rss ? {
+      loadedBytes: Math.max(0, rss.loadedBytes - rss.beforeBytes),
+      peakBytes: Math.max(0, rssAfter.reduce((a, x) => Math.max(a, x), rss.loadedBytes) - rss.beforeBytes),
+      // A plan file is the user's JSON: only a number is a prediction.
+      predictedBytes: typeof plan.stages[k]!.memoryBytes === 'number' ? plan.stages[k]!.memoryBytes! : null,
+    } : undefined;
     const predicted = (plan.transfers ?? []).filter((t) => t.to === d.board && (prev ? t.from === prev.board : true));
     const chosen = prev ? predicted : predicted.slice(0, 1);
     return {
@@ -433,6 +441,7 @@ function summarise(c: Collected): RunOutput {
         predictedMs: chosen.length > 0 ? chosen.reduce((s, t) => s + t.ms, 0) : null,
         predictedBytes: chosen.length > 0 ? chosen.reduce((s, t) => s + t.bytes, 0) : null,
       },
+      ...(memory ? { memory } : {}),
     };
   });
   const lastStage = deployed[deployed.length - 1]!;

@@ -79,6 +79,8 @@ export interface StageEvent {
   readonly sendEnd: number;
   readonly bytesIn: number;
   readonly bytesOut: number;
+  /** The agent's resident set size right after the frame was sent on (absent from agents before it). */
+  readonly rssBytes?: number;
 }
 
 /** Measured next to predicted, for one stage. */
@@ -102,6 +104,13 @@ export interface StageResult {
     readonly predictedMs: number | null;
     readonly predictedBytes: number | null;
   };
+  /**
+   * The resident memory of the agent's process that the stage added: once loaded (`loadedBytes`) and
+   * the most after any frame (`peakBytes`), from just before it was deployed, beside the plan's memory
+   * of the stage. With other stages on the same agent, what they added meanwhile is in it too. Absent
+   * when the agent does not report it (versions before it).
+   */
+  readonly memory?: { readonly loadedBytes: number; readonly peakBytes: number; readonly predictedBytes: number | null };
 }
 
 /**

@@ -245,6 +245,13 @@ export function waitingLines(stages: RunOutput['stages']): string[] {
     .map((s) => `transfer into stage ${s.stage}: ${fixed(s.transferIn.measuredMs)} ms from send to arrival, ${fixed(s.transferIn.waitingMs!)} ms of it while ${s.agent} computed other frames (its link's own time: ${fixed(s.transferIn.measuredMs - s.transferIn.waitingMs!)} ms)`);
 }
 
+/** What each stage added to its agent's memory, beside the plan's memory of it (agents that report it). */
+export function memoryLine(stages: RunOutput['stages']): string[] {
+  const known = stages.filter((s) => s.memory);
+  if (known.length === 0) return [];
+  return [`memory each stage added to its agent (loaded / most after a frame; the plan's): ${known.map((s) => `stage ${s.stage} on ${s.agent} ${si(s.memory!.loadedBytes, 'B')} / ${si(s.memory!.peakBytes, 'B')} (${s.memory!.predictedBytes === null ? '—' : si(s.memory!.predictedBytes, 'B')})`).join(', ')}`];
+}
+
 /** A run for people: measured beside predicted. */
 export function formatRun(r: RunOutput, traceFile?: string): string {
   const pct = (m: number, p: number | null) => (p ? `${m >= p ? '+' : ''}${(((m - p) / p) * 100).toFixed(1)}%` : '—');
@@ -262,6 +269,7 @@ export function formatRun(r: RunOutput, traceFile?: string): string {
       s.transferIn.from, si(s.transferIn.bytes, 'B'), fixed(s.transferIn.measuredMs), fixed(s.transferIn.predictedMs),
     ])),
     `outputs back from ${r.transferOut.from}: ${si(r.transferOut.bytes, 'B')} in ${fixed(r.transferOut.measuredMs)} ms`,
+    ...memoryLine(r.stages),
     ...waitingLines(r.stages),
     periodLine(r.period),
     ...(traceFile ? [`trace: ${traceFile} (open in chrome://tracing or ui.perfetto.dev)`] : []),
