@@ -107,8 +107,9 @@ export interface StageResult {
   /**
    * The resident memory of the agent's process that the stage added: once loaded (`loadedBytes`) and
    * the most after any frame (`peakBytes`), from just before it was deployed, beside the plan's memory
-   * of the stage. With other stages on the same agent, what they added meanwhile is in it too. Absent
-   * when the agent does not report it (versions before it).
+   * of the stage. The agent process's own growth: frames in flight and garbage not yet collected are in
+   * it, and with other stages on the same agent, what they added meanwhile. Absent when the agent does
+   * not report it (versions before it).
    */
   readonly memory?: { readonly loadedBytes: number; readonly peakBytes: number; readonly predictedBytes: number | null };
 }
