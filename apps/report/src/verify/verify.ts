@@ -12,6 +12,8 @@ export const VERIFY_SCHEMA = 'dnnpart/verify@1';
 const SHORT_STAGE_MS = 0.5;
 /** A stage whose one-thread time over its time at the plan's threads is below this gets a note: its extra threads slow it down. */
 const SLOWER_SPEEDUP = 0.9;
+/** What measuring a stage's memory in a process of its own takes, for --max-seconds (Node and onnxruntime start, the stage loads). */
+const MEMORY_SECONDS_PER_STAGE = 1;
 /** A stage whose plan memory is this far below its measured peak gets a note. */
 const MEMORY_UNDER = 0.25;
 
@@ -265,9 +267,11 @@ export async function verifyPlan(
     const cal = calibrate ? calibrationSeconds({ sessions: split.stages.length, ...capacityTarget(predicted, options.threads), threads: options.threads }) : 0;
     // A one-stage plan is its own reference: no extra run.
     const { reference: _ref, ...rest } = options;
-    const est = estimateSeconds(predicted.map((p) => p.computeMs), { ...rest, cores, ...(_ref && split.stages.length > 1 ? { reference: _ref } : {}) }) + cal;
+    // A Node process per stage for its memory: about a second each, loading included.
+    const mem = options.memory ? split.stages.length * MEMORY_SECONDS_PER_STAGE : 0;
+    const est = estimateSeconds(predicted.map((p) => p.computeMs), { ...rest, cores, ...(_ref && split.stages.length > 1 ? { reference: _ref } : {}) }) + cal + mem;
     if (est > options.maxSeconds) {
-      throw new VerifyError('VERIFY_TOO_SLOW', `verifying this plan would take about ${est.toFixed(0)} s by its prediction (${options.warmup + options.runs} frames of ${predicted.reduce((a, p) => a + p.computeMs, 0).toFixed(1)} ms back to back${options.pipelineFrames > 0 ? `, ${options.pipelineFrames + options.warmup} through the pipeline${repeats > 1 ? ` ${repeats} times` : ''}` : ''}${cal > 0 ? `, about ${cal.toFixed(0)} s calibrating this host` : ''}), over --max-seconds ${options.maxSeconds}; lower --runs${repeats > 1 ? ', --frames or --repeat' : ' or --frames'}, or raise --max-seconds`);
+      throw new VerifyError('VERIFY_TOO_SLOW', `verifying this plan would take about ${est.toFixed(0)} s by its prediction (${options.warmup + options.runs} frames of ${predicted.reduce((a, p) => a + p.computeMs, 0).toFixed(1)} ms back to back${options.pipelineFrames > 0 ? `, ${options.pipelineFrames + options.warmup} through the pipeline${repeats > 1 ? ` ${repeats} times` : ''}` : ''}${cal > 0 ? `, about ${cal.toFixed(0)} s calibrating this host` : ''}${mem > 0 ? `, about ${mem.toFixed(0)} s measuring stage memory` : ''}), over --max-seconds ${options.maxSeconds}; lower --runs${repeats > 1 ? ', --frames or --repeat' : ' or --frames'}, or raise --max-seconds`);
     }
   }
   const stages: StageRunnable[] = split.stages.map((s, i) => ({ bytes: s.bytes, inputs: s.inputs, outputs: s.outputs, label: `stage ${i} (${boards[i] ?? `stage${i}`})` }));
