@@ -137,7 +137,7 @@ function checkScale(system: ResolvedSystem, problem: Problem): void {
     if (board) {
       const i = Number(board[1]);
       const b = system.boards[i]!;
-      const field = b.spec.profile ? `boards[${i}].profile` : b.spec.measure ? `boards[${i}].measure` : `boards[${i}].describe`;
+      const { field } = boardSource(b, i);
       const what = b.profileFile ? path.basename(b.profileFile) : b.description?.file ? path.basename(b.description.file) : `the ${b.source} profile of ${b.spec.id}`;
       message = `${where(spec, field)}: ${what}: ${board[2] ? `${board[2]}: ` : ''}${e.detail}`;
     } else if (link) {
@@ -150,11 +150,16 @@ function checkScale(system: ResolvedSystem, problem: Problem): void {
   }
 }
 
+/** The system file's field a board's figures come from, and how to name them. */
+function boardSource(b: ResolvedBoard, i: number): { field: string; what: string } {
+  const field = b.spec.profile ? `boards[${i}].profile` : b.spec.measure ? `boards[${i}].measure` : `boards[${i}].describe`;
+  return { field, what: b.profileFile ? path.basename(b.profileFile) : `the ${b.source} profile of ${b.spec.id}` };
+}
+
 function problemBoard(system: ResolvedSystem, b: ResolvedBoard, i: number): ProblemBoard {
   const { spec, graph } = system;
-  const field = b.spec.profile ? `boards[${i}].profile` : b.spec.measure ? `boards[${i}].measure` : `boards[${i}].describe`;
+  const { field, what } = boardSource(b, i);
   const p = b.profile;
-  const what = b.profileFile ? path.basename(b.profileFile) : `the ${b.source} profile of ${b.spec.id}`;
   // An analytic profile is computed from this graph; a measured one must be of this very file.
   if (b.source === 'measured' && p.model.sha256.toLowerCase() !== system.modelSha256.toLowerCase()) {
     throw new SystemError(

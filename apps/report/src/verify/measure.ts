@@ -180,7 +180,7 @@ export interface StageMemory {
 
 /** Where the memory child sits: apps/report/worker, two levels above this file in src/ and in dist/. */
 const MEMORY_CHILD = new URL('../../worker/stage-memory.mjs', import.meta.url);
-/** Runs of a stage in its memory process: the arena grows to its size on the first, the rest hold a frame while the next runs. */
+/** Runs of a stage in its memory process: the arena grows to its size on the first; each run's outputs are held while the memory is read. */
 const MEMORY_RUNS = 3;
 
 /**
