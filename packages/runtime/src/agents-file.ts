@@ -33,7 +33,9 @@ export function parseAgentsFile(text: string, file: string, display: string = fi
   collectLines(doc.contents as YamlNode | null, '', lc, lines);
   const fail = (field: string, message: string): never => {
     let f = field;
-    while (f && lines[f] === undefined) f = f.replace(/(\.[^.[\]]+|\[\d+\])$/, '');
+    // Up to the nearest enclosing field that has a line; a top-level field has no parent (an empty
+    // file, a missing `version:`): stop there, with no line.
+    while (f && lines[f] === undefined) f = f.includes('.') || f.includes('[') ? f.replace(/(\.[^.[\]]+|\[\d+\])$/, '') : '';
     const line = lines[f];
     throw new RuntimeError('RUNTIME_AGENTS_FILE', `${display}${line !== undefined ? `:${line}` : ''}: ${field}: ${message}`);
   };

@@ -74,6 +74,11 @@ describe('dnnpart agents', () => {
     ['version: 1\nagents:\n  - id: a\n    address: "x:1"\n    tls: { ca: ca.pem }\n', 'bad.yaml:5: agents[0].tls.cert: missing (required): a PEM file path'],
     ['version: 1\nagents:\n  - id: a\n    adress: "x:1"\n', 'bad.yaml:4: agents[0].adress: unknown field (allowed: id, address, tokenFile, tls)'],
     ['version: 1\nagents: [\n', 'bad.yaml:3: not valid YAML'],
+    // A mistake in a top-level field that has no line (an empty file, a missing version) once hung the command.
+    ['', 'bad.yaml: version: an agents file is a mapping with version: 1 and agents: [...]'],
+    ['null\n', 'bad.yaml: version: an agents file is a mapping with version: 1 and agents: [...]'],
+    ['agents:\n  - { id: a, address: "x:1" }\n', 'bad.yaml: version: missing (required): version: 1'],
+    ['version: 1\n', 'bad.yaml: agents: must be a list of at least one agent { id, address }'],
   ])('an agents file with a mistake: %j', async (text, message) => {
     writeFileSync(path.join(dir, 'bad.yaml'), text);
     const r = await dnnpart(['agents', 'bad.yaml']);
