@@ -98,8 +98,24 @@ export function stageMapFromPlan(plan: RunPlan, model: LoadedModel, planName = '
   if (!Array.isArray(plan.stages) || plan.stages.length === 0) throw new RuntimeError('RUNTIME_PLAN', `${planName}: no stages (is it a plan of \`dnnpart solve --json\` with status optimal or feasible?)`);
   const known = new Set(model.graph.nodes.map((n) => n.name));
   const map: Record<string, number> = {};
+  // A plan file is the user's JSON: each figure the run sets a measurement beside must be a number.
+  const figure = (v: unknown, field: string) => {
+    if (v !== undefined && v !== null && !(typeof v === 'number' && Number.isFinite(v) && v >= 0)) throw new RuntimeError('RUNTIME_PLAN', `${planName}: ${field}: must be a number >= 0, got ${JSON.stringify(v)}`);
+  };
+  figure(plan.throughputFps, 'throughputFps');
+  figure(plan.latencyMs, 'latencyMs');
+  if (plan.transfers !== undefined && plan.transfers !== null) {
+    if (!Array.isArray(plan.transfers)) throw new RuntimeError('RUNTIME_PLAN', `${planName}: transfers: must be a list of { from, to, bytes, ms }`);
+    plan.transfers.forEach((t, k) => {
+      if (t === null || typeof t !== 'object' || typeof t.from !== 'string' || typeof t.to !== 'string') throw new RuntimeError('RUNTIME_PLAN', `${planName}: transfers[${k}]: must be { from, to, bytes, ms }`);
+      figure(t.bytes, `transfers[${k}].bytes`);
+      figure(t.ms, `transfers[${k}].ms`);
+    });
+  }
   plan.stages.forEach((s, k) => {
-    if (typeof s.board !== 'string' || !Array.isArray(s.nodes)) throw new RuntimeError('RUNTIME_PLAN', `${planName}: stages[${k}] needs board and nodes`);
+    if (s === null || typeof s !== 'object' || typeof s.board !== 'string' || !Array.isArray(s.nodes)) throw new RuntimeError('RUNTIME_PLAN', `${planName}: stages[${k}] needs board and nodes`);
+    figure(s.computeMs, `stages[${k}].computeMs`);
+    figure(s.memoryBytes, `stages[${k}].memoryBytes`);
     for (const n of s.nodes) {
       if (!known.has(n)) throw new RuntimeError('RUNTIME_PLAN', `${planName}: stages[${k}].nodes: node "${n}" is not in model ${model.graph.name}; was the plan made for another model?`);
       if (n in map) throw new RuntimeError('RUNTIME_PLAN', `${planName}: node "${n}" is in stages ${map[n]} and ${k}`);

@@ -287,6 +287,36 @@ function figureRows(label: string, f: VerifyFigures): string[][] {
   ];
 }
 
+/**
+ * What is wrong with a verify result's fields that the report reads (its file is JSON a user may have
+ * edited or cut short), as "field: what it must be", or undefined when they are all as verify writes them.
+ */
+function verifyResultProblem(r: VerifyResult): string | undefined {
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const num = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+  const numOrNull = (v: unknown) => v === null || num(v);
+  const check = (o: unknown, at: string, fields: Record<string, (v: unknown) => boolean>, optional: readonly string[] = []): string | undefined => {
+    if (!isObject(o)) return `${at}: must be an object`;
+    for (const [k, ok] of Object.entries(fields)) {
+      if (o[k] === undefined && optional.includes(k)) continue;
+      if (!ok(o[k])) return `${at}.${k}: must be ${ok === num ? 'a number' : ok === numOrNull ? 'a number or null' : 'as dnnpart verify writes it'}, got ${JSON.stringify(o[k]) ?? 'nothing'}`;
+    }
+    return undefined;
+  };
+  const figures = { measuredFps: num, measuredLatencyMs: num, predictedFps: numOrNull, predictedLatencyMs: numOrNull };
+  const str = (v: unknown) => typeof v === 'string';
+  return check(r.model, 'model', { name: str })
+    ?? check(r.machine, 'machine', { cpu: str })
+    ?? check(r.settings, 'settings', { threads: num, runs: num })
+    ?? check(r.backToBack, 'backToBack', figures)
+    ?? (r.pipeline === undefined ? undefined : check(r.pipeline, 'pipeline', { ...figures, cores: num, planFps: numOrNull, runs: (v) => Array.isArray(v) && v.every((x) => isObject(x) && num(x.fps)), host: (v) => isObject(v) && num(v.predictedFps) }, ['planFps', 'runs', 'host']))
+    ?? (r.reference === undefined ? undefined : check(r.reference, 'reference', { ratio: num }))
+    ?? r.stages.map((s, i) => check(s, `stages[${i}]`, {
+      index: num, board: str, nodes: num, predictedMs: numOrNull, measuredMs: num, p90Ms: num, scaledError: numOrNull, predictedMemoryBytes: numOrNull,
+      memory: (v) => isObject(v) && num(v.peakBytes),
+    }, ['scaledError', 'predictedMemoryBytes', 'memory'])).find((x) => x !== undefined);
+}
+
 /** A verify result file for the report: its pipeline figures as measured runs, and its stages. */
 export function readVerifyFile(file: string, given: string): { result: VerifyResult; measured: MeasuredRun[]; verified: VerifiedPlan } {
   const json = readJsonFlag('verify', file, given);
@@ -294,6 +324,8 @@ export function readVerifyFile(file: string, given: string): { result: VerifyRes
   if (typeof json !== 'object' || json === null || r.schema !== VERIFY_SCHEMA || !Array.isArray(r.stages) || typeof r.backToBack !== 'object') {
     throw new UsageError('CLI_BAD_VALUE', `--verify ${given}: not a dnnpart verify result (schema ${VERIFY_SCHEMA}); write one with dnnpart verify -o <file>`);
   }
+  const wrong = verifyResultProblem(r);
+  if (wrong) throw new UsageError('CLI_BAD_VALUE', `--verify ${given}: ${wrong}; write the file with dnnpart verify -o <file>`);
   const run = (label: string, f: VerifyFigures): MeasuredRun => ({
     plan: label, measuredFps: f.measuredFps, measuredLatencyMs: f.measuredLatencyMs,
     ...(f.predictedFps !== null ? { predictedFps: f.predictedFps } : {}), ...(f.predictedLatencyMs !== null ? { predictedLatencyMs: f.predictedLatencyMs } : {}),
