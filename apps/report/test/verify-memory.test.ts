@@ -39,6 +39,8 @@ describe('verify: each stage\'s memory in a process of its own', () => {
       expect(s.memory!.sessionBytes).toBeGreaterThan(0);
       expect(s.memory!.peakBytes).toBeGreaterThanOrEqual(s.memory!.sessionBytes);
       expect(s.memoryError).toBeCloseTo(s.predictedMemoryBytes! / s.memory!.peakBytes - 1, 12);
+      // Loaded as an agent loads it: from the graph onnxruntime's optimiser saved.
+      expect(s.memory!.preoptimised).toBe(true);
     }
     expect(s0!.predictedMemoryBytes).toBe(2_000_000);
     // The weights are resident once the session is made: the second stage holds at least its own,

@@ -7,7 +7,10 @@ import { ENGINES, type Engine } from './types.js';
 
 const USAGE = `usage: dnnpart-agent [--listen host:port] [--token-file f] [--tls-cert f --tls-key f --tls-ca f]
                      [--board name] [--max-tensor-bytes n] [--max-model-bytes n] [--queue-frames n] [--engines e,e]
+                     [--no-preoptimise]
 Serves Info, Profile, LinkTest and Stage over gRPC; listens on 127.0.0.1:7070 unless told otherwise.
+Each stage is loaded from the graph onnxruntime's optimiser saves (one copy of its weights);
+--no-preoptimise loads the stage model as sent.
 Example: dnnpart-agent --listen 0.0.0.0:7070 --token-file /etc/dnnpart/token`;
 
 export interface AgentFlags {
@@ -21,6 +24,8 @@ export interface AgentFlags {
   readonly maxModelBytes?: number;
   readonly queueFrames?: number;
   readonly engines?: readonly string[];
+  /** False: load each stage model as sent (AgentOptions.preoptimise). */
+  readonly preoptimise?: boolean;
 }
 
 /** Agent options from command-line flags (files read, combinations checked). */
@@ -37,6 +42,7 @@ export function agentOptionsFromFlags(f: AgentFlags, onLog?: (line: string) => v
     ...(f.maxModelBytes !== undefined ? { maxModelBytes: f.maxModelBytes } : {}),
     ...(f.queueFrames !== undefined ? { queueFrames: f.queueFrames } : {}),
     ...(f.engines ? { engines: f.engines as Engine[] } : {}),
+    ...(f.preoptimise === false ? { preoptimise: false } : {}),
     ...(onLog ? { onLog } : {}),
   };
 }
@@ -51,6 +57,10 @@ function parse(argv: readonly string[]): AgentFlags | 'help' {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--help' || a === '-h') return 'help';
+    if (a === '--no-preoptimise') {
+      out.preoptimise = false;
+      continue;
+    }
     const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
     const spec = names[flag];
     if (!spec) throw new RuntimeError('RUNTIME_BAD_OPTIONS', `unknown option ${flag} (see dnnpart-agent --help)`);

@@ -16,6 +16,7 @@ import { fromStatus, toStatus } from './_status.js';
 import { decodeMessage, encodeMessage, packTensors, tensorBytes, unpackTensors, type WireLimits } from './_wire.js';
 import { serverCredentials, tokenInterceptor, tokenMetadata, type TlsMaterial } from './credentials.js';
 import { RuntimeError, messageOf } from './errors.js';
+import { leanModel } from './lean-load.js';
 import { grpcClient, grpcTransport, type StageChannel, type Transport } from './transport.js';
 import type { AgentInfo, DeploySpec, Engine, LinkSample, StageEvent } from './types.js';
 import { AGENT_VERSION } from './version.js';
@@ -42,6 +43,12 @@ export interface AgentOptions {
   readonly transport?: Transport;
   /** One line per notable event (stage deployed, client refused...). */
   readonly onLog?: (line: string) => void;
+  /**
+   * Load each stage from the graph onnxruntime's optimiser saves, made in a process of its own, so
+   * that the stage keeps one copy of its weights (see lean-load.ts); default true. False loads the
+   * stage model as sent.
+   */
+  readonly preoptimise?: boolean;
 }
 
 /** A running agent. */
@@ -218,7 +225,22 @@ class StageHost {
  * count a profile here would take (all cores, or 1 when that runs it 10 % faster: small kernels),
  * so it runs as its profile was made; when that cannot be tried, at onnxruntime's default.
  */
-async function openStage(bytes: Uint8Array, s: DeploySpec, log: (line: string) => void): Promise<{ session: ort.InferenceSession; threadsNote: string }> {
+async function openStage(
+  sent: Uint8Array, s: DeploySpec, preoptimise: boolean, log: (line: string) => void,
+): Promise<{ session: ort.InferenceSession; threadsNote: string; preoptimised: boolean }> {
+  const lean = preoptimise ? await leanModel(sent) : { bytes: sent, preoptimised: false, note: 'loaded as sent (preoptimise off)' };
+  log(`stage ${s.stage}: ${lean.note}`);
+  if (!lean.preoptimised) return { ...(await openSession(sent, s, log)), preoptimised: false };
+  try {
+    return { ...(await openSession(lean.bytes, s, log)), preoptimised: true };
+  } catch (e) {
+    // A saved graph onnxruntime cannot load back is its own failure, not the stage's: load it as sent.
+    log(`stage ${s.stage}: onnxruntime cannot load its own optimised graph (${runtimeMessage(e)}); loaded as sent`);
+    return { ...(await openSession(sent, s, log)), preoptimised: false };
+  }
+}
+
+async function openSession(bytes: Uint8Array, s: DeploySpec, log: (line: string) => void): Promise<{ session: ort.InferenceSession; threadsNote: string }> {
   if (s.threads === undefined) {
     try {
       // The session the choice was timed on, kept open: a large stage is loaded once.
@@ -251,6 +273,7 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
   // Frames carry several tensors; each one is checked against maxTensorBytes in _wire.ts.
   const maxMessageBytes = Math.min(2 ** 31 - 1, Math.max(4 * limits.maxTensorBytes, 8 * MIB) + MIB);
   const log = options.onLog ?? (() => {});
+  const preoptimise = options.preoptimise ?? true;
   const transport = options.transport ?? grpcTransport;
   const board = options.board ?? boardName();
   const probed = options.engines ? { providers: [] as string[], engines: [...options.engines] } : await probeEngines();
@@ -413,13 +436,13 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
               // The agent's resident memory before the stage is loaded: what the stage adds is measured from here.
               const rssBeforeBytes = process.memoryUsage().rss;
               call.pause();
-              openStage(bytes, s, log)
-                .then(({ session, threadsNote }) => {
+              openStage(bytes, s, preoptimise, log)
+                .then(({ session, threadsNote, preoptimised }) => {
                   if (over) return void session.release();
                   host = new StageHost(s, session, call, transport, maxMessageBytes, `stage ${s.stage} of run ${s.run}`);
                   stages.set(key, host);
                   log(`${host.label} deployed (${s.nodes ?? '?'} nodes, ${bytes.length} bytes, ${threadsNote}) -> ${s.next?.address ?? 'coordinator'}`);
-                  call.write(encodeMessage({ kind: 'ready', loadMs: nowMs() - t0, nowMs: nowMs(), rssBeforeBytes, rssLoadedBytes: process.memoryUsage().rss }));
+                  call.write(encodeMessage({ kind: 'ready', loadMs: nowMs() - t0, nowMs: nowMs(), rssBeforeBytes, rssLoadedBytes: process.memoryUsage().rss, preoptimised }));
                   call.resume();
                 })
                 .catch((e) => end(new RuntimeError('RUNTIME_STAGE_FAILED', `stage ${s.stage}: onnxruntime cannot load the stage model: ${runtimeMessage(e)}`)));

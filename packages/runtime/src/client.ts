@@ -33,7 +33,7 @@ export interface StageHandle {
   readonly clockOffsetMs: number;
   readonly loadMs: number;
   /** The agent's resident set size just before the stage was loaded and once it was (absent from agents before it). */
-  readonly rss?: { readonly beforeBytes: number; readonly loadedBytes: number };
+  readonly rss?: { readonly beforeBytes: number; readonly loadedBytes: number; readonly preoptimised?: boolean };
   /** Estimate the agent's clock offset from sequential ping round trips (call when the coordinator is idle). */
   syncClock(pings?: number): Promise<void>;
   /** End the stage (half-close); the agent releases it. */
@@ -132,7 +132,7 @@ export function connectAgent(endpoint: AgentEndpoint, maxMessageBytes = 512 * (1
         const pings = new Map<number, (agentNow: number) => void>();
         let best = { rtt: Infinity, offset: 0 };
         let loadMs = 0;
-        let rss: { beforeBytes: number; loadedBytes: number } | undefined;
+        let rss: { beforeBytes: number; loadedBytes: number; preoptimised?: boolean } | undefined;
         const handle: StageHandle = {
           get rss() {
             return rss;
@@ -167,7 +167,9 @@ export function connectAgent(endpoint: AgentEndpoint, maxMessageBytes = 512 * (1
             switch (header.kind) {
               case 'ready':
                 loadMs = header.loadMs as number;
-                if (typeof header.rssBeforeBytes === 'number' && typeof header.rssLoadedBytes === 'number') rss = { beforeBytes: header.rssBeforeBytes, loadedBytes: header.rssLoadedBytes };
+                if (typeof header.rssBeforeBytes === 'number' && typeof header.rssLoadedBytes === 'number') {
+                  rss = { beforeBytes: header.rssBeforeBytes, loadedBytes: header.rssLoadedBytes, ...(typeof header.preoptimised === 'boolean' ? { preoptimised: header.preoptimised } : {}) };
+                }
                 ready = true;
                 resolve(handle);
                 break;

@@ -441,6 +441,7 @@ function summarise(c: Collected): RunOutput {
       peakBytes: Math.max(0, rssAfter.reduce((a, x) => Math.max(a, x), rss.loadedBytes) - rss.beforeBytes),
       // A plan file is the user's JSON: only a number is a prediction.
       predictedBytes: typeof plan.stages[k]!.memoryBytes === 'number' ? plan.stages[k]!.memoryBytes! : null,
+      ...(rss.preoptimised !== undefined ? { preoptimised: rss.preoptimised } : {}),
     } : undefined;
     const predicted = (plan.transfers ?? []).filter((t) => t.to === d.board && (prev ? t.from === prev.board : true));
     const chosen = prev ? predicted : predicted.slice(0, 1);

@@ -109,9 +109,11 @@ export interface StageResult {
    * the most after any frame (`peakBytes`), from just before it was deployed, beside the plan's memory
    * of the stage. The agent process's own growth: frames in flight and garbage not yet collected are in
    * it, and with other stages on the same agent, what they added meanwhile. Absent when the agent does
-   * not report it (versions before it).
+   * not report it (versions before it). `preoptimised`: the agent loaded the graph onnxruntime's
+   * optimiser saved (one copy of the weights) rather than the stage model as sent; absent from agents
+   * before it.
    */
-  readonly memory?: { readonly loadedBytes: number; readonly peakBytes: number; readonly predictedBytes: number | null };
+  readonly memory?: { readonly loadedBytes: number; readonly peakBytes: number; readonly predictedBytes: number | null; readonly preoptimised?: boolean };
 }
 
 /**

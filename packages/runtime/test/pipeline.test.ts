@@ -15,7 +15,8 @@ const dir = mkdtempSync(path.join(tmpdir(), 'dnnpart-runtime-'));
 
 beforeAll(async () => {
   ensureBuilt();
-  agents = await Promise.all(['a', 'b', 'c'].map((id) => spawnAgent(id)));
+  // c loads each stage as sent; a and b from onnxruntime's saved optimised graph (the default).
+  agents = await Promise.all(['a', 'b', 'c'].map((id) => spawnAgent(id, id === 'c' ? ['--no-preoptimise'] : [])));
 });
 afterAll(async () => {
   await Promise.all(agents.map((a) => a.kill()));
@@ -102,6 +103,7 @@ describe('pipelined runs', () => {
       expect(s.memory!.predictedBytes).toBe(1e6 * (k + 1));
       expect(s.memory!.loadedBytes).toBeGreaterThanOrEqual(0);
       expect(s.memory!.peakBytes).toBeGreaterThanOrEqual(s.memory!.loadedBytes);
+      expect([s.agent, s.memory!.preoptimised]).toEqual([s.agent, s.agent !== 'c']);
     }
     const timed = [...r.stages.flatMap((s) => [s.computeMs.measured, Math.max(0, s.transferIn.measuredMs - s.transferIn.waitingMs!)]), r.transferOut.measuredMs];
     expect(r.period.slowest.ms).toBe(Math.max(...timed));

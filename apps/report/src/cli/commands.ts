@@ -171,6 +171,7 @@ export const commands: readonly CommandSpec[] = [
       { name: 'tls-ca', type: 'string', placeholder: '<pem>', help: 'the CA that clients\' certificates must chain to' },
       { name: 'board', type: 'string', placeholder: '<name>', help: 'board name in its facts and profiles (default: the host name)' },
       { name: 'max-tensor-bytes', type: 'number', placeholder: '<n>', help: 'refuse frames with a larger tensor (default 64 MiB)' },
+      { name: 'preoptimise', type: 'boolean', help: 'load each stage from the graph onnxruntime\'s optimiser saves, made in a process of its own: one copy of the weights instead of up to three, same kernels (default: on; --no-preoptimise: load the stage model as sent)' },
     ],
     example: 'dnnpart agent --listen 0.0.0.0:7070 --token-file /etc/dnnpart/token',
   },

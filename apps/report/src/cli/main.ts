@@ -148,6 +148,7 @@ const handlers: Record<string, Handler> = {
         ...opt('tlsCa', str(a, 'tls-ca')),
         ...opt('board', str(a, 'board')),
         ...opt('maxTensorBytes', num(a, 'max-tensor-bytes')),
+        ...(a.options.preoptimise === false ? { preoptimise: false } : {}),
       },
       ctx,
     ),

@@ -36,6 +36,8 @@ export interface AgentCommandOptions {
   readonly tlsCa?: string;
   readonly board?: string;
   readonly maxTensorBytes?: number;
+  /** False: load each stage model as sent, not onnxruntime's saved optimised graph (AgentOptions.preoptimise). */
+  readonly preoptimise?: boolean;
 }
 
 /** `dnnpart agent`: serve Info, Profile, LinkTest and Stage until interrupted. */
@@ -48,6 +50,7 @@ export async function agent(opts: AgentCommandOptions, ctx: CommandContext): Pro
     ...(tls === 3 ? { tls: readTlsFiles({ cert: resolvePath(ctx, opts.tlsCert!), key: resolvePath(ctx, opts.tlsKey!), ca: resolvePath(ctx, opts.tlsCa!) }, '--tls') } : {}),
     ...(opts.board ? { board: opts.board } : {}),
     ...(opts.maxTensorBytes !== undefined ? { maxTensorBytes: opts.maxTensorBytes } : {}),
+    ...(opts.preoptimise === false ? { preoptimise: false } : {}),
     onLog: (line) => ctx.progress.note(`agent: ${line}`),
   });
   // Serve until Ctrl-C; an agent has no other end.
@@ -249,7 +252,7 @@ export function waitingLines(stages: RunOutput['stages']): string[] {
 export function memoryLine(stages: RunOutput['stages']): string[] {
   const known = stages.filter((s) => s.memory);
   if (known.length === 0) return [];
-  return [`memory each stage added to its agent (loaded / most after a frame; the plan's): ${known.map((s) => `stage ${s.stage} on ${s.agent} ${si(s.memory!.loadedBytes, 'B')} / ${si(s.memory!.peakBytes, 'B')} (${s.memory!.predictedBytes === null ? '—' : si(s.memory!.predictedBytes, 'B')})`).join(', ')}`];
+  return [`memory each stage added to its agent (loaded / most after a frame; the plan's): ${known.map((s) => `stage ${s.stage} on ${s.agent} ${si(s.memory!.loadedBytes, 'B')} / ${si(s.memory!.peakBytes, 'B')} (${s.memory!.predictedBytes === null ? '—' : si(s.memory!.predictedBytes, 'B')})${s.memory!.preoptimised === false ? ' loaded as sent' : ''}`).join(', ')}`];
 }
 
 /** A run for people: measured beside predicted. */

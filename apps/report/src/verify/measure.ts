@@ -12,6 +12,7 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { runtimeMessage } from '@dnnpart/onnx-graph';
 import { glueChainModel, preallocatedFetches, type ChromeTraceSpan } from '@dnnpart/profiler';
+import { leanModel } from '@dnnpart/runtime';
 import { VerifyError } from './errors.js';
 import { median } from './_stats.js';
 import { stageSessionOptions } from '../../worker/session-options.mjs';
@@ -176,6 +177,11 @@ export interface StageMemory {
   readonly sessionBytes: number;
   /** The most over its runs: the session, its activation arena, and the outputs handed back. */
   readonly peakBytes: number;
+  /**
+   * Loaded as an agent loads it: from the graph onnxruntime's optimiser saved (one copy of the
+   * weights; true), or as split (false: the optimiser could not save it, or its graph was larger).
+   */
+  readonly preoptimised: boolean;
 }
 
 /** Where the memory child sits: apps/report/worker, two levels above this file in src/ and in dist/. */
@@ -185,7 +191,7 @@ const MEMORY_RUNS = 3;
 
 /**
  * Each stage's memory, each in a Node process of its own (a board's agent runs one stage in its
- * process): the stage model and its inputs (`tensors`: the last frame timeBackToBack ran) are handed
+ * process), loaded as an agent loads it (runtime's leanModel): the stage model and its inputs (`tensors`: the last frame timeBackToBack ran) are handed
  * to worker/stage-memory.mjs, which reports the resident set size its session and runs added.
  */
 export async function measureStageMemory(
@@ -201,7 +207,10 @@ export async function measureStageMemory(
     for (const [i, s] of stages.entries()) {
       checkAbort(options.signal);
       const model = path.join(dir, `stage-${i}.onnx`);
-      await writeFile(model, s.bytes);
+      // The stage as an agent loads it (dnnpart agent's default): the optimiser's saved graph.
+      const lean = await leanModel(s.bytes, options.signal ? { signal: options.signal } : {});
+      checkAbort(options.signal);
+      await writeFile(model, lean.bytes);
       const missing = s.inputs.find((name) => !tensors.has(name));
       if (missing !== undefined) throw new VerifyError('VERIFY_RUN_FAILED', `${s.label}: no tensor "${missing}" from the stages before it to measure its memory with`);
       // A string tensor has no bytes to hand over: that stage's memory is not measured (said why).
@@ -224,7 +233,7 @@ export async function measureStageMemory(
       const r = await child(JSON.stringify({ model, warm, threads: options.threads, runs: MEMORY_RUNS, inputs }), options.signal);
       if (r.code !== 0) throw new VerifyError('VERIFY_RUN_FAILED', `${s.label}: measuring its memory in a process of its own failed: ${r.stderr.trim().split('\n').pop() || `exit ${r.code}`}`);
       const m = JSON.parse(r.stdout) as { baseBytes: number; loadedBytes: number; peakBytes: number };
-      out.push({ sessionBytes: Math.max(0, m.loadedBytes - m.baseBytes), peakBytes: Math.max(0, m.peakBytes - m.baseBytes) });
+      out.push({ sessionBytes: Math.max(0, m.loadedBytes - m.baseBytes), peakBytes: Math.max(0, m.peakBytes - m.baseBytes), preoptimised: lean.preoptimised });
       options.onStage?.(i + 1, stages.length);
     }
     return out;

@@ -12,8 +12,11 @@ export const VERIFY_SCHEMA = 'dnnpart/verify@1';
 const SHORT_STAGE_MS = 0.5;
 /** A stage whose one-thread time over its time at the plan's threads is below this gets a note: its extra threads slow it down. */
 const SLOWER_SPEEDUP = 0.9;
-/** What measuring a stage's memory in a process of its own takes, for --max-seconds (Node and onnxruntime start, the stage loads). */
-const MEMORY_SECONDS_PER_STAGE = 1;
+/**
+ * What measuring a stage's memory takes, for --max-seconds: two processes (onnxruntime's optimiser
+ * saves the stage's graph, as an agent has it done; then the stage loads and runs), each about a second.
+ */
+const MEMORY_SECONDS_PER_STAGE = 2;
 /** A stage whose plan memory is this far below its measured peak gets a note. */
 const MEMORY_UNDER = 0.25;
 
