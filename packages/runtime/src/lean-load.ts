@@ -33,7 +33,7 @@ export interface LeanModel {
 }
 
 export interface LeanOptions {
-  /** Longest the optimiser's process may take before the model is loaded as given; default 10 min. */
+  /** Longest the optimiser's process may take before the model is loaded as given; default LEAN_TIMEOUT_MS. */
   readonly timeoutMs?: number;
   /** Stops the optimiser's process; the model is then given back as sent. */
   readonly signal?: AbortSignal;
@@ -42,6 +42,11 @@ export interface LeanOptions {
 /** A saved graph at most this much larger than its model, plus LEAN_SLACK_BYTES, is used (see the top). */
 export const LEAN_MAX_GROWTH = 1.25;
 const LEAN_SLACK_BYTES = 65536;
+/**
+ * The optimiser's process past this is stopped and the model loaded as given: 2 min, well within a
+ * run's deploy deadline (VGG-16's 528 MB of weights took 17 s here, most of it writing the graph out).
+ */
+export const LEAN_TIMEOUT_MS = 120_000;
 
 // Run by `node --input-type=module -e`: argv[1] is onnxruntime-node's entry, argv[2] the model, argv[3]
 // where the optimised graph goes. Sessions options as the stage's, one thread (threads change no
@@ -84,13 +89,13 @@ export async function leanModel(bytes: Uint8Array, options: LeanOptions = {}): P
       execFile(
         process.execPath,
         ['--input-type=module', '-e', OPTIMISER, ortEntry(), input, output],
-        { timeout: options.timeoutMs ?? 600_000, maxBuffer: 1 << 20, windowsHide: true, ...(options.signal ? { signal: options.signal } : {}) },
+        { timeout: options.timeoutMs ?? LEAN_TIMEOUT_MS, maxBuffer: 1 << 20, windowsHide: true, ...(options.signal ? { signal: options.signal } : {}) },
         (err, _stdout, stderr) => {
           if (!err) return resolve(null);
           // onnxruntime's words, without its source paths and C++ signatures, nor this temporary file.
           const line = runtimeMessage(String(stderr).trim().split('\n')[0] ?? '').replace(`Load model from ${input} failed:`, '').split(input).join('the model').trim();
           if (options.signal?.aborted) return resolve('interrupted');
-          resolve(err.killed ? `the optimiser took over ${((options.timeoutMs ?? 600_000) / 1000).toFixed(0)} s` : line || err.message.split('\n')[0]!);
+          resolve(err.killed ? `the optimiser took over ${(options.timeoutMs ?? LEAN_TIMEOUT_MS) / 1000} s` : line || err.message.split('\n')[0]!);
         },
       );
     });

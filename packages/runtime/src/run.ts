@@ -41,7 +41,10 @@ export interface RunOptions {
   readonly engines?: Readonly<Record<string, Engine>>;
   /** Stop when no frame makes progress for this long; default 15 s. */
   readonly stallTimeoutMs?: number;
-  /** Deploying all stages; default 120 s. */
+  /**
+   * Deploying all stages; default 300 s (an agent has onnxruntime's optimiser save each stage's graph
+   * first, up to LEAN_TIMEOUT_MS: VGG-16's 528 MB took 17 s here).
+   */
   readonly deployTimeoutMs?: number;
   /** The whole run (the Stage calls' deadline); default 30 min. */
   readonly runTimeoutMs?: number;
@@ -227,7 +230,7 @@ export async function runPlan(o: RunOptions): Promise<RunOutput> {
     const sentAt = new Map<number, number>();
 
     progress(`deploying ${split.stages.length} stages`);
-    const deployDeadline = o.deployTimeoutMs ?? 120_000;
+    const deployDeadline = o.deployTimeoutMs ?? 300_000;
     const last = split.stages.length - 1;
     for (const [k, s] of split.stages.entries()) {
       deployed.push({ index: k, board: o.plan.stages[k]!.board, client: clients.get(o.plan.stages[k]!.board)!, events: [] });

@@ -61,6 +61,14 @@ describe('leanModel', () => {
     expect(lean.note).toMatch(/^loaded as sent: onnxruntime's optimised graph is \d+\.\d MB against \d+\.\d MB \(weights copied into subgraphs\)$/);
   });
 
+  it('stops an optimiser that takes longer than its limit, and gives the model back as sent', async () => {
+    const bytes = buildZooModel('squeezenet1_1');
+    const lean = await leanModel(bytes, { timeoutMs: 1 });
+    expect(lean.preoptimised).toBe(false);
+    expect(lean.bytes).toBe(bytes);
+    expect(lean.note).toBe('loaded as sent: onnxruntime could not save its optimised graph (the optimiser took over 0.001 s)');
+  });
+
   it('stops the optimiser when asked, and gives the model back as sent', async () => {
     const bytes = buildZooModel('squeezenet1_1');
     const ac = new AbortController();
