@@ -1,5 +1,5 @@
 // What an agent's way of loading a stage saves: each model loaded as given, and as the graph
-// onnxruntime's optimiser saves in a process of its own (@dnnpart/runtime's leanModel, what
+// onnxruntime's optimiser saves in a process of its own (@dnnpart/runtime's stageModelFile, what
 // `dnnpart agent` loads by default), each in a fresh Node process: the resident memory its session and
 // its runs add, its median run time, and whether the two give the same outputs.
 //
@@ -11,7 +11,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { leanModel } from '@dnnpart/runtime';
+import { stageModelFile } from '@dnnpart/runtime';
 import { glueChainModel } from '@dnnpart/profiler';
 import { buildZooModel, externalModels } from '@dnnpart/zoo';
 
@@ -41,10 +41,8 @@ for (const name of list(values.external)) {
   models.push({ name, bytes: new Uint8Array(readFileSync(m.file)), inputs: m.inputs, values: m.values });
 }
 
-function measure(m, bytes, tag) {
-  const model = join(tmp, `${m.name}.${tag}.onnx`);
+function measure(m, model, tag) {
   const out = join(tmp, `${m.name}.${tag}.out`);
-  writeFileSync(model, bytes);
   const r = JSON.parse(execFileSync(process.execPath, ['--expose-gc', CHILD, JSON.stringify({ model, warm, inputs: m.inputs, values: m.values, runs: Number(values.runs), out })], { maxBuffer: 1 << 26 }).toString());
   return { ...r, data: readFileSync(out) };
 }
@@ -68,14 +66,16 @@ console.log('|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|');
 const rows = [];
 for (const m of models) {
   const t0 = performance.now();
-  const lean = await leanModel(m.bytes);
+  const lean = await stageModelFile(m.bytes);
   const leanMs = performance.now() - t0;
-  const plain = measure(m, m.bytes, 'plain');
-  const agent = lean.preoptimised ? measure(m, lean.bytes, 'lean') : plain;
+  const leanBytes = readFileSync(lean.path).length;
+  const plain = measure(m, lean.sentPath, 'plain');
+  const agent = lean.preoptimised ? measure(m, lean.path, 'lean') : plain;
+  await lean.dispose();
   const saved = 1 - agent.peakBytes / plain.peakBytes;
   rows.push({ name: m.name, saved, preoptimised: lean.preoptimised, plainMs: plain.medianMs, leanMs: agent.medianMs, optimiseMs: leanMs });
   const as = lean.preoptimised ? 'saved graph' : `as sent (${lean.note.replace(/^loaded as sent: /, '')})`;
-  console.log(`| ${m.name} | ${MB(m.bytes.length)} | ${lean.preoptimised ? MB(lean.bytes.length) : '—'} | ${as} | ${MB(plain.sessionBytes)} | ${MB(plain.peakBytes)} | ${plain.medianMs.toFixed(2)} | ${MB(agent.sessionBytes)} | ${MB(agent.peakBytes)} | ${agent.medianMs.toFixed(2)} | ${(100 * saved).toFixed(0)} % | ${lean.preoptimised ? maxDiff(plain, agent) : '—'} |`);
+  console.log(`| ${m.name} | ${MB(m.bytes.length)} | ${lean.preoptimised ? MB(leanBytes) : '—'} | ${as} | ${MB(plain.sessionBytes)} | ${MB(plain.peakBytes)} | ${plain.medianMs.toFixed(2)} | ${MB(agent.sessionBytes)} | ${MB(agent.peakBytes)} | ${agent.medianMs.toFixed(2)} | ${(100 * saved).toFixed(0)} % | ${lean.preoptimised ? maxDiff(plain, agent) : '—'} |`);
 }
 const pre = rows.filter((r) => r.preoptimised);
 const sorted = (xs) => [...xs].sort((a, b) => a - b);

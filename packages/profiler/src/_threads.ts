@@ -36,19 +36,19 @@ export function chooseThreads(probes: readonly ThreadProbe[], all: number): numb
  * (a stage runs on it: loading a large model twice would double its deployment); the other is released.
  */
 export async function probeThreads(
-  bytes: Uint8Array, all: number, level: GraphOptimizationLevel, feeds: Record<string, ort.Tensor>, label: string, keep = false,
+  model: Uint8Array | string, all: number, level: GraphOptimizationLevel, feeds: Record<string, ort.Tensor>, label: string, keep = false,
 ): Promise<{ readonly probes: ThreadProbe[]; readonly chosen: number; readonly session?: ort.InferenceSession }> {
   const open = new Map<number, ort.InferenceSession>();
   let kept: ort.InferenceSession | undefined;
   try {
-    const many = await createSession(bytes, sessionOptions(all, level), label);
+    const many = await createSession(model, sessionOptions(all, level), label);
     open.set(all, many);
     for (let i = 0; i < 2; i++) await timedRun(many, feeds, label);
     const first = await timedRun(many, feeds, label);
     let probes: ThreadProbe[];
     if (first > THREAD_PROBE_SKIP_MS) probes = [{ threads: all, medianMs: round(first) }];
     else {
-      const one = await createSession(bytes, sessionOptions(1, level), label);
+      const one = await createSession(model, sessionOptions(1, level), label);
       open.set(1, one);
       for (let i = 0; i < 2; i++) await timedRun(one, feeds, label);
       const tMany: number[] = [];
@@ -71,11 +71,12 @@ export async function probeThreads(
 /**
  * The thread count a model (a stage's, say) runs fastest at on this machine, as a profile without
  * --threads chooses it: all cores, or 1 when that is 10 % faster, and a session at that count with
- * the profiler's options, ready to run. The model must have fixed input shapes (stage models do).
+ * the profiler's options, ready to run. The model (its bytes, or its file) must have fixed input
+ * shapes (stage models do).
  */
-export async function chooseModelThreads(bytes: Uint8Array, label: string, all = availableParallelism()): Promise<{ readonly threads: number; readonly probe: readonly ThreadProbe[]; readonly session: ort.InferenceSession }> {
-  if (all <= 1) return { threads: all, probe: [], session: await createSession(bytes, sessionOptions(all, 'all'), label) };
-  const { graph } = await loadModel(bytes, { name: 'stage', simplify: false });
-  const r = await probeThreads(bytes, all, 'all', makeFeeds(graph), label, true);
+export async function chooseModelThreads(model: Uint8Array | string, label: string, all = availableParallelism()): Promise<{ readonly threads: number; readonly probe: readonly ThreadProbe[]; readonly session: ort.InferenceSession }> {
+  if (all <= 1) return { threads: all, probe: [], session: await createSession(model, sessionOptions(all, 'all'), label) };
+  const { graph } = await loadModel(model, { name: 'stage', simplify: false });
+  const r = await probeThreads(model, all, 'all', makeFeeds(graph), label, true);
   return { threads: r.chosen, probe: r.probes, session: r.session! };
 }

@@ -16,7 +16,7 @@ import { fromStatus, toStatus } from './_status.js';
 import { decodeMessage, encodeMessage, packTensors, tensorBytes, unpackTensors, type WireLimits } from './_wire.js';
 import { serverCredentials, tokenInterceptor, tokenMetadata, type TlsMaterial } from './credentials.js';
 import { RuntimeError, messageOf } from './errors.js';
-import { leanModel } from './lean-load.js';
+import { chooseStageThreads, stageModelFile } from './lean-load.js';
 import { grpcClient, grpcTransport, type StageChannel, type Transport } from './transport.js';
 import type { AgentInfo, DeploySpec, Engine, LinkSample, StageEvent } from './types.js';
 import { AGENT_VERSION } from './version.js';
@@ -228,33 +228,58 @@ class StageHost {
 async function openStage(
   sent: Uint8Array, s: DeploySpec, preoptimise: boolean, log: (line: string) => void,
 ): Promise<{ session: ort.InferenceSession; threadsNote: string; preoptimised: boolean }> {
-  const lean = preoptimise ? await leanModel(sent) : { bytes: sent, preoptimised: false, note: 'loaded as sent (preoptimise off)' };
-  log(`stage ${s.stage}: ${lean.note}`);
-  if (!lean.preoptimised) return { ...(await openSession(sent, s, log)), preoptimised: false };
+  let file;
   try {
-    return { ...(await openSession(lean.bytes, s, log)), preoptimised: true };
+    file = await stageModelFile(sent, { preoptimise });
   } catch (e) {
-    // A saved graph onnxruntime cannot load back is its own failure, not the stage's: load it as sent.
-    log(`stage ${s.stage}: onnxruntime cannot load its own optimised graph (${runtimeMessage(e)}); loaded as sent`);
+    // No file to load from (a full or read-only temporary directory): the session takes the bytes.
+    log(`stage ${s.stage}: cannot write the stage model to a file (${messageOf(e)}); loaded from memory`);
     return { ...(await openSession(sent, s, log)), preoptimised: false };
+  }
+  try {
+    log(`stage ${s.stage}: ${file.note}`);
+    if (!file.preoptimised) return { ...(await openSession(file.path, s, log)), preoptimised: false };
+    try {
+      return { ...(await openSession(file.path, s, log)), preoptimised: true };
+    } catch (e) {
+      // A saved graph onnxruntime cannot load back is its own failure, not the stage's: load it as sent.
+      log(`stage ${s.stage}: onnxruntime cannot load its own optimised graph (${runtimeMessage(e)}); loaded as sent`);
+      return { ...(await openSession(file.sentPath, s, log)), preoptimised: false };
+    }
+  } finally {
+    await file.dispose();
   }
 }
 
-async function openSession(bytes: Uint8Array, s: DeploySpec, log: (line: string) => void): Promise<{ session: ort.InferenceSession; threadsNote: string }> {
+/** onnxruntime's two ways in (a file, or bytes) behind one call. */
+function createFrom(model: Uint8Array | string, opts: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
+  return typeof model === 'string' ? ort.InferenceSession.create(model, opts) : ort.InferenceSession.create(model, opts);
+}
+
+const probeNote = (threads: number, probe: readonly { threads: number; medianMs: number }[]) =>
+  `${threads} thread(s)${probe.length > 0 ? `: ${probe.map((p) => `${p.medianMs.toPrecision(3)} ms at ${p.threads}`).join(', ')}` : ''}`;
+
+/** A session of the stage model (its bytes, or better its file: see lean-load.ts). */
+async function openSession(model: Uint8Array | string, s: DeploySpec, log: (line: string) => void): Promise<{ session: ort.InferenceSession; threadsNote: string }> {
+  if (s.threads === undefined && typeof model === 'string') {
+    // Chosen in a process of its own, so that only the session kept stays in this one.
+    const choice = await chooseStageThreads(model, `stage ${s.stage}`);
+    if (!('failure' in choice)) return { session: await createFrom(model, profileSessionOptions(choice.threads, 'all')), threadsNote: probeNote(choice.threads, choice.probe) };
+    log(`stage ${s.stage}: could not try thread counts in a process of its own (${choice.failure}); trying them here`);
+  }
   if (s.threads === undefined) {
     try {
       // The session the choice was timed on, kept open: a large stage is loaded once.
-      const choice = await chooseModelThreads(bytes, `stage ${s.stage}`);
-      const tried = choice.probe.length > 1 ? `: ${choice.probe.map((p) => `${p.medianMs.toPrecision(3)} ms at ${p.threads}`).join(', ')}` : '';
-      return { session: choice.session, threadsNote: `${choice.threads} thread(s)${tried}` };
+      const choice = await chooseModelThreads(model, `stage ${s.stage}`);
+      return { session: choice.session, threadsNote: probeNote(choice.threads, choice.probe) };
     } catch (e) {
       log(`stage ${s.stage}: could not try thread counts (${runtimeMessage(e)}); onnxruntime's default threads`);
-      return { session: await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', executionMode: 'sequential' }), threadsNote: "onnxruntime's default threads" };
+      return { session: await createFrom(model, { graphOptimizationLevel: 'all', executionMode: 'sequential' }), threadsNote: "onnxruntime's default threads" };
     }
   }
   // The profiler's session options (threads that do not spin, one inter-op thread), so the stage
   // runs as its profile was made.
-  return { session: await ort.InferenceSession.create(bytes, profileSessionOptions(s.threads, 'all')), threadsNote: `${s.threads} thread(s), as asked` };
+  return { session: await createFrom(model, profileSessionOptions(s.threads, 'all')), threadsNote: `${s.threads} thread(s), as asked` };
 }
 
 /** Start an agent; resolves once it listens. */

@@ -9,5 +9,5 @@ export { checkAgents, measureLinks, linksYaml, profileOnAgents, type AgentStatus
 export { runPlan, runPeriod, busyOverlapMs, stageMapFromPlan, forwardSets, type RunOptions, type RunOutput, type RunPlan } from './run.js';
 export { chromeTrace, type TraceSpan } from './trace.js';
 export { agentMain } from './agent-main.js';
-export { leanModel, LEAN_MAX_GROWTH, LEAN_TIMEOUT_MS, type LeanModel, type LeanOptions } from './lean-load.js';
+export { stageModelFile, LEAN_MAX_GROWTH, LEAN_TIMEOUT_MS, type StageModelFile, type StageModelOptions } from './lean-load.js';
 export { AGENT_VERSION } from './version.js';

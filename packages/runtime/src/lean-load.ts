@@ -1,5 +1,6 @@
 // A stage's model as an agent loads it: the graph onnxruntime's optimiser makes of it, saved by a
-// process of its own and then loaded, so that the agent keeps one copy of the stage's weights.
+// process of its own and then loaded from its file, so that the agent keeps one copy of the stage's
+// weights.
 //
 // Loaded with every optimisation on, onnxruntime (CPU provider, x86) keeps about three copies of each
 // convolution's weights: the layout optimiser rewrites them into blocked (NCHWc) copies and the
@@ -10,32 +11,47 @@
 // when its process ends: done in the agent's own process, freed memory stays with its allocator
 // (109 MB). The transient peak, on the board, is the plain load's; what stays is a third of it.
 //
+// The session is made from the file, not from bytes held in JavaScript: from bytes, onnxruntime kept
+// about 1.5x the weights more (a ResNet-18 stage of 29.5 MB of weights: 87 MB from bytes, 45 MB from
+// its file, loaded from the saved graph; 168 against 114 MB as sent).
+//
+// The thread count a stage runs at, when the coordinator does not set it, is chosen in a process of
+// its own too (chooseStageThreads): the choice times a session at each count, and a session released
+// in the agent's process would leave its memory with the allocator (ResNet-18's second half: 181 MB
+// resident on its agent after the choice in process, against 45 MB for the one session it keeps).
+//
 // The optimiser can also make a graph larger than it was: it copies outer weights into both branches
 // of an `If` (Moonshine's decoder: 20 MB saved as 39 MB, and 82 MB loaded against 66 MB). A saved
 // graph more than a quarter larger than the model it came from (and 64 KiB: a tiny stage's graph
 // gains a few opset imports) is not used: the model is loaded as sent. So is a model the optimiser cannot save (over protobuf's 2 GB, or a failure of its own).
 
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runtimeMessage } from '@dnnpart/onnx-graph';
 
-/** A model ready to load, and how it was made. */
-export interface LeanModel {
-  /** The bytes to create the session from: the optimiser's saved graph, or the model as given. */
-  readonly bytes: Uint8Array;
-  /** True when `bytes` is the optimiser's saved graph. */
+/** A stage model in a file of its own, ready for a session to load, and how it was made. */
+export interface StageModelFile {
+  /** The file to create the session from: the optimiser's saved graph, or the model as sent. */
+  readonly path: string;
+  /** The model as sent, in a file too: what to load when the saved graph will not load. */
+  readonly sentPath: string;
+  /** True when `path` is the optimiser's saved graph. */
   readonly preoptimised: boolean;
-  /** One line for a log: what was loaded and why. */
+  /** One line for a log: what is loaded and why. */
   readonly note: string;
+  /** Remove the files (a session, once made, no longer reads them). */
+  dispose(): Promise<void>;
 }
 
-export interface LeanOptions {
-  /** Longest the optimiser's process may take before the model is loaded as given; default LEAN_TIMEOUT_MS. */
+export interface StageModelOptions {
+  /** Have onnxruntime's optimiser save the graph first (default true); false: the model as sent. */
+  readonly preoptimise?: boolean;
+  /** Longest the optimiser's process may take before the model is loaded as sent; default LEAN_TIMEOUT_MS. */
   readonly timeoutMs?: number;
-  /** Stops the optimiser's process; the model is then given back as sent. */
+  /** Stops the optimiser's process; the model is then loaded as sent. */
   readonly signal?: AbortSignal;
 }
 
@@ -43,13 +59,13 @@ export interface LeanOptions {
 export const LEAN_MAX_GROWTH = 1.25;
 const LEAN_SLACK_BYTES = 65536;
 /**
- * The optimiser's process past this is stopped and the model loaded as given: 2 min, well within a
+ * The optimiser's process past this is stopped and the model loaded as sent: 2 min, well within a
  * run's deploy deadline (VGG-16's 528 MB of weights took 17 s here, most of it writing the graph out).
  */
 export const LEAN_TIMEOUT_MS = 120_000;
 
 // Run by `node --input-type=module -e`: argv[1] is onnxruntime-node's entry, argv[2] the model, argv[3]
-// where the optimised graph goes. Sessions options as the stage's, one thread (threads change no
+// where the optimised graph goes. Session options as the stage's, one thread (threads change no
 // optimisation), fatal log lines only (an error reaches the agent's log as one line).
 const OPTIMISER = `
 import { pathToFileURL } from 'node:url';
@@ -68,47 +84,100 @@ try {
 }
 `;
 
+// Run by `node --input-type=module -e`: argv[1] is @dnnpart/profiler's entry, argv[2] the model, argv[3]
+// its label. Prints { threads, probe } (the profiler's chooseModelThreads), or one line on stderr.
+const THREAD_CHOOSER = `
+import { pathToFileURL } from 'node:url';
+const [entry, model, label] = process.argv.slice(1);
+try {
+  const { chooseModelThreads } = await import(pathToFileURL(entry).href);
+  const c = await chooseModelThreads(model, label);
+  await c.session.release();
+  process.stdout.write(JSON.stringify({ threads: c.threads, probe: c.probe }));
+} catch (e) {
+  process.stderr.write(String(e && e.message ? e.message : e).split('\\n')[0] + '\\n');
+  process.exitCode = 1;
+}
+`;
+
 function ortEntry(): string {
   return createRequire(import.meta.url).resolve('onnxruntime-node');
 }
 
+function profilerEntry(): string {
+  return createRequire(import.meta.url).resolve('@dnnpart/profiler');
+}
+
 const MB = (n: number) => `${(n / 1048576).toFixed(1)} MB`;
 
+/** `script` run with `args` in a Node process of its own: its stdout, or why it failed (one line, `file` not named). */
+function apart(script: string, args: readonly string[], file: string, what: string, options: StageModelOptions): Promise<{ stdout: string } | { failure: string }> {
+  const limit = options.timeoutMs ?? LEAN_TIMEOUT_MS;
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--input-type=module', '-e', script, ...args],
+      { timeout: limit, maxBuffer: 1 << 20, windowsHide: true, ...(options.signal ? { signal: options.signal } : {}) },
+      (err, stdout, stderr) => {
+        if (!err) return resolve({ stdout: String(stdout) });
+        if (options.signal?.aborted) return resolve({ failure: 'interrupted' });
+        if (err.killed) return resolve({ failure: `${what} took over ${limit / 1000} s` });
+        // onnxruntime's words, without its source paths and C++ signatures, nor this temporary file.
+        const line = runtimeMessage(String(stderr).trim().split('\n')[0] ?? '').replace(`Load model from ${file} failed:`, '').split(file).join('the model').trim();
+        resolve({ failure: line || err.message.split('\n')[0]! });
+      },
+    );
+  });
+}
+
+/** The optimiser run on `input`, its graph saved to `output`: null, or why it could not. */
+async function optimise(input: string, output: string, options: StageModelOptions): Promise<string | null> {
+  const r = await apart(OPTIMISER, [ortEntry(), input, output], input, 'the optimiser', options);
+  return 'failure' in r ? r.failure : null;
+}
+
 /**
- * `bytes` optimised by onnxruntime in a child process and saved, for a session to load with one copy
- * of its weights; the model as given when that fails or would grow it (said in `note`).
+ * The thread count the stage model in `file` runs fastest at here, as the profiler's
+ * chooseModelThreads picks it, chosen in a process of its own (see the top); or why it could not be.
  */
-export async function leanModel(bytes: Uint8Array, options: LeanOptions = {}): Promise<LeanModel> {
-  const asSent = (why: string): LeanModel => ({ bytes, preoptimised: false, note: `loaded as sent: ${why}` });
-  const dir = await mkdtemp(path.join(tmpdir(), 'dnnpart-lean-'));
+export async function chooseStageThreads(
+  file: string, label: string, options: Omit<StageModelOptions, 'preoptimise'> = {},
+): Promise<{ readonly threads: number; readonly probe: readonly { readonly threads: number; readonly medianMs: number }[] } | { readonly failure: string }> {
+  const r = await apart(THREAD_CHOOSER, [profilerEntry(), file, label], file, 'choosing its threads', options);
+  if ('failure' in r) return r;
   try {
-    const input = path.join(dir, 'model.onnx');
+    const v = JSON.parse(r.stdout) as { threads: number; probe: { threads: number; medianMs: number }[] };
+    if (Number.isInteger(v.threads) && v.threads >= 1 && Array.isArray(v.probe)) return { threads: v.threads, probe: v.probe };
+  } catch {
+    // Said below.
+  }
+  return { failure: `the thread chooser printed ${JSON.stringify(r.stdout.slice(0, 80))}` };
+}
+
+/**
+ * `bytes` in a file, and beside it the graph onnxruntime's optimiser saves of it, made in a child
+ * process (unless `preoptimise` is false); `path` is the saved graph when that worked and did not grow
+ * the model, else the model as sent (said in `note`). Dispose of it once the session is made.
+ */
+export async function stageModelFile(bytes: Uint8Array, options: StageModelOptions = {}): Promise<StageModelFile> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'dnnpart-stage-'));
+  const dispose = () => rm(dir, { recursive: true, force: true }).catch(() => {});
+  try {
+    const sentPath = path.join(dir, 'model.onnx');
+    await writeFile(sentPath, bytes);
+    const asSent = (note: string): StageModelFile => ({ path: sentPath, sentPath, preoptimised: false, note, dispose });
+    if (options.preoptimise === false) return asSent('loaded as sent (preoptimise off)');
     const output = path.join(dir, 'optimised.onnx');
-    await writeFile(input, bytes);
-    const failure = await new Promise<string | null>((resolve) => {
-      execFile(
-        process.execPath,
-        ['--input-type=module', '-e', OPTIMISER, ortEntry(), input, output],
-        { timeout: options.timeoutMs ?? LEAN_TIMEOUT_MS, maxBuffer: 1 << 20, windowsHide: true, ...(options.signal ? { signal: options.signal } : {}) },
-        (err, _stdout, stderr) => {
-          if (!err) return resolve(null);
-          // onnxruntime's words, without its source paths and C++ signatures, nor this temporary file.
-          const line = runtimeMessage(String(stderr).trim().split('\n')[0] ?? '').replace(`Load model from ${input} failed:`, '').split(input).join('the model').trim();
-          if (options.signal?.aborted) return resolve('interrupted');
-          resolve(err.killed ? `the optimiser took over ${(options.timeoutMs ?? LEAN_TIMEOUT_MS) / 1000} s` : line || err.message.split('\n')[0]!);
-        },
-      );
-    });
-    if (failure !== null) return asSent(`onnxruntime could not save its optimised graph (${failure})`);
-    const saved = new Uint8Array(await readFile(output));
-    if (saved.length === 0) return asSent('onnxruntime saved an empty optimised graph');
-    if (saved.length > bytes.length * LEAN_MAX_GROWTH + LEAN_SLACK_BYTES) {
-      return asSent(`onnxruntime's optimised graph is ${MB(saved.length)} against ${MB(bytes.length)} (weights copied into subgraphs)`);
+    const failure = await optimise(sentPath, output, options);
+    if (failure !== null) return asSent(`loaded as sent: onnxruntime could not save its optimised graph (${failure})`);
+    const size = (await stat(output)).size;
+    if (size === 0) return asSent('loaded as sent: onnxruntime saved an empty optimised graph');
+    if (size > bytes.length * LEAN_MAX_GROWTH + LEAN_SLACK_BYTES) {
+      return asSent(`loaded as sent: onnxruntime's optimised graph is ${MB(size)} against ${MB(bytes.length)} (weights copied into subgraphs)`);
     }
-    return { bytes: saved, preoptimised: true, note: `onnxruntime's optimised graph, saved by a process of its own (${MB(saved.length)}; one copy of the weights kept)` };
+    return { path: output, sentPath, preoptimised: true, note: `onnxruntime's optimised graph, saved by a process of its own (${MB(size)}; one copy of the weights kept)`, dispose };
   } catch (e) {
-    return asSent(`could not hand the model to the optimiser (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`);
-  } finally {
-    await rm(dir, { recursive: true, force: true }).catch(() => {});
+    await dispose();
+    throw e;
   }
 }

@@ -1,16 +1,18 @@
-// How an agent loads a stage: the graph onnxruntime's optimiser saves, made in a process of its own
-// (lean-load.ts). Real models through the real onnxruntime: the saved graph must give the outputs the
-// model gives; a graph the optimiser grows, and bytes it cannot read, are loaded as sent.
-import { readFileSync } from 'node:fs';
+// How an agent loads a stage: from a file, the graph onnxruntime's optimiser saves of it, made in a
+// process of its own (lean-load.ts). Real models through the real onnxruntime: the saved graph must
+// give the outputs the model gives; a graph the optimiser grows, bytes it cannot read, and an
+// optimiser past its limit leave the model as sent.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { buildZooModel, externalModels } from '@dnnpart/zoo';
-import { LEAN_MAX_GROWTH, leanModel } from '@dnnpart/runtime';
+import { LEAN_MAX_GROWTH, stageModelFile } from '@dnnpart/runtime';
 
 const OPTS = { executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: 1, logSeverityLevel: 3 } as const;
 
-async function outputsOf(bytes: Uint8Array, feeds: Record<string, ort.Tensor>): Promise<Float32Array[]> {
-  const s = await ort.InferenceSession.create(bytes, OPTS);
+async function outputsOf(file: string, feeds: Record<string, ort.Tensor>): Promise<Float32Array[]> {
+  const s = await ort.InferenceSession.create(file, OPTS);
   try {
     const out = await s.run(feeds);
     return s.outputNames.map((n) => out[n]!.data as Float32Array);
@@ -19,31 +21,45 @@ async function outputsOf(bytes: Uint8Array, feeds: Record<string, ort.Tensor>): 
   }
 }
 
-describe('leanModel', () => {
-  it('gives a convolutional network as the optimiser saved it, with the same outputs', async () => {
+describe('stageModelFile', () => {
+  it('gives a convolutional network as the optimiser saved it, with the same outputs, and removes its files', async () => {
     const bytes = buildZooModel('squeezenet1_1');
-    const lean = await leanModel(bytes);
-    expect(lean.preoptimised).toBe(true);
-    expect(lean.note).toMatch(/^onnxruntime's optimised graph, saved by a process of its own \(\d+\.\d MB; one copy of the weights kept\)$/);
-    expect(lean.bytes.length).toBeLessThanOrEqual(bytes.length * LEAN_MAX_GROWTH + 65536);
-    // A different graph (the optimiser's fused and reordered nodes), not the bytes it was given.
-    expect(Buffer.from(lean.bytes).equals(Buffer.from(bytes))).toBe(false);
-    const x = new Float32Array(3 * 224 * 224).map((_, i) => Math.sin(i * 0.37));
-    const feeds = { input: new ort.Tensor('float32', x, [1, 3, 224, 224]) };
-    const [a, b] = [await outputsOf(bytes, feeds), await outputsOf(lean.bytes, feeds)];
-    expect(b.map((t) => t.length)).toEqual(a.map((t) => t.length));
-    let diff = 0;
-    a.forEach((t, i) => t.forEach((v, j) => (diff = Math.max(diff, Math.abs(v - b[i]![j]!)))));
-    expect(diff).toBeLessThan(1e-5);
+    const file = await stageModelFile(bytes);
+    try {
+      expect(file.preoptimised).toBe(true);
+      expect(file.note).toMatch(/^onnxruntime's optimised graph, saved by a process of its own \(\d+\.\d MB; one copy of the weights kept\)$/);
+      expect(Buffer.from(readFileSync(file.sentPath)).equals(Buffer.from(bytes))).toBe(true);
+      const saved = readFileSync(file.path);
+      expect(saved.length).toBeLessThanOrEqual(bytes.length * LEAN_MAX_GROWTH + 65536);
+      // A different graph (the optimiser's fused and reordered nodes), not the bytes it was given.
+      expect(saved.equals(Buffer.from(bytes))).toBe(false);
+      const x = new Float32Array(3 * 224 * 224).map((_, i) => Math.sin(i * 0.37));
+      const feeds = { input: new ort.Tensor('float32', x, [1, 3, 224, 224]) };
+      const [a, b] = [await outputsOf(file.sentPath, feeds), await outputsOf(file.path, feeds)];
+      expect(b.map((t) => t.length)).toEqual(a.map((t) => t.length));
+      let diff = 0;
+      a.forEach((t, i) => t.forEach((v, j) => (diff = Math.max(diff, Math.abs(v - b[i]![j]!)))));
+      expect(diff).toBeLessThan(1e-5);
+    } finally {
+      await file.dispose();
+    }
+    expect(existsSync(path.dirname(file.path))).toBe(false);
   });
 
-  it('gives bytes the optimiser cannot read back as sent, saying why in one line', async () => {
+  it('with preoptimise off, gives the model as sent without running the optimiser', async () => {
+    const bytes = buildZooModel('squeezenet1_1');
+    const file = await stageModelFile(bytes, { preoptimise: false });
+    expect([file.preoptimised, file.path, file.note]).toEqual([false, file.sentPath, 'loaded as sent (preoptimise off)']);
+    expect(readdirSync(path.dirname(file.path))).toEqual(['model.onnx']);
+    await file.dispose();
+  });
+
+  it('gives bytes the optimiser cannot read as sent, saying why in one line', async () => {
     const bytes = new Uint8Array([8, 1, 18, 3, 1, 2, 3]);
-    const lean = await leanModel(bytes);
-    expect(lean.preoptimised).toBe(false);
-    expect(lean.bytes).toBe(bytes);
-    expect(lean.note).toMatch(/^loaded as sent: onnxruntime could not save its optimised graph \(.+\)$/);
-    expect(lean.note).not.toContain('\n');
+    const file = await stageModelFile(bytes);
+    expect([file.preoptimised, file.path]).toEqual([false, file.sentPath]);
+    expect(file.note).toBe('loaded as sent: onnxruntime could not save its optimised graph (ModelProto does not have a graph.)');
+    await file.dispose();
   });
 
   it('gives a model as sent when the optimiser copies its weights into both branches of an If', async () => {
@@ -54,27 +70,21 @@ describe('leanModel', () => {
       if (process.env.CI === 'true') throw new Error(`${m.source.package}@${m.source.version} is not installed; npm ci installs it`);
       return;
     }
-    const bytes = new Uint8Array(readFileSync(m.file));
-    const lean = await leanModel(bytes);
-    expect(lean.preoptimised).toBe(false);
-    expect(lean.bytes).toBe(bytes);
-    expect(lean.note).toMatch(/^loaded as sent: onnxruntime's optimised graph is \d+\.\d MB against \d+\.\d MB \(weights copied into subgraphs\)$/);
+    const file = await stageModelFile(new Uint8Array(readFileSync(m.file)));
+    expect([file.preoptimised, file.path]).toEqual([false, file.sentPath]);
+    expect(file.note).toMatch(/^loaded as sent: onnxruntime's optimised graph is \d+\.\d MB against \d+\.\d MB \(weights copied into subgraphs\)$/);
+    await file.dispose();
   });
 
-  it('stops an optimiser that takes longer than its limit, and gives the model back as sent', async () => {
+  it('stops an optimiser that takes longer than its limit, or when asked, and gives the model as sent', async () => {
     const bytes = buildZooModel('squeezenet1_1');
-    const lean = await leanModel(bytes, { timeoutMs: 1 });
-    expect(lean.preoptimised).toBe(false);
-    expect(lean.bytes).toBe(bytes);
-    expect(lean.note).toBe('loaded as sent: onnxruntime could not save its optimised graph (the optimiser took over 0.001 s)');
-  });
-
-  it('stops the optimiser when asked, and gives the model back as sent', async () => {
-    const bytes = buildZooModel('squeezenet1_1');
+    const slow = await stageModelFile(bytes, { timeoutMs: 1 });
+    expect([slow.preoptimised, slow.note]).toEqual([false, 'loaded as sent: onnxruntime could not save its optimised graph (the optimiser took over 0.001 s)']);
+    await slow.dispose();
     const ac = new AbortController();
     ac.abort();
-    const lean = await leanModel(bytes, { signal: ac.signal });
-    expect(lean.preoptimised).toBe(false);
-    expect(lean.note).toBe('loaded as sent: onnxruntime could not save its optimised graph (interrupted)');
+    const stopped = await stageModelFile(bytes, { signal: ac.signal });
+    expect([stopped.preoptimised, stopped.note]).toEqual([false, 'loaded as sent: onnxruntime could not save its optimised graph (interrupted)']);
+    await stopped.dispose();
   });
 });

@@ -12,7 +12,7 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { runtimeMessage } from '@dnnpart/onnx-graph';
 import { glueChainModel, preallocatedFetches, type ChromeTraceSpan } from '@dnnpart/profiler';
-import { leanModel } from '@dnnpart/runtime';
+import { stageModelFile, type StageModelFile } from '@dnnpart/runtime';
 import { VerifyError } from './errors.js';
 import { median } from './_stats.js';
 import { stageSessionOptions } from '../../worker/session-options.mjs';
@@ -191,7 +191,7 @@ const MEMORY_RUNS = 3;
 
 /**
  * Each stage's memory, each in a Node process of its own (a board's agent runs one stage in its
- * process), loaded as an agent loads it (runtime's leanModel): the stage model and its inputs (`tensors`: the last frame timeBackToBack ran) are handed
+ * process), loaded as an agent loads it (runtime's stageModelFile): the stage model and its inputs (`tensors`: the last frame timeBackToBack ran) are handed
  * to worker/stage-memory.mjs, which reports the resident set size its session and runs added.
  */
 export async function measureStageMemory(
@@ -200,17 +200,18 @@ export async function measureStageMemory(
   options: TimingOptions & { readonly onStage?: (done: number, total: number) => void },
 ): Promise<(StageMemory | string)[]> {
   const dir = await mkdtemp(path.join(tmpdir(), 'dnnpart-memory-'));
+  const files: StageModelFile[] = [];
   try {
     const warm = path.join(dir, 'warm.onnx');
     await writeFile(warm, glueChainModel(6).bytes);
     const out: (StageMemory | string)[] = [];
     for (const [i, s] of stages.entries()) {
       checkAbort(options.signal);
-      const model = path.join(dir, `stage-${i}.onnx`);
-      // The stage as an agent loads it (dnnpart agent's default): the optimiser's saved graph.
-      const lean = await leanModel(s.bytes, options.signal ? { signal: options.signal } : {});
+      // The stage as an agent loads it (dnnpart agent's default): the optimiser's saved graph, from its file.
+      const lean = await stageModelFile(s.bytes, options.signal ? { signal: options.signal } : {});
+      files.push(lean);
       checkAbort(options.signal);
-      await writeFile(model, lean.bytes);
+      const model = lean.path;
       const missing = s.inputs.find((name) => !tensors.has(name));
       if (missing !== undefined) throw new VerifyError('VERIFY_RUN_FAILED', `${s.label}: no tensor "${missing}" from the stages before it to measure its memory with`);
       // A string tensor has no bytes to hand over: that stage's memory is not measured (said why).
@@ -238,6 +239,7 @@ export async function measureStageMemory(
     }
     return out;
   } finally {
+    for (const f of files) await f.dispose();
     await rm(dir, { recursive: true, force: true });
   }
 }
