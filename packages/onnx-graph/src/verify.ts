@@ -69,10 +69,15 @@ export function randomFeeds(graph: Graph, seed = 1): Record<string, ort.Tensor> 
   return feeds;
 }
 
-/** Runs ONNX bytes in onnxruntime (CPU, graph optimisations off) and returns the requested outputs. */
-export async function runModel(bytes: Uint8Array, feeds: Readonly<Record<string, ort.Tensor>>, fetches: readonly string[]): Promise<Record<string, ort.Tensor>> {
+/**
+ * Runs ONNX bytes in onnxruntime (CPU, graph optimisations off unless `optimised`: then all of them,
+ * fused kernels included, as stages run) and returns the requested outputs.
+ */
+export async function runModel(
+  bytes: Uint8Array, feeds: Readonly<Record<string, ort.Tensor>>, fetches: readonly string[], options: { readonly optimised?: boolean } = {},
+): Promise<Record<string, ort.Tensor>> {
   // Warnings go nowhere: library code never prints, and failures still throw.
-  const s = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'disabled', logSeverityLevel: 4 });
+  const s = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: options.optimised ? 'all' : 'disabled', logSeverityLevel: 4 });
   try {
     const input: Record<string, ort.Tensor> = {};
     for (const n of s.inputNames) {

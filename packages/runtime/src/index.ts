@@ -6,7 +6,7 @@ export { startAgent, type AgentOptions, type RunningAgent } from './agent.js';
 export { connectAgent, sha256, DEFAULT_LINK_SIZES, type AgentClient, type AgentEndpoint, type StageCallbacks, type StageHandle } from './client.js';
 export { loadAgentsFile, parseAgentsFile, type AgentsFile } from './agents-file.js';
 export { checkAgents, measureLinks, linksYaml, profileOnAgents, type AgentStatus, type Connect } from './coordinator.js';
-export { runPlan, runPeriod, busyOverlapMs, stageMapFromPlan, forwardSets, type RunOptions, type RunOutput, type RunPlan } from './run.js';
+export { runPlan, runPeriod, busyOverlapMs, stageMapFromPlan, forwardSets, OPTIMISED_REFERENCE_ABOVE, type RunOptions, type RunOutput, type RunPlan } from './run.js';
 export { chromeTrace, type TraceSpan } from './trace.js';
 export { agentMain } from './agent-main.js';
 export { stageModelFile, LEAN_MAX_GROWTH, LEAN_TIMEOUT_MS, type StageModelFile, type StageModelOptions } from './lean-load.js';

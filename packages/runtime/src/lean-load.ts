@@ -17,13 +17,14 @@
 //
 // The thread count a stage runs at, when the coordinator does not set it, is chosen in a process of
 // its own too (chooseStageThreads): the choice times a session at each count, and a session released
-// in the agent's process would leave its memory with the allocator (ResNet-18's second half: 181 MB
-// resident on its agent after the choice in process, against 45 MB for the one session it keeps).
+// in the agent's process would leave its memory with the allocator (ResNet-18's second half on its
+// agent: 181-190 MB loaded from bytes with the choice made in its process, 39-48 MB now).
 //
 // The optimiser can also make a graph larger than it was: it copies outer weights into both branches
 // of an `If` (Moonshine's decoder: 20 MB saved as 39 MB, and 82 MB loaded against 66 MB). A saved
 // graph more than a quarter larger than the model it came from (and 64 KiB: a tiny stage's graph
-// gains a few opset imports) is not used: the model is loaded as sent. So is a model the optimiser cannot save (over protobuf's 2 GB, or a failure of its own).
+// gains a few opset imports) is not used: the model is loaded as sent. So is a model the optimiser
+// cannot save (over protobuf's 2 GB, or a failure of its own).
 
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';

@@ -135,7 +135,14 @@ export interface RunResult {
   readonly throughputFps: number;
   readonly latencyMs: { readonly p50: number; readonly p95: number };
   readonly predicted: { readonly throughputFps: number | null; readonly latencyMs: number | null };
+  /** The largest difference of the compared frames' outputs from the unsplit model's, run unoptimised (ONNX's own semantics). */
   readonly maxAbsDiff: number;
+  /**
+   * When maxAbsDiff is over OPTIMISED_REFERENCE_ABOVE: the same frames against the unsplit model with
+   * every onnxruntime optimisation on, as the stages run. Fused kernels (quantized MatMuls above all)
+   * round differently from the unfused graph; what remains here is what the split itself changed.
+   */
+  readonly maxAbsDiffOptimised?: number;
   /** Frames whose outputs were compared with the unsplit model. */
   readonly compared: number;
   readonly stages: readonly StageResult[];

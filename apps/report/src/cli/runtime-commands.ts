@@ -259,7 +259,7 @@ export function memoryLine(stages: RunOutput['stages']): string[] {
 export function formatRun(r: RunOutput, traceFile?: string): string {
   const pct = (m: number, p: number | null) => (p ? `${m >= p ? '+' : ''}${(((m - p) / p) * 100).toFixed(1)}%` : '—');
   return [
-    `${r.frames} frames in ${fixed(r.wallMs / 1000, 2)} s; outputs of the first ${r.compared} frames vs the unsplit model: max abs diff ${r.maxAbsDiff.toExponential(2)}`,
+    `${r.frames} frames in ${fixed(r.wallMs / 1000, 2)} s; outputs of the first ${r.compared} frames vs the unsplit model: max abs diff ${r.maxAbsDiff.toExponential(2)}${r.maxAbsDiffOptimised !== undefined ? ` unoptimised, ${r.maxAbsDiffOptimised.toExponential(2)} optimised as the stages run (onnxruntime's fused kernels round differently)` : ''}`,
     '',
     table(['', 'measured', 'predicted', 'difference'], [
       ['throughput FPS', fixed(r.throughputFps), fixed(r.predicted.throughputFps), pct(r.throughputFps, r.predicted.throughputFps)],

@@ -1,0 +1,63 @@
+// Every real exported model through the commands a user runs on boards: `dnnpart solve --system`
+// (two described Raspberry Pi 5 over Gigabit Ethernet, throughput) and `dnnpart run` on two local
+// agents (separate processes, loopback), as agents load stages by default. Per model: whether the
+// run ends well, its outputs against the unsplit model's, how each stage was loaded, and the memory
+// each stage added to its agent beside the plan's memory of it.
+//
+//   node bench/runtime-real-models.mjs [--external a,b] [--frames 20]
+// Built packages needed (npx turbo run build).
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { externalModels } from '@dnnpart/zoo';
+
+const { values } = parseArgs({ options: { external: { type: 'string', default: '' }, frames: { type: 'string', default: '20' }, 'no-preoptimise': { type: 'boolean', default: false } } });
+const CLI = fileURLToPath(new URL('../apps/report/bin/dnnpart.js', import.meta.url));
+const tmp = mkdtempSync(join(tmpdir(), 'bench-run-real-'));
+const MB = (b) => (typeof b === 'number' ? (b / 1048576).toFixed(1) : '—');
+const wanted = values.external.split(',').filter(Boolean);
+const models = externalModels().filter((m) => m.available && (wanted.length === 0 || wanted.includes(m.name)));
+
+function startAgent(port) {
+  const p = spawn(process.execPath, [CLI, 'agent', '--listen', `127.0.0.1:${port}`, '--board', `local${port}`, ...(values['no-preoptimise'] ? ['--no-preoptimise'] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  p.stdout.on('data', (d) => (log += d));
+  p.stderr.on('data', (d) => (log += d));
+  return { proc: p, log: () => log };
+}
+const agents = [startAgent(7411), startAgent(7412)];
+await new Promise((r) => setTimeout(r, 3000));
+writeFileSync(join(tmp, 'agents.yaml'), 'version: 1\nagents:\n  - { id: a, address: 127.0.0.1:7411 }\n  - { id: b, address: 127.0.0.1:7412 }\n');
+
+console.log('# Real models through `dnnpart solve --system` and `dnnpart run` on two local agents\n');
+console.log(`Machine: ${cpus()[0]?.model.trim()}, ${cpus().length} cores; load ${loadavg().map((x) => x.toFixed(2)).join(' ')}; ${new Date().toISOString()}; ${values.frames} frames a run\n`);
+console.log('| model | stages (nodes) | run | max abs diff: unoptimised (optimised as the stages run) | loaded as | memory per stage: loaded / most after a frame (plan) MB |');
+console.log('|---|---|---|---|---|---|');
+let ok = 0;
+for (const m of models) {
+  const spec = Object.entries(m.inputs).map(([k, shape]) => `'${k}': '${shape.join('x')}${m.values[k] ? `:${m.values[k].join(',')}` : ''}'`);
+  const sys = join(tmp, `${m.name}.yaml`);
+  writeFileSync(sys, ['version: 1', `name: ${m.name}`, 'model:', `  file: ${m.file}`, `  input: { ${spec.join(', ')} }`, 'boards:', '  - { id: a, describe: raspberry-pi-5 }', '  - { id: b, describe: raspberry-pi-5 }', 'network: ethernet-1000base-t', 'objective: throughput'].join('\n'));
+  const plan = join(tmp, `${m.name}.plan.json`);
+  let r;
+  try {
+    writeFileSync(plan, execFileSync(process.execPath, [CLI, 'solve', '--system', sys, '--json', '-q'], { maxBuffer: 1 << 28 }));
+    r = JSON.parse(execFileSync(process.execPath, [CLI, 'run', '--plan', plan, '--agents', join(tmp, 'agents.yaml'), '--system', sys, '--frames', values.frames, '--json', '-q'], { maxBuffer: 1 << 28 }).toString());
+  } catch (e) {
+    console.log(`| ${m.name} | — | exit ${e.status}: ${String(e.stderr ?? e.message).trim().split('\n').pop()} | — | — | — |`);
+    continue;
+  }
+  ok++;
+  const stages = r.stages.map((s) => `${s.agent} (${s.nodes})`).join(', ');
+  const loaded = r.stages.map((s) => (s.memory?.preoptimised === undefined ? '—' : s.memory.preoptimised ? 'saved graph' : 'as sent')).join(', ');
+  const mem = r.stages.map((s) => (s.memory ? `${MB(s.memory.loadedBytes)} / ${MB(s.memory.peakBytes)} (${MB(s.memory.predictedBytes)})` : '—')).join('; ');
+  console.log(`| ${m.name} | ${stages} | ${r.throughputFps.toFixed(1)} FPS | ${r.maxAbsDiff.toExponential(2)}${r.maxAbsDiffOptimised !== undefined ? ` (${r.maxAbsDiffOptimised.toExponential(2)})` : ''} | ${loaded} | ${mem} |`);
+}
+console.log(`\n- ${ok} of ${models.length} models ran to the end`);
+for (const a of agents) a.proc.kill('SIGINT');
+const notes = agents.flatMap((a) => a.log().split('\n').filter((l) => /loaded as sent|could not|cannot/.test(l)));
+if (notes.length) console.log(`- agents' notes:\n${[...new Set(notes.map((l) => l.replace(/run \w+/, 'run …')))].map((l) => `  - ${l}`).join('\n')}`);
+rmSync(tmp, { recursive: true, force: true });
