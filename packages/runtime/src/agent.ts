@@ -16,7 +16,7 @@ import { fromStatus, toStatus } from './_status.js';
 import { decodeMessage, encodeMessage, packTensors, tensorBytes, unpackTensors, type WireLimits } from './_wire.js';
 import { serverCredentials, tokenInterceptor, tokenMetadata, type TlsMaterial } from './credentials.js';
 import { RuntimeError, messageOf } from './errors.js';
-import { chooseStageThreads, stageModelFile } from './lean-load.js';
+import { stageModelFile, stageProbe } from './lean-load.js';
 import { grpcClient, grpcTransport, type StageChannel, type Transport } from './transport.js';
 import type { AgentInfo, DeploySpec, Engine, LinkSample, StageEvent } from './types.js';
 import { AGENT_VERSION } from './version.js';
@@ -227,7 +227,7 @@ class StageHost {
  */
 async function openStage(
   sent: Uint8Array, s: DeploySpec, preoptimise: boolean, log: (line: string) => void,
-): Promise<{ session: ort.InferenceSession; threadsNote: string; preoptimised: boolean }> {
+): Promise<OpenedStage & { preoptimised: boolean }> {
   let file;
   try {
     file = await stageModelFile(sent, { preoptimise });
@@ -259,13 +259,28 @@ function createFrom(model: Uint8Array | string, opts: ort.InferenceSession.Sessi
 const probeNote = (threads: number, probe: readonly { threads: number; medianMs: number }[]) =>
   `${threads} thread(s)${probe.length > 0 ? `: ${probe.map((p) => `${p.medianMs.toPrecision(3)} ms at ${p.threads}`).join(', ')}` : ''}`;
 
+interface OpenedStage {
+  readonly session: ort.InferenceSession;
+  readonly threadsNote: string;
+  /** The stage's footprint, measured in a process of its own on this board (stageProbe). */
+  readonly footprint?: { readonly loadedBytes: number; readonly peakBytes: number };
+}
+
 /** A session of the stage model (its bytes, or better its file: see lean-load.ts). */
-async function openSession(model: Uint8Array | string, s: DeploySpec, log: (line: string) => void): Promise<{ session: ort.InferenceSession; threadsNote: string }> {
-  if (s.threads === undefined && typeof model === 'string') {
-    // Chosen in a process of its own, so that only the session kept stays in this one.
-    const choice = await chooseStageThreads(model, `stage ${s.stage}`);
-    if (!('failure' in choice)) return { session: await createFrom(model, profileSessionOptions(choice.threads, 'all')), threadsNote: probeNote(choice.threads, choice.probe) };
-    log(`stage ${s.stage}: could not try thread counts in a process of its own (${choice.failure}); trying them here`);
+async function openSession(model: Uint8Array | string, s: DeploySpec, log: (line: string) => void): Promise<OpenedStage> {
+  if (typeof model === 'string') {
+    // In a process of its own: the stage's footprint, and its thread count when not given, so that
+    // only the session kept stays in this one.
+    const probe = await stageProbe(model, `stage ${s.stage}`, { chooseThreads: s.threads === undefined });
+    if ('failure' in probe) log(`stage ${s.stage}: could not probe the stage in a process of its own (${probe.failure})${s.threads === undefined ? '; trying thread counts here' : ''}`);
+    else {
+      if (probe.footprintError !== undefined) log(`stage ${s.stage}: its memory alone was not measured (${probe.footprintError})`);
+      const footprint = probe.footprint ? { footprint: probe.footprint } : {};
+      if (s.threads === undefined) {
+        return { session: await createFrom(model, profileSessionOptions(probe.threads!, 'all')), threadsNote: probeNote(probe.threads!, probe.probe!), ...footprint };
+      }
+      return { session: await createFrom(model, profileSessionOptions(s.threads, 'all')), threadsNote: `${s.threads} thread(s), as asked`, ...footprint };
+    }
   }
   if (s.threads === undefined) {
     try {
@@ -462,12 +477,12 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
               const rssBeforeBytes = process.memoryUsage().rss;
               call.pause();
               openStage(bytes, s, preoptimise, log)
-                .then(({ session, threadsNote, preoptimised }) => {
+                .then(({ session, threadsNote, preoptimised, footprint }) => {
                   if (over) return void session.release();
                   host = new StageHost(s, session, call, transport, maxMessageBytes, `stage ${s.stage} of run ${s.run}`);
                   stages.set(key, host);
                   log(`${host.label} deployed (${s.nodes ?? '?'} nodes, ${bytes.length} bytes, ${threadsNote}) -> ${s.next?.address ?? 'coordinator'}`);
-                  call.write(encodeMessage({ kind: 'ready', loadMs: nowMs() - t0, nowMs: nowMs(), rssBeforeBytes, rssLoadedBytes: process.memoryUsage().rss, preoptimised }));
+                  call.write(encodeMessage({ kind: 'ready', loadMs: nowMs() - t0, nowMs: nowMs(), rssBeforeBytes, rssLoadedBytes: process.memoryUsage().rss, preoptimised, ...(footprint ? { footprint } : {}) }));
                   call.resume();
                 })
                 .catch((e) => end(new RuntimeError('RUNTIME_STAGE_FAILED', `stage ${s.stage}: onnxruntime cannot load the stage model: ${runtimeMessage(e)}`)));

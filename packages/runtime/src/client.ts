@@ -33,7 +33,7 @@ export interface StageHandle {
   readonly clockOffsetMs: number;
   readonly loadMs: number;
   /** The agent's resident set size just before the stage was loaded and once it was (absent from agents before it). */
-  readonly rss?: { readonly beforeBytes: number; readonly loadedBytes: number; readonly preoptimised?: boolean };
+  readonly rss?: { readonly beforeBytes: number; readonly loadedBytes: number; readonly preoptimised?: boolean; readonly footprint?: { readonly loadedBytes: number; readonly peakBytes: number } };
   /** Estimate the agent's clock offset from sequential ping round trips (call when the coordinator is idle). */
   syncClock(pings?: number): Promise<void>;
   /** End the stage (half-close); the agent releases it. */
@@ -132,7 +132,7 @@ export function connectAgent(endpoint: AgentEndpoint, maxMessageBytes = 512 * (1
         const pings = new Map<number, (agentNow: number) => void>();
         let best = { rtt: Infinity, offset: 0 };
         let loadMs = 0;
-        let rss: { beforeBytes: number; loadedBytes: number; preoptimised?: boolean } | undefined;
+        let rss: { beforeBytes: number; loadedBytes: number; preoptimised?: boolean; footprint?: { loadedBytes: number; peakBytes: number } } | undefined;
         const handle: StageHandle = {
           get rss() {
             return rss;
@@ -168,7 +168,12 @@ export function connectAgent(endpoint: AgentEndpoint, maxMessageBytes = 512 * (1
               case 'ready':
                 loadMs = header.loadMs as number;
                 if (typeof header.rssBeforeBytes === 'number' && typeof header.rssLoadedBytes === 'number') {
-                  rss = { beforeBytes: header.rssBeforeBytes, loadedBytes: header.rssLoadedBytes, ...(typeof header.preoptimised === 'boolean' ? { preoptimised: header.preoptimised } : {}) };
+                  const fp = header.footprint as { loadedBytes?: unknown; peakBytes?: unknown } | undefined;
+                  rss = {
+                    beforeBytes: header.rssBeforeBytes, loadedBytes: header.rssLoadedBytes,
+                    ...(typeof header.preoptimised === 'boolean' ? { preoptimised: header.preoptimised } : {}),
+                    ...(typeof fp?.loadedBytes === 'number' && typeof fp.peakBytes === 'number' ? { footprint: { loadedBytes: fp.loadedBytes, peakBytes: fp.peakBytes } } : {}),
+                  };
                 }
                 ready = true;
                 resolve(handle);

@@ -16,8 +16,9 @@
 // its file, loaded from the saved graph; 168 against 114 MB as sent).
 //
 // The thread count a stage runs at, when the coordinator does not set it, is chosen in a process of
-// its own too (chooseStageThreads): the choice times a session at each count, and a session released
-// in the agent's process would leave its memory with the allocator (ResNet-18's second half on its
+// its own too (stageProbe, which also measures the stage's footprint there, as verify does): the
+// choice times a session at each count, and a session released in the agent's process would leave
+// its memory with the allocator (ResNet-18's second half on its
 // agent: 181-190 MB loaded from bytes with the choice made in its process, 39-48 MB now).
 //
 // The optimiser can also make a graph larger than it was: it copies outer weights into both branches
@@ -85,16 +86,54 @@ try {
 }
 `;
 
-// Run by `node --input-type=module -e`: argv[1] is @dnnpart/profiler's entry, argv[2] the model, argv[3]
-// its label. Prints { threads, probe } (the profiler's chooseModelThreads), or one line on stderr.
-const THREAD_CHOOSER = `
+// Run by `node --expose-gc --input-type=module -e`: argv[1] is onnxruntime-node's entry, argv[2]
+// @dnnpart/profiler's, argv[3] the model, argv[4] its label, argv[5] '1' to choose its thread count.
+// First the stage's footprint: the resident memory one session of it (1 thread) adds to a process
+// whose onnxruntime is already set up (a tiny session made and released first), once made and at
+// most over three runs on zeros, each reading after a garbage collection (verify's memory check
+// measures the same). Then, if asked, the profiler's chooseModelThreads. Prints { footprint |
+// footprintError, threads?, probe? }, or one line on stderr.
+const STAGE_PROBE = `
 import { pathToFileURL } from 'node:url';
-const [entry, model, label] = process.argv.slice(1);
+const [ortEntry, profilerEntry, model, label, choose] = process.argv.slice(1);
+const ARRAYS = { float32: Float32Array, float64: Float64Array, float16: Uint16Array, int64: BigInt64Array, uint64: BigUint64Array, int32: Int32Array, uint32: Uint32Array, int16: Int16Array, uint16: Uint16Array, int8: Int8Array, uint8: Uint8Array, bool: Uint8Array };
 try {
-  const { chooseModelThreads } = await import(pathToFileURL(entry).href);
-  const c = await chooseModelThreads(model, label);
-  await c.session.release();
-  process.stdout.write(JSON.stringify({ threads: c.threads, probe: c.probe }));
+  const m = await import(pathToFileURL(ortEntry).href);
+  const ort = m.InferenceSession ? m : m.default;
+  const profiler = await import(pathToFileURL(profilerEntry).href);
+  const out = {};
+  try {
+    const rss = () => { globalThis.gc?.(); return process.memoryUsage().rss; };
+    const warm = await ort.InferenceSession.create(profiler.glueChainModel(6).bytes, profiler.profileSessionOptions(1, 'all'));
+    await warm.release();
+    const base = rss();
+    const s = await ort.InferenceSession.create(model, profiler.profileSessionOptions(1, 'all'));
+    const loaded = rss();
+    const feeds = {};
+    for (const md of s.inputMetadata) {
+      const Ctor = ARRAYS[md.type];
+      const dims = md.shape ?? [];
+      if (!Ctor || !dims.every((d) => typeof d === 'number')) throw new Error('input ' + md.name + ' is a ' + md.type + ' tensor of shape [' + dims.join(', ') + ']');
+      feeds[md.name] = new ort.Tensor(md.type, new Ctor(dims.reduce((a, d) => a * d, 1)), dims);
+    }
+    let peak = loaded;
+    for (let r = 0; r < 3; r++) {
+      const o = await s.run(feeds);
+      peak = Math.max(peak, rss());
+      void o;
+    }
+    await s.release();
+    out.footprint = { loadedBytes: Math.max(0, loaded - base), peakBytes: Math.max(0, peak - base) };
+  } catch (e) {
+    out.footprintError = String(e && e.message ? e.message : e).split('\\n')[0];
+  }
+  if (choose === '1') {
+    const c = await profiler.chooseModelThreads(model, label);
+    await c.session.release();
+    out.threads = c.threads;
+    out.probe = c.probe;
+  }
+  process.stdout.write(JSON.stringify(out));
 } catch (e) {
   process.stderr.write(String(e && e.message ? e.message : e).split('\\n')[0] + '\\n');
   process.exitCode = 1;
@@ -112,12 +151,14 @@ function profilerEntry(): string {
 const MB = (n: number) => `${(n / 1048576).toFixed(1)} MB`;
 
 /** `script` run with `args` in a Node process of its own: its stdout, or why it failed (one line, `file` not named). */
-function apart(script: string, args: readonly string[], file: string, what: string, options: StageModelOptions): Promise<{ stdout: string } | { failure: string }> {
+function apart(
+  script: string, args: readonly string[], file: string, what: string, options: StageModelOptions, nodeFlags: readonly string[] = [],
+): Promise<{ stdout: string } | { failure: string }> {
   const limit = options.timeoutMs ?? LEAN_TIMEOUT_MS;
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--input-type=module', '-e', script, ...args],
+      [...nodeFlags, '--input-type=module', '-e', script, ...args],
       { timeout: limit, maxBuffer: 1 << 20, windowsHide: true, ...(options.signal ? { signal: options.signal } : {}) },
       (err, stdout, stderr) => {
         if (!err) return resolve({ stdout: String(stdout) });
@@ -137,22 +178,36 @@ async function optimise(input: string, output: string, options: StageModelOption
   return 'failure' in r ? r.failure : null;
 }
 
+/** What stageProbe found: the stage's footprint here, and its thread count when asked. */
+export interface StageProbe {
+  /** The resident memory one session of the stage adds to a process of its own, once made and at most over three runs. */
+  readonly footprint?: { readonly loadedBytes: number; readonly peakBytes: number };
+  /** Why the footprint was not measured (a string input, a symbolic dimension). */
+  readonly footprintError?: string;
+  /** With `chooseThreads`: the count the profiler's chooseModelThreads takes, and what it timed. */
+  readonly threads?: number;
+  readonly probe?: readonly { readonly threads: number; readonly medianMs: number }[];
+}
+
 /**
- * The thread count the stage model in `file` runs fastest at here, as the profiler's
- * chooseModelThreads picks it, chosen in a process of its own (see the top); or why it could not be.
+ * The stage model in `file` in a process of its own (see the top): the memory it takes there, and
+ * with `chooseThreads` the thread count it runs fastest at here; or why the process failed.
  */
-export async function chooseStageThreads(
-  file: string, label: string, options: Omit<StageModelOptions, 'preoptimise'> = {},
-): Promise<{ readonly threads: number; readonly probe: readonly { readonly threads: number; readonly medianMs: number }[] } | { readonly failure: string }> {
-  const r = await apart(THREAD_CHOOSER, [profilerEntry(), file, label], file, 'choosing its threads', options);
+export async function stageProbe(
+  file: string, label: string, options: Omit<StageModelOptions, 'preoptimise'> & { readonly chooseThreads?: boolean } = {},
+): Promise<StageProbe | { readonly failure: string }> {
+  const r = await apart(STAGE_PROBE, [ortEntry(), profilerEntry(), file, label, options.chooseThreads ? '1' : '0'], file, 'the stage probe', options, ['--expose-gc']);
   if ('failure' in r) return r;
+  let v: StageProbe;
   try {
-    const v = JSON.parse(r.stdout) as { threads: number; probe: { threads: number; medianMs: number }[] };
-    if (Number.isInteger(v.threads) && v.threads >= 1 && Array.isArray(v.probe)) return { threads: v.threads, probe: v.probe };
+    v = JSON.parse(r.stdout) as StageProbe;
   } catch {
-    // Said below.
+    return { failure: `the stage probe printed ${JSON.stringify(r.stdout.slice(0, 80))}` };
   }
-  return { failure: `the thread chooser printed ${JSON.stringify(r.stdout.slice(0, 80))}` };
+  if (options.chooseThreads && !(Number.isInteger(v.threads) && v.threads! >= 1 && Array.isArray(v.probe))) {
+    return { failure: `the stage probe chose no thread count (${JSON.stringify(r.stdout.slice(0, 80))})` };
+  }
+  return v;
 }
 
 /**

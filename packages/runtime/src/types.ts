@@ -111,9 +111,18 @@ export interface StageResult {
    * it, and with other stages on the same agent, what they added meanwhile. Absent when the agent does
    * not report it (versions before it). `preoptimised`: the agent loaded the graph onnxruntime's
    * optimiser saved (one copy of the weights) rather than the stage model as sent; absent from agents
-   * before it.
+   * before it. `alone`: the stage's own footprint on its agent's board, free of what else the agent
+   * holds or reuses: the resident memory one session of it (1 thread) added to a fresh process there,
+   * once made and at most over three runs (as `dnnpart verify` measures a stage); absent when the agent
+   * could not measure it or predates it.
    */
-  readonly memory?: { readonly loadedBytes: number; readonly peakBytes: number; readonly predictedBytes: number | null; readonly preoptimised?: boolean };
+  readonly memory?: {
+    readonly loadedBytes: number;
+    readonly peakBytes: number;
+    readonly predictedBytes: number | null;
+    readonly preoptimised?: boolean;
+    readonly alone?: { readonly loadedBytes: number; readonly peakBytes: number };
+  };
 }
 
 /**

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { THREAD_PROBE_SKIP_MS } from '@dnnpart/profiler';
 import { parseSystem } from '@dnnpart/report';
-import { loadModel } from '@dnnpart/onnx-graph';
+import { graphCosts, loadModel } from '@dnnpart/onnx-graph';
 import { externalModels } from '@dnnpart/zoo';
 import { OPTIMISED_REFERENCE_ABOVE, checkAgents, connectAgent, linksYaml, measureLinks, profileOnAgents, runPlan, type RunPlan } from '@dnnpart/runtime';
 import { ensureBuilt, spawnAgent, type SpawnedAgent } from './_agents.js';
@@ -80,6 +80,7 @@ describe('pipelined runs', () => {
   ];
   it.each(cases)('%s: outputs equal the unsplit model\'s', async (_name, makePlan, prefix) => {
     const { model } = await squeezenet();
+    const costs = graphCosts(model.graph).nodes;
     const made = makePlan(model);
     // The plan's memory of each stage, to be set beside what each agent measured.
     const plan = { ...made, stages: made.stages.map((s, k) => ({ ...s, memoryBytes: 1e6 * (k + 1) })), throughputFps: 50, latencyMs: 20 };
@@ -106,6 +107,13 @@ describe('pipelined runs', () => {
       expect(s.memory!.loadedBytes).toBeGreaterThanOrEqual(0);
       expect(s.memory!.peakBytes).toBeGreaterThanOrEqual(s.memory!.loadedBytes);
       expect([s.agent, s.memory!.preoptimised]).toEqual([s.agent, s.agent !== 'c']);
+      // And the stage alone, in a fresh process on its agent's board: at least most of its weights
+      // (a stage of under 1 MB of them may fit in what the process's allocator already holds).
+      const alone = s.memory!.alone!;
+      expect(alone.peakBytes).toBeGreaterThanOrEqual(alone.loadedBytes);
+      const params = plan.stages[k]!.nodes.reduce((a, n) => a + (costs.get(n)?.paramBytes ?? 0), 0);
+      if (params > 1 << 20) expect(alone.loadedBytes).toBeGreaterThanOrEqual(0.5 * params);
+      else expect(alone.loadedBytes).toBeGreaterThanOrEqual(0);
     }
     const timed = [...r.stages.flatMap((s) => [s.computeMs.measured, Math.max(0, s.transferIn.measuredMs - s.transferIn.waitingMs!)]), r.transferOut.measuredMs];
     expect(r.period.slowest.ms).toBe(Math.max(...timed));
