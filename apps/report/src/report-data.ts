@@ -40,6 +40,20 @@ export interface MeasuredRun {
   readonly predictedLatencyMs?: number;
   /** The slowest and fastest of repeated runs whose median measuredFps is (verify --repeat). */
   readonly measuredFpsRange?: readonly [number, number];
+  /** A run on the agents (dnnpart run --json): each stage's compute and memory there, beside the plan's. */
+  readonly stages?: readonly MeasuredRunStage[];
+}
+
+/** One stage of a run on the agents. */
+export interface MeasuredRunStage {
+  readonly index: number;
+  readonly agent: string;
+  readonly predictedMs: number | null;
+  /** Median compute per frame on its agent. */
+  readonly measuredMs: number;
+  readonly predictedMemoryBytes: number | null;
+  /** The stage alone in a fresh process on its agent's board, at its peak (memory.alone.peakBytes); absent from agents before it. */
+  readonly aloneMemoryBytes?: number;
 }
 
 /** One system (model + boards + links) and its solved plans. */

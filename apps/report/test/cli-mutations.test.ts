@@ -226,4 +226,35 @@ describe('every field of a user file, wrong or left out', () => {
     expect(cases).toBeGreaterThan(60);
     expect(bad).toEqual([]);
   });
+
+  it('a run result given to report (report --run)', async () => {
+    const model = path.join(dir, 'sq-run.onnx');
+    expect((await run(['zoo', 'export', 'squeezenet1_1', '--input', '1x3x64x64', '--output', model, '-q'])).code).toBe(0);
+    const system = path.join(dir, 'run.system.yaml');
+    writeFileSync(system, YAML.stringify({ version: 1, name: 'run', model: { file: model, input: '1x3x64x64' }, boards: [{ id: 'pi', describe: 'raspberry-pi-5' }, { id: 'orin', describe: 'jetson-orin-nano' }], network: 'ethernet-1000base-t' }));
+    // The fields of a dnnpart run --json result that the report reads (@dnnpart/runtime's RunResult).
+    const result: Json = {
+      frames: 40, throughputFps: 51.5, latencyMs: { p50: 30.25, p95: 41 }, predicted: { throughputFps: 50, latencyMs: 25 }, maxAbsDiff: 0, compared: 2,
+      stages: [{
+        stage: 0, agent: 'pi', nodes: 30, computeMs: { measured: 10, p95: 11, predicted: 12 },
+        memory: { loadedBytes: 1e6, peakBytes: 3e6, predictedBytes: 4e6, preoptimised: true, alone: { loadedBytes: 3e6, peakBytes: 5e6 } },
+      }],
+    };
+    const file = path.join(dir, 'm.run.json');
+    const keep = (p: Path) => p.length <= 2 || p[0] === 'stages';
+    const bad: string[] = [];
+    let cases = 0;
+    for (const p of paths(result, keep)) {
+      for (const value of [null, 'x', {}, -1, undefined] as const) {
+        if (p.length === 0 && value === undefined) continue;
+        cases++;
+        writeFileSync(file, asJson(mutate(result, p, value)));
+        const r = await run(['report', '--system', system, '--run', file, '-o', path.join(dir, 'rep-run'), '--time-limit', '10', '-q'], { cwd: dir });
+        const wrong = misbehaviour(r, file);
+        if (wrong) bad.push(`${p.join('.')} = ${JSON.stringify(value) ?? '(left out)'}: ${wrong}`);
+      }
+    }
+    expect(cases).toBeGreaterThan(80);
+    expect(bad).toEqual([]);
+  });
 });

@@ -374,6 +374,33 @@ describe('verify', () => {
     const row = md.split('\n').find((l) => l.includes('run.json: run on the agents (40 frames)'));
     expect(row).toBeDefined();
     expect(row).toBe('| run.json: run on the agents (40 frames) | 50.0 FPS | 51.5 FPS | +3.0 % | 25.0 ms | 30.3 ms | +21.0 % |');
+    // No stages in it: no table of them.
+    expect(md).not.toContain('Stages on the agents');
+    // With its stages: each one's compute and memory on its agent beside the plan's (error: predicted / measured - 1).
+    const stage = (k: number, agent: string, measured: number, predicted: number | null, memory: object | undefined) => ({
+      stage: k, agent, nodes: 3, computeMs: { measured, p95: measured, predicted },
+      transferIn: { from: 'coordinator', bytes: 4, measuredMs: 1, waitingMs: 0, predictedMs: null }, ...(memory ? { memory } : {}),
+    });
+    write('run2.json', {
+      frames: 40, throughputFps: 51.5, latencyMs: { p50: 30.25, p95: 41 }, predicted: { throughputFps: 50, latencyMs: 25 }, maxAbsDiff: 0,
+      stages: [
+        stage(0, 'a', 10, 12, { loadedBytes: 1e6, peakBytes: 3e6, predictedBytes: 4e6, preoptimised: true, alone: { loadedBytes: 3e6, peakBytes: 5e6 } }),
+        stage(1, 'b', 8, null, undefined),
+      ],
+    });
+    const r2 = await run(['report', '--problem', 'sq.problem.json', '--run', 'run2.json', '-o', 'rep5', '--time-limit', '10'], { cwd: dir });
+    expect(r2.code, r2.stderr).toBe(0);
+    const md2 = readFileSync(path.join(dir, 'rep5', 'report.md'), 'utf8');
+    expect(md2).toContain('#### Stages on the agents, predicted vs measured (dnnpart run)');
+    expect(md2).toContain('| Run | Stage | Agent | Compute: predicted | Measured (median) | Error | Memory: plan | Memory: alone on the board | Memory error |');
+    expect(md2).toContain('| run2.json: run on the agents (40 frames) | 0 | a | 12.0 ms | 10.0 ms | +20.0 % | 4.00 MB | 5.00 MB | −20.0 % |');
+    expect(md2).toContain('| run2.json: run on the agents (40 frames) | 1 | b | — | 8.00 ms | — | — | — | — |');
+    expect(readFileSync(path.join(dir, 'rep5', 'report.html'), 'utf8')).toContain('Stages on the agents, predicted vs measured (dnnpart run)');
+    // A stage field that is not what run writes is named.
+    write('run3.json', { frames: 40, throughputFps: 51.5, latencyMs: { p50: 30.25 }, stages: [stage(0, 'a', 10, 12, { predictedBytes: 4e6, alone: { peakBytes: 'x' } })] });
+    const r3 = await run(['report', '--problem', 'sq.problem.json', '--run', 'run3.json', '-o', 'rep6', '--time-limit', '10'], { cwd: dir });
+    expect(r3.stderr).toBe('dnnpart: --run run3.json: stages[0].memory.alone.peakBytes: must be a non-negative number; write the file with dnnpart run --json > run.json\n');
+    expect(r3.code).toBe(2);
     const bad = await run(['report', '--problem', 'sq.problem.json', '--run', 'sq.problem.json', '-o', 'rep4'], { cwd: dir });
     expect(bad.stderr).toBe('dnnpart: --run sq.problem.json: not a dnnpart run result (frames, throughputFps, latencyMs.p50); write one with dnnpart run --json > run.json\n');
     expect(bad.code).toBe(2);

@@ -2,7 +2,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Objective, Plan } from '@dnnpart/solver';
-import type { MeasuredRun, ReportData, ReportSystem } from '../report-data.js';
+import type { MeasuredRun, MeasuredRunStage, ReportData, ReportSystem } from '../report-data.js';
 import { buildProblem, type ReportParts } from '../system/build.js';
 import { solveWithFidelity, wantsFidelity } from '../system/fidelity.js';
 import { loadSystem, profilesDir } from '../system/load.js';
@@ -260,17 +260,53 @@ export async function start(opts: StartOptions, ctx: CommandContext): Promise<Co
 export function readRunFile(file: string, given: string): MeasuredRun {
   const json = readJsonFlag('run', file, given);
   const r = json as { frames?: unknown; throughputFps?: unknown; latencyMs?: { p50?: unknown }; predicted?: { throughputFps?: unknown; latencyMs?: unknown } } | null;
-  const num = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+  // Frames, rates and times are never negative: a file whose are is not what run writes.
+  const num = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x) && x >= 0;
   if (typeof r !== 'object' || r === null || !num(r.frames) || !num(r.throughputFps) || !num(r.latencyMs?.p50)) {
     throw new UsageError('CLI_BAD_VALUE', `--run ${given}: not a dnnpart run result (frames, throughputFps, latencyMs.p50); write one with dnnpart run --json > run.json`);
   }
+  const stages = runStages((json as { stages?: unknown }).stages, given);
   return {
     plan: `${path.basename(given)}: run on the agents (${r.frames} frames)`,
     measuredFps: r.throughputFps,
     measuredLatencyMs: r.latencyMs!.p50 as number,
     ...(num(r.predicted?.throughputFps) ? { predictedFps: r.predicted!.throughputFps } : {}),
     ...(num(r.predicted?.latencyMs) ? { predictedLatencyMs: r.predicted!.latencyMs } : {}),
+    ...(stages.length > 0 ? { stages } : {}),
   };
+}
+
+/** A run result's stages (absent: none), each field checked; a wrong one is named. */
+function runStages(v: unknown, given: string): MeasuredRunStage[] {
+  if (v === undefined) return [];
+  const bad = (field: string, what: string): never => {
+    throw new UsageError('CLI_BAD_VALUE', `--run ${given}: ${field}: ${what}; write the file with dnnpart run --json > run.json`);
+  };
+  if (!Array.isArray(v)) return bad('stages', 'must be a list');
+  const num = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x) && x >= 0;
+  return v.map((s: unknown, i): MeasuredRunStage => {
+    const at = `stages[${i}]`;
+    if (typeof s !== 'object' || s === null || Array.isArray(s)) return bad(at, 'must be an object');
+    const o = s as { stage?: unknown; agent?: unknown; computeMs?: { measured?: unknown; predicted?: unknown } | null; memory?: { predictedBytes?: unknown; alone?: { peakBytes?: unknown } | null } | null };
+    if (!Number.isInteger(o.stage) || (o.stage as number) < 0) bad(`${at}.stage`, 'must be a stage number');
+    if (typeof o.agent !== 'string' || o.agent === '') bad(`${at}.agent`, 'must be an agent id');
+    if (typeof o.computeMs !== 'object' || o.computeMs === null) bad(`${at}.computeMs`, 'must be an object');
+    if (!num(o.computeMs!.measured)) bad(`${at}.computeMs.measured`, 'must be a non-negative number');
+    if (o.computeMs!.predicted !== null && o.computeMs!.predicted !== undefined && !num(o.computeMs!.predicted)) bad(`${at}.computeMs.predicted`, 'must be a non-negative number or null');
+    const memory = o.memory;
+    if (memory !== undefined && (typeof memory !== 'object' || memory === null || Array.isArray(memory))) bad(`${at}.memory`, 'must be an object');
+    if (memory && memory.predictedBytes !== null && memory.predictedBytes !== undefined && !num(memory.predictedBytes)) bad(`${at}.memory.predictedBytes`, 'must be a non-negative number or null');
+    const alone = memory?.alone;
+    if (alone !== undefined && (typeof alone !== 'object' || alone === null || !num(alone.peakBytes))) bad(`${at}.memory.alone.peakBytes`, 'must be a non-negative number');
+    return {
+      index: o.stage as number,
+      agent: o.agent as string,
+      predictedMs: num(o.computeMs!.predicted) ? o.computeMs!.predicted : null,
+      measuredMs: o.computeMs!.measured as number,
+      predictedMemoryBytes: memory && num(memory.predictedBytes) ? memory.predictedBytes : null,
+      ...(alone ? { aloneMemoryBytes: alone.peakBytes as number } : {}),
+    };
+  });
 }
 
 function attachRuns(systems: ReportSystem[], runs: readonly MeasuredRun[]): ReportSystem[] {

@@ -388,6 +388,31 @@ export function measuredTable(system: ReportSystem): Table | undefined {
   };
 }
 
+/** Each stage of the runs on the agents: its compute and its memory there against the plan's. */
+export function agentStagesTable(system: ReportSystem): Table | undefined {
+  const runs = (system.measured ?? []).filter((r) => r.stages !== undefined && r.stages.length > 0);
+  if (runs.length === 0) return undefined;
+  const err = (meas: number | undefined, pred: number | null) => (meas === undefined ? '—' : formatPercent(relativeChange(pred ?? undefined, meas) ?? undefined));
+  const memory = runs.some((r) => r.stages!.some((st) => st.aloneMemoryBytes !== undefined));
+  return {
+    columns: [
+      { label: 'Run' }, { label: 'Stage', num: true }, { label: 'Agent' },
+      { label: 'Compute: predicted', num: true }, { label: 'Measured (median)', num: true }, { label: 'Error', num: true },
+      ...(memory ? [{ label: 'Memory: plan', num: true }, { label: 'Memory: alone on the board', num: true }, { label: 'Memory error', num: true }] : []),
+    ],
+    rows: runs.flatMap((r) => r.stages!.map((st) => ({
+      cells: [
+        cell(r.plan), cell(String(st.index), { num: true }), cell(st.agent),
+        cell(formatMs(st.predictedMs ?? undefined), { num: true }), cell(formatMs(st.measuredMs), { num: true }), cell(err(st.measuredMs, st.predictedMs), { num: true }),
+        ...(memory ? [
+          cell(formatBytes(st.predictedMemoryBytes), { num: true }), cell(formatBytes(st.aloneMemoryBytes), { num: true }),
+          cell(err(st.aloneMemoryBytes, st.predictedMemoryBytes), { num: true }),
+        ] : []),
+      ],
+    }))),
+  };
+}
+
 /** Each stage of the verified plans: predicted time against the median measured by `dnnpart verify`. */
 export function verifiedStagesTable(system: ReportSystem): Table | undefined {
   const runs = system.verified ?? [];
