@@ -260,7 +260,7 @@ export async function start(opts: StartOptions, ctx: CommandContext): Promise<Co
 export function readRunFile(file: string, given: string): MeasuredRun {
   const json = readJsonFlag('run', file, given);
   const r = json as { frames?: unknown; throughputFps?: unknown; latencyMs?: { p50?: unknown }; predicted?: { throughputFps?: unknown; latencyMs?: unknown } } | null;
-  // Frames, rates and times are never negative: a file whose are is not what run writes.
+  // Frames, rates and times are never negative: a negative one is not what run writes.
   const num = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x) && x >= 0;
   if (typeof r !== 'object' || r === null || !num(r.frames) || !num(r.throughputFps) || !num(r.latencyMs?.p50)) {
     throw new UsageError('CLI_BAD_VALUE', `--run ${given}: not a dnnpart run result (frames, throughputFps, latencyMs.p50); write one with dnnpart run --json > run.json`);
