@@ -28,12 +28,24 @@ export interface StageCallbacks {
 }
 
 /** A deployed stage, alive as long as its Stage call. */
+/**
+ * What an agent said of a deployed stage's memory (absent from agents before it): its resident set
+ * size just before the stage was loaded and once it was, whether it loaded onnxruntime's saved
+ * optimised graph, and the stage alone in a fresh process on its board (`footprint`).
+ */
+export interface StageRss {
+  readonly beforeBytes: number;
+  readonly loadedBytes: number;
+  readonly preoptimised?: boolean;
+  readonly footprint?: { readonly loadedBytes: number; readonly peakBytes: number };
+}
+
 export interface StageHandle {
   /** The agent's clock minus ours (ms), from ping round trips. */
   readonly clockOffsetMs: number;
   readonly loadMs: number;
-  /** The agent's resident set size just before the stage was loaded and once it was (absent from agents before it). */
-  readonly rss?: { readonly beforeBytes: number; readonly loadedBytes: number; readonly preoptimised?: boolean; readonly footprint?: { readonly loadedBytes: number; readonly peakBytes: number } };
+  /** What the agent said of the stage's memory (absent from agents before it). */
+  readonly rss?: StageRss;
   /** Estimate the agent's clock offset from sequential ping round trips (call when the coordinator is idle). */
   syncClock(pings?: number): Promise<void>;
   /** End the stage (half-close); the agent releases it. */
@@ -132,7 +144,7 @@ export function connectAgent(endpoint: AgentEndpoint, maxMessageBytes = 512 * (1
         const pings = new Map<number, (agentNow: number) => void>();
         let best = { rtt: Infinity, offset: 0 };
         let loadMs = 0;
-        let rss: { beforeBytes: number; loadedBytes: number; preoptimised?: boolean; footprint?: { loadedBytes: number; peakBytes: number } } | undefined;
+        let rss: StageRss | undefined;
         const handle: StageHandle = {
           get rss() {
             return rss;

@@ -3,7 +3,7 @@ export { ENGINES, type Engine, type AgentInfo, type DeploySpec, type LinkMeasure
 export { readTlsFiles, readTokenFile, type PeerSpec, type TlsMaterial } from './credentials.js';
 export { grpcTransport, type StageChannel, type StageChannelOptions, type Transport } from './transport.js';
 export { startAgent, type AgentOptions, type RunningAgent } from './agent.js';
-export { connectAgent, sha256, DEFAULT_LINK_SIZES, type AgentClient, type AgentEndpoint, type StageCallbacks, type StageHandle } from './client.js';
+export { connectAgent, sha256, DEFAULT_LINK_SIZES, type AgentClient, type AgentEndpoint, type StageCallbacks, type StageHandle, type StageRss } from './client.js';
 export { loadAgentsFile, parseAgentsFile, type AgentsFile } from './agents-file.js';
 export { checkAgents, measureLinks, linksYaml, profileOnAgents, type AgentStatus, type Connect } from './coordinator.js';
 export { runPlan, runPeriod, busyOverlapMs, stageMapFromPlan, forwardSets, OPTIMISED_REFERENCE_ABOVE, type RunOptions, type RunOutput, type RunPlan } from './run.js';

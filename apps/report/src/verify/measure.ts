@@ -191,8 +191,9 @@ const MEMORY_RUNS = 3;
 
 /**
  * Each stage's memory, each in a Node process of its own (a board's agent runs one stage in its
- * process), loaded as an agent loads it (runtime's stageModelFile): the stage model and its inputs (`tensors`: the last frame timeBackToBack ran) are handed
- * to worker/stage-memory.mjs, which reports the resident set size its session and runs added.
+ * process), loaded as an agent loads it (runtime's stageModelFile): the stage model and its inputs
+ * (`tensors`: the last frame timeBackToBack ran) are handed to worker/stage-memory.mjs, which reports
+ * the resident set size its session and runs added.
  */
 export async function measureStageMemory(
   stages: readonly StageRunnable[],
@@ -200,7 +201,7 @@ export async function measureStageMemory(
   options: TimingOptions & { readonly onStage?: (done: number, total: number) => void },
 ): Promise<(StageMemory | string)[]> {
   const dir = await mkdtemp(path.join(tmpdir(), 'dnnpart-memory-'));
-  const files: StageModelFile[] = [];
+  let lean: StageModelFile | undefined;
   try {
     const warm = path.join(dir, 'warm.onnx');
     await writeFile(warm, glueChainModel(6).bytes);
@@ -208,8 +209,7 @@ export async function measureStageMemory(
     for (const [i, s] of stages.entries()) {
       checkAbort(options.signal);
       // The stage as an agent loads it (dnnpart agent's default): the optimiser's saved graph, from its file.
-      const lean = await stageModelFile(s.bytes, options.signal ? { signal: options.signal } : {});
-      files.push(lean);
+      lean = await stageModelFile(s.bytes, options.signal ? { signal: options.signal } : {});
       checkAbort(options.signal);
       const model = lean.path;
       const missing = s.inputs.find((name) => !tensors.has(name));
@@ -219,6 +219,7 @@ export async function measureStageMemory(
       if (text !== undefined) {
         out.push(`input ${text} is a ${tensors.get(text)!.type} tensor, which the memory process cannot be handed`);
         options.onStage?.(i + 1, stages.length);
+        await lean.dispose();
         continue;
       }
       // Each input in a file of its own bytes: read straight into the feed's buffer, so that nothing
@@ -235,11 +236,13 @@ export async function measureStageMemory(
       if (r.code !== 0) throw new VerifyError('VERIFY_RUN_FAILED', `${s.label}: measuring its memory in a process of its own failed: ${r.stderr.trim().split('\n').pop() || `exit ${r.code}`}`);
       const m = JSON.parse(r.stdout) as { baseBytes: number; loadedBytes: number; peakBytes: number };
       out.push({ sessionBytes: Math.max(0, m.loadedBytes - m.baseBytes), peakBytes: Math.max(0, m.peakBytes - m.baseBytes), preoptimised: lean.preoptimised });
+      // A large stage's two files (as split, and the optimiser's graph) go before the next stage's come.
+      await lean.dispose();
       options.onStage?.(i + 1, stages.length);
     }
     return out;
   } finally {
-    for (const f of files) await f.dispose();
+    await lean?.dispose();
     await rm(dir, { recursive: true, force: true });
   }
 }
