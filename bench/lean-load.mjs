@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { stageModelFile } from '@dnnpart/runtime';
 import { glueChainModel } from '@dnnpart/profiler';
-import { buildZooModel, externalModels } from '@dnnpart/zoo';
+import { buildZooModel } from '@dnnpart/zoo';
+import { installedExternal } from './_external.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -31,15 +32,7 @@ writeFileSync(warm, glueChainModel(6).bytes);
 
 const models = [];
 for (const net of list(values.nets)) models.push({ name: net, bytes: buildZooModel(net, { inputShape: [1, 3, 224, 224] }), inputs: { input: [1, 3, 224, 224] }, values: {} });
-const ext = externalModels();
-for (const name of list(values.external)) {
-  const m = ext.find((x) => x.name === name);
-  if (!m?.available) {
-    console.error(`skipping ${name}: not installed`);
-    continue;
-  }
-  models.push({ name, bytes: new Uint8Array(readFileSync(m.file)), inputs: m.inputs, values: m.values });
-}
+for (const m of installedExternal(list(values.external))) models.push({ name: m.name, bytes: new Uint8Array(readFileSync(m.file)), inputs: m.inputs, values: m.values });
 
 function measure(m, model, tag) {
   const out = join(tmp, `${m.name}.${tag}.out`);

@@ -12,14 +12,14 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { externalModels } from '@dnnpart/zoo';
+import { installedExternal, systemInput } from './_external.mjs';
 
 const { values } = parseArgs({ options: { external: { type: 'string', default: '' }, frames: { type: 'string', default: '20' }, 'no-preoptimise': { type: 'boolean', default: false } } });
 const CLI = fileURLToPath(new URL('../apps/report/bin/dnnpart.js', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'bench-run-real-'));
 const MB = (b) => (typeof b === 'number' ? (b / 1048576).toFixed(1) : '—');
 const wanted = values.external.split(',').filter(Boolean);
-const models = externalModels().filter((m) => m.available && (wanted.length === 0 || wanted.includes(m.name)));
+const models = installedExternal(wanted);
 
 function startAgent(port) {
   const p = spawn(process.execPath, [CLI, 'agent', '--listen', `127.0.0.1:${port}`, '--board', `local${port}`, ...(values['no-preoptimise'] ? ['--no-preoptimise'] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -39,9 +39,8 @@ console.log('|---|---|---|---|---|---|---|');
 let ok = 0;
 const ratios = [];
 for (const m of models) {
-  const spec = Object.entries(m.inputs).map(([k, shape]) => `'${k}': '${shape.join('x')}${m.values[k] ? `:${m.values[k].join(',')}` : ''}'`);
   const sys = join(tmp, `${m.name}.yaml`);
-  writeFileSync(sys, ['version: 1', `name: ${m.name}`, 'model:', `  file: ${m.file}`, `  input: { ${spec.join(', ')} }`, 'boards:', '  - { id: a, describe: raspberry-pi-5 }', '  - { id: b, describe: raspberry-pi-5 }', 'network: ethernet-1000base-t', 'objective: throughput'].join('\n'));
+  writeFileSync(sys, ['version: 1', `name: ${m.name}`, 'model:', `  file: ${m.file}`, `  input: ${systemInput(m)}`, 'boards:', '  - { id: a, describe: raspberry-pi-5 }', '  - { id: b, describe: raspberry-pi-5 }', 'network: ethernet-1000base-t', 'objective: throughput'].join('\n'));
   const plan = join(tmp, `${m.name}.plan.json`);
   let r;
   try {

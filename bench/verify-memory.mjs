@@ -16,7 +16,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { graphCosts, loadModel } from '@dnnpart/onnx-graph';
 import { evaluatePlan } from '@dnnpart/solver';
-import { buildZooModel, externalModels } from '@dnnpart/zoo';
+import { buildZooModel } from '@dnnpart/zoo';
+import { installedExternal, systemInput } from './_external.mjs';
 import { buildProblem, loadSystem, resolveSystem, verifyPlan } from '@dnnpart/report';
 
 const { values } = parseArgs({
@@ -39,17 +40,7 @@ for (const net of list(values.nets)) {
   await writeFile(file, buildZooModel(net, { inputShape: [1, 3, 224, 224] }));
   models.push({ name: net, file, input: '1x3x224x224' });
 }
-const ext = externalModels();
-for (const name of list(values.external)) {
-  const m = ext.find((x) => x.name === name);
-  if (!m?.available) {
-    console.error(`skipping ${name}: not installed`);
-    continue;
-  }
-  // Shapes, and the values an input must have (If conditions, sample rates), as the system file gives them.
-  const spec = Object.entries(m.inputs).map(([k, shape]) => `'${k}': '${shape.join('x')}${m.values[k] ? `:${m.values[k].join(',')}` : ''}'`);
-  models.push({ name, file: m.file, input: `{ ${spec.join(', ')} }` });
-}
+for (const m of installedExternal(list(values.external))) models.push({ name: m.name, file: m.file, input: systemInput(m) });
 
 console.log(`# verify's memory check: the plan's memory of a stage against what it takes\n`);
 console.log(`Machine: ${cpus()[0]?.model.trim()}, ${cpus().length} cores; load ${loadavg().map((x) => x.toFixed(2)).join(' ')}; ${new Date().toISOString()}; ${threads} thread(s) a stage\n`);

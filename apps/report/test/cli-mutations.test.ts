@@ -200,38 +200,46 @@ describe('every field of a user file, wrong or left out', () => {
     expect(onRun.bad).toEqual([]);
   });
 
-  it('a verify result given to report (report --verify)', async () => {
-    const model = path.join(dir, 'sq-verify.onnx');
+  /** SqueezeNet at 64x64 and a system file of it on two described boards, named after `name`. */
+  async function squeezenetSystem(name: string): Promise<string> {
+    const model = path.join(dir, `sq-${name}.onnx`);
     expect((await run(['zoo', 'export', 'squeezenet1_1', '--input', '1x3x64x64', '--output', model, '-q'])).code).toBe(0);
-    const system = path.join(dir, 'verify.system.yaml');
-    writeFileSync(system, YAML.stringify({ version: 1, name: 'verify', model: { file: model, input: '1x3x64x64' }, boards: [{ id: 'pi', describe: 'raspberry-pi-5' }, { id: 'orin', describe: 'jetson-orin-nano' }], network: 'ethernet-1000base-t' }));
+    const system = path.join(dir, `${name}.system.yaml`);
+    writeFileSync(system, YAML.stringify({ version: 1, name, model: { file: model, input: '1x3x64x64' }, boards: [{ id: 'pi', describe: 'raspberry-pi-5' }, { id: 'orin', describe: 'jetson-orin-nano' }], network: 'ethernet-1000base-t' }));
+    return system;
+  }
+
+  /** Each kept field of a JSON result given each of `values` (undefined: left out), through `argv(file)`. */
+  async function sweepResult(result: Json, keep: (p: Path) => boolean, values: readonly (Json | undefined)[], file: string, argv: readonly string[]): Promise<{ cases: number; bad: string[] }> {
+    const bad: string[] = [];
+    let cases = 0;
+    for (const p of paths(result, keep)) {
+      for (const value of values) {
+        if (p.length === 0 && value === undefined) continue;
+        cases++;
+        writeFileSync(file, asJson(mutate(result, p, value)));
+        const wrong = misbehaviour(await run(argv, { cwd: dir }), file);
+        if (wrong) bad.push(`${p.join('.')} = ${JSON.stringify(value) ?? '(left out)'}: ${wrong}`);
+      }
+    }
+    return { cases, bad };
+  }
+
+  it('a verify result given to report (report --verify)', async () => {
+    const system = await squeezenetSystem('verify');
     const made = await run(['verify', '--system', system, '--runs', '2', '--warmup', '1', '--frames', '4', '--json', '-q'], { cwd: dir });
     expect(made.code, made.stderr).toBe(0);
     const result = JSON.parse(made.stdout) as Json;
     const file = path.join(dir, 'm.verify.json');
     // The fields the report reads: the top level, the first stage's and the pipeline's; a few wrong values each.
     const keep = (p: Path) => p.length <= 1 || (p[0] === 'stages' && p[1] === 0) || ((p[0] === 'pipeline' || p[0] === 'backToBack') && p.length <= 2) || (p[0] === 'stages' && p.length === 2);
-    const bad: string[] = [];
-    let cases = 0;
-    for (const p of paths(result, keep)) {
-      for (const value of [null, 'x', {}, undefined] as const) {
-        if (p.length === 0 && value === undefined) continue;
-        cases++;
-        writeFileSync(file, asJson(mutate(result, p, value)));
-        const r = await run(['report', '--system', system, '--verify', file, '-o', path.join(dir, 'rep'), '--time-limit', '10', '-q'], { cwd: dir });
-        const wrong = misbehaviour(r, file);
-        if (wrong) bad.push(`${p.join('.')} = ${JSON.stringify(value) ?? '(left out)'}: ${wrong}`);
-      }
-    }
+    const { cases, bad } = await sweepResult(result, keep, [null, 'x', {}, undefined], file, ['report', '--system', system, '--verify', file, '-o', path.join(dir, 'rep'), '--time-limit', '10', '-q']);
     expect(cases).toBeGreaterThan(60);
     expect(bad).toEqual([]);
   });
 
   it('a run result given to report (report --run)', async () => {
-    const model = path.join(dir, 'sq-run.onnx');
-    expect((await run(['zoo', 'export', 'squeezenet1_1', '--input', '1x3x64x64', '--output', model, '-q'])).code).toBe(0);
-    const system = path.join(dir, 'run.system.yaml');
-    writeFileSync(system, YAML.stringify({ version: 1, name: 'run', model: { file: model, input: '1x3x64x64' }, boards: [{ id: 'pi', describe: 'raspberry-pi-5' }, { id: 'orin', describe: 'jetson-orin-nano' }], network: 'ethernet-1000base-t' }));
+    const system = await squeezenetSystem('run');
     // The fields of a dnnpart run --json result that the report reads (@dnnpart/runtime's RunResult).
     const result: Json = {
       frames: 40, throughputFps: 51.5, latencyMs: { p50: 30.25, p95: 41 }, predicted: { throughputFps: 50, latencyMs: 25 }, maxAbsDiff: 0, compared: 2,
@@ -241,19 +249,7 @@ describe('every field of a user file, wrong or left out', () => {
       }],
     };
     const file = path.join(dir, 'm.run.json');
-    const keep = (p: Path) => p.length <= 2 || p[0] === 'stages';
-    const bad: string[] = [];
-    let cases = 0;
-    for (const p of paths(result, keep)) {
-      for (const value of [null, 'x', {}, -1, undefined] as const) {
-        if (p.length === 0 && value === undefined) continue;
-        cases++;
-        writeFileSync(file, asJson(mutate(result, p, value)));
-        const r = await run(['report', '--system', system, '--run', file, '-o', path.join(dir, 'rep-run'), '--time-limit', '10', '-q'], { cwd: dir });
-        const wrong = misbehaviour(r, file);
-        if (wrong) bad.push(`${p.join('.')} = ${JSON.stringify(value) ?? '(left out)'}: ${wrong}`);
-      }
-    }
+    const { cases, bad } = await sweepResult(result, (p) => p.length <= 2 || p[0] === 'stages', [null, 'x', {}, -1, undefined], file, ['report', '--system', system, '--run', file, '-o', path.join(dir, 'rep-run'), '--time-limit', '10', '-q']);
     expect(cases).toBeGreaterThan(80);
     expect(bad).toEqual([]);
   });

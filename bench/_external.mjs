@@ -1,0 +1,21 @@
+// The zoo's real exported models for the benches: those named and installed (a skipped one is said
+// on stderr), and the `input:` a system file gives each (shapes, and the values an input must have:
+// If conditions, sample rates).
+import { externalModels } from '@dnnpart/zoo';
+
+/** The installed models of `names` (all installed ones when `names` is empty), in that order. */
+export function installedExternal(names) {
+  const all = externalModels();
+  const out = [];
+  for (const name of names.length > 0 ? names : all.map((m) => m.name)) {
+    const m = all.find((x) => x.name === name);
+    if (m?.available) out.push(m);
+    else if (names.length > 0) console.error(`skipping ${name}: not installed`);
+  }
+  return out;
+}
+
+/** A system file's `input:` for `m`: `{ 'x': '1x3x48x320', 'sr': ':16000' }`-style. */
+export function systemInput(m) {
+  return `{ ${Object.entries(m.inputs).map(([k, shape]) => `'${k}': '${shape.join('x')}${m.values[k] ? `:${m.values[k].join(',')}` : ''}'`).join(', ')} }`;
+}
