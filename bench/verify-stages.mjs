@@ -14,6 +14,12 @@
 //   node bench/verify-stages.mjs [--nets resnet18,...] [--external paddleocr-cls,...] [--threads 1,2]
 //                                [--stages 2,3,4] [--runs 30] [--frames 30] [--profile-runs 20]
 //                                [--warmup 20] [--handoff transfer|copy] [--json results.json] [--compare-host] [--repeat 1]
+//                                [--rounds 1]
+// With --rounds N the whole bench runs N times in turn (every model once a round), each round profiling
+// again and timing the same plans (cut on the first round's profile); the summary then also compares
+// the median of each stage's N predictions with the median of its N measurements (and the same for
+// the pipelines), so that a few minutes in which this shared guest ran at another speed than when it
+// was profiled weigh less.
 // Needs the built packages (npm run build, or tsc -p each package). Prints Markdown.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
@@ -45,6 +51,7 @@ const { values } = parseArgs({
     'compare-host': { type: 'boolean', default: false },
     // Run each pipeline this many times (verify --repeat): its figure is the runs' median, and their spread is the measurement's own.
     repeat: { type: 'string', default: '1' },
+    rounds: { type: 'string', default: '1' },
   },
 });
 const list = (s) => s.split(',').map((x) => x.trim()).filter(Boolean);
@@ -93,6 +100,11 @@ console.log('');
 const summary = [];
 let compared = 0;
 const allResults = [];
+const rounds = Number(values.rounds);
+// Per model, thread count and stage count: the cut (from the first round's profile), and each round's figures.
+const cuts = new Map();
+const byRound = new Map();
+for (let round = 0; round < rounds; round++) {
 for (const m of models) {
   for (const threads of list(values.threads).map(Number)) {
     const profileFile = join(tmp, `${m.name}.t${threads}.profile.json`);
@@ -114,23 +126,28 @@ for (const m of models) {
     const method = profile.boundary?.method ?? 'none (default used)';
     // The whole model's prediction on this board: verify times it in the same runs as the stages (the speed reference).
     const wholeMs = evaluatePlan(problem, [{ board: problem.boards[0].id, nodes: names }]).stages[0].computeMs;
-    console.log(`## ${m.name}, ${threads} thread${threads > 1 ? 's' : ''}\n`);
+    console.log(`## ${m.name}, ${threads} thread${threads > 1 ? 's' : ''}${rounds > 1 ? ` (round ${round + 1} of ${rounds})` : ''}\n`);
     console.log(`${names.length} nodes; ${atLeast(profileRuns, frameMs)} profile runs, ${atLeast(runs, frameMs)} runs back to back; profile end-to-end median ${profile.endToEnd.medianMs.toFixed(2)} ms, node sum ${(profile.nodes.reduce((a, n) => a + n.latencyMs.median, 0)).toFixed(2)} ms; boundary ${method}: fixed ${boundary.fixedMs} ms, in ${Number((boundary.inMsPerByte * 1e6).toPrecision(3))} ms/MB, out ${Number((boundary.outMsPerByte * 1e6).toPrecision(3))} ms/MB${warnings.length ? ` (${warnings.join('; ')})` : ''}\n`);
     console.log('| stages | stage | nodes | in kB | out kB | predicted ms | kernels ms | boundary ms | measured ms (median) | p90 ms | min ms | CPU ms (median) | error | error vs min | whole model measured / predicted (same runs) | error at that speed |');
     console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     const pipeRows = [];
     for (const k of [1, ...list(values.stages).map(Number)]) {
-      // Cut the node order at equal shares of the profile's time.
-      const lat = names.map((n) => problem.boards[0].latencyMs[n] ?? 0);
-      const total = lat.reduce((a, x) => a + x, 0);
-      const stageOf = {};
-      let acc = 0;
-      let s = 0;
-      names.forEach((n, i) => {
-        if (s < k - 1 && acc + lat[i] / 2 > (total * (s + 1)) / k && i > 0 && Object.values(stageOf).filter((x) => x === s).length > 0) s++;
-        stageOf[n] = s;
-        acc += lat[i];
-      });
+      // Cut the node order at equal shares of the (first round's) profile's time.
+      const key = `${m.name}|${threads}|${k}`;
+      if (!cuts.has(key)) {
+        const lat = names.map((n) => problem.boards[0].latencyMs[n] ?? 0);
+        const total = lat.reduce((a, x) => a + x, 0);
+        const cut = {};
+        let acc = 0;
+        let s = 0;
+        names.forEach((n, i) => {
+          if (s < k - 1 && acc + lat[i] / 2 > (total * (s + 1)) / k && i > 0 && Object.values(cut).filter((x) => x === s).length > 0) s++;
+          cut[n] = s;
+          acc += lat[i];
+        });
+        cuts.set(key, cut);
+      }
+      const stageOf = cuts.get(key);
       const count = Math.max(...Object.values(stageOf)) + 1;
       // k copies of this machine, joined by links that cost nothing: the stages' own times only.
       const boards = Array.from({ length: count }, (_, i) => ({ ...problem.boards[0], id: `here${i}` }));
@@ -162,9 +179,14 @@ for (const m of models) {
         if (count > 1) summary.push({ model: m.name, threads, k: count, stage: i, error: st.error, errorMin: st.predictedMs / st.minMs - 1, scaled: st.scaledError ?? null });
       });
       if (result.pipeline) pipeRows.push({ count, r: result });
+      if (!byRound.has(key)) byRound.set(key, { model: m.name, threads, k: count, rounds: [] });
+      byRound.get(key).rounds.push({
+        stages: result.stages.map((st) => ({ predictedMs: st.predictedMs, measuredMs: st.measuredMs })),
+        host: result.pipeline?.host ? { predictedFps: result.pipeline.host.predictedFps, measuredFps: result.pipeline.measuredFps } : null,
+      });
       // The plan's node lists and each stage's tensor names are left out: the figures are what is replayed.
       const { plan: _plan, ...figures } = result;
-      allResults.push({ model: m.name, threads, stages: count, result: { ...figures, stages: result.stages.map(({ inputs: _i, outputs: _o, ...s }) => s) } });
+      allResults.push({ model: m.name, threads, stages: count, ...(rounds > 1 ? { round: round + 1 } : {}), result: { ...figures, stages: result.stages.map(({ inputs: _i, outputs: _o, ...s }) => s) } });
       const q = result.pipeline;
       // The same measured pipeline priced with the calibration verify did not use.
       const alt = other && q?.host
@@ -190,6 +212,7 @@ for (const m of models) {
     for (const { count, r } of pipeRows) if (r.hostCalibration) console.log(`- host calibration before the ${count}-stage pipeline: ${hostLine(r.hostCalibration)}`);
     console.log(`\nload average after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
   }
+}
 }
 
 const stageErrors = summary.filter((x) => x.stage !== 'pipeline' && x.error !== null).map((x) => Math.abs(x.error));
@@ -240,6 +263,40 @@ for (const [name, pick] of alts.length > 0 ? calibrations : []) {
   for (const t of [...new Set(alts.map((x) => x.threads))]) {
     const e = alts.filter((x) => x.threads === t).map(pick);
     console.log(`- this host's capacity calibration ${name}, ${t} thread(s): from the predicted stage times ${count10(e.map((x) => x[0]))}; from the measured ones ${count10(e.map((x) => x[1]))}; at the measured speed ${count10(e.map((x) => x[2]))}`);
+  }
+}
+if (rounds > 1) {
+  // Each stage's N predictions and N measurements, one of each per round: the medians compared.
+  const mid = (xs) => { const s = [...xs].sort((a, b) => a - b); const h = s.length >> 1; return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2; };
+  const stageRows = [];
+  const pipeRows = [];
+  console.log(`\n## Across the ${rounds} rounds\n`);
+  console.log('| model | threads | stages | stage | predicted ms, each round | measured ms, each round | error, each round | median predicted / median measured - 1 |');
+  console.log('|---|---:|---:|---|---|---|---|---:|');
+  for (const e of byRound.values()) {
+    if (e.k < 2 || e.rounds.length < 2) continue;
+    for (let i = 0; i < e.k; i++) {
+      const xs = e.rounds.map((r) => r.stages[i]).filter(Boolean);
+      if (xs.some((x) => x.predictedMs === null)) continue;
+      const error = mid(xs.map((x) => x.predictedMs)) / mid(xs.map((x) => x.measuredMs)) - 1;
+      stageRows.push({ ...e, error, each: xs.map((x) => x.predictedMs / x.measuredMs - 1) });
+      console.log(`| ${e.model} | ${e.threads} | ${e.k} | ${i} | ${xs.map((x) => ms(x.predictedMs)).join(', ')} | ${xs.map((x) => ms(x.measuredMs)).join(', ')} | ${xs.map((x) => pct(x.predictedMs / x.measuredMs - 1)).join(', ')} | ${pct(error)} |`);
+    }
+    const hs = e.rounds.map((r) => r.host).filter((h) => h && h.predictedFps !== null);
+    if (hs.length >= 2) {
+      const error = mid(hs.map((h) => h.predictedFps)) / mid(hs.map((h) => h.measuredFps)) - 1;
+      pipeRows.push({ ...e, error, each: hs.map((h) => h.predictedFps / h.measuredFps - 1) });
+      console.log(`| ${e.model} | ${e.threads} | ${e.k} | pipeline FPS, this host | ${hs.map((h) => ms(h.predictedFps)).join(', ')} | ${hs.map((h) => ms(h.measuredFps)).join(', ')} | ${hs.map((h) => pct(h.predictedFps / h.measuredFps - 1)).join(', ')} | ${pct(error)} |`);
+    }
+  }
+  const abs = (rows) => rows.map((r) => Math.abs(r.error));
+  const eachAbs = (rows) => rows.flatMap((r) => r.each.map(Math.abs));
+  console.log(`\n- stages, median of ${rounds} predictions against the median of ${rounds} measurements: ${within(abs(stageRows), 0.15)} within 15 % (median |error| ${med(abs(stageRows))}); one round at a time: ${within(eachAbs(stageRows), 0.15)}`);
+  console.log(`- pipelines (this host's prediction), the same: ${within(abs(pipeRows), 0.1)} within 10 % (median |error| ${med(abs(pipeRows))}); one round at a time: ${within(eachAbs(pipeRows), 0.1)}`);
+  for (const t of [...new Set(pipeRows.map((r) => r.threads))]) {
+    const s = stageRows.filter((r) => r.threads === t);
+    const q = pipeRows.filter((r) => r.threads === t);
+    console.log(`  - ${t} thread(s): stages ${within(abs(s), 0.15)}, pipelines ${within(abs(q), 0.1)}`);
   }
 }
 console.log(`- load average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
