@@ -156,7 +156,7 @@ describe('bad input → exit 2 and one line naming the file, node or flag', () =
     ['missing model', ['inspect', 'nope.onnx'], /^dnnpart: model file nope\.onnx not found.*\n$/],
     ['not ONNX', ['inspect', path.join(fixtures, 'not-onnx.onnx')], /^dnnpart: .*not-onnx\.onnx.*\n$/],
     ['truncated protobuf', ['inspect', 'half.onnx'], /^dnnpart: half\.onnx is truncated or corrupt.*\n$/],
-    ['dynamic dimension without --input', ['inspect', path.join(fixtures, 'dynamic.onnx')], /^dnnpart: .*dynamic\.onnx: dim 2 \(H\) of input x is dynamic; pass --input .*\n$/],
+    ['dynamic dimension without --input', ['inspect', path.join(fixtures, 'dynamic.onnx')], /^dnnpart: .*dynamic\.onnx: dims 2 \(H\) and 3 \(W\) of input x are dynamic; pass --input x=<shape> with the sizes your application feeds, e\.g\. --input x=1x3x224x224\n$/],
     ['--input for an input the model lacks', ['inspect', path.join(fixtures, 'dynamic.onnx'), '--input', 'z=1x3x8x8'], /^dnnpart: .*\bz\b.*\n$/],
     ['unknown zoo name', ['zoo', 'export', 'resnet19', '-o', 'x.onnx'], /^dnnpart: .*resnet19.*\n$/],
     ['input too small for the network', ['zoo', 'export', 'alexnet', '--input', '1x3x64x64', '-o', 'x.onnx'], /^dnnpart: alexnet: input 1x3x64x64 does not fit the network.*\n$/],

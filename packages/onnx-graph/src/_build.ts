@@ -236,15 +236,32 @@ function resolveInput(vi: ValueInfoProto, user: Shape | undefined, label: string
     return { dtype: t.dtype, shape: user.slice(), dynamic };
   }
   if (!dims) throw new GraphError('GRAPH_DYNAMIC_DIM', `${label}: input ${vi.name} has no declared shape; pass --input ${vi.name}=<shape> (--input ${vi.name}= for a scalar)`);
-  const shape = dims.map((d, i) => {
-    if (d !== null) return d;
-    // A dynamic batch dimension alone is the common export; batch 1 is what inference on a board means.
-    if (i === 0) return 1;
-    const param = t.params[i] ? ` (${t.params[i]})` : '';
-    throw new GraphError('GRAPH_DYNAMIC_DIM', `${label}: dim ${i}${param} of input ${vi.name} is dynamic; pass --input ${vi.name}=<shape>, e.g. --input ${vi.name}=${dims.map((x) => x ?? 1).join('x')}`);
-  });
+  // A dynamic batch dimension alone is the common export; batch 1 is what inference on a board means.
+  const open = dims.flatMap((d, i) => (d === null && i > 0 ? [i] : []));
+  if (open.length > 0) {
+    const names = open.map((i) => `${i}${t.params[i] ? ` (${t.params[i]})` : ''}`);
+    const which = names.length === 1 ? `dim ${names[0]} of input ${vi.name} is` : `dims ${names.slice(0, -1).join(', ')} and ${names.at(-1)} of input ${vi.name} are`;
+    throw new GraphError('GRAPH_DYNAMIC_DIM', `${label}: ${which} dynamic; pass --input ${vi.name}=<shape> with the size${open.length > 1 ? 's' : ''} your application feeds, e.g. --input ${vi.name}=${exampleShape(dims).join('x')}`);
+  }
+  const shape = dims.map((d) => d ?? 1);
   if (numel(shape) > MAX_ELEMENTS) throw new GraphError('GRAPH_CORRUPT', `${label}: input ${vi.name} declares shape [${shape.join(',')}], more elements than any input can have`);
   return { dtype: t.dtype, shape, dynamic };
+}
+
+/**
+ * A shape to show for an input with dynamic dims: batch 1; an image's dynamic side (rank 4, dims 2
+ * and 3) as its fixed other side when that is at least 16 (a text line 48 high: 48x48), else 224;
+ * any other dynamic dim 1.
+ */
+export function exampleShape(dims: readonly (number | null)[]): number[] {
+  return dims.map((d, i) => {
+    if (d !== null) return d;
+    if (dims.length === 4 && i >= 2) {
+      const other = dims[i === 2 ? 3 : 2];
+      return other !== null && other !== undefined && other >= 16 ? other : 224;
+    }
+    return 1;
+  });
 }
 
 // The load-time passes analyse a model several times; its initializers are decoded once.

@@ -317,6 +317,19 @@ describe('loadModel: bad input', () => {
     await expect(loadModel(spatial.bytes())).rejects.toThrow(/dim 2 \(H\) of input x is dynamic; pass --input x=/);
   });
 
+  it.each([
+    // An image's dynamic side: its fixed other side when that is an image's (a 48-high text line), else 224.
+    ['one side of a text line', ['N', 3, 48, 'W'], 'dim 3 (W) of input x is dynamic; pass --input x=<shape> with the size your application feeds, e.g. --input x=1x3x48x48'],
+    ['both sides', ['N', 3, 'H', 'W'], 'dims 2 (H) and 3 (W) of input x are dynamic; pass --input x=<shape> with the sizes your application feeds, e.g. --input x=1x3x224x224'],
+    ['a narrow fixed side', ['N', 3, 'H', 8], 'dim 2 (H) of input x is dynamic; pass --input x=<shape> with the size your application feeds, e.g. --input x=1x3x224x8'],
+    ['a sequence', ['B', 'T'], 'dim 1 (T) of input x is dynamic; pass --input x=<shape> with the size your application feeds, e.g. --input x=1x1'],
+    ['audio frames', [1, 'frames', 80], 'dim 1 (frames) of input x is dynamic; pass --input x=<shape> with the size your application feeds, e.g. --input x=1x1x80'],
+  ] as const)('names every dynamic dim of %s and shows a shape that fills them', async (_, dims, message) => {
+    const m = new ModelBuilder().input('x', [...dims]);
+    m.node('Relu', ['x'], ['y'], {}, 'relu').output('y');
+    await expect(loadModel(m.bytes())).rejects.toMatchObject({ code: 'GRAPH_DYNAMIC_DIM', message: `model bytes: ${message}` });
+  });
+
   it('names the file when it is missing', async () => {
     await expect(loadModel('no/such/model.onnx')).rejects.toThrow('model file no/such/model.onnx not found');
   });
