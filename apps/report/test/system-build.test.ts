@@ -23,10 +23,34 @@ beforeAll(async () => {
   }
   expect((await run(['profile', 'sq.onnx', '--board', 'box', '--runs', '2', '--warmup', '0', '-o', 'sq.box.profile.json'], { cwd: dir })).code).toBe(0);
   expect((await run(['profile', 'sq64.onnx', '--board', 'box', '--runs', '2', '--warmup', '0', '-o', 'sq64.box.profile.json'], { cwd: dir })).code).toBe(0);
+  // The same machine with its power estimated from a description (no sensor here).
+  expect((await run(['profile', 'sq.onnx', '--board', 'box', '--runs', '2', '--warmup', '0', '--describe', 'ci-x86-2core', '-o', 'sq.box-powered.profile.json'], { cwd: dir })).code).toBe(0);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('buildProblem', () => {
+  it('warns of a measured profile without power figures, whose board an energy objective would take for free', async () => {
+    const file = sys('power.yaml', [
+      'version: 1',
+      'model: { file: sq.onnx }',
+      'boards:',
+      '  - { id: box, profile: sq.box.profile.json }',
+      '  - { id: powered, profile: sq.box-powered.profile.json }',
+      '  - { id: pi, describe: raspberry-pi-5 }',
+      'network: ethernet-1000base-t',
+      'objective: energy',
+    ].join('\n'));
+    const { problem, warnings } = buildProblem(await resolveSystem(loadSystem(file, 'power.yaml'), { workDir: path.join(dir, 'work') }));
+    expect(warnings.filter((w) => w.includes('power'))).toEqual([
+      'board box: its profile has no power figures (no power sensor, and profiled without --describe): its layers count 0 mJ, so energy figures and objectives leave this board out; profile again with --describe <board.yaml> to estimate them',
+    ]);
+    expect(Object.keys(problem.boards.find((b) => b.id === 'box')!.energyMj ?? {})).toEqual([]);
+    // Estimated: the description's active power over each node's time (a node ORT removed takes none).
+    const powered = problem.boards.find((b) => b.id === 'powered')!;
+    expect(Object.keys(powered.energyMj ?? {}).length).toBeGreaterThan(0);
+    for (const [node, mj] of Object.entries(powered.energyMj ?? {})) expect(mj > 0 || powered.latencyMs[node] === 0, node).toBe(true);
+  });
+
   it('joins the graph, a measured profile, analytic profiles and links', async () => {
     const file = sys('ok.yaml', [
       'version: 1',

@@ -111,7 +111,7 @@ function formatSummary(s: ProfileSummary, ctx: CommandContext): string {
           (s.boundary.fitR2 !== undefined ? ` (fit R² ${fixed(s.boundary.fitR2)})` : '') +
           (s.singleStageMs !== undefined ? `; whole model as one stage ${fixed(s.singleStageMs)} ms` : '')]
       : []),
-    `power: ${s.powerSource}${s.energyPerInferenceMj !== undefined ? `, ${fixed(s.energyPerInferenceMj)} mJ per inference` : ''}`,
+    `power: ${s.powerSource}${s.energyPerInferenceMj !== undefined ? `, ${fixed(s.energyPerInferenceMj)} mJ per inference` : ''}${s.powerSource === 'unavailable' ? ' (no power sensor here; --describe <board.yaml> estimates it from the description)' : ''}`,
     'top layers by time:',
     table(['node', 'op', 'median ms', 'share'], s.topNodes.map((n) => [n.name, n.op, fixed(n.medianMs, 3), `${(n.share * 100).toFixed(1)}%`])),
     ...s.warnings.map((w) => `warning: ${w}`),

@@ -36,6 +36,10 @@ export function buildProblem(system: ResolvedSystem): BuiltProblem {
     if (w !== undefined) warnings.push(`board ${b.spec.id}: ${w}`);
     // What an estimate assumed (uncalibrated efficiencies, an int8 model priced at the int8 peak).
     if (b.source === 'analytic') for (const a of b.profile.warnings ?? []) warnings.push(`board ${b.spec.id}: ${a}`);
+    // Energy left out says so: the board would look free to an energy objective.
+    if (b.profile.power.source === 'unavailable' && b.profile.nodes.every((n) => typeof n.energyMj !== 'number')) {
+      warnings.push(`board ${b.spec.id}: its profile has no power figures (no power sensor, and profiled without --describe): its layers count 0 mJ, so energy figures and objectives leave this board out; profile again with --describe <board.yaml> to estimate them`);
+    }
   }
 
   const problem: Problem = {
