@@ -70,4 +70,34 @@ describe('--input beside --system', () => {
     // At its own shapes the plan splits.
     expect((await run(['split', m.file, '--plan', plan, '--input', 'input1=1x1x64x256', '-o', join(dir, 'st3'), '-q'])).code).toBe(0);
   });
+
+  it('without --input, a model of dynamic dims takes the shapes its plan was solved for, and says so', async () => {
+    if (!present(m)) return;
+    const plan = join(dir, 'plan-shapes.json');
+    const solved = await run(['solve', '--system', system, '--json', '-q']);
+    writeFileSync(plan, solved.stdout);
+    const note = 'input shapes from the plan: input1=1x1x64x256 (give --input for others)\n';
+    const split = await run(['split', m.file, '--plan', plan, '-o', join(dir, 'st4'), '--json']);
+    expect(split.code).toBe(0);
+    expect(split.stderr).toBe(note);
+    const stages = (JSON.parse(split.stdout) as { stages: { inputs: string[] }[] }).stages;
+    expect(stages.length).toBe((JSON.parse(solved.stdout) as { stages: unknown[] }).stages.length);
+    expect(stages[0]!.inputs).toEqual(['input1']);
+    const verify = await run(['verify', m.file, '--plan', plan, '--runs', '1', '--warmup', '0', '--frames', '0', '--json']);
+    expect(verify.code).toBe(0);
+    expect(verify.stderr.split('\n')).toContain(note.trim());
+    const accuracy = await run(['accuracy', '--model', m.file, '--plan', plan, '--samples', '2', '--json', '-q']);
+    expect(accuracy.code).toBe(0);
+    // run gets past loading and the plan's checks, then fails on the agents nobody runs.
+    const agents = join(dir, 'agents-none.yaml');
+    writeFileSync(agents, ['version: 1', 'agents:', '  - { id: a, address: 127.0.0.1:9 }', '  - { id: b, address: 127.0.0.1:9 }'].join('\n'));
+    const runs = await run(['run', '--plan', plan, '--agents', agents, '--model', m.file, '--frames', '2']);
+    expect(runs.code).not.toBe(0);
+    expect(runs.stderr.split('\n')).toContain(note.trim());
+    expect(runs.stderr).not.toContain('dynamic');
+    // Without a plan's shapes, the model still asks for --input.
+    const bare = await run(['split', m.file, '--after', stages[0]!.inputs[0]!, '-o', join(dir, 'st5'), '-q']);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toContain('is dynamic; pass --input input1=<shape>');
+  });
 });

@@ -3,7 +3,7 @@
 // are layer index ranges, "a[0..57] > b[58..240]"). Each becomes a node -> stage map of one model,
 // checked against it: a plan of another model or one that does not cover it is refused, never guessed.
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import type { Graph } from '@dnnpart/onnx-graph';
+import { isGraphError, loadModel, type Graph, type InputShapes, type LoadedModel } from '@dnnpart/onnx-graph';
 import { UsageError } from './errors.js';
 
 export interface PlanFileStage {
@@ -63,6 +63,22 @@ export function checkPlanModel(model: PlanModel | undefined, graph: Graph, sha: 
     if (planned.join('x') !== got.shape.join('x')) {
       throw new UsageError('CLI_BAD_VALUE', `--plan ${display}: a plan for input ${x} ${planned.join('x')}, not ${got.shape.join('x')} as ${modelDisplay} is loaded here; give --input ${x}=${planned.join('x')}, or solve again for ${got.shape.join('x')}`);
     }
+  }
+}
+
+/**
+ * Load the model a plan is for. Without `inputShapes` (no --input, no system file), a model whose
+ * inputs have dynamic dims takes the shapes the plan was solved for (`model.inputs` of a plan from
+ * `solve --system --json`), and `note` says which; a model without dynamic dims loads as it is.
+ */
+export async function loadPlannedModel(file: string | Uint8Array, inputShapes: InputShapes | undefined, planned: PlanModel | undefined, note: (message: string) => void): Promise<LoadedModel> {
+  if (inputShapes || !planned?.inputs) return loadModel(file, inputShapes ? { inputShapes } : {});
+  try {
+    return await loadModel(file);
+  } catch (e) {
+    if (!isGraphError(e) || e.code !== 'GRAPH_DYNAMIC_DIM') throw e;
+    note(`input shapes from the plan: ${Object.entries(planned.inputs).map(([x, s]) => `${x}=${s.join('x')}`).join(', ')} (give --input for others)`);
+    return loadModel(file, { inputShapes: planned.inputs });
   }
 }
 

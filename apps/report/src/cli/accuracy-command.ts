@@ -1,12 +1,12 @@
 // dnnpart accuracy: a plan's fidelity against the full-precision model, measured by running its
 // stages at their precisions with the cut tensors encoded as they would travel.
-import { loadModel, parseInputSpecs, type LoadedModel } from '@dnnpart/onnx-graph';
+import { parseInputSpecs, type LoadedModel } from '@dnnpart/onnx-graph';
 import {
   evaluatePlan, folderSamples, isAccuracyError, parseTransferEncoding, precisions, readLabels,
   type CalibrationMethod, type Feeds, type PlanFidelity, type Precision,
 } from '@dnnpart/accuracy';
 import { bytes, fixed, table } from './_format.js';
-import { planStageMap, readPlanFile } from './_plan-file.js';
+import { loadPlannedModel, planStageMap, readPlanFile } from './_plan-file.js';
 import { asGiven, displayPath, resolvePath, type CommandContext, type CommandOutput } from './context.js';
 import { UsageError } from './errors.js';
 
@@ -98,7 +98,9 @@ export async function accuracy(opts: AccuracyOptions, ctx: CommandContext): Prom
   const file = resolvePath(ctx, opts.model);
   const inputShapes = opts.input && opts.input.length > 0 ? parseInputSpecs([...opts.input]) : undefined;
   ctx.progress.note(`loading ${displayPath(ctx, file)}`);
-  const model = await asGiven(ctx, [file], () => loadModel(file, inputShapes ? { inputShapes } : {}));
+  // Without --input, a model with dynamic dims takes the shapes the plan was solved for.
+  const planned = opts.plan && !inputShapes ? readPlanFile(resolvePath(ctx, opts.plan), opts.plan).model : undefined;
+  const model = await asGiven(ctx, [file], () => loadPlannedModel(file, inputShapes, planned, (m) => ctx.progress.note(m)));
   const { graph } = model;
 
   let split: { after: string[] } | { stages: Record<string, number> };

@@ -3,7 +3,7 @@
 // (deploy a plan and stream frames through it). Each is a thin layer over @dnnpart/runtime.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { loadModel, parseInputSpecs, type LoadedModel } from '@dnnpart/onnx-graph';
+import { parseInputSpecs, type LoadedModel } from '@dnnpart/onnx-graph';
 import { loadBoardDescription, writeProfile } from '@dnnpart/profiler';
 import {
   RuntimeError,
@@ -26,7 +26,7 @@ import { fixed, si, table } from './_format.js';
 import { displayPath, ensureDir, resolvePath, writeOutput, type CommandContext, type CommandOutput } from './context.js';
 import { UsageError } from './errors.js';
 import { checkInputsMatchSystem } from './_system-input.js';
-import { checkPlanModel, planModelOf, type PlanModel } from './_plan-file.js';
+import { checkPlanModel, loadPlannedModel, planModelOf, type PlanModel } from './_plan-file.js';
 
 export interface AgentCommandOptions {
   readonly listen?: string;
@@ -173,7 +173,7 @@ export function readRunPlan(file: string, display: string): { plan: RunPlan; mod
 }
 
 /** The model of a run and the engine each board's figures assume (from the system file's descriptions). */
-async function runModelAndEngines(opts: RunCommandOptions, ctx: CommandContext): Promise<{ model: LoadedModel; engines: Record<string, Engine> }> {
+async function runModelAndEngines(opts: RunCommandOptions, ctx: CommandContext, planned: PlanModel | undefined): Promise<{ model: LoadedModel; engines: Record<string, Engine> }> {
   if (opts.model && opts.system) throw new UsageError('CLI_CONFLICTING_FLAGS', 'give --model or --system, not both');
   if (!opts.model && !opts.system) throw new UsageError('CLI_MISSING_ARGUMENT', 'run needs the model: --model <m.onnx>, or --system <system.yaml> (see dnnpart run --help)');
   const engines: Record<string, Engine> = {};
@@ -198,7 +198,7 @@ async function runModelAndEngines(opts: RunCommandOptions, ctx: CommandContext):
     if (!existsSync(source)) throw new UsageError('CLI_FILE_NOT_FOUND', `--model ${opts.model}: model not found`);
   }
   const inputShapes = input && input.length > 0 ? parseInputSpecs([...input]) : undefined;
-  const model = await loadModel(source, inputShapes ? { inputShapes } : {});
+  const model = await loadPlannedModel(source, inputShapes, planned, (m) => ctx.progress.note(m));
   if (opts.system && systemInput && systemInput.length > 0) checkInputsMatchSystem(model.graph, parseInputSpecs([...systemInput]), opts.input, opts.system);
   return { model, engines };
 }
@@ -207,7 +207,7 @@ async function runModelAndEngines(opts: RunCommandOptions, ctx: CommandContext):
 export async function run(opts: RunCommandOptions, ctx: CommandContext): Promise<CommandOutput> {
   const { plan, model: planned } = readRunPlan(resolvePath(ctx, opts.plan), opts.plan);
   const list = agentsOf(ctx, opts.agents);
-  const { model, engines } = await runModelAndEngines(opts, ctx);
+  const { model, engines } = await runModelAndEngines(opts, ctx, planned);
   checkPlanModel(planned, model.graph, model.sha256, opts.plan, model.path ? displayPath(ctx, model.path) : model.graph.name);
   const frames = opts.frames ?? 50;
   if (!Number.isInteger(frames) || frames < 1) throw new UsageError('CLI_BAD_VALUE', `--frames needs a positive integer, got ${frames}`);

@@ -3,7 +3,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { loadModel, parseInputSpecs, splitModel, writeSplit, type InputShapes, type LoadedModel, type SplitManifest } from '@dnnpart/onnx-graph';
+import { parseInputSpecs, splitModel, writeSplit, type InputShapes, type LoadedModel, type SplitManifest } from '@dnnpart/onnx-graph';
 import { evaluatePlan, solve as solveProblem, type Objective, type Problem } from '@dnnpart/solver';
 import { buildProblem } from '../system/build.js';
 import { loadSystem } from '../system/load.js';
@@ -12,7 +12,7 @@ import type { MeasuredRun, VerifiedPlan } from '../report-data.js';
 import { VERIFY_SCHEMA, verifyPlan, type StagePrediction, type VerifyFigures, type VerifyResult } from '../verify/verify.js';
 import { writeTrace } from '../verify/trace.js';
 import { fixed, table } from './_format.js';
-import { planStageMap, readPlanFile } from './_plan-file.js';
+import { loadPlannedModel, planStageMap, readPlanFile } from './_plan-file.js';
 import { checkInputsMatchSystem } from './_system-input.js';
 import { asGiven, displayPath, ensureDir, plural, readJsonFlag, resolvePath, writeOutput, type CommandContext, type CommandOutput } from './context.js';
 import { UsageError } from './errors.js';
@@ -105,7 +105,8 @@ async function resolvePlan(opts: PlanSourceOptions, ctx: CommandContext, workDir
   }
   if (!modelFile) throw new UsageError('CLI_MISSING_ARGUMENT', 'give <model> (an ONNX file), or --system <system.yaml>');
   const file = modelFile;
-  const model = await asGiven(ctx, [file], () => loadModel(file, inputShapes ? { inputShapes } : {}));
+  const planFile = opts.plan ? readPlanFile(resolvePath(ctx, opts.plan), opts.plan, opts.row) : undefined;
+  const model = await asGiven(ctx, [file], () => loadPlannedModel(file, inputShapes, planFile?.model, (m) => ctx.progress.note(m)));
   if (opts.system) checkInputsMatchSystem(model.graph, systemShapes, opts.input, opts.system);
   const modelDisplay = displayPath(ctx, file);
 
@@ -119,7 +120,7 @@ async function resolvePlan(opts: PlanSourceOptions, ctx: CommandContext, workDir
     const boards = plan.stages.map((s) => s.board);
     return { model, modelFile: file, stageOf, boards, predicted: plan.stages.map(prediction), problem: problem!, here, what: `the ${plan.status} ${objective} plan of ${opts.system ?? opts.problem}` };
   }
-  const planFile = readPlanFile(resolvePath(ctx, opts.plan), opts.plan, opts.row);
+  if (!planFile) throw new UsageError('CLI_MISSING_ARGUMENT', 'give --plan <plan.json>');
   const stageOf = planStageMap(planFile, model.graph, model.sha256, opts.plan, modelDisplay);
   const boards = planFile.stages.map((s) => s.board);
   let predicted: StagePrediction[] | null = null;
