@@ -253,7 +253,7 @@ function resolveInput(vi: ValueInfoProto, user: Shape | undefined, label: string
  * and 3) as its fixed other side when that is at least 16 (a text line 48 high: 48x48), else 224;
  * any other dynamic dim 1.
  */
-export function exampleShape(dims: readonly (number | null)[]): number[] {
+function exampleShape(dims: readonly (number | null)[]): number[] {
   return dims.map((d, i) => {
     if (d !== null) return d;
     if (dims.length === 4 && i >= 2) {
