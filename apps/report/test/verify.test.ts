@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, randomFeeds, splitModel, verifySplit, type LoadedModel } from '@dnnpart/onnx-graph';
 import { evaluatePlan, type Problem } from '@dnnpart/solver';
 import {
-  calibrateHost, calibrationSeconds, capacityEfficiency, capacitySizeFor, estimateSeconds, handoffBytes, hostPipelinePeriodMs, hostPrediction, pipelinePeriodMs, quietContext, splitByPlan, stageCores, stageParallelism, timeBackToBack, EXTRA_THREAD_CORES, verify, verifyPlan,
+  calibrateHost, calibrationSeconds, capacityEfficiency, capacitySizeFor, estimateSeconds, formatVerify, handoffBytes, hostPipelinePeriodMs, hostPrediction, pipelinePeriodMs, quietContext, splitByPlan, stageCores, stageParallelism, timeBackToBack, EXTRA_THREAD_CORES, verify, verifyPlan,
   VERIFY_SCHEMA, type HostCalibration, type VerifyResult,
 } from '@dnnpart/report';
 import { run } from './_run.js';
@@ -270,6 +270,18 @@ describe('verify', () => {
     expect(v.stages[0]!.scaledError).toBeCloseTo((predicted[0]!.computeMs * ref.ratio) / v.stages[0]!.measuredMs - 1, 9);
     expect(v.stages[1]!.scaledError).toBeNull();
     expect(v.stages[0]!.error).toBeCloseTo(predicted[0]!.computeMs / v.stages[0]!.measuredMs - 1, 12);
+    // For people: board b's stage was predicted for b, so its time here is no error of that prediction.
+    const rows = formatVerify(v).split('\n').filter((l) => /^ +[01] +[ab] /.test(l));
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toContain(`${v.stages[0]!.error! >= 0 ? '+' : ''}${(v.stages[0]!.error! * 100).toFixed(1)}%`);
+    expect(rows[1]).toMatch(/ other board +— *$/);
+    // And in the report's stages table.
+    write('ref.json', v);
+    expect((await run(['report', '--problem', 'sq.problem.json', '--verify', 'ref.json', '-o', 'rep-ref', '--time-limit', '10'], { cwd: dir })).code).toBe(0);
+    const md = readFileSync(path.join(dir, 'rep-ref', 'report.md'), 'utf8').split('\n').filter((l) => l.startsWith('| ref.json ('));
+    expect(md).toHaveLength(2);
+    expect(md[0]!.split('|')[8]!.trim()).toMatch(/^[-−+]?\d+\.\d %$/);
+    expect(md[1]!.split('|')[8]!.trim()).toBe('other board');
     const h = v.pipeline!.host!;
     const handoff = h.stages.map((x) => x.handoffMs);
     const scaled = hostPipelinePeriodMs([predicted[0]!.computeMs * ref.ratio, predicted[1]!.computeMs], handoff, [1, 1], v.hostCalibration!.cores, h.efficiency);

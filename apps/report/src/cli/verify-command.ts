@@ -240,11 +240,13 @@ const pct = (e: number | null) => (e === null ? '—' : `${e >= 0 ? '+' : ''}${(
 /** The comparison for people. */
 export function formatVerify(r: VerifyResult, opts: Pick<VerifyCommandOptions, 'trace' | 'output'> = {}): string {
   const s = r.settings;
+  // A stage predicted for another board than this machine: its measured time here is no check of that prediction.
+  const elsewhere = (board: string) => r.reference !== undefined && !r.reference.boards.includes(board);
   const lines = [
     `${r.model.name}: ${plural(r.stages.length, 'stage')} on ${r.machine.cpu} (${r.machine.cores} cores), ${plural(s.threads, 'thread')} per stage, median of ${s.runs} runs; load ${r.machine.loadBefore.toFixed(2)} -> ${r.machine.loadAfter.toFixed(2)}`,
     table(
       ['stage', 'board', 'nodes', 'predicted ms', 'kernels', 'boundary', 'measured ms', 'p90 ms', 'error', ...(r.reference ? ['at this speed'] : [])],
-      r.stages.map((x) => [String(x.index), x.board, String(x.nodes), fixed(x.predictedMs), fixed(x.kernelMs), fixed(x.boundaryMs), fixed(x.measuredMs), fixed(x.p90Ms), pct(x.error), ...(r.reference ? [pct(x.scaledError ?? null)] : [])]),
+      r.stages.map((x) => [String(x.index), x.board, String(x.nodes), fixed(x.predictedMs), fixed(x.kernelMs), fixed(x.boundaryMs), fixed(x.measuredMs), fixed(x.p90Ms), elsewhere(x.board) ? 'other board' : pct(x.error), ...(r.reference ? [pct(x.scaledError ?? null)] : [])]),
     ),
     ...memoryLines(r),
     '',
