@@ -207,7 +207,7 @@ function specText(name: string, shape: readonly number[]): string {
 }
 
 /** Static shape of one graph input from its declared type and the user's shape. */
-function resolveInput(vi: ValueInfoProto, user: Shape | undefined, label: string): { dtype: DType; shape: number[]; dynamic: boolean } {
+function resolveInput(vi: ValueInfoProto, user: Shape | undefined, label: string): { dtype: DType; shape: number[]; dynamic: boolean; open?: OpenInput } {
   const t = valueInfoType(vi, `${label}: graph input ${vi.name}`);
   if (!t) {
     const kind = vi.type?.value.case;
@@ -239,13 +239,32 @@ function resolveInput(vi: ValueInfoProto, user: Shape | undefined, label: string
   // A dynamic batch dimension alone is the common export; batch 1 is what inference on a board means.
   const open = dims.flatMap((d, i) => (d === null && i > 0 ? [i] : []));
   if (open.length > 0) {
-    const names = open.map((i) => `${i}${t.params[i] ? ` (${t.params[i]})` : ''}`);
-    const which = names.length === 1 ? `dim ${names[0]} of input ${vi.name} is` : `dims ${names.slice(0, -1).join(', ')} and ${names.at(-1)} of input ${vi.name} are`;
-    throw new GraphError('GRAPH_DYNAMIC_DIM', `${label}: ${which} dynamic; pass --input ${vi.name}=<shape> with the size${open.length > 1 ? 's' : ''} your application feeds, e.g. --input ${vi.name}=${exampleShape(dims).join('x')}`);
+    // Said by the caller, with every other input that needs a shape.
+    const said = { input: vi.name, dims: open.map((i) => `${i}${t.params[i] ? ` (${t.params[i]})` : ''}`), example: exampleShape(dims) };
+    return { dtype: t.dtype, shape: [], dynamic, open: said };
   }
   const shape = dims.map((d) => d ?? 1);
   if (numel(shape) > MAX_ELEMENTS) throw new GraphError('GRAPH_CORRUPT', `${label}: input ${vi.name} declares shape [${shape.join(',')}], more elements than any input can have`);
   return { dtype: t.dtype, shape, dynamic };
+}
+
+/** An input whose dims past the batch are dynamic and were not given: which, and a shape to suggest. */
+interface OpenInput {
+  readonly input: string;
+  readonly dims: readonly string[];
+  readonly example: readonly number[];
+}
+
+/** One line for every input that needs a shape: the dims, and an --input for each that would load. */
+function openInputsMessage(label: string, open: readonly OpenInput[]): string {
+  const flags = open.map((o) => `--input ${o.input}=${o.example.join('x')}`).join(' ');
+  if (open.length === 1) {
+    const [o] = open as [OpenInput];
+    const which = o.dims.length === 1 ? `dim ${o.dims[0]} of input ${o.input} is` : `dims ${o.dims.slice(0, -1).join(', ')} and ${o.dims.at(-1)} of input ${o.input} are`;
+    return `${label}: ${which} dynamic; pass --input ${o.input}=<shape> with the size${o.dims.length > 1 ? 's' : ''} your application feeds, e.g. ${flags}`;
+  }
+  const each = open.map((o) => `${o.input} dim${o.dims.length > 1 ? 's' : ''} ${o.dims.join(', ')}`).join('; ');
+  return `${label}: ${open.length} inputs have dynamic dims (${each}); pass --input <name>=<shape> for each with the sizes your application feeds (or model.input in a system file), e.g. ${flags}`;
 }
 
 /**
@@ -333,15 +352,21 @@ export function analyseModel(proto: ModelProto, opts: AnalyseOptions): AnalyseRe
   const info = new Map<string, Info>();
   const feeds = new Map<string, Feed>();
   let fileStatic = true;
+  const open: OpenInput[] = [];
   for (const vi of inputVis) {
     const spec = userShape(vi.name);
     const r = resolveInput(vi, spec?.shape, label);
+    if (r.open) {
+      open.push(r.open);
+      continue;
+    }
     if (r.dynamic) fileStatic = false;
     // A fixed value makes the input a known constant for shape arithmetic (If conditions included).
     const value = spec?.value ? spec.value.slice() : undefined;
     info.set(vi.name, value ? { dtype: r.dtype, shape: r.shape, value } : { dtype: r.dtype, shape: r.shape });
     feeds.set(vi.name, value ? { dtype: r.dtype, shape: r.shape, value } : { dtype: r.dtype, shape: r.shape });
   }
+  if (open.length > 0) throw new GraphError('GRAPH_DYNAMIC_DIM', openInputsMessage(label, open));
   for (const t of g.initializer) info.set(t.name, initializerInfo(t, `${label}: initializer ${t.name}`));
 
   // What the file declares: the static shape when every dim is fixed, and the dims as written (dim names kept for messages).

@@ -330,6 +330,18 @@ describe('loadModel: bad input', () => {
     await expect(loadModel(m.bytes())).rejects.toMatchObject({ code: 'GRAPH_DYNAMIC_DIM', message: `model bytes: ${message}` });
   });
 
+  it('names every input that needs a shape in one line, with an --input for each that loads', async () => {
+    const m = new ModelBuilder().input('img', ['N', 3, 'H', 'W']).input('ids', ['B', 'T']).input('fixed', [1, 4]);
+    m.node('Relu', ['img'], ['y'], {}, 'relu').node('Neg', ['ids'], ['z'], {}, 'neg').node('Abs', ['fixed'], ['w'], {}, 'abs').output('y').output('z').output('w');
+    const message = 'model bytes: 2 inputs have dynamic dims (img dims 2 (H), 3 (W); ids dim 1 (T)); pass --input <name>=<shape> for each with the sizes your application feeds (or model.input in a system file), e.g. --input img=1x3x224x224 --input ids=1x1';
+    await expect(loadModel(m.bytes())).rejects.toMatchObject({ code: 'GRAPH_DYNAMIC_DIM', message });
+    // The shapes it suggests load.
+    const loaded = await loadModel(m.bytes(), { inputShapes: { img: [1, 3, 224, 224], ids: [1, 1] } });
+    expect(loaded.graph.tensors.get('ids')!.shape).toEqual([1, 1]);
+    // One input given: the other is still asked for.
+    await expect(loadModel(m.bytes(), { inputShapes: { ids: [1, 5] } })).rejects.toThrow(/^model bytes: dims 2 \(H\) and 3 \(W\) of input img are dynamic; pass --input img=<shape>/);
+  });
+
   it('names the file when it is missing', async () => {
     await expect(loadModel('no/such/model.onnx')).rejects.toThrow('model file no/such/model.onnx not found');
   });
