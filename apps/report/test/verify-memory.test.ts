@@ -49,6 +49,16 @@ describe('verify: each stage\'s memory in a process of its own', () => {
     expect(s1!.memory!.peakBytes - s0!.memory!.peakBytes).toBeGreaterThan(0.8 * (params[1] - params[0]));
   });
 
+  it('notes a stage whose plan counts several times what it took, and leaves small stages out of that note', async () => {
+    // Stage 1 planned at 500 MB (it holds about 45 MB); stage 0 at 4 MB, under the note's floor whatever it took.
+    const predicted = [{ computeMs: 1, memoryBytes: 4_000_000 }, { computeMs: 1, memoryBytes: 500_000_000 }];
+    const { result } = await verifyPlan(model, 'r18.onnx', stageOf, ['a', 'b'], predicted, { threads: 1, runs: 1, warmup: 0, pipelineFrames: 0, memory: true });
+    const s1 = result.stages[1]!;
+    // (Stage 0 may get the other note, of a plan below what a stage took: not this one.)
+    const notes = result.notes.filter((n) => n.startsWith("the plan's memory of stage") && n.includes('reuses their buffers'));
+    expect(notes).toEqual([`the plan's memory of stage 1 is ${(500_000_000 / s1.memory!.peakBytes).toFixed(1)}x what it took here: the plan adds up every activation of a stage, and onnxruntime reuses their buffers; boards' memoryBytes are checked against the plan's figure, so a plan that fits has room to spare, and a board the plan calls too small may still hold the stage`]);
+  });
+
   it('is left out unless asked for', async () => {
     const { result } = await verifyPlan(model, 'r18.onnx', stageOf, ['a', 'b'], null, { threads: 1, runs: 1, warmup: 0, pipelineFrames: 0 });
     expect(result.stages[0]!.memory).toBeUndefined();

@@ -19,6 +19,13 @@ const SLOWER_SPEEDUP = 0.9;
 const MEMORY_SECONDS_PER_STAGE = 2;
 /** A stage whose plan memory is this far below its measured peak gets a note. */
 const MEMORY_UNDER = 0.25;
+/**
+ * A stage whose plan's memory is more than this many times what it took (and at least
+ * MEMORY_OVER_MIN_BYTES in the plan) gets a note: the plan adds every activation of the stage, and
+ * onnxruntime reuses their buffers (PaddleOCR's recognizer: a stage planned at 177 MB took 13 MB).
+ */
+const MEMORY_OVER = 3;
+const MEMORY_OVER_MIN_BYTES = 8 << 20;
 
 /** What the plan predicts for a stage (from the plan file, or evaluatePlan on a problem). */
 export interface StagePrediction {
@@ -392,6 +399,10 @@ export async function verifyPlan(
   const under = vStages.filter((x) => x.memoryError !== undefined && x.memoryError !== null && x.memoryError < -MEMORY_UNDER);
   if (under.length > 0) {
     notes.push(`the plan's memory of ${under.length === 1 ? 'stage' : 'stages'} ${under.map((x) => x.index).join(', ')} is ${under.map((x) => `${(-x.memoryError! * 100).toFixed(0)} %`).join(', ')} below what ${under.length === 1 ? 'it' : 'they'} took here in a process of ${under.length === 1 ? 'its' : 'their'} own: a board whose memory the plan fills may not hold ${under.length === 1 ? 'it' : 'them'}; leave that much room in the boards' memoryBytes`);
+  }
+  const over = vStages.filter((x) => x.memory && (x.predictedMemoryBytes ?? 0) >= MEMORY_OVER_MIN_BYTES && x.predictedMemoryBytes! > MEMORY_OVER * x.memory.peakBytes);
+  if (over.length > 0) {
+    notes.push(`the plan's memory of ${over.length === 1 ? 'stage' : 'stages'} ${over.map((x) => x.index).join(', ')} is ${over.map((x) => `${(x.predictedMemoryBytes! / x.memory!.peakBytes).toFixed(1)}x`).join(', ')} what ${over.length === 1 ? 'it' : 'they'} took here: the plan adds up every activation of a stage, and onnxruntime reuses their buffers; boards' memoryBytes are checked against the plan's figure, so a plan that fits has room to spare, and a board the plan calls too small may still hold the stage`);
   }
   // Stages that their extra threads slow down: small kernels whose threads wait on each other more than they share.
   const slower = vStages.filter((x) => x.singleThreadMs !== undefined && x.singleThreadMs / x.measuredMs < SLOWER_SPEEDUP);
