@@ -84,9 +84,13 @@ for (const m of externalModels()) {
   const solve = step('solve', ['solve', '--system', system, '--json', '-q']);
   const plan = join(dir, 'plan.json');
   if (solve.json) writeFileSync(plan, JSON.stringify(solve.json));
-  const split = step('split', ['split', m.file, '--plan', plan, ...inputArgs(m), '-o', join(dir, 'stages'), '--json', '-q']);
+  // The plan names the shapes it was solved for: split and accuracy take them when the model has dynamic
+  // dims and no --input is given. A model whose inputs need fixed values (an If's condition, a sample
+  // rate) still gives them with --input: a plan keeps shapes, not values.
+  const planArgs = Object.keys(m.values).length > 0 ? inputArgs(m) : [];
+  const split = step('split', ['split', m.file, '--plan', plan, ...planArgs, '-o', join(dir, 'stages'), '--json', '-q']);
   const ver = step('verify', ['verify', '--plan', plan, '--system', system, '--runs', String(runs), '--warmup', '3', '--frames', String(frames), '-o', join(dir, 'verify.json'), '--json', '-q']);
-  const accuracy = (precision) => step(`accuracy ${precision}`, ['accuracy', '--model', m.file, '--plan', plan, ...inputArgs(m), '--stage-precision', precision, '--samples', '8', '--json', '-q']);
+  const accuracy = (precision) => step(`accuracy ${precision}`, ['accuracy', '--model', m.file, '--plan', plan, ...planArgs, '--stage-precision', precision, '--samples', '8', '--json', '-q']);
   const a8 = accuracy('int8');
   const a16 = accuracy('fp16');
   const p = prof.json;
