@@ -37,17 +37,20 @@ function jsLoop() {
 
 const external = new Set(externalModels().map((m) => m.name));
 for (const name of values.models.split(',').filter(Boolean)) {
-  let bytes;
+  let source;
   let inputShapes = [1, 3, 224, 224];
   if (external.has(name)) {
     const [m] = installedExternal([name]);
     if (!m) continue;
+    source = m.file;
     inputShapes = m.inputs;
-    bytes = encodeModel((await loadModel(m.file, { inputShapes })).proto);
   } else {
-    bytes = buildZooModel(name, { inputShape: [1, 3, 224, 224] });
+    source = buildZooModel(name, { inputShape: [1, 3, 224, 224] });
   }
-  const { graph } = await loadModel(bytes, { inputShapes });
+  // The graph as loaded (shapes fixed, Constants folded) is what every session runs.
+  const loaded = await loadModel(source, { inputShapes });
+  const bytes = encodeModel(loaded.proto);
+  const { graph } = loaded;
   const feeds = Object.fromEntries(graph.inputs.map((n) => {
     const t = graph.tensors.get(n);
     const size = t.shape.reduce((a, b) => a * b, 1);

@@ -45,7 +45,7 @@ interface PlanStages {
 
 /**
  * The stages of a plan file (what `dnnpart solve --json` writes, a verify result, or a row of a
- * report's plans.json) as a node -> stage map of this model; split --plan's reader and checks.
+ * report's plans.json) as a node -> stage map of this model (the library's; accuracy reads the file once itself).
  */
 export function planStages(file: string, display: string, model: LoadedModel, modelDisplay: string): PlanStages {
   const plan = readPlanFile(file, display);
@@ -98,17 +98,17 @@ export async function accuracy(opts: AccuracyOptions, ctx: CommandContext): Prom
   const file = resolvePath(ctx, opts.model);
   const inputShapes = opts.input && opts.input.length > 0 ? parseInputSpecs([...opts.input]) : undefined;
   ctx.progress.note(`loading ${displayPath(ctx, file)}`);
-  // Without --input, a model with dynamic dims takes the shapes the plan was solved for.
-  const planned = opts.plan && !inputShapes ? readPlanFile(resolvePath(ctx, opts.plan), opts.plan).model : undefined;
-  const model = await asGiven(ctx, [file], () => loadPlannedModel(file, inputShapes, planned, (m) => ctx.progress.note(m)));
+  // The plan file (what `dnnpart solve --json` writes, a verify result, or a row of a report's
+  // plans.json); without --input, a model with dynamic dims takes the shapes it was solved for.
+  const plan = opts.plan ? readPlanFile(resolvePath(ctx, opts.plan), opts.plan) : undefined;
+  const model = await asGiven(ctx, [file], () => loadPlannedModel(file, inputShapes, plan?.model, (m) => ctx.progress.note(m)));
   const { graph } = model;
 
   let split: { after: string[] } | { stages: Record<string, number> };
   let boards: string[];
-  if (opts.plan) {
-    const p = planStages(resolvePath(ctx, opts.plan), opts.plan, model, displayPath(ctx, file));
-    split = { stages: p.stageOf };
-    boards = p.boards;
+  if (plan) {
+    split = { stages: planStageMap(plan, graph, model.sha256, opts.plan!, displayPath(ctx, file)) };
+    boards = plan.stages.map((s) => s.board);
   } else {
     split = { after: [...opts.splitAfter!] };
     boards = Array.from({ length: opts.splitAfter!.length + 1 }, (_, k) => `stage${k}`);
