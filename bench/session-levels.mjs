@@ -5,8 +5,12 @@
 // them (its time moves with the CPU's clock, not with the caches or memory).
 //
 //   node bench/session-levels.mjs [--models paddleocr-cls,squeezenet1_1] [--sessions 8] [--runs 300]
+//   node bench/session-levels.mjs --alive 3 [--models oww-hey-jarvis] [--sessions 6] [--runs 600]
 // Zoo networks at 1x3x224x224; real models from the zoo's external list at their listed input shapes.
 // Needs the built packages. Prints one line per model: each session's median ms / the loop's median ms.
+// With --alive R: the sessions are all created first and stay open, and are timed in turn R times
+// (a line per round, with its time of day): a level that belongs to a session keeps to its column,
+// a level of the machine's moment sweeps across a round.
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { encodeModel, loadModel } from '@dnnpart/onnx-graph';
@@ -17,7 +21,9 @@ const { values } = parseArgs({ options: {
   models: { type: 'string', default: 'paddleocr-cls,squeezenet1_1,resnet18' },
   sessions: { type: 'string', default: '8' },
   runs: { type: 'string', default: '300' },
+  alive: { type: 'string', default: '0' },
 } });
+const alive = Number(values.alive);
 const sessions = Number(values.sessions);
 const runs = Number(values.runs);
 const median = (a) => { const s = [...a].sort((p, q) => p - q); const h = s.length >> 1; return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2; };
@@ -56,9 +62,7 @@ for (const name of values.models.split(',').filter(Boolean)) {
     const size = t.shape.reduce((a, b) => a * b, 1);
     return [n, new ort.Tensor(t.dtype, t.dtype === 'int64' ? new BigInt64Array(size).fill(1n) : new Float32Array(size).fill(0.3), t.shape)];
   }));
-  const cells = [];
-  for (let k = 0; k < sessions; k++) {
-    const s = await ort.InferenceSession.create(bytes, options);
+  const timed = async (s) => {
     for (let i = 0; i < Math.min(30, runs); i++) await s.run(feeds);
     const t = [];
     for (let i = 0; i < runs; i++) {
@@ -66,8 +70,25 @@ for (const name of values.models.split(',').filter(Boolean)) {
       await s.run(feeds);
       t.push(performance.now() - a);
     }
+    return median(t);
+  };
+  if (alive > 0) {
+    const open = [];
+    for (let k = 0; k < sessions; k++) open.push(await ort.InferenceSession.create(bytes, options));
+    for (let r = 0; r < alive; r++) {
+      const row = [];
+      for (const s of open) row.push((await timed(s)).toFixed(3));
+      console.log(`${name} ${new Date().toISOString().slice(11, 19)} round ${r}: ${row.join(' ')} (loop ${jsLoop().toFixed(3)})`);
+    }
+    for (const s of open) await s.release();
+    continue;
+  }
+  const cells = [];
+  for (let k = 0; k < sessions; k++) {
+    const s = await ort.InferenceSession.create(bytes, options);
+    const ms = await timed(s);
     await s.release();
-    cells.push(`${median(t).toFixed(3)}/${jsLoop().toFixed(3)}`);
+    cells.push(`${ms.toFixed(3)}/${jsLoop().toFixed(3)}`);
   }
   console.log(`${name}: ${cells.join(' ')}`);
 }

@@ -19,9 +19,9 @@ export { report, start, summariseObjective, defaultSystem } from './cli/report-c
 export { version } from './cli/version.js';
 export { verify, splitByPlan, formatVerify, readVerifyFile } from './cli/verify-command.js';
 export type { VerifyCommandOptions, PlanSourceOptions } from './cli/verify-command.js';
-export { verifyPlan, estimateSeconds, pipelinePeriodMs, handoffBytes, hostPrediction, VERIFY_SCHEMA } from './verify/verify.js';
+export { verifyPlan, DEFAULT_SPAN_MS, estimateSeconds, pipelinePeriodMs, handoffBytes, hostPrediction, VERIFY_SCHEMA } from './verify/verify.js';
 export type { VerifyOptions, VerifyResult, VerifyStage, VerifyFigures, VerifyReference, StagePrediction, HostPrediction, HostMeasured } from './verify/verify.js';
-export { timeBackToBack, runPipeline } from './verify/measure.js';
+export { timeBackToBack, runPipeline, framesFor, MAX_FRAMES } from './verify/measure.js';
 export type { StageRunnable, SyntheticStage, Handoff, Span, BackToBackResult, PipelineResult } from './verify/measure.js';
 export { calibrateHost, calibrationSeconds, capacityEfficiency, capacitySizeFor, handoffMs, hostPipelinePeriodMs, stageCores, stageParallelism, EXTRA_THREAD_CORES, DEFAULT_HANDOFF_SIZES, HOST_CALIBRATION_SCHEMA } from './verify/host.js';
 export type { HostCalibration, HostCalibrationOptions, HostPeriod, HandoffSample, CapacitySample } from './verify/host.js';

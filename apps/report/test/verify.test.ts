@@ -8,7 +8,7 @@ import { loadModel, randomFeeds, splitModel, verifySplit, type LoadedModel } fro
 import { evaluatePlan, type Problem } from '@dnnpart/solver';
 import {
   calibrateHost, calibrationSeconds, capacityEfficiency, capacitySizeFor, estimateSeconds, formatVerify, handoffBytes, hostPipelinePeriodMs, hostPrediction, pipelinePeriodMs, quietContext, splitByPlan, stageCores, stageParallelism, timeBackToBack, EXTRA_THREAD_CORES, verify, verifyPlan,
-  VERIFY_SCHEMA, type HostCalibration, type VerifyResult,
+  DEFAULT_SPAN_MS, MAX_FRAMES, VERIFY_SCHEMA, framesFor, type HostCalibration, type VerifyResult,
 } from '@dnnpart/report';
 import { run } from './_run.js';
 
@@ -229,6 +229,29 @@ describe('verify', () => {
     expect(two.stdout).toMatch(/^pipeline runs: \d+\.\d\d, \d+\.\d\d FPS; measured is their median, spread \d+\.\d% of it$/m);
   });
 
+  it('without --runs and --frames, times at least half a second of each; given, exactly that many', async () => {
+    expect(framesFor(30, 0, 0.1)).toBe(30);
+    expect(framesFor(30, 500, 0.1)).toBe(5000);
+    expect(framesFor(30, 500, 50)).toBe(30);
+    expect(framesFor(30, 500, 0)).toBe(MAX_FRAMES);
+    const auto = (await verify({ model: path.join(dir, 'sq.onnx'), plan: path.join(dir, 'dag.plan.json'), problem: path.join(dir, 'sq.problem.json'), warmup: 2, memory: false }, quietContext(dir))).data;
+    // Sized by the warm-up frames' median (stages of a few tenths of a millisecond at 64x64): far over 30.
+    expect(auto.settings.runs).toBeGreaterThan(30);
+    expect(auto.settings.runs * auto.backToBack.measuredLatencyMs).toBeGreaterThan(DEFAULT_SPAN_MS / 4);
+    expect(auto.pipeline!.frames).toBe(auto.settings.pipelineFrames);
+    expect(auto.settings.pipelineFrames).toBeGreaterThan(30);
+    const exact = (await verify({ model: path.join(dir, 'sq.onnx'), plan: path.join(dir, 'dag.plan.json'), problem: path.join(dir, 'sq.problem.json'), runs: 3, warmup: 1, frames: 4, memory: false }, quietContext(dir))).data;
+    expect([exact.settings.runs, exact.settings.pipelineFrames, exact.pipeline!.frames]).toEqual([3, 4, 4]);
+    // timeBackToBack's own span: the warm-up covers a fifth of it, the measured frames all of it.
+    const stageOf = Object.fromEntries(dagPlan.flatMap((s, i) => s.nodes.map((n) => [n, i] as const)));
+    const stages = splitModel(model, { stages: stageOf }).stages.map((s, i) => ({ bytes: s.bytes, inputs: s.inputs, outputs: s.outputs, label: `stage ${i}` }));
+    const t0 = performance.now();
+    const b2b = await timeBackToBack(stages, randomFeeds(model.graph, 1), { threads: 1, runs: 2, warmup: 1, minSpanMs: 200 });
+    expect(b2b.stageMs[0]!.length).toBe(b2b.totalMs.length);
+    expect(b2b.totalMs.length).toBeGreaterThan(2);
+    expect(performance.now() - t0).toBeGreaterThan(200 / 5);
+  });
+
   it('prints the comparison and refuses a run over --max-seconds before starting', async () => {
     const ok = await run(['verify', 'sq.onnx', '--plan', 'dag.plan.json', '--problem', 'sq.problem.json', '--runs', '2', '--warmup', '0', '--frames', '0'], { cwd: dir });
     expect(ok.code).toBe(0);
@@ -238,7 +261,8 @@ describe('verify', () => {
     // 20 warm-up frames and 30 pipeline frames by default, this host calibrated for the 2 stages, and two
     // seconds for each stage's memory (the optimiser's process, then the stage's).
     const cal = calibrationSeconds({ sessions: 2, stageMs: evaluatePlan(problem, dagPlan).stages.map((s) => s.computeMs), threads: 1 });
-    const est = estimateSeconds(evaluatePlan(problem, dagPlan).stages.map((s) => s.computeMs), { runs: 1000000, warmup: 20, pipelineFrames: 30, threads: 1 }) + cal + 4;
+    // --frames not given: the pipeline's frames cover half a second at least (a run and its warm-up: 1.2 x that).
+    const est = estimateSeconds(evaluatePlan(problem, dagPlan).stages.map((s) => s.computeMs), { runs: 1000000, warmup: 20, pipelineFrames: 30, threads: 1 }) + cal + 4 + (1.2 * DEFAULT_SPAN_MS) / 1000;
     expect(slow.stderr.split('\n').slice(-2).join('\n')).toBe(`dnnpart: verifying this plan would take about ${est.toFixed(0)} s by its prediction (1000020 frames of ${evaluatePlan(problem, dagPlan).stages.reduce((a, s) => a + s.computeMs, 0).toFixed(1)} ms back to back, 50 through the pipeline, about ${cal.toFixed(0)} s calibrating this host, about 4 s measuring stage memory), over --max-seconds 5; lower --runs or --frames, or raise --max-seconds\n`);
     expect(slow.code).toBe(2);
   });

@@ -119,13 +119,23 @@ describe('the PaddleOCR classifier (471 nodes, sub-millisecond kernels: the case
 });
 
 describe('a boundary larger than the run it is part of', () => {
-  it('holds the kernels at a fifth of the end-to-end median and says so', async () => {
+  it('holds the kernels at a fifth of the end-to-end median, scales the boundary to the rest, and says so', async () => {
     await writeFile(join(dir, 'tiny8.onnx'), tinyCnn(8, 16));
     // 1 s per run is far beyond any run of this model: a boundary that cannot be right.
     const p = await profileModel(join(dir, 'tiny8.onnx'), { board: 'ci-x86-2core', runs: 3, warmup: 1, threads: 1, sensor: null, boundary: { ...BOUNDARY, fixedMs: 1000 } });
     expect(p.warnings.join('\n')).toMatch(/the boundary cost of the model's inputs and outputs \(1000(\.\d+)? ms\) leaves less than a fifth of the end-to-end median/);
     expect(p.correction!.kernelBudgetMs).toBeCloseTo(0.2 * p.endToEnd.medianMs, 5);
     expect(sum(p, (n) => n.latencyMs.median)).toBeCloseTo(0.2 * p.endToEnd.medianMs, 4);
+    // The boundary the profile records (and the solver charges each stage) is scaled with it: the
+    // whole model as one stage predicts the end-to-end median, not 1000 ms more.
+    const factor = p.boundary!.fixedMs / 1000;
+    expect(factor).toBeGreaterThan(0);
+    expect(factor).toBeLessThan(0.8 * p.endToEnd.medianMs / 1000 + 1e-9);
+    expect(p.warnings.join('\n')).toMatch(/this profile's boundary is scaled by/);
+    expect(p.boundary!.outMsPerByte).toBeCloseTo(BOUNDARY.outMsPerByte * factor, 15);
+    expect(p.boundary!.origin).toMatch(/scaled by [\d.]+ to this model's end-to-end time/);
+    expect(p.correction!.boundaryMs).toBeCloseTo(0.8 * p.endToEnd.medianMs, 4);
+    expect(sum(p, (n) => n.latencyMs.median) + p.correction!.boundaryMs).toBeCloseTo(p.endToEnd.medianMs, 4);
   });
 });
 

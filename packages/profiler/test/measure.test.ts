@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphCosts, loadModel } from '@dnnpart/onnx-graph';
-import { hwmonSensor, loadBoardDescription, profileModel, readProfile, validateProfile, type Profile } from '@dnnpart/profiler';
+import { DEFAULT_MIN_END_TO_END_MS, MAX_END_TO_END_RUNS, endToEndRuns, hwmonSensor, loadBoardDescription, profileModel, readProfile, validateProfile, type Profile } from '@dnnpart/profiler';
 import { TensorProto_DataType as DT } from 'onnx-buf';
 import { Builder, noKernelModel, runtimeErrorModel, tinyCnn, typeErrorModel, unknownOpModel } from './_model.js';
 
@@ -199,6 +199,29 @@ describe('profileModel options', () => {
   });
 });
 
+describe('the end-to-end runs of a small model', () => {
+  it('endToEndRuns raises the count to cover the span, within MAX_END_TO_END_RUNS, and leaves it without one', () => {
+    expect(endToEndRuns(20, 0, 0.05)).toBe(20);
+    expect(endToEndRuns(20, 500, 0.05)).toBe(10_000);
+    expect(endToEndRuns(20, 500, 100)).toBe(20);
+    expect(endToEndRuns(20, 500, 0)).toBe(MAX_END_TO_END_RUNS);
+  });
+
+  it('without runs given, covers half a second of end-to-end runs; with runs given, takes exactly those', async () => {
+    const auto = await profileModel(model, { board: 'ci-x86-2core', warmup: 1, threads: 1, sensor: null });
+    expect(auto.settings.runs).toBe(20);
+    // Sized by the plain session's median over the 20 profiled runs; the end-to-end runs that
+    // follow may run faster or slower, so their span is held loosely.
+    expect(auto.endToEnd.runs).toBeGreaterThan(20);
+    expect(auto.endToEnd.runs * auto.endToEnd.medianMs).toBeGreaterThan(DEFAULT_MIN_END_TO_END_MS / 4);
+    const exact = await profileModel(model, quick);
+    expect(exact.endToEnd.runs).toBe(quick.runs);
+    const raised = await profileModel(model, { ...quick, minEndToEndMs: 200 });
+    expect(raised.endToEnd.runs).toBeGreaterThan(quick.runs);
+    expect(raised.settings.runs).toBe(quick.runs);
+  });
+});
+
 describe('profileModel: an input the user fixed', () => {
   // x[1,4] -> Reshape(x, target) -> y: the target is a graph input, [2,2,1] as given. Fed zeros, it
   // would ask for a third dimension copied from x, which has two: onnxruntime refuses the run.
@@ -217,6 +240,7 @@ describe('profileModel: bad input', () => {
   it.each([
     ['a board name with path characters', () => ({ path: model, options: { ...quick, board: '../etc' } }), 'PROFILE_BAD_BOARD_NAME', /board name "\.\.\/etc"/],
     ['zero runs', () => ({ path: model, options: { ...quick, runs: 0 } }), 'PROFILE_BAD_OPTIONS', /option runs must be an integer >= 1/],
+    ['a negative end-to-end span', () => ({ path: model, options: { ...quick, minEndToEndMs: -1 } }), 'PROFILE_BAD_OPTIONS', /option minEndToEndMs must be a number >= 0, got -1/],
     ['an unwritable output', () => ({ path: model, options: { ...quick, output: join(model, 'x.json') } }), 'PROFILE_OUTPUT_UNWRITABLE', /cannot write profile/],
     ['an op without a cpu kernel', () => ({ path: join(dir, 'nokernel.onnx'), options: quick }), 'PROFILE_NO_KERNEL', /op Max \(opset 13\) of node "\/the\/Max" has no kernel on the cpu execution provider/],
     ['an op onnxruntime does not know', () => ({ path: join(dir, 'unknown.onnx'), options: quick }), 'PROFILE_NO_KERNEL', /op FooBar \(domain "com\.example"\) is unknown/],

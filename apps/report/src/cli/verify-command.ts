@@ -9,7 +9,7 @@ import { buildProblem } from '../system/build.js';
 import { loadSystem } from '../system/load.js';
 import { resolveSystem, type ResolvedBoard } from '../system/resolve.js';
 import type { MeasuredRun, VerifiedPlan } from '../report-data.js';
-import { VERIFY_SCHEMA, verifyPlan, type StagePrediction, type VerifyFigures, type VerifyResult } from '../verify/verify.js';
+import { DEFAULT_SPAN_MS, VERIFY_SCHEMA, verifyPlan, type StagePrediction, type VerifyFigures, type VerifyResult } from '../verify/verify.js';
 import { writeTrace } from '../verify/trace.js';
 import { fixed, table } from './_format.js';
 import { loadPlannedModel, planStageMap, readPlanFile } from './_plan-file.js';
@@ -207,6 +207,9 @@ export async function verify(opts: VerifyCommandOptions, ctx: CommandContext): P
     ctx.progress.note(`verifying ${plan.what}: ${plural(k, 'stage')} of ${plan.model.graph.name} on this machine, ${plural(threads, 'thread')} per stage`);
     const verified = await verifyPlan(plan.model, displayPath(ctx, plan.modelFile), plan.stageOf, plan.boards, plan.predicted, {
       threads, runs: opts.runs ?? 30, warmup: opts.warmup ?? 20, pipelineFrames: opts.frames ?? 30,
+      // Counts not given: each covers half a second at least (small stages' 30 frames take a few ms).
+      ...(opts.runs === undefined ? { runsSpanMs: DEFAULT_SPAN_MS } : {}),
+      ...(opts.frames === undefined ? { framesSpanMs: DEFAULT_SPAN_MS } : {}),
       queue: opts.queue ?? 1, maxSeconds: opts.maxSeconds ?? 120, nodeTrace: opts.trace !== undefined, pipelineRepeats: opts.repeat ?? 1, memory: opts.memory !== false,
       ...(reference ? { reference } : {}),
       ...(ctx.signal ? { signal: ctx.signal } : {}),

@@ -10,6 +10,7 @@ import {
   loadBoardDescription,
   loadLinkDescription,
   profileModel,
+  DEFAULT_MIN_END_TO_END_MS,
   readProfile,
   type BoardDescription,
   type LinkDescription,
@@ -133,6 +134,8 @@ export async function resolveSystem(spec: SystemSpec, opts: ResolveOptions): Pro
         ...(inputShapes ? { inputShapes } : {}),
         runs: settings.runs ?? 10,
         warmup: settings.warmup ?? 2,
+        // Runs not set: the end-to-end runs cover 0.5 s (a 0.05 ms model's 10 runs cover 0.5 ms).
+        ...(settings.runs === undefined ? { minEndToEndMs: DEFAULT_MIN_END_TO_END_MS } : {}),
         // Measured here, so the stage boundary is measured here too (a few seconds), not defaulted.
         boundary: 'calibrate',
         ...(settings.threads ? { threads: settings.threads } : {}),

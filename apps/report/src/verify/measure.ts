@@ -121,6 +121,12 @@ export async function timeBackToBack(
      * load, against when it was profiled.
      */
     readonly reference?: StageRunnable;
+    /**
+     * Raise the measured frames until they cover at least this many ms (by the warm-up frames'
+     * median), and the warm-up until it covers a fifth of it, within MAX_FRAMES; 0 (default): exactly
+     * `runs` and `warmup`. The count used is the result's stageMs[s].length.
+     */
+    readonly minSpanMs?: number;
     readonly onRun?: (done: number, total: number) => void;
   },
 ): Promise<BackToBackResult> {
@@ -138,9 +144,15 @@ export async function timeBackToBack(
     const refSession = ref ? await open(ref, options.threads) : null;
     if (refSession) sessions.push(refSession);
     const refFetches = refSession ? preallocatedFetches(refSession) : null;
-    const total = options.warmup + options.runs;
+    const minSpanMs = options.minSpanMs ?? 0;
+    // Sized by the warm-up frames: at least one of them.
+    let warmup = minSpanMs > 0 ? Math.max(1, options.warmup) : options.warmup;
+    let total = warmup + options.runs;
+    const warmFrom = now();
+    const warmFrames: number[] = [];
     for (let r = 0; r < total; r++) {
       checkAbort(options.signal);
+      const measured = r >= warmup;
       const pool = new Map(Object.entries(feeds));
       last = pool;
       const t0 = now();
@@ -150,17 +162,27 @@ export async function timeBackToBack(
         await runStage(sessions[s]!, stages[s]!, pool, fetches[s]!);
         const b = now();
         const used = process.cpuUsage(cpu);
-        if (r >= options.warmup) {
+        if (measured) {
           stageMs[s]!.push(b - a);
           stageCpuMs[s]!.push((used.user + used.system) / 1000);
-          spans.push({ name: stages[s]!.label, track: stages[s]!.label, process: 'back to back', startMs: a, durMs: b - a, cat: 'stage', args: { frame: r - options.warmup } });
+          spans.push({ name: stages[s]!.label, track: stages[s]!.label, process: 'back to back', startMs: a, durMs: b - a, cat: 'stage', args: { frame: r - warmup } });
         }
       }
-      if (r >= options.warmup) totalMs.push(now() - t0);
+      if (measured) totalMs.push(now() - t0);
+      else warmFrames.push(now() - t0);
       if (ref && refSession) {
         const a = now();
         await runStage(refSession, ref, new Map(Object.entries(feeds)), refFetches);
-        if (r >= options.warmup) referenceMs.push(now() - a);
+        if (measured) referenceMs.push(now() - a);
+      }
+      // The last warm-up frame: warm on until a fifth of the span has passed, then size the measured frames.
+      if (minSpanMs > 0 && r === warmup - 1) {
+        if (now() - warmFrom < minSpanMs / 5 && warmup < MAX_FRAMES) {
+          warmup++;
+          total++;
+        } else {
+          total = warmup + framesFor(options.runs, minSpanMs, median(warmFrames));
+        }
       }
       options.onRun?.(r + 1, total);
     }
@@ -169,6 +191,15 @@ export async function timeBackToBack(
   }
   if (options.nodeTrace) spans.push(...(await nodeSpans(stages, feeds, options.threads)));
   return { stageMs, stageCpuMs, totalMs, spans, tensors: last, ...(options.reference ? { referenceMs } : {}) };
+}
+
+/** The most frames minSpanMs raises a count to. */
+export const MAX_FRAMES = 100_000;
+
+/** `count` frames, raised to cover `minSpanMs` at `frameMs` a frame, within MAX_FRAMES. */
+export function framesFor(count: number, minSpanMs: number, frameMs: number): number {
+  if (!(minSpanMs > 0)) return count;
+  return Math.max(count, Math.min(MAX_FRAMES, Math.ceil(minSpanMs / Math.max(frameMs, 1e-4))));
 }
 
 /** What one stage's session and runs add to the resident memory of a process that already runs onnxruntime. */

@@ -5,7 +5,7 @@ import { randomFeeds, splitModel, type LoadedModel } from '@dnnpart/onnx-graph';
 import { VerifyError } from './errors.js';
 import { quantile } from './_stats.js';
 import { calibrateHost, calibrationSeconds, capacityEfficiency, handoffMs, hostPipelinePeriodMs, stageCores, type HostCalibration } from './host.js';
-import { measureStageMemory, runPipeline, timeBackToBack, type Handoff, type Span, type StageMemory, type StageRunnable } from './measure.js';
+import { framesFor, measureStageMemory, runPipeline, timeBackToBack, type Handoff, type Span, type StageMemory, type StageRunnable } from './measure.js';
 
 export const VERIFY_SCHEMA = 'dnnpart/verify@1';
 /** Stages predicted under this many ms get a note on this host's pipeline prediction (PaddleOCR's classifier cut in 2-4 on the bench). */
@@ -36,6 +36,9 @@ export interface StagePrediction {
   readonly memoryBytes?: number;
 }
 
+/** What verify's back-to-back frames and pipeline frames cover at least when their counts are not given (VerifyOptions.runsSpanMs, framesSpanMs). */
+export const DEFAULT_SPAN_MS = 500;
+
 export interface VerifyOptions {
   /** Intra-op threads of each stage's session. */
   readonly threads: number;
@@ -45,6 +48,15 @@ export interface VerifyOptions {
   readonly warmup: number;
   /** Measured frames through the pipeline (0: no pipeline run). */
   readonly pipelineFrames: number;
+  /**
+   * Raise `runs` until the back-to-back frames cover at least this many ms, by their warm-up frames'
+   * median, and the warm-up until it covers a fifth of it (timeBackToBack's minSpanMs); default 0:
+   * exactly `runs`. Stages of a tenth of a millisecond take 30 frames in 3 ms, one moment of a
+   * machine whose speed moves from second to second. settings.runs is the count used.
+   */
+  readonly runsSpanMs?: number;
+  /** Raise pipelineFrames (when above 0) until they cover this many ms by the measured stage times; default 0. settings.pipelineFrames is the count used. */
+  readonly framesSpanMs?: number;
   /** Frames each stage's input queue holds. */
   readonly queue?: number;
   /**
@@ -256,6 +268,14 @@ export async function verifyPlan(
   for (const [k, v, min] of [['threads', options.threads, 1], ['runs', options.runs, 1], ['warmup', options.warmup, 0], ['pipelineFrames', options.pipelineFrames, 0], ['pipelineRepeats', repeats, 1]] as const) {
     if (!Number.isInteger(v) || v < min) throw new VerifyError('VERIFY_BAD_OPTIONS', `${k} must be an integer >= ${min}, got ${v}`);
   }
+  const runsSpanMs = options.runsSpanMs ?? 0;
+  const framesSpanMs = options.pipelineFrames > 0 ? options.framesSpanMs ?? 0 : 0;
+  for (const [k, v] of [['runsSpanMs', runsSpanMs], ['framesSpanMs', framesSpanMs]] as const) {
+    if (!(v >= 0 && Number.isFinite(v))) throw new VerifyError('VERIFY_BAD_OPTIONS', `${k} must be a number of ms >= 0, got ${v}`);
+  }
+  // What the spans add at most: the back-to-back frames (the reference run beside them, and the
+  // one-thread pass) and each pipeline run, with their warm-ups.
+  const spanSeconds = (1.2 * runsSpanMs * 3 + 1.2 * framesSpanMs * repeats) / 1000;
   if (options.reference !== undefined && !(options.reference.predictedMs > 0)) {
     throw new VerifyError('VERIFY_BAD_OPTIONS', `reference.predictedMs must be a positive number of ms, got ${options.reference.predictedMs}`);
   }
@@ -279,7 +299,7 @@ export async function verifyPlan(
     const { reference: _ref, ...rest } = options;
     // A Node process per stage for its memory: about a second each, loading included.
     const mem = options.memory ? split.stages.length * MEMORY_SECONDS_PER_STAGE : 0;
-    const est = estimateSeconds(predicted.map((p) => p.computeMs), { ...rest, cores, ...(_ref && split.stages.length > 1 ? { reference: _ref } : {}) }) + cal + mem;
+    const est = estimateSeconds(predicted.map((p) => p.computeMs), { ...rest, cores, ...(_ref && split.stages.length > 1 ? { reference: _ref } : {}) }) + cal + mem + spanSeconds;
     if (est > options.maxSeconds) {
       throw new VerifyError('VERIFY_TOO_SLOW', `verifying this plan would take about ${est.toFixed(0)} s by its prediction (${options.warmup + options.runs} frames of ${predicted.reduce((a, p) => a + p.computeMs, 0).toFixed(1)} ms back to back${options.pipelineFrames > 0 ? `, ${options.pipelineFrames + options.warmup} through the pipeline${repeats > 1 ? ` ${repeats} times` : ''}` : ''}${cal > 0 ? `, about ${cal.toFixed(0)} s calibrating this host` : ''}${mem > 0 ? `, about ${mem.toFixed(0)} s measuring stage memory` : ''}), over --max-seconds ${options.maxSeconds}; lower --runs${repeats > 1 ? ', --frames or --repeat' : ' or --frames'}, or raise --max-seconds`);
     }
@@ -297,14 +317,18 @@ export async function verifyPlan(
   const progress = options.onProgress ?? (() => {});
   const b2b = await timeBackToBack(stages, feeds, {
     threads: options.threads, runs: options.runs, warmup: options.warmup, ...(options.nodeTrace ? { nodeTrace: true } : {}),
-    ...(reference ? { reference } : {}),
+    ...(reference ? { reference } : {}), ...(runsSpanMs > 0 ? { minSpanMs: runsSpanMs } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     onRun: (d, t) => progress('stages back to back', d, t),
   });
+  const runs = b2b.totalMs.length;
+  // The pipeline's frames, sized by the stage times just measured.
+  const measuredPeriod = pipelinePeriodMs(b2b.stageMs.map((xs) => quantile(xs, 0.5)), options.threads, cores);
+  const pipelineFrames = framesFor(options.pipelineFrames, framesSpanMs, measuredPeriod);
+  const pipelineWarmup = framesFor(options.warmup, framesSpanMs / 5, measuredPeriod);
   if (predicted === null && options.maxSeconds !== undefined) {
     // No prediction: estimate from what was just measured, before the pipeline.
-    const med = b2b.stageMs.map((xs) => quantile(xs, 0.5));
-    const rest = options.pipelineFrames > 0 ? (repeats * (options.pipelineFrames + options.warmup) * pipelinePeriodMs(med, options.threads, cores)) / 1000 : 0;
+    const rest = pipelineFrames > 0 ? (repeats * (pipelineFrames + pipelineWarmup) * measuredPeriod) / 1000 : 0;
     if (rest > options.maxSeconds) {
       throw new VerifyError('VERIFY_TOO_SLOW', `the pipeline run would take about ${rest.toFixed(0)} s by the measured stage times, over --max-seconds ${options.maxSeconds}; lower --frames${repeats > 1 ? ' or --repeat' : ''} or raise --max-seconds`);
     }
@@ -321,14 +345,14 @@ export async function verifyPlan(
   // What each stage's extra threads buy it, for this host's prediction of the shared cores (stageCores).
   const single = options.threads > 1 && options.pipelineFrames > 0 && predicted !== null && options.host !== false
     ? await timeBackToBack(stages, feeds, {
-      threads: 1, runs: options.runs, warmup: options.warmup, ...(options.signal ? { signal: options.signal } : {}),
+      threads: 1, runs, warmup: options.warmup, ...(options.signal ? { signal: options.signal } : {}),
       onRun: (d, t) => progress('stages back to back at 1 thread', d, t),
     })
     : null;
   let pipe: Awaited<ReturnType<typeof runPipeline>> | undefined;
   const pipeRuns: Awaited<ReturnType<typeof runPipeline>>[] = [];
   let host: HostCalibration | undefined;
-  if (options.pipelineFrames > 0) {
+  if (pipelineFrames > 0) {
     if (options.host) {
       if (options.host.threads !== options.threads || options.host.handoff.mode !== handoff) {
         throw new VerifyError('VERIFY_BAD_OPTIONS', `the host calibration is for ${options.host.threads} thread(s) and handoff ${options.host.handoff.mode}, this run uses ${options.threads} and ${handoff}; calibrate again`);
@@ -343,7 +367,7 @@ export async function verifyPlan(
     progress('pipeline', 0, repeats);
     for (let r = 0; r < repeats; r++) {
       pipeRuns.push(await runPipeline(stages, feeds, {
-        threads: options.threads, frames: options.pipelineFrames, warmup: options.warmup, queue: options.queue ?? 1, handoff,
+        threads: options.threads, frames: pipelineFrames, warmup: pipelineWarmup, queue: options.queue ?? 1, handoff,
         ...(options.signal ? { signal: options.signal } : {}),
       }));
       progress('pipeline', r + 1, repeats);
@@ -442,7 +466,7 @@ export async function verifyPlan(
     schema: VERIFY_SCHEMA,
     model: { name: model.graph.name, file: modelFile, sha256: model.sha256 },
     machine: { cpu: cpus()[0]?.model.trim() ?? 'unknown', cores, loadBefore, loadAfter },
-    settings: { threads: options.threads, runs: options.runs, warmup: options.warmup, pipelineFrames: options.pipelineFrames, queue: options.queue ?? 1, ...(repeats > 1 ? { pipelineRepeats: repeats } : {}) },
+    settings: { threads: options.threads, runs, warmup: options.warmup, pipelineFrames, queue: options.queue ?? 1, ...(repeats > 1 ? { pipelineRepeats: repeats } : {}) },
     plan: { stages: planStages },
     stages: vStages,
     ...(ref ? { reference: ref } : {}),
