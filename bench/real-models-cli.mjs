@@ -14,8 +14,11 @@ import { externalModels } from '../packages/zoo/dist/index.js';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
-const runs = Number(opt('--runs', 10));
-const frames = Number(opt('--frames', 10));
+// Not given: the CLI's own counts (profile: 20 runs, verify: 30 frames, each raised to cover 0.5 s).
+const runs = opt('--runs', null);
+const frames = opt('--frames', null);
+const runArgs = runs === null ? [] : ['--runs', runs];
+const frameArgs = frames === null ? [] : ['--frames', frames];
 const only = opt('--only', '')?.split(',').filter(Boolean) ?? [];
 const out = opt('--out', join(tmpdir(), 'dnnpart-real-models-cli'));
 const CLI = new URL('../apps/report/bin/dnnpart.js', import.meta.url).pathname;
@@ -39,7 +42,7 @@ const pct = (x) => (x === undefined || x === null ? '-' : `${x >= 0 ? '+' : ''}$
 const f = (x, d = 2) => (typeof x === 'number' ? x.toFixed(d) : '-');
 
 console.log(`# real models through the CLI: ${new Date().toISOString()}, ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, node ${process.version}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-console.log(`# profile --runs ${runs}; system: here (measured) + rpi5 + rpi4 (described), ethernet-1000base-t, throughput; verify --runs ${runs} --frames ${frames}; files in ${out}`);
+console.log(`# profile ${runArgs.join(' ') || '(default runs)'}; system: here (measured) + rpi5 + rpi4 (described), ethernet-1000base-t, throughput; verify ${[...runArgs, ...frameArgs].join(' ') || '(default runs and frames)'}; files in ${out}`);
 const header = ['model', 'exporter', 'exit codes i/p/s/sp/v/a8/a16', 'layers', 'e2e ms here', 'node sum / e2e', 'unattributed', 'plan', 'FPS predicted', 'solve ms', 'stage files', 'here stages: predicted / measured ms', 'back to back FPS pred / meas', 'cosine int8 / fp16 stages'];
 console.log(`| ${header.join(' | ')} |`);
 console.log(`|${header.map(() => '---').join('|')}|`);
@@ -59,7 +62,7 @@ for (const m of externalModels()) {
   };
   const ins = step('inspect', ['inspect', m.file, ...inputArgs(m), '--json', '-q']);
   const profile = join(dir, 'here.profile.json');
-  const prof = step('profile', ['profile', m.file, ...inputArgs(m), '--board', 'here', '--runs', String(runs), '--warmup', '2', '--describe', 'ci-x86-2core', '-o', profile, '--json', '-q']);
+  const prof = step('profile', ['profile', m.file, ...inputArgs(m), '--board', 'here', ...runArgs, '--warmup', '2', '--describe', 'ci-x86-2core', '-o', profile, '--json', '-q']);
   const system = join(dir, 'system.yaml');
   writeFileSync(
     system,
@@ -89,7 +92,7 @@ for (const m of externalModels()) {
   // rate) still gives them with --input: a plan keeps shapes, not values.
   const planArgs = Object.keys(m.values).length > 0 ? inputArgs(m) : [];
   const split = step('split', ['split', m.file, '--plan', plan, ...planArgs, '-o', join(dir, 'stages'), '--json', '-q']);
-  const ver = step('verify', ['verify', '--plan', plan, '--system', system, '--runs', String(runs), '--warmup', '3', '--frames', String(frames), '-o', join(dir, 'verify.json'), '--json', '-q']);
+  const ver = step('verify', ['verify', '--plan', plan, '--system', system, ...runArgs, '--warmup', '3', ...frameArgs, '-o', join(dir, 'verify.json'), '--json', '-q']);
   const accuracy = (precision) => step(`accuracy ${precision}`, ['accuracy', '--model', m.file, '--plan', plan, ...planArgs, '--stage-precision', precision, '--samples', '8', '--json', '-q']);
   const a8 = accuracy('int8');
   const a16 = accuracy('fp16');
@@ -107,7 +110,8 @@ for (const m of externalModels()) {
     f(solve.json?.throughputFps, 0),
     f(solve.json?.solveMs, 0),
     split.json?.stages?.length ?? '-',
-    here.length ? here.map((s) => `${f(s.predictedMs, 3)} / ${f(s.measuredMs, 3)} (${pct(s.error)})`).join(', ') : '-',
+    // "at this speed": the prediction scaled by the whole model's measured / predicted time in the same runs.
+    here.length ? here.map((s) => `${f(s.predictedMs, 3)} / ${f(s.measuredMs, 3)} (${pct(s.error)}${s.scaledError !== undefined && s.scaledError !== null ? `; ${pct(s.scaledError)} at this speed` : ''})`).join(', ') : '-',
     ver.json ? `${f(ver.json.backToBack.predictedFps, 0)} / ${f(ver.json.backToBack.measuredFps, 0)} (${pct(ver.json.backToBack.fpsError)})` : '-',
     `${f(a8.json?.cosine, 4)} / ${f(a16.json?.cosine, 6)}`,
   ];

@@ -11,6 +11,8 @@
 // With --alive R: the sessions are all created first and stay open, and are timed in turn R times
 // (a line per round, with its time of day): a level that belongs to a session keeps to its column,
 // a level of the machine's moment sweeps across a round.
+// With --blocks S: one session, timed in blocks of 100 ms for S seconds from its creation, a median
+// per block (run it under `taskset -c 0` to hold it to one vCPU): when a level changes, and how often.
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { encodeModel, loadModel } from '@dnnpart/onnx-graph';
@@ -22,7 +24,9 @@ const { values } = parseArgs({ options: {
   sessions: { type: 'string', default: '8' },
   runs: { type: 'string', default: '300' },
   alive: { type: 'string', default: '0' },
+  blocks: { type: 'string', default: '0' },
 } });
+const blocks = Number(values.blocks);
 const alive = Number(values.alive);
 const sessions = Number(values.sessions);
 const runs = Number(values.runs);
@@ -72,6 +76,24 @@ for (const name of values.models.split(',').filter(Boolean)) {
     }
     return median(t);
   };
+  if (blocks > 0) {
+    const s = await ort.InferenceSession.create(bytes, options);
+    const t0 = performance.now();
+    const cells = [];
+    while (performance.now() - t0 < blocks * 1000) {
+      const t = [];
+      const b0 = performance.now();
+      while (performance.now() - b0 < 100) {
+        const a = performance.now();
+        await s.run(feeds);
+        t.push(performance.now() - a);
+      }
+      cells.push(median(t).toFixed(3));
+    }
+    await s.release();
+    console.log(`${name} ${new Date().toISOString().slice(11, 19)} 100 ms blocks: ${cells.join(' ')}`);
+    continue;
+  }
   if (alive > 0) {
     const open = [];
     for (let k = 0; k < sessions; k++) open.push(await ort.InferenceSession.create(bytes, options));
