@@ -165,7 +165,7 @@ export async function timeBackToBack(
         if (measured) {
           stageMs[s]!.push(b - a);
           stageCpuMs[s]!.push((used.user + used.system) / 1000);
-          spans.push({ name: stages[s]!.label, track: stages[s]!.label, process: 'back to back', startMs: a, durMs: b - a, cat: 'stage', args: { frame: r - warmup } });
+          if (r - warmup < TRACE_FRAMES) spans.push({ name: stages[s]!.label, track: stages[s]!.label, process: 'back to back', startMs: a, durMs: b - a, cat: 'stage', args: { frame: r - warmup } });
         }
       }
       if (measured) totalMs.push(now() - t0);
@@ -192,6 +192,9 @@ export async function timeBackToBack(
   if (options.nodeTrace) spans.push(...(await nodeSpans(stages, feeds, options.threads)));
   return { stageMs, stageCpuMs, totalMs, spans, tensors: last, ...(options.reference ? { referenceMs } : {}) };
 }
+
+/** Frames whose spans go into a timeline (back to back, and through the pipeline): a small stage's half second is thousands. */
+export const TRACE_FRAMES = 1000;
 
 /** The most frames minSpanMs raises a count to. */
 export const MAX_FRAMES = 100_000;
@@ -431,7 +434,7 @@ export async function runPipeline(
           if (m.kind !== 'done') return;
           if (m.frame >= options.warmup) {
             done.push({ at: m.at, latency: m.at - injectedAt.get(m.frame)! });
-            for (const x of m.spans) {
+            for (const x of m.frame - options.warmup < TRACE_FRAMES ? m.spans : []) {
               spans.push({ name: stages[x.stage]!.label, track: stages[x.stage]!.label, process: 'pipeline', startMs: x.startMs, durMs: x.endMs - x.startMs, cat: 'stage', args: { frame: m.frame - options.warmup } });
             }
           }
