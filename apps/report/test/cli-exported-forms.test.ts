@@ -4,10 +4,10 @@
 // trace, except for a model that gives an ONNX sequence (no stage can hand one on), which is one line
 // naming the output and its node. Small hand-built models (onnx-buf),
 // so each step takes a second or so; `bench/real-models-cli.mjs` runs the real exported ones.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { create, toBinary } from '@bufbuild/protobuf';
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { ModelProtoSchema, type ModelProto } from 'onnx-buf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from './_run.js';
@@ -262,6 +262,69 @@ describe('exported forms through the CLI', () => {
       const r = await run(argv, { cwd: dir });
       expect(r.code).toBe(2);
       expect(r.stderr).toBe('dnnpart: sequence-out.onnx: graph output parts (made by node to_list) is an ONNX sequence, which dnnpart cannot partition; export the model without sequence ops (e.g. torch.split or torch.unbind with static sizes exports as Split)\n');
+    }
+  });
+});
+
+describe('a detector whose NonMaxSuppression picks boxes by the data (its selection came out empty on zero inputs)', () => {
+  const i64 = (name: string, values: number[]): Init => ({ name, type: INT64, dims: [values.length], data: BigInt64Array.from(values.map(BigInt)) });
+  const f1 = (name: string, v: number): Init => ({ name, type: FLOAT, dims: [1], data: Float32Array.of(v) });
+  // Conv head -> 4096 boxes and scores -> NMS (up to 100) -> the kept boxes: what detection exports end with.
+  const bytes = () => model([
+    { op: 'Conv', name: 'conv1', inputs: ['x', 'w1'], outputs: ['c1'], attrs: { pads: [1, 1, 1, 1] } },
+    { op: 'Relu', name: 'relu1', inputs: ['c1'], outputs: ['r1'] },
+    { op: 'Conv', name: 'head', inputs: ['r1', 'w2'], outputs: ['c2'] },
+    { op: 'Reshape', name: 'flat', inputs: ['c2', 'shp'], outputs: ['flat'] },
+    { op: 'Transpose', name: 'tr', inputs: ['flat'], outputs: ['pred'], attrs: { perm: [0, 2, 1] } },
+    { op: 'Slice', name: 'boxes', inputs: ['pred', 's0', 's4', 'ax2'], outputs: ['boxes'] },
+    { op: 'Slice', name: 'logit', inputs: ['pred', 's4', 's5', 'ax2'], outputs: ['logit'] },
+    { op: 'Sigmoid', name: 'sig', inputs: ['logit'], outputs: ['score_t'] },
+    { op: 'Transpose', name: 'tr2', inputs: ['score_t'], outputs: ['scores'], attrs: { perm: [0, 2, 1] } },
+    { op: 'NonMaxSuppression', name: 'nms', inputs: ['boxes', 'scores', 'maxb', 'iou', 'thr'], outputs: ['sel'] },
+    { op: 'Gather', name: 'pick', inputs: ['sel', 'col'], outputs: ['idx2'], attrs: { axis: 1 } },
+    { op: 'Squeeze', name: 'sq', inputs: ['idx2', 'one'], outputs: ['idx'] },
+    { op: 'Squeeze', name: 'sq0', inputs: ['boxes', 'zero'], outputs: ['boxes0'] },
+    { op: 'Gather', name: 'gather', inputs: ['boxes0', 'idx'], outputs: ['dets'], attrs: { axis: 0 } },
+  ], [f32('w1', [8, 3, 3, 3], 0.5), f32('w2', [5, 8, 1, 1], 0.5), i64('shp', [1, 5, 1024]), i64('s0', [0]), i64('s4', [4]), i64('s5', [5]), i64('ax2', [2]),
+    i64('maxb', [50]), f1('iou', 0.5), f1('thr', 0.5), i64('col', [2]), i64('one', [1]), i64('zero', [0])],
+  [['x', FLOAT, [1, 3, 32, 32]]], ['dets'], { opset: 17 });
+  const cut = { stages: [
+    { board: 'here', nodes: ['conv1', 'relu1', 'head', 'flat', 'tr', 'boxes', 'logit', 'sig', 'tr2', 'nms'] },
+    { board: 'rpi5', nodes: ['pick', 'sq', 'sq0', 'gather'] },
+  ] };
+
+  it('says so once at load, declares the data-sized dims by name in its stages, and every step runs a plan that cuts after the NMS', async () => {
+    writeFileSync(path.join(dir, 'nms.onnx'), bytes());
+    writeFileSync(path.join(dir, 'nms.cut.json'), JSON.stringify(cut));
+    const warning = 'warning: tensor sel (made by node nms, NonMaxSuppression) came out empty ([0,3]) when onnxruntime ran the model on zero inputs to measure its shape, and so did 3 tensor(s) computed from it: its size depends on the data, and plans count it as 0 bytes where it crosses between boards\n';
+    const inspect = await run(['inspect', 'nms.onnx', '--json'], { cwd: dir });
+    expect(inspect.code).toBe(0);
+    expect(inspect.stderr).toBe(warning);
+    expect((JSON.parse(inspect.stdout) as { emptyTensors: unknown[] }).emptyTensors).toEqual([expect.objectContaining({ tensor: 'sel', node: 'nms', op: 'NonMaxSuppression', shape: [0, 3], dependents: 3 })]);
+    const profile = await run(['profile', 'nms.onnx', '--board', 'here', '--runs', '3', '--warmup', '1', '--threads', '1', '-o', 'nms.profile.json', '--json'], { cwd: dir });
+    expect(profile.code).toBe(0);
+    const warnings = (JSON.parse(profile.stdout) as { warnings: string[] }).warnings;
+    expect(warnings).toContain(warning.slice('warning: '.length, -1));
+    // The whole model's output does not fit tensors made from its measured shape: allocated each run, and said in one line.
+    expect(warnings.find((w) => w.startsWith('output dets'))).toMatch(/^output dets came out \[\d+,4\] where its shape says \[0,4\]: its size depends on the data, so onnxruntime allocated the outputs each run instead of writing into tensors made once$/);
+
+    const split = await run(['split', 'nms.onnx', '--plan', 'nms.cut.json', '-o', 'nms-stages', '-q'], { cwd: dir });
+    expect(split.code).toBe(0);
+    const stage1 = fromBinary(ModelProtoSchema, readFileSync(path.join(dir, 'nms-stages', 'stage-1.onnx')));
+    const sel = stage1.graph!.input.find((i) => i.name === 'sel')!;
+    const dims = (sel.type!.value.value as { shape: { dim: { value: { case: string; value: unknown } }[] } }).shape.dim.map((d) => d.value);
+    expect(dims).toEqual([{ case: 'dimParam', value: 'sel_dim0' }, { case: 'dimValue', value: 3n }]);
+
+    writeFileSync(path.join(dir, 'nms.system.yaml'), ['version: 1', 'name: nms', 'model: { file: nms.onnx }', 'boards:', '  - { id: here, profile: nms.profile.json }', '  - { id: rpi5, describe: raspberry-pi-5 }', 'network: ethernet-1000base-t', 'objective: throughput', ''].join('\n'));
+    // Before: the stage made with a fixed [0,3] input refused the 50 rows the first stage sent on.
+    const verify = await run(['verify', '--plan', 'nms.cut.json', '--system', 'nms.system.yaml', '--runs', '3', '--warmup', '1', '--frames', '4', '--no-memory', '--json', '-q'], { cwd: dir });
+    expect({ code: verify.code, stderr: verify.stderr }).toEqual({ code: 0, stderr: '' });
+    const v = JSON.parse(verify.stdout) as { stages: { measuredMs: number }[]; pipeline: { frames: number } };
+    expect(v.stages).toHaveLength(2);
+    expect(v.pipeline.frames).toBe(4);
+    for (const precision of ['int8', 'fp16']) {
+      const a = await run(['accuracy', '--model', 'nms.onnx', '--plan', 'nms.cut.json', '--stage-precision', precision, '--samples', '3', '--json', '-q'], { cwd: dir });
+      expect({ precision, code: a.code, stderr: a.stderr }).toEqual({ precision, code: 0, stderr: '' });
     }
   });
 });

@@ -10,7 +10,8 @@ export function stageSessionOptions(threads) {
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
-    logSeverityLevel: 3,
+    // Fatal only: a failed run reaches the user as one line of ours, not also as onnxruntime's log line.
+    logSeverityLevel: 4,
     extra: { session: { intra_op: { allow_spinning: '0' } } },
   };
 }

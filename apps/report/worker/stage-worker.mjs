@@ -35,7 +35,16 @@ if (modelBytes) {
       const t = pool[name];
       feeds[name] = new ort.Tensor(t.type, t.data, t.dims);
     }
-    const result = fetches ? await session.run(feeds, fetches) : await session.run(feeds, outputs);
+    let result;
+    try {
+      result = fetches ? await session.run(feeds, fetches) : await session.run(feeds, outputs);
+    } catch (e) {
+      // An output whose size depends on the data does not fit tensors made from its shape once: let
+      // onnxruntime allocate from now on (a failure of the stage itself fails again and is reported).
+      if (!fetches) throw e;
+      fetches = null;
+      result = await session.run(feeds, outputs);
+    }
     const out = {};
     for (const name of outputs) {
       const t = result[name];

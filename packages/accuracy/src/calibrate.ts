@@ -3,7 +3,7 @@
 import { clone, create } from '@bufbuild/protobuf';
 import { ModelProtoSchema, ValueInfoProtoSchema } from 'onnx-buf';
 import * as ort from 'onnxruntime-node';
-import { encodeModel, type LoadedModel } from '@dnnpart/onnx-graph';
+import { encodeModel, runtimeMessage, type LoadedModel } from '@dnnpart/onnx-graph';
 import { AccuracyError } from './errors.js';
 import type { Feeds } from './inputs.js';
 
@@ -40,13 +40,23 @@ export async function calibrate(model: LoadedModel, feeds: readonly Feeds[], opt
   const m = clone(ModelProtoSchema, model.proto);
   const outputs = new Set(m.graph!.output.map((o) => o.name));
   for (const n of names) if (!outputs.has(n)) m.graph!.output.push(create(ValueInfoProtoSchema, { name: n }));
-  const session = await ort.InferenceSession.create(encodeModel(m), { graphOptimizationLevel: 'disabled' });
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(encodeModel(m), { graphOptimizationLevel: 'disabled' });
+  } catch (e) {
+    throw new AccuracyError('ACCURACY_RUN_FAILED', `${model.graph.name} (calibration): onnxruntime cannot load it: ${runtimeMessage(e)}`, { cause: e });
+  }
   const lo = new Map<string, number>();
   const hi = new Map<string, number>();
   const kept = new Map<string, number[]>();
   try {
     for (const f of feeds) {
-      const out = await session.run(f, names as string[]);
+      let out: ort.InferenceSession.OnnxValueMapType;
+      try {
+        out = await session.run(f, names as string[]);
+      } catch (e) {
+        throw new AccuracyError('ACCURACY_RUN_FAILED', `${model.graph.name} (calibration): onnxruntime failed to run it: ${runtimeMessage(e)}`, { cause: e });
+      }
       for (const n of names) {
         const d = out[n]!.data as Float32Array;
         let a = lo.get(n) ?? Infinity;

@@ -105,6 +105,15 @@ async function session(bytes: Uint8Array, label: string): Promise<ort.InferenceS
   }
 }
 
+/** One run of `s`; onnxruntime's failure becomes ACCURACY_RUN_FAILED naming `label`. */
+async function runOnce(s: ort.InferenceSession, feeds: Record<string, ort.Tensor>, names: readonly string[], label: string): Promise<ort.InferenceSession.OnnxValueMapType> {
+  try {
+    return await s.run(feeds, names as string[]);
+  } catch (e) {
+    throw new AccuracyError('ACCURACY_RUN_FAILED', `${label}: onnxruntime failed to run it: ${runtimeMessage(e)}`, { cause: e });
+  }
+}
+
 /** Runs the full-precision model and the plan on every input and compares their outputs. */
 export async function evaluatePlan(model: LoadedModel, options: EvaluateOptions): Promise<PlanFidelity> {
   const { graph } = model;
@@ -179,7 +188,7 @@ export async function evaluatePlan(model: LoadedModel, options: EvaluateOptions)
     for (let i = 0; i < inputs.length; i++) {
       progress('running the reference and the plan', i, inputs.length);
       const feeds = inputs[i]!;
-      const refOut = await refSession.run(feeds, [...new Set([...outputs, ...crossing])]);
+      const refOut = await runOnce(refSession, feeds, [...new Set([...outputs, ...crossing])], `${graph.name} (full precision)`);
       if (i === 0) firstStageInputs = split.stages.map((s) => Object.fromEntries(s.inputs.map((x) => [x, refOut[x] ?? feeds[x]!])));
       // The plan: stages in order; what a later stage reads of an earlier one is the decoded transfer.
       const received: Record<string, ort.Tensor> = { ...feeds };
@@ -188,7 +197,7 @@ export async function evaluatePlan(model: LoadedModel, options: EvaluateOptions)
         const s = split.stages[k]!;
         const feed: Record<string, ort.Tensor> = {};
         for (const x of s.inputs) feed[x] = received[x]!;
-        const out = await stageSessions[k]!.run(feed, s.outputs as string[]);
+        const out = await runOnce(stageSessions[k]!, feed, s.outputs, `stage ${k} (${prec[k]})`);
         for (const o of s.outputs) {
           produced[o] = out[o]!;
           const readers = split.stages.filter((r) => r.index > k && r.inputs.includes(o)).length;
@@ -223,7 +232,7 @@ export async function evaluatePlan(model: LoadedModel, options: EvaluateOptions)
         if (exact) {
           const ef: Record<string, ort.Tensor> = {};
           for (const x of s.inputs) ef[x] = refOut[x] ?? feeds[x]!;
-          const eo = await exact.run(ef, s.outputs as string[]);
+          const eo = await runOnce(exact, ef, s.outputs, `stage ${k} (${prec[k]}) on the reference's inputs`);
           if (!nonFinite.has(k)) {
             const bad = s.outputs.find((o) => eo[o]!.type === 'float32' && !allFinite(eo[o]!.data as Float32Array) && allFinite(floats(refOut[o]!)));
             if (bad !== undefined) nonFinite.set(k, bad);

@@ -1,7 +1,7 @@
 // The `dnnpart inspect --json` contract: counts, costs and cut points of a loaded model.
 import { graphCosts } from './costs.js';
 import { cutPoints } from './cuts.js';
-import type { LoadedModel } from './load.js';
+import type { EmptyTensor, LoadedModel } from './load.js';
 import type { ShapeMismatch } from './_build.js';
 import type { SimplifyReport } from './simplify.js';
 import { isDefaultDomain } from './_pass.js';
@@ -57,6 +57,8 @@ export interface InspectResult {
   readonly inputBranches: readonly InputBranch[];
   /** Tensors the file declares with another shape than onnxruntime computes; the computed shape is used. */
   readonly shapeMismatches: readonly ShapeMismatch[];
+  /** Tensors that came out empty on zero inputs: their size depends on the data (LoadedModel.emptyTensors). */
+  readonly emptyTensors: readonly EmptyTensor[];
 }
 
 /** An If whose condition is a model input (see InspectResult.inputBranches). */
@@ -112,5 +114,6 @@ export function inspectModel(model: LoadedModel): InspectResult {
     loops: graph.nodes.flatMap((n) => n.subgraphCost?.loops ?? []),
     inputBranches: inputBranches(graph),
     shapeMismatches: model.shapeMismatches,
+    emptyTensors: model.emptyTensors,
   };
 }

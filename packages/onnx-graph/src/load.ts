@@ -24,6 +24,54 @@ export interface LoadedModel {
   readonly simplified: SimplifyReport;
   /** Tensors the file declares with another shape than onnxruntime computes (the computed one is used). */
   readonly shapeMismatches: readonly ShapeMismatch[];
+  /**
+   * Tensors that came out empty when onnxruntime ran the model on zero inputs to measure their
+   * shapes: their size depends on the data (NonMaxSuppression's selection, NonZero), and the graph
+   * carries them as 0 bytes. One entry per such tensor whose producer reads no empty tensor.
+   */
+  readonly emptyTensors: readonly EmptyTensor[];
+}
+
+/** A tensor whose measured shape is empty (LoadedModel.emptyTensors). */
+export interface EmptyTensor {
+  readonly tensor: string;
+  /** The node that makes it, and its op. */
+  readonly node: string;
+  readonly op: string;
+  readonly shape: readonly number[];
+  /** Tensors computed from it that are empty too (not listed on their own). */
+  readonly dependents: number;
+  /** The warning in one line. */
+  readonly message: string;
+}
+
+/** The empty tensors among those whose shapes onnxruntime measured, each with the empty tensors computed from it. */
+function emptyTensors(graph: Graph, measured: ReadonlySet<string>): EmptyTensor[] {
+  const empty = (name: string): boolean => {
+    const t = graph.tensors.get(name);
+    return t !== undefined && !t.isInitializer && !t.isGraphInput && t.producer !== null && numel(t.shape) === 0;
+  };
+  const byName = new Map(graph.nodes.map((n) => [n.name, n]));
+  const found: EmptyTensor[] = [];
+  for (const node of graph.nodes) {
+    if (node.inputs.some((i) => i !== '' && empty(i))) continue;
+    for (const name of node.outputs) {
+      if (!measured.has(name) || !empty(name)) continue;
+      // Every empty tensor downstream of this one.
+      const seen = new Set<string>();
+      const todo = [name];
+      while (todo.length > 0) {
+        const t = graph.tensors.get(todo.pop()!)!;
+        for (const c of t.consumers) for (const o of byName.get(c)?.outputs ?? []) if (empty(o) && !seen.has(o)) { seen.add(o); todo.push(o); }
+      }
+      const shape = graph.tensors.get(name)!.shape;
+      found.push({
+        tensor: name, node: node.name, op: node.op, shape, dependents: seen.size,
+        message: `tensor ${name} (made by node ${node.name}, ${node.op}) came out empty ([${shape.join(',')}]) when onnxruntime ran the model on zero inputs to measure its shape${seen.size > 0 ? `, and so did ${seen.size} tensor(s) computed from it` : ''}: its size depends on the data, and plans count it as 0 bytes where it crosses between boards`,
+      });
+    }
+  }
+  return found;
 }
 
 /** Options of `loadModel`. */
@@ -175,7 +223,7 @@ export async function loadModel(source: string | Uint8Array, options: LoadOption
   if (blocked.blocks.length > 0) typeBlockOutputs(proto, r.graph, blocked.blocks);
   alignDeclarations(proto, r.graph, label);
   checkLoopTrips(r.graph, loopTrips, label);
-  const model = { graph: r.graph, proto, sha256, simplified, shapeMismatches: r.mismatches };
+  const model = { graph: r.graph, proto, sha256, simplified, shapeMismatches: r.mismatches, emptyTensors: emptyTensors(r.graph, new Set(extra.keys())) };
   return path ? { ...model, path } : model;
 }
 

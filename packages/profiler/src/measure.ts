@@ -9,7 +9,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { encodeModel, graphCosts, inputBranches, loadModel, type Graph, type InputShapes } from '@dnnpart/onnx-graph';
+import { encodeModel, graphCosts, inputBranches, loadModel, runtimeMessage, type Graph, type InputShapes } from '@dnnpart/onnx-graph';
 import { assertBoardName } from './board.js';
 import { boardFacts } from './board-facts.js';
 import { DEFAULT_BOUNDARY, boundaryMs, calibrateBoundary } from './boundary.js';
@@ -154,6 +154,7 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
   const warnings: string[] = [
     ...inputBranches(graph).map((b) => `${b.message} (input spec ${b.condition}=${b.shape.join('x')}:1)`),
     ...loaded.shapeMismatches.map((m) => m.message),
+    ...loaded.emptyTensors.map((m) => m.message),
   ];
   // Resident memory before any session (the thread probe's included): the profile's peak minus
   // this is what the sessions added, taken before the probe so that what it leaves resident counts.
@@ -234,7 +235,11 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
       try {
         await plain.run(feeds, fetches);
       } catch (e) {
-        warnings.push(`outputs could not be fetched into preallocated tensors (${messageOf(e).slice(0, 200)}); onnxruntime allocated them each run`);
+        const msg = runtimeMessage(e);
+        const sized = /provided for output '([^']+)'.* has shape \{([^}]*)\} but the computed output shape for this run is \{([^}]*)\}/.exec(msg);
+        warnings.push(sized
+          ? `output ${sized[1]} came out [${sized[3]}] where its shape says [${sized[2]}]: its size depends on the data, so onnxruntime allocated the outputs each run instead of writing into tensors made once`
+          : `outputs could not be fetched into tensors made once from their shapes (${msg.slice(0, 200)}); onnxruntime allocated them each run`);
         fetches = null;
         profFetches = null;
       }

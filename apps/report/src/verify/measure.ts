@@ -65,8 +65,13 @@ function checkAbort(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new VerifyError('VERIFY_INTERRUPTED', 'verify was interrupted');
 }
 
-/** Run one stage on the tensors in `pool`, read every output back into JavaScript, add them to the pool. */
-async function runStage(session: ort.InferenceSession, stage: StageRunnable, pool: Map<string, ort.Tensor>, fetches: Record<string, ort.Tensor> | null): Promise<number> {
+/**
+ * Run one stage on the tensors in `pool`, read every output back into JavaScript, add them to the
+ * pool. `out.fetches`: output tensors made once (preallocatedFetches), or null; set to null when a
+ * run into them fails and one that lets onnxruntime allocate succeeds (an output whose size depends
+ * on the data: NonMaxSuppression's selection, NonZero), so later runs allocate too.
+ */
+async function runStage(session: ort.InferenceSession, stage: StageRunnable, pool: Map<string, ort.Tensor>, out: { fetches: Record<string, ort.Tensor> | null }): Promise<number> {
   const feeds: Record<string, ort.Tensor> = {};
   for (const name of stage.inputs) {
     const t = pool.get(name);
@@ -76,8 +81,12 @@ async function runStage(session: ort.InferenceSession, stage: StageRunnable, poo
   let result: ort.InferenceSession.OnnxValueMapType;
   try {
     // Preallocated outputs, as the profiler times the whole model and as a stage runner runs.
-    result = fetches ? await session.run(feeds, fetches) : await session.run(feeds, [...stage.outputs]);
+    result = out.fetches ? await session.run(feeds, out.fetches) : await session.run(feeds, [...stage.outputs]);
   } catch (e) {
+    if (out.fetches) {
+      out.fetches = null;
+      return runStage(session, stage, pool, out);
+    }
     throw new VerifyError('VERIFY_RUN_FAILED', `${stage.label}: onnxruntime failed to run the stage: ${runtimeMessage(e)}`, { cause: e });
   }
   let touched = 0;
@@ -139,11 +148,11 @@ export async function timeBackToBack(
   let last = new Map<string, ort.Tensor>(Object.entries(feeds));
   try {
     for (const s of stages) sessions.push(await open(s, options.threads));
-    const fetches = sessions.map((x) => preallocatedFetches(x));
+    const fetches = sessions.map((x) => ({ fetches: preallocatedFetches(x) }));
     const ref = options.reference;
     const refSession = ref ? await open(ref, options.threads) : null;
     if (refSession) sessions.push(refSession);
-    const refFetches = refSession ? preallocatedFetches(refSession) : null;
+    const refFetches = { fetches: refSession ? preallocatedFetches(refSession) : null };
     const minSpanMs = options.minSpanMs ?? 0;
     // Sized by the warm-up frames: at least one of them.
     let warmup = minSpanMs > 0 ? Math.max(1, options.warmup) : options.warmup;
@@ -305,7 +314,7 @@ async function nodeSpans(stages: readonly StageRunnable[], feeds: Readonly<Recor
     for (const [i, stage] of stages.entries()) {
       const session = await open(stage, threads, path.join(dir, `stage${i}`));
       const t0 = now();
-      await runStage(session, stage, pool, preallocatedFetches(session));
+      await runStage(session, stage, pool, { fetches: preallocatedFetches(session) });
       session.endProfiling();
       await session.release().catch(() => {});
       const file = (await readdir(dir)).find((f) => f.startsWith(`stage${i}`) && f.endsWith('.json'));
