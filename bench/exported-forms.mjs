@@ -22,7 +22,7 @@ const FORMS = {
   customop: {}, constout: {}, shapeinput: { shape: '2:1,-1' }, scalar: {}, deadouts: {}, opset7: {}, rnn: {}, resize: {}, localfn: {},
   opset23: {}, einsum: {}, gqa: { past_key: '1x2x5x8', past_value: '1x2x5x8', seqlens_k: '1:7', total_sequence_length: ':8' },
   genai: { past_key: '1x2x5x16', past_value: '1x2x5x16', seqlens_k: '1:7', total_sequence_length: ':8' },
-  extdata: {}, loop: {}, scan: {}, batch4: {},
+  extdata: {}, loop: {}, scan: {}, batch4: {}, nms: {},
 };
 
 function dnnpart(argv) {

@@ -257,4 +257,21 @@ g = h.make_graph(nodes, 'genai', [V('x', T.FLOAT, [1, S, D]), V('res', T.FLOAT, 
                  [V('out', T.FLOAT, None), V('present_key', T.FLOAT, None), V('present_value', T.FLOAT, None)], inits)
 m = h.make_model(g, opset_imports=[h.make_opsetid('', 17), h.make_opsetid(ms, 1)], producer_name='adv'); m.ir_version = 8
 onnx.save(m, os.path.join(OUT, 'genai.onnx'))
+# A detector that ends in NonMaxSuppression (torchvision's and YOLO exports with NMS inside): the
+# selection's size depends on the data, and comes out empty on zero inputs.
+I = lambda name, v: nh.from_array(np.array(v, np.int64), name)
+inits = [nh.from_array(r.standard_normal((8, 3, 3, 3)).astype(np.float32) * 0.5, 'w1'), nh.from_array(r.standard_normal((5, 8, 1, 1)).astype(np.float32) * 0.5, 'w2'),
+         I('shp', [1, 5, 4096]), I('s0', [0]), I('s4', [4]), I('s5', [5]), I('ax2', [2]), I('maxb', [100]), I('col', [2]), I('one', [1]), I('zero', [0]),
+         nh.from_array(np.array([0.5], np.float32), 'iou'), nh.from_array(np.array([0.5], np.float32), 'thr')]
+nodes = [h.make_node('Conv', ['x', 'w1'], ['c1'], name='conv1', pads=[1, 1, 1, 1]), h.make_node('Relu', ['c1'], ['r1'], name='relu1'),
+         h.make_node('Conv', ['r1', 'w2'], ['c2'], name='head'), h.make_node('Reshape', ['c2', 'shp'], ['flat'], name='flat'),
+         h.make_node('Transpose', ['flat'], ['pred'], name='tr', perm=[0, 2, 1]),
+         h.make_node('Slice', ['pred', 's0', 's4', 'ax2'], ['boxes'], name='boxes'), h.make_node('Slice', ['pred', 's4', 's5', 'ax2'], ['logit'], name='logit'),
+         h.make_node('Sigmoid', ['logit'], ['score_t'], name='sig'), h.make_node('Transpose', ['score_t'], ['scores'], name='tr2', perm=[0, 2, 1]),
+         h.make_node('NonMaxSuppression', ['boxes', 'scores', 'maxb', 'iou', 'thr'], ['sel'], name='nms'),
+         h.make_node('Gather', ['sel', 'col'], ['idx2'], name='pick', axis=1), h.make_node('Squeeze', ['idx2', 'one'], ['idx'], name='sq'),
+         h.make_node('Squeeze', ['boxes', 'zero'], ['boxes0'], name='sq0'), h.make_node('Gather', ['boxes0', 'idx'], ['dets'], name='gather', axis=0)]
+g = h.make_graph(nodes, 'nms', [V('x', T.FLOAT, [1, 3, 64, 64])], [V('dets', T.FLOAT, ['n', 4])], inits)
+m = h.make_model(g, opset_imports=[h.make_opsetid('', 17)], producer_name='adv'); m.ir_version = 8
+onnx.save(m, os.path.join(OUT, 'nms.onnx'))
 print(f'written to {OUT}')
