@@ -327,4 +327,26 @@ describe('a detector whose NonMaxSuppression picks boxes by the data (its select
       expect({ precision, code: a.code, stderr: a.stderr }).toEqual({ precision, code: 0, stderr: '' });
     }
   });
+
+  it('NonZero: an int8 stage that selects another number of elements is left out of the comparison, and said so', async () => {
+    // Conv -> Greater -> NonZero -> GatherND -> ReduceSum beside a pooled branch; the cut sends NonZero's indices on.
+    const nz = model([
+      { op: 'Conv', name: 'conv', inputs: ['x', 'w'], outputs: ['c'], attrs: { pads: [1, 1, 1, 1] } },
+      { op: 'Greater', name: 'gt', inputs: ['c', 'thr'], outputs: ['mask'] },
+      { op: 'NonZero', name: 'nonzero', inputs: ['mask'], outputs: ['nz'] },
+      { op: 'Transpose', name: 'tr', inputs: ['nz'], outputs: ['idx'], attrs: { perm: [1, 0] } },
+      { op: 'GatherND', name: 'gnd', inputs: ['c', 'idx'], outputs: ['vals'] },
+      { op: 'ReduceSum', name: 'sum', inputs: ['vals'], outputs: ['s'], attrs: { keepdims: 1 } },
+      { op: 'Relu', name: 'relu', inputs: ['c'], outputs: ['r'] },
+      { op: 'GlobalAveragePool', name: 'gap', inputs: ['r'], outputs: ['g'] },
+    ], [f32('w', [4, 3, 3, 3], 1), { name: 'thr', type: FLOAT, dims: [], data: Float32Array.of(0.5) }], [['x', FLOAT, [1, 3, 32, 32]]], ['s', 'g'], { opset: 17 });
+    writeFileSync(path.join(dir, 'nz.onnx'), nz);
+    writeFileSync(path.join(dir, 'nz.cut.json'), JSON.stringify({ stages: [{ board: 'a', nodes: ['conv', 'gt', 'nonzero', 'relu', 'gap'] }, { board: 'b', nodes: ['tr', 'gnd', 'sum'] }] }));
+    const a = await run(['accuracy', '--model', 'nz.onnx', '--plan', 'nz.cut.json', '--stage-precision', 'int8', '--samples', '3', '--json', '-q'], { cwd: dir });
+    expect({ code: a.code, stderr: a.stderr }).toEqual({ code: 0, stderr: '' });
+    // Before: "unexpected failure: cosine of vectors of lengths 10968 and 10980".
+    const r = JSON.parse(a.stdout) as { warnings: string[]; stages: { fidelity: { samples: number } | null }[] };
+    expect(r.warnings).toContainEqual(expect.stringMatching(/^nz came out \[4,\d+\] in stage 0 \(int8\) against \[4,\d+\] in the full-precision model \(sample \d\): its size depends on the data, so it is left out of stage 0 \(int8\)'s cosine and SQNR in such samples$/));
+    expect(r.stages[0]!.fidelity!.samples).toBe(3);
+  });
 });

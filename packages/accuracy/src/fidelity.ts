@@ -183,6 +183,17 @@ export async function evaluatePlan(model: LoadedModel, options: EvaluateOptions)
     const fp32SendBytes = new Array<number>(count).fill(0);
     // The first output of each stage that turned Inf or NaN where float32 is finite (float16 overflow).
     const nonFinite = new Map<number, string>();
+    // Tensors whose size the data decides (NonMaxSuppression, NonZero) and that came out another size
+    // than the reference's: no element-wise comparison holds for them, so they are left out, once said.
+    const resized = new Map<string, string>();
+    const comparable = (names: readonly string[], ref: (o: string) => ort.Tensor, test: (o: string) => ort.Tensor, where: string, sample: number): string[] => names.filter((o) => {
+      const [a, b] = [ref(o), test(o)];
+      if (a.dims.length === b.dims.length && a.dims.every((d, i) => d === b.dims[i])) return true;
+      if (!resized.has(`${where}\u0000${o}`)) {
+        resized.set(`${where}\u0000${o}`, `${o} came out [${b.dims.join(',')}] in ${where} against [${a.dims.join(',')}] in the full-precision model (sample ${sample}): its size depends on the data, so it is left out of ${where}'s cosine and SQNR in such samples`);
+      }
+      return false;
+    });
 
     let firstStageInputs: Record<string, ort.Tensor>[] = [];
     for (let i = 0; i < inputs.length; i++) {
@@ -237,18 +248,21 @@ export async function evaluatePlan(model: LoadedModel, options: EvaluateOptions)
             const bad = s.outputs.find((o) => eo[o]!.type === 'float32' && !allFinite(eo[o]!.data as Float32Array) && allFinite(floats(refOut[o]!)));
             if (bad !== undefined) nonFinite.set(k, bad);
           }
-          stageAcc[k]!.add(concat(s.outputs.map((o) => floats(refOut[o]!))), concat(s.outputs.map((o) => floats(eo[o]!))));
+          const same = comparable(s.outputs, (o) => refOut[o]!, (o) => eo[o]!, `stage ${k} (${prec[k]})`, i);
+          if (same.length > 0) stageAcc[k]!.add(concat(same.map((o) => floats(refOut[o]!))), concat(same.map((o) => floats(eo[o]!))));
         }
       }
       // An output no stage makes (a model input passed through, a constant the file lists as an
       // output) is the same in the plan as in the reference.
       const planned = (o: string) => produced[o] ?? received[o] ?? refOut[o]!;
-      const r = concat(outputs.map((o) => floats(refOut[o]!)));
-      const p = concat(outputs.map((o) => floats(planned(o))));
-      const scores = classes ? { ref: floats(refOut[outputs[0]!]!), test: floats(planned(outputs[0]!)) } : undefined;
-      plan.add(r, p, scores, options.labels?.[i]);
+      const same = comparable(outputs, (o) => refOut[o]!, planned, 'the plan', i);
+      const r = concat(same.map((o) => floats(refOut[o]!)));
+      const p = concat(same.map((o) => floats(planned(o))));
+      const scores = classes && same.includes(outputs[0]!) ? { ref: floats(refOut[outputs[0]!]!), test: floats(planned(outputs[0]!)) } : undefined;
+      if (same.length > 0) plan.add(r, p, scores, options.labels?.[i]);
     }
     progress('running the reference and the plan', inputs.length, inputs.length);
+    warnings.push(...resized.values());
     for (const [k, o] of nonFinite) {
       warnings.push(`stage ${k} (${prec[k]}): ${o} has Inf or NaN values where float32 has none${prec[k] === 'fp16' ? ' (float16 overflows past 65504)' : ''}; its fidelity is meaningless: keep stage ${k} in fp32`);
     }
