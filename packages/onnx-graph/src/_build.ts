@@ -240,7 +240,7 @@ function resolveInput(vi: ValueInfoProto, user: Shape | undefined, label: string
   const open = dims.flatMap((d, i) => (d === null && i > 0 ? [i] : []));
   if (open.length > 0) {
     // Said by the caller, with every other input that needs a shape.
-    const said = { input: vi.name, dims: open.map((i) => `${i}${t.params[i] ? ` (${t.params[i]})` : ''}`), example: exampleShape(dims) };
+    const said = { input: vi.name, dims: open.map((i) => `${i}${t.params[i] ? ` (${t.params[i]})` : ''}`), example: exampleShape(dims, t.dtype, t.params) };
     return { dtype: t.dtype, shape: [], dynamic, open: said };
   }
   const shape = dims.map((d) => d ?? 1);
@@ -267,14 +267,22 @@ function openInputsMessage(label: string, open: readonly OpenInput[]): string {
   return `${label}: ${open.length} inputs have dynamic dims (${each}); pass --input <name>=<shape> for each with the sizes your application feeds (or model.input in a system file), e.g. ${flags}`;
 }
 
+/** A dim name that says it counts audio samples. */
+const AUDIO_DIM = /sample|audio|wave|speech|signal/i;
+
 /**
  * A shape to show for an input with dynamic dims: batch 1; an image's dynamic side (rank 4, dims 2
  * and 3) as its fixed other side when that is at least 16 (a text line 48 high: 48x48), else 224;
- * any other dynamic dim 1.
+ * a waveform's samples (a float input of rank 2, or a dim named for samples or audio) 16000; any
+ * other dynamic dim 1.
  */
-function exampleShape(dims: readonly (number | null)[]): number[] {
+function exampleShape(dims: readonly (number | null)[], dtype: DType, params: readonly (string | undefined)[]): number[] {
+  const float = dtype === 'float32' || dtype === 'float16' || dtype === 'float64';
   return dims.map((d, i) => {
     if (d !== null) return d;
+    // A waveform ([batch, samples] of floats, or a dim named so): a second at 16 kHz. One sample
+    // is no input for a speech model's first convolution (Moonshine's: a window of 127).
+    if (i > 0 && ((float && dims.length === 2) || AUDIO_DIM.test(params[i] ?? ''))) return 16000;
     if (dims.length === 4 && i >= 2) {
       const other = dims[i === 2 ? 3 : 2];
       return other !== null && other !== undefined && other >= 16 ? other : 224;

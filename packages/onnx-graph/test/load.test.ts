@@ -322,7 +322,9 @@ describe('loadModel: bad input', () => {
     ['one side of a text line', ['N', 3, 48, 'W'], 'dim 3 (W) of input x is dynamic; pass --input x=<shape> with the size your application feeds, e.g. --input x=1x3x48x48'],
     ['both sides', ['N', 3, 'H', 'W'], 'dims 2 (H) and 3 (W) of input x are dynamic; pass --input x=<shape> with the sizes your application feeds, e.g. --input x=1x3x224x224'],
     ['a narrow fixed side', ['N', 3, 'H', 8], 'dim 2 (H) of input x is dynamic; pass --input x=<shape> with the size your application feeds, e.g. --input x=1x3x224x8'],
-    ['a sequence', ['B', 'T'], 'dim 1 (T) of input x is dynamic; pass --input x=<shape> with the size your application feeds, e.g. --input x=1x1'],
+    // A float [batch, time] input is a waveform's samples most often (Moonshine's encoder): a second at 16 kHz.
+    ['a sequence of floats', ['B', 'T'], 'dim 1 (T) of input x is dynamic; pass --input x=<shape> with the size your application feeds, e.g. --input x=1x16000'],
+    ['a dim named for audio samples', [1, 1, 'num_samples'], 'dim 2 (num_samples) of input x is dynamic; pass --input x=<shape> with the size your application feeds, e.g. --input x=1x1x16000'],
     ['audio frames', [1, 'frames', 80], 'dim 1 (frames) of input x is dynamic; pass --input x=<shape> with the size your application feeds, e.g. --input x=1x1x80'],
   ] as const)('names every dynamic dim of %s and shows a shape that fills them', async (_, dims, message) => {
     const m = new ModelBuilder().input('x', [...dims]);
@@ -331,7 +333,8 @@ describe('loadModel: bad input', () => {
   });
 
   it('names every input that needs a shape in one line, with an --input for each that loads', async () => {
-    const m = new ModelBuilder().input('img', ['N', 3, 'H', 'W']).input('ids', ['B', 'T']).input('fixed', [1, 4]);
+    // ids are token ids (int64): a sequence of 1.
+    const m = new ModelBuilder().input('img', ['N', 3, 'H', 'W']).input('ids', ['B', 'T'], 7).input('fixed', [1, 4]);
     m.node('Relu', ['img'], ['y'], {}, 'relu').node('Neg', ['ids'], ['z'], {}, 'neg').node('Abs', ['fixed'], ['w'], {}, 'abs').output('y').output('z').output('w');
     const message = 'model bytes: 2 inputs have dynamic dims (img dims 2 (H), 3 (W); ids dim 1 (T)); pass --input <name>=<shape> for each with the sizes your application feeds (or model.input in a system file), e.g. --input img=1x3x224x224 --input ids=1x1';
     await expect(loadModel(m.bytes())).rejects.toMatchObject({ code: 'GRAPH_DYNAMIC_DIM', message });
