@@ -267,6 +267,9 @@ export async function evaluatePlan(model: LoadedModel, options: EvaluateOptions)
       warnings.push(`stage ${k} (${prec[k]}): ${o} has Inf or NaN values where float32 has none${prec[k] === 'fp16' ? ' (float16 overflows past 65504)' : ''}; its fidelity is meaningless: keep stage ${k} in fp32`);
     }
     const fid = plan.result();
+    if (fid.samples === 0 && inputs.length > 0) {
+      warnings.push(`no sample could be compared: every output of the plan came out another size than the full-precision model's, so its cosine (1) and SQNR say nothing; compare the stages instead`);
+    }
     if (fid.top1Agreement !== undefined && fid.rows! < MIN_STABLE_SAMPLES) {
       const [lo, hi] = fid.top1Interval!;
       warnings.push(`top-1 agreement ${fid.top1Agreement.toFixed(3)} over only ${fid.rows} sample(s): 95% interval [${lo.toFixed(3)}, ${hi.toFixed(3)}]; use ${MIN_STABLE_SAMPLES} or more samples for a stable estimate`);
