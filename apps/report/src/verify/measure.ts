@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { runtimeMessage } from '@dnnpart/onnx-graph';
-import { glueChainModel, preallocatedFetches, type ChromeTraceSpan } from '@dnnpart/profiler';
+import { MAX_END_TO_END_RUNS, endToEndRuns, glueChainModel, preallocatedFetches, type ChromeTraceSpan } from '@dnnpart/profiler';
 import { stageModelFile, type StageModelFile } from '@dnnpart/runtime';
 import { VerifyError } from './errors.js';
 import { median } from './_stats.js';
@@ -205,14 +205,11 @@ export async function timeBackToBack(
 /** Frames whose spans go into a timeline (back to back, and through the pipeline): a small stage's half second is thousands. */
 export const TRACE_FRAMES = 1000;
 
-/** The most frames minSpanMs raises a count to. */
-export const MAX_FRAMES = 100_000;
+/** The most frames minSpanMs raises a count to: the profiler's limit for its end-to-end runs. */
+export const MAX_FRAMES = MAX_END_TO_END_RUNS;
 
-/** `count` frames, raised to cover `minSpanMs` at `frameMs` a frame, within MAX_FRAMES. */
-export function framesFor(count: number, minSpanMs: number, frameMs: number): number {
-  if (!(minSpanMs > 0)) return count;
-  return Math.max(count, Math.min(MAX_FRAMES, Math.ceil(minSpanMs / Math.max(frameMs, 1e-4))));
-}
+/** `count` frames, raised to cover `minSpanMs` at `frameMs` a frame, within MAX_FRAMES (the profiler's rule for its end-to-end runs). */
+export const framesFor: (count: number, minSpanMs: number, frameMs: number) => number = endToEndRuns;
 
 /** What one stage's session and runs add to the resident memory of a process that already runs onnxruntime. */
 export interface StageMemory {

@@ -323,7 +323,9 @@ export async function verifyPlan(
   });
   const runs = b2b.totalMs.length;
   // The pipeline's frames, sized by the stage times just measured.
-  const measuredPeriod = pipelinePeriodMs(b2b.stageMs.map((xs) => quantile(xs, 0.5)), options.threads, cores);
+  // Each stage's median, for the pipeline's frames here and for each stage's figures below.
+  const stageMedians = b2b.stageMs.map((xs) => quantile(xs, 0.5));
+  const measuredPeriod = pipelinePeriodMs(stageMedians, options.threads, cores);
   const pipelineFrames = framesFor(options.pipelineFrames, framesSpanMs, measuredPeriod);
   const pipelineWarmup = framesFor(options.warmup, framesSpanMs / 5, measuredPeriod);
   if (predicted === null && options.maxSeconds !== undefined) {
@@ -408,7 +410,7 @@ export async function verifyPlan(
   }
   const vStages: VerifyStage[] = split.stages.map((s, i) => {
     const p = predicted?.[i];
-    const measuredMs = quantile(b2b.stageMs[i]!, 0.5);
+    const measuredMs = stageMedians[i]!;
     return {
       index: i, board: boards[i] ?? `stage${i}`, nodes: s.nodes.length, inputs: s.inputs, outputs: s.outputs,
       predictedMs: p?.computeMs ?? null, kernelMs: p?.kernelMs ?? null, boundaryMs: p?.boundaryMs ?? null,
