@@ -5,7 +5,7 @@
 // board recur (a relaxation), so its values are lower bounds and the fixing stays exact.
 
 import { transferMs, type Compiled } from './_compiled.js';
-import { downsetStageMs, type Downset } from './_downsets.js';
+import { downsetStageFits, downsetStageMs, type Downset } from './_downsets.js';
 import type { Objective } from './types.js';
 
 export interface PairValues {
@@ -57,8 +57,7 @@ function stepCosts(cp: Compiled, cands: readonly Downset[], metric: Objective, c
     const x = cands[d0]!;
     const y = cands[d1]!;
     if (y.unsupported[b]! - x.unsupported[b]! > 0) return INF;
-    const cap = cp.cap[b];
-    if (cap !== null && cap !== undefined && y.mem - x.mem > cap) return INF;
+    if (!downsetStageFits(cp, b, x, y)) return INF;
     const lat = downsetStageMs(cp, b, x, y);
     // Only stages within the period cap (every plan within a throughput bound has them all).
     if (lat > capMs) return INF;

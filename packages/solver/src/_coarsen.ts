@@ -162,6 +162,7 @@ export function coarsen(cp: Compiled, target: number, deadline: number): Coarsen
   const pred = cp.preds.map((s) => new Set(s));
   const weight = new Float64Array(n);
   const mem = Float64Array.from(cp.mem);
+  const act = Float64Array.from(cp.act);
   // support[v * m + b]: board b can run every member of v's cluster.
   const support = new Uint8Array(n * m);
   for (let v = 0; v < n; v++) {
@@ -208,7 +209,7 @@ export function coarsen(cp: Compiled, target: number, deadline: number): Coarsen
     for (let x = 0; x < m; x++) {
       if (support[a * m + x] === 0 || support[b * m + x] === 0) continue;
       const cap = cp.cap[x];
-      if (cap === null || cap === undefined || mem[a]! + mem[b]! <= cap) { any = true; break; }
+      if (cap === null || cap === undefined || mem[a]! + mem[b]! + Math.max(act[a]!, act[b]!) <= cap) { any = true; break; }
     }
     return any;
   };
@@ -239,6 +240,7 @@ export function coarsen(cp: Compiled, target: number, deadline: number): Coarsen
     pred[b]!.clear();
     weight[a]! += weight[b]!;
     mem[a]! += mem[b]!;
+    act[a] = Math.max(act[a]!, act[b]!);
     wide[a] = Math.max(wide[a]!, wide[b]!);
     for (let x = 0; x < m; x++) support[a * m + x] = support[a * m + x]! & support[b * m + x]!;
     for (const c of succ[a]!) heap.push(keyOf(a, c), a, c);
@@ -279,9 +281,11 @@ export function coarseProblem(cp: Compiled, c: Coarsening): Problem {
   const ids = members.map((ms) => cp.nodeIds[ms[0]!]!);
   const nodes = members.map((ms, k) => {
     let mem = 0;
+    let act = 0;
     let macs = 0;
-    for (const v of ms) { mem += cp.mem[v]!; macs += p.nodes[v]!.macs ?? 0; }
-    return { id: ids[k]!, memoryBytes: mem, macs };
+    for (const v of ms) { mem += cp.mem[v]!; act = Math.max(act, cp.act[v]!); macs += p.nodes[v]!.macs ?? 0; }
+    // A cluster always runs in one stage: its nodes' largest act is the stage's whenever it is the largest there.
+    return { id: ids[k]!, memoryBytes: mem, ...(act > 0 ? { activationBytes: act } : {}), macs };
   });
   const tensors: ProblemTensor[] = [];
   p.tensors.forEach((t, i) => {

@@ -21,6 +21,12 @@ export interface Compiled {
   readonly lat: readonly Float64Array[];
   readonly energy: readonly Float64Array[];
   readonly mem: Float64Array;
+  /** Bytes alive while each node runs: a stage needs its mem sum plus the largest act among its nodes. */
+  readonly act: Float64Array;
+  /** The nodes with act > 0, largest act first (empty when the problem gives none). */
+  readonly actOrder: Int32Array;
+  /** The largest act of any node (0 when none has any). */
+  readonly actMax: number;
   readonly cap: readonly (number | null)[];
   /** Tensors: producer index (-1 for a model input), consumer indices, bytes. */
   readonly tProducer: Int32Array;
@@ -60,6 +66,33 @@ export function boundaryMs(cp: Compiled, b: number, inBytes: number, outBytes: n
 /** The full predicted time of a stage on board b: its kernels plus its boundary. */
 export function stageMs(cp: Compiled, b: number, kernelMs: number, inBytes: number, outBytes: number): number {
   return kernelMs + boundaryMs(cp, b, inBytes, outBytes);
+}
+
+/**
+ * The largest act among the nodes a stage holds (0 when none has any): the first node of
+ * `actOrder` in the stage, so a scan usually stops after a few nodes.
+ */
+export function stagePeak(cp: Compiled, inStage: (v: number) => boolean): number {
+  for (const v of cp.actOrder) if (inStage(v)) return cp.act[v]!;
+  return 0;
+}
+
+/** Per stage of an assignment (stageOf[v] in 0..k-1): the largest act among its nodes. */
+export function stagePeaks(cp: Compiled, stageOf: Int32Array, k: number): Float64Array {
+  const peaks = new Float64Array(k);
+  for (let v = 0; v < cp.n; v++) {
+    const s = stageOf[v]!;
+    if (s >= 0 && s < k && cp.act[v]! > peaks[s]!) peaks[s] = cp.act[v]!;
+  }
+  return peaks;
+}
+
+/** True when a stage of `sum` bytes of mem, whose nodes `inStage` tells, fits board b's cap. */
+export function fitsCap(cp: Compiled, b: number, sum: number, inStage: (v: number) => boolean): boolean {
+  const cap = cp.cap[b];
+  if (cap === null || cap === undefined) return true;
+  // Only when the largest act anywhere could break the cap is the stage's own peak needed.
+  return sum + cp.actMax <= cap || (sum <= cap && sum + stagePeak(cp, inStage) <= cap);
 }
 
 /**
@@ -113,6 +146,8 @@ export function compile(problem: Problem): Compiled {
     return a;
   });
   const mem = Float64Array.from(problem.nodes, (x) => x.memoryBytes);
+  const act = Float64Array.from(problem.nodes, (x) => x.activationBytes ?? 0);
+  const actOrder = Int32Array.from([...act.keys()].filter((v) => act[v]! > 0).sort((a, b) => act[b]! - act[a]! || a - b));
   const tProducer = Int32Array.from(problem.tensors, (t) => (t.producer === null ? -1 : nodeIndex.get(t.producer)!));
   const tConsumers = problem.tensors.map((t) => Int32Array.from(t.consumers, (k) => nodeIndex.get(k)!));
   const tBytes = Float64Array.from(problem.tensors, (t) => t.bytes);
@@ -150,7 +185,7 @@ export function compile(problem: Problem): Compiled {
   const tOutput = Uint8Array.from(problem.tensors, (t) => (t.modelOutput === true ? 1 : 0));
   return {
     tOutput, boundary: problem.boards.map((b) => b.boundary ?? NO_BOUNDARY),
-    problem, n, m, nodeIds, nodeIndex, boardIds, boardIndex, lat, energy, mem,
+    problem, n, m, nodeIds, nodeIndex, boardIds, boardIndex, lat, energy, mem, act, actOrder, actMax: actOrder.length === 0 ? 0 : act[actOrder[0]!]!,
     cap: problem.boards.map((b) => b.memoryBytes),
     tProducer, tConsumers, tBytes, tIds: problem.tensors.map((t) => t.id),
     preds, succs, topo, links, input: boardIndex.get(problem.inputBoard)!, inputBytes,

@@ -1,7 +1,7 @@
 // Cut candidates: the downsets (predecessor-closed node sets) of the DAG, with their prefix sums.
 // Any valid plan's stage k holds D_k \ D_(k-1) for a chain of downsets, so costs over downsets are exact.
 
-import { stageBetweenMs, transferMs, type Compiled } from './_compiled.js';
+import { fitsCap, stageBetweenMs, transferMs, type Compiled } from './_compiled.js';
 import { SolverError } from './errors.js';
 
 export interface Downset {
@@ -79,6 +79,11 @@ export function describe(cp: Compiled, has: Uint8Array): Downset {
     if (out) cutBytes += cp.tBytes[t]!;
   }
   return { has, size, cutBytes, outBytes, work, unsupported, energy, mem };
+}
+
+/** Whether the stage x ⊂ y (nodes of y not in x) fits board b's memory cap. */
+export function downsetStageFits(cp: Compiled, b: number, x: Downset, y: Downset): boolean {
+  return fitsCap(cp, b, y.mem - x.mem, (v) => y.has[v] === 1 && x.has[v] === 0);
 }
 
 /** Time of the stage x ⊂ y (nodes of y not in x) on board b, boundary included. */

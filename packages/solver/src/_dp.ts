@@ -15,6 +15,9 @@ export interface PrefixTables {
   readonly energy: readonly Float64Array[];
   readonly unsup: readonly Int32Array[];
   readonly mem: Float64Array;
+  /** peakHead[c]: the largest act among the first c nodes of `order`; peakTail[c]: among the nodes from c on. */
+  readonly peakHead: Float64Array;
+  readonly peakTail: Float64Array;
   /** Prefix sums over `order` of the model-output bytes the nodes produce. */
   readonly outs: Float64Array;
 }
@@ -60,11 +63,15 @@ export function prefixTables(cp: Compiled, order: readonly number[]): PrefixTabl
   });
   const mem = new Float64Array(n + 1);
   order.forEach((v, i) => { mem[i + 1] = mem[i]! + cp.mem[v]!; });
+  const peakHead = new Float64Array(n + 1);
+  order.forEach((v, i) => { peakHead[i + 1] = Math.max(peakHead[i]!, cp.act[v]!); });
+  const peakTail = new Float64Array(n + 1);
+  for (let i = n - 1; i >= 0; i--) peakTail[i] = Math.max(peakTail[i + 1]!, cp.act[order[i]!]!);
   const produced = new Float64Array(cp.n);
   for (let t = 0; t < cp.tBytes.length; t++) if (cp.tOutput[t] === 1 && cp.tProducer[t]! >= 0) produced[cp.tProducer[t]!]! += cp.tBytes[t]!;
   const outs = new Float64Array(n + 1);
   order.forEach((v, i) => { outs[i + 1] = outs[i]! + produced[v]!; });
-  return { order, cutBytes, work, energy, unsup, mem, outs };
+  return { order, cutBytes, work, energy, unsup, mem, peakHead, peakTail, outs };
 }
 
 /** Time of the stage holding nodes c0..c1-1 of `tab.order` on board b, boundary included. */
@@ -84,10 +91,11 @@ export function bestPrefixPlan(cp: Compiled, tab: PrefixTables, seq: readonly nu
   const best = new Float64Array((n + 1) * L).fill(Number.POSITIVE_INFINITY);
   const from = new Int32Array((n + 1) * L).fill(-1);
   const fromJ = new Int32Array((n + 1) * L).fill(-1);
-  const cost = (b: number, c0: number, c1: number): number => {
+  // peak: the largest act among nodes c0..c1-1 (the callers grow c1 one node at a time).
+  const cost = (b: number, c0: number, c1: number, peak: number): number => {
     if (tab.unsup[b]![c1]! - tab.unsup[b]![c0]! > 0) return Number.NaN;
     const cap = cp.cap[b];
-    if (cap !== null && cap !== undefined && tab.mem[c1]! - tab.mem[c0]! > cap) return Number.NaN;
+    if (cap !== null && cap !== undefined && tab.mem[c1]! - tab.mem[c0]! + peak > cap) return Number.NaN;
     return objective === 'energy' ? tab.energy[b]![c1]! - tab.energy[b]![c0]! : prefixStageMs(cp, tab, b, c0, c1);
   };
   const hop = (a: number, b: number, bytes: number): number => {
@@ -102,7 +110,7 @@ export function bestPrefixPlan(cp: Compiled, tab: PrefixTables, seq: readonly nu
     const tin = hop(cp.input, b, cp.inputBytes);
     if (Number.isNaN(tin)) continue;
     for (let c1 = 1; c1 <= n; c1++) {
-      const s = cost(b, 0, c1);
+      const s = cost(b, 0, c1, tab.peakHead[c1]!);
       if (Number.isNaN(s)) break;
       const val = combine(tin, s);
       if (val < best[c1 * L + j]!) {
@@ -121,8 +129,10 @@ export function bestPrefixPlan(cp: Compiled, tab: PrefixTables, seq: readonly nu
         if (Number.isNaN(t)) continue;
         const base = combine(here, t);
         const b = seq[j]!;
+        let peak = 0;
         for (let c1 = c0 + 1; c1 <= n; c1++) {
-          const s = cost(b, c0, c1);
+          peak = Math.max(peak, cp.act[tab.order[c1 - 1]!]!);
+          const s = cost(b, c0, c1, peak);
           if (Number.isNaN(s)) break;
           const val = combine(base, s);
           if (val < best[c1 * L + j]!) {

@@ -41,7 +41,7 @@ function perNodeMin(cp: Compiled, costs: readonly Float64Array[]): Float64Array 
 function canHold(cp: Compiled, b: number, v: number): boolean {
   if (Number.isNaN(cp.lat[b]![v]!)) return false;
   const cap = cp.cap[b];
-  return cap === null || cap === undefined || cp.mem[v]! <= cap;
+  return cap === null || cap === undefined || cp.mem[v]! + cp.act[v]! <= cap;
 }
 
 /** The least the first part of the pipeline adds: an input transfer, or a source node on the input board beyond its cheapest cost. */
@@ -91,6 +91,8 @@ function singleBoards(cp: Compiled): { latency: number; energy: number; period: 
   const out = { latency: Number.POSITIVE_INFINITY, energy: Number.POSITIVE_INFINITY, period: Number.POSITIVE_INFINITY };
   let mem = 0;
   for (let v = 0; v < cp.n; v++) mem += cp.mem[v]!;
+  // One stage holds every node: its peak is the largest act of all.
+  mem += cp.actMax;
   for (let b = 0; b < cp.m; b++) {
     const cap = cp.cap[b];
     if (cap !== null && cap !== undefined && mem > cap) continue;

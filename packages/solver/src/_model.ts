@@ -96,6 +96,8 @@ export function buildModel(cp: Compiled, cands: readonly Downset[], blocks: read
   const latency: Term[] = [];
   const energy: Term[] = [];
   const periodRows: Term[][] = [];
+  const blockAct = blocks.map((blk) => blk.reduce((a, v) => Math.max(a, cp.act[v]!), 0));
+  const totalMem = cands[FULL]!.mem;
   for (let b = 0; b < m; b++) {
     const ins: Term[] = [];
     const outs: Term[] = [];
@@ -127,6 +129,15 @@ export function buildModel(cp: Compiled, cands: readonly Downset[], blocks: read
     if (cap !== null && cap !== undefined) {
       const memT = stageExpr(b, (d) => d.mem);
       if (memT.length > 0) row(`m${b}`, memT, -INF, cap);
+      // The stage's largest act: a row per block whose act could break the cap, that block's act
+      // counted when the block is in the stage (out has it, in does not).
+      blocks.forEach((blk, k) => {
+        const peak = blockAct[k]!;
+        if (peak === 0 || totalMem + peak <= cap) return;
+        const v0 = blk[0]!;
+        const t = stageExpr(b, (d) => d.mem + (d.has[v0] === 1 ? peak : 0));
+        if (t.length > 0) row(`p${k}_${b}`, t, -INF, cap);
+      });
     }
     // The stage's time (kernels and boundary): linear in the in/out cuts, see _compiled.ts.
     const work: Term[] = [];

@@ -57,9 +57,19 @@ export function mergeZeroCostSources(problem: Problem): SourceMerge {
   };
   const hostOf = new Map([...host.keys()].map((id) => [id, resolve(id)] as const));
   const strip = (r: Readonly<Record<string, number>>) => Object.fromEntries(Object.entries(r).filter(([k]) => !hostOf.has(k)));
+  // A merged node's act joins its host's: they always share a stage, so the stage's largest act is kept.
+  const hostAct = new Map<string, number>();
+  for (const n of problem.nodes) {
+    const h = hostOf.get(n.id);
+    if (h !== undefined && (n.activationBytes ?? 0) > 0) hostAct.set(h, Math.max(hostAct.get(h) ?? 0, n.activationBytes!));
+  }
+  const withAct = (n: Problem['nodes'][number]) => {
+    const a = hostAct.get(n.id);
+    return a === undefined || a <= (n.activationBytes ?? 0) ? n : { ...n, activationBytes: a };
+  };
   const reduced: Problem = {
     ...problem,
-    nodes: problem.nodes.filter((n) => !hostOf.has(n.id)),
+    nodes: problem.nodes.filter((n) => !hostOf.has(n.id)).map(withAct),
     tensors: problem.tensors.filter((t) => t.producer === null || !hostOf.has(t.producer)),
     boards: problem.boards.map((b) => ({ ...b, latencyMs: strip(b.latencyMs), ...(b.energyMj === undefined ? {} : { energyMj: strip(b.energyMj) }) })),
   };

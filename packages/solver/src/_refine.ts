@@ -5,7 +5,7 @@
 // ranked by per-stage sums (fast), and each one taken is confirmed on the shared metrics (metricsOf),
 // so a move that the full cost model (stage boundary costs and all) does not favour is never kept.
 
-import { transferMs, type Compiled } from './_compiled.js';
+import { stagePeaks, transferMs, type Compiled } from './_compiled.js';
 import type { MetricBounds } from './_model.js';
 import { metricsOf, objectiveValue, type Assignment } from './evaluate.js';
 import type { Objective, PlanMetrics } from './types.js';
@@ -19,6 +19,8 @@ interface State {
   readonly comp: Float64Array;
   readonly energy: Float64Array;
   readonly mem: Float64Array;
+  /** The largest act among each stage's nodes. */
+  peak: Float64Array;
   readonly count: Int32Array;
   /** Bytes crossing after stage s. */
   readonly cut: Float64Array;
@@ -65,7 +67,7 @@ function stateOf(cp: Compiled, a: Assignment): State {
   const k = a.boards.length;
   const st: State = {
     boards: a.boards, stageOf: Int32Array.from(a.stageOf), comp: new Float64Array(k), energy: new Float64Array(k),
-    mem: new Float64Array(k), count: new Int32Array(k), cut: new Float64Array(Math.max(0, k - 1)),
+    mem: new Float64Array(k), peak: stagePeaks(cp, a.stageOf, k), count: new Int32Array(k), cut: new Float64Array(Math.max(0, k - 1)),
   };
   for (let v = 0; v < cp.n; v++) {
     const s = st.stageOf[v]!;
@@ -158,6 +160,7 @@ export function refinePlan(cp: Compiled, plan: Assignment, objective: Objective,
           const capTo = cp.cap[bTo];
           comp.set(st.comp); energy.set(st.energy); cut.set(st.cut);
           let memTo = st.mem[to]!;
+          let peakTo = st.peak[to]!;
           let best: { len: number; key: [number, number]; x: [number, number, number, number]; cut: number } | undefined;
           const limit = Math.min(seq.length, st.count[from]! - 1);
           let len = 0;
@@ -166,7 +169,8 @@ export function refinePlan(cp: Compiled, plan: Assignment, objective: Objective,
             const lt = cp.lat[bTo]![v]!;
             if (Number.isNaN(lt)) break;
             memTo += cp.mem[v]!;
-            if (capTo !== null && capTo !== undefined && memTo > capTo) break;
+            peakTo = Math.max(peakTo, cp.act[v]!);
+            if (capTo !== null && capTo !== undefined && memTo + peakTo > capTo) break;
             comp[from]! -= cp.lat[bFrom]![v]!;
             comp[to]! += lt;
             energy[from]! -= cp.energy[bFrom]![v]!;
@@ -200,6 +204,7 @@ export function refinePlan(cp: Compiled, plan: Assignment, objective: Objective,
             st.count[to]!++;
           }
           st.cut[s] = best.cut;
+          if (cp.actMax > 0) st.peak = stagePeaks(cp, st.stageOf, st.boards.length);
           cur = best.x;
           curKey = best.key;
           improved = true;

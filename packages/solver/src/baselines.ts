@@ -52,8 +52,8 @@ function bestSplit(cp: Compiled): Assignment | null {
       const capA = cp.cap[a] ?? Number.POSITIVE_INFINITY;
       const capB = cp.cap[b] ?? Number.POSITIVE_INFINITY;
       for (let cut = 1; cut < n; cut++) {
-        if (tab.unsup[a]![cut]! > 0 || tab.mem[cut]! > capA) break;
-        if (tab.unsup[b]![n]! - tab.unsup[b]![cut]! > 0 || tab.mem[n]! - tab.mem[cut]! > capB) continue;
+        if (tab.unsup[a]![cut]! > 0 || tab.mem[cut]! + tab.peakHead[cut]! > capA) break;
+        if (tab.unsup[b]![n]! - tab.unsup[b]![cut]! > 0 || tab.mem[n]! - tab.mem[cut]! + tab.peakTail[cut]! > capB) continue;
         const s1 = prefixStageMs(cp, tab, a, 0, cut);
         const s2 = prefixStageMs(cp, tab, b, cut, n);
         const t = transferMs(link.link, tab.cutBytes[cut]!);

@@ -1,6 +1,6 @@
 // The single source of truth for a plan's metrics (issue 4 semantics); every reported number goes through here.
 
-import { boundaryMs, compile, stageMs, transferMs, type Compiled } from './_compiled.js';
+import { boundaryMs, compile, stageMs, stagePeaks, transferMs, type Compiled } from './_compiled.js';
 import { SolverError } from './errors.js';
 import type { Constraints, Objective, PlanMetrics, PlanStage, PlanTransfer, Problem } from './types.js';
 
@@ -46,9 +46,11 @@ export function assignmentProblem(cp: Compiled, a: Assignment): string | null {
       if (a.stageOf[w]! > s) return `node "${cp.nodeIds[v]}" runs before its input from "${cp.nodeIds[w]}"`;
     }
   }
+  const peaks = stagePeaks(cp, a.stageOf, k);
   for (let s = 0; s < k; s++) {
     const b = a.boards[s]!;
     if (count[s] === 0) return `stage ${s + 1} on "${cp.boardIds[b]}" has no nodes`;
+    memUse[s]! += peaks[s]!;
     const cap = cp.cap[b];
     if (cap !== null && cap !== undefined && memUse[s]! > cap) {
       return `stage ${s + 1} needs ${memUse[s]} bytes on "${cp.boardIds[b]}" (cap ${cap})`;
@@ -80,6 +82,8 @@ export function metricsOf(cp: Compiled, a: Assignment): PlanMetrics {
     stageEnergy[s]! += cp.energy[b]![v]!;
     memUse[s]! += cp.mem[v]!;
   }
+  const peaks = stagePeaks(cp, a.stageOf, k);
+  for (let s = 0; s < k; s++) memUse[s]! += peaks[s]!;
   // A tensor crosses boundary s (after stage s) when produced at or before s and consumed after s.
   const nt = cp.tBytes.length;
   const first = new Int32Array(nt);

@@ -24,6 +24,7 @@ export const problemSchema = {
         properties: {
           id: { type: 'string', minLength: 1 },
           memoryBytes: { type: 'number', minimum: 0 },
+          activationBytes: { type: 'number', minimum: 0 },
           macs: { type: 'number', minimum: 0 },
         },
       },
@@ -165,12 +166,16 @@ export function parseProblem(json: unknown, source?: string): Problem {
   const nodes: ProblemNode[] = c.array(root.nodes, 'nodes').map((raw, i) => {
     const p = `nodes[${i}]`;
     const o = c.object(raw, p);
-    c.keys(o, p, ['id', 'memoryBytes', 'macs'], ['id', 'memoryBytes']);
+    c.keys(o, p, ['id', 'memoryBytes', 'activationBytes', 'macs'], ['id', 'memoryBytes']);
     const id = c.id(o.id, `${p}.id`);
     if (nodeIds.has(id)) c.fail('SOLVER_DUPLICATE_ID', `${p}.id`, `duplicate node id "${id}"`);
     nodeIds.add(id);
     const memoryBytes = c.amount(o.memoryBytes, `${p}.memoryBytes`);
-    return o.macs === undefined ? { id, memoryBytes } : { id, memoryBytes, macs: c.amount(o.macs, `${p}.macs`) };
+    return {
+      id, memoryBytes,
+      ...(o.activationBytes === undefined ? {} : { activationBytes: c.amount(o.activationBytes, `${p}.activationBytes`) }),
+      ...(o.macs === undefined ? {} : { macs: c.amount(o.macs, `${p}.macs`) }),
+    };
   });
   if (nodes.length === 0) c.fail('SOLVER_SCHEMA', 'nodes', 'must list at least one node');
 
@@ -321,6 +326,8 @@ function checkMagnitudes(problem: Problem, c: Checker): void {
   if (!(bytes <= LARGEST_COST)) tooLarge('tensors', 'the tensors\' bytes', bytes);
   const memory = sum(problem.nodes.map((n) => n.memoryBytes));
   if (!(memory <= LARGEST_COST)) tooLarge('nodes', 'the nodes\' memoryBytes', memory);
+  const activation = problem.nodes.reduce((a, n) => Math.max(a, n.activationBytes ?? 0), 0);
+  if (!(activation <= LARGEST_COST)) tooLarge('nodes', 'a node\'s activationBytes', activation);
   const hops = Math.max(1, problem.boards.length - 1);
   problem.boards.forEach((b, i) => {
     const latency = sum(Object.values(b.latencyMs));

@@ -952,10 +952,11 @@ export function structuralReason(cp: Compiled): string | null {
     const able: number[] = [];
     for (let b = 0; b < cp.m; b++) if (!Number.isNaN(cp.lat[b]![v]!)) able.push(b);
     if (able.length === 0) return `no board can run node "${id}"`;
-    const roomy = able.filter((b) => cp.cap[b] === null || cp.mem[v]! <= cp.cap[b]!);
+    const needs = cp.mem[v]! + cp.act[v]!;
+    const roomy = able.filter((b) => cp.cap[b] === null || needs <= cp.cap[b]!);
     if (roomy.length === 0) {
       const largest = Math.max(...able.map((b) => cp.cap[b]!));
-      return `no board has room for node "${id}" (needs ${cp.mem[v]} bytes, largest cap ${largest})`;
+      return `no board has room for node "${id}" (needs ${needs} bytes, largest cap ${largest})`;
     }
     if (!roomy.some((b) => reach[b] === 1)) {
       const b = roomy[0]!;

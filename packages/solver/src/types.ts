@@ -6,8 +6,14 @@ export type Framing = 'none' | 'ethernet';
 
 export interface ProblemNode {
   readonly id: string;
-  /** Bytes the node occupies on the board that runs it (weights and buffers). */
+  /** Bytes the node occupies on the board that runs it for as long as its stage exists (weights and buffers). */
   readonly memoryBytes: number;
+  /**
+   * Bytes alive while the node runs (its inputs, its outputs and every tensor held across it), which
+   * the runtime reuses once the node is done. A stage needs the sum of its nodes' `memoryBytes` plus
+   * the largest `activationBytes` among them. Absent: 0 (the stage needs the sum alone).
+   */
+  readonly activationBytes?: number;
   /** Multiply-accumulates; optional, used by the even-split-by-MACs baseline (0 when absent). */
   readonly macs?: number;
 }
@@ -80,6 +86,7 @@ export interface PlanStage {
   /** The stage's full predicted time on its board: kernelMs + boundaryMs. */
   readonly computeMs: number;
   readonly energyMj: number;
+  /** The sum of its nodes' memoryBytes plus the largest of their activationBytes. */
   readonly memoryBytes: number;
   /** Sum of the stage's node latencies. */
   readonly kernelMs?: number;

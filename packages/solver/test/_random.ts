@@ -33,6 +33,11 @@ export interface RandomOptions {
   readonly uniformLinks?: boolean;
   /** Free nodes that read nothing and give an empty model output (a merged decoder's placeholders). */
   readonly emptyOutputs?: number;
+  /**
+   * Every node gets activationBytes (bytes alive while it runs, up to 4x a node's memoryBytes), and with
+   * memoryCaps the caps are drawn against weights plus the largest act, so the stage peaks bind.
+   */
+  readonly activations?: boolean;
 }
 
 /** A random DAG problem: a chain backbone plus skip edges, random costs, links and options. */
@@ -99,5 +104,15 @@ export function randomProblem(seed: number, o: RandomOptions): Problem {
     inputBoard: o.inputNotFirst === true ? `b${o.boards - 1}` : 'b0',
     objective: o.objective, boardOrder: o.boardOrder,
   };
-  return problem;
+  return o.activations === true ? withActivations(problem, seed, o.memoryCaps === true) : problem;
+}
+
+/** The problem with activationBytes on every node (a stream of its own: the other draws stay as they were). */
+function withActivations(p: Problem, seed: number, caps: boolean): Problem {
+  const r = rng(seed * 31 + 17);
+  const nodes = p.nodes.map((x) => ({ ...x, activationBytes: Math.round(r() * 400) }));
+  const total = nodes.reduce((s, x) => s + x.memoryBytes, 0);
+  const top = nodes.reduce((s, x) => Math.max(s, x.activationBytes), 0);
+  const boards = p.boards.map((b) => ({ ...b, memoryBytes: caps ? Math.round((total + top) * (0.35 + r() * 0.5)) : b.memoryBytes }));
+  return { ...p, nodes, boards };
 }

@@ -43,6 +43,7 @@ export function referenceEvaluate(p: Problem, plan: readonly { board: string; no
   const stageOfNode = new Map<string, number>();
   plan.forEach((st, s) => st.nodes.forEach((id) => stageOfNode.set(id, s)));
   const memOf = new Map(p.nodes.map((x) => [x.id, x.memoryBytes]));
+  const actOf = new Map(p.nodes.map((x) => [x.id, x.activationBytes ?? 0]));
   const boardOf = new Map(p.boards.map((b) => [b.id, b]));
   const linkOf = (a: string, b: string) => p.links.find((l) => l.from === a && l.to === b)!;
   const send = (a: string, b: string, bytes: number): ReferenceTransfer => {
@@ -61,11 +62,15 @@ export function referenceEvaluate(p: Problem, plan: readonly { board: string; no
     let kernelMs = 0;
     let energyMj = 0;
     let memoryBytes = 0;
+    let peak = 0;
     for (const id of st.nodes) {
       kernelMs += board.latencyMs[id]!;
       energyMj += board.energyMj?.[id] ?? 0;
       memoryBytes += memOf.get(id)!;
+      peak = Math.max(peak, actOf.get(id)!);
     }
+    // Weights stay; activations are reused between nodes: the stage needs the largest set alive at once.
+    memoryBytes += peak;
     const inBytes = between(s - 1);
     let outBytes = between(s);
     for (const t of p.tensors) if (t.modelOutput === true && t.producer !== null && stageOfNode.get(t.producer) === s) outBytes += t.bytes;

@@ -104,7 +104,7 @@ function randomDag(seed: number, o: DagOptions): Problem {
     }
   }
   return parseProblem({
-    version: 1, nodes: ids.map((id) => ({ id, memoryBytes: Math.round(r() * 100) })), tensors, boards, links,
+    version: 1, nodes: ids.map((id, i) => ({ id, memoryBytes: Math.round(r() * 100), activationBytes: (i * 7919) % 500 })), tensors, boards, links,
     inputBoard: o.inputNotFirst ? `b${o.boards - 1}` : 'b0', objective: 'throughput', boardOrder: 'free',
   });
 }
@@ -211,6 +211,7 @@ const SOLVE_CASES: { name: string; opts: Omit<RandomOptions, 'objective' | 'boar
   { name: 'skips, Ethernet', opts: { nodes: 7, boards: 3, skip: 0.3, ethernet: true }, seeds: 3 },
   { name: 'input board not first, missing links', opts: { nodes: 6, boards: 3, skip: 0.2, inputNotFirst: true, missingLinks: 0.3 }, seeds: 3 },
   { name: '4 boards, memory caps', opts: { nodes: 5, boards: 4, skip: 0.3, memoryCaps: true }, seeds: 2 },
+  { name: '3 boards, memory caps on weights and activation peaks', opts: { nodes: 6, boards: 3, skip: 0.3, memoryCaps: true, activations: true }, seeds: 3 },
 ];
 
 describe('the ILP with boundary costs against enumeration', () => {

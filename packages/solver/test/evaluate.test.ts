@@ -17,6 +17,18 @@ describe('evaluatePlan', () => {
     expect(m.stages[0]).toMatchObject({ board: 'jetson', memoryBytes: 74496 });
   });
 
+  it('a stage needs its weights plus the largest activationBytes among its nodes; caps count both', () => {
+    const acts: Record<string, number> = { conv1: 1000, relu1: 5000, conv2: 3000, add3: 2000 };
+    const p: Problem = { ...tinyProblem(), nodes: tinyProblem().nodes.map((x) => ({ ...x, activationBytes: acts[x.id]! })) };
+    const one = evaluatePlan(p, [{ board: 'jetson', nodes: ['conv1', 'relu1', 'conv2', 'add3'] }]);
+    expect(one.stages[0]!.memoryBytes).toBe(74496 + 5000);
+    const two = evaluatePlan(p, [{ board: 'jetson', nodes: ['conv1', 'relu1'] }, { board: 'rpi', nodes: ['conv2', 'add3'] }]);
+    expect(two.stages.map((s) => s.memoryBytes)).toEqual([37632 + 5000, 36864 + 3000]);
+    // A cap between the weights and weights plus the peak refuses the stage.
+    const capped: Problem = { ...p, boards: p.boards.map((b) => (b.id === 'jetson' ? { ...b, memoryBytes: 74496 + 4999 } : b)) };
+    expect(() => evaluatePlan(capped, [{ board: 'jetson', nodes: ['conv1', 'relu1', 'conv2', 'add3'] }])).toThrow(/needs 79496 bytes on "jetson" \(cap 79495\)/);
+  });
+
   it('a skip connection crosses with the main path; ethernet framing; energy = power x time', () => {
     const m = evaluatePlan(tinyProblem(), [
       { board: 'jetson', nodes: ['conv1', 'relu1'] },

@@ -16,6 +16,7 @@ const BAD: [string, (p: Json) => unknown, string, RegExp][] = [
   ['duplicate node id', (p) => { p.nodes[2].id = 'conv1'; return p; }, 'SOLVER_DUPLICATE_ID', /^nodes\[2\]\.id: duplicate node id "conv1"$/],
   ['negative node memory', (p) => { p.nodes[0].memoryBytes = -1; return p; }, 'SOLVER_NEGATIVE_COST', /^nodes\[0\]\.memoryBytes: must be a finite number >= 0, got -1$/],
   ['memory as a string', (p) => { p.nodes[0].memoryBytes = '12'; return p; }, 'SOLVER_SCHEMA', /^nodes\[0\]\.memoryBytes: must be a finite number >= 0, got "12"$/],
+  ['negative activation bytes', (p) => { p.nodes[1].activationBytes = -5; return p; }, 'SOLVER_NEGATIVE_COST', /^nodes\[1\]\.activationBytes: must be a finite number >= 0, got -5$/],
   ['unknown producer', (p) => { p.tensors[1].producer = 'conv9'; return p; }, 'SOLVER_UNKNOWN_ID', /^tensors\[1\]\.producer: unknown node "conv9"$/],
   ['unknown consumer', (p) => { p.tensors[1].consumers = ['relu1', 'nope']; return p; }, 'SOLVER_UNKNOWN_ID', /^tensors\[1\]\.consumers\[1\]: unknown node "nope"$/],
   ['consumer twice', (p) => { p.tensors[1].consumers = ['relu1', 'relu1']; return p; }, 'SOLVER_DUPLICATE_ID', /^tensors\[1\]\.consumers\[1\]: consumer "relu1" listed twice$/],

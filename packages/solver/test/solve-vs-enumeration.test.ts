@@ -18,6 +18,8 @@ const CASES: Case[] = [
   { name: 'skip connections', opts: { nodes: 7, boards: 3, skip: 0.35 }, seeds: 5 },
   { name: 'ethernet framing', opts: { nodes: 6, boards: 3, skip: 0.2, ethernet: true }, seeds: 4 },
   { name: 'memory caps', opts: { nodes: 6, boards: 3, skip: 0.2, memoryCaps: true }, seeds: 5 },
+  { name: 'activation peaks under memory caps', opts: { nodes: 6, boards: 3, skip: 0.3, memoryCaps: true, activations: true }, seeds: 5 },
+  { name: 'activation peaks, zero-cost sources merged', opts: { nodes: 5, boards: 3, skip: 0.2, constants: 2, uniformLinks: true, memoryCaps: true, activations: true }, seeds: 3 },
   { name: 'unsupported nodes', opts: { nodes: 6, boards: 3, skip: 0.2, unsupported: 0.25 }, seeds: 5 },
   { name: 'missing links', opts: { nodes: 6, boards: 3, skip: 0.2, missingLinks: 0.4 }, seeds: 5 },
   { name: 'input board not first', opts: { nodes: 6, boards: 3, skip: 0.2, inputNotFirst: true, ethernet: true }, seeds: 4 },

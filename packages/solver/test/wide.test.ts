@@ -185,6 +185,31 @@ describe('the coarsened path against the exact optimum (forced by maxCutSets)', 
       expect(coarse.lowerBound!).toBeLessThanOrEqual(opt * (1 + 1e-9));
     }
   });
+
+  it('random DAGs under caps on weights plus activation peaks: coarsened plans fit and stay above the optimum', async () => {
+    let planned = 0;
+    for (let seed = 1; seed <= 6; seed++) {
+      const objective = (['throughput', 'latency', 'energy'] as const)[seed % 3]!;
+      const p = randomProblem(seed * 17, { nodes: 9, boards: 3, objective, boardOrder: seed % 2 === 0 ? 'fixed' : 'free', skip: 0.4, memoryCaps: true, activations: true });
+      const exact = await solve(p);
+      const coarse = await solve(p, { maxCutSets: 6 });
+      if (exact.status === 'infeasible') continue;
+      expect(exact.status).toBe('optimal');
+      if (coarse.stages === undefined) continue;
+      planned++;
+      confirm(p, coarse);
+      // Every stage within its board's cap, its memory the weights plus the stage's largest act.
+      for (const s of coarse.stages) {
+        const cap = p.boards.find((b) => b.id === s.board)!.memoryBytes!;
+        const nodes = p.nodes.filter((x) => s.nodes.includes(x.id));
+        const want = nodes.reduce((a, x) => a + x.memoryBytes, 0) + Math.max(...nodes.map((x) => x.activationBytes ?? 0));
+        expect(s.memoryBytes).toBe(want);
+        expect(s.memoryBytes).toBeLessThanOrEqual(cap);
+      }
+      expect(objectiveValue(coarse as never, objective)).toBeGreaterThanOrEqual(objectiveValue(exact as never, objective) * (1 - 1e-9));
+    }
+    expect(planned).toBeGreaterThan(0);
+  });
 });
 
 describe('graphs past the budget get a plan', () => {
