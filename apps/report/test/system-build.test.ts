@@ -4,9 +4,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { graphCosts, loadModel } from '@dnnpart/onnx-graph';
+import { graphCosts, liveBytes, loadModel } from '@dnnpart/onnx-graph';
 import { parseProblem } from '@dnnpart/solver';
-import { buildProblem, loadSystem, profilesDir, resolveSystem, SystemError, type ResolveEvent } from '@dnnpart/report';
+import { ACTIVATION_FACTOR, buildProblem, STAGE_RUNTIME_BYTES, loadSystem, profilesDir, resolveSystem, SystemError, type ResolveEvent } from '@dnnpart/report';
 import { run } from './_run.js';
 
 let dir: string;
@@ -71,12 +71,17 @@ describe('buildProblem', () => {
     const { problem, parts } = buildProblem(resolved);
     const model = await loadModel(path.join(dir, 'sq.onnx'));
     const costs = graphCosts(model.graph);
+    const live = liveBytes(model.graph);
 
     expect(problem.nodes).toHaveLength(model.graph.nodes.length);
     for (const n of problem.nodes) {
       const c = costs.nodes.get(n.id)!;
-      expect(n).toEqual({ id: n.id, memoryBytes: c.paramBytes + c.outputBytes, macs: c.macs });
+      // Weights stay with the node; the activations alive while it runs, scaled for the runtime's arena and state.
+      expect(n).toEqual({ id: n.id, memoryBytes: c.paramBytes, activationBytes: Math.round(ACTIVATION_FACTOR * live.get(n.id)! + STAGE_RUNTIME_BYTES), macs: c.macs });
     }
+    // The first convolution holds the input and its own output at least.
+    const conv0 = problem.nodes[0]!;
+    expect(conv0.activationBytes!).toBeGreaterThanOrEqual(ACTIVATION_FACTOR * (3 * 32 * 32 * 4 + costs.nodes.get(conv0.id)!.outputBytes) + STAGE_RUNTIME_BYTES);
     const inputs = problem.tensors.filter((t) => t.producer === null);
     expect(inputs).toEqual([{ id: 'input', producer: null, consumers: ['/features/features.0/Conv'], bytes: 3 * 32 * 32 * 4 }]);
     expect(problem.tensors.some((t) => model.graph.initializers.includes(t.id))).toBe(false);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cutPoints, graphCosts, inspectModel, loadModel, nodeCost } from '@dnnpart/onnx-graph';
+import { cutPoints, graphCosts, inspectModel, liveBytes, loadModel, nodeCost } from '@dnnpart/onnx-graph';
 import { ModelBuilder, chain, inception, residual, squeezeExcite } from './_models.js';
 
 // Hand-computed crossing sets: [after, tensors (sorted), bytes]. Float32, so bytes = 4 * elements.
@@ -45,6 +45,34 @@ describe('cutPoints', () => {
     b.node('Mul', ['x', w], ['a'], {}, 'n0').node('Relu', ['a'], ['r'], {}, 'n1').node('Add', ['r', 'x'], ['y'], {}, 'n2').node('Mul', ['y', w], ['z'], {}, 'n3').output('z');
     const cuts = cutPoints((await loadModel(b.bytes())).graph);
     expect(cuts.map((c) => [...c.tensors].sort())).toEqual([['a', 'x'], ['r', 'x'], ['y'], []]);
+  });
+});
+
+describe('liveBytes', () => {
+  it('counts what is alive while each node runs: a late-read input, intermediates to their last reader, weights never', async () => {
+    const b = new ModelBuilder().input('x', [1, 4]);
+    const w = b.weight('w', [1, 4]);
+    b.node('Mul', ['x', w], ['a'], {}, 'n0').node('Relu', ['a'], ['r'], {}, 'n1').node('Add', ['r', 'x'], ['y'], {}, 'n2').node('Mul', ['y', w], ['z'], {}, 'n3').output('z');
+    const live = liveBytes((await loadModel(b.bytes())).graph);
+    // 16 bytes a tensor: n0 holds x, a; n1 x, a, r; n2 x, r, y; n3 y, z.
+    expect([...live]).toEqual([['n0', 32], ['n1', 48], ['n2', 48], ['n3', 32]]);
+  });
+
+  it('a graph output stays alive to the end of the run', async () => {
+    const b = new ModelBuilder().input('x', [1, 4]);
+    b.node('Relu', ['x'], ['a'], {}, 'n0').node('Sigmoid', ['a'], ['b'], {}, 'n1').node('Add', ['a', 'b'], ['c'], {}, 'n2').node('Neg', ['c'], ['d'], {}, 'n3').output('a').output('d');
+    const live = liveBytes((await loadModel(b.bytes())).graph);
+    expect([...live]).toEqual([['n0', 32], ['n1', 32], ['n2', 48], ['n3', 48]]);
+  });
+
+  it('the residual block: the skip tensor alive across the branch; the peak below the sum of all outputs', async () => {
+    const { graph } = await loadModel(residual().bytes());
+    const live = liveBytes(graph);
+    const peak = Math.max(...live.values());
+    const outputs = graph.nodes.reduce((a, n) => a + nodeCost(graph, n).outputBytes, 0);
+    const skip = graph.tensors.get('r1')!.bytes;
+    for (const n of ['c2', 'r2', 'c3']) expect(live.get(n)!).toBeGreaterThanOrEqual(skip + graph.tensors.get(n)!.bytes);
+    expect(peak).toBeLessThan(outputs);
   });
 });
 
