@@ -240,7 +240,11 @@ function resolveInput(vi: ValueInfoProto, user: Shape | undefined, label: string
   const open = dims.flatMap((d, i) => (d === null && i > 0 ? [i] : []));
   if (open.length > 0) {
     // Said by the caller, with every other input that needs a shape.
-    const said = { input: vi.name, dims: open.map((i) => `${i}${t.params[i] ? ` (${t.params[i]})` : ''}`), example: exampleShape(dims, t.dtype, t.params) };
+    const example = exampleShape(dims, t.dtype, t.params);
+    // A waveform's length: other common chunk sizes to try when a second does not load (Silero VAD takes 512).
+    const wave = example.flatMap((d, i) => (dims[i] === null && d === WAVE_SAMPLES ? [i] : []));
+    const alternates = wave.length === 0 ? [] : WAVE_CHUNKS.map((n) => example.map((d, i) => (wave.includes(i) ? n : d)));
+    const said = { input: vi.name, dims: open.map((i) => `${i}${t.params[i] ? ` (${t.params[i]})` : ''}`), example, alternates };
     return { dtype: t.dtype, shape: [], dynamic, open: said };
   }
   const shape = dims.map((d) => d ?? 1);
@@ -253,6 +257,37 @@ interface OpenInput {
   readonly input: string;
   readonly dims: readonly string[];
   readonly example: readonly number[];
+  /** Other shapes to suggest, in order, when the model does not load at `example`. */
+  readonly alternates: readonly (readonly number[])[];
+}
+
+/**
+ * The open inputs with examples the model loads at: the first examples as suggested when they load
+ * (or when no alternative does), else the first alternative that does. Shape inference only, no run.
+ */
+function loadableExamples(proto: ModelProto, opts: AnalyseOptions, inputs: readonly string[], given: (name: string) => InputSpec | undefined, open: readonly OpenInput[]): readonly OpenInput[] {
+  const tries = Math.max(0, ...open.map((o) => o.alternates.length));
+  if (tries === 0) return open;
+  const loads = (pick: (o: OpenInput) => readonly number[]): boolean => {
+    const shapes: Record<string, Shape | InputSpec> = {};
+    for (const name of inputs) {
+      const spec = given(name);
+      if (spec) shapes[name] = spec;
+    }
+    for (const o of open) shapes[o.input] = pick(o).slice();
+    try {
+      analyseModel(proto, { ...opts, inputShapes: shapes });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (loads((o) => o.example)) return open;
+  for (let k = 0; k < tries; k++) {
+    const pick = (o: OpenInput) => o.alternates[k] ?? o.example;
+    if (loads(pick)) return open.map((o) => ({ ...o, example: pick(o) }));
+  }
+  return open;
 }
 
 /** One line for every input that needs a shape: the dims, and an --input for each that would load. */
@@ -269,6 +304,9 @@ function openInputsMessage(label: string, open: readonly OpenInput[]): string {
 
 /** A dim name that says it counts audio samples. */
 const AUDIO_DIM = /sample|audio|wave|speech|signal/i;
+/** A waveform input's suggested length: a second at 16 kHz; then other chunk sizes speech models take. */
+const WAVE_SAMPLES = 16000;
+const WAVE_CHUNKS = [512, 1024, 480, 1600, 8000, 4000];
 
 /**
  * A shape to show for an input with dynamic dims: batch 1; an image's dynamic side (rank 4, dims 2
@@ -282,7 +320,7 @@ function exampleShape(dims: readonly (number | null)[], dtype: DType, params: re
     if (d !== null) return d;
     // A waveform ([batch, samples] of floats, or a dim named so): a second at 16 kHz. One sample
     // is no input for a speech model's first convolution (Moonshine's: a window of 127).
-    if (i > 0 && ((float && dims.length === 2) || AUDIO_DIM.test(params[i] ?? ''))) return 16000;
+    if (i > 0 && ((float && dims.length === 2) || AUDIO_DIM.test(params[i] ?? ''))) return WAVE_SAMPLES;
     if (dims.length === 4 && i >= 2) {
       const other = dims[i === 2 ? 3 : 2];
       return other !== null && other !== undefined && other >= 16 ? other : 224;
@@ -374,7 +412,7 @@ export function analyseModel(proto: ModelProto, opts: AnalyseOptions): AnalyseRe
     info.set(vi.name, value ? { dtype: r.dtype, shape: r.shape, value } : { dtype: r.dtype, shape: r.shape });
     feeds.set(vi.name, value ? { dtype: r.dtype, shape: r.shape, value } : { dtype: r.dtype, shape: r.shape });
   }
-  if (open.length > 0) throw new GraphError('GRAPH_DYNAMIC_DIM', openInputsMessage(label, open));
+  if (open.length > 0) throw new GraphError('GRAPH_DYNAMIC_DIM', openInputsMessage(label, loadableExamples(proto, opts, inputNames, userShape, open)));
   for (const t of g.initializer) info.set(t.name, initializerInfo(t, `${label}: initializer ${t.name}`));
 
   // What the file declares: the static shape when every dim is fixed, and the dims as written (dim names kept for messages).

@@ -345,6 +345,17 @@ describe('loadModel: bad input', () => {
     await expect(loadModel(m.bytes(), { inputShapes: { ids: [1, 5] } })).rejects.toThrow(/^model bytes: dims 2 \(H\) and 3 \(W\) of input img are dynamic; pass --input img=<shape>/);
   });
 
+  it('suggests a waveform chunk the model loads at when a second does not (Silero VAD reads 512 samples)', async () => {
+    // A fixed Reshape: only 512 samples make 4 frames of 128.
+    const m = new ModelBuilder().input('x', ['B', 'T']).input('state', [2, 'B', 8]);
+    const shape = m.ints('frames', [1, 4, 128]);
+    m.node('Reshape', ['x', shape], ['r'], {}, 'frame').node('Relu', ['r'], ['y'], {}, 'relu').node('Neg', ['state'], ['s'], {}, 'neg').output('y').output('s');
+    const message = 'model bytes: 2 inputs have dynamic dims (x dim 1 (T); state dim 1 (B)); pass --input <name>=<shape> for each with the sizes your application feeds (or model.input in a system file), e.g. --input x=1x512 --input state=2x1x8';
+    await expect(loadModel(m.bytes())).rejects.toMatchObject({ code: 'GRAPH_DYNAMIC_DIM', message });
+    const loaded = await loadModel(m.bytes(), { inputShapes: { x: [1, 512], state: [2, 1, 8] } });
+    expect(loaded.graph.tensors.get('r')!.shape).toEqual([1, 4, 128]);
+  });
+
   it('names the file when it is missing', async () => {
     await expect(loadModel('no/such/model.onnx')).rejects.toThrow('model file no/such/model.onnx not found');
   });
