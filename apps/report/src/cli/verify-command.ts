@@ -235,7 +235,7 @@ function memoryLines(r: VerifyResult): string[] {
   return ['', table(
     ['stage', 'board', 'memory MB: plan', 'measured: session', 'peak', 'error'],
     r.stages.map((x) => [String(x.index), x.board, MB(x.predictedMemoryBytes), MB(x.memory?.sessionBytes), MB(x.memory?.peakBytes), pct(x.memoryError ?? null)]),
-  ), '(measured: the resident memory a stage\'s session, then its runs, add to a process already running onnxruntime, the stage loaded as an agent loads it; the plan\'s: its nodes\' parameter and output bytes)'];
+  ), '(measured: the resident memory a stage\'s session, then its runs, add to a process already running onnxruntime, the stage loaded as an agent loads it; the plan\'s: its weights, 2.5x the activations alive at its peak, and 2 MB)'];
 }
 
 const pct = (e: number | null) => (e === null ? '—' : `${e >= 0 ? '+' : ''}${(e * 100).toFixed(1)}%`);

@@ -32,7 +32,7 @@ export interface StagePrediction {
   readonly computeMs: number;
   readonly kernelMs?: number;
   readonly boundaryMs?: number;
-  /** The plan's memory of the stage on its board (the solver's: its nodes' parameter and output bytes). */
+  /** The plan's memory of the stage on its board (the solver's: its nodes' weights plus the largest of their activationBytes). */
   readonly memoryBytes?: number;
 }
 
@@ -420,15 +420,15 @@ export async function verifyPlan(
       ...(memory && typeof memory[i] === 'object' ? { predictedMemoryBytes: p?.memoryBytes ?? null, memory: memory[i], memoryError: rel(p?.memoryBytes ?? null, memory[i].peakBytes) } : {}),
     };
   });
-  // The plan's memory counts each node's weights once and every output it makes; onnxruntime keeps
-  // reordered and prepacked copies of weights and an arena for the activations.
+  // The plan's memory counts each node's weights once, plus 2.5x the activations alive at the stage's
+  // peak and 2 MB; onnxruntime also keeps prepacked weights, convolution workspace and an arena.
   const under = vStages.filter((x) => x.memoryError !== undefined && x.memoryError !== null && x.memoryError < -MEMORY_UNDER);
   if (under.length > 0) {
     notes.push(`the plan's memory of ${under.length === 1 ? 'stage' : 'stages'} ${under.map((x) => x.index).join(', ')} is ${under.map((x) => `${(-x.memoryError! * 100).toFixed(0)} %`).join(', ')} below what ${under.length === 1 ? 'it' : 'they'} took here in a process of ${under.length === 1 ? 'its' : 'their'} own: a board whose memory the plan fills may not hold ${under.length === 1 ? 'it' : 'them'}; leave that much room in the boards' memoryBytes`);
   }
   const over = vStages.filter((x) => x.memory && (x.predictedMemoryBytes ?? 0) >= MEMORY_OVER_MIN_BYTES && x.predictedMemoryBytes! > MEMORY_OVER * x.memory.peakBytes);
   if (over.length > 0) {
-    notes.push(`the plan's memory of ${over.length === 1 ? 'stage' : 'stages'} ${over.map((x) => x.index).join(', ')} is ${over.map((x) => `${(x.predictedMemoryBytes! / x.memory!.peakBytes).toFixed(1)}x`).join(', ')} what ${over.length === 1 ? 'it' : 'they'} took here: the plan adds up every activation of a stage, and onnxruntime reuses their buffers; boards' memoryBytes are checked against the plan's figure, so a plan that fits has room to spare, and a board the plan calls too small may still hold the stage`);
+    notes.push(`the plan's memory of ${over.length === 1 ? 'stage' : 'stages'} ${over.map((x) => x.index).join(', ')} is ${over.map((x) => `${(x.predictedMemoryBytes! / x.memory!.peakBytes).toFixed(1)}x`).join(', ')} what ${over.length === 1 ? 'it' : 'they'} took here: the plan counts every activation alive at the stage's peak in the model's order, 2.5 times over (tensors relayed past its nodes included, which a board's agent holds and this measurement does not); boards' memoryBytes are checked against the plan's figure, so a plan that fits has room to spare, and a board the plan calls too small may still hold the stage`);
   }
   // Stages that their extra threads slow down: small kernels whose threads wait on each other more than they share.
   const slower = vStages.filter((x) => x.singleThreadMs !== undefined && x.singleThreadMs / x.measuredMs < SLOWER_SPEEDUP);
