@@ -2,7 +2,7 @@
 // the graph's order. A runtime reuses an activation's buffer once its last reader is done, so the
 // memory a run needs beyond its weights follows the largest of these sums, not the sum of all outputs.
 
-import type { Graph } from './types.js';
+import type { Graph, GraphNode } from './types.js';
 
 /**
  * Per node: the bytes of activations alive while it runs, in graph order. A tensor is alive from its
@@ -32,4 +32,33 @@ export function liveBytes(graph: Graph): Map<string, number> {
     out.set(x.name, Math.max(0, Math.round(run)));
   });
   return out;
+}
+
+/**
+ * Per node: bytes its onnxruntime CPU kernel takes beyond its tensors while it runs, where that is
+ * known to be large: a ConvInteger (onnxruntime's dynamic quantizer writes one per convolution)
+ * expands its input into a column buffer of (input channels / group) x kernel size x output pixels
+ * bytes, unless its kernel is 1x1 with stride 1 and no padding (one 3x3 ConvInteger on 64 channels of
+ * 512x512 took 159 MB more than its 1x1 twin; the buffer is 151 MB). 0 for every other node.
+ */
+export function scratchBytes(graph: Graph): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const n of graph.nodes) out.set(n.name, n.op === 'ConvInteger' && (n.domain === '' || n.domain === 'ai.onnx') ? convColumnBytes(graph, n) : 0);
+  return out;
+}
+
+function convColumnBytes(graph: Graph, n: GraphNode): number {
+  const w = graph.tensors.get(n.inputs[1] ?? '')?.shape;
+  const y = graph.tensors.get(n.outputs[0] ?? '')?.shape;
+  if (!w || !y || w.length < 3 || y.length !== w.length) return 0;
+  const kernel = w.slice(2);
+  const ints = (name: string): readonly number[] => {
+    const v = n.attributes[name];
+    return Array.isArray(v) ? (v as number[]) : [];
+  };
+  const pointwise = kernel.every((k) => k === 1) && ints('strides').every((s) => s === 1) && ints('pads').every((p) => p === 0);
+  if (pointwise) return 0;
+  const perGroupChannels = w[1]!;
+  const pixels = y.slice(2).reduce((a, b) => a * b, 1);
+  return perGroupChannels * kernel.reduce((a, b) => a * b, 1) * pixels;
 }

@@ -79,6 +79,13 @@ export class ModelBuilder {
     return name;
   }
 
+  /** A uint8 initializer (quantized weights) with seeded values. */
+  uint8(name: string, dims: number[]): string {
+    const n = dims.reduce((a, b) => a * b, 1);
+    this.inits.push(create(TensorProtoSchema, { name, dims: dims.map(BigInt), dataType: 2, rawData: Uint8Array.from({ length: n }, () => Math.floor(this.rand() * 256)) }));
+    return name;
+  }
+
   ints(name: string, data: number[], dims = [data.length]): string {
     this.inits.push(int64Tensor(name, dims, data));
     return name;

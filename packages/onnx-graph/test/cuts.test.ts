@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cutPoints, graphCosts, inspectModel, liveBytes, loadModel, nodeCost } from '@dnnpart/onnx-graph';
+import { cutPoints, graphCosts, inspectModel, liveBytes, loadModel, nodeCost, scratchBytes } from '@dnnpart/onnx-graph';
 import { ModelBuilder, chain, inception, residual, squeezeExcite } from './_models.js';
 
 // Hand-computed crossing sets: [after, tensors (sorted), bytes]. Float32, so bytes = 4 * elements.
@@ -73,6 +73,23 @@ describe('liveBytes', () => {
     const skip = graph.tensors.get('r1')!.bytes;
     for (const n of ['c2', 'r2', 'c3']) expect(live.get(n)!).toBeGreaterThanOrEqual(skip + graph.tensors.get(n)!.bytes);
     expect(peak).toBeLessThan(outputs);
+  });
+});
+
+describe('scratchBytes', () => {
+  it("a ConvInteger's column buffer: input channels per group x kernel x output pixels, none for a pointwise one", async () => {
+    const b = new ModelBuilder().input('x', [1, 8, 16, 16], 2);
+    const w3 = b.uint8('w3', [4, 8, 3, 3]);
+    const w1 = b.uint8('w1', [4, 8, 1, 1]);
+    const wg = b.uint8('wg', [8, 4, 3, 3]);
+    b.node('ConvInteger', ['x', w3], ['a'], { pads: [1, 1, 1, 1] }, 'k3')
+      .node('ConvInteger', ['x', w1], ['b'], {}, 'k1')
+      .node('ConvInteger', ['x', wg], ['c'], { group: 2, strides: [2, 2], pads: [1, 1, 1, 1] }, 'grouped')
+      .node('ConvInteger', ['x', w1], ['d'], { strides: [2, 2] }, 'k1s2')
+      .node('Cast', ['x'], ['e'], { to: 1 }, 'other')
+      .output('a').output('b').output('c').output('d').output('e');
+    const scratch = scratchBytes((await loadModel(b.bytes())).graph);
+    expect(Object.fromEntries(scratch)).toEqual({ k3: 8 * 9 * 16 * 16, k1: 0, grouped: 4 * 9 * 8 * 8, k1s2: 8 * 8 * 8, other: 0 });
   });
 });
 

@@ -1,6 +1,6 @@
 // Joining a model's graph with board profiles and links into a solver problem: pure, no I/O.
 import path from 'node:path';
-import { cutPoints, graphCosts, liveBytes, type Graph } from '@dnnpart/onnx-graph';
+import { cutPoints, graphCosts, liveBytes, scratchBytes, type Graph } from '@dnnpart/onnx-graph';
 import { checkProblemScale, isSolverError, type Problem, type ProblemBoard, type ProblemLink, type ProblemNode, type ProblemTensor } from '@dnnpart/solver';
 import { encodedBytes } from '@dnnpart/accuracy';
 import type { ReportBoard, ReportCut, ReportLayer, ReportSystem } from '../report-data.js';
@@ -21,8 +21,9 @@ export interface BuiltProblem {
 
 /**
  * How a stage's memory is estimated on a board running onnxruntime: its weights, plus ACTIVATION_FACTOR
- * times the most activation bytes alive at once while its nodes run (onnxruntime's arena rounds its
- * blocks up and keeps them, and a stage's outputs are also copied out to the agent), plus
+ * times the most activation bytes alive at once while its nodes run, a kernel's own scratch buffers
+ * included where they are known to be large (onnxruntime's arena rounds its blocks up and keeps them,
+ * and a stage's outputs are also copied out to the agent), plus
  * STAGE_RUNTIME_BYTES of the session's own state. Measured against 90 stages of 15 models loaded as
  * agents load them (`bench/verify-memory.mjs`, recorded in bench/results/verify-memory.md).
  */
@@ -33,11 +34,12 @@ export const STAGE_RUNTIME_BYTES = 2_000_000;
 export function problemNodes(graph: Graph): ProblemNode[] {
   const costs = graphCosts(graph).nodes;
   const live = liveBytes(graph);
+  const scratch = scratchBytes(graph);
   return graph.nodes.map((n) => {
     const c = costs.get(n.name);
     return {
       id: n.name, memoryBytes: c?.paramBytes ?? 0,
-      activationBytes: Math.round(ACTIVATION_FACTOR * (live.get(n.name) ?? 0) + STAGE_RUNTIME_BYTES),
+      activationBytes: Math.round(ACTIVATION_FACTOR * ((live.get(n.name) ?? 0) + (scratch.get(n.name) ?? 0)) + STAGE_RUNTIME_BYTES),
       macs: c?.macs ?? 0,
     };
   });
