@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadModel } from '@dnnpart/onnx-graph';
 import { listZoo, zooNames } from '@dnnpart/zoo';
 import { run } from './_run.js';
 
@@ -66,6 +67,28 @@ describe('inspect', () => {
     expect(j.cutPoints).toHaveLength(j.nodes);
     expect(j.cutPoints[0]).toEqual({ after: '/features/features.0/Conv', index: 0, bytes: 64 * 31 * 31 * 4, tensors: ['/features/features.0/Conv_output_0'], single: true });
     for (const c of j.cutPoints) expect(c).toEqual({ after: expect.any(String), index: expect.any(Number), bytes: expect.any(Number), tensors: expect.any(Array), single: expect.any(Boolean) });
+  });
+
+  it('estimates the memory a one-stage plan counts: weights, plus 2.5x the most activation bytes alive at once, plus 2 MB', async () => {
+    const r = await run(['inspect', model, '--json']);
+    const j = JSON.parse(r.stdout);
+    // Brute force over every position: the tensors made at or before it and read at or after it (outputs to the end).
+    const { graph } = await loadModel(model);
+    const at = new Map(graph.nodes.map((n, i) => [n.name, i]));
+    let best = { bytes: -1, node: '' };
+    graph.nodes.forEach((n, i) => {
+      let sum = 0;
+      for (const t of graph.tensors.values()) {
+        if (t.isInitializer) continue;
+        const made = t.producer === null ? 0 : at.get(t.producer)!;
+        const last = t.isGraphOutput ? graph.nodes.length - 1 : Math.max(made, ...t.consumers.map((c) => at.get(c)!));
+        if (made <= i && i <= last) sum += t.bytes;
+      }
+      if (sum > best.bytes) best = { bytes: sum, node: n.name };
+    });
+    expect(j.memoryEstimate).toEqual({ weightBytes: 1235496 * 4, activationBytes: 2.5 * best.bytes + 2_000_000, bytes: 1235496 * 4 + 2.5 * best.bytes + 2_000_000, peakNode: best.node });
+    const text = await run(['inspect', model]);
+    expect(text.stdout).toMatch(new RegExp(`^memory on one board \\(onnxruntime\\), as plans count it: [0-9.]+ MB \\(weights 4\\.94 MB; activations and runtime [0-9.]+ MB, at their peak at ${best.node.replace(/[/.]/g, '\\$&')}\\)$`, 'm'));
   });
 
   it('fixes dynamic dimensions with --input, per input name too', async () => {

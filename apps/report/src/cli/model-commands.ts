@@ -5,6 +5,7 @@ import { buildZooModel, listZoo, zooDefaultInputShape, type ZooInputShape } from
 import { bytes, si, table } from './_format.js';
 import { asGiven, displayPath, ensureDir, plural, resolvePath, writeOutput, type CommandContext, type CommandOutput } from './context.js';
 import { UsageError } from './errors.js';
+import { problemNodes } from '../system/build.js';
 
 export interface ZooEntry {
   readonly name: string;
@@ -56,8 +57,33 @@ function shapesOf(input: readonly string[] | undefined): InputShapes | undefined
   return input && input.length > 0 ? parseInputSpecs([...input]) : undefined;
 }
 
-/** `inspect --json`: the graph package's inspection, with the model path as given. */
-export type InspectOutput = InspectResult & { readonly model: string };
+/**
+ * What the whole model needs in memory on one board running onnxruntime, as plans count a stage:
+ * its weights plus the largest activationBytes of a node (see system/build.ts).
+ */
+export interface MemoryEstimate {
+  readonly bytes: number;
+  readonly weightBytes: number;
+  readonly activationBytes: number;
+  /** The node at which the most activation bytes are alive. */
+  readonly peakNode: string;
+}
+
+/** `inspect --json`: the graph package's inspection, with the model path as given, and the memory estimate. */
+export type InspectOutput = InspectResult & { readonly model: string; readonly memoryEstimate: MemoryEstimate };
+
+/** The memory a one-stage plan of the graph counts. */
+export function memoryEstimate(graph: Parameters<typeof problemNodes>[0]): MemoryEstimate {
+  const nodes = problemNodes(graph);
+  let weightBytes = 0;
+  let peak = nodes[0];
+  for (const n of nodes) {
+    weightBytes += n.memoryBytes;
+    if ((n.activationBytes ?? 0) > (peak?.activationBytes ?? 0)) peak = n;
+  }
+  const activationBytes = peak?.activationBytes ?? 0;
+  return { bytes: weightBytes + activationBytes, weightBytes, activationBytes, peakNode: peak?.id ?? '' };
+}
 
 /** An input as inspect prints it: `x[1x3x224x224]`, with its element type when that is not float32 (`xq[1x3x32x32 uint8]`). */
 function inputLabel(t: GraphTensor | undefined, name: string): string {
@@ -80,7 +106,7 @@ export async function inspect(opts: ModelOptions & { readonly all?: boolean; rea
   for (const b of info.inputBranches) ctx.progress.note(`warning: ${b.message} (--input ${b.condition}=${b.shape.join('x')}:1)`);
   for (const m of info.shapeMismatches) ctx.progress.note(`warning: ${m.message}`);
   for (const m of info.emptyTensors) ctx.progress.note(`warning: ${m.message}`);
-  const data: InspectOutput = { model: displayPath(ctx, file), ...info };
+  const data: InspectOutput = { model: displayPath(ctx, file), ...info, memoryEstimate: memoryEstimate(model.graph) };
   const cuts = info.cutPoints;
   const shown = opts.all ? cuts : cuts.filter((c) => c.tensors.length === 1);
   const lines = [
@@ -89,6 +115,8 @@ export async function inspect(opts: ModelOptions & { readonly all?: boolean; rea
   if (info.unknownOps.length > 0) lines.push(`ops the cost model does not know (counted as 0 MACs): ${info.unknownOps.join(', ')}`);
   lines.push(simplifiedLine(info));
   if (info.loops.length > 0) lines.push(`Loop nodes costed at: ${info.loops.map((l) => `${l.node} ${plural(l.iterations, 'iteration')} (${l.trips})`).join(', ')}`);
+  const mem = data.memoryEstimate;
+  lines.push(`memory on one board (onnxruntime), as plans count it: ${bytes(mem.bytes)} (weights ${bytes(mem.weightBytes)}; activations and runtime ${bytes(mem.activationBytes)}, at their peak at ${mem.peakNode})`);
   lines.push(
     '',
     `${opts.all ? 'cut points' : 'cut points where one tensor crosses'} (${shown.length} of ${cuts.length}${opts.all ? '' : '; --all lists every position'}):`,
