@@ -245,21 +245,6 @@ describe('exported forms through the CLI', () => {
     expect((JSON.parse(results['inspect']!.stdout) as { unknownOps: string[] }).unknownOps).toEqual([]);
   });
 
-  it('a dequantized, transposed weight (a tied embedding) counts as the weight onnxruntime folds it into, never as an activation', async () => {
-    writeFileSync(path.join(dir, 'tied.onnx'), model([
-      { op: 'DequantizeLinear', name: 'dq', inputs: ['wq', 'ws', 'wz'], outputs: ['wf'] },
-      { op: 'Transpose', name: 'tr', inputs: ['wf'], outputs: ['wt'], attrs: { perm: [1, 0] } },
-      { op: 'MatMul', name: 'mm', inputs: ['x', 'wt'], outputs: ['y'] },
-      { op: 'Relu', name: 'relu', inputs: ['y'], outputs: ['out'] },
-    ], [i8('wq', [64, 16]), { name: 'ws', type: FLOAT, dims: [], data: Float32Array.of(0.01) }, { name: 'wz', type: INT8, dims: [], data: Int8Array.of(0) }], [['x', FLOAT, [1, 16]]], ['out']));
-    const r = await run(['inspect', 'tied.onnx', '--json'], { cwd: dir });
-    expect(r.code).toBe(0);
-    const m = (JSON.parse(r.stdout) as { memoryEstimate: { weightBytes: number; activationBytes: number } }).memoryEstimate;
-    // The folded float weight [16, 64] only; alive at most: y and out at the Relu (256 + 256 bytes), 2.5 times, and 2 MB.
-    expect(m.weightBytes).toBe(16 * 64 * 4);
-    expect(m.activationBytes).toBe(2.5 * (64 * 4 + 64 * 4) + 2_000_000);
-  });
-
   it('the sequence form: each list is one layer, and inspect says so', async () => {
     const r = await run(['inspect', 'sequence.onnx', '--json'], { cwd: dir });
     const d = JSON.parse(r.stdout) as { simplified: { sequenceBlocks: number } };

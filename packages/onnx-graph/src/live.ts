@@ -4,42 +4,17 @@
 
 import type { Graph, GraphNode } from './types.js';
 
-/** Ops whose outputs differ from run to run: never constants, whatever their inputs. */
-const RANDOM_OPS = new Set(['RandomNormal', 'RandomNormalLike', 'RandomUniform', 'RandomUniformLike', 'Multinomial', 'Bernoulli']);
-
-/**
- * The nodes computed from weights alone (every input an initializer or another such node's output):
- * a dequantized weight (DequantizeLinear of an int8 initializer), a transposed or cast one. A runtime
- * folds them into weights when it loads the model (onnxruntime's constant folding), so their outputs
- * are weights there, not activations.
- */
-export function constantNodes(graph: Graph): Set<string> {
-  const constant = new Set<string>();
-  const made = new Set<string>();
-  for (const n of graph.nodes) {
-    const ins = n.inputs.filter((x) => x);
-    if (ins.length === 0 || RANDOM_OPS.has(n.op) || n.subgraphCost !== undefined) continue;
-    if (!ins.every((x) => graph.tensors.get(x)?.isInitializer === true || made.has(x))) continue;
-    constant.add(n.name);
-    for (const o of n.outputs) if (o) made.add(o);
-  }
-  return constant;
-}
-
 /**
  * Per node: the bytes of activations alive while it runs, in graph order. A tensor is alive from its
  * producer (a graph input: from the first node) to its last reader; a graph output to the end of the
- * run; a tensor nobody reads, while its producer runs. Weights (initializers, and what constantNodes
- * make from them alone) are not activations.
+ * run; a tensor nobody reads, while its producer runs. Weights (initializers) are not activations.
  */
 export function liveBytes(graph: Graph): Map<string, number> {
   const n = graph.nodes.length;
   const index = new Map(graph.nodes.map((x, i) => [x.name, i] as const));
-  const constant = constantNodes(graph);
   const diff = new Float64Array(n + 1);
   for (const t of graph.tensors.values()) {
     if (t.isInitializer || !(t.bytes > 0)) continue;
-    if (t.producer !== null && constant.has(t.producer) && !t.isGraphOutput) continue;
     const from = t.producer === null ? 0 : index.get(t.producer);
     if (from === undefined) continue;
     let to = t.isGraphOutput ? n - 1 : -1;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { constantNodes, cutPoints, graphCosts, inspectModel, liveBytes, loadModel, nodeCost, scratchBytes } from '@dnnpart/onnx-graph';
+import { cutPoints, graphCosts, inspectModel, liveBytes, loadModel, nodeCost, scratchBytes } from '@dnnpart/onnx-graph';
 import { ModelBuilder, chain, inception, residual, squeezeExcite } from './_models.js';
 
 // Hand-computed crossing sets: [after, tensors (sorted), bytes]. Float32, so bytes = 4 * elements.
@@ -56,18 +56,6 @@ describe('liveBytes', () => {
     const live = liveBytes((await loadModel(b.bytes())).graph);
     // 16 bytes a tensor: n0 holds x, a; n1 x, a, r; n2 x, r, y; n3 y, z.
     expect([...live]).toEqual([['n0', 32], ['n1', 48], ['n2', 48], ['n3', 32]]);
-  });
-
-  it('a weight dequantized or transposed by a node is a weight, not an activation', async () => {
-    const b = new ModelBuilder().input('x', [1, 4]);
-    const w = b.uint8('wq', [4, 4]);
-    const s = b.weight('ws', [1]);
-    b.node('DequantizeLinear', [w, s], ['wf'], {}, 'dq').node('Transpose', ['wf'], ['wt'], { perm: [1, 0] }, 't')
-      .node('MatMul', ['x', 'wt'], ['y'], {}, 'mm').node('Relu', ['y'], ['z'], {}, 'relu').output('z');
-    const { graph } = await loadModel(b.bytes());
-    expect([...constantNodes(graph)]).toEqual(['dq', 't']);
-    // x lives until mm; y from mm to relu; z to the end: never wf or wt.
-    expect([...liveBytes(graph)]).toEqual([['dq', 16], ['t', 16], ['mm', 32], ['relu', 32]]);
   });
 
   it('a graph output stays alive to the end of the run', async () => {

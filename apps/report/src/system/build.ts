@@ -1,6 +1,6 @@
 // Joining a model's graph with board profiles and links into a solver problem: pure, no I/O.
 import path from 'node:path';
-import { constantNodes, cutPoints, graphCosts, liveBytes, scratchBytes, type Graph } from '@dnnpart/onnx-graph';
+import { cutPoints, graphCosts, liveBytes, scratchBytes, type Graph } from '@dnnpart/onnx-graph';
 import { checkProblemScale, isSolverError, type Problem, type ProblemBoard, type ProblemLink, type ProblemNode, type ProblemTensor } from '@dnnpart/solver';
 import { encodedBytes } from '@dnnpart/accuracy';
 import type { ReportBoard, ReportCut, ReportLayer, ReportSystem } from '../report-data.js';
@@ -30,25 +30,15 @@ export interface BuiltProblem {
 export const ACTIVATION_FACTOR = 2.5;
 export const STAGE_RUNTIME_BYTES = 2_000_000;
 
-/**
- * The problem's nodes: weights as memoryBytes, and the activations alive while each runs (scaled, see
- * above). Nodes computed from weights alone (a dequantized, transposed weight) are folded into weights
- * when onnxruntime loads the stage: such a node's memory is what it makes that another node reads (the
- * folded weight that stays), and the weights it read are gone.
- */
+/** The problem's nodes: weights as memoryBytes, and the activations alive while each runs (scaled, see above). */
 export function problemNodes(graph: Graph): ProblemNode[] {
   const costs = graphCosts(graph).nodes;
   const live = liveBytes(graph);
   const scratch = scratchBytes(graph);
-  const constant = constantNodes(graph);
-  const kept = (n: Graph['nodes'][number]): number => n.outputs.reduce((a, o) => {
-    const t = o ? graph.tensors.get(o) : undefined;
-    return t && (t.isGraphOutput || t.consumers.some((c) => !constant.has(c))) ? a + t.bytes : a;
-  }, 0);
   return graph.nodes.map((n) => {
     const c = costs.get(n.name);
     return {
-      id: n.name, memoryBytes: constant.has(n.name) ? kept(n) : c?.paramBytes ?? 0,
+      id: n.name, memoryBytes: c?.paramBytes ?? 0,
       activationBytes: Math.round(ACTIVATION_FACTOR * ((live.get(n.name) ?? 0) + (scratch.get(n.name) ?? 0)) + STAGE_RUNTIME_BYTES),
       macs: c?.macs ?? 0,
     };
