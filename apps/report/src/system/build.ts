@@ -21,11 +21,11 @@ export interface BuiltProblem {
 
 /**
  * How a stage's memory is estimated on a board running onnxruntime: its weights, plus ACTIVATION_FACTOR
- * times the most activation bytes alive at once while its nodes run, a kernel's own scratch buffers
- * included where they are known to be large (onnxruntime's arena rounds its blocks up and keeps them,
- * and a stage's outputs are also copied out to the agent), plus
- * STAGE_RUNTIME_BYTES of the session's own state. Measured against 90 stages of 15 models loaded as
- * agents load them (`bench/verify-memory.mjs`, recorded in bench/results/verify-memory.md).
+ * times the most activation bytes alive at once while its nodes run (a kernel's own scratch buffers
+ * included where they are known to be large; onnxruntime's arena rounds its blocks up and keeps them,
+ * and a stage's outputs are also copied out to the agent), plus STAGE_RUNTIME_BYTES of the session's
+ * own state. Measured against 90 stages of 15 models loaded as agents load them
+ * (`bench/verify-memory.mjs`, recorded in bench/results/verify-memory.md).
  */
 export const ACTIVATION_FACTOR = 2.5;
 export const STAGE_RUNTIME_BYTES = 2_000_000;
