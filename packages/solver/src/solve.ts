@@ -956,7 +956,8 @@ export function structuralReason(cp: Compiled): string | null {
     const roomy = able.filter((b) => cp.cap[b] === null || needs <= cp.cap[b]!);
     if (roomy.length === 0) {
       const largest = Math.max(...able.map((b) => cp.cap[b]!));
-      return `no board has room for node "${id}" (needs ${needs} bytes, largest cap ${largest})`;
+      const parts = cp.act[v]! > 0 ? `: ${cp.mem[v]} of its own and ${cp.act[v]} alive while it runs` : '';
+      return `no board has room for node "${id}" (needs ${needs} bytes${parts}, largest cap ${largest})`;
     }
     if (!roomy.some((b) => reach[b] === 1)) {
       const b = roomy[0]!;

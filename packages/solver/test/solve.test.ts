@@ -30,6 +30,8 @@ describe('solve: infeasible answers name the cause', () => {
       'no board can run node "conv2"'],
     ['no board has room', { ...noConstraints, boards: tiny.boards.map((b) => ({ ...b, memoryBytes: 1000 })) },
       'no board has room for node "conv1" (needs 37632 bytes, largest cap 1000)'],
+    ['no board has room for a node and what is alive while it runs', { ...noConstraints, nodes: tiny.nodes.map((x) => ({ ...x, activationBytes: 5000 })), boards: tiny.boards.map((b) => ({ ...b, memoryBytes: 40000 })) },
+      'no board has room for node "conv1" (needs 42632 bytes: 37632 of its own and 5000 alive while it runs, largest cap 40000)'],
     ['unreachable board', { ...noConstraints, links: [], boards: [tiny.boards[0]!, { ...tiny.boards[1]!, id: 'rpi' }].map((b, i) => (i === 0 ? { ...b, latencyMs: { conv1: 1 } } : b)) },
       'node "relu1" can run only on boards the input cannot reach (no link from "jetson" to "rpi")'],
     ['throughput out of reach', { ...tiny, constraints: { minThroughputFps: 1000 } },
