@@ -1,6 +1,6 @@
 // zoo list, zoo export, inspect, split: the commands about models themselves.
 import path from 'node:path';
-import { inspectModel, loadModel, parseInputSpecs, parseLoopTrips, splitModel, writeSplit, type GraphTensor, type InputShapes, type InspectResult, type SplitManifest } from '@dnnpart/onnx-graph';
+import { inspectModel, loadModel, parseInputSpecs, parseLoopTrips, splitModel, writeSplit, type Graph, type GraphTensor, type InputShapes, type InspectResult, type SplitManifest } from '@dnnpart/onnx-graph';
 import { buildZooModel, listZoo, zooDefaultInputShape, type ZooInputShape } from '@dnnpart/zoo';
 import { bytes, si, table } from './_format.js';
 import { asGiven, displayPath, ensureDir, plural, resolvePath, writeOutput, type CommandContext, type CommandOutput } from './context.js';
@@ -73,7 +73,7 @@ export interface MemoryEstimate {
 export type InspectOutput = InspectResult & { readonly model: string; readonly memoryEstimate: MemoryEstimate };
 
 /** The memory a one-stage plan of the graph counts. */
-export function memoryEstimate(graph: Parameters<typeof problemNodes>[0]): MemoryEstimate {
+export function memoryEstimate(graph: Graph): MemoryEstimate {
   const nodes = problemNodes(graph);
   let weightBytes = 0;
   let peak = nodes[0];

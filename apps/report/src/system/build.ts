@@ -31,8 +31,7 @@ export const ACTIVATION_FACTOR = 2.5;
 export const STAGE_RUNTIME_BYTES = 2_000_000;
 
 /** The problem's nodes: weights as memoryBytes, and the activations alive while each runs (scaled, see above). */
-export function problemNodes(graph: Graph): ProblemNode[] {
-  const costs = graphCosts(graph).nodes;
+export function problemNodes(graph: Graph, costs = graphCosts(graph).nodes): ProblemNode[] {
   const live = liveBytes(graph);
   const scratch = scratchBytes(graph);
   return graph.nodes.map((n) => {
@@ -50,7 +49,7 @@ export function buildProblem(system: ResolvedSystem): BuiltProblem {
   const { spec, graph } = system;
   const all = graphCosts(graph);
   const costs = all.nodes;
-  const nodes = problemNodes(graph);
+  const nodes = problemNodes(graph, costs);
   const boards = system.boards.map((b, i) => problemBoard(system, b, i));
   // One warning per board whose profile has no boundary calibration (the default is used).
   const warnings: string[] = [];
