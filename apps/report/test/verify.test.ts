@@ -10,6 +10,7 @@ import {
   calibrateHost, calibrationSeconds, capacityEfficiency, capacitySizeFor, estimateSeconds, formatVerify, handoffBytes, hostPipelinePeriodMs, hostPrediction, pipelinePeriodMs, quietContext, splitByPlan, stageCores, stageParallelism, timeBackToBack, EXTRA_THREAD_CORES, verify, verifyPlan,
   DEFAULT_SPAN_MS, MAX_FRAMES, VERIFY_SCHEMA, framesFor, type HostCalibration, type VerifyResult,
 } from '@dnnpart/report';
+import { buildProblem, loadSystem, resolveSystem } from '@dnnpart/report';
 import { run } from './_run.js';
 
 let dir: string;
@@ -351,6 +352,64 @@ describe('verify', () => {
     const none = await run(['verify', '--system', 'here.yaml', '--no-reference', '--runs', '2', '--warmup', '0', '--frames', '0', '--json'], { cwd: dir });
     expect(none.code).toBe(0);
     expect((JSON.parse(none.stdout) as VerifyResult).reference).toBeUndefined();
+  });
+
+  it('holds the stages the plan puts on a board not at hand against their prediction on the board profiled here', async () => {
+    const prof = await run(['profile', 'sq.onnx', '--board', 'here', '--runs', '3', '--warmup', '1', '--threads', '1', '-o', 'here.profile.json', '-q'], { cwd: dir });
+    expect(prof.code, prof.stderr).toBe(0);
+    write('mix.yaml', ['version: 1', 'name: sq-mix', 'model: { file: sq.onnx }', 'boards:', '  - { id: here, profile: here.profile.json }', '  - { id: pi, describe: raspberry-pi-5 }', 'network: ethernet-1000base-t', 'objective: throughput'].join('\n'));
+    // The DAG plan with its first stage on the Pi, described (no measurement here checks its time there).
+    const mixPlan = [{ board: 'pi', nodes: dagPlan[0]!.nodes }, { board: 'here', nodes: dagPlan[1]!.nodes }];
+    write('mix.plan.json', { stages: mixPlan });
+    const r = await run(['verify', '--plan', 'mix.plan.json', '--system', 'mix.yaml', '--runs', '3', '--warmup', '1', '--frames', '3', '--json'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    const v = JSON.parse(r.stdout) as VerifyResult;
+    // Expected from the join's problem by hand: the stage's node times on here, plus here's boundary of the bytes entering and leaving it.
+    const { problem: joined } = buildProblem(await resolveSystem(loadSystem(path.join(dir, 'mix.yaml')), { workDir: path.join(dir, 'mix-work') }));
+    const here = joined.boards.find((b) => b.id === 'here')!;
+    const planned = evaluatePlan(joined, mixPlan).stages;
+    const b = here.boundary!;
+    const onHere = mixPlan[0]!.nodes.reduce((a, n) => a + here.latencyMs[n]!, 0) + b.fixedMs + b.inMsPerByte * planned[0]!.inBytes! + b.outMsPerByte * planned[0]!.outBytes!;
+    const [s0, s1] = v.stages;
+    expect(s0!.predictedMs).toBeCloseTo(planned[0]!.computeMs, 9);
+    expect(s0!.here!.board).toBe('here');
+    expect(s0!.here!.predictedMs).toBeCloseTo(onHere, 9);
+    expect(s0!.here!.predictedMs).toBeLessThan(s0!.predictedMs! / 2);
+    expect(s0!.here!.error).toBeCloseTo(onHere / s0!.measuredMs - 1, 9);
+    expect(s0!.here!.scaledError).toBeCloseTo((onHere * v.reference!.ratio) / s0!.measuredMs - 1, 9);
+    // The stage on here is the plan's own prediction, checked as before.
+    expect(s1!.here).toBeUndefined();
+    expect(s1!.error).toBeCloseTo(planned[1]!.computeMs / s1!.measuredMs - 1, 9);
+    expect(v.reference!.boards).toEqual(['here']);
+    expect(v.here!.board).toBe('here');
+    expect(v.here!.stages).toBe(1);
+    expect(v.here!.backToBack.predictedLatencyMs).toBeCloseTo(onHere + planned[1]!.computeMs, 9);
+    expect(v.here!.backToBack.measuredLatencyMs).toBe(v.backToBack.measuredLatencyMs);
+    // This host's pipeline is predicted from the times the stages should take here.
+    expect(v.pipeline!.host!.stages.map((x) => x.predictedMs)).toEqual([s0!.here!.predictedMs, s1!.predictedMs]);
+    expect(v.notes.join('\n')).toContain('so the stages of other boards than here are held against their prediction on here');
+    const rows = formatVerify(v).split('\n');
+    expect(rows.find((l) => l.startsWith('stage '))).toContain('on here ms');
+    expect(rows.find((l) => /^ +0 +pi /.test(l))).toContain(`${s0!.here!.error >= 0 ? '+' : ''}${(s0!.here!.error * 100).toFixed(1)}%`);
+    expect(rows.find((l) => l.startsWith('back to back, every stage on here: latency ms'))).toBeDefined();
+    // The report shows the prediction on here beside the Pi's.
+    write('mix.problem.json', joined);
+    write('mix.json', v);
+    expect((await run(['report', '--problem', 'mix.problem.json', '--verify', 'mix.json', '-o', 'rep-mix', '--time-limit', '10'], { cwd: dir })).code).toBe(0);
+    const md = readFileSync(path.join(dir, 'rep-mix', 'report.md'), 'utf8').split('\n');
+    expect(md).toContain(md.find((l) => l.startsWith('| Run | Stage | Board | Nodes | Predicted | Predicted on the machine verified |')));
+    const row = md.find((l) => l.startsWith('| mix.json (') && l.includes('| pi |'))!.split('|').map((c) => c.trim());
+    expect(row[6]).toMatch(/^\d+(\.\d+)? ms \(here\)$/);
+    expect(row[9]).toMatch(/^[-−+]?\d+\.\d %$/);
+    expect(md).toContain(md.find((l) => l.startsWith('| mix.json: stages back to back, predicted on here |')));
+    // A plan on the Pi alone: the board profiled here runs none of it, and still predicts it, at its threads.
+    write('pi.plan.json', { stages: [{ board: 'pi', nodes: names }] });
+    const pi = await run(['verify', '--plan', 'pi.plan.json', '--system', 'mix.yaml', '--runs', '2', '--warmup', '0', '--frames', '0', '--json'], { cwd: dir });
+    expect(pi.code, pi.stderr).toBe(0);
+    const vp = JSON.parse(pi.stdout) as VerifyResult;
+    expect(vp.settings.threads).toBe(1);
+    expect(vp.stages[0]!.here!.predictedMs).toBeCloseTo(vp.reference!.predictedMs, 9);
+    expect(vp.reference!.boards).toEqual(['here']);
   });
 
   it('shows a verify result in the report', async () => {

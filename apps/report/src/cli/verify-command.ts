@@ -10,6 +10,7 @@ import { loadSystem } from '../system/load.js';
 import { resolveSystem, type ResolvedBoard } from '../system/resolve.js';
 import type { MeasuredRun, VerifiedPlan } from '../report-data.js';
 import { DEFAULT_SPAN_MS, VERIFY_SCHEMA, verifyPlan, type StagePrediction, type VerifyFigures, type VerifyResult } from '../verify/verify.js';
+import { stagePrediction, stagesOnBoard } from '../verify/on-board.js';
 import { writeTrace } from '../verify/trace.js';
 import { fixed, table } from './_format.js';
 import { loadPlannedModel, planStageMap, readPlanFile } from './_plan-file.js';
@@ -49,15 +50,21 @@ interface MeasuredHere {
 }
 
 /**
- * The board of the plan whose profile was measured on this machine at `threads` threads (a system's
- * measured board with this CPU), or the plan's only board for a problem file; and the whole model's
- * time on it by the same cost model as the stages. Undefined when no board stands for this machine.
+ * The board that stands for this machine at `threads` threads: a board of the system whose profile
+ * was measured here at those threads (one the plan uses first), or the plan's only board for a
+ * problem file. Undefined when none does.
  */
-function referenceBoard(plan: ResolvedPlan, threads: number): { boards: string[]; predictedMs: number } | undefined {
-  const { problem, boards, here, model: { graph } } = plan;
-  if (!problem) return undefined;
-  const board = here === null ? (boards.every((b) => b === boards[0]) ? boards[0] : undefined) : boards.find((b) => here.some((h) => h.board === b && h.threads === threads));
-  if (board === undefined) return undefined;
+function hereBoard(plan: ResolvedPlan, threads: number): string | undefined {
+  const { boards, here } = plan;
+  if (here === null) return boards.every((b) => b === boards[0]) ? boards[0] : undefined;
+  const at = here.filter((h) => h.threads === threads).map((h) => h.board);
+  return boards.find((b) => at.includes(b)) ?? at[0];
+}
+
+/** The board that stands for this machine, and the whole model's time on it by the same cost model as the stages. */
+function referenceBoard(plan: ResolvedPlan, board: string | undefined): { boards: string[]; predictedMs: number } | undefined {
+  const { problem, model: { graph } } = plan;
+  if (!problem || board === undefined) return undefined;
   try {
     const ms = evaluatePlan(problem, [{ board, nodes: graph.nodes.map((n) => n.name) }]).stages[0]?.computeMs;
     return ms !== undefined && ms > 0 ? { boards: [board], predictedMs: ms } : undefined;
@@ -118,7 +125,7 @@ async function resolvePlan(opts: PlanSourceOptions, ctx: CommandContext, workDir
     if (!plan.stages) throw new UsageError('CLI_BAD_VALUE', `${opts.system ?? opts.problem}: no ${objective} plan to verify (${plan.status}${plan.reason ? `: ${plan.reason}` : ''})`);
     const stageOf = planStageMap({ stages: plan.stages, what: `the ${objective} optimum` }, model.graph, model.sha256, `${objective} optimum`, modelDisplay);
     const boards = plan.stages.map((s) => s.board);
-    return { model, modelFile: file, stageOf, boards, predicted: plan.stages.map(prediction), problem: problem!, here, what: `the ${plan.status} ${objective} plan of ${opts.system ?? opts.problem}` };
+    return { model, modelFile: file, stageOf, boards, predicted: plan.stages.map(stagePrediction), problem: problem!, here, what: `the ${plan.status} ${objective} plan of ${opts.system ?? opts.problem}` };
   }
   if (!planFile) throw new UsageError('CLI_MISSING_ARGUMENT', 'give --plan <plan.json>');
   const stageOf = planStageMap(planFile, model.graph, model.sha256, opts.plan, modelDisplay);
@@ -127,18 +134,11 @@ async function resolvePlan(opts: PlanSourceOptions, ctx: CommandContext, workDir
   if (problem) {
     const names = model.graph.nodes.map((n) => n.name);
     const stages = boards.map((board, s) => ({ board, nodes: names.filter((n) => stageOf[n] === s) }));
-    predicted = evaluatePlan(problem, stages).stages.map(prediction);
+    predicted = evaluatePlan(problem, stages).stages.map(stagePrediction);
   } else if (planFile.stages.every((s) => s.computeMs !== undefined)) {
     predicted = planFile.stages.map((s) => ({ computeMs: s.computeMs!, ...(s.memoryBytes !== undefined ? { memoryBytes: s.memoryBytes } : {}) }));
   }
   return { model, modelFile: file, stageOf, boards, predicted, ...(problem ? { problem } : {}), here, what: `${opts.plan}${planFile.what === 'plan' ? '' : ` (${planFile.what})`}` };
-}
-
-function prediction(s: { computeMs: number; kernelMs?: number; boundaryMs?: number; memoryBytes?: number }): StagePrediction {
-  return {
-    computeMs: s.computeMs, ...(s.kernelMs !== undefined ? { kernelMs: s.kernelMs } : {}), ...(s.boundaryMs !== undefined ? { boundaryMs: s.boundaryMs } : {}),
-    ...(s.memoryBytes !== undefined ? { memoryBytes: s.memoryBytes } : {}),
-  };
 }
 
 async function withWorkDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
@@ -197,13 +197,24 @@ export async function verify(opts: VerifyCommandOptions, ctx: CommandContext): P
   return withWorkDir(async (work) => {
     const plan = await resolvePlan(opts, ctx, work);
     const k = plan.boards.length;
-    // Without --threads, the threads the plan's boards measured on this machine were profiled with, so that the predictions hold for the run.
-    const here = (plan.here ?? []).filter((h) => plan.boards.includes(h.board));
+    // Without --threads, the threads the plan's boards measured on this machine were profiled with
+    // (the system's, when the plan uses none of them), so that the predictions hold for the run.
+    const inPlan = (plan.here ?? []).filter((h) => plan.boards.includes(h.board));
+    const here = inPlan.length > 0 ? inPlan : plan.here ?? [];
     const profiled = [...new Set(here.map((h) => h.threads))];
     const threads = opts.threads ?? (profiled.length === 1 ? profiled[0]! : 1);
     const extraNotes = here.filter((h) => h.threads !== threads)
-      .map((h) => `board ${h.board} was profiled on this machine at ${plural(h.threads, 'thread')}, and this run gives each stage ${plural(threads, 'thread')}: its stages' predictions are for ${h.threads} (give --threads ${h.threads} to check them)`);
-    const reference = opts.reference === false ? undefined : referenceBoard(plan, threads);
+      .map((h) => `board ${h.board} was profiled on this machine at ${plural(h.threads, 'thread')}, and this run gives each stage ${plural(threads, 'thread')}: ${plan.boards.includes(h.board) ? 'its stages\' predictions' : 'its predictions of the stages'} are for ${h.threads} (give --threads ${h.threads} to check them)`);
+    const board = hereBoard(plan, threads);
+    const reference = opts.reference === false ? undefined : referenceBoard(plan, board);
+    // The stages the plan puts on other boards, priced on the board that stands for this machine: what a measurement here can check.
+    let onHere: StagePrediction[] | undefined;
+    if (board !== undefined && plan.problem && plan.predicted && plan.boards.some((b) => b !== board)) {
+      const names = plan.model.graph.nodes.map((n) => n.name);
+      const priced = stagesOnBoard(plan.problem, board, plan.boards.map((_, s) => ({ nodes: names.filter((n) => plan.stageOf[n] === s) })));
+      if (typeof priced === 'string') extraNotes.push(`the stages of other boards than ${board} are not predicted on it (${priced}): their times here check nothing`);
+      else onHere = priced;
+    }
     ctx.progress.note(`verifying ${plan.what}: ${plural(k, 'stage')} of ${plan.model.graph.name} on this machine, ${plural(threads, 'thread')} per stage`);
     const verified = await verifyPlan(plan.model, displayPath(ctx, plan.modelFile), plan.stageOf, plan.boards, plan.predicted, {
       threads, runs: opts.runs ?? 30, warmup: opts.warmup ?? 20, pipelineFrames: opts.frames ?? 30,
@@ -212,6 +223,7 @@ export async function verify(opts: VerifyCommandOptions, ctx: CommandContext): P
       ...(opts.frames === undefined ? { framesSpanMs: DEFAULT_SPAN_MS } : {}),
       queue: opts.queue ?? 1, maxSeconds: opts.maxSeconds ?? 120, nodeTrace: opts.trace !== undefined, pipelineRepeats: opts.repeat ?? 1, memory: opts.memory !== false,
       ...(reference ? { reference } : {}),
+      ...(onHere ? { here: { board: board!, stages: onHere } } : {}),
       ...(ctx.signal ? { signal: ctx.signal } : {}),
       onProgress: (phase, done, total) => ctx.progress.update(phase, done, total),
     });
@@ -243,18 +255,25 @@ const pct = (e: number | null) => (e === null ? '—' : `${e >= 0 ? '+' : ''}${(
 /** The comparison for people. */
 export function formatVerify(r: VerifyResult, opts: Pick<VerifyCommandOptions, 'trace' | 'output'> = {}): string {
   const s = r.settings;
-  // A stage predicted for another board than this machine: its measured time here is no check of that prediction.
+  // A stage predicted for another board than this machine: its measured time here is no check of
+  // that prediction, only of its prediction on the board that stands for this machine (r.here).
   const elsewhere = (board: string) => r.reference !== undefined && !r.reference.boards.includes(board);
+  const on = r.here?.board;
   const lines = [
     `${r.model.name}: ${plural(r.stages.length, 'stage')} on ${r.machine.cpu} (${r.machine.cores} cores), ${plural(s.threads, 'thread')} per stage, median of ${s.runs} runs; load ${r.machine.loadBefore.toFixed(2)} -> ${r.machine.loadAfter.toFixed(2)}`,
     table(
-      ['stage', 'board', 'nodes', 'predicted ms', 'kernels', 'boundary', 'measured ms', 'p90 ms', 'error', ...(r.reference ? ['at this speed'] : [])],
-      r.stages.map((x) => [String(x.index), x.board, String(x.nodes), fixed(x.predictedMs), fixed(x.kernelMs), fixed(x.boundaryMs), fixed(x.measuredMs), fixed(x.p90Ms), elsewhere(x.board) ? 'other board' : pct(x.error), ...(r.reference ? [pct(x.scaledError ?? null)] : [])]),
+      ['stage', 'board', 'nodes', 'predicted ms', 'kernels', 'boundary', ...(on ? [`on ${on} ms`] : []), 'measured ms', 'p90 ms', 'error', ...(r.reference ? ['at this speed'] : [])],
+      r.stages.map((x) => [
+        String(x.index), x.board, String(x.nodes), fixed(x.predictedMs), fixed(x.kernelMs), fixed(x.boundaryMs), ...(on ? [fixed(x.here?.predictedMs ?? x.predictedMs)] : []), fixed(x.measuredMs), fixed(x.p90Ms),
+        x.here ? pct(x.here.error) : elsewhere(x.board) ? 'other board' : pct(x.error), ...(r.reference ? [pct(x.here ? x.here.scaledError ?? null : x.scaledError ?? null)] : []),
+      ]),
     ),
+    ...(on ? [`(on ${on}: each stage as ${on}'s profile, made on this machine, predicts it; the errors are against that, for the stages the plan puts on other boards too)`] : []),
     ...memoryLines(r),
     '',
     table(['pipeline', 'predicted', 'measured', 'error'], [
-      ...figureRows('back to back', r.backToBack),
+      ...figureRows(on ? 'back to back, each stage on its board' : 'back to back', r.backToBack),
+      ...(r.here ? figureRows(`back to back, every stage on ${r.here.board}`, r.here.backToBack) : []),
       ...(r.pipeline ? pipelineRows(r.pipeline, r.stages.length) : []),
     ]),
   ];
@@ -319,8 +338,9 @@ function verifyResultProblem(r: VerifyResult): string | undefined {
     ?? (r.reference === undefined ? undefined : check(r.reference, 'reference', { ratio: num }))
     ?? r.stages.map((s, i) => check(s, `stages[${i}]`, {
       index: num, board: str, nodes: num, predictedMs: numOrNull, measuredMs: num, p90Ms: num, scaledError: numOrNull, predictedMemoryBytes: numOrNull,
-      memory: (v) => isObject(v) && num(v.peakBytes),
-    }, ['scaledError', 'predictedMemoryBytes', 'memory'])).find((x) => x !== undefined);
+      memory: (v) => isObject(v) && num(v.peakBytes), here: (v) => isObject(v) && str(v.board) && num(v.predictedMs),
+    }, ['scaledError', 'predictedMemoryBytes', 'memory', 'here'])).find((x) => x !== undefined)
+    ?? (r.here === undefined ? undefined : check(r.here, 'here', { board: str, backToBack: (v) => check(v, 'here.backToBack', figures) === undefined }));
 }
 
 /** A verify result file for the report: its pipeline figures as measured runs, and its stages. */
@@ -339,7 +359,7 @@ export function readVerifyFile(file: string, given: string): { result: VerifyRes
   const name = path.basename(given);
   const fpsRuns = r.pipeline?.runs?.map((x) => x.fps);
   const pipelineRun = (label: string, f: VerifyFigures): MeasuredRun => ({ ...run(label, f), ...(fpsRuns && fpsRuns.length > 1 ? { measuredFpsRange: [Math.min(...fpsRuns), Math.max(...fpsRuns)] as const } : {}) });
-  const measured = [run(`${name}: stages back to back`, r.backToBack), ...(r.pipeline ? [pipelineRun(`${name}: pipeline on ${r.pipeline.cores} cores`, r.pipeline)] : [])];
+  const measured = [run(`${name}: stages back to back`, r.backToBack), ...(r.here ? [run(`${name}: stages back to back, predicted on ${r.here.board}`, r.here.backToBack)] : []), ...(r.pipeline ? [pipelineRun(`${name}: pipeline on ${r.pipeline.cores} cores`, r.pipeline)] : [])];
   // The same measured pipeline against the plan's prediction (a board per stage) and this host's.
   if (r.pipeline?.planFps != null) measured.push({ ...pipelineRun(`${name}: pipeline, plan's prediction (a board per stage)`, r.pipeline), predictedFps: r.pipeline.planFps });
   if (r.pipeline?.host) measured.push({ ...pipelineRun(`${name}: pipeline, predicted for this host (shared cores, handoffs)`, r.pipeline), predictedFps: r.pipeline.host.predictedFps });
@@ -349,6 +369,7 @@ export function readVerifyFile(file: string, given: string): { result: VerifyRes
     stages: r.stages.map((x) => ({
       index: x.index, board: x.board, nodes: x.nodes, predictedMs: x.predictedMs, measuredMs: x.measuredMs, p90Ms: x.p90Ms,
       ...(x.scaledError !== undefined ? { scaledError: x.scaledError } : {}),
+      ...(x.here ? { here: { board: x.here.board, predictedMs: x.here.predictedMs, ...(x.here.scaledError !== undefined ? { scaledError: x.here.scaledError } : {}) } } : {}),
       ...(x.memory ? { predictedMemoryBytes: x.predictedMemoryBytes ?? null, measuredMemoryBytes: x.memory.peakBytes } : {}),
     })),
   };

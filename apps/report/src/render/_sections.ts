@@ -421,10 +421,13 @@ export function verifiedStagesTable(system: ReportSystem): Table | undefined {
   // A run that timed the whole model beside its stages: its errors again at the speed the machine ran at.
   const speed = runs.some((r) => r.speedRatio !== undefined);
   const memory = runs.some((r) => r.stages.some((st) => st.measuredMemoryBytes !== undefined));
+  // A run whose stages of other boards were also predicted on the board that stands for its machine.
+  const here = runs.some((r) => r.stages.some((st) => st.here !== undefined));
   return {
     columns: [
       { label: 'Run' }, { label: 'Stage', num: true }, { label: 'Board' }, { label: 'Nodes', num: true },
-      { label: 'Predicted', num: true }, { label: 'Measured (median)', num: true }, { label: 'p90', num: true }, { label: 'Error', num: true },
+      { label: 'Predicted', num: true }, ...(here ? [{ label: 'Predicted on the machine verified', num: true }] : []),
+      { label: 'Measured (median)', num: true }, { label: 'p90', num: true }, { label: 'Error', num: true },
       ...(speed ? [{ label: 'Error at the measured speed', num: true }] : []),
       ...(memory ? [{ label: 'Memory: plan', num: true }, { label: 'Memory: measured', num: true }, { label: 'Memory error', num: true }] : []),
     ],
@@ -432,10 +435,14 @@ export function verifiedStagesTable(system: ReportSystem): Table | undefined {
       cells: [
         cell(`${r.source} (${r.threads} thread${r.threads === 1 ? '' : 's'}, ${r.runs} runs${r.speedRatio !== undefined ? `; whole model x${r.speedRatio.toFixed(2)} its prediction` : ''})`),
         cell(String(st.index), { num: true }), cell(st.board),
-        cell(String(st.nodes), { num: true }), cell(formatMs(st.predictedMs ?? undefined), { num: true }), cell(formatMs(st.measuredMs), { num: true }),
-        // A stage predicted for another board than this machine (no speed scaling for it): its time here checks nothing.
-        cell(formatMs(st.p90Ms), { num: true }), cell(r.speedRatio !== undefined && st.scaledError === null ? 'other board' : err(st.measuredMs, st.predictedMs), { num: true }),
-        ...(speed ? [cell(formatPercent(st.scaledError), { num: true })] : []),
+        cell(String(st.nodes), { num: true }), cell(formatMs(st.predictedMs ?? undefined), { num: true }),
+        ...(here ? [cell(st.here ? `${formatMs(st.here.predictedMs)} (${st.here.board})` : formatMs(st.predictedMs ?? undefined), { num: true })] : []),
+        cell(formatMs(st.measuredMs), { num: true }),
+        // A stage predicted for another board than this machine: its time there checks nothing, its
+        // prediction on the board that stands for this machine does (st.here).
+        cell(formatMs(st.p90Ms), { num: true }),
+        cell(st.here ? err(st.measuredMs, st.here.predictedMs) : r.speedRatio !== undefined && st.scaledError === null ? 'other board' : err(st.measuredMs, st.predictedMs), { num: true }),
+        ...(speed ? [cell(formatPercent(st.here ? st.here.scaledError : st.scaledError), { num: true })] : []),
         ...(memory ? [
           cell(formatBytes(st.predictedMemoryBytes), { num: true }), cell(formatBytes(st.measuredMemoryBytes), { num: true }),
           cell(st.measuredMemoryBytes !== undefined ? err(st.measuredMemoryBytes, st.predictedMemoryBytes ?? null) : '—', { num: true }),

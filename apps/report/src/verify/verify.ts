@@ -89,6 +89,14 @@ export interface VerifyOptions {
    * stages into a second error (scaledError) that a change of speed since the profile does not move.
    */
   readonly reference?: { readonly predictedMs: number; readonly boards: readonly string[] };
+  /**
+   * Every stage of the plan predicted on `board`, a board that stands for this machine (a board of
+   * the system profiled here at these threads), whether or not the plan puts the stage there. A stage
+   * the plan puts on another board is then held against what it should take here (VerifyStage.here),
+   * the frame back to back too (VerifyResult.here), and this host's pipeline is predicted from those
+   * times: what the plan predicts for another board, no measurement here can check.
+   */
+  readonly here?: { readonly board: string; readonly stages: readonly StagePrediction[] };
   readonly signal?: AbortSignal;
   readonly onProgress?: (phase: string, done: number, total: number) => void;
 }
@@ -115,12 +123,29 @@ export interface VerifyStage {
   readonly error: number | null;
   /** predicted x reference.ratio / measured - 1: the error left once the machine's speed now is taken into account (with a reference; null for a stage of another board). */
   readonly scaledError?: number | null;
+  /**
+   * With options.here, for a stage the plan puts on another board: its prediction on the board that
+   * stands for this machine, and the errors of that prediction against the same measurement.
+   */
+  readonly here?: HereStage;
   /** With the memory option: the plan's memory of the stage (null when the plan has none). */
   readonly predictedMemoryBytes?: number | null;
   /** With the memory option: what the stage took in a process of its own. */
   readonly memory?: StageMemory;
   /** predictedMemoryBytes / memory.peakBytes - 1. */
   readonly memoryError?: number | null;
+}
+
+/** A stage of another board, as predicted on the board that stands for this machine. */
+export interface HereStage {
+  readonly board: string;
+  readonly predictedMs: number;
+  readonly kernelMs: number | null;
+  readonly boundaryMs: number | null;
+  /** predictedMs / the stage's measured median - 1. */
+  readonly error: number;
+  /** The same with predictedMs scaled by the reference's ratio (with a reference of that board). */
+  readonly scaledError?: number;
 }
 
 /** The whole model timed in the same runs as the stages, against its prediction. */
@@ -156,7 +181,7 @@ export interface HostPrediction {
   readonly concurrency: number;
   readonly slowdown: number;
   readonly stages: readonly {
-    /** The plan's stage time (computeMs). */
+    /** The stage's time here by the plan: its computeMs, or for a stage of another board its prediction on the board that stands for this machine (options.here). */
     readonly predictedMs: number;
     /** Cores the stage keeps busy while it runs (stageCores: its speedup plus what its extra threads waste, or all its threads without a speedup). */
     readonly parallelism: number;
@@ -192,6 +217,12 @@ export interface VerifyResult {
   readonly stages: readonly VerifyStage[];
   /** The whole model timed in the same runs (with options.reference). */
   readonly reference?: VerifyReference;
+  /**
+   * With options.here and a stage of the plan on another board: one frame through every stage in
+   * turn as predicted on the board that stands for this machine (each stage's here prediction, or
+   * the plan's own for the stages on that board), against the same back-to-back measurement.
+   */
+  readonly here?: { readonly board: string; readonly stages: number; readonly backToBack: VerifyFigures };
   /** One frame through every stage in turn, in one thread: latency = the frame's time, fps = 1000 / it. */
   readonly backToBack: VerifyFigures;
   /**
@@ -279,7 +310,8 @@ export async function verifyPlan(
   if (options.reference !== undefined && !(options.reference.predictedMs > 0)) {
     throw new VerifyError('VERIFY_BAD_OPTIONS', `reference.predictedMs must be a positive number of ms, got ${options.reference.predictedMs}`);
   }
-  const stray = options.reference?.boards.find((b) => !boards.includes(b));
+  // The board that stands for this machine may run no stage of the plan: its profile still predicts them all here.
+  const stray = options.reference?.boards.find((b) => !boards.includes(b) && b !== options.here?.board);
   if (options.reference !== undefined && (stray !== undefined || options.reference.boards.length === 0)) {
     throw new VerifyError('VERIFY_BAD_OPTIONS', stray !== undefined
       ? `reference board "${stray}" runs no stage of the plan (boards: ${[...new Set(boards)].join(', ')})`
@@ -289,19 +321,27 @@ export async function verifyPlan(
   if (predicted !== null && predicted.length !== split.stages.length) {
     throw new VerifyError('VERIFY_BAD_OPTIONS', `the plan predicts ${predicted.length} stages but splits into ${split.stages.length}`);
   }
+  if (options.here !== undefined && options.here.stages.length !== split.stages.length) {
+    throw new VerifyError('VERIFY_BAD_OPTIONS', `here predicts ${options.here.stages.length} stages on board "${options.here.board}" but the plan splits into ${split.stages.length}`);
+  }
+  // What each stage should take on this machine: for a stage of another board, its prediction on the
+  // board that stands for this machine; for the rest, the plan's own.
+  const hereBoard = predicted !== null ? options.here?.board : undefined;
+  const elsewhere = (i: number): boolean => hereBoard !== undefined && (boards[i] ?? `stage${i}`) !== hereBoard;
+  const local: readonly StagePrediction[] | null = predicted === null ? null : predicted.map((p, i) => (elsewhere(i) ? options.here!.stages[i]! : p));
   const cores = options.cores ?? availableParallelism();
   const notes: string[] = [];
   // This host is calibrated before the pipeline when nothing else was given and there is a prediction to price.
   const calibrate = options.pipelineFrames > 0 && options.host === undefined && predicted !== null;
   if (predicted !== null && options.maxSeconds !== undefined) {
-    const cal = calibrate ? calibrationSeconds({ sessions: split.stages.length, ...capacityTarget(predicted, options.threads), threads: options.threads }) : 0;
+    const cal = calibrate ? calibrationSeconds({ sessions: split.stages.length, ...capacityTarget(local!, options.threads), threads: options.threads }) : 0;
     // A one-stage plan is its own reference: no extra run.
     const { reference: _ref, ...rest } = options;
     // A Node process per stage for its memory: about a second each, loading included.
     const mem = options.memory ? split.stages.length * MEMORY_SECONDS_PER_STAGE : 0;
-    const est = estimateSeconds(predicted.map((p) => p.computeMs), { ...rest, cores, ...(_ref && split.stages.length > 1 ? { reference: _ref } : {}) }) + cal + mem + spanSeconds;
+    const est = estimateSeconds(local!.map((p) => p.computeMs), { ...rest, cores, ...(_ref && split.stages.length > 1 ? { reference: _ref } : {}) }) + cal + mem + spanSeconds;
     if (est > options.maxSeconds) {
-      throw new VerifyError('VERIFY_TOO_SLOW', `verifying this plan would take about ${est.toFixed(0)} s by its prediction (${options.warmup + options.runs} frames of ${predicted.reduce((a, p) => a + p.computeMs, 0).toFixed(1)} ms back to back${options.pipelineFrames > 0 ? `, ${options.pipelineFrames + options.warmup} through the pipeline${repeats > 1 ? ` ${repeats} times` : ''}` : ''}${cal > 0 ? `, about ${cal.toFixed(0)} s calibrating this host` : ''}${mem > 0 ? `, about ${mem.toFixed(0)} s measuring stage memory` : ''}), over --max-seconds ${options.maxSeconds}; lower --runs${repeats > 1 ? ', --frames or --repeat' : ' or --frames'}, or raise --max-seconds`);
+      throw new VerifyError('VERIFY_TOO_SLOW', `verifying this plan would take about ${est.toFixed(0)} s by its prediction (${options.warmup + options.runs} frames of ${local!.reduce((a, p) => a + p.computeMs, 0).toFixed(1)} ms back to back${options.pipelineFrames > 0 ? `, ${options.pipelineFrames + options.warmup} through the pipeline${repeats > 1 ? ` ${repeats} times` : ''}` : ''}${cal > 0 ? `, about ${cal.toFixed(0)} s calibrating this host` : ''}${mem > 0 ? `, about ${mem.toFixed(0)} s measuring stage memory` : ''}), over --max-seconds ${options.maxSeconds}; lower --runs${repeats > 1 ? ', --frames or --repeat' : ' or --frames'}, or raise --max-seconds`);
     }
   }
   const stages: StageRunnable[] = split.stages.map((s, i) => ({ bytes: s.bytes, inputs: s.inputs, outputs: s.outputs, label: `stage ${i} (${boards[i] ?? `stage${i}`})` }));
@@ -362,7 +402,7 @@ export async function verifyPlan(
       host = options.host;
     } else if (calibrate) {
       host = await calibrateHost({
-        threads: options.threads, sessions: split.stages.length, handoff, ...capacityTarget(predicted!, options.threads),
+        threads: options.threads, sessions: split.stages.length, handoff, ...capacityTarget(local!, options.threads),
         ...(options.signal ? { signal: options.signal } : {}), onProgress: (d, t) => progress('calibrating this host', d, t),
       });
     }
@@ -387,12 +427,14 @@ export async function verifyPlan(
     notes.push(`the pipeline's throughput moved ${(spread * 100).toFixed(0)} % between its ${repeats} runs (${slowest.toFixed(1)} to ${fastest.toFixed(1)} FPS): a pipeline error smaller than that is within this machine's own variation`);
   }
   if (predicted !== null && new Set(boards).size > 1) {
-    notes.push(`predicted times are for each stage's board (${[...new Set(boards)].join(', ')}); measured ones are all on this machine, so they compare only where the boards are this machine`);
+    notes.push(hereBoard === undefined
+      ? `predicted times are for each stage's board (${[...new Set(boards)].join(', ')}); measured ones are all on this machine, so they compare only where the boards are this machine`
+      : `predicted times are for each stage's board (${[...new Set(boards)].join(', ')}); measured ones are all on this machine, so the stages of other boards than ${hereBoard} are held against their prediction on ${hereBoard} (its profile, made here), and this host's pipeline is predicted from those times`);
   }
   if (pipe && split.stages.length * options.threads > cores) {
     notes.push(`${split.stages.length} stages of ${options.threads} thread(s) share this machine's ${cores} cores: the pipeline measured checks this host's prediction (shared cores), not the plan's (a board per stage)`);
   }
-  const short = predicted?.filter((p) => p.computeMs < SHORT_STAGE_MS).length ?? 0;
+  const short = local?.filter((p) => p.computeMs < SHORT_STAGE_MS).length ?? 0;
   if (pipe && host && short > 0) {
     notes.push(`${short} stage(s) predicted under ${SHORT_STAGE_MS} ms: next to stages that short, handing a frame between threads costs more than the handoff calibration (timed with stages that do nothing) says, and this host's pipeline prediction ran 13-67 % fast on such stages here (bench/results/verify-stages.md)`);
   }
@@ -405,6 +447,7 @@ export async function verifyPlan(
     ? { boards: [...options.reference.boards], predictedMs: options.reference.predictedMs, measuredMs: quantile(refTimes, 0.5), p90Ms: quantile(refTimes, 0.9), ratio: quantile(refTimes, 0.5) / options.reference.predictedMs }
     : undefined;
   const scale = (i: number): number | null => (ref && ref.boards.includes(boards[i] ?? `stage${i}`) ? ref.ratio : null);
+  const hereScale = ref && hereBoard !== undefined && ref.boards.includes(hereBoard) ? ref.ratio : null;
   if (ref && Math.abs(ref.ratio - 1) > 0.1) {
     notes.push(`the whole model, timed in the same runs as the stages, took ${ref.measuredMs.toFixed(2)} ms against ${ref.predictedMs.toFixed(2)} ms predicted (${ref.ratio > 1 ? `${((ref.ratio - 1) * 100).toFixed(0)} % slower` : `${((1 - ref.ratio) * 100).toFixed(0)} % faster`}): this machine runs at another speed than when it was profiled (load, thermal throttling, clock); scaledError takes that out, or profile again`);
   }
@@ -417,6 +460,7 @@ export async function verifyPlan(
       measuredMs, p90Ms: quantile(b2b.stageMs[i]!, 0.9), minMs: Math.min(...b2b.stageMs[i]!), cpuMs: quantile(b2b.stageCpuMs[i]!, 0.5), error: rel(p?.computeMs ?? null, measuredMs),
       ...(single ? { singleThreadMs: quantile(single.stageMs[i]!, 0.5) } : {}),
       ...(ref ? { scaledError: rel(p && scale(i) !== null ? p.computeMs * scale(i)! : null, measuredMs) } : {}),
+      ...(p && elsewhere(i) ? { here: hereStage(hereBoard!, local![i]!, measuredMs, hereScale) } : {}),
       ...(memory && typeof memory[i] === 'object' ? { predictedMemoryBytes: p?.memoryBytes ?? null, memory: memory[i], memoryError: rel(p?.memoryBytes ?? null, memory[i].peakBytes) } : {}),
     };
   });
@@ -454,9 +498,9 @@ export async function verifyPlan(
       fpsError: rel(period === null ? null : 1000 / period, pipe.fps), latencyError: rel(predSum, lat),
       handoff, measuredMedianFps: pipe.medianFps, planFps, planFpsError: rel(planFps, pipe.fps),
       ...(predicted !== null && host ? {
-        host: hostPrediction(predicted.map((x) => x.computeMs), handoffBytes(model, split.stages, feeds), host, {
+        host: hostPrediction(local!.map((x) => x.computeMs), handoffBytes(model, split.stages, feeds), host, {
           fps: pipe.fps, medianFps: pipe.medianFps, queue: options.queue ?? 1, stageMs: vStages.map((x) => x.measuredMs),
-          ...(ref ? { speedRatio: predicted.map((_, i) => scale(i) ?? 1) } : {}),
+          ...(ref ? { speedRatio: local!.map((_, i) => (elsewhere(i) ? hereScale : scale(i)) ?? 1) } : {}),
           ...(single ? { speedups: vStages.map((x) => x.singleThreadMs! / x.measuredMs) } : {}),
         }),
       } : {}),
@@ -472,12 +516,30 @@ export async function verifyPlan(
     plan: { stages: planStages },
     stages: vStages,
     ...(ref ? { reference: ref } : {}),
+    ...(local !== null && hereBoard !== undefined && vStages.some((_, i) => elsewhere(i)) ? { here: hereFrame(hereBoard, local, vStages.filter((_, i) => elsewhere(i)).length, measLatency) } : {}),
     backToBack,
     ...(pipeline ? { pipeline } : {}),
     ...(host ? { hostCalibration: host } : {}),
     notes,
   };
   return { result, spans: [...b2b.spans, ...(pipe?.spans ?? [])] };
+}
+
+/** A stage of another board held against its prediction on `board`, the board that stands for this machine. */
+function hereStage(board: string, p: StagePrediction, measuredMs: number, ratio: number | null): HereStage {
+  return {
+    board, predictedMs: p.computeMs, kernelMs: p.kernelMs ?? null, boundaryMs: p.boundaryMs ?? null, error: p.computeMs / measuredMs - 1,
+    ...(ratio !== null ? { scaledError: (p.computeMs * ratio) / measuredMs - 1 } : {}),
+  };
+}
+
+/** One frame back to back as predicted on `board` (`stages` of them moved there), against its measured time. */
+function hereFrame(board: string, local: readonly StagePrediction[], stages: number, measuredMs: number): NonNullable<VerifyResult['here']> {
+  const ms = local.reduce((a, x) => a + x.computeMs, 0);
+  return {
+    board, stages,
+    backToBack: { predictedFps: 1000 / ms, measuredFps: 1000 / measuredMs, predictedLatencyMs: ms, measuredLatencyMs: measuredMs, fpsError: measuredMs / ms - 1, latencyError: ms / measuredMs - 1 },
+  };
 }
 
 /**
