@@ -26,13 +26,13 @@ const vi = (name: string, type: number, dims?: number[]) => ({
   name, type: { value: { case: 'tensorType' as const, value: { elemType: type, ...(dims ? { shape: { dim: dims.map((d) => ({ value: { case: 'dimValue' as const, value: BigInt(d) } })) } } : {}) } } },
 });
 
-function model(nodes: Node[], inits: Init[], inputs: [string, number, number[]][], outputs: string[], opts: { opset?: number; ir?: number; contrib?: boolean; initsAsInputs?: boolean } = {}): Uint8Array {
+function model(nodes: Node[], inits: Init[], inputs: [string, number, number[]][], outputs: string[], opts: { opset?: number; ir?: number; contrib?: boolean; ml?: boolean; initsAsInputs?: boolean } = {}): Uint8Array {
   const attr = (k: string, v: number | number[] | string) => typeof v === 'number' ? (Number.isInteger(v) ? { name: k, type: 2, i: BigInt(v) } : { name: k, type: 1, f: v })
     : typeof v === 'string' ? { name: k, type: 3, s: new TextEncoder().encode(v) } : { name: k, type: 7, ints: v.map(BigInt) };
   const m: ModelProto = create(ModelProtoSchema, {
     irVersion: BigInt(opts.ir ?? 8),
     producerName: 'dnnpart-test',
-    opsetImport: [{ domain: '', version: BigInt(opts.opset ?? 13) }, ...(opts.contrib ? [{ domain: 'com.microsoft', version: 1n }] : [])],
+    opsetImport: [{ domain: '', version: BigInt(opts.opset ?? 13) }, ...(opts.contrib ? [{ domain: 'com.microsoft', version: 1n }] : []), ...(opts.ml ? [{ domain: 'ai.onnx.ml', version: 1n }] : [])],
     graph: {
       name: 'g',
       node: nodes.map((n) => ({ opType: n.op, name: n.name ?? '', input: n.inputs, output: n.outputs, domain: n.domain ?? '', attribute: Object.entries(n.attrs ?? {}).map(([k, v]) => attr(k, v)) })),
@@ -326,6 +326,44 @@ describe('a detector whose NonMaxSuppression picks boxes by the data (its select
       const a = await run(['accuracy', '--model', 'nms.onnx', '--plan', 'nms.cut.json', '--stage-precision', precision, '--samples', '3', '--json', '-q'], { cwd: dir });
       expect({ precision, code: a.code, stderr: a.stderr }).toEqual({ precision, code: 0, stderr: '' });
     }
+  });
+
+  it('a scikit-learn classifier ending in ZipMap (a list of maps no run can hand back): its probabilities as a tensor, said once, and every step runs', async () => {
+    // What skl2onnx writes by default: the label, and the probabilities zipped with the class labels.
+    writeFileSync(path.join(dir, 'zipmap.onnx'), model([
+      { op: 'MatMul', name: 'linear', inputs: ['X', 'coef'], outputs: ['scores0'] },
+      { op: 'Add', name: 'intercept', inputs: ['scores0', 'bias'], outputs: ['scores'] },
+      { op: 'Softmax', name: 'softmax', inputs: ['scores'], outputs: ['probabilities'], attrs: { axis: 1 } },
+      { op: 'ArgMax', name: 'argmax', inputs: ['probabilities'], outputs: ['label'], attrs: { axis: 1, keepdims: 0 } },
+      { op: 'ZipMap', name: 'ZipMap', domain: 'ai.onnx.ml', inputs: ['probabilities'], outputs: ['output_probability'], attrs: { classlabels_int64s: [0, 1, 2] } },
+    ], [f32('coef', [4, 3], 1), f32('bias', [3], 0.1)], [['X', FLOAT, [1, 4]]], ['label', 'output_probability'], { opset: 17, ml: true }));
+    const warning = 'warning: graph output output_probability (made by node ZipMap, ZipMap) is a list of maps, which onnxruntime-node cannot hand back: the model gives its input probabilities (the same probabilities as a tensor, one row per sample) in its place\n';
+    // Before: "shapes of ... need an onnxruntime run, which failed: Non tensor type is temporarily not supported".
+    const inspect = await run(['inspect', 'zipmap.onnx', '--json'], { cwd: dir });
+    expect({ code: inspect.code, stderr: inspect.stderr }).toEqual({ code: 0, stderr: warning });
+    const info = JSON.parse(inspect.stdout) as { nodes: number; replacedOutputs: unknown[] };
+    expect(info.replacedOutputs).toEqual([expect.objectContaining({ output: 'output_probability', node: 'ZipMap', op: 'ZipMap', tensor: 'probabilities' })]);
+    expect(info.nodes).toBe(4);
+    const profile = await run(['profile', 'zipmap.onnx', '--board', 'here', '--runs', '3', '--warmup', '1', '--threads', '1', '-o', 'zipmap.profile.json', '--json'], { cwd: dir });
+    expect(profile.code, profile.stderr).toBe(0);
+    expect((JSON.parse(profile.stdout) as { warnings: string[] }).warnings).toContain(warning.slice('warning: '.length, -1));
+    writeFileSync(path.join(dir, 'zipmap.system.yaml'), ['version: 1', 'name: zipmap', 'model: { file: zipmap.onnx }', 'boards:', '  - { id: here, profile: zipmap.profile.json }', '  - { id: rpi5, describe: raspberry-pi-5 }', 'network: ethernet-1000base-t', 'objective: throughput', ''].join('\n'));
+    writeFileSync(path.join(dir, 'zipmap.cut.json'), JSON.stringify({ stages: [{ board: 'here', nodes: ['linear', 'intercept'] }, { board: 'rpi5', nodes: ['softmax', 'argmax'] }] }));
+    const steps: Record<string, string[]> = {
+      solve: ['solve', '--system', 'zipmap.system.yaml', '--json'],
+      split: ['split', 'zipmap.onnx', '--plan', 'zipmap.cut.json', '-o', 'zipmap-stages', '--json'],
+      verify: ['verify', '--plan', 'zipmap.cut.json', '--system', 'zipmap.system.yaml', '--runs', '3', '--warmup', '1', '--frames', '4', '--no-memory', '--json'],
+      int8: ['accuracy', '--model', 'zipmap.onnx', '--plan', 'zipmap.cut.json', '--stage-precision', 'int8', '--samples', '3', '--json'],
+      fp16: ['accuracy', '--model', 'zipmap.onnx', '--plan', 'zipmap.cut.json', '--stage-precision', 'fp16', '--samples', '3', '--json'],
+    };
+    for (const [step, argv] of Object.entries(steps)) {
+      const r = await run([...argv, '-q'], { cwd: dir });
+      expect({ step, code: r.code, stderr: r.stderr }).toEqual({ step, code: 0, stderr: '' });
+    }
+    // The last stage gives the label and the probabilities, as tensors.
+    const last = fromBinary(ModelProtoSchema, readFileSync(path.join(dir, 'zipmap-stages', 'stage-1.onnx')));
+    expect(last.graph!.output.map((o) => o.name).sort()).toEqual(['label', 'probabilities']);
+    expect(last.graph!.node.map((n) => n.opType)).not.toContain('ZipMap');
   });
 
   it('NonZero: an int8 stage that selects another number of elements is left out of the comparison, and said so', async () => {

@@ -1,6 +1,7 @@
 export type * from './types.js';
 export { GraphError, isGraphError, runtimeMessage, unknownRuntimeOp, type GraphErrorCode } from './errors.js';
 export { loadModel, decodeModel, type EmptyTensor, type LoadedModel, type LoadOptions } from './load.js';
+export type { ReplacedOutput } from './_pass-zipmap.js';
 export type { ShapeMismatch } from './_build.js';
 export { simplifyProto, PASSES, type SimplifyReport, type PassReport } from './simplify.js';
 export { parseShape, parseInputSpecs, parseLoopTrips } from './shapes.js';

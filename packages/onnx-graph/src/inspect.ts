@@ -2,6 +2,7 @@
 import { graphCosts } from './costs.js';
 import { cutPoints } from './cuts.js';
 import type { EmptyTensor, LoadedModel } from './load.js';
+import type { ReplacedOutput } from './_pass-zipmap.js';
 import type { ShapeMismatch } from './_build.js';
 import type { SimplifyReport } from './simplify.js';
 import { isDefaultDomain } from './_pass.js';
@@ -59,6 +60,8 @@ export interface InspectResult {
   readonly shapeMismatches: readonly ShapeMismatch[];
   /** Tensors that came out empty on zero inputs: their size depends on the data (LoadedModel.emptyTensors). */
   readonly emptyTensors: readonly EmptyTensor[];
+  /** Graph outputs given as the tensor they were made from (skl2onnx's ZipMap; LoadedModel.replacedOutputs). */
+  readonly replacedOutputs: readonly ReplacedOutput[];
 }
 
 /** An If whose condition is a model input (see InspectResult.inputBranches). */
@@ -115,5 +118,6 @@ export function inspectModel(model: LoadedModel): InspectResult {
     inputBranches: inputBranches(graph),
     shapeMismatches: model.shapeMismatches,
     emptyTensors: model.emptyTensors,
+    replacedOutputs: model.replacedOutputs,
   };
 }

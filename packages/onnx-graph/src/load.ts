@@ -9,6 +9,7 @@ import { GraphError } from './errors.js';
 import { ELEMENT_BYTES, checkedDims, dtypeOf, numel, tensorValueInfo, valueInfoType } from './_proto.js';
 import { analyseModel, uniqueNodeNames, validateModel, type ShapeMismatch } from './_build.js';
 import { measureShapes } from './_ort.js';
+import { replaceZipMapOutputs, type ReplacedOutput } from './_pass-zipmap.js';
 import { groupSequences, SEQUENCE_OPS, typeBlockOutputs } from './_sequence-blocks.js';
 import { simplifyProto, type SimplifyReport } from './simplify.js';
 import type { DType, Graph, InputShapes } from './types.js';
@@ -30,6 +31,8 @@ export interface LoadedModel {
    * carries them as 0 bytes. One entry per such tensor whose producer reads no empty tensor.
    */
   readonly emptyTensors: readonly EmptyTensor[];
+  /** Graph outputs no onnxruntime-node run can hand back (skl2onnx's ZipMap), each given as the tensor it was made from. */
+  readonly replacedOutputs: readonly ReplacedOutput[];
 }
 
 /** A tensor whose measured shape is empty (LoadedModel.emptyTensors). */
@@ -202,6 +205,7 @@ export async function loadModel(source: string | Uint8Array, options: LoadOption
   proto.graph!.node.forEach((n, i) => { n.name = unique[i]!; });
   // The nodes each ONNX sequence links become one block (layer), before anything reads shapes.
   const fileNodes = proto.graph!.node.length;
+  const replacedOutputs = replaceZipMapOutputs(proto);
   const blocked = groupSequences(proto, label);
   // Shapes onnxruntime measured for tensors inference cannot tell; names survive the passes.
   const extra = new Map<string, { dtype: DType; shape: number[] }>();
@@ -217,13 +221,15 @@ export async function loadModel(source: string | Uint8Array, options: LoadOption
     return r;
   };
   const passes = options.simplify === false ? unsimplified(proto) : await simplifyProto(proto, label, analyse);
-  const simplified: SimplifyReport = blocked.blocks.length === 0 ? passes
-    : { ...passes, nodesBefore: fileNodes, sequenceBlocks: blocked.blocks.length, removedNodes: [...blocked.nodes, ...passes.removedNodes] };
+  // Nodes taken before the passes (into sequence blocks, or ZipMaps left out) are no longer the file's layers either.
+  const taken = [...replacedOutputs.map((x) => x.node), ...blocked.nodes];
+  const simplified: SimplifyReport = taken.length === 0 ? passes
+    : { ...passes, nodesBefore: fileNodes, sequenceBlocks: blocked.blocks.length, removedNodes: [...taken, ...passes.removedNodes] };
   const r = await analyse(proto);
   if (blocked.blocks.length > 0) typeBlockOutputs(proto, r.graph, blocked.blocks);
   alignDeclarations(proto, r.graph, label);
   checkLoopTrips(r.graph, loopTrips, label);
-  const model = { graph: r.graph, proto, sha256, simplified, shapeMismatches: r.mismatches, emptyTensors: emptyTensors(r.graph, new Set(extra.keys())) };
+  const model = { graph: r.graph, proto, sha256, simplified, shapeMismatches: r.mismatches, emptyTensors: emptyTensors(r.graph, new Set(extra.keys())), replacedOutputs };
   return path ? { ...model, path } : model;
 }
 

@@ -360,3 +360,35 @@ describe('loadModel: bad input', () => {
     await expect(loadModel('no/such/model.onnx')).rejects.toThrow('model file no/such/model.onnx not found');
   });
 });
+
+describe('loadModel: a classifier ending in ZipMap (skl2onnx)', () => {
+  /** x[1,4] -> linear -> softmax -> probs; label = argmax; zm = ZipMap(probs); the graph gives `outputs`. */
+  function zipmapModel(outputs: string[]): Uint8Array {
+    const b = new ModelBuilder(5).input('x', [1, 4]);
+    b.node('MatMul', ['x', b.weight('w', [4, 3])], ['scores'], {}, 'linear').node('Softmax', ['scores'], ['probs'], { axis: 1 }, 'softmax')
+      .node('ArgMax', ['probs'], ['label'], { axis: 1, keepdims: 0 }, 'argmax').node('ZipMap', ['probs'], ['zm'], { classlabels_int64s: [0, 1, 2] }, 'zip');
+    b.nodes.at(-1)!.domain = 'ai.onnx.ml';
+    for (const o of outputs) b.output(o);
+    const m = b.model(17);
+    m.opsetImport.push({ $typeName: 'onnx.OperatorSetIdProto', domain: 'ai.onnx.ml', version: 1n });
+    return toBinary(ModelProtoSchema, m);
+  }
+
+  it.each([
+    [['label', 'zm'], ['label', 'probs']],
+    // skl2onnx can give the probabilities too: then once.
+    [['probs', 'zm', 'label'], ['probs', 'label']],
+  ])('gives %j as %j, the ZipMap left out and said', async (given, outputs) => {
+    const m = await loadModel(zipmapModel(given));
+    expect(m.graph.outputs).toEqual(outputs);
+    expect(m.graph.nodes.map((n) => n.op)).toEqual(['MatMul', 'Softmax', 'ArgMax']);
+    expect(m.proto.graph!.node.map((n) => n.opType)).not.toContain('ZipMap');
+    expect(m.replacedOutputs).toEqual([expect.objectContaining({ output: 'zm', node: 'zip', op: 'ZipMap', tensor: 'probs' })]);
+    expect(m.simplified.nodesBefore).toBe(4);
+    expect(m.simplified.removedNodes).toContain('zip');
+  });
+
+  it('leaves a model without ZipMap as it is', async () => {
+    expect((await loadModel(chain().bytes())).replacedOutputs).toEqual([]);
+  });
+});

@@ -154,6 +154,7 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
   const warnings: string[] = [
     ...inputBranches(graph).map((b) => `${b.message} (input spec ${b.condition}=${b.shape.join('x')}:1)`),
     ...loaded.shapeMismatches.map((m) => m.message),
+    ...loaded.replacedOutputs.map((m) => m.message),
     ...loaded.emptyTensors.map((m) => m.message),
   ];
   // Resident memory before any session (the thread probe's included): the profile's peak minus

@@ -105,7 +105,7 @@ export async function inspect(opts: ModelOptions & { readonly all?: boolean; rea
   }
   for (const b of info.inputBranches) ctx.progress.note(`warning: ${b.message} (--input ${b.condition}=${b.shape.join('x')}:1)`);
   for (const m of info.shapeMismatches) ctx.progress.note(`warning: ${m.message}`);
-  for (const m of info.emptyTensors) ctx.progress.note(`warning: ${m.message}`);
+  for (const m of [...info.replacedOutputs, ...info.emptyTensors]) ctx.progress.note(`warning: ${m.message}`);
   const data: InspectOutput = { model: displayPath(ctx, file), ...info, memoryEstimate: memoryEstimate(model.graph) };
   const cuts = info.cutPoints;
   const shown = opts.all ? cuts : cuts.filter((c) => c.tensors.length === 1);

@@ -113,7 +113,7 @@ export async function resolveSystem(spec: SystemSpec, opts: ResolveOptions): Pro
   }
   for (const b of inputBranches(graph)) emit({ kind: 'warning', message: `${b.message} (model.input: { ${b.condition}: '${b.shape.join('x')}:1' })` });
   for (const m of model.shapeMismatches) emit({ kind: 'warning', message: m.message });
-  for (const m of model.emptyTensors) emit({ kind: 'warning', message: m.message });
+  for (const m of [...model.replacedOutputs, ...model.emptyTensors]) emit({ kind: 'warning', message: m.message });
 
   const boards: ResolvedBoard[] = [];
   for (const [i, b] of spec.boards.entries()) {

@@ -428,7 +428,7 @@ export async function verifyPlan(
   }
   if (predicted !== null && new Set(boards).size > 1) {
     notes.push(hereBoard === undefined
-      ? `predicted times are for each stage's board (${[...new Set(boards)].join(', ')}); measured ones are all on this machine, so they compare only where the boards are this machine`
+      ? `predicted times are for each stage's board (${[...new Set(boards)].join(', ')}); measured ones are all on this machine, so they compare only where the boards are this machine (with --system, a board profiled here by dnnpart profile prices every stage here too)`
       : `predicted times are for each stage's board (${[...new Set(boards)].join(', ')}); measured ones are all on this machine, so the stages of other boards than ${hereBoard} are held against their prediction on ${hereBoard} (its profile, made here), and this host's pipeline is predicted from those times`);
   }
   if (pipe && split.stages.length * options.threads > cores) {
