@@ -10,6 +10,7 @@ import path from 'node:path';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { ModelProtoSchema, type ModelProto } from 'onnx-buf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildProblem, loadSystem, resolveSystem } from '@dnnpart/report';
 import { run } from './_run.js';
 
 const FLOAT = 1;
@@ -364,6 +365,48 @@ describe('a detector whose NonMaxSuppression picks boxes by the data (its select
     const last = fromBinary(ModelProtoSchema, readFileSync(path.join(dir, 'zipmap-stages', 'stage-1.onnx')));
     expect(last.graph!.output.map((o) => o.name).sort()).toEqual(['label', 'probabilities']);
     expect(last.graph!.node.map((n) => n.opType)).not.toContain('ZipMap');
+  });
+
+  it('a bfloat16 tensor crossing a cut (onnxruntime-node holds none) travels as float32, exactly; a stage with AffineGrid runs in float16', async () => {
+    // conv -> Cast to bfloat16 | Cast back -> relu: the cut sends the bfloat16 tensor.
+    writeFileSync(path.join(dir, 'bf16.onnx'), model([
+      { op: 'Conv', name: 'conv', inputs: ['x', 'w'], outputs: ['c'], attrs: { pads: [1, 1, 1, 1] } },
+      { op: 'Cast', name: 'tobf', inputs: ['c'], outputs: ['cb'], attrs: { to: 16 } },
+      { op: 'Cast', name: 'tof', inputs: ['cb'], outputs: ['cf'], attrs: { to: FLOAT } },
+      { op: 'Relu', name: 'relu', inputs: ['cf'], outputs: ['y'] },
+    ], [f32('w', [8, 3, 3, 3], 0.5)], [['x', FLOAT, [1, 3, 16, 16]]], ['y'], { opset: 17 }));
+    // A spatial transformer: its sampling grid stays float32 in a float16 stage (onnxruntime's AffineGrid fails in float16).
+    writeFileSync(path.join(dir, 'grid.onnx'), model([
+      { op: 'AffineGrid', name: 'affine', inputs: ['theta', 'size'], outputs: ['grid'] },
+      { op: 'GridSample', name: 'sample', inputs: ['x', 'grid'], outputs: ['g'] },
+      { op: 'Conv', name: 'conv', inputs: ['g', 'w'], outputs: ['y'], attrs: { pads: [1, 1, 1, 1] } },
+    ], [{ name: 'theta', type: FLOAT, dims: [1, 2, 3], data: Float32Array.of(1, 0.1, 0, 0, 1, 0.1) }, { name: 'size', type: INT64, dims: [4], data: BigInt64Array.of(1n, 3n, 16n, 16n) }, f32('w', [8, 3, 3, 3], 0.5)],
+    [['x', FLOAT, [1, 3, 16, 16]]], ['y'], { opset: 20, ir: 9 }));
+    const cuts = { bf16: [['conv', 'tobf'], ['tof', 'relu']], grid: [['affine'], ['sample', 'conv']] };
+    for (const [name, [a, b]] of Object.entries(cuts)) {
+      writeFileSync(path.join(dir, `${name}.cut.json`), JSON.stringify({ stages: [{ board: 'here', nodes: a }, { board: 'rpi5', nodes: b }] }));
+      const profile = await run(['profile', `${name}.onnx`, '--board', 'here', '--runs', '3', '--warmup', '1', '--threads', '1', '-o', `${name}.profile.json`, '-q'], { cwd: dir });
+      expect({ name, code: profile.code, stderr: profile.stderr }).toEqual({ name, code: 0, stderr: '' });
+      writeFileSync(path.join(dir, `${name}.system.yaml`), ['version: 1', `name: ${name}`, `model: { file: ${name}.onnx }`, 'boards:', `  - { id: here, profile: ${name}.profile.json }`, '  - { id: rpi5, describe: raspberry-pi-5 }', 'network: ethernet-1000base-t', 'objective: throughput', ''].join('\n'));
+      const verify = await run(['verify', '--plan', `${name}.cut.json`, '--system', `${name}.system.yaml`, '--runs', '2', '--warmup', '1', '--frames', '2', '--no-memory', '--json', '-q'], { cwd: dir });
+      expect({ name, code: verify.code, stderr: verify.stderr }).toEqual({ name, code: 0, stderr: '' });
+      for (const precision of ['int8', 'fp16']) {
+        const acc = await run(['accuracy', '--model', `${name}.onnx`, '--plan', `${name}.cut.json`, '--stage-precision', precision, '--samples', '2', '--json', '-q'], { cwd: dir });
+        expect({ name, precision, code: acc.code, stderr: acc.stderr }).toEqual({ name, precision, code: 0, stderr: '' });
+        expect((JSON.parse(acc.stdout) as { cosine: number }).cosine).toBeGreaterThan(0.99);
+      }
+    }
+    // The stage that makes the bfloat16 tensor sends it as float32; the next casts it back.
+    expect((await run(['split', 'bf16.onnx', '--plan', 'bf16.cut.json', '-o', 'bf16-stages', '-q'], { cwd: dir })).code).toBe(0);
+    const elem = (v: { type?: { value: { value?: unknown } } }) => (v.type!.value.value as { elemType: number }).elemType;
+    const [s0, s1] = [0, 1].map((k) => fromBinary(ModelProtoSchema, readFileSync(path.join(dir, 'bf16-stages', `stage-${k}.onnx`))).graph!);
+    expect(s0!.output.map((o) => [o.name, elem(o)])).toEqual([['cb', FLOAT]]);
+    expect(s1!.input.map((i) => [i.name, elem(i)])).toEqual([['cb', FLOAT]]);
+    expect(s1!.node.map((n) => n.opType)).toEqual(['Cast', 'Cast', 'Relu']);
+    // Plans count what crosses: float32's 4 bytes an element, not bfloat16's 2.
+    const { problem } = buildProblem(await resolveSystem(loadSystem(path.join(dir, 'bf16.system.yaml')), { workDir: path.join(dir, 'bf16-work') }));
+    expect(problem.tensors.find((t) => t.id === 'cb')!.bytes).toBe(8 * 16 * 16 * 4);
+    expect(problem.tensors.find((t) => t.id === 'c')!.bytes).toBe(8 * 16 * 16 * 4);
   });
 
   it('NonZero: an int8 stage that selects another number of elements is left out of the comparison, and said so', async () => {

@@ -42,7 +42,7 @@ export async function calibrate(model: LoadedModel, feeds: readonly Feeds[], opt
   for (const n of names) if (!outputs.has(n)) m.graph!.output.push(create(ValueInfoProtoSchema, { name: n }));
   let session: ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(encodeModel(m), { graphOptimizationLevel: 'disabled' });
+    session = await ort.InferenceSession.create(encodeModel(m), { graphOptimizationLevel: 'disabled', logSeverityLevel: 4 });
   } catch (e) {
     throw new AccuracyError('ACCURACY_RUN_FAILED', `${model.graph.name} (calibration): onnxruntime cannot load it: ${runtimeMessage(e)}`, { cause: e });
   }

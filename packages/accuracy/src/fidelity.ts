@@ -11,6 +11,7 @@ import { quantizeInt8 } from './quantize.js';
 import { convertFp16 } from './fp16.js';
 import { roundTrip, type TransferEncoding } from './transfer.js';
 import { generatedInputs, type Feeds } from './inputs.js';
+import { node } from './_onnx.js';
 
 /** The arithmetic a stage runs in. */
 export type Precision = 'fp32' | 'fp16' | 'int8';
@@ -99,7 +100,7 @@ async function session(bytes: Uint8Array, label: string): Promise<ort.InferenceS
   try {
     // No graph optimisation: its QDQ rewrites (bias quantization, fusions) would change what is
     // measured, and at old opsets they insert ops the opset lacks.
-    return await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'disabled' });
+    return await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'disabled', logSeverityLevel: 4 });
   } catch (e) {
     throw new AccuracyError('ACCURACY_RUN_FAILED', `${label}: onnxruntime cannot load it: ${runtimeMessage(e)}`, { cause: e });
   }
@@ -162,10 +163,15 @@ export async function evaluatePlan(model: LoadedModel, options: EvaluateOptions)
     return s.bytes;
   });
 
-  // The reference: the full model with the crossing tensors as extra outputs.
+  // The reference: the full model with the crossing tensors as extra outputs. A bfloat16 one crosses
+  // as float32 (splitModel casts it: onnxruntime-node holds no bfloat16), so the reference casts it too.
   const ref = clone(ModelProtoSchema, model.proto);
   const outs = new Set(ref.graph!.output.map((o) => o.name));
-  for (const x of crossing) if (!outs.has(x)) ref.graph!.output.push(create(ValueInfoProtoSchema, { name: x }));
+  const asFloat = (x: string) => (graph.tensors.get(x)?.dtype === 'bfloat16' && !outs.has(x) ? `${x}/float32` : x);
+  for (const x of crossing) {
+    if (asFloat(x) !== x) ref.graph!.node.push(node('Cast', `dnnpart_cast:${asFloat(x)}`, [x], [asFloat(x)], { to: 1 }));
+    if (!outs.has(x)) ref.graph!.output.push(create(ValueInfoProtoSchema, { name: asFloat(x) }));
+  }
   const refSession = await session(encodeModel(ref), `${graph.name} (full precision)`);
   const stageSessions: ort.InferenceSession[] = [];
   const exactSessions: (ort.InferenceSession | null)[] = [];
@@ -199,7 +205,9 @@ export async function evaluatePlan(model: LoadedModel, options: EvaluateOptions)
     for (let i = 0; i < inputs.length; i++) {
       progress('running the reference and the plan', i, inputs.length);
       const feeds = inputs[i]!;
-      const refOut = await runOnce(refSession, feeds, [...new Set([...outputs, ...crossing])], `${graph.name} (full precision)`);
+      const fetched = await runOnce(refSession, feeds, [...new Set([...outputs, ...crossing].map(asFloat))], `${graph.name} (full precision)`);
+      const refOut: Record<string, ort.Tensor> = { ...fetched };
+      for (const x of crossing) refOut[x] = fetched[asFloat(x)]!;
       if (i === 0) firstStageInputs = split.stages.map((s) => Object.fromEntries(s.inputs.map((x) => [x, refOut[x] ?? feeds[x]!])));
       // The plan: stages in order; what a later stage reads of an earlier one is the decoded transfer.
       const received: Record<string, ort.Tensor> = { ...feeds };
@@ -325,7 +333,7 @@ export async function evaluatePlan(model: LoadedModel, options: EvaluateOptions)
 async function timeModel(bytes: Uint8Array, feeds: Record<string, ort.Tensor>, t: NonNullable<EvaluateOptions['time']>, label: string): Promise<number> {
   let s: ort.InferenceSession;
   try {
-    s = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', ...(t.threads ? { intraOpNumThreads: t.threads } : {}) });
+    s = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', logSeverityLevel: 4, ...(t.threads ? { intraOpNumThreads: t.threads } : {}) });
   } catch (e) {
     throw new AccuracyError('ACCURACY_RUN_FAILED', `${label}: onnxruntime cannot load it for timing: ${runtimeMessage(e)}`, { cause: e });
   }

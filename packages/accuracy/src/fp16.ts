@@ -12,7 +12,7 @@ import { halfTensor, node, readFloats, renameSubgraphReads, subgraphReads, T_FLO
 
 /** Ops kept in float32: their float inputs are index/range data or they lose too much in float16. */
 const KEEP_FP32 = new Set([
-  'Resize', 'Upsample', 'Range', 'CumSum', 'TopK', 'NonMaxSuppression', 'RoiAlign', 'RandomUniformLike',
+  'Resize', 'Upsample', 'Range', 'CumSum', 'TopK', 'NonMaxSuppression', 'RoiAlign', 'AffineGrid', 'RandomUniformLike',
   'RandomNormalLike', 'ConstantOfShape', 'Shape', 'Size',
   // Quantization ops whose float inputs or outputs are float32 only in every opset (scales, or the
   // tensor DynamicQuantizeLinear quantizes). MatMulInteger and ConvInteger read no floats at all.
@@ -191,7 +191,9 @@ export function convertFp16(proto: ModelProto, graph: Graph): Fp16Model {
       const a = q.attribute.find((x) => x.name === 'value' && x.t?.dataType === T_FLOAT);
       if (a?.t) a.t = halfTensor(a.t.name, a.t.dims.map(Number), halfBits(readFloats(a.t), n.name));
     }
-    if (n.opType === 'Cast' && intAttrValue(n, 'to') === T_FLOAT) setIntAttr(q, 'to', T_FLOAT16);
+    // A Cast to float32 makes float16 instead, unless the model's float32 is not a float tensor of the
+    // graph's: a bfloat16 tensor a stage sends on as float32 (splitModel's cast) leaves as float32.
+    if (n.opType === 'Cast' && intAttrValue(n, 'to') === T_FLOAT && isFloat(n.output[0] ?? '')) setIntAttr(q, 'to', T_FLOAT16);
     q.output = n.output.map((y) => (isFloat(y) && graphOutputs.has(y) ? `${y}__fp16` : y));
     nodes.push(q);
     n.output.forEach((y, i) => {

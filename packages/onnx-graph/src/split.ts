@@ -183,14 +183,16 @@ export function splitModel(model: LoadedModel, spec: SplitSpec): SplitResult {
       }
     }
     const t = (name: string) => graph.tensors.get(name)!;
+    const stageNodes = nodes.map((n) => clone(NodeProtoSchema, protoNode.get(n.name)!));
+    const carried = carryBfloat16(stageNodes, nodes, inputs, outputs.filter((o) => { const p = t(o).producer; return p !== null && stageOf[index.get(p)!] === k; }), t);
     const g = create(GraphProtoSchema, {
       name: `${graph.name}_stage${k}`,
-      node: nodes.map((n) => clone(NodeProtoSchema, protoNode.get(n.name)!)),
+      node: [...carried.before, ...stageNodes, ...carried.after],
       // Shared, not copied: weights can be hundreds of MB. Treat stage protos as read-only.
       initializer: inits.map((name) => initializer.get(name)!),
-      input: [...inputs.map((x) => valueInfo(t(x))), ...(proto.irVersion < 4n ? inits.map((x) => valueInfo(t(x))) : [])],
-      output: outputs.map((x) => valueInfo(t(x))),
-      valueInfo: inner.map((x) => valueInfo(t(x))),
+      input: [...inputs.map((x) => valueInfo(carried.edge(t(x)))), ...(proto.irVersion < 4n ? inits.map((x) => valueInfo(t(x))) : [])],
+      output: outputs.map((x) => valueInfo(carried.edge(t(x)))),
+      valueInfo: [...inner.map((x) => valueInfo(t(x))), ...carried.inner],
     });
     const m = create(ModelProtoSchema, {
       irVersion: proto.irVersion,
@@ -209,6 +211,46 @@ export function splitModel(model: LoadedModel, spec: SplitSpec): SplitResult {
   return {
     stages,
     manifest: { stages: stages.map((s) => ({ file: s.file, inputs: s.inputs, outputs: s.outputs, nodes: s.nodes })) },
+  };
+}
+
+/** Suffix of a bfloat16 tensor's name inside a stage that receives or sends it as float32. */
+const BF16_SUFFIX = '/bfloat16';
+
+/**
+ * onnxruntime-node holds no bfloat16 tensor (it can neither feed nor hand back one), so a bfloat16
+ * tensor crosses between stages as float32, which holds every bfloat16 value exactly: the stage that
+ * makes it casts it up (its node writes `<name>/bfloat16`), the stage that reads it casts it back.
+ * Renames in `stageNodes` (the stage's cloned nodes); returns the Casts to put before and after them,
+ * the value_info of the renamed tensors, and the stage edge's type of each tensor. A tensor that a
+ * subgraph of the stage reads by its name stays bfloat16 (onnxruntime then names it when it refuses).
+ */
+function carryBfloat16(
+  stageNodes: NodeProto[],
+  nodes: readonly GraphNode[],
+  inputs: readonly string[],
+  made: readonly string[],
+  t: (name: string) => GraphTensor,
+): { before: NodeProto[]; after: NodeProto[]; inner: ValueInfoProto[]; edge: (x: GraphTensor) => GraphTensor } {
+  const implicit = new Set(nodes.flatMap((n, i) => reads(n).filter((x) => !stageNodes[i]!.input.includes(x))));
+  const bf16 = (x: string) => t(x).dtype === 'bfloat16' && !implicit.has(x);
+  const inBf16 = inputs.filter(bf16);
+  const outBf16 = made.filter(bf16);
+  const crossing = new Set([...inBf16, ...outBf16]);
+  if (crossing.size === 0) return { before: [], after: [], inner: [], edge: (x) => x };
+  const inside = (x: string) => (crossing.has(x) ? `${x}${BF16_SUFFIX}` : x);
+  for (const n of stageNodes) {
+    n.input = n.input.map(inside);
+    n.output = n.output.map(inside);
+  }
+  const cast = (from: string, to: string, type: number) => create(NodeProtoSchema, {
+    opType: 'Cast', name: `dnnpart_cast:${to}`, input: [from], output: [to], attribute: [{ name: 'to', type: 2, i: BigInt(type) }],
+  });
+  return {
+    before: inBf16.map((x) => cast(x, inside(x), 16)),
+    after: outBf16.map((x) => cast(inside(x), x, 1)),
+    inner: [...crossing].map((x) => valueInfo({ ...t(x), name: inside(x) })),
+    edge: (x) => (crossing.has(x.name) ? { ...x, dtype: 'float32' } : x),
   };
 }
 

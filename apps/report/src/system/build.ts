@@ -118,8 +118,9 @@ function problemTensors(graph: Graph, transfer: NonNullable<ResolvedSystem['spec
     const modelOutput = t.isGraphOutput && !t.isGraphInput && t.producer !== null;
     if (t.isInitializer || (t.consumers.length === 0 && !modelOutput)) continue;
     if (!t.isGraphInput && t.producer === null) continue;
-    // Float tensors travel in the system's encoding (fp16 half, int8 a quarter plus scale and zero point).
-    const bytes = t.dtype === 'float32' ? encodedBytes(t.bytes / 4, transfer) : t.bytes;
+    // Float tensors travel in the system's encoding (fp16 half, int8 a quarter plus scale and zero
+    // point); bfloat16 ones as float32 (onnxruntime-node holds no bfloat16: splitModel casts them).
+    const bytes = t.dtype === 'float32' ? encodedBytes(t.bytes / 4, transfer) : t.dtype === 'bfloat16' ? t.bytes * 2 : t.bytes;
     out.push({ id: t.name, producer: t.isGraphInput ? null : t.producer, consumers: [...new Set(t.consumers)], bytes, ...(modelOutput ? { modelOutput: true } : {}) });
   }
   return out;
