@@ -23,6 +23,7 @@ const FORMS = {
   opset23: {}, einsum: {}, gqa: { past_key: '1x2x5x8', past_value: '1x2x5x8', seqlens_k: '1:7', total_sequence_length: ':8' },
   genai: { past_key: '1x2x5x16', past_value: '1x2x5x16', seqlens_k: '1:7', total_sequence_length: ':8' },
   extdata: {}, loop: {}, scan: {}, batch4: {}, nms: {},
+  bf16: {}, gridsample: {}, roialign: {}, trilu: {}, groupnorm: {}, topk: {}, strlabel: {}, zipmap: {},
 };
 
 function dnnpart(argv) {
@@ -31,8 +32,11 @@ function dnnpart(argv) {
 }
 
 console.log(`# exported forms through the CLI: ${new Date().toISOString()}, ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-console.log('| form | inspect | profile | solve | split | verify | accuracy int8 | report | refusal |');
-console.log('|---|---|---|---|---|---|---|---|---|');
+// --cuts: besides the solver's plan, every two-stage cut of the node order through verify and the
+// int8 and fp16 accuracy runs (what a plan may cut, whichever the solver picks for this board pair).
+const cuts = args.includes('--cuts');
+console.log(`| form | inspect | profile | solve | split | verify | accuracy int8 | report | refusal |${cuts ? ' cuts: positions, failed (verify/int8/fp16) | first failure |' : ''}`);
+console.log(`|---|---|---|---|---|---|---|---|---|${cuts ? '---|---|' : ''}`);
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : null;
 for (const [name, inputs] of Object.entries(FORMS)) {
   if (only && !only.includes(name)) continue;
@@ -53,6 +57,25 @@ for (const [name, inputs] of Object.entries(FORMS)) {
   steps.push(dnnpart(['accuracy', '--model', file, '--plan', `${name}/plan.json`, ...ia, '--stage-precision', 'int8', '--samples', '8']));
   steps.push(dnnpart(['report', '--system', `${name}/system.yaml`, '-o', `${name}/report`]));
   const refusal = steps.find((s) => s.code !== 0)?.err.replace(/\|/g, '\\|') ?? '';
-  console.log(`| ${name} | ${steps.map((s) => `${s.code}${s.stack ? ' !STACK' : ''}`).join(' | ')} | ${refusal} |`);
+  const extra = [];
+  if (cuts && steps[0].code === 0) {
+    const layers = JSON.parse(dnnpart(['inspect', file, ...ia, '--json']).stdout).layers.map((l) => l.name);
+    const failed = [0, 0, 0];
+    let first = '';
+    for (let k = 1; k < layers.length; k++) {
+      writeFileSync(join(dir, `cut${k}.json`), JSON.stringify({ stages: [{ board: 'here', nodes: layers.slice(0, k) }, { board: 'rpi5', nodes: layers.slice(k) }] }));
+      const runs = [
+        dnnpart(['verify', '--plan', `${name}/cut${k}.json`, '--system', `${name}/system.yaml`, '--runs', '1', '--warmup', '0', '--frames', '1', '--no-memory']),
+        ...['int8', 'fp16'].map((p) => dnnpart(['accuracy', '--model', file, '--plan', `${name}/cut${k}.json`, ...ia, '--stage-precision', p, '--samples', '2'])),
+      ];
+      runs.forEach((r, i) => {
+        if (r.code === 0) return;
+        failed[i]++;
+        if (!first) first = `cut ${k} ${['verify', 'int8', 'fp16'][i]}: ${r.code}${r.stack ? ' !STACK' : ''} ${r.err.replace(/\|/g, '\\|').slice(0, 160)}`;
+      });
+    }
+    extra.push(`${layers.length - 1}, ${failed.join('/')}`, first);
+  } else if (cuts) extra.push('-', '');
+  console.log(`| ${name} | ${steps.map((s) => `${s.code}${s.stack ? ' !STACK' : ''}`).join(' | ')} | ${refusal} |${extra.map((x) => ` ${x} |`).join('')}`);
 }
 console.log(`# load average after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);

@@ -274,4 +274,57 @@ nodes = [h.make_node('Conv', ['x', 'w1'], ['c1'], name='conv1', pads=[1, 1, 1, 1
 g = h.make_graph(nodes, 'nms', [V('x', T.FLOAT, [1, 3, 64, 64])], [V('dets', T.FLOAT, ['n', 4])], inits)
 m = h.make_model(g, opset_imports=[h.make_opsetid('', 17)], producer_name='adv'); m.ir_version = 8
 onnx.save(m, os.path.join(OUT, 'nms.onnx'))
+# Fourth set: what broke at some cut before (bfloat16 between stages, AffineGrid in float16) and newer
+# ops: GridSample, RoiAlign, Trilu masks with Gelu (opset 20), GroupNormalization with Mish and
+# DepthToSpace (opset 21), TopK/CumSum/Range/Mod, a string output (LabelEncoder), skl2onnx's ZipMap.
+r = np.random.default_rng(3)
+def save4(name, nodes, inputs, outputs, inits=(), opset=17, ir=8, domains=()):
+    m = model(name, nodes, inputs, outputs, inits, opset=opset, ir=ir, domains=domains)
+    onnx.save(m, os.path.join(OUT, f'{name}.onnx'))
+save = save4
+x = V('x', T.FLOAT, [1, 3, 16, 16])
+save('bf16', [h.make_node('Conv', ['x', 'w'], ['c'], name='conv', pads=[1,1,1,1]), h.make_node('Cast', ['c'], ['cb'], name='tobf', to=T.BFLOAT16),
+              h.make_node('Cast', ['cb'], ['cf'], name='tof', to=T.FLOAT), h.make_node('Relu', ['cf'], ['out'], name='relu')], [x], [V('out', T.FLOAT, None)], [W('w', 8, 3, 3, 3)])
+save('gridsample', [h.make_node('AffineGrid', ['theta', 'size'], ['grid'], name='affine', align_corners=0), h.make_node('GridSample', ['x', 'grid'], ['g'], name='gs', mode='linear'),
+                    h.make_node('Conv', ['g', 'w'], ['out'], name='conv', pads=[1,1,1,1])], [x], [V('out', T.FLOAT, None)],
+     [nh.from_array(np.array([[[1, 0.1, 0], [0, 1, 0.1]]], np.float32), 'theta'), nh.from_array(np.array([1, 3, 16, 16], np.int64), 'size'), W('w', 8, 3, 3, 3)], opset=20, ir=9)
+save('roialign', [h.make_node('Conv', ['x', 'w'], ['f'], name='conv', pads=[1,1,1,1]), h.make_node('RoiAlign', ['f', 'rois', 'bi'], ['r'], name='roi', output_height=4, output_width=4, sampling_ratio=2, spatial_scale=1.0),
+                  h.make_node('Flatten', ['r'], ['fl'], name='flat'), h.make_node('Gemm', ['fl', 'fc'], ['out'], name='fc', transB=1)], [x], [V('out', T.FLOAT, None)],
+     [W('w', 8, 3, 3, 3), nh.from_array(np.array([[0, 0, 8, 8], [4, 4, 15, 15], [2, 2, 10, 12]], np.float32), 'rois'), nh.from_array(np.array([0, 0, 0], np.int64), 'bi'), W('fc', 5, 128)], opset=16)
+S, D = 8, 16
+xs = V('x', T.FLOAT, [1, S, D])
+save('trilu', [h.make_node('LayerNormalization', ['x', 'g', 'b'], ['n'], name='ln', axis=-1), h.make_node('MatMul', ['n', 'wq'], ['q'], name='q'), h.make_node('MatMul', ['n', 'wk'], ['k'], name='k'),
+               h.make_node('Transpose', ['k'], ['kt'], name='kt', perm=[0, 2, 1]), h.make_node('MatMul', ['q', 'kt'], ['s'], name='qk'),
+               h.make_node('Trilu', ['ones'], ['mask'], name='tril', upper=0), h.make_node('Cast', ['mask'], ['mb'], name='mb', to=T.BOOL),
+               h.make_node('Where', ['mb', 's', 'neg'], ['sm'], name='where'), h.make_node('Softmax', ['sm'], ['p'], name='softmax', axis=-1),
+               h.make_node('MatMul', ['p', 'n'], ['c'], name='pv'), h.make_node('Gelu', ['c'], ['out'], name='gelu', approximate='tanh')],
+     [xs], [V('out', T.FLOAT, None)], [nh.from_array(np.ones(D, np.float32), 'g'), nh.from_array(np.zeros(D, np.float32), 'b'), W('wq', D, D), W('wk', D, D),
+                                       nh.from_array(np.ones((S, S), np.float32), 'ones'), nh.from_array(np.array(-1e9, np.float32), 'neg')], opset=20, ir=9)
+save('groupnorm', [h.make_node('Conv', ['x', 'w'], ['c'], name='conv', pads=[1,1,1,1]), h.make_node('GroupNormalization', ['c', 'gs', 'gb'], ['gn'], name='gn', num_groups=4),
+                   h.make_node('Mish', ['gn'], ['m'], name='mish'), h.make_node('Pad', ['m', 'pads'], ['pm'], name='pad', mode='reflect'),
+                   h.make_node('Conv', ['pm', 'w2'], ['c2'], name='conv2'), h.make_node('DepthToSpace', ['c2'], ['out'], name='d2s', blocksize=2, mode='CRD')],
+     [x], [V('out', T.FLOAT, None)], [W('w', 8, 3, 3, 3), nh.from_array(np.ones(8, np.float32), 'gs'), nh.from_array(np.zeros(8, np.float32), 'gb'),
+                                      nh.from_array(np.array([0, 0, 1, 1, 0, 0, 1, 1], np.int64), 'pads'), W('w2', 12, 8, 3, 3)], opset=21, ir=10)
+save('topk', [h.make_node('Conv', ['x', 'w'], ['c'], name='conv', pads=[1,1,1,1]), h.make_node('ReduceMean', ['c', 'ax'], ['m'], name='mean', keepdims=0),
+              h.make_node('TopK', ['m', 'k'], ['vals', 'idx'], name='topk', axis=-1), h.make_node('CumSum', ['vals', 'a1'], ['cs'], name='cumsum'),
+              h.make_node('Range', ['r0', 'r1', 'r2'], ['rg'], name='range'), h.make_node('Cast', ['rg'], ['rgf'], name='rgf', to=T.FLOAT),
+              h.make_node('Mul', ['cs', 'rgf'], ['out'], name='mul'), h.make_node('Mod', ['idx', 'three'], ['out2'], name='mod')],
+     [x], [V('out', T.FLOAT, None), V('out2', T.INT64, None)], [W('w', 8, 3, 3, 3), nh.from_array(np.array([2, 3], np.int64), 'ax'), nh.from_array(np.array([4], np.int64), 'k'),
+                                      nh.from_array(np.array(1, np.int64), 'a1'), nh.from_array(np.array(0, np.int64), 'r0'), nh.from_array(np.array(4, np.int64), 'r1'), nh.from_array(np.array(1, np.int64), 'r2'),
+                                      nh.from_array(np.array(3, np.int64), 'three')], opset=18, ir=8)
+save('strlabel', [h.make_node('Conv', ['x', 'w'], ['c'], name='conv', pads=[1,1,1,1]), h.make_node('GlobalAveragePool', ['c'], ['g'], name='gap'), h.make_node('Flatten', ['g'], ['f'], name='flat'),
+                  h.make_node('ArgMax', ['f'], ['i'], name='argmax', axis=1, keepdims=0),
+                  h.make_node('LabelEncoder', ['i'], ['name'], name='labels', domain='ai.onnx.ml', keys_int64s=list(range(8)), values_strings=[f'class{j}' for j in range(8)], default_string='?')],
+     [x], [V('name', T.STRING, None), V('f', T.FLOAT, None)], [W('w', 8, 3, 3, 3)], opset=17, domains=[('ai.onnx.ml', 2)])
+
+def map_type(k, v):
+    t = onnx.TypeProto(); t.map_type.key_type = k; t.map_type.value_type.CopyFrom(v); return t
+zm = onnx.ValueInfoProto(); zm.name = 'output_probability'
+zm.type.CopyFrom(h.make_sequence_type_proto(map_type(T.INT64, h.make_tensor_type_proto(T.FLOAT, []))))
+save('zipmap', [h.make_node('Scaler', ['x'], ['xs'], name='scaler', domain='ai.onnx.ml', offset=[0.5] * 4, scale=[2.0] * 4),
+                h.make_node('LinearClassifier', ['xs'], ['label', 'probs'], name='linear', domain='ai.onnx.ml', classlabels_ints=[0, 1, 2],
+                            coefficients=[float(v) for v in r.standard_normal(12)], intercepts=[0.1, 0.2, 0.3], post_transform='SOFTMAX'),
+                h.make_node('Normalizer', ['probs'], ['probs_n'], name='normalizer', domain='ai.onnx.ml', norm='L1'),
+                h.make_node('ZipMap', ['probs_n'], ['output_probability'], name='zipmap', domain='ai.onnx.ml', classlabels_int64s=[0, 1, 2])],
+     [V('x', T.FLOAT, [1, 4])], [V('label', T.INT64, [1]), zm], [], opset=17, domains=[('ai.onnx.ml', 1)])
 print(f'written to {OUT}')
