@@ -146,6 +146,8 @@ describe('verify', () => {
     expect(h.periodMs).toBeCloseTo(sim.periodMs, 12);
     expect(h.effectiveCores).toBeCloseTo(sim.busyCores, 12);
     expect(h.predictedFps).toBeCloseTo(1000 / sim.periodMs, 9);
+    expect(h.latencyMs).toBeCloseTo(sim.latencyMs, 12);
+    expect(h.latencyError).toBeCloseTo(sim.latencyMs / v.pipeline!.measuredLatencyMs - 1, 9);
     // The same model on the measured stage times: the sharing model's own error.
     const fromMeasured = hostPipelinePeriodMs(v.stages.map((s) => s.measuredMs), handoff, [1, 1], cal.cores, h.efficiency);
     expect(h.fromMeasuredStages!.periodMs).toBeCloseTo(fromMeasured.periodMs, 12);
@@ -531,6 +533,16 @@ describe('the pipeline predicted for this host', () => {
     expect(p.concurrency).toBeCloseTo(6 / 5, 9);
     // A deeper queue does not change a period set by the slowest stage.
     expect(hostPipelinePeriodMs([1, 5], [0, 0], [1, 1], 2, 1, 3).periodMs).toBeCloseTo(5, 9);
+  });
+
+  it('predicts a saturated pipeline\'s latency with the waits in its full queues', () => {
+    // Stage 1 (5 ms) sets the pace: a frame waits a period in the first queue, runs 1 ms and holds
+    // its frame the rest of a period, waits a period in the second queue, and runs 5 ms: 4 periods.
+    expect(hostPipelinePeriodMs([1, 5], [0, 0], [1, 1], 2, 1).latencyMs).toBeCloseTo(20, 9);
+    // The slow stage first: a period in the first queue, then 5 + 1 ms.
+    expect(hostPipelinePeriodMs([5, 1], [0, 0], [1, 1], 2, 1).latencyMs).toBeCloseTo(11, 9);
+    // Queues of three: eight frames in the pipeline (three queued and one held or running per stage), one out every 5 ms.
+    expect(hostPipelinePeriodMs([1, 5], [0, 0], [1, 1], 2, 1, 3).latencyMs).toBeCloseTo(40, 9);
   });
 
   it.each([

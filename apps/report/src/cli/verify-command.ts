@@ -277,7 +277,7 @@ export function formatVerify(r: VerifyResult, opts: Pick<VerifyCommandOptions, '
       ...(r.pipeline ? pipelineRows(r.pipeline, r.stages.length) : []),
     ]),
   ];
-  if (r.pipeline) lines.push(`(pipeline latency includes queueing; its prediction is the stages' sum)`);
+  if (r.pipeline) lines.push(r.pipeline.host ? `(the pipeline is kept full, so a frame's measured latency includes its waits in full queues: the stages' sum leaves them out, this host's simulation counts them)` : `(pipeline latency includes queueing; its prediction is the stages' sum)`);
   if (r.pipeline?.runs) lines.push(`pipeline runs: ${r.pipeline.runs.map((x) => fixed(x.fps)).join(', ')} FPS; measured is their median, spread ${pct(r.pipeline.spread ?? null).replace('+', '')} of it`);
   if (r.reference) {
     const f = r.reference;
@@ -301,7 +301,9 @@ function pipelineRows(p: NonNullable<VerifyResult['pipeline']>, k: number): stri
   if (p.planFps !== undefined) rows.push([`${label}: FPS, plan (a board per stage)`, fixed(p.planFps), fixed(p.measuredFps), pct(p.planFpsError ?? null)]);
   if (p.host) rows.push([`${label}: FPS, this host (calibrated)`, fixed(p.host.predictedFps), fixed(p.measuredFps), pct(p.host.fpsError)]);
   if (rows.length === 0) rows.push([`${label}: FPS`, fixed(p.predictedFps), fixed(p.measuredFps), pct(p.fpsError)]);
-  rows.push([`${label}: latency ms`, fixed(p.predictedLatencyMs), fixed(p.measuredLatencyMs), pct(p.latencyError)]);
+  rows.push([`${label}: latency ms, the stages' sum`, fixed(p.predictedLatencyMs), fixed(p.measuredLatencyMs), pct(p.latencyError)]);
+  // Saturated, a frame also waits in every full queue: this host's simulation counts those waits.
+  if (p.host?.latencyMs !== undefined) rows.push([`${label}: latency ms, this host (queueing incl.)`, fixed(p.host.latencyMs), fixed(p.measuredLatencyMs), pct(p.host.latencyError ?? null)]);
   return rows;
 }
 

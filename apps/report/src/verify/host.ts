@@ -119,6 +119,12 @@ export interface HostPeriod {
   readonly busyCores: number;
   /** periodMs / the slowest stage alone: how much sharing the cores stretches the pipeline. */
   readonly slowdown: number;
+  /**
+   * Median time from a frame's injection (the main thread hands a frame to the first queue as soon
+   * as it has room, as verify's pipeline does) to its leaving the last stage, in the steady state:
+   * its stages' times plus the waits in full queues that a saturated pipeline builds up.
+   */
+  readonly latencyMs: number;
 }
 
 /**
@@ -182,7 +188,7 @@ export function hostPipelinePeriodMs(
   if (!(efficiency > 0)) throw new VerifyError('VERIFY_BAD_OPTIONS', `host prediction: the efficiency must be > 0, got ${efficiency}`);
   const alone = stageMs.map((t, i) => t + handoff[i]!);
   const slowest = Math.max(...alone);
-  if (!(slowest > 0)) return { periodMs: 0, stageMs: alone, concurrency: 0, busyCores: 0, slowdown: 1 };
+  if (!(slowest > 0)) return { periodMs: 0, stageMs: alone, concurrency: 0, busyCores: 0, slowdown: 1, latencyMs: 0 };
   const work = alone.map((t, i) => t * parallelism[i]!);
   const busy = alone.map(() => false);
   const holding = alone.map(() => false);
@@ -191,6 +197,8 @@ export function hostPipelinePeriodMs(
   const frames = Math.max(60, 20 * S);
   const from = frames >> 1; // steady state: the second half of the frames
   const done: number[] = [];
+  // When each frame entered the first queue (frames leave in the order they came).
+  const injected: number[] = new Array<number>(queue).fill(0);
   let t = 0;
   let runningTime = 0;
   let coreTime = 0;
@@ -208,7 +216,10 @@ export function hostPipelinePeriodMs(
         }
         if (!busy[i] && !holding[i] && waiting[i]! > 0) {
           waiting[i]!--;
-          if (i === 0) waiting[0]!++; // the main thread refills the first queue at once
+          if (i === 0) {
+            waiting[0]!++; // the main thread refills the first queue at once
+            injected.push(t);
+          }
           busy[i] = true;
           left[i] = work[i]!;
           changed = true;
@@ -238,7 +249,11 @@ export function hostPipelinePeriodMs(
   }
   const span = done[frames - 1]! - done[from]!;
   const periodMs = span / (frames - 1 - from);
-  return { periodMs, stageMs: alone, concurrency: span > 0 ? runningTime / span : 0, busyCores: span > 0 ? coreTime / span : 0, slowdown: periodMs / slowest };
+  const latencies = done.slice(from).map((at, j) => at - injected[from + j]!).sort((a, b) => a - b);
+  return {
+    periodMs, stageMs: alone, concurrency: span > 0 ? runningTime / span : 0, busyCores: span > 0 ? coreTime / span : 0, slowdown: periodMs / slowest,
+    latencyMs: latencies[latencies.length >> 1]!,
+  };
 }
 
 /**

@@ -177,6 +177,12 @@ export interface HostPrediction {
   readonly fpsError: number;
   /** predicted / the measured median-gap FPS - 1. */
   readonly fpsErrorMedian: number;
+  /**
+   * Median latency of a frame in the simulated pipeline, queueing included (verify's pipeline keeps
+   * it saturated: a frame waits in every full queue), and its error against the measured median.
+   */
+  readonly latencyMs: number;
+  readonly latencyError?: number;
   /** Time-averaged number of stages running at once in the simulated pipeline, and how much sharing the cores stretches its slowest stage. */
   readonly concurrency: number;
   readonly slowdown: number;
@@ -499,7 +505,7 @@ export async function verifyPlan(
       handoff, measuredMedianFps: pipe.medianFps, planFps, planFpsError: rel(planFps, pipe.fps),
       ...(predicted !== null && host ? {
         host: hostPrediction(local!.map((x) => x.computeMs), handoffBytes(model, split.stages, feeds), host, {
-          fps: pipe.fps, medianFps: pipe.medianFps, queue: options.queue ?? 1, stageMs: vStages.map((x) => x.measuredMs),
+          fps: pipe.fps, medianFps: pipe.medianFps, latencyMs: lat, queue: options.queue ?? 1, stageMs: vStages.map((x) => x.measuredMs),
           ...(ref ? { speedRatio: local!.map((_, i) => (elsewhere(i) ? hereScale : scale(i)) ?? 1) } : {}),
           ...(single ? { speedups: vStages.map((x) => x.singleThreadMs! / x.measuredMs) } : {}),
         }),
@@ -574,6 +580,8 @@ export interface HostMeasured {
   readonly fps: number;
   /** 1000 / the median gap between frames (default: fps). */
   readonly medianFps?: number;
+  /** The measured median latency of a frame through the pipeline (queueing included). */
+  readonly latencyMs?: number;
   readonly queue?: number;
   /** The stages' measured back-to-back medians, for fromMeasuredStages. */
   readonly stageMs?: readonly number[];
@@ -608,7 +616,9 @@ export function hostPrediction(
   const fromMeasuredStages = measuredStageMs ? simulate(measuredStageMs) : undefined;
   const scaled = speedRatio !== undefined ? simulate(stageMs.map((t, i) => t * (speedRatio[i] ?? 1))) : undefined;
   return {
-    predictedFps, periodMs: p.periodMs, fpsError: predictedFps / measuredFps - 1, fpsErrorMedian: predictedFps / measuredMedianFps - 1, concurrency: p.concurrency, slowdown: p.slowdown,
+    predictedFps, periodMs: p.periodMs, fpsError: predictedFps / measuredFps - 1, fpsErrorMedian: predictedFps / measuredMedianFps - 1,
+    latencyMs: p.latencyMs, ...(measured.latencyMs !== undefined && measured.latencyMs > 0 ? { latencyError: p.latencyMs / measured.latencyMs - 1 } : {}),
+    concurrency: p.concurrency, slowdown: p.slowdown,
     stages: stageMs.map((t, i) => ({
       predictedMs: t, parallelism: parallelism[i]!, handoffBytes: bytes[i]!, handoffMs: h[i]!,
       ...(measured.speedups?.[i] !== undefined ? { speedup: measured.speedups[i]! } : {}),
