@@ -61,6 +61,42 @@ const REDUCE = /^Reduce/;
 // Recurrent layers and their gate count.
 const RECURRENT: Record<string, number> = { LSTM: 4, GRU: 3, RNN: 1 };
 
+/**
+ * Classical machine learning (ai.onnx.ml: scikit-learn through skl2onnx, XGBoost, LightGBM), whose
+ * weights sit in the node's attributes, not in initializers. Per sample (a row of the input):
+ * 'linear' a product of the features with the coefficients (C x F), 'svm' with every support vector,
+ * 'tree' a comparison per level of every tree, 'elementwise' a FLOP per output element, 'data' none.
+ */
+const ML_OPS: Record<string, 'linear' | 'svm' | 'tree' | 'elementwise' | 'data'> = {
+  LinearClassifier: 'linear', LinearRegressor: 'linear', SVMClassifier: 'svm', SVMRegressor: 'svm',
+  TreeEnsembleClassifier: 'tree', TreeEnsembleRegressor: 'tree', TreeEnsemble: 'tree',
+  Scaler: 'elementwise', Normalizer: 'elementwise', Binarizer: 'elementwise', Imputer: 'elementwise',
+  LabelEncoder: 'data', ArrayFeatureExtractor: 'data', FeatureVectorizer: 'data', OneHotEncoder: 'data',
+  CategoryMapper: 'data', ZipMap: 'data', CastMap: 'data', DictVectorizer: 'data',
+};
+
+/** Parameters held in an ai.onnx.ml node's numeric list attributes (coefficients, support vectors, tree nodes), as 4-byte values. */
+function mlAttributeParams(node: GraphNode): number {
+  let n = 0;
+  for (const v of Object.values(node.attributes)) if (Array.isArray(v) && typeof v[0] === 'number') n += v.length;
+  return n;
+}
+
+/** MACs and FLOPs of an ai.onnx.ml node over `rows` samples of `features` features (ML_OPS). */
+function mlCost(node: GraphNode, kind: (typeof ML_OPS)[string], rows: number, features: number, out: number): { macs: number; flops: number } {
+  const list = (name: string) => (Array.isArray(node.attributes[name]) ? (node.attributes[name] as readonly unknown[]).length : 0);
+  if (kind === 'linear') return { macs: rows * list('coefficients'), flops: 0 };
+  if (kind === 'svm') return { macs: rows * (list('support_vectors') || list('coefficients')), flops: rows * list('coefficients') };
+  if (kind === 'tree') {
+    const ids = node.attributes['nodes_treeids'];
+    const treeNodes = Array.isArray(ids) ? ids.length : list('nodes_featureids');
+    const trees = Array.isArray(ids) ? new Set(ids as readonly number[]).size : 1;
+    // A sample walks one path per tree: about log2 of a tree's nodes comparisons.
+    return { macs: 0, flops: trees > 0 && treeNodes > 0 ? rows * trees * Math.max(1, Math.log2(treeNodes / trees + 1)) : 0 };
+  }
+  return { macs: 0, flops: kind === 'elementwise' ? Math.max(out, rows * features) : 0 };
+}
+
 /** The op as the cost model reads it: standard ops and the contrib ops it knows; '' for any other domain. */
 function costedOp(node: GraphNode): string {
   const known = node.domain === '' || node.domain === 'ai.onnx' || (node.domain === 'com.microsoft' && CONTRIB.has(node.op));
@@ -97,7 +133,15 @@ export function nodeCost(graph: Graph, node: GraphNode): NodeCost {
   let flops = 0;
   let known = true;
   const op = costedOp(node);
-  if (node.subgraphCost) {
+  const ml = node.domain === 'ai.onnx.ml' ? ML_OPS[node.op] : undefined;
+  if (ml !== undefined) {
+    const x = shapeOf(graph, node.inputs[0]);
+    const features = x.length > 1 ? x[x.length - 1]! : 1;
+    ({ macs, flops } = mlCost(node, ml, features > 0 ? inp / features : 0, features, out));
+    const held = mlAttributeParams(node);
+    params += held;
+    paramBytes += 4 * held;
+  } else if (node.subgraphCost) {
     macs = node.subgraphCost.macs;
     flops = node.subgraphCost.flops;
   } else if (op in CONV_WEIGHT) {
@@ -241,7 +285,7 @@ export interface GraphCosts {
   readonly nodes: ReadonlyMap<string, NodeCost>;
   readonly macs: number;
   readonly flops: number;
-  /** Elements of all initializers (BatchNorm running statistics and shape constants included). */
+  /** Elements of all initializers (BatchNorm running statistics and shape constants included), and the weights ai.onnx.ml nodes hold in attributes. */
   readonly params: number;
   readonly paramBytes: number;
   /** Op types the cost model does not know (counted as 0), sorted. */
@@ -268,6 +312,13 @@ export function graphCosts(graph: Graph): GraphCosts {
     const t = graph.tensors.get(name)!;
     params += numel(t.shape);
     paramBytes += t.bytes;
+  }
+  // ai.onnx.ml nodes hold their weights in attributes (each node's own).
+  for (const n of graph.nodes) {
+    if (n.domain !== 'ai.onnx.ml' || ML_OPS[n.op] === undefined) continue;
+    const held = mlAttributeParams(n);
+    params += held;
+    paramBytes += 4 * held;
   }
   return { nodes, macs, flops, params, paramBytes, unknownOps: [...unknown].sort() };
 }

@@ -3,7 +3,7 @@
 // (onnxruntime-genai's model builder). Each count is worked out by hand from the shapes, and each
 // model is run by onnxruntime, so the shapes the counts use are the ones it produces.
 import { create, toBinary } from '@bufbuild/protobuf';
-import { ModelProtoSchema, TensorProtoSchema, type ModelProto } from 'onnx-buf';
+import { AttributeProto_AttributeType, AttributeProtoSchema, ModelProtoSchema, TensorProtoSchema, type ModelProto } from 'onnx-buf';
 import { describe, expect, it } from 'vitest';
 import { graphCosts, loadModel, randomFeeds, runModel, type LoadOptions } from '@dnnpart/onnx-graph';
 import { ModelBuilder, type Attr } from './_models.js';
@@ -113,6 +113,33 @@ describe('costs of the ops newer exporters write', () => {
     // onnxruntime runs the model and produces the shapes the counts were taken from.
     const out = await runModel(bytes, randomFeeds(graph), graph.outputs);
     for (const name of graph.outputs) expect([...out[name]!.dims]).toEqual([...graph.tensors.get(name)!.shape]);
+  });
+
+  it('prices scikit-learn\'s ai.onnx.ml models, whose weights sit in attributes', async () => {
+    // LinearRegressor: 2 rows of 4 features times 3 targets' coefficients (12): 24 MACs; 12 + 3 weights.
+    const linear = oneNode('LinearRegressor', [['x', [2, 4]]], { coefficients: { floats: Array.from({ length: 12 }, (_, i) => i / 10) }, intercepts: { floats: [0.1, 0.2, 0.3] }, targets: 3 }, ['y'], 17, 'ai.onnx.ml');
+    // TreeEnsembleRegressor: two trees of three nodes (a split and two leaves) on 5 rows: each row
+    // walks two levels of both trees, 5 x 2 x 2 comparisons.
+    const b = new ModelBuilder(3).input('x', [5, 3]);
+    b.node('TreeEnsembleRegressor', ['x'], ['y'], {
+      n_targets: 1, nodes_treeids: [0, 0, 0, 1, 1, 1], nodes_nodeids: [0, 1, 2, 0, 1, 2], nodes_featureids: [0, 0, 0, 1, 0, 0],
+      nodes_values: { floats: [0.5, 0, 0, 0.2, 0, 0] }, nodes_truenodeids: [1, 0, 0, 1, 0, 0], nodes_falsenodeids: [2, 0, 0, 2, 0, 0],
+      target_treeids: [0, 0, 1, 1], target_nodeids: [1, 2, 1, 2], target_ids: [0, 0, 0, 0], target_weights: { floats: [1, 2, 3, 4] },
+    }, 'n').output('y');
+    const tree = b.nodes.at(-1)!;
+    tree.domain = 'ai.onnx.ml';
+    tree.attribute.push(create(AttributeProtoSchema, { name: 'nodes_modes', type: AttributeProto_AttributeType.STRINGS, strings: ['BRANCH_LEQ', 'LEAF', 'LEAF', 'BRANCH_LEQ', 'LEAF', 'LEAF'].map((s) => new TextEncoder().encode(s)) }));
+    const m = b.model(17);
+    m.opsetImport.push({ $typeName: 'onnx.OperatorSetIdProto', domain: 'ai.onnx.ml', version: 1n });
+    for (const [bytes, macs, flops, params] of [[linear, 24, 0, 15], [new Uint8Array(toBytes(m)), 0, 20, 6 * 6 + 4 * 4]] as const) {
+      const { graph } = await loadModel(bytes);
+      const costs = graphCosts(graph);
+      expect(costs.unknownOps).toEqual([]);
+      expect(costs.nodes.get('n')).toMatchObject({ macs, flops, params, paramBytes: 4 * params, known: true });
+      expect(costs.params).toBe(params);
+      const out = await runModel(bytes, randomFeeds(graph), graph.outputs);
+      expect([...out['y']!.dims]).toEqual([...graph.tensors.get('y')!.shape]);
+    }
   });
 
   it('prices onnxruntime\'s com.microsoft Attention by its own formula, not the ONNX one', async () => {
