@@ -197,7 +197,7 @@ for (const m of models) {
         })
         : null;
       if (alt) allResults.at(-1).otherHost = { sized: other.capacity.targetMs !== undefined, ...alt };
-      if (count > 1) summary.push({ model: m.name, threads, k: count, stage: 'pipeline', runs: q?.runs?.map((x) => x.fps) ?? null, sharing: q?.host?.fromMeasuredStages?.fpsError ?? null, error: q?.host?.fpsError ?? null, errorMedian: q?.host?.fpsErrorMedian ?? null, plan: q?.planFpsError ?? null, b2b: result.backToBack.latencyError, scaled: q?.host?.scaled?.fpsError ?? null, alt });
+      if (count > 1) summary.push({ model: m.name, threads, k: count, stage: 'pipeline', runs: q?.runs?.map((x) => x.fps) ?? null, sharing: q?.host?.fromMeasuredStages?.fpsError ?? null, error: q?.host?.fpsError ?? null, errorMedian: q?.host?.fpsErrorMedian ?? null, plan: q?.planFpsError ?? null, b2b: result.backToBack.latencyError, latency: q?.host?.latencyError ?? null, scaled: q?.host?.scaled?.fpsError ?? null, alt });
       if (count === 1) pipeRows.push({ count, r: result });
     }
     console.log('\n| stages | back to back: predicted ms | measured ms | error | pipeline FPS: plan (a board per stage) | this host (predicted) | measured | error, this host | error, plan | measured, median gap | error, this host vs median gap | this host from measured stages: error | this host at the measured speed: error | handoff ms per stage | cores kept busy per stage (speedup from 1 thread) | stages running at once | slowdown | latency ms (queueing incl.) |');
@@ -225,6 +225,8 @@ console.log('## Summary\n');
 console.log(`- stages of multi-stage plans within 15 % of their measured median: ${within(stageErrors, 0.15)} (median |error| ${pct(stageErrors.sort((a, b) => a - b)[Math.floor(stageErrors.length / 2)] ?? NaN)}, worst ${pct(Math.max(...stageErrors))})`);
 console.log(`- the same stages within 15 % of their fastest run: ${within(minErrors, 0.15)} (median |error| ${pct(minErrors.sort((a, b) => a - b)[Math.floor(minErrors.length / 2)] ?? NaN)})`);
 console.log(`- pipelines whose throughput predicted for this host is within 10 % of the measured one: ${within(pipeErrors, 0.1)} (median |error| ${pct(pipeErrors.sort((a, b) => a - b)[Math.floor(pipeErrors.length / 2)] ?? NaN)}, worst ${pct(Math.max(...pipeErrors))})`);
+const latencyErrors = summary.filter((x) => x.stage === 'pipeline' && x.latency !== null && x.latency !== undefined).map((x) => Math.abs(x.latency));
+console.log(`- pipelines whose latency (queueing included) predicted for this host is within 15 % of the measured median: ${within(latencyErrors, 0.15)} (median |error| ${pct(latencyErrors.sort((a, b) => a - b)[Math.floor(latencyErrors.length / 2)] ?? NaN)}, worst ${pct(Math.max(...latencyErrors))})`);
 const sharingErrors = summary.filter((x) => x.stage === 'pipeline' && x.sharing !== null && x.sharing !== undefined).map((x) => Math.abs(x.sharing));
 console.log(`- the same model fed with the measured stage times (the sharing model's own error): ${within(sharingErrors, 0.1)} within 10 % (median |error| ${pct(sharingErrors.sort((a, b) => a - b)[Math.floor(sharingErrors.length / 2)] ?? NaN)})`);
 console.log(`- the same against the median gap between frames: ${within(medianGapErrors, 0.1)} (median |error| ${pct(medianGapErrors.sort((a, b) => a - b)[Math.floor(medianGapErrors.length / 2)] ?? NaN)})`);
