@@ -441,6 +441,10 @@ describe('verify', () => {
       expect(Math.abs(range[1]! - Math.max(...fps))).toBeLessThanOrEqual(0.5);
     }
     expect(md).toContain('| Runs (slowest–fastest) |');
+    // Latency: the plan's is the stages' sum; this host's counts the waits in the full queues, as the measured one does.
+    const latencyCell = (label: string) => Number(md.split('\n').find((l) => l.startsWith(`| ${label} |`))!.split('|')[6]!.replace(/[^\d.]/g, ''));
+    expect(latencyCell('v2.json: pipeline, plan\'s prediction (a board per stage)') / v2.pipeline!.predictedLatencyMs! - 1).toBeCloseTo(0, 2);
+    expect(latencyCell('v2.json: pipeline, predicted for this host (shared cores, handoffs)') / v2.pipeline!.host!.latencyMs - 1).toBeCloseTo(0, 2);
     // Back to back is not repeated: no range.
     expect(md.split('\n').find((l) => l.startsWith('| v2.json: stages back to back |'))!.split('|')[4]!.trim()).toBe('—');
     expect(md).not.toContain('Error at the measured speed');

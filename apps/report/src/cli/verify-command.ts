@@ -364,7 +364,11 @@ export function readVerifyFile(file: string, given: string): { result: VerifyRes
   const measured = [run(`${name}: stages back to back`, r.backToBack), ...(r.here ? [run(`${name}: stages back to back, predicted on ${r.here.board}`, r.here.backToBack)] : []), ...(r.pipeline ? [pipelineRun(`${name}: pipeline on ${r.pipeline.cores} cores`, r.pipeline)] : [])];
   // The same measured pipeline against the plan's prediction (a board per stage) and this host's.
   if (r.pipeline?.planFps != null) measured.push({ ...pipelineRun(`${name}: pipeline, plan's prediction (a board per stage)`, r.pipeline), predictedFps: r.pipeline.planFps });
-  if (r.pipeline?.host) measured.push({ ...pipelineRun(`${name}: pipeline, predicted for this host (shared cores, handoffs)`, r.pipeline), predictedFps: r.pipeline.host.predictedFps });
+  // This host's latency counts the waits in the full queues that the measured one includes.
+  if (r.pipeline?.host) {
+    const h = r.pipeline.host;
+    measured.push({ ...pipelineRun(`${name}: pipeline, predicted for this host (shared cores, handoffs)`, r.pipeline), predictedFps: h.predictedFps, ...(typeof h.latencyMs === 'number' ? { predictedLatencyMs: h.latencyMs } : {}) });
+  }
   const verified: VerifiedPlan = {
     source: name, threads: r.settings.threads, runs: r.settings.runs, machine: r.machine.cpu,
     ...(r.reference ? { speedRatio: r.reference.ratio } : {}),
