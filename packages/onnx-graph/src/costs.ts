@@ -298,27 +298,23 @@ export function graphCosts(graph: Graph): GraphCosts {
   let macs = 0;
   let flops = 0;
   const unknown = new Set<string>();
+  // ai.onnx.ml nodes hold their weights in attributes (each node its own).
+  let held = 0;
   for (const n of graph.nodes) {
     const c = nodeCost(graph, n);
     nodes.set(n.name, c);
+    if (n.domain === 'ai.onnx.ml' && ML_OPS[n.op] !== undefined) held += mlAttributeParams(n);
     macs += c.macs;
     flops += c.flops;
     if (!c.known) unknown.add(n.domain && n.domain !== 'ai.onnx' ? `${n.domain}.${n.op}` : n.op);
     for (const op of n.subgraphCost?.unknownOps ?? []) unknown.add(op);
   }
-  let params = 0;
-  let paramBytes = 0;
+  let params = held;
+  let paramBytes = 4 * held;
   for (const name of graph.initializers) {
     const t = graph.tensors.get(name)!;
     params += numel(t.shape);
     paramBytes += t.bytes;
-  }
-  // ai.onnx.ml nodes hold their weights in attributes (each node's own).
-  for (const n of graph.nodes) {
-    if (n.domain !== 'ai.onnx.ml' || ML_OPS[n.op] === undefined) continue;
-    const held = mlAttributeParams(n);
-    params += held;
-    paramBytes += 4 * held;
   }
   return { nodes, macs, flops, params, paramBytes, unknownOps: [...unknown].sort() };
 }

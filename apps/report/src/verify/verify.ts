@@ -485,13 +485,11 @@ export async function verifyPlan(
   if (slower.length > 0) {
     notes.push(`${slower.length === 1 ? 'stage' : 'stages'} ${slower.map((x) => x.index).join(', ')} ran slower at ${options.threads} threads than at 1 (${slower.map((x) => `x${(x.singleThreadMs! / x.measuredMs).toFixed(2)}`).join(', ')} of the one-thread speed): their kernels are too small to share; run and profile them at 1 thread. this host's prediction overstated the throughput of pipelines of such stages by up to 85 % here (bench/results/verify-stages.md)`);
   }
-  const predSum = predicted === null ? null : predicted.reduce((a, x) => a + x.computeMs, 0);
   const measLatency = quantile(b2b.totalMs, 0.5);
-  const backToBack: VerifyFigures = {
-    predictedFps: predSum === null ? null : 1000 / predSum, measuredFps: 1000 / measLatency,
-    predictedLatencyMs: predSum, measuredLatencyMs: measLatency,
-    fpsError: rel(predSum === null ? null : 1000 / predSum, 1000 / measLatency), latencyError: rel(predSum, measLatency),
-  };
+  const backToBack = frameFigures(predicted, measLatency);
+  const predSum = backToBack.predictedLatencyMs;
+  // The stages the plan puts on other boards than the one that stands for this machine (options.here).
+  const moved = vStages.filter((_, i) => elsewhere(i)).length;
   let pipeline: VerifyResult['pipeline'];
   if (pipe) {
     const period = predicted === null ? null : pipelinePeriodMs(predicted.map((x) => x.computeMs), options.threads, cores);
@@ -522,7 +520,7 @@ export async function verifyPlan(
     plan: { stages: planStages },
     stages: vStages,
     ...(ref ? { reference: ref } : {}),
-    ...(local !== null && hereBoard !== undefined && vStages.some((_, i) => elsewhere(i)) ? { here: hereFrame(hereBoard, local, vStages.filter((_, i) => elsewhere(i)).length, measLatency) } : {}),
+    ...(local !== null && hereBoard !== undefined && moved > 0 ? { here: { board: hereBoard, stages: moved, backToBack: frameFigures(local, measLatency) } } : {}),
     backToBack,
     ...(pipeline ? { pipeline } : {}),
     ...(host ? { hostCalibration: host } : {}),
@@ -539,13 +537,11 @@ function hereStage(board: string, p: StagePrediction, measuredMs: number, ratio:
   };
 }
 
-/** One frame back to back as predicted on `board` (`stages` of them moved there), against its measured time. */
-function hereFrame(board: string, local: readonly StagePrediction[], stages: number, measuredMs: number): NonNullable<VerifyResult['here']> {
-  const ms = local.reduce((a, x) => a + x.computeMs, 0);
-  return {
-    board, stages,
-    backToBack: { predictedFps: 1000 / ms, measuredFps: 1000 / measuredMs, predictedLatencyMs: ms, measuredLatencyMs: measuredMs, fpsError: measuredMs / ms - 1, latencyError: ms / measuredMs - 1 },
-  };
+/** One frame back to back: the stages' predictions summed (null without any) against the measured frame time. */
+function frameFigures(stages: readonly StagePrediction[] | null, measuredMs: number): VerifyFigures {
+  const ms = stages === null ? null : stages.reduce((a, x) => a + x.computeMs, 0);
+  const fps = ms === null ? null : 1000 / ms;
+  return { predictedFps: fps, measuredFps: 1000 / measuredMs, predictedLatencyMs: ms, measuredLatencyMs: measuredMs, fpsError: rel(fps, 1000 / measuredMs), latencyError: rel(ms, measuredMs) };
 }
 
 /**
