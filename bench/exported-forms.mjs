@@ -23,7 +23,7 @@ const FORMS = {
   opset23: {}, einsum: {}, gqa: { past_key: '1x2x5x8', past_value: '1x2x5x8', seqlens_k: '1:7', total_sequence_length: ':8' },
   genai: { past_key: '1x2x5x16', past_value: '1x2x5x16', seqlens_k: '1:7', total_sequence_length: ':8' },
   extdata: {}, loop: {}, scan: {}, batch4: {}, nms: {},
-  bf16: {}, gridsample: {}, roialign: {}, trilu: {}, groupnorm: {}, topk: {}, strlabel: {}, zipmap: {},
+  bf16: {}, gridsample: {}, roialign: {}, trilu: {}, groupnorm: {}, topk: {}, strlabel: {}, zipmap: {}, bf16io: {},
 };
 
 function dnnpart(argv) {

@@ -327,4 +327,12 @@ save('zipmap', [h.make_node('Scaler', ['x'], ['xs'], name='scaler', domain='ai.o
                 h.make_node('Normalizer', ['probs'], ['probs_n'], name='normalizer', domain='ai.onnx.ml', norm='L1'),
                 h.make_node('ZipMap', ['probs_n'], ['output_probability'], name='zipmap', domain='ai.onnx.ml', classlabels_int64s=[0, 1, 2])],
      [V('x', T.FLOAT, [1, 4])], [V('label', T.INT64, [1]), zm], [], opset=17, domains=[('ai.onnx.ml', 1)])
+# A model whose input and outputs are bfloat16 (a model exported in bfloat16 with its casts at the
+# edges), one output computed in bfloat16 (a Transpose: onnxruntime's CPU has few bfloat16 kernels) and a skip connection read across any cut.
+xb = V('x', T.BFLOAT16, [1, 3, 16, 16])
+save('bf16io', [h.make_node('Cast', ['x'], ['xf'], name='in', to=T.FLOAT), h.make_node('Conv', ['xf', 'w'], ['c'], name='conv', pads=[1,1,1,1]),
+                h.make_node('Cast', ['c'], ['cb'], name='tobf', to=T.BFLOAT16), h.make_node('Transpose', ['cb'], ['rb'], name='transpose', perm=[0, 1, 3, 2]),
+                h.make_node('Cast', ['rb'], ['rf'], name='tof', to=T.FLOAT), h.make_node('Conv', ['rf', 'w2'], ['c2'], name='conv2', pads=[1,1,1,1]),
+                h.make_node('Add', ['c2', 'c'], ['s'], name='skip'), h.make_node('Cast', ['s'], ['out'], name='out', to=T.BFLOAT16)],
+     [xb], [V('out', T.BFLOAT16, None), V('rb', T.BFLOAT16, None)], [W('w', 8, 3, 3, 3), W('w2', 8, 8, 3, 3)], opset=17)
 print(f'written to {OUT}')

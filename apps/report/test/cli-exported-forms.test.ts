@@ -409,6 +409,40 @@ describe('a detector whose NonMaxSuppression picks boxes by the data (its select
     expect(problem.tensors.find((t) => t.id === 'c')!.bytes).toBe(8 * 16 * 16 * 4);
   });
 
+  it('a model whose input and outputs are bfloat16 is profiled, verified and scored, fed and read as float32', async () => {
+    // Before: "input x has dtype bfloat16, which the profiler cannot feed" at profile, and
+    // "Unsupported data type: 16" from onnxruntime in accuracy and in run's reference.
+    writeFileSync(path.join(dir, 'bfio.onnx'), model([
+      { op: 'Cast', name: 'in', inputs: ['x'], outputs: ['xf'], attrs: { to: FLOAT } },
+      { op: 'Conv', name: 'conv', inputs: ['xf', 'w'], outputs: ['c'], attrs: { pads: [1, 1, 1, 1] } },
+      { op: 'Cast', name: 'tobf', inputs: ['c'], outputs: ['cb'], attrs: { to: 16 } },
+      { op: 'Transpose', name: 'transpose', inputs: ['cb'], outputs: ['t'], attrs: { perm: [0, 1, 3, 2] } },
+      { op: 'Cast', name: 'tof', inputs: ['t'], outputs: ['tf'], attrs: { to: FLOAT } },
+      { op: 'Conv', name: 'conv2', inputs: ['tf', 'w2'], outputs: ['c2'], attrs: { pads: [1, 1, 1, 1] } },
+      { op: 'Add', name: 'skip', inputs: ['c2', 'c'], outputs: ['s'] },
+      { op: 'Cast', name: 'out', inputs: ['s'], outputs: ['y'], attrs: { to: 16 } },
+    ], [f32('w', [8, 3, 3, 3], 0.5), f32('w2', [8, 8, 3, 3], 0.2)], [['x', 16, [1, 3, 16, 16]]], ['y', 't'], { opset: 17 }));
+    const profile = await run(['profile', 'bfio.onnx', '--board', 'here', '--runs', '3', '--warmup', '1', '--threads', '1', '-o', 'bfio.profile.json', '--json', '-q'], { cwd: dir });
+    expect({ code: profile.code, stderr: profile.stderr }).toEqual({ code: 0, stderr: '' });
+    const p = JSON.parse(readFileSync(path.join(dir, 'bfio.profile.json'), 'utf8')) as { model: { inputs: unknown[] }; nodes: { name: string }[] };
+    // The profile is of the user's model: its input as the file has it, its own nodes and no others.
+    expect(p.model.inputs).toEqual([{ name: 'x', shape: [1, 3, 16, 16], dtype: 'bfloat16' }]);
+    expect(p.nodes.map((n) => n.name)).toEqual(['in', 'conv', 'tobf', 'transpose', 'tof', 'conv2', 'skip', 'out']);
+    writeFileSync(path.join(dir, 'bfio.system.yaml'), ['version: 1', 'name: bfio', 'model: { file: bfio.onnx }', 'boards:', '  - { id: here, profile: bfio.profile.json }', '  - { id: rpi5, describe: raspberry-pi-5 }', 'network: ethernet-1000base-t', 'objective: throughput', ''].join('\n'));
+    // Cut after the bfloat16 Transpose: the stage gets x and sends c and t as float32; the last stage gives y as float32.
+    writeFileSync(path.join(dir, 'bfio.cut.json'), JSON.stringify({ stages: [{ board: 'here', nodes: ['in', 'conv', 'tobf', 'transpose'] }, { board: 'rpi5', nodes: ['tof', 'conv2', 'skip', 'out'] }] }));
+    const verify = await run(['verify', '--plan', 'bfio.cut.json', '--system', 'bfio.system.yaml', '--runs', '2', '--warmup', '1', '--frames', '2', '--no-memory', '--json', '-q'], { cwd: dir });
+    expect({ code: verify.code, stderr: verify.stderr }).toEqual({ code: 0, stderr: '' });
+    for (const precision of ['fp32', 'int8', 'fp16']) {
+      const acc = await run(['accuracy', '--model', 'bfio.onnx', '--plan', 'bfio.cut.json', '--stage-precision', precision, '--samples', '2', '--json', '-q'], { cwd: dir });
+      expect({ precision, code: acc.code, stderr: acc.stderr }).toEqual({ precision, code: 0, stderr: '' });
+      const cosine = (JSON.parse(acc.stdout) as { cosine: number }).cosine;
+      // float32 stages cut a bfloat16 model exactly.
+      if (precision === 'fp32') expect(cosine).toBe(1);
+      else expect(cosine).toBeGreaterThan(0.99);
+    }
+  });
+
   it('NonZero: an int8 stage that selects another number of elements is left out of the comparison, and said so', async () => {
     // Conv -> Greater -> NonZero -> GatherND -> ReduceSum beside a pooled branch; the cut sends NonZero's indices on.
     const nz = model([

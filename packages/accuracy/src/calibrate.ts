@@ -3,7 +3,7 @@
 import { clone, create } from '@bufbuild/protobuf';
 import { ModelProtoSchema, ValueInfoProtoSchema } from 'onnx-buf';
 import * as ort from 'onnxruntime-node';
-import { encodeModel, runtimeMessage, type LoadedModel } from '@dnnpart/onnx-graph';
+import { encodeModel, runnableModel, runtimeMessage, type LoadedModel } from '@dnnpart/onnx-graph';
 import { AccuracyError } from './errors.js';
 import type { Feeds } from './inputs.js';
 
@@ -37,7 +37,8 @@ export async function calibrate(model: LoadedModel, feeds: readonly Feeds[], opt
   const names = options.tensors ?? [...graph.tensors.values()].filter((t) => t.dtype === 'float32' && !t.isInitializer).map((t) => t.name);
   // A model without float32 activations (a float16 or an integer model) has nothing to calibrate.
   if (names.length === 0) return new Map();
-  const m = clone(ModelProtoSchema, model.proto);
+  // bfloat16 inputs and outputs as float32 (onnxruntime-node holds no bfloat16), cast inside.
+  const m = clone(ModelProtoSchema, runnableModel(model));
   const outputs = new Set(m.graph!.output.map((o) => o.name));
   for (const n of names) if (!outputs.has(n)) m.graph!.output.push(create(ValueInfoProtoSchema, { name: n }));
   let session: ort.InferenceSession;

@@ -3,7 +3,7 @@
 import { clone, create } from '@bufbuild/protobuf';
 import { ModelProtoSchema, ValueInfoProtoSchema } from 'onnx-buf';
 import * as ort from 'onnxruntime-node';
-import { encodeModel, fromHalfBits, runtimeMessage, splitModel, toHalfBits, type LoadedModel, type SplitSpec } from '@dnnpart/onnx-graph';
+import { encodeModel, fromHalfBits, runnableModel, runtimeMessage, splitModel, toHalfBits, type LoadedModel, type SplitSpec } from '@dnnpart/onnx-graph';
 import { AccuracyError } from './errors.js';
 import { FidelityAccumulator, type Fidelity } from './metrics.js';
 import { calibrate, type ActivationRange, type CalibrationMethod } from './calibrate.js';
@@ -164,8 +164,9 @@ export async function evaluatePlan(model: LoadedModel, options: EvaluateOptions)
   });
 
   // The reference: the full model with the crossing tensors as extra outputs. A bfloat16 one crosses
-  // as float32 (splitModel casts it: onnxruntime-node holds no bfloat16), so the reference casts it too.
-  const ref = clone(ModelProtoSchema, model.proto);
+  // as float32 (splitModel casts it: onnxruntime-node holds no bfloat16), so the reference casts it
+  // too; bfloat16 inputs and outputs are float32 already (runnableModel).
+  const ref = clone(ModelProtoSchema, runnableModel(model));
   const outs = new Set(ref.graph!.output.map((o) => o.name));
   const asFloat = (x: string) => (graph.tensors.get(x)?.dtype === 'bfloat16' && !outs.has(x) ? `${x}/float32` : x);
   for (const x of crossing) {

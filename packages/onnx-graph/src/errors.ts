@@ -19,7 +19,8 @@ export type GraphErrorCode =
   | 'GRAPH_SHAPE_INFERENCE'
   | 'GRAPH_BAD_CONSTANT'
   | 'GRAPH_LOOP_TRIPS'
-  | 'GRAPH_WRITE_FAILED';
+  | 'GRAPH_WRITE_FAILED'
+  | 'GRAPH_RUNTIME';
 
 /** The one error class of this package: a one-line message and a stable `code`. */
 export class GraphError extends Error {
@@ -51,6 +52,18 @@ export function runtimeMessage(e: unknown, max = 400): string {
     .replace(/(?<=Status Message: )[^.]*? was false\. /g, '')
     .trim();
   return m.length > max ? `${m.slice(0, max - 3)}...` : m;
+}
+
+/**
+ * Why onnxruntime (CPU) cannot load a model, as one line: the op and node it has no kernel for, the
+ * op it does not know, or its own message; `kernel` is true for the first two (the model, not the run, is at fault).
+ */
+export function runtimeLoadFailure(e: unknown): { readonly message: string; readonly kernel: boolean } {
+  const noKernel = /Could not find an implementation for (\S+?)\((\d+)\) node with name '([^']*)'/.exec(e instanceof Error ? e.message : String(e));
+  if (noKernel) return { message: `op ${noKernel[1]} (opset ${noKernel[2]}) of node "${noKernel[3]}" has no kernel on the cpu execution provider`, kernel: true };
+  const unknown = unknownRuntimeOp(e);
+  if (unknown) return { message: `op ${unknown.op} (domain "${unknown.domain}") is unknown to onnxruntime on the cpu execution provider`, kernel: true };
+  return { message: `onnxruntime cannot load the model (${runtimeMessage(e)})`, kernel: false };
 }
 
 /** The op an onnxruntime error says it does not know (`ai.custom:MyOp(-1) is not a registered function/op`), else null. */

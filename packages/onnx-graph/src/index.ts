@@ -1,5 +1,5 @@
 export type * from './types.js';
-export { GraphError, isGraphError, runtimeMessage, unknownRuntimeOp, type GraphErrorCode } from './errors.js';
+export { GraphError, isGraphError, runtimeMessage, runtimeLoadFailure, unknownRuntimeOp, type GraphErrorCode } from './errors.js';
 export { loadModel, decodeModel, type EmptyTensor, type LoadedModel, type LoadOptions } from './load.js';
 export type { ReplacedOutput } from './_pass-zipmap.js';
 export type { ShapeMismatch } from './_build.js';
@@ -11,7 +11,7 @@ export { liveBytes, scratchBytes } from './live.js';
 export { graphParts, type GraphPartsOptions, type PartNode, type PartTensor } from './graph-parts.js';
 export { inspectModel, inputBranches, type InspectResult, type InspectTensor, type InspectLayer, type InputBranch } from './inspect.js';
 export {
-  splitModel, writeSplit, saveModel, encodeModel, stageAssignment,
+  splitModel, writeSplit, saveModel, encodeModel, stageAssignment, runnableModel, edgeDtype,
   type SplitSpec, type SplitResult, type StageModel,
 } from './split.js';
 export { tensorOf, typedArrayFor } from './tensors.js';

@@ -34,6 +34,22 @@ export function encodeModel(proto: ModelProto): Uint8Array {
   return toBinary(ModelProtoSchema, proto);
 }
 
+/**
+ * The model as onnxruntime-node can run it whole: its own proto (read-only), or, when a graph input
+ * or output is bfloat16 (onnxruntime-node can neither feed nor hand back one), the model as one stage
+ * that takes and gives those as float32 and casts them inside, as a split's stages do (`edgeDtype`).
+ */
+export function runnableModel(model: LoadedModel): ModelProto {
+  const { graph } = model;
+  const bf16 = [...graph.inputs, ...graph.outputs].some((x) => graph.tensors.get(x)?.dtype === 'bfloat16');
+  return bf16 ? splitModel(model, { stages: Object.fromEntries(graph.nodes.map((n) => [n.name, 0])) }).stages[0]!.proto : model.proto;
+}
+
+/** The type a model's input or output has where onnxruntime-node feeds or returns it: bfloat16 as float32 (see `runnableModel`). */
+export function edgeDtype<T extends string>(dtype: T): T | 'float32' {
+  return dtype === 'bfloat16' ? 'float32' : dtype;
+}
+
 /** Writes a model to an .onnx file. */
 export function saveModel(proto: ModelProto, path: string): void {
   try {
@@ -250,7 +266,7 @@ function carryBfloat16(
     before: inBf16.map((x) => cast(x, inside(x), 16)),
     after: outBf16.map((x) => cast(inside(x), x, 1)),
     inner: [...crossing].map((x) => valueInfo({ ...t(x), name: inside(x) })),
-    edge: (x) => (crossing.has(x.name) ? { ...x, dtype: 'float32' } : x),
+    edge: (x) => (crossing.has(x.name) ? { ...x, dtype: edgeDtype(x.dtype) } : x),
   };
 }
 

@@ -1,8 +1,8 @@
 // Checking a split the only way that matters: run the stages in sequence in onnxruntime and
 // compare with the unsplit model on the same seeded input.
 import * as ort from 'onnxruntime-node';
-import { GraphError } from './errors.js';
-import { encodeModel, type SplitResult } from './split.js';
+import { GraphError, runtimeLoadFailure, runtimeMessage } from './errors.js';
+import { edgeDtype, encodeModel, runnableModel, type SplitResult } from './split.js';
 import { fromHalfBits } from './half.js';
 import { tensorOf } from './tensors.js';
 import type { LoadedModel } from './load.js';
@@ -64,7 +64,9 @@ export function randomFeeds(graph: Graph, seed = 1): Record<string, ort.Tensor> 
   for (const name of graph.inputs) {
     const t = graph.tensors.get(name)!;
     const fixed = graph.inputValues?.[name];
-    feeds[name] = fixed ? valueTensor(name, t.dtype, t.shape, fixed) : randomTensor(name, t.dtype, t.shape, rand);
+    // A bfloat16 input is fed as float32 (the model as `runnableModel` and a split's first stage take it).
+    const dtype = edgeDtype(t.dtype);
+    feeds[name] = fixed ? valueTensor(name, dtype, t.shape, fixed) : randomTensor(name, dtype, t.shape, rand);
   }
   return feeds;
 }
@@ -74,16 +76,26 @@ export function randomFeeds(graph: Graph, seed = 1): Record<string, ort.Tensor> 
  * fused kernels included, as stages run) and returns the requested outputs.
  */
 export async function runModel(
-  bytes: Uint8Array, feeds: Readonly<Record<string, ort.Tensor>>, fetches: readonly string[], options: { readonly optimised?: boolean } = {},
+  bytes: Uint8Array, feeds: Readonly<Record<string, ort.Tensor>>, fetches: readonly string[], options: { readonly optimised?: boolean; readonly label?: string } = {},
 ): Promise<Record<string, ort.Tensor>> {
-  // Warnings go nowhere: library code never prints, and failures still throw.
-  const s = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: options.optimised ? 'all' : 'disabled', logSeverityLevel: 4 });
+  const label = options.label ?? 'the model';
+  let s: ort.InferenceSession;
+  try {
+    // Warnings go nowhere: library code never prints, and failures still throw.
+    s = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: options.optimised ? 'all' : 'disabled', logSeverityLevel: 4 });
+  } catch (e) {
+    throw new GraphError('GRAPH_RUNTIME', `${label}: ${runtimeLoadFailure(e).message}`, { cause: e });
+  }
   try {
     const input: Record<string, ort.Tensor> = {};
     for (const n of s.inputNames) {
-      input[n] = feeds[n] ?? (() => { throw new GraphError('GRAPH_BAD_ASSIGNMENT', `no value for input ${n}`); })();
+      input[n] = feeds[n] ?? (() => { throw new GraphError('GRAPH_BAD_ASSIGNMENT', `${label}: no value for input ${n}`); })();
     }
-    return await s.run(input, fetches as string[]);
+    try {
+      return await s.run(input, fetches as string[]);
+    } catch (e) {
+      throw new GraphError('GRAPH_RUNTIME', `${label}: onnxruntime failed to run it: ${runtimeMessage(e)}`, { cause: e });
+    }
   } finally {
     await s.release();
   }
@@ -116,7 +128,7 @@ export function maxAbsDiff(expected: Readonly<Record<string, ort.Tensor>>, actua
 /** Runs the unsplit model and the stages in sequence on one seeded input; returns the max abs difference. */
 export async function verifySplit(model: LoadedModel, split: SplitResult, seed = 1): Promise<SplitCheck> {
   const feeds = randomFeeds(model.graph, seed);
-  const expected = await runModel(encodeModel(model.proto), feeds, model.graph.outputs);
+  const expected = await runModel(encodeModel(runnableModel(model)), feeds, model.graph.outputs);
   const actual = await runStages(split, feeds);
   return { maxAbsDiff: maxAbsDiff(expected, actual, model.graph.outputs), outputs: model.graph.outputs };
 }

@@ -4,12 +4,13 @@
 import { create } from '@bufbuild/protobuf';
 import { TensorProtoSchema, type TensorProto } from 'onnx-buf';
 import { describe, expect, it } from 'vitest';
-import { fromHalfBits, loadModel, randomFeeds, splitModel, tensorOf, toHalfBits, verifySplit } from '@dnnpart/onnx-graph';
+import { encodeModel, fromHalfBits, isGraphError, loadModel, randomFeeds, runModel, runnableModel, splitModel, tensorOf, toHalfBits, verifySplit } from '@dnnpart/onnx-graph';
 import { ModelBuilder, rng } from './_models.js';
 
 const UINT8 = 2;
 const INT8 = 3;
 const FLOAT16 = 10;
+const BFLOAT16 = 16;
 
 function tensor(name: string, dataType: number, dims: number[], raw: ArrayBufferView): TensorProto {
   return create(TensorProtoSchema, { name, dims: dims.map(BigInt), dataType, rawData: new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength).slice() });
@@ -81,6 +82,56 @@ describe('models with uint8 and float16 inputs', () => {
     expect(split.stages[0]!.outputs).toEqual([after[0] === 'qconv0' ? 'q0' : 'r1']);
     const check = await verifySplit(model, split, 3);
     expect(check.maxAbsDiff).toBeLessThanOrEqual(tolerance);
+  });
+});
+
+/**
+ * x bfloat16 [1,3,16,16] -> Cast -> Conv -> Cast to bfloat16 -> `mid` (Transpose in bfloat16, or
+ * Relu, which onnxruntime's CPU has no bfloat16 kernel for) -> Cast -> Conv -> Add (a skip) -> Cast
+ * -> y bfloat16; the bfloat16 `t` is an output too.
+ */
+function bf16Edges(mid: 'Transpose' | 'Relu' = 'Transpose'): Uint8Array {
+  const b = new ModelBuilder(8).input('x', [1, 3, 16, 16], BFLOAT16);
+  b.weight('w1', [8, 3, 3, 3]);
+  b.weight('w2', [8, 8, 3, 3]);
+  b.node('Cast', ['x'], ['xf'], { to: 1 }, 'in').node('Conv', ['xf', 'w1'], ['c1'], { pads: [1, 1, 1, 1] }, 'conv1')
+    .node('Cast', ['c1'], ['cb'], { to: BFLOAT16 }, 'tobf').node(mid, ['cb'], ['t'], mid === 'Transpose' ? { perm: [0, 1, 3, 2] } : {}, 'mid')
+    .node('Cast', ['t'], ['tf'], { to: 1 }, 'tof').node('Conv', ['tf', 'w2'], ['c2'], { pads: [1, 1, 1, 1] }, 'conv2')
+    .node('Add', ['c2', 'c1'], ['s'], {}, 'skip').node('Cast', ['s'], ['y'], { to: BFLOAT16 }, 'out').output('y').output('t');
+  return b.bytes(17);
+}
+
+// onnxruntime-node can neither feed nor hand back a bfloat16 tensor ("Unsupported data type: 16").
+describe('models with bfloat16 inputs and outputs', () => {
+  it('run whole as float32 at their edges, cast inside; a model without bfloat16 edges runs as it is', async () => {
+    const model = await loadModel(bf16Edges());
+    expect(randomFeeds(model.graph, 1)['x']!.type).toBe('float32');
+    const whole = runnableModel(model);
+    const edges = (vs: readonly { name: string; type?: { value: { value?: unknown } } }[]) => vs.map((v) => [v.name, (v.type!.value.value as { elemType: number }).elemType]);
+    expect(edges(whole.graph!.input)).toEqual([['x', 1]]);
+    // As a stage's, in the order they are made.
+    expect(edges(whole.graph!.output)).toEqual([['t', 1], ['y', 1]]);
+    expect(whole.graph!.node.filter((n) => n.name.startsWith('dnnpart_cast:')).map((n) => [n.input[0], n.output[0]])).toEqual([['x', 'x/bfloat16'], ['t/bfloat16', 't'], ['y/bfloat16', 'y']]);
+    const out = await runModel(encodeModel(whole), randomFeeds(model.graph, 1), ['y', 't']);
+    expect([out['y']!.type, out['t']!.type]).toEqual(['float32', 'float32']);
+    // Every value a float32 holds of a bfloat16: its low 16 bits are zero.
+    const bits = new Uint32Array((out['y']!.data as Float32Array).slice().buffer);
+    expect(bits.every((v) => (v & 0xffff) === 0)).toBe(true);
+    const plain = await loadModel(half());
+    expect(runnableModel(plain)).toBe(plain.proto);
+  });
+
+  it.each([['tobf'], ['mid'], ['tof', 'conv2']])('splits after %j into stages that compute exactly what the whole model computes', async (...after) => {
+    const model = await loadModel(bf16Edges());
+    const split = splitModel(model, { after });
+    expect((await verifySplit(model, split, 2)).maxAbsDiff).toBe(0);
+  });
+
+  it('a model onnxruntime has no kernel for is one line naming the op and the node', async () => {
+    const model = await loadModel(bf16Edges('Relu'));
+    const err = await runModel(encodeModel(runnableModel(model)), randomFeeds(model.graph, 1), ['y'], { label: 'bf16 relu' }).catch((e: unknown) => e);
+    expect(isGraphError(err, 'GRAPH_RUNTIME')).toBe(true);
+    expect((err as Error).message).toBe('bf16 relu: op Relu (opset 14) of node "mid" has no kernel on the cpu execution provider');
   });
 });
 

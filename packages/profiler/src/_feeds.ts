@@ -1,6 +1,6 @@
 // The inputs a profile feeds a model: deterministic, so runs and machines compare.
 import type * as ort from 'onnxruntime-node';
-import { tensorOf, type Graph } from '@dnnpart/onnx-graph';
+import { edgeDtype, tensorOf, type Graph } from '@dnnpart/onnx-graph';
 import { ProfileError } from './errors.js';
 
 /**
@@ -16,9 +16,11 @@ export function makeFeeds(graph: Graph): Record<string, ort.Tensor> {
   for (const name of graph.inputs) {
     const t = graph.tensors.get(name)!;
     const fixed = graph.inputValues?.[name];
-    const isFloat = t.dtype === 'float32' || t.dtype === 'float64';
+    // A bfloat16 input is fed as float32: the profiled model is `runnableModel`'s, which casts it inside.
+    const dtype = edgeDtype(t.dtype);
+    const isFloat = dtype === 'float32' || dtype === 'float64';
     // float16 inputs hold 0.5 (0x3800) everywhere.
-    const tensor = tensorOf(t.dtype, t.shape, fixed ? (i) => fixed[i] ?? 0 : isFloat ? next : t.dtype === 'float16' ? () => 0.5 : undefined);
+    const tensor = tensorOf(dtype, t.shape, fixed ? (i) => fixed[i] ?? 0 : isFloat ? next : t.dtype === 'float16' ? () => 0.5 : undefined);
     if (!tensor) throw new ProfileError('PROFILE_MODEL_RUN', `input ${name} has dtype ${t.dtype}, which the profiler cannot feed`);
     feeds[name] = tensor;
   }

@@ -1,7 +1,7 @@
 // onnxruntime-node sessions the way the profiler and the boundary calibration run them.
 import * as ort from 'onnxruntime-node';
-import { runtimeMessage, unknownRuntimeOp } from '@dnnpart/onnx-graph';
-import { ProfileError, messageOf } from './errors.js';
+import { runtimeLoadFailure, runtimeMessage } from '@dnnpart/onnx-graph';
+import { ProfileError } from './errors.js';
 import type { GraphOptimizationLevel } from './types.js';
 
 /** cpu EP, sequential, `threads` intra-op threads, no spinning. */
@@ -30,16 +30,8 @@ export async function createSession(model: Uint8Array | string, opts: ort.Infere
   try {
     return typeof model === 'string' ? await ort.InferenceSession.create(model, opts) : await ort.InferenceSession.create(model, opts);
   } catch (e) {
-    const msg = messageOf(e);
-    const noKernel = /Could not find an implementation for (\S+?)\((\d+)\) node with name '([^']*)'/.exec(msg);
-    if (noKernel) {
-      throw new ProfileError('PROFILE_NO_KERNEL', `${label}: op ${noKernel[1]} (opset ${noKernel[2]}) of node "${noKernel[3]}" has no kernel on the cpu execution provider`, { cause: e });
-    }
-    const unregistered = unknownRuntimeOp(e);
-    if (unregistered) {
-      throw new ProfileError('PROFILE_NO_KERNEL', `${label}: op ${unregistered.op} (domain "${unregistered.domain}") is unknown to onnxruntime on the cpu execution provider`, { cause: e });
-    }
-    throw new ProfileError('PROFILE_MODEL_LOAD', `${label}: onnxruntime cannot load the model (${runtimeMessage(e)})`, { cause: e });
+    const why = runtimeLoadFailure(e);
+    throw new ProfileError(why.kernel ? 'PROFILE_NO_KERNEL' : 'PROFILE_MODEL_LOAD', `${label}: ${why.message}`, { cause: e });
   }
 }
 

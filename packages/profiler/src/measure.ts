@@ -9,7 +9,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { encodeModel, graphCosts, inputBranches, loadModel, runtimeMessage, type Graph, type InputShapes } from '@dnnpart/onnx-graph';
+import { edgeDtype, encodeModel, graphCosts, inputBranches, loadModel, runnableModel, runtimeMessage, type Graph, type InputShapes } from '@dnnpart/onnx-graph';
 import { assertBoardName } from './board.js';
 import { boardFacts } from './board-facts.js';
 import { DEFAULT_BOUNDARY, boundaryMs, calibrateBoundary } from './boundary.js';
@@ -147,8 +147,9 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
   const loaded = await loadModel(modelPath, { inputShapes: options.inputShapes, name: options.modelName ?? basename(modelPath).replace(/\.onnx$/i, '') });
   const graph = loaded.graph;
   const costs = graphCosts(graph).nodes;
-  // ORT gets the proto whose node names are the graph's unique names, so the trace uses them too.
-  const modelBytes = encodeModel(loaded.proto);
+  // ORT gets the proto whose node names are the graph's unique names, so the trace uses them too
+  // (bfloat16 inputs and outputs taken and given as float32, cast inside: runnableModel).
+  const modelBytes = encodeModel(runnableModel(loaded));
   progress({ phase: 'load', done: 1, total: 1 });
 
   const warnings: string[] = [
@@ -224,7 +225,7 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
     sessions.push(prof);
     const outputSpecs = graph.outputs.map((name) => {
       const t = graph.tensors.get(name)!;
-      return { name, dtype: t.dtype, shape: t.shape };
+      return { name, dtype: edgeDtype(t.dtype), shape: t.shape };
     });
     // One set of output tensors per session: sharing them between the two alternating sessions
     // made the plain runs of a SqueezeNet first stage (two 373 kB outputs) take 4.5 ms instead of 1.8.

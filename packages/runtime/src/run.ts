@@ -2,7 +2,7 @@
 // agent, stream frames through the pipeline, and set every measured figure beside its prediction.
 import { randomBytes } from 'node:crypto';
 import type * as ort from 'onnxruntime-node';
-import { encodeModel, maxAbsDiff, randomFeeds, runModel, splitModel, type LoadedModel, type SplitResult } from '@dnnpart/onnx-graph';
+import { encodeModel, maxAbsDiff, randomFeeds, runModel, runnableModel, splitModel, type LoadedModel, type SplitResult } from '@dnnpart/onnx-graph';
 import { nowMs } from './_clock.js';
 import { quantile, median } from './_stats.js';
 import { encodeMessage, packTensors } from './_wire.js';
@@ -202,8 +202,8 @@ export async function runPlan(o: RunOptions): Promise<RunOutput> {
     const expected: Record<string, ort.Tensor>[] = [];
     if (compare > 0) {
       progress('running the unsplit model here for reference');
-      const bytes = encodeModel(o.model.proto);
-      for (let i = 0; i < compare; i++) expected.push(await runModel(bytes, pool[i % pool.length]!, graph.outputs));
+      const bytes = encodeModel(runnableModel(o.model));
+      for (let i = 0; i < compare; i++) expected.push(await runModel(bytes, pool[i % pool.length]!, graph.outputs, { label: `${graph.name} (unsplit, for reference)` }));
     }
 
     const run = randomBytes(6).toString('hex');
@@ -363,11 +363,11 @@ export async function runPlan(o: RunOptions): Promise<RunOutput> {
     let maxDiffOptimised: number | undefined;
     if (maxDiff > OPTIMISED_REFERENCE_ABOVE) {
       progress('running the unsplit model here again, optimised as the stages run');
-      const bytes = encodeModel(o.model.proto);
+      const bytes = encodeModel(runnableModel(o.model));
       maxDiffOptimised = 0;
       for (const [i, tensors] of got.entries()) {
         if (!tensors) continue;
-        const ref = await runModel(bytes, pool[i % pool.length]!, graph.outputs, { optimised: true });
+        const ref = await runModel(bytes, pool[i % pool.length]!, graph.outputs, { optimised: true, label: `${graph.name} (unsplit, optimised, for reference)` });
         maxDiffOptimised = Math.max(maxDiffOptimised, maxAbsDiff(ref, tensors, graph.outputs));
       }
     }

@@ -1,5 +1,7 @@
 // Plans over a real zoo network: prefix cuts, and DAG plans that split the parallel branches of a
 // Fire module (SqueezeNet 1.1), so a stage reads tensors from a stage before the previous one.
+import { create, toBinary } from '@bufbuild/protobuf';
+import { ModelProtoSchema } from 'onnx-buf';
 import { loadModel, type LoadedModel } from '@dnnpart/onnx-graph';
 import { buildZooModel } from '@dnnpart/zoo';
 import type { RunPlan } from '@dnnpart/runtime';
@@ -13,6 +15,30 @@ export async function squeezenet(): Promise<{ bytes: Uint8Array; model: LoadedMo
     cached = { bytes, model: await loadModel(bytes) };
   }
   return cached;
+}
+
+/**
+ * x bfloat16 [1,3,16,16] -> Cast -> Conv (c) -> Cast to bfloat16 -> `mid` in bfloat16 (t, an output;
+ * a Transpose, or a Relu, which onnxruntime's CPU has no bfloat16 kernel for) -> Cast -> Conv -> Add c
+ * -> Cast -> y bfloat16. Nodes in, conv, tobf, mid | tof, conv2, skip, out.
+ */
+export function bfloat16Model(mid: 'Transpose' | 'Relu'): Uint8Array {
+  const vi = (name: string, elemType: number, dims: number[]) => ({ name, type: { value: { case: 'tensorType' as const, value: { elemType, shape: { dim: dims.map((d) => ({ value: { case: 'dimValue' as const, value: BigInt(d) } })) } } } } });
+  const w = (name: string, dims: number[]) => ({ name, dataType: 1, dims: dims.map(BigInt), rawData: new Uint8Array(Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, i) => 0.2 * Math.sin(i * 1.7)).buffer) });
+  const node = (opType: string, name: string, input: string[], output: string[], attribute: object[] = []) => ({ opType, name, input, output, attribute });
+  const to = (t: number) => [{ name: 'to', type: 2, i: BigInt(t) }];
+  return toBinary(ModelProtoSchema, create(ModelProtoSchema, {
+    irVersion: 8n, opsetImport: [{ domain: '', version: 17n }],
+    graph: {
+      name: 'bf16', initializer: [w('w1', [8, 3, 3, 3]), w('w2', [8, 8, 3, 3])], input: [vi('x', 16, [1, 3, 16, 16])], output: [{ name: 'y' }, { name: 't' }],
+      node: [
+        node('Cast', 'in', ['x'], ['xf'], to(1)), node('Conv', 'conv', ['xf', 'w1'], ['c'], [{ name: 'pads', type: 7, ints: [1n, 1n, 1n, 1n] }]),
+        node('Cast', 'tobf', ['c'], ['cb'], to(16)), node(mid, 'mid', ['cb'], ['t'], mid === 'Transpose' ? [{ name: 'perm', type: 7, ints: [0n, 1n, 3n, 2n] }] : []),
+        node('Cast', 'tof', ['t'], ['tf'], to(1)), node('Conv', 'conv2', ['tf', 'w2'], ['c2'], [{ name: 'pads', type: 7, ints: [1n, 1n, 1n, 1n] }]),
+        node('Add', 'skip', ['c2', 'c'], ['s']), node('Cast', 'out', ['s'], ['y'], to(16)),
+      ],
+    },
+  }));
 }
 
 /** Contiguous stages of the topological order, cut at the given fractions. */

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '@dnnpart/report';
 import { connectAgent } from '@dnnpart/runtime';
 import { ensureBuilt, spawnAgent, type SpawnedAgent } from './_agents.js';
-import { squeezenet } from './_models.js';
+import { bfloat16Model, squeezenet } from './_models.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'dnnpart-cli-runtime-'));
 let agents: SpawnedAgent[] = [];
@@ -108,6 +108,22 @@ describe('dnnpart link, solve and run', () => {
     expect(out.stages.map((x: { agent: string; computeMs: { predicted: number } }) => [x.agent, x.computeMs.predicted])).toEqual(plan.stages.map((x: { board: string; computeMs: number }) => [x.board, x.computeMs]));
     const trace = JSON.parse(readFileSync(path.join(dir, 'trace.json'), 'utf8'));
     expect(trace.traceEvents.filter((e: { ph: string; name: string }) => e.ph === 'X' && e.name.startsWith('compute'))).toHaveLength(6 * plan.stages.length);
+  });
+
+  it('runs a model whose input and outputs are bfloat16 (fed and compared as float32); one onnxruntime cannot run is one line naming the node', async () => {
+    // Before: "unexpected failure: Unsupported data type: 16" (exit 1) from the unsplit model's reference run.
+    writeFileSync(path.join(dir, 'bf16.onnx'), bfloat16Model('Transpose'));
+    writeFileSync(path.join(dir, 'bf16-relu.onnx'), bfloat16Model('Relu'));
+    writeFileSync(path.join(dir, 'bf16.json'), JSON.stringify({ stages: [{ board: 'a', nodes: ['in', 'conv', 'tobf', 'mid'] }, { board: 'b', nodes: ['tof', 'conv2', 'skip', 'out'] }] }));
+    const r = await dnnpart(['run', '--plan', 'bf16.json', '--agents', 'agents.yaml', '--model', 'bf16.onnx', '--frames', '4', '--json']);
+    expect({ code: r.code, stderr: r.stderr.split('\n').filter((l) => l.startsWith('dnnpart:')) }).toEqual({ code: 0, stderr: [] });
+    const out = JSON.parse(r.stdout);
+    expect(out.frames).toBe(4);
+    // The agents run the stages optimised, the reference unoptimised: float32 rounding apart.
+    expect(out.maxAbsDiff).toBeLessThan(1e-5);
+    const bad = await dnnpart(['run', '--plan', 'bf16.json', '--agents', 'agents.yaml', '--model', 'bf16-relu.onnx', '--frames', '2']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^dnnpart: bf16 \(unsplit, for reference\): op Relu \(opset 14\) of node "mid" has no kernel on the cpu execution provider$/m);
   });
 
   it('the text output puts each measured figure beside its prediction', async () => {
