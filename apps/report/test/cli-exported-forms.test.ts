@@ -441,6 +441,19 @@ describe('a detector whose NonMaxSuppression picks boxes by the data (its select
       if (precision === 'fp32') expect(cosine).toBe(1);
       else expect(cosine).toBeGreaterThan(0.99);
     }
+    // The same model with a Relu in bfloat16, which onnxruntime's CPU has no kernel for: one line naming it.
+    const relu = fromBinary(ModelProtoSchema, readFileSync(path.join(dir, 'bfio.onnx')));
+    Object.assign(relu.graph!.node.find((n) => n.name === 'transpose')!, { opType: 'Relu', attribute: [] });
+    writeFileSync(path.join(dir, 'bfrelu.onnx'), toBinary(ModelProtoSchema, relu));
+    const noKernel = 'op Relu (opset 14) of node "transpose" has no kernel on the cpu execution provider';
+    for (const [argv, label] of [
+      [['verify', 'bfrelu.onnx', '--plan', 'bfio.cut.json', '--runs', '1', '--warmup', '0', '--frames', '0', '--no-memory', '-q'], 'stage 0 (here)'],
+      [['accuracy', '--model', 'bfrelu.onnx', '--plan', 'bfio.cut.json', '--samples', '1', '-q'], 'g (full precision)'],
+      [['profile', 'bfrelu.onnx', '--board', 'here', '--runs', '1', '--warmup', '0', '--threads', '1', '--boundary', 'default', '-o', 'bfrelu.profile.json', '-q'], 'bfrelu.onnx'],
+    ] as const) {
+      const r = await run([...argv], { cwd: dir });
+      expect({ argv, code: r.code, stderr: r.stderr }).toEqual({ argv, code: 2, stderr: `dnnpart: ${label}: ${noKernel}\n` });
+    }
   });
 
   it('verify says when a stage hands back tensors of 32 MB or more, which come back in fresh memory every run', async () => {

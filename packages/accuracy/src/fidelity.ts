@@ -3,7 +3,7 @@
 import { clone, create } from '@bufbuild/protobuf';
 import { ModelProtoSchema, ValueInfoProtoSchema } from 'onnx-buf';
 import * as ort from 'onnxruntime-node';
-import { encodeModel, fromHalfBits, runnableModel, runtimeMessage, splitModel, toHalfBits, type LoadedModel, type SplitSpec } from '@dnnpart/onnx-graph';
+import { encodeModel, fromHalfBits, runnableModel, runtimeLoadFailure, runtimeMessage, splitModel, toHalfBits, type LoadedModel, type SplitSpec } from '@dnnpart/onnx-graph';
 import { AccuracyError } from './errors.js';
 import { FidelityAccumulator, type Fidelity } from './metrics.js';
 import { calibrate, type ActivationRange, type CalibrationMethod } from './calibrate.js';
@@ -102,7 +102,7 @@ async function session(bytes: Uint8Array, label: string): Promise<ort.InferenceS
     // measured, and at old opsets they insert ops the opset lacks.
     return await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'disabled', logSeverityLevel: 4 });
   } catch (e) {
-    throw new AccuracyError('ACCURACY_RUN_FAILED', `${label}: onnxruntime cannot load it: ${runtimeMessage(e)}`, { cause: e });
+    throw new AccuracyError('ACCURACY_RUN_FAILED', `${label}: ${runtimeLoadFailure(e).message}`, { cause: e });
   }
 }
 
@@ -336,7 +336,7 @@ async function timeModel(bytes: Uint8Array, feeds: Record<string, ort.Tensor>, t
   try {
     s = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', logSeverityLevel: 4, ...(t.threads ? { intraOpNumThreads: t.threads } : {}) });
   } catch (e) {
-    throw new AccuracyError('ACCURACY_RUN_FAILED', `${label}: onnxruntime cannot load it for timing: ${runtimeMessage(e)}`, { cause: e });
+    throw new AccuracyError('ACCURACY_RUN_FAILED', `${label} (timing): ${runtimeLoadFailure(e).message}`, { cause: e });
   }
   try {
     for (let i = 0; i < (t.warmup ?? 2); i++) await s.run(feeds);

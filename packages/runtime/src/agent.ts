@@ -7,7 +7,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as ort from 'onnxruntime-node';
-import { runtimeMessage } from '@dnnpart/onnx-graph';
+import { runtimeLoadFailure, runtimeMessage } from '@dnnpart/onnx-graph';
 import { boardFacts, chooseModelThreads, profileModel, profileSessionOptions } from '@dnnpart/profiler';
 import { nowMs } from './_clock.js';
 import { probeEngines } from './_engines.js';
@@ -485,7 +485,7 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
                   call.write(encodeMessage({ kind: 'ready', loadMs: nowMs() - t0, nowMs: nowMs(), rssBeforeBytes, rssLoadedBytes: process.memoryUsage().rss, preoptimised, ...(footprint ? { footprint } : {}) }));
                   call.resume();
                 })
-                .catch((e) => end(new RuntimeError('RUNTIME_STAGE_FAILED', `stage ${s.stage}: onnxruntime cannot load the stage model: ${runtimeMessage(e)}`)));
+                .catch((e) => end(new RuntimeError('RUNTIME_STAGE_FAILED', `stage ${s.stage}: ${runtimeLoadFailure(e).message}`)));
             }
             return;
           }

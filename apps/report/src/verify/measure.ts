@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
-import { runtimeMessage } from '@dnnpart/onnx-graph';
+import { runtimeLoadFailure, runtimeMessage } from '@dnnpart/onnx-graph';
 import { MAX_END_TO_END_RUNS, endToEndRuns, glueChainModel, preallocatedFetches, type ChromeTraceSpan } from '@dnnpart/profiler';
 import { stageModelFile, type StageModelFile } from '@dnnpart/runtime';
 import { VerifyError } from './errors.js';
@@ -57,7 +57,7 @@ async function open(stage: StageRunnable, threads: number, profilePrefix?: strin
   try {
     return await ort.InferenceSession.create(stage.bytes, sessionOptions(threads, profilePrefix));
   } catch (e) {
-    throw new VerifyError('VERIFY_RUN_FAILED', `${stage.label}: onnxruntime cannot load the stage model: ${runtimeMessage(e)}`, { cause: e });
+    throw new VerifyError('VERIFY_RUN_FAILED', `${stage.label}: ${runtimeLoadFailure(e).message}`, { cause: e });
   }
 }
 
