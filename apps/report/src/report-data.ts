@@ -126,6 +126,8 @@ export interface VerifiedPlan {
     readonly predictedMemoryBytes?: number | null;
     readonly measuredMemoryBytes?: number;
   }[];
+  /** What verify said about its measurement (a machine slower than when profiled, stages whose outputs come back in fresh memory...). */
+  readonly notes?: readonly string[];
 }
 
 export interface ReportData {

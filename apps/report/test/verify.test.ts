@@ -441,6 +441,14 @@ describe('verify', () => {
       expect(Math.abs(range[1]! - Math.max(...fps))).toBeLessThanOrEqual(0.5);
     }
     expect(md).toContain('| Runs (slowest–fastest) |');
+    // What verify noted about its measurement stands under its stages, in both documents.
+    expect(v2.notes).toContainEqual(expect.stringMatching(/^predicted times are for each stage's board \(a, b\)/));
+    const html = readFileSync(path.join(dir, 'rep', 'report.html'), 'utf8');
+    expect(md).toContain('v2.json (dnnpart verify) noted:');
+    for (const n of v2.notes) {
+      expect(md).toContain(`- ${n.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/</g, '&lt;')}`);
+      expect(html).toContain(`<li>${n.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;')}</li>`);
+    }
     // Latency: the plan's is the stages' sum; this host's counts the waits in the full queues, as the measured one does.
     const latencyCell = (label: string) => Number(md.split('\n').find((l) => l.startsWith(`| ${label} |`))!.split('|')[6]!.replace(/[^\d.]/g, ''));
     expect(latencyCell('v2.json: pipeline, plan\'s prediction (a board per stage)') / v2.pipeline!.predictedLatencyMs! - 1).toBeCloseTo(0, 2);

@@ -378,6 +378,7 @@ export function readVerifyFile(file: string, given: string): { result: VerifyRes
       ...(x.here ? { here: { board: x.here.board, predictedMs: x.here.predictedMs, ...(x.here.scaledError !== undefined ? { scaledError: x.here.scaledError } : {}) } } : {}),
       ...(x.memory ? { predictedMemoryBytes: x.predictedMemoryBytes ?? null, measuredMemoryBytes: x.memory.peakBytes } : {}),
     })),
+    ...(Array.isArray(r.notes) ? { notes: r.notes.filter((n): n is string => typeof n === 'string') } : {}),
   };
   return { result: r, measured, verified };
 }

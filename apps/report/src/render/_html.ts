@@ -70,6 +70,12 @@ function paretoSection(view: SystemView): string {
   return `<h3>Pareto fronts</h3><div class="charts2">${charts.join('')}</div><div class="cols">${tables.join('')}</div>`;
 }
 
+/** What each verify run said about its measurement, under the stages it measured. */
+function verifyNotes(system: ReportSystem): string {
+  return (system.verified ?? []).filter((v) => (v.notes ?? []).length > 0)
+    .map((v) => `<p class="note">${escapeHtml(v.source)} (dnnpart verify) noted:</p><ul class="notes">${v.notes!.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>`).join('');
+}
+
 function measuredSection(view: SystemView): string {
   const table = measuredTable(view.system);
   if (table === undefined) {
@@ -78,7 +84,7 @@ function measuredSection(view: SystemView): string {
   const onAgents = agentStagesTable(view.system);
   const agentStages = onAgents === undefined ? '' : `<h4>Stages on the agents, predicted vs measured (dnnpart run)</h4>${tableHtml(onAgents)}<p class="note">Compute is each stage's median per frame on its agent; memory alone is the stage in a fresh process on its agent's board, at its peak. Error is predicted / measured − 1.</p>`;
   const stages = verifiedStagesTable(view.system);
-  const perStage = stages === undefined ? '' : `<h4>Stages, predicted vs measured (dnnpart verify)</h4>${tableHtml(stages)}<p class="note">Error is predicted / measured − 1: positive means the plan overstates the stage's time.</p>`;
+  const perStage = stages === undefined ? '' : `<h4>Stages, predicted vs measured (dnnpart verify)</h4>${tableHtml(stages)}<p class="note">Error is predicted / measured − 1: positive means the plan overstates the stage's time.</p>${verifyNotes(view.system)}`;
   return `<h3>Measured vs predicted</h3>${tableHtml(table)}${figure(view.charts.measured, 'Predicted figures come from the cost model; measured ones from running the plan on the boards.')}${agentStages}${perStage}`;
 }
 

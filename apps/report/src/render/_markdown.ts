@@ -47,6 +47,9 @@ export function reportMarkdown(data: ReportData, views: readonly SystemView[]): 
     if (onAgents !== undefined) out.push('#### Stages on the agents, predicted vs measured (dnnpart run)', '', tableMarkdown(onAgents), '');
     const stages = verifiedStagesTable(system);
     if (stages !== undefined) out.push('#### Stages, predicted vs measured (dnnpart verify)', '', tableMarkdown(stages), '');
+    for (const v of system.verified ?? []) {
+      if ((v.notes ?? []).length > 0) out.push(`${text(v.source)} (dnnpart verify) noted:`, '', ...v.notes!.map((n) => `- ${text(n)}`), '');
+    }
   });
   return `${out.join('\n')}\n`;
 }
