@@ -115,6 +115,33 @@ async function runOnce(s: ort.InferenceSession, feeds: Record<string, ort.Tensor
   }
 }
 
+/**
+ * Where the first output's class scores lie, for top-k agreement: the last axis of a [batch, classes]
+ * or [batch, steps, classes] output (a classifier, a sequence's tokens); the channel axis of an image
+ * of scores ([N, C, H, W], a segmentation: a class per pixel), or its last axis when that is the
+ * shorter ([N, H, W, C]). `rowsOf` lays the scores out as rows of `classes`. No classes (cosine and
+ * SQNR only) for one channel (a saliency or depth map), or another rank.
+ */
+export function classScores(shape: readonly number[]): { readonly classes: number; readonly rowsOf: (x: Float32Array) => Float32Array } {
+  const same = (x: Float32Array) => x;
+  const last = shape[shape.length - 1] ?? 0;
+  if (shape.length >= 1 && shape.length <= 3) return { classes: last >= 2 ? last : 0, rowsOf: same };
+  if (shape.length !== 4) return { classes: 0, rowsOf: same };
+  const [n, c, h, w] = shape as [number, number, number, number];
+  if (c > w) return { classes: last >= 2 ? last : 0, rowsOf: same };
+  if (c < 2) return { classes: 0, rowsOf: same };
+  // NCHW -> NHWC: each pixel's C scores side by side.
+  const plane = h * w;
+  return {
+    classes: c,
+    rowsOf: (x) => {
+      const out = new Float32Array(x.length);
+      for (let b = 0; b < n; b++) for (let k = 0; k < c; k++) for (let p = 0; p < plane; p++) out[(b * plane + p) * c + k] = x[(b * c + k) * plane + p]!;
+      return out;
+    },
+  };
+}
+
 /** Runs the full-precision model and the plan on every input and compares their outputs. */
 export async function evaluatePlan(model: LoadedModel, options: EvaluateOptions): Promise<PlanFidelity> {
   const { graph } = model;
@@ -183,7 +210,7 @@ export async function evaluatePlan(model: LoadedModel, options: EvaluateOptions)
     }
     const outputs = graph.outputs;
     const first = graph.tensors.get(outputs[0]!)!;
-    const classes = first.dtype === 'float32' && first.shape.length >= 1 && first.shape[first.shape.length - 1]! >= 2 ? first.shape[first.shape.length - 1]! : 0;
+    const { classes, rowsOf } = first.dtype === 'float32' ? classScores(first.shape) : { classes: 0, rowsOf: (x: Float32Array) => x };
     const plan = new FidelityAccumulator(classes);
     const stageAcc = split.stages.map(() => new FidelityAccumulator(0));
     const sendBytes = new Array<number>(count).fill(0);
@@ -267,7 +294,7 @@ export async function evaluatePlan(model: LoadedModel, options: EvaluateOptions)
       const same = comparable(outputs, (o) => refOut[o]!, planned, 'the plan', i);
       const r = concat(same.map((o) => floats(refOut[o]!)));
       const p = concat(same.map((o) => floats(planned(o))));
-      const scores = classes && same.includes(outputs[0]!) ? { ref: floats(refOut[outputs[0]!]!), test: floats(planned(outputs[0]!)) } : undefined;
+      const scores = classes && same.includes(outputs[0]!) ? { ref: rowsOf(floats(refOut[outputs[0]!]!)), test: rowsOf(floats(planned(outputs[0]!))) } : undefined;
       if (same.length > 0) plan.add(r, p, scores, options.labels?.[i]);
     }
     progress('running the reference and the plan', inputs.length, inputs.length);

@@ -19,6 +19,6 @@ export {
   type Feeds, type NpyArray, type ImageNormalisation,
 } from './inputs.js';
 export {
-  evaluatePlan, precisions, MIN_STABLE_SAMPLES,
+  evaluatePlan, classScores, precisions, MIN_STABLE_SAMPLES,
   type Precision, type EvaluateOptions, type PlanFidelity, type StageFidelity, type StageTiming,
 } from './fidelity.js';

@@ -152,3 +152,23 @@ export function normModel(): ModelProto {
     output: [vi('y', [1, 16]), vi('z', [1, 16])],
   });
 }
+
+/**
+ * A segmentation head: x[1,3,8,8] -> Conv(8) -> Relu -> Conv(`classes`, 1x1) -> y[1,classes,8,8], a
+ * score per class and pixel (one channel: a saliency map). Node names: conv, relu, head.
+ */
+export function segmentationModel(classes: number, seed = 13): ModelProto {
+  const r = lcg(seed);
+  const ints = (name: string, v: number[]) => ({ name, type: 7, ints: v.map(BigInt) });
+  return opset17({
+    name: 'seg',
+    node: [
+      { opType: 'Conv', name: 'conv', input: ['x', 'w1'], output: ['c'], attribute: [ints('pads', [1, 1, 1, 1])] },
+      { opType: 'Relu', name: 'relu', input: ['c'], output: ['r'] },
+      { opType: 'Conv', name: 'head', input: ['r', 'w2'], output: ['y'] },
+    ],
+    initializer: [floats('w1', [8, 3, 3, 3], r, 0.5), floats('w2', [classes, 8, 1, 1], r)],
+    input: [vi('x', [1, 3, 8, 8])],
+    output: [vi('y', [1, classes, 8, 8])],
+  });
+}
