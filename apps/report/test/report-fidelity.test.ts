@@ -3,6 +3,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { create, toBinary } from '@bufbuild/protobuf';
+import { ModelProtoSchema } from 'onnx-buf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Plan } from '@dnnpart/solver';
 import { loadSystem, measurePlans, resolveSystem, solveWithFidelity, wantsFidelity, type ReportSystem, type ResolvedSystem } from '@dnnpart/report';
@@ -35,6 +37,24 @@ function splitSystem(system: ResolvedSystem): ReportSystem {
 }
 
 describe('fidelity of a system\'s plans', () => {
+  it('refuses a minimum top-1 agreement for a model without class scores (a one-channel map), naming the field', async () => {
+    // x[1,3,8,8] -> Conv (one output channel) -> Sigmoid -> y[1,1,8,8]: a saliency map.
+    const w = Float32Array.from({ length: 27 }, (_, i) => Math.sin(i));
+    writeFileSync(path.join(dir, 'map.onnx'), toBinary(ModelProtoSchema, create(ModelProtoSchema, {
+      irVersion: 8n, opsetImport: [{ domain: '', version: 17n }],
+      graph: {
+        name: 'map',
+        node: [{ opType: 'Conv', name: 'conv', input: ['x', 'w'], output: ['c'], attribute: [{ name: 'pads', type: 7, ints: [1n, 1n, 1n, 1n] }] }, { opType: 'Sigmoid', name: 'sig', input: ['c'], output: ['y'] }],
+        initializer: [{ name: 'w', dataType: 1, dims: [1n, 3n, 3n, 3n], rawData: new Uint8Array(w.buffer) }],
+        input: [{ name: 'x', type: { value: { case: 'tensorType', value: { elemType: 1, shape: { dim: [1, 3, 8, 8].map((d) => ({ value: { case: 'dimValue', value: BigInt(d) } })) } } } } }],
+        output: [{ name: 'y' }],
+      },
+    })));
+    writeFileSync(path.join(dir, 'map.yaml'), ['version: 1', 'model: { file: map.onnx }', 'boards:', '  - { id: pi, describe: raspberry-pi-5 }', '  - { id: orin, describe: jetson-orin-nano }', 'network: ethernet-1000base-t', 'constraints:', '  minTop1Agreement: 0.9', ''].join('\n'));
+    const r = await run(['report', '--system', 'map.yaml', '-o', 'map-report', '-q'], { cwd: dir });
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 2, stderr: 'dnnpart: map.yaml:8: constraints.minTop1Agreement: map.onnx gives no class scores to agree on (its first output y is float32 [1, 1, 8, 8]; top-1 reads a classifier\'s last axis or a segmentation\'s channels), so no plan can be held to it; use minCosine\n' });
+  });
+
   it('is wanted for a lossy transfer or a fidelity constraint only', async () => {
     expect(wantsFidelity(await resolved([]))).toBe(false);
     expect(wantsFidelity(await resolved(['transfer: fp16']))).toBe(true);

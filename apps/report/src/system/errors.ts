@@ -14,7 +14,8 @@ export type SystemErrorCode =
   | 'SYSTEM_PROFILE_NODE_UNKNOWN'
   | 'SYSTEM_PROFILE_NODE_MISSING'
   | 'SYSTEM_NO_COSTS'
-  | 'SYSTEM_VALUE_TOO_LARGE';
+  | 'SYSTEM_VALUE_TOO_LARGE'
+  | 'SYSTEM_NO_CLASS_SCORES';
 
 /** The one error class of system files: a one-line message and a stable `code`. */
 export class SystemError extends Error {

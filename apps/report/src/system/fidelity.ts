@@ -1,11 +1,13 @@
 // Fidelity of a system's plans, measured by running their stages with the system's transfer
 // encoding (dnnpart accuracy's evaluation), and the minimum-fidelity constraint: when the chosen
 // plan misses it, the next higher-precision encoding is solved and measured instead.
+import path from 'node:path';
 import { loadModel } from '@dnnpart/onnx-graph';
-import { evaluatePlan, precisions, type Precision, type TransferEncoding } from '@dnnpart/accuracy';
+import { classScores, evaluatePlan, precisions, type Precision, type TransferEncoding } from '@dnnpart/accuracy';
 import type { Objective, Plan } from '@dnnpart/solver';
 import type { PlanFidelityFigures, ReportSystem, SystemFidelity } from '../report-data.js';
-import type { FidelityConstraints } from './load.js';
+import { SystemError } from './errors.js';
+import { where, type FidelityConstraints } from './load.js';
 import type { ResolvedBoard, ResolvedSystem } from './resolve.js';
 
 /**
@@ -42,6 +44,11 @@ export function meets(f: Pick<PlanFidelityFigures, 'cosine' | 'top1Agreement'>, 
 export async function measurePlans(system: ResolvedSystem, plans: Readonly<Record<Objective, Plan>>, transfer: TransferEncoding, samples = FIDELITY_SAMPLES): Promise<Partial<Record<Objective, PlanFidelityFigures>>> {
   const model = await loadModel(system.modelFile, system.inputShapes ? { inputShapes: system.inputShapes } : {});
   const c = system.spec.fidelity ?? {};
+  // A minimum top-1 agreement needs class scores to agree on: without them no plan could meet it.
+  const first = model.graph.tensors.get(model.graph.outputs[0]!)!;
+  if (c.minTop1Agreement !== undefined && (first.dtype !== 'float32' || classScores(first.shape).classes === 0)) {
+    throw new SystemError('SYSTEM_NO_CLASS_SCORES', `${where(system.spec, 'constraints.minTop1Agreement')}: ${path.basename(system.modelFile)} gives no class scores to agree on (its first output ${first.name} is ${first.dtype} [${first.shape.join(', ')}]; top-1 reads a classifier's last axis or a segmentation's channels), so no plan can be held to it; use minCosine`);
+  }
   const byBoard = new Map(system.boards.map((b) => [b.spec.id, boardPrecision(b)]));
   const out: Partial<Record<Objective, PlanFidelityFigures>> = {};
   for (const [o, p] of Object.entries(plans) as [Objective, Plan][]) {
