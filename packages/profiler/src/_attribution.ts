@@ -39,9 +39,22 @@ export function seedOf(kernel: string, graph: Graph): { node: string; tail: bool
   for (const k of new Set([kernel, kernel.replace(/_token_\d+$/, '')])) {
     const seed = seedOfName(k, graph);
     if (seed) return seed;
+    // A float16 model's ops that run in float32: onnxruntime's InsertCastTransformer renames their
+    // tensors "InsertedPrecisionFreeCast_<tensor>" (an NCHWc kernel computing one is "<that>_nchwc"),
+    // and a Cast it keeps is named after the tensor it converts: tied to that tensor's producer (one
+    // of a graph input stays unattributed: seeding its reader would split that reader's fused chain).
+    if (k.startsWith(INSERTED_CAST)) {
+      const rest = k.slice(INSERTED_CAST.length);
+      const inner = seedOfName(rest, graph);
+      if (inner) return inner;
+      const producer = graph.tensors.get(rest)?.producer;
+      if (producer && nodeNames(graph).has(producer)) return { node: producer, tail: true };
+    }
   }
   return null;
 }
+
+const INSERTED_CAST = 'InsertedPrecisionFreeCast_';
 
 function seedOfName(kernel: string, graph: Graph): { node: string; tail: boolean } | null {
   const names = nodeNames(graph);

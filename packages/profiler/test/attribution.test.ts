@@ -44,6 +44,17 @@ describe('attributeKernels', () => {
       [],
     ],
     [
+      'a float16 model run in float32: tensors renamed "InsertedPrecisionFreeCast_<tensor>", casts of an input and of an output',
+      [['InsertedPrecisionFreeCast_x', 'Cast'], ['InsertedPrecisionFreeCast_r1_nchwc', 'Conv'], ['InsertedPrecisionFreeCast_r2_nchwc', 'Conv'], ['InsertedPrecisionFreeCast_p_nchwc', 'GlobalAveragePool'], ['ReorderOutput', 'ReorderOutput'], ['InsertedPrecisionFreeCast_p', 'Cast'], ['/Flatten', 'Flatten'], ['fused /fc/Gemm', 'FusedGemm']],
+      [
+        ['InsertedPrecisionFreeCast_r1_nchwc', ['/conv1/Conv', '/bn1/BatchNormalization', '/relu/Relu']],
+        ['InsertedPrecisionFreeCast_r2_nchwc', ['/conv2/Conv', '/Add', '/relu2/Relu']],
+        ['InsertedPrecisionFreeCast_p_nchwc+InsertedPrecisionFreeCast_p+ReorderOutput', ['/pool/GlobalAveragePool']],
+        ['fused /fc/Gemm', ['/fc/Gemm']],
+      ],
+      ['InsertedPrecisionFreeCast_x'],
+    ],
+    [
       'a "_token_<n>" suffix from a name clash',
       [['/conv1/Conv_token_3', 'FusedConv'], ['/conv2/Conv', 'Conv'], ['/Add', 'Add'], ['/relu2/Relu', 'Relu'], ['/pool/GlobalAveragePool', 'GlobalAveragePool'], ['/Flatten', 'Flatten'], ['/fc/Gemm', 'Gemm']],
       [['/conv1/Conv_token_3', ['/conv1/Conv', '/bn1/BatchNormalization', '/relu/Relu']]],
