@@ -41,6 +41,7 @@ describe('accuracy', () => {
     expect(j.top1Agreement).toBeGreaterThanOrEqual(0);
     expect(j.top5Agreement).toBeGreaterThanOrEqual(j.top1Agreement);
     expect(j.top1Interval).toHaveLength(2);
+    expect(j.classesPer).toBe('row');
     expect(r.stderr).toContain('warning: top-1 agreement');
   });
 

@@ -80,6 +80,8 @@ export interface PlanFidelity extends Fidelity {
   readonly warnings: readonly string[];
   /** Where the evaluation inputs came from. */
   readonly inputs: 'generated' | 'given';
+  /** What one top-k comparison is, when there are class scores: a row of them (a classifier's sample, a sequence's step) or a segmentation's pixel. */
+  readonly classesPer?: 'row' | 'pixel';
 }
 
 function perStage<T extends string>(v: T | readonly T[] | undefined, dflt: T, count: number, what: string): T[] {
@@ -122,18 +124,19 @@ async function runOnce(s: ort.InferenceSession, feeds: Record<string, ort.Tensor
  * shorter ([N, H, W, C]). `rowsOf` lays the scores out as rows of `classes`. No classes (cosine and
  * SQNR only) for one channel (a saliency or depth map), or another rank.
  */
-export function classScores(shape: readonly number[]): { readonly classes: number; readonly rowsOf: (x: Float32Array) => Float32Array } {
+export function classScores(shape: readonly number[]): { readonly classes: number; readonly per: 'row' | 'pixel'; readonly rowsOf: (x: Float32Array) => Float32Array } {
   const same = (x: Float32Array) => x;
   const last = shape[shape.length - 1] ?? 0;
-  if (shape.length >= 1 && shape.length <= 3) return { classes: last >= 2 ? last : 0, rowsOf: same };
-  if (shape.length !== 4) return { classes: 0, rowsOf: same };
+  if (shape.length >= 1 && shape.length <= 3) return { classes: last >= 2 ? last : 0, per: 'row', rowsOf: same };
+  if (shape.length !== 4) return { classes: 0, per: 'row', rowsOf: same };
   const [n, c, h, w] = shape as [number, number, number, number];
-  if (c > w) return { classes: last >= 2 ? last : 0, rowsOf: same };
-  if (c < 2) return { classes: 0, rowsOf: same };
+  if (c > w) return { classes: last >= 2 ? last : 0, per: 'pixel', rowsOf: same };
+  if (c < 2) return { classes: 0, per: 'pixel', rowsOf: same };
   // NCHW -> NHWC: each pixel's C scores side by side.
   const plane = h * w;
   return {
     classes: c,
+    per: 'pixel',
     rowsOf: (x) => {
       const out = new Float32Array(x.length);
       for (let b = 0; b < n; b++) for (let k = 0; k < c; k++) for (let p = 0; p < plane; p++) out[(b * plane + p) * c + k] = x[(b * c + k) * plane + p]!;
@@ -210,7 +213,7 @@ export async function evaluatePlan(model: LoadedModel, options: EvaluateOptions)
     }
     const outputs = graph.outputs;
     const first = graph.tensors.get(outputs[0]!)!;
-    const { classes, rowsOf } = first.dtype === 'float32' ? classScores(first.shape) : { classes: 0, rowsOf: (x: Float32Array) => x };
+    const { classes, per, rowsOf } = first.dtype === 'float32' ? classScores(first.shape) : { classes: 0, per: 'row' as const, rowsOf: (x: Float32Array) => x };
     const plan = new FidelityAccumulator(classes);
     const stageAcc = split.stages.map(() => new FidelityAccumulator(0));
     const sendBytes = new Array<number>(count).fill(0);
@@ -350,6 +353,7 @@ export async function evaluatePlan(model: LoadedModel, options: EvaluateOptions)
       stages,
       warnings,
       inputs: options.inputs ? 'given' : 'generated',
+      ...(fid.top1Agreement !== undefined ? { classesPer: per } : {}),
     };
   } finally {
     await refSession.release();

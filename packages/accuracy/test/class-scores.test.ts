@@ -32,10 +32,12 @@ describe('classScores', () => {
     const seg = await evaluatePlan(await loadModel(encode(segmentationModel(5))), { split: { after: ['relu'] }, precision: ['fp32', 'int8'], samples: 3 });
     // A class per pixel: 64 rows a sample (before: 40 rows of 8 "classes" along the image's width, a row per channel and line).
     expect(seg.rows).toBe(3 * 64);
+    expect(seg.classesPer).toBe('pixel');
     expect(seg.top1Agreement).toBeGreaterThan(0.8);
     expect(seg.top5Agreement).toBeUndefined();
     const map = await evaluatePlan(await loadModel(encode(segmentationModel(1))), { split: { after: ['relu'] }, precision: ['fp32', 'int8'], samples: 3 });
     expect(map.top1Agreement).toBeUndefined();
+    expect(map.classesPer).toBeUndefined();
     expect(map.cosine).toBeGreaterThan(0.99);
   });
 });

@@ -165,7 +165,7 @@ export function accuracyText(r: AccuracyOutput): string {
       // Noise is a harsh proxy for real inputs (Moonshine's encoder in fp16: 0.93 on it, 0.996 on audio).
       + (r.inputs === 'generated' ? ' (uniform noise in [-1, 1]; --data <dir> scores your own inputs)' : ''),
     `cosine ${fixed(r.cosine, 6)} (worst ${fixed(r.cosineMin, 6)}), SQNR ${db(r.sqnrDb)}`
-      + (r.top1Agreement !== undefined ? `, top-1 agreement ${pct(r.top1Agreement, r.top1Interval)}` : '')
+      + (r.top1Agreement !== undefined ? `, top-1 agreement${r.classesPer === 'pixel' ? ' per pixel' : ''} ${pct(r.top1Agreement, r.top1Interval)}` : '')
       + (r.top5Agreement !== undefined ? `, top-5 ${pct(r.top5Agreement, r.top5Interval)}` : ''),
   ];
   if (r.referenceTop1 !== undefined) lines.push(`true top-1: ${pct(r.top1)} (full precision ${pct(r.referenceTop1)})`);
