@@ -42,7 +42,12 @@ export function encodeModel(proto: ModelProto): Uint8Array {
 export function runnableModel(model: LoadedModel): ModelProto {
   const { graph } = model;
   const bf16 = [...graph.inputs, ...graph.outputs].some((x) => graph.tensors.get(x)?.dtype === 'bfloat16');
-  return bf16 ? splitModel(model, { stages: Object.fromEntries(graph.nodes.map((n) => [n.name, 0])) }).stages[0]!.proto : model.proto;
+  return bf16 ? wholeStage(model).proto : model.proto;
+}
+
+/** The whole model as a split's one stage: its inputs and outputs as stages have them (bfloat16 ones as float32). */
+export function wholeStage(model: LoadedModel): StageModel {
+  return splitModel(model, { stages: Object.fromEntries(model.graph.nodes.map((n) => [n.name, 0])) }).stages[0]!;
 }
 
 /** The type a model's input or output has where onnxruntime-node feeds or returns it: bfloat16 as float32 (see `runnableModel`). */

@@ -1,7 +1,7 @@
 // `dnnpart verify` as a function: split a model by a plan, time every stage model on this machine,
 // and hold the plan's predictions (stage times, latency, throughput) against the measurements.
 import { availableParallelism, cpus, loadavg } from 'node:os';
-import { randomFeeds, splitModel, type LoadedModel } from '@dnnpart/onnx-graph';
+import { randomFeeds, splitModel, wholeStage, type LoadedModel } from '@dnnpart/onnx-graph';
 import { VerifyError } from './errors.js';
 import { quantile } from './_stats.js';
 import { calibrateHost, calibrationSeconds, capacityEfficiency, handoffMs, hostPipelinePeriodMs, stageCores, type HostCalibration } from './host.js';
@@ -355,7 +355,7 @@ export async function verifyPlan(
   // The whole model as one stage: the graph the stages were cut from, with its inputs and outputs.
   const reference: StageRunnable | undefined = options.reference && split.stages.length > 1
     ? (() => {
-      const whole = splitModel(model, { stages: Object.fromEntries(model.graph.nodes.map((n) => [n.name, 0])) }).stages[0]!;
+      const whole = wholeStage(model);
       return { bytes: whole.bytes, inputs: whole.inputs, outputs: whole.outputs, label: 'whole model (reference)' };
     })()
     : undefined;
