@@ -184,7 +184,14 @@ describe('pipelined runs', () => {
       }
       const m = new RegExp(`(\\d+) thread\\(s\\): ([\\d.]+) ms at ${cores}, ([\\d.]+) ms at 1\\)`).exec(line);
       expect(m, line).not.toBeNull();
-      expect(Number(m![1])).toBe(Number(m![3]) < 0.9 * Number(m![2]) ? 1 : cores);
+      // The log prints 3 significant digits, the choice was made on the exact medians: within that
+      // rounding of the 10 % line either count is right (CI once printed 1 taken where the rounded
+      // figures said the cores).
+      const [one, many] = [Number(m![3]), Number(m![2])];
+      const margin = 0.006 * (one + 0.9 * many);
+      if (one < 0.9 * many - margin) expect(Number(m![1])).toBe(1);
+      else if (one > 0.9 * many + margin) expect(Number(m![1])).toBe(cores);
+      else expect([1, cores]).toContain(Number(m![1]));
     }
     await runPlan({ model, plan, agents: endpoints(), frames: 2, compareFrames: 0, threads: 1 });
     for (const agent of agents.slice(0, 2)) expect(deployed(agent)).toContain('1 thread(s), as asked');
