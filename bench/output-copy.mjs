@@ -5,23 +5,28 @@
 // with preallocated outputs (what verify and the agents give onnxruntime-node) and without. Per run:
 // session.run wall time, ORT's own model_run (its profiler), the minor page faults the run took, and
 // whether the tensor handed back is the one preallocated. A JavaScript baseline times a fresh
-// Float32Array of the same size, filled once (the cost of memory never touched before).
+// Float32Array of the same size, filled once (the cost of memory never touched before). Each size runs
+// under glibc as the process starts and with the runtime's REUSE_ENV (mmap off: freed buffers reused),
+// the remedy the agent, verify and run advise for outputs of 32 MiB or more.
 //
-//   node bench/output-copy.mjs [--sizes 1,4,16,32,48,64,128] [--runs 12] [--threads 2]
+//   node bench/output-copy.mjs [--sizes 1,4,16,32,48,64,128] [--runs 12] [--threads 2] [--allocators started,reuse]
 // Needs python3-onnx (to write the models). Prints Markdown.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { REUSE_ENV, REUSE_PREFIX } from '@dnnpart/onnx-graph';
 
 const { values } = parseArgs({
   options: {
     sizes: { type: 'string', default: '1,4,16,32,48,64,128' },
     runs: { type: 'string', default: '12' },
     threads: { type: 'string', default: '2' },
+    allocators: { type: 'string', default: 'started,reuse' },
     child: { type: 'string' },
     mode: { type: 'string' },
+    allocator: { type: 'string', default: 'started' },
     dir: { type: 'string' },
   },
 });
@@ -34,7 +39,7 @@ if (values.child) {
   const mb = Number(values.child);
   const pre = values.mode === 'preallocated';
   const n = (mb * MB) / 4;
-  const prefix = join(values.dir, `run-${mb}-${values.mode}`);
+  const prefix = join(values.dir, `run-${mb}-${values.allocator}-${values.mode}`);
   const s = await ort.InferenceSession.create(join(values.dir, `out${mb}.onnx`), {
     intraOpNumThreads: Number(values.threads), enableProfiling: true, profileFilePrefix: prefix,
     extra: { session: { 'session.intra_op.allow_spinning': '0' } },
@@ -54,7 +59,7 @@ if (values.child) {
   }
   s.endProfiling();
   await s.release();
-  const file = readdirSync(values.dir).find((f) => f.startsWith(`run-${mb}-${values.mode}`) && f.endsWith('.json'));
+  const file = readdirSync(values.dir).find((f) => f.startsWith(`run-${mb}-${values.allocator}-${values.mode}_`) && f.endsWith('.json'));
   const runs = JSON.parse(readFileSync(join(values.dir, file), 'utf8')).filter((e) => e.name === 'model_run').map((e) => e.dur / 1000);
   const js = [];
   for (let r = 0; r < 5; r++) {
@@ -84,15 +89,20 @@ if (make.status !== 0) throw new Error(`writing the models failed: ${make.stderr
 
 console.log(`# output handback cost by size: ${new Date().toISOString()}, ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 console.log(`\n${values.threads} thread(s), ${values.runs} runs per size (the first 4 unmeasured), each size and mode in a process of its own.\n`);
-console.log('| output MB | outputs | session.run ms | ORT model_run ms | outside model_run ms | ms per MB outside | page faults per run (MB of pages) | same tensor back | fresh Float32Array + fill ms |');
-console.log('|---|---|---|---|---|---|---|---|---|');
+console.log(`allocator "started": glibc as the process starts (no MALLOC_ settings); "reuse": ${REUSE_PREFIX}.\n`);
+console.log('| output MB | allocator | outputs | session.run ms | ORT model_run ms | outside model_run ms | ms per MB outside | page faults per run (MB of pages) | same tensor back | fresh Float32Array + fill ms |');
+console.log('|---|---|---|---|---|---|---|---|---|---|');
+const plain = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MALLOC_') && k !== 'GLIBC_TUNABLES'));
 for (const mb of sizes) {
-  for (const mode of ['preallocated', 'allocated']) {
-    const r = spawnSync(process.execPath, [new URL(import.meta.url).pathname, '--child', String(mb), '--mode', mode, '--dir', dir, '--runs', values.runs, '--threads', values.threads], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`size ${mb} ${mode}: ${r.stderr}`);
-    const x = JSON.parse(r.stdout.trim().split('\n').pop());
-    const outside = x.wallMs - x.modelRunMs;
-    console.log(`| ${mb} | ${mode} | ${x.wallMs.toFixed(2)} | ${x.modelRunMs.toFixed(2)} | ${outside.toFixed(2)} | ${(outside / mb).toFixed(3)} | ${x.faults} (${((x.faults * 4096) / MB).toFixed(1)}) | ${mode === 'preallocated' ? (x.same ? 'yes' : 'no') : '—'} | ${x.freshFillMs.toFixed(1)} |`);
+  for (const allocator of values.allocators.split(',')) {
+    for (const mode of ['preallocated', 'allocated']) {
+      const env = allocator === 'reuse' ? { ...plain, ...REUSE_ENV } : plain;
+      const r = spawnSync(process.execPath, [new URL(import.meta.url).pathname, '--child', String(mb), '--mode', mode, '--allocator', allocator, '--dir', dir, '--runs', values.runs, '--threads', values.threads], { encoding: 'utf8', env });
+      if (r.status !== 0) throw new Error(`size ${mb} ${allocator} ${mode}: ${r.stderr}`);
+      const x = JSON.parse(r.stdout.trim().split('\n').pop());
+      const outside = x.wallMs - x.modelRunMs;
+      console.log(`| ${mb} | ${allocator} | ${mode} | ${x.wallMs.toFixed(2)} | ${x.modelRunMs.toFixed(2)} | ${outside.toFixed(2)} | ${(outside / mb).toFixed(3)} | ${x.faults} (${((x.faults * 4096) / MB).toFixed(1)}) | ${mode === 'preallocated' ? (x.same ? 'yes' : 'no') : '—'} | ${x.freshFillMs.toFixed(1)} |`);
+    }
   }
 }
 console.log(`\nload average after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);

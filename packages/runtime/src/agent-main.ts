@@ -3,6 +3,7 @@
 import { readTlsFiles, readTokenFile } from './credentials.js';
 import { RuntimeError, messageOf } from './errors.js';
 import { startAgent, type AgentOptions, type RunningAgent } from './agent.js';
+import { REUSE_PREFIX } from '@dnnpart/onnx-graph';
 import { ENGINES, type Engine } from './types.js';
 
 const USAGE = `usage: dnnpart-agent [--listen host:port] [--token-file f] [--tls-cert f --tls-key f --tls-ca f]
@@ -11,6 +12,8 @@ const USAGE = `usage: dnnpart-agent [--listen host:port] [--token-file f] [--tls
 Serves Info, Profile, LinkTest and Stage over gRPC; listens on 127.0.0.1:7070 unless told otherwise.
 Each stage is loaded from the graph onnxruntime's optimiser saves (one copy of its weights);
 --no-preoptimise loads the stage model as sent.
+On glibc, stages handing back tensors of 32 MiB or more reuse their memory when the agent starts with
+${REUSE_PREFIX} in its environment (else their pages fault in every run).
 Example: dnnpart-agent --listen 0.0.0.0:7070 --token-file /etc/dnnpart/token`;
 
 export interface AgentFlags {

@@ -7,7 +7,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as ort from 'onnxruntime-node';
-import { runtimeLoadFailure, runtimeMessage } from '@dnnpart/onnx-graph';
+import { FRESH_OUTPUT_BYTES, freshOutputAdvice, outputMemory, runtimeLoadFailure, runtimeMessage } from '@dnnpart/onnx-graph';
 import { boardFacts, chooseModelThreads, profileModel, profileSessionOptions } from '@dnnpart/profiler';
 import { nowMs } from './_clock.js';
 import { probeEngines } from './_engines.js';
@@ -120,6 +120,8 @@ interface QueuedFrame {
 class StageHost {
   closed = false;
   private channel: StageChannel | undefined;
+  /** Whether its outputs' memory was looked at (after its first frame). */
+  private outputsSeen = false;
   constructor(
     readonly spec: DeploySpec,
     private readonly session: ort.InferenceSession,
@@ -127,6 +129,7 @@ class StageHost {
     private readonly transport: Transport,
     private readonly maxMessageBytes: number,
     readonly label: string,
+    private readonly log: (line: string) => void,
   ) {}
 
   /** Run one frame and pass its results on; resolves when the next hop has taken them. */
@@ -146,6 +149,12 @@ class StageHost {
       throw new RuntimeError('RUNTIME_STAGE_FAILED', `${this.label}: frame ${f.frame}: onnxruntime failed: ${runtimeMessage(e)}`);
     }
     const computeEnd = nowMs();
+    if (!this.outputsSeen) {
+      this.outputsSeen = true;
+      const bytes = Object.values(out).map((t) => { const d = (t as ort.Tensor).data; return Array.isArray(d) ? 0 : d.byteLength; }).filter((b) => b >= FRESH_OUTPUT_BYTES);
+      const advice = freshOutputAdvice([{ who: this.label, bytes }], outputMemory());
+      if (advice) this.log(advice);
+    }
     const bag: Record<string, ort.Tensor> = { ...f.tensors, ...(out as Record<string, ort.Tensor>) };
     const forward: Record<string, ort.Tensor> = {};
     for (const name of this.spec.forward) {
@@ -331,6 +340,7 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
     stages: [...stages.values()].filter((s) => !s.closed).length,
     tls: options.tls !== undefined,
     token: options.token !== undefined,
+    outputMemory: outputMemory(),
   });
 
   const server = new grpc.Server({ ...channelOptions(maxMessageBytes), ...(options.token ? { interceptors: [tokenInterceptor(options.token)] } : {}) });
@@ -479,7 +489,7 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
               openStage(bytes, s, preoptimise, log)
                 .then(({ session, threadsNote, preoptimised, footprint }) => {
                   if (over) return void session.release();
-                  host = new StageHost(s, session, call, transport, maxMessageBytes, `stage ${s.stage} of run ${s.run}`);
+                  host = new StageHost(s, session, call, transport, maxMessageBytes, `stage ${s.stage} of run ${s.run}`, log);
                   stages.set(key, host);
                   log(`${host.label} deployed (${s.nodes ?? '?'} nodes, ${bytes.length} bytes, ${threadsNote}) -> ${s.next?.address ?? 'coordinator'}`);
                   call.write(encodeMessage({ kind: 'ready', loadMs: nowMs() - t0, nowMs: nowMs(), rssBeforeBytes, rssLoadedBytes: process.memoryUsage().rss, preoptimised, ...(footprint ? { footprint } : {}) }));

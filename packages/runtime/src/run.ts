@@ -2,7 +2,7 @@
 // agent, stream frames through the pipeline, and set every measured figure beside its prediction.
 import { randomBytes } from 'node:crypto';
 import type * as ort from 'onnxruntime-node';
-import { encodeModel, maxAbsDiff, randomFeeds, runModel, runnableModel, splitModel, type LoadedModel, type SplitResult } from '@dnnpart/onnx-graph';
+import { FRESH_OUTPUT_BYTES, encodeModel, freshOutputAdvice, maxAbsDiff, randomFeeds, runModel, runnableModel, splitModel, type LoadedModel, type SplitResult } from '@dnnpart/onnx-graph';
 import { nowMs } from './_clock.js';
 import { quantile, median } from './_stats.js';
 import { encodeMessage, packTensors } from './_wire.js';
@@ -192,6 +192,16 @@ export async function runPlan(o: RunOptions): Promise<RunOutput> {
         throw new RuntimeError('RUNTIME_ENGINE', `${planName}: stage ${k} on board ${s.board} assumes engine ${need}, but agent ${s.board} at ${byId.get(s.board)!.peer.address} has ${has.join(', ') || 'no engine'}; re-plan with a description of what that board runs`);
       }
     });
+    // Stages handing back tensors of 32 MiB or more on agents whose allocator maps them afresh every run.
+    for (const memory of ['fresh', 'other'] as const) {
+      const large = split.stages.flatMap((s, k) => {
+        const board = o.plan.stages[k]!.board;
+        if ((infos.get(board)!.outputMemory ?? 'other') !== memory) return [];
+        return [{ who: `stage ${k} (agent ${board})`, bytes: s.outputs.map((t) => graph.tensors.get(t)?.bytes ?? 0).filter((b) => b >= FRESH_OUTPUT_BYTES) }];
+      });
+      const advice = freshOutputAdvice(large, memory, ', which can slow the pipeline');
+      if (advice) progress(advice);
+    }
 
     // Reference outputs before the run, so the local runs do not compete with the pipeline.
     const warmup = o.warmupFrames ?? 2;

@@ -21,6 +21,12 @@ export interface AgentInfo {
   readonly stages: number;
   readonly tls: boolean;
   readonly token: boolean;
+  /**
+   * How the agent's C allocator gives the buffers its stages' outputs are copied into (outputMemory):
+   * 'fresh' (glibc mapping tensors of 32 MiB or more anew every run), 'reused' (glibc with mmap off),
+   * 'other' (another C library). Absent from agents before it.
+   */
+  readonly outputMemory?: 'fresh' | 'reused' | 'other';
 }
 
 /** One timed transfer of a link test. */

@@ -91,3 +91,25 @@ export function isPrefixCut(model: LoadedModel, plan: RunPlan): boolean {
   }
   return true;
 }
+
+/**
+ * x float [1] -> Expand (`big`, a float [n] output of `mb` MiB) -> ReduceSum -> y [1]: a stage cut
+ * after `expand` hands back a tensor that large every run. Nodes expand, sum. With `bigOut`, the
+ * model is the Expand alone and `big` its output.
+ */
+export function largeOutputModel(mb: number, bigOut = false): Uint8Array {
+  const n = (mb * 2 ** 20) / 4;
+  const vi = (name: string, dims: number[]) => ({ name, type: { value: { case: 'tensorType' as const, value: { elemType: 1, shape: { dim: dims.map((d) => ({ value: { case: 'dimValue' as const, value: BigInt(d) } })) } } } } });
+  return toBinary(ModelProtoSchema, create(ModelProtoSchema, {
+    irVersion: 8n, opsetImport: [{ domain: '', version: 17n }],
+    graph: {
+      name: 'large_output',
+      initializer: [{ name: 'shape', dataType: 7, dims: [1n], int64Data: [BigInt(n)] }],
+      input: [vi('x', [1])], output: [bigOut ? vi('big', [n]) : vi('y', [1])],
+      node: [
+        { opType: 'Expand', name: 'expand', input: ['x', 'shape'], output: ['big'] },
+        ...(bigOut ? [] : [{ opType: 'ReduceSum', name: 'sum', input: ['big'], output: ['y'], attribute: [{ name: 'keepdims', type: 2, i: 1n }] }]),
+      ],
+    },
+  }));
+}

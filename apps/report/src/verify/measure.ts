@@ -205,14 +205,6 @@ export async function timeBackToBack(
 /** Frames whose spans go into a timeline (back to back, and through the pipeline): a small stage's half second is thousands. */
 export const TRACE_FRAMES = 1000;
 
-/**
- * Outputs this large come back in fresh memory every run: onnxruntime-node copies each output into a
- * new buffer (a preallocated one included: bench/results/profiler-boundary.md), and the C allocator
- * maps a buffer of 32 MiB or more (glibc's largest mmap threshold) anew each time, so every page of it
- * faults in. Smaller ones reuse memory the allocator keeps, as the boundary calibration's (to 16 MB) do.
- */
-export const FRESH_OUTPUT_BYTES = 32 * 2 ** 20;
-
 /** The most frames minSpanMs raises a count to: the profiler's limit for its end-to-end runs. */
 export const MAX_FRAMES = MAX_END_TO_END_RUNS;
 

@@ -1,11 +1,11 @@
 // `dnnpart verify` as a function: split a model by a plan, time every stage model on this machine,
 // and hold the plan's predictions (stage times, latency, throughput) against the measurements.
 import { availableParallelism, cpus, loadavg } from 'node:os';
-import { randomFeeds, splitModel, wholeStage, type LoadedModel } from '@dnnpart/onnx-graph';
+import { FRESH_OUTPUT_BYTES, freshOutputAdvice, outputMemory, randomFeeds, splitModel, wholeStage, type LoadedModel } from '@dnnpart/onnx-graph';
 import { VerifyError } from './errors.js';
 import { quantile } from './_stats.js';
 import { calibrateHost, calibrationSeconds, capacityEfficiency, handoffMs, hostPipelinePeriodMs, stageCores, type HostCalibration } from './host.js';
-import { FRESH_OUTPUT_BYTES, framesFor, measureStageMemory, runPipeline, timeBackToBack, type Handoff, type Span, type StageMemory, type StageRunnable } from './measure.js';
+import { framesFor, measureStageMemory, runPipeline, timeBackToBack, type Handoff, type Span, type StageMemory, type StageRunnable } from './measure.js';
 
 export const VERIFY_SCHEMA = 'dnnpart/verify@1';
 /** Stages predicted under this many ms get a note on this host's pipeline prediction (PaddleOCR's classifier cut in 2-4 on the bench). */
@@ -444,12 +444,11 @@ export async function verifyPlan(
   if (pipe && host && short > 0) {
     notes.push(`${short} stage(s) predicted under ${SHORT_STAGE_MS} ms: next to stages that short, handing a frame between threads costs more than the handoff calibration (timed with stages that do nothing) says, and this host's pipeline prediction ran 13-67 % fast on such stages here (bench/results/verify-stages.md)`);
   }
-  // Outputs of 32 MiB or more cost their pages afresh every run, which no boundary calibration prices.
-  const large = split.stages.map((s) => s.outputs.map((o) => model.graph.tensors.get(o)?.bytes ?? 0).filter((b) => b >= FRESH_OUTPUT_BYTES));
-  if (predicted !== null && large.some((l) => l.length > 0)) {
-    const parts = large.flatMap((l, i) => (l.length > 0 ? [`stage ${i} hands back ${(l.reduce((a, b) => a + b, 0) / 2 ** 20).toFixed(0)} MB a run in ${l.length} tensor(s) of 32 MB or more`] : []));
-    notes.push(`${parts.join('; ')}: onnxruntime-node copies every output into a new buffer each run (a preallocated one too), and the allocator maps a buffer that large afresh, so its pages fault in every run, which the plan's boundary cost (calibrated on tensors up to 16 MB, whose memory is reused) leaves out: on the project's VM, 0.2 ms/MB when the memory was in use moments before and 3 ms/MB when the host had taken it back (bench/results/profiler-boundary.md), so such stages can take longer than predicted`);
-  }
+  // Outputs of 32 MiB or more cost their pages afresh every run unless glibc was told to reuse them,
+  // which no boundary calibration prices (its tensors, to 16 MB, reuse memory).
+  const large = split.stages.map((s, i) => ({ who: `stage ${i}`, bytes: s.outputs.map((o) => model.graph.tensors.get(o)?.bytes ?? 0).filter((b) => b >= FRESH_OUTPUT_BYTES) }));
+  const freshNote = freshOutputAdvice(large, outputMemory(), predicted !== null ? ", which the plan's boundary cost (calibrated on tensors up to 16 MB, whose memory is reused) leaves out, so such stages can take longer than predicted" : '');
+  if (freshNote) notes.push(freshNote);
   const loadAfter = loadavg()[0]!;
   if (Math.max(loadBefore, loadAfter) > cores) notes.push(`machine load average ${Math.max(loadBefore, loadAfter).toFixed(1)} exceeded its ${cores} cores: timings include contention from other processes`);
 

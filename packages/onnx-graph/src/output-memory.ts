@@ -1,0 +1,71 @@
+// Where a stage's outputs land in this process's memory. onnxruntime-node copies every output into a
+// new buffer each run (a preallocated one too: bench/results/profiler-boundary.md), and glibc's malloc
+// maps an allocation of 32 MiB or more (its largest mmap threshold on 64-bit) afresh and unmaps it on
+// free, so every page of an output that large faults in on every run: 3 ms/MB on the project's VM
+// when its host had taken free memory back, a 64 MB output's run 197 ms where its kernel took 5 ms.
+// With glibc's mmap turned off (MALLOC_MMAP_MAX_=0) such buffers come from the heap and are reused:
+// the same run took 16 ms. Nothing in a running process can turn it off (glibc reads the setting when
+// the process starts), so profile, verify, run and the agent say it when a model or a stage hands back
+// tensors that large.
+
+/** Outputs this large come back in fresh memory every run unless the allocator reuses it. */
+export const FRESH_OUTPUT_BYTES = 32 * 2 ** 20;
+
+/** The environment that has glibc reuse large buffers: no mmap, and the heap's top never given back. */
+export const REUSE_ENV: Readonly<Record<string, string>> = { MALLOC_MMAP_MAX_: '0', MALLOC_TRIM_THRESHOLD_: '4294967295' };
+
+/** REUSE_ENV as a command's prefix: `MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=4294967295`. */
+export const REUSE_PREFIX = Object.entries(REUSE_ENV).map(([k, v]) => `${k}=${v}`).join(' ');
+
+/**
+ * How this process's allocator treats large output buffers: 'fresh' (glibc as it starts: mapped anew
+ * every run), 'reused' (glibc with mmap off, by MALLOC_MMAP_MAX_=0 or GLIBC_TUNABLES' glibc.malloc.mmap_max=0),
+ * or 'other' (no glibc: musl, macOS, Windows; not measured).
+ */
+export function outputMemory(env: NodeJS.ProcessEnv = process.env, glibc: string | null = glibcVersion() ?? null): 'fresh' | 'reused' | 'other' {
+  if (glibc === null) return 'other';
+  const tunable = /(?:^|:)glibc\.malloc\.mmap_max=(\d+)(?::|$)/.exec(env.GLIBC_TUNABLES ?? '')?.[1];
+  // glibc reads MALLOC_MMAP_MAX_ after the tunables, so it wins when both are set.
+  const max = env.MALLOC_MMAP_MAX_ !== undefined && env.MALLOC_MMAP_MAX_ !== '' ? env.MALLOC_MMAP_MAX_ : tunable;
+  return max !== undefined && Number(max) === 0 ? 'reused' : 'fresh';
+}
+
+let glibcSeen: { v: string | undefined } | undefined;
+
+/** The glibc this process runs on (its version), or undefined on another C library or system. */
+export function glibcVersion(): string | undefined {
+  if (!glibcSeen) {
+    let v: string | undefined;
+    try {
+      const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: unknown } } | undefined)?.header;
+      v = typeof header?.glibcVersionRuntime === 'string' ? header.glibcVersionRuntime : undefined;
+    } catch {
+      v = undefined;
+    }
+    glibcSeen = { v };
+  }
+  return glibcSeen.v;
+}
+
+/** A stage's output tensors of FRESH_OUTPUT_BYTES or more (their bytes), under the name a note gives it. */
+export interface LargeOutputs {
+  readonly who: string;
+  readonly bytes: readonly number[];
+}
+
+/**
+ * One line on the stages that hand back tensors of FRESH_OUTPUT_BYTES or more, in a process whose
+ * allocator is `memory` (outputMemory()); `consequence` says what it does to the caller's figures
+ * (", which ..."). Null when no stage does, or when the allocator reuses their memory.
+ */
+export function freshOutputAdvice(stages: readonly LargeOutputs[], memory: 'fresh' | 'reused' | 'other', consequence = ''): string | null {
+  const large = stages.filter((s) => s.bytes.length > 0);
+  if (large.length === 0 || memory === 'reused') return null;
+  const what = large
+    .map((s) => `${s.who} hands back ${(s.bytes.reduce((a, b) => a + b, 0) / 2 ** 20).toFixed(0)} MB a run in ${s.bytes.length} tensor(s) of 32 MB or more`)
+    .join('; ');
+  if (memory === 'other') {
+    return `${what}: onnxruntime-node copies every output into a new buffer each run, whose pages this system's allocator may give afresh every run${consequence} (measured on glibc only: bench/results/profiler-boundary.md)`;
+  }
+  return `${what}: onnxruntime-node copies every output into a new buffer each run, and glibc maps a buffer that large afresh, so its pages fault in every run (3 ms/MB on the project's VM, 0.2 ms/MB once reused)${consequence}; started with ${REUSE_PREFIX}, glibc reuses them (a 64 MB output's run: 197 ms, then 16 ms; bench/results/profiler-boundary.md)`;
+}
