@@ -335,4 +335,31 @@ save('bf16io', [h.make_node('Cast', ['x'], ['xf'], name='in', to=T.FLOAT), h.mak
                 h.make_node('Cast', ['rb'], ['rf'], name='tof', to=T.FLOAT), h.make_node('Conv', ['rf', 'w2'], ['c2'], name='conv2', pads=[1,1,1,1]),
                 h.make_node('Add', ['c2', 'c'], ['s'], name='skip'), h.make_node('Cast', ['s'], ['out'], name='out', to=T.BFLOAT16)],
      [xb], [V('out', T.BFLOAT16, None), V('rb', T.BFLOAT16, None)], [W('w', 8, 3, 3, 3), W('w2', 8, 8, 3, 3)], opset=17)
+# Fifth set: onnxruntime's 4-bit quantizer in QDQ form (int4 weights packed two to a byte, dequantized
+# in blocks of 32 along K, opset 21) and a float8 QDQ network (float8e4m3fn activations and weights
+# around a Conv, opset 19+): types onnxruntime runs and onnxruntime-node can neither feed nor hand back.
+# (A Q right after the Conv and Relu would have onnxruntime fuse them into a QLinearConv, which it
+# cannot run in float8: it refuses the model.)
+# python3-onnx 1.12 predates them: their tensors are written by hand (data_type is a plain int32).
+def packed(name, dtype, dims, data):
+    t = onnx.TensorProto(); t.name = name; t.data_type = dtype; t.dims.extend(dims); t.raw_data = bytes(data); return t
+INT4, FLOAT8 = 22, 17
+K, N = 64, 32
+w4 = lambda name, k, n: packed(name, INT4, [k, n], (r.integers(0, 256, (k * n + 1) // 2) & 0x77).astype(np.uint8))
+sc = lambda name, k, n: nh.from_array((r.random((k // 32, n)) * 0.02 + 0.01).astype(np.float32), name)
+save('int4w', [h.make_node('LayerNormalization', ['x', 'g', 'b'], ['n'], name='ln', axis=-1),
+               h.make_node('DequantizeLinear', ['w1q', 's1'], ['w1'], name='dq1', axis=0, block_size=32), h.make_node('MatMul', ['n', 'w1'], ['m1'], name='mm1'),
+               h.make_node('Gelu', ['m1'], ['a'], name='gelu'),
+               h.make_node('DequantizeLinear', ['w2q', 's2'], ['w2'], name='dq2', axis=0, block_size=32), h.make_node('MatMul', ['a', 'w2'], ['m2'], name='mm2'),
+               h.make_node('Add', ['m2', 'x'], ['out'], name='skip')],
+     [V('x', T.FLOAT, [1, 8, K])], [V('out', T.FLOAT, None)],
+     [nh.from_array(np.ones(K, np.float32), 'g'), nh.from_array(np.zeros(K, np.float32), 'b'), w4('w1q', K, N), sc('s1', K, N), w4('w2q', N, K), sc('s2', N, K)], opset=21, ir=10)
+f8 = lambda name, dims: packed(name, FLOAT8, dims, (r.integers(0, 256, int(np.prod(dims))) & 0x3b).astype(np.uint8))
+save('fp8qdq', [h.make_node('QuantizeLinear', ['x', 'sx', 'zx'], ['xq'], name='qx'), h.make_node('DequantizeLinear', ['xq', 'sx', 'zx'], ['xd'], name='dqx'),
+                h.make_node('DequantizeLinear', ['wq', 'sw'], ['w'], name='dqw'), h.make_node('Conv', ['xd', 'w'], ['c'], name='conv', pads=[1,1,1,1]),
+                h.make_node('Relu', ['c'], ['rc'], name='relu'), h.make_node('Mul', ['rc', 'sy'], ['rm'], name='scale'), h.make_node('QuantizeLinear', ['rm', 'sy', 'zx'], ['yq'], name='qy'),
+                h.make_node('DequantizeLinear', ['yq', 'sy', 'zx'], ['yd'], name='dqy'), h.make_node('GlobalAveragePool', ['yd'], ['out'], name='gap')],
+     [x], [V('out', T.FLOAT, None), V('yq', FLOAT8, None)],
+     [nh.from_array(np.array(0.05, np.float32), 'sx'), packed('zx', FLOAT8, [], [0]), f8('wq', [8, 3, 3, 3]), nh.from_array(np.array(0.01, np.float32), 'sw'),
+      nh.from_array(np.array(0.02, np.float32), 'sy')], opset=21, ir=10)
 print(f'written to {OUT}')

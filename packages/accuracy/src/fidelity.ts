@@ -3,7 +3,7 @@
 import { clone, create } from '@bufbuild/protobuf';
 import { ModelProtoSchema, ValueInfoProtoSchema } from 'onnx-buf';
 import * as ort from 'onnxruntime-node';
-import { encodeModel, fromHalfBits, runnableModel, runtimeLoadFailure, runtimeMessage, splitModel, toHalfBits, type LoadedModel, type SplitSpec } from '@dnnpart/onnx-graph';
+import { edgeDtype, encodeModel, fromHalfBits, onnxElementType, runnableModel, runtimeLoadFailure, runtimeMessage, splitModel, toHalfBits, type LoadedModel, type SplitSpec } from '@dnnpart/onnx-graph';
 import { AccuracyError } from './errors.js';
 import { FidelityAccumulator, type Fidelity } from './metrics.js';
 import { calibrate, type ActivationRange, type CalibrationMethod } from './calibrate.js';
@@ -193,15 +193,20 @@ export async function evaluatePlan(model: LoadedModel, options: EvaluateOptions)
     return s.bytes;
   });
 
-  // The reference: the full model with the crossing tensors as extra outputs. A bfloat16 one crosses
-  // as float32 (splitModel casts it: onnxruntime-node holds no bfloat16), so the reference casts it
-  // too; bfloat16 inputs and outputs are float32 already (runnableModel).
+  // The reference: the full model with the crossing tensors as extra outputs. A bfloat16, float8 or
+  // 4-bit one crosses as its edgeDtype (splitModel casts it: onnxruntime-node holds none of them), so
+  // the reference casts it too; such inputs and outputs are cast already (runnableModel).
   const ref = clone(ModelProtoSchema, runnableModel(model));
   const outs = new Set(ref.graph!.output.map((o) => o.name));
-  const asFloat = (x: string) => (graph.tensors.get(x)?.dtype === 'bfloat16' && !outs.has(x) ? `${x}/float32` : x);
+  const edgeOf = (x: string) => {
+    const d = graph.tensors.get(x)?.dtype ?? 'float32';
+    return edgeDtype(d) !== d && !outs.has(x) ? edgeDtype(d) : null;
+  };
+  const asEdge = (x: string) => { const e = edgeOf(x); return e ? `${x}/${e}` : x; };
   for (const x of crossing) {
-    if (asFloat(x) !== x) ref.graph!.node.push(node('Cast', `dnnpart_cast:${asFloat(x)}`, [x], [asFloat(x)], { to: 1 }));
-    if (!outs.has(x)) ref.graph!.output.push(create(ValueInfoProtoSchema, { name: asFloat(x) }));
+    const e = edgeOf(x);
+    if (e) ref.graph!.node.push(node('Cast', `dnnpart_cast:${asEdge(x)}`, [x], [asEdge(x)], { to: onnxElementType(e) }));
+    if (!outs.has(x)) ref.graph!.output.push(create(ValueInfoProtoSchema, { name: asEdge(x) }));
   }
   const refSession = await session(encodeModel(ref), `${graph.name} (full precision)`);
   const stageSessions: ort.InferenceSession[] = [];
@@ -236,9 +241,9 @@ export async function evaluatePlan(model: LoadedModel, options: EvaluateOptions)
     for (let i = 0; i < inputs.length; i++) {
       progress('running the reference and the plan', i, inputs.length);
       const feeds = inputs[i]!;
-      const fetched = await runOnce(refSession, feeds, [...new Set([...outputs, ...crossing].map(asFloat))], `${graph.name} (full precision)`);
+      const fetched = await runOnce(refSession, feeds, [...new Set([...outputs, ...crossing].map(asEdge))], `${graph.name} (full precision)`);
       const refOut: Record<string, ort.Tensor> = { ...fetched };
-      for (const x of crossing) refOut[x] = fetched[asFloat(x)]!;
+      for (const x of crossing) refOut[x] = fetched[asEdge(x)]!;
       if (i === 0) firstStageInputs = split.stages.map((s) => Object.fromEntries(s.inputs.map((x) => [x, refOut[x] ?? feeds[x]!])));
       // The plan: stages in order; what a later stage reads of an earlier one is the decoded transfer.
       const received: Record<string, ort.Tensor> = { ...feeds };

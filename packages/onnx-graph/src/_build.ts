@@ -3,7 +3,7 @@
 // as already-measured shapes (`extra`) by the loader.
 import type { GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto } from 'onnx-buf';
 import { GraphError } from './errors.js';
-import { ELEMENT_BYTES, MAX_ELEMENTS, decodeAttribute, decodeTensor, numel, valueInfoType, type MaybeDim } from './_proto.js';
+import { MAX_ELEMENTS, byteSize, decodeAttribute, decodeTensor, numel, valueInfoType, type MaybeDim } from './_proto.js';
 import { inferNode, tensorInfo, type Info } from './_infer.js';
 import { subgraphNode, type TripCounts } from './_subgraph.js';
 import type { AttributeValue, DType, Graph, GraphNode, GraphTensor, InputShapes, InputSpec, Shape, SubgraphCost } from './types.js';
@@ -523,7 +523,7 @@ export function analyseModel(proto: ModelProto, opts: AnalyseOptions): AnalyseRe
     const i = info.get(tname)!;
     const shape = i.shape.slice();
     tensors.set(tname, {
-      name: tname, dtype: i.dtype, shape, bytes: numel(shape) * ELEMENT_BYTES[i.dtype],
+      name: tname, dtype: i.dtype, shape, bytes: byteSize(i.dtype, numel(shape)),
       producer: producer.get(tname) ?? null, consumers: consumers.get(tname) ?? [],
       isInitializer: initNames.has(tname), isGraphInput: inputSet.has(tname), isGraphOutput: outputSet.has(tname),
     });

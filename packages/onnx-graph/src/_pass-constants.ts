@@ -46,8 +46,8 @@ function densify(a: AttributeProto, name: string, where: string): TensorProto {
   const size = ELEMENT_BYTES[dtype];
   const n = numel(dims);
   // A sparse constant exists to be small on disk; a huge dense one is better refused than allocated.
-  if (size === 0 || n * size > 2 ** 30 || n > MAX_ELEMENTS) {
-    throw new GraphError('GRAPH_BAD_CONSTANT', `${where}: sparse_value of ${dtype} [${dims.join(',')}] cannot be made dense (string or over 1 GiB); store it as a dense initializer`);
+  if (size < 1 || n * size > 2 ** 30 || n > MAX_ELEMENTS) {
+    throw new GraphError('GRAPH_BAD_CONSTANT', `${where}: sparse_value of ${dtype} [${dims.join(',')}] cannot be made dense (string, 4-bit or over 1 GiB); store it as a dense initializer`);
   }
   const nnz = Number(sp.values.dims[0] ?? 0n);
   const values = tensorRawBytes(sp.values, `${where} sparse_value values`);

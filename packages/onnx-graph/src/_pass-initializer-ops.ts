@@ -151,7 +151,8 @@ export function foldInitializerOps(proto: ModelProto, ctx: PassContext): PassRes
     const o = info.get(out);
     const dtype = dtypeOf(src.dataType, `${label}: initializer ${src.name}`);
     const size = ELEMENT_BYTES[dtype];
-    if (!o || size === 0) continue;
+    // Strings have no bytes to move, and packed 4-bit elements share theirs.
+    if (!o || size < 1) continue;
     let raw = tensorRawBytes(src, `${label}: initializer ${src.name}`);
     const inShape = src.dims.map(Number);
     const where = `${label}: node ${node.name}`;

@@ -11,17 +11,29 @@ import type { AttributeValue, DType, GraphTensor, TensorValue } from './types.js
 export const DTYPE_BY_ONNX: ReadonlyMap<number, DType> = new Map<number, DType>([
   [1, 'float32'], [2, 'uint8'], [3, 'int8'], [4, 'uint16'], [5, 'int16'], [6, 'int32'], [7, 'int64'],
   [8, 'string'], [9, 'bool'], [10, 'float16'], [11, 'float64'], [12, 'uint32'], [13, 'uint64'],
-  [16, 'bfloat16'],
+  [16, 'bfloat16'], [17, 'float8e4m3fn'], [18, 'float8e4m3fnuz'], [19, 'float8e5m2'], [20, 'float8e5m2fnuz'],
+  [21, 'uint4'], [22, 'int4'],
 ]);
 
 /** The ONNX DataType number of a dtype. */
 export const ONNX_BY_DTYPE: ReadonlyMap<DType, number> = new Map([...DTYPE_BY_ONNX].map(([k, v]) => [v, k]));
 
-/** Bytes per element; strings have no fixed size and count 0. */
+/** The ONNX DataType number of a dtype (a Cast's `to`). */
+export function onnxElementType(dtype: DType): number {
+  return ONNX_BY_DTYPE.get(dtype)!;
+}
+
+/** Bytes per element (4-bit types: half a byte, two to a byte); strings have no fixed size and count 0. */
 export const ELEMENT_BYTES: Readonly<Record<DType, number>> = {
   float32: 4, float16: 2, bfloat16: 2, float64: 8, int8: 1, uint8: 1, int16: 2, uint16: 2,
   int32: 4, uint32: 4, int64: 8, uint64: 8, bool: 1, string: 0,
+  float8e4m3fn: 1, float8e4m3fnuz: 1, float8e5m2: 1, float8e5m2fnuz: 1, uint4: 0.5, int4: 0.5,
 };
+
+/** Bytes of `n` elements of `dtype` as ONNX stores them (4-bit ones packed, the last byte half used when n is odd). */
+export function byteSize(dtype: DType, n: number): number {
+  return Math.ceil(n * ELEMENT_BYTES[dtype]);
+}
 
 /** Largest dimension and element count accepted: anything above is a corrupt file, not a model. */
 export const MAX_DIM = 2 ** 31 - 1;
@@ -136,9 +148,12 @@ export function decodeTensor(t: TensorProto, what: string, decode: boolean): Ten
     throw new GraphError('GRAPH_EXTERNAL_DATA', `${what} keeps its data in an external file that was not loaded`);
   }
   if (dtype !== 'string') {
-    // Typed fields store sub-32-bit types widened to int32, so compare element counts, not bytes.
-    const count = t.rawData.length > 0 ? t.rawData.length / ELEMENT_BYTES[dtype]
-      : t.floatData.length + t.int32Data.length + t.int64Data.length + t.doubleData.length + t.uint64Data.length;
+    // Typed fields store sub-32-bit types widened to int32 (4-bit ones two to an int32), so compare
+    // element counts, not bytes; packed 4-bit data holds a whole number of bytes.
+    const half = ELEMENT_BYTES[dtype] === 0.5;
+    const stored = t.rawData.length > 0 ? t.rawData.length / ELEMENT_BYTES[dtype]
+      : t.floatData.length + (half ? 2 : 1) * t.int32Data.length + t.int64Data.length + t.doubleData.length + t.uint64Data.length;
+    const count = half && stored === n + 1 ? n : stored;
     if (count !== n) {
       throw new GraphError('GRAPH_CORRUPT', `${what} declares ${n} elements of ${dtype} (dims [${shape.join(', ')}]) but stores ${count}`);
     }
@@ -229,7 +244,12 @@ export function tensorRawBytes(t: TensorProto, what: string): Uint8Array {
   if (n === 0) return new Uint8Array(0);
   const size = ELEMENT_BYTES[dtype];
   if (size === 0) throw new GraphError('GRAPH_UNSUPPORTED_DTYPE', `${what}: ${dtype} has no raw byte form`);
-  const raw = new Uint8Array(n * size);
+  const raw = new Uint8Array(byteSize(dtype, n));
+  if (size < 2 && dtype !== 'int8' && dtype !== 'uint8' && dtype !== 'bool') {
+    // float8 and packed 4-bit bytes sit one to an int32_data entry, as their bit patterns.
+    for (let i = 0; i < raw.length; i++) raw[i] = (t.int32Data[i] ?? 0) & 0xff;
+    return raw;
+  }
   const view = new DataView(raw.buffer);
   for (let i = 0; i < n; i++) {
     switch (dtype) {

@@ -4,7 +4,7 @@
 // Scan's body times its iterations.
 import type { GraphProto, NodeProto } from 'onnx-buf';
 import { GraphError } from './errors.js';
-import { ELEMENT_BYTES, decodeAttribute, decodeTensor, numel, valueInfoType } from './_proto.js';
+import { byteSize, decodeAttribute, decodeTensor, numel, valueInfoType } from './_proto.js';
 import { inferNode, tensorInfo, type Info } from './_infer.js';
 import { nodeCost } from './costs.js';
 import type { AttributeValue, Graph, GraphNode, GraphTensor, LoopTrips, SubgraphCost } from './types.js';
@@ -106,7 +106,7 @@ function runBody(body: GraphProto, bound: readonly (Info | undefined)[], outer: 
     const i = lookup(name);
     if (!i) return;
     tensors.set(name, {
-      name, dtype: i.dtype, shape: i.shape, bytes: numel(i.shape) * ELEMENT_BYTES[i.dtype], producer: null, consumers: [],
+      name, dtype: i.dtype, shape: i.shape, bytes: byteSize(i.dtype, numel(i.shape)), producer: null, consumers: [],
       isInitializer: inits.has(name), isGraphInput: false, isGraphOutput: false,
     });
   };

@@ -6,7 +6,7 @@ import { basename, dirname, isAbsolute, join, normalize, resolve } from 'node:pa
 import { fromBinary } from '@bufbuild/protobuf';
 import { ModelProtoSchema, TensorProto_DataLocation, type ModelProto, type TensorProto, type ValueInfoProto } from 'onnx-buf';
 import { GraphError } from './errors.js';
-import { ELEMENT_BYTES, checkedDims, dtypeOf, numel, tensorValueInfo, valueInfoType } from './_proto.js';
+import { byteSize, checkedDims, dtypeOf, numel, tensorValueInfo, valueInfoType } from './_proto.js';
 import { analyseModel, uniqueNodeNames, validateModel, type ShapeMismatch } from './_build.js';
 import { measureShapes } from './_ort.js';
 import { replaceZipMapOutputs, type ReplacedOutput } from './_pass-zipmap.js';
@@ -156,7 +156,7 @@ function readExternal(t: TensorProto, baseDir: string, fds: Map<string, { fd: nu
     fds.set(file, h);
   }
   const dtype = dtypeOf(t.dataType, `initializer ${t.name}`);
-  const need = numel(checkedDims(t.dims, `initializer ${t.name}`)) * ELEMENT_BYTES[dtype];
+  const need = byteSize(dtype, numel(checkedDims(t.dims, `initializer ${t.name}`)));
   const offset = Number(kv.get('offset') ?? '0');
   const length = kv.has('length') ? Number(kv.get('length')) : need;
   if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length)) fail('bad offset or length');

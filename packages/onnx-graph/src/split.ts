@@ -7,9 +7,9 @@ import {
   type ModelProto, type NodeProto, type ValueInfoProto,
 } from 'onnx-buf';
 import { GraphError } from './errors.js';
-import { tensorValueInfo as valueInfo } from './_proto.js';
+import { onnxElementType, tensorValueInfo as valueInfo } from './_proto.js';
 import type { LoadedModel } from './load.js';
-import type { Graph, GraphNode, GraphTensor, SplitManifest, StageManifest } from './types.js';
+import type { DType, Graph, GraphNode, GraphTensor, SplitManifest, StageManifest } from './types.js';
 
 /** Where to split: after the named nodes (in topological order), or an explicit node -> stage map. */
 export type SplitSpec =
@@ -36,23 +36,34 @@ export function encodeModel(proto: ModelProto): Uint8Array {
 
 /**
  * The model as onnxruntime-node can run it whole: its own proto (read-only), or, when a graph input
- * or output is bfloat16 (onnxruntime-node can neither feed nor hand back one), the model as one stage
- * that takes and gives those as float32 and casts them inside, as a split's stages do (`edgeDtype`).
+ * or output has a type onnxruntime-node can neither feed nor hand back (bfloat16, float8, 4-bit), the
+ * model as one stage that takes and gives those as `edgeDtype` and casts them inside, as a split's
+ * stages do.
  */
 export function runnableModel(model: LoadedModel): ModelProto {
   const { graph } = model;
-  const bf16 = [...graph.inputs, ...graph.outputs].some((x) => graph.tensors.get(x)?.dtype === 'bfloat16');
-  return bf16 ? wholeStage(model).proto : model.proto;
+  const carried = [...graph.inputs, ...graph.outputs].some((x) => EDGE_DTYPE[graph.tensors.get(x)?.dtype ?? 'float32'] !== undefined);
+  return carried ? wholeStage(model).proto : model.proto;
 }
 
-/** The whole model as a split's one stage: its inputs and outputs as stages have them (bfloat16 ones as float32). */
+/** The whole model as a split's one stage: its inputs and outputs as stages have them (see `edgeDtype`). */
 export function wholeStage(model: LoadedModel): StageModel {
   return splitModel(model, { stages: Object.fromEntries(model.graph.nodes.map((n) => [n.name, 0])) }).stages[0]!;
 }
 
-/** The type a model's input or output has where onnxruntime-node feeds or returns it: bfloat16 as float32 (see `runnableModel`). */
-export function edgeDtype<T extends string>(dtype: T): T | 'float32' {
-  return dtype === 'bfloat16' ? 'float32' : dtype;
+/**
+ * Types onnxruntime-node can neither feed nor hand back (it refuses float8 and bfloat16 ones, and an
+ * int4 output aborts the process), and the type each crosses a stage edge as: one that holds every
+ * value exactly, so a cast there and back changes nothing.
+ */
+const EDGE_DTYPE: Readonly<Partial<Record<DType, DType>>> = {
+  bfloat16: 'float32', float8e4m3fn: 'float32', float8e4m3fnuz: 'float32', float8e5m2: 'float32', float8e5m2fnuz: 'float32',
+  int4: 'int8', uint4: 'uint8',
+};
+
+/** The type a tensor has where onnxruntime-node feeds or returns it: bfloat16 and float8 as float32, int4 as int8, uint4 as uint8 (see `runnableModel`). */
+export function edgeDtype<T extends string>(dtype: T): T | DType {
+  return EDGE_DTYPE[dtype as DType] ?? dtype;
 }
 
 /** Writes a model to an .onnx file. */
@@ -205,7 +216,7 @@ export function splitModel(model: LoadedModel, spec: SplitSpec): SplitResult {
     }
     const t = (name: string) => graph.tensors.get(name)!;
     const stageNodes = nodes.map((n) => clone(NodeProtoSchema, protoNode.get(n.name)!));
-    const carried = carryBfloat16(stageNodes, nodes, inputs, outputs.filter((o) => { const p = t(o).producer; return p !== null && stageOf[index.get(p)!] === k; }), t);
+    const carried = carryEdgeTypes(stageNodes, nodes, inputs, outputs.filter((o) => { const p = t(o).producer; return p !== null && stageOf[index.get(p)!] === k; }), t);
     const g = create(GraphProtoSchema, {
       name: `${graph.name}_stage${k}`,
       node: [...carried.before, ...stageNodes, ...carried.after],
@@ -235,18 +246,16 @@ export function splitModel(model: LoadedModel, spec: SplitSpec): SplitResult {
   };
 }
 
-/** Suffix of a bfloat16 tensor's name inside a stage that receives or sends it as float32. */
-const BF16_SUFFIX = '/bfloat16';
-
 /**
- * onnxruntime-node holds no bfloat16 tensor (it can neither feed nor hand back one), so a bfloat16
- * tensor crosses between stages as float32, which holds every bfloat16 value exactly: the stage that
- * makes it casts it up (its node writes `<name>/bfloat16`), the stage that reads it casts it back.
- * Renames in `stageNodes` (the stage's cloned nodes); returns the Casts to put before and after them,
- * the value_info of the renamed tensors, and the stage edge's type of each tensor. A tensor that a
- * subgraph of the stage reads by its name stays bfloat16 (onnxruntime then names it when it refuses).
+ * onnxruntime-node holds no bfloat16, float8 or 4-bit tensor (it can neither feed nor hand back one),
+ * so such a tensor crosses between stages as its `edgeDtype`, which holds every value exactly: the
+ * stage that makes it casts it (its node writes `<name>/<type>`, `x/bfloat16` say), the stage that
+ * reads it casts it back. Renames in `stageNodes` (the stage's cloned nodes); returns the Casts to put
+ * before and after them, the value_info of the renamed tensors, and the stage edge's type of each
+ * tensor. A tensor that a subgraph of the stage reads by its name keeps its type (onnxruntime then
+ * names it when it refuses).
  */
-function carryBfloat16(
+function carryEdgeTypes(
   stageNodes: NodeProto[],
   nodes: readonly GraphNode[],
   inputs: readonly string[],
@@ -254,12 +263,12 @@ function carryBfloat16(
   t: (name: string) => GraphTensor,
 ): { before: NodeProto[]; after: NodeProto[]; inner: ValueInfoProto[]; edge: (x: GraphTensor) => GraphTensor } {
   const implicit = new Set(nodes.flatMap((n, i) => reads(n).filter((x) => !stageNodes[i]!.input.includes(x))));
-  const bf16 = (x: string) => t(x).dtype === 'bfloat16' && !implicit.has(x);
-  const inBf16 = inputs.filter(bf16);
-  const outBf16 = made.filter(bf16);
-  const crossing = new Set([...inBf16, ...outBf16]);
+  const carried = (x: string) => EDGE_DTYPE[t(x).dtype] !== undefined && !implicit.has(x);
+  const inCarried = inputs.filter(carried);
+  const outCarried = made.filter(carried);
+  const crossing = new Set([...inCarried, ...outCarried]);
   if (crossing.size === 0) return { before: [], after: [], inner: [], edge: (x) => x };
-  const inside = (x: string) => (crossing.has(x) ? `${x}${BF16_SUFFIX}` : x);
+  const inside = (x: string) => (crossing.has(x) ? `${x}/${t(x).dtype}` : x);
   for (const n of stageNodes) {
     n.input = n.input.map(inside);
     n.output = n.output.map(inside);
@@ -268,8 +277,8 @@ function carryBfloat16(
     opType: 'Cast', name: `dnnpart_cast:${to}`, input: [from], output: [to], attribute: [{ name: 'to', type: 2, i: BigInt(type) }],
   });
   return {
-    before: inBf16.map((x) => cast(x, inside(x), 16)),
-    after: outBf16.map((x) => cast(inside(x), x, 1)),
+    before: inCarried.map((x) => cast(x, inside(x), onnxElementType(t(x).dtype))),
+    after: outCarried.map((x) => cast(inside(x), x, onnxElementType(edgeDtype(t(x).dtype)))),
     inner: [...crossing].map((x) => valueInfo({ ...t(x), name: inside(x) })),
     edge: (x) => (crossing.has(x.name) ? { ...x, dtype: edgeDtype(x.dtype) } : x),
   };

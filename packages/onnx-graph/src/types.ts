@@ -4,7 +4,10 @@
 export type DType =
   | 'float32' | 'float16' | 'bfloat16' | 'float64'
   | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64'
-  | 'bool' | 'string';
+  | 'bool' | 'string'
+  // Weights of quantized models (onnxruntime's 4-bit and float8 quantizers, opset 19-21). onnxruntime
+  // runs them, but onnxruntime-node can neither feed nor hand back one: see edgeDtype.
+  | 'float8e4m3fn' | 'float8e4m3fnuz' | 'float8e5m2' | 'float8e5m2fnuz' | 'uint4' | 'int4';
 
 /** A static shape: every dimension known. */
 export type Shape = readonly number[];

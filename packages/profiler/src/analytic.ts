@@ -115,8 +115,9 @@ function nodeWork(graph: Graph, precision: Precision, all: GraphCosts = graphCos
       if (stored !== undefined) return stored;
       const tensor = graph.tensors.get(t);
       if (!tensor) return 0;
-      // Floating-point tensors move at the target precision; integer tensors (shapes, indices) as they are.
-      return tensor.dtype.startsWith('float') || tensor.dtype === 'bfloat16' ? (tensor.bytes * PRECISION_BYTES[precision]) / elementBytes(tensor.dtype) : tensor.bytes;
+      // Floating-point tensors move at the target precision; integer tensors (shapes, indices) and
+      // float8 ones (quantized weights, as stored) as they are.
+      return FLOAT_AT_PRECISION.has(tensor.dtype) ? (tensor.bytes * PRECISION_BYTES[precision]) / elementBytes(tensor.dtype) : tensor.bytes;
     };
     const outputs = n.outputs.filter((t) => t).reduce((s, t) => s + ratio(t), 0);
     // A Gather from a constant table reads the rows it gives (as many bytes as its output), not the table.
@@ -197,6 +198,8 @@ function depthwise(graph: Graph, weight: string | undefined): boolean {
   const shape = weight ? graph.tensors.get(weight)?.shape : undefined;
   return shape !== undefined && shape.length >= 2 && shape[1] === 1;
 }
+
+const FLOAT_AT_PRECISION: ReadonlySet<string> = new Set(['float32', 'float16', 'bfloat16', 'float64']);
 
 function elementBytes(dtype: string): number {
   return dtype === 'float64' ? 8 : dtype === 'float16' || dtype === 'bfloat16' ? 2 : 4;

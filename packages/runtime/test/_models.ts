@@ -113,3 +113,24 @@ export function largeOutputModel(mb: number, bigOut = false): Uint8Array {
     },
   }));
 }
+
+/**
+ * xq of ONNX `type` (int4 22, float8e4m3fn 17, ...) [1,9] -> DequantizeLinear (dqx) -> Relu (relu, `r`)
+ * -> QuantizeLinear (q, `yq`, an output too) -> DequantizeLinear (dqy) -> Add r (add) -> y float32:
+ * tensors onnxruntime-node can neither feed nor hand back at the input, across a cut after q, and out.
+ */
+export function quantizedEdgeModel(type: number): Uint8Array {
+  const vi = (name: string, elemType: number) => ({ name, type: { value: { case: 'tensorType' as const, value: { elemType, shape: { dim: [1, 9].map((d) => ({ value: { case: 'dimValue' as const, value: BigInt(d) } })) } } } } });
+  const node = (opType: string, name: string, input: string[], output: string[]) => ({ opType, name, input, output });
+  return toBinary(ModelProtoSchema, create(ModelProtoSchema, {
+    irVersion: 10n, opsetImport: [{ domain: '', version: 21n }],
+    graph: {
+      name: 'quantized_edges', input: [vi('xq', type)], output: [vi('y', 1), vi('yq', type)],
+      initializer: [{ name: 's', dataType: 1, dims: [], floatData: [0.25] }, { name: 'z', dataType: type, dims: [], rawData: new Uint8Array(1) }],
+      node: [
+        node('DequantizeLinear', 'dqx', ['xq', 's', 'z'], ['x']), node('Relu', 'relu', ['x'], ['r']), node('QuantizeLinear', 'q', ['r', 's', 'z'], ['yq']),
+        node('DequantizeLinear', 'dqy', ['yq', 's', 'z'], ['yd']), node('Add', 'add', ['yd', 'r'], ['y']),
+      ],
+    },
+  }));
+}

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '@dnnpart/report';
 import { connectAgent } from '@dnnpart/runtime';
 import { ensureBuilt, spawnAgent, type SpawnedAgent } from './_agents.js';
-import { bfloat16Model, squeezenet } from './_models.js';
+import { bfloat16Model, quantizedEdgeModel, squeezenet } from './_models.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'dnnpart-cli-runtime-'));
 let agents: SpawnedAgent[] = [];
@@ -124,6 +124,20 @@ describe('dnnpart link, solve and run', () => {
     const bad = await dnnpart(['run', '--plan', 'bf16.json', '--agents', 'agents.yaml', '--model', 'bf16-relu.onnx', '--frames', '2']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^dnnpart: bf16 \(unsplit, for reference\): op Relu \(opset 14\) of node "mid" has no kernel on the cpu execution provider$/m);
+  });
+
+  it.each([['int4', 22], ['float8e4m3fn', 17]])('runs a model whose input, outputs and a crossing tensor are %s (carried as int8 or float32)', async (name, type) => {
+    // Before: "initializer ... has ONNX element type 22, which dnnpart does not support"; and an int4
+    // output handed to onnxruntime-node aborts the process.
+    writeFileSync(path.join(dir, `${name}.onnx`), quantizedEdgeModel(type));
+    writeFileSync(path.join(dir, `${name}.json`), JSON.stringify({ stages: [{ board: 'a', nodes: ['dqx', 'relu', 'q'] }, { board: 'b', nodes: ['dqy', 'add'] }] }));
+    const r = await dnnpart(['run', '--plan', `${name}.json`, '--agents', 'agents.yaml', '--model', `${name}.onnx`, '--frames', '3', '--json']);
+    expect({ code: r.code, stderr: r.stderr.split('\n').filter((l) => l.startsWith('dnnpart:')) }).toEqual({ code: 0, stderr: [] });
+    const out = JSON.parse(r.stdout);
+    expect(out.frames).toBe(3);
+    expect(out.maxAbsDiff).toBe(0);
+    // yq (9 bytes as int8, 36 as float32) crosses to stage 1 beside r (float32, 36 bytes).
+    expect(out.stages[1].transferIn.bytes).toBe((type === 22 ? 1 : 4) * 9 + 36);
   });
 
   it('the text output puts each measured figure beside its prediction', async () => {
