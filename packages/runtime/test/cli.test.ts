@@ -53,7 +53,7 @@ describe('dnnpart agents', () => {
     const r = await dnnpart(['agents', 'agents.yaml']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^agent\s+address\s+answers/);
-    for (const a of agents) expect(r.stdout).toMatch(new RegExp(`${a.id}\\s+${a.address.replace(/\./g, '\\.')}\\s+yes .*onnxruntime-cpu`));
+    for (const a of agents) expect(r.stdout).toMatch(new RegExp(`${a.id}\\s+${a.address.replace(/\./g, '\\.')}\\s+yes .*onnxruntime-cpu\\s+\\d+\\.\\d+\\.\\d+\\s+(fresh|reused|other)\\s`));
   });
 
   it('exits 2 naming the agent that does not answer', async () => {

@@ -76,9 +76,11 @@ export async function agents(opts: { readonly file: string }, ctx: CommandContex
     s.info ? `${s.info.board.cpu}, ${s.info.board.cores} cores, ${si(s.info.board.memoryBytes, 'B')}` : (s.error ?? ''),
     s.info ? s.info.engines.join(' ') : '',
     s.info ? s.info.onnxruntime : '',
+    // Whether tensors of 32 MiB or more a stage hands back reuse memory (glibc started with REUSE_ENV).
+    s.info?.outputMemory ?? '—',
     s.ms !== undefined ? fixed(s.ms, 1) : '—',
   ]);
-  const text = table(['agent', 'address', 'answers', 'board', 'engines', 'onnxruntime', 'ms'], rows);
+  const text = table(['agent', 'address', 'answers', 'board', 'engines', 'onnxruntime', 'output memory', 'ms'], rows);
   const bad = status.filter((s) => !s.ok);
   if (bad.length > 0) {
     ctx.progress.note(text);
