@@ -34,14 +34,22 @@ export type AgentMethod = keyof typeof agentService;
 /** The generic client class of the service. */
 export const AgentClientClass = grpc.makeGenericClientConstructor(agentService, 'dnnpart.runtime.Agent');
 
+/** How long a ping may go unanswered before the connection is dropped: longer than any stage's load or run. */
+export const KEEPALIVE_TIMEOUT_MS = 300_000;
+
 /** Channel options both ends use: message sizes above the tensor limit (the limit itself is checked in _wire.ts). */
 export function channelOptions(maxMessageBytes: number): grpc.ChannelOptions {
   return {
     'grpc.max_receive_message_length': maxMessageBytes,
     'grpc.max_send_message_length': maxMessageBytes,
-    // A dead peer is noticed within seconds even when no call is in flight.
+    // A peer that is gone is noticed even when no call is in flight, but only after KEEPALIVE_TIMEOUT_MS:
+    // onnxruntime-node creates sessions and runs them on the JavaScript thread, so an agent loading
+    // or running a large stage, or a coordinator running its reference, answers no ping until done
+    // (ISNet's unoptimised reference here: 7 s twice; with a 5 s timeout every agent dropped the
+    // coordinator and the stages' deployment was refused). A run's stall deadline, not this, bounds
+    // how long a stage may hold frames.
     'grpc.keepalive_time_ms': 10_000,
-    'grpc.keepalive_timeout_ms': 5_000,
+    'grpc.keepalive_timeout_ms': KEEPALIVE_TIMEOUT_MS,
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.http2.max_pings_without_data': 0,
     // The client's receive window (the agent widens its own in agent.ts).
