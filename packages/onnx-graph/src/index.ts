@@ -11,7 +11,7 @@ export { liveBytes, scratchBytes } from './live.js';
 export { graphParts, type GraphPartsOptions, type PartNode, type PartTensor } from './graph-parts.js';
 export { inspectModel, inputBranches, type InspectResult, type InspectTensor, type InspectLayer, type InputBranch } from './inspect.js';
 export {
-  splitModel, writeSplit, saveModel, encodeModel, stageAssignment, runnableModel, wholeStage, edgeDtype,
+  splitModel, writeSplit, saveModel, encodeModel, stageAssignment, runnableModel, wholeStage, edgeDtype, edgeBytes,
   type SplitSpec, type SplitResult, type StageModel,
 } from './split.js';
 export { tensorOf, typedArrayFor } from './tensors.js';

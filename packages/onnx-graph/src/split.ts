@@ -7,7 +7,7 @@ import {
   type ModelProto, type NodeProto, type ValueInfoProto,
 } from 'onnx-buf';
 import { GraphError } from './errors.js';
-import { onnxElementType, tensorValueInfo as valueInfo } from './_proto.js';
+import { byteSize, onnxElementType, tensorValueInfo as valueInfo } from './_proto.js';
 import type { LoadedModel } from './load.js';
 import type { DType, Graph, GraphNode, GraphTensor, SplitManifest, StageManifest } from './types.js';
 
@@ -64,6 +64,12 @@ const EDGE_DTYPE: Readonly<Partial<Record<DType, DType>>> = {
 /** The type a tensor has where onnxruntime-node feeds or returns it: bfloat16 and float8 as float32, int4 as int8, uint4 as uint8 (see `runnableModel`). */
 export function edgeDtype<T extends string>(dtype: T): T | DType {
   return EDGE_DTYPE[dtype as DType] ?? dtype;
+}
+
+/** The bytes a tensor takes where onnxruntime-node feeds or returns it (as its `edgeDtype`): what crosses a cut. */
+export function edgeBytes(t: Pick<GraphTensor, 'dtype' | 'shape' | 'bytes'>): number {
+  const edge = edgeDtype(t.dtype);
+  return edge === t.dtype ? t.bytes : byteSize(edge, t.shape.reduce((a, b) => a * b, 1));
 }
 
 /** Writes a model to an .onnx file. */

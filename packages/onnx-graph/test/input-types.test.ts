@@ -4,7 +4,7 @@
 import { create } from '@bufbuild/protobuf';
 import { TensorProtoSchema, type TensorProto } from 'onnx-buf';
 import { describe, expect, it } from 'vitest';
-import { encodeModel, fromHalfBits, isGraphError, loadModel, randomFeeds, runModel, runnableModel, splitModel, tensorOf, toHalfBits, verifySplit } from '@dnnpart/onnx-graph';
+import { edgeBytes, encodeModel, fromHalfBits, isGraphError, loadModel, randomFeeds, runModel, runnableModel, splitModel, tensorOf, toHalfBits, verifySplit } from '@dnnpart/onnx-graph';
 import { ModelBuilder, rng } from './_models.js';
 
 const UINT8 = 2;
@@ -188,6 +188,8 @@ describe('models with 4-bit and float8 tensors', () => {
       const four = type === UINT4 || type === INT4;
       expect(model.graph.tensors.get('wq')!.bytes).toBe(four ? 83 : 165);
       expect(model.graph.tensors.get('xq')!).toMatchObject({ dtype: name, bytes: four ? 33 : 66 });
+      // What crosses a cut: 66 elements of int8, or of float32.
+      expect(edgeBytes(model.graph.tensors.get('xq')!)).toBe(edge === 'float32' ? 264 : 66);
       // The same weights in int32_data (two 4-bit values, or one float8, to an entry) load the same.
       expect((await loadModel(quantizedEdges(type, 'int32'))).graph.tensors.get('wq')!.bytes).toBe(four ? 83 : 165);
       const feeds = randomFeeds(model.graph, 1);

@@ -1,6 +1,6 @@
 // Joining a model's graph with board profiles and links into a solver problem: pure, no I/O.
 import path from 'node:path';
-import { byteSize, cutPoints, edgeDtype, graphCosts, liveBytes, scratchBytes, type Graph } from '@dnnpart/onnx-graph';
+import { cutPoints, edgeBytes, graphCosts, liveBytes, scratchBytes, type Graph } from '@dnnpart/onnx-graph';
 import { checkProblemScale, isSolverError, type Problem, type ProblemBoard, type ProblemLink, type ProblemNode, type ProblemTensor } from '@dnnpart/solver';
 import { encodedBytes } from '@dnnpart/accuracy';
 import type { ReportBoard, ReportCut, ReportLayer, ReportSystem } from '../report-data.js';
@@ -121,8 +121,7 @@ function problemTensors(graph: Graph, transfer: NonNullable<ResolvedSystem['spec
     // Float tensors travel in the system's encoding (fp16 half, int8 a quarter plus scale and zero
     // point); bfloat16, float8 and 4-bit ones as their edgeDtype (onnxruntime-node holds none of them:
     // splitModel casts them), bfloat16 and float8 as float32, int4 as int8.
-    const edge = edgeDtype(t.dtype);
-    const bytes = t.dtype === 'float32' ? encodedBytes(t.bytes / 4, transfer) : edge !== t.dtype ? byteSize(edge, t.shape.reduce((a, b) => a * b, 1)) : t.bytes;
+    const bytes = t.dtype === 'float32' ? encodedBytes(t.bytes / 4, transfer) : edgeBytes(t);
     out.push({ id: t.name, producer: t.isGraphInput ? null : t.producer, consumers: [...new Set(t.consumers)], bytes, ...(modelOutput ? { modelOutput: true } : {}) });
   }
   return out;
