@@ -83,7 +83,9 @@ async function sweep(base: Json, keep: (p: Path) => boolean, file: string, write
 const asJson = (v: Json | undefined) => (v === undefined ? '' : JSON.stringify(v));
 const asYaml = (v: Json | undefined) => (v === undefined ? '' : YAML.stringify(v));
 
-describe('every field of a user file, wrong or left out', () => {
+// Each case here is a sweep of 60 to a few hundred CLI runs (report --verify: 88 s on a quiet 2-core
+// CI machine, over the global 120 s once that machine was busy): they get 5 minutes each.
+describe('every field of a user file, wrong or left out', { timeout: 300_000 }, () => {
   it('a problem file (solve --problem)', async () => {
     const base = JSON.parse(readFileSync(path.join(fixtures, 'tiny.problem.json'), 'utf8')) as Json;
     const file = path.join(dir, 'p.problem.json');
