@@ -17,5 +17,5 @@ export {
 export { tensorOf, typedArrayFor } from './tensors.js';
 export { toHalfBits, fromHalfBits, halfRound } from './half.js';
 export { byteSize, onnxElementType } from './_proto.js';
-export { FRESH_OUTPUT_BYTES, REUSE_ENV, REUSE_PREFIX, freshOutputAdvice, glibcVersion, outputMemory, type LargeOutputs } from './output-memory.js';
+export { FRESH_OUTPUT_BYTES, REUSE_ENV, REUSE_PREFIX, freshOutputAdvice, glibcVersion, largeOutputBytes, outputMemory, type LargeOutputs } from './output-memory.js';
 export { verifySplit, runModel, runStages, maxAbsDiff, randomFeeds, setRuntimeLogLevel, type SplitCheck } from './verify.js';

@@ -8,6 +8,9 @@
 // the process starts), so profile, verify, run and the agent say it when a model or a stage hands back
 // tensors that large.
 
+import { edgeBytes } from './split.js';
+import type { Graph } from './types.js';
+
 /** Outputs this large come back in fresh memory every run unless the allocator reuses it. */
 export const FRESH_OUTPUT_BYTES = 32 * 2 ** 20;
 
@@ -45,6 +48,11 @@ export function glibcVersion(): string | undefined {
     glibcSeen = { v };
   }
   return glibcSeen.v;
+}
+
+/** The bytes of those of `names` (a model's or a stage's outputs) that onnxruntime-node hands back in FRESH_OUTPUT_BYTES or more (as their edgeDtype). */
+export function largeOutputBytes(graph: Graph, names: readonly string[]): number[] {
+  return names.map((n) => { const t = graph.tensors.get(n); return t ? edgeBytes(t) : 0; }).filter((b) => b >= FRESH_OUTPUT_BYTES);
 }
 
 /** A stage's output tensors of FRESH_OUTPUT_BYTES or more (their bytes), under the name a note gives it. */

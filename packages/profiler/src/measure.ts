@@ -9,7 +9,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { FRESH_OUTPUT_BYTES, edgeBytes, edgeDtype, encodeModel, freshOutputAdvice, outputMemory, graphCosts, inputBranches, loadModel, runnableModel, runtimeMessage, type Graph, type InputShapes } from '@dnnpart/onnx-graph';
+import { edgeDtype, encodeModel, freshOutputAdvice, largeOutputBytes, outputMemory, graphCosts, inputBranches, loadModel, runnableModel, runtimeMessage, type Graph, type InputShapes } from '@dnnpart/onnx-graph';
 import { assertBoardName } from './board.js';
 import { boardFacts } from './board-facts.js';
 import { DEFAULT_BOUNDARY, boundaryMs, calibrateBoundary } from './boundary.js';
@@ -315,8 +315,7 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
     }
     // Outputs of 32 MiB or more fault in afresh every run under glibc as it starts: the end-to-end
     // runs, and the node times scaled to them, carry that cost, which the agents may not pay.
-    const largeOutputs = graph.outputs.map((o) => { const t = graph.tensors.get(o); return t ? edgeBytes(t) : 0; }).filter((b) => b >= FRESH_OUTPUT_BYTES);
-    const freshNote = freshOutputAdvice([{ who: 'the model', bytes: largeOutputs }], outputMemory(), ', which this profile\'s end-to-end time, and its node times scaled to it, include');
+    const freshNote = freshOutputAdvice([{ who: 'the model', bytes: largeOutputBytes(graph, graph.outputs) }], outputMemory(), ', which this profile\'s end-to-end time, and its node times scaled to it, include');
     if (freshNote) warnings.push(freshNote);
     // Other processes competing for the cores inflate and scatter the timings; say so.
     const load = loadavg()[0]!;

@@ -2,7 +2,7 @@
 // agent, stream frames through the pipeline, and set every measured figure beside its prediction.
 import { randomBytes } from 'node:crypto';
 import type * as ort from 'onnxruntime-node';
-import { FRESH_OUTPUT_BYTES, edgeBytes, encodeModel, freshOutputAdvice, maxAbsDiff, randomFeeds, runModel, runnableModel, splitModel, type LoadedModel, type SplitResult } from '@dnnpart/onnx-graph';
+import { encodeModel, freshOutputAdvice, largeOutputBytes, maxAbsDiff, randomFeeds, runModel, runnableModel, splitModel, type LoadedModel, type SplitResult } from '@dnnpart/onnx-graph';
 import { nowMs } from './_clock.js';
 import { quantile, median } from './_stats.js';
 import { encodeMessage, packTensors } from './_wire.js';
@@ -197,7 +197,7 @@ export async function runPlan(o: RunOptions): Promise<RunOutput> {
       const large = split.stages.flatMap((s, k) => {
         const board = o.plan.stages[k]!.board;
         if ((infos.get(board)!.outputMemory ?? 'other') !== memory) return [];
-        return [{ who: `stage ${k} (agent ${board})`, bytes: s.outputs.map((t) => { const x = graph.tensors.get(t); return x ? edgeBytes(x) : 0; }).filter((b) => b >= FRESH_OUTPUT_BYTES) }];
+        return [{ who: `stage ${k} (agent ${board})`, bytes: largeOutputBytes(graph, s.outputs) }];
       });
       const advice = freshOutputAdvice(large, memory, ', which can slow the pipeline');
       if (advice) progress(advice);

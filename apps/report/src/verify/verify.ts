@@ -1,7 +1,7 @@
 // `dnnpart verify` as a function: split a model by a plan, time every stage model on this machine,
 // and hold the plan's predictions (stage times, latency, throughput) against the measurements.
 import { availableParallelism, cpus, loadavg } from 'node:os';
-import { FRESH_OUTPUT_BYTES, edgeBytes, freshOutputAdvice, outputMemory, randomFeeds, splitModel, wholeStage, type LoadedModel } from '@dnnpart/onnx-graph';
+import { freshOutputAdvice, largeOutputBytes, outputMemory, randomFeeds, splitModel, wholeStage, type LoadedModel } from '@dnnpart/onnx-graph';
 import { VerifyError } from './errors.js';
 import { quantile } from './_stats.js';
 import { calibrateHost, calibrationSeconds, capacityEfficiency, handoffMs, hostPipelinePeriodMs, stageCores, type HostCalibration } from './host.js';
@@ -446,7 +446,7 @@ export async function verifyPlan(
   }
   // Outputs of 32 MiB or more cost their pages afresh every run unless glibc was told to reuse them,
   // which no boundary calibration prices (its tensors, to 16 MB, reuse memory).
-  const large = split.stages.map((s, i) => ({ who: `stage ${i}`, bytes: s.outputs.map((o) => { const t = model.graph.tensors.get(o); return t ? edgeBytes(t) : 0; }).filter((b) => b >= FRESH_OUTPUT_BYTES) }));
+  const large = split.stages.map((s, i) => ({ who: `stage ${i}`, bytes: largeOutputBytes(model.graph, s.outputs) }));
   const freshNote = freshOutputAdvice(large, outputMemory(), predicted !== null ? ", which the plan's boundary cost (calibrated on tensors up to 16 MB, whose memory is reused) leaves out, so such stages can take longer than predicted" : '');
   if (freshNote) notes.push(freshNote);
   const loadAfter = loadavg()[0]!;
