@@ -24,7 +24,7 @@ const FORMS = {
   genai: { past_key: '1x2x5x16', past_value: '1x2x5x16', seqlens_k: '1:7', total_sequence_length: ':8' },
   extdata: {}, loop: {}, scan: {}, batch4: {}, nms: {},
   bf16: {}, gridsample: {}, roialign: {}, trilu: {}, groupnorm: {}, topk: {}, strlabel: {}, zipmap: {}, bf16io: {},
-  int4w: {}, fp8qdq: {},
+  int4w: {}, fp8qdq: {}, fp8relu: {},
 };
 
 function dnnpart(argv) {

@@ -362,4 +362,14 @@ save('fp8qdq', [h.make_node('QuantizeLinear', ['x', 'sx', 'zx'], ['xq'], name='q
      [x], [V('out', T.FLOAT, None), V('yq', FLOAT8, None)],
      [nh.from_array(np.array(0.05, np.float32), 'sx'), packed('zx', FLOAT8, [], [0]), f8('wq', [8, 3, 3, 3]), nh.from_array(np.array(0.01, np.float32), 'sw'),
       nh.from_array(np.array(0.02, np.float32), 'sy')], opset=21, ir=10)
+# The same float8 QDQ Conv with its Relu straight into QuantizeLinear: onnxruntime's optimiser (level
+# "extended" and up) fuses the three into a QLinearConv, which has no float8 type, and then refuses
+# its own graph; dnnpart makes such sessions at level "basic" and says so.
+save('fp8relu', [h.make_node('QuantizeLinear', ['x', 'sx', 'zx'], ['xq'], name='qx'), h.make_node('DequantizeLinear', ['xq', 'sx', 'zx'], ['xd'], name='dqx'),
+                 h.make_node('DequantizeLinear', ['wq', 'sw'], ['w'], name='dqw'), h.make_node('Conv', ['xd', 'w'], ['c'], name='conv', pads=[1,1,1,1]),
+                 h.make_node('Relu', ['c'], ['rc'], name='relu'), h.make_node('QuantizeLinear', ['rc', 'sy', 'zx'], ['yq'], name='qy'),
+                 h.make_node('DequantizeLinear', ['yq', 'sy', 'zx'], ['yd'], name='dqy'), h.make_node('GlobalAveragePool', ['yd'], ['out'], name='gap')],
+     [x], [V('out', T.FLOAT, None)],
+     [nh.from_array(np.array(0.05, np.float32), 'sx'), packed('zx', FLOAT8, [], [0]), f8('wq', [8, 3, 3, 3]), nh.from_array(np.array(0.01, np.float32), 'sw'),
+      nh.from_array(np.array(0.02, np.float32), 'sy')], opset=21, ir=10)
 print(f'written to {OUT}')

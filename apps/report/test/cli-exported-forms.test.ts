@@ -477,6 +477,46 @@ describe('a detector whose NonMaxSuppression picks boxes by the data (its select
     expect(notes).toContainEqual(expect.stringMatching(/^stage 0 hands back 32 MB a run in 1 tensor\(s\) of 32 MB or more; stage 1 hands back 32 MB a run in 1 tensor\(s\) of 32 MB or more: onnxruntime-node copies every output into a new buffer each run, and glibc .*leaves out, so such stages can take longer than predicted; started with MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=\d+, glibc reuses them/));
   });
 
+  it('a float8 QDQ Conv whose Relu feeds QuantizeLinear, which onnxruntime fuses into a QLinearConv and then refuses: profiled, verified and scored at level "basic", said', async () => {
+    // Before: every command ended in "onnxruntime cannot load the model (... Type 'tensor(float8e4m3fn)'
+    // of input parameter (xq) of operator (QLinearConv) in node (conv) is invalid)": an op the file does not have.
+    const F8 = 17;
+    writeFileSync(path.join(dir, 'fp8relu.onnx'), model([
+      { op: 'QuantizeLinear', name: 'qx', inputs: ['x', 'sx', 'zx'], outputs: ['xq'] },
+      { op: 'DequantizeLinear', name: 'dqx', inputs: ['xq', 'sx', 'zx'], outputs: ['xd'] },
+      { op: 'DequantizeLinear', name: 'dqw', inputs: ['wq', 'sw'], outputs: ['w'] },
+      { op: 'Conv', name: 'conv', inputs: ['xd', 'w'], outputs: ['c'], attrs: pads },
+      { op: 'Relu', name: 'relu', inputs: ['c'], outputs: ['rc'] },
+      { op: 'QuantizeLinear', name: 'qy', inputs: ['rc', 'sy', 'zx'], outputs: ['yq'] },
+      { op: 'DequantizeLinear', name: 'dqy', inputs: ['yq', 'sy', 'zx'], outputs: ['yd'] },
+      { op: 'GlobalAveragePool', name: 'gap', inputs: ['yd'], outputs: ['y'] },
+    ], [
+      { name: 'sx', type: FLOAT, dims: [], data: Float32Array.of(0.05) }, { name: 'zx', type: F8, dims: [], data: new Uint8Array(1) },
+      { name: 'wq', type: F8, dims: [8, 3, 3, 3], data: Uint8Array.from({ length: 216 }, (_, i) => ((i * 37) % 0x38) | (i % 3 === 0 ? 0x80 : 0)) },
+      { name: 'sw', type: FLOAT, dims: [], data: Float32Array.of(0.01) }, { name: 'sy', type: FLOAT, dims: [], data: Float32Array.of(0.02) },
+    ], [['x', FLOAT, [1, 3, 24, 24]]], ['y'], { opset: 21, ir: 10 }));
+    const said = /^fp8relu: onnxruntime refuses the graph its optimiser makes at level "all" \(.*QLinearConv.*\); run at level "basic", whose times are not those of level "all"$/;
+    const profile = await run(['profile', 'fp8relu.onnx', '--board', 'here', '--runs', '2', '--warmup', '1', '--threads', '1', '-o', 'fp8relu.profile.json', '-q'], { cwd: dir });
+    expect({ code: profile.code, stderr: profile.stderr }).toEqual({ code: 0, stderr: '' });
+    const written = JSON.parse(readFileSync(path.join(dir, 'fp8relu.profile.json'), 'utf8')) as { warnings: string[]; settings: { graphOptimizationLevel: string }; nodes: { name: string }[] };
+    expect(written.settings.graphOptimizationLevel).toBe('basic');
+    expect(written.warnings.filter((w) => said.test(w))).toHaveLength(1);
+    // Every node of the model is in the profile.
+    expect(written.nodes.map((n) => n.name).sort()).toEqual(['conv', 'dqw', 'dqx', 'dqy', 'gap', 'qx', 'qy', 'relu']);
+    writeFileSync(path.join(dir, 'fp8relu.system.yaml'), ['version: 1', 'name: fp8relu', 'model: { file: fp8relu.onnx }', 'boards:', '  - { id: here, profile: fp8relu.profile.json }', '  - { id: rpi5, describe: raspberry-pi-5 }', 'network: ethernet-1000base-t', 'objective: throughput', ''].join('\n'));
+    writeFileSync(path.join(dir, 'fp8relu.cut.json'), JSON.stringify({ stages: [{ board: 'here', nodes: ['qx', 'dqx', 'dqw', 'conv', 'relu', 'qy'] }, { board: 'rpi5', nodes: ['dqy', 'gap'] }] }));
+    const verify = await run(['verify', '--plan', 'fp8relu.cut.json', '--system', 'fp8relu.system.yaml', '--runs', '2', '--warmup', '1', '--frames', '2', '--json', '-q'], { cwd: dir });
+    expect({ code: verify.code, stderr: verify.stderr }).toEqual({ code: 0, stderr: '' });
+    const v = JSON.parse(verify.stdout) as { notes: string[]; stages: { measuredMs: number; memory?: { peakBytes: number } }[] };
+    // Stage 0 holds the fused nodes: it (its back-to-back session, its pipeline worker, its memory process) runs at "basic"; stage 1 at "all", unsaid.
+    expect(v.notes.filter((n) => n.includes('onnxruntime refuses'))).toEqual([expect.stringMatching(/^stage 0 \(here\): onnxruntime refuses the graph its optimiser makes at level "all" .*; run at level "basic"/)]);
+    for (const s of v.stages) expect(s.measuredMs).toBeGreaterThan(0);
+    for (const precision of ['int8', 'fp16']) {
+      const accuracy = await run(['accuracy', '--model', 'fp8relu.onnx', '--plan', 'fp8relu.cut.json', '--stage-precision', precision, '--samples', '4', '--json', '-q'], { cwd: dir });
+      expect({ precision, code: accuracy.code, stderr: accuracy.stderr }).toEqual({ precision, code: 0, stderr: '' });
+    }
+  });
+
   it('NonZero: an int8 stage that selects another number of elements is left out of the comparison, and said so', async () => {
     // Conv -> Greater -> NonZero -> GatherND -> ReduceSum beside a pooled branch; the cut sends NonZero's indices on.
     const nz = model([

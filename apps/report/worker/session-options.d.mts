@@ -1,4 +1,4 @@
 import type { InferenceSession } from 'onnxruntime-node';
 
-/** Optimised, sequential, `threads` intra-op threads that do not spin. */
-export function stageSessionOptions(threads: number): InferenceSession.SessionOptions;
+/** Optimised (at `level`, default "all"), sequential, `threads` intra-op threads that do not spin. */
+export function stageSessionOptions(threads: number, level?: 'disabled' | 'basic' | 'extended' | 'all'): InferenceSession.SessionOptions;

@@ -4,7 +4,7 @@
 // (thread pools, allocators, kernel registries) so that what is counted is the stage's alone: its
 // weights as onnxruntime keeps them (prepacked copies included), its activation arena, and the
 // outputs each run hands back to JavaScript.
-// Input on stdin (JSON): { model, warm, threads, runs, inputs: [{ name, type, dims, file }] }, each
+// Input on stdin (JSON): { model, warm, threads, level, runs, inputs: [{ name, type, dims, file }] }, each
 // input's bytes in its file.
 // Output on stdout (JSON): { baseBytes, loadedBytes, peakBytes } (resident set sizes, each read after a
 // garbage collection when the process runs with --expose-gc).
@@ -17,8 +17,8 @@ const ARRAYS = { float32: Float32Array, float64: Float64Array, float16: Uint16Ar
 
 try {
   const job = JSON.parse(readFileSync(0, 'utf8'));
-  const options = stageSessionOptions(job.threads);
-  const warm = await ort.InferenceSession.create(job.warm, options);
+  const options = stageSessionOptions(job.threads, job.level);
+  const warm = await ort.InferenceSession.create(job.warm, stageSessionOptions(job.threads));
   await warm.release();
   // The inputs are decoded before the baseline: they are the previous stage's, not this one's.
   const feeds = {};

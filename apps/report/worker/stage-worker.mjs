@@ -13,14 +13,14 @@ import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
 import { stageSessionOptions } from './session-options.mjs';
 
-const { modelBytes, synthetic, threads, inputs, outputs, index, last, lastUse, queue, handoff } = workerData;
+const { modelBytes, synthetic, threads, level, inputs, outputs, index, last, lastUse, queue, handoff } = workerData;
 const now = () => performance.timeOrigin + performance.now();
 const ARRAYS = { float32: Float32Array, float64: Float64Array, float16: Uint16Array, int64: BigInt64Array, uint64: BigUint64Array, int32: Int32Array, uint32: Uint32Array, int16: Int16Array, uint16: Uint16Array, int8: Int8Array, uint8: Uint8Array, bool: Uint8Array };
 
 /** run(feeds) -> { name: { type, dims, data } } for every output. */
 let run;
 if (modelBytes) {
-  const session = await ort.InferenceSession.create(modelBytes, stageSessionOptions(threads));
+  const session = await ort.InferenceSession.create(modelBytes, stageSessionOptions(threads, level));
   // Output tensors made once and reused (as @dnnpart/profiler's preallocatedFetches does), when
   // every output has a static shape and a plain numeric type; ORT still hands back a copy.
   let fetches = {};

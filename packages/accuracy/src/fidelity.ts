@@ -3,7 +3,7 @@
 import { clone, create } from '@bufbuild/protobuf';
 import { ModelProtoSchema, ValueInfoProtoSchema } from 'onnx-buf';
 import * as ort from 'onnxruntime-node';
-import { edgeDtype, encodeModel, fromHalfBits, onnxElementType, runnableModel, runtimeLoadFailure, runtimeMessage, splitModel, toHalfBits, type LoadedModel, type SplitSpec } from '@dnnpart/onnx-graph';
+import { atUsableLevel, edgeDtype, encodeModel, levelChoice, fromHalfBits, onnxElementType, runnableModel, runtimeLoadFailure, runtimeMessage, splitModel, toHalfBits, type LoadedModel, type SplitSpec } from '@dnnpart/onnx-graph';
 import { AccuracyError } from './errors.js';
 import { FidelityAccumulator, type Fidelity } from './metrics.js';
 import { calibrate, type ActivationRange, type CalibrationMethod } from './calibrate.js';
@@ -370,7 +370,8 @@ export async function evaluatePlan(model: LoadedModel, options: EvaluateOptions)
 async function timeModel(bytes: Uint8Array, feeds: Record<string, ort.Tensor>, t: NonNullable<EvaluateOptions['time']>, label: string): Promise<number> {
   let s: ort.InferenceSession;
   try {
-    s = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', logSeverityLevel: 4, ...(t.threads ? { intraOpNumThreads: t.threads } : {}) });
+    // At "all", or the highest level below it whose graph onnxruntime accepts (atUsableLevel).
+    s = await atUsableLevel(levelChoice('all'), (level) => ort.InferenceSession.create(bytes, { graphOptimizationLevel: level, logSeverityLevel: 4, ...(t.threads ? { intraOpNumThreads: t.threads } : {}) }));
   } catch (e) {
     throw new AccuracyError('ACCURACY_RUN_FAILED', `${label} (timing): ${runtimeLoadFailure(e).message}`, { cause: e });
   }

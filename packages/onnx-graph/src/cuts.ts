@@ -1,4 +1,5 @@
 // Cut points of a topological order: which tensors cross each position, in one sweep.
+import { edgeBytes } from './split.js';
 import type { CutPoint, Graph } from './types.js';
 
 /**
@@ -6,7 +7,8 @@ import type { CutPoint, Graph } from './types.js';
  * produced at or before it and consumed by a node after it. Graph inputs count as produced before
  * the first node; initializers never cross (each stage carries its own). A graph output crosses
  * only while a later node still reads it: outputs are collected where they are produced, so after
- * the last node nothing crosses (bytes 0).
+ * the last node nothing crosses (bytes 0). Bytes are what crosses: a bfloat16, float8 or 4-bit
+ * tensor in the type it travels in (edgeBytes), as plans count it.
  */
 export function cutPoints(graph: Graph): CutPoint[] {
   const index = new Map(graph.nodes.map((n) => [n.name, n.index]));
@@ -39,7 +41,7 @@ export function cutPoints(graph: Graph): CutPoint[] {
       active.delete(name);
     }
     for (const name of starts[i]!) {
-      const b = graph.tensors.get(name)!.bytes;
+      const b = edgeBytes(graph.tensors.get(name)!);
       active.set(name, b);
       bytes += b;
     }

@@ -116,6 +116,7 @@ export interface CutPoint {
   readonly after: string;
   /** Tensors produced at or before the cut (graph inputs count as before the first node) and consumed after it. */
   readonly tensors: readonly string[];
+  /** What they take crossing: bfloat16, float8 and 4-bit tensors in the type they travel in (edgeBytes). */
   readonly bytes: number;
   /** True when exactly one tensor crosses. */
   readonly single: boolean;

@@ -2,6 +2,7 @@
 // compare with the unsplit model on the same seeded input.
 import * as ort from 'onnxruntime-node';
 import { GraphError, runtimeLoadFailure, runtimeMessage } from './errors.js';
+import { atUsableLevel, levelChoice } from './optimization-level.js';
 import { edgeDtype, encodeModel, runnableModel, type SplitResult } from './split.js';
 import { fromHalfBits } from './half.js';
 import { tensorOf } from './tensors.js';
@@ -82,7 +83,8 @@ export async function runModel(
   let s: ort.InferenceSession;
   try {
     // Warnings go nowhere: library code never prints, and failures still throw.
-    s = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: options.optimised ? 'all' : 'disabled', logSeverityLevel: 4 });
+    // Optimised: at "all", or the highest level below it whose graph onnxruntime accepts.
+    s = await atUsableLevel(levelChoice(options.optimised ? 'all' : 'disabled'), (level) => ort.InferenceSession.create(bytes, { graphOptimizationLevel: level, logSeverityLevel: 4 }));
   } catch (e) {
     throw new GraphError('GRAPH_RUNTIME', `${label}: ${runtimeLoadFailure(e).message}`, { cause: e });
   }

@@ -4,7 +4,7 @@
 import { create } from '@bufbuild/protobuf';
 import { TensorProtoSchema, type TensorProto } from 'onnx-buf';
 import { describe, expect, it } from 'vitest';
-import { edgeBytes, encodeModel, fromHalfBits, isGraphError, loadModel, randomFeeds, runModel, runnableModel, splitModel, tensorOf, toHalfBits, verifySplit } from '@dnnpart/onnx-graph';
+import { cutPoints, edgeBytes, encodeModel, inspectModel, fromHalfBits, isGraphError, loadModel, randomFeeds, runModel, runnableModel, splitModel, tensorOf, toHalfBits, verifySplit } from '@dnnpart/onnx-graph';
 import { ModelBuilder, rng } from './_models.js';
 
 const UINT8 = 2;
@@ -190,6 +190,11 @@ describe('models with 4-bit and float8 tensors', () => {
       expect(model.graph.tensors.get('xq')!).toMatchObject({ dtype: name, bytes: four ? 33 : 66 });
       // What crosses a cut: 66 elements of int8, or of float32.
       expect(edgeBytes(model.graph.tensors.get('xq')!)).toBe(edge === 'float32' ? 264 : 66);
+      // The cut table (inspect, the report's chart) counts the same bytes as plans: after dqx, xq
+      // (still read by nothing later) is gone and x (float32 [2,33]) crosses; after q, r and yq do.
+      const cuts = new Map(cutPoints(model.graph).map((c) => [c.after, c.bytes]));
+      expect(cuts.get('q')).toBe(2 * 5 * 4 + (edge === 'float32' ? 40 : 10));
+      expect(inspectModel(model).cutPoints.find((c) => c.after === 'q')!.bytes).toBe(cuts.get('q'));
       // The same weights in int32_data (two 4-bit values, or one float8, to an entry) load the same.
       expect((await loadModel(quantizedEdges(type, 'int32'))).graph.tensors.get('wq')!.bytes).toBe(four ? 83 : 165);
       const feeds = randomFeeds(model.graph, 1);

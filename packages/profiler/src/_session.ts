@@ -1,6 +1,6 @@
 // onnxruntime-node sessions the way the profiler and the boundary calibration run them.
 import * as ort from 'onnxruntime-node';
-import { runtimeLoadFailure, runtimeMessage } from '@dnnpart/onnx-graph';
+import { atUsableLevel, runtimeLoadFailure, runtimeMessage, type LevelChoice } from '@dnnpart/onnx-graph';
 import { ProfileError } from './errors.js';
 import type { GraphOptimizationLevel } from './types.js';
 
@@ -25,10 +25,15 @@ export function sessionOptions(threads: number, level: GraphOptimizationLevel): 
  * Create a session from a model's bytes or its file; ORT's load failures become PROFILE_NO_KERNEL or
  * PROFILE_MODEL_LOAD naming `label`. From a file, onnxruntime reads the model itself: a session made
  * from bytes held in JavaScript kept about 1.5x a ResNet-18 stage's weights more resident here.
+ * With `choice`, the session is made at its level instead of the options' one, lowered when
+ * onnxruntime refuses the graph its optimiser makes (atUsableLevel; the caller says so).
  */
-export async function createSession(model: Uint8Array | string, opts: ort.InferenceSession.SessionOptions, label: string): Promise<ort.InferenceSession> {
+export async function createSession(
+  model: Uint8Array | string, opts: ort.InferenceSession.SessionOptions, label: string, choice?: LevelChoice,
+): Promise<ort.InferenceSession> {
+  const create = (o: ort.InferenceSession.SessionOptions) => (typeof model === 'string' ? ort.InferenceSession.create(model, o) : ort.InferenceSession.create(model, o));
   try {
-    return typeof model === 'string' ? await ort.InferenceSession.create(model, opts) : await ort.InferenceSession.create(model, opts);
+    return choice ? await atUsableLevel(choice, (level) => create({ ...opts, graphOptimizationLevel: level })) : await create(opts);
   } catch (e) {
     const why = runtimeLoadFailure(e);
     throw new ProfileError(why.kernel ? 'PROFILE_NO_KERNEL' : 'PROFILE_MODEL_LOAD', `${label}: ${why.message}`, { cause: e });

@@ -6,11 +6,10 @@
 import { availableParallelism } from 'node:os';
 import type * as ort from 'onnxruntime-node';
 import { median } from 'simple-statistics';
-import { loadModel } from '@dnnpart/onnx-graph';
+import { levelChoice, loadModel, type LevelChoice } from '@dnnpart/onnx-graph';
 import { makeFeeds } from './_feeds.js';
 import { createSession, sessionOptions, timedRun } from './_session.js';
 import { round } from './_stats.js';
-import type { GraphOptimizationLevel } from './types.js';
 
 /** One thread count tried: the median of its runs. */
 export interface ThreadProbe {
@@ -36,19 +35,19 @@ export function chooseThreads(probes: readonly ThreadProbe[], all: number): numb
  * (a stage runs on it: loading a large model twice would double its deployment); the other is released.
  */
 export async function probeThreads(
-  model: Uint8Array | string, all: number, level: GraphOptimizationLevel, feeds: Record<string, ort.Tensor>, label: string, keep = false,
+  model: Uint8Array | string, all: number, level: LevelChoice, feeds: Record<string, ort.Tensor>, label: string, keep = false,
 ): Promise<{ readonly probes: ThreadProbe[]; readonly chosen: number; readonly session?: ort.InferenceSession }> {
   const open = new Map<number, ort.InferenceSession>();
   let kept: ort.InferenceSession | undefined;
   try {
-    const many = await createSession(model, sessionOptions(all, level), label);
+    const many = await createSession(model, sessionOptions(all, level.level), label, level);
     open.set(all, many);
     for (let i = 0; i < 2; i++) await timedRun(many, feeds, label);
     const first = await timedRun(many, feeds, label);
     let probes: ThreadProbe[];
     if (first > THREAD_PROBE_SKIP_MS) probes = [{ threads: all, medianMs: round(first) }];
     else {
-      const one = await createSession(model, sessionOptions(1, level), label);
+      const one = await createSession(model, sessionOptions(1, level.level), label, level);
       open.set(1, one);
       for (let i = 0; i < 2; i++) await timedRun(one, feeds, label);
       const tMany: number[] = [];
@@ -72,11 +71,14 @@ export async function probeThreads(
  * The thread count a model (a stage's, say) runs fastest at on this machine, as a profile without
  * --threads chooses it: all cores, or 1 when that is 10 % faster, and a session at that count with
  * the profiler's options, ready to run. The model (its bytes, or its file) must have fixed input
- * shapes (stage models do).
+ * shapes (stage models do). `level`: the optimisation level to start from (default "all"), lowered
+ * when onnxruntime refuses its optimised graph (levelNote says it), and returned.
  */
-export async function chooseModelThreads(model: Uint8Array | string, label: string, all = availableParallelism()): Promise<{ readonly threads: number; readonly probe: readonly ThreadProbe[]; readonly session: ort.InferenceSession }> {
-  if (all <= 1) return { threads: all, probe: [], session: await createSession(model, sessionOptions(all, 'all'), label) };
+export async function chooseModelThreads(
+  model: Uint8Array | string, label: string, all = availableParallelism(), level: LevelChoice = levelChoice('all'),
+): Promise<{ readonly threads: number; readonly probe: readonly ThreadProbe[]; readonly session: ort.InferenceSession; readonly level: LevelChoice }> {
+  if (all <= 1) return { threads: all, probe: [], session: await createSession(model, sessionOptions(all, level.level), label, level), level };
   const { graph } = await loadModel(model, { name: 'stage', simplify: false });
-  const r = await probeThreads(model, all, 'all', makeFeeds(graph), label, true);
-  return { threads: r.chosen, probe: r.probes, session: r.session! };
+  const r = await probeThreads(model, all, level, makeFeeds(graph), label, true);
+  return { threads: r.chosen, probe: r.probes, session: r.session!, level };
 }

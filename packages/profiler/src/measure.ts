@@ -9,7 +9,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { edgeDtype, encodeModel, freshOutputAdvice, largeOutputBytes, outputMemory, graphCosts, inputBranches, loadModel, runnableModel, runtimeMessage, type Graph, type InputShapes } from '@dnnpart/onnx-graph';
+import { edgeDtype, encodeModel, levelChoice, levelNote, freshOutputAdvice, largeOutputBytes, outputMemory, graphCosts, inputBranches, loadModel, runnableModel, runtimeMessage, type Graph, type InputShapes } from '@dnnpart/onnx-graph';
 import { assertBoardName } from './board.js';
 import { boardFacts } from './board-facts.js';
 import { DEFAULT_BOUNDARY, boundaryMs, calibrateBoundary } from './boundary.js';
@@ -124,7 +124,8 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
   const runs = options.runs ?? 20;
   const warmup = options.warmup ?? 3;
   let threads = options.threads ?? availableParallelism();
-  const level = options.graphOptimizationLevel ?? 'all';
+  // Lowered, and said, when onnxruntime refuses the graph its optimiser makes at the level asked for.
+  const level = levelChoice(options.graphOptimizationLevel ?? 'all');
   for (const [field, v, min] of [['runs', runs, 1], ['warmup', warmup, 0], ['threads', threads, 1]] as const) {
     if (!Number.isInteger(v) || v < min) throw new ProfileError('PROFILE_BAD_OPTIONS', `option ${field} must be an integer >= ${min}, got ${v}`);
   }
@@ -179,7 +180,6 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
   }
   const tmp = await mkdtemp(join(options.tempDir ?? tmpdir(), 'dnnpart-profile-'));
   const sessions: ort.InferenceSession[] = [];
-  const opts = sessionOptions(threads, level);
   let sensor: Sensor | null = null;
   let sensorRunning = false;
   try {
@@ -199,7 +199,10 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
       boundary = options.boundary;
     }
     checkAbort();
-    const plain = await createSession(modelBytes, opts, modelPath);
+    const plain = await createSession(modelBytes, sessionOptions(threads, level.level), modelPath, level);
+    const levelWarning = levelNote(graph.name, level);
+    if (levelWarning) warnings.push(levelWarning);
+    const opts = sessionOptions(threads, level.level);
     sessions.push(plain);
     // The profiled session also saves the optimised model: it names each kernel's real inputs and outputs.
     const optimizedPath = join(tmp, 'optimized.onnx');
@@ -402,7 +405,7 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
         warmup,
         threads,
         executionProvider: providers.size === 1 ? [...providers][0]! : 'CPUExecutionProvider',
-        graphOptimizationLevel: level,
+        graphOptimizationLevel: level.level,
         ortVersion: ort.env.versions.node ?? ort.env.versions.common,
         ...(threadProbe ? { threadProbe } : {}),
       },

@@ -7,7 +7,9 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as ort from 'onnxruntime-node';
-import { FRESH_OUTPUT_BYTES, freshOutputAdvice, outputMemory, runtimeLoadFailure, runtimeMessage } from '@dnnpart/onnx-graph';
+import {
+  FRESH_OUTPUT_BYTES, OPTIMIZATION_LEVELS, atUsableLevel, freshOutputAdvice, levelChoice, levelNote, outputMemory, runtimeLoadFailure, runtimeMessage, type LevelChoice,
+} from '@dnnpart/onnx-graph';
 import { boardFacts, chooseModelThreads, profileModel, profileSessionOptions } from '@dnnpart/profiler';
 import { nowMs } from './_clock.js';
 import { probeEngines } from './_engines.js';
@@ -271,12 +273,16 @@ const probeNote = (threads: number, probe: readonly { threads: number; medianMs:
 interface OpenedStage {
   readonly session: ort.InferenceSession;
   readonly threadsNote: string;
+  /** The optimisation level it was made at ("all", or lower when onnxruntime refused its optimised graph). */
+  readonly level: LevelChoice;
   /** The stage's footprint, measured in a process of its own on this board (stageProbe). */
   readonly footprint?: { readonly loadedBytes: number; readonly peakBytes: number };
 }
 
 /** A session of the stage model (its bytes, or better its file: see lean-load.ts). */
 async function openSession(model: Uint8Array | string, s: DeploySpec, log: (line: string) => void): Promise<OpenedStage> {
+  let level = levelChoice('all');
+  const create = (threads: number) => atUsableLevel(level, (l) => createFrom(model, profileSessionOptions(threads, l)));
   if (typeof model === 'string') {
     // In a process of its own: the stage's footprint, and its thread count when not given, so that
     // only the session kept stays in this one.
@@ -285,25 +291,28 @@ async function openSession(model: Uint8Array | string, s: DeploySpec, log: (line
     else {
       if (probe.footprintError !== undefined) log(`stage ${s.stage}: its memory alone was not measured (${probe.footprintError})`);
       const footprint = probe.footprint ? { footprint: probe.footprint } : {};
+      // The level the probe's sessions were made at: a graph refused at "all" is not tried again.
+      if (probe.level && OPTIMIZATION_LEVELS.includes(probe.level.level)) level = { ...probe.level };
       if (s.threads === undefined) {
-        return { session: await createFrom(model, profileSessionOptions(probe.threads!, 'all')), threadsNote: probeNote(probe.threads!, probe.probe!), ...footprint };
+        return { session: await create(probe.threads!), threadsNote: probeNote(probe.threads!, probe.probe!), level, ...footprint };
       }
-      return { session: await createFrom(model, profileSessionOptions(s.threads, 'all')), threadsNote: `${s.threads} thread(s), as asked`, ...footprint };
+      return { session: await create(s.threads), threadsNote: `${s.threads} thread(s), as asked`, level, ...footprint };
     }
   }
   if (s.threads === undefined) {
     try {
       // The session the choice was timed on, kept open: a large stage is loaded once.
-      const choice = await chooseModelThreads(model, `stage ${s.stage}`);
-      return { session: choice.session, threadsNote: probeNote(choice.threads, choice.probe) };
+      const choice = await chooseModelThreads(model, `stage ${s.stage}`, undefined, level);
+      return { session: choice.session, threadsNote: probeNote(choice.threads, choice.probe), level };
     } catch (e) {
       log(`stage ${s.stage}: could not try thread counts (${runtimeMessage(e)}); onnxruntime's default threads`);
-      return { session: await createFrom(model, { graphOptimizationLevel: 'all', executionMode: 'sequential' }), threadsNote: "onnxruntime's default threads" };
+      const session = await atUsableLevel(level, (l) => createFrom(model, { graphOptimizationLevel: l, executionMode: 'sequential' }));
+      return { session, threadsNote: "onnxruntime's default threads", level };
     }
   }
   // The profiler's session options (threads that do not spin, one inter-op thread), so the stage
   // runs as its profile was made.
-  return { session: await createFrom(model, profileSessionOptions(s.threads, 'all')), threadsNote: `${s.threads} thread(s), as asked` };
+  return { session: await create(s.threads), threadsNote: `${s.threads} thread(s), as asked`, level };
 }
 
 /** Start an agent; resolves once it listens. */
@@ -487,12 +496,17 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
               const rssBeforeBytes = process.memoryUsage().rss;
               call.pause();
               openStage(bytes, s, preoptimise, log)
-                .then(({ session, threadsNote, preoptimised, footprint }) => {
+                .then(({ session, threadsNote, preoptimised, footprint, level }) => {
                   if (over) return void session.release();
                   host = new StageHost(s, session, call, transport, maxMessageBytes, `stage ${s.stage} of run ${s.run}`, log);
                   stages.set(key, host);
                   log(`${host.label} deployed (${s.nodes ?? '?'} nodes, ${bytes.length} bytes, ${threadsNote}) -> ${s.next?.address ?? 'coordinator'}`);
-                  call.write(encodeMessage({ kind: 'ready', loadMs: nowMs() - t0, nowMs: nowMs(), rssBeforeBytes, rssLoadedBytes: process.memoryUsage().rss, preoptimised, ...(footprint ? { footprint } : {}) }));
+                  const lowered = levelNote(host.label, level);
+                  if (lowered) log(lowered);
+                  call.write(encodeMessage({
+                    kind: 'ready', loadMs: nowMs() - t0, nowMs: nowMs(), rssBeforeBytes, rssLoadedBytes: process.memoryUsage().rss, preoptimised,
+                    ...(footprint ? { footprint } : {}), ...(lowered ? { levelNote: lowered } : {}),
+                  }));
                   call.resume();
                 })
                 .catch((e) => end(new RuntimeError('RUNTIME_STAGE_FAILED', `stage ${s.stage}: ${runtimeLoadFailure(e).message}`)));

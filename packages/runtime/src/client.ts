@@ -46,6 +46,8 @@ export interface StageHandle {
   readonly loadMs: number;
   /** What the agent said of the stage's memory (absent from agents before it). */
   readonly rss?: StageRss;
+  /** The agent's line when it made the stage's session at a lower optimisation level than "all" (onnxruntime refused its optimised graph). */
+  readonly levelNote?: string;
   /** Estimate the agent's clock offset from sequential ping round trips (call when the coordinator is idle). */
   syncClock(pings?: number): Promise<void>;
   /** End the stage (half-close); the agent releases it. */
@@ -145,9 +147,13 @@ export function connectAgent(endpoint: AgentEndpoint, maxMessageBytes = 512 * (1
         let best = { rtt: Infinity, offset: 0 };
         let loadMs = 0;
         let rss: StageRss | undefined;
+        let levelNote: string | undefined;
         const handle: StageHandle = {
           get rss() {
             return rss;
+          },
+          get levelNote() {
+            return levelNote;
           },
           get clockOffsetMs() {
             return best.offset;
@@ -179,6 +185,7 @@ export function connectAgent(endpoint: AgentEndpoint, maxMessageBytes = 512 * (1
             switch (header.kind) {
               case 'ready':
                 loadMs = header.loadMs as number;
+                if (typeof header.levelNote === 'string') levelNote = header.levelNote;
                 if (typeof header.rssBeforeBytes === 'number' && typeof header.rssLoadedBytes === 'number') {
                   const fp = header.footprint as { loadedBytes?: unknown; peakBytes?: unknown } | undefined;
                   rss = {

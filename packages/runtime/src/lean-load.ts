@@ -32,7 +32,7 @@ import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { runtimeMessage } from '@dnnpart/onnx-graph';
+import { runtimeMessage, type LevelChoice } from '@dnnpart/onnx-graph';
 
 /** A stage model in a file of its own, ready for a session to load, and how it was made. */
 export interface StageModelFile {
@@ -87,27 +87,31 @@ try {
 `;
 
 // Run by `node --expose-gc --input-type=module -e`: argv[1] is onnxruntime-node's entry, argv[2]
-// @dnnpart/profiler's, argv[3] the model, argv[4] its label, argv[5] '1' to choose its thread count.
+// @dnnpart/profiler's, argv[3] @dnnpart/onnx-graph's, argv[4] the model, argv[5] its label, argv[6]
+// '1' to choose its thread count. Sessions at level "all", or the highest level below it that
+// onnxruntime accepts (atUsableLevel), reported as `level`.
 // First the stage's footprint: the resident memory one session of it (1 thread) adds to a process
 // whose onnxruntime is already set up (a tiny session made and released first), once made and at
 // most over three runs on zeros, each reading after a garbage collection (verify's memory check
 // measures the same). Then, if asked, the profiler's chooseModelThreads. Prints { footprint |
-// footprintError, threads?, probe? }, or one line on stderr.
+// footprintError, level, threads?, probe? }, or one line on stderr.
 const STAGE_PROBE = `
 import { pathToFileURL } from 'node:url';
-const [ortEntry, profilerEntry, model, label, choose] = process.argv.slice(1);
+const [ortEntry, profilerEntry, graphEntry, model, label, choose] = process.argv.slice(1);
 const ARRAYS = { float32: Float32Array, float64: Float64Array, float16: Uint16Array, int64: BigInt64Array, uint64: BigUint64Array, int32: Int32Array, uint32: Uint32Array, int16: Int16Array, uint16: Uint16Array, int8: Int8Array, uint8: Uint8Array, bool: Uint8Array };
 try {
   const m = await import(pathToFileURL(ortEntry).href);
   const ort = m.InferenceSession ? m : m.default;
   const profiler = await import(pathToFileURL(profilerEntry).href);
-  const out = {};
+  const graph = await import(pathToFileURL(graphEntry).href);
+  const level = graph.levelChoice('all');
+  const out = { level };
   try {
     const rss = () => { globalThis.gc?.(); return process.memoryUsage().rss; };
     const warm = await ort.InferenceSession.create(profiler.glueChainModel(6).bytes, profiler.profileSessionOptions(1, 'all'));
     await warm.release();
     const base = rss();
-    const s = await ort.InferenceSession.create(model, profiler.profileSessionOptions(1, 'all'));
+    const s = await graph.atUsableLevel(level, (l) => ort.InferenceSession.create(model, profiler.profileSessionOptions(1, l)));
     const loaded = rss();
     const feeds = {};
     for (const md of s.inputMetadata) {
@@ -128,7 +132,7 @@ try {
     out.footprintError = String(e && e.message ? e.message : e).split('\\n')[0];
   }
   if (choose === '1') {
-    const c = await profiler.chooseModelThreads(model, label);
+    const c = await profiler.chooseModelThreads(model, label, undefined, level);
     await c.session.release();
     out.threads = c.threads;
     out.probe = c.probe;
@@ -146,6 +150,10 @@ function ortEntry(): string {
 
 function profilerEntry(): string {
   return createRequire(import.meta.url).resolve('@dnnpart/profiler');
+}
+
+function graphEntry(): string {
+  return createRequire(import.meta.url).resolve('@dnnpart/onnx-graph');
 }
 
 const MB = (n: number) => `${(n / 1048576).toFixed(1)} MB`;
@@ -187,6 +195,8 @@ export interface StageProbe {
   /** With `chooseThreads`: the count the profiler's chooseModelThreads takes, and what it timed. */
   readonly threads?: number;
   readonly probe?: readonly { readonly threads: number; readonly medianMs: number }[];
+  /** The optimisation level its sessions were made at: "all", or lower when onnxruntime refused its optimised graph. */
+  readonly level?: LevelChoice;
 }
 
 /**
@@ -196,7 +206,7 @@ export interface StageProbe {
 export async function stageProbe(
   file: string, label: string, options: Omit<StageModelOptions, 'preoptimise'> & { readonly chooseThreads?: boolean } = {},
 ): Promise<StageProbe | { readonly failure: string }> {
-  const r = await apart(STAGE_PROBE, [ortEntry(), profilerEntry(), file, label, options.chooseThreads ? '1' : '0'], file, 'the stage probe', options, ['--expose-gc']);
+  const r = await apart(STAGE_PROBE, [ortEntry(), profilerEntry(), graphEntry(), file, label, options.chooseThreads ? '1' : '0'], file, 'the stage probe', options, ['--expose-gc']);
   if ('failure' in r) return r;
   let v: StageProbe;
   try {

@@ -285,6 +285,7 @@ export async function runPlan(o: RunOptions): Promise<RunOutput> {
         onError: onError(d.index),
       }, { timeoutMs: o.runTimeoutMs ?? 30 * 60_000, maxTensorBytes });
       progress(`stage ${d.index} ready on ${d.board}`, deployed.filter((x) => x.handle).length, deployed.length);
+      if (d.handle.levelNote) progress(`agent ${d.board}: ${d.handle.levelNote}`);
     })), deployDeadline, () => new RuntimeError('RUNTIME_DEADLINE', `deploying the stages took longer than ${deployDeadline / 1000} s (stages not ready: ${deployed.filter((d) => !d.handle).map((d) => `${d.index} on ${d.board}`).join(', ')})`));
 
     // Clocks after every deployment, while this process has nothing else to do.

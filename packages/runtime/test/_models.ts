@@ -134,3 +134,34 @@ export function quantizedEdgeModel(type: number): Uint8Array {
     },
   }));
 }
+
+/**
+ * x float32 [1,3,8,8] -> QuantizeLinear / DequantizeLinear (float8e4m3fn) -> Conv (weights float8,
+ * dequantized) -> Relu -> QuantizeLinear (qy, `yq`) -> DequantizeLinear (dqy) -> GlobalAveragePool
+ * (gap) -> y: onnxruntime's optimiser (level "extended" and up) fuses qx..qy into a QLinearConv, which
+ * has no float8 type, and then refuses its own graph; at level "basic" the model runs.
+ */
+export function optimiserRefusedModel(): Uint8Array {
+  const F8 = 17;
+  const vi = (name: string, dims: number[]) => ({ name, type: { value: { case: 'tensorType' as const, value: { elemType: 1, shape: { dim: dims.map((d) => ({ value: { case: 'dimValue' as const, value: BigInt(d) } })) } } } } });
+  const node = (opType: string, name: string, input: string[], output: string[], attribute: { name: string; type: number; ints: bigint[] }[] = []) => ({ opType, name, input, output, attribute });
+  // float8e4m3fn bytes of small values of both signs (0x38 is 1.0; the sign is the top bit).
+  const weights = Uint8Array.from({ length: 8 * 3 * 3 * 3 }, (_, i) => ((i * 37) % 0x38) | (i % 3 === 0 ? 0x80 : 0));
+  return toBinary(ModelProtoSchema, create(ModelProtoSchema, {
+    irVersion: 10n, opsetImport: [{ domain: '', version: 21n }],
+    graph: {
+      name: 'optimiser_refused', input: [vi('x', [1, 3, 8, 8])], output: [vi('y', [1, 8, 1, 1])],
+      initializer: [
+        { name: 'sx', dataType: 1, dims: [], floatData: [0.05] }, { name: 'zx', dataType: F8, dims: [], rawData: new Uint8Array(1) },
+        { name: 'wq', dataType: F8, dims: [8n, 3n, 3n, 3n], rawData: weights }, { name: 'sw', dataType: 1, dims: [], floatData: [0.01] },
+        { name: 'sy', dataType: 1, dims: [], floatData: [0.02] },
+      ],
+      node: [
+        node('QuantizeLinear', 'qx', ['x', 'sx', 'zx'], ['xq']), node('DequantizeLinear', 'dqx', ['xq', 'sx', 'zx'], ['xd']),
+        node('DequantizeLinear', 'dqw', ['wq', 'sw'], ['w']), node('Conv', 'conv', ['xd', 'w'], ['c'], [{ name: 'pads', type: 7, ints: [1n, 1n, 1n, 1n] }]),
+        node('Relu', 'relu', ['c'], ['rc']), node('QuantizeLinear', 'qy', ['rc', 'sy', 'zx'], ['yq']),
+        node('DequantizeLinear', 'dqy', ['yq', 'sy', 'zx'], ['yd']), node('GlobalAveragePool', 'gap', ['yd'], ['y']),
+      ],
+    },
+  }));
+}

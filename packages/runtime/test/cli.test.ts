@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '@dnnpart/report';
 import { connectAgent } from '@dnnpart/runtime';
 import { ensureBuilt, spawnAgent, type SpawnedAgent } from './_agents.js';
-import { bfloat16Model, quantizedEdgeModel, squeezenet } from './_models.js';
+import { bfloat16Model, optimiserRefusedModel, quantizedEdgeModel, squeezenet } from './_models.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'dnnpart-cli-runtime-'));
 let agents: SpawnedAgent[] = [];
@@ -138,6 +138,21 @@ describe('dnnpart link, solve and run', () => {
     expect(out.maxAbsDiff).toBe(0);
     // yq (9 bytes as int8, 36 as float32) crosses to stage 1 beside r (float32, 36 bytes).
     expect(out.stages[1].transferIn.bytes).toBe((type === 22 ? 1 : 4) * 9 + 36);
+  });
+
+  it('runs a stage whose graph onnxruntime refuses once optimised (a float8 QDQ Conv and Relu fused into a QLinearConv): at level "basic", said', async () => {
+    // Before: "stage 0: onnxruntime cannot load the model (... operator (QLinearConv) in node (conv) is invalid)".
+    writeFileSync(path.join(dir, 'refused.onnx'), optimiserRefusedModel());
+    writeFileSync(path.join(dir, 'refused.json'), JSON.stringify({ stages: [{ board: 'a', nodes: ['qx', 'dqx', 'dqw', 'conv', 'relu', 'qy'] }, { board: 'b', nodes: ['dqy', 'gap'] }] }));
+    const r = await dnnpart(['run', '--plan', 'refused.json', '--agents', 'agents.yaml', '--model', 'refused.onnx', '--frames', '3', '--json']);
+    expect({ code: r.code, stderr: r.stderr.split('\n').filter((l) => l.startsWith('dnnpart:')) }).toEqual({ code: 0, stderr: [] });
+    const out = JSON.parse(r.stdout);
+    expect(out.frames).toBe(3);
+    // The coordinator's reference run of the unsplit model falls back the same way, and agrees.
+    expect(out.maxAbsDiff).toBe(0);
+    const lowered = r.stderr.split('\n').filter((l) => l.includes('onnxruntime refuses the graph its optimiser makes'));
+    expect(lowered).toHaveLength(1);
+    expect(lowered[0]).toMatch(/agent a: stage 0 of run \S+: onnxruntime refuses the graph its optimiser makes at level "all" \(.*QLinearConv.*\); run at level "basic"/);
   });
 
   it('the text output puts each measured figure beside its prediction', async () => {

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
-import { runtimeLoadFailure, runtimeMessage } from '@dnnpart/onnx-graph';
+import { atUsableLevel, levelChoice, runtimeLoadFailure, runtimeMessage, type LevelChoice, type OptimizationLevel } from '@dnnpart/onnx-graph';
 import { MAX_END_TO_END_RUNS, endToEndRuns, glueChainModel, preallocatedFetches, type ChromeTraceSpan } from '@dnnpart/profiler';
 import { stageModelFile, type StageModelFile } from '@dnnpart/runtime';
 import { VerifyError } from './errors.js';
@@ -48,14 +48,27 @@ export interface TimingOptions {
 const now = () => performance.timeOrigin + performance.now();
 
 /** Session options of a stage: what the profiler uses, so that node times and stage times compare. */
-function sessionOptions(threads: number, profilePrefix?: string): ort.InferenceSession.SessionOptions {
+function sessionOptions(threads: number, level: OptimizationLevel, profilePrefix?: string): ort.InferenceSession.SessionOptions {
   // The workers' own options (worker/session-options.mjs), so that every timing here compares.
-  return { ...stageSessionOptions(threads), ...(profilePrefix ? { enableProfiling: true, profileFilePrefix: profilePrefix } : {}) };
+  return { ...stageSessionOptions(threads, level), ...(profilePrefix ? { enableProfiling: true, profileFilePrefix: profilePrefix } : {}) };
+}
+
+const levels = new WeakMap<Uint8Array, LevelChoice>();
+
+/**
+ * The optimisation level a stage's sessions are made at, here, in its workers and in its memory
+ * process: "all", lowered for good the first time onnxruntime refuses the stage's optimised graph
+ * (atUsableLevel; levelNote words it for verify's notes).
+ */
+export function stageLevel(stage: StageRunnable): LevelChoice {
+  let choice = levels.get(stage.bytes);
+  if (!choice) levels.set(stage.bytes, (choice = levelChoice('all')));
+  return choice;
 }
 
 async function open(stage: StageRunnable, threads: number, profilePrefix?: string): Promise<ort.InferenceSession> {
   try {
-    return await ort.InferenceSession.create(stage.bytes, sessionOptions(threads, profilePrefix));
+    return await atUsableLevel(stageLevel(stage), (level) => ort.InferenceSession.create(stage.bytes, sessionOptions(threads, level, profilePrefix)));
   } catch (e) {
     throw new VerifyError('VERIFY_RUN_FAILED', `${stage.label}: ${runtimeLoadFailure(e).message}`, { cause: e });
   }
@@ -272,7 +285,7 @@ export async function measureStageMemory(
         await writeFile(file, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
         inputs.push({ name, type: t.type, dims: t.dims, file });
       }
-      const r = await child(JSON.stringify({ model, warm, threads: options.threads, runs: MEMORY_RUNS, inputs }), options.signal);
+      const r = await child(JSON.stringify({ model, warm, threads: options.threads, level: stageLevel(s).level, runs: MEMORY_RUNS, inputs }), options.signal);
       if (r.code !== 0) throw new VerifyError('VERIFY_RUN_FAILED', `${s.label}: measuring its memory in a process of its own failed: ${r.stderr.trim().split('\n').pop() || `exit ${r.code}`}`);
       const m = JSON.parse(r.stdout) as { baseBytes: number; loadedBytes: number; peakBytes: number };
       out.push({ sessionBytes: Math.max(0, m.loadedBytes - m.baseBytes), peakBytes: Math.max(0, m.peakBytes - m.baseBytes), preoptimised: lean.preoptimised });
@@ -384,7 +397,7 @@ export async function runPipeline(
   const workers = stages.map((s, i) => new Worker(WORKER, {
     workerData: {
       modelBytes: 'bytes' in s ? s.bytes : null, synthetic: 'synthetic' in s ? s.synthetic.map((o) => ({ ...o, dims: [...o.dims] })) : null,
-      threads: options.threads, inputs: [...s.inputs], outputs: [...s.outputs], index: i, last: i === k - 1, lastUse, queue: Q, handoff,
+      threads: options.threads, level: 'bytes' in s ? stageLevel(s).level : 'all', inputs: [...s.inputs], outputs: [...s.outputs], index: i, last: i === k - 1, lastUse, queue: Q, handoff,
     },
   }));
   const spans: Span[] = [];

@@ -1,11 +1,11 @@
 // `dnnpart verify` as a function: split a model by a plan, time every stage model on this machine,
 // and hold the plan's predictions (stage times, latency, throughput) against the measurements.
 import { availableParallelism, cpus, loadavg } from 'node:os';
-import { freshOutputAdvice, largeOutputBytes, outputMemory, randomFeeds, splitModel, wholeStage, type LoadedModel } from '@dnnpart/onnx-graph';
+import { freshOutputAdvice, largeOutputBytes, levelNote, outputMemory, randomFeeds, splitModel, wholeStage, type LoadedModel } from '@dnnpart/onnx-graph';
 import { VerifyError } from './errors.js';
 import { quantile } from './_stats.js';
 import { calibrateHost, calibrationSeconds, capacityEfficiency, handoffMs, hostPipelinePeriodMs, stageCores, type HostCalibration } from './host.js';
-import { framesFor, measureStageMemory, runPipeline, timeBackToBack, type Handoff, type Span, type StageMemory, type StageRunnable } from './measure.js';
+import { framesFor, measureStageMemory, runPipeline, stageLevel, timeBackToBack, type Handoff, type Span, type StageMemory, type StageRunnable } from './measure.js';
 
 export const VERIFY_SCHEMA = 'dnnpart/verify@1';
 /** Stages predicted under this many ms get a note on this host's pipeline prediction (PaddleOCR's classifier cut in 2-4 on the bench). */
@@ -389,6 +389,11 @@ export async function verifyPlan(
     })
     : null;
   for (const [i, m] of (memory ?? []).entries()) if (typeof m === 'string') notes.push(`stage ${i}'s memory was not measured: ${m}`);
+  // A stage onnxruntime refused to optimise fully runs at a lower level here and on its board.
+  for (const s of stages) {
+    const lowered = levelNote(s.label, stageLevel(s));
+    if (lowered) notes.push(lowered);
+  }
   const handoff = options.handoff ?? 'transfer';
   // What each stage's extra threads buy it, for this host's prediction of the shared cores (stageCores).
   const single = options.threads > 1 && options.pipelineFrames > 0 && predicted !== null && options.host !== false
