@@ -52,7 +52,7 @@ for (const m of externalModels()) {
     const o = sys?.objectives?.find((x) => x.objective === name);
     if (!o) return '-';
     const fig = { throughput: o.throughputFps, latency: o.latencyMs, energy: o.energyMj }[name];
-    return `${o.status}${typeof fig === 'number' ? ` ${fig.toPrecision(4)}` : ''}${o.stages?.length ? `, ${o.stages.join(' > ')}` : ''}${typeof o.gainOverBestSingleBoard === 'number' ? ` (${o.gainOverBestSingleBoard >= 0 ? '+' : ''}${(o.gainOverBestSingleBoard * 100).toFixed(1)} % on the best board alone)` : ''}`;
+    return `${o.status}${typeof o.gap === 'number' ? ` (gap ${(o.gap * 100).toFixed(2)} %)` : ''}${typeof fig === 'number' ? ` ${fig.toPrecision(4)}` : ''}${o.stages?.length ? `, ${o.stages.join(' > ')}` : ''}${typeof o.gainOverBestSingleBoard === 'number' ? ` (${o.gainOverBestSingleBoard >= 0 ? '+' : ''}${(o.gainOverBestSingleBoard * 100).toFixed(1)} % on the best board alone)` : ''}`;
   };
   const fronts = Object.entries(sys?.pareto ?? {}).map(([k, f]) => `${k}: ${f.status} ${f.plans}`).join('; ') || '-';
   const err = (r.stderr ?? '').split('\n').find((l) => l.startsWith('dnnpart:') || /Error|at .*\(/.test(l)) ?? '';

@@ -63,6 +63,12 @@ describe('summariseObjective', () => {
     expect(s.gainOverBestSingleBoard).toBeCloseTo(gain, 12);
   });
 
+  it('a plan not proven optimal carries its gap to the proven lower bound; an optimal one none', () => {
+    const feasible = summariseObjective({ ...plan('latency', metrics(150, 6, 60)), status: 'feasible', gap: 0.0027, lowerBound: 5.98, reason: 'too wide' }, 'latency');
+    expect(feasible).toMatchObject({ status: 'feasible', gap: 0.0027, reason: 'too wide' });
+    expect(summariseObjective({ ...plan('latency', metrics(150, 6, 60)), gap: 0 }, 'latency').gap).toBeUndefined();
+  });
+
   it('an infeasible plan has no gain and keeps its reason', () => {
     const s = summariseObjective({ status: 'infeasible', objective: 'throughput', solveMs: 1, reason: 'no room', baselines: [] }, 'throughput');
     expect(s).toEqual({ objective: 'throughput', status: 'infeasible', stages: [], reason: 'no room' });

@@ -42,6 +42,8 @@ export interface ObjectiveSummary {
   readonly bestSingleBoard?: string;
   /** Relative change of the objective's metric against the best single board (+0.47: 47 % more FPS; -0.2: 20 % less ms or mJ). */
   readonly gainOverBestSingleBoard?: number;
+  /** A plan not proven optimal ("feasible"): how far above a proven lower bound its objective may be (0.0027: 0.27 %). */
+  readonly gap?: number;
   readonly reason?: string;
 }
 
@@ -179,6 +181,7 @@ export function summariseObjective(plan: Plan, objective: Objective): ObjectiveS
     stages: (plan.stages ?? []).map((s) => s.board),
     ...(best ? { bestSingleBoard: best.name } : {}),
     ...(mine !== undefined && base !== undefined && base > 0 ? { gainOverBestSingleBoard: mine / base - 1 } : {}),
+    ...(plan.status === 'feasible' && plan.gap !== undefined && Number.isFinite(plan.gap) ? { gap: plan.gap } : {}),
     ...(plan.reason ? { reason: plan.reason } : {}),
   };
 }
@@ -199,7 +202,8 @@ function formatReport(r: ReportResult, ctx: CommandContext): string {
         ['objective', 'status', 'FPS', 'latency ms', 'energy mJ', 'pipeline', 'vs best single board'],
         s.objectives.map((o) => [
           o.objective,
-          o.status,
+          // Not proven optimal: at most this far above a proven lower bound.
+          o.gap !== undefined ? `${o.status} (gap ${(o.gap * 100).toFixed(2)} %)` : o.status,
           fixed(o.throughputFps),
           fixed(o.latencyMs),
           fixed(o.energyMj),
