@@ -3,10 +3,12 @@
 // Two sessions with the same settings, their runs alternating: one without ORT's profiler, one with
 // it for per-kernel times. Then the plain session alone, back to back, for the end-to-end latency
 // that the node times are scaled to (the profiled session's runs would slow its neighbours down).
+// When the machine has too little memory left for two sessions of the model, the profiled runs go
+// alone and the plain session is made again after them.
 // Power is sampled over the alternating runs. Default graph optimisation is "all" (what a deployment would run);
 // kernels are mapped back to original nodes by _attribution.ts.
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { availableParallelism, freemem, loadavg, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { edgeDtype, encodeModel, levelChoice, levelNote, freshOutputAdvice, largeOutputBytes, outputMemory, graphCosts, inputBranches, loadModel, runnableModel, runtimeMessage, type Graph, type InputShapes } from '@dnnpart/onnx-graph';
@@ -95,6 +97,12 @@ export interface ProfileOptions {
   readonly outputs?: 'preallocated' | 'allocated';
   /** Write a Chrome trace (Perfetto, chrome://tracing) of the profiled runs here, spans named by ONNX node. */
   readonly trace?: string;
+  /**
+   * The memory the profile may still take, in bytes; default what this machine has available when the
+   * first session has run (process.availableMemory). Under SECOND_SESSION_ROOM times that session's
+   * memory, the profiled runs are made without a timed session beside them (and a warning says so).
+   */
+  readonly availableMemoryBytes?: number;
 }
 
 /** The least share of the end-to-end median a profile leaves its kernels when the boundary would take more (then the boundary is scaled). */
@@ -105,6 +113,17 @@ function scaleBoundary(b: BoundaryCost, factor: number): BoundaryCost {
   const why = `scaled by ${round(factor, 3)} to this model's end-to-end time, which it exceeded`;
   return { ...b, fixedMs: round(b.fixedMs * factor), inMsPerByte: b.inMsPerByte * factor, outMsPerByte: b.outMsPerByte * factor, origin: b.origin ? `${b.origin}; ${why}` : why };
 }
+
+/** A second session of the model is made beside the first only when this many times the first's memory is available. */
+export const SECOND_SESSION_ROOM = 1.5;
+
+/** The memory this process can still take: the machine's available memory, within its cgroup's limit. */
+function availableMemory(): number {
+  const p = process as { availableMemory?: () => number };
+  return typeof p.availableMemory === 'function' ? p.availableMemory() : freemem();
+}
+
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 
 /** What the end-to-end runs cover at least when a profile is not given its runs (ProfileOptions.minEndToEndMs). */
 export const DEFAULT_MIN_END_TO_END_MS = 500;
@@ -131,6 +150,10 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
   }
   const minEndToEndMs = options.minEndToEndMs ?? (options.runs === undefined ? DEFAULT_MIN_END_TO_END_MS : 0);
   if (!(minEndToEndMs >= 0 && Number.isFinite(minEndToEndMs))) throw new ProfileError('PROFILE_BAD_OPTIONS', `option minEndToEndMs must be a number >= 0, got ${minEndToEndMs}`);
+  const memoryOption = options.availableMemoryBytes;
+  if (memoryOption !== undefined && !(typeof memoryOption === 'number' && memoryOption >= 0 && Number.isFinite(memoryOption))) {
+    throw new ProfileError('PROFILE_BAD_OPTIONS', `option availableMemoryBytes must be a number of bytes >= 0, got ${String(memoryOption)}`);
+  }
   const signal = options.signal;
   const progress = options.onProgress ?? (() => {});
   const checkAbort = () => {
@@ -147,7 +170,8 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
   progress({ phase: 'load', done: 0, total: 1 });
   const loaded = await loadModel(modelPath, { inputShapes: options.inputShapes, name: options.modelName ?? basename(modelPath).replace(/\.onnx$/i, '') });
   const graph = loaded.graph;
-  const costs = graphCosts(graph).nodes;
+  const allCosts = graphCosts(graph);
+  const costs = allCosts.nodes;
   // ORT gets the proto whose node names are the graph's unique names, so the trace uses them too
   // (bfloat16 inputs and outputs taken and given as float32, cast inside: runnableModel).
   const modelBytes = encodeModel(runnableModel(loaded));
@@ -199,33 +223,11 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
       boundary = options.boundary;
     }
     checkAbort();
-    const plain = await createSession(modelBytes, sessionOptions(threads, level.level), modelPath, level);
+    let plain: ort.InferenceSession | undefined = await createSession(modelBytes, sessionOptions(threads, level.level), modelPath, level);
     const levelWarning = levelNote(graph.name, level);
     if (levelWarning) warnings.push(levelWarning);
     const opts = sessionOptions(threads, level.level);
     sessions.push(plain);
-    // The profiled session also saves the optimised model: it names each kernel's real inputs and outputs.
-    const optimizedPath = join(tmp, 'optimized.onnx');
-    // Weights go to a side file, so reading the graph back does not decode them (VGG-16: 553 MB).
-    const prof = await createSession(
-      modelBytes,
-      {
-        ...opts,
-        enableProfiling: true,
-        profileFilePrefix: join(tmp, 'ort'),
-        optimizedModelFilePath: optimizedPath,
-        extra: {
-          ...opts.extra,
-          session: {
-            ...((opts.extra as { session?: object } | undefined)?.session ?? {}),
-            optimized_model_external_initializers_file_name: 'optimized.weights',
-            optimized_model_external_initializers_min_size_in_bytes: '1024',
-          },
-        },
-      },
-      modelPath,
-    );
-    sessions.push(prof);
     const outputSpecs = graph.outputs.map((name) => {
       const t = graph.tensors.get(name)!;
       return { name, dtype: edgeDtype(t.dtype), shape: t.shape };
@@ -249,10 +251,52 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
         profFetches = null;
       }
     }
+    // One session of the model, run twice (onnxruntime's memory arena grows on the second run of a
+    // large model: IS-Net at 1024x1024 took 0.9 GB after one run, 1.75 GB after two, 1.9 GB after
+    // four): a second, profiled one beside it takes as much again. Where that does not fit in the
+    // memory this machine has left (a board profiling a large model), the profiled runs go alone and
+    // the timed session is made again after them, rather than the kernel killing the process (IS-Net
+    // in a 3 GiB cgroup: killed by SIGKILL after 30 s, no message; bench/results/profiler.md).
+    await timedRun(plain, feeds, modelPath, fetches);
+    // (At least its weights: the resident memory of a small model's session can be lost in the noise.)
+    const oneSessionBytes = Math.max(process.memoryUsage().rss - rssBeforeSessionsBytes, allCosts.paramBytes);
+    sampleRss();
+    const availableBytes = options.availableMemoryBytes ?? availableMemory();
+    if (oneSessionBytes * SECOND_SESSION_ROOM > availableBytes) {
+      warnings.push(
+        `one session of ${graph.name} took ${mib(oneSessionBytes)} and this machine had ${mib(availableBytes)} left, too little for a second beside it: `
+        + 'the profiled runs were made alone instead of alternating with timed ones, so a change of machine load between them and the end-to-end runs is not evened out',
+      );
+      sessions.splice(sessions.indexOf(plain), 1);
+      await plain.release().catch(() => {});
+      plain = undefined;
+    }
+    // The profiled session also saves the optimised model: it names each kernel's real inputs and outputs.
+    const optimizedPath = join(tmp, 'optimized.onnx');
+    // Weights go to a side file, so reading the graph back does not decode them (VGG-16: 553 MB).
+    const prof = await createSession(
+      modelBytes,
+      {
+        ...opts,
+        enableProfiling: true,
+        profileFilePrefix: join(tmp, 'ort'),
+        optimizedModelFilePath: optimizedPath,
+        extra: {
+          ...opts.extra,
+          session: {
+            ...((opts.extra as { session?: object } | undefined)?.session ?? {}),
+            optimized_model_external_initializers_file_name: 'optimized.weights',
+            optimized_model_external_initializers_min_size_in_bytes: '1024',
+          },
+        },
+      },
+      modelPath,
+    );
+    sessions.push(prof);
     progress({ phase: 'warmup', done: 0, total: warmup });
     for (let i = 0; i < warmup; i++) {
       checkAbort();
-      await timedRun(plain, feeds, modelPath, fetches);
+      if (plain) await timedRun(plain, feeds, modelPath, fetches);
       await timedRun(prof, feeds, modelPath, profFetches);
       sampleRss();
       progress({ phase: 'warmup', done: i + 1, total: warmup });
@@ -279,8 +323,10 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
     const plainMs: number[] = [];
     for (let i = 0; i < runs; i++) {
       checkAbort();
-      plainMs.push(await timedRun(plain, feeds, modelPath, fetches));
-      await timedRun(prof, feeds, modelPath, profFetches);
+      const timed = plain ? await timedRun(plain, feeds, modelPath, fetches) : undefined;
+      const profiled = await timedRun(prof, feeds, modelPath, profFetches);
+      // Alone, the profiled runs size the end-to-end runs (they are slower: fewer runs, never under `runs`).
+      plainMs.push(timed ?? profiled);
       sampleRss();
       progress({ phase: 'runs', done: i + 1, total: runs });
     }
@@ -294,6 +340,10 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
     prof.endProfiling();
     sessions.splice(sessions.indexOf(prof), 1);
     await prof.release().catch(() => {});
+    if (!plain) {
+      plain = await createSession(modelBytes, sessionOptions(threads, level.level), modelPath, level);
+      sessions.push(plain);
+    }
     const e2eRuns = endToEndRuns(runs, minEndToEndMs, latencyStats(plainMs).median);
     const warmFrom = performance.now();
     for (let i = 0; i < Math.max(3, warmup) || performance.now() - warmFrom < minEndToEndMs / 5; i++) {

@@ -199,6 +199,31 @@ describe('profileModel options', () => {
   });
 });
 
+describe('profileModel with too little memory for two sessions of the model', () => {
+  it('makes the profiled runs alone and the timed session after them, says so, and the profile is whole', async () => {
+    // A board with this little memory left (a large model on a small board: IS-Net took 2 GB a session here).
+    const tight = await profileModel(model, { ...quick, availableMemoryBytes: 1 });
+    const roomy = await profileModel(model, quick);
+    expect(tight.warnings).toContainEqual(expect.stringMatching(
+      /^one session of tiny took \d+ MiB and this machine had 0 MiB left, too little for a second beside it: the profiled runs were made alone instead of alternating with timed ones/,
+    ));
+    expect(roomy.warnings.filter((w) => w.startsWith('one session of'))).toEqual([]);
+    // The same profile otherwise: every node timed by ORT's profiler, the end-to-end runs of the timed
+    // session made again after them.
+    expect(validateProfile(tight)).toBe(tight);
+    expect(tight.nodes.map((n) => n.name)).toEqual(roomy.nodes.map((n) => n.name));
+    expect(tight.nodes.reduce((s, n) => s + n.latencyMs.median, 0)).toBeGreaterThan(0);
+    expect(tight.nodes.map((n) => n.runs)).toEqual(roomy.nodes.map((n) => n.runs));
+    expect(tight.endToEnd.runs).toBe(3);
+    expect(tight.endToEnd.medianMs).toBeGreaterThan(0);
+    expect(tight.peakRssBytes).toBeGreaterThanOrEqual(tight.rssBeforeSessionsBytes!);
+  });
+
+  it('a memory figure that is not a byte count is one line', async () => {
+    await expect(profileModel(model, { ...quick, availableMemoryBytes: -1 })).rejects.toThrow('option availableMemoryBytes must be a number of bytes >= 0, got -1');
+  });
+});
+
 describe('the end-to-end runs of a small model', () => {
   it('endToEndRuns raises the count to cover the span, within MAX_END_TO_END_RUNS, and leaves it without one', () => {
     expect(endToEndRuns(20, 0, 0.05)).toBe(20);
