@@ -250,6 +250,8 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
         fetches = null;
         profFetches = null;
       }
+    } else {
+      await timedRun(plain, feeds, modelPath, null);
     }
     // One session of the model, run twice (onnxruntime's memory arena grows on the second run of a
     // large model: IS-Net at 1024x1024 took 0.9 GB after one run, 1.75 GB after two, 1.9 GB after
