@@ -327,6 +327,23 @@ describe('verify', () => {
     expect(median(b2b.totalMs)).toBeLessThan(median(b2b.stageMs[0]!) + median(b2b.stageMs[1]!) + median(b2b.referenceMs!));
   });
 
+  it('on a machine without room for the whole model beside the stages, nor for a pipeline of them, times the stages alone and says so', async () => {
+    const stageOf = Object.fromEntries(dagPlan.flatMap((s, i) => s.nodes.map((n) => [n, i])));
+    const predicted = evaluatePlan(problem, dagPlan).stages;
+    const { result: v } = await verifyPlan(model, 'sq.onnx', stageOf, ['a', 'b'], predicted, {
+      threads: 1, runs: 3, warmup: 1, pipelineFrames: 3, reference: { boards: ['a'], predictedMs: 1 }, availableMemoryBytes: 1,
+    });
+    expect(v.reference).toBeUndefined();
+    expect(v.pipeline).toBeUndefined();
+    expect(v.settings.pipelineFrames).toBe(0);
+    expect(v.notes).toContainEqual(expect.stringMatching(/^the pipeline was not run: the stages' sessions took \d+ MiB back to back and this machine had 0 MiB left/));
+    expect(v.notes).toContainEqual(expect.stringMatching(/^the whole model was not timed beside the stages \(their sessions took \d+ MiB and this machine had 0 MiB left, too little for its session too\): no reference/));
+    for (const s of v.stages) {
+      expect(s.measuredMs).toBeGreaterThan(0);
+      expect(s.scaledError).toBeUndefined();
+    }
+  });
+
   it.each([
     [{ boards: ['a', 'zzz'], predictedMs: 1 }, 'reference board "zzz" runs no stage of the plan (boards: a, b)'],
     [{ boards: [], predictedMs: 1 }, 'reference.boards is empty: name the boards of the plan that stand for this machine'],

@@ -118,7 +118,7 @@ function scaleBoundary(b: BoundaryCost, factor: number): BoundaryCost {
 export const SECOND_SESSION_ROOM = 1.5;
 
 /** The memory this process can still take: the machine's available memory, within its cgroup's limit. */
-function availableMemory(): number {
+export function availableMemory(): number {
   const p = process as { availableMemory?: () => number };
   return typeof p.availableMemory === 'function' ? p.availableMemory() : freemem();
 }

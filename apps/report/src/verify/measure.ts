@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { atUsableLevel, levelChoice, runtimeLoadFailure, runtimeMessage, type LevelChoice, type OptimizationLevel } from '@dnnpart/onnx-graph';
-import { MAX_END_TO_END_RUNS, endToEndRuns, glueChainModel, preallocatedFetches, type ChromeTraceSpan } from '@dnnpart/profiler';
+import { MAX_END_TO_END_RUNS, SECOND_SESSION_ROOM, availableMemory, endToEndRuns, glueChainModel, preallocatedFetches, type ChromeTraceSpan } from '@dnnpart/profiler';
 import { stageModelFile, type StageModelFile } from '@dnnpart/runtime';
 import { VerifyError } from './errors.js';
 import { median } from './_stats.js';
@@ -43,9 +43,12 @@ export type Span = ChromeTraceSpan;
 export interface TimingOptions {
   readonly threads: number;
   readonly signal?: AbortSignal;
+  /** The memory the timing may still take, in bytes; default what this machine has available (process.availableMemory). */
+  readonly availableMemoryBytes?: number;
 }
 
 const now = () => performance.timeOrigin + performance.now();
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 
 /** Session options of a stage: what the profiler uses, so that node times and stage times compare. */
 function sessionOptions(threads: number, level: OptimizationLevel, profilePrefix?: string): ort.InferenceSession.SessionOptions {
@@ -121,6 +124,10 @@ export interface BackToBackResult {
   readonly totalMs: readonly number[];
   /** The reference model's time per measured run (with options.reference): run after each frame's stages, not in totalMs. */
   readonly referenceMs?: readonly number[];
+  /** Why the reference was not timed (too little memory left for its session beside the stages'), when it was asked for. */
+  readonly referenceSkipped?: string;
+  /** What the stages' sessions added to this process's resident memory after two frames (with a reference or `measureSessions`). */
+  readonly sessionsBytes?: number;
   readonly spans: readonly Span[];
   /** Every tensor of the last frame: the feeds and each stage's outputs (what each stage reads, for measureStageMemory). */
   readonly tensors: ReadonlyMap<string, ort.Tensor>;
@@ -149,6 +156,8 @@ export async function timeBackToBack(
      * `runs` and `warmup`. The count used is the result's stageMs[s].length.
      */
     readonly minSpanMs?: number;
+    /** Run two frames first and read what the stages' sessions take (sessionsBytes); done anyway with a reference. */
+    readonly measureSessions?: boolean;
     readonly onRun?: (done: number, total: number) => void;
   },
 ): Promise<BackToBackResult> {
@@ -159,10 +168,29 @@ export async function timeBackToBack(
   const stageCpuMs = stages.map(() => [] as number[]);
   const totalMs: number[] = [];
   let last = new Map<string, ort.Tensor>(Object.entries(feeds));
+  let referenceSkipped: string | undefined;
+  let sessionsBytes: number | undefined;
   try {
+    const rssBefore = process.memoryUsage().rss;
     for (const s of stages) sessions.push(await open(s, options.threads));
     const fetches = sessions.map((x) => ({ fetches: preallocatedFetches(x) }));
-    const ref = options.reference;
+    let ref = options.reference;
+    if (ref || options.measureSessions) {
+      // What the stages' sessions take, onnxruntime's arenas grown (two frames first; IS-Net's grew
+      // on its second run). The whole model's session takes about as much again: without room for
+      // it beside them, the stages are timed without it rather than the kernel killing the process
+      // (the profile does the same: profiler's measure.ts).
+      for (let r = 0; r < 2; r++) {
+        const pool = new Map(Object.entries(feeds));
+        for (let s = 0; s < stages.length; s++) await runStage(sessions[s]!, stages[s]!, pool, fetches[s]!);
+      }
+      sessionsBytes = Math.max(process.memoryUsage().rss - rssBefore, stages.reduce((a, s) => a + s.bytes.length, 0));
+      const available = options.availableMemoryBytes ?? availableMemory();
+      if (ref && sessionsBytes * SECOND_SESSION_ROOM > available) {
+        referenceSkipped = `the whole model was not timed beside the stages (their sessions took ${mib(sessionsBytes)} and this machine had ${mib(available)} left, too little for its session too): no reference, so no error at the machine's present speed (scaledError)`;
+        ref = undefined;
+      }
+    }
     const refSession = ref ? await open(ref, options.threads) : null;
     if (refSession) sessions.push(refSession);
     const refFetches = { fetches: refSession ? preallocatedFetches(refSession) : null };
@@ -212,7 +240,7 @@ export async function timeBackToBack(
     for (const s of sessions.splice(0)) await s.release().catch(() => {});
   }
   if (options.nodeTrace) spans.push(...(await nodeSpans(stages, feeds, options.threads)));
-  return { stageMs, stageCpuMs, totalMs, spans, tensors: last, ...(options.reference ? { referenceMs } : {}) };
+  return { stageMs, stageCpuMs, totalMs, spans, tensors: last, ...(options.reference && !referenceSkipped ? { referenceMs } : {}), ...(referenceSkipped ? { referenceSkipped } : {}), ...(sessionsBytes !== undefined ? { sessionsBytes } : {}) };
 }
 
 /** Frames whose spans go into a timeline (back to back, and through the pipeline): a small stage's half second is thousands. */

@@ -2,6 +2,7 @@
 // and hold the plan's predictions (stage times, latency, throughput) against the measurements.
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { freshOutputAdvice, largeOutputBytes, levelNote, outputMemory, randomFeeds, splitModel, wholeStage, type LoadedModel } from '@dnnpart/onnx-graph';
+import { SECOND_SESSION_ROOM, availableMemory } from '@dnnpart/profiler';
 import { VerifyError } from './errors.js';
 import { quantile } from './_stats.js';
 import { calibrateHost, calibrationSeconds, capacityEfficiency, handoffMs, hostPipelinePeriodMs, stageCores, type HostCalibration } from './host.js';
@@ -42,6 +43,12 @@ export const DEFAULT_SPAN_MS = 500;
 export interface VerifyOptions {
   /** Intra-op threads of each stage's session. */
   readonly threads: number;
+  /**
+   * The memory verify may still take, in bytes; default what this machine has available
+   * (process.availableMemory). Too little for the whole model's session beside the stages': the
+   * reference is not timed, and a note says so.
+   */
+  readonly availableMemoryBytes?: number;
   /** Measured back-to-back frames (each stage's median is over these). */
   readonly runs: number;
   /** Unmeasured frames first, back to back and through the pipeline: every stage session runs this many times before timing (20 warms ORT up). */
@@ -365,6 +372,8 @@ export async function verifyPlan(
     threads: options.threads, runs: options.runs, warmup: options.warmup, ...(options.nodeTrace ? { nodeTrace: true } : {}),
     ...(reference ? { reference } : {}), ...(runsSpanMs > 0 ? { minSpanMs: runsSpanMs } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.availableMemoryBytes !== undefined ? { availableMemoryBytes: options.availableMemoryBytes } : {}),
+    ...(options.pipelineFrames > 0 ? { measureSessions: true } : {}),
     onRun: (d, t) => progress('stages back to back', d, t),
   });
   const runs = b2b.totalMs.length;
@@ -372,7 +381,12 @@ export async function verifyPlan(
   // Each stage's median, for the pipeline's frames here and for each stage's figures below.
   const stageMedians = b2b.stageMs.map((xs) => quantile(xs, 0.5));
   const measuredPeriod = pipelinePeriodMs(stageMedians, options.threads, cores);
-  const pipelineFrames = framesFor(options.pipelineFrames, framesSpanMs, measuredPeriod);
+  // The pipeline holds every stage's session at once, in worker threads, with frames in flight:
+  // without room for that, the stages' own times are what verify measures (a note says so).
+  const room = options.availableMemoryBytes ?? availableMemory();
+  const pipelineFits = b2b.sessionsBytes === undefined || b2b.sessionsBytes * SECOND_SESSION_ROOM <= room;
+  if (!pipelineFits) notes.push(`the pipeline was not run: the stages' sessions took ${(b2b.sessionsBytes! / 2 ** 20).toFixed(0)} MiB back to back and this machine had ${(room / 2 ** 20).toFixed(0)} MiB left, too little for them again in worker threads with frames in flight`);
+  const pipelineFrames = pipelineFits ? framesFor(options.pipelineFrames, framesSpanMs, measuredPeriod) : 0;
   const pipelineWarmup = framesFor(options.warmup, framesSpanMs / 5, measuredPeriod);
   if (predicted === null && options.maxSeconds !== undefined) {
     // No prediction: estimate from what was just measured, before the pipeline.
@@ -396,7 +410,7 @@ export async function verifyPlan(
   }
   const handoff = options.handoff ?? 'transfer';
   // What each stage's extra threads buy it, for this host's prediction of the shared cores (stageCores).
-  const single = options.threads > 1 && options.pipelineFrames > 0 && predicted !== null && options.host !== false
+  const single = options.threads > 1 && pipelineFrames > 0 && predicted !== null && options.host !== false
     ? await timeBackToBack(stages, feeds, {
       threads: 1, runs, warmup: options.warmup, ...(options.signal ? { signal: options.signal } : {}),
       onRun: (d, t) => progress('stages back to back at 1 thread', d, t),
@@ -458,7 +472,8 @@ export async function verifyPlan(
   if (Math.max(loadBefore, loadAfter) > cores) notes.push(`machine load average ${Math.max(loadBefore, loadAfter).toFixed(1)} exceeded its ${cores} cores: timings include contention from other processes`);
 
   // A one-stage plan is its own reference: its stage is the whole model.
-  const refTimes = reference ? b2b.referenceMs! : options.reference ? b2b.stageMs[0]! : null;
+  const refTimes = reference ? (b2b.referenceMs ?? null) : options.reference ? b2b.stageMs[0]! : null;
+  if (b2b.referenceSkipped) notes.push(b2b.referenceSkipped);
   const ref: VerifyReference | undefined = options.reference && refTimes
     ? { boards: [...options.reference.boards], predictedMs: options.reference.predictedMs, measuredMs: quantile(refTimes, 0.5), p90Ms: quantile(refTimes, 0.9), ratio: quantile(refTimes, 0.5) / options.reference.predictedMs }
     : undefined;
