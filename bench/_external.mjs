@@ -15,6 +15,11 @@ export function installedExternal(names) {
   return out;
 }
 
+/** The CLI's `--input` arguments for `m`: `--input x=1x3x48x320 --input sr=:16000`. */
+export function inputArgs(m) {
+  return Object.entries(m.inputs).flatMap(([k, shape]) => ['--input', `${k}=${shape.join('x')}${m.values[k] ? `:${m.values[k].join(',')}` : ''}`]);
+}
+
 /** A system file's `input:` for `m`: `{ 'x': '1x3x48x320', 'sr': ':16000' }`-style. */
 export function systemInput(m) {
   return `{ ${Object.entries(m.inputs).map(([k, shape]) => `'${k}': '${shape.join('x')}${m.values[k] ? `:${m.values[k].join(',')}` : ''}'`).join(', ')} }`;

@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { externalModels } from '../packages/zoo/dist/index.js';
+import { inputArgs, systemInput as inputYaml } from './_external.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
@@ -36,8 +37,6 @@ function dnnpart(argv) {
   return { code: r.status ?? -1, json, err, s };
 }
 
-const inputArgs = (m) => Object.entries(m.inputs).flatMap(([k, shape]) => ['--input', `${k}=${shape.join('x')}${m.values[k] ? `:${m.values[k].join(',')}` : ''}`]);
-const inputYaml = (m) => `{ ${Object.entries(m.inputs).map(([k, shape]) => `'${k}': '${shape.join('x')}${m.values[k] ? `:${m.values[k].join(',')}` : ''}'`).join(', ')} }`;
 const pct = (x) => (x === undefined || x === null ? '-' : `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`);
 const f = (x, d = 2) => (typeof x === 'number' ? x.toFixed(d) : '-');
 

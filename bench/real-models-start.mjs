@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { externalModels } from '../packages/zoo/dist/index.js';
+import { inputArgs, installedExternal } from './_external.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
@@ -19,20 +19,13 @@ const out = opt('--out', join(tmpdir(), 'dnnpart-real-models-start'));
 const timeoutS = Number(opt('--timeout', '900'));
 const CLI = new URL('../apps/report/bin/dnnpart.js', import.meta.url).pathname;
 
-const inputArgs = (m) => Object.entries(m.inputs).flatMap(([k, shape]) => ['--input', `${k}=${shape.join('x')}${m.values[k] ? `:${m.values[k].join(',')}` : ''}`]);
-
 console.log(`# dnnpart start --model on the real models: ${new Date().toISOString()}, ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, node ${process.version}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 console.log(`# each: dnnpart start --model <file> --input ... -o ${out}/<model> --json -q (default runs and boards), timeout ${timeoutS} s`);
 const header = ['model', 'exporter', 'exit', 'seconds', 'peak RSS MiB', 'layers', 'throughput plan (FPS)', 'latency plan (ms)', 'energy plan (mJ)', 'front points', 'report', 'first error line'];
 console.log(`| ${header.join(' | ')} |`);
 console.log(`|${header.map(() => '---').join('|')}|`);
 let failed = 0;
-for (const m of externalModels()) {
-  if (only.length && !only.includes(m.name)) continue;
-  if (!m.available) {
-    console.log(`| ${m.name} | ${m.exporter} | not installed (${m.source.package}@${m.source.version}) |`);
-    continue;
-  }
+for (const m of installedExternal(only)) {
   const dir = join(out, m.name);
   mkdirSync(dir, { recursive: true });
   const t0 = process.hrtime.bigint();

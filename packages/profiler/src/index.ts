@@ -48,7 +48,7 @@ export { assertProfileMatchesModel, assertWritable, readProfile, validateProfile
 export { assertBoardName, boardDescriptionJsonSchema, boardEngines, listBoardDescriptions, loadBoardDescription, validateBoardDescription } from './board.js';
 export { linkDescriptionJsonSchema, listLinkDescriptions, loadLinkDescription, validateLinkDescription } from './link.js';
 export { boardFacts } from './board-facts.js';
-export { DEFAULT_MIN_END_TO_END_MS, MAX_END_TO_END_RUNS, SECOND_SESSION_ROOM, availableMemory, endToEndRuns, profileModel, type ProfileOptions, type ProgressEvent } from './measure.js';
+export { DEFAULT_MIN_END_TO_END_MS, MAX_END_TO_END_RUNS, SECOND_SESSION_ROOM, availableMemory, endToEndRuns, roomFor, profileModel, type ProfileOptions, type ProgressEvent } from './measure.js';
 export { chooseModelThreads, THREAD_PROBE_SKIP_MS, type ThreadProbe } from './_threads.js';
 export { sessionOptions as profileSessionOptions } from './_session.js';
 export { analyticProfile, int8MacShare, float16MacShare, calibrateAnalytic, calibrateAnalyticPerOp, compareProfiles, type AnalyticOptions, type CalibrationFixed, type CalibrationResult, type OpClass, type ProfileComparison } from './analytic.js';

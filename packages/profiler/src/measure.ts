@@ -123,6 +123,14 @@ export function availableMemory(): number {
   return typeof p.availableMemory === 'function' ? p.availableMemory() : freemem();
 }
 
+/**
+ * Whether another `bytes` (a session like one that took that much) fit in what this process can still
+ * take, `SECOND_SESSION_ROOM` times over: `availableBytes` given, or availableMemory().
+ */
+export function roomFor(bytes: number, availableBytes: number = availableMemory()): { readonly fits: boolean; readonly availableBytes: number } {
+  return { fits: bytes * SECOND_SESSION_ROOM <= availableBytes, availableBytes };
+}
+
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 
 /** What the end-to-end runs cover at least when a profile is not given its runs (ProfileOptions.minEndToEndMs). */
@@ -263,8 +271,8 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
     // (At least its weights: the resident memory of a small model's session can be lost in the noise.)
     const oneSessionBytes = Math.max(process.memoryUsage().rss - rssBeforeSessionsBytes, allCosts.paramBytes);
     sampleRss();
-    const availableBytes = options.availableMemoryBytes ?? availableMemory();
-    if (oneSessionBytes * SECOND_SESSION_ROOM > availableBytes) {
+    const { fits, availableBytes } = roomFor(oneSessionBytes, options.availableMemoryBytes);
+    if (!fits) {
       warnings.push(
         `one session of ${graph.name} took ${mib(oneSessionBytes)} and this machine had ${mib(availableBytes)} left, too little for a second beside it: `
         + 'the profiled runs were made alone instead of alternating with timed ones, so a change of machine load between them and the end-to-end runs is not evened out',

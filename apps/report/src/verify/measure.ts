@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { atUsableLevel, levelChoice, runtimeLoadFailure, runtimeMessage, type LevelChoice, type OptimizationLevel } from '@dnnpart/onnx-graph';
-import { MAX_END_TO_END_RUNS, SECOND_SESSION_ROOM, availableMemory, endToEndRuns, glueChainModel, preallocatedFetches, type ChromeTraceSpan } from '@dnnpart/profiler';
+import { MAX_END_TO_END_RUNS, endToEndRuns, roomFor, glueChainModel, preallocatedFetches, type ChromeTraceSpan } from '@dnnpart/profiler';
 import { stageModelFile, type StageModelFile } from '@dnnpart/runtime';
 import { VerifyError } from './errors.js';
 import { median } from './_stats.js';
@@ -48,7 +48,7 @@ export interface TimingOptions {
 }
 
 const now = () => performance.timeOrigin + performance.now();
-const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+export const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 
 /** Session options of a stage: what the profiler uses, so that node times and stage times compare. */
 function sessionOptions(threads: number, level: OptimizationLevel, profilePrefix?: string): ort.InferenceSession.SessionOptions {
@@ -185,9 +185,9 @@ export async function timeBackToBack(
         for (let s = 0; s < stages.length; s++) await runStage(sessions[s]!, stages[s]!, pool, fetches[s]!);
       }
       sessionsBytes = Math.max(process.memoryUsage().rss - rssBefore, stages.reduce((a, s) => a + s.bytes.length, 0));
-      const available = options.availableMemoryBytes ?? availableMemory();
-      if (ref && sessionsBytes * SECOND_SESSION_ROOM > available) {
-        referenceSkipped = `the whole model was not timed beside the stages (their sessions took ${mib(sessionsBytes)} and this machine had ${mib(available)} left, too little for its session too): no reference, so no error at the machine's present speed (scaledError)`;
+      const room = roomFor(sessionsBytes, options.availableMemoryBytes);
+      if (ref && !room.fits) {
+        referenceSkipped = `the whole model was not timed beside the stages (their sessions took ${mib(sessionsBytes)} and this machine had ${mib(room.availableBytes)} left, too little for its session too): no reference, so no error at the machine's present speed (scaledError)`;
         ref = undefined;
       }
     }

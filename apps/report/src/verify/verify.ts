@@ -2,11 +2,11 @@
 // and hold the plan's predictions (stage times, latency, throughput) against the measurements.
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { freshOutputAdvice, largeOutputBytes, levelNote, outputMemory, randomFeeds, splitModel, wholeStage, type LoadedModel } from '@dnnpart/onnx-graph';
-import { SECOND_SESSION_ROOM, availableMemory } from '@dnnpart/profiler';
+import { roomFor } from '@dnnpart/profiler';
 import { VerifyError } from './errors.js';
 import { quantile } from './_stats.js';
 import { calibrateHost, calibrationSeconds, capacityEfficiency, handoffMs, hostPipelinePeriodMs, stageCores, type HostCalibration } from './host.js';
-import { framesFor, measureStageMemory, runPipeline, stageLevel, timeBackToBack, type Handoff, type Span, type StageMemory, type StageRunnable } from './measure.js';
+import { framesFor, measureStageMemory, mib, runPipeline, stageLevel, timeBackToBack, type Handoff, type Span, type StageMemory, type StageRunnable } from './measure.js';
 
 export const VERIFY_SCHEMA = 'dnnpart/verify@1';
 /** Stages predicted under this many ms get a note on this host's pipeline prediction (PaddleOCR's classifier cut in 2-4 on the bench). */
@@ -383,9 +383,9 @@ export async function verifyPlan(
   const measuredPeriod = pipelinePeriodMs(stageMedians, options.threads, cores);
   // The pipeline holds every stage's session at once, in worker threads, with frames in flight:
   // without room for that, the stages' own times are what verify measures (a note says so).
-  const room = options.availableMemoryBytes ?? availableMemory();
-  const pipelineFits = b2b.sessionsBytes === undefined || b2b.sessionsBytes * SECOND_SESSION_ROOM <= room;
-  if (!pipelineFits) notes.push(`the pipeline was not run: the stages' sessions took ${(b2b.sessionsBytes! / 2 ** 20).toFixed(0)} MiB back to back and this machine had ${(room / 2 ** 20).toFixed(0)} MiB left, too little for them again in worker threads with frames in flight`);
+  const room = b2b.sessionsBytes === undefined ? undefined : roomFor(b2b.sessionsBytes, options.availableMemoryBytes);
+  const pipelineFits = room === undefined || room.fits;
+  if (room && !room.fits) notes.push(`the pipeline was not run: the stages' sessions took ${mib(b2b.sessionsBytes!)} back to back and this machine had ${mib(room.availableBytes)} left, too little for them again in worker threads with frames in flight`);
   const pipelineFrames = pipelineFits ? framesFor(options.pipelineFrames, framesSpanMs, measuredPeriod) : 0;
   const pipelineWarmup = framesFor(options.warmup, framesSpanMs / 5, measuredPeriod);
   if (predicted === null && options.maxSeconds !== undefined) {
