@@ -25,6 +25,7 @@ const FORMS = {
   extdata: {}, loop: {}, scan: {}, batch4: {}, nms: {},
   bf16: {}, gridsample: {}, roialign: {}, trilu: {}, groupnorm: {}, topk: {}, strlabel: {}, zipmap: {}, bf16io: {},
   int4w: {}, fp8qdq: {}, fp8relu: {},
+  stft: {}, kvscatter: { pos: '1:3' }, nonzero: {}, optional: {}, trees: {}, earlyexit: {},
 };
 
 function dnnpart(argv) {

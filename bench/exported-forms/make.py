@@ -372,4 +372,78 @@ save('fp8relu', [h.make_node('QuantizeLinear', ['x', 'sx', 'zx'], ['xq'], name='
      [x], [V('out', T.FLOAT, None)],
      [nh.from_array(np.array(0.05, np.float32), 'sx'), packed('zx', FLOAT8, [], [0]), f8('wq', [8, 3, 3, 3]), nh.from_array(np.array(0.01, np.float32), 'sw'),
       nh.from_array(np.array(0.02, np.float32), 'sy')], opset=21, ir=10)
+# Sixth set: what audio front-ends, static KV caches, masks, optionals, trees and early exits export to.
+# torch.stft at opset 17 (STFT with a HannWindow, a magnitude, a mel filterbank, a log, a Conv1d); a
+# static KV cache updated in place with ScatterND at a position fed as an input (HF's StaticCache);
+# boolean masking (NonZero + GatherND: a tensor whose size depends on the data) and Unique; torch's
+# optional tensors (Optional, OptionalHasElement, OptionalGetElement); sklearn's gradient boosting
+# (TreeEnsembleRegressor); an early exit (If on a condition computed from the data, a branch each way).
+r = np.random.default_rng(6)
+W = lambda n, *s: nh.from_array(r.standard_normal(s).astype(np.float32) * 0.1, n)
+NF, HOP, BINS, MEL = 128, 64, 65, 16
+save('stft', [h.make_node('Unsqueeze', ['wave', 'ax2'], ['sig'], name='unsq'),
+              h.make_node('HannWindow', ['flen'], ['win'], name='hann', periodic=1),
+              h.make_node('STFT', ['sig', 'hop', 'win', 'flen'], ['spec'], name='stft', onesided=1),
+              h.make_node('Pow', ['spec', 'two'], ['sq'], name='pow'), h.make_node('ReduceSum', ['sq', 'axm1'], ['power'], name='power', keepdims=0),
+              h.make_node('MatMul', ['power', 'melfb'], ['mel'], name='melfb'), h.make_node('Add', ['mel', 'eps'], ['mele'], name='eps'),
+              h.make_node('Log', ['mele'], ['logmel'], name='log'), h.make_node('Transpose', ['logmel'], ['feat'], name='tr', perm=[0, 2, 1]),
+              h.make_node('Conv', ['feat', 'wc'], ['c'], name='conv1d', pads=[1, 1]), h.make_node('Relu', ['c'], ['rc'], name='relu'),
+              h.make_node('ReduceMean', ['rc'], ['out'], name='pool', axes=[-1], keepdims=0)],
+     [V('wave', T.FLOAT, [1, 4096])], [V('out', T.FLOAT, None)],
+     [nh.from_array(np.array([2], np.int64), 'ax2'), nh.from_array(np.array(NF, np.int64), 'flen'), nh.from_array(np.array(HOP, np.int64), 'hop'),
+      nh.from_array(np.array(2.0, np.float32), 'two'), nh.from_array(np.array([-1], np.int64), 'axm1'),
+      nh.from_array(np.abs(r.standard_normal((BINS, MEL))).astype(np.float32) * 0.1, 'melfb'), nh.from_array(np.array(1e-6, np.float32), 'eps'), W('wc', 32, MEL, 3)], opset=17)
+Dk, L = 32, 16
+save('kvscatter', [h.make_node('MatMul', ['x', 'wk'], ['k'], name='k'), h.make_node('MatMul', ['x', 'wv'], ['v'], name='v'), h.make_node('MatMul', ['x', 'wq'], ['q'], name='q'),
+                   h.make_node('Squeeze', ['k', 'ax0'], ['k2'], name='sqk'), h.make_node('Squeeze', ['v', 'ax0'], ['v2'], name='sqv'),
+                   h.make_node('Unsqueeze', ['pos', 'axm1'], ['idx'], name='idx'),
+                   h.make_node('ScatterND', ['kcache', 'idx', 'k2'], ['kc'], name='kupd'), h.make_node('ScatterND', ['vcache', 'idx', 'v2'], ['vc'], name='vupd'),
+                   h.make_node('Transpose', ['kc'], ['kt'], name='kt', perm=[1, 0]), h.make_node('MatMul', ['q', 'kt'], ['att'], name='qk'),
+                   h.make_node('Mul', ['att', 'scale'], ['atts'], name='scale'), h.make_node('Softmax', ['atts'], ['p'], name='softmax', axis=-1),
+                   h.make_node('MatMul', ['p', 'vc'], ['ctx'], name='pv'), h.make_node('MatMul', ['ctx', 'wo'], ['o'], name='o'), h.make_node('Add', ['o', 'x'], ['out'], name='skip')],
+     [V('x', T.FLOAT, [1, 1, Dk]), V('pos', T.INT64, [1]), V('kcache', T.FLOAT, [L, Dk]), V('vcache', T.FLOAT, [L, Dk])], [V('out', T.FLOAT, None), V('kc', T.FLOAT, None), V('vc', T.FLOAT, None)],
+     [W('wk', Dk, Dk), W('wv', Dk, Dk), W('wq', Dk, Dk), W('wo', Dk, Dk), nh.from_array(np.array([0], np.int64), 'ax0'), nh.from_array(np.array([-1], np.int64), 'axm1'),
+      nh.from_array(np.array(Dk ** -0.5, np.float32), 'scale')], opset=17)
+save('nonzero', [h.make_node('Conv', ['x', 'w'], ['c'], name='conv', pads=[1, 1, 1, 1]), h.make_node('ReduceMean', ['c'], ['m'], name='mean', axes=[1], keepdims=0),
+                 h.make_node('Greater', ['m', 'thr'], ['mask'], name='mask'), h.make_node('NonZero', ['mask'], ['nz'], name='nonzero'),
+                 h.make_node('Transpose', ['nz'], ['nzt'], name='nzt', perm=[1, 0]), h.make_node('GatherND', ['m', 'nzt'], ['sel'], name='select'),
+                 h.make_node('ReduceSum', ['sel'], ['total'], name='total', keepdims=1),
+                 h.make_node('ArgMax', ['c'], ['lab'], name='argmax', axis=1, keepdims=0), h.make_node('Unique', ['lab'], ['uniq', 'uidx', 'inv', 'counts'], name='unique', sorted=1),
+                 h.make_node('Cast', ['counts'], ['cf'], name='cast', to=T.FLOAT), h.make_node('ReduceMax', ['cf'], ['top'], name='top', keepdims=1)],
+     [x := V('x', T.FLOAT, [1, 3, 32, 32])], [V('total', T.FLOAT, None), V('top', T.FLOAT, None), V('sel', T.FLOAT, None)],
+     [W('w', 8, 3, 3, 3), nh.from_array(np.array([1], np.int64), 'ax1'), nh.from_array(np.array(0.0, np.float32), 'thr')], opset=17)
+save('optional', [h.make_node('Conv', ['x', 'w'], ['c'], name='conv', pads=[1, 1, 1, 1]), h.make_node('Optional', ['c'], ['oc'], name='wrap'),
+                  h.make_node('OptionalHasElement', ['oc'], ['has'], name='has'), h.make_node('OptionalGetElement', ['oc'], ['c2'], name='get'),
+                  h.make_node('Relu', ['c2'], ['r'], name='relu'), h.make_node('Cast', ['has'], ['hf'], name='hasf', to=T.FLOAT),
+                  h.make_node('Mul', ['r', 'hf'], ['out'], name='gate')],
+     [x], [V('out', T.FLOAT, None)], [W('w', 8, 3, 3, 3)], opset=18)
+NT, DEPTH, NFEAT = 20, 3, 8
+nodes_per = 2 ** (DEPTH + 1) - 1
+tid, nid, feat, thr, modes, tw, tnid, leaf_w = [], [], [], [], [], [], [], []
+for t in range(NT):
+    for n in range(nodes_per):
+        tid.append(t); nid.append(n)
+        if n < 2 ** DEPTH - 1:
+            feat.append(int(r.integers(0, NFEAT))); thr.append(float(r.standard_normal())); modes.append('BRANCH_LEQ')
+        else:
+            feat.append(0); thr.append(0.0); modes.append('LEAF')
+            tw.append(t); tnid.append(n); leaf_w.append(float(r.standard_normal() * 0.1))
+true_ids = [2 * n + 1 if m == 'BRANCH_LEQ' else 0 for n, m in zip(nid, modes)]
+false_ids = [2 * n + 2 if m == 'BRANCH_LEQ' else 0 for n, m in zip(nid, modes)]
+save('trees', [h.make_node('Scaler', ['x'], ['xs'], name='scaler', domain='ai.onnx.ml', offset=[0.1] * NFEAT, scale=[1.5] * NFEAT),
+               h.make_node('TreeEnsembleRegressor', ['xs'], ['y'], name='gbm', domain='ai.onnx.ml', n_targets=1, aggregate_function='SUM', base_values=[0.5],
+                           nodes_treeids=tid, nodes_nodeids=nid, nodes_featureids=feat, nodes_values=thr, nodes_modes=modes,
+                           nodes_truenodeids=true_ids, nodes_falsenodeids=false_ids, nodes_missing_value_tracks_true=[0] * len(tid),
+                           target_treeids=tw, target_nodeids=tnid, target_ids=[0] * len(tw), target_weights=leaf_w, post_transform='NONE')],
+     [V('x', T.FLOAT, [64, NFEAT])], [V('y', T.FLOAT, None)], [], opset=17, domains=[('ai.onnx.ml', 3)])
+exit_then = h.make_graph([h.make_node('GlobalAveragePool', ['r1'], ['g_then'], name='exit_pool'), h.make_node('Flatten', ['g_then'], ['o_then'], name='exit_flat')],
+                         'early', [], [V('o_then', T.FLOAT, None)])
+exit_else = h.make_graph([h.make_node('Conv', ['r1', 'w2'], ['c2'], name='deep_conv', pads=[1, 1, 1, 1]), h.make_node('Relu', ['c2'], ['r2'], name='deep_relu'),
+                          h.make_node('GlobalAveragePool', ['r2'], ['g_else'], name='deep_pool'), h.make_node('Flatten', ['g_else'], ['f_else'], name='deep_flat'),
+                          h.make_node('MatMul', ['f_else', 'wfc'], ['o_else'], name='deep_fc')],
+                         'deep', [], [V('o_else', T.FLOAT, None)])
+save('earlyexit', [h.make_node('Conv', ['x', 'w1'], ['c1'], name='conv1', pads=[1, 1, 1, 1]), h.make_node('Relu', ['c1'], ['r1'], name='relu1'),
+                   h.make_node('ReduceMax', ['r1'], ['mx'], name='confidence', keepdims=0), h.make_node('Greater', ['mx', 'gate'], ['sure'], name='sure'),
+                   h.make_node('If', ['sure'], ['out'], name='exit', then_branch=exit_then, else_branch=exit_else)],
+     [x], [V('out', T.FLOAT, None)], [W('w1', 8, 3, 3, 3), W('w2', 8, 8, 3, 3), W('wfc', 8, 8), nh.from_array(np.array(1e9, np.float32), 'gate')], opset=17)
 print(f'written to {OUT}')

@@ -251,7 +251,7 @@ describe('exported forms through the CLI', () => {
     const d = JSON.parse(r.stdout) as { simplified: { sequenceBlocks: number } };
     expect(d.simplified.sequenceBlocks).toBe(1);
     expect((await run(['inspect', 'sequence.onnx'], { cwd: dir })).stdout.split('\n')[1]).toBe(
-      'nothing to fold: 3 layers (the file has 7 top-level nodes); 1 block of the nodes an ONNX sequence links, each one layer (no cut can carry a sequence)');
+      'nothing to fold: 3 layers (the file has 7 top-level nodes); 1 block of the nodes an ONNX sequence or optional links, each one layer (no cut can carry either)');
   });
 
   it('a model that gives an ONNX sequence: exit 2, one line naming the output and its node', async () => {
@@ -515,6 +515,83 @@ describe('a detector whose NonMaxSuppression picks boxes by the data (its select
       const accuracy = await run(['accuracy', '--model', 'fp8relu.onnx', '--plan', 'fp8relu.cut.json', '--stage-precision', precision, '--samples', '4', '--json', '-q'], { cwd: dir });
       expect({ precision, code: accuracy.code, stderr: accuracy.stderr }).toEqual({ precision, code: 0, stderr: '' });
     }
+  });
+
+  it('Unique: counts that came out [1] on zero inputs cross a cut; the stage declares their size by name and runs on the data (8 values)', async () => {
+    // Conv -> ArgMax over channels -> Unique -> counts -> the largest count: zero inputs make one class, the data several.
+    writeFileSync(path.join(dir, 'unique.onnx'), model([
+      { op: 'Conv', name: 'conv', inputs: ['x', 'w'], outputs: ['c'], attrs: { pads: [1, 1, 1, 1] } },
+      { op: 'ArgMax', name: 'argmax', inputs: ['c'], outputs: ['lab'], attrs: { axis: 1, keepdims: 0 } },
+      { op: 'Unique', name: 'unique', inputs: ['lab'], outputs: ['uniq', '', '', 'counts'], attrs: { sorted: 1 } },
+      { op: 'Cast', name: 'cast', inputs: ['counts'], outputs: ['cf'], attrs: { to: FLOAT } },
+      { op: 'ReduceMax', name: 'top', inputs: ['cf'], outputs: ['top'], attrs: { keepdims: 1 } },
+    ], [f32('w', [8, 3, 3, 3], 1)], [['x', FLOAT, [1, 3, 32, 32]]], ['top'], { opset: 17 }));
+    writeFileSync(path.join(dir, 'unique.cut.json'), JSON.stringify({ stages: [{ board: 'here', nodes: ['conv', 'argmax', 'unique'] }, { board: 'rpi5', nodes: ['cast', 'top'] }] }));
+    const split = await run(['split', 'unique.onnx', '--plan', 'unique.cut.json', '-o', 'unique-stages', '-q'], { cwd: dir });
+    expect({ code: split.code, stderr: split.stderr }).toEqual({ code: 0, stderr: '' });
+    const stage1 = fromBinary(ModelProtoSchema, readFileSync(path.join(dir, 'unique-stages', 'stage-1.onnx')));
+    const counts = stage1.graph!.input.find((i) => i.name === 'counts')!;
+    expect((counts.type!.value.value as { shape: { dim: { value: unknown }[] } }).shape.dim.map((d) => d.value)).toEqual([{ case: 'dimParam', value: 'counts_dim0' }]);
+    const profile = await run(['profile', 'unique.onnx', '--board', 'here', '--runs', '3', '--warmup', '1', '--threads', '1', '-o', 'unique.profile.json', '-q'], { cwd: dir });
+    expect(profile.code).toBe(0);
+    writeFileSync(path.join(dir, 'unique.system.yaml'), ['version: 1', 'name: unique', 'model: { file: unique.onnx }', 'boards:', '  - { id: here, profile: unique.profile.json }', '  - { id: rpi5, describe: raspberry-pi-5 }', 'network: ethernet-1000base-t', 'objective: throughput', ''].join('\n'));
+    // Before: "onnxruntime failed to run the stage: Got invalid dimensions for input: counts ... Got: 8 Expected: 1".
+    const verify = await run(['verify', '--plan', 'unique.cut.json', '--system', 'unique.system.yaml', '--runs', '3', '--warmup', '1', '--frames', '4', '--no-memory', '--json', '-q'], { cwd: dir });
+    expect({ code: verify.code, stderr: verify.stderr }).toEqual({ code: 0, stderr: '' });
+    for (const precision of ['int8', 'fp16']) {
+      const a = await run(['accuracy', '--model', 'unique.onnx', '--plan', 'unique.cut.json', '--stage-precision', precision, '--samples', '3', '--json', '-q'], { cwd: dir });
+      expect({ precision, code: a.code, stderr: a.stderr }).toEqual({ precision, code: 0, stderr: '' });
+    }
+  });
+
+  it("torch's optional tensors (Optional, OptionalHasElement, OptionalGetElement): the nodes an optional links are one layer, and a plan at every cut runs", async () => {
+    writeFileSync(path.join(dir, 'optional.onnx'), model([
+      { op: 'Conv', name: 'conv', inputs: ['x', 'w'], outputs: ['c'], attrs: { pads: [1, 1, 1, 1] } },
+      { op: 'Optional', name: 'wrap', inputs: ['c'], outputs: ['oc'] },
+      { op: 'OptionalHasElement', name: 'has', inputs: ['oc'], outputs: ['has'] },
+      { op: 'OptionalGetElement', name: 'get', inputs: ['oc'], outputs: ['c2'] },
+      { op: 'Relu', name: 'relu', inputs: ['c2'], outputs: ['r'] },
+      { op: 'Cast', name: 'hasf', inputs: ['has'], outputs: ['hf'], attrs: { to: FLOAT } },
+      { op: 'Mul', name: 'gate', inputs: ['r', 'hf'], outputs: ['g'] },
+      { op: 'GlobalAveragePool', name: 'gap', inputs: ['g'], outputs: ['y'] },
+    ], [f32('w', [8, 3, 3, 3], 1)], [['x', FLOAT, [1, 3, 24, 24]]], ['y'], { opset: 18 }));
+    const inspect = await run(['inspect', 'optional.onnx', '--json'], { cwd: dir });
+    expect({ code: inspect.code, stderr: inspect.stderr }).toEqual({ code: 0, stderr: '' });
+    const d = JSON.parse(inspect.stdout) as { simplified: { sequenceBlocks: number }; layers: { name: string }[] };
+    expect(d.simplified.sequenceBlocks).toBe(1);
+    const layers = d.layers.map((l) => l.name);
+    // conv, the block (wrap .. get: what the optional links), and whatever follows it.
+    expect(layers).toContain('wrap/optionals');
+    expect(layers).not.toContain('get');
+    const profile = await run(['profile', 'optional.onnx', '--board', 'here', '--runs', '3', '--warmup', '1', '--threads', '1', '-o', 'optional.profile.json', '-q'], { cwd: dir });
+    expect(profile.code).toBe(0);
+    writeFileSync(path.join(dir, 'optional.system.yaml'), ['version: 1', 'name: optional', 'model: { file: optional.onnx }', 'boards:', '  - { id: here, profile: optional.profile.json }', '  - { id: rpi5, describe: raspberry-pi-5 }', 'network: ethernet-1000base-t', 'objective: throughput', ''].join('\n'));
+    // Before: a cut between wrap and get made stage models onnxruntime refused ("Type (tensor(float)) of output arg (oc) of node (wrap) does not match expected type (optional(tensor(float)))").
+    for (let k = 1; k < layers.length; k++) {
+      writeFileSync(path.join(dir, `optional.cut${k}.json`), JSON.stringify({ stages: [{ board: 'here', nodes: layers.slice(0, k) }, { board: 'rpi5', nodes: layers.slice(k) }] }));
+      const verify = await run(['verify', '--plan', `optional.cut${k}.json`, '--system', 'optional.system.yaml', '--runs', '2', '--warmup', '1', '--frames', '0', '--no-memory', '-q'], { cwd: dir });
+      expect({ k, code: verify.code, stderr: verify.stderr }).toEqual({ k, code: 0, stderr: '' });
+    }
+  });
+
+  it("torch.stft's export (STFT reading a HannWindow): float16 stages keep the spectral ops in float32, and the plan is scored", async () => {
+    const i64s = (name: string, v: number): Init => ({ name, type: INT64, dims: [], data: BigInt64Array.of(BigInt(v)) });
+    writeFileSync(path.join(dir, 'stft.onnx'), model([
+      { op: 'Unsqueeze', name: 'unsq', inputs: ['wave', 'ax2'], outputs: ['sig'] },
+      { op: 'HannWindow', name: 'hann', inputs: ['flen'], outputs: ['win'], attrs: { periodic: 1 } },
+      { op: 'STFT', name: 'stft', inputs: ['sig', 'hop', 'win', 'flen'], outputs: ['spec'], attrs: { onesided: 1 } },
+      { op: 'ReduceSumSquare', name: 'power', inputs: ['spec'], outputs: ['power'], attrs: { axes: [-1], keepdims: 0 } },
+      { op: 'MatMul', name: 'melfb', inputs: ['power', 'fb'], outputs: ['mel'] },
+      { op: 'Relu', name: 'relu', inputs: ['mel'], outputs: ['y'] },
+    ], [{ name: 'ax2', type: INT64, dims: [1], data: BigInt64Array.of(2n) }, i64s('flen', 64), i64s('hop', 32), f32('fb', [33, 8], 0.05)],
+    [['wave', FLOAT, [1, 1024]]], ['y'], { opset: 17 }));
+    writeFileSync(path.join(dir, 'stft.cut.json'), JSON.stringify({ stages: [{ board: 'here', nodes: ['unsq', 'hann', 'stft'] }, { board: 'rpi5', nodes: ['power', 'melfb', 'relu'] }] }));
+    // Before: "onnxruntime cannot load the model (Type Error: Type parameter (T1) of Optype (STFT) bound to different types (tensor(float16) and tensor(float))".
+    const a = await run(['accuracy', '--model', 'stft.onnx', '--plan', 'stft.cut.json', '--stage-precision', 'fp16', '--samples', '3', '--json', '-q'], { cwd: dir });
+    expect({ code: a.code, stderr: a.stderr }).toEqual({ code: 0, stderr: '' });
+    const r = JSON.parse(a.stdout) as { cosine: number; warnings: string[] };
+    expect(r.cosine).toBeGreaterThan(0.999);
+    expect(r.warnings).toContainEqual(expect.stringMatching(/^stage 0: \w+: \d node\(s\) stay float32 in the float16 model \(.*STFT.*\)/));
   });
 
   it('NonZero: an int8 stage that selects another number of elements is left out of the comparison, and said so', async () => {

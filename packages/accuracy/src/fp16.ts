@@ -14,6 +14,9 @@ import { halfTensor, node, readFloats, renameSubgraphReads, subgraphReads, T_FLO
 const KEEP_FP32 = new Set([
   'Resize', 'Upsample', 'Range', 'CumSum', 'TopK', 'NonMaxSuppression', 'RoiAlign', 'AffineGrid', 'RandomUniformLike',
   'RandomNormalLike', 'ConstantOfShape', 'Shape', 'Size',
+  // Spectral ops: onnxruntime has no float16 STFT or DFT, and the windows and mel matrix they read
+  // are made in float32 (their output_datatype) in torch.stft's and torchaudio's exports.
+  'STFT', 'DFT', 'HannWindow', 'HammingWindow', 'BlackmanWindow', 'MelWeightMatrix',
   // Quantization ops whose float inputs or outputs are float32 only in every opset (scales, or the
   // tensor DynamicQuantizeLinear quantizes). MatMulInteger and ConvInteger read no floats at all.
   'DynamicQuantizeLinear', 'QLinearConv', 'QLinearMatMul',

@@ -270,8 +270,11 @@ export function tensorRawBytes(t: TensorProto, what: string): Uint8Array {
   return raw;
 }
 
-/** A tensor's ValueInfoProto: its element type and static shape. */
-export function tensorValueInfo(t: Pick<GraphTensor, 'name' | 'dtype' | 'shape'>): ValueInfoProto {
+/**
+ * A tensor's ValueInfoProto: its element type and static shape; with `sizedByData`, its rank with
+ * every dim named (a size the data decides: see data-sized.ts).
+ */
+export function tensorValueInfo(t: Pick<GraphTensor, 'name' | 'dtype' | 'shape'>, sizedByData = false): ValueInfoProto {
   return create(ValueInfoProtoSchema, {
     name: t.name,
     type: {
@@ -281,7 +284,7 @@ export function tensorValueInfo(t: Pick<GraphTensor, 'name' | 'dtype' | 'shape'>
           elemType: ONNX_BY_DTYPE.get(t.dtype)!,
           // A dim of 0 is a size the data decides (NonMaxSuppression's selection came out empty on the
           // zero inputs its shape was measured with): declared by name, so a stage fed 100 rows runs.
-          shape: { dim: t.shape.map((d, i) => ({ value: d === 0 ? { case: 'dimParam' as const, value: `${t.name}_dim${i}` } : { case: 'dimValue' as const, value: BigInt(d) } })) },
+          shape: { dim: t.shape.map((d, i) => ({ value: d === 0 || sizedByData ? { case: 'dimParam' as const, value: `${t.name}_dim${i}` } : { case: 'dimValue' as const, value: BigInt(d) } })) },
         },
       },
     },

@@ -1,6 +1,7 @@
-// ONNX sequences (lists of tensors: SplitToSequence, SequenceConstruct, ...) cannot cross a cut
+// ONNX sequences (lists of tensors: SplitToSequence, SequenceConstruct, ...) and optionals (torch's
+// optional tensors: Optional, read by OptionalHasElement and OptionalGetElement) cannot cross a cut
 // (onnxruntime-node hands a stage's outputs back as tensors only) and have no tensor shape. So the
-// nodes a sequence links (its producer, its readers, and whatever lies on a path between them) go
+// nodes such a value links (its producer, its readers, and whatever lies on a path between them) go
 // into one block before the model is analysed: an If on a constant true whose branches are those
 // nodes. The block is one layer that computes what the nodes did; the layers around it stay
 // layers, and a plan can cut anywhere outside it. `inline-if` leaves such an If alone.
@@ -18,11 +19,18 @@ import type { Graph } from './types.js';
 /** Ops whose output is an ONNX sequence (a list of tensors), not a tensor. */
 export const SEQUENCE_OPS: ReadonlySet<string> = new Set(['SplitToSequence', 'SequenceConstruct', 'SequenceEmpty', 'SequenceInsert', 'SequenceErase', 'SequenceMap']);
 
+/** Ops whose output is an ONNX optional (a tensor or none), not a tensor. */
+export const OPTIONAL_OPS: ReadonlySet<string> = new Set(['Optional']);
+
+/** What a blocked op makes, for messages. */
+const madeBy = (op: string) => (OPTIONAL_OPS.has(op) ? 'an ONNX optional' : 'an ONNX sequence');
+const blocked = (op: string) => SEQUENCE_OPS.has(op) || OPTIONAL_OPS.has(op);
+
 const defaultDomain = (n: NodeProto) => n.domain === '' || n.domain === 'ai.onnx';
 
-/** True when a graph's own nodes make a sequence: an If branch that is a sequence block. */
+/** True when a graph's own nodes make a sequence or an optional: an If branch that is such a block. */
 export function makesSequences(g: GraphProto): boolean {
-  return g.node.some((n) => defaultDomain(n) && SEQUENCE_OPS.has(n.opType));
+  return g.node.some((n) => defaultDomain(n) && blocked(n.opType));
 }
 
 /** Node indices in topological order, each as early as its inputs allow and otherwise in file order. */
@@ -45,30 +53,31 @@ function stableTopologicalOrder(nodes: readonly NodeProto[]): number[] {
 }
 
 /**
- * Wraps the nodes each sequence links into a block (an If on a constant true); returns the blocks'
- * names and the nodes they took. A sequence the graph gives, or one that would leave its block,
- * cannot be blocked: GRAPH_UNSUPPORTED_DTYPE naming it.
+ * Wraps the nodes each sequence or optional links into a block (an If on a constant true); returns
+ * the blocks' names and the nodes they took. A sequence the graph gives, or one that would leave its
+ * block, cannot be blocked: GRAPH_UNSUPPORTED_DTYPE naming it.
  */
 export function groupSequences(proto: ModelProto, label: string): { readonly blocks: readonly string[]; readonly nodes: readonly string[] } {
   const g = proto.graph!;
   const nodes = g.node;
   const seq = new Set<string>();
-  for (const n of nodes) if (defaultDomain(n) && SEQUENCE_OPS.has(n.opType)) for (const o of n.output) if (o) seq.add(o);
+  for (const n of nodes) if (defaultDomain(n) && blocked(n.opType)) for (const o of n.output) if (o) seq.add(o);
   if (seq.size === 0) return { blocks: [], nodes: [] };
-  const refuse = (why: string): never => {
-    throw new GraphError('GRAPH_UNSUPPORTED_DTYPE', `${label}: ${why}, which dnnpart cannot partition; export the model without sequence ops (e.g. torch.split or torch.unbind with static sizes exports as Split)`);
-  };
   const producer = new Map<string, number>();
   nodes.forEach((n, i) => n.output.forEach((o) => o && producer.set(o, i)));
+  const refuse = (why: string, o: string): never => {
+    const optional = OPTIONAL_OPS.has(nodes[producer.get(o)!]!.opType);
+    throw new GraphError('GRAPH_UNSUPPORTED_DTYPE', `${label}: ${why}, which dnnpart cannot partition; ${optional ? 'export the model with the tensor itself (torch: no Optional[Tensor] in its outputs)' : 'export the model without sequence ops (e.g. torch.split or torch.unbind with static sizes exports as Split)'}`);
+  };
   const readers = new Map<string, number[]>();
   nodes.forEach((n, i) => nodeReads(n).forEach((x) => x && readers.set(x, [...(readers.get(x) ?? []), i])));
-  // An Identity of a sequence is a sequence too.
+  // An Identity of a sequence (an optional) is one too.
   for (let changed = true; changed;) {
     changed = false;
     for (const n of nodes) if (n.opType === 'Identity' && seq.has(n.input[0] ?? '') && !seq.has(n.output[0] ?? '')) { seq.add(n.output[0]!); changed = true; }
   }
   const outputs = new Set(g.output.map((o) => o.name));
-  for (const o of seq) if (outputs.has(o)) refuse(`graph output ${o} (made by node ${nodes[producer.get(o)!]!.name}) is an ONNX sequence`);
+  for (const o of seq) if (outputs.has(o)) refuse(`graph output ${o} (made by node ${nodes[producer.get(o)!]!.name}) is ${madeBy(nodes[producer.get(o)!]!.opType)}`, o);
 
   // Blocks: a sequence's producer and readers, merged; then each closed under paths between its nodes.
   const parent = nodes.map((_, i) => i);
@@ -113,8 +122,8 @@ export function groupSequences(proto: ModelProto, label: string): { readonly blo
   for (const block of blocks) {
     const inside = new Set(block);
     const escaping = [...new Set(block.flatMap((i) => nodes[i]!.output.filter((o) => o && (outputs.has(o) || (readers.get(o) ?? []).some((r) => !inside.has(r))))))];
-    for (const o of escaping) if (seq.has(o)) refuse(`sequence ${o} of node ${nodes[producer.get(o)!]!.name} leaves the nodes it links`);
-    const name = unique(`${nodes[block[0]!]!.name}/sequences`);
+    for (const o of escaping) if (seq.has(o)) refuse(`${madeBy(nodes[producer.get(o)!]!.opType).replace('an ONNX ', '')} ${o} of node ${nodes[producer.get(o)!]!.name} leaves the nodes it links`, o);
+    const name = unique(`${nodes[block[0]!]!.name}/${block.some((i) => SEQUENCE_OPS.has(nodes[i]!.opType)) ? 'sequences' : 'optionals'}`);
     const cond = tensorFromValues(unique(`${name}/always`), 'bool', [], [1]);
     conds.push(cond);
     const branch = (which: string) => create(GraphProtoSchema, {

@@ -10,7 +10,7 @@ import { byteSize, checkedDims, dtypeOf, numel, tensorValueInfo, valueInfoType }
 import { analyseModel, uniqueNodeNames, validateModel, type ShapeMismatch } from './_build.js';
 import { measureShapes } from './_ort.js';
 import { replaceZipMapOutputs, type ReplacedOutput } from './_pass-zipmap.js';
-import { groupSequences, SEQUENCE_OPS, typeBlockOutputs } from './_sequence-blocks.js';
+import { groupSequences, OPTIONAL_OPS, SEQUENCE_OPS, typeBlockOutputs } from './_sequence-blocks.js';
 import { simplifyProto, type SimplifyReport } from './simplify.js';
 import type { DType, Graph, InputShapes } from './types.js';
 
@@ -203,7 +203,7 @@ export async function loadModel(source: string | Uint8Array, options: LoadOption
   // The proto's node names become the graph's unique names, so passes, stage files and the graph agree.
   const unique = uniqueNodeNames(proto.graph!.node);
   proto.graph!.node.forEach((n, i) => { n.name = unique[i]!; });
-  // The nodes each ONNX sequence links become one block (layer), before anything reads shapes.
+  // The nodes each ONNX sequence or optional links become one block (layer), before anything reads shapes.
   const fileNodes = proto.graph!.node.length;
   const replacedOutputs = replaceZipMapOutputs(proto);
   const blocked = groupSequences(proto, label);
@@ -253,16 +253,18 @@ function alignDeclarations(proto: ModelProto, graph: Graph, label: string): void
 }
 
 /**
- * A sequence between the graph's nodes cannot cross a cut (onnxruntime-node hands back tensors
+ * A sequence (or an optional) between the graph's nodes cannot cross a cut (onnxruntime-node hands back tensors
  * only) and has no tensor shape: say which node makes one, instead of the shape run's failure.
  */
 function refuseSequences(p: ModelProto, missing: readonly string[], label: string): void {
   const wanted = new Set(missing);
-  const n = p.graph!.node.find((x) => SEQUENCE_OPS.has(x.opType) && (x.domain === '' || x.domain === 'ai.onnx') && x.output.some((o) => wanted.has(o)));
+  const n = p.graph!.node.find((x) => (SEQUENCE_OPS.has(x.opType) || OPTIONAL_OPS.has(x.opType)) && (x.domain === '' || x.domain === 'ai.onnx') && x.output.some((o) => wanted.has(o)));
   if (!n) return;
   throw new GraphError(
     'GRAPH_UNSUPPORTED_DTYPE',
-    `${label}: node ${n.name} (${n.opType}) makes an ONNX sequence, which dnnpart cannot partition; export the model without sequence ops (e.g. torch.split or torch.unbind with static sizes exports as Split)`,
+    OPTIONAL_OPS.has(n.opType)
+      ? `${label}: node ${n.name} (${n.opType}) makes an ONNX optional, which dnnpart cannot partition; export the model with the tensor itself (torch: no Optional[Tensor] in its outputs)`
+      : `${label}: node ${n.name} (${n.opType}) makes an ONNX sequence, which dnnpart cannot partition; export the model without sequence ops (e.g. torch.split or torch.unbind with static sizes exports as Split)`,
   );
 }
 

@@ -50,7 +50,7 @@ export interface SimplifyReport {
    * scalar shared with other nodes (so onnxruntime runs them fused with their MatMul).
    */
   readonly dequantizeColumns: number;
-  /** Blocks of nodes an ONNX sequence links, each one layer (an If on a constant true; see inspect). */
+  /** Blocks of nodes an ONNX sequence or optional links, each one layer (an If on a constant true; see inspect). */
   readonly sequenceBlocks: number;
   readonly passes: readonly PassReport[];
   /**

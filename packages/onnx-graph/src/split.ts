@@ -8,6 +8,7 @@ import {
 } from 'onnx-buf';
 import { GraphError } from './errors.js';
 import { byteSize, onnxElementType, tensorValueInfo as valueInfo } from './_proto.js';
+import { dataSizedTensors } from './data-sized.js';
 import type { LoadedModel } from './load.js';
 import type { DType, Graph, GraphNode, GraphTensor, SplitManifest, StageManifest } from './types.js';
 
@@ -180,6 +181,7 @@ export function splitModel(model: LoadedModel, spec: SplitSpec): SplitResult {
   for (const x of graph.inputs) rank.set(x, rank.size);
   for (const n of graph.nodes) for (const o of n.outputs) if (o) rank.set(o, rank.size);
 
+  const sized = dataSizedTensors(graph);
   const byStage: GraphNode[][] = Array.from({ length: count }, () => []);
   for (const n of graph.nodes) byStage[stageOf[n.index]!]!.push(n);
 
@@ -221,6 +223,8 @@ export function splitModel(model: LoadedModel, spec: SplitSpec): SplitResult {
       }
     }
     const t = (name: string) => graph.tensors.get(name)!;
+    // A size the data decides (NonZero's, Unique's, and what follows them) is declared by name.
+    const declared = (x: GraphTensor) => valueInfo(x, sized.has(x.name));
     const stageNodes = nodes.map((n) => clone(NodeProtoSchema, protoNode.get(n.name)!));
     const carried = carryEdgeTypes(stageNodes, nodes, inputs, outputs.filter((o) => { const p = t(o).producer; return p !== null && stageOf[index.get(p)!] === k; }), t);
     const g = create(GraphProtoSchema, {
@@ -228,9 +232,9 @@ export function splitModel(model: LoadedModel, spec: SplitSpec): SplitResult {
       node: [...carried.before, ...stageNodes, ...carried.after],
       // Shared, not copied: weights can be hundreds of MB. Treat stage protos as read-only.
       initializer: inits.map((name) => initializer.get(name)!),
-      input: [...inputs.map((x) => valueInfo(carried.edge(t(x)))), ...(proto.irVersion < 4n ? inits.map((x) => valueInfo(t(x))) : [])],
-      output: outputs.map((x) => valueInfo(carried.edge(t(x)))),
-      valueInfo: [...inner.map((x) => valueInfo(t(x))), ...carried.inner],
+      input: [...inputs.map((x) => declared(carried.edge(t(x)))), ...(proto.irVersion < 4n ? inits.map((x) => valueInfo(t(x))) : [])],
+      output: outputs.map((x) => declared(carried.edge(t(x)))),
+      valueInfo: [...inner.map((x) => declared(t(x))), ...carried.inner],
     });
     const m = create(ModelProtoSchema, {
       irVersion: proto.irVersion,

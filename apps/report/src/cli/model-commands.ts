@@ -128,7 +128,7 @@ export async function inspect(opts: ModelOptions & { readonly all?: boolean; rea
 /** One line on what loading folded and how many layers remain. */
 function simplifiedLine(info: InspectResult): string {
   const s = info.simplified;
-  const blocks = s.sequenceBlocks > 0 ? `; ${plural(s.sequenceBlocks, 'block')} of the nodes an ONNX sequence links, each one layer (no cut can carry a sequence)` : '';
+  const blocks = s.sequenceBlocks > 0 ? `; ${plural(s.sequenceBlocks, 'block')} of the nodes an ONNX sequence or optional links, each one layer (no cut can carry either)` : '';
   if (s.passes.every((p) => p.removedNodes === 0 && p.addedInitializers === 0 && p.removedInitializers === 0 && p.rewrittenNodes === 0)) {
     return s.nodesBefore === s.nodesAfter
       ? `nothing to fold: ${plural(s.nodesAfter, 'layer')} as in the file`

@@ -1,0 +1,58 @@
+// Tensors whose size the data decides. The graph's shapes were measured by one run of onnxruntime
+// (zero inputs) or inferred for the fixed input shapes; for these tensors that run's size is one of
+// many: NonZero's indices, Unique's values and counts, NonMaxSuppression's selection, and whatever is
+// computed from them. A stage model declares them with named dims, so that a stage fed another
+// size than the measured one runs instead of onnxruntime refusing its input.
+import type { Graph, GraphNode } from './types.js';
+
+/** Ops whose output size depends on the values of their inputs. */
+const SIZED_BY_VALUES: ReadonlySet<string> = new Set(['NonZero', 'Unique', 'NonMaxSuppression', 'Compress', 'StringSplit']);
+
+/**
+ * Inputs that give an op's output shape (a target shape, repeats, starts and ends, sizes, k). Folded
+ * at load when they follow from the fixed input shapes; left computed, they come from the data.
+ */
+const SHAPE_INPUTS: Readonly<Record<string, readonly number[]>> = {
+  Reshape: [1], Expand: [1], Tile: [1], ConstantOfShape: [0], Range: [0, 1, 2], Slice: [1, 2, 3, 4], Pad: [1],
+  Resize: [2, 3], Upsample: [1], TopK: [1], OneHot: [1], Split: [1], CenterCropPad: [1], Col2Im: [1, 2], MaxUnpool: [2],
+};
+
+const defaultDomain = (n: GraphNode) => n.domain === '' || n.domain === 'ai.onnx';
+
+/** True when `n`'s outputs take their size from the values of a tensor (not only from shapes). */
+function sizedByValues(graph: Graph, n: GraphNode): boolean {
+  if (!defaultDomain(n)) return false;
+  if (SIZED_BY_VALUES.has(n.op)) return true;
+  return (SHAPE_INPUTS[n.op] ?? []).some((i) => {
+    const x = n.inputs[i];
+    if (!x) return false;
+    const t = graph.tensors.get(x);
+    return t !== undefined && !t.isInitializer;
+  });
+}
+
+/**
+ * Names of the tensors whose size the data decides: the outputs of nodes sized by values and every
+ * tensor computed from one (their size may follow it). A safe over-approximation: a tensor listed
+ * only loses its static dims on a stage edge.
+ */
+export function dataSizedTensors(graph: Graph): ReadonlySet<string> {
+  const out = new Set<string>();
+  const byName = new Map(graph.nodes.map((n) => [n.name, n]));
+  const todo: GraphNode[] = graph.nodes.filter((n) => sizedByValues(graph, n));
+  const seen = new Set<string>();
+  while (todo.length > 0) {
+    const n = todo.pop()!;
+    if (seen.has(n.name)) continue;
+    seen.add(n.name);
+    for (const o of n.outputs) {
+      if (!o || out.has(o)) continue;
+      out.add(o);
+      for (const c of graph.tensors.get(o)?.consumers ?? []) {
+        const r = byName.get(c);
+        if (r && !seen.has(r.name)) todo.push(r);
+      }
+    }
+  }
+  return out;
+}
