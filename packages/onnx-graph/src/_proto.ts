@@ -271,10 +271,10 @@ export function tensorRawBytes(t: TensorProto, what: string): Uint8Array {
 }
 
 /**
- * A tensor's ValueInfoProto: its element type and static shape; with `sizedByData`, its rank with
- * every dim named (a size the data decides: see data-sized.ts).
+ * A tensor's ValueInfoProto: its element type and static shape; the dims `sizedByData` marks (sizes
+ * the data decides: see data-sized.ts) named instead.
  */
-export function tensorValueInfo(t: Pick<GraphTensor, 'name' | 'dtype' | 'shape'>, sizedByData = false): ValueInfoProto {
+export function tensorValueInfo(t: Pick<GraphTensor, 'name' | 'dtype' | 'shape'>, sizedByData?: readonly boolean[]): ValueInfoProto {
   return create(ValueInfoProtoSchema, {
     name: t.name,
     type: {
@@ -284,7 +284,7 @@ export function tensorValueInfo(t: Pick<GraphTensor, 'name' | 'dtype' | 'shape'>
           elemType: ONNX_BY_DTYPE.get(t.dtype)!,
           // A dim of 0 is a size the data decides (NonMaxSuppression's selection came out empty on the
           // zero inputs its shape was measured with): declared by name, so a stage fed 100 rows runs.
-          shape: { dim: t.shape.map((d, i) => ({ value: d === 0 || sizedByData ? { case: 'dimParam' as const, value: `${t.name}_dim${i}` } : { case: 'dimValue' as const, value: BigInt(d) } })) },
+          shape: { dim: t.shape.map((d, i) => ({ value: d === 0 || sizedByData?.[i] ? { case: 'dimParam' as const, value: `${t.name}_dim${i}` } : { case: 'dimValue' as const, value: BigInt(d) } })) },
         },
       },
     },

@@ -9,6 +9,23 @@ import type { Graph, GraphNode } from './types.js';
 const SIZED_BY_VALUES: ReadonlySet<string> = new Set(['NonZero', 'Unique', 'NonMaxSuppression', 'Compress', 'StringSplit']);
 
 /**
+ * The dims such an op's outputs take from the data, when only some do: NonZero's [rank, N], NMS's
+ * [N, 3], Unique's and Compress's N along their axis (every output of a flattening Unique is [N]).
+ * Other outputs, and tensors computed from them, have every dim named.
+ */
+function valueSizedDims(n: GraphNode, rank: number): readonly boolean[] | null {
+  const only = (d: number) => Array.from({ length: rank }, (_, i) => i === d);
+  const axis = n.attributes['axis'];
+  switch (n.op) {
+    case 'NonZero': return only(1);
+    case 'NonMaxSuppression': return only(0);
+    case 'Unique': return typeof axis === 'number' ? only(axis < 0 ? axis + rank : axis) : only(0);
+    case 'Compress': return typeof axis === 'number' ? only(axis < 0 ? axis + rank : axis) : only(0);
+    default: return null;
+  }
+}
+
+/**
  * Inputs that give an op's output shape (a target shape, repeats, starts and ends, sizes, k). Folded
  * at load when they follow from the fixed input shapes; left computed, they come from the data.
  */
@@ -32,12 +49,12 @@ function sizedByValues(graph: Graph, n: GraphNode): boolean {
 }
 
 /**
- * Names of the tensors whose size the data decides: the outputs of nodes sized by values and every
- * tensor computed from one (their size may follow it). A safe over-approximation: a tensor listed
- * only loses its static dims on a stage edge.
+ * The tensors whose size the data decides, each with the dims it decides (true): the outputs of
+ * nodes sized by values and every tensor computed from one (its size may follow theirs: every dim).
+ * A safe over-approximation: a tensor listed only loses static dims on a stage edge.
  */
-export function dataSizedTensors(graph: Graph): ReadonlySet<string> {
-  const out = new Set<string>();
+export function dataSizedTensors(graph: Graph): ReadonlyMap<string, readonly boolean[]> {
+  const out = new Map<string, readonly boolean[]>();
   const byName = new Map(graph.nodes.map((n) => [n.name, n]));
   const todo: GraphNode[] = graph.nodes.filter((n) => sizedByValues(graph, n));
   const seen = new Set<string>();
@@ -45,9 +62,11 @@ export function dataSizedTensors(graph: Graph): ReadonlySet<string> {
     const n = todo.pop()!;
     if (seen.has(n.name)) continue;
     seen.add(n.name);
+    const origin = defaultDomain(n) && SIZED_BY_VALUES.has(n.op);
     for (const o of n.outputs) {
       if (!o || out.has(o)) continue;
-      out.add(o);
+      const rank = graph.tensors.get(o)?.shape.length ?? 0;
+      out.set(o, (origin ? valueSizedDims(n, rank) : null) ?? Array.from({ length: rank }, () => true));
       for (const c of graph.tensors.get(o)?.consumers ?? []) {
         const r = byName.get(c);
         if (r && !seen.has(r.name)) todo.push(r);

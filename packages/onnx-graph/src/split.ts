@@ -9,6 +9,7 @@ import {
 import { GraphError } from './errors.js';
 import { byteSize, onnxElementType, tensorValueInfo as valueInfo } from './_proto.js';
 import { dataSizedTensors } from './data-sized.js';
+import { writeModelFile } from './model-file.js';
 import type { LoadedModel } from './load.js';
 import type { DType, Graph, GraphNode, GraphTensor, SplitManifest, StageManifest } from './types.js';
 
@@ -21,6 +22,7 @@ export type SplitSpec =
 export interface StageModel extends StageManifest {
   readonly index: number;
   readonly proto: ModelProto;
+  /** The proto encoded (on first read: a stage over 2 GB is written with external data instead, writeSplit). */
   readonly bytes: Uint8Array;
 }
 
@@ -224,7 +226,7 @@ export function splitModel(model: LoadedModel, spec: SplitSpec): SplitResult {
     }
     const t = (name: string) => graph.tensors.get(name)!;
     // A size the data decides (NonZero's, Unique's, and what follows them) is declared by name.
-    const declared = (x: GraphTensor) => valueInfo(x, sized.has(x.name));
+    const declared = (x: GraphTensor) => valueInfo(x, sized.get(x.name));
     const stageNodes = nodes.map((n) => clone(NodeProtoSchema, protoNode.get(n.name)!));
     const carried = carryEdgeTypes(stageNodes, nodes, inputs, outputs.filter((o) => { const p = t(o).producer; return p !== null && stageOf[index.get(p)!] === k; }), t);
     const g = create(GraphProtoSchema, {
@@ -248,7 +250,8 @@ export function splitModel(model: LoadedModel, spec: SplitSpec): SplitResult {
       functions: proto.functions.map((f) => clone(FunctionProtoSchema, f)),
     });
     const file = `stage-${k}.onnx`;
-    stages.push({ index: k, file, inputs, outputs, nodes: nodes.map((n) => n.name), proto: m, bytes: encodeModel(m) });
+    let encoded: Uint8Array | undefined;
+    stages.push({ index: k, file, inputs, outputs, nodes: nodes.map((n) => n.name), proto: m, get bytes() { return (encoded ??= encodeModel(m)); } });
   }
   return {
     stages,
@@ -294,11 +297,19 @@ function carryEdgeTypes(
   };
 }
 
-/** Writes `stage-<k>.onnx` files and `manifest.json` into `outDir` (created if missing). */
-export function writeSplit(result: SplitResult, outDir: string): void {
+/**
+ * Writes `stage-<k>.onnx` files and `manifest.json` into `outDir` (created if missing); a stage whose
+ * weights pass `externalAbove` bytes (default EXTERNAL_DATA_ABOVE) keeps them in `stage-<k>.onnx.data`
+ * beside it (writeModelFile).
+ */
+export function writeSplit(result: SplitResult, outDir: string, externalAbove?: number): void {
   try {
     mkdirSync(outDir, { recursive: true });
-    for (const s of result.stages) writeFileSync(join(outDir, s.file), s.bytes);
+  } catch (e) {
+    throw new GraphError('GRAPH_WRITE_FAILED', `cannot write the split to ${outDir}: ${(e as Error).message}`, { cause: e });
+  }
+  for (const s of result.stages) writeModelFile(s.proto, join(outDir, s.file), externalAbove);
+  try {
     writeFileSync(join(outDir, 'manifest.json'), `${JSON.stringify(result.manifest, null, 2)}\n`);
   } catch (e) {
     throw new GraphError('GRAPH_WRITE_FAILED', `cannot write the split to ${outDir}: ${(e as Error).message}`, { cause: e });

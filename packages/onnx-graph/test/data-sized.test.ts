@@ -21,7 +21,12 @@ describe('dataSizedTensors', () => {
       .output('top').output('uniq').output('nz').output('g');
     b.weight('zero', [1], 0);
     const m = await loadModel(b.bytes(17));
-    expect([...dataSizedTensors(m.graph)].sort()).toEqual(['cf', 'counts', 'nz', 'top', 'uniq']);
+    const sized = dataSizedTensors(m.graph);
+    expect([...sized.keys()].sort()).toEqual(['cf', 'counts', 'nz', 'top', 'uniq']);
+    // NonZero's [rank, N]: only N; Unique's [N]; what follows: every dim.
+    expect(sized.get('nz')).toEqual([false, true]);
+    expect(sized.get('counts')).toEqual([true]);
+    expect(sized.get('top')).toEqual([true]);
   });
 
   it('a Reshape whose shape is a graph input is data-sized with what follows; one whose shape folds at load is not', async () => {
@@ -31,7 +36,7 @@ describe('dataSizedTensors', () => {
       .node('Relu', ['y'], ['out'], {}, 'relu')
       .output('out');
     const m1 = await loadModel(fed.bytes(13), { inputShapes: { shape: { shape: [2], values: [4, 4] } } });
-    expect([...dataSizedTensors(m1.graph)].sort()).toEqual(['out', 'y']);
+    expect([...dataSizedTensors(m1.graph).keys()].sort()).toEqual(['out', 'y']);
 
     // torch's Reshape(x, Concat(Shape(x)[0], -1)): shape arithmetic the load folds for the fixed shapes.
     const folded = new ModelBuilder().input('x', [2, 4, 2]);

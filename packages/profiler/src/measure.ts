@@ -11,7 +11,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { availableParallelism, freemem, loadavg, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { edgeDtype, encodeModel, levelChoice, levelNote, freshOutputAdvice, largeOutputBytes, outputMemory, graphCosts, inputBranches, loadModel, runnableModel, runtimeMessage, type Graph, type InputShapes } from '@dnnpart/onnx-graph';
+import { EXTERNAL_DATA_ABOVE, edgeDtype, encodeModel, levelChoice, weightBytes, writeModelFile, levelNote, freshOutputAdvice, largeOutputBytes, outputMemory, graphCosts, inputBranches, loadModel, runnableModel, runtimeMessage, type Graph, type InputShapes } from '@dnnpart/onnx-graph';
 import { assertBoardName } from './board.js';
 import { boardFacts } from './board-facts.js';
 import { DEFAULT_BOUNDARY, boundaryMs, calibrateBoundary } from './boundary.js';
@@ -181,8 +181,17 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
   const allCosts = graphCosts(graph);
   const costs = allCosts.nodes;
   // ORT gets the proto whose node names are the graph's unique names, so the trace uses them too
-  // (bfloat16 inputs and outputs taken and given as float32, cast inside: runnableModel).
-  const modelBytes = encodeModel(runnableModel(loaded));
+  // (bfloat16 inputs and outputs taken and given as float32, cast inside: runnableModel). A model
+  // whose weights come near protobuf's 2 GB goes to onnxruntime as a file with its weights beside it.
+  const runnable = runnableModel(loaded);
+  const tmp = await mkdtemp(join(options.tempDir ?? tmpdir(), 'dnnpart-profile-'));
+  let modelBytes: Uint8Array | string;
+  try {
+    modelBytes = weightBytes(runnable) > EXTERNAL_DATA_ABOVE ? writeModelFile(runnable, join(tmp, 'model.onnx'))[0]! : encodeModel(runnable);
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    throw new ProfileError('PROFILE_MODEL_LOAD', `${modelPath}: cannot write the model with its weights beside it for onnxruntime in ${tmp}: ${(e as Error).message}`, { cause: e });
+  }
   progress({ phase: 'load', done: 1, total: 1 });
 
   const warnings: string[] = [
@@ -199,7 +208,10 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
   let threadProbe: ThreadProbe[] | undefined;
   if (options.threads === undefined && threads > 1) {
     progress({ phase: 'threads', done: 0, total: 1 });
-    const tried = await probeThreads(modelBytes, threads, level, feeds, modelPath);
+    const tried = await probeThreads(modelBytes, threads, level, feeds, modelPath).catch(async (e: unknown) => {
+      await rm(tmp, { recursive: true, force: true });
+      throw e;
+    });
     threadProbe = tried.probes;
     const chosen = tried.chosen;
     if (chosen !== threads) {
@@ -210,7 +222,6 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
     progress({ phase: 'threads', done: 1, total: 1 });
     checkAbort();
   }
-  const tmp = await mkdtemp(join(options.tempDir ?? tmpdir(), 'dnnpart-profile-'));
   const sessions: ort.InferenceSession[] = [];
   let sensor: Sensor | null = null;
   let sensorRunning = false;

@@ -1,0 +1,97 @@
+// Model files onnxruntime can read whatever their size. onnxruntime parses a model as one protobuf
+// message, which cannot pass 2 GB ("Model data size exceeds maximum supported size (2GB)"): a model
+// whose weights come near that is written with its large weights in a data file beside it (ONNX's
+// external data, as torch.onnx and onnx.save_model write models over 2 GB), which onnxruntime reads
+// by the model file's path.
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { basename } from 'node:path';
+import { create } from '@bufbuild/protobuf';
+import { GraphProtoSchema, ModelProtoSchema, TensorProto_DataLocation, TensorProtoSchema, type ModelProto, type TensorProto } from 'onnx-buf';
+import { GraphError } from './errors.js';
+import { tensorRawBytes } from './_proto.js';
+import { encodeModel } from './split.js';
+
+/**
+ * Weight bytes above which a model file keeps its weights in a data file: below protobuf's 2 GB
+ * with room for the graph itself and the weights held in typed fields, which stay inline.
+ */
+export const EXTERNAL_DATA_ABOVE = 1.5 * 2 ** 30;
+
+/** Weights smaller than this stay inline even in a model written with a data file (as onnx.save_model's size_threshold). */
+const INLINE_BELOW = 1024;
+
+/** Offsets in the data file are multiples of this (a page: onnxruntime may map the file). */
+const ALIGN = 4096;
+
+/** Bytes of one initializer as stored: its raw data, or its typed fields at their element size. */
+const stored = (t: TensorProto) => t.rawData.length + 4 * (t.floatData.length + t.int32Data.length) + 8 * (t.int64Data.length + t.doubleData.length + t.uint64Data.length);
+
+/** ONNX's string element type: no raw form, kept inline. */
+const STRING = 8;
+
+/** Bytes of the main graph's initializers as stored (raw data; typed fields at their element size). */
+export function weightBytes(proto: ModelProto): number {
+  return (proto.graph?.initializer ?? []).reduce((n, t) => n + stored(t), 0);
+}
+
+/**
+ * Writes `proto` to `file`: as one message, or, when its weights pass `above` bytes, with every raw
+ * initializer of 1 kB or more in `<file>.data` beside it (location relative to the model's
+ * directory, as onnxruntime requires). `proto` is not modified (stage protos share initializers).
+ * Returns the files written.
+ */
+export function writeModelFile(proto: ModelProto, file: string, above = EXTERNAL_DATA_ABOVE): string[] {
+  const write = (path: string, what: () => void) => {
+    try {
+      what();
+    } catch (e) {
+      throw new GraphError('GRAPH_WRITE_FAILED', `cannot write ${path}: ${(e as Error).message}`, { cause: e });
+    }
+  };
+  // Raw bytes, or the values of the typed fields (float_data, ...) as raw bytes; strings stay inline.
+  const rawOf = (t: TensorProto) => (t.dataType !== STRING && t.rawData.length === 0 && stored(t) >= INLINE_BELOW ? tensorRawBytes(t, `initializer ${t.name}`) : t.rawData);
+  const leaving = weightBytes(proto) > above ? proto.graph!.initializer.filter((t) => rawOf(t).length >= INLINE_BELOW) : [];
+  if (leaving.length === 0) {
+    write(file, () => writeAll(file, [encodeModel(proto)]));
+    return [file];
+  }
+  const dataFile = `${file}.data`;
+  const location = basename(dataFile);
+  const initializer: TensorProto[] = [];
+  write(dataFile, () => {
+    const fd = openSync(dataFile, 'w');
+    try {
+      let offset = 0;
+      for (const t of proto.graph!.initializer) {
+        const raw = rawOf(t);
+        if (raw.length < INLINE_BELOW) {
+          initializer.push(t);
+          continue;
+        }
+        offset = Math.ceil(offset / ALIGN) * ALIGN;
+        for (let done = 0; done < raw.length;) done += writeSync(fd, raw, done, raw.length - done, offset + done);
+        initializer.push(create(TensorProtoSchema, {
+          name: t.name, dims: t.dims, dataType: t.dataType, docString: t.docString,
+          dataLocation: TensorProto_DataLocation.EXTERNAL,
+          externalData: [{ key: 'location', value: location }, { key: 'offset', value: String(offset) }, { key: 'length', value: String(raw.length) }],
+        }));
+        offset += raw.length;
+      }
+    } finally {
+      closeSync(fd);
+    }
+  });
+  const g = proto.graph!;
+  const graph = create(GraphProtoSchema, { ...g, initializer });
+  write(file, () => writeAll(file, [encodeModel(create(ModelProtoSchema, { ...proto, graph }))]));
+  return [file, dataFile];
+}
+
+function writeAll(file: string, parts: readonly Uint8Array[]): void {
+  const fd = openSync(file, 'w');
+  try {
+    for (const p of parts) for (let done = 0; done < p.length;) done += writeSync(fd, p, done, p.length - done);
+  } finally {
+    closeSync(fd);
+  }
+}
