@@ -3,7 +3,7 @@
 import { clone, create } from '@bufbuild/protobuf';
 import { ModelProtoSchema, ValueInfoProtoSchema } from 'onnx-buf';
 import * as ort from 'onnxruntime-node';
-import { encodeModel, runnableModel, runtimeMessage, type LoadedModel } from '@dnnpart/onnx-graph';
+import { disposeModelFiles, modelSource, runnableModel, runtimeMessage, type LoadedModel, type ModelFiles } from '@dnnpart/onnx-graph';
 import { AccuracyError } from './errors.js';
 import type { Feeds } from './inputs.js';
 
@@ -42,9 +42,12 @@ export async function calibrate(model: LoadedModel, feeds: readonly Feeds[], opt
   const outputs = new Set(m.graph!.output.map((o) => o.name));
   for (const n of names) if (!outputs.has(n)) m.graph!.output.push(create(ValueInfoProtoSchema, { name: n }));
   let session: ort.InferenceSession;
+  // A model whose weights come near protobuf's 2 GB goes to onnxruntime as a file (modelSource).
+  const files: ModelFiles = {};
   try {
-    session = await ort.InferenceSession.create(encodeModel(m), { graphOptimizationLevel: 'disabled', logSeverityLevel: 4 });
+    session = await ort.InferenceSession.create(await modelSource(m, files, 'calibration') as string, { graphOptimizationLevel: 'disabled', logSeverityLevel: 4 });
   } catch (e) {
+    await disposeModelFiles(files);
     throw new AccuracyError('ACCURACY_RUN_FAILED', `${model.graph.name} (calibration): onnxruntime cannot load it: ${runtimeMessage(e)}`, { cause: e });
   }
   const lo = new Map<string, number>();
@@ -79,6 +82,7 @@ export async function calibrate(model: LoadedModel, feeds: readonly Feeds[], opt
     }
   } finally {
     await session.release();
+    await disposeModelFiles(files);
   }
   const ranges = new Map<string, ActivationRange>();
   for (const n of names) {

@@ -1,9 +1,9 @@
 // Fidelity of a plan, measured by running it: the full-precision model and the plan's stages
 // (each at its precision, transfers encoded between them) on the same inputs, in onnxruntime.
 import { clone, create } from '@bufbuild/protobuf';
-import { ModelProtoSchema, ValueInfoProtoSchema } from 'onnx-buf';
+import { ModelProtoSchema, ValueInfoProtoSchema, type ModelProto } from 'onnx-buf';
 import * as ort from 'onnxruntime-node';
-import { atUsableLevel, edgeDtype, encodeModel, levelChoice, fromHalfBits, onnxElementType, runnableModel, runtimeLoadFailure, runtimeMessage, splitModel, toHalfBits, type LoadedModel, type SplitSpec } from '@dnnpart/onnx-graph';
+import { atUsableLevel, disposeModelFiles, edgeDtype, levelChoice, modelSource, type ModelFiles, fromHalfBits, onnxElementType, runnableModel, runtimeLoadFailure, runtimeMessage, splitModel, toHalfBits, type LoadedModel, type SplitSpec } from '@dnnpart/onnx-graph';
 import { AccuracyError } from './errors.js';
 import { FidelityAccumulator, type Fidelity } from './metrics.js';
 import { calibrate, type ActivationRange, type CalibrationMethod } from './calibrate.js';
@@ -98,11 +98,11 @@ const floats = (t: ort.Tensor): Float32Array => {
   return Float32Array.from(t.data as ArrayLike<number>, Number);
 };
 
-async function session(bytes: Uint8Array, label: string): Promise<ort.InferenceSession> {
+async function session(model: Uint8Array | string, label: string): Promise<ort.InferenceSession> {
   try {
     // No graph optimisation: its QDQ rewrites (bias quantization, fusions) would change what is
     // measured, and at old opsets they insert ops the opset lacks.
-    return await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'disabled', logSeverityLevel: 4 });
+    return await ort.InferenceSession.create(model as string, { graphOptimizationLevel: 'disabled', logSeverityLevel: 4 });
   } catch (e) {
     throw new AccuracyError('ACCURACY_RUN_FAILED', `${label}: ${runtimeLoadFailure(e).message}`, { cause: e });
   }
@@ -145,9 +145,29 @@ export function classScores(shape: readonly number[]): { readonly classes: numbe
   };
 }
 
-/** Runs the full-precision model and the plan on every input and compares their outputs. */
+/**
+ * Runs the full-precision model and the plan on every input and compares their outputs. A model or
+ * stage whose weights come near protobuf's 2 GB goes to onnxruntime as a temporary file with its
+ * weights beside it (modelSource), removed at the end.
+ */
 export async function evaluatePlan(model: LoadedModel, options: EvaluateOptions): Promise<PlanFidelity> {
+  const files: ModelFiles = {};
+  try {
+    return await evaluateWith(model, options, files);
+  } finally {
+    await disposeModelFiles(files);
+  }
+}
+
+async function evaluateWith(model: LoadedModel, options: EvaluateOptions, files: ModelFiles): Promise<PlanFidelity> {
   const { graph } = model;
+  const source = async (proto: ModelProto, label: string): Promise<Uint8Array | string> => {
+    try {
+      return await modelSource(proto, files, label);
+    } catch (e) {
+      throw new AccuracyError('ACCURACY_RUN_FAILED', `${label}: cannot write it with its weights beside it for onnxruntime: ${(e as Error).message}`, { cause: e });
+    }
+  };
   const split = splitModel(model, options.split);
   const count = split.stages.length;
   const prec = perStage<Precision>(options.precision, 'fp32', count, 'stage precision');
@@ -176,22 +196,24 @@ export async function evaluatePlan(model: LoadedModel, options: EvaluateOptions)
     });
   }
   const float32Nodes: { node: string; op: string }[][] = [];
-  const stageBytes: Uint8Array[] = split.stages.map((s, k) => {
+  const stageProtos: ModelProto[] = split.stages.map((s, k) => {
     if (prec[k] === 'int8') {
       const q = quantizeInt8(s.proto, graph, ranges!, options.perChannel === undefined ? {} : { perChannel: options.perChannel });
       warnings.push(...q.report.warnings.map((w) => `stage ${k}: ${w}`));
       float32Nodes.push([...q.report.unquantized]);
-      return encodeModel(q.proto);
+      return q.proto;
     }
     if (prec[k] === 'fp16') {
       const h = convertFp16(s.proto, graph);
       warnings.push(...h.report.warnings.map((w) => `stage ${k}: ${w}`));
       float32Nodes.push([...h.report.keptFp32]);
-      return encodeModel(h.proto);
+      return h.proto;
     }
     float32Nodes.push([]);
-    return s.bytes;
+    return s.proto;
   });
+  const stageBytes: (Uint8Array | string)[] = [];
+  for (const [k, p] of stageProtos.entries()) stageBytes.push(await source(p, `stage ${k} (${prec[k]})`));
 
   // The reference: the full model with the crossing tensors as extra outputs. A bfloat16, float8 or
   // 4-bit one crosses as its edgeDtype (splitModel casts it: onnxruntime-node holds none of them), so
@@ -208,7 +230,7 @@ export async function evaluatePlan(model: LoadedModel, options: EvaluateOptions)
     if (e) ref.graph!.node.push(node('Cast', `dnnpart_cast:${asEdge(x)}`, [x], [asEdge(x)], { to: onnxElementType(e) }));
     if (!outs.has(x)) ref.graph!.output.push(create(ValueInfoProtoSchema, { name: asEdge(x) }));
   }
-  const refSession = await session(encodeModel(ref), `${graph.name} (full precision)`);
+  const refSession = await session(await source(ref, `${graph.name} (full precision)`), `${graph.name} (full precision)`);
   const stageSessions: ort.InferenceSession[] = [];
   const exactSessions: (ort.InferenceSession | null)[] = [];
   try {
@@ -325,7 +347,7 @@ export async function evaluatePlan(model: LoadedModel, options: EvaluateOptions)
       for (let k = 0; k < count; k++) {
         progress('timing the stages here', k, count);
         const t = options.time;
-        const fp32Ms = await timeModel(split.stages[k]!.bytes, firstStageInputs[k]!, t, `stage ${k} (fp32)`);
+        const fp32Ms = await timeModel(prec[k] === 'fp32' ? stageBytes[k]! : await source(split.stages[k]!.proto, `stage ${k} (fp32)`), firstStageInputs[k]!, t, `stage ${k} (fp32)`);
         let ms: number | null = fp32Ms;
         if (prec[k] !== 'fp32') {
           try {
@@ -367,11 +389,11 @@ export async function evaluatePlan(model: LoadedModel, options: EvaluateOptions)
 }
 
 /** Median time of `runs` runs after `warmup`, with every graph optimisation (QDQ becomes int8 kernels). */
-async function timeModel(bytes: Uint8Array, feeds: Record<string, ort.Tensor>, t: NonNullable<EvaluateOptions['time']>, label: string): Promise<number> {
+async function timeModel(bytes: Uint8Array | string, feeds: Record<string, ort.Tensor>, t: NonNullable<EvaluateOptions['time']>, label: string): Promise<number> {
   let s: ort.InferenceSession;
   try {
     // At "all", or the highest level below it whose graph onnxruntime accepts (atUsableLevel).
-    s = await atUsableLevel(levelChoice('all'), (level) => ort.InferenceSession.create(bytes, { graphOptimizationLevel: level, logSeverityLevel: 4, ...(t.threads ? { intraOpNumThreads: t.threads } : {}) }));
+    s = await atUsableLevel(levelChoice('all'), (level) => ort.InferenceSession.create(bytes as string, { graphOptimizationLevel: level, logSeverityLevel: 4, ...(t.threads ? { intraOpNumThreads: t.threads } : {}) }));
   } catch (e) {
     throw new AccuracyError('ACCURACY_RUN_FAILED', `${label} (timing): ${runtimeLoadFailure(e).message}`, { cause: e });
   }

@@ -4,7 +4,9 @@
 // external data, as torch.onnx and onnx.save_model write models over 2 GB), which onnxruntime reads
 // by the model file's path.
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { basename } from 'node:path';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { create } from '@bufbuild/protobuf';
 import { GraphProtoSchema, ModelProtoSchema, TensorProto_DataLocation, TensorProtoSchema, type ModelProto, type TensorProto } from 'onnx-buf';
 import { GraphError } from './errors.js';
@@ -16,6 +18,18 @@ import { encodeModel } from './split.js';
  * with room for the graph itself and the weights held in typed fields, which stay inline.
  */
 export const EXTERNAL_DATA_ABOVE = 1.5 * 2 ** 30;
+
+/**
+ * The threshold in force: EXTERNAL_DATA_ABOVE, or the environment's DNNPART_EXTERNAL_DATA_ABOVE
+ * (bytes; the tests take small models down the path of large ones with it).
+ */
+export function externalDataAbove(): number {
+  const v = process.env['DNNPART_EXTERNAL_DATA_ABOVE'];
+  if (v === undefined || v === '') return EXTERNAL_DATA_ABOVE;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) throw new GraphError('GRAPH_EXTERNAL_DATA', `DNNPART_EXTERNAL_DATA_ABOVE=${v}: give a whole number of bytes (default ${EXTERNAL_DATA_ABOVE})`);
+  return n;
+}
 
 /** Weights smaller than this stay inline even in a model written with a data file (as onnx.save_model's size_threshold). */
 const INLINE_BELOW = 1024;
@@ -35,12 +49,12 @@ export function weightBytes(proto: ModelProto): number {
 }
 
 /**
- * Writes `proto` to `file`: as one message, or, when its weights pass `above` bytes, with every raw
+ * Writes `proto` to `file`: as one message, or, when its weights pass `above` bytes (externalDataAbove), with every raw
  * initializer of 1 kB or more in `<file>.data` beside it (location relative to the model's
  * directory, as onnxruntime requires). `proto` is not modified (stage protos share initializers).
  * Returns the files written.
  */
-export function writeModelFile(proto: ModelProto, file: string, above = EXTERNAL_DATA_ABOVE): string[] {
+export function writeModelFile(proto: ModelProto, file: string, above = externalDataAbove()): string[] {
   const write = (path: string, what: () => void) => {
     try {
       what();
@@ -85,6 +99,30 @@ export function writeModelFile(proto: ModelProto, file: string, above = EXTERNAL
   const graph = create(GraphProtoSchema, { ...g, initializer });
   write(file, () => writeAll(file, [encodeModel(create(ModelProtoSchema, { ...proto, graph }))]));
   return [file, dataFile];
+}
+
+/** Where modelSource writes the models it gives by path: a directory made on first need (or given), removed by disposeModelFiles. */
+export interface ModelFiles {
+  dir?: string;
+  /** Files written so far (their names are numbered). */
+  count?: number;
+}
+
+/**
+ * What onnxruntime should load for `proto`: its bytes, or, when its weights pass `above` bytes
+ * (externalDataAbove), the path of a file written in `files.dir` with them beside it
+ * (writeModelFile), since onnxruntime takes no model over 2 GB as bytes. `name` names the file.
+ */
+export async function modelSource(proto: ModelProto, files: ModelFiles, name = 'model', above = externalDataAbove()): Promise<Uint8Array | string> {
+  if (weightBytes(proto) <= above) return encodeModel(proto);
+  files.dir ??= await mkdtemp(join(tmpdir(), 'dnnpart-models-'));
+  files.count = (files.count ?? 0) + 1;
+  return writeModelFile(proto, join(files.dir, `${files.count}-${name.replace(/[^\w.-]+/g, '_')}.onnx`), above)[0]!;
+}
+
+/** Removes what modelSource wrote (its directory, made or given). */
+export async function disposeModelFiles(files: ModelFiles): Promise<void> {
+  if (files.dir) await rm(files.dir, { recursive: true, force: true });
 }
 
 function writeAll(file: string, parts: readonly Uint8Array[]): void {

@@ -299,7 +299,7 @@ function carryEdgeTypes(
 
 /**
  * Writes `stage-<k>.onnx` files and `manifest.json` into `outDir` (created if missing); a stage whose
- * weights pass `externalAbove` bytes (default EXTERNAL_DATA_ABOVE) keeps them in `stage-<k>.onnx.data`
+ * weights pass `externalAbove` bytes (default externalDataAbove()) keeps them in `stage-<k>.onnx.data`
  * beside it (writeModelFile).
  */
 export function writeSplit(result: SplitResult, outDir: string, externalAbove?: number): void {

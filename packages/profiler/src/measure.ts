@@ -11,7 +11,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { availableParallelism, freemem, loadavg, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { EXTERNAL_DATA_ABOVE, edgeDtype, encodeModel, levelChoice, weightBytes, writeModelFile, levelNote, freshOutputAdvice, largeOutputBytes, outputMemory, graphCosts, inputBranches, loadModel, runnableModel, runtimeMessage, type Graph, type InputShapes } from '@dnnpart/onnx-graph';
+import { edgeDtype, levelChoice, modelSource, levelNote, freshOutputAdvice, largeOutputBytes, outputMemory, graphCosts, inputBranches, loadModel, runnableModel, runtimeMessage, type Graph, type InputShapes } from '@dnnpart/onnx-graph';
 import { assertBoardName } from './board.js';
 import { boardFacts } from './board-facts.js';
 import { DEFAULT_BOUNDARY, boundaryMs, calibrateBoundary } from './boundary.js';
@@ -187,7 +187,7 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
   const tmp = await mkdtemp(join(options.tempDir ?? tmpdir(), 'dnnpart-profile-'));
   let modelBytes: Uint8Array | string;
   try {
-    modelBytes = weightBytes(runnable) > EXTERNAL_DATA_ABOVE ? writeModelFile(runnable, join(tmp, 'model.onnx'))[0]! : encodeModel(runnable);
+    modelBytes = await modelSource(runnable, { dir: tmp });
   } catch (e) {
     await rm(tmp, { recursive: true, force: true });
     throw new ProfileError('PROFILE_MODEL_LOAD', `${modelPath}: cannot write the model with its weights beside it for onnxruntime in ${tmp}: ${(e as Error).message}`, { cause: e });

@@ -3,6 +3,7 @@
 // this thread (each stage's own time, and the frame's latency), and as a pipeline with one worker
 // thread per stage and bounded queues between them (throughput on the cores at hand).
 import { spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -20,6 +21,12 @@ import { stageSessionOptions } from '../../worker/session-options.mjs';
 /** A stage model to run: its ONNX bytes and the names it reads and writes. */
 export interface StageRunnable {
   readonly bytes: Uint8Array;
+  /**
+   * The stage written with its weights beside it (writeModelFile), when they come near protobuf's
+   * 2 GB: onnxruntime takes it by this path, and `bytes` is not read. (Not a split's `file`, which
+   * is only the name a stage has in the split's directory.)
+   */
+  readonly modelPath?: string;
   readonly inputs: readonly string[];
   readonly outputs: readonly string[];
   /** Track name in traces, e.g. "stage 1 (pi5)". */
@@ -57,6 +64,7 @@ function sessionOptions(threads: number, level: OptimizationLevel, profilePrefix
 }
 
 const levels = new WeakMap<Uint8Array, LevelChoice>();
+const fileLevels = new Map<string, LevelChoice>();
 
 /**
  * The optimisation level a stage's sessions are made at, here, in its workers and in its memory
@@ -64,14 +72,29 @@ const levels = new WeakMap<Uint8Array, LevelChoice>();
  * (atUsableLevel; levelNote words it for verify's notes).
  */
 export function stageLevel(stage: StageRunnable): LevelChoice {
+  if (stage.modelPath) {
+    let choice = fileLevels.get(stage.modelPath);
+    if (!choice) fileLevels.set(stage.modelPath, (choice = levelChoice('all')));
+    return choice;
+  }
   let choice = levels.get(stage.bytes);
   if (!choice) levels.set(stage.bytes, (choice = levelChoice('all')));
   return choice;
 }
 
+/** What onnxruntime loads for a stage: its file when it has one, else its bytes. */
+export const modelOf = (stage: StageRunnable): Uint8Array | string => stage.modelPath ?? stage.bytes;
+
+/** A stage model's size: its bytes, or its file and the weights beside it. */
+function modelSize(stage: StageRunnable): number {
+  if (!stage.modelPath) return stage.bytes.length;
+  const size = (f: string) => { try { return statSync(f).size; } catch { return 0; } };
+  return size(stage.modelPath) + size(`${stage.modelPath}.data`);
+}
+
 async function open(stage: StageRunnable, threads: number, profilePrefix?: string): Promise<ort.InferenceSession> {
   try {
-    return await atUsableLevel(stageLevel(stage), (level) => ort.InferenceSession.create(stage.bytes, sessionOptions(threads, level, profilePrefix)));
+    return await atUsableLevel(stageLevel(stage), (level) => ort.InferenceSession.create(modelOf(stage) as string, sessionOptions(threads, level, profilePrefix)));
   } catch (e) {
     throw new VerifyError('VERIFY_RUN_FAILED', `${stage.label}: ${runtimeLoadFailure(e).message}`, { cause: e });
   }
@@ -184,7 +207,7 @@ export async function timeBackToBack(
         const pool = new Map(Object.entries(feeds));
         for (let s = 0; s < stages.length; s++) await runStage(sessions[s]!, stages[s]!, pool, fetches[s]!);
       }
-      sessionsBytes = Math.max(process.memoryUsage().rss - rssBefore, stages.reduce((a, s) => a + s.bytes.length, 0));
+      sessionsBytes = Math.max(process.memoryUsage().rss - rssBefore, stages.reduce((a, s) => a + modelSize(s), 0));
       const room = roomFor(sessionsBytes, options.availableMemoryBytes);
       if (ref && !room.fits) {
         referenceSkipped = `the whole model was not timed beside the stages (their sessions took ${mib(sessionsBytes)} and this machine had ${mib(room.availableBytes)} left, too little for its session too): no reference, so no error at the machine's present speed (scaledError)`;
@@ -290,7 +313,9 @@ export async function measureStageMemory(
     for (const [i, s] of stages.entries()) {
       checkAbort(options.signal);
       // The stage as an agent loads it (dnnpart agent's default): the optimiser's saved graph, from its file.
-      lean = await stageModelFile(s.bytes, options.signal ? { signal: options.signal } : {});
+      // A stage with its weights in a file beside it is loaded from that file as split (onnxruntime
+      // cannot save an optimised graph over 2 GB).
+      lean = s.modelPath ? { path: s.modelPath, sentPath: s.modelPath, preoptimised: false, note: 'loaded as split', dispose: async () => {} } : await stageModelFile(s.bytes, options.signal ? { signal: options.signal } : {});
       checkAbort(options.signal);
       const model = lean.path;
       const missing = s.inputs.find((name) => !tensors.has(name));
@@ -424,7 +449,7 @@ export async function runPipeline(
   const channels = stages.slice(1).map(() => new MessageChannel());
   const workers = stages.map((s, i) => new Worker(WORKER, {
     workerData: {
-      modelBytes: 'bytes' in s ? s.bytes : null, synthetic: 'synthetic' in s ? s.synthetic.map((o) => ({ ...o, dims: [...o.dims] })) : null,
+      modelBytes: 'bytes' in s ? modelOf(s) : null, synthetic: 'synthetic' in s ? s.synthetic.map((o) => ({ ...o, dims: [...o.dims] })) : null,
       threads: options.threads, level: 'bytes' in s ? stageLevel(s).level : 'all', inputs: [...s.inputs], outputs: [...s.outputs], index: i, last: i === k - 1, lastUse, queue: Q, handoff,
     },
   }));

@@ -1,7 +1,7 @@
 // `dnnpart verify` as a function: split a model by a plan, time every stage model on this machine,
 // and hold the plan's predictions (stage times, latency, throughput) against the measurements.
 import { availableParallelism, cpus, loadavg } from 'node:os';
-import { freshOutputAdvice, largeOutputBytes, levelNote, outputMemory, randomFeeds, splitModel, wholeStage, type LoadedModel } from '@dnnpart/onnx-graph';
+import { disposeModelFiles, freshOutputAdvice, largeOutputBytes, levelNote, modelSource, outputMemory, randomFeeds, splitModel, wholeStage, type LoadedModel, type ModelFiles, type StageModel } from '@dnnpart/onnx-graph';
 import { roomFor } from '@dnnpart/profiler';
 import { VerifyError } from './errors.js';
 import { quantile } from './_stats.js';
@@ -308,6 +308,32 @@ export async function verifyPlan(
   predicted: readonly StagePrediction[] | null,
   options: VerifyOptions,
 ): Promise<{ result: VerifyResult; spans: readonly Span[] }> {
+  const files: ModelFiles = {};
+  try {
+    return await verifyWith(files, [model, modelFile, stageOf, boards, predicted, options]);
+  } finally {
+    await disposeModelFiles(files);
+  }
+}
+
+/**
+ * A stage as verify runs it: its bytes, or one whose weights come near protobuf's 2 GB written as a
+ * file in `files.dir` with them beside it, for onnxruntime to take by path (modelSource).
+ */
+async function runnableStage(s: Pick<StageModel, 'proto' | 'bytes' | 'inputs' | 'outputs'>, label: string, files: ModelFiles): Promise<StageRunnable> {
+  let source: Uint8Array | string;
+  try {
+    source = await modelSource(s.proto, files, label);
+  } catch (e) {
+    throw new VerifyError('VERIFY_RUN_FAILED', `${label}: cannot write it with its weights beside it for onnxruntime: ${(e as Error).message}`, { cause: e });
+  }
+  return typeof source === 'string'
+    ? { get bytes() { return s.bytes; }, modelPath: source, inputs: s.inputs, outputs: s.outputs, label }
+    : { bytes: source, inputs: s.inputs, outputs: s.outputs, label };
+}
+
+async function verifyWith(files: ModelFiles, args: Parameters<typeof verifyPlan>): Promise<{ result: VerifyResult; spans: readonly Span[] }> {
+  const [model, modelFile, stageOf, boards, predicted, options] = args;
   const repeats = options.pipelineRepeats ?? 1;
   for (const [k, v, min] of [['threads', options.threads, 1], ['runs', options.runs, 1], ['warmup', options.warmup, 0], ['pipelineFrames', options.pipelineFrames, 0], ['pipelineRepeats', repeats, 1]] as const) {
     if (!Number.isInteger(v) || v < min) throw new VerifyError('VERIFY_BAD_OPTIONS', `${k} must be an integer >= ${min}, got ${v}`);
@@ -357,14 +383,12 @@ export async function verifyPlan(
       throw new VerifyError('VERIFY_TOO_SLOW', `verifying this plan would take about ${est.toFixed(0)} s by its prediction (${options.warmup + options.runs} frames of ${local!.reduce((a, p) => a + p.computeMs, 0).toFixed(1)} ms back to back${options.pipelineFrames > 0 ? `, ${options.pipelineFrames + options.warmup} through the pipeline${repeats > 1 ? ` ${repeats} times` : ''}` : ''}${cal > 0 ? `, about ${cal.toFixed(0)} s calibrating this host` : ''}${mem > 0 ? `, about ${mem.toFixed(0)} s measuring stage memory` : ''}), over --max-seconds ${options.maxSeconds}; lower --runs${repeats > 1 ? ', --frames or --repeat' : ' or --frames'}, or raise --max-seconds`);
     }
   }
-  const stages: StageRunnable[] = split.stages.map((s, i) => ({ bytes: s.bytes, inputs: s.inputs, outputs: s.outputs, label: `stage ${i} (${boards[i] ?? `stage${i}`})` }));
+  const stages: StageRunnable[] = [];
+  for (const [i, s] of split.stages.entries()) stages.push(await runnableStage(s, `stage ${i} (${boards[i] ?? `stage${i}`})`, files));
   const feeds = randomFeeds(model.graph, 1);
   // The whole model as one stage: the graph the stages were cut from, with its inputs and outputs.
   const reference: StageRunnable | undefined = options.reference && split.stages.length > 1
-    ? (() => {
-      const whole = wholeStage(model);
-      return { bytes: whole.bytes, inputs: whole.inputs, outputs: whole.outputs, label: 'whole model (reference)' };
-    })()
+    ? await runnableStage(wholeStage(model), 'whole model (reference)', files)
     : undefined;
   const loadBefore = loadavg()[0]!;
   const progress = options.onProgress ?? (() => {});
