@@ -22,6 +22,7 @@ export default defineConfig({
     include: ['packages/*/{src,test}/**/*.test.ts', 'apps/*/{src,test}/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
     pool: 'forks',
+    globalSetup: ['./vitest.tmpdir.ts'],
     testTimeout: 120_000,
     hookTimeout: 300_000,
   },
