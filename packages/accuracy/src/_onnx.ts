@@ -1,7 +1,7 @@
 // Small builders and readers over onnx-buf messages for the model rewrites (quantize, fp16).
 import { create } from '@bufbuild/protobuf';
 import {
-  AttributeProto_AttributeType, NodeProtoSchema, TensorProtoSchema, TensorProto_DataLocation,
+  AttributeProto_AttributeType, GraphProtoSchema, ModelProtoSchema, NodeProtoSchema, TensorProtoSchema, TensorProto_DataLocation,
   type ModelProto, type NodeProto, type TensorProto,
 } from 'onnx-buf';
 import { AccuracyError } from './errors.js';
@@ -13,6 +13,16 @@ export const T_INT8 = 3;
 export const T_FLOAT16 = 10;
 
 /** The default-domain opset of a model (0 if none). */
+/**
+ * A copy of `proto` whose node and output lists are its own (to add nodes and outputs to) and whose
+ * weights are shared, not copied: clone() would copy every initializer's bytes (2.4 GB of them for a
+ * model over 2 GB). The weights must not be modified through either.
+ */
+export function withOwnLists(proto: ModelProto): ModelProto {
+  const g = proto.graph!;
+  return create(ModelProtoSchema, { ...proto, graph: create(GraphProtoSchema, { ...g, node: [...g.node], output: [...g.output] }) });
+}
+
 export function opsetOf(proto: ModelProto): number {
   const o = proto.opsetImport.find((x) => x.domain === '' || x.domain === 'ai.onnx');
   return o ? Number(o.version) : 0;

@@ -1,11 +1,12 @@
 // Activation ranges for int8: run the full-precision model on calibration inputs with every float
 // activation added as an output, and keep min-max or a percentile range per tensor.
-import { clone, create } from '@bufbuild/protobuf';
-import { ModelProtoSchema, ValueInfoProtoSchema } from 'onnx-buf';
+import { create } from '@bufbuild/protobuf';
+import { ValueInfoProtoSchema } from 'onnx-buf';
 import * as ort from 'onnxruntime-node';
 import { disposeModelFiles, modelSource, runnableModel, runtimeMessage, type LoadedModel, type ModelFiles } from '@dnnpart/onnx-graph';
 import { AccuracyError } from './errors.js';
 import type { Feeds } from './inputs.js';
+import { withOwnLists } from './_onnx.js';
 
 /** A calibrated range of one tensor. */
 export interface ActivationRange {
@@ -38,7 +39,7 @@ export async function calibrate(model: LoadedModel, feeds: readonly Feeds[], opt
   // A model without float32 activations (a float16 or an integer model) has nothing to calibrate.
   if (names.length === 0) return new Map();
   // bfloat16 inputs and outputs as float32 (onnxruntime-node holds no bfloat16), cast inside.
-  const m = clone(ModelProtoSchema, runnableModel(model));
+  const m = withOwnLists(runnableModel(model));
   const outputs = new Set(m.graph!.output.map((o) => o.name));
   for (const n of names) if (!outputs.has(n)) m.graph!.output.push(create(ValueInfoProtoSchema, { name: n }));
   let session: ort.InferenceSession;

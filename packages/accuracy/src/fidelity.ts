@@ -1,7 +1,7 @@
 // Fidelity of a plan, measured by running it: the full-precision model and the plan's stages
 // (each at its precision, transfers encoded between them) on the same inputs, in onnxruntime.
-import { clone, create } from '@bufbuild/protobuf';
-import { ModelProtoSchema, ValueInfoProtoSchema, type ModelProto } from 'onnx-buf';
+import { create } from '@bufbuild/protobuf';
+import { ValueInfoProtoSchema, type ModelProto } from 'onnx-buf';
 import * as ort from 'onnxruntime-node';
 import { atUsableLevel, disposeModelFiles, edgeDtype, levelChoice, modelSource, type ModelFiles, fromHalfBits, onnxElementType, runnableModel, runtimeLoadFailure, runtimeMessage, splitModel, toHalfBits, type LoadedModel, type SplitSpec } from '@dnnpart/onnx-graph';
 import { AccuracyError } from './errors.js';
@@ -11,7 +11,7 @@ import { quantizeInt8 } from './quantize.js';
 import { convertFp16 } from './fp16.js';
 import { roundTrip, type TransferEncoding } from './transfer.js';
 import { generatedInputs, type Feeds } from './inputs.js';
-import { node } from './_onnx.js';
+import { node, withOwnLists } from './_onnx.js';
 
 /** The arithmetic a stage runs in. */
 export type Precision = 'fp32' | 'fp16' | 'int8';
@@ -218,7 +218,7 @@ async function evaluateWith(model: LoadedModel, options: EvaluateOptions, files:
   // The reference: the full model with the crossing tensors as extra outputs. A bfloat16, float8 or
   // 4-bit one crosses as its edgeDtype (splitModel casts it: onnxruntime-node holds none of them), so
   // the reference casts it too; such inputs and outputs are cast already (runnableModel).
-  const ref = clone(ModelProtoSchema, runnableModel(model));
+  const ref = withOwnLists(runnableModel(model));
   const outs = new Set(ref.graph!.output.map((o) => o.name));
   const edgeOf = (x: string) => {
     const d = graph.tensors.get(x)?.dtype ?? 'float32';
