@@ -220,12 +220,13 @@ export async function profileModel(modelPath: string, options: ProfileOptions): 
       threads = chosen;
     }
     progress({ phase: 'threads', done: 1, total: 1 });
-    checkAbort();
   }
   const sessions: ort.InferenceSession[] = [];
   let sensor: Sensor | null = null;
   let sensorRunning = false;
   try {
+    // Interrupted during the thread probe: stopped here, where the temporary directory goes too.
+    checkAbort();
     // Resident memory: the process's RSS before the sessions, and its highest value seen after any
     // run (sampled, since getrusage's maxRSS never falls when one process profiles many models).
     let peakRssBytes = Math.max(rssBeforeSessionsBytes, process.memoryUsage().rss);
