@@ -3,7 +3,7 @@
 // whose weights come near that is written with its large weights in a data file beside it (ONNX's
 // external data, as torch.onnx and onnx.save_model write models over 2 GB), which onnxruntime reads
 // by the model file's path.
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -64,9 +64,9 @@ export function writeModelFile(proto: ModelProto, file: string, above = external
   };
   // Raw bytes, or the values of the typed fields (float_data, ...) as raw bytes; strings stay inline.
   const rawOf = (t: TensorProto) => (t.dataType !== STRING && t.rawData.length === 0 && stored(t) >= INLINE_BELOW ? tensorRawBytes(t, `initializer ${t.name}`) : t.rawData);
-  const leaving = weightBytes(proto) > above ? proto.graph!.initializer.filter((t) => rawOf(t).length >= INLINE_BELOW) : [];
-  if (leaving.length === 0) {
-    write(file, () => writeAll(file, [encodeModel(proto)]));
+  const raws = weightBytes(proto) > above ? proto.graph!.initializer.map(rawOf) : [];
+  if (!raws.some((raw) => raw.length >= INLINE_BELOW)) {
+    write(file, () => writeFileSync(file, encodeModel(proto)));
     return [file];
   }
   const dataFile = `${file}.data`;
@@ -76,8 +76,8 @@ export function writeModelFile(proto: ModelProto, file: string, above = external
     const fd = openSync(dataFile, 'w');
     try {
       let offset = 0;
-      for (const t of proto.graph!.initializer) {
-        const raw = rawOf(t);
+      for (const [i, t] of proto.graph!.initializer.entries()) {
+        const raw = raws[i]!;
         if (raw.length < INLINE_BELOW) {
           initializer.push(t);
           continue;
@@ -97,7 +97,7 @@ export function writeModelFile(proto: ModelProto, file: string, above = external
   });
   const g = proto.graph!;
   const graph = create(GraphProtoSchema, { ...g, initializer });
-  write(file, () => writeAll(file, [encodeModel(create(ModelProtoSchema, { ...proto, graph }))]));
+  write(file, () => writeFileSync(file, encodeModel(create(ModelProtoSchema, { ...proto, graph }))));
   return [file, dataFile];
 }
 
@@ -125,11 +125,3 @@ export async function disposeModelFiles(files: ModelFiles): Promise<void> {
   if (files.dir) await rm(files.dir, { recursive: true, force: true });
 }
 
-function writeAll(file: string, parts: readonly Uint8Array[]): void {
-  const fd = openSync(file, 'w');
-  try {
-    for (const p of parts) for (let done = 0; done < p.length;) done += writeSync(fd, p, done, p.length - done);
-  } finally {
-    closeSync(fd);
-  }
-}
