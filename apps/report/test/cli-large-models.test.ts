@@ -85,6 +85,20 @@ describe('a model over the threshold for external data', () => {
     }
   });
 
+  it('a temporary directory that cannot be made: one line naming TMPDIR and why', async () => {
+    writeFileSync(path.join(dir, 'afile'), 'x');
+    const tmpdir = process.env['TMPDIR'];
+    process.env['TMPDIR'] = path.join(dir, 'afile', 'tmp');
+    try {
+      const r = await run(['split', 'sq.onnx', '--plan', 'cut.json', '-o', 'stages3'], { cwd: dir });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(`dnnpart: cannot make a temporary directory in ${path.join(dir, 'afile', 'tmp')} (not a directory); set TMPDIR to a writable directory\n`);
+    } finally {
+      if (tmpdir === undefined) delete process.env['TMPDIR'];
+      else process.env['TMPDIR'] = tmpdir;
+    }
+  });
+
   it('a threshold that is not a number of bytes: one line naming the variable', async () => {
     process.env['DNNPART_EXTERNAL_DATA_ABOVE'] = 'lots';
     try {

@@ -9,6 +9,14 @@ import type { Graph, GraphNode } from './types.js';
 const SIZED_BY_VALUES: ReadonlySet<string> = new Set(['NonZero', 'Unique', 'NonMaxSuppression', 'Compress', 'StringSplit']);
 
 /**
+ * Control flow left in the graph after load: an If whose condition the data decides (one with a
+ * constant condition was inlined) may give another shape from each branch, and a Loop's scan outputs
+ * have as many rows as it ran iterations, which its condition may cut short. Every dim of their
+ * outputs is named: the shapes the zero-input run measured are one branch's, one trip count's.
+ */
+const SIZED_BY_CONTROL: ReadonlySet<string> = new Set(['If', 'Loop']);
+
+/**
  * The dims such an op's outputs take from the data, when only some do: NonZero's [rank, N], NMS's
  * [N, 3], Unique's and Compress's N along their axis (every output of a flattening Unique is [N]).
  * Other outputs, and tensors computed from them, have every dim named.
@@ -39,7 +47,7 @@ const defaultDomain = (n: GraphNode) => n.domain === '' || n.domain === 'ai.onnx
 /** True when `n`'s outputs take their size from the values of a tensor (not only from shapes). */
 function sizedByValues(graph: Graph, n: GraphNode): boolean {
   if (!defaultDomain(n)) return false;
-  if (SIZED_BY_VALUES.has(n.op)) return true;
+  if (SIZED_BY_VALUES.has(n.op) || SIZED_BY_CONTROL.has(n.op)) return true;
   return (SHAPE_INPUTS[n.op] ?? []).some((i) => {
     const x = n.inputs[i];
     if (!x) return false;

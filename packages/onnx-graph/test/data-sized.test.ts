@@ -1,9 +1,12 @@
 // Which tensors' sizes the data decides (data-sized.ts), on small graphs: the ops that size their
 // outputs by values, a shape computed from an input, everything downstream; and not a shape that
 // folds at load (the common case: none in the 15 real exported models, bench/results/real-models.md).
+import { create } from '@bufbuild/protobuf';
+import { AttributeProto_AttributeType as AT, AttributeProtoSchema, GraphProtoSchema, NodeProtoSchema } from 'onnx-buf';
+import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { dataSizedTensors, loadModel } from '@dnnpart/onnx-graph';
-import { ModelBuilder } from './_models.js';
+import { dataSizedTensors, loadModel, splitModel } from '@dnnpart/onnx-graph';
+import { floatTensor, ModelBuilder, vi } from './_models.js';
 
 describe('dataSizedTensors', () => {
   it('NonZero and Unique outputs and what is computed from them; not the branch beside them', async () => {
@@ -48,5 +51,48 @@ describe('dataSizedTensors', () => {
     const m2 = await loadModel(folded.bytes(13));
     expect(m2.graph.nodes.map((n) => n.op)).toEqual(['Reshape', 'Relu']);
     expect(dataSizedTensors(m2.graph).size).toBe(0);
+  });
+
+  it("an If on a condition the data decides, whose branches give different shapes: its outputs are data-sized, and the next stage takes either branch's", async () => {
+    // An early exit: when x is confident (its max over 0.5) the pooled [1,4], else the flattened [1,32].
+    const b = new ModelBuilder().input('x', [1, 4, 8]);
+    b.inits.push(floatTensor('gate', [], Float32Array.of(0.5)));
+    const branch = (name: string, op: string, attrs: Record<string, number | number[]>, dims: number[]) => create(AttributeProtoSchema, {
+      name, type: AT.GRAPH,
+      g: create(GraphProtoSchema, {
+        name,
+        node: [create(NodeProtoSchema, { opType: op, input: ['x'], output: [`${name}_out`], name: `${name}_node`, attribute: Object.entries(attrs).map(([k, v]) => create(AttributeProtoSchema, Array.isArray(v) ? { name: k, type: AT.INTS, ints: v.map(BigInt) } : { name: k, type: AT.INT, i: BigInt(v) })) })],
+        output: [vi(`${name}_out`, dims)],
+      }),
+    });
+    b.node('ReduceMax', ['x'], ['mx'], { keepdims: 0 }, 'confidence').node('Greater', ['mx', 'gate'], ['sure'], {}, 'sure');
+    b.nodes.push(create(NodeProtoSchema, {
+      opType: 'If', name: 'exit', input: ['sure'], output: ['y0'],
+      attribute: [branch('then_branch', 'ReduceMean', { axes: [2], keepdims: 0 }, [1, 4]), branch('else_branch', 'Flatten', { axis: 1 }, [1, 32])],
+    }));
+    b.node('Relu', ['y0'], ['y'], {}, 'relu').output('y');
+    const m = await loadModel(b.bytes(13));
+    // Shapes were measured on zeros: the else branch's. Data may take the other.
+    expect(m.graph.tensors.get('y0')!.shape).toEqual([1, 32]);
+    const sized = dataSizedTensors(m.graph);
+    expect([...sized.keys()].sort()).toEqual(['y', 'y0']);
+    expect(sized.get('y0')).toEqual([true, true]);
+
+    const split = splitModel(m, { after: ['exit'] });
+    expect(split.manifest.stages[1]).toMatchObject({ inputs: ['y0'], outputs: ['y'] });
+    const s0 = await ort.InferenceSession.create(split.stages[0]!.bytes);
+    const s1 = await ort.InferenceSession.create(split.stages[1]!.bytes);
+    try {
+      const x = new Float32Array(32).map((_, i) => i / 31); // max 1, over 0.5: the then branch, [1,4]
+      const { y0 } = await s0.run({ x: new ort.Tensor('float32', x, [1, 4, 8]) });
+      expect(y0!.dims).toEqual([1, 4]);
+      const { y } = await s1.run({ y0: y0! });
+      expect(y!.dims).toEqual([1, 4]);
+      const rowMeans = [0, 1, 2, 3].map((r) => x.subarray(r * 8, r * 8 + 8).reduce((a, v) => a + v, 0) / 8);
+      Array.from(y!.data as Float32Array).forEach((v, i) => expect(v).toBeCloseTo(rowMeans[i]!, 6));
+    } finally {
+      await s0.release();
+      await s1.release();
+    }
   });
 });

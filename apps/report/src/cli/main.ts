@@ -1,6 +1,7 @@
 // The entry point: pick the command, parse its options from the table, call its function,
 // format the answer, and map errors to exit codes (0 done, 2 the user's mistake, 1 ours,
 // 130 interrupted).
+import path from 'node:path';
 import { setRuntimeLogLevel } from '@dnnpart/onnx-graph';
 import { listOption, parseArgs, type ParsedArgs } from './args.js';
 import { createProgress } from './_progress.js';
@@ -263,7 +264,7 @@ export async function main(argv: readonly string[], io?: Partial<CliIO>): Promis
     }
     const code = (e as { code?: unknown } | null)?.code;
     if (e instanceof Error && typeof code === 'string' && isInputError(code)) {
-      stderr.write(`dnnpart: ${e.message.replace(/\s*\n\s*/g, ' ')}\n`);
+      stderr.write(`dnnpart: ${tempDirMessage(e) ?? e.message.replace(/\s*\n\s*/g, ' ')}\n`);
       if (env.DNNPART_DEBUG === '1') stderr.write(`(${code}) ${e.stack ?? ''}\n`);
       return 2;
     }
@@ -275,6 +276,14 @@ export async function main(argv: readonly string[], io?: Partial<CliIO>): Promis
   } finally {
     if (!io?.signal) process.removeListener('SIGINT', onSigint);
   }
+}
+
+/** Node's error for a temporary directory it could not make, said as the environment's: which directory (TMPDIR) and why. */
+function tempDirMessage(e: Error): string | null {
+  const { syscall, path: where } = e as NodeJS.ErrnoException;
+  if (syscall !== 'mkdtemp' || typeof where !== 'string') return null;
+  const reason = e.message.split(',')[0]!.replace(/^[A-Z]+: /, '');
+  return `cannot make a temporary directory in ${path.dirname(where)} (${reason}); set TMPDIR to a writable directory`;
 }
 
 /**
