@@ -4,9 +4,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { graphCosts, liveBytes, loadModel } from '@dnnpart/onnx-graph';
+import { convertFp16 } from '@dnnpart/accuracy';
+import { encodeModel, graphCosts, liveBytes, loadModel } from '@dnnpart/onnx-graph';
+import { buildZooModel } from '@dnnpart/zoo';
 import { parseProblem } from '@dnnpart/solver';
-import { ACTIVATION_FACTOR, buildProblem, STAGE_RUNTIME_BYTES, loadSystem, profilesDir, resolveSystem, SystemError, type ResolveEvent } from '@dnnpart/report';
+import { ACTIVATION_FACTOR, buildProblem, problemNodes, STAGE_RUNTIME_BYTES, loadSystem, profilesDir, resolveSystem, SystemError, type ResolveEvent } from '@dnnpart/report';
 import { run } from './_run.js';
 
 let dir: string;
@@ -185,3 +187,24 @@ function edit(change: (p: any) => void): string {
   writeFileSync(path.join(dir, 'edited.profile.json'), JSON.stringify(p));
   return 'edited.profile.json';
 }
+
+describe('problemNodes', () => {
+  it("a float16 model's nodes are planned at its float32 twin's memory: onnxruntime's CPU provider computes them in float32", async () => {
+    const fp32 = await loadModel(buildZooModel('squeezenet1_1', { inputShape: [1, 3, 64, 64] }));
+    const half = convertFp16(fp32.proto, fp32.graph);
+    expect(half.report.convertedInitializers).toBeGreaterThan(0);
+    const fp16 = await loadModel(encodeModel(half.proto));
+    const a = problemNodes(fp32.graph);
+    const b = new Map(problemNodes(fp16.graph).map((n) => [n.id, n]));
+    // The file's weights are half the size; the plan's are the same as the float32 model's, node by node.
+    expect(graphCosts(fp16.graph).paramBytes).toBeLessThan(0.51 * graphCosts(fp32.graph).paramBytes);
+    for (const n of a) {
+      const h = b.get(n.id)!;
+      expect(h.memoryBytes).toBe(n.memoryBytes);
+      // At least the float32 activations (the float16 model adds its input and output casts).
+      expect(h.activationBytes!).toBeGreaterThanOrEqual(n.activationBytes!);
+    }
+    const peak = (nodes: Iterable<{ activationBytes?: number }>) => Math.max(...[...nodes].map((n) => n.activationBytes ?? 0));
+    expect(peak(b.values())).toBeLessThan(1.5 * peak(a));
+  });
+});

