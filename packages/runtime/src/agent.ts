@@ -2,6 +2,7 @@
 // handler validates what it receives and answers a bad message with a status, so one bad client
 // never stops the agent serving the others.
 import { createHash } from 'node:crypto';
+import { closeSync, mkdtempSync, openSync, rmSync, statfsSync, writeFileSync, writeSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -107,6 +108,57 @@ class ModelReceiver {
   }
   bytes(): Buffer {
     return Buffer.concat(this.chunks);
+  }
+}
+
+/**
+ * Receives a stage's weights file (DeploySpec.data) chunk by chunk straight into a temporary
+ * directory, checking size and sha256, so that gigabytes of weights never sit in memory; then writes
+ * the model beside it for onnxruntime to load. `dispose` removes both.
+ */
+class DataReceiver {
+  readonly dir: string;
+  private readonly fd: number;
+  private received = 0;
+  private readonly hash = createHash('sha256');
+  constructor(private readonly data: NonNullable<DeploySpec['data']>, private readonly what: string) {
+    this.dir = mkdtempSync(join(tmpdir(), 'dnnpart-stage-'));
+    try {
+      const { bavail, bsize } = statfsSync(this.dir);
+      if (data.size > bavail * bsize) {
+        throw new RuntimeError('RUNTIME_TOO_LARGE', `${what}: its weights file has ${data.size} bytes, more than the ${bavail * bsize} free in ${tmpdir()} (TMPDIR)`);
+      }
+      this.fd = openSync(join(this.dir, data.name), 'wx');
+    } catch (e) {
+      this.dispose();
+      throw e;
+    }
+  }
+  /** Add a chunk; true once the whole file is here (and its hash checked). */
+  add(payload: Buffer): boolean {
+    this.received += payload.length;
+    if (this.received > this.data.size) throw new RuntimeError('RUNTIME_BAD_MESSAGE', `${this.what}: received more than the ${this.data.size} bytes of weights announced`);
+    for (let o = 0; o < payload.length;) o += writeSync(this.fd, payload, o);
+    this.hash.update(payload);
+    if (this.received < this.data.size) return false;
+    closeSync(this.fd);
+    const got = this.hash.digest('hex');
+    if (got !== this.data.sha256.toLowerCase()) {
+      throw new RuntimeError('RUNTIME_HASH_MISMATCH', `${this.what}: the weights' sha256 is ${got.slice(0, 12)}…, not ${this.data.sha256.slice(0, 12)}… as announced; they were damaged on the way, send them again`);
+    }
+    return true;
+  }
+  /** The model written beside its weights: the path to load. */
+  writeModel(bytes: Uint8Array): string {
+    const file = join(this.dir, 'model.onnx');
+    writeFileSync(file, bytes);
+    return file;
+  }
+  dispose(): void {
+    try {
+      closeSync(this.fd);
+    } catch {}
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
@@ -237,8 +289,13 @@ class StageHost {
  * so it runs as its profile was made; when that cannot be tried, at onnxruntime's default.
  */
 async function openStage(
-  sent: Uint8Array, s: DeploySpec, preoptimise: boolean, log: (line: string) => void,
+  sent: Uint8Array | { readonly path: string }, s: DeploySpec, preoptimise: boolean, log: (line: string) => void,
 ): Promise<OpenedStage & { preoptimised: boolean }> {
+  if (!(sent instanceof Uint8Array)) {
+    // Weights in a file beside the model: onnxruntime's optimiser would have to write them out again.
+    log(`stage ${s.stage}: loaded as sent, with its weights from the file beside it (${s.data?.size ?? '?'} bytes)`);
+    return { ...(await openSession(sent.path, s, log)), preoptimised: false };
+  }
   let file;
   try {
     file = await stageModelFile(sent, { preoptimise });
@@ -450,6 +507,9 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
 
     Stage: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => {
       let receiver: ModelReceiver | undefined;
+      // A stage whose weights come in a file of their own (DeploySpec.data): the model, then those.
+      let dataReceiver: DataReceiver | undefined;
+      let modelBytes: Buffer | undefined;
       let spec: DeploySpec | undefined;
       let host: StageHost | undefined;
       let key = '';
@@ -457,6 +517,7 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
       const end = (e?: unknown) => {
         if (over) return;
         over = true;
+        dataReceiver?.dispose();
         if (host) {
           stages.delete(key);
           if (e) host.fail(e);
@@ -467,6 +528,7 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
       call.on('cancelled', () => {
         if (host) log(`${host.label}: the coordinator went away; stage stopped`);
         over = true;
+        dataReceiver?.dispose();
         if (host) {
           stages.delete(key);
           void host.close();
@@ -474,6 +536,29 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
       });
       call.on('error', () => {});
       call.on('end', () => end());
+      /** Open the stage's session (from its bytes, or its file beside its weights), then say it is ready; `done` after either way. */
+      const load = (model: Uint8Array | { readonly path: string }, bytes: Uint8Array, s: DeploySpec, done?: () => void) => {
+        const t0 = nowMs();
+        // The agent's resident memory before the stage is loaded: what the stage adds is measured from here.
+        const rssBeforeBytes = process.memoryUsage().rss;
+        call.pause();
+        openStage(model, s, preoptimise, log)
+          .then(({ session, threadsNote, preoptimised, footprint, level }) => {
+            if (over) return void session.release();
+            host = new StageHost(s, session, call, transport, maxMessageBytes, `stage ${s.stage} of run ${s.run}`, log);
+            stages.set(key, host);
+            log(`${host.label} deployed (${s.nodes ?? '?'} nodes, ${bytes.length} bytes, ${threadsNote}) -> ${s.next?.address ?? 'coordinator'}`);
+            const lowered = levelNote(host.label, level);
+            if (lowered) log(lowered);
+            call.write(encodeMessage({
+              kind: 'ready', loadMs: nowMs() - t0, nowMs: nowMs(), rssBeforeBytes, rssLoadedBytes: process.memoryUsage().rss, preoptimised,
+              ...(footprint ? { footprint } : {}), ...(lowered ? { levelNote: lowered } : {}),
+            }));
+            call.resume();
+          })
+          .catch((e) => end(new RuntimeError('RUNTIME_STAGE_FAILED', `stage ${s.stage}: ${runtimeLoadFailure(e).message}`)))
+          .finally(() => done?.());
+      };
       call.on('data', (buf: Buffer) => {
         if (over) return;
         try {
@@ -485,31 +570,27 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
             receiver = new ModelReceiver({ kind: 'model', sha256: spec.sha256, size: spec.size }, `stage ${spec.stage}`, limits.maxModelBytes);
             return;
           }
-          if (!host && receiver) {
+          if (!host && (receiver || dataReceiver)) {
             if (msg.header.kind !== 'chunk') throw new RuntimeError('RUNTIME_BAD_MESSAGE', `stage ${spec.stage}: expected model chunks before "${String(msg.header.kind)}"`);
-            if (receiver.add(msg.payload)) {
+            if (receiver) {
+              if (!receiver.add(msg.payload)) return;
               const bytes = receiver.bytes();
               receiver = undefined;
-              const s = spec;
-              const t0 = nowMs();
-              // The agent's resident memory before the stage is loaded: what the stage adds is measured from here.
-              const rssBeforeBytes = process.memoryUsage().rss;
-              call.pause();
-              openStage(bytes, s, preoptimise, log)
-                .then(({ session, threadsNote, preoptimised, footprint, level }) => {
-                  if (over) return void session.release();
-                  host = new StageHost(s, session, call, transport, maxMessageBytes, `stage ${s.stage} of run ${s.run}`, log);
-                  stages.set(key, host);
-                  log(`${host.label} deployed (${s.nodes ?? '?'} nodes, ${bytes.length} bytes, ${threadsNote}) -> ${s.next?.address ?? 'coordinator'}`);
-                  const lowered = levelNote(host.label, level);
-                  if (lowered) log(lowered);
-                  call.write(encodeMessage({
-                    kind: 'ready', loadMs: nowMs() - t0, nowMs: nowMs(), rssBeforeBytes, rssLoadedBytes: process.memoryUsage().rss, preoptimised,
-                    ...(footprint ? { footprint } : {}), ...(lowered ? { levelNote: lowered } : {}),
-                  }));
-                  call.resume();
-                })
-                .catch((e) => end(new RuntimeError('RUNTIME_STAGE_FAILED', `stage ${s.stage}: ${runtimeLoadFailure(e).message}`)));
+              if (spec.data) {
+                // The weights' chunks follow; the model waits for them.
+                modelBytes = bytes;
+                dataReceiver = new DataReceiver(spec.data, `stage ${spec.stage}`);
+                return;
+              }
+              load(bytes, bytes, spec);
+            } else if (dataReceiver!.add(msg.payload)) {
+              const files = dataReceiver!;
+              const bytes = modelBytes!;
+              modelBytes = undefined;
+              load({ path: files.writeModel(bytes) }, bytes, spec, () => {
+                files.dispose();
+                if (dataReceiver === files) dataReceiver = undefined;
+              });
             }
             return;
           }
@@ -663,6 +744,12 @@ function checkDeploy(h: Record<string, unknown>): DeploySpec {
   names('forward');
   if (h.next !== undefined && (typeof h.next !== 'object' || h.next === null || typeof (h.next as { address?: unknown }).address !== 'string')) bad('has a next hop without an address');
   if (h.threads !== undefined && (!Number.isInteger(h.threads) || (h.threads as number) < 1)) bad('has threads that is not a positive integer');
+  if (h.data !== undefined) {
+    const d = h.data as { name?: unknown; sha256?: unknown; size?: unknown } | null;
+    // The name is the location the model's initializers give, taken as a file in the agent's own directory.
+    if (typeof d !== 'object' || d === null || typeof d.name !== 'string' || !/^[\w][\w.-]{0,200}$/.test(d.name) || d.name === 'model.onnx') bad('has a weights file (data) whose name is not a plain file name');
+    if (typeof d!.sha256 !== 'string' || !/^[0-9a-f]{64}$/i.test(d!.sha256) || !Number.isSafeInteger(d!.size) || (d!.size as number) <= 0) bad("has a weights file (data) without its sha256 (64 hex digits) and size (bytes)");
+  }
   return h as unknown as DeploySpec;
 }
 

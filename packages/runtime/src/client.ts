@@ -2,6 +2,7 @@
 // `connectAgent` is its gRPC implementation. Every call has a deadline, and every failure comes
 // back as a RuntimeError that names the agent.
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import type * as ort from 'onnxruntime-node';
 import type { Profile } from '@dnnpart/profiler';
@@ -63,7 +64,8 @@ export interface AgentClient {
   info(timeoutMs?: number): Promise<AgentInfo & { nowMs: number }>;
   profile(model: Uint8Array, options: { name: string; board?: string; runs?: number; warmup?: number; threads?: number; timeoutMs?: number; signal?: AbortSignal }): Promise<Profile>;
   linkTest(to: AgentEndpoint, options?: LinkTestOptions & { timeoutMs?: number }): Promise<LinkMeasurement>;
-  deployStage(spec: DeploySpec, model: Uint8Array, callbacks: StageCallbacks, options: { timeoutMs: number; maxTensorBytes: number }): Promise<StageHandle>;
+  /** `dataFile`: the file of the stage's weights that `spec.data` describes, sent after the model. */
+  deployStage(spec: DeploySpec, model: Uint8Array, callbacks: StageCallbacks, options: { timeoutMs: number; maxTensorBytes: number; dataFile?: string }): Promise<StageHandle>;
   close(): void;
 }
 
@@ -74,6 +76,11 @@ export const DEFAULT_LINK_SIZES: readonly number[] = [1024, 4096, 16384, 65536, 
 /** The model's chunks as Stage/Profile messages. */
 function* modelChunks(model: Uint8Array): Generator<Buffer> {
   for (let o = 0; o < model.length; o += CHUNK) yield encodeMessage({ kind: 'chunk' }, model.subarray(o, Math.min(model.length, o + CHUNK)));
+}
+
+/** A file's chunks as Stage messages, read as they are sent (a stage's weights may be gigabytes). */
+async function* fileChunks(file: string): AsyncGenerator<Buffer> {
+  for await (const chunk of createReadStream(file, { highWaterMark: CHUNK })) yield encodeMessage({ kind: 'chunk' }, chunk as Buffer);
 }
 
 export function sha256(bytes: Uint8Array): string {
@@ -227,7 +234,15 @@ export function connectAgent(endpoint: AgentEndpoint, maxMessageBytes = 512 * (1
             if (failed) return;
             if (!call.write(c)) await new Promise((r) => call.once('drain', r));
           }
-        })();
+          if (o.dataFile === undefined) return;
+          for await (const c of fileChunks(o.dataFile)) {
+            if (failed) return;
+            if (!call.write(c)) await new Promise((r) => call.once('drain', r));
+          }
+        })().catch((e: unknown) => {
+          fail(new RuntimeError('RUNTIME_STAGE_FAILED', `${label}: cannot send the stage's weights from ${o.dataFile}: ${(e as Error).message}`));
+          call.cancel();
+        });
       }),
 
     close: () => client.close(),

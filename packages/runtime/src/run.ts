@@ -1,8 +1,14 @@
 // Running a plan for real: split the model by the plan's stages, deploy each stage on its board's
 // agent, stream frames through the pipeline, and set every measured figure beside its prediction.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, existsSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
 import type * as ort from 'onnxruntime-node';
-import { encodeModel, freshOutputAdvice, largeOutputBytes, maxAbsDiff, randomFeeds, runModel, runnableModel, splitModel, type LoadedModel, type SplitResult } from '@dnnpart/onnx-graph';
+import {
+  disposeModelFiles, externalDataAbove, freshOutputAdvice, largeOutputBytes, maxAbsDiff, modelSource, randomFeeds, runModel, runnableModel, splitModel,
+  type LoadedModel, type ModelFiles, type SplitResult,
+} from '@dnnpart/onnx-graph';
 import { nowMs } from './_clock.js';
 import { quantile, median } from './_stats.js';
 import { encodeMessage, packTensors } from './_wire.js';
@@ -181,6 +187,9 @@ export async function runPlan(o: RunOptions): Promise<RunOutput> {
     for (const c of clients.values()) c.close();
   };
   const deployed: Deployed[] = [];
+  // Models too large for one buffer (the reference, a stage) go through files, removed at the end.
+  const files: ModelFiles = {};
+  const above = externalDataAbove();
   try {
     for (const s of o.plan.stages) if (!clients.has(s.board)) clients.set(s.board, connect(byId.get(s.board)!));
     progress('asking the agents for their facts');
@@ -212,7 +221,7 @@ export async function runPlan(o: RunOptions): Promise<RunOutput> {
     const expected: Record<string, ort.Tensor>[] = [];
     if (compare > 0) {
       progress('running the unsplit model here for reference');
-      const bytes = encodeModel(runnableModel(o.model));
+      const bytes = await modelSource(runnableModel(o.model), files, 'reference', above);
       for (let i = 0; i < compare; i++) expected.push(await runModel(bytes, pool[i % pool.length]!, graph.outputs, { label: `${graph.name} (unsplit, for reference)` }));
     }
 
@@ -254,12 +263,14 @@ export async function runPlan(o: RunOptions): Promise<RunOutput> {
     await withTimeout(Promise.all(deployed.map(async (d) => {
       const s = split.stages[d.index]!;
       const next = d.index < last ? byId.get(deployed[d.index + 1]!.board)!.peer : undefined;
+      const sent = await stageFiles(s.proto, files, `stage-${d.index}`, above);
       const spec: DeploySpec = {
-        run, stage: d.index, stages: split.stages.length, sha256: sha256(s.bytes), size: s.bytes.length,
+        run, stage: d.index, stages: split.stages.length, sha256: sha256(sent.model), size: sent.model.length,
+        ...(sent.data ? { data: sent.data.spec } : {}),
         inputs: s.inputs, outputs: s.outputs, forward: forward[d.index + 1]!, nodes: s.nodes.length,
         ...(next ? { next } : {}), ...(o.threads ? { threads: o.threads } : {}),
       };
-      d.handle = await d.client.deployStage(spec, s.bytes, {
+      d.handle = await d.client.deployStage(spec, sent.model, {
         onEvent: (e) => {
           d.events.push(e);
           lastProgress = nowMs();
@@ -283,7 +294,7 @@ export async function runPlan(o: RunOptions): Promise<RunOutput> {
           if (arrivals.size === total) allDone();
         },
         onError: onError(d.index),
-      }, { timeoutMs: o.runTimeoutMs ?? 30 * 60_000, maxTensorBytes });
+      }, { timeoutMs: o.runTimeoutMs ?? 30 * 60_000, maxTensorBytes, ...(sent.data ? { dataFile: sent.data.path } : {}) });
       progress(`stage ${d.index} ready on ${d.board}`, deployed.filter((x) => x.handle).length, deployed.length);
       if (d.handle.levelNote) progress(`agent ${d.board}: ${d.handle.levelNote}`);
     })), deployDeadline, () => new RuntimeError('RUNTIME_DEADLINE', `deploying the stages took longer than ${deployDeadline / 1000} s (stages not ready: ${deployed.filter((d) => !d.handle).map((d) => `${d.index} on ${d.board}`).join(', ')})`));
@@ -374,7 +385,7 @@ export async function runPlan(o: RunOptions): Promise<RunOutput> {
     let maxDiffOptimised: number | undefined;
     if (maxDiff > OPTIMISED_REFERENCE_ABOVE) {
       progress('running the unsplit model here again, optimised as the stages run');
-      const bytes = encodeModel(runnableModel(o.model));
+      const bytes = await modelSource(runnableModel(o.model), files, 'reference', above);
       maxDiffOptimised = 0;
       for (const [i, tensors] of got.entries()) {
         if (!tensors) continue;
@@ -390,7 +401,23 @@ export async function runPlan(o: RunOptions): Promise<RunOutput> {
     // Give the cancellations a moment to leave before the channels close.
     await new Promise((r) => setTimeout(r, 20));
     closeAll();
+    await disposeModelFiles(files);
   }
+}
+
+/**
+ * What a stage's agent is sent: the model's bytes, and for a stage whose weights pass `above` the file
+ * its weights were written to beside it (streamed from disk after the model; see DeploySpec.data).
+ */
+async function stageFiles(proto: SplitResult['stages'][number]['proto'], files: ModelFiles, name: string, above: number): Promise<{ model: Uint8Array; data?: { path: string; spec: NonNullable<DeploySpec['data']> } }> {
+  const source = await modelSource(proto, files, name, above);
+  if (typeof source !== 'string') return { model: source };
+  const model = await readFile(source);
+  const dataPath = `${source}.data`;
+  if (!existsSync(dataPath)) return { model };
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(dataPath, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return { model, data: { path: dataPath, spec: { name: path.basename(dataPath), sha256: hash.digest('hex'), size: (await stat(dataPath)).size } } };
 }
 
 /** The error to report: a stage whose own agent broke beats one that only failed to forward to it. */

@@ -62,6 +62,12 @@ export interface DeploySpec {
   readonly stages: number;
   readonly sha256: string;
   readonly size: number;
+  /**
+   * The stage's weights in a file beside the model (a stage whose weights pass 1.5 GiB: onnxruntime
+   * loads no model over 2 GB from one buffer). Its chunks follow the model's; `name` is the location
+   * the model's initializers give, a plain file name.
+   */
+  readonly data?: { readonly name: string; readonly sha256: string; readonly size: number };
   readonly inputs: readonly string[];
   readonly outputs: readonly string[];
   /** Tensors to pass on after this stage (its outputs and earlier ones that later stages read). */

@@ -1,12 +1,13 @@
 // Three agents as separate processes on loopback: facts, link tests, profiles, and pipelined runs
 // of SqueezeNet 1.1 (prefix cuts and DAG plans) whose outputs must equal the unsplit model's.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { THREAD_PROBE_SKIP_MS } from '@dnnpart/profiler';
 import { parseSystem } from '@dnnpart/report';
-import { graphCosts, loadModel } from '@dnnpart/onnx-graph';
+import { graphCosts, loadModel, splitModel, writeModelFile } from '@dnnpart/onnx-graph';
 import { externalModels } from '@dnnpart/zoo';
 import { OPTIMISED_REFERENCE_ABOVE, checkAgents, connectAgent, linksYaml, measureLinks, profileOnAgents, runPlan, type RunPlan } from '@dnnpart/runtime';
 import { ensureBuilt, spawnAgent, type SpawnedAgent } from './_agents.js';
@@ -146,6 +147,35 @@ describe('pipelined runs', () => {
     expect(r.maxAbsDiff).toBeGreaterThan(OPTIMISED_REFERENCE_ABOVE);
     expect(r.maxAbsDiffOptimised).toBeDefined();
     expect(r.maxAbsDiffOptimised!).toBeLessThan(1e-4);
+  });
+
+  it('stages whose weights pass the threshold go to their agents with the weights in a file of their own, and run exactly', async () => {
+    // As a stage of a model over 2 GB goes (onnxruntime loads no larger model from one buffer):
+    // SqueezeNet's stages taken down that path with a threshold of 100 kB.
+    const { model } = await squeezenet();
+    process.env['DNNPART_EXTERNAL_DATA_ABOVE'] = '100000';
+    try {
+      const r = await runPlan({ model, plan: prefixPlan(model, ['a', 'c']), agents: endpoints(), frames: 3, compareFrames: 2, threads: 1 });
+      expect(r.compared).toBe(2);
+      expect(r.maxAbsDiff).toBeLessThanOrEqual(1e-5);
+    } finally {
+      delete process.env['DNNPART_EXTERNAL_DATA_ABOVE'];
+    }
+    for (const a of [agents[0]!, agents[2]!]) expect(a.log()).toMatch(/stage \d: loaded as sent, with its weights from the file beside it \(\d+ bytes\)/);
+
+    // Weights damaged on the way, or named as a path: refused, the agent still serving.
+    const stage = splitModel(model, { after: [model.graph.nodes[3]!.name] }).stages[1]!;
+    const files = path.join(dir, 'external');
+    const written = writeModelFile(stage.proto, path.join(mkdtempSync(files), 'stage.onnx'), 0);
+    const data = { name: path.basename(written[1]!), sha256: '0'.repeat(64), size: statSync(written[1]!).size };
+    const bytes = readFileSync(written[0]!);
+    const deploy = (d: typeof data) => connectAgent(agents[0]!.endpoint).deployStage(
+      { run: 'damaged', stage: 1, stages: 2, sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length, data: d, inputs: stage.inputs, outputs: stage.outputs, forward: stage.outputs },
+      bytes, { onEvent: () => {}, onOutput: () => {}, onError: () => {} }, { timeoutMs: 20_000, maxTensorBytes: 1 << 26, dataFile: written[1]! },
+    );
+    await expect(deploy(data)).rejects.toMatchObject({ message: expect.stringMatching(/stage 1: the weights' sha256 is [0-9a-f]{12}…, not 000000000000… as announced; they were damaged on the way, send them again/) });
+    await expect(deploy({ ...data, name: '../elsewhere.data' })).rejects.toMatchObject({ message: expect.stringMatching(/Stage: the deploy header has a weights file \(data\) whose name is not a plain file name/) });
+    expect((await connectAgent(agents[0]!.endpoint).info()).board.name).toBe('a');
   });
 
   it('the DAG plan forwards the skipped tensor through the middle stage', async () => {
