@@ -115,7 +115,12 @@ export interface ModelFiles {
  */
 export async function modelSource(proto: ModelProto, files: ModelFiles, name = 'model', above = externalDataAbove()): Promise<Uint8Array | string> {
   if (weightBytes(proto) <= above) return encodeModel(proto);
-  files.dir ??= await mkdtemp(join(tmpdir(), 'dnnpart-models-'));
+  if (files.dir === undefined) {
+    // Two calls at once may both get here: the later one's directory goes, so that one is left to remove.
+    const dir = await mkdtemp(join(tmpdir(), 'dnnpart-models-'));
+    if (files.dir === undefined) files.dir = dir;
+    else await rm(dir, { recursive: true, force: true });
+  }
   files.count = (files.count ?? 0) + 1;
   return writeModelFile(proto, join(files.dir, `${files.count}-${name.replace(/[^\w.-]+/g, '_')}.onnx`), above)[0]!;
 }

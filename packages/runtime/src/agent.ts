@@ -407,6 +407,7 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
     tls: options.tls !== undefined,
     token: options.token !== undefined,
     outputMemory: outputMemory(),
+    stageWeightsFile: true,
   });
 
   const server = new grpc.Server({ ...channelOptions(maxMessageBytes), ...(options.token ? { interceptors: [tokenInterceptor(options.token)] } : {}) });

@@ -253,6 +253,17 @@ export async function runPlan(o: RunOptions): Promise<RunOutput> {
     const finished = new Promise<void>((r) => (allDone = r));
     const sentAt = new Map<number, number>();
 
+    // What each agent is sent, written before anything is deployed: a stage whose weights go in a file of
+    // their own needs an agent that takes one.
+    const sent: Awaited<ReturnType<typeof stageFiles>>[] = [];
+    for (const [k, s] of split.stages.entries()) {
+      const parts = await stageFiles(s.proto, files, `stage-${k}`, above);
+      const board = o.plan.stages[k]!.board;
+      if (parts.data && infos.get(board)!.stageWeightsFile !== true) {
+        throw new RuntimeError('RUNTIME_TOO_LARGE', `${planName}: stage ${k}'s weights (${parts.data.spec.size} bytes) pass what one model message carries and go in a file of their own, which agent ${board} at ${byId.get(board)!.peer.address} (version ${infos.get(board)!.agentVersion}) cannot take; update its dnnpart-agent`);
+      }
+      sent.push(parts);
+    }
     progress(`deploying ${split.stages.length} stages`);
     const deployDeadline = o.deployTimeoutMs ?? 300_000;
     const last = split.stages.length - 1;
@@ -263,14 +274,14 @@ export async function runPlan(o: RunOptions): Promise<RunOutput> {
     await withTimeout(Promise.all(deployed.map(async (d) => {
       const s = split.stages[d.index]!;
       const next = d.index < last ? byId.get(deployed[d.index + 1]!.board)!.peer : undefined;
-      const sent = await stageFiles(s.proto, files, `stage-${d.index}`, above);
+      const { model: stageBytes, data } = sent[d.index]!;
       const spec: DeploySpec = {
-        run, stage: d.index, stages: split.stages.length, sha256: sha256(sent.model), size: sent.model.length,
-        ...(sent.data ? { data: sent.data.spec } : {}),
+        run, stage: d.index, stages: split.stages.length, sha256: sha256(stageBytes), size: stageBytes.length,
+        ...(data ? { data: data.spec } : {}),
         inputs: s.inputs, outputs: s.outputs, forward: forward[d.index + 1]!, nodes: s.nodes.length,
         ...(next ? { next } : {}), ...(o.threads ? { threads: o.threads } : {}),
       };
-      d.handle = await d.client.deployStage(spec, sent.model, {
+      d.handle = await d.client.deployStage(spec, stageBytes, {
         onEvent: (e) => {
           d.events.push(e);
           lastProgress = nowMs();
@@ -294,7 +305,7 @@ export async function runPlan(o: RunOptions): Promise<RunOutput> {
           if (arrivals.size === total) allDone();
         },
         onError: onError(d.index),
-      }, { timeoutMs: o.runTimeoutMs ?? 30 * 60_000, maxTensorBytes, ...(sent.data ? { dataFile: sent.data.path } : {}) });
+      }, { timeoutMs: o.runTimeoutMs ?? 30 * 60_000, maxTensorBytes, ...(data ? { dataFile: data.path } : {}) });
       progress(`stage ${d.index} ready on ${d.board}`, deployed.filter((x) => x.handle).length, deployed.length);
       if (d.handle.levelNote) progress(`agent ${d.board}: ${d.handle.levelNote}`);
     })), deployDeadline, () => new RuntimeError('RUNTIME_DEADLINE', `deploying the stages took longer than ${deployDeadline / 1000} s (stages not ready: ${deployed.filter((d) => !d.handle).map((d) => `${d.index} on ${d.board}`).join(', ')})`));

@@ -27,6 +27,8 @@ export interface AgentInfo {
    * 'other' (another C library). Absent from agents before it.
    */
   readonly outputMemory?: 'fresh' | 'reused' | 'other';
+  /** True: takes a stage's weights in a file of their own after its model (DeploySpec.data). Absent from agents before it. */
+  readonly stageWeightsFile?: boolean;
 }
 
 /** One timed transfer of a link test. */

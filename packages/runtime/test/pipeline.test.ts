@@ -9,7 +9,7 @@ import { THREAD_PROBE_SKIP_MS } from '@dnnpart/profiler';
 import { parseSystem } from '@dnnpart/report';
 import { graphCosts, loadModel, splitModel, writeModelFile } from '@dnnpart/onnx-graph';
 import { externalModels } from '@dnnpart/zoo';
-import { OPTIMISED_REFERENCE_ABOVE, checkAgents, connectAgent, linksYaml, measureLinks, profileOnAgents, runPlan, type RunPlan } from '@dnnpart/runtime';
+import { OPTIMISED_REFERENCE_ABOVE, checkAgents, connectAgent, linksYaml, measureLinks, profileOnAgents, runPlan, type AgentClient, type AgentEndpoint, type RunPlan } from '@dnnpart/runtime';
 import { ensureBuilt, spawnAgent, type SpawnedAgent } from './_agents.js';
 import { branchPlan, isPrefixCut, prefixPlan, squeezenet } from './_models.js';
 
@@ -158,6 +158,14 @@ describe('pipelined runs', () => {
       const r = await runPlan({ model, plan: prefixPlan(model, ['a', 'c']), agents: endpoints(), frames: 3, compareFrames: 2, threads: 1 });
       expect(r.compared).toBe(2);
       expect(r.maxAbsDiff).toBeLessThanOrEqual(1e-5);
+      // An agent from before weights files (its Info does not say it takes them): refused before deploying.
+      const older = (e: AgentEndpoint): AgentClient => {
+        const c = connectAgent(e);
+        return { ...c, info: async (t) => ({ ...(await c.info(t)), stageWeightsFile: undefined }) };
+      };
+      await expect(runPlan({ model, plan: prefixPlan(model, ['a', 'c']), planName: 'plan.json', agents: endpoints(), frames: 1, connect: older })).rejects.toMatchObject({
+        code: 'RUNTIME_TOO_LARGE', message: expect.stringMatching(/^plan\.json: stage 0's weights \(\d+ bytes\) pass what one model message carries and go in a file of their own, which agent a at 127\.0\.0\.1:\d+ \(version [\d.]+\) cannot take; update its dnnpart-agent$/),
+      });
     } finally {
       delete process.env['DNNPART_EXTERNAL_DATA_ABOVE'];
     }
