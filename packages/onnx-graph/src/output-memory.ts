@@ -5,9 +5,12 @@
 // when its host had taken free memory back, a 64 MB output's run 197 ms where its kernel took 5 ms.
 // With glibc's mmap turned off (MALLOC_MMAP_MAX_=0) such buffers come from the heap and are reused:
 // the same run took 16 ms. Nothing in a running process can turn it off (glibc reads the setting when
-// the process starts), so profile, verify, run and the agent say it when a model or a stage hands back
-// tensors that large.
+// the process starts), so the agent and the commands that time (profile, verify, run, start) start
+// themselves again under REUSE_ENV (runWithReusedMemory), and say it when a model or a stage hands back
+// tensors that large in a process that did not (DNNPART_MALLOC=as-is, or a library caller).
 
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
 import { edgeBytes } from './split.js';
 import type { Graph } from './types.js';
 
@@ -76,4 +79,51 @@ export function freshOutputAdvice(stages: readonly LargeOutputs[], memory: 'fres
     return `${what}: onnxruntime-node copies every output into a new buffer each run, whose pages this system's allocator may give afresh every run${consequence} (measured on glibc only: bench/results/profiler-boundary.md)`;
   }
   return `${what}: onnxruntime-node copies every output into a new buffer each run, and glibc maps a buffer that large afresh, so its pages fault in every run (3 ms/MB on the project's VM, 0.2 ms/MB once reused)${consequence}; started with ${REUSE_PREFIX}, glibc reuses them (a 64 MB output's run: 197 ms, then 16 ms; bench/results/profiler-boundary.md)`;
+}
+
+/**
+ * Runs this program again under REUSE_ENV, when glibc would map large buffers afresh and
+ * DNNPART_MALLOC is not "as-is", and resolves with the child's exit code; null when this process goes
+ * on itself (memory already reused, another C library, the opt-out, or no child could start). The
+ * child inherits stdio and runs in a process group of its own, so that a terminal's Ctrl-C reaches it
+ * once, passed on with SIGTERM and SIGHUP; it ends itself if this process dies without passing one on
+ * (DNNPART_MALLOC_PARENT). A 64 MB convolution cut on this machine: 202 ms as started, 21 ms so
+ * (bench/results/profiler-boundary.md).
+ */
+export function runWithReusedMemory(env: NodeJS.ProcessEnv = process.env): Promise<number | null> {
+  if (env['DNNPART_MALLOC'] === 'as-is' || outputMemory(env) !== 'fresh') {
+    watchParent(env);
+    return Promise.resolve(null);
+  }
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+      stdio: 'inherit', detached: true, env: { ...env, ...REUSE_ENV, DNNPART_MALLOC_PARENT: String(process.pid) },
+    });
+    const pass = (signal: NodeJS.Signals) => () => child.kill(signal);
+    const handlers: [NodeJS.Signals, () => void][] = [['SIGINT', pass('SIGINT')], ['SIGTERM', pass('SIGTERM')], ['SIGHUP', pass('SIGHUP')]];
+    for (const [signal, h] of handlers) process.on(signal, h);
+    const done = (code: number | null) => {
+      for (const [signal, h] of handlers) process.removeListener(signal, h);
+      resolve(code);
+    };
+    child.once('error', () => done(null));
+    child.once('exit', (code, signal) => done(code ?? 128 + (signal ? constants.signals[signal] : 1)));
+  });
+}
+
+/**
+ * In the process runWithReusedMemory started: once the process that started it is gone (killed with
+ * no signal to pass on), end as it was asked to (SIGTERM), and for good 3 s later if that hangs (an
+ * agent's server waiting on connections whose other end is gone).
+ */
+function watchParent(env: NodeJS.ProcessEnv): void {
+  const parent = Number(env['DNNPART_MALLOC_PARENT']);
+  if (!Number.isInteger(parent) || parent <= 0 || process.ppid !== parent) return;
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    setTimeout(() => process.exit(143), 3000).unref();
+    process.kill(process.pid, 'SIGTERM');
+  }, 500);
+  timer.unref();
 }

@@ -40,10 +40,15 @@ export interface SpawnedAgent {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Start `node bin/dnnpart-agent.js --board <id> ...args`; `prefix` runs it under another command (ip netns exec), `env` in that environment. */
+/**
+ * Start `node bin/dnnpart-agent.js --board <id> ...args`; `prefix` runs it under another command (ip
+ * netns exec), `env` in that environment. Without `env`, as this process's with DNNPART_MALLOC=as-is:
+ * one process, so that killing it is the agent gone at once (the bin otherwise starts itself again
+ * under REUSE_ENV, and that child ends up to 3.5 s after its parent is killed; output-memory.test.ts).
+ */
 export async function spawnAgent(id: string, args: readonly string[] = [], opts: { prefix?: readonly string[]; peer?: Omit<PeerSpec, 'address'>; listen?: string; env?: NodeJS.ProcessEnv } = {}): Promise<SpawnedAgent> {
   const argv = [...(opts.prefix ?? []), process.execPath, path.join(PKG, 'bin/dnnpart-agent.js'), '--listen', opts.listen ?? '127.0.0.1:0', '--board', id, ...args];
-  const proc = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], ...(opts.env ? { env: opts.env } : {}) });
+  const proc = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? { ...process.env, DNNPART_MALLOC: 'as-is' } });
   let out = '';
   proc.stdout!.on('data', (d) => (out += String(d)));
   proc.stderr!.on('data', (d) => (out += String(d)));

@@ -1,7 +1,7 @@
 // What a stage's large outputs cost in memory, and the advice the agent, verify and run give: in a
 // Node process of its own, onnxruntime-node's output of 40 MB faults in all its pages every run under
-// glibc as it starts, and none once glibc is started with REUSE_ENV; an agent says so in its log and
-// to the coordinator, and says nothing when started that way.
+// glibc as it starts, and none once glibc is started with REUSE_ENV; dnnpart-agent starts itself again
+// that way, and one kept as it started (DNNPART_MALLOC=as-is) says so in its log and to the coordinator.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -17,7 +17,9 @@ import { largeOutputModel } from './_models.js';
 const dir = mkdtempSync(path.join(tmpdir(), 'dnnpart-output-memory-'));
 const MB = 2 ** 20;
 /** The environment without any malloc setting of the test's own. */
-const plainEnv = (): NodeJS.ProcessEnv => Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MALLOC_') && k !== 'GLIBC_TUNABLES'));
+const plainEnv = (): NodeJS.ProcessEnv => Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MALLOC_') && k !== 'GLIBC_TUNABLES' && k !== 'DNNPART_MALLOC'));
+/** The same, with the agent kept as it started (no second start under REUSE_ENV). */
+const asStarted = (): NodeJS.ProcessEnv => ({ ...plainEnv(), DNNPART_MALLOC: 'as-is' });
 
 describe('outputMemory', () => {
   it('reads glibc\'s mmap setting from MALLOC_MMAP_MAX_ or GLIBC_TUNABLES, the former winning', () => {
@@ -80,16 +82,16 @@ describe('agents whose stage hands back a 40 MB tensor', () => {
     await Promise.all(agents.map((a) => a.kill()));
   });
 
-  it.runIf(glibcVersion() !== undefined)('the agent as started says it, to its log and to the coordinator; started with REUSE_ENV, neither', async () => {
+  it.runIf(glibcVersion() !== undefined)('an agent kept as started says it, to its log and to the coordinator; one started with REUSE_ENV, neither; dnnpart-agent starts itself that way', async () => {
     ensureBuilt();
     const m = await loadModel(largeOutputModel(40));
     expect(m.graph.tensors.get('big')!.bytes).toBeGreaterThanOrEqual(FRESH_OUTPUT_BYTES);
     agents = await Promise.all([
-      spawnAgent('plain', [], { env: plainEnv() }), spawnAgent('tail', [], { env: plainEnv() }),
-      spawnAgent('tuned', [], { env: { ...plainEnv(), ...REUSE_ENV } }),
+      spawnAgent('plain', [], { env: asStarted() }), spawnAgent('tail', [], { env: asStarted() }),
+      spawnAgent('tuned', [], { env: { ...plainEnv(), ...REUSE_ENV } }), spawnAgent('default', [], { env: plainEnv() }),
     ]);
-    const [plain, tail, tuned] = agents as [SpawnedAgent, SpawnedAgent, SpawnedAgent];
-    expect((await checkAgents([plain.endpoint, tuned.endpoint])).map((s) => s.info?.outputMemory)).toEqual(['fresh', 'reused']);
+    const [plain, tail, tuned, byDefault] = agents as [SpawnedAgent, SpawnedAgent, SpawnedAgent, SpawnedAgent];
+    expect((await checkAgents([plain.endpoint, tuned.endpoint, byDefault.endpoint])).map((s) => s.info?.outputMemory)).toEqual(['fresh', 'reused', 'reused']);
     for (const first of [plain, tuned]) {
       const notes: string[] = [];
       const plan = { stages: [{ board: first.id, nodes: ['expand'], computeMs: 1 }, { board: tail.id, nodes: ['sum'], computeMs: 1 }] };
