@@ -85,7 +85,11 @@ export async function runModel(
   try {
     // Warnings go nowhere: library code never prints, and failures still throw.
     // Optimised: at "all", or the highest level below it whose graph onnxruntime accepts.
-    s = await atUsableLevel(levelChoice(options.optimised ? 'all' : 'disabled'), (level) => (typeof bytes === 'string' ? ort.InferenceSession.create(bytes, { graphOptimizationLevel: level, logSeverityLevel: 4 }) : ort.InferenceSession.create(bytes, { graphOptimizationLevel: level, logSeverityLevel: 4 })));
+    s = await atUsableLevel(levelChoice(options.optimised ? 'all' : 'disabled'), (level) => {
+      const opts = { graphOptimizationLevel: level, logSeverityLevel: 4 } as const;
+      // One overload each for a path and for bytes.
+      return typeof bytes === 'string' ? ort.InferenceSession.create(bytes, opts) : ort.InferenceSession.create(bytes, opts);
+    });
   } catch (e) {
     throw new GraphError('GRAPH_RUNTIME', `${label}: ${runtimeLoadFailure(e).message}`, { cause: e });
   }
