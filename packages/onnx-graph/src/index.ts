@@ -8,7 +8,7 @@ export { parseShape, parseInputSpecs, parseLoopTrips } from './shapes.js';
 export { nodeCost, graphCosts, convWeight, type GraphCosts } from './costs.js';
 export { cutPoints } from './cuts.js';
 export { dataSizedTensors } from './data-sized.js';
-export { EXTERNAL_DATA_ABOVE, disposeModelFiles, externalDataAbove, modelSource, weightBytes, writeModelFile, type ModelFiles } from './model-file.js';
+export { EXTERNAL_DATA_ABOVE, disposeModelFiles, externalDataAbove, externalDataLocations, modelSource, weightBytes, writeModelFile, type ModelFiles } from './model-file.js';
 export { cpuBytes, liveBytes, scratchBytes } from './live.js';
 export { graphParts, type GraphPartsOptions, type PartNode, type PartTensor } from './graph-parts.js';
 export { inspectModel, inputBranches, type InspectResult, type InspectTensor, type InspectLayer, type InputBranch } from './inspect.js';

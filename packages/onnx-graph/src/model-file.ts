@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { create } from '@bufbuild/protobuf';
-import { GraphProtoSchema, ModelProtoSchema, TensorProto_DataLocation, TensorProtoSchema, type ModelProto, type TensorProto } from 'onnx-buf';
+import { GraphProtoSchema, ModelProtoSchema, TensorProto_DataLocation, TensorProtoSchema, type GraphProto, type ModelProto, type TensorProto } from 'onnx-buf';
 import { GraphError } from './errors.js';
 import { tensorRawBytes } from './_proto.js';
 import { encodeModel } from './split.js';
@@ -130,3 +130,23 @@ export async function disposeModelFiles(files: ModelFiles): Promise<void> {
   if (files.dir) await rm(files.dir, { recursive: true, force: true });
 }
 
+
+/**
+ * The files an ONNX model keeps its weights in beside it (its external data), as the locations its
+ * initializers give them, relative to the model's directory: those of the main graph and of every
+ * subgraph (If and Loop bodies), each once, in the order first named. Empty for a model in one file.
+ */
+export function externalDataLocations(proto: ModelProto): string[] {
+  const found = new Set<string>();
+  const visit = (g: GraphProto | undefined, depth: number) => {
+    if (!g || depth > 64) return;
+    for (const t of g.initializer) {
+      if (t.dataLocation !== TensorProto_DataLocation.EXTERNAL) continue;
+      const location = t.externalData.find((e) => e.key === 'location')?.value;
+      if (location) found.add(location);
+    }
+    for (const n of g.node) for (const a of n.attribute) for (const sub of a.g ? [a.g, ...a.graphs] : a.graphs) visit(sub, depth + 1);
+  };
+  visit(proto.graph, 0);
+  return [...found];
+}

@@ -1,11 +1,10 @@
 // The board agent: a gRPC server with Info, Profile, Sink, LinkTest, Stage and Push. Every
 // handler validates what it receives and answers a bad message with a status, so one bad client
 // never stops the agent serving the others.
-import { createHash } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, rmSync, statfsSync, writeFileSync, writeSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createHash, randomUUID } from 'node:crypto';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statfsSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as ort from 'onnxruntime-node';
 import {
@@ -21,7 +20,7 @@ import { serverCredentials, tokenInterceptor, tokenMetadata, type TlsMaterial } 
 import { RuntimeError, messageOf } from './errors.js';
 import { stageModelFile, stageProbe } from './lean-load.js';
 import { grpcClient, grpcTransport, type StageChannel, type Transport } from './transport.js';
-import type { AgentInfo, DeploySpec, Engine, LinkSample, StageEvent } from './types.js';
+import type { AgentInfo, DataFile, DeploySpec, Engine, LinkSample, StageEvent } from './types.js';
 import { AGENT_VERSION } from './version.js';
 import { linearFit, median } from './_stats.js';
 
@@ -112,52 +111,84 @@ class ModelReceiver {
 }
 
 /**
- * Receives a stage's weights file (DeploySpec.data) chunk by chunk straight into a temporary
- * directory, checking size and sha256, so that gigabytes of weights never sit in memory; then writes
- * the model beside it for onnxruntime to load. `dispose` removes both.
+ * Files that follow a model on a call (a stage's weights, DeploySpec.data; a profiled model's
+ * external data, ProfileData), written in order into a temporary directory of their own, each
+ * one's size and sha256 checked; `what` names the call in errors.
  */
 class DataReceiver {
   readonly dir: string;
-  private readonly fd: number;
+  private index = 0;
+  private fd = -1;
   private received = 0;
-  private readonly hash = createHash('sha256');
-  constructor(private readonly data: NonNullable<DeploySpec['data']>, private readonly what: string) {
-    this.dir = mkdtempSync(join(tmpdir(), 'dnnpart-stage-'));
+  private hash = createHash('sha256');
+  constructor(private readonly files: readonly DataFile[], private readonly what: string, prefix = 'dnnpart-stage-') {
+    this.dir = mkdtempSync(join(tmpdir(), prefix));
     try {
       const { bavail, bsize } = statfsSync(this.dir);
-      if (data.size > bavail * bsize) {
-        throw new RuntimeError('RUNTIME_TOO_LARGE', `${what}: its weights file has ${data.size} bytes, more than the ${bavail * bsize} free in ${tmpdir()} (TMPDIR)`);
+      const total = files.reduce((n, f) => n + f.size, 0);
+      if (total > bavail * bsize) {
+        throw new RuntimeError('RUNTIME_TOO_LARGE', `${what}: ${this.label()} ${files.length === 1 ? 'has' : 'have'} ${total} bytes, more than the ${bavail * bsize} free in ${tmpdir()} (TMPDIR)`);
       }
-      this.fd = openSync(join(this.dir, data.name), 'wx');
+      this.open();
     } catch (e) {
       this.dispose();
       throw e;
     }
   }
-  /** Add a chunk; true once the whole file is here (and its hash checked). */
+  private label(f?: DataFile): string {
+    return this.files.length === 1 ? 'its weights file' : f ? `its weights file ${f.name}` : `its ${this.files.length} weights files`;
+  }
+  /** Opens the next file to fill (files of no bytes are made at once). */
+  private open(): void {
+    for (; this.index < this.files.length; this.index++) {
+      const f = this.files[this.index]!;
+      const path = join(this.dir, f.name);
+      mkdirSync(dirname(path), { recursive: true });
+      this.fd = openSync(path, 'wx');
+      this.received = 0;
+      this.hash = createHash('sha256');
+      if (f.size > 0) return;
+      closeSync(this.fd);
+      this.fd = -1;
+    }
+  }
+  get complete(): boolean {
+    return this.index >= this.files.length;
+  }
+  /** Add a chunk; true once every file is here (and their hashes checked). */
   add(payload: Buffer): boolean {
+    const f = this.files[this.index];
+    if (!f) throw new RuntimeError('RUNTIME_BAD_MESSAGE', `${this.what}: received more than the bytes of weights announced`);
     this.received += payload.length;
-    if (this.received > this.data.size) throw new RuntimeError('RUNTIME_BAD_MESSAGE', `${this.what}: received more than the ${this.data.size} bytes of weights announced`);
+    if (this.received > f.size) throw new RuntimeError('RUNTIME_BAD_MESSAGE', `${this.what}: received more than the ${f.size} bytes of ${this.label(f)} announced`);
     for (let o = 0; o < payload.length;) o += writeSync(this.fd, payload, o);
     this.hash.update(payload);
-    if (this.received < this.data.size) return false;
+    if (this.received < f.size) return false;
     closeSync(this.fd);
+    this.fd = -1;
     const got = this.hash.digest('hex');
-    if (got !== this.data.sha256.toLowerCase()) {
-      throw new RuntimeError('RUNTIME_HASH_MISMATCH', `${this.what}: the weights' sha256 is ${got.slice(0, 12)}…, not ${this.data.sha256.slice(0, 12)}… as announced; they were damaged on the way, send them again`);
+    if (got !== f.sha256.toLowerCase()) {
+      const whose = this.files.length === 1 ? "the weights'" : `weights file ${f.name}'s`;
+      throw new RuntimeError('RUNTIME_HASH_MISMATCH', `${this.what}: ${whose} sha256 is ${got.slice(0, 12)}…, not ${f.sha256.slice(0, 12)}… as announced; they were damaged on the way, send them again`);
     }
-    return true;
+    this.index++;
+    this.open();
+    return this.complete;
   }
-  /** The model written beside its weights: the path to load. */
-  writeModel(bytes: Uint8Array): string {
-    const file = join(this.dir, 'model.onnx');
+  /** The model written beside its weights as `name` (a name none of them has): the path to load. */
+  writeModel(bytes: Uint8Array, name = 'model.onnx'): string {
+    const taken = new Set(this.files.map((f) => f.name));
+    const file = join(this.dir, taken.has(name) ? `model-${randomUUID()}.onnx` : name);
     writeFileSync(file, bytes);
     return file;
   }
   dispose(): void {
-    try {
-      closeSync(this.fd);
-    } catch {}
+    if (this.fd >= 0) {
+      try {
+        closeSync(this.fd);
+      } catch {}
+      this.fd = -1;
+    }
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
@@ -408,6 +439,7 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
     token: options.token !== undefined,
     outputMemory: outputMemory(),
     stageWeightsFile: true,
+    profileDataFiles: true,
   });
 
   const server = new grpc.Server({ ...channelOptions(maxMessageBytes), ...(options.token ? { interceptors: [tokenInterceptor(options.token)] } : {}) });
@@ -436,24 +468,34 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
       const abort = new AbortController();
       call.on('cancelled', () => abort.abort());
       let receiver: ModelReceiver | undefined;
+      // The model's external data (ProfileData): its files follow the model's chunks.
+      let dataReceiver: DataReceiver | undefined;
       let options: Record<string, unknown> = {};
       let failed = false;
       const reject = (e: unknown) => {
+        dataReceiver?.dispose();
         if (failed) return;
         failed = true;
         cb(toStatus(e));
         call.destroy();
       };
+      call.on('cancelled', () => dataReceiver?.dispose());
       call.on('data', (buf: Buffer) => {
         if (failed) return;
         try {
           const msg = decodeMessage<Record<string, unknown>>(buf, 'Profile');
           if (!receiver) {
             if (msg.header.kind !== 'model') throw new RuntimeError('RUNTIME_BAD_MESSAGE', 'Profile: the first message must be the model header');
+            const data = checkProfileData(msg.header.data);
             receiver = new ModelReceiver(msg.header as unknown as ModelHeader, 'Profile', limits.maxModelBytes);
             options = msg.header;
-          } else {
+            if (data.length > 0) dataReceiver = new DataReceiver(data, 'Profile', 'dnnpart-agent-');
+          } else if (!receiver.complete) {
             receiver.add(msg.payload);
+          } else if (dataReceiver && !dataReceiver.complete) {
+            dataReceiver.add(msg.payload);
+          } else {
+            throw new RuntimeError('RUNTIME_BAD_MESSAGE', 'Profile: received more than the model and the weights files announced');
           }
         } catch (e) {
           reject(e);
@@ -463,14 +505,17 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
       call.on('end', () => {
         if (failed) return;
         if (!receiver || !receiver.complete) return reject(new RuntimeError('RUNTIME_BAD_MESSAGE', 'Profile: the stream ended before the whole model arrived'));
+        if (dataReceiver && !dataReceiver.complete) return reject(new RuntimeError('RUNTIME_BAD_MESSAGE', "Profile: the stream ended before the model's weights files arrived"));
         const bytes = receiver.bytes();
+        const files = dataReceiver;
         // One profile at a time: two would share the cores and both be wrong.
         const job = profiling.then(async () => {
-          const dir = await mkdtemp(join(tmpdir(), 'dnnpart-agent-'));
+          const where = files ?? new DataReceiver([], 'Profile', 'dnnpart-agent-');
           try {
             const name = typeof options.name === 'string' && /^[A-Za-z0-9._-]+$/.test(options.name) ? options.name : 'model';
-            const file = join(dir, `${name}.onnx`);
-            await writeFile(file, bytes);
+            // Beside its external data, whose locations are relative to the model's directory.
+            const file = where.writeModel(bytes, `${name}.onnx`);
+            const dir = where.dir;
             const num = (k: string) => (typeof options[k] === 'number' ? { [k]: options[k] as number } : {});
             log(`profiling ${name} (${bytes.length} bytes)`);
             return await profileModel(file, {
@@ -482,7 +527,7 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
               signal: abort.signal,
             });
           } finally {
-            await rm(dir, { recursive: true, force: true });
+            where.dispose();
           }
         });
         profiling = job.catch(() => {});
@@ -580,7 +625,7 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
               if (spec.data) {
                 // The weights' chunks follow; the model waits for them.
                 modelBytes = bytes;
-                dataReceiver = new DataReceiver(spec.data, `stage ${spec.stage}`);
+                dataReceiver = new DataReceiver([spec.data], `stage ${spec.stage}`);
                 return;
               }
               load(bytes, bytes, spec);
@@ -752,6 +797,29 @@ function checkDeploy(h: Record<string, unknown>): DeploySpec {
     if (typeof d!.sha256 !== 'string' || !/^[0-9a-f]{64}$/i.test(d!.sha256) || !Number.isSafeInteger(d!.size) || (d!.size as number) <= 0) bad("has a weights file (data) without its sha256 (64 hex digits) and size (bytes)");
   }
   return h as unknown as DeploySpec;
+}
+
+/**
+ * A Profile header's `data`: the model's external data files (absent: none), each a relative path
+ * inside the model's directory (no absolute path, no `..`), with its sha256 and size.
+ */
+function checkProfileData(v: unknown): DataFile[] {
+  if (v === undefined) return [];
+  const bad = (why: string): never => {
+    throw new RuntimeError('RUNTIME_BAD_MESSAGE', `Profile: the model header's weights files (data) ${why}`);
+  };
+  if (!Array.isArray(v) || v.length > 100_000) return bad('must be a list');
+  const seen = new Set<string>();
+  for (const d of v as { name?: unknown; sha256?: unknown; size?: unknown }[]) {
+    const name = typeof d === 'object' && d !== null ? d.name : undefined;
+    if (typeof name !== 'string' || name.length > 1024 || !name.split('/').every((s) => s.length > 0 && s.length <= 255 && s !== '.' && s !== '..' && !/[\\\0]/.test(s))) {
+      bad(`name ${JSON.stringify(name)}, not a relative path inside the model's directory`);
+    }
+    if (seen.has(name as string)) bad(`name ${name as string} twice`);
+    seen.add(name as string);
+    if (typeof d.sha256 !== 'string' || !/^[0-9a-f]{64}$/i.test(d.sha256) || !Number.isSafeInteger(d.size) || (d.size as number) < 0) bad(`include ${name as string} without its sha256 (64 hex digits) and size (bytes)`);
+  }
+  return v as DataFile[];
 }
 
 /** Time transfers from this agent to `peer`: 1-byte round trips, then each size `repeats` times. */

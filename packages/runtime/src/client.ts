@@ -13,7 +13,12 @@ import { decodeMessage, encodeMessage, unpackTensors } from './_wire.js';
 import { tokenMetadata, type PeerSpec } from './credentials.js';
 import { RuntimeError } from './errors.js';
 import { grpcClient } from './transport.js';
-import type { AgentInfo, DeploySpec, LinkMeasurement, LinkTestOptions, StageEvent } from './types.js';
+import type { AgentInfo, DataFile, DeploySpec, LinkMeasurement, LinkTestOptions, StageEvent } from './types.js';
+
+/** One of a profiled model's external data files: as the header names it, and where it is read from here. */
+export interface ProfileData extends DataFile {
+  readonly path: string;
+}
 
 /** An agent as the agents file names it. */
 export interface AgentEndpoint {
@@ -62,7 +67,8 @@ export interface AgentClient {
   readonly id: string;
   readonly address: string;
   info(timeoutMs?: number): Promise<AgentInfo & { nowMs: number }>;
-  profile(model: Uint8Array, options: { name: string; board?: string; runs?: number; warmup?: number; threads?: number; timeoutMs?: number; signal?: AbortSignal }): Promise<Profile>;
+  /** `data`: the model's external data files (ProfileData), each sent from its `path` after the model; needs an agent whose Info has profileDataFiles. */
+  profile(model: Uint8Array, options: { name: string; board?: string; runs?: number; warmup?: number; threads?: number; timeoutMs?: number; signal?: AbortSignal; data?: readonly ProfileData[] }): Promise<Profile>;
   linkTest(to: AgentEndpoint, options?: LinkTestOptions & { timeoutMs?: number }): Promise<LinkMeasurement>;
   /** `dataFile`: the file of the stage's weights that `spec.data` describes, sent after the model. */
   deployStage(spec: DeploySpec, model: Uint8Array, callbacks: StageCallbacks, options: { timeoutMs: number; maxTensorBytes: number; dataFile?: string }): Promise<StageHandle>;
@@ -112,7 +118,10 @@ export function connectAgent(endpoint: AgentEndpoint, maxMessageBytes = 512 * (1
 
     profile: (model, o) =>
       new Promise<Profile>((resolve, reject) => {
+        // False once the call has ended (answered or failed): what is left of the files is not sent.
+        let sent = true;
         const call = client.makeClientStreamRequest<Buffer, Buffer>(agentService.Profile.path, identity, identity, md(), { deadline: Date.now() + (o.timeoutMs ?? 600_000) }, (err, res) => {
+          sent = false;
           o.signal?.removeEventListener('abort', onAbort);
           if (err || !res) return reject(fromStatus(err, who, 'Profile'));
           try {
@@ -124,12 +133,23 @@ export function connectAgent(endpoint: AgentEndpoint, maxMessageBytes = 512 * (1
         const onAbort = () => call.cancel();
         o.signal?.addEventListener('abort', onAbort, { once: true });
         call.on('error', () => {});
-        const { timeoutMs: _t, signal: _s, ...rest } = o;
+        const { timeoutMs: _t, signal: _s, data, ...rest } = o;
         void (async () => {
-          call.write(encodeMessage({ kind: 'model', sha256: sha256(model), size: model.length, ...rest }));
+          call.write(encodeMessage({ kind: 'model', sha256: sha256(model), size: model.length, ...rest, ...(data && data.length > 0 ? { data: data.map(({ name, sha256, size }) => ({ name, sha256, size })) } : {}) }));
           for (const c of modelChunks(model)) if (!call.write(c)) await new Promise((r) => call.once('drain', r));
+          for (const f of data ?? []) {
+            for await (const c of fileChunks(f.path)) {
+              if (!sent) return;
+              if (!call.write(c)) await new Promise((r) => call.once('drain', r));
+            }
+          }
           call.end();
-        })();
+        })().catch((e: unknown) => {
+          sent = false;
+          o.signal?.removeEventListener('abort', onAbort);
+          reject(new RuntimeError('RUNTIME_BAD_OPTIONS', `${who}: Profile: cannot send the model's weights files: ${(e as Error).message}`));
+          call.cancel();
+        });
       }),
 
     linkTest: async (to, o = {}) => {

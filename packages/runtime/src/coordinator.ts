@@ -1,10 +1,13 @@
 // The coordinator: asks agents who they are, profiles a model on all of them, measures every
 // directed link between them, and produces YAML for the links a system file can reference.
+import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import { stringify } from 'yaml';
+import { decodeModel, externalDataLocations } from '@dnnpart/onnx-graph';
 import type { Profile } from '@dnnpart/profiler';
-import { connectAgent, type AgentClient, type AgentEndpoint } from './client.js';
+import { fileDigest } from './_files.js';
+import { connectAgent, type AgentClient, type AgentEndpoint, type ProfileData } from './client.js';
 import { RuntimeError, isRuntimeError, messageOf } from './errors.js';
 import type { AgentInfo, LinkMeasurement, LinkTestOptions } from './types.js';
 
@@ -21,6 +24,32 @@ export interface AgentStatus {
   readonly ms?: number;
   readonly error?: string;
   readonly code?: string;
+}
+
+/**
+ * The files `modelFile` keeps its weights in beside it (ONNX external data, as exporters write models
+ * over 2 GB), each with its sha256 and size; none for a model in one file. Bytes that are not a model
+ * this reads are left for the agent to refuse.
+ */
+async function externalData(modelFile: string, bytes: Uint8Array): Promise<ProfileData[]> {
+  let locations: string[];
+  try {
+    locations = externalDataLocations(decodeModel(bytes, modelFile));
+  } catch {
+    return [];
+  }
+  const out: ProfileData[] = [];
+  for (const name of locations) {
+    if (isAbsolute(name) || name.split(/[\\/]/).includes('..')) {
+      throw new RuntimeError('RUNTIME_BAD_OPTIONS', `${modelFile}: its weights file ${name} is outside the model's directory; ONNX external data is named relative to it`);
+    }
+    const path = join(dirname(modelFile), name);
+    if (!existsSync(path) || !statSync(path).isFile()) {
+      throw new RuntimeError('RUNTIME_BAD_OPTIONS', `${modelFile}: its weights file ${name} is not beside it (${path} not found); keep the model's external data files in its directory`);
+    }
+    out.push({ name, path, ...(await fileDigest(path)) });
+  }
+  return out;
 }
 
 /** Ask every agent for its facts, in parallel; never throws for an agent that does not answer. */
@@ -93,11 +122,22 @@ export async function profileOnAgents(
   }
   const connect = options.connect ?? connectAgent;
   const name = basename(modelFile).replace(/\.onnx$/i, '');
+  const data = await externalData(modelFile, bytes);
   const clients = agents.map((a) => connect(a));
   try {
+    if (data.length > 0) {
+      // An agent before external data would take the files' bytes for the model's.
+      await Promise.all(clients.map(async (c) => {
+        const info = await c.info();
+        if (info.profileDataFiles !== true) {
+          throw new RuntimeError('RUNTIME_BAD_OPTIONS', `${basename(modelFile)} keeps its weights in ${data.length === 1 ? data[0]!.name : `${data.length} files`} beside it, which agent ${c.id} at ${c.address} (version ${info.agentVersion}) cannot take with the model; update its dnnpart-agent`);
+        }
+      }));
+    }
     return await Promise.all(clients.map(async (c) => {
       const profile = await c.profile(bytes, {
         name, board: c.id,
+        ...(data.length > 0 ? { data } : {}),
         ...(options.runs !== undefined ? { runs: options.runs } : {}),
         ...(options.warmup !== undefined ? { warmup: options.warmup } : {}),
         ...(options.threads !== undefined ? { threads: options.threads } : {}),

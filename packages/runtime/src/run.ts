@@ -1,8 +1,8 @@
 // Running a plan for real: split the model by the plan's stages, deploy each stage on its board's
 // agent, stream frames through the pipeline, and set every measured figure beside its prediction.
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type * as ort from 'onnxruntime-node';
 import {
@@ -14,6 +14,7 @@ import { quantile, median } from './_stats.js';
 import { encodeMessage, packTensors } from './_wire.js';
 import { connectAgent, sha256, type AgentClient, type AgentEndpoint, type StageHandle } from './client.js';
 import type { Connect } from './coordinator.js';
+import { fileDigest } from './_files.js';
 import { RuntimeError, type RuntimeErrorCode } from './errors.js';
 import { grpcTransport, type StageChannel, type Transport } from './transport.js';
 import type { DeploySpec, Engine, RunPeriod, RunResult, StageEvent, StageResult } from './types.js';
@@ -426,9 +427,7 @@ async function stageFiles(proto: SplitResult['stages'][number]['proto'], files: 
   const model = await readFile(source);
   const dataPath = `${source}.data`;
   if (!existsSync(dataPath)) return { model };
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(dataPath, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
-  return { model, data: { path: dataPath, spec: { name: path.basename(dataPath), sha256: hash.digest('hex'), size: (await stat(dataPath)).size } } };
+  return { model, data: { path: dataPath, spec: { name: path.basename(dataPath), ...(await fileDigest(dataPath)) } } };
 }
 
 /** The error to report: a stage whose own agent broke beats one that only failed to forward to it. */

@@ -29,6 +29,15 @@ export interface AgentInfo {
   readonly outputMemory?: 'fresh' | 'reused' | 'other';
   /** True: takes a stage's weights in a file of their own after its model (DeploySpec.data). Absent from agents before it. */
   readonly stageWeightsFile?: boolean;
+  /** True: Profile takes the model's external data files after the model (a Profile header's `data`). Absent from agents before it. */
+  readonly profileDataFiles?: boolean;
+}
+
+/** A file sent after a model on a call: its name (a path relative to the model's directory), sha256 and size. */
+export interface DataFile {
+  readonly name: string;
+  readonly sha256: string;
+  readonly size: number;
 }
 
 /** One timed transfer of a link test. */
@@ -69,7 +78,7 @@ export interface DeploySpec {
    * loads no model over 2 GB from one buffer). Its chunks follow the model's; `name` is the location
    * the model's initializers give, a plain file name.
    */
-  readonly data?: { readonly name: string; readonly sha256: string; readonly size: number };
+  readonly data?: DataFile;
   readonly inputs: readonly string[];
   readonly outputs: readonly string[];
   /** Tensors to pass on after this stage (its outputs and earlier ones that later stages read). */

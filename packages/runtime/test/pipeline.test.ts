@@ -1,13 +1,13 @@
 // Three agents as separate processes on loopback: facts, link tests, profiles, and pipelined runs
 // of SqueezeNet 1.1 (prefix cuts and DAG plans) whose outputs must equal the unsplit model's.
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { THREAD_PROBE_SKIP_MS } from '@dnnpart/profiler';
 import { parseSystem } from '@dnnpart/report';
-import { graphCosts, loadModel, splitModel, writeModelFile } from '@dnnpart/onnx-graph';
+import { decodeModel, encodeModel, graphCosts, loadModel, splitModel, writeModelFile } from '@dnnpart/onnx-graph';
 import { externalModels } from '@dnnpart/zoo';
 import { OPTIMISED_REFERENCE_ABOVE, checkAgents, connectAgent, linksYaml, measureLinks, profileOnAgents, runPlan, type AgentClient, type AgentEndpoint, type RunPlan } from '@dnnpart/runtime';
 import { ensureBuilt, spawnAgent, type SpawnedAgent } from './_agents.js';
@@ -69,6 +69,56 @@ describe('agents on loopback', () => {
       ['b', 'b', model.sha256],
     ]);
     for (const p of profiles) expect(p.profile.endToEnd.medianMs).toBeGreaterThan(0);
+  });
+
+  it('profiles a model that keeps its weights in files beside it: the files follow the model to the agent', async () => {
+    // As exporters write a model over 2 GB: SqueezeNet's weights in a data file, half of them moved to
+    // a second file in a folder of its own (as a model written one file a tensor names them).
+    const { bytes, model } = await squeezenet();
+    const sub = mkdtempSync(path.join(dir, 'external-'));
+    const [file, dataFile] = writeModelFile(decodeModel(bytes), path.join(sub, 'squeezenet_ext.onnx'), 0) as [string, string];
+    const proto = decodeModel(readFileSync(file));
+    const data = readFileSync(dataFile);
+    const moved: Buffer[] = [];
+    let offset = 0;
+    for (const t of proto.graph!.initializer.filter((x) => x.externalData.length > 0).filter((_, i) => i % 2 === 1)) {
+      const kv = new Map(t.externalData.map((e) => [e.key, Number(e.value)]));
+      moved.push(data.subarray(kv.get('offset')!, kv.get('offset')! + kv.get('length')!));
+      for (const e of t.externalData) e.value = e.key === 'location' ? 'w/odd.bin' : e.key === 'offset' ? String(offset) : e.value;
+      offset += kv.get('length')!;
+    }
+    expect(moved.length).toBeGreaterThan(10);
+    mkdirSync(path.join(sub, 'w'));
+    writeFileSync(path.join(sub, 'w', 'odd.bin'), Buffer.concat(moved));
+    writeFileSync(file, encodeModel(proto));
+
+    const [p] = await profileOnAgents([endpoints()[0]!], file, { runs: 2, warmup: 1, threads: 1 });
+    expect(p!.profile.model.name).toBe('squeezenet_ext');
+    expect(p!.profile.model.sha256).toBe(createHash('sha256').update(readFileSync(file)).digest('hex'));
+    expect(new Set(p!.profile.nodes.map((n) => n.name))).toEqual(new Set(model.graph.nodes.map((n) => n.name)));
+    expect(p!.profile.endToEnd.medianMs).toBeGreaterThan(0);
+
+    // A data file missing beside the model: said before anything is sent.
+    const alone = path.join(mkdtempSync(path.join(dir, 'alone-')), 'squeezenet_ext.onnx');
+    copyFileSync(file, alone);
+    await expect(profileOnAgents([endpoints()[0]!], alone, { runs: 1 })).rejects.toMatchObject({
+      code: 'RUNTIME_BAD_OPTIONS', message: `${alone}: its weights file squeezenet_ext.onnx.data is not beside it (${alone}.data not found); keep the model's external data files in its directory`,
+    });
+    // An agent from before Profile took data files: refused in one line instead of misreading the bytes.
+    const older = (e: AgentEndpoint): AgentClient => {
+      const c = connectAgent(e);
+      return { ...c, info: async (t) => ({ ...(await c.info(t)), profileDataFiles: undefined }) };
+    };
+    await expect(profileOnAgents([endpoints()[0]!], file, { runs: 1, connect: older })).rejects.toMatchObject({
+      message: expect.stringMatching(/^squeezenet_ext\.onnx keeps its weights in 2 files beside it, which agent a at 127\.0\.0\.1:\d+ \(version [\d.]+\) cannot take with the model; update its dnnpart-agent$/),
+    });
+    // Damaged on the way, or named outside the model's directory: refused, the agent still serving.
+    const modelBytes = readFileSync(file);
+    const odd = path.join(sub, 'w', 'odd.bin');
+    const send = (d: { name: string; sha256: string }) => connectAgent(agents[0]!.endpoint).profile(modelBytes, { name: 'm', runs: 1, data: [{ ...d, size: statSync(odd).size, path: odd }] });
+    await expect(send({ name: 'w/odd.bin', sha256: 'f'.repeat(64) })).rejects.toMatchObject({ message: expect.stringMatching(/Profile: the weights' sha256 is [0-9a-f]{12}…, not ffffffffffff… as announced; they were damaged on the way, send them again/) });
+    await expect(send({ name: '../odd.bin', sha256: 'f'.repeat(64) })).rejects.toMatchObject({ message: expect.stringMatching(/Profile: the model header's weights files \(data\) name "\.\.\/odd\.bin", not a relative path inside the model's directory/) });
+    expect((await connectAgent(agents[0]!.endpoint).info()).board.name).toBe('a');
   });
 });
 
