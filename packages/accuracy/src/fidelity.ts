@@ -3,7 +3,7 @@
 import { create } from '@bufbuild/protobuf';
 import { ValueInfoProtoSchema, type ModelProto } from 'onnx-buf';
 import * as ort from 'onnxruntime-node';
-import { atUsableLevel, disposeModelFiles, edgeDtype, levelChoice, modelSource, type ModelFiles, fromHalfBits, onnxElementType, runnableModel, runtimeLoadFailure, runtimeMessage, splitModel, toHalfBits, type LoadedModel, type SplitSpec } from '@dnnpart/onnx-graph';
+import { atUsableLevel, disposeModelFiles, edgeDtype, levelChoice, modelSource, weightBytes, type ModelFiles, fromHalfBits, onnxElementType, runnableModel, runtimeLoadFailure, runtimeMessage, splitModel, toHalfBits, type LoadedModel, type SplitSpec } from '@dnnpart/onnx-graph';
 import { AccuracyError } from './errors.js';
 import { FidelityAccumulator, type Fidelity } from './metrics.js';
 import { calibrate, type ActivationRange, type CalibrationMethod } from './calibrate.js';
@@ -214,6 +214,8 @@ async function evaluateWith(model: LoadedModel, options: EvaluateOptions, files:
   });
   const stageBytes: (Uint8Array | string)[] = [];
   for (const [k, p] of stageProtos.entries()) stageBytes.push(await source(p, `stage ${k} (${prec[k]})`));
+  // Their float16 or int8 weights now sit in stageBytes (or in files beside them, for a large model).
+  stageProtos.length = 0;
 
   // The reference: the full model with the crossing tensors as extra outputs. A bfloat16, float8 or
   // 4-bit one crosses as its edgeDtype (splitModel casts it: onnxruntime-node holds none of them), so
@@ -230,10 +232,27 @@ async function evaluateWith(model: LoadedModel, options: EvaluateOptions, files:
     if (e) ref.graph!.node.push(node('Cast', `dnnpart_cast:${asEdge(x)}`, [x], [asEdge(x)], { to: onnxElementType(e) }));
     if (!outs.has(x)) ref.graph!.output.push(create(ValueInfoProtoSchema, { name: asEdge(x) }));
   }
-  const refSession = await session(await source(ref, `${graph.name} (full precision)`), `${graph.name} (full precision)`);
+  const refName = `${graph.name} (full precision)`;
+  const refFetch = [...new Set([...graph.outputs, ...crossing].map(asEdge))];
+  let refSession: ort.InferenceSession | undefined = await session(await source(ref, refName), refName);
   const stageSessions: ort.InferenceSession[] = [];
   const exactSessions: (ort.InferenceSession | null)[] = [];
+  // What the reference hands over for every sample, when that is less than its weights: then it runs
+  // every sample first and is released before the stages' sessions are made, so that a large model's
+  // weights are not held by both at once (a 2.4 GB model's score took 12.8 GiB).
+  // (A tensor of unknown size, or one cast to float32 on the way, counted at worst: unknown keeps the reference beside the stages.)
+  const keptBytes = [...new Set([...graph.outputs, ...crossing])].reduce((n, x) => n + (graph.tensors.get(x)?.bytes ?? Infinity) * (edgeOf(x) ? 2 : 1), 0) * inputs.length;
+  const refFirst: (ort.InferenceSession.OnnxValueMapType | undefined)[] = [];
   try {
+    if (keptBytes <= weightBytes(ref)) {
+      for (let i = 0; i < inputs.length; i++) {
+        progress('running the reference', i, inputs.length);
+        refFirst.push(await runOnce(refSession, inputs[i]!, refFetch, refName));
+      }
+      progress('running the reference', inputs.length, inputs.length);
+      await refSession.release();
+      refSession = undefined;
+    }
     for (let k = 0; k < count; k++) {
       stageSessions.push(await session(stageBytes[k]!, `stage ${k} (${prec[k]})`));
       exactSessions.push(prec[k] === 'fp32' ? null : stageSessions[k]!);
@@ -259,11 +278,13 @@ async function evaluateWith(model: LoadedModel, options: EvaluateOptions, files:
       return false;
     });
 
+    const runLabel = refSession ? 'running the reference and the plan' : 'running the plan';
     let firstStageInputs: Record<string, ort.Tensor>[] = [];
     for (let i = 0; i < inputs.length; i++) {
-      progress('running the reference and the plan', i, inputs.length);
+      progress(runLabel, i, inputs.length);
       const feeds = inputs[i]!;
-      const fetched = await runOnce(refSession, feeds, [...new Set([...outputs, ...crossing].map(asEdge))], `${graph.name} (full precision)`);
+      const fetched = refFirst[i] ?? (await runOnce(refSession!, feeds, refFetch, refName));
+      refFirst[i] = undefined;
       const refOut: Record<string, ort.Tensor> = { ...fetched };
       for (const x of crossing) refOut[x] = fetched[asEdge(x)]!;
       if (i === 0) firstStageInputs = split.stages.map((s) => Object.fromEntries(s.inputs.map((x) => [x, refOut[x] ?? feeds[x]!])));
@@ -327,7 +348,7 @@ async function evaluateWith(model: LoadedModel, options: EvaluateOptions, files:
       const scores = classes && same.includes(outputs[0]!) ? { ref: rowsOf(floats(refOut[outputs[0]!]!)), test: rowsOf(floats(planned(outputs[0]!))) } : undefined;
       if (same.length > 0) plan.add(r, p, scores, options.labels?.[i]);
     }
-    progress('running the reference and the plan', inputs.length, inputs.length);
+    progress(runLabel, inputs.length, inputs.length);
     warnings.push(...resized.values());
     for (const [k, o] of nonFinite) {
       warnings.push(`stage ${k} (${prec[k]}): ${o} has Inf or NaN values where float32 has none${prec[k] === 'fp16' ? ' (float16 overflows past 65504)' : ''}; its fidelity is meaningless: keep stage ${k} in fp32`);
@@ -383,7 +404,7 @@ async function evaluateWith(model: LoadedModel, options: EvaluateOptions, files:
       ...(fid.top1Agreement !== undefined ? { classesPer: per } : {}),
     };
   } finally {
-    await refSession.release();
+    await refSession?.release();
     for (const s of stageSessions) await s.release();
   }
 }
