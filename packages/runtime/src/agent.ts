@@ -22,6 +22,7 @@ import { stageModelFile, stageProbe } from './lean-load.js';
 import { grpcClient, grpcTransport, type StageChannel, type Transport } from './transport.js';
 import type { AgentInfo, DataFile, DeploySpec, Engine, LinkSample, StageEvent } from './types.js';
 import { AGENT_VERSION } from './version.js';
+import { mainThreadSession, workerSession, WorkerUnavailable, type StageSession } from './stage-session.js';
 import { linearFit, median } from './_stats.js';
 
 export interface AgentOptions {
@@ -193,6 +194,14 @@ class DataReceiver {
   }
 }
 
+/** A frame a stage has run, waiting to be passed on. */
+interface Computed {
+  readonly frame: QueuedFrame;
+  readonly forward: Record<string, ort.Tensor>;
+  readonly computeStart: number;
+  readonly computeEnd: number;
+}
+
 interface QueuedFrame {
   readonly frame: number;
   readonly sentAt: number;
@@ -209,7 +218,7 @@ class StageHost {
   private outputsSeen = false;
   constructor(
     readonly spec: DeploySpec,
-    private readonly session: ort.InferenceSession,
+    private readonly session: StageSession,
     private readonly call: grpc.ServerDuplexStream<Buffer, Buffer>,
     private readonly transport: Transport,
     private readonly maxMessageBytes: number,
@@ -217,8 +226,11 @@ class StageHost {
     private readonly log: (line: string) => void,
   ) {}
 
-  /** Run one frame and pass its results on; resolves when the next hop has taken them. */
-  async process(f: QueuedFrame): Promise<void> {
+  /**
+   * Run one frame: its tensors to pass on, and when it ran. In a worker thread (StageSession), the
+   * agent's event loop goes on meanwhile: the frame before it leaves (pass) and the next arrive.
+   */
+  async compute(f: QueuedFrame): Promise<Computed> {
     if (this.closed) throw new RuntimeError('RUNTIME_STAGE_FAILED', `${this.label} was stopped`);
     const feeds: Record<string, ort.Tensor> = {};
     for (const name of this.spec.inputs) {
@@ -227,9 +239,9 @@ class StageHost {
       feeds[name] = t;
     }
     const computeStart = nowMs();
-    let out: ort.InferenceSession.OnnxValueMapType;
+    let out: Record<string, ort.Tensor>;
     try {
-      out = await this.session.run(feeds, this.spec.outputs as string[]);
+      out = await this.session.run(feeds, this.spec.outputs);
     } catch (e) {
       throw new RuntimeError('RUNTIME_STAGE_FAILED', `${this.label}: frame ${f.frame}: onnxruntime failed: ${runtimeMessage(e)}`);
     }
@@ -240,13 +252,20 @@ class StageHost {
       const advice = freshOutputAdvice([{ who: this.label, bytes }], outputMemory());
       if (advice) this.log(advice);
     }
-    const bag: Record<string, ort.Tensor> = { ...f.tensors, ...(out as Record<string, ort.Tensor>) };
+    const bag: Record<string, ort.Tensor> = { ...f.tensors, ...out };
     const forward: Record<string, ort.Tensor> = {};
     for (const name of this.spec.forward) {
       const t = bag[name];
       if (!t) throw new RuntimeError('RUNTIME_BAD_MESSAGE', `${this.label}: frame ${f.frame}: tensor ${name} to pass on is neither an input nor an output of this stage`);
       forward[name] = t;
     }
+    return { frame: f, forward, computeStart, computeEnd };
+  }
+
+  /** Pass a computed frame on (to the next stage, or back on the Stage call); resolves when the next hop has taken it. */
+  async pass(c: Computed): Promise<void> {
+    const { frame: f, forward, computeStart, computeEnd } = c;
+    if (this.closed) throw new RuntimeError('RUNTIME_STAGE_FAILED', `${this.label} was stopped`);
     const { headers, parts } = packTensors(forward);
     const sendStart = nowMs();
     const header = { run: this.spec.run, stage: this.spec.stage + 1, frame: f.frame, sentAt: sendStart, tensors: headers };
@@ -359,7 +378,7 @@ const probeNote = (threads: number, probe: readonly { threads: number; medianMs:
   `${threads} thread(s)${probe.length > 0 ? `: ${probe.map((p) => `${p.medianMs.toPrecision(3)} ms at ${p.threads}`).join(', ')}` : ''}`;
 
 interface OpenedStage {
-  readonly session: ort.InferenceSession;
+  readonly session: StageSession;
   readonly threadsNote: string;
   /** The optimisation level it was made at ("all", or lower when onnxruntime refused its optimised graph). */
   readonly level: LevelChoice;
@@ -370,7 +389,22 @@ interface OpenedStage {
 /** A session of the stage model (its bytes, or better its file: see lean-load.ts). */
 async function openSession(model: Uint8Array | string, s: DeploySpec, log: (line: string) => void): Promise<OpenedStage> {
   let level = levelChoice('all');
-  const create = (threads: number) => atUsableLevel(level, (l) => createFrom(model, profileSessionOptions(threads, l)));
+  // In a thread of its own (stage-session.ts); on this one where no thread can be started, or when
+  // DNNPART_STAGE_SESSION=main asks for it.
+  let threaded = process.env['DNNPART_STAGE_SESSION'] !== 'main';
+  const create = (threads: number): Promise<StageSession> => atUsableLevel(level, async (l) => {
+    const options = profileSessionOptions(threads, l);
+    if (threaded) {
+      try {
+        return await workerSession(model, options);
+      } catch (e) {
+        if (!(e instanceof WorkerUnavailable)) throw e;
+        threaded = false;
+        log(`stage ${s.stage}: no thread of its own for its session (${e.message}); it runs on the agent's main thread`);
+      }
+    }
+    return mainThreadSession(await createFrom(model, options));
+  });
   if (typeof model === 'string') {
     // In a process of its own: the stage's footprint, and its thread count when not given, so that
     // only the session kept stays in this one.
@@ -391,11 +425,11 @@ async function openSession(model: Uint8Array | string, s: DeploySpec, log: (line
     try {
       // The session the choice was timed on, kept open: a large stage is loaded once.
       const choice = await chooseModelThreads(model, `stage ${s.stage}`, undefined, level);
-      return { session: choice.session, threadsNote: probeNote(choice.threads, choice.probe), level };
+      return { session: mainThreadSession(choice.session), threadsNote: probeNote(choice.threads, choice.probe), level };
     } catch (e) {
       log(`stage ${s.stage}: could not try thread counts (${runtimeMessage(e)}); onnxruntime's default threads`);
       const session = await atUsableLevel(level, (l) => createFrom(model, { graphOptimizationLevel: l, executionMode: 'sequential' }));
-      return { session, threadsNote: "onnxruntime's default threads", level };
+      return { session: mainThreadSession(session), threadsNote: "onnxruntime's default threads", level };
     }
   }
   // The profiler's session options (threads that do not spin, one inter-op thread), so the stage
@@ -593,7 +627,7 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
             if (over) return void session.release();
             host = new StageHost(s, session, call, transport, maxMessageBytes, `stage ${s.stage} of run ${s.run}`, log);
             stages.set(key, host);
-            log(`${host.label} deployed (${s.nodes ?? '?'} nodes, ${bytes.length} bytes, ${threadsNote}) -> ${s.next?.address ?? 'coordinator'}`);
+            log(`${host.label} deployed (${s.nodes ?? '?'} nodes, ${bytes.length} bytes, ${threadsNote}) -> ${s.next?.address ?? 'coordinator'}; its session runs ${session.where === 'worker' ? 'in a thread of its own' : "on the agent's main thread"}`);
             const lowered = levelNote(host.label, level);
             if (lowered) log(lowered);
             call.write(encodeMessage({
@@ -660,6 +694,8 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
       let ended = false;
       let done = false;
       let frames = 0;
+      // The frame being passed on while the next one computes (one at a time, in order).
+      let passing: Promise<void> = Promise.resolve();
       const finish = (e?: unknown) => {
         if (done) return;
         done = true;
@@ -677,10 +713,15 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
           while (queue.length > 0 && !done) {
             const f = queue.shift()!;
             if (queue.length < limits.queueFrames) call.resume();
-            await host!.process(f);
-            frames++;
+            const c = await host!.compute(f);
+            await passing;
+            const h = host!;
+            passing = h.pass(c).then(() => void frames++);
+            // A failure to pass it on ends the call; the next frame's wait sees it too.
+            passing.catch((e: unknown) => finish(e));
           }
           if (ended && queue.length === 0 && host) {
+            await passing;
             await host.finish();
             finish();
           }

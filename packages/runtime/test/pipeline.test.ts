@@ -257,6 +257,8 @@ describe('pipelined runs', () => {
     const cores = availableParallelism();
     for (const agent of agents.slice(0, 2)) {
       const line = deployed(agent);
+      // Its session off the agent's event loop (stage-session.ts).
+      expect(line).toMatch(/; its session runs in a thread of its own$/);
       // Chosen in a process of its own (only the session kept stays in the agent's).
       expect(agent.log()).not.toContain('could not try thread counts');
       if (cores < 2) {
