@@ -631,7 +631,7 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
             const lowered = levelNote(host.label, level);
             if (lowered) log(lowered);
             call.write(encodeMessage({
-              kind: 'ready', loadMs: nowMs() - t0, nowMs: nowMs(), rssBeforeBytes, rssLoadedBytes: process.memoryUsage().rss, preoptimised,
+              kind: 'ready', loadMs: nowMs() - t0, nowMs: nowMs(), rssBeforeBytes, rssLoadedBytes: process.memoryUsage().rss, preoptimised, sessionThread: session.where,
               ...(footprint ? { footprint } : {}), ...(lowered ? { levelNote: lowered } : {}),
             }));
             call.resume();

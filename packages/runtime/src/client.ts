@@ -54,6 +54,8 @@ export interface StageHandle {
   readonly rss?: StageRss;
   /** The agent's line when it made the stage's session at a lower optimisation level than "all" (onnxruntime refused its optimised graph). */
   readonly levelNote?: string;
+  /** Where the agent runs the stage's session: a worker thread of its own, or its main thread (absent: agents before it, main). */
+  readonly sessionThread?: 'worker' | 'main';
   /** Estimate the agent's clock offset from sequential ping round trips (call when the coordinator is idle). */
   syncClock(pings?: number): Promise<void>;
   /** End the stage (half-close); the agent releases it. */
@@ -175,12 +177,16 @@ export function connectAgent(endpoint: AgentEndpoint, maxMessageBytes = 512 * (1
         let loadMs = 0;
         let rss: StageRss | undefined;
         let levelNote: string | undefined;
+        let sessionThread: 'worker' | 'main' | undefined;
         const handle: StageHandle = {
           get rss() {
             return rss;
           },
           get levelNote() {
             return levelNote;
+          },
+          get sessionThread() {
+            return sessionThread;
           },
           get clockOffsetMs() {
             return best.offset;
@@ -213,6 +219,7 @@ export function connectAgent(endpoint: AgentEndpoint, maxMessageBytes = 512 * (1
               case 'ready':
                 loadMs = header.loadMs as number;
                 if (typeof header.levelNote === 'string') levelNote = header.levelNote;
+                if (header.sessionThread === 'worker' || header.sessionThread === 'main') sessionThread = header.sessionThread;
                 if (typeof header.rssBeforeBytes === 'number' && typeof header.rssLoadedBytes === 'number') {
                   const fp = header.footprint as { loadedBytes?: unknown; peakBytes?: unknown } | undefined;
                   rss = {

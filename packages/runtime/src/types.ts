@@ -119,9 +119,11 @@ export interface StageResult {
     /** Median time from the previous hop's send to the frame's arrival here. */
     readonly measuredMs: number;
     /**
-     * Median part of that time during which this agent was computing other frames: onnxruntime-node
-     * runs on the agent's JavaScript thread, so a frame that comes in meanwhile is taken in after.
-     * measuredMs − waitingMs is the hop's own time. Absent in results of versions before it.
+     * Median part of that time during which this agent was computing other frames on its JavaScript
+     * thread (a stage whose session runs there: onnxruntime-node runs a session on the thread that
+     * calls it), so that a frame that came in meanwhile was taken in after; 0 when the agent runs its
+     * sessions in threads of their own. measuredMs − waitingMs is the hop's own time. Absent in
+     * results of versions before it.
      */
     readonly waitingMs?: number;
     readonly predictedMs: number | null;
