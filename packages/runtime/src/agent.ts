@@ -379,6 +379,8 @@ const probeNote = (threads: number, probe: readonly { threads: number; medianMs:
 
 interface OpenedStage {
   readonly session: StageSession;
+  /** Why the session runs where it does, when that is not the default (a short run: the main thread). */
+  readonly placeNote?: string;
   readonly threadsNote: string;
   /** The optimisation level it was made at ("all", or lower when onnxruntime refused its optimised graph). */
   readonly level: LevelChoice;
@@ -389,9 +391,9 @@ interface OpenedStage {
 /** A session of the stage model (its bytes, or better its file: see lean-load.ts). */
 async function openSession(model: Uint8Array | string, s: DeploySpec, log: (line: string) => void): Promise<OpenedStage> {
   let level = levelChoice('all');
-  // In a thread of its own (stage-session.ts); on this one where no thread can be started, or when
-  // DNNPART_STAGE_SESSION=main asks for it.
-  let threaded = process.env['DNNPART_STAGE_SESSION'] !== 'main';
+  // In a thread of its own (stage-session.ts), unless the stage's run is short (sessionPlace); on
+  // this one where no thread can be started.
+  let { threaded, note: placeNote } = sessionPlace(undefined);
   const create = (threads: number): Promise<StageSession> => atUsableLevel(level, async (l) => {
     const options = profileSessionOptions(threads, l);
     if (threaded) {
@@ -400,6 +402,7 @@ async function openSession(model: Uint8Array | string, s: DeploySpec, log: (line
       } catch (e) {
         if (!(e instanceof WorkerUnavailable)) throw e;
         threaded = false;
+        placeNote = ' (no thread could be started)';
         log(`stage ${s.stage}: no thread of its own for its session (${e.message}); it runs on the agent's main thread`);
       }
     }
@@ -415,10 +418,15 @@ async function openSession(model: Uint8Array | string, s: DeploySpec, log: (line
       const footprint = probe.footprint ? { footprint: probe.footprint } : {};
       // The level the probe's sessions were made at: a graph refused at "all" is not tried again.
       if (probe.level && OPTIMIZATION_LEVELS.includes(probe.level.level)) level = { ...probe.level };
+      const place = sessionPlace(probe.runMs);
+      threaded = place.threaded;
+      placeNote = place.note;
       if (s.threads === undefined) {
-        return { session: await create(probe.threads!), threadsNote: probeNote(probe.threads!, probe.probe!), level, ...footprint };
+        const session = await create(probe.threads!);
+        return { session, threadsNote: probeNote(probe.threads!, probe.probe!), level, placeNote, ...footprint };
       }
-      return { session: await create(s.threads), threadsNote: `${s.threads} thread(s), as asked`, level, ...footprint };
+      const session = await create(s.threads);
+      return { session, threadsNote: `${s.threads} thread(s), as asked`, level, placeNote, ...footprint };
     }
   }
   if (s.threads === undefined) {
@@ -434,7 +442,28 @@ async function openSession(model: Uint8Array | string, s: DeploySpec, log: (line
   }
   // The profiler's session options (threads that do not spin, one inter-op thread), so the stage
   // runs as its profile was made.
-  return { session: await create(s.threads), threadsNote: `${s.threads} thread(s), as asked`, level };
+  const session = await create(s.threads);
+  return { session, threadsNote: `${s.threads} thread(s), as asked`, level, placeNote };
+}
+
+/**
+ * Below this run time (the stage probe's fastest, 1 thread) a stage's session runs on the agent's main
+ * thread: handing each frame to a worker thread and back costs about 0.25 ms (SqueezeNet 1.1, 4.0 ms
+ * a run: 4.2 in a worker), more on a machine whose cores are all busy, while a run this short holds
+ * the event loop, and so the frames in and out, at most that long.
+ */
+export const WORKER_SESSION_ABOVE_MS = 5;
+
+/**
+ * Where a stage's session runs: in a worker thread of its own unless its run is shorter than
+ * WORKER_SESSION_ABOVE_MS (unknown: a thread); DNNPART_STAGE_SESSION=worker or main decides instead.
+ */
+function sessionPlace(runMs: number | undefined): { threaded: boolean; note: string } {
+  const asked = process.env['DNNPART_STAGE_SESSION'];
+  if (asked === 'main') return { threaded: false, note: ' (DNNPART_STAGE_SESSION=main)' };
+  if (asked === 'worker') return { threaded: true, note: '' };
+  if (runMs !== undefined && runMs < WORKER_SESSION_ABOVE_MS) return { threaded: false, note: ` (a run of ${runMs.toPrecision(2)} ms, under ${WORKER_SESSION_ABOVE_MS} ms)` };
+  return { threaded: true, note: '' };
 }
 
 /** Start an agent; resolves once it listens. */
@@ -623,15 +652,19 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
         const rssBeforeBytes = process.memoryUsage().rss;
         call.pause();
         openStage(model, s, preoptimise, log)
-          .then(({ session, threadsNote, preoptimised, footprint, level }) => {
+          .then(({ session, threadsNote, preoptimised, footprint, level, placeNote }) => {
             if (over) return void session.release();
             host = new StageHost(s, session, call, transport, maxMessageBytes, `stage ${s.stage} of run ${s.run}`, log);
             stages.set(key, host);
-            log(`${host.label} deployed (${s.nodes ?? '?'} nodes, ${bytes.length} bytes, ${threadsNote}) -> ${s.next?.address ?? 'coordinator'}; its session runs ${session.where === 'worker' ? 'in a thread of its own' : "on the agent's main thread"}`);
+            log(`${host.label} deployed (${s.nodes ?? '?'} nodes, ${bytes.length} bytes, ${threadsNote}) -> ${s.next?.address ?? 'coordinator'}; its session runs ${session.where === 'worker' ? 'in a thread of its own' : "on the agent's main thread"}${placeNote ?? ''}`);
             const lowered = levelNote(host.label, level);
             if (lowered) log(lowered);
+            // A session in a thread of its own: the thread's cost (its JavaScript heap, onnxruntime's
+            // module) is said apart, and what the stage adds is counted from after it.
+            const threadBytes = session.threadBytes ?? 0;
             call.write(encodeMessage({
-              kind: 'ready', loadMs: nowMs() - t0, nowMs: nowMs(), rssBeforeBytes, rssLoadedBytes: process.memoryUsage().rss, preoptimised, sessionThread: session.where,
+              kind: 'ready', loadMs: nowMs() - t0, nowMs: nowMs(), rssBeforeBytes: rssBeforeBytes + threadBytes, rssLoadedBytes: process.memoryUsage().rss, preoptimised,
+              sessionThread: session.where, ...(session.where === 'worker' ? { threadBytes } : {}),
               ...(footprint ? { footprint } : {}), ...(lowered ? { levelNote: lowered } : {}),
             }));
             call.resume();

@@ -44,6 +44,8 @@ export interface StageRss {
   readonly loadedBytes: number;
   readonly preoptimised?: boolean;
   readonly footprint?: { readonly loadedBytes: number; readonly peakBytes: number };
+  /** What the worker thread of the stage's session added before the session was made (beforeBytes is after it). */
+  readonly threadBytes?: number;
 }
 
 export interface StageHandle {
@@ -224,6 +226,7 @@ export function connectAgent(endpoint: AgentEndpoint, maxMessageBytes = 512 * (1
                   const fp = header.footprint as { loadedBytes?: unknown; peakBytes?: unknown } | undefined;
                   rss = {
                     beforeBytes: header.rssBeforeBytes, loadedBytes: header.rssLoadedBytes,
+                    ...(typeof header.threadBytes === 'number' ? { threadBytes: header.threadBytes } : {}),
                     ...(typeof header.preoptimised === 'boolean' ? { preoptimised: header.preoptimised } : {}),
                     ...(typeof fp?.loadedBytes === 'number' && typeof fp.peakBytes === 'number' ? { footprint: { loadedBytes: fp.loadedBytes, peakBytes: fp.peakBytes } } : {}),
                   };

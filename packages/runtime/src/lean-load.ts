@@ -94,7 +94,7 @@ try {
 // whose onnxruntime is already set up (a tiny session made and released first), once made and at
 // most over three runs on zeros, each reading after a garbage collection (verify's memory check
 // measures the same). Then, if asked, the profiler's chooseModelThreads. Prints { footprint |
-// footprintError, level, threads?, probe? }, or one line on stderr.
+// footprintError, runMs?, level, threads?, probe? }, or one line on stderr.
 const STAGE_PROBE = `
 import { pathToFileURL } from 'node:url';
 const [ortEntry, profilerEntry, graphEntry, model, label, choose] = process.argv.slice(1);
@@ -121,13 +121,17 @@ try {
       feeds[md.name] = new ort.Tensor(md.type, new Ctor(dims.reduce((a, d) => a * d, 1)), dims);
     }
     let peak = loaded;
+    const times = [];
     for (let r = 0; r < 3; r++) {
+      const t0 = performance.now();
       const o = await s.run(feeds);
+      times.push(performance.now() - t0);
       peak = Math.max(peak, rss());
       void o;
     }
     await s.release();
     out.footprint = { loadedBytes: Math.max(0, loaded - base), peakBytes: Math.max(0, peak - base) };
+    out.runMs = Math.min(...times);
   } catch (e) {
     out.footprintError = String(e && e.message ? e.message : e).split('\\n')[0];
   }
@@ -195,6 +199,8 @@ export interface StageProbe {
   /** With `chooseThreads`: the count the profiler's chooseModelThreads takes, and what it timed. */
   readonly threads?: number;
   readonly probe?: readonly { readonly threads: number; readonly medianMs: number }[];
+  /** The fastest of the footprint's three runs (1 thread, zeros in), ms. */
+  readonly runMs?: number;
   /** The optimisation level its sessions were made at: "all", or lower when onnxruntime refused its optimised graph. */
   readonly level?: LevelChoice;
 }

@@ -516,6 +516,7 @@ function summarise(c: Collected): RunOutput {
       // A plan file is the user's JSON: only a number is a prediction.
       predictedBytes: typeof plan.stages[k]!.memoryBytes === 'number' ? plan.stages[k]!.memoryBytes! : null,
       ...(rss.preoptimised !== undefined ? { preoptimised: rss.preoptimised } : {}),
+      ...(rss.threadBytes !== undefined ? { threadBytes: rss.threadBytes } : {}),
       ...(rss.footprint ? { alone: rss.footprint } : {}),
     } : undefined;
     const predicted = (plan.transfers ?? []).filter((t) => t.to === d.board && (prev ? t.from === prev.board : true));

@@ -16,6 +16,8 @@ export interface StageSession {
   release(): Promise<void>;
   /** Where it runs: 'worker' (a thread of its own) or 'main' (the agent's event loop). */
   readonly where: 'worker' | 'main';
+  /** What starting its thread added to the process's resident memory, before the session was made (a worker's). */
+  readonly threadBytes?: number;
 }
 
 /** An onnxruntime session on this thread, behind the same interface. */
@@ -38,7 +40,9 @@ type Wire = { type: ort.Tensor.Type; dims: readonly number[]; data: ort.Tensor.D
  */
 export function workerSession(model: string | Uint8Array, options: ort.InferenceSession.SessionOptions): Promise<StageSession> {
   return new Promise((resolve, reject) => {
+    const rssBefore = process.memoryUsage().rss;
     const worker = new Worker(WORKER, { workerData: { model, options } });
+    let threadBytes = 0;
     const pending = new Map<number, { resolve: (o: Record<string, ort.Tensor>) => void; reject: (e: Error) => void }>();
     let nextId = 0;
     let ready = false;
@@ -51,6 +55,10 @@ export function workerSession(model: string | Uint8Array, options: ort.Inference
     };
     worker.on('message', (msg: { kind: string; id?: number; message?: string; outputs?: Record<string, Wire> }) => {
       switch (msg.kind) {
+        case 'booted':
+          threadBytes = Math.max(0, process.memoryUsage().rss - rssBefore);
+          worker.postMessage({ kind: 'create' });
+          break;
         case 'ready':
           ready = true;
           resolve(session);
@@ -88,6 +96,9 @@ export function workerSession(model: string | Uint8Array, options: ort.Inference
     });
     const session: StageSession = {
       where: 'worker',
+      get threadBytes() {
+        return threadBytes;
+      },
       run: (feeds, outputs) => new Promise((res, rej) => {
         if (gone) return rej(gone);
         const id = nextId++;

@@ -139,13 +139,16 @@ export interface StageResult {
    * before it. `alone`: the stage's own footprint on its agent's board, free of what else the agent
    * holds or reuses: the resident memory one session of it (1 thread) added to a fresh process there,
    * once made and at most over three runs (as `dnnpart verify` measures a stage); absent when the agent
-   * could not measure it or predates it.
+   * could not measure it or predates it. `threadBytes`: what starting the worker thread its session
+   * runs in added (its JavaScript heap, onnxruntime's module), counted apart from the stage's own
+   * loadedBytes and peakBytes; absent for a session on the agent's main thread.
    */
   readonly memory?: {
     readonly loadedBytes: number;
     readonly peakBytes: number;
     readonly predictedBytes: number | null;
     readonly preoptimised?: boolean;
+    readonly threadBytes?: number;
     readonly alone?: { readonly loadedBytes: number; readonly peakBytes: number };
   };
 }

@@ -3,9 +3,12 @@
 // thread would hold gRPC's reads, writes and keepalives still for the whole run, and a frame could
 // neither arrive nor leave while the next one computes.
 // workerData: { model (a path, or bytes), options (session options) }.
-// In: { kind: 'run', id, feeds: { name: { type, dims, data } }, outputs: [names] }, { kind: 'release' }.
-// Out: { kind: 'ready' } or { kind: 'error', message } once; then { kind: 'result', id, outputs } or
-// { kind: 'failed', id, message } per run (output buffers moved, not copied); { kind: 'released' }.
+// Out first: { kind: 'booted' } once the thread and onnxruntime's module are up (the parent reads its
+// resident memory then, so that what the session adds is told apart from what the thread costs).
+// In: { kind: 'create' } (then out: { kind: 'ready' } or { kind: 'error', message }),
+// { kind: 'run', id, feeds: { name: { type, dims, data } }, outputs: [names] }, { kind: 'release' }.
+// Out per run: { kind: 'result', id, outputs } (output buffers moved, not copied) or { kind: 'failed',
+// id, message }; { kind: 'released' } after release.
 // Plain JavaScript so it runs both from the sources (tests) and from dist.
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
@@ -13,14 +16,17 @@ import * as ort from 'onnxruntime-node';
 const messageOf = (e) => (e instanceof Error ? e.message : String(e));
 
 let session;
-try {
-  session = await ort.InferenceSession.create(workerData.model, workerData.options);
-  parentPort.postMessage({ kind: 'ready' });
-} catch (e) {
-  parentPort.postMessage({ kind: 'error', message: messageOf(e) });
-}
 
 parentPort.on('message', async (msg) => {
+  if (msg.kind === 'create') {
+    try {
+      session = await ort.InferenceSession.create(workerData.model, workerData.options);
+      parentPort.postMessage({ kind: 'ready' });
+    } catch (e) {
+      parentPort.postMessage({ kind: 'error', message: messageOf(e) });
+    }
+    return;
+  }
   if (msg.kind === 'release') {
     await session?.release().catch(() => {});
     session = undefined;
@@ -50,3 +56,5 @@ parentPort.on('message', async (msg) => {
     parentPort.postMessage({ kind: 'failed', id: msg.id, message: messageOf(e) });
   }
 });
+
+parentPort.postMessage({ kind: 'booted' });
