@@ -393,7 +393,7 @@ async function openSession(model: Uint8Array | string, s: DeploySpec, log: (line
   let level = levelChoice('all');
   // In a thread of its own (stage-session.ts), unless the stage's run is short (sessionPlace); on
   // this one where no thread can be started.
-  let { threaded, note: placeNote } = sessionPlace(undefined);
+  let { threaded, note: placeNote } = sessionPlace(undefined, undefined);
   const create = (threads: number): Promise<StageSession> => atUsableLevel(level, async (l) => {
     const options = profileSessionOptions(threads, l);
     if (threaded) {
@@ -418,7 +418,7 @@ async function openSession(model: Uint8Array | string, s: DeploySpec, log: (line
       const footprint = probe.footprint ? { footprint: probe.footprint } : {};
       // The level the probe's sessions were made at: a graph refused at "all" is not tried again.
       if (probe.level && OPTIMIZATION_LEVELS.includes(probe.level.level)) level = { ...probe.level };
-      const place = sessionPlace(probe.runMs);
+      const place = sessionPlace(probe.runMs, probe.frameBytes);
       threaded = place.threaded;
       placeNote = place.note;
       if (s.threads === undefined) {
@@ -447,23 +447,29 @@ async function openSession(model: Uint8Array | string, s: DeploySpec, log: (line
 }
 
 /**
- * Below this run time (the stage probe's fastest, 1 thread) a stage's session runs on the agent's main
- * thread: handing each frame to a worker thread and back costs about 0.25 ms (SqueezeNet 1.1, 4.0 ms
- * a run: 4.2 in a worker), more on a machine whose cores are all busy, while a run this short holds
- * the event loop, and so the frames in and out, at most that long.
+ * A stage runs its session in a worker thread of its own when a frame's tensors (its inputs and
+ * outputs) come to this many bytes or more and a run takes WORKER_SESSION_MIN_MS or more (the stage
+ * probe's figures). There the main thread, left free, moves each frame while the next computes
+ * (ISNet's 117 MB hop between two local agents: 3.4-5.1 s on the main thread, 0.45-0.48 s beside a
+ * worker). Below, the hand-over costs more than it saves: each input copied into the worker and each
+ * frame two thread hops (SqueezeNet 1.1: 4.0 ms a run, 4.2 in a worker; ResNet-18 after its first
+ * Relu, 3.2 MB in, on three agents sharing two cores: 20 ms a frame, 31-35 in a worker).
  */
-export const WORKER_SESSION_ABOVE_MS = 5;
+export const WORKER_SESSION_MIN_BYTES = 8 * 2 ** 20;
+export const WORKER_SESSION_MIN_MS = 5;
 
 /**
- * Where a stage's session runs: in a worker thread of its own unless its run is shorter than
- * WORKER_SESSION_ABOVE_MS (unknown: a thread); DNNPART_STAGE_SESSION=worker or main decides instead.
+ * Where a stage's session runs: see WORKER_SESSION_MIN_BYTES (unknown figures: the main thread);
+ * DNNPART_STAGE_SESSION=worker or main decides instead.
  */
-function sessionPlace(runMs: number | undefined): { threaded: boolean; note: string } {
-  const asked = process.env['DNNPART_STAGE_SESSION'];
+export function sessionPlace(runMs: number | undefined, frameBytes: number | undefined, asked = process.env['DNNPART_STAGE_SESSION']): { threaded: boolean; note: string } {
   if (asked === 'main') return { threaded: false, note: ' (DNNPART_STAGE_SESSION=main)' };
-  if (asked === 'worker') return { threaded: true, note: '' };
-  if (runMs !== undefined && runMs < WORKER_SESSION_ABOVE_MS) return { threaded: false, note: ` (a run of ${runMs.toPrecision(2)} ms, under ${WORKER_SESSION_ABOVE_MS} ms)` };
-  return { threaded: true, note: '' };
+  if (asked === 'worker') return { threaded: true, note: ' (DNNPART_STAGE_SESSION=worker)' };
+  if (runMs === undefined || frameBytes === undefined) return { threaded: false, note: ' (its run was not timed)' };
+  const mb = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+  if (frameBytes < WORKER_SESSION_MIN_BYTES) return { threaded: false, note: ` (${mb(frameBytes)} of tensors a frame, under ${mb(WORKER_SESSION_MIN_BYTES)})` };
+  if (runMs < WORKER_SESSION_MIN_MS) return { threaded: false, note: ` (a run of ${runMs.toPrecision(2)} ms, under ${WORKER_SESSION_MIN_MS} ms)` };
+  return { threaded: true, note: ` (${mb(frameBytes)} of tensors a frame, a run of ${runMs.toPrecision(3)} ms)` };
 }
 
 /** Start an agent; resolves once it listens. */

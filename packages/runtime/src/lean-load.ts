@@ -94,7 +94,7 @@ try {
 // whose onnxruntime is already set up (a tiny session made and released first), once made and at
 // most over three runs on zeros, each reading after a garbage collection (verify's memory check
 // measures the same). Then, if asked, the profiler's chooseModelThreads. Prints { footprint |
-// footprintError, runMs?, level, threads?, probe? }, or one line on stderr.
+// footprintError, runMs?, frameBytes?, level, threads?, probe? }, or one line on stderr.
 const STAGE_PROBE = `
 import { pathToFileURL } from 'node:url';
 const [ortEntry, profilerEntry, graphEntry, model, label, choose] = process.argv.slice(1);
@@ -122,16 +122,18 @@ try {
     }
     let peak = loaded;
     const times = [];
+    let outputBytes = 0;
     for (let r = 0; r < 3; r++) {
       const t0 = performance.now();
       const o = await s.run(feeds);
       times.push(performance.now() - t0);
       peak = Math.max(peak, rss());
-      void o;
+      outputBytes = Object.values(o).reduce((n, t) => n + (ArrayBuffer.isView(t.data) ? t.data.byteLength : 0), 0);
     }
     await s.release();
     out.footprint = { loadedBytes: Math.max(0, loaded - base), peakBytes: Math.max(0, peak - base) };
     out.runMs = Math.min(...times);
+    out.frameBytes = Object.values(feeds).reduce((n, t) => n + t.data.byteLength, 0) + outputBytes;
   } catch (e) {
     out.footprintError = String(e && e.message ? e.message : e).split('\\n')[0];
   }
@@ -201,6 +203,8 @@ export interface StageProbe {
   readonly probe?: readonly { readonly threads: number; readonly medianMs: number }[];
   /** The fastest of the footprint's three runs (1 thread, zeros in), ms. */
   readonly runMs?: number;
+  /** Bytes of the stage's inputs and outputs in one run (zeros in). */
+  readonly frameBytes?: number;
   /** The optimisation level its sessions were made at: "all", or lower when onnxruntime refused its optimised graph. */
   readonly level?: LevelChoice;
 }

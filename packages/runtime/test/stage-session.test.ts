@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { profileSessionOptions } from '@dnnpart/profiler';
 import { buildZooModel } from '@dnnpart/zoo';
 import { mainThreadSession, workerSession, WorkerUnavailable, type StageSession } from '../src/stage-session.js';
+import { sessionPlace, WORKER_SESSION_MIN_BYTES, WORKER_SESSION_MIN_MS } from '../src/agent.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'dnnpart-stage-session-'));
 // ResNet-18 at 1x3x640x640: a run of several hundred milliseconds at one thread.
@@ -49,6 +50,16 @@ describe('a stage session in a thread of its own', () => {
     const view = new ort.Tensor('float32', big.subarray(16), [1, 3, 640, 640]);
     const c = await threaded.run({ input: view }, ['output']);
     expect(Array.from(c['output']!.data as Float32Array)).toEqual(Array.from(b.out['output']!.data as Float32Array));
+  });
+
+  it('is where a stage goes whose frames are large and whose runs are long, unless the agent is told', () => {
+    const big = WORKER_SESSION_MIN_BYTES;
+    expect(sessionPlace(WORKER_SESSION_MIN_MS, big, undefined)).toEqual({ threaded: true, note: ' (8.0 MiB of tensors a frame, a run of 5.00 ms)' });
+    expect(sessionPlace(WORKER_SESSION_MIN_MS, big - 1, undefined)).toEqual({ threaded: false, note: ' (8.0 MiB of tensors a frame, under 8.0 MiB)' });
+    expect(sessionPlace(4.9, big, undefined)).toEqual({ threaded: false, note: ' (a run of 4.9 ms, under 5 ms)' });
+    expect(sessionPlace(undefined, undefined, undefined)).toEqual({ threaded: false, note: ' (its run was not timed)' });
+    expect(sessionPlace(1, 1, 'worker')).toEqual({ threaded: true, note: ' (DNNPART_STAGE_SESSION=worker)' });
+    expect(sessionPlace(1000, 1e9, 'main')).toEqual({ threaded: false, note: ' (DNNPART_STAGE_SESSION=main)' });
   });
 
   it("says onnxruntime's own reason when it cannot make the session, and a failed run as the run's", async () => {
