@@ -262,6 +262,11 @@ class StageHost {
     return { frame: f, forward, computeStart, computeEnd };
   }
 
+  /** Whether a frame can be passed on while the next computes (a session in a thread of its own). */
+  get overlaps(): boolean {
+    return this.session.where === 'worker';
+  }
+
   /** Pass a computed frame on (to the next stage, or back on the Stage call); resolves when the next hop has taken it. */
   async pass(c: Computed): Promise<void> {
     const { frame: f, forward, computeStart, computeEnd } = c;
@@ -379,7 +384,7 @@ const probeNote = (threads: number, probe: readonly { threads: number; medianMs:
 
 interface OpenedStage {
   readonly session: StageSession;
-  /** Why the session runs where it does, when that is not the default (a short run: the main thread). */
+  /** Why the session runs where it does (sessionPlace's note), for the agent's log. */
   readonly placeNote?: string;
   readonly threadsNote: string;
   /** The optimisation level it was made at ("all", or lower when onnxruntime refused its optimised graph). */
@@ -391,8 +396,8 @@ interface OpenedStage {
 /** A session of the stage model (its bytes, or better its file: see lean-load.ts). */
 async function openSession(model: Uint8Array | string, s: DeploySpec, log: (line: string) => void): Promise<OpenedStage> {
   let level = levelChoice('all');
-  // In a thread of its own (stage-session.ts), unless the stage's run is short (sessionPlace); on
-  // this one where no thread can be started.
+  // On this thread, or in a thread of its own (stage-session.ts) where the stage probe finds its frames
+  // large and its runs long (sessionPlace) and a thread can be started.
   let { threaded, note: placeNote } = sessionPlace(undefined, undefined);
   const create = (threads: number): Promise<StageSession> => atUsableLevel(level, async (l) => {
     const options = profileSessionOptions(threads, l);
@@ -758,6 +763,9 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
             passing = h.pass(c).then(() => void frames++);
             // A failure to pass it on ends the call; the next frame's wait sees it too.
             passing.catch((e: unknown) => finish(e));
+            // A session on this thread would hold the frame's sending still while the next computes:
+            // there the frame is handed over whole first, as before sessions had threads of their own.
+            if (!h.overlaps) await passing;
           }
           if (ended && queue.length === 0 && host) {
             await passing;
