@@ -455,7 +455,7 @@ async function openSession(model: Uint8Array | string, s: DeploySpec, log: (line
  * A stage runs its session in a worker thread of its own when a frame's tensors (its inputs and
  * outputs) come to this many bytes or more and a run takes WORKER_SESSION_MIN_MS or more (the stage
  * probe's figures). There the main thread, left free, moves each frame while the next computes
- * (ISNet's 117 MB hop between two local agents: 3.4-5.1 s on the main thread, 0.45-0.48 s beside a
+ * (ISNet's 117 MB hop between two local agents: 3.4-4.7 s on the main thread, 0.31-0.48 s beside a
  * worker). Below, the hand-over costs more than it saves: each input copied into the worker and each
  * frame two thread hops (SqueezeNet 1.1: 4.0 ms a run, 4.2 in a worker; ResNet-18 after its first
  * Relu, 3.2 MB in, on three agents sharing two cores: 20 ms a frame, 31-35 in a worker).
