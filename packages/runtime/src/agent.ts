@@ -194,9 +194,9 @@ class DataReceiver {
   }
 }
 
-/** A frame a stage has run, waiting to be passed on. */
+/** A frame a stage has run, waiting to be passed on (its tensors: `forward`). */
 interface Computed {
-  readonly frame: QueuedFrame;
+  readonly frame: Omit<QueuedFrame, 'tensors'>;
   readonly forward: Record<string, ort.Tensor>;
   readonly computeStart: number;
   readonly computeEnd: number;
@@ -259,7 +259,10 @@ class StageHost {
       if (!t) throw new RuntimeError('RUNTIME_BAD_MESSAGE', `${this.label}: frame ${f.frame}: tensor ${name} to pass on is neither an input nor an output of this stage`);
       forward[name] = t;
     }
-    return { frame: f, forward, computeStart, computeEnd };
+    // The frame's own tensors stay only as far as they are passed on: a frame received while the one
+    // before is still being sent would otherwise hold its inputs (117 MB for ISNet's second stage) too.
+    const { tensors: _inputs, ...frame } = f;
+    return { frame, forward, computeStart, computeEnd };
   }
 
   /** Whether a frame can be passed on while the next computes (a session in a thread of its own). */
@@ -750,14 +753,18 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
           host?.fail(e);
         } else cb(null, encodeMessage({ frames }));
       };
+      const take = (): QueuedFrame => {
+        const f = queue.shift()!;
+        if (queue.length < limits.queueFrames) call.resume();
+        return f;
+      };
       const pump = async () => {
         if (busy || done) return;
         busy = true;
         try {
           while (queue.length > 0 && !done) {
-            const f = queue.shift()!;
-            if (queue.length < limits.queueFrames) call.resume();
-            const c = await host!.compute(f);
+            // Taken from the queue straight into compute: nothing here holds the frame's inputs after it.
+            const c = await host!.compute(take());
             await passing;
             const h = host!;
             passing = h.pass(c).then(() => void frames++);
