@@ -7,7 +7,7 @@ import { REUSE_PREFIX } from '@dnnpart/onnx-graph';
 import { ENGINES, type Engine } from './types.js';
 
 const USAGE = `usage: dnnpart-agent [--listen host:port] [--token-file f] [--tls-cert f --tls-key f --tls-ca f]
-                     [--board name] [--max-tensor-bytes n] [--max-model-bytes n] [--queue-frames n] [--engines e,e]
+                     [--board name] [--max-tensor-bytes n] [--max-model-bytes n] [--queue-frames n] [--queue-bytes n] [--engines e,e]
                      [--no-preoptimise]
 Serves Info, Profile, LinkTest and Stage over gRPC; listens on 127.0.0.1:7070 unless told otherwise.
 Each stage is loaded from the graph onnxruntime's optimiser saves (one copy of its weights);
@@ -26,6 +26,7 @@ export interface AgentFlags {
   readonly maxTensorBytes?: number;
   readonly maxModelBytes?: number;
   readonly queueFrames?: number;
+  readonly queueBytes?: number;
   readonly engines?: readonly string[];
   /** False: load each stage model as sent (AgentOptions.preoptimise). */
   readonly preoptimise?: boolean;
@@ -44,6 +45,7 @@ export function agentOptionsFromFlags(f: AgentFlags, onLog?: (line: string) => v
     ...(f.maxTensorBytes !== undefined ? { maxTensorBytes: f.maxTensorBytes } : {}),
     ...(f.maxModelBytes !== undefined ? { maxModelBytes: f.maxModelBytes } : {}),
     ...(f.queueFrames !== undefined ? { queueFrames: f.queueFrames } : {}),
+    ...(f.queueBytes !== undefined ? { queueBytes: f.queueBytes } : {}),
     ...(f.engines ? { engines: f.engines as Engine[] } : {}),
     ...(f.preoptimise === false ? { preoptimise: false } : {}),
     ...(onLog ? { onLog } : {}),
@@ -55,7 +57,7 @@ function parse(argv: readonly string[]): AgentFlags | 'help' {
   const names: Record<string, [string, 'string' | 'number' | 'list']> = {
     '--listen': ['listen', 'string'], '--token-file': ['tokenFile', 'string'], '--tls-cert': ['tlsCert', 'string'], '--tls-key': ['tlsKey', 'string'],
     '--tls-ca': ['tlsCa', 'string'], '--board': ['board', 'string'], '--max-tensor-bytes': ['maxTensorBytes', 'number'],
-    '--max-model-bytes': ['maxModelBytes', 'number'], '--queue-frames': ['queueFrames', 'number'], '--engines': ['engines', 'list'],
+    '--max-model-bytes': ['maxModelBytes', 'number'], '--queue-frames': ['queueFrames', 'number'], '--queue-bytes': ['queueBytes', 'number'], '--engines': ['engines', 'list'],
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;

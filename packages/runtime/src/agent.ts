@@ -38,6 +38,11 @@ export interface AgentOptions {
   readonly maxModelBytes?: number;
   /** Frames queued per stage before the agent stops reading (back-pressure); default 4. */
   readonly queueFrames?: number;
+  /**
+   * Bytes of frames queued per stage before the agent stops reading, however few the frames (one is
+   * always taken); default 256 MiB: four of ISNet's 117 MB frames would hold 470 MB besides the stage.
+   */
+  readonly queueBytes?: number;
   /** Board name in Info and profiles; default the host name. */
   readonly board?: string;
   /** Engines to report instead of probing (for a board whose engine is not onnxruntime-node's). */
@@ -485,10 +490,11 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
   const listen = options.listen ?? '127.0.0.1:7070';
   const m = /^(.+):(\d+)$/.exec(listen);
   if (!m || Number(m[2]) > 65535) throw new RuntimeError('RUNTIME_BAD_OPTIONS', `--listen ${listen}: give host:port, e.g. 127.0.0.1:7070`);
-  const limits: WireLimits & { maxModelBytes: number; queueFrames: number } = {
+  const limits: WireLimits & { maxModelBytes: number; queueFrames: number; queueBytes: number } = {
     maxTensorBytes: options.maxTensorBytes ?? 64 * MIB,
     maxModelBytes: options.maxModelBytes ?? 2048 * MIB,
     queueFrames: options.queueFrames ?? 4,
+    queueBytes: options.queueBytes ?? 256 * MIB,
   };
   for (const [k, v] of Object.entries(limits)) {
     if (!Number.isInteger(v) || v < 1) throw new RuntimeError('RUNTIME_BAD_OPTIONS', `agent option ${k} must be a positive integer, got ${v}`);
@@ -510,7 +516,7 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
     onnxruntime: ort.env.versions?.node ?? 'unknown',
     executionProviders: probed.providers,
     engines: probed.engines,
-    limits: { maxTensorBytes: limits.maxTensorBytes, maxModelBytes: limits.maxModelBytes, queueFrames: limits.queueFrames },
+    limits: { maxTensorBytes: limits.maxTensorBytes, maxModelBytes: limits.maxModelBytes, queueFrames: limits.queueFrames, queueBytes: limits.queueBytes },
     stages: [...stages.values()].filter((s) => !s.closed).length,
     tls: options.tls !== undefined,
     token: options.token !== undefined,
@@ -753,9 +759,13 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
           host?.fail(e);
         } else cb(null, encodeMessage({ frames }));
       };
+      // Bounded by frames and by bytes: a full queue stops reading, so HTTP/2 flow control holds the sender back.
+      let queuedBytes = 0;
+      const full = () => queue.length >= limits.queueFrames || (queue.length > 0 && queuedBytes >= limits.queueBytes);
       const take = (): QueuedFrame => {
         const f = queue.shift()!;
-        if (queue.length < limits.queueFrames) call.resume();
+        queuedBytes -= f.bytesIn;
+        if (!full()) call.resume();
         return f;
       };
       const pump = async () => {
@@ -798,8 +808,9 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
           if (!Number.isInteger(header.frame) || typeof header.sentAt !== 'number') throw new RuntimeError('RUNTIME_BAD_MESSAGE', `Push: ${h.label}: a frame needs an integer frame number and sentAt`);
           const tensors = unpackTensors(header.tensors, payload, limits, `Push to ${h.label}, frame ${String(header.frame)}`);
           queue.push({ frame: header.frame as number, sentAt: header.sentAt, arrivedAt, tensors, bytesIn: payload.length });
+          queuedBytes += payload.length;
           // Bounded queue: stop reading, so HTTP/2 flow control holds the sender back.
-          if (queue.length >= limits.queueFrames) call.pause();
+          if (full()) call.pause();
           void pump();
         } catch (e) {
           finish(e);

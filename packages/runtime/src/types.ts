@@ -16,7 +16,8 @@ export interface AgentInfo {
   readonly executionProviders: readonly string[];
   /** Engines this agent can run a stage on (`onnxruntime-<provider>`). */
   readonly engines: readonly Engine[];
-  readonly limits: { readonly maxTensorBytes: number; readonly maxModelBytes: number; readonly queueFrames: number };
+  /** queueBytes: absent from agents before it. */
+  readonly limits: { readonly maxTensorBytes: number; readonly maxModelBytes: number; readonly queueFrames: number; readonly queueBytes?: number };
   /** Stages deployed right now. */
   readonly stages: number;
   readonly tls: boolean;

@@ -247,6 +247,22 @@ describe('pipelined runs', () => {
     expect((await connectAgent(agents[0]!.endpoint).info()).board.name).toBe('a');
   });
 
+  it('an agent whose queue holds a frame at most by its bytes still runs every frame, exactly', async () => {
+    // --queue-bytes 1: every frame fills the queue, so the agent stops reading after each one.
+    const q = await spawnAgent('q', ['--queue-bytes', '1']);
+    try {
+      const info = await connectAgent(q.endpoint).info();
+      expect(info.limits).toMatchObject({ queueFrames: 4, queueBytes: 1 });
+      const { model } = await squeezenet();
+      const r = await runPlan({ model, plan: prefixPlan(model, ['q', 'a']), agents: [...endpoints(), q.endpoint], frames: 6, compareFrames: 2, threads: 1 });
+      expect([r.frames, r.compared]).toEqual([6, 2]);
+      expect(r.maxAbsDiff).toBeLessThan(1e-4);
+    } finally {
+      await q.kill();
+    }
+    expect((await connectAgent(agents[0]!.endpoint).info()).limits.queueBytes).toBe(256 * 2 ** 20);
+  });
+
   it('the DAG plan forwards the skipped tensor through the middle stage', async () => {
     const { model } = await squeezenet();
     const plan = branchPlan(model, ['c', 'a', 'b']);
