@@ -480,9 +480,10 @@ function summarise(c: Collected): RunOutput {
     const compute = d.events.map((e) => e.computeEnd - e.computeStart);
     const transfer = d.events.map((e) => local(d, e.arrivedAt) - (prevSend.get(e.frame) ?? local(d, e.arrivedAt)));
     // onnxruntime-node runs a session on the thread that calls it: where that is the agent's
-    // JavaScript thread (agents before sessions in threads of their own, or DNNPART_STAGE_SESSION=main),
-    // a frame that comes in while the agent computes another is taken in only after it. That wait is
-    // not the link's. A session in a thread of its own holds nothing up.
+    // JavaScript thread (a stage whose frames are small, every stage of agents before sessions could
+    // have threads, or DNNPART_STAGE_SESSION=main), a frame that comes in while the agent computes
+    // another is taken in only after it. That wait is not the link's. A session in a thread of its own
+    // (sessionThread 'worker') holds nothing up.
     // One thread computes one frame at a time: the spans, sorted by start, are sorted by end too.
     const busy = deployed.filter((x) => x.board === d.board && x.handle?.sessionThread !== 'worker')
       .flatMap((x) => x.events.map((e) => ({ frame: e.frame, stage: x.index, start: local(x, e.computeStart), end: local(x, e.computeEnd) })))
