@@ -192,7 +192,7 @@ describe('dnnpart profile --agents and dnnpart agent', () => {
   it('serves until interrupted', async () => {
     const stop = new AbortController();
     let stderr = '';
-    const done = main(['agent', '--listen', '127.0.0.1:0', '--board', 'here'], {
+    const done = main(['agent', '--listen', '127.0.0.1:0', '--board', 'here', '--max-model-bytes', '1000000', '--queue-frames', '2', '--queue-bytes', '65536'], {
       stdout: { write: () => {} },
       stderr: { write: (s: string) => (stderr += s), isTTY: false, columns: 100 },
       cwd: dir, env: {}, signal: stop.signal,
@@ -200,7 +200,10 @@ describe('dnnpart profile --agents and dnnpart agent', () => {
     for (let i = 0; i < 100 && !/listening on/.test(stderr); i++) await new Promise((r) => setTimeout(r, 100));
     const address = /listening on (\S+?);/.exec(stderr)![1]!;
     const c = connectAgent({ id: 'here', peer: { address } });
-    expect((await c.info()).board.name).toBe('here');
+    const info = await c.info();
+    expect(info.board.name).toBe('here');
+    // The limits dnnpart-agent takes, taken here too.
+    expect(info.limits).toMatchObject({ maxModelBytes: 1000000, queueFrames: 2, queueBytes: 65536 });
     c.close();
     stop.abort();
     expect(await done).toBe(0);

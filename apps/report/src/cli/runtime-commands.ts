@@ -36,6 +36,9 @@ export interface AgentCommandOptions {
   readonly tlsCa?: string;
   readonly board?: string;
   readonly maxTensorBytes?: number;
+  readonly maxModelBytes?: number;
+  readonly queueFrames?: number;
+  readonly queueBytes?: number;
   /** False: load each stage model as sent, not onnxruntime's saved optimised graph (AgentOptions.preoptimise). */
   readonly preoptimise?: boolean;
 }
@@ -50,6 +53,9 @@ export async function agent(opts: AgentCommandOptions, ctx: CommandContext): Pro
     ...(tls === 3 ? { tls: readTlsFiles({ cert: resolvePath(ctx, opts.tlsCert!), key: resolvePath(ctx, opts.tlsKey!), ca: resolvePath(ctx, opts.tlsCa!) }, '--tls') } : {}),
     ...(opts.board ? { board: opts.board } : {}),
     ...(opts.maxTensorBytes !== undefined ? { maxTensorBytes: opts.maxTensorBytes } : {}),
+    ...(opts.maxModelBytes !== undefined ? { maxModelBytes: opts.maxModelBytes } : {}),
+    ...(opts.queueFrames !== undefined ? { queueFrames: opts.queueFrames } : {}),
+    ...(opts.queueBytes !== undefined ? { queueBytes: opts.queueBytes } : {}),
     ...(opts.preoptimise === false ? { preoptimise: false } : {}),
     onLog: (line) => ctx.progress.note(`agent: ${line}`),
   });
