@@ -93,6 +93,27 @@ async function* fileChunks(file: string): AsyncGenerator<Buffer> {
   for await (const chunk of createReadStream(file, { highWaterMark: CHUNK })) yield encodeMessage({ kind: 'chunk' }, chunk as Buffer);
 }
 
+/**
+ * Writes the model's chunks, then each file's as read, on `call`, waiting while its buffer is full;
+ * stops (without ending the call) once `stopped()` says the call is over.
+ */
+async function sendModelAndFiles(call: grpc.ClientWritableStream<Buffer>, model: Uint8Array, files: readonly string[], stopped: () => boolean): Promise<boolean> {
+  const write = async (c: Buffer) => {
+    if (!call.write(c)) await new Promise((r) => call.once('drain', r));
+  };
+  for (const c of modelChunks(model)) {
+    if (stopped()) return false;
+    await write(c);
+  }
+  for (const f of files) {
+    for await (const c of fileChunks(f)) {
+      if (stopped()) return false;
+      await write(c);
+    }
+  }
+  return true;
+}
+
 export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
@@ -140,14 +161,7 @@ export function connectAgent(endpoint: AgentEndpoint, maxMessageBytes = 512 * (1
         const { timeoutMs: _t, signal: _s, data, ...rest } = o;
         void (async () => {
           call.write(encodeMessage({ kind: 'model', sha256: sha256(model), size: model.length, ...rest, ...(data && data.length > 0 ? { data: data.map(({ name, sha256, size }) => ({ name, sha256, size })) } : {}) }));
-          for (const c of modelChunks(model)) if (!call.write(c)) await new Promise((r) => call.once('drain', r));
-          for (const f of data ?? []) {
-            for await (const c of fileChunks(f.path)) {
-              if (!sent) return;
-              if (!call.write(c)) await new Promise((r) => call.once('drain', r));
-            }
-          }
-          call.end();
+          if (await sendModelAndFiles(call, model, (data ?? []).map((f) => f.path), () => !sent)) call.end();
         })().catch((e: unknown) => {
           sent = false;
           o.signal?.removeEventListener('abort', onAbort);
@@ -260,15 +274,7 @@ export function connectAgent(endpoint: AgentEndpoint, maxMessageBytes = 512 * (1
         });
         void (async () => {
           call.write(encodeMessage({ kind: 'deploy', ...spec }));
-          for (const c of modelChunks(model)) {
-            if (failed) return;
-            if (!call.write(c)) await new Promise((r) => call.once('drain', r));
-          }
-          if (o.dataFile === undefined) return;
-          for await (const c of fileChunks(o.dataFile)) {
-            if (failed) return;
-            if (!call.write(c)) await new Promise((r) => call.once('drain', r));
-          }
+          await sendModelAndFiles(call, model, o.dataFile === undefined ? [] : [o.dataFile], () => failed);
         })().catch((e: unknown) => {
           fail(new RuntimeError('RUNTIME_STAGE_FAILED', `${label}: cannot send the stage's weights from ${o.dataFile}: ${(e as Error).message}`));
           call.cancel();
