@@ -85,7 +85,8 @@ for (const m of models) {
     const boards = ['a', 'b', 'c'].slice(0, count);
     const plan = boards.map((b, i) => ({ board: b, nodes: names.filter((n) => stageOf[n] === i) }));
     const metrics = evaluatePlan({ ...problem, boardOrder: 'fixed' }, plan);
-    const predicted = metrics.stages.map((x) => ({ computeMs: x.computeMs, memoryBytes: x.memoryBytes }));
+    // The plan's figure without the frames in flight its board's agent holds (a stage alone holds none): verify subtracts framesBytes.
+    const predicted = metrics.stages.map((x) => ({ computeMs: x.computeMs, memoryBytes: x.memoryBytes, ...(x.framesBytes !== undefined ? { framesBytes: x.framesBytes } : {}) }));
     let result;
     try {
       ({ result } = await verifyPlan(model, m.file, stageOf, boards, predicted, { threads, runs: 2, warmup: 1, pipelineFrames: 0, memory: true }));

@@ -36,7 +36,7 @@ export type { AccuracyOptions, AccuracyOutput } from './cli/accuracy-command.js'
 export { systemSchema } from './system/schema.js';
 export { resolveSystem } from './system/resolve.js';
 export type { ResolvedSystem, ResolvedBoard, ResolveOptions, ResolveEvent } from './system/resolve.js';
-export { buildProblem, problemNodes, ACTIVATION_FACTOR, STAGE_RUNTIME_BYTES } from './system/build.js';
+export { buildProblem, problemNodes, ACTIVATION_FACTOR, FRAME_BUFFERS, STAGE_RUNTIME_BYTES } from './system/build.js';
 export type { BuiltProblem, ReportParts } from './system/build.js';
 export { solveAll, partsFromProblem, problemCuts, objectives, paretoPairs } from './system/plans.js';
 export { SystemError } from './system/errors.js';

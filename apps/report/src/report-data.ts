@@ -51,7 +51,12 @@ export interface MeasuredRunStage {
   readonly predictedMs: number | null;
   /** Median compute per frame on its agent. */
   readonly measuredMs: number;
+  /** The plan's memory of the stage, its frames in flight included. */
   readonly predictedMemoryBytes: number | null;
+  /** What the stage added to its agent at the most while frames streamed (memory.peakBytes), frames in flight included. */
+  readonly peakMemoryBytes?: number;
+  /** Of predictedMemoryBytes: the frames in flight (memory.predictedFramesBytes), when the plan says. */
+  readonly predictedFramesBytes?: number;
   /** The stage alone in a fresh process on its agent's board, at its peak (memory.alone.peakBytes); absent from agents before it. */
   readonly aloneMemoryBytes?: number;
 }

@@ -110,6 +110,12 @@ describe('buildProblem: known profiles in, the same figures out', () => {
     expect(m.stages[0]!.boundaryMs).toBeCloseTo(bnd, 12);
     expect(m.stages[0]!.computeMs).toBeCloseTo(kernel + bnd, 12);
     expect(m.energyMj).toBeCloseTo(Object.values(wantHereMj).reduce((a, x) => a + x, 0), 12);
+    // Every board holds frames in flight as the agents do: 1.5 B a byte in, 7 a byte out.
+    for (const b of p.boards) expect(b.frameBuffers).toEqual({ perInByte: 1.5, perOutByte: 7 });
+    expect(m.stages[0]!.framesBytes).toBe(1.5 * 3 * 32 * 32 * 4 + 7 * 4000);
+    const weights = p.nodes.reduce((a, n) => a + n.memoryBytes, 0);
+    const peak = p.nodes.reduce((a, n) => Math.max(a, n.activationBytes ?? 0), 0);
+    expect(m.stages[0]!.memoryBytes).toBe(weights + peak + m.stages[0]!.framesBytes!);
   });
 
   it.each([

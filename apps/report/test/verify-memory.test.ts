@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphCosts, loadModel, type LoadedModel } from '@dnnpart/onnx-graph';
-import { verifyPlan } from '@dnnpart/report';
+import { ACTIVATION_FACTOR, verifyPlan } from '@dnnpart/report';
 import { run } from './_run.js';
 
 let dir: string;
@@ -55,8 +55,20 @@ describe('verify: each stage\'s memory in a process of its own', () => {
     const { result } = await verifyPlan(model, 'r18.onnx', stageOf, ['a', 'b'], predicted, { threads: 1, runs: 1, warmup: 0, pipelineFrames: 0, memory: true });
     const s1 = result.stages[1]!;
     // (Stage 0 may get the other note, of a plan below what a stage took: not this one.)
-    const notes = result.notes.filter((n) => n.startsWith("the plan's memory of stage") && n.includes('2.5 times over'));
-    expect(notes).toEqual([`the plan's memory of stage 1 is ${(500_000_000 / s1.memory!.peakBytes).toFixed(1)}x what it took here: the plan counts every activation alive at the stage's peak in the model's order, 2.5 times over (tensors relayed past its nodes included, which a board's agent holds and this measurement does not); boards' memoryBytes are checked against the plan's figure, so a plan that fits has room to spare, and a board the plan calls too small may still hold the stage`]);
+    const notes = result.notes.filter((n) => n.startsWith("the plan's memory of stage") && n.includes(`${ACTIVATION_FACTOR} times over`));
+    expect(notes).toEqual([`the plan's memory of stage 1 is ${(500_000_000 / s1.memory!.peakBytes).toFixed(1)}x what it took here: the plan counts every activation alive at the stage's peak in the model's order, ${ACTIVATION_FACTOR} times over (tensors relayed past its nodes included, which a board's agent holds and this measurement does not); boards' memoryBytes are checked against the plan's figure, so a plan that fits has room to spare, and a board the plan calls too small may still hold the stage`]);
+  });
+
+  it('holds a stage alone against the plan without its frames in flight', async () => {
+    // The plan's 60 MB for stage 1 holds 40 MB of frames in flight, which a stage alone holds none of.
+    const predicted = [{ computeMs: 1, memoryBytes: 30_000_000 }, { computeMs: 1, memoryBytes: 60_000_000, framesBytes: 40_000_000 }];
+    const { result } = await verifyPlan(model, 'r18.onnx', stageOf, ['a', 'b'], predicted, { threads: 1, runs: 1, warmup: 0, pipelineFrames: 0, memory: true });
+    const [s0, s1] = result.stages;
+    expect(s0!.predictedMemoryBytes).toBe(30_000_000);
+    expect(s0!.predictedFramesBytes).toBeUndefined();
+    expect(s1!.predictedMemoryBytes).toBe(20_000_000);
+    expect(s1!.predictedFramesBytes).toBe(40_000_000);
+    expect(s1!.memoryError).toBeCloseTo(20_000_000 / s1!.memory!.peakBytes - 1, 12);
   });
 
   it('is left out unless asked for', async () => {
@@ -75,6 +87,8 @@ describe('verify: each stage\'s memory in a process of its own', () => {
     for (const s of r.stages) {
       expect(s.predictedMemoryBytes).toBeGreaterThan(0);
       expect(s.memory.peakBytes).toBeGreaterThan(0);
+      // The system's boards hold frames in flight: the plan counts them apart, and verify leaves them out of its comparison.
+      expect(s.predictedFramesBytes).toBeGreaterThan(0);
     }
     const text = await run(['verify', '--system', sys, '--runs', '2', '--warmup', '1', '--frames', '0'], { cwd: dir });
     expect(text.stdout).toMatch(/^stage +board +memory MB: plan +measured: session +peak +error$/m);

@@ -510,7 +510,7 @@ describe('verify', () => {
     write('run2.json', {
       frames: 40, throughputFps: 51.5, latencyMs: { p50: 30.25, p95: 41 }, predicted: { throughputFps: 50, latencyMs: 25 }, maxAbsDiff: 0,
       stages: [
-        stage(0, 'a', 10, 12, { loadedBytes: 1e6, peakBytes: 3e6, predictedBytes: 4e6, preoptimised: true, alone: { loadedBytes: 3e6, peakBytes: 5e6 } }),
+        stage(0, 'a', 10, 12, { loadedBytes: 1e6, peakBytes: 3e6, predictedBytes: 4e6, predictedFramesBytes: 1e6, preoptimised: true, alone: { loadedBytes: 3e6, peakBytes: 5e6 } }),
         stage(1, 'b', 8, null, undefined),
       ],
     });
@@ -518,9 +518,11 @@ describe('verify', () => {
     expect(r2.code, r2.stderr).toBe(0);
     const md2 = readFileSync(path.join(dir, 'rep5', 'report.md'), 'utf8');
     expect(md2).toContain('#### Stages on the agents, predicted vs measured (dnnpart run)');
-    expect(md2).toContain('| Run | Stage | Agent | Compute: predicted | Measured (median) | Error | Memory: plan | Memory: alone on the board | Memory error |');
-    expect(md2).toContain('| run2.json: run on the agents (40 frames) | 0 | a | 12.0 ms | 10.0 ms | +20.0 % | 4.00 MB | 5.00 MB | −20.0 % |');
-    expect(md2).toContain('| run2.json: run on the agents (40 frames) | 1 | b | — | 8.00 ms | — | — | — | — |');
+    // Memory: the plan's (frames in flight included) against the agent's peak while frames streamed, and
+    // without its frames against the stage alone on the board.
+    expect(md2).toContain('| Run | Stage | Agent | Compute: predicted | Measured (median) | Error | Memory: plan | On the agent while streaming | Error | Plan without frames in flight | Alone on the board | Error |');
+    expect(md2).toContain('| run2.json: run on the agents (40 frames) | 0 | a | 12.0 ms | 10.0 ms | +20.0 % | 4.00 MB | 3.00 MB | +33.3 % | 3.00 MB | 5.00 MB | −40.0 % |');
+    expect(md2).toContain('| run2.json: run on the agents (40 frames) | 1 | b | — | 8.00 ms | — | — | — | — | — | — | — |');
     expect(readFileSync(path.join(dir, 'rep5', 'report.html'), 'utf8')).toContain('Stages on the agents, predicted vs measured (dnnpart run)');
     // A stage field that is not what run writes is named.
     write('run3.json', { frames: 40, throughputFps: 51.5, latencyMs: { p50: 30.25 }, stages: [stage(0, 'a', 10, 12, { predictedBytes: 4e6, alone: { peakBytes: 'x' } })] });

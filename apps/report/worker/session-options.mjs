@@ -17,5 +17,7 @@ export function stageSessionOptions(threads, level = 'all') {
     // Fatal only: a failed run reaches the user as one line of ours, not also as onnxruntime's log line.
     logSeverityLevel: 4,
     extra: { session: { intra_op: { allow_spinning: '0' } } },
+    // No memory pattern, as the profiler and the agents' stages run (@dnnpart/profiler's sessionOptions).
+    enableMemPattern: false,
   };
 }

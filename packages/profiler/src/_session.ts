@@ -18,6 +18,12 @@ export function sessionOptions(threads: number, level: GraphOptimizationLevel): 
     // threads keep spinning through the other's run: measured here, ResNet-18 at 2 threads took
     // 54.6 ms per run instead of 23.7 ms. Without spinning both sessions run at full speed.
     extra: { session: { intra_op: { allow_spinning: '0' } } },
+    // No memory pattern: with it, onnxruntime keeps a planned block for a run's activations on top of
+    // what its arena grew to on the runs before (bench/results/mem-pattern.md: ISNet's second stage at
+    // 1024x1024 held 1.87 GB after three runs with it, 1.24 GB without, at the same speed; PaddleOCR's
+    // detector 182 -> 130 MiB; run times within this machine's noise, a few per cent slower on models
+    // of 0.1 ms). A board's memory is the hard limit a plan has to keep.
+    enableMemPattern: false,
   };
 }
 

@@ -202,7 +202,8 @@ class DataReceiver {
 /** A frame a stage has run, waiting to be passed on (its tensors: `forward`). */
 interface Computed {
   readonly frame: Omit<QueuedFrame, 'tensors'>;
-  readonly forward: Record<string, ort.Tensor>;
+  /** Emptied once the frame is encoded for sending: its tensors are not held while it travels. */
+  forward: Record<string, ort.Tensor>;
   readonly computeStart: number;
   readonly computeEnd: number;
 }
@@ -221,6 +222,11 @@ class StageHost {
   private channel: StageChannel | undefined;
   /** Whether its outputs' memory was looked at (after its first frame). */
   private outputsSeen = false;
+  /** Inputs not passed on: their buffers go to the session (a worker takes them over without a copy). */
+  private get givenUp(): ReadonlySet<string> {
+    return (this.givenUpSet ??= new Set(this.spec.inputs.filter((n) => !this.spec.forward.includes(n))));
+  }
+  private givenUpSet: Set<string> | undefined;
   constructor(
     readonly spec: DeploySpec,
     private readonly session: StageSession,
@@ -246,7 +252,7 @@ class StageHost {
     const computeStart = nowMs();
     let out: Record<string, ort.Tensor>;
     try {
-      out = await this.session.run(feeds, this.spec.outputs);
+      out = await this.session.run(feeds, this.spec.outputs, this.givenUp);
     } catch (e) {
       throw new RuntimeError('RUNTIME_STAGE_FAILED', `${this.label}: frame ${f.frame}: onnxruntime failed: ${runtimeMessage(e)}`);
     }
@@ -277,24 +283,32 @@ class StageHost {
 
   /** Pass a computed frame on (to the next stage, or back on the Stage call); resolves when the next hop has taken it. */
   async pass(c: Computed): Promise<void> {
-    const { frame: f, forward, computeStart, computeEnd } = c;
+    const { frame: f, computeStart, computeEnd } = c;
     if (this.closed) throw new RuntimeError('RUNTIME_STAGE_FAILED', `${this.label} was stopped`);
-    const { headers, parts } = packTensors(forward);
+    const bytesOut = tensorBytes(c.forward);
+    const { headers, parts } = packTensors(c.forward);
     const sendStart = nowMs();
     const header = { run: this.spec.run, stage: this.spec.stage + 1, frame: f.frame, sentAt: sendStart, tensors: headers };
+    const message = (h: object) => {
+      const m = encodeMessage(h, parts);
+      // The message holds the frame's bytes now: its tensors (onnxruntime's outputs) are let go.
+      parts.length = 0;
+      c.forward = {};
+      return m;
+    };
     if (this.spec.next) {
       this.channel ??= this.transport.openStageChannel(this.spec.next, {
         who: `stage ${this.spec.stage + 1} at ${this.spec.next.address}`,
         deadlineMs: this.remainingMs(),
         maxMessageBytes: this.maxMessageBytes,
       });
-      await this.channel.send(encodeMessage(header, parts));
+      await this.channel.send(message(header));
     } else {
-      await this.write(encodeMessage({ kind: 'output', ...header }, parts));
+      await this.write(message({ kind: 'output', ...header }));
     }
     const sendEnd = nowMs();
     const ev: StageEvent & { kind: 'event' } = {
-      kind: 'event', frame: f.frame, sentAt: f.sentAt, arrivedAt: f.arrivedAt, computeStart, computeEnd, sendStart, sendEnd, bytesIn: f.bytesIn, bytesOut: tensorBytes(forward),
+      kind: 'event', frame: f.frame, sentAt: f.sentAt, arrivedAt: f.arrivedAt, computeStart, computeEnd, sendStart, sendEnd, bytesIn: f.bytesIn, bytesOut,
       rssBytes: process.memoryUsage().rss,
     };
     await this.write(encodeMessage(ev));

@@ -22,7 +22,7 @@ import { chromeTrace, type TraceSpan } from './trace.js';
 
 /** The part of a plan a run needs: what `dnnpart solve --json` writes. */
 export interface RunPlan {
-  readonly stages: readonly { readonly board: string; readonly nodes: readonly string[]; readonly computeMs?: number; readonly memoryBytes?: number }[];
+  readonly stages: readonly { readonly board: string; readonly nodes: readonly string[]; readonly computeMs?: number; readonly memoryBytes?: number; readonly framesBytes?: number }[];
   readonly transfers?: readonly { readonly from: string; readonly to: string; readonly bytes: number; readonly ms: number }[];
   readonly throughputFps?: number;
   readonly latencyMs?: number;
@@ -129,6 +129,7 @@ export function stageMapFromPlan(plan: RunPlan, model: LoadedModel, planName = '
     if (s === null || typeof s !== 'object' || typeof s.board !== 'string' || !Array.isArray(s.nodes)) throw new RuntimeError('RUNTIME_PLAN', `${planName}: stages[${k}] needs board and nodes`);
     figure(s.computeMs, `stages[${k}].computeMs`);
     figure(s.memoryBytes, `stages[${k}].memoryBytes`);
+    figure(s.framesBytes, `stages[${k}].framesBytes`);
     for (const n of s.nodes) {
       if (!known.has(n)) throw new RuntimeError('RUNTIME_PLAN', `${planName}: stages[${k}].nodes: node "${n}" is not in model ${model.graph.name}; was the plan made for another model?`);
       if (n in map) throw new RuntimeError('RUNTIME_PLAN', `${planName}: node "${n}" is in stages ${map[n]} and ${k}`);
@@ -516,6 +517,7 @@ function summarise(c: Collected): RunOutput {
       peakBytes: Math.max(0, rssAfter.reduce((a, x) => Math.max(a, x), rss.loadedBytes) - rss.beforeBytes),
       // A plan file is the user's JSON: only a number is a prediction.
       predictedBytes: typeof plan.stages[k]!.memoryBytes === 'number' ? plan.stages[k]!.memoryBytes! : null,
+      ...(typeof plan.stages[k]!.framesBytes === 'number' ? { predictedFramesBytes: plan.stages[k]!.framesBytes! } : {}),
       ...(rss.preoptimised !== undefined ? { preoptimised: rss.preoptimised } : {}),
       ...(rss.threadBytes !== undefined ? { threadBytes: rss.threadBytes } : {}),
       ...(rss.footprint ? { alone: rss.footprint } : {}),

@@ -11,8 +11,12 @@ import * as ort from 'onnxruntime-node';
 export class WorkerUnavailable extends Error {}
 
 export interface StageSession {
-  /** Run one frame: its inputs by name, the outputs wanted by name. */
-  run(feeds: Readonly<Record<string, ort.Tensor>>, outputs: readonly string[]): Promise<Record<string, ort.Tensor>>;
+  /**
+   * Run one frame: its inputs by name, the outputs wanted by name. `givenUp`: inputs the caller no
+   * longer needs, whose buffers a session in a thread of its own may take over instead of copying
+   * (they are detached here afterwards).
+   */
+  run(feeds: Readonly<Record<string, ort.Tensor>>, outputs: readonly string[], givenUp?: ReadonlySet<string>): Promise<Record<string, ort.Tensor>>;
   release(): Promise<void>;
   /** Where it runs: 'worker' (a thread of its own) or 'main' (the agent's event loop). */
   readonly where: 'worker' | 'main';
@@ -99,18 +103,20 @@ export function workerSession(model: string | Uint8Array, options: ort.Inference
       get threadBytes() {
         return threadBytes;
       },
-      run: (feeds, outputs) => new Promise((res, rej) => {
+      run: (feeds, outputs, givenUp) => new Promise((res, rej) => {
         if (gone) return rej(gone);
         const id = nextId++;
         pending.set(id, { resolve: res, reject: rej });
-        // Each input copied into a buffer of its own and moved: a tensor received over gRPC is a view
-        // into the whole message, which would otherwise be copied whole for every tensor in it.
+        // Each input moved to the thread, not copied: one given up that fills a buffer of its own as
+        // is (a received tensor does), the others copied into one first (a view into a larger
+        // buffer, such as a whole message, would otherwise be moved or copied whole).
         const wire: Record<string, Wire> = {};
         const moved: ArrayBuffer[] = [];
         for (const [name, t] of Object.entries(feeds)) {
           const d = t.data;
           if (ArrayBuffer.isView(d)) {
-            const own = (d as unknown as { slice(): ArrayBufferView }).slice();
+            const whole = d.byteOffset === 0 && d.byteLength === d.buffer.byteLength && d.buffer instanceof ArrayBuffer && !moved.includes(d.buffer);
+            const own = givenUp?.has(name) === true && whole ? d : (d as unknown as { slice(): ArrayBufferView }).slice();
             moved.push(own.buffer as ArrayBuffer);
             wire[name] = { type: t.type, dims: t.dims, data: own as unknown as ort.Tensor.DataType };
           } else wire[name] = { type: t.type, dims: t.dims, data: d };

@@ -142,12 +142,15 @@ export interface StageResult {
    * once made and at most over three runs (as `dnnpart verify` measures a stage); absent when the agent
    * could not measure it or predates it. `threadBytes`: what starting the worker thread its session
    * runs in added (its JavaScript heap, onnxruntime's module), counted apart from the stage's own
-   * loadedBytes and peakBytes; absent for a session on the agent's main thread.
+   * loadedBytes and peakBytes; absent for a session on the agent's main thread. `predictedFramesBytes`:
+   * the part of predictedBytes the plan holds for frames in flight (its stage's framesBytes), which
+   * peakBytes includes and `alone` does not; absent when the plan does not say.
    */
   readonly memory?: {
     readonly loadedBytes: number;
     readonly peakBytes: number;
     readonly predictedBytes: number | null;
+    readonly predictedFramesBytes?: number;
     readonly preoptimised?: boolean;
     readonly threadBytes?: number;
     readonly alone?: { readonly loadedBytes: number; readonly peakBytes: number };

@@ -139,7 +139,7 @@ describe('pipelined runs', () => {
     const costs = graphCosts(model.graph).nodes;
     const made = makePlan(model);
     // The plan's memory of each stage, to be set beside what each agent measured.
-    const plan = { ...made, stages: made.stages.map((s, k) => ({ ...s, memoryBytes: 1e6 * (k + 1) })), throughputFps: 50, latencyMs: 20 };
+    const plan = { ...made, stages: made.stages.map((s, k) => ({ ...s, memoryBytes: 1e6 * (k + 1), ...(k === 0 ? { framesBytes: 4e5 } : {}) })), throughputFps: 50, latencyMs: 20 };
     expect(isPrefixCut(model, plan)).toBe(prefix);
     const r = await runPlan({ model, plan, agents: endpoints(), frames: 8, compareFrames: 2, threads: 1 });
     expect(r.frames).toBe(8);
@@ -163,6 +163,8 @@ describe('pipelined runs', () => {
     // Each agent reports what the stage added to its resident memory, loaded and after its frames.
     for (const [k, s] of r.stages.entries()) {
       expect(s.memory!.predictedBytes).toBe(1e6 * (k + 1));
+      // The plan's frames in flight, said apart where the plan gives them.
+      expect(s.memory!.predictedFramesBytes).toBe(k === 0 ? 4e5 : undefined);
       expect(s.memory!.loadedBytes).toBeGreaterThanOrEqual(0);
       expect(s.memory!.peakBytes).toBeGreaterThanOrEqual(s.memory!.loadedBytes);
       expect([s.agent, s.memory!.preoptimised]).toEqual([s.agent, s.agent !== 'c']);

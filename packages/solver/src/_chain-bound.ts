@@ -40,7 +40,8 @@ interface Classes {
 function boardClasses(cp: Compiled): Classes {
   const key = (b: number): string => {
     const bd = cp.boundary[b]!;
-    return `${b === cp.input ? 'input' : ''}|${cp.cap[b]}|${bd.fixedMs}|${bd.inMsPerByte}|${bd.outMsPerByte}|${Array.from(cp.lat[b]!).join(',')}|${Array.from(cp.energy[b]!).join(',')}`;
+    const fb = cp.frames[b]!;
+    return `${b === cp.input ? 'input' : ''}|${cp.cap[b]}|${bd.fixedMs}|${bd.inMsPerByte}|${bd.outMsPerByte}|${fb.perInByte}|${fb.perOutByte}|${Array.from(cp.lat[b]!).join(',')}|${Array.from(cp.energy[b]!).join(',')}`;
   };
   const ids = new Map<string, number>();
   const of = new Int32Array(cp.m);

@@ -1,7 +1,7 @@
 // An indexed view of a parsed problem: the numeric arrays every algorithm here works on.
 
 import { checkProblemScale } from './problem.js';
-import type { Problem, ProblemLink, StageBoundary } from './types.js';
+import type { FrameBuffers, Problem, ProblemLink, StageBoundary } from './types.js';
 
 export interface CLink {
   readonly link: ProblemLink;
@@ -47,9 +47,12 @@ export interface Compiled {
   readonly tOutput: Uint8Array;
   /** Per board: its stage boundary costs (zeros when the problem gives none). */
   readonly boundary: readonly StageBoundary[];
+  /** Per board: the memory of frames in flight per byte in and out (zeros when the problem gives none). */
+  readonly frames: readonly FrameBuffers[];
 }
 
 const NO_BOUNDARY: StageBoundary = { fixedMs: 0, inMsPerByte: 0, outMsPerByte: 0 };
+const NO_FRAMES: FrameBuffers = { perInByte: 0, perOutByte: 0 };
 
 // Stage costs. A stage on board b costs  kernel + fixedMs + inMsPerByte x in + outMsPerByte x out,
 // where `in` is the bytes crossing the cut before it (the model inputs for the first stage, relayed
@@ -87,7 +90,38 @@ export function stagePeaks(cp: Compiled, stageOf: Int32Array, k: number): Float6
   return peaks;
 }
 
-/** True when a stage of `sum` bytes of mem, whose nodes `inStage` tells, fits board b's cap. */
+// A stage's memory on board b: its nodes' mem, its largest act, and its frames in flight,
+// perInByte x in + perOutByte x out with `in` and `out` the bytes of its boundary (above). Like the
+// boundary's time, the frames are linear in the cut sets' own quantities: the ILP's memory rows use
+// the two potentials below, whose difference (mem excluded) is stageBetweenFrames.
+
+/** Memory of the frames in flight a stage on board b holds. */
+export function framesBytes(cp: Compiled, b: number, inBytes: number, outBytes: number): number {
+  const f = cp.frames[b]!;
+  return f.perInByte * inBytes + f.perOutByte * outBytes;
+}
+
+/** framesBytes of the stage between cut sets d0 ⊂ d1 (cut = crossing bytes, outs = model-output bytes made in it). */
+export function stageBetweenFrames(cp: Compiled, b: number, cut0: number, outs0: number, cut1: number, outs1: number): number {
+  return framesBytes(cp, b, cut0, cut1 + outs1 - outs0);
+}
+
+/** The ILP's linear form: mem1 - mem0 + stageBetweenFrames = memEndPotential(d1) - memStartPotential(d0). */
+export function memEndPotential(cp: Compiled, b: number, mem: number, cut: number, outs: number): number {
+  return mem + cp.frames[b]!.perOutByte * (cut + outs);
+}
+
+export function memStartPotential(cp: Compiled, b: number, mem: number, cut: number, outs: number): number {
+  const f = cp.frames[b]!;
+  return mem + f.perOutByte * outs - f.perInByte * cut;
+}
+
+/** Whether any board holds memory for frames in flight (a stage's memory then depends on its cuts). */
+export function hasFrames(cp: Compiled): boolean {
+  return cp.frames.some((f) => f.perInByte > 0 || f.perOutByte > 0);
+}
+
+/** True when a stage of `sum` bytes of mem (its frames included), whose nodes `inStage` tells, fits board b's cap. */
 export function fitsCap(cp: Compiled, b: number, sum: number, inStage: (v: number) => boolean): boolean {
   const cap = cp.cap[b];
   if (cap === null || cap === undefined) return true;
@@ -184,7 +218,7 @@ export function compile(problem: Problem): Compiled {
   for (let i = 0; i < tBytes.length; i++) if (tProducer[i] === -1) inputBytes += tBytes[i]!;
   const tOutput = Uint8Array.from(problem.tensors, (t) => (t.modelOutput === true ? 1 : 0));
   return {
-    tOutput, boundary: problem.boards.map((b) => b.boundary ?? NO_BOUNDARY),
+    tOutput, boundary: problem.boards.map((b) => b.boundary ?? NO_BOUNDARY), frames: problem.boards.map((b) => b.frameBuffers ?? NO_FRAMES),
     problem, n, m, nodeIds, nodeIndex, boardIds, boardIndex, lat, energy, mem, act, actOrder, actMax: actOrder.length === 0 ? 0 : act[actOrder[0]!]!,
     cap: problem.boards.map((b) => b.memoryBytes),
     tProducer, tConsumers, tBytes, tIds: problem.tensors.map((t) => t.id),

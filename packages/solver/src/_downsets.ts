@@ -1,7 +1,7 @@
 // Cut candidates: the downsets (predecessor-closed node sets) of the DAG, with their prefix sums.
 // Any valid plan's stage k holds D_k \ D_(k-1) for a chain of downsets, so costs over downsets are exact.
 
-import { fitsCap, stageBetweenMs, transferMs, type Compiled } from './_compiled.js';
+import { fitsCap, stageBetweenFrames, stageBetweenMs, transferMs, type Compiled } from './_compiled.js';
 import { SolverError } from './errors.js';
 
 export interface Downset {
@@ -81,9 +81,10 @@ export function describe(cp: Compiled, has: Uint8Array): Downset {
   return { has, size, cutBytes, outBytes, work, unsupported, energy, mem };
 }
 
-/** Whether the stage x ⊂ y (nodes of y not in x) fits board b's memory cap. */
+/** Whether the stage x ⊂ y (nodes of y not in x) fits board b's memory cap, its frames in flight included. */
 export function downsetStageFits(cp: Compiled, b: number, x: Downset, y: Downset): boolean {
-  return fitsCap(cp, b, y.mem - x.mem, (v) => y.has[v] === 1 && x.has[v] === 0);
+  const frames = stageBetweenFrames(cp, b, x.cutBytes, x.outBytes, y.cutBytes, y.outBytes);
+  return fitsCap(cp, b, y.mem - x.mem + frames, (v) => y.has[v] === 1 && x.has[v] === 0);
 }
 
 /** Time of the stage x ⊂ y (nodes of y not in x) on board b, boundary included. */

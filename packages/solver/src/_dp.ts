@@ -1,7 +1,7 @@
 // A dynamic programme over the prefix cuts of one topological order and one board sequence:
 // exact for chains, and a valid plan (an upper bound) for any DAG, used as the ILP's incumbent and cutoff.
 
-import { stageBetweenMs, transferMs, type Compiled } from './_compiled.js';
+import { stageBetweenFrames, stageBetweenMs, transferMs, type Compiled } from './_compiled.js';
 import type { Assignment } from './evaluate.js';
 import type { Objective } from './types.js';
 
@@ -74,6 +74,11 @@ export function prefixTables(cp: Compiled, order: readonly number[]): PrefixTabl
   return { order, cutBytes, work, energy, unsup, mem, peakHead, peakTail, outs };
 }
 
+/** Memory of the frames in flight of the stage holding nodes c0..c1-1 of `tab.order` on board b. */
+export function prefixStageFrames(cp: Compiled, tab: PrefixTables, b: number, c0: number, c1: number): number {
+  return stageBetweenFrames(cp, b, tab.cutBytes[c0]!, tab.outs[c0]!, tab.cutBytes[c1]!, tab.outs[c1]!);
+}
+
 /** Time of the stage holding nodes c0..c1-1 of `tab.order` on board b, boundary included. */
 export function prefixStageMs(cp: Compiled, tab: PrefixTables, b: number, c0: number, c1: number): number {
   return stageBetweenMs(cp, b, tab.work[b]![c0]!, tab.cutBytes[c0]!, tab.outs[c0]!, tab.work[b]![c1]!, tab.cutBytes[c1]!, tab.outs[c1]!);
@@ -91,11 +96,17 @@ export function bestPrefixPlan(cp: Compiled, tab: PrefixTables, seq: readonly nu
   const best = new Float64Array((n + 1) * L).fill(Number.POSITIVE_INFINITY);
   const from = new Int32Array((n + 1) * L).fill(-1);
   const fromJ = new Int32Array((n + 1) * L).fill(-1);
-  // peak: the largest act among nodes c0..c1-1 (the callers grow c1 one node at a time).
+  // peak: the largest act among nodes c0..c1-1 (the callers grow c1 one node at a time). NaN: no
+  // longer stage from c0 on b can be valid either (the callers stop); Infinity: this one is not, a
+  // longer one may be (its frames in flight depend on the cut it ends at, which may be smaller).
   const cost = (b: number, c0: number, c1: number, peak: number): number => {
     if (tab.unsup[b]![c1]! - tab.unsup[b]![c0]! > 0) return Number.NaN;
     const cap = cp.cap[b];
-    if (cap !== null && cap !== undefined && tab.mem[c1]! - tab.mem[c0]! + peak > cap) return Number.NaN;
+    if (cap !== null && cap !== undefined) {
+      const mem = tab.mem[c1]! - tab.mem[c0]! + peak;
+      if (mem > cap) return Number.NaN;
+      if (mem + prefixStageFrames(cp, tab, b, c0, c1) > cap) return Number.POSITIVE_INFINITY;
+    }
     return objective === 'energy' ? tab.energy[b]![c1]! - tab.energy[b]![c0]! : prefixStageMs(cp, tab, b, c0, c1);
   };
   const hop = (a: number, b: number, bytes: number): number => {

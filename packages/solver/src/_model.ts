@@ -3,7 +3,7 @@
 // Stage costs are differences of prefix sums over candidates, so every cost, memory cap and framed
 // transfer time is a precomputed constant: no products, no big-M on stage times, no integer framing.
 
-import { endPotential, startPotential, transferMs, type Compiled } from './_compiled.js';
+import { endPotential, memEndPotential, memStartPotential, startPotential, transferMs, type Compiled } from './_compiled.js';
 import type { Downset } from './_downsets.js';
 import type { Row, LinearProgram, Term } from './engine.js';
 import type { Assignment } from './evaluate.js';
@@ -98,6 +98,10 @@ export function buildModel(cp: Compiled, cands: readonly Downset[], blocks: read
   const periodRows: Term[][] = [];
   const blockAct = blocks.map((blk) => blk.reduce((a, v) => Math.max(a, cp.act[v]!), 0));
   const totalMem = cands[FULL]!.mem;
+  // The most frames in flight any stage on b can hold: every tensor in, and every tensor out twice
+  // (crossing the next cut and a model output).
+  const allBytes = cp.tBytes.reduce((s, x) => s + x, 0);
+  const maxFrames = cp.frames.map((f) => f.perInByte * allBytes + 2 * f.perOutByte * allBytes);
   for (let b = 0; b < m; b++) {
     const ins: Term[] = [];
     const outs: Term[] = [];
@@ -127,15 +131,29 @@ export function buildModel(cp: Compiled, cands: readonly Downset[], blocks: read
     if (unsup.length > 0) row(`x${b}`, unsup, -INF, 0);
     const cap = cp.cap[b];
     if (cap !== null && cap !== undefined) {
-      const memT = stageExpr(b, (d) => d.mem);
+      // The stage's weights and its frames in flight: linear in its in and out cut sets (_compiled.ts).
+      // `extra(d)`: a quantity counted when d is the out cut set and not the in one.
+      const memExpr = (extra: (d: Downset) => number): Term[] => {
+        const t: Term[] = [];
+        for (let d = 0; d < nd; d++) {
+          const x = cands[d]!;
+          const e = extra(x);
+          const end = memEndPotential(cp, b, x.mem, x.cutBytes, x.outBytes) + e;
+          const start = memStartPotential(cp, b, x.mem, x.cutBytes, x.outBytes) + e;
+          if (hasO(d, b) && end !== 0) t.push({ v: yo(d, b), c: end });
+          if (hasI(d, b) && start !== 0) t.push({ v: yi(d, b), c: -start });
+        }
+        return t;
+      };
+      const memT = memExpr(() => 0);
       if (memT.length > 0) row(`m${b}`, memT, -INF, cap);
       // The stage's largest act: a row per block whose act could break the cap, that block's act
       // counted when the block is in the stage (out has it, in does not).
       blocks.forEach((blk, k) => {
         const peak = blockAct[k]!;
-        if (peak === 0 || totalMem + peak <= cap) return;
+        if (peak === 0 || totalMem + peak + maxFrames[b]! <= cap) return;
         const v0 = blk[0]!;
-        const t = stageExpr(b, (d) => d.mem + (d.has[v0] === 1 ? peak : 0));
+        const t = memExpr((d) => (d.has[v0] === 1 ? peak : 0));
         if (t.length > 0) row(`p${k}_${b}`, t, -INF, cap);
       });
     }
@@ -294,6 +312,7 @@ export function interchangeable(cp: Compiled, b: number, c: number): boolean {
   const x = cp.boundary[b]!;
   const y = cp.boundary[c]!;
   if (x.fixedMs !== y.fixedMs || x.inMsPerByte !== y.inMsPerByte || x.outMsPerByte !== y.outMsPerByte) return false;
+  if (cp.frames[b]!.perInByte !== cp.frames[c]!.perInByte || cp.frames[b]!.perOutByte !== cp.frames[c]!.perOutByte) return false;
   for (let v = 0; v < cp.n; v++) {
     const x = cp.lat[b]![v]!;
     const y = cp.lat[c]![v]!;

@@ -5,9 +5,9 @@
 // ranked by per-stage sums (fast), and each one taken is confirmed on the shared metrics (metricsOf),
 // so a move that the full cost model (stage boundary costs and all) does not favour is never kept.
 
-import { stagePeaks, transferMs, type Compiled } from './_compiled.js';
+import { hasFrames, stagePeaks, transferMs, type Compiled } from './_compiled.js';
 import type { MetricBounds } from './_model.js';
-import { metricsOf, objectiveValue, type Assignment } from './evaluate.js';
+import { assignmentProblem, metricsOf, objectiveValue, type Assignment } from './evaluate.js';
 import type { Objective, PlanMetrics } from './types.js';
 
 /** Longest run of nodes one move shifts (every length up to it is tried). */
@@ -144,6 +144,7 @@ export function refinePlan(cp: Compiled, plan: Assignment, objective: Objective,
   const cut = new Float64Array(k - 1);
   let improved = true;
   let changed = false;
+  const frames = hasFrames(cp);
   for (let pass = 0; improved && pass < 200 && performance.now() < deadline; pass++) {
     improved = false;
     for (const order of orders) {
@@ -187,7 +188,10 @@ export function refinePlan(cp: Compiled, plan: Assignment, objective: Objective,
           for (let i = 0; i < best.len; i++) st.stageOf[seq[i]!] = to;
           const trial = metricsOf(cp, { boards: st.boards, stageOf: st.stageOf });
           const trialKey = trueKey(trial);
-          if (!trueWithin(trial) || !better(trialKey, curTrue)) {
+          // The trial above kept each stage's weights and peak under its cap; its frames in flight,
+          // which move with both cuts of the two stages, are checked on the whole plan.
+          const overCap = frames && assignmentProblem(cp, { boards: st.boards, stageOf: st.stageOf }) !== null;
+          if (overCap || !trueWithin(trial) || !better(trialKey, curTrue)) {
             for (let i = 0; i < best.len; i++) st.stageOf[seq[i]!] = from;
             continue;
           }

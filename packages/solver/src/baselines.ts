@@ -2,7 +2,7 @@
 // two-board split at a topological prefix, and an even split by MACs over all boards in order.
 
 import { compile, transferMs, type Compiled } from './_compiled.js';
-import { prefixStageMs, prefixTables } from './_dp.js';
+import { prefixStageFrames, prefixStageMs, prefixTables } from './_dp.js';
 import { assignmentProblem, metricsOf, objectiveValue, violations, type Assignment } from './evaluate.js';
 import type { Baseline, Problem } from './types.js';
 
@@ -54,6 +54,9 @@ function bestSplit(cp: Compiled): Assignment | null {
       for (let cut = 1; cut < n; cut++) {
         if (tab.unsup[a]![cut]! > 0 || tab.mem[cut]! + tab.peakHead[cut]! > capA) break;
         if (tab.unsup[b]![n]! - tab.unsup[b]![cut]! > 0 || tab.mem[n]! - tab.mem[cut]! + tab.peakTail[cut]! > capB) continue;
+        // Frames in flight: they depend on the cut, so a cut that breaks a cap with them ends no search.
+        if (tab.mem[cut]! + tab.peakHead[cut]! + prefixStageFrames(cp, tab, a, 0, cut) > capA) continue;
+        if (tab.mem[n]! - tab.mem[cut]! + tab.peakTail[cut]! + prefixStageFrames(cp, tab, b, cut, n) > capB) continue;
         const s1 = prefixStageMs(cp, tab, a, 0, cut);
         const s2 = prefixStageMs(cp, tab, b, cut, n);
         const t = transferMs(link.link, tab.cutBytes[cut]!);

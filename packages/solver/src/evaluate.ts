@@ -1,6 +1,6 @@
 // The single source of truth for a plan's metrics (issue 4 semantics); every reported number goes through here.
 
-import { boundaryMs, compile, stageMs, stagePeaks, transferMs, type Compiled } from './_compiled.js';
+import { boundaryMs, compile, framesBytes, hasFrames, stageMs, stagePeaks, transferMs, type Compiled } from './_compiled.js';
 import { SolverError } from './errors.js';
 import type { Constraints, Objective, PlanMetrics, PlanStage, PlanTransfer, Problem } from './types.js';
 
@@ -48,9 +48,13 @@ export function assignmentProblem(cp: Compiled, a: Assignment): string | null {
   }
   const peaks = stagePeaks(cp, a.stageOf, k);
   for (let s = 0; s < k; s++) {
+    if (count[s] === 0) return `stage ${s + 1} on "${cp.boardIds[a.boards[s]!]}" has no nodes`;
+  }
+  // Frames in flight depend on the stages' boundaries: computed only when a board holds any.
+  const bytes = hasFrames(cp) && a.boards.some((b) => cp.cap[b] !== null) ? boundaryBytes(cp, a) : null;
+  for (let s = 0; s < k; s++) {
     const b = a.boards[s]!;
-    if (count[s] === 0) return `stage ${s + 1} on "${cp.boardIds[b]}" has no nodes`;
-    memUse[s]! += peaks[s]!;
+    memUse[s]! += peaks[s]! + (bytes === null ? 0 : framesBytes(cp, b, bytes.inBytes[s]!, bytes.outBytes[s]!));
     const cap = cp.cap[b];
     if (cap !== null && cap !== undefined && memUse[s]! > cap) {
       return `stage ${s + 1} needs ${memUse[s]} bytes on "${cp.boardIds[b]}" (cap ${cap})`;
@@ -67,23 +71,13 @@ export function assignmentProblem(cp: Compiled, a: Assignment): string | null {
   return null;
 }
 
-/** Metrics of a valid assignment, computed exactly as the issue defines them. */
-export function metricsOf(cp: Compiled, a: Assignment): PlanMetrics {
+/**
+ * Per stage of an assignment: the tensors crossing each boundary (crossing[s + 1]: after stage s;
+ * crossing[0]: the model inputs entering the first), and the bytes entering and leaving each stage
+ * (leaving: the next boundary's tensors plus the model outputs it makes).
+ */
+function boundaryBytes(cp: Compiled, a: Assignment): { crossing: number[][]; inBytes: Float64Array; outBytes: Float64Array } {
   const k = a.boards.length;
-  const stageNodes: string[][] = Array.from({ length: k }, () => []);
-  const computeMs = new Float64Array(k);
-  const stageEnergy = new Float64Array(k);
-  const memUse = new Float64Array(k);
-  for (const v of cp.topo) {
-    const s = a.stageOf[v]!;
-    const b = a.boards[s]!;
-    stageNodes[s]!.push(cp.nodeIds[v]!);
-    computeMs[s]! += cp.lat[b]![v]!;
-    stageEnergy[s]! += cp.energy[b]![v]!;
-    memUse[s]! += cp.mem[v]!;
-  }
-  const peaks = stagePeaks(cp, a.stageOf, k);
-  for (let s = 0; s < k; s++) memUse[s]! += peaks[s]!;
   // A tensor crosses boundary s (after stage s) when produced at or before s and consumed after s.
   const nt = cp.tBytes.length;
   const first = new Int32Array(nt);
@@ -103,16 +97,45 @@ export function metricsOf(cp: Compiled, a: Assignment): PlanMetrics {
   };
   const bytesOf = (ts: readonly number[]) => ts.reduce((acc, t) => acc + cp.tBytes[t]!, 0);
   const crossing = Array.from({ length: k + 1 }, (_, i) => crossingAt(i - 1));
-  const stages: PlanStage[] = stageNodes.map((nodes, s) => {
-    const b = a.boards[s]!;
+  const inBytes = new Float64Array(k);
+  const outBytes = new Float64Array(k);
+  for (let s = 0; s < k; s++) {
     let outputs = 0;
     for (let t = 0; t < nt; t++) if (cp.tOutput[t] === 1 && first[t] === s && cp.tProducer[t]! >= 0) outputs += cp.tBytes[t]!;
-    const inBytes = bytesOf(crossing[s]!);
-    const outBytes = bytesOf(crossing[s + 1]!) + outputs;
+    inBytes[s] = bytesOf(crossing[s]!);
+    outBytes[s] = bytesOf(crossing[s + 1]!) + outputs;
+  }
+  return { crossing, inBytes, outBytes };
+}
+
+/** Metrics of a valid assignment, computed exactly as the issue defines them. */
+export function metricsOf(cp: Compiled, a: Assignment): PlanMetrics {
+  const k = a.boards.length;
+  const stageNodes: string[][] = Array.from({ length: k }, () => []);
+  const computeMs = new Float64Array(k);
+  const stageEnergy = new Float64Array(k);
+  const memUse = new Float64Array(k);
+  for (const v of cp.topo) {
+    const s = a.stageOf[v]!;
+    const b = a.boards[s]!;
+    stageNodes[s]!.push(cp.nodeIds[v]!);
+    computeMs[s]! += cp.lat[b]![v]!;
+    stageEnergy[s]! += cp.energy[b]![v]!;
+    memUse[s]! += cp.mem[v]!;
+  }
+  const peaks = stagePeaks(cp, a.stageOf, k);
+  const { crossing, inBytes: stageIn, outBytes: stageOut } = boundaryBytes(cp, a);
+  const frames = hasFrames(cp);
+  const bytesOf = (ts: readonly number[]) => ts.reduce((acc, t) => acc + cp.tBytes[t]!, 0);
+  const stages: PlanStage[] = stageNodes.map((nodes, s) => {
+    const b = a.boards[s]!;
+    const inBytes = stageIn[s]!;
+    const outBytes = stageOut[s]!;
     const bMs = boundaryMs(cp, b, inBytes, outBytes);
+    const fBytes = framesBytes(cp, b, inBytes, outBytes);
     return {
-      board: cp.boardIds[b]!, nodes, computeMs: stageMs(cp, b, computeMs[s]!, inBytes, outBytes), energyMj: stageEnergy[s]!, memoryBytes: memUse[s]!,
-      kernelMs: computeMs[s]!, boundaryMs: bMs, inBytes, outBytes,
+      board: cp.boardIds[b]!, nodes, computeMs: stageMs(cp, b, computeMs[s]!, inBytes, outBytes), energyMj: stageEnergy[s]!, memoryBytes: memUse[s]! + peaks[s]! + fBytes,
+      kernelMs: computeMs[s]!, boundaryMs: bMs, inBytes, outBytes, ...(frames ? { framesBytes: fBytes } : {}),
     };
   });
   const transfers: PlanTransfer[] = [];

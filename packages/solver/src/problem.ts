@@ -1,7 +1,7 @@
 // The problem enters the program here: validated field by field, with the path of the first bad field.
 
 import { SolverError, type SolverErrorCode } from './errors.js';
-import type { Constraints, Problem, ProblemBoard, ProblemLink, ProblemNode, ProblemTensor, StageBoundary } from './types.js';
+import type { Constraints, FrameBuffers, Problem, ProblemBoard, ProblemLink, ProblemNode, ProblemTensor, StageBoundary } from './types.js';
 
 /** JSON Schema (draft 2020-12) of a version-1 problem; parseProblem checks the same and more (ids, cycles). */
 export const problemSchema = {
@@ -64,6 +64,15 @@ export const problemSchema = {
               fixedMs: { type: 'number', minimum: 0 },
               inMsPerByte: { type: 'number', minimum: 0 },
               outMsPerByte: { type: 'number', minimum: 0 },
+            },
+          },
+          frameBuffers: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['perInByte', 'perOutByte'],
+            properties: {
+              perInByte: { type: 'number', minimum: 0 },
+              perOutByte: { type: 'number', minimum: 0 },
             },
           },
         },
@@ -222,15 +231,24 @@ export function parseProblem(json: unknown, source?: string): Problem {
   const boards: ProblemBoard[] = c.array(root.boards, 'boards').map((raw, i) => {
     const p = `boards[${i}]`;
     const o = c.object(raw, p);
-    c.keys(o, p, ['id', 'memoryBytes', 'latencyMs', 'energyMj', 'boundary'], ['id', 'memoryBytes', 'latencyMs']);
+    c.keys(o, p, ['id', 'memoryBytes', 'latencyMs', 'energyMj', 'boundary', 'frameBuffers'], ['id', 'memoryBytes', 'latencyMs']);
     const id = c.id(o.id, `${p}.id`);
     if (boardIds.has(id)) c.fail('SOLVER_DUPLICATE_ID', `${p}.id`, `duplicate board id "${id}"`);
     boardIds.add(id);
     const memoryBytes = o.memoryBytes === null ? null : c.amount(o.memoryBytes, `${p}.memoryBytes`);
     const latencyMs = costMap(o.latencyMs, `${p}.latencyMs`);
-    const board: ProblemBoard = o.energyMj === undefined
+    let board: ProblemBoard = o.energyMj === undefined
       ? { id, memoryBytes, latencyMs }
       : { id, memoryBytes, latencyMs, energyMj: costMap(o.energyMj, `${p}.energyMj`) };
+    if (o.frameBuffers !== undefined) {
+      const fo = c.object(o.frameBuffers, `${p}.frameBuffers`);
+      c.keys(fo, `${p}.frameBuffers`, ['perInByte', 'perOutByte'], ['perInByte', 'perOutByte']);
+      const frameBuffers: FrameBuffers = {
+        perInByte: c.amount(fo.perInByte, `${p}.frameBuffers.perInByte`),
+        perOutByte: c.amount(fo.perOutByte, `${p}.frameBuffers.perOutByte`),
+      };
+      board = { ...board, frameBuffers };
+    }
     if (o.boundary === undefined) return board;
     const bo = c.object(o.boundary, `${p}.boundary`);
     c.keys(bo, `${p}.boundary`, ['fixedMs', 'inMsPerByte', 'outMsPerByte'], ['fixedMs', 'inMsPerByte', 'outMsPerByte']);
@@ -334,6 +352,12 @@ function checkMagnitudes(problem: Problem, c: Checker): void {
     if (!(latency <= LARGEST_COST)) tooLarge(`boards[${i}].latencyMs`, 'the nodes\' latency', latency);
     const energy = sum(Object.values(b.energyMj ?? {}));
     if (!(energy <= LARGEST_COST)) tooLarge(`boards[${i}].energyMj`, 'the nodes\' energy', energy);
+    const fb = b.frameBuffers;
+    if (fb !== undefined) {
+      for (const k of ['perInByte', 'perOutByte'] as const) {
+        if (!(fb[k] * bytes <= LARGEST_COST)) tooLarge(`boards[${i}].frameBuffers.${k}`, `the frame buffers over the model's ${bytes} bytes of tensors`, fb[k] * bytes);
+      }
+    }
     const bo = b.boundary;
     if (bo === undefined) return;
     for (const k of ['fixedMs', 'inMsPerByte', 'outMsPerByte'] as const) {

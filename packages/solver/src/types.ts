@@ -38,6 +38,17 @@ export interface StageBoundary {
   readonly outMsPerByte: number;
 }
 
+/**
+ * Memory a stage holds on a board for the frames in flight around the one it computes: per byte of
+ * its inputs (frames received and waiting) and per byte of its outputs (frames being sent on). A
+ * pipeline keeps several frames moving through each stage, and a runtime holds each of them, and
+ * copies of it, while it arrives or leaves.
+ */
+export interface FrameBuffers {
+  readonly perInByte: number;
+  readonly perOutByte: number;
+}
+
 export interface ProblemBoard {
   readonly id: string;
   /** null: no cap. */
@@ -48,6 +59,8 @@ export interface ProblemBoard {
   readonly energyMj?: Readonly<Record<string, number>>;
   /** Boundary costs of a stage on this board; absent: 0 (a stage costs its nodes' latencies only). */
   readonly boundary?: StageBoundary;
+  /** Memory of frames in flight a stage on this board holds; absent: none (a stage needs its nodes' memory alone). */
+  readonly frameBuffers?: FrameBuffers;
 }
 
 export interface ProblemLink {
@@ -86,8 +99,10 @@ export interface PlanStage {
   /** The stage's full predicted time on its board: kernelMs + boundaryMs. */
   readonly computeMs: number;
   readonly energyMj: number;
-  /** The sum of its nodes' memoryBytes plus the largest of their activationBytes. */
+  /** The sum of its nodes' memoryBytes plus the largest of their activationBytes, plus framesBytes. */
   readonly memoryBytes: number;
+  /** The part of memoryBytes held for frames in flight: perInByte x inBytes + perOutByte x outBytes of its board's frameBuffers. */
+  readonly framesBytes?: number;
   /** Sum of the stage's node latencies. */
   readonly kernelMs?: number;
   /** The board's boundary cost: fixedMs + inMsPerByte x inBytes + outMsPerByte x outBytes. */

@@ -12,6 +12,8 @@ export interface ReferenceStage {
   readonly outBytes: number;
   readonly energyMj: number;
   readonly memoryBytes: number;
+  /** Of memoryBytes: the frames in flight (the board's frameBuffers times the bytes in and out). */
+  readonly framesBytes: number;
 }
 
 export interface ReferenceTransfer {
@@ -76,7 +78,11 @@ export function referenceEvaluate(p: Problem, plan: readonly { board: string; no
     for (const t of p.tensors) if (t.modelOutput === true && t.producer !== null && stageOfNode.get(t.producer) === s) outBytes += t.bytes;
     const c = board.boundary;
     const boundaryMs = c === undefined ? 0 : c.fixedMs + c.inMsPerByte * inBytes + c.outMsPerByte * outBytes;
-    return { board: st.board, kernelMs, boundaryMs, ms: kernelMs + boundaryMs, inBytes, outBytes, energyMj, memoryBytes };
+    // Frames in flight: held for each byte that comes in and each byte that goes out.
+    const f = board.frameBuffers;
+    const framesBytes = f === undefined ? 0 : f.perInByte * inBytes + f.perOutByte * outBytes;
+    memoryBytes += framesBytes;
+    return { board: st.board, kernelMs, boundaryMs, ms: kernelMs + boundaryMs, inBytes, outBytes, energyMj, memoryBytes, framesBytes };
   });
 
   const transfers: ReferenceTransfer[] = [];

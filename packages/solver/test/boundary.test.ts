@@ -62,6 +62,8 @@ interface DagOptions {
   readonly ethernet: boolean;
   readonly boundary: boolean;
   readonly inputNotFirst: boolean;
+  /** Boards hold memory for frames in flight (frameBuffers). */
+  readonly frames?: boolean;
 }
 
 /** A random wide DAG (each node reads one or two of the six nodes before it, some read the input), all boards linked. */
@@ -91,7 +93,8 @@ function randomDag(seed: number, o: DagOptions): Problem {
       energyMj[id] = Math.round(r() * 3000) / 1000;
     }
     const boundary = { fixedMs: Math.round(r() * 2000) / 1000, inMsPerByte: Math.round(r() * 500) / 1e6, outMsPerByte: Math.round(r() * 500) / 1e6 };
-    return { id: `b${b}`, memoryBytes: null, latencyMs, energyMj, ...(o.boundary ? { boundary } : {}) };
+    const frameBuffers = { perInByte: Math.round(r() * 8000) / 1000, perOutByte: Math.round(r() * 6000) / 1000 };
+    return { id: `b${b}`, memoryBytes: null, latencyMs, energyMj, ...(o.boundary ? { boundary } : {}), ...(o.frames === true ? { frameBuffers } : {}) };
   });
   const links = [];
   for (let a = 0; a < o.boards; a++) {
@@ -119,6 +122,8 @@ const EVAL_CASES: EvalCase[] = [
   { name: '150 nodes, 5 boards, boundaries, input board not first', opts: { nodes: 150, boards: 5, ethernet: false, boundary: true, inputNotFirst: true } },
   { name: '80 nodes, 3 boards, Ethernet, no boundaries', opts: { nodes: 80, boards: 3, ethernet: true, boundary: false, inputNotFirst: false } },
   { name: '40 nodes, 6 boards, Ethernet, boundaries, input board not first', opts: { nodes: 40, boards: 6, ethernet: true, boundary: true, inputNotFirst: true } },
+  { name: '60 nodes, 4 boards, boundaries, frames in flight', opts: { nodes: 60, boards: 4, ethernet: false, boundary: true, inputNotFirst: false, frames: true } },
+  { name: '100 nodes, 5 boards, frames in flight, input board not first', opts: { nodes: 100, boards: 5, ethernet: true, boundary: false, inputNotFirst: true, frames: true } },
 ];
 
 describe('evaluatePlan agrees with an independent evaluation', () => {
@@ -143,7 +148,11 @@ describe('evaluatePlan agrees with an independent evaluation', () => {
           expect(st.inBytes).toBe(w.inBytes);
           expect(st.outBytes).toBe(w.outBytes);
           expect(close(st.energyMj, w.energyMj)).toBe(true);
-          expect(st.memoryBytes).toBe(w.memoryBytes);
+          expect(close(st.memoryBytes, w.memoryBytes), `stage ${s} memory ${st.memoryBytes} vs ${w.memoryBytes}`).toBe(true);
+          if (opts.frames === true) {
+            expect(close(st.framesBytes!, w.framesBytes), `stage ${s} frames ${st.framesBytes} vs ${w.framesBytes}`).toBe(true);
+            expect(w.framesBytes).toBeGreaterThan(0);
+          } else expect(st.framesBytes).toBeUndefined();
         });
         expect(got.transfers.map((t) => [t.from, t.to, t.bytes])).toEqual(want.transfers.map((t) => [t.from, t.to, t.bytes]));
         got.transfers.forEach((t, i) => {

@@ -96,6 +96,26 @@ describe('refinePlan', () => {
   });
 });
 
+describe('refinePlan with frames in flight', () => {
+  // Caps a little over each stage's memory in the start plan, frames included: the weights and peak
+  // alone (which the moves check first) leave room for moves that the frames do not.
+  it.each([1, 2, 3, 4, 5, 6])('seed %i: every move keeps each stage with its frames under its cap', (seed) => {
+    const base = wideProblem(seed, { branches: 3, length: 4, boards: 3, objective: 'throughput' });
+    const withFrames: Problem = { ...base, boards: base.boards.map((b) => ({ ...b, frameBuffers: { perInByte: 4, perOutByte: 4 } })) };
+    const cp0 = compile(withFrames);
+    const stageOf = new Int32Array(cp0.n);
+    cp0.topo.forEach((v, i) => { stageOf[v] = i < 2 ? 0 : i < cp0.n - 3 ? 1 : 2; });
+    const start: Assignment = { boards: [0, 1, 2], stageOf };
+    const m0 = metricsOf(cp0, start);
+    const p: Problem = { ...withFrames, boards: withFrames.boards.map((b, i) => ({ ...b, memoryBytes: m0.stages[i]!.memoryBytes + 0.2 * m0.stages[i]!.framesBytes! })) };
+    const cp = compile(p);
+    expect(assignmentProblem(cp, start)).toBeNull();
+    const inf = Number.POSITIVE_INFINITY;
+    const r = refinePlan(cp, start, 'throughput', { periodMs: inf, latencyMs: inf, energyMj: inf }, inf, [cp.topo]);
+    expect(assignmentProblem(cp, r)).toBeNull();
+  });
+});
+
 describe('minCutBytes', () => {
   it.each([1, 2, 3, 4, 5, 6, 7, 8])('equals the fewest bytes over the enumerated proper downsets, random DAG %i', (seed) => {
     const p = randomProblem(seed, { nodes: 11, boards: 2, objective: 'throughput', boardOrder: 'free', skip: 0.35, constants: seed % 3 });

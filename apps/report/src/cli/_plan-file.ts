@@ -15,6 +15,8 @@ export interface PlanFileStage {
   readonly computeMs?: number;
   /** The plan's memory of the stage, when it has one. */
   readonly memoryBytes?: number;
+  /** Of memoryBytes: the frames in flight, when the plan says. */
+  readonly framesBytes?: number;
 }
 
 export interface PlanFile {
@@ -109,6 +111,7 @@ export function readPlanFile(file: string, display: string, row?: string): PlanF
       nodes: s.nodes as string[],
       ...(typeof s.computeMs === 'number' ? { computeMs: s.computeMs } : {}),
       ...(typeof s.memoryBytes === 'number' && s.memoryBytes >= 0 ? { memoryBytes: s.memoryBytes } : {}),
+      ...(typeof s.framesBytes === 'number' && s.framesBytes >= 0 ? { framesBytes: s.framesBytes } : {}),
     };
   });
   const model = planModelOf(json);

@@ -291,7 +291,7 @@ function runStages(v: unknown, given: string): MeasuredRunStage[] {
   return v.map((s: unknown, i): MeasuredRunStage => {
     const at = `stages[${i}]`;
     if (typeof s !== 'object' || s === null || Array.isArray(s)) return bad(at, 'must be an object');
-    const o = s as { stage?: unknown; agent?: unknown; computeMs?: { measured?: unknown; predicted?: unknown } | null; memory?: { predictedBytes?: unknown; alone?: { peakBytes?: unknown } | null } | null };
+    const o = s as { stage?: unknown; agent?: unknown; computeMs?: { measured?: unknown; predicted?: unknown } | null; memory?: { predictedBytes?: unknown; peakBytes?: unknown; predictedFramesBytes?: unknown; alone?: { peakBytes?: unknown } | null } | null };
     if (!Number.isInteger(o.stage) || (o.stage as number) < 0) bad(`${at}.stage`, 'must be a stage number');
     if (typeof o.agent !== 'string' || o.agent === '') bad(`${at}.agent`, 'must be an agent id');
     if (typeof o.computeMs !== 'object' || o.computeMs === null) bad(`${at}.computeMs`, 'must be an object');
@@ -308,6 +308,8 @@ function runStages(v: unknown, given: string): MeasuredRunStage[] {
       predictedMs: num(o.computeMs!.predicted) ? o.computeMs!.predicted : null,
       measuredMs: o.computeMs!.measured as number,
       predictedMemoryBytes: memory && num(memory.predictedBytes) ? memory.predictedBytes : null,
+      ...(memory && num(memory.peakBytes) ? { peakMemoryBytes: memory.peakBytes as number } : {}),
+      ...(memory && num(memory.predictedFramesBytes) ? { predictedFramesBytes: memory.predictedFramesBytes as number } : {}),
       ...(alone ? { aloneMemoryBytes: alone.peakBytes as number } : {}),
     };
   });

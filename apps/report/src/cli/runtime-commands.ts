@@ -260,7 +260,7 @@ export function waitingLines(stages: RunOutput['stages']): string[] {
 export function memoryLine(stages: RunOutput['stages']): string[] {
   const known = stages.filter((s) => s.memory);
   if (known.length === 0) return [];
-  return [`memory each stage added to its agent (loaded / most after a frame; the plan's; alone in a fresh process on that board): ${known.map((s) => `stage ${s.stage} on ${s.agent} ${si(s.memory!.loadedBytes, 'B')} / ${si(s.memory!.peakBytes, 'B')} (${s.memory!.predictedBytes === null ? '—' : si(s.memory!.predictedBytes, 'B')})${s.memory!.alone ? `, alone ${si(s.memory!.alone.loadedBytes, 'B')} / ${si(s.memory!.alone.peakBytes, 'B')}` : ''}${s.memory!.preoptimised === false ? ' loaded as sent' : ''}${s.memory!.threadBytes !== undefined ? `, its thread ${si(s.memory!.threadBytes, 'B')} apart` : ''}`).join('; ')}`];
+  return [`memory each stage added to its agent (loaded / most after a frame; the plan's; alone in a fresh process on that board): ${known.map((s) => `stage ${s.stage} on ${s.agent} ${si(s.memory!.loadedBytes, 'B')} / ${si(s.memory!.peakBytes, 'B')} (${s.memory!.predictedBytes === null ? '—' : si(s.memory!.predictedBytes, 'B')}${s.memory!.predictedFramesBytes !== undefined ? `, ${si(s.memory!.predictedFramesBytes, 'B')} of it frames in flight` : ''})${s.memory!.alone ? `, alone ${si(s.memory!.alone.loadedBytes, 'B')} / ${si(s.memory!.alone.peakBytes, 'B')}` : ''}${s.memory!.preoptimised === false ? ' loaded as sent' : ''}${s.memory!.threadBytes !== undefined ? `, its thread ${si(s.memory!.threadBytes, 'B')} apart` : ''}`).join('; ')}`];
 }
 
 /** A run for people: measured beside predicted. */

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseInputSpecs, splitModel, writeSplit, type InputShapes, type LoadedModel, type SplitManifest } from '@dnnpart/onnx-graph';
 import { evaluatePlan, solve as solveProblem, type Objective, type Problem } from '@dnnpart/solver';
-import { buildProblem } from '../system/build.js';
+import { ACTIVATION_FACTOR, buildProblem } from '../system/build.js';
 import { loadSystem } from '../system/load.js';
 import { resolveSystem, type ResolvedBoard } from '../system/resolve.js';
 import type { MeasuredRun, VerifiedPlan } from '../report-data.js';
@@ -136,7 +136,7 @@ async function resolvePlan(opts: PlanSourceOptions, ctx: CommandContext, workDir
     const stages = boards.map((board, s) => ({ board, nodes: names.filter((n) => stageOf[n] === s) }));
     predicted = evaluatePlan(problem, stages).stages.map(stagePrediction);
   } else if (planFile.stages.every((s) => s.computeMs !== undefined)) {
-    predicted = planFile.stages.map((s) => ({ computeMs: s.computeMs!, ...(s.memoryBytes !== undefined ? { memoryBytes: s.memoryBytes } : {}) }));
+    predicted = planFile.stages.map((s) => stagePrediction({ ...s, computeMs: s.computeMs! }));
   }
   return { model, modelFile: file, stageOf, boards, predicted, ...(problem ? { problem } : {}), here, what: `${opts.plan}${planFile.what === 'plan' ? '' : ` (${planFile.what})`}` };
 }
@@ -247,7 +247,7 @@ function memoryLines(r: VerifyResult): string[] {
   return ['', table(
     ['stage', 'board', 'memory MB: plan', 'measured: session', 'peak', 'error'],
     r.stages.map((x) => [String(x.index), x.board, MB(x.predictedMemoryBytes), MB(x.memory?.sessionBytes), MB(x.memory?.peakBytes), pct(x.memoryError ?? null)]),
-  ), '(measured: the resident memory a stage\'s session, then its runs, add to a process already running onnxruntime, the stage loaded as an agent loads it; the plan\'s: its weights, 2.5x the activations alive at its peak, and 2 MB)'];
+  ), `(measured: the resident memory a stage's session, then its runs, add to a process already running onnxruntime, the stage loaded as an agent loads it; the plan's: its weights, ${ACTIVATION_FACTOR}x the activations alive at its peak, and 2 MB, without its frames in flight)`];
 }
 
 const pct = (e: number | null) => (e === null ? '—' : `${e >= 0 ? '+' : ''}${(e * 100).toFixed(1)}%`);

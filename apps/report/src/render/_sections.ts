@@ -398,16 +398,25 @@ export function agentStagesTable(system: ReportSystem): Table | undefined {
     columns: [
       { label: 'Run' }, { label: 'Stage', num: true }, { label: 'Agent' },
       { label: 'Compute: predicted', num: true }, { label: 'Measured (median)', num: true }, { label: 'Error', num: true },
-      ...(memory ? [{ label: 'Memory: plan', num: true }, { label: 'Memory: alone on the board', num: true }, { label: 'Memory error', num: true }] : []),
+      ...(memory ? [
+        { label: 'Memory: plan', num: true }, { label: 'On the agent while streaming', num: true }, { label: 'Error', num: true },
+        { label: 'Plan without frames in flight', num: true }, { label: 'Alone on the board', num: true }, { label: 'Error', num: true },
+      ] : []),
     ],
     rows: runs.flatMap((r) => r.stages!.map((st) => ({
       cells: [
         cell(r.plan), cell(String(st.index), { num: true }), cell(st.agent),
         cell(formatMs(st.predictedMs ?? undefined), { num: true }), cell(formatMs(st.measuredMs), { num: true }), cell(err(st.measuredMs, st.predictedMs), { num: true }),
-        ...(memory ? [
-          cell(formatBytes(st.predictedMemoryBytes), { num: true }), cell(formatBytes(st.aloneMemoryBytes), { num: true }),
-          cell(err(st.aloneMemoryBytes, st.predictedMemoryBytes), { num: true }),
-        ] : []),
+        ...(memory ? (() => {
+          // The plan's figure holds the frames in flight, as the agent does while frames stream; alone, a stage holds none.
+          const withoutFrames = st.predictedMemoryBytes === null ? null : st.predictedMemoryBytes - (st.predictedFramesBytes ?? 0);
+          return [
+            cell(formatBytes(st.predictedMemoryBytes), { num: true }), cell(formatBytes(st.peakMemoryBytes), { num: true }),
+            cell(err(st.peakMemoryBytes, st.predictedMemoryBytes), { num: true }),
+            cell(formatBytes(withoutFrames), { num: true }), cell(formatBytes(st.aloneMemoryBytes), { num: true }),
+            cell(err(st.aloneMemoryBytes, withoutFrames), { num: true }),
+          ];
+        })() : []),
       ],
     }))),
   };

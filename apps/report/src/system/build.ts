@@ -25,11 +25,22 @@ export interface BuiltProblem {
  * included where they are known to be large; onnxruntime's arena rounds its blocks up and keeps them,
  * and a stage's outputs are also copied out to the agent), plus STAGE_RUNTIME_BYTES of the session's
  * own state. Weights and activations in float16 count at float32 size, as onnxruntime's CPU provider
- * holds them (`cpuBytes`). Measured against 90 stages of 15 models loaded as agents load them
- * (`bench/verify-memory.mjs`, recorded in bench/results/verify-memory.md).
+ * holds them (`cpuBytes`). Measured against 90 stages of 15 models loaded as agents load them, with
+ * onnxruntime's memory pattern off as the agents run them (`bench/verify-memory.mjs`, recorded in
+ * bench/results/verify-memory.md: 2.5 x before the memory pattern went off, 2 x since).
  */
-export const ACTIVATION_FACTOR = 2.5;
+export const ACTIVATION_FACTOR = 2;
 export const STAGE_RUNTIME_BYTES = 2_000_000;
+
+/**
+ * What a stage holds on a board's agent for the frames in flight around the one it computes, per
+ * byte of the stage's inputs and of its outputs (the solver's frameBuffers): frames received and
+ * queued, the copy each hop makes, and frames being sent on (the message encoded, grpc-js's framed
+ * copy of it, the next frame's outputs made while it travels). Measured with `dnnpart run` on ISNet at
+ * 1024x1024 cut in two (117 MB crossing; bench/results/runtime-real-models.md): each stage held
+ * 0.7-0.96 GB more on its agent than alone; these rates bound both stages.
+ */
+export const FRAME_BUFFERS = { perInByte: 1.5, perOutByte: 7 } as const;
 
 /** The problem's nodes: weights as memoryBytes, and the activations alive while each runs (scaled, see above). */
 export function problemNodes(graph: Graph, costs = graphCosts(graph).nodes): ProblemNode[] {
@@ -226,7 +237,7 @@ function problemBoard(system: ResolvedSystem, b: ResolvedBoard, i: number): Prob
     }
   }
   const memoryBytes = b.spec.memoryBytes !== undefined ? b.spec.memoryBytes : (b.description?.memoryBytes ?? p.board.memoryBytes ?? null);
-  return { id: b.spec.id, memoryBytes, latencyMs, energyMj, boundary: profileBoundary(p).boundary };
+  return { id: b.spec.id, memoryBytes, latencyMs, energyMj, boundary: profileBoundary(p).boundary, frameBuffers: FRAME_BUFFERS };
 }
 
 function reportBoard(b: ResolvedBoard, memoryBytes: number | null): ReportBoard {

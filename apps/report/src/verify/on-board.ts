@@ -5,10 +5,10 @@ import { evaluatePlan, type PlanStage, type Problem } from '@dnnpart/solver';
 import type { StagePrediction } from './verify.js';
 
 /** What verify compares of a plan's stage: its full predicted time, its parts, and its memory. */
-export function stagePrediction(s: Pick<PlanStage, 'computeMs' | 'kernelMs' | 'boundaryMs' | 'memoryBytes'>): StagePrediction {
+export function stagePrediction(s: Pick<PlanStage, 'computeMs' | 'kernelMs' | 'boundaryMs' | 'framesBytes'> & { readonly memoryBytes?: number }): StagePrediction {
   return {
     computeMs: s.computeMs, ...(s.kernelMs !== undefined ? { kernelMs: s.kernelMs } : {}), ...(s.boundaryMs !== undefined ? { boundaryMs: s.boundaryMs } : {}),
-    ...(s.memoryBytes !== undefined ? { memoryBytes: s.memoryBytes } : {}),
+    ...(s.memoryBytes !== undefined ? { memoryBytes: s.memoryBytes } : {}), ...(s.framesBytes !== undefined ? { framesBytes: s.framesBytes } : {}),
   };
 }
 

@@ -3,6 +3,7 @@
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { disposeModelFiles, freshOutputAdvice, largeOutputBytes, levelNote, modelSource, outputMemory, randomFeeds, splitModel, wholeStage, type LoadedModel, type ModelFiles, type StageModel } from '@dnnpart/onnx-graph';
 import { roomFor } from '@dnnpart/profiler';
+import { ACTIVATION_FACTOR } from '../system/build.js';
 import { VerifyError } from './errors.js';
 import { quantile } from './_stats.js';
 import { calibrateHost, calibrationSeconds, capacityEfficiency, handoffMs, hostPipelinePeriodMs, stageCores, type HostCalibration } from './host.js';
@@ -33,8 +34,10 @@ export interface StagePrediction {
   readonly computeMs: number;
   readonly kernelMs?: number;
   readonly boundaryMs?: number;
-  /** The plan's memory of the stage on its board (the solver's: its nodes' weights plus the largest of their activationBytes). */
+  /** The plan's memory of the stage on its board (the solver's: its nodes' weights plus the largest of their activationBytes, plus framesBytes). */
   readonly memoryBytes?: number;
+  /** Of memoryBytes: what the stage holds for frames in flight on its board's agent (absent: none). */
+  readonly framesBytes?: number;
 }
 
 /** What verify's back-to-back frames and pipeline frames cover at least when their counts are not given (VerifyOptions.runsSpanMs, framesSpanMs). */
@@ -135,8 +138,13 @@ export interface VerifyStage {
    * stands for this machine, and the errors of that prediction against the same measurement.
    */
   readonly here?: HereStage;
-  /** With the memory option: the plan's memory of the stage (null when the plan has none). */
+  /**
+   * With the memory option: the plan's memory of the stage without its frames in flight, which is
+   * what a stage alone in a process holds (null when the plan has none).
+   */
   readonly predictedMemoryBytes?: number | null;
+  /** With the memory option: the frames in flight the plan adds on the stage's board (its memoryBytes = predictedMemoryBytes + this). */
+  readonly predictedFramesBytes?: number;
   /** With the memory option: what the stage took in a process of its own. */
   readonly memory?: StageMemory;
   /** predictedMemoryBytes / memory.peakBytes - 1. */
@@ -266,6 +274,12 @@ export interface VerifyResult {
 }
 
 const rel = (p: number | null, m: number): number | null => (p === null || !(m > 0) ? null : p / m - 1);
+
+/** A stage's measured memory (alone in a process) beside the plan's figure for it without frames in flight. */
+function aloneMemory(p: StagePrediction | undefined, memory: StageMemory): Pick<VerifyStage, 'predictedMemoryBytes' | 'predictedFramesBytes' | 'memory' | 'memoryError'> {
+  const alone = p?.memoryBytes === undefined ? null : p.memoryBytes - (p.framesBytes ?? 0);
+  return { predictedMemoryBytes: alone, ...(p?.framesBytes !== undefined ? { predictedFramesBytes: p.framesBytes } : {}), memory, memoryError: rel(alone, memory.peakBytes) };
+}
 
 /** Predicted pipeline period on `cores` cores when every stage runs with `threads` threads. */
 export function pipelinePeriodMs(stageMs: readonly number[], threads: number, cores: number): number {
@@ -516,10 +530,10 @@ async function verifyWith(files: ModelFiles, args: Parameters<typeof verifyPlan>
       ...(single ? { singleThreadMs: quantile(single.stageMs[i]!, 0.5) } : {}),
       ...(ref ? { scaledError: rel(p && scale(i) !== null ? p.computeMs * scale(i)! : null, measuredMs) } : {}),
       ...(p && elsewhere(i) ? { here: hereStage(hereBoard!, local![i]!, measuredMs, hereScale) } : {}),
-      ...(memory && typeof memory[i] === 'object' ? { predictedMemoryBytes: p?.memoryBytes ?? null, memory: memory[i], memoryError: rel(p?.memoryBytes ?? null, memory[i].peakBytes) } : {}),
+      ...(memory && typeof memory[i] === 'object' ? aloneMemory(p, memory[i]) : {}),
     };
   });
-  // The plan's memory counts each node's weights once, plus 2.5x the activations alive at the stage's
+  // The plan's memory counts each node's weights once, plus ACTIVATION_FACTOR x the activations alive at the stage's
   // peak and 2 MB; onnxruntime also keeps prepacked weights, convolution workspace and an arena.
   const under = vStages.filter((x) => x.memoryError !== undefined && x.memoryError !== null && x.memoryError < -MEMORY_UNDER);
   if (under.length > 0) {
@@ -527,7 +541,7 @@ async function verifyWith(files: ModelFiles, args: Parameters<typeof verifyPlan>
   }
   const over = vStages.filter((x) => x.memory && (x.predictedMemoryBytes ?? 0) >= MEMORY_OVER_MIN_BYTES && x.predictedMemoryBytes! > MEMORY_OVER * x.memory.peakBytes);
   if (over.length > 0) {
-    notes.push(`the plan's memory of ${over.length === 1 ? 'stage' : 'stages'} ${over.map((x) => x.index).join(', ')} is ${over.map((x) => `${(x.predictedMemoryBytes! / x.memory!.peakBytes).toFixed(1)}x`).join(', ')} what ${over.length === 1 ? 'it' : 'they'} took here: the plan counts every activation alive at the stage's peak in the model's order, 2.5 times over (tensors relayed past its nodes included, which a board's agent holds and this measurement does not); boards' memoryBytes are checked against the plan's figure, so a plan that fits has room to spare, and a board the plan calls too small may still hold the stage`);
+    notes.push(`the plan's memory of ${over.length === 1 ? 'stage' : 'stages'} ${over.map((x) => x.index).join(', ')} is ${over.map((x) => `${(x.predictedMemoryBytes! / x.memory!.peakBytes).toFixed(1)}x`).join(', ')} what ${over.length === 1 ? 'it' : 'they'} took here: the plan counts every activation alive at the stage's peak in the model's order, ${ACTIVATION_FACTOR} times over (tensors relayed past its nodes included, which a board's agent holds and this measurement does not); boards' memoryBytes are checked against the plan's figure, so a plan that fits has room to spare, and a board the plan calls too small may still hold the stage`);
   }
   // Stages that their extra threads slow down: small kernels whose threads wait on each other more than they share.
   const slower = vStages.filter((x) => x.singleThreadMs !== undefined && x.singleThreadMs / x.measuredMs < SLOWER_SPEEDUP);
