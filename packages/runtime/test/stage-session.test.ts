@@ -50,6 +50,18 @@ describe('a stage session in a thread of its own', () => {
     const view = new ort.Tensor('float32', big.subarray(16), [1, 3, 640, 640]);
     const c = await threaded.run({ input: view }, ['output']);
     expect(Array.from(c['output']!.data as Float32Array)).toEqual(Array.from(b.out['output']!.data as Float32Array));
+    // Given up, an input that fills its own buffer is moved to the thread, not copied: it is gone here
+    // (detached) and the outputs are the same. A view of a larger buffer is copied even when given up,
+    // and an input not given up stays.
+    const own = new ort.Tensor('float32', Float32Array.from(input.data as Float32Array), [1, 3, 640, 640]);
+    const d = await threaded.run({ input: own }, ['output'], new Set(['input']));
+    expect(Array.from(d['output']!.data as Float32Array)).toEqual(Array.from(b.out['output']!.data as Float32Array));
+    expect((own.data as Float32Array).buffer.byteLength).toBe(0);
+    await threaded.run({ input: view }, ['output'], new Set(['input']));
+    expect(big.buffer.byteLength).toBe((3 * 640 * 640 + 16) * 4);
+    const kept = new ort.Tensor('float32', Float32Array.from(input.data as Float32Array), [1, 3, 640, 640]);
+    await threaded.run({ input: kept }, ['output']);
+    expect((kept.data as Float32Array).length).toBe(3 * 640 * 640);
   });
 
   it('is where a stage goes whose frames are large and whose runs are long, unless the agent is told', () => {

@@ -112,17 +112,19 @@ export function formatPlan(plan: Plan, problem?: Problem): string {
   const how = plan.method !== undefined && plan.method !== 'exact' ? ` by ${plan.method}` : '';
   const head = `${plan.status} ${plan.objective} plan${how} in ${fixed(plan.solveMs, 0)} ms` + (plan.gap !== undefined ? ` (gap ${(plan.gap * 100).toFixed(2)}%)` : '');
   if (plan.stages === undefined) return [head, plan.reason ? `why: ${plan.reason}` : ''].filter(Boolean).join('\n');
+  const frames = plan.stages.some((s) => s.framesBytes !== undefined);
   const lines = [
     head,
     `throughput ${fixed(plan.throughputFps)} FPS, latency ${fixed(plan.latencyMs)} ms, energy ${fixed(plan.energyMj)} mJ, bottleneck ${plan.bottleneck ?? '—'}`,
     '',
     table(
-      // compute = kernels + boundary (a stage's fixed cost and the copies of its inputs and outputs).
-      ['stage', 'board', 'layers', 'compute ms', 'kernels', 'boundary', 'energy mJ', 'memory'],
+      // compute = kernels + boundary (a stage's fixed cost and the copies of its inputs and outputs);
+      // memory = weights and activations + the frames in flight its board's agent holds.
+      ['stage', 'board', 'layers', 'compute ms', 'kernels', 'boundary', 'energy mJ', 'memory', ...(frames ? ['of it frames'] : [])],
       plan.stages.map((s, i) => [
         String(i), s.board, layerSpan(s.nodes, order), fixed(s.computeMs),
         s.kernelMs === undefined ? '—' : fixed(s.kernelMs), s.boundaryMs === undefined ? '—' : fixed(s.boundaryMs, 3),
-        fixed(s.energyMj), `${si(s.memoryBytes, 'B')}`,
+        fixed(s.energyMj), `${si(s.memoryBytes, 'B')}`, ...(frames ? [s.framesBytes === undefined ? '—' : si(s.framesBytes, 'B')] : []),
       ]),
     ),
   ];
