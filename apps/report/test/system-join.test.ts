@@ -42,7 +42,7 @@ function profile(nodes: readonly NodeFigures[], extra: Record<string, unknown> =
   } as unknown as Profile;
 }
 
-function system(boards: { id: string; profile: Profile; source: 'measured' | 'analytic' }[]): ResolvedSystem {
+function system(boards: { id: string; profile: Profile; source: 'measured' | 'analytic'; frameBuffers?: { perInByte: number; perOutByte: number } }[]): ResolvedSystem {
   const spec = {
     file: path.join(dir, 'join.yaml'), displayFile: 'join.yaml', name: 'join', model: { file: 'sq.onnx' },
     boards: boards.map((b) => ({ id: b.id })), links: [], inputBoard: boards[0]!.id, objective: 'throughput', boardOrder: 'free',
@@ -50,7 +50,7 @@ function system(boards: { id: string; profile: Profile; source: 'measured' | 'an
   };
   return {
     spec, name: 'join', graph, modelFile: file, modelSha256: sha,
-    boards: boards.map((b) => ({ spec: { id: b.id, ...(b.source === 'measured' ? { profile: `${b.id}.json` } : { describe: 'x' }) }, profile: b.profile, source: b.source, ...(b.source === 'measured' ? { profileFile: path.join(dir, `${b.id}.json`) } : {}) })),
+    boards: boards.map((b) => ({ spec: { id: b.id, ...(b.source === 'measured' ? { profile: `${b.id}.json` } : { describe: 'x' }), ...(b.frameBuffers ? { frameBuffers: b.frameBuffers } : {}) }, profile: b.profile, source: b.source, ...(b.source === 'measured' ? { profileFile: path.join(dir, `${b.id}.json`) } : {}) })),
     links: boards.length > 1 ? [{ from: boards[0]!.id, to: boards[1]!.id, bandwidthBytesPerSec: 1e8, latencyMs: 0.1, powerW: 1, framing: 'ethernet' }] : [],
   } as unknown as ResolvedSystem;
 }
@@ -116,6 +116,17 @@ describe('buildProblem: known profiles in, the same figures out', () => {
     const weights = p.nodes.reduce((a, n) => a + n.memoryBytes, 0);
     const peak = p.nodes.reduce((a, n) => Math.max(a, n.activationBytes ?? 0), 0);
     expect(m.stages[0]!.memoryBytes).toBe(weights + peak + m.stages[0]!.framesBytes!);
+  });
+
+  it("takes a board's frameBuffers from the system file instead of the default", () => {
+    const nodes = graph.nodes.map((n) => ({ name: n.name, ms: 1, mj: 1 }));
+    const p = buildProblem(system([
+      { id: 'here', profile: profile(nodes), source: 'measured', frameBuffers: { perInByte: 0, perOutByte: 2 } },
+      { id: 'there', profile: profile(nodes), source: 'measured' },
+    ])).problem;
+    expect(p.boards.map((b) => b.frameBuffers)).toEqual([{ perInByte: 0, perOutByte: 2 }, { perInByte: 1.5, perOutByte: 7 }]);
+    const m = evaluatePlan(p, [{ board: 'here', nodes: graph.nodes.map((n) => n.name) }]);
+    expect(m.stages[0]!.framesBytes).toBe(2 * 1000 * 4);
   });
 
   it.each([

@@ -237,7 +237,7 @@ function problemBoard(system: ResolvedSystem, b: ResolvedBoard, i: number): Prob
     }
   }
   const memoryBytes = b.spec.memoryBytes !== undefined ? b.spec.memoryBytes : (b.description?.memoryBytes ?? p.board.memoryBytes ?? null);
-  return { id: b.spec.id, memoryBytes, latencyMs, energyMj, boundary: profileBoundary(p).boundary, frameBuffers: FRAME_BUFFERS };
+  return { id: b.spec.id, memoryBytes, latencyMs, energyMj, boundary: profileBoundary(p).boundary, frameBuffers: b.spec.frameBuffers ?? FRAME_BUFFERS };
 }
 
 function reportBoard(b: ResolvedBoard, memoryBytes: number | null): ReportBoard {

@@ -37,6 +37,8 @@ export interface SystemBoard {
   readonly describe?: string;
   /** Overrides the description's or profile's memory; null: no cap. */
   readonly memoryBytes?: number | null;
+  /** Memory of frames in flight per byte a stage receives and sends on (default: FRAME_BUFFERS in build.ts). */
+  readonly frameBuffers?: { readonly perInByte: number; readonly perOutByte: number };
   /** The arithmetic the board runs (default: its description's defaultPrecision when analytic, else fp32). */
   readonly precision?: 'fp32' | 'fp16' | 'int8' | 'int16';
 }
@@ -155,6 +157,7 @@ export function parseSystem(text: string, file: string, displayFile: string = fi
     ...(b.measure !== undefined ? { measure: b.measure === true ? {} : b.measure } : {}),
     ...(b.describe !== undefined ? { describe: ref(b.describe, `boards[${i}].describe`, 'boards') } : {}),
     ...(b.memoryBytes !== undefined ? { memoryBytes: b.memoryBytes } : {}),
+    ...(b.frameBuffers !== undefined ? { frameBuffers: b.frameBuffers } : {}),
     ...(b.precision !== undefined ? { precision: b.precision } : {}),
   }));
 
@@ -230,7 +233,7 @@ interface RawSystem {
   version: 1;
   name?: string;
   model: { file?: string; zoo?: string; input?: string | Record<string, string>; seed?: number; loopTrips?: Record<string, number> };
-  boards: { id: string; profile?: string; measure?: true | MeasureSettings; describe?: string; memoryBytes?: number | null; precision?: 'fp32' | 'fp16' | 'int8' | 'int16' }[];
+  boards: { id: string; profile?: string; measure?: true | MeasureSettings; describe?: string; memoryBytes?: number | null; frameBuffers?: { perInByte: number; perOutByte: number }; precision?: 'fp32' | 'fp16' | 'int8' | 'int16' }[];
   network?: string;
   linksFile?: string;
   links?: { from: string; to: string; link?: string; bidirectional?: boolean; bandwidthBytesPerSec?: number; latencyMs?: number; powerW?: number; framing?: Framing; transfer?: TransferEncoding }[];

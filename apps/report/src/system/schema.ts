@@ -61,6 +61,14 @@ export const systemSchema = {
           measure,
           describe: { type: 'string', minLength: 1 },
           memoryBytes: { oneOf: [nonNegative, { type: 'null' }] },
+          // The memory a stage holds on this board's agent for frames in flight, per byte in and out
+          // (default: FRAME_BUFFERS, what dnnpart's agents held at their default queue limits).
+          frameBuffers: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['perInByte', 'perOutByte'],
+            properties: { perInByte: nonNegative, perOutByte: nonNegative },
+          },
           // The arithmetic the board runs: its analytic latency follows it, and fidelity is measured at it.
           precision: { enum: ['fp32', 'fp16', 'int8', 'int16'] },
         },
