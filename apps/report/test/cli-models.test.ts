@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel } from '@dnnpart/onnx-graph';
+import { ACTIVATION_FACTOR } from '@dnnpart/report';
 import { listZoo, zooNames } from '@dnnpart/zoo';
 import { run } from './_run.js';
 
@@ -69,7 +70,7 @@ describe('inspect', () => {
     for (const c of j.cutPoints) expect(c).toEqual({ after: expect.any(String), index: expect.any(Number), bytes: expect.any(Number), tensors: expect.any(Array), single: expect.any(Boolean) });
   });
 
-  it('estimates the memory a one-stage plan counts: weights, plus 2.5x the most activation bytes alive at once, plus 2 MB', async () => {
+  it('estimates the memory a one-stage plan counts: weights, plus ACTIVATION_FACTOR x the most activation bytes alive at once, plus 2 MB', async () => {
     const r = await run(['inspect', model, '--json']);
     const j = JSON.parse(r.stdout);
     // Brute force over every position: the tensors made at or before it and read at or after it (outputs to the end).
@@ -86,7 +87,9 @@ describe('inspect', () => {
       }
       if (sum > best.bytes) best = { bytes: sum, node: n.name };
     });
-    expect(j.memoryEstimate).toEqual({ weightBytes: 1235496 * 4, activationBytes: 2.5 * best.bytes + 2_000_000, bytes: 1235496 * 4 + 2.5 * best.bytes + 2_000_000, peakNode: best.node });
+    // (The factor is 2 since onnxruntime's memory pattern went off: bench/results/verify-memory.md.)
+    expect(ACTIVATION_FACTOR).toBe(2);
+    expect(j.memoryEstimate).toEqual({ weightBytes: 1235496 * 4, activationBytes: ACTIVATION_FACTOR * best.bytes + 2_000_000, bytes: 1235496 * 4 + ACTIVATION_FACTOR * best.bytes + 2_000_000, peakNode: best.node });
     const text = await run(['inspect', model]);
     expect(text.stdout).toMatch(new RegExp(`^memory on one board \\(onnxruntime\\), as plans count it: [0-9.]+ MB \\(weights 4\\.94 MB; activations and runtime [0-9.]+ MB, at their peak at ${best.node.replace(/[/.]/g, '\\$&')}\\)$`, 'm'));
   });
