@@ -1,6 +1,6 @@
 // The line `dnnpart run` prints about its frame period (periodLine), both ways.
 import { describe, expect, it } from 'vitest';
-import { periodLine, waitingLines } from '../src/cli/runtime-commands.js';
+import { memoryOverLines, periodLine, waitingLines } from '../src/cli/runtime-commands.js';
 
 describe('waitingLines', () => {
   const stage = (k: number, agent: string, measuredMs: number, waitingMs?: number) => ({
@@ -11,6 +11,24 @@ describe('waitingLines', () => {
     // ddddocr's detector over three local agents: 2 MB into stage 0 took 102 ms, 88 of them behind earlier frames.
     expect(waitingLines([stage(0, 'here', 102.34, 88.13), stage(1, 'rpi4', 6.64, 0), stage(2, 'rpi5', 4, 0.3), stage(3, 'old', 9)])).toEqual([
       'transfer into stage 0: 102.34 ms from send to arrival, 88.13 ms of it while here computed other frames (its link\'s own time: 14.21 ms)',
+    ]);
+  });
+});
+
+describe('memoryOverLines', () => {
+  const stage = (k: number, agent: string, peakBytes: number, predictedBytes: number | null, alone?: number) => ({
+    stage: k, agent, nodes: 3, computeMs: { measured: 1, p95: 1, predicted: null },
+    transferIn: { from: 'x', bytes: 1, measuredMs: 1, predictedMs: null, predictedBytes: null },
+    memory: { loadedBytes: 1e6, peakBytes, predictedBytes, ...(alone !== undefined ? { alone: { loadedBytes: 1e6, peakBytes: alone } } : {}) },
+  });
+  it('names a stage that held clearly more than the plan says, and no other', () => {
+    // ISNet's second stage before the plan counted frames in flight: 2.66 GB on its agent, 1.13 GB planned.
+    expect(memoryOverLines([
+      stage(0, 'here', 1.47e9, 1.49e9), stage(1, 'rpi5', 2.66e9, 1.13e9, 1.52e9),
+      // Over by more than 25 % but by less than 16 MiB: RSS noise on a small stage, left out; no plan figure: nothing to hold it to.
+      stage(2, 'small', 12e6, 5e6), stage(3, 'none', 5e9, null),
+    ])).toEqual([
+      "stage 1 held 2.66 GB on rpi5 while frames streamed, 135 % over the plan's 1.13 GB (alone in a fresh process 1.52 GB): a board the plan fills would not hold it; leave that much room in its memoryBytes, or give it larger frameBuffers in the system file",
     ]);
   });
 });

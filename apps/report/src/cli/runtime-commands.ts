@@ -263,6 +263,24 @@ export function memoryLine(stages: RunOutput['stages']): string[] {
   return [`memory each stage added to its agent (loaded / most after a frame; the plan's; alone in a fresh process on that board): ${known.map((s) => `stage ${s.stage} on ${s.agent} ${si(s.memory!.loadedBytes, 'B')} / ${si(s.memory!.peakBytes, 'B')} (${s.memory!.predictedBytes === null ? '—' : si(s.memory!.predictedBytes, 'B')}${s.memory!.predictedFramesBytes !== undefined ? `, ${si(s.memory!.predictedFramesBytes, 'B')} of it frames in flight` : ''})${s.memory!.alone ? `, alone ${si(s.memory!.alone.loadedBytes, 'B')} / ${si(s.memory!.alone.peakBytes, 'B')}` : ''}${s.memory!.preoptimised === false ? ' loaded as sent' : ''}${s.memory!.threadBytes !== undefined ? `, its thread ${si(s.memory!.threadBytes, 'B')} apart` : ''}`).join('; ')}`];
 }
 
+/** Over the plan's memory by this fraction and at least MEMORY_OVER_MIN_BYTES, a stage gets a line of its own. */
+const MEMORY_OVER = 0.25;
+const MEMORY_OVER_MIN_BYTES = 16 * 2 ** 20;
+
+/**
+ * Stages that held clearly more on their agents while frames streamed than the plan says they need,
+ * one line each: a board whose memory the plan fills would not have held them.
+ */
+export function memoryOverLines(stages: RunOutput['stages']): string[] {
+  return stages
+    .filter((s) => s.memory && s.memory.predictedBytes !== null && s.memory.peakBytes > (1 + MEMORY_OVER) * s.memory.predictedBytes && s.memory.peakBytes - s.memory.predictedBytes >= MEMORY_OVER_MIN_BYTES)
+    .map((s) => {
+      const m = s.memory!;
+      return `stage ${s.stage} held ${si(m.peakBytes, 'B')} on ${s.agent} while frames streamed, ${Math.round((m.peakBytes / m.predictedBytes! - 1) * 100)} % over the plan's ${si(m.predictedBytes!, 'B')}`
+        + `${m.alone ? ` (alone in a fresh process ${si(m.alone.peakBytes, 'B')})` : ''}: a board the plan fills would not hold it; leave that much room in its memoryBytes, or give it larger frameBuffers in the system file`;
+    });
+}
+
 /** A run for people: measured beside predicted. */
 export function formatRun(r: RunOutput, traceFile?: string): string {
   const pct = (m: number, p: number | null) => (p ? `${m >= p ? '+' : ''}${(((m - p) / p) * 100).toFixed(1)}%` : '—');
@@ -281,6 +299,7 @@ export function formatRun(r: RunOutput, traceFile?: string): string {
     ])),
     `outputs back from ${r.transferOut.from}: ${si(r.transferOut.bytes, 'B')} in ${fixed(r.transferOut.measuredMs)} ms`,
     ...memoryLine(r.stages),
+    ...memoryOverLines(r.stages),
     ...waitingLines(r.stages),
     periodLine(r.period),
     ...(traceFile ? [`trace: ${traceFile} (open in chrome://tracing or ui.perfetto.dev)`] : []),
