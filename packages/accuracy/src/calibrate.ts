@@ -46,7 +46,7 @@ export async function calibrate(model: LoadedModel, feeds: readonly Feeds[], opt
   // A model whose weights come near protobuf's 2 GB goes to onnxruntime as a file (modelSource).
   const files: ModelFiles = {};
   try {
-    session = await ort.InferenceSession.create(await modelSource(m, files, 'calibration') as string, { graphOptimizationLevel: 'disabled', logSeverityLevel: 4 });
+    session = await ort.InferenceSession.create(await modelSource(m, files, 'calibration') as string, { graphOptimizationLevel: 'disabled', logSeverityLevel: 4, enableMemPattern: false });
   } catch (e) {
     await disposeModelFiles(files);
     throw new AccuracyError('ACCURACY_RUN_FAILED', `${model.graph.name} (calibration): onnxruntime cannot load it: ${runtimeMessage(e)}`, { cause: e });

@@ -102,7 +102,8 @@ async function session(model: Uint8Array | string, label: string): Promise<ort.I
   try {
     // No graph optimisation: its QDQ rewrites (bias quantization, fusions) would change what is
     // measured, and at old opsets they insert ops the opset lacks.
-    return await ort.InferenceSession.create(model as string, { graphOptimizationLevel: 'disabled', logSeverityLevel: 4 });
+    // No memory pattern, as every session dnnpart makes (bench/results/mem-pattern.md): large activations held once.
+    return await ort.InferenceSession.create(model as string, { graphOptimizationLevel: 'disabled', logSeverityLevel: 4, enableMemPattern: false });
   } catch (e) {
     throw new AccuracyError('ACCURACY_RUN_FAILED', `${label}: ${runtimeLoadFailure(e).message}`, { cause: e });
   }
@@ -414,7 +415,7 @@ async function timeModel(bytes: Uint8Array | string, feeds: Record<string, ort.T
   let s: ort.InferenceSession;
   try {
     // At "all", or the highest level below it whose graph onnxruntime accepts (atUsableLevel).
-    s = await atUsableLevel(levelChoice('all'), (level) => ort.InferenceSession.create(bytes as string, { graphOptimizationLevel: level, logSeverityLevel: 4, ...(t.threads ? { intraOpNumThreads: t.threads } : {}) }));
+    s = await atUsableLevel(levelChoice('all'), (level) => ort.InferenceSession.create(bytes as string, { graphOptimizationLevel: level, logSeverityLevel: 4, enableMemPattern: false, ...(t.threads ? { intraOpNumThreads: t.threads } : {}) }));
   } catch (e) {
     throw new AccuracyError('ACCURACY_RUN_FAILED', `${label} (timing): ${runtimeLoadFailure(e).message}`, { cause: e });
   }
