@@ -44,7 +44,7 @@ export async function measureShapes(
   let session: ort.InferenceSession | undefined;
   try {
     // Warnings (unused initializers, shape hints) would reach the user's stderr; failures still throw.
-    session = await ort.InferenceSession.create(toBinary(ModelProtoSchema, m), { graphOptimizationLevel: 'disabled', logSeverityLevel: 4 });
+    session = await ort.InferenceSession.create(toBinary(ModelProtoSchema, m), { graphOptimizationLevel: 'disabled', logSeverityLevel: 4, enableMemPattern: false });
     const input: Record<string, ort.Tensor> = {};
     for (const [k, v] of feeds) input[k] = zeros(v.dtype, v.shape, v.value);
     const result = await session.run(input, names as string[]);

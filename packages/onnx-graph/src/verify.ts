@@ -86,7 +86,8 @@ export async function runModel(
     // Warnings go nowhere: library code never prints, and failures still throw.
     // Optimised: at "all", or the highest level below it whose graph onnxruntime accepts.
     s = await atUsableLevel(levelChoice(options.optimised ? 'all' : 'disabled'), (level) => {
-      const opts = { graphOptimizationLevel: level, logSeverityLevel: 4 } as const;
+      // No memory pattern, as every session of dnnpart: a large model's activations held once.
+      const opts = { graphOptimizationLevel: level, logSeverityLevel: 4, enableMemPattern: false } as const;
       // One overload each for a path and for bytes.
       return typeof bytes === 'string' ? ort.InferenceSession.create(bytes, opts) : ort.InferenceSession.create(bytes, opts);
     });

@@ -463,7 +463,7 @@ async function openSession(model: Uint8Array | string, s: DeploySpec, log: (line
       return { session: mainThreadSession(choice.session), threadsNote: probeNote(choice.threads, choice.probe), level };
     } catch (e) {
       log(`stage ${s.stage}: could not try thread counts (${runtimeMessage(e)}); onnxruntime's default threads`);
-      const session = await atUsableLevel(level, (l) => createFrom(model, { graphOptimizationLevel: l, executionMode: 'sequential' }));
+      const session = await atUsableLevel(level, (l) => createFrom(model, { graphOptimizationLevel: l, executionMode: 'sequential', enableMemPattern: false }));
       return { session: mainThreadSession(session), threadsNote: "onnxruntime's default threads", level };
     }
   }
