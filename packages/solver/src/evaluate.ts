@@ -71,6 +71,9 @@ export function assignmentProblem(cp: Compiled, a: Assignment): string | null {
   return null;
 }
 
+/** Bytes of a list of tensors. */
+const bytesOf = (cp: Compiled, ts: readonly number[]): number => ts.reduce((acc, t) => acc + cp.tBytes[t]!, 0);
+
 /**
  * Per stage of an assignment: the tensors crossing each boundary (crossing[s + 1]: after stage s;
  * crossing[0]: the model inputs entering the first), and the bytes entering and leaving each stage
@@ -95,15 +98,14 @@ function boundaryBytes(cp: Compiled, a: Assignment): { crossing: number[][]; inB
     for (let t = 0; t < nt; t++) if (first[t]! <= s && last[t]! > s) out.push(t);
     return out;
   };
-  const bytesOf = (ts: readonly number[]) => ts.reduce((acc, t) => acc + cp.tBytes[t]!, 0);
   const crossing = Array.from({ length: k + 1 }, (_, i) => crossingAt(i - 1));
   const inBytes = new Float64Array(k);
   const outBytes = new Float64Array(k);
   for (let s = 0; s < k; s++) {
     let outputs = 0;
     for (let t = 0; t < nt; t++) if (cp.tOutput[t] === 1 && first[t] === s && cp.tProducer[t]! >= 0) outputs += cp.tBytes[t]!;
-    inBytes[s] = bytesOf(crossing[s]!);
-    outBytes[s] = bytesOf(crossing[s + 1]!) + outputs;
+    inBytes[s] = bytesOf(cp, crossing[s]!);
+    outBytes[s] = bytesOf(cp, crossing[s + 1]!) + outputs;
   }
   return { crossing, inBytes, outBytes };
 }
@@ -126,7 +128,6 @@ export function metricsOf(cp: Compiled, a: Assignment): PlanMetrics {
   const peaks = stagePeaks(cp, a.stageOf, k);
   const { crossing, inBytes: stageIn, outBytes: stageOut } = boundaryBytes(cp, a);
   const frames = hasFrames(cp);
-  const bytesOf = (ts: readonly number[]) => ts.reduce((acc, t) => acc + cp.tBytes[t]!, 0);
   const stages: PlanStage[] = stageNodes.map((nodes, s) => {
     const b = a.boards[s]!;
     const inBytes = stageIn[s]!;
@@ -141,7 +142,7 @@ export function metricsOf(cp: Compiled, a: Assignment): PlanMetrics {
   const transfers: PlanTransfer[] = [];
   const transfer = (from: number, to: number, tensors: number[]): PlanTransfer => {
     const link = cp.links[from]![to]!.link;
-    const bytes = bytesOf(tensors);
+    const bytes = bytesOf(cp, tensors);
     const ms = transferMs(link, bytes);
     return { from: cp.boardIds[from]!, to: cp.boardIds[to]!, bytes, ms, energyMj: link.powerW * ms, tensors: tensors.map((t) => cp.tIds[t]!) };
   };
