@@ -3,6 +3,7 @@
 import { readTlsFiles, readTokenFile } from './credentials.js';
 import { RuntimeError, messageOf } from './errors.js';
 import { startAgent, type AgentOptions, type RunningAgent } from './agent.js';
+import { enterWorkDir, type WorkDir } from './workdir.js';
 import { REUSE_PREFIX } from '@dnnpart/onnx-graph';
 import { ENGINES, type Engine } from './types.js';
 
@@ -12,6 +13,8 @@ const USAGE = `usage: dnnpart-agent [--listen host:port] [--token-file f] [--tls
 Serves Info, Profile, LinkTest and Stage over gRPC; listens on 127.0.0.1:7070 unless told otherwise.
 Each stage is loaded from the graph onnxruntime's optimiser saves (one copy of its weights);
 --no-preoptimise loads the stage model as sent.
+Temporary files (stage models, a profiled model) go in $TMPDIR/dnnpart-agent.<host>.<pid>, removed when it
+stops; at start it removes those that agents killed on this host left.
 On glibc, stages handing back tensors of 32 MiB or more reuse their memory when the agent starts with
 ${REUSE_PREFIX} in its environment (else their pages fault in every run).
 Example: dnnpart-agent --listen 0.0.0.0:7070 --token-file /etc/dnnpart/token`;
@@ -83,6 +86,7 @@ function parse(argv: readonly string[]): AgentFlags | 'help' {
 /** Run the agent until SIGINT/SIGTERM; returns the exit code (0, or 2 for a usage mistake). */
 export async function agentMain(argv: readonly string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream } = process): Promise<number> {
   let agent: RunningAgent;
+  let work: WorkDir | undefined;
   // A closed log pipe must not take the agent down.
   io.stdout.on?.('error', () => {});
   io.stderr.on?.('error', () => {});
@@ -92,8 +96,13 @@ export async function agentMain(argv: readonly string[], io: { stdout: NodeJS.Wr
       io.stdout.write(`${USAGE}\n`);
       return 0;
     }
-    agent = await startAgent(agentOptionsFromFlags(flags, (line) => io.stdout.write(`dnnpart-agent: ${line}\n`)));
+    const log = (line: string) => io.stdout.write(`dnnpart-agent: ${line}\n`);
+    const options = agentOptionsFromFlags(flags, log);
+    // Its temporary files in a directory of its own, and what killed agents left removed (workdir.ts).
+    work = enterWorkDir(log);
+    agent = await startAgent(options);
   } catch (e) {
+    work?.release();
     io.stderr.write(`dnnpart-agent: ${messageOf(e)}\n`);
     return (e as { code?: unknown }).code && typeof (e as { code?: unknown }).code === 'string' ? 2 : 1;
   }
@@ -102,5 +111,6 @@ export async function agentMain(argv: readonly string[], io: { stdout: NodeJS.Wr
     process.once('SIGTERM', resolve);
   });
   await agent.close();
+  work.release();
   return 0;
 }

@@ -9,5 +9,6 @@ export { checkAgents, measureLinks, linksYaml, profileOnAgents, type AgentStatus
 export { runPlan, runPeriod, busyOverlapMs, stageMapFromPlan, forwardSets, OPTIMISED_REFERENCE_ABOVE, type RunOptions, type RunOutput, type RunPlan } from './run.js';
 export { chromeTrace, type TraceSpan } from './trace.js';
 export { agentMain } from './agent-main.js';
+export { claimWorkDir, enterWorkDir, processAlive, type WorkDir, type WorkDirOptions } from './workdir.js';
 export { stageModelFile, LEAN_MAX_GROWTH, LEAN_TIMEOUT_MS, type StageModelFile, type StageModelOptions } from './lean-load.js';
 export { AGENT_VERSION } from './version.js';

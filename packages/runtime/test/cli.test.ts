@@ -192,6 +192,7 @@ describe('dnnpart profile --agents and dnnpart agent', () => {
   it('serves until interrupted', async () => {
     const stop = new AbortController();
     let stderr = '';
+    const tmpBefore = process.env.TMPDIR;
     const done = main(['agent', '--listen', '127.0.0.1:0', '--board', 'here', '--max-model-bytes', '1000000', '--queue-frames', '2', '--queue-bytes', '65536'], {
       stdout: { write: () => {} },
       stderr: { write: (s: string) => (stderr += s), isTTY: false, columns: 100 },
@@ -199,6 +200,11 @@ describe('dnnpart profile --agents and dnnpart agent', () => {
     });
     for (let i = 0; i < 100 && !/listening on/.test(stderr); i++) await new Promise((r) => setTimeout(r, 100));
     const address = /listening on (\S+?);/.exec(stderr)![1]!;
+    // Its temporary files in a directory of its own while it serves (workdir.ts), put back after.
+    const work = process.env.TMPDIR!;
+    expect(path.basename(work)).toMatch(/^dnnpart-agent\.[A-Za-z0-9_-]+\.\d+$/);
+    expect(existsSync(work)).toBe(true);
+    expect(stderr).toContain(`temporary files in ${work}`);
     const c = connectAgent({ id: 'here', peer: { address } });
     const info = await c.info();
     expect(info.board.name).toBe('here');
@@ -207,5 +213,7 @@ describe('dnnpart profile --agents and dnnpart agent', () => {
     c.close();
     stop.abort();
     expect(await done).toBe(0);
+    expect(process.env.TMPDIR).toBe(tmpBefore);
+    expect(existsSync(work)).toBe(false);
   });
 });

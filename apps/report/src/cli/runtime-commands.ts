@@ -16,6 +16,7 @@ import {
   readTokenFile,
   runPlan,
   startAgent,
+  enterWorkDir,
   type Engine,
   type RunOutput,
   type RunPlan,
@@ -47,7 +48,11 @@ export interface AgentCommandOptions {
 export async function agent(opts: AgentCommandOptions, ctx: CommandContext): Promise<CommandOutput<{ address: string }>> {
   const tls = [opts.tlsCert, opts.tlsKey, opts.tlsCa].filter((x) => x !== undefined).length;
   if (tls !== 0 && tls !== 3) throw new UsageError('CLI_CONFLICTING_FLAGS', 'mutual TLS needs all of --tls-cert, --tls-key and --tls-ca');
-  const running = await startAgent({
+  // Its temporary files in a directory of its own, and what killed agents left removed (as dnnpart-agent does).
+  const work = enterWorkDir((line) => ctx.progress.note(`agent: ${line}`));
+  let running: Awaited<ReturnType<typeof startAgent>>;
+  try {
+    running = await startAgent({
     ...(opts.listen ? { listen: opts.listen } : {}),
     ...(opts.tokenFile ? { token: readTokenFile(resolvePath(ctx, opts.tokenFile), '--token-file') } : {}),
     ...(tls === 3 ? { tls: readTlsFiles({ cert: resolvePath(ctx, opts.tlsCert!), key: resolvePath(ctx, opts.tlsKey!), ca: resolvePath(ctx, opts.tlsCa!) }, '--tls') } : {}),
@@ -58,13 +63,18 @@ export async function agent(opts: AgentCommandOptions, ctx: CommandContext): Pro
     ...(opts.queueBytes !== undefined ? { queueBytes: opts.queueBytes } : {}),
     ...(opts.preoptimise === false ? { preoptimise: false } : {}),
     onLog: (line) => ctx.progress.note(`agent: ${line}`),
-  });
+    });
+  } catch (e) {
+    work.release();
+    throw e;
+  }
   // Serve until Ctrl-C; an agent has no other end.
   await new Promise<void>((resolve) => {
     if (ctx.signal?.aborted) return resolve();
     ctx.signal?.addEventListener('abort', () => resolve(), { once: true });
   });
   await running.close();
+  work.release();
   return { data: { address: running.address }, text: `agent on ${running.address} stopped` };
 }
 
