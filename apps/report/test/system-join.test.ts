@@ -129,6 +129,12 @@ describe('buildProblem: known profiles in, the same figures out', () => {
     expect(m.stages[0]!.framesBytes).toBe(2 * 1000 * 4);
   });
 
+  it("names the system file's own frameBuffers when they are what is too large", () => {
+    const nodes = graph.nodes.map((n) => ({ name: n.name, ms: 1, mj: 1 }));
+    expect(() => buildProblem(system([{ id: 'here', profile: profile(nodes), source: 'measured', frameBuffers: { perInByte: 1e300, perOutByte: 0 } }])))
+      .toThrowError(expect.objectContaining({ code: 'SYSTEM_VALUE_TOO_LARGE', message: expect.stringMatching(/^join\.yaml(:\d+)?: boards\[0\]\.frameBuffers\.perInByte: the frame buffers over the model's \d+ bytes of tensors comes to/) }));
+  });
+
   it.each([
     { name: 'a measured profile without a node', drop: 5, extra: undefined, code: 'SYSTEM_PROFILE_NODE_MISSING', message: /join\.yaml:5: boards\[0\]\.profile: here\.json has no entry for node "/ },
     { name: 'a profile with a node the graph lacks', drop: -1, extra: 'not-a-node', code: 'SYSTEM_PROFILE_NODE_UNKNOWN', message: /join\.yaml:5: boards\[0\]\.profile: here\.json has node "not-a-node", which is not in sq\.onnx/ },

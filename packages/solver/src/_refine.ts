@@ -162,7 +162,9 @@ export function refinePlan(cp: Compiled, plan: Assignment, objective: Objective,
           comp.set(st.comp); energy.set(st.energy); cut.set(st.cut);
           let memTo = st.mem[to]!;
           let peakTo = st.peak[to]!;
-          let best: { len: number; key: [number, number]; x: [number, number, number, number]; cut: number } | undefined;
+          // Every length that improves on the current plan; the best is applied, or with frames in flight
+          // (which the trial does not count) the best of them whose frames fit.
+          const cands: { len: number; key: [number, number]; x: [number, number, number, number]; cut: number }[] = [];
           const limit = Math.min(seq.length, st.count[from]! - 1);
           let len = 0;
           for (; len < limit; len++) {
@@ -180,22 +182,27 @@ export function refinePlan(cp: Compiled, plan: Assignment, objective: Objective,
             cut[s] = cutAt(cp, st.stageOf, s);
             const x = measure(cp, st.boards, comp, energy, cut);
             const key = keyOf(x);
-            if (within(x) && better(key, best?.key ?? curKey)) best = { len: len + 1, key, x, cut: cut[s]! };
+            if (within(x) && better(key, curKey)) cands.push({ len: len + 1, key, x, cut: cut[s]! });
           }
-          // Undo the trial, then apply the best prefix of it.
+          // Undo the trial, then apply the best prefix of it that holds.
           for (let i = 0; i < len; i++) st.stageOf[seq[i]!] = from;
-          if (best === undefined) continue;
-          for (let i = 0; i < best.len; i++) st.stageOf[seq[i]!] = to;
-          const trial = metricsOf(cp, { boards: st.boards, stageOf: st.stageOf });
-          const trialKey = trueKey(trial);
-          // The trial above kept each stage's weights and peak under its cap; its frames in flight,
-          // which move with both cuts of the two stages, are checked on the whole plan.
-          const overCap = frames && assignmentProblem(cp, { boards: st.boards, stageOf: st.stageOf }) !== null;
-          if (overCap || !trueWithin(trial) || !better(trialKey, curTrue)) {
-            for (let i = 0; i < best.len; i++) st.stageOf[seq[i]!] = from;
-            continue;
+          cands.sort((a, b) => (better(a.key, b.key) ? -1 : better(b.key, a.key) ? 1 : a.len - b.len));
+          let best: (typeof cands)[number] | undefined;
+          for (const c of cands.slice(0, frames ? cands.length : 1)) {
+            for (let i = 0; i < c.len; i++) st.stageOf[seq[i]!] = to;
+            const trial = metricsOf(cp, { boards: st.boards, stageOf: st.stageOf });
+            const trialKey = trueKey(trial);
+            // The trial above kept each stage's weights and peak under its cap; its frames in flight,
+            // which move with both cuts of the two stages, are checked on the whole plan.
+            const overCap = frames && assignmentProblem(cp, { boards: st.boards, stageOf: st.stageOf }) !== null;
+            if (!overCap && trueWithin(trial) && better(trialKey, curTrue)) {
+              best = c;
+              curTrue = trialKey;
+              break;
+            }
+            for (let i = 0; i < c.len; i++) st.stageOf[seq[i]!] = from;
           }
-          curTrue = trialKey;
+          if (best === undefined) continue;
           for (let i = 0; i < best.len; i++) {
             const v = seq[i]!;
             st.comp[from]! -= cp.lat[bFrom]![v]!;

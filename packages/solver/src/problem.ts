@@ -355,6 +355,8 @@ function checkMagnitudes(problem: Problem, c: Checker): void {
     const fb = b.frameBuffers;
     if (fb !== undefined) {
       for (const k of ['perInByte', 'perOutByte'] as const) {
+        // A problem built in code skips parseProblem: a negative rate would make a stage's memory negative.
+        if (typeof fb[k] === 'number' && fb[k] < 0) c.amount(fb[k], `boards[${i}].frameBuffers.${k}`);
         if (!(fb[k] * bytes <= LARGEST_COST)) tooLarge(`boards[${i}].frameBuffers.${k}`, `the frame buffers over the model's ${bytes} bytes of tensors`, fb[k] * bytes);
       }
     }

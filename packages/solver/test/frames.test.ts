@@ -146,4 +146,9 @@ describe('frameBuffers in a problem file', () => {
   it('reads one', () => {
     expect(parseProblem(file({ perInByte: 3, perOutByte: 2.5 })).boards[0]!.frameBuffers).toEqual({ perInByte: 3, perOutByte: 2.5 });
   });
+  it('refuses a negative rate in a problem built in code too (no stage of negative memory)', () => {
+    const p = parseProblem(file({ perInByte: 1, perOutByte: 0 }));
+    const bad: Problem = { ...p, boards: [{ ...p.boards[0]!, memoryBytes: 50, frameBuffers: { perInByte: -1, perOutByte: 0.01 } }] };
+    expect(() => evaluatePlan(bad, [{ board: 'p', nodes: ['a'] }])).toThrowError(expect.objectContaining({ code: 'SOLVER_NEGATIVE_COST', message: expect.stringContaining('boards[0].frameBuffers.perInByte: must be a finite number >= 0, got -1') }));
+  });
 });

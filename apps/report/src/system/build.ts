@@ -184,6 +184,10 @@ function checkScale(system: ResolvedSystem, problem: Problem): void {
       const i = Number(board[1]);
       const b = system.boards[i]!;
       const { field } = boardSource(b, i);
+      // Frame buffers come from the system file's own board entry (or the default), not from its profile.
+      if (board[2]!.startsWith('frameBuffers') && b.spec.frameBuffers !== undefined) {
+        throw new SystemError('SYSTEM_VALUE_TOO_LARGE', `${where(spec, e.field)}: ${e.detail}`, { cause: e });
+      }
       const what = b.profileFile ? path.basename(b.profileFile) : b.description?.file ? path.basename(b.description.file) : `the ${b.source} profile of ${b.spec.id}`;
       message = `${where(spec, field)}: ${what}: ${board[2] ? `${board[2]}: ` : ''}${e.detail}`;
     } else if (link) {
