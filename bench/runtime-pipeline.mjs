@@ -5,6 +5,9 @@
 // Also: how close a large tensor's transfer comes to the link bandwidth the link test measured.
 //
 //   npm run build && node bench/runtime-pipeline.mjs [--frames 40] [--only loopback|netns] [--rate 100]
+//                                                    [--transfer fp32,int8] [--nets squeezenet1_1,resnet18]
+// With --transfer, each plan runs once per encoding of the tensors between stages (dnnpart run
+// --transfer), predicted with the encoded bytes (a system file's transfer: int8).
 //
 // Agents are separate processes (packages/runtime/bin/dnnpart-agent.js). For the namespaces
 // (root and iproute2 needed), the coordinator runs inside host a's namespace, as on a camera board.
@@ -34,8 +37,9 @@ const frames = Number(arg('frames', '40'));
 // The namespaces' link rate (Mbit/s).
 const rateMbit = Number(arg('rate', '100'));
 const only = arg('only', '');
+const transfers = arg('transfer', 'fp32').split(',').filter(Boolean);
 const dir = mkdtempSync(path.join(tmpdir(), 'dnnpart-bench-runtime-'));
-const nets = ['squeezenet1_1', 'resnet18'].map((name) => {
+const nets = arg('nets', 'squeezenet1_1,resnet18').split(',').filter(Boolean).map((name) => {
   const file = path.join(dir, `${name}.onnx`);
   writeFileSync(file, buildZooModel(name));
   return { name, file };
@@ -79,7 +83,7 @@ for (const s of settings) {
   try {
     for (const [i, id] of ['a', 'b', 'c'].entries()) agents.push(await spawnAgent(id, net.hosts[i].prefix, net.hosts[i].listen));
     const job = path.join(dir, 'job.json');
-    writeFileSync(job, JSON.stringify({ agents: agents.map((a) => a.endpoint), nets, frames }));
+    writeFileSync(job, JSON.stringify({ agents: agents.map((a) => a.endpoint), nets, frames, transfers }));
     const prefix = net.hosts[0].prefix;
     const t0 = Date.now();
     const stdout = execFileSync(prefix[0] ?? process.execPath, [...prefix.slice(1), ...(prefix.length ? [process.execPath] : []), SELF, '--coordinator', job], { maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -129,8 +133,8 @@ async function coordinate(job) {
     // One board at a time: profiles taken together would share the cores.
     const profiles = {};
     for (const a of agents) profiles[a.id] = (await profileOnAgents([a], net.file, { runs: 10, warmup: 2, threads: 1 }))[0].profile;
-    const problem = problemOf(g, agents, profiles, links);
-    const ms = g.nodes.map((n) => problem.boards[0].latencyMs[n.name] ?? 0);
+    const problems = Object.fromEntries((job.transfers ?? ['fp32']).map((enc) => [enc, problemOf(g, agents, profiles, links, enc)]));
+    const ms = g.nodes.map((n) => problems[Object.keys(problems)[0]].boards[0].latencyMs[n.name] ?? 0);
     const cuts = cutPoints(g).filter((c) => c.tensors.length === 1).map((c) => g.nodes.findIndex((n) => n.name === c.after));
     const specs = net.name === 'resnet18'
       // The first activation: a 3.2 MB tensor, to see a large transfer against the link.
@@ -144,14 +148,16 @@ async function coordinate(job) {
           { plan: 'a > b > c, balanced', boards: ['a', 'b', 'c'], at: balanced(ms, cuts, 3) },
         ];
     for (const spec of specs) {
-      const bounds = [-1, ...spec.at, g.nodes.length - 1];
-      const stages = spec.boards.map((board, k) => ({ board, nodes: g.nodes.slice(bounds[k] + 1, bounds[k + 1] + 1).map((n) => n.name) }));
-      const m = evaluatePlan(problem, stages);
-      const plan = { stages: m.stages, transfers: m.transfers, throughputFps: m.throughputFps, latencyMs: m.latencyMs };
-      const n = net.name === 'resnet18' ? Math.min(job.frames, 20) : job.frames;
-      const throughput = strip(await runPlan({ model, plan, agents, frames: n, threads: 1 }));
-      const latency = strip(await runPlan({ model, plan, agents, frames: 10, inFlight: 1, compareFrames: 0, threads: 1 }));
-      plans.push({ model: net.name, plan: spec.plan, predicted: { throughputFps: m.throughputFps, latencyMs: m.latencyMs, bottleneck: m.bottleneck }, throughput, latency });
+      for (const [enc, problem] of Object.entries(problems)) {
+        const bounds = [-1, ...spec.at, g.nodes.length - 1];
+        const stages = spec.boards.map((board, k) => ({ board, nodes: g.nodes.slice(bounds[k] + 1, bounds[k + 1] + 1).map((n) => n.name) }));
+        const m = evaluatePlan(problem, stages);
+        const plan = { stages: m.stages, transfers: m.transfers, throughputFps: m.throughputFps, latencyMs: m.latencyMs };
+        const n = net.name === 'resnet18' ? Math.min(job.frames, 20) : job.frames;
+        const throughput = strip(await runPlan({ model, plan, agents, frames: n, threads: 1, transfer: enc }));
+        const latency = strip(await runPlan({ model, plan, agents, frames: 10, inFlight: 1, compareFrames: 0, threads: 1, transfer: enc }));
+        plans.push({ model: net.name, plan: enc === 'fp32' ? spec.plan : `${spec.plan}, ${enc} between stages`, predicted: { throughputFps: m.throughputFps, latencyMs: m.latencyMs, bottleneck: m.bottleneck }, throughput, latency });
+      }
     }
   }
   return { links, plans };
@@ -180,12 +186,14 @@ function balanced(ms, cuts, k) {
 }
 
 /** The solver's problem from a graph, the agents' profiles and the measured links. */
-function problemOf(g, agents, profiles, links) {
+function problemOf(g, agents, profiles, links, enc = 'fp32') {
   const tensors = [];
   for (const t of g.tensors.values()) {
     if (t.isInitializer || t.consumers.length === 0) continue;
     if (!t.isGraphInput && t.producer === null) continue;
-    tensors.push({ id: t.name, producer: t.isGraphInput ? null : t.producer, consumers: [...t.consumers], bytes: t.bytes });
+    // Between stages, float32 tensors travel encoded (the coordinator's input does not: stage 0 is on a).
+    const bytes = t.dtype !== 'float32' || t.isGraphInput || enc === 'fp32' ? t.bytes : enc === 'fp16' ? t.bytes / 2 : t.bytes / 4 + 5;
+    tensors.push({ id: t.name, producer: t.isGraphInput ? null : t.producer, consumers: [...t.consumers], bytes });
   }
   const boards = agents.map((a) => {
     const latencyMs = {};

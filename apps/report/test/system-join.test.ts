@@ -129,6 +129,18 @@ describe('buildProblem: known profiles in, the same figures out', () => {
     expect(m.stages[0]!.framesBytes).toBe(2 * 1000 * 4);
   });
 
+  it('prices frames in flight by the float32 an agent holds when tensors travel encoded', () => {
+    const nodes = graph.nodes.map((n) => ({ name: n.name, ms: 1, mj: 1 }));
+    const s = system([{ id: 'here', profile: profile(nodes), source: 'measured' }]);
+    const p = buildProblem({ ...s, spec: { ...s.spec, transfer: 'int8' } } as ResolvedSystem).problem;
+    // The problem's bytes are the encoded ones (a byte an element and a scale and zero point) ...
+    expect(p.tensors.find((t) => t.producer === null)!.bytes).toBe(3 * 32 * 32 + 5);
+    // ... and the rates four times the float32 ones, so that a stage's frames come to what it holds.
+    expect(p.boards[0]!.frameBuffers).toEqual({ perInByte: 6, perOutByte: 28 });
+    const f = buildProblem({ ...s, spec: { ...s.spec, transfer: 'fp16' } } as ResolvedSystem).problem;
+    expect(f.boards[0]!.frameBuffers).toEqual({ perInByte: 3, perOutByte: 14 });
+  });
+
   it("names the system file's own frameBuffers when they are what is too large", () => {
     const nodes = graph.nodes.map((n) => ({ name: n.name, ms: 1, mj: 1 }));
     expect(() => buildProblem(system([{ id: 'here', profile: profile(nodes), source: 'measured', frameBuffers: { perInByte: 1e300, perOutByte: 0 } }])))

@@ -1,8 +1,11 @@
 // Encodings of the tensors that cross a cut: what the producing board sends and the consuming
 // board decodes. Applied in JS between stage runs, so the bytes counted are the bytes a link
 // would carry: fp16 two per element, int8 one per element plus a float32 scale and an int8 zero point.
-import { halfRound } from '@dnnpart/onnx-graph';
+import { decodeInt8, encodeInt8, halfRound } from '@dnnpart/onnx-graph';
 import { AccuracyError } from './errors.js';
+
+// The int8 encoding lives in onnx-graph, beside float16's: the runtime's agents send the same bytes.
+export { decodeInt8, encodeInt8, type Int8Encoded } from '@dnnpart/onnx-graph';
 
 /** How a float tensor travels over a link. */
 export type TransferEncoding = 'fp32' | 'fp16' | 'int8';
@@ -35,36 +38,6 @@ export function encodedBytes(elements: number, encoding: TransferEncoding): numb
 /** Bytes on the link for a tensor of `bytes` as float32 (its fp32 size) under `encoding`. */
 export function scaleTransferBytes(fp32Bytes: number, encoding: TransferEncoding): number {
   return encodedBytes(fp32Bytes / 4, encoding);
-}
-
-/** An int8-encoded tensor: q = clamp(round(x / scale) + zeroPoint, -128, 127); x ~ (q - zeroPoint) * scale. */
-export interface Int8Encoded {
-  readonly data: Int8Array;
-  readonly scale: number;
-  readonly zeroPoint: number;
-}
-
-/** Asymmetric per-tensor int8 over the tensor's own range (0 always exact, so ReLU zeros stay zeros). */
-export function encodeInt8(x: ArrayLike<number>): Int8Encoded {
-  let lo = 0;
-  let hi = 0;
-  for (let i = 0; i < x.length; i++) {
-    const v = x[i]!;
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
-  const scale = Math.fround(hi > lo ? (hi - lo) / 255 : 1);
-  const zeroPoint = Math.max(-128, Math.min(127, Math.round(-128 - lo / scale)));
-  const data = new Int8Array(x.length);
-  for (let i = 0; i < x.length; i++) data[i] = Math.max(-128, Math.min(127, Math.round(x[i]! / scale) + zeroPoint));
-  return { data, scale, zeroPoint };
-}
-
-/** The float32 values an int8 encoding stands for. */
-export function decodeInt8(e: Int8Encoded): Float32Array {
-  const out = new Float32Array(e.data.length);
-  for (let i = 0; i < out.length; i++) out[i] = (e.data[i]! - e.zeroPoint) * e.scale;
-  return out;
 }
 
 /** What the consumer receives for float32 values sent with `encoding`, and the bytes sent. */

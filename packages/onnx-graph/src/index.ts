@@ -18,6 +18,7 @@ export {
 } from './split.js';
 export { tensorOf, typedArrayFor } from './tensors.js';
 export { toHalfBits, fromHalfBits, halfRound } from './half.js';
+export { encodeInt8, decodeInt8, encodeHalf, decodeHalf, type Int8Encoded } from './tensor-encoding.js';
 export { byteSize, onnxElementType } from './_proto.js';
 export { FRESH_OUTPUT_BYTES, REUSE_ENV, REUSE_PREFIX, freshOutputAdvice, glibcVersion, largeOutputBytes, outputMemory, runWithReusedMemory, type LargeOutputs } from './output-memory.js';
 export { OPTIMIZATION_LEVELS, atUsableLevel, levelChoice, levelNote, optimiserMayHaveFailed, type LevelChoice, type OptimizationLevel } from './optimization-level.js';

@@ -2,7 +2,7 @@
 // bytes (tensor data or a model chunk). No codegen and no protobuf schema to keep in step: the
 // header says what the bytes are, and decodeMessage checks every length before trusting it.
 import * as ort from 'onnxruntime-node';
-import { typedArrayFor } from '@dnnpart/onnx-graph';
+import { decodeHalf, decodeInt8, encodeHalf, encodeInt8, typedArrayFor } from '@dnnpart/onnx-graph';
 import { RuntimeError } from './errors.js';
 
 /** Element types a tensor may have on the wire, with their byte size. */
@@ -13,10 +13,20 @@ export type WireDType = keyof typeof DTYPES;
 
 export interface WireTensorHeader {
   readonly name: string;
+  /** The tensor's type once received (float32 for an encoded one). */
   readonly dtype: WireDType;
   readonly dims: readonly number[];
+  /** Bytes on the wire (an encoded tensor's: 2 or 1 per element). */
   readonly bytes: number;
+  /** A float32 tensor sent as float16 bits, or as int8 with one scale and zero point (TransferEncoding). */
+  readonly encoding?: 'fp16' | 'int8';
+  readonly scale?: number;
+  readonly zeroPoint?: number;
 }
+
+/** How the float32 tensors of a hop travel: as they are, as float16, or as int8 (tensor-encoding.ts in onnx-graph). */
+export type WireEncoding = 'fp32' | 'fp16' | 'int8';
+export const WIRE_ENCODINGS: readonly WireEncoding[] = ['fp32', 'fp16', 'int8'];
 
 /** A decoded message: its header and the bytes after it. */
 export interface WireMessage<H = Record<string, unknown>> {
@@ -60,12 +70,28 @@ export function decodeMessage<H = Record<string, unknown>>(buf: Buffer, what: st
   return { header: header as H, payload: buf.subarray(4 + n) };
 }
 
-/** Tensors as header entries and payload parts (no copy of the data). */
-export function packTensors(tensors: Readonly<Record<string, ort.Tensor>>): { headers: WireTensorHeader[]; parts: Uint8Array[] } {
+/**
+ * Tensors as header entries and payload parts: with `encoding` fp16 or int8, float32 tensors are
+ * encoded (a new buffer each); the others, and every tensor at fp32, go as they are, without a copy.
+ */
+export function packTensors(tensors: Readonly<Record<string, ort.Tensor>>, encoding: WireEncoding = 'fp32'): { headers: WireTensorHeader[]; parts: Uint8Array[] } {
   const headers: WireTensorHeader[] = [];
   const parts: Uint8Array[] = [];
   for (const [name, t] of Object.entries(tensors)) {
     if (!(t.type in DTYPES)) throw new RuntimeError('RUNTIME_BAD_MESSAGE', `tensor ${name}: type ${t.type} cannot be sent`);
+    if (encoding !== 'fp32' && t.type === 'float32') {
+      const x = t.data as Float32Array;
+      if (encoding === 'fp16') {
+        const bits = encodeHalf(x);
+        headers.push({ name, dtype: 'float32', dims: [...t.dims], bytes: bits.byteLength, encoding });
+        parts.push(new Uint8Array(bits.buffer, bits.byteOffset, bits.byteLength));
+      } else {
+        const q = encodeInt8(x);
+        headers.push({ name, dtype: 'float32', dims: [...t.dims], bytes: q.data.byteLength, encoding, scale: q.scale, zeroPoint: q.zeroPoint });
+        parts.push(new Uint8Array(q.data.buffer, q.data.byteOffset, q.data.byteLength));
+      }
+      continue;
+    }
     const data = t.data as ArrayBufferView;
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     headers.push({ name, dtype: t.type as WireDType, dims: [...t.dims], bytes: bytes.byteLength });
@@ -84,13 +110,33 @@ export function unpackTensors(list: unknown, payload: Buffer, limits: WireLimits
     if (!h || typeof h.name !== 'string' || typeof h.dtype !== 'string' || !(h.dtype in DTYPES) || !Array.isArray(h.dims) || !h.dims.every((d) => Number.isInteger(d) && d >= 0) || !Number.isInteger(h.bytes)) {
       throw new RuntimeError('RUNTIME_BAD_MESSAGE', `${what}: malformed message (tensor entry ${i} needs name, a known dtype, integer dims and bytes)`);
     }
-    const size = DTYPES[h.dtype as WireDType];
-    const count = h.dims.reduce((a: number, b: number) => a * b, 1);
-    if (h.bytes! > limits.maxTensorBytes) {
-      throw new RuntimeError('RUNTIME_TOO_LARGE', `${what}: tensor ${h.name} has ${h.bytes} bytes, over this agent's limit of ${limits.maxTensorBytes} (start the agent with a larger --max-tensor-bytes)`);
+    const enc = h.encoding;
+    if (enc !== undefined) {
+      if (enc !== 'fp16' && enc !== 'int8') throw new RuntimeError('RUNTIME_BAD_MESSAGE', `${what}: tensor ${h.name}: unknown encoding ${JSON.stringify(enc)} (this agent reads fp16 and int8)`);
+      if (h.dtype !== 'float32') throw new RuntimeError('RUNTIME_BAD_MESSAGE', `${what}: tensor ${h.name}: only float32 tensors travel encoded, not ${h.dtype}`);
+      if (enc === 'int8' && !(typeof h.scale === 'number' && Number.isFinite(h.scale) && h.scale > 0 && Number.isInteger(h.zeroPoint) && h.zeroPoint! >= -128 && h.zeroPoint! <= 127)) {
+        throw new RuntimeError('RUNTIME_BAD_MESSAGE', `${what}: tensor ${h.name}: int8 needs a finite scale > 0 and an integer zeroPoint in -128..127`);
+      }
     }
-    if (count * size !== h.bytes) throw new RuntimeError('RUNTIME_BAD_MESSAGE', `${what}: tensor ${h.name}: dims [${h.dims.join(', ')}] of ${h.dtype} need ${count * size} bytes, header says ${h.bytes}`);
+    const size = enc === 'fp16' ? 2 : enc === 'int8' ? 1 : DTYPES[h.dtype as WireDType];
+    const count = h.dims.reduce((a: number, b: number) => a * b, 1);
+    // The limit is on the tensor as received (float32 once decoded), as the agent holds it.
+    const held = enc === undefined ? h.bytes! : count * 4;
+    if (held > limits.maxTensorBytes) {
+      throw new RuntimeError('RUNTIME_TOO_LARGE', `${what}: tensor ${h.name} has ${held} bytes, over this agent's limit of ${limits.maxTensorBytes} (start the agent with a larger --max-tensor-bytes)`);
+    }
+    if (count * size !== h.bytes) throw new RuntimeError('RUNTIME_BAD_MESSAGE', `${what}: tensor ${h.name}: dims [${h.dims.join(', ')}] of ${enc ?? h.dtype} need ${count * size} bytes, header says ${h.bytes}`);
     if (offset + h.bytes! > payload.length) throw new RuntimeError('RUNTIME_BAD_MESSAGE', `${what}: tensor ${h.name} runs past the end of the message (${offset + h.bytes!} > ${payload.length} bytes)`);
+    if (enc !== undefined) {
+      const bytes = payload.subarray(offset, offset + h.bytes!);
+      offset += h.bytes!;
+      // Copied into aligned buffers first: typed arrays need their element alignment.
+      const values = enc === 'fp16'
+        ? decodeHalf(new Uint16Array(Uint8Array.from(bytes).buffer))
+        : decodeInt8({ data: new Int8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), scale: h.scale!, zeroPoint: h.zeroPoint! });
+      out[h.name] = new ort.Tensor('float32', values, h.dims as number[]);
+      continue;
+    }
     // Copy into an aligned buffer: typed arrays need their element alignment, payload offsets have none.
     const copy = new ArrayBuffer(h.bytes!);
     new Uint8Array(copy).set(payload.subarray(offset, offset + h.bytes!));
@@ -99,11 +145,4 @@ export function unpackTensors(list: unknown, payload: Buffer, limits: WireLimits
   }
   if (offset !== payload.length) throw new RuntimeError('RUNTIME_BAD_MESSAGE', `${what}: ${payload.length - offset} bytes after the last tensor`);
   return out;
-}
-
-/** Bytes of all tensors in a set. */
-export function tensorBytes(tensors: Readonly<Record<string, ort.Tensor>>): number {
-  let n = 0;
-  for (const t of Object.values(tensors)) n += (t.data as ArrayBufferView).byteLength;
-  return n;
 }

@@ -15,7 +15,7 @@ import { nowMs } from './_clock.js';
 import { probeEngines } from './_engines.js';
 import { agentService, channelOptions } from './_service.js';
 import { fromStatus, toStatus } from './_status.js';
-import { decodeMessage, encodeMessage, packTensors, tensorBytes, unpackTensors, type WireLimits } from './_wire.js';
+import { decodeMessage, encodeMessage, packTensors, unpackTensors, WIRE_ENCODINGS, type WireLimits } from './_wire.js';
 import { serverCredentials, tokenInterceptor, tokenMetadata, type TlsMaterial } from './credentials.js';
 import { RuntimeError, messageOf } from './errors.js';
 import { stageModelFile, stageProbe } from './lean-load.js';
@@ -285,9 +285,11 @@ class StageHost {
   async pass(c: Computed): Promise<void> {
     const { frame: f, computeStart, computeEnd } = c;
     if (this.closed) throw new RuntimeError('RUNTIME_STAGE_FAILED', `${this.label} was stopped`);
-    const bytesOut = tensorBytes(c.forward);
-    const { headers, parts } = packTensors(c.forward);
+    // Encoding is part of the hop: timed from here, as a link's time (float32 tensors to the next stage
+    // in the run's encoding; outputs back to the coordinator as they are).
     const sendStart = nowMs();
+    const { headers, parts } = packTensors(c.forward, this.spec.next ? this.spec.encode : 'fp32');
+    const bytesOut = headers.reduce((n, h) => n + h.bytes, 0);
     const header = { run: this.spec.run, stage: this.spec.stage + 1, frame: f.frame, sentAt: sendStart, tensors: headers };
     const message = (h: object) => {
       const m = encodeMessage(h, parts);
@@ -536,6 +538,7 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
     token: options.token !== undefined,
     outputMemory: outputMemory(),
     stageWeightsFile: true,
+    transferEncodings: ['fp16', 'int8'],
     profileDataFiles: true,
   });
 
@@ -910,6 +913,7 @@ function checkDeploy(h: Record<string, unknown>): DeploySpec {
   names('forward');
   if (h.next !== undefined && (typeof h.next !== 'object' || h.next === null || typeof (h.next as { address?: unknown }).address !== 'string')) bad('has a next hop without an address');
   if (h.threads !== undefined && (!Number.isInteger(h.threads) || (h.threads as number) < 1)) bad('has threads that is not a positive integer');
+  if (h.encode !== undefined && !(WIRE_ENCODINGS as readonly unknown[]).includes(h.encode)) bad(`has encode ${JSON.stringify(h.encode)}, not one of ${WIRE_ENCODINGS.join(', ')}`);
   if (h.data !== undefined) {
     const d = h.data as { name?: unknown; sha256?: unknown; size?: unknown } | null;
     // The name is the location the model's initializers give, taken as a file in the agent's own directory.

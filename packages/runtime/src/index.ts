@@ -12,3 +12,4 @@ export { agentMain } from './agent-main.js';
 export { claimWorkDir, enterWorkDir, processAlive, type WorkDir, type WorkDirOptions } from './workdir.js';
 export { stageModelFile, LEAN_MAX_GROWTH, LEAN_TIMEOUT_MS, type StageModelFile, type StageModelOptions } from './lean-load.js';
 export { AGENT_VERSION } from './version.js';
+export { WIRE_ENCODINGS, type WireEncoding } from './_wire.js';

@@ -11,7 +11,7 @@ import {
 } from '@dnnpart/onnx-graph';
 import { nowMs } from './_clock.js';
 import { quantile, median } from './_stats.js';
-import { encodeMessage, packTensors } from './_wire.js';
+import { encodeMessage, packTensors, WIRE_ENCODINGS, type WireEncoding } from './_wire.js';
 import { connectAgent, sha256, type AgentClient, type AgentEndpoint, type StageHandle } from './client.js';
 import type { Connect } from './coordinator.js';
 import { fileDigest } from './_files.js';
@@ -60,6 +60,12 @@ export interface RunOptions {
   readonly runTimeoutMs?: number;
   /** onnxruntime threads per stage (default: onnxruntime's). */
   readonly threads?: number;
+  /**
+   * How float32 tensors travel between stages (a system's `transfer`): one encoding for every hop,
+   * or one per hop (stage k to k + 1); default fp32, as they are. The coordinator's input and the
+   * outputs sent back to it go as they are.
+   */
+  readonly transfer?: WireEncoding | readonly WireEncoding[];
   readonly maxTensorBytes?: number;
   readonly connect?: Connect;
   readonly transport?: Transport;
@@ -140,6 +146,15 @@ export function stageMapFromPlan(plan: RunPlan, model: LoadedModel, planName = '
   return map;
 }
 
+/** The encoding of each hop between stages (stages - 1 of them) from RunOptions.transfer. */
+function hopEncodings(transfer: RunOptions['transfer'], stages: number, planName: string): WireEncoding[] {
+  const n = Math.max(0, stages - 1);
+  const list = transfer === undefined ? Array<WireEncoding>(n).fill('fp32') : typeof transfer === 'string' ? Array<WireEncoding>(n).fill(transfer) : [...transfer];
+  if (list.length !== n) throw new RuntimeError('RUNTIME_BAD_OPTIONS', `${planName}: ${list.length} transfer encodings for ${n} hops between its ${stages} stages`);
+  for (const e of list) if (!WIRE_ENCODINGS.includes(e)) throw new RuntimeError('RUNTIME_BAD_OPTIONS', `transfer encoding "${String(e)}" is not one of ${WIRE_ENCODINGS.join(', ')}`);
+  return list;
+}
+
 /** For each stage, the tensors to pass on after it; index 0 is what the coordinator sends in. */
 export function forwardSets(split: SplitResult, graphInputs: readonly string[], graphOutputs: readonly string[]): string[][] {
   const k = split.stages.length;
@@ -182,6 +197,7 @@ export async function runPlan(o: RunOptions): Promise<RunOutput> {
   });
   const split = splitModel(o.model, { stages: map });
   const forward = forwardSets(split, graph.inputs, graph.outputs);
+  const hops = hopEncodings(o.transfer, split.stages.length, planName);
 
   // Facts first: every agent answers and has the engine its board's figures assume, or nothing is deployed.
   const clients = new Map<string, AgentClient>();
@@ -201,6 +217,16 @@ export async function runPlan(o: RunOptions): Promise<RunOutput> {
       const has = infos.get(s.board)!.engines;
       if (!has.includes(need)) {
         throw new RuntimeError('RUNTIME_ENGINE', `${planName}: stage ${k} on board ${s.board} assumes engine ${need}, but agent ${s.board} at ${byId.get(s.board)!.peer.address} has ${has.join(', ') || 'no engine'}; re-plan with a description of what that board runs`);
+      }
+    });
+    // An encoded hop needs both of its agents to know the encoding (agents before it send and read float32 only).
+    hops.forEach((enc, k) => {
+      if (enc === 'fp32') return;
+      for (const board of [o.plan.stages[k]!.board, o.plan.stages[k + 1]!.board]) {
+        const info = infos.get(board)!;
+        if (!(info.transferEncodings ?? []).includes(enc)) {
+          throw new RuntimeError('RUNTIME_ENGINE', `${planName}: the hop from stage ${k} to stage ${k + 1} sends ${enc} tensors, which agent ${board} at ${byId.get(board)!.peer.address} (version ${info.agentVersion}) cannot ${board === o.plan.stages[k]!.board ? 'send' : 'read'}; update its dnnpart-agent, or run with transfer fp32`);
+        }
       }
     });
     // Stages handing back tensors of 32 MiB or more on agents whose allocator maps them afresh every run.
@@ -282,6 +308,7 @@ export async function runPlan(o: RunOptions): Promise<RunOutput> {
         ...(data ? { data: data.spec } : {}),
         inputs: s.inputs, outputs: s.outputs, forward: forward[d.index + 1]!, nodes: s.nodes.length,
         ...(next ? { next } : {}), ...(o.threads ? { threads: o.threads } : {}),
+        ...(next && hops[d.index] !== 'fp32' ? { encode: hops[d.index] } : {}),
       };
       d.handle = await d.client.deployStage(spec, stageBytes, {
         onEvent: (e) => {
@@ -396,7 +423,9 @@ export async function runPlan(o: RunOptions): Promise<RunOutput> {
     // stages run: onnxruntime's fused kernels (quantized MatMuls above all) round differently from the
     // unfused graph, by as much as a split would ever be blamed for (Moonshine's encoder: 0.2).
     let maxDiffOptimised: number | undefined;
-    if (maxDiff > OPTIMISED_REFERENCE_ABOVE) {
+    // With tensors encoded between stages (fp16, int8), the outputs differ by the encoding: that is the
+    // difference to report (dnnpart accuracy scores it), not onnxruntime's rounding.
+    if (maxDiff > OPTIMISED_REFERENCE_ABOVE && hops.every((e) => e === 'fp32')) {
       progress('running the unsplit model here again, optimised as the stages run');
       const bytes = await modelSource(runnableModel(o.model), files, 'reference', above);
       maxDiffOptimised = 0;
@@ -467,6 +496,7 @@ interface Collected {
 
 function summarise(c: Collected): RunOutput {
   const { o, deployed, frames } = c;
+  const hops = hopEncodings(o.transfer, c.split.stages.length, o.planName ?? 'the plan');
   const plan = o.plan;
   const times = [...c.arrivals.values()].sort((a, b) => a - b);
   const firstSent = Math.min(...c.sentAt.values());
@@ -536,6 +566,7 @@ function summarise(c: Collected): RunOutput {
         waitingMs: median(waiting),
         predictedMs: chosen.length > 0 ? chosen.reduce((s, t) => s + t.ms, 0) : null,
         predictedBytes: chosen.length > 0 ? chosen.reduce((s, t) => s + t.bytes, 0) : null,
+        ...(k > 0 && hops[k - 1] !== 'fp32' ? { encoding: hops[k - 1] as 'fp16' | 'int8' } : {}),
       },
       ...(memory ? { memory } : {}),
     };

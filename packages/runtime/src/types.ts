@@ -32,6 +32,8 @@ export interface AgentInfo {
   readonly stageWeightsFile?: boolean;
   /** True: Profile takes the model's external data files after the model (a Profile header's `data`). Absent from agents before it. */
   readonly profileDataFiles?: boolean;
+  /** Encodings its stages send float32 tensors in and read them in (DeploySpec.encode): fp16, int8. Absent from agents before it. */
+  readonly transferEncodings?: readonly ('fp16' | 'int8')[];
 }
 
 /** A file sent after a model on a call: its name (a path relative to the model's directory), sha256 and size. */
@@ -86,6 +88,12 @@ export interface DeploySpec {
   readonly forward: readonly string[];
   /** The next stage's agent; absent: send outputs back on the Stage call. */
   readonly next?: PeerSpec;
+  /**
+   * How this stage sends float32 tensors on to the next stage (the system's `transfer`): fp16, or int8
+   * with one scale and zero point a tensor; absent or fp32: as they are. Outputs sent back on the Stage
+   * call always go as they are.
+   */
+  readonly encode?: 'fp32' | 'fp16' | 'int8';
   readonly threads?: number;
   /** Node count, for the agent's log. */
   readonly nodes?: number;
@@ -129,6 +137,8 @@ export interface StageResult {
     readonly waitingMs?: number;
     readonly predictedMs: number | null;
     readonly predictedBytes: number | null;
+    /** How its float32 tensors travelled when not as they are (RunOptions.transfer): `bytes` are the encoded ones. */
+    readonly encoding?: 'fp16' | 'int8';
   };
   /**
    * The resident memory of the agent's process that the stage added: once loaded (`loadedBytes`) and

@@ -2,6 +2,7 @@
 // malformed message is refused with a message that says what is wrong.
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
+import { decodeInt8, encodeInt8, halfRound } from '@dnnpart/onnx-graph';
 import { decodeMessage, encodeMessage, packTensors, unpackTensors } from './_wire.js';
 
 const limits = { maxTensorBytes: 1000 };
@@ -22,6 +23,28 @@ describe('tensors on the wire', () => {
       expect(v.dims).toEqual(t.dims);
       expect(Array.from(v.data as ArrayLike<number>)).toEqual(Array.from(t.data as ArrayLike<number>));
     }
+  });
+
+  // Values across float16's range and past it, subnormals, an exact zero, and one odd length (an
+  // encoded tensor's bytes start at any offset of the payload).
+  const values = Float32Array.from([0, 1.5, -2, Math.PI, 1e-7, -6.1e-5, 65504, 70000, -1e9, 0.1, 3e-3, 12.25, -0.5]);
+  it.each([
+    ['fp16', 2, (x: Float32Array) => Float32Array.from(x, halfRound)],
+    ['int8', 1, (x: Float32Array) => decodeInt8(encodeInt8(x))],
+  ] as const)('float32 sent as %s: %i bytes an element, received as float32 with exactly the encoding\'s rounding; other types as they are', (enc, size, rounded) => {
+    const f = new ort.Tensor('float32', values, [values.length]);
+    const ids = new ort.Tensor('int64', BigInt64Array.from([3n, -4n]), [2]);
+    const odd = new ort.Tensor('uint8', Uint8Array.from([9]), [1]);
+    const { headers, parts } = packTensors({ odd, f, ids }, enc);
+    expect(headers.map((h) => [h.name, h.dtype, h.bytes, h.encoding])).toEqual([['odd', 'uint8', 1, undefined], ['f', 'float32', size * values.length, enc], ['ids', 'int64', 16, undefined]]);
+    const msg = decodeMessage<{ tensors: unknown }>(encodeMessage({ tensors: headers }, parts), 'test');
+    expect(msg.payload.length).toBe(1 + size * values.length + 16);
+    const back = unpackTensors(msg.header.tensors, msg.payload, { maxTensorBytes: 1000 }, 'test');
+    expect(back.f!.type).toBe('float32');
+    expect(back.f!.dims).toEqual([values.length]);
+    expect(Array.from(back.f!.data as Float32Array)).toEqual(Array.from(rounded(values)));
+    expect(Array.from(back.ids!.data as BigInt64Array)).toEqual([3n, -4n]);
+    expect(Array.from(back.odd!.data as Uint8Array)).toEqual([9]);
   });
 });
 
@@ -44,6 +67,13 @@ describe('malformed messages', () => {
     ['data past the end', { tensors: [{ name: 'x', dtype: 'float32', dims: [2], bytes: 8 }] }, Buffer.alloc(4), 'RUNTIME_BAD_MESSAGE', 'test: tensor x runs past the end of the message (8 > 4 bytes)'],
     ['bytes after the last tensor', { tensors: [{ name: 'x', dtype: 'float32', dims: [1], bytes: 4 }] }, Buffer.alloc(6), 'RUNTIME_BAD_MESSAGE', 'test: 2 bytes after the last tensor'],
     ['over the limit', { tensors: [{ name: 'big', dtype: 'float32', dims: [1000], bytes: 4000 }] }, Buffer.alloc(4000), 'RUNTIME_TOO_LARGE', "test: tensor big has 4000 bytes, over this agent's limit of 1000 (start the agent with a larger --max-tensor-bytes)"],
+    // An encoded tensor is held as float32 once received: the limit is on that.
+    ['int8 over the limit once decoded', { tensors: [{ name: 'big', dtype: 'float32', dims: [300], bytes: 300, encoding: 'int8', scale: 1, zeroPoint: 0 }] }, Buffer.alloc(300), 'RUNTIME_TOO_LARGE', "test: tensor big has 1200 bytes, over this agent's limit of 1000 (start the agent with a larger --max-tensor-bytes)"],
+    ['unknown encoding', { tensors: [{ name: 'x', dtype: 'float32', dims: [1], bytes: 1, encoding: 'int4' }] }, Buffer.alloc(1), 'RUNTIME_BAD_MESSAGE', 'test: tensor x: unknown encoding "int4" (this agent reads fp16 and int8)'],
+    ['an encoded int64', { tensors: [{ name: 'x', dtype: 'int64', dims: [1], bytes: 2, encoding: 'fp16' }] }, Buffer.alloc(2), 'RUNTIME_BAD_MESSAGE', 'test: tensor x: only float32 tensors travel encoded, not int64'],
+    ['int8 without its scale', { tensors: [{ name: 'x', dtype: 'float32', dims: [1], bytes: 1, encoding: 'int8', zeroPoint: 0 }] }, Buffer.alloc(1), 'RUNTIME_BAD_MESSAGE', 'test: tensor x: int8 needs a finite scale > 0 and an integer zeroPoint in -128..127'],
+    ['int8 with a zero point out of range', { tensors: [{ name: 'x', dtype: 'float32', dims: [1], bytes: 1, encoding: 'int8', scale: 0.5, zeroPoint: 200 }] }, Buffer.alloc(1), 'RUNTIME_BAD_MESSAGE', 'test: tensor x: int8 needs a finite scale > 0 and an integer zeroPoint in -128..127'],
+    ['fp16 bytes disagree with dims', { tensors: [{ name: 'x', dtype: 'float32', dims: [3], bytes: 4, encoding: 'fp16' }] }, Buffer.alloc(4), 'RUNTIME_BAD_MESSAGE', 'test: tensor x: dims [3] of fp16 need 6 bytes, header says 4'],
   ])('%s', (_n, header, payload, code, message) => {
     const msg = decodeMessage<{ tensors?: unknown }>(Buffer.concat([head(header), payload]), 'test');
     expect(() => unpackTensors(msg.header.tensors, msg.payload, limits, 'test')).toThrow(expect.objectContaining({ code, message }));

@@ -155,6 +155,30 @@ describe('dnnpart link, solve and run', () => {
     expect(lowered[0]).toMatch(/agent a: stage 0 of run \S+: onnxruntime refuses the graph its optimiser makes at level "all" \(.*QLinearConv.*\); run at level "basic"/);
   });
 
+  it("sends the tensors between stages as the system file's transfer says, and says when a plan expected them encoded", async () => {
+    const plain = JSON.parse((await dnnpart(['run', '--plan', 'two.json', '--agents', 'agents.yaml', '--model', 'squeezenet.onnx', '--frames', '2', '--json'])).stdout);
+    const fp32 = plain.stages[1].transferIn.bytes as number;
+    expect(plain.stages[1].transferIn.encoding).toBeUndefined();
+    // The plan as a system with transfer: int8 prices it: a byte an element, and a scale and zero point.
+    const two = JSON.parse(readFileSync(path.join(dir, 'two.json'), 'utf8'));
+    writeFileSync(path.join(dir, 'two-int8.json'), JSON.stringify({ ...two, transfers: [{ from: 'a', to: 'b', bytes: fp32 / 4 + 5, ms: 0.5 }] }));
+    writeFileSync(path.join(dir, 'int8.yaml'), 'version: 1\nmodel: { file: squeezenet.onnx }\nboards:\n  - { id: a, describe: ci-x86-2core }\n  - { id: b, describe: ci-x86-2core }\nnetwork: ethernet-1000base-t\ntransfer: int8\n');
+    const r = await dnnpart(['run', '--plan', 'two-int8.json', '--agents', 'agents.yaml', '--system', 'int8.yaml', '--frames', '3']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/\n\s+1\s+b\s+\d+\s+[\d.]+\s+3\.00\s+a \(int8\)\s+[\d.]+ kB/);
+    const j = JSON.parse((await dnnpart(['run', '--plan', 'two-int8.json', '--agents', 'agents.yaml', '--system', 'int8.yaml', '--frames', '2', '--json'])).stdout);
+    expect([j.stages[1].transferIn.encoding, j.stages[1].transferIn.bytes]).toEqual(['int8', fp32 / 4]);
+    expect(r.stdout).toMatch(/tensors between stages sent as int8: their rounding is in it; dnnpart accuracy --transfer int8/);
+    expect(r.stdout).not.toMatch(/where the plan expected/);
+    // --transfer says it for all hops, over the system's.
+    const f = JSON.parse((await dnnpart(['run', '--plan', 'two-int8.json', '--agents', 'agents.yaml', '--system', 'int8.yaml', '--transfer', 'fp16', '--frames', '2', '--json'])).stdout);
+    expect([f.stages[1].transferIn.encoding, f.stages[1].transferIn.bytes]).toEqual(['fp16', fp32 / 2]);
+    // The int8 plan run without its system file sends float32, four times the bytes it priced: said.
+    const m = await dnnpart(['run', '--plan', 'two-int8.json', '--agents', 'agents.yaml', '--model', 'squeezenet.onnx', '--frames', '2']);
+    expect(m.code).toBe(0);
+    expect(m.stdout).toMatch(/\nstage 1 received [\d.]+ kB a frame where the plan expected [\d.]+ kB: the plan was solved with tensors encoded \(a system file's transfer: fp16 or int8\); run with --system <that file>, or --transfer fp16\|int8, to send them so\n/);
+  });
+
   it('the text output puts each measured figure beside its prediction', async () => {
     const r = await dnnpart(['run', '--plan', 'two.json', '--agents', 'agents.yaml', '--model', 'squeezenet.onnx', '--frames', '4']);
     expect(r.code).toBe(0);

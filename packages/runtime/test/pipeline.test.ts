@@ -7,9 +7,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { THREAD_PROBE_SKIP_MS } from '@dnnpart/profiler';
 import { parseSystem } from '@dnnpart/report';
-import { decodeModel, encodeModel, graphCosts, loadModel, splitModel, writeModelFile } from '@dnnpart/onnx-graph';
+import * as ort from 'onnxruntime-node';
+import { decodeInt8, decodeModel, encodeInt8, encodeModel, graphCosts, halfRound, loadModel, maxAbsDiff, randomFeeds, runModel, splitModel, writeModelFile } from '@dnnpart/onnx-graph';
 import { externalModels } from '@dnnpart/zoo';
-import { OPTIMISED_REFERENCE_ABOVE, checkAgents, connectAgent, linksYaml, measureLinks, profileOnAgents, runPlan, type AgentClient, type AgentEndpoint, type RunPlan } from '@dnnpart/runtime';
+import { OPTIMISED_REFERENCE_ABOVE, checkAgents, connectAgent, forwardSets, linksYaml, measureLinks, profileOnAgents, runPlan, stageMapFromPlan, type AgentClient, type AgentEndpoint, type RunPlan } from '@dnnpart/runtime';
 import { ensureBuilt, spawnAgent, type SpawnedAgent } from './_agents.js';
 import { branchPlan, isPrefixCut, prefixPlan, squeezenet } from './_models.js';
 
@@ -263,6 +264,45 @@ describe('pipelined runs', () => {
       await q.kill();
     }
     expect((await connectAgent(agents[0]!.endpoint).info()).limits.queueBytes).toBe(256 * 2 ** 20);
+  });
+
+  it('sends the tensors between stages as int8 and fp16 when told, and the outputs are what those encodings give', async () => {
+    const { model } = await squeezenet();
+    const plan = prefixPlan(model, ['a', 'b', 'c']);
+    const compare = 2;
+    const r = await runPlan({ model, plan, agents: endpoints(), frames: 4, compareFrames: compare, transfer: ['int8', 'fp16'] });
+    const g = model.graph;
+    const split = splitModel(model, { stages: stageMapFromPlan(plan, model) });
+    const forward = forwardSets(split, g.inputs, g.outputs);
+    const elements = (k: number) => forward[k]!.reduce((a, t) => a + g.tensors.get(t)!.bytes / 4, 0);
+    // One byte an element on the int8 hop, two on the fp16 one; the coordinator's hops as they are.
+    expect(r.stages.map((s) => [s.transferIn.encoding, s.transferIn.bytes])).toEqual([
+      [undefined, 3 * 224 * 224 * 4], ['int8', elements(1)], ['fp16', 2 * elements(2)],
+    ]);
+    expect(r.transferOut.bytes).toBe(1000 * 4);
+    // The same stages run here, each hop's tensors rounded as the encoding does (onnx-graph's
+    // encodeInt8 and halfRound, which dnnpart accuracy scores with): the run's outputs differ from the
+    // unsplit model's by what these differ by.
+    const hop = [
+      (x: Float32Array) => decodeInt8(encodeInt8(x)),
+      (x: Float32Array) => Float32Array.from(x, halfRound),
+    ];
+    let emulated = 0;
+    for (let j = 0; j < compare; j++) {
+      const feeds = randomFeeds(g, j + 1);
+      const bag: Record<string, ort.Tensor> = { ...feeds };
+      for (const [k, s] of split.stages.entries()) {
+        Object.assign(bag, await runModel(s.bytes, Object.fromEntries(s.inputs.map((n) => [n, bag[n]!])), s.outputs));
+        if (k < hop.length) for (const t of forward[k + 1]!) bag[t] = new ort.Tensor('float32', hop[k]!(bag[t]!.data as Float32Array), bag[t]!.dims as number[]);
+      }
+      const whole = await runModel(encodeModel(model.proto), feeds, g.outputs);
+      emulated = Math.max(emulated, maxAbsDiff(whole, bag, g.outputs));
+    }
+    expect(emulated).toBeGreaterThan(1e-3);
+    expect(Math.abs(r.maxAbsDiff - emulated)).toBeLessThanOrEqual(1e-3 * emulated + 1e-5);
+    // That difference is the encodings': no second reference, optimised, is run for it.
+    expect(r.maxAbsDiffOptimised).toBeUndefined();
+    await expect(runPlan({ model, plan, agents: endpoints(), frames: 1, transfer: ['int8'] })).rejects.toMatchObject({ code: 'RUNTIME_BAD_OPTIONS', message: expect.stringContaining('1 transfer encodings for 2 hops') });
   });
 
   it('the DAG plan forwards the skipped tensor through the middle stage', async () => {

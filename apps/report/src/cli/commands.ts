@@ -212,6 +212,7 @@ export const commands: readonly CommandSpec[] = [
       { name: 'trace', type: 'string', placeholder: '<file.json>', help: 'write the run as a Chrome trace (a track per agent)' },
       { name: 'stall-timeout', type: 'number', placeholder: '<s>', default: 15, help: 'stop when no frame moves for this long, naming the stage' },
       { name: 'threads', type: 'number', placeholder: '<n>', help: 'onnxruntime threads per stage (default: each agent tries all cores and 1 on its stage and takes the faster, as a profile without --threads does)' },
+      { name: 'transfer', type: 'string', choices: ['fp32', 'fp16', 'int8'], placeholder: '<enc>', help: 'how float tensors travel between stages (int8: per-tensor scale and zero point) (default: the system file\'s transfer and links[].transfer, else fp32)' },
     ],
     example: 'dnnpart run --plan plan.json --agents agents.yaml --model resnet18.onnx --frames 100 --trace run.json',
   },

@@ -172,6 +172,7 @@ const handlers: Record<string, Handler> = {
         ...opt('trace', str(a, 'trace')),
         ...opt('stallTimeoutS', num(a, 'stall-timeout')),
         ...opt('threads', num(a, 'threads')),
+        ...opt('transfer', str(a, 'transfer')),
       },
       ctx,
     ),

@@ -17,6 +17,7 @@ import {
   runPlan,
   startAgent,
   enterWorkDir,
+  type WireEncoding,
   type Engine,
   type RunOutput,
   type RunPlan,
@@ -169,6 +170,8 @@ export interface RunCommandOptions {
   readonly trace?: string;
   readonly stallTimeoutS?: number;
   readonly threads?: number;
+  /** How float tensors travel between stages; default: the system file's (`transfer`, `links[].transfer`), else fp32. */
+  readonly transfer?: string;
 }
 
 /** A plan file: `dnnpart solve --json` output (or `{ "plan": ... }` around it). */
@@ -191,13 +194,14 @@ export function readRunPlan(file: string, display: string): { plan: RunPlan; mod
 }
 
 /** The model of a run and the engine each board's figures assume (from the system file's descriptions). */
-async function runModelAndEngines(opts: RunCommandOptions, ctx: CommandContext, planned: PlanModel | undefined): Promise<{ model: LoadedModel; engines: Record<string, Engine> }> {
+async function runModelAndEngines(opts: RunCommandOptions, ctx: CommandContext, planned: PlanModel | undefined, plan: RunPlan): Promise<{ model: LoadedModel; engines: Record<string, Engine>; transfer?: WireEncoding[] }> {
   if (opts.model && opts.system) throw new UsageError('CLI_CONFLICTING_FLAGS', 'give --model or --system, not both');
   if (!opts.model && !opts.system) throw new UsageError('CLI_MISSING_ARGUMENT', 'run needs the model: --model <m.onnx>, or --system <system.yaml> (see dnnpart run --help)');
   const engines: Record<string, Engine> = {};
   let source: string | Uint8Array;
   let input = opts.input;
   let systemInput: readonly string[] | undefined;
+  let transfer: WireEncoding[] | undefined;
   if (opts.system) {
     const spec = loadSystem(resolvePath(ctx, opts.system), opts.system);
     systemInput = spec.model.input;
@@ -207,6 +211,7 @@ async function runModelAndEngines(opts: RunCommandOptions, ctx: CommandContext, 
       engines[b.id] = (d?.engine as Engine | undefined) ?? 'onnxruntime-cpu';
     }
     input ??= spec.model.input;
+    transfer = hopTransfers(spec, plan);
     if (spec.model.zoo) {
       const shape = input && input.length === 1 && !input[0]!.includes('=') ? (parseInputSpecs([...input]) as unknown as ZooInputShape) : undefined;
       source = buildZooModel(spec.model.zoo, { ...(shape ? { inputShape: shape } : {}), ...(spec.model.seed !== undefined ? { seed: spec.model.seed } : {}) });
@@ -218,14 +223,39 @@ async function runModelAndEngines(opts: RunCommandOptions, ctx: CommandContext, 
   const inputShapes = input && input.length > 0 ? parseInputSpecs([...input]) : undefined;
   const model = await loadPlannedModel(source, inputShapes, planned, (m) => ctx.progress.note(m));
   if (opts.system && systemInput && systemInput.length > 0) checkInputsMatchSystem(model.graph, parseInputSpecs([...systemInput]), opts.input, opts.system);
-  return { model, engines };
+  return { model, engines, ...(transfer ? { transfer } : {}) };
+}
+
+/**
+ * The encoding of each hop of `plan` by the system file it was solved for: a link's own `transfer`
+ * (from the stage's board to the next one's), else the system's `transfer`, else fp32.
+ */
+function hopTransfers(spec: ReturnType<typeof loadSystem>, plan: RunPlan): WireEncoding[] {
+  const own = new Map<string, WireEncoding>();
+  for (const l of spec.links) {
+    if (!l.transfer) continue;
+    own.set(`${l.from}>${l.to}`, l.transfer);
+    if (l.bidirectional) own.set(`${l.to}>${l.from}`, l.transfer);
+  }
+  return plan.stages.slice(1).map((s, k) => own.get(`${plan.stages[k]!.board}>${s.board}`) ?? spec.transfer ?? 'fp32');
+}
+
+/**
+ * Hops that carried far more bytes than the plan expected, with no encoding given: the plan was
+ * solved with a system's `transfer: fp16|int8` and the run sent float32. One line each.
+ */
+export function unencodedHopLines(r: RunOutput): string[] {
+  return r.stages
+    .filter((s) => s.stage > 0 && s.transferIn.encoding === undefined && s.transferIn.predictedBytes !== null && s.transferIn.predictedBytes < 0.75 * s.transferIn.bytes)
+    .map((s) => `stage ${s.stage} received ${si(s.transferIn.bytes, 'B')} a frame where the plan expected ${si(s.transferIn.predictedBytes!, 'B')}: the plan was solved with tensors encoded (a system file's transfer: fp16 or int8); run with --system <that file>, or --transfer fp16|int8, to send them so`);
 }
 
 /** `dnnpart run`: deploy the plan's stages on the agents, stream frames, measured beside predicted. */
 export async function run(opts: RunCommandOptions, ctx: CommandContext): Promise<CommandOutput> {
   const { plan, model: planned } = readRunPlan(resolvePath(ctx, opts.plan), opts.plan);
   const list = agentsOf(ctx, opts.agents);
-  const { model, engines } = await runModelAndEngines(opts, ctx, planned);
+  const { model, engines, transfer: fromSystem } = await runModelAndEngines(opts, ctx, planned, plan);
+  const transfer = opts.transfer !== undefined ? (opts.transfer as WireEncoding) : fromSystem;
   checkPlanModel(planned, model.graph, model.sha256, opts.plan, model.path ? displayPath(ctx, model.path) : model.graph.name);
   const frames = opts.frames ?? 50;
   if (!Number.isInteger(frames) || frames < 1) throw new UsageError('CLI_BAD_VALUE', `--frames needs a positive integer, got ${frames}`);
@@ -234,6 +264,7 @@ export async function run(opts: RunCommandOptions, ctx: CommandContext): Promise
     ...(opts.rate ? { rate: opts.rate } : {}),
     ...(opts.stallTimeoutS ? { stallTimeoutMs: opts.stallTimeoutS * 1000 } : {}),
     ...(opts.threads ? { threads: opts.threads } : {}),
+    ...(transfer ? { transfer } : {}),
     ...(ctx.signal ? { signal: ctx.signal } : {}),
     onProgress: (m, done, total) => (done !== undefined && total !== undefined ? ctx.progress.update(m, done, total) : ctx.progress.note(m)),
   });
@@ -292,10 +323,16 @@ export function memoryOverLines(stages: RunOutput['stages']): string[] {
 }
 
 /** A run for people: measured beside predicted. */
+/** What the outputs' difference is made of when tensors travelled encoded (lossy): the encoding, scored by dnnpart accuracy. */
+function encodedNote(r: RunOutput): string {
+  const used = [...new Set(r.stages.map((s) => s.transferIn.encoding).filter((e) => e !== undefined))];
+  return used.length > 0 ? ` (tensors between stages sent as ${used.join(' and ')}: their rounding is in it; dnnpart accuracy --transfer ${used[0]} scores it on more inputs)` : '';
+}
+
 export function formatRun(r: RunOutput, traceFile?: string): string {
   const pct = (m: number, p: number | null) => (p ? `${m >= p ? '+' : ''}${(((m - p) / p) * 100).toFixed(1)}%` : '—');
   return [
-    `${r.frames} frames in ${fixed(r.wallMs / 1000, 2)} s; outputs of the first ${r.compared} frames vs the unsplit model: max abs diff ${r.maxAbsDiff.toExponential(2)}${r.maxAbsDiffOptimised !== undefined ? ` unoptimised, ${r.maxAbsDiffOptimised.toExponential(2)} optimised as the stages run (onnxruntime's fused kernels round differently)` : ''}`,
+    `${r.frames} frames in ${fixed(r.wallMs / 1000, 2)} s; outputs of the first ${r.compared} frames vs the unsplit model: max abs diff ${r.maxAbsDiff.toExponential(2)}${r.maxAbsDiffOptimised !== undefined ? ` unoptimised, ${r.maxAbsDiffOptimised.toExponential(2)} optimised as the stages run (onnxruntime's fused kernels round differently)` : ''}${encodedNote(r)}`,
     '',
     table(['', 'measured', 'predicted', 'difference'], [
       ['throughput FPS', fixed(r.throughputFps), fixed(r.predicted.throughputFps), pct(r.throughputFps, r.predicted.throughputFps)],
@@ -305,12 +342,13 @@ export function formatRun(r: RunOutput, traceFile?: string): string {
     '',
     table(['stage', 'agent', 'nodes', 'compute ms', 'predicted', 'in from', 'bytes', 'transfer ms', 'predicted'], r.stages.map((s) => [
       String(s.stage), s.agent, String(s.nodes), fixed(s.computeMs.measured), fixed(s.computeMs.predicted),
-      s.transferIn.from, si(s.transferIn.bytes, 'B'), fixed(s.transferIn.measuredMs), fixed(s.transferIn.predictedMs),
+      s.transferIn.from + (s.transferIn.encoding ? ` (${s.transferIn.encoding})` : ''), si(s.transferIn.bytes, 'B'), fixed(s.transferIn.measuredMs), fixed(s.transferIn.predictedMs),
     ])),
     `outputs back from ${r.transferOut.from}: ${si(r.transferOut.bytes, 'B')} in ${fixed(r.transferOut.measuredMs)} ms`,
     ...memoryLine(r.stages),
     ...memoryOverLines(r.stages),
     ...waitingLines(r.stages),
+    ...unencodedHopLines(r),
     periodLine(r.period),
     ...(traceFile ? [`trace: ${traceFile} (open in chrome://tracing or ui.perfetto.dev)`] : []),
   ].join('\n');

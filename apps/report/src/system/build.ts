@@ -241,7 +241,18 @@ function problemBoard(system: ResolvedSystem, b: ResolvedBoard, i: number): Prob
     }
   }
   const memoryBytes = b.spec.memoryBytes !== undefined ? b.spec.memoryBytes : (b.description?.memoryBytes ?? p.board.memoryBytes ?? null);
-  return { id: b.spec.id, memoryBytes, latencyMs, energyMj, boundary: profileBoundary(p).boundary, frameBuffers: b.spec.frameBuffers ?? FRAME_BUFFERS };
+  return { id: b.spec.id, memoryBytes, latencyMs, energyMj, boundary: profileBoundary(p).boundary, frameBuffers: b.spec.frameBuffers ?? defaultFrameBuffers(system.spec.transfer ?? 'fp32') };
+}
+
+/**
+ * FRAME_BUFFERS per byte of the problem's tensors, which with a system `transfer` of fp16 or int8 are
+ * the encoded bytes: an agent still holds the frames it queued, and the outputs it is sending,
+ * decoded (float32), so the rates grow by float32's bytes over the encoding's (a bound: the encoded
+ * messages themselves are smaller). A board's own frameBuffers are taken as given.
+ */
+export function defaultFrameBuffers(transfer: keyof typeof ELEMENT_BYTES): { perInByte: number; perOutByte: number } {
+  const k = 4 / ELEMENT_BYTES[transfer];
+  return { perInByte: FRAME_BUFFERS.perInByte * k, perOutByte: FRAME_BUFFERS.perOutByte * k };
 }
 
 function reportBoard(b: ResolvedBoard, memoryBytes: number | null): ReportBoard {

@@ -1,0 +1,55 @@
+// How a float32 tensor may travel between two stages: as float16, or as int8 with one scale and
+// zero point for the whole tensor. One implementation for what `dnnpart run`'s agents send and what
+// `dnnpart accuracy` scores, so that the fidelity measured is the fidelity of the run.
+import { fromHalfBits, toHalfBits } from './half.js';
+
+/** An int8-encoded tensor: q = clamp(round(x / scale) + zeroPoint, -128, 127); x ~ (q - zeroPoint) * scale. */
+export interface Int8Encoded {
+  readonly data: Int8Array;
+  readonly scale: number;
+  readonly zeroPoint: number;
+}
+
+/** Asymmetric per-tensor int8 over the tensor's own range (0 always exact, so ReLU zeros stay zeros). */
+export function encodeInt8(x: ArrayLike<number>): Int8Encoded {
+  let lo = 0;
+  let hi = 0;
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  const scale = Math.fround(hi > lo ? (hi - lo) / 255 : 1);
+  const zeroPoint = Math.max(-128, Math.min(127, Math.round(-128 - lo / scale)));
+  const data = new Int8Array(x.length);
+  for (let i = 0; i < x.length; i++) data[i] = Math.max(-128, Math.min(127, Math.round(x[i]! / scale) + zeroPoint));
+  return { data, scale, zeroPoint };
+}
+
+/** The float32 values an int8 encoding stands for. */
+export function decodeInt8(e: Int8Encoded): Float32Array {
+  const out = new Float32Array(e.data.length);
+  for (let i = 0; i < out.length; i++) out[i] = (e.data[i]! - e.zeroPoint) * e.scale;
+  return out;
+}
+
+/** float16 bits of each value (round to nearest even, as halfRound). */
+export function encodeHalf(x: ArrayLike<number>): Uint16Array {
+  const out = new Uint16Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = toHalfBits(x[i]!);
+  return out;
+}
+
+let halfTable: Float32Array | undefined;
+
+/** The float32 values of float16 bits (a table of all 65536). */
+export function decodeHalf(bits: Uint16Array): Float32Array {
+  if (!halfTable) {
+    halfTable = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) halfTable[h] = fromHalfBits(h);
+  }
+  const t = halfTable;
+  const out = new Float32Array(bits.length);
+  for (let i = 0; i < bits.length; i++) out[i] = t[bits[i]!]!;
+  return out;
+}
