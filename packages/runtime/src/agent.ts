@@ -204,6 +204,8 @@ interface Computed {
   readonly frame: Omit<QueuedFrame, 'tensors'>;
   /** Emptied once the frame is encoded for sending: its tensors are not held while it travels. */
   forward: Record<string, ort.Tensor>;
+  /** The model outputs it made, to send back on the Stage call (DeploySpec.home); emptied the same way. */
+  home: Record<string, ort.Tensor>;
   readonly computeStart: number;
   readonly computeEnd: number;
 }
@@ -264,16 +266,22 @@ class StageHost {
       if (advice) this.log(advice);
     }
     const bag: Record<string, ort.Tensor> = { ...f.tensors, ...out };
-    const forward: Record<string, ort.Tensor> = {};
-    for (const name of this.spec.forward) {
-      const t = bag[name];
-      if (!t) throw new RuntimeError('RUNTIME_BAD_MESSAGE', `${this.label}: frame ${f.frame}: tensor ${name} to pass on is neither an input nor an output of this stage`);
-      forward[name] = t;
-    }
+    const pick = (names: readonly string[], what: string) => {
+      const out: Record<string, ort.Tensor> = {};
+      for (const name of names) {
+        const t = bag[name];
+        if (!t) throw new RuntimeError('RUNTIME_BAD_MESSAGE', `${this.label}: frame ${f.frame}: tensor ${name} to ${what} is neither an input nor an output of this stage`);
+        out[name] = t;
+      }
+      return out;
+    };
+    // Without `home` (a coordinator before it), the last stage sends back what it would pass on.
+    const forward = pick(this.spec.next || this.spec.home === undefined ? this.spec.forward : [], 'pass on');
+    const home = pick(this.spec.home ?? [], 'send back');
     // The frame's own tensors stay only as far as they are passed on: a frame received while the one
     // before is still being sent would otherwise hold its inputs (117 MB for ISNet's second stage) too.
     const { tensors: _inputs, ...frame } = f;
-    return { frame, forward, computeStart, computeEnd };
+    return { frame, forward, home, computeStart, computeEnd };
   }
 
   /** Whether a frame can be passed on while the next computes (a session in a thread of its own). */
@@ -288,9 +296,19 @@ class StageHost {
     // Encoding is part of the hop: timed from here, as a link's time (float32 tensors to the next stage
     // in the run's encoding; outputs back to the coordinator as they are).
     const sendStart = nowMs();
+    // The model outputs it made go back first, as they are: the coordinator has the frame's outputs
+    // once each stage that makes some has sent them (DeploySpec.home).
+    let homeBytes = 0;
+    if (Object.keys(c.home).length > 0) {
+      const back = packTensors(c.home);
+      c.home = {};
+      homeBytes = back.headers.reduce((n, h) => n + h.bytes, 0);
+      await this.write(encodeMessage({ kind: 'output', run: this.spec.run, stage: this.spec.stage + 1, frame: f.frame, sentAt: nowMs(), tensors: back.headers }, back.parts));
+    }
+    const hopStart = homeBytes > 0 ? nowMs() : sendStart;
     const { headers, parts } = packTensors(c.forward, this.spec.next ? this.spec.encode : 'fp32');
-    const bytesOut = headers.reduce((n, h) => n + h.bytes, 0);
-    const header = { run: this.spec.run, stage: this.spec.stage + 1, frame: f.frame, sentAt: sendStart, tensors: headers };
+    const bytesOut = homeBytes + headers.reduce((n, h) => n + h.bytes, 0);
+    const header = { run: this.spec.run, stage: this.spec.stage + 1, frame: f.frame, sentAt: hopStart, tensors: headers };
     const message = (h: object) => {
       const m = encodeMessage(h, parts);
       // The message holds the frame's bytes now: its tensors (onnxruntime's outputs) are let go.
@@ -305,7 +323,7 @@ class StageHost {
         maxMessageBytes: this.maxMessageBytes,
       });
       await this.channel.send(message(header));
-    } else {
+    } else if (this.spec.home === undefined) {
       await this.write(message({ kind: 'output', ...header }));
     }
     const sendEnd = nowMs();
@@ -539,6 +557,7 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
     outputMemory: outputMemory(),
     stageWeightsFile: true,
     transferEncodings: ['fp16', 'int8'],
+    outputsHome: true,
     profileDataFiles: true,
   });
 
@@ -911,6 +930,7 @@ function checkDeploy(h: Record<string, unknown>): DeploySpec {
   names('inputs');
   names('outputs');
   names('forward');
+  if (h.home !== undefined) names('home');
   if (h.next !== undefined && (typeof h.next !== 'object' || h.next === null || typeof (h.next as { address?: unknown }).address !== 'string')) bad('has a next hop without an address');
   if (h.threads !== undefined && (!Number.isInteger(h.threads) || (h.threads as number) < 1)) bad('has threads that is not a positive integer');
   if (h.encode !== undefined && !(WIRE_ENCODINGS as readonly unknown[]).includes(h.encode)) bad(`has encode ${JSON.stringify(h.encode)}, not one of ${WIRE_ENCODINGS.join(', ')}`);

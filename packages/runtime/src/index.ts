@@ -6,7 +6,7 @@ export { startAgent, type AgentOptions, type RunningAgent } from './agent.js';
 export { connectAgent, sha256, DEFAULT_LINK_SIZES, type AgentClient, type AgentEndpoint, type ProfileData, type StageCallbacks, type StageHandle, type StageRss } from './client.js';
 export { loadAgentsFile, parseAgentsFile, type AgentsFile } from './agents-file.js';
 export { checkAgents, measureLinks, linksYaml, profileOnAgents, type AgentStatus, type Connect } from './coordinator.js';
-export { runPlan, runPeriod, busyOverlapMs, stageMapFromPlan, forwardSets, OPTIMISED_REFERENCE_ABOVE, type RunOptions, type RunOutput, type RunPlan } from './run.js';
+export { runPlan, runPeriod, busyOverlapMs, stageMapFromPlan, forwardSets, homeSets, OPTIMISED_REFERENCE_ABOVE, type RunOptions, type RunOutput, type RunPlan } from './run.js';
 export { chromeTrace, type TraceSpan } from './trace.js';
 export { agentMain } from './agent-main.js';
 export { claimWorkDir, enterWorkDir, processAlive, type WorkDir, type WorkDirOptions } from './workdir.js';

@@ -155,18 +155,28 @@ function hopEncodings(transfer: RunOptions['transfer'], stages: number, planName
   return list;
 }
 
-/** For each stage, the tensors to pass on after it; index 0 is what the coordinator sends in. */
-export function forwardSets(split: SplitResult, graphInputs: readonly string[], graphOutputs: readonly string[]): string[][] {
+/**
+ * For each stage, the tensors to pass on after it; index 0 is what the coordinator sends in. With
+ * `home` (agents that send the model outputs they make back themselves, homeSets), only what later
+ * stages read; without, the model outputs too, relayed to the last stage, which sends them back.
+ */
+export function forwardSets(split: SplitResult, graphInputs: readonly string[], graphOutputs: readonly string[], home = false): string[][] {
   const k = split.stages.length;
   const out: string[][] = [];
   for (let i = -1; i < k; i++) {
     const available = new Set<string>(graphInputs);
     for (let j = 0; j <= i; j++) for (const o of split.stages[j]!.outputs) available.add(o);
-    const needed = new Set<string>(graphOutputs);
+    const needed = new Set<string>(home ? [] : graphOutputs);
     for (let j = i + 1; j < k; j++) for (const x of split.stages[j]!.inputs) needed.add(x);
     out.push([...available].filter((x) => needed.has(x)));
   }
   return out;
+}
+
+/** For each stage, the model outputs it makes (sent back by it: DeploySpec.home). */
+export function homeSets(split: SplitResult, graphOutputs: readonly string[]): string[][] {
+  const wanted = new Set(graphOutputs);
+  return split.stages.map((s) => s.outputs.filter((o) => wanted.has(o)));
 }
 
 interface Deployed {
@@ -196,7 +206,6 @@ export async function runPlan(o: RunOptions): Promise<RunOutput> {
     if (!byId.has(s.board)) throw new RuntimeError('RUNTIME_PLAN', `${planName}: stage ${k} runs on board "${s.board}", which the agents file does not name (agents: ${[...byId.keys()].join(', ')})`);
   });
   const split = splitModel(o.model, { stages: map });
-  const forward = forwardSets(split, graph.inputs, graph.outputs);
   const hops = hopEncodings(o.transfer, split.stages.length, planName);
 
   // Facts first: every agent answers and has the engine its board's figures assume, or nothing is deployed.
@@ -219,6 +228,13 @@ export async function runPlan(o: RunOptions): Promise<RunOutput> {
         throw new RuntimeError('RUNTIME_ENGINE', `${planName}: stage ${k} on board ${s.board} assumes engine ${need}, but agent ${s.board} at ${byId.get(s.board)!.peer.address} has ${has.join(', ') || 'no engine'}; re-plan with a description of what that board runs`);
       }
     });
+    // Each stage sends back the model outputs it makes, where every agent can (older ones relay them to the last stage).
+    const direct = [...infos.values()].every((i) => i.outputsHome === true);
+    const forward = forwardSets(split, graph.inputs, graph.outputs, direct);
+    const home = direct ? homeSets(split, graph.outputs) : split.stages.map((_, k) => (k === split.stages.length - 1 ? forward[k + 1]! : []));
+    // Model outputs that are model inputs too: no stage makes them, the frame's own input is them.
+    const passThrough = direct ? graph.outputs.filter((x) => graph.inputs.includes(x)) : [];
+    const pieces = home.filter((h) => h.length > 0).length;
     // An encoded hop needs both of its agents to know the encoding (agents before it send and read float32 only).
     hops.forEach((enc, k) => {
       if (enc === 'fp32') return;
@@ -268,6 +284,7 @@ export async function runPlan(o: RunOptions): Promise<RunOutput> {
     };
 
     const arrivals = new Map<number, number>();
+    const partial = new Map<number, { tensors: Record<string, ort.Tensor>; got: Set<number> }>();
     const outputBytes = new Map<number, number>();
     const lastSend = new Map<number, number>();
     let maxDiff = 0;
@@ -306,7 +323,8 @@ export async function runPlan(o: RunOptions): Promise<RunOutput> {
       const spec: DeploySpec = {
         run, stage: d.index, stages: split.stages.length, sha256: sha256(stageBytes), size: stageBytes.length,
         ...(data ? { data: data.spec } : {}),
-        inputs: s.inputs, outputs: s.outputs, forward: forward[d.index + 1]!, nodes: s.nodes.length,
+        inputs: s.inputs, outputs: s.outputs, forward: d.index < last ? forward[d.index + 1]! : (direct ? [] : forward[d.index + 1]!), nodes: s.nodes.length,
+        ...(direct ? { home: home[d.index]! } : {}),
         ...(next ? { next } : {}), ...(o.threads ? { threads: o.threads } : {}),
         ...(next && hops[d.index] !== 'fp32' ? { encode: hops[d.index] } : {}),
       };
@@ -315,15 +333,28 @@ export async function runPlan(o: RunOptions): Promise<RunOutput> {
           d.events.push(e);
           lastProgress = nowMs();
         },
-        onOutput: (frame, sent, tensors) => {
+        onOutput: (frame, sent, piece) => {
           const t = nowMs();
           lastProgress = t;
           if (arrivals.has(frame)) return;
+          // The frame's outputs come from each stage that makes some; the last stage's piece times the hop back.
+          const p = partial.get(frame) ?? { tensors: {} as Record<string, ort.Tensor>, got: new Set<number>() };
+          partial.set(frame, p);
+          if (p.got.has(d.index)) return;
+          p.got.add(d.index);
+          Object.assign(p.tensors, piece);
+          if (d.index === last) {
+            lastSend.set(frame, sent);
+            let b = 0;
+            for (const v of Object.values(piece)) b += (v.data as ArrayBufferView).byteLength;
+            outputBytes.set(frame, b);
+          }
+          if (p.got.size < pieces) return;
+          partial.delete(frame);
+          const feeds = pool[Math.max(0, frame - warmup) % pool.length]!;
+          for (const x of passThrough) p.tensors[x] = feeds[x]!;
+          const tensors = p.tensors;
           arrivals.set(frame, t);
-          lastSend.set(frame, sent);
-          let b = 0;
-          for (const v of Object.values(tensors)) b += (v.data as ArrayBufferView).byteLength;
-          outputBytes.set(frame, b);
           if (frame >= warmup && frame - warmup < compare) {
             maxDiff = Math.max(maxDiff, maxAbsDiff(expected[frame - warmup]!, tensors, graph.outputs));
             got[frame - warmup] = tensors;

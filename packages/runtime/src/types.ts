@@ -34,6 +34,8 @@ export interface AgentInfo {
   readonly profileDataFiles?: boolean;
   /** Encodings its stages send float32 tensors in and read them in (DeploySpec.encode): fp16, int8. Absent from agents before it. */
   readonly transferEncodings?: readonly ('fp16' | 'int8')[];
+  /** True: a stage sends the model outputs it makes back itself (DeploySpec.home). Absent from agents before it. */
+  readonly outputsHome?: boolean;
 }
 
 /** A file sent after a model on a call: its name (a path relative to the model's directory), sha256 and size. */
@@ -86,6 +88,13 @@ export interface DeploySpec {
   readonly outputs: readonly string[];
   /** Tensors to pass on after this stage (its outputs and earlier ones that later stages read). */
   readonly forward: readonly string[];
+  /**
+   * The model outputs this stage makes, sent back on the Stage call as soon as it has run (a later
+   * stage does not relay them: the plan prices a model output as leaving the stage that makes it).
+   * Absent (coordinators before it): the last stage sends `forward` back, and earlier stages forward
+   * model outputs with the rest.
+   */
+  readonly home?: readonly string[];
   /** The next stage's agent; absent: send outputs back on the Stage call. */
   readonly next?: PeerSpec;
   /**

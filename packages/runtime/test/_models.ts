@@ -93,6 +93,23 @@ export function isPrefixCut(model: LoadedModel, plan: RunPlan): boolean {
 }
 
 /**
+ * x float [1,64] -> Relu (relu) -> a -> Sigmoid (sig) -> b -> Neg (neg) -> y, and Tanh (tanh) of a ->
+ * `early`, a model output no later node reads: a plan [relu, tanh] | [sig] | [neg] makes it in its
+ * first stage.
+ */
+export function earlyOutputModel(): Uint8Array {
+  const vi = (name: string) => ({ name, type: { value: { case: 'tensorType' as const, value: { elemType: 1, shape: { dim: [1, 64].map((d) => ({ value: { case: 'dimValue' as const, value: BigInt(d) } })) } } } } });
+  const node = (opType: string, name: string, input: string, output: string) => ({ opType, name, input: [input], output: [output] });
+  return toBinary(ModelProtoSchema, create(ModelProtoSchema, {
+    irVersion: 8n, opsetImport: [{ domain: '', version: 17n }],
+    graph: {
+      name: 'early_output', input: [vi('x')], output: [vi('y'), vi('early')],
+      node: [node('Relu', 'relu', 'x', 'a'), node('Tanh', 'tanh', 'a', 'early'), node('Sigmoid', 'sig', 'a', 'b'), node('Neg', 'neg', 'b', 'y')],
+    },
+  }));
+}
+
+/**
  * x float [1] -> Expand (`big`, a float [n] output of `mb` MiB) -> ReduceSum -> y [1]: a stage cut
  * after `expand` hands back a tensor that large every run. Nodes expand, sum. With `bigOut`, the
  * model is the Expand alone and `big` its output.

@@ -12,7 +12,7 @@ import { decodeInt8, decodeModel, encodeInt8, encodeModel, graphCosts, halfRound
 import { externalModels } from '@dnnpart/zoo';
 import { OPTIMISED_REFERENCE_ABOVE, checkAgents, connectAgent, forwardSets, linksYaml, measureLinks, profileOnAgents, runPlan, stageMapFromPlan, type AgentClient, type AgentEndpoint, type RunPlan } from '@dnnpart/runtime';
 import { ensureBuilt, spawnAgent, type SpawnedAgent } from './_agents.js';
-import { branchPlan, isPrefixCut, prefixPlan, squeezenet } from './_models.js';
+import { branchPlan, earlyOutputModel, isPrefixCut, prefixPlan, squeezenet } from './_models.js';
 
 let agents: SpawnedAgent[] = [];
 const dir = mkdtempSync(path.join(tmpdir(), 'dnnpart-runtime-'));
@@ -303,6 +303,20 @@ describe('pipelined runs', () => {
     // That difference is the encodings': no second reference, optimised, is run for it.
     expect(r.maxAbsDiffOptimised).toBeUndefined();
     await expect(runPlan({ model, plan, agents: endpoints(), frames: 1, transfer: ['int8'] })).rejects.toMatchObject({ code: 'RUNTIME_BAD_OPTIONS', message: expect.stringContaining('1 transfer encodings for 2 hops') });
+  });
+
+  it('a model output made by the first stage goes back from it, not through the stages after it', async () => {
+    const file = path.join(dir, 'early.onnx');
+    writeFileSync(file, earlyOutputModel());
+    const model = await loadModel(file);
+    const plan: RunPlan = { stages: [{ board: 'a', nodes: ['relu', 'tanh'], computeMs: 1 }, { board: 'b', nodes: ['sig'], computeMs: 1 }, { board: 'c', nodes: ['neg'], computeMs: 1 }] };
+    const r = await runPlan({ model, plan, agents: endpoints(), frames: 4, compareFrames: 2 });
+    // Each hop carries only what the next stages read (a, then b), as the plan prices it; both outputs
+    // arrive, equal to the unsplit model's.
+    expect(r.stages.map((s) => [s.transferIn.from, s.transferIn.bytes])).toEqual([['coordinator', 256], ['a', 256], ['b', 256]]);
+    expect(r.transferOut).toMatchObject({ from: 'c', bytes: 256 });
+    expect(r.compared).toBe(2);
+    expect(r.maxAbsDiff).toBe(0);
   });
 
   it('the DAG plan forwards the skipped tensor through the middle stage', async () => {
