@@ -524,6 +524,11 @@ describe('verify', () => {
     expect(md2).toContain('| run2.json: run on the agents (40 frames) | 0 | a | 12.0 ms | 10.0 ms | +20.0 % | 4.00 MB | 3.00 MB | +33.3 % | 3.00 MB | 5.00 MB | −40.0 % |');
     expect(md2).toContain('| run2.json: run on the agents (40 frames) | 1 | b | — | 8.00 ms | — | — | — | — | — | — | — |');
     expect(readFileSync(path.join(dir, 'rep5', 'report.html'), 'utf8')).toContain('Stages on the agents, predicted vs measured (dnnpart run)');
+    // An agent that could not measure the stage alone: its peak while streaming still stands beside the plan.
+    write('run4.json', { frames: 40, throughputFps: 51.5, latencyMs: { p50: 30.25, p95: 41 }, predicted: { throughputFps: 50, latencyMs: 25 }, maxAbsDiff: 0, stages: [stage(0, 'a', 10, 12, { loadedBytes: 1e6, peakBytes: 3e6, predictedBytes: 4e6 })] });
+    const r4 = await run(['report', '--problem', 'sq.problem.json', '--run', 'run4.json', '-o', 'rep7', '--time-limit', '10'], { cwd: dir });
+    expect(r4.code, r4.stderr).toBe(0);
+    expect(readFileSync(path.join(dir, 'rep7', 'report.md'), 'utf8')).toContain('| run4.json: run on the agents (40 frames) | 0 | a | 12.0 ms | 10.0 ms | +20.0 % | 4.00 MB | 3.00 MB | +33.3 % | 4.00 MB | — | — |');
     // A stage field that is not what run writes is named.
     write('run3.json', { frames: 40, throughputFps: 51.5, latencyMs: { p50: 30.25 }, stages: [stage(0, 'a', 10, 12, { predictedBytes: 4e6, alone: { peakBytes: 'x' } })] });
     const r3 = await run(['report', '--problem', 'sq.problem.json', '--run', 'run3.json', '-o', 'rep6', '--time-limit', '10'], { cwd: dir });

@@ -393,7 +393,8 @@ export function agentStagesTable(system: ReportSystem): Table | undefined {
   const runs = (system.measured ?? []).filter((r) => r.stages !== undefined && r.stages.length > 0);
   if (runs.length === 0) return undefined;
   const err = (meas: number | undefined, pred: number | null) => (meas === undefined ? '—' : formatPercent(relativeChange(pred ?? undefined, meas) ?? undefined));
-  const memory = runs.some((r) => r.stages!.some((st) => st.aloneMemoryBytes !== undefined));
+  // An agent that could not measure a stage alone still says what it held while frames streamed.
+  const memory = runs.some((r) => r.stages!.some((st) => st.peakMemoryBytes !== undefined || st.aloneMemoryBytes !== undefined));
   return {
     columns: [
       { label: 'Run' }, { label: 'Stage', num: true }, { label: 'Agent' },
