@@ -21,22 +21,48 @@ export function encodeInt8(x: ArrayLike<number>): Int8Encoded {
   }
   const scale = Math.fround(hi > lo ? (hi - lo) / 255 : 1);
   const zeroPoint = Math.max(-128, Math.min(127, Math.round(-128 - lo / scale)));
-  const data = new Int8Array(x.length);
-  for (let i = 0; i < x.length; i++) data[i] = Math.max(-128, Math.min(127, Math.round(x[i]! / scale) + zeroPoint));
+  const n = x.length;
+  const data = new Int8Array(n);
+  // q = clamp(round(x / scale) + zeroPoint): clamped first, then rounded half up as Math.round does
+  // (floor(t + 0.5), by truncating a positive number), a few times faster than Math.round and Math.min.
+  for (let i = 0; i < n; i++) {
+    let t = x[i]! / scale + zeroPoint;
+    if (t !== t) continue; // NaN: 0, as an Int8Array stores it
+    t = t < -128 ? -128 : t > 127 ? 127 : t;
+    data[i] = ((t + 128.5) | 0) - 128;
+  }
   return { data, scale, zeroPoint };
 }
 
 /** The float32 values an int8 encoding stands for. */
 export function decodeInt8(e: Int8Encoded): Float32Array {
-  const out = new Float32Array(e.data.length);
-  for (let i = 0; i < out.length; i++) out[i] = (e.data[i]! - e.zeroPoint) * e.scale;
+  const { data, zeroPoint, scale } = e;
+  const n = data.length;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = (data[i]! - zeroPoint) * scale;
   return out;
 }
 
 /** float16 bits of each value (round to nearest even, as halfRound). */
 export function encodeHalf(x: ArrayLike<number>): Uint16Array {
-  const out = new Uint16Array(x.length);
-  for (let i = 0; i < x.length; i++) out[i] = toHalfBits(x[i]!);
+  const n = x.length;
+  const out = new Uint16Array(n);
+  if (!(x instanceof Float32Array)) {
+    for (let i = 0; i < n; i++) out[i] = toHalfBits(x[i]!);
+    return out;
+  }
+  // A float32's own bits: normal float16 results inline (the same rounding as toHalfBits), the rest
+  // (subnormal, overflow, Infinity, NaN) through it.
+  const bits = new Uint32Array(x.buffer, x.byteOffset, n);
+  for (let i = 0; i < n; i++) {
+    const b = bits[i]!;
+    const exp = (b >>> 23) & 0xff;
+    if (exp > 112 && exp < 143) {
+      const half = ((exp - 112) << 10) | ((b >>> 13) & 0x3ff);
+      const rest = b & 0x1fff;
+      out[i] = ((b >>> 16) & 0x8000) | (half + (rest > 0x1000 || (rest === 0x1000 && (half & 1)) ? 1 : 0));
+    } else out[i] = toHalfBits(x[i]!);
+  }
   return out;
 }
 
