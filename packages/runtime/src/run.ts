@@ -229,7 +229,8 @@ export async function runPlan(o: RunOptions): Promise<RunOutput> {
       }
     });
     // Each stage sends back the model outputs it makes, where every agent can (older ones relay them to the last stage).
-    const direct = [...infos.values()].every((i) => i.outputsHome === true);
+    // (The last stage always makes some: it times the hop back. One that makes none keeps the old way.)
+    const direct = [...infos.values()].every((i) => i.outputsHome === true) && homeSets(split, graph.outputs).at(-1)!.length > 0;
     const forward = forwardSets(split, graph.inputs, graph.outputs, direct);
     const home = direct ? homeSets(split, graph.outputs) : split.stages.map((_, k) => (k === split.stages.length - 1 ? forward[k + 1]! : []));
     // Model outputs that are model inputs too: no stage makes them, the frame's own input is them.
