@@ -474,7 +474,7 @@ describe('verify', () => {
     expect(md.split('\n').find((l) => l.startsWith('| v2.json: stages back to back |'))!.split('|')[4]!.trim()).toBe('—');
     expect(md).not.toContain('Error at the measured speed');
     // verify measured each stage's memory (on by default): the plan's beside it, in the stages table.
-    expect(md).toContain('| Memory: plan | Memory: measured | Memory error |');
+    expect(md).toContain('| Memory: plan without frames in flight | Memory: measured | Memory error |');
     for (const st of v2.stages) expect(st.memory!.peakBytes).toBeGreaterThan(0);
     // A plan on one board of the problem: verify checks the machine's speed with the whole model, and the report shows both errors.
     write('one.plan.json', { stages: [{ board: 'a', nodes: names }] });
