@@ -216,6 +216,8 @@ interface QueuedFrame {
   readonly arrivedAt: number;
   readonly tensors: Record<string, ort.Tensor>;
   readonly bytesIn: number;
+  /** Time its encoded tensors took to decode (absent: none came encoded). */
+  readonly decodeMs?: number;
 }
 
 /** One deployed stage: its session, where its outputs go, and the Stage call that owns it. */
@@ -306,7 +308,9 @@ class StageHost {
       await this.write(encodeMessage({ kind: 'output', run: this.spec.run, stage: this.spec.stage + 1, frame: f.frame, sentAt: nowMs(), tensors: back.headers }, back.parts));
     }
     const hopStart = homeBytes > 0 ? nowMs() : sendStart;
-    const { headers, parts } = packTensors(c.forward, this.spec.next ? this.spec.encode : 'fp32');
+    const encoding = this.spec.next ? this.spec.encode ?? 'fp32' : 'fp32';
+    const { headers, parts } = packTensors(c.forward, encoding);
+    const encodeMs = encoding === 'fp32' ? undefined : nowMs() - hopStart;
     const bytesOut = homeBytes + headers.reduce((n, h) => n + h.bytes, 0);
     const header = { run: this.spec.run, stage: this.spec.stage + 1, frame: f.frame, sentAt: hopStart, tensors: headers };
     const message = (h: object) => {
@@ -330,6 +334,8 @@ class StageHost {
     const ev: StageEvent & { kind: 'event' } = {
       kind: 'event', frame: f.frame, sentAt: f.sentAt, arrivedAt: f.arrivedAt, computeStart, computeEnd, sendStart, sendEnd, bytesIn: f.bytesIn, bytesOut,
       rssBytes: process.memoryUsage().rss,
+      ...(encodeMs !== undefined ? { encodeMs } : {}),
+      ...(f.decodeMs !== undefined ? { decodeMs: f.decodeMs } : {}),
     };
     await this.write(encodeMessage(ev));
   }
@@ -842,8 +848,10 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
           if (host && h !== host) throw new RuntimeError('RUNTIME_BAD_MESSAGE', 'Push: all frames of one call must go to one stage');
           host = h;
           if (!Number.isInteger(header.frame) || typeof header.sentAt !== 'number') throw new RuntimeError('RUNTIME_BAD_MESSAGE', `Push: ${h.label}: a frame needs an integer frame number and sentAt`);
+          const encoded = Array.isArray(header.tensors) && header.tensors.some((t) => typeof t === 'object' && t !== null && 'encoding' in t);
           const tensors = unpackTensors(header.tensors, payload, limits, `Push to ${h.label}, frame ${String(header.frame)}`);
-          queue.push({ frame: header.frame as number, sentAt: header.sentAt, arrivedAt, tensors, bytesIn: payload.length });
+          const decodeMs = encoded ? nowMs() - arrivedAt : undefined;
+          queue.push({ frame: header.frame as number, sentAt: header.sentAt, arrivedAt, tensors, bytesIn: payload.length, ...(decodeMs !== undefined ? { decodeMs } : {}) });
           queuedBytes += payload.length;
           // Bounded queue: stop reading, so HTTP/2 flow control holds the sender back.
           if (full()) call.pause();

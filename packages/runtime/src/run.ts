@@ -526,6 +526,14 @@ interface Collected {
   readonly byId: ReadonlyMap<string, AgentEndpoint>;
 }
 
+/** Medians of an encoded hop's encoding (the sender's events) and decoding (the receiver's); absent where an agent did not say. */
+function codingMs(sender: readonly StageEvent[], receiver: readonly StageEvent[]): { encodeMs?: number; decodeMs?: number } {
+  const of = (xs: (number | undefined)[]) => xs.filter((x): x is number => typeof x === 'number');
+  const enc = of(sender.map((e) => e.encodeMs));
+  const dec = of(receiver.map((e) => e.decodeMs));
+  return { ...(enc.length ? { encodeMs: median(enc) } : {}), ...(dec.length ? { decodeMs: median(dec) } : {}) };
+}
+
 function summarise(c: Collected): RunOutput {
   const { o, deployed, frames } = c;
   const hops = hopEncodings(o.transfer, c.split.stages.length, o.planName ?? 'the plan');
@@ -598,7 +606,7 @@ function summarise(c: Collected): RunOutput {
         waitingMs: median(waiting),
         predictedMs: chosen.length > 0 ? chosen.reduce((s, t) => s + t.ms, 0) : null,
         predictedBytes: chosen.length > 0 ? chosen.reduce((s, t) => s + t.bytes, 0) : null,
-        ...(k > 0 && hops[k - 1] !== 'fp32' ? { encoding: hops[k - 1] as 'fp16' | 'int8' } : {}),
+        ...(k > 0 && hops[k - 1] !== 'fp32' ? { encoding: hops[k - 1] as 'fp16' | 'int8', ...codingMs(prev!.events, d.events) } : {}),
       },
       ...(memory ? { memory } : {}),
     };

@@ -122,6 +122,10 @@ export interface StageEvent {
   readonly bytesOut: number;
   /** The agent's resident set size right after the frame was sent on (absent from agents before it). */
   readonly rssBytes?: number;
+  /** Time its tensors took to encode for the next stage (fp16, int8; absent at fp32 and from agents before it). */
+  readonly encodeMs?: number;
+  /** Time the frame's encoded tensors took to decode on arrival (absent when none came encoded). */
+  readonly decodeMs?: number;
 }
 
 /** Measured next to predicted, for one stage. */
@@ -148,6 +152,13 @@ export interface StageResult {
     readonly predictedBytes: number | null;
     /** How its float32 tensors travelled when not as they are (RunOptions.transfer): `bytes` are the encoded ones. */
     readonly encoding?: 'fp16' | 'int8';
+    /**
+     * With an encoding: the median time the sender took to encode a frame's tensors (part of
+     * measuredMs) and this agent to decode them on arrival (not part of it: after the arrival), each
+     * on its agent's JavaScript thread. A plan's transfer time does not hold them.
+     */
+    readonly encodeMs?: number;
+    readonly decodeMs?: number;
   };
   /**
    * The resident memory of the agent's process that the stage added: once loaded (`loadedBytes`) and

@@ -168,7 +168,13 @@ describe('dnnpart link, solve and run', () => {
     expect(r.stdout).toMatch(/\n\s+1\s+b\s+\d+\s+[\d.]+\s+3\.00\s+a \(int8\)\s+[\d.]+ kB/);
     const j = JSON.parse((await dnnpart(['run', '--plan', 'two-int8.json', '--agents', 'agents.yaml', '--system', 'int8.yaml', '--frames', '2', '--json'])).stdout);
     expect([j.stages[1].transferIn.encoding, j.stages[1].transferIn.bytes]).toEqual(['int8', fp32 / 4]);
+    expect(j.stages[1].transferIn.encodeMs).toBeGreaterThan(0);
+    expect(j.stages[1].transferIn.encodeMs).toBeLessThanOrEqual(j.stages[1].transferIn.measuredMs);
+    expect(j.stages[1].transferIn.decodeMs).toBeGreaterThan(0);
+    // The fp32 run says neither.
+    expect([plain.stages[1].transferIn.encodeMs, plain.stages[1].transferIn.decodeMs]).toEqual([undefined, undefined]);
     expect(r.stdout).toMatch(/tensors between stages sent as int8: their rounding is in it; dnnpart accuracy --transfer int8/);
+    expect(r.stdout).toMatch(/\nint8 into stage 1: encoding [\d.]+ ms a frame on a \(in its transfer time\), decoding [\d.]+ ms on b \(after it\); the plan prices neither\n/);
     expect(r.stdout).not.toMatch(/where the plan expected/);
     // --transfer says it for all hops, over the system's.
     const f = JSON.parse((await dnnpart(['run', '--plan', 'two-int8.json', '--agents', 'agents.yaml', '--system', 'int8.yaml', '--transfer', 'fp16', '--frames', '2', '--json'])).stdout);

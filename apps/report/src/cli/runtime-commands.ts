@@ -240,6 +240,13 @@ function hopTransfers(spec: ReturnType<typeof loadSystem>, plan: RunPlan): WireE
   return plan.stages.slice(1).map((s, k) => own.get(`${plan.stages[k]!.board}>${s.board}`) ?? spec.transfer ?? 'fp32');
 }
 
+/** Encoded hops: what encoding took on the sender and decoding on the receiver, which a plan's transfer time does not hold. One line each. */
+export function codingLines(r: RunOutput): string[] {
+  return r.stages
+    .filter((s) => s.transferIn.encoding !== undefined && (s.transferIn.encodeMs !== undefined || s.transferIn.decodeMs !== undefined))
+    .map((s) => `${s.transferIn.encoding} into stage ${s.stage}: encoding ${fixed(s.transferIn.encodeMs)} ms a frame on ${s.transferIn.from} (in its transfer time), decoding ${fixed(s.transferIn.decodeMs)} ms on ${s.agent} (after it); the plan prices neither`);
+}
+
 /**
  * Hops that carried far more bytes than the plan expected, with no encoding given: the plan was
  * solved with a system's `transfer: fp16|int8` and the run sent float32. One line each.
@@ -349,6 +356,7 @@ export function formatRun(r: RunOutput, traceFile?: string): string {
     ...memoryOverLines(r.stages),
     ...waitingLines(r.stages),
     ...unencodedHopLines(r),
+    ...codingLines(r),
     periodLine(r.period),
     ...(traceFile ? [`trace: ${traceFile} (open in chrome://tracing or ui.perfetto.dev)`] : []),
   ].join('\n');
