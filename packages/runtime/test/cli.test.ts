@@ -183,6 +183,15 @@ describe('dnnpart link, solve and run', () => {
     const m = await dnnpart(['run', '--plan', 'two-int8.json', '--agents', 'agents.yaml', '--model', 'squeezenet.onnx', '--frames', '2']);
     expect(m.code).toBe(0);
     expect(m.stdout).toMatch(/\nstage 1 received [\d.]+ kB a frame where the plan expected [\d.]+ kB: the plan was solved with tensors encoded \(a system file's transfer: fp16 or int8\); run with --system <that file>, or --transfer fp16\|int8, to send them so\n/);
+    // solve --json from a system file with a transfer says it, and run takes it from the plan file.
+    const solved = JSON.parse((await dnnpart(['solve', '--system', 'int8.yaml', '--json', '--time-limit', '20'])).stdout);
+    expect(solved.transfer).toEqual({ encoding: 'int8' });
+    writeFileSync(path.join(dir, 'two-int8-said.json'), JSON.stringify({ ...JSON.parse(readFileSync(path.join(dir, 'two-int8.json'), 'utf8')), transfer: { encoding: 'fp32', links: [{ from: 'a', to: 'b', encoding: 'int8' }] } }));
+    const said = JSON.parse((await dnnpart(['run', '--plan', 'two-int8-said.json', '--agents', 'agents.yaml', '--model', 'squeezenet.onnx', '--frames', '2', '--json'])).stdout);
+    expect([said.stages[1].transferIn.encoding, said.stages[1].transferIn.bytes]).toEqual(['int8', fp32 / 4]);
+    writeFileSync(path.join(dir, 'two-bad-transfer.json'), JSON.stringify({ ...two, transfer: { encoding: 'int4' } }));
+    const bad = await dnnpart(['run', '--plan', 'two-bad-transfer.json', '--agents', 'agents.yaml', '--model', 'squeezenet.onnx']);
+    expect([bad.code, bad.stderr]).toEqual([2, 'dnnpart: --plan two-bad-transfer.json: transfer.encoding: must be one of fp32, fp16, int8; write the file with dnnpart solve --json\n']);
   });
 
   it('the text output puts each measured figure beside its prediction', async () => {

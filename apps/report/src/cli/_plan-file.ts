@@ -37,6 +37,48 @@ export interface PlanModel {
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+type Encoding = 'fp32' | 'fp16' | 'int8';
+const ENCODINGS: readonly Encoding[] = ['fp32', 'fp16', 'int8'];
+
+/**
+ * How a plan's float tensors travel between boards when not all as float32: its system file's
+ * `transfer`, and the links with one of their own (`transfer` in solve --json), so that `dnnpart run`
+ * sends them as the plan priced them.
+ */
+export interface PlanTransfer {
+  readonly encoding: Encoding;
+  readonly links?: readonly { readonly from: string; readonly to: string; readonly encoding: Encoding }[];
+}
+
+/** A system's PlanTransfer; undefined when everything travels as float32. */
+export function systemTransfer(spec: { readonly transfer?: Encoding; readonly links: readonly { readonly from: string; readonly to: string; readonly bidirectional?: boolean; readonly transfer?: Encoding }[] }): PlanTransfer | undefined {
+  const links = spec.links.filter((l) => l.transfer !== undefined).flatMap((l) => [
+    { from: l.from, to: l.to, encoding: l.transfer! },
+    ...(l.bidirectional ? [{ from: l.to, to: l.from, encoding: l.transfer! }] : []),
+  ]);
+  const encoding = spec.transfer ?? 'fp32';
+  return encoding === 'fp32' && links.every((l) => l.encoding === 'fp32') ? undefined : { encoding, ...(links.length > 0 ? { links } : {}) };
+}
+
+/** The encoding of each hop between consecutive stages on `boards`: a link's own, else the plan's. */
+export function hopEncodings(t: PlanTransfer, boards: readonly string[]): Encoding[] {
+  return boards.slice(1).map((to, k) => t.links?.find((l) => l.from === boards[k] && l.to === to)?.encoding ?? t.encoding);
+}
+
+/** The `transfer` of a plan file (solve --json from a system file); `display` names the file in errors. */
+export function planTransferOf(json: unknown, display: string): PlanTransfer | undefined {
+  if (!isObject(json) || json.transfer === undefined) return undefined;
+  const t = json.transfer;
+  const bad = (why: string): never => {
+    throw new UsageError('CLI_BAD_VALUE', `--plan ${display}: transfer${why}; write the file with dnnpart solve --json`);
+  };
+  if (!isObject(t) || !ENCODINGS.includes(t.encoding as Encoding)) return bad(`.encoding: must be one of ${ENCODINGS.join(', ')}`);
+  if (t.links !== undefined && (!Array.isArray(t.links) || !t.links.every((l) => isObject(l) && typeof l.from === 'string' && typeof l.to === 'string' && ENCODINGS.includes(l.encoding as Encoding)))) {
+    return bad(`.links: must be a list of { from, to, encoding } with encoding one of ${ENCODINGS.join(', ')}`);
+  }
+  return t as unknown as PlanTransfer;
+}
+
 /** The `model` of a plan file (solve --json from a system file, verify --json), as far as it is well formed. */
 export function planModelOf(json: unknown): PlanModel | undefined {
   if (!isObject(json) || !isObject(json.model)) return undefined;

@@ -28,7 +28,7 @@ import { fixed, si, table } from './_format.js';
 import { displayPath, ensureDir, resolvePath, writeOutput, type CommandContext, type CommandOutput } from './context.js';
 import { UsageError } from './errors.js';
 import { checkInputsMatchSystem } from './_system-input.js';
-import { checkPlanModel, loadPlannedModel, planModelOf, type PlanModel } from './_plan-file.js';
+import { checkPlanModel, hopEncodings, loadPlannedModel, planModelOf, planTransferOf, systemTransfer, type PlanModel, type PlanTransfer } from './_plan-file.js';
 
 export interface AgentCommandOptions {
   readonly listen?: string;
@@ -176,7 +176,7 @@ export interface RunCommandOptions {
 
 /** A plan file: `dnnpart solve --json` output (or `{ "plan": ... }` around it). */
 /** A plan file for `run`: its plan, and the model it names (solve --system --json, verify --json). */
-export function readRunPlan(file: string, display: string): { plan: RunPlan; model: PlanModel | undefined } {
+export function readRunPlan(file: string, display: string): { plan: RunPlan; model: PlanModel | undefined; transfer: PlanTransfer | undefined } {
   if (!existsSync(file) || !statSync(file).isFile()) throw new UsageError('CLI_FILE_NOT_FOUND', `--plan ${display}: plan file not found`);
   let json: unknown;
   try {
@@ -190,7 +190,7 @@ export function readRunPlan(file: string, display: string): { plan: RunPlan; mod
     const why = plan && typeof plan.status === 'string' ? ` (status ${plan.status}${typeof plan.reason === 'string' ? `: ${plan.reason}` : ''})` : '';
     throw new UsageError('CLI_BAD_VALUE', `--plan ${display}: stages: missing${why}; give a plan that has stages (dnnpart solve --json)`);
   }
-  return { plan: plan as unknown as RunPlan, model: planModelOf(o) };
+  return { plan: plan as unknown as RunPlan, model: planModelOf(o), transfer: planTransferOf(o, display) };
 }
 
 /** The model of a run and the engine each board's figures assume (from the system file's descriptions). */
@@ -211,7 +211,8 @@ async function runModelAndEngines(opts: RunCommandOptions, ctx: CommandContext, 
       engines[b.id] = (d?.engine as Engine | undefined) ?? 'onnxruntime-cpu';
     }
     input ??= spec.model.input;
-    transfer = hopTransfers(spec, plan);
+    const t = systemTransfer(spec);
+    if (t) transfer = hopEncodings(t, plan.stages.map((s) => s.board));
     if (spec.model.zoo) {
       const shape = input && input.length === 1 && !input[0]!.includes('=') ? (parseInputSpecs([...input]) as unknown as ZooInputShape) : undefined;
       source = buildZooModel(spec.model.zoo, { ...(shape ? { inputShape: shape } : {}), ...(spec.model.seed !== undefined ? { seed: spec.model.seed } : {}) });
@@ -224,20 +225,6 @@ async function runModelAndEngines(opts: RunCommandOptions, ctx: CommandContext, 
   const model = await loadPlannedModel(source, inputShapes, planned, (m) => ctx.progress.note(m));
   if (opts.system && systemInput && systemInput.length > 0) checkInputsMatchSystem(model.graph, parseInputSpecs([...systemInput]), opts.input, opts.system);
   return { model, engines, ...(transfer ? { transfer } : {}) };
-}
-
-/**
- * The encoding of each hop of `plan` by the system file it was solved for: a link's own `transfer`
- * (from the stage's board to the next one's), else the system's `transfer`, else fp32.
- */
-function hopTransfers(spec: ReturnType<typeof loadSystem>, plan: RunPlan): WireEncoding[] {
-  const own = new Map<string, WireEncoding>();
-  for (const l of spec.links) {
-    if (!l.transfer) continue;
-    own.set(`${l.from}>${l.to}`, l.transfer);
-    if (l.bidirectional) own.set(`${l.to}>${l.from}`, l.transfer);
-  }
-  return plan.stages.slice(1).map((s, k) => own.get(`${plan.stages[k]!.board}>${s.board}`) ?? spec.transfer ?? 'fp32');
 }
 
 /** Encoded hops: what encoding took on the sender and decoding on the receiver, which a plan's transfer time does not hold. One line each. */
@@ -259,10 +246,11 @@ export function unencodedHopLines(r: RunOutput): string[] {
 
 /** `dnnpart run`: deploy the plan's stages on the agents, stream frames, measured beside predicted. */
 export async function run(opts: RunCommandOptions, ctx: CommandContext): Promise<CommandOutput> {
-  const { plan, model: planned } = readRunPlan(resolvePath(ctx, opts.plan), opts.plan);
+  const { plan, model: planned, transfer: planned2 } = readRunPlan(resolvePath(ctx, opts.plan), opts.plan);
   const list = agentsOf(ctx, opts.agents);
   const { model, engines, transfer: fromSystem } = await runModelAndEngines(opts, ctx, planned, plan);
-  const transfer = opts.transfer !== undefined ? (opts.transfer as WireEncoding) : fromSystem;
+  // --transfer, else the system file's, else what the plan file says it was solved with.
+  const transfer = opts.transfer !== undefined ? (opts.transfer as WireEncoding) : fromSystem ?? (planned2 ? hopEncodings(planned2, plan.stages.map((s) => s.board)) : undefined);
   checkPlanModel(planned, model.graph, model.sha256, opts.plan, model.path ? displayPath(ctx, model.path) : model.graph.name);
   const frames = opts.frames ?? 50;
   if (!Number.isInteger(frames) || frames < 1) throw new UsageError('CLI_BAD_VALUE', `--frames needs a positive integer, got ${frames}`);

@@ -8,7 +8,7 @@ import { buildProblem, type ReportParts } from '../system/build.js';
 import { loadSystem } from '../system/load.js';
 import { resolveSystem, type ResolveEvent } from '../system/resolve.js';
 import { fixed, si, table } from './_format.js';
-import type { PlanModel } from './_plan-file.js';
+import { systemTransfer, type PlanModel, type PlanTransfer } from './_plan-file.js';
 import { displayPath, resolvePath, type CommandContext, type CommandOutput } from './context.js';
 import { UsageError } from './errors.js';
 
@@ -42,7 +42,7 @@ export interface ProblemSource {
 }
 
 /** Load the problem a command was pointed at (a problem file, or a system file built here). */
-export async function loadProblem(src: ProblemSource, ctx: CommandContext, workDir?: string): Promise<{ problem: Problem; parts?: ReportParts; model?: PlanModel }> {
+export async function loadProblem(src: ProblemSource, ctx: CommandContext, workDir?: string): Promise<{ problem: Problem; parts?: ReportParts; model?: PlanModel; transfer?: PlanTransfer }> {
   if (src.problem && src.system) throw new UsageError('CLI_CONFLICTING_FLAGS', 'give --problem or --system, not both');
   if (src.problem) return { problem: readProblemFile(resolvePath(ctx, src.problem), src.problem) };
   if (!src.system) throw new UsageError('CLI_MISSING_ARGUMENT', 'give --problem <p.json> or --system <system.yaml>');
@@ -55,7 +55,9 @@ export async function loadProblem(src: ProblemSource, ctx: CommandContext, workD
     // The model file and the input shapes the plans are for: split, verify and run check them.
     const g = resolved.graph;
     const model: PlanModel = { name: g.name, sha256: resolved.modelSha256, inputs: Object.fromEntries(g.inputs.map((x) => [x, [...g.tensors.get(x)!.shape]])) };
-    return { ...built, model };
+    // How its tensors travel, when encoded: dnnpart run sends them so.
+    const transfer = systemTransfer(spec);
+    return { ...built, model, ...(transfer ? { transfer } : {}) };
   } finally {
     if (!workDir) await rm(dir, { recursive: true, force: true });
   }
@@ -69,7 +71,7 @@ export interface SolveOptions extends ProblemSource {
 }
 
 /** `dnnpart solve`: the optimal plan (or the Pareto front) of a problem or system. */
-export async function solve(opts: SolveOptions, ctx: CommandContext): Promise<CommandOutput<(Plan & { readonly model?: PlanModel }) | ParetoResult>> {
+export async function solve(opts: SolveOptions, ctx: CommandContext): Promise<CommandOutput<(Plan & { readonly model?: PlanModel; readonly transfer?: PlanTransfer }) | ParetoResult>> {
   let pair: [Objective, Objective] | undefined;
   if (opts.pareto && opts.pareto.length > 0) {
     const [a, b, ...rest] = opts.pareto;
@@ -79,7 +81,7 @@ export async function solve(opts: SolveOptions, ctx: CommandContext): Promise<Co
     }
     pair = [a, b];
   }
-  const { problem, model } = await loadProblem(opts, ctx);
+  const { problem, model, transfer } = await loadProblem(opts, ctx);
   const objective = opts.objective ?? problem.objective;
   const limit = opts.timeLimitS !== undefined ? { timeLimitS: opts.timeLimitS } : {};
   ctx.progress.note(`solving ${problem.name ?? 'problem'}: ${problem.nodes.length} nodes, ${problem.boards.length} boards, ${pair ? `Pareto front ${pair.join(' vs ')}` : objective}`);
@@ -88,7 +90,7 @@ export async function solve(opts: SolveOptions, ctx: CommandContext): Promise<Co
     return { data: front, text: formatFront(front) };
   }
   const plan = await solveProblem(problem, { objective, ...limit });
-  return { data: model ? { ...plan, model } : plan, text: formatPlan(plan, problem) };
+  return { data: { ...plan, ...(model ? { model } : {}), ...(transfer ? { transfer } : {}) }, text: formatPlan(plan, problem) };
 }
 
 /** A stage's layers as a count and index ranges in the problem's node order ("58: 0..57"). */
