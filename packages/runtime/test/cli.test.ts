@@ -179,6 +179,11 @@ describe('dnnpart link, solve and run', () => {
     // --transfer says it for all hops, over the system's.
     const f = JSON.parse((await dnnpart(['run', '--plan', 'two-int8.json', '--agents', 'agents.yaml', '--system', 'int8.yaml', '--transfer', 'fp16', '--frames', '2', '--json'])).stdout);
     expect([f.stages[1].transferIn.encoding, f.stages[1].transferIn.bytes]).toEqual(['fp16', fp32 / 2]);
+    // A plan priced for float32 run encoded: its transfer figures are not this run's, said.
+    writeFileSync(path.join(dir, 'two-fp32.json'), JSON.stringify({ ...two, transfers: [{ from: 'a', to: 'b', bytes: fp32, ms: 0.5 }] }));
+    const over = await dnnpart(['run', '--plan', 'two-fp32.json', '--agents', 'agents.yaml', '--model', 'squeezenet.onnx', '--transfer', 'int8', '--frames', '2']);
+    expect(over.code).toBe(0);
+    expect(over.stdout).toMatch(/\nstage 1 received [\d.]+ kB a frame as int8 where the plan priced [\d.]+ kB: the plan was solved for tensors as they are, so its transfer and throughput figures do not stand for this run; solve with transfer: int8 in the system file\n/);
     // The int8 plan run without its system file sends float32, four times the bytes it priced: said.
     const m = await dnnpart(['run', '--plan', 'two-int8.json', '--agents', 'agents.yaml', '--model', 'squeezenet.onnx', '--frames', '2']);
     expect(m.code).toBe(0);

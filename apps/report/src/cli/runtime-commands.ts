@@ -239,9 +239,16 @@ export function codingLines(r: RunOutput): string[] {
  * solved with a system's `transfer: fp16|int8` and the run sent float32. One line each.
  */
 export function unencodedHopLines(r: RunOutput): string[] {
-  return r.stages
-    .filter((s) => s.stage > 0 && s.transferIn.encoding === undefined && s.transferIn.predictedBytes !== null && s.transferIn.predictedBytes < 0.75 * s.transferIn.bytes)
-    .map((s) => `stage ${s.stage} received ${si(s.transferIn.bytes, 'B')} a frame where the plan expected ${si(s.transferIn.predictedBytes!, 'B')}: the plan was solved with tensors encoded (a system file's transfer: fp16 or int8); run with --system <that file>, or --transfer fp16|int8, to send them so`);
+  const hops = r.stages.filter((s) => s.stage > 0 && s.transferIn.predictedBytes !== null && s.transferIn.predictedBytes > 0);
+  return [
+    ...hops
+      .filter((s) => s.transferIn.encoding === undefined && s.transferIn.predictedBytes! < 0.75 * s.transferIn.bytes)
+      .map((s) => `stage ${s.stage} received ${si(s.transferIn.bytes, 'B')} a frame where the plan expected ${si(s.transferIn.predictedBytes!, 'B')}: the plan was solved with tensors encoded (a system file's transfer: fp16 or int8); run with --system <that file>, or --transfer fp16|int8, to send them so`),
+    // The other way: tensors encoded on a hop the plan priced as float32, whose predicted time is then too long.
+    ...hops
+      .filter((s) => s.transferIn.encoding !== undefined && s.transferIn.bytes < 0.75 * s.transferIn.predictedBytes!)
+      .map((s) => `stage ${s.stage} received ${si(s.transferIn.bytes, 'B')} a frame as ${s.transferIn.encoding} where the plan priced ${si(s.transferIn.predictedBytes!, 'B')}: the plan was solved for tensors as they are, so its transfer and throughput figures do not stand for this run; solve with transfer: ${s.transferIn.encoding} in the system file`),
+  ];
 }
 
 /** `dnnpart run`: deploy the plan's stages on the agents, stream frames, measured beside predicted. */
