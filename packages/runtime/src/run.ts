@@ -230,9 +230,10 @@ export async function runPlan(o: RunOptions): Promise<RunOutput> {
     });
     // Each stage sends back the model outputs it makes, where every agent can (older ones relay them to the last stage).
     // (The last stage always makes some: it times the hop back. One that makes none keeps the old way.)
-    const direct = [...infos.values()].every((i) => i.outputsHome === true) && homeSets(split, graph.outputs).at(-1)!.length > 0;
+    const made = homeSets(split, graph.outputs);
+    const direct = [...infos.values()].every((i) => i.outputsHome === true) && made.at(-1)!.length > 0;
     const forward = forwardSets(split, graph.inputs, graph.outputs, direct);
-    const home = direct ? homeSets(split, graph.outputs) : split.stages.map((_, k) => (k === split.stages.length - 1 ? forward[k + 1]! : []));
+    const home = direct ? made : split.stages.map((_, k) => (k === split.stages.length - 1 ? forward[k + 1]! : []));
     // Model outputs that are model inputs too: no stage makes them, the frame's own input is them.
     const passThrough = direct ? graph.outputs.filter((x) => graph.inputs.includes(x)) : [];
     const pieces = home.filter((h) => h.length > 0).length;
@@ -467,7 +468,7 @@ export async function runPlan(o: RunOptions): Promise<RunOutput> {
         maxDiffOptimised = Math.max(maxDiffOptimised, maxAbsDiff(ref, tensors, graph.outputs));
       }
     }
-    return summarise({ o, deployed, split, frames, t0, wallMs, sentAt: measured(sentAt), arrivals: measured(arrivals), lastSend: measured(lastSend), outputBytes: measured(outputBytes), maxDiff, compared, byId, ...(maxDiffOptimised !== undefined ? { maxDiffOptimised } : {}) });
+    return summarise({ o, deployed, split, frames, t0, wallMs, sentAt: measured(sentAt), arrivals: measured(arrivals), lastSend: measured(lastSend), outputBytes: measured(outputBytes), maxDiff, compared, byId, hops, ...(maxDiffOptimised !== undefined ? { maxDiffOptimised } : {}) });
   } catch (e) {
     for (const d of deployed) d.handle?.cancel();
     throw e;
@@ -524,6 +525,8 @@ interface Collected {
   readonly maxDiffOptimised?: number;
   readonly compared: number;
   readonly byId: ReadonlyMap<string, AgentEndpoint>;
+  /** Each hop's encoding (hopEncodings). */
+  readonly hops: readonly WireEncoding[];
 }
 
 /** Medians of an encoded hop's encoding (the sender's events) and decoding (the receiver's); absent where an agent did not say. */
@@ -536,7 +539,7 @@ function codingMs(sender: readonly StageEvent[], receiver: readonly StageEvent[]
 
 function summarise(c: Collected): RunOutput {
   const { o, deployed, frames } = c;
-  const hops = hopEncodings(o.transfer, c.split.stages.length, o.planName ?? 'the plan');
+  const { hops } = c;
   const plan = o.plan;
   const times = [...c.arrivals.values()].sort((a, b) => a - b);
   const firstSent = Math.min(...c.sentAt.values());

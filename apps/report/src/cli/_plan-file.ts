@@ -4,6 +4,8 @@
 // checked against it: a plan of another model or one that does not cover it is refused, never guessed.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isGraphError, loadModel, type Graph, type InputShapes, type LoadedModel } from '@dnnpart/onnx-graph';
+// Types only: solve and split read plan files without loading the runtime (gRPC).
+import type { WireEncoding } from '@dnnpart/runtime';
 import { UsageError } from './errors.js';
 
 export interface PlanFileStage {
@@ -37,7 +39,7 @@ export interface PlanModel {
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-type Encoding = 'fp32' | 'fp16' | 'int8';
+type Encoding = WireEncoding;
 const ENCODINGS: readonly Encoding[] = ['fp32', 'fp16', 'int8'];
 
 /**
