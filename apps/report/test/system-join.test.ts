@@ -141,6 +141,47 @@ describe('buildProblem: known profiles in, the same figures out', () => {
     expect(f.boards[0]!.frameBuffers).toEqual({ perInByte: 3, perOutByte: 14 });
   });
 
+  it("prices a stage's encoding and decoding from its board's profile when tensors travel encoded, and the model outputs without them", () => {
+    const names = graph.nodes.map((n) => n.name);
+    const nodes = names.map((name) => ({ name, ms: 0.01, mj: 1 }));
+    const encodings = { fp16: { encodeMsPerByte: 1e-6, decodeMsPerByte: 5e-7 }, int8: { encodeMsPerByte: 2e-6, decodeMsPerByte: 7e-7 }, method: 'measured' };
+    const boundary = { fixedMs: 0.2, inMsPerByte: 1e-7, outMsPerByte: 3e-7, method: 'measured', runs: 10, encodings };
+    const s = system([
+      { id: 'here', profile: profile(nodes, { boundary }), source: 'measured' },
+      { id: 'there', profile: profile(nodes, { boundary }), source: 'measured' },
+      { id: 'old', profile: profile(nodes, { boundary: { ...boundary, encodings: undefined } }), source: 'measured' },
+    ]);
+    const at = (transfer: string) => buildProblem({ ...s, spec: { ...s.spec, transfer } } as ResolvedSystem);
+    // fp32: the boundary as profiled, no encoding, no warning about it.
+    const plain = at('fp32');
+    expect(plain.problem.boards[0]!.boundary).toEqual({ fixedMs: 0.2, inMsPerByte: 1e-7, outMsPerByte: 3e-7 });
+    expect(plain.warnings.filter((w) => /encoding/.test(w))).toEqual([]);
+    // int8: a problem byte stands for 4 float32 bytes copied, encoded or decoded; a model output is copied only.
+    const int8 = at('int8');
+    const b = int8.problem.boards[0]!.boundary!;
+    expect(b.fixedMs).toBe(0.2);
+    expect(b.inMsPerByte).toBeCloseTo((1e-7 + 7e-7) * 4, 18);
+    expect(b.outMsPerByte).toBeCloseTo((3e-7 + 2e-6) * 4, 18);
+    expect(b.outputMsPerByte).toBeCloseTo(3e-7 * 4, 18);
+    const half = at('fp16').problem.boards[0]!.boundary!;
+    expect([half.inMsPerByte, half.outMsPerByte, half.outputMsPerByte].map((x) => Number(x!.toPrecision(12)))).toEqual([1.2e-6, 2.6e-6, 6e-7]);
+    // A profile without the calibration: the default, said once, naming the board.
+    const old = int8.problem.boards[2]!.boundary!;
+    expect(old.outMsPerByte).toBeCloseTo((3e-7 + 1.6e-6) * 4, 18);
+    expect(int8.warnings.filter((w) => /encoding/.test(w))).toEqual([expect.stringMatching(/^board old: profile of squeezenet1_1 on board b has no calibration of encoding and decoding tensors for a link; they cost the default [\d.]+ \/ [\d.]+ ms\/MB \(int8\)/)]);
+    // Two stages: the first pays its input's copy and decoding and the cut's copy and encoding, the second the
+    // cut's decoding and its output's copy (what the runtime's agents do).
+    const cut = names.indexOf(names.find((n) => /fire5/.test(n))!);
+    const plan = [{ board: 'here', nodes: names.slice(0, cut) }, { board: 'there', nodes: names.slice(cut) }];
+    const m = evaluatePlan(parseProblem(JSON.parse(JSON.stringify(int8.problem))), plan);
+    const [s0, s1] = m.stages;
+    expect(s0!.boundaryMs).toBeCloseTo(0.2 + (1e-7 + 7e-7) * 4 * s0!.inBytes! + (3e-7 + 2e-6) * 4 * s0!.outBytes!, 9);
+    expect(s1!.boundaryMs).toBeCloseTo(0.2 + (1e-7 + 7e-7) * 4 * s1!.inBytes! + 3e-7 * 4 * s1!.outBytes!, 9);
+    expect(s0!.outBytes).toBeGreaterThan(0);
+    // The output, 1000 float32 values, is 1000 + 5 problem bytes at int8: priced as 4 bytes each copied.
+    expect(s1!.outBytes).toBe(1005);
+  });
+
   it("names the system file's own frameBuffers when they are what is too large", () => {
     const nodes = graph.nodes.map((n) => ({ name: n.name, ms: 1, mj: 1 }));
     expect(() => buildProblem(system([{ id: 'here', profile: profile(nodes), source: 'measured', frameBuffers: { perInByte: 1e300, perOutByte: 0 } }])))

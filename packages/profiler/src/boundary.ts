@@ -17,7 +17,8 @@ import { fetchesFor } from './fetches.js';
 import { createSession, sessionOptions, timedRun, timedRunOutputs } from './_session.js';
 import { round } from './_stats.js';
 import { parseTrace } from './_trace.js';
-import type { BoardDescription, BoundaryCost, Profile } from './types.js';
+import { DEFAULT_ENCODINGS, calibrateEncodings, scaledEncodings } from './encoding.js';
+import type { BoardDescription, BoundaryCost, EncodingCosts, Profile } from './types.js';
 
 /**
  * Used for profiles without a boundary calibration (dnnpart/profile@1, or profiled with the
@@ -30,6 +31,7 @@ export const DEFAULT_BOUNDARY: BoundaryCost = {
   outMsPerByte: 2e-7,
   method: 'default',
   origin: 'dnnpart default: the calibration of a 2-core x86 machine, rounded up (bench/results/profiler-boundary.md)',
+  encodings: DEFAULT_ENCODINGS,
 };
 
 /** The time a boundary adds to a stage whose inputs and outputs have these sizes. */
@@ -37,15 +39,30 @@ export function boundaryMs(b: Pick<BoundaryCost, 'fixedMs' | 'inMsPerByte' | 'ou
   return b.fixedMs + b.inMsPerByte * inBytes + b.outMsPerByte * outBytes;
 }
 
-/** A profile's boundary cost, or DEFAULT_BOUNDARY when it has none; `warning` says so (for the join to pass on). */
-export function boundaryOf(profile: Profile): BoundaryCost & { readonly calibrated: boolean; readonly warning?: string } {
-  if (profile.boundary && profile.boundary.method !== 'default') return { ...profile.boundary, calibrated: true };
+/**
+ * A profile's boundary cost, or DEFAULT_BOUNDARY when it has none; `warning` says so (for the join to
+ * pass on). `encodings` is always there: the profile's, else DEFAULT_ENCODINGS (`encodingsWarning`
+ * says so, for a system that encodes its transfers).
+ */
+export function boundaryOf(profile: Profile): BoundaryCost & { readonly encodings: EncodingCosts; readonly calibrated: boolean; readonly warning?: string; readonly encodingsWarning?: string } {
+  const own = profile.boundary?.encodings;
+  const encodings = own ?? DEFAULT_ENCODINGS;
+  const encodingsWarning = own && own.method !== 'default' ? undefined
+    : `profile of ${profile.model.name} on board ${profile.board.name} has no calibration of encoding and decoding tensors for a link; they cost the default ${fmt(DEFAULT_ENCODINGS.int8.encodeMsPerByte)} / ${fmt(DEFAULT_ENCODINGS.int8.decodeMsPerByte)} ms/MB (int8) and ${fmt(DEFAULT_ENCODINGS.fp16.encodeMsPerByte)} / ${fmt(DEFAULT_ENCODINGS.fp16.decodeMsPerByte)} ms/MB (fp16) of float32; re-profile with dnnpart profile to measure them`;
+  const extra = { encodings, ...(encodingsWarning ? { encodingsWarning } : {}) };
+  if (profile.boundary && profile.boundary.method !== 'default') return { ...profile.boundary, ...extra, calibrated: true };
   const why = profile.boundary ? 'was made without a boundary calibration' : `has no boundary calibration (${profile.schema})`;
   return {
     ...(profile.boundary ?? DEFAULT_BOUNDARY),
+    ...extra,
     calibrated: false,
     warning: `profile of ${profile.model.name} on board ${profile.board.name} ${why}; stage boundaries cost the default ${DEFAULT_BOUNDARY.fixedMs} ms + ${Number((DEFAULT_BOUNDARY.outMsPerByte * 1e6).toPrecision(6))} ms/MB of outputs; re-profile with dnnpart profile to measure them`,
   };
+}
+
+/** ms per byte as ms per MB (2^20 bytes), for messages. */
+function fmt(msPerByte: number): string {
+  return String(Number((msPerByte * (1 << 20)).toPrecision(3)));
 }
 
 /**
@@ -56,20 +73,31 @@ export function boundaryOf(profile: Profile): BoundaryCost & { readonly calibrat
  */
 export function estimatedBoundary(d: BoardDescription, memoryEfficiency = 0.5): BoundaryCost {
   if (d.boundary) {
-    return { fixedMs: d.boundary.fixedMs, inMsPerByte: d.boundary.inMsPerByte, outMsPerByte: d.boundary.outMsPerByte, method: 'estimated', origin: `stated by board description ${d.name}${d.boundary.source ? `: ${d.boundary.source}` : ''}` };
+    return {
+      fixedMs: d.boundary.fixedMs, inMsPerByte: d.boundary.inMsPerByte, outMsPerByte: d.boundary.outMsPerByte, method: 'estimated',
+      origin: `stated by board description ${d.name}${d.boundary.source ? `: ${d.boundary.source}` : ''}`,
+      encodings: scaledEncodings(DEFAULT_ENCODINGS, slowerThanReference(d), 'estimated'),
+    };
   }
   const bytesPerMs = (d.memoryBandwidthBytesPerSec * memoryEfficiency) / 1e3;
-  const peak = d.peakGops.fp32 ?? Math.max(...Object.values(d.peakGops).filter((x): x is number => x !== undefined));
-  // The fixed cost is CPU work on the host (the JavaScript call, ORT's run setup): it scales with
-  // the host's speed, taken as fp32 peak relative to the reference machine's.
-  const slower = Math.max(1, REFERENCE_FP32_GOPS / peak);
+  const slower = slowerThanReference(d);
   return {
     fixedMs: round(DEFAULT_BOUNDARY.fixedMs * slower, 6),
     inMsPerByte: round(1 / bytesPerMs, 12),
     outMsPerByte: round(4 / bytesPerMs, 12),
     method: 'estimated',
     origin: `derived from board description ${d.name}: memory bandwidth ${d.memoryBandwidthBytesPerSec / 1e9} GB/s at efficiency ${memoryEfficiency} (inputs read once, outputs moved twice), fixed ${DEFAULT_BOUNDARY.fixedMs} ms x ${round(slower, 2)}`,
+    encodings: scaledEncodings(DEFAULT_ENCODINGS, slower, 'estimated'),
   };
+}
+
+/**
+ * How much slower than the reference machine a described board's host runs CPU work (the JavaScript
+ * call, ORT's run setup, encoding tensors), taken as fp32 peak relative to the reference's; at least 1.
+ */
+function slowerThanReference(d: BoardDescription): number {
+  const peak = d.peakGops.fp32 ?? Math.max(...Object.values(d.peakGops).filter((x): x is number => x !== undefined));
+  return Math.max(1, REFERENCE_FP32_GOPS / peak);
 }
 
 /** fp32 peak of the machine DEFAULT_BOUNDARY was measured on (profiles/boards/ci-x86-2core.yaml). */
@@ -161,6 +189,8 @@ export interface BoundaryCalibrationOptions {
   readonly cutChains?: readonly (readonly [number, number])[];
   /** Where ORT's traces go (in a fresh subdirectory, removed at the end); default the OS temp dir. */
   readonly tempDir?: string;
+  /** false: leave out the encoding calibration (calibrateEncodings; about a second); default: run it. */
+  readonly encodings?: boolean;
   readonly signal?: AbortSignal;
   readonly onProgress?: (e: { readonly phase: 'boundary'; readonly done: number; readonly total: number }) => void;
 }
@@ -299,6 +329,7 @@ export async function calibrateBoundary(options: BoundaryCalibrationOptions = {}
     options.onProgress?.({ phase: 'boundary', done: samples.length + cuts.length, total });
   }
   const { fixedMs, inMsPerByte } = cuts.length > 0 ? boundaryFromCuts(cuts, fit) : fit;
+  const encodings = options.encodings === false ? undefined : calibrateEncodings().costs;
   const origin = `${samples.length} one-kernel models (Slice, Expand, Add) of ${sizes.map((s) => bytesLabel(s)).join(', ')} at ${threads} thread(s): session.run wall time minus ORT's kernel time`
     + (cuts.length > 0 ? `; the fixed and input costs from ${cuts.length} chains of two 1x1 convolutions cut between them (${cuts.map((c) => bytesLabel(c.cutBytes)).join(', ')}): the stages' wall time minus the whole chain's` : '');
   return {
@@ -311,6 +342,7 @@ export async function calibrateBoundary(options: BoundaryCalibrationOptions = {}
       fitR2: round(fit.fitR2, 4),
       outputs,
       origin,
+      ...(encodings ? { encodings } : {}),
     },
     samples,
     ...(cuts.length > 0 ? { cuts, oneKernel: { fixedMs: round(fit.fixedMs, 6), inMsPerByte: round(fit.inMsPerByte, 12) } } : {}),

@@ -6,6 +6,8 @@ export {
   type BoardDescription,
   type BoundaryCost,
   type BoundaryMethod,
+  type EncodingCost,
+  type EncodingCosts,
   type CostSourceKind,
   type FusedKernel,
   type GraphOptimizationLevel,
@@ -40,6 +42,7 @@ export {
   type BoundaryCalibrationSample,
   type BoundarySample,
 } from './boundary.js';
+export { DEFAULT_ENCODINGS, DEFAULT_ENCODING_SIZES, calibrateEncodings, type EncodingCalibrationOptions, type EncodingSample } from './encoding.js';
 export { convChainModel, glueChainModel, type ConvChainModel, type ConvChainPart, type GlueChainModel } from './_calibration-models.js';
 export { calibrateDispatch, type DispatchCalibration, type DispatchCalibrationOptions } from './dispatch.js';
 export { fetchesFor, preallocatedFetches } from './fetches.js';

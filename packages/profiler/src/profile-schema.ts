@@ -172,6 +172,13 @@ export const profileV1JsonSchema = {
 const v1 = profileV1JsonSchema.properties;
 const v1Node = v1.nodes.items;
 
+const encodingCost = {
+  type: 'object',
+  required: ['encodeMsPerByte', 'decodeMsPerByte'],
+  additionalProperties: false,
+  properties: { encodeMsPerByte: nonNeg, decodeMsPerByte: nonNeg },
+} as const;
+
 /** Schema of a board's stage-boundary cost (BoundaryCost). */
 export const boundaryJsonSchema = {
   type: 'object',
@@ -186,6 +193,12 @@ export const boundaryJsonSchema = {
     fitR2: { type: 'number', maximum: 1 },
     outputs: { enum: ['preallocated', 'allocated'] },
     origin: { type: 'string' },
+    encodings: {
+      type: 'object',
+      required: ['fp16', 'int8', 'method'],
+      additionalProperties: false,
+      properties: { fp16: encodingCost, int8: encodingCost, method: { enum: ['measured', 'default', 'estimated'] } },
+    },
   },
 } as const;
 

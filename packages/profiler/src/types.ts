@@ -79,6 +79,24 @@ export interface BoundaryCost {
   readonly outputs?: 'preallocated' | 'allocated';
   /** Where the figures come from, in words. */
   readonly origin?: string;
+  /**
+   * What encoding the float32 tensors a stage sends on and decoding those it receives cost, per
+   * float32 byte, for a system whose `transfer` is fp16 or int8 (absent: DEFAULT_ENCODINGS).
+   */
+  readonly encodings?: EncodingCosts;
+}
+
+/** A board's CPU time to encode a float32 tensor for a link, and to decode one received, per float32 byte. */
+export interface EncodingCost {
+  readonly encodeMsPerByte: number;
+  readonly decodeMsPerByte: number;
+}
+
+export interface EncodingCosts {
+  readonly fp16: EncodingCost;
+  readonly int8: EncodingCost;
+  /** measured: calibrateEncodings on the board; estimated: the default scaled to a described board; default: DEFAULT_ENCODINGS. */
+  readonly method: BoundaryMethod;
 }
 
 /** The correction from profiled kernel times to un-profiled ones (@2 measured profiles). */

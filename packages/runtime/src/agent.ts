@@ -646,6 +646,8 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
             return await profileModel(file, {
               board: typeof options.board === 'string' ? options.board : board,
               ...num('runs'), ...num('warmup'), ...num('threads'),
+              // The board's own stage-boundary and encoding costs, as `dnnpart profile` measures them here.
+              ...(options.boundary === 'default' ? {} : { boundary: 'calibrate' as const }),
               ...(options.inputShapes ? { inputShapes: options.inputShapes as never } : {}),
               modelName: name,
               tempDir: dir,

@@ -112,7 +112,7 @@ export function linksYaml(links: readonly LinkMeasurement[], note?: string): str
 export async function profileOnAgents(
   agents: readonly AgentEndpoint[],
   modelFile: string,
-  options: { runs?: number; warmup?: number; threads?: number; timeoutMs?: number; connect?: Connect; signal?: AbortSignal; onDone?: (id: string) => void } = {},
+  options: { runs?: number; warmup?: number; threads?: number; boundary?: 'calibrate' | 'default'; timeoutMs?: number; connect?: Connect; signal?: AbortSignal; onDone?: (id: string) => void } = {},
 ): Promise<{ id: string; profile: Profile }[]> {
   let bytes: Uint8Array;
   try {
@@ -141,6 +141,7 @@ export async function profileOnAgents(
         ...(options.runs !== undefined ? { runs: options.runs } : {}),
         ...(options.warmup !== undefined ? { warmup: options.warmup } : {}),
         ...(options.threads !== undefined ? { threads: options.threads } : {}),
+        ...(options.boundary !== undefined ? { boundary: options.boundary } : {}),
         ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
       });

@@ -537,6 +537,12 @@ function codingMs(sender: readonly StageEvent[], receiver: readonly StageEvent[]
   return { ...(enc.length ? { encodeMs: median(enc) } : {}), ...(dec.length ? { decodeMs: median(dec) } : {}) };
 }
 
+/** A stage's own encoding and decoding time per frame (median of their sums), when it did either. */
+function stageCodingMs(events: readonly StageEvent[]): { codingMs?: number } {
+  const coded = events.filter((e) => typeof e.encodeMs === 'number' || typeof e.decodeMs === 'number');
+  return coded.length > 0 ? { codingMs: median(coded.map((e) => (e.encodeMs ?? 0) + (e.decodeMs ?? 0))) } : {};
+}
+
 function summarise(c: Collected): RunOutput {
   const { o, deployed, frames } = c;
   const { hops } = c;
@@ -601,7 +607,7 @@ function summarise(c: Collected): RunOutput {
       stage: k,
       agent: d.board,
       nodes: c.split.stages[k]!.nodes.length,
-      computeMs: { measured: median(compute), p95: quantile(compute, 0.95), predicted: plan.stages[k]!.computeMs ?? null },
+      computeMs: { measured: median(compute), p95: quantile(compute, 0.95), predicted: plan.stages[k]!.computeMs ?? null, ...stageCodingMs(d.events) },
       transferIn: {
         from,
         bytes: d.events[0]?.bytesIn ?? 0,

@@ -133,7 +133,17 @@ export interface StageResult {
   readonly stage: number;
   readonly agent: string;
   readonly nodes: number;
-  readonly computeMs: { readonly measured: number; readonly p95: number; readonly predicted: number | null };
+  readonly computeMs: {
+    readonly measured: number;
+    readonly p95: number;
+    readonly predicted: number | null;
+    /**
+     * Median time a frame's tensors took this stage to decode on arrival and to encode for the next
+     * stage (absent when neither was encoded): its own CPU time beside the session's, which a plan
+     * solved with a system's fp16 or int8 `transfer` prices in the stage's predicted time.
+     */
+    readonly codingMs?: number;
+  };
   /** The hop into this stage (from the previous stage, or from the coordinator for stage 0). */
   readonly transferIn: {
     readonly from: string;

@@ -165,16 +165,20 @@ describe('dnnpart link, solve and run', () => {
     writeFileSync(path.join(dir, 'int8.yaml'), 'version: 1\nmodel: { file: squeezenet.onnx }\nboards:\n  - { id: a, describe: ci-x86-2core }\n  - { id: b, describe: ci-x86-2core }\nnetwork: ethernet-1000base-t\ntransfer: int8\n');
     const r = await dnnpart(['run', '--plan', 'two-int8.json', '--agents', 'agents.yaml', '--system', 'int8.yaml', '--frames', '3']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/\n\s+1\s+b\s+\d+\s+[\d.]+\s+3\.00\s+a \(int8\)\s+[\d.]+ kB/);
+    // Each encoded stage's own coding time beside its session's: a encodes, b decodes.
+    expect(r.stdout).toMatch(/\n\s+1\s+b\s+\d+\s+[\d.]+ \+ [\d.]+\s+3\.00\s+a \(int8\)\s+[\d.]+ kB/);
+    expect(r.stdout).toMatch(/compute \+ coding ms/);
     const j = JSON.parse((await dnnpart(['run', '--plan', 'two-int8.json', '--agents', 'agents.yaml', '--system', 'int8.yaml', '--frames', '2', '--json'])).stdout);
     expect([j.stages[1].transferIn.encoding, j.stages[1].transferIn.bytes]).toEqual(['int8', fp32 / 4]);
     expect(j.stages[1].transferIn.encodeMs).toBeGreaterThan(0);
     expect(j.stages[1].transferIn.encodeMs).toBeLessThanOrEqual(j.stages[1].transferIn.measuredMs);
     expect(j.stages[1].transferIn.decodeMs).toBeGreaterThan(0);
+    expect(j.stages[0].computeMs.codingMs).toBeGreaterThan(0);
+    expect(j.stages[1].computeMs.codingMs).toBeGreaterThan(0);
     // The fp32 run says neither.
-    expect([plain.stages[1].transferIn.encodeMs, plain.stages[1].transferIn.decodeMs]).toEqual([undefined, undefined]);
+    expect([plain.stages[1].transferIn.encodeMs, plain.stages[1].transferIn.decodeMs, plain.stages[0].computeMs.codingMs]).toEqual([undefined, undefined, undefined]);
     expect(r.stdout).toMatch(/tensors between stages sent as int8: their rounding is in it; dnnpart accuracy --transfer int8/);
-    expect(r.stdout).toMatch(/\nint8 into stage 1: encoding [\d.]+ ms a frame on a \(in its transfer time\), decoding [\d.]+ ms on b \(after it\); the plan prices neither\n/);
+    expect(r.stdout).toMatch(/\nint8 into stage 1: encoding [\d.]+ ms a frame on a \(in the hop's transfer time\), decoding [\d.]+ ms on b \(after it\); a plan solved with the system's transfer prices both in the two stages' predicted times/);
     expect(r.stdout).not.toMatch(/where the plan expected/);
     // --transfer says it for all hops, over the system's.
     const f = JSON.parse((await dnnpart(['run', '--plan', 'two-int8.json', '--agents', 'agents.yaml', '--system', 'int8.yaml', '--transfer', 'fp16', '--frames', '2', '--json'])).stdout);
@@ -223,14 +227,25 @@ describe('dnnpart link, solve and run', () => {
 });
 
 describe('dnnpart profile --agents and dnnpart agent', () => {
-  it('profiles on every agent, one file per board', async () => {
+  it("profiles on every agent, one file per board, each with its board's own boundary and encoding costs", async () => {
     const r = await dnnpart(['profile', 'squeezenet.onnx', '--agents', 'agents.yaml', '-o', 'profiles', '--runs', '2', '--warmup', '1', '--threads', '1']);
     expect(r.code).toBe(0);
     for (const id of ['a', 'b']) {
       const file = path.join(dir, 'profiles', `${id}.profile.json`);
       expect(existsSync(file)).toBe(true);
-      expect(JSON.parse(readFileSync(file, 'utf8')).board.name).toBe(id);
+      const p = JSON.parse(readFileSync(file, 'utf8'));
+      expect(p.board.name).toBe(id);
+      // Measured on the agent, as dnnpart profile measures them here: not the defaults a plan would warn about.
+      expect(p.boundary.method).toBe('measured');
+      expect(p.boundary.encodings.method).toBe('measured');
+      expect(p.boundary.encodings.int8.encodeMsPerByte).toBeGreaterThan(0);
     }
+    // --boundary default skips the calibration (a few seconds a board), and a wrong value is named.
+    const d = await dnnpart(['profile', 'squeezenet.onnx', '--agents', 'agents.yaml', '-o', 'profiles-default', '--runs', '2', '--warmup', '1', '--threads', '1', '--boundary', 'default']);
+    expect(d.code).toBe(0);
+    expect(JSON.parse(readFileSync(path.join(dir, 'profiles-default', 'a.profile.json'), 'utf8')).boundary.method).toBe('default');
+    const bad = await dnnpart(['profile', 'squeezenet.onnx', '--agents', 'agents.yaml', '-o', 'profiles-default', '--boundary', 'fast']);
+    expect([bad.code, bad.stderr.trim()]).toEqual([2, 'dnnpart: --boundary must be calibrate or default, got "fast"']);
   });
 
   it('serves until interrupted', async () => {

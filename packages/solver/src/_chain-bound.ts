@@ -41,7 +41,7 @@ function boardClasses(cp: Compiled): Classes {
   const key = (b: number): string => {
     const bd = cp.boundary[b]!;
     const fb = cp.frames[b]!;
-    return `${b === cp.input ? 'input' : ''}|${cp.cap[b]}|${bd.fixedMs}|${bd.inMsPerByte}|${bd.outMsPerByte}|${fb.perInByte}|${fb.perOutByte}|${Array.from(cp.lat[b]!).join(',')}|${Array.from(cp.energy[b]!).join(',')}`;
+    return `${b === cp.input ? 'input' : ''}|${cp.cap[b]}|${bd.fixedMs}|${bd.inMsPerByte}|${bd.outMsPerByte}|${bd.outputMsPerByte}|${fb.perInByte}|${fb.perOutByte}|${Array.from(cp.lat[b]!).join(',')}|${Array.from(cp.energy[b]!).join(',')}`;
   };
   const ids = new Map<string, number>();
   const of = new Int32Array(cp.m);
@@ -785,7 +785,7 @@ function cheapestChain(cp: Compiled, classes: Classes, gs: Groups, usage: Usage,
           if (cap !== null && cap !== undefined && gs.minMem[q]! - gs.maxMem[p]! > cap) continue;
           const last = q === g - 1;
           const outs = Math.max(0, gs.minOuts[q]! - gs.maxOuts[p]!);
-          const stageMs = Math.max(0, gs.minW[qw]! - gs.maxW[pw]!) + bd.fixedMs + bd.inMsPerByte * gs.minCut[p]! + bd.outMsPerByte * ((last ? 0 : gs.minCut[q]!) + outs);
+          const stageMs = Math.max(0, gs.minW[qw]! - gs.maxW[pw]!) + bd.fixedMs + bd.inMsPerByte * gs.minCut[p]! + bd.outMsPerByte * (last ? 0 : gs.minCut[q]!) + bd.outputMsPerByte * outs;
           let cost: number;
           if (metric === 'energy') cost = Math.max(0, gs.minE[qw]! - gs.maxE[pw]!) + head + (last ? 0 : linkAfterMj[q]!);
           else if (metric === 'latency') cost = stageMs + head + (last ? 0 : linkAfter[q]!);

@@ -45,30 +45,31 @@ export interface Compiled {
   readonly inputBytes: number;
   /** 1 for a model output (it leaves the stage that produces it). */
   readonly tOutput: Uint8Array;
-  /** Per board: its stage boundary costs (zeros when the problem gives none). */
-  readonly boundary: readonly StageBoundary[];
+  /** Per board: its stage boundary costs (zeros when the problem gives none; outputMsPerByte always set). */
+  readonly boundary: readonly Required<StageBoundary>[];
   /** Per board: the memory of frames in flight per byte in and out (zeros when the problem gives none). */
   readonly frames: readonly FrameBuffers[];
 }
 
-const NO_BOUNDARY: StageBoundary = { fixedMs: 0, inMsPerByte: 0, outMsPerByte: 0 };
+const NO_BOUNDARY: Required<StageBoundary> = { fixedMs: 0, inMsPerByte: 0, outMsPerByte: 0, outputMsPerByte: 0 };
 const NO_FRAMES: FrameBuffers = { perInByte: 0, perOutByte: 0 };
 
-// Stage costs. A stage on board b costs  kernel + fixedMs + inMsPerByte x in + outMsPerByte x out,
-// where `in` is the bytes crossing the cut before it (the model inputs for the first stage, relayed
-// tensors included) and `out` the bytes crossing the cut after it plus the model outputs it produces.
+// Stage costs. A stage on board b costs  kernel + fixedMs + inMsPerByte x in + outMsPerByte x out
+// + outputMsPerByte x outputs, where `in` is the bytes crossing the cut before it (the model inputs
+// for the first stage, relayed tensors included), `out` the bytes crossing the cut after it and
+// `outputs` those of the model outputs it produces.
 // Every algorithm prices a stage here: evaluate and the programmes call stageMs; the ILP uses the
 // two potentials below, whose difference is stageMs (tested), so its stage rows stay linear.
 
-/** Boundary part of a stage's time on board b. */
-export function boundaryMs(cp: Compiled, b: number, inBytes: number, outBytes: number): number {
+/** Boundary part of a stage's time on board b (`outBytes` passed on, `outputBytes` of model outputs). */
+export function boundaryMs(cp: Compiled, b: number, inBytes: number, outBytes: number, outputBytes: number): number {
   const c = cp.boundary[b]!;
-  return c.fixedMs + c.inMsPerByte * inBytes + c.outMsPerByte * outBytes;
+  return c.fixedMs + c.inMsPerByte * inBytes + c.outMsPerByte * outBytes + c.outputMsPerByte * outputBytes;
 }
 
 /** The full predicted time of a stage on board b: its kernels plus its boundary. */
-export function stageMs(cp: Compiled, b: number, kernelMs: number, inBytes: number, outBytes: number): number {
-  return kernelMs + boundaryMs(cp, b, inBytes, outBytes);
+export function stageMs(cp: Compiled, b: number, kernelMs: number, inBytes: number, outBytes: number, outputBytes: number): number {
+  return kernelMs + boundaryMs(cp, b, inBytes, outBytes, outputBytes);
 }
 
 /**
@@ -134,17 +135,18 @@ export function fitsCap(cp: Compiled, b: number, sum: number, inStage: (v: numbe
  * crossing bytes, outs = model-output bytes produced in it), from the cut sets' own quantities.
  */
 export function stageBetweenMs(cp: Compiled, b: number, work0: number, cut0: number, outs0: number, work1: number, cut1: number, outs1: number): number {
-  return stageMs(cp, b, work1 - work0, cut0, cut1 + outs1 - outs0);
+  return stageMs(cp, b, work1 - work0, cut0, cut1, outs1 - outs0);
 }
 
 /** The ILP's linear form: stageBetweenMs = fixedMs + endPotential(d1) - startPotential(d0). */
 export function endPotential(cp: Compiled, b: number, work: number, cut: number, outs: number): number {
-  return work + cp.boundary[b]!.outMsPerByte * (cut + outs);
+  const c = cp.boundary[b]!;
+  return work + c.outMsPerByte * cut + c.outputMsPerByte * outs;
 }
 
 export function startPotential(cp: Compiled, b: number, work: number, cut: number, outs: number): number {
   const c = cp.boundary[b]!;
-  return work + c.outMsPerByte * outs - c.inMsPerByte * cut;
+  return work + c.outputMsPerByte * outs - c.inMsPerByte * cut;
 }
 
 /** Framed size of a payload, per the link's framing. */
@@ -218,7 +220,7 @@ export function compile(problem: Problem): Compiled {
   for (let i = 0; i < tBytes.length; i++) if (tProducer[i] === -1) inputBytes += tBytes[i]!;
   const tOutput = Uint8Array.from(problem.tensors, (t) => (t.modelOutput === true ? 1 : 0));
   return {
-    tOutput, boundary: problem.boards.map((b) => b.boundary ?? NO_BOUNDARY), frames: problem.boards.map((b) => b.frameBuffers ?? NO_FRAMES),
+    tOutput, boundary: problem.boards.map((b) => (b.boundary ? { ...b.boundary, outputMsPerByte: b.boundary.outputMsPerByte ?? b.boundary.outMsPerByte } : NO_BOUNDARY)), frames: problem.boards.map((b) => b.frameBuffers ?? NO_FRAMES),
     problem, n, m, nodeIds, nodeIndex, boardIds, boardIndex, lat, energy, mem, act, actOrder, actMax: actOrder.length === 0 ? 0 : act[actOrder[0]!]!,
     cap: problem.boards.map((b) => b.memoryBytes),
     tProducer, tConsumers, tBytes, tIds: problem.tensors.map((t) => t.id),

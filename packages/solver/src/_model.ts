@@ -311,7 +311,7 @@ export function interchangeable(cp: Compiled, b: number, c: number): boolean {
   if (cp.cap[b] !== cp.cap[c]) return false;
   const x = cp.boundary[b]!;
   const y = cp.boundary[c]!;
-  if (x.fixedMs !== y.fixedMs || x.inMsPerByte !== y.inMsPerByte || x.outMsPerByte !== y.outMsPerByte) return false;
+  if (x.fixedMs !== y.fixedMs || x.inMsPerByte !== y.inMsPerByte || x.outMsPerByte !== y.outMsPerByte || x.outputMsPerByte !== y.outputMsPerByte) return false;
   if (cp.frames[b]!.perInByte !== cp.frames[c]!.perInByte || cp.frames[b]!.perOutByte !== cp.frames[c]!.perOutByte) return false;
   for (let v = 0; v < cp.n; v++) {
     const x = cp.lat[b]![v]!;

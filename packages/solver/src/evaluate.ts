@@ -1,6 +1,6 @@
 // The single source of truth for a plan's metrics (issue 4 semantics); every reported number goes through here.
 
-import { boundaryMs, compile, framesBytes, hasFrames, stageMs, stagePeaks, transferMs, type Compiled } from './_compiled.js';
+import { boundaryMs, compile, framesBytes, hasFrames, stagePeaks, transferMs, type Compiled } from './_compiled.js';
 import { SolverError } from './errors.js';
 import type { Constraints, Objective, PlanMetrics, PlanStage, PlanTransfer, Problem } from './types.js';
 
@@ -79,7 +79,7 @@ const bytesOf = (cp: Compiled, ts: readonly number[]): number => ts.reduce((acc,
  * crossing[0]: the model inputs entering the first), and the bytes entering and leaving each stage
  * (leaving: the next boundary's tensors plus the model outputs it makes).
  */
-function boundaryBytes(cp: Compiled, a: Assignment): { crossing: number[][]; inBytes: Float64Array; outBytes: Float64Array } {
+function boundaryBytes(cp: Compiled, a: Assignment): { crossing: number[][]; inBytes: Float64Array; outBytes: Float64Array; outputBytes: Float64Array } {
   const k = a.boards.length;
   // A tensor crosses boundary s (after stage s) when produced at or before s and consumed after s.
   const nt = cp.tBytes.length;
@@ -101,13 +101,15 @@ function boundaryBytes(cp: Compiled, a: Assignment): { crossing: number[][]; inB
   const crossing = Array.from({ length: k + 1 }, (_, i) => crossingAt(i - 1));
   const inBytes = new Float64Array(k);
   const outBytes = new Float64Array(k);
+  const outputBytes = new Float64Array(k);
   for (let s = 0; s < k; s++) {
     let outputs = 0;
     for (let t = 0; t < nt; t++) if (cp.tOutput[t] === 1 && first[t] === s && cp.tProducer[t]! >= 0) outputs += cp.tBytes[t]!;
     inBytes[s] = bytesOf(cp, crossing[s]!);
     outBytes[s] = bytesOf(cp, crossing[s + 1]!) + outputs;
+    outputBytes[s] = outputs;
   }
-  return { crossing, inBytes, outBytes };
+  return { crossing, inBytes, outBytes, outputBytes };
 }
 
 /** Metrics of a valid assignment, computed exactly as the issue defines them. */
@@ -126,16 +128,16 @@ export function metricsOf(cp: Compiled, a: Assignment): PlanMetrics {
     memUse[s]! += cp.mem[v]!;
   }
   const peaks = stagePeaks(cp, a.stageOf, k);
-  const { crossing, inBytes: stageIn, outBytes: stageOut } = boundaryBytes(cp, a);
+  const { crossing, inBytes: stageIn, outBytes: stageOut, outputBytes: stageOutputs } = boundaryBytes(cp, a);
   const frames = hasFrames(cp);
   const stages: PlanStage[] = stageNodes.map((nodes, s) => {
     const b = a.boards[s]!;
     const inBytes = stageIn[s]!;
     const outBytes = stageOut[s]!;
-    const bMs = boundaryMs(cp, b, inBytes, outBytes);
+    const bMs = boundaryMs(cp, b, inBytes, outBytes - stageOutputs[s]!, stageOutputs[s]!);
     const fBytes = framesBytes(cp, b, inBytes, outBytes);
     return {
-      board: cp.boardIds[b]!, nodes, computeMs: stageMs(cp, b, computeMs[s]!, inBytes, outBytes), energyMj: stageEnergy[s]!, memoryBytes: memUse[s]! + peaks[s]! + fBytes,
+      board: cp.boardIds[b]!, nodes, computeMs: computeMs[s]! + bMs, energyMj: stageEnergy[s]!, memoryBytes: memUse[s]! + peaks[s]! + fBytes,
       kernelMs: computeMs[s]!, boundaryMs: bMs, inBytes, outBytes, ...(frames ? { framesBytes: fBytes } : {}),
     };
   });

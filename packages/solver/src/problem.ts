@@ -64,6 +64,7 @@ export const problemSchema = {
               fixedMs: { type: 'number', minimum: 0 },
               inMsPerByte: { type: 'number', minimum: 0 },
               outMsPerByte: { type: 'number', minimum: 0 },
+              outputMsPerByte: { type: 'number', minimum: 0 },
             },
           },
           frameBuffers: {
@@ -251,11 +252,12 @@ export function parseProblem(json: unknown, source?: string): Problem {
     }
     if (o.boundary === undefined) return board;
     const bo = c.object(o.boundary, `${p}.boundary`);
-    c.keys(bo, `${p}.boundary`, ['fixedMs', 'inMsPerByte', 'outMsPerByte'], ['fixedMs', 'inMsPerByte', 'outMsPerByte']);
+    c.keys(bo, `${p}.boundary`, ['fixedMs', 'inMsPerByte', 'outMsPerByte', 'outputMsPerByte'], ['fixedMs', 'inMsPerByte', 'outMsPerByte']);
     const boundary: StageBoundary = {
       fixedMs: c.amount(bo.fixedMs, `${p}.boundary.fixedMs`),
       inMsPerByte: c.amount(bo.inMsPerByte, `${p}.boundary.inMsPerByte`),
       outMsPerByte: c.amount(bo.outMsPerByte, `${p}.boundary.outMsPerByte`),
+      ...(bo.outputMsPerByte !== undefined ? { outputMsPerByte: c.amount(bo.outputMsPerByte, `${p}.boundary.outputMsPerByte`) } : {}),
     };
     return { ...board, boundary };
   });
@@ -362,8 +364,12 @@ function checkMagnitudes(problem: Problem, c: Checker): void {
     }
     const bo = b.boundary;
     if (bo === undefined) return;
-    for (const k of ['fixedMs', 'inMsPerByte', 'outMsPerByte'] as const) {
-      const worst = k === 'fixedMs' ? bo.fixedMs : bo[k] * bytes;
+    for (const k of ['fixedMs', 'inMsPerByte', 'outMsPerByte', 'outputMsPerByte'] as const) {
+      const rate = bo[k];
+      if (rate === undefined) continue;
+      // A problem built in code skips parseProblem: a negative rate would make a stage's time negative.
+      if (rate < 0) c.amount(rate, `boards[${i}].boundary.${k}`);
+      const worst = k === 'fixedMs' ? rate : rate * bytes;
       if (!(worst <= LARGEST_COST)) tooLarge(`boards[${i}].boundary.${k}`, k === 'fixedMs' ? 'the stage boundary' : `the stage boundary over the model's ${bytes} bytes of tensors`, worst);
     }
   });

@@ -35,7 +35,14 @@ export interface ProblemTensor {
 export interface StageBoundary {
   readonly fixedMs: number;
   readonly inMsPerByte: number;
+  /** Per byte of the tensors it passes on to later stages. */
   readonly outMsPerByte: number;
+  /**
+   * Per byte of the model outputs it makes, when they cost otherwise than what it passes on (a
+   * runtime that encodes the tensors for the next stage sends the model outputs back as they are);
+   * absent: outMsPerByte.
+   */
+  readonly outputMsPerByte?: number;
 }
 
 /**
@@ -105,7 +112,7 @@ export interface PlanStage {
   readonly framesBytes?: number;
   /** Sum of the stage's node latencies. */
   readonly kernelMs?: number;
-  /** The board's boundary cost: fixedMs + inMsPerByte x inBytes + outMsPerByte x outBytes. */
+  /** The board's boundary cost: fixedMs + inMsPerByte x inBytes + outMsPerByte x (outBytes - model outputs) + outputMsPerByte x model outputs. */
   readonly boundaryMs?: number;
   /** Bytes entering the stage: model inputs (first stage) or tensors crossing the cut before it, relayed ones included. */
   readonly inBytes?: number;

@@ -74,10 +74,13 @@ export function referenceEvaluate(p: Problem, plan: readonly { board: string; no
     // Weights stay; activations are reused between nodes: the stage needs the largest set alive at once.
     memoryBytes += peak;
     const inBytes = between(s - 1);
-    let outBytes = between(s);
-    for (const t of p.tensors) if (t.modelOutput === true && t.producer !== null && stageOfNode.get(t.producer) === s) outBytes += t.bytes;
+    const passedOn = between(s);
+    let outputs = 0;
+    for (const t of p.tensors) if (t.modelOutput === true && t.producer !== null && stageOfNode.get(t.producer) === s) outputs += t.bytes;
+    const outBytes = passedOn + outputs;
     const c = board.boundary;
-    const boundaryMs = c === undefined ? 0 : c.fixedMs + c.inMsPerByte * inBytes + c.outMsPerByte * outBytes;
+    // What it passes on at outMsPerByte, the model outputs it makes at outputMsPerByte (when given).
+    const boundaryMs = c === undefined ? 0 : c.fixedMs + c.inMsPerByte * inBytes + c.outMsPerByte * passedOn + (c.outputMsPerByte ?? c.outMsPerByte) * outputs;
     // Frames in flight: held for each byte that comes in and each byte that goes out.
     const f = board.frameBuffers;
     const framesBytes = f === undefined ? 0 : f.perInByte * inBytes + f.perOutByte * outBytes;

@@ -19,9 +19,10 @@ function withBoundaries(p: Problem, seed: number, opts: { outputs?: boolean } = 
   });
   // A second model input read only deep in the graph: it is relayed through the stages before.
   tensors.push({ id: 'x2', producer: null, consumers: [ids[Math.floor((2 * n) / 3)]!], bytes: 1000 + Math.round(r() * 3000) });
+  // Half the boards price the model outputs apart (a runtime that encodes what it passes on, not them).
   const boards = p.boards.map((b) => ({
     ...b,
-    boundary: { fixedMs: Math.round(r() * 3000) / 1000, inMsPerByte: Math.round(r() * 1000) / 1e6, outMsPerByte: Math.round(r() * 1000) / 1e6 },
+    boundary: { fixedMs: Math.round(r() * 3000) / 1000, inMsPerByte: Math.round(r() * 1000) / 1e6, outMsPerByte: Math.round(r() * 1000) / 1e6, ...(r() < 0.5 ? { outputMsPerByte: Math.round(r() * 3000) / 1e6 } : {}) },
   }));
   return parseProblem({ ...p, tensors, boards });
 }
@@ -92,7 +93,7 @@ function randomDag(seed: number, o: DagOptions): Problem {
       latencyMs[id] = Math.round(r() * 5000) / 1000;
       energyMj[id] = Math.round(r() * 3000) / 1000;
     }
-    const boundary = { fixedMs: Math.round(r() * 2000) / 1000, inMsPerByte: Math.round(r() * 500) / 1e6, outMsPerByte: Math.round(r() * 500) / 1e6 };
+    const boundary = { fixedMs: Math.round(r() * 2000) / 1000, inMsPerByte: Math.round(r() * 500) / 1e6, outMsPerByte: Math.round(r() * 500) / 1e6, ...(b % 2 === 1 ? { outputMsPerByte: Math.round(r() * 1500) / 1e6 } : {}) };
     const frameBuffers = { perInByte: Math.round(r() * 8000) / 1000, perOutByte: Math.round(r() * 6000) / 1000 };
     return { id: `b${b}`, memoryBytes: null, latencyMs, energyMj, ...(o.boundary ? { boundary } : {}), ...(o.frames === true ? { frameBuffers } : {}) };
   });
@@ -210,6 +211,30 @@ describe('boundary bytes on a hand-made problem', () => {
     const m = evaluatePlan(p, plan);
     expect(m.stages.map((s) => ({ in: s.inBytes, out: s.outBytes }))).toEqual(want.map((w) => ({ in: w.in, out: w.out })));
     m.stages.forEach((s, i) => expect(s.computeMs).toBeCloseTo(want[i]!.ms, 9));
+  });
+
+  // The model outputs at their own rate (p: 1 ms per byte instead of 0.1; q: 0 instead of 0.01), what is passed on at outMsPerByte.
+  const apart = parseProblem({
+    ...p,
+    boards: [
+      { ...p.boards[0]!, boundary: { ...p.boards[0]!.boundary!, outputMsPerByte: 1 } },
+      { ...p.boards[1]!, boundary: { ...p.boards[1]!.boundary!, outputMsPerByte: 0 } },
+    ],
+  });
+  it.each([
+    // One stage on p: ta and y (14 B) are outputs only: 6 + 0.5 + 1 + 14.
+    { plan: [{ board: 'p', nodes: ['a', 'b', 'c'] }], ms: [21.5] },
+    // p: a passes on ta and x (110 B at 0.1) and makes ta (10 B at 1) | q: y (4 B at 0).
+    { plan: [{ board: 'p', nodes: ['a'] }, { board: 'q', nodes: ['b', 'c'] }], ms: [1 + 0.5 + 1 + 11 + 10, 5 + 1 + 0.11] },
+    // p: a, b pass on tb and x (120 B) and make ta (10 B) | q: c makes y.
+    { plan: [{ board: 'p', nodes: ['a', 'b'] }, { board: 'q', nodes: ['c'] }], ms: [3 + 0.5 + 1 + 12 + 10, 3 + 1 + 0.12] },
+  ])('model outputs at outputMsPerByte, $plan.length stage(s)', ({ plan, ms }) => {
+    const m = evaluatePlan(apart, plan);
+    m.stages.forEach((s, i) => {
+      expect(s.computeMs).toBeCloseTo(ms[i]!, 9);
+      expect(s.boundaryMs! + s.kernelMs!).toBeCloseTo(ms[i]!, 9);
+    });
+    referenceEvaluate(apart, plan).stages.forEach((s, i) => expect(s.ms).toBeCloseTo(ms[i]!, 9));
   });
 });
 

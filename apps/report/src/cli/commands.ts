@@ -114,7 +114,7 @@ export const commands: readonly CommandSpec[] = [
       { name: 'threads', type: 'number', placeholder: '<n>', help: 'intra-op threads (default: all cores, or 1 when the model runs 10 % faster there, as models of small kernels do; tried first, in the warnings)' },
       { name: 'describe', type: 'string', placeholder: '<board.yaml>', help: 'a board description whose idle/active power estimates energy when no sensor exists' },
       { name: 'trace', type: 'string', placeholder: '<trace.json>', help: 'also write a Chrome trace (Perfetto, chrome://tracing) of the profiled runs, spans named by ONNX node' },
-      { name: 'boundary', type: 'string', placeholder: 'calibrate|default', help: 'measure what a stage boundary costs here first (calibrate, the default, a few seconds) or record the documented default' },
+      { name: 'boundary', type: 'string', placeholder: 'calibrate|default', help: 'measure what a stage boundary and encoding tensors for a link cost on the board first (calibrate, the default, a few seconds) or record the documented defaults' },
       { name: 'agents', type: 'string', placeholder: '<agents.yaml>', help: 'profile on every agent of this file at once instead of here; -o is then a directory for <id>.profile.json' },
     ],
     example: 'dnnpart profile resnet18.onnx --board my-laptop --runs 20 -o my-laptop.profile.json',

@@ -291,12 +291,13 @@ function runStages(v: unknown, given: string): MeasuredRunStage[] {
   return v.map((s: unknown, i): MeasuredRunStage => {
     const at = `stages[${i}]`;
     if (typeof s !== 'object' || s === null || Array.isArray(s)) return bad(at, 'must be an object');
-    const o = s as { stage?: unknown; agent?: unknown; computeMs?: { measured?: unknown; predicted?: unknown } | null; memory?: { predictedBytes?: unknown; peakBytes?: unknown; predictedFramesBytes?: unknown; alone?: { peakBytes?: unknown } | null } | null };
+    const o = s as { stage?: unknown; agent?: unknown; computeMs?: { measured?: unknown; predicted?: unknown; codingMs?: unknown } | null; memory?: { predictedBytes?: unknown; peakBytes?: unknown; predictedFramesBytes?: unknown; alone?: { peakBytes?: unknown } | null } | null };
     if (!Number.isInteger(o.stage) || (o.stage as number) < 0) bad(`${at}.stage`, 'must be a stage number');
     if (typeof o.agent !== 'string' || o.agent === '') bad(`${at}.agent`, 'must be an agent id');
     if (typeof o.computeMs !== 'object' || o.computeMs === null) bad(`${at}.computeMs`, 'must be an object');
     if (!num(o.computeMs!.measured)) bad(`${at}.computeMs.measured`, 'must be a non-negative number');
     if (o.computeMs!.predicted !== null && o.computeMs!.predicted !== undefined && !num(o.computeMs!.predicted)) bad(`${at}.computeMs.predicted`, 'must be a non-negative number or null');
+    if (o.computeMs!.codingMs !== undefined && !num(o.computeMs!.codingMs)) bad(`${at}.computeMs.codingMs`, 'must be a non-negative number');
     const memory = o.memory;
     if (memory !== undefined && (typeof memory !== 'object' || memory === null || Array.isArray(memory))) bad(`${at}.memory`, 'must be an object');
     if (memory && memory.predictedBytes !== null && memory.predictedBytes !== undefined && !num(memory.predictedBytes)) bad(`${at}.memory.predictedBytes`, 'must be a non-negative number or null');
@@ -306,7 +307,8 @@ function runStages(v: unknown, given: string): MeasuredRunStage[] {
       index: o.stage as number,
       agent: o.agent as string,
       predictedMs: num(o.computeMs!.predicted) ? o.computeMs!.predicted : null,
-      measuredMs: o.computeMs!.measured as number,
+      // The stage's session and its own encoding and decoding, as a plan with an encoded transfer prices it.
+      measuredMs: (o.computeMs!.measured as number) + (num(o.computeMs!.codingMs) ? o.computeMs!.codingMs : 0),
       predictedMemoryBytes: memory && num(memory.predictedBytes) ? memory.predictedBytes : null,
       ...(memory && num(memory.peakBytes) ? { peakMemoryBytes: memory.peakBytes as number } : {}),
       ...(memory && num(memory.predictedFramesBytes) ? { predictedFramesBytes: memory.predictedFramesBytes as number } : {}),

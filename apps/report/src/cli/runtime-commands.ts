@@ -129,9 +129,12 @@ export async function link(opts: { readonly agents: string; readonly output: str
 
 /** `dnnpart profile --agents`: profile the model on every agent at once, `<dir>/<id>.profile.json` each. */
 export async function profileAgents(
-  opts: { readonly agents: string; readonly model: string; readonly output: string; readonly runs?: number; readonly warmup?: number; readonly threads?: number },
+  opts: { readonly agents: string; readonly model: string; readonly output: string; readonly runs?: number; readonly warmup?: number; readonly threads?: number; readonly boundary?: string },
   ctx: CommandContext,
 ): Promise<CommandOutput> {
+  if (opts.boundary !== undefined && opts.boundary !== 'calibrate' && opts.boundary !== 'default') {
+    throw new UsageError('CLI_BAD_VALUE', `--boundary must be calibrate or default, got ${JSON.stringify(opts.boundary)}`);
+  }
   const list = agentsOf(ctx, opts.agents);
   const model = resolvePath(ctx, opts.model);
   if (!existsSync(model) || !statSync(model).isFile()) throw new UsageError('CLI_FILE_NOT_FOUND', `${opts.model}: model not found`);
@@ -143,6 +146,7 @@ export async function profileAgents(
     ...(opts.runs !== undefined ? { runs: opts.runs } : {}),
     ...(opts.warmup !== undefined ? { warmup: opts.warmup } : {}),
     ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
+    ...(opts.boundary !== undefined ? { boundary: opts.boundary } : {}),
     ...(ctx.signal ? { signal: ctx.signal } : {}),
     onDone: (id) => ctx.progress.update(`profiled ${id}`, ++done, list.length),
   });
@@ -231,7 +235,7 @@ async function runModelAndEngines(opts: RunCommandOptions, ctx: CommandContext, 
 export function codingLines(r: RunOutput): string[] {
   return r.stages
     .filter((s) => s.transferIn.encoding !== undefined && (s.transferIn.encodeMs !== undefined || s.transferIn.decodeMs !== undefined))
-    .map((s) => `${s.transferIn.encoding} into stage ${s.stage}: encoding ${fixed(s.transferIn.encodeMs)} ms a frame on ${s.transferIn.from} (in its transfer time), decoding ${fixed(s.transferIn.decodeMs)} ms on ${s.agent} (after it); the plan prices neither`);
+    .map((s) => `${s.transferIn.encoding} into stage ${s.stage}: encoding ${fixed(s.transferIn.encodeMs)} ms a frame on ${s.transferIn.from} (in the hop's transfer time), decoding ${fixed(s.transferIn.decodeMs)} ms on ${s.agent} (after it); a plan solved with the system's transfer prices both in the two stages' predicted times, from each board's profile`);
 }
 
 /**
@@ -342,8 +346,9 @@ export function formatRun(r: RunOutput, traceFile?: string): string {
       ['latency p95 ms', fixed(r.latencyMs.p95), '—', '—'],
     ]),
     '',
-    table(['stage', 'agent', 'nodes', 'compute ms', 'predicted', 'in from', 'bytes', 'transfer ms', 'predicted'], r.stages.map((s) => [
-      String(s.stage), s.agent, String(s.nodes), fixed(s.computeMs.measured), fixed(s.computeMs.predicted),
+    // With tensors encoded, a stage's time is its session's and its own encoding and decoding (the plan prices both).
+    table(['stage', 'agent', 'nodes', r.stages.some((s) => s.computeMs.codingMs !== undefined) ? 'compute + coding ms' : 'compute ms', 'predicted', 'in from', 'bytes', 'transfer ms', 'predicted'], r.stages.map((s) => [
+      String(s.stage), s.agent, String(s.nodes), fixed(s.computeMs.measured) + (s.computeMs.codingMs !== undefined ? ` + ${fixed(s.computeMs.codingMs)}` : ''), fixed(s.computeMs.predicted),
       s.transferIn.from + (s.transferIn.encoding ? ` (${s.transferIn.encoding})` : ''), si(s.transferIn.bytes, 'B'), fixed(s.transferIn.measuredMs), fixed(s.transferIn.predictedMs),
     ])),
     `outputs back from ${r.transferOut.from}: ${si(r.transferOut.bytes, 'B')} in ${fixed(r.transferOut.measuredMs)} ms`,

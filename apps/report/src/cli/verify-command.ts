@@ -97,7 +97,11 @@ async function resolvePlan(opts: PlanSourceOptions, ctx: CommandContext, workDir
   if (opts.system) {
     const spec = loadSystem(resolvePath(ctx, opts.system), opts.system);
     const resolved = await resolveSystem(spec, { workDir, onProgress: resolveProgress(ctx), ...(ctx.signal ? { signal: ctx.signal } : {}) });
-    const built = buildProblem(resolved);
+    // Verify hands the stages' tensors over as float32: a system's transfer encoding (whose time the
+    // plan prices in its stages, and `dnnpart run` measures on the agents) is left out of what it times.
+    const encoded = resolved.spec.transfer !== undefined && resolved.spec.transfer !== 'fp32' ? resolved.spec.transfer : undefined;
+    if (encoded) ctx.progress.note(`the system's transfer (${encoded}) is left out here: verify times the stages with their tensors handed over as float32, and predicts them so; the encoding and decoding that a plan with it prices are measured by dnnpart run`);
+    const built = buildProblem(encoded ? { ...resolved, spec: { ...resolved.spec, transfer: 'fp32' } } : resolved);
     for (const w of built.warnings) ctx.progress.note(`warning: ${w}`);
     problem = built.problem;
     here = boardsMeasuredHere(resolved.boards);

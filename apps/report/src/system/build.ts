@@ -72,8 +72,9 @@ export function buildProblem(system: ResolvedSystem): BuiltProblem {
   // One warning per board whose profile has no boundary calibration (the default is used).
   const warnings: string[] = [];
   for (const b of system.boards) {
-    const w = profileBoundary(b.profile).warning;
+    const { warning: w, encodingsWarning } = profileBoundary(b.profile, spec.transfer ?? 'fp32');
     if (w !== undefined) warnings.push(`board ${b.spec.id}: ${w}`);
+    if (encodingsWarning !== undefined) warnings.push(`board ${b.spec.id}: ${encodingsWarning}`);
     // What an estimate assumed (uncalibrated efficiencies, an int8 model priced at the int8 peak).
     if (b.source === 'analytic') for (const a of b.profile.warnings ?? []) warnings.push(`board ${b.spec.id}: ${a}`);
     // Energy left out says so: the board would look free to an energy objective.
@@ -241,7 +242,7 @@ function problemBoard(system: ResolvedSystem, b: ResolvedBoard, i: number): Prob
     }
   }
   const memoryBytes = b.spec.memoryBytes !== undefined ? b.spec.memoryBytes : (b.description?.memoryBytes ?? p.board.memoryBytes ?? null);
-  return { id: b.spec.id, memoryBytes, latencyMs, energyMj, boundary: profileBoundary(p).boundary, frameBuffers: b.spec.frameBuffers ?? defaultFrameBuffers(system.spec.transfer ?? 'fp32') };
+  return { id: b.spec.id, memoryBytes, latencyMs, energyMj, boundary: profileBoundary(p, system.spec.transfer ?? 'fp32').boundary, frameBuffers: b.spec.frameBuffers ?? defaultFrameBuffers(system.spec.transfer ?? 'fp32') };
 }
 
 /**
