@@ -167,7 +167,7 @@ describe('buildProblem: known profiles in, the same figures out', () => {
     expect([half.inMsPerByte, half.outMsPerByte, half.outputMsPerByte].map((x) => Number(x!.toPrecision(12)))).toEqual([1.2e-6, 2.6e-6, 6e-7]);
     // A profile without the calibration: the default, said once, naming the board.
     const old = int8.problem.boards[2]!.boundary!;
-    expect(old.outMsPerByte).toBeCloseTo((3e-7 + 1.6e-6) * 4, 18);
+    expect(old.outMsPerByte).toBeCloseTo((3e-7 + 1e-6) * 4, 18);
     expect(int8.warnings.filter((w) => /encoding/.test(w))).toEqual([expect.stringMatching(/^board old: profile of squeezenet1_1 on board b has no calibration of encoding and decoding tensors for a link; they cost the default [\d.]+ \/ [\d.]+ ms\/MB \(int8\)/)]);
     // Two stages: the first pays its input's copy and decoding and the cut's copy and encoding, the second the
     // cut's decoding and its output's copy (what the runtime's agents do).

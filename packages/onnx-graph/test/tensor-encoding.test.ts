@@ -29,6 +29,8 @@ describe('encodeHalf', () => {
     const r = rng(7);
     for (let i = 0; i < 200_000; i++) patterns.push(Math.floor(r() * 2 ** 32));
     patterns.push(0x7f800000, 0xff800000, 0x7fc00000, 0x00000001, 0x80000001);
+    // Zeros and the edge of what rounds to zero: 2^-25 (a tie: to the even zero), just above it, just below.
+    for (const s of [0, 0x80000000]) patterns.push(s, s | (102 << 23), s | ((102 << 23) + 1), s | ((101 << 23) | 0x7fffff), s | (103 << 23));
     const x = new Float32Array(new Uint32Array(patterns.map((p) => p >>> 0)).buffer);
     const got = encodeHalf(x);
     const want = Uint16Array.from(x, toHalfBits);

@@ -14,11 +14,13 @@ import type { EncodingCost, EncodingCosts } from './types.js';
 
 /**
  * For profiles without an encoding calibration: this calibration on the project's 2-core x86 CI
- * machine (bench/results/profiler-boundary.md, "Encoding"), rounded up. Per float32 byte.
+ * machine with glibc reusing memory as dnnpart's commands and agents run (int8 0.8 / 0.37 ms per MB
+ * of float32 to encode / decode, fp16 2.4-2.6 / 0.43; bench/results/profiler-boundary.md,
+ * "Encoding"), rounded up. Per float32 byte.
  */
 export const DEFAULT_ENCODINGS: EncodingCosts = {
-  fp16: { encodeMsPerByte: 1e-6, decodeMsPerByte: 1e-6 },
-  int8: { encodeMsPerByte: 1.6e-6, decodeMsPerByte: 1e-6 },
+  fp16: { encodeMsPerByte: 2.6e-6, decodeMsPerByte: 5e-7 },
+  int8: { encodeMsPerByte: 1e-6, decodeMsPerByte: 5e-7 },
   method: 'default',
 };
 
@@ -67,6 +69,18 @@ export function calibrateEncodings(options: EncodingCalibrationOptions = {}): { 
     }
     return median(ms);
   };
+  // The functions optimised first, on a small tensor many times: in a fresh process the first calls
+  // on large tensors run code V8 has not optimised yet (int8 encoding 2.7 ms/MB against 0.8 here),
+  // while an agent runs them optimised after its first frames.
+  const small = activations(16384);
+  const smallHalf = encodeHalf(small);
+  const smallInt8 = encodeInt8(small);
+  for (let i = 0; i < 200; i++) {
+    encodeHalf(small);
+    decodeHalf(smallHalf);
+    encodeInt8(small);
+    decodeInt8(smallInt8);
+  }
   const samples: EncodingSample[] = [];
   for (const bytes of sizes) {
     const x = activations(bytes / 4);

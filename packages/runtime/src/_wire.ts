@@ -130,9 +130,10 @@ export function unpackTensors(list: unknown, payload: Buffer, limits: WireLimits
     if (enc !== undefined) {
       const bytes = payload.subarray(offset, offset + h.bytes!);
       offset += h.bytes!;
-      // Copied into aligned buffers first: typed arrays need their element alignment.
+      // float16 bits read in place when the payload is 2-byte aligned there, else copied to an aligned
+      // buffer first (typed arrays need their element alignment); int8 needs none.
       const values = enc === 'fp16'
-        ? decodeHalf(new Uint16Array(Uint8Array.from(bytes).buffer))
+        ? decodeHalf(bytes.byteOffset % 2 === 0 ? new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2) : new Uint16Array(new Uint8Array(bytes).buffer))
         : decodeInt8({ data: new Int8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), scale: h.scale!, zeroPoint: h.zeroPoint! });
       out[h.name] = new ort.Tensor('float32', values, h.dims as number[]);
       continue;

@@ -45,6 +45,14 @@ describe('tensors on the wire', () => {
     expect(Array.from(back.f!.data as Float32Array)).toEqual(Array.from(rounded(values)));
     expect(Array.from(back.ids!.data as BigInt64Array)).toEqual([3n, -4n]);
     expect(Array.from(back.odd!.data as Uint8Array)).toEqual([9]);
+    // The same tensor at an even and at an odd offset of the payload (float16 bits read in place, or copied to align them).
+    for (const pad of [0, 1, 2, 3]) {
+      const lead = new ort.Tensor('uint8', new Uint8Array(pad).fill(1), [pad]);
+      const p = packTensors({ lead, f }, enc);
+      const m = decodeMessage<{ tensors: unknown }>(encodeMessage({ tensors: p.headers }, p.parts), 'test');
+      const got = unpackTensors(m.header.tensors, m.payload, { maxTensorBytes: 1000 }, 'test');
+      expect(Array.from(got.f!.data as Float32Array)).toEqual(Array.from(rounded(values)));
+    }
   });
 });
 
