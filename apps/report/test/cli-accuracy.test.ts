@@ -1,5 +1,5 @@
 // dnnpart accuracy through main(): a zoo model, a plan file, real onnxruntime; its bad inputs.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,6 +43,16 @@ describe('accuracy', () => {
     expect(j.top1Interval).toHaveLength(2);
     expect(j.classesPer).toBe('row');
     expect(r.stderr).toContain('warning: top-1 agreement');
+  });
+
+  it("rounds the model inputs too when the plan sends them over a link to its first stage", async () => {
+    const plan = JSON.parse(readFileSync(path.join(dir, 'plan.json'), 'utf8'));
+    writeFileSync(path.join(dir, 'cam-plan.json'), JSON.stringify({ ...plan, transfers: [{ from: 'cam', to: 'pi', bytes: 1, ms: 1 }, { from: 'pi', to: 'orin', bytes: 1, ms: 1 }] }));
+    const score = async (file: string) => JSON.parse((await run(['accuracy', '--model', 'sq.onnx', '--plan', file, '--transfer', 'int8', '--samples', '4', '--json'], { cwd: dir })).stdout);
+    const [onBoard, crossing] = [await score('plan.json'), await score('cam-plan.json')];
+    // The same cut and bytes between stages; the inputs' own rounding on top.
+    expect(crossing.transferBytes).toBe(onBoard.transferBytes);
+    expect(crossing.sqnrDb).toBeLessThan(onBoard.sqnrDb);
   });
 
   it('--split-after with fp16 transfers prints a table', async () => {

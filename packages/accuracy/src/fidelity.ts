@@ -9,7 +9,7 @@ import { FidelityAccumulator, type Fidelity } from './metrics.js';
 import { calibrate, type ActivationRange, type CalibrationMethod } from './calibrate.js';
 import { quantizeInt8 } from './quantize.js';
 import { convertFp16 } from './fp16.js';
-import { roundTrip, type TransferEncoding } from './transfer.js';
+import { isTransferEncoding, roundTrip, type TransferEncoding } from './transfer.js';
 import { generatedInputs, type Feeds } from './inputs.js';
 import { node, withOwnLists } from './_onnx.js';
 
@@ -28,6 +28,12 @@ export interface EvaluateOptions {
   readonly precision?: Precision | readonly Precision[];
   /** One encoding for every cut, or one per stage (the encoding of the tensors that stage sends). */
   readonly transfer?: TransferEncoding | readonly TransferEncoding[];
+  /**
+   * How the model inputs reach the first stage: as they are (fp32, the default), or encoded, for a
+   * plan whose first stage is not on the board the inputs come from (they cross a link, as its
+   * tensors between stages do).
+   */
+  readonly inputTransfer?: TransferEncoding;
   /** Evaluation inputs (default: `samples` seeded generated inputs). */
   readonly inputs?: readonly Feeds[];
   readonly samples?: number;
@@ -173,6 +179,8 @@ async function evaluateWith(model: LoadedModel, options: EvaluateOptions, files:
   const count = split.stages.length;
   const prec = perStage<Precision>(options.precision, 'fp32', count, 'stage precision');
   const enc = perStage<TransferEncoding>(options.transfer, 'fp32', count, 'transfer encoding');
+  const inputTransfer = options.inputTransfer ?? 'fp32';
+  if (!isTransferEncoding(inputTransfer)) throw new AccuracyError('ACCURACY_BAD_OPTION', `input transfer encoding "${String(inputTransfer)}" is not one of fp32, fp16, int8`);
   for (const p of prec) if (!precisions.includes(p)) throw new AccuracyError('ACCURACY_BAD_OPTION', `stage precision "${p}": use fp32, fp16 or int8`);
   const inputs = options.inputs ?? generatedInputs(graph, options.samples ?? 32, options.seed ?? 1);
   if (inputs.length === 0) throw new AccuracyError('ACCURACY_BAD_OPTION', 'no evaluation inputs: give at least one sample');
@@ -291,6 +299,9 @@ async function evaluateWith(model: LoadedModel, options: EvaluateOptions, files:
       if (i === 0) firstStageInputs = split.stages.map((s) => Object.fromEntries(s.inputs.map((x) => [x, refOut[x] ?? feeds[x]!])));
       // The plan: stages in order; what a later stage reads of an earlier one is the decoded transfer.
       const received: Record<string, ort.Tensor> = { ...feeds };
+      if (inputTransfer !== 'fp32') {
+        for (const [name, t] of Object.entries(feeds)) if (t.type === 'float32') received[name] = new ort.Tensor('float32', roundTrip(t.data as Float32Array, inputTransfer).values, t.dims);
+      }
       const produced: Record<string, ort.Tensor> = {};
       for (let k = 0; k < count; k++) {
         const s = split.stages[k]!;

@@ -3,6 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cutPoints, loadModel, type CutPoint, type LoadedModel } from '@dnnpart/onnx-graph';
 import { buildZooModel } from '@dnnpart/zoo';
+import * as ort from 'onnxruntime-node';
 import { evaluatePlan, generatedInputs, isAccuracyError, MIN_STABLE_SAMPLES } from '@dnnpart/accuracy';
 
 let model: LoadedModel;
@@ -36,6 +37,26 @@ describe('transfer encodings of a cut', () => {
       expect(r.sqnrDb).toBeGreaterThan(enc === 'fp16' ? 60 : 35);
       expect(r.sqnrDb).toBeLessThan(Infinity);
     }
+  });
+});
+
+describe('model inputs sent over a link', () => {
+  it('with inputTransfer, the plan runs on the inputs as they arrive decoded', async () => {
+    const split = { after: [single.after] };
+    // Generated inputs lose to int8's rounding: the plan drifts from the float32 model on them.
+    const inputs = generatedInputs(model.graph, 3, 11);
+    const sent = await evaluatePlan(model, { split, inputTransfer: 'int8', inputs });
+    expect(sent.cosine).toBeLessThan(1);
+    expect(sent.sqnrDb).toBeLessThan(Infinity);
+    expect((await evaluatePlan(model, { split, inputs })).cosine).toBe(1);
+    // Inputs on int8's grid (k / 256 for k in 0..255: its scale 2^-8, 8-bit pixels) travel exactly: nothing lost.
+    const onGrid = inputs.map((f) => Object.fromEntries(Object.entries(f).map(([k, t]) => {
+      const v = (t.data as Float32Array).map((_, i) => ((i * 37) % 256) / 256);
+      return [k, new ort.Tensor('float32', v, t.dims)];
+    })));
+    const exact = await evaluatePlan(model, { split, inputTransfer: 'int8', inputs: onGrid });
+    expect([exact.cosine, exact.sqnrDb]).toEqual([1, Infinity]);
+    await expect(evaluatePlan(model, { split, inputTransfer: 'int4' as never, samples: 1 })).rejects.toMatchObject({ code: 'ACCURACY_BAD_OPTION', message: 'input transfer encoding "int4" is not one of fp32, fp16, int8' });
   });
 });
 

@@ -62,10 +62,16 @@ export interface RunOptions {
   readonly threads?: number;
   /**
    * How float32 tensors travel between stages (a system's `transfer`): one encoding for every hop,
-   * or one per hop (stage k to k + 1); default fp32, as they are. The coordinator's input and the
-   * outputs sent back to it go as they are.
+   * or one per hop (stage k to k + 1); default fp32, as they are. The outputs sent back to the
+   * coordinator go as they are.
    */
   readonly transfer?: WireEncoding | readonly WireEncoding[];
+  /**
+   * How the coordinator sends the model inputs to the first stage: as they are (fp32, the default),
+   * or encoded, as a plan whose first stage is not on its input board prices the input's transfer
+   * when the system encodes its transfers (`dnnpart run` decides it from the plan).
+   */
+  readonly inputTransfer?: WireEncoding;
   readonly maxTensorBytes?: number;
   readonly connect?: Connect;
   readonly transport?: Transport;
@@ -207,6 +213,8 @@ export async function runPlan(o: RunOptions): Promise<RunOutput> {
   });
   const split = splitModel(o.model, { stages: map });
   const hops = hopEncodings(o.transfer, split.stages.length, planName);
+  const inputHop = o.inputTransfer ?? 'fp32';
+  if (!WIRE_ENCODINGS.includes(inputHop)) throw new RuntimeError('RUNTIME_BAD_OPTIONS', `input transfer encoding "${String(inputHop)}" is not one of ${WIRE_ENCODINGS.join(', ')}`);
 
   // Facts first: every agent answers and has the engine its board's figures assume, or nothing is deployed.
   const clients = new Map<string, AgentClient>();
@@ -247,6 +255,10 @@ export async function runPlan(o: RunOptions): Promise<RunOutput> {
         }
       }
     });
+    const firstInfo = infos.get(o.plan.stages[0]!.board)!;
+    if (inputHop !== 'fp32' && !(firstInfo.transferEncodings ?? []).includes(inputHop)) {
+      throw new RuntimeError('RUNTIME_ENGINE', `${planName}: the model inputs go to stage 0 as ${inputHop}, which agent ${o.plan.stages[0]!.board} at ${byId.get(o.plan.stages[0]!.board)!.peer.address} (version ${firstInfo.agentVersion}) cannot read; update its dnnpart-agent, or run with transfer fp32`);
+    }
     // Stages handing back tensors of 32 MiB or more on agents whose allocator maps them afresh every run.
     for (const memory of ['fresh', 'other'] as const) {
       const large = split.stages.flatMap((s, k) => {
@@ -380,7 +392,7 @@ export async function runPlan(o: RunOptions): Promise<RunOutput> {
     });
     const window = o.inFlight ?? split.stages.length + 1;
     const inputs = forward[0]!;
-    const encoded = pool.map((feeds) => packTensors(Object.fromEntries(inputs.map((n) => [n, feeds[n]!]))));
+    const encoded = pool.map((feeds) => packTensors(Object.fromEntries(inputs.map((n) => [n, feeds[n]!])), inputHop));
 
     progress(`streaming ${frames} frames${warmup ? ` after ${warmup} to warm up` : ''}`, 0, frames);
     const t0 = nowMs();
@@ -458,7 +470,7 @@ export async function runPlan(o: RunOptions): Promise<RunOutput> {
     let maxDiffOptimised: number | undefined;
     // With tensors encoded between stages (fp16, int8), the outputs differ by the encoding: that is the
     // difference to report (dnnpart accuracy scores it), not onnxruntime's rounding.
-    if (maxDiff > OPTIMISED_REFERENCE_ABOVE && hops.every((e) => e === 'fp32')) {
+    if (maxDiff > OPTIMISED_REFERENCE_ABOVE && hops.every((e) => e === 'fp32') && inputHop === 'fp32') {
       progress('running the unsplit model here again, optimised as the stages run');
       const bytes = await modelSource(runnableModel(o.model), files, 'reference', above);
       maxDiffOptimised = 0;
@@ -468,7 +480,7 @@ export async function runPlan(o: RunOptions): Promise<RunOutput> {
         maxDiffOptimised = Math.max(maxDiffOptimised, maxAbsDiff(ref, tensors, graph.outputs));
       }
     }
-    return summarise({ o, deployed, split, frames, t0, wallMs, sentAt: measured(sentAt), arrivals: measured(arrivals), lastSend: measured(lastSend), outputBytes: measured(outputBytes), maxDiff, compared, byId, hops, ...(maxDiffOptimised !== undefined ? { maxDiffOptimised } : {}) });
+    return summarise({ o, deployed, split, frames, t0, wallMs, sentAt: measured(sentAt), arrivals: measured(arrivals), lastSend: measured(lastSend), outputBytes: measured(outputBytes), maxDiff, compared, byId, hops, inputHop, ...(maxDiffOptimised !== undefined ? { maxDiffOptimised } : {}) });
   } catch (e) {
     for (const d of deployed) d.handle?.cancel();
     throw e;
@@ -527,6 +539,7 @@ interface Collected {
   readonly byId: ReadonlyMap<string, AgentEndpoint>;
   /** Each hop's encoding (hopEncodings). */
   readonly hops: readonly WireEncoding[];
+  readonly inputHop: WireEncoding;
 }
 
 /** Medians of an encoded hop's encoding (the sender's events) and decoding (the receiver's); absent where an agent did not say. */
@@ -616,6 +629,8 @@ function summarise(c: Collected): RunOutput {
         predictedMs: chosen.length > 0 ? chosen.reduce((s, t) => s + t.ms, 0) : null,
         predictedBytes: chosen.length > 0 ? chosen.reduce((s, t) => s + t.bytes, 0) : null,
         ...(k > 0 && hops[k - 1] !== 'fp32' ? { encoding: hops[k - 1] as 'fp16' | 'int8', ...codingMs(prev!.events, d.events) } : {}),
+        // The model inputs, encoded once before the frames are sent: only their decoding is this run's.
+        ...(k === 0 && c.inputHop !== 'fp32' ? { encoding: c.inputHop as 'fp16' | 'int8', ...codingMs([], d.events) } : {}),
       },
       ...(memory ? { memory } : {}),
     };

@@ -160,7 +160,7 @@ export interface StageResult {
     readonly waitingMs?: number;
     readonly predictedMs: number | null;
     readonly predictedBytes: number | null;
-    /** How its float32 tensors travelled when not as they are (RunOptions.transfer): `bytes` are the encoded ones. */
+    /** How its float32 tensors travelled when not as they are (RunOptions.transfer; inputTransfer into stage 0): `bytes` are the encoded ones. */
     readonly encoding?: 'fp16' | 'int8';
     /**
      * With an encoding: the median time the sender took to encode a frame's tensors (part of

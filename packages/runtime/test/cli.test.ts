@@ -198,6 +198,16 @@ describe('dnnpart link, solve and run', () => {
     writeFileSync(path.join(dir, 'two-int8-said.json'), JSON.stringify({ ...JSON.parse(readFileSync(path.join(dir, 'two-int8.json'), 'utf8')), transfer: { encoding: 'fp32', links: [{ from: 'a', to: 'b', encoding: 'int8' }] } }));
     const said = JSON.parse((await dnnpart(['run', '--plan', 'two-int8-said.json', '--agents', 'agents.yaml', '--model', 'squeezenet.onnx', '--frames', '2', '--json'])).stdout);
     expect([said.stages[1].transferIn.encoding, said.stages[1].transferIn.bytes]).toEqual(['int8', fp32 / 4]);
+    // A plan whose first stage is off its input board ("cam") sends the model input over that link: encoded too.
+    const input = plain.stages[0].transferIn.bytes as number;
+    writeFileSync(path.join(dir, 'two-cam.json'), JSON.stringify({ ...two, transfers: [{ from: 'cam', to: 'a', bytes: input / 4 + 5, ms: 0.5 }, { from: 'a', to: 'b', bytes: fp32 / 4 + 5, ms: 0.5 }], transfer: { encoding: 'int8' } }));
+    const cam = JSON.parse((await dnnpart(['run', '--plan', 'two-cam.json', '--agents', 'agents.yaml', '--model', 'squeezenet.onnx', '--frames', '2', '--json'])).stdout);
+    expect([cam.stages[0].transferIn.encoding, cam.stages[0].transferIn.bytes, cam.stages[1].transferIn.encoding]).toEqual(['int8', input / 4, 'int8']);
+    expect(cam.stages[0].transferIn.decodeMs).toBeGreaterThan(0);
+    expect(cam.stages[0].computeMs.codingMs).toBeGreaterThan(0);
+    // ... and not when the first stage is on the input board (the plans above: no transfer into a).
+    expect(j.stages[0].transferIn.encoding).toBeUndefined();
+    expect(j.stages[0].transferIn.bytes).toBe(input);
     writeFileSync(path.join(dir, 'two-bad-transfer.json'), JSON.stringify({ ...two, transfer: { encoding: 'int4' } }));
     const bad = await dnnpart(['run', '--plan', 'two-bad-transfer.json', '--agents', 'agents.yaml', '--model', 'squeezenet.onnx']);
     expect([bad.code, bad.stderr]).toEqual([2, 'dnnpart: --plan two-bad-transfer.json: transfer.encoding: must be one of fp32, fp16, int8; write the file with dnnpart solve --json\n']);

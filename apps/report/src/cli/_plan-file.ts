@@ -7,6 +7,7 @@ import { isGraphError, loadModel, type Graph, type InputShapes, type LoadedModel
 // Types only: solve and split read plan files without loading the runtime (gRPC).
 import type { WireEncoding } from '@dnnpart/runtime';
 import { UsageError } from './errors.js';
+import { inputLink, type TransferPlan } from '../system/plans.js';
 
 export interface PlanFileStage {
   readonly board: string;
@@ -27,6 +28,8 @@ export interface PlanFile {
   readonly model?: PlanModel;
   /** What was read: "plan", or "plans.json row <name>". */
   readonly what: string;
+  /** True when the plan sends the model inputs over a link to its first stage (its first transfer goes into the first stage's board). */
+  readonly inputCrosses?: boolean;
 }
 
 /** The model a plan file names: its file's sha256 and name, and the input shapes it was solved for. */
@@ -65,6 +68,14 @@ export function systemTransfer(spec: { readonly transfer?: Encoding; readonly li
 /** The encoding of each hop between consecutive stages on `boards`: a link's own, else the plan's. */
 export function hopEncodings(t: PlanTransfer, boards: readonly string[]): Encoding[] {
   return boards.slice(1).map((to, k) => t.links?.find((l) => l.from === boards[k] && l.to === to)?.encoding ?? t.encoding);
+}
+
+
+/** How the model inputs go to the first stage: encoded like the link they cross (inputLink), else as they are. */
+export function inputHopEncoding(t: PlanTransfer | undefined, plan: TransferPlan): Encoding {
+  const input = inputLink(plan);
+  if (!t || !input) return 'fp32';
+  return t.links?.find((l) => l.from === input.from && l.to === input.to)?.encoding ?? t.encoding;
 }
 
 /** The `transfer` of a plan file (solve --json from a system file); `display` names the file in errors. */
@@ -159,7 +170,8 @@ export function readPlanFile(file: string, display: string, row?: string): PlanF
     };
   });
   const model = planModelOf(json);
-  return { stages, ...(model ? { model } : {}), what: 'plan' };
+  const inputCrosses = inputLink({ stages, transfers: Array.isArray(plan.transfers) ? plan.transfers.filter(isObject).map((t) => ({ from: String(t.from), to: String(t.to) })) : undefined }) !== undefined;
+  return { stages, ...(model ? { model } : {}), what: 'plan', ...(inputCrosses ? { inputCrosses } : {}) };
 }
 
 function fromRows(json: Json, display: string, row: string | undefined): PlanFile {

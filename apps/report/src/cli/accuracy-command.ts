@@ -135,6 +135,8 @@ export async function accuracy(opts: AccuracyOptions, ctx: CommandContext): Prom
     split,
     precision,
     transfer,
+    // A plan that sends the model inputs over a link to its first stage sends them encoded too.
+    ...(plan?.inputCrosses ? { inputTransfer: transfer } : {}),
     ...(inputs ? { inputs } : { samples: opts.samples ?? 32 }),
     ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
     ...(labels ? { labels } : {}),

@@ -28,7 +28,7 @@ import { fixed, si, table } from './_format.js';
 import { displayPath, ensureDir, resolvePath, writeOutput, type CommandContext, type CommandOutput } from './context.js';
 import { UsageError } from './errors.js';
 import { checkInputsMatchSystem } from './_system-input.js';
-import { checkPlanModel, hopEncodings, loadPlannedModel, planModelOf, planTransferOf, systemTransfer, type PlanModel, type PlanTransfer } from './_plan-file.js';
+import { checkPlanModel, hopEncodings, inputHopEncoding, loadPlannedModel, planModelOf, planTransferOf, systemTransfer, type PlanModel, type PlanTransfer } from './_plan-file.js';
 
 export interface AgentCommandOptions {
   readonly listen?: string;
@@ -198,14 +198,14 @@ export function readRunPlan(file: string, display: string): { plan: RunPlan; mod
 }
 
 /** The model of a run and the engine each board's figures assume (from the system file's descriptions). */
-async function runModelAndEngines(opts: RunCommandOptions, ctx: CommandContext, planned: PlanModel | undefined, plan: RunPlan): Promise<{ model: LoadedModel; engines: Record<string, Engine>; transfer?: WireEncoding[] }> {
+async function runModelAndEngines(opts: RunCommandOptions, ctx: CommandContext, planned: PlanModel | undefined): Promise<{ model: LoadedModel; engines: Record<string, Engine>; transfer?: PlanTransfer }> {
   if (opts.model && opts.system) throw new UsageError('CLI_CONFLICTING_FLAGS', 'give --model or --system, not both');
   if (!opts.model && !opts.system) throw new UsageError('CLI_MISSING_ARGUMENT', 'run needs the model: --model <m.onnx>, or --system <system.yaml> (see dnnpart run --help)');
   const engines: Record<string, Engine> = {};
   let source: string | Uint8Array;
   let input = opts.input;
   let systemInput: readonly string[] | undefined;
-  let transfer: WireEncoding[] | undefined;
+  let transfer: PlanTransfer | undefined;
   if (opts.system) {
     const spec = loadSystem(resolvePath(ctx, opts.system), opts.system);
     systemInput = spec.model.input;
@@ -215,8 +215,7 @@ async function runModelAndEngines(opts: RunCommandOptions, ctx: CommandContext, 
       engines[b.id] = (d?.engine as Engine | undefined) ?? 'onnxruntime-cpu';
     }
     input ??= spec.model.input;
-    const t = systemTransfer(spec);
-    if (t) transfer = hopEncodings(t, plan.stages.map((s) => s.board));
+    transfer = systemTransfer(spec);
     if (spec.model.zoo) {
       const shape = input && input.length === 1 && !input[0]!.includes('=') ? (parseInputSpecs([...input]) as unknown as ZooInputShape) : undefined;
       source = buildZooModel(spec.model.zoo, { ...(shape ? { inputShape: shape } : {}), ...(spec.model.seed !== undefined ? { seed: spec.model.seed } : {}) });
@@ -243,7 +242,7 @@ export function codingLines(r: RunOutput): string[] {
  * solved with a system's `transfer: fp16|int8` and the run sent float32. One line each.
  */
 export function unencodedHopLines(r: RunOutput): string[] {
-  const hops = r.stages.filter((s) => s.stage > 0 && s.transferIn.predictedBytes !== null && s.transferIn.predictedBytes > 0);
+  const hops = r.stages.filter((s) => s.transferIn.predictedBytes !== null && s.transferIn.predictedBytes > 0);
   return [
     ...hops
       .filter((s) => s.transferIn.encoding === undefined && s.transferIn.predictedBytes! < 0.75 * s.transferIn.bytes)
@@ -259,9 +258,12 @@ export function unencodedHopLines(r: RunOutput): string[] {
 export async function run(opts: RunCommandOptions, ctx: CommandContext): Promise<CommandOutput> {
   const { plan, model: planned, transfer: planned2 } = readRunPlan(resolvePath(ctx, opts.plan), opts.plan);
   const list = agentsOf(ctx, opts.agents);
-  const { model, engines, transfer: fromSystem } = await runModelAndEngines(opts, ctx, planned, plan);
-  // --transfer, else the system file's, else what the plan file says it was solved with.
-  const transfer = opts.transfer !== undefined ? (opts.transfer as WireEncoding) : fromSystem ?? (planned2 ? hopEncodings(planned2, plan.stages.map((s) => s.board)) : undefined);
+  const { model, engines, transfer: fromSystem } = await runModelAndEngines(opts, ctx, planned);
+  // --transfer, else the system file's, else what the plan file says it was solved with: between the
+  // stages, and for the model inputs when the plan sends them over a link to its first stage.
+  const chosen: PlanTransfer | undefined = opts.transfer !== undefined ? { encoding: opts.transfer as WireEncoding } : fromSystem ?? planned2;
+  const transfer = chosen ? hopEncodings(chosen, plan.stages.map((s) => s.board)) : undefined;
+  const inputTransfer = inputHopEncoding(chosen, plan);
   checkPlanModel(planned, model.graph, model.sha256, opts.plan, model.path ? displayPath(ctx, model.path) : model.graph.name);
   const frames = opts.frames ?? 50;
   if (!Number.isInteger(frames) || frames < 1) throw new UsageError('CLI_BAD_VALUE', `--frames needs a positive integer, got ${frames}`);
@@ -271,6 +273,7 @@ export async function run(opts: RunCommandOptions, ctx: CommandContext): Promise
     ...(opts.stallTimeoutS ? { stallTimeoutMs: opts.stallTimeoutS * 1000 } : {}),
     ...(opts.threads ? { threads: opts.threads } : {}),
     ...(transfer ? { transfer } : {}),
+    ...(inputTransfer !== 'fp32' ? { inputTransfer } : {}),
     ...(ctx.signal ? { signal: ctx.signal } : {}),
     onProgress: (m, done, total) => (done !== undefined && total !== undefined ? ctx.progress.update(m, done, total) : ctx.progress.note(m)),
   });

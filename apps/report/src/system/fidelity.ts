@@ -7,6 +7,7 @@ import { classScores, evaluatePlan, precisions, type Precision, type TransferEnc
 import type { Objective, Plan } from '@dnnpart/solver';
 import type { PlanFidelityFigures, ReportSystem, SystemFidelity } from '../report-data.js';
 import { SystemError } from './errors.js';
+import { inputLink } from './plans.js';
 import { where, type FidelityConstraints } from './load.js';
 import type { ResolvedBoard, ResolvedSystem } from './resolve.js';
 
@@ -57,7 +58,9 @@ export async function measurePlans(system: ResolvedSystem, plans: Readonly<Recor
     p.stages.forEach((s, k) => s.nodes.forEach((n) => (stages[n] = k)));
     // Each stage at its board's precision: the paper's platforms compute at their own bit widths.
     const precision = p.stages.map((s) => byBoard.get(s.board) ?? 'fp32');
-    const r = await evaluatePlan(model, { split: { stages }, transfer, samples, precision });
+    // The model inputs travel encoded too when the plan sends them over a link to its first stage.
+    const inputTransfer = inputLink({ stages: p.stages, transfers: p.transfers }) ? transfer : 'fp32';
+    const r = await evaluatePlan(model, { split: { stages }, transfer, inputTransfer, samples, precision });
     const figures = {
       transfer,
       precisions: precision,

@@ -5,6 +5,18 @@ import type { ReportBoard, ReportCut, ReportLayer, ReportSystem } from '../repor
 import type { ReportParts } from './build.js';
 
 export const objectives: readonly Objective[] = ['throughput', 'latency', 'energy'];
+
+export type TransferPlan = { readonly stages: readonly { readonly board: string }[]; readonly transfers?: readonly { readonly from: string; readonly to: string }[] | null };
+
+/**
+ * The link a plan sends the model inputs over to its first stage: its first transfer, when that goes
+ * into the first stage's board from another (the first stage is not on the input board); else none.
+ */
+export function inputLink(plan: TransferPlan): { readonly from: string; readonly to: string } | undefined {
+  const first = plan.stages[0]?.board;
+  const input = Array.isArray(plan.transfers) ? plan.transfers[0] : undefined;
+  return first !== undefined && input && input.to === first && input.from !== first ? input : undefined;
+}
 /** The fronts every report draws. */
 export const paretoPairs: readonly (readonly [Objective, Objective])[] = [
   ['throughput', 'energy'],
