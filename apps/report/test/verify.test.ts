@@ -279,6 +279,16 @@ describe('verify', () => {
     expect(v.stages.reduce((a, s) => a + s.nodes, 0)).toBe(names.length);
     for (const s of v.stages) expect(s.predictedMs).toBeGreaterThan(0);
     expect(v.backToBack.predictedLatencyMs).toBeCloseTo(v.stages.reduce((a, s) => a + s.predictedMs!, 0), 9);
+    // With an encoded transfer, verify still times the stages with float32 handoffs, predicts them so, and says it.
+    write('verified.json', r.stdout);
+    write('sys-int8.yaml', ['version: 1', 'name: sq2', 'model: { file: sq.onnx }', 'boards:', '  - { id: a, describe: ci-x86-2core }', '  - { id: b, describe: raspberry-pi-5 }', 'network: ethernet-1000base-t', 'objective: latency', 'transfer: int8'].join('\n'));
+    const args = (sys: string) => ['verify', '--plan', 'verified.json', '--system', sys, '--runs', '1', '--warmup', '0', '--frames', '1', '--no-memory', '--json'];
+    const [plain, coded] = [await run(args('sys.yaml'), { cwd: dir }), await run(args('sys-int8.yaml'), { cwd: dir })];
+    expect([plain.code, coded.code]).toEqual([0, 0]);
+    const predicted = (x: { stdout: string }) => (JSON.parse(x.stdout) as VerifyResult).stages.map((s) => s.predictedMs);
+    expect(predicted(coded)).toEqual(predicted(plain));
+    expect(coded.stderr).toContain("the system's transfer (int8) is left out here: verify times the stages with their tensors handed over as float32, and predicts them so");
+    expect(plain.stderr).not.toContain('is left out here');
   });
 
   it('times the whole model in the same runs as the stages, and scales the predictions of its board by the speed it ran at', async () => {

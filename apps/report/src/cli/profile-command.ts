@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseInputSpecs } from '@dnnpart/onnx-graph';
-import { loadBoardDescription, profileModel, type BoardDescription, type Profile } from '@dnnpart/profiler';
+import { loadBoardDescription, profileModel, type BoardDescription, type EncodingCosts, type Profile } from '@dnnpart/profiler';
 import { resolveRef } from '../system/load.js';
 import { phaseLabel } from '../system/resolve.js';
 import { fixed, table } from './_format.js';
@@ -34,7 +34,7 @@ export interface ProfileSummary {
   readonly nodeSumToEndToEnd?: number;
   /** Σ profiled (uncorrected) node medians / end-to-end median. */
   readonly rawNodeSumToEndToEnd?: number;
-  readonly boundary?: { readonly fixedMs: number; readonly inMsPerByte: number; readonly outMsPerByte: number; readonly method: string; readonly fitR2?: number };
+  readonly boundary?: { readonly fixedMs: number; readonly inMsPerByte: number; readonly outMsPerByte: number; readonly method: string; readonly fitR2?: number; readonly encodings?: EncodingCosts };
   /** Σ node medians + the boundary cost of the model's inputs and outputs: a whole-model single stage's prediction. */
   readonly singleStageMs?: number;
   readonly trace?: string;
@@ -93,7 +93,7 @@ export function summarise(p: Profile, file: string): ProfileSummary {
     endToEndP90Ms: p.endToEnd.p90Ms,
     ...(p.nodeSumToEndToEnd !== undefined ? { nodeSumToEndToEnd: p.nodeSumToEndToEnd } : {}),
     ...(p.correction ? { rawNodeSumToEndToEnd: p.correction.rawNodeSumToEndToEnd, singleStageMs: round3(p.nodes.reduce((s, n) => s + n.latencyMs.median, 0) + p.correction.boundaryMs) } : {}),
-    ...(p.boundary ? { boundary: { fixedMs: p.boundary.fixedMs, inMsPerByte: p.boundary.inMsPerByte, outMsPerByte: p.boundary.outMsPerByte, method: p.boundary.method, ...(p.boundary.fitR2 !== undefined ? { fitR2: p.boundary.fitR2 } : {}) } } : {}),
+    ...(p.boundary ? { boundary: { fixedMs: p.boundary.fixedMs, inMsPerByte: p.boundary.inMsPerByte, outMsPerByte: p.boundary.outMsPerByte, method: p.boundary.method, ...(p.boundary.fitR2 !== undefined ? { fitR2: p.boundary.fitR2 } : {}), ...(p.boundary.encodings ? { encodings: p.boundary.encodings } : {}) } } : {}),
     powerSource: p.power.source,
     ...(p.power.energyPerInferenceMj !== undefined ? { energyPerInferenceMj: p.power.energyPerInferenceMj } : {}),
     topNodes: top.map((n) => ({ name: n.name, op: n.op, medianMs: n.latencyMs.median, share: n.latencyMs.median / total })),
@@ -110,6 +110,9 @@ function formatSummary(s: ProfileSummary, ctx: CommandContext): string {
       ? [`stage boundary (${s.boundary.method}): ${fixed(s.boundary.fixedMs, 3)} ms + ${fixed(s.boundary.inMsPerByte * 1e6, 3)} ms/MB in + ${fixed(s.boundary.outMsPerByte * 1e6, 3)} ms/MB out` +
           (s.boundary.fitR2 !== undefined ? ` (fit R² ${fixed(s.boundary.fitR2)})` : '') +
           (s.singleStageMs !== undefined ? `; whole model as one stage ${fixed(s.singleStageMs)} ms` : '')]
+      : []),
+    ...(s.boundary?.encodings
+      ? [`encoding tensors for a link (${s.boundary.encodings.method}), encode / decode: int8 ${fixed(s.boundary.encodings.int8.encodeMsPerByte * 1e6, 3)} / ${fixed(s.boundary.encodings.int8.decodeMsPerByte * 1e6, 3)} ms/MB, fp16 ${fixed(s.boundary.encodings.fp16.encodeMsPerByte * 1e6, 3)} / ${fixed(s.boundary.encodings.fp16.decodeMsPerByte * 1e6, 3)} ms/MB of float32`]
       : []),
     `power: ${s.powerSource}${s.energyPerInferenceMj !== undefined ? `, ${fixed(s.energyPerInferenceMj)} mJ per inference` : ''}${s.powerSource === 'unavailable' ? ' (no power sensor here; --describe <board.yaml> estimates it from the description)' : ''}`,
     'top layers by time:',
