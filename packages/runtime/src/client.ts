@@ -6,6 +6,7 @@ import { createReadStream } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import type * as ort from 'onnxruntime-node';
 import type { Profile } from '@dnnpart/profiler';
+import type { InputShapes } from '@dnnpart/onnx-graph';
 import { nowMs } from './_clock.js';
 import { agentService } from './_service.js';
 import { fromStatus } from './_status.js';
@@ -73,7 +74,7 @@ export interface AgentClient {
   info(timeoutMs?: number): Promise<AgentInfo & { nowMs: number }>;
   /** `data`: the model's external data files (ProfileData), each sent from its `path` after the model; needs an agent whose Info has profileDataFiles. */
   /** `boundary`: "calibrate" (what an agent does when not told) measures the board's stage-boundary and encoding costs first; "default" records the documented defaults. */
-  profile(model: Uint8Array, options: { name: string; board?: string; runs?: number; warmup?: number; threads?: number; boundary?: 'calibrate' | 'default'; timeoutMs?: number; signal?: AbortSignal; data?: readonly ProfileData[] }): Promise<Profile>;
+  profile(model: Uint8Array, options: { name: string; board?: string; runs?: number; warmup?: number; threads?: number; boundary?: 'calibrate' | 'default'; inputShapes?: InputShapes; timeoutMs?: number; signal?: AbortSignal; data?: readonly ProfileData[] }): Promise<Profile>;
   linkTest(to: AgentEndpoint, options?: LinkTestOptions & { timeoutMs?: number }): Promise<LinkMeasurement>;
   /** `dataFile`: the file of the stage's weights that `spec.data` describes, sent after the model. */
   deployStage(spec: DeploySpec, model: Uint8Array, callbacks: StageCallbacks, options: { timeoutMs: number; maxTensorBytes: number; dataFile?: string }): Promise<StageHandle>;

@@ -4,7 +4,7 @@ import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { stringify } from 'yaml';
-import { decodeModel, externalDataLocations } from '@dnnpart/onnx-graph';
+import { decodeModel, externalDataLocations, type InputShapes } from '@dnnpart/onnx-graph';
 import type { Profile } from '@dnnpart/profiler';
 import { fileDigest } from './_files.js';
 import { connectAgent, type AgentClient, type AgentEndpoint, type ProfileData } from './client.js';
@@ -112,7 +112,7 @@ export function linksYaml(links: readonly LinkMeasurement[], note?: string): str
 export async function profileOnAgents(
   agents: readonly AgentEndpoint[],
   modelFile: string,
-  options: { runs?: number; warmup?: number; threads?: number; boundary?: 'calibrate' | 'default'; timeoutMs?: number; connect?: Connect; signal?: AbortSignal; onDone?: (id: string) => void } = {},
+  options: { runs?: number; warmup?: number; threads?: number; boundary?: 'calibrate' | 'default'; inputShapes?: InputShapes; timeoutMs?: number; connect?: Connect; signal?: AbortSignal; onDone?: (id: string) => void } = {},
 ): Promise<{ id: string; profile: Profile }[]> {
   let bytes: Uint8Array;
   try {
@@ -142,6 +142,8 @@ export async function profileOnAgents(
         ...(options.warmup !== undefined ? { warmup: options.warmup } : {}),
         ...(options.threads !== undefined ? { threads: options.threads } : {}),
         ...(options.boundary !== undefined ? { boundary: options.boundary } : {}),
+        // The shapes (and values) of a model's dynamic inputs, as --input gives them to a local profile.
+        ...(options.inputShapes ? { inputShapes: options.inputShapes } : {}),
         ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
       });

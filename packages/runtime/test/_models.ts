@@ -182,3 +182,13 @@ export function optimiserRefusedModel(): Uint8Array {
     },
   }));
 }
+
+/** x float [1, n] (n a dynamic dim, "len") -> Relu -> Neg -> y: a model a profile needs --input for. */
+export function dynamicLengthModel(): Uint8Array {
+  const vi = (name: string) => ({ name, type: { value: { case: 'tensorType' as const, value: { elemType: 1, shape: { dim: [{ value: { case: 'dimValue' as const, value: 1n } }, { value: { case: 'dimParam' as const, value: 'len' } }] } } } } });
+  const node = (opType: string, name: string, input: string, output: string) => ({ opType, name, input: [input], output: [output] });
+  return toBinary(ModelProtoSchema, create(ModelProtoSchema, {
+    irVersion: 8n, opsetImport: [{ domain: '', version: 17n }],
+    graph: { name: 'dynamic_length', input: [vi('x')], output: [vi('y')], node: [node('Relu', 'relu', 'x', 'a'), node('Neg', 'neg', 'a', 'y')] },
+  }));
+}

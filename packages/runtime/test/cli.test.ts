@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '@dnnpart/report';
 import { connectAgent } from '@dnnpart/runtime';
 import { ensureBuilt, spawnAgent, type SpawnedAgent } from './_agents.js';
-import { bfloat16Model, optimiserRefusedModel, quantizedEdgeModel, squeezenet } from './_models.js';
+import { bfloat16Model, dynamicLengthModel, optimiserRefusedModel, quantizedEdgeModel, squeezenet } from './_models.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'dnnpart-cli-runtime-'));
 let agents: SpawnedAgent[] = [];
@@ -256,6 +256,18 @@ describe('dnnpart profile --agents and dnnpart agent', () => {
     expect(JSON.parse(readFileSync(path.join(dir, 'profiles-default', 'a.profile.json'), 'utf8')).boundary.method).toBe('default');
     const bad = await dnnpart(['profile', 'squeezenet.onnx', '--agents', 'agents.yaml', '-o', 'profiles-default', '--boundary', 'fast']);
     expect([bad.code, bad.stderr.trim()]).toEqual([2, 'dnnpart: --boundary must be calibrate or default, got "fast"']);
+  });
+
+  it('profiles a model with a dynamic dim on the agents at the shape --input gives, and says to give it', async () => {
+    writeFileSync(path.join(dir, 'dynamic.onnx'), dynamicLengthModel());
+    const base = ['profile', 'dynamic.onnx', '--agents', 'agents.yaml', '-o', 'profiles-dynamic', '--runs', '2', '--warmup', '1', '--threads', '1', '--boundary', 'default'];
+    const without = await dnnpart(base);
+    expect(without.code).not.toBe(0);
+    expect(without.stderr).toMatch(/dim 1 \(len\) of input x is dynamic; pass --input x=<shape>/);
+    const r = await dnnpart([...base, '--input', 'x=1x4096']);
+    expect(r.code).toBe(0);
+    const p = JSON.parse(readFileSync(path.join(dir, 'profiles-dynamic', 'a.profile.json'), 'utf8'));
+    expect(p.model.inputs).toEqual([expect.objectContaining({ name: 'x', shape: [1, 4096] })]);
   });
 
   it('serves until interrupted', async () => {

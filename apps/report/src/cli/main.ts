@@ -86,7 +86,7 @@ const handlers: Record<string, Handler> = {
   profile: async (a, ctx) =>
     str(a, 'agents') !== undefined
       ? (await running()).profileAgents(
-          { agents: str(a, 'agents')!, model: a.positionals[0]!, output: required(a, 'output', 'profile --agents'), ...opt('runs', num(a, 'runs')), ...opt('warmup', num(a, 'warmup')), ...opt('threads', num(a, 'threads')), ...opt('boundary', str(a, 'boundary')) },
+          { agents: str(a, 'agents')!, model: a.positionals[0]!, output: required(a, 'output', 'profile --agents'), ...opt('runs', num(a, 'runs')), ...opt('warmup', num(a, 'warmup')), ...opt('threads', num(a, 'threads')), ...opt('boundary', str(a, 'boundary')), ...opt('input', strings(a, 'input')) },
           ctx,
         )
       : (await profiling()).profile(

@@ -129,7 +129,7 @@ export async function link(opts: { readonly agents: string; readonly output: str
 
 /** `dnnpart profile --agents`: profile the model on every agent at once, `<dir>/<id>.profile.json` each. */
 export async function profileAgents(
-  opts: { readonly agents: string; readonly model: string; readonly output: string; readonly runs?: number; readonly warmup?: number; readonly threads?: number; readonly boundary?: string },
+  opts: { readonly agents: string; readonly model: string; readonly output: string; readonly runs?: number; readonly warmup?: number; readonly threads?: number; readonly boundary?: string; readonly input?: readonly string[] },
   ctx: CommandContext,
 ): Promise<CommandOutput> {
   if (opts.boundary !== undefined && opts.boundary !== 'calibrate' && opts.boundary !== 'default') {
@@ -147,6 +147,8 @@ export async function profileAgents(
     ...(opts.warmup !== undefined ? { warmup: opts.warmup } : {}),
     ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
     ...(opts.boundary !== undefined ? { boundary: opts.boundary } : {}),
+    // A model's dynamic input dims (and an input's fixed value), as for a profile here.
+    ...(opts.input && opts.input.length > 0 ? { inputShapes: parseInputSpecs([...opts.input]) } : {}),
     ...(ctx.signal ? { signal: ctx.signal } : {}),
     onDone: (id) => ctx.progress.update(`profiled ${id}`, ++done, list.length),
   });

@@ -17,6 +17,7 @@ export function inputLink(plan: TransferPlan): { readonly from: string; readonly
   const input = Array.isArray(plan.transfers) ? plan.transfers[0] : undefined;
   return first !== undefined && input && input.to === first && input.from !== first ? input : undefined;
 }
+
 /** The fronts every report draws. */
 export const paretoPairs: readonly (readonly [Objective, Objective])[] = [
   ['throughput', 'energy'],
