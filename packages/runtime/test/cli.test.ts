@@ -205,6 +205,8 @@ describe('dnnpart link, solve and run', () => {
     expect([cam.stages[0].transferIn.encoding, cam.stages[0].transferIn.bytes, cam.stages[1].transferIn.encoding]).toEqual(['int8', input / 4, 'int8']);
     expect(cam.stages[0].transferIn.decodeMs).toBeGreaterThan(0);
     expect(cam.stages[0].computeMs.codingMs).toBeGreaterThan(0);
+    const camText = await dnnpart(['run', '--plan', 'two-cam.json', '--agents', 'agents.yaml', '--model', 'squeezenet.onnx', '--frames', '2']);
+    expect(camText.stdout).toMatch(/\nint8 into stage 0: the model inputs encoded by the coordinator before the frames were sent, decoding [\d.]+ ms on a \(after it\)/);
     // ... and not when the first stage is on the input board (the plans above: no transfer into a).
     expect(j.stages[0].transferIn.encoding).toBeUndefined();
     expect(j.stages[0].transferIn.bytes).toBe(input);

@@ -236,7 +236,7 @@ async function runModelAndEngines(opts: RunCommandOptions, ctx: CommandContext, 
 export function codingLines(r: RunOutput): string[] {
   return r.stages
     .filter((s) => s.transferIn.encoding !== undefined && (s.transferIn.encodeMs !== undefined || s.transferIn.decodeMs !== undefined))
-    .map((s) => `${s.transferIn.encoding} into stage ${s.stage}: encoding ${fixed(s.transferIn.encodeMs)} ms a frame on ${s.transferIn.from} (in the hop's transfer time), decoding ${fixed(s.transferIn.decodeMs)} ms on ${s.agent} (after it); a plan solved with the system's transfer prices both in the two stages' predicted times, from each board's profile`);
+    .map((s) => `${s.transferIn.encoding} into stage ${s.stage}: ${s.stage === 0 && s.transferIn.encodeMs === undefined ? `the model inputs encoded by the ${s.transferIn.from} before the frames were sent` : `encoding ${fixed(s.transferIn.encodeMs)} ms a frame on ${s.transferIn.from} (in the hop's transfer time)`}, decoding ${fixed(s.transferIn.decodeMs)} ms on ${s.agent} (after it); a plan solved with the system's transfer prices both in the two stages' predicted times, from each board's profile`);
 }
 
 /**
