@@ -53,6 +53,9 @@ describe('accuracy', () => {
     // The same cut and bytes between stages; the inputs' own rounding on top.
     expect(crossing.transferBytes).toBe(onBoard.transferBytes);
     expect(crossing.sqnrDb).toBeLessThan(onBoard.sqnrDb);
+    expect([crossing.inputTransfer, onBoard.inputTransfer]).toEqual(['int8', undefined]);
+    const text = await run(['accuracy', '--model', 'sq.onnx', '--plan', 'cam-plan.json', '--transfer', 'int8', '--samples', '2'], { cwd: dir });
+    expect(text.stdout).toContain('; the model inputs rounded as int8 too, as the plan sends them over a link to its first stage');
   });
 
   it('--split-after with fp16 transfers prints a table', async () => {

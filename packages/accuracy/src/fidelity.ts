@@ -82,6 +82,8 @@ export interface PlanFidelity extends Fidelity {
   /** Bytes sent over links per inference under the chosen encodings, and the same tensors at fp32. */
   readonly transferBytes: number;
   readonly fp32TransferBytes: number;
+  /** How the model inputs reached the first stage when not as they are (EvaluateOptions.inputTransfer). */
+  readonly inputTransfer?: TransferEncoding;
   readonly stages: readonly StageFidelity[];
   readonly warnings: readonly string[];
   /** Where the evaluation inputs came from. */
@@ -410,6 +412,7 @@ async function evaluateWith(model: LoadedModel, options: EvaluateOptions, files:
       ...fid,
       transferBytes: sendBytes.reduce((a, b) => a + b, 0),
       fp32TransferBytes: fp32SendBytes.reduce((a, b) => a + b, 0),
+      ...(inputTransfer !== 'fp32' ? { inputTransfer } : {}),
       stages,
       warnings,
       inputs: options.inputs ? 'given' : 'generated',

@@ -171,7 +171,7 @@ export function accuracyText(r: AccuracyOutput): string {
       + (r.top5Agreement !== undefined ? `, top-5 ${pct(r.top5Agreement, r.top5Interval)}` : ''),
   ];
   if (r.referenceTop1 !== undefined) lines.push(`true top-1: ${pct(r.top1)} (full precision ${pct(r.referenceTop1)})`);
-  lines.push(`transfers: ${bytes(r.transferBytes)} per inference${saved}`, '');
+  lines.push(`transfers: ${bytes(r.transferBytes)} per inference${saved}${r.inputTransfer ? `; the model inputs rounded as ${r.inputTransfer} too, as the plan sends them over a link to its first stage` : ''}`, '');
   const timed = r.stages.some((s) => s.timing);
   lines.push(table(
     ['stage', 'board', 'nodes', 'precision', 'stage cosine', 'stage SQNR', 'sends', 'as fp32', 'float32 nodes', ...(timed ? ['ms here', 'fp32 ms here'] : [])],
