@@ -47,6 +47,9 @@ describe('transfer', () => {
     expect(bw(b.problem, 'pi')).toBe(4 * bw(base.problem, 'pi'));
     expect(bw(b.problem, 'orin')).toBe(bw(base.problem, 'orin'));
     expect(b.spec.links[0]!.transfer).toBe('int8');
+    // Its encoding's time is not in the stages' (one boundary per board): said, naming the link.
+    expect(b.warnings).toContain("link pi -> orin (int8) has its own transfer encoding: priced in its bytes, but not the time encoding and decoding take on the boards (only the system's transfer, fp32, is in the stages' times)");
+    expect(base.warnings.filter((w) => /own transfer encoding/.test(w))).toEqual([]);
   });
 });
 

@@ -83,6 +83,13 @@ export function buildProblem(system: ResolvedSystem): BuiltProblem {
     }
   }
 
+  // The problem has one boundary per board: the CPU time of a link's own encoding is not in it.
+  const base = spec.transfer ?? 'fp32';
+  const own = [...new Set(spec.links.filter((l) => l.transfer !== undefined && l.transfer !== base).map((l) => `${l.from} -> ${l.to} (${l.transfer})`))];
+  if (own.length > 0) {
+    warnings.push(`${own.length === 1 ? 'link' : 'links'} ${own.join(', ')} ${own.length === 1 ? 'has its' : 'have their'} own transfer encoding: priced in ${own.length === 1 ? 'its' : 'their'} bytes, but not the time encoding and decoding take on the boards (only the system's transfer, ${base}, is in the stages' times)`);
+  }
+
   const problem: Problem = {
     version: 1,
     name: system.name,
