@@ -70,7 +70,6 @@ export function hopEncodings(t: PlanTransfer, boards: readonly string[]): Encodi
   return boards.slice(1).map((to, k) => t.links?.find((l) => l.from === boards[k] && l.to === to)?.encoding ?? t.encoding);
 }
 
-
 /** How the model inputs go to the first stage: encoded like the link they cross (inputLink), else as they are. */
 export function inputHopEncoding(t: PlanTransfer | undefined, plan: TransferPlan): Encoding {
   const input = inputLink(plan);
