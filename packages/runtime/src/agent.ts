@@ -643,16 +643,22 @@ export async function startAgent(options: AgentOptions = {}): Promise<RunningAge
             const dir = where.dir;
             const num = (k: string) => (typeof options[k] === 'number' ? { [k]: options[k] as number } : {});
             log(`profiling ${name} (${bytes.length} bytes)`);
-            return await profileModel(file, {
-              board: typeof options.board === 'string' ? options.board : board,
-              ...num('runs'), ...num('warmup'), ...num('threads'),
-              // The board's own stage-boundary and encoding costs, as `dnnpart profile` measures them here.
-              ...(options.boundary === 'default' ? {} : { boundary: 'calibrate' as const }),
-              ...(options.inputShapes ? { inputShapes: options.inputShapes as never } : {}),
-              modelName: name,
-              tempDir: dir,
-              signal: abort.signal,
-            });
+            try {
+              return await profileModel(file, {
+                board: typeof options.board === 'string' ? options.board : board,
+                ...num('runs'), ...num('warmup'), ...num('threads'),
+                // The board's own stage-boundary and encoding costs, as `dnnpart profile` measures them here.
+                ...(options.boundary === 'default' ? {} : { boundary: 'calibrate' as const }),
+                ...(options.inputShapes ? { inputShapes: options.inputShapes as never } : {}),
+                modelName: name,
+                tempDir: dir,
+                signal: abort.signal,
+              });
+            } catch (e) {
+              // What the user sent, not where this agent keeps it: "rec.onnx: dim 3 ... is dynamic".
+              if (e instanceof Error) e.message = e.message.split(file).join(`${name}.onnx`);
+              throw e;
+            }
           } finally {
             where.dispose();
           }
