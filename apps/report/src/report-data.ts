@@ -49,7 +49,7 @@ export interface MeasuredRunStage {
   readonly index: number;
   readonly agent: string;
   readonly predictedMs: number | null;
-  /** Median compute per frame on its agent. */
+  /** Median compute per frame on its agent, with its own encoding and decoding of the tensors between stages when they travelled encoded (the plan prices both). */
   readonly measuredMs: number;
   /** The plan's memory of the stage, its frames in flight included. */
   readonly predictedMemoryBytes: number | null;
