@@ -15,11 +15,11 @@ import type { EncodingCost, EncodingCosts } from './types.js';
 /**
  * For profiles without an encoding calibration: this calibration on the project's 2-core x86 CI
  * machine with glibc reusing memory as dnnpart's commands and agents run (int8 0.8 / 0.37 ms per MB
- * of float32 to encode / decode, fp16 2.4-2.6 / 0.43; bench/results/profiler-boundary.md,
- * "Encoding"), rounded up. Per float32 byte.
+ * of float32 to encode / decode, fp16 0.8 / 0.42; bench/results/profiler-boundary.md, "Encoding"),
+ * rounded up. Per float32 byte.
  */
 export const DEFAULT_ENCODINGS: EncodingCosts = {
-  fp16: { encodeMsPerByte: 2.6e-6, decodeMsPerByte: 5e-7 },
+  fp16: { encodeMsPerByte: 1e-6, decodeMsPerByte: 5e-7 },
   int8: { encodeMsPerByte: 1e-6, decodeMsPerByte: 5e-7 },
   method: 'default',
 };
