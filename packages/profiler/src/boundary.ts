@@ -60,9 +60,9 @@ export function boundaryOf(profile: Profile): BoundaryCost & { readonly encoding
   };
 }
 
-/** ms per byte as ms per MB (2^20 bytes), for messages. */
+/** ms per byte as ms per MB (10^6 bytes, as `dnnpart profile` prints a boundary), for messages. */
 function fmt(msPerByte: number): string {
-  return String(Number((msPerByte * (1 << 20)).toPrecision(3)));
+  return String(Number((msPerByte * 1e6).toPrecision(3)));
 }
 
 /**

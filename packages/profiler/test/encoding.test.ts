@@ -76,7 +76,7 @@ describe('encoding costs in profiles', () => {
     expect(b.encodingsWarning).toBeUndefined();
     const old = boundaryOf(withBoundary(measured));
     expect(old.encodings).toEqual(DEFAULT_ENCODINGS);
-    expect(old.encodingsWarning).toMatch(/on board \S+ has no calibration of encoding and decoding tensors for a link; they cost the default 1\.05 \/ 0\.524 ms\/MB \(int8\) and 1\.05 \/ 0\.524 ms\/MB \(fp16\) of float32; re-profile/);
+    expect(old.encodingsWarning).toMatch(/on board \S+ has no calibration of encoding and decoding tensors for a link; they cost the default 1 \/ 0\.5 ms\/MB \(int8\) and 1 \/ 0\.5 ms\/MB \(fp16\) of float32; re-profile/);
     // A profile without any boundary: the default boundary carries the default encodings.
     expect(DEFAULT_BOUNDARY.encodings).toEqual(DEFAULT_ENCODINGS);
   });

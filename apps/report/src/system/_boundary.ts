@@ -3,8 +3,8 @@ import { boundaryOf, type Profile } from '@dnnpart/profiler';
 import type { StageBoundary } from '@dnnpart/solver';
 import type { TransferEncoding } from './load.js';
 
-/** Float32 bytes per byte of a float tensor in each encoding. */
-const FLOAT32_PER_BYTE: Readonly<Record<TransferEncoding, number>> = { fp32: 1, fp16: 2, int8: 4 };
+/** Float32 bytes a byte of a float tensor stands for in each encoding (what the join scales per-byte rates by). */
+export const FLOAT32_PER_BYTE: Readonly<Record<TransferEncoding, number>> = { fp32: 1, fp16: 2, int8: 4 };
 
 /**
  * The profile's boundary cost (measured, or estimated for a described board); for a profile without

@@ -4,9 +4,9 @@ import { cpuBytes, cutPoints, edgeBytes, graphCosts, liveBytes, scratchBytes, ty
 import { checkProblemScale, isSolverError, type Problem, type ProblemBoard, type ProblemLink, type ProblemNode, type ProblemTensor } from '@dnnpart/solver';
 import { encodedBytes } from '@dnnpart/accuracy';
 import type { ReportBoard, ReportCut, ReportLayer, ReportSystem } from '../report-data.js';
-import { profileBoundary } from './_boundary.js';
+import { FLOAT32_PER_BYTE, profileBoundary } from './_boundary.js';
 import { SystemError } from './errors.js';
-import { where } from './load.js';
+import { where, type TransferEncoding } from './load.js';
 import type { ResolvedBoard, ResolvedSystem } from './resolve.js';
 
 /** What a report shows about a system besides its plans. */
@@ -153,7 +153,6 @@ function problemTensors(graph: Graph, transfer: NonNullable<ResolvedSystem['spec
   return out;
 }
 
-const ELEMENT_BYTES = { fp32: 4, fp16: 2, int8: 1 } as const;
 
 /**
  * Links with their own `transfer` carry float tensors in that encoding instead of the system's: the
@@ -170,7 +169,7 @@ function encodedLinks(system: ResolvedSystem): ProblemLink[] {
     const t = own.get(`${l.from}>${l.to}`);
     const base = system.spec.transfer ?? 'fp32';
     if (!t || t === base) return l;
-    return { ...l, bandwidthBytesPerSec: (l.bandwidthBytesPerSec * ELEMENT_BYTES[base]) / ELEMENT_BYTES[t] };
+    return { ...l, bandwidthBytesPerSec: (l.bandwidthBytesPerSec * FLOAT32_PER_BYTE[t]) / FLOAT32_PER_BYTE[base] };
   });
 }
 
@@ -258,8 +257,8 @@ function problemBoard(system: ResolvedSystem, b: ResolvedBoard, i: number): Prob
  * decoded (float32), so the rates grow by float32's bytes over the encoding's (a bound: the encoded
  * messages themselves are smaller). A board's own frameBuffers are taken as given.
  */
-export function defaultFrameBuffers(transfer: keyof typeof ELEMENT_BYTES): { perInByte: number; perOutByte: number } {
-  const k = 4 / ELEMENT_BYTES[transfer];
+export function defaultFrameBuffers(transfer: TransferEncoding): { perInByte: number; perOutByte: number } {
+  const k = FLOAT32_PER_BYTE[transfer];
   return { perInByte: FRAME_BUFFERS.perInByte * k, perOutByte: FRAME_BUFFERS.perOutByte * k };
 }
 
