@@ -8,7 +8,7 @@ export { loadAgentsFile, parseAgentsFile, type AgentsFile } from './agents-file.
 export { checkAgents, measureLinks, linksYaml, profileOnAgents, type AgentStatus, type Connect } from './coordinator.js';
 export { runPlan, runPeriod, busyOverlapMs, stageMapFromPlan, forwardSets, homeSets, OPTIMISED_REFERENCE_ABOVE, type RunOptions, type RunOutput, type RunPlan } from './run.js';
 export { chromeTrace, type TraceSpan } from './trace.js';
-export { agentMain } from './agent-main.js';
+export { agentMain, agentOptionsFromFlags, type AgentFlags } from './agent-main.js';
 export { claimWorkDir, enterWorkDir, processAlive, type WorkDir, type WorkDirOptions } from './workdir.js';
 export { stageModelFile, LEAN_MAX_GROWTH, LEAN_TIMEOUT_MS, type StageModelFile, type StageModelOptions } from './lean-load.js';
 export { AGENT_VERSION } from './version.js';

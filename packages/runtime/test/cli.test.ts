@@ -273,11 +273,22 @@ describe('dnnpart profile --agents and dnnpart agent', () => {
     expect(p.model.inputs).toEqual([expect.objectContaining({ name: 'x', shape: [1, 4096] })]);
   });
 
+  it("refuses dnnpart-agent's bad flags the same way, naming the flag or the file", async () => {
+    for (const [args, message] of [
+      [['--tls-cert', 'cert.pem'], 'mutual TLS needs all of --tls-cert, --tls-key and --tls-ca'],
+      [['--engines', 'onnxruntime-cpu,tpu'], '--engines: unknown engine "tpu" (known: onnxruntime-cpu, onnxruntime-cuda, onnxruntime-tensorrt, edgetpu, simulated)'],
+      [['--token-file', 'no-token'], `--token-file: cannot read token file ${path.join(dir, 'no-token')} (ENOENT)`],
+    ] as const) {
+      const r = await dnnpart(['agent', '--listen', '127.0.0.1:0', ...args]);
+      expect([r.code, r.stderr.trim()]).toEqual([2, `dnnpart: ${message}`]);
+    }
+  });
+
   it('serves until interrupted', async () => {
     const stop = new AbortController();
     let stderr = '';
     const tmpBefore = process.env.TMPDIR;
-    const done = main(['agent', '--listen', '127.0.0.1:0', '--board', 'here', '--max-model-bytes', '1000000', '--queue-frames', '2', '--queue-bytes', '65536'], {
+    const done = main(['agent', '--listen', '127.0.0.1:0', '--board', 'here', '--max-model-bytes', '1000000', '--queue-frames', '2', '--queue-bytes', '65536', '--engines', 'onnxruntime-cpu,simulated'], {
       stdout: { write: () => {} },
       stderr: { write: (s: string) => (stderr += s), isTTY: false, columns: 100 },
       cwd: dir, env: {}, signal: stop.signal,
@@ -294,6 +305,7 @@ describe('dnnpart profile --agents and dnnpart agent', () => {
     expect(info.board.name).toBe('here');
     // The limits dnnpart-agent takes, taken here too.
     expect(info.limits).toMatchObject({ maxModelBytes: 1000000, queueFrames: 2, queueBytes: 65536 });
+    expect(info.engines).toEqual(['onnxruntime-cpu', 'simulated']);
     c.close();
     stop.abort();
     expect(await done).toBe(0);

@@ -174,6 +174,7 @@ export const commands: readonly CommandSpec[] = [
       { name: 'max-model-bytes', type: 'number', placeholder: '<n>', help: 'refuse a larger model or stage model in one message (default 2 GiB; a stage\'s weights file comes apart)' },
       { name: 'queue-frames', type: 'number', placeholder: '<n>', help: 'frames a stage queues before the agent stops reading (default 4)' },
       { name: 'queue-bytes', type: 'number', placeholder: '<n>', help: 'bytes of frames a stage queues before the agent stops reading, one frame always taken (default 256 MiB)' },
+      { name: 'engines', type: 'string', placeholder: '<e,e>', help: 'the engines this board reports, instead of those a one-node model runs on at start (onnxruntime-cpu, onnxruntime-cuda, onnxruntime-tensorrt, edgetpu, simulated)' },
       { name: 'preoptimise', type: 'boolean', help: 'load each stage from the graph onnxruntime\'s optimiser saves, made in a process of its own: one copy of the weights instead of up to three, same kernels (default: on; --no-preoptimise: load the stage model as sent)' },
     ],
     example: 'dnnpart agent --listen 0.0.0.0:7070 --token-file /etc/dnnpart/token',

@@ -152,6 +152,7 @@ const handlers: Record<string, Handler> = {
         ...opt('maxModelBytes', num(a, 'max-model-bytes')),
         ...opt('queueFrames', num(a, 'queue-frames')),
         ...opt('queueBytes', num(a, 'queue-bytes')),
+        ...opt('engines', list(a, 'engines')),
         ...(a.options.preoptimise === false ? { preoptimise: false } : {}),
       },
       ctx,

@@ -12,8 +12,7 @@ import {
   loadAgentsFile,
   measureLinks,
   profileOnAgents,
-  readTlsFiles,
-  readTokenFile,
+  agentOptionsFromFlags,
   runPlan,
   startAgent,
   enterWorkDir,
@@ -21,6 +20,7 @@ import {
   type Engine,
   type RunOutput,
   type RunPlan,
+  type AgentFlags,
 } from '@dnnpart/runtime';
 import { buildZooModel, type ZooInputShape } from '@dnnpart/zoo';
 import { loadSystem } from '../system/load.js';
@@ -30,41 +30,20 @@ import { UsageError } from './errors.js';
 import { checkInputsMatchSystem } from './_system-input.js';
 import { checkPlanModel, hopEncodings, inputHopEncoding, loadPlannedModel, planModelOf, planTransferOf, systemTransfer, type PlanModel, type PlanTransfer } from './_plan-file.js';
 
-export interface AgentCommandOptions {
-  readonly listen?: string;
-  readonly tokenFile?: string;
-  readonly tlsCert?: string;
-  readonly tlsKey?: string;
-  readonly tlsCa?: string;
-  readonly board?: string;
-  readonly maxTensorBytes?: number;
-  readonly maxModelBytes?: number;
-  readonly queueFrames?: number;
-  readonly queueBytes?: number;
-  /** False: load each stage model as sent, not onnxruntime's saved optimised graph (AgentOptions.preoptimise). */
-  readonly preoptimise?: boolean;
-}
+/** `dnnpart agent`'s options: dnnpart-agent's flags (AgentFlags), files taken from the working directory. */
+export type AgentCommandOptions = AgentFlags;
 
 /** `dnnpart agent`: serve Info, Profile, LinkTest and Stage until interrupted. */
 export async function agent(opts: AgentCommandOptions, ctx: CommandContext): Promise<CommandOutput<{ address: string }>> {
-  const tls = [opts.tlsCert, opts.tlsKey, opts.tlsCa].filter((x) => x !== undefined).length;
-  if (tls !== 0 && tls !== 3) throw new UsageError('CLI_CONFLICTING_FLAGS', 'mutual TLS needs all of --tls-cert, --tls-key and --tls-ca');
+  const log = (line: string) => ctx.progress.note(`agent: ${line}`);
+  const files = Object.fromEntries((['tokenFile', 'tlsCert', 'tlsKey', 'tlsCa'] as const).flatMap((k) => (opts[k] === undefined ? [] : [[k, resolvePath(ctx, opts[k])]])));
+  // The same checks, files and defaults as dnnpart-agent: one function for both commands.
+  const options = agentOptionsFromFlags({ ...opts, ...files }, log);
   // Its temporary files in a directory of its own, and what killed agents left removed (as dnnpart-agent does).
-  const work = enterWorkDir((line) => ctx.progress.note(`agent: ${line}`));
+  const work = enterWorkDir(log);
   let running: Awaited<ReturnType<typeof startAgent>>;
   try {
-    running = await startAgent({
-    ...(opts.listen ? { listen: opts.listen } : {}),
-    ...(opts.tokenFile ? { token: readTokenFile(resolvePath(ctx, opts.tokenFile), '--token-file') } : {}),
-    ...(tls === 3 ? { tls: readTlsFiles({ cert: resolvePath(ctx, opts.tlsCert!), key: resolvePath(ctx, opts.tlsKey!), ca: resolvePath(ctx, opts.tlsCa!) }, '--tls') } : {}),
-    ...(opts.board ? { board: opts.board } : {}),
-    ...(opts.maxTensorBytes !== undefined ? { maxTensorBytes: opts.maxTensorBytes } : {}),
-    ...(opts.maxModelBytes !== undefined ? { maxModelBytes: opts.maxModelBytes } : {}),
-    ...(opts.queueFrames !== undefined ? { queueFrames: opts.queueFrames } : {}),
-    ...(opts.queueBytes !== undefined ? { queueBytes: opts.queueBytes } : {}),
-    ...(opts.preoptimise === false ? { preoptimise: false } : {}),
-    onLog: (line) => ctx.progress.note(`agent: ${line}`),
-    });
+    running = await startAgent(options);
   } catch (e) {
     work.release();
     throw e;
