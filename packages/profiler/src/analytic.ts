@@ -369,6 +369,15 @@ export interface CalibrationResult {
   readonly weightedAbsRelError: number;
 }
 
+/** Each graph's nodes its measured profile lists, with their measured medians, and their sum; graphs without any left out. */
+function calibrationData(pairs: readonly { readonly graph: Graph; readonly measured: Profile }[], p: Precision) {
+  return pairs.map(({ graph, measured }) => {
+    const m = new Map(measured.nodes.map((n) => [n.name, n.latencyMs.median]));
+    const items = nodeWork(graph, p).filter((w) => m.has(w.name)).map((w) => ({ w, m: m.get(w.name)! }));
+    return { items, total: items.reduce((s, d) => s + d.m, 0) };
+  }).filter((d) => d.total > 0);
+}
+
 /**
  * Fit the roofline's efficiencies and per-op overhead to measured profiles of the given graphs
  * on the described board (grid searches minimising the time-weighted absolute node error, the
@@ -378,11 +387,7 @@ export interface CalibrationResult {
 export function calibrateAnalytic(pairs: readonly { readonly graph: Graph; readonly measured: Profile }[], description: BoardDescription, precision?: Precision, fixed: CalibrationFixed = {}): CalibrationResult {
   const p = pickPrecision(description, precision);
   const rates = ratesOf(description, p);
-  const data = pairs.map(({ graph, measured }) => {
-    const m = new Map(measured.nodes.map((n) => [n.name, n.latencyMs.median]));
-    const items = nodeWork(graph, p).filter((w) => m.has(w.name)).map((w) => ({ w, m: m.get(w.name)! }));
-    return { items, total: items.reduce((s, d) => s + d.m, 0) };
-  }).filter((d) => d.total > 0);
+  const data = calibrationData(pairs, p);
   if (data.length === 0) throw new ProfileError('PROFILE_BAD_OPTIONS', 'calibration needs measured profiles sharing node names with their graphs');
   // How the description counts grouped convolutions is a modelling choice, not fitted.
   const asDense = description.analytic?.groupedConvAsDense ? { groupedConvAsDense: true } : {};
@@ -439,11 +444,7 @@ export function calibrateAnalyticPerOp(pairs: readonly { readonly graph: Graph; 
   const base = calibrateAnalytic(pairs, description, precision, fixed);
   const p = pickPrecision(description, precision);
   const rates = ratesOf(description, p);
-  const data = pairs.map(({ graph, measured }) => {
-    const m = new Map(measured.nodes.map((n) => [n.name, n.latencyMs.median]));
-    const items = nodeWork(graph, p).filter((w) => m.has(w.name)).map((w) => ({ w, m: m.get(w.name)! }));
-    return { items, total: items.reduce((s, d) => s + d.m, 0) };
-  }).filter((d) => d.total > 0);
+  const data = calibrationData(pairs, p);
   const errorOf = (params: AnalyticParameters) =>
     data.reduce((e, g) => e + g.items.reduce((s, d) => s + Math.abs(nodeMs(d.w, rates, params) - d.m), 0) / g.total, 0) / data.length;
   const present = new Set(data.flatMap((g) => g.items.map((d) => d.w.kind)));

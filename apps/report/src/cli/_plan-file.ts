@@ -138,8 +138,8 @@ export async function loadPlannedModel(file: string | Uint8Array, inputShapes: I
   }
 }
 
-/** Read a plan file; `row` picks a row of a plans.json (default: the first optimum that has stages). */
-export function readPlanFile(file: string, display: string, row?: string): PlanFile {
+/** The JSON object of a --plan file: named by its display name when missing, not JSON or not an object. */
+export function readPlanJson(file: string, display: string): Json {
   if (!existsSync(file) || !statSync(file).isFile()) throw new UsageError('CLI_FILE_NOT_FOUND', `--plan ${display}: plan file not found`);
   let json: unknown;
   try {
@@ -148,14 +148,25 @@ export function readPlanFile(file: string, display: string, row?: string): PlanF
     throw new UsageError('CLI_BAD_VALUE', `--plan ${display}: not JSON (${(e as Error).message})`);
   }
   if (!isObject(json)) throw new UsageError('CLI_BAD_VALUE', `--plan ${display}: must be a JSON object (a plan from dnnpart solve --json, or a report's plans.json)`);
-  if (json.schema === 'dnnpart/plans@1') return fromRows(json, display, row);
-  if (row !== undefined) throw new UsageError('CLI_CONFLICTING_FLAGS', `--row ${row}: ${display} is a single plan, not a report's plans.json`);
-  // A verify result keeps its plan under "plan".
-  const plan = isObject(json.plan) && Array.isArray((json.plan as Json).stages) ? (json.plan as Json) : json;
+  return json;
+}
+
+/** The plan in a plan file's JSON (a verify result keeps it under "plan"); one without stages is refused with its status. */
+export function planOfJson(json: Json, display: string): Json & { stages: unknown[] } {
+  const plan = isObject(json.plan) && Array.isArray(json.plan.stages) ? json.plan : json;
   if (!Array.isArray(plan.stages)) {
     const why = typeof plan.status === 'string' ? ` (status ${plan.status}${typeof plan.reason === 'string' ? `: ${plan.reason}` : ''})` : '';
     throw new UsageError('CLI_BAD_VALUE', `--plan ${display}: stages: missing${why}; give a plan that has stages (dnnpart solve --json)`);
   }
+  return plan as Json & { stages: unknown[] };
+}
+
+/** Read a plan file; `row` picks a row of a plans.json (default: the first optimum that has stages). */
+export function readPlanFile(file: string, display: string, row?: string): PlanFile {
+  const json = readPlanJson(file, display);
+  if (json.schema === 'dnnpart/plans@1') return fromRows(json, display, row);
+  if (row !== undefined) throw new UsageError('CLI_CONFLICTING_FLAGS', `--row ${row}: ${display} is a single plan, not a report's plans.json`);
+  const plan = planOfJson(json, display);
   const stages = plan.stages.map((s, i): PlanFileStage => {
     const at = `--plan ${display}: stages[${i}]`;
     if (!isObject(s)) throw new UsageError('CLI_BAD_VALUE', `${at}: must be an object with board and nodes`);

@@ -1,7 +1,7 @@
 // The runtime commands: `dnnpart agent` (serve this board), `agents` (who answers), `link`
 // (measure every directed pair), `profile --agents` (profile on every board at once) and `run`
 // (deploy a plan and stream frames through it). Each is a thin layer over @dnnpart/runtime.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseInputSpecs, type LoadedModel } from '@dnnpart/onnx-graph';
 import { loadBoardDescription, writeProfile } from '@dnnpart/profiler';
@@ -28,7 +28,7 @@ import { fixed, si, table } from './_format.js';
 import { displayPath, ensureDir, resolvePath, writeOutput, type CommandContext, type CommandOutput } from './context.js';
 import { UsageError } from './errors.js';
 import { checkInputsMatchSystem } from './_system-input.js';
-import { checkPlanModel, hopEncodings, inputHopEncoding, loadPlannedModel, planModelOf, planTransferOf, systemTransfer, type PlanModel, type PlanTransfer } from './_plan-file.js';
+import { checkPlanModel, hopEncodings, inputHopEncoding, loadPlannedModel, planModelOf, planOfJson, planTransferOf, readPlanJson, systemTransfer, type PlanModel, type PlanTransfer } from './_plan-file.js';
 
 /** `dnnpart agent`'s options: dnnpart-agent's flags (AgentFlags), files taken from the working directory. */
 export type AgentCommandOptions = AgentFlags;
@@ -159,23 +159,10 @@ export interface RunCommandOptions {
   readonly transfer?: string;
 }
 
-/** A plan file: `dnnpart solve --json` output (or `{ "plan": ... }` around it). */
-/** A plan file for `run`: its plan, and the model it names (solve --system --json, verify --json). */
+/** A plan file for `run`: its plan (`dnnpart solve --json`, or a verify result's), and the model it names (solve --system --json, verify --json). */
 export function readRunPlan(file: string, display: string): { plan: RunPlan; model: PlanModel | undefined; transfer: PlanTransfer | undefined } {
-  if (!existsSync(file) || !statSync(file).isFile()) throw new UsageError('CLI_FILE_NOT_FOUND', `--plan ${display}: plan file not found`);
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new UsageError('CLI_BAD_VALUE', `--plan ${display}: not JSON (${(e as Error).message})`);
-  }
-  const o = json as Record<string, unknown> | null;
-  const plan = (o && typeof o.plan === 'object' && o.plan !== null ? o.plan : o) as Record<string, unknown> | null;
-  if (!plan || !Array.isArray(plan.stages)) {
-    const why = plan && typeof plan.status === 'string' ? ` (status ${plan.status}${typeof plan.reason === 'string' ? `: ${plan.reason}` : ''})` : '';
-    throw new UsageError('CLI_BAD_VALUE', `--plan ${display}: stages: missing${why}; give a plan that has stages (dnnpart solve --json)`);
-  }
-  return { plan: plan as unknown as RunPlan, model: planModelOf(o), transfer: planTransferOf(o, display) };
+  const json = readPlanJson(file, display);
+  return { plan: planOfJson(json, display) as unknown as RunPlan, model: planModelOf(json), transfer: planTransferOf(json, display) };
 }
 
 /** The model of a run and the engine each board's figures assume (from the system file's descriptions). */
