@@ -163,20 +163,31 @@ describe('buildProblem: known profiles in, the same figures out', () => {
     expect(b.inMsPerByte).toBeCloseTo((1e-7 + 7e-7) * 4, 18);
     expect(b.outMsPerByte).toBeCloseTo((3e-7 + 2e-6) * 4, 18);
     expect(b.outputMsPerByte).toBeCloseTo(3e-7 * 4, 18);
+    // The model inputs where they are (the first stage on the input board): copied, not decoded.
+    expect(b.inputMsPerByte).toBeCloseTo(1e-7 * 4, 18);
     const half = at('fp16').problem.boards[0]!.boundary!;
-    expect([half.inMsPerByte, half.outMsPerByte, half.outputMsPerByte].map((x) => Number(x!.toPrecision(12)))).toEqual([1.2e-6, 2.6e-6, 6e-7]);
+    expect([half.inMsPerByte, half.outMsPerByte, half.outputMsPerByte, half.inputMsPerByte].map((x) => Number(x!.toPrecision(12)))).toEqual([1.2e-6, 2.6e-6, 6e-7, 2e-7]);
     // A profile without the calibration: the default, said once, naming the board.
     const old = int8.problem.boards[2]!.boundary!;
     expect(old.outMsPerByte).toBeCloseTo((3e-7 + 1e-6) * 4, 18);
     expect(int8.warnings.filter((w) => /encoding/.test(w))).toEqual([expect.stringMatching(/^board old: profile of squeezenet1_1 on board b has no calibration of encoding and decoding tensors for a link; they cost the default [\d.]+ \/ [\d.]+ ms\/MB \(int8\)/)]);
-    // Two stages: the first pays its input's copy and decoding and the cut's copy and encoding, the second the
-    // cut's decoding and its output's copy (what the runtime's agents do).
+    // Two stages: the first, on the input board, pays its input's copy (the frames are there, not decoded)
+    // and the cut's copy and encoding, the second the cut's decoding and its output's copy (what the
+    // runtime's agents do).
     const cut = names.indexOf(names.find((n) => /fire5/.test(n))!);
     const plan = [{ board: 'here', nodes: names.slice(0, cut) }, { board: 'there', nodes: names.slice(cut) }];
-    const m = evaluatePlan(parseProblem(JSON.parse(JSON.stringify(int8.problem))), plan);
+    const problem = parseProblem(JSON.parse(JSON.stringify(int8.problem)));
+    expect(problem.inputBoard).toBe('here');
+    const m = evaluatePlan(problem, plan);
     const [s0, s1] = m.stages;
-    expect(s0!.boundaryMs).toBeCloseTo(0.2 + (1e-7 + 7e-7) * 4 * s0!.inBytes! + (3e-7 + 2e-6) * 4 * s0!.outBytes!, 9);
+    expect(s0!.boundaryMs).toBeCloseTo(0.2 + 1e-7 * 4 * s0!.inBytes! + (3e-7 + 2e-6) * 4 * s0!.outBytes!, 9);
     expect(s1!.boundaryMs).toBeCloseTo(0.2 + (1e-7 + 7e-7) * 4 * s1!.inBytes! + 3e-7 * 4 * s1!.outBytes!, 9);
+    // The whole model on the input board, and on another: there the input arrives over the link, encoded, and is decoded.
+    const [home] = evaluatePlan(problem, [{ board: 'here', nodes: names }]).stages;
+    const [away] = evaluatePlan(problem, [{ board: 'there', nodes: names }]).stages;
+    expect(home!.inBytes).toBe(s0!.inBytes);
+    expect(home!.boundaryMs).toBeCloseTo(0.2 + 1e-7 * 4 * home!.inBytes! + 3e-7 * 4 * home!.outBytes!, 9);
+    expect(away!.boundaryMs).toBeCloseTo(0.2 + (1e-7 + 7e-7) * 4 * home!.inBytes! + 3e-7 * 4 * home!.outBytes!, 9);
     expect(s0!.outBytes).toBeGreaterThan(0);
     // The output, 1000 float32 values, is 1000 + 5 problem bytes at int8: priced as 4 bytes each copied.
     expect(s1!.outBytes).toBe(1005);

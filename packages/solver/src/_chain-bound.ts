@@ -785,7 +785,9 @@ function cheapestChain(cp: Compiled, classes: Classes, gs: Groups, usage: Usage,
           if (cap !== null && cap !== undefined && gs.minMem[q]! - gs.maxMem[p]! > cap) continue;
           const last = q === g - 1;
           const outs = Math.max(0, gs.minOuts[q]! - gs.maxOuts[p]!);
-          const stageMs = Math.max(0, gs.minW[qw]! - gs.maxW[pw]!) + bd.fixedMs + bd.inMsPerByte * gs.minCut[p]! + bd.outMsPerByte * (last ? 0 : gs.minCut[q]!) + bd.outputMsPerByte * outs;
+          // The model inputs on the input board at its own rate (p === 0: the start; the input board is a class of its own).
+          const inRate = p === 0 && c === inClass ? bd.inputMsPerByte : bd.inMsPerByte;
+          const stageMs = Math.max(0, gs.minW[qw]! - gs.maxW[pw]!) + bd.fixedMs + inRate * gs.minCut[p]! + bd.outMsPerByte * (last ? 0 : gs.minCut[q]!) + bd.outputMsPerByte * outs;
           let cost: number;
           if (metric === 'energy') cost = Math.max(0, gs.minE[qw]! - gs.maxE[pw]!) + head + (last ? 0 : linkAfterMj[q]!);
           else if (metric === 'latency') cost = stageMs + head + (last ? 0 : linkAfter[q]!);

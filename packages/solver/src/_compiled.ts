@@ -45,31 +45,38 @@ export interface Compiled {
   readonly inputBytes: number;
   /** 1 for a model output (it leaves the stage that produces it). */
   readonly tOutput: Uint8Array;
-  /** Per board: its stage boundary costs (zeros when the problem gives none; outputMsPerByte always set). */
+  /** Per board: its stage boundary costs (zeros when the problem gives none; outputMsPerByte and inputMsPerByte always set). */
   readonly boundary: readonly Required<StageBoundary>[];
   /** Per board: the memory of frames in flight per byte in and out (zeros when the problem gives none). */
   readonly frames: readonly FrameBuffers[];
 }
 
-const NO_BOUNDARY: Required<StageBoundary> = { fixedMs: 0, inMsPerByte: 0, outMsPerByte: 0, outputMsPerByte: 0 };
+const NO_BOUNDARY: Required<StageBoundary> = { fixedMs: 0, inMsPerByte: 0, outMsPerByte: 0, outputMsPerByte: 0, inputMsPerByte: 0 };
 const NO_FRAMES: FrameBuffers = { perInByte: 0, perOutByte: 0 };
 
 // Stage costs. A stage on board b costs  kernel + fixedMs + inMsPerByte x in + outMsPerByte x out
 // + outputMsPerByte x outputs, where `in` is the bytes crossing the cut before it (the model inputs
 // for the first stage, relayed tensors included), `out` the bytes crossing the cut after it and
-// `outputs` those of the model outputs it produces.
+// `outputs` those of the model outputs it produces. The first stage's `in` (the model inputs) is at
+// inputMsPerByte on the input board, where the inputs are already, and at inMsPerByte elsewhere.
 // Every algorithm prices a stage here: evaluate and the programmes call stageMs; the ILP uses the
 // two potentials below, whose difference is stageMs (tested), so its stage rows stay linear.
 
-/** Boundary part of a stage's time on board b (`outBytes` passed on, `outputBytes` of model outputs). */
-export function boundaryMs(cp: Compiled, b: number, inBytes: number, outBytes: number, outputBytes: number): number {
+/** The rate of a stage's `in` bytes on board b: `first` for the first stage (its `in` the model inputs). */
+export function inRate(cp: Compiled, b: number, first: boolean): number {
   const c = cp.boundary[b]!;
-  return c.fixedMs + c.inMsPerByte * inBytes + c.outMsPerByte * outBytes + c.outputMsPerByte * outputBytes;
+  return first && b === cp.input ? c.inputMsPerByte : c.inMsPerByte;
+}
+
+/** Boundary part of a stage's time on board b (`outBytes` passed on, `outputBytes` of model outputs; `first`: the first stage). */
+export function boundaryMs(cp: Compiled, b: number, inBytes: number, outBytes: number, outputBytes: number, first: boolean): number {
+  const c = cp.boundary[b]!;
+  return c.fixedMs + inRate(cp, b, first) * inBytes + c.outMsPerByte * outBytes + c.outputMsPerByte * outputBytes;
 }
 
 /** The full predicted time of a stage on board b: its kernels plus its boundary. */
-export function stageMs(cp: Compiled, b: number, kernelMs: number, inBytes: number, outBytes: number, outputBytes: number): number {
-  return kernelMs + boundaryMs(cp, b, inBytes, outBytes, outputBytes);
+export function stageMs(cp: Compiled, b: number, kernelMs: number, inBytes: number, outBytes: number, outputBytes: number, first: boolean): number {
+  return kernelMs + boundaryMs(cp, b, inBytes, outBytes, outputBytes, first);
 }
 
 /**
@@ -132,10 +139,11 @@ export function fitsCap(cp: Compiled, b: number, sum: number, inStage: (v: numbe
 
 /**
  * A stage between cut sets d0 ⊂ d1 on board b (with per cut set: work = kernel prefix sum, cut =
- * crossing bytes, outs = model-output bytes produced in it), from the cut sets' own quantities.
+ * crossing bytes, outs = model-output bytes produced in it), from the cut sets' own quantities;
+ * `first`: d0 is the empty set.
  */
-export function stageBetweenMs(cp: Compiled, b: number, work0: number, cut0: number, outs0: number, work1: number, cut1: number, outs1: number): number {
-  return stageMs(cp, b, work1 - work0, cut0, cut1, outs1 - outs0);
+export function stageBetweenMs(cp: Compiled, b: number, work0: number, cut0: number, outs0: number, work1: number, cut1: number, outs1: number, first: boolean): number {
+  return stageMs(cp, b, work1 - work0, cut0, cut1, outs1 - outs0, first);
 }
 
 /** The ILP's linear form: stageBetweenMs = fixedMs + endPotential(d1) - startPotential(d0). */
@@ -144,9 +152,9 @@ export function endPotential(cp: Compiled, b: number, work: number, cut: number,
   return work + c.outMsPerByte * cut + c.outputMsPerByte * outs;
 }
 
-export function startPotential(cp: Compiled, b: number, work: number, cut: number, outs: number): number {
+export function startPotential(cp: Compiled, b: number, work: number, cut: number, outs: number, first: boolean): number {
   const c = cp.boundary[b]!;
-  return work + c.outputMsPerByte * outs - c.inMsPerByte * cut;
+  return work + c.outputMsPerByte * outs - inRate(cp, b, first) * cut;
 }
 
 /** Framed size of a payload, per the link's framing. */
@@ -220,7 +228,10 @@ export function compile(problem: Problem): Compiled {
   for (let i = 0; i < tBytes.length; i++) if (tProducer[i] === -1) inputBytes += tBytes[i]!;
   const tOutput = Uint8Array.from(problem.tensors, (t) => (t.modelOutput === true ? 1 : 0));
   return {
-    tOutput, boundary: problem.boards.map((b) => (b.boundary ? { ...b.boundary, outputMsPerByte: b.boundary.outputMsPerByte ?? b.boundary.outMsPerByte } : NO_BOUNDARY)), frames: problem.boards.map((b) => b.frameBuffers ?? NO_FRAMES),
+    tOutput,
+    boundary: problem.boards.map((b) => (b.boundary
+      ? { ...b.boundary, outputMsPerByte: b.boundary.outputMsPerByte ?? b.boundary.outMsPerByte, inputMsPerByte: b.boundary.inputMsPerByte ?? b.boundary.inMsPerByte }
+      : NO_BOUNDARY)), frames: problem.boards.map((b) => b.frameBuffers ?? NO_FRAMES),
     problem, n, m, nodeIds, nodeIndex, boardIds, boardIndex, lat, energy, mem, act, actOrder, actMax: actOrder.length === 0 ? 0 : act[actOrder[0]!]!,
     cap: problem.boards.map((b) => b.memoryBytes),
     tProducer, tConsumers, tBytes, tIds: problem.tensors.map((t) => t.id),

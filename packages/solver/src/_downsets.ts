@@ -89,7 +89,7 @@ export function downsetStageFits(cp: Compiled, b: number, x: Downset, y: Downset
 
 /** Time of the stage x ⊂ y (nodes of y not in x) on board b, boundary included. */
 export function downsetStageMs(cp: Compiled, b: number, x: Downset, y: Downset): number {
-  return stageBetweenMs(cp, b, x.work[b]!, x.cutBytes, x.outBytes, y.work[b]!, y.cutBytes, y.outBytes);
+  return stageBetweenMs(cp, b, x.work[b]!, x.cutBytes, x.outBytes, y.work[b]!, y.cutBytes, y.outBytes, x.size === 0);
 }
 
 /** The fastest any existing link carries `bytes` (Infinity without links). */

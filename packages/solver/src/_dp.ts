@@ -81,7 +81,7 @@ export function prefixStageFrames(cp: Compiled, tab: PrefixTables, b: number, c0
 
 /** Time of the stage holding nodes c0..c1-1 of `tab.order` on board b, boundary included. */
 export function prefixStageMs(cp: Compiled, tab: PrefixTables, b: number, c0: number, c1: number): number {
-  return stageBetweenMs(cp, b, tab.work[b]![c0]!, tab.cutBytes[c0]!, tab.outs[c0]!, tab.work[b]![c1]!, tab.cutBytes[c1]!, tab.outs[c1]!);
+  return stageBetweenMs(cp, b, tab.work[b]![c0]!, tab.cutBytes[c0]!, tab.outs[c0]!, tab.work[b]![c1]!, tab.cutBytes[c1]!, tab.outs[c1]!, c0 === 0);
 }
 
 /**

@@ -162,7 +162,7 @@ export function buildModel(cp: Compiled, cands: readonly Downset[], blocks: read
     for (let d = 0; d < nd; d++) {
       const x = cands[d]!;
       const end = endPotential(cp, b, x.work[b]!, x.cutBytes, x.outBytes);
-      const start = startPotential(cp, b, x.work[b]!, x.cutBytes, x.outBytes);
+      const start = startPotential(cp, b, x.work[b]!, x.cutBytes, x.outBytes, x.size === 0);
       if (hasO(d, b) && end !== 0) work.push({ v: yo(d, b), c: end });
       if (hasI(d, b) && start !== 0) work.push({ v: yi(d, b), c: -start });
     }

@@ -134,7 +134,7 @@ export function metricsOf(cp: Compiled, a: Assignment): PlanMetrics {
     const b = a.boards[s]!;
     const inBytes = stageIn[s]!;
     const outBytes = stageOut[s]!;
-    const bMs = boundaryMs(cp, b, inBytes, outBytes - stageOutputs[s]!, stageOutputs[s]!);
+    const bMs = boundaryMs(cp, b, inBytes, outBytes - stageOutputs[s]!, stageOutputs[s]!, s === 0);
     const fBytes = framesBytes(cp, b, inBytes, outBytes);
     return {
       board: cp.boardIds[b]!, nodes, computeMs: computeMs[s]! + bMs, energyMj: stageEnergy[s]!, memoryBytes: memUse[s]! + peaks[s]! + fBytes,

@@ -65,6 +65,7 @@ export const problemSchema = {
               inMsPerByte: { type: 'number', minimum: 0 },
               outMsPerByte: { type: 'number', minimum: 0 },
               outputMsPerByte: { type: 'number', minimum: 0 },
+              inputMsPerByte: { type: 'number', minimum: 0 },
             },
           },
           frameBuffers: {
@@ -252,12 +253,13 @@ export function parseProblem(json: unknown, source?: string): Problem {
     }
     if (o.boundary === undefined) return board;
     const bo = c.object(o.boundary, `${p}.boundary`);
-    c.keys(bo, `${p}.boundary`, ['fixedMs', 'inMsPerByte', 'outMsPerByte', 'outputMsPerByte'], ['fixedMs', 'inMsPerByte', 'outMsPerByte']);
+    c.keys(bo, `${p}.boundary`, ['fixedMs', 'inMsPerByte', 'outMsPerByte', 'outputMsPerByte', 'inputMsPerByte'], ['fixedMs', 'inMsPerByte', 'outMsPerByte']);
     const boundary: StageBoundary = {
       fixedMs: c.amount(bo.fixedMs, `${p}.boundary.fixedMs`),
       inMsPerByte: c.amount(bo.inMsPerByte, `${p}.boundary.inMsPerByte`),
       outMsPerByte: c.amount(bo.outMsPerByte, `${p}.boundary.outMsPerByte`),
       ...(bo.outputMsPerByte !== undefined ? { outputMsPerByte: c.amount(bo.outputMsPerByte, `${p}.boundary.outputMsPerByte`) } : {}),
+      ...(bo.inputMsPerByte !== undefined ? { inputMsPerByte: c.amount(bo.inputMsPerByte, `${p}.boundary.inputMsPerByte`) } : {}),
     };
     return { ...board, boundary };
   });
@@ -364,7 +366,7 @@ function checkMagnitudes(problem: Problem, c: Checker): void {
     }
     const bo = b.boundary;
     if (bo === undefined) return;
-    for (const k of ['fixedMs', 'inMsPerByte', 'outMsPerByte', 'outputMsPerByte'] as const) {
+    for (const k of ['fixedMs', 'inMsPerByte', 'outMsPerByte', 'outputMsPerByte', 'inputMsPerByte'] as const) {
       const rate = bo[k];
       if (rate === undefined) continue;
       // A problem built in code skips parseProblem: a negative rate would make a stage's time negative.

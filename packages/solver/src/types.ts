@@ -43,6 +43,12 @@ export interface StageBoundary {
    * absent: outMsPerByte.
    */
   readonly outputMsPerByte?: number;
+  /**
+   * Per byte of the model inputs when this board is the input board and runs the first stage: they
+   * are there already, as they are, where on any other board they arrive over a link like any stage
+   * input (a runtime that encodes its transfers decodes them there, not here); absent: inMsPerByte.
+   */
+  readonly inputMsPerByte?: number;
 }
 
 /**

@@ -79,8 +79,11 @@ export function referenceEvaluate(p: Problem, plan: readonly { board: string; no
     for (const t of p.tensors) if (t.modelOutput === true && t.producer !== null && stageOfNode.get(t.producer) === s) outputs += t.bytes;
     const outBytes = passedOn + outputs;
     const c = board.boundary;
+    // The model inputs, where the first stage runs on the input board, at inputMsPerByte (when given):
+    // they are there already, not received over a link.
+    const inRate = c === undefined ? 0 : s === 0 && st.board === p.inputBoard ? (c.inputMsPerByte ?? c.inMsPerByte) : c.inMsPerByte;
     // What it passes on at outMsPerByte, the model outputs it makes at outputMsPerByte (when given).
-    const boundaryMs = c === undefined ? 0 : c.fixedMs + c.inMsPerByte * inBytes + c.outMsPerByte * passedOn + (c.outputMsPerByte ?? c.outMsPerByte) * outputs;
+    const boundaryMs = c === undefined ? 0 : c.fixedMs + inRate * inBytes + c.outMsPerByte * passedOn + (c.outputMsPerByte ?? c.outMsPerByte) * outputs;
     // Frames in flight: held for each byte that comes in and each byte that goes out.
     const f = board.frameBuffers;
     const framesBytes = f === undefined ? 0 : f.perInByte * inBytes + f.perOutByte * outBytes;

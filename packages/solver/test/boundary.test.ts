@@ -19,11 +19,13 @@ function withBoundaries(p: Problem, seed: number, opts: { outputs?: boolean } = 
   });
   // A second model input read only deep in the graph: it is relayed through the stages before.
   tensors.push({ id: 'x2', producer: null, consumers: [ids[Math.floor((2 * n) / 3)]!], bytes: 1000 + Math.round(r() * 3000) });
-  // Half the boards price the model outputs apart (a runtime that encodes what it passes on, not them).
-  const boards = p.boards.map((b) => ({
-    ...b,
-    boundary: { fixedMs: Math.round(r() * 3000) / 1000, inMsPerByte: Math.round(r() * 1000) / 1e6, outMsPerByte: Math.round(r() * 1000) / 1e6, ...(r() < 0.5 ? { outputMsPerByte: Math.round(r() * 3000) / 1e6 } : {}) },
-  }));
+  // Half the boards price the model outputs apart (a runtime that encodes what it passes on, not them);
+  // with odd seeds the input board takes the model inputs at a quarter of its rate (a runtime that
+  // decodes what arrives over a link, not the frames already there), which every other board ignores.
+  const boards = p.boards.map((b) => {
+    const boundary = { fixedMs: Math.round(r() * 3000) / 1000, inMsPerByte: Math.round(r() * 1000) / 1e6, outMsPerByte: Math.round(r() * 1000) / 1e6, ...(r() < 0.5 ? { outputMsPerByte: Math.round(r() * 3000) / 1e6 } : {}) };
+    return { ...b, boundary: seed % 2 === 1 ? { ...boundary, inputMsPerByte: boundary.inMsPerByte / 4 } : boundary };
+  });
   return parseProblem({ ...p, tensors, boards });
 }
 
@@ -93,7 +95,9 @@ function randomDag(seed: number, o: DagOptions): Problem {
       latencyMs[id] = Math.round(r() * 5000) / 1000;
       energyMj[id] = Math.round(r() * 3000) / 1000;
     }
-    const boundary = { fixedMs: Math.round(r() * 2000) / 1000, inMsPerByte: Math.round(r() * 500) / 1e6, outMsPerByte: Math.round(r() * 500) / 1e6, ...(b % 2 === 1 ? { outputMsPerByte: Math.round(r() * 1500) / 1e6 } : {}) };
+    const rates = { fixedMs: Math.round(r() * 2000) / 1000, inMsPerByte: Math.round(r() * 500) / 1e6, outMsPerByte: Math.round(r() * 500) / 1e6, ...(b % 2 === 1 ? { outputMsPerByte: Math.round(r() * 1500) / 1e6 } : {}) };
+    // Odd seeds: the model inputs at a third of the rate on the input board (ignored on the others).
+    const boundary = seed % 2 === 1 ? { ...rates, inputMsPerByte: rates.inMsPerByte / 3 } : rates;
     const frameBuffers = { perInByte: Math.round(r() * 8000) / 1000, perOutByte: Math.round(r() * 6000) / 1000 };
     return { id: `b${b}`, memoryBytes: null, latencyMs, energyMj, ...(o.boundary ? { boundary } : {}), ...(o.frames === true ? { frameBuffers } : {}) };
   });
@@ -235,6 +239,28 @@ describe('boundary bytes on a hand-made problem', () => {
       expect(s.boundaryMs! + s.kernelMs!).toBeCloseTo(ms[i]!, 9);
     });
     referenceEvaluate(apart, plan).stages.forEach((s, i) => expect(s.ms).toBeCloseTo(ms[i]!, 9));
+  });
+
+  // The model inputs at their own rate where they are (p, the input board: 0.002 ms per byte instead
+  // of 0.01), at inMsPerByte where they arrive over a link (q's inputMsPerByte, 0, is then not used).
+  const inputs = parseProblem({
+    ...p,
+    boards: [
+      { ...p.boards[0]!, boundary: { ...p.boards[0]!.boundary!, inputMsPerByte: 0.002 } },
+      { ...p.boards[1]!, boundary: { ...p.boards[1]!.boundary!, inputMsPerByte: 0 } },
+    ],
+  });
+  it.each([
+    // One stage on p: x (100 B) at 0.002: 6 + 0.5 + 0.2 + 1.4.
+    { plan: [{ board: 'p', nodes: ['a', 'b', 'c'] }], ms: [8.1] },
+    // p: a takes x at 0.002, passes on 120 B | q: b, c receive 110 B at q's inMsPerByte as before.
+    { plan: [{ board: 'p', nodes: ['a'] }, { board: 'q', nodes: ['b', 'c'] }], ms: [1 + 0.5 + 0.2 + 12, 5 + 1 + 0.11 + 0.04] },
+    // The first stage on q, away from the input: x arrives over the link, at q's inMsPerByte (0.001).
+    { plan: [{ board: 'q', nodes: ['a', 'b', 'c'] }], ms: [6 + 1 + 0.1 + 0.14] },
+  ])('model inputs at inputMsPerByte on the input board, $plan.length stage(s) from $plan.0.board', ({ plan, ms }) => {
+    const m = evaluatePlan(inputs, plan);
+    m.stages.forEach((s, i) => expect(s.computeMs).toBeCloseTo(ms[i]!, 9));
+    referenceEvaluate(inputs, plan).stages.forEach((s, i) => expect(s.ms).toBeCloseTo(ms[i]!, 9));
   });
 });
 

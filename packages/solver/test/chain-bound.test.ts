@@ -14,13 +14,19 @@ import { wideProblem } from './_wide.js';
 const OBJECTIVES: Objective[] = ['throughput', 'latency', 'energy'];
 const FAR = Number.POSITIVE_INFINITY;
 
-/** Stage boundary costs on every board, an intermediate model output, and optionally boards made identical. */
+/**
+ * Stage boundary costs on every board (odd seeds: the model inputs at a tenth of the rate on the
+ * input board), an intermediate model output, and optionally boards made identical.
+ */
 function dressed(p: Problem, seed: number, identical: boolean): Problem {
   const r = rng(seed * 31 + 7);
-  const boards = p.boards.map((b, i) => ({
-    ...(identical && i > 0 ? { ...p.boards[0]!, id: b.id } : b),
-    boundary: { fixedMs: r() * 0.5, inMsPerByte: r() * 2e-4, outMsPerByte: r() * 2e-4 },
-  }));
+  const boards = p.boards.map((b, i) => {
+    const boundary = { fixedMs: r() * 0.5, inMsPerByte: r() * 2e-4, outMsPerByte: r() * 2e-4 };
+    return {
+      ...(identical && i > 0 ? { ...p.boards[0]!, id: b.id } : b),
+      boundary: seed % 2 === 1 ? { ...boundary, inputMsPerByte: boundary.inMsPerByte / 10 } : boundary,
+    };
+  });
   const last = p.tensors.findIndex((t) => t.producer !== null && t.consumers.length === 0);
   const mid = p.tensors.findIndex((t) => t.producer === p.nodes[1]?.id);
   const tensors = p.tensors.map((t, i) => (i === last || i === mid ? { ...t, modelOutput: true } : t));

@@ -14,8 +14,10 @@ export const FLOAT32_PER_BYTE: Readonly<Record<TransferEncoding, number>> = { fp
  * still copies float32 in and out of onnxruntime, encodes what it passes on to the next stage and
  * decodes what it receives (the runtime's agents do both in JavaScript). So per byte of the problem:
  * inMsPerByte = (in + decode) x r and outMsPerByte = (out + encode) x r, with r the float32 bytes a
- * byte stands for (2 at fp16, 4 at int8), and the model outputs, sent back as they are, at
- * outputMsPerByte = out x r. `encodingsWarning` says when the encoding costs are the default.
+ * byte stands for (2 at fp16, 4 at int8), the model outputs, sent back as they are, at
+ * outputMsPerByte = out x r, and the model inputs, where the first stage runs on the input board and
+ * finds them as they are (no link, nothing to decode), at inputMsPerByte = in x r.
+ * `encodingsWarning` says when the encoding costs are the default.
  */
 export function profileBoundary(profile: Profile, transfer: TransferEncoding = 'fp32'): { boundary: StageBoundary; warning?: string; encodingsWarning?: string } {
   const b = boundaryOf(profile);
@@ -25,7 +27,10 @@ export function profileBoundary(profile: Profile, transfer: TransferEncoding = '
   const r = FLOAT32_PER_BYTE[transfer];
   const e = b.encodings[transfer];
   return {
-    boundary: { fixedMs: b.fixedMs, inMsPerByte: (b.inMsPerByte + e.decodeMsPerByte) * r, outMsPerByte: (b.outMsPerByte + e.encodeMsPerByte) * r, outputMsPerByte: b.outMsPerByte * r },
+    boundary: {
+      fixedMs: b.fixedMs, inMsPerByte: (b.inMsPerByte + e.decodeMsPerByte) * r, outMsPerByte: (b.outMsPerByte + e.encodeMsPerByte) * r,
+      outputMsPerByte: b.outMsPerByte * r, inputMsPerByte: b.inMsPerByte * r,
+    },
     ...(warning ? { warning } : {}),
     ...(b.encodingsWarning ? { encodingsWarning: b.encodingsWarning } : {}),
   };

@@ -1,0 +1,10 @@
+import { writeFileSync } from 'node:fs';
+import { loadSystem } from './dist/system/load.js';
+import { resolveSystem } from './dist/system/resolve.js';
+import { buildProblem } from './dist/system/build.js';
+const [sys, out] = process.argv.slice(2);
+const spec = loadSystem(sys, sys);
+const r = await resolveSystem(spec, { workDir: '/tmp/x-work' });
+const { problem } = buildProblem(r);
+writeFileSync(out, JSON.stringify(problem));
+console.log(problem.nodes.length, 'nodes', problem.tensors.length, 'tensors');
