@@ -10,37 +10,65 @@ export interface Int8Encoded {
   readonly zeroPoint: number;
 }
 
+// The loops live in small leaf functions that take every value they use as an argument and return a
+// number after their loop. V8 optimises a long loop on the stack (OSR) before the code after it has
+// ever run; with a property read or an object literal after the loop, that code deoptimised at the
+// end of every call and ran the next loop unoptimised, which made int8 encoding 3-4x slower for
+// minutes in some processes (bench/results/profiler-boundary.md, "Encoding").
+
 /** Asymmetric per-tensor int8 over the tensor's own range (0 always exact, so ReLU zeros stay zeros). */
 export function encodeInt8(x: ArrayLike<number>): Int8Encoded {
+  const n = x.length;
+  const lo = rangeOf(x, n);
+  const hi = rangeHigh;
+  const scale = Math.fround(hi > lo ? (hi - lo) / 255 : 1);
+  const zeroPoint = Math.max(-128, Math.min(127, Math.round(-128 - lo / scale)));
+  const data = new Int8Array(n);
+  quantizeInt8(x, data, n, scale, zeroPoint);
+  return { data, scale, zeroPoint };
+}
+
+/** rangeOf's second result (a module variable: a store after the loop that needs no type feedback). */
+let rangeHigh = 0;
+
+/** min(0, least value), and max(0, greatest value) in rangeHigh; NaN is skipped. */
+function rangeOf(x: ArrayLike<number>, n: number): number {
   let lo = 0;
   let hi = 0;
-  for (let i = 0; i < x.length; i++) {
+  for (let i = 0; i < n; i++) {
     const v = x[i]!;
     if (v < lo) lo = v;
     if (v > hi) hi = v;
   }
-  const scale = Math.fround(hi > lo ? (hi - lo) / 255 : 1);
-  const zeroPoint = Math.max(-128, Math.min(127, Math.round(-128 - lo / scale)));
-  const n = x.length;
-  const data = new Int8Array(n);
-  // q = clamp(round(x / scale) + zeroPoint): clamped first, then rounded half up as Math.round does
-  // (floor(t + 0.5), by truncating a positive number), a few times faster than Math.round and Math.min.
+  rangeHigh = hi;
+  return lo;
+}
+
+/**
+ * q = clamp(round(x / scale) + zeroPoint): clamped first, then rounded half up as Math.round does
+ * (floor(t + 0.5), by truncating a positive number), a few times faster than Math.round and Math.min.
+ */
+function quantizeInt8(x: ArrayLike<number>, data: Int8Array, n: number, scale: number, zeroPoint: number): number {
   for (let i = 0; i < n; i++) {
     let t = x[i]! / scale + zeroPoint;
     if (t !== t) continue; // NaN: 0, as an Int8Array stores it
     t = t < -128 ? -128 : t > 127 ? 127 : t;
     data[i] = ((t + 128.5) | 0) - 128;
   }
-  return { data, scale, zeroPoint };
+  return n;
 }
 
 /** The float32 values an int8 encoding stands for. */
 export function decodeInt8(e: Int8Encoded): Float32Array {
-  const { data, zeroPoint, scale } = e;
-  const n = data.length;
+  const n = e.data.length;
   const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = (data[i]! - zeroPoint) * scale;
+  dequantizeInt8(e.data, out, n, e.zeroPoint, e.scale);
   return out;
+}
+
+function dequantizeInt8(data: Int8Array, out: Float32Array, n: number, zeroPoint: number, scale: number): number {
+  for (let i = 0; i < n; i++) out[i] = (data[i]! - zeroPoint) * scale;
+  return n;
 }
 
 /** float16 bits of each value (round to nearest even, as halfRound). */
@@ -51,11 +79,17 @@ export function encodeHalf(x: ArrayLike<number>): Uint16Array {
     for (let i = 0; i < n; i++) out[i] = toHalfBits(x[i]!);
     return out;
   }
-  // A float32's own bits: normal float16 results and those that round to a signed zero inline (the
-  // same rounding as toHalfBits), the rest (subnormal, overflow, Infinity, NaN) through it. Without
-  // branches between the two inline cases or on the rounding (a ReLU's output is a third zeros, and
-  // the rounding bit is a coin toss: mispredicted branches made this 1.5x slower).
-  const bits = new Uint32Array(x.buffer, x.byteOffset, n);
+  halfBitsOf(new Uint32Array(x.buffer, x.byteOffset, n), x, out, n);
+  return out;
+}
+
+/**
+ * A float32's own bits: normal float16 results and those that round to a signed zero inline (the
+ * same rounding as toHalfBits), the rest (subnormal, overflow, Infinity, NaN) through it. Without
+ * branches between the two inline cases or on the rounding (a ReLU's output is a third zeros, and
+ * the rounding bit is a coin toss: mispredicted branches made this 1.5x slower).
+ */
+function halfBitsOf(bits: Uint32Array, x: Float32Array, out: Uint16Array, n: number): number {
   for (let i = 0; i < n; i++) {
     const b = bits[i]!;
     const exp = (b >>> 23) & 0xff;
@@ -68,7 +102,7 @@ export function encodeHalf(x: ArrayLike<number>): Uint16Array {
       out[i] = ((b >>> 16) & 0x8000) | (rounded & -((112 - exp) >>> 31));
     } else out[i] = toHalfBits(x[i]!);
   }
-  return out;
+  return n;
 }
 
 let halfTable: Float32Array | undefined;
@@ -79,8 +113,12 @@ export function decodeHalf(bits: Uint16Array): Float32Array {
     halfTable = new Float32Array(65536);
     for (let h = 0; h < 65536; h++) halfTable[h] = fromHalfBits(h);
   }
-  const t = halfTable;
   const out = new Float32Array(bits.length);
-  for (let i = 0; i < bits.length; i++) out[i] = t[bits[i]!]!;
+  lookupHalf(halfTable, bits, out, bits.length);
   return out;
+}
+
+function lookupHalf(table: Float32Array, bits: Uint16Array, out: Float32Array, n: number): number {
+  for (let i = 0; i < n; i++) out[i] = table[bits[i]!]!;
+  return n;
 }
