@@ -50,10 +50,9 @@ export interface EncodingSample {
  * Time encodeHalf, decodeHalf, encodeInt8 and decodeInt8 on float32 tensors of each size (values
  * like a ReLU network's activations: a third zeros, the rest spread), each call making its own output
  * as the agents' do, in `rounds` rounds; each cost is, of the rounds, the least median over the sizes
- * of (median ms / bytes): V8 now and then runs a function for a while in code three times slower
- * (int8 encoding 2.6 ms/MB in one of four `dnnpart profile` runs here, 0.75 in the others), which an
- * agent streaming frames leaves. No fixed part: a call's own overhead is microseconds, inside the
- * boundary's fixed cost.
+ * of (median ms / bytes): a burst of other work on the CPU slows one round, rarely both (on this
+ * project's VM a process on its second vCPU ran 1.3-1.7x slower at times; bench/results/profiler-boundary.md,
+ * "Encoding"). No fixed part: a call's own overhead is microseconds, inside the boundary's fixed cost.
  */
 export function calibrateEncodings(options: EncodingCalibrationOptions = {}): { costs: EncodingCosts; samples: EncodingSample[] } {
   const sizes = options.sizes ?? DEFAULT_ENCODING_SIZES;
