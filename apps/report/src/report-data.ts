@@ -42,6 +42,8 @@ export interface MeasuredRun {
   readonly measuredFpsRange?: readonly [number, number];
   /** A run on the agents (dnnpart run --json): each stage's compute and memory there, beside the plan's. */
   readonly stages?: readonly MeasuredRunStage[];
+  /** Agents of the run that shared one machine (its sharedMachines): their stages shared its cores. */
+  readonly sharedMachines?: readonly { readonly host: string; readonly agents: readonly string[]; readonly cores: number }[];
 }
 
 /** One stage of a run on the agents. */

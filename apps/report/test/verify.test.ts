@@ -519,6 +519,7 @@ describe('verify', () => {
     });
     write('run2.json', {
       frames: 40, throughputFps: 51.5, latencyMs: { p50: 30.25, p95: 41 }, predicted: { throughputFps: 50, latencyMs: 25 }, maxAbsDiff: 0,
+      sharedMachines: [{ host: 'loopback', agents: ['a', 'b'], cores: 2 }],
       stages: [
         stage(0, 'a', 10, 12, { loadedBytes: 1e6, peakBytes: 3e6, predictedBytes: 4e6, predictedFramesBytes: 1e6, preoptimised: true, alone: { loadedBytes: 3e6, peakBytes: 5e6 } }),
         stage(1, 'b', 8, null, undefined),
@@ -533,7 +534,13 @@ describe('verify', () => {
     expect(md2).toContain('| Run | Stage | Agent | Compute: predicted | Measured (median) | Error | Memory: plan | On the agent while streaming | Error | Plan without frames in flight | Alone on the board | Error |');
     expect(md2).toContain('| run2.json: run on the agents (40 frames) | 0 | a | 12.0 ms | 10.0 ms | +20.0 % | 4.00 MB | 3.00 MB | +33.3 % | 3.00 MB | 5.00 MB | −40.0 % |');
     expect(md2).toContain('| run2.json: run on the agents (40 frames) | 1 | b | — | 8.00 ms | — | — | — | — | — | — | — |');
-    expect(readFileSync(path.join(dir, 'rep5', 'report.html'), 'utf8')).toContain('Stages on the agents, predicted vs measured (dnnpart run)');
+    const html2 = readFileSync(path.join(dir, 'rep5', 'report.html'), 'utf8');
+    expect(html2).toContain('Stages on the agents, predicted vs measured (dnnpart run)');
+    // Agents on one machine: the report says their stages shared its cores.
+    const shared = "run2.json: run on the agents (40 frames): agents a, b ran on one machine (the coordinator's, 2 cores) and shared its cores, which a plan of one board per stage does not price";
+    expect(md2).toContain(`- ${shared}`);
+    expect(html2).toContain(shared.replace("'", '&#39;'));
+    expect(readFileSync(path.join(dir, 'rep3', 'report.md'), 'utf8')).not.toContain('ran on one machine');
     // An agent that could not measure the stage alone: its peak while streaming still stands beside the plan.
     write('run4.json', { frames: 40, throughputFps: 51.5, latencyMs: { p50: 30.25, p95: 41 }, predicted: { throughputFps: 50, latencyMs: 25 }, maxAbsDiff: 0, stages: [stage(0, 'a', 10, 12, { loadedBytes: 1e6, peakBytes: 3e6, predictedBytes: 4e6 })] });
     const r4 = await run(['report', '--problem', 'sq.problem.json', '--run', 'run4.json', '-o', 'rep7', '--time-limit', '10'], { cwd: dir });
@@ -544,6 +551,9 @@ describe('verify', () => {
     const r3 = await run(['report', '--problem', 'sq.problem.json', '--run', 'run3.json', '-o', 'rep6', '--time-limit', '10'], { cwd: dir });
     expect(r3.stderr).toBe('dnnpart: --run run3.json: stages[0].memory.alone.peakBytes: must be a non-negative number; write the file with dnnpart run --json > run.json\n');
     expect(r3.code).toBe(2);
+    write('run5.json', { frames: 40, throughputFps: 51.5, latencyMs: { p50: 30.25 }, sharedMachines: [{ host: 'loopback', agents: 'a,b', cores: 2 }] });
+    const r5 = await run(['report', '--problem', 'sq.problem.json', '--run', 'run5.json', '-o', 'rep8', '--time-limit', '10'], { cwd: dir });
+    expect([r5.code, r5.stderr]).toEqual([2, 'dnnpart: --run run5.json: sharedMachines: must be a list of { host, agents, cores }; write the file with dnnpart run --json > run.json\n']);
     const bad = await run(['report', '--problem', 'sq.problem.json', '--run', 'sq.problem.json', '-o', 'rep4'], { cwd: dir });
     expect(bad.stderr).toBe('dnnpart: --run sq.problem.json: not a dnnpart run result (frames, throughputFps, latencyMs.p50); write one with dnnpart run --json > run.json\n');
     expect(bad.code).toBe(2);

@@ -1,12 +1,12 @@
 export { RuntimeError, isRuntimeError, type RuntimeErrorCode } from './errors.js';
-export { ENGINES, type Engine, type AgentInfo, type DataFile, type DeploySpec, type LinkMeasurement, type LinkSample, type LinkTestOptions, type RunPeriod, type RunResult, type StageEvent, type StageResult } from './types.js';
+export { ENGINES, type Engine, type AgentInfo, type DataFile, type DeploySpec, type LinkMeasurement, type LinkSample, type LinkTestOptions, type RunPeriod, type RunResult, type SharedMachine, type StageEvent, type StageResult } from './types.js';
 export { readTlsFiles, readTokenFile, type PeerSpec, type TlsMaterial } from './credentials.js';
 export { grpcTransport, type StageChannel, type StageChannelOptions, type Transport } from './transport.js';
 export { startAgent, type AgentOptions, type RunningAgent } from './agent.js';
 export { connectAgent, sha256, DEFAULT_LINK_SIZES, type AgentClient, type AgentEndpoint, type ProfileData, type StageCallbacks, type StageHandle, type StageRss } from './client.js';
 export { loadAgentsFile, parseAgentsFile, type AgentsFile } from './agents-file.js';
 export { checkAgents, measureLinks, linksYaml, profileOnAgents, type AgentStatus, type Connect } from './coordinator.js';
-export { runPlan, runPeriod, busyOverlapMs, stageMapFromPlan, forwardSets, homeSets, OPTIMISED_REFERENCE_ABOVE, type RunOptions, type RunOutput, type RunPlan } from './run.js';
+export { runPlan, runPeriod, busyOverlapMs, sharedMachines, hostOfAddress, stageMapFromPlan, forwardSets, homeSets, OPTIMISED_REFERENCE_ABOVE, type RunOptions, type RunOutput, type RunPlan } from './run.js';
 export { chromeTrace, type TraceSpan } from './trace.js';
 export { agentMain, agentOptionsFromFlags, type AgentFlags } from './agent-main.js';
 export { claimWorkDir, enterWorkDir, processAlive, type WorkDir, type WorkDirOptions } from './workdir.js';

@@ -17,7 +17,7 @@ import type { Connect } from './coordinator.js';
 import { fileDigest } from './_files.js';
 import { RuntimeError, type RuntimeErrorCode } from './errors.js';
 import { grpcTransport, type StageChannel, type Transport } from './transport.js';
-import type { DeploySpec, Engine, RunPeriod, RunResult, StageEvent, StageResult } from './types.js';
+import type { DeploySpec, Engine, RunPeriod, RunResult, SharedMachine, StageEvent, StageResult } from './types.js';
 import { chromeTrace, type TraceSpan } from './trace.js';
 
 /** The part of a plan a run needs: what `dnnpart solve --json` writes. */
@@ -229,6 +229,7 @@ export async function runPlan(o: RunOptions): Promise<RunOutput> {
     for (const s of o.plan.stages) if (!clients.has(s.board)) clients.set(s.board, connect(byId.get(s.board)!));
     progress('asking the agents for their facts');
     const infos = new Map(await Promise.all([...clients.entries()].map(async ([id, c]) => [id, await c.info()] as const)));
+    const shared = sharedMachines([...infos.entries()].map(([id, info]) => ({ id, address: byId.get(id)!.peer.address, cores: info.board.cores })));
     o.plan.stages.forEach((s, k) => {
       const need = o.engines?.[s.board] ?? 'onnxruntime-cpu';
       const has = infos.get(s.board)!.engines;
@@ -480,7 +481,7 @@ export async function runPlan(o: RunOptions): Promise<RunOutput> {
         maxDiffOptimised = Math.max(maxDiffOptimised, maxAbsDiff(ref, tensors, graph.outputs));
       }
     }
-    return summarise({ o, deployed, split, frames, t0, wallMs, sentAt: measured(sentAt), arrivals: measured(arrivals), lastSend: measured(lastSend), outputBytes: measured(outputBytes), maxDiff, compared, byId, hops, inputHop, ...(maxDiffOptimised !== undefined ? { maxDiffOptimised } : {}) });
+    return summarise({ o, deployed, split, frames, t0, wallMs, sentAt: measured(sentAt), arrivals: measured(arrivals), lastSend: measured(lastSend), outputBytes: measured(outputBytes), maxDiff, compared, byId, hops, inputHop, sharedMachines: shared, ...(maxDiffOptimised !== undefined ? { maxDiffOptimised } : {}) });
   } catch (e) {
     for (const d of deployed) d.handle?.cancel();
     throw e;
@@ -540,6 +541,24 @@ interface Collected {
   /** Each hop's encoding (hopEncodings). */
   readonly hops: readonly WireEncoding[];
   readonly inputHop: WireEncoding;
+  readonly sharedMachines: readonly SharedMachine[];
+}
+
+/** The host part of an agent's address (host:port, [v6]:port), lower case; this machine's own addresses as `loopback`. */
+export function hostOfAddress(address: string): string {
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(address.trim());
+  const host = (bracketed ? bracketed[1]! : address.trim().replace(/:\d+$/, '')).toLowerCase();
+  return host === 'localhost' || host === '::1' || /^127\./.test(host) ? 'loopback' : host;
+}
+
+/** The plan's agents grouped by the machine their addresses name, groups of two or more (RunResult.sharedMachines). */
+export function sharedMachines(agents: readonly { readonly id: string; readonly address: string; readonly cores: number }[]): SharedMachine[] {
+  const byHost = new Map<string, { id: string; cores: number }[]>();
+  for (const a of agents) {
+    const h = hostOfAddress(a.address);
+    byHost.set(h, [...(byHost.get(h) ?? []), { id: a.id, cores: a.cores }]);
+  }
+  return [...byHost.entries()].filter(([, as]) => as.length > 1).map(([host, as]) => ({ host, agents: as.map((a) => a.id), cores: as[0]!.cores }));
 }
 
 /** Medians of an encoded hop's encoding (the sender's events) and decoding (the receiver's); absent where an agent did not say. */
@@ -653,6 +672,7 @@ function summarise(c: Collected): RunOutput {
     transferOut: { from: lastStage.board, bytes: [...c.outputBytes.values()][0] ?? 0, measuredMs: median(outMs) },
     wallMs: c.wallMs,
     period: runPeriod(throughputFps, stages, { from: lastStage.board, measuredMs: median(outMs) }),
+    ...(c.sharedMachines.length > 0 ? { sharedMachines: c.sharedMachines } : {}),
     trace: chromeTrace(spans, ['coordinator', ...new Set(deployed.map((d) => d.board))]),
   };
 }

@@ -231,4 +231,19 @@ export interface RunResult {
   readonly transferOut: { readonly from: string; readonly bytes: number; readonly measuredMs: number };
   readonly wallMs: number;
   readonly period: RunPeriod;
+  /**
+   * Agents of the plan that run on one machine (the same host in their addresses; 127.x, ::1 and
+   * localhost as one), with that machine's cores: their stages shared those cores, which a plan of one
+   * board per stage does not price. Absent when every agent has a machine of its own.
+   */
+  readonly sharedMachines?: readonly SharedMachine[];
+}
+
+/** Agents that share one machine (RunResult.sharedMachines). */
+export interface SharedMachine {
+  /** The host of their addresses, or `loopback` for this machine's own addresses. */
+  readonly host: string;
+  readonly agents: readonly string[];
+  /** The cores the first of them reports. */
+  readonly cores: number;
 }

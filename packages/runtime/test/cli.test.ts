@@ -106,6 +106,10 @@ describe('dnnpart link, solve and run', () => {
     expect(out.maxAbsDiff).toBeLessThan(1e-4);
     expect(out.latencyMs.p95).toBeGreaterThanOrEqual(out.latencyMs.p50);
     expect(out.stages.map((x: { agent: string; computeMs: { predicted: number } }) => [x.agent, x.computeMs.predicted])).toEqual(plan.stages.map((x: { board: string; computeMs: number }) => [x.board, x.computeMs]));
+    // Both agents listen on this machine: the run says their stages shared its cores.
+    const used = [...new Set(plan.stages.map((x: { board: string }) => x.board))];
+    if (used.length > 1) expect(out.sharedMachines).toEqual([{ host: 'loopback', agents: used, cores: expect.any(Number) }]);
+    else expect(out.sharedMachines).toBeUndefined();
     const trace = JSON.parse(readFileSync(path.join(dir, 'trace.json'), 'utf8'));
     expect(trace.traceEvents.filter((e: { ph: string; name: string }) => e.ph === 'X' && e.name.startsWith('compute'))).toHaveLength(6 * plan.stages.length);
   });
@@ -168,6 +172,7 @@ describe('dnnpart link, solve and run', () => {
     // Each encoded stage's own coding time beside its session's: a encodes, b decodes.
     expect(r.stdout).toMatch(/\n\s+1\s+b\s+\d+\s+[\d.]+ \+ [\d.]+\s+3\.00\s+a \(int8\)\s+[\d.]+ kB/);
     expect(r.stdout).toMatch(/compute \+ coding ms/);
+    expect(r.stdout).toMatch(/\nagents a, b run on one machine \(this one, \d+ cores\): stages 0, 1 shared its cores, which a plan of one board per stage does not price/);
     const j = JSON.parse((await dnnpart(['run', '--plan', 'two-int8.json', '--agents', 'agents.yaml', '--system', 'int8.yaml', '--frames', '2', '--json'])).stdout);
     expect([j.stages[1].transferIn.encoding, j.stages[1].transferIn.bytes]).toEqual(['int8', fp32 / 4]);
     expect(j.stages[1].transferIn.encodeMs).toBeGreaterThan(0);

@@ -1,6 +1,6 @@
 // Where a run's frame period went: the slowest timed step, and what no step accounts for.
 import { describe, expect, it } from 'vitest';
-import { busyOverlapMs, runPeriod, type StageResult } from '@dnnpart/runtime';
+import { busyOverlapMs, hostOfAddress, runPeriod, sharedMachines, type StageResult } from '@dnnpart/runtime';
 
 const stage = (k: number, agent: string, computeMs: number, from: string, transferMs: number): StageResult => ({
   stage: k, agent, nodes: 3,
@@ -36,5 +36,24 @@ describe('runPeriod', () => {
   it('a hop is charged its own time, not the time its receiver spent computing other frames', () => {
     const waited: StageResult = { ...stage(0, 'a', 35, 'coordinator', 98), transferIn: { ...stage(0, 'a', 35, 'coordinator', 98).transferIn, waitingMs: 90 } };
     expect(runPeriod(24, [waited], { from: 'a', measuredMs: 1 }).slowest).toEqual({ step: 'stage 0 compute on a', ms: 35 });
+  });
+});
+
+describe('sharedMachines', () => {
+  it('groups the agents whose addresses name one host, this machine\'s own addresses as one', () => {
+    expect(hostOfAddress('127.0.0.1:7070')).toBe('loopback');
+    expect(hostOfAddress('localhost:7071')).toBe('loopback');
+    expect(hostOfAddress('[::1]:7072')).toBe('loopback');
+    expect(hostOfAddress('[fe80::2]:7072')).toBe('fe80::2');
+    expect(hostOfAddress('Pi5.local:7070')).toBe('pi5.local');
+    expect(sharedMachines([
+      { id: 'a', address: '127.0.0.1:7070', cores: 2 },
+      { id: 'b', address: 'localhost:7071', cores: 2 },
+      { id: 'c', address: '10.0.0.2:7070', cores: 4 },
+      { id: 'd', address: '10.0.0.3:7070', cores: 4 },
+      { id: 'e', address: '10.0.0.3:7071', cores: 4 },
+    ])).toEqual([{ host: 'loopback', agents: ['a', 'b'], cores: 2 }, { host: '10.0.0.3', agents: ['d', 'e'], cores: 4 }]);
+    // A machine of its own each: nothing to say.
+    expect(sharedMachines([{ id: 'a', address: '10.0.0.2:7070', cores: 4 }, { id: 'b', address: '10.0.0.3:7070', cores: 4 }])).toEqual([]);
   });
 });

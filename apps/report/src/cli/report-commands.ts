@@ -270,6 +270,13 @@ export function readRunFile(file: string, given: string): MeasuredRun {
     throw new UsageError('CLI_BAD_VALUE', `--run ${given}: not a dnnpart run result (frames, throughputFps, latencyMs.p50); write one with dnnpart run --json > run.json`);
   }
   const stages = runStages((json as { stages?: unknown }).stages, given);
+  const shared = (json as { sharedMachines?: unknown }).sharedMachines;
+  const machine = (m: unknown): m is { host: string; agents: string[]; cores: number } => typeof m === 'object' && m !== null
+    && typeof (m as { host?: unknown }).host === 'string' && Array.isArray((m as { agents?: unknown }).agents) && (m as { agents: unknown[] }).agents.every((a) => typeof a === 'string')
+    && num((m as { cores?: unknown }).cores);
+  if (shared !== undefined && !(Array.isArray(shared) && shared.every(machine))) {
+    throw new UsageError('CLI_BAD_VALUE', `--run ${given}: sharedMachines: must be a list of { host, agents, cores }; write the file with dnnpart run --json > run.json`);
+  }
   return {
     plan: `${path.basename(given)}: run on the agents (${r.frames} frames)`,
     measuredFps: r.throughputFps,
@@ -277,6 +284,7 @@ export function readRunFile(file: string, given: string): MeasuredRun {
     ...(num(r.predicted?.throughputFps) ? { predictedFps: r.predicted!.throughputFps } : {}),
     ...(num(r.predicted?.latencyMs) ? { predictedLatencyMs: r.predicted!.latencyMs } : {}),
     ...(stages.length > 0 ? { stages } : {}),
+    ...(Array.isArray(shared) && shared.length > 0 ? { sharedMachines: shared as { host: string; agents: string[]; cores: number }[] } : {}),
   };
 }
 

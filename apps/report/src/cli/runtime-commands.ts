@@ -299,13 +299,24 @@ export function memoryOverLines(stages: RunOutput['stages']): string[] {
     });
 }
 
-/** A run for people: measured beside predicted. */
 /** What the outputs' difference is made of when tensors travelled encoded (lossy): the encoding, scored by dnnpart accuracy. */
 function encodedNote(r: RunOutput): string {
   const used = [...new Set(r.stages.map((s) => s.transferIn.encoding).filter((e) => e !== undefined))];
   return used.length > 0 ? ` (tensors between stages sent as ${used.join(' and ')}: their rounding is in it; dnnpart accuracy --transfer ${used[0]} scores it on more inputs)` : '';
 }
 
+/**
+ * Agents that ran on one machine, one line each: their stages shared its cores, so the measured stage
+ * times and throughput are that machine's, not those of boards with cores of their own.
+ */
+export function sharedMachineLines(r: Pick<RunOutput, 'sharedMachines' | 'stages'>): string[] {
+  return (r.sharedMachines ?? []).map((m) => {
+    const stages = r.stages.filter((s) => m.agents.includes(s.agent)).map((s) => s.stage);
+    return `agents ${m.agents.join(', ')} run on one machine (${m.host === 'loopback' ? 'this one' : m.host}, ${m.cores} cores): stages ${stages.join(', ')} shared its cores, which a plan of one board per stage does not price; their measured times and the throughput are that machine's`;
+  });
+}
+
+/** A run for people: measured beside predicted. */
 export function formatRun(r: RunOutput, traceFile?: string): string {
   const pct = (m: number, p: number | null) => (p ? `${m >= p ? '+' : ''}${(((m - p) / p) * 100).toFixed(1)}%` : '—');
   return [
@@ -328,6 +339,7 @@ export function formatRun(r: RunOutput, traceFile?: string): string {
     ...waitingLines(r.stages),
     ...unencodedHopLines(r),
     ...codingLines(r),
+    ...sharedMachineLines(r),
     periodLine(r.period),
     ...(traceFile ? [`trace: ${traceFile} (open in chrome://tracing or ui.perfetto.dev)`] : []),
   ].join('\n');

@@ -5,7 +5,7 @@ import { escapeHtml, formatFps, formatMs } from './format.js';
 import { hasMetrics, layerIndex, OBJECTIVES, type PlanEntry } from './plan-rows.js';
 import { pipelineSvg } from './_pipeline-svg.js';
 import {
-  agentStagesTable, boardPath, boardsTable, comparisonTable, formatDate, headline, linksTable, measuredTable, modelTable, opsTable, verifiedStagesTable,
+  agentStagesTable, sharedMachineNotes, boardPath, boardsTable, comparisonTable, formatDate, headline, linksTable, measuredTable, modelTable, opsTable, verifiedStagesTable,
   paretoTable, planTable, resourcesTable, settingsTable, summaryTable,
 } from './_sections.js';
 import { REPORT_CSS } from './_style.js';
@@ -82,7 +82,7 @@ function measuredSection(view: SystemView): string {
     return '<h3>Measured vs predicted</h3><p class="note">No runtime measurements of these plans exist yet; every figure above is predicted from the per-layer profiles and link descriptions.</p>';
   }
   const onAgents = agentStagesTable(view.system);
-  const agentStages = onAgents === undefined ? '' : `<h4>Stages on the agents, predicted vs measured (dnnpart run)</h4>${tableHtml(onAgents)}<p class="note">Compute is each stage's median per frame on its agent; memory alone is the stage in a fresh process on its agent's board, at its peak. Error is predicted / measured − 1.</p>`;
+  const agentStages = onAgents === undefined ? '' : `<h4>Stages on the agents, predicted vs measured (dnnpart run)</h4>${tableHtml(onAgents)}<p class="note">Compute is each stage's median per frame on its agent; memory alone is the stage in a fresh process on its agent's board, at its peak. Error is predicted / measured − 1.</p>${sharedMachineNotes(view.system).map((n) => `<p class="note">${escapeHtml(n)}</p>`).join('')}`;
   const stages = verifiedStagesTable(view.system);
   const perStage = stages === undefined ? '' : `<h4>Stages, predicted vs measured (dnnpart verify)</h4>${tableHtml(stages)}<p class="note">Error is predicted / measured − 1: positive means the plan overstates the stage's time.</p>${verifyNotes(view.system)}`;
   return `<h3>Measured vs predicted</h3>${tableHtml(table)}${figure(view.charts.measured, 'Predicted figures come from the cost model; measured ones from running the plan on the boards.')}${agentStages}${perStage}`;

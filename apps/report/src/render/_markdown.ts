@@ -4,7 +4,7 @@ import { escapeMarkdownCell } from './format.js';
 import type { SystemView } from './_html.js';
 import { OBJECTIVES } from './plan-rows.js';
 import {
-  agentStagesTable, boardsTable, comparisonTable, formatDate, headline, linksTable, measuredTable, modelTable, paretoTable, planTable, verifiedStagesTable,
+  agentStagesTable, boardsTable, sharedMachineNotes, comparisonTable, formatDate, headline, linksTable, measuredTable, modelTable, paretoTable, planTable, verifiedStagesTable,
   resourcesTable, settingsTable, summaryTable,
 } from './_sections.js';
 import { tableMarkdown } from './_table.js';
@@ -45,6 +45,8 @@ export function reportMarkdown(data: ReportData, views: readonly SystemView[]): 
     out.push('### Measured vs predicted', '', measured === undefined ? 'No runtime measurements of these plans exist yet.' : tableMarkdown(measured), '');
     const onAgents = agentStagesTable(system);
     if (onAgents !== undefined) out.push('#### Stages on the agents, predicted vs measured (dnnpart run)', '', tableMarkdown(onAgents), '');
+    const shared = sharedMachineNotes(system);
+    if (shared.length > 0) out.push(...shared.map((n) => `- ${text(n)}`), '');
     const stages = verifiedStagesTable(system);
     if (stages !== undefined) out.push('#### Stages, predicted vs measured (dnnpart verify)', '', tableMarkdown(stages), '');
     for (const v of system.verified ?? []) {

@@ -423,6 +423,12 @@ export function agentStagesTable(system: ReportSystem): Table | undefined {
   };
 }
 
+/** Runs on the agents whose agents shared a machine, one line each: those stages' times are that machine's. */
+export function sharedMachineNotes(system: ReportSystem): string[] {
+  return (system.measured ?? []).flatMap((r) => (r.sharedMachines ?? []).map((m) =>
+    `${r.plan}: agents ${m.agents.join(', ')} ran on one machine (${m.host === 'loopback' ? 'the coordinator\'s' : m.host}, ${m.cores} cores) and shared its cores, which a plan of one board per stage does not price; their measured times and the throughput are that machine's`));
+}
+
 /** Each stage of the verified plans: predicted time against the median measured by `dnnpart verify`. */
 export function verifiedStagesTable(system: ReportSystem): Table | undefined {
   const runs = system.verified ?? [];
