@@ -1,6 +1,6 @@
 // The line `dnnpart run` prints about its frame period (periodLine), both ways.
 import { describe, expect, it } from 'vitest';
-import { memoryOverLines, periodLine, waitingLines } from '../src/cli/runtime-commands.js';
+import { memoryLine, memoryOverLines, periodLine, sharedMachineLines, waitingLines } from '../src/cli/runtime-commands.js';
 
 describe('waitingLines', () => {
   const stage = (k: number, agent: string, measuredMs: number, waitingMs?: number) => ({
@@ -12,6 +12,32 @@ describe('waitingLines', () => {
     expect(waitingLines([stage(0, 'here', 102.34, 88.13), stage(1, 'rpi4', 6.64, 0), stage(2, 'rpi5', 4, 0.3), stage(3, 'old', 9)])).toEqual([
       'transfer into stage 0: 102.34 ms from send to arrival, 88.13 ms of it while here computed other frames (its link\'s own time: 14.21 ms)',
     ]);
+  });
+});
+
+describe('memoryLine', () => {
+  it("says so when a stage added nothing to its agent's memory, instead of 0 B", () => {
+    const stage = (k: number, agent: string, loadedBytes: number, peakBytes: number) => ({
+      stage: k, agent, nodes: 3, computeMs: { measured: 1, p95: 1, predicted: null },
+      transferIn: { from: 'x', bytes: 1, measuredMs: 1, predictedMs: null, predictedBytes: null },
+      memory: { loadedBytes, peakBytes, predictedBytes: 15.7e6, alone: { loadedBytes: 1.99e6, peakBytes: 7.5e6 } },
+    });
+    // PaddleOCR's recognizer on agents that had profiled it first: their allocators reused that memory.
+    expect(memoryLine([stage(0, 'b', 0, 0), stage(1, 'a', 2e6, 3e6)])).toEqual([
+      "memory each stage added to its agent (loaded / most after a frame; the plan's; alone in a fresh process on that board): "
+      + 'stage 0 on b nothing new (it took memory the agent already held, from an earlier profile or stage) (15.7 MB), alone 1.99 MB / 7.50 MB; '
+      + 'stage 1 on a 2.00 MB / 3.00 MB (15.7 MB), alone 1.99 MB / 7.50 MB',
+    ]);
+  });
+});
+
+describe('sharedMachineLines', () => {
+  it('names the agents that ran on one machine and their stages, and nothing when each had its own', () => {
+    const stage = (k: number, agent: string) => ({ stage: k, agent });
+    expect(sharedMachineLines({ sharedMachines: [{ host: '10.0.0.3', agents: ['c', 'd'], cores: 4 }], stages: [stage(0, 'a'), stage(1, 'c'), stage(2, 'd')] } as never)).toEqual([
+      "agents c, d run on one machine (10.0.0.3, 4 cores): stages 1, 2 shared its cores, which a plan of one board per stage does not price; their measured times and the throughput are that machine's",
+    ]);
+    expect(sharedMachineLines({ stages: [stage(0, 'a')] } as never)).toEqual([]);
   });
 });
 
