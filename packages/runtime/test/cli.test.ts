@@ -54,6 +54,8 @@ describe('dnnpart agents', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^agent\s+address\s+answers/);
     for (const a of agents) expect(r.stdout).toMatch(new RegExp(`${a.id}\\s+${a.address.replace(/\./g, '\\.')}\\s+yes .*onnxruntime-cpu\\s+\\d+\\.\\d+\\.\\d+\\s+(fresh|reused|other)\\s`));
+    // Both listen on this machine: said once, with what it means.
+    expect(r.stdout).toMatch(/\nagents a, b run on one machine \(this one, \d+ cores\): profile them one at a time, and their links are that machine's, not a network's/);
   });
 
   it('exits 2 naming the agent that does not answer', async () => {

@@ -13,6 +13,7 @@ import {
   measureLinks,
   profileOnAgents,
   agentOptionsFromFlags,
+  sharedMachines,
   runPlan,
   startAgent,
   enterWorkDir,
@@ -76,7 +77,12 @@ export async function agents(opts: { readonly file: string }, ctx: CommandContex
     s.info?.outputMemory ?? '—',
     s.ms !== undefined ? fixed(s.ms, 1) : '—',
   ]);
-  const text = table(['agent', 'address', 'answers', 'board', 'engines', 'onnxruntime', 'output memory', 'ms'], rows);
+  // Agents on one machine share its cores and talk over its loopback: said, with what that means for profiles and links.
+  const shared = sharedMachines(status.flatMap((s) => (s.info ? [{ id: s.id, address: s.address, cores: s.info.board.cores }] : [])));
+  const text = [
+    table(['agent', 'address', 'answers', 'board', 'engines', 'onnxruntime', 'output memory', 'ms'], rows),
+    ...shared.map((m) => `agents ${m.agents.join(', ')} run on one machine (${m.host === 'loopback' ? 'this one' : m.host}, ${m.cores} cores): profile them one at a time, and their links are that machine's, not a network's; a run of stages on them shares its cores`),
+  ].join('\n');
   const bad = status.filter((s) => !s.ok);
   if (bad.length > 0) {
     ctx.progress.note(text);
