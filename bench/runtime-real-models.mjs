@@ -4,22 +4,25 @@
 // run ends well, its outputs against the unsplit model's, how each stage was loaded, and the memory
 // each stage added to its agent beside the plan's memory of it.
 //
-//   node bench/runtime-real-models.mjs [--external a,b] [--frames 20]
+//   node bench/runtime-real-models.mjs [--external a,b] [--frames 20] [--manifest file [--manifest-only]]
+// --manifest: also the models a manifest lists ([{ name, file, inputs }], as bench/torch-exports/export.py
+// writes one); --manifest-only: only those.
 // Built packages needed (npx turbo run build).
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { installedExternal, systemInput } from './_external.mjs';
 
-const { values } = parseArgs({ options: { external: { type: 'string', default: '' }, frames: { type: 'string', default: '20' }, 'no-preoptimise': { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { external: { type: 'string', default: '' }, frames: { type: 'string', default: '20' }, 'no-preoptimise': { type: 'boolean', default: false }, manifest: { type: 'string' }, 'manifest-only': { type: 'boolean', default: false } } });
 const CLI = fileURLToPath(new URL('../apps/report/bin/dnnpart.js', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'bench-run-real-'));
 const MB = (b) => (typeof b === 'number' ? (b / 1048576).toFixed(1) : '—');
 const wanted = values.external.split(',').filter(Boolean);
-const models = installedExternal(wanted);
+const listed = values.manifest ? JSON.parse(readFileSync(values.manifest, 'utf8')).map((m) => ({ name: m.name, file: m.file, inputs: m.inputs, values: {} })) : [];
+const models = [...(values['manifest-only'] ? [] : installedExternal(wanted)), ...listed];
 
 function startAgent(port) {
   const p = spawn(process.execPath, [CLI, 'agent', '--listen', `127.0.0.1:${port}`, '--board', `local${port}`, ...(values['no-preoptimise'] ? ['--no-preoptimise'] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -74,6 +74,14 @@ describe('start --model', () => {
     // Your file is used as it is: no zoo export in the output directory.
     expect(existsSync(path.join(dir, 'mine-out', 'squeezenet1_1-1x3x224x224.onnx'))).toBe(false);
   });
+
+  it('says whose boards your model is planned on, and names the system after your model', async () => {
+    if (!existsSync(path.join(dir, 'mine.onnx'))) expect((await run(['zoo', 'export', 'squeezenet1_1', '--input', '1x3x32x32', '-o', 'mine.onnx', '-q'], { cwd: dir })).code).toBe(0);
+    const r = await run(['start', '--model', 'mine.onnx', '--runs', '2', '--warmup', '0', '-o', 'mine-out2'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr.split('\n')[0]).toMatch(/^mine\.onnx on the boards and links of system efficientnet_b0-3-boards \(\S*profiles\/systems\/default\.yaml\)$/);
+    expect(r.stdout).toMatch(/^squeezenet1_1-3-boards: 65 layers on this-machine, orin-nano, rpi5$/m);
+  });
 });
 
 describe('start: bad input', () => {

@@ -80,7 +80,9 @@ export async function report(opts: ReportOptions, ctx: CommandContext): Promise<
   for (const s of systems) {
     const file = resolvePath(ctx, s);
     const spec = loadSystem(file, displayPath(ctx, file));
-    ctx.progress.note(`system ${spec.name} (${displayPath(ctx, file)})`);
+    // With another model the system is named after it once that is loaded (resolveSystem): say whose boards these are.
+    const other = opts.model?.file !== undefined ? path.basename(opts.model.file) : opts.model?.zoo;
+    ctx.progress.note(other === undefined ? `system ${spec.name} (${displayPath(ctx, file)})` : `${other} on the boards and links of system ${spec.name} (${displayPath(ctx, file)})`);
     const workDir = several ? path.join(dir, spec.name.replace(/[^A-Za-z0-9._-]+/g, '-')) : dir;
     const resolved = await resolveSystem(spec, {
       workDir,
