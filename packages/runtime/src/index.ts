@@ -10,6 +10,6 @@ export { runPlan, runPeriod, busyOverlapMs, sharedMachines, hostOfAddress, stage
 export { chromeTrace, type TraceSpan } from './trace.js';
 export { agentMain, agentOptionsFromFlags, type AgentFlags } from './agent-main.js';
 export { claimWorkDir, enterWorkDir, processAlive, type WorkDir, type WorkDirOptions } from './workdir.js';
-export { stageModelFile, LEAN_MAX_GROWTH, LEAN_TIMEOUT_MS, type StageModelFile, type StageModelOptions } from './lean-load.js';
+export { stageModelFile, LEAN_MAX_GROWTH, LEAN_TIMEOUT_MS, SAVED_DATA_MIN_BYTES, SAVED_DATA_SUFFIX, type StageModelFile, type StageModelOptions } from './lean-load.js';
 export { AGENT_VERSION } from './version.js';
 export { WIRE_ENCODINGS, type WireEncoding } from './_wire.js';

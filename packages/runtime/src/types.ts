@@ -176,7 +176,9 @@ export interface StageResult {
    * of the stage. The agent process's own growth: frames in flight and garbage not yet collected are in
    * it, and with other stages on the same agent, what they added meanwhile. Absent when the agent does
    * not report it (versions before it). `preoptimised`: the agent loaded the graph onnxruntime's
-   * optimiser saved (one copy of the weights) rather than the stage model as sent; absent from agents
+   * optimiser saved (one copy of the weights, mapped from the file beside it: they count in loadedBytes
+   * as far as onnxruntime read them while loading, in peakBytes once the frames have) rather than the
+   * stage model as sent; absent from agents
    * before it. `alone`: the stage's own footprint on its agent's board, free of what else the agent
    * holds or reuses: the resident memory one session of it (1 thread) added to a fresh process there,
    * once made and at most over three runs (as `dnnpart verify` measures a stage); absent when the agent

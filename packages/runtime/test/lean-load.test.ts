@@ -7,7 +7,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { buildZooModel, externalModels } from '@dnnpart/zoo';
-import { LEAN_MAX_GROWTH, stageModelFile } from '@dnnpart/runtime';
+import { LEAN_MAX_GROWTH, SAVED_DATA_SUFFIX, stageModelFile } from '@dnnpart/runtime';
 
 const OPTS = { executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: 1, logSeverityLevel: 3 } as const;
 
@@ -27,10 +27,15 @@ describe('stageModelFile', () => {
     const file = await stageModelFile(bytes);
     try {
       expect(file.preoptimised).toBe(true);
-      expect(file.note).toMatch(/^onnxruntime's optimised graph, saved by a process of its own \(\d+\.\d MB; one copy of the weights kept\)$/);
+      expect(file.note).toMatch(/^onnxruntime's optimised graph, saved by a process of its own \(\d+\.\d MB, its weights in a file beside it that onnxruntime maps; one copy of the weights kept\)$/);
       expect(Buffer.from(readFileSync(file.sentPath)).equals(Buffer.from(bytes))).toBe(true);
       const saved = readFileSync(file.path);
-      expect(saved.length).toBeLessThanOrEqual(bytes.length * LEAN_MAX_GROWTH + 65536);
+      // The weights (SqueezeNet's 4.9 MB) in the file beside the graph, which keeps only its structure.
+      const data = readFileSync(file.path + SAVED_DATA_SUFFIX);
+      expect(data.length).toBeGreaterThan(4_000_000);
+      expect(saved.length).toBeLessThan(200_000);
+      expect(saved.length + data.length).toBeLessThanOrEqual(bytes.length * LEAN_MAX_GROWTH + 65536);
+      expect(readdirSync(path.dirname(file.path)).sort()).toEqual(['model.onnx', 'optimised.onnx', `optimised.onnx${SAVED_DATA_SUFFIX}`]);
       // A different graph (the optimiser's fused and reordered nodes), not the bytes it was given.
       expect(saved.equals(Buffer.from(bytes))).toBe(false);
       const x = new Float32Array(3 * 224 * 224).map((_, i) => Math.sin(i * 0.37));

@@ -173,12 +173,13 @@ describe('pipelined runs', () => {
       if (s.agent === 'a') expect(s.memory!.threadBytes).toBeGreaterThanOrEqual(0);
       if (s.agent === 'c') expect(s.memory!.threadBytes).toBeUndefined();
       // And the stage alone, in a fresh process on its agent's board: at least most of its weights
-      // (a stage of under 1 MB of them may fit in what the process's allocator already holds).
+      // once it has run (mapped from the saved graph's data file, they count as they are read; a stage
+      // of under 1 MB of them may fit in what the process's allocator already holds).
       const alone = s.memory!.alone!;
       expect(alone.peakBytes).toBeGreaterThanOrEqual(alone.loadedBytes);
+      expect(alone.loadedBytes).toBeGreaterThanOrEqual(0);
       const params = plan.stages[k]!.nodes.reduce((a, n) => a + (costs.get(n)?.paramBytes ?? 0), 0);
-      if (params > 1 << 20) expect(alone.loadedBytes).toBeGreaterThanOrEqual(0.5 * params);
-      else expect(alone.loadedBytes).toBeGreaterThanOrEqual(0);
+      if (params > 1 << 20) expect(alone.peakBytes).toBeGreaterThanOrEqual(0.5 * params);
     }
     const timed = [...r.stages.flatMap((s) => [s.computeMs.measured, Math.max(0, s.transferIn.measuredMs - s.transferIn.waitingMs!)]), r.transferOut.measuredMs];
     expect(r.period.slowest.ms).toBe(Math.max(...timed));

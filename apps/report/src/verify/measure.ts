@@ -277,7 +277,10 @@ export const framesFor: (count: number, minSpanMs: number, frameMs: number) => n
 
 /** What one stage's session and runs add to the resident memory of a process that already runs onnxruntime. */
 export interface StageMemory {
-  /** Right after the session is created: its weights as onnxruntime keeps them (prepacked copies included) and its plan. */
+  /**
+   * Right after the session is created: the weights onnxruntime copied or prepacked, and its plan.
+   * Weights it maps from the saved graph's data file (lean-load) count once a run has read them, in peakBytes.
+   */
   readonly sessionBytes: number;
   /** The most over its runs: the session, its activation arena, and the outputs handed back. */
   readonly peakBytes: number;
