@@ -6,12 +6,12 @@
 //   node bench/lean-load.mjs [--nets a,b] [--external a,b] [--runs 15]
 // Built packages needed (npx turbo run build).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { SAVED_DATA_SUFFIX, stageModelFile } from '@dnnpart/runtime';
+import { stageModelFile } from '@dnnpart/runtime';
 import { glueChainModel } from '@dnnpart/profiler';
 import { buildZooModel } from '@dnnpart/zoo';
 import { installedExternal } from './_external.mjs';
@@ -61,8 +61,8 @@ for (const m of models) {
   const t0 = performance.now();
   const lean = await stageModelFile(m.bytes);
   const leanMs = performance.now() - t0;
-  // The saved graph and its weights' file beside it (SAVED_DATA_SUFFIX), as the agent loads them.
-  const leanBytes = readFileSync(lean.path).length + (existsSync(lean.path + SAVED_DATA_SUFFIX) ? statSync(lean.path + SAVED_DATA_SUFFIX).size : 0);
+  // The saved graph and its weights' file beside it, as the agent loads them.
+  const leanBytes = lean.bytes;
   const plain = measure(m, lean.sentPath, 'plain');
   const agent = lean.preoptimised ? measure(m, lean.path, 'lean') : plain;
   await lean.dispose();

@@ -16,7 +16,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { externalModels } from '../packages/zoo/dist/index.js';
 import { FETCHED } from './fetch-models.mjs';
-import { inputArgs, systemInput as inputYaml } from './_external.mjs';
+import { inputArgs, manifestModels, systemInput as inputYaml } from './_external.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
@@ -63,9 +63,7 @@ const fetched = args.includes('--fetched')
     })
   : [];
 const manifestFile = opt('--manifest', null);
-const listed = manifestFile === null
-  ? []
-  : JSON.parse(readFileSync(manifestFile, 'utf8')).map((m) => ({ name: m.name, exporter: m.exporter, file: m.file, available: existsSync(m.file), inputs: m.inputs, values: {}, source: { package: manifestFile, version: '-' } }));
+const listed = manifestFile === null ? [] : manifestModels(manifestFile);
 for (const m of [...(args.includes('--manifest-only') ? [] : [...externalModels(), ...fetched]), ...listed]) {
   if (only.length && !only.includes(m.name)) continue;
   if (!m.available) {

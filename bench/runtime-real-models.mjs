@@ -9,19 +9,19 @@
 // writes one); --manifest-only: only those.
 // Built packages needed (npx turbo run build).
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { installedExternal, systemInput } from './_external.mjs';
+import { installedExternal, manifestModels, systemInput } from './_external.mjs';
 
 const { values } = parseArgs({ options: { external: { type: 'string', default: '' }, frames: { type: 'string', default: '20' }, 'no-preoptimise': { type: 'boolean', default: false }, manifest: { type: 'string' }, 'manifest-only': { type: 'boolean', default: false } } });
 const CLI = fileURLToPath(new URL('../apps/report/bin/dnnpart.js', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'bench-run-real-'));
 const MB = (b) => (typeof b === 'number' ? (b / 1048576).toFixed(1) : '—');
 const wanted = values.external.split(',').filter(Boolean);
-const listed = values.manifest ? JSON.parse(readFileSync(values.manifest, 'utf8')).map((m) => ({ name: m.name, file: m.file, inputs: m.inputs, values: {} })) : [];
+const listed = values.manifest ? manifestModels(values.manifest) : [];
 const models = [...(values['manifest-only'] ? [] : installedExternal(wanted)), ...listed];
 
 function startAgent(port) {

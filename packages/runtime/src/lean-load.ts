@@ -52,6 +52,8 @@ export interface StageModelFile {
   readonly preoptimised: boolean;
   /** One line for a log: what is loaded and why. */
   readonly note: string;
+  /** Bytes on disk of what `path` loads: the model as sent, or the saved graph and its weights' file. */
+  readonly bytes: number;
   /** Remove the files (a session, once made, no longer reads them). */
   dispose(): Promise<void>;
 }
@@ -257,7 +259,7 @@ export async function stageModelFile(bytes: Uint8Array, options: StageModelOptio
   try {
     const sentPath = path.join(dir, 'model.onnx');
     await writeFile(sentPath, bytes);
-    const asSent = (note: string): StageModelFile => ({ path: sentPath, sentPath, preoptimised: false, note, dispose });
+    const asSent = (note: string): StageModelFile => ({ path: sentPath, sentPath, preoptimised: false, note, bytes: bytes.length, dispose });
     if (options.preoptimise === false) return asSent('loaded as sent (preoptimise off)');
     const output = path.join(dir, 'optimised.onnx');
     const failure = await optimise(sentPath, output, options);
@@ -269,7 +271,7 @@ export async function stageModelFile(bytes: Uint8Array, options: StageModelOptio
     if (size > bytes.length * LEAN_MAX_GROWTH + LEAN_SLACK_BYTES) {
       return asSent(`loaded as sent: onnxruntime's optimised graph is ${MB(size)} against ${MB(bytes.length)} (weights copied into subgraphs)`);
     }
-    return { path: output, sentPath, preoptimised: true, note: `onnxruntime's optimised graph, saved by a process of its own (${MB(size)}, its weights in a file beside it that onnxruntime maps; one copy of the weights kept)`, dispose };
+    return { path: output, sentPath, preoptimised: true, note: `onnxruntime's optimised graph, saved by a process of its own (${MB(size)}, its weights in a file beside it that onnxruntime maps; one copy of the weights kept)`, bytes: size, dispose };
   } catch (e) {
     await dispose();
     throw e;

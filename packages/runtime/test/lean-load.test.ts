@@ -34,7 +34,8 @@ describe('stageModelFile', () => {
       const data = readFileSync(file.path + SAVED_DATA_SUFFIX);
       expect(data.length).toBeGreaterThan(4_000_000);
       expect(saved.length).toBeLessThan(200_000);
-      expect(saved.length + data.length).toBeLessThanOrEqual(bytes.length * LEAN_MAX_GROWTH + 65536);
+      expect(file.bytes).toBe(saved.length + data.length);
+      expect(file.bytes).toBeLessThanOrEqual(bytes.length * LEAN_MAX_GROWTH + 65536);
       expect(readdirSync(path.dirname(file.path)).sort()).toEqual(['model.onnx', 'optimised.onnx', `optimised.onnx${SAVED_DATA_SUFFIX}`]);
       // A different graph (the optimiser's fused and reordered nodes), not the bytes it was given.
       expect(saved.equals(Buffer.from(bytes))).toBe(false);
@@ -54,7 +55,7 @@ describe('stageModelFile', () => {
   it('with preoptimise off, gives the model as sent without running the optimiser', async () => {
     const bytes = buildZooModel('squeezenet1_1');
     const file = await stageModelFile(bytes, { preoptimise: false });
-    expect([file.preoptimised, file.path, file.note]).toEqual([false, file.sentPath, 'loaded as sent (preoptimise off)']);
+    expect([file.preoptimised, file.path, file.note, file.bytes]).toEqual([false, file.sentPath, 'loaded as sent (preoptimise off)', bytes.length]);
     expect(readdirSync(path.dirname(file.path))).toEqual(['model.onnx']);
     await file.dispose();
   });

@@ -318,7 +318,7 @@ export async function measureStageMemory(
       // The stage as an agent loads it (dnnpart agent's default): the optimiser's saved graph, from its file.
       // A stage with its weights in a file beside it is loaded from that file as split (onnxruntime
       // cannot save an optimised graph over 2 GB).
-      lean = s.modelPath ? { path: s.modelPath, sentPath: s.modelPath, preoptimised: false, note: 'loaded as split', dispose: async () => {} } : await stageModelFile(s.bytes, options.signal ? { signal: options.signal } : {});
+      lean = s.modelPath ? { path: s.modelPath, sentPath: s.modelPath, preoptimised: false, note: 'loaded as split', bytes: modelSize(s), dispose: async () => {} } : await stageModelFile(s.bytes, options.signal ? { signal: options.signal } : {});
       checkAbort(options.signal);
       const model = lean.path;
       const missing = s.inputs.find((name) => !tensors.has(name));
