@@ -10,7 +10,9 @@ import path from 'node:path';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { ModelProtoSchema, type ModelProto } from 'onnx-buf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildProblem, loadSystem, resolveSystem } from '@dnnpart/report';
+import { loadModel } from '@dnnpart/onnx-graph';
+import { analyticProfile, loadBoardDescription, readProfile } from '@dnnpart/profiler';
+import { buildProblem, loadSystem, profilesDir, resolveSystem } from '@dnnpart/report';
 import { run } from './_run.js';
 
 const FLOAT = 1;
@@ -317,6 +319,34 @@ describe('a detector whose NonMaxSuppression picks boxes by the data (its select
     expect(dims).toEqual([{ case: 'dimParam', value: 'sel_dim0' }, { case: 'dimValue', value: 3n }]);
 
     writeFileSync(path.join(dir, 'nms.system.yaml'), ['version: 1', 'name: nms', 'model: { file: nms.onnx }', 'boards:', '  - { id: here, profile: nms.profile.json }', '  - { id: rpi5, describe: raspberry-pi-5 }', 'network: ethernet-1000base-t', 'objective: throughput', ''].join('\n'));
+
+    // The NMS takes as long as the boxes over its threshold make it: the described board prices it from
+    // here's measurement, scaled by its estimate of the other nodes over here's times (computed here
+    // from the two profiles); every other node keeps its description's figure.
+    const events: string[] = [];
+    const resolved = await resolveSystem(loadSystem(path.join(dir, 'nms.system.yaml'), 'nms.system.yaml'), { workDir: path.join(dir, 'nms-work'), onProgress: (e) => { if (e.kind === 'warning') events.push(e.message); } });
+    const { problem } = buildProblem(resolved);
+    const measured = await readProfile(path.join(dir, 'nms.profile.json'));
+    const loaded = await loadModel(path.join(dir, 'nms.onnx'));
+    const described = analyticProfile(loaded.graph, await loadBoardDescription(path.join(profilesDir, 'boards', 'raspberry-pi-5.yaml')), { sha256: loaded.sha256 });
+    const here = new Map(measured.nodes.map((n) => [n.name, n.latencyMs.median]));
+    const others = described.nodes.filter((n) => n.name !== 'nms' && here.has(n.name));
+    const ratio = others.reduce((s, n) => s + n.latencyMs.median, 0) / others.reduce((s, n) => s + here.get(n.name)!, 0);
+    const rpi5 = problem.boards.find((b) => b.id === 'rpi5')!;
+    const latency = (name: string) => rpi5.latencyMs[name]!;
+    expect(here.get('nms')).toBeGreaterThan(0);
+    expect(latency('nms')).toBeCloseTo(here.get('nms')! * ratio, 5);
+    expect(latency('conv1')).toBeCloseTo(described.nodes.find((n) => n.name === 'conv1')!.latencyMs.median, 9);
+    expect(events.filter((w) => w.includes('as long as the data makes'))).toEqual([
+      expect.stringMatching(/^board rpi5: its description cannot price a node that takes as long as the data makes it, priced instead from a board that ran the model, times rpi5's estimate of the other nodes over that board's times: nms \(NonMaxSuppression, the boxes over its score threshold\) [0-9.e-]+ -> [0-9.e-]+ ms \(here's [0-9.e-]+ ms x [0-9.]+\)$/),
+    ]);
+    // With no board that ran the model, nothing prices the NMS, and the user is told so.
+    writeFileSync(path.join(dir, 'nms-described.system.yaml'), ['version: 1', 'name: nms', 'model: { file: nms.onnx }', 'boards:', '  - { id: rpi4, describe: raspberry-pi-4 }', '  - { id: rpi5, describe: raspberry-pi-5 }', 'network: ethernet-1000base-t', 'objective: throughput', ''].join('\n'));
+    const blind: string[] = [];
+    await resolveSystem(loadSystem(path.join(dir, 'nms-described.system.yaml'), 'nms-described.system.yaml'), { workDir: path.join(dir, 'nms-work'), onProgress: (e) => { if (e.kind === 'warning') blind.push(e.message); } });
+    expect(blind.filter((w) => w.includes('as long as the data makes'))).toEqual([
+      expect.stringMatching(/^node nms \(NonMaxSuppression\) takes as long as the data makes it \(the boxes over its score threshold\), which no board description can price: the described boards estimate it at .+ ms from its shapes alone; measure one board of the system \(a profile: or measure: entry\) to price it from a run$/),
+    ]);
     // Before: the stage made with a fixed [0,3] input refused the 50 rows the first stage sent on.
     const verify = await run(['verify', '--plan', 'nms.cut.json', '--system', 'nms.system.yaml', '--runs', '3', '--warmup', '1', '--frames', '4', '--no-memory', '--json', '-q'], { cwd: dir });
     expect({ code: verify.code, stderr: verify.stderr }).toEqual({ code: 0, stderr: '' });

@@ -83,3 +83,29 @@ export function dataSizedTensors(graph: Graph): ReadonlyMap<string, readonly boo
   }
   return out;
 }
+
+/** Why a node's running time follows the values of its inputs (see `valueTimedNodes`). */
+export interface ValueTimedNode {
+  readonly node: string;
+  readonly op: string;
+  /** In words, for a warning: what the time follows. */
+  readonly why: string;
+}
+
+/**
+ * Nodes whose running time, at fixed input shapes, follows the values of their inputs, so that no
+ * cost model of shapes prices them: NonMaxSuppression compares every box that passes its score
+ * threshold with those it kept (on an untrained or uncertain detector, tens of thousands of boxes:
+ * SSDLite's one NMS took 60 ms here where its input size prices 0.03 ms), and a Loop whose trip count
+ * is computed at run time and was not given (costed as one iteration). A run of the model on its
+ * input prices them; a board description cannot.
+ */
+export function valueTimedNodes(graph: Graph): ValueTimedNode[] {
+  const out: ValueTimedNode[] = [];
+  for (const n of graph.nodes) {
+    if (!defaultDomain(n)) continue;
+    if (n.op === 'NonMaxSuppression') out.push({ node: n.name, op: n.op, why: 'the boxes over its score threshold' });
+    else if (n.op === 'Loop' && n.subgraphCost?.loops?.some((l) => l.trips === 'assumed')) out.push({ node: n.name, op: n.op, why: 'its trip count, computed at run time' });
+  }
+  return out;
+}

@@ -7,7 +7,7 @@ export { simplifyProto, PASSES, type SimplifyReport, type PassReport } from './s
 export { parseShape, parseInputSpecs, parseLoopTrips } from './shapes.js';
 export { nodeCost, graphCosts, convWeight, type GraphCosts } from './costs.js';
 export { cutPoints } from './cuts.js';
-export { dataSizedTensors } from './data-sized.js';
+export { dataSizedTensors, valueTimedNodes, type ValueTimedNode } from './data-sized.js';
 export { EXTERNAL_DATA_ABOVE, disposeModelFiles, externalDataAbove, externalDataLocations, modelSource, weightBytes, writeModelFile, type ModelFiles } from './model-file.js';
 export { cpuBytes, liveBytes, scratchBytes } from './live.js';
 export { graphParts, type GraphPartsOptions, type PartNode, type PartTensor } from './graph-parts.js';

@@ -2,10 +2,10 @@
 // outputs by values, a shape computed from an input, everything downstream; and not a shape that
 // folds at load (the common case: none in the 15 real exported models, bench/results/real-models.md).
 import { create } from '@bufbuild/protobuf';
-import { AttributeProto_AttributeType as AT, AttributeProtoSchema, GraphProtoSchema, NodeProtoSchema } from 'onnx-buf';
+import { AttributeProto_AttributeType as AT, AttributeProtoSchema, GraphProtoSchema, NodeProtoSchema, TensorProtoSchema } from 'onnx-buf';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { dataSizedTensors, loadModel, splitModel } from '@dnnpart/onnx-graph';
+import { dataSizedTensors, loadModel, splitModel, valueTimedNodes } from '@dnnpart/onnx-graph';
 import { floatTensor, ModelBuilder, vi } from './_models.js';
 
 describe('dataSizedTensors', () => {
@@ -94,5 +94,22 @@ describe('dataSizedTensors', () => {
       await s0.release();
       await s1.release();
     }
+  });
+});
+
+describe('valueTimedNodes', () => {
+  it('a NonMaxSuppression (its time follows the boxes over its threshold); not the ops that only size their outputs by the data', async () => {
+    const b = new ModelBuilder()
+      .input('boxes', [1, 64, 4]).input('scores', [1, 2, 64])
+      .node('NonMaxSuppression', ['boxes', 'scores', 'maxb', 'iou', 'thr'], ['sel'], {}, 'nms')
+      .node('Greater', ['scores', 'thr'], ['mask'], {}, 'gt')
+      .node('NonZero', ['mask'], ['nz'], {}, 'nonzero')
+      .node('TopK', ['scores', 'k'], ['top', 'topi'], { axis: 2 }, 'topk')
+      .output('sel').output('nz').output('top');
+    b.inits.push(floatTensor('iou', [1], Float32Array.of(0.5)), floatTensor('thr', [1], Float32Array.of(0.5)));
+    b.inits.push(create(TensorProtoSchema, { name: 'maxb', dims: [1], dataType: 7, int64Data: [10n] }));
+    b.inits.push(create(TensorProtoSchema, { name: 'k', dims: [1], dataType: 7, int64Data: [5n] }));
+    const m = await loadModel(b.bytes(17));
+    expect(valueTimedNodes(m.graph)).toEqual([{ node: 'nms', op: 'NonMaxSuppression', why: 'the boxes over its score threshold' }]);
   });
 });

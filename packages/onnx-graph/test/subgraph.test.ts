@@ -8,7 +8,7 @@ import { AttributeProto_AttributeType as AT, AttributeProtoSchema, GraphProtoSch
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import {
-  cutPoints, encodeModel, graphCosts, inspectModel, loadModel, maxAbsDiff, parseLoopTrips, randomFeeds, runModel, splitModel, verifySplit, writeSplit,
+  cutPoints, encodeModel, graphCosts, inspectModel, loadModel, maxAbsDiff, parseLoopTrips, randomFeeds, runModel, splitModel, valueTimedNodes, verifySplit, writeSplit,
   type InputShapes,
 } from '@dnnpart/onnx-graph';
 import { checkModels, checkerMissing } from './_checker.js';
@@ -107,6 +107,8 @@ describe('Loop trip counts', () => {
     const model = await loadModel(bytes, { loopTrips, ...(inputShapes ? { inputShapes: inputShapes as InputShapes } : {}) });
     expect(inspectModel(model).loops).toEqual([{ node: 'loop', iterations, trips }]);
     expect(graphCosts(model.graph).nodes.get('loop')!.macs).toBe(iterations * BODY_MACS);
+    // Only a trip count nothing tells makes the Loop's time a matter of the data.
+    expect(valueTimedNodes(model.graph)).toEqual(trips === 'assumed' ? [{ node: 'loop', op: 'Loop', why: 'its trip count, computed at run time' }] : []);
     // The model still computes what the file computes (n = 2 when it is an input).
     const feeds = randomFeeds(model.graph, 3);
     if (trip === 'input' && !inputShapes) feeds['n'] = new ort.Tensor('int64', BigInt64Array.from([2n]), []);

@@ -54,6 +54,7 @@ export { boardFacts } from './board-facts.js';
 export { DEFAULT_MIN_END_TO_END_MS, MAX_END_TO_END_RUNS, SECOND_SESSION_ROOM, availableMemory, endToEndRuns, roomFor, profileModel, type ProfileOptions, type ProgressEvent } from './measure.js';
 export { chooseModelThreads, THREAD_PROBE_SKIP_MS, type ThreadProbe } from './_threads.js';
 export { sessionOptions as profileSessionOptions } from './_session.js';
+export { carryMeasuredNodes, type CarriedNode, type CarriedProfile } from './value-timed.js';
 export { analyticProfile, int8MacShare, float16MacShare, calibrateAnalytic, calibrateAnalyticPerOp, compareProfiles, type AnalyticOptions, type CalibrationFixed, type CalibrationResult, type OpClass, type ProfileComparison } from './analytic.js';
 export { SampledSensor, energyFromSamples, wallClockMs, type SamplerOptions, type Sensor, type SensorReading } from './sensor.js';
 export { findRaplZones, raplSensor, type RaplZone } from './sensor-rapl.js';

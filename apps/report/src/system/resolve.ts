@@ -18,6 +18,7 @@ import {
 } from '@dnnpart/profiler';
 import type { ProblemLink } from '@dnnpart/solver';
 import { where, type MeasureSettings, type SystemBoard, type SystemSpec } from './load.js';
+import { priceValueTimed } from './value-timed.js';
 
 /** A board with the costs it will be planned with. */
 export interface ResolvedBoard {
@@ -154,6 +155,9 @@ export async function resolveSystem(spec: SystemSpec, opts: ResolveOptions): Pro
     }
   }
 
+  // NMS and run-time Loops: a described board prices them from a board that ran the model.
+  const priced = priceValueTimed(graph, boards);
+  for (const w of priced.warnings) emit({ kind: 'warning', message: w });
   const links = await resolveLinks(spec);
   // Not an error (a one-board plan is still a plan), but easy to miss: say it.
   if (spec.boards.length > 1) {
@@ -167,7 +171,7 @@ export async function resolveSystem(spec: SystemSpec, opts: ResolveOptions): Pro
   return {
     spec, name, graph, modelFile, modelSha256: model.sha256,
     ...(model.simplified.removedNodes.length > 0 ? { foldedNodes: model.simplified.removedNodes } : {}),
-    ...(inputShapes ? { inputShapes } : {}), boards, links,
+    ...(inputShapes ? { inputShapes } : {}), boards: priced.boards, links,
   };
 }
 
