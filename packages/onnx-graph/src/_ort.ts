@@ -6,7 +6,7 @@ import * as ort from 'onnxruntime-node';
 import { GraphError, runtimeMessage, unknownRuntimeOp } from './errors.js';
 import { numel } from './_proto.js';
 import type { Feed } from './_build.js';
-import { tensorOf } from './tensors.js';
+import { SAMPLE_SEED, seededInputs } from './sample-input.js';
 import type { DType } from './types.js';
 
 /** Largest input (elements) the shape-measuring run will allocate: 1 GiB of float32. */
@@ -17,14 +17,11 @@ const ORT_TYPES: Partial<Record<string, DType>> = {
   uint16: 'uint16', int32: 'int32', uint32: 'uint32', int64: 'int64', uint64: 'uint64', bool: 'bool', string: 'string',
 };
 
-/** Zeros of the shape, or the user's fixed value (`--input sr=:16000`). */
-function zeros(dtype: DType, shape: number[], value?: readonly number[]): ort.Tensor {
-  const t = tensorOf(dtype, shape, value && ((i) => value[i] ?? 0));
-  if (!t) throw new GraphError('GRAPH_SHAPE_INFERENCE', `cannot feed an input of type ${dtype} to measure shapes`);
-  return t;
-}
-
-/** Runs the model once on zero inputs and returns dtype and shape of each requested tensor. */
+/**
+ * Runs the model once on the sample input (`sample-input.ts`: what the profiler times and verify
+ * checks, so a tensor whose size the data decides is sized on the input its nodes are timed on) and
+ * returns dtype and shape of each requested tensor.
+ */
 export async function measureShapes(
   proto: ModelProto,
   feeds: ReadonlyMap<string, Feed>,
@@ -32,7 +29,7 @@ export async function measureShapes(
   label: string,
 ): Promise<Map<string, { dtype: DType; shape: number[] }>> {
   for (const [name, v] of feeds) {
-    // The run feeds zeros of these shapes: refuse before allocating gigabytes.
+    // The run feeds tensors of these shapes: refuse before allocating gigabytes.
     if (numel(v.shape) > MAX_FEED_ELEMENTS) {
       throw new GraphError('GRAPH_SHAPE_INFERENCE', `${label}: shapes of ${names[0]} need an onnxruntime run, but input ${name} [${v.shape.join(',')}] is too large to feed`);
     }
@@ -45,8 +42,7 @@ export async function measureShapes(
   try {
     // Warnings (unused initializers, shape hints) would reach the user's stderr; failures still throw.
     session = await ort.InferenceSession.create(toBinary(ModelProtoSchema, m), { graphOptimizationLevel: 'disabled', logSeverityLevel: 4, enableMemPattern: false });
-    const input: Record<string, ort.Tensor> = {};
-    for (const [k, v] of feeds) input[k] = zeros(v.dtype, v.shape, v.value);
+    const input = seededInputs([...feeds].map(([name, v]) => ({ name, dtype: v.dtype, shape: v.shape, value: v.value })), SAMPLE_SEED);
     const result = await session.run(input, names as string[]);
     const out = new Map<string, { dtype: DType; shape: number[] }>();
     for (const n of names) {

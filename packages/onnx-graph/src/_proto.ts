@@ -283,7 +283,7 @@ export function tensorValueInfo(t: Pick<GraphTensor, 'name' | 'dtype' | 'shape'>
         value: {
           elemType: ONNX_BY_DTYPE.get(t.dtype)!,
           // A dim of 0 is a size the data decides (NonMaxSuppression's selection came out empty on the
-          // zero inputs its shape was measured with): declared by name, so a stage fed 100 rows runs.
+          // sample input its shape was measured with): declared by name, so a stage fed 100 rows runs.
           shape: { dim: t.shape.map((d, i) => ({ value: d === 0 || sizedByData?.[i] ? { case: 'dimParam' as const, value: `${t.name}_dim${i}` } : { case: 'dimValue' as const, value: BigInt(d) } })) },
         },
       },

@@ -58,7 +58,7 @@ export interface InspectResult {
   readonly inputBranches: readonly InputBranch[];
   /** Tensors the file declares with another shape than onnxruntime computes; the computed shape is used. */
   readonly shapeMismatches: readonly ShapeMismatch[];
-  /** Tensors that came out empty on zero inputs: their size depends on the data (LoadedModel.emptyTensors). */
+  /** Tensors that came out empty on the sample input: their size depends on the data (LoadedModel.emptyTensors). */
   readonly emptyTensors: readonly EmptyTensor[];
   /** Graph outputs given as the tensor they were made from (skl2onnx's ZipMap; LoadedModel.replacedOutputs). */
   readonly replacedOutputs: readonly ReplacedOutput[];

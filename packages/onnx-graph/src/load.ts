@@ -26,7 +26,7 @@ export interface LoadedModel {
   /** Tensors the file declares with another shape than onnxruntime computes (the computed one is used). */
   readonly shapeMismatches: readonly ShapeMismatch[];
   /**
-   * Tensors that came out empty when onnxruntime ran the model on zero inputs to measure their
+   * Tensors that came out empty when onnxruntime ran the model on the sample input to measure their
    * shapes: their size depends on the data (NonMaxSuppression's selection, NonZero), and the graph
    * carries them as 0 bytes. One entry per such tensor whose producer reads no empty tensor.
    */
@@ -70,7 +70,7 @@ function emptyTensors(graph: Graph, measured: ReadonlySet<string>): EmptyTensor[
       const shape = graph.tensors.get(name)!.shape;
       found.push({
         tensor: name, node: node.name, op: node.op, shape, dependents: seen.size,
-        message: `tensor ${name} (made by node ${node.name}, ${node.op}) came out empty ([${shape.join(',')}]) when onnxruntime ran the model on zero inputs to measure its shape${seen.size > 0 ? `, and so did ${seen.size} tensor(s) computed from it` : ''}: its size depends on the data, and plans count it as 0 bytes where it crosses between boards`,
+        message: `tensor ${name} (made by node ${node.name}, ${node.op}) came out empty ([${shape.join(',')}]) when onnxruntime ran the model on its sample input (seeded, as profiled) to measure its shape${seen.size > 0 ? `, and so did ${seen.size} tensor(s) computed from it` : ''}: its size depends on the data, and plans count it as 0 bytes where it crosses between boards`,
       });
     }
   }

@@ -5,7 +5,7 @@ import { GraphError, runtimeLoadFailure, runtimeMessage } from './errors.js';
 import { atUsableLevel, levelChoice } from './optimization-level.js';
 import { edgeDtype, encodeModel, runnableModel, type SplitResult } from './split.js';
 import { fromHalfBits } from './half.js';
-import { tensorOf } from './tensors.js';
+import { SAMPLE_SEED, seededInputs } from './sample-input.js';
 import type { LoadedModel } from './load.js';
 import type { DType, Graph } from './types.js';
 
@@ -24,52 +24,16 @@ export function setRuntimeLogLevel(level: 'warning' | 'error' | 'fatal'): void {
   ort.env.logLevel = level;
 }
 
-/** Deterministic PRNG (mulberry32) so a check is reproducible. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
- * Seeded values for an input of a type: floats uniform in [-1, 1); 8-bit integers (quantized
- * images and activations) uniform over their range; wider integers and bools zero, which is a
- * valid index, length or mask whatever the input means.
+ * Seeded random feeds for every graph input (the sample input, `sample-input.ts`, with the default
+ * seed); an input with a fixed value (`--input sr=:16000`) gets that value.
  */
-function randomTensor(name: string, dtype: DType, shape: readonly number[], rand: () => number): ort.Tensor {
-  const value = dtype.startsWith('float') ? () => rand() * 2 - 1
-    : dtype === 'uint8' ? () => Math.floor(rand() * 256)
-    : dtype === 'int8' ? () => Math.floor(rand() * 256) - 128
-    : undefined;
-  const t = tensorOf(dtype, shape, value);
-  if (!t) throw new GraphError('GRAPH_SHAPE_INFERENCE', `input ${name}: cannot make a test input of type ${dtype} (onnxruntime-node has no tensors of it)`);
-  return t;
-}
-
-/** A tensor holding the values the user fixed for an input. */
-function valueTensor(name: string, dtype: DType, shape: readonly number[], v: readonly number[]): ort.Tensor {
-  const t = tensorOf(dtype, shape, (i) => v[i] ?? 0);
-  if (!t) throw new GraphError('GRAPH_SHAPE_INFERENCE', `input ${name}: cannot feed a fixed value of type ${dtype}`);
-  return t;
-}
-
-/** Seeded random feeds for every graph input; an input with a fixed value (`--input sr=:16000`) gets that value. */
-export function randomFeeds(graph: Graph, seed = 1): Record<string, ort.Tensor> {
-  const rand = prng(seed);
-  const feeds: Record<string, ort.Tensor> = {};
-  for (const name of graph.inputs) {
+export function randomFeeds(graph: Graph, seed = SAMPLE_SEED): Record<string, ort.Tensor> {
+  // A bfloat16 input is fed as float32 (the model as `runnableModel` and a split's first stage take it).
+  return seededInputs(graph.inputs.map((name) => {
     const t = graph.tensors.get(name)!;
-    const fixed = graph.inputValues?.[name];
-    // A bfloat16 input is fed as float32 (the model as `runnableModel` and a split's first stage take it).
-    const dtype = edgeDtype(t.dtype);
-    feeds[name] = fixed ? valueTensor(name, dtype, t.shape, fixed) : randomTensor(name, dtype, t.shape, rand);
-  }
-  return feeds;
+    return { name, dtype: edgeDtype(t.dtype), shape: t.shape, value: graph.inputValues?.[name] };
+  }), seed);
 }
 
 /**

@@ -5,7 +5,7 @@ import {
   AttributeProto_AttributeType as AT, AttributeProtoSchema, ModelProtoSchema, NodeProtoSchema,
   TensorProtoSchema, ValueInfoProtoSchema, type AttributeProto, type ModelProto, type TensorProto, type ValueInfoProto,
 } from 'onnx-buf';
-import { prng as rng } from '../src/verify.js';
+import { prng as rng } from '../src/sample-input.js';
 
 export type Dim = number | string;
 export type Attr = number | number[] | string | { f: number } | { floats: number[] } | { t: TensorProto };
