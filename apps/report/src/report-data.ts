@@ -85,6 +85,12 @@ export interface ReportSystem {
   readonly verified?: readonly VerifiedPlan[];
   /** Fidelity of the plans against the full-precision model, measured by running them (system `transfer` or fidelity constraints). */
   readonly fidelity?: SystemFidelity;
+  /**
+   * What the figures rest on that a reader should know: the warnings of loading the model and
+   * joining the boards' profiles (a description without calibration, a node priced from another
+   * board, a tensor sized empty), as the command printed them.
+   */
+  readonly caveats?: readonly string[];
 }
 
 /** One plan's measured fidelity under a transfer encoding. */

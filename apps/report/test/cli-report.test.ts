@@ -28,6 +28,20 @@ describe('dnnpart report --system … --problem …', () => {
     expect(readFileSync(path.join(dir, 'rep', 'report.html'), 'utf8')).toContain('two systems');
   });
 
+  it("puts the warnings the system's figures rest on into the report, under that system only", () => {
+    const warning = 'board orin: board description jetson-orin-nano has no analytic block; default efficiencies used (uncalibrated)';
+    expect(result.stderr).toContain(`warning: ${warning}`);
+    const md = readFileSync(path.join(dir, 'rep', 'report.md'), 'utf8');
+    const sections = md.split(/^## /m);
+    const analytic = sections.find((s) => s.startsWith('1. sq-analytic'))!;
+    const tiny = sections.find((s) => s.startsWith('2. tiny'))!;
+    expect(analytic).toContain(`### Caveats\n\nWhat these figures rest on, as the command warned while loading the model and joining the boards' profiles:\n\n- ${warning}\n`);
+    expect(tiny).not.toContain('Caveats');
+    const html = readFileSync(path.join(dir, 'rep', 'report.html'), 'utf8');
+    expect(html).toContain(`<ul class="caveats"><li>${warning}</li></ul>`);
+    expect(html.match(/<h3>Caveats<\/h3>/g)).toHaveLength(1);
+  });
+
   it('solves every objective and both fronts for each system', () => {
     const { rows } = JSON.parse(readFileSync(path.join(dir, 'rep', 'plans.json'), 'utf8')) as { rows: Row[] };
     for (const system of ['sq-analytic', 'tiny']) {

@@ -153,3 +153,18 @@ describe('prefixSvgIds', () => {
     expect(prefixSvgIds(input, 'p-')).toBe(expected);
   });
 });
+
+describe('caveats', () => {
+  it('are listed under their system, escaped in HTML and in Markdown', async () => {
+    const data = structuredClone(fixture) as ReportData;
+    const first = data.systems[0]!;
+    (data.systems as ReportData['systems'][number][])[0] = { ...first, caveats: ['node <nms> | costed from here'] };
+    const dir = mkdtempSync(join(tmpdir(), 'dnnpart-caveats-'));
+    await renderReport(data, join(dir, 'out'));
+    const html = readFileSync(join(dir, 'out', 'report.html'), 'utf8');
+    const md = readFileSync(join(dir, 'out', 'report.md'), 'utf8');
+    expect(html).toContain('<ul class="caveats"><li>node &lt;nms&gt; | costed from here</li></ul>');
+    expect(html.match(/<h3>Caveats<\/h3>/g)).toHaveLength(1);
+    expect(md).toMatch(/### Caveats\n\n.*\n\n- node &lt;nms> \\\| costed from here\n/);
+  });
+});

@@ -84,9 +84,15 @@ export async function report(opts: ReportOptions, ctx: CommandContext): Promise<
     const other = opts.model?.file !== undefined ? path.basename(opts.model.file) : opts.model?.zoo;
     ctx.progress.note(other === undefined ? `system ${spec.name} (${displayPath(ctx, file)})` : `${other} on the boards and links of system ${spec.name} (${displayPath(ctx, file)})`);
     const workDir = several ? path.join(dir, spec.name.replace(/[^A-Za-z0-9._-]+/g, '-')) : dir;
+    // The warnings go to stderr as they come, and into the report beside the figures they qualify.
+    const caveats: string[] = [];
+    const progress = resolveProgress(ctx);
     const resolved = await resolveSystem(spec, {
       workDir,
-      onProgress: resolveProgress(ctx),
+      onProgress: (e) => {
+        if (e.kind === 'warning') caveats.push(e.message);
+        progress(e);
+      },
       ...(opts.model ? { model: opts.model } : {}),
       ...(opts.measure ? { measure: opts.measure } : {}),
       ...(ctx.signal ? { signal: ctx.signal } : {}),
@@ -94,8 +100,9 @@ export async function report(opts: ReportOptions, ctx: CommandContext): Promise<
     ctx.progress.end();
     const { problem, parts: systemParts, warnings } = buildProblem(resolved);
     for (const w of warnings) ctx.progress.note(`warning: ${w}`);
+    caveats.push(...warnings);
     // The report names files as the user would: relative to where dnnpart ran.
-    const parts = { ...systemParts, boards: systemParts.boards.map((b) => (b.file ? { ...b, file: displayPath(ctx, b.file) } : b)) };
+    const parts = { ...systemParts, ...(caveats.length > 0 ? { caveats } : {}), boards: systemParts.boards.map((b) => (b.file ? { ...b, file: displayPath(ctx, b.file) } : b)) };
     // The problem as solved, so `dnnpart solve --problem` can reproduce any plan of the report.
     await writeFile(path.join(workDir, 'problem.json'), JSON.stringify(problem, null, 2) + '\n');
     let solvedSystem = await solveParts(problem, parts, opts, ctx);

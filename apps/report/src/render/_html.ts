@@ -88,6 +88,15 @@ function measuredSection(view: SystemView): string {
   return `<h3>Measured vs predicted</h3>${tableHtml(table)}${figure(view.charts.measured, 'Predicted figures come from the cost model; measured ones from running the plan on the boards.')}${agentStages}${perStage}`;
 }
 
+/** The warnings the figures rest on (ReportSystem.caveats), as a list under the summary. */
+function caveatsHtml(system: ReportSystem): string {
+  const c = system.caveats ?? [];
+  if (c.length === 0) return '';
+  return `<h3>Caveats</h3>
+<p class="note">What these figures rest on, as the command warned while loading the model and joining the boards' profiles:</p>
+<ul class="caveats">${c.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul>`;
+}
+
 function systemSection(view: SystemView, i: number, numbered: boolean): string {
   const { system } = view;
   const chosen = system.plans[system.objective];
@@ -98,6 +107,7 @@ function systemSection(view: SystemView, i: number, numbered: boolean): string {
 <p class="headline${chosen !== undefined && hasMetrics(chosen) ? '' : ' noplan'}">${escapeHtml(headline(system, system.objective))}</p>
 <ul class="headlines">${others.map((o: Objective) => `<li>${escapeHtml(headline(system, o))}</li>`).join('')}</ul>
 ${tableHtml(summaryTable(system))}
+${caveatsHtml(system)}
 <h3>The system</h3>
 <div class="cols"><div>${tableHtml(settingsTable(system))}</div><div>${tableHtml(linksTable(system))}</div></div>
 ${tableHtml(boardsTable(system))}

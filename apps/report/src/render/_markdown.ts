@@ -30,6 +30,9 @@ export function reportMarkdown(data: ReportData, views: readonly SystemView[]): 
     out.push(`**${text(headline(system, system.objective))}**`, '');
     for (const o of OBJECTIVES.filter((x) => x !== system.objective)) out.push(`- ${text(headline(system, o))}`);
     out.push('', tableMarkdown(summaryTable(system)), '');
+    if ((system.caveats ?? []).length > 0) {
+      out.push('### Caveats', '', "What these figures rest on, as the command warned while loading the model and joining the boards' profiles:", '', ...system.caveats!.map((w) => `- ${text(w)}`), '');
+    }
     out.push('### The system', '', tableMarkdown(settingsTable(system)), '', tableMarkdown(boardsTable(system)), '',
       tableMarkdown(linksTable(system)), '');
     out.push('### The model', '', tableMarkdown(modelTable(system)), '');

@@ -16,6 +16,7 @@ p { margin: 6px 0 10px; max-width: 78ch; }
   border-left: 4px solid var(--accent); max-width: none; }
 .headline.noplan { border-left-color: var(--bad); }
 ul.headlines { margin: 4px 0 14px; padding-left: 20px; color: #333; }
+ul.caveats { margin: 4px 0 14px; padding-left: 20px; font-size: 13px; color: #6b4e00; }
 nav.toc { margin: 8px 0 0; padding: 8px 14px; background: var(--soft); border-radius: 4px; }
 nav.toc ol { margin: 4px 0; padding-left: 22px; columns: 2; }
 a { color: var(--accent); }

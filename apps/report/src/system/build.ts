@@ -10,7 +10,7 @@ import { where, type TransferEncoding } from './load.js';
 import type { ResolvedBoard, ResolvedSystem } from './resolve.js';
 
 /** What a report shows about a system besides its plans. */
-export type ReportParts = Pick<ReportSystem, 'name' | 'model' | 'boards' | 'links' | 'inputBoard' | 'boardOrder' | 'constraints' | 'objective' | 'layers' | 'cuts'>;
+export type ReportParts = Pick<ReportSystem, 'name' | 'model' | 'boards' | 'links' | 'inputBoard' | 'boardOrder' | 'constraints' | 'objective' | 'layers' | 'cuts' | 'caveats'>;
 
 export interface BuiltProblem {
   readonly problem: Problem;
