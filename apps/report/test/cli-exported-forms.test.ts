@@ -312,6 +312,9 @@ describe('a detector whose NonMaxSuppression picks boxes by the data', () => {
     const inspect = await run(['inspect', 'nms.onnx', '--json'], { cwd: dir });
     expect({ code: inspect.code, stderr: inspect.stderr }).toEqual({ code: 0, stderr: '' });
     expect((JSON.parse(inspect.stdout) as { emptyTensors: unknown[] }).emptyTensors).toEqual([]);
+    expect((JSON.parse(inspect.stdout) as { valueTimed: unknown[] }).valueTimed).toEqual([{ node: 'nms', op: 'NonMaxSuppression', why: 'the boxes over its score threshold' }]);
+    const text = await run(['inspect', 'nms.onnx'], { cwd: dir });
+    expect(text.stdout).toContain('nodes whose time the data decides (a board description cannot price them; a system prices them on described boards from a measured one): nms (NonMaxSuppression: the boxes over its score threshold)\n');
     const sample = await loadModel(path.join(dir, 'nms.onnx'));
     const ran = await runModel(path.join(dir, 'nms.onnx'), randomFeeds(sample.graph), ['dets']);
     expect(ran['dets']!.dims[0]).toBeGreaterThan(0);

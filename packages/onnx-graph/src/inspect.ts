@@ -1,6 +1,7 @@
 // The `dnnpart inspect --json` contract: counts, costs and cut points of a loaded model.
 import { graphCosts } from './costs.js';
 import { cutPoints } from './cuts.js';
+import { valueTimedNodes, type ValueTimedNode } from './data-sized.js';
 import type { EmptyTensor, LoadedModel } from './load.js';
 import type { ReplacedOutput } from './_pass-zipmap.js';
 import type { ShapeMismatch } from './_build.js';
@@ -62,6 +63,8 @@ export interface InspectResult {
   readonly emptyTensors: readonly EmptyTensor[];
   /** Graph outputs given as the tensor they were made from (skl2onnx's ZipMap; LoadedModel.replacedOutputs). */
   readonly replacedOutputs: readonly ReplacedOutput[];
+  /** Nodes whose time follows the data, not their shapes (`valueTimedNodes`): a description cannot price them. */
+  readonly valueTimed: readonly ValueTimedNode[];
 }
 
 /** An If whose condition is a model input (see InspectResult.inputBranches). */
@@ -119,5 +122,6 @@ export function inspectModel(model: LoadedModel): InspectResult {
     shapeMismatches: model.shapeMismatches,
     emptyTensors: model.emptyTensors,
     replacedOutputs: model.replacedOutputs,
+    valueTimed: valueTimedNodes(graph),
   };
 }

@@ -115,6 +115,9 @@ export async function inspect(opts: ModelOptions & { readonly all?: boolean; rea
   if (info.unknownOps.length > 0) lines.push(`ops the cost model does not know (counted as 0 MACs): ${info.unknownOps.join(', ')}`);
   lines.push(simplifiedLine(info));
   if (info.loops.length > 0) lines.push(`Loop nodes costed at: ${info.loops.map((l) => `${l.node} ${plural(l.iterations, 'iteration')} (${l.trips})`).join(', ')}`);
+  if (info.valueTimed.length > 0) {
+    lines.push(`nodes whose time the data decides (a board description cannot price them; a system prices them on described boards from a measured one): ${info.valueTimed.map((v) => `${v.node} (${v.op}: ${v.why})`).join(', ')}`);
+  }
   const mem = data.memoryEstimate;
   lines.push(`memory on one board (onnxruntime), as plans count it: ${bytes(mem.bytes)} (weights ${bytes(mem.weightBytes)}; activations and runtime ${bytes(mem.activationBytes)}, at their peak at ${mem.peakNode})`);
   lines.push(
