@@ -361,6 +361,15 @@ describe('a detector whose NonMaxSuppression picks boxes by the data', () => {
     expect(blind.filter((w) => w.includes('as long as the data makes'))).toEqual([
       expect.stringMatching(/^node nms \(NonMaxSuppression\) takes as long as the data makes it \(the boxes over its score threshold\), which no board description can price: the described boards estimate it at .+ ms from its shapes alone; measure one board of the system \(a profile: or measure: entry\) to price it from a run$/),
     ]);
+    // A measured profile that gives the node no time (0 ms) prices nothing, and says so.
+    const zeroed = JSON.parse(readFileSync(path.join(dir, 'nms.profile.json'), 'utf8')) as { nodes: { name: string; latencyMs: { median: number } }[] };
+    zeroed.nodes.find((n) => n.name === 'nms')!.latencyMs.median = 0;
+    writeFileSync(path.join(dir, 'nms-zero.profile.json'), JSON.stringify(zeroed));
+    writeFileSync(path.join(dir, 'nms-zero.system.yaml'), ['version: 1', 'name: nms', 'model: { file: nms.onnx }', 'boards:', '  - { id: here, profile: nms-zero.profile.json }', '  - { id: rpi5, describe: raspberry-pi-5 }', 'network: ethernet-1000base-t', 'objective: throughput', ''].join('\n'));
+    const unpriced: string[] = [];
+    const zeroResolved = await resolveSystem(loadSystem(path.join(dir, 'nms-zero.system.yaml'), 'nms-zero.system.yaml'), { workDir: path.join(dir, 'nms-work'), onProgress: (e) => { if (e.kind === 'warning') unpriced.push(e.message); } });
+    expect(unpriced.filter((w) => w.includes('as long as the data makes'))).toEqual([expect.stringMatching(/from its shapes alone; and no measured profile of the system \(here\) gives it a time$/)]);
+    expect(buildProblem(zeroResolved).problem.boards.find((b) => b.id === 'rpi5')!.latencyMs['nms']).toBeCloseTo(described.nodes.find((n) => n.name === 'nms')!.latencyMs.median, 9);
     // Before: the stage made with a fixed [0,3] input refused the 50 rows the first stage sent on.
     const verify = await run(['verify', '--plan', 'nms.cut.json', '--system', 'nms.system.yaml', '--runs', '3', '--warmup', '1', '--frames', '4', '--no-memory', '--json', '-q'], { cwd: dir });
     expect({ code: verify.code, stderr: verify.stderr }).toEqual({ code: 0, stderr: '' });

@@ -20,15 +20,17 @@ export function priceValueTimed(graph: Graph, boards: readonly ResolvedBoard[]):
   const why = new Map(timed.map((t) => [t.node, t.why]));
   const measured = boards.filter((b) => b.source === 'measured');
   const warnings: string[] = [];
-  if (measured.length === 0) {
-    const first = timed[0]!;
+  // Nodes no measured board gave a time for (no measured board, or a profile without the node).
+  const blind = timed.filter((t) => !measured.some((m) => (m.profile.nodes.find((n) => n.name === t.node)?.latencyMs.median ?? 0) > 0));
+  if (blind.length > 0) {
+    const first = blind[0]!;
     const estimates = analytic.map((b) => b.profile.nodes.find((n) => n.name === first.node)?.latencyMs.median ?? 0);
-    const more = timed.length > 1 ? ` (and ${timed.length - 1} more such node(s))` : '';
+    const more = blind.length > 1 ? ` (and ${blind.length - 1} more such node(s))` : '';
     warnings.push(
-      `node ${first.node} (${first.op}) takes as long as the data makes it (${first.why})${more}, which no board description can price: the described boards estimate it at ${ms(Math.min(...estimates))}-${ms(Math.max(...estimates))} ms from its shapes alone; measure one board of the system (a profile: or measure: entry) to price it from a run`,
+      `node ${first.node} (${first.op}) takes as long as the data makes it (${first.why})${more}, which no board description can price: the described boards estimate it at ${ms(Math.min(...estimates))}-${ms(Math.max(...estimates))} ms from its shapes alone; ${measured.length === 0 ? 'measure one board of the system (a profile: or measure: entry) to price it from a run' : `and no measured profile of the system (${measured.map((m) => m.spec.id).join(', ')}) gives it a time`}`,
     );
-    return { boards: [...boards], warnings };
   }
+  if (measured.length === 0) return { boards: [...boards], warnings };
   const out = boards.map((b) => {
     if (b.source !== 'analytic') return b;
     // Each node from the first measured board that timed it.
