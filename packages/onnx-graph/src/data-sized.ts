@@ -1,8 +1,8 @@
 // Tensors whose size the data decides. The graph's shapes were measured by one run of onnxruntime
-// (the sample input, sample-input.ts) or inferred for the fixed input shapes; for these tensors that run's size is one of
-// many: NonZero's indices, Unique's values and counts, NonMaxSuppression's selection, and whatever is
-// computed from them. A stage model declares them with named dims, so that a stage fed another
-// size than the measured one runs instead of onnxruntime refusing its input.
+// (on the sample input, sample-input.ts) or inferred for the fixed input shapes; for these tensors
+// that run's size is one of many: NonZero's indices, Unique's values and counts, NonMaxSuppression's
+// selection, and whatever is computed from them. A stage model declares them with named dims, so
+// that a stage fed another size than the measured one runs instead of onnxruntime refusing its input.
 import type { Graph, GraphNode } from './types.js';
 
 /** Ops whose output size depends on the values of their inputs. */
