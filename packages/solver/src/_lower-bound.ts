@@ -14,6 +14,8 @@
 //   fewest bytes between two stages, _mincut.ts) over the cheapest link; a plan of one stage is one
 //   board's whole cost. So the bound is min(best single board, multi-stage bound + that transfer)
 //   (for the period: max instead of +, since it is one part of the pipeline).
+// Latency and energy have a stronger bound in _labelling.ts (linear programmes that price every
+// tensor moving between boards), which the solve computes when these do not prove its plan.
 
 import { transferMs, type Compiled } from './_compiled.js';
 import { cheapestTransfer } from './_downsets.js';
@@ -38,7 +40,8 @@ function perNodeMin(cp: Compiled, costs: readonly Float64Array[]): Float64Array 
   return out;
 }
 
-function canHold(cp: Compiled, b: number, v: number): boolean {
+/** Board b can run node v and hold it alone (its weights and activations within b's cap). */
+export function canHold(cp: Compiled, b: number, v: number): boolean {
   if (Number.isNaN(cp.lat[b]![v]!)) return false;
   const cap = cp.cap[b];
   return cap === null || cap === undefined || cp.mem[v]! + cp.act[v]! <= cap;

@@ -8,9 +8,14 @@ import { depthFirstOrder, refinePlan } from './_refine.js';
 import { assignmentProblem, metricsOf, objectiveValue, type Assignment } from './evaluate.js';
 import type { Objective, PlanMetrics, SolveMethod } from './types.js';
 
+/** A method whose plan local refinement improved. */
+type RefinedMethod = 'coarsened+refined' | 'prefix-dp+refined' | 'bound-chain+refined' | 'labelling+refined';
+
+const refined = (m: WideCandidate['method']): RefinedMethod => (m.endsWith('+refined') ? m as RefinedMethod : `${m}+refined` as RefinedMethod);
+
 export interface WideCandidate {
   readonly a: Assignment;
-  readonly method: 'coarsened' | 'prefix-dp' | 'bound-chain';
+  readonly method: 'coarsened' | 'prefix-dp' | 'bound-chain' | 'labelling' | RefinedMethod;
 }
 
 export interface WideInput {
@@ -67,7 +72,7 @@ export function pickRefined(input: WideInput): WideResult {
     const share = left / (starts.length - i);
     const r = share > 0 ? refinePlan(cp, c.a, minimize, bounds, performance.now() + share, orders) : c.a;
     const m = r === c.a ? c.m : metricsOf(cp, r);
-    const method: SolveMethod = r === c.a ? c.method : c.method === 'coarsened' ? 'coarsened+refined' : c.method === 'bound-chain' ? 'bound-chain+refined' : 'prefix-dp+refined';
+    const method: SolveMethod = r === c.a ? c.method : refined(c.method);
     if (best === undefined || objectiveValue(m, minimize) < objectiveValue(best.m, minimize)) best = { a: r, m, method };
   });
   const b = best!;

@@ -7,6 +7,7 @@ import { bestPrefixPlan, prefixTables } from './_dp.js';
 import { cheapestTransfer, enumerateDownsets, type Downset } from './_downsets.js';
 import { blocksOf, buildModel, type MetricBounds } from './_model.js';
 import { chainBoundAndPlan } from './_chain-bound.js';
+import { labellingBound } from './_labelling.js';
 import { lowerBoundOf } from './_lower-bound.js';
 import { minCutBytes } from './_mincut.js';
 import { mergeZeroCostSources } from './_reduce.js';
@@ -63,6 +64,14 @@ const COARSE_ILP_BUDGET_S = 3;
 const COARSE_ILP_MAX_ROWS = 20_000;
 /** Share of the remaining time the coarsened problem's solve may take. */
 const COARSE_SHARE = 0.5;
+/**
+ * The labelling bound of latency and energy (_labelling.ts): the refinement before it leaves it this
+ * share of the time left (at most LABELLING_MAX_S); it then takes up to LABELLING_LATE_SHARE of what is
+ * left, at most LABELLING_MAX_S (Swin-T on three boards: about 5 s).
+ */
+const LABELLING_SHARE = 0.4;
+const LABELLING_LATE_SHARE = 0.6;
+const LABELLING_MAX_S = 8;
 /** Relative slack on cutoffs and pruning bounds, so that float noise never removes an optimum. */
 const SLACK = 1e-9;
 /**
@@ -117,6 +126,8 @@ export class SolveContext {
   private countedCutSets = 0;
   private coarse: { c: Coarsening; ctx: SolveContext; target: number } | undefined;
   private readonly lowerBounds = new Map<Objective, number>();
+  /** Per objective: the plans of the labelling programmes, once they have raised its lower bound (or tried to). */
+  private readonly labelled = new Map<Objective, readonly Assignment[]>();
   private readonly chainBounds = new Map<Objective, { bound?: number; plan?: Assignment }>();
   private cutBytes: number | undefined;
   /** Measured milliseconds per unit of programme work (see fixPairs), so that no run starts too late to end in time. */
@@ -397,6 +408,23 @@ export class SolveContext {
   }
 
   /**
+   * The lower bound of latency or energy raised by the labelling programmes (_labelling.ts), which
+   * price every tensor moving between boards, within `seconds`, and the plans they found; once per
+   * objective (the bound cached in lowerBound).
+   */
+  private async labelledBound(o: 'latency' | 'energy', seconds: number): Promise<{ bound: number; plans: readonly Assignment[] }> {
+    const lb = await this.lowerBound(o);
+    let plans = this.labelled.get(o);
+    if (plans === undefined) {
+      const r = await labellingBound(this.cp, o, this.engine, performance.now() + seconds * 1000);
+      plans = r.plans;
+      this.labelled.set(o, plans);
+      this.lowerBounds.set(o, Math.max(lb, r.bound));
+    }
+    return { bound: this.lowerBounds.get(o)!, plans };
+  }
+
+  /**
    * The graph is too wide for the exact method: coarsen it until its cut sets fit, solve the coarse
    * problem exactly (within a share of the time), add the prefix-cut programme's plans, refine them
    * all on the full graph, and measure the best against a lower bound of the original problem.
@@ -441,9 +469,19 @@ export class SolveContext {
     if (affordable(cp.n) && this.remainingS() > 0) {
       for (const a of this.seedPlans(spec.minimize)) candidates.push({ a, method: 'prefix-dp' });
     }
-    const lb = await this.lowerBound(spec.minimize);
-    const deadline = performance.now() + this.remainingS() * 1000 * 0.9;
-    const r = pickRefined({ cp, minimize: spec.minimize, bounds: spec.bounds, deadline, candidates, lowerBound: lb });
+    let lb = await this.lowerBound(spec.minimize);
+    // Latency and energy keep a share of the time for the labelling bound, used when lb proves nothing.
+    const labelS = spec.minimize === 'throughput' ? 0 : Math.min(LABELLING_MAX_S, this.remainingS() * LABELLING_SHARE);
+    const deadline = performance.now() + (this.remainingS() - labelS) * 1000 * 0.9;
+    let r = pickRefined({ cp, minimize: spec.minimize, bounds: spec.bounds, deadline, candidates, lowerBound: lb });
+    if (spec.minimize !== 'throughput' && (r.status === 'feasible' || r.status === 'timeout')) {
+      // Not proven: the labelling bound, and its plans beside the best so far, refined in the time left.
+      const labelled = await this.labelledBound(spec.minimize, Math.max(labelS, Math.min(LABELLING_MAX_S, this.remainingS() * LABELLING_LATE_SHARE)));
+      lb = labelled.bound;
+      const again: WideCandidate[] = labelled.plans.map((a) => ({ a, method: 'labelling' }));
+      if (r.assignment !== undefined) again.unshift({ a: r.assignment, method: r.method as WideCandidate['method'] });
+      r = pickRefined({ cp, minimize: spec.minimize, bounds: spec.bounds, deadline: performance.now() + this.remainingS() * 1000 * 0.9, candidates: again, lowerBound: lb });
+    }
     this.progress(`${spec.minimize}: ${r.status}${r.method === undefined ? '' : ` by ${r.method}`}${r.gap === undefined ? '' : `, gap ${(r.gap * 100).toFixed(2)} %`} against lower bound ${fmt(lb)}`);
     const reduction: ReductionStats = {
       nodes: cp.n, tensors: cp.tBytes.length, boards: cp.m, cutSets: this.countedCutSets, cutCandidates: 0, blocks: 0, columns: 0, binaries: 0, rows: 0,

@@ -192,7 +192,7 @@ export interface ReductionStats {
  * or refined on the full graph; the prefix-cut programme over one topological order (refined or not);
  * or a baseline, when nothing the search found was better.
  */
-export type SolveMethod = 'exact' | 'coarsened' | 'coarsened+refined' | 'prefix-dp' | 'prefix-dp+refined' | 'bound-chain' | 'bound-chain+refined' | 'baseline';
+export type SolveMethod = 'exact' | 'coarsened' | 'coarsened+refined' | 'prefix-dp' | 'prefix-dp+refined' | 'bound-chain' | 'bound-chain+refined' | 'labelling' | 'labelling+refined' | 'baseline';
 
 export interface Plan extends Partial<PlanMetrics> {
   readonly status: SolveStatus;
