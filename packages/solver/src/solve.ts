@@ -72,6 +72,8 @@ const COARSE_SHARE = 0.5;
 const LABELLING_SHARE = 0.4;
 const LABELLING_LATE_SHARE = 0.6;
 const LABELLING_MAX_S = 8;
+/** A gap below this (0.001 %, printed as 0.00 %) is not worth the labelling bound's seconds. */
+const LABELLING_MIN_GAP = 1e-5;
 /** Relative slack on cutoffs and pruning bounds, so that float noise never removes an optimum. */
 const SLACK = 1e-9;
 /**
@@ -474,7 +476,7 @@ export class SolveContext {
     const labelS = spec.minimize === 'throughput' ? 0 : Math.min(LABELLING_MAX_S, this.remainingS() * LABELLING_SHARE);
     const deadline = performance.now() + (this.remainingS() - labelS) * 1000 * 0.9;
     let r = pickRefined({ cp, minimize: spec.minimize, bounds: spec.bounds, deadline, candidates, lowerBound: lb });
-    if (spec.minimize !== 'throughput' && (r.status === 'feasible' || r.status === 'timeout')) {
+    if (spec.minimize !== 'throughput' && (r.status === 'timeout' || (r.status === 'feasible' && !(r.gap! < LABELLING_MIN_GAP)))) {
       // Not proven: the labelling bound, and its plans beside the best so far, refined in the time left.
       const labelled = await this.labelledBound(spec.minimize, Math.max(labelS, Math.min(LABELLING_MAX_S, this.remainingS() * LABELLING_LATE_SHARE)));
       lb = labelled.bound;
