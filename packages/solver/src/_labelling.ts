@@ -286,6 +286,9 @@ async function optimumOf(engine: Solver, lp: LinearProgram, relax: boolean, dead
   const s = (deadline - performance.now()) / 1000;
   if (s <= 0.01) return undefined;
   const res = await engine.solve(lp, { relax, timeLimitS: s });
+  // Infeasible (the relaxation included; GLPK's branch and cut says 'no-solution' when its presolver
+  // finds none, as the exact path reads it too): no plan within the limits.
+  if ((res.status === 'infeasible' || res.status === 'no-solution') && !res.timedOut) return { value: Number.POSITIVE_INFINITY, values: {} };
   if (res.status !== 'optimal' || !Number.isFinite(res.objective)) return undefined;
   // Shaved by less than the solve's own slack (1e-9), so that a plan priced like the programme meets it.
   return { value: res.objective * (1 - 1e-10), values: res.values };
@@ -303,7 +306,10 @@ function planOf(cp: Compiled, order: readonly number[], values: Readonly<Record<
 }
 
 export interface LabellingResult {
-  /** A lower bound on the latency (ms) or energy (mJ) of every plan; 0 when nothing was solved in time. */
+  /**
+   * A lower bound on the latency (ms) or energy (mJ) of every plan within the limits: 0 when nothing
+   * was solved in time, +Infinity when no plan is within them (proven).
+   */
   readonly bound: number;
   /**
    * The plans of the integer solutions found on the way, one per order solved: the cheapest under
@@ -313,11 +319,40 @@ export interface LabellingResult {
   readonly plans: readonly Assignment[];
 }
 
-/** The labelling bound within `deadline` (performance.now() time), and the plans its integer programmes found. */
-export async function labellingBound(cp: Compiled, metric: SumMetric, engine: Solver, deadline: number): Promise<LabellingResult> {
+/** Most latency (ms) and energy (mJ) a plan may take: the constraints of a step of a Pareto front, or the problem's. */
+export interface SumLimits {
+  readonly latencyMs?: number;
+  readonly energyMj?: number;
+}
+
+/**
+ * The programme for `metric` with the limits as rows: each limited metric's own programme (same
+ * variables, its own prices, its rows renamed) priced at most its limit. Every plan within the limits
+ * is a solution, so the optimum stays a bound for those plans (infeasible: there is none).
+ */
+function limitedProgramme(cp: Compiled, metric: SumMetric, limits: SumLimits, order?: readonly number[]): LinearProgram | null {
+  const lp = labellingProgramme(cp, metric, order);
+  if (lp === null) return null;
+  const rows = [...lp.rows];
+  const integers = new Set(lp.integers);
+  for (const [m, limit] of [['latency', limits.latencyMs], ['energy', limits.energyMj]] as const) {
+    if (limit === undefined || !Number.isFinite(limit)) continue;
+    const other: LinearProgram = m === metric ? lp : labellingProgramme(cp, m, order)!;
+    if (other !== lp) for (const r of other.rows) rows.push({ ...r, name: `${m}.${r.name}` });
+    for (const v of other.integers ?? []) integers.add(v);
+    rows.push({ name: `limit.${m}`, terms: other.objective, lo: Number.NEGATIVE_INFINITY, hi: limit });
+  }
+  return { ...lp, rows, integers: [...integers] };
+}
+
+/**
+ * The labelling bound within `deadline` (performance.now() time) over the plans within `limits`, and
+ * the plans its integer programmes found.
+ */
+export async function labellingBound(cp: Compiled, metric: SumMetric, engine: Solver, deadline: number, limits: SumLimits = {}): Promise<LabellingResult> {
   const none: LabellingResult = { bound: 0, plans: [] };
   if (cp.m < 2) return none;
-  const base = labellingProgramme(cp, metric);
+  const base = limitedProgramme(cp, metric, limits);
   if (base === null) return none;
   const t0 = performance.now();
   const plain = Math.max(0, (await optimumOf(engine, base, true, deadline))?.value ?? 0);
@@ -326,7 +361,8 @@ export async function labellingBound(cp: Compiled, metric: SumMetric, engine: So
   // that cannot all finish are not started.
   const now = performance.now();
   if (orders === null || now + orders.length * (now - t0) > deadline) return { bound: plain, plans: [] };
-  const programmes = orders.map((o) => labellingProgramme(cp, metric, o)!);
+  if (plain === Number.POSITIVE_INFINITY) return { bound: plain, plans: [] };
+  const programmes = orders.map((o) => limitedProgramme(cp, metric, limits, o)!);
   const values: number[] = [];
   for (const lp of programmes) {
     const v = await optimumOf(engine, lp, true, deadline);
@@ -340,12 +376,12 @@ export async function labellingBound(cp: Compiled, metric: SumMetric, engine: So
   for (;;) {
     let i = 0;
     for (let j = 1; j < values.length; j++) if (values[j]! < values[i]!) i = j;
-    if (raised[i] === 1) break;
+    if (raised[i] === 1 || values[i] === Number.POSITIVE_INFINITY) break;
     const v = await optimumOf(engine, programmes[i]!, false, deadline);
     if (v === undefined) break;
     values[i] = Math.max(values[i]!, v.value);
     raised[i] = 1;
-    const plan = planOf(cp, orders[i]!, v.values);
+    const plan = Number.isFinite(v.value) ? planOf(cp, orders[i]!, v.values) : undefined;
     if (plan !== undefined) plans.push(plan);
   }
   return { bound: Math.max(plain, Math.min(...values)), plans };

@@ -43,6 +43,7 @@ export async function solvePareto(
   const t0 = performance.now();
   // Problems built in code (not read through parseProblem) are checked here too: a bad one is an error, never a wrong plan.
   const ctx = new SolveContext(parseProblem(problem), options);
+  ctx.labelling = false;
   const baselines = baselinesOf(ctx.original);
   let timeLimited = false;
   const result = (status: ParetoResult['status'], front: Plan[], reason?: string): ParetoResult => ({

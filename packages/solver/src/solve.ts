@@ -128,8 +128,15 @@ export class SolveContext {
   private countedCutSets = 0;
   private coarse: { c: Coarsening; ctx: SolveContext; target: number } | undefined;
   private readonly lowerBounds = new Map<Objective, number>();
-  /** Per objective: the plans of the labelling programmes, once they have raised its lower bound (or tried to). */
-  private readonly labelled = new Map<Objective, readonly Assignment[]>();
+  /** Per objective and limits on latency and energy: the labelling bound and its plans, once computed (or tried). */
+  private readonly labelled = new Map<string, { bound: number; plans: readonly Assignment[] }>();
+  /**
+   * Whether the wide path may spend time on the labelling bound. A Pareto front turns it off: its
+   * steps share the front's time, and with it the throughput-energy fronts of six wide models came
+   * out with fewer points in 20 s (ddddocr det on 4 RPi 5: 12 -> 5), none proven complete that was
+   * not before (bench/results/solver-sum-bounds.md).
+   */
+  labelling = true;
   private readonly chainBounds = new Map<Objective, { bound?: number; plan?: Assignment }>();
   private cutBytes: number | undefined;
   /** Measured milliseconds per unit of programme work (see fixPairs), so that no run starts too late to end in time. */
@@ -410,20 +417,24 @@ export class SolveContext {
   }
 
   /**
-   * The lower bound of latency or energy raised by the labelling programmes (_labelling.ts), which
-   * price every tensor moving between boards, within `seconds`, and the plans they found; once per
-   * objective (the bound cached in lowerBound).
+   * The lower bound of latency or energy over the plans within `bounds`' latency and energy (a Pareto
+   * step's, or the problem's constraints; the period's is left out), raised by the labelling programmes
+   * (_labelling.ts), which price every tensor moving between boards, within `seconds`, and the plans
+   * they found; once per objective and limits (without limits, the bound is cached in lowerBound).
+   * +Infinity: no plan is within the limits.
    */
-  private async labelledBound(o: 'latency' | 'energy', seconds: number): Promise<{ bound: number; plans: readonly Assignment[] }> {
+  private async labelledBound(o: 'latency' | 'energy', seconds: number, bounds: MetricBounds): Promise<{ bound: number; plans: readonly Assignment[] }> {
     const lb = await this.lowerBound(o);
-    let plans = this.labelled.get(o);
-    if (plans === undefined) {
-      const r = await labellingBound(this.cp, o, this.engine, performance.now() + seconds * 1000);
-      plans = r.plans;
-      this.labelled.set(o, plans);
-      this.lowerBounds.set(o, Math.max(lb, r.bound));
+    const limits = { latencyMs: bounds.latencyMs, energyMj: bounds.energyMj };
+    const key = `${o}|${limits.latencyMs}|${limits.energyMj}`;
+    let r = this.labelled.get(key);
+    if (r === undefined) {
+      const got = await labellingBound(this.cp, o, this.engine, performance.now() + seconds * 1000, limits);
+      r = { bound: Math.max(lb, got.bound), plans: got.plans };
+      this.labelled.set(key, r);
+      if (!Number.isFinite(limits.latencyMs) && !Number.isFinite(limits.energyMj)) this.lowerBounds.set(o, r.bound);
     }
-    return { bound: this.lowerBounds.get(o)!, plans };
+    return r;
   }
 
   /**
@@ -473,16 +484,22 @@ export class SolveContext {
     }
     let lb = await this.lowerBound(spec.minimize);
     // Latency and energy keep a share of the time for the labelling bound, used when lb proves nothing.
-    const labelS = spec.minimize === 'throughput' ? 0 : Math.min(LABELLING_MAX_S, this.remainingS() * LABELLING_SHARE);
+    const labelS = spec.minimize === 'throughput' || !this.labelling ? 0 : Math.min(LABELLING_MAX_S, this.remainingS() * LABELLING_SHARE);
     const deadline = performance.now() + (this.remainingS() - labelS) * 1000 * 0.9;
     let r = pickRefined({ cp, minimize: spec.minimize, bounds: spec.bounds, deadline, candidates, lowerBound: lb });
-    if (spec.minimize !== 'throughput' && (r.status === 'timeout' || (r.status === 'feasible' && !(r.gap! < LABELLING_MIN_GAP)))) {
+    if (this.labelling && spec.minimize !== 'throughput' && (r.status === 'timeout' || (r.status === 'feasible' && !(r.gap! < LABELLING_MIN_GAP)))) {
       // Not proven: the labelling bound, and its plans beside the best so far, refined in the time left.
-      const labelled = await this.labelledBound(spec.minimize, Math.max(labelS, Math.min(LABELLING_MAX_S, this.remainingS() * LABELLING_LATE_SHARE)));
-      lb = labelled.bound;
-      const again: WideCandidate[] = labelled.plans.map((a) => ({ a, method: 'labelling' }));
-      if (r.assignment !== undefined) again.unshift({ a: r.assignment, method: r.method as WideCandidate['method'] });
-      r = pickRefined({ cp, minimize: spec.minimize, bounds: spec.bounds, deadline: performance.now() + this.remainingS() * 1000 * 0.9, candidates: again, lowerBound: lb });
+      const labelled = await this.labelledBound(spec.minimize, Math.max(labelS, Math.min(LABELLING_MAX_S, this.remainingS() * LABELLING_LATE_SHARE)), spec.bounds);
+      if (labelled.bound === Number.POSITIVE_INFINITY) {
+        // Proven: no plan within the bounds (how a front's last step ends); a plan found within them
+        // says otherwise (GLPK's tolerances at the edge of a bound), and stands.
+        if (r.status === 'timeout') r = { status: 'infeasible' };
+      } else {
+        lb = Math.max(lb, labelled.bound);
+        const again: WideCandidate[] = labelled.plans.map((a) => ({ a, method: 'labelling' }));
+        if (r.assignment !== undefined) again.unshift({ a: r.assignment, method: r.method as WideCandidate['method'] });
+        r = pickRefined({ cp, minimize: spec.minimize, bounds: spec.bounds, deadline: performance.now() + this.remainingS() * 1000 * 0.9, candidates: again, lowerBound: lb });
+      }
     }
     this.progress(`${spec.minimize}: ${r.status}${r.method === undefined ? '' : ` by ${r.method}`}${r.gap === undefined ? '' : `, gap ${(r.gap * 100).toFixed(2)} %`} against lower bound ${fmt(lb)}`);
     const reduction: ReductionStats = {

@@ -90,6 +90,30 @@ describe('the labelling bound against enumeration', () => {
     }
   });
 
+  it('within a limit on the other metric: the optimum of the plans within it (uniform links), +Infinity when none is', async () => {
+    let limited = 0;
+    for (let seed = 1; seed <= 6; seed++) {
+      const p = dressed(randomProblem(seed * 5 + 2, { nodes: 7, boards: 3, objective: 'energy', boardOrder: 'free', skip: 0.4, uniformLinks: true, ethernet: seed % 2 === 0 }), seed);
+      const plans = enumeratePlans(p);
+      const cp = compile(p);
+      const latencies = plans.map((x) => x.metrics.latencyMs).sort((a, b) => a - b);
+      const limit = latencies[Math.floor(latencies.length / 3)]!;
+      const within = plans.filter((x) => x.metrics.latencyMs <= limit);
+      const opt = Math.min(...within.map((x) => x.metrics.energyMj));
+      const free = Math.min(...plans.map((x) => x.metrics.energyMj));
+      if (opt > free * (1 + 1e-6)) limited++;
+      const r = await labellingBound(cp, 'energy', engine, FAR(), { latencyMs: limit });
+      expect(Math.abs(r.bound - opt) / opt, `seed ${seed}: ${r.bound} vs ${opt}`).toBeLessThan(1e-7);
+      for (const a of r.plans) expect(metricsOf(cp, a).latencyMs).toBeLessThanOrEqual(limit * (1 + 1e-9));
+      // Below the fastest plan: no plan, and the bound says so.
+      const none = await labellingBound(cp, 'energy', engine, FAR(), { latencyMs: latencies[0]! * 0.99 });
+      expect(none.bound).toBe(Number.POSITIVE_INFINITY);
+      expect(none.plans).toHaveLength(0);
+    }
+    // The limit binds in some of them (the constrained optimum costs more energy than the free one).
+    expect(limited).toBeGreaterThan(0);
+  });
+
   it('is the optimum on a chain where the best plan is one board (no relays, nothing left out)', async () => {
     for (let seed = 1; seed <= 4; seed++) {
       const p = randomProblem(seed, { nodes: 8, boards: 3, objective: 'latency', boardOrder: 'free', uniformLinks: true, ethernet: true });
@@ -116,6 +140,25 @@ describe('the labelling bound against enumeration', () => {
         expect(r.bound).toBeGreaterThan(0);
         expect(r.bound).toBeGreaterThanOrEqual(sumLowerBound(cp, metric) * 0.5);
       }
+    }
+  });
+});
+
+describe('a constrained solve on the wide path', () => {
+  it('energy under a latency limit: plans within it, never better than the exact optimum, the bound never above it', async () => {
+    for (let seed = 1; seed <= 4; seed++) {
+      const base = wideProblem(seed, { branches: 3, length: 3, boards: 3, objective: 'latency' });
+      const fastest = objectiveValue((await solve(base)) as never, 'latency');
+      const p: Problem = { ...base, objective: 'energy', constraints: { maxLatencyMs: fastest * 1.05 } };
+      const exact = await solve(p);
+      expect(exact.status).toBe('optimal');
+      const opt = objectiveValue(exact as never, 'energy');
+      const wide = await solve(p, { maxCutSets: 12, timeLimitS: 30 });
+      expect(wide.method).not.toBe('exact');
+      expect(wide.latencyMs!).toBeLessThanOrEqual(fastest * 1.05 * (1 + 1e-9));
+      expect(objectiveValue(wide as never, 'energy')).toBeGreaterThanOrEqual(opt * (1 - 1e-9));
+      expect(wide.lowerBound!).toBeLessThanOrEqual(opt * (1 + 1e-9));
+      if (wide.status === 'optimal') expect(Math.abs(objectiveValue(wide as never, 'energy') - opt) / opt).toBeLessThan(1e-9);
     }
   });
 });
