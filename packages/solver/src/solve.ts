@@ -417,8 +417,8 @@ export class SolveContext {
   }
 
   /**
-   * The lower bound of latency or energy over the plans within `bounds`' latency and energy (a Pareto
-   * step's, or the problem's constraints; the period's is left out), raised by the labelling programmes
+   * The lower bound of latency or energy over the plans within `bounds`' latency and energy (the
+   * problem's constraints; the period's is left out), raised by the labelling programmes
    * (_labelling.ts), which price every tensor moving between boards, within `seconds`, and the plans
    * they found; once per objective and limits (without limits, the bound is cached in lowerBound).
    * +Infinity: no plan is within the limits.

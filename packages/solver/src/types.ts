@@ -190,7 +190,8 @@ export interface ReductionStats {
 /**
  * What produced a plan: the exact cut-set method ("exact"); the coarsened graph solved exactly, as is
  * or refined on the full graph; the prefix-cut programme over one topological order (refined or not);
- * or a baseline, when nothing the search found was better.
+ * the chain of the pipeline-aware bound; an integer solution of the labelling programmes of latency and
+ * energy (`_labelling.ts`); or a baseline, when nothing the search found was better.
  */
 export type SolveMethod = 'exact' | 'coarsened' | 'coarsened+refined' | 'prefix-dp' | 'prefix-dp+refined' | 'bound-chain' | 'bound-chain+refined' | 'labelling' | 'labelling+refined' | 'baseline';
 
