@@ -95,6 +95,12 @@ function labellingProgramme(cp: Compiled, metric: SumMetric, order?: readonly nu
   const received: Term[][] = Array.from({ length: cp.m }, () => []);
   const objective: Term[] = [];
   const rows: Row[] = [];
+  /** -x[v][d] for each board d that can hold node v and where `where(d)`: "v is on one of those boards". */
+  const onAny = (v: number, where: (d: number) => boolean): Term[] => {
+    const terms: Term[] = [];
+    for (let d = 0; d < cp.m; d++) if (where(d) && canHold(cp, d, v)) terms.push({ v: xName(v, d), c: -1 });
+    return terms;
+  };
   const outputBytes = new Float64Array(cp.n);
   for (let t = 0; t < cp.tBytes.length; t++) if (cp.tOutput[t] === 1 && cp.tProducer[t]! >= 0) outputBytes[cp.tProducer[t]!]! += cp.tBytes[t]!;
   for (let v = 0; v < cp.n; v++) {
@@ -138,13 +144,11 @@ function labellingProgramme(cp: Compiled, metric: SumMetric, order?: readonly nu
       // input: made before every stage), at that board's outMsPerByte.
       const out = lat && order !== undefined ? cp.boundary[b]!.outMsPerByte : 0;
       if (out > 0 && used[b]!.length > 0) {
-        const made: Term[] = [];
-        for (let a = 0; a < cp.m; a++) if (p >= 0 && pos[a]! <= pos[b]! && canHold(cp, a, p)) made.push({ v: xName(p, a), c: -1 });
+        const made = p >= 0 ? onAny(p, (a) => pos[a]! <= pos[b]!) : [];
         const o = `o${t}_${b}`;
         let passed = false;
         for (const c of p < 0 || made.length > 0 ? consumers : []) {
-          const later: Term[] = [];
-          for (let d = 0; d < cp.m; d++) if (pos[d]! > pos[b]! && canHold(cp, d, c)) later.push({ v: xName(c, d), c: -1 });
+          const later = onAny(c, (d) => pos[d]! > pos[b]!);
           if (later.length === 0) continue;
           rows.push({ name: `o${t}_${b}_${c}`, terms: [{ v: o, c: 1 }, ...made, ...later, { v: `u${b}`, c: -1 }], lo: p < 0 ? -1 : -2, hi: Number.POSITIVE_INFINITY });
           passed = true;
@@ -166,11 +170,9 @@ function labellingProgramme(cp: Compiled, metric: SumMetric, order?: readonly nu
       }
       // Relayed: made on a board before b, read on b or after it, and b holds a stage (u_b).
       if (order !== undefined && p >= 0 && used[b]!.length > 0) {
-        const made: Term[] = [];
-        for (let a = 0; a < cp.m; a++) if (pos[a]! < pos[b]! && canHold(cp, a, p)) made.push({ v: xName(p, a), c: -1 });
+        const made = onAny(p, (a) => pos[a]! < pos[b]!);
         for (const c of made.length === 0 ? [] : consumers) {
-          const later: Term[] = [];
-          for (let d = 0; d < cp.m; d++) if (pos[d]! >= pos[b]! && canHold(cp, d, c)) later.push({ v: xName(c, d), c: -1 });
+          const later = onAny(c, (d) => pos[d]! >= pos[b]!);
           if (later.length === 0) continue;
           rows.push({ name: `z${t}_${b}_${c}`, terms: [{ v: y, c: 1 }, ...made, ...later, { v: `u${b}`, c: -1 }], lo: -2, hi: Number.POSITIVE_INFINITY });
           read = true;
