@@ -6,7 +6,7 @@ import * as ort from 'onnxruntime-node';
 import { GraphError, runtimeMessage, unknownRuntimeOp } from './errors.js';
 import { numel } from './_proto.js';
 import type { Feed } from './_build.js';
-import { SAMPLE_SEED, seededInputs } from './sample-input.js';
+import { SAMPLE_SEED, seededInputs, zeroInputsAdvice } from './sample-input.js';
 import type { DType } from './types.js';
 
 /** Largest input (elements) the shape-measuring run will allocate: 1 GiB of float32. */
@@ -34,6 +34,7 @@ export async function measureShapes(
       throw new GraphError('GRAPH_SHAPE_INFERENCE', `${label}: shapes of ${names[0]} need an onnxruntime run, but input ${name} [${v.shape.join(',')}] is too large to feed`);
     }
   }
+  const fed = [...feeds].map(([name, v]) => ({ name, dtype: v.dtype, shape: v.shape, value: v.value }));
   const m = clone(ModelProtoSchema, proto);
   const g = m.graph!;
   const outputs = new Set(g.output.map((o) => o.name));
@@ -42,7 +43,7 @@ export async function measureShapes(
   try {
     // Warnings (unused initializers, shape hints) would reach the user's stderr; failures still throw.
     session = await ort.InferenceSession.create(toBinary(ModelProtoSchema, m), { graphOptimizationLevel: 'disabled', logSeverityLevel: 4, enableMemPattern: false });
-    const input = seededInputs([...feeds].map(([name, v]) => ({ name, dtype: v.dtype, shape: v.shape, value: v.value })), SAMPLE_SEED);
+    const input = seededInputs(fed, SAMPLE_SEED);
     const result = await session.run(input, names as string[]);
     const out = new Map<string, { dtype: DType; shape: number[] }>();
     for (const n of names) {
@@ -60,7 +61,7 @@ export async function measureShapes(
     if (unknown && node) {
       throw new GraphError('GRAPH_SHAPE_INFERENCE', `${label}: node ${node.name} has op ${unknown.op} of domain "${unknown.domain}", which onnxruntime does not know; dnnpart runs every model and stage in onnxruntime, so export the model with standard ops`, { cause: e });
     }
-    throw new GraphError('GRAPH_SHAPE_INFERENCE', `${label}: shapes of ${names.slice(0, 3).join(', ')}${names.length > 3 ? ', ...' : ''} need an onnxruntime run, which failed: ${runtimeMessage(e)}`, { cause: e });
+    throw new GraphError('GRAPH_SHAPE_INFERENCE', `${label}: shapes of ${names.slice(0, 3).join(', ')}${names.length > 3 ? ', ...' : ''} need an onnxruntime run, which failed: ${runtimeMessage(e)}${zeroInputsAdvice(fed) && `; ${zeroInputsAdvice(fed)}`}`, { cause: e });
   } finally {
     await session?.release();
   }

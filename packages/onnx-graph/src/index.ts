@@ -16,7 +16,7 @@ export {
   splitModel, writeSplit, saveModel, encodeModel, stageAssignment, runnableModel, wholeStage, edgeDtype, edgeBytes,
   type SplitSpec, type SplitResult, type StageModel,
 } from './split.js';
-export { tensorOf, typedArrayFor } from './tensors.js';
+export { tensorFromProto, tensorOf, typedArrayFor } from './tensors.js';
 export { toHalfBits, fromHalfBits, halfRound } from './half.js';
 export { encodeInt8, decodeInt8, encodeHalf, decodeHalf, type Int8Encoded } from './tensor-encoding.js';
 export { byteSize, onnxElementType } from './_proto.js';

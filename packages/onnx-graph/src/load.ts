@@ -5,6 +5,7 @@ import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync } from
 import { basename, dirname, isAbsolute, join, normalize, resolve } from 'node:path';
 import { fromBinary } from '@bufbuild/protobuf';
 import { ModelProtoSchema, TensorProto_DataLocation, type ModelProto, type TensorProto, type ValueInfoProto } from 'onnx-buf';
+import { zeroInputsAdvice } from './sample-input.js';
 import { GraphError } from './errors.js';
 import { byteSize, checkedDims, dtypeOf, numel, tensorValueInfo, valueInfoType } from './_proto.js';
 import { analyseModel, uniqueNodeNames, validateModel, type ShapeMismatch } from './_build.js';
@@ -216,7 +217,10 @@ export async function loadModel(source: string | Uint8Array, options: LoadOption
       refuseSequences(p, r.missing, label);
       for (const [k, v] of await measureShapes(p, r.feeds, r.missing, label)) extra.set(k, v);
       r = analyseModel(p, { inputShapes: options.inputShapes, name, label, extra, loopTrips });
-      if (r.missing) throw new GraphError('GRAPH_SHAPE_INFERENCE', `${label}: no shape for tensor ${r.missing[0]}, even from an onnxruntime run; give the input shapes with --input`);
+      if (r.missing) {
+        const advice = zeroInputsAdvice([...r.feeds].map(([n, v]) => ({ name: n, dtype: v.dtype, shape: v.shape, value: v.value })));
+        throw new GraphError('GRAPH_SHAPE_INFERENCE', `${label}: no shape for tensor ${r.missing[0]}, even from an onnxruntime run; ${advice || 'give the input shapes with --input'}`);
+      }
     }
     return r;
   };

@@ -47,6 +47,19 @@ function randomTensor(name: string, dtype: DType, shape: readonly number[], rand
   return t;
 }
 
+/**
+ * When a run on the sample input failed or left a size unknown: the inputs it fed zeros to (wider
+ * integers and bools the user gave no value for: an index, a length, a step, a window size) and how
+ * to give their values, as a clause for a message; '' when there are none.
+ */
+export function zeroInputsAdvice(inputs: readonly InputToFeed[]): string {
+  const zeroed = inputs.filter((i) => i.value === undefined && !i.dtype.startsWith('float') && i.dtype !== 'uint8' && i.dtype !== 'int8');
+  if (zeroed.length === 0) return '';
+  const first = zeroed[0]!;
+  const names = zeroed.slice(0, 4).map((i) => i.name).join(', ') + (zeroed.length > 4 ? ', ...' : '');
+  return `the sample input holds zeros in the ${first.dtype === 'bool' ? 'bool' : 'integer'} input${zeroed.length > 1 ? 's' : ''} ${names}: if the model needs other values there, give them with --input, e.g. --input ${first.name}=${first.shape.join('x')}:1`;
+}
+
 /** A tensor holding the values the user fixed for an input. */
 function valueTensor(name: string, dtype: DType, shape: readonly number[], v: readonly number[]): ort.Tensor {
   const t = tensorOf(dtype, shape, (i) => v[i] ?? 0);

@@ -486,6 +486,19 @@ describe('shapes that cannot be inferred', () => {
       message: 'model bytes: node fancy has op FancyOp of domain "com.example", which onnxruntime does not know; dnnpart runs every model and stage in onnxruntime, so export the model with standard ops',
     });
   });
+
+  // ONNX's own test of Slice with its indices as inputs (test_slice_start_out_of_bounds): the sample
+  // input's zero step makes onnxruntime fail, and the message says which inputs held zeros and how to
+  // give values; given one, the model loads, its output sized by those values.
+  it('a run that fails on the zeros of integer inputs names them and the --input that gives values', async () => {
+    const slice = () => new ModelBuilder().input('x', [20, 10, 5]).input('starts', [1], 7).input('ends', [1], 7).input('axes', [1], 7).input('steps', [1], 7)
+      .node('Slice', ['x', 'starts', 'ends', 'axes', 'steps'], ['y'], {}, 'slice').output('y').bytes();
+    const err = await loadModel(slice()).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'GRAPH_SHAPE_INFERENCE' });
+    expect((err as Error).message).toMatch(/^model bytes: shapes of y need an onnxruntime run, which failed: .*'step' value cannot be 0; the sample input holds zeros in the integer inputs starts, ends, axes, steps: if the model needs other values there, give them with --input, e.g. --input starts=1:1$/);
+    const m = await loadModel(slice(), { inputShapes: { starts: { shape: [1], value: [0] }, ends: { shape: [1], value: [4] }, axes: { shape: [1], value: [1] }, steps: { shape: [1], value: [2] } } });
+    expect(m.graph.tensors.get('y')?.shape).toEqual([20, 2, 5]);
+  });
 });
 
 describe('model-local functions', () => {
