@@ -60,7 +60,12 @@ export function runtimeMessage(e: unknown, max = 400): string {
  */
 export function runtimeLoadFailure(e: unknown): { readonly message: string; readonly kernel: boolean } {
   const noKernel = /Could not find an implementation for (\S+?)\((\d+)\) node with name '([^']*)'/.exec(e instanceof Error ? e.message : String(e));
-  if (noKernel) return { message: `op ${noKernel[1]} (opset ${noKernel[2]}) of node "${noKernel[3]}" has no kernel on the cpu execution provider`, kernel: true };
+  if (noKernel) {
+    // onnxruntime's CPU kernels start at opset 7 for most ops (the ONNX test data's PyTorch exports
+    // of opsets 1 and 6: AveragePool, BatchNormalization, Add, Gemm).
+    const old = Number(noKernel[2]) < 7 ? ': onnxruntime has few kernels for ops of opsets before 7; convert the model to a newer opset (python3 -c "import onnx, onnx.version_converter as v; onnx.save(v.convert_version(onnx.load(\'in.onnx\'), 13), \'out.onnx\')") or export it again' : '';
+    return { message: `op ${noKernel[1]} (opset ${noKernel[2]}) of node "${noKernel[3]}" has no kernel on the cpu execution provider${old}`, kernel: true };
+  }
   const unknown = unknownRuntimeOp(e);
   if (unknown) return { message: `op ${unknown.op} (domain "${unknown.domain}") is unknown to onnxruntime on the cpu execution provider`, kernel: true };
   return { message: `onnxruntime cannot load the model (${runtimeMessage(e)})`, kernel: false };

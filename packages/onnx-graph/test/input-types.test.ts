@@ -133,6 +133,15 @@ describe('models with bfloat16 inputs and outputs', () => {
     expect(isGraphError(err, 'GRAPH_RUNTIME')).toBe(true);
     expect((err as Error).message).toBe('bf16 relu: op Relu (opset 14) of node "mid" has no kernel on the cpu execution provider');
   });
+
+  it('an op of an opset before 7 (old PyTorch exports) says how to convert the model', async () => {
+    const old = new ModelBuilder().input('x', [2, 3]).input('z', [2, 3]).node('Add', ['x', 'z'], ['y'], {}, 'add').output('y', [2, 3]).bytes(6, 3);
+    const model = await loadModel(old);
+    const err = await runModel(encodeModel(model.proto), randomFeeds(model.graph, 1), ['y'], { label: 'old add' }).catch((e: unknown) => e);
+    expect(isGraphError(err, 'GRAPH_RUNTIME')).toBe(true);
+    expect((err as Error).message).toBe('old add: op Add (opset 6) of node "add" has no kernel on the cpu execution provider: onnxruntime has few kernels for ops of opsets before 7; '
+      + 'convert the model to a newer opset (python3 -c "import onnx, onnx.version_converter as v; onnx.save(v.convert_version(onnx.load(\'in.onnx\'), 13), \'out.onnx\')") or export it again');
+  });
 });
 
 describe('tensorOf', () => {
