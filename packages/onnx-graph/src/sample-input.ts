@@ -43,7 +43,11 @@ function randomTensor(name: string, dtype: DType, shape: readonly number[], rand
     : dtype === 'int8' ? () => Math.floor(rand() * 256) - 128
     : undefined;
   const t = tensorOf(dtype, shape, value);
-  if (!t) throw new GraphError('GRAPH_SHAPE_INFERENCE', `input ${name}: cannot make a test input of type ${dtype} (onnxruntime-node has no tensors of it)`);
+  if (!t) {
+    // Strings onnxruntime-node can hold, but a string tensor has no size in bytes to price a transfer by.
+    const why = dtype === 'string' ? 'dnnpart profiles and splits models of numeric inputs: move the text processing out of the model, before it' : 'onnxruntime-node has no tensors of it';
+    throw new GraphError('GRAPH_SHAPE_INFERENCE', `input ${name}: cannot make a test input of type ${dtype} (${why})`);
+  }
   return t;
 }
 

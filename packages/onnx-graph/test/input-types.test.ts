@@ -4,7 +4,7 @@
 import { create } from '@bufbuild/protobuf';
 import { TensorProtoSchema, type TensorProto } from 'onnx-buf';
 import { describe, expect, it } from 'vitest';
-import { cutPoints, edgeBytes, encodeModel, inspectModel, fromHalfBits, isGraphError, loadModel, randomFeeds, runModel, runnableModel, splitModel, tensorOf, toHalfBits, verifySplit } from '@dnnpart/onnx-graph';
+import { cutPoints, edgeBytes, encodeModel, inspectModel, fromHalfBits, isGraphError, loadModel, randomFeeds, runModel, runnableModel, seededInputs, splitModel, tensorOf, toHalfBits, verifySplit } from '@dnnpart/onnx-graph';
 import { ModelBuilder, rng } from './_models.js';
 
 const UINT8 = 2;
@@ -141,6 +141,15 @@ describe('models with bfloat16 inputs and outputs', () => {
     expect(isGraphError(err, 'GRAPH_RUNTIME')).toBe(true);
     expect((err as Error).message).toBe('old add: op Add (opset 6) of node "add" has no kernel on the cpu execution provider: onnxruntime has few kernels for ops of opsets before 7; '
       + 'convert the model to a newer opset (python3 -c "import onnx, onnx.version_converter as v; onnx.save(v.convert_version(onnx.load(\'in.onnx\'), 13), \'out.onnx\')") or export it again');
+  });
+});
+
+describe('seededInputs', () => {
+  it('refuses a string input with what to do, and a bfloat16 one with why', () => {
+    expect(() => seededInputs([{ name: 'text', dtype: 'string', shape: [2] }], 1)).toThrow(
+      'input text: cannot make a test input of type string (dnnpart profiles and splits models of numeric inputs: move the text processing out of the model, before it)');
+    expect(() => seededInputs([{ name: 'b', dtype: 'bfloat16', shape: [2] }], 1)).toThrow('input b: cannot make a test input of type bfloat16 (onnxruntime-node has no tensors of it)');
+    expect(seededInputs([{ name: 'n', dtype: 'int64', shape: [2] }], 1)['n']!.data).toEqual(new BigInt64Array(2));
   });
 });
 
