@@ -17,6 +17,8 @@ const DATA_OPS = new Set([
   // Reordering, cropping and sampling ops that compute nothing per element worth counting.
   'ReverseSequence', 'CenterCropPad', 'Col2Im', 'Unique', 'MaxUnpool', 'RandomNormal', 'RandomUniform',
   'Optional', 'OptionalGetElement', 'OptionalHasElement',
+  // Scatter: ScatterElements before opset 11; StringNormalizer: strings, cased and filtered.
+  'Scatter', 'StringNormalizer',
 ]);
 // Ops costing about one FLOP per output element.
 const ELEMENTWISE = new Set([
@@ -27,6 +29,8 @@ const ELEMENTWISE = new Set([
   'Not', 'Where', 'ThresholdedRelu', 'Shrink', 'CumSum', 'ArgMax', 'ArgMin', 'IsNaN', 'IsInf', 'BitShift',
   'Tan', 'Asin', 'Acos', 'Atan', 'Sinh', 'Cosh', 'Asinh', 'Acosh', 'Atanh', 'BitwiseAnd', 'BitwiseOr', 'BitwiseXor',
   'BitwiseNot', 'Bernoulli', 'RandomNormalLike', 'RandomUniformLike', 'HannWindow', 'HammingWindow', 'BlackmanWindow',
+  // A mel filter bank's weights, a few FLOPs per element of the matrix it makes.
+  'MelWeightMatrix',
   // Quantization: a scale, a round and a clamp per element (QDQ models, dynamic quantization).
   'QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear',
   // onnxruntime's fused activations and its QOperator element-wise ops (com.microsoft).
@@ -168,6 +172,17 @@ export function nodeCost(graph: Graph, node: GraphNode): NodeCost {
     flops = out * 3;
   } else if (op === 'TopK') {
     flops = inp;
+  } else if (op === 'Det') {
+    // An LU factorisation per matrix [..., n, n]: about 2/3 n^3 FLOPs.
+    const n = shapeOf(graph, node.inputs[0]).at(-1) ?? 0;
+    flops = n > 0 ? ((inp / (n * n)) * 2 * n ** 3) / 3 : 0;
+  } else if (op === 'NegativeLogLikelihoodLoss' || op === 'SoftmaxCrossEntropyLoss') {
+    // A weighted pick per target element, after a log-softmax over the scores for the cross-entropy.
+    flops = 2 * numel(shapeOf(graph, node.inputs[1])) + (op === 'SoftmaxCrossEntropyLoss' ? 3 * inp : 0);
+  } else if (op === 'TfIdfVectorizer') {
+    // An n-gram lookup per input element and n-gram length.
+    const maxN = node.attributes['max_gram_length'];
+    flops = inp * (typeof maxN === 'number' && maxN > 0 ? maxN : 1);
   } else if (op === 'NonMaxSuppression') {
     // Data-dependent: the score scan and sort dominate once the score threshold drops most boxes.
     flops = numel(shapeOf(graph, node.inputs[1]));

@@ -98,6 +98,12 @@ const CASES: Case[] = [
   // Per step, direction and gate, the input (6) and the hidden state (3): 5 steps x 2 batches x 2
   // directions x 12 gate rows x (6 + 3); 12 FLOPs per element of Y [5, 2, 2, 3].
   { name: 'DynamicQuantizeLSTM (com.microsoft), bidirectional', build: () => quantizedLstm(5, 2, 6, 3, 2), node: 'n', macs: 2160, flops: 12 * 60 },
+  // Ops ONNX's backend test models hold that the cost model counted as 0 (libonnx-testdata):
+  // Det, an LU of each 3x3 matrix, 2/3 n^3 = 18 FLOPs, twice; the losses, a weighted pick per target
+  // (2 x 3), after a log-softmax of 3 per score (3 x 15) for the cross-entropy.
+  { name: 'Det of 2 matrices 3x3', build: () => oneNode('Det', [['x', [2, 3, 3]]], {}, ['y'], 13), node: 'n', macs: 0, flops: 36 },
+  { name: 'NegativeLogLikelihoodLoss', build: () => oneNode('NegativeLogLikelihoodLoss', [['x', [3, 5]], ['t', [3], 7]], {}, ['y'], 13), node: 'n', macs: 0, flops: 6 },
+  { name: 'SoftmaxCrossEntropyLoss', build: () => oneNode('SoftmaxCrossEntropyLoss', [['x', [3, 5]], ['t', [3], 7]], {}, ['y'], 13), node: 'n', macs: 0, flops: 51 },
 ];
 
 describe('costs of the ops newer exporters write', () => {
