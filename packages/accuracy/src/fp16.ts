@@ -9,6 +9,7 @@ import {
 } from 'onnx-buf';
 import { toHalfBits, type Graph } from '@dnnpart/onnx-graph';
 import { halfTensor, node, readFloats, renameSubgraphReads, subgraphReads, T_FLOAT, T_FLOAT16 } from './_onnx.js';
+import { AccuracyError } from './errors.js';
 
 /** Ops kept in float32: their float inputs are index/range data or they lose too much in float16. */
 const KEEP_FP32 = new Set([
@@ -20,10 +21,15 @@ const KEEP_FP32 = new Set([
   // Quantization ops whose float inputs or outputs are float32 only in every opset (scales, or the
   // tensor DynamicQuantizeLinear quantizes). MatMulInteger and ConvInteger read no floats at all.
   'DynamicQuantizeLinear', 'QLinearConv', 'QLinearMatMul',
+  // No float16 in their schema (Celu), or an onnxruntime expansion that mixes float32 constants into
+  // a float16 body (MeanVarianceNormalization): ONNX's backend test models of both failed to load.
+  'Celu', 'MeanVarianceNormalization',
 ]);
 
-/** Ops that take or give float16 only from opset 19 of the default domain (QuantizeLinear's input, DequantizeLinear's output). */
-const FP16_FROM_OPSET_19 = new Set(['QuantizeLinear', 'DequantizeLinear']);
+/** Ops that take or give float16 only from an opset of the default domain on (QuantizeLinear's input, DequantizeLinear's output; IsInf's input). */
+const FP16_FROM_OPSET: Readonly<Record<string, number>> = { QuantizeLinear: 19, DequantizeLinear: 19, IsInf: 20 };
+/** Scatters that reduce into their data (add, mul, min, max) have no float16 kernel in onnxruntime's CPU provider. */
+const REDUCING_SCATTERS = new Set(['ScatterND', 'ScatterElements']);
 
 /** Largest finite float16. */
 const HALF_MAX = 65504;
@@ -69,7 +75,15 @@ export function convertFp16(proto: ModelProto, graph: Graph): Fp16Model {
   const graphInputs = new Set(g.input.map((i) => i.name).filter((n) => !inits.has(n)));
   const graphOutputs = new Set(g.output.map((o) => o.name));
   const opset = Number(proto.opsetImport.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version ?? 0);
-  const keep = (op: string) => KEEP_FP32.has(op) || (opset < 19 && FP16_FROM_OPSET_19.has(op));
+  // Cast from opset 6 on: before it, its `to` was a string, and onnxruntime runs no Cast of opset 1.
+  const cast = (name: string, x: string, y: string, to: number): NodeProto => {
+    if (opset < 6) {
+      throw new AccuracyError('ACCURACY_BAD_OPTION', `${graph.name}: a float16 stage needs Cast of opset 6 or later, and the model has opset ${opset}: convert it to a newer opset (onnx.version_converter) or keep the stage fp32`);
+    }
+    return node('Cast', name, [x], [y], { to });
+  };
+  const keep = (n: NodeProto) => KEEP_FP32.has(n.opType) || opset < (FP16_FROM_OPSET[n.opType] ?? 0)
+    || (REDUCING_SCATTERS.has(n.opType) && n.attribute.some((a) => a.name === 'reduction' && new TextDecoder().decode(a.s) !== 'none'));
   const nodes: NodeProto[] = [];
   const newInits: TensorProto[] = [];
   const half = new Map<string, string>(); // float32 name -> its float16 name
@@ -109,7 +123,7 @@ export function convertFp16(proto: ModelProto, graph: Graph): Fp16Model {
     if (t) {
       newInits.push(halfTensor(name, t.dims.map(Number), halfBits(readFloats(t), x)));
       convertedInitializers++;
-    } else nodes.push(node('Cast', `${x}__CastToFp16`, [x], [name], { to: T_FLOAT16 }));
+    } else nodes.push(cast(`${x}__CastToFp16`, x, name, T_FLOAT16));
     half.set(x, name);
     return name;
   };
@@ -119,7 +133,7 @@ export function convertFp16(proto: ModelProto, graph: Graph): Fp16Model {
     const done = single.get(x);
     if (done) return done;
     const name = `${x}__fp32`;
-    nodes.push(node('Cast', `${x}__CastToFp32`, [x], [name], { to: T_FLOAT }));
+    nodes.push(cast(`${x}__CastToFp32`, x, name, T_FLOAT));
     single.set(x, name);
     return name;
   };
@@ -159,7 +173,7 @@ export function convertFp16(proto: ModelProto, graph: Graph): Fp16Model {
     if (isSquare(n) || (fromSquare && ['ReduceMean', 'ReduceSum', 'Add', 'Sqrt'].includes(n.opType))) variance.add(n.name);
   }
   /** Nodes that run in float32 in the float16 model. */
-  const staysFp32 = (n: NodeProto): boolean => !(n.domain === '' || n.domain === 'ai.onnx') || keep(n.opType) || subgraphReads(n).length > 0
+  const staysFp32 = (n: NodeProto): boolean => !(n.domain === '' || n.domain === 'ai.onnx') || keep(n) || subgraphReads(n).length > 0
     || n.input.some(overflows) || scalesAccumulator(n) || variance.has(n.name);
   // A float32 result that only float32 nodes read needs no float16 copy (an accumulator's or a
   // square's would be Inf in float16).
@@ -182,7 +196,7 @@ export function convertFp16(proto: ModelProto, graph: Graph): Fp16Model {
       nodes.push(q);
       n.output.forEach((y, i) => {
         if (isFloat(y) && !graphOutputs.has(y)) {
-          if (!noHalfCopy(y)) nodes.push(node('Cast', `${y}__CastToFp16`, [q.output[i]!], [y], { to: T_FLOAT16 }));
+          if (!noHalfCopy(y)) nodes.push(cast(`${y}__CastToFp16`, q.output[i]!, y, T_FLOAT16));
           producedHalf.add(y);
           single.set(y, q.output[i]!);
         }
@@ -196,13 +210,21 @@ export function convertFp16(proto: ModelProto, graph: Graph): Fp16Model {
     }
     // A Cast to float32 makes float16 instead, unless the model's float32 is not a float tensor of the
     // graph's: a bfloat16 tensor a stage sends on as float32 (splitModel's cast) leaves as float32.
-    if (n.opType === 'Cast' && intAttrValue(n, 'to') === T_FLOAT && isFloat(n.output[0] ?? '')) setIntAttr(q, 'to', T_FLOAT16);
+    if (n.opType === 'Cast' && intAttrValue(n, 'to') === T_FLOAT && isFloat(n.output[0] ?? '')) {
+      setIntAttr(q, 'to', T_FLOAT16);
+      // From float32 to float32 (an expanded LayerNormalization's cast to its stash type): float16 to
+      // float16 now, which onnxruntime's cast insertion mistypes (the model fails to load). An Identity.
+      if (isFloat(n.input[0] ?? '')) {
+        q.opType = 'Identity';
+        q.attribute = [];
+      }
+    }
     q.output = n.output.map((y) => (isFloat(y) && graphOutputs.has(y) ? `${y}__fp16` : y));
     nodes.push(q);
     n.output.forEach((y, i) => {
       if (!isFloat(y)) return;
       if (graphOutputs.has(y)) {
-        nodes.push(node('Cast', `${y}__CastToFp32`, [q.output[i]!], [y], { to: T_FLOAT }));
+        nodes.push(cast(`${y}__CastToFp32`, q.output[i]!, y, T_FLOAT));
         // A stage output that later nodes of the stage read too: they read the float16 original.
         half.set(y, q.output[i]!);
       } else producedHalf.add(y);
