@@ -6,7 +6,7 @@ import * as ort from 'onnxruntime-node';
 import { GraphError, runtimeMessage, unknownRuntimeOp } from './errors.js';
 import { numel } from './_proto.js';
 import type { Feed } from './_build.js';
-import { SAMPLE_SEED, seededInputs, zeroInputsAdvice } from './sample-input.js';
+import { SAMPLE_SEED, seededInputs, zeroInputsAdvice, type InputToFeed } from './sample-input.js';
 import type { DType } from './types.js';
 
 /** Largest input (elements) the shape-measuring run will allocate: 1 GiB of float32. */
@@ -16,6 +16,11 @@ const ORT_TYPES: Partial<Record<string, DType>> = {
   float32: 'float32', float16: 'float16', float64: 'float64', int8: 'int8', uint8: 'uint8', int16: 'int16',
   uint16: 'uint16', int32: 'int32', uint32: 'uint32', int64: 'int64', uint64: 'uint64', bool: 'bool', string: 'string',
 };
+
+/** The graph inputs an analysis feeds, as the sample input takes them. */
+export function inputsToFeed(feeds: ReadonlyMap<string, Feed>): InputToFeed[] {
+  return [...feeds].map(([name, v]) => ({ name, dtype: v.dtype, shape: v.shape, value: v.value }));
+}
 
 /**
  * Runs the model once on the sample input (`sample-input.ts`: what the profiler times and verify
@@ -34,7 +39,7 @@ export async function measureShapes(
       throw new GraphError('GRAPH_SHAPE_INFERENCE', `${label}: shapes of ${names[0]} need an onnxruntime run, but input ${name} [${v.shape.join(',')}] is too large to feed`);
     }
   }
-  const fed = [...feeds].map(([name, v]) => ({ name, dtype: v.dtype, shape: v.shape, value: v.value }));
+  const fed = inputsToFeed(feeds);
   const m = clone(ModelProtoSchema, proto);
   const g = m.graph!;
   const outputs = new Set(g.output.map((o) => o.name));
@@ -61,7 +66,8 @@ export async function measureShapes(
     if (unknown && node) {
       throw new GraphError('GRAPH_SHAPE_INFERENCE', `${label}: node ${node.name} has op ${unknown.op} of domain "${unknown.domain}", which onnxruntime does not know; dnnpart runs every model and stage in onnxruntime, so export the model with standard ops`, { cause: e });
     }
-    throw new GraphError('GRAPH_SHAPE_INFERENCE', `${label}: shapes of ${names.slice(0, 3).join(', ')}${names.length > 3 ? ', ...' : ''} need an onnxruntime run, which failed: ${runtimeMessage(e)}${zeroInputsAdvice(fed) && `; ${zeroInputsAdvice(fed)}`}`, { cause: e });
+    const advice = zeroInputsAdvice(fed);
+    throw new GraphError('GRAPH_SHAPE_INFERENCE', `${label}: shapes of ${names.slice(0, 3).join(', ')}${names.length > 3 ? ', ...' : ''} need an onnxruntime run, which failed: ${runtimeMessage(e)}${advice ? `; ${advice}` : ''}`, { cause: e });
   } finally {
     await session?.release();
   }

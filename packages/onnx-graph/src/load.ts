@@ -9,7 +9,7 @@ import { zeroInputsAdvice } from './sample-input.js';
 import { GraphError } from './errors.js';
 import { byteSize, checkedDims, dtypeOf, numel, tensorValueInfo, valueInfoType } from './_proto.js';
 import { analyseModel, uniqueNodeNames, validateModel, type ShapeMismatch } from './_build.js';
-import { measureShapes } from './_ort.js';
+import { inputsToFeed, measureShapes } from './_ort.js';
 import { replaceZipMapOutputs, type ReplacedOutput } from './_pass-zipmap.js';
 import { groupSequences, OPTIONAL_OPS, SEQUENCE_OPS, typeBlockOutputs } from './_sequence-blocks.js';
 import { simplifyProto, type SimplifyReport } from './simplify.js';
@@ -218,7 +218,7 @@ export async function loadModel(source: string | Uint8Array, options: LoadOption
       for (const [k, v] of await measureShapes(p, r.feeds, r.missing, label)) extra.set(k, v);
       r = analyseModel(p, { inputShapes: options.inputShapes, name, label, extra, loopTrips });
       if (r.missing) {
-        const advice = zeroInputsAdvice([...r.feeds].map(([n, v]) => ({ name: n, dtype: v.dtype, shape: v.shape, value: v.value })));
+        const advice = zeroInputsAdvice(inputsToFeed(r.feeds));
         throw new GraphError('GRAPH_SHAPE_INFERENCE', `${label}: no shape for tensor ${r.missing[0]}, even from an onnxruntime run; ${advice || 'give the input shapes with --input'}`);
       }
     }

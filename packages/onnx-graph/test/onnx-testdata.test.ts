@@ -141,4 +141,14 @@ describe.skipIf(!present)("ONNX's backend test models", () => {
     expect(t.compared).toBeGreaterThanOrEqual(floors[group].compared);
     expect(t.splits).toBeGreaterThanOrEqual(floors[group].splits);
   }, 300_000);
+
+  it('a window function whose length is an input: without its value, the refusal names the input and the --input to give', async () => {
+    const file = join(DATA, 'node', 'test_hannwindow_expanded', 'model.onnx');
+    await expect(loadModel(file)).rejects.toMatchObject({
+      code: 'GRAPH_SHAPE_INFERENCE',
+      message: `${file}: no shape for tensor y, even from an onnxruntime run; the sample input holds zeros in the integer input x: if the model needs other values there, give them with --input, e.g. --input x=:1`,
+    });
+    const m = await loadModel(file, { inputShapes: { x: { shape: [], value: [10] } } });
+    expect(m.graph.tensors.get('y')?.shape).toEqual([10]);
+  });
 });
