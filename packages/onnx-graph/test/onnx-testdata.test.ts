@@ -4,13 +4,16 @@
 // coded one-line error (never an untyped exception), and what the load makes of it (folded,
 // specialised to the test's small integer inputs as `--input name=dims:values` would) computes what
 // onnxruntime computes on the file as it is, whole and cut in two at up to CUTS positions along the
-// node order, stage after stage. onnxruntime on the file is the reference (dnnpart runs what
-// onnxruntime runs); models it refuses or cannot be fed (sequences, optionals, bfloat16) are only loaded.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+// node order, stage after stage, each stage file valid to python3-onnx's checker (full check).
+// onnxruntime on the file is the reference (dnnpart runs what onnxruntime runs); models it refuses or
+// cannot be fed (sequences, optionals, bfloat16) are only loaded.
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { decodeModel, encodeModel, graphCosts, loadModel, runModel, runnableModel, splitModel, tensorFromProto, type InputSpec } from '@dnnpart/onnx-graph';
+import { checkModels, checkerMissing } from './_checker.js';
 
 const DATA = process.env.ONNX_TESTDATA ?? '/usr/share/libonnx-testdata/data';
 const GROUPS = ['node', 'pytorch-converted', 'pytorch-operator', 'simple'] as const;
@@ -36,7 +39,7 @@ function agree(a: ort.Tensor | undefined, b: ort.Tensor | undefined): boolean {
 
 const coded = (e: unknown): e is Error & { code: string } => e instanceof Error && /^[A-Z]+_[A-Z_]+$/.test(String((e as { code?: unknown }).code)) && !e.message.includes('\n');
 
-interface Tally { models: number; loaded: number; refused: number; compared: number; splits: number; problems: string[]; unknownOps: Set<string> }
+interface Tally { models: number; loaded: number; refused: number; compared: number; splits: number; problems: string[]; unknownOps: Set<string>; stageFiles: string[]; dir: string }
 
 async function check(dir: string, name: string, t: Tally): Promise<void> {
   t.models++;
@@ -105,6 +108,12 @@ async function check(dir: string, name: string, t: Tally): Promise<void> {
   for (let k = 1, tried = 0; k < n && tried < CUTS; k += step, tried++) {
     try {
       const split = splitModel(model, { stages: Object.fromEntries(model.graph.nodes.map((nd, i) => [nd.name, i < k ? 0 : 1])) });
+      // Every stage file goes to the independent checker too.
+      for (const s of split.stages) {
+        const f = join(t.dir, `${name}.cut${k}.stage${s.index}.onnx`);
+        writeFileSync(f, s.bytes);
+        t.stageFiles.push(f);
+      }
       const values: Record<string, ort.Tensor> = { ...live };
       for (const s of split.stages) Object.assign(values, await runModel(s.bytes, values, s.outputs));
       if (!same(values)) bad(`cut after ${k} of ${n} layers computes another result`);
@@ -127,12 +136,19 @@ describe.skipIf(!present)("ONNX's backend test models", () => {
     simple: { models: 20, compared: 12, splits: 0 },
   };
   it.each(GROUPS)('%s: each loads or is refused with a code, and computes as onnxruntime on the file, whole and in two stages', async (group) => {
-    const t: Tally = { models: 0, loaded: 0, refused: 0, compared: 0, splits: 0, problems: [], unknownOps: new Set() };
+    const t: Tally = { models: 0, loaded: 0, refused: 0, compared: 0, splits: 0, problems: [], unknownOps: new Set(), stageFiles: [], dir: mkdtempSync(join(tmpdir(), 'dnnpart-onnx-testdata-')) };
     const dir = join(DATA, group);
-    for (const name of readdirSync(dir).sort()) {
-      if (existsSync(join(dir, name, 'model.onnx'))) await check(join(dir, name), name, t);
+    try {
+      for (const name of readdirSync(dir).sort()) {
+        if (existsSync(join(dir, name, 'model.onnx'))) await check(join(dir, name), name, t);
+      }
+      // python3-onnx's checker (full_check: shapes and types inferred) on every stage file written.
+      if (checkerMissing) console.warn(`skipping the ONNX checker: ${checkerMissing}`);
+      else if (t.stageFiles.length > 0) expect(checkModels(t.stageFiles)).toBe('');
+    } finally {
+      rmSync(t.dir, { recursive: true, force: true });
     }
-    console.log(`${group}: ${t.models} models, ${t.loaded} loaded, ${t.refused} refused with a code, ${t.compared} computed as onnxruntime on the file, ${t.splits} two-stage splits computed it too; ops the cost model counts as 0: ${[...t.unknownOps].sort().join(' ') || 'none'}`);
+    console.log(`${group}: ${t.models} models, ${t.loaded} loaded, ${t.refused} refused with a code, ${t.compared} computed as onnxruntime on the file, ${t.splits} two-stage splits computed it too (${t.stageFiles.length} stage files to the checker); ops the cost model counts as 0: ${[...t.unknownOps].sort().join(' ') || 'none'}`);
     expect(t.problems).toEqual([]);
     expect(t.loaded + t.refused).toBe(t.models);
     // Every op of these opsets has a cost (the training domain's Gradient aside, which nothing runs).
