@@ -29,8 +29,8 @@ const ELEMENTWISE = new Set([
   'Not', 'Where', 'ThresholdedRelu', 'Shrink', 'CumSum', 'ArgMax', 'ArgMin', 'IsNaN', 'IsInf', 'BitShift',
   'Tan', 'Asin', 'Acos', 'Atan', 'Sinh', 'Cosh', 'Asinh', 'Acosh', 'Atanh', 'BitwiseAnd', 'BitwiseOr', 'BitwiseXor',
   'BitwiseNot', 'Bernoulli', 'RandomNormalLike', 'RandomUniformLike', 'HannWindow', 'HammingWindow', 'BlackmanWindow',
-  // A mel filter bank's weights, a few FLOPs per element of the matrix it makes.
-  'MelWeightMatrix',
+  // A mel filter bank's weights, a few FLOPs per element of the matrix it makes; Swish (opset 24), x sigmoid(a x).
+  'MelWeightMatrix', 'Swish',
   // Quantization: a scale, a round and a clamp per element (QDQ models, dynamic quantization).
   'QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear',
   // onnxruntime's fused activations and its QOperator element-wise ops (com.microsoft).
@@ -48,7 +48,8 @@ const NORMS: Record<string, number> = {
   RotaryEmbedding: 3, GridSample: 8, AffineGrid: 6, RoiAlign: 32,
 };
 // The convolutions: where the weight [M, C/g, k...] sits among the inputs.
-const CONV_WEIGHT: Record<string, number> = { Conv: 1, ConvInteger: 1, QLinearConv: 3, FusedConv: 1, NhwcConv: 1 };
+// DeformConv (opset 19, torchvision's deform_conv2d) as a Conv: its bilinear sampling of the offsets left out.
+const CONV_WEIGHT: Record<string, number> = { Conv: 1, ConvInteger: 1, QLinearConv: 3, FusedConv: 1, NhwcConv: 1, DeformConv: 1 };
 // The matrix products whose first input is A [..., M, K] (or [..., K, M] with transA).
 const MATMULS = new Set(['MatMul', 'MatMulInteger', 'QLinearMatMul', 'FusedMatMul', 'DynamicQuantizeMatMul', 'MatMulIntegerToFloat', 'MatMulNBits']);
 const GEMMS = new Set(['Gemm', 'FusedGemm', 'QGemm']);

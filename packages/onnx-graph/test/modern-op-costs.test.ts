@@ -103,6 +103,18 @@ const CASES: Case[] = [
   // (2 x 3), after a log-softmax of 3 per score (3 x 15) for the cross-entropy.
   { name: 'Det of 2 matrices 3x3', build: () => oneNode('Det', [['x', [2, 3, 3]]], {}, ['y'], 13), node: 'n', macs: 0, flops: 36 },
   { name: 'NegativeLogLikelihoodLoss', build: () => oneNode('NegativeLogLikelihoodLoss', [['x', [3, 5]], ['t', [3], 7]], {}, ['y'], 13), node: 'n', macs: 0, flops: 6 },
+  // DeformConv (opset 19) as a Conv: 8 outputs [1, 2, 2, 2] x 2 channels x 3 x 3 taps; Swish (opset
+  // 24), a FLOP per element.
+  {
+    name: 'DeformConv', node: 'n', macs: 144,
+    build: () => {
+      const b = new ModelBuilder(3).input('x', [1, 2, 4, 4]);
+      b.weight('w', [2, 2, 3, 3]);
+      b.weight('off', [1, 18, 2, 2], 0.5);
+      return b.node('DeformConv', ['x', 'w', 'off'], ['y'], {}, 'n').output('y').bytes(19, 9);
+    },
+  },
+  { name: 'Swish', build: () => oneNode('Swish', [['x', [1, 2, 4, 4]]], {}, ['y'], 24), node: 'n', macs: 0, flops: 32 },
   { name: 'SoftmaxCrossEntropyLoss', build: () => oneNode('SoftmaxCrossEntropyLoss', [['x', [3, 5]], ['t', [3], 7]], {}, ['y'], 13), node: 'n', macs: 0, flops: 51 },
 ];
 
