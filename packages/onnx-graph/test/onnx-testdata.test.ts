@@ -20,6 +20,12 @@ const GROUPS = ['node', 'pytorch-converted', 'pytorch-operator', 'simple'] as co
 const CUTS = 6;
 /** Integer inputs up to this many elements are given as values (indices, sizes, steps), as a user would. */
 const VALUE_ELEMENTS = 16;
+/**
+ * Ops that draw random numbers (a seed attribute or not, and Dropout in training mode): two sessions
+ * agree only as long as onnxruntime seeds them alike, so such models are run, whole and split, but
+ * their results are not compared.
+ */
+const RANDOM_OPS = new Set(['Bernoulli', 'RandomUniform', 'RandomUniformLike', 'RandomNormal', 'RandomNormalLike', 'Multinomial', 'Dropout']);
 
 const present = existsSync(join(DATA, 'node'));
 if (!present && process.env.CI === 'true') throw new Error(`${DATA} is missing: install Debian's libonnx-testdata (.ci/run does)`);
@@ -93,12 +99,13 @@ async function check(dir: string, name: string, t: Tally): Promise<void> {
     return; // onnxruntime refuses the file itself: nothing to compare with.
   }
   const outputs = model.graph.outputs;
-  const same = (got: Record<string, ort.Tensor>) => outputs.every((o) => agree(reference[o], got[o]));
+  const random = model.graph.nodes.some((nd) => RANDOM_OPS.has(nd.op));
+  const same = (got: Record<string, ort.Tensor>) => random || outputs.every((o) => agree(reference[o], got[o]));
   // The inputs the loaded graph still reads (those given as values are part of it now).
   const live = Object.fromEntries(Object.entries(feeds).filter(([k]) => model.graph.inputs.includes(k)));
   try {
     if (!same(await runModel(encodeModel(runnableModel(model)), live, outputs))) bad('the loaded model computes another result than the file');
-    t.compared++;
+    if (!random) t.compared++;
   } catch (e) {
     bad(`whole: ${coded(e) ? e.code : 'untyped'} ${String(e)}`);
     return;
@@ -117,7 +124,7 @@ async function check(dir: string, name: string, t: Tally): Promise<void> {
       const values: Record<string, ort.Tensor> = { ...live };
       for (const s of split.stages) Object.assign(values, await runModel(s.bytes, values, s.outputs));
       if (!same(values)) bad(`cut after ${k} of ${n} layers computes another result`);
-      t.splits++;
+      if (!random) t.splits++;
     } catch (e) {
       bad(`cut after ${k} of ${n} layers: ${coded(e) ? e.code : 'untyped'} ${String(e)}`);
     }
@@ -128,9 +135,9 @@ describe.skipIf(!present)("ONNX's backend test models", () => {
   // Floors: what this package version (1.12) holds and what loads, runs and splits of it today, so
   // that a test that checks nothing cannot pass.
   const floors: Record<(typeof GROUPS)[number], { models: number; compared: number; splits: number }> = {
-    // (2026-12-07: 932 / 872 / 544, 82 / 59 / 3, 35 / 24 / 4, 23 / 15 / 0; the rest onnxruntime refuses,
-    // mostly kernels of opsets before 7, or cannot be fed.)
-    node: { models: 900, compared: 850, splits: 500 },
+    // (2026-12-07: 932 / 854 / 538, 82 / 59 / 3, 35 / 24 / 4, 23 / 15 / 0; the rest onnxruntime refuses,
+    // mostly kernels of opsets before 7, or cannot be fed, or draws random numbers.)
+    node: { models: 900, compared: 840, splits: 500 },
     'pytorch-converted': { models: 80, compared: 55, splits: 3 },
     'pytorch-operator': { models: 30, compared: 20, splits: 3 },
     simple: { models: 20, compared: 12, splits: 0 },
