@@ -30,6 +30,7 @@ const KEEP_FP32 = new Set([
 const FP16_FROM_OPSET: Readonly<Record<string, number>> = { QuantizeLinear: 19, DequantizeLinear: 19, IsInf: 20 };
 /** Scatters that reduce into their data (add, mul, min, max) have no float16 kernel in onnxruntime's CPU provider. */
 const REDUCING_SCATTERS = new Set(['ScatterND', 'ScatterElements']);
+const utf8 = new TextDecoder();
 
 /** Largest finite float16. */
 const HALF_MAX = 65504;
@@ -83,7 +84,7 @@ export function convertFp16(proto: ModelProto, graph: Graph): Fp16Model {
     return node('Cast', name, [x], [y], { to });
   };
   const keep = (n: NodeProto) => KEEP_FP32.has(n.opType) || opset < (FP16_FROM_OPSET[n.opType] ?? 0)
-    || (REDUCING_SCATTERS.has(n.opType) && n.attribute.some((a) => a.name === 'reduction' && new TextDecoder().decode(a.s) !== 'none'));
+    || (REDUCING_SCATTERS.has(n.opType) && n.attribute.some((a) => a.name === 'reduction' && utf8.decode(a.s) !== 'none'));
   const nodes: NodeProto[] = [];
   const newInits: TensorProto[] = [];
   const half = new Map<string, string>(); // float32 name -> its float16 name
