@@ -22,12 +22,12 @@ export function inputArgs(m) {
 }
 
 /**
- * The models a manifest lists (`[{ name, file, inputs: { name: shape }, exporter }]`, as
+ * The models a manifest lists (`[{ name, file, inputs: { name: shape }, values?: { name: [values] }, exporter }]`, as
  * bench/torch-exports/export.py writes one), in the shape of an external model.
  */
 export function manifestModels(file) {
   return JSON.parse(readFileSync(file, 'utf8')).map((m) => ({
-    name: m.name, exporter: m.exporter, file: m.file, available: existsSync(m.file), inputs: m.inputs, values: {}, source: { package: file, version: '-' },
+    name: m.name, exporter: m.exporter, file: m.file, available: existsSync(m.file), inputs: m.inputs, values: m.values ?? {}, source: { package: file, version: '-' },
   }));
 }
 

@@ -276,8 +276,8 @@ function loadableExamples(proto: ModelProto, opts: AnalyseOptions, inputs: reado
     }
     for (const o of open) shapes[o.input] = pick(o).slice();
     try {
-      analyseModel(proto, { ...opts, inputShapes: shapes });
-      return true;
+      // A node the rules refuse at these shapes is left to a run, which is not made here: no load.
+      return analyseModel(proto, { ...opts, inputShapes: shapes }).refused === undefined;
     } catch {
       return false;
     }
@@ -375,8 +375,12 @@ export interface ShapeMismatch {
 
 /** The analysed graph, or the tensors whose shapes still need an ORT run (with the input shapes to feed). */
 export type AnalyseResult =
-  | { readonly graph: Graph; readonly info: ReadonlyMap<string, Info>; readonly mismatches: readonly ShapeMismatch[]; readonly missing?: undefined }
-  | { readonly graph?: undefined; readonly missing: string[]; readonly feeds: ReadonlyMap<string, Feed> };
+  | { readonly graph: Graph; readonly info: ReadonlyMap<string, Info>; readonly mismatches: readonly ShapeMismatch[]; readonly missing?: undefined; readonly refused?: undefined }
+  | {
+      readonly graph?: undefined; readonly missing: string[]; readonly feeds: ReadonlyMap<string, Feed>;
+      /** The first node whose shapes this package's rule refused: its outputs are among `missing`, for onnxruntime to decide. */
+      readonly refused?: GraphError;
+    };
 
 /** What the shape-measuring onnxruntime run feeds an input: zeros, or the user's fixed value. */
 export interface Feed {
@@ -445,6 +449,7 @@ export function analyseModel(proto: ModelProto, opts: AnalyseOptions): AnalyseRe
   const nodes: GraphNode[] = [];
   const missing: string[] = [];
   const mismatches: ShapeMismatch[] = [];
+  let refused: GraphError | undefined;
   const typeText = (i: Info) => `${i.dtype}[${i.shape.join(',')}]`;
   for (const fileIdx of order) {
     const n = g.node[fileIdx]!;
@@ -457,6 +462,7 @@ export function analyseModel(proto: ModelProto, opts: AnalyseOptions): AnalyseRe
     const implicit = nodeReads(n).slice(n.input.length);
     const ins = n.input.map((x) => (x === '' ? undefined : info.get(x)));
     let outs: (Info | undefined)[];
+    let ruleRefused = false;
     let subgraphCost: SubgraphCost | undefined;
     if (implicit.length > 0 || n.attribute.some((a) => a.g || a.graphs.length)) {
       // If/Loop/Scan: shapes and cost from the bodies; the node stays one node.
@@ -467,7 +473,23 @@ export function analyseModel(proto: ModelProto, opts: AnalyseOptions): AnalyseRe
       try {
         outs = inferNode({ name, op: n.opType, domain: n.domain, attributes, inputs: n.input, outputs: n.output }, opset, ins);
       } catch (e) {
-        throw e instanceof GraphError ? new GraphError(e.code, `${label}: ${e.message}`, { cause: e }) : e;
+        if (!(e instanceof GraphError)) throw e;
+        // The node is inconsistent by this package's rule for its op. Either the file is (the
+        // loader's onnxruntime run then fails too, and says so beside this message) or the rule is
+        // wrong: onnxruntime runs the file, and its shapes are used, with a warning.
+        const err = new GraphError(e.code, `${label}: ${e.message}`, { cause: e });
+        refused ??= err;
+        ruleRefused = true;
+        outs = n.output.map(() => undefined);
+        const measured = n.output.filter((o) => o !== '').map((o) => [o, opts.extra?.get(o)] as const);
+        const first = measured[0];
+        if (first?.[1] && measured.every(([, m]) => m)) {
+          const computed = typeText(first[1]);
+          mismatches.push({
+            tensor: first[0], node: name, declared: declared.get(first[0])?.text ?? 'undeclared', computed, inferenceAgreed: false,
+            message: `node ${name} (${n.opType}): dnnpart's shape rule for the op refused it (${e.message.replace(/^node \S+ \(\w+\): /, '')}) but onnxruntime runs it, computing ${computed} for ${first[0]}; using onnxruntime's shapes (please report it)`,
+          });
+        }
       }
     }
     const node: GraphNode = {
@@ -481,7 +503,11 @@ export function analyseModel(proto: ModelProto, opts: AnalyseOptions): AnalyseRe
       const own = outs[k];
       const file = declared.get(o);
       const measured = opts.extra?.get(o);
-      if (own) {
+      if (ruleRefused) {
+        // Not the file's declaration: only a run can tell whether the file or the rule is wrong.
+        if (measured) info.set(o, measured);
+        else missing.push(o);
+      } else if (own) {
         // value_info describes the file's own input shapes; it can only contradict inference then.
         // Exporters do write wrong declarations (a graph output declared [1, seqlen] that computes
         // [32, 1, 8210]), and onnxruntime runs such files: a run decides, and the file is reported.
@@ -507,7 +533,7 @@ export function analyseModel(proto: ModelProto, opts: AnalyseOptions): AnalyseRe
       else missing.push(o);
     });
   }
-  if (missing.length > 0) return { missing, feeds };
+  if (missing.length > 0) return refused ? { missing, feeds, refused } : { missing, feeds };
 
   const consumers = new Map<string, string[]>();
   for (const n of nodes) {

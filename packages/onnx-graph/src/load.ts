@@ -6,7 +6,7 @@ import { basename, dirname, isAbsolute, join, normalize, resolve } from 'node:pa
 import { fromBinary } from '@bufbuild/protobuf';
 import { ModelProtoSchema, TensorProto_DataLocation, type ModelProto, type TensorProto, type ValueInfoProto } from 'onnx-buf';
 import { zeroInputsAdvice } from './sample-input.js';
-import { GraphError } from './errors.js';
+import { GraphError, runtimeMessage } from './errors.js';
 import { byteSize, checkedDims, dtypeOf, numel, tensorValueInfo, valueInfoType } from './_proto.js';
 import { analyseModel, uniqueNodeNames, validateModel, type ShapeMismatch } from './_build.js';
 import { inputsToFeed, measureShapes } from './_ort.js';
@@ -215,7 +215,16 @@ export async function loadModel(source: string | Uint8Array, options: LoadOption
     let r = analyseModel(p, { inputShapes: options.inputShapes, name, label, extra, loopTrips });
     if (r.missing) {
       refuseSequences(p, r.missing, label);
-      for (const [k, v] of await measureShapes(p, r.feeds, r.missing, label)) extra.set(k, v);
+      let measured: Awaited<ReturnType<typeof measureShapes>>;
+      try {
+        measured = await measureShapes(p, r.feeds, r.missing, label);
+      } catch (e) {
+        // A node this package's rule refused, and onnxruntime cannot run the model either: the
+        // rule's message names the node, onnxruntime's says the file (or the input shapes given) is at fault.
+        if (!r.refused || !(e instanceof GraphError)) throw e;
+        throw new GraphError(r.refused.code, `${r.refused.message}; onnxruntime fails on it too: ${e.cause ? runtimeMessage(e.cause, 300) : e.message}`, { cause: e });
+      }
+      for (const [k, v] of measured) extra.set(k, v);
       r = analyseModel(p, { inputShapes: options.inputShapes, name, label, extra, loopTrips });
       if (r.missing) {
         const advice = zeroInputsAdvice(inputsToFeed(r.feeds));

@@ -5,6 +5,7 @@ import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { ModelProtoSchema, TensorProto_DataLocation, ValueInfoProtoSchema } from 'onnx-buf';
 import { describe, expect, it } from 'vitest';
 import { GraphError, encodeModel, loadModel, parseInputSpecs, saveModel, parseShape, type GraphErrorCode, type InputShapes } from '@dnnpart/onnx-graph';
+import { analyseModel } from '../src/_build.js';
 import { ModelBuilder, chain, inception, int64Tensor, residual, squeezeExcite, vi } from './_models.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'onnx-graph-load-'));
@@ -289,6 +290,38 @@ describe('loadModel: bad input', () => {
     expect(err).toBeInstanceOf(GraphError);
     expect((err as GraphError).code).toBe(code);
     expect((err as GraphError).message).not.toContain('\n');
+  });
+
+  // torch 1.13 exports torchaudio's Emformer with a Concat of [T, B, D] tensors and an empty 1-D one
+  // (torch.cat skips empty tensors; ONNX and onnxruntime do not).
+  const emptyConcat = () => {
+    const b = new ModelBuilder().input('x', [1, 2, 3]);
+    b.weight('e', [0]);
+    return b.node('Concat', ['x', 'e'], ['c'], { axis: 0 }, 'cat').node('Relu', ['c'], ['y'], {}, 'relu').output('y');
+  };
+
+  it('a node its shape rule refuses and onnxruntime cannot run either: both say why, the node named', async () => {
+    const err = await loadModel(emptyConcat().bytes(17)).then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(GraphError);
+    expect((err as GraphError).code).toBe('GRAPH_SHAPE_INFERENCE');
+    expect((err as GraphError).message).toMatch(/^model bytes: node cat \(Concat\): inputs of different rank; onnxruntime fails on it too: .*Concat.*rank/);
+    expect((err as GraphError).message).not.toContain('\n');
+  });
+
+  it("a node its shape rule refuses is left to onnxruntime's run, whose shapes are then used with a warning", () => {
+    const proto = fromBinary(ModelProtoSchema, emptyConcat().bytes(17));
+    const first = analyseModel(proto, { name: 'm', label: 'model bytes' });
+    // Unmeasured: the node's outputs and what follows wait for a run, the rule's message kept for its failure.
+    expect(first.missing).toEqual(['c', 'y']);
+    expect(first.graph === undefined && first.refused?.message).toBe('model bytes: node cat (Concat): inputs of different rank');
+    // Measured (the shapes a run would give, had onnxruntime run the file): used, and reported.
+    const extra = new Map([['c', { dtype: 'float32' as const, shape: [1, 2, 3] }], ['y', { dtype: 'float32' as const, shape: [1, 2, 3] }]]);
+    const r = analyseModel(proto, { name: 'm', label: 'model bytes', extra });
+    expect(r.missing).toBeUndefined();
+    expect(r.graph!.tensors.get('y')!.shape).toEqual([1, 2, 3]);
+    expect(r.mismatches).toHaveLength(1);
+    expect(r.mismatches![0]).toMatchObject({ tensor: 'c', node: 'cat', computed: 'float32[1,2,3]', inferenceAgreed: false });
+    expect(r.mismatches![0]!.message).toBe("node cat (Concat): dnnpart's shape rule for the op refused it (inputs of different rank) but onnxruntime runs it, computing float32[1,2,3] for c; using onnxruntime's shapes (please report it)");
   });
 
   it('names a graph input that is an ONNX sequence: onnxruntime-node feeds tensors only', async () => {
