@@ -22,12 +22,13 @@ export function inputArgs(m) {
 }
 
 /**
- * The models a manifest lists (`[{ name, file, inputs: { name: shape }, values?: { name: [values] }, exporter }]`, as
+ * The models a manifest lists (`[{ name, file, inputs: { name: shape }, values?: { name: [values] }, invalid?: true, exporter }]`, as
+ * (`invalid`: a file onnxruntime refuses, which dnnpart must refuse in one line),
  * bench/torch-exports/export.py writes one), in the shape of an external model.
  */
 export function manifestModels(file) {
   return JSON.parse(readFileSync(file, 'utf8')).map((m) => ({
-    name: m.name, exporter: m.exporter, file: m.file, available: existsSync(m.file), inputs: m.inputs, values: m.values ?? {}, source: { package: file, version: '-' },
+    name: m.name, exporter: m.exporter, file: m.file, available: existsSync(m.file), inputs: m.inputs, values: m.values ?? {}, invalid: m.invalid === true, source: { package: file, version: '-' },
   }));
 }
 

