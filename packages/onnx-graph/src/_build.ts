@@ -522,7 +522,10 @@ export function analyseModel(proto: ModelProto, opts: AnalyseOptions): AnalyseRe
           const who = agreed ? 'onnxruntime computes' : "onnxruntime computes (dnnpart's own rule for the op agreed with the file: please report it)";
           mismatches.push({
             tensor: o, node: name, declared: file.text, computed, inferenceAgreed: agreed,
-            message: `tensor ${o} (node ${name}) is declared ${file.text} in the file but ${who} ${computed}; using ${computed}`,
+            // The file right and the rule wrong: the run sides with the declaration.
+            message: !contradicts(file, measured, o)
+              ? `tensor ${o} (node ${name}): dnnpart's shape rule for the op computed ${typeText(own)}, but onnxruntime computes ${computed}, as the file declares; using ${computed} (please report it)`
+              : `tensor ${o} (node ${name}) is declared ${file.text} in the file but ${who} ${computed}; using ${computed}`,
           });
           info.set(o, measured);
           return;

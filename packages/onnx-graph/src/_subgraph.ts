@@ -191,6 +191,7 @@ export function subgraphNode(n: NodeProto, name: string, ins: readonly (Info | u
     if (!body) throw new GraphError('GRAPH_CORRUPT', `${where} has no body`);
     const attrs = attributesOf(n, where);
     const m = typeof attrs['num_scan_inputs'] === 'number' ? attrs['num_scan_inputs'] : 0;
+    if (opset < 9) return scan8(body, ins, m, outer, opset, where, depth, trips);
     const nState = ins.length - m;
     const axes = Array.isArray(attrs['scan_input_axes']) ? (attrs['scan_input_axes'] as number[]) : [];
     let iterations: number | undefined;
@@ -210,4 +211,30 @@ export function subgraphNode(n: NodeProto, name: string, ins: readonly (Info | u
     return { outputs: outs, cost: addCost(ZERO, r.cost, iterations ?? 1) };
   }
   return { outputs: none, cost: { ...ZERO, unknownOps: [n.opType] } };
+}
+
+/**
+ * Scan of opset 8: input 0 is the optional sequence_lens, and every state and scan input has a batch
+ * axis 0 (scan inputs then scan along axis 1); the body sees one batch item and one step. Outputs:
+ * the states with the batch axis, the scan outputs with batch and step axes.
+ */
+function scan8(body: GraphProto, ins: readonly (Info | undefined)[], m: number, outer: Lookup, opset: number, where: string, depth: number, trips: TripCounts): BodyResult {
+  const rest = ins.slice(1);
+  const nState = rest.length - m;
+  let batch: number | undefined;
+  let iterations: number | undefined;
+  const bound = rest.map((x, i) => {
+    if (!x) return x;
+    batch ??= x.shape[0];
+    if (i < nState) return { dtype: x.dtype, shape: x.shape.slice(1) };
+    iterations ??= x.shape[1];
+    return { dtype: x.dtype, shape: x.shape.slice(2) };
+  });
+  const r = runBody(body, bound, outer, opset, `${where} body`, depth, trips);
+  const outputs = r.outputs.map((o, i) => {
+    if (!o || batch === undefined) return undefined;
+    if (i < nState) return { dtype: o.dtype, shape: [batch, ...o.shape] };
+    return iterations !== undefined ? { dtype: o.dtype, shape: [batch, iterations, ...o.shape] } : undefined;
+  });
+  return { outputs, cost: addCost(ZERO, r.cost, (iterations ?? 1) * (batch ?? 1)) };
 }

@@ -324,6 +324,20 @@ describe('loadModel: bad input', () => {
     expect(r.mismatches![0]!.message).toBe("node cat (Concat): dnnpart's shape rule for the op refused it (inputs of different rank) but onnxruntime runs it, computing float32[1,2,3] for c; using onnxruntime's shapes (please report it)");
   });
 
+  it('a run that sides with the file against a shape rule says the rule is wrong, not the file', () => {
+    // As a wrong rule would: Relu's output declared [1,5] where the rule computes [1,4], and a run
+    // (the measured shapes given here as the loader's run would give them) agreeing with the file.
+    const b = new ModelBuilder().input('x', [1, 4]);
+    b.node('Relu', ['x'], ['y'], {}, 'relu').output('y', [1, 5]);
+    const proto = fromBinary(ModelProtoSchema, b.bytes(17));
+    expect(analyseModel(proto, { name: 'm', label: 'model bytes' }).missing).toEqual(['y']);
+    const r = analyseModel(proto, { name: 'm', label: 'model bytes', extra: new Map([['y', { dtype: 'float32' as const, shape: [1, 5] }]]) });
+    expect(r.mismatches).toEqual([{
+      tensor: 'y', node: 'relu', declared: 'float32[1,5]', computed: 'float32[1,5]', inferenceAgreed: false,
+      message: "tensor y (node relu): dnnpart's shape rule for the op computed float32[1,4], but onnxruntime computes float32[1,5], as the file declares; using float32[1,5] (please report it)",
+    }]);
+  });
+
   it('names a graph input that is an ONNX sequence: onnxruntime-node feeds tensors only', async () => {
     const b = new ModelBuilder();
     b.node('ConcatFromSequence', ['xs'], ['c'], { axis: 0 }, 'cat').node('Relu', ['c'], ['y'], {}, 'relu').output('y');

@@ -85,6 +85,9 @@ async function check(dir: string, name: string, t: Tally): Promise<void> {
     else bad(`load: untyped ${String(e)}`);
     return;
   }
+  // A shape rule of dnnpart's that onnxruntime's run overruled (the rule refused a node it runs, or agreed
+  // with a declaration it contradicts) is a wrong rule.
+  for (const m of model.shapeMismatches) if (!m.inferenceAgreed) bad(`shape rule overruled: ${m.message}`);
   // The analytic cost of every node: finite and not negative (ops the cost model does not know count 0, listed).
   const costs = graphCosts(model.graph);
   for (const [node, c] of costs.nodes) {
