@@ -12,10 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { decodeModel, edgeDtype, encodeModel, graphCosts, loadModel, runModel, runnableModel, splitModel, tensorFromProto, type InputSpec } from '@dnnpart/onnx-graph';
+import { decodeModel, graphCosts, loadModel, runModel, splitModel, tensorFromProto, type InputSpec } from '@dnnpart/onnx-graph';
 import { checkModels, checkerMissing } from './_checker.js';
-import { clone, create } from '@bufbuild/protobuf';
-import { ModelProtoSchema, ValueInfoProtoSchema } from 'onnx-buf';
+import { tensorsAgainstOrt } from './_shapes.js';
 
 const DATA = process.env.ONNX_TESTDATA ?? '/usr/share/libonnx-testdata/data';
 const GROUPS = ['node', 'pytorch-converted', 'pytorch-operator', 'simple'] as const;
@@ -109,19 +108,10 @@ async function check(dir: string, name: string, t: Tally): Promise<void> {
   // The inputs the loaded graph still reads (those given as values are part of it now).
   const live = Object.fromEntries(Object.entries(feeds).filter(([k]) => model.graph.inputs.includes(k)));
   try {
-    // Every tensor besides: its type and shape as the loaded graph has them (what transfers and
-    // memory are priced from) against what onnxruntime computes for it on the test's input.
-    // (Not those onnxruntime-node cannot hand back: bfloat16, float8, int4 inside the graph.)
-    const produced = model.graph.nodes.flatMap((nd) => nd.outputs).filter((o) => o !== '' && !outputs.includes(o) && edgeDtype(model.graph.tensors.get(o)!.dtype) === model.graph.tensors.get(o)!.dtype);
-    const all = clone(ModelProtoSchema, runnableModel(model));
-    for (const o of produced) all.graph!.output.push(create(ValueInfoProtoSchema, { name: o }));
-    const got = await runModel(encodeModel(all), live, [...outputs, ...produced]);
-    if (!same(got)) bad('the loaded model computes another result than the file');
-    for (const o of [...outputs, ...produced]) {
-      const x = model.graph.tensors.get(o)!;
-      const r = got[o];
-      if (r && (edgeDtype(x.dtype) !== r.type || x.shape.join() !== r.dims.join())) bad(`tensor ${o} (node ${x.producer}): dnnpart ${x.dtype}[${x.shape.join(',')}], onnxruntime ${r.type}[${r.dims.join(',')}]`);
-    }
+    // Every tensor besides, on the test's input: its type and shape in the graph against the run's.
+    const { results, differ } = await tensorsAgainstOrt(model, live);
+    if (!same(results)) bad('the loaded model computes another result than the file');
+    differ.forEach(bad);
     if (!random) t.compared++;
   } catch (e) {
     bad(`whole: ${coded(e) ? e.code : 'untyped'} ${String(e)}`);
