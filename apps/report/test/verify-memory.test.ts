@@ -36,7 +36,10 @@ describe('verify: each stage\'s memory in a process of its own', () => {
     const { result } = await verifyPlan(model, 'r18.onnx', stageOf, ['a', 'b'], predicted, { threads: 1, runs: 2, warmup: 1, pipelineFrames: 0, memory: true });
     const [s0, s1] = result.stages;
     for (const s of [s0!, s1!]) {
-      expect(s.memory!.sessionBytes).toBeGreaterThan(0);
+      // A session's own bytes can be next to none (its weights mapped from the saved graph's data file
+      // count only once read; the full suite ran it at 0 once): its runs make the peak.
+      expect(s.memory!.sessionBytes).toBeGreaterThanOrEqual(0);
+      expect(s.memory!.peakBytes).toBeGreaterThan(0);
       expect(s.memory!.peakBytes).toBeGreaterThanOrEqual(s.memory!.sessionBytes);
       expect(s.memoryError).toBeCloseTo(s.predictedMemoryBytes! / s.memory!.peakBytes - 1, 12);
       // Loaded as an agent loads it: from the graph onnxruntime's optimiser saved.

@@ -29,7 +29,12 @@ const unknown = (): never => { throw new Unknown(); };
 
 /** Values up to this many elements are propagated. */
 const MAX_VALUE = 4096;
-const MAX_FLOAT_VALUE = 16;
+/**
+ * Float values too (computed exactly: see roundTo), so that constant float work folds as onnxruntime's
+ * constant folding does it: an attention mask made from fixed lengths (torchaudio's Conformer: a
+ * Where of -inf and 0 over 200 frames, then scaled) is an initializer, not a branch beside every layer.
+ */
+const MAX_FLOAT_VALUE = 4096;
 
 interface Ctx {
   readonly node: InferNode;

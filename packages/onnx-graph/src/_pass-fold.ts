@@ -11,6 +11,7 @@ import type { AttributeValue, DType } from './types.js';
 // Never folded even with known inputs: their outputs differ run to run.
 const NONDETERMINISTIC = new Set(['RandomNormal', 'RandomUniform', 'RandomNormalLike', 'RandomUniformLike', 'Multinomial', 'Bernoulli']);
 const WRITABLE = new Set<DType>(['int64', 'int32', 'int16', 'int8', 'uint64', 'uint32', 'uint16', 'uint8', 'bool', 'float32', 'float64']);
+const FLOATS = new Set<DType>(['float32', 'float64']);
 /** ConstantOfShape outputs up to this many bytes are materialised (an LSTM's zero state, a mask). */
 const MAX_FILL_BYTES = 1 << 22;
 
@@ -40,7 +41,9 @@ export function foldKnownValues(proto: ModelProto, ctx: PassContext): PassResult
       const i = info.get(o);
       if (!i) break;
       const n = numel(i.shape);
-      if (i.value && i.value.length === n && WRITABLE.has(i.dtype) && i.value.every(Number.isFinite)) {
+      // Float constants may be infinite (an attention mask's -inf); integers must be finite, and nothing NaN.
+      const fits = (v: number) => Number.isFinite(v) || (FLOATS.has(i.dtype) && !Number.isNaN(v));
+      if (i.value && i.value.length === n && WRITABLE.has(i.dtype) && i.value.every(fits)) {
         tensors.push(tensorFromValues(o, i.dtype, i.shape, i.value));
       } else if (node.op === 'ConstantOfShape' && info.get(p.input[0]!)?.value) {
         const f = fillValue(node.attributes['value']);

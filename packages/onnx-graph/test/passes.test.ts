@@ -139,11 +139,11 @@ const CASES: Record<string, Case> = {
   },
   'Transpose and Reshape of a weight become the weight they compute': {
     build: () => {
-      // 24 elements: more than shape inference keeps as values, so the bytes are moved.
-      const b = new ModelBuilder().input('x', [2, 4]);
-      const w = b.weight('w', [6, 4]);
+      // 4,608 elements: more than shape inference keeps as values (4,096), so the bytes are moved.
+      const b = new ModelBuilder().input('x', [2, 64]);
+      const w = b.weight('w', [72, 64]);
       return b.node('Transpose', [w], ['wt'], { perm: [1, 0] }, 'tr')
-        .node('Reshape', ['wt', b.ints('shape', [4, 6])], ['wr'], {}, 'rs')
+        .node('Reshape', ['wt', b.ints('shape', [64, 72])], ['wr'], {}, 'rs')
         .node('MatMul', ['x', 'wr'], ['y'], {}, 'mm').output('y');
     },
     ops: ['MatMul'],
@@ -151,8 +151,9 @@ const CASES: Record<string, Case> = {
   },
   'Slice and Concat of weights (gates reordered, as exporters write LSTMs) become one weight': {
     build: () => {
+      // Weights past the values shape inference keeps (4,096 elements), as in an LSTM.
       const b = new ModelBuilder().input('x', [2, 4]);
-      const w = b.weight('w', [4, 9]);
+      const w = b.weight('w', [4, 1030]);
       return b.node('Slice', [w, b.ints('s0', [3]), b.ints('e0', [9]), b.ints('a', [1])], ['w1'], {}, 'sl0')
         .node('Slice', [w, b.ints('s1', [2]), b.ints('e1', [-100]), b.ints('a1', [1]), b.ints('st', [-1])], ['w0'], {}, 'sl1')
         .node('Concat', ['w1', 'w0'], ['wc'], { axis: 1 }, 'cat')
@@ -226,10 +227,11 @@ const CASES: Record<string, Case> = {
   // A class token expanded to the batch; position embeddings looked up by constant ids.
   'Expand and Gather of initializers become initializers': {
     build: () => {
-      const b = new ModelBuilder().input('x', [2, 3, 20]);
-      const cls = b.weight('cls', [1, 1, 20]);
-      const pos = b.weight('pos', [10, 20]);
-      return b.node('Expand', [cls, b.ints('batch', [2, 1, 20])], ['tok'], {}, 'expand')
+      // Past the values shape inference keeps (4,096 elements): the bytes are moved.
+      const b = new ModelBuilder().input('x', [2, 3, 4100]);
+      const cls = b.weight('cls', [1, 1, 4100]);
+      const pos = b.weight('pos', [10, 4100]);
+      return b.node('Expand', [cls, b.ints('batch', [2, 1, 4100])], ['tok'], {}, 'expand')
         .node('Gather', [pos, b.ints('ids', [1, 3, 5, 7, 9, 2], [2, 3])], ['pe'], { axis: 0 }, 'gather')
         .node('Add', ['x', 'pe'], ['xp'], {}, 'add').node('Concat', ['tok', 'xp'], ['y'], { axis: 1 }, 'concat').output('y');
     },
