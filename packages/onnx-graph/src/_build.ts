@@ -342,6 +342,15 @@ export function initializerInfo(t: TensorProto, what: string): Info {
   return i;
 }
 
+/**
+ * An initializer the fold pass computed, with its values: the next round's analysis reads them from
+ * here (tensorInfo reads values only from small initializers), so a chain of constant work larger than
+ * that folds in one round after another.
+ */
+export function computedInitializer(t: TensorProto, info: Info): void {
+  INIT_INFO.set(t, info);
+}
+
 /** Options of `analyseModel`. */
 export interface AnalyseOptions {
   readonly inputShapes?: InputShapes;

@@ -27,14 +27,16 @@ export interface InferNode {
 class Unknown extends Error {}
 const unknown = (): never => { throw new Unknown(); };
 
-/** Values up to this many elements are propagated. */
-const MAX_VALUE = 4096;
 /**
- * Float values too (computed exactly: see roundTo), so that constant float work folds as onnxruntime's
- * constant folding does it: an attention mask made from fixed lengths (torchaudio's Conformer: a
- * Where of -inf and 0 over 200 frames, then scaled) is an initializer, not a branch beside every layer.
+ * Computed values up to this many elements are propagated, floats too (computed exactly: see
+ * roundTo), so that constant work folds as onnxruntime's constant folding does it: an attention
+ * mask made from fixed lengths (torchaudio's Conformer: a Where of float32's minimum and 0 over 200
+ * frames, then scaled) or a detector's anchors for a fixed image size (torchvision's SSDLite: 3,234
+ * boxes) become initializers, not branches beside the network that widen its DAG.
  */
-const MAX_FLOAT_VALUE = 4096;
+const MAX_VALUE = 1 << 16;
+/** Initializers whose contents shape inference reads as values: up to this many elements (most weights are larger). */
+const MAX_CONST_VALUE = 4096;
 
 interface Ctx {
   readonly node: InferNode;
@@ -96,13 +98,18 @@ export function broadcast(shapes: readonly (readonly number[])[], c?: Ctx): numb
 }
 
 /** Element-wise arithmetic on propagated values (only when one side is a scalar or sizes match). */
-function binaryValue(a: Info, b: Info, f: (x: number, y: number) => number): number[] | undefined {
+/** Values of an elementwise op on `a` and `b` broadcast to `shape` (numpy rules). */
+function binaryValue(a: Info, b: Info, shape: readonly number[], f: (x: number, y: number) => number): number[] | undefined {
   if (!a.value || !b.value) return undefined;
-  const n = Math.max(a.value.length, b.value.length);
-  if (a.value.length !== n && a.value.length !== 1) return undefined;
-  if (b.value.length !== n && b.value.length !== 1) return undefined;
+  const n = numel(shape);
+  if (n > MAX_VALUE) return undefined;
+  // Each as it is (its shape the output's, or one element), else broadcast out.
+  const fit = (x: Info) => (x.value!.length === 1 || x.shape.join() === shape.join() ? x.value! : broadcastValue(x, shape));
+  const av = fit(a);
+  const bv = fit(b);
+  if (!av || !bv) return undefined;
   const out: number[] = [];
-  for (let i = 0; i < n; i++) out.push(f(a.value[a.value.length === 1 ? 0 : i]!, b.value[b.value.length === 1 ? 0 : i]!));
+  for (let i = 0; i < n; i++) out.push(f(av[av.length === 1 ? 0 : i]!, bv[bv.length === 1 ? 0 : i]!));
   return out;
 }
 
@@ -115,8 +122,8 @@ function castValues(v: readonly number[], to: DType): number[] | undefined {
     case 'int64': case 'int32': return v.every((x) => Number.isSafeInteger(Math.trunc(x))) ? v.map(Math.trunc) : undefined;
     case 'bool': return v.map((x) => (x !== 0 ? 1 : 0));
     // float32 rounding of a double is exact to what a float32 Cast gives; float64 keeps the number.
-    case 'float32': return v.length <= MAX_FLOAT_VALUE ? v.map(Math.fround) : undefined;
-    case 'float64': return v.length <= MAX_FLOAT_VALUE ? v.slice() : undefined;
+    case 'float32': return v.map(Math.fround);
+    case 'float64': return v.slice();
     default: return undefined;
   }
 }
@@ -491,11 +498,40 @@ const HANDLERS: Record<string, Handler> = {
       parts = Array.from({ length: k }, (_, i) => Math.max(0, Math.min(each, d - i * each)));
     }
     if (parts.length !== k || parts.reduce((s, p) => s + p, 0) !== x.shape[a]) bad(c, `split sizes [${parts.join(',')}] do not sum to ${x.shape[a]}`);
+    let offset = 0;
     return parts.map((p) => {
       const shape = x.shape.slice();
       shape[a] = p;
-      return { dtype: x.dtype, shape };
+      const from = offset;
+      offset += p;
+      return withValue(x.dtype, shape, x.value ? gatherIndices(x.shape, shape, (o, ax) => (ax === a ? o + from : o), x.value) : undefined);
     });
+  },
+  ScatterND: (c) => {
+    const [x, idx, upd] = [input(c, 0), input(c, 1), input(c, 2)];
+    // Values (a copy of the data with the updates written in: exact) when all three are known and nothing is reduced.
+    let value: number[] | undefined;
+    const k = idx.shape.at(-1) ?? 0;
+    if (x.value && idx.value && upd.value && attrStr(c, 'reduction', 'none') === 'none' && k <= x.shape.length) {
+      const out = x.value.slice();
+      const st = strides(x.shape);
+      const slice = numel(x.shape.slice(k));
+      const updates = numel(idx.shape.slice(0, -1));
+      let ok = upd.value.length === updates * slice;
+      for (let u = 0; ok && u < updates; u++) {
+        let off = 0;
+        for (let j = 0; j < k; j++) {
+          const d = x.shape[j]!;
+          const i = idx.value[u * k + j]!;
+          const at = i < 0 ? i + d : i;
+          if (!(at >= 0 && at < d)) ok = false;
+          off += at * st[j]!;
+        }
+        for (let e = 0; ok && e < slice; e++) out[off + e] = upd.value[u * slice + e]!;
+      }
+      if (ok) value = out;
+    }
+    return [withValue(x.dtype, x.shape.slice(), value)];
   },
   Slice: (c) => {
     const x = input(c, 0);
@@ -534,7 +570,7 @@ const HANDLERS: Record<string, Handler> = {
     const fill = v && typeof v === 'object' && 'tensor' in v && v.tensor.data ? Number(v.tensor.data[0]) : 0;
     const n = numel(shape);
     // A float fill is exact too (an attention mask of float32's minimum), within the float value limit.
-    const known = isInt(dtype) ? n <= MAX_VALUE : (dtype === 'float32' || dtype === 'float64') && n <= MAX_FLOAT_VALUE;
+    const known = (isInt(dtype) || dtype === 'float32' || dtype === 'float64') && n <= MAX_VALUE;
     return [withValue(dtype, shape, known ? new Array<number>(n).fill(fill) : undefined)];
   },
   Range: (c) => {
@@ -659,7 +695,7 @@ for (const op of ['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Sum', 'Mean'
     // Floats only in float32/float64, where a double result rounded once equals the IEEE operation.
     const exact = int || ((first.dtype === 'float32' || first.dtype === 'float64') && !INT_ONLY.has(op));
     const value = f && xs.length === 2 && exact
-      ? binaryValue(first, xs[1]!, (p, q) => (int ? (op === 'Div' ? Math.trunc(f(p, q)) : f(p, q)) : roundTo(first.dtype, f(p, q))))
+      ? binaryValue(first, xs[1]!, shape, (p, q) => (int ? (op === 'Div' ? Math.trunc(f(p, q)) : f(p, q)) : roundTo(first.dtype, f(p, q))))
       : undefined;
     // Integers past 2^53 are not exact as doubles: such a value is left unknown rather than wrong.
     const ok = value?.every((v) => (int ? Number.isSafeInteger(v) : Number.isFinite(v)));
@@ -675,8 +711,8 @@ for (const op of COMPARE) {
     const a = input(c, 0);
     const b = input(c, 1);
     const f = COMPARE_FN[op]!;
-    const value = binaryValue(a, b, (x, y) => (f(x, y) ? 1 : 0));
-    return [withValue('bool', broadcast([a.shape, b.shape], c), value)];
+    const shape = broadcast([a.shape, b.shape], c);
+    return [withValue('bool', shape, binaryValue(a, b, shape, (x, y) => (f(x, y) ? 1 : 0)))];
   };
 }
 /** Y, Y_h (and Y_c) of a recurrent layer; `gatesAxis` is where W [dirs, ., .] keeps its gates x hidden. */
@@ -707,10 +743,12 @@ for (const op of ['ReduceMean', 'ReduceSum', 'ReduceMax', 'ReduceMin', 'ReducePr
       if (!axes!.includes(i)) shape.push(d);
       else if (keep) shape.push(1);
     });
-    // torch's numel() is ReduceProd of a Shape: int reductions of known values are exact.
-    const f = INT_REDUCE[op];
-    const value = f && isInt(x.dtype) && x.value ? reduceValues(x.shape, x.value, axes, f) : undefined;
-    return [withValue(x.dtype, shape, value?.every(Number.isSafeInteger) ? value : undefined)];
+    // torch's numel() is ReduceProd of a Shape: int reductions of known values are exact; float ones
+    // only as a max or min (torchvision's detection transform: the largest side of a fixed image size).
+    const int = isInt(x.dtype);
+    const f = int || ((x.dtype === 'float32' || x.dtype === 'float64') && (op === 'ReduceMax' || op === 'ReduceMin')) ? INT_REDUCE[op] : undefined;
+    const value = f && x.value ? reduceValues(x.shape, x.value, axes, f) : undefined;
+    return [withValue(x.dtype, shape, value?.every(int ? Number.isSafeInteger : (v: number) => !Number.isNaN(v)) ? value : undefined)];
   };
 }
 
@@ -762,11 +800,11 @@ function matmulShape(c: Ctx, a0: readonly number[], b0: readonly number[]): numb
 /** Info for a constant tensor (initializer or Constant attribute); integer contents become `value`. */
 export function tensorInfo(t: TensorValue): Info {
   const shape = t.shape.slice();
-  if (t.data && isInt(t.dtype) && t.data.length <= MAX_VALUE) {
+  if (t.data && isInt(t.dtype) && t.data.length <= MAX_CONST_VALUE) {
     return { dtype: t.dtype, shape, value: Array.from(t.data as ArrayLike<number>, Number) };
   }
   // Small float constants too: Resize and Upsample take their scales from them.
-  if (t.data && t.data.length <= MAX_FLOAT_VALUE) return { dtype: t.dtype, shape, value: Array.from(t.data as ArrayLike<number>, Number) };
+  if (t.data && t.data.length <= MAX_CONST_VALUE) return { dtype: t.dtype, shape, value: Array.from(t.data as ArrayLike<number>, Number) };
   return { dtype: t.dtype, shape };
 }
 

@@ -5,6 +5,7 @@
 // branches of the DAG.
 import type { ModelProto, TensorProto } from 'onnx-buf';
 import { ELEMENT_BYTES, numel, tensorFromValues } from './_proto.js';
+import { computedInitializer } from './_build.js';
 import { addInitializers, hasSubgraphs, isDefaultDomain, type PassContext, type PassResult } from './_pass.js';
 import type { AttributeValue, DType } from './types.js';
 
@@ -44,7 +45,9 @@ export function foldKnownValues(proto: ModelProto, ctx: PassContext): PassResult
       // Float constants may be infinite (an attention mask's -inf); integers must be finite, and nothing NaN.
       const fits = (v: number) => Number.isFinite(v) || (FLOATS.has(i.dtype) && !Number.isNaN(v));
       if (i.value && i.value.length === n && WRITABLE.has(i.dtype) && i.value.every(fits)) {
-        tensors.push(tensorFromValues(o, i.dtype, i.shape, i.value));
+        const t = tensorFromValues(o, i.dtype, i.shape, i.value);
+        computedInitializer(t, { dtype: i.dtype, shape: i.shape, value: i.value });
+        tensors.push(t);
       } else if (node.op === 'ConstantOfShape' && info.get(p.input[0]!)?.value) {
         const f = fillValue(node.attributes['value']);
         if (!WRITABLE.has(f.dtype) || n * ELEMENT_BYTES[f.dtype] > MAX_FILL_BYTES) break;

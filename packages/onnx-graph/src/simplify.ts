@@ -58,6 +58,11 @@ export interface SimplifyReport {
    * a profile measured on the unsimplified graph may still name them.
    */
   readonly removedNodes: readonly string[];
+  /**
+   * Nodes a pass brought in (an inlined If branch or function body) and a later pass removed: a
+   * profile of the same file made by a dnnpart that folded less may still name them.
+   */
+  readonly removedInnerNodes?: readonly string[];
 }
 
 /** The passes, in the order they run. */
@@ -131,6 +136,7 @@ export async function simplifyProto(proto: ModelProto, label: string, analyse: A
   const nodesBefore = proto.graph!.node.length;
   const fileNodes = proto.graph!.node.map((n) => n.name);
   const totals = new Map<string, { pass: Pass; removed: Record<string, number>; nodes: number; added: number; dropped: number; rewritten: number }>();
+  const removedNames = new Set<string>();
   for (const p of passes) totals.set(p.name, { pass: p, removed: {}, nodes: 0, added: 0, dropped: 0, rewritten: 0 });
   let current: { graph: Graph; info: ReadonlyMap<string, Info> } | undefined;
   const runPass = async (pass: Pass): Promise<boolean> => {
@@ -138,7 +144,10 @@ export async function simplifyProto(proto: ModelProto, label: string, analyse: A
     const ctx: PassContext = pass.needsShapes ? { label, graph: current!.graph, info: current!.info } : { label };
     const r = pass.run(proto, ctx);
     const t = totals.get(pass.name)!;
-    for (const n of r.removed) t.removed[n.op] = (t.removed[n.op] ?? 0) + 1;
+    for (const n of r.removed) {
+      t.removed[n.op] = (t.removed[n.op] ?? 0) + 1;
+      removedNames.add(n.name);
+    }
     t.nodes += r.removed.length;
     t.added += r.addedInitializers;
     t.dropped += r.removedInitializers;
@@ -173,5 +182,12 @@ export async function simplifyProto(proto: ModelProto, label: string, analyse: A
     sequenceBlocks: 0,
     passes: reports,
     removedNodes: fileNodes.filter((n) => !left.has(n)),
+    ...inner(removedNames, new Set(fileNodes), left),
   };
+}
+
+/** `removedInnerNodes`: removed names that are neither the file's nodes nor left, when there are any. */
+function inner(removed: ReadonlySet<string>, file: ReadonlySet<string>, left: ReadonlySet<string>): { removedInnerNodes?: string[] } {
+  const names = [...removed].filter((n) => !file.has(n) && !left.has(n));
+  return names.length > 0 ? { removedInnerNodes: names } : {};
 }

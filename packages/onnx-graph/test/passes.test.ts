@@ -277,9 +277,67 @@ const CASES: Record<string, Case> = {
     ops: ['Relu', 'Sigmoid'],
     removed: { 'fold-values': 3, 'inline-if': 1 },
   },
+  // A detector's anchors for a fixed image size and a shifted-window attention mask, as torchvision
+  // exports them: float constant work past the values an initializer gives (6,000 elements), a size
+  // broadcast over boxes, a float max, Split and ScatterND, each value as onnxruntime computes it.
+  'float constant work folds: anchors scaled by a broadcast size, a max, Split, ScatterND': {
+    build: () => {
+      const b = new ModelBuilder().input('x', [3000, 2]);
+      const base = b.weight('base', [2, 2]);
+      return b.node('Tile', [base, b.ints('reps', [1500, 1])], ['t'], {}, 'tile')
+        .node('ReduceMax', [b.weight('sizes', [3])], ['smax'], { keepdims: 0 }, 'max')
+        .node('Mul', ['t', b.weight('scale', [2])], ['m'], {}, 'scale')
+        .node('Mul', ['m', 'smax'], ['m2'], {}, 'by_max')
+        .node('Split', ['m2', b.ints('halves', [1, 1])], ['s0', 's1'], { axis: 1 }, 'split')
+        .node('Sub', ['s0', 's1'], ['d'], {}, 'sub')
+        .node('ScatterND', ['d', b.ints('at', [0, 2, -1], [3, 1]), b.weight('upd', [3, 1])], ['sc'], {}, 'scatter')
+        .node('Concat', ['sc', 's1'], ['k'], { axis: 1 }, 'cat')
+        .node('Add', ['x', 'k'], ['y'], {}, 'out').output('y');
+    },
+    ops: ['Add'],
+    removed: { 'fold-values': 8 },
+  },
+  // Equal element counts, different shapes: a column plus a row is their outer sum, not a pairwise sum.
+  'a column plus a row of constants folds to their outer sum': {
+    build: () => {
+      const b = new ModelBuilder().input('x', [2, 2]);
+      return b.node('Add', [b.weight('col', [2, 1]), b.weight('row', [1, 2])], ['outer'], {}, 'outer')
+        .node('Add', ['x', 'outer'], ['y'], {}, 'out').output('y');
+    },
+    ops: ['Add'],
+    removed: { 'fold-values': 1 },
+  },
 };
 
 describe('load-time passes', () => {
+  it('names the inlined branch nodes a later pass folded, which a profile of the same file by an older dnnpart may time', async () => {
+    // An If on a constant: its branch comes inline, and the branch's Cast of a constant then folds.
+    const b = new ModelBuilder().input('x', [1, 4]);
+    b.ints('k', [1, 2, 3, 4], [1, 4]);
+    const then = create(AttributeProtoSchema, {
+      name: 'then_branch', type: AT.GRAPH,
+      g: create(GraphProtoSchema, {
+        name: 'then', output: [vi('then_out', [1, 4])],
+        node: [
+          create(NodeProtoSchema, { opType: 'Cast', input: ['k'], output: ['kf'], name: 'then_cast', attribute: [create(AttributeProtoSchema, { name: 'to', type: AT.INT, i: 1n })] }),
+          create(NodeProtoSchema, { opType: 'Add', input: ['x', 'kf'], output: ['then_out'], name: 'then_add' }),
+        ],
+      }),
+    });
+    const other = create(AttributeProtoSchema, {
+      name: 'else_branch', type: AT.GRAPH,
+      g: create(GraphProtoSchema, { name: 'else', output: [vi('else_out', [1, 4])], node: [create(NodeProtoSchema, { opType: 'Neg', input: ['x'], output: ['else_out'], name: 'else_neg' })] }),
+    });
+    b.inits.push(create(TensorProtoSchema, { name: 'yes', dims: [], dataType: 9, int32Data: [1] }));
+    b.nodes.push(create(NodeProtoSchema, { opType: 'If', name: 'if', input: ['yes'], output: ['y0'], attribute: [then, other] }));
+    const bytes = b.node('Relu', ['y0'], ['y'], {}, 'out').output('y').bytes(13);
+    const model = await loadModel(bytes);
+    expect(await sameAsFile(bytes, model)).toBeLessThanOrEqual(1e-6);
+    expect(model.graph.nodes.map((n) => n.op)).toEqual(['Add', 'Relu']);
+    expect(model.simplified.removedNodes).toEqual(['if']);
+    expect(model.simplified.removedInnerNodes).toEqual(['then_cast']);
+  });
+
   it.each(Object.entries(CASES))('%s', async (_, c) => {
     const bytes = c.build().bytes(13, c.irVersion ?? 8);
     const model = await loadModel(bytes, c.inputShapes ? { inputShapes: c.inputShapes } : {});

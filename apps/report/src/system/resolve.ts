@@ -38,7 +38,7 @@ export interface ResolvedSystem {
   readonly graph: Graph;
   readonly modelFile: string;
   readonly modelSha256: string;
-  /** Nodes of the file that loading folded away (Constant nodes, static shape arithmetic): they do not run. */
+  /** Nodes of the file, or of the If branches and functions it inlined, that loading folded away (Constant nodes, static shape and constant arithmetic): they do not run. */
   readonly foldedNodes?: readonly string[];
   readonly inputShapes?: InputShapes;
   readonly boards: readonly ResolvedBoard[];
@@ -170,7 +170,7 @@ export async function resolveSystem(spec: SystemSpec, opts: ResolveOptions): Pro
   const name = fromFile ? spec.name : `${graph.name}-${spec.boards.length}-boards`;
   return {
     spec, name, graph, modelFile, modelSha256: model.sha256,
-    ...(model.simplified.removedNodes.length > 0 ? { foldedNodes: model.simplified.removedNodes } : {}),
+    ...(model.simplified.removedNodes.length > 0 || model.simplified.removedInnerNodes ? { foldedNodes: [...model.simplified.removedNodes, ...(model.simplified.removedInnerNodes ?? [])] } : {}),
     ...(inputShapes ? { inputShapes } : {}), boards: priced.boards, links,
   };
 }
