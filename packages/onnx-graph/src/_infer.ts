@@ -97,7 +97,6 @@ export function broadcast(shapes: readonly (readonly number[])[], c?: Ctx): numb
   return out;
 }
 
-/** Element-wise arithmetic on propagated values (only when one side is a scalar or sizes match). */
 /** Values of an elementwise op on `a` and `b` broadcast to `shape` (numpy rules). */
 function binaryValue(a: Info, b: Info, shape: readonly number[], f: (x: number, y: number) => number): number[] | undefined {
   if (!a.value || !b.value) return undefined;
@@ -569,7 +568,7 @@ const HANDLERS: Record<string, Handler> = {
     const dtype = v && typeof v === 'object' && 'tensor' in v ? v.tensor.dtype : 'float32';
     const fill = v && typeof v === 'object' && 'tensor' in v && v.tensor.data ? Number(v.tensor.data[0]) : 0;
     const n = numel(shape);
-    // A float fill is exact too (an attention mask of float32's minimum), within the float value limit.
+    // A float fill is exact too (an attention mask of float32's minimum), within the value limit.
     const known = (isInt(dtype) || dtype === 'float32' || dtype === 'float64') && n <= MAX_VALUE;
     return [withValue(dtype, shape, known ? new Array<number>(n).fill(fill) : undefined)];
   },
