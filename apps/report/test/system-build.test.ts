@@ -155,7 +155,7 @@ describe('buildProblem', () => {
     ['a profile of another model', () => 'sq64.box.profile.json', 'SYSTEM_PROFILE_MODEL_MISMATCH',
       /^bad\.yaml:7: boards\[1\]\.profile: sq64\.box\.profile\.json is a profile of model "sq64" \(sha256 [0-9a-f]{12}…\), not of sq\.onnx "[^"]+" \(sha256 [0-9a-f]{12}…\); profile this model file$/],
     ['a graph node missing from the profile', () => edit((p) => { p.nodes = p.nodes.filter((n: { name: string }) => n.name !== '/features/features.3/squeeze/Conv'); }), 'SYSTEM_PROFILE_NODE_MISSING',
-      /^bad\.yaml:7: boards\[1\]\.profile: edited\.profile\.json has no entry for node "\/features\/features\.3\/squeeze\/Conv" of sq\.onnx$/],
+      /^bad\.yaml:7: boards\[1\]\.profile: edited\.profile\.json has no entry for node "\/features\/features\.3\/squeeze\/Conv" of sq\.onnx; profile the model again with this dnnpart$/],
     ['a profile node not in the graph', () => edit((p) => { p.nodes[3].name = 'ghost'; }), 'SYSTEM_PROFILE_NODE_UNKNOWN',
       /^bad\.yaml:7: boards\[1\]\.profile: edited\.profile\.json has node "ghost", which is not in sq\.onnx$/],
   ])('refuses %s', async (_what, make, code, message) => {

@@ -6,6 +6,7 @@ import { GraphError } from './errors.js';
 import { MAX_ELEMENTS, byteSize, decodeAttribute, decodeTensor, numel, valueInfoType, type MaybeDim } from './_proto.js';
 import { inferNode, tensorInfo, type Info } from './_infer.js';
 import { subgraphNode, type TripCounts } from './_subgraph.js';
+import { sizedByData } from './data-sized.js';
 import type { AttributeValue, DType, Graph, GraphNode, GraphTensor, InputShapes, InputSpec, Shape, SubgraphCost } from './types.js';
 
 const OP_NAME = /^[A-Za-z_][A-Za-z0-9_.]*$/;
@@ -459,6 +460,12 @@ export function analyseModel(proto: ModelProto, opts: AnalyseOptions): AnalyseRe
   const missing: string[] = [];
   const mismatches: ShapeMismatch[] = [];
   let refused: GraphError | undefined;
+  // Tensors whose size the data decides (a detector's selected boxes, and what is computed from
+  // them): their shapes are the sample run's, one of many, so nothing read from them is a constant.
+  // A Shape of one folded to its measured value would freeze the count into the model (a TopK's k
+  // of 813 fails on a frame with no candidate box, where the file returns none).
+  const dataSized = new Set<string>();
+  const known = (x: string) => info.get(x)?.value !== undefined;
   const typeText = (i: Info) => `${i.dtype}[${i.shape.join(',')}]`;
   for (const fileIdx of order) {
     const n = g.node[fileIdx]!;
@@ -501,6 +508,10 @@ export function analyseModel(proto: ModelProto, opts: AnalyseOptions): AnalyseRe
         }
       }
     }
+    // Shape and Size of such a tensor have a fixed size (its rank, one element) but no constant value.
+    const readsSized = [...n.input, ...implicit].some((x) => dataSized.has(x));
+    const sizedHere = readsSized || sizedByData({ op: n.opType, domain: n.domain, inputs: n.input }, known);
+    const keepsSize = (n.opType === 'Shape' || n.opType === 'Size') && (n.domain === '' || n.domain === 'ai.onnx');
     const node: GraphNode = {
       name, op: n.opType, domain: n.domain, attributes, inputs: n.input.slice(), outputs: n.output.slice(), index: nodes.length,
       ...(implicit.length ? { implicitInputs: implicit } : {}),
@@ -543,6 +554,9 @@ export function analyseModel(proto: ModelProto, opts: AnalyseOptions): AnalyseRe
       } else if (fileStatic && file?.shape) info.set(o, { dtype: file.dtype, shape: file.shape });
       else if (measured) info.set(o, measured);
       else missing.push(o);
+      const got = info.get(o);
+      if (readsSized && got?.value) info.set(o, { dtype: got.dtype, shape: got.shape });
+      if (sizedHere && !keepsSize) dataSized.add(o);
     });
   }
   if (missing.length > 0) return refused ? { missing, feeds, refused } : { missing, feeds };

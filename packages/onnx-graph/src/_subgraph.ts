@@ -25,11 +25,20 @@ interface BodyResult {
 
 const ZERO: SubgraphCost = { macs: 0, flops: 0, unknownOps: [] };
 
+/** Ops whose time follows the values they read, not their shapes (see data-sized.ts's `valueTimedNodes`). */
+const VALUE_TIMED_OPS: ReadonlySet<string> = new Set(['NonMaxSuppression']);
+
+/** The value-timed ops of two costs, as the optional field. */
+function timedOps(a: SubgraphCost, b: SubgraphCost): Pick<SubgraphCost, 'valueTimedOps'> {
+  const ops = [...new Set([...(a.valueTimedOps ?? []), ...(b.valueTimedOps ?? [])])].sort();
+  return ops.length ? { valueTimedOps: ops } : {};
+}
+
 function addCost(a: SubgraphCost, b: SubgraphCost, times = 1): SubgraphCost {
   const loops = [...(a.loops ?? []), ...(b.loops ?? [])];
   return {
     macs: a.macs + b.macs * times, flops: a.flops + b.flops * times, unknownOps: [...new Set([...a.unknownOps, ...b.unknownOps])].sort(),
-    ...(loops.length ? { loops } : {}),
+    ...(loops.length ? { loops } : {}), ...timedOps(a, b),
   };
 }
 
@@ -113,6 +122,7 @@ function runBody(body: GraphProto, bound: readonly (Info | undefined)[], outer: 
   for (const n of costNodes) for (const x of [...n.inputs, ...n.outputs]) view(x);
   const g = { tensors } as unknown as Graph;
   const unknown = new Set(cost.unknownOps);
+  const timed = new Set(cost.valueTimedOps);
   let macs = cost.macs;
   let flops = cost.flops;
   for (const n of costNodes) {
@@ -121,8 +131,12 @@ function runBody(body: GraphProto, bound: readonly (Info | undefined)[], outer: 
     macs += c.macs;
     flops += c.flops;
     if (!c.known) unknown.add(n.domain && n.domain !== 'ai.onnx' ? `${n.domain}.${n.op}` : n.op);
+    if ((n.domain === '' || n.domain === 'ai.onnx') && VALUE_TIMED_OPS.has(n.op)) timed.add(n.op);
   }
-  return { outputs: body.output.map((o) => local.get(o.name)), cost: { macs, flops, unknownOps: [...unknown].sort(), ...(cost.loops ? { loops: cost.loops } : {}) } };
+  return {
+    outputs: body.output.map((o) => local.get(o.name)),
+    cost: { macs, flops, unknownOps: [...unknown].sort(), ...(cost.loops ? { loops: cost.loops } : {}), ...(timed.size ? { valueTimedOps: [...timed].sort() } : {}) },
+  };
 }
 
 /**
@@ -159,7 +173,7 @@ export function subgraphNode(n: NodeProto, name: string, ins: readonly (Info | u
     const loops = [...(t.cost.loops ?? []), ...(e.cost.loops ?? [])];
     return {
       outputs: n.output.map((_, i) => (sameInfo(t.outputs[i], e.outputs[i]) ? t.outputs[i] : undefined)),
-      cost: { ...larger.cost, unknownOps: [...new Set([...t.cost.unknownOps, ...e.cost.unknownOps])].sort(), ...(loops.length ? { loops } : {}) },
+      cost: { ...larger.cost, unknownOps: [...new Set([...t.cost.unknownOps, ...e.cost.unknownOps])].sort(), ...(loops.length ? { loops } : {}), ...timedOps(t.cost, e.cost) },
     };
   }
   if (n.opType === 'Loop') {

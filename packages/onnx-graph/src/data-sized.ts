@@ -42,18 +42,25 @@ const SHAPE_INPUTS: Readonly<Record<string, readonly number[]>> = {
   Resize: [2, 3], Upsample: [1], TopK: [1], OneHot: [1], Split: [1], CenterCropPad: [1], Col2Im: [1, 2], MaxUnpool: [2],
 };
 
-const defaultDomain = (n: GraphNode) => n.domain === '' || n.domain === 'ai.onnx';
+const defaultDomain = (n: { readonly domain: string }) => n.domain === '' || n.domain === 'ai.onnx';
 
-/** True when `n`'s outputs take their size from the values of a tensor (not only from shapes). */
-function sizedByValues(graph: Graph, n: GraphNode): boolean {
+/**
+ * True when `n`'s outputs take their size from the values of a tensor, not only from the shapes of
+ * its inputs: the ops sized by values, control flow, and an op whose shape input (a target shape, k,
+ * starts and ends) is not a constant (`constant`: an initializer, or a value the analysis computed).
+ */
+export function sizedByData(n: { readonly op: string; readonly domain: string; readonly inputs: readonly string[] }, constant: (tensor: string) => boolean): boolean {
   if (!defaultDomain(n)) return false;
   if (SIZED_BY_VALUES.has(n.op) || SIZED_BY_CONTROL.has(n.op)) return true;
   return (SHAPE_INPUTS[n.op] ?? []).some((i) => {
     const x = n.inputs[i];
-    if (!x) return false;
-    const t = graph.tensors.get(x);
-    return t !== undefined && !t.isInitializer;
+    return x !== undefined && x !== '' && !constant(x);
   });
+}
+
+/** True when `n`'s outputs take their size from the values of a tensor (not only from shapes). */
+function sizedByValues(graph: Graph, n: GraphNode): boolean {
+  return sizedByData(n, (x) => graph.tensors.get(x)?.isInitializer !== false);
 }
 
 /**
@@ -97,15 +104,20 @@ export interface ValueTimedNode {
  * cost model of shapes prices them: NonMaxSuppression compares every box that passes its score
  * threshold with those it kept (on an untrained or uncertain detector, tens of thousands of boxes:
  * SSDLite's one NMS took 60 ms here where its input size prices 0.03 ms), and a Loop whose trip count
- * is computed at run time and was not given (costed as one iteration). A run of the model on its
- * input prices them; a board description cannot.
+ * is computed at run time and was not given (costed as one iteration); and a node with bodies that
+ * hold either (torchvision's batched NMS sits in an If on whether any box is left). A run of the
+ * model on its input prices them; a board description cannot.
  */
 export function valueTimedNodes(graph: Graph): ValueTimedNode[] {
   const out: ValueTimedNode[] = [];
   for (const n of graph.nodes) {
     if (!defaultDomain(n)) continue;
+    const inside = n.op === 'If' ? 'in a branch' : 'in its body';
+    const assumed = n.subgraphCost?.loops?.filter((l) => l.trips === 'assumed') ?? [];
     if (n.op === 'NonMaxSuppression') out.push({ node: n.name, op: n.op, why: 'the boxes over its score threshold' });
-    else if (n.op === 'Loop' && n.subgraphCost?.loops?.some((l) => l.trips === 'assumed')) out.push({ node: n.name, op: n.op, why: 'its trip count, computed at run time' });
+    else if (n.subgraphCost?.valueTimedOps?.includes('NonMaxSuppression')) out.push({ node: n.name, op: n.op, why: `the boxes over the score threshold of the NonMaxSuppression ${inside}` });
+    else if (n.op === 'Loop' && assumed.some((l) => l.node === n.name)) out.push({ node: n.name, op: n.op, why: 'its trip count, computed at run time' });
+    else if (assumed.length > 0) out.push({ node: n.name, op: n.op, why: `the trip count of Loop ${assumed[0]!.node} ${inside}, computed at run time` });
   }
   return out;
 }

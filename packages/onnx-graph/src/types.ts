@@ -66,6 +66,8 @@ export interface SubgraphCost {
   readonly unknownOps: readonly string[];
   /** The Loop nodes costed (this node and any inside its bodies), with the iterations each was costed at. */
   readonly loops?: readonly LoopTrips[];
+  /** Ops in its bodies (either branch of an If) whose time the data decides: NonMaxSuppression. */
+  readonly valueTimedOps?: readonly string[];
 }
 
 /**

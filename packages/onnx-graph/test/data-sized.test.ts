@@ -5,8 +5,8 @@ import { create } from '@bufbuild/protobuf';
 import { AttributeProto_AttributeType as AT, AttributeProtoSchema, GraphProtoSchema, NodeProtoSchema, TensorProtoSchema } from 'onnx-buf';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { dataSizedTensors, loadModel, splitModel, valueTimedNodes } from '@dnnpart/onnx-graph';
-import { floatTensor, ModelBuilder, vi } from './_models.js';
+import { dataSizedTensors, encodeModel, loadModel, maxAbsDiff, randomFeeds, runModel, runStages, splitModel, valueTimedNodes } from '@dnnpart/onnx-graph';
+import { floatTensor, int64Tensor, ModelBuilder, vi } from './_models.js';
 
 describe('dataSizedTensors', () => {
   it('NonZero and Unique outputs and what is computed from them; not the branch beside them', async () => {
@@ -96,6 +96,50 @@ describe('dataSizedTensors', () => {
   });
 });
 
+describe('shapes the data decides stay computed at load', () => {
+  // A detector's post-processing as torchvision exports it: the boxes over a threshold (NonZero), their
+  // scores gathered, and TopK of min(count, 10) with the count read by Shape. On the sample input (30
+  // of its 64 scores positive) the count is 30; folding Shape to that froze k at 10, and the loaded model
+  // (and every stage written from it) failed on a frame with 3 boxes, where the file returns 3 scores.
+  const build = () => {
+    const b = new ModelBuilder().input('x', [1, 64]);
+    b.weight('zero', [1], 0);
+    b.ints('row', [1], []);
+    b.ints('col', [1]);
+    b.ints('cap', [10]);
+    return b.node('Greater', ['x', 'zero'], ['mask'], {}, 'threshold').node('NonZero', ['mask'], ['nz'], {}, 'select')
+      .node('Gather', ['nz', 'row'], ['cols'], { axis: 0 }, 'columns').node('Gather', ['x', 'cols'], ['sel'], { axis: 1 }, 'scores')
+      .node('Shape', ['sel'], ['s'], {}, 'count_shape').node('Gather', ['s', 'col'], ['count'], { axis: 0 }, 'count')
+      .node('Min', ['count', 'cap'], ['k'], {}, 'k').node('TopK', ['sel', 'k'], ['top', 'at'], { axis: 1 }, 'topk')
+      .node('Relu', ['top'], ['y'], {}, 'relu').output('y');
+  };
+
+  it("a TopK whose k is read from the selected boxes' count: k stays computed, and the model and its stages agree with the file on other counts", async () => {
+    const bytes = build().bytes(13);
+    const m = await loadModel(bytes);
+    // Measured on the sample input: 30 of 64 positive, k = 10.
+    expect(m.graph.tensors.get('sel')!.shape).toEqual([1, 30]);
+    expect(m.graph.tensors.get('top')!.shape).toEqual([1, 10]);
+    // The count chain is still there; k is not an initializer.
+    expect(m.graph.nodes.map((n) => n.op)).toEqual(['Greater', 'NonZero', 'Gather', 'Gather', 'Shape', 'Gather', 'Min', 'TopK', 'Relu']);
+    expect(m.graph.tensors.get('k')!.isInitializer).toBe(false);
+    expect([...dataSizedTensors(m.graph).keys()]).toEqual(expect.arrayContaining(['sel', 'k', 'top', 'y']));
+    const split = splitModel(m, { after: ['scores', 'k'] });
+    for (const positives of [30, 3, 0]) {
+      const x = Float32Array.from({ length: 64 }, (_, i) => (i < positives ? 1 + i : -1 - i));
+      const feeds = { x: new ort.Tensor('float32', x, [1, 64]) };
+      const want = await runModel(bytes, feeds, ['y']);
+      expect(want['y']!.dims).toEqual([1, Math.min(positives, 10)]);
+      const whole = await runModel(encodeModel(m.proto), feeds, ['y']);
+      expect(maxAbsDiff(want, whole, ['y'])).toBe(0);
+      expect(maxAbsDiff(want, await runStages(split, feeds), ['y'])).toBe(0);
+    }
+    // And on the sample input itself.
+    const sample = randomFeeds(m.graph);
+    expect(maxAbsDiff(await runModel(bytes, sample, ['y']), await runStages(split, sample), ['y'])).toBe(0);
+  });
+});
+
 describe('valueTimedNodes', () => {
   it('a NonMaxSuppression (its time follows the boxes over its threshold); not the ops that only size their outputs by the data', async () => {
     const b = new ModelBuilder()
@@ -110,5 +154,24 @@ describe('valueTimedNodes', () => {
     b.inits.push(create(TensorProtoSchema, { name: 'k', dims: [1], dataType: 7, int64Data: [5n] }));
     const m = await loadModel(b.bytes(17));
     expect(valueTimedNodes(m.graph)).toEqual([{ node: 'nms', op: 'NonMaxSuppression', why: 'the boxes over its score threshold' }]);
+  });
+
+  it('an If on whether any score is over the threshold, with the NonMaxSuppression in a branch (torchvision batched NMS)', async () => {
+    const b = new ModelBuilder().input('boxes', [1, 64, 4]).input('scores', [1, 2, 64]);
+    b.inits.push(floatTensor('iou', [1], Float32Array.of(0.5)), floatTensor('thr', [1], Float32Array.of(0.5)), int64Tensor('maxb', [1], [10]));
+    b.node('ReduceMax', ['scores'], ['best'], { keepdims: 0 }, 'best').node('Greater', ['best', 'thr'], ['any'], {}, 'any');
+    const branch = (name: string, node: ReturnType<typeof create<typeof NodeProtoSchema>>) => create(AttributeProtoSchema, {
+      name, type: AT.GRAPH, g: create(GraphProtoSchema, { name, node: [node], output: [vi(node.output[0]!, [null, 3], 7)] }),
+    });
+    b.nodes.push(create(NodeProtoSchema, {
+      opType: 'If', name: 'batched_nms', input: ['any'], output: ['keep'],
+      attribute: [
+        branch('then_branch', create(NodeProtoSchema, { opType: 'NonMaxSuppression', name: 'nms', input: ['boxes', 'scores', 'maxb', 'iou', 'thr'], output: ['kept'] })),
+        branch('else_branch', create(NodeProtoSchema, { opType: 'Constant', name: 'none', output: ['nothing'], attribute: [create(AttributeProtoSchema, { name: 'value', type: AT.TENSOR, t: int64Tensor('', [0, 3], []) })] })),
+      ],
+    }));
+    const m = await loadModel(b.output('keep').bytes(17));
+    expect(m.graph.nodes.map((n) => n.op)).toEqual(['ReduceMax', 'Greater', 'If']);
+    expect(valueTimedNodes(m.graph)).toEqual([{ node: 'batched_nms', op: 'If', why: 'the boxes over the score threshold of the NonMaxSuppression in a branch' }]);
   });
 });

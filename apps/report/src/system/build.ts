@@ -244,7 +244,8 @@ function problemBoard(system: ResolvedSystem, b: ResolvedBoard, i: number): Prob
   // profile is made from this graph: a node it leaves out is one the board cannot run.
   for (const n of b.source === 'measured' ? graph.nodes : []) {
     if (latencyMs[n.name] === undefined) {
-      throw new SystemError('SYSTEM_PROFILE_NODE_MISSING', `${where(spec, field)}: ${what} has no entry for node "${n.name}" of ${path.basename(system.modelFile)}`);
+      // The file is the profiled one (its hash matched): the profile was edited, or made by a dnnpart that folded this node (one that read a count the data decides as a constant).
+      throw new SystemError('SYSTEM_PROFILE_NODE_MISSING', `${where(spec, field)}: ${what} has no entry for node "${n.name}" of ${path.basename(system.modelFile)}; profile the model again with this dnnpart`);
     }
   }
   const memoryBytes = b.spec.memoryBytes !== undefined ? b.spec.memoryBytes : (b.description?.memoryBytes ?? p.board.memoryBytes ?? null);
