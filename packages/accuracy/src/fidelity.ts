@@ -3,7 +3,7 @@
 import { create } from '@bufbuild/protobuf';
 import { ValueInfoProtoSchema, type ModelProto } from 'onnx-buf';
 import * as ort from 'onnxruntime-node';
-import { atUsableLevel, disposeModelFiles, edgeDtype, levelChoice, modelSource, weightBytes, type ModelFiles, fromHalfBits, onnxElementType, runnableModel, runtimeLoadFailure, runtimeMessage, splitModel, toHalfBits, type LoadedModel, type SplitSpec } from '@dnnpart/onnx-graph';
+import { atUsableLevel, disposeModelFiles, edgeDtype, levelChoice, modelSource, weightBytes, type ModelFiles, fromHalfBits, onnxElementType, runnableModel, runtimeLoadFailure, runtimeMessage, splitModel, toHalfBits, zeroInputsAdvice, type LoadedModel, type SplitSpec } from '@dnnpart/onnx-graph';
 import { AccuracyError } from './errors.js';
 import { FidelityAccumulator, type Fidelity } from './metrics.js';
 import { calibrate, type ActivationRange, type CalibrationMethod } from './calibrate.js';
@@ -105,6 +105,8 @@ const floats = (t: ort.Tensor): Float32Array => {
   if (t.type === 'float16') return Float32Array.from(t.data as Uint16Array, fromHalfBits);
   return Float32Array.from(t.data as ArrayLike<number>, Number);
 };
+
+const isFloat = (t: ort.Tensor) => t.type === 'float32' || t.type === 'float16' || t.type === 'float64';
 
 async function session(model: Uint8Array | string, label: string): Promise<ort.InferenceSession> {
   try {
@@ -290,6 +292,7 @@ async function evaluateWith(model: LoadedModel, options: EvaluateOptions, files:
     });
 
     const runLabel = refSession ? 'running the reference and the plan' : 'running the plan';
+    const refNonFinite: { sample: number; output: string }[] = [];
     let firstStageInputs: Record<string, ort.Tensor>[] = [];
     for (let i = 0; i < inputs.length; i++) {
       progress(runLabel, i, inputs.length);
@@ -349,13 +352,20 @@ async function evaluateWith(model: LoadedModel, options: EvaluateOptions, files:
             const bad = s.outputs.find((o) => eo[o]!.type === 'float32' && !allFinite(eo[o]!.data as Float32Array) && allFinite(floats(refOut[o]!)));
             if (bad !== undefined) nonFinite.set(k, bad);
           }
-          const same = comparable(s.outputs, (o) => refOut[o]!, (o) => eo[o]!, `stage ${k} (${prec[k]})`, i);
+          // Against a reference output of Inf or NaN (the full model's own, on this sample) nothing measures.
+          const same = comparable(s.outputs, (o) => refOut[o]!, (o) => eo[o]!, `stage ${k} (${prec[k]})`, i).filter((o) => !isFloat(refOut[o]!) || allFinite(floats(refOut[o]!)));
           if (same.length > 0) stageAcc[k]!.add(concat(same.map((o) => floats(refOut[o]!))), concat(same.map((o) => floats(eo[o]!))));
         }
       }
       // An output no stage makes (a model input passed through, a constant the file lists as an
       // output) is the same in the plan as in the reference.
       const planned = (o: string) => produced[o] ?? received[o] ?? refOut[o]!;
+      // A reference with Inf or NaN in its outputs measures nothing against: the sample is left out.
+      const broken = outputs.find((o) => isFloat(refOut[o]!) && !allFinite(floats(refOut[o]!)));
+      if (broken !== undefined) {
+        refNonFinite.push({ sample: i, output: broken });
+        continue;
+      }
       const same = comparable(outputs, (o) => refOut[o]!, planned, 'the plan', i);
       const r = concat(same.map((o) => floats(refOut[o]!)));
       const p = concat(same.map((o) => floats(planned(o))));
@@ -364,11 +374,19 @@ async function evaluateWith(model: LoadedModel, options: EvaluateOptions, files:
     }
     progress(runLabel, inputs.length, inputs.length);
     warnings.push(...resized.values());
+    if (refNonFinite.length > 0) {
+      const { sample, output } = refNonFinite[0]!;
+      // Generated samples feed zeros to integer inputs (token ids, lengths): all padding, for a text model.
+      const advice = options.inputs ? '' : zeroInputsAdvice(graph.inputs.map((x) => ({ name: x, dtype: graph.tensors.get(x)!.dtype, shape: graph.tensors.get(x)!.shape, value: graph.inputValues?.[x] })));
+      warnings.push(
+        `the full-precision model itself gives Inf or NaN in ${output} on ${refNonFinite.length} of ${inputs.length} sample(s) (first: sample ${sample}); they are left out of the plan's cosine, SQNR and agreement${advice ? `; ${advice}, or score your own inputs with --data <dir>` : options.inputs ? '' : '; score your own inputs with --data <dir>'}`,
+      );
+    }
     for (const [k, o] of nonFinite) {
       warnings.push(`stage ${k} (${prec[k]}): ${o} has Inf or NaN values where float32 has none${prec[k] === 'fp16' ? ' (float16 overflows past 65504)' : ''}; its fidelity is meaningless: keep stage ${k} in fp32`);
     }
     const fid = plan.result();
-    if (fid.samples === 0 && inputs.length > 0) {
+    if (fid.samples === 0 && inputs.length > refNonFinite.length) {
       warnings.push(`no sample could be compared: every output of the plan came out another size than the full-precision model's, so its cosine (1) and SQNR say nothing; compare the stages instead`);
     }
     if (fid.top1Agreement !== undefined && fid.rows! < MIN_STABLE_SAMPLES) {

@@ -15,7 +15,7 @@ export {
 } from './quantize.js';
 export { convertFp16, type Fp16Model, type Fp16Report } from './fp16.js';
 export {
-  generatedInputs, readNpy, npySamples, imageSamples, imageTensor, decodeImage, folderSamples, readLabels, IMAGENET,
+  generatedInputs, tokenInputs, readNpy, npySamples, imageSamples, imageTensor, decodeImage, folderSamples, readLabels, IMAGENET,
   type Feeds, type NpyArray, type ImageNormalisation,
 } from './inputs.js';
 export {
