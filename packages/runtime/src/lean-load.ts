@@ -85,7 +85,8 @@ export const SAVED_DATA_SUFFIX = '.data';
 // where the optimised graph goes, argv[4] the name of its weights' file beside it. Session options as
 // the stage's, one thread (threads change no optimisation), fatal log lines only (an error reaches the
 // agent's log as one line). The weights go in a file of their own, which onnxruntime maps when the
-// agent loads the graph (see the top).
+// agent loads the graph (see the top). The saved graph is then loaded once: one onnxruntime cannot
+// load again is reported as the optimiser's failure, and the model is loaded as sent.
 const OPTIMISER = `
 import { pathToFileURL } from 'node:url';
 const [entry, model, out, data] = process.argv.slice(1);
@@ -98,6 +99,14 @@ try {
     extra: { session: { optimized_model_external_initializers_file_name: data, optimized_model_external_initializers_min_size_in_bytes: '${SAVED_DATA_MIN_BYTES}' } },
   });
   await s.release();
+  // onnxruntime 1.30 saves every initializer of an If's branches twice with its weights beside the
+  // graph (torchvision's batched NMS, a Squeeze's axes in a branch), a graph it then refuses to load.
+  try {
+    const again = await ort.InferenceSession.create(out, { executionProviders: ['cpu'], graphOptimizationLevel: 'disabled', intraOpNumThreads: 1, interOpNumThreads: 1, logSeverityLevel: 4 });
+    await again.release();
+  } catch (e) {
+    throw new Error('it saved a graph it cannot load again: ' + String(e && e.message ? e.message : e).split('\\n')[0].replace('Load model from ' + out + ' failed:', ''));
+  }
 } catch (e) {
   process.stderr.write(String(e && e.message ? e.message : e).split('\\n')[0] + '\\n');
   process.exitCode = 1;
