@@ -403,7 +403,8 @@ describe('verify', () => {
     expect(s0!.predictedMs).toBeCloseTo(planned[0]!.computeMs, 9);
     expect(s0!.here!.board).toBe('here');
     expect(s0!.here!.predictedMs).toBeCloseTo(onHere, 9);
-    expect(s0!.here!.predictedMs).toBeLessThan(s0!.predictedMs! / 2);
+    // The two boards' predictions differ (so the match above is this board's), whatever this machine's speed.
+    expect(Math.abs(onHere - planned[0]!.computeMs)).toBeGreaterThan(0.01 * planned[0]!.computeMs);
     expect(s0!.here!.error).toBeCloseTo(onHere / s0!.measuredMs - 1, 9);
     expect(s0!.here!.scaledError).toBeCloseTo((onHere * v.reference!.ratio) / s0!.measuredMs - 1, 9);
     // The stage on here is the plan's own prediction, checked as before.
