@@ -3,14 +3,14 @@
 import { create } from '@bufbuild/protobuf';
 import { ValueInfoProtoSchema, type ModelProto } from 'onnx-buf';
 import * as ort from 'onnxruntime-node';
-import { atUsableLevel, disposeModelFiles, edgeDtype, levelChoice, modelSource, weightBytes, type ModelFiles, fromHalfBits, onnxElementType, runnableModel, runtimeLoadFailure, runtimeMessage, splitModel, toHalfBits, zeroInputsAdvice, type LoadedModel, type SplitSpec } from '@dnnpart/onnx-graph';
+import { atUsableLevel, disposeModelFiles, edgeDtype, levelChoice, modelSource, weightBytes, type ModelFiles, fromHalfBits, onnxElementType, runnableModel, runtimeLoadFailure, runtimeMessage, sampleInputs, splitModel, toHalfBits, zeroInputsAdvice, type LoadedModel, type SplitSpec } from '@dnnpart/onnx-graph';
 import { AccuracyError } from './errors.js';
 import { FidelityAccumulator, type Fidelity } from './metrics.js';
 import { calibrate, type ActivationRange, type CalibrationMethod } from './calibrate.js';
 import { quantizeInt8 } from './quantize.js';
 import { convertFp16 } from './fp16.js';
 import { isTransferEncoding, roundTrip, type TransferEncoding } from './transfer.js';
-import { generatedInputs, type Feeds } from './inputs.js';
+import { generatedInputs, tokenInputs, type Feeds } from './inputs.js';
 import { node, withOwnLists } from './_onnx.js';
 
 /** The arithmetic a stage runs in. */
@@ -376,11 +376,11 @@ async function evaluateWith(model: LoadedModel, options: EvaluateOptions, files:
     warnings.push(...resized.values());
     if (refNonFinite.length > 0) {
       const { sample, output } = refNonFinite[0]!;
-      // Generated samples feed zeros to integer inputs (token ids, lengths): all padding, for a text model.
-      const advice = options.inputs ? '' : zeroInputsAdvice(graph.inputs.map((x) => ({ name: x, dtype: graph.tensors.get(x)!.dtype, shape: graph.tensors.get(x)!.shape, value: graph.inputValues?.[x] })));
-      warnings.push(
-        `the full-precision model itself gives Inf or NaN in ${output} on ${refNonFinite.length} of ${inputs.length} sample(s) (first: sample ${sample}); they are left out of the plan's cosine, SQNR and agreement${advice ? `; ${advice}, or score your own inputs with --data <dir>` : options.inputs ? '' : '; score your own inputs with --data <dir>'}`,
-      );
+      // Generated samples feed zeros to integer inputs other than token ids (lengths, masks): say which.
+      const tokens = tokenInputs(graph);
+      const advice = options.inputs ? '' : zeroInputsAdvice(sampleInputs(graph).filter((x) => !tokens.has(x.name)));
+      const remedy = options.inputs ? '' : `; ${advice ? `${advice}, or score` : 'score'} your own inputs with --data <dir>`;
+      warnings.push(`the full-precision model itself gives Inf or NaN in ${output} on ${refNonFinite.length} of ${inputs.length} sample(s) (first: sample ${sample}); they are left out of the plan's cosine, SQNR and agreement${remedy}`);
     }
     for (const [k, o] of nonFinite) {
       warnings.push(`stage ${k} (${prec[k]}): ${o} has Inf or NaN values where float32 has none${prec[k] === 'fp16' ? ' (float16 overflows past 65504)' : ''}; its fidelity is meaningless: keep stage ${k} in fp32`);

@@ -7,6 +7,7 @@ import { GraphError } from './errors.js';
 import { byteSize, decodeAttribute, decodeTensor, numel, valueInfoType } from './_proto.js';
 import { inferNode, tensorInfo, type Info } from './_infer.js';
 import { nodeCost } from './costs.js';
+import { VALUE_TIMED_OPS } from './data-sized.js';
 import type { AttributeValue, Graph, GraphNode, GraphTensor, LoopTrips, SubgraphCost } from './types.js';
 
 type Lookup = (name: string) => Info | undefined;
@@ -24,9 +25,6 @@ interface BodyResult {
 }
 
 const ZERO: SubgraphCost = { macs: 0, flops: 0, unknownOps: [] };
-
-/** Ops whose time follows the values they read, not their shapes (see data-sized.ts's `valueTimedNodes`). */
-const VALUE_TIMED_OPS: ReadonlySet<string> = new Set(['NonMaxSuppression']);
 
 /** The value-timed ops of two costs, as the optional field. */
 function timedOps(a: SubgraphCost, b: SubgraphCost): Pick<SubgraphCost, 'valueTimedOps'> {

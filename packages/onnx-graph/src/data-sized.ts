@@ -91,6 +91,9 @@ export function dataSizedTensors(graph: Graph): ReadonlyMap<string, readonly boo
   return out;
 }
 
+/** Ops whose running time follows the values they read, not their shapes (see `valueTimedNodes`). */
+export const VALUE_TIMED_OPS: ReadonlySet<string> = new Set(['NonMaxSuppression']);
+
 /** Why a node's running time follows the values of its inputs (see `valueTimedNodes`). */
 export interface ValueTimedNode {
   readonly node: string;
@@ -114,7 +117,7 @@ export function valueTimedNodes(graph: Graph): ValueTimedNode[] {
     if (!defaultDomain(n)) continue;
     const inside = n.op === 'If' ? 'in a branch' : 'in its body';
     const assumed = n.subgraphCost?.loops?.filter((l) => l.trips === 'assumed') ?? [];
-    if (n.op === 'NonMaxSuppression') out.push({ node: n.name, op: n.op, why: 'the boxes over its score threshold' });
+    if (VALUE_TIMED_OPS.has(n.op)) out.push({ node: n.name, op: n.op, why: 'the boxes over its score threshold' });
     else if (n.subgraphCost?.valueTimedOps?.includes('NonMaxSuppression')) out.push({ node: n.name, op: n.op, why: `the boxes over the score threshold of the NonMaxSuppression ${inside}` });
     else if (n.op === 'Loop' && assumed.some((l) => l.node === n.name)) out.push({ node: n.name, op: n.op, why: 'its trip count, computed at run time' });
     else if (assumed.length > 0) out.push({ node: n.name, op: n.op, why: `the trip count of Loop ${assumed[0]!.node} ${inside}, computed at run time` });

@@ -22,5 +22,5 @@ export { encodeInt8, decodeInt8, encodeHalf, decodeHalf, type Int8Encoded } from
 export { byteSize, onnxElementType } from './_proto.js';
 export { FRESH_OUTPUT_BYTES, REUSE_ENV, REUSE_PREFIX, freshOutputAdvice, glibcVersion, largeOutputBytes, outputMemory, runWithReusedMemory, type LargeOutputs } from './output-memory.js';
 export { OPTIMIZATION_LEVELS, atUsableLevel, levelChoice, levelNote, optimiserMayHaveFailed, type LevelChoice, type OptimizationLevel } from './optimization-level.js';
-export { verifySplit, runModel, runStages, maxAbsDiff, randomFeeds, setRuntimeLogLevel, type SplitCheck } from './verify.js';
+export { verifySplit, runModel, runStages, maxAbsDiff, randomFeeds, sampleInputs, setRuntimeLogLevel, type SplitCheck } from './verify.js';
 export { SAMPLE_SEED, prng, seededInputs, zeroInputsAdvice, type InputToFeed } from './sample-input.js';

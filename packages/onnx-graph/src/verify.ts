@@ -5,7 +5,7 @@ import { GraphError, runtimeLoadFailure, runtimeMessage } from './errors.js';
 import { atUsableLevel, levelChoice } from './optimization-level.js';
 import { edgeDtype, encodeModel, runnableModel, type SplitResult } from './split.js';
 import { fromHalfBits } from './half.js';
-import { SAMPLE_SEED, seededInputs } from './sample-input.js';
+import { SAMPLE_SEED, seededInputs, type InputToFeed } from './sample-input.js';
 import type { LoadedModel } from './load.js';
 import type { DType, Graph } from './types.js';
 
@@ -29,11 +29,16 @@ export function setRuntimeLogLevel(level: 'warning' | 'error' | 'fatal'): void {
  * seed); an input with a fixed value (`--input sr=:16000`) gets that value.
  */
 export function randomFeeds(graph: Graph, seed = SAMPLE_SEED): Record<string, ort.Tensor> {
+  return seededInputs(sampleInputs(graph), seed);
+}
+
+/** The graph's inputs as the sample input feeds them (see `zeroInputsAdvice` for what it puts in integers). */
+export function sampleInputs(graph: Graph): InputToFeed[] {
   // A bfloat16 input is fed as float32 (the model as `runnableModel` and a split's first stage take it).
-  return seededInputs(graph.inputs.map((name) => {
+  return graph.inputs.map((name) => {
     const t = graph.tensors.get(name)!;
     return { name, dtype: edgeDtype(t.dtype), shape: t.shape, value: graph.inputValues?.[name] };
-  }), seed);
+  });
 }
 
 /**
