@@ -20,6 +20,8 @@ const { values } = parseArgs({ options: { external: { type: 'string', default: '
 const CLI = fileURLToPath(new URL('../apps/report/bin/dnnpart.js', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'bench-run-real-'));
 const MB = (b) => (typeof b === 'number' ? (b / 1048576).toFixed(1) : '—');
+// --json writes an infinite difference (an output finite in one and NaN in the other) as null.
+const diff = (x) => (typeof x === 'number' ? x.toExponential(2) : 'unbounded (NaN or Inf on one side)');
 const wanted = values.external.split(',').filter(Boolean);
 const listed = values.manifest ? manifestModels(values.manifest) : [];
 const models = [...(values['manifest-only'] ? [] : installedExternal(wanted)), ...listed];
@@ -60,12 +62,13 @@ for (const m of models) {
   const mem = r.stages.map((s) => (s.memory ? `${MB(s.memory.loadedBytes)} / ${MB(s.memory.peakBytes)}` : '—')).join('; ');
   // Stages of 5 MB or more alone: below that, onnxruntime's own per-session state and the allocator's rounding are most of it.
   for (const s of r.stages) if (s.memory?.alone && s.memory.alone.peakBytes >= 5 * 1048576 && typeof s.memory.predictedBytes === 'number') ratios.push(s.memory.predictedBytes / s.memory.alone.peakBytes);
-  console.log(`| ${m.name} | ${stages} | ${r.throughputFps.toFixed(1)} FPS | ${r.maxAbsDiff.toExponential(2)}${r.maxAbsDiffOptimised !== undefined ? ` (${r.maxAbsDiffOptimised.toExponential(2)})` : ''} | ${loaded} | ${alone} | ${mem} |`);
+  console.log(`| ${m.name} | ${stages} | ${r.throughputFps.toFixed(1)} FPS | ${diff(r.maxAbsDiff)}${r.maxAbsDiffOptimised !== undefined ? ` (${diff(r.maxAbsDiffOptimised)})` : ''} | ${loaded} | ${alone} | ${mem} |`);
 }
 console.log(`\n- ${ok} of ${models.length} models ran to the end`);
 ratios.sort((a, b) => a - b);
 if (ratios.length) console.log(`- the plan's memory of a stage / the stage alone at its peak, stages of 5 MB or more alone: ${ratios.filter((x) => x >= 0.75 && x <= 1.25).length} of ${ratios.length} within 25 %, ${ratios.filter((x) => x < 0.75).length} more than 25 % below; median ${ratios[Math.floor(ratios.length / 2)].toFixed(2)}, from ${ratios[0].toFixed(2)} to ${ratios.at(-1).toFixed(2)}`);
-for (const a of agents) a.proc.kill('SIGINT');
+// Wait for the agents to leave: the next bench run listens on the same ports.
+await Promise.all(agents.map((a) => new Promise((r) => { if (a.proc.exitCode !== null) r(); else { a.proc.once('exit', r); a.proc.kill('SIGINT'); } })));
 const notes = agents.flatMap((a) => a.log().split('\n').filter((l) => /loaded as sent|could not|cannot/.test(l)));
 if (notes.length) console.log(`- agents' notes:\n${[...new Set(notes.map((l) => l.replace(/run \w+/, 'run …')))].map((l) => `  - ${l}`).join('\n')}`);
 rmSync(tmp, { recursive: true, force: true });

@@ -14,7 +14,8 @@
 //   node bench/verify-stages.mjs [--nets resnet18,...] [--external paddleocr-cls,...] [--threads 1,2]
 //                                [--stages 2,3,4] [--runs 30] [--frames 30] [--profile-runs 20]
 //                                [--warmup 20] [--handoff transfer|copy] [--json results.json] [--compare-host] [--repeat 1]
-//                                [--rounds 1]
+//                                [--rounds 1] [--manifest exports.json --only name,...]
+// --manifest adds the models of a manifest (bench/torch-exports/export.py writes one; --only picks some).
 // With --rounds N the whole bench runs N times in turn (every model once a round), each round profiling
 // again and timing the same plans (cut on the first round's profile); the summary then also compares
 // the median of each stage's N predictions with the median of its N measurements (and the same for
@@ -30,6 +31,7 @@ import { calibrateBoundary, profileModel } from '@dnnpart/profiler';
 import { evaluatePlan } from '@dnnpart/solver';
 import { buildZooModel, externalModels } from '@dnnpart/zoo';
 import { buildProblem, calibrateHost, hostPrediction, loadSystem, resolveSystem, verifyPlan } from '@dnnpart/report';
+import { manifestModels } from './_external.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -52,6 +54,8 @@ const { values } = parseArgs({
     // Run each pipeline this many times (verify --repeat): its figure is the runs' median, and their spread is the measurement's own.
     repeat: { type: 'string', default: '1' },
     rounds: { type: 'string', default: '1' },
+    manifest: { type: 'string' },
+    only: { type: 'string', default: '' },
   },
 });
 const list = (s) => s.split(',').map((x) => x.trim()).filter(Boolean);
@@ -81,6 +85,13 @@ for (const name of list(values.external)) {
     continue;
   }
   models.push({ name, file: m.file, input: Object.entries(m.inputs).map(([k, v]) => `${k}=${v.join('x')}`) });
+}
+if (values.manifest) {
+  const only = list(values.only);
+  for (const m of manifestModels(values.manifest)) {
+    if (!m.available || m.invalid || (only.length > 0 && !only.includes(m.name))) continue;
+    models.push({ name: m.name, file: m.file, input: Object.entries(m.inputs).map(([k, v]) => `${k}=${v.join('x')}`) });
+  }
 }
 
 console.log(`# Predicted vs measured stage times (dnnpart verify)\n`);

@@ -10,7 +10,7 @@ import { calibrate, type ActivationRange, type CalibrationMethod } from './calib
 import { quantizeInt8 } from './quantize.js';
 import { convertFp16 } from './fp16.js';
 import { isTransferEncoding, roundTrip, type TransferEncoding } from './transfer.js';
-import { generatedInputs, tokenInputs, type Feeds } from './inputs.js';
+import { generatedInputs, type Feeds } from './inputs.js';
 import { node, withOwnLists } from './_onnx.js';
 
 /** The arithmetic a stage runs in. */
@@ -377,8 +377,7 @@ async function evaluateWith(model: LoadedModel, options: EvaluateOptions, files:
     if (refNonFinite.length > 0) {
       const { sample, output } = refNonFinite[0]!;
       // Generated samples feed zeros to integer inputs other than token ids (lengths, masks): say which.
-      const tokens = tokenInputs(graph);
-      const advice = options.inputs ? '' : zeroInputsAdvice(sampleInputs(graph).filter((x) => !tokens.has(x.name)));
+      const advice = options.inputs ? '' : zeroInputsAdvice(sampleInputs(graph));
       const remedy = options.inputs ? '' : `; ${advice ? `${advice}, or score` : 'score'} your own inputs with --data <dir>`;
       warnings.push(`the full-precision model itself gives Inf or NaN in ${output} on ${refNonFinite.length} of ${inputs.length} sample(s) (first: sample ${sample}); they are left out of the plan's cosine, SQNR and agreement${remedy}`);
     }

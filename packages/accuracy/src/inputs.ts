@@ -5,64 +5,28 @@ import { basename, extname, join } from 'node:path';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import * as ort from 'onnxruntime-node';
-import { prng, randomFeeds, tensorOf, type Graph } from '@dnnpart/onnx-graph';
+import { randomFeeds, type Graph } from '@dnnpart/onnx-graph';
 import { AccuracyError } from './errors.js';
 
 /** One sample: a tensor for every model input. */
 export type Feeds = Record<string, ort.Tensor>;
 
-/** Ops that may read token ids without caring which ids they are: a padding mask (ids == 0), a cast. */
-const ID_READERS = new Set(['Equal', 'Greater', 'Less', 'GreaterOrEqual', 'LessOrEqual', 'Not', 'Cast']);
-
 /**
  * Integer inputs that are rows of embedding tables (token ids, type ids), each with how many rows its
- * smallest table has: every reader is a Gather taking it as the indices into an initializer, or a
- * comparison (the padding mask), and at least one Gather. The sample input feeds such inputs zeros,
- * which a text model reads as all padding (an all-masked attention gives NaN); scored samples draw ids.
+ * smallest table has (onnx-graph's `token-inputs.ts`, decided when the model was loaded): the sample
+ * input, and so every generated sample, draws their ids over those rows but the first, never zeros.
  */
 export function tokenInputs(graph: Graph): Map<string, number> {
-  const byName = new Map(graph.nodes.map((n) => [n.name, n]));
-  const out = new Map<string, number>();
-  for (const x of graph.inputs) {
-    const t = graph.tensors.get(x)!;
-    if (!/^u?int(8|16|32|64)$/.test(t.dtype) || graph.inputValues?.[x]) continue;
-    let rows = Infinity;
-    let gathers = 0;
-    const ok = t.consumers.every((c) => {
-      const n = byName.get(c);
-      if (!n || (n.domain !== '' && n.domain !== 'ai.onnx')) return false;
-      if (n.op === 'Gather' && n.inputs[1] === x && n.inputs[0] !== x) {
-        const table = graph.tensors.get(n.inputs[0]!);
-        if (!table?.isInitializer) return false;
-        const axis = typeof n.attributes['axis'] === 'number' ? n.attributes['axis'] : 0;
-        const dim = table.shape[axis < 0 ? axis + table.shape.length : axis];
-        if (dim === undefined) return false;
-        rows = Math.min(rows, dim);
-        gathers++;
-        return true;
-      }
-      return ID_READERS.has(n.op);
-    });
-    if (ok && gathers > 0 && rows > 1 && Number.isFinite(rows)) out.set(x, rows);
-  }
-  return out;
+  return new Map(Object.entries(graph.tokenInputs ?? {}));
 }
 
 /**
- * `count` seeded random samples (uniform in [-1, 1) for float inputs; token ids uniform over their
- * table's rows but the first, the padding id of most vocabularies); sample i uses seed `seed + i`.
+ * `count` seeded random samples, each the sample input's kind (onnx-graph's `randomFeeds`: uniform in
+ * [-1, 1) for float inputs; token ids uniform over their table's rows but the first, the padding id
+ * of most vocabularies); sample i uses seed `seed + i`.
  */
 export function generatedInputs(graph: Graph, count: number, seed = 1): Feeds[] {
-  const tokens = tokenInputs(graph);
-  return Array.from({ length: count }, (_, i) => {
-    const feeds = randomFeeds(graph, seed + i) as Feeds;
-    const rand = prng(seed + i + 0x5eed);
-    for (const [x, rows] of tokens) {
-      const t = graph.tensors.get(x)!;
-      feeds[x] = tensorOf(t.dtype, t.shape, () => 1 + Math.floor(rand() * (rows - 1)))!;
-    }
-    return feeds;
-  });
+  return Array.from({ length: count }, (_, i) => randomFeeds(graph, seed + i) as Feeds);
 }
 
 /** A decoded .npy array. */

@@ -1,7 +1,7 @@
-// Text models: integer inputs that index embedding tables. The sample input feeds them zeros (a valid
-// index), which a text model with a padding mask reads as all padding: its masked attention then gives
-// NaN, and every cosine against it said 0. Scored samples draw ids over the table instead, and a
-// reference that is itself Inf or NaN is left out of the scores, said in one warning.
+// Text models: integer inputs that index embedding tables. Zeros (a valid index) are what a text model
+// with a padding mask reads as all padding: its masked attention then gives NaN, and every cosine
+// against it said 0. Scored samples draw ids over the table (the sample input's kind, onnx-graph's
+// token-inputs.ts), and a reference that is itself Inf or NaN is left out of the scores, said in one warning.
 import { create, toBinary } from '@bufbuild/protobuf';
 import { ModelProtoSchema } from 'onnx-buf';
 import * as ort from 'onnxruntime-node';

@@ -7,6 +7,7 @@ import { MAX_ELEMENTS, byteSize, decodeAttribute, decodeTensor, numel, valueInfo
 import { inferNode, tensorInfo, type Info } from './_infer.js';
 import { subgraphNode, type TripCounts } from './_subgraph.js';
 import { sizedByData } from './data-sized.js';
+import { tokenRows, type IdReader } from './token-inputs.js';
 import type { AttributeValue, DType, Graph, GraphNode, GraphTensor, InputShapes, InputSpec, Shape, SubgraphCost } from './types.js';
 
 const OP_NAME = /^[A-Za-z_][A-Za-z0-9_.]*$/;
@@ -392,11 +393,28 @@ export type AnalyseResult =
       readonly refused?: GraphError;
     };
 
-/** What the shape-measuring onnxruntime run feeds an input: zeros, or the user's fixed value. */
+/** What the shape-measuring onnxruntime run feeds an input: the sample input's values (`sample-input.ts`), or the user's fixed value. */
 export interface Feed {
   readonly dtype: DType;
   readonly shape: number[];
   readonly value?: readonly number[];
+  /** A token input (`token-inputs.ts`): ids are drawn in [1, tokenRows). */
+  readonly tokenRows?: number;
+}
+
+/** Each graph input's readers among the top-level nodes; a node reading it inside a subgraph reads it as `If (subgraph)`. */
+function inputReaders(g: GraphProto, inputs: ReadonlySet<string>): Map<string, IdReader[]> {
+  const readers = new Map<string, IdReader[]>();
+  for (const n of g.node) {
+    const sub = n.attribute.some((a) => a.g || a.graphs.length) ? new Set(subgraphRefs(n)) : new Set<string>();
+    const axis = n.attribute.find((a) => a.name === 'axis');
+    for (const x of new Set([...n.input, ...sub])) {
+      if (!inputs.has(x)) continue;
+      const op = sub.has(x) ? `${n.opType} (subgraph)` : n.opType;
+      (readers.get(x) ?? readers.set(x, []).get(x)!).push({ op, domain: n.domain, inputs: n.input, ...(axis ? { axis: Number(axis.i) } : {}) });
+    }
+  }
+  return readers;
 }
 
 /** Builds the Graph of a validated model. */
@@ -428,6 +446,13 @@ export function analyseModel(proto: ModelProto, opts: AnalyseOptions): AnalyseRe
   }
   if (open.length > 0) throw new GraphError('GRAPH_DYNAMIC_DIM', openInputsMessage(label, loadableExamples(proto, opts, inputNames, userShape, open)));
   for (const t of g.initializer) info.set(t.name, initializerInfo(t, `${label}: initializer ${t.name}`));
+  // Token ids: drawn over their tables' rows by every run on the sample input, this one included.
+  const readers = inputReaders(g, new Set(feeds.keys()));
+  for (const [x, f] of feeds) {
+    if (f.value) continue;
+    const rows = tokenRows(x, f.dtype, readers.get(x) ?? [], (t) => (initNames.has(t) ? info.get(t)?.shape : undefined));
+    if (rows !== undefined) feeds.set(x, { ...f, tokenRows: rows });
+  }
 
   // What the file declares: the static shape when every dim is fixed, and the dims as written (dim names kept for messages).
   const declared = new Map<string, { dtype: DType; shape: number[] | null; dims: MaybeDim[] | null; text: string }>();
@@ -586,11 +611,14 @@ export function analyseModel(proto: ModelProto, opts: AnalyseOptions): AnalyseRe
 
   const inputValues: Record<string, readonly number[]> = {};
   for (const [k, f] of feeds) if (f.value) inputValues[k] = f.value;
+  const tokenInputs: Record<string, number> = {};
+  for (const [k, f] of feeds) if (f.tokenRows !== undefined) tokenInputs[k] = f.tokenRows;
   return {
     graph: {
       name: opts.name, opsetVersion: opset, nodes, tensors, inputs: inputNames, outputs: outputNames,
       initializers: g.initializer.map((t) => t.name),
       ...(Object.keys(inputValues).length ? { inputValues } : {}),
+      ...(Object.keys(tokenInputs).length ? { tokenInputs } : {}),
     },
     info,
     mismatches,

@@ -19,7 +19,7 @@ const ORT_TYPES: Partial<Record<string, DType>> = {
 
 /** The graph inputs an analysis feeds, as the sample input takes them. */
 export function inputsToFeed(feeds: ReadonlyMap<string, Feed>): InputToFeed[] {
-  return [...feeds].map(([name, v]) => ({ name, dtype: v.dtype, shape: v.shape, value: v.value }));
+  return [...feeds].map(([name, v]) => ({ name, dtype: v.dtype, shape: v.shape, value: v.value, tokenRows: v.tokenRows }));
 }
 
 /**

@@ -30,15 +30,18 @@ export interface InputToFeed {
   readonly dtype: DType;
   readonly shape: readonly number[];
   readonly value?: readonly number[] | undefined;
+  /** A token input (`token-inputs.ts`): its ids are drawn in [1, tokenRows). */
+  readonly tokenRows?: number | undefined;
 }
 
 /**
- * Seeded values for an input of a type: floats uniform in [-1, 1); 8-bit integers (quantized
- * images and activations) uniform over their range; wider integers and bools zero, which is a
- * valid index, length or mask whatever the input means.
+ * Seeded values for an input of a type: floats uniform in [-1, 1); token ids (`tokenRows`) uniform
+ * in [1, tokenRows); 8-bit integers (quantized images and activations) uniform over their range;
+ * wider integers and bools zero, which is a valid index, length or mask whatever the input means.
  */
-function randomTensor(name: string, dtype: DType, shape: readonly number[], rand: () => number): ort.Tensor {
-  const value = dtype.startsWith('float') ? () => rand() * 2 - 1
+function randomTensor(name: string, dtype: DType, shape: readonly number[], rand: () => number, tokenRows?: number): ort.Tensor {
+  const value = tokenRows !== undefined ? () => 1 + Math.floor(rand() * (tokenRows - 1))
+    : dtype.startsWith('float') ? () => rand() * 2 - 1
     : dtype === 'uint8' ? () => Math.floor(rand() * 256)
     : dtype === 'int8' ? () => Math.floor(rand() * 256) - 128
     : undefined;
@@ -57,7 +60,7 @@ function randomTensor(name: string, dtype: DType, shape: readonly number[], rand
  * to give their values, as a clause for a message; '' when there are none.
  */
 export function zeroInputsAdvice(inputs: readonly InputToFeed[]): string {
-  const zeroed = inputs.filter((i) => i.value === undefined && !i.dtype.startsWith('float') && i.dtype !== 'uint8' && i.dtype !== 'int8');
+  const zeroed = inputs.filter((i) => i.value === undefined && i.tokenRows === undefined && !i.dtype.startsWith('float') && i.dtype !== 'uint8' && i.dtype !== 'int8');
   if (zeroed.length === 0) return '';
   const first = zeroed[0]!;
   const names = zeroed.slice(0, 4).map((i) => i.name).join(', ') + (zeroed.length > 4 ? ', ...' : '');
@@ -75,6 +78,6 @@ function valueTensor(name: string, dtype: DType, shape: readonly number[], v: re
 export function seededInputs(inputs: readonly InputToFeed[], seed: number): Record<string, ort.Tensor> {
   const rand = prng(seed);
   const feeds: Record<string, ort.Tensor> = {};
-  for (const i of inputs) feeds[i.name] = i.value ? valueTensor(i.name, i.dtype, i.shape, i.value) : randomTensor(i.name, i.dtype, i.shape, rand);
+  for (const i of inputs) feeds[i.name] = i.value ? valueTensor(i.name, i.dtype, i.shape, i.value) : randomTensor(i.name, i.dtype, i.shape, rand, i.tokenRows);
   return feeds;
 }

@@ -109,6 +109,12 @@ export interface Graph {
   readonly initializers: readonly string[];
   /** Values the user fixed for inputs (`--input sr=:16000`): the graph is specialised to them, so runs must feed them. */
   readonly inputValues?: Readonly<Record<string, readonly number[]>>;
+  /**
+   * Integer inputs that are token ids (the rows of embedding tables, `token-inputs.ts`), with the rows
+   * of their smallest table: the sample input draws their ids in [1, rows) rather than zeros, which a
+   * text model reads as all padding.
+   */
+  readonly tokenInputs?: Readonly<Record<string, number>>;
 }
 
 /** A position in the topological order: cut after node `after`. */
