@@ -139,8 +139,8 @@ for (const m of models) {
     const wholeMs = evaluatePlan(problem, [{ board: problem.boards[0].id, nodes: names }]).stages[0].computeMs;
     console.log(`## ${m.name}, ${threads} thread${threads > 1 ? 's' : ''}${rounds > 1 ? ` (round ${round + 1} of ${rounds})` : ''}\n`);
     console.log(`${names.length} nodes; ${atLeast(profileRuns, frameMs)} profile runs, ${atLeast(runs, frameMs)} runs back to back; profile end-to-end median ${profile.endToEnd.medianMs.toFixed(2)} ms, node sum ${(profile.nodes.reduce((a, n) => a + n.latencyMs.median, 0)).toFixed(2)} ms; boundary ${method}: fixed ${boundary.fixedMs} ms, in ${Number((boundary.inMsPerByte * 1e6).toPrecision(3))} ms/MB, out ${Number((boundary.outMsPerByte * 1e6).toPrecision(3))} ms/MB${warnings.length ? ` (${warnings.join('; ')})` : ''}\n`);
-    console.log('| stages | stage | nodes | in kB | out kB | predicted ms | kernels ms | boundary ms | measured ms (median) | p90 ms | min ms | CPU ms (median) | error | error vs min | whole model measured / predicted (same runs) | error at that speed |');
-    console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    console.log('| stages | stage | nodes | in kB | out kB | predicted ms | kernels ms | boundary ms | measured ms (median) | p90 ms | min ms | CPU ms (median) | error | error vs min | whole model measured / predicted (same runs) | error at that speed | alone ms (median) | error alone | whole model alone / predicted | error alone at that speed |');
+    console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     const pipeRows = [];
     for (const k of [1, ...list(values.stages).map(Number)]) {
       // Cut the node order at equal shares of the (first round's) profile's time.
@@ -186,8 +186,8 @@ for (const m of models) {
       }
       result.stages.forEach((st, i) => {
         const ps = metrics.stages[i];
-        console.log(`| ${count} | ${i} | ${st.nodes} | ${(ps.inBytes / 1e3).toFixed(0)} | ${(ps.outBytes / 1e3).toFixed(0)} | ${ms(st.predictedMs)} | ${ms(ps.kernelMs)} | ${ms(ps.boundaryMs)} | ${ms(st.measuredMs)} | ${ms(st.p90Ms)} | ${ms(st.minMs)} | ${ms(st.cpuMs)} | ${pct(st.error)} | ${pct(st.predictedMs / st.minMs - 1)} | ${result.reference ? result.reference.ratio.toFixed(3) : '—'} | ${pct(st.scaledError ?? null)} |`);
-        if (count > 1) summary.push({ model: m.name, threads, k: count, stage: i, error: st.error, errorMin: st.predictedMs / st.minMs - 1, scaled: st.scaledError ?? null });
+        console.log(`| ${count} | ${i} | ${st.nodes} | ${(ps.inBytes / 1e3).toFixed(0)} | ${(ps.outBytes / 1e3).toFixed(0)} | ${ms(st.predictedMs)} | ${ms(ps.kernelMs)} | ${ms(ps.boundaryMs)} | ${ms(st.measuredMs)} | ${ms(st.p90Ms)} | ${ms(st.minMs)} | ${ms(st.cpuMs)} | ${pct(st.error)} | ${pct(st.predictedMs / st.minMs - 1)} | ${result.reference ? result.reference.ratio.toFixed(3) : '—'} | ${pct(st.scaledError ?? null)} | ${ms(st.alone?.measuredMs ?? null)} | ${pct(st.alone?.error ?? null)} | ${result.reference?.aloneRatio !== undefined ? result.reference.aloneRatio.toFixed(3) : '—'} | ${pct(st.alone?.scaledError ?? null)} |`);
+        if (count > 1) summary.push({ model: m.name, threads, k: count, stage: i, error: st.error, errorMin: st.predictedMs / st.minMs - 1, scaled: st.scaledError ?? null, alone: st.alone?.error ?? null, aloneScaled: st.alone?.scaledError ?? null, turn: st.alone ? st.measuredMs / st.alone.measuredMs - 1 : null });
       });
       if (result.pipeline) pipeRows.push({ count, r: result });
       if (!byRound.has(key)) byRound.set(key, { model: m.name, threads, k: count, rounds: [] });
@@ -235,6 +235,19 @@ const minErrors = summary.filter((x) => x.stage !== 'pipeline' && Number.isFinit
 console.log('## Summary\n');
 console.log(`- stages of multi-stage plans within 15 % of their measured median: ${within(stageErrors, 0.15)} (median |error| ${pct(stageErrors.sort((a, b) => a - b)[Math.floor(stageErrors.length / 2)] ?? NaN)}, worst ${pct(Math.max(...stageErrors))})`);
 console.log(`- the same stages within 15 % of their fastest run: ${within(minErrors, 0.15)} (median |error| ${pct(minErrors.sort((a, b) => a - b)[Math.floor(minErrors.length / 2)] ?? NaN)})`);
+{
+  const stagesOnly = summary.filter((x) => x.stage !== 'pipeline');
+  const alone = stagesOnly.filter((x) => x.alone !== null && x.alone !== undefined).map((x) => Math.abs(x.alone));
+  const aloneScaled = stagesOnly.filter((x) => x.aloneScaled !== null && x.aloneScaled !== undefined).map((x) => Math.abs(x.aloneScaled));
+  const turn = stagesOnly.filter((x) => x.turn !== null && x.turn !== undefined).map((x) => x.turn).sort((a, b) => a - b);
+  console.log(`- the same stages timed alone (each run after run on its own, as a board runs it): ${within(alone, 0.15)} within 15 % of their median (median |error| ${pct(alone.sort((a, b) => a - b)[Math.floor(alone.length / 2)] ?? NaN)}); at the speed the whole model ran alone: ${within(aloneScaled, 0.15)}; run in turn they took ${pct(turn[0] ?? NaN)} to ${pct(turn.at(-1) ?? NaN)} (median ${pct(turn[Math.floor(turn.length / 2)] ?? NaN)}) longer than alone`);
+  for (const model of [...new Set(stagesOnly.map((x) => x.model))]) {
+    const t = stagesOnly.filter((x) => x.model === model && x.turn !== null).map((x) => x.turn).sort((a, b) => a - b);
+    const a = stagesOnly.filter((x) => x.model === model && x.alone !== null).map((x) => Math.abs(x.alone));
+    const b = stagesOnly.filter((x) => x.model === model && x.error !== null).map((x) => Math.abs(x.error));
+    console.log(`  - ${model}: in turn ${within(b, 0.15)}, alone ${within(a, 0.15)} within 15 %; in turn / alone - 1: median ${pct(t[Math.floor(t.length / 2)] ?? NaN)}`);
+  }
+}
 console.log(`- pipelines whose throughput predicted for this host is within 10 % of the measured one: ${within(pipeErrors, 0.1)} (median |error| ${pct(pipeErrors.sort((a, b) => a - b)[Math.floor(pipeErrors.length / 2)] ?? NaN)}, worst ${pct(Math.max(...pipeErrors))})`);
 const latencyErrors = summary.filter((x) => x.stage === 'pipeline' && x.latency !== null && x.latency !== undefined).map((x) => Math.abs(x.latency));
 console.log(`- pipelines whose latency (queueing included) predicted for this host is within 15 % of the measured median: ${within(latencyErrors, 0.15)} (median |error| ${pct(latencyErrors.sort((a, b) => a - b)[Math.floor(latencyErrors.length / 2)] ?? NaN)}, worst ${pct(Math.max(...latencyErrors))})`);

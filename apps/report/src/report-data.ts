@@ -133,6 +133,8 @@ export interface VerifiedPlan {
     readonly index: number; readonly board: string; readonly nodes: number; readonly predictedMs: number | null; readonly measuredMs: number; readonly p90Ms: number;
     /** The error with the prediction scaled by speedRatio (stages of the reference board). */
     readonly scaledError?: number | null;
+    /** The stage timed alone, run after run as a board runs it (measuredMs: the stages in turn, which share the machine's caches). */
+    readonly aloneMs?: number;
     /** A stage the plan puts on another board: its prediction on the board that stands for the machine verify ran on, and that error at the measured speed. */
     readonly here?: { readonly board: string; readonly predictedMs: number; readonly scaledError?: number };
     /** The plan's memory of the stage and the most it took in a process of its own (verify's memory check). */

@@ -258,7 +258,7 @@ describe('verify', () => {
   it('prints the comparison and refuses a run over --max-seconds before starting', async () => {
     const ok = await run(['verify', 'sq.onnx', '--plan', 'dag.plan.json', '--problem', 'sq.problem.json', '--runs', '2', '--warmup', '0', '--frames', '0'], { cwd: dir });
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toMatch(/^stage +board +nodes +predicted ms +kernels +boundary +measured ms +p90 ms +error$/m);
+    expect(ok.stdout).toMatch(/^stage +board +nodes +predicted ms +kernels +boundary +measured ms +p90 ms +error +alone ms +error$/m);
     expect(ok.stdout).toMatch(/^back to back: latency ms +\d+\.\d\d +\d+\.\d\d +[-+]\d+\.\d%$/m);
     const slow = await run(['verify', 'sq.onnx', '--plan', 'dag.plan.json', '--problem', 'sq.problem.json', '--runs', '1000000', '--max-seconds', '5'], { cwd: dir });
     // 20 warm-up frames and 30 pipeline frames by default, this host calibrated for the 2 stages, and two
@@ -266,7 +266,7 @@ describe('verify', () => {
     const cal = calibrationSeconds({ sessions: 2, stageMs: evaluatePlan(problem, dagPlan).stages.map((s) => s.computeMs), threads: 1 });
     // --frames not given: the pipeline's frames cover half a second at least (a run and its warm-up: 1.2 x that).
     const est = estimateSeconds(evaluatePlan(problem, dagPlan).stages.map((s) => s.computeMs), { runs: 1000000, warmup: 20, pipelineFrames: 30, threads: 1 }) + cal + 4 + (1.2 * DEFAULT_SPAN_MS) / 1000;
-    expect(slow.stderr.split('\n').slice(-2).join('\n')).toBe(`dnnpart: verifying this plan would take about ${est.toFixed(0)} s by its prediction (1000020 frames of ${evaluatePlan(problem, dagPlan).stages.reduce((a, s) => a + s.computeMs, 0).toFixed(1)} ms back to back, 50 through the pipeline, about ${cal.toFixed(0)} s calibrating this host, about 4 s measuring stage memory), over --max-seconds 5; lower --runs or --frames, or raise --max-seconds\n`);
+    expect(slow.stderr.split('\n').slice(-2).join('\n')).toBe(`dnnpart: verifying this plan would take about ${est.toFixed(0)} s by its prediction (1000020 frames of ${evaluatePlan(problem, dagPlan).stages.reduce((a, s) => a + s.computeMs, 0).toFixed(1)} ms back to back, each stage alone as many times, 50 through the pipeline, about ${cal.toFixed(0)} s calibrating this host, about 4 s measuring stage memory), over --max-seconds 5; lower --runs or --frames, or raise --max-seconds\n`);
     expect(slow.code).toBe(2);
   });
 
@@ -307,17 +307,28 @@ describe('verify', () => {
     expect(v.stages[0]!.scaledError).toBeCloseTo((predicted[0]!.computeMs * ref.ratio) / v.stages[0]!.measuredMs - 1, 9);
     expect(v.stages[1]!.scaledError).toBeNull();
     expect(v.stages[0]!.error).toBeCloseTo(predicted[0]!.computeMs / v.stages[0]!.measuredMs - 1, 12);
+    // Each stage alone too (as a board runs it), held against the same predictions; the whole model alone scales them.
+    expect(ref.aloneMs).toBeGreaterThan(0);
+    expect(ref.aloneRatio).toBeCloseTo(ref.aloneMs! / predictedMs, 9);
+    for (const [i, s] of v.stages.entries()) {
+      expect(s.alone!.measuredMs).toBeGreaterThan(0);
+      expect(s.alone!.minMs).toBeLessThanOrEqual(s.alone!.measuredMs);
+      expect(s.alone!.error).toBeCloseTo(predicted[i]!.computeMs / s.alone!.measuredMs - 1, 12);
+    }
+    expect(v.stages[0]!.alone!.scaledError).toBeCloseTo((predicted[0]!.computeMs * ref.aloneRatio!) / v.stages[0]!.alone!.measuredMs - 1, 9);
+    expect(v.stages[1]!.alone!.scaledError).toBeNull();
     // For people: board b's stage was predicted for b, so its time here is no error of that prediction.
     const rows = formatVerify(v).split('\n').filter((l) => /^ +[01] +[ab] /.test(l));
     expect(rows).toHaveLength(2);
     expect(rows[0]).toContain(`${v.stages[0]!.error! >= 0 ? '+' : ''}${(v.stages[0]!.error! * 100).toFixed(1)}%`);
-    expect(rows[1]).toMatch(/ other board +— *$/);
+    expect(rows[1]).toMatch(/ other board +— +\d+\.\d\d +other board +— *$/);
     // And in the report's stages table.
     write('ref.json', v);
     expect((await run(['report', '--problem', 'sq.problem.json', '--verify', 'ref.json', '-o', 'rep-ref', '--time-limit', '10'], { cwd: dir })).code).toBe(0);
     const md = readFileSync(path.join(dir, 'rep-ref', 'report.md'), 'utf8').split('\n').filter((l) => l.startsWith('| ref.json ('));
     expect(md).toHaveLength(2);
     expect(md[0]!.split('|')[8]!.trim()).toMatch(/^[-−+]?\d+\.\d %$/);
+    expect(md[1]!.split('|').filter((c) => c.trim() === 'other board')).toHaveLength(2);
     expect(md[1]!.split('|')[8]!.trim()).toBe('other board');
     const h = v.pipeline!.host!;
     const handoff = h.stages.map((x) => x.handoffMs);
@@ -330,9 +341,13 @@ describe('verify', () => {
     const b2b = await timeBackToBack(
       splitModel(model, { stages: stageOf }).stages.map((s, i) => ({ bytes: s.bytes, inputs: s.inputs, outputs: s.outputs, label: `s${i}` })),
       randomFeeds(model.graph, 1),
-      { threads: 1, runs: 9, warmup: 1, reference: { ...splitModel(model, { stages: Object.fromEntries(names.map((n) => [n, 0])) }).stages[0]!, label: 'whole' } },
+      { threads: 1, runs: 9, warmup: 1, reference: { ...splitModel(model, { stages: Object.fromEntries(names.map((n) => [n, 0])) }).stages[0]!, label: 'whole' }, alone: true },
     );
     expect(b2b.referenceMs).toHaveLength(9);
+    // Alone: as many runs of each stage, and of the whole model, each on its own.
+    expect(b2b.aloneMs!.map((x) => x.length)).toEqual([9, 9]);
+    expect(b2b.referenceAloneMs).toHaveLength(9);
+    expect([...b2b.aloneMs!.flat(), ...b2b.referenceAloneMs!].every((x) => x > 0)).toBe(true);
     const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
     expect(median(b2b.totalMs)).toBeLessThan(median(b2b.stageMs[0]!) + median(b2b.stageMs[1]!) + median(b2b.referenceMs!));
   });

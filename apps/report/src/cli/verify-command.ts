@@ -263,15 +263,18 @@ export function formatVerify(r: VerifyResult, opts: Pick<VerifyCommandOptions, '
   // that prediction, only of its prediction on the board that stands for this machine (r.here).
   const elsewhere = (board: string) => r.reference !== undefined && !r.reference.boards.includes(board);
   const on = r.here?.board;
+  const alone = r.stages.some((x) => x.alone);
   const lines = [
     `${r.model.name}: ${plural(r.stages.length, 'stage')} on ${r.machine.cpu} (${r.machine.cores} cores), ${plural(s.threads, 'thread')} per stage, median of ${s.runs} runs; load ${r.machine.loadBefore.toFixed(2)} -> ${r.machine.loadAfter.toFixed(2)}`,
     table(
-      ['stage', 'board', 'nodes', 'predicted ms', 'kernels', 'boundary', ...(on ? [`on ${on} ms`] : []), 'measured ms', 'p90 ms', 'error', ...(r.reference ? ['at this speed'] : [])],
+      ['stage', 'board', 'nodes', 'predicted ms', 'kernels', 'boundary', ...(on ? [`on ${on} ms`] : []), 'measured ms', 'p90 ms', 'error', ...(r.reference ? ['at this speed'] : []), ...(alone ? ['alone ms', 'error', ...(r.reference?.aloneRatio !== undefined ? ['at this speed'] : [])] : [])],
       r.stages.map((x) => [
         String(x.index), x.board, String(x.nodes), fixed(x.predictedMs), fixed(x.kernelMs), fixed(x.boundaryMs), ...(on ? [fixed(x.here?.predictedMs ?? x.predictedMs)] : []), fixed(x.measuredMs), fixed(x.p90Ms),
         x.here ? pct(x.here.error) : elsewhere(x.board) ? 'other board' : pct(x.error), ...(r.reference ? [pct(x.here ? x.here.scaledError ?? null : x.scaledError ?? null)] : []),
+        ...(alone ? [fixed(x.alone?.measuredMs ?? null), !x.here && elsewhere(x.board) ? 'other board' : pct(x.alone?.error ?? null), ...(r.reference?.aloneRatio !== undefined ? [pct(x.alone?.scaledError ?? null)] : [])] : []),
       ]),
     ),
+    ...(alone ? ['(measured: the stages in turn, frame after frame, in this process; alone: each stage run after run on its own, as a board runs it)'] : []),
     ...(on ? [`(on ${on}: each stage as ${on}'s profile, made on this machine, predicts it; the errors are against that, for the stages the plan puts on other boards too)`] : []),
     ...memoryLines(r),
     '',
@@ -285,7 +288,7 @@ export function formatVerify(r: VerifyResult, opts: Pick<VerifyCommandOptions, '
   if (r.pipeline?.runs) lines.push(`pipeline runs: ${r.pipeline.runs.map((x) => fixed(x.fps)).join(', ')} FPS; measured is their median, spread ${pct(r.pipeline.spread ?? null).replace('+', '')} of it`);
   if (r.reference) {
     const f = r.reference;
-    lines.push(`speed: the whole model, timed in the same runs, ${fixed(f.measuredMs)} ms against ${fixed(f.predictedMs)} ms predicted (x${fixed(f.ratio, 3)}); "at this speed" scales each prediction by it${r.pipeline?.host?.scaled ? `, and this host's pipeline becomes ${fixed(r.pipeline.host.scaled.predictedFps)} FPS (${pct(r.pipeline.host.scaled.fpsError)})` : ''}`);
+    lines.push(`speed: the whole model, timed in the same runs, ${fixed(f.measuredMs)} ms against ${fixed(f.predictedMs)} ms predicted (x${fixed(f.ratio, 3)})${f.aloneMs !== undefined ? `, and alone ${fixed(f.aloneMs)} ms (x${fixed(f.aloneRatio!, 3)})` : ''}; "at this speed" scales each prediction by it${f.aloneMs !== undefined ? ' (the stages alone by the whole model alone)' : ''}${r.pipeline?.host?.scaled ? `, and this host's pipeline becomes ${fixed(r.pipeline.host.scaled.predictedFps)} FPS (${pct(r.pipeline.host.scaled.fpsError)})` : ''}`);
   }
   const h = r.pipeline?.host;
   if (h) {
@@ -344,8 +347,8 @@ function verifyResultProblem(r: VerifyResult): string | undefined {
     ?? (r.reference === undefined ? undefined : check(r.reference, 'reference', { ratio: num }))
     ?? r.stages.map((s, i) => check(s, `stages[${i}]`, {
       index: num, board: str, nodes: num, predictedMs: numOrNull, measuredMs: num, p90Ms: num, scaledError: numOrNull, predictedMemoryBytes: numOrNull,
-      memory: (v) => isObject(v) && num(v.peakBytes), here: (v) => isObject(v) && str(v.board) && num(v.predictedMs),
-    }, ['scaledError', 'predictedMemoryBytes', 'memory', 'here'])).find((x) => x !== undefined)
+      memory: (v) => isObject(v) && num(v.peakBytes), here: (v) => isObject(v) && str(v.board) && num(v.predictedMs), alone: (v) => isObject(v) && num(v.measuredMs),
+    }, ['scaledError', 'predictedMemoryBytes', 'memory', 'here', 'alone'])).find((x) => x !== undefined)
     ?? (r.here === undefined ? undefined : check(r.here, 'here', { board: str, backToBack: (v) => check(v, 'here.backToBack', figures) === undefined }));
 }
 
@@ -379,6 +382,7 @@ export function readVerifyFile(file: string, given: string): { result: VerifyRes
     stages: r.stages.map((x) => ({
       index: x.index, board: x.board, nodes: x.nodes, predictedMs: x.predictedMs, measuredMs: x.measuredMs, p90Ms: x.p90Ms,
       ...(x.scaledError !== undefined ? { scaledError: x.scaledError } : {}),
+      ...(x.alone ? { aloneMs: x.alone.measuredMs } : {}),
       ...(x.here ? { here: { board: x.here.board, predictedMs: x.here.predictedMs, ...(x.here.scaledError !== undefined ? { scaledError: x.here.scaledError } : {}) } } : {}),
       ...(x.memory ? { predictedMemoryBytes: x.predictedMemoryBytes ?? null, measuredMemoryBytes: x.memory.peakBytes } : {}),
     })),

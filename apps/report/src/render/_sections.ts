@@ -439,12 +439,15 @@ export function verifiedStagesTable(system: ReportSystem): Table | undefined {
   const memory = runs.some((r) => r.stages.some((st) => st.measuredMemoryBytes !== undefined));
   // A run whose stages of other boards were also predicted on the board that stands for its machine.
   const here = runs.some((r) => r.stages.some((st) => st.here !== undefined));
+  // Each stage alone too (a plan of several stages): a board runs its stage alone, as the plan predicts it.
+  const alone = runs.some((r) => r.stages.some((st) => st.aloneMs !== undefined));
   return {
     columns: [
       { label: 'Run' }, { label: 'Stage', num: true }, { label: 'Board' }, { label: 'Nodes', num: true },
       { label: 'Predicted', num: true }, ...(here ? [{ label: 'Predicted on the machine verified', num: true }] : []),
       { label: 'Measured (median)', num: true }, { label: 'p90', num: true }, { label: 'Error', num: true },
       ...(speed ? [{ label: 'Error at the measured speed', num: true }] : []),
+      ...(alone ? [{ label: 'Measured alone (median)', num: true }, { label: 'Error alone', num: true }] : []),
       // verify times each stage alone: it holds no frames in flight, so the plan's figure is without them.
       ...(memory ? [{ label: 'Memory: plan without frames in flight', num: true }, { label: 'Memory: measured', num: true }, { label: 'Memory error', num: true }] : []),
     ],
@@ -460,6 +463,10 @@ export function verifiedStagesTable(system: ReportSystem): Table | undefined {
         cell(formatMs(st.p90Ms), { num: true }),
         cell(st.here ? err(st.measuredMs, st.here.predictedMs) : r.speedRatio !== undefined && st.scaledError === null ? 'other board' : err(st.measuredMs, st.predictedMs), { num: true }),
         ...(speed ? [cell(formatPercent(st.here ? st.here.scaledError : st.scaledError), { num: true })] : []),
+        ...(alone ? [
+          cell(formatMs(st.aloneMs), { num: true }),
+          cell(st.aloneMs === undefined ? '—' : st.here ? err(st.aloneMs, st.here.predictedMs) : r.speedRatio !== undefined && st.scaledError === null ? 'other board' : err(st.aloneMs, st.predictedMs), { num: true }),
+        ] : []),
         ...(memory ? [
           cell(formatBytes(st.predictedMemoryBytes), { num: true }), cell(formatBytes(st.measuredMemoryBytes), { num: true }),
           cell(st.measuredMemoryBytes !== undefined ? err(st.measuredMemoryBytes, st.predictedMemoryBytes ?? null) : '—', { num: true }),

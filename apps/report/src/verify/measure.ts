@@ -151,6 +151,13 @@ export interface BackToBackResult {
   readonly referenceSkipped?: string;
   /** What the stages' sessions added to this process's resident memory after two frames (with a reference or `measureSessions`). */
   readonly sessionsBytes?: number;
+  /**
+   * With `alone` and more than one stage: aloneMs[s][r], stage s timed alone, run after run of its own
+   * session on the last frame's tensors (as a board runs its stage), as many runs as back to back.
+   */
+  readonly aloneMs?: readonly (readonly number[])[];
+  /** The same for the reference, the whole model run after run of its own (as the profile times it). */
+  readonly referenceAloneMs?: readonly number[];
   readonly spans: readonly Span[];
   /** Every tensor of the last frame: the feeds and each stage's outputs (what each stage reads, for measureStageMemory). */
   readonly tensors: ReadonlyMap<string, ort.Tensor>;
@@ -181,7 +188,10 @@ export async function timeBackToBack(
     readonly minSpanMs?: number;
     /** Run two frames first and read what the stages' sessions take (sessionsBytes); done anyway with a reference. */
     readonly measureSessions?: boolean;
+    /** Then time each stage, and the reference, alone (aloneMs): in blocks taken in turn, so that a change of the machine's speed reaches them all. */
+    readonly alone?: boolean;
     readonly onRun?: (done: number, total: number) => void;
+    readonly onAloneRun?: (done: number, total: number) => void;
   },
 ): Promise<BackToBackResult> {
   const sessions: ort.InferenceSession[] = [];
@@ -193,6 +203,8 @@ export async function timeBackToBack(
   let last = new Map<string, ort.Tensor>(Object.entries(feeds));
   let referenceSkipped: string | undefined;
   let sessionsBytes: number | undefined;
+  let aloneMs: number[][] | undefined;
+  let referenceAloneMs: number[] | undefined;
   try {
     const rssBefore = process.memoryUsage().rss;
     for (const s of stages) sessions.push(await open(s, options.threads));
@@ -259,11 +271,55 @@ export async function timeBackToBack(
       }
       options.onRun?.(r + 1, total);
     }
+    if (options.alone && stages.length > 1) {
+      const done = await timeAlone(
+        [...stages.map((s, i) => () => runStage(sessions[i]!, s, new Map(last), fetches[i]!)), ...(ref && refSession ? [() => runStage(refSession, ref, new Map(Object.entries(feeds)), refFetches)] : [])],
+        totalMs.length, options.signal, options.onAloneRun,
+      );
+      aloneMs = done.slice(0, stages.length);
+      if (ref && refSession) referenceAloneMs = done[stages.length];
+    }
   } finally {
     for (const s of sessions.splice(0)) await s.release().catch(() => {});
   }
   if (options.nodeTrace) spans.push(...(await nodeSpans(stages, feeds, options.threads)));
-  return { stageMs, stageCpuMs, totalMs, spans, tensors: last, ...(options.reference && !referenceSkipped ? { referenceMs } : {}), ...(referenceSkipped ? { referenceSkipped } : {}), ...(sessionsBytes !== undefined ? { sessionsBytes } : {}) };
+  return {
+    stageMs, stageCpuMs, totalMs, spans, tensors: last, ...(options.reference && !referenceSkipped ? { referenceMs } : {}), ...(referenceSkipped ? { referenceSkipped } : {}),
+    ...(sessionsBytes !== undefined ? { sessionsBytes } : {}), ...(aloneMs ? { aloneMs } : {}), ...(referenceAloneMs ? { referenceAloneMs } : {}),
+  };
+}
+
+/** Blocks of runs of one session each, the sessions taken in turn (timeAlone). */
+const ALONE_BLOCKS = 6;
+/** Runs at the start of each block left out: the session's weights and arena come back into the caches. */
+const ALONE_SETTLE = 2;
+
+/**
+ * Each of `runners` timed alone, `runs` measured runs each: in ALONE_BLOCKS blocks per runner taken
+ * in turn (a minute in which this machine runs slower reaches every runner alike), each block's first
+ * ALONE_SETTLE runs left out. Run in turn, sessions share the caches: measured here, a text encoder's
+ * stages each took 15-25 % longer back to back than alone, ResNet-18's 1-3 % (bench/results/verify-stages.md).
+ */
+async function timeAlone(
+  runners: readonly (() => Promise<unknown>)[], runs: number, signal: AbortSignal | undefined, onRun?: (done: number, total: number) => void,
+): Promise<number[][]> {
+  const out = runners.map(() => [] as number[]);
+  const block = Math.max(1, Math.ceil(runs / ALONE_BLOCKS));
+  const total = runners.length * (runs + Math.ceil(runs / block) * ALONE_SETTLE);
+  let done = 0;
+  for (let from = 0; from < runs; from += block) {
+    const n = Math.min(block, runs - from);
+    for (const [i, run] of runners.entries()) {
+      for (let r = 0; r < ALONE_SETTLE + n; r++) {
+        checkAbort(signal);
+        const a = now();
+        await run();
+        if (r >= ALONE_SETTLE) out[i]!.push(now() - a);
+        onRun?.(++done, total);
+      }
+    }
+  }
+  return out;
 }
 
 /** Frames whose spans go into a timeline (back to back, and through the pipeline): a small stage's half second is thousands. */

@@ -129,6 +129,11 @@ export interface VerifyStage {
   readonly cpuMs: number;
   /** With more than one thread and a host prediction: the stage's median at one thread, timed back to back the same way (what its extra threads buy it). */
   readonly singleThreadMs?: number;
+  /**
+   * In a plan of more than one stage: the stage timed alone, run after run of its own session as a
+   * board runs it (measuredMs runs the stages in turn, which then share this machine's caches).
+   */
+  readonly alone?: StageAlone;
   /** predicted / measured - 1 (null without a prediction). */
   readonly error: number | null;
   /** predicted x reference.ratio / measured - 1: the error left once the machine's speed now is taken into account (with a reference; null for a stage of another board). */
@@ -149,6 +154,16 @@ export interface VerifyStage {
   readonly memory?: StageMemory;
   /** predictedMemoryBytes / memory.peakBytes - 1. */
   readonly memoryError?: number | null;
+}
+
+/** A stage timed alone: its median and fastest run, and the prediction it is held against. */
+export interface StageAlone {
+  readonly measuredMs: number;
+  readonly minMs: number;
+  /** The stage's prediction here (the plan's, or with options.here for a stage of another board, its prediction on that board) / measuredMs - 1; null without a prediction. */
+  readonly error: number | null;
+  /** The same prediction scaled by reference.aloneRatio / measuredMs - 1 (with a reference timed alone; null for a stage of another board). */
+  readonly scaledError?: number | null;
 }
 
 /** A stage of another board, as predicted on the board that stands for this machine. */
@@ -173,6 +188,9 @@ export interface VerifyReference {
   readonly p90Ms: number;
   /** measuredMs / predictedMs: above 1 when the machine runs slower now than when it was profiled (load, thermal throttling, clock). */
   readonly ratio: number;
+  /** The whole model timed alone, in turn with the stages alone (as the profile timed it), and that over predictedMs. */
+  readonly aloneMs?: number;
+  readonly aloneRatio?: number;
 }
 
 export interface VerifyFigures {
@@ -274,6 +292,9 @@ export interface VerifyResult {
 }
 
 const rel = (p: number | null, m: number): number | null => (p === null || !(m > 0) ? null : p / m - 1);
+const pct0 = (x: number): string => `${(x * 100).toFixed(0)} %`;
+/** The median share by which the stages run in turn were slower than alone above which verify says so. */
+const SHARED_CACHE_NOTE = 0.1;
 
 /** A stage's measured memory (alone in a process) beside the plan's figure for it without frames in flight. */
 function aloneMemory(p: StagePrediction | undefined, memory: StageMemory): Pick<VerifyStage, 'predictedMemoryBytes' | 'predictedFramesBytes' | 'memory' | 'memoryError'> {
@@ -295,7 +316,9 @@ export function estimateSeconds(predictedMs: readonly number[], o: Pick<VerifyOp
   const pipeline = o.pipelineFrames > 0 ? (o.pipelineRepeats ?? 1) * ((o.pipelineFrames + o.warmup) * pipelinePeriodMs(predictedMs, o.threads, cores) + frame) : 0;
   // The stages at one thread too, before a pipeline of several threads each: at most threads x as long.
   const single = o.threads > 1 && o.pipelineFrames > 0 ? (o.runs + o.warmup) * frame * Math.min(o.threads, cores) : 0;
-  return ((o.runs + o.warmup) * (frame + (o.reference?.predictedMs ?? 0)) + single + pipeline) / 1000;
+  // Each stage, and the reference, alone too (a plan of several stages): as many runs, and a few to settle.
+  const alone = predictedMs.length > 1 ? (o.runs + 12) * (frame + (o.reference?.predictedMs ?? 0)) : 0;
+  return ((o.runs + o.warmup) * (frame + (o.reference?.predictedMs ?? 0)) + single + pipeline + alone) / 1000;
 }
 
 /**
@@ -357,9 +380,9 @@ async function verifyWith(files: ModelFiles, args: Parameters<typeof verifyPlan>
   for (const [k, v] of [['runsSpanMs', runsSpanMs], ['framesSpanMs', framesSpanMs]] as const) {
     if (!(v >= 0 && Number.isFinite(v))) throw new VerifyError('VERIFY_BAD_OPTIONS', `${k} must be a number of ms >= 0, got ${v}`);
   }
-  // What the spans add at most: the back-to-back frames (the reference run beside them, and the
-  // one-thread pass) and each pipeline run, with their warm-ups.
-  const spanSeconds = (1.2 * runsSpanMs * 3 + 1.2 * framesSpanMs * repeats) / 1000;
+  // What the spans add at most: the back-to-back frames (the reference run beside them, the stages
+  // alone, and the one-thread pass) and each pipeline run, with their warm-ups.
+  const spanSeconds = (1.2 * runsSpanMs * 4 + 1.2 * framesSpanMs * repeats) / 1000;
   if (options.reference !== undefined && !(options.reference.predictedMs > 0)) {
     throw new VerifyError('VERIFY_BAD_OPTIONS', `reference.predictedMs must be a positive number of ms, got ${options.reference.predictedMs}`);
   }
@@ -394,7 +417,7 @@ async function verifyWith(files: ModelFiles, args: Parameters<typeof verifyPlan>
     const mem = options.memory ? split.stages.length * MEMORY_SECONDS_PER_STAGE : 0;
     const est = estimateSeconds(local!.map((p) => p.computeMs), { ...rest, cores, ...(_ref && split.stages.length > 1 ? { reference: _ref } : {}) }) + cal + mem + spanSeconds;
     if (est > options.maxSeconds) {
-      throw new VerifyError('VERIFY_TOO_SLOW', `verifying this plan would take about ${est.toFixed(0)} s by its prediction (${options.warmup + options.runs} frames of ${local!.reduce((a, p) => a + p.computeMs, 0).toFixed(1)} ms back to back${options.pipelineFrames > 0 ? `, ${options.pipelineFrames + options.warmup} through the pipeline${repeats > 1 ? ` ${repeats} times` : ''}` : ''}${cal > 0 ? `, about ${cal.toFixed(0)} s calibrating this host` : ''}${mem > 0 ? `, about ${mem.toFixed(0)} s measuring stage memory` : ''}), over --max-seconds ${options.maxSeconds}; lower --runs${repeats > 1 ? ', --frames or --repeat' : ' or --frames'}, or raise --max-seconds`);
+      throw new VerifyError('VERIFY_TOO_SLOW', `verifying this plan would take about ${est.toFixed(0)} s by its prediction (${options.warmup + options.runs} frames of ${local!.reduce((a, p) => a + p.computeMs, 0).toFixed(1)} ms back to back${split.stages.length > 1 ? ', each stage alone as many times' : ''}${options.pipelineFrames > 0 ? `, ${options.pipelineFrames + options.warmup} through the pipeline${repeats > 1 ? ` ${repeats} times` : ''}` : ''}${cal > 0 ? `, about ${cal.toFixed(0)} s calibrating this host` : ''}${mem > 0 ? `, about ${mem.toFixed(0)} s measuring stage memory` : ''}), over --max-seconds ${options.maxSeconds}; lower --runs${repeats > 1 ? ', --frames or --repeat' : ' or --frames'}, or raise --max-seconds`);
     }
   }
   const stages: StageRunnable[] = [];
@@ -412,7 +435,9 @@ async function verifyWith(files: ModelFiles, args: Parameters<typeof verifyPlan>
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.availableMemoryBytes !== undefined ? { availableMemoryBytes: options.availableMemoryBytes } : {}),
     ...(options.pipelineFrames > 0 ? { measureSessions: true } : {}),
+    alone: true,
     onRun: (d, t) => progress('stages back to back', d, t),
+    onAloneRun: (d, t) => progress('each stage alone', d, t),
   });
   const runs = b2b.totalMs.length;
   // The pipeline's frames, sized by the stage times just measured.
@@ -512,27 +537,47 @@ async function verifyWith(files: ModelFiles, args: Parameters<typeof verifyPlan>
   // A one-stage plan is its own reference: its stage is the whole model.
   const refTimes = reference ? (b2b.referenceMs ?? null) : options.reference ? b2b.stageMs[0]! : null;
   if (b2b.referenceSkipped) notes.push(b2b.referenceSkipped);
+  const refAlone = b2b.referenceAloneMs ? quantile(b2b.referenceAloneMs, 0.5) : undefined;
   const ref: VerifyReference | undefined = options.reference && refTimes
-    ? { boards: [...options.reference.boards], predictedMs: options.reference.predictedMs, measuredMs: quantile(refTimes, 0.5), p90Ms: quantile(refTimes, 0.9), ratio: quantile(refTimes, 0.5) / options.reference.predictedMs }
+    ? {
+      boards: [...options.reference.boards], predictedMs: options.reference.predictedMs, measuredMs: quantile(refTimes, 0.5), p90Ms: quantile(refTimes, 0.9), ratio: quantile(refTimes, 0.5) / options.reference.predictedMs,
+      ...(refAlone !== undefined ? { aloneMs: refAlone, aloneRatio: refAlone / options.reference.predictedMs } : {}),
+    }
     : undefined;
   const scale = (i: number): number | null => (ref && ref.boards.includes(boards[i] ?? `stage${i}`) ? ref.ratio : null);
   const hereScale = ref && hereBoard !== undefined && ref.boards.includes(hereBoard) ? ref.ratio : null;
   if (ref && Math.abs(ref.ratio - 1) > 0.1) {
     notes.push(`the whole model, timed in the same runs as the stages, took ${ref.measuredMs.toFixed(2)} ms against ${ref.predictedMs.toFixed(2)} ms predicted (${ref.ratio > 1 ? `${((ref.ratio - 1) * 100).toFixed(0)} % slower` : `${((1 - ref.ratio) * 100).toFixed(0)} % faster`}): this machine runs at another speed than when it was profiled (load, thermal throttling, clock); scaledError takes that out, or profile again`);
   }
+  const aloneOf = (i: number): StageAlone | undefined => {
+    const xs = b2b.aloneMs?.[i];
+    if (!xs) return undefined;
+    const ms = quantile(xs, 0.5);
+    // Held against what the stage should take here: the plan's prediction, or for a stage of another board its prediction here.
+    const p = local?.[i]?.computeMs ?? null;
+    const ratio = elsewhere(i) ? null : ref?.aloneRatio !== undefined && scale(i) !== null ? ref.aloneRatio : null;
+    return { measuredMs: ms, minMs: Math.min(...xs), error: rel(p, ms), ...(ref?.aloneRatio !== undefined ? { scaledError: rel(p !== null && ratio !== null ? p * ratio : null, ms) } : {}) };
+  };
   const vStages: VerifyStage[] = split.stages.map((s, i) => {
     const p = predicted?.[i];
     const measuredMs = stageMedians[i]!;
+    const alone = aloneOf(i);
     return {
       index: i, board: boards[i] ?? `stage${i}`, nodes: s.nodes.length, inputs: s.inputs, outputs: s.outputs,
       predictedMs: p?.computeMs ?? null, kernelMs: p?.kernelMs ?? null, boundaryMs: p?.boundaryMs ?? null,
       measuredMs, p90Ms: quantile(b2b.stageMs[i]!, 0.9), minMs: Math.min(...b2b.stageMs[i]!), cpuMs: quantile(b2b.stageCpuMs[i]!, 0.5), error: rel(p?.computeMs ?? null, measuredMs),
       ...(single ? { singleThreadMs: quantile(single.stageMs[i]!, 0.5) } : {}),
+      ...(alone ? { alone } : {}),
       ...(ref ? { scaledError: rel(p && scale(i) !== null ? p.computeMs * scale(i)! : null, measuredMs) } : {}),
       ...(p && elsewhere(i) ? { here: hereStage(hereBoard!, local![i]!, measuredMs, hereScale) } : {}),
       ...(memory && typeof memory[i] === 'object' ? aloneMemory(p, memory[i]) : {}),
     };
   });
+  // Stages run in turn share the caches; a board runs its stage alone, as the plan predicts it.
+  const turnCost = vStages.filter((x) => x.alone).map((x) => x.measuredMs / x.alone!.measuredMs - 1);
+  if (turnCost.length > 0 && quantile(turnCost, 0.5) > SHARED_CACHE_NOTE) {
+    notes.push(`run in turn in one process, the stages took ${pct0(Math.min(...turnCost))} to ${pct0(Math.max(...turnCost))} longer than each alone (their sessions share this machine's caches, and a stage whose weights fit in them alone loses that): a board runs its stage alone, as the plan predicts it, so the stages alone are the check of the stage predictions`);
+  }
   // The plan's memory counts each node's weights once, plus ACTIVATION_FACTOR x the activations alive at the stage's
   // peak and 2 MB; onnxruntime also keeps prepacked weights, convolution workspace and an arena.
   const under = vStages.filter((x) => x.memoryError !== undefined && x.memoryError !== null && x.memoryError < -MEMORY_UNDER);
