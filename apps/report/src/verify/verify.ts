@@ -576,7 +576,7 @@ async function verifyWith(files: ModelFiles, args: Parameters<typeof verifyPlan>
   // Stages run in turn share the caches; a board runs its stage alone, as the plan predicts it.
   const turnCost = vStages.filter((x) => x.alone).map((x) => x.measuredMs / x.alone!.measuredMs - 1);
   if (turnCost.length > 0 && quantile(turnCost, 0.5) > SHARED_CACHE_NOTE) {
-    notes.push(`run in turn in one process, the stages took ${pct0(Math.min(...turnCost))} to ${pct0(Math.max(...turnCost))} longer than each alone (their sessions share this machine's caches, and a stage whose weights fit in them alone loses that): a board runs its stage alone, as the plan predicts it, so the stages alone are the check of the stage predictions`);
+    notes.push(`run in turn in one process, the stages took ${pct0(Math.min(...turnCost))} to ${pct0(Math.max(...turnCost))} longer than each alone (their sessions share this machine's caches, and a stage whose weights fit in them alone loses that): a board runs its stage alone ("alone ms"); the plan prices a stage by its nodes' times inside the whole model, so a stage that fits in caches the whole model did not fit in can also run faster alone than predicted`);
   }
   // The plan's memory counts each node's weights once, plus ACTIVATION_FACTOR x the activations alive at the stage's
   // peak and 2 MB; onnxruntime also keeps prepacked weights, convolution workspace and an arena.
