@@ -422,6 +422,10 @@ describe('verify', () => {
     expect(Math.abs(onHere - planned[0]!.computeMs)).toBeGreaterThan(0.01 * planned[0]!.computeMs);
     expect(s0!.here!.error).toBeCloseTo(onHere / s0!.measuredMs - 1, 9);
     expect(s0!.here!.scaledError).toBeCloseTo((onHere * v.reference!.ratio) / s0!.measuredMs - 1, 9);
+    // Alone, the same prediction on here, scaled by the whole model alone.
+    expect(s0!.alone!.error).toBeCloseTo(onHere / s0!.alone!.measuredMs - 1, 9);
+    expect(s0!.alone!.scaledError).toBeCloseTo((onHere * v.reference!.aloneRatio!) / s0!.alone!.measuredMs - 1, 9);
+    expect(s1!.alone!.scaledError).toBeCloseTo((planned[1]!.computeMs * v.reference!.aloneRatio!) / s1!.alone!.measuredMs - 1, 9);
     // The stage on here is the plan's own prediction, checked as before.
     expect(s1!.here).toBeUndefined();
     expect(s1!.error).toBeCloseTo(planned[1]!.computeMs / s1!.measuredMs - 1, 9);

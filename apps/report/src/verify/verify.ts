@@ -162,7 +162,7 @@ export interface StageAlone {
   readonly minMs: number;
   /** The stage's prediction here (the plan's, or with options.here for a stage of another board, its prediction on that board) / measuredMs - 1; null without a prediction. */
   readonly error: number | null;
-  /** The same prediction scaled by reference.aloneRatio / measuredMs - 1 (with a reference timed alone; null for a stage of another board). */
+  /** The same prediction scaled by reference.aloneRatio / measuredMs - 1 (with a reference timed alone; null for a stage whose board does not stand for this machine). */
   readonly scaledError?: number | null;
 }
 
@@ -555,7 +555,8 @@ async function verifyWith(files: ModelFiles, args: Parameters<typeof verifyPlan>
     const ms = quantile(xs, 0.5);
     // Held against what the stage should take here: the plan's prediction, or for a stage of another board its prediction here.
     const p = local?.[i]?.computeMs ?? null;
-    const ratio = elsewhere(i) ? null : ref?.aloneRatio !== undefined && scale(i) !== null ? ref.aloneRatio : null;
+    // Scaled as the stage's error in turn is: by the whole model alone when its board (or, for a stage of another board, the board here) stands for this machine.
+    const ratio = ref?.aloneRatio !== undefined && (elsewhere(i) ? hereScale : scale(i)) !== null ? ref.aloneRatio : null;
     return { measuredMs: ms, minMs: Math.min(...xs), error: rel(p, ms), ...(ref?.aloneRatio !== undefined ? { scaledError: rel(p !== null && ratio !== null ? p * ratio : null, ms) } : {}) };
   };
   const vStages: VerifyStage[] = split.stages.map((s, i) => {
