@@ -47,7 +47,7 @@ const f = (x, d = 2) => (typeof x === 'number' ? x.toFixed(d) : '-');
 
 console.log(`# real models through the CLI: ${new Date().toISOString()}, ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, node ${process.version}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 console.log(`# profile ${runArgs.join(' ') || '(default runs)'}; system: here (measured) + rpi5 + rpi4 (described), ethernet-1000base-t, throughput; verify ${[...runArgs, ...frameArgs].join(' ') || '(default runs and frames)'}; files in ${out}`);
-const header = ['model', 'exporter', 'exit codes i/p/s/sp/v/a8/a16', 'layers', 'e2e ms here', 'node sum / e2e', 'unattributed', 'plan', 'FPS predicted', 'solve ms', 'stage files', 'stages, predicted here / measured ms (* on another board in the plan)', 'back to back here FPS pred / meas', 'cosine int8 / fp16 stages'];
+const header = ['model', 'exporter', 'exit codes i/p/s/sp/v/a8/a16', 'layers', 'e2e ms here', 'node sum / e2e', 'unattributed', 'plan', 'FPS predicted', 'solve ms', 'stage files', 'stages, predicted here / measured ms in turn, alone (* on another board in the plan)', 'back to back here FPS pred / meas', 'cosine int8 / fp16 stages'];
 // Every stage's prediction on this machine against its measurement: [error, error at this speed].
 const checked = [];
 console.log(`| ${header.join(' | ')} |`);
@@ -124,8 +124,9 @@ for (const m of [...(args.includes('--manifest-only') ? [] : [...externalModels(
   const p = prof.json;
   // Each stage as this machine's profile predicts it: the plan's own prediction for a stage on here,
   // verify's pricing on here (its `here`) for a stage the plan puts on a described board.
-  const here = (ver.json?.stages ?? []).map((s) => (s.here ? { ...s.here, measuredMs: s.measuredMs, other: true } : s.board === 'here' ? s : null)).filter((s) => s !== null);
-  for (const s of here) checked.push([s.error, s.scaledError ?? null]);
+  // Each also timed alone (verify's `alone`, in a plan of several stages: as a board runs it), held against the same prediction.
+  const here = (ver.json?.stages ?? []).map((s) => (s.here ? { ...s.here, measuredMs: s.measuredMs, alone: s.alone, other: true } : s.board === 'here' ? s : null)).filter((s) => s !== null);
+  for (const s of here) checked.push([s.error, s.scaledError ?? null, s.alone?.error ?? null]);
   const b2b = ver.json?.here?.backToBack ?? ver.json?.backToBack;
   const row = [
     m.name,
@@ -140,7 +141,7 @@ for (const m of [...(args.includes('--manifest-only') ? [] : [...externalModels(
     f(solve.json?.solveMs, 0),
     split.json?.stages?.length ?? '-',
     // "at this speed": the prediction scaled by the whole model's measured / predicted time in the same runs.
-    here.length ? here.map((s) => `${s.other ? '*' : ''}${f(s.predictedMs, 3)} / ${f(s.measuredMs, 3)} (${pct(s.error)}${s.scaledError !== undefined && s.scaledError !== null ? `; ${pct(s.scaledError)} at this speed` : ''})`).join(', ') : '-',
+    here.length ? here.map((s) => `${s.other ? '*' : ''}${f(s.predictedMs, 3)} / ${f(s.measuredMs, 3)} (${pct(s.error)}${s.scaledError !== undefined && s.scaledError !== null ? `; ${pct(s.scaledError)} at this speed` : ''})${s.alone ? `, alone ${f(s.alone.measuredMs, 3)} (${pct(s.alone.error)})` : ''}`).join(', ') : '-',
     b2b ? `${f(b2b.predictedFps, 0)} / ${f(b2b.measuredFps, 0)} (${pct(b2b.fpsError)})` : '-',
     `${f(a8.json?.cosine, 4)} / ${f(a16.json?.cosine, 6)}`,
   ];
@@ -148,5 +149,5 @@ for (const m of [...(args.includes('--manifest-only') ? [] : [...externalModels(
   for (const e of errors) console.log(`#   ${m.name}: ${e}`);
 }
 const within = (i) => checked.filter((c) => c[i] !== null && Math.abs(c[i]) <= 0.15).length;
-console.log(`# stages predicted here within 15 % of their measurement: ${within(0)} of ${checked.length}; at the speed the whole model ran: ${within(1)} of ${checked.filter((c) => c[1] !== null).length}`);
+console.log(`# stages predicted here within 15 % of their measurement: ${within(0)} of ${checked.length}; at the speed the whole model ran: ${within(1)} of ${checked.filter((c) => c[1] !== null).length}; timed alone: ${within(2)} of ${checked.filter((c) => c[2] !== null).length}`);
 console.log(`# load average after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
