@@ -293,6 +293,8 @@ export async function timeBackToBack(
 const ALONE_BLOCKS = 6;
 /** Runs at the start of each block left out: the session's weights and arena come back into the caches. */
 const ALONE_SETTLE = 2;
+/** The runs timeAlone leaves out per session at most, on top of the measured ones (verify's time estimate). */
+export const ALONE_UNMEASURED_RUNS = ALONE_BLOCKS * ALONE_SETTLE;
 
 /**
  * Each of `runners` timed alone, `runs` measured runs each: in ALONE_BLOCKS blocks per runner taken

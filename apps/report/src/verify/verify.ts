@@ -7,7 +7,7 @@ import { ACTIVATION_FACTOR } from '../system/build.js';
 import { VerifyError } from './errors.js';
 import { quantile } from './_stats.js';
 import { calibrateHost, calibrationSeconds, capacityEfficiency, handoffMs, hostPipelinePeriodMs, stageCores, type HostCalibration } from './host.js';
-import { framesFor, measureStageMemory, mib, runPipeline, stageLevel, timeBackToBack, type Handoff, type Span, type StageMemory, type StageRunnable } from './measure.js';
+import { ALONE_UNMEASURED_RUNS, framesFor, measureStageMemory, mib, runPipeline, stageLevel, timeBackToBack, type Handoff, type Span, type StageMemory, type StageRunnable } from './measure.js';
 
 export const VERIFY_SCHEMA = 'dnnpart/verify@1';
 /** Stages predicted under this many ms get a note on this host's pipeline prediction (PaddleOCR's classifier cut in 2-4 on the bench). */
@@ -317,7 +317,7 @@ export function estimateSeconds(predictedMs: readonly number[], o: Pick<VerifyOp
   // The stages at one thread too, before a pipeline of several threads each: at most threads x as long.
   const single = o.threads > 1 && o.pipelineFrames > 0 ? (o.runs + o.warmup) * frame * Math.min(o.threads, cores) : 0;
   // Each stage, and the reference, alone too (a plan of several stages): as many runs, and a few to settle.
-  const alone = predictedMs.length > 1 ? (o.runs + 12) * (frame + (o.reference?.predictedMs ?? 0)) : 0;
+  const alone = predictedMs.length > 1 ? (o.runs + ALONE_UNMEASURED_RUNS) * (frame + (o.reference?.predictedMs ?? 0)) : 0;
   return ((o.runs + o.warmup) * (frame + (o.reference?.predictedMs ?? 0)) + single + pipeline + alone) / 1000;
 }
 
